@@ -1,0 +1,171 @@
+// swift-tools-version:6.2
+//
+// OneSeal: one SwiftPM package holding the shared libraries (Shared/), the five service
+// executables (Services/), the operator CLI and the benchmark driver (clients/), and the tests.
+import PackageDescription
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+/// The five services of a node. Each is a library (rules, handlers, SQL, migrations) plus a thin
+/// executable, so the library can be tested in-process and the executable stays a few lines.
+let services: [(folder: String, library: String, executable: String)] = [
+    ("Intake", "IntakeService", "oneseal-intake"),
+    ("Approval", "ApprovalService", "oneseal-approval"),
+    ("Certificate", "CertificateService", "oneseal-certificate"),
+    ("Supervision", "SupervisionService", "oneseal-supervision"),
+    ("Evaluation", "EvaluationService", "oneseal-evaluation"),
+]
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let grpcCore: Target.Dependency = .product(name: "GRPCCore", package: "grpc-swift-2")
+let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+var targets: [Target] = [
+    // MARK: Shared libraries
+    .systemLibrary(
+        name: "CLibPQ",
+        path: "Shared/CLibPQ",
+        pkgConfig: "libpq",
+        providers: [.apt(["libpq-dev"])]
+    ),
+    .target(name: "OneSealCore", path: "Shared/OneSealCore", swiftSettings: swift6),
+    .target(
+        name: "OneSealProto",
+        dependencies: [protobuf, grpcCore, .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")],
+        path: "Shared/OneSealProto",
+        swiftSettings: swift6
+    ),
+    .target(
+        name: "OneSealWire",
+        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto"],
+        path: "Shared/OneSealWire",
+        swiftSettings: swift6
+    ),
+    .target(
+        name: "OneSealStore",
+        dependencies: nio + ["CLibPQ", log, lifecycle],
+        path: "Shared/OneSealStore",
+        swiftSettings: swift6
+    ),
+    .target(
+        name: "OneSealAuth",
+        dependencies: [grpcCore, log, .product(name: "Crypto", package: "swift-crypto")],
+        path: "Shared/OneSealAuth",
+        swiftSettings: swift6
+    ),
+    .target(
+        name: "OneSealOutbox",
+        dependencies: [
+            "OneSealStore", "OneSealProto", "OneSealWire", "OneSealCore", grpcCore, protobuf, log, lifecycle,
+        ],
+        path: "Shared/OneSealOutbox",
+        swiftSettings: swift6
+    ),
+    .target(
+        name: "OneSealServiceKit",
+        dependencies: nio + [
+            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealStore", "OneSealAuth", "OneSealOutbox",
+            grpcCore, protobuf, log, lifecycle,
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        path: "Shared/OneSealServiceKit",
+        swiftSettings: swift6
+    ),
+
+    // MARK: Clients: the operator/integrator CLI and the benchmark driver
+    .executableTarget(
+        name: "oneseal",
+        dependencies: [
+            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", grpcCore, log,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "clients/oneseal",
+        swiftSettings: swift6
+    ),
+    .executableTarget(
+        name: "oneseal-bench",
+        dependencies: nio + [
+            "OneSealProto", "OneSealWire", "OneSealStore", "OneSealServiceKit", grpcCore, protobuf, log,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ],
+        path: "clients/oneseal-bench",
+        swiftSettings: swift6
+    ),
+
+    // MARK: Tests (Swift Testing)
+    .testTarget(name: "OneSealCoreTests", dependencies: ["OneSealCore"], path: "Tests/OneSealCoreTests", swiftSettings: swift6),
+    .testTarget(
+        name: "OneSealWireTests",
+        dependencies: nio + ["OneSealWire", "OneSealProto", grpcCore, protobuf],
+        path: "Tests/OneSealWireTests",
+        swiftSettings: swift6
+    ),
+    .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
+    .testTarget(
+        name: "OneSealOutboxTests",
+        dependencies: ["OneSealOutbox", "OneSealStore", "OneSealProto", log],
+        path: "Tests/OneSealOutboxTests",
+        swiftSettings: swift6
+    ),
+    .testTarget(
+        name: "ServiceTests",
+        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", grpcCore]
+            + services.map { .target(name: $0.library) },
+        path: "Tests/ServiceTests",
+        swiftSettings: swift6
+    ),
+]
+
+for service in services {
+    targets.append(
+        .target(
+            name: service.library,
+            dependencies: [
+                "OneSealCore", "OneSealProto", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealServiceKit",
+                grpcCore, protobuf, log,
+            ],
+            path: "Services/\(service.folder)/\(service.library)",
+            resources: [.copy("Migrations")],
+            swiftSettings: swift6
+        )
+    )
+    targets.append(
+        .executableTarget(
+            name: service.executable,
+            dependencies: [.target(name: service.library), "OneSealServiceKit"],
+            path: "Services/\(service.folder)/Main",
+            swiftSettings: swift6
+        )
+    )
+}
+
+let package = Package(
+    name: "OneSeal",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.executable, targets: [$0.executable]) } + [
+        .executable(name: "oneseal", targets: ["oneseal"]),
+        .executable(name: "oneseal-bench", targets: ["oneseal-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: targets
+)
