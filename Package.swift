@@ -60,10 +60,15 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealOutbox",
-        dependencies: [
-            "OneSealStore", "OneSealProto", "OneSealWire", "OneSealCore", grpcCore, protobuf, log, lifecycle,
-        ],
+        dependencies: nio + ["OneSealStore", log, lifecycle],
         path: "Shared/OneSealOutbox",
+        swiftSettings: swift6
+    ),
+    // Test-only helpers (a fresh database per test on the throwaway cluster scripts/test starts).
+    .target(
+        name: "OneSealTestSupport",
+        dependencies: ["OneSealStore", log],
+        path: "Shared/OneSealTestSupport",
         swiftSettings: swift6
     ),
     .target(
@@ -89,13 +94,23 @@ var targets: [Target] = [
         swiftSettings: swift6
     ),
     .executableTarget(
-        name: "oneseal-bench",
+        name: "oneseal-bench-wire",
         dependencies: nio + [
-            "OneSealProto", "OneSealWire", "OneSealStore", "OneSealServiceKit", grpcCore, protobuf, log,
+            "OneSealWire", grpcCore, log,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ],
-        path: "clients/oneseal-bench",
+        path: "clients/bench-wire",
+        swiftSettings: swift6
+    ),
+    .executableTarget(
+        name: "oneseal-bench-store",
+        dependencies: [
+            "OneSealStore", log,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ],
+        path: "clients/bench-store",
         swiftSettings: swift6
     ),
 
@@ -107,17 +122,17 @@ var targets: [Target] = [
         path: "Tests/OneSealWireTests",
         swiftSettings: swift6
     ),
-    .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
     .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
     .testTarget(
         name: "OneSealOutboxTests",
-        dependencies: ["OneSealOutbox", "OneSealStore", "OneSealProto", log],
+        dependencies: ["OneSealOutbox", "OneSealStore", "OneSealTestSupport", log],
         path: "Tests/OneSealOutboxTests",
         swiftSettings: swift6
     ),
     .testTarget(
         name: "ServiceTests",
-        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", grpcCore]
+        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealTestSupport", grpcCore]
             + services.map { .target(name: $0.library) },
         path: "Tests/ServiceTests",
         swiftSettings: swift6
@@ -152,7 +167,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.executable, targets: [$0.executable]) } + [
         .executable(name: "oneseal", targets: ["oneseal"]),
-        .executable(name: "oneseal-bench", targets: ["oneseal-bench"]),
+        .executable(name: "oneseal-bench-wire", targets: ["oneseal-bench-wire"]),
+        .executable(name: "oneseal-bench-store", targets: ["oneseal-bench-store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

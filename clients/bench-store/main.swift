@@ -1,0 +1,2 @@
+// Replaced by the store benchmark.
+print("oneseal-bench-store: not yet written")
