@@ -118,7 +118,10 @@ var targets: [Target] = [
     .testTarget(name: "OneSealCoreTests", dependencies: ["OneSealCore"], path: "Tests/OneSealCoreTests", swiftSettings: swift6),
     .testTarget(
         name: "OneSealWireTests",
-        dependencies: nio + ["OneSealWire", "OneSealProto", grpcCore, protobuf],
+        dependencies: nio + [
+            "OneSealWire", "OneSealProto", grpcCore, protobuf,
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        ],
         path: "Tests/OneSealWireTests",
         swiftSettings: swift6
     ),

@@ -1,0 +1,320 @@
+import GRPCCore
+import Logging
+import NIOCore
+import OneSealProto
+
+/// The client end of one OneSeal TCP connection: carries many calls, each a stream of frames.
+///
+/// Calls are created with a local token before they have a stream id: the id is allocated when
+/// the call's Open frame is written, on the event loop, so ids reach the server strictly
+/// increasing whatever order the calling tasks run in. All state lives on the event loop; other
+/// threads reach it through `NIOLoopBound` hops.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Wire_Frame
+    typealias OutboundOut = ByteBuffer
+
+    typealias Inbound = AsyncThrowingStream<RPCResponsePart<[UInt8]>, any Error>.Continuation
+
+    private struct PendingCall {
+        var inbound: Inbound
+        var streamID: UInt32?
+    }
+
+    private var state = ClientConnectionStateMachine()
+    private let encoder: FrameEncoder
+    private let configuration: WireConfiguration
+    private let logger: Logger
+    /// Called once, on the loop, when no new call may start here (GoAway received or connection closed).
+    private let onUnusable: @Sendable (_ reason: String) -> Void
+    private var calls: [UInt64: PendingCall] = [:]
+    private var tokensByStream: [UInt32: UInt64] = [:]
+    private var nextToken: UInt64 = 0
+    private var context: ChannelHandlerContext?
+    private var loopBoundSelf: NIOLoopBound<ClientConnectionHandler>?
+    private var pending: ByteBuffer?
+    private var flushScheduled = false
+    private var closed = false
+    private var closeWhenIdle = false
+    private var unusableReported = false
+    private var keepalive: RepeatedTask?
+    private var outstandingPing: (payload: UInt64, sentAt: NIODeadline)?
+    private var nextPingPayload: UInt64 = 1
+    private(set) var remotePeer = "unknown"
+    private(set) var localPeer = "unknown"
+
+    init(
+        configuration: WireConfiguration,
+        logger: Logger,
+        onUnusable: @escaping @Sendable (_ reason: String) -> Void
+    ) {
+        self.configuration = configuration
+        self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
+        self.logger = logger
+        self.onUnusable = onUnusable
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.loopBoundSelf = bound
+        self.remotePeer = context.channel.remoteAddress.map(ServerConnectionHandler.describe) ?? "unknown"
+        self.localPeer = context.channel.localAddress.map(ServerConnectionHandler.describe) ?? "unknown"
+        if let interval = self.configuration.keepaliveInterval {
+            let amount = TimeAmount(interval)
+            self.keepalive = context.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { _ in
+                bound.value.keepaliveTick()
+            }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.keepalive?.cancel()
+    }
+
+    // MARK: Calls (always on the event loop)
+
+    /// Registers a call; nil when this connection takes no new calls.
+    func register(inbound: Inbound) -> UInt64? {
+        guard !self.closed, !self.state.isGoingAway, !self.closeWhenIdle else { return nil }
+        self.nextToken += 1
+        self.calls[self.nextToken] = PendingCall(inbound: inbound, streamID: nil)
+        return self.nextToken
+    }
+
+    func send(_ part: RPCRequestPart<[UInt8]>, token: UInt64, method: String, timeout: Duration?) {
+        guard var call = self.calls[token] else { return }
+        switch part {
+        case .metadata(let metadata):
+            guard call.streamID == nil else { return }
+            switch self.state.openStream() {
+            case .failure(let error):
+                self.calls[token] = nil
+                call.inbound.yield(.status(Status(code: .unavailable, message: error.message), [:]))
+                call.inbound.finish()
+                return
+            case .success(let id):
+                call.streamID = id
+                self.calls[token] = call
+                self.tokensByStream[id] = token
+                let micros = timeout.map { max(1, UInt64(clamping: $0.components.seconds) &* 1_000_000 &+ UInt64($0.components.attoseconds / 1_000_000_000_000)) } ?? 0
+                var metadata = metadata
+                metadata.removeAllValues(forKey: "grpc-timeout")
+                self.write(.open(id, method: method, metadata: metadata.wireEntries, timeoutMicros: micros), failing: token)
+            }
+        case .message(let bytes):
+            guard let id = call.streamID, self.state.canSend(on: id) else { return }
+            self.write(.message(id, bytes), failing: token)
+        }
+    }
+
+    /// The request side is complete (`finish()` of the writer).
+    func halfClose(token: UInt64) {
+        guard let id = self.calls[token]?.streamID, let frame = self.state.halfClose(id) else { return }
+        self.write(frame, failing: token)
+    }
+
+    /// The caller abandoned the call (error in the request writer, or its scope ended early).
+    func cancel(token: UInt64, reason: String) {
+        guard let call = self.calls.removeValue(forKey: token) else { return }
+        if let id = call.streamID {
+            self.tokensByStream[id] = nil
+            if let frame = self.state.cancel(id, reason: reason) { self.write(frame, failing: nil) }
+        }
+        call.inbound.yield(.status(Status(code: .cancelled, message: reason), [:]))
+        call.inbound.finish()
+        self.closeIfIdleAndDraining()
+    }
+
+    /// Stop taking calls; close once the open ones are done (transport shutdown).
+    func beginGracefulClose() {
+        self.closeWhenIdle = true
+        self.reportUnusable("client transport is shutting down")
+        self.closeIfIdleAndDraining()
+    }
+
+    private func write(_ frame: Wire_Frame, failing token: UInt64?) {
+        do {
+            try self.encoder.encode(frame, into: &self.pendingBuffer)
+            self.scheduleFlush()
+        } catch {
+            // Only an oversized request can fail to encode: end that call, keep the connection.
+            guard let token, let call = self.calls.removeValue(forKey: token) else { return }
+            if let id = call.streamID {
+                self.tokensByStream[id] = nil
+                if let cancel = self.state.cancel(id, reason: "request too large") {
+                    try? self.encoder.encode(cancel, into: &self.pendingBuffer)
+                    self.scheduleFlush()
+                }
+            }
+            call.inbound.yield(.status(Status(code: .resourceExhausted, message: "request \(error)"), [:]))
+            call.inbound.finish()
+        }
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        switch self.state.receive(frame) {
+        case .deliver(let id, let part):
+            guard let token = self.tokensByStream[id], let call = self.calls[token] else { return }
+            call.inbound.yield(part)
+            if case .status = part {
+                call.inbound.finish()
+                self.calls[token] = nil
+                self.tokensByStream[id] = nil
+                self.closeIfIdleAndDraining()
+            }
+        case .write(let frame):
+            self.write(frame, failing: nil)
+        case .pingAcknowledged(let payload):
+            if self.outstandingPing?.payload == payload { self.outstandingPing = nil }
+        case .goAway(let failed, _, let reason):
+            self.logger.info("server sent GoAway", metadata: ["peer": "\(self.remotePeer)", "reason": "\(reason)"])
+            for id in failed {
+                self.endStream(id, status: Status(code: .unavailable, message: "server is going away (\(reason)); the call was not processed, retry"))
+            }
+            self.failUnopenedCalls(reason: "server is going away (\(reason)); retry")
+            self.reportUnusable(reason)
+            self.closeIfIdleAndDraining()
+        case .closeConnection(let reason):
+            self.logger.warning("closing connection", metadata: ["peer": "\(self.remotePeer)", "reason": "\(reason)"])
+            var goAway = Wire_GoAway()
+            goAway.code = Int32(Status.Code.internalError.rawValue)
+            goAway.reason = reason
+            self.write(Wire_Frame(streamID: 0, kind: .goAway(goAway)), failing: nil)
+            self.flushPending()
+            context.close(promise: nil)
+        case .none:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushPending()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.closed = true
+        self.keepalive?.cancel()
+        _ = self.state.connectionClosed()
+        let calls = self.calls
+        self.calls.removeAll()
+        self.tokensByStream.removeAll()
+        for call in calls.values {
+            call.inbound.yield(.status(Status(code: .unavailable, message: "connection to \(self.remotePeer) was lost"), [:]))
+            call.inbound.finish()
+        }
+        self.reportUnusable("connection closed")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.logger.warning("connection error", metadata: ["peer": "\(self.remotePeer)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func endStream(_ id: UInt32, status: Status) {
+        guard let token = self.tokensByStream.removeValue(forKey: id), let call = self.calls.removeValue(forKey: token) else { return }
+        call.inbound.yield(.status(status, [:]))
+        call.inbound.finish()
+    }
+
+    /// Calls registered but not yet opened can never be opened here after a GoAway.
+    private func failUnopenedCalls(reason: String) {
+        for (token, call) in self.calls where call.streamID == nil {
+            self.calls[token] = nil
+            call.inbound.yield(.status(Status(code: .unavailable, message: reason), [:]))
+            call.inbound.finish()
+        }
+    }
+
+    private func reportUnusable(_ reason: String) {
+        guard !self.unusableReported else { return }
+        self.unusableReported = true
+        self.onUnusable(reason)
+    }
+
+    private func closeIfIdleAndDraining() {
+        guard self.calls.isEmpty, self.closeWhenIdle || self.state.isGoingAway, let context = self.context else { return }
+        self.flushPending()
+        context.close(promise: nil)
+    }
+
+    // MARK: Keepalive
+
+    private func keepaliveTick() {
+        guard let context = self.context else { return }
+        if let outstanding = self.outstandingPing {
+            if NIODeadline.now() - outstanding.sentAt > TimeAmount(self.configuration.keepaliveTimeout) {
+                self.logger.warning("keepalive ping unanswered; closing connection", metadata: ["peer": "\(self.remotePeer)"])
+                context.close(promise: nil)
+            }
+            return
+        }
+        let payload = self.nextPingPayload
+        self.nextPingPayload += 1
+        self.outstandingPing = (payload, .now())
+        self.write(.ping(payload: payload, ack: false), failing: nil)
+    }
+
+    // MARK: Writing
+
+    private var pendingBuffer: ByteBuffer {
+        get { self.pending ?? ByteBuffer() }
+        set { self.pending = newValue }
+    }
+
+    private func scheduleFlush() {
+        guard !self.flushScheduled, let bound = self.loopBoundSelf else { return }
+        self.flushScheduled = true
+        bound.eventLoop.execute { bound.value.flushPending() }
+    }
+
+    private func flushPending() {
+        self.flushScheduled = false
+        guard let context = self.context, let buffer = self.pending, buffer.readableBytes > 0 else { return }
+        self.pending = nil
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+    }
+}
+
+/// The request half of a client call: parts hop to the connection's event loop in order.
+struct ClientStreamWriter: ClosableRPCWriterProtocol {
+    typealias Element = RPCRequestPart<[UInt8]>
+
+    let token: UInt64
+    let method: String
+    let timeout: Duration?
+    let connection: NIOLoopBound<ClientConnectionHandler>
+
+    func write(_ element: Element) async throws {
+        let (token, method, timeout, connection) = (self.token, self.method, self.timeout, self.connection)
+        connection.eventLoop.execute { connection.value.send(element, token: token, method: method, timeout: timeout) }
+    }
+
+    func write(contentsOf elements: some Sequence<Element>) async throws {
+        let (token, method, timeout, connection, parts) = (self.token, self.method, self.timeout, self.connection, Array(elements))
+        connection.eventLoop.execute {
+            for part in parts { connection.value.send(part, token: token, method: method, timeout: timeout) }
+        }
+    }
+
+    func finish() async {
+        let (token, connection) = (self.token, self.connection)
+        connection.eventLoop.execute { connection.value.halfClose(token: token) }
+    }
+
+    func finish(throwing error: any Error) async {
+        let (token, connection) = (self.token, self.connection)
+        connection.eventLoop.execute { connection.value.cancel(token: token, reason: "client failed the request: \(error)") }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

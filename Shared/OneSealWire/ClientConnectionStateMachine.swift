@@ -1,0 +1,120 @@
+import GRPCCore
+import OneSealProto
+
+/// The protocol rules of one client-side OneSeal TCP connection, as a plain value.
+///
+/// It allocates stream ids, turns the server's frames into response parts, and knows what a GoAway
+/// or a lost connection means for each open call. No I/O: the channel handler performs its actions.
+public struct ClientConnectionStateMachine: Sendable {
+    struct Stream: Sendable {
+        var headersReceived = false
+        var halfClosed = false
+    }
+
+    public enum ReceiveAction: Sendable, Equatable {
+        /// A response part for an open call; a `.status` ends it.
+        case deliver(streamID: UInt32, RPCResponsePart<[UInt8]>)
+        /// Answer on the wire (a ping ack).
+        case write(Wire_Frame)
+        /// The ack of our keepalive ping arrived.
+        case pingAcknowledged(payload: UInt64)
+        /// The server is going away: fail the listed calls (the server never saw them) with
+        /// UNAVAILABLE so they can be retried; open no new streams here.
+        case goAway(failedStreams: [UInt32], code: Status.Code, reason: String)
+        /// The server broke the protocol: close the connection with this reason.
+        case closeConnection(reason: String)
+        case none
+    }
+
+    private var streams: [UInt32: Stream] = [:]
+    private var nextStreamID: UInt32 = 1
+    private var goAwayReason: String?
+
+    public init() {}
+
+    public var openStreamCount: Int { self.streams.count }
+    public var isGoingAway: Bool { self.goAwayReason != nil }
+
+    /// Reserves the next stream id, or says why no new call may start on this connection.
+    public mutating func openStream() -> Result<UInt32, RPCError> {
+        if let reason = self.goAwayReason {
+            return .failure(RPCError(code: .unavailable, message: "connection is going away (\(reason)); retry"))
+        }
+        guard self.nextStreamID < UInt32.max else {
+            return .failure(RPCError(code: .unavailable, message: "stream ids exhausted on this connection; retry"))
+        }
+        let id = self.nextStreamID
+        self.nextStreamID += 1
+        self.streams[id] = Stream()
+        return .success(id)
+    }
+
+    /// The frame that ends our request messages, if the call is still open.
+    public mutating func halfClose(_ id: UInt32) -> Wire_Frame? {
+        guard var stream = self.streams[id], !stream.halfClosed else { return nil }
+        stream.halfClosed = true
+        self.streams[id] = stream
+        return .halfClose(id)
+    }
+
+    /// Whether a request message may still be sent on stream `id`.
+    public func canSend(on id: UInt32) -> Bool {
+        guard let stream = self.streams[id] else { return false }
+        return !stream.halfClosed
+    }
+
+    /// Abandons a call: the Cancel frame to send, if the server has not already closed it.
+    public mutating func cancel(_ id: UInt32, reason: String) -> Wire_Frame? {
+        guard self.streams.removeValue(forKey: id) != nil else { return nil }
+        return .cancel(id, reason: reason)
+    }
+
+    public mutating func receive(_ frame: Wire_Frame) -> ReceiveAction {
+        let id = frame.streamID
+        switch frame.kind {
+        case .ping(let ping):
+            return ping.ack ? .pingAcknowledged(payload: ping.payload) : .write(.ping(payload: ping.payload, ack: true))
+
+        case .goAway(let goAway):
+            let reason = goAway.reason.isEmpty ? "server sent GoAway" : goAway.reason
+            self.goAwayReason = reason
+            let failed = self.streams.keys.filter { $0 > goAway.lastStreamID }.sorted()
+            for stream in failed { self.streams[stream] = nil }
+            return .goAway(failedStreams: failed, code: Status.Code(wire: goAway.code), reason: reason)
+
+        case .headers(let headers):
+            guard var stream = self.streams[id] else { return .none }
+            guard !stream.headersReceived else {
+                return .closeConnection(reason: "protocol violation: second Headers on stream \(id)")
+            }
+            stream.headersReceived = true
+            self.streams[id] = stream
+            return .deliver(streamID: id, .metadata(Metadata(wireEntries: headers.metadata)))
+
+        case .message(let message):
+            guard let stream = self.streams[id] else { return .none }
+            guard stream.headersReceived else {
+                return .closeConnection(reason: "protocol violation: Message before Headers on stream \(id)")
+            }
+            return .deliver(streamID: id, .message([UInt8](message.data)))
+
+        case .close(let close):
+            guard self.streams.removeValue(forKey: id) != nil else { return .none }
+            let status = Status(code: Status.Code(wire: close.code), message: close.message)
+            return .deliver(streamID: id, .status(status, Metadata(wireEntries: close.trailers)))
+
+        case .open, .halfClose, .cancel:
+            return .closeConnection(reason: "protocol violation: server sent \(frame.kindName) on stream \(id)")
+
+        case .none:
+            return .closeConnection(reason: "protocol violation: frame without a kind")
+        }
+    }
+
+    /// The connection is gone: these calls must end with UNAVAILABLE.
+    public mutating func connectionClosed() -> [UInt32] {
+        let ids = Array(self.streams.keys)
+        self.streams.removeAll()
+        return ids
+    }
+}

@@ -1,0 +1,293 @@
+import GRPCCore
+import Logging
+import NIOCore
+import NIOPosix
+import OneSealProto
+import Synchronization
+
+/// The client side of OneSeal TCP for GRPCCore: a `GRPCClient` on this transport calls the
+/// generated service clients over one TCP connection to a server (see PROTOCOL.md).
+///
+/// `connect()` owns the connection for the client's lifetime: it dials, waits until the connection
+/// becomes unusable (lost, or the server sent GoAway), and dials again with jittered backoff.
+/// Calls made while there is no connection fail at once with `UNAVAILABLE` (unless the call asks
+/// to wait for ready), so a caller never hangs on a dead peer.
+public final class OneSealClientTransport: ClientTransport {
+    public typealias Bytes = [UInt8]
+
+    public let host: String
+    public let port: Int
+    public let configuration: WireConfiguration
+    public var retryThrottle: RetryThrottle? { nil }
+
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct Connection {
+        var channel: any Channel
+        var handler: NIOLoopBound<ClientConnectionHandler>
+    }
+
+    private enum Phase {
+        /// `connect()` has not dialled yet or is dialling: calls wait for the outcome.
+        case connecting
+        case ready(Connection)
+        /// The last dial failed; calls fail fast with this error until the next attempt.
+        case backingOff(RPCError)
+        case shutDown
+    }
+
+    private struct State {
+        var phase: Phase = .connecting
+        var waiters: [UInt64: CheckedContinuation<Connection, any Error>] = [:]
+        var nextWaiter: UInt64 = 0
+        /// Wakes `connect()` when the current connection became unusable or shutdown began.
+        var wake: CheckedContinuation<Void, Never>?
+        var wakePending = false
+        var shutdownRequested = false
+    }
+
+    public init(
+        host: String,
+        port: Int,
+        configuration: WireConfiguration = WireConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "oneseal.wire.client")
+    ) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.group = eventLoopGroup
+        self.logger = logger
+    }
+
+    public func config(forMethod descriptor: MethodDescriptor) -> MethodConfig? { nil }
+
+    // MARK: Connection management
+
+    public func connect() async throws {
+        var attempt = 0
+        while !self.state.withLock({ $0.shutdownRequested }) {
+            do {
+                let connection = try await self.dial()
+                attempt = 0
+                let waiters = self.state.withLock { state -> [CheckedContinuation<Connection, any Error>] in
+                    guard !state.shutdownRequested else { return [] }
+                    state.phase = .ready(connection)
+                    defer { state.waiters.removeAll() }
+                    return Array(state.waiters.values)
+                }
+                if self.state.withLock({ $0.shutdownRequested }) {
+                    connection.handler.eventLoop.execute { connection.handler.value.beginGracefulClose() }
+                    try? await connection.channel.closeFuture.get()
+                    break
+                }
+                for waiter in waiters { waiter.resume(returning: connection) }
+                self.logger.debug("connected", metadata: ["peer": "\(self.host):\(self.port)"])
+                await self.waitForWake()
+                let shuttingDown = self.state.withLock { state -> Bool in
+                    if case .ready(let current) = state.phase, current.channel === connection.channel {
+                        state.phase = state.shutdownRequested ? .shutDown : .connecting
+                    }
+                    return state.shutdownRequested
+                }
+                if shuttingDown {
+                    connection.handler.eventLoop.execute { connection.handler.value.beginGracefulClose() }
+                    try? await connection.channel.closeFuture.get()
+                    break
+                }
+            } catch {
+                let failure = RPCError(
+                    code: .unavailable,
+                    message: "cannot connect to \(self.host):\(self.port): \(error)",
+                    cause: error
+                )
+                let waiters = self.state.withLock { state -> [CheckedContinuation<Connection, any Error>] in
+                    if !state.shutdownRequested { state.phase = .backingOff(failure) }
+                    defer { state.waiters.removeAll() }
+                    return Array(state.waiters.values)
+                }
+                for waiter in waiters { waiter.resume(throwing: failure) }
+                let delay = self.configuration.reconnectBackoff.delay(attempt: attempt)
+                attempt += 1
+                self.logger.info("connect failed; retrying", metadata: ["peer": "\(self.host):\(self.port)", "error": "\(error)", "delay": "\(delay)"])
+                await self.waitForWake(timeout: delay)
+                self.state.withLock { state in
+                    if case .backingOff = state.phase, !state.shutdownRequested { state.phase = .connecting }
+                }
+            }
+        }
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Connection, any Error>] in
+            state.phase = .shutDown
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(throwing: RPCError(code: .unavailable, message: "client transport is shut down")) }
+    }
+
+    public func beginGracefulShutdown() {
+        let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.shutdownRequested = true
+            return self.takeWake(&state)
+        }
+        wake?.resume()
+    }
+
+    private func dial() async throws -> Connection {
+        let configuration = self.configuration
+        let logger = self.logger
+        let channel = try await ClientBootstrap(group: self.group)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: self.host, port: self.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
+                    )
+                    return channel
+                }
+            }
+        let onUnusable: @Sendable (String) -> Void = { [weak self] _ in self?.connectionBecameUnusable(channel) }
+        let handler = try await channel.eventLoop.submit { () throws -> NIOLoopBound<ClientConnectionHandler> in
+            let handler = ClientConnectionHandler(configuration: configuration, logger: logger, onUnusable: onUnusable)
+            try channel.pipeline.syncOperations.addHandler(handler)
+            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        }.get()
+        return Connection(channel: channel, handler: handler)
+    }
+
+    private func connectionBecameUnusable(_ channel: any Channel) {
+        let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard case .ready(let current) = state.phase, current.channel === channel else { return nil }
+            state.phase = .connecting
+            return self.takeWake(&state)
+        }
+        wake?.resume()
+    }
+
+    private func takeWake(_ state: inout State) -> CheckedContinuation<Void, Never>? {
+        if let wake = state.wake {
+            state.wake = nil
+            return wake
+        }
+        state.wakePending = true
+        return nil
+    }
+
+    /// Suspends `connect()` until the connection is unusable or shutdown begins (or `timeout`).
+    private func waitForWake(timeout: Duration? = nil) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = self.state.withLock { state -> Bool in
+                        if state.wakePending || state.shutdownRequested {
+                            state.wakePending = false
+                            return true
+                        }
+                        state.wake = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+            if let timeout {
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        defer { state.wake = nil }
+                        return state.wake
+                    }
+                    wake?.resume()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        self.state.withLock { $0.wakePending = false }
+    }
+
+    /// The connection a new call should use, waiting for a dial in progress.
+    private func currentConnection(waitForReady: Bool) async throws -> Connection {
+        enum Decision {
+            case use(Connection)
+            case fail(RPCError)
+            case wait
+        }
+        let decision = self.state.withLock { state -> Decision in
+            switch state.phase {
+            case .ready(let connection): return .use(connection)
+            case .connecting: return .wait
+            case .backingOff(let error): return waitForReady ? .wait : .fail(error)
+            case .shutDown: return .fail(RPCError(code: .unavailable, message: "client transport is shut down"))
+            }
+        }
+        switch decision {
+        case .use(let connection): return connection
+        case .fail(let error): throw error
+        case .wait:
+            return try await withCheckedThrowingContinuation { continuation in
+                let immediate = self.state.withLock { state -> Result<Connection, any Error>? in
+                    switch state.phase {
+                    case .ready(let connection): return .success(connection)
+                    case .shutDown: return .failure(RPCError(code: .unavailable, message: "client transport is shut down"))
+                    case .backingOff(let error) where !waitForReady: return .failure(error)
+                    case .connecting, .backingOff:
+                        state.nextWaiter += 1
+                        state.waiters[state.nextWaiter] = continuation
+                        return nil
+                    }
+                }
+                if let immediate { continuation.resume(with: immediate) }
+            }
+        }
+    }
+
+    // MARK: Calls
+
+    public func withStream<T: Sendable>(
+        descriptor: MethodDescriptor,
+        options: CallOptions,
+        _ closure: (_ stream: RPCStream<Inbound, Outbound>, _ context: ClientContext) async throws -> T
+    ) async throws -> T {
+        let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCResponsePart<[UInt8]>.self)
+        var connection = try await self.currentConnection(waitForReady: options.waitForReady ?? false)
+        var registered = try await Self.register(continuation, on: connection)
+        if registered.token == nil {
+            // The connection went away between choosing it and registering: one more try.
+            connection = try await self.currentConnection(waitForReady: options.waitForReady ?? false)
+            registered = try await Self.register(continuation, on: connection)
+        }
+        guard let token = registered.token else {
+            throw RPCError(code: .unavailable, message: "connection to \(self.host):\(self.port) is closing; retry")
+        }
+        let writer = ClientStreamWriter(
+            token: token,
+            method: "/" + descriptor.fullyQualifiedMethod,
+            timeout: options.timeout,
+            connection: connection.handler
+        )
+        let stream = RPCStream(
+            descriptor: descriptor,
+            inbound: RPCAsyncSequence<RPCResponsePart<[UInt8]>, any Error>(wrapping: inbound),
+            outbound: RPCWriter<RPCRequestPart<[UInt8]>>.Closable(wrapping: writer)
+        )
+        let context = ClientContext(descriptor: descriptor, remotePeer: registered.remote, localPeer: registered.local)
+        let handler = connection.handler
+        defer {
+            // Ends the call on the wire if the caller left before the server closed it.
+            handler.eventLoop.execute { handler.value.cancel(token: token, reason: "client abandoned the call") }
+        }
+        return try await closure(stream, context)
+    }
+
+    private static func register(
+        _ continuation: ClientConnectionHandler.Inbound,
+        on connection: Connection
+    ) async throws -> (token: UInt64?, remote: String, local: String) {
+        let handler = connection.handler
+        return try await handler.eventLoop.submit {
+            (handler.value.register(inbound: continuation), handler.value.remotePeer, handler.value.localPeer)
+        }.get()
+    }
+}

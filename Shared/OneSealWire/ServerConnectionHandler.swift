@@ -1,0 +1,331 @@
+import GRPCCore
+import Logging
+import NIOCore
+import OneSealProto
+import Synchronization
+
+/// One call accepted on a connection, handed from the event loop to the transport's `listen` loop.
+struct AcceptedServerStream: Sendable {
+    var stream: RPCStream<ServerTransportInbound, ServerTransportOutbound>
+    var cancellation: StreamCancellation
+    var remotePeer: String
+    var localPeer: String
+}
+
+typealias ServerTransportInbound = RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>
+typealias ServerTransportOutbound = RPCWriter<RPCResponsePart<[UInt8]>>.Closable
+
+/// Connects the cancellation of a call on the wire (Cancel frame, lost connection, shutdown) with
+/// the GRPCCore handle of its handler, whichever of the two exists first.
+final class StreamCancellation: Sendable {
+    private enum State {
+        case waiting
+        case registered(ServerContext.RPCCancellationHandle)
+        case cancelled
+    }
+
+    private let state = Mutex<State>(.waiting)
+
+    func register(_ handle: ServerContext.RPCCancellationHandle) {
+        let cancelNow = self.state.withLock { state -> Bool in
+            switch state {
+            case .waiting:
+                state = .registered(handle)
+                return false
+            case .registered:
+                return false
+            case .cancelled:
+                return true
+            }
+        }
+        if cancelNow { handle.cancel() }
+    }
+
+    func cancel() {
+        let handle = self.state.withLock { state -> ServerContext.RPCCancellationHandle? in
+            defer { state = .cancelled }
+            if case .registered(let handle) = state { return handle }
+            return nil
+        }
+        handle?.cancel()
+    }
+}
+
+/// The server end of one OneSeal TCP connection: decodes frames (below it in the pipeline), asks
+/// the state machine what they mean, feeds calls to GRPCCore, and writes responses.
+///
+/// Writes from handler tasks hop onto the event loop and are coalesced: frames written in the same
+/// loop tick share one buffer and one flush, which is what keeps small unary calls cheap.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Wire_Frame
+    typealias OutboundOut = ByteBuffer
+
+    private struct StreamEntry {
+        var inbound: AsyncThrowingStream<RPCRequestPart<[UInt8]>, any Error>.Continuation
+        var cancellation: StreamCancellation
+    }
+
+    private var state: ServerConnectionStateMachine
+    private let encoder: FrameEncoder
+    private let logger: Logger
+    private let accept: @Sendable (AcceptedServerStream) -> Bool
+    private let onClose: @Sendable () -> Void
+    private var streams: [UInt32: StreamEntry] = [:]
+    private var context: ChannelHandlerContext?
+    private var loopBoundSelf: NIOLoopBound<ServerConnectionHandler>?
+    private var pending: ByteBuffer?
+    private var flushScheduled = false
+    private var closeWhenFlushed = false
+    private var remotePeer = "unknown"
+    private var localPeer = "unknown"
+
+    init(
+        configuration: WireConfiguration,
+        logger: Logger,
+        accept: @escaping @Sendable (AcceptedServerStream) -> Bool,
+        onClose: @escaping @Sendable () -> Void
+    ) {
+        self.state = ServerConnectionStateMachine(maximumConcurrentStreams: configuration.maximumConcurrentStreams)
+        self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
+        self.logger = logger
+        self.accept = accept
+        self.onClose = onClose
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.remotePeer = context.channel.remoteAddress.map(Self.describe) ?? "unknown"
+        self.localPeer = context.channel.localAddress.map(Self.describe) ?? "unknown"
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        switch self.state.receive(frame) {
+        case .openStream(let id, let method, let metadata, let timeoutMicros):
+            self.openStream(id: id, method: method, metadata: metadata, timeoutMicros: timeoutMicros)
+        case .deliverMessage(let id, let bytes):
+            self.streams[id]?.inbound.yield(.message(bytes))
+        case .finishInbound(let id):
+            self.streams[id]?.inbound.finish()
+        case .cancelStream(let id, let reason):
+            self.logger.debug("call cancelled by client", metadata: ["stream": "\(id)", "reason": "\(reason)"])
+            self.endStream(id, error: RPCError(code: .cancelled, message: reason))
+        case .write(let frame):
+            if case .close(let close) = frame.kind {
+                self.logger.notice(
+                    "refused a frame",
+                    metadata: ["peer": "\(self.remotePeer)", "stream": "\(frame.streamID)", "reason": "\(close.message)"]
+                )
+            }
+            self.enqueue(frame)
+        case .writeAndCancel(let frame, let id):
+            self.logger.notice("protocol violation", metadata: ["peer": "\(self.remotePeer)", "stream": "\(id)"])
+            self.enqueue(frame)
+            self.endStream(id, error: RPCError(code: .internalError, message: "protocol violation by the client"))
+        case .peerGoingAway, .none:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushPending()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for id in self.state.connectionClosed() {
+            self.endStream(id, error: RPCError(code: .unavailable, message: "connection to the client was lost"))
+        }
+        self.onClose()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let code: Int32
+        if let decoding = error as? FrameDecodingError {
+            code = decoding.statusCode
+        } else {
+            code = Int32(Status.Code.internalError.rawValue)
+        }
+        self.logger.warning(
+            "closing connection after a framing error",
+            metadata: ["peer": "\(self.remotePeer)", "error": "\(error)"]
+        )
+        var goAway = Wire_GoAway()
+        goAway.lastStreamID = 0
+        goAway.code = code
+        goAway.reason = "\(error)"
+        self.enqueue(Wire_Frame(streamID: 0, kind: .goAway(goAway)))
+        self.closeWhenFlushed = true
+        self.flushPending()
+    }
+
+    // MARK: Calls
+
+    private func openStream(id: UInt32, method: String, metadata: Metadata, timeoutMicros: UInt64) {
+        var metadata = metadata
+        metadata.removeAllValues(forKey: "grpc-timeout")
+        if timeoutMicros > 0 {
+            metadata.addString(GRPCTimeout.encode(microseconds: timeoutMicros), forKey: "grpc-timeout")
+        }
+        let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCRequestPart<[UInt8]>.self)
+        continuation.yield(.metadata(metadata))
+        let cancellation = StreamCancellation()
+        self.streams[id] = StreamEntry(inbound: continuation, cancellation: cancellation)
+
+        let path = method.dropFirst()
+        let slash = path.lastIndex(of: "/")!
+        let descriptor = MethodDescriptor(
+            fullyQualifiedService: String(path[..<slash]),
+            method: String(path[path.index(after: slash)...])
+        )
+        let writer = ServerStreamWriter(streamID: id, connection: self.loopBoundSelf!)
+        let accepted = AcceptedServerStream(
+            stream: RPCStream(
+                descriptor: descriptor,
+                inbound: RPCAsyncSequence(wrapping: inbound),
+                outbound: RPCWriter.Closable(wrapping: writer)
+            ),
+            cancellation: cancellation,
+            remotePeer: self.remotePeer,
+            localPeer: self.localPeer
+        )
+        if !self.accept(accepted) {
+            self.send(.status(Status(code: .unavailable, message: "server is shutting down"), [:]), on: id)
+        }
+    }
+
+    /// A response part from the call's handler (always on the event loop).
+    func send(_ part: RPCResponsePart<[UInt8]>, on id: UInt32) {
+        let result = self.state.send(part, on: id)
+        for frame in result.frames {
+            do {
+                try self.encoder.encode(frame, into: &self.pendingBuffer)
+            } catch {
+                let failure = self.state.failOversizedResponse(on: id, reason: "response \(error)")
+                for frame in failure.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
+                self.streams.removeValue(forKey: id)?.inbound.finish()
+                self.scheduleFlush()
+                return
+            }
+        }
+        if case .status = part { self.streams.removeValue(forKey: id)?.inbound.finish() }
+        if result.closeConnection { self.closeWhenFlushed = true }
+        self.scheduleFlush()
+    }
+
+    /// The handler of stream `id` returned (`finish`) or failed (`finish(throwing:)`).
+    func finish(_ id: UInt32, error: (any Error)?) {
+        let result = self.state.finish(id, error: error)
+        for frame in result.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
+        self.streams.removeValue(forKey: id)?.inbound.finish()
+        if result.closeConnection { self.closeWhenFlushed = true }
+        self.scheduleFlush()
+    }
+
+    private func endStream(_ id: UInt32, error: RPCError) {
+        guard let entry = self.streams.removeValue(forKey: id) else { return }
+        entry.inbound.finish(throwing: error)
+        entry.cancellation.cancel()
+    }
+
+    /// Starts a graceful drain of this connection (server shutdown).
+    func beginGracefulShutdown() {
+        let (goAway, closeNow) = self.state.beginGracefulShutdown(reason: "server is shutting down")
+        self.enqueue(goAway)
+        if closeNow { self.closeWhenFlushed = true }
+        self.flushPending()
+    }
+
+    // MARK: Writing
+
+    private var pendingBuffer: ByteBuffer {
+        get { self.pending ?? ByteBuffer() }
+        set { self.pending = newValue }
+    }
+
+    private func enqueue(_ frame: Wire_Frame) {
+        do {
+            try self.encoder.encode(frame, into: &self.pendingBuffer)
+        } catch {
+            self.logger.error("could not encode a control frame", metadata: ["error": "\(error)"])
+        }
+        self.scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !self.flushScheduled, let bound = self.loopBoundSelf else { return }
+        self.flushScheduled = true
+        bound.eventLoop.execute { bound.value.flushPending() }
+    }
+
+    private func flushPending() {
+        self.flushScheduled = false
+        guard let context = self.context else { return }
+        if let buffer = self.pending, buffer.readableBytes > 0 {
+            self.pending = nil
+            if self.closeWhenFlushed {
+                let bound = self.loopBoundSelf!
+                context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in
+                    bound.value.context?.close(promise: nil)
+                }
+                return
+            }
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        } else if self.closeWhenFlushed {
+            context.close(promise: nil)
+        }
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        switch address {
+        case .v4: return "ipv4:\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        case .v6: return "ipv6:[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
+        case .unixDomainSocket: return "unix:\(address.pathname ?? "?")"
+        }
+    }
+}
+
+/// The outbound half of a server call: every part hops to the connection's event loop in order.
+struct ServerStreamWriter: ClosableRPCWriterProtocol {
+    typealias Element = RPCResponsePart<[UInt8]>
+
+    let streamID: UInt32
+    let connection: NIOLoopBound<ServerConnectionHandler>
+
+    func write(_ element: Element) async throws {
+        let (id, connection) = (self.streamID, self.connection)
+        connection.eventLoop.execute { connection.value.send(element, on: id) }
+    }
+
+    func write(contentsOf elements: some Sequence<Element>) async throws {
+        let (id, connection, parts) = (self.streamID, self.connection, Array(elements))
+        connection.eventLoop.execute {
+            for part in parts { connection.value.send(part, on: id) }
+        }
+    }
+
+    func finish() async {
+        let (id, connection) = (self.streamID, self.connection)
+        connection.eventLoop.execute { connection.value.finish(id, error: nil) }
+    }
+
+    func finish(throwing error: any Error) async {
+        let (id, connection) = (self.streamID, self.connection)
+        connection.eventLoop.execute { connection.value.finish(id, error: error) }
+    }
+}
+
+/// The `grpc-timeout` header format GRPCCore's server executor reads: at most 8 digits and a unit.
+enum GRPCTimeout {
+    static func encode(microseconds: UInt64) -> String {
+        if microseconds < 100_000_000 { return "\(microseconds)u" }
+        let milliseconds = microseconds / 1000
+        if milliseconds < 100_000_000 { return "\(milliseconds)m" }
+        return "\(min(milliseconds / 1000, 99_999_999))S"
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import GRPCCore
+import OneSealProto
+
+/// The protocol rules of one server-side OneSeal TCP connection, as a plain value.
+///
+/// It decides what every inbound frame means and which frames a handler's response parts become,
+/// with no I/O, so each rule of PROTOCOL.md is tested without sockets. The channel handler owns one
+/// and performs the actions it returns.
+public struct ServerConnectionStateMachine: Sendable {
+    struct Stream: Sendable {
+        var inboundClosed = false
+        var headersSent = false
+    }
+
+    public enum ReceiveAction: Sendable, Equatable {
+        /// A new call: start a handler for it.
+        case openStream(streamID: UInt32, method: String, metadata: Metadata, timeoutMicros: UInt64)
+        /// A request message for a running call.
+        case deliverMessage(streamID: UInt32, bytes: [UInt8])
+        /// The client sent its last request message.
+        case finishInbound(streamID: UInt32)
+        /// The client abandoned the call: cancel its handler.
+        case cancelStream(streamID: UInt32, reason: String)
+        /// Answer on the wire only (ping ack, a refused or invalid stream).
+        case write(Wire_Frame)
+        /// A protocol violation on a running call: write the frame (its final status) and cancel the handler.
+        case writeAndCancel(Wire_Frame, streamID: UInt32)
+        /// The client said it is going away; it will open nothing new.
+        case peerGoingAway
+        /// Nothing to do (e.g. a late frame for a call that has already ended).
+        case none
+    }
+
+    private var streams: [UInt32: Stream] = [:]
+    private var highestStreamID: UInt32 = 0
+    /// Set once we have sent GoAway: the highest stream we still serve.
+    private var drainingAbove: UInt32?
+    public let maximumConcurrentStreams: Int
+
+    public init(maximumConcurrentStreams: Int) {
+        self.maximumConcurrentStreams = maximumConcurrentStreams
+    }
+
+    public var openStreamCount: Int { self.streams.count }
+    public var isDraining: Bool { self.drainingAbove != nil }
+
+    public mutating func receive(_ frame: Wire_Frame) -> ReceiveAction {
+        let id = frame.streamID
+        switch frame.kind {
+        case .ping(let ping):
+            if ping.ack { return .none }
+            return .write(.ping(payload: ping.payload, ack: true))
+
+        case .goAway:
+            return .peerGoingAway
+
+        case .open(let open):
+            guard id != 0 else {
+                return .write(.close(0, code: .internalError, message: "protocol violation: Open on stream 0"))
+            }
+            guard id > self.highestStreamID else {
+                return .write(
+                    .close(id, code: .internalError, message: "protocol violation: stream id \(id) is not above the highest used id \(self.highestStreamID)")
+                )
+            }
+            self.highestStreamID = id
+            if let last = self.drainingAbove, id > last {
+                return .write(.close(id, code: .unavailable, message: "server is shutting down; retry on a new connection"))
+            }
+            guard self.streams.count < self.maximumConcurrentStreams else {
+                return .write(
+                    .close(id, code: .resourceExhausted, message: "too many concurrent streams (maximum \(self.maximumConcurrentStreams)) on this connection")
+                )
+            }
+            guard Self.isValidMethodPath(open.method) else {
+                return .write(
+                    .close(id, code: .unimplemented, message: "method path '\(open.method)' is not of the form /package.Service/Method")
+                )
+            }
+            self.streams[id] = Stream()
+            return .openStream(
+                streamID: id,
+                method: open.method,
+                metadata: Metadata(wireEntries: open.metadata),
+                timeoutMicros: open.timeoutMicros
+            )
+
+        case .message(let message):
+            guard let stream = self.streams[id] else { return self.frameForUnknownStream(frame) }
+            if stream.inboundClosed {
+                self.streams[id] = nil
+                return .writeAndCancel(
+                    .close(id, code: .internalError, message: "protocol violation: Message after HalfClose on stream \(id)"),
+                    streamID: id
+                )
+            }
+            return .deliverMessage(streamID: id, bytes: [UInt8](message.data))
+
+        case .halfClose:
+            guard var stream = self.streams[id] else { return self.frameForUnknownStream(frame) }
+            guard !stream.inboundClosed else { return .none }
+            stream.inboundClosed = true
+            self.streams[id] = stream
+            return .finishInbound(streamID: id)
+
+        case .cancel(let cancel):
+            guard self.streams.removeValue(forKey: id) != nil else { return .none }
+            return .cancelStream(streamID: id, reason: cancel.reason.isEmpty ? "cancelled by the client" : cancel.reason)
+
+        case .headers, .close:
+            // Server-to-client kinds: a client must never send them.
+            guard self.streams.removeValue(forKey: id) != nil else {
+                return .write(.close(id, code: .internalError, message: "protocol violation: client sent \(frame.kindName)"))
+            }
+            return .writeAndCancel(
+                .close(id, code: .internalError, message: "protocol violation: client sent \(frame.kindName) on stream \(id)"),
+                streamID: id
+            )
+
+        case .none:
+            return .write(.close(id, code: .internalError, message: "protocol violation: frame without a kind"))
+        }
+    }
+
+    /// Frames for streams the server does not know: a late frame for a call that already ended
+    /// (id at or below the highest seen) is dropped; a frame for a never-opened id is an error.
+    private func frameForUnknownStream(_ frame: Wire_Frame) -> ReceiveAction {
+        if frame.streamID != 0 && frame.streamID <= self.highestStreamID { return .none }
+        return .write(
+            .close(
+                frame.streamID,
+                code: .internalError,
+                message: "protocol violation: \(frame.kindName) for unknown stream \(frame.streamID) (no Open was received)"
+            )
+        )
+    }
+
+    public struct SendResult: Sendable, Equatable {
+        public var frames: [Wire_Frame]
+        /// The connection is draining and this was its last open stream: close it after writing.
+        public var closeConnection: Bool
+    }
+
+    /// The frames a response part of stream `id` becomes. Parts for a stream that has already
+    /// ended (cancelled by the client, or closed) produce nothing.
+    public mutating func send(_ part: RPCResponsePart<[UInt8]>, on id: UInt32) -> SendResult {
+        guard var stream = self.streams[id] else { return SendResult(frames: [], closeConnection: false) }
+        switch part {
+        case .metadata(let metadata):
+            guard !stream.headersSent else { return SendResult(frames: [], closeConnection: false) }
+            stream.headersSent = true
+            self.streams[id] = stream
+            return SendResult(frames: [.headers(id, metadata)], closeConnection: false)
+        case .message(let bytes):
+            var frames: [Wire_Frame] = []
+            if !stream.headersSent {
+                stream.headersSent = true
+                self.streams[id] = stream
+                frames.append(.headers(id, [:]))
+            }
+            frames.append(.message(id, bytes))
+            return SendResult(frames: frames, closeConnection: false)
+        case .status(let status, let trailers):
+            self.streams[id] = nil
+            return SendResult(
+                frames: [.close(id, code: status.code, message: status.message, trailers: trailers)],
+                closeConnection: self.isDraining && self.streams.isEmpty
+            )
+        }
+    }
+
+    /// The handler of stream `id` finished. If it never sent a status, the client gets one now
+    /// rather than waiting forever.
+    public mutating func finish(_ id: UInt32, error: (any Error)?) -> SendResult {
+        guard self.streams[id] != nil else {
+            return SendResult(frames: [], closeConnection: self.isDraining && self.streams.isEmpty)
+        }
+        let status: Status
+        if let error = error as? RPCError {
+            status = Status(code: Status.Code(error.code), message: error.message)
+        } else if let error {
+            status = Status(code: .unknown, message: "handler failed: \(error)")
+        } else {
+            status = Status(code: .internalError, message: "handler finished without a status")
+        }
+        return self.send(.status(status, [:]), on: id)
+    }
+
+    /// A response message too large to send fails its own call, not the connection.
+    public mutating func failOversizedResponse(on id: UInt32, reason: String) -> SendResult {
+        self.send(.status(Status(code: .resourceExhausted, message: reason), [:]), on: id)
+    }
+
+    /// Starts a graceful drain: streams already open finish; anything newer is refused.
+    /// Returns the GoAway to send and whether the connection can close at once.
+    public mutating func beginGracefulShutdown(reason: String) -> (goAway: Wire_Frame, closeNow: Bool) {
+        if self.drainingAbove == nil { self.drainingAbove = self.highestStreamID }
+        return (.goAway(lastStreamID: self.drainingAbove!, code: .ok, reason: reason), self.streams.isEmpty)
+    }
+
+    /// The TCP connection is gone: every open stream must be cancelled.
+    public mutating func connectionClosed() -> [UInt32] {
+        let ids = Array(self.streams.keys)
+        self.streams.removeAll()
+        return ids
+    }
+
+    static func isValidMethodPath(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0].isEmpty && !parts[1].isEmpty && !parts[2].isEmpty
+    }
+}

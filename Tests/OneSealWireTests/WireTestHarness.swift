@@ -1,0 +1,107 @@
+import GRPCCore
+import NIOCore
+import NIOPosix
+import OneSealProto
+import OneSealWire
+
+/// Runs a real `GRPCServer` on OneSeal TCP at 127.0.0.1 on a free port for the duration of `body`.
+func withEchoServer<T: Sendable>(
+    configuration: WireConfiguration = WireConfiguration(),
+    _ body: (_ port: Int, _ observations: HandlerObservations, _ server: GRPCServer<OneSealServerTransport>) async throws -> T
+) async throws -> T {
+    let observations = HandlerObservations()
+    let transport = OneSealServerTransport(host: "127.0.0.1", port: 0, configuration: configuration)
+    let server = GRPCServer(transport: transport, services: [EchoService(observations: observations)])
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.serve() }
+        let port = try await transport.listeningAddress.port!
+        do {
+            let result = try await body(port, observations, server)
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+            return result
+        } catch {
+            server.beginGracefulShutdown()
+            group.cancelAll()
+            throw error
+        }
+    }
+}
+
+/// Runs a `GRPCClient` on OneSeal TCP to 127.0.0.1:`port` for the duration of `body`.
+func withEchoClient<T: Sendable>(
+    port: Int,
+    configuration: WireConfiguration = WireConfiguration(),
+    _ body: (GRPCClient<OneSealClientTransport>) async throws -> T
+) async throws -> T {
+    let transport = OneSealClientTransport(host: "127.0.0.1", port: port, configuration: configuration)
+    return try await withGRPCClient(transport: transport) { client in try await body(client) }
+}
+
+extension GRPCClient where Transport == OneSealClientTransport {
+    func echo(_ text: String, metadata: Metadata = [:], timeout: Duration? = nil) async throws -> String {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        return try await self.unary(
+            request: ClientRequest(message: Array(text.utf8), metadata: metadata),
+            descriptor: EchoService.unary,
+            serializer: BytesCoder(),
+            deserializer: BytesCoder(),
+            options: options
+        ) { response in String(decoding: try response.message, as: UTF8.self) }
+    }
+
+    func hang(_ tag: String, timeout: Duration? = nil) async throws {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        _ = try await self.unary(
+            request: ClientRequest(message: Array(tag.utf8)),
+            descriptor: EchoService.hang,
+            serializer: BytesCoder(),
+            deserializer: BytesCoder(),
+            options: options
+        ) { response in try response.message }
+    }
+}
+
+/// A bare TCP peer speaking raw bytes, for feeding the server what no well-behaved client sends.
+struct RawWirePeer {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    static func connect(port: Int) async throws -> RawWirePeer {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return RawWirePeer(channel: channel)
+    }
+
+    func send(_ bytes: [UInt8]) async throws {
+        try await self.channel.channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    func send(_ frames: Wire_Frame...) async throws {
+        var buffer = ByteBuffer()
+        for frame in frames { try FrameEncoder().encode(frame, into: &buffer) }
+        try await self.channel.channel.writeAndFlush(buffer)
+    }
+
+    /// Every frame the server sends until it closes the connection (or `limit` frames arrived).
+    func receiveFrames(limit: Int = .max) async throws -> (frames: [Wire_Frame], closed: Bool) {
+        var processor = NIOSingleStepByteToMessageProcessor(FrameDecoder())
+        var frames: [Wire_Frame] = []
+        try await self.channel.executeThenClose { inbound, _ in
+            for try await chunk in inbound {
+                try processor.process(buffer: chunk) { frames.append($0) }
+                if frames.count >= limit { return }
+            }
+        }
+        return (frames, frames.count < limit)
+    }
+
+    func close() async throws {
+        try await self.channel.channel.close()
+    }
+}
