@@ -1,0 +1,260 @@
+import CLibPQ
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A blocking libpq connection. Every method blocks the calling thread, so it is only ever called
+/// from a thread-pool thread (see ``PostgresConnection``), never from an event loop or the
+/// cooperative pool.
+///
+/// `@unchecked Sendable` is safe because a `PGconn` is only touched by one thread at a time:
+/// the connection pool hands a connection to exactly one lease holder, whose async calls are
+/// sequential (each `await`s the previous blocking call before submitting the next), and the
+/// listener owns its connection exclusively. `close()` is called only after the last use.
+final class LibPQConnection: @unchecked Sendable {
+    private var conn: OpaquePointer?
+    let conninfo: String
+    /// Backend process id, useful for diagnostics and tests.
+    private(set) var backendPID: Int32 = 0
+
+    /// Connects and prepares the session (UTC, ISO dates) so text values decode predictably.
+    init(conninfo: String) throws {
+        self.conninfo = conninfo
+        guard let conn = PQconnectdb(conninfo) else {
+            throw PostgresError(kind: .connection, message: "libpq could not allocate a connection")
+        }
+        self.conn = conn
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(conn))
+            PQfinish(conn)
+            self.conn = nil
+            throw PostgresError(kind: .connection, message: "connection failed: \(message)")
+        }
+        backendPID = PQbackendPID(conn)
+        try executeScript("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 3")
+    }
+
+    deinit {
+        if let conn { PQfinish(conn) }
+    }
+
+    var isOK: Bool {
+        guard let conn else { return false }
+        return PQstatus(conn) == CONNECTION_OK
+    }
+
+    /// True when not inside a transaction block.
+    var isIdle: Bool {
+        guard let conn else { return false }
+        return PQtransactionStatus(conn) == PQTRANS_IDLE
+    }
+
+    var socket: Int32 {
+        guard let conn else { return -1 }
+        return PQsocket(conn)
+    }
+
+    func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    /// Reads whatever the server sent while the connection sat idle (a FATAL from
+    /// `pg_terminate_backend`, EOF, notifications) without waiting, and reports whether the
+    /// connection is still usable.
+    func checkIdleHealth() -> Bool {
+        guard let conn, PQstatus(conn) == CONNECTION_OK else { return false }
+        var pfd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, 0)
+        if ready > 0 {
+            if PQconsumeInput(conn) == 0 { return false }
+            // Drop notifications nobody listens for on a pooled connection.
+            while let note = PQnotifies(conn) { PQfreemem(note) }
+        }
+        return PQstatus(conn) == CONNECTION_OK
+    }
+
+    /// Runs one parameterized statement (`PQexecParams`, text results).
+    func execute(_ query: SQLQuery) throws -> PostgresRows {
+        guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        let count = query.binds.count
+        var types = [Oid](repeating: 0, count: count)
+        var lengths = [Int32](repeating: 0, count: count)
+        var formats = [Int32](repeating: 0, count: count)
+        var values = [UnsafePointer<CChar>?](repeating: nil, count: count)
+        var buffers: [UnsafeMutablePointer<CChar>] = []
+        buffers.reserveCapacity(count)
+        defer { for buffer in buffers { buffer.deallocate() } }
+        for (i, bind) in query.binds.enumerated() {
+            types[i] = Oid(bind.typeOID)
+            formats[i] = bind.isBinary ? 1 : 0
+            guard let bytes = bind.bytes else { continue }
+            if !bind.isBinary, bytes.contains(0) {
+                throw PostgresError(kind: .invalidQuery, message: "parameter $\(i + 1) contains a NUL byte, which text values cannot hold")
+            }
+            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            bytes.withUnsafeBufferPointer { source in
+                source.withMemoryRebound(to: CChar.self) { chars in
+                    if let base = chars.baseAddress { buffer.update(from: base, count: bytes.count) }
+                }
+            }
+            buffer[bytes.count] = 0
+            buffers.append(buffer)
+            values[i] = UnsafePointer(buffer)
+            lengths[i] = Int32(bytes.count)
+        }
+        let result = PQexecParams(conn, query.sql, Int32(count), types, values, lengths, formats, 0)
+        return try consume(result)
+    }
+
+    /// Runs trusted SQL text that may contain several statements (`PQexec`), e.g. a migration file.
+    /// Never pass text built from user input: there are no parameters here.
+    func executeScript(_ sql: String) throws {
+        guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        _ = try consume(PQexec(conn, sql))
+    }
+
+    private func consume(_ result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else {
+            throw connectionError()
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+            return PostgresRows(columns: PostgresColumns(names: [], typeOIDs: []), rows: [], affectedRows: affected)
+        case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
+            let rowCount = Int(PQntuples(result))
+            let fieldCount = Int(PQnfields(result))
+            var names: [String] = []
+            var oids: [UInt32] = []
+            for f in 0..<fieldCount {
+                names.append(String(cString: PQfname(result, Int32(f))))
+                oids.append(UInt32(PQftype(result, Int32(f))))
+            }
+            let columns = PostgresColumns(names: names, typeOIDs: oids)
+            var rows: [PostgresRow] = []
+            rows.reserveCapacity(rowCount)
+            for r in 0..<rowCount {
+                var values: [[UInt8]?] = []
+                values.reserveCapacity(fieldCount)
+                for f in 0..<fieldCount {
+                    if PQgetisnull(result, Int32(r), Int32(f)) != 0 {
+                        values.append(nil)
+                    } else {
+                        let length = Int(PQgetlength(result, Int32(r), Int32(f)))
+                        let pointer = PQgetvalue(result, Int32(r), Int32(f))!
+                        values.append(pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                            Array(UnsafeBufferPointer(start: $0, count: length))
+                        })
+                    }
+                }
+                rows.append(PostgresRow(columns: columns, values: values))
+            }
+            return PostgresRows(columns: columns, rows: rows, affectedRows: rowCount)
+        default:
+            throw serverError(result)
+        }
+    }
+
+    private func serverError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let pointer = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: pointer)
+        }
+        let sqlState = field("C")
+        let brokenConnection = !isOK
+        let message = field("M") ?? Self.trimmed(PQresultErrorMessage(result))
+        return PostgresError(
+            kind: brokenConnection || sqlState == nil ? .connection : .server,
+            sqlState: sqlState, severity: field("V") ?? field("S"),
+            message: message.isEmpty ? Self.trimmed(conn.map { PQerrorMessage($0) } ?? nil) : message,
+            detail: field("D"), hint: field("H"), schema: field("s"), table: field("t"), column: field("c"),
+            constraint: field("n"))
+    }
+
+    private func connectionError() -> PostgresError {
+        PostgresError(kind: .connection, message: Self.trimmed(conn.map { PQerrorMessage($0) } ?? nil))
+    }
+
+    /// Waits (poll) until the socket is readable, `wakeFD` is readable, or `timeoutMs` passes,
+    /// then returns the notifications that arrived. Throws when the connection broke.
+    func waitForNotifications(wakeFD: Int32, timeoutMs: Int32) throws -> [PostgresNotification] {
+        guard let conn, PQstatus(conn) == CONNECTION_OK else { throw connectionError() }
+        var notes = drainNotifications(conn)
+        if !notes.isEmpty { return notes }
+        var fds = [
+            pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, nfds_t(wakeFD >= 0 ? 2 : 1), timeoutMs)
+        if ready < 0, errno != EINTR {
+            throw PostgresError(kind: .connection, message: "poll failed: errno \(errno)")
+        }
+        if fds[0].revents != 0 {
+            if PQconsumeInput(conn) == 0 { throw connectionError() }
+            notes = drainNotifications(conn)
+        }
+        if PQstatus(conn) != CONNECTION_OK { throw connectionError() }
+        return notes
+    }
+
+    private func drainNotifications(_ conn: OpaquePointer) -> [PostgresNotification] {
+        var notes: [PostgresNotification] = []
+        while let note = PQnotifies(conn) {
+            notes.append(
+                PostgresNotification(
+                    channel: String(cString: note.pointee.relname), payload: String(cString: note.pointee.extra),
+                    backendPID: note.pointee.be_pid))
+            PQfreemem(note)
+        }
+        return notes
+    }
+
+    private static func trimmed(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+        guard let pointer else { return "unknown libpq error" }
+        let text = String(cString: pointer).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "unknown libpq error" : text
+    }
+
+    private static func trimmed(_ pointer: UnsafePointer<CChar>?) -> String {
+        trimmed(pointer.map { UnsafeMutablePointer(mutating: $0) })
+    }
+
+    /// Returns `conninfo` with `dbname` replaced, keeping every other setting (parsed by libpq, so
+    /// both `key=value` strings and URIs work).
+    static func replacingDatabase(in conninfo: String, with database: String) throws -> String {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "invalid conninfo"
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PostgresError(kind: .connection, message: "invalid conninfo: \(message)")
+        }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var option = options
+        while let keywordPointer = option.pointee.keyword {
+            let keyword = String(cString: keywordPointer)
+            if keyword == "dbname" {
+                parts.append("dbname=\(quoteConninfoValue(database))")
+            } else if let value = option.pointee.val {
+                parts.append("\(keyword)=\(quoteConninfoValue(String(cString: value)))")
+            }
+            option += 1
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func quoteConninfoValue(_ value: String) -> String {
+        var out = "'"
+        for ch in value {
+            if ch == "'" || ch == "\\" { out.append("\\") }
+            out.append(ch)
+        }
+        return out + "'"
+    }
+}

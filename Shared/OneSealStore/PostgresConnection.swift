@@ -1,0 +1,45 @@
+/// A connection leased from a ``PostgresClient`` (inside `withConnection` / `withTransaction`).
+///
+/// All calls are async; the blocking libpq work happens on the client's thread pool. Do not keep
+/// it after the closure returns: the connection goes back to the pool.
+public struct PostgresConnection: Sendable {
+    let raw: LibPQConnection
+    let executor: BlockingExecutor
+
+    /// Runs a statement and returns its rows.
+    public func query(_ query: SQLQuery) async throws -> PostgresRows {
+        let raw = self.raw
+        return try await executor.run { try raw.execute(query) }
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ query: SQLQuery) async throws -> Int {
+        try await self.query(query).affectedRows
+    }
+
+    /// Runs trusted, parameterless SQL that may hold several statements (migration files, fixed
+    /// DDL). Never pass text built from input: use ``query(_:)`` with interpolated binds instead.
+    public func executeScript(_ sql: String) async throws {
+        let raw = self.raw
+        try await executor.run { try raw.executeScript(sql) }
+    }
+
+    /// The server process id serving this connection (`pg_backend_pid()`).
+    public var backendPID: Int32 { raw.backendPID }
+}
+
+/// Transaction isolation levels (PostgreSQL's names).
+public enum PostgresIsolationLevel: String, Sendable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+/// Helpers for libpq connection strings.
+public enum PostgresConnInfo {
+    /// Returns `conninfo` pointing at `database`, every other setting kept.
+    public static func replacingDatabase(in conninfo: String, with database: String) throws -> String {
+        try LibPQConnection.replacingDatabase(in: conninfo, with: database)
+    }
+}
