@@ -1,0 +1,86 @@
+import Foundation
+import OneSealStore
+import OneSealTestSupport
+import Testing
+
+@Suite("Parameter binding and decoding")
+struct QueryBindingTests {
+    @Test func injectionLookingStringsAreStoredVerbatim() async throws {
+        try await withTestDatabase(prefix: "bind") { client in
+            try await client.execute("CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL)")
+            let nasty = [
+                "'; DROP TABLE notes; --", "Robert'); DELETE FROM notes; --", "$1", "\\x00 \\' \"quoted\"", "行政审批 ✓",
+            ]
+            for text in nasty {
+                try await client.execute("INSERT INTO notes (body) VALUES (\(text))")
+            }
+            let rows = try await client.query("SELECT body FROM notes ORDER BY id")
+            #expect(try rows.map { try $0.decode("body", as: String.self) } == nasty)
+            let found = try await client.query("SELECT count(*) AS n FROM notes WHERE body = \(nasty[0])").one()
+            #expect(try found.decode("n", as: Int.self) == 1)
+        }
+    }
+
+    @Test func typesRoundTripIncludingNullsBytesAndTimestamps() async throws {
+        try await withTestDatabase(prefix: "types") { client in
+            try await client.execute(
+                """
+                CREATE TABLE v (i int8, i4 int4, b bool, d float8, bytes bytea, at timestamptz, u uuid, s text)
+                """)
+            let bytes: [UInt8] = [0, 1, 2, 0x27, 0x5C, 0xFF, 0]
+            let at = Date(timeIntervalSince1970: 1_763_800_000.123456)
+            let id = UUID()
+            try await client.execute(
+                "INSERT INTO v VALUES (\(Int64.max), \(Int32(-7)), \(true), \(3.25), \(bytes), \(at), \(id), \(String?.none))")
+            let row = try await client.query("SELECT * FROM v").one()
+            #expect(try row.decode("i", as: Int64.self) == Int64.max)
+            #expect(try row.decode("i4", as: Int.self) == -7)
+            #expect(try row.decode("b", as: Bool.self) == true)
+            #expect(try row.decode("d", as: Double.self) == 3.25)
+            #expect(try row.decode("bytes", as: [UInt8].self) == bytes)
+            #expect(try row.decode("bytes", as: Data.self) == Data(bytes))
+            let decoded = try row.decode("at", as: Date.self)
+            #expect(abs(decoded.timeIntervalSince1970 - at.timeIntervalSince1970) < 0.000_001)
+            #expect(try row.decode("u", as: UUID.self) == id)
+            #expect(try row.decode("s", as: String?.self) == nil)
+            #expect(row.isNull("s"))
+
+            // The server agrees on the instant (not just our own round trip).
+            let epoch = try await client.query("SELECT extract(epoch FROM at)::float8 AS e FROM v").one()
+            #expect(abs(try epoch.decode("e", as: Double.self) - at.timeIntervalSince1970) < 0.000_001)
+        }
+    }
+
+    @Test func decodingErrorsNameTheProblem() async throws {
+        try await withTestDatabase(prefix: "decode") { client in
+            let row = try await client.query("SELECT NULL::text AS missing_value, 'x'::text AS word").one()
+            #expect(throws: PostgresDecodingError.self) { try row.decode("missing_value", as: String.self) }
+            #expect(throws: PostgresDecodingError.self) { try row.decode("word", as: Int.self) }
+            #expect(throws: PostgresDecodingError.self) { try row.decode("nope", as: String.self) }
+            do {
+                _ = try row.decode("missing_value", as: String.self)
+            } catch let error as PostgresDecodingError {
+                #expect(error.reason == .unexpectedNull)
+                #expect(error.description.contains("missing_value"))
+            }
+        }
+    }
+
+    @Test func textArraysBindAsArrays() async throws {
+        try await withTestDatabase(prefix: "arrays") { client in
+            let values = ["a", "b,c", "d\"e", "f\\g", "NULL", ""]
+            let rows = try await client.query("SELECT x FROM unnest(\(SQLArray(values))::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
+            #expect(try rows.map { try $0.decode("x", as: String.self) } == values)
+            let back = try await client.query("SELECT \(SQLArray(values))::text[] AS a").one()
+            #expect(try back.decode("a", as: SQLTextArray.self).elements == values)
+            let ids = try await client.query("SELECT 2 = ANY(\(SQLArray([1, 2, 3]))) AS hit").one()
+            #expect(try ids.decode("hit", as: Bool.self))
+        }
+    }
+
+    @Test func identifiersAreValidated() throws {
+        #expect(throws: SQLIdentifierError.self) { try SQLIdentifier("Robert\"; DROP") }
+        #expect(throws: SQLIdentifierError.self) { try SQLIdentifier("1abc") }
+        #expect(try SQLIdentifier("oneseal_intake").quoted == "\"oneseal_intake\"")
+    }
+}
