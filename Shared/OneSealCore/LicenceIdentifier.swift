@@ -81,7 +81,7 @@ public struct LicenceIdentifier: Sendable, Hashable, Codable, CustomStringConver
         guard fields.count == 5 else { throw .wrongFieldCount(found: fields.count) }
         let versionText = String(fields[3])
         guard versionText.count == 3, versionText.allSatisfy({ $0.isASCII && $0.isWholeNumber }),
-              let version = Int(versionText)
+              let version = Int(versionText), (1...999).contains(version)
         else { throw .invalidVersion(versionText) }
         let built = try LicenceIdentifier(
             typeCode: String(fields[0]), issuer: String(fields[1]), serial: String(fields[2]), version: version)
