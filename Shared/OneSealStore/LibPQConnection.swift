@@ -71,9 +71,11 @@ final class LibPQConnection: @unchecked Sendable {
         var pfd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
         let ready = poll(&pfd, 1, 0)
         if ready > 0 {
+            // Something arrived unasked: a notification, or a FATAL error followed by EOF from a
+            // terminated backend. A round trip tells which (and surfaces the error/EOF).
             if PQconsumeInput(conn) == 0 { return false }
-            // Drop notifications nobody listens for on a pooled connection.
             while let note = PQnotifies(conn) { PQfreemem(note) }
+            guard (try? execute("SELECT 1")) != nil else { return false }
         }
         return PQstatus(conn) == CONNECTION_OK
     }

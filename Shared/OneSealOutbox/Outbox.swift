@@ -1,0 +1,61 @@
+import Foundation
+import OneSealStore
+
+/// Writing to the outbox and reading its lag.
+public enum Outbox {
+    /// The NOTIFY channel the relay listens on.
+    public static let channel = "outbox"
+
+    /// Stores `events` in the caller's transaction and notifies the relay on commit. Nothing is
+    /// sent if the transaction rolls back — that is the point of the outbox.
+    public static func enqueue(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        var destinations: [String] = []
+        for event in events {
+            try await tx.execute(
+                """
+                INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent)
+                VALUES (\(event.id), \(event.destination), \(event.type), \(event.aggregateID), \(event.payload), \(event.traceparent))
+                """)
+            if !destinations.contains(event.destination) { destinations.append(event.destination) }
+        }
+        try await tx.execute(
+            "INSERT INTO outbox_destinations (destination) SELECT unnest(\(SQLArray(destinations))::text[]) ON CONFLICT DO NOTHING")
+        try await PostgresClient.notify(channel: channel, payload: destinations.count == 1 ? destinations[0] : "", on: tx)
+    }
+
+    /// Outbox backlog for metrics and health: undelivered rows and the age of the oldest.
+    public static func lag(on client: PostgresClient) async throws -> OutboxLag {
+        let row = try await client.query(
+            """
+            SELECT count(*) AS pending,
+                   COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest
+            FROM outbox WHERE delivered_at IS NULL
+            """
+        ).one()
+        return OutboxLag(pendingCount: try row.decode("pending", as: Int.self), oldestPendingAge: try row.decode("oldest", as: Double.self))
+    }
+
+    /// Deletes delivered rows older than `age` seconds; returns how many.
+    @discardableResult
+    public static func purgeDelivered(olderThan age: Double, on client: PostgresClient) async throws -> Int {
+        try await client.execute("DELETE FROM outbox WHERE delivered_at < now() - make_interval(secs => \(age))")
+    }
+}
+
+/// Outbox backlog figures.
+public struct OutboxLag: Sendable, Hashable {
+    public var pendingCount: Int
+    /// Seconds since the oldest undelivered event was written (0 when none).
+    public var oldestPendingAge: Double
+}
+
+/// Consumer-side deduplication: record the event id in the same transaction as its effect.
+public enum Inbox {
+    /// Returns true the first time `eventID` is seen by `consumer` (apply the effect), false for a
+    /// redelivery (skip it). Must run inside the consumer's transaction so id and effect commit together.
+    public static func markProcessed(eventID: UUID, consumer: String, in tx: PostgresConnection) async throws -> Bool {
+        try await tx.execute(
+            "INSERT INTO inbox (consumer, event_id) VALUES (\(consumer), \(eventID)) ON CONFLICT DO NOTHING") == 1
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// An event a service emits, stored in its outbox in the same transaction as the state change.
+/// The payload is opaque bytes (services put a serialized protobuf envelope there).
+public struct OutboxEvent: Sendable, Hashable {
+    /// Unique event id; consumers deduplicate on it through their inbox.
+    public var id: UUID
+    /// Subscriber name, e.g. `supervision@371300`; order is kept per destination.
+    public var destination: String
+    public var type: String
+    public var aggregateID: String
+    public var payload: [UInt8]
+    /// W3C traceparent of the request that produced the event.
+    public var traceparent: String?
+
+    public init(id: UUID = UUID(), destination: String, type: String, aggregateID: String, payload: [UInt8], traceparent: String? = nil) {
+        self.id = id
+        self.destination = destination
+        self.type = type
+        self.aggregateID = aggregateID
+        self.payload = payload
+        self.traceparent = traceparent
+    }
+}

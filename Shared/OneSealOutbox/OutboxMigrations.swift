@@ -1,0 +1,46 @@
+import OneSealStore
+
+/// The outbox and inbox tables. Services append these to their own migration list (versions
+/// 900_001+ are reserved for them) or call `OutboxMigrations.apply(on:)`.
+public enum OutboxMigrations {
+    public static let all: [Migration] = [
+        Migration(
+            version: 900_001, name: "oneseal_outbox_inbox",
+            sql: """
+                CREATE TABLE IF NOT EXISTS outbox (
+                    seq bigserial PRIMARY KEY,
+                    id uuid NOT NULL UNIQUE,
+                    destination text NOT NULL,
+                    type text NOT NULL,
+                    aggregate_id text NOT NULL,
+                    payload bytea NOT NULL,
+                    traceparent text,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    delivered_at timestamptz,
+                    last_error text
+                );
+                CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (destination, seq) WHERE delivered_at IS NULL;
+                -- One row per destination: the relay locks it (FOR UPDATE SKIP LOCKED) to own that
+                -- destination's queue, which keeps order and lets replicas share destinations.
+                CREATE TABLE IF NOT EXISTS outbox_destinations (
+                    destination text PRIMARY KEY,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    last_error text
+                );
+                CREATE TABLE IF NOT EXISTS inbox (
+                    consumer text NOT NULL,
+                    event_id uuid NOT NULL,
+                    processed_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (consumer, event_id)
+                );
+                """)
+    ]
+
+    /// Applies the outbox/inbox migrations on their own (for services without other migrations).
+    public static func apply(on client: PostgresClient) async throws {
+        try await Migrator.apply(all, on: client)
+    }
+}
