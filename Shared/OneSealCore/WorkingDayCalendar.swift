@@ -14,6 +14,16 @@ public struct WorkingDayCalendar: Sendable, Hashable, Codable {
         self.years = byYear
     }
 
+    /// Encoded as a list of years (not a dictionary) so each year's number is stated once and
+    /// decoding goes through `HolidayYear`'s checks.
+    public init(from decoder: any Decoder) throws {
+        self.init(years: try [HolidayYear](from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try loadedYears.map { years[$0]! }.encode(to: encoder)
+    }
+
     /// The years this calendar can answer for, ascending.
     public var loadedYears: [Int] { years.keys.sorted() }
 

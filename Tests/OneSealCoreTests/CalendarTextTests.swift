@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import OneSealCore
 
@@ -79,6 +80,17 @@ struct CalendarTextTests {
         }
         #expect(throws: CalendarError.self) { try calendar.load("2027 off") }
         #expect(calendar.loadedYears == [2025, 2026])
+    }
+
+    @Test("a calendar survives encoding, and a tampered stored year is rejected")
+    func codable() throws {
+        let calendar = try WorkingDayCalendar.china.loading("2026 regional-off 2026-03-20")
+        let data = try JSONEncoder().encode(calendar)
+        #expect(try JSONDecoder().decode(WorkingDayCalendar.self, from: data) == calendar)
+        // Saturday 2026-02-14 is a make-up day; a stored make-up Monday must not load.
+        let bad = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "2026-02-14", with: "2026-02-16")
+        #expect(bad != String(decoding: data, as: UTF8.self))
+        #expect(throws: CalendarError.self) { try JSONDecoder().decode(WorkingDayCalendar.self, from: Data(bad.utf8)) }
     }
 
     @Test("the built-in text is what the built-in calendar was made from")
