@@ -1,0 +1,224 @@
+import Foundation
+import OneSealOutbox
+import OneSealStore
+import OneSealTestSupport
+import Synchronization
+import Testing
+
+@Suite("Outbox relay")
+struct OutboxRelayTests {
+    static let fast = OutboxRelay.Configuration(
+        batchSize: 7, pollInterval: .milliseconds(200), initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(50), concurrency: 2)
+
+    @Test func enqueueIsTransactionalAndLagIsReported() async throws {
+        try await withTestDatabase(prefix: "obx") { client in
+            try await prepareSchema(client)
+            await #expect(throws: DeliveryFailed.self) {
+                try await client.withTransaction { tx in
+                    try await Outbox.enqueue(makeEvents(destinations: ["x@1"], perDestination: 2), in: tx)
+                    throw DeliveryFailed()
+                }
+            }
+            #expect(try await Outbox.lag(on: client).pendingCount == 0)
+            try await enqueue(makeEvents(destinations: ["x@1"], perDestination: 3), on: client)
+            let lag = try await Outbox.lag(on: client)
+            #expect(lag.pendingCount == 3)
+            #expect(lag.oldestPendingAge >= 0)
+        }
+    }
+
+    @Test func relayDeliversEverythingInPerDestinationOrder() async throws {
+        try await withTestDatabase(prefix: "obxorder") { client in
+            try await prepareSchema(client)
+            let destinations = ["supervision@371300", "evaluation@371300", "intake@371302"]
+            let log = DeliveryLog()
+            let relay = OutboxRelay(client: client, configuration: Self.fast) { _, events in await log.record(events) }
+            let running = Task { try await relay.run() }
+            // Enqueue while the relay runs, so NOTIFY wake-ups and polling both matter.
+            let events = makeEvents(destinations: destinations, perDestination: 40)
+            try await enqueue(events, on: client, chunk: 4)
+            let done = await log.waitUntilDistinct(events.count)
+            running.cancel()
+            _ = await running.result
+            #expect(done)
+            #expect(await log.deliveries.count == events.count)
+            #expect(await log.firstDeliveryOrder() == expectedOrder(destinations, perDestination: 40))
+            let delivered = try await log.deliveries
+            let original = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0) })
+            #expect(delivered.allSatisfy { original[$0.id] == $0 }, "payload, type and traceparent survive the round trip")
+            #expect(try await Outbox.lag(on: client).pendingCount == 0)
+        }
+    }
+
+    @Test func twoRelaysDeliverEachEventOnce() async throws {
+        try await withTestDatabase(prefix: "obxtwo") { client, database in
+            try await prepareSchema(client)
+            let destinations = (1...6).map { "dest\($0)@371300" }
+            let events = makeEvents(destinations: destinations, perDestination: 30)
+            try await enqueue(events, on: client, chunk: 9)
+            let log = DeliveryLog()
+            let clients = [database.makeClient(maxConnections: 4), database.makeClient(maxConnections: 4)]
+            let relays = clients.map { own in
+                OutboxRelay(client: own, configuration: Self.fast) { _, batch in
+                    await log.record(batch)
+                    await Task.yield()
+                }
+            }
+            let running = relays.map { relay in Task { try await relay.run() } }
+            let done = await log.waitUntilDistinct(events.count)
+            for task in running { task.cancel() }
+            for task in running { _ = await task.result }
+            for own in clients { await own.shutdown() }
+            #expect(done)
+            #expect(await log.deliveries.count == events.count, "no event may be delivered twice")
+            #expect(await log.firstDeliveryOrder() == expectedOrder(destinations, perDestination: 30))
+        }
+    }
+
+    /// The delivery closure applies the effect at the consumer and then "loses the ack" (throws)
+    /// for some batches: the relay redelivers, and the inbox keeps the effect exactly once.
+    @Test func failedAcksAreRedeliveredAndTheInboxMakesTheEffectExactlyOnce() async throws {
+        try await withTestDatabase(prefix: "obxfail") { client in
+            try await prepareSchema(client)
+            let destinations = ["a@1", "b@1", "c@1"]
+            let events = makeEvents(destinations: destinations, perDestination: 25)
+            try await enqueue(events, on: client)
+            let log = DeliveryLog()
+            let calls = Counter()
+            let relay = OutboxRelay(client: client, configuration: Self.fast) { _, batch in
+                let call = calls.increment()
+                if call % 4 == 1 { throw DeliveryFailed() }  // RPC failed before the consumer saw it
+                try await applyEffects(batch, consumer: "supervision", on: client)
+                await log.record(batch)
+                if call % 3 == 0 { throw DeliveryFailed() }  // consumer committed, ack lost
+            }
+            let running = Task { try await relay.run() }
+            let drained = await waitForDrain(client)
+            running.cancel()
+            _ = await running.result
+            #expect(drained)
+            #expect(await log.deliveries.count > events.count, "some batches must have been delivered twice")
+            let effects = try await client.query("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM effects").one()
+            #expect(try effects.decode("n", as: Int.self) == events.count)
+            #expect(try effects.decode("d", as: Int.self) == events.count)
+            // Effects happened in per-destination order.
+            let rows = try await client.query("SELECT destination, aggregate_id FROM effects ORDER BY n")
+            var order: [String: [String]] = [:]
+            for row in rows { order[try row.decode("destination"), default: []].append(try row.decode("aggregate_id")) }
+            #expect(order == expectedOrder(destinations, perDestination: 25))
+            let attempts = try await client.query("SELECT max(attempts) AS m FROM outbox").one()
+            #expect(try attempts.decode("m", as: Int.self) >= 2)
+        }
+    }
+
+    /// The relay task is cancelled after the consumer applied a batch but before the relay
+    /// committed "delivered": a new relay redelivers that batch and the inbox absorbs it.
+    @Test func relayCancelledBeforeCommitRedeliversAndEffectStaysExactlyOnce() async throws {
+        try await withTestDatabase(prefix: "obxkill") { client in
+            try await prepareSchema(client)
+            let destinations = ["x@1", "y@1"]
+            let events = makeEvents(destinations: destinations, perDestination: 20)
+            try await enqueue(events, on: client)
+            let log = DeliveryLog()
+            let calls = Counter()
+            let (stuck, stuckContinuation) = AsyncStream.makeStream(of: Void.self)
+            let first = OutboxRelay(client: client, configuration: Self.fast) { _, batch in
+                try await applyEffects(batch, consumer: "evaluation", on: client)
+                await log.record(batch)
+                if calls.increment() == 3 {
+                    stuckContinuation.yield()
+                    try await Task.sleep(for: .seconds(3600))  // "dies" here: cancelled before commit
+                }
+            }
+            let running = Task { try await first.run() }
+            var iterator = stuck.makeAsyncIterator()
+            await iterator.next()
+            running.cancel()
+            _ = await running.result
+            let lagAfterKill = try await Outbox.lag(on: client).pendingCount
+            #expect(lagAfterKill > 0)
+
+            let second = OutboxRelay(client: client, configuration: Self.fast) { _, batch in
+                try await applyEffects(batch, consumer: "evaluation", on: client)
+                await log.record(batch)
+            }
+            let resumed = Task { try await second.run() }
+            let drained = await waitForDrain(client)
+            resumed.cancel()
+            _ = await resumed.result
+            #expect(drained)
+            #expect(await log.deliveries.count > events.count, "the interrupted batch must have been delivered again")
+            let effects = try await client.query("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM effects").one()
+            #expect(try effects.decode("n", as: Int.self) == events.count)
+            #expect(try effects.decode("d", as: Int.self) == events.count)
+        }
+    }
+
+    /// A failing head blocks later rows of its own destination only.
+    @Test func failingDestinationDoesNotBlockOthers() async throws {
+        try await withTestDatabase(prefix: "obxblock") { client in
+            try await prepareSchema(client)
+            let events = makeEvents(destinations: ["down@1", "up@1"], perDestination: 10)
+            try await enqueue(events, on: client)
+            let log = DeliveryLog()
+            let downIsUp = Flag()
+            let relay = OutboxRelay(client: client, configuration: Self.fast) { destination, batch in
+                if destination == "down@1" && !downIsUp.isSet { throw DeliveryFailed() }
+                await log.record(batch)
+            }
+            let running = Task { try await relay.run() }
+            let upDone = await log.waitUntilDistinct(10)
+            #expect(upDone)
+            #expect(await log.deliveries.allSatisfy { $0.destination == "up@1" })
+            let failedHead = try await client.query(
+                "SELECT aggregate_id, last_error FROM outbox WHERE destination = 'down@1' AND attempts > 0 ORDER BY seq")
+            #expect(failedHead.count <= 1, "only the head of the failing destination is attempted")
+            downIsUp.set()
+            let allDone = await log.waitUntilDistinct(events.count)
+            running.cancel()
+            _ = await running.result
+            #expect(allDone)
+            #expect(await log.firstDeliveryOrder() == expectedOrder(["down@1", "up@1"], perDestination: 10))
+        }
+    }
+
+    @Test func inboxReportsDuplicates() async throws {
+        try await withTestDatabase(prefix: "inbox") { client in
+            try await prepareSchema(client)
+            let id = UUID()
+            let first = try await client.withTransaction { try await Inbox.markProcessed(eventID: id, consumer: "c", in: $0) }
+            let again = try await client.withTransaction { try await Inbox.markProcessed(eventID: id, consumer: "c", in: $0) }
+            let otherConsumer = try await client.withTransaction { try await Inbox.markProcessed(eventID: id, consumer: "d", in: $0) }
+            #expect(first)
+            #expect(!again)
+            #expect(otherConsumer)
+            // Rolled back with the effect: the id is not recorded.
+            let rolledBack = UUID()
+            _ = try? await client.withTransaction { tx in
+                _ = try await Inbox.markProcessed(eventID: rolledBack, consumer: "c", in: tx)
+                throw DeliveryFailed()
+            }
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventID: rolledBack, consumer: "c", in: $0) })
+        }
+    }
+}
+
+/// Waits (bounded; checks the database, not the clock) until the outbox has no undelivered rows.
+func waitForDrain(_ client: PostgresClient, checks: Int = 900) async -> Bool {
+    for _ in 0..<checks {
+        if let lag = try? await Outbox.lag(on: client), lag.pendingCount == 0 { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return false
+}
+
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
