@@ -88,7 +88,15 @@ public final class OneSealServerTransport: ServerTransport {
                             localPeer: accepted.localPeer,
                             cancellation: handle
                         )
-                        await streamHandler(accepted.stream, context)
+                        // GRPCCore only flags a cancelled RPC (deadline, Cancel frame, lost
+                        // client); cancelling the handler's task too makes sleeps, queries and
+                        // awaits in the handler stop at once instead of running to completion.
+                        await withTaskGroup(of: Void.self) { call in
+                            call.addTask { await streamHandler(accepted.stream, context) }
+                            call.addTask { try? await handle.cancelled }
+                            _ = await call.next()
+                            call.cancelAll()
+                        }
                     }
                 }
             }
