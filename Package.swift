@@ -126,7 +126,7 @@ var targets: [Target] = [
         swiftSettings: swift6
     ),
     .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
-    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
     .testTarget(
         name: "OneSealOutboxTests",
         dependencies: ["OneSealOutbox", "OneSealStore", "OneSealTestSupport", log],

@@ -1,3 +1,4 @@
+import GRPCCore
 import NIOCore
 import OneSealProto
 import Testing

@@ -2,7 +2,7 @@ import GRPCCore
 import NIOCore
 import NIOPosix
 import OneSealProto
-import OneSealWire
+@testable import OneSealWire
 import Testing
 
 /// GRPCCore clients and servers talking over real loopback TCP through OneSeal TCP.
@@ -107,7 +107,8 @@ struct TransportTests {
                 }
                 #expect(await observations.eventually { $0.cancelledTags.contains("deadline") })
                 // The connection is still good for the next call.
-                #expect(try await client.echo("after") == "after")
+                let answer = try await client.echo("after")
+                #expect(answer == "after")
             }
         }
     }
@@ -121,7 +122,8 @@ struct TransportTests {
                 call.cancel()
                 _ = await call.result
                 #expect(await observations.eventually { $0.cancelledTags.contains("cancel-me") })
-                #expect(try await client.echo("still-alive") == "still-alive")
+                let answer = try await client.echo("still-alive")
+                #expect(answer == "still-alive")
             }
         }
     }

@@ -2,7 +2,7 @@ import GRPCCore
 import NIOCore
 import NIOPosix
 import OneSealProto
-import OneSealWire
+@testable import OneSealWire
 
 /// Runs a real `GRPCServer` on OneSeal TCP at 127.0.0.1 on a free port for the duration of `body`.
 func withEchoServer<T: Sendable>(
