@@ -20,6 +20,10 @@ final class LibPQConnection: @unchecked Sendable {
     let conninfo: String
     /// Backend process id, useful for diagnostics and tests.
     private(set) var backendPID: Int32 = 0
+    /// A `BEGIN …` not sent yet: it goes out right before the next statement, in the same
+    /// thread-pool job, which saves one thread hop per transaction (the server still sees
+    /// BEGIN as its own round trip, exactly like pgbench).
+    var deferredBegin: String?
 
     /// Connects and prepares the session (UTC, ISO dates) so text values decode predictably.
     init(conninfo: String) throws {
@@ -63,6 +67,20 @@ final class LibPQConnection: @unchecked Sendable {
         conn = nil
     }
 
+    /// True when the socket has unread input (or hang-up) right now; never blocks.
+    var hasPendingInput: Bool {
+        guard let conn, PQstatus(conn) == CONNECTION_OK else { return true }
+        var pfd = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) != 0
+    }
+
+    private func sendDeferredBegin() throws {
+        if let begin = deferredBegin {
+            deferredBegin = nil
+            try executeScript(begin)
+        }
+    }
+
     /// Reads whatever the server sent while the connection sat idle (a FATAL from
     /// `pg_terminate_backend`, EOF, notifications) without waiting, and reports whether the
     /// connection is still usable.
@@ -83,6 +101,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Runs one parameterized statement (`PQexecParams`, text results).
     func execute(_ query: SQLQuery) throws -> PostgresRows {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        try sendDeferredBegin()
         let count = query.binds.count
         var types = [Oid](repeating: 0, count: count)
         var lengths = [Int32](repeating: 0, count: count)
@@ -117,6 +136,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Never pass text built from user input: there are no parameters here.
     func executeScript(_ sql: String) throws {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        try sendDeferredBegin()
         _ = try consume(PQexec(conn, sql))
     }
 

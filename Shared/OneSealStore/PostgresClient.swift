@@ -76,6 +76,7 @@ public final class PostgresClient: Service, Sendable {
     /// On serialization failure (40001) or deadlock (40P01) — from any statement or from COMMIT —
     /// the whole closure is run again, up to `maxAttempts` times, so `body` must not have effects
     /// outside the database that cannot be repeated.
+    @discardableResult
     nonisolated(nonsending)
     public func withTransaction<T>(
         isolation: PostgresIsolationLevel = .readCommitted,
@@ -86,14 +87,23 @@ public final class PostgresClient: Service, Sendable {
         while true {
             do {
                 return try await withConnection { connection in
-                    try await connection.executeScript(
-                        isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+                    // Sent together with the first statement (see LibPQConnection.deferredBegin).
+                    connection.raw.deferredBegin =
+                        isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
                     do {
                         let value = try await body(connection)
-                        try await connection.executeScript("COMMIT")
+                        if connection.raw.deferredBegin != nil {
+                            connection.raw.deferredBegin = nil  // nothing ran: nothing to commit
+                        } else {
+                            try await connection.executeScript("COMMIT")
+                        }
                         return value
                     } catch {
-                        try? await connection.executeScript("ROLLBACK")
+                        if connection.raw.deferredBegin != nil {
+                            connection.raw.deferredBegin = nil
+                        } else {
+                            try? await connection.executeScript("ROLLBACK")
+                        }
                         throw error
                     }
                 }
@@ -226,6 +236,8 @@ public final class PostgresClient: Service, Sendable {
             }
             switch handoff {
             case .connection(let connection):
+                // Fast path without a thread hop: nothing arrived while idle and libpq says OK.
+                if !connection.hasPendingInput { return connection }
                 let healthy = (try? await executor.run { connection.checkIdleHealth() }) ?? false
                 if healthy { return connection }
                 logger.info("discarding broken idle PostgreSQL connection")
@@ -279,6 +291,7 @@ public final class PostgresClient: Service, Sendable {
     /// Returns a connection: rolls back a transaction left open, hands it to a waiter or keeps it
     /// idle; a broken connection is closed and its slot passed on.
     private func release(_ connection: LibPQConnection, forceUnhealthy: Bool = false) async {
+        connection.deferredBegin = nil
         var healthy = !forceUnhealthy && connection.isOK
         if healthy && !connection.isIdle {
             healthy = (try? await executor.run { () -> Bool in
