@@ -24,6 +24,8 @@ final class LibPQConnection: @unchecked Sendable {
     /// thread-pool job, which saves one thread hop per transaction (the server still sees
     /// BEGIN as its own round trip, exactly like pgbench).
     var deferredBegin: String?
+    /// The thread leases of this connection prefer as their task executor.
+    let thread = ConnectionThread()
 
     /// Connects and prepares the session (UTC, ISO dates) so text values decode predictably.
     init(conninfo: String) throws {
@@ -44,6 +46,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     deinit {
         if let conn { PQfinish(conn) }
+        thread.stop()
     }
 
     var isOK: Bool {
@@ -65,6 +68,7 @@ final class LibPQConnection: @unchecked Sendable {
     func close() {
         if let conn { PQfinish(conn) }
         conn = nil
+        thread.stop()
     }
 
     /// True when the socket has unread input (or hang-up) right now; never blocks.

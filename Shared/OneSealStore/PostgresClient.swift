@@ -62,7 +62,7 @@ public final class PostgresClient: Service, Sendable {
         let raw = try await acquire()
         let connection = PostgresConnection(raw: raw, executor: executor)
         do {
-            let value = try await body(connection)
+            let value = try await withTaskExecutorPreference(raw.thread) { try await body(connection) }
             await release(raw)
             return value
         } catch {

@@ -9,6 +9,7 @@ public struct PostgresConnection: Sendable {
     /// Runs a statement and returns its rows.
     public func query(_ query: SQLQuery) async throws -> PostgresRows {
         let raw = self.raw
+        if raw.thread.isCurrent { return try raw.execute(query) }  // on the connection's own thread
         return try await executor.run { try raw.execute(query) }
     }
 
@@ -22,6 +23,7 @@ public struct PostgresConnection: Sendable {
     /// DDL). Never pass text built from input: use ``query(_:)`` with interpolated binds instead.
     public func executeScript(_ sql: String) async throws {
         let raw = self.raw
+        if raw.thread.isCurrent { return try raw.executeScript(sql) }
         try await executor.run { try raw.executeScript(sql) }
     }
 

@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A dedicated OS thread per pooled connection, usable as a Swift `TaskExecutor`.
+///
+/// `withConnection` prefers this executor for the lease, so the caller's closure runs on the
+/// connection's own thread and libpq calls made there execute inline — blocking only this
+/// thread, never a NIO event loop or the cooperative pool — instead of paying a round trip to a
+/// thread pool per statement. Calls made from anywhere else (e.g. an actor-isolated caller) still
+/// go through the blocking thread pool.
+final class ConnectionThread: TaskExecutor, Sendable {
+    private let queue = Mutex<(jobs: [UnownedJob], stopped: Bool)>(([], false))
+    private let condition = NSCondition()
+    private let threadID = Atomic<UInt>(0)
+
+    init() {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "oneseal-pg-connection"
+        thread.start()
+    }
+
+    /// True when called on this executor's thread.
+    var isCurrent: Bool {
+        threadID.load(ordering: .acquiring) == UInt(bitPattern: pthreadID())
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        queue.withLock { $0.jobs.append(job) }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the thread exit once its queue is empty.
+    func stop() {
+        condition.lock()
+        queue.withLock { $0.stopped = true }
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        threadID.store(UInt(bitPattern: pthreadID()), ordering: .releasing)
+        while true {
+            condition.lock()
+            var batch: [UnownedJob] = []
+            var stopped = false
+            while true {
+                (batch, stopped) = queue.withLock { state in
+                    defer { state.jobs = [] }
+                    return (state.jobs, state.stopped)
+                }
+                if !batch.isEmpty || stopped { break }
+                condition.wait()
+            }
+            condition.unlock()
+            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            if stopped && batch.isEmpty { return }
+        }
+    }
+}
+
+private func pthreadID() -> Int {
+    #if canImport(Glibc)
+    return Int(bitPattern: UInt(pthread_self()))
+    #else
+    return Int(bitPattern: pthread_self())
+    #endif
+}
