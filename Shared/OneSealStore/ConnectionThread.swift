@@ -33,9 +33,18 @@ final class ConnectionThread: TaskExecutor, Sendable {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
-        queue.withLock { $0.jobs.append(job) }
+        let accepted = queue.withLock { state -> Bool in
+            guard !state.stopped else { return false }
+            state.jobs.append(job)
+            return true
+        }
         condition.signal()
         condition.unlock()
+        if !accepted {
+            // The connection is closed and its thread gone (or going); a task that still prefers
+            // this executor (e.g. an unstructured task started inside a lease) runs elsewhere.
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        }
     }
 
     /// Lets the thread exit once its queue is empty.

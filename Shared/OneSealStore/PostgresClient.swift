@@ -43,6 +43,16 @@ public final class PostgresClient: Service, Sendable {
         self.init(configuration: PostgresClientConfiguration(conninfo: conninfo, maxConnections: maxConnections), logger: logger)
     }
 
+    deinit {
+        // A client dropped without shutdown() must not leak threads or server connections.
+        let idle = state.withLock { state in
+            defer { state.idle = [] }
+            return state.idle
+        }
+        for connection in idle { connection.close() }
+        executor.pool.shutdownGracefully { _ in }
+    }
+
     // MARK: Queries
 
     /// Runs one statement on a pooled connection (autocommit).

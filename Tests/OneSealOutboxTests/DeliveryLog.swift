@@ -1,5 +1,6 @@
 import Foundation
 import OneSealOutbox
+import Logging
 import OneSealStore
 
 /// Records what a relay delivered and lets a test wait (bounded) until enough distinct events
@@ -98,3 +99,10 @@ func prepareSchema(_ client: PostgresClient) async throws {
 
 /// Error a test's delivery closure throws to simulate a failed RPC.
 struct DeliveryFailed: Error {}
+
+/// Relay logger for tests: the simulated failures are expected, so only errors are printed.
+let quietLogger: Logger = {
+    var logger = Logger(label: "oneseal.outbox.test")
+    logger.logLevel = .error
+    return logger
+}()

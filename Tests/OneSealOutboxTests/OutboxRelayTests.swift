@@ -32,7 +32,7 @@ struct OutboxRelayTests {
             try await prepareSchema(client)
             let destinations = ["supervision@371300", "evaluation@371300", "intake@371302"]
             let log = DeliveryLog()
-            let relay = OutboxRelay(client: client, configuration: Self.fast) { _, events in await log.record(events) }
+            let relay = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { _, events in await log.record(events) }
             let running = Task { try await relay.run() }
             // Enqueue while the relay runs, so NOTIFY wake-ups and polling both matter.
             let events = makeEvents(destinations: destinations, perDestination: 40)
@@ -59,7 +59,7 @@ struct OutboxRelayTests {
             let log = DeliveryLog()
             let clients = [database.makeClient(maxConnections: 4), database.makeClient(maxConnections: 4)]
             let relays = clients.map { own in
-                OutboxRelay(client: own, configuration: Self.fast) { _, batch in
+                OutboxRelay(client: own, configuration: Self.fast, logger: quietLogger) { _, batch in
                     await log.record(batch)
                     await Task.yield()
                 }
@@ -85,7 +85,7 @@ struct OutboxRelayTests {
             try await enqueue(events, on: client)
             let log = DeliveryLog()
             let calls = Counter()
-            let relay = OutboxRelay(client: client, configuration: Self.fast) { _, batch in
+            let relay = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { _, batch in
                 let call = calls.increment()
                 if call % 4 == 1 { throw DeliveryFailed() }  // RPC failed before the consumer saw it
                 try await applyEffects(batch, consumer: "supervision", on: client)
@@ -122,7 +122,7 @@ struct OutboxRelayTests {
             let log = DeliveryLog()
             let calls = Counter()
             let (stuck, stuckContinuation) = AsyncStream.makeStream(of: Void.self)
-            let first = OutboxRelay(client: client, configuration: Self.fast) { _, batch in
+            let first = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { _, batch in
                 try await applyEffects(batch, consumer: "evaluation", on: client)
                 await log.record(batch)
                 if calls.increment() == 3 {
@@ -138,7 +138,7 @@ struct OutboxRelayTests {
             let lagAfterKill = try await Outbox.lag(on: client).pendingCount
             #expect(lagAfterKill > 0)
 
-            let second = OutboxRelay(client: client, configuration: Self.fast) { _, batch in
+            let second = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { _, batch in
                 try await applyEffects(batch, consumer: "evaluation", on: client)
                 await log.record(batch)
             }
@@ -162,7 +162,7 @@ struct OutboxRelayTests {
             try await enqueue(events, on: client)
             let log = DeliveryLog()
             let downIsUp = Flag()
-            let relay = OutboxRelay(client: client, configuration: Self.fast) { destination, batch in
+            let relay = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { destination, batch in
                 if destination == "down@1" && !downIsUp.isSet { throw DeliveryFailed() }
                 await log.record(batch)
             }
