@@ -4,8 +4,9 @@
 # Source this file, then:
 #   codegen_ensure_system_tools     install protoc, protoc-c and libprotobuf-c when missing (apt, as root)
 #   codegen_build_plugins ROOT      build protoc-gen-swift and protoc-gen-grpc-swift-2 (release, scratch
-#                                   path ROOT/.build-codegen); sets CODEGEN_SWIFT_PLUGIN and
-#                                   CODEGEN_GRPC_PLUGIN to their absolute paths
+#                                   path ROOT/.build-codegen) unless already built from the same pins and
+#                                   toolchain (CODEGEN_FORCE_BUILD=1 always builds); sets
+#                                   CODEGEN_SWIFT_PLUGIN and CODEGEN_GRPC_PLUGIN to their absolute paths
 #   codegen_run ROOT SWIFT_OUT C_OUT
 #                                   generate every proto under ROOT/proto into SWIFT_OUT (Swift messages
 #                                   + gRPC service code) and C_OUT (protobuf-c, including the C code of
@@ -52,14 +53,35 @@ codegen_wkt_include() {
     return 1
 }
 
+# What the plugins were built from: the pinned dependency versions and the toolchain. Alternating
+# `swift build --product` invocations in one scratch path make SwiftPM recompile SwiftProtobuf (about a
+# minute on two cores) even when nothing changed, so the build is skipped while this stamp is unchanged.
+codegen_plugin_stamp() {
+    local root="$1"
+    {
+        swift --version 2>/dev/null
+        if [[ -f "$root/Package.resolved" ]]; then cat "$root/Package.resolved"; fi
+    } | sha256sum | cut -d' ' -f1
+}
+
 codegen_build_plugins() {
-    local root="$1" product bin_path
+    local root="$1" product bin_path stamp stamp_file
+    local scratch="$root/.build-codegen"
+    stamp="$(codegen_plugin_stamp "$root")"
+    stamp_file="$scratch/oneseal-codegen-plugins.stamp"
+    bin_path="$scratch/release"
+    CODEGEN_SWIFT_PLUGIN="$bin_path/protoc-gen-swift"
+    CODEGEN_GRPC_PLUGIN="$bin_path/protoc-gen-grpc-swift-2"
+    if [[ "${CODEGEN_FORCE_BUILD:-0}" != 1 && -x "$CODEGEN_SWIFT_PLUGIN" && -x "$CODEGEN_GRPC_PLUGIN" \
+        && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
+        codegen_log "plugins up to date in .build-codegen (CODEGEN_FORCE_BUILD=1 rebuilds)"
+        return 0
+    fi
     for product in protoc-gen-swift protoc-gen-grpc-swift-2; do
         codegen_log "building $product (release, .build-codegen)"
-        swift build --package-path "$root" --scratch-path "$root/.build-codegen" -c release \
-            --product "$product" >&2
+        swift build --package-path "$root" --scratch-path "$scratch" -c release --product "$product" >&2
     done
-    bin_path="$(swift build --package-path "$root" --scratch-path "$root/.build-codegen" -c release --show-bin-path)"
+    bin_path="$(swift build --package-path "$root" --scratch-path "$scratch" -c release --show-bin-path)"
     CODEGEN_SWIFT_PLUGIN="$bin_path/protoc-gen-swift"
     CODEGEN_GRPC_PLUGIN="$bin_path/protoc-gen-grpc-swift-2"
     local plugin
@@ -69,6 +91,7 @@ codegen_build_plugins() {
             return 1
         fi
     done
+    echo "$stamp" >"$stamp_file"
 }
 
 codegen_delete_generated() {

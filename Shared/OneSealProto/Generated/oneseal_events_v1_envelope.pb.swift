@@ -36,7 +36,8 @@ public nonisolated struct Events_EventEnvelope: Sendable {
 
   public var eventID: String = String()
 
-  /// The fully-qualified protobuf name of the payload, e.g. "oneseal.intake.v1.CaseAccepted".
+  /// The fully-qualified protobuf name of the payload, e.g. "oneseal.intake.v1.ApplicationAccepted".
+  /// Payload messages live in each service's events.proto (oneseal/<service>/v1/events.proto).
   public var type: String = String()
 
   /// Who emitted it: service name ("intake") and node division code ("371302").

@@ -35,7 +35,8 @@ struct  Oneseal__Events__V1__EventEnvelope
   ProtobufCMessage base;
   char *event_id;
   /*
-   * The fully-qualified protobuf name of the payload, e.g. "oneseal.intake.v1.CaseAccepted".
+   * The fully-qualified protobuf name of the payload, e.g. "oneseal.intake.v1.ApplicationAccepted".
+   * Payload messages live in each service's events.proto (oneseal/<service>/v1/events.proto).
    */
   char *type;
   /*
