@@ -450,8 +450,8 @@ public nonisolated struct Intake_Item: @unchecked Sendable {
     set {_uniqueStorage()._active = newValue}
   }
 
-  /// Departments that must receive the supervision push are kept by the supervision service's
-  /// boundary list, not here.
+  /// Why this version was made (from UpsertItemRequest.change_note). Which departments supervise the item
+  /// is kept by the supervision service's boundary list, not here.
   public var changeNote: String {
     get {_storage._changeNote}
     set {_uniqueStorage()._changeNote = newValue}

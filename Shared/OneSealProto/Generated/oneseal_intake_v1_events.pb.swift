@@ -211,7 +211,7 @@ public nonisolated struct Intake_ApplicationAccepted: @unchecked Sendable {
     set {_uniqueStorage()._items = newValue}
   }
 
-  /// Ids of the accepted materials, for the case file.
+  /// The accepted materials (file ids / electronic licence references, not the content), for the case file.
   public var materials: [Intake_ProvidedMaterial] {
     get {_storage._materials}
     set {_uniqueStorage()._materials = newValue}

@@ -281,8 +281,8 @@ struct  Oneseal__Intake__V1__Item
    */
   protobuf_c_boolean active;
   /*
-   * Departments that must receive the supervision push are kept by the supervision service's
-   * boundary list, not here.
+   * Why this version was made (from UpsertItemRequest.change_note). Which departments supervise the item
+   * is kept by the supervision service's boundary list, not here.
    */
   char *change_note;
   Oneseal__Common__V1__ActorRef *changed_by;

@@ -101,7 +101,7 @@ struct  Oneseal__Intake__V1__ApplicationAccepted
   size_t n_items;
   Oneseal__Intake__V1__AcceptedItem **items;
   /*
-   * Ids of the accepted materials, for the case file.
+   * The accepted materials (file ids / electronic licence references, not the content), for the case file.
    */
   size_t n_materials;
   Oneseal__Intake__V1__ProvidedMaterial **materials;
