@@ -45,6 +45,7 @@ public final class OneSealClientTransport: ClientTransport {
         /// Wakes `connect()` when the current connection became unusable or shutdown began.
         var wake: CheckedContinuation<Void, Never>?
         var wakePending = false
+        var wakeTimer: Scheduled<Void>?
         var shutdownRequested = false
     }
 
@@ -68,7 +69,7 @@ public final class OneSealClientTransport: ClientTransport {
 
     public func connect() async throws {
         var attempt = 0
-        while !self.state.withLock({ $0.shutdownRequested }) {
+        while !self.state.withLock({ $0.shutdownRequested }) && !Task.isCancelled {
             do {
                 let connection = try await self.dial()
                 attempt = 0
@@ -86,6 +87,10 @@ public final class OneSealClientTransport: ClientTransport {
                 for waiter in waiters { waiter.resume(returning: connection) }
                 self.logger.debug("connected", metadata: ["peer": "\(self.host):\(self.port)"])
                 await self.waitForWake()
+                if Task.isCancelled {
+                    connection.channel.close(promise: nil)
+                    break
+                }
                 let shuttingDown = self.state.withLock { state -> Bool in
                     if case .ready(let current) = state.phase, current.channel === connection.channel {
                         state.phase = state.shutdownRequested ? .shutDown : .connecting
@@ -175,36 +180,44 @@ public final class OneSealClientTransport: ClientTransport {
         return nil
     }
 
-    /// Suspends `connect()` until the connection is unusable or shutdown begins (or `timeout`).
+    /// Suspends `connect()` until the connection is unusable, shutdown begins, the task is
+    /// cancelled, or `timeout` passes. A single stored continuation, resumed by whoever takes it
+    /// first under the lock, so it is resumed exactly once.
     private func waitForWake(timeout: Duration? = nil) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = self.state.withLock { state -> Bool in
-                        if state.wakePending || state.shutdownRequested {
-                            state.wakePending = false
-                            return true
-                        }
-                        state.wake = continuation
-                        return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.state.withLock { state -> Bool in
+                    if state.wakePending || state.shutdownRequested || Task.isCancelled {
+                        state.wakePending = false
+                        return true
                     }
-                    if resumeNow { continuation.resume() }
+                    state.wake = continuation
+                    return false
+                }
+                if resumeNow {
+                    continuation.resume()
+                } else if let timeout {
+                    let timer = self.group.any().scheduleTask(in: TimeAmount(timeout)) { self.fireWake() }
+                    self.state.withLock { $0.wakeTimer = timer }
                 }
             }
-            if let timeout {
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                        defer { state.wake = nil }
-                        return state.wake
-                    }
-                    wake?.resume()
-                }
-            }
-            await group.next()
-            group.cancelAll()
+        } onCancel: {
+            self.fireWake()
         }
-        self.state.withLock { $0.wakePending = false }
+        let timer = self.state.withLock { state -> Scheduled<Void>? in
+            state.wakePending = false
+            defer { state.wakeTimer = nil }
+            return state.wakeTimer
+        }
+        timer?.cancel()
+    }
+
+    private func fireWake() {
+        let wake = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            defer { state.wake = nil }
+            return state.wake
+        }
+        wake?.resume()
     }
 
     /// The connection a new call should use, waiting for a dial in progress.

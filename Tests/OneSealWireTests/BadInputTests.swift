@@ -101,6 +101,9 @@ struct BadInputTests {
                 let peer = try await RawWirePeer.connect(port: port)
                 var open = Wire_Open()
                 open.method = "/oneseal.test.v1.Echo/Hang"
+                var tagMetadata = Metadata()
+                tagMetadata.addString("vanish-\(round)", forKey: "x-tag")
+                open.metadata = tagMetadata.wireEntries
                 var message = Wire_Message()
                 message.data = .init("vanish-\(round)".utf8)
                 try await peer.send(

@@ -78,21 +78,20 @@ struct EchoService: RegistrableRPCService {
                 return [:]
             }
         }
-        // Never answers; records that it started and whether cancellation reached it.
+        // Never answers; records (by the `x-tag` metadata) that it started and whether
+        // cancellation reached it, whether it was waiting for a message or sleeping.
         router.registerHandler(forMethod: Self.hang, deserializer: BytesCoder(), serializer: BytesCoder()) { [observations] request, context in
-            StreamingServerResponse { _ in
-                var tag = ""
-                for try await message in request.messages {
-                    tag = String(decoding: message, as: UTF8.self)
-                    break
-                }
-                observations.started(tag)
+            let tag = request.metadata[stringValues: "x-tag"].first(where: { _ in true }) ?? ""
+            observations.started(tag)
+            return StreamingServerResponse { _ in
                 do {
+                    for try await _ in request.messages {}
                     try await Task.sleep(for: .seconds(60))
                 } catch {
                     observations.cancelled(tag)
                     throw error
                 }
+                observations.cancelled("\(tag) (not cancelled: slept 60 s)")
                 return [:]
             }
         }

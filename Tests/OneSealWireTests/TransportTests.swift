@@ -101,10 +101,12 @@ struct TransportTests {
         try await withEchoServer { port, observations, _ in
             try await withEchoClient(port: port) { client in
                 await #expect {
-                    try await client.hang("deadline", timeout: .milliseconds(200))
+                    // Long enough for the handler to start even on a loaded CI machine.
+                    try await client.hang("deadline", timeout: .seconds(2))
                 } throws: { error in
                     (error as? RPCError)?.code == .deadlineExceeded
                 }
+                #expect(observations.startedTags.contains("deadline"))
                 #expect(await observations.eventually { $0.cancelledTags.contains("deadline") })
                 // The connection is still good for the next call.
                 let answer = try await client.echo("after")
@@ -222,19 +224,30 @@ struct TransportTests {
     func gracefulDrain() async throws {
         try await withEchoServer { port, _, server in
             try await withEchoClient(port: port) { client in
-                let slow = try await client.clientStreaming(
+                // The first reply proves the server has the call; only then does it begin to
+                // drain, and the call must still complete on the old connection.
+                let (firstReply, firstReplyContinuation) = AsyncStream.makeStream(of: Void.self)
+                let slow = try await client.bidirectionalStreaming(
                     request: StreamingClientRequest(of: [UInt8].self) { writer in
                         try await writer.write([1, 2, 3])
+                        for await _ in firstReply { break }
                         server.beginGracefulShutdown()
                         try await Task.sleep(for: .milliseconds(100))
                         try await writer.write([4, 5])
                     },
-                    descriptor: EchoService.collect,
+                    descriptor: EchoService.chat,
                     serializer: BytesCoder(),
                     deserializer: BytesCoder(),
                     options: .defaults
-                ) { response in String(decoding: try response.message, as: UTF8.self) }
-                #expect(slow == "5")
+                ) { response in
+                    var replies: [[UInt8]] = []
+                    for try await message in response.messages {
+                        replies.append(message)
+                        firstReplyContinuation.yield()
+                    }
+                    return replies
+                }
+                #expect(slow == [[3, 2, 1], [5, 4]])
                 await #expect {
                     _ = try await client.echo("too late")
                 } throws: { error in

@@ -54,8 +54,10 @@ extension GRPCClient where Transport == OneSealClientTransport {
     func hang(_ tag: String, timeout: Duration? = nil) async throws {
         var options = CallOptions.defaults
         options.timeout = timeout
+        var metadata = Metadata()
+        metadata.addString(tag, forKey: "x-tag")
         _ = try await self.unary(
-            request: ClientRequest(message: Array(tag.utf8)),
+            request: ClientRequest(message: Array(tag.utf8), metadata: metadata),
             descriptor: EchoService.hang,
             serializer: BytesCoder(),
             deserializer: BytesCoder(),
