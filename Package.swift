@@ -78,6 +78,8 @@ var targets: [Target] = [
             grpcCore, protobuf, log, lifecycle,
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ],
         path: "Shared/OneSealServiceKit",
         swiftSettings: swift6

@@ -1,1 +1,11 @@
-print("placeholder")
+import EvaluationService
+import Foundation
+import OneSealServiceKit
+
+// oneseal-evaluation: configuration from the environment (docs/operators.md); stops on SIGTERM/SIGINT.
+do {
+    await ServiceRunner.main(try EvaluationServiceDefinition.make())
+} catch {
+    print("oneseal-evaluation: cannot load its definition: \(error)")
+    exit(2)
+}

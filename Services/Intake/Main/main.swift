@@ -1,1 +1,11 @@
-print("placeholder")
+import IntakeService
+import Foundation
+import OneSealServiceKit
+
+// oneseal-intake: configuration from the environment (docs/operators.md); stops on SIGTERM/SIGINT.
+do {
+    await ServiceRunner.main(try IntakeServiceDefinition.make())
+} catch {
+    print("oneseal-intake: cannot load its definition: \(error)")
+    exit(2)
+}

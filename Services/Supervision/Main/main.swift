@@ -1,1 +1,11 @@
-print("placeholder")
+import SupervisionService
+import Foundation
+import OneSealServiceKit
+
+// oneseal-supervision: configuration from the environment (docs/operators.md); stops on SIGTERM/SIGINT.
+do {
+    await ServiceRunner.main(try SupervisionServiceDefinition.make())
+} catch {
+    print("oneseal-supervision: cannot load its definition: \(error)")
+    exit(2)
+}

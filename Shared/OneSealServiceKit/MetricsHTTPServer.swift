@@ -1,0 +1,70 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// A tiny HTTP endpoint for Prometheus scrapes (`GET /metrics`) and liveness probes
+/// (`GET /healthz`). It serves nothing else, and carries no personal data.
+public struct MetricsHTTPServer: Service {
+    let host: String
+    let port: Int
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let registry = self.registry
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
+                }
+            }
+            .bind(host: self.host, port: self.port).get()
+        self.logger.info("metrics endpoint listening", metadata: ["address": "\(channel.localAddress!)", "paths": "/metrics /healthz"])
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let registry: PrometheusCollectorRegistry
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head(let request) = self.unwrapInboundIn(data) else { return }
+        let (status, body, type): (HTTPResponseStatus, [UInt8], String)
+        switch (request.method, request.uri.split(separator: "?").first.map(String.init) ?? request.uri) {
+        case (.GET, "/metrics"): (status, body, type) = (.ok, self.registry.emitToBuffer(), "text/plain; version=0.0.4")
+        case (.GET, "/healthz"): (status, body, type) = (.ok, Array("ok\n".utf8), "text/plain")
+        default: (status, body, type) = (.notFound, Array("not found: try /metrics or /healthz\n".utf8), "text/plain")
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: type)
+        headers.add(name: "content-length", value: "\(body.count)")
+        headers.add(name: "connection", value: "close")
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+    }
+}

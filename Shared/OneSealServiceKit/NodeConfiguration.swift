@@ -1,0 +1,95 @@
+import Foundation
+import OneSealAuth
+import OneSealWire
+
+/// Everything a service process reads from its environment, with defaults for local use.
+///
+/// Every variable is documented in docs/operators.md. A bad value stops the process at start with
+/// a message naming the variable: a node misconfigured at 3 a.m. should say why, not limp along.
+public struct NodeConfiguration: Sendable {
+    /// GB/T 2260 code of this hall (ONESEAL_NODE), e.g. 371300 (city) or 371302 (county).
+    public var node: String
+    /// The service's short name: intake, approval, certificate, supervision, evaluation.
+    public var service: String
+    /// RPC listen address (ONESEAL_LISTEN_HOST, ONESEAL_PORT).
+    public var host: String
+    public var port: Int
+    /// Prometheus /metrics and /healthz over HTTP (ONESEAL_METRICS_PORT; 0 = a free port; "off" = none).
+    public var metricsPort: Int?
+    /// libpq conninfo of this service's own database (ONESEAL_DATABASE_URL).
+    public var databaseConninfo: String
+    public var databasePoolSize: Int
+    /// Public keys whose tokens this service accepts (ONESEAL_TOKEN_PUBLIC_KEYS, comma-separated
+    /// base64, and/or ONESEAL_TOKEN_PUBLIC_KEYS_FILE, one per line).
+    public var trustedTokenKeys: [String]
+    /// Other services and nodes this one calls: ONESEAL_PEERS="approval@371300=127.0.0.1:7102,…".
+    public var peers: [String: (host: String, port: Int)]
+    /// Signing key of this service's own tokens for service-to-service calls (ONESEAL_SERVICE_KEY_FILE).
+    public var serviceKeyFile: String?
+    public var logLevel: String
+    public var wire: WireConfiguration
+
+    /// The default port of each service on a node (the county adds 100 in the local cluster).
+    public static let defaultPorts = ["intake": 7101, "approval": 7102, "certificate": 7103, "supervision": 7104, "evaluation": 7105]
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var variable: String
+        public var reason: String
+        public var description: String { "configuration: \(variable): \(reason)" }
+    }
+
+    public static func fromEnvironment(service: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> NodeConfiguration {
+        func value(_ key: String) -> String? {
+            guard let raw = environment[key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = value(key) else { return fallback }
+            guard let number = Int(raw), range.contains(number) else {
+                throw Invalid(variable: key, reason: "'\(raw)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
+        }
+        let node = value("ONESEAL_NODE") ?? "371300"
+        guard DivisionCode.isValid(node) else {
+            throw Invalid(variable: "ONESEAL_NODE", reason: "'\(node)' is not a 6-digit GB/T 2260 division code")
+        }
+        var keys = (value("ONESEAL_TOKEN_PUBLIC_KEYS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let file = value("ONESEAL_TOKEN_PUBLIC_KEYS_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw Invalid(variable: "ONESEAL_TOKEN_PUBLIC_KEYS_FILE", reason: "cannot read \(file)")
+            }
+            keys += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        keys = keys.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        for key in keys where (try? TokenVerifier.publicKey(base64: key)) == nil {
+            throw Invalid(variable: "ONESEAL_TOKEN_PUBLIC_KEYS", reason: "'\(key.prefix(12))…' is not a base64 Ed25519 public key")
+        }
+        var peers: [String: (String, Int)] = [:]
+        for entry in (value("ONESEAL_PEERS") ?? "").split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            let address = parts.count == 2 ? parts[1].split(separator: ":") : []
+            guard parts.count == 2, address.count == 2, let port = Int(address[1]) else {
+                throw Invalid(variable: "ONESEAL_PEERS", reason: "'\(entry)' is not name@node=host:port")
+            }
+            peers[String(parts[0]).trimmingCharacters(in: .whitespaces)] = (String(address[0]), port)
+        }
+        let metrics = value("ONESEAL_METRICS_PORT")
+        var wire = WireConfiguration()
+        wire.maximumFrameSize = try integer("ONESEAL_MAX_FRAME_BYTES", default: WireConfiguration.defaultMaximumFrameSize, range: 1024...(64 << 20))
+        return NodeConfiguration(
+            node: node,
+            service: service,
+            host: value("ONESEAL_LISTEN_HOST") ?? "127.0.0.1",
+            port: try integer("ONESEAL_PORT", default: Self.defaultPorts[service] ?? 7100, range: 0...65535),
+            metricsPort: metrics == "off" ? nil : try integer("ONESEAL_METRICS_PORT", default: 0, range: 0...65535),
+            databaseConninfo: value("ONESEAL_DATABASE_URL") ?? "host=127.0.0.1 port=5432 user=postgres dbname=oneseal_\(service)_\(node)",
+            databasePoolSize: try integer("ONESEAL_DB_POOL_SIZE", default: 10, range: 1...200),
+            trustedTokenKeys: keys,
+            peers: peers,
+            serviceKeyFile: value("ONESEAL_SERVICE_KEY_FILE"),
+            logLevel: value("ONESEAL_LOG_LEVEL") ?? "info",
+            wire: wire
+        )
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRPCCore
+import Logging
+import Metrics
+import NIOCore
+import OneSealAuth
+import OneSealOutbox
+import OneSealStore
+import OneSealWire
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// What a service library hands to the shared runner: its name, SQL migrations, method table and
+/// RPC services. The runner does the rest the same way for all five, so operators learn one
+/// start-up, one log format, one shutdown.
+public struct ServiceDefinition: Sendable {
+    public var name: String
+    public var migrations: [Migration]
+    public var policy: AccessPolicy
+    /// Builds the RPC services once the database is migrated.
+    public var makeServices: @Sendable (ServiceEnvironment) async throws -> [any RegistrableRPCService]
+    /// Extra long-running work (sweepers, relays) started with the server.
+    public var makeBackgroundServices: @Sendable (ServiceEnvironment) async throws -> [any Service]
+
+    public init(
+        name: String,
+        migrations: [Migration],
+        policy: AccessPolicy,
+        makeServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any RegistrableRPCService],
+        makeBackgroundServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any Service] = { _ in [] }
+    ) {
+        self.name = name
+        self.migrations = migrations
+        self.policy = policy
+        self.makeServices = makeServices
+        self.makeBackgroundServices = makeBackgroundServices
+    }
+
+    /// Migrations bundled in a service library's `Migrations/` resource folder.
+    public static func migrations(in bundle: Bundle) throws -> [Migration] {
+        guard let url = bundle.url(forResource: "Migrations", withExtension: nil) else {
+            throw NodeConfiguration.Invalid(variable: "Migrations", reason: "no Migrations folder in \(bundle.bundlePath)")
+        }
+        return try Migration.load(from: url)
+    }
+}
+
+/// What a running service's code may use.
+public struct ServiceEnvironment: Sendable {
+    public var configuration: NodeConfiguration
+    public var database: PostgresClient
+    public var logger: Logger
+}
+
+/// The policy entries every service shares: health is public.
+public let sharedAccessPolicy = AccessPolicy([
+    "oneseal.health.v1.Health/Check": .public,
+])
+
+public enum ServiceRunner {
+    /// Starts one service process: configuration → logging → database → migrations → RPC server
+    /// (+ metrics endpoint, background work) → runs until SIGTERM/SIGINT, then drains and stops.
+    public static func main(_ definition: ServiceDefinition) async {
+        let configuration: NodeConfiguration
+        do {
+            configuration = try NodeConfiguration.fromEnvironment(service: definition.name)
+        } catch {
+            FileHandle.standardError.write(Data("oneseal-\(definition.name): \(error)\n".utf8))
+            exit(2)
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            LogfmtLogHandler(label: label, level: level, metadata: ["service": "\(configuration.service)", "node": "\(configuration.node)"])
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "oneseal.\(definition.name)")
+        do {
+            try await self.run(definition, configuration: configuration, registry: registry, logger: logger)
+            logger.info("stopped")
+        } catch {
+            logger.critical("service failed", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+
+    public static func run(
+        _ definition: ServiceDefinition,
+        configuration: NodeConfiguration,
+        registry: PrometheusCollectorRegistry?,
+        logger: Logger,
+        signals: [UnixSignal] = [.sigterm, .sigint],
+        onListening: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+    ) async throws {
+        let database = PostgresClient(
+            configuration: PostgresClientConfiguration(conninfo: configuration.databaseConninfo, maxConnections: configuration.databasePoolSize),
+            logger: Logger(label: "oneseal.store")
+        )
+        let environment = ServiceEnvironment(configuration: configuration, database: database, logger: logger)
+        let keys = try configuration.trustedTokenKeys.map { try TokenVerifier.publicKey(base64: $0) }
+        if keys.isEmpty {
+            logger.warning("no trusted token keys configured (ONESEAL_TOKEN_PUBLIC_KEYS): only public methods will answer")
+        }
+        let transport = OneSealServerTransport(
+            host: configuration.host, port: configuration.port, configuration: configuration.wire,
+            logger: Logger(label: "oneseal.wire")
+        )
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The pool runs for the life of the process (health checks, reconnects); it stops
+            // last, after the server has drained, when this group is cancelled below.
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+
+            let applied = try await Migrator.apply(OutboxMigrations.all + definition.migrations, on: database)
+            logger.info("database ready", metadata: ["migrations_applied": "\(applied)"])
+
+            let services = try await definition.makeServices(environment)
+                + [HealthService(configuration: configuration, database: database)]
+            let interceptors: [any ServerInterceptor] = [
+                MetricsServerInterceptor(),
+                AuthServerInterceptor(
+                    verifier: TokenVerifier(trusting: keys),
+                    policy: sharedAccessPolicy.merging(definition.policy),
+                    localNode: configuration.node,
+                    logger: Logger(label: "oneseal.auth")
+                ),
+            ]
+            var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: GRPCServerService(transport: transport, services: services, interceptors: interceptors))
+            ]
+            if let registry, let port = configuration.metricsPort {
+                lifecycle.append(.init(service: MetricsHTTPServer(host: configuration.host, port: port, registry: registry, logger: logger)))
+            }
+            for background in try await definition.makeBackgroundServices(environment) {
+                lifecycle.append(.init(service: background))
+            }
+            let serviceGroup = ServiceGroup(
+                configuration: ServiceGroupConfiguration(services: lifecycle, gracefulShutdownSignals: signals, logger: logger)
+            )
+            group.addTask {
+                let address = try await transport.listeningAddress
+                logger.info("listening", metadata: ["address": "\(configuration.host):\(address.port ?? 0)", "protocol": "oneseal-tcp"])
+                onListening(address.port ?? 0)
+            }
+            try await serviceGroup.run()
+            logger.info("drained; closing the database pool")
+        }
+    }
+}
