@@ -220,6 +220,30 @@ struct TransportTests {
         }
     }
 
+    @Test("a peer that stops answering pings is dropped and its calls fail with UNAVAILABLE")
+    func keepaliveTimeout() async throws {
+        // A server that accepts the connection and then never writes a byte.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Swallow()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        var configuration = WireConfiguration()
+        configuration.keepaliveInterval = .milliseconds(50)
+        configuration.keepaliveTimeout = .milliseconds(150)
+        try await withEchoClient(port: silent.localAddress!.port!, configuration: configuration) { client in
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await client.echo("anyone there?")
+            } throws: { error in
+                (error as? RPCError)?.code == .unavailable
+            }
+            // Failed by the keepalive, not by some long default timeout.
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
     @Test("graceful shutdown lets a running call finish and refuses new ones")
     func gracefulDrain() async throws {
         try await withEchoServer { port, _, server in
@@ -256,6 +280,12 @@ struct TransportTests {
             }
         }
     }
+}
+
+/// Reads and ignores everything.
+final class Swallow: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 /// Closes the connection as soon as anything arrives.
