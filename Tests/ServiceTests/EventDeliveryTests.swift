@@ -1,0 +1,95 @@
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealOutbox
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import OneSealTestSupport
+import OneSealWire
+import Testing
+
+/// Outbox → relay → OneSeal TCP → EventSink → inbox + effect, across two real databases.
+@Suite("Event delivery between services")
+struct EventDeliveryTests {
+    /// Records every event it applies, without any uniqueness, so a double effect would show.
+    struct RecordingConsumer: EventConsumer {
+        func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+            try await transaction.execute(
+                "INSERT INTO received (event_id, type, aggregate_id, source_node) VALUES (\(event.eventID), \(event.type), \(event.aggregateID), \(event.sourceNode))"
+            )
+        }
+    }
+
+    @Test("every event arrives once in effect, in order, and redelivery changes nothing")
+    func endToEnd() async throws {
+        let key = TokenSigningKey.generate(issuer: "371302")
+        try await withTestDatabase(prefix: "source") { source in
+            try await withTestDatabase(prefix: "sink") { sink in
+                try await OutboxMigrations.apply(on: source)
+                try await OutboxMigrations.apply(on: sink)
+                try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, type text, aggregate_id text, source_node text)")
+
+                let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
+                let server = GRPCServer(
+                    transport: transport,
+                    services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: RecordingConsumer())],
+                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [key.publicKey]), policy: EventDelivery.sinkPolicy, localNode: "371300")]
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve() }
+                    let port = try await transport.listeningAddress.port!
+                    try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in
+                        let delivery = EventDelivery(
+                            sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
+                            token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") }
+                        )
+                        let events = (0..<30).map { index in
+                            OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: "case-\(index)", payload: [UInt8(index)])
+                        }
+                        for event in events {
+                            try await source.withTransaction { try await Outbox.enqueue([event], in: $0) }
+                        }
+                        let relay = OutboxRelay(client: source, configuration: .init(batchSize: 7)) { destination, batch in
+                            try await delivery.deliver(to: destination, batch)
+                        }
+                        var rounds = 0
+                        while try await Outbox.lag(on: source).pendingCount > 0, rounds < 50 {
+                            try await relay.relayOnce()
+                            rounds += 1
+                        }
+                        #expect(try await Outbox.lag(on: source).pendingCount == 0)
+
+                        // A lost acknowledgement means the sender delivers the same events again.
+                        try await delivery.deliver(to: "evaluation@371300", Array(events.prefix(10)))
+
+                        let rows = try await sink.query("SELECT event_id, aggregate_id, source_node FROM received ORDER BY seq")
+                        #expect(rows.count == 30)
+                        #expect(try rows.map { try $0.decode("event_id", as: String.self) } == events.map(\.id.uuidString))
+                        #expect(try rows.allSatisfy { try $0.decode("source_node", as: String.self) == "371302" })
+
+                        // Only OneSeal services may deliver, and ids must be UUIDs.
+                        let clerk = EventDelivery(
+                            sourceService: "x", sourceNode: "371302", clients: ["evaluation@371300": client],
+                            token: { try key.mint(subject: "clerk", role: .windowClerk, node: "371302") }
+                        )
+                        await #expect { try await clerk.deliver(to: "evaluation@371300", Array(events.prefix(1))) } throws: {
+                            ($0 as? RPCError)?.code == .permissionDenied
+                        }
+                        var bad = Events_DeliverRequest()
+                        var envelope = delivery.envelope(for: events[0])
+                        envelope.eventID = "not-a-uuid"
+                        bad.events = [envelope]
+                        var metadata = Metadata()
+                        metadata.addString("Bearer \(try key.mint(subject: "s", role: .peerNode, node: "371302"))", forKey: "authorization")
+                        await #expect { _ = try await Events_EventSink.Client(wrapping: client).deliver(bad, metadata: metadata) } throws: {
+                            ($0 as? RPCError)?.code == .invalidArgument && ($0 as? RPCError)?.message.contains("events[0].event_id") == true
+                        }
+                    }
+                    server.beginGracefulShutdown()
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+}
