@@ -20,16 +20,20 @@ public struct ServiceDefinition: Sendable {
     public var policy: AccessPolicy
     /// Builds the RPC services once the database is migrated.
     public var makeServices: @Sendable (ServiceEnvironment) async throws -> [any RegistrableRPCService]
-    /// Extra long-running work (sweepers, relays) started with the server.
+    /// Extra long-running work (sweepers) started with the server.
     public var makeBackgroundServices: @Sendable (ServiceEnvironment) async throws -> [any Service]
+    /// Applies events other services deliver to this one (nil: this service subscribes to none).
+    public var eventConsumer: (any EventConsumer)?
 
     public init(
         name: String,
         migrations: [Migration],
         policy: AccessPolicy,
         makeServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any RegistrableRPCService],
-        makeBackgroundServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any Service] = { _ in [] }
+        makeBackgroundServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any Service] = { _ in [] },
+        eventConsumer: (any EventConsumer)? = nil
     ) {
+        self.eventConsumer = eventConsumer
         self.name = name
         self.migrations = migrations
         self.policy = policy
@@ -116,13 +120,18 @@ public enum ServiceRunner {
             let applied = try await Migrator.apply(OutboxMigrations.all + definition.migrations, on: database)
             logger.info("database ready", metadata: ["migrations_applied": "\(applied)"])
 
-            let services = try await definition.makeServices(environment)
+            var services = try await definition.makeServices(environment)
                 + [HealthService(configuration: configuration, database: database)]
+            var policy = sharedAccessPolicy.merging(definition.policy)
+            if let consumer = definition.eventConsumer {
+                services.append(EventSinkService(consumerName: definition.name, database: database, consumer: consumer))
+                policy = policy.merging(EventDelivery.sinkPolicy)
+            }
             let interceptors: [any ServerInterceptor] = [
                 MetricsServerInterceptor(),
                 AuthServerInterceptor(
                     verifier: TokenVerifier(trusting: keys),
-                    policy: sharedAccessPolicy.merging(definition.policy),
+                    policy: policy,
                     localNode: configuration.node,
                     logger: Logger(label: "oneseal.auth")
                 ),
@@ -132,6 +141,28 @@ public enum ServiceRunner {
             ]
             if let registry, let port = configuration.metricsPort {
                 lifecycle.append(.init(service: MetricsHTTPServer(host: configuration.host, port: port, registry: registry, logger: logger)))
+            }
+            // One client per peer, and the relay that empties this service's outbox into them.
+            var peerClients: [String: GRPCClient<OneSealClientTransport>] = [:]
+            for (name, address) in configuration.peers {
+                let client = GRPCClient(transport: OneSealClientTransport(
+                    host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client")
+                ))
+                peerClients[name] = client
+                lifecycle.insert(.init(service: GRPCClientService(client: client)), at: 0)
+            }
+            if let keyFile = configuration.serviceKeyFile {
+                let signer = try TokenSigningKey(contentsOfFile: keyFile, issuer: configuration.node)
+                let subject = "\(configuration.service)@\(configuration.node)"
+                let delivery = EventDelivery(
+                    sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients,
+                    token: { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
+                )
+                lifecycle.append(.init(service: OutboxRelay(client: database, logger: Logger(label: "oneseal.outbox")) { destination, events in
+                    try await delivery.deliver(to: destination, events)
+                }))
+            } else {
+                logger.warning("no service key (ONESEAL_SERVICE_KEY_FILE): events in the outbox wait until one is configured")
             }
             for background in try await definition.makeBackgroundServices(environment) {
                 lifecycle.append(.init(service: background))

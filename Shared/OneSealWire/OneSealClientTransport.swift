@@ -116,7 +116,12 @@ public final class OneSealClientTransport: ClientTransport {
                 for waiter in waiters { waiter.resume(throwing: failure) }
                 let delay = self.configuration.reconnectBackoff.delay(attempt: attempt)
                 attempt += 1
-                self.logger.info("connect failed; retrying", metadata: ["peer": "\(self.host):\(self.port)", "error": "\(error)", "delay": "\(delay)"])
+                // The first failure of a streak is news; the retries that follow are not.
+                self.logger.log(
+                    level: attempt == 1 ? .info : .debug,
+                    "connect failed; retrying",
+                    metadata: ["peer": "\(self.host):\(self.port)", "error": "\(error)", "delay": "\(delay)", "attempt": "\(attempt)"]
+                )
                 await self.waitForWake(timeout: delay)
                 self.state.withLock { state in
                     if case .backingOff = state.phase, !state.shutdownRequested { state.phase = .connecting }
