@@ -145,6 +145,13 @@ var targets: [Target] = [
     ),
 ]
 
+// Pure domain rules of a service (state machines, checks), tested without a database.
+targets += [
+    .target(name: "IntakeRules", dependencies: ["OneSealCore"], path: "Services/Intake/IntakeRules", swiftSettings: swift6),
+    .testTarget(name: "IntakeRulesTests", dependencies: ["IntakeRules", "OneSealCore"], path: "Tests/IntakeRulesTests", swiftSettings: swift6),
+]
+let rulesOfService: [String: Target.Dependency] = ["IntakeService": "IntakeRules"]
+
 for service in services {
     targets.append(
         .target(
@@ -152,7 +159,7 @@ for service in services {
             dependencies: [
                 "OneSealCore", "OneSealProto", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealServiceKit",
                 grpcCore, protobuf, log,
-            ],
+            ] + (rulesOfService[service.library].map { [$0] } ?? []),
             path: "Services/\(service.folder)/\(service.library)",
             resources: [.copy("Migrations")],
             swiftSettings: swift6
