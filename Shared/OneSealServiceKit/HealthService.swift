@@ -27,7 +27,10 @@ public struct HealthService: Health_Health.SimpleServiceProtocol {
         response.instance = self.instance
         response.startedAt = Google_Protobuf_Timestamp(date: self.startedAt)
         response.checkedAt = Google_Protobuf_Timestamp(date: Date())
-        if !request.service.isEmpty && request.service != self.configuration.service {
+        // Either the short name ("intake") or the proto service ("oneseal.intake.v1.IntakeService").
+        let name = self.configuration.service
+        let known: Set<String> = ["", name, "oneseal.\(name).v1.\(name.prefix(1).uppercased() + name.dropFirst())Service"]
+        if !known.contains(request.service) {
             response.status = .serviceUnknown
             return response
         }

@@ -74,6 +74,10 @@ public struct NodeConfiguration: Sendable {
             }
             peers[String(parts[0]).trimmingCharacters(in: .whitespaces)] = (String(address[0]), port)
         }
+        let logLevel = value("ONESEAL_LOG_LEVEL") ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw Invalid(variable: "ONESEAL_LOG_LEVEL", reason: "'\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
         let metrics = value("ONESEAL_METRICS_PORT")
         var wire = WireConfiguration()
         wire.maximumFrameSize = try integer("ONESEAL_MAX_FRAME_BYTES", default: WireConfiguration.defaultMaximumFrameSize, range: 1024...(64 << 20))
@@ -88,7 +92,7 @@ public struct NodeConfiguration: Sendable {
             trustedTokenKeys: keys,
             peers: peers,
             serviceKeyFile: value("ONESEAL_SERVICE_KEY_FILE"),
-            logLevel: value("ONESEAL_LOG_LEVEL") ?? "info",
+            logLevel: logLevel,
             wire: wire
         )
     }
