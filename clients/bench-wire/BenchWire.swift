@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import Logging
+import NIOCore
+import NIOPosix
+import OneSealProto
+import OneSealWire
+
+/// The command: unary echo calls through GRPCCore on OneSeal TCP, beside raw SwiftNIO moving the
+/// same frames, both over one loopback connection in this process.
+struct BenchWire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oneseal-bench-wire",
+        abstract: "Unary echo calls over OneSeal TCP (GRPCServer/GRPCClient) versus a raw SwiftNIO echo of the same frames."
+    )
+
+    @Option(help: "Seconds per measured run.")
+    var duration: Double = 10
+
+    @Option(help: "Seconds of warm-up before each measured run (not counted).")
+    var warmup: Double = 2
+
+    @Option(help: "Request (and response) message size in bytes.")
+    var payload: Int = 64
+
+    @Option(parsing: .upToNextOption, help: "Concurrent callers (outstanding calls) to measure.")
+    var callers: [Int] = [1, 64]
+
+    func runBenchmark() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        var logger = Logger(label: "oneseal.bench-wire")
+        logger.logLevel = .warning
+        let message = [UInt8]((0..<payload).map { UInt8(truncatingIfNeeded: $0) })
+
+        print("oneseal-bench-wire: unary echo, \(payload)-byte message, one connection, \(warmup) s warm-up + \(duration) s per run")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Self.loadAverage())")
+
+        let serverTransport = OneSealServerTransport(host: "127.0.0.1", port: 0, eventLoopGroup: group, logger: logger)
+        let server = GRPCServer(transport: serverTransport, services: [BenchEchoService()])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await server.serve() }
+            let port = try await serverTransport.listeningAddress.port!
+
+            // The frames the transport answers with become the raw server's answers.
+            let response = try await probeTransportResponse(port: port, payload: message, group: group)
+            guard let headers = response.first(where: { if case .headers = $0.kind { true } else { false } }),
+                  let close = response.first(where: { if case .close = $0.kind { true } else { false } }),
+                  case .close(let status) = close.kind, status.code == 0
+            else {
+                throw ValidationError("probe call to the transport failed: \(response)")
+            }
+            let raw = try await RawEchoServer.start(headers: headers, close: close, group: group)
+
+            // A GRPCClient's call to the raw server shows the raw server speaks the protocol and
+            // gives the exact Open frame the transport client sends, for the raw client to copy.
+            let rawEcho = try await withGRPCClient(
+                transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
+            ) { client in
+                try await client.unary(
+                    request: ClientRequest(message: message), descriptor: BenchEchoService.unary,
+                    serializer: BytesCoder(), deserializer: BytesCoder(), options: .defaults
+                ) { try $0.message }
+            }
+            guard rawEcho == message, let openTemplate = raw.firstOpen else {
+                throw ValidationError("the raw echo server did not answer a GRPCClient call correctly")
+            }
+            var sample = openTemplate
+            sample.streamID = 1
+            var messageFrame = Wire_Frame()
+            messageFrame.streamID = 1
+            messageFrame.message = Wire_Message()
+            messageFrame.message.data = Data(message)
+            var halfClose = Wire_Frame()
+            halfClose.streamID = 1
+            halfClose.halfClose = Wire_HalfClose()
+            let requestFrames = [sample, messageFrame, halfClose]
+            print("frames per call (bytes on the wire incl. 4-byte length), identical for transport and raw:")
+            print("  request:  " + requestFrames.map { "\(kindName($0)) \(wireSize($0))" }.joined(separator: ", ")
+                  + " = \(requestFrames.map(wireSize).reduce(0, +))")
+            print("  response: " + response.map { "\(kindName($0)) \(wireSize($0))" }.joined(separator: ", ")
+                  + " = \(response.map(wireSize).reduce(0, +))")
+            print()
+
+            var rows: [(callers: Int, transport: RunResult, raw: RunResult)] = []
+            try await withGRPCClient(
+                transport: OneSealClientTransport(host: "127.0.0.1", port: port, eventLoopGroup: group, logger: logger)
+            ) { client in
+                for count in callers {
+                    let transport = try await runTransportCalls(
+                        client: client, payload: message, callers: count, warmup: warmup, duration: duration)
+                    Self.printRun("transport", count, transport)
+                    let baseline = try await runRawPipeline(
+                        port: raw.port, openTemplate: openTemplate, payload: message, outstanding: count,
+                        warmup: warmup, duration: duration, group: group)
+                    Self.printRun("raw NIO  ", count, baseline)
+                    rows.append((count, transport, baseline))
+                }
+            }
+            await raw.stop()
+
+            print()
+            print("| callers | transport calls/s | p50 µs | p99 µs | raw NIO calls/s | p50 µs | p99 µs | transport/raw |")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for row in rows {
+                print(String(
+                    format: "| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |",
+                    row.callers, row.transport.callsPerSecond, row.transport.p50Micros, row.transport.p99Micros,
+                    row.raw.callsPerSecond, row.raw.p50Micros, row.raw.p99Micros,
+                    row.transport.callsPerSecond / max(row.raw.callsPerSecond, 1)))
+            }
+            for row in rows {
+                let ratio = row.transport.callsPerSecond / max(row.raw.callsPerSecond, 1)
+                print(String(format: "%d caller(s): transport/raw = %.2f (target >= 0.50): %@", row.callers, ratio,
+                             ratio >= 0.5 ? "reached" : "NOT reached"))
+            }
+            if let wide = rows.first(where: { $0.callers == 64 }) {
+                print(String(format: "64 callers: %.0f calls/s (target >= 20,000): %@", wide.transport.callsPerSecond,
+                             wide.transport.callsPerSecond >= 20_000 ? "reached" : "NOT reached"))
+            }
+            print("load average after: \(Self.loadAverage())")
+
+            server.beginGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    static func printRun(_ label: String, _ callers: Int, _ result: RunResult) {
+        print(String(
+            format: "%@ %3d caller(s): %8.0f calls/s  p50 %7.1f µs  p99 %7.1f µs  (%d calls, %d errors)",
+            label, callers, result.callsPerSecond, result.p50Micros, result.p99Micros, result.calls, result.errors))
+    }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+    }
+}
