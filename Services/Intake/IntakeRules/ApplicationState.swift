@@ -1,0 +1,322 @@
+import OneSealCore
+
+/// One application's intake as a value (Art. 32): the pinned items, the materials, and exactly one
+/// outcome. `apply` either moves it on or refuses with the reason, so the service stores only
+/// states these rules produced.
+///
+///     submitted ──accept / acceptWithDeficiency / acceptByCommitment──▶ accepted
+///         │  ├──reject──▶ notAccepted                      (deemAccept after 5 working days)
+///         │  └──issueCorrectionNotice (once)──▶ correctionRequested ──supplyCorrection──▶ submitted
+///         └──withdraw──▶ withdrawn        correctionRequested ──reject / withdraw──▶ …
+public struct ApplicationState: Sendable, Hashable, Codable {
+    public let items: [PinnedItem]
+    public private(set) var materials: [ProvidedMaterial]
+    /// The day the application first reached the bureau.
+    public let receivedOn: CivilDate
+    /// The day the current 5-working-day intake clock started: receipt, or the last supplement.
+    public private(set) var intakeClockStartedOn: CivilDate
+    /// Last day of the intake decision; after it the application is deemed accepted.
+    public private(set) var intakeDeadline: CivilDate
+    public private(set) var status: ApplicationStatus
+    public private(set) var outcome: IntakeOutcome?
+    public private(set) var acceptanceKind: AcceptanceKind?
+    /// The day the approval clock starts from (the day of receipt for a deemed acceptance).
+    public private(set) var acceptedOn: CivilDate?
+    /// The one correction notice, once issued.
+    public private(set) var correctionNotice: CorrectionNotice?
+    public private(set) var notAccepted: NotAcceptedDecision?
+    public private(set) var deficiency: DeficiencyTerms?
+    public private(set) var commitment: CommitmentDecision?
+    public private(set) var history: [IntakeHistoryEntry]
+
+    /// A submitted application. Refuses no items, the same item twice, and inactive items.
+    public init(items: [PinnedItem], materials: [ProvidedMaterial], receivedOn: CivilDate, calendar: WorkingDayCalendar = .china) throws(IntakeRuleError) {
+        guard !items.isEmpty else { throw .invalidArgument([FieldViolation(field: "items", description: "at least one item", reason: "required")]) }
+        var violations: [FieldViolation] = []
+        var seen = Set<String>()
+        for (index, pinned) in items.enumerated() {
+            if !seen.insert(pinned.item.implementationCode).inserted {
+                violations.append(FieldViolation(field: indexPath("items", index), description: "“\(pinned.item.implementationCode)” is requested twice", reason: "duplicate"))
+            }
+        }
+        guard violations.isEmpty else { throw .invalidArgument(violations) }
+        if let inactive = items.first(where: { !$0.item.active }) {
+            throw .failedPrecondition("item \(inactive.item.implementationCode) (\(inactive.item.name)) is no longer open for applications")
+        }
+        self.items = items
+        self.materials = materials
+        self.receivedOn = receivedOn
+        self.intakeClockStartedOn = receivedOn
+        self.intakeDeadline = try DeemedAcceptance.deadline(receivedOn: receivedOn, calendar: calendar)
+        self.status = .submitted
+        self.history = [IntakeHistoryEntry(on: receivedOn, action: "submit", status: .submitted)]
+    }
+
+    /// The automatic check of the current materials against the pinned items.
+    public var check: MaterialCheck { MaterialCheck(items: items.map(\.item), provided: materials) }
+
+    /// The outcomes the clerk may choose now (`SubmitApplicationResponse.allowed_outcomes`).
+    public var allowedOutcomes: [IntakeOutcome] {
+        guard status == .submitted else { return status == .correctionRequested ? [.notAccepted] : [] }
+        let check = self.check
+        var outcomes: [IntakeOutcome] = []
+        if check.isComplete { outcomes.append(.accepted) }
+        if !check.isComplete, correctionNotice == nil { outcomes.append(.correctionRequested) }
+        outcomes.append(.notAccepted)
+        if !check.isComplete, (try? deficiencyChecks(expanded(check.problems.map(\.key)))) != nil { outcomes.append(.acceptedWithDeficiency) }
+        if items.allSatisfy(\.item.commitmentAllowed) { outcomes.append(.acceptedByCommitment) }
+        return outcomes
+    }
+
+    /// The approval clock of one accepted item: from the acceptance date, its statutory days.
+    public func approvalClock(for implementationCode: String) -> StatutoryClock? {
+        guard let acceptedOn, let pinned = items.first(where: { $0.item.implementationCode == implementationCode }) else { return nil }
+        return ApprovalDeadline.clock(acceptedOn: acceptedOn, item: pinned.item)
+    }
+
+    public mutating func apply(_ action: IntakeAction, calendar: WorkingDayCalendar = .china) throws(IntakeRuleError) {
+        var next = self
+        try next.perform(action, calendar: calendar)
+        next.history.append(IntakeHistoryEntry(on: action.date, action: action.name, status: next.status))
+        self = next
+    }
+
+    private mutating func perform(_ action: IntakeAction, calendar: WorkingDayCalendar) throws(IntakeRuleError) {
+        switch action {
+        case .accept(let on):
+            try requireAwaitingDecision(action, on: on)
+            let check = self.check
+            guard check.isComplete else {
+                throw .failedPrecondition("cannot accept: materials are not complete (\(Self.list(check.problems))); issue the correction notice, or accept with deficiency or by commitment where the item allows it")
+            }
+            accept(.complete, outcome: .accepted, on: on)
+
+        case .issueCorrectionNotice(let problems, let on, let onTheSpot):
+            try requireAwaitingDecision(action, on: on)
+            if let previous = correctionNotice {
+                throw .failedPrecondition("a correction notice was already issued on \(previous.issuedOn); Art. 32 allows one notice listing everything at once — accept, or refuse with ground correction_not_made")
+            }
+            try checkNoticeMatchesCheck(problems)
+            correctionNotice = CorrectionNotice(issuedOn: on, problems: problems, onTheSpot: onTheSpot)
+            status = .correctionRequested
+            outcome = .correctionRequested
+
+        case .reject(let decision, let on):
+            guard status == .submitted || status == .correctionRequested else { throw wrongState(action) }
+            if status == .submitted { try requireBeforeDeadline(action, on: on) }
+            try requireNotBeforeReceipt(on)
+            var violations: [FieldViolation] = []
+            if decision.ground == nil { violations.append(.required("ground")) }
+            if decision.reason.isBlank { violations.append(.required("reason")) }
+            if decision.legalBasis.isBlank { violations.append(.required("legal_basis")) }
+            if decision.ground == .outsidePowers, decision.competentAgency.isBlank {
+                violations.append(FieldViolation(field: "competent_agency", description: "required when the matter is outside this agency's powers: name the competent agency", reason: "required"))
+            }
+            guard violations.isEmpty else { throw .invalidArgument(violations) }
+            if decision.ground == .correctionNotMade, status != .correctionRequested {
+                throw .failedPrecondition("ground correction_not_made needs an outstanding correction notice; none is")
+            }
+            notAccepted = decision
+            status = .notAccepted
+            outcome = .notAccepted
+
+        case .acceptWithDeficiency(let decision, let on):
+            try requireAwaitingDecision(action, on: on)
+            var violations: [FieldViolation] = []
+            if decision.supplyWithinDays < 1 || decision.supplyWithinDays > 60 {
+                violations.append(FieldViolation(field: "supply_within_days", description: "must be 1–60 working days, was \(decision.supplyWithinDays)", reason: "out_of_range"))
+            }
+            if decision.undertaking.isBlank { violations.append(.required("undertaking")) }
+            if decision.missing.isEmpty { violations.append(FieldViolation(field: "missing", description: "list the materials still missing", reason: "required")) }
+            guard violations.isEmpty else { throw .invalidArgument(violations) }
+            let check = self.check
+            guard !check.isComplete else { throw .failedPrecondition("nothing is missing; accept the application instead") }
+            let listed = expanded(decision.missing)
+            let found = expanded(check.problems.map(\.key))
+            try requireSameMaterials(listed: listed, found: found, field: "missing", what: "the deficiency list")
+            try deficiencyChecks(listed)
+            let supplyBy = try onCalendar { () throws(CalendarError) in try calendar.addingWorkingDays(decision.supplyWithinDays, to: on) }
+            deficiency = DeficiencyTerms(missing: check.problems, supplyBy: supplyBy, undertaking: decision.undertaking, suppliedOn: nil)
+            accept(.deficiency, outcome: .acceptedWithDeficiency, on: on)
+
+        case .acceptByCommitment(let decision, let on):
+            try requireAwaitingDecision(action, on: on)
+            if let item = items.first(where: { !$0.item.commitmentAllowed }) {
+                throw .failedPrecondition("item \(item.item.implementationCode) (\(item.item.name)) does not allow 告知承诺 acceptance")
+            }
+            var violations: [FieldViolation] = []
+            if decision.commitmentText.isBlank { violations.append(.required("commitment_text")) }
+            let allCodes = Set(items.flatMap { $0.item.materials.map(\.code) })
+            for (index, code) in decision.replacedRequirementCodes.enumerated() where !allCodes.contains(code) {
+                violations.append(FieldViolation(field: indexPath("replaced_requirement_codes", index), description: "no requested item lists material “\(code)”", reason: "unknown_material"))
+            }
+            guard violations.isEmpty else { throw .invalidArgument(violations) }
+            let replaced = Set(decision.replacedRequirementCodes)
+            let uncovered = check.problems.filter { !replaced.contains($0.requirementCode) }
+            guard uncovered.isEmpty else {
+                throw .failedPrecondition("the commitment does not replace \(Self.list(uncovered)); they must be supplied or listed in replaced_requirement_codes")
+            }
+            commitment = decision
+            accept(.commitment, outcome: .acceptedByCommitment, on: on)
+
+        case .supplyCorrection(let supplied, let on):
+            guard status == .correctionRequested else { throw wrongState(action) }
+            guard let notice = correctionNotice, on >= notice.issuedOn else {
+                throw .invalidArgument([FieldViolation(field: "on", description: "a correction cannot precede the notice it answers", reason: "date.order")])
+            }
+            merge(supplied)
+            intakeClockStartedOn = on
+            intakeDeadline = try DeemedAcceptance.deadline(receivedOn: on, calendar: calendar)
+            status = .submitted
+            outcome = nil
+
+        case .cureDeficiency(let supplied, let on):
+            guard status == .accepted, acceptanceKind == .deficiency, var terms = deficiency, terms.suppliedOn == nil else { throw wrongState(action) }
+            guard let acceptedOn, on >= acceptedOn else {
+                throw .invalidArgument([FieldViolation(field: "on", description: "materials cannot be supplied before the acceptance", reason: "date.order")])
+            }
+            var after = self
+            after.merge(supplied)
+            let stillMissing = after.check.problems
+            guard stillMissing.isEmpty else {
+                throw .failedPrecondition("still missing after this supply: \(Self.list(stillMissing))")
+            }
+            terms.suppliedOn = on
+            materials = after.materials
+            deficiency = terms
+
+        case .deemAccept(let today):
+            guard status == .submitted else { throw wrongState(action) }
+            guard today > intakeDeadline else {
+                throw .failedPrecondition("the intake decision is due by the end of \(intakeDeadline); the application is not deemed accepted before \(intakeDeadline.next)")
+            }
+            accept(.deemed, outcome: .deemedAccepted, on: DeemedAcceptance.acceptanceDate(receivedOn: intakeClockStartedOn))
+
+        case .withdraw(_, let on):
+            guard status == .submitted || status == .correctionRequested else { throw wrongState(action) }
+            try requireNotBeforeReceipt(on)
+            status = .withdrawn
+        }
+    }
+
+    // MARK: - Rules shared by the acts
+
+    private mutating func accept(_ kind: AcceptanceKind, outcome: IntakeOutcome, on: CivilDate) {
+        status = .accepted
+        self.outcome = outcome
+        acceptanceKind = kind
+        acceptedOn = on
+    }
+
+    /// A clerk's decision needs an application waiting for one, dated within the 5 working days.
+    private func requireAwaitingDecision(_ action: IntakeAction, on: CivilDate) throws(IntakeRuleError) {
+        guard status == .submitted else { throw wrongState(action) }
+        try requireNotBeforeReceipt(on)
+        try requireBeforeDeadline(action, on: on)
+    }
+
+    private func requireNotBeforeReceipt(_ on: CivilDate) throws(IntakeRuleError) {
+        guard on >= intakeClockStartedOn else {
+            throw .invalidArgument([FieldViolation(field: "on", description: "\(on) is before the application was received (\(intakeClockStartedOn))", reason: "date.order")])
+        }
+    }
+
+    private func requireBeforeDeadline(_ action: IntakeAction, on: CivilDate) throws(IntakeRuleError) {
+        guard on <= intakeDeadline else {
+            throw .failedPrecondition("\(action.name) on \(on) is too late: the 5 working days ended on \(intakeDeadline), so by Art. 32 the application is accepted from \(intakeClockStartedOn); record the deemed acceptance")
+        }
+    }
+
+    private func wrongState(_ action: IntakeAction) -> IntakeRuleError {
+        let outcomeText = outcome.map { " (outcome \($0.rawValue))" } ?? ""
+        return .failedPrecondition("\(action.name) is not allowed: the application is \(status.rawValue)\(outcomeText)")
+    }
+
+    /// A notice must list exactly what the check found: nothing complete, nothing left out.
+    private func checkNoticeMatchesCheck(_ problems: [MaterialProblem]) throws(IntakeRuleError) {
+        guard !problems.isEmpty else {
+            throw .invalidArgument([FieldViolation(field: "problems", description: "a correction notice lists at least one problem", reason: "required")])
+        }
+        let found = expanded(check.problems.map(\.key))
+        var violations: [FieldViolation] = []
+        for (index, problem) in problems.enumerated() {
+            let keys = expanded([problem.key])
+            if keys.isEmpty {
+                violations.append(FieldViolation(field: indexPath("problems", index), description: "no requested item lists material “\(problem.key)”", reason: "unknown_material"))
+            } else if !keys.isSubset(of: found) {
+                violations.append(FieldViolation(field: indexPath("problems", index), description: "“\(problem.materialName.isEmpty ? problem.key.description : problem.materialName)” (\(problem.key)) was found complete; a notice may list only what is missing or defective", reason: "correction.lists_complete_material"))
+            }
+        }
+        let listed = expanded(problems.map(\.key))
+        let left = found.subtracting(listed).sorted()
+        if !left.isEmpty {
+            violations.append(FieldViolation(field: "problems", description: "the notice leaves out \(left.map(\.description).joined(separator: ", ")); Art. 32 requires everything to be told at once", reason: "correction.incomplete"))
+        }
+        guard violations.isEmpty else { throw .invalidArgument(violations) }
+    }
+
+    private func requireSameMaterials(listed: Set<MaterialKey>, found: Set<MaterialKey>, field: String, what: String) throws(IntakeRuleError) {
+        var violations: [FieldViolation] = []
+        let extra = listed.subtracting(found).sorted()
+        let left = found.subtracting(listed).sorted()
+        if !extra.isEmpty {
+            violations.append(FieldViolation(field: field, description: "\(extra.map(\.description).joined(separator: ", ")) not missing or defective", reason: "deficiency.lists_complete_material"))
+        }
+        if !left.isEmpty {
+            violations.append(FieldViolation(field: field, description: "\(what) leaves out \(left.map(\.description).joined(separator: ", "))", reason: "deficiency.incomplete"))
+        }
+        guard violations.isEmpty else { throw .invalidArgument(violations) }
+    }
+
+    /// 容缺受理 only on items that allow it and only for their non-core materials.
+    @discardableResult
+    private func deficiencyChecks(_ keys: Set<MaterialKey>) throws(IntakeRuleError) -> Bool {
+        for key in keys.sorted() {
+            guard let pinned = items.first(where: { $0.item.implementationCode == key.implementationCode }) else { continue }
+            guard pinned.item.deficiencyAllowed else {
+                throw .failedPrecondition("item \(pinned.item.implementationCode) (\(pinned.item.name)) does not allow 容缺受理")
+            }
+            if let material = pinned.item.material(code: key.requirementCode), !material.deficiencyAllowed {
+                throw .failedPrecondition("“\(material.name)” (\(key)) is a core material of \(pinned.item.name); 容缺受理 is only for non-core materials")
+            }
+        }
+        return true
+    }
+
+    /// Keys with the item spelt out: a shared key (empty item) stands for every requested item that
+    /// lists the material, so a notice may name a shared material once or per item.
+    private func expanded(_ keys: [MaterialKey]) -> Set<MaterialKey> {
+        var out = Set<MaterialKey>()
+        for key in keys {
+            for pinned in items where (key.implementationCode.isEmpty || key.implementationCode == pinned.item.implementationCode)
+                && pinned.item.material(code: key.requirementCode) != nil {
+                out.insert(MaterialKey(implementationCode: pinned.item.implementationCode, requirementCode: key.requirementCode))
+            }
+        }
+        return out
+    }
+
+    /// Supplied materials replace those with the same requirement code and items, others are added.
+    private mutating func merge(_ supplied: [ProvidedMaterial]) {
+        for material in supplied {
+            materials.removeAll { $0.requirementCode == material.requirementCode && Set($0.implementationCodes) == Set(material.implementationCodes) }
+            materials.append(material)
+        }
+    }
+
+    static func list(_ problems: [MaterialProblem]) -> String {
+        problems.map { "\($0.materialName) (\($0.key)): \($0.kind.rawValue)" }.joined(separator: ", ")
+    }
+}
+
+extension IntakeAction {
+    /// The date the act happened on (the sweeper's "today" for a deemed acceptance).
+    public var date: CivilDate {
+        switch self {
+        case .accept(let on), .issueCorrectionNotice(_, let on, _), .reject(_, let on), .acceptWithDeficiency(_, let on),
+             .acceptByCommitment(_, let on), .supplyCorrection(_, let on), .cureDeficiency(_, let on), .withdraw(_, let on):
+            on
+        case .deemAccept(let today): today
+        }
+    }
+}
