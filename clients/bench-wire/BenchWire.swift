@@ -27,6 +27,9 @@ struct BenchWire: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Concurrent callers (outstanding calls) to measure.")
     var callers: [Int] = [1, 64]
 
+    @Flag(help: "Also run the mixed pairs (GRPCClient -> raw server, raw client -> GRPCServer) to see which side costs what.")
+    var split = false
+
     func runBenchmark() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         var logger = Logger(label: "oneseal.bench-wire")
@@ -95,6 +98,19 @@ struct BenchWire: ParsableCommand {
                         warmup: warmup, duration: duration, group: group)
                     Self.printRun("raw NIO  ", count, baseline)
                     rows.append((count, transport, baseline))
+                    if split {
+                        let clientOnly = try await withGRPCClient(
+                            transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
+                        ) { rawServerClient in
+                            try await runTransportCalls(
+                                client: rawServerClient, payload: message, callers: count, warmup: warmup, duration: duration)
+                        }
+                        Self.printRun("GRPCClient -> raw server", count, clientOnly)
+                        let serverOnly = try await runRawPipeline(
+                            port: port, openTemplate: openTemplate, payload: message, outstanding: count,
+                            warmup: warmup, duration: duration, group: group)
+                        Self.printRun("raw client -> GRPCServer", count, serverOnly)
+                    }
                 }
             }
             await raw.stop()
