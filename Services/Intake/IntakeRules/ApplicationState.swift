@@ -113,8 +113,8 @@ public struct ApplicationState: Sendable, Hashable, Codable {
                 violations.append(FieldViolation(field: "competent_agency", description: "required when the matter is outside this agency's powers: name the competent agency", reason: "required"))
             }
             guard violations.isEmpty else { throw .invalidArgument(violations) }
-            if decision.ground == .correctionNotMade, status != .correctionRequested {
-                throw .failedPrecondition("ground correction_not_made needs an outstanding correction notice; none is")
+            if decision.ground == .correctionNotMade, correctionNotice == nil {
+                throw .failedPrecondition("ground correction_not_made needs a correction notice, and none was issued")
             }
             notAccepted = decision
             status = .notAccepted

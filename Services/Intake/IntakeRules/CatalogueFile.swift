@@ -32,8 +32,19 @@ public enum CatalogueFile {
         var items: [CatalogueItem] = []
         var firstIndexOfCode: [String: Int] = [:]
         for (index, element) in file.array("items", required: true).enumerated() {
-            guard let item = readItem(element.value, path: element.path, file: file) else { continue }
-            file.add(item.validate(prefix: element.path))
+            var readProblems: [FieldViolation] = []
+            guard let item = readItem(element.value, path: element.path, into: &readProblems) else {
+                file.add(readProblems)
+                continue
+            }
+            // A field that could not be read is reported once, as read; validation adds the
+            // problems of the values that did read.
+            let unreadable = Set(readProblems.map(\.field))
+            var seen = Set<FieldViolation>()
+            for violation in readProblems + item.validate(prefix: element.path).filter({ !unreadable.contains($0.field) })
+            where seen.insert(violation).inserted {
+                file.add(violation)
+            }
             if !item.implementationCode.isEmpty {
                 if let first = firstIndexOfCode[item.implementationCode] {
                     file.add(FieldViolation(
@@ -70,12 +81,9 @@ public enum CatalogueFile {
         return "\(error)"
     }
 
-    private static func readItem(_ value: JSONValue, path: String, file: JSONObjectReader) -> CatalogueItem? {
+    private static func readItem(_ value: JSONValue, path: String, into problems: inout [FieldViolation]) -> CatalogueItem? {
         var structural: [FieldViolation] = []
-        guard let r = JSONObjectReader.make(value, path: path, into: &structural) else {
-            file.add(structural)
-            return nil
-        }
+        guard let r = JSONObjectReader.make(value, path: path, into: &problems) else { return nil }
         r.rejectUnknownKeys(CatalogueItem.CodingKeys.allCases.map(\.rawValue))
         let department = r.object("competent_department", required: true)
         department?.rejectUnknownKeys(["code", "name", "node"])
@@ -130,11 +138,7 @@ public enum CatalogueFile {
         r.absorb(department)
         r.absorb(node)
         r.add(structural)
-        // Structural problems (wrong types, unknown fields) come first; validation of the values
-        // that did read is added by the caller. Missing required values are reported once, by
-        // validation, so drop the reader's duplicates of those.
-        let validationFields = Set(item.validate(prefix: path).filter { $0.reason == "required" }.map(\.field))
-        file.add(r.violations.filter { !($0.reason == "required" && validationFields.contains($0.field)) })
+        problems += r.violations
         return item
     }
 
