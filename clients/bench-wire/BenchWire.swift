@@ -116,13 +116,14 @@ struct BenchWire: ParsableCommand {
             await raw.stop()
 
             print()
-            print("| callers | transport calls/s | p50 µs | p99 µs | raw NIO calls/s | p50 µs | p99 µs | transport/raw |")
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("| callers | transport calls/s | p50 µs | p99 µs | CPU µs/call | raw NIO calls/s | p50 µs | p99 µs | CPU µs/call | transport/raw |")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for row in rows {
                 print(String(
-                    format: "| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |",
+                    format: "| %d | %.0f | %.0f | %.0f | %.1f | %.0f | %.0f | %.0f | %.1f | %.2f |",
                     row.callers, row.transport.callsPerSecond, row.transport.p50Micros, row.transport.p99Micros,
-                    row.raw.callsPerSecond, row.raw.p50Micros, row.raw.p99Micros,
+                    row.transport.cpuMicrosPerCall,
+                    row.raw.callsPerSecond, row.raw.p50Micros, row.raw.p99Micros, row.raw.cpuMicrosPerCall,
                     row.transport.callsPerSecond / max(row.raw.callsPerSecond, 1)))
             }
             for row in rows {
@@ -143,8 +144,9 @@ struct BenchWire: ParsableCommand {
 
     static func printRun(_ label: String, _ callers: Int, _ result: RunResult) {
         print(String(
-            format: "%@ %3d caller(s): %8.0f calls/s  p50 %7.1f µs  p99 %7.1f µs  (%d calls, %d errors)",
-            label, callers, result.callsPerSecond, result.p50Micros, result.p99Micros, result.calls, result.errors))
+            format: "%@ %3d caller(s): %8.0f calls/s  p50 %7.1f µs  p99 %7.1f µs  CPU %5.1f µs/call  (%d calls, %d errors)",
+            label, callers, result.callsPerSecond, result.p50Micros, result.p99Micros, result.cpuMicrosPerCall,
+            result.calls, result.errors))
     }
 
     static func loadAverage() -> String {

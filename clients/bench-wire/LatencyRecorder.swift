@@ -30,11 +30,31 @@ struct MeasurementWindow: Sendable {
     func counts(started: UInt64, finished: UInt64) -> Bool { started >= start && finished <= end }
 }
 
+/// CPU time (user + system) this process has used so far, in seconds, across all its threads.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return user + system
+}
+
 /// Latencies (ns) of one run and how many calls completed inside the window.
 struct RunResult: Sendable {
     var calls: Int = 0
     var errors: Int = 0
     var seconds: Double = 0
+    /// Every successful call of the run, warm-up included (to divide the run's CPU time by).
+    var allCalls: Int = 0
+    /// Process CPU seconds (client + server + both event loops) spent over the whole run.
+    var cpuSeconds: Double = 0
+
+    /// CPU cost of one call, both ends together, in microseconds.
+    var cpuMicrosPerCall: Double { allCalls > 0 ? cpuSeconds * 1e6 / Double(allCalls) : 0 }
     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
 
     var callsPerSecond: Double { seconds > 0 ? Double(calls) / seconds : 0 }
@@ -42,6 +62,7 @@ struct RunResult: Sendable {
     var p99Micros: Double { Double(histogram.valueAtPercentile(99)) / 1000 }
 
     mutating func record(started: UInt64, finished: UInt64, in window: MeasurementWindow) {
+        allCalls += 1
         guard window.counts(started: started, finished: finished) else { return }
         calls += 1
         _ = histogram.record(finished - started)
@@ -50,6 +71,7 @@ struct RunResult: Sendable {
     mutating func merge(_ other: RunResult) {
         calls += other.calls
         errors += other.errors
+        allCalls += other.allCalls
         histogram.add(other.histogram)
     }
 }

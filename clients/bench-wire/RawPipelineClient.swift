@@ -102,6 +102,7 @@ func runRawPipeline(
     warmup: Double, duration: Double, group: any EventLoopGroup
 ) async throws -> RunResult {
     let window = MeasurementWindow(warmupSeconds: warmup, durationSeconds: duration)
+    let cpuBefore = processCPUSeconds()
     let loop = group.next()
     let done = loop.makePromise(of: RunResult.self)
     _ = try await ClientBootstrap(group: loop)
@@ -116,5 +117,7 @@ func runRawPipeline(
         }
         .connect(host: "127.0.0.1", port: port)
         .get()
-    return try await done.futureResult.get()
+    var result = try await done.futureResult.get()
+    result.cpuSeconds = processCPUSeconds() - cpuBefore
+    return result
 }

@@ -9,6 +9,7 @@ func runTransportCalls(
     let window = MeasurementWindow(warmupSeconds: warmup, durationSeconds: duration)
     var merged = RunResult()
     merged.seconds = window.seconds
+    let cpuBefore = processCPUSeconds()
     try await withThrowingTaskGroup(of: RunResult.self) { group in
         for _ in 0..<callers {
             group.addTask {
@@ -35,5 +36,6 @@ func runTransportCalls(
         }
         for try await result in group { merged.merge(result) }
     }
+    merged.cpuSeconds = processCPUSeconds() - cpuBefore
     return merged
 }
