@@ -25,18 +25,20 @@ codegen_log() {
 }
 
 codegen_ensure_system_tools() {
+    # libprotobuf-dev carries google/protobuf/*.proto (timestamp.proto …), which protoc needs for
+    # imports of the well-known types; protobuf-compiler alone does not install them on Debian.
     if command -v protoc >/dev/null 2>&1 && command -v protoc-c >/dev/null 2>&1 \
-        && [[ -f /usr/include/protobuf-c/protobuf-c.h ]]; then
+        && [[ -f /usr/include/protobuf-c/protobuf-c.h ]] && [[ -f /usr/include/google/protobuf/timestamp.proto ]]; then
         return 0
     fi
-    codegen_log "installing protobuf-compiler protobuf-c-compiler libprotobuf-c-dev"
+    codegen_log "installing protobuf-compiler protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev"
     local sudo=""
     if [[ "$(id -u)" -ne 0 ]]; then
         sudo="sudo"
     fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-        protobuf-compiler protobuf-c-compiler libprotobuf-c-dev >/dev/null
+        protobuf-compiler protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev >/dev/null
 }
 
 # The directory holding google/protobuf/*.proto for the installed protoc.

@@ -2,7 +2,8 @@
 # System packages OneSeal needs to build, test and run. Source, then call ensure_system_packages.
 # Installs only what is missing (apt-get update first); needs root, which CI and the docs assume.
 
-ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler postgresql pkg-config)
+# libprotobuf-dev: the well-known .proto files (google/protobuf/timestamp.proto) protoc imports.
+ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config)
 
 ensure_system_packages() {
     local missing=()
