@@ -63,6 +63,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private struct StreamEntry {
         var inbound: AsyncThrowingStream<RPCRequestPart<[UInt8]>, any Error>.Continuation
         var cancellation: StreamCancellation
+        /// Fires when the call's `Open.timeout_micros` passes; cancelled when the call ends first.
+        var deadline: Scheduled<Void>?
     }
 
     private var state: ServerConnectionStateMachine
@@ -156,7 +158,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             metadata: ["peer": "\(self.remotePeer)", "error": "\(error)"]
         )
         var goAway = Wire_GoAway()
-        goAway.lastStreamID = 0
+        // The calls up to this id were seen (and may have run); anything above never was.
+        goAway.lastStreamID = self.state.highestStreamID
         goAway.code = code
         goAway.reason = "\(error)"
         self.enqueue(Wire_Frame(streamID: 0, kind: .goAway(goAway)))
@@ -167,15 +170,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     // MARK: Calls
 
     private func openStream(id: UInt32, method: String, metadata: Metadata, timeoutMicros: UInt64) {
+        // The deadline is enforced here, not by GRPCCore's executor (which would end the call
+        // with UNKNOWN): no `grpc-timeout` reaches the handler, and the timer below ends the call
+        // with DEADLINE_EXCEEDED on the wire before the handler is cancelled.
         var metadata = metadata
         metadata.removeAllValues(forKey: "grpc-timeout")
-        if timeoutMicros > 0 {
-            metadata.addString(GRPCTimeout.encode(microseconds: timeoutMicros), forKey: "grpc-timeout")
-        }
         let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCRequestPart<[UInt8]>.self)
         continuation.yield(.metadata(metadata))
         let cancellation = StreamCancellation()
-        self.streams[id] = StreamEntry(inbound: continuation, cancellation: cancellation)
+        var deadline: Scheduled<Void>?
+        if timeoutMicros > 0, let bound = self.loopBoundSelf {
+            let amount = TimeAmount.microseconds(Int64(clamping: timeoutMicros))
+            deadline = bound.eventLoop.scheduleTask(in: amount) {
+                bound.value.deadlineExpired(id, timeoutMicros: timeoutMicros)
+            }
+        }
+        self.streams[id] = StreamEntry(inbound: continuation, cancellation: cancellation, deadline: deadline)
 
         let path = method.dropFirst()
         let slash = path.lastIndex(of: "/")!
@@ -208,12 +218,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             } catch {
                 let failure = self.state.failOversizedResponse(on: id, reason: "response \(error)")
                 for frame in failure.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
-                self.streams.removeValue(forKey: id)?.inbound.finish()
+                self.removeEntry(id)?.inbound.finish()
                 self.scheduleFlush()
                 return
             }
         }
-        if case .status = part { self.streams.removeValue(forKey: id)?.inbound.finish() }
+        if case .status = part { self.removeEntry(id)?.inbound.finish() }
         if result.closeConnection { self.closeWhenFlushed = true }
         self.scheduleFlush()
     }
@@ -222,15 +232,34 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func finish(_ id: UInt32, error: (any Error)?) {
         let result = self.state.finish(id, error: error)
         for frame in result.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
-        self.streams.removeValue(forKey: id)?.inbound.finish()
+        self.removeEntry(id)?.inbound.finish()
+        if result.closeConnection { self.closeWhenFlushed = true }
+        self.scheduleFlush()
+    }
+
+    /// The call's deadline passed: the client gets `Close{DEADLINE_EXCEEDED}` now, the handler is
+    /// cancelled, and its late parts find no stream and are dropped.
+    private func deadlineExpired(_ id: UInt32, timeoutMicros: UInt64) {
+        guard self.streams[id] != nil else { return }
+        let result = self.state.expireDeadline(on: id, timeoutMicros: timeoutMicros)
+        for frame in result.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
+        self.logger.debug("call deadline exceeded", metadata: ["stream": "\(id)", "timeout_micros": "\(timeoutMicros)"])
+        self.endStream(id, error: RPCError(code: .deadlineExceeded, message: "the call's deadline passed"))
         if result.closeConnection { self.closeWhenFlushed = true }
         self.scheduleFlush()
     }
 
     private func endStream(_ id: UInt32, error: RPCError) {
-        guard let entry = self.streams.removeValue(forKey: id) else { return }
+        guard let entry = self.removeEntry(id) else { return }
         entry.inbound.finish(throwing: error)
         entry.cancellation.cancel()
+    }
+
+    /// Forgets a call's entry and stops its deadline timer.
+    private func removeEntry(_ id: UInt32) -> StreamEntry? {
+        guard let entry = self.streams.removeValue(forKey: id) else { return nil }
+        entry.deadline?.cancel()
+        return entry
     }
 
     /// Starts a graceful drain of this connection (server shutdown).
@@ -317,15 +346,5 @@ struct ServerStreamWriter: ClosableRPCWriterProtocol {
     func finish(throwing error: any Error) async {
         let (id, connection) = (self.streamID, self.connection)
         connection.eventLoop.execute { connection.value.finish(id, error: error) }
-    }
-}
-
-/// The `grpc-timeout` header format GRPCCore's server executor reads: at most 8 digits and a unit.
-enum GRPCTimeout {
-    static func encode(microseconds: UInt64) -> String {
-        if microseconds < 100_000_000 { return "\(microseconds)u" }
-        let milliseconds = microseconds / 1000
-        if milliseconds < 100_000_000 { return "\(milliseconds)m" }
-        return "\(min(milliseconds / 1000, 99_999_999))S"
     }
 }

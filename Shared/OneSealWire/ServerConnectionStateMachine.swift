@@ -33,7 +33,9 @@ public struct ServerConnectionStateMachine: Sendable {
     }
 
     private var streams: [UInt32: Stream] = [:]
-    private var highestStreamID: UInt32 = 0
+    /// The highest stream id any `Open` on this connection carried (0 before the first). A GoAway
+    /// reports it as `last_stream_id`: calls above it were never seen, so a client may retry them.
+    public private(set) var highestStreamID: UInt32 = 0
     /// Set once we have sent GoAway: the highest stream we still serve.
     private var drainingAbove: UInt32?
     public let maximumConcurrentStreams: Int
@@ -185,6 +187,31 @@ public struct ServerConnectionStateMachine: Sendable {
             status = Status(code: .internalError, message: "handler finished without a status")
         }
         return self.send(.status(status, [:]), on: id)
+    }
+
+    /// The deadline of stream `id` (its `Open.timeout_micros`) passed before the handler finished:
+    /// the call ends now with `DEADLINE_EXCEEDED`, and whatever the handler still sends for it is
+    /// dropped (the stream is gone). Nothing to send if the call already ended.
+    public mutating func expireDeadline(on id: UInt32, timeoutMicros: UInt64) -> SendResult {
+        self.send(
+            .status(
+                Status(
+                    code: .deadlineExceeded,
+                    message: "deadline exceeded: the call's timeout of \(Self.describe(micros: timeoutMicros)) (Open.timeout_micros = \(timeoutMicros)) passed before it finished"
+                ),
+                [:]
+            ),
+            on: id
+        )
+    }
+
+    /// A duration in µs for people: "250 ms", "1.5 s", "800 µs".
+    static func describe(micros: UInt64) -> String {
+        if micros < 1_000 { return "\(micros) µs" }
+        if micros < 1_000_000 {
+            return micros % 1_000 == 0 ? "\(micros / 1_000) ms" : "\(Double(micros) / 1_000) ms"
+        }
+        return micros % 1_000_000 == 0 ? "\(micros / 1_000_000) s" : "\(Double(micros) / 1_000_000) s"
     }
 
     /// A response message too large to send fails its own call, not the connection.

@@ -39,6 +39,7 @@ struct EchoService: RegistrableRPCService {
     static let chat = MethodDescriptor(fullyQualifiedService: "oneseal.test.v1.Echo", method: "Chat")
     static let hang = MethodDescriptor(fullyQualifiedService: "oneseal.test.v1.Echo", method: "Hang")
     static let ping = MethodDescriptor(fullyQualifiedService: "oneseal.test.v1.Echo", method: "ParsePing")
+    static let sleep = MethodDescriptor(fullyQualifiedService: "oneseal.test.v1.Echo", method: "Sleep")
 
     let observations: HandlerObservations
 
@@ -92,6 +93,23 @@ struct EchoService: RegistrableRPCService {
                     throw error
                 }
                 observations.cancelled("\(tag) (not cancelled: slept 60 s)")
+                return [:]
+            }
+        }
+        // Reads its one request (the tag), then sleeps 30 s before answering it; records (by tag)
+        // that it started and whether it was cancelled, and whether GRPCCore's RPC handle saw it.
+        router.registerHandler(forMethod: Self.sleep, deserializer: BytesCoder(), serializer: BytesCoder()) { [observations] request, context in
+            StreamingServerResponse { writer in
+                var tag = ""
+                for try await message in request.messages { tag = String(decoding: message, as: UTF8.self) }
+                observations.started(tag)
+                do {
+                    try await Task.sleep(for: .seconds(30))
+                } catch {
+                    observations.cancelled(context.cancellation.isCancelled ? tag : "\(tag) (task cancelled, RPC not)")
+                    throw error
+                }
+                try await writer.write(Array(tag.utf8))
                 return [:]
             }
         }

@@ -51,6 +51,18 @@ extension GRPCClient where Transport == OneSealClientTransport {
         ) { response in String(decoding: try response.message, as: UTF8.self) }
     }
 
+    func sleep(_ tag: String, timeout: Duration) async throws -> String {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        return try await self.unary(
+            request: ClientRequest(message: Array(tag.utf8)),
+            descriptor: EchoService.sleep,
+            serializer: BytesCoder(),
+            deserializer: BytesCoder(),
+            options: options
+        ) { response in String(decoding: try response.message, as: UTF8.self) }
+    }
+
     func hang(_ tag: String, timeout: Duration? = nil) async throws {
         var options = CallOptions.defaults
         options.timeout = timeout
@@ -85,6 +97,10 @@ struct RawWirePeer {
     }
 
     func send(_ frames: Wire_Frame...) async throws {
+        try await self.send(frames)
+    }
+
+    func send(_ frames: [Wire_Frame]) async throws {
         var buffer = ByteBuffer()
         for frame in frames { try FrameEncoder().encode(frame, into: &buffer) }
         try await self.channel.channel.writeAndFlush(buffer)
@@ -101,6 +117,32 @@ struct RawWirePeer {
             }
         }
         return (frames, frames.count < limit)
+    }
+
+    /// Runs `body` with this connection's inbound frames and a way to send frames, then closes it:
+    /// for conversations where what to send depends on what came back.
+    func converse<T: Sendable>(
+        _ body: (_ next: () async throws -> Wire_Frame?, _ send: ([Wire_Frame]) async throws -> Void) async throws -> T
+    ) async throws -> T {
+        try await self.channel.executeThenClose { inbound, outbound in
+            var processor = NIOSingleStepByteToMessageProcessor(FrameDecoder())
+            var iterator = inbound.makeAsyncIterator()
+            var ready: [Wire_Frame] = []
+            return try await body(
+                {
+                    while ready.isEmpty {
+                        guard let chunk = try await iterator.next() else { return nil }
+                        try processor.process(buffer: chunk) { ready.append($0) }
+                    }
+                    return ready.removeFirst()
+                },
+                { frames in
+                    var buffer = ByteBuffer()
+                    for frame in frames { try FrameEncoder().encode(frame, into: &buffer) }
+                    try await outbound.write(buffer)
+                }
+            )
+        }
     }
 
     func close() async throws {
