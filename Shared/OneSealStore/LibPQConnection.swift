@@ -26,10 +26,17 @@ final class LibPQConnection: @unchecked Sendable {
     var deferredBegin: String?
     /// The thread leases of this connection prefer as their task executor.
     let thread = ConnectionThread()
+    /// Server-side prepared statements of this session. A new connection (after a reconnect)
+    /// starts with an empty cache, as the new backend has no statements either.
+    private var statements: PreparedStatementCache
 
     /// Connects and prepares the session (UTC, ISO dates) so text values decode predictably.
-    init(conninfo: String) throws {
+    ///
+    /// - Parameter preparedStatementCapacity: how many statements `execute` keeps prepared on
+    ///   this connection (see ``PreparedStatementCache``); 0 sends every statement unnamed.
+    init(conninfo: String, preparedStatementCapacity: Int = 0) throws {
         self.conninfo = conninfo
+        self.statements = PreparedStatementCache(capacity: preparedStatementCapacity)
         guard let conn = PQconnectdb(conninfo) else {
             throw PostgresError(kind: .connection, message: "libpq could not allocate a connection")
         }
@@ -102,38 +109,95 @@ final class LibPQConnection: @unchecked Sendable {
         return PQstatus(conn) == CONNECTION_OK
     }
 
-    /// Runs one parameterized statement (`PQexecParams`, text results).
+    /// Runs one parameterized statement (text results): through a cached prepared statement
+    /// (`PQprepare` once, then `PQexecPrepared`) when the cache is on, else `PQexecParams`.
     func execute(_ query: SQLQuery) throws -> PostgresRows {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        if statements.hasPendingMaintenance { runStatementMaintenance(conn) }
         try sendDeferredBegin()
-        let count = query.binds.count
+        let binds = query.binds
+        let count = binds.count
         var types = [Oid](repeating: 0, count: count)
         var lengths = [Int32](repeating: 0, count: count)
         var formats = [Int32](repeating: 0, count: count)
         var values = [UnsafePointer<CChar>?](repeating: nil, count: count)
-        var buffers: [UnsafeMutablePointer<CChar>] = []
-        buffers.reserveCapacity(count)
-        defer { for buffer in buffers { buffer.deallocate() } }
-        for (i, bind) in query.binds.enumerated() {
+        // One buffer for every value, each NUL-terminated (libpq reads text values as C strings).
+        var total = 0
+        for bind in binds { total += (bind.bytes?.count ?? 0) + 1 }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
+        defer { buffer.deallocate() }
+        var offset = 0
+        for i in 0..<count {
+            let bind = binds[i]
             types[i] = Oid(bind.typeOID)
             formats[i] = bind.isBinary ? 1 : 0
             guard let bytes = bind.bytes else { continue }
             if !bind.isBinary, bytes.contains(0) {
                 throw PostgresError(kind: .invalidQuery, message: "parameter $\(i + 1) contains a NUL byte, which text values cannot hold")
             }
-            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            let start = buffer + offset
             bytes.withUnsafeBufferPointer { source in
                 source.withMemoryRebound(to: CChar.self) { chars in
-                    if let base = chars.baseAddress { buffer.update(from: base, count: bytes.count) }
+                    if let base = chars.baseAddress { start.update(from: base, count: bytes.count) }
                 }
             }
-            buffer[bytes.count] = 0
-            buffers.append(buffer)
-            values[i] = UnsafePointer(buffer)
+            start[bytes.count] = 0
+            values[i] = UnsafePointer(start)
             lengths[i] = Int32(bytes.count)
+            offset += bytes.count + 1
         }
-        let result = PQexecParams(conn, query.sql, Int32(count), types, values, lengths, formats, 0)
-        return try consume(result)
+        guard statements.isEnabled else {
+            return try consume(PQexecParams(conn, query.sql, Int32(count), types, values, lengths, formats, 0))
+        }
+        let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: binds.map(\.typeOID))
+        var retried = false
+        while true {
+            let name: String
+            if let cached = statements.lookup(key) {
+                name = cached
+            } else {
+                name = statements.makeName()
+                // Not cached when the server refuses it (syntax error, unknown table…).
+                _ = try consume(PQprepare(conn, name, query.sql, Int32(count), types))
+                statements.insert(key, name: name)
+            }
+            do {
+                return try consume(PQexecPrepared(conn, name, Int32(count), values, lengths, formats, 0))
+            } catch var error as PostgresError {
+                if error.sqlState == "26000" {
+                    // "prepared statement does not exist": something (DISCARD ALL, DEALLOCATE ALL
+                    // sent as a script) dropped the session's statements behind the cache's back.
+                    statements.invalidateAll()
+                } else if error.sqlState == "0A000" && error.routine == "RevalidateCachedQuery" {
+                    // "cached plan must not change result type": a table the statement reads was
+                    // altered (e.g. `SELECT *` after ADD COLUMN); prepare it again.
+                    statements.invalidate(key)
+                } else {
+                    throw error
+                }
+                // Outside a transaction block the failed statement ran alone and had no effect,
+                // so it is simply sent again, prepared afresh. Inside one, the transaction is
+                // aborted: the error goes up marked, and withTransaction runs the closure again.
+                if !retried && PQtransactionStatus(conn) == PQTRANS_IDLE {
+                    retried = true
+                    runStatementMaintenance(conn)
+                    continue
+                }
+                error.preparedStatementInvalidated = true
+                throw error
+            }
+        }
+    }
+
+    /// Sends the DEALLOCATEs the statement cache owes the server, only outside a transaction
+    /// block (a failing DEALLOCATE there would abort the caller's transaction). Errors are
+    /// ignored: a statement that is already gone needs no deallocation.
+    private func runStatementMaintenance(_ conn: OpaquePointer) {
+        guard PQtransactionStatus(conn) == PQTRANS_IDLE else { return }
+        for sql in statements.maintenanceStatements {
+            if let result = PQexec(conn, sql) { PQclear(result) }
+        }
+        statements.maintenanceDone()
     }
 
     /// Runs trusted SQL text that may contain several statements (`PQexec`), e.g. a migration file.
@@ -151,8 +215,7 @@ final class LibPQConnection: @unchecked Sendable {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-            return PostgresRows(columns: PostgresColumns(names: [], typeOIDs: []), rows: [], affectedRows: affected)
+            return PostgresRows(columns: PostgresColumns.none, rows: [], affectedRows: Self.commandTuples(result))
         case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
             let rowCount = Int(PQntuples(result))
             let fieldCount = Int(PQnfields(result))
@@ -187,6 +250,17 @@ final class LibPQConnection: @unchecked Sendable {
         }
     }
 
+    /// `PQcmdTuples` as an Int without building a String ("" for commands that report none).
+    private static func commandTuples(_ result: OpaquePointer) -> Int {
+        guard var pointer = PQcmdTuples(result) else { return 0 }
+        var value = 0
+        while pointer.pointee >= 48 && pointer.pointee <= 57 {  // ASCII digits
+            value = value &* 10 &+ Int(pointer.pointee - 48)
+            pointer += 1
+        }
+        return value
+    }
+
     private func serverError(_ result: OpaquePointer) -> PostgresError {
         func field(_ code: Character) -> String? {
             guard let pointer = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
@@ -195,12 +269,14 @@ final class LibPQConnection: @unchecked Sendable {
         let sqlState = field("C")
         let brokenConnection = !isOK
         let message = field("M") ?? Self.trimmed(PQresultErrorMessage(result))
-        return PostgresError(
+        var error = PostgresError(
             kind: brokenConnection || sqlState == nil ? .connection : .server,
             sqlState: sqlState, severity: field("V") ?? field("S"),
             message: message.isEmpty ? Self.trimmed(conn.map { PQerrorMessage($0) } ?? nil) : message,
             detail: field("D"), hint: field("H"), schema: field("s"), table: field("t"), column: field("c"),
             constraint: field("n"))
+        error.routine = field("R")
+        return error
     }
 
     private func connectionError() -> PostgresError {

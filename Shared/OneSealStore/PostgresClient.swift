@@ -11,11 +11,20 @@ public struct PostgresClientConfiguration: Sendable {
     public var maxConnections: Int
     /// How often `run()` checks idle connections and drops broken ones.
     public var healthCheckInterval: Duration
+    /// Statements each connection keeps prepared on the server, keyed by SQL text and parameter
+    /// types, so repeated statements skip parsing and planning (least recently used evicted).
+    /// Set 0 behind a pooler that moves sessions between server connections per transaction
+    /// (PgBouncer in transaction mode), where a statement prepared on one is missing on the next.
+    public var preparedStatementCacheCapacity: Int
 
-    public init(conninfo: String, maxConnections: Int = 10, healthCheckInterval: Duration = .seconds(30)) {
+    public init(
+        conninfo: String, maxConnections: Int = 10, healthCheckInterval: Duration = .seconds(30),
+        preparedStatementCacheCapacity: Int = 256
+    ) {
         self.conninfo = conninfo
         self.maxConnections = max(1, maxConnections)
         self.healthCheckInterval = healthCheckInterval
+        self.preparedStatementCacheCapacity = max(0, preparedStatementCacheCapacity)
     }
 }
 
@@ -85,7 +94,9 @@ public final class PostgresClient: Service, Sendable {
     ///
     /// On serialization failure (40001) or deadlock (40P01) — from any statement or from COMMIT —
     /// the whole closure is run again, up to `maxAttempts` times, so `body` must not have effects
-    /// outside the database that cannot be repeated.
+    /// outside the database that cannot be repeated. It is also run again (once, beyond
+    /// `maxAttempts`) when a cached prepared statement went stale inside it — a table it reads
+    /// was altered, or the session's statements were discarded — since the cache is fixed by then.
     @discardableResult
     nonisolated(nonsending)
     public func withTransaction<T>(
@@ -94,6 +105,7 @@ public final class PostgresClient: Service, Sendable {
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         var attempt = 1
+        var staleStatementRetried = false
         while true {
             do {
                 return try await withConnection { connection in
@@ -117,6 +129,9 @@ public final class PostgresClient: Service, Sendable {
                         throw error
                     }
                 }
+            } catch let error as PostgresError where error.preparedStatementInvalidated && !staleStatementRetried {
+                logger.debug("retrying transaction after a stale prepared statement", metadata: ["sqlstate": "\(error.sqlState ?? "")"])
+                staleStatementRetried = true
             } catch let error as PostgresError where error.isRetryableTransactionFailure && attempt < maxAttempts {
                 logger.debug("retrying transaction", metadata: ["sqlstate": "\(error.sqlState ?? "")", "attempt": "\(attempt)"])
                 attempt += 1
@@ -255,7 +270,10 @@ public final class PostgresClient: Service, Sendable {
             case .slot:
                 do {
                     let conninfo = configuration.conninfo
-                    return try await executor.run { try LibPQConnection(conninfo: conninfo) }
+                    let capacity = configuration.preparedStatementCacheCapacity
+                    return try await executor.run {
+                        try LibPQConnection(conninfo: conninfo, preparedStatementCapacity: capacity)
+                    }
                 } catch {
                     giveBackSlot()
                     throw error

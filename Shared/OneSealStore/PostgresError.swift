@@ -26,6 +26,14 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var table: String?
     public var column: String?
     public var constraint: String?
+    /// The server routine that raised the error (libpq's `PG_DIAG_SOURCE_FUNCTION`). Unlike the
+    /// message it is never translated, so the client can recognise errors such as a stale
+    /// prepared statement by it.
+    public internal(set) var routine: String?
+    /// Set when the error came from a cached prepared statement that the server could no longer
+    /// use inside a transaction block; the cache has been fixed, so running the transaction
+    /// again succeeds (``PostgresClient/withTransaction(isolation:maxAttempts:_:)`` does).
+    var preparedStatementInvalidated = false
 
     public init(
         kind: Kind, sqlState: String? = nil, severity: String? = nil, message: String,

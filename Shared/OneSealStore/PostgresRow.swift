@@ -4,6 +4,10 @@ public final class PostgresColumns: Sendable {
     public let typeOIDs: [UInt32]
     let indexByName: [String: Int]
 
+    /// The (no) columns of a command result (INSERT/UPDATE without RETURNING, DDL): one shared
+    /// instance instead of an allocation per statement.
+    static let none = PostgresColumns(names: [], typeOIDs: [])
+
     init(names: [String], typeOIDs: [UInt32]) {
         self.names = names
         self.typeOIDs = typeOIDs
