@@ -3,6 +3,16 @@
 //
 //   scripts/with-postgres .build/release/oneseal-bench-store --clients 8 --duration 10
 //
+// Each side runs, per transaction, three round trips on one connection: BEGIN, the INSERT with
+// bound parameters (extended protocol), COMMIT. Two pairings are measured, each like with like:
+//   unprepared: PostgresClient with its statement cache off (PQexecParams: Parse/Bind/Execute
+//               of an unnamed statement every time) beside `pgbench -M extended` (the same);
+//   prepared:   PostgresClient with its statement cache on (PQprepare once per connection, then
+//               PQexecPrepared) beside `pgbench -M prepared` (prepares every script command
+//               once per connection, BEGIN and COMMIT included).
+// PostgresClient sends BEGIN and COMMIT as simple-protocol queries in both pairings.
+// Client CPU per transaction (user + system, from getrusage) is printed for both sides.
+//
 // A benchmark program, not a test: it prints figures and never fails on them.
 import ArgumentParser
 import Foundation
@@ -37,31 +47,62 @@ struct BenchStore: AsyncParsableCommand {
     @Flag(help: "Skip the pgbench comparison.")
     var skipPgbench = false
 
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case both, prepared, unprepared
+    }
+
+    @Option(help: "Which pairing(s) to run: prepared, unprepared or both.")
+    var mode: Mode = .both
+
     func run() async throws {
         guard let conninfo = conninfo ?? ProcessInfo.processInfo.environment["ONESEAL_TEST_POSTGRES"] else {
             throw ValidationError("pass --conninfo or set ONESEAL_TEST_POSTGRES (scripts/with-postgres sets it)")
         }
         var logger = Logger(label: "oneseal.bench-store")
         logger.logLevel = .warning
-        let client = PostgresClient(conninfo: conninfo, maxConnections: clients, logger: logger)
-        try await client.execute("DROP TABLE IF EXISTS bench_store_tx")
-        try await client.execute(
+        let setup = PostgresClient(conninfo: conninfo, maxConnections: 1, logger: logger)
+        try await setup.execute("DROP TABLE IF EXISTS bench_store_tx")
+        try await setup.execute(
             "CREATE TABLE bench_store_tx (id bigserial PRIMARY KEY, client int NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+        await setup.shutdown()
 
         print("oneseal-bench-store: \(clients) clients, \(duration) s, BEGIN; INSERT (1 row, bound parameters); COMMIT")
-        _ = try await runClients(client, seconds: warmup)
-        let result = try await runClients(client, seconds: duration)
-        let tps = Double(result.count) / result.elapsed
-        let p50 = Double(result.histogram.valueAtPercentile(50)) / 1000
-        let p99 = Double(result.histogram.valueAtPercentile(99)) / 1000
-        print(String(format: "PostgresClient: %d transactions in %.2f s = %.0f tx/s, latency p50 %.3f ms, p99 %.3f ms",
-                     result.count, result.elapsed, tps, p50, p99))
-        await client.shutdown()
+        let pairings: [(name: String, cache: Int, pgbenchMode: String)] = [
+            ("unprepared", 0, "extended"), ("prepared", 256, "prepared"),
+        ].filter { mode == .both || mode.rawValue == $0.0 }
+        for pairing in pairings {
+            let client = PostgresClient(
+                configuration: PostgresClientConfiguration(
+                    conninfo: conninfo, maxConnections: clients, preparedStatementCacheCapacity: pairing.cache),
+                logger: logger)
+            _ = try await runClients(client, seconds: warmup)
+            let cpuBefore = Self.processCPUSeconds()
+            let result = try await runClients(client, seconds: duration)
+            let cpu = Self.processCPUSeconds() - cpuBefore
+            await client.shutdown()
+            let tps = Double(result.count) / result.elapsed
+            let p50 = Double(result.histogram.valueAtPercentile(50)) / 1000
+            let p99 = Double(result.histogram.valueAtPercentile(99)) / 1000
+            print("[\(pairing.name)] PostgresClient (statement cache \(pairing.cache)): " + String(format: "%d tx in %.2f s = %.0f tx/s, p50 %.3f ms, p99 %.3f ms, client CPU %.0f µs/tx",
+                         result.count, result.elapsed, tps, p50, p99, cpu * 1e6 / Double(max(1, result.count))))
+            if skipPgbench { continue }
+            let pg = try runPgbench(conninfo: conninfo, protocolMode: pairing.pgbenchMode)
+            print("[\(pairing.name)] pgbench -M \(pairing.pgbenchMode): " + String(format: "%.0f tx/s (latency average %.3f ms), client CPU %.0f µs/tx",
+                         pg.tps, pg.latencyMs, pg.cpuSeconds * 1e6 / max(1, Double(pg.transactions))))
+            print("[\(pairing.name)] " + String(format: "ratio PostgresClient / pgbench = %.2f (target >= 0.80)", tps / pg.tps))
+        }
+    }
 
-        if skipPgbench { return }
-        let pg = try runPgbench(conninfo: conninfo)
-        print(String(format: "pgbench:        %.0f tx/s (latency average %.3f ms)", pg.tps, pg.latencyMs))
-        print(String(format: "ratio PostgresClient / pgbench = %.2f (target >= 0.80)", tps / pg.tps))
+    /// User + system CPU seconds of this process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Self.seconds(usage)
+    }
+
+    static func seconds(_ usage: rusage) -> Double {
+        Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
     struct RunResult {
@@ -103,9 +144,10 @@ struct BenchStore: AsyncParsableCommand {
         return RunResult(count: total, elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, histogram: merged)
     }
 
-    func runPgbench(conninfo: String) throws -> (tps: Double, latencyMs: Double) {
+    func runPgbench(conninfo: String, protocolMode: String) throws -> (tps: Double, latencyMs: Double, transactions: Int, cpuSeconds: Double) {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-\(UUID().uuidString).sql")
-        // Same transaction as above; -M extended sends the INSERT with bound parameters too.
+        // Same transaction as above. -M extended/prepared sends :client_id as a bound parameter;
+        // the payload is a literal in the SQL text (pgbench binds only its variables).
         try """
             BEGIN;
             INSERT INTO bench_store_tx (client, payload) VALUES (:client_id, 'bench-pgbench');
@@ -115,20 +157,22 @@ struct BenchStore: AsyncParsableCommand {
         let outputFile = script.deletingPathExtension().appendingPathExtension("out")
         defer { try? FileManager.default.removeItem(at: outputFile) }
         let arguments = [
-            pgbench, "-n", "-M", "extended", "-f", script.path, "-c", String(clients), "-j", String(min(clients, 2)),
+            pgbench, "-n", "-M", protocolMode, "-f", script.path, "-c", String(clients), "-j", String(min(clients, 2)),
             "-T", String(duration), conninfo,
         ]
-        let status = try Self.spawnAndWait(arguments, outputPath: outputFile.path)
+        let (status, usage) = try Self.spawnAndWait(arguments, outputPath: outputFile.path)
         let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
         guard status == 0, let tps = Self.number(after: "tps = ", in: text) else {
             throw ValidationError("pgbench failed (status \(status)):\n\(text)")
         }
-        return (tps, Self.number(after: "latency average = ", in: text) ?? 0)
+        let transactions = Int(Self.number(after: "number of transactions actually processed: ", in: text) ?? 0)
+        return (tps, Self.number(after: "latency average = ", in: text) ?? 0, transactions, Self.seconds(usage))
     }
 
-    /// posix_spawnp + waitpid (Foundation's Process does not reliably report exit from an async
-    /// context on Linux); stdout and stderr go to `outputPath`.
-    static func spawnAndWait(_ arguments: [String], outputPath: String) throws -> Int32 {
+    /// posix_spawnp + wait4 (Foundation's Process does not reliably report exit from an async
+    /// context on Linux); stdout and stderr go to `outputPath`. Returns the exit status and the
+    /// child's resource usage.
+    static func spawnAndWait(_ arguments: [String], outputPath: String) throws -> (status: Int32, usage: rusage) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -152,8 +196,9 @@ struct BenchStore: AsyncParsableCommand {
         let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
         guard rc == 0 else { throw ValidationError("cannot start \(arguments[0]): error \(rc)") }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status >> 8) & 0xff
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return ((status >> 8) & 0xff, usage)
     }
 
     static func number(after marker: String, in text: String) -> Double? {
