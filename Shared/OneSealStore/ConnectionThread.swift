@@ -57,14 +57,16 @@ final class ConnectionThread: TaskExecutor, Sendable {
 
     private func loop() {
         threadID.store(UInt(bitPattern: pthreadID()), ordering: .releasing)
+        // Two buffers swapped back and forth, so taking the queued jobs allocates nothing.
+        var batch: [UnownedJob] = []
+        batch.reserveCapacity(4)
         while true {
             condition.lock()
-            var batch: [UnownedJob] = []
             var stopped = false
             while true {
-                (batch, stopped) = queue.withLock { state in
-                    defer { state.jobs = [] }
-                    return (state.jobs, state.stopped)
+                stopped = queue.withLock { state in
+                    swap(&batch, &state.jobs)
+                    return state.stopped
                 }
                 if !batch.isEmpty || stopped { break }
                 condition.wait()
@@ -72,6 +74,7 @@ final class ConnectionThread: TaskExecutor, Sendable {
             condition.unlock()
             for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
             if stopped && batch.isEmpty { return }
+            batch.removeAll(keepingCapacity: true)
         }
     }
 }

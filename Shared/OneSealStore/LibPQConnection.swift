@@ -147,9 +147,10 @@ final class LibPQConnection: @unchecked Sendable {
             offset += bytes.count + 1
         }
         guard statements.isEnabled else {
-            return try consume(PQexecParams(conn, query.sql, Int32(count), types, values, lengths, formats, 0))
+            let result = query.sql.withCString { PQexecParams(conn, $0, Int32(count), types, values, lengths, formats, 0) }
+            return try consume(result)
         }
-        let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: binds.map(\.typeOID))
+        let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: types)  // Oid is UInt32
         var retried = false
         while true {
             let name: String
@@ -162,7 +163,9 @@ final class LibPQConnection: @unchecked Sendable {
                 statements.insert(key, name: name)
             }
             do {
-                return try consume(PQexecPrepared(conn, name, Int32(count), values, lengths, formats, 0))
+                // withCString: no heap copy of the name (an implicit String argument would make one).
+                let result = name.withCString { PQexecPrepared(conn, $0, Int32(count), values, lengths, formats, 0) }
+                return try consume(result)
             } catch var error as PostgresError {
                 if error.sqlState == "26000" {
                     // "prepared statement does not exist": something (DISCARD ALL, DEALLOCATE ALL
@@ -205,7 +208,7 @@ final class LibPQConnection: @unchecked Sendable {
     func executeScript(_ sql: String) throws {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
         try sendDeferredBegin()
-        _ = try consume(PQexec(conn, sql))
+        _ = try consume(sql.withCString { PQexec(conn, $0) })
     }
 
     private func consume(_ result: OpaquePointer?) throws -> PostgresRows {

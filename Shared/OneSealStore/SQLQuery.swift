@@ -14,6 +14,9 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
         self.binds = []
     }
 
+    // The interpolation path is @inlinable so it is specialised for each value type at the call
+    // site instead of looking up generic metadata on every query built.
+    @inlinable
     public init(stringInterpolation: StringInterpolation) {
         self.sql = stringInterpolation.sql
         self.binds = stringInterpolation.binds
@@ -31,6 +34,7 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
         public var sql: String
         public var binds: [SQLBind]
 
+        @inlinable
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql = ""
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
@@ -38,17 +42,20 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cu
             binds.reserveCapacity(interpolationCount)
         }
 
+        @inlinable
         public mutating func appendLiteral(_ literal: String) {
             sql += literal
         }
 
         /// Binds a value as the next `$n` parameter.
+        @inlinable
         public mutating func appendInterpolation<Value: SQLEncodable>(_ value: Value) {
             binds.append(value.sqlBind)
             sql += "$\(binds.count)"
         }
 
         /// Binds an optional value; nil becomes SQL NULL.
+        @inlinable
         public mutating func appendInterpolation<Value: SQLEncodable>(_ value: Value?) {
             binds.append(value?.sqlBind ?? .null)
             sql += "$\(binds.count)"

@@ -67,6 +67,7 @@ struct BenchStore: AsyncParsableCommand {
         await setup.shutdown()
 
         print("oneseal-bench-store: \(clients) clients, \(duration) s, BEGIN; INSERT (1 row, bound parameters); COMMIT")
+        print("load average before: \(Self.loadAverage())")
         let pairings: [(name: String, cache: Int, pgbenchMode: String)] = [
             ("unprepared", 0, "extended"), ("prepared", 256, "prepared"),
         ].filter { mode == .both || mode.rawValue == $0.0 }
@@ -91,6 +92,13 @@ struct BenchStore: AsyncParsableCommand {
                          pg.tps, pg.latencyMs, pg.cpuSeconds * 1e6 / max(1, Double(pg.transactions))))
             print("[\(pairing.name)] " + String(format: "ratio PostgresClient / pgbench = %.2f (target >= 0.80)", tps / pg.tps))
         }
+        print("load average after: \(Self.loadAverage()) (other processes' load makes every figure lower and noisier)")
+    }
+
+    /// The 1/5/15-minute load averages from /proc/loadavg ("?" where it cannot be read).
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     /// User + system CPU seconds of this process so far.
