@@ -126,6 +126,20 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.closeIfIdleAndDraining()
     }
 
+    /// Everything the calls queued since the last batch (see `OutboundQueue`); one flush at the end.
+    func perform(_ ops: [ClientOutboundOp]) {
+        for op in ops {
+            switch op {
+            case .part(let part, let call):
+                self.send(part, token: call.token, method: call.method, timeout: call.timeout)
+            case .halfClose(let token):
+                self.halfClose(token: token)
+            case .cancel(let token, let reason):
+                self.cancel(token: token, reason: reason)
+            }
+        }
+    }
+
     /// Stop taking calls; close once the open ones are done (transport shutdown).
     func beginGracefulClose() {
         self.closeWhenIdle = true
@@ -280,35 +294,35 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 }
 
-/// The request half of a client call: parts hop to the connection's event loop in order.
+/// What a call's writer needs to know about it on the event loop.
+struct ClientCallInfo: Sendable {
+    var token: UInt64
+    var method: String
+    var timeout: Duration?
+}
+
+/// The request half of a client call: parts go, in order, through the connection's outbound
+/// queue to its event loop.
 struct ClientStreamWriter: ClosableRPCWriterProtocol {
     typealias Element = RPCRequestPart<[UInt8]>
 
-    let token: UInt64
-    let method: String
-    let timeout: Duration?
-    let connection: NIOLoopBound<ClientConnectionHandler>
+    let call: ClientCallInfo
+    let outbound: OutboundQueue<ClientOutboundOp>
 
     func write(_ element: Element) async throws {
-        let (token, method, timeout, connection) = (self.token, self.method, self.timeout, self.connection)
-        connection.eventLoop.execute { connection.value.send(element, token: token, method: method, timeout: timeout) }
+        self.outbound.enqueue(.part(element, call: self.call))
     }
 
     func write(contentsOf elements: some Sequence<Element>) async throws {
-        let (token, method, timeout, connection, parts) = (self.token, self.method, self.timeout, self.connection, Array(elements))
-        connection.eventLoop.execute {
-            for part in parts { connection.value.send(part, token: token, method: method, timeout: timeout) }
-        }
+        for element in elements { self.outbound.enqueue(.part(element, call: self.call)) }
     }
 
     func finish() async {
-        let (token, connection) = (self.token, self.connection)
-        connection.eventLoop.execute { connection.value.halfClose(token: token) }
+        self.outbound.enqueue(.halfClose(token: self.call.token))
     }
 
     func finish(throwing error: any Error) async {
-        let (token, connection) = (self.token, self.connection)
-        connection.eventLoop.execute { connection.value.cancel(token: token, reason: "client failed the request: \(error)") }
+        self.outbound.enqueue(.cancel(token: self.call.token, reason: "client failed the request: \(error)"))
     }
 }
 

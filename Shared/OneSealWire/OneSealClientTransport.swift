@@ -27,6 +27,8 @@ public final class OneSealClientTransport: ClientTransport {
     private struct Connection {
         var channel: any Channel
         var handler: NIOLoopBound<ClientConnectionHandler>
+        /// The calls' way onto the event loop (batched; see `OutboundQueue`).
+        var outbound: OutboundQueue<ClientOutboundOp>
     }
 
     private enum Phase {
@@ -164,7 +166,10 @@ public final class OneSealClientTransport: ClientTransport {
             try channel.pipeline.syncOperations.addHandler(handler)
             return NIOLoopBound(handler, eventLoop: channel.eventLoop)
         }.get()
-        return Connection(channel: channel, handler: handler)
+        let outbound = OutboundQueue<ClientOutboundOp>(eventLoop: channel.eventLoop) { ops in
+            handler.value.perform(ops)
+        }
+        return Connection(channel: channel, handler: handler, outbound: outbound)
     }
 
     private func connectionBecameUnusable(_ channel: any Channel) {
@@ -280,10 +285,8 @@ public final class OneSealClientTransport: ClientTransport {
             throw RPCError(code: .unavailable, message: "connection to \(self.host):\(self.port) is closing; retry")
         }
         let writer = ClientStreamWriter(
-            token: token,
-            method: "/" + descriptor.fullyQualifiedMethod,
-            timeout: options.timeout,
-            connection: connection.handler
+            call: ClientCallInfo(token: token, method: "/" + descriptor.fullyQualifiedMethod, timeout: options.timeout),
+            outbound: connection.outbound
         )
         let stream = RPCStream(
             descriptor: descriptor,
@@ -291,10 +294,10 @@ public final class OneSealClientTransport: ClientTransport {
             outbound: RPCWriter<RPCRequestPart<[UInt8]>>.Closable(wrapping: writer)
         )
         let context = ClientContext(descriptor: descriptor, remotePeer: registered.remote, localPeer: registered.local)
-        let handler = connection.handler
+        let outbound = connection.outbound
         defer {
             // Ends the call on the wire if the caller left before the server closed it.
-            handler.eventLoop.execute { handler.value.cancel(token: token, reason: "client abandoned the call") }
+            outbound.enqueue(.cancel(token: token, reason: "client abandoned the call"))
         }
         return try await closure(stream, context)
     }

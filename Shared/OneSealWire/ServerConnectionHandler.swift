@@ -75,6 +75,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var streams: [UInt32: StreamEntry] = [:]
     private var context: ChannelHandlerContext?
     private var loopBoundSelf: NIOLoopBound<ServerConnectionHandler>?
+    /// The handlers' way onto the event loop (batched; see `OutboundQueue`).
+    private var outbound: OutboundQueue<ServerOutboundOp>?
     private var pending: ByteBuffer?
     private var flushScheduled = false
     private var closeWhenFlushed = false
@@ -96,7 +98,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.loopBoundSelf = bound
+        self.outbound = OutboundQueue(eventLoop: context.eventLoop) { ops in bound.value.perform(ops) }
         self.remotePeer = context.channel.remoteAddress.map(Self.describe) ?? "unknown"
         self.localPeer = context.channel.localAddress.map(Self.describe) ?? "unknown"
     }
@@ -193,7 +197,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             fullyQualifiedService: String(path[..<slash]),
             method: String(path[path.index(after: slash)...])
         )
-        let writer = ServerStreamWriter(streamID: id, connection: self.loopBoundSelf!)
+        let writer = ServerStreamWriter(streamID: id, outbound: self.outbound!)
         let accepted = AcceptedServerStream(
             stream: RPCStream(
                 descriptor: descriptor,
@@ -206,6 +210,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         )
         if !self.accept(accepted) {
             self.send(.status(Status(code: .unavailable, message: "server is shutting down"), [:]), on: id)
+        }
+    }
+
+    /// Everything the handlers queued since the last batch (see `OutboundQueue`); one flush.
+    func perform(_ ops: [ServerOutboundOp]) {
+        for op in ops {
+            switch op {
+            case .part(let part, let id): self.send(part, on: id)
+            case .finish(let id, let error): self.finish(id, error: error)
+            }
         }
     }
 
@@ -319,32 +333,27 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 }
 
-/// The outbound half of a server call: every part hops to the connection's event loop in order.
+/// The outbound half of a server call: parts go, in order, through the connection's outbound
+/// queue to its event loop.
 struct ServerStreamWriter: ClosableRPCWriterProtocol {
     typealias Element = RPCResponsePart<[UInt8]>
 
     let streamID: UInt32
-    let connection: NIOLoopBound<ServerConnectionHandler>
+    let outbound: OutboundQueue<ServerOutboundOp>
 
     func write(_ element: Element) async throws {
-        let (id, connection) = (self.streamID, self.connection)
-        connection.eventLoop.execute { connection.value.send(element, on: id) }
+        self.outbound.enqueue(.part(element, streamID: self.streamID))
     }
 
     func write(contentsOf elements: some Sequence<Element>) async throws {
-        let (id, connection, parts) = (self.streamID, self.connection, Array(elements))
-        connection.eventLoop.execute {
-            for part in parts { connection.value.send(part, on: id) }
-        }
+        for element in elements { self.outbound.enqueue(.part(element, streamID: self.streamID)) }
     }
 
     func finish() async {
-        let (id, connection) = (self.streamID, self.connection)
-        connection.eventLoop.execute { connection.value.finish(id, error: nil) }
+        self.outbound.enqueue(.finish(streamID: self.streamID, error: nil))
     }
 
     func finish(throwing error: any Error) async {
-        let (id, connection) = (self.streamID, self.connection)
-        connection.eventLoop.execute { connection.value.finish(id, error: error) }
+        self.outbound.enqueue(.finish(streamID: self.streamID, error: error))
     }
 }
