@@ -13,7 +13,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Wire_Frame
     typealias OutboundOut = ByteBuffer
 
-    typealias Inbound = AsyncThrowingStream<RPCResponsePart<[UInt8]>, any Error>.Continuation
+    typealias Inbound = CallPartStream<RPCResponsePart<[UInt8]>>
 
     private struct PendingCall {
         var inbound: Inbound
@@ -28,7 +28,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private let onUnusable: @Sendable (_ reason: String) -> Void
     private var calls: [UInt64: PendingCall] = [:]
     private var tokensByStream: [UInt32: UInt64] = [:]
-    private var nextToken: UInt64 = 0
     private var context: ChannelHandlerContext?
     private var loopBoundSelf: NIOLoopBound<ClientConnectionHandler>?
     private var pending: ByteBuffer?
@@ -74,15 +73,24 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Calls (always on the event loop)
 
-    /// Registers a call; nil when this connection takes no new calls.
-    func register(inbound: Inbound) -> UInt64? {
-        guard !self.closed, !self.state.isGoingAway, !self.closeWhenIdle else { return nil }
-        self.nextToken += 1
-        self.calls[self.nextToken] = PendingCall(inbound: inbound, streamID: nil)
-        return self.nextToken
+    /// Registers a call when its first part arrives, in the same loop task that writes its Open:
+    /// no round trip to the loop before a call starts. False (and the call ended with
+    /// UNAVAILABLE) when this connection takes no new calls; false without a word when the caller
+    /// already left.
+    private func register(_ call: ClientCallInfo) -> Bool {
+        guard !call.inbound.isClosed else { return false }
+        guard !self.closed, !self.state.isGoingAway, !self.closeWhenIdle else {
+            call.inbound.yield(.status(Status(code: .unavailable, message: "connection to \(self.remotePeer) is closing; retry"), [:]))
+            call.inbound.finish()
+            return false
+        }
+        self.calls[call.token] = PendingCall(inbound: call.inbound, streamID: nil)
+        return true
     }
 
-    func send(_ part: RPCRequestPart<[UInt8]>, token: UInt64, method: String, timeout: Duration?) {
+    func send(_ part: RPCRequestPart<[UInt8]>, call info: ClientCallInfo) {
+        let (token, method, timeout) = (info.token, info.method, info.timeout)
+        if case .metadata = part, self.calls[token] == nil, !self.register(info) { return }
         guard var call = self.calls[token] else { return }
         switch part {
         case .metadata(let metadata):
@@ -131,7 +139,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         for op in ops {
             switch op {
             case .part(let part, let call):
-                self.send(part, token: call.token, method: call.method, timeout: call.timeout)
+                self.send(part, call: call)
             case .halfClose(let token):
                 self.halfClose(token: token)
             case .cancel(let token, let reason):
@@ -296,9 +304,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
 /// What a call's writer needs to know about it on the event loop.
 struct ClientCallInfo: Sendable {
+    /// Names the call on its connection until (and after) it has a stream id.
     var token: UInt64
     var method: String
     var timeout: Duration?
+    /// Where the response parts go; the first request part registers it.
+    var inbound: ClientConnectionHandler.Inbound
 }
 
 /// The request half of a client call: parts go, in order, through the connection's outbound

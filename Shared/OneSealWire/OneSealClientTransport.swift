@@ -29,6 +29,18 @@ public final class OneSealClientTransport: ClientTransport {
         var handler: NIOLoopBound<ClientConnectionHandler>
         /// The calls' way onto the event loop (batched; see `OutboundQueue`).
         var outbound: OutboundQueue<ClientOutboundOp>
+        var tokens: CallTokens
+        var remotePeer: String
+        var localPeer: String
+    }
+
+    /// Call tokens of one connection, taken without a trip to its event loop.
+    final class CallTokens: Sendable {
+        private let last = Atomic<UInt64>(0)
+
+        func next() -> UInt64 {
+            self.last.add(1, ordering: .relaxed).newValue
+        }
     }
 
     private enum Phase {
@@ -161,15 +173,19 @@ public final class OneSealClientTransport: ClientTransport {
                 }
             }
         let onUnusable: @Sendable (String) -> Void = { [weak self] _ in self?.connectionBecameUnusable(channel) }
-        let handler = try await channel.eventLoop.submit { () throws -> NIOLoopBound<ClientConnectionHandler> in
+        let (handler, remotePeer, localPeer) = try await channel.eventLoop.submit {
+            () throws -> (NIOLoopBound<ClientConnectionHandler>, String, String) in
             let handler = ClientConnectionHandler(configuration: configuration, logger: logger, onUnusable: onUnusable)
             try channel.pipeline.syncOperations.addHandler(handler)
-            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+            return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.remotePeer, handler.localPeer)
         }.get()
         let outbound = OutboundQueue<ClientOutboundOp>(eventLoop: channel.eventLoop) { ops in
             handler.value.perform(ops)
         }
-        return Connection(channel: channel, handler: handler, outbound: outbound)
+        return Connection(
+            channel: channel, handler: handler, outbound: outbound, tokens: CallTokens(),
+            remotePeer: remotePeer, localPeer: localPeer
+        )
     }
 
     private func connectionBecameUnusable(_ channel: any Channel) {
@@ -273,42 +289,31 @@ public final class OneSealClientTransport: ClientTransport {
         options: CallOptions,
         _ closure: (_ stream: RPCStream<Inbound, Outbound>, _ context: ClientContext) async throws -> T
     ) async throws -> T {
-        let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCResponsePart<[UInt8]>.self)
-        var connection = try await self.currentConnection(waitForReady: options.waitForReady ?? false)
-        var registered = try await Self.register(continuation, on: connection)
-        if registered.token == nil {
-            // The connection went away between choosing it and registering: one more try.
-            connection = try await self.currentConnection(waitForReady: options.waitForReady ?? false)
-            registered = try await Self.register(continuation, on: connection)
-        }
-        guard let token = registered.token else {
-            throw RPCError(code: .unavailable, message: "connection to \(self.host):\(self.port) is closing; retry")
-        }
-        let writer = ClientStreamWriter(
-            call: ClientCallInfo(token: token, method: "/" + descriptor.fullyQualifiedMethod, timeout: options.timeout),
-            outbound: connection.outbound
+        let connection = try await self.currentConnection(waitForReady: options.waitForReady ?? false)
+        // The call registers itself on the loop with its first part (the Open): nothing to await
+        // here. Should the connection close in between, that part ends the call with UNAVAILABLE.
+        let inbound = ClientConnectionHandler.Inbound()
+        let call = ClientCallInfo(
+            token: connection.tokens.next(),
+            method: "/" + descriptor.fullyQualifiedMethod,
+            timeout: options.timeout,
+            inbound: inbound
         )
         let stream = RPCStream(
             descriptor: descriptor,
             inbound: RPCAsyncSequence<RPCResponsePart<[UInt8]>, any Error>(wrapping: inbound),
-            outbound: RPCWriter<RPCRequestPart<[UInt8]>>.Closable(wrapping: writer)
+            outbound: RPCWriter<RPCRequestPart<[UInt8]>>.Closable(wrapping: ClientStreamWriter(call: call, outbound: connection.outbound))
         )
-        let context = ClientContext(descriptor: descriptor, remotePeer: registered.remote, localPeer: registered.local)
+        let context = ClientContext(descriptor: descriptor, remotePeer: connection.remotePeer, localPeer: connection.localPeer)
         let outbound = connection.outbound
         defer {
-            // Ends the call on the wire if the caller left before the server closed it.
-            outbound.enqueue(.cancel(token: token, reason: "client abandoned the call"))
+            // The caller left. If the server has not closed the call, cancel it on the wire; once
+            // ended, a request part still on its way cannot reopen it. A call the server already
+            // closed (the usual case) costs no trip to the loop here.
+            if inbound.abandon() {
+                outbound.enqueue(.cancel(token: call.token, reason: "client abandoned the call"))
+            }
         }
         return try await closure(stream, context)
-    }
-
-    private static func register(
-        _ continuation: ClientConnectionHandler.Inbound,
-        on connection: Connection
-    ) async throws -> (token: UInt64?, remote: String, local: String) {
-        let handler = connection.handler
-        return try await handler.eventLoop.submit {
-            (handler.value.register(inbound: continuation), handler.value.remotePeer, handler.value.localPeer)
-        }.get()
     }
 }
