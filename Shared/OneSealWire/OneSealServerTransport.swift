@@ -8,9 +8,11 @@ import Synchronization
 /// The server side of OneSeal TCP for GRPCCore: a `GRPCServer` built on this transport serves the
 /// generated service protocols over plain TCP, many calls per connection (see PROTOCOL.md).
 ///
-/// `listen` binds, then runs every accepted call as a child task of its own task group, so nothing
-/// outlives it; `beginGracefulShutdown` stops accepting, sends GoAway on every connection, and lets
-/// running calls finish before `listen` returns.
+/// `listen` binds, then runs every accepted call in a task of its own, started by the connection's
+/// event loop the moment the Open is read (no hop through a listening task), and returns only when
+/// all of them have ended, so nothing outlives it. `beginGracefulShutdown` stops accepting, sends
+/// GoAway on every connection, and lets running calls finish before `listen` returns; cancelling
+/// `listen` cancels every running call and closes the listening socket.
 public final class OneSealServerTransport: ServerTransport {
     public typealias Bytes = [UInt8]
 
@@ -20,15 +22,29 @@ public final class OneSealServerTransport: ServerTransport {
 
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let newStreams: AsyncStream<AcceptedServerStream>
-    private let newStreamsContinuation: AsyncStream<AcceptedServerStream>.Continuation
     private let address: EventLoopPromise<SocketAddress>
     private let state = Mutex(State())
+
+    typealias StreamHandler = @Sendable (_ stream: RPCStream<Inbound, Outbound>, _ context: ServerContext) async -> Void
 
     private struct State {
         var serverChannel: (any Channel)?
         var connections: [ObjectIdentifier: NIOLoopBound<ServerConnectionHandler>] = [:]
         var shuttingDown = false
+        /// GRPCCore's handler for accepted calls; set while `listen` accepts calls.
+        var streamHandler: StreamHandler?
+        /// The task of every running call, to cancel them if `listen` is cancelled.
+        var running: [UInt64: Task<Void, Never>] = [:]
+        var nextCall: UInt64 = 0
+        /// `listen`, waiting for the last call to end once no more are accepted.
+        var drained: CheckedContinuation<Void, Never>?
+
+        /// `listen` may return: no call is running and none can start.
+        mutating func takeDrainedIfDone() -> CheckedContinuation<Void, Never>? {
+            guard self.streamHandler == nil, self.running.isEmpty else { return nil }
+            defer { self.drained = nil }
+            return self.drained
+        }
     }
 
     /// - Parameters:
@@ -46,7 +62,6 @@ public final class OneSealServerTransport: ServerTransport {
         self.configuration = configuration
         self.group = eventLoopGroup
         self.logger = logger
-        (self.newStreams, self.newStreamsContinuation) = AsyncStream.makeStream()
         self.address = eventLoopGroup.any().makePromise()
     }
 
@@ -61,12 +76,15 @@ public final class OneSealServerTransport: ServerTransport {
             _ context: ServerContext
         ) async -> Void
     ) async throws {
+        self.state.withLock { state in
+            if !state.shuttingDown { state.streamHandler = streamHandler }
+        }
         let channel: any Channel
         do {
             channel = try await self.bind()
         } catch {
             self.address.fail(error)
-            self.newStreamsContinuation.finish()
+            self.state.withLock { $0.streamHandler = nil }
             throw RPCError(code: .unavailable, message: "could not listen on \(self.host):\(self.port): \(error)", cause: error)
         }
         self.address.succeed(channel.localAddress!)
@@ -77,31 +95,74 @@ public final class OneSealServerTransport: ServerTransport {
         if closeNow { channel.close(promise: nil) }
         self.logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
 
-        await withDiscardingTaskGroup { group in
-            for await accepted in self.newStreams {
-                group.addTask {
-                    await withServerContextRPCCancellationHandle { handle in
-                        accepted.cancellation.register(handle)
-                        let context = ServerContext(
-                            descriptor: accepted.stream.descriptor,
-                            remotePeer: accepted.remotePeer,
-                            localPeer: accepted.localPeer,
-                            cancellation: handle
-                        )
-                        // GRPCCore only flags a cancelled RPC (deadline, Cancel frame, lost
-                        // client); cancelling the handler's task too makes sleeps, queries and
-                        // awaits in the handler stop at once instead of running to completion.
-                        await withTaskGroup(of: Void.self) { call in
-                            call.addTask { await streamHandler(accepted.stream, context) }
-                            call.addTask { try? await handle.cancelled }
-                            _ = await call.next()
-                            call.cancelAll()
-                        }
-                    }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let doneNow = self.state.withLock { state -> Bool in
+                    state.drained = continuation
+                    return state.takeDrainedIfDone() != nil
                 }
+                if doneNow { continuation.resume() }
+            }
+        } onCancel: {
+            let (channel, calls, drained) = self.state.withLock { state in
+                state.streamHandler = nil
+                return (state.serverChannel, Array(state.running.values), state.takeDrainedIfDone())
+            }
+            channel?.close(promise: nil)
+            for call in calls { call.cancel() }
+            drained?.resume()
+        }
+        // Cancelled before the channel was recorded: the handler above could not close it.
+        if Task.isCancelled { channel.close(promise: nil) }
+        try? await channel.closeFuture.get()
+    }
+
+    /// Starts a task for a call the connection just accepted (on its event loop); false when the
+    /// transport accepts no more calls.
+    private func accept(_ accepted: AcceptedServerStream) -> Bool {
+        self.state.withLock { state -> Bool in
+            guard let streamHandler = state.streamHandler else { return false }
+            let id = state.nextCall
+            state.nextCall += 1
+            // Created under the lock so that it is in `running` before it can end and remove
+            // itself; the task does not wait for anything this lock guards while it runs.
+            let task = Task {
+                await Self.serve(accepted, with: streamHandler)
+                self.callEnded(id)
+            }
+            state.running[id] = task
+            accepted.cancellation.attach(task)
+            return true
+        }
+    }
+
+    /// One call: the handler runs in this task itself; a cancellation of the RPC (Cancel frame,
+    /// deadline, lost connection, or anyone calling `context.cancellation.cancel()`) cancels the
+    /// task, so sleeps, queries and awaits in the handler stop at once instead of running on.
+    private static func serve(_ accepted: AcceptedServerStream, with streamHandler: StreamHandler) async {
+        await withServerContextRPCCancellationHandle { handle in
+            accepted.cancellation.register(handle)
+            let context = ServerContext(
+                descriptor: accepted.stream.descriptor,
+                remotePeer: accepted.remotePeer,
+                localPeer: accepted.localPeer,
+                cancellation: handle
+            )
+            let cancellation = accepted.cancellation
+            await withRPCCancellationHandler {
+                await streamHandler(accepted.stream, context)
+            } onCancelRPC: {
+                cancellation.cancelTask()
             }
         }
-        try? await channel.closeFuture.get()
+    }
+
+    private func callEnded(_ id: UInt64) {
+        let drained = self.state.withLock { state in
+            state.running[id] = nil
+            return state.takeDrainedIfDone()
+        }
+        drained?.resume()
     }
 
     private func bind() async throws -> any Channel {
@@ -138,24 +199,20 @@ public final class OneSealServerTransport: ServerTransport {
             .get()
     }
 
-    private func accept(_ stream: AcceptedServerStream) -> Bool {
-        if case .terminated = self.newStreamsContinuation.yield(stream) { return false }
-        return true
-    }
-
     private func connectionClosed(_ id: ObjectIdentifier) {
         _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
     }
 
     public func beginGracefulShutdown() {
-        let (channel, connections) = self.state.withLock { state in
+        let (channel, connections, drained) = self.state.withLock { state in
             state.shuttingDown = true
-            return (state.serverChannel, Array(state.connections.values))
+            state.streamHandler = nil
+            return (state.serverChannel, Array(state.connections.values), state.takeDrainedIfDone())
         }
         channel?.close(promise: nil)
         for connection in connections {
             connection.eventLoop.execute { connection.value.beginGracefulShutdown() }
         }
-        self.newStreamsContinuation.finish()
+        drained?.resume()
     }
 }

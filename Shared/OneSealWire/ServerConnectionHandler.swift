@@ -15,39 +15,52 @@ struct AcceptedServerStream: Sendable {
 typealias ServerTransportInbound = RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>
 typealias ServerTransportOutbound = RPCWriter<RPCResponsePart<[UInt8]>>.Closable
 
-/// Connects the cancellation of a call on the wire (Cancel frame, lost connection, shutdown) with
-/// the GRPCCore handle of its handler, whichever of the two exists first.
+/// Connects the cancellation of a call on the wire (Cancel frame, deadline, lost connection) with
+/// the GRPCCore handle of its handler and the task running it, whichever exist first.
 final class StreamCancellation: Sendable {
-    private enum State {
-        case waiting
-        case registered(ServerContext.RPCCancellationHandle)
-        case cancelled
+    private struct State {
+        var handle: ServerContext.RPCCancellationHandle?
+        var task: Task<Void, Never>?
+        var cancelled = false
     }
 
-    private let state = Mutex<State>(.waiting)
+    private let state = Mutex(State())
 
+    /// The task running the call; cancelled at once if the call already was.
+    func attach(_ task: Task<Void, Never>) {
+        let cancelNow = self.state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    /// The call's GRPCCore handle; cancelled at once if the call already was.
     func register(_ handle: ServerContext.RPCCancellationHandle) {
         let cancelNow = self.state.withLock { state -> Bool in
-            switch state {
-            case .waiting:
-                state = .registered(handle)
-                return false
-            case .registered:
-                return false
-            case .cancelled:
-                return true
-            }
+            state.handle = handle
+            return state.cancelled
         }
         if cancelNow { handle.cancel() }
     }
 
+    /// The transport ends the call: flag the RPC as cancelled and cancel its task.
     func cancel() {
-        let handle = self.state.withLock { state -> ServerContext.RPCCancellationHandle? in
-            defer { state = .cancelled }
-            if case .registered(let handle) = state { return handle }
-            return nil
+        let (handle, task) = self.state.withLock { state in
+            state.cancelled = true
+            return (state.handle, state.task)
         }
         handle?.cancel()
+        task?.cancel()
+    }
+
+    /// The RPC was cancelled through its GRPCCore handle: cancel the task too.
+    func cancelTask() {
+        let task = self.state.withLock { state in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }
 
@@ -61,7 +74,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct StreamEntry {
-        var inbound: AsyncThrowingStream<RPCRequestPart<[UInt8]>, any Error>.Continuation
+        var inbound: CallPartStream<RPCRequestPart<[UInt8]>>
         var cancellation: StreamCancellation
         /// Fires when the call's `Open.timeout_micros` passes; cancelled when the call ends first.
         var deadline: Scheduled<Void>?
@@ -179,8 +192,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // with DEADLINE_EXCEEDED on the wire before the handler is cancelled.
         var metadata = metadata
         metadata.removeAllValues(forKey: "grpc-timeout")
-        let (inbound, continuation) = AsyncThrowingStream.makeStream(of: RPCRequestPart<[UInt8]>.self)
-        continuation.yield(.metadata(metadata))
+        let inbound = CallPartStream<RPCRequestPart<[UInt8]>>(first: .metadata(metadata))
         let cancellation = StreamCancellation()
         var deadline: Scheduled<Void>?
         if timeoutMicros > 0, let bound = self.loopBoundSelf {
@@ -189,7 +201,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 bound.value.deadlineExpired(id, timeoutMicros: timeoutMicros)
             }
         }
-        self.streams[id] = StreamEntry(inbound: continuation, cancellation: cancellation, deadline: deadline)
+        self.streams[id] = StreamEntry(inbound: inbound, cancellation: cancellation, deadline: deadline)
 
         let path = method.dropFirst()
         let slash = path.lastIndex(of: "/")!
