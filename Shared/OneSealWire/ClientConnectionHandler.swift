@@ -283,9 +283,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: Writing
 
+    /// The frames waiting for the next flush. Modified in place: a get/set pair made every encode
+    /// copy the whole pending buffer (copy-on-write, as `pending` still held it).
     private var pendingBuffer: ByteBuffer {
         get { self.pending ?? ByteBuffer() }
-        set { self.pending = newValue }
+        _modify {
+            if self.pending == nil { self.pending = ByteBuffer() }
+            yield &self.pending!
+        }
     }
 
     private func scheduleFlush() {

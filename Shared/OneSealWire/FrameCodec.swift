@@ -53,9 +53,9 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         }
         guard buffer.readableBytes >= 4 + bodyLength else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
-        let body = buffer.readBytes(length: bodyLength)!
+        let body = buffer.readSlice(length: bodyLength)!
         do {
-            return try Wire_Frame(serializedBytes: body)
+            return try Wire_Frame(serializedBytes: ByteBufferBytes(body))
         } catch {
             throw FrameDecodingError.malformedFrame(length: bodyLength, reason: "\(error)")
         }
@@ -68,6 +68,34 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             throw FrameDecodingError.truncatedFrame(expected: Int(length), received: buffer.readableBytes - 4)
         }
         throw FrameDecodingError.truncatedFrame(expected: 4, received: buffer.readableBytes)
+    }
+}
+
+/// A frame body handed to SwiftProtobuf where it lies, in the received `ByteBuffer`: parsing no
+/// longer first copies every body into a fresh `[UInt8]` (one allocation and copy per frame).
+struct ByteBufferBytes: SwiftProtobufContiguousBytes {
+    var buffer: ByteBuffer
+
+    init(_ buffer: ByteBuffer) {
+        self.buffer = buffer
+    }
+
+    init(repeating: UInt8, count: Int) {
+        self.buffer = ByteBuffer(repeating: repeating, count: count)
+    }
+
+    init<S: Sequence>(_ sequence: S) where S.Element == UInt8 {
+        self.buffer = ByteBuffer(bytes: sequence)
+    }
+
+    var count: Int { self.buffer.readableBytes }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.buffer.withUnsafeReadableBytes(body)
+    }
+
+    mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try self.buffer.withUnsafeMutableReadableBytes(body)
     }
 }
 

@@ -84,7 +84,8 @@ struct ServerDeadlineTests {
             try await withEchoClient(port: port) { client in
                 let started = ContinuousClock.now
                 await #expect {
-                    _ = try await client.sleep("client-deadline", timeout: .milliseconds(500))
+                    // Long enough for the handler to start even on a loaded machine.
+                    _ = try await client.sleep("client-deadline", timeout: .seconds(2))
                 } throws: { error in
                     (error as? RPCError)?.code == .deadlineExceeded
                 }

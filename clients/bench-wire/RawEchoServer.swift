@@ -77,7 +77,8 @@ final class RawEchoServerHandler: ChannelInboundHandler {
             requests[frame.streamID] = message.data
         case .halfClose:
             guard let data = requests.removeValue(forKey: frame.streamID) else { return }
-            var buffer = pending ?? context.channel.allocator.buffer(capacity: 256)
+            // Encoded in place: `var buffer = pending` would copy the whole pending buffer per call.
+            if pending == nil { pending = context.channel.allocator.buffer(capacity: 256) }
             var headers = self.headers
             headers.streamID = frame.streamID
             var message = Wire_Frame()
@@ -86,16 +87,14 @@ final class RawEchoServerHandler: ChannelInboundHandler {
             message.message.data = data
             var close = self.close
             close.streamID = frame.streamID
-            try? encoder.encode(headers, into: &buffer)
-            try? encoder.encode(message, into: &buffer)
-            try? encoder.encode(close, into: &buffer)
-            pending = buffer
+            try? encoder.encode(headers, into: &pending!)
+            try? encoder.encode(message, into: &pending!)
+            try? encoder.encode(close, into: &pending!)
         case .ping(let ping) where !ping.ack:
             var ack = frame
             ack.ping.ack = true
-            var buffer = pending ?? context.channel.allocator.buffer(capacity: 64)
-            try? encoder.encode(ack, into: &buffer)
-            pending = buffer
+            if pending == nil { pending = context.channel.allocator.buffer(capacity: 64) }
+            try? encoder.encode(ack, into: &pending!)
         default:
             break
         }

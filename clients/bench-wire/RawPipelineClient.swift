@@ -41,7 +41,8 @@ final class RawPipelineClientHandler: ChannelInboundHandler {
     private func startCall(context: ChannelHandlerContext) {
         let id = nextStreamID
         nextStreamID += 1
-        var buffer = pending ?? context.channel.allocator.buffer(capacity: 512)
+        // Encoded in place: `var buffer = pending` would copy the whole pending buffer per call.
+        if pending == nil { pending = context.channel.allocator.buffer(capacity: 512) }
         var open = openTemplate
         open.streamID = id
         var message = Wire_Frame()
@@ -51,10 +52,9 @@ final class RawPipelineClientHandler: ChannelInboundHandler {
         var halfClose = Wire_Frame()
         halfClose.streamID = id
         halfClose.halfClose = Wire_HalfClose()
-        try? encoder.encode(open, into: &buffer)
-        try? encoder.encode(message, into: &buffer)
-        try? encoder.encode(halfClose, into: &buffer)
-        pending = buffer
+        try? encoder.encode(open, into: &pending!)
+        try? encoder.encode(message, into: &pending!)
+        try? encoder.encode(halfClose, into: &pending!)
         started[id] = monotonicNanos()
     }
 
