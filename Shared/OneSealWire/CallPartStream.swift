@@ -14,8 +14,7 @@ import Synchronization
 /// `finish` are dropped; buffered elements are delivered before the end (or the error); the error
 /// is thrown once, then `nil`; cancelling the consuming task while it waits ends the sequence
 /// (`nil`), and so does every later `next()` once the buffer is empty.
-final class CallPartStream<Element: Sendable>: Sendable, AsyncSequence {
-    typealias Failure = any Error
+final class CallPartStream<Element: Sendable>: Sendable {
 
     private enum End {
         case finished
@@ -150,6 +149,19 @@ final class CallPartStream<Element: Sendable>: Sendable, AsyncSequence {
             waiter?.resume(returning: nil)
         }
     }
+}
+
+// The sequences GRPCCore iterates, through an `any AsyncIteratorProtocol` existential. They are
+// concrete (not `CallPartStream: AsyncSequence`), so the witnesses GRPCCore calls are specialised:
+// with the generic conformance every `next()` ran unspecialised code that looked up the generic
+// metadata of the stream's state at run time (≈ 5 % of all CPU in `perf`).
+
+/// The response parts of a client call, as GRPCCore reads them.
+struct ResponsePartSequence: AsyncSequence, Sendable {
+    typealias Element = RPCResponsePart<[UInt8]>
+    typealias Failure = any Error
+
+    let stream: CallPartStream<Element>
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let stream: CallPartStream<Element>
@@ -160,6 +172,26 @@ final class CallPartStream<Element: Sendable>: Sendable, AsyncSequence {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(stream: self)
+        AsyncIterator(stream: self.stream)
+    }
+}
+
+/// The request parts of a server call, as GRPCCore reads them.
+struct RequestPartSequence: AsyncSequence, Sendable {
+    typealias Element = RPCRequestPart<[UInt8]>
+    typealias Failure = any Error
+
+    let stream: CallPartStream<Element>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let stream: CallPartStream<Element>
+
+        mutating func next() async throws -> Element? {
+            try await self.stream.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(stream: self.stream)
     }
 }

@@ -301,7 +301,7 @@ public final class OneSealClientTransport: ClientTransport {
         )
         let stream = RPCStream(
             descriptor: descriptor,
-            inbound: RPCAsyncSequence<RPCResponsePart<[UInt8]>, any Error>(wrapping: inbound),
+            inbound: RPCAsyncSequence<RPCResponsePart<[UInt8]>, any Error>(wrapping: ResponsePartSequence(stream: inbound)),
             outbound: RPCWriter<RPCRequestPart<[UInt8]>>.Closable(wrapping: ClientStreamWriter(call: call, outbound: connection.outbound))
         )
         let context = ClientContext(descriptor: descriptor, remotePeer: connection.remotePeer, localPeer: connection.localPeer)

@@ -213,7 +213,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let accepted = AcceptedServerStream(
             stream: RPCStream(
                 descriptor: descriptor,
-                inbound: RPCAsyncSequence(wrapping: inbound),
+                inbound: RPCAsyncSequence(wrapping: RequestPartSequence(stream: inbound)),
                 outbound: RPCWriter.Closable(wrapping: writer)
             ),
             cancellation: cancellation,
