@@ -623,8 +623,9 @@ public nonisolated struct Intake_Receipt: Sendable {
   fileprivate var _document: Common_IssuedDocument? = nil
 }
 
-/// 一次性告知补正通知书: every problem at once (Art. 32). Issuing a second notice for problems that were
-/// visible the first time is what the law forbids; the service only allows a new notice after a correction.
+/// 一次性告知补正通知书: every problem at once (Art. 32). One notice per application: after the applicant's
+/// correction the clerk accepts (or accepts with deficiency / by commitment) or refuses with ground
+/// CORRECTION_NOT_MADE; a second notice is refused (FAILED_PRECONDITION). See docs/decisions.md.
 public nonisolated struct Intake_CorrectionNotice: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -664,44 +665,61 @@ public nonisolated struct Intake_CorrectionNotice: Sendable {
 }
 
 /// 不予受理决定书.
-public nonisolated struct Intake_NotAcceptedNotice: Sendable {
+public nonisolated struct Intake_NotAcceptedNotice: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var noticeNumber: String = String()
+  public var noticeNumber: String {
+    get {_storage._noticeNumber}
+    set {_uniqueStorage()._noticeNumber = newValue}
+  }
 
   public var issuedOn: Common_CivilDate {
-    get {_issuedOn ?? Common_CivilDate()}
-    set {_issuedOn = newValue}
+    get {_storage._issuedOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._issuedOn = newValue}
   }
   /// Returns true if `issuedOn` has been explicitly set.
-  public var hasIssuedOn: Bool {self._issuedOn != nil}
+  public var hasIssuedOn: Bool {_storage._issuedOn != nil}
   /// Clears the value of `issuedOn`. Subsequent reads from it will return its default value.
-  public mutating func clearIssuedOn() {self._issuedOn = nil}
+  public mutating func clearIssuedOn() {_uniqueStorage()._issuedOn = nil}
 
-  public var ground: Intake_NotAcceptedGround = .unspecified
+  public var ground: Intake_NotAcceptedGround {
+    get {_storage._ground}
+    set {_uniqueStorage()._ground = newValue}
+  }
 
-  public var reason: String = String()
+  public var reason: String {
+    get {_storage._reason}
+    set {_uniqueStorage()._reason = newValue}
+  }
 
   /// Required for OUTSIDE_POWERS: where the applicant should go instead.
-  public var competentAgency: String = String()
+  public var competentAgency: String {
+    get {_storage._competentAgency}
+    set {_uniqueStorage()._competentAgency = newValue}
+  }
 
   public var document: Common_IssuedDocument {
-    get {_document ?? Common_IssuedDocument()}
-    set {_document = newValue}
+    get {_storage._document ?? Common_IssuedDocument()}
+    set {_uniqueStorage()._document = newValue}
   }
   /// Returns true if `document` has been explicitly set.
-  public var hasDocument: Bool {self._document != nil}
+  public var hasDocument: Bool {_storage._document != nil}
   /// Clears the value of `document`. Subsequent reads from it will return its default value.
-  public mutating func clearDocument() {self._document = nil}
+  public mutating func clearDocument() {_uniqueStorage()._document = nil}
+
+  /// The provision the refusal rests on (every refusal states its legal basis).
+  public var legalBasis: String {
+    get {_storage._legalBasis}
+    set {_uniqueStorage()._legalBasis = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _issuedOn: Common_CivilDate? = nil
-  fileprivate var _document: Common_IssuedDocument? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Terms of a 容缺受理: what is still missing and by when it must be supplied. The licence is not handed
@@ -1499,58 +1517,111 @@ nonisolated extension Intake_CorrectionNotice: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Intake_NotAcceptedNotice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NotAcceptedNotice"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}notice_number\0\u{3}issued_on\0\u{1}ground\0\u{1}reason\0\u{3}competent_agency\0\u{1}document\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}notice_number\0\u{3}issued_on\0\u{1}ground\0\u{1}reason\0\u{3}competent_agency\0\u{1}document\0\u{3}legal_basis\0")
+
+  fileprivate class _StorageClass {
+    var _noticeNumber: String = String()
+    var _issuedOn: Common_CivilDate? = nil
+    var _ground: Intake_NotAcceptedGround = .unspecified
+    var _reason: String = String()
+    var _competentAgency: String = String()
+    var _document: Common_IssuedDocument? = nil
+    var _legalBasis: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _noticeNumber = source._noticeNumber
+      _issuedOn = source._issuedOn
+      _ground = source._ground
+      _reason = source._reason
+      _competentAgency = source._competentAgency
+      _document = source._document
+      _legalBasis = source._legalBasis
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.noticeNumber) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._issuedOn) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.ground) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.competentAgency) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._document) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._noticeNumber) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._issuedOn) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._ground) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._competentAgency) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._document) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._legalBasis) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.noticeNumber.isEmpty {
-      try visitor.visitSingularStringField(value: self.noticeNumber, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._noticeNumber.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._noticeNumber, fieldNumber: 1)
+      }
+      try { if let v = _storage._issuedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if _storage._ground != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._ground, fieldNumber: 3)
+      }
+      if !_storage._reason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reason, fieldNumber: 4)
+      }
+      if !_storage._competentAgency.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._competentAgency, fieldNumber: 5)
+      }
+      try { if let v = _storage._document {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._legalBasis.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._legalBasis, fieldNumber: 7)
+      }
     }
-    try { if let v = self._issuedOn {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.ground != .unspecified {
-      try visitor.visitSingularEnumField(value: self.ground, fieldNumber: 3)
-    }
-    if !self.reason.isEmpty {
-      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
-    }
-    if !self.competentAgency.isEmpty {
-      try visitor.visitSingularStringField(value: self.competentAgency, fieldNumber: 5)
-    }
-    try { if let v = self._document {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Intake_NotAcceptedNotice, rhs: Intake_NotAcceptedNotice) -> Bool {
-    if lhs.noticeNumber != rhs.noticeNumber {return false}
-    if lhs._issuedOn != rhs._issuedOn {return false}
-    if lhs.ground != rhs.ground {return false}
-    if lhs.reason != rhs.reason {return false}
-    if lhs.competentAgency != rhs.competentAgency {return false}
-    if lhs._document != rhs._document {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._noticeNumber != rhs_storage._noticeNumber {return false}
+        if _storage._issuedOn != rhs_storage._issuedOn {return false}
+        if _storage._ground != rhs_storage._ground {return false}
+        if _storage._reason != rhs_storage._reason {return false}
+        if _storage._competentAgency != rhs_storage._competentAgency {return false}
+        if _storage._document != rhs_storage._document {return false}
+        if _storage._legalBasis != rhs_storage._legalBasis {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

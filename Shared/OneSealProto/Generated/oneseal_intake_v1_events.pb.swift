@@ -303,40 +303,31 @@ public nonisolated struct Intake_CorrectionNoticeIssued: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Intake_ApplicationNotAccepted: @unchecked Sendable {
+public nonisolated struct Intake_ApplicationNotAccepted: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var applicationID: String {
-    get {_storage._applicationID}
-    set {_uniqueStorage()._applicationID = newValue}
-  }
+  public var applicationID: String = String()
 
-  public var applicationNumber: String {
-    get {_storage._applicationNumber}
-    set {_uniqueStorage()._applicationNumber = newValue}
-  }
+  public var applicationNumber: String = String()
 
   public var notice: Intake_NotAcceptedNotice {
-    get {_storage._notice ?? Intake_NotAcceptedNotice()}
-    set {_uniqueStorage()._notice = newValue}
+    get {_notice ?? Intake_NotAcceptedNotice()}
+    set {_notice = newValue}
   }
   /// Returns true if `notice` has been explicitly set.
-  public var hasNotice: Bool {_storage._notice != nil}
+  public var hasNotice: Bool {self._notice != nil}
   /// Clears the value of `notice`. Subsequent reads from it will return its default value.
-  public mutating func clearNotice() {_uniqueStorage()._notice = nil}
+  public mutating func clearNotice() {self._notice = nil}
 
-  public var windowID: String {
-    get {_storage._windowID}
-    set {_uniqueStorage()._windowID = newValue}
-  }
+  public var windowID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _notice: Intake_NotAcceptedNotice? = nil
 }
 
 /// Sent by the county intake; the city's approval service opens the cases with the first-review opinion.
@@ -955,88 +946,46 @@ nonisolated extension Intake_ApplicationNotAccepted: SwiftProtobuf.Message, Swif
   public static let protoMessageName: String = _protobuf_package + ".ApplicationNotAccepted"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{1}notice\0\u{3}window_id\0")
 
-  fileprivate class _StorageClass {
-    var _applicationID: String = String()
-    var _applicationNumber: String = String()
-    var _notice: Intake_NotAcceptedNotice? = nil
-    var _windowID: String = String()
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _applicationID = source._applicationID
-      _applicationNumber = source._applicationNumber
-      _notice = source._notice
-      _windowID = source._windowID
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._applicationID) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._applicationNumber) }()
-        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._notice) }()
-        case 4: try { try decoder.decodeSingularStringField(value: &_storage._windowID) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.applicationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.applicationNumber) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._notice) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.windowID) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._applicationID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._applicationID, fieldNumber: 1)
-      }
-      if !_storage._applicationNumber.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._applicationNumber, fieldNumber: 2)
-      }
-      try { if let v = _storage._notice {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-      } }()
-      if !_storage._windowID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._windowID, fieldNumber: 4)
-      }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.applicationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicationID, fieldNumber: 1)
+    }
+    if !self.applicationNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicationNumber, fieldNumber: 2)
+    }
+    try { if let v = self._notice {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.windowID.isEmpty {
+      try visitor.visitSingularStringField(value: self.windowID, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Intake_ApplicationNotAccepted, rhs: Intake_ApplicationNotAccepted) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._applicationID != rhs_storage._applicationID {return false}
-        if _storage._applicationNumber != rhs_storage._applicationNumber {return false}
-        if _storage._notice != rhs_storage._notice {return false}
-        if _storage._windowID != rhs_storage._windowID {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs.applicationID != rhs.applicationID {return false}
+    if lhs.applicationNumber != rhs.applicationNumber {return false}
+    if lhs._notice != rhs._notice {return false}
+    if lhs.windowID != rhs.windowID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -427,39 +427,43 @@ public nonisolated struct Intake_RejectApplicationRequest: Sendable {
   /// Required when ground = OUTSIDE_POWERS.
   public var competentAgency: String = String()
 
+  /// Required: the provision the refusal rests on, e.g. "《中华人民共和国行政许可法》第三十二条第一款第二项".
+  public var legalBasis: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Intake_RejectApplicationResponse: @unchecked Sendable {
+public nonisolated struct Intake_RejectApplicationResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var application: Intake_Application {
-    get {_storage._application ?? Intake_Application()}
-    set {_uniqueStorage()._application = newValue}
+    get {_application ?? Intake_Application()}
+    set {_application = newValue}
   }
   /// Returns true if `application` has been explicitly set.
-  public var hasApplication: Bool {_storage._application != nil}
+  public var hasApplication: Bool {self._application != nil}
   /// Clears the value of `application`. Subsequent reads from it will return its default value.
-  public mutating func clearApplication() {_uniqueStorage()._application = nil}
+  public mutating func clearApplication() {self._application = nil}
 
   public var notice: Intake_NotAcceptedNotice {
-    get {_storage._notice ?? Intake_NotAcceptedNotice()}
-    set {_uniqueStorage()._notice = newValue}
+    get {_notice ?? Intake_NotAcceptedNotice()}
+    set {_notice = newValue}
   }
   /// Returns true if `notice` has been explicitly set.
-  public var hasNotice: Bool {_storage._notice != nil}
+  public var hasNotice: Bool {self._notice != nil}
   /// Clears the value of `notice`. Subsequent reads from it will return its default value.
-  public mutating func clearNotice() {_uniqueStorage()._notice = nil}
+  public mutating func clearNotice() {self._notice = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _application: Intake_Application? = nil
+  fileprivate var _notice: Intake_NotAcceptedNotice? = nil
 }
 
 public nonisolated struct Intake_AcceptWithDeficiencyRequest: Sendable {
@@ -1521,7 +1525,7 @@ nonisolated extension Intake_IssueCorrectionNoticeResponse: SwiftProtobuf.Messag
 
 nonisolated extension Intake_RejectApplicationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RejectApplicationRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}expected_revision\0\u{1}ground\0\u{1}reason\0\u{3}competent_agency\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}expected_revision\0\u{1}ground\0\u{1}reason\0\u{3}competent_agency\0\u{3}legal_basis\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1534,6 +1538,7 @@ nonisolated extension Intake_RejectApplicationRequest: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularEnumField(value: &self.ground) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.competentAgency) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.legalBasis) }()
       default: break
       }
     }
@@ -1555,6 +1560,9 @@ nonisolated extension Intake_RejectApplicationRequest: SwiftProtobuf.Message, Sw
     if !self.competentAgency.isEmpty {
       try visitor.visitSingularStringField(value: self.competentAgency, fieldNumber: 5)
     }
+    if !self.legalBasis.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalBasis, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1564,6 +1572,7 @@ nonisolated extension Intake_RejectApplicationRequest: SwiftProtobuf.Message, Sw
     if lhs.ground != rhs.ground {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.competentAgency != rhs.competentAgency {return false}
+    if lhs.legalBasis != rhs.legalBasis {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1573,74 +1582,36 @@ nonisolated extension Intake_RejectApplicationResponse: SwiftProtobuf.Message, S
   public static let protoMessageName: String = _protobuf_package + ".RejectApplicationResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}application\0\u{1}notice\0")
 
-  fileprivate class _StorageClass {
-    var _application: Intake_Application? = nil
-    var _notice: Intake_NotAcceptedNotice? = nil
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _application = source._application
-      _notice = source._notice
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._application) }()
-        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._notice) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._application) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._notice) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      try { if let v = _storage._application {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-      } }()
-      try { if let v = _storage._notice {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-      } }()
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._application {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._notice {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Intake_RejectApplicationResponse, rhs: Intake_RejectApplicationResponse) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._application != rhs_storage._application {return false}
-        if _storage._notice != rhs_storage._notice {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs._application != rhs._application {return false}
+    if lhs._notice != rhs._notice {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

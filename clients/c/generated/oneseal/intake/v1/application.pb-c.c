@@ -972,7 +972,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__correction_notice__descrip
   (ProtobufCMessageInit) oneseal__intake__v1__correction_notice__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__not_accepted_notice__field_descriptors[6] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__not_accepted_notice__field_descriptors[7] =
 {
   {
     "notice_number",
@@ -1046,19 +1046,32 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__not_accepted_notice__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "legal_basis",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__NotAcceptedNotice, legal_basis),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__not_accepted_notice__field_indices_by_name[] = {
   4,   /* field[4] = competent_agency */
   5,   /* field[5] = document */
   2,   /* field[2] = ground */
   1,   /* field[1] = issued_on */
+  6,   /* field[6] = legal_basis */
   0,   /* field[0] = notice_number */
   3,   /* field[3] = reason */
 };
 static const ProtobufCIntRange oneseal__intake__v1__not_accepted_notice__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__not_accepted_notice__descriptor =
 {
@@ -1068,7 +1081,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__not_accepted_notice__descr
   "Oneseal__Intake__V1__NotAcceptedNotice",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__NotAcceptedNotice),
-  6,
+  7,
   oneseal__intake__v1__not_accepted_notice__field_descriptors,
   oneseal__intake__v1__not_accepted_notice__field_indices_by_name,
   1,  oneseal__intake__v1__not_accepted_notice__number_ranges,

@@ -339,8 +339,9 @@ struct  Oneseal__Intake__V1__Receipt
 
 
 /*
- * 一次性告知补正通知书: every problem at once (Art. 32). Issuing a second notice for problems that were
- * visible the first time is what the law forbids; the service only allows a new notice after a correction.
+ * 一次性告知补正通知书: every problem at once (Art. 32). One notice per application: after the applicant's
+ * correction the clerk accepts (or accepts with deficiency / by commitment) or refuses with ground
+ * CORRECTION_NOT_MADE; a second notice is refused (FAILED_PRECONDITION). See docs/decisions.md.
  */
 struct  Oneseal__Intake__V1__CorrectionNotice
 {
@@ -375,10 +376,14 @@ struct  Oneseal__Intake__V1__NotAcceptedNotice
    */
   char *competent_agency;
   Oneseal__Common__V1__IssuedDocument *document;
+  /*
+   * The provision the refusal rests on (every refusal states its legal basis).
+   */
+  char *legal_basis;
 };
 #define ONESEAL__INTAKE__V1__NOT_ACCEPTED_NOTICE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__not_accepted_notice__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, ONESEAL__INTAKE__V1__NOT_ACCEPTED_GROUND__NOT_ACCEPTED_GROUND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, ONESEAL__INTAKE__V1__NOT_ACCEPTED_GROUND__NOT_ACCEPTED_GROUND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 /*

@@ -2445,7 +2445,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__issue_correction_notice_re
   (ProtobufCMessageInit) oneseal__intake__v1__issue_correction_notice_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__reject_application_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__reject_application_request__field_descriptors[6] =
 {
   {
     "application_id",
@@ -2507,18 +2507,31 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__reject_application_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "legal_basis",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__RejectApplicationRequest, legal_basis),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__reject_application_request__field_indices_by_name[] = {
   0,   /* field[0] = application_id */
   4,   /* field[4] = competent_agency */
   1,   /* field[1] = expected_revision */
   2,   /* field[2] = ground */
+  5,   /* field[5] = legal_basis */
   3,   /* field[3] = reason */
 };
 static const ProtobufCIntRange oneseal__intake__v1__reject_application_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__reject_application_request__descriptor =
 {
@@ -2528,7 +2541,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__reject_application_request
   "Oneseal__Intake__V1__RejectApplicationRequest",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__RejectApplicationRequest),
-  5,
+  6,
   oneseal__intake__v1__reject_application_request__field_descriptors,
   oneseal__intake__v1__reject_application_request__field_indices_by_name,
   1,  oneseal__intake__v1__reject_application_request__number_ranges,

@@ -314,10 +314,14 @@ struct  Oneseal__Intake__V1__RejectApplicationRequest
    * Required when ground = OUTSIDE_POWERS.
    */
   char *competent_agency;
+  /*
+   * Required: the provision the refusal rests on, e.g. "《中华人民共和国行政许可法》第三十二条第一款第二项".
+   */
+  char *legal_basis;
 };
 #define ONESEAL__INTAKE__V1__REJECT_APPLICATION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__reject_application_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, ONESEAL__INTAKE__V1__NOT_ACCEPTED_GROUND__NOT_ACCEPTED_GROUND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, ONESEAL__INTAKE__V1__NOT_ACCEPTED_GROUND__NOT_ACCEPTED_GROUND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Oneseal__Intake__V1__RejectApplicationResponse
