@@ -58,6 +58,13 @@ var targets: [Target] = [
         path: "Shared/OneSealAuth",
         swiftSettings: swift6
     ),
+    // Personal data at rest: sealing, blind indexes, masking (个人信息保护法).
+    .target(
+        name: "OneSealPrivacy",
+        dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        path: "Shared/OneSealPrivacy",
+        swiftSettings: swift6
+    ),
     .target(
         name: "OneSealOutbox",
         dependencies: nio + ["OneSealStore", log, lifecycle],
@@ -89,8 +96,8 @@ var targets: [Target] = [
     .executableTarget(
         name: "oneseal",
         dependencies: [
-            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", grpcCore, log,
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy", "IntakeRules", "IntakeService",
+            grpcCore, log, .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "clients/oneseal",
         swiftSettings: swift6
@@ -128,6 +135,7 @@ var targets: [Target] = [
         swiftSettings: swift6
     ),
     .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealPrivacyTests", dependencies: ["OneSealPrivacy"], path: "Tests/OneSealPrivacyTests", swiftSettings: swift6),
     .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
     .testTarget(
         name: "OneSealOutboxTests",
@@ -137,29 +145,45 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "ServiceTests",
-        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", grpcCore,
+        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
-            + services.map { .target(name: $0.library) },
+            + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
         path: "Tests/ServiceTests",
         swiftSettings: swift6
     ),
 ]
 
-// Pure domain rules of a service (state machines, checks), tested without a database.
-targets += [
-    .target(name: "IntakeRules", dependencies: ["OneSealCore"], path: "Services/Intake/IntakeRules", swiftSettings: swift6),
-    .testTarget(name: "IntakeRulesTests", dependencies: ["IntakeRules", "OneSealCore"], path: "Tests/IntakeRulesTests", swiftSettings: swift6),
+// Pure domain rules of each service (state machines, checks, calendars of its own), tested without
+// a database: Services/<Folder>/<Folder>Rules and Tests/<Folder>RulesTests.
+for service in services {
+    targets += [
+        .target(name: "\(service.folder)Rules", dependencies: ["OneSealCore", .product(name: "Crypto", package: "swift-crypto")], path: "Services/\(service.folder)/\(service.folder)Rules", swiftSettings: swift6),
+        .testTarget(name: "\(service.folder)RulesTests", dependencies: [.target(name: "\(service.folder)Rules"), "OneSealCore"], path: "Tests/\(service.folder)RulesTests", swiftSettings: swift6),
+    ]
+}
+
+/// What a service library needs beyond the common set (system libraries, extra packages).
+/// One line per service; each service's owner edits only its own line.
+let extraServiceDependencies: [String: [Target.Dependency]] = [
+    "IntakeService": [],
+    "ApprovalService": [],
+    "CertificateService": [],
+    "SupervisionService": [],
+    "EvaluationService": [],
 ]
-let rulesOfService: [String: Target.Dependency] = ["IntakeService": "IntakeRules"]
+/// System libraries (pkg-config) a service links, e.g. cairo for the certificate PDF. Edit your own entries.
+targets += [
+]
 
 for service in services {
     targets.append(
         .target(
             name: service.library,
             dependencies: [
-                "OneSealCore", "OneSealProto", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealServiceKit",
-                grpcCore, protobuf, log,
-            ] + (rulesOfService[service.library].map { [$0] } ?? []),
+                "OneSealCore", "OneSealProto", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealServiceKit", "OneSealPrivacy",
+                grpcCore, protobuf, log, lifecycle, "OneSealWire", .product(name: "Crypto", package: "swift-crypto"),
+                .target(name: "\(service.folder)Rules"),
+            ] + (extraServiceDependencies[service.library] ?? []),
             path: "Services/\(service.folder)/\(service.library)",
             resources: [.copy("Migrations")],
             swiftSettings: swift6

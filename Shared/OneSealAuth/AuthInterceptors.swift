@@ -44,10 +44,17 @@ public struct AuthServerInterceptor: ServerInterceptor {
             return StreamingServerResponse(error: denial)
         }
         let verified = caller
-        var response = try await Caller.$current.withValue(verified) { try await next(request, context) }
+        let idempotencyKey = request.metadata[stringValues: "idempotency-key"].first(where: { _ in true })
+        var response = try await Caller.$current.withValue(verified) {
+            try await CallMetadata.$idempotencyKey.withValue(idempotencyKey) { try await next(request, context) }
+        }
         if case .success(var contents) = response.accepted {
             let producer = contents.producer
-            contents.producer = { writer in try await Caller.$current.withValue(verified) { try await producer(writer) } }
+            contents.producer = { writer in
+                try await Caller.$current.withValue(verified) {
+                    try await CallMetadata.$idempotencyKey.withValue(idempotencyKey) { try await producer(writer) }
+                }
+            }
             response.accepted = .success(contents)
         }
         return response

@@ -51,3 +51,11 @@ public enum DivisionCode {
         return false
     }
 }
+
+/// Request metadata a handler needs besides the caller, bound by `AuthServerInterceptor` for the
+/// call's duration (handlers of the simple service protocols see no metadata of their own).
+public enum CallMetadata {
+    /// The `idempotency-key` metadata value (PROTOCOL.md): a retried write with the same key must
+    /// not act twice.
+    @TaskLocal public static var idempotencyKey: String?
+}

@@ -26,6 +26,9 @@ public struct NodeConfiguration: Sendable {
     public var peers: [String: (host: String, port: Int)]
     /// Signing key of this service's own tokens for service-to-service calls (ONESEAL_SERVICE_KEY_FILE).
     public var serviceKeyFile: String?
+    /// Keys sealing personal data at rest (ONESEAL_DATA_KEY_FILE: base64 keys, one per line, the
+    /// current one first); services that store personal data refuse to start without it.
+    public var dataKeyFile: String?
     public var logLevel: String
     public var wire: WireConfiguration
 
@@ -36,6 +39,11 @@ public struct NodeConfiguration: Sendable {
         public var variable: String
         public var reason: String
         public var description: String { "configuration: \(variable): \(reason)" }
+
+        public init(variable: String, reason: String) {
+            self.variable = variable
+            self.reason = reason
+        }
     }
 
     public static func fromEnvironment(service: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> NodeConfiguration {
@@ -92,6 +100,7 @@ public struct NodeConfiguration: Sendable {
             trustedTokenKeys: keys,
             peers: peers,
             serviceKeyFile: value("ONESEAL_SERVICE_KEY_FILE"),
+            dataKeyFile: value("ONESEAL_DATA_KEY_FILE"),
             logLevel: logLevel,
             wire: wire
         )

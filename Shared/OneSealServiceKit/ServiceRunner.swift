@@ -55,12 +55,39 @@ public struct ServiceEnvironment: Sendable {
     public var configuration: NodeConfiguration
     public var database: PostgresClient
     public var logger: Logger
+    /// One running client per ONESEAL_PEERS entry ("certificate@371300"), for calls to other
+    /// services; the runner keeps them connected for the life of the process.
+    public var peers: [String: GRPCClient<OneSealClientTransport>]
+    /// Mints this service's own `node` token for those calls; nil without ONESEAL_SERVICE_KEY_FILE.
+    public var serviceToken: (@Sendable () throws -> String)?
+
+    public init(
+        configuration: NodeConfiguration, database: PostgresClient, logger: Logger,
+        peers: [String: GRPCClient<OneSealClientTransport>] = [:], serviceToken: (@Sendable () throws -> String)? = nil
+    ) {
+        self.configuration = configuration
+        self.database = database
+        self.logger = logger
+        self.peers = peers
+        self.serviceToken = serviceToken
+    }
 }
 
 /// The policy entries every service shares: health is public.
 public let sharedAccessPolicy = AccessPolicy([
     "oneseal.health.v1.Health/Check": .public,
 ])
+
+/// A service started by `ServiceRunner.run`: where it listens, and how an embedding program (a
+/// test, a combined process) asks it to drain and stop as SIGTERM would.
+public struct RunningService: Sendable {
+    public let port: Int
+    let group: ServiceGroup
+
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+}
 
 public enum ServiceRunner {
     /// Starts one service process: configuration → logging → database → migrations → RPC server
@@ -83,6 +110,12 @@ public enum ServiceRunner {
         do {
             try await self.run(definition, configuration: configuration, registry: registry, logger: logger)
             logger.info("stopped")
+        } catch let error as NodeConfiguration.Invalid {
+            // A configuration the service found wrong only once it started (e.g. a key file): the
+            // same exit status as a bad variable, so operators read both the same way.
+            logger.critical("service failed", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("oneseal-\(definition.name): \(error)\n".utf8))
+            exit(2)
         } catch {
             logger.critical("service failed", metadata: ["error": "\(error)"])
             exit(1)
@@ -95,21 +128,33 @@ public enum ServiceRunner {
         registry: PrometheusCollectorRegistry?,
         logger: Logger,
         signals: [UnixSignal] = [.sigterm, .sigint],
-        onListening: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+        onListening: @escaping @Sendable (RunningService) -> Void = { _ in }
     ) async throws {
         let database = PostgresClient(
             configuration: PostgresClientConfiguration(conninfo: configuration.databaseConninfo, maxConnections: configuration.databasePoolSize),
             logger: Logger(label: "oneseal.store")
         )
-        let environment = ServiceEnvironment(configuration: configuration, database: database, logger: logger)
+        // One client per peer: handlers call other services through them, and the outbox relay
+        // delivers events with them.
+        var peerClients: [String: GRPCClient<OneSealClientTransport>] = [:]
+        for (name, address) in configuration.peers {
+            peerClients[name] = GRPCClient(transport: OneSealClientTransport(
+                host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client")
+            ))
+        }
+        var serviceToken: (@Sendable () throws -> String)?
+        if let keyFile = configuration.serviceKeyFile {
+            let signer = try TokenSigningKey(contentsOfFile: keyFile, issuer: configuration.node)
+            let subject = "\(configuration.service)@\(configuration.node)"
+            serviceToken = { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
+        }
+        let environment = ServiceEnvironment(
+            configuration: configuration, database: database, logger: logger, peers: peerClients, serviceToken: serviceToken
+        )
         let keys = try configuration.trustedTokenKeys.map { try TokenVerifier.publicKey(base64: $0) }
         if keys.isEmpty {
             logger.warning("no trusted token keys configured (ONESEAL_TOKEN_PUBLIC_KEYS): only public methods will answer")
         }
-        let transport = OneSealServerTransport(
-            host: configuration.host, port: configuration.port, configuration: configuration.wire,
-            logger: Logger(label: "oneseal.wire")
-        )
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The pool runs for the life of the process (health checks, reconnects); it stops
@@ -127,6 +172,12 @@ public enum ServiceRunner {
                 services.append(EventSinkService(consumerName: definition.name, database: database, consumer: consumer))
                 policy = policy.merging(EventDelivery.sinkPolicy)
             }
+            // Created only now that the services exist: a transport that never serves would leave
+            // its listening-address promise unfulfilled.
+            let transport = OneSealServerTransport(
+                host: configuration.host, port: configuration.port, configuration: configuration.wire,
+                logger: Logger(label: "oneseal.wire")
+            )
             let interceptors: [any ServerInterceptor] = [
                 MetricsServerInterceptor(),
                 AuthServerInterceptor(
@@ -142,21 +193,13 @@ public enum ServiceRunner {
             if let registry, let port = configuration.metricsPort {
                 lifecycle.append(.init(service: MetricsHTTPServer(host: configuration.host, port: port, registry: registry, logger: logger)))
             }
-            // One client per peer, and the relay that empties this service's outbox into them.
-            var peerClients: [String: GRPCClient<OneSealClientTransport>] = [:]
-            for (name, address) in configuration.peers {
-                let client = GRPCClient(transport: OneSealClientTransport(
-                    host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client")
-                ))
-                peerClients[name] = client
+            // The peer clients run first (stop last), and the relay empties this service's outbox into them.
+            for client in peerClients.values {
                 lifecycle.insert(.init(service: GRPCClientService(client: client)), at: 0)
             }
-            if let keyFile = configuration.serviceKeyFile {
-                let signer = try TokenSigningKey(contentsOfFile: keyFile, issuer: configuration.node)
-                let subject = "\(configuration.service)@\(configuration.node)"
+            if let serviceToken {
                 let delivery = EventDelivery(
-                    sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients,
-                    token: { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
+                    sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients, token: serviceToken
                 )
                 lifecycle.append(.init(service: OutboxRelay(client: database, logger: Logger(label: "oneseal.outbox")) { destination, events in
                     try await delivery.deliver(to: destination, events)
@@ -173,7 +216,7 @@ public enum ServiceRunner {
             group.addTask {
                 let address = try await transport.listeningAddress
                 logger.info("listening", metadata: ["address": "\(configuration.host):\(address.port ?? 0)", "protocol": "oneseal-tcp"])
-                onListening(address.port ?? 0)
+                onListening(RunningService(port: address.port ?? 0, group: serviceGroup))
             }
             try await serviceGroup.run()
             logger.info("drained; closing the database pool")

@@ -235,3 +235,20 @@ struct ApplicationStateTests {
         #expect(intakeError { _ = try ApplicationState(items: [pinned, pinned], materials: [], receivedOn: day("2026-03-02")) }?.fieldViolations.map(\.field) == ["items[1]"])
     }
 }
+
+@Suite("Supplements before the decision")
+struct SupplementTests {
+    @Test("materials added while waiting for the decision; the 5-day clock keeps its start; refused once decided")
+    func supplement() throws {
+        var application = Fixtures.application(materials: [Fixtures.paper("M01")])
+        let deadline = application.intakeDeadline
+        #expect(application.check.problems.map(\.requirementCode) == ["M02", "M03"])
+        try application.apply(.supplement(materials: [Fixtures.paper("M02", .copy), Fixtures.paper("M03", .copy)], on: day("2026-03-03")))
+        #expect(application.status == .submitted)
+        #expect(application.intakeDeadline == deadline)
+        #expect(application.check.isComplete)
+        #expect(application.history.map(\.action) == ["submit", "supplement"])
+        try application.apply(.accept(on: day("2026-03-03")))
+        #expect(intakeError { try application.apply(.supplement(materials: [], on: day("2026-03-04"))) }?.statusCodeName == "FAILED_PRECONDITION")
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCProtobuf
 import OneSealAuth
+import OneSealPrivacy
 import OneSealProto
 import OneSealStore
 import OneSealTestSupport
@@ -25,6 +26,7 @@ struct ServiceExecutableTests {
                     "ONESEAL_METRICS_PORT": "off",
                     "ONESEAL_DATABASE_URL": database.conninfo,
                     "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+                    "ONESEAL_DATA_KEY_FILE": try Self.dataKeyFile(),
                 ]
             )
             let port = await process.listeningPort()
@@ -58,7 +60,8 @@ struct ServiceExecutableTests {
             }
 
             let applied = try await client.query("SELECT version FROM schema_migrations ORDER BY version")
-            #expect(try applied.map { try $0.decode("version", as: Int.self) } == [1, 900_001])
+            let versions = try applied.map { try $0.decode("version", as: Int.self) }
+            #expect(versions.first == 1 && versions.last == 900_001)
 
             process.terminate()  // SIGTERM
             let status = await process.waitForExit()
@@ -73,5 +76,26 @@ struct ServiceExecutableTests {
         let status = await process.waitForExit()
         #expect(status == 2)
         #expect(process.standardError.contains("ONESEAL_NODE"))
+    }
+
+    @Test("intake refuses to start without the keys that seal personal data")
+    func intakeNeedsDataKeys() async throws {
+        try await withTestDatabase(prefix: "intake_nokey") { _, database in
+            let process = try ServiceProcess(executable: "oneseal-intake", environment: [
+                "ONESEAL_NODE": "371300", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off", "ONESEAL_DATABASE_URL": database.conninfo,
+            ])
+            let status = await process.waitForExit()
+            #expect(status == 2)
+            #expect(process.standardError.contains("ONESEAL_DATA_KEY_FILE"))
+        }
+    }
+
+    /// A fresh data key file in the temporary directory (mode 0600).
+    static func dataKeyFile() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-data-\(UUID().uuidString).key").path
+        guard FileManager.default.createFile(atPath: path, contents: Data((DataKeyring.generateKeyText() + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return path
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRPCCore
 import OneSealAuth
+import OneSealPrivacy
 import OneSealProto
 import OneSealWire
 
@@ -11,15 +12,32 @@ struct OneSealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oneseal",
         abstract: "Operate and call OneSeal nodes.",
-        subcommands: [Keys.self, Token.self, Health.self]
+        subcommands: [Keys.self, Token.self, Health.self, Catalogue.self]
     )
 }
 
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ed25519 signing keys for bearer tokens.",
-        subcommands: [Generate.self, Public.self]
+        subcommands: [Generate.self, Public.self, DataKey.self]
     )
+
+    struct DataKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "data",
+            abstract: "Write a new key file for sealing personal data (ONESEAL_DATA_KEY_FILE), mode 0600.")
+        @Option(help: "Where to write it.") var out: String
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: out) else {
+                throw ValidationError("\(out) exists; refusing to overwrite a key (to rotate, put a new key on the first line and keep the old ones below)")
+            }
+            let text = "# OneSeal data keys: the first seals new data, the others still open old data; never delete the last line\n" + DataKeyring.generateKeyText() + "\n"
+            guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(out)")
+            }
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a new private key file (mode 0600) and print its public key.")

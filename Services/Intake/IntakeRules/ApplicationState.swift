@@ -170,6 +170,14 @@ public struct ApplicationState: Sendable, Hashable, Codable {
             status = .submitted
             outcome = nil
 
+        case .supplement(let supplied, let on):
+            // Materials brought in while the application still waits for its decision (the
+            // applicant returns with what the notice asked for, or with what the check found
+            // missing before any notice): added, the intake clock keeps running from its start.
+            guard status == .submitted else { throw wrongState(action) }
+            try requireNotBeforeReceipt(on)
+            merge(supplied)
+
         case .cureDeficiency(let supplied, let on):
             guard status == .accepted, acceptanceKind == .deficiency, var terms = deficiency, terms.suppliedOn == nil else { throw wrongState(action) }
             guard let acceptedOn, on >= acceptedOn else {
@@ -314,7 +322,7 @@ extension IntakeAction {
     public var date: CivilDate {
         switch self {
         case .accept(let on), .issueCorrectionNotice(_, let on, _), .reject(_, let on), .acceptWithDeficiency(_, let on),
-             .acceptByCommitment(_, let on), .supplyCorrection(_, let on), .cureDeficiency(_, let on), .withdraw(_, let on):
+             .acceptByCommitment(_, let on), .supplyCorrection(_, let on), .supplement(_, let on), .cureDeficiency(_, let on), .withdraw(_, let on):
             on
         case .deemAccept(let today): today
         }

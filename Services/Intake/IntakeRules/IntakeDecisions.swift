@@ -97,6 +97,8 @@ public enum IntakeAction: Sendable, Hashable {
     case acceptByCommitment(CommitmentDecision, on: CivilDate)
     /// The applicant supplies what the notice asked for; back to SUBMITTED, the 5-day clock restarts.
     case supplyCorrection(materials: [ProvidedMaterial], on: CivilDate)
+    /// More materials while the application still waits for its decision; the clock is not restarted.
+    case supplement(materials: [ProvidedMaterial], on: CivilDate)
     /// After 容缺受理, the missing materials arrive.
     case cureDeficiency(materials: [ProvidedMaterial], on: CivilDate)
     /// The sweeper: 5 working days passed without a decision; accepted from the day of receipt.
@@ -113,6 +115,7 @@ public enum IntakeAction: Sendable, Hashable {
         case .acceptWithDeficiency: "accept_with_deficiency"
         case .acceptByCommitment: "accept_by_commitment"
         case .supplyCorrection: "supply_correction"
+        case .supplement: "supplement"
         case .cureDeficiency: "cure_deficiency"
         case .deemAccept: "deem_accept"
         case .withdraw: "withdraw"

@@ -1,21 +1,102 @@
 import Foundation
+import GRPCCore
 import OneSealAuth
+import OneSealCore
+import OneSealPrivacy
+import OneSealProto
 import OneSealServiceKit
+import OneSealStore
+import Synchronization
 
-/// The intake service as the shared runner starts it: its migrations, its method table and its RPC
-/// services. The RPC handlers of `oneseal.intake.v1` are registered here as they are built.
+/// The intake service as the shared runner starts it: its migrations, its method table, its RPC
+/// service, the deemed-acceptance sweeper and the consumer of results coming back.
 public enum IntakeServiceDefinition {
     public static let name = "intake"
 
-    /// Who may call which method of this service; anything not listed is denied.
-    public static let policy = AccessPolicy()
+    /// Who may call which method; anything not listed is denied. Window acts are this node's clerks
+    /// only; the guide and the public progress look-up need no token; integrators and the online
+    /// channel (role applicant) may submit and correct; readers see personal data masked.
+    public static let policy: AccessPolicy = {
+        let service = "oneseal.intake.v1.IntakeService/"
+        let clerk = MethodRule(roles: [.windowClerk])
+        let submitters = MethodRule(roles: [.windowClerk, .integrator, .applicant])
+        let readers = MethodRule(roles: [.windowClerk, .officer, .sectionChief, .deputyDirector, .director, .evaluator, .leader, .operator, .integrator])
+        let rules: [String: MethodRule] = [
+            "UpsertItem": MethodRule(roles: [.operator]),
+            "GetItem": .public,
+            "ListItems": .public,
+            "SubmitApplication": submitters,
+            "Accept": clerk,
+            "IssueCorrectionNotice": clerk,
+            "RejectApplication": clerk,
+            "AcceptWithDeficiency": clerk,
+            "AcceptByCommitment": clerk,
+            "SubmitCorrection": submitters,
+            "WithdrawApplication": submitters,
+            "GetApplication": readers,
+            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator]),
+            "TrackProgress": .public,
+            "ForwardToCity": clerk,
+            "RecordDelivery": clerk,
+            "Consult": submitters,
+        ]
+        return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
+    }()
 
-    public static func make() throws -> ServiceDefinition {
-        ServiceDefinition(
+    /// The definition the executable runs. `clock` is the source of "today" (tests pin it to a date).
+    public static func make(clock: @escaping @Sendable () -> Date = { Date() }, sweepInterval: Duration = .seconds(60)) throws -> ServiceDefinition {
+        let box = APIBox()
+        return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
-            makeServices: { _ in [] }
+            makeServices: { environment in
+                let api = try await makeAPI(environment, clock: clock)
+                box.set(api)
+                return [api]
+            },
+            makeBackgroundServices: { _ in
+                [DeemedAcceptanceSweeper(api: try box.get(), interval: sweepInterval)]
+            },
+            eventConsumer: ConsumerThroughBox(box: box)
         )
+    }
+
+    /// Builds the API from the process environment: the data keys are required (personal data is
+    /// never stored in the clear), settings come from node_settings.
+    static func makeAPI(_ environment: ServiceEnvironment, clock: @escaping @Sendable () -> Date) async throws -> IntakeAPI {
+        let configuration = environment.configuration
+        guard let keyFile = configuration.dataKeyFile else {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "required: intake stores applicants' ID and phone numbers sealed with these keys (generate one with `oneseal keys data --out FILE`)")
+        }
+        let keyring: DataKeyring
+        do { keyring = try DataKeyring(contentsOfFile: keyFile) } catch {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
+        }
+        let settings = try await IntakeSettings.load(node: configuration.node, from: environment.database)
+        return IntakeAPI(
+            database: environment.database, keyring: keyring, node: configuration.node, settings: settings,
+            calendar: .china, clock: clock,
+            licences: LicenceVerifier(client: environment.peers["certificate@\(configuration.node)"], token: environment.serviceToken),
+            logger: environment.logger)
+    }
+}
+
+/// The API is built once the database is ready; the sweeper and the event consumer are declared
+/// before that, so they reach it through this box (set once, before the server and the
+/// background services start — `ServiceRunner` calls `makeServices` first).
+final class APIBox: Sendable {
+    private let value = Mutex<IntakeAPI?>(nil)
+    func set(_ api: IntakeAPI) { value.withLock { $0 = api } }
+    func get() throws -> IntakeAPI {
+        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "intake is starting") }
+        return api
+    }
+}
+
+struct ConsumerThroughBox: EventConsumer {
+    let box: APIBox
+    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        try await IntakeEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

@@ -1,0 +1,269 @@
+import Foundation
+import GRPCCore
+import IntakeRules
+import Logging
+import OneSealAuth
+import OneSealCore
+import OneSealOutbox
+import OneSealPrivacy
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import SwiftProtobuf
+
+/// Values a node may configure for its window (node_settings), with the defaults used when unset.
+public struct IntakeSettings: Sendable, Hashable {
+    /// The agency printed on documents (受理通知书 …).
+    public var agencyName: String
+    /// Working days an applicant has to supply missing materials after 容缺受理, when the clerk
+    /// gives none.
+    public var deficiencySupplyWorkingDays: Int
+    /// Working days after a 告知承诺 acceptance by which the department verifies the commitment.
+    public var commitmentVerificationWorkingDays: Int
+    /// Art. 43: a county's first review of a forwarded item finishes within this many working days.
+    public var firstReviewWorkingDays: Int
+    /// USCCs that fail the GB 32100 check but are real (early pilot codes), upper case.
+    public var usccAllowList: Set<String>
+
+    public init(
+        agencyName: String, deficiencySupplyWorkingDays: Int = 10, commitmentVerificationWorkingDays: Int = 20,
+        firstReviewWorkingDays: Int = 20, usccAllowList: Set<String> = []
+    ) {
+        self.agencyName = agencyName
+        self.deficiencySupplyWorkingDays = deficiencySupplyWorkingDays
+        self.commitmentVerificationWorkingDays = commitmentVerificationWorkingDays
+        self.firstReviewWorkingDays = firstReviewWorkingDays
+        self.usccAllowList = usccAllowList
+    }
+
+    /// Reads the settings from the node_settings table; unknown keys are ignored, bad numbers refused.
+    static func load(node: String, from database: PostgresClient) async throws -> IntakeSettings {
+        var settings = IntakeSettings(agencyName: "行政审批服务局（\(node)）")
+        for row in try await database.query("SELECT key, value FROM node_settings WHERE key LIKE 'intake.%'") {
+            let key = try row.decode("key", as: String.self)
+            let value = try row.decode("value", as: String.self)
+            func days() throws -> Int {
+                guard let number = Int(value), (1...120).contains(number) else {
+                    throw NodeConfiguration.Invalid(variable: "node_settings.\(key)", reason: "'\(value)' is not a number of working days in 1...120")
+                }
+                return number
+            }
+            switch key {
+            case "intake.agency_name": settings.agencyName = value
+            case "intake.deficiency_supply_working_days": settings.deficiencySupplyWorkingDays = try days()
+            case "intake.commitment_verification_working_days": settings.commitmentVerificationWorkingDays = try days()
+            case "intake.first_review_working_days": settings.firstReviewWorkingDays = try days()
+            case "intake.uscc_allow_list":
+                settings.usccAllowList = Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
+            default: break
+            }
+        }
+        return settings
+    }
+}
+
+/// `oneseal.intake.v1.IntakeService`: the single window. Each handler validates, applies the
+/// rules (`IntakeRules`) and writes the new state with its events in one transaction.
+public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
+    let database: PostgresClient
+    let keyring: DataKeyring
+    let node: String
+    let settings: IntakeSettings
+    let calendar: WorkingDayCalendar
+    let clock: @Sendable () -> Date
+    let licences: LicenceVerifier
+    let logger: Logger
+
+    public init(
+        database: PostgresClient, keyring: DataKeyring, node: String, settings: IntakeSettings,
+        calendar: WorkingDayCalendar = .china, clock: @escaping @Sendable () -> Date = { Date() },
+        licences: LicenceVerifier, logger: Logger = Logger(label: "oneseal.intake")
+    ) {
+        self.database = database
+        self.keyring = keyring
+        self.node = node
+        self.settings = settings
+        self.calendar = calendar
+        self.clock = clock
+        self.licences = licences
+        self.logger = logger
+    }
+
+    /// Today in Beijing: the law counts civil days.
+    var today: CivilDate { CivilDate.today(now: clock()) }
+
+    var validator: ApplicantValidator { ApplicantValidator(usccAllowList: settings.usccAllowList) }
+
+    // MARK: Errors
+
+    /// Runs a handler body, turning rule errors into the statuses the contract promises.
+    func answering<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as IntakeRuleError {
+            throw Self.status(for: error)
+        } catch let error as RPCError {
+            throw error
+        } catch let error as PostgresError {
+            logger.error("database error", metadata: ["error": "\(error)"])
+            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
+        }
+    }
+
+    static func status(for error: IntakeRuleError) -> RPCError {
+        switch error {
+        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
+        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
+        case .calendar(let error): RPCError(code: .failedPrecondition, message: "working-day calendar: \(error)")
+        }
+    }
+
+    static func notFound(_ what: String) -> RPCError { RPCError(code: .notFound, message: what) }
+
+    static func parseID(_ text: String, field: String = "application_id") throws -> UUID {
+        guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "required", reason: "required") }
+        guard let id = UUID(uuidString: text) else {
+            throw RPCError.invalidArgument(field: field, "'\(text)' is not an application id (UUID)", reason: "format")
+        }
+        return id
+    }
+
+    // MARK: Events
+
+    /// The destinations of an event type (ONESEAL_PEERS names): evaluation on this node counts
+    /// every intake event; approval opens cases on acceptance.
+    var evaluation: String { "evaluation@\(node)" }
+    func approval(at node: String) -> String { "approval@\(node)" }
+
+    func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: UUID) throws -> OutboxEvent {
+        OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate.uuidString.lowercased(), payload: try message.serializedBytes())
+    }
+
+    // MARK: Reading and changing applications
+
+    /// Loads, changes and stores one application in a transaction. `expectedRevision` (0 = don't
+    /// check) refuses acting on a stale view. `change` edits the application and returns the
+    /// progress steps and events of the change.
+    func changing(
+        _ id: UUID, expectedRevision: Int64 = 0,
+        _ change: (inout StoredApplication, PostgresConnection) async throws -> (steps: [String], events: [OutboxEvent])
+    ) async throws -> StoredApplication {
+        try await database.withTransaction { transaction in
+            guard let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
+                throw Self.notFound("no application \(id.uuidString.lowercased())")
+            }
+            if expectedRevision != 0, expectedRevision != application.revision {
+                throw RPCError(code: .failedPrecondition, message: "the application changed since you read it (revision \(application.revision), you had \(expectedRevision)); read it again")
+            }
+            return try await store(application, changedBy: change, in: transaction)
+        }
+    }
+
+    /// Applies `change` to a row already locked in `transaction` and writes the result.
+    func store(
+        _ loaded: StoredApplication,
+        changedBy change: (inout StoredApplication, PostgresConnection) async throws -> (steps: [String], events: [OutboxEvent]),
+        in transaction: PostgresConnection
+    ) async throws -> StoredApplication {
+        var application = loaded
+        let (steps, events) = try await change(&application, transaction)
+        application.revision += 1
+        application.status = Self.overallStatus(application)
+        refreshRecord(&application)
+        let now = clock()
+        try await ApplicationStore.update(application, steps: steps.map { (now, $0) }, node: node, events: events, in: transaction)
+        return application
+    }
+
+    /// The status the window shows: the rules' intake status until acceptance, then what the items
+    /// say: ready for delivery (待出件) once every item has its result (a grant whose item issues a
+    /// licence waits for the licence), delivered once handed out.
+    static func overallStatus(_ application: StoredApplication) -> ApplicationStatus {
+        let intake = application.state.status
+        guard intake == .accepted else { return intake }
+        let record = application.record
+        if record.hasDelivery { return .delivered }
+        let results = record.items.map { item -> Bool in
+            switch ItemProgress(proto: item.progress) {
+            case .denied?, .withdrawn?, .notAccepted?, .licenceIssued?, .delivered?: return true
+            case .granted?:
+                let pinned = application.state.items.first { $0.item.implementationCode == item.implementationCode }
+                return pinned.map { $0.item.licenceTypeCode.isEmpty } ?? true
+            default: return false
+            }
+        }
+        if !results.isEmpty, results.allSatisfy({ $0 }) {
+            return record.items.allSatisfy { $0.progress == .withdrawn } ? .withdrawn : .readyForDelivery
+        }
+        if record.hasForwarding { return .forwarded }
+        return .accepted
+    }
+
+    /// Copies what the rules decided into the wire record.
+    func refreshRecord(_ application: inout StoredApplication) {
+        let state = application.state
+        var record = application.record
+        record.status = ProtoEnum.map(application.status) ?? .unspecified
+        record.outcome = state.outcome.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        record.materials = state.materials.map(\.proto)
+        record.revision = application.revision
+        record.updatedAt = Google_Protobuf_Timestamp(date: clock())
+        // The 5-working-day intake clock: running while the application waits for a decision,
+        // stopped on the day of the decision (or of the correction notice).
+        let intakeClock = StatutoryClock(actDate: state.intakeClockStartedOn, workingDays: DeemedAcceptance.period.workingDays)
+        let stoppedOn: CivilDate? = state.status == .submitted ? nil : (state.acceptedOn ?? state.history.last?.on)
+        if let status = try? intakeClock.status(asOf: stoppedOn ?? today, in: calendar) {
+            record.intakeDeadline = Common_Deadline(startedOn: state.intakeClockStartedOn, status: status, finishedOn: stoppedOn)
+        }
+        if let terms = state.deficiency {
+            record.deficiency.missing = terms.missing.map(\.proto)
+            record.deficiency.supplyBy = Common_CivilDate(terms.supplyBy)
+            record.deficiency.undertaking = terms.undertaking
+            if let supplied = terms.suppliedOn { record.deficiency.suppliedOn = Common_CivilDate(supplied) }
+        }
+        for (index, item) in record.items.enumerated() where item.progress == .pendingIntake {
+            if state.status == .notAccepted { record.items[index].progress = .notAccepted }
+            if state.status == .withdrawn { record.items[index].progress = .withdrawn }
+        }
+        application.record = record
+    }
+
+    /// The application as `caller` may see it: the applicant in full only for this node's window
+    /// clerks (each such read is logged), masked for everyone else.
+    func view(_ application: StoredApplication, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Intake_Application {
+        var out = application.record
+        let parties = try openParties(application)
+        let full = caller.map { $0.role == .windowClerk && $0.node == node } ?? false
+        if full, let caller {
+            try await ApplicationStore.logPersonalDataRead(
+                subject: caller.subject, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
+            out.applicant = parties.applicant
+            if parties.hasAgent { out.agent = parties.agent }
+        } else {
+            out.applicant = parties.applicant.maskedForReaders
+            if parties.hasAgent { out.agent = parties.agent.maskedForReaders }
+            out.queryCode = ""
+        }
+        return out
+    }
+
+    /// Applicant and agent, sealed together under the application id.
+    func sealParties(applicant: Common_Applicant, agent: Common_Applicant?, id: UUID) throws -> [UInt8] {
+        var parties = Intake_Application()
+        parties.applicant = applicant
+        if let agent { parties.agent = agent }
+        return try keyring.seal(try parties.serializedBytes(), context: "intake.application:\(id.uuidString.lowercased())")
+    }
+
+    func openParties(_ application: StoredApplication) throws -> Intake_Application {
+        let bytes = try keyring.open(application.applicantSealed, context: "intake.application:\(application.id.uuidString.lowercased())")
+        return try Intake_Application(serializedBytes: bytes)
+    }
+}
+
+extension ItemProgress {
+    init?(proto: Intake_ItemProgress) {
+        guard let value: ItemProgress = ProtoEnum.map(proto) else { return nil }
+        self = value
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import IntakeRules
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import SwiftProtobuf
+
+/// Results coming back to the window that accepted the application: cases opened, clocks stopped
+/// and restarted, decisions (approval), licences issued (certificate). Each updates the item's
+/// progress and deadline, so the window knows when to hand the result out (出件) and the public
+/// look-up shows where the case is.
+///
+/// An event about an application this node does not have is kept in `unmatched_events` for the
+/// operator (and acknowledged, so one bad event cannot block the rest): nothing is dropped silently.
+public struct IntakeEventConsumer: EventConsumer {
+    let api: IntakeAPI
+
+    public init(api: IntakeAPI) { self.api = api }
+
+    public func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        let payload = event.payload
+        switch event.type {
+        case Approval_CaseOpened.protoMessageName:
+            let message = try Approval_CaseOpened(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.progress = .inApproval
+                item.deadline = message.deadline
+                return "\(message.header.itemName)：已立案（\(message.header.caseNumber)）"
+            }
+        case Approval_ClockSuspended.protoMessageName:
+            let message = try Approval_ClockSuspended(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.progress = .suspended
+                item.deadline.suspended = true
+                return "\(message.header.itemName)：暂停计时"
+            }
+        case Approval_ClockResumed.protoMessageName:
+            let message = try Approval_ClockResumed(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.progress = .inApproval
+                item.deadline = message.deadline
+                return "\(message.header.itemName)：恢复计时"
+            }
+        case Approval_DeadlineExtended.protoMessageName:
+            let message = try Approval_DeadlineExtended(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.deadline = message.deadline
+                return "\(message.header.itemName)：经批准延长办理期限"
+            }
+        case Approval_CaseDecided.protoMessageName:
+            let message = try Approval_CaseDecided(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                switch message.decision.outcome {
+                case .grant?:
+                    item.progress = .granted
+                    return "\(message.header.itemName)：准予许可"
+                case .denial?:
+                    item.progress = .denied
+                    item.denialSummary = message.decision.document.title.isEmpty ? "不予许可" : message.decision.document.title
+                    return "\(message.header.itemName)：不予许可"
+                case nil:
+                    return nil
+                }
+            }
+        case Approval_CaseWithdrawn.protoMessageName:
+            let message = try Approval_CaseWithdrawn(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.progress = .withdrawn
+                return "\(message.header.itemName)：申请人撤回"
+            }
+        case Certificate_LicenceIssued.protoMessageName:
+            let message = try Certificate_LicenceIssued(serializedBytes: payload)
+            var header = Approval_CaseHeader()
+            header.applicationID = message.applicationID
+            header.caseID = message.licence.content.caseID
+            header.implementationCode = message.licence.content.implementationCode
+            try await update(event, header: header, in: transaction) { item in
+                item.progress = .licenceIssued
+                item.licence = Common_LicenceRef.with {
+                    $0.licenceIdentifier = message.licence.content.licenceIdentifier
+                    $0.licenceNumber = message.licence.content.licenceNumber
+                    $0.licenceTypeCode = message.licence.content.licenceTypeCode
+                    $0.licenceName = message.licence.content.licenceName
+                }
+                return "\(item.itemName)：证照已制发（\(message.licence.content.licenceNumber)）"
+            }
+        default:
+            try await keepUnmatched(event, reason: "intake does not consume \(event.type)", in: transaction)
+        }
+    }
+
+    /// Finds the item the event is about and applies `change` (which returns the progress step).
+    private func update(
+        _ event: Events_EventEnvelope, header: Approval_CaseHeader, in transaction: PostgresConnection,
+        _ change: (inout Intake_ApplicationItem) -> String?
+    ) async throws {
+        guard let id = UUID(uuidString: header.applicationID),
+              let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
+            try await keepUnmatched(event, reason: "no application '\(header.applicationID)' at this node", in: transaction)
+            return
+        }
+        guard let index = application.record.items.firstIndex(where: { $0.implementationCode == header.implementationCode }) else {
+            try await keepUnmatched(event, reason: "application \(application.number) has no item '\(header.implementationCode)'", in: transaction)
+            return
+        }
+        _ = try await api.store(application, changedBy: { application, transaction in
+            var item = application.record.items[index]
+            if !header.caseID.isEmpty {
+                item.caseID = header.caseID
+                try await transaction.execute("""
+                    INSERT INTO application_cases (case_id, application_id, implementation_code)
+                    VALUES (\(header.caseID), \(application.id), \(header.implementationCode)) ON CONFLICT (case_id) DO NOTHING
+                    """)
+            }
+            if !header.caseNumber.isEmpty { item.caseNumber = header.caseNumber }
+            if header.hasDecidingNode { item.implementingNode = header.decidingNode }
+            let step = change(&item)
+            application.record.items[index] = item
+            return (step.map { [$0] } ?? [], [])
+        }, in: transaction)
+    }
+
+    private func keepUnmatched(_ event: Events_EventEnvelope, reason: String, in transaction: PostgresConnection) async throws {
+        api.logger.warning("event kept unmatched", metadata: ["event_id": "\(event.eventID)", "type": "\(event.type)", "reason": "\(reason)"])
+        try await transaction.execute("""
+            INSERT INTO unmatched_events (event_id, type, source_node, reason, payload)
+            VALUES (\(event.eventID), \(event.type), \(event.sourceNode), \(reason), \(Array(event.payload)))
+            ON CONFLICT (event_id) DO NOTHING
+            """)
+    }
+}

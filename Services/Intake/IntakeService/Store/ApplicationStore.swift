@@ -1,0 +1,136 @@
+import Foundation
+import IntakeRules
+import OneSealCore
+import OneSealOutbox
+import OneSealProto
+import OneSealStore
+import SwiftProtobuf
+
+/// One application as stored: the rules' state, the wire record, and the sealed applicant.
+struct StoredApplication: Sendable {
+    let id: UUID
+    var number: String
+    var queryCode: String
+    var status: ApplicationStatus
+    var state: ApplicationState
+    /// `intake.v1.Application` without applicant and agent (kept sealed apart).
+    var record: Intake_Application
+    var applicantSealed: [UInt8]
+    var revision: Int64
+    var bundleID: UUID?
+    var submittedAt: Date
+    var requestDigest: [UInt8]
+}
+
+/// The applications' SQL. Every change goes through `update`, which writes the row, its progress
+/// steps and its events in the caller's transaction, so a state change and its events are never
+/// apart (DESIGN §5, transactional outbox).
+enum ApplicationStore {
+    static let columns: StaticString = """
+        id, application_number, query_code, status, state::text AS state, record, applicant_sealed, revision, bundle_id, submitted_at, request_digest
+        """
+
+    static func decode(_ row: PostgresRow) throws -> StoredApplication {
+        let stateText = try row.decode("state", as: String.self)
+        return StoredApplication(
+            id: try row.decode("id", as: UUID.self),
+            number: try row.decode("application_number", as: String.self),
+            queryCode: try row.decode("query_code", as: String.self),
+            status: ApplicationStatus(rawValue: try row.decode("status", as: String.self)) ?? .submitted,
+            state: try JSONDecoder().decode(ApplicationState.self, from: Data(stateText.utf8)),
+            record: try Intake_Application(serializedBytes: try row.decode("record", as: [UInt8].self)),
+            applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
+            revision: try row.decode("revision", as: Int64.self),
+            bundleID: try row.decode("bundle_id", as: UUID?.self),
+            submittedAt: try row.decode("submitted_at", as: Date.self),
+            requestDigest: try row.decode("request_digest", as: [UInt8].self)
+        )
+    }
+
+    static func stateJSON(_ state: ApplicationState) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(state), as: UTF8.self)
+    }
+
+    static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredApplication? {
+        let rows = forUpdate
+            ? try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE id = \(id) FOR UPDATE")
+            : try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE id = \(id)")
+        return try rows.first.map(decode)
+    }
+
+    static func find(number: String, on connection: PostgresConnection) async throws -> StoredApplication? {
+        try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE application_number = \(number)").first.map(decode)
+    }
+
+    static func find(idempotencyKey: String, on connection: PostgresConnection) async throws -> StoredApplication? {
+        try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE idempotency_key = \(idempotencyKey)").first.map(decode)
+    }
+
+    /// The next number in `scope`, taken in the caller's transaction (no gaps from rolled-back work).
+    static func nextNumber(scope: String, in transaction: PostgresConnection) async throws -> Int {
+        try await transaction.query("""
+            INSERT INTO number_counters (scope, last) VALUES (\(scope), 1)
+            ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1
+            RETURNING last
+            """).one().decode("last", as: Int.self)
+    }
+
+    static func insert(
+        _ application: StoredApplication, channel: String, windowID: String, applicantIndex: [UInt8], applicantKind: String,
+        idempotencyKey: String, in transaction: PostgresConnection
+    ) async throws {
+        let record: [UInt8] = try application.record.serializedBytes()
+        try await transaction.execute("""
+            INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, record, applicant_sealed,
+                                      applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
+                                      submitted_on, intake_deadline, revision)
+            VALUES (\(application.id), \(application.number), \(application.queryCode), \(channel), \(windowID), \(application.status.rawValue),
+                    \(application.state.outcome?.rawValue), \(try stateJSON(application.state))::jsonb, \(record), \(application.applicantSealed),
+                    \(applicantIndex), \(applicantKind), \(idempotencyKey), \(application.requestDigest), \(application.bundleID),
+                    \(application.submittedAt), \(application.state.receivedOn.iso8601)::date, \(application.state.intakeDeadline.iso8601)::date,
+                    \(application.revision))
+            """)
+    }
+
+    /// Writes a changed application (revision + 1), its new progress steps and its events.
+    static func update(
+        _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
+        in transaction: PostgresConnection
+    ) async throws {
+        let record: [UInt8] = try application.record.serializedBytes()
+        try await transaction.execute("""
+            UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
+                   state = \(try stateJSON(application.state))::jsonb, record = \(record), applicant_sealed = \(application.applicantSealed),
+                   intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision), updated_at = now()
+            WHERE id = \(application.id)
+            """)
+        try await addSteps(steps, application: application.id, node: node, in: transaction)
+        if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
+    }
+
+    static func addSteps(_ steps: [(at: Date, description: String)], application: UUID, node: String, in transaction: PostgresConnection) async throws {
+        for step in steps {
+            try await transaction.execute(
+                "INSERT INTO application_steps (application_id, at, description, node) VALUES (\(application), \(step.at), \(step.description), \(node))")
+        }
+    }
+
+    static func steps(of application: UUID, on connection: PostgresConnection) async throws -> [Intake_ProgressStep] {
+        try await connection.query("SELECT at, description, node FROM application_steps WHERE application_id = \(application) ORDER BY seq").map { row in
+            Intake_ProgressStep.with {
+                $0.at = Google_Protobuf_Timestamp(date: (try? row.decode("at", as: Date.self)) ?? Date(timeIntervalSince1970: 0))
+                $0.description_p = (try? row.decode("description", as: String.self)) ?? ""
+                $0.node = (try? row.decode("node", as: String.self)) ?? ""
+            }
+        }
+    }
+
+    static func logPersonalDataRead(subject: String, role: String, node: String, application: UUID, purpose: String, on connection: PostgresConnection) async throws {
+        try await connection.execute("""
+            INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
+            VALUES (\(subject), \(role), \(node), \(application), \(purpose))
+            """)
+    }
+}

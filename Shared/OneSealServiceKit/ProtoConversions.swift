@@ -1,0 +1,118 @@
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealCore
+import OneSealProto
+import SwiftProtobuf
+
+// Conversions between the domain's plain values and the wire's messages, shared by every service
+// so a date or a deadline means the same thing in all five.
+
+extension Common_CivilDate {
+    public init(_ date: CivilDate) {
+        self.init()
+        self.year = Int32(date.year)
+        self.month = Int32(date.month)
+        self.day = Int32(date.day)
+    }
+
+    /// The date, or nil when it is unset or not a real calendar day.
+    public var civilDate: CivilDate? {
+        CivilDate(year: Int(year), month: Int(month), day: Int(day))
+    }
+}
+
+extension Common_Deadline {
+    /// The wire form of a clock's status on `asOf`.
+    public init(startedOn: CivilDate, status: DeadlineStatus, extensionDays: Int = 0, finishedOn: CivilDate? = nil) {
+        self.init()
+        self.startedOn = Common_CivilDate(startedOn)
+        self.dueOn = Common_CivilDate(status.deadline)
+        self.workingDaysTotal = Int32(status.totalWorkingDays)
+        self.workingDaysUsed = Int32(status.workingDaysUsed)
+        self.workingDaysLeft = Int32(max(status.totalWorkingDays - status.workingDaysUsed, 0))
+        self.overdue = status.isOverdue
+        self.overdueWorkingDays = Int32(max(status.workingDaysUsed - status.totalWorkingDays, 0))
+        self.suspended = status.isSuspended
+        self.extensionWorkingDays = Int32(extensionDays)
+        switch status.level {
+        case .normal: self.warning = .normal
+        case .yellow: self.warning = .yellow
+        case .red: self.warning = .red
+        }
+        if let finishedOn { self.finishedOn = Common_CivilDate(finishedOn) }
+    }
+}
+
+extension Common_ActorRef {
+    /// The actor of an act: the verified caller of this RPC.
+    public init(_ caller: Caller) {
+        self.init()
+        self.subject = caller.subject
+        self.role = caller.role.rawValue
+        self.node = caller.node
+        if let department = caller.department {
+            self.department = Common_DepartmentRef.with { $0.code = department; $0.node = caller.node }
+        }
+    }
+}
+
+extension Google_Protobuf_Timestamp {
+    public init(_ date: Date) { self.init(date: date) }
+}
+
+/// Maps between a domain enum and the proto enum of the same name by case name: the domain's
+/// enums have one case per non-zero proto value, spelt as swift-protobuf spells it, so the name is
+/// the link. Unmatched values (UNSPECIFIED, UNRECOGNIZED) give nil. The services' tests check that
+/// every domain case has its proto twin.
+public enum ProtoEnum {
+    public static func map<From, To: CaseIterable>(_ value: From, to type: To.Type = To.self) -> To? {
+        let name = "\(value)"
+        return To.allCases.first { "\($0)" == name }
+    }
+}
+
+/// The trailer that carries `oneseal.common.v1.BadRequest` on INVALID_ARGUMENT (PROTOCOL.md §12,
+/// docs/integrators.md): binary metadata, the serialised message.
+public let badRequestTrailerKey = "oneseal-bad-request-bin"
+
+extension RPCError {
+    /// INVALID_ARGUMENT naming every bad field: the message lists them for people, the
+    /// `oneseal-bad-request-bin` trailer carries them for programs (a form puts each next to its input).
+    public static func invalidArgument(_ violations: [Common_FieldViolation]) -> RPCError {
+        var badRequest = Common_BadRequest()
+        badRequest.fieldViolations = violations
+        var metadata = Metadata()
+        if let bytes: [UInt8] = try? badRequest.serializedBytes() {
+            metadata.addBinary(bytes, forKey: badRequestTrailerKey)
+        }
+        let message = violations.map { "\($0.field): \($0.description_p)" }.joined(separator: "; ")
+        return RPCError(code: .invalidArgument, message: message, metadata: metadata)
+    }
+
+    /// INVALID_ARGUMENT for one field.
+    public static func invalidArgument(field: String, _ description: String, reason: String) -> RPCError {
+        invalidArgument([Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason }])
+    }
+
+    /// The field violations an INVALID_ARGUMENT carried (for clients and tests).
+    public var fieldViolations: [Common_FieldViolation] {
+        for value in metadata[badRequestTrailerKey] {
+            if case .binary(let bytes) = value, let badRequest = try? Common_BadRequest(serializedBytes: bytes) {
+                return badRequest.fieldViolations
+            }
+        }
+        return []
+    }
+}
+
+extension ServerContext {
+    /// The verified caller bound by `AuthServerInterceptor`; a handler reached without one is a
+    /// server misconfiguration, answered as UNAUTHENTICATED rather than trusted.
+    public static func requireCaller() throws -> Caller {
+        guard let caller = Caller.current else {
+            throw RPCError(code: .unauthenticated, message: "no verified caller for this call")
+        }
+        return caller
+    }
+}

@@ -1,0 +1,1 @@
+// Tests of ApprovalRules: plain values and real dates, no database (Swift Testing).

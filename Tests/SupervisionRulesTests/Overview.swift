@@ -1,0 +1,1 @@
+// Tests of SupervisionRules: plain values and real dates, no database (Swift Testing).
