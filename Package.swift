@@ -96,9 +96,10 @@ var targets: [Target] = [
     .executableTarget(
         name: "oneseal",
         dependencies: [
-            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy", "IntakeRules", "IntakeService",
-            grpcCore, log, .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ],
+            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy",
+            grpcCore, log, protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ] + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
         path: "clients/oneseal",
         swiftSettings: swift6
     ),

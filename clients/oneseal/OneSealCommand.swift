@@ -12,7 +12,16 @@ struct OneSealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oneseal",
         abstract: "Operate and call OneSeal nodes.",
-        subcommands: [Keys.self, Token.self, Health.self, Catalogue.self]
+        subcommands: [
+            Keys.self,
+            Token.self,
+            Health.self,
+            Catalogue.self,
+            // approval (#4)
+            // certificate (#5)
+            // supervision (#6)
+            // evaluation (#7)
+        ]
     )
 }
 
