@@ -28,6 +28,8 @@ final class TestClock: Sendable {
 /// own fresh PostgreSQL database, and a client with tokens for each role.
 struct IntakeNode: Sendable {
     let node: String
+    /// The port the intake service listens on (127.0.0.1), for clients other than `grpc`.
+    let port: Int
     let key: TokenSigningKey
     let grpc: GRPCClient<OneSealClientTransport>
     let database: PostgresClient
@@ -128,7 +130,7 @@ func withIntakeNode(node: String = "371302", today: CivilDate, _ body: @Sendable
                 clock: { clock.date }, licences: LicenceVerifier(client: nil, token: nil), logger: logger)
             do {
                 try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: service.port)) { grpc in
-                    try await body(IntakeNode(node: node, key: key, grpc: grpc, database: database, clock: clock, api: api))
+                    try await body(IntakeNode(node: node, port: service.port, key: key, grpc: grpc, database: database, clock: clock, api: api))
                 }
             } catch {
                 await service.shutdown()
