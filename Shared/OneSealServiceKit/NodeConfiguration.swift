@@ -86,6 +86,22 @@ public struct NodeConfiguration: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Invalid(variable: "ONESEAL_LOG_LEVEL", reason: "'\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
         }
+        var conninfo = value("ONESEAL_DATABASE_URL") ?? "host=127.0.0.1 port=5432 user=postgres dbname=oneseal_\(service)_\(node)"
+        if let file = value("ONESEAL_DATABASE_PASSWORD_FILE") {
+            // The password stays out of the environment (and out of `ps`/`docker inspect`): it is
+            // read from a file (a compose/Kubernetes secret) and added to the conninfo here.
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw Invalid(variable: "ONESEAL_DATABASE_PASSWORD_FILE", reason: "cannot read \(file)")
+            }
+            let password = text.trimmingCharacters(in: .newlines)
+            guard !password.isEmpty else {
+                throw Invalid(variable: "ONESEAL_DATABASE_PASSWORD_FILE", reason: "\(file) is empty")
+            }
+            guard !conninfo.hasPrefix("postgres://"), !conninfo.hasPrefix("postgresql://") else {
+                throw Invalid(variable: "ONESEAL_DATABASE_URL", reason: "with ONESEAL_DATABASE_PASSWORD_FILE, give the key=value form (host=… dbname=…), not a URI")
+            }
+            conninfo += " password=" + Self.conninfoQuoted(password)
+        }
         let metrics = value("ONESEAL_METRICS_PORT")
         var wire = WireConfiguration()
         wire.maximumFrameSize = try integer("ONESEAL_MAX_FRAME_BYTES", default: WireConfiguration.defaultMaximumFrameSize, range: 1024...(64 << 20))
@@ -95,7 +111,7 @@ public struct NodeConfiguration: Sendable {
             host: value("ONESEAL_LISTEN_HOST") ?? "127.0.0.1",
             port: try integer("ONESEAL_PORT", default: Self.defaultPorts[service] ?? 7100, range: 0...65535),
             metricsPort: metrics == "off" ? nil : try integer("ONESEAL_METRICS_PORT", default: 0, range: 0...65535),
-            databaseConninfo: value("ONESEAL_DATABASE_URL") ?? "host=127.0.0.1 port=5432 user=postgres dbname=oneseal_\(service)_\(node)",
+            databaseConninfo: conninfo,
             databasePoolSize: try integer("ONESEAL_DB_POOL_SIZE", default: 10, range: 1...200),
             trustedTokenKeys: keys,
             peers: peers,
@@ -104,5 +120,10 @@ public struct NodeConfiguration: Sendable {
             logLevel: logLevel,
             wire: wire
         )
+    }
+
+    /// A conninfo value in single quotes with `\\` and `'` escaped (libpq's rule), so any password works.
+    static func conninfoQuoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }

@@ -3,7 +3,8 @@
 # Installs only what is missing (apt-get update first); needs root, which CI and the docs assume.
 
 # libprotobuf-dev: the well-known .proto files (google/protobuf/timestamp.proto) protoc imports.
-ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config)
+# make: builds the C SDK (clients/c). docker-compose: validates docker-compose.yml (no engine needed).
+ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose)
 
 ensure_system_packages() {
     local missing=()
