@@ -65,9 +65,11 @@ var targets: [Target] = [
         path: "Shared/OneSealPrivacy",
         swiftSettings: swift6
     ),
+    // W3C trace context carried through calls, events and log lines.
+    .target(name: "OneSealTrace", dependencies: [log], path: "Shared/OneSealTrace", swiftSettings: swift6),
     .target(
         name: "OneSealOutbox",
-        dependencies: nio + ["OneSealStore", log, lifecycle],
+        dependencies: nio + ["OneSealStore", "OneSealTrace", log, lifecycle],
         path: "Shared/OneSealOutbox",
         swiftSettings: swift6
     ),
@@ -81,7 +83,7 @@ var targets: [Target] = [
     .target(
         name: "OneSealServiceKit",
         dependencies: nio + [
-            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealStore", "OneSealAuth", "OneSealOutbox",
+            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealTrace",
             grpcCore, protobuf, log, lifecycle,
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -136,6 +138,7 @@ var targets: [Target] = [
         swiftSettings: swift6
     ),
     .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealTraceTests", dependencies: ["OneSealTrace", log], path: "Tests/OneSealTraceTests", swiftSettings: swift6),
     .testTarget(name: "OneSealPrivacyTests", dependencies: ["OneSealPrivacy"], path: "Tests/OneSealPrivacyTests", swiftSettings: swift6),
     .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
     .testTarget(
@@ -146,7 +149,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "ServiceTests",
-        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", grpcCore, protobuf,
+        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
         path: "Tests/ServiceTests",

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealTrace
 
 /// An event a service emits, stored in its outbox in the same transaction as the state change.
 /// The payload is opaque bytes (services put a serialized protobuf envelope there).
@@ -10,10 +11,14 @@ public struct OutboxEvent: Sendable, Hashable {
     public var type: String
     public var aggregateID: String
     public var payload: [UInt8]
-    /// W3C traceparent of the request that produced the event.
+    /// W3C traceparent of the request that produced the event; by default the current task's
+    /// (``TraceContext/current``), so an event continues the trace of the call that made it.
     public var traceparent: String?
 
-    public init(id: UUID = UUID(), destination: String, type: String, aggregateID: String, payload: [UInt8], traceparent: String? = nil) {
+    public init(
+        id: UUID = UUID(), destination: String, type: String, aggregateID: String, payload: [UInt8],
+        traceparent: String? = TraceContext.current?.traceparent
+    ) {
         self.id = id
         self.destination = destination
         self.type = type

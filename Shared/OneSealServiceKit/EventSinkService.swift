@@ -4,6 +4,7 @@ import Logging
 import OneSealOutbox
 import OneSealProto
 import OneSealStore
+import OneSealTrace
 
 /// What a service does with one event it subscribes to. Runs inside the transaction that also
 /// records the event id in the inbox, so the effect happens exactly once however often the event
@@ -42,10 +43,15 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
         }
         var response = Events_DeliverResponse()
         for (event, id) in zip(request.events, ids) {
-            let applied = try await self.database.withTransaction { transaction in
-                guard try await Inbox.markProcessed(eventID: id, consumer: self.consumerName, in: transaction) else { return false }
-                try await self.consumer.consume(event, in: transaction)
-                return true
+            // The event continues the trace of the call that produced it (its envelope's
+            // traceparent): the consumer's log lines and the events it writes carry it on.
+            let trace = TraceContext.continuing(event.traceparent.isEmpty ? nil : event.traceparent)
+            let applied = try await TraceContext.$current.withValue(trace) {
+                try await self.database.withTransaction { transaction in
+                    guard try await Inbox.markProcessed(eventID: id, consumer: self.consumerName, in: transaction) else { return false }
+                    try await self.consumer.consume(event, in: transaction)
+                    return true
+                }
             }
             if !applied {
                 self.logger.debug("duplicate event acknowledged", metadata: ["event_id": "\(id)", "type": "\(event.type)"])

@@ -6,6 +6,7 @@ import NIOCore
 import OneSealAuth
 import OneSealOutbox
 import OneSealStore
+import OneSealTrace
 import OneSealWire
 import Prometheus
 import ServiceLifecycle
@@ -101,9 +102,11 @@ public enum ServiceRunner {
             exit(2)
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            LogfmtLogHandler(label: label, level: level, metadata: ["service": "\(configuration.service)", "node": "\(configuration.node)"])
-        }
+        LoggingSystem.bootstrap({ label, provider in
+            var handler = LogfmtLogHandler(label: label, level: level, metadata: ["service": "\(configuration.service)", "node": "\(configuration.node)"])
+            handler.metadataProvider = provider
+            return handler
+        }, metadataProvider: TraceContext.loggerMetadataProvider)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "oneseal.\(definition.name)")
@@ -138,9 +141,12 @@ public enum ServiceRunner {
         // delivers events with them.
         var peerClients: [String: GRPCClient<OneSealClientTransport>] = [:]
         for (name, address) in configuration.peers {
-            peerClients[name] = GRPCClient(transport: OneSealClientTransport(
-                host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client")
-            ))
+            peerClients[name] = GRPCClient(
+                transport: OneSealClientTransport(
+                    host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client")
+                ),
+                interceptors: [TraceClientInterceptor()]
+            )
         }
         var serviceToken: (@Sendable () throws -> String)?
         if let keyFile = configuration.serviceKeyFile {
@@ -179,6 +185,7 @@ public enum ServiceRunner {
                 logger: Logger(label: "oneseal.wire")
             )
             let interceptors: [any ServerInterceptor] = [
+                TraceServerInterceptor(),
                 MetricsServerInterceptor(),
                 AuthServerInterceptor(
                     verifier: TokenVerifier(trusting: keys),
@@ -207,6 +214,7 @@ public enum ServiceRunner {
             } else {
                 logger.warning("no service key (ONESEAL_SERVICE_KEY_FILE): events in the outbox wait until one is configured")
             }
+            lifecycle.append(.init(service: OutboxMaintenance(database: database, logger: Logger(label: "oneseal.outbox"))))
             for background in try await definition.makeBackgroundServices(environment) {
                 lifecycle.append(.init(service: background))
             }
