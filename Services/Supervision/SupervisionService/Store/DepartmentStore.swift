@@ -35,7 +35,8 @@ struct StoredDepartment: Sendable {
 }
 
 extension Department {
-    init(proto: Supervision_Department) {
+    /// The rules' department from its wire form (active: true; the register decides activity).
+    public init(proto: Supervision_Department) {
         self.init(
             code: proto.code.trimmingCharacters(in: .whitespaces), name: proto.name.trimmingCharacters(in: .whitespaces),
             level: ProtoEnum.map(proto.level), node: proto.node.trimmingCharacters(in: .whitespaces),
