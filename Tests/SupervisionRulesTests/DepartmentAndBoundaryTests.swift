@@ -90,4 +90,16 @@ struct DepartmentAndBoundaryTests {
             #expect(error.violations.map(\.field) == ["departments[0].phone", "departments[0].level", "entries[0].departments[0].code"])
         }
     }
+
+    @Test("the sample boundary file decodes; the county's food item goes to the county and the city market regulators")
+    func sample() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Services/Supervision/boundary/sample-boundary.json")
+        let contents = try BoundaryFile.decode(try Data(contentsOf: url))
+        #expect(contents.departments.count == 9 && contents.entries.count == 9)
+        #expect(contents.departments.first { $0.code == "WJW-371300" }?.delivery == .endpoint)
+        let list = BoundaryList(contents.entries)
+        #expect(list.responsibleDepartments(for: Self.food).map(\.code) == ["SCJG-371302", "SCJG-371300"])
+        #expect(list.responsibleDepartments(for: "000116001000371300005").map(\.code) == ["SL-371300"])
+    }
 }
