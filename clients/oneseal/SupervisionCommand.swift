@@ -187,7 +187,7 @@ extension SupervisionRules.Department {
         Supervision_Department.with {
             $0.code = code
             $0.name = name
-            $0.level = level.flatMap { ProtoEnum.map($0) } ?? .unspecified
+            $0.level = level.flatMap { ProtoEnum.map($0, to: Common_AdministrativeLevel.self) } ?? .unspecified
             $0.node = node
             $0.contactName = contactName
             $0.contactPhone = contactPhone

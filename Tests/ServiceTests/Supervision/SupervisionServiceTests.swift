@@ -93,7 +93,7 @@ struct SupervisionServiceTests {
             let created = try SupervisionOutbox.of(Supervision_PushCreated.self, in: try await node.outbox())
             #expect(created.count == 3)
             #expect(created.allSatisfy { $0.destination == "evaluation@371300" })
-            #expect(Set(created.map(\.event.push.department.code)) == ["SCJG-371300", "WJW-371300", "SCJG-371302"])
+            #expect(Set(created.map { $0.event.push.department.code }) == ["SCJG-371300", "WJW-371300", "SCJG-371302"])
 
             // The county department, with its own node's token, sees its push at the city's service.
             let county = try await node.inbox("SCJG-371302", node: "371302")
@@ -137,7 +137,7 @@ struct SupervisionServiceTests {
                 rpcFailure($0)?.code == .notFound
             }
             let claimedEvents = try SupervisionOutbox.of(Supervision_PushClaimed.self, in: try await node.outbox())
-            #expect(claimedEvents.map(\.event.push.pushID) == [push.pushID])
+            #expect(claimedEvents.map { $0.event.push.pushID } == [push.pushID])
 
             // The bureau sees every push of the case.
             let all = try await node.supervision.listPushes(.with { $0.caseID = "case-000001" }, metadata: try node.sectionChief)
@@ -233,7 +233,7 @@ struct SupervisionServiceTests {
             await #expect { _ = try await node.supervision.claimPush(.with { $0.pushID = wrong.pushID }, metadata: transport) } throws: {
                 rpcFailure($0)?.code == .failedPrecondition
             }
-            #expect(try SupervisionOutbox.of(Supervision_PushRejected.self, in: try await node.outbox()).map(\.event.push.rejectionReason) == ["食品经营许可不属于交通运输部门监管职责"])
+            #expect(try SupervisionOutbox.of(Supervision_PushRejected.self, in: try await node.outbox()).map { $0.event.push.rejectionReason } == ["食品经营许可不属于交通运输部门监管职责"])
             // Departments cannot re-route; the bureau can.
             await #expect { _ = try await node.supervision.reroutePush(.with { $0.pushID = wrong.pushID; $0.departments = [.with { $0.code = "SCJG-371300" }]; $0.reason = "改派市场监管" }, metadata: transport) } throws: {
                 rpcFailure($0)?.code == .permissionDenied

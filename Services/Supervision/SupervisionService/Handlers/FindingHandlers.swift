@@ -173,12 +173,17 @@ extension SupervisionAPI {
                 let findings = try await FindingStore.counts(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
                 let (departments, total) = try QuarterlyFigures.compute(quarter: quarter, pushes: pushes.map(\.facts), findings: findings, now: clock(), calendar: calendar)
                 let known = Dictionary(uniqueKeysWithValues: try await DepartmentStore.all(includeInactive: true, on: connection).map { ($0.department.code, $0) })
-                return Supervision_QuarterlyFiguresResponse.with {
-                    $0.year = request.year
-                    $0.quarter = request.quarter
-                    $0.departments = departments.map { $0.proto(ref: known[$0.departmentCode]?.ref ?? Common_DepartmentRef.with { ref in ref.code = $0.departmentCode }) }
-                    $0.total = total.proto(ref: Common_DepartmentRef())
+                var response = Supervision_QuarterlyFiguresResponse()
+                response.year = request.year
+                response.quarter = request.quarter
+                for figures in departments {
+                    var ref = Common_DepartmentRef()
+                    ref.code = figures.departmentCode
+                    if let department = known[figures.departmentCode] { ref = department.ref }
+                    response.departments.append(figures.proto(ref: ref))
                 }
+                response.total = total.proto(ref: Common_DepartmentRef())
+                return response
             }
         }
     }

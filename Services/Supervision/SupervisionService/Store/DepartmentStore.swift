@@ -17,7 +17,7 @@ struct StoredDepartment: Sendable {
         Supervision_Department.with {
             $0.code = department.code
             $0.name = department.name
-            $0.level = department.level.flatMap { ProtoEnum.map($0) } ?? .unspecified
+            $0.level = department.level.flatMap { ProtoEnum.map($0, to: Common_AdministrativeLevel.self) } ?? .unspecified
             $0.node = department.node
             $0.contactName = department.contactName
             $0.contactPhone = department.contactPhone
