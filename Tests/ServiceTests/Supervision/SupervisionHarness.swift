@@ -254,6 +254,7 @@ enum SupervisionFixtures {
                     $0.scope = "预包装食品销售"
                     $0.place = "临沂市兰山区解放路1号"
                     $0.caseID = caseID
+                    $0.caseNumber = "371300-20261120-\(caseID.suffix(6))"
                     $0.implementationCode = item
                     $0.issuingNode = "371300"
                     $0.version = version

@@ -307,7 +307,7 @@ struct SupervisionServiceTests {
                 rpcFailure($0)?.code == .permissionDenied
             }
             await #expect { _ = try await node.supervision.submitFinding(.with { $0.finding = Supervision_Finding.with { $0.kind = .penalty; $0.facts = "x" } }, metadata: market) } throws: { error in
-                rpcFailure(error)?.fields == ["finding.push_id", "finding.occurred_on", "finding.penalty.decision_number", "finding.penalty.penalty_type"]
+                rpcFailure(error)?.fields == ["finding.push_id", "finding.facts", "finding.occurred_on", "finding.penalty.decision_number", "finding.penalty.penalty_type"]
             }
             // Bureau staff do not submit findings.
             await #expect { _ = try await node.supervision.submitFinding(.with { $0.finding = withdrawal }, metadata: try node.sectionChief) } throws: {

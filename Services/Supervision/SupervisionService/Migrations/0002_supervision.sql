@@ -83,6 +83,7 @@ CREATE INDEX IF NOT EXISTS pushes_undelivered ON pushes (next_delivery_at) WHERE
 -- Findings (监管结果反馈). `record` is supervision.v1.Finding (protobuf).
 CREATE TABLE IF NOT EXISTS findings (
     id                  uuid        PRIMARY KEY,
+    seq                 bigserial   NOT NULL,
     department_code     text        NOT NULL REFERENCES departments (code),
     kind                text        NOT NULL,
     effect              text        NOT NULL,

@@ -31,7 +31,7 @@ enum FindingStore {
             AND (\(pushID)::uuid IS NULL OR push_id = \(pushID))
             """
         let total = try await connection.query("SELECT count(*) AS n FROM findings WHERE \(condition)").one().decode("n", as: Int.self)
-        let rows = try await connection.query("SELECT record FROM findings WHERE \(condition) ORDER BY submitted_at, id LIMIT \(limit) OFFSET \(offset)")
+        let rows = try await connection.query("SELECT record FROM findings WHERE \(condition) ORDER BY submitted_at, seq LIMIT \(limit) OFFSET \(offset)")
         return (try rows.map { try Supervision_Finding(serializedBytes: try $0.decode("record", as: [UInt8].self)) }, total)
     }
 
