@@ -7,7 +7,6 @@ import OneSealServiceKit
 import OneSealWire
 import SupervisionRules
 import SupervisionService
-import SwiftProtobuf
 
 /// `oneseal supervision`: the boundary list (审管边界清单) as a file, and the quarterly report (季度通报),
 /// through the supervision service's RPCs like any integrator would.
@@ -106,7 +105,7 @@ struct Supervision: AsyncParsableCommand {
         @Option(help: "Year, e.g. 2026.") var year: Int
         @Option(help: "Quarter 1–4.") var quarter: Int
         @Option(help: "One department's code (default: every department).") var department: String = ""
-        @Flag(help: "Print the figures as JSON (the QuarterlyFiguresResponse message).") var json = false
+        @Flag(help: "Print the figures as JSON (every field present, proto field names; see docs/operators.md).") var json = false
         @OptionGroup var credentials: OperatorCredentials
 
         func validate() throws {
@@ -125,10 +124,7 @@ struct Supervision: AsyncParsableCommand {
                 }, metadata: metadata)
             }
             if json {
-                var options = JSONEncodingOptions()
-                options.preserveProtoFieldNames = true
-                options.alwaysPrintInt64sAsNumbers = true
-                print(try response.jsonString(options: options))
+                print(QuarterlyReport.json(response))
             } else {
                 print(QuarterlyReport.text(response))
             }
@@ -138,6 +134,26 @@ struct Supervision: AsyncParsableCommand {
 
 /// The human form of the 季度通报: one block per department, then the total.
 enum QuarterlyReport {
+    /// Machine form: every figure present (proto3 JSON would omit the zeros a report needs).
+    static func json(_ response: Supervision_QuarterlyFiguresResponse) -> String {
+        func object(_ figures: Supervision_DepartmentFigures) -> [String: Any] {
+            [
+                "department_code": figures.department.code, "department_name": figures.department.name, "department_node": figures.department.node,
+                "pushed": figures.pushed, "pushed_on_time": figures.pushedOnTime, "claimed": figures.claimed, "claimed_on_time": figures.claimedOnTime,
+                "claim_on_time_rate": figures.claimOnTimeRate, "claim_latency_mean_hours": figures.claimLatencyMeanHours,
+                "claim_latency_median_hours": figures.claimLatencyMedianHours, "claim_latency_p90_hours": figures.claimLatencyP90Hours,
+                "claim_latency_worst_hours": figures.claimLatencyWorstHours, "rejected": figures.rejected, "rerouted": figures.rerouted,
+                "unclaimed_overdue": figures.unclaimedOverdue, "findings": figures.findings, "accuracy": figures.accuracy,
+            ]
+        }
+        let top: [String: Any] = [
+            "year": Int(response.year), "quarter": Int(response.quarter),
+            "departments": response.departments.map(object), "total": object(response.total),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: top, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func text(_ response: Supervision_QuarterlyFiguresResponse) -> String {
         var lines = ["审管联动季度通报 \(response.year)年第\(response.quarter)季度", ""]
         func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }

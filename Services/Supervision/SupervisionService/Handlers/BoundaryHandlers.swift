@@ -75,7 +75,11 @@ extension SupervisionAPI {
                 let known = Set(departments.map(\.department.code))
                 let violations = entry.validate { known.contains($0) }
                 guard violations.isEmpty else { throw SupervisionRuleError.invalidArgument(violations) }
-                _ = try await BoundaryStore.put(entry, by: caller.subject, role: caller.role.rawValue, at: now, in: transaction)
+                // Publishing the same content again changes nothing (an import can be re-run).
+                let existing = try await BoundaryStore.entries(keys: [entry.key], on: transaction).first
+                if existing?.entry != entry {
+                    _ = try await BoundaryStore.put(entry, by: caller.subject, role: caller.role.rawValue, at: now, in: transaction)
+                }
                 let stored = try await BoundaryStore.entries(keys: [entry.key], on: transaction)[0]
                 return stored.proto(departments: Dictionary(uniqueKeysWithValues: departments.map { ($0.department.code, $0) }))
             }
