@@ -179,7 +179,10 @@ struct SupervisionServiceTests {
                 #expect(try await node.sweeper.sweepOnce() == 0)
             }
             node.clock.set(Self.day(11, 24), hour: 0, minute: 30)
-            #expect(try await node.sweeper.sweepOnce() == 1)
+            // Two replicas sweep at once: the push is reported once.
+            async let first = node.sweeper.sweepOnce()
+            async let second = node.sweeper.sweepOnce()
+            #expect(try await first + second == 1)
             #expect(try await node.sweeper.sweepOnce() == 0)
             let overdue = try SupervisionOutbox.of(Supervision_PushClaimOverdue.self, in: try await node.outbox())
             #expect(overdue.count == 1 && overdue[0].destination == "evaluation@371300")
@@ -358,6 +361,54 @@ struct SupervisionServiceTests {
             }
             let figures = try await node.supervision.quarterlyFigures(.with { $0.year = 2026; $0.quarter = 4; $0.departmentCode = "SCJG-371300" }, metadata: market)
             #expect(figures.departments.map(\.findings) == [2])
+        }
+    }
+
+    @Test("a 告知承诺 grant is pushed for verification and a false commitment opens a revocation review; a re-issued licence is a change")
+    func commitmentAndChange() async throws {
+        try await withSupervisionNode(today: Self.friday) { node in
+            try await Self.standardDepartments(node)
+            try await node.setBoundary(F.foodCity, ["SCJG-371300"])
+            try await node.deliver(F.grant(case: "case-000040", decidedOn: Self.friday, commitment: true))
+            try await node.deliver(F.grant(case: "case-000041", decidedOn: Self.friday))
+            let market = try node.department("SCJG-371300")
+            let commitment = try #require(try await node.supervision.listPushes(.with { $0.caseID = "case-000040" }, metadata: market).pushes.first)
+            #expect(commitment.kind == .commitment && commitment.acceptanceKind == .commitment)
+            let plain = try #require(try await node.supervision.listPushes(.with { $0.caseID = "case-000041" }, metadata: market).pushes.first)
+            #expect(plain.kind == .grant)
+            _ = try await node.supervision.claimPush(.with { $0.pushID = commitment.pushID }, metadata: market)
+            _ = try await node.supervision.claimPush(.with { $0.pushID = plain.pushID }, metadata: market)
+
+            var falseCommitment = Supervision_Finding()
+            falseCommitment.kind = .commitmentFalse
+            falseCommitment.caseID = "case-000040"
+            falseCommitment.facts = "现场核查：申请人承诺已具备的冷藏设施并不存在"
+            falseCommitment.occurredOn = Common_CivilDate(Self.friday)
+            let finding = try await node.supervision.submitFinding(.with { $0.finding = falseCommitment }, metadata: market).finding
+            #expect(finding.effect == .revocationReview && finding.pushID == commitment.pushID)
+            var misplaced = falseCommitment
+            misplaced.caseID = "case-000041"
+            misplaced.kind = .commitmentVerified
+            await #expect { _ = try await node.supervision.submitFinding(.with { $0.finding = misplaced }, metadata: market) } throws: {
+                rpcFailure($0)?.code == .failedPrecondition
+            }
+            // An inspection result is recorded only.
+            var inspection = Supervision_Finding()
+            inspection.kind = .inspectionResult
+            inspection.inspectionResult = .compliant
+            inspection.pushID = plain.pushID
+            inspection.facts = "现场检查符合要求"
+            inspection.occurredOn = Common_CivilDate(Self.friday)
+            #expect(try await node.supervision.submitFinding(.with { $0.finding = inspection }, metadata: market).finding.effect == .record)
+            let events = try SupervisionOutbox.of(Supervision_FindingSubmitted.self, in: try await node.outbox())
+            #expect(events.map { $0.event.finding.effect } == [.revocationReview, .record])
+
+            // The first issue is a licence push, a re-issue (version 002) a change push; each once.
+            try await node.deliver(F.licence(case: "case-000041", number: "JY13713000000041", issuedOn: Self.friday), from: "certificate")
+            try await node.deliver(F.licence(case: "case-000041", number: "JY13713000000041", issuedOn: Self.friday, version: "002"), from: "certificate")
+            try await node.deliver(F.licence(case: "case-000041", number: "JY13713000000041", issuedOn: Self.friday, version: "002"), from: "certificate")
+            let kinds = try await node.supervision.listPushes(.with { $0.caseID = "case-000041"; $0.kinds = [.licence, .change] }, metadata: market).pushes.map(\.kind)
+            #expect(kinds.sorted { $0.rawValue < $1.rawValue } == [.licence, .change])
         }
     }
 }
