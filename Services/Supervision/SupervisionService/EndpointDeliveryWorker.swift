@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import Logging
+import Metrics
 import OneSealCore
 import OneSealOutbox
 import OneSealProto
@@ -38,6 +39,10 @@ public struct EndpointDeliveryWorker: Service {
             do {
                 let delivered = try await deliverOnce()
                 if delivered > 0 { api.logger.info("pushes delivered to endpoints", metadata: ["pushes": "\(delivered)"]) }
+                let waiting = try await api.database.query("""
+                    SELECT count(*) AS n FROM pushes WHERE delivery = 'endpoint' AND delivered_at IS NULL AND status <> 'rerouted'
+                    """).one().decode("n", as: Int.self)
+                Gauge(label: "oneseal_supervision_endpoint_undelivered_pushes").record(waiting)
             } catch {
                 api.logger.error("endpoint delivery pass failed; will retry", metadata: ["error": "\(error)"])
             }
@@ -175,6 +180,10 @@ public struct ClaimOverdueSweeper: Service {
             do {
                 let count = try await sweepOnce()
                 if count > 0 { api.logger.notice("claims overdue", metadata: ["pushes": "\(count)"]) }
+                let overdue = try await api.database.query("""
+                    SELECT count(*) AS n FROM pushes WHERE status = 'pending' AND claim_due < \(api.today.iso8601)::date
+                    """).one().decode("n", as: Int.self)
+                Gauge(label: "oneseal_supervision_claims_overdue").record(overdue)
             } catch {
                 api.logger.error("claim-overdue sweep failed; will retry", metadata: ["error": "\(error)"])
             }
