@@ -78,6 +78,21 @@ struct PushLifeCycleTests {
         #expect(throws: SupervisionRuleError.self) { try wrong.reroute(to: ["SCJG-371302"]) }
     }
 
+    @Test("an endpoint push that arrives late gets its claim period from the day it arrived; the push deadline stays")
+    func lateArrival() throws {
+        let plan = try schedule(source: D.day(2026, 11, 20), pushed: D.day(2026, 11, 20))
+        var push = PushState(departmentCode: "WJW-EP", schedule: plan)
+        // The department's system was down until Wednesday.
+        try push.arrived(on: D.day(2026, 11, 25), policy: .default, calendar: D.calendar)
+        #expect(push.schedule.claimDue == D.day(2026, 11, 26))
+        #expect(push.schedule.pushDue == D.day(2026, 11, 23))
+        #expect(!push.schedule.pushedOnTime(arrivedOn: D.day(2026, 11, 25)))
+        try push.arrived(on: D.day(2026, 11, 20), policy: .default, calendar: D.calendar)
+        #expect(push.schedule.claimDue == D.day(2026, 11, 26))
+        try push.claim(at: D.at(2026, 11, 26, 9))
+        #expect(push.claimedOnTime)
+    }
+
     @Test("pushed = claimed: claimed on arrival, always on time")
     func autoClaim() throws {
         let plan = try schedule(source: D.day(2026, 11, 20), pushed: D.day(2026, 11, 24))

@@ -64,6 +64,13 @@ public struct PushSchedule: Sendable, Hashable, Codable {
     public let pushedOn: CivilDate
     public let claimDue: CivilDate
 
+    /// The same push deadline with the claim clock restarted from `arrivedOn`: an endpoint department
+    /// whose system was down is given its full claim period from the day the push actually arrived.
+    public func arrived(on arrivedOn: CivilDate, policy: SupervisionPolicy, calendar: WorkingDayCalendar) throws(SupervisionRuleError) -> PushSchedule {
+        guard arrivedOn > pushedOn else { return self }
+        return try PushSchedule(sourceOn: sourceOn, pushedOn: arrivedOn, policy: policy, calendar: calendar)
+    }
+
     public init(sourceOn: CivilDate, pushedOn: CivilDate, policy: SupervisionPolicy, calendar: WorkingDayCalendar) throws(SupervisionRuleError) {
         self.sourceOn = sourceOn
         self.pushedOn = pushedOn
@@ -99,7 +106,7 @@ public struct PushActor: Sendable, Hashable, Codable {
 /// A push's life cycle as a value: claim, reject, re-route, each refusing what its state does not allow.
 public struct PushState: Sendable, Hashable, Codable {
     public let departmentCode: String
-    public let schedule: PushSchedule
+    public private(set) var schedule: PushSchedule
     public private(set) var status: PushStatus
     public private(set) var claimedAt: Date?
     public private(set) var claimedOnTime: Bool
@@ -125,6 +132,13 @@ public struct PushState: Sendable, Hashable, Codable {
         guard let department, department == departmentCode else {
             throw .permissionDenied("this push is for department \(departmentCode); a token of \(department.map { "department \($0)" } ?? "no department") may not act on it")
         }
+    }
+
+    /// The push reached the department on `arrivedOn` (an endpoint acknowledged it): a pending push's
+    /// claim clock runs from that day.
+    public mutating func arrived(on arrivedOn: CivilDate, policy: SupervisionPolicy, calendar: WorkingDayCalendar) throws(SupervisionRuleError) {
+        guard status == .pending else { return }
+        schedule = try schedule.arrived(on: arrivedOn, policy: policy, calendar: calendar)
     }
 
     /// 认领. On time when claimed on or before the claim deadline day.

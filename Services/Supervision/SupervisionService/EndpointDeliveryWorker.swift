@@ -108,6 +108,9 @@ public struct EndpointDeliveryWorker: Service {
                     push.deliveredAt = now
                     push.nextDeliveryAt = nil
                     push.lastDeliveryError = ""
+                    var arrived = push.state
+                    try arrived.arrived(on: CivilDate(now), policy: policy, calendar: api.calendar)
+                    push.state = arrived
                     if policy.pushedIsClaimed, push.state.status == .pending {
                         var state = push.state
                         try state.autoClaim(at: now)

@@ -137,7 +137,7 @@ enum PushStore {
         let record: [UInt8] = try push.record.serializedBytes()
         try await transaction.execute("""
             UPDATE pushes SET status = \(push.state.status.rawValue), state = \(try stateJSON(push.state))::jsonb, record = \(record),
-                   claimed_at = \(push.state.claimedAt), rejected_at = \(push.state.rejectedAt), delivered_at = \(push.deliveredAt),
+                   claim_due = \(push.state.schedule.claimDue.iso8601)::date, claimed_at = \(push.state.claimedAt), rejected_at = \(push.state.rejectedAt), delivered_at = \(push.deliveredAt),
                    delivery_attempts = \(push.deliveryAttempts), next_delivery_at = \(push.nextDeliveryAt),
                    last_delivery_error = \(push.lastDeliveryError), overdue_reported_at = \(push.overdueReportedAt),
                    revision = revision + 1
