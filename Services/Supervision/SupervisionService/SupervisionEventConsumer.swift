@@ -21,6 +21,28 @@ public struct SupervisionEventConsumer: EventConsumer {
     public init(api: SupervisionAPI) { self.api = api }
 
     public func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        do {
+            try await apply(event, in: transaction)
+        } catch let error as SwiftProtobuf.BinaryDecodingError {
+            // A payload that does not decode would be redelivered forever and block the queue behind
+            // it: keep it for the operator and acknowledge it.
+            try await unfileable(event, reason: "payload does not decode as \(event.type): \(error)", in: transaction)
+        } catch let error as Unfileable {
+            try await unfileable(event, reason: error.reason, in: transaction)
+        }
+    }
+
+    /// An event supervision consumes but cannot act on (no case, no item): kept with its payload.
+    struct Unfileable: Error { var reason: String }
+
+    private func unfileable(_ event: Events_EventEnvelope, reason: String, in transaction: PostgresConnection) async throws {
+        api.logger.warning("event kept unfileable", metadata: ["event_id": "\(event.eventID)", "type": "\(event.type)", "reason": "\(reason)"])
+        try await SourceEventStore.record(
+            eventID: event.eventID, type: event.type, sourceNode: event.sourceNode, caseID: "", implementationCode: "",
+            outcome: .unfileable, pushes: 0, note: reason, payload: Array(event.payload), in: transaction)
+    }
+
+    private func apply(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
         let payload = event.payload
         switch event.type {
         case Approval_CaseDecided.protoMessageName:

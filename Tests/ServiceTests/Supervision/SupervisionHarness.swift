@@ -55,14 +55,17 @@ struct SupervisionNode: Sendable {
 
     /// Delivers an event as another service's outbox relay would (EventSink/Deliver, node token).
     @discardableResult
-    func deliver(_ message: some SwiftProtobuf.Message, id: UUID = UUID(), from service: String = "approval", aggregate: String = "case") async throws -> [String] {
+    func deliver(
+        _ message: some SwiftProtobuf.Message, id: UUID = UUID(), from service: String = "approval", aggregate: String = "case",
+        asType: String? = nil, payload: [UInt8]? = nil
+    ) async throws -> [String] {
         var envelope = Events_EventEnvelope()
         envelope.eventID = id.uuidString
-        envelope.type = type(of: message).protoMessageName
+        envelope.type = asType ?? type(of: message).protoMessageName
         envelope.sourceService = service
         envelope.sourceNode = node
         envelope.aggregateID = aggregate
-        envelope.payload = try message.serializedData()
+        envelope.payload = try payload.map { Data($0) } ?? message.serializedData()
         var metadata = Metadata()
         metadata.addString("Bearer \(try key.mint(subject: "\(service)@\(node)", role: .peerNode, node: node))", forKey: "authorization")
         let response = try await Events_EventSink.Client(wrapping: grpc).deliver(Events_DeliverRequest.with { $0.events = [envelope] }, metadata: metadata)

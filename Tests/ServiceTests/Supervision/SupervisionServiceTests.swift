@@ -164,6 +164,12 @@ struct SupervisionServiceTests {
             try await node.deliver(Approval_CaseOpened.with { $0.header = F.header(case: "case-000004") })
             let kept = try await node.database.query("SELECT count(*) AS n FROM source_events WHERE outcome = 'unknown_type' AND payload IS NOT NULL").one().decode("n", as: Int.self)
             #expect(kept == 1)
+            // A payload that does not decode, and a grant naming no case: acknowledged and kept, never blocking.
+            let garbage = UUID()
+            #expect(try await node.deliver(Common_LicenceRef.with { $0.licenceNumber = "x" }, id: garbage, asType: Approval_CaseDecided.protoMessageName, payload: [0xFF, 0xFF, 0xFF]) == [garbage.uuidString])
+            try await node.deliver(F.grant(case: "", decidedOn: Self.friday))
+            let unfileable = try await node.database.query("SELECT count(*) AS n FROM source_events WHERE outcome = 'unfileable' AND payload IS NOT NULL").one().decode("n", as: Int.self)
+            #expect(unfileable == 2)
         }
     }
 

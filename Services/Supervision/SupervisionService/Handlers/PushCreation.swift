@@ -15,6 +15,9 @@ extension SupervisionAPI {
         _ source: PushSource, template: Supervision_Push, sourceAt: Date, sourceOn: CivilDate,
         event: Events_EventEnvelope, in transaction: PostgresConnection
     ) async throws {
+        guard !source.caseID.isEmpty, !source.implementationCode.isEmpty else {
+            throw SupervisionEventConsumer.Unfileable(reason: "the event names no case id or no implementation code")
+        }
         guard let kind = source.kind, let key = source.subjectKey else {
             try await SourceEventStore.record(eventID: event.eventID, type: event.type, sourceNode: event.sourceNode, caseID: source.caseID,
                                               implementationCode: source.implementationCode, outcome: .notPushed, pushes: 0, note: "nothing to push", payload: nil, in: transaction)

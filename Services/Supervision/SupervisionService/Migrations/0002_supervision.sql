@@ -101,7 +101,8 @@ CREATE INDEX IF NOT EXISTS findings_department ON findings (department_code, sub
 
 -- Every event consumed and what became of it: pushed (n pushes), no_boundary (the item has no entry:
 -- listed by ListBoundary as an item without boundary), not_pushed (a denial, an expiry …),
--- unknown_type (kept with its payload for the operator).
+-- unknown_type and unfileable (a payload that does not decode, an event naming no case or item: kept
+-- with its payload for the operator, acknowledged so it does not block the queue).
 CREATE TABLE IF NOT EXISTS source_events (
     event_id             text        PRIMARY KEY,
     type                 text        NOT NULL,

@@ -51,7 +51,7 @@ enum FindingStore {
 
 /// What became of each consumed event (nothing another service reports is dropped unseen).
 enum SourceEventStore {
-    enum Outcome: String { case pushed, noBoundary = "no_boundary", notPushed = "not_pushed", unknownType = "unknown_type" }
+    enum Outcome: String { case pushed, noBoundary = "no_boundary", notPushed = "not_pushed", unknownType = "unknown_type", unfileable }
 
     static func record(eventID: String, type: String, sourceNode: String, caseID: String, implementationCode: String, outcome: Outcome,
                        pushes: Int, note: String, payload: [UInt8]?, in transaction: PostgresConnection) async throws {
