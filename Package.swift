@@ -172,7 +172,7 @@ let extraServiceDependencies: [String: [Target.Dependency]] = [
     "IntakeService": [],
     "ApprovalService": [],
     "CertificateService": [],
-    "SupervisionService": [],
+    "SupervisionService": [.product(name: "Metrics", package: "swift-metrics")],
     "EvaluationService": [],
 ]
 /// System libraries (pkg-config) a service links, e.g. cairo for the certificate PDF. Edit your own entries.

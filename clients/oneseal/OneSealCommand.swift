@@ -20,6 +20,7 @@ struct OneSealCommand: AsyncParsableCommand {
             // approval (#4)
             // certificate (#5)
             // supervision (#6)
+            Supervision.self,
             // evaluation (#7)
         ]
     )

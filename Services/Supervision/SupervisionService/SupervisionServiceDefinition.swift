@@ -1,21 +1,91 @@
 import Foundation
+import GRPCCore
 import OneSealAuth
+import OneSealProto
 import OneSealServiceKit
+import OneSealStore
+import Synchronization
 
-/// The supervision service as the shared runner starts it: its migrations, its method table and its RPC
-/// services. The RPC handlers of `oneseal.supervision.v1` are registered here as they are built.
+/// The supervision service as the shared runner starts it: its migrations, its method table, its RPC
+/// service, the event consumer (grants, licences, revocations, cancellations), the endpoint delivery
+/// worker and the claim-overdue sweeper.
 public enum SupervisionServiceDefinition {
     public static let name = "supervision"
 
-    /// Who may call which method of this service; anything not listed is denied.
-    public static let policy = AccessPolicy()
+    /// Who may call which method; anything not listed is denied. The bureau's operators keep the
+    /// department register and the boundary list; section chiefs and leaders of the bureau re-route.
+    /// Department-facing methods accept any trusted node's token (a county department may supervise a
+    /// city item) and the handlers then require the token's department to be registered here on the
+    /// token's node, and to own the push; bureau readers must be this node or its ancestors.
+    public static let policy: AccessPolicy = {
+        let service = "oneseal.supervision.v1.SupervisionService/"
+        let manage = MethodRule(roles: [.operator])
+        let bureau: Set<Role> = [.operator, .sectionChief, .deputyDirector, .director]
+        let readers = MethodRule(roles: bureau.union([.evaluator, .leader, .department, .integrator]), scope: .anyTrustedNode)
+        let department = MethodRule(roles: bureau.union([.department]), scope: .anyTrustedNode)
+        let rules: [String: MethodRule] = [
+            "UpsertDepartment": manage,
+            "ListDepartments": readers,
+            "RemoveDepartment": manage,
+            "UpsertBoundary": manage,
+            "ListBoundary": readers,
+            "RemoveBoundary": manage,
+            "ListPushes": readers,
+            "GetPush": readers,
+            "ClaimPush": MethodRule(roles: [.department], scope: .anyTrustedNode),
+            "RejectPush": MethodRule(roles: [.department], scope: .anyTrustedNode),
+            "ReroutePush": MethodRule(roles: bureau),
+            "SubmitFinding": MethodRule(roles: [.department], scope: .anyTrustedNode),
+            "ListFindings": department.merged(with: [.evaluator, .leader, .integrator]),
+            "QuarterlyFigures": readers,
+        ]
+        return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
+    }()
 
-    public static func make() throws -> ServiceDefinition {
-        ServiceDefinition(
+    /// The definition the executable runs. `clock` is the source of "now" (tests pin it).
+    public static func make(
+        clock: @escaping @Sendable () -> Date = { Date() }, sweepInterval: Duration = .seconds(300), deliveryInterval: Duration = .seconds(1)
+    ) throws -> ServiceDefinition {
+        let box = APIBox()
+        return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
-            makeServices: { _ in [] }
+            makeServices: { environment in
+                let api = SupervisionAPI(database: environment.database, node: environment.configuration.node, calendar: .china, clock: clock, logger: environment.logger)
+                box.set(api)
+                return [api]
+            },
+            makeBackgroundServices: { environment in
+                let api = try box.get()
+                return [
+                    EndpointDeliveryWorker(api: api, interval: deliveryInterval, token: environment.serviceToken),
+                    ClaimOverdueSweeper(api: api, interval: sweepInterval),
+                ]
+            },
+            eventConsumer: ConsumerThroughBox(box: box)
         )
+    }
+}
+
+extension MethodRule {
+    func merged(with roles: Set<Role>) -> MethodRule { MethodRule(roles: self.roles.union(roles), scope: scope) }
+}
+
+/// The API is built once the database is ready; the workers and the event consumer reach it through
+/// this box (set once, before the server and the background services start).
+final class APIBox: Sendable {
+    private let value = Mutex<SupervisionAPI?>(nil)
+    func set(_ api: SupervisionAPI) { value.withLock { $0 = api } }
+    func get() throws -> SupervisionAPI {
+        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "supervision is starting") }
+        return api
+    }
+}
+
+struct ConsumerThroughBox: EventConsumer {
+    let box: APIBox
+    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        try await SupervisionEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

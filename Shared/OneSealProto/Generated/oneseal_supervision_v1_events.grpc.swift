@@ -1,6 +1,7 @@
 /// Events the supervision service emits (in oneseal.events.v1.EventEnvelope.payload; aggregate_id is the
-/// push id, or the finding id for findings). Consumers: approval (cancellation / revocation review from
-/// findings), evaluation (department figures), peer nodes' supervision (cross-level pushes).
+/// push id, or the case id for findings, so approval receives a case's findings in order). Consumers:
+/// approval (every finding is recorded on the case; cancellation / revocation review from the effect),
+/// evaluation (push events, department figures).
 
 // DO NOT EDIT.
 // swift-format-ignore-file

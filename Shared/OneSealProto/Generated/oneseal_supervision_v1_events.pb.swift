@@ -9,8 +9,9 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Events the supervision service emits (in oneseal.events.v1.EventEnvelope.payload; aggregate_id is the
-/// push id, or the finding id for findings). Consumers: approval (cancellation / revocation review from
-/// findings), evaluation (department figures), peer nodes' supervision (cross-level pushes).
+/// push id, or the case id for findings, so approval receives a case's findings in order). Consumers:
+/// approval (every finding is recorded on the case; cancellation / revocation review from the effect),
+/// evaluation (push events, department figures).
 
 import SwiftProtobuf
 
@@ -24,8 +25,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// A push was created for a department (one event per department). A department on another node
-/// receives it through that node's supervision service.
+/// A push was created for a department (one event per department). A department on another node is
+/// served by the deciding node's supervision service (pull with its own node's token, or its endpoint).
 public nonisolated struct Supervision_PushCreated: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

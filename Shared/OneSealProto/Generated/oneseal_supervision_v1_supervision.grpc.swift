@@ -27,6 +27,45 @@ public enum Supervision_SupervisionService: Sendable {
     public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.SupervisionService")
     /// Namespace for method metadata.
     public enum Method: Sendable {
+        /// Namespace for "UpsertDepartment" metadata.
+        public enum UpsertDepartment: Sendable {
+            /// Request type for "UpsertDepartment".
+            public typealias Input = Supervision_UpsertDepartmentRequest
+            /// Response type for "UpsertDepartment".
+            public typealias Output = Supervision_UpsertDepartmentResponse
+            /// Descriptor for "UpsertDepartment".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.SupervisionService"),
+                method: "UpsertDepartment",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListDepartments" metadata.
+        public enum ListDepartments: Sendable {
+            /// Request type for "ListDepartments".
+            public typealias Input = Supervision_ListDepartmentsRequest
+            /// Response type for "ListDepartments".
+            public typealias Output = Supervision_ListDepartmentsResponse
+            /// Descriptor for "ListDepartments".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.SupervisionService"),
+                method: "ListDepartments",
+                type: .unary
+            )
+        }
+        /// Namespace for "RemoveDepartment" metadata.
+        public enum RemoveDepartment: Sendable {
+            /// Request type for "RemoveDepartment".
+            public typealias Input = Supervision_RemoveDepartmentRequest
+            /// Response type for "RemoveDepartment".
+            public typealias Output = Supervision_RemoveDepartmentResponse
+            /// Descriptor for "RemoveDepartment".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.SupervisionService"),
+                method: "RemoveDepartment",
+                type: .unary
+            )
+        }
         /// Namespace for "UpsertBoundary" metadata.
         public enum UpsertBoundary: Sendable {
             /// Request type for "UpsertBoundary".
@@ -172,6 +211,9 @@ public enum Supervision_SupervisionService: Sendable {
         }
         /// Descriptors for all methods in the "oneseal.supervision.v1.SupervisionService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
+            UpsertDepartment.descriptor,
+            ListDepartments.descriptor,
+            RemoveDepartment.descriptor,
             UpsertBoundary.descriptor,
             ListBoundary.descriptor,
             RemoveBoundary.descriptor,
@@ -209,6 +251,56 @@ extension Supervision_SupervisionService {
     /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
     /// or ``SimpleServiceProtocol`` instead.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "UpsertDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Supervision_UpsertDepartmentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Supervision_UpsertDepartmentResponse` messages.
+        func upsertDepartment(
+            request: GRPCCore.StreamingServerRequest<Supervision_UpsertDepartmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Supervision_UpsertDepartmentResponse>
+
+        /// Handle the "ListDepartments" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Supervision_ListDepartmentsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Supervision_ListDepartmentsResponse` messages.
+        func listDepartments(
+            request: GRPCCore.StreamingServerRequest<Supervision_ListDepartmentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ListDepartmentsResponse>
+
+        /// Handle the "RemoveDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Supervision_RemoveDepartmentRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Supervision_RemoveDepartmentResponse` messages.
+        func removeDepartment(
+            request: GRPCCore.StreamingServerRequest<Supervision_RemoveDepartmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Supervision_RemoveDepartmentResponse>
+
         /// Handle the "UpsertBoundary" method.
         ///
         /// > Source IDL Documentation:
@@ -403,6 +495,56 @@ extension Supervision_SupervisionService {
     /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
     /// use ``StreamingServiceProtocol``.
     public protocol ServiceProtocol: Supervision_SupervisionService.StreamingServiceProtocol {
+        /// Handle the "UpsertDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_UpsertDepartmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Supervision_UpsertDepartmentResponse` message.
+        func upsertDepartment(
+            request: GRPCCore.ServerRequest<Supervision_UpsertDepartmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Supervision_UpsertDepartmentResponse>
+
+        /// Handle the "ListDepartments" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ListDepartmentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Supervision_ListDepartmentsResponse` message.
+        func listDepartments(
+            request: GRPCCore.ServerRequest<Supervision_ListDepartmentsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Supervision_ListDepartmentsResponse>
+
+        /// Handle the "RemoveDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_RemoveDepartmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Supervision_RemoveDepartmentResponse` message.
+        func removeDepartment(
+            request: GRPCCore.ServerRequest<Supervision_RemoveDepartmentRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Supervision_RemoveDepartmentResponse>
+
         /// Handle the "UpsertBoundary" method.
         ///
         /// > Source IDL Documentation:
@@ -595,6 +737,56 @@ extension Supervision_SupervisionService {
     /// doesn't provide access to request or response metadata. If you need access to these
     /// then use ``ServiceProtocol`` instead.
     public protocol SimpleServiceProtocol: Supervision_SupervisionService.ServiceProtocol {
+        /// Handle the "UpsertDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+        ///
+        /// - Parameters:
+        ///   - request: A `Supervision_UpsertDepartmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Supervision_UpsertDepartmentResponse` to respond with.
+        func upsertDepartment(
+            request: Supervision_UpsertDepartmentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Supervision_UpsertDepartmentResponse
+
+        /// Handle the "ListDepartments" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Supervision_ListDepartmentsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Supervision_ListDepartmentsResponse` to respond with.
+        func listDepartments(
+            request: Supervision_ListDepartmentsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Supervision_ListDepartmentsResponse
+
+        /// Handle the "RemoveDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+        ///
+        /// - Parameters:
+        ///   - request: A `Supervision_RemoveDepartmentRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Supervision_RemoveDepartmentResponse` to respond with.
+        func removeDepartment(
+            request: Supervision_RemoveDepartmentRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Supervision_RemoveDepartmentResponse
+
         /// Handle the "UpsertBoundary" method.
         ///
         /// > Source IDL Documentation:
@@ -787,6 +979,39 @@ extension Supervision_SupervisionService {
 extension Supervision_SupervisionService.StreamingServiceProtocol {
     public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
+            forMethod: Supervision_SupervisionService.Method.UpsertDepartment.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_UpsertDepartmentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_UpsertDepartmentResponse>(),
+            handler: { request, context in
+                try await self.upsertDepartment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Supervision_SupervisionService.Method.ListDepartments.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ListDepartmentsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ListDepartmentsResponse>(),
+            handler: { request, context in
+                try await self.listDepartments(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Supervision_SupervisionService.Method.RemoveDepartment.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_RemoveDepartmentRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_RemoveDepartmentResponse>(),
+            handler: { request, context in
+                try await self.removeDepartment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Supervision_SupervisionService.Method.UpsertBoundary.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_UpsertBoundaryRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Supervision_UpsertBoundaryResponse>(),
@@ -913,6 +1138,39 @@ extension Supervision_SupervisionService.StreamingServiceProtocol {
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Supervision_SupervisionService.ServiceProtocol {
+    public func upsertDepartment(
+        request: GRPCCore.StreamingServerRequest<Supervision_UpsertDepartmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Supervision_UpsertDepartmentResponse> {
+        let response = try await self.upsertDepartment(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listDepartments(
+        request: GRPCCore.StreamingServerRequest<Supervision_ListDepartmentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ListDepartmentsResponse> {
+        let response = try await self.listDepartments(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func removeDepartment(
+        request: GRPCCore.StreamingServerRequest<Supervision_RemoveDepartmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Supervision_RemoveDepartmentResponse> {
+        let response = try await self.removeDepartment(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func upsertBoundary(
         request: GRPCCore.StreamingServerRequest<Supervision_UpsertBoundaryRequest>,
         context: GRPCCore.ServerContext
@@ -1038,6 +1296,45 @@ extension Supervision_SupervisionService.ServiceProtocol {
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Supervision_SupervisionService.SimpleServiceProtocol {
+    public func upsertDepartment(
+        request: GRPCCore.ServerRequest<Supervision_UpsertDepartmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Supervision_UpsertDepartmentResponse> {
+        return GRPCCore.ServerResponse<Supervision_UpsertDepartmentResponse>(
+            message: try await self.upsertDepartment(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listDepartments(
+        request: GRPCCore.ServerRequest<Supervision_ListDepartmentsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Supervision_ListDepartmentsResponse> {
+        return GRPCCore.ServerResponse<Supervision_ListDepartmentsResponse>(
+            message: try await self.listDepartments(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func removeDepartment(
+        request: GRPCCore.ServerRequest<Supervision_RemoveDepartmentRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Supervision_RemoveDepartmentResponse> {
+        return GRPCCore.ServerResponse<Supervision_RemoveDepartmentResponse>(
+            message: try await self.removeDepartment(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
     public func upsertBoundary(
         request: GRPCCore.ServerRequest<Supervision_UpsertBoundaryRequest>,
         context: GRPCCore.ServerContext
@@ -1191,6 +1488,71 @@ extension Supervision_SupervisionService {
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
     public protocol ClientProtocol: Sendable {
+        /// Call the "UpsertDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_UpsertDepartmentRequest` message.
+        ///   - serializer: A serializer for `Supervision_UpsertDepartmentRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_UpsertDepartmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func upsertDepartment<Result>(
+            request: GRPCCore.ClientRequest<Supervision_UpsertDepartmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_UpsertDepartmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_UpsertDepartmentResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_UpsertDepartmentResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListDepartments" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ListDepartmentsRequest` message.
+        ///   - serializer: A serializer for `Supervision_ListDepartmentsRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_ListDepartmentsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listDepartments<Result>(
+            request: GRPCCore.ClientRequest<Supervision_ListDepartmentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_ListDepartmentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_ListDepartmentsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ListDepartmentsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RemoveDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_RemoveDepartmentRequest` message.
+        ///   - serializer: A serializer for `Supervision_RemoveDepartmentRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_RemoveDepartmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func removeDepartment<Result>(
+            request: GRPCCore.ClientRequest<Supervision_RemoveDepartmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_RemoveDepartmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_RemoveDepartmentResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_RemoveDepartmentResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "UpsertBoundary" method.
         ///
         /// > Source IDL Documentation:
@@ -1446,6 +1808,104 @@ extension Supervision_SupervisionService {
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
         public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
+        }
+
+        /// Call the "UpsertDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_UpsertDepartmentRequest` message.
+        ///   - serializer: A serializer for `Supervision_UpsertDepartmentRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_UpsertDepartmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func upsertDepartment<Result>(
+            request: GRPCCore.ClientRequest<Supervision_UpsertDepartmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_UpsertDepartmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_UpsertDepartmentResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_UpsertDepartmentResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Supervision_SupervisionService.Method.UpsertDepartment.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListDepartments" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ListDepartmentsRequest` message.
+        ///   - serializer: A serializer for `Supervision_ListDepartmentsRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_ListDepartmentsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listDepartments<Result>(
+            request: GRPCCore.ClientRequest<Supervision_ListDepartmentsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_ListDepartmentsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_ListDepartmentsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ListDepartmentsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Supervision_SupervisionService.Method.ListDepartments.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RemoveDepartment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_RemoveDepartmentRequest` message.
+        ///   - serializer: A serializer for `Supervision_RemoveDepartmentRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_RemoveDepartmentResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func removeDepartment<Result>(
+            request: GRPCCore.ClientRequest<Supervision_RemoveDepartmentRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_RemoveDepartmentRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_RemoveDepartmentResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_RemoveDepartmentResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Supervision_SupervisionService.Method.RemoveDepartment.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
         }
 
         /// Call the "UpsertBoundary" method.
@@ -1814,6 +2274,89 @@ extension Supervision_SupervisionService {
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Supervision_SupervisionService.ClientProtocol {
+    /// Call the "UpsertDepartment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Supervision_UpsertDepartmentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func upsertDepartment<Result>(
+        request: GRPCCore.ClientRequest<Supervision_UpsertDepartmentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_UpsertDepartmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.upsertDepartment(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_UpsertDepartmentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_UpsertDepartmentResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDepartments" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Supervision_ListDepartmentsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listDepartments<Result>(
+        request: GRPCCore.ClientRequest<Supervision_ListDepartmentsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ListDepartmentsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listDepartments(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ListDepartmentsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ListDepartmentsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveDepartment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Supervision_RemoveDepartmentRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeDepartment<Result>(
+        request: GRPCCore.ClientRequest<Supervision_RemoveDepartmentRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_RemoveDepartmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.removeDepartment(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_RemoveDepartmentRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_RemoveDepartmentResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "UpsertBoundary" method.
     ///
     /// > Source IDL Documentation:
@@ -2124,6 +2667,101 @@ extension Supervision_SupervisionService.ClientProtocol {
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Supervision_SupervisionService.ClientProtocol {
+    /// Call the "UpsertDepartment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Departments (行业主管部门) this node pushes to: who they are, where they sit, how they receive.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func upsertDepartment<Result>(
+        _ message: Supervision_UpsertDepartmentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_UpsertDepartmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Supervision_UpsertDepartmentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.upsertDepartment(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDepartments" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listDepartments<Result>(
+        _ message: Supervision_ListDepartmentsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ListDepartmentsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Supervision_ListDepartmentsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listDepartments(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemoveDepartment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Deactivates a department (kept for history and figures); refused while the boundary list names it.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removeDepartment<Result>(
+        _ message: Supervision_RemoveDepartmentRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_RemoveDepartmentResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Supervision_RemoveDepartmentRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.removeDepartment(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "UpsertBoundary" method.
     ///
     /// > Source IDL Documentation:
@@ -2468,6 +3106,336 @@ extension Supervision_SupervisionService.ClientProtocol {
             metadata: metadata
         )
         return try await self.quarterlyFigures(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// MARK: - oneseal.supervision.v1.DepartmentInbox
+
+/// Namespace containing generated types for the "oneseal.supervision.v1.DepartmentInbox" service.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+public enum Supervision_DepartmentInbox: Sendable {
+    /// Service descriptor for the "oneseal.supervision.v1.DepartmentInbox" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.DepartmentInbox")
+    /// Namespace for method metadata.
+    public enum Method: Sendable {
+        /// Namespace for "Receive" metadata.
+        public enum Receive: Sendable {
+            /// Request type for "Receive".
+            public typealias Input = Supervision_ReceivePushesRequest
+            /// Response type for "Receive".
+            public typealias Output = Supervision_ReceivePushesResponse
+            /// Descriptor for "Receive".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.DepartmentInbox"),
+                method: "Receive",
+                type: .unary
+            )
+        }
+        /// Descriptors for all methods in the "oneseal.supervision.v1.DepartmentInbox" service.
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
+            Receive.descriptor
+        ]
+    }
+}
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension GRPCCore.ServiceDescriptor {
+    /// Service descriptor for the "oneseal.supervision.v1.DepartmentInbox" service.
+    public static let supervision_DepartmentInbox = GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.DepartmentInbox")
+}
+
+// MARK: oneseal.supervision.v1.DepartmentInbox (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox {
+    /// Streaming variant of the service protocol for the "oneseal.supervision.v1.DepartmentInbox" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The endpoint a DELIVERY_MODE_ENDPOINT department runs (its own system; OneSeal TCP framing, the
+    /// > same protobuf messages). The supervision service calls Receive with its node token, at least once per
+    /// > push: the department must treat a push_id it has seen as already received and still list it as accepted.
+    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "Receive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Supervision_ReceivePushesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Supervision_ReceivePushesResponse` messages.
+        func receive(
+            request: GRPCCore.StreamingServerRequest<Supervision_ReceivePushesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ReceivePushesResponse>
+    }
+
+    /// Service protocol for the "oneseal.supervision.v1.DepartmentInbox" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The endpoint a DELIVERY_MODE_ENDPOINT department runs (its own system; OneSeal TCP framing, the
+    /// > same protobuf messages). The supervision service calls Receive with its node token, at least once per
+    /// > push: the department must treat a push_id it has seen as already received and still list it as accepted.
+    public protocol ServiceProtocol: Supervision_DepartmentInbox.StreamingServiceProtocol {
+        /// Handle the "Receive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ReceivePushesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Supervision_ReceivePushesResponse` message.
+        func receive(
+            request: GRPCCore.ServerRequest<Supervision_ReceivePushesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Supervision_ReceivePushesResponse>
+    }
+
+    /// Simple service protocol for the "oneseal.supervision.v1.DepartmentInbox" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The endpoint a DELIVERY_MODE_ENDPOINT department runs (its own system; OneSeal TCP framing, the
+    /// > same protobuf messages). The supervision service calls Receive with its node token, at least once per
+    /// > push: the department must treat a push_id it has seen as already received and still list it as accepted.
+    public protocol SimpleServiceProtocol: Supervision_DepartmentInbox.ServiceProtocol {
+        /// Handle the "Receive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Supervision_ReceivePushesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Supervision_ReceivePushesResponse` to respond with.
+        func receive(
+            request: Supervision_ReceivePushesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Supervision_ReceivePushesResponse
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox.StreamingServiceProtocol {
+    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Supervision_DepartmentInbox.Method.Receive.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ReceivePushesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ReceivePushesResponse>(),
+            handler: { request, context in
+                try await self.receive(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox.ServiceProtocol {
+    public func receive(
+        request: GRPCCore.StreamingServerRequest<Supervision_ReceivePushesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ReceivePushesResponse> {
+        let response = try await self.receive(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox.SimpleServiceProtocol {
+    public func receive(
+        request: GRPCCore.ServerRequest<Supervision_ReceivePushesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Supervision_ReceivePushesResponse> {
+        return GRPCCore.ServerResponse<Supervision_ReceivePushesResponse>(
+            message: try await self.receive(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+}
+
+// MARK: oneseal.supervision.v1.DepartmentInbox (client)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox {
+    /// Generated client protocol for the "oneseal.supervision.v1.DepartmentInbox" service.
+    ///
+    /// You don't need to implement this protocol directly, use the generated
+    /// implementation, ``Client``.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The endpoint a DELIVERY_MODE_ENDPOINT department runs (its own system; OneSeal TCP framing, the
+    /// > same protobuf messages). The supervision service calls Receive with its node token, at least once per
+    /// > push: the department must treat a push_id it has seen as already received and still list it as accepted.
+    public protocol ClientProtocol: Sendable {
+        /// Call the "Receive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ReceivePushesRequest` message.
+        ///   - serializer: A serializer for `Supervision_ReceivePushesRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_ReceivePushesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func receive<Result>(
+            request: GRPCCore.ClientRequest<Supervision_ReceivePushesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_ReceivePushesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_ReceivePushesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ReceivePushesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+    }
+
+    /// Generated client for the "oneseal.supervision.v1.DepartmentInbox" service.
+    ///
+    /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
+    /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
+    /// means of communication with the remote peer.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The endpoint a DELIVERY_MODE_ENDPOINT department runs (its own system; OneSeal TCP framing, the
+    /// > same protobuf messages). The supervision service calls Receive with its node token, at least once per
+    /// > push: the department must treat a push_id it has seen as already received and still list it as accepted.
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+        private let client: GRPCCore.GRPCClient<Transport>
+
+        /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
+        ///
+        /// - Parameters:
+        ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+            self.client = client
+        }
+
+        /// Call the "Receive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ReceivePushesRequest` message.
+        ///   - serializer: A serializer for `Supervision_ReceivePushesRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_ReceivePushesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func receive<Result>(
+            request: GRPCCore.ClientRequest<Supervision_ReceivePushesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_ReceivePushesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_ReceivePushesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ReceivePushesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Supervision_DepartmentInbox.Method.Receive.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+    }
+}
+
+// Helpers providing default arguments to 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox.ClientProtocol {
+    /// Call the "Receive" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Supervision_ReceivePushesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func receive<Result>(
+        request: GRPCCore.ClientRequest<Supervision_ReceivePushesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ReceivePushesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.receive(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ReceivePushesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ReceivePushesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// Helpers providing sugared APIs for 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Supervision_DepartmentInbox.ClientProtocol {
+    /// Call the "Receive" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func receive<Result>(
+        _ message: Supervision_ReceivePushesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ReceivePushesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Supervision_ReceivePushesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.receive(
             request: request,
             options: options,
             onResponse: handleResponse

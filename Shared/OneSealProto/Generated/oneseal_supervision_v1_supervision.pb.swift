@@ -27,6 +27,50 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// How a department receives its pushes.
+public nonisolated enum Supervision_DeliveryMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The department lists and claims its pushes through this service (ListPushes / ClaimPush).
+  case pull // = 1
+
+  /// This service calls the department's own DepartmentInbox/Receive endpoint, at least once, with
+  /// retries and backoff; the department deduplicates by push_id. It still claims through ClaimPush.
+  case endpoint // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .pull
+    case 2: self = .endpoint
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .pull: return 1
+    case .endpoint: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Supervision_DeliveryMode] = [
+    .unspecified,
+    .pull,
+    .endpoint,
+  ]
+
+}
+
 /// What is pushed.
 public nonisolated enum Supervision_PushKind: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
@@ -266,6 +310,256 @@ public nonisolated enum Supervision_InspectionResult: SwiftProtobuf.Enum, Swift.
     .notFoundAtPlace,
   ]
 
+}
+
+public nonisolated enum Supervision_FindingEffect: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Recorded on the case (inspection results, penalties, verified commitments, other).
+  case record // = 1
+
+  /// Approval cancels the grant (注销, Art. 70 (4)): the department withdrew (吊销) the licence.
+  case cancellation // = 2
+
+  /// Approval opens a revocation review (撤销, Art. 69): should not have been granted, or a false commitment.
+  case revocationReview // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .record
+    case 2: self = .cancellation
+    case 3: self = .revocationReview
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .record: return 1
+    case .cancellation: return 2
+    case .revocationReview: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Supervision_FindingEffect] = [
+    .unspecified,
+    .record,
+    .cancellation,
+    .revocationReview,
+  ]
+
+}
+
+/// A supervising department (行业主管部门) known to this node's supervision service.
+public nonisolated struct Supervision_Department: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// USCC when it has one, otherwise the code the bureau gives it; unique on this node.
+  public var code: String {
+    get {_storage._code}
+    set {_uniqueStorage()._code = newValue}
+  }
+
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  public var level: Common_AdministrativeLevel {
+    get {_storage._level}
+    set {_uniqueStorage()._level = newValue}
+  }
+
+  /// Division code of the node the department belongs to (a county department may supervise a city item).
+  public var node: String {
+    get {_storage._node}
+    set {_uniqueStorage()._node = newValue}
+  }
+
+  public var contactName: String {
+    get {_storage._contactName}
+    set {_uniqueStorage()._contactName = newValue}
+  }
+
+  public var contactPhone: String {
+    get {_storage._contactPhone}
+    set {_uniqueStorage()._contactPhone = newValue}
+  }
+
+  public var delivery: Supervision_DeliveryMode {
+    get {_storage._delivery}
+    set {_uniqueStorage()._delivery = newValue}
+  }
+
+  /// host:port of the department's DepartmentInbox service (DELIVERY_MODE_ENDPOINT only).
+  public var endpoint: String {
+    get {_storage._endpoint}
+    set {_uniqueStorage()._endpoint = newValue}
+  }
+
+  public var active: Bool {
+    get {_storage._active}
+    set {_uniqueStorage()._active = newValue}
+  }
+
+  public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
+  }
+  /// Returns true if `updatedAt` has been explicitly set.
+  public var hasUpdatedAt: Bool {_storage._updatedAt != nil}
+  /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
+
+  public var updatedBy: Common_ActorRef {
+    get {_storage._updatedBy ?? Common_ActorRef()}
+    set {_uniqueStorage()._updatedBy = newValue}
+  }
+  /// Returns true if `updatedBy` has been explicitly set.
+  public var hasUpdatedBy: Bool {_storage._updatedBy != nil}
+  /// Clears the value of `updatedBy`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatedBy() {_uniqueStorage()._updatedBy = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Supervision_UpsertDepartmentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var department: Supervision_Department {
+    get {_department ?? Supervision_Department()}
+    set {_department = newValue}
+  }
+  /// Returns true if `department` has been explicitly set.
+  public var hasDepartment: Bool {self._department != nil}
+  /// Clears the value of `department`. Subsequent reads from it will return its default value.
+  public mutating func clearDepartment() {self._department = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _department: Supervision_Department? = nil
+}
+
+public nonisolated struct Supervision_UpsertDepartmentResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var department: Supervision_Department {
+    get {_department ?? Supervision_Department()}
+    set {_department = newValue}
+  }
+  /// Returns true if `department` has been explicitly set.
+  public var hasDepartment: Bool {self._department != nil}
+  /// Clears the value of `department`. Subsequent reads from it will return its default value.
+  public mutating func clearDepartment() {self._department = nil}
+
+  public var created: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _department: Supervision_Department? = nil
+}
+
+public nonisolated struct Supervision_ListDepartmentsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var includeInactive: Bool = false
+
+  public var page: Common_PageRequest {
+    get {_page ?? Common_PageRequest()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Common_PageRequest? = nil
+}
+
+public nonisolated struct Supervision_ListDepartmentsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var departments: [Supervision_Department] = []
+
+  public var page: Common_PageResponse {
+    get {_page ?? Common_PageResponse()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Common_PageResponse? = nil
+}
+
+public nonisolated struct Supervision_RemoveDepartmentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var code: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Supervision_RemoveDepartmentResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var department: Supervision_Department {
+    get {_department ?? Supervision_Department()}
+    set {_department = newValue}
+  }
+  /// Returns true if `department` has been explicitly set.
+  public var hasDepartment: Bool {self._department != nil}
+  /// Clears the value of `department`. Subsequent reads from it will return its default value.
+  public mutating func clearDepartment() {self._department = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _department: Supervision_Department? = nil
 }
 
 /// One department responsible for supervising an item.
@@ -535,6 +829,109 @@ public nonisolated struct Supervision_Push: @unchecked Sendable {
     set {_uniqueStorage()._reroutedToPushIds = newValue}
   }
 
+  /// The push deadline (default 1 working day from the decision / issue / status change) and whether
+  /// the push reached the department in time: available in the inbox (pull) or delivered (endpoint).
+  public var pushDeadline: Common_Deadline {
+    get {_storage._pushDeadline ?? Common_Deadline()}
+    set {_uniqueStorage()._pushDeadline = newValue}
+  }
+  /// Returns true if `pushDeadline` has been explicitly set.
+  public var hasPushDeadline: Bool {_storage._pushDeadline != nil}
+  /// Clears the value of `pushDeadline`. Subsequent reads from it will return its default value.
+  public mutating func clearPushDeadline() {_uniqueStorage()._pushDeadline = nil}
+
+  public var pushedOnTime: Bool {
+    get {_storage._pushedOnTime}
+    set {_uniqueStorage()._pushedOnTime = newValue}
+  }
+
+  /// When the pushed fact happened (decision, issue, revocation …); push_seconds = pushed_at − source_at
+  /// (pull) or delivered_at − source_at (endpoint): the time the push actually took.
+  public var sourceAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._sourceAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._sourceAt = newValue}
+  }
+  /// Returns true if `sourceAt` has been explicitly set.
+  public var hasSourceAt: Bool {_storage._sourceAt != nil}
+  /// Clears the value of `sourceAt`. Subsequent reads from it will return its default value.
+  public mutating func clearSourceAt() {_uniqueStorage()._sourceAt = nil}
+
+  public var pushSeconds: Int64 {
+    get {_storage._pushSeconds}
+    set {_uniqueStorage()._pushSeconds = newValue}
+  }
+
+  public var delivery: Supervision_DeliveryMode {
+    get {_storage._delivery}
+    set {_uniqueStorage()._delivery = newValue}
+  }
+
+  /// Endpoint departments: when their endpoint acknowledged the push, attempts so far, last failure.
+  public var deliveredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._deliveredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._deliveredAt = newValue}
+  }
+  /// Returns true if `deliveredAt` has been explicitly set.
+  public var hasDeliveredAt: Bool {_storage._deliveredAt != nil}
+  /// Clears the value of `deliveredAt`. Subsequent reads from it will return its default value.
+  public mutating func clearDeliveredAt() {_uniqueStorage()._deliveredAt = nil}
+
+  public var deliveryAttempts: Int32 {
+    get {_storage._deliveryAttempts}
+    set {_uniqueStorage()._deliveryAttempts = newValue}
+  }
+
+  public var lastDeliveryError: String {
+    get {_storage._lastDeliveryError}
+    set {_uniqueStorage()._lastDeliveryError = newValue}
+  }
+
+  /// The department's responsibility for this item (from the boundary list).
+  public var responsibility: String {
+    get {_storage._responsibility}
+    set {_uniqueStorage()._responsibility = newValue}
+  }
+
+  public var claimNote: String {
+    get {_storage._claimNote}
+    set {_uniqueStorage()._claimNote = newValue}
+  }
+
+  public var rejectedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._rejectedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._rejectedAt = newValue}
+  }
+  /// Returns true if `rejectedAt` has been explicitly set.
+  public var hasRejectedAt: Bool {_storage._rejectedAt != nil}
+  /// Clears the value of `rejectedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearRejectedAt() {_uniqueStorage()._rejectedAt = nil}
+
+  public var rejectedBy: Common_ActorRef {
+    get {_storage._rejectedBy ?? Common_ActorRef()}
+    set {_uniqueStorage()._rejectedBy = newValue}
+  }
+  /// Returns true if `rejectedBy` has been explicitly set.
+  public var hasRejectedBy: Bool {_storage._rejectedBy != nil}
+  /// Clears the value of `rejectedBy`. Subsequent reads from it will return its default value.
+  public mutating func clearRejectedBy() {_uniqueStorage()._rejectedBy = nil}
+
+  /// Set once the sweeper has reported the claim overdue (PushClaimOverdue).
+  public var claimOverdueReported: Bool {
+    get {_storage._claimOverdueReported}
+    set {_uniqueStorage()._claimOverdueReported = newValue}
+  }
+
+  /// Licence type and version (e.g. "001" first issue, "002" after a change).
+  public var licenceVersion: String {
+    get {_storage._licenceVersion}
+    set {_uniqueStorage()._licenceVersion = newValue}
+  }
+
+  public var acceptanceKind: Common_AcceptanceKind {
+    get {_storage._acceptanceKind}
+    set {_uniqueStorage()._acceptanceKind = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -666,6 +1063,28 @@ public nonisolated struct Supervision_Finding: @unchecked Sendable {
   public var hasSubmittedAt: Bool {_storage._submittedAt != nil}
   /// Clears the value of `submittedAt`. Subsequent reads from it will return its default value.
   public mutating func clearSubmittedAt() {_uniqueStorage()._submittedAt = nil}
+
+  /// What the finding becomes in approval (set by the service from the kind).
+  public var effect: Supervision_FindingEffect {
+    get {_storage._effect}
+    set {_uniqueStorage()._effect = newValue}
+  }
+
+  public var caseNumber: String {
+    get {_storage._caseNumber}
+    set {_uniqueStorage()._caseNumber = newValue}
+  }
+
+  /// The node whose decision it is about (the finding goes to approval there).
+  public var decidingNode: String {
+    get {_storage._decidingNode}
+    set {_uniqueStorage()._decidingNode = newValue}
+  }
+
+  public var implementationCode: String {
+    get {_storage._implementationCode}
+    set {_uniqueStorage()._implementationCode = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1130,80 +1549,94 @@ public nonisolated struct Supervision_QuarterlyFiguresRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Supervision_DepartmentFigures: Sendable {
+public nonisolated struct Supervision_DepartmentFigures: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var department: Common_DepartmentRef {
-    get {_department ?? Common_DepartmentRef()}
-    set {_department = newValue}
+    get {_storage._department ?? Common_DepartmentRef()}
+    set {_uniqueStorage()._department = newValue}
   }
   /// Returns true if `department` has been explicitly set.
-  public var hasDepartment: Bool {self._department != nil}
+  public var hasDepartment: Bool {_storage._department != nil}
   /// Clears the value of `department`. Subsequent reads from it will return its default value.
-  public mutating func clearDepartment() {self._department = nil}
+  public mutating func clearDepartment() {_uniqueStorage()._department = nil}
 
-  public var pushed: Int64 = 0
+  public var pushed: Int64 {
+    get {_storage._pushed}
+    set {_uniqueStorage()._pushed = newValue}
+  }
 
-  public var claimed: Int64 = 0
+  public var claimed: Int64 {
+    get {_storage._claimed}
+    set {_uniqueStorage()._claimed = newValue}
+  }
 
-  public var claimedOnTime: Int64 = 0
+  public var claimedOnTime: Int64 {
+    get {_storage._claimedOnTime}
+    set {_uniqueStorage()._claimedOnTime = newValue}
+  }
 
   /// claimed_on_time / pushed (0–1).
-  public var claimOnTimeRate: Double = 0
+  public var claimOnTimeRate: Double {
+    get {_storage._claimOnTimeRate}
+    set {_uniqueStorage()._claimOnTimeRate = newValue}
+  }
 
   /// Working hours between push and claim: mean and 90th percentile.
-  public var claimLatencyMeanHours: Double = 0
+  public var claimLatencyMeanHours: Double {
+    get {_storage._claimLatencyMeanHours}
+    set {_uniqueStorage()._claimLatencyMeanHours = newValue}
+  }
 
-  public var claimLatencyP90Hours: Double = 0
+  public var claimLatencyP90Hours: Double {
+    get {_storage._claimLatencyP90Hours}
+    set {_uniqueStorage()._claimLatencyP90Hours = newValue}
+  }
 
-  public var rejected: Int64 = 0
+  public var rejected: Int64 {
+    get {_storage._rejected}
+    set {_uniqueStorage()._rejected = newValue}
+  }
 
-  public var rerouted: Int64 = 0
+  public var rerouted: Int64 {
+    get {_storage._rerouted}
+    set {_uniqueStorage()._rerouted = newValue}
+  }
 
-  public var unclaimedOverdue: Int64 = 0
+  public var unclaimedOverdue: Int64 {
+    get {_storage._unclaimedOverdue}
+    set {_uniqueStorage()._unclaimedOverdue = newValue}
+  }
 
-  public var findings: Int64 = 0
+  public var findings: Int64 {
+    get {_storage._findings}
+    set {_uniqueStorage()._findings = newValue}
+  }
 
   /// Pushes that were correct first time (not rejected) / pushed: the "accuracy" of the boundary list.
-  public var accuracy: Double = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _department: Common_DepartmentRef? = nil
-}
-
-public nonisolated struct Supervision_QuarterlyFiguresResponse: @unchecked Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var year: Int32 {
-    get {_storage._year}
-    set {_uniqueStorage()._year = newValue}
+  public var accuracy: Double {
+    get {_storage._accuracy}
+    set {_uniqueStorage()._accuracy = newValue}
   }
 
-  public var quarter: Int32 {
-    get {_storage._quarter}
-    set {_uniqueStorage()._quarter = newValue}
+  /// Claim latency in working hours (hours falling on working days): median and worst.
+  public var claimLatencyMedianHours: Double {
+    get {_storage._claimLatencyMedianHours}
+    set {_uniqueStorage()._claimLatencyMedianHours = newValue}
   }
 
-  public var departments: [Supervision_DepartmentFigures] {
-    get {_storage._departments}
-    set {_uniqueStorage()._departments = newValue}
+  public var claimLatencyWorstHours: Double {
+    get {_storage._claimLatencyWorstHours}
+    set {_uniqueStorage()._claimLatencyWorstHours = newValue}
   }
 
-  public var total: Supervision_DepartmentFigures {
-    get {_storage._total ?? Supervision_DepartmentFigures()}
-    set {_uniqueStorage()._total = newValue}
+  /// Pushes that reached the department within the push deadline.
+  public var pushedOnTime: Int64 {
+    get {_storage._pushedOnTime}
+    set {_uniqueStorage()._pushedOnTime = newValue}
   }
-  /// Returns true if `total` has been explicitly set.
-  public var hasTotal: Bool {_storage._total != nil}
-  /// Clears the value of `total`. Subsequent reads from it will return its default value.
-  public mutating func clearTotal() {_uniqueStorage()._total = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1212,9 +1645,69 @@ public nonisolated struct Supervision_QuarterlyFiguresResponse: @unchecked Senda
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+public nonisolated struct Supervision_ReceivePushesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Pushes for the one department the endpoint belongs to, oldest first.
+  public var pushes: [Supervision_Push] = []
+
+  /// Node whose supervision service sends them.
+  public var sendingNode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Supervision_ReceivePushesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Push ids durably received (now or before). Anything not listed is sent again later.
+  public var acceptedPushIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Supervision_QuarterlyFiguresResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var quarter: Int32 = 0
+
+  public var departments: [Supervision_DepartmentFigures] = []
+
+  public var total: Supervision_DepartmentFigures {
+    get {_total ?? Supervision_DepartmentFigures()}
+    set {_total = newValue}
+  }
+  /// Returns true if `total` has been explicitly set.
+  public var hasTotal: Bool {self._total != nil}
+  /// Clears the value of `total`. Subsequent reads from it will return its default value.
+  public mutating func clearTotal() {self._total = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _total: Supervision_DepartmentFigures? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "oneseal.supervision.v1"
+
+nonisolated extension Supervision_DeliveryMode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DELIVERY_MODE_UNSPECIFIED\0\u{1}DELIVERY_MODE_PULL\0\u{1}DELIVERY_MODE_ENDPOINT\0")
+}
 
 nonisolated extension Supervision_PushKind: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PUSH_KIND_UNSPECIFIED\0\u{1}PUSH_KIND_GRANT\0\u{1}PUSH_KIND_LICENCE\0\u{1}PUSH_KIND_CHANGE\0\u{1}PUSH_KIND_REVOCATION\0\u{1}PUSH_KIND_CANCELLATION\0\u{1}PUSH_KIND_COMMITMENT\0")
@@ -1230,6 +1723,365 @@ nonisolated extension Supervision_FindingKind: SwiftProtobuf._ProtoNameProviding
 
 nonisolated extension Supervision_InspectionResult: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INSPECTION_RESULT_UNSPECIFIED\0\u{1}INSPECTION_RESULT_COMPLIANT\0\u{1}INSPECTION_RESULT_COMPLIANT_AFTER_FIX\0\u{1}INSPECTION_RESULT_NON_COMPLIANT\0\u{1}INSPECTION_RESULT_NOT_FOUND_AT_PLACE\0")
+}
+
+nonisolated extension Supervision_FindingEffect: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FINDING_EFFECT_UNSPECIFIED\0\u{1}FINDING_EFFECT_RECORD\0\u{1}FINDING_EFFECT_CANCELLATION\0\u{1}FINDING_EFFECT_REVOCATION_REVIEW\0")
+}
+
+nonisolated extension Supervision_Department: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Department"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}level\0\u{1}node\0\u{3}contact_name\0\u{3}contact_phone\0\u{1}delivery\0\u{1}endpoint\0\u{1}active\0\u{3}updated_at\0\u{3}updated_by\0")
+
+  fileprivate class _StorageClass {
+    var _code: String = String()
+    var _name: String = String()
+    var _level: Common_AdministrativeLevel = .unspecified
+    var _node: String = String()
+    var _contactName: String = String()
+    var _contactPhone: String = String()
+    var _delivery: Supervision_DeliveryMode = .unspecified
+    var _endpoint: String = String()
+    var _active: Bool = false
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedBy: Common_ActorRef? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _code = source._code
+      _name = source._name
+      _level = source._level
+      _node = source._node
+      _contactName = source._contactName
+      _contactPhone = source._contactPhone
+      _delivery = source._delivery
+      _endpoint = source._endpoint
+      _active = source._active
+      _updatedAt = source._updatedAt
+      _updatedBy = source._updatedBy
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._code) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._level) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._node) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._contactName) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._contactPhone) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._delivery) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._endpoint) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._active) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._updatedBy) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._code.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._code, fieldNumber: 1)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 2)
+      }
+      if _storage._level != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._level, fieldNumber: 3)
+      }
+      if !_storage._node.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._node, fieldNumber: 4)
+      }
+      if !_storage._contactName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._contactName, fieldNumber: 5)
+      }
+      if !_storage._contactPhone.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._contactPhone, fieldNumber: 6)
+      }
+      if _storage._delivery != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._delivery, fieldNumber: 7)
+      }
+      if !_storage._endpoint.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._endpoint, fieldNumber: 8)
+      }
+      if _storage._active != false {
+        try visitor.visitSingularBoolField(value: _storage._active, fieldNumber: 9)
+      }
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._updatedBy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_Department, rhs: Supervision_Department) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._code != rhs_storage._code {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._level != rhs_storage._level {return false}
+        if _storage._node != rhs_storage._node {return false}
+        if _storage._contactName != rhs_storage._contactName {return false}
+        if _storage._contactPhone != rhs_storage._contactPhone {return false}
+        if _storage._delivery != rhs_storage._delivery {return false}
+        if _storage._endpoint != rhs_storage._endpoint {return false}
+        if _storage._active != rhs_storage._active {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._updatedBy != rhs_storage._updatedBy {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_UpsertDepartmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpsertDepartmentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._department) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._department {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_UpsertDepartmentRequest, rhs: Supervision_UpsertDepartmentRequest) -> Bool {
+    if lhs._department != rhs._department {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_UpsertDepartmentResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpsertDepartmentResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{1}created\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._department) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.created) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._department {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.created != false {
+      try visitor.visitSingularBoolField(value: self.created, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_UpsertDepartmentResponse, rhs: Supervision_UpsertDepartmentResponse) -> Bool {
+    if lhs._department != rhs._department {return false}
+    if lhs.created != rhs.created {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_ListDepartmentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListDepartmentsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}include_inactive\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.includeInactive) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.includeInactive != false {
+      try visitor.visitSingularBoolField(value: self.includeInactive, fieldNumber: 1)
+    }
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_ListDepartmentsRequest, rhs: Supervision_ListDepartmentsRequest) -> Bool {
+    if lhs.includeInactive != rhs.includeInactive {return false}
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_ListDepartmentsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListDepartmentsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}departments\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.departments) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.departments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.departments, fieldNumber: 1)
+    }
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_ListDepartmentsResponse, rhs: Supervision_ListDepartmentsResponse) -> Bool {
+    if lhs.departments != rhs.departments {return false}
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_RemoveDepartmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemoveDepartmentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_RemoveDepartmentRequest, rhs: Supervision_RemoveDepartmentRequest) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_RemoveDepartmentResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemoveDepartmentResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._department) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._department {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_RemoveDepartmentResponse, rhs: Supervision_RemoveDepartmentResponse) -> Bool {
+    if lhs._department != rhs._department {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Supervision_SupervisingDepartment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1342,7 +2194,7 @@ nonisolated extension Supervision_BoundaryEntry: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Supervision_Push: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Push"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}push_id\0\u{1}kind\0\u{1}status\0\u{1}department\0\u{3}case_id\0\u{3}case_number\0\u{3}implementation_code\0\u{3}item_name\0\u{1}holder\0\u{1}licence\0\u{3}valid_from\0\u{3}valid_until\0\u{3}decided_on\0\u{1}scope\0\u{1}conditions\0\u{1}place\0\u{1}reason\0\u{3}source_node\0\u{3}pushed_at\0\u{3}claim_deadline\0\u{3}claimed_at\0\u{3}claimed_by\0\u{3}claimed_on_time\0\u{3}auto_claimed\0\u{3}rejection_reason\0\u{3}suggested_department\0\u{3}rerouted_from_push_id\0\u{3}rerouted_to_push_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}push_id\0\u{1}kind\0\u{1}status\0\u{1}department\0\u{3}case_id\0\u{3}case_number\0\u{3}implementation_code\0\u{3}item_name\0\u{1}holder\0\u{1}licence\0\u{3}valid_from\0\u{3}valid_until\0\u{3}decided_on\0\u{1}scope\0\u{1}conditions\0\u{1}place\0\u{1}reason\0\u{3}source_node\0\u{3}pushed_at\0\u{3}claim_deadline\0\u{3}claimed_at\0\u{3}claimed_by\0\u{3}claimed_on_time\0\u{3}auto_claimed\0\u{3}rejection_reason\0\u{3}suggested_department\0\u{3}rerouted_from_push_id\0\u{3}rerouted_to_push_ids\0\u{3}push_deadline\0\u{3}pushed_on_time\0\u{3}source_at\0\u{3}push_seconds\0\u{1}delivery\0\u{3}delivered_at\0\u{3}delivery_attempts\0\u{3}last_delivery_error\0\u{1}responsibility\0\u{3}claim_note\0\u{3}rejected_at\0\u{3}rejected_by\0\u{3}claim_overdue_reported\0\u{3}licence_version\0\u{3}acceptance_kind\0")
 
   fileprivate class _StorageClass {
     var _pushID: String = String()
@@ -1373,6 +2225,21 @@ nonisolated extension Supervision_Push: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _suggestedDepartment: Common_DepartmentRef? = nil
     var _reroutedFromPushID: String = String()
     var _reroutedToPushIds: [String] = []
+    var _pushDeadline: Common_Deadline? = nil
+    var _pushedOnTime: Bool = false
+    var _sourceAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _pushSeconds: Int64 = 0
+    var _delivery: Supervision_DeliveryMode = .unspecified
+    var _deliveredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _deliveryAttempts: Int32 = 0
+    var _lastDeliveryError: String = String()
+    var _responsibility: String = String()
+    var _claimNote: String = String()
+    var _rejectedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _rejectedBy: Common_ActorRef? = nil
+    var _claimOverdueReported: Bool = false
+    var _licenceVersion: String = String()
+    var _acceptanceKind: Common_AcceptanceKind = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1411,6 +2278,21 @@ nonisolated extension Supervision_Push: SwiftProtobuf.Message, SwiftProtobuf._Me
       _suggestedDepartment = source._suggestedDepartment
       _reroutedFromPushID = source._reroutedFromPushID
       _reroutedToPushIds = source._reroutedToPushIds
+      _pushDeadline = source._pushDeadline
+      _pushedOnTime = source._pushedOnTime
+      _sourceAt = source._sourceAt
+      _pushSeconds = source._pushSeconds
+      _delivery = source._delivery
+      _deliveredAt = source._deliveredAt
+      _deliveryAttempts = source._deliveryAttempts
+      _lastDeliveryError = source._lastDeliveryError
+      _responsibility = source._responsibility
+      _claimNote = source._claimNote
+      _rejectedAt = source._rejectedAt
+      _rejectedBy = source._rejectedBy
+      _claimOverdueReported = source._claimOverdueReported
+      _licenceVersion = source._licenceVersion
+      _acceptanceKind = source._acceptanceKind
     }
   }
 
@@ -1457,6 +2339,21 @@ nonisolated extension Supervision_Push: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 26: try { try decoder.decodeSingularMessageField(value: &_storage._suggestedDepartment) }()
         case 27: try { try decoder.decodeSingularStringField(value: &_storage._reroutedFromPushID) }()
         case 28: try { try decoder.decodeRepeatedStringField(value: &_storage._reroutedToPushIds) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._pushDeadline) }()
+        case 30: try { try decoder.decodeSingularBoolField(value: &_storage._pushedOnTime) }()
+        case 31: try { try decoder.decodeSingularMessageField(value: &_storage._sourceAt) }()
+        case 32: try { try decoder.decodeSingularInt64Field(value: &_storage._pushSeconds) }()
+        case 33: try { try decoder.decodeSingularEnumField(value: &_storage._delivery) }()
+        case 34: try { try decoder.decodeSingularMessageField(value: &_storage._deliveredAt) }()
+        case 35: try { try decoder.decodeSingularInt32Field(value: &_storage._deliveryAttempts) }()
+        case 36: try { try decoder.decodeSingularStringField(value: &_storage._lastDeliveryError) }()
+        case 37: try { try decoder.decodeSingularStringField(value: &_storage._responsibility) }()
+        case 38: try { try decoder.decodeSingularStringField(value: &_storage._claimNote) }()
+        case 39: try { try decoder.decodeSingularMessageField(value: &_storage._rejectedAt) }()
+        case 40: try { try decoder.decodeSingularMessageField(value: &_storage._rejectedBy) }()
+        case 41: try { try decoder.decodeSingularBoolField(value: &_storage._claimOverdueReported) }()
+        case 42: try { try decoder.decodeSingularStringField(value: &_storage._licenceVersion) }()
+        case 43: try { try decoder.decodeSingularEnumField(value: &_storage._acceptanceKind) }()
         default: break
         }
       }
@@ -1553,6 +2450,51 @@ nonisolated extension Supervision_Push: SwiftProtobuf.Message, SwiftProtobuf._Me
       if !_storage._reroutedToPushIds.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._reroutedToPushIds, fieldNumber: 28)
       }
+      try { if let v = _storage._pushDeadline {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
+      if _storage._pushedOnTime != false {
+        try visitor.visitSingularBoolField(value: _storage._pushedOnTime, fieldNumber: 30)
+      }
+      try { if let v = _storage._sourceAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      } }()
+      if _storage._pushSeconds != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._pushSeconds, fieldNumber: 32)
+      }
+      if _storage._delivery != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._delivery, fieldNumber: 33)
+      }
+      try { if let v = _storage._deliveredAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
+      } }()
+      if _storage._deliveryAttempts != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._deliveryAttempts, fieldNumber: 35)
+      }
+      if !_storage._lastDeliveryError.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastDeliveryError, fieldNumber: 36)
+      }
+      if !_storage._responsibility.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._responsibility, fieldNumber: 37)
+      }
+      if !_storage._claimNote.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._claimNote, fieldNumber: 38)
+      }
+      try { if let v = _storage._rejectedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 39)
+      } }()
+      try { if let v = _storage._rejectedBy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+      } }()
+      if _storage._claimOverdueReported != false {
+        try visitor.visitSingularBoolField(value: _storage._claimOverdueReported, fieldNumber: 41)
+      }
+      if !_storage._licenceVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._licenceVersion, fieldNumber: 42)
+      }
+      if _storage._acceptanceKind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._acceptanceKind, fieldNumber: 43)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1590,6 +2532,21 @@ nonisolated extension Supervision_Push: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._suggestedDepartment != rhs_storage._suggestedDepartment {return false}
         if _storage._reroutedFromPushID != rhs_storage._reroutedFromPushID {return false}
         if _storage._reroutedToPushIds != rhs_storage._reroutedToPushIds {return false}
+        if _storage._pushDeadline != rhs_storage._pushDeadline {return false}
+        if _storage._pushedOnTime != rhs_storage._pushedOnTime {return false}
+        if _storage._sourceAt != rhs_storage._sourceAt {return false}
+        if _storage._pushSeconds != rhs_storage._pushSeconds {return false}
+        if _storage._delivery != rhs_storage._delivery {return false}
+        if _storage._deliveredAt != rhs_storage._deliveredAt {return false}
+        if _storage._deliveryAttempts != rhs_storage._deliveryAttempts {return false}
+        if _storage._lastDeliveryError != rhs_storage._lastDeliveryError {return false}
+        if _storage._responsibility != rhs_storage._responsibility {return false}
+        if _storage._claimNote != rhs_storage._claimNote {return false}
+        if _storage._rejectedAt != rhs_storage._rejectedAt {return false}
+        if _storage._rejectedBy != rhs_storage._rejectedBy {return false}
+        if _storage._claimOverdueReported != rhs_storage._claimOverdueReported {return false}
+        if _storage._licenceVersion != rhs_storage._licenceVersion {return false}
+        if _storage._acceptanceKind != rhs_storage._acceptanceKind {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1650,7 +2607,7 @@ nonisolated extension Supervision_Penalty: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Supervision_Finding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Finding"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}finding_id\0\u{1}kind\0\u{3}push_id\0\u{3}case_id\0\u{1}licence\0\u{1}department\0\u{3}inspection_result\0\u{1}penalty\0\u{1}facts\0\u{3}occurred_on\0\u{3}file_ids\0\u{3}submitted_by\0\u{3}submitted_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}finding_id\0\u{1}kind\0\u{3}push_id\0\u{3}case_id\0\u{1}licence\0\u{1}department\0\u{3}inspection_result\0\u{1}penalty\0\u{1}facts\0\u{3}occurred_on\0\u{3}file_ids\0\u{3}submitted_by\0\u{3}submitted_at\0\u{1}effect\0\u{3}case_number\0\u{3}deciding_node\0\u{3}implementation_code\0")
 
   fileprivate class _StorageClass {
     var _findingID: String = String()
@@ -1666,6 +2623,10 @@ nonisolated extension Supervision_Finding: SwiftProtobuf.Message, SwiftProtobuf.
     var _fileIds: [String] = []
     var _submittedBy: Common_ActorRef? = nil
     var _submittedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _effect: Supervision_FindingEffect = .unspecified
+    var _caseNumber: String = String()
+    var _decidingNode: String = String()
+    var _implementationCode: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1689,6 +2650,10 @@ nonisolated extension Supervision_Finding: SwiftProtobuf.Message, SwiftProtobuf.
       _fileIds = source._fileIds
       _submittedBy = source._submittedBy
       _submittedAt = source._submittedAt
+      _effect = source._effect
+      _caseNumber = source._caseNumber
+      _decidingNode = source._decidingNode
+      _implementationCode = source._implementationCode
     }
   }
 
@@ -1720,6 +2685,10 @@ nonisolated extension Supervision_Finding: SwiftProtobuf.Message, SwiftProtobuf.
         case 11: try { try decoder.decodeRepeatedStringField(value: &_storage._fileIds) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._submittedBy) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._submittedAt) }()
+        case 14: try { try decoder.decodeSingularEnumField(value: &_storage._effect) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._caseNumber) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._decidingNode) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._implementationCode) }()
         default: break
         }
       }
@@ -1771,6 +2740,18 @@ nonisolated extension Supervision_Finding: SwiftProtobuf.Message, SwiftProtobuf.
       try { if let v = _storage._submittedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       } }()
+      if _storage._effect != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._effect, fieldNumber: 14)
+      }
+      if !_storage._caseNumber.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._caseNumber, fieldNumber: 15)
+      }
+      if !_storage._decidingNode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._decidingNode, fieldNumber: 16)
+      }
+      if !_storage._implementationCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._implementationCode, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1793,6 +2774,10 @@ nonisolated extension Supervision_Finding: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._fileIds != rhs_storage._fileIds {return false}
         if _storage._submittedBy != rhs_storage._submittedBy {return false}
         if _storage._submittedAt != rhs_storage._submittedAt {return false}
+        if _storage._effect != rhs_storage._effect {return false}
+        if _storage._caseNumber != rhs_storage._caseNumber {return false}
+        if _storage._decidingNode != rhs_storage._decidingNode {return false}
+        if _storage._implementationCode != rhs_storage._implementationCode {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2618,102 +3603,24 @@ nonisolated extension Supervision_QuarterlyFiguresRequest: SwiftProtobuf.Message
 
 nonisolated extension Supervision_DepartmentFigures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DepartmentFigures"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{1}pushed\0\u{1}claimed\0\u{3}claimed_on_time\0\u{3}claim_on_time_rate\0\u{3}claim_latency_mean_hours\0\u{3}claim_latency_p90_hours\0\u{1}rejected\0\u{1}rerouted\0\u{3}unclaimed_overdue\0\u{1}findings\0\u{1}accuracy\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._department) }()
-      case 2: try { try decoder.decodeSingularInt64Field(value: &self.pushed) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.claimed) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.claimedOnTime) }()
-      case 5: try { try decoder.decodeSingularDoubleField(value: &self.claimOnTimeRate) }()
-      case 6: try { try decoder.decodeSingularDoubleField(value: &self.claimLatencyMeanHours) }()
-      case 7: try { try decoder.decodeSingularDoubleField(value: &self.claimLatencyP90Hours) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.rejected) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.rerouted) }()
-      case 10: try { try decoder.decodeSingularInt64Field(value: &self.unclaimedOverdue) }()
-      case 11: try { try decoder.decodeSingularInt64Field(value: &self.findings) }()
-      case 12: try { try decoder.decodeSingularDoubleField(value: &self.accuracy) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._department {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if self.pushed != 0 {
-      try visitor.visitSingularInt64Field(value: self.pushed, fieldNumber: 2)
-    }
-    if self.claimed != 0 {
-      try visitor.visitSingularInt64Field(value: self.claimed, fieldNumber: 3)
-    }
-    if self.claimedOnTime != 0 {
-      try visitor.visitSingularInt64Field(value: self.claimedOnTime, fieldNumber: 4)
-    }
-    if self.claimOnTimeRate.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.claimOnTimeRate, fieldNumber: 5)
-    }
-    if self.claimLatencyMeanHours.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.claimLatencyMeanHours, fieldNumber: 6)
-    }
-    if self.claimLatencyP90Hours.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.claimLatencyP90Hours, fieldNumber: 7)
-    }
-    if self.rejected != 0 {
-      try visitor.visitSingularInt64Field(value: self.rejected, fieldNumber: 8)
-    }
-    if self.rerouted != 0 {
-      try visitor.visitSingularInt64Field(value: self.rerouted, fieldNumber: 9)
-    }
-    if self.unclaimedOverdue != 0 {
-      try visitor.visitSingularInt64Field(value: self.unclaimedOverdue, fieldNumber: 10)
-    }
-    if self.findings != 0 {
-      try visitor.visitSingularInt64Field(value: self.findings, fieldNumber: 11)
-    }
-    if self.accuracy.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.accuracy, fieldNumber: 12)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Supervision_DepartmentFigures, rhs: Supervision_DepartmentFigures) -> Bool {
-    if lhs._department != rhs._department {return false}
-    if lhs.pushed != rhs.pushed {return false}
-    if lhs.claimed != rhs.claimed {return false}
-    if lhs.claimedOnTime != rhs.claimedOnTime {return false}
-    if lhs.claimOnTimeRate != rhs.claimOnTimeRate {return false}
-    if lhs.claimLatencyMeanHours != rhs.claimLatencyMeanHours {return false}
-    if lhs.claimLatencyP90Hours != rhs.claimLatencyP90Hours {return false}
-    if lhs.rejected != rhs.rejected {return false}
-    if lhs.rerouted != rhs.rerouted {return false}
-    if lhs.unclaimedOverdue != rhs.unclaimedOverdue {return false}
-    if lhs.findings != rhs.findings {return false}
-    if lhs.accuracy != rhs.accuracy {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Supervision_QuarterlyFiguresResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".QuarterlyFiguresResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}quarter\0\u{1}departments\0\u{1}total\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{1}pushed\0\u{1}claimed\0\u{3}claimed_on_time\0\u{3}claim_on_time_rate\0\u{3}claim_latency_mean_hours\0\u{3}claim_latency_p90_hours\0\u{1}rejected\0\u{1}rerouted\0\u{3}unclaimed_overdue\0\u{1}findings\0\u{1}accuracy\0\u{3}claim_latency_median_hours\0\u{3}claim_latency_worst_hours\0\u{3}pushed_on_time\0")
 
   fileprivate class _StorageClass {
-    var _year: Int32 = 0
-    var _quarter: Int32 = 0
-    var _departments: [Supervision_DepartmentFigures] = []
-    var _total: Supervision_DepartmentFigures? = nil
+    var _department: Common_DepartmentRef? = nil
+    var _pushed: Int64 = 0
+    var _claimed: Int64 = 0
+    var _claimedOnTime: Int64 = 0
+    var _claimOnTimeRate: Double = 0
+    var _claimLatencyMeanHours: Double = 0
+    var _claimLatencyP90Hours: Double = 0
+    var _rejected: Int64 = 0
+    var _rerouted: Int64 = 0
+    var _unclaimedOverdue: Int64 = 0
+    var _findings: Int64 = 0
+    var _accuracy: Double = 0
+    var _claimLatencyMedianHours: Double = 0
+    var _claimLatencyWorstHours: Double = 0
+    var _pushedOnTime: Int64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2724,10 +3631,21 @@ nonisolated extension Supervision_QuarterlyFiguresResponse: SwiftProtobuf.Messag
     private init() {}
 
     init(copying source: _StorageClass) {
-      _year = source._year
-      _quarter = source._quarter
-      _departments = source._departments
-      _total = source._total
+      _department = source._department
+      _pushed = source._pushed
+      _claimed = source._claimed
+      _claimedOnTime = source._claimedOnTime
+      _claimOnTimeRate = source._claimOnTimeRate
+      _claimLatencyMeanHours = source._claimLatencyMeanHours
+      _claimLatencyP90Hours = source._claimLatencyP90Hours
+      _rejected = source._rejected
+      _rerouted = source._rerouted
+      _unclaimedOverdue = source._unclaimedOverdue
+      _findings = source._findings
+      _accuracy = source._accuracy
+      _claimLatencyMedianHours = source._claimLatencyMedianHours
+      _claimLatencyWorstHours = source._claimLatencyWorstHours
+      _pushedOnTime = source._pushedOnTime
     }
   }
 
@@ -2746,10 +3664,21 @@ nonisolated extension Supervision_QuarterlyFiguresResponse: SwiftProtobuf.Messag
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._year) }()
-        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._quarter) }()
-        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._departments) }()
-        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._total) }()
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._department) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._pushed) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._claimed) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._claimedOnTime) }()
+        case 5: try { try decoder.decodeSingularDoubleField(value: &_storage._claimOnTimeRate) }()
+        case 6: try { try decoder.decodeSingularDoubleField(value: &_storage._claimLatencyMeanHours) }()
+        case 7: try { try decoder.decodeSingularDoubleField(value: &_storage._claimLatencyP90Hours) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._rejected) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._rerouted) }()
+        case 10: try { try decoder.decodeSingularInt64Field(value: &_storage._unclaimedOverdue) }()
+        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._findings) }()
+        case 12: try { try decoder.decodeSingularDoubleField(value: &_storage._accuracy) }()
+        case 13: try { try decoder.decodeSingularDoubleField(value: &_storage._claimLatencyMedianHours) }()
+        case 14: try { try decoder.decodeSingularDoubleField(value: &_storage._claimLatencyWorstHours) }()
+        case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._pushedOnTime) }()
         default: break
         }
       }
@@ -2762,35 +3691,193 @@ nonisolated extension Supervision_QuarterlyFiguresResponse: SwiftProtobuf.Messag
       // allocates stack space for every if/case branch local when no optimizations
       // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
       // https://github.com/apple/swift-protobuf/issues/1182
-      if _storage._year != 0 {
-        try visitor.visitSingularInt32Field(value: _storage._year, fieldNumber: 1)
-      }
-      if _storage._quarter != 0 {
-        try visitor.visitSingularInt32Field(value: _storage._quarter, fieldNumber: 2)
-      }
-      if !_storage._departments.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._departments, fieldNumber: 3)
-      }
-      try { if let v = _storage._total {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      try { if let v = _storage._department {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
       } }()
+      if _storage._pushed != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._pushed, fieldNumber: 2)
+      }
+      if _storage._claimed != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._claimed, fieldNumber: 3)
+      }
+      if _storage._claimedOnTime != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._claimedOnTime, fieldNumber: 4)
+      }
+      if _storage._claimOnTimeRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._claimOnTimeRate, fieldNumber: 5)
+      }
+      if _storage._claimLatencyMeanHours.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._claimLatencyMeanHours, fieldNumber: 6)
+      }
+      if _storage._claimLatencyP90Hours.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._claimLatencyP90Hours, fieldNumber: 7)
+      }
+      if _storage._rejected != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._rejected, fieldNumber: 8)
+      }
+      if _storage._rerouted != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._rerouted, fieldNumber: 9)
+      }
+      if _storage._unclaimedOverdue != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._unclaimedOverdue, fieldNumber: 10)
+      }
+      if _storage._findings != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._findings, fieldNumber: 11)
+      }
+      if _storage._accuracy.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._accuracy, fieldNumber: 12)
+      }
+      if _storage._claimLatencyMedianHours.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._claimLatencyMedianHours, fieldNumber: 13)
+      }
+      if _storage._claimLatencyWorstHours.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._claimLatencyWorstHours, fieldNumber: 14)
+      }
+      if _storage._pushedOnTime != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._pushedOnTime, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Supervision_QuarterlyFiguresResponse, rhs: Supervision_QuarterlyFiguresResponse) -> Bool {
+  public static func ==(lhs: Supervision_DepartmentFigures, rhs: Supervision_DepartmentFigures) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
         let rhs_storage = _args.1
-        if _storage._year != rhs_storage._year {return false}
-        if _storage._quarter != rhs_storage._quarter {return false}
-        if _storage._departments != rhs_storage._departments {return false}
-        if _storage._total != rhs_storage._total {return false}
+        if _storage._department != rhs_storage._department {return false}
+        if _storage._pushed != rhs_storage._pushed {return false}
+        if _storage._claimed != rhs_storage._claimed {return false}
+        if _storage._claimedOnTime != rhs_storage._claimedOnTime {return false}
+        if _storage._claimOnTimeRate != rhs_storage._claimOnTimeRate {return false}
+        if _storage._claimLatencyMeanHours != rhs_storage._claimLatencyMeanHours {return false}
+        if _storage._claimLatencyP90Hours != rhs_storage._claimLatencyP90Hours {return false}
+        if _storage._rejected != rhs_storage._rejected {return false}
+        if _storage._rerouted != rhs_storage._rerouted {return false}
+        if _storage._unclaimedOverdue != rhs_storage._unclaimedOverdue {return false}
+        if _storage._findings != rhs_storage._findings {return false}
+        if _storage._accuracy != rhs_storage._accuracy {return false}
+        if _storage._claimLatencyMedianHours != rhs_storage._claimLatencyMedianHours {return false}
+        if _storage._claimLatencyWorstHours != rhs_storage._claimLatencyWorstHours {return false}
+        if _storage._pushedOnTime != rhs_storage._pushedOnTime {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_ReceivePushesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReceivePushesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}pushes\0\u{3}sending_node\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.pushes) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sendingNode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.pushes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.pushes, fieldNumber: 1)
+    }
+    if !self.sendingNode.isEmpty {
+      try visitor.visitSingularStringField(value: self.sendingNode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_ReceivePushesRequest, rhs: Supervision_ReceivePushesRequest) -> Bool {
+    if lhs.pushes != rhs.pushes {return false}
+    if lhs.sendingNode != rhs.sendingNode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_ReceivePushesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReceivePushesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accepted_push_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.acceptedPushIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.acceptedPushIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.acceptedPushIds, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_ReceivePushesResponse, rhs: Supervision_ReceivePushesResponse) -> Bool {
+    if lhs.acceptedPushIds != rhs.acceptedPushIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Supervision_QuarterlyFiguresResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".QuarterlyFiguresResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}quarter\0\u{1}departments\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.quarter) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.departments) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.quarter != 0 {
+      try visitor.visitSingularInt32Field(value: self.quarter, fieldNumber: 2)
+    }
+    if !self.departments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.departments, fieldNumber: 3)
+    }
+    try { if let v = self._total {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Supervision_QuarterlyFiguresResponse, rhs: Supervision_QuarterlyFiguresResponse) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.quarter != rhs.quarter {return false}
+    if lhs.departments != rhs.departments {return false}
+    if lhs._total != rhs._total {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

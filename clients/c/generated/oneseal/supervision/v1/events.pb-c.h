@@ -29,8 +29,8 @@ typedef struct Oneseal__Supervision__V1__FindingSubmitted Oneseal__Supervision__
 /* --- messages --- */
 
 /*
- * A push was created for a department (one event per department). A department on another node
- * receives it through that node's supervision service.
+ * A push was created for a department (one event per department). A department on another node is
+ * served by the deciding node's supervision service (pull with its own node's token, or its endpoint).
  */
 struct  Oneseal__Supervision__V1__PushCreated
 {

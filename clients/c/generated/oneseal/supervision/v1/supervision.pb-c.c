@@ -7,6 +7,321 @@
 #endif
 
 #include "oneseal/supervision/v1/supervision.pb-c.h"
+void   oneseal__supervision__v1__department__init
+                     (Oneseal__Supervision__V1__Department         *message)
+{
+  static const Oneseal__Supervision__V1__Department init_value = ONESEAL__SUPERVISION__V1__DEPARTMENT__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__department__get_packed_size
+                     (const Oneseal__Supervision__V1__Department *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__department__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__department__pack
+                     (const Oneseal__Supervision__V1__Department *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__department__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__department__pack_to_buffer
+                     (const Oneseal__Supervision__V1__Department *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__department__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__Department *
+       oneseal__supervision__v1__department__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__Department *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__department__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__department__free_unpacked
+                     (Oneseal__Supervision__V1__Department *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__department__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__upsert_department_request__init
+                     (Oneseal__Supervision__V1__UpsertDepartmentRequest         *message)
+{
+  static const Oneseal__Supervision__V1__UpsertDepartmentRequest init_value = ONESEAL__SUPERVISION__V1__UPSERT_DEPARTMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__upsert_department_request__get_packed_size
+                     (const Oneseal__Supervision__V1__UpsertDepartmentRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__upsert_department_request__pack
+                     (const Oneseal__Supervision__V1__UpsertDepartmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__upsert_department_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__UpsertDepartmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__UpsertDepartmentRequest *
+       oneseal__supervision__v1__upsert_department_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__UpsertDepartmentRequest *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__upsert_department_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__upsert_department_request__free_unpacked
+                     (Oneseal__Supervision__V1__UpsertDepartmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__upsert_department_response__init
+                     (Oneseal__Supervision__V1__UpsertDepartmentResponse         *message)
+{
+  static const Oneseal__Supervision__V1__UpsertDepartmentResponse init_value = ONESEAL__SUPERVISION__V1__UPSERT_DEPARTMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__upsert_department_response__get_packed_size
+                     (const Oneseal__Supervision__V1__UpsertDepartmentResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__upsert_department_response__pack
+                     (const Oneseal__Supervision__V1__UpsertDepartmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__upsert_department_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__UpsertDepartmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__UpsertDepartmentResponse *
+       oneseal__supervision__v1__upsert_department_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__UpsertDepartmentResponse *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__upsert_department_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__upsert_department_response__free_unpacked
+                     (Oneseal__Supervision__V1__UpsertDepartmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__upsert_department_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__list_departments_request__init
+                     (Oneseal__Supervision__V1__ListDepartmentsRequest         *message)
+{
+  static const Oneseal__Supervision__V1__ListDepartmentsRequest init_value = ONESEAL__SUPERVISION__V1__LIST_DEPARTMENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__list_departments_request__get_packed_size
+                     (const Oneseal__Supervision__V1__ListDepartmentsRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__list_departments_request__pack
+                     (const Oneseal__Supervision__V1__ListDepartmentsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__list_departments_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ListDepartmentsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__ListDepartmentsRequest *
+       oneseal__supervision__v1__list_departments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__ListDepartmentsRequest *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__list_departments_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__list_departments_request__free_unpacked
+                     (Oneseal__Supervision__V1__ListDepartmentsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__list_departments_response__init
+                     (Oneseal__Supervision__V1__ListDepartmentsResponse         *message)
+{
+  static const Oneseal__Supervision__V1__ListDepartmentsResponse init_value = ONESEAL__SUPERVISION__V1__LIST_DEPARTMENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__list_departments_response__get_packed_size
+                     (const Oneseal__Supervision__V1__ListDepartmentsResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__list_departments_response__pack
+                     (const Oneseal__Supervision__V1__ListDepartmentsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__list_departments_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ListDepartmentsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__ListDepartmentsResponse *
+       oneseal__supervision__v1__list_departments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__ListDepartmentsResponse *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__list_departments_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__list_departments_response__free_unpacked
+                     (Oneseal__Supervision__V1__ListDepartmentsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__list_departments_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__remove_department_request__init
+                     (Oneseal__Supervision__V1__RemoveDepartmentRequest         *message)
+{
+  static const Oneseal__Supervision__V1__RemoveDepartmentRequest init_value = ONESEAL__SUPERVISION__V1__REMOVE_DEPARTMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__remove_department_request__get_packed_size
+                     (const Oneseal__Supervision__V1__RemoveDepartmentRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__remove_department_request__pack
+                     (const Oneseal__Supervision__V1__RemoveDepartmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__remove_department_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__RemoveDepartmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__RemoveDepartmentRequest *
+       oneseal__supervision__v1__remove_department_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__RemoveDepartmentRequest *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__remove_department_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__remove_department_request__free_unpacked
+                     (Oneseal__Supervision__V1__RemoveDepartmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__remove_department_response__init
+                     (Oneseal__Supervision__V1__RemoveDepartmentResponse         *message)
+{
+  static const Oneseal__Supervision__V1__RemoveDepartmentResponse init_value = ONESEAL__SUPERVISION__V1__REMOVE_DEPARTMENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__remove_department_response__get_packed_size
+                     (const Oneseal__Supervision__V1__RemoveDepartmentResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__remove_department_response__pack
+                     (const Oneseal__Supervision__V1__RemoveDepartmentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__remove_department_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__RemoveDepartmentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__RemoveDepartmentResponse *
+       oneseal__supervision__v1__remove_department_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__RemoveDepartmentResponse *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__remove_department_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__remove_department_response__free_unpacked
+                     (Oneseal__Supervision__V1__RemoveDepartmentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__remove_department_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__supervision__v1__supervising_department__init
                      (Oneseal__Supervision__V1__SupervisingDepartment         *message)
 {
@@ -1222,6 +1537,96 @@ void   oneseal__supervision__v1__department_figures__free_unpacked
   assert(message->base.descriptor == &oneseal__supervision__v1__department_figures__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__supervision__v1__receive_pushes_request__init
+                     (Oneseal__Supervision__V1__ReceivePushesRequest         *message)
+{
+  static const Oneseal__Supervision__V1__ReceivePushesRequest init_value = ONESEAL__SUPERVISION__V1__RECEIVE_PUSHES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__receive_pushes_request__get_packed_size
+                     (const Oneseal__Supervision__V1__ReceivePushesRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__receive_pushes_request__pack
+                     (const Oneseal__Supervision__V1__ReceivePushesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__receive_pushes_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ReceivePushesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__ReceivePushesRequest *
+       oneseal__supervision__v1__receive_pushes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__ReceivePushesRequest *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__receive_pushes_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__receive_pushes_request__free_unpacked
+                     (Oneseal__Supervision__V1__ReceivePushesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__receive_pushes_response__init
+                     (Oneseal__Supervision__V1__ReceivePushesResponse         *message)
+{
+  static const Oneseal__Supervision__V1__ReceivePushesResponse init_value = ONESEAL__SUPERVISION__V1__RECEIVE_PUSHES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__receive_pushes_response__get_packed_size
+                     (const Oneseal__Supervision__V1__ReceivePushesResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__receive_pushes_response__pack
+                     (const Oneseal__Supervision__V1__ReceivePushesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__receive_pushes_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ReceivePushesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__ReceivePushesResponse *
+       oneseal__supervision__v1__receive_pushes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__ReceivePushesResponse *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__receive_pushes_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__receive_pushes_response__free_unpacked
+                     (Oneseal__Supervision__V1__ReceivePushesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__receive_pushes_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__supervision__v1__quarterly_figures_response__init
                      (Oneseal__Supervision__V1__QuarterlyFiguresResponse         *message)
 {
@@ -1267,6 +1672,441 @@ void   oneseal__supervision__v1__quarterly_figures_response__free_unpacked
   assert(message->base.descriptor == &oneseal__supervision__v1__quarterly_figures_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__department__field_descriptors[11] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, level),
+    &oneseal__common__v1__administrative_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "node",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, node),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, contact_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_phone",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, contact_phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivery",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, delivery),
+    &oneseal__supervision__v1__delivery_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "active",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, active),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, updated_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_by",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Department, updated_by),
+    &oneseal__common__v1__actor_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__department__field_indices_by_name[] = {
+  8,   /* field[8] = active */
+  0,   /* field[0] = code */
+  4,   /* field[4] = contact_name */
+  5,   /* field[5] = contact_phone */
+  6,   /* field[6] = delivery */
+  7,   /* field[7] = endpoint */
+  2,   /* field[2] = level */
+  1,   /* field[1] = name */
+  3,   /* field[3] = node */
+  9,   /* field[9] = updated_at */
+  10,   /* field[10] = updated_by */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__department__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__department__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.Department",
+  "Department",
+  "Oneseal__Supervision__V1__Department",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__Department),
+  11,
+  oneseal__supervision__v1__department__field_descriptors,
+  oneseal__supervision__v1__department__field_indices_by_name,
+  1,  oneseal__supervision__v1__department__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__department__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__upsert_department_request__field_descriptors[1] =
+{
+  {
+    "department",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__UpsertDepartmentRequest, department),
+    &oneseal__supervision__v1__department__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__upsert_department_request__field_indices_by_name[] = {
+  0,   /* field[0] = department */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__upsert_department_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__upsert_department_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.UpsertDepartmentRequest",
+  "UpsertDepartmentRequest",
+  "Oneseal__Supervision__V1__UpsertDepartmentRequest",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__UpsertDepartmentRequest),
+  1,
+  oneseal__supervision__v1__upsert_department_request__field_descriptors,
+  oneseal__supervision__v1__upsert_department_request__field_indices_by_name,
+  1,  oneseal__supervision__v1__upsert_department_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__upsert_department_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__upsert_department_response__field_descriptors[2] =
+{
+  {
+    "department",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__UpsertDepartmentResponse, department),
+    &oneseal__supervision__v1__department__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__UpsertDepartmentResponse, created),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__upsert_department_response__field_indices_by_name[] = {
+  1,   /* field[1] = created */
+  0,   /* field[0] = department */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__upsert_department_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__upsert_department_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.UpsertDepartmentResponse",
+  "UpsertDepartmentResponse",
+  "Oneseal__Supervision__V1__UpsertDepartmentResponse",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__UpsertDepartmentResponse),
+  2,
+  oneseal__supervision__v1__upsert_department_response__field_descriptors,
+  oneseal__supervision__v1__upsert_department_response__field_indices_by_name,
+  1,  oneseal__supervision__v1__upsert_department_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__upsert_department_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__list_departments_request__field_descriptors[2] =
+{
+  {
+    "include_inactive",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__ListDepartmentsRequest, include_inactive),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__ListDepartmentsRequest, page),
+    &oneseal__common__v1__page_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__list_departments_request__field_indices_by_name[] = {
+  0,   /* field[0] = include_inactive */
+  1,   /* field[1] = page */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__list_departments_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__list_departments_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.ListDepartmentsRequest",
+  "ListDepartmentsRequest",
+  "Oneseal__Supervision__V1__ListDepartmentsRequest",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__ListDepartmentsRequest),
+  2,
+  oneseal__supervision__v1__list_departments_request__field_descriptors,
+  oneseal__supervision__v1__list_departments_request__field_indices_by_name,
+  1,  oneseal__supervision__v1__list_departments_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__list_departments_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__list_departments_response__field_descriptors[2] =
+{
+  {
+    "departments",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Supervision__V1__ListDepartmentsResponse, n_departments),
+    offsetof(Oneseal__Supervision__V1__ListDepartmentsResponse, departments),
+    &oneseal__supervision__v1__department__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__ListDepartmentsResponse, page),
+    &oneseal__common__v1__page_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__list_departments_response__field_indices_by_name[] = {
+  0,   /* field[0] = departments */
+  1,   /* field[1] = page */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__list_departments_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__list_departments_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.ListDepartmentsResponse",
+  "ListDepartmentsResponse",
+  "Oneseal__Supervision__V1__ListDepartmentsResponse",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__ListDepartmentsResponse),
+  2,
+  oneseal__supervision__v1__list_departments_response__field_descriptors,
+  oneseal__supervision__v1__list_departments_response__field_indices_by_name,
+  1,  oneseal__supervision__v1__list_departments_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__list_departments_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__remove_department_request__field_descriptors[1] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__RemoveDepartmentRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__remove_department_request__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__remove_department_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__remove_department_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.RemoveDepartmentRequest",
+  "RemoveDepartmentRequest",
+  "Oneseal__Supervision__V1__RemoveDepartmentRequest",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__RemoveDepartmentRequest),
+  1,
+  oneseal__supervision__v1__remove_department_request__field_descriptors,
+  oneseal__supervision__v1__remove_department_request__field_indices_by_name,
+  1,  oneseal__supervision__v1__remove_department_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__remove_department_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__remove_department_response__field_descriptors[1] =
+{
+  {
+    "department",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__RemoveDepartmentResponse, department),
+    &oneseal__supervision__v1__department__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__remove_department_response__field_indices_by_name[] = {
+  0,   /* field[0] = department */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__remove_department_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__remove_department_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.RemoveDepartmentResponse",
+  "RemoveDepartmentResponse",
+  "Oneseal__Supervision__V1__RemoveDepartmentResponse",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__RemoveDepartmentResponse),
+  1,
+  oneseal__supervision__v1__remove_department_response__field_descriptors,
+  oneseal__supervision__v1__remove_department_response__field_indices_by_name,
+  1,  oneseal__supervision__v1__remove_department_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__remove_department_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor oneseal__supervision__v1__supervising_department__field_descriptors[3] =
 {
   {
@@ -1447,7 +2287,7 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__boundary_entry__descr
   (ProtobufCMessageInit) oneseal__supervision__v1__boundary_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__supervision__v1__push__field_descriptors[28] =
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__push__field_descriptors[43] =
 {
   {
     "push_id",
@@ -1785,31 +2625,226 @@ static const ProtobufCFieldDescriptor oneseal__supervision__v1__push__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "push_deadline",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, push_deadline),
+    &oneseal__common__v1__deadline__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pushed_on_time",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, pushed_on_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source_at",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, source_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "push_seconds",
+    32,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, push_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivery",
+    33,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, delivery),
+    &oneseal__supervision__v1__delivery_mode__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivered_at",
+    34,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, delivered_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivery_attempts",
+    35,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, delivery_attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_delivery_error",
+    36,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, last_delivery_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "responsibility",
+    37,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, responsibility),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "claim_note",
+    38,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, claim_note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rejected_at",
+    39,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, rejected_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rejected_by",
+    40,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, rejected_by),
+    &oneseal__common__v1__actor_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "claim_overdue_reported",
+    41,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, claim_overdue_reported),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "licence_version",
+    42,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, licence_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "acceptance_kind",
+    43,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Push, acceptance_kind),
+    &oneseal__common__v1__acceptance_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__supervision__v1__push__field_indices_by_name[] = {
+  42,   /* field[42] = acceptance_kind */
   23,   /* field[23] = auto_claimed */
   4,   /* field[4] = case_id */
   5,   /* field[5] = case_number */
   19,   /* field[19] = claim_deadline */
+  37,   /* field[37] = claim_note */
+  40,   /* field[40] = claim_overdue_reported */
   20,   /* field[20] = claimed_at */
   21,   /* field[21] = claimed_by */
   22,   /* field[22] = claimed_on_time */
   14,   /* field[14] = conditions */
   12,   /* field[12] = decided_on */
+  33,   /* field[33] = delivered_at */
+  32,   /* field[32] = delivery */
+  34,   /* field[34] = delivery_attempts */
   3,   /* field[3] = department */
   8,   /* field[8] = holder */
   6,   /* field[6] = implementation_code */
   7,   /* field[7] = item_name */
   1,   /* field[1] = kind */
+  35,   /* field[35] = last_delivery_error */
   9,   /* field[9] = licence */
+  41,   /* field[41] = licence_version */
   15,   /* field[15] = place */
+  28,   /* field[28] = push_deadline */
   0,   /* field[0] = push_id */
+  31,   /* field[31] = push_seconds */
   18,   /* field[18] = pushed_at */
+  29,   /* field[29] = pushed_on_time */
   16,   /* field[16] = reason */
+  38,   /* field[38] = rejected_at */
+  39,   /* field[39] = rejected_by */
   24,   /* field[24] = rejection_reason */
   26,   /* field[26] = rerouted_from_push_id */
   27,   /* field[27] = rerouted_to_push_ids */
+  36,   /* field[36] = responsibility */
   13,   /* field[13] = scope */
+  30,   /* field[30] = source_at */
   17,   /* field[17] = source_node */
   2,   /* field[2] = status */
   25,   /* field[25] = suggested_department */
@@ -1819,7 +2854,7 @@ static const unsigned oneseal__supervision__v1__push__field_indices_by_name[] = 
 static const ProtobufCIntRange oneseal__supervision__v1__push__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 28 }
+  { 0, 43 }
 };
 const ProtobufCMessageDescriptor oneseal__supervision__v1__push__descriptor =
 {
@@ -1829,7 +2864,7 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__push__descriptor =
   "Oneseal__Supervision__V1__Push",
   "oneseal.supervision.v1",
   sizeof(Oneseal__Supervision__V1__Push),
-  28,
+  43,
   oneseal__supervision__v1__push__field_descriptors,
   oneseal__supervision__v1__push__field_indices_by_name,
   1,  oneseal__supervision__v1__push__number_ranges,
@@ -1913,7 +2948,7 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__penalty__descriptor =
   (ProtobufCMessageInit) oneseal__supervision__v1__penalty__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__supervision__v1__finding__field_descriptors[13] =
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__finding__field_descriptors[17] =
 {
   {
     "finding_id",
@@ -2071,13 +3106,65 @@ static const ProtobufCFieldDescriptor oneseal__supervision__v1__finding__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "effect",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Finding, effect),
+    &oneseal__supervision__v1__finding_effect__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_number",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Finding, case_number),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deciding_node",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Finding, deciding_node),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "implementation_code",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__Finding, implementation_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__supervision__v1__finding__field_indices_by_name[] = {
   3,   /* field[3] = case_id */
+  14,   /* field[14] = case_number */
+  15,   /* field[15] = deciding_node */
   5,   /* field[5] = department */
+  13,   /* field[13] = effect */
   8,   /* field[8] = facts */
   10,   /* field[10] = file_ids */
   0,   /* field[0] = finding_id */
+  16,   /* field[16] = implementation_code */
   6,   /* field[6] = inspection_result */
   1,   /* field[1] = kind */
   4,   /* field[4] = licence */
@@ -2090,7 +3177,7 @@ static const unsigned oneseal__supervision__v1__finding__field_indices_by_name[]
 static const ProtobufCIntRange oneseal__supervision__v1__finding__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor oneseal__supervision__v1__finding__descriptor =
 {
@@ -2100,7 +3187,7 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__finding__descriptor =
   "Oneseal__Supervision__V1__Finding",
   "oneseal.supervision.v1",
   sizeof(Oneseal__Supervision__V1__Finding),
-  13,
+  17,
   oneseal__supervision__v1__finding__field_descriptors,
   oneseal__supervision__v1__finding__field_indices_by_name,
   1,  oneseal__supervision__v1__finding__number_ranges,
@@ -3236,7 +4323,7 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__quarterly_figures_req
   (ProtobufCMessageInit) oneseal__supervision__v1__quarterly_figures_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__supervision__v1__department_figures__field_descriptors[12] =
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__department_figures__field_descriptors[15] =
 {
   {
     "department",
@@ -3382,17 +4469,56 @@ static const ProtobufCFieldDescriptor oneseal__supervision__v1__department_figur
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "claim_latency_median_hours",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__DepartmentFigures, claim_latency_median_hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "claim_latency_worst_hours",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__DepartmentFigures, claim_latency_worst_hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pushed_on_time",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__DepartmentFigures, pushed_on_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__supervision__v1__department_figures__field_indices_by_name[] = {
   11,   /* field[11] = accuracy */
   5,   /* field[5] = claim_latency_mean_hours */
+  12,   /* field[12] = claim_latency_median_hours */
   6,   /* field[6] = claim_latency_p90_hours */
+  13,   /* field[13] = claim_latency_worst_hours */
   4,   /* field[4] = claim_on_time_rate */
   2,   /* field[2] = claimed */
   3,   /* field[3] = claimed_on_time */
   0,   /* field[0] = department */
   10,   /* field[10] = findings */
   1,   /* field[1] = pushed */
+  14,   /* field[14] = pushed_on_time */
   7,   /* field[7] = rejected */
   8,   /* field[8] = rerouted */
   9,   /* field[9] = unclaimed_overdue */
@@ -3400,7 +4526,7 @@ static const unsigned oneseal__supervision__v1__department_figures__field_indice
 static const ProtobufCIntRange oneseal__supervision__v1__department_figures__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor oneseal__supervision__v1__department_figures__descriptor =
 {
@@ -3410,11 +4536,100 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__department_figures__d
   "Oneseal__Supervision__V1__DepartmentFigures",
   "oneseal.supervision.v1",
   sizeof(Oneseal__Supervision__V1__DepartmentFigures),
-  12,
+  15,
   oneseal__supervision__v1__department_figures__field_descriptors,
   oneseal__supervision__v1__department_figures__field_indices_by_name,
   1,  oneseal__supervision__v1__department_figures__number_ranges,
   (ProtobufCMessageInit) oneseal__supervision__v1__department_figures__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__receive_pushes_request__field_descriptors[2] =
+{
+  {
+    "pushes",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Supervision__V1__ReceivePushesRequest, n_pushes),
+    offsetof(Oneseal__Supervision__V1__ReceivePushesRequest, pushes),
+    &oneseal__supervision__v1__push__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sending_node",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__ReceivePushesRequest, sending_node),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__receive_pushes_request__field_indices_by_name[] = {
+  0,   /* field[0] = pushes */
+  1,   /* field[1] = sending_node */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__receive_pushes_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__receive_pushes_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.ReceivePushesRequest",
+  "ReceivePushesRequest",
+  "Oneseal__Supervision__V1__ReceivePushesRequest",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__ReceivePushesRequest),
+  2,
+  oneseal__supervision__v1__receive_pushes_request__field_descriptors,
+  oneseal__supervision__v1__receive_pushes_request__field_indices_by_name,
+  1,  oneseal__supervision__v1__receive_pushes_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__receive_pushes_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__receive_pushes_response__field_descriptors[1] =
+{
+  {
+    "accepted_push_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Supervision__V1__ReceivePushesResponse, n_accepted_push_ids),
+    offsetof(Oneseal__Supervision__V1__ReceivePushesResponse, accepted_push_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__receive_pushes_response__field_indices_by_name[] = {
+  0,   /* field[0] = accepted_push_ids */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__receive_pushes_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__receive_pushes_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.ReceivePushesResponse",
+  "ReceivePushesResponse",
+  "Oneseal__Supervision__V1__ReceivePushesResponse",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__ReceivePushesResponse),
+  1,
+  oneseal__supervision__v1__receive_pushes_response__field_descriptors,
+  oneseal__supervision__v1__receive_pushes_response__field_indices_by_name,
+  1,  oneseal__supervision__v1__receive_pushes_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__receive_pushes_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor oneseal__supervision__v1__quarterly_figures_response__field_descriptors[4] =
@@ -3493,6 +4708,36 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__quarterly_figures_res
   1,  oneseal__supervision__v1__quarterly_figures_response__number_ranges,
   (ProtobufCMessageInit) oneseal__supervision__v1__quarterly_figures_response__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue oneseal__supervision__v1__delivery_mode__enum_values_by_number[3] =
+{
+  { "DELIVERY_MODE_UNSPECIFIED", "ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_UNSPECIFIED", 0 },
+  { "DELIVERY_MODE_PULL", "ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_PULL", 1 },
+  { "DELIVERY_MODE_ENDPOINT", "ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_ENDPOINT", 2 },
+};
+static const ProtobufCIntRange oneseal__supervision__v1__delivery_mode__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex oneseal__supervision__v1__delivery_mode__enum_values_by_name[3] =
+{
+  { "DELIVERY_MODE_ENDPOINT", 2 },
+  { "DELIVERY_MODE_PULL", 1 },
+  { "DELIVERY_MODE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor oneseal__supervision__v1__delivery_mode__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.DeliveryMode",
+  "DeliveryMode",
+  "Oneseal__Supervision__V1__DeliveryMode",
+  "oneseal.supervision.v1",
+  3,
+  oneseal__supervision__v1__delivery_mode__enum_values_by_number,
+  3,
+  oneseal__supervision__v1__delivery_mode__enum_values_by_name,
+  1,
+  oneseal__supervision__v1__delivery_mode__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue oneseal__supervision__v1__push_kind__enum_values_by_number[7] =
 {
@@ -3640,8 +4885,43 @@ const ProtobufCEnumDescriptor oneseal__supervision__v1__inspection_result__descr
   oneseal__supervision__v1__inspection_result__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_service__method_descriptors[11] =
+static const ProtobufCEnumValue oneseal__supervision__v1__finding_effect__enum_values_by_number[4] =
 {
+  { "FINDING_EFFECT_UNSPECIFIED", "ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_UNSPECIFIED", 0 },
+  { "FINDING_EFFECT_RECORD", "ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_RECORD", 1 },
+  { "FINDING_EFFECT_CANCELLATION", "ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_CANCELLATION", 2 },
+  { "FINDING_EFFECT_REVOCATION_REVIEW", "ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_REVOCATION_REVIEW", 3 },
+};
+static const ProtobufCIntRange oneseal__supervision__v1__finding_effect__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex oneseal__supervision__v1__finding_effect__enum_values_by_name[4] =
+{
+  { "FINDING_EFFECT_CANCELLATION", 2 },
+  { "FINDING_EFFECT_RECORD", 1 },
+  { "FINDING_EFFECT_REVOCATION_REVIEW", 3 },
+  { "FINDING_EFFECT_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor oneseal__supervision__v1__finding_effect__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.FindingEffect",
+  "FindingEffect",
+  "Oneseal__Supervision__V1__FindingEffect",
+  "oneseal.supervision.v1",
+  4,
+  oneseal__supervision__v1__finding_effect__enum_values_by_number,
+  4,
+  oneseal__supervision__v1__finding_effect__enum_values_by_name,
+  1,
+  oneseal__supervision__v1__finding_effect__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_service__method_descriptors[14] =
+{
+  { "UpsertDepartment", &oneseal__supervision__v1__upsert_department_request__descriptor, &oneseal__supervision__v1__upsert_department_response__descriptor },
+  { "ListDepartments", &oneseal__supervision__v1__list_departments_request__descriptor, &oneseal__supervision__v1__list_departments_response__descriptor },
+  { "RemoveDepartment", &oneseal__supervision__v1__remove_department_request__descriptor, &oneseal__supervision__v1__remove_department_response__descriptor },
   { "UpsertBoundary", &oneseal__supervision__v1__upsert_boundary_request__descriptor, &oneseal__supervision__v1__upsert_boundary_response__descriptor },
   { "ListBoundary", &oneseal__supervision__v1__list_boundary_request__descriptor, &oneseal__supervision__v1__list_boundary_response__descriptor },
   { "RemoveBoundary", &oneseal__supervision__v1__remove_boundary_request__descriptor, &oneseal__supervision__v1__remove_boundary_response__descriptor },
@@ -3655,17 +4935,20 @@ static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_ser
   { "QuarterlyFigures", &oneseal__supervision__v1__quarterly_figures_request__descriptor, &oneseal__supervision__v1__quarterly_figures_response__descriptor },
 };
 const unsigned oneseal__supervision__v1__supervision_service__method_indices_by_name[] = {
-  5,        /* ClaimPush */
-  4,        /* GetPush */
-  1,        /* ListBoundary */
-  9,        /* ListFindings */
-  3,        /* ListPushes */
-  10,        /* QuarterlyFigures */
-  6,        /* RejectPush */
-  2,        /* RemoveBoundary */
-  7,        /* ReroutePush */
-  8,        /* SubmitFinding */
-  0         /* UpsertBoundary */
+  8,        /* ClaimPush */
+  7,        /* GetPush */
+  4,        /* ListBoundary */
+  1,        /* ListDepartments */
+  12,        /* ListFindings */
+  6,        /* ListPushes */
+  13,        /* QuarterlyFigures */
+  9,        /* RejectPush */
+  5,        /* RemoveBoundary */
+  2,        /* RemoveDepartment */
+  10,        /* ReroutePush */
+  11,        /* SubmitFinding */
+  3,        /* UpsertBoundary */
+  0         /* UpsertDepartment */
 };
 const ProtobufCServiceDescriptor oneseal__supervision__v1__supervision_service__descriptor =
 {
@@ -3674,17 +4957,41 @@ const ProtobufCServiceDescriptor oneseal__supervision__v1__supervision_service__
   "SupervisionService",
   "Oneseal__Supervision__V1__SupervisionService",
   "oneseal.supervision.v1",
-  11,
+  14,
   oneseal__supervision__v1__supervision_service__method_descriptors,
   oneseal__supervision__v1__supervision_service__method_indices_by_name
 };
+void oneseal__supervision__v1__supervision_service__upsert_department(ProtobufCService *service,
+                                                                      const Oneseal__Supervision__V1__UpsertDepartmentRequest *input,
+                                                                      Oneseal__Supervision__V1__UpsertDepartmentResponse_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__supervision__v1__supervision_service__list_departments(ProtobufCService *service,
+                                                                     const Oneseal__Supervision__V1__ListDepartmentsRequest *input,
+                                                                     Oneseal__Supervision__V1__ListDepartmentsResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__supervision__v1__supervision_service__remove_department(ProtobufCService *service,
+                                                                      const Oneseal__Supervision__V1__RemoveDepartmentRequest *input,
+                                                                      Oneseal__Supervision__V1__RemoveDepartmentResponse_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void oneseal__supervision__v1__supervision_service__upsert_boundary(ProtobufCService *service,
                                                                     const Oneseal__Supervision__V1__UpsertBoundaryRequest *input,
                                                                     Oneseal__Supervision__V1__UpsertBoundaryResponse_Closure closure,
                                                                     void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__list_boundary(ProtobufCService *service,
                                                                   const Oneseal__Supervision__V1__ListBoundaryRequest *input,
@@ -3692,7 +4999,7 @@ void oneseal__supervision__v1__supervision_service__list_boundary(ProtobufCServi
                                                                   void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__remove_boundary(ProtobufCService *service,
                                                                     const Oneseal__Supervision__V1__RemoveBoundaryRequest *input,
@@ -3700,7 +5007,7 @@ void oneseal__supervision__v1__supervision_service__remove_boundary(ProtobufCSer
                                                                     void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__list_pushes(ProtobufCService *service,
                                                                 const Oneseal__Supervision__V1__ListPushesRequest *input,
@@ -3708,7 +5015,7 @@ void oneseal__supervision__v1__supervision_service__list_pushes(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__get_push(ProtobufCService *service,
                                                              const Oneseal__Supervision__V1__GetPushRequest *input,
@@ -3716,7 +5023,7 @@ void oneseal__supervision__v1__supervision_service__get_push(ProtobufCService *s
                                                              void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__claim_push(ProtobufCService *service,
                                                                const Oneseal__Supervision__V1__ClaimPushRequest *input,
@@ -3724,7 +5031,7 @@ void oneseal__supervision__v1__supervision_service__claim_push(ProtobufCService 
                                                                void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__reject_push(ProtobufCService *service,
                                                                 const Oneseal__Supervision__V1__RejectPushRequest *input,
@@ -3732,7 +5039,7 @@ void oneseal__supervision__v1__supervision_service__reject_push(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__reroute_push(ProtobufCService *service,
                                                                  const Oneseal__Supervision__V1__ReroutePushRequest *input,
@@ -3740,7 +5047,7 @@ void oneseal__supervision__v1__supervision_service__reroute_push(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__submit_finding(ProtobufCService *service,
                                                                    const Oneseal__Supervision__V1__SubmitFindingRequest *input,
@@ -3748,7 +5055,7 @@ void oneseal__supervision__v1__supervision_service__submit_finding(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__list_findings(ProtobufCService *service,
                                                                   const Oneseal__Supervision__V1__ListFindingsRequest *input,
@@ -3756,7 +5063,7 @@ void oneseal__supervision__v1__supervision_service__list_findings(ProtobufCServi
                                                                   void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__quarterly_figures(ProtobufCService *service,
                                                                       const Oneseal__Supervision__V1__QuarterlyFiguresRequest *input,
@@ -3764,12 +5071,45 @@ void oneseal__supervision__v1__supervision_service__quarterly_figures(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__init (Oneseal__Supervision__V1__SupervisionService_Service *service,
                                                           Oneseal__Supervision__V1__SupervisionService_ServiceDestroy destroy)
 {
   protobuf_c_service_generated_init (&service->base,
                                      &oneseal__supervision__v1__supervision_service__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor oneseal__supervision__v1__department_inbox__method_descriptors[1] =
+{
+  { "Receive", &oneseal__supervision__v1__receive_pushes_request__descriptor, &oneseal__supervision__v1__receive_pushes_response__descriptor },
+};
+const unsigned oneseal__supervision__v1__department_inbox__method_indices_by_name[] = {
+  0         /* Receive */
+};
+const ProtobufCServiceDescriptor oneseal__supervision__v1__department_inbox__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.DepartmentInbox",
+  "DepartmentInbox",
+  "Oneseal__Supervision__V1__DepartmentInbox",
+  "oneseal.supervision.v1",
+  1,
+  oneseal__supervision__v1__department_inbox__method_descriptors,
+  oneseal__supervision__v1__department_inbox__method_indices_by_name
+};
+void oneseal__supervision__v1__department_inbox__receive(ProtobufCService *service,
+                                                         const Oneseal__Supervision__V1__ReceivePushesRequest *input,
+                                                         Oneseal__Supervision__V1__ReceivePushesResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &oneseal__supervision__v1__department_inbox__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__supervision__v1__department_inbox__init (Oneseal__Supervision__V1__DepartmentInbox_Service *service,
+                                                       Oneseal__Supervision__V1__DepartmentInbox_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &oneseal__supervision__v1__department_inbox__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }

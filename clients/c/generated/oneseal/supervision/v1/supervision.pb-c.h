@@ -17,6 +17,13 @@ PROTOBUF_C__BEGIN_DECLS
 #include "google/protobuf/timestamp.pb-c.h"
 #include "oneseal/common/v1/common.pb-c.h"
 
+typedef struct Oneseal__Supervision__V1__Department Oneseal__Supervision__V1__Department;
+typedef struct Oneseal__Supervision__V1__UpsertDepartmentRequest Oneseal__Supervision__V1__UpsertDepartmentRequest;
+typedef struct Oneseal__Supervision__V1__UpsertDepartmentResponse Oneseal__Supervision__V1__UpsertDepartmentResponse;
+typedef struct Oneseal__Supervision__V1__ListDepartmentsRequest Oneseal__Supervision__V1__ListDepartmentsRequest;
+typedef struct Oneseal__Supervision__V1__ListDepartmentsResponse Oneseal__Supervision__V1__ListDepartmentsResponse;
+typedef struct Oneseal__Supervision__V1__RemoveDepartmentRequest Oneseal__Supervision__V1__RemoveDepartmentRequest;
+typedef struct Oneseal__Supervision__V1__RemoveDepartmentResponse Oneseal__Supervision__V1__RemoveDepartmentResponse;
 typedef struct Oneseal__Supervision__V1__SupervisingDepartment Oneseal__Supervision__V1__SupervisingDepartment;
 typedef struct Oneseal__Supervision__V1__BoundaryEntry Oneseal__Supervision__V1__BoundaryEntry;
 typedef struct Oneseal__Supervision__V1__Push Oneseal__Supervision__V1__Push;
@@ -44,11 +51,29 @@ typedef struct Oneseal__Supervision__V1__ListFindingsRequest Oneseal__Supervisio
 typedef struct Oneseal__Supervision__V1__ListFindingsResponse Oneseal__Supervision__V1__ListFindingsResponse;
 typedef struct Oneseal__Supervision__V1__QuarterlyFiguresRequest Oneseal__Supervision__V1__QuarterlyFiguresRequest;
 typedef struct Oneseal__Supervision__V1__DepartmentFigures Oneseal__Supervision__V1__DepartmentFigures;
+typedef struct Oneseal__Supervision__V1__ReceivePushesRequest Oneseal__Supervision__V1__ReceivePushesRequest;
+typedef struct Oneseal__Supervision__V1__ReceivePushesResponse Oneseal__Supervision__V1__ReceivePushesResponse;
 typedef struct Oneseal__Supervision__V1__QuarterlyFiguresResponse Oneseal__Supervision__V1__QuarterlyFiguresResponse;
 
 
 /* --- enums --- */
 
+/*
+ * How a department receives its pushes.
+ */
+typedef enum _Oneseal__Supervision__V1__DeliveryMode {
+  ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_UNSPECIFIED = 0,
+  /*
+   * The department lists and claims its pushes through this service (ListPushes / ClaimPush).
+   */
+  ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_PULL = 1,
+  /*
+   * This service calls the department's own DepartmentInbox/Receive endpoint, at least once, with
+   * retries and backoff; the department deduplicates by push_id. It still claims through ClaimPush.
+   */
+  ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_ENDPOINT = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__SUPERVISION__V1__DELIVERY_MODE)
+} Oneseal__Supervision__V1__DeliveryMode;
 /*
  * What is pushed.
  */
@@ -143,8 +168,120 @@ typedef enum _Oneseal__Supervision__V1__InspectionResult {
   ONESEAL__SUPERVISION__V1__INSPECTION_RESULT__INSPECTION_RESULT_NOT_FOUND_AT_PLACE = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__SUPERVISION__V1__INSPECTION_RESULT)
 } Oneseal__Supervision__V1__InspectionResult;
+typedef enum _Oneseal__Supervision__V1__FindingEffect {
+  ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_UNSPECIFIED = 0,
+  /*
+   * Recorded on the case (inspection results, penalties, verified commitments, other).
+   */
+  ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_RECORD = 1,
+  /*
+   * Approval cancels the grant (注销, Art. 70 (4)): the department withdrew (吊销) the licence.
+   */
+  ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_CANCELLATION = 2,
+  /*
+   * Approval opens a revocation review (撤销, Art. 69): should not have been granted, or a false commitment.
+   */
+  ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_REVOCATION_REVIEW = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__SUPERVISION__V1__FINDING_EFFECT)
+} Oneseal__Supervision__V1__FindingEffect;
 
 /* --- messages --- */
+
+/*
+ * A supervising department (行业主管部门) known to this node's supervision service.
+ */
+struct  Oneseal__Supervision__V1__Department
+{
+  ProtobufCMessage base;
+  /*
+   * USCC when it has one, otherwise the code the bureau gives it; unique on this node.
+   */
+  char *code;
+  char *name;
+  Oneseal__Common__V1__AdministrativeLevel level;
+  /*
+   * Division code of the node the department belongs to (a county department may supervise a city item).
+   */
+  char *node;
+  char *contact_name;
+  char *contact_phone;
+  Oneseal__Supervision__V1__DeliveryMode delivery;
+  /*
+   * host:port of the department's DepartmentInbox service (DELIVERY_MODE_ENDPOINT only).
+   */
+  char *endpoint;
+  protobuf_c_boolean active;
+  Google__Protobuf__Timestamp *updated_at;
+  Oneseal__Common__V1__ActorRef *updated_by;
+};
+#define ONESEAL__SUPERVISION__V1__DEPARTMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__department__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, ONESEAL__COMMON__V1__ADMINISTRATIVE_LEVEL__ADMINISTRATIVE_LEVEL_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, NULL, NULL }
+
+
+struct  Oneseal__Supervision__V1__UpsertDepartmentRequest
+{
+  ProtobufCMessage base;
+  Oneseal__Supervision__V1__Department *department;
+};
+#define ONESEAL__SUPERVISION__V1__UPSERT_DEPARTMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__upsert_department_request__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Supervision__V1__UpsertDepartmentResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Supervision__V1__Department *department;
+  protobuf_c_boolean created;
+};
+#define ONESEAL__SUPERVISION__V1__UPSERT_DEPARTMENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__upsert_department_response__descriptor) \
+    , NULL, 0 }
+
+
+struct  Oneseal__Supervision__V1__ListDepartmentsRequest
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean include_inactive;
+  Oneseal__Common__V1__PageRequest *page;
+};
+#define ONESEAL__SUPERVISION__V1__LIST_DEPARTMENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__list_departments_request__descriptor) \
+    , 0, NULL }
+
+
+struct  Oneseal__Supervision__V1__ListDepartmentsResponse
+{
+  ProtobufCMessage base;
+  size_t n_departments;
+  Oneseal__Supervision__V1__Department **departments;
+  Oneseal__Common__V1__PageResponse *page;
+};
+#define ONESEAL__SUPERVISION__V1__LIST_DEPARTMENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__list_departments_response__descriptor) \
+    , 0,NULL, NULL }
+
+
+struct  Oneseal__Supervision__V1__RemoveDepartmentRequest
+{
+  ProtobufCMessage base;
+  char *code;
+};
+#define ONESEAL__SUPERVISION__V1__REMOVE_DEPARTMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__remove_department_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Supervision__V1__RemoveDepartmentResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Supervision__V1__Department *department;
+};
+#define ONESEAL__SUPERVISION__V1__REMOVE_DEPARTMENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__remove_department_response__descriptor) \
+    , NULL }
+
 
 /*
  * One department responsible for supervising an item.
@@ -244,10 +381,45 @@ struct  Oneseal__Supervision__V1__Push
   char *rerouted_from_push_id;
   size_t n_rerouted_to_push_ids;
   char **rerouted_to_push_ids;
+  /*
+   * The push deadline (default 1 working day from the decision / issue / status change) and whether
+   * the push reached the department in time: available in the inbox (pull) or delivered (endpoint).
+   */
+  Oneseal__Common__V1__Deadline *push_deadline;
+  protobuf_c_boolean pushed_on_time;
+  /*
+   * When the pushed fact happened (decision, issue, revocation …); push_seconds = pushed_at − source_at
+   * (pull) or delivered_at − source_at (endpoint): the time the push actually took.
+   */
+  Google__Protobuf__Timestamp *source_at;
+  int64_t push_seconds;
+  Oneseal__Supervision__V1__DeliveryMode delivery;
+  /*
+   * Endpoint departments: when their endpoint acknowledged the push, attempts so far, last failure.
+   */
+  Google__Protobuf__Timestamp *delivered_at;
+  int32_t delivery_attempts;
+  char *last_delivery_error;
+  /*
+   * The department's responsibility for this item (from the boundary list).
+   */
+  char *responsibility;
+  char *claim_note;
+  Google__Protobuf__Timestamp *rejected_at;
+  Oneseal__Common__V1__ActorRef *rejected_by;
+  /*
+   * Set once the sweeper has reported the claim overdue (PushClaimOverdue).
+   */
+  protobuf_c_boolean claim_overdue_reported;
+  /*
+   * Licence type and version (e.g. "001" first issue, "002" after a change).
+   */
+  char *licence_version;
+  Oneseal__Common__V1__AcceptanceKind acceptance_kind;
 };
 #define ONESEAL__SUPERVISION__V1__PUSH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__push__descriptor) \
-    , (char *)protobuf_c_empty_string, ONESEAL__SUPERVISION__V1__PUSH_KIND__PUSH_KIND_UNSPECIFIED, ONESEAL__SUPERVISION__V1__PUSH_STATUS__PUSH_STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, 0, 0, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, ONESEAL__SUPERVISION__V1__PUSH_KIND__PUSH_KIND_UNSPECIFIED, ONESEAL__SUPERVISION__V1__PUSH_STATUS__PUSH_STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, 0, 0, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, NULL, 0, ONESEAL__SUPERVISION__V1__DELIVERY_MODE__DELIVERY_MODE_UNSPECIFIED, NULL, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0, (char *)protobuf_c_empty_string, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED }
 
 
 struct  Oneseal__Supervision__V1__Penalty
@@ -292,10 +464,20 @@ struct  Oneseal__Supervision__V1__Finding
   char **file_ids;
   Oneseal__Common__V1__ActorRef *submitted_by;
   Google__Protobuf__Timestamp *submitted_at;
+  /*
+   * What the finding becomes in approval (set by the service from the kind).
+   */
+  Oneseal__Supervision__V1__FindingEffect effect;
+  char *case_number;
+  /*
+   * The node whose decision it is about (the finding goes to approval there).
+   */
+  char *deciding_node;
+  char *implementation_code;
 };
 #define ONESEAL__SUPERVISION__V1__FINDING__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__finding__descriptor) \
-    , (char *)protobuf_c_empty_string, ONESEAL__SUPERVISION__V1__FINDING_KIND__FINDING_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, ONESEAL__SUPERVISION__V1__INSPECTION_RESULT__INSPECTION_RESULT_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, ONESEAL__SUPERVISION__V1__FINDING_KIND__FINDING_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, ONESEAL__SUPERVISION__V1__INSPECTION_RESULT__INSPECTION_RESULT_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, NULL, ONESEAL__SUPERVISION__V1__FINDING_EFFECT__FINDING_EFFECT_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Oneseal__Supervision__V1__UpsertBoundaryRequest
@@ -595,10 +777,51 @@ struct  Oneseal__Supervision__V1__DepartmentFigures
    * Pushes that were correct first time (not rejected) / pushed: the "accuracy" of the boundary list.
    */
   double accuracy;
+  /*
+   * Claim latency in working hours (hours falling on working days): median and worst.
+   */
+  double claim_latency_median_hours;
+  double claim_latency_worst_hours;
+  /*
+   * Pushes that reached the department within the push deadline.
+   */
+  int64_t pushed_on_time;
 };
 #define ONESEAL__SUPERVISION__V1__DEPARTMENT_FIGURES__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__department_figures__descriptor) \
-    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+struct  Oneseal__Supervision__V1__ReceivePushesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Pushes for the one department the endpoint belongs to, oldest first.
+   */
+  size_t n_pushes;
+  Oneseal__Supervision__V1__Push **pushes;
+  /*
+   * Node whose supervision service sends them.
+   */
+  char *sending_node;
+};
+#define ONESEAL__SUPERVISION__V1__RECEIVE_PUSHES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__receive_pushes_request__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Supervision__V1__ReceivePushesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Push ids durably received (now or before). Anything not listed is sent again later.
+   */
+  size_t n_accepted_push_ids;
+  char **accepted_push_ids;
+};
+#define ONESEAL__SUPERVISION__V1__RECEIVE_PUSHES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__receive_pushes_response__descriptor) \
+    , 0,NULL }
 
 
 struct  Oneseal__Supervision__V1__QuarterlyFiguresResponse
@@ -615,6 +838,139 @@ struct  Oneseal__Supervision__V1__QuarterlyFiguresResponse
     , 0, 0, 0,NULL, NULL }
 
 
+/* Oneseal__Supervision__V1__Department methods */
+void   oneseal__supervision__v1__department__init
+                     (Oneseal__Supervision__V1__Department         *message);
+size_t oneseal__supervision__v1__department__get_packed_size
+                     (const Oneseal__Supervision__V1__Department   *message);
+size_t oneseal__supervision__v1__department__pack
+                     (const Oneseal__Supervision__V1__Department   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__department__pack_to_buffer
+                     (const Oneseal__Supervision__V1__Department   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__Department *
+       oneseal__supervision__v1__department__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__department__free_unpacked
+                     (Oneseal__Supervision__V1__Department *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__UpsertDepartmentRequest methods */
+void   oneseal__supervision__v1__upsert_department_request__init
+                     (Oneseal__Supervision__V1__UpsertDepartmentRequest         *message);
+size_t oneseal__supervision__v1__upsert_department_request__get_packed_size
+                     (const Oneseal__Supervision__V1__UpsertDepartmentRequest   *message);
+size_t oneseal__supervision__v1__upsert_department_request__pack
+                     (const Oneseal__Supervision__V1__UpsertDepartmentRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__upsert_department_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__UpsertDepartmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__UpsertDepartmentRequest *
+       oneseal__supervision__v1__upsert_department_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__upsert_department_request__free_unpacked
+                     (Oneseal__Supervision__V1__UpsertDepartmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__UpsertDepartmentResponse methods */
+void   oneseal__supervision__v1__upsert_department_response__init
+                     (Oneseal__Supervision__V1__UpsertDepartmentResponse         *message);
+size_t oneseal__supervision__v1__upsert_department_response__get_packed_size
+                     (const Oneseal__Supervision__V1__UpsertDepartmentResponse   *message);
+size_t oneseal__supervision__v1__upsert_department_response__pack
+                     (const Oneseal__Supervision__V1__UpsertDepartmentResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__upsert_department_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__UpsertDepartmentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__UpsertDepartmentResponse *
+       oneseal__supervision__v1__upsert_department_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__upsert_department_response__free_unpacked
+                     (Oneseal__Supervision__V1__UpsertDepartmentResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__ListDepartmentsRequest methods */
+void   oneseal__supervision__v1__list_departments_request__init
+                     (Oneseal__Supervision__V1__ListDepartmentsRequest         *message);
+size_t oneseal__supervision__v1__list_departments_request__get_packed_size
+                     (const Oneseal__Supervision__V1__ListDepartmentsRequest   *message);
+size_t oneseal__supervision__v1__list_departments_request__pack
+                     (const Oneseal__Supervision__V1__ListDepartmentsRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__list_departments_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ListDepartmentsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__ListDepartmentsRequest *
+       oneseal__supervision__v1__list_departments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__list_departments_request__free_unpacked
+                     (Oneseal__Supervision__V1__ListDepartmentsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__ListDepartmentsResponse methods */
+void   oneseal__supervision__v1__list_departments_response__init
+                     (Oneseal__Supervision__V1__ListDepartmentsResponse         *message);
+size_t oneseal__supervision__v1__list_departments_response__get_packed_size
+                     (const Oneseal__Supervision__V1__ListDepartmentsResponse   *message);
+size_t oneseal__supervision__v1__list_departments_response__pack
+                     (const Oneseal__Supervision__V1__ListDepartmentsResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__list_departments_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ListDepartmentsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__ListDepartmentsResponse *
+       oneseal__supervision__v1__list_departments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__list_departments_response__free_unpacked
+                     (Oneseal__Supervision__V1__ListDepartmentsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__RemoveDepartmentRequest methods */
+void   oneseal__supervision__v1__remove_department_request__init
+                     (Oneseal__Supervision__V1__RemoveDepartmentRequest         *message);
+size_t oneseal__supervision__v1__remove_department_request__get_packed_size
+                     (const Oneseal__Supervision__V1__RemoveDepartmentRequest   *message);
+size_t oneseal__supervision__v1__remove_department_request__pack
+                     (const Oneseal__Supervision__V1__RemoveDepartmentRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__remove_department_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__RemoveDepartmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__RemoveDepartmentRequest *
+       oneseal__supervision__v1__remove_department_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__remove_department_request__free_unpacked
+                     (Oneseal__Supervision__V1__RemoveDepartmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__RemoveDepartmentResponse methods */
+void   oneseal__supervision__v1__remove_department_response__init
+                     (Oneseal__Supervision__V1__RemoveDepartmentResponse         *message);
+size_t oneseal__supervision__v1__remove_department_response__get_packed_size
+                     (const Oneseal__Supervision__V1__RemoveDepartmentResponse   *message);
+size_t oneseal__supervision__v1__remove_department_response__pack
+                     (const Oneseal__Supervision__V1__RemoveDepartmentResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__remove_department_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__RemoveDepartmentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__RemoveDepartmentResponse *
+       oneseal__supervision__v1__remove_department_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__remove_department_response__free_unpacked
+                     (Oneseal__Supervision__V1__RemoveDepartmentResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Supervision__V1__SupervisingDepartment methods */
 void   oneseal__supervision__v1__supervising_department__init
                      (Oneseal__Supervision__V1__SupervisingDepartment         *message);
@@ -1128,6 +1484,44 @@ Oneseal__Supervision__V1__DepartmentFigures *
 void   oneseal__supervision__v1__department_figures__free_unpacked
                      (Oneseal__Supervision__V1__DepartmentFigures *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__ReceivePushesRequest methods */
+void   oneseal__supervision__v1__receive_pushes_request__init
+                     (Oneseal__Supervision__V1__ReceivePushesRequest         *message);
+size_t oneseal__supervision__v1__receive_pushes_request__get_packed_size
+                     (const Oneseal__Supervision__V1__ReceivePushesRequest   *message);
+size_t oneseal__supervision__v1__receive_pushes_request__pack
+                     (const Oneseal__Supervision__V1__ReceivePushesRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__receive_pushes_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ReceivePushesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__ReceivePushesRequest *
+       oneseal__supervision__v1__receive_pushes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__receive_pushes_request__free_unpacked
+                     (Oneseal__Supervision__V1__ReceivePushesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__ReceivePushesResponse methods */
+void   oneseal__supervision__v1__receive_pushes_response__init
+                     (Oneseal__Supervision__V1__ReceivePushesResponse         *message);
+size_t oneseal__supervision__v1__receive_pushes_response__get_packed_size
+                     (const Oneseal__Supervision__V1__ReceivePushesResponse   *message);
+size_t oneseal__supervision__v1__receive_pushes_response__pack
+                     (const Oneseal__Supervision__V1__ReceivePushesResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__receive_pushes_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ReceivePushesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__ReceivePushesResponse *
+       oneseal__supervision__v1__receive_pushes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__receive_pushes_response__free_unpacked
+                     (Oneseal__Supervision__V1__ReceivePushesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Supervision__V1__QuarterlyFiguresResponse methods */
 void   oneseal__supervision__v1__quarterly_figures_response__init
                      (Oneseal__Supervision__V1__QuarterlyFiguresResponse         *message);
@@ -1149,6 +1543,27 @@ void   oneseal__supervision__v1__quarterly_figures_response__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Oneseal__Supervision__V1__Department_Closure)
+                 (const Oneseal__Supervision__V1__Department *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__UpsertDepartmentRequest_Closure)
+                 (const Oneseal__Supervision__V1__UpsertDepartmentRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__UpsertDepartmentResponse_Closure)
+                 (const Oneseal__Supervision__V1__UpsertDepartmentResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__ListDepartmentsRequest_Closure)
+                 (const Oneseal__Supervision__V1__ListDepartmentsRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__ListDepartmentsResponse_Closure)
+                 (const Oneseal__Supervision__V1__ListDepartmentsResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__RemoveDepartmentRequest_Closure)
+                 (const Oneseal__Supervision__V1__RemoveDepartmentRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__RemoveDepartmentResponse_Closure)
+                 (const Oneseal__Supervision__V1__RemoveDepartmentResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Supervision__V1__SupervisingDepartment_Closure)
                  (const Oneseal__Supervision__V1__SupervisingDepartment *message,
                   void *closure_data);
@@ -1230,6 +1645,12 @@ typedef void (*Oneseal__Supervision__V1__QuarterlyFiguresRequest_Closure)
 typedef void (*Oneseal__Supervision__V1__DepartmentFigures_Closure)
                  (const Oneseal__Supervision__V1__DepartmentFigures *message,
                   void *closure_data);
+typedef void (*Oneseal__Supervision__V1__ReceivePushesRequest_Closure)
+                 (const Oneseal__Supervision__V1__ReceivePushesRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__ReceivePushesResponse_Closure)
+                 (const Oneseal__Supervision__V1__ReceivePushesResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Supervision__V1__QuarterlyFiguresResponse_Closure)
                  (const Oneseal__Supervision__V1__QuarterlyFiguresResponse *message,
                   void *closure_data);
@@ -1240,6 +1661,18 @@ typedef struct Oneseal__Supervision__V1__SupervisionService_Service Oneseal__Sup
 struct Oneseal__Supervision__V1__SupervisionService_Service
 {
   ProtobufCService base;
+  void (*upsert_department)(Oneseal__Supervision__V1__SupervisionService_Service *service,
+                            const Oneseal__Supervision__V1__UpsertDepartmentRequest *input,
+                            Oneseal__Supervision__V1__UpsertDepartmentResponse_Closure closure,
+                            void *closure_data);
+  void (*list_departments)(Oneseal__Supervision__V1__SupervisionService_Service *service,
+                           const Oneseal__Supervision__V1__ListDepartmentsRequest *input,
+                           Oneseal__Supervision__V1__ListDepartmentsResponse_Closure closure,
+                           void *closure_data);
+  void (*remove_department)(Oneseal__Supervision__V1__SupervisionService_Service *service,
+                            const Oneseal__Supervision__V1__RemoveDepartmentRequest *input,
+                            Oneseal__Supervision__V1__RemoveDepartmentResponse_Closure closure,
+                            void *closure_data);
   void (*upsert_boundary)(Oneseal__Supervision__V1__SupervisionService_Service *service,
                           const Oneseal__Supervision__V1__UpsertBoundaryRequest *input,
                           Oneseal__Supervision__V1__UpsertBoundaryResponse_Closure closure,
@@ -1292,6 +1725,9 @@ void oneseal__supervision__v1__supervision_service__init (Oneseal__Supervision__
     { &oneseal__supervision__v1__supervision_service__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define ONESEAL__SUPERVISION__V1__SUPERVISION_SERVICE__INIT(function_prefix__) \
     { ONESEAL__SUPERVISION__V1__SUPERVISION_SERVICE__BASE_INIT,\
+      function_prefix__ ## upsert_department,\
+      function_prefix__ ## list_departments,\
+      function_prefix__ ## remove_department,\
       function_prefix__ ## upsert_boundary,\
       function_prefix__ ## list_boundary,\
       function_prefix__ ## remove_boundary,\
@@ -1303,6 +1739,18 @@ void oneseal__supervision__v1__supervision_service__init (Oneseal__Supervision__
       function_prefix__ ## submit_finding,\
       function_prefix__ ## list_findings,\
       function_prefix__ ## quarterly_figures  }
+void oneseal__supervision__v1__supervision_service__upsert_department(ProtobufCService *service,
+                                                                      const Oneseal__Supervision__V1__UpsertDepartmentRequest *input,
+                                                                      Oneseal__Supervision__V1__UpsertDepartmentResponse_Closure closure,
+                                                                      void *closure_data);
+void oneseal__supervision__v1__supervision_service__list_departments(ProtobufCService *service,
+                                                                     const Oneseal__Supervision__V1__ListDepartmentsRequest *input,
+                                                                     Oneseal__Supervision__V1__ListDepartmentsResponse_Closure closure,
+                                                                     void *closure_data);
+void oneseal__supervision__v1__supervision_service__remove_department(ProtobufCService *service,
+                                                                      const Oneseal__Supervision__V1__RemoveDepartmentRequest *input,
+                                                                      Oneseal__Supervision__V1__RemoveDepartmentResponse_Closure closure,
+                                                                      void *closure_data);
 void oneseal__supervision__v1__supervision_service__upsert_boundary(ProtobufCService *service,
                                                                     const Oneseal__Supervision__V1__UpsertBoundaryRequest *input,
                                                                     Oneseal__Supervision__V1__UpsertBoundaryResponse_Closure closure,
@@ -1347,13 +1795,43 @@ void oneseal__supervision__v1__supervision_service__quarterly_figures(ProtobufCS
                                                                       const Oneseal__Supervision__V1__QuarterlyFiguresRequest *input,
                                                                       Oneseal__Supervision__V1__QuarterlyFiguresResponse_Closure closure,
                                                                       void *closure_data);
+typedef struct Oneseal__Supervision__V1__DepartmentInbox_Service Oneseal__Supervision__V1__DepartmentInbox_Service;
+struct Oneseal__Supervision__V1__DepartmentInbox_Service
+{
+  ProtobufCService base;
+  void (*receive)(Oneseal__Supervision__V1__DepartmentInbox_Service *service,
+                  const Oneseal__Supervision__V1__ReceivePushesRequest *input,
+                  Oneseal__Supervision__V1__ReceivePushesResponse_Closure closure,
+                  void *closure_data);
+};
+typedef void (*Oneseal__Supervision__V1__DepartmentInbox_ServiceDestroy)(Oneseal__Supervision__V1__DepartmentInbox_Service *);
+void oneseal__supervision__v1__department_inbox__init (Oneseal__Supervision__V1__DepartmentInbox_Service *service,
+                                                       Oneseal__Supervision__V1__DepartmentInbox_ServiceDestroy destroy);
+#define ONESEAL__SUPERVISION__V1__DEPARTMENT_INBOX__BASE_INIT \
+    { &oneseal__supervision__v1__department_inbox__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define ONESEAL__SUPERVISION__V1__DEPARTMENT_INBOX__INIT(function_prefix__) \
+    { ONESEAL__SUPERVISION__V1__DEPARTMENT_INBOX__BASE_INIT,\
+      function_prefix__ ## receive  }
+void oneseal__supervision__v1__department_inbox__receive(ProtobufCService *service,
+                                                         const Oneseal__Supervision__V1__ReceivePushesRequest *input,
+                                                         Oneseal__Supervision__V1__ReceivePushesResponse_Closure closure,
+                                                         void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    oneseal__supervision__v1__delivery_mode__descriptor;
 extern const ProtobufCEnumDescriptor    oneseal__supervision__v1__push_kind__descriptor;
 extern const ProtobufCEnumDescriptor    oneseal__supervision__v1__push_status__descriptor;
 extern const ProtobufCEnumDescriptor    oneseal__supervision__v1__finding_kind__descriptor;
 extern const ProtobufCEnumDescriptor    oneseal__supervision__v1__inspection_result__descriptor;
+extern const ProtobufCEnumDescriptor    oneseal__supervision__v1__finding_effect__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__department__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__upsert_department_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__upsert_department_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__list_departments_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__list_departments_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__remove_department_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__remove_department_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__supervising_department__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__boundary_entry__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__push__descriptor;
@@ -1381,8 +1859,11 @@ extern const ProtobufCMessageDescriptor oneseal__supervision__v1__list_findings_
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__list_findings_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__quarterly_figures_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__department_figures__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__receive_pushes_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__receive_pushes_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__quarterly_figures_response__descriptor;
 extern const ProtobufCServiceDescriptor oneseal__supervision__v1__supervision_service__descriptor;
+extern const ProtobufCServiceDescriptor oneseal__supervision__v1__department_inbox__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -1,0 +1,71 @@
+import Foundation
+import OneSealCore
+import OneSealProto
+import OneSealStore
+import SupervisionRules
+import SwiftProtobuf
+
+/// Findings and consumed events.
+enum FindingStore {
+    static func insert(_ finding: Supervision_Finding, id: UUID, departmentCode: String, kind: FindingKind, effect: FindingEffect, pushID: UUID?,
+                       at: Date, idempotencyKey: String, digest: [UInt8], in transaction: PostgresConnection) async throws {
+        let record: [UInt8] = try finding.serializedBytes()
+        try await transaction.execute("""
+            INSERT INTO findings (id, department_code, kind, effect, push_id, case_id, record, submitted_at, submitted_on, idempotency_key, request_digest)
+            VALUES (\(id), \(departmentCode), \(kind.rawValue), \(effect.rawValue), \(pushID), \(finding.caseID), \(record), \(at),
+                    \(CivilDate(at).iso8601)::date, \(idempotencyKey), \(digest))
+            """)
+    }
+
+    static func find(departmentCode: String, idempotencyKey: String, on connection: PostgresConnection) async throws -> (Supervision_Finding, [UInt8])? {
+        guard let row = try await connection.query("""
+            SELECT record, request_digest FROM findings WHERE department_code = \(departmentCode) AND idempotency_key = \(idempotencyKey)
+            """).first else { return nil }
+        return (try Supervision_Finding(serializedBytes: try row.decode("record", as: [UInt8].self)), try row.decode("request_digest"))
+    }
+
+    static func list(caseID: String, departmentCode: String, kinds: [String], pushID: UUID? = nil, offset: Int, limit: Int, on connection: PostgresConnection) async throws -> (findings: [Supervision_Finding], total: Int) {
+        let condition: SQLQuery = """
+            (\(caseID) = '' OR case_id = \(caseID)) AND (\(departmentCode) = '' OR department_code = \(departmentCode))
+            AND (cardinality(\(SQLArray(kinds))::text[]) = 0 OR kind = ANY(\(SQLArray(kinds))::text[]))
+            AND (\(pushID)::uuid IS NULL OR push_id = \(pushID))
+            """
+        let total = try await connection.query("SELECT count(*) AS n FROM findings WHERE \(condition)").one().decode("n", as: Int.self)
+        let rows = try await connection.query("SELECT record FROM findings WHERE \(condition) ORDER BY submitted_at, seq LIMIT \(limit) OFFSET \(offset)")
+        return (try rows.map { try Supervision_Finding(serializedBytes: try $0.decode("record", as: [UInt8].self)) }, total)
+    }
+
+    /// Findings per department submitted in [from, to].
+    static func counts(from: CivilDate, to: CivilDate, departmentCode: String, on connection: PostgresConnection) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try await connection.query("""
+            SELECT department_code, count(*) AS n FROM findings
+            WHERE submitted_on BETWEEN \(from.iso8601)::date AND \(to.iso8601)::date AND (\(departmentCode) = '' OR department_code = \(departmentCode))
+            GROUP BY department_code
+            """) {
+            out[try row.decode("department_code")] = try row.decode("n", as: Int.self)
+        }
+        return out
+    }
+}
+
+/// What became of each consumed event (nothing another service reports is dropped unseen).
+enum SourceEventStore {
+    enum Outcome: String { case pushed, noBoundary = "no_boundary", notPushed = "not_pushed", unknownType = "unknown_type", unfileable }
+
+    static func record(eventID: String, type: String, sourceNode: String, caseID: String, implementationCode: String, outcome: Outcome,
+                       pushes: Int, note: String, payload: [UInt8]?, in transaction: PostgresConnection) async throws {
+        try await transaction.execute("""
+            INSERT INTO source_events (event_id, type, source_node, case_id, implementation_code, outcome, pushes, note, payload)
+            VALUES (\(eventID), \(type), \(sourceNode), \(caseID), \(implementationCode), \(outcome.rawValue), \(pushes), \(note), \(payload))
+            ON CONFLICT (event_id) DO NOTHING
+            """)
+    }
+
+    /// Implementation codes whose decisions found no boundary entry.
+    static func itemsWithoutBoundary(on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query("""
+            SELECT DISTINCT implementation_code FROM source_events WHERE outcome = 'no_boundary' ORDER BY implementation_code
+            """).map { try $0.decode("implementation_code", as: String.self) }
+    }
+}

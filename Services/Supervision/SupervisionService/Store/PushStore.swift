@@ -1,0 +1,182 @@
+import Foundation
+import OneSealCore
+import OneSealOutbox
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import SupervisionRules
+import SwiftProtobuf
+
+/// One push as stored: the rules' life cycle and the wire record (holder already masked).
+struct StoredPush: Sendable {
+    let id: UUID
+    var dedupeKey: String
+    var departmentCode: String
+    var kind: PushKind
+    var delivery: DeliveryMode
+    var state: PushState
+    var record: Supervision_Push
+    var sourceAt: Date
+    var pushedAt: Date
+    var deliveredAt: Date?
+    var deliveryAttempts: Int
+    var nextDeliveryAt: Date?
+    var lastDeliveryError: String
+    var overdueReportedAt: Date?
+    var reroutedFrom: UUID?
+    var revision: Int64
+
+    /// When the push reached the department: in the inbox at once (pull), on the endpoint's
+    /// acknowledgement (endpoint).
+    var arrivedAt: Date? { delivery == .pull ? pushedAt : deliveredAt }
+
+    /// Copies what the rules decided (and the delivery facts) into the wire record.
+    mutating func refreshRecord(today: CivilDate, calendar: WorkingDayCalendar) {
+        var out = record
+        out.pushID = id.uuidString.lowercased()
+        out.status = ProtoEnum.map(state.status) ?? .unspecified
+        out.kind = ProtoEnum.map(kind) ?? .unspecified
+        out.delivery = ProtoEnum.map(delivery) ?? .unspecified
+        out.pushedAt = Google_Protobuf_Timestamp(date: pushedAt)
+        out.sourceAt = Google_Protobuf_Timestamp(date: sourceAt)
+        let schedule = state.schedule
+        if let arrived = arrivedAt {
+            out.pushedOnTime = schedule.pushedOnTime(arrivedOn: CivilDate(arrived))
+            out.pushSeconds = Int64(max(arrived.timeIntervalSince(sourceAt), 0).rounded())
+        } else {
+            out.pushedOnTime = false
+            out.pushSeconds = 0
+        }
+        out.pushDeadline = Self.deadline(from: schedule.sourceOn, due: schedule.pushDue, finished: arrivedAt.map { CivilDate($0) }, today: today, calendar: calendar)
+        out.claimDeadline = Self.deadline(from: schedule.pushedOn, due: schedule.claimDue, finished: state.claimedAt.map { CivilDate($0) }, today: today, calendar: calendar)
+        if let claimedAt = state.claimedAt { out.claimedAt = Google_Protobuf_Timestamp(date: claimedAt) } else { out.clearClaimedAt() }
+        out.claimedOnTime = state.claimedOnTime
+        out.autoClaimed = state.autoClaimed
+        out.rejectionReason = state.rejectionReason
+        if let rejectedAt = state.rejectedAt { out.rejectedAt = Google_Protobuf_Timestamp(date: rejectedAt) }
+        if let suggested = state.suggestedDepartment, out.suggestedDepartment.code != suggested {
+            out.suggestedDepartment = Common_DepartmentRef.with { $0.code = suggested }
+        }
+        if let deliveredAt { out.deliveredAt = Google_Protobuf_Timestamp(date: deliveredAt) } else { out.clearDeliveredAt() }
+        out.deliveryAttempts = Int32(deliveryAttempts)
+        out.lastDeliveryError = lastDeliveryError
+        out.claimOverdueReported = overdueReportedAt != nil
+        if let reroutedFrom { out.reroutedFromPushID = reroutedFrom.uuidString.lowercased() }
+        record = out
+    }
+
+    /// A working-day clock of `due` from `start`, as of the day it finished (or today).
+    static func deadline(from start: CivilDate, due: CivilDate, finished: CivilDate?, today: CivilDate, calendar: WorkingDayCalendar) -> Common_Deadline {
+        guard let total = try? calendar.workingDays(from: start, to: due),
+              let status = try? StatutoryClock(actDate: start, workingDays: total).status(asOf: finished ?? today, in: calendar, warning: WarningPolicy(yellowWhenDaysLeftAtMost: 0))
+        else {
+            return Common_Deadline.with { $0.startedOn = Common_CivilDate(start); $0.dueOn = Common_CivilDate(due) }
+        }
+        return Common_Deadline(startedOn: start, status: status, finishedOn: finished)
+    }
+
+    /// The facts the quarterly figures need.
+    var facts: PushFacts {
+        PushFacts(
+            departmentCode: departmentCode, pushedAt: pushedAt, pushedOnTime: record.pushedOnTime, status: state.status,
+            claimedAt: state.claimedAt, claimedOnTime: state.claimedOnTime, rejected: state.rejectedAt != nil, claimDue: state.schedule.claimDue)
+    }
+}
+
+/// The pushes' SQL. Every change goes through `update`, in the caller's transaction with its events.
+enum PushStore {
+    static let columns: StaticString = """
+        id, dedupe_key, department_code, kind, delivery, state::text AS state, record, source_at, pushed_at, delivered_at,
+        delivery_attempts, next_delivery_at, last_delivery_error, overdue_reported_at, rerouted_from, revision
+        """
+
+    static func decode(_ row: PostgresRow) throws -> StoredPush {
+        let stateText: String = try row.decode("state")
+        return StoredPush(
+            id: try row.decode("id"), dedupeKey: try row.decode("dedupe_key"), departmentCode: try row.decode("department_code"),
+            kind: PushKind(rawValue: try row.decode("kind", as: String.self)) ?? .grant,
+            delivery: DeliveryMode(rawValue: try row.decode("delivery", as: String.self)) ?? .pull,
+            state: try JSONDecoder().decode(PushState.self, from: Data(stateText.utf8)),
+            record: try Supervision_Push(serializedBytes: try row.decode("record", as: [UInt8].self)),
+            sourceAt: try row.decode("source_at"), pushedAt: try row.decode("pushed_at"), deliveredAt: try row.decode("delivered_at"),
+            deliveryAttempts: try row.decode("delivery_attempts"), nextDeliveryAt: try row.decode("next_delivery_at"),
+            lastDeliveryError: try row.decode("last_delivery_error"), overdueReportedAt: try row.decode("overdue_reported_at"),
+            reroutedFrom: try row.decode("rerouted_from"), revision: try row.decode("revision"))
+    }
+
+    static func stateJSON(_ state: PushState) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(state), as: UTF8.self)
+    }
+
+    static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredPush? {
+        let rows = forUpdate
+            ? try await connection.query("SELECT \(unescaped: columns) FROM pushes WHERE id = \(id) FOR UPDATE")
+            : try await connection.query("SELECT \(unescaped: columns) FROM pushes WHERE id = \(id)")
+        return try rows.first.map(decode)
+    }
+
+    /// Inserts a new push unless the department already has one for the same fact; returns whether it did.
+    static func insert(_ push: StoredPush, in transaction: PostgresConnection) async throws -> Bool {
+        let record: [UInt8] = try push.record.serializedBytes()
+        return try await transaction.execute("""
+            INSERT INTO pushes (id, dedupe_key, department_code, kind, status, case_id, implementation_code, source_node, licence_identifier,
+                                licence_number, delivery, state, record, source_at, pushed_at, pushed_on, claim_due, claimed_at,
+                                next_delivery_at, rerouted_from)
+            VALUES (\(push.id), \(push.dedupeKey), \(push.departmentCode), \(push.kind.rawValue), \(push.state.status.rawValue), \(push.record.caseID),
+                    \(push.record.implementationCode), \(push.record.sourceNode), \(push.record.licence.licenceIdentifier),
+                    \(push.record.licence.licenceNumber), \(push.delivery.rawValue), \(try stateJSON(push.state))::jsonb, \(record),
+                    \(push.sourceAt), \(push.pushedAt), \(push.state.schedule.pushedOn.iso8601)::date, \(push.state.schedule.claimDue.iso8601)::date,
+                    \(push.state.claimedAt), \(push.delivery == .endpoint ? push.pushedAt : nil), \(push.reroutedFrom))
+            ON CONFLICT (dedupe_key, department_code) DO NOTHING
+            """) == 1
+    }
+
+    static func update(_ push: StoredPush, in transaction: PostgresConnection) async throws {
+        let record: [UInt8] = try push.record.serializedBytes()
+        try await transaction.execute("""
+            UPDATE pushes SET status = \(push.state.status.rawValue), state = \(try stateJSON(push.state))::jsonb, record = \(record),
+                   claim_due = \(push.state.schedule.claimDue.iso8601)::date, claimed_at = \(push.state.claimedAt), rejected_at = \(push.state.rejectedAt), delivered_at = \(push.deliveredAt),
+                   delivery_attempts = \(push.deliveryAttempts), next_delivery_at = \(push.nextDeliveryAt),
+                   last_delivery_error = \(push.lastDeliveryError), overdue_reported_at = \(push.overdueReportedAt),
+                   revision = revision + 1
+            WHERE id = \(push.id)
+            """)
+    }
+
+    struct Filter: Sendable {
+        var departmentCode = ""
+        var statuses: [String] = []
+        var kinds: [String] = []
+        var claimOverdueBefore: CivilDate?
+        var caseID = ""
+        var pushedFrom: CivilDate?
+        var pushedTo: CivilDate?
+    }
+
+    static func list(_ filter: Filter, offset: Int, limit: Int, on connection: PostgresConnection) async throws -> (pushes: [StoredPush], total: Int) {
+        let condition: SQLQuery = """
+            (\(filter.departmentCode) = '' OR department_code = \(filter.departmentCode))
+            AND (cardinality(\(SQLArray(filter.statuses))::text[]) = 0 OR status = ANY(\(SQLArray(filter.statuses))::text[]))
+            AND (cardinality(\(SQLArray(filter.kinds))::text[]) = 0 OR kind = ANY(\(SQLArray(filter.kinds))::text[]))
+            AND (\(filter.claimOverdueBefore?.iso8601)::date IS NULL OR (status = 'pending' AND claim_due < \(filter.claimOverdueBefore?.iso8601)::date))
+            AND (\(filter.caseID) = '' OR case_id = \(filter.caseID))
+            AND (\(filter.pushedFrom?.iso8601)::date IS NULL OR pushed_on >= \(filter.pushedFrom?.iso8601)::date)
+            AND (\(filter.pushedTo?.iso8601)::date IS NULL OR pushed_on <= \(filter.pushedTo?.iso8601)::date)
+            """
+        let total = try await connection.query("SELECT count(*) AS n FROM pushes WHERE \(condition)").one().decode("n", as: Int.self)
+        let rows = try await connection.query("""
+            SELECT \(unescaped: columns) FROM pushes WHERE \(condition) ORDER BY pushed_at DESC, id LIMIT \(limit) OFFSET \(offset)
+            """)
+        return (try rows.map(decode), total)
+    }
+
+    /// Pushes made in [from, to] (Beijing dates), for the quarterly figures.
+    static func pushed(from: CivilDate, to: CivilDate, departmentCode: String, on connection: PostgresConnection) async throws -> [StoredPush] {
+        try await connection.query("""
+            SELECT \(unescaped: columns) FROM pushes
+            WHERE pushed_on BETWEEN \(from.iso8601)::date AND \(to.iso8601)::date AND (\(departmentCode) = '' OR department_code = \(departmentCode))
+            """).map(decode)
+    }
+}

@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealProto
+import OneSealServiceKit
+import OneSealWire
+import SupervisionRules
+import SupervisionService
+
+/// `oneseal supervision`: the boundary list (审管边界清单) as a file, and the quarterly report (季度通报),
+/// through the supervision service's RPCs like any integrator would.
+struct Supervision: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Supervision push (审管联动): boundary list import/export, quarterly report.",
+        subcommands: [Boundary.self, Report.self]
+    )
+
+    struct Boundary: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Departments and the boundary list as a file (oneseal-boundary/1 JSON, Services/Supervision/boundary/README.md).",
+            subcommands: [Import.self, Export.self]
+        )
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register every department and publish every entry of a boundary file.")
+        @Option(help: "host:port of the node's supervision service.") var address: String
+        @Option(help: "Boundary file (oneseal-boundary/1).") var file: String
+        @Flag(help: "Also remove entries the file does not list.") var prune = false
+        @OptionGroup var credentials: OperatorCredentials
+
+        func run() async throws {
+            let contents: BoundaryFile.Contents
+            do { contents = try BoundaryFile.decode(try Data(contentsOf: URL(fileURLWithPath: file))) } catch let error as BoundaryFile.Invalid {
+                throw ValidationError("\(file):\n\(error)")
+            } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+            let metadata = try credentials.metadata()
+            try await withSupervision(address) { supervision in
+                for department in contents.departments where department.active {
+                    let response = try await supervision.upsertDepartment(.with { $0.department = department.proto }, metadata: metadata)
+                    print("department \(department.code) \(response.created ? "registered" : "updated") \(department.name)")
+                }
+                for entry in contents.entries {
+                    let response = try await supervision.upsertBoundary(.with { $0.entry = entry.proto }, metadata: metadata)
+                    print("entry \(entry.key) v\(response.entry.version) → \(entry.departments.map(\.code).joined(separator: ", "))")
+                }
+                if prune {
+                    let keep = Set(contents.entries.map(\.key))
+                    for existing in try await allEntries(supervision, metadata: metadata) where !keep.contains(existing.key) {
+                        _ = try await supervision.removeBoundary(.with { $0.implementationCode = existing.implementationCode; $0.basicCode = existing.basicCode }, metadata: metadata)
+                        print("entry \(existing.key) removed")
+                    }
+                }
+                for department in contents.departments where !department.active {
+                    _ = try await supervision.removeDepartment(.with { $0.code = department.code }, metadata: metadata)
+                    print("department \(department.code) deactivated")
+                }
+            }
+            print("\(contents.departments.count) departments, \(contents.entries.count) entries")
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the departments and the boundary list to a file.")
+        @Option(help: "host:port of the node's supervision service.") var address: String
+        @Option(help: "Where to write the file ('-' for standard output).") var out: String
+        @Flag(help: "Include deactivated departments.") var includeInactive = false
+        @OptionGroup var credentials: OperatorCredentials
+
+        func run() async throws {
+            let metadata = try credentials.metadata()
+            var departments: [SupervisionRules.Department] = []
+            var entries: [BoundaryEntry] = []
+            try await withSupervision(address) { supervision in
+                var request = Supervision_ListDepartmentsRequest()
+                request.includeInactive = includeInactive
+                request.page.pageSize = 500
+                repeat {
+                    let response = try await supervision.listDepartments(request, metadata: metadata)
+                    departments += response.departments.map { proto in
+                        var department = SupervisionRules.Department(proto: proto)
+                        department.active = proto.active
+                        return department
+                    }
+                    request.page.pageToken = response.page.nextPageToken
+                } while !request.page.pageToken.isEmpty
+                entries = try await allEntries(supervision, metadata: metadata)
+            }
+            let data = BoundaryFile.encode(BoundaryFile.Contents(departments: departments, entries: entries))
+            if out == "-" {
+                FileHandle.standardOutput.write(data)
+            } else {
+                try data.write(to: URL(fileURLWithPath: out))
+                print("\(departments.count) departments, \(entries.count) entries written to \(out)")
+            }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The quarterly report (季度通报) per department: pushed, claimed on time, claim latency, rejected, findings.")
+        @Option(help: "host:port of the node's supervision service.") var address: String
+        @Option(help: "Year, e.g. 2026.") var year: Int
+        @Option(help: "Quarter 1–4.") var quarter: Int
+        @Option(help: "One department's code (default: every department).") var department: String = ""
+        @Flag(help: "Print the figures as JSON (every field present, proto field names; see docs/operators.md).") var json = false
+        @OptionGroup var credentials: OperatorCredentials
+
+        func validate() throws {
+            guard (1...4).contains(quarter) else { throw ValidationError("--quarter must be 1–4") }
+            guard (2000...9999).contains(year) else { throw ValidationError("--year must be a year such as 2026") }
+        }
+
+        func run() async throws {
+            let metadata = try credentials.metadata()
+            var response = Supervision_QuarterlyFiguresResponse()
+            try await withSupervision(address) { supervision in
+                response = try await supervision.quarterlyFigures(.with {
+                    $0.year = Int32(year)
+                    $0.quarter = Int32(quarter)
+                    $0.departmentCode = department
+                }, metadata: metadata)
+            }
+            if json {
+                print(QuarterlyReport.json(response))
+            } else {
+                print(QuarterlyReport.text(response))
+            }
+        }
+    }
+}
+
+/// The human form of the 季度通报: one block per department, then the total.
+enum QuarterlyReport {
+    /// Machine form: every figure present (proto3 JSON would omit the zeros a report needs).
+    static func json(_ response: Supervision_QuarterlyFiguresResponse) -> String {
+        func object(_ figures: Supervision_DepartmentFigures) -> [String: Any] {
+            [
+                "department_code": figures.department.code, "department_name": figures.department.name, "department_node": figures.department.node,
+                "pushed": figures.pushed, "pushed_on_time": figures.pushedOnTime, "claimed": figures.claimed, "claimed_on_time": figures.claimedOnTime,
+                "claim_on_time_rate": figures.claimOnTimeRate, "claim_latency_mean_hours": figures.claimLatencyMeanHours,
+                "claim_latency_median_hours": figures.claimLatencyMedianHours, "claim_latency_p90_hours": figures.claimLatencyP90Hours,
+                "claim_latency_worst_hours": figures.claimLatencyWorstHours, "rejected": figures.rejected, "rerouted": figures.rerouted,
+                "unclaimed_overdue": figures.unclaimedOverdue, "findings": figures.findings, "accuracy": figures.accuracy,
+            ]
+        }
+        let top: [String: Any] = [
+            "year": Int(response.year), "quarter": Int(response.quarter),
+            "departments": response.departments.map(object), "total": object(response.total),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: top, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func text(_ response: Supervision_QuarterlyFiguresResponse) -> String {
+        var lines = ["审管联动季度通报 \(response.year)年第\(response.quarter)季度", ""]
+        func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+        func hours(_ value: Double) -> String { String(format: "%.1f", value) }
+        func block(_ title: String, _ figures: Supervision_DepartmentFigures) {
+            lines.append(title)
+            lines.append("  推送 \(figures.pushed) 件（按时推送 \(figures.pushedOnTime)），认领 \(figures.claimed) 件，按时认领 \(figures.claimedOnTime) 件，按时认领率 \(percent(figures.claimOnTimeRate))")
+            lines.append("  认领用时（工作小时）：中位 \(hours(figures.claimLatencyMedianHours))，平均 \(hours(figures.claimLatencyMeanHours))，P90 \(hours(figures.claimLatencyP90Hours))，最长 \(hours(figures.claimLatencyWorstHours))")
+            lines.append("  退回 \(figures.rejected) 件，改派 \(figures.rerouted) 件，逾期未认领 \(figures.unclaimedOverdue) 件，监管反馈 \(figures.findings) 条，推送准确率 \(percent(figures.accuracy))")
+        }
+        if response.departments.isEmpty { lines.append("（本季度无推送）") }
+        for figures in response.departments {
+            let name = figures.department.name.isEmpty ? figures.department.code : "\(figures.department.name)（\(figures.department.code)）"
+            block(name, figures)
+        }
+        lines.append("")
+        block("合计", response.total)
+        return lines.joined(separator: "\n")
+    }
+}
+
+func allEntries(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, metadata: Metadata) async throws -> [BoundaryEntry] {
+    var entries: [BoundaryEntry] = []
+    var request = Supervision_ListBoundaryRequest()
+    request.page.pageSize = 500
+    repeat {
+        let response = try await supervision.listBoundary(request, metadata: metadata)
+        entries += response.entries.map { entry in
+            BoundaryEntry(implementationCode: entry.implementationCode, basicCode: entry.basicCode, itemName: entry.itemName,
+                          departments: entry.departments.map { SupervisingDepartment(code: $0.department.code, responsibility: $0.responsibility) })
+        }
+        request.page.pageToken = response.page.nextPageToken
+    } while !request.page.pageToken.isEmpty
+    return entries
+}
+
+func withSupervision(_ address: String, _ body: (Supervision_SupervisionService.Client<OneSealClientTransport>) async throws -> Void) async throws {
+    let parts = address.split(separator: ":")
+    guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("address must be host:port") }
+    try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port)) { client in
+        try await body(Supervision_SupervisionService.Client(wrapping: client))
+    }
+}
+
+extension SupervisionRules.Department {
+    var proto: Supervision_Department {
+        Supervision_Department.with {
+            $0.code = code
+            $0.name = name
+            $0.level = level.flatMap { ProtoEnum.map($0, to: Common_AdministrativeLevel.self) } ?? .unspecified
+            $0.node = node
+            $0.contactName = contactName
+            $0.contactPhone = contactPhone
+            $0.delivery = ProtoEnum.map(delivery) ?? .unspecified
+            $0.endpoint = endpoint
+            $0.active = active
+        }
+    }
+}
+
+extension BoundaryEntry {
+    var proto: Supervision_BoundaryEntry {
+        Supervision_BoundaryEntry.with {
+            $0.implementationCode = implementationCode
+            $0.basicCode = basicCode
+            $0.itemName = itemName
+            $0.departments = departments.map { department in
+                Supervision_SupervisingDepartment.with { $0.department.code = department.code; $0.responsibility = department.responsibility }
+            }
+        }
+    }
+}
