@@ -21,6 +21,7 @@ struct OneSealCommand: AsyncParsableCommand {
             // certificate (#5)
             // supervision (#6)
             // evaluation (#7)
+            Report.self,
         ]
     )
 }

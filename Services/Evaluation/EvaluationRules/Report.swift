@@ -201,6 +201,37 @@ public enum ReportBuilder {
             charts: charts, flags: flags, badReviews: badReviews.sorted { ($0.ratedOn, $0.window) < ($1.ratedOn, $1.window) }, warnings: warnings)
     }
 
+    /// Supervision pushes of the period per department: pushed, claimed by the claim deadline,
+    /// claimed late or not at all, rejected (审管联动 claim timeliness).
+    public static func supervisionChart(pushes: [PushFact], from: CivilDate, to: CivilDate, labels: Labels) -> ChartSpec {
+        var rows: [String: (name: String, pushed: Int, onTime: Int, late: Int, rejected: Int)] = [:]
+        for push in pushes {
+            guard let pushed = push.pushedOn, from <= pushed, pushed <= to else { continue }
+            let code = push.department?.code ?? ""
+            var row = rows[code] ?? (push.department?.name ?? code, 0, 0, 0, 0)
+            row.pushed += 1
+            if push.rejectedOn != nil {
+                row.rejected += 1
+            } else if let claimed = push.claimedOn, !push.claimOverdue, push.claimDueOn.map({ claimed <= $0 }) ?? true {
+                row.onTime += 1
+            } else {
+                row.late += 1
+            }
+            rows[code] = row
+        }
+        let sorted = rows.sorted { $0.key < $1.key }
+        let total = sorted.reduce(0) { $0 + $1.value.pushed }
+        let onTime = sorted.reduce(0) { $0 + $1.value.onTime }
+        return ChartSpec(
+            id: "supervision_claims", title: "各部门推送认领情况", kind: .stackedBar, xLabel: "部门", yLabel: "件数", unit: "件",
+            series: [
+                .init(name: "按期认领", points: sorted.map { ($0.value.name, Double($0.value.onTime)) }),
+                .init(name: "逾期或未认领", points: sorted.map { ($0.value.name, Double($0.value.late)) }),
+                .init(name: "退回", points: sorted.map { ($0.value.name, Double($0.value.rejected)) }),
+            ], target: 0,
+            takeaway: total == 0 ? "本期无推送。" : "本期推送\(total)件，按期认领\(onTime)件（\(format(percent(Double(onTime) / Double(total))))%）。")
+    }
+
     static func percent(_ rate: Double) -> Double { (rate * 1000).rounded() / 10 }
 
     /// One decimal, without a trailing ".0".
