@@ -1,3 +1,4 @@
+import Foundation
 import OneSealCore
 import Testing
 
@@ -84,7 +85,7 @@ struct WarningFlagReportTests {
         #expect(defaults.first { $0.windowID == "W1" }?.hits.map(\.rule.metric) == [.badReviewRatio])
     }
 
-    func report(comment: String) -> MonthlyReport {
+    func makeReport(comment: String) -> MonthlyReport {
         let model = ReadModel(folding: Stream.intake + Stream.approval)
         let bad = BadReviewLine(ratedOn: day("2026-10-23"), window: "W1", item: "食品经营许可", level: .dissatisfied, comment: comment, tags: ["态度"], status: "待回访")
         return ReportBuilder.monthly(
@@ -95,7 +96,7 @@ struct WarningFlagReportTests {
 
     @Test("the monthly report has its charts with the month's figures")
     func charts() {
-        let report = report(comment: "等了很久")
+        let report = makeReport(comment: "等了很久")
         #expect(report.summary.received == 6)
         #expect(report.charts.map(\.id) == ["on_time_gauge", "daily_volume", "window_volume", "window_on_time", "item_working_days", "rating_levels", "department_outcomes", "trend"])
         #expect(report.charts[0].series[0].points[0].value == 75)
@@ -111,7 +112,7 @@ struct WarningFlagReportTests {
     @Test("the HTML is self-contained, draws SVG charts and escapes a hostile comment")
     func html() {
         let hostile = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>&amp;"
-        let html = HTMLReport.render(report(comment: hostile))
+        let html = HTMLReport.render(makeReport(comment: hostile))
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.components(separatedBy: "<svg ").count - 1 == 8)
         #expect(html.contains("<polyline"))

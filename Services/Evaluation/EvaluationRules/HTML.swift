@@ -41,7 +41,7 @@ public enum SVGChart {
 
     static func n(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func open(_ chart: ChartSpec, height: Double = height) -> String {
+    static func open(_ chart: ChartSpec, height: Double = SVGChart.height) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 \(n(width)) \(n(height))\" width=\"100%\" aria-label=\"\(htmlEscape(chart.title))\"><title>\(htmlEscape(chart.title))</title>"
     }
 

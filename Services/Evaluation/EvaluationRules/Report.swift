@@ -115,8 +115,8 @@ public enum ReportBuilder {
                 : "本月办结\(summary.decided)件，按期办结率\(format(percent(summary.onTimeRate)))%，较上月\(delta >= 0 ? "提高" : "下降")\(format(abs(delta)))个百分点。"))
 
         // 2. Daily trend of received and decided.
-        var received: [(String, Double)] = []
-        var decided: [(String, Double)] = []
+        var received: [(label: String, value: Double)] = []
+        var decided: [(label: String, value: Double)] = []
         var day = range.from
         while day <= range.to {
             let daily = table(.total, from: day, to: day).total
@@ -181,8 +181,8 @@ public enum ReportBuilder {
         // 8. Six-month trend.
         var months: [(year: Int, month: Int)] = [(year, month)]
         while months.count < 6 { months.insert(previousMonth(year: months[0].year, month: months[0].month), at: 0) }
-        var onTime: [(String, Double)] = []
-        var bad: [(String, Double)] = []
+        var onTime: [(label: String, value: Double)] = []
+        var bad: [(label: String, value: Double)] = []
         for m in months {
             let r = monthRange(year: m.year, month: m.month)!
             let metrics = table(.total, from: r.from, to: r.to).total

@@ -137,7 +137,8 @@ enum EventFiling {
         case Approval_CaseDecided.protoMessageName:
             var m = try Approval_CaseDecided(serializedBytes: payload)
             m.applicant = stripped(m.applicant, index: index)
-            let granted: Bool = if case .grant? = m.decision.outcome { true } else { false }
+            var granted = false
+            if case .grant? = m.decision.outcome { granted = true }
             return try keep(m, .caseDecided(
                 header(m.header, sourceNode: sourceNode), granted: granted, decidedOn: date(m.decision.decidedOn, on), onTime: m.decision.onTime,
                 workingDaysTaken: Int(m.decision.workingDaysTaken), returns: Int(m.returns), acceptedOn: m.acceptedOn.civilDate,

@@ -212,13 +212,14 @@ extension EvaluationAPI {
 
     public func report(request: Evaluation_ReportRequest, context: ServerContext) async throws -> Evaluation_ReportResponse {
         try await answering {
-            let (year, month): (Int, Int)
+            let chosen: (year: Int, month: Int)
             if request.year != 0 || request.month != 0 || !request.hasPeriod {
-                (year, month) = try Self.month(year: request.year, month: request.month)
+                chosen = try Self.month(year: request.year, month: request.month)
             } else {
                 let (from, _) = try Self.period(request.period)
-                (year, month) = (from.year, from.month)
+                chosen = (from.year, from.month)
             }
+            let year = chosen.year, month = chosen.month
             let range = ReportBuilder.monthRange(year: year, month: month)!
             let trendStart = ReportBuilder.monthRange(year: month > 5 ? year : year - 1, month: month > 5 ? month - 5 : month + 7)!.from
             let today = self.today

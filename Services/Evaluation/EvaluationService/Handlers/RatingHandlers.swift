@@ -65,9 +65,13 @@ extension EvaluationAPI {
             if request.caseID.isEmpty, request.applicationNumber.isEmpty {
                 violations.append(FieldViolation(field: "case_id", description: "required: the case id, or the application number", reason: "required"))
             }
+            let indicators: [(indicator: Indicator?, level: Int)] = request.indicators.map { score in
+                let indicator: Indicator? = ProtoEnum.map(score.indicator)
+                return (indicator: indicator, level: score.level.rawValue)
+            }
+            let channel: RatingChannel? = ProtoEnum.map(request.channel)
             let submission = RatingSubmission(
-                channel: ProtoEnum.map(request.channel), level: request.level.rawValue,
-                indicators: request.indicators.map { (ProtoEnum.map($0.indicator), $0.level.rawValue) },
+                channel: channel, level: request.level.rawValue, indicators: indicators,
                 comment: request.comment, tags: request.tags, anonymous: request.anonymous, raterName: request.raterName,
                 raterPhone: request.raterPhone, visitID: request.visitID)
             let checked: CheckedRating

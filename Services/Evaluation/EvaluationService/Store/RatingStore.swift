@@ -209,8 +209,9 @@ enum RatingStore {
         return out
     }
 
-    static func rectificationFact(_ ticket: StoredTicket, _ rating: StoredRating) -> RectificationFact {
-        RectificationFact(id: ticket.id.uuidString.lowercased(), attribution: rating.attribution, openedOn: ticket.ticket.openedOn, dueOn: ticket.ticket.dueOn,
+    static func rectificationFact(_ pair: (StoredTicket, StoredRating)) -> RectificationFact {
+        let (ticket, rating) = pair
+        return RectificationFact(id: ticket.id.uuidString.lowercased(), attribution: rating.attribution, openedOn: ticket.ticket.openedOn, dueOn: ticket.ticket.dueOn,
                           rectifiedOn: ticket.ticket.rectifiedOn, void: ticket.ticket.status == .void)
     }
 
