@@ -85,6 +85,8 @@ struct FiguresTests {
         let departments = october(.department)
         #expect(departments.rows.map(\.label) == ["市场准入科", "药品科"])
         #expect(departments.rows[0].metrics.running == 1)
+        // Consultations count for the department of their item.
+        #expect(departments.rows[0].metrics.consultations == 2)
     }
 
     @Test("node scope: the city alone, and the city with its county")

@@ -222,9 +222,18 @@ public enum Figures {
             }
         }
         let judgedOn = query.judgedOn
+        // Applications not accepted and consultations name an item but no department: theirs is the
+        // item's competent department as the other events of that item name it.
+        var departmentOfItem: [String: String] = [:]
+        for application in model.applications.values {
+            for (code, department) in application.itemDepartments { departmentOfItem[code] = department.code }
+        }
+        for fact in model.cases.values {
+            if let department = fact.department { departmentOfItem[fact.implementationCode] = department.code }
+        }
 
         for application in model.applications.values {
-            let attributions = self.attributions(of: application, cases: model.cases)
+            let attributions = self.attributions(of: application, departments: departmentOfItem)
             if query.contains(application.submittedOn) { add(attributions) { $0.received += 1 } }
             if query.contains(application.acceptedOn) { add(attributions) { $0.accepted += 1 } }
             if query.contains(application.correctionOn) { add(attributions) { $0.corrections += 1 } }
@@ -284,24 +293,29 @@ public enum Figures {
             }
         }
         for consultation in model.consultations.values where query.contains(consultation.on) {
-            add([Attribution(node: consultation.node, implementationCode: consultation.implementationCode, windowID: consultation.windowID)]) { $0.consultations += 1 }
+            add([Attribution(node: consultation.node, implementationCode: consultation.implementationCode, windowID: consultation.windowID,
+                             department: departmentOfItem[consultation.implementationCode] ?? "")]) { $0.consultations += 1 }
         }
+        // The order facts were visited in is the dictionaries' order: sort what keeps order.
+        total.workingDays.sort()
         let rows = groups.map { key, metrics in
-            FiguresRow(key: key, label: labels.label(key, query.groupBy), metrics: metrics)
+            var metrics = metrics
+            metrics.workingDays.sort()
+            return FiguresRow(key: key, label: labels.label(key, query.groupBy), metrics: metrics)
         }.sorted { $0.key < $1.key }
         return FiguresTable(groupBy: query.groupBy, rows: rows, total: total)
     }
 
     /// An application counts for its node and window, under each of its items and their
     /// competent departments, and for the clerk who accepted it.
-    public static func attributions(of application: ApplicationFact, cases: [String: CaseFact]) -> [Attribution] {
+    public static func attributions(of application: ApplicationFact, departments: [String: String] = [:]) -> [Attribution] {
         let officer = application.acceptedBy?.subject ?? ""
         guard !application.items.isEmpty else {
             return [Attribution(node: application.node, windowID: application.windowID, officer: officer)]
         }
         return application.items.map { code in
             Attribution(node: application.node, implementationCode: code, windowID: application.windowID, officer: officer,
-                        department: application.itemDepartments[code]?.code ?? "")
+                        department: application.itemDepartments[code]?.code ?? departments[code] ?? "")
         }
     }
 

@@ -114,6 +114,21 @@ public struct CheckedRating: Sendable, Hashable, Codable {
     /// The visit for on-site ratings, "" otherwise: with the case and channel, the rating's slot.
     public var visitKey: String
 
+    public init(
+        channel: RatingChannel, level: Rating, indicators: [Indicator: Rating], comment: String, tags: [String], anonymous: Bool,
+        raterName: String, raterPhone: String, visitKey: String
+    ) {
+        self.channel = channel
+        self.level = level
+        self.indicators = indicators
+        self.comment = comment
+        self.tags = tags
+        self.anonymous = anonymous
+        self.raterName = raterName
+        self.raterPhone = raterPhone
+        self.visitKey = visitKey
+    }
+
     public var isBad: Bool { level.isBadReview }
     /// Named bad reviews must be called back (100 %).
     public var callBackRequired: Bool { isBad && !anonymous }

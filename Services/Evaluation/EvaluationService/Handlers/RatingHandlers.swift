@@ -75,7 +75,7 @@ extension EvaluationAPI {
                 comment: request.comment, tags: request.tags, anonymous: request.anonymous, raterName: request.raterName,
                 raterPhone: request.raterPhone, visitID: request.visitID)
             let checked: CheckedRating
-            do {
+            do throws(EvaluationRuleError) {
                 checked = try RatingRules.check(submission)
             } catch {
                 throw EvaluationRuleError.invalidArgument(violations + error.fieldViolations)
