@@ -115,7 +115,10 @@ enum EventFiling {
         // MARK: approval
         case Approval_CaseOpened.protoMessageName:
             let m = try Approval_CaseOpened(serializedBytes: payload)
-            return try keep(m, .caseOpened(header(m.header, sourceNode: sourceNode), acceptedOn: m.acceptedOn.civilDate, openedOn: on, clock: clock(m.deadline)))
+            // Opened when its clock started (acceptance here, or arrival at the city for a forwarded
+            // case); the day of receipt only when approval sent no clock.
+            let opened = (m.deadline.hasStartedOn ? m.deadline.startedOn.civilDate : nil) ?? m.acceptedOn.civilDate ?? on
+            return try keep(m, .caseOpened(header(m.header, sourceNode: sourceNode), acceptedOn: m.acceptedOn.civilDate, openedOn: opened, clock: clock(m.deadline)))
         case Approval_StepCompleted.protoMessageName:
             let m = try Approval_StepCompleted(serializedBytes: payload)
             return try keep(m, .stepCompleted(header(m.header, sourceNode: sourceNode)))
