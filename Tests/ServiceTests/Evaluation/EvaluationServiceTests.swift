@@ -138,6 +138,8 @@ struct EvaluationServiceTests {
             #expect(first.rating.windowID == "W1" && first.rating.officer.subject == "officer-1")
             #expect(!first.hasRectification)
             await #expect { _ = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 4, as: applicant) } throws: { rpcFailure($0)?.code == .alreadyExists }
+            // The applicant's ID number (the token subject) is stored nowhere, only its index.
+            #expect(try await node.count("SELECT count(*) FROM ratings WHERE rated_by LIKE '%371302199001011233%' OR rater_subject_index LIKE '%371302%'") == 0)
             // On site: one per visit.
             let pad = try node.token(.windowClerk, subject: "pad-W2")
             _ = try await rate(node, case: EvaluationEvents.c2, channel: .onSite, level: 5, visit: "v1", as: pad)
@@ -145,6 +147,16 @@ struct EvaluationServiceTests {
             await #expect { _ = try await rate(node, case: EvaluationEvents.c2, channel: .onSite, level: 3, visit: "v1", as: pad) } throws: {
                 rpcFailure($0)?.code == .alreadyExists && rpcFailure($0)?.message.contains("visit v1") == true
             }
+            // A retried submission with the same idempotency key answers with the first rating.
+            var retried = Evaluation_SubmitRatingRequest()
+            retried.caseID = EvaluationEvents.c2
+            retried.channel = .onSite
+            retried.level = .satisfied
+            retried.visitID = "v3"
+            retried.idempotencyKey = "pad-W2-2026-10-16-0001"
+            let once = try await node.evaluation.submitRating(retried, metadata: pad)
+            let twice = try await node.evaluation.submitRating(retried, metadata: pad)
+            #expect(once.rating.ratingID == twice.rating.ratingID)
             // A pad of another node cannot record this node's ratings.
             await #expect { _ = try await rate(node, case: EvaluationEvents.c2, channel: .onSite, level: 5, visit: "v9", as: try node.token(.windowClerk, subject: "pad", node: "371311")) } throws: {
                 rpcFailure($0)?.code == .permissionDenied

@@ -84,9 +84,11 @@ extension EvaluationAPI {
             guard Self.mayRate(caller.role, checked.channel) else {
                 throw Self.denied("role '\(caller.role.rawValue)' may not rate on the \(checked.channel.rawValue) channel")
             }
+            // An applicant's token subject is an ID number: it is never stored or logged, only its index.
+            let rater = caller.role == .applicant ? "applicant:" + applicantIndex(caller.subject) : caller.subject
             let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
             if !key.isEmpty, let existing = try await database.withConnection({ try await RatingStore.find(idempotencyKey: key, on: $0) }) {
-                guard existing.ratedBy == caller.subject else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
+                guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
                 return try await response(for: existing)
             }
             let id = UUID()
@@ -124,7 +126,7 @@ extension EvaluationAPI {
                     applicationID: fact?.applicationID ?? application?.id ?? "", applicationNumber: fact?.applicationNumber ?? application?.number ?? "",
                     checked: checked, late: late,
                     raterSealed: try sealRater(name: checked.raterName, phone: checked.raterPhone, rating: id),
-                    raterSubjectIndex: raterIndex, ratedBy: caller.subject, ratedByRole: caller.role.rawValue,
+                    raterSubjectIndex: raterIndex, ratedBy: rater, ratedByRole: caller.role.rawValue,
                     attribution: Attribution(
                         node: subject.node, implementationCode: code, windowID: application?.windowID ?? "",
                         officer: fact?.officer?.subject ?? "", department: fact?.department?.code ?? application?.itemDepartments[code]?.code ?? ""),
@@ -151,7 +153,7 @@ extension EvaluationAPI {
                 return (rating, ticket)
             }
             logger.info("rating recorded", metadata: [
-                "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.subject)",
+                "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.role == .applicant ? "applicant" : caller.subject)",
             ])
             var response = Evaluation_SubmitRatingResponse()
             response.rating = try proto(stored.0, ticketID: stored.1?.id)
