@@ -22,6 +22,7 @@ struct OneSealCommand: AsyncParsableCommand {
             // supervision (#6)
             Supervision.self,
             // evaluation (#7)
+            Report.self,
         ]
     )
 }

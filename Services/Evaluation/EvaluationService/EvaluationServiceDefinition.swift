@@ -1,21 +1,93 @@
 import Foundation
+import GRPCCore
 import OneSealAuth
+import OneSealCore
+import OneSealPrivacy
+import OneSealProto
 import OneSealServiceKit
+import OneSealStore
+import Synchronization
 
-/// The evaluation service as the shared runner starts it: its migrations, its method table and its RPC
-/// services. The RPC handlers of `oneseal.evaluation.v1` are registered here as they are built.
+/// The evaluation service as the shared runner starts it: its migrations, its method table, its
+/// RPC service and the consumer of every other service's events.
 public enum EvaluationServiceDefinition {
     public static let name = "evaluation"
 
-    /// Who may call which method of this service; anything not listed is denied.
-    public static let policy = AccessPolicy()
+    /// Who may call which method (E3, E13); anything not listed is denied. Figures, warnings, flags
+    /// and reports are for evaluators and leaders, and a parent node's tokens may read them (the
+    /// city reads its counties). Ratings come from the applicant, the window's rating pad, the
+    /// provincial platform and evaluators (channel by role, checked in the handler).
+    public static let policy: AccessPolicy = {
+        let service = "oneseal.evaluation.v1.EvaluationService/"
+        let watchers = MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor)
+        let ratedSide: Set<Role> = [.windowClerk, .officer, .sectionChief, .deputyDirector, .director]
+        let rules: [String: MethodRule] = [
+            "SubmitRating": MethodRule(roles: [.applicant, .windowClerk, .integrator, .evaluator], scope: .anyTrustedNode),
+            "GetRating": MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor),
+            "ListRatings": watchers,
+            "ListRectifications": MethodRule(roles: Set<Role>([.evaluator, .leader]).union(ratedSide), scope: .sameNodeOrAncestor),
+            "RecordCallBack": MethodRule(roles: [.evaluator, .sectionChief, .deputyDirector, .director]),
+            "CompleteRectification": MethodRule(roles: ratedSide),
+            "RateRectification": MethodRule(roles: [.applicant, .evaluator], scope: .anyTrustedNode),
+            "AppealRating": MethodRule(roles: ratedSide),
+            "DecideAppeal": MethodRule(roles: [.evaluator, .leader]),
+            "EfficiencyFigures": watchers,
+            "EarlyWarnings": watchers,
+            "FlagWindows": watchers,
+            "Report": watchers,
+            "RebuildReadModel": MethodRule(roles: [.operator, .evaluator]),
+        ]
+        return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
+    }()
 
-    public static func make() throws -> ServiceDefinition {
-        ServiceDefinition(
+    /// The definition the executable runs. `clock` is the source of "today" (tests pin it).
+    public static func make(clock: @escaping @Sendable () -> Date = { Date() }) throws -> ServiceDefinition {
+        let box = APIBox()
+        return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
-            makeServices: { _ in [] }
+            makeServices: { environment in
+                let api = try await makeAPI(environment, clock: clock)
+                box.set(api)
+                return [api]
+            },
+            eventConsumer: ConsumerThroughBox(box: box)
         )
+    }
+
+    /// Builds the API: the data keys are required (raters' names and phones are sealed; applicants
+    /// are matched by a keyed blind index of their ID number, E1), settings come from node_settings.
+    static func makeAPI(_ environment: ServiceEnvironment, clock: @escaping @Sendable () -> Date) async throws -> EvaluationAPI {
+        let configuration = environment.configuration
+        guard let keyFile = configuration.dataKeyFile else {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "required: evaluation seals raters' names and phones and matches applicants by a keyed index of their ID number (use the node's intake key file)")
+        }
+        let keyring: DataKeyring
+        do { keyring = try DataKeyring(contentsOfFile: keyFile) } catch {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
+        }
+        let settings = try await EvaluationSettings.load(node: configuration.node, from: environment.database)
+        return EvaluationAPI(
+            database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: .china, clock: clock,
+            peers: Set(configuration.peers.keys), logger: environment.logger)
+    }
+}
+
+/// The API is built once the database is ready; the event consumer is declared before that and
+/// reaches it through this box (set once, before the server starts).
+final class APIBox: Sendable {
+    private let value = Mutex<EvaluationAPI?>(nil)
+    func set(_ api: EvaluationAPI) { value.withLock { $0 = api } }
+    func get() throws -> EvaluationAPI {
+        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "evaluation is starting") }
+        return api
+    }
+}
+
+struct ConsumerThroughBox: EventConsumer {
+    let box: APIBox
+    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        try await EvaluationEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

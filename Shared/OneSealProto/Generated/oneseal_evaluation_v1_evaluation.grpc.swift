@@ -197,6 +197,19 @@ public enum Evaluation_EvaluationService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RebuildReadModel" metadata.
+        public enum RebuildReadModel: Sendable {
+            /// Request type for "RebuildReadModel".
+            public typealias Input = Evaluation_RebuildReadModelRequest
+            /// Response type for "RebuildReadModel".
+            public typealias Output = Evaluation_RebuildReadModelResponse
+            /// Descriptor for "RebuildReadModel".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.evaluation.v1.EvaluationService"),
+                method: "RebuildReadModel",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "oneseal.evaluation.v1.EvaluationService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             SubmitRating.descriptor,
@@ -211,7 +224,8 @@ public enum Evaluation_EvaluationService: Sendable {
             EfficiencyFigures.descriptor,
             EarlyWarnings.descriptor,
             FlagWindows.descriptor,
-            Report.descriptor
+            Report.descriptor,
+            RebuildReadModel.descriptor
         ]
     }
 }
@@ -443,7 +457,7 @@ extension Evaluation_EvaluationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Chart-ready series for a report.
+        /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Evaluation_ReportRequest` messages.
@@ -456,6 +470,24 @@ extension Evaluation_EvaluationService {
             request: GRPCCore.StreamingServerRequest<Evaluation_ReportRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_ReportResponse>
+
+        /// Handle the "RebuildReadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Evaluation_RebuildReadModelRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Evaluation_RebuildReadModelResponse` messages.
+        func rebuildReadModel(
+            request: GRPCCore.StreamingServerRequest<Evaluation_RebuildReadModelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_RebuildReadModelResponse>
     }
 
     /// Service protocol for the "oneseal.evaluation.v1.EvaluationService" service.
@@ -671,7 +703,7 @@ extension Evaluation_EvaluationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Chart-ready series for a report.
+        /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Evaluation_ReportRequest` message.
@@ -684,6 +716,24 @@ extension Evaluation_EvaluationService {
             request: GRPCCore.ServerRequest<Evaluation_ReportRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Evaluation_ReportResponse>
+
+        /// Handle the "RebuildReadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_RebuildReadModelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Evaluation_RebuildReadModelResponse` message.
+        func rebuildReadModel(
+            request: GRPCCore.ServerRequest<Evaluation_RebuildReadModelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Evaluation_RebuildReadModelResponse>
     }
 
     /// Simple service protocol for the "oneseal.evaluation.v1.EvaluationService" service.
@@ -897,7 +947,7 @@ extension Evaluation_EvaluationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Chart-ready series for a report.
+        /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
         ///
         /// - Parameters:
         ///   - request: A `Evaluation_ReportRequest` message.
@@ -910,6 +960,24 @@ extension Evaluation_EvaluationService {
             request: Evaluation_ReportRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Evaluation_ReportResponse
+
+        /// Handle the "RebuildReadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+        ///
+        /// - Parameters:
+        ///   - request: A `Evaluation_RebuildReadModelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Evaluation_RebuildReadModelResponse` to respond with.
+        func rebuildReadModel(
+            request: Evaluation_RebuildReadModelRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Evaluation_RebuildReadModelResponse
     }
 }
 
@@ -1060,6 +1128,17 @@ extension Evaluation_EvaluationService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Evaluation_EvaluationService.Method.RebuildReadModel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_RebuildReadModelRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_RebuildReadModelResponse>(),
+            handler: { request, context in
+                try await self.rebuildReadModel(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1203,6 +1282,17 @@ extension Evaluation_EvaluationService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_ReportResponse> {
         let response = try await self.report(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func rebuildReadModel(
+        request: GRPCCore.StreamingServerRequest<Evaluation_RebuildReadModelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_RebuildReadModelResponse> {
+        let response = try await self.rebuildReadModel(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1375,6 +1465,19 @@ extension Evaluation_EvaluationService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Evaluation_ReportResponse> {
         return GRPCCore.ServerResponse<Evaluation_ReportResponse>(
             message: try await self.report(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rebuildReadModel(
+        request: GRPCCore.ServerRequest<Evaluation_RebuildReadModelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Evaluation_RebuildReadModelResponse> {
+        return GRPCCore.ServerResponse<Evaluation_RebuildReadModelResponse>(
+            message: try await self.rebuildReadModel(
                 request: request.message,
                 context: context
             ),
@@ -1657,7 +1760,7 @@ extension Evaluation_EvaluationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Chart-ready series for a report.
+        /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Evaluation_ReportRequest` message.
@@ -1674,6 +1777,29 @@ extension Evaluation_EvaluationService {
             deserializer: some GRPCCore.MessageDeserializer<Evaluation_ReportResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_ReportResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RebuildReadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_RebuildReadModelRequest` message.
+        ///   - serializer: A serializer for `Evaluation_RebuildReadModelRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_RebuildReadModelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rebuildReadModel<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_RebuildReadModelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_RebuildReadModelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_RebuildReadModelResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_RebuildReadModelResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2090,7 +2216,7 @@ extension Evaluation_EvaluationService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Chart-ready series for a report.
+        /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Evaluation_ReportRequest` message.
@@ -2113,6 +2239,40 @@ extension Evaluation_EvaluationService {
             try await self.client.unary(
                 request: request,
                 descriptor: Evaluation_EvaluationService.Method.Report.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RebuildReadModel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_RebuildReadModelRequest` message.
+        ///   - serializer: A serializer for `Evaluation_RebuildReadModelRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_RebuildReadModelResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rebuildReadModel<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_RebuildReadModelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_RebuildReadModelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_RebuildReadModelResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_RebuildReadModelResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Evaluation_EvaluationService.Method.RebuildReadModel.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2462,7 +2622,7 @@ extension Evaluation_EvaluationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Chart-ready series for a report.
+    /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Evaluation_ReportRequest` message.
@@ -2482,6 +2642,35 @@ extension Evaluation_EvaluationService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_ReportRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_ReportResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RebuildReadModel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Evaluation_RebuildReadModelRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rebuildReadModel<Result>(
+        request: GRPCCore.ClientRequest<Evaluation_RebuildReadModelRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_RebuildReadModelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rebuildReadModel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_RebuildReadModelRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_RebuildReadModelResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2876,7 +3065,7 @@ extension Evaluation_EvaluationService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Chart-ready series for a report.
+    /// > Chart-ready series for a report; REPORT_KIND_MONTHLY also returns the self-contained HTML page.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -2899,6 +3088,39 @@ extension Evaluation_EvaluationService.ClientProtocol {
             metadata: metadata
         )
         return try await self.report(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RebuildReadModel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Throws the read model away and folds it again from the stored events (operators, evaluators).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rebuildReadModel<Result>(
+        _ message: Evaluation_RebuildReadModelRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_RebuildReadModelResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Evaluation_RebuildReadModelRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rebuildReadModel(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -56,6 +56,9 @@ public nonisolated struct Evaluation_SubmitRatingRequest: Sendable {
 
   public var idempotencyKey: String = String()
 
+  /// Reasons picked from a list (e.g. "态度差", "多次跑腿"); a bad review needs a comment or a tag.
+  public var tags: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -545,11 +548,34 @@ public nonisolated struct Evaluation_EarlyWarningsRequest: Sendable {
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
 
+  public var windowID: String = String()
+
+  public var includeSubordinateNodes: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _page: Common_PageRequest? = nil
+}
+
+/// Yellow and red counts of one window or officer.
+public nonisolated struct Evaluation_WarningCount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var key: String = String()
+
+  public var label: String = String()
+
+  public var yellow: Int64 = 0
+
+  public var red: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Evaluation_EarlyWarningsResponse: Sendable {
@@ -572,6 +598,10 @@ public nonisolated struct Evaluation_EarlyWarningsResponse: Sendable {
 
   public var red: Int64 = 0
 
+  public var byWindow: [Evaluation_WarningCount] = []
+
+  public var byOfficer: [Evaluation_WarningCount] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -589,6 +619,8 @@ public nonisolated struct Evaluation_FlagWindowsRequest: Sendable {
   public var month: Int32 = 0
 
   public var nodes: [String] = []
+
+  public var includeSubordinateNodes: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -636,6 +668,11 @@ public nonisolated struct Evaluation_ReportRequest: Sendable {
 
   public var includeSubordinateNodes: Bool = false
 
+  /// The month of a monthly report (REPORT_KIND_MONTHLY); the other kinds use `period`.
+  public var year: Int32 = 0
+
+  public var month: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -671,6 +708,12 @@ public nonisolated struct Evaluation_ReportResponse: Sendable {
   /// Clears the value of `summary`. Subsequent reads from it will return its default value.
   public mutating func clearSummary() {self._summary = nil}
 
+  /// REPORT_KIND_MONTHLY: the whole report as one self-contained HTML page (inline CSS and SVG, no
+  /// script, nothing fetched from the network; every comment escaped).
+  public var html: String = String()
+
+  public var flags: [Evaluation_WindowFlag] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -679,13 +722,41 @@ public nonisolated struct Evaluation_ReportResponse: Sendable {
   fileprivate var _summary: Evaluation_EfficiencyMetrics? = nil
 }
 
+public nonisolated struct Evaluation_RebuildReadModelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Evaluation_RebuildReadModelResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var eventsReplayed: Int64 = 0
+
+  public var applications: Int64 = 0
+
+  public var cases: Int64 = 0
+
+  public var unfiledEvents: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "oneseal.evaluation.v1"
 
 nonisolated extension Evaluation_SubmitRatingRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitRatingRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}application_number\0\u{1}channel\0\u{1}level\0\u{1}indicators\0\u{1}comment\0\u{1}anonymous\0\u{3}rater_name\0\u{3}rater_phone\0\u{3}visit_id\0\u{3}idempotency_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}application_number\0\u{1}channel\0\u{1}level\0\u{1}indicators\0\u{1}comment\0\u{1}anonymous\0\u{3}rater_name\0\u{3}rater_phone\0\u{3}visit_id\0\u{3}idempotency_key\0\u{1}tags\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -704,6 +775,7 @@ nonisolated extension Evaluation_SubmitRatingRequest: SwiftProtobuf.Message, Swi
       case 9: try { try decoder.decodeSingularStringField(value: &self.raterPhone) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.visitID) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      case 12: try { try decoder.decodeRepeatedStringField(value: &self.tags) }()
       default: break
       }
     }
@@ -743,6 +815,9 @@ nonisolated extension Evaluation_SubmitRatingRequest: SwiftProtobuf.Message, Swi
     if !self.idempotencyKey.isEmpty {
       try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 11)
     }
+    if !self.tags.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.tags, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -758,6 +833,7 @@ nonisolated extension Evaluation_SubmitRatingRequest: SwiftProtobuf.Message, Swi
     if lhs.raterPhone != rhs.raterPhone {return false}
     if lhs.visitID != rhs.visitID {return false}
     if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.tags != rhs.tags {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1551,7 +1627,7 @@ nonisolated extension Evaluation_EfficiencyFiguresResponse: SwiftProtobuf.Messag
 
 nonisolated extension Evaluation_EarlyWarningsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EarlyWarningsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}min_level\0\u{1}nodes\0\u{3}department_code\0\u{3}officer_subject\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}min_level\0\u{1}nodes\0\u{3}department_code\0\u{3}officer_subject\0\u{1}page\0\u{3}window_id\0\u{3}include_subordinate_nodes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1564,6 +1640,8 @@ nonisolated extension Evaluation_EarlyWarningsRequest: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.officerSubject) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.windowID) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.includeSubordinateNodes) }()
       default: break
       }
     }
@@ -1589,6 +1667,12 @@ nonisolated extension Evaluation_EarlyWarningsRequest: SwiftProtobuf.Message, Sw
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if !self.windowID.isEmpty {
+      try visitor.visitSingularStringField(value: self.windowID, fieldNumber: 6)
+    }
+    if self.includeSubordinateNodes != false {
+      try visitor.visitSingularBoolField(value: self.includeSubordinateNodes, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1598,6 +1682,53 @@ nonisolated extension Evaluation_EarlyWarningsRequest: SwiftProtobuf.Message, Sw
     if lhs.departmentCode != rhs.departmentCode {return false}
     if lhs.officerSubject != rhs.officerSubject {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.windowID != rhs.windowID {return false}
+    if lhs.includeSubordinateNodes != rhs.includeSubordinateNodes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_WarningCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WarningCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}label\0\u{1}yellow\0\u{1}red\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.yellow) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.red) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 2)
+    }
+    if self.yellow != 0 {
+      try visitor.visitSingularInt64Field(value: self.yellow, fieldNumber: 3)
+    }
+    if self.red != 0 {
+      try visitor.visitSingularInt64Field(value: self.red, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_WarningCount, rhs: Evaluation_WarningCount) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.yellow != rhs.yellow {return false}
+    if lhs.red != rhs.red {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1605,7 +1736,7 @@ nonisolated extension Evaluation_EarlyWarningsRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Evaluation_EarlyWarningsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EarlyWarningsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warnings\0\u{1}page\0\u{1}yellow\0\u{1}red\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warnings\0\u{1}page\0\u{1}yellow\0\u{1}red\0\u{3}by_window\0\u{3}by_officer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1617,6 +1748,8 @@ nonisolated extension Evaluation_EarlyWarningsResponse: SwiftProtobuf.Message, S
       case 2: try { try decoder.decodeSingularMessageField(value: &self._page) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.yellow) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.red) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.byWindow) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.byOfficer) }()
       default: break
       }
     }
@@ -1639,6 +1772,12 @@ nonisolated extension Evaluation_EarlyWarningsResponse: SwiftProtobuf.Message, S
     if self.red != 0 {
       try visitor.visitSingularInt64Field(value: self.red, fieldNumber: 4)
     }
+    if !self.byWindow.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.byWindow, fieldNumber: 5)
+    }
+    if !self.byOfficer.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.byOfficer, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1647,6 +1786,8 @@ nonisolated extension Evaluation_EarlyWarningsResponse: SwiftProtobuf.Message, S
     if lhs._page != rhs._page {return false}
     if lhs.yellow != rhs.yellow {return false}
     if lhs.red != rhs.red {return false}
+    if lhs.byWindow != rhs.byWindow {return false}
+    if lhs.byOfficer != rhs.byOfficer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1654,7 +1795,7 @@ nonisolated extension Evaluation_EarlyWarningsResponse: SwiftProtobuf.Message, S
 
 nonisolated extension Evaluation_FlagWindowsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FlagWindowsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0\u{1}nodes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0\u{1}nodes\0\u{3}include_subordinate_nodes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1665,6 +1806,7 @@ nonisolated extension Evaluation_FlagWindowsRequest: SwiftProtobuf.Message, Swif
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.month) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.nodes) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.includeSubordinateNodes) }()
       default: break
       }
     }
@@ -1680,6 +1822,9 @@ nonisolated extension Evaluation_FlagWindowsRequest: SwiftProtobuf.Message, Swif
     if !self.nodes.isEmpty {
       try visitor.visitRepeatedStringField(value: self.nodes, fieldNumber: 3)
     }
+    if self.includeSubordinateNodes != false {
+      try visitor.visitSingularBoolField(value: self.includeSubordinateNodes, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1687,6 +1832,7 @@ nonisolated extension Evaluation_FlagWindowsRequest: SwiftProtobuf.Message, Swif
     if lhs.year != rhs.year {return false}
     if lhs.month != rhs.month {return false}
     if lhs.nodes != rhs.nodes {return false}
+    if lhs.includeSubordinateNodes != rhs.includeSubordinateNodes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1734,7 +1880,7 @@ nonisolated extension Evaluation_FlagWindowsResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Evaluation_ReportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}period\0\u{1}granularity\0\u{3}group_by\0\u{1}nodes\0\u{3}include_subordinate_nodes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}period\0\u{1}granularity\0\u{3}group_by\0\u{1}nodes\0\u{3}include_subordinate_nodes\0\u{1}year\0\u{1}month\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1748,6 +1894,8 @@ nonisolated extension Evaluation_ReportRequest: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.nodes) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.includeSubordinateNodes) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.month) }()
       default: break
       }
     }
@@ -1776,6 +1924,12 @@ nonisolated extension Evaluation_ReportRequest: SwiftProtobuf.Message, SwiftProt
     if self.includeSubordinateNodes != false {
       try visitor.visitSingularBoolField(value: self.includeSubordinateNodes, fieldNumber: 6)
     }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 7)
+    }
+    if self.month != 0 {
+      try visitor.visitSingularInt32Field(value: self.month, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1786,6 +1940,8 @@ nonisolated extension Evaluation_ReportRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.groupBy != rhs.groupBy {return false}
     if lhs.nodes != rhs.nodes {return false}
     if lhs.includeSubordinateNodes != rhs.includeSubordinateNodes {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.month != rhs.month {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1793,7 +1949,7 @@ nonisolated extension Evaluation_ReportRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Evaluation_ReportResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}period\0\u{1}charts\0\u{1}summary\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}period\0\u{1}charts\0\u{1}summary\0\u{1}html\0\u{1}flags\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1805,6 +1961,8 @@ nonisolated extension Evaluation_ReportResponse: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularMessageField(value: &self._period) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.charts) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._summary) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.html) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.flags) }()
       default: break
       }
     }
@@ -1827,6 +1985,12 @@ nonisolated extension Evaluation_ReportResponse: SwiftProtobuf.Message, SwiftPro
     try { if let v = self._summary {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.html.isEmpty {
+      try visitor.visitSingularStringField(value: self.html, fieldNumber: 5)
+    }
+    if !self.flags.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.flags, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1835,6 +1999,72 @@ nonisolated extension Evaluation_ReportResponse: SwiftProtobuf.Message, SwiftPro
     if lhs._period != rhs._period {return false}
     if lhs.charts != rhs.charts {return false}
     if lhs._summary != rhs._summary {return false}
+    if lhs.html != rhs.html {return false}
+    if lhs.flags != rhs.flags {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_RebuildReadModelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RebuildReadModelRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_RebuildReadModelRequest, rhs: Evaluation_RebuildReadModelRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_RebuildReadModelResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RebuildReadModelResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}events_replayed\0\u{1}applications\0\u{1}cases\0\u{3}unfiled_events\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.eventsReplayed) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.applications) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.cases) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.unfiledEvents) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.eventsReplayed != 0 {
+      try visitor.visitSingularInt64Field(value: self.eventsReplayed, fieldNumber: 1)
+    }
+    if self.applications != 0 {
+      try visitor.visitSingularInt64Field(value: self.applications, fieldNumber: 2)
+    }
+    if self.cases != 0 {
+      try visitor.visitSingularInt64Field(value: self.cases, fieldNumber: 3)
+    }
+    if self.unfiledEvents != 0 {
+      try visitor.visitSingularInt64Field(value: self.unfiledEvents, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_RebuildReadModelResponse, rhs: Evaluation_RebuildReadModelResponse) -> Bool {
+    if lhs.eventsReplayed != rhs.eventsReplayed {return false}
+    if lhs.applications != rhs.applications {return false}
+    if lhs.cases != rhs.cases {return false}
+    if lhs.unfiledEvents != rhs.unfiledEvents {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

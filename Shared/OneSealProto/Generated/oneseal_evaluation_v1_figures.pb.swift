@@ -200,6 +200,9 @@ public nonisolated enum Evaluation_ReportKind: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// push claim timeliness per department (from supervision events)
   case supervision // = 5
+
+  /// the monthly analysis report: every chart, flags, bad reviews, HTML
+  case monthly // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -214,6 +217,7 @@ public nonisolated enum Evaluation_ReportKind: SwiftProtobuf.Enum, Swift.CaseIte
     case 3: self = .satisfaction
     case 4: self = .windows
     case 5: self = .supervision
+    case 6: self = .monthly
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -226,6 +230,7 @@ public nonisolated enum Evaluation_ReportKind: SwiftProtobuf.Enum, Swift.CaseIte
     case .satisfaction: return 3
     case .windows: return 4
     case .supervision: return 5
+    case .monthly: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -238,6 +243,7 @@ public nonisolated enum Evaluation_ReportKind: SwiftProtobuf.Enum, Swift.CaseIte
     .satisfaction,
     .windows,
     .supervision,
+    .monthly,
   ]
 
 }
@@ -416,6 +422,60 @@ public nonisolated struct Evaluation_EfficiencyMetrics: @unchecked Sendable {
   public var satisfactionMean: Double {
     get {_storage._satisfactionMean}
     set {_uniqueStorage()._satisfactionMean = newValue}
+  }
+
+  public var workingDaysMedian: Double {
+    get {_storage._workingDaysMedian}
+    set {_uniqueStorage()._workingDaysMedian = newValue}
+  }
+
+  /// nearest rank: the ⌈0.9·n⌉-th smallest
+  public var workingDaysP90: Double {
+    get {_storage._workingDaysP90}
+    set {_uniqueStorage()._workingDaysP90 = newValue}
+  }
+
+  public var notAccepted: Int64 {
+    get {_storage._notAccepted}
+    set {_uniqueStorage()._notAccepted = newValue}
+  }
+
+  public var withdrawn: Int64 {
+    get {_storage._withdrawn}
+    set {_uniqueStorage()._withdrawn = newValue}
+  }
+
+  public var decidedLate: Int64 {
+    get {_storage._decidedLate}
+    set {_uniqueStorage()._decidedLate = newValue}
+  }
+
+  /// running past the limit on the judging day
+  public var runningOverdue: Int64 {
+    get {_storage._runningOverdue}
+    set {_uniqueStorage()._runningOverdue = newValue}
+  }
+
+  /// tickets whose outcome is known (rectified or past due)
+  public var rectificationsSettled: Int64 {
+    get {_storage._rectificationsSettled}
+    set {_uniqueStorage()._rectificationsSettled = newValue}
+  }
+
+  public var rectificationsOverdue: Int64 {
+    get {_storage._rectificationsOverdue}
+    set {_uniqueStorage()._rectificationsOverdue = newValue}
+  }
+
+  public var licencesIssued: Int64 {
+    get {_storage._licencesIssued}
+    set {_uniqueStorage()._licencesIssued = newValue}
+  }
+
+  /// issued more than 10 working days after the decision (Art. 44)
+  public var licencesLate: Int64 {
+    get {_storage._licencesLate}
+    set {_uniqueStorage()._licencesLate = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -664,7 +724,7 @@ nonisolated extension Evaluation_ChartType: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Evaluation_ReportKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPORT_KIND_UNSPECIFIED\0\u{1}REPORT_KIND_OVERVIEW\0\u{1}REPORT_KIND_TIMELINESS\0\u{1}REPORT_KIND_SATISFACTION\0\u{1}REPORT_KIND_WINDOWS\0\u{1}REPORT_KIND_SUPERVISION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REPORT_KIND_UNSPECIFIED\0\u{1}REPORT_KIND_OVERVIEW\0\u{1}REPORT_KIND_TIMELINESS\0\u{1}REPORT_KIND_SATISFACTION\0\u{1}REPORT_KIND_WINDOWS\0\u{1}REPORT_KIND_SUPERVISION\0\u{1}REPORT_KIND_MONTHLY\0")
 }
 
 nonisolated extension Evaluation_Granularity: SwiftProtobuf._ProtoNameProviding {
@@ -673,7 +733,7 @@ nonisolated extension Evaluation_Granularity: SwiftProtobuf._ProtoNameProviding 
 
 nonisolated extension Evaluation_EfficiencyMetrics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EfficiencyMetrics"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}received\0\u{1}accepted\0\u{1}corrections\0\u{3}one_visit_completed\0\u{3}one_visit_rate\0\u{1}decided\0\u{1}granted\0\u{1}denied\0\u{3}working_days_mean\0\u{3}on_time_rate\0\u{1}overdue\0\u{3}redo_rate\0\u{1}ratings\0\u{3}bad_reviews\0\u{3}bad_review_ratio\0\u{1}rectifications\0\u{3}rectified_on_time\0\u{3}rectification_on_time_rate\0\u{1}delivered\0\u{1}consultations\0\u{1}running\0\u{3}satisfaction_mean\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}received\0\u{1}accepted\0\u{1}corrections\0\u{3}one_visit_completed\0\u{3}one_visit_rate\0\u{1}decided\0\u{1}granted\0\u{1}denied\0\u{3}working_days_mean\0\u{3}on_time_rate\0\u{1}overdue\0\u{3}redo_rate\0\u{1}ratings\0\u{3}bad_reviews\0\u{3}bad_review_ratio\0\u{1}rectifications\0\u{3}rectified_on_time\0\u{3}rectification_on_time_rate\0\u{1}delivered\0\u{1}consultations\0\u{1}running\0\u{3}satisfaction_mean\0\u{3}working_days_median\0\u{3}working_days_p90\0\u{3}not_accepted\0\u{1}withdrawn\0\u{3}decided_late\0\u{3}running_overdue\0\u{3}rectifications_settled\0\u{3}rectifications_overdue\0\u{3}licences_issued\0\u{3}licences_late\0")
 
   fileprivate class _StorageClass {
     var _received: Int64 = 0
@@ -698,6 +758,16 @@ nonisolated extension Evaluation_EfficiencyMetrics: SwiftProtobuf.Message, Swift
     var _consultations: Int64 = 0
     var _running: Int64 = 0
     var _satisfactionMean: Double = 0
+    var _workingDaysMedian: Double = 0
+    var _workingDaysP90: Double = 0
+    var _notAccepted: Int64 = 0
+    var _withdrawn: Int64 = 0
+    var _decidedLate: Int64 = 0
+    var _runningOverdue: Int64 = 0
+    var _rectificationsSettled: Int64 = 0
+    var _rectificationsOverdue: Int64 = 0
+    var _licencesIssued: Int64 = 0
+    var _licencesLate: Int64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -730,6 +800,16 @@ nonisolated extension Evaluation_EfficiencyMetrics: SwiftProtobuf.Message, Swift
       _consultations = source._consultations
       _running = source._running
       _satisfactionMean = source._satisfactionMean
+      _workingDaysMedian = source._workingDaysMedian
+      _workingDaysP90 = source._workingDaysP90
+      _notAccepted = source._notAccepted
+      _withdrawn = source._withdrawn
+      _decidedLate = source._decidedLate
+      _runningOverdue = source._runningOverdue
+      _rectificationsSettled = source._rectificationsSettled
+      _rectificationsOverdue = source._rectificationsOverdue
+      _licencesIssued = source._licencesIssued
+      _licencesLate = source._licencesLate
     }
   }
 
@@ -770,6 +850,16 @@ nonisolated extension Evaluation_EfficiencyMetrics: SwiftProtobuf.Message, Swift
         case 20: try { try decoder.decodeSingularInt64Field(value: &_storage._consultations) }()
         case 21: try { try decoder.decodeSingularInt64Field(value: &_storage._running) }()
         case 22: try { try decoder.decodeSingularDoubleField(value: &_storage._satisfactionMean) }()
+        case 23: try { try decoder.decodeSingularDoubleField(value: &_storage._workingDaysMedian) }()
+        case 24: try { try decoder.decodeSingularDoubleField(value: &_storage._workingDaysP90) }()
+        case 25: try { try decoder.decodeSingularInt64Field(value: &_storage._notAccepted) }()
+        case 26: try { try decoder.decodeSingularInt64Field(value: &_storage._withdrawn) }()
+        case 27: try { try decoder.decodeSingularInt64Field(value: &_storage._decidedLate) }()
+        case 28: try { try decoder.decodeSingularInt64Field(value: &_storage._runningOverdue) }()
+        case 29: try { try decoder.decodeSingularInt64Field(value: &_storage._rectificationsSettled) }()
+        case 30: try { try decoder.decodeSingularInt64Field(value: &_storage._rectificationsOverdue) }()
+        case 31: try { try decoder.decodeSingularInt64Field(value: &_storage._licencesIssued) }()
+        case 32: try { try decoder.decodeSingularInt64Field(value: &_storage._licencesLate) }()
         default: break
         }
       }
@@ -844,6 +934,36 @@ nonisolated extension Evaluation_EfficiencyMetrics: SwiftProtobuf.Message, Swift
       if _storage._satisfactionMean.bitPattern != 0 {
         try visitor.visitSingularDoubleField(value: _storage._satisfactionMean, fieldNumber: 22)
       }
+      if _storage._workingDaysMedian.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._workingDaysMedian, fieldNumber: 23)
+      }
+      if _storage._workingDaysP90.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._workingDaysP90, fieldNumber: 24)
+      }
+      if _storage._notAccepted != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._notAccepted, fieldNumber: 25)
+      }
+      if _storage._withdrawn != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._withdrawn, fieldNumber: 26)
+      }
+      if _storage._decidedLate != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._decidedLate, fieldNumber: 27)
+      }
+      if _storage._runningOverdue != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._runningOverdue, fieldNumber: 28)
+      }
+      if _storage._rectificationsSettled != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._rectificationsSettled, fieldNumber: 29)
+      }
+      if _storage._rectificationsOverdue != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._rectificationsOverdue, fieldNumber: 30)
+      }
+      if _storage._licencesIssued != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._licencesIssued, fieldNumber: 31)
+      }
+      if _storage._licencesLate != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._licencesLate, fieldNumber: 32)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -875,6 +995,16 @@ nonisolated extension Evaluation_EfficiencyMetrics: SwiftProtobuf.Message, Swift
         if _storage._consultations != rhs_storage._consultations {return false}
         if _storage._running != rhs_storage._running {return false}
         if _storage._satisfactionMean != rhs_storage._satisfactionMean {return false}
+        if _storage._workingDaysMedian != rhs_storage._workingDaysMedian {return false}
+        if _storage._workingDaysP90 != rhs_storage._workingDaysP90 {return false}
+        if _storage._notAccepted != rhs_storage._notAccepted {return false}
+        if _storage._withdrawn != rhs_storage._withdrawn {return false}
+        if _storage._decidedLate != rhs_storage._decidedLate {return false}
+        if _storage._runningOverdue != rhs_storage._runningOverdue {return false}
+        if _storage._rectificationsSettled != rhs_storage._rectificationsSettled {return false}
+        if _storage._rectificationsOverdue != rhs_storage._rectificationsOverdue {return false}
+        if _storage._licencesIssued != rhs_storage._licencesIssued {return false}
+        if _storage._licencesLate != rhs_storage._licencesLate {return false}
         return true
       }
       if !storagesAreEqual {return false}

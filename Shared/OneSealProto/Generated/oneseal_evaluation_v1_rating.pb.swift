@@ -506,6 +506,16 @@ public nonisolated struct Evaluation_Rating: @unchecked Sendable {
     set {_uniqueStorage()._rectificationID = newValue}
   }
 
+  public var tags: [String] {
+    get {_storage._tags}
+    set {_uniqueStorage()._tags = newValue}
+  }
+
+  public var applicationID: String {
+    get {_storage._applicationID}
+    set {_uniqueStorage()._applicationID = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -822,7 +832,7 @@ nonisolated extension Evaluation_IndicatorScore: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Evaluation_Rating: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Rating"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rating_id\0\u{3}case_id\0\u{3}case_number\0\u{3}application_number\0\u{1}node\0\u{3}implementation_code\0\u{3}window_id\0\u{1}officer\0\u{1}department\0\u{1}channel\0\u{1}level\0\u{1}indicators\0\u{1}comment\0\u{1}anonymous\0\u{3}rater_name\0\u{3}rater_phone\0\u{3}visit_id\0\u{3}rated_at\0\u{1}bad\0\u{1}late\0\u{1}state\0\u{3}rectification_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rating_id\0\u{3}case_id\0\u{3}case_number\0\u{3}application_number\0\u{1}node\0\u{3}implementation_code\0\u{3}window_id\0\u{1}officer\0\u{1}department\0\u{1}channel\0\u{1}level\0\u{1}indicators\0\u{1}comment\0\u{1}anonymous\0\u{3}rater_name\0\u{3}rater_phone\0\u{3}visit_id\0\u{3}rated_at\0\u{1}bad\0\u{1}late\0\u{1}state\0\u{3}rectification_id\0\u{1}tags\0\u{3}application_id\0")
 
   fileprivate class _StorageClass {
     var _ratingID: String = String()
@@ -847,6 +857,8 @@ nonisolated extension Evaluation_Rating: SwiftProtobuf.Message, SwiftProtobuf._M
     var _late: Bool = false
     var _state: Evaluation_RatingState = .unspecified
     var _rectificationID: String = String()
+    var _tags: [String] = []
+    var _applicationID: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -879,6 +891,8 @@ nonisolated extension Evaluation_Rating: SwiftProtobuf.Message, SwiftProtobuf._M
       _late = source._late
       _state = source._state
       _rectificationID = source._rectificationID
+      _tags = source._tags
+      _applicationID = source._applicationID
     }
   }
 
@@ -919,6 +933,8 @@ nonisolated extension Evaluation_Rating: SwiftProtobuf.Message, SwiftProtobuf._M
         case 20: try { try decoder.decodeSingularBoolField(value: &_storage._late) }()
         case 21: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._rectificationID) }()
+        case 23: try { try decoder.decodeRepeatedStringField(value: &_storage._tags) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._applicationID) }()
         default: break
         }
       }
@@ -997,6 +1013,12 @@ nonisolated extension Evaluation_Rating: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._rectificationID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._rectificationID, fieldNumber: 22)
       }
+      if !_storage._tags.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._tags, fieldNumber: 23)
+      }
+      if !_storage._applicationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._applicationID, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1028,6 +1050,8 @@ nonisolated extension Evaluation_Rating: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._late != rhs_storage._late {return false}
         if _storage._state != rhs_storage._state {return false}
         if _storage._rectificationID != rhs_storage._rectificationID {return false}
+        if _storage._tags != rhs_storage._tags {return false}
+        if _storage._applicationID != rhs_storage._applicationID {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -952,6 +952,51 @@ void   oneseal__evaluation__v1__early_warnings_request__free_unpacked
   assert(message->base.descriptor == &oneseal__evaluation__v1__early_warnings_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__evaluation__v1__warning_count__init
+                     (Oneseal__Evaluation__V1__WarningCount         *message)
+{
+  static const Oneseal__Evaluation__V1__WarningCount init_value = ONESEAL__EVALUATION__V1__WARNING_COUNT__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__warning_count__get_packed_size
+                     (const Oneseal__Evaluation__V1__WarningCount *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__warning_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__warning_count__pack
+                     (const Oneseal__Evaluation__V1__WarningCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__warning_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__warning_count__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__WarningCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__warning_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__WarningCount *
+       oneseal__evaluation__v1__warning_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__WarningCount *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__warning_count__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__warning_count__free_unpacked
+                     (Oneseal__Evaluation__V1__WarningCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__warning_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__evaluation__v1__early_warnings_response__init
                      (Oneseal__Evaluation__V1__EarlyWarningsResponse         *message)
 {
@@ -1177,7 +1222,97 @@ void   oneseal__evaluation__v1__report_response__free_unpacked
   assert(message->base.descriptor == &oneseal__evaluation__v1__report_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__submit_rating_request__field_descriptors[11] =
+void   oneseal__evaluation__v1__rebuild_read_model_request__init
+                     (Oneseal__Evaluation__V1__RebuildReadModelRequest         *message)
+{
+  static const Oneseal__Evaluation__V1__RebuildReadModelRequest init_value = ONESEAL__EVALUATION__V1__REBUILD_READ_MODEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__rebuild_read_model_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__RebuildReadModelRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__rebuild_read_model_request__pack
+                     (const Oneseal__Evaluation__V1__RebuildReadModelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__rebuild_read_model_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__RebuildReadModelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__RebuildReadModelRequest *
+       oneseal__evaluation__v1__rebuild_read_model_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__RebuildReadModelRequest *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__rebuild_read_model_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__rebuild_read_model_request__free_unpacked
+                     (Oneseal__Evaluation__V1__RebuildReadModelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__rebuild_read_model_response__init
+                     (Oneseal__Evaluation__V1__RebuildReadModelResponse         *message)
+{
+  static const Oneseal__Evaluation__V1__RebuildReadModelResponse init_value = ONESEAL__EVALUATION__V1__REBUILD_READ_MODEL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__rebuild_read_model_response__get_packed_size
+                     (const Oneseal__Evaluation__V1__RebuildReadModelResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__rebuild_read_model_response__pack
+                     (const Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__rebuild_read_model_response__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__RebuildReadModelResponse *
+       oneseal__evaluation__v1__rebuild_read_model_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__RebuildReadModelResponse *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__rebuild_read_model_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__rebuild_read_model_response__free_unpacked
+                     (Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__submit_rating_request__field_descriptors[12] =
 {
   {
     "case_id",
@@ -1311,6 +1446,18 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__submit_rating_req
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "tags",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Evaluation__V1__SubmitRatingRequest, n_tags),
+    offsetof(Oneseal__Evaluation__V1__SubmitRatingRequest, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__submit_rating_request__field_indices_by_name[] = {
   6,   /* field[6] = anonymous */
@@ -1323,12 +1470,13 @@ static const unsigned oneseal__evaluation__v1__submit_rating_request__field_indi
   3,   /* field[3] = level */
   7,   /* field[7] = rater_name */
   8,   /* field[8] = rater_phone */
+  11,   /* field[11] = tags */
   9,   /* field[9] = visit_id */
 };
 static const ProtobufCIntRange oneseal__evaluation__v1__submit_rating_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__submit_rating_request__descriptor =
 {
@@ -1338,7 +1486,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__submit_rating_request_
   "Oneseal__Evaluation__V1__SubmitRatingRequest",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__SubmitRatingRequest),
-  11,
+  12,
   oneseal__evaluation__v1__submit_rating_request__field_descriptors,
   oneseal__evaluation__v1__submit_rating_request__field_indices_by_name,
   1,  oneseal__evaluation__v1__submit_rating_request__number_ranges,
@@ -2483,7 +2631,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__efficiency_figures_res
   (ProtobufCMessageInit) oneseal__evaluation__v1__efficiency_figures_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__early_warnings_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__early_warnings_request__field_descriptors[7] =
 {
   {
     "min_level",
@@ -2545,18 +2693,44 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__early_warnings_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "window_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EarlyWarningsRequest, window_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "include_subordinate_nodes",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EarlyWarningsRequest, include_subordinate_nodes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__early_warnings_request__field_indices_by_name[] = {
   2,   /* field[2] = department_code */
+  6,   /* field[6] = include_subordinate_nodes */
   0,   /* field[0] = min_level */
   1,   /* field[1] = nodes */
   3,   /* field[3] = officer_subject */
   4,   /* field[4] = page */
+  5,   /* field[5] = window_id */
 };
 static const ProtobufCIntRange oneseal__evaluation__v1__early_warnings_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__early_warnings_request__descriptor =
 {
@@ -2566,14 +2740,91 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__early_warnings_request
   "Oneseal__Evaluation__V1__EarlyWarningsRequest",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__EarlyWarningsRequest),
-  5,
+  7,
   oneseal__evaluation__v1__early_warnings_request__field_descriptors,
   oneseal__evaluation__v1__early_warnings_request__field_indices_by_name,
   1,  oneseal__evaluation__v1__early_warnings_request__number_ranges,
   (ProtobufCMessageInit) oneseal__evaluation__v1__early_warnings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__early_warnings_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__warning_count__field_descriptors[4] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__WarningCount, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "label",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__WarningCount, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "yellow",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__WarningCount, yellow),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "red",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__WarningCount, red),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__warning_count__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = label */
+  3,   /* field[3] = red */
+  2,   /* field[2] = yellow */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__warning_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__warning_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.WarningCount",
+  "WarningCount",
+  "Oneseal__Evaluation__V1__WarningCount",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__WarningCount),
+  4,
+  oneseal__evaluation__v1__warning_count__field_descriptors,
+  oneseal__evaluation__v1__warning_count__field_indices_by_name,
+  1,  oneseal__evaluation__v1__warning_count__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__warning_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__early_warnings_response__field_descriptors[6] =
 {
   {
     "warnings",
@@ -2623,8 +2874,34 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__early_warnings_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "by_window",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Evaluation__V1__EarlyWarningsResponse, n_by_window),
+    offsetof(Oneseal__Evaluation__V1__EarlyWarningsResponse, by_window),
+    &oneseal__evaluation__v1__warning_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_officer",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Evaluation__V1__EarlyWarningsResponse, n_by_officer),
+    offsetof(Oneseal__Evaluation__V1__EarlyWarningsResponse, by_officer),
+    &oneseal__evaluation__v1__warning_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__early_warnings_response__field_indices_by_name[] = {
+  5,   /* field[5] = by_officer */
+  4,   /* field[4] = by_window */
   1,   /* field[1] = page */
   3,   /* field[3] = red */
   0,   /* field[0] = warnings */
@@ -2633,7 +2910,7 @@ static const unsigned oneseal__evaluation__v1__early_warnings_response__field_in
 static const ProtobufCIntRange oneseal__evaluation__v1__early_warnings_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__early_warnings_response__descriptor =
 {
@@ -2643,14 +2920,14 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__early_warnings_respons
   "Oneseal__Evaluation__V1__EarlyWarningsResponse",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__EarlyWarningsResponse),
-  4,
+  6,
   oneseal__evaluation__v1__early_warnings_response__field_descriptors,
   oneseal__evaluation__v1__early_warnings_response__field_indices_by_name,
   1,  oneseal__evaluation__v1__early_warnings_response__number_ranges,
   (ProtobufCMessageInit) oneseal__evaluation__v1__early_warnings_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__flag_windows_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__flag_windows_request__field_descriptors[4] =
 {
   {
     "year",
@@ -2688,8 +2965,21 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__flag_windows_requ
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_subordinate_nodes",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__FlagWindowsRequest, include_subordinate_nodes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__flag_windows_request__field_indices_by_name[] = {
+  3,   /* field[3] = include_subordinate_nodes */
   1,   /* field[1] = month */
   2,   /* field[2] = nodes */
   0,   /* field[0] = year */
@@ -2697,7 +2987,7 @@ static const unsigned oneseal__evaluation__v1__flag_windows_request__field_indic
 static const ProtobufCIntRange oneseal__evaluation__v1__flag_windows_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__flag_windows_request__descriptor =
 {
@@ -2707,7 +2997,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__flag_windows_request__
   "Oneseal__Evaluation__V1__FlagWindowsRequest",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__FlagWindowsRequest),
-  3,
+  4,
   oneseal__evaluation__v1__flag_windows_request__field_descriptors,
   oneseal__evaluation__v1__flag_windows_request__field_indices_by_name,
   1,  oneseal__evaluation__v1__flag_windows_request__number_ranges,
@@ -2778,7 +3068,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__flag_windows_response_
   (ProtobufCMessageInit) oneseal__evaluation__v1__flag_windows_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_request__field_descriptors[8] =
 {
   {
     "kind",
@@ -2852,19 +3142,45 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "year",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ReportRequest, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "month",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ReportRequest, month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__report_request__field_indices_by_name[] = {
   2,   /* field[2] = granularity */
   3,   /* field[3] = group_by */
   5,   /* field[5] = include_subordinate_nodes */
   0,   /* field[0] = kind */
+  7,   /* field[7] = month */
   4,   /* field[4] = nodes */
   1,   /* field[1] = period */
+  6,   /* field[6] = year */
 };
 static const ProtobufCIntRange oneseal__evaluation__v1__report_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_request__descriptor =
 {
@@ -2874,14 +3190,14 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_request__descri
   "Oneseal__Evaluation__V1__ReportRequest",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__ReportRequest),
-  6,
+  8,
   oneseal__evaluation__v1__report_request__field_descriptors,
   oneseal__evaluation__v1__report_request__field_indices_by_name,
   1,  oneseal__evaluation__v1__report_request__number_ranges,
   (ProtobufCMessageInit) oneseal__evaluation__v1__report_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_response__field_descriptors[6] =
 {
   {
     "title",
@@ -2931,9 +3247,35 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "html",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ReportResponse, html),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "flags",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Evaluation__V1__ReportResponse, n_flags),
+    offsetof(Oneseal__Evaluation__V1__ReportResponse, flags),
+    &oneseal__evaluation__v1__window_flag__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__report_response__field_indices_by_name[] = {
   2,   /* field[2] = charts */
+  5,   /* field[5] = flags */
+  4,   /* field[4] = html */
   1,   /* field[1] = period */
   3,   /* field[3] = summary */
   0,   /* field[0] = title */
@@ -2941,7 +3283,7 @@ static const unsigned oneseal__evaluation__v1__report_response__field_indices_by
 static const ProtobufCIntRange oneseal__evaluation__v1__report_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_response__descriptor =
 {
@@ -2951,14 +3293,109 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_response__descr
   "Oneseal__Evaluation__V1__ReportResponse",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__ReportResponse),
-  4,
+  6,
   oneseal__evaluation__v1__report_response__field_descriptors,
   oneseal__evaluation__v1__report_response__field_indices_by_name,
   1,  oneseal__evaluation__v1__report_response__number_ranges,
   (ProtobufCMessageInit) oneseal__evaluation__v1__report_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor oneseal__evaluation__v1__evaluation_service__method_descriptors[13] =
+#define oneseal__evaluation__v1__rebuild_read_model_request__field_descriptors NULL
+#define oneseal__evaluation__v1__rebuild_read_model_request__field_indices_by_name NULL
+#define oneseal__evaluation__v1__rebuild_read_model_request__number_ranges NULL
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.RebuildReadModelRequest",
+  "RebuildReadModelRequest",
+  "Oneseal__Evaluation__V1__RebuildReadModelRequest",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__RebuildReadModelRequest),
+  0,
+  oneseal__evaluation__v1__rebuild_read_model_request__field_descriptors,
+  oneseal__evaluation__v1__rebuild_read_model_request__field_indices_by_name,
+  0,  oneseal__evaluation__v1__rebuild_read_model_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__rebuild_read_model_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__rebuild_read_model_response__field_descriptors[4] =
+{
+  {
+    "events_replayed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__RebuildReadModelResponse, events_replayed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "applications",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__RebuildReadModelResponse, applications),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cases",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__RebuildReadModelResponse, cases),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unfiled_events",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__RebuildReadModelResponse, unfiled_events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__rebuild_read_model_response__field_indices_by_name[] = {
+  1,   /* field[1] = applications */
+  2,   /* field[2] = cases */
+  0,   /* field[0] = events_replayed */
+  3,   /* field[3] = unfiled_events */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__rebuild_read_model_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.RebuildReadModelResponse",
+  "RebuildReadModelResponse",
+  "Oneseal__Evaluation__V1__RebuildReadModelResponse",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__RebuildReadModelResponse),
+  4,
+  oneseal__evaluation__v1__rebuild_read_model_response__field_descriptors,
+  oneseal__evaluation__v1__rebuild_read_model_response__field_indices_by_name,
+  1,  oneseal__evaluation__v1__rebuild_read_model_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__rebuild_read_model_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor oneseal__evaluation__v1__evaluation_service__method_descriptors[14] =
 {
   { "SubmitRating", &oneseal__evaluation__v1__submit_rating_request__descriptor, &oneseal__evaluation__v1__submit_rating_response__descriptor },
   { "GetRating", &oneseal__evaluation__v1__get_rating_request__descriptor, &oneseal__evaluation__v1__get_rating_response__descriptor },
@@ -2973,6 +3410,7 @@ static const ProtobufCMethodDescriptor oneseal__evaluation__v1__evaluation_servi
   { "EarlyWarnings", &oneseal__evaluation__v1__early_warnings_request__descriptor, &oneseal__evaluation__v1__early_warnings_response__descriptor },
   { "FlagWindows", &oneseal__evaluation__v1__flag_windows_request__descriptor, &oneseal__evaluation__v1__flag_windows_response__descriptor },
   { "Report", &oneseal__evaluation__v1__report_request__descriptor, &oneseal__evaluation__v1__report_response__descriptor },
+  { "RebuildReadModel", &oneseal__evaluation__v1__rebuild_read_model_request__descriptor, &oneseal__evaluation__v1__rebuild_read_model_response__descriptor },
 };
 const unsigned oneseal__evaluation__v1__evaluation_service__method_indices_by_name[] = {
   7,        /* AppealRating */
@@ -2985,6 +3423,7 @@ const unsigned oneseal__evaluation__v1__evaluation_service__method_indices_by_na
   2,        /* ListRatings */
   3,        /* ListRectifications */
   6,        /* RateRectification */
+  13,        /* RebuildReadModel */
   4,        /* RecordCallBack */
   12,        /* Report */
   0         /* SubmitRating */
@@ -2996,7 +3435,7 @@ const ProtobufCServiceDescriptor oneseal__evaluation__v1__evaluation_service__de
   "EvaluationService",
   "Oneseal__Evaluation__V1__EvaluationService",
   "oneseal.evaluation.v1",
-  13,
+  14,
   oneseal__evaluation__v1__evaluation_service__method_descriptors,
   oneseal__evaluation__v1__evaluation_service__method_indices_by_name
 };
@@ -3103,6 +3542,14 @@ void oneseal__evaluation__v1__evaluation_service__report(ProtobufCService *servi
 {
   assert(service->descriptor == &oneseal__evaluation__v1__evaluation_service__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__evaluation__v1__evaluation_service__rebuild_read_model(ProtobufCService *service,
+                                                                     const Oneseal__Evaluation__V1__RebuildReadModelRequest *input,
+                                                                     Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &oneseal__evaluation__v1__evaluation_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__evaluation__v1__evaluation_service__init (Oneseal__Evaluation__V1__EvaluationService_Service *service,
                                                         Oneseal__Evaluation__V1__EvaluationService_ServiceDestroy destroy)

@@ -39,11 +39,14 @@ typedef struct Oneseal__Evaluation__V1__DecideAppealResponse Oneseal__Evaluation
 typedef struct Oneseal__Evaluation__V1__EfficiencyFiguresRequest Oneseal__Evaluation__V1__EfficiencyFiguresRequest;
 typedef struct Oneseal__Evaluation__V1__EfficiencyFiguresResponse Oneseal__Evaluation__V1__EfficiencyFiguresResponse;
 typedef struct Oneseal__Evaluation__V1__EarlyWarningsRequest Oneseal__Evaluation__V1__EarlyWarningsRequest;
+typedef struct Oneseal__Evaluation__V1__WarningCount Oneseal__Evaluation__V1__WarningCount;
 typedef struct Oneseal__Evaluation__V1__EarlyWarningsResponse Oneseal__Evaluation__V1__EarlyWarningsResponse;
 typedef struct Oneseal__Evaluation__V1__FlagWindowsRequest Oneseal__Evaluation__V1__FlagWindowsRequest;
 typedef struct Oneseal__Evaluation__V1__FlagWindowsResponse Oneseal__Evaluation__V1__FlagWindowsResponse;
 typedef struct Oneseal__Evaluation__V1__ReportRequest Oneseal__Evaluation__V1__ReportRequest;
 typedef struct Oneseal__Evaluation__V1__ReportResponse Oneseal__Evaluation__V1__ReportResponse;
+typedef struct Oneseal__Evaluation__V1__RebuildReadModelRequest Oneseal__Evaluation__V1__RebuildReadModelRequest;
+typedef struct Oneseal__Evaluation__V1__RebuildReadModelResponse Oneseal__Evaluation__V1__RebuildReadModelResponse;
 
 
 /* --- enums --- */
@@ -69,10 +72,15 @@ struct  Oneseal__Evaluation__V1__SubmitRatingRequest
   char *rater_phone;
   char *visit_id;
   char *idempotency_key;
+  /*
+   * Reasons picked from a list (e.g. "态度差", "多次跑腿"); a bad review needs a comment or a tag.
+   */
+  size_t n_tags;
+  char **tags;
 };
 #define ONESEAL__EVALUATION__V1__SUBMIT_RATING_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__submit_rating_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, ONESEAL__EVALUATION__V1__RATING_CHANNEL__RATING_CHANNEL_UNSPECIFIED, ONESEAL__EVALUATION__V1__RATING_LEVEL__RATING_LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, ONESEAL__EVALUATION__V1__RATING_CHANNEL__RATING_CHANNEL_UNSPECIFIED, ONESEAL__EVALUATION__V1__RATING_LEVEL__RATING_LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Oneseal__Evaluation__V1__SubmitRatingResponse
@@ -325,10 +333,28 @@ struct  Oneseal__Evaluation__V1__EarlyWarningsRequest
   char *department_code;
   char *officer_subject;
   Oneseal__Common__V1__PageRequest *page;
+  char *window_id;
+  protobuf_c_boolean include_subordinate_nodes;
 };
 #define ONESEAL__EVALUATION__V1__EARLY_WARNINGS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__early_warnings_request__descriptor) \
-    , ONESEAL__COMMON__V1__WARNING_LEVEL__WARNING_LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+    , ONESEAL__COMMON__V1__WARNING_LEVEL__WARNING_LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Yellow and red counts of one window or officer.
+ */
+struct  Oneseal__Evaluation__V1__WarningCount
+{
+  ProtobufCMessage base;
+  char *key;
+  char *label;
+  int64_t yellow;
+  int64_t red;
+};
+#define ONESEAL__EVALUATION__V1__WARNING_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__warning_count__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Oneseal__Evaluation__V1__EarlyWarningsResponse
@@ -339,10 +365,14 @@ struct  Oneseal__Evaluation__V1__EarlyWarningsResponse
   Oneseal__Common__V1__PageResponse *page;
   int64_t yellow;
   int64_t red;
+  size_t n_by_window;
+  Oneseal__Evaluation__V1__WarningCount **by_window;
+  size_t n_by_officer;
+  Oneseal__Evaluation__V1__WarningCount **by_officer;
 };
 #define ONESEAL__EVALUATION__V1__EARLY_WARNINGS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__early_warnings_response__descriptor) \
-    , 0,NULL, NULL, 0, 0 }
+    , 0,NULL, NULL, 0, 0, 0,NULL, 0,NULL }
 
 
 struct  Oneseal__Evaluation__V1__FlagWindowsRequest
@@ -352,10 +382,11 @@ struct  Oneseal__Evaluation__V1__FlagWindowsRequest
   int32_t month;
   size_t n_nodes;
   char **nodes;
+  protobuf_c_boolean include_subordinate_nodes;
 };
 #define ONESEAL__EVALUATION__V1__FLAG_WINDOWS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__flag_windows_request__descriptor) \
-    , 0, 0, 0,NULL }
+    , 0, 0, 0,NULL, 0 }
 
 
 struct  Oneseal__Evaluation__V1__FlagWindowsResponse
@@ -384,10 +415,15 @@ struct  Oneseal__Evaluation__V1__ReportRequest
   size_t n_nodes;
   char **nodes;
   protobuf_c_boolean include_subordinate_nodes;
+  /*
+   * The month of a monthly report (REPORT_KIND_MONTHLY); the other kinds use `period`.
+   */
+  int32_t year;
+  int32_t month;
 };
 #define ONESEAL__EVALUATION__V1__REPORT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__report_request__descriptor) \
-    , ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_UNSPECIFIED, NULL, ONESEAL__EVALUATION__V1__GRANULARITY__GRANULARITY_UNSPECIFIED, ONESEAL__EVALUATION__V1__GROUP_BY__GROUP_BY_UNSPECIFIED, 0,NULL, 0 }
+    , ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_UNSPECIFIED, NULL, ONESEAL__EVALUATION__V1__GRANULARITY__GRANULARITY_UNSPECIFIED, ONESEAL__EVALUATION__V1__GROUP_BY__GROUP_BY_UNSPECIFIED, 0,NULL, 0, 0, 0 }
 
 
 struct  Oneseal__Evaluation__V1__ReportResponse
@@ -401,10 +437,39 @@ struct  Oneseal__Evaluation__V1__ReportResponse
    * Headline numbers shown above the charts.
    */
   Oneseal__Evaluation__V1__EfficiencyMetrics *summary;
+  /*
+   * REPORT_KIND_MONTHLY: the whole report as one self-contained HTML page (inline CSS and SVG, no
+   * script, nothing fetched from the network; every comment escaped).
+   */
+  char *html;
+  size_t n_flags;
+  Oneseal__Evaluation__V1__WindowFlag **flags;
 };
 #define ONESEAL__EVALUATION__V1__REPORT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__report_response__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Oneseal__Evaluation__V1__RebuildReadModelRequest
+{
+  ProtobufCMessage base;
+};
+#define ONESEAL__EVALUATION__V1__REBUILD_READ_MODEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__rebuild_read_model_request__descriptor) \
+     }
+
+
+struct  Oneseal__Evaluation__V1__RebuildReadModelResponse
+{
+  ProtobufCMessage base;
+  int64_t events_replayed;
+  int64_t applications;
+  int64_t cases;
+  int64_t unfiled_events;
+};
+#define ONESEAL__EVALUATION__V1__REBUILD_READ_MODEL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__rebuild_read_model_response__descriptor) \
+    , 0, 0, 0, 0 }
 
 
 /* Oneseal__Evaluation__V1__SubmitRatingRequest methods */
@@ -806,6 +871,25 @@ Oneseal__Evaluation__V1__EarlyWarningsRequest *
 void   oneseal__evaluation__v1__early_warnings_request__free_unpacked
                      (Oneseal__Evaluation__V1__EarlyWarningsRequest *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__WarningCount methods */
+void   oneseal__evaluation__v1__warning_count__init
+                     (Oneseal__Evaluation__V1__WarningCount         *message);
+size_t oneseal__evaluation__v1__warning_count__get_packed_size
+                     (const Oneseal__Evaluation__V1__WarningCount   *message);
+size_t oneseal__evaluation__v1__warning_count__pack
+                     (const Oneseal__Evaluation__V1__WarningCount   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__warning_count__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__WarningCount   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__WarningCount *
+       oneseal__evaluation__v1__warning_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__warning_count__free_unpacked
+                     (Oneseal__Evaluation__V1__WarningCount *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Evaluation__V1__EarlyWarningsResponse methods */
 void   oneseal__evaluation__v1__early_warnings_response__init
                      (Oneseal__Evaluation__V1__EarlyWarningsResponse         *message);
@@ -901,6 +985,44 @@ Oneseal__Evaluation__V1__ReportResponse *
 void   oneseal__evaluation__v1__report_response__free_unpacked
                      (Oneseal__Evaluation__V1__ReportResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__RebuildReadModelRequest methods */
+void   oneseal__evaluation__v1__rebuild_read_model_request__init
+                     (Oneseal__Evaluation__V1__RebuildReadModelRequest         *message);
+size_t oneseal__evaluation__v1__rebuild_read_model_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__RebuildReadModelRequest   *message);
+size_t oneseal__evaluation__v1__rebuild_read_model_request__pack
+                     (const Oneseal__Evaluation__V1__RebuildReadModelRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__rebuild_read_model_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__RebuildReadModelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__RebuildReadModelRequest *
+       oneseal__evaluation__v1__rebuild_read_model_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__rebuild_read_model_request__free_unpacked
+                     (Oneseal__Evaluation__V1__RebuildReadModelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__RebuildReadModelResponse methods */
+void   oneseal__evaluation__v1__rebuild_read_model_response__init
+                     (Oneseal__Evaluation__V1__RebuildReadModelResponse         *message);
+size_t oneseal__evaluation__v1__rebuild_read_model_response__get_packed_size
+                     (const Oneseal__Evaluation__V1__RebuildReadModelResponse   *message);
+size_t oneseal__evaluation__v1__rebuild_read_model_response__pack
+                     (const Oneseal__Evaluation__V1__RebuildReadModelResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__rebuild_read_model_response__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__RebuildReadModelResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__RebuildReadModelResponse *
+       oneseal__evaluation__v1__rebuild_read_model_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__rebuild_read_model_response__free_unpacked
+                     (Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Oneseal__Evaluation__V1__SubmitRatingRequest_Closure)
@@ -966,6 +1088,9 @@ typedef void (*Oneseal__Evaluation__V1__EfficiencyFiguresResponse_Closure)
 typedef void (*Oneseal__Evaluation__V1__EarlyWarningsRequest_Closure)
                  (const Oneseal__Evaluation__V1__EarlyWarningsRequest *message,
                   void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__WarningCount_Closure)
+                 (const Oneseal__Evaluation__V1__WarningCount *message,
+                  void *closure_data);
 typedef void (*Oneseal__Evaluation__V1__EarlyWarningsResponse_Closure)
                  (const Oneseal__Evaluation__V1__EarlyWarningsResponse *message,
                   void *closure_data);
@@ -980,6 +1105,12 @@ typedef void (*Oneseal__Evaluation__V1__ReportRequest_Closure)
                   void *closure_data);
 typedef void (*Oneseal__Evaluation__V1__ReportResponse_Closure)
                  (const Oneseal__Evaluation__V1__ReportResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__RebuildReadModelRequest_Closure)
+                 (const Oneseal__Evaluation__V1__RebuildReadModelRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure)
+                 (const Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -1040,6 +1171,10 @@ struct Oneseal__Evaluation__V1__EvaluationService_Service
                  const Oneseal__Evaluation__V1__ReportRequest *input,
                  Oneseal__Evaluation__V1__ReportResponse_Closure closure,
                  void *closure_data);
+  void (*rebuild_read_model)(Oneseal__Evaluation__V1__EvaluationService_Service *service,
+                             const Oneseal__Evaluation__V1__RebuildReadModelRequest *input,
+                             Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure closure,
+                             void *closure_data);
 };
 typedef void (*Oneseal__Evaluation__V1__EvaluationService_ServiceDestroy)(Oneseal__Evaluation__V1__EvaluationService_Service *);
 void oneseal__evaluation__v1__evaluation_service__init (Oneseal__Evaluation__V1__EvaluationService_Service *service,
@@ -1060,7 +1195,8 @@ void oneseal__evaluation__v1__evaluation_service__init (Oneseal__Evaluation__V1_
       function_prefix__ ## efficiency_figures,\
       function_prefix__ ## early_warnings,\
       function_prefix__ ## flag_windows,\
-      function_prefix__ ## report  }
+      function_prefix__ ## report,\
+      function_prefix__ ## rebuild_read_model  }
 void oneseal__evaluation__v1__evaluation_service__submit_rating(ProtobufCService *service,
                                                                 const Oneseal__Evaluation__V1__SubmitRatingRequest *input,
                                                                 Oneseal__Evaluation__V1__SubmitRatingResponse_Closure closure,
@@ -1113,6 +1249,10 @@ void oneseal__evaluation__v1__evaluation_service__report(ProtobufCService *servi
                                                          const Oneseal__Evaluation__V1__ReportRequest *input,
                                                          Oneseal__Evaluation__V1__ReportResponse_Closure closure,
                                                          void *closure_data);
+void oneseal__evaluation__v1__evaluation_service__rebuild_read_model(ProtobufCService *service,
+                                                                     const Oneseal__Evaluation__V1__RebuildReadModelRequest *input,
+                                                                     Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure closure,
+                                                                     void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1137,11 +1277,14 @@ extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__decide_appeal_r
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__efficiency_figures_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__efficiency_figures_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__early_warnings_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__warning_count__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__early_warnings_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__flag_windows_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__flag_windows_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_response__descriptor;
 extern const ProtobufCServiceDescriptor oneseal__evaluation__v1__evaluation_service__descriptor;
 
 PROTOBUF_C__END_DECLS

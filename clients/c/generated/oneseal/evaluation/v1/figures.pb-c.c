@@ -367,7 +367,7 @@ void   oneseal__evaluation__v1__chart__free_unpacked
   assert(message->base.descriptor == &oneseal__evaluation__v1__chart__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__efficiency_metrics__field_descriptors[22] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__efficiency_metrics__field_descriptors[32] =
 {
   {
     "received",
@@ -633,6 +633,126 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__efficiency_metric
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "working_days_median",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, working_days_median),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "working_days_p90",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, working_days_p90),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "not_accepted",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, not_accepted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "withdrawn",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, withdrawn),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided_late",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, decided_late),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "running_overdue",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, running_overdue),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rectifications_settled",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, rectifications_settled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rectifications_overdue",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, rectifications_overdue),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "licences_issued",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, licences_issued),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "licences_late",
+    32,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__EfficiencyMetrics, licences_late),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__efficiency_metrics__field_indices_by_name[] = {
   1,   /* field[1] = accepted */
@@ -641,9 +761,13 @@ static const unsigned oneseal__evaluation__v1__efficiency_metrics__field_indices
   19,   /* field[19] = consultations */
   2,   /* field[2] = corrections */
   5,   /* field[5] = decided */
+  26,   /* field[26] = decided_late */
   18,   /* field[18] = delivered */
   7,   /* field[7] = denied */
   6,   /* field[6] = granted */
+  30,   /* field[30] = licences_issued */
+  31,   /* field[31] = licences_late */
+  24,   /* field[24] = not_accepted */
   9,   /* field[9] = on_time_rate */
   3,   /* field[3] = one_visit_completed */
   4,   /* field[4] = one_visit_rate */
@@ -652,16 +776,22 @@ static const unsigned oneseal__evaluation__v1__efficiency_metrics__field_indices
   0,   /* field[0] = received */
   17,   /* field[17] = rectification_on_time_rate */
   15,   /* field[15] = rectifications */
+  29,   /* field[29] = rectifications_overdue */
+  28,   /* field[28] = rectifications_settled */
   16,   /* field[16] = rectified_on_time */
   11,   /* field[11] = redo_rate */
   20,   /* field[20] = running */
+  27,   /* field[27] = running_overdue */
   21,   /* field[21] = satisfaction_mean */
+  25,   /* field[25] = withdrawn */
   8,   /* field[8] = working_days_mean */
+  22,   /* field[22] = working_days_median */
+  23,   /* field[23] = working_days_p90 */
 };
 static const ProtobufCIntRange oneseal__evaluation__v1__efficiency_metrics__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 22 }
+  { 0, 32 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__efficiency_metrics__descriptor =
 {
@@ -671,7 +801,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__efficiency_metrics__de
   "Oneseal__Evaluation__V1__EfficiencyMetrics",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__EfficiencyMetrics),
-  22,
+  32,
   oneseal__evaluation__v1__efficiency_metrics__field_descriptors,
   oneseal__evaluation__v1__efficiency_metrics__field_indices_by_name,
   1,  oneseal__evaluation__v1__efficiency_metrics__number_ranges,
@@ -1451,7 +1581,7 @@ const ProtobufCEnumDescriptor oneseal__evaluation__v1__chart_type__descriptor =
   oneseal__evaluation__v1__chart_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue oneseal__evaluation__v1__report_kind__enum_values_by_number[6] =
+static const ProtobufCEnumValue oneseal__evaluation__v1__report_kind__enum_values_by_number[7] =
 {
   { "REPORT_KIND_UNSPECIFIED", "ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_UNSPECIFIED", 0 },
   { "REPORT_KIND_OVERVIEW", "ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_OVERVIEW", 1 },
@@ -1459,12 +1589,14 @@ static const ProtobufCEnumValue oneseal__evaluation__v1__report_kind__enum_value
   { "REPORT_KIND_SATISFACTION", "ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_SATISFACTION", 3 },
   { "REPORT_KIND_WINDOWS", "ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_WINDOWS", 4 },
   { "REPORT_KIND_SUPERVISION", "ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_SUPERVISION", 5 },
+  { "REPORT_KIND_MONTHLY", "ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_MONTHLY", 6 },
 };
 static const ProtobufCIntRange oneseal__evaluation__v1__report_kind__value_ranges[] = {
-{0, 0},{0, 6}
+{0, 0},{0, 7}
 };
-static const ProtobufCEnumValueIndex oneseal__evaluation__v1__report_kind__enum_values_by_name[6] =
+static const ProtobufCEnumValueIndex oneseal__evaluation__v1__report_kind__enum_values_by_name[7] =
 {
+  { "REPORT_KIND_MONTHLY", 6 },
   { "REPORT_KIND_OVERVIEW", 1 },
   { "REPORT_KIND_SATISFACTION", 3 },
   { "REPORT_KIND_SUPERVISION", 5 },
@@ -1479,9 +1611,9 @@ const ProtobufCEnumDescriptor oneseal__evaluation__v1__report_kind__descriptor =
   "ReportKind",
   "Oneseal__Evaluation__V1__ReportKind",
   "oneseal.evaluation.v1",
-  6,
+  7,
   oneseal__evaluation__v1__report_kind__enum_values_by_number,
-  6,
+  7,
   oneseal__evaluation__v1__report_kind__enum_values_by_name,
   1,
   oneseal__evaluation__v1__report_kind__value_ranges,

@@ -101,7 +101,11 @@ typedef enum _Oneseal__Evaluation__V1__ReportKind {
   /*
    * push claim timeliness per department (from supervision events)
    */
-  ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_SUPERVISION = 5
+  ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_SUPERVISION = 5,
+  /*
+   * the monthly analysis report: every chart, flags, bad reviews, HTML
+   */
+  ONESEAL__EVALUATION__V1__REPORT_KIND__REPORT_KIND_MONTHLY = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__EVALUATION__V1__REPORT_KIND)
 } Oneseal__Evaluation__V1__ReportKind;
 typedef enum _Oneseal__Evaluation__V1__Granularity {
@@ -182,10 +186,32 @@ struct  Oneseal__Evaluation__V1__EfficiencyMetrics
    * mean rating level (1–5)
    */
   double satisfaction_mean;
+  double working_days_median;
+  /*
+   * nearest rank: the ⌈0.9·n⌉-th smallest
+   */
+  double working_days_p90;
+  int64_t not_accepted;
+  int64_t withdrawn;
+  int64_t decided_late;
+  /*
+   * running past the limit on the judging day
+   */
+  int64_t running_overdue;
+  /*
+   * tickets whose outcome is known (rectified or past due)
+   */
+  int64_t rectifications_settled;
+  int64_t rectifications_overdue;
+  int64_t licences_issued;
+  /*
+   * issued more than 10 working days after the decision (Art. 44)
+   */
+  int64_t licences_late;
 };
 #define ONESEAL__EVALUATION__V1__EFFICIENCY_METRICS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__efficiency_metrics__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Oneseal__Evaluation__V1__EfficiencyRow

@@ -283,7 +283,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__indicator_score__descr
   (ProtobufCMessageInit) oneseal__evaluation__v1__indicator_score__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__rating__field_descriptors[22] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__rating__field_descriptors[24] =
 {
   {
     "rating_id",
@@ -549,9 +549,34 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__rating__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "tags",
+    23,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Evaluation__V1__Rating, n_tags),
+    offsetof(Oneseal__Evaluation__V1__Rating, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "application_id",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__Rating, application_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__rating__field_indices_by_name[] = {
   13,   /* field[13] = anonymous */
+  23,   /* field[23] = application_id */
   3,   /* field[3] = application_number */
   18,   /* field[18] = bad */
   1,   /* field[1] = case_id */
@@ -571,13 +596,14 @@ static const unsigned oneseal__evaluation__v1__rating__field_indices_by_name[] =
   0,   /* field[0] = rating_id */
   21,   /* field[21] = rectification_id */
   20,   /* field[20] = state */
+  22,   /* field[22] = tags */
   16,   /* field[16] = visit_id */
   6,   /* field[6] = window_id */
 };
 static const ProtobufCIntRange oneseal__evaluation__v1__rating__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 22 }
+  { 0, 24 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__rating__descriptor =
 {
@@ -587,7 +613,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__rating__descriptor =
   "Oneseal__Evaluation__V1__Rating",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__Rating),
-  22,
+  24,
   oneseal__evaluation__v1__rating__field_descriptors,
   oneseal__evaluation__v1__rating__field_indices_by_name,
   1,  oneseal__evaluation__v1__rating__number_ranges,

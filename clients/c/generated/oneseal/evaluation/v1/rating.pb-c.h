@@ -219,10 +219,13 @@ struct  Oneseal__Evaluation__V1__Rating
    * The rectification ticket a bad review opened.
    */
   char *rectification_id;
+  size_t n_tags;
+  char **tags;
+  char *application_id;
 };
 #define ONESEAL__EVALUATION__V1__RATING__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__rating__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, ONESEAL__EVALUATION__V1__RATING_CHANNEL__RATING_CHANNEL_UNSPECIFIED, ONESEAL__EVALUATION__V1__RATING_LEVEL__RATING_LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, ONESEAL__EVALUATION__V1__RATING_STATE__RATING_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, ONESEAL__EVALUATION__V1__RATING_CHANNEL__RATING_CHANNEL_UNSPECIFIED, ONESEAL__EVALUATION__V1__RATING_LEVEL__RATING_LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, ONESEAL__EVALUATION__V1__RATING_STATE__RATING_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Oneseal__Evaluation__V1__CallBack

@@ -1,0 +1,183 @@
+import EvaluationRules
+import Foundation
+import OneSealCore
+import OneSealStore
+
+/// The read model's SQL: one JSON row per application, case, consultation and push.
+enum FactStore {
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow) throws -> T {
+        try JSONDecoder().decode(type, from: Data(try row.decode("fact", as: String.self).utf8))
+    }
+
+    /// Loads the facts an event touches, each under a transaction-scoped advisory lock so two
+    /// events about the same application or case are folded one after the other.
+    static func load(_ keys: (applications: [String], cases: [String], pushes: [String]), on transaction: PostgresConnection) async throws -> ReadModel {
+        var model = ReadModel()
+        for id in keys.applications where !id.isEmpty {
+            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("application:" + id)))")
+            if let row = try await transaction.query("SELECT fact::text AS fact FROM application_facts WHERE id = \(id)").first {
+                model.applications[id] = try decode(ApplicationFact.self, row)
+            }
+        }
+        for id in keys.cases where !id.isEmpty {
+            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("case:" + id)))")
+            if let row = try await transaction.query("SELECT fact::text AS fact FROM case_facts WHERE id = \(id)").first {
+                model.cases[id] = try decode(CaseFact.self, row)
+            }
+        }
+        for id in keys.pushes where !id.isEmpty {
+            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("push:" + id)))")
+            if let row = try await transaction.query("SELECT fact::text AS fact FROM push_facts WHERE id = \(id)").first {
+                model.pushes[id] = try decode(PushFact.self, row)
+            }
+        }
+        return model
+    }
+
+    static func save(_ fact: ApplicationFact, on transaction: PostgresConnection) async throws {
+        try await transaction.execute("""
+            INSERT INTO application_facts (id, node, number, applicant_index, fact)
+            VALUES (\(fact.id), \(fact.node), \(fact.number), \(fact.applicantIndex), \(try json(fact))::jsonb)
+            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, number = EXCLUDED.number,
+                applicant_index = EXCLUDED.applicant_index, fact = EXCLUDED.fact
+            """)
+    }
+
+    static func save(_ fact: CaseFact, on transaction: PostgresConnection) async throws {
+        try await transaction.execute("""
+            INSERT INTO case_facts (id, node, application_id, application_number, fact)
+            VALUES (\(fact.id), \(fact.node), \(fact.applicationID), \(fact.applicationNumber), \(try json(fact))::jsonb)
+            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, application_id = EXCLUDED.application_id,
+                application_number = EXCLUDED.application_number, fact = EXCLUDED.fact
+            """)
+    }
+
+    static func save(_ fact: ConsultationFact, on transaction: PostgresConnection) async throws {
+        try await transaction.execute("""
+            INSERT INTO consultation_facts (id, node, fact) VALUES (\(fact.id), \(fact.node), \(try json(fact))::jsonb)
+            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact
+            """)
+    }
+
+    static func save(_ fact: PushFact, on transaction: PostgresConnection) async throws {
+        try await transaction.execute("""
+            INSERT INTO push_facts (id, node, fact) VALUES (\(fact.id), \(fact.node), \(try json(fact))::jsonb)
+            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact
+            """)
+    }
+
+    /// Folds one event into the stored read model.
+    static func fold(_ event: FactEvent, on transaction: PostgresConnection) async throws {
+        if case .consultation(let fact) = event {
+            try await save(fact, on: transaction)
+            return
+        }
+        let keys = event.keys
+        var model = try await load(keys, on: transaction)
+        model.apply(event)
+        for id in keys.applications { if let fact = model.applications[id] { try await save(fact, on: transaction) } }
+        for id in keys.cases { if let fact = model.cases[id] { try await save(fact, on: transaction) } }
+        for id in keys.pushes { if let fact = model.pushes[id] { try await save(fact, on: transaction) } }
+    }
+
+    /// The facts of `nodes`, with the applications of their cases (for the window of a case).
+    static func model(nodes: Set<String>, on connection: PostgresConnection) async throws -> ReadModel {
+        let list = textArray(nodes)
+        var model = ReadModel()
+        for row in try await connection.query("""
+            SELECT fact::text AS fact FROM application_facts
+            WHERE node = ANY(\(list)::text[]) OR id IN (SELECT application_id FROM case_facts WHERE node = ANY(\(list)::text[]))
+            """) {
+            let fact = try decode(ApplicationFact.self, row)
+            model.applications[fact.id] = fact
+        }
+        for row in try await connection.query("SELECT fact::text AS fact FROM case_facts WHERE node = ANY(\(list)::text[])") {
+            let fact = try decode(CaseFact.self, row)
+            model.cases[fact.id] = fact
+        }
+        for row in try await connection.query("SELECT fact::text AS fact FROM consultation_facts WHERE node = ANY(\(list)::text[])") {
+            let fact = try decode(ConsultationFact.self, row)
+            model.consultations[fact.id] = fact
+        }
+        for row in try await connection.query("SELECT fact::text AS fact FROM push_facts WHERE node = ANY(\(list)::text[])") {
+            let fact = try decode(PushFact.self, row)
+            model.pushes[fact.id] = fact
+        }
+        return model
+    }
+
+    static func application(id: String, on connection: PostgresConnection) async throws -> ApplicationFact? {
+        try await connection.query("SELECT fact::text AS fact FROM application_facts WHERE id = \(id)").first.map { try decode(ApplicationFact.self, $0) }
+    }
+
+    static func applications(number: String, on connection: PostgresConnection) async throws -> [ApplicationFact] {
+        try await connection.query("SELECT fact::text AS fact FROM application_facts WHERE number = \(number) ORDER BY id").map { try decode(ApplicationFact.self, $0) }
+    }
+
+    static func `case`(id: String, on connection: PostgresConnection) async throws -> CaseFact? {
+        try await connection.query("SELECT fact::text AS fact FROM case_facts WHERE id = \(id)").first.map { try decode(CaseFact.self, $0) }
+    }
+
+    static func cases(applicationID: String, number: String, on connection: PostgresConnection) async throws -> [CaseFact] {
+        try await connection.query("""
+            SELECT fact::text AS fact FROM case_facts
+            WHERE (application_id <> '' AND application_id = \(applicationID)) OR (application_number <> '' AND application_number = \(number))
+            ORDER BY id
+            """).map { try decode(CaseFact.self, $0) }
+    }
+}
+
+/// The event log: every delivered event, append-only.
+enum EventLog {
+    /// Stores the event (a redelivery of a stored id does nothing) and says whether it was new.
+    static func append(
+        eventID: UUID, type: String, sourceService: String, sourceNode: String, aggregateID: String, occurredAt: Date,
+        filed: EventFiling.Filed, on transaction: PostgresConnection
+    ) async throws -> Bool {
+        try await transaction.execute("""
+            INSERT INTO events (event_id, type, source_service, source_node, aggregate_id, occurred_at, payload, filed, note)
+            VALUES (\(eventID), \(type), \(sourceService), \(sourceNode), \(aggregateID), \(occurredAt), \(filed.payload), \(filed.filed), \(filed.note))
+            ON CONFLICT (event_id) DO NOTHING
+            """) == 1
+    }
+
+    /// Throws the read model away and folds the log again, in arrival order, in one transaction
+    /// (E8). Consumers wait on the table locks meanwhile, then fold on top of the new model.
+    static func rebuild(index: (String) -> String, on transaction: PostgresConnection) async throws -> (events: Int, applications: Int, cases: Int, unfiled: Int) {
+        try await transaction.executeScript("""
+            LOCK TABLE application_facts, case_facts, consultation_facts, push_facts IN EXCLUSIVE MODE;
+            DELETE FROM application_facts; DELETE FROM case_facts; DELETE FROM consultation_facts; DELETE FROM push_facts;
+            """)
+        var model = ReadModel()
+        var count = 0
+        var unfiled = 0
+        var after: Int64 = 0
+        while true {
+            let rows = try await transaction.query("""
+                SELECT seq, type, source_node, occurred_at, payload FROM events WHERE seq > \(after) ORDER BY seq LIMIT 1000
+                """)
+            if rows.isEmpty { break }
+            for row in rows {
+                after = try row.decode("seq", as: Int64.self)
+                let type = try row.decode("type", as: String.self)
+                let filed = EventFiling.file(
+                    type: type, payload: try row.decode("payload", as: [UInt8].self), sourceNode: try row.decode("source_node", as: String.self),
+                    occurredOn: CivilDate(try row.decode("occurred_at", as: Date.self)), index: index)
+                if !filed.filed { unfiled += 1 }
+                model.apply(filed.fact)
+                count += 1
+            }
+        }
+        for fact in model.applications.values { try await FactStore.save(fact, on: transaction) }
+        for fact in model.cases.values { try await FactStore.save(fact, on: transaction) }
+        for fact in model.consultations.values { try await FactStore.save(fact, on: transaction) }
+        for fact in model.pushes.values { try await FactStore.save(fact, on: transaction) }
+        return (count, model.applications.count, model.cases.count, unfiled)
+    }
+}
