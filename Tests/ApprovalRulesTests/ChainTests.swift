@@ -125,7 +125,7 @@ struct ChainTests {
             opinions: [
                 ParticipantOpinion(participant: People.director, title: "局长", opinion: "医疗机构设置符合区域卫生规划，同意执业登记", vote: .agree),
                 ParticipantOpinion(participant: People.deputy, title: "分管副局长", opinion: "现场核查设施设备符合标准，同意", vote: .agree),
-                ParticipantOpinion(participant: Actor(subject: "deputy-he", role: "deputy_director"), title: "副局长", opinion: "人员资质齐全，建议加强日常监管", vote: .agree),
+                ParticipantOpinion(participant: CaseActor(subject: "deputy-he", role: "deputy_director"), title: "副局长", opinion: "人员资质齐全，建议加强日常监管", vote: .agree),
             ],
             conclusion: "经集体研究，申请符合《医疗机构管理条例》规定条件，同意准予执业登记", outcome: .proposeGrant, minutesFileID: "minutes-1")
         // Convened by a deputy: refused (the director chairs collective study).

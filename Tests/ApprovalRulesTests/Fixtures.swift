@@ -8,14 +8,14 @@ func noon(_ text: String) -> Date { day(text).startOfDayInstant().addingTimeInte
 let calendar = WorkingDayCalendar.china
 
 enum People {
-    static let officer = Actor(subject: "officer-li", role: "officer", department: "SC-01", node: "371302")
-    static let officer2 = Actor(subject: "officer-wang", role: "officer", department: "SC-01", node: "371302")
-    static let chief = Actor(subject: "chief-zhao", role: "section_chief", department: "SC-01", node: "371302")
-    static let chief2 = Actor(subject: "chief-qian", role: "section_chief", department: "SC-01", node: "371302")
-    static let deputy = Actor(subject: "deputy-sun", role: "deputy_director", node: "371302")
-    static let director = Actor(subject: "director-zhou", role: "director", node: "371302")
-    static let otherSection = Actor(subject: "officer-wu", role: "officer", department: "SC-09", node: "371302")
-    static let clerk = Actor(subject: "clerk-07", role: "window_clerk", node: "371302")
+    static let officer = CaseActor(subject: "officer-li", role: "officer", department: "SC-01", node: "371302")
+    static let officer2 = CaseActor(subject: "officer-wang", role: "officer", department: "SC-01", node: "371302")
+    static let chief = CaseActor(subject: "chief-zhao", role: "section_chief", department: "SC-01", node: "371302")
+    static let chief2 = CaseActor(subject: "chief-qian", role: "section_chief", department: "SC-01", node: "371302")
+    static let deputy = CaseActor(subject: "deputy-sun", role: "deputy_director", node: "371302")
+    static let director = CaseActor(subject: "director-zhou", role: "director", node: "371302")
+    static let otherSection = CaseActor(subject: "officer-wu", role: "officer", department: "SC-09", node: "371302")
+    static let clerk = CaseActor(subject: "clerk-07", role: "window_clerk", node: "371302")
 }
 
 func item(_ tier: ApprovalTier, promised: Int = 5, instant: Bool = false, ruleSet: String = "", joint: Bool = false) -> ItemSnapshot {

@@ -162,7 +162,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     /// Whether `actor`'s token gives the capacity of `role` (the director may act as a deputy).
-    static func holds(_ actor: Actor, _ role: ApprovalRole) -> Bool {
+    static func holds(_ actor: CaseActor, _ role: ApprovalRole) -> Bool {
         guard let capacity = actor.approvalRole else { return false }
         if capacity == role { return true }
         return role == .deputyDirector && capacity == .director
@@ -170,7 +170,7 @@ public struct CaseState: Sendable, Hashable, Codable {
 
     /// Officers and section chiefs act within their section: a token naming a department may act
     /// only on cases of that department (a token without one is not restricted).
-    func requireSection(_ actor: Actor) throws(ApprovalRuleError) {
+    func requireSection(_ actor: CaseActor) throws(ApprovalRuleError) {
         guard let role = actor.approvalRole, role == .officer || role == .sectionChief else { return }
         if !actor.department.isEmpty, !item.departmentCode.isEmpty, actor.department != item.departmentCode {
             throw .permissionDenied("\(actor.subject) works for section \(actor.department); case \(caseNumber) belongs to \(item.departmentCode) (\(item.departmentName))")
@@ -186,7 +186,7 @@ public struct CaseState: Sendable, Hashable, Codable {
         }
     }
 
-    func requireSigner(_ actor: Actor, of index: Int) throws(ApprovalRuleError) {
+    func requireSigner(_ actor: CaseActor, of index: Int) throws(ApprovalRuleError) {
         let step = steps[index]
         guard Self.holds(actor, step.role) else {
             throw .permissionDenied("step \(step.id) of case \(caseNumber) is for the \(step.role.chineseName) (\(step.role.tokenRole)); \(actor.subject) acts as \(actor.role)")
@@ -206,7 +206,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// the conclusion and the specific opinion, then activates the next step (or leaves the case
     /// awaiting the decision).
     public mutating func sign(
-        stepID: String, conclusion: StepConclusion?, opinion: String, by actor: Actor, at instant: Date, asOfficer: Bool
+        stepID: String, conclusion: StepConclusion?, opinion: String, by actor: CaseActor, at instant: Date, asOfficer: Bool
     ) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if conclusion == nil { violations.append(FieldViolation(field: "conclusion", description: "required: propose grant or propose deny", reason: "required")) }
@@ -232,7 +232,7 @@ public struct CaseState: Sendable, Hashable, Codable {
         complete(index, conclusion: conclusion!, opinion: opinion.trimmed, by: actor, at: instant)
     }
 
-    mutating func complete(_ index: Int, conclusion: StepConclusion, opinion: String, by actor: Actor, at instant: Date) {
+    mutating func complete(_ index: Int, conclusion: StepConclusion, opinion: String, by actor: CaseActor, at instant: Date) {
         steps[index].status = .completed
         steps[index].conclusion = conclusion
         steps[index].opinion = opinion
@@ -248,7 +248,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     // MARK: Work queue
 
     /// Takes an unassigned step from the queue of the caller's role.
-    public mutating func claim(stepID: String, by actor: Actor) throws(ApprovalRuleError) {
+    public mutating func claim(stepID: String, by actor: CaseActor) throws(ApprovalRuleError) {
         try requireOpen("claimed")
         let index = try stepIndex(stepID)
         let step = steps[index]
@@ -269,7 +269,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     /// Gives an open step to someone else (改派). Only a more senior role (or the director) may.
-    public mutating func reassign(stepID: String, to subject: String, reason: String, by actor: Actor) throws(ApprovalRuleError) {
+    public mutating func reassign(stepID: String, to subject: String, reason: String, by actor: CaseActor) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if subject.isBlank { violations.append(.required("new_assignee_subject")) }
         if reason.isBlank { violations.append(FieldViolation(field: "reason", description: "required: why the step changes hands", reason: "required")) }
@@ -295,7 +295,7 @@ public struct CaseState: Sendable, Hashable, Codable {
 
     /// The assignee hands their step to a colleague while on leave (委托). The step keeps who
     /// delegated it; the delegate may not be someone who signed another step of the round.
-    public mutating func delegate(stepID: String, to subject: String, reason: String, by actor: Actor) throws(ApprovalRuleError) {
+    public mutating func delegate(stepID: String, to subject: String, reason: String, by actor: CaseActor) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if subject.isBlank { violations.append(.required("delegate_subject")) }
         if reason.isBlank { violations.append(FieldViolation(field: "reason", description: "required: why (e.g. leave dates)", reason: "required")) }
@@ -326,7 +326,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// Sends the case back to an earlier step with a reason (退回): every live step from the target
     /// on is marked returned, and a fresh round of the chain from the target's role is appended,
     /// with its first step active and given to whoever signed the target step. Counted as a redo.
-    public mutating func returnTo(targetIndex: Int, reason: String, by actor: Actor, at instant: Date) throws(ApprovalRuleError) {
+    public mutating func returnTo(targetIndex: Int, reason: String, by actor: CaseActor, at instant: Date) throws(ApprovalRuleError) {
         if let problem = OpinionCheck.problem(reason, field: "reason") { throw .invalidArgument([problem]) }
         try requireRunning("returned")
         guard steps.indices.contains(targetIndex), steps[targetIndex].status == .completed else {
@@ -376,7 +376,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// Stops the clock for a special procedure (Art. 45) from `on`; the applicant is told in
     /// writing what for and how long.
     public mutating func suspend(
-        reason: SuspensionReason?, expectedDays: Int, noticeText: String, on date: CivilDate, by actor: Actor, id: String
+        reason: SuspensionReason?, expectedDays: Int, noticeText: String, on date: CivilDate, by actor: CaseActor, id: String
     ) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if reason == nil { violations.append(FieldViolation(field: "reason", description: "required: hearing, site inspection, testing, expert review …", reason: "required")) }
@@ -399,7 +399,7 @@ public struct CaseState: Sendable, Hashable, Codable {
 
     /// Restarts the clock: the day of resumption is the last day not counted (the day of an act is
     /// not counted, 民法典 Art. 201); counting restarts the next day.
-    public mutating func resume(suspensionID: String, result: String, on date: CivilDate, by actor: Actor) throws(ApprovalRuleError) {
+    public mutating func resume(suspensionID: String, result: String, on date: CivilDate, by actor: CaseActor) throws(ApprovalRuleError) {
         guard status == .suspended, let index = suspensions.firstIndex(where: { $0.resumedOn == nil }) else {
             throw .failedPrecondition("the clock of case \(caseNumber) is not suspended (status \(status.rawValue))")
         }
@@ -421,7 +421,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     /// Anyone working on the case: the active step's holder, or any leader.
-    func requireHandler(_ actor: Actor) throws(ApprovalRuleError) {
+    func requireHandler(_ actor: CaseActor) throws(ApprovalRuleError) {
         guard let capacity = actor.approvalRole else { throw .permissionDenied("\(actor.role) does not handle approval cases") }
         try requireSection(actor)
         if capacity == .officer, let active = activeStep, active.role == .officer, let assignee = active.assignee, assignee != actor.subject {
@@ -431,7 +431,7 @@ public struct CaseState: Sendable, Hashable, Codable {
 
     /// The one extension (Art. 42): approved by the head of the agency with a reason told to the
     /// applicant, before the statutory period runs out; a second one is refused.
-    public mutating func extend(days requested: Int, reason: String, by approver: Actor, on date: CivilDate, calendar: WorkingDayCalendar) throws(ApprovalRuleError) {
+    public mutating func extend(days requested: Int, reason: String, by approver: CaseActor, on date: CivilDate, calendar: WorkingDayCalendar) throws(ApprovalRuleError) {
         let maximum = clocks.maximumExtension
         var violations: [FieldViolation] = []
         if requested < 0 || requested > maximum {
@@ -511,7 +511,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// the last step's conclusion and the latest joint review's resolution; a grant states scope and
     /// validity, a denial its reasons, legal basis and the applicant's remedies (Art. 38 ¶2).
     public mutating func decide(
-        _ outcome: Outcome?, by actor: Actor, on date: CivilDate, at instant: Date, calendar: WorkingDayCalendar, defaultAppealRights: String,
+        _ outcome: Outcome?, by actor: CaseActor, on date: CivilDate, at instant: Date, calendar: WorkingDayCalendar, defaultAppealRights: String,
         document: (CaseState, DecisionRecord) -> Document? = { _, _ in nil }
     ) throws(ApprovalRuleError) {
         guard var outcome else {
@@ -538,7 +538,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     mutating func close(
-        with outcome: Outcome, by actor: Actor, on date: CivilDate, at instant: Date, calendar: WorkingDayCalendar, instant isInstant: Bool,
+        with outcome: Outcome, by actor: CaseActor, on date: CivilDate, at instant: Date, calendar: WorkingDayCalendar, instant isInstant: Bool,
         trace: [RuleEvaluation], document: (CaseState, DecisionRecord) -> Document?
     ) throws(ApprovalRuleError) {
         let status = try ApprovalRuleError.clock { try clocks.promised.status(asOf: date, in: calendar) }
@@ -600,7 +600,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     // MARK: Withdrawal
 
     /// The applicant withdraws before the decision (申请撤回); an open suspension ends that day.
-    public mutating func withdraw(reason: String, requestFileID: String, on date: CivilDate, by actor: Actor) throws(ApprovalRuleError) {
+    public mutating func withdraw(reason: String, requestFileID: String, on date: CivilDate, by actor: CaseActor) throws(ApprovalRuleError) {
         if reason.isBlank { throw .invalidArgument([FieldViolation(field: "withdrawal.reason", description: "required: the applicant's stated reason", reason: "required")]) }
         try requireOpen("withdrawn")
         if let index = suspensions.firstIndex(where: { $0.resumedOn == nil }) {
@@ -625,7 +625,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// on the other grounds the public interest is weighed and a serious harm forbids revocation.
     public mutating func revoke(
         ground: RevocationGround?, facts: String, publicInterestAssessment: String, publicInterestSeriouslyHarmed: Bool,
-        findingID: String, by actor: Actor, on date: CivilDate
+        findingID: String, by actor: CaseActor, on date: CivilDate
     ) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if ground == nil { violations.append(FieldViolation(field: "revocation.ground", description: "required: an Art. 69 ground", reason: "required")) }
@@ -656,7 +656,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     /// Cancels a grant (注销, Art. 70), by a leader or automatically on a department's withdrawal finding.
-    public mutating func cancel(ground: CancellationGround?, facts: String, findingID: String, by actor: Actor, on date: CivilDate) throws(ApprovalRuleError) {
+    public mutating func cancel(ground: CancellationGround?, facts: String, findingID: String, by actor: CaseActor, on date: CivilDate) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if ground == nil { violations.append(FieldViolation(field: "cancellation.ground", description: "required: an Art. 70 ground", reason: "required")) }
         if let problem = OpinionCheck.problem(facts, field: "cancellation.facts") { violations.append(problem) }
@@ -703,7 +703,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     /// Closes an open revocation review without revoking, with the leader's reasons.
-    public mutating func dismissRevocationReview(reason: String, by actor: Actor) throws(ApprovalRuleError) {
+    public mutating func dismissRevocationReview(reason: String, by actor: CaseActor) throws(ApprovalRuleError) {
         if let problem = OpinionCheck.problem(reason, field: "reason") { throw .invalidArgument([problem]) }
         guard let capacity = actor.approvalRole, Self.leaders.contains(capacity) else {
             throw .permissionDenied("a revocation review is closed by a leader (deputy director or director)")

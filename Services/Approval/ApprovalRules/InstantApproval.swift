@@ -128,7 +128,7 @@ extension CaseState {
         guard passed else { return (false, trace) }
         let scope = ruleSet.scope.replacingOccurrences(of: "{item}", with: item.name)
         let outcome = try Self.validated(.grant(GrantTerms(scope: scope)), on: date, item: item, defaultAppealRights: "")
-        let system = Actor.system("instant-approval:\(ruleSet.name)", node: decidingNode.code)
+        let system = CaseActor.system("instant-approval:\(ruleSet.name)", node: decidingNode.code)
         for index in steps.indices where steps[index].status != .completed {
             steps[index].status = .completed
             steps[index].conclusion = .proposeGrant

@@ -28,7 +28,7 @@ public enum StepConclusion: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// Who did something: the verified caller of an RPC, a service, or "system" (instant approval,
 /// sweeper). `role` is the token role's raw value ("officer", "section_chief" …).
-public struct Actor: Sendable, Hashable, Codable {
+public struct CaseActor: Sendable, Hashable, Codable {
     public var subject: String
     public var role: String
     public var name: String
@@ -55,7 +55,7 @@ public struct Actor: Sendable, Hashable, Codable {
     }
 
     /// Rules applied automatically (instant approval, findings, sweeper).
-    public static func system(_ what: String, node: String) -> Actor { Actor(subject: what, role: "system", node: node) }
+    public static func system(_ what: String, node: String) -> CaseActor { CaseActor(subject: what, role: "system", node: node) }
 }
 
 extension ApprovalRole {
@@ -132,14 +132,14 @@ public struct Step: Sendable, Hashable, Codable {
     /// Subject of the person the step is with; nil = in the role's queue, unclaimed.
     public var assignee: String?
     /// Who delegated the step to `assignee` (委托), and why.
-    public var delegatedBy: Actor?
+    public var delegatedBy: CaseActor?
     public var delegationReason: String
     public var status: StepStatus
     public var conclusion: StepConclusion?
     public var opinion: String
     public var activatedAt: Date?
     public var completedAt: Date?
-    public var completedBy: Actor?
+    public var completedBy: CaseActor?
 
     public init(index: Int, role: ApprovalRole, round: Int, assignee: String? = nil, status: StepStatus) {
         self.index = index
@@ -165,15 +165,15 @@ public struct SuspensionRecord: Sendable, Hashable, Codable {
     public var suspendedOn: CivilDate
     public var resumedOn: CivilDate?
     public var result: String
-    public var suspendedBy: Actor
-    public var resumedBy: Actor?
+    public var suspendedBy: CaseActor
+    public var resumedBy: CaseActor?
 }
 
 /// The one extension (Art. 42).
 public struct ExtensionRecord: Sendable, Hashable, Codable {
     public var days: Int
     public var reason: String
-    public var approvedBy: Actor
+    public var approvedBy: CaseActor
     public var approvedOn: CivilDate
 }
 
@@ -218,12 +218,12 @@ public enum Vote: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 public struct ParticipantOpinion: Sendable, Hashable, Codable {
-    public var participant: Actor
+    public var participant: CaseActor
     public var title: String
     public var opinion: String
     public var vote: Vote
 
-    public init(participant: Actor, title: String, opinion: String, vote: Vote) {
+    public init(participant: CaseActor, title: String, opinion: String, vote: Vote) {
         self.participant = participant
         self.title = title
         self.opinion = opinion
@@ -237,14 +237,14 @@ public struct JointReviewRecord: Sendable, Hashable, Codable {
     public var kind: JointReviewKind
     public var heldAt: Date
     public var location: String
-    public var convenedBy: Actor
+    public var convenedBy: CaseActor
     public var opinions: [ParticipantOpinion]
     public var conclusion: String
     public var outcome: StepConclusion
     public var minutesFileID: String
 
     public init(
-        id: String, kind: JointReviewKind, heldAt: Date, location: String, convenedBy: Actor, opinions: [ParticipantOpinion],
+        id: String, kind: JointReviewKind, heldAt: Date, location: String, convenedBy: CaseActor, opinions: [ParticipantOpinion],
         conclusion: String, outcome: StepConclusion, minutesFileID: String
     ) {
         self.id = id
@@ -341,7 +341,7 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     public var outcome: Outcome
     public var decidedOn: CivilDate
     public var decidedAt: Date
-    public var decidedBy: Actor
+    public var decidedBy: CaseActor
     public var document: Document?
     public var instant: Bool
     public var ruleTrace: [RuleEvaluation]
@@ -353,7 +353,7 @@ public struct WithdrawalRecord: Sendable, Hashable, Codable {
     public var reason: String
     public var withdrawnOn: CivilDate
     public var requestFileID: String
-    public var recordedBy: Actor
+    public var recordedBy: CaseActor
 }
 
 /// Art. 69 grounds (撤销).
@@ -381,7 +381,7 @@ public struct RevocationRecord: Sendable, Hashable, Codable {
     public var publicInterestAssessment: String
     public var publicInterestSeriouslyHarmed: Bool
     public var effectiveOn: CivilDate
-    public var decidedBy: Actor
+    public var decidedBy: CaseActor
     public var findingID: String
     public var document: Document?
 }
@@ -407,7 +407,7 @@ public struct CancellationRecord: Sendable, Hashable, Codable {
     public var ground: CancellationGround
     public var facts: String
     public var effectiveOn: CivilDate
-    public var decidedBy: Actor
+    public var decidedBy: CaseActor
     public var findingID: String
 }
 
@@ -468,7 +468,7 @@ public struct RevocationReview: Sendable, Hashable, Codable {
     public var openedOn: CivilDate
     public var state: State
     public var closingReason: String
-    public var closedBy: Actor?
+    public var closedBy: CaseActor?
 }
 
 public struct LicenceInfo: Sendable, Hashable, Codable {

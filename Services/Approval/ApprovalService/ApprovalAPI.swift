@@ -138,8 +138,8 @@ public struct ApprovalAPI: Sendable {
         return id
     }
 
-    static func actor(_ caller: Caller) -> Actor {
-        Actor(subject: caller.subject, role: caller.role.rawValue, department: caller.department ?? "", node: caller.node)
+    static func actorOf(_ caller: Caller) -> CaseActor {
+        CaseActor(subject: caller.subject, role: caller.role.rawValue, department: caller.department ?? "", node: caller.node)
     }
 
     // MARK: Events
@@ -185,7 +185,7 @@ public struct ApprovalAPI: Sendable {
     /// `expectedRevision` (0 = don't check) refuses acting on a stale view; a caller from another
     /// node is refused (a county token cannot act on a city case).
     func changing(
-        _ id: UUID, expectedRevision: Int64 = 0, by actor: Actor,
+        _ id: UUID, expectedRevision: Int64 = 0, by actor: CaseActor,
         _ change: (inout CaseState, PostgresConnection) async throws -> Change
     ) async throws -> StoredCase {
         try await database.withTransaction { transaction in
@@ -203,7 +203,7 @@ public struct ApprovalAPI: Sendable {
     /// Applies `change` to a case already locked in `transaction` and writes it, its audit entry
     /// and its events (plus CaseWarningChanged when the warning level moved).
     func store(
-        _ loaded: StoredCase, by actor: Actor, _ change: (inout CaseState, PostgresConnection) async throws -> Change,
+        _ loaded: StoredCase, by actor: CaseActor, _ change: (inout CaseState, PostgresConnection) async throws -> Change,
         in transaction: PostgresConnection
     ) async throws -> StoredCase {
         var stored = loaded

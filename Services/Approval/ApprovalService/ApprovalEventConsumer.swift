@@ -18,7 +18,7 @@ public struct ApprovalEventConsumer: EventConsumer {
     public init(api: ApprovalAPI) { self.api = api }
 
     public func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
-        let source = Actor(subject: "\(event.sourceService)@\(event.sourceNode)", role: "node", node: event.sourceNode)
+        let source = CaseActor(subject: "\(event.sourceService)@\(event.sourceNode)", role: "node", node: event.sourceNode)
         switch event.type {
         case Intake_ApplicationAccepted.protoMessageName:
             let message = try Intake_ApplicationAccepted(serializedBytes: event.payload)
@@ -46,7 +46,7 @@ public struct ApprovalEventConsumer: EventConsumer {
     }
 
     /// One case per accepted item (materials that serve the item travel with it).
-    func openCases(_ accepted: Intake_ApplicationAccepted, firstReviewOpinion: String, event: Events_EventEnvelope, source: Actor, in transaction: PostgresConnection) async throws {
+    func openCases(_ accepted: Intake_ApplicationAccepted, firstReviewOpinion: String, event: Events_EventEnvelope, source: CaseActor, in transaction: PostgresConnection) async throws {
         guard let acceptedOn = accepted.acceptedOn.civilDate, let kind: AcceptanceKind = ProtoEnum.map(accepted.acceptanceKind), !accepted.items.isEmpty else {
             try await keepUnmatched(event, reason: "acceptance of \(accepted.applicationNumber) lacks a date, a kind or items", in: transaction)
             return
@@ -67,7 +67,7 @@ public struct ApprovalEventConsumer: EventConsumer {
         }
     }
 
-    func finding(_ finding: Supervision_Finding, event: Events_EventEnvelope, source: Actor, in transaction: PostgresConnection) async throws {
+    func finding(_ finding: Supervision_Finding, event: Events_EventEnvelope, source: CaseActor, in transaction: PostgresConnection) async throws {
         guard let id = UUID(uuidString: finding.caseID), let stored = try await CaseStore.find(id: id, forUpdate: true, on: transaction) else {
             try await keepUnmatched(event, reason: "finding \(finding.findingID) names no case of node \(api.node) ('\(finding.caseID)')", in: transaction)
             return

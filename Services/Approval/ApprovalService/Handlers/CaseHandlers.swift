@@ -29,7 +29,7 @@ extension ApprovalAPI {
     /// Opens the case of one accepted item, or returns the one that exists for (application, item):
     /// one case per item however often the acceptance arrives. Items that allow instant approval
     /// are evaluated at once (秒批); if a rule fails the case waits for the officer.
-    func open(_ opening: Opening, by actor: Actor, in transaction: PostgresConnection) async throws -> (StoredCase, created: Bool) {
+    func open(_ opening: Opening, by actor: CaseActor, in transaction: PostgresConnection) async throws -> (StoredCase, created: Bool) {
         if let existing = try await CaseStore.find(applicationID: opening.applicationID, implementationCode: opening.item.implementationCode, on: transaction) {
             return (existing, false)
         }
@@ -65,7 +65,7 @@ extension ApprovalAPI {
         opened.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
         try await Outbox.enqueue(try events(opened, to: [intake(of: state), evaluation], aggregate: id), in: transaction)
         if opening.item.instantApprovalAllowed {
-            let system = Actor.system("instant-approval", node: node)
+            let system = CaseActor.system("instant-approval", node: node)
             stored = try await store(stored, by: system, { state, transaction in
                 try await instantChange(&state, id: id, facts: [:], requestedBy: "case.opened", in: transaction)
             }, in: transaction)
@@ -106,7 +106,7 @@ extension ApprovalAPI {
                 acceptingNode: request.acceptingNode, item: ItemSnapshot(proto: request.item), applicant: request.applicant, kind: kind!,
                 acceptedOn: acceptedOn!, materials: [], firstReviewOpinion: request.firstReviewOpinion,
                 assignee: request.assigneeSubject.isEmpty ? nil : request.assigneeSubject)
-            let (stored, created) = try await database.withTransaction { try await open(opening, by: Self.actor(caller), in: $0) }
+            let (stored, created) = try await database.withTransaction { try await open(opening, by: Self.actorOf(caller), in: $0) }
             var response = Approval_OpenCaseResponse()
             response.case = try await viewing(stored, for: caller, purpose: "open_case")
             response.created = created
@@ -233,7 +233,7 @@ extension ApprovalAPI {
 
     func sign(_ caseID: String, stepID: String, conclusion: Approval_StepConclusion, opinion: String, expectedRevision: Int64, caller: Caller, asOfficer: Bool) async throws -> StoredCase {
         let id = try Self.parseCaseID(caseID)
-        let actor = Self.actor(caller)
+        let actor = Self.actorOf(caller)
         let now = clock()
         return try await changing(id, expectedRevision: expectedRevision, by: actor) { state, _ in
             try state.sign(stepID: stepID, conclusion: self.conclusion(conclusion), opinion: opinion, by: actor, at: now, asOfficer: asOfficer)
@@ -251,7 +251,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let now = clock()
             let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, _ in
                 try state.returnTo(targetIndex: Int(request.targetStepIndex), reason: request.reason, by: actor, at: now)
@@ -272,7 +272,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.reassign(stepID: request.stepID, to: request.newAssigneeSubject, reason: request.reason, by: actor)
                 return Change("step.reassigned", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
@@ -288,7 +288,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.claim(stepID: request.stepID, by: actor)
                 return Change("step.claimed", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID])
@@ -303,7 +303,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.delegate(stepID: request.stepID, to: request.delegateSubject, reason: request.reason, by: actor)
                 return Change("step.delegated", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,

@@ -15,7 +15,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let updated = try await changing(id, by: actor) { state, _ in
                 let suspensionID = "sp\(state.suspensions.count + 1)"
@@ -41,7 +41,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.resume(suspensionID: request.suspensionID, result: request.result, on: on, by: actor)
@@ -66,7 +66,7 @@ extension ApprovalAPI {
             if !request.approvedBySubject.isEmpty, request.approvedBySubject != caller.subject {
                 throw RPCError.invalidArgument(field: "approved_by_subject", "the head approves an extension with their own token; \(request.approvedBySubject) is not the caller (\(caller.subject))", reason: "not_caller")
             }
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar)
@@ -108,7 +108,7 @@ extension ApprovalAPI {
                 opinions.append(ParticipantOpinion(participant: opinion.participant.actor, title: opinion.title, opinion: opinion.opinion, vote: vote))
             }
             guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let now = clock()
             let updated = try await changing(id, by: actor) { state, _ in
                 let record = JointReviewRecord(
@@ -182,7 +182,7 @@ extension ApprovalAPI {
             case .denial(let denial)?: outcome = .deny(DenialTerms(proto: denial))
             case nil: outcome = nil
             }
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let now = clock()
             let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, transaction in
@@ -226,7 +226,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let updated = try await changing(id, by: actor) { state, transaction in
                 try await instantChange(&state, id: id, facts: request.facts, requestedBy: caller.subject, in: transaction)
             }
@@ -242,7 +242,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.withdraw(reason: request.withdrawal.reason, requestFileID: request.withdrawal.requestFileID, on: on, by: actor)
@@ -283,7 +283,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let input = request.revocation
             let updated = try await changing(id, by: actor) { state, _ in
@@ -303,7 +303,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let on = today
             let input = request.cancellation
             let updated = try await changing(id, by: actor) { state, _ in
@@ -322,7 +322,7 @@ extension ApprovalAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actor(caller)
+            let actor = Self.actorOf(caller)
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.dismissRevocationReview(reason: request.reason, by: actor)
                 return Change("revocation_review.dismissed", ["finding_id": state.revocationReview?.findingID ?? "", "reason": request.reason])

@@ -8,7 +8,7 @@ import SwiftProtobuf
 // Conversions between ApprovalRules' values and the approval.v1 messages.
 
 extension Common_ActorRef {
-    init(_ actor: Actor) {
+    init(_ actor: CaseActor) {
         self.init()
         subject = actor.subject
         role = actor.role
@@ -17,7 +17,7 @@ extension Common_ActorRef {
         if !actor.department.isEmpty { department = Common_DepartmentRef.with { $0.code = actor.department; $0.node = actor.node } }
     }
 
-    var actor: Actor { Actor(subject: subject, role: role, name: name, department: department.code, node: node) }
+    var actor: CaseActor { CaseActor(subject: subject, role: role, name: name, department: department.code, node: node) }
 }
 
 extension Common_IssuedDocument {

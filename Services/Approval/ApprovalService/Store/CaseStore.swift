@@ -91,13 +91,13 @@ enum CaseStore {
 /// The node's hash-chained audit log (ApprovalRules.AuditRecord). Appending locks the head row,
 /// so entries are numbered without gaps even with several replicas writing.
 enum AuditLog {
-    static func append(caseID: UUID, action: String, actor: Actor, at: Date, details: [String: String], in transaction: PostgresConnection) async throws {
+    static func append(caseID: UUID, action: String, actor: CaseActor, at: Date, details: [String: String], in transaction: PostgresConnection) async throws {
         let head = try await transaction.query("SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE").one()
         let sequence = try head.decode("sequence", as: Int64.self)
         let hash = try head.decode("hash", as: [UInt8].self)
         let micros = Int64((at.timeIntervalSince1970 * 1_000_000).rounded())
         let record = AuditRecord.next(
-            after: sequence == 0 ? nil : (sequence, hash), caseID: caseID.uuidString.lowercased(), action: action,
+            after: sequence == 0 ? nil : (sequence: sequence, hash: hash), caseID: caseID.uuidString.lowercased(), action: action,
             actorSubject: actor.subject, actorRole: actor.role, actorNode: actor.node, atMicros: micros, detailsJSON: AuditRecord.details(details))
         try await transaction.execute("""
             INSERT INTO audit_entries (sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash)
