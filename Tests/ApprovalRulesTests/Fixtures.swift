@@ -37,3 +37,18 @@ func openCase(_ tier: ApprovalTier, acceptedOn: String = "2026-09-21", promised:
 let review = "经审查，申请材料齐全，现场核查经营场所布局合理，符合《食品经营许可管理办法》第十一条规定"
 let signOff = "已核对承办人审查意见及现场核查记录，设施与布局符合要求，同意准予许可"
 let grant = Outcome.grant(GrantTerms(scope: "预包装食品销售，散装食品销售", place: "兰山区解放路1号"))
+
+/// The fields an INVALID_ARGUMENT named (empty when `body` did not fail that way). An untyped
+/// closure on purpose: `catch .invalidArgument(let v)` on a typed-throws call crashed the 6.3.1
+/// compiler's ownership verifier in a test body.
+func violatedFields(_ body: () throws -> Void) -> Set<String> {
+    do {
+        try body()
+        return []
+    } catch let error as ApprovalRuleError {
+        if case .invalidArgument(let violations) = error { return Set(violations.map(\.field)) }
+        return []
+    } catch {
+        return []
+    }
+}

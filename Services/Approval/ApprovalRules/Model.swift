@@ -460,6 +460,17 @@ public struct FindingRecord: Sendable, Hashable, Codable {
     public var occurredOn: CivilDate?
     public var receivedAt: Date
     public var effect: String
+
+    public init(id: String, kind: FindingKind, departmentCode: String, departmentName: String, facts: String, occurredOn: CivilDate?, receivedAt: Date, effect: String) {
+        self.id = id
+        self.kind = kind
+        self.departmentCode = departmentCode
+        self.departmentName = departmentName
+        self.facts = facts
+        self.occurredOn = occurredOn
+        self.receivedAt = receivedAt
+        self.effect = effect
+    }
 }
 
 public struct RevocationReview: Sendable, Hashable, Codable {
