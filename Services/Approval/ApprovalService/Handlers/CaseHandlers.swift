@@ -151,11 +151,11 @@ extension ApprovalAPI {
                 }
                 statuses.append(value.rawValue)
             }
-            func date(_ field: String, _ value: Common_CivilDate, present: Bool) -> String {
-                guard present else { return "" }
+            func date(_ field: String, _ value: Common_CivilDate, present: Bool) -> String? {
+                guard present else { return nil }
                 guard let date = value.civilDate else {
                     violations.append(Common_FieldViolation.with { $0.field = field; $0.description_p = "not a calendar date"; $0.reason = "format" })
-                    return ""
+                    return nil
                 }
                 return date.iso8601
             }
@@ -182,8 +182,8 @@ extension ApprovalAPI {
                 AND (\(request.departmentCode) = '' OR department_code = \(request.departmentCode))
                 AND (\(request.implementationCode) = '' OR implementation_code = \(request.implementationCode))
                 AND (\(request.applicationID) = '' OR application_id = \(request.applicationID))
-                AND (\(from) = '' OR accepted_on >= \(from)::date)
-                AND (\(to) = '' OR accepted_on <= \(to)::date)
+                AND (\(from)::date IS NULL OR accepted_on >= \(from)::date)
+                AND (\(to)::date IS NULL OR accepted_on <= \(to)::date)
                 AND (\(role) = '' OR next_role = \(role))
                 AND (NOT \(request.unassignedOnly) OR (next_assignee IS NULL AND status IN ('in_progress', 'suspended')))
                 AND (NOT \(request.overdueOnly) OR (status = 'in_progress' AND due_on < \(todayText)::date))
