@@ -167,7 +167,7 @@ for service in services {
 /// One line per service; each service's owner edits only its own line.
 let extraServiceDependencies: [String: [Target.Dependency]] = [
     "IntakeService": [],
-    "ApprovalService": [],
+    "ApprovalService": [.product(name: "Metrics", package: "swift-metrics")],
     "CertificateService": [],
     "SupervisionService": [],
     "EvaluationService": [],

@@ -95,38 +95,9 @@ public enum AuditChain {
     /// Verifies entries read in sequence order from the start of the chain (sequence 1), and, when
     /// given, that the chain ends where the separately stored head says (a deleted tail).
     public static func verify(_ entries: [AuditRecord], expectedHead: (sequence: Int64, hash: [UInt8])? = nil) -> AuditVerification {
-        var previous: AuditRecord?
-        var checked = 0
-        for entry in entries {
-            let expectedSequence = (previous?.sequence ?? 0) + 1
-            func broken(_ why: String) -> AuditVerification {
-                AuditVerification(intact: false, entriesChecked: checked, firstBrokenSequence: entry.sequence, headHash: previous?.entryHash ?? [], message: "entry \(entry.sequence): \(why)")
-            }
-            if entry.sequence != expectedSequence {
-                return broken(entry.sequence > expectedSequence
-                    ? "entries \(expectedSequence)…\(entry.sequence - 1) are missing (deleted rows)"
-                    : "sequence out of order after \(previous?.sequence ?? 0) (reordered or duplicated rows)")
-            }
-            if entry.previousHash != (previous?.entryHash ?? AuditRecord.genesis) {
-                return broken("previous_hash does not match entry \(expectedSequence - 1)'s hash (a row was replaced, reordered or deleted)")
-            }
-            if entry.computedHash != entry.entryHash {
-                return broken("entry_hash does not match its content (the row was edited)")
-            }
-            checked += 1
-            previous = entry
-        }
-        if let head = expectedHead {
-            let last = previous?.sequence ?? 0
-            if last != head.sequence || (previous?.entryHash ?? AuditRecord.genesis) != head.hash && head.sequence != 0 {
-                return AuditVerification(
-                    intact: false, entriesChecked: checked, firstBrokenSequence: min(last + 1, max(head.sequence, 1)), headHash: previous?.entryHash ?? [],
-                    message: "the chain ends at entry \(last) but the recorded head is entry \(head.sequence) (rows at the end were deleted or the head was altered)")
-            }
-        }
-        return AuditVerification(
-            intact: true, entriesChecked: checked, firstBrokenSequence: 0, headHash: previous?.entryHash ?? [],
-            message: "\(checked) entries, chain intact")
+        var verifier = AuditChainVerifier()
+        for entry in entries where verifier.feed(entry) {}
+        return verifier.finish(expectedHead: expectedHead)
     }
 
     /// Checks entries that are a subset of a chain (one case's entries, as in a case file): each
@@ -143,6 +114,57 @@ public enum AuditChain {
             last = entry.entryHash
         }
         return AuditVerification(intact: true, entriesChecked: checked, firstBrokenSequence: 0, headHash: last, message: "\(checked) entries, each intact")
+    }
+}
+
+/// Verifies a chain entry by entry, so a node's whole log can be checked page by page without
+/// holding it in memory. Feed entries in sequence order from sequence 1; stop at the first failure.
+public struct AuditChainVerifier: Sendable {
+    private var previousSequence: Int64 = 0
+    private var previousHash: [UInt8] = AuditRecord.genesis
+    public private(set) var checked = 0
+    public private(set) var failure: AuditVerification?
+
+    public init() {}
+
+    /// Checks the next entry; false once the chain is broken (the failure names the row).
+    @discardableResult
+    public mutating func feed(_ entry: AuditRecord) -> Bool {
+        guard failure == nil else { return false }
+        let expectedSequence = previousSequence + 1
+        func broken(_ why: String) -> Bool {
+            failure = AuditVerification(
+                intact: false, entriesChecked: checked, firstBrokenSequence: entry.sequence, headHash: checked == 0 ? [] : previousHash,
+                message: "entry \(entry.sequence): \(why)")
+            return false
+        }
+        if entry.sequence != expectedSequence {
+            return broken(entry.sequence > expectedSequence
+                ? "entries \(expectedSequence)…\(entry.sequence - 1) are missing (deleted rows)"
+                : "sequence out of order after \(previousSequence) (reordered or duplicated rows)")
+        }
+        if entry.previousHash != previousHash {
+            return broken("previous_hash does not match entry \(expectedSequence - 1)'s hash (a row was replaced, reordered or deleted)")
+        }
+        if entry.computedHash != entry.entryHash {
+            return broken("entry_hash does not match its content (the row was edited)")
+        }
+        checked += 1
+        previousSequence = entry.sequence
+        previousHash = entry.entryHash
+        return true
+    }
+
+    /// The verdict; with `expectedHead`, also that the chain ends where the stored head says.
+    public func finish(expectedHead: (sequence: Int64, hash: [UInt8])? = nil) -> AuditVerification {
+        if let failure { return failure }
+        let headHash = checked == 0 ? [] : previousHash
+        if let head = expectedHead, previousSequence != head.sequence || (head.sequence != 0 && previousHash != head.hash) {
+            return AuditVerification(
+                intact: false, entriesChecked: checked, firstBrokenSequence: min(previousSequence + 1, max(head.sequence, 1)), headHash: headHash,
+                message: "the chain ends at entry \(previousSequence) but the recorded head is entry \(head.sequence) (rows at the end were deleted or the head was altered)")
+        }
+        return AuditVerification(intact: true, entriesChecked: checked, firstBrokenSequence: 0, headHash: headHash, message: "\(checked) entries, chain intact")
     }
 }
 

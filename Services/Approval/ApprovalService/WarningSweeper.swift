@@ -1,6 +1,7 @@
 import ApprovalRules
 import Foundation
 import Logging
+import Metrics
 import OneSealCore
 import OneSealStore
 import ServiceLifecycle
@@ -28,11 +29,25 @@ public struct WarningSweeper: Service {
             do {
                 let count = try await sweepOnce()
                 if count > 0 { api.logger.notice("warning levels changed", metadata: ["cases": "\(count)"]) }
+                try await recordGauges()
             } catch {
                 api.logger.error("warning sweep failed; will retry", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+    }
+
+    /// `oneseal_approval_running_cases{warning=normal|yellow|red}` and
+    /// `oneseal_approval_suspended_cases` for the metrics endpoint (DESIGN §9: overdue cases).
+    func recordGauges() async throws {
+        let rows = try await api.database.query("SELECT warning, count(*)::int8 AS n FROM cases WHERE status = 'in_progress' GROUP BY warning")
+        var counts = ["normal": 0, "yellow": 0, "red": 0]
+        for row in rows { counts[try row.decode("warning", as: String.self)] = try row.decode("n", as: Int.self) }
+        for (level, count) in counts {
+            Gauge(label: "oneseal_approval_running_cases", dimensions: [("warning", level)]).record(count)
+        }
+        let suspended = try await api.database.query("SELECT count(*)::int8 AS n FROM cases WHERE status = 'suspended'").one().decode("n", as: Int.self)
+        Gauge(label: "oneseal_approval_suspended_cases").record(suspended)
     }
 
     /// One pass; returns how many cases changed level.

@@ -122,15 +122,25 @@ enum AuditLog {
         try await connection.query("SELECT \(unescaped: columns) FROM audit_entries WHERE case_id = \(caseID.uuidString.lowercased()) ORDER BY sequence").map(decode)
     }
 
-    /// Recomputes the whole chain (sequence order) up to `through` (nil = the head), in pages, and
-    /// checks that it ends at the recorded head.
-    static func verify(through: Int64? = nil, on connection: PostgresConnection) async throws -> AuditVerification {
+    /// Recomputes the chain in sequence order, a page at a time, up to `through` (nil = all of it,
+    /// and then also checks that it ends at the recorded head).
+    static func verify(through: Int64? = nil, on connection: PostgresConnection, pageSize: Int = 5000) async throws -> AuditVerification {
         let head = try await connection.query("SELECT sequence, hash FROM audit_head WHERE id = 1").one()
         let headSequence = try head.decode("sequence", as: Int64.self)
         let headHash = try head.decode("hash", as: [UInt8].self)
-        let rows = try await connection.query("SELECT \(unescaped: columns) FROM audit_entries ORDER BY sequence")
-        var entries = try rows.map(decode)
-        if let through { entries = entries.filter { $0.sequence <= through } }
-        return AuditChain.verify(entries, expectedHead: through == nil ? (headSequence, headHash) : nil)
+        var verifier = AuditChainVerifier()
+        var after = Int64.min
+        pages: while true {
+            let rows = try await connection.query(
+                "SELECT \(unescaped: columns) FROM audit_entries WHERE sequence > \(after) ORDER BY sequence LIMIT \(pageSize)")
+            for row in rows {
+                let entry = try decode(row)
+                if let through, entry.sequence > through { break pages }
+                guard verifier.feed(entry) else { break pages }
+                after = entry.sequence
+            }
+            if rows.count < pageSize { break }
+        }
+        return verifier.finish(expectedHead: through == nil ? (headSequence, headHash) : nil)
     }
 }
