@@ -276,6 +276,8 @@ public struct ApprovalAPI: Sendable {
     static func masked(_ applicant: Common_Applicant) -> Common_Applicant {
         var out = applicant
         if applicant.kind == .naturalPerson { out.name = Masking.personName(applicant.name) }
+        if !applicant.legalRepresentative.isEmpty { out.legalRepresentative = Masking.personName(applicant.legalRepresentative) }
+        if !applicant.contactName.isEmpty { out.contactName = Masking.personName(applicant.contactName) }
         if !applicant.idNumber.isEmpty { out.idNumber = Masking.idNumber(applicant.idNumber) }
         if !applicant.phone.isEmpty { out.phone = Masking.phone(applicant.phone) }
         if !applicant.contactPhone.isEmpty { out.contactPhone = Masking.phone(applicant.contactPhone) }

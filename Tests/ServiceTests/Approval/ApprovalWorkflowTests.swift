@@ -115,8 +115,11 @@ struct ApprovalWorkflowTests {
             async let a = first.sweepOnce()
             async let b = second.sweepOnce()
             #expect(try await a + b == 6)
+            // Promised 3 days with yellow at 3 left: each case opened yellow (told at once), then turned red.
             let warnings = OutboxRows.of(Approval_CaseWarningChanged.self, in: try await node.outbox())
-            #expect(warnings.count == 6)
+            let levels = try warnings.map { try Approval_CaseWarningChanged(serializedBytes: $0.payload).level }
+            #expect(levels.filter { $0 == .yellow }.count == 6)
+            #expect(levels.filter { $0 == .red }.count == 6)
             let red = try await node.database.query("SELECT count(*)::int8 AS n FROM cases WHERE warning = 'red'").one().decode("n", as: Int.self)
             #expect(red == 6)
             #expect(try await node.approval.verifyAuditChain(Approval_VerifyAuditChainRequest(), metadata: try node.operatorToken).intact)

@@ -63,7 +63,17 @@ extension ApprovalAPI {
         opened.acceptanceKind = ProtoEnum.map(opening.kind) ?? .unspecified
         opened.acceptedOn = Common_CivilDate(opening.acceptedOn)
         opened.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
-        try await Outbox.enqueue(try events(opened, to: [intake(of: state), evaluation], aggregate: id), in: transaction)
+        var openingEvents = try events(opened, to: [intake(of: state), evaluation], aggregate: id)
+        if level != .normal {
+            // Opened already inside the warning window (a short promised limit): evaluation hears it now.
+            var warning = Approval_CaseWarningChanged()
+            warning.header = opened.header
+            warning.level = ProtoEnum.map(level) ?? .unspecified
+            warning.deadline = opened.deadline
+            warning.at = Google_Protobuf_Timestamp(date: now)
+            openingEvents += try events(warning, to: [evaluation], aggregate: id)
+        }
+        try await Outbox.enqueue(openingEvents, in: transaction)
         if opening.item.instantApprovalAllowed {
             let system = CaseActor.system("instant-approval", node: node)
             stored = try await store(stored, by: system, { state, transaction in
