@@ -18,6 +18,15 @@ public struct ApprovalEventConsumer: EventConsumer {
     public init(api: ApprovalAPI) { self.api = api }
 
     public func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        do {
+            try await apply(event, in: transaction)
+        } catch let error as BinaryDecodingError {
+            // A payload that does not parse would otherwise be redelivered forever: keep it instead.
+            try await keepUnmatched(event, reason: "payload of \(event.type) does not parse: \(error)", in: transaction)
+        }
+    }
+
+    func apply(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
         let source = CaseActor(subject: "\(event.sourceService)@\(event.sourceNode)", role: "node", node: event.sourceNode)
         switch event.type {
         case Intake_ApplicationAccepted.protoMessageName:

@@ -102,6 +102,19 @@ struct ApprovalWorkflowTests {
             let reasons = try await node.database.query("SELECT reason FROM unmatched_events").map { try $0.decode("reason", as: String.self) }
             #expect(reasons.count == 1)
             #expect(reasons[0].contains("implemented by 371300"))
+            // A payload that does not parse is acknowledged and kept, not redelivered forever.
+            var envelope = Events_EventEnvelope()
+            envelope.eventID = UUID().uuidString
+            envelope.type = Intake_ApplicationAccepted.protoMessageName
+            envelope.sourceService = "intake"
+            envelope.sourceNode = "371302"
+            envelope.payload = Data([0xff, 0xff, 0xff])
+            var metadata = Metadata()
+            metadata.addString("Bearer \(try node.token(.peerNode, "intake@371302"))", forKey: "authorization")
+            let delivered = try await Events_EventSink.Client(wrapping: node.grpc).deliver(Events_DeliverRequest.with { $0.events = [envelope] }, metadata: metadata)
+            #expect(delivered.acceptedEventIds == [envelope.eventID])
+            let kept = try await node.database.query("SELECT reason FROM unmatched_events WHERE event_id = \(envelope.eventID)").map { try $0.decode("reason", as: String.self) }
+            #expect(kept.first?.contains("does not parse") == true)
         }
     }
 
