@@ -170,7 +170,7 @@ for service in services {
 /// One line per service; each service's owner edits only its own line.
 let extraServiceDependencies: [String: [Target.Dependency]] = [
     "IntakeService": [],
-    "ApprovalService": [],
+    "ApprovalService": [.product(name: "Metrics", package: "swift-metrics")],
     "CertificateService": [],
     "SupervisionService": [.product(name: "Metrics", package: "swift-metrics")],
     "EvaluationService": [],

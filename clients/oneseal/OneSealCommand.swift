@@ -17,7 +17,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Token.self,
             Health.self,
             Catalogue.self,
-            // approval (#4)
+            Audit.self, CaseCommand.self, // approval (#4)
             // certificate (#5)
             // supervision (#6)
             Supervision.self,

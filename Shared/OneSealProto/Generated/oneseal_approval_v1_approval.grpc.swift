@@ -264,6 +264,58 @@ public enum Approval_ApprovalService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ClaimStep" metadata.
+        public enum ClaimStep: Sendable {
+            /// Request type for "ClaimStep".
+            public typealias Input = Approval_ClaimStepRequest
+            /// Response type for "ClaimStep".
+            public typealias Output = Approval_ClaimStepResponse
+            /// Descriptor for "ClaimStep".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "ClaimStep",
+                type: .unary
+            )
+        }
+        /// Namespace for "DelegateStep" metadata.
+        public enum DelegateStep: Sendable {
+            /// Request type for "DelegateStep".
+            public typealias Input = Approval_DelegateStepRequest
+            /// Response type for "DelegateStep".
+            public typealias Output = Approval_DelegateStepResponse
+            /// Descriptor for "DelegateStep".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "DelegateStep",
+                type: .unary
+            )
+        }
+        /// Namespace for "DismissRevocationReview" metadata.
+        public enum DismissRevocationReview: Sendable {
+            /// Request type for "DismissRevocationReview".
+            public typealias Input = Approval_DismissRevocationReviewRequest
+            /// Response type for "DismissRevocationReview".
+            public typealias Output = Approval_DismissRevocationReviewResponse
+            /// Descriptor for "DismissRevocationReview".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "DismissRevocationReview",
+                type: .unary
+            )
+        }
+        /// Namespace for "ExportCaseFile" metadata.
+        public enum ExportCaseFile: Sendable {
+            /// Request type for "ExportCaseFile".
+            public typealias Input = Approval_ExportCaseFileRequest
+            /// Response type for "ExportCaseFile".
+            public typealias Output = Approval_ExportCaseFileResponse
+            /// Descriptor for "ExportCaseFile".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "ExportCaseFile",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "oneseal.approval.v1.ApprovalService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             OpenCase.descriptor,
@@ -283,7 +335,11 @@ public enum Approval_ApprovalService: Sendable {
             Revoke.descriptor,
             Cancel.descriptor,
             VerifyAuditChain.descriptor,
-            ListAuditEntries.descriptor
+            ListAuditEntries.descriptor,
+            ClaimStep.descriptor,
+            DelegateStep.descriptor,
+            DismissRevocationReview.descriptor,
+            ExportCaseFile.descriptor
         ]
     }
 }
@@ -631,6 +687,80 @@ extension Approval_ApprovalService {
             request: GRPCCore.StreamingServerRequest<Approval_ListAuditEntriesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Approval_ListAuditEntriesResponse>
+
+        /// Handle the "ClaimStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes an unassigned step from the work queue of the caller's role (and section).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_ClaimStepRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_ClaimStepResponse` messages.
+        func claimStep(
+            request: GRPCCore.StreamingServerRequest<Approval_ClaimStepRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_ClaimStepResponse>
+
+        /// Handle the "DelegateStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+        /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_DelegateStepRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_DelegateStepResponse` messages.
+        func delegateStep(
+            request: GRPCCore.StreamingServerRequest<Approval_DelegateStepRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_DelegateStepResponse>
+
+        /// Handle the "DismissRevocationReview" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_DismissRevocationReviewRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_DismissRevocationReviewResponse` messages.
+        func dismissRevocationReview(
+            request: GRPCCore.StreamingServerRequest<Approval_DismissRevocationReviewRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_DismissRevocationReviewResponse>
+
+        /// Handle the "ExportCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+        /// > docs/integrators.md) for the records office.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_ExportCaseFileRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_ExportCaseFileResponse` messages.
+        func exportCaseFile(
+            request: GRPCCore.StreamingServerRequest<Approval_ExportCaseFileRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_ExportCaseFileResponse>
     }
 
     /// Service protocol for the "oneseal.approval.v1.ApprovalService" service.
@@ -962,6 +1092,80 @@ extension Approval_ApprovalService {
             request: GRPCCore.ServerRequest<Approval_ListAuditEntriesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Approval_ListAuditEntriesResponse>
+
+        /// Handle the "ClaimStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes an unassigned step from the work queue of the caller's role (and section).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ClaimStepRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_ClaimStepResponse` message.
+        func claimStep(
+            request: GRPCCore.ServerRequest<Approval_ClaimStepRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_ClaimStepResponse>
+
+        /// Handle the "DelegateStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+        /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_DelegateStepRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_DelegateStepResponse` message.
+        func delegateStep(
+            request: GRPCCore.ServerRequest<Approval_DelegateStepRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_DelegateStepResponse>
+
+        /// Handle the "DismissRevocationReview" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_DismissRevocationReviewRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_DismissRevocationReviewResponse` message.
+        func dismissRevocationReview(
+            request: GRPCCore.ServerRequest<Approval_DismissRevocationReviewRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_DismissRevocationReviewResponse>
+
+        /// Handle the "ExportCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+        /// > docs/integrators.md) for the records office.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ExportCaseFileRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_ExportCaseFileResponse` message.
+        func exportCaseFile(
+            request: GRPCCore.ServerRequest<Approval_ExportCaseFileRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_ExportCaseFileResponse>
     }
 
     /// Simple service protocol for the "oneseal.approval.v1.ApprovalService" service.
@@ -1291,6 +1495,80 @@ extension Approval_ApprovalService {
             request: Approval_ListAuditEntriesRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Approval_ListAuditEntriesResponse
+
+        /// Handle the "ClaimStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes an unassigned step from the work queue of the caller's role (and section).
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_ClaimStepRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_ClaimStepResponse` to respond with.
+        func claimStep(
+            request: Approval_ClaimStepRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_ClaimStepResponse
+
+        /// Handle the "DelegateStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+        /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_DelegateStepRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_DelegateStepResponse` to respond with.
+        func delegateStep(
+            request: Approval_DelegateStepRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_DelegateStepResponse
+
+        /// Handle the "DismissRevocationReview" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_DismissRevocationReviewRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_DismissRevocationReviewResponse` to respond with.
+        func dismissRevocationReview(
+            request: Approval_DismissRevocationReviewRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_DismissRevocationReviewResponse
+
+        /// Handle the "ExportCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+        /// > docs/integrators.md) for the records office.
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_ExportCaseFileRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_ExportCaseFileResponse` to respond with.
+        func exportCaseFile(
+            request: Approval_ExportCaseFileRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_ExportCaseFileResponse
     }
 }
 
@@ -1496,6 +1774,50 @@ extension Approval_ApprovalService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.ClaimStep.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ClaimStepRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_ClaimStepResponse>(),
+            handler: { request, context in
+                try await self.claimStep(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.DelegateStep.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_DelegateStepRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_DelegateStepResponse>(),
+            handler: { request, context in
+                try await self.delegateStep(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.DismissRevocationReview.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_DismissRevocationReviewRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_DismissRevocationReviewResponse>(),
+            handler: { request, context in
+                try await self.dismissRevocationReview(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.ExportCaseFile.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ExportCaseFileRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_ExportCaseFileResponse>(),
+            handler: { request, context in
+                try await self.exportCaseFile(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1694,6 +2016,50 @@ extension Approval_ApprovalService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Approval_ListAuditEntriesResponse> {
         let response = try await self.listAuditEntries(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func claimStep(
+        request: GRPCCore.StreamingServerRequest<Approval_ClaimStepRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_ClaimStepResponse> {
+        let response = try await self.claimStep(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func delegateStep(
+        request: GRPCCore.StreamingServerRequest<Approval_DelegateStepRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_DelegateStepResponse> {
+        let response = try await self.delegateStep(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func dismissRevocationReview(
+        request: GRPCCore.StreamingServerRequest<Approval_DismissRevocationReviewRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_DismissRevocationReviewResponse> {
+        let response = try await self.dismissRevocationReview(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func exportCaseFile(
+        request: GRPCCore.StreamingServerRequest<Approval_ExportCaseFileRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_ExportCaseFileResponse> {
+        let response = try await self.exportCaseFile(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1931,6 +2297,58 @@ extension Approval_ApprovalService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Approval_ListAuditEntriesResponse> {
         return GRPCCore.ServerResponse<Approval_ListAuditEntriesResponse>(
             message: try await self.listAuditEntries(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func claimStep(
+        request: GRPCCore.ServerRequest<Approval_ClaimStepRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_ClaimStepResponse> {
+        return GRPCCore.ServerResponse<Approval_ClaimStepResponse>(
+            message: try await self.claimStep(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func delegateStep(
+        request: GRPCCore.ServerRequest<Approval_DelegateStepRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_DelegateStepResponse> {
+        return GRPCCore.ServerResponse<Approval_DelegateStepResponse>(
+            message: try await self.delegateStep(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func dismissRevocationReview(
+        request: GRPCCore.ServerRequest<Approval_DismissRevocationReviewRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_DismissRevocationReviewResponse> {
+        return GRPCCore.ServerResponse<Approval_DismissRevocationReviewResponse>(
+            message: try await self.dismissRevocationReview(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func exportCaseFile(
+        request: GRPCCore.ServerRequest<Approval_ExportCaseFileRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_ExportCaseFileResponse> {
+        return GRPCCore.ServerResponse<Approval_ExportCaseFileResponse>(
+            message: try await self.exportCaseFile(
                 request: request.message,
                 context: context
             ),
@@ -2358,6 +2776,100 @@ extension Approval_ApprovalService {
             deserializer: some GRPCCore.MessageDeserializer<Approval_ListAuditEntriesResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ListAuditEntriesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ClaimStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes an unassigned step from the work queue of the caller's role (and section).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ClaimStepRequest` message.
+        ///   - serializer: A serializer for `Approval_ClaimStepRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_ClaimStepResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func claimStep<Result>(
+            request: GRPCCore.ClientRequest<Approval_ClaimStepRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_ClaimStepRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_ClaimStepResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ClaimStepResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DelegateStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+        /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_DelegateStepRequest` message.
+        ///   - serializer: A serializer for `Approval_DelegateStepRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_DelegateStepResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func delegateStep<Result>(
+            request: GRPCCore.ClientRequest<Approval_DelegateStepRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_DelegateStepRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_DelegateStepResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DelegateStepResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DismissRevocationReview" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_DismissRevocationReviewRequest` message.
+        ///   - serializer: A serializer for `Approval_DismissRevocationReviewRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_DismissRevocationReviewResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func dismissRevocationReview<Result>(
+            request: GRPCCore.ClientRequest<Approval_DismissRevocationReviewRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_DismissRevocationReviewRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_DismissRevocationReviewResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DismissRevocationReviewResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ExportCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+        /// > docs/integrators.md) for the records office.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ExportCaseFileRequest` message.
+        ///   - serializer: A serializer for `Approval_ExportCaseFileRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_ExportCaseFileResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func exportCaseFile<Result>(
+            request: GRPCCore.ClientRequest<Approval_ExportCaseFileRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_ExportCaseFileRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_ExportCaseFileResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ExportCaseFileResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2986,6 +3498,144 @@ extension Approval_ApprovalService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ClaimStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes an unassigned step from the work queue of the caller's role (and section).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ClaimStepRequest` message.
+        ///   - serializer: A serializer for `Approval_ClaimStepRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_ClaimStepResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func claimStep<Result>(
+            request: GRPCCore.ClientRequest<Approval_ClaimStepRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_ClaimStepRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_ClaimStepResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ClaimStepResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.ClaimStep.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DelegateStep" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+        /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_DelegateStepRequest` message.
+        ///   - serializer: A serializer for `Approval_DelegateStepRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_DelegateStepResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func delegateStep<Result>(
+            request: GRPCCore.ClientRequest<Approval_DelegateStepRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_DelegateStepRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_DelegateStepResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DelegateStepResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.DelegateStep.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DismissRevocationReview" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_DismissRevocationReviewRequest` message.
+        ///   - serializer: A serializer for `Approval_DismissRevocationReviewRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_DismissRevocationReviewResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func dismissRevocationReview<Result>(
+            request: GRPCCore.ClientRequest<Approval_DismissRevocationReviewRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_DismissRevocationReviewRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_DismissRevocationReviewResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DismissRevocationReviewResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.DismissRevocationReview.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ExportCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+        /// > docs/integrators.md) for the records office.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ExportCaseFileRequest` message.
+        ///   - serializer: A serializer for `Approval_ExportCaseFileRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_ExportCaseFileResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func exportCaseFile<Result>(
+            request: GRPCCore.ClientRequest<Approval_ExportCaseFileRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_ExportCaseFileRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_ExportCaseFileResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ExportCaseFileResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.ExportCaseFile.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3507,6 +4157,124 @@ extension Approval_ApprovalService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Approval_ListAuditEntriesRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ListAuditEntriesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ClaimStep" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Takes an unassigned step from the work queue of the caller's role (and section).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_ClaimStepRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func claimStep<Result>(
+        request: GRPCCore.ClientRequest<Approval_ClaimStepRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ClaimStepResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.claimStep(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_ClaimStepRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ClaimStepResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DelegateStep" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+    /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_DelegateStepRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func delegateStep<Result>(
+        request: GRPCCore.ClientRequest<Approval_DelegateStepRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DelegateStepResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.delegateStep(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_DelegateStepRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_DelegateStepResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DismissRevocationReview" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_DismissRevocationReviewRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func dismissRevocationReview<Result>(
+        request: GRPCCore.ClientRequest<Approval_DismissRevocationReviewRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DismissRevocationReviewResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.dismissRevocationReview(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_DismissRevocationReviewRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_DismissRevocationReviewResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportCaseFile" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+    /// > docs/integrators.md) for the records office.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_ExportCaseFileRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exportCaseFile<Result>(
+        request: GRPCCore.ClientRequest<Approval_ExportCaseFileRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ExportCaseFileResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.exportCaseFile(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_ExportCaseFileRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ExportCaseFileResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4102,6 +4870,140 @@ extension Approval_ApprovalService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listAuditEntries(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ClaimStep" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Takes an unassigned step from the work queue of the caller's role (and section).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func claimStep<Result>(
+        _ message: Approval_ClaimStepRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ClaimStepResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_ClaimStepRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.claimStep(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DelegateStep" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The assignee hands their step to a colleague of the same role while on leave (委托); the step
+    /// > records who delegated it. The delegate may not be someone who signed another step of the round.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func delegateStep<Result>(
+        _ message: Approval_DelegateStepRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DelegateStepResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_DelegateStepRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.delegateStep(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DismissRevocationReview" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Closes a revocation review opened by a supervision finding without revoking, with reasons.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func dismissRevocationReview<Result>(
+        _ message: Approval_DismissRevocationReviewRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_DismissRevocationReviewResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_DismissRevocationReviewRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.dismissRevocationReview(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportCaseFile" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The complete case file (案卷) as one signed, self-describing archive (format oneseal-case-file/1,
+    /// > docs/integrators.md) for the records office.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func exportCaseFile<Result>(
+        _ message: Approval_ExportCaseFileRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ExportCaseFileResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_ExportCaseFileRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.exportCaseFile(
             request: request,
             options: options,
             onResponse: handleResponse

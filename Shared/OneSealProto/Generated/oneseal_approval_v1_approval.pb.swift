@@ -194,51 +194,89 @@ public nonisolated struct Approval_GetCaseResponse: Sendable {
   fileprivate var _case: Approval_Case? = nil
 }
 
-public nonisolated struct Approval_ListCasesRequest: Sendable {
+public nonisolated struct Approval_ListCasesRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Cases whose active step is assigned to this subject ("my cases"); empty = no filter.
-  public var assigneeSubject: String = String()
+  public var assigneeSubject: String {
+    get {_storage._assigneeSubject}
+    set {_uniqueStorage()._assigneeSubject = newValue}
+  }
 
-  public var departmentCode: String = String()
+  public var departmentCode: String {
+    get {_storage._departmentCode}
+    set {_uniqueStorage()._departmentCode = newValue}
+  }
 
-  public var statuses: [Approval_CaseStatus] = []
+  public var statuses: [Approval_CaseStatus] {
+    get {_storage._statuses}
+    set {_uniqueStorage()._statuses = newValue}
+  }
 
   /// Only overdue cases (red), or only cases at or above a warning level.
-  public var overdueOnly: Bool = false
+  public var overdueOnly: Bool {
+    get {_storage._overdueOnly}
+    set {_uniqueStorage()._overdueOnly = newValue}
+  }
 
-  public var minWarning: Common_WarningLevel = .unspecified
+  public var minWarning: Common_WarningLevel {
+    get {_storage._minWarning}
+    set {_uniqueStorage()._minWarning = newValue}
+  }
 
-  public var implementationCode: String = String()
+  public var implementationCode: String {
+    get {_storage._implementationCode}
+    set {_uniqueStorage()._implementationCode = newValue}
+  }
 
   public var accepted: Common_DateRange {
-    get {_accepted ?? Common_DateRange()}
-    set {_accepted = newValue}
+    get {_storage._accepted ?? Common_DateRange()}
+    set {_uniqueStorage()._accepted = newValue}
   }
   /// Returns true if `accepted` has been explicitly set.
-  public var hasAccepted: Bool {self._accepted != nil}
+  public var hasAccepted: Bool {_storage._accepted != nil}
   /// Clears the value of `accepted`. Subsequent reads from it will return its default value.
-  public mutating func clearAccepted() {self._accepted = nil}
+  public mutating func clearAccepted() {_uniqueStorage()._accepted = nil}
 
-  public var applicationID: String = String()
+  public var applicationID: String {
+    get {_storage._applicationID}
+    set {_uniqueStorage()._applicationID = newValue}
+  }
 
   public var page: Common_PageRequest {
-    get {_page ?? Common_PageRequest()}
-    set {_page = newValue}
+    get {_storage._page ?? Common_PageRequest()}
+    set {_uniqueStorage()._page = newValue}
   }
   /// Returns true if `page` has been explicitly set.
-  public var hasPage: Bool {self._page != nil}
+  public var hasPage: Bool {_storage._page != nil}
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
-  public mutating func clearPage() {self._page = nil}
+  public mutating func clearPage() {_uniqueStorage()._page = nil}
+
+  /// Work queue of a role: cases whose next step is this role's.
+  public var nextRole: Approval_ApprovalRole {
+    get {_storage._nextRole}
+    set {_uniqueStorage()._nextRole = newValue}
+  }
+
+  /// Only cases whose next step nobody has claimed yet (the queue to claim from).
+  public var unassignedOnly: Bool {
+    get {_storage._unassignedOnly}
+    set {_uniqueStorage()._unassignedOnly = newValue}
+  }
+
+  /// Only granted cases with an open revocation review (the leaders' list).
+  public var revocationReviewOpen: Bool {
+    get {_storage._revocationReviewOpen}
+    set {_uniqueStorage()._revocationReviewOpen = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _accepted: Common_DateRange? = nil
-  fileprivate var _page: Common_PageRequest? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Approval_ListCasesResponse: Sendable {
@@ -917,6 +955,152 @@ public nonisolated struct Approval_ListAuditEntriesResponse: Sendable {
   fileprivate var _page: Common_PageResponse? = nil
 }
 
+public nonisolated struct Approval_ClaimStepRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  /// Empty = the active step.
+  public var stepID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Approval_ClaimStepResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Approval_Case {
+    get {_case ?? Approval_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Approval_Case? = nil
+}
+
+public nonisolated struct Approval_DelegateStepRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  /// Empty = the active step.
+  public var stepID: String = String()
+
+  public var delegateSubject: String = String()
+
+  /// Why (e.g. "年休假 11-24 至 11-28"); required.
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Approval_DelegateStepResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Approval_Case {
+    get {_case ?? Approval_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Approval_Case? = nil
+}
+
+public nonisolated struct Approval_DismissRevocationReviewRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  /// Why the grant stands (specific).
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Approval_DismissRevocationReviewResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Approval_Case {
+    get {_case ?? Approval_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Approval_Case? = nil
+}
+
+public nonisolated struct Approval_ExportCaseFileRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Approval_ExportCaseFileResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The archive: UTF-8 JSON, format "oneseal-case-file/1" (see docs/integrators.md).
+  public var archive: Data = Data()
+
+  /// Suggested file name, e.g. "371302-20261123-000001.case.json".
+  public var fileName: String = String()
+
+  /// Hex SHA-256 of the signed content and the signing key's id, repeated from the archive.
+  public var contentSha256: String = String()
+
+  public var keyID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "oneseal.approval.v1"
@@ -1186,73 +1370,146 @@ nonisolated extension Approval_GetCaseResponse: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Approval_ListCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListCasesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignee_subject\0\u{3}department_code\0\u{1}statuses\0\u{3}overdue_only\0\u{3}min_warning\0\u{3}implementation_code\0\u{1}accepted\0\u{3}application_id\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}assignee_subject\0\u{3}department_code\0\u{1}statuses\0\u{3}overdue_only\0\u{3}min_warning\0\u{3}implementation_code\0\u{1}accepted\0\u{3}application_id\0\u{1}page\0\u{3}next_role\0\u{3}unassigned_only\0\u{3}revocation_review_open\0")
+
+  fileprivate class _StorageClass {
+    var _assigneeSubject: String = String()
+    var _departmentCode: String = String()
+    var _statuses: [Approval_CaseStatus] = []
+    var _overdueOnly: Bool = false
+    var _minWarning: Common_WarningLevel = .unspecified
+    var _implementationCode: String = String()
+    var _accepted: Common_DateRange? = nil
+    var _applicationID: String = String()
+    var _page: Common_PageRequest? = nil
+    var _nextRole: Approval_ApprovalRole = .unspecified
+    var _unassignedOnly: Bool = false
+    var _revocationReviewOpen: Bool = false
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _assigneeSubject = source._assigneeSubject
+      _departmentCode = source._departmentCode
+      _statuses = source._statuses
+      _overdueOnly = source._overdueOnly
+      _minWarning = source._minWarning
+      _implementationCode = source._implementationCode
+      _accepted = source._accepted
+      _applicationID = source._applicationID
+      _page = source._page
+      _nextRole = source._nextRole
+      _unassignedOnly = source._unassignedOnly
+      _revocationReviewOpen = source._revocationReviewOpen
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.assigneeSubject) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
-      case 3: try { try decoder.decodeRepeatedEnumField(value: &self.statuses) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.overdueOnly) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.minWarning) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.implementationCode) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._accepted) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.applicationID) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._page) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._assigneeSubject) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._departmentCode) }()
+        case 3: try { try decoder.decodeRepeatedEnumField(value: &_storage._statuses) }()
+        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._overdueOnly) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._minWarning) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._implementationCode) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._accepted) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._applicationID) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._page) }()
+        case 10: try { try decoder.decodeSingularEnumField(value: &_storage._nextRole) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._unassignedOnly) }()
+        case 12: try { try decoder.decodeSingularBoolField(value: &_storage._revocationReviewOpen) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.assigneeSubject.isEmpty {
-      try visitor.visitSingularStringField(value: self.assigneeSubject, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._assigneeSubject.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._assigneeSubject, fieldNumber: 1)
+      }
+      if !_storage._departmentCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._departmentCode, fieldNumber: 2)
+      }
+      if !_storage._statuses.isEmpty {
+        try visitor.visitPackedEnumField(value: _storage._statuses, fieldNumber: 3)
+      }
+      if _storage._overdueOnly != false {
+        try visitor.visitSingularBoolField(value: _storage._overdueOnly, fieldNumber: 4)
+      }
+      if _storage._minWarning != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._minWarning, fieldNumber: 5)
+      }
+      if !_storage._implementationCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._implementationCode, fieldNumber: 6)
+      }
+      try { if let v = _storage._accepted {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if !_storage._applicationID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._applicationID, fieldNumber: 8)
+      }
+      try { if let v = _storage._page {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if _storage._nextRole != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._nextRole, fieldNumber: 10)
+      }
+      if _storage._unassignedOnly != false {
+        try visitor.visitSingularBoolField(value: _storage._unassignedOnly, fieldNumber: 11)
+      }
+      if _storage._revocationReviewOpen != false {
+        try visitor.visitSingularBoolField(value: _storage._revocationReviewOpen, fieldNumber: 12)
+      }
     }
-    if !self.departmentCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.departmentCode, fieldNumber: 2)
-    }
-    if !self.statuses.isEmpty {
-      try visitor.visitPackedEnumField(value: self.statuses, fieldNumber: 3)
-    }
-    if self.overdueOnly != false {
-      try visitor.visitSingularBoolField(value: self.overdueOnly, fieldNumber: 4)
-    }
-    if self.minWarning != .unspecified {
-      try visitor.visitSingularEnumField(value: self.minWarning, fieldNumber: 5)
-    }
-    if !self.implementationCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.implementationCode, fieldNumber: 6)
-    }
-    try { if let v = self._accepted {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    } }()
-    if !self.applicationID.isEmpty {
-      try visitor.visitSingularStringField(value: self.applicationID, fieldNumber: 8)
-    }
-    try { if let v = self._page {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Approval_ListCasesRequest, rhs: Approval_ListCasesRequest) -> Bool {
-    if lhs.assigneeSubject != rhs.assigneeSubject {return false}
-    if lhs.departmentCode != rhs.departmentCode {return false}
-    if lhs.statuses != rhs.statuses {return false}
-    if lhs.overdueOnly != rhs.overdueOnly {return false}
-    if lhs.minWarning != rhs.minWarning {return false}
-    if lhs.implementationCode != rhs.implementationCode {return false}
-    if lhs._accepted != rhs._accepted {return false}
-    if lhs.applicationID != rhs.applicationID {return false}
-    if lhs._page != rhs._page {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._assigneeSubject != rhs_storage._assigneeSubject {return false}
+        if _storage._departmentCode != rhs_storage._departmentCode {return false}
+        if _storage._statuses != rhs_storage._statuses {return false}
+        if _storage._overdueOnly != rhs_storage._overdueOnly {return false}
+        if _storage._minWarning != rhs_storage._minWarning {return false}
+        if _storage._implementationCode != rhs_storage._implementationCode {return false}
+        if _storage._accepted != rhs_storage._accepted {return false}
+        if _storage._applicationID != rhs_storage._applicationID {return false}
+        if _storage._page != rhs_storage._page {return false}
+        if _storage._nextRole != rhs_storage._nextRole {return false}
+        if _storage._unassignedOnly != rhs_storage._unassignedOnly {return false}
+        if _storage._revocationReviewOpen != rhs_storage._revocationReviewOpen {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2533,6 +2790,298 @@ nonisolated extension Approval_ListAuditEntriesResponse: SwiftProtobuf.Message, 
   public static func ==(lhs: Approval_ListAuditEntriesResponse, rhs: Approval_ListAuditEntriesResponse) -> Bool {
     if lhs.entries != rhs.entries {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_ClaimStepRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ClaimStepRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}step_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.stepID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.stepID.isEmpty {
+      try visitor.visitSingularStringField(value: self.stepID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_ClaimStepRequest, rhs: Approval_ClaimStepRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.stepID != rhs.stepID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_ClaimStepResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ClaimStepResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_ClaimStepResponse, rhs: Approval_ClaimStepResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_DelegateStepRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DelegateStepRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}step_id\0\u{3}delegate_subject\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.stepID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.delegateSubject) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.stepID.isEmpty {
+      try visitor.visitSingularStringField(value: self.stepID, fieldNumber: 2)
+    }
+    if !self.delegateSubject.isEmpty {
+      try visitor.visitSingularStringField(value: self.delegateSubject, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_DelegateStepRequest, rhs: Approval_DelegateStepRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.stepID != rhs.stepID {return false}
+    if lhs.delegateSubject != rhs.delegateSubject {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_DelegateStepResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DelegateStepResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_DelegateStepResponse, rhs: Approval_DelegateStepResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_DismissRevocationReviewRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DismissRevocationReviewRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_DismissRevocationReviewRequest, rhs: Approval_DismissRevocationReviewRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_DismissRevocationReviewResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DismissRevocationReviewResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_DismissRevocationReviewResponse, rhs: Approval_DismissRevocationReviewResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_ExportCaseFileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportCaseFileRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_ExportCaseFileRequest, rhs: Approval_ExportCaseFileRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_ExportCaseFileResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportCaseFileResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}archive\0\u{3}file_name\0\u{3}content_sha256\0\u{3}key_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.archive) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.contentSha256) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.archive.isEmpty {
+      try visitor.visitSingularBytesField(value: self.archive, fieldNumber: 1)
+    }
+    if !self.fileName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 2)
+    }
+    if !self.contentSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentSha256, fieldNumber: 3)
+    }
+    if !self.keyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_ExportCaseFileResponse, rhs: Approval_ExportCaseFileResponse) -> Bool {
+    if lhs.archive != rhs.archive {return false}
+    if lhs.fileName != rhs.fileName {return false}
+    if lhs.contentSha256 != rhs.contentSha256 {return false}
+    if lhs.keyID != rhs.keyID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -566,6 +566,27 @@ public nonisolated struct Approval_Step: @unchecked Sendable {
   /// Clears the value of `completedBy`. Subsequent reads from it will return its default value.
   public mutating func clearCompletedBy() {_uniqueStorage()._completedBy = nil}
 
+  /// Set when the assignee delegated the step (委托办理): who delegated it and why.
+  public var delegatedBy: Common_ActorRef {
+    get {_storage._delegatedBy ?? Common_ActorRef()}
+    set {_uniqueStorage()._delegatedBy = newValue}
+  }
+  /// Returns true if `delegatedBy` has been explicitly set.
+  public var hasDelegatedBy: Bool {_storage._delegatedBy != nil}
+  /// Clears the value of `delegatedBy`. Subsequent reads from it will return its default value.
+  public mutating func clearDelegatedBy() {_uniqueStorage()._delegatedBy = nil}
+
+  public var delegationReason: String {
+    get {_storage._delegationReason}
+    set {_uniqueStorage()._delegationReason = newValue}
+  }
+
+  /// 1 for the first pass of the chain; each return to an earlier step starts the next round.
+  public var round: Int32 {
+    get {_storage._round}
+    set {_uniqueStorage()._round = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1079,6 +1100,13 @@ public nonisolated struct Approval_Revocation: @unchecked Sendable {
     set {_uniqueStorage()._findingID = newValue}
   }
 
+  /// Art. 69 ¶3: the leader found that revoking would seriously harm the public interest; then only a
+  /// FRAUD_OR_BRIBERY ground (¶2, mandatory) may revoke.
+  public var publicInterestSeriouslyHarmed: Bool {
+    get {_storage._publicInterestSeriouslyHarmed}
+    set {_uniqueStorage()._publicInterestSeriouslyHarmed = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1382,11 +1410,209 @@ public nonisolated struct Approval_Case: @unchecked Sendable {
     set {_uniqueStorage()._revision = newValue}
   }
 
+  /// The accepted materials (references, not content), for the case file and instant approval.
+  public var materials: [Approval_CaseMaterial] {
+    get {_storage._materials}
+    set {_uniqueStorage()._materials = newValue}
+  }
+
+  /// Every instant-approval evaluation, passed or not, with its trace.
+  public var instantAttempts: [Approval_InstantAttempt] {
+    get {_storage._instantAttempts}
+    set {_uniqueStorage()._instantAttempts = newValue}
+  }
+
+  /// Supervision findings about this case's grant.
+  public var findings: [Approval_FindingRecord] {
+    get {_storage._findings}
+    set {_uniqueStorage()._findings = newValue}
+  }
+
+  /// Open (or closed) revocation review started by a finding.
+  public var revocationReview: Approval_RevocationReview {
+    get {_storage._revocationReview ?? Approval_RevocationReview()}
+    set {_uniqueStorage()._revocationReview = newValue}
+  }
+  /// Returns true if `revocationReview` has been explicitly set.
+  public var hasRevocationReview: Bool {_storage._revocationReview != nil}
+  /// Clears the value of `revocationReview`. Subsequent reads from it will return its default value.
+  public mutating func clearRevocationReview() {_uniqueStorage()._revocationReview = nil}
+
+  /// Role whose holder acts next (the active step's role, or the decider once the chain is signed);
+  /// unspecified when the case is closed.
+  public var nextRole: Approval_ApprovalRole {
+    get {_storage._nextRole}
+    set {_uniqueStorage()._nextRole = newValue}
+  }
+
+  /// True once every step of the chain is signed and only the decision is missing.
+  public var awaitingDecision: Bool {
+    get {_storage._awaitingDecision}
+    set {_uniqueStorage()._awaitingDecision = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One accepted material as intake recorded it.
+public nonisolated struct Approval_CaseMaterial: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requirementCode: String = String()
+
+  public var name: String = String()
+
+  /// "original", "copy", "electronic" …
+  public var form: String = String()
+
+  public var fileID: String = String()
+
+  public var sha256: String = String()
+
+  public var electronicLicence: Common_LicenceRef {
+    get {_electronicLicence ?? Common_LicenceRef()}
+    set {_electronicLicence = newValue}
+  }
+  /// Returns true if `electronicLicence` has been explicitly set.
+  public var hasElectronicLicence: Bool {self._electronicLicence != nil}
+  /// Clears the value of `electronicLicence`. Subsequent reads from it will return its default value.
+  public mutating func clearElectronicLicence() {self._electronicLicence = nil}
+
+  public var licenceVerified: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _electronicLicence: Common_LicenceRef? = nil
+}
+
+/// One run of the instant-approval rules.
+public nonisolated struct Approval_InstantAttempt: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var ruleSet: String = String()
+
+  public var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {self._at = nil}
+
+  public var passed: Bool = false
+
+  public var trace: [Approval_RuleEvaluation] = []
+
+  /// "case.opened" (automatic) or the subject who asked.
+  public var requestedBy: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// A supervising department's finding, as received.
+public nonisolated struct Approval_FindingRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var findingID: String = String()
+
+  /// supervision.v1.FindingKind name, e.g. "LICENCE_WITHDRAWN".
+  public var kind: String = String()
+
+  public var department: Common_DepartmentRef {
+    get {_department ?? Common_DepartmentRef()}
+    set {_department = newValue}
+  }
+  /// Returns true if `department` has been explicitly set.
+  public var hasDepartment: Bool {self._department != nil}
+  /// Clears the value of `department`. Subsequent reads from it will return its default value.
+  public mutating func clearDepartment() {self._department = nil}
+
+  public var facts: String = String()
+
+  public var occurredOn: Common_CivilDate {
+    get {_occurredOn ?? Common_CivilDate()}
+    set {_occurredOn = newValue}
+  }
+  /// Returns true if `occurredOn` has been explicitly set.
+  public var hasOccurredOn: Bool {self._occurredOn != nil}
+  /// Clears the value of `occurredOn`. Subsequent reads from it will return its default value.
+  public mutating func clearOccurredOn() {self._occurredOn = nil}
+
+  public var receivedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_receivedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_receivedAt = newValue}
+  }
+  /// Returns true if `receivedAt` has been explicitly set.
+  public var hasReceivedAt: Bool {self._receivedAt != nil}
+  /// Clears the value of `receivedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearReceivedAt() {self._receivedAt = nil}
+
+  /// What approval did: "cancelled", "revocation_review_opened", "recorded".
+  public var effect: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _department: Common_DepartmentRef? = nil
+  fileprivate var _occurredOn: Common_CivilDate? = nil
+  fileprivate var _receivedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// A revocation review (撤销审查) opened by a finding that the grant should not have been made.
+public nonisolated struct Approval_RevocationReview: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var findingID: String = String()
+
+  public var openedOn: Common_CivilDate {
+    get {_openedOn ?? Common_CivilDate()}
+    set {_openedOn = newValue}
+  }
+  /// Returns true if `openedOn` has been explicitly set.
+  public var hasOpenedOn: Bool {self._openedOn != nil}
+  /// Clears the value of `openedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearOpenedOn() {self._openedOn = nil}
+
+  /// "open", "revoked", "dismissed".
+  public var state: String = String()
+
+  public var closingReason: String = String()
+
+  public var closedBy: Common_ActorRef {
+    get {_closedBy ?? Common_ActorRef()}
+    set {_closedBy = newValue}
+  }
+  /// Returns true if `closedBy` has been explicitly set.
+  public var hasClosedBy: Bool {self._closedBy != nil}
+  /// Clears the value of `closedBy`. Subsequent reads from it will return its default value.
+  public mutating func clearClosedBy() {self._closedBy = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _openedOn: Common_CivilDate? = nil
+  fileprivate var _closedBy: Common_ActorRef? = nil
 }
 
 /// One audit log entry. Entries form a hash chain per node: entry_hash = SHA-256(previous_hash ||
@@ -1476,7 +1702,7 @@ nonisolated extension Approval_CancellationGround: SwiftProtobuf._ProtoNameProvi
 
 nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Step"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}step_id\0\u{1}index\0\u{1}role\0\u{1}assignee\0\u{1}status\0\u{1}conclusion\0\u{1}opinion\0\u{3}activated_at\0\u{3}completed_at\0\u{3}completed_by\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}step_id\0\u{1}index\0\u{1}role\0\u{1}assignee\0\u{1}status\0\u{1}conclusion\0\u{1}opinion\0\u{3}activated_at\0\u{3}completed_at\0\u{3}completed_by\0\u{3}delegated_by\0\u{3}delegation_reason\0\u{1}round\0")
 
   fileprivate class _StorageClass {
     var _stepID: String = String()
@@ -1489,6 +1715,9 @@ nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._Messa
     var _activatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _completedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _completedBy: Common_ActorRef? = nil
+    var _delegatedBy: Common_ActorRef? = nil
+    var _delegationReason: String = String()
+    var _round: Int32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1509,6 +1738,9 @@ nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._Messa
       _activatedAt = source._activatedAt
       _completedAt = source._completedAt
       _completedBy = source._completedBy
+      _delegatedBy = source._delegatedBy
+      _delegationReason = source._delegationReason
+      _round = source._round
     }
   }
 
@@ -1537,6 +1769,9 @@ nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._Messa
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._activatedAt) }()
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._completedAt) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._completedBy) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._delegatedBy) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._delegationReason) }()
+        case 13: try { try decoder.decodeSingularInt32Field(value: &_storage._round) }()
         default: break
         }
       }
@@ -1579,6 +1814,15 @@ nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._Messa
       try { if let v = _storage._completedBy {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
       } }()
+      try { if let v = _storage._delegatedBy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      if !_storage._delegationReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._delegationReason, fieldNumber: 12)
+      }
+      if _storage._round != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._round, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1598,6 +1842,9 @@ nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._Messa
         if _storage._activatedAt != rhs_storage._activatedAt {return false}
         if _storage._completedAt != rhs_storage._completedAt {return false}
         if _storage._completedBy != rhs_storage._completedBy {return false}
+        if _storage._delegatedBy != rhs_storage._delegatedBy {return false}
+        if _storage._delegationReason != rhs_storage._delegationReason {return false}
+        if _storage._round != rhs_storage._round {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2370,7 +2617,7 @@ nonisolated extension Approval_RuleEvaluation: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Approval_Revocation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Revocation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ground\0\u{1}facts\0\u{3}public_interest_assessment\0\u{3}effective_on\0\u{3}decided_by\0\u{1}document\0\u{3}finding_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ground\0\u{1}facts\0\u{3}public_interest_assessment\0\u{3}effective_on\0\u{3}decided_by\0\u{1}document\0\u{3}finding_id\0\u{3}public_interest_seriously_harmed\0")
 
   fileprivate class _StorageClass {
     var _ground: Approval_RevocationGround = .unspecified
@@ -2380,6 +2627,7 @@ nonisolated extension Approval_Revocation: SwiftProtobuf.Message, SwiftProtobuf.
     var _decidedBy: Common_ActorRef? = nil
     var _document: Common_IssuedDocument? = nil
     var _findingID: String = String()
+    var _publicInterestSeriouslyHarmed: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2397,6 +2645,7 @@ nonisolated extension Approval_Revocation: SwiftProtobuf.Message, SwiftProtobuf.
       _decidedBy = source._decidedBy
       _document = source._document
       _findingID = source._findingID
+      _publicInterestSeriouslyHarmed = source._publicInterestSeriouslyHarmed
     }
   }
 
@@ -2422,6 +2671,7 @@ nonisolated extension Approval_Revocation: SwiftProtobuf.Message, SwiftProtobuf.
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._decidedBy) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._document) }()
         case 7: try { try decoder.decodeSingularStringField(value: &_storage._findingID) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._publicInterestSeriouslyHarmed) }()
         default: break
         }
       }
@@ -2455,6 +2705,9 @@ nonisolated extension Approval_Revocation: SwiftProtobuf.Message, SwiftProtobuf.
       if !_storage._findingID.isEmpty {
         try visitor.visitSingularStringField(value: _storage._findingID, fieldNumber: 7)
       }
+      if _storage._publicInterestSeriouslyHarmed != false {
+        try visitor.visitSingularBoolField(value: _storage._publicInterestSeriouslyHarmed, fieldNumber: 8)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2471,6 +2724,7 @@ nonisolated extension Approval_Revocation: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._decidedBy != rhs_storage._decidedBy {return false}
         if _storage._document != rhs_storage._document {return false}
         if _storage._findingID != rhs_storage._findingID {return false}
+        if _storage._publicInterestSeriouslyHarmed != rhs_storage._publicInterestSeriouslyHarmed {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2585,7 +2839,7 @@ nonisolated extension Approval_Withdrawal: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}application_number\0\u{3}bundle_id\0\u{3}accepting_node\0\u{3}deciding_node\0\u{1}item\0\u{1}applicant\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}status\0\u{1}steps\0\u{3}current_step_index\0\u{1}deadline\0\u{3}statutory_deadline\0\u{1}suspensions\0\u{1}extension\0\u{3}joint_reviews\0\u{1}decision\0\u{1}withdrawal\0\u{1}revocation\0\u{1}cancellation\0\u{3}first_review_opinion\0\u{1}returns\0\u{1}licence\0\u{3}created_at\0\u{3}updated_at\0\u{1}revision\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}application_number\0\u{3}bundle_id\0\u{3}accepting_node\0\u{3}deciding_node\0\u{1}item\0\u{1}applicant\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}status\0\u{1}steps\0\u{3}current_step_index\0\u{1}deadline\0\u{3}statutory_deadline\0\u{1}suspensions\0\u{1}extension\0\u{3}joint_reviews\0\u{1}decision\0\u{1}withdrawal\0\u{1}revocation\0\u{1}cancellation\0\u{3}first_review_opinion\0\u{1}returns\0\u{1}licence\0\u{3}created_at\0\u{3}updated_at\0\u{1}revision\0\u{1}materials\0\u{3}instant_attempts\0\u{1}findings\0\u{3}revocation_review\0\u{3}next_role\0\u{3}awaiting_decision\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -2617,6 +2871,12 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _revision: Int64 = 0
+    var _materials: [Approval_CaseMaterial] = []
+    var _instantAttempts: [Approval_InstantAttempt] = []
+    var _findings: [Approval_FindingRecord] = []
+    var _revocationReview: Approval_RevocationReview? = nil
+    var _nextRole: Approval_ApprovalRole = .unspecified
+    var _awaitingDecision: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2656,6 +2916,12 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
       _revision = source._revision
+      _materials = source._materials
+      _instantAttempts = source._instantAttempts
+      _findings = source._findings
+      _revocationReview = source._revocationReview
+      _nextRole = source._nextRole
+      _awaitingDecision = source._awaitingDecision
     }
   }
 
@@ -2703,6 +2969,12 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 28: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 29: try { try decoder.decodeSingularInt64Field(value: &_storage._revision) }()
+        case 30: try { try decoder.decodeRepeatedMessageField(value: &_storage._materials) }()
+        case 31: try { try decoder.decodeRepeatedMessageField(value: &_storage._instantAttempts) }()
+        case 32: try { try decoder.decodeRepeatedMessageField(value: &_storage._findings) }()
+        case 33: try { try decoder.decodeSingularMessageField(value: &_storage._revocationReview) }()
+        case 34: try { try decoder.decodeSingularEnumField(value: &_storage._nextRole) }()
+        case 35: try { try decoder.decodeSingularBoolField(value: &_storage._awaitingDecision) }()
         default: break
         }
       }
@@ -2802,6 +3074,24 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
       if _storage._revision != 0 {
         try visitor.visitSingularInt64Field(value: _storage._revision, fieldNumber: 29)
       }
+      if !_storage._materials.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._materials, fieldNumber: 30)
+      }
+      if !_storage._instantAttempts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._instantAttempts, fieldNumber: 31)
+      }
+      if !_storage._findings.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._findings, fieldNumber: 32)
+      }
+      try { if let v = _storage._revocationReview {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
+      } }()
+      if _storage._nextRole != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._nextRole, fieldNumber: 34)
+      }
+      if _storage._awaitingDecision != false {
+        try visitor.visitSingularBoolField(value: _storage._awaitingDecision, fieldNumber: 35)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2840,10 +3130,252 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._revision != rhs_storage._revision {return false}
+        if _storage._materials != rhs_storage._materials {return false}
+        if _storage._instantAttempts != rhs_storage._instantAttempts {return false}
+        if _storage._findings != rhs_storage._findings {return false}
+        if _storage._revocationReview != rhs_storage._revocationReview {return false}
+        if _storage._nextRole != rhs_storage._nextRole {return false}
+        if _storage._awaitingDecision != rhs_storage._awaitingDecision {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_CaseMaterial: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseMaterial"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}requirement_code\0\u{1}name\0\u{1}form\0\u{3}file_id\0\u{1}sha256\0\u{3}electronic_licence\0\u{3}licence_verified\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requirementCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.form) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.fileID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._electronicLicence) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.licenceVerified) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requirementCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.requirementCode, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.form.isEmpty {
+      try visitor.visitSingularStringField(value: self.form, fieldNumber: 3)
+    }
+    if !self.fileID.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileID, fieldNumber: 4)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 5)
+    }
+    try { if let v = self._electronicLicence {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if self.licenceVerified != false {
+      try visitor.visitSingularBoolField(value: self.licenceVerified, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_CaseMaterial, rhs: Approval_CaseMaterial) -> Bool {
+    if lhs.requirementCode != rhs.requirementCode {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.form != rhs.form {return false}
+    if lhs.fileID != rhs.fileID {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs._electronicLicence != rhs._electronicLicence {return false}
+    if lhs.licenceVerified != rhs.licenceVerified {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_InstantAttempt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InstantAttempt"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rule_set\0\u{1}at\0\u{1}passed\0\u{1}trace\0\u{3}requested_by\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.ruleSet) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.passed) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.trace) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.requestedBy) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.ruleSet.isEmpty {
+      try visitor.visitSingularStringField(value: self.ruleSet, fieldNumber: 1)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.passed != false {
+      try visitor.visitSingularBoolField(value: self.passed, fieldNumber: 3)
+    }
+    if !self.trace.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.trace, fieldNumber: 4)
+    }
+    if !self.requestedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestedBy, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_InstantAttempt, rhs: Approval_InstantAttempt) -> Bool {
+    if lhs.ruleSet != rhs.ruleSet {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs.passed != rhs.passed {return false}
+    if lhs.trace != rhs.trace {return false}
+    if lhs.requestedBy != rhs.requestedBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_FindingRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FindingRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}finding_id\0\u{1}kind\0\u{1}department\0\u{1}facts\0\u{3}occurred_on\0\u{3}received_at\0\u{1}effect\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.findingID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._department) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.facts) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._occurredOn) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._receivedAt) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.effect) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.findingID.isEmpty {
+      try visitor.visitSingularStringField(value: self.findingID, fieldNumber: 1)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 2)
+    }
+    try { if let v = self._department {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.facts.isEmpty {
+      try visitor.visitSingularStringField(value: self.facts, fieldNumber: 4)
+    }
+    try { if let v = self._occurredOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._receivedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.effect.isEmpty {
+      try visitor.visitSingularStringField(value: self.effect, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_FindingRecord, rhs: Approval_FindingRecord) -> Bool {
+    if lhs.findingID != rhs.findingID {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs._department != rhs._department {return false}
+    if lhs.facts != rhs.facts {return false}
+    if lhs._occurredOn != rhs._occurredOn {return false}
+    if lhs._receivedAt != rhs._receivedAt {return false}
+    if lhs.effect != rhs.effect {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_RevocationReview: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevocationReview"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}finding_id\0\u{3}opened_on\0\u{1}state\0\u{3}closing_reason\0\u{3}closed_by\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.findingID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._openedOn) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.closingReason) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._closedBy) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.findingID.isEmpty {
+      try visitor.visitSingularStringField(value: self.findingID, fieldNumber: 1)
+    }
+    try { if let v = self._openedOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 3)
+    }
+    if !self.closingReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.closingReason, fieldNumber: 4)
+    }
+    try { if let v = self._closedBy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_RevocationReview, rhs: Approval_RevocationReview) -> Bool {
+    if lhs.findingID != rhs.findingID {return false}
+    if lhs._openedOn != rhs._openedOn {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.closingReason != rhs.closingReason {return false}
+    if lhs._closedBy != rhs._closedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

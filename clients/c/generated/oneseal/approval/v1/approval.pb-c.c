@@ -1633,6 +1633,366 @@ void   oneseal__approval__v1__list_audit_entries_response__free_unpacked
   assert(message->base.descriptor == &oneseal__approval__v1__list_audit_entries_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__approval__v1__claim_step_request__init
+                     (Oneseal__Approval__V1__ClaimStepRequest         *message)
+{
+  static const Oneseal__Approval__V1__ClaimStepRequest init_value = ONESEAL__APPROVAL__V1__CLAIM_STEP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__claim_step_request__get_packed_size
+                     (const Oneseal__Approval__V1__ClaimStepRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__claim_step_request__pack
+                     (const Oneseal__Approval__V1__ClaimStepRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__claim_step_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__ClaimStepRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__ClaimStepRequest *
+       oneseal__approval__v1__claim_step_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__ClaimStepRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__claim_step_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__claim_step_request__free_unpacked
+                     (Oneseal__Approval__V1__ClaimStepRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__claim_step_response__init
+                     (Oneseal__Approval__V1__ClaimStepResponse         *message)
+{
+  static const Oneseal__Approval__V1__ClaimStepResponse init_value = ONESEAL__APPROVAL__V1__CLAIM_STEP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__claim_step_response__get_packed_size
+                     (const Oneseal__Approval__V1__ClaimStepResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__claim_step_response__pack
+                     (const Oneseal__Approval__V1__ClaimStepResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__claim_step_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__ClaimStepResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__ClaimStepResponse *
+       oneseal__approval__v1__claim_step_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__ClaimStepResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__claim_step_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__claim_step_response__free_unpacked
+                     (Oneseal__Approval__V1__ClaimStepResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__claim_step_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__delegate_step_request__init
+                     (Oneseal__Approval__V1__DelegateStepRequest         *message)
+{
+  static const Oneseal__Approval__V1__DelegateStepRequest init_value = ONESEAL__APPROVAL__V1__DELEGATE_STEP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__delegate_step_request__get_packed_size
+                     (const Oneseal__Approval__V1__DelegateStepRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__delegate_step_request__pack
+                     (const Oneseal__Approval__V1__DelegateStepRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__delegate_step_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__DelegateStepRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__DelegateStepRequest *
+       oneseal__approval__v1__delegate_step_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__DelegateStepRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__delegate_step_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__delegate_step_request__free_unpacked
+                     (Oneseal__Approval__V1__DelegateStepRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__delegate_step_response__init
+                     (Oneseal__Approval__V1__DelegateStepResponse         *message)
+{
+  static const Oneseal__Approval__V1__DelegateStepResponse init_value = ONESEAL__APPROVAL__V1__DELEGATE_STEP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__delegate_step_response__get_packed_size
+                     (const Oneseal__Approval__V1__DelegateStepResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__delegate_step_response__pack
+                     (const Oneseal__Approval__V1__DelegateStepResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__delegate_step_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__DelegateStepResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__DelegateStepResponse *
+       oneseal__approval__v1__delegate_step_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__DelegateStepResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__delegate_step_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__delegate_step_response__free_unpacked
+                     (Oneseal__Approval__V1__DelegateStepResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__delegate_step_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__dismiss_revocation_review_request__init
+                     (Oneseal__Approval__V1__DismissRevocationReviewRequest         *message)
+{
+  static const Oneseal__Approval__V1__DismissRevocationReviewRequest init_value = ONESEAL__APPROVAL__V1__DISMISS_REVOCATION_REVIEW_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__dismiss_revocation_review_request__get_packed_size
+                     (const Oneseal__Approval__V1__DismissRevocationReviewRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__dismiss_revocation_review_request__pack
+                     (const Oneseal__Approval__V1__DismissRevocationReviewRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__dismiss_revocation_review_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__DismissRevocationReviewRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__DismissRevocationReviewRequest *
+       oneseal__approval__v1__dismiss_revocation_review_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__DismissRevocationReviewRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__dismiss_revocation_review_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__dismiss_revocation_review_request__free_unpacked
+                     (Oneseal__Approval__V1__DismissRevocationReviewRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__dismiss_revocation_review_response__init
+                     (Oneseal__Approval__V1__DismissRevocationReviewResponse         *message)
+{
+  static const Oneseal__Approval__V1__DismissRevocationReviewResponse init_value = ONESEAL__APPROVAL__V1__DISMISS_REVOCATION_REVIEW_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__dismiss_revocation_review_response__get_packed_size
+                     (const Oneseal__Approval__V1__DismissRevocationReviewResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__dismiss_revocation_review_response__pack
+                     (const Oneseal__Approval__V1__DismissRevocationReviewResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__dismiss_revocation_review_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__DismissRevocationReviewResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__DismissRevocationReviewResponse *
+       oneseal__approval__v1__dismiss_revocation_review_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__DismissRevocationReviewResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__dismiss_revocation_review_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__dismiss_revocation_review_response__free_unpacked
+                     (Oneseal__Approval__V1__DismissRevocationReviewResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__dismiss_revocation_review_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__export_case_file_request__init
+                     (Oneseal__Approval__V1__ExportCaseFileRequest         *message)
+{
+  static const Oneseal__Approval__V1__ExportCaseFileRequest init_value = ONESEAL__APPROVAL__V1__EXPORT_CASE_FILE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__export_case_file_request__get_packed_size
+                     (const Oneseal__Approval__V1__ExportCaseFileRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__export_case_file_request__pack
+                     (const Oneseal__Approval__V1__ExportCaseFileRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__export_case_file_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__ExportCaseFileRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__ExportCaseFileRequest *
+       oneseal__approval__v1__export_case_file_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__ExportCaseFileRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__export_case_file_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__export_case_file_request__free_unpacked
+                     (Oneseal__Approval__V1__ExportCaseFileRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__export_case_file_response__init
+                     (Oneseal__Approval__V1__ExportCaseFileResponse         *message)
+{
+  static const Oneseal__Approval__V1__ExportCaseFileResponse init_value = ONESEAL__APPROVAL__V1__EXPORT_CASE_FILE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__export_case_file_response__get_packed_size
+                     (const Oneseal__Approval__V1__ExportCaseFileResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__export_case_file_response__pack
+                     (const Oneseal__Approval__V1__ExportCaseFileResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__export_case_file_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__ExportCaseFileResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__ExportCaseFileResponse *
+       oneseal__approval__v1__export_case_file_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__ExportCaseFileResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__export_case_file_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__export_case_file_response__free_unpacked
+                     (Oneseal__Approval__V1__ExportCaseFileResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__export_case_file_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor oneseal__approval__v1__open_case_request__field_descriptors[10] =
 {
   {
@@ -1928,7 +2288,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__get_case_response__descr
   (ProtobufCMessageInit) oneseal__approval__v1__get_case_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__list_cases_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__list_cases_request__field_descriptors[12] =
 {
   {
     "assignee_subject",
@@ -2038,6 +2398,42 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__list_cases_request_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_role",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ListCasesRequest, next_role),
+    &oneseal__approval__v1__approval_role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unassigned_only",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ListCasesRequest, unassigned_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revocation_review_open",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ListCasesRequest, revocation_review_open),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__list_cases_request__field_indices_by_name[] = {
   6,   /* field[6] = accepted */
@@ -2046,14 +2442,17 @@ static const unsigned oneseal__approval__v1__list_cases_request__field_indices_b
   1,   /* field[1] = department_code */
   5,   /* field[5] = implementation_code */
   4,   /* field[4] = min_warning */
+  9,   /* field[9] = next_role */
   3,   /* field[3] = overdue_only */
   8,   /* field[8] = page */
+  11,   /* field[11] = revocation_review_open */
   2,   /* field[2] = statuses */
+  10,   /* field[10] = unassigned_only */
 };
 static const ProtobufCIntRange oneseal__approval__v1__list_cases_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__list_cases_request__descriptor =
 {
@@ -2063,7 +2462,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__list_cases_request__desc
   "Oneseal__Approval__V1__ListCasesRequest",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__ListCasesRequest),
-  9,
+  12,
   oneseal__approval__v1__list_cases_request__field_descriptors,
   oneseal__approval__v1__list_cases_request__field_indices_by_name,
   1,  oneseal__approval__v1__list_cases_request__number_ranges,
@@ -3819,7 +4218,415 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__list_audit_entries_respo
   (ProtobufCMessageInit) oneseal__approval__v1__list_audit_entries_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__method_descriptors[18] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__claim_step_request__field_descriptors[2] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ClaimStepRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ClaimStepRequest, step_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__claim_step_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = step_id */
+};
+static const ProtobufCIntRange oneseal__approval__v1__claim_step_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__claim_step_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.ClaimStepRequest",
+  "ClaimStepRequest",
+  "Oneseal__Approval__V1__ClaimStepRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__ClaimStepRequest),
+  2,
+  oneseal__approval__v1__claim_step_request__field_descriptors,
+  oneseal__approval__v1__claim_step_request__field_indices_by_name,
+  1,  oneseal__approval__v1__claim_step_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__claim_step_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__claim_step_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ClaimStepResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__claim_step_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__claim_step_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__claim_step_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.ClaimStepResponse",
+  "ClaimStepResponse",
+  "Oneseal__Approval__V1__ClaimStepResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__ClaimStepResponse),
+  1,
+  oneseal__approval__v1__claim_step_response__field_descriptors,
+  oneseal__approval__v1__claim_step_response__field_indices_by_name,
+  1,  oneseal__approval__v1__claim_step_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__claim_step_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__delegate_step_request__field_descriptors[4] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DelegateStepRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DelegateStepRequest, step_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delegate_subject",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DelegateStepRequest, delegate_subject),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DelegateStepRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__delegate_step_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  2,   /* field[2] = delegate_subject */
+  3,   /* field[3] = reason */
+  1,   /* field[1] = step_id */
+};
+static const ProtobufCIntRange oneseal__approval__v1__delegate_step_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__delegate_step_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.DelegateStepRequest",
+  "DelegateStepRequest",
+  "Oneseal__Approval__V1__DelegateStepRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__DelegateStepRequest),
+  4,
+  oneseal__approval__v1__delegate_step_request__field_descriptors,
+  oneseal__approval__v1__delegate_step_request__field_indices_by_name,
+  1,  oneseal__approval__v1__delegate_step_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__delegate_step_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__delegate_step_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DelegateStepResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__delegate_step_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__delegate_step_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__delegate_step_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.DelegateStepResponse",
+  "DelegateStepResponse",
+  "Oneseal__Approval__V1__DelegateStepResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__DelegateStepResponse),
+  1,
+  oneseal__approval__v1__delegate_step_response__field_descriptors,
+  oneseal__approval__v1__delegate_step_response__field_indices_by_name,
+  1,  oneseal__approval__v1__delegate_step_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__delegate_step_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__dismiss_revocation_review_request__field_descriptors[2] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DismissRevocationReviewRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DismissRevocationReviewRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__dismiss_revocation_review_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = reason */
+};
+static const ProtobufCIntRange oneseal__approval__v1__dismiss_revocation_review_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__dismiss_revocation_review_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.DismissRevocationReviewRequest",
+  "DismissRevocationReviewRequest",
+  "Oneseal__Approval__V1__DismissRevocationReviewRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__DismissRevocationReviewRequest),
+  2,
+  oneseal__approval__v1__dismiss_revocation_review_request__field_descriptors,
+  oneseal__approval__v1__dismiss_revocation_review_request__field_indices_by_name,
+  1,  oneseal__approval__v1__dismiss_revocation_review_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__dismiss_revocation_review_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__dismiss_revocation_review_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DismissRevocationReviewResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__dismiss_revocation_review_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__dismiss_revocation_review_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__dismiss_revocation_review_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.DismissRevocationReviewResponse",
+  "DismissRevocationReviewResponse",
+  "Oneseal__Approval__V1__DismissRevocationReviewResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__DismissRevocationReviewResponse),
+  1,
+  oneseal__approval__v1__dismiss_revocation_review_response__field_descriptors,
+  oneseal__approval__v1__dismiss_revocation_review_response__field_indices_by_name,
+  1,  oneseal__approval__v1__dismiss_revocation_review_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__dismiss_revocation_review_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__export_case_file_request__field_descriptors[1] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ExportCaseFileRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__export_case_file_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+};
+static const ProtobufCIntRange oneseal__approval__v1__export_case_file_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__export_case_file_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.ExportCaseFileRequest",
+  "ExportCaseFileRequest",
+  "Oneseal__Approval__V1__ExportCaseFileRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__ExportCaseFileRequest),
+  1,
+  oneseal__approval__v1__export_case_file_request__field_descriptors,
+  oneseal__approval__v1__export_case_file_request__field_indices_by_name,
+  1,  oneseal__approval__v1__export_case_file_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__export_case_file_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__export_case_file_response__field_descriptors[4] =
+{
+  {
+    "archive",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ExportCaseFileResponse, archive),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "file_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ExportCaseFileResponse, file_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content_sha256",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ExportCaseFileResponse, content_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ExportCaseFileResponse, key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__export_case_file_response__field_indices_by_name[] = {
+  0,   /* field[0] = archive */
+  2,   /* field[2] = content_sha256 */
+  1,   /* field[1] = file_name */
+  3,   /* field[3] = key_id */
+};
+static const ProtobufCIntRange oneseal__approval__v1__export_case_file_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__export_case_file_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.ExportCaseFileResponse",
+  "ExportCaseFileResponse",
+  "Oneseal__Approval__V1__ExportCaseFileResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__ExportCaseFileResponse),
+  4,
+  oneseal__approval__v1__export_case_file_response__field_descriptors,
+  oneseal__approval__v1__export_case_file_response__field_indices_by_name,
+  1,  oneseal__approval__v1__export_case_file_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__export_case_file_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__method_descriptors[22] =
 {
   { "OpenCase", &oneseal__approval__v1__open_case_request__descriptor, &oneseal__approval__v1__open_case_response__descriptor },
   { "GetCase", &oneseal__approval__v1__get_case_request__descriptor, &oneseal__approval__v1__get_case_response__descriptor },
@@ -3839,10 +4646,18 @@ static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__
   { "Cancel", &oneseal__approval__v1__cancel_request__descriptor, &oneseal__approval__v1__cancel_response__descriptor },
   { "VerifyAuditChain", &oneseal__approval__v1__verify_audit_chain_request__descriptor, &oneseal__approval__v1__verify_audit_chain_response__descriptor },
   { "ListAuditEntries", &oneseal__approval__v1__list_audit_entries_request__descriptor, &oneseal__approval__v1__list_audit_entries_response__descriptor },
+  { "ClaimStep", &oneseal__approval__v1__claim_step_request__descriptor, &oneseal__approval__v1__claim_step_response__descriptor },
+  { "DelegateStep", &oneseal__approval__v1__delegate_step_request__descriptor, &oneseal__approval__v1__delegate_step_response__descriptor },
+  { "DismissRevocationReview", &oneseal__approval__v1__dismiss_revocation_review_request__descriptor, &oneseal__approval__v1__dismiss_revocation_review_response__descriptor },
+  { "ExportCaseFile", &oneseal__approval__v1__export_case_file_request__descriptor, &oneseal__approval__v1__export_case_file_response__descriptor },
 };
 const unsigned oneseal__approval__v1__approval_service__method_indices_by_name[] = {
   15,        /* Cancel */
+  18,        /* ClaimStep */
   11,        /* Decide */
+  19,        /* DelegateStep */
+  20,        /* DismissRevocationReview */
+  21,        /* ExportCaseFile */
   1,        /* GetCase */
   12,        /* InstantApprove */
   17,        /* ListAuditEntries */
@@ -3867,7 +4682,7 @@ const ProtobufCServiceDescriptor oneseal__approval__v1__approval_service__descri
   "ApprovalService",
   "Oneseal__Approval__V1__ApprovalService",
   "oneseal.approval.v1",
-  18,
+  22,
   oneseal__approval__v1__approval_service__method_descriptors,
   oneseal__approval__v1__approval_service__method_indices_by_name
 };
@@ -4014,6 +4829,38 @@ void oneseal__approval__v1__approval_service__list_audit_entries(ProtobufCServic
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
   service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__claim_step(ProtobufCService *service,
+                                                         const Oneseal__Approval__V1__ClaimStepRequest *input,
+                                                         Oneseal__Approval__V1__ClaimStepResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__delegate_step(ProtobufCService *service,
+                                                            const Oneseal__Approval__V1__DelegateStepRequest *input,
+                                                            Oneseal__Approval__V1__DelegateStepResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__dismiss_revocation_review(ProtobufCService *service,
+                                                                        const Oneseal__Approval__V1__DismissRevocationReviewRequest *input,
+                                                                        Oneseal__Approval__V1__DismissRevocationReviewResponse_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__export_case_file(ProtobufCService *service,
+                                                               const Oneseal__Approval__V1__ExportCaseFileRequest *input,
+                                                               Oneseal__Approval__V1__ExportCaseFileResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__init (Oneseal__Approval__V1__ApprovalService_Service *service,
                                                     Oneseal__Approval__V1__ApprovalService_ServiceDestroy destroy)

@@ -54,6 +54,14 @@ typedef struct Oneseal__Approval__V1__VerifyAuditChainRequest Oneseal__Approval_
 typedef struct Oneseal__Approval__V1__VerifyAuditChainResponse Oneseal__Approval__V1__VerifyAuditChainResponse;
 typedef struct Oneseal__Approval__V1__ListAuditEntriesRequest Oneseal__Approval__V1__ListAuditEntriesRequest;
 typedef struct Oneseal__Approval__V1__ListAuditEntriesResponse Oneseal__Approval__V1__ListAuditEntriesResponse;
+typedef struct Oneseal__Approval__V1__ClaimStepRequest Oneseal__Approval__V1__ClaimStepRequest;
+typedef struct Oneseal__Approval__V1__ClaimStepResponse Oneseal__Approval__V1__ClaimStepResponse;
+typedef struct Oneseal__Approval__V1__DelegateStepRequest Oneseal__Approval__V1__DelegateStepRequest;
+typedef struct Oneseal__Approval__V1__DelegateStepResponse Oneseal__Approval__V1__DelegateStepResponse;
+typedef struct Oneseal__Approval__V1__DismissRevocationReviewRequest Oneseal__Approval__V1__DismissRevocationReviewRequest;
+typedef struct Oneseal__Approval__V1__DismissRevocationReviewResponse Oneseal__Approval__V1__DismissRevocationReviewResponse;
+typedef struct Oneseal__Approval__V1__ExportCaseFileRequest Oneseal__Approval__V1__ExportCaseFileRequest;
+typedef struct Oneseal__Approval__V1__ExportCaseFileResponse Oneseal__Approval__V1__ExportCaseFileResponse;
 
 
 /* --- enums --- */
@@ -150,10 +158,22 @@ struct  Oneseal__Approval__V1__ListCasesRequest
   Oneseal__Common__V1__DateRange *accepted;
   char *application_id;
   Oneseal__Common__V1__PageRequest *page;
+  /*
+   * Work queue of a role: cases whose next step is this role's.
+   */
+  Oneseal__Approval__V1__ApprovalRole next_role;
+  /*
+   * Only cases whose next step nobody has claimed yet (the queue to claim from).
+   */
+  protobuf_c_boolean unassigned_only;
+  /*
+   * Only granted cases with an open revocation review (the leaders' list).
+   */
+  protobuf_c_boolean revocation_review_open;
 };
 #define ONESEAL__APPROVAL__V1__LIST_CASES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__list_cases_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, ONESEAL__COMMON__V1__WARNING_LEVEL__WARNING_LEVEL_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, ONESEAL__COMMON__V1__WARNING_LEVEL__WARNING_LEVEL_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, NULL, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, 0, 0 }
 
 
 struct  Oneseal__Approval__V1__ListCasesResponse
@@ -568,6 +588,115 @@ struct  Oneseal__Approval__V1__ListAuditEntriesResponse
 #define ONESEAL__APPROVAL__V1__LIST_AUDIT_ENTRIES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__list_audit_entries_response__descriptor) \
     , 0,NULL, NULL }
+
+
+struct  Oneseal__Approval__V1__ClaimStepRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  /*
+   * Empty = the active step.
+   */
+  char *step_id;
+};
+#define ONESEAL__APPROVAL__V1__CLAIM_STEP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__claim_step_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__ClaimStepResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__CLAIM_STEP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__claim_step_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__DelegateStepRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  /*
+   * Empty = the active step.
+   */
+  char *step_id;
+  char *delegate_subject;
+  /*
+   * Why (e.g. "年休假 11-24 至 11-28"); required.
+   */
+  char *reason;
+};
+#define ONESEAL__APPROVAL__V1__DELEGATE_STEP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__delegate_step_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__DelegateStepResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__DELEGATE_STEP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__delegate_step_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__DismissRevocationReviewRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  /*
+   * Why the grant stands (specific).
+   */
+  char *reason;
+};
+#define ONESEAL__APPROVAL__V1__DISMISS_REVOCATION_REVIEW_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__dismiss_revocation_review_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__DismissRevocationReviewResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__DISMISS_REVOCATION_REVIEW_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__dismiss_revocation_review_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__ExportCaseFileRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+};
+#define ONESEAL__APPROVAL__V1__EXPORT_CASE_FILE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__export_case_file_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__ExportCaseFileResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The archive: UTF-8 JSON, format "oneseal-case-file/1" (see docs/integrators.md).
+   */
+  ProtobufCBinaryData archive;
+  /*
+   * Suggested file name, e.g. "371302-20261123-000001.case.json".
+   */
+  char *file_name;
+  /*
+   * Hex SHA-256 of the signed content and the signing key's id, repeated from the archive.
+   */
+  char *content_sha256;
+  char *key_id;
+};
+#define ONESEAL__APPROVAL__V1__EXPORT_CASE_FILE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__export_case_file_response__descriptor) \
+    , {0,NULL}, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /* Oneseal__Approval__V1__OpenCaseRequest methods */
@@ -1257,6 +1386,158 @@ Oneseal__Approval__V1__ListAuditEntriesResponse *
 void   oneseal__approval__v1__list_audit_entries_response__free_unpacked
                      (Oneseal__Approval__V1__ListAuditEntriesResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__ClaimStepRequest methods */
+void   oneseal__approval__v1__claim_step_request__init
+                     (Oneseal__Approval__V1__ClaimStepRequest         *message);
+size_t oneseal__approval__v1__claim_step_request__get_packed_size
+                     (const Oneseal__Approval__V1__ClaimStepRequest   *message);
+size_t oneseal__approval__v1__claim_step_request__pack
+                     (const Oneseal__Approval__V1__ClaimStepRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__claim_step_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__ClaimStepRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__ClaimStepRequest *
+       oneseal__approval__v1__claim_step_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__claim_step_request__free_unpacked
+                     (Oneseal__Approval__V1__ClaimStepRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__ClaimStepResponse methods */
+void   oneseal__approval__v1__claim_step_response__init
+                     (Oneseal__Approval__V1__ClaimStepResponse         *message);
+size_t oneseal__approval__v1__claim_step_response__get_packed_size
+                     (const Oneseal__Approval__V1__ClaimStepResponse   *message);
+size_t oneseal__approval__v1__claim_step_response__pack
+                     (const Oneseal__Approval__V1__ClaimStepResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__claim_step_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__ClaimStepResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__ClaimStepResponse *
+       oneseal__approval__v1__claim_step_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__claim_step_response__free_unpacked
+                     (Oneseal__Approval__V1__ClaimStepResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__DelegateStepRequest methods */
+void   oneseal__approval__v1__delegate_step_request__init
+                     (Oneseal__Approval__V1__DelegateStepRequest         *message);
+size_t oneseal__approval__v1__delegate_step_request__get_packed_size
+                     (const Oneseal__Approval__V1__DelegateStepRequest   *message);
+size_t oneseal__approval__v1__delegate_step_request__pack
+                     (const Oneseal__Approval__V1__DelegateStepRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__delegate_step_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__DelegateStepRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__DelegateStepRequest *
+       oneseal__approval__v1__delegate_step_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__delegate_step_request__free_unpacked
+                     (Oneseal__Approval__V1__DelegateStepRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__DelegateStepResponse methods */
+void   oneseal__approval__v1__delegate_step_response__init
+                     (Oneseal__Approval__V1__DelegateStepResponse         *message);
+size_t oneseal__approval__v1__delegate_step_response__get_packed_size
+                     (const Oneseal__Approval__V1__DelegateStepResponse   *message);
+size_t oneseal__approval__v1__delegate_step_response__pack
+                     (const Oneseal__Approval__V1__DelegateStepResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__delegate_step_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__DelegateStepResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__DelegateStepResponse *
+       oneseal__approval__v1__delegate_step_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__delegate_step_response__free_unpacked
+                     (Oneseal__Approval__V1__DelegateStepResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__DismissRevocationReviewRequest methods */
+void   oneseal__approval__v1__dismiss_revocation_review_request__init
+                     (Oneseal__Approval__V1__DismissRevocationReviewRequest         *message);
+size_t oneseal__approval__v1__dismiss_revocation_review_request__get_packed_size
+                     (const Oneseal__Approval__V1__DismissRevocationReviewRequest   *message);
+size_t oneseal__approval__v1__dismiss_revocation_review_request__pack
+                     (const Oneseal__Approval__V1__DismissRevocationReviewRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__dismiss_revocation_review_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__DismissRevocationReviewRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__DismissRevocationReviewRequest *
+       oneseal__approval__v1__dismiss_revocation_review_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__dismiss_revocation_review_request__free_unpacked
+                     (Oneseal__Approval__V1__DismissRevocationReviewRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__DismissRevocationReviewResponse methods */
+void   oneseal__approval__v1__dismiss_revocation_review_response__init
+                     (Oneseal__Approval__V1__DismissRevocationReviewResponse         *message);
+size_t oneseal__approval__v1__dismiss_revocation_review_response__get_packed_size
+                     (const Oneseal__Approval__V1__DismissRevocationReviewResponse   *message);
+size_t oneseal__approval__v1__dismiss_revocation_review_response__pack
+                     (const Oneseal__Approval__V1__DismissRevocationReviewResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__dismiss_revocation_review_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__DismissRevocationReviewResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__DismissRevocationReviewResponse *
+       oneseal__approval__v1__dismiss_revocation_review_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__dismiss_revocation_review_response__free_unpacked
+                     (Oneseal__Approval__V1__DismissRevocationReviewResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__ExportCaseFileRequest methods */
+void   oneseal__approval__v1__export_case_file_request__init
+                     (Oneseal__Approval__V1__ExportCaseFileRequest         *message);
+size_t oneseal__approval__v1__export_case_file_request__get_packed_size
+                     (const Oneseal__Approval__V1__ExportCaseFileRequest   *message);
+size_t oneseal__approval__v1__export_case_file_request__pack
+                     (const Oneseal__Approval__V1__ExportCaseFileRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__export_case_file_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__ExportCaseFileRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__ExportCaseFileRequest *
+       oneseal__approval__v1__export_case_file_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__export_case_file_request__free_unpacked
+                     (Oneseal__Approval__V1__ExportCaseFileRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__ExportCaseFileResponse methods */
+void   oneseal__approval__v1__export_case_file_response__init
+                     (Oneseal__Approval__V1__ExportCaseFileResponse         *message);
+size_t oneseal__approval__v1__export_case_file_response__get_packed_size
+                     (const Oneseal__Approval__V1__ExportCaseFileResponse   *message);
+size_t oneseal__approval__v1__export_case_file_response__pack
+                     (const Oneseal__Approval__V1__ExportCaseFileResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__export_case_file_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__ExportCaseFileResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__ExportCaseFileResponse *
+       oneseal__approval__v1__export_case_file_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__export_case_file_response__free_unpacked
+                     (Oneseal__Approval__V1__ExportCaseFileResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Oneseal__Approval__V1__OpenCaseRequest_Closure)
@@ -1370,6 +1651,30 @@ typedef void (*Oneseal__Approval__V1__ListAuditEntriesRequest_Closure)
 typedef void (*Oneseal__Approval__V1__ListAuditEntriesResponse_Closure)
                  (const Oneseal__Approval__V1__ListAuditEntriesResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Approval__V1__ClaimStepRequest_Closure)
+                 (const Oneseal__Approval__V1__ClaimStepRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__ClaimStepResponse_Closure)
+                 (const Oneseal__Approval__V1__ClaimStepResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__DelegateStepRequest_Closure)
+                 (const Oneseal__Approval__V1__DelegateStepRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__DelegateStepResponse_Closure)
+                 (const Oneseal__Approval__V1__DelegateStepResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__DismissRevocationReviewRequest_Closure)
+                 (const Oneseal__Approval__V1__DismissRevocationReviewRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__DismissRevocationReviewResponse_Closure)
+                 (const Oneseal__Approval__V1__DismissRevocationReviewResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__ExportCaseFileRequest_Closure)
+                 (const Oneseal__Approval__V1__ExportCaseFileRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__ExportCaseFileResponse_Closure)
+                 (const Oneseal__Approval__V1__ExportCaseFileResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1449,6 +1754,22 @@ struct Oneseal__Approval__V1__ApprovalService_Service
                              const Oneseal__Approval__V1__ListAuditEntriesRequest *input,
                              Oneseal__Approval__V1__ListAuditEntriesResponse_Closure closure,
                              void *closure_data);
+  void (*claim_step)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                     const Oneseal__Approval__V1__ClaimStepRequest *input,
+                     Oneseal__Approval__V1__ClaimStepResponse_Closure closure,
+                     void *closure_data);
+  void (*delegate_step)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                        const Oneseal__Approval__V1__DelegateStepRequest *input,
+                        Oneseal__Approval__V1__DelegateStepResponse_Closure closure,
+                        void *closure_data);
+  void (*dismiss_revocation_review)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                                    const Oneseal__Approval__V1__DismissRevocationReviewRequest *input,
+                                    Oneseal__Approval__V1__DismissRevocationReviewResponse_Closure closure,
+                                    void *closure_data);
+  void (*export_case_file)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                           const Oneseal__Approval__V1__ExportCaseFileRequest *input,
+                           Oneseal__Approval__V1__ExportCaseFileResponse_Closure closure,
+                           void *closure_data);
 };
 typedef void (*Oneseal__Approval__V1__ApprovalService_ServiceDestroy)(Oneseal__Approval__V1__ApprovalService_Service *);
 void oneseal__approval__v1__approval_service__init (Oneseal__Approval__V1__ApprovalService_Service *service,
@@ -1474,7 +1795,11 @@ void oneseal__approval__v1__approval_service__init (Oneseal__Approval__V1__Appro
       function_prefix__ ## revoke,\
       function_prefix__ ## cancel,\
       function_prefix__ ## verify_audit_chain,\
-      function_prefix__ ## list_audit_entries  }
+      function_prefix__ ## list_audit_entries,\
+      function_prefix__ ## claim_step,\
+      function_prefix__ ## delegate_step,\
+      function_prefix__ ## dismiss_revocation_review,\
+      function_prefix__ ## export_case_file  }
 void oneseal__approval__v1__approval_service__open_case(ProtobufCService *service,
                                                         const Oneseal__Approval__V1__OpenCaseRequest *input,
                                                         Oneseal__Approval__V1__OpenCaseResponse_Closure closure,
@@ -1547,6 +1872,22 @@ void oneseal__approval__v1__approval_service__list_audit_entries(ProtobufCServic
                                                                  const Oneseal__Approval__V1__ListAuditEntriesRequest *input,
                                                                  Oneseal__Approval__V1__ListAuditEntriesResponse_Closure closure,
                                                                  void *closure_data);
+void oneseal__approval__v1__approval_service__claim_step(ProtobufCService *service,
+                                                         const Oneseal__Approval__V1__ClaimStepRequest *input,
+                                                         Oneseal__Approval__V1__ClaimStepResponse_Closure closure,
+                                                         void *closure_data);
+void oneseal__approval__v1__approval_service__delegate_step(ProtobufCService *service,
+                                                            const Oneseal__Approval__V1__DelegateStepRequest *input,
+                                                            Oneseal__Approval__V1__DelegateStepResponse_Closure closure,
+                                                            void *closure_data);
+void oneseal__approval__v1__approval_service__dismiss_revocation_review(ProtobufCService *service,
+                                                                        const Oneseal__Approval__V1__DismissRevocationReviewRequest *input,
+                                                                        Oneseal__Approval__V1__DismissRevocationReviewResponse_Closure closure,
+                                                                        void *closure_data);
+void oneseal__approval__v1__approval_service__export_case_file(ProtobufCService *service,
+                                                               const Oneseal__Approval__V1__ExportCaseFileRequest *input,
+                                                               Oneseal__Approval__V1__ExportCaseFileResponse_Closure closure,
+                                                               void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1587,6 +1928,14 @@ extern const ProtobufCMessageDescriptor oneseal__approval__v1__verify_audit_chai
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__verify_audit_chain_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__list_audit_entries_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__list_audit_entries_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__claim_step_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__claim_step_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__delegate_step_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__delegate_step_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__dismiss_revocation_review_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__dismiss_revocation_review_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__export_case_file_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__export_case_file_response__descriptor;
 extern const ProtobufCServiceDescriptor oneseal__approval__v1__approval_service__descriptor;
 
 PROTOBUF_C__END_DECLS

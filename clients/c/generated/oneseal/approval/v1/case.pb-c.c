@@ -643,6 +643,186 @@ void   oneseal__approval__v1__case__free_unpacked
   assert(message->base.descriptor == &oneseal__approval__v1__case__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__approval__v1__case_material__init
+                     (Oneseal__Approval__V1__CaseMaterial         *message)
+{
+  static const Oneseal__Approval__V1__CaseMaterial init_value = ONESEAL__APPROVAL__V1__CASE_MATERIAL__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__case_material__get_packed_size
+                     (const Oneseal__Approval__V1__CaseMaterial *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__case_material__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__case_material__pack
+                     (const Oneseal__Approval__V1__CaseMaterial *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__case_material__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__case_material__pack_to_buffer
+                     (const Oneseal__Approval__V1__CaseMaterial *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__case_material__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__CaseMaterial *
+       oneseal__approval__v1__case_material__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__CaseMaterial *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__case_material__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__case_material__free_unpacked
+                     (Oneseal__Approval__V1__CaseMaterial *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__case_material__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__instant_attempt__init
+                     (Oneseal__Approval__V1__InstantAttempt         *message)
+{
+  static const Oneseal__Approval__V1__InstantAttempt init_value = ONESEAL__APPROVAL__V1__INSTANT_ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__instant_attempt__get_packed_size
+                     (const Oneseal__Approval__V1__InstantAttempt *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__instant_attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__instant_attempt__pack
+                     (const Oneseal__Approval__V1__InstantAttempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__instant_attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__instant_attempt__pack_to_buffer
+                     (const Oneseal__Approval__V1__InstantAttempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__instant_attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__InstantAttempt *
+       oneseal__approval__v1__instant_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__InstantAttempt *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__instant_attempt__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__instant_attempt__free_unpacked
+                     (Oneseal__Approval__V1__InstantAttempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__instant_attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__finding_record__init
+                     (Oneseal__Approval__V1__FindingRecord         *message)
+{
+  static const Oneseal__Approval__V1__FindingRecord init_value = ONESEAL__APPROVAL__V1__FINDING_RECORD__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__finding_record__get_packed_size
+                     (const Oneseal__Approval__V1__FindingRecord *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__finding_record__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__finding_record__pack
+                     (const Oneseal__Approval__V1__FindingRecord *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__finding_record__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__finding_record__pack_to_buffer
+                     (const Oneseal__Approval__V1__FindingRecord *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__finding_record__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__FindingRecord *
+       oneseal__approval__v1__finding_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__FindingRecord *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__finding_record__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__finding_record__free_unpacked
+                     (Oneseal__Approval__V1__FindingRecord *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__finding_record__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__revocation_review__init
+                     (Oneseal__Approval__V1__RevocationReview         *message)
+{
+  static const Oneseal__Approval__V1__RevocationReview init_value = ONESEAL__APPROVAL__V1__REVOCATION_REVIEW__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__revocation_review__get_packed_size
+                     (const Oneseal__Approval__V1__RevocationReview *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__revocation_review__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__revocation_review__pack
+                     (const Oneseal__Approval__V1__RevocationReview *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__revocation_review__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__revocation_review__pack_to_buffer
+                     (const Oneseal__Approval__V1__RevocationReview *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__revocation_review__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__RevocationReview *
+       oneseal__approval__v1__revocation_review__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__RevocationReview *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__revocation_review__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__revocation_review__free_unpacked
+                     (Oneseal__Approval__V1__RevocationReview *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__revocation_review__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__approval__v1__audit_entry__init
                      (Oneseal__Approval__V1__AuditEntry         *message)
 {
@@ -688,7 +868,7 @@ void   oneseal__approval__v1__audit_entry__free_unpacked
   assert(message->base.descriptor == &oneseal__approval__v1__audit_entry__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor oneseal__approval__v1__step__field_descriptors[10] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__step__field_descriptors[13] =
 {
   {
     "step_id",
@@ -810,6 +990,42 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__step__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "delegated_by",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Step, delegated_by),
+    &oneseal__common__v1__actor_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delegation_reason",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Step, delegation_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Step, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__step__field_indices_by_name[] = {
   7,   /* field[7] = activated_at */
@@ -817,16 +1033,19 @@ static const unsigned oneseal__approval__v1__step__field_indices_by_name[] = {
   8,   /* field[8] = completed_at */
   9,   /* field[9] = completed_by */
   5,   /* field[5] = conclusion */
+  10,   /* field[10] = delegated_by */
+  11,   /* field[11] = delegation_reason */
   1,   /* field[1] = index */
   6,   /* field[6] = opinion */
   2,   /* field[2] = role */
+  12,   /* field[12] = round */
   4,   /* field[4] = status */
   0,   /* field[0] = step_id */
 };
 static const ProtobufCIntRange oneseal__approval__v1__step__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__step__descriptor =
 {
@@ -836,7 +1055,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__step__descriptor =
   "Oneseal__Approval__V1__Step",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Step),
-  10,
+  13,
   oneseal__approval__v1__step__field_descriptors,
   oneseal__approval__v1__step__field_indices_by_name,
   1,  oneseal__approval__v1__step__number_ranges,
@@ -1977,7 +2196,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__rule_evaluation__descrip
   (ProtobufCMessageInit) oneseal__approval__v1__rule_evaluation__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__revocation__field_descriptors[7] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__revocation__field_descriptors[8] =
 {
   {
     "ground",
@@ -2063,6 +2282,18 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__revocation__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "public_interest_seriously_harmed",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Revocation, public_interest_seriously_harmed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__revocation__field_indices_by_name[] = {
   4,   /* field[4] = decided_by */
@@ -2072,11 +2303,12 @@ static const unsigned oneseal__approval__v1__revocation__field_indices_by_name[]
   6,   /* field[6] = finding_id */
   0,   /* field[0] = ground */
   2,   /* field[2] = public_interest_assessment */
+  7,   /* field[7] = public_interest_seriously_harmed */
 };
 static const ProtobufCIntRange oneseal__approval__v1__revocation__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__revocation__descriptor =
 {
@@ -2086,7 +2318,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__revocation__descriptor =
   "Oneseal__Approval__V1__Revocation",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Revocation),
-  7,
+  8,
   oneseal__approval__v1__revocation__field_descriptors,
   oneseal__approval__v1__revocation__field_indices_by_name,
   1,  oneseal__approval__v1__revocation__number_ranges,
@@ -2260,7 +2492,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__withdrawal__descriptor =
   (ProtobufCMessageInit) oneseal__approval__v1__withdrawal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descriptors[29] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descriptors[35] =
 {
   {
     "case_id",
@@ -2610,6 +2842,78 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "materials",
+    30,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Approval__V1__Case, n_materials),
+    offsetof(Oneseal__Approval__V1__Case, materials),
+    &oneseal__approval__v1__case_material__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instant_attempts",
+    31,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Approval__V1__Case, n_instant_attempts),
+    offsetof(Oneseal__Approval__V1__Case, instant_attempts),
+    &oneseal__approval__v1__instant_attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "findings",
+    32,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Approval__V1__Case, n_findings),
+    offsetof(Oneseal__Approval__V1__Case, findings),
+    &oneseal__approval__v1__finding_record__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revocation_review",
+    33,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, revocation_review),
+    &oneseal__approval__v1__revocation_review__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_role",
+    34,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, next_role),
+    &oneseal__approval__v1__approval_role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "awaiting_decision",
+    35,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, awaiting_decision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   9,   /* field[9] = acceptance_kind */
@@ -2618,6 +2922,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   8,   /* field[8] = applicant */
   2,   /* field[2] = application_id */
   3,   /* field[3] = application_number */
+  34,   /* field[34] = awaiting_decision */
   4,   /* field[4] = bundle_id */
   22,   /* field[22] = cancellation */
   0,   /* field[0] = case_id */
@@ -2628,13 +2933,18 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   6,   /* field[6] = deciding_node */
   19,   /* field[19] = decision */
   17,   /* field[17] = extension */
+  31,   /* field[31] = findings */
   23,   /* field[23] = first_review_opinion */
+  30,   /* field[30] = instant_attempts */
   7,   /* field[7] = item */
   18,   /* field[18] = joint_reviews */
   25,   /* field[25] = licence */
+  29,   /* field[29] = materials */
+  33,   /* field[33] = next_role */
   24,   /* field[24] = returns */
   28,   /* field[28] = revision */
   21,   /* field[21] = revocation */
+  32,   /* field[32] = revocation_review */
   11,   /* field[11] = status */
   15,   /* field[15] = statutory_deadline */
   12,   /* field[12] = steps */
@@ -2645,7 +2955,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
 static const ProtobufCIntRange oneseal__approval__v1__case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 29 }
+  { 0, 35 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor =
 {
@@ -2655,11 +2965,423 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor =
   "Oneseal__Approval__V1__Case",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Case),
-  29,
+  35,
   oneseal__approval__v1__case__field_descriptors,
   oneseal__approval__v1__case__field_indices_by_name,
   1,  oneseal__approval__v1__case__number_ranges,
   (ProtobufCMessageInit) oneseal__approval__v1__case__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__case_material__field_descriptors[7] =
+{
+  {
+    "requirement_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, requirement_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "form",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, form),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "file_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, file_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sha256",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "electronic_licence",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, electronic_licence),
+    &oneseal__common__v1__licence_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "licence_verified",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseMaterial, licence_verified),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__case_material__field_indices_by_name[] = {
+  5,   /* field[5] = electronic_licence */
+  3,   /* field[3] = file_id */
+  2,   /* field[2] = form */
+  6,   /* field[6] = licence_verified */
+  1,   /* field[1] = name */
+  0,   /* field[0] = requirement_code */
+  4,   /* field[4] = sha256 */
+};
+static const ProtobufCIntRange oneseal__approval__v1__case_material__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__case_material__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.CaseMaterial",
+  "CaseMaterial",
+  "Oneseal__Approval__V1__CaseMaterial",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__CaseMaterial),
+  7,
+  oneseal__approval__v1__case_material__field_descriptors,
+  oneseal__approval__v1__case_material__field_indices_by_name,
+  1,  oneseal__approval__v1__case_material__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__case_material__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__instant_attempt__field_descriptors[5] =
+{
+  {
+    "rule_set",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__InstantAttempt, rule_set),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__InstantAttempt, at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__InstantAttempt, passed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trace",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Approval__V1__InstantAttempt, n_trace),
+    offsetof(Oneseal__Approval__V1__InstantAttempt, trace),
+    &oneseal__approval__v1__rule_evaluation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_by",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__InstantAttempt, requested_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__instant_attempt__field_indices_by_name[] = {
+  1,   /* field[1] = at */
+  2,   /* field[2] = passed */
+  4,   /* field[4] = requested_by */
+  0,   /* field[0] = rule_set */
+  3,   /* field[3] = trace */
+};
+static const ProtobufCIntRange oneseal__approval__v1__instant_attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__instant_attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.InstantAttempt",
+  "InstantAttempt",
+  "Oneseal__Approval__V1__InstantAttempt",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__InstantAttempt),
+  5,
+  oneseal__approval__v1__instant_attempt__field_descriptors,
+  oneseal__approval__v1__instant_attempt__field_indices_by_name,
+  1,  oneseal__approval__v1__instant_attempt__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__instant_attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__finding_record__field_descriptors[7] =
+{
+  {
+    "finding_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, finding_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "department",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, department),
+    &oneseal__common__v1__department_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "facts",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, facts),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "occurred_on",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, occurred_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "received_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, received_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "effect",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__FindingRecord, effect),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__finding_record__field_indices_by_name[] = {
+  2,   /* field[2] = department */
+  6,   /* field[6] = effect */
+  3,   /* field[3] = facts */
+  0,   /* field[0] = finding_id */
+  1,   /* field[1] = kind */
+  4,   /* field[4] = occurred_on */
+  5,   /* field[5] = received_at */
+};
+static const ProtobufCIntRange oneseal__approval__v1__finding_record__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__finding_record__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.FindingRecord",
+  "FindingRecord",
+  "Oneseal__Approval__V1__FindingRecord",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__FindingRecord),
+  7,
+  oneseal__approval__v1__finding_record__field_descriptors,
+  oneseal__approval__v1__finding_record__field_indices_by_name,
+  1,  oneseal__approval__v1__finding_record__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__finding_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__revocation_review__field_descriptors[5] =
+{
+  {
+    "finding_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RevocationReview, finding_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "opened_on",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RevocationReview, opened_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RevocationReview, state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "closing_reason",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RevocationReview, closing_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "closed_by",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RevocationReview, closed_by),
+    &oneseal__common__v1__actor_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__revocation_review__field_indices_by_name[] = {
+  4,   /* field[4] = closed_by */
+  3,   /* field[3] = closing_reason */
+  0,   /* field[0] = finding_id */
+  1,   /* field[1] = opened_on */
+  2,   /* field[2] = state */
+};
+static const ProtobufCIntRange oneseal__approval__v1__revocation_review__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__revocation_review__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.RevocationReview",
+  "RevocationReview",
+  "Oneseal__Approval__V1__RevocationReview",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__RevocationReview),
+  5,
+  oneseal__approval__v1__revocation_review__field_descriptors,
+  oneseal__approval__v1__revocation_review__field_indices_by_name,
+  1,  oneseal__approval__v1__revocation_review__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__revocation_review__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor oneseal__approval__v1__audit_entry__field_descriptors[8] =

@@ -32,6 +32,10 @@ typedef struct Oneseal__Approval__V1__Revocation Oneseal__Approval__V1__Revocati
 typedef struct Oneseal__Approval__V1__Cancellation Oneseal__Approval__V1__Cancellation;
 typedef struct Oneseal__Approval__V1__Withdrawal Oneseal__Approval__V1__Withdrawal;
 typedef struct Oneseal__Approval__V1__Case Oneseal__Approval__V1__Case;
+typedef struct Oneseal__Approval__V1__CaseMaterial Oneseal__Approval__V1__CaseMaterial;
+typedef struct Oneseal__Approval__V1__InstantAttempt Oneseal__Approval__V1__InstantAttempt;
+typedef struct Oneseal__Approval__V1__FindingRecord Oneseal__Approval__V1__FindingRecord;
+typedef struct Oneseal__Approval__V1__RevocationReview Oneseal__Approval__V1__RevocationReview;
 typedef struct Oneseal__Approval__V1__AuditEntry Oneseal__Approval__V1__AuditEntry;
 
 
@@ -251,10 +255,19 @@ struct  Oneseal__Approval__V1__Step
   Google__Protobuf__Timestamp *activated_at;
   Google__Protobuf__Timestamp *completed_at;
   Oneseal__Common__V1__ActorRef *completed_by;
+  /*
+   * Set when the assignee delegated the step (委托办理): who delegated it and why.
+   */
+  Oneseal__Common__V1__ActorRef *delegated_by;
+  char *delegation_reason;
+  /*
+   * 1 for the first pass of the chain; each return to an earlier step starts the next round.
+   */
+  int32_t round;
 };
 #define ONESEAL__APPROVAL__V1__STEP__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__step__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__STEP_STATUS__STEP_STATUS_UNSPECIFIED, ONESEAL__APPROVAL__V1__STEP_CONCLUSION__STEP_CONCLUSION_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, 0, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__STEP_STATUS__STEP_STATUS_UNSPECIFIED, ONESEAL__APPROVAL__V1__STEP_CONCLUSION__STEP_CONCLUSION_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -540,10 +553,15 @@ struct  Oneseal__Approval__V1__Revocation
    * Supervision finding that triggered the review, if any.
    */
   char *finding_id;
+  /*
+   * Art. 69 ¶3: the leader found that revoking would seriously harm the public interest; then only a
+   * FRAUD_OR_BRIBERY ground (¶2, mandatory) may revoke.
+   */
+  protobuf_c_boolean public_interest_seriously_harmed;
 };
 #define ONESEAL__APPROVAL__V1__REVOCATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__revocation__descriptor) \
-    , ONESEAL__APPROVAL__V1__REVOCATION_GROUND__REVOCATION_GROUND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, (char *)protobuf_c_empty_string }
+    , ONESEAL__APPROVAL__V1__REVOCATION_GROUND__REVOCATION_GROUND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Oneseal__Approval__V1__Cancellation
@@ -650,10 +668,126 @@ struct  Oneseal__Approval__V1__Case
    * Increases with every change; requests may pass `expected_revision`.
    */
   int64_t revision;
+  /*
+   * The accepted materials (references, not content), for the case file and instant approval.
+   */
+  size_t n_materials;
+  Oneseal__Approval__V1__CaseMaterial **materials;
+  /*
+   * Every instant-approval evaluation, passed or not, with its trace.
+   */
+  size_t n_instant_attempts;
+  Oneseal__Approval__V1__InstantAttempt **instant_attempts;
+  /*
+   * Supervision findings about this case's grant.
+   */
+  size_t n_findings;
+  Oneseal__Approval__V1__FindingRecord **findings;
+  /*
+   * Open (or closed) revocation review started by a finding.
+   */
+  Oneseal__Approval__V1__RevocationReview *revocation_review;
+  /*
+   * Role whose holder acts next (the active step's role, or the decider once the chain is signed);
+   * unspecified when the case is closed.
+   */
+  Oneseal__Approval__V1__ApprovalRole next_role;
+  /*
+   * True once every step of the chain is signed and only the decision is missing.
+   */
+  protobuf_c_boolean awaiting_decision;
 };
 #define ONESEAL__APPROVAL__V1__CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0,NULL, 0, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL, NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0,NULL, 0, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, 0 }
+
+
+/*
+ * One accepted material as intake recorded it.
+ */
+struct  Oneseal__Approval__V1__CaseMaterial
+{
+  ProtobufCMessage base;
+  char *requirement_code;
+  char *name;
+  /*
+   * "original", "copy", "electronic" …
+   */
+  char *form;
+  char *file_id;
+  char *sha256;
+  Oneseal__Common__V1__LicenceRef *electronic_licence;
+  protobuf_c_boolean licence_verified;
+};
+#define ONESEAL__APPROVAL__V1__CASE_MATERIAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__case_material__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0 }
+
+
+/*
+ * One run of the instant-approval rules.
+ */
+struct  Oneseal__Approval__V1__InstantAttempt
+{
+  ProtobufCMessage base;
+  char *rule_set;
+  Google__Protobuf__Timestamp *at;
+  protobuf_c_boolean passed;
+  size_t n_trace;
+  Oneseal__Approval__V1__RuleEvaluation **trace;
+  /*
+   * "case.opened" (automatic) or the subject who asked.
+   */
+  char *requested_by;
+};
+#define ONESEAL__APPROVAL__V1__INSTANT_ATTEMPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__instant_attempt__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A supervising department's finding, as received.
+ */
+struct  Oneseal__Approval__V1__FindingRecord
+{
+  ProtobufCMessage base;
+  char *finding_id;
+  /*
+   * supervision.v1.FindingKind name, e.g. "LICENCE_WITHDRAWN".
+   */
+  char *kind;
+  Oneseal__Common__V1__DepartmentRef *department;
+  char *facts;
+  Oneseal__Common__V1__CivilDate *occurred_on;
+  Google__Protobuf__Timestamp *received_at;
+  /*
+   * What approval did: "cancelled", "revocation_review_opened", "recorded".
+   */
+  char *effect;
+};
+#define ONESEAL__APPROVAL__V1__FINDING_RECORD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__finding_record__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A revocation review (撤销审查) opened by a finding that the grant should not have been made.
+ */
+struct  Oneseal__Approval__V1__RevocationReview
+{
+  ProtobufCMessage base;
+  char *finding_id;
+  Oneseal__Common__V1__CivilDate *opened_on;
+  /*
+   * "open", "revoked", "dismissed".
+   */
+  char *state;
+  char *closing_reason;
+  Oneseal__Common__V1__ActorRef *closed_by;
+};
+#define ONESEAL__APPROVAL__V1__REVOCATION_REVIEW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__revocation_review__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
 
 
 /*
@@ -956,6 +1090,82 @@ Oneseal__Approval__V1__Case *
 void   oneseal__approval__v1__case__free_unpacked
                      (Oneseal__Approval__V1__Case *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__CaseMaterial methods */
+void   oneseal__approval__v1__case_material__init
+                     (Oneseal__Approval__V1__CaseMaterial         *message);
+size_t oneseal__approval__v1__case_material__get_packed_size
+                     (const Oneseal__Approval__V1__CaseMaterial   *message);
+size_t oneseal__approval__v1__case_material__pack
+                     (const Oneseal__Approval__V1__CaseMaterial   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__case_material__pack_to_buffer
+                     (const Oneseal__Approval__V1__CaseMaterial   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__CaseMaterial *
+       oneseal__approval__v1__case_material__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__case_material__free_unpacked
+                     (Oneseal__Approval__V1__CaseMaterial *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__InstantAttempt methods */
+void   oneseal__approval__v1__instant_attempt__init
+                     (Oneseal__Approval__V1__InstantAttempt         *message);
+size_t oneseal__approval__v1__instant_attempt__get_packed_size
+                     (const Oneseal__Approval__V1__InstantAttempt   *message);
+size_t oneseal__approval__v1__instant_attempt__pack
+                     (const Oneseal__Approval__V1__InstantAttempt   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__instant_attempt__pack_to_buffer
+                     (const Oneseal__Approval__V1__InstantAttempt   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__InstantAttempt *
+       oneseal__approval__v1__instant_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__instant_attempt__free_unpacked
+                     (Oneseal__Approval__V1__InstantAttempt *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__FindingRecord methods */
+void   oneseal__approval__v1__finding_record__init
+                     (Oneseal__Approval__V1__FindingRecord         *message);
+size_t oneseal__approval__v1__finding_record__get_packed_size
+                     (const Oneseal__Approval__V1__FindingRecord   *message);
+size_t oneseal__approval__v1__finding_record__pack
+                     (const Oneseal__Approval__V1__FindingRecord   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__finding_record__pack_to_buffer
+                     (const Oneseal__Approval__V1__FindingRecord   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__FindingRecord *
+       oneseal__approval__v1__finding_record__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__finding_record__free_unpacked
+                     (Oneseal__Approval__V1__FindingRecord *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__RevocationReview methods */
+void   oneseal__approval__v1__revocation_review__init
+                     (Oneseal__Approval__V1__RevocationReview         *message);
+size_t oneseal__approval__v1__revocation_review__get_packed_size
+                     (const Oneseal__Approval__V1__RevocationReview   *message);
+size_t oneseal__approval__v1__revocation_review__pack
+                     (const Oneseal__Approval__V1__RevocationReview   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__revocation_review__pack_to_buffer
+                     (const Oneseal__Approval__V1__RevocationReview   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__RevocationReview *
+       oneseal__approval__v1__revocation_review__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__revocation_review__free_unpacked
+                     (Oneseal__Approval__V1__RevocationReview *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Approval__V1__AuditEntry methods */
 void   oneseal__approval__v1__audit_entry__init
                      (Oneseal__Approval__V1__AuditEntry         *message);
@@ -1022,6 +1232,18 @@ typedef void (*Oneseal__Approval__V1__Withdrawal_Closure)
 typedef void (*Oneseal__Approval__V1__Case_Closure)
                  (const Oneseal__Approval__V1__Case *message,
                   void *closure_data);
+typedef void (*Oneseal__Approval__V1__CaseMaterial_Closure)
+                 (const Oneseal__Approval__V1__CaseMaterial *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__InstantAttempt_Closure)
+                 (const Oneseal__Approval__V1__InstantAttempt *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__FindingRecord_Closure)
+                 (const Oneseal__Approval__V1__FindingRecord *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__RevocationReview_Closure)
+                 (const Oneseal__Approval__V1__RevocationReview *message,
+                  void *closure_data);
 typedef void (*Oneseal__Approval__V1__AuditEntry_Closure)
                  (const Oneseal__Approval__V1__AuditEntry *message,
                   void *closure_data);
@@ -1054,6 +1276,10 @@ extern const ProtobufCMessageDescriptor oneseal__approval__v1__revocation__descr
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__cancellation__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__withdrawal__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__case_material__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__instant_attempt__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__finding_record__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__revocation_review__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__audit_entry__descriptor;
 
 PROTOBUF_C__END_DECLS

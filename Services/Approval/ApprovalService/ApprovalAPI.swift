@@ -1,0 +1,300 @@
+import ApprovalRules
+import Foundation
+import GRPCCore
+import Logging
+import OneSealAuth
+import OneSealCore
+import OneSealOutbox
+import OneSealPrivacy
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import SwiftProtobuf
+
+/// Values a node may configure for approval (node_settings `approval.*`), with their defaults.
+public struct ApprovalSettings: Sendable, Hashable {
+    /// The agency printed on decision documents.
+    public var agencyName: String
+    /// Yellow warning when this many working days or fewer are left (黄牌预警).
+    public var yellowDaysBefore: Int
+    /// Remedies text for denials; "{agency}" and "{court}" are filled from the request or defaults.
+    public var appealRightsTemplate: String
+    /// Declared instant-approval rule sets: the built-in ones plus `approval.instant_rule_set.<name>` JSON.
+    public var instantRuleSets: [String: InstantRuleSet]
+
+    public init(agencyName: String, yellowDaysBefore: Int = WarningPolicy.default.yellowWhenDaysLeftAtMost,
+                appealRightsTemplate: String = AppealRights.defaultTemplate, instantRuleSets: [String: InstantRuleSet] = InstantRuleSet.builtIn) {
+        self.agencyName = agencyName
+        self.yellowDaysBefore = yellowDaysBefore
+        self.appealRightsTemplate = appealRightsTemplate
+        self.instantRuleSets = instantRuleSets
+    }
+
+    public var warning: WarningPolicy { WarningPolicy(yellowWhenDaysLeftAtMost: yellowDaysBefore) }
+
+    /// Reads node_settings; unknown keys are ignored, bad values stop the service with the key named.
+    static func load(node: String, from database: PostgresClient) async throws -> ApprovalSettings {
+        var settings = ApprovalSettings(agencyName: "行政审批服务局（\(node)）")
+        for row in try await database.query("SELECT key, value FROM node_settings WHERE key LIKE 'approval.%'") {
+            let key = try row.decode("key", as: String.self)
+            let value = try row.decode("value", as: String.self)
+            switch key {
+            case "approval.agency_name": settings.agencyName = value
+            case "approval.yellow_days_before":
+                guard let days = Int(value), (0...30).contains(days) else {
+                    throw NodeConfiguration.Invalid(variable: "node_settings.\(key)", reason: "'\(value)' is not a number of working days in 0...30")
+                }
+                settings.yellowDaysBefore = days
+            case "approval.appeal_rights_template":
+                guard AppealRights.problem(AppealRights.text(value, reconsiderationAgency: "", court: "")) == nil else {
+                    throw NodeConfiguration.Invalid(variable: "node_settings.\(key)", reason: "must name 行政复议 within 六十日 and 行政诉讼 within 六个月")
+                }
+                settings.appealRightsTemplate = value
+            case let name where name.hasPrefix("approval.instant_rule_set."):
+                do {
+                    var set = try JSONDecoder().decode(InstantRuleSet.self, from: Data(value.utf8))
+                    set.name = String(name.dropFirst("approval.instant_rule_set.".count))
+                    settings.instantRuleSets[set.name] = set
+                } catch {
+                    throw NodeConfiguration.Invalid(variable: "node_settings.\(key)", reason: "not an instant rule set (JSON of ApprovalRules.InstantRuleSet): \(error)")
+                }
+            default: break
+            }
+        }
+        return settings
+    }
+}
+
+/// A case as stored: the rules' state plus the sealed applicant and the row's bookkeeping.
+struct StoredCase: Sendable {
+    let id: UUID
+    var state: CaseState
+    var applicantSealed: [UInt8]
+    var revision: Int64
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+/// `oneseal.approval.v1.ApprovalService`: each handler validates, applies `ApprovalRules`, and
+/// writes the new state, one audit entry and its events in one transaction.
+public struct ApprovalAPI: Sendable {
+    let database: PostgresClient
+    let keyring: DataKeyring
+    let node: String
+    let settings: ApprovalSettings
+    let calendar: WorkingDayCalendar
+    let clock: @Sendable () -> Date
+    /// Signs exported case files (the node's service key); nil = export unavailable.
+    let signer: TokenSigningKey?
+    let logger: Logger
+
+    public init(
+        database: PostgresClient, keyring: DataKeyring, node: String, settings: ApprovalSettings, calendar: WorkingDayCalendar = .china,
+        clock: @escaping @Sendable () -> Date = { Date() }, signer: TokenSigningKey? = nil, logger: Logger = Logger(label: "oneseal.approval")
+    ) {
+        self.database = database
+        self.keyring = keyring
+        self.node = node
+        self.settings = settings
+        self.calendar = calendar
+        self.clock = clock
+        self.signer = signer
+        self.logger = logger
+    }
+
+    var today: CivilDate { CivilDate.today(now: clock()) }
+
+    // MARK: Errors
+
+    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
+    func answering<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ApprovalRuleError {
+            throw Self.status(for: error)
+        } catch let error as RPCError {
+            throw error
+        } catch let error as PostgresError {
+            logger.error("database error", metadata: ["error": "\(error)"])
+            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
+        }
+    }
+
+    static func status(for error: ApprovalRuleError) -> RPCError {
+        switch error {
+        case .invalidArgument(let violations):
+            RPCError.invalidArgument(violations.map { v in Common_FieldViolation.with { $0.field = v.field; $0.description_p = v.description; $0.reason = v.reason } })
+        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
+        case .permissionDenied(let message): RPCError(code: .permissionDenied, message: message)
+        case .calendar(let message): RPCError(code: .failedPrecondition, message: "working-day calendar: \(message)")
+        }
+    }
+
+    static func parseCaseID(_ text: String, field: String = "case_id") throws -> UUID {
+        guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "required", reason: "required") }
+        guard let id = UUID(uuidString: text) else {
+            throw RPCError.invalidArgument(field: field, "'\(text)' is not a case id (UUID)", reason: "format")
+        }
+        return id
+    }
+
+    static func actorOf(_ caller: Caller) -> CaseActor {
+        CaseActor(subject: caller.subject, role: caller.role.rawValue, department: caller.department ?? "", node: caller.node)
+    }
+
+    // MARK: Events
+
+    func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: UUID) throws -> OutboxEvent {
+        OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate.uuidString.lowercased(), payload: try message.serializedBytes())
+    }
+
+    /// `message` to each destination (duplicates removed, order kept).
+    func events(_ message: some SwiftProtobuf.Message, to destinations: [String], aggregate: UUID) throws -> [OutboxEvent] {
+        var seen = Set<String>()
+        return try destinations.filter { seen.insert($0).inserted }.map { try event(message, to: $0, aggregate: aggregate) }
+    }
+
+    /// Where progress goes: the window that accepted the application (for forwarded cases, the county).
+    func intake(of state: CaseState) -> String { "intake@\(state.acceptingNode.code)" }
+    var evaluation: String { "evaluation@\(node)" }
+    var certificate: String { "certificate@\(node)" }
+    var supervision: String { "supervision@\(node)" }
+
+    // MARK: Reading and changing cases
+
+    func find(_ id: UUID, on connection: PostgresConnection, forUpdate: Bool = false) async throws -> StoredCase {
+        guard let found = try await CaseStore.find(id: id, forUpdate: forUpdate, on: connection) else {
+            throw RPCError(code: .notFound, message: "no case \(id.uuidString.lowercased()) at node \(node)")
+        }
+        return found
+    }
+
+    /// What a change produced: the audit action and details, and the events to send.
+    struct Change {
+        var action: String
+        var details: [String: String]
+        var events: [OutboxEvent]
+        init(_ action: String, _ details: [String: String] = [:], events: [OutboxEvent] = []) {
+            self.action = action
+            self.details = details
+            self.events = events
+        }
+    }
+
+    /// Loads (locked), changes and stores one case in a transaction with its audit entry and events.
+    /// `expectedRevision` (0 = don't check) refuses acting on a stale view; a caller from another
+    /// node is refused (a county token cannot act on a city case).
+    func changing(
+        _ id: UUID, expectedRevision: Int64 = 0, by actor: CaseActor,
+        _ change: (inout CaseState, PostgresConnection) async throws -> Change
+    ) async throws -> StoredCase {
+        try await database.withTransaction { transaction in
+            let stored = try await find(id, on: transaction, forUpdate: true)
+            if actor.role != "system", actor.role != "node", actor.node != stored.state.decidingNode.code {
+                throw RPCError(code: .permissionDenied, message: "case \(stored.state.caseNumber) is decided by node \(stored.state.decidingNode.code); a token of node \(actor.node) cannot act on it")
+            }
+            if expectedRevision != 0, expectedRevision != stored.revision {
+                throw RPCError(code: .failedPrecondition, message: "case \(stored.state.caseNumber) changed since you read it (revision \(stored.revision), you had \(expectedRevision)); read it again")
+            }
+            return try await store(stored, by: actor, change, in: transaction)
+        }
+    }
+
+    /// Applies `change` to a case already locked in `transaction` and writes it, its audit entry
+    /// and its events (plus CaseWarningChanged when the warning level moved).
+    func store(
+        _ loaded: StoredCase, by actor: CaseActor, _ change: (inout CaseState, PostgresConnection) async throws -> Change,
+        in transaction: PostgresConnection
+    ) async throws -> StoredCase {
+        var stored = loaded
+        var result = try await change(&stored.state, transaction)
+        stored.revision += 1
+        stored.updatedAt = clock()
+        result.events += try warningEvents(&stored)
+        try await CaseStore.update(stored, derived: try derived(stored.state), in: transaction)
+        var details = result.details
+        details["revision"] = String(stored.revision)
+        details["status"] = stored.state.status.rawValue
+        try await AuditLog.append(caseID: stored.id, action: result.action, actor: actor, at: clock(), details: details, in: transaction)
+        try await Outbox.enqueue(result.events, in: transaction)
+        return stored
+    }
+
+    /// Column values derived from the state (work lists, warning sweeper).
+    func derived(_ state: CaseState) throws -> CaseStore.Derived {
+        let status = try state.deadlineStatus(asOf: today, calendar: calendar, warning: settings.warning)
+        return CaseStore.Derived(
+            nextRole: state.nextRole?.rawValue, nextAssignee: state.nextAssignee,
+            dueOn: state.status.isOpen && !status.isSuspended ? status.deadline : nil,
+            yellowOn: state.status == .inProgress ? try state.yellowOn(calendar: calendar, warning: settings.warning) : nil,
+            warning: state.reportedWarning.rawValue,
+            revocationReviewOpen: state.revocationReview?.state == .open)
+    }
+
+    /// Emits CaseWarningChanged once per level change of a running case (and clears the level of a
+    /// closed one silently).
+    func warningEvents(_ stored: inout StoredCase) throws -> [OutboxEvent] {
+        guard stored.state.status.isOpen else {
+            stored.state.reportedWarning = .normal
+            return []
+        }
+        let status = try stored.state.deadlineStatus(asOf: today, calendar: calendar, warning: settings.warning)
+        guard status.level != stored.state.reportedWarning else { return [] }
+        stored.state.reportedWarning = status.level
+        var message = Approval_CaseWarningChanged()
+        message.header = header(stored)
+        message.level = ProtoEnum.map(status.level) ?? .unspecified
+        message.deadline = deadline(stored.state, status)
+        message.at = Google_Protobuf_Timestamp(date: clock())
+        return try events(message, to: [evaluation], aggregate: stored.id)
+    }
+
+    // MARK: Personal data
+
+    func sealApplicant(_ applicant: Common_Applicant, caseID: UUID) throws -> [UInt8] {
+        try keyring.seal(try applicant.serializedBytes(), context: "approval.case:\(caseID.uuidString.lowercased())")
+    }
+
+    func openApplicant(_ stored: StoredCase) throws -> Common_Applicant {
+        try Common_Applicant(serializedBytes: try keyring.open(stored.applicantSealed, context: "approval.case:\(stored.id.uuidString.lowercased())"))
+    }
+
+    /// Staff who decide cases of this node see the applicant in full (each read logged); everyone
+    /// else sees it masked.
+    func applicant(_ stored: StoredCase, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Common_Applicant {
+        let applicant = try openApplicant(stored)
+        guard let caller, caller.node == node, [.officer, .sectionChief, .deputyDirector, .director].contains(caller.role) else {
+            return Self.masked(applicant)
+        }
+        try await connection.execute("""
+            INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
+            VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), \(purpose))
+            """)
+        return applicant
+    }
+
+    static func masked(_ applicant: Common_Applicant) -> Common_Applicant {
+        var out = applicant
+        if applicant.kind == .naturalPerson { out.name = Masking.personName(applicant.name) }
+        if !applicant.legalRepresentative.isEmpty { out.legalRepresentative = Masking.personName(applicant.legalRepresentative) }
+        if !applicant.contactName.isEmpty { out.contactName = Masking.personName(applicant.contactName) }
+        if !applicant.idNumber.isEmpty { out.idNumber = Masking.idNumber(applicant.idNumber) }
+        if !applicant.phone.isEmpty { out.phone = Masking.phone(applicant.phone) }
+        if !applicant.contactPhone.isEmpty { out.contactPhone = Masking.phone(applicant.contactPhone) }
+        if !applicant.address.isEmpty { out.address = Masking.address(applicant.address) }
+        out.email = ""
+        out.masked = true
+        return out
+    }
+
+    /// The case as `caller` may see it.
+    func view(_ stored: StoredCase, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Approval_Case {
+        var out = try caseProto(stored)
+        out.applicant = try await applicant(stored, for: caller, purpose: purpose, on: connection)
+        return out
+    }
+
+    func viewing(_ stored: StoredCase, for caller: Caller, purpose: String) async throws -> Approval_Case {
+        try await database.withConnection { try await view(stored, for: caller, purpose: purpose, on: $0) }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of ApprovalRules: plain values and real dates, no database (Swift Testing).

@@ -1,0 +1,141 @@
+import ApprovalRules
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealCore
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import Testing
+@testable import ApprovalService
+
+@Suite("Approval service: work queue, precise refusals, withdrawal, replicas", .serialized)
+struct ApprovalWorkflowTests {
+    typealias F = ApprovalFixtures
+    static let code = "000117016000371302002"
+    static let monday = CivilDate(year: 2026, month: 9, day: 21)!
+
+    @Test("delegation and reassignment through RPC; stale revisions, wrong roles and other sections are refused precisely")
+    func queue() async throws {
+        try await withApprovalNode(today: Self.monday) { node in
+            let id = try #require(try await node.accept([F.item(Self.code, tier: .section)])[Self.code]).caseID
+            let claimed = try await node.approval.claimStep(Approval_ClaimStepRequest.with { $0.caseID = id }, metadata: try node.officer)
+            #expect(claimed.case.steps[0].assignee.subject == "officer-li")
+            // An officer of another section cannot take or sign it.
+            let other = try node.metadata(.officer, "officer-wu", department: "SC-09")
+            await #expect {
+                _ = try await node.approval.reviewStep(Approval_ReviewStepRequest.with { $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review }, metadata: other)
+            } throws: { error in
+                let failure = rpcFailure(error)
+                return failure?.code == .permissionDenied && failure!.message.contains("SC-09")
+            }
+            // Officers cannot reassign (not in the method's roles); the chief can.
+            await #expect {
+                _ = try await node.approval.reassign(Approval_ReassignRequest.with { $0.caseID = id; $0.newAssigneeSubject = "officer-wang"; $0.reason = "调整" }, metadata: try node.officer)
+            } throws: { rpcFailure($0)?.code == .permissionDenied }
+            let reassigned = try await node.approval.reassign(Approval_ReassignRequest.with { $0.caseID = id; $0.newAssigneeSubject = "officer-wang"; $0.reason = "承办人出差，工作量调整" }, metadata: try node.chief)
+            #expect(reassigned.case.steps[0].assignee.subject == "officer-wang")
+            // officer-wang delegates back to officer-li while on leave.
+            let delegated = try await node.approval.delegateStep(Approval_DelegateStepRequest.with {
+                $0.caseID = id; $0.delegateSubject = "officer-li"; $0.reason = "年休假 09-22 至 09-25"
+            }, metadata: try node.officer2)
+            #expect(delegated.case.steps[0].delegatedBy.subject == "officer-wang")
+            #expect(delegated.case.steps[0].delegationReason.contains("年休假"))
+            // A stale revision is refused; a vague opinion is named.
+            await #expect {
+                _ = try await node.approval.reviewStep(Approval_ReviewStepRequest.with {
+                    $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review; $0.expectedRevision = claimed.case.revision
+                }, metadata: try node.officer)
+            } throws: { error in
+                let failure = rpcFailure(error)
+                return failure?.code == .failedPrecondition && failure!.message.contains("changed since you read it")
+            }
+            await #expect {
+                _ = try await node.approval.reviewStep(Approval_ReviewStepRequest.with { $0.caseID = id; $0.opinion = "已阅" }, metadata: try node.officer)
+            } throws: { error in
+                let failure = rpcFailure(error)
+                return failure?.code == .invalidArgument && failure!.fields == ["conclusion", "opinion"] && failure!.reasons.contains("opinion.too_vague")
+            }
+            let reviewed = try await node.approval.reviewStep(Approval_ReviewStepRequest.with {
+                $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review; $0.expectedRevision = delegated.case.revision
+            }, metadata: try node.officer)
+            #expect(reviewed.case.steps[0].completedBy.subject == "officer-li")
+            let steps = OutboxRows.of(Approval_StepCompleted.self, in: try await node.outbox())
+            #expect(steps.map(\.destination) == ["evaluation@371302"])
+            // Paging through a work list.
+            _ = try await node.accept([F.item(Self.code, tier: .section)])
+            let first = try await node.approval.listCases(Approval_ListCasesRequest.with { $0.page.pageSize = 1 }, metadata: try node.director)
+            #expect(first.cases.count == 1)
+            #expect(first.page.totalSize == 2)
+            let second = try await node.approval.listCases(Approval_ListCasesRequest.with { $0.page.pageSize = 1; $0.page.pageToken = first.page.nextPageToken }, metadata: try node.director)
+            #expect(second.cases.count == 1)
+            #expect(second.cases[0].caseID != first.cases[0].caseID)
+            #expect(second.page.nextPageToken.isEmpty)
+            await #expect {
+                _ = try await node.approval.listCases(Approval_ListCasesRequest.with { $0.page.pageToken = "x" }, metadata: try node.director)
+            } throws: { rpcFailure($0)?.fields == ["page.page_token"] }
+        }
+    }
+
+    @Test("withdrawal by the window: intake and evaluation told; nothing can follow; an item of another node opens no case")
+    func withdrawal() async throws {
+        try await withApprovalNode(today: Self.monday) { node in
+            let id = try #require(try await node.accept([F.item(Self.code, tier: .section)])[Self.code]).caseID
+            await #expect {
+                _ = try await node.approval.withdraw(Approval_WithdrawRequest.with { $0.caseID = id }, metadata: try node.metadata(.windowClerk, "clerk-07"))
+            } throws: { rpcFailure($0)?.fields == ["withdrawal.reason"] }
+            let withdrawn = try await node.approval.withdraw(Approval_WithdrawRequest.with {
+                $0.caseID = id; $0.withdrawal.reason = "申请人决定暂不开业"; $0.withdrawal.requestFileID = "file-w1"
+            }, metadata: try node.metadata(.windowClerk, "clerk-07"))
+            #expect(withdrawn.case.status == .withdrawn)
+            #expect(withdrawn.case.deadline.finishedOn.civilDate == Self.monday)
+            #expect(try await node.destinations(of: Approval_CaseWithdrawn.self) == ["intake@371302", "evaluation@371302"])
+            await #expect {
+                _ = try await node.approval.reviewStep(Approval_ReviewStepRequest.with { $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review }, metadata: try node.officer)
+            } throws: { error in
+                let failure = rpcFailure(error)
+                return failure?.code == .failedPrecondition && failure!.message.contains("withdrawn")
+            }
+            // An acceptance naming an item the city implements is kept for the operator, not opened here.
+            let cases = try await node.accept([F.item("000116001000371300005", tier: .section, name: "取水许可", node: "371300")])
+            #expect(cases.isEmpty)
+            let reasons = try await node.database.query("SELECT reason FROM unmatched_events").map { try $0.decode("reason", as: String.self) }
+            #expect(reasons.count == 1)
+            #expect(reasons[0].contains("implemented by 371300"))
+            // A payload that does not parse is acknowledged and kept, not redelivered forever.
+            var envelope = Events_EventEnvelope()
+            envelope.eventID = UUID().uuidString
+            envelope.type = Intake_ApplicationAccepted.protoMessageName
+            envelope.sourceService = "intake"
+            envelope.sourceNode = "371302"
+            envelope.payload = Data([0xff, 0xff, 0xff])
+            var metadata = Metadata()
+            metadata.addString("Bearer \(try node.token(.peerNode, "intake@371302"))", forKey: "authorization")
+            let delivered = try await Events_EventSink.Client(wrapping: node.grpc).deliver(Events_DeliverRequest.with { $0.events = [envelope] }, metadata: metadata)
+            #expect(delivered.acceptedEventIds == [envelope.eventID])
+            let kept = try await node.database.query("SELECT reason FROM unmatched_events WHERE event_id = \(envelope.eventID)").map { try $0.decode("reason", as: String.self) }
+            #expect(kept.first?.contains("does not parse") == true)
+        }
+    }
+
+    @Test("two sweepers (replicas) on one database raise each warning once")
+    func replicas() async throws {
+        try await withApprovalNode(today: Self.monday) { node in
+            for _ in 0..<6 { _ = try await node.accept([F.item(Self.code, tier: .section, promised: 3)]) }
+            node.clock.set(CivilDate(year: 2026, month: 10, day: 12)!)
+            let first = WarningSweeper(api: node.api, batchSize: 2)
+            let second = WarningSweeper(api: node.api, batchSize: 2)
+            async let a = first.sweepOnce()
+            async let b = second.sweepOnce()
+            #expect(try await a + b == 6)
+            // Promised 3 days with yellow at 3 left: each case opened yellow (told at once), then turned red.
+            let warnings = OutboxRows.of(Approval_CaseWarningChanged.self, in: try await node.outbox())
+            let levels = try warnings.map { try Approval_CaseWarningChanged(serializedBytes: $0.payload).level }
+            #expect(levels.filter { $0 == .yellow }.count == 6)
+            #expect(levels.filter { $0 == .red }.count == 6)
+            let red = try await node.database.query("SELECT count(*)::int8 AS n FROM cases WHERE warning = 'red'").one().decode("n", as: Int.self)
+            #expect(red == 6)
+            #expect(try await node.approval.verifyAuditChain(Approval_VerifyAuditChainRequest(), metadata: try node.operatorToken).intact)
+        }
+    }
+}
