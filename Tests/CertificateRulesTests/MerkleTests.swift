@@ -119,7 +119,7 @@ struct MerkleTests {
                     }
                 }
                 // Stored nodes needed: at most two per level.
-                let needed = MerkleTreeView.nodesNeeded(size: size) { try $0.inclusionProof(index: index) }
+                let needed = MerkleTreeView.nodesNeeded(size: size) { _ = try $0.inclusionProof(index: index) }
                 #expect(needed.count <= 2 * (Int.bitWidth - size.leadingZeroBitCount) + 1)
             }
             for first in 1...size {

@@ -83,7 +83,7 @@ public struct CertificateSettings: Sendable, Hashable {
             default:
                 if key.hasPrefix("certificate.number_rule.") {
                     let typeCode = String(key.dropFirst("certificate.number_rule.".count))
-                    do { settings.numberRules[typeCode] = try LicenceNumberRule(value) } catch { throw invalid(error.description) }
+                    do { settings.numberRules[typeCode] = try LicenceNumberRule(value) } catch { throw invalid("\(error)") }
                 }
             }
         }
@@ -176,7 +176,8 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
         do {
             return try LicenceIdentifier(parsing: text.trimmingCharacters(in: .whitespaces))
         } catch {
-            let reason = if case .checkCharacterMismatch = error { "check_character" } else { "format" }
+            var reason = "format"
+            if case .checkCharacterMismatch = error { reason = "check_character" }
             throw RPCError.invalidArgument(field: field, error.description, reason: reason)
         }
     }
@@ -205,17 +206,5 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
         case .windowClerk, .peerNode: return true
         default: return false
         }
-    }
-}
-
-extension LicenceContent {
-    /// The SHA-256 of the canonical bytes (what a log entry records).
-    var contentDigest: [UInt8] { Array(SHA256Digest.of(canonicalBytes)) }
-}
-
-/// SHA-256 through swift-crypto, named here so call sites read as what they compute.
-enum SHA256Digest {
-    static func of(_ bytes: [UInt8]) -> [UInt8] {
-        Merkle.sha256(bytes)
     }
 }

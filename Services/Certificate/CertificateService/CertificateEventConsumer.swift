@@ -39,7 +39,7 @@ public struct CertificateEventConsumer: EventConsumer {
             }
         case Approval_GrantRevoked.protoMessageName:
             let message = try Approval_GrantRevoked(serializedBytes: payload)
-            let ground = "\(message.revocation.ground)"
+            let ground = Self.groundCode(message.revocation.ground)
             try await change(event, header: message.header, licence: message.licence, to: .revoked,
                              reason: message.revocation.facts.isEmpty ? "依法撤销行政许可" : message.revocation.facts,
                              ground: ground, effectiveOn: message.revocation.hasEffectiveOn ? message.revocation.effectiveOn.civilDate : nil, in: transaction)
@@ -47,7 +47,7 @@ public struct CertificateEventConsumer: EventConsumer {
             let message = try Approval_GrantCancelled(serializedBytes: payload)
             try await change(event, header: message.header, licence: message.licence, to: .cancelled,
                              reason: message.cancellation.facts.isEmpty ? "依法办理注销手续" : message.cancellation.facts,
-                             ground: "\(message.cancellation.ground)",
+                             ground: Self.groundCode(message.cancellation.ground),
                              effectiveOn: message.cancellation.hasEffectiveOn ? message.cancellation.effectiveOn.civilDate : nil, in: transaction)
         default:
             try await keepUnmatched(event, reason: "certificate does not consume \(event.type)", in: transaction)
@@ -74,6 +74,16 @@ public struct CertificateEventConsumer: EventConsumer {
         } catch let error as LicenceStatusError {
             try await keepUnmatched(event, reason: error.description, in: transaction)
         }
+    }
+
+    /// The ground's name as approval.v1 spells it (`fraudOrBribery` → `FRAUD_OR_BRIBERY`).
+    static func groundCode(_ value: some Any) -> String {
+        var out = ""
+        for character in "\(value)" {
+            if character.isUppercase { out += "_" }
+            out += character.uppercased()
+        }
+        return out
     }
 
     private func keepUnmatched(_ event: Events_EventEnvelope, reason: String, in transaction: PostgresConnection) async throws {

@@ -81,7 +81,7 @@ public enum CertificateServiceDefinition {
         var seals: SealKeyring?
         if let sealKeyFile {
             do { seals = try SealKeyring(contentsOfFile: sealKeyFile) } catch {
-                throw NodeConfiguration.Invalid(variable: "ONESEAL_SEAL_KEY_FILE", reason: error.description)
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_SEAL_KEY_FILE", reason: "\(error)")
             }
         } else {
             environment.logger.critical("no seal key (ONESEAL_SEAL_KEY_FILE): licences cannot be issued; grants wait in approval's outbox until a key is configured (generate one with `oneseal licence keygen --out FILE`)")
@@ -91,7 +91,7 @@ public enum CertificateServiceDefinition {
         }
         let keyring: DataKeyring
         do { keyring = try DataKeyring(contentsOfFile: dataKeyFile) } catch {
-            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "\(error)")
         }
         let settings = try await CertificateSettings.load(node: configuration.node, from: environment.database)
         if let seals {

@@ -19,12 +19,13 @@ public struct LogIntegrator: Service {
 
     public func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { break }
             do {
                 try await integrateAll()
             } catch {
                 api.logger.error("log integration failed; will retry", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -106,7 +106,9 @@ func withCertificateNode(
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": token.publicKey.rawRepresentation.base64EncodedString(),
             "ONESEAL_DATA_KEY_FILE": files.data,
-            "ONESEAL_SERVICE_KEY_FILE": files.service,
+            // Only a node that calls peers gets a service key (without one the outbox relay stays off,
+            // so events stay in the outbox for the tests to read).
+            "ONESEAL_SERVICE_KEY_FILE": peers.isEmpty ? "" : files.service,
             "ONESEAL_PEERS": peers.map { "\($0.key)=127.0.0.1:\($0.value)" }.joined(separator: ","),
         ])
         let logger = {

@@ -270,7 +270,7 @@ struct CertificateServiceTests {
             let changes = OutboxRows.of(Certificate_LicenceStatusChanged.self, in: try await node.outbox())
             #expect(changes.map(\.destination).sorted() == ["evaluation@371300", "intake@371302", "supervision@371300"])
             let change = try Certificate_LicenceStatusChanged(serializedBytes: changes[0].payload)
-            #expect(change.previousStatus == .valid && change.status == .revoked && change.groundCode == "fraudOrBribery")
+            #expect(change.previousStatus == .valid && change.status == .revoked && change.groundCode == "FRAUD_OR_BRIBERY")
             // A second revocation by hand is refused: the licence is already revoked.
             await #expect { _ = try await node.certificate.updateLicenceStatus(Certificate_UpdateLicenceStatusRequest.with {
                 $0.licenceID = licence.licenceID; $0.status = .cancelled; $0.reason = "注销"

@@ -130,11 +130,11 @@ extension CertificateAPI {
             switch type {
             case .residentID:
                 do { _ = try ResidentID(input.holder.idNumber.uppercased(), today: today) } catch {
-                    violations.append(Self.violation("holder.id_number", error.description, reason: "check_character"))
+                    violations.append(Self.violation("holder.id_number", "\(error)", reason: "check_character"))
                 }
             case .uscc:
                 do { _ = try UnifiedSocialCreditCode(input.holder.idNumber.uppercased(), allowList: settings.usccAllowList) } catch {
-                    violations.append(Self.violation("holder.id_number", error.description, reason: "check_character"))
+                    violations.append(Self.violation("holder.id_number", "\(error)", reason: "check_character"))
                 }
             case .other: break
             }

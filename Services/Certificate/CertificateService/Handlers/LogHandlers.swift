@@ -77,7 +77,7 @@ extension CertificateAPI {
         }
         let size = head.head.size
         let index = leaf.index
-        let view = try await TransparencyLog.view(size: size, for: { try $0.inclusionProof(index: index) }, on: connection)
+        let view = try await TransparencyLog.view(size: size, for: { _ = try $0.inclusionProof(index: index) }, on: connection)
         var response = Certificate_GetInclusionProofResponse()
         response.leafIndex = Int64(leaf.index)
         response.treeSize = Int64(size)
@@ -115,7 +115,7 @@ extension CertificateAPI {
                 guard first <= head.head.size else {
                     throw RPCError(code: .failedPrecondition, message: "tree size \(first) is beyond the log's signed size \(head.head.size)")
                 }
-                let view = try await TransparencyLog.view(size: head.head.size, for: { try $0.consistencyProof(first: first) }, on: connection)
+                let view = try await TransparencyLog.view(size: head.head.size, for: { _ = try $0.consistencyProof(first: first) }, on: connection)
                 var response = Certificate_GetConsistencyProofResponse()
                 response.firstTreeSize = Int64(first)
                 response.secondTreeSize = Int64(head.head.size)

@@ -47,7 +47,7 @@ extension CertificateAPI {
             var key: SealPublicKey?
             if let algorithm = SealAlgorithm(proto: issuer.algorithm) {
                 do { key = try SealPublicKey(algorithm: algorithm, rawRepresentation: Array(issuer.publicKey)) } catch {
-                    violations.append(Self.violation("issuer.public_key", error.description, reason: "format"))
+                    violations.append(Self.violation("issuer.public_key", "\(error)", reason: "format"))
                 }
             } else {
                 violations.append(Self.violation("issuer.algorithm", "ED25519 or SM2_SM3", reason: "enum"))

@@ -22,9 +22,8 @@ extension CertificateAPI {
             case .qrPayload(let text)?:
                 guard !text.isEmpty else { throw RPCError.invalidArgument(field: "qr_payload", "required", reason: "required") }
                 let payload: QRPayload
-                do { payload = try QRPayload(parsing: text) } catch {
-                    let reason = if case .badIdentifier(.checkCharacterMismatch) = error { "check_character" } else { "format" }
-                    throw RPCError.invalidArgument(field: "qr_payload", error.description, reason: reason)
+                do { payload = try QRPayload(parsing: text) } catch let error as QRPayload.ParseError {
+                    throw Self.invalidQR(error)
                 }
                 return try await verify(identifier: payload.identifier, presented: nil, qr: payload)
             case .presented(let licence)?:
@@ -34,6 +33,12 @@ extension CertificateAPI {
                 throw RPCError.invalidArgument(field: "subject", "give licence_identifier, qr_payload or presented", reason: "required")
             }
         }
+    }
+
+    static func invalidQR(_ error: QRPayload.ParseError) -> RPCError {
+        var reason = "format"
+        if case .badIdentifier(.checkCharacterMismatch) = error { reason = "check_character" }
+        return RPCError.invalidArgument(field: "qr_payload", error.description, reason: reason)
     }
 
     func verify(identifier: LicenceIdentifier, presented: Certificate_Licence?, qr: QRPayload?) async throws -> Certificate_VerifyLicenceResponse {
