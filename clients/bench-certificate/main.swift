@@ -75,22 +75,25 @@ struct BenchCertificate: AsyncParsableCommand {
             "ONESEAL_TOKEN_PUBLIC_KEYS": token.publicKey.rawRepresentation.base64EncodedString(),
             "ONESEAL_DATA_KEY_FILE": dataFile, "ONESEAL_LOG_LEVEL": "error",
         ])
-        var logger = Logger(label: "oneseal.bench.certificate")
-        logger.logLevel = .error
+        let logger = {
+            var logger = Logger(label: "oneseal.bench.certificate")
+            logger.logLevel = .error
+            return logger
+        }()
         let definition = try CertificateServiceDefinition.make(environment: ["ONESEAL_SEAL_KEY_FILE": sealFile])
-        let running = Mutex<RunningService?>(nil)
+        let running = RunningBox()
         let callers = self.callers
         let total = self.licences
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.withLock { $0 = service }
+                    running.value.withLock { $0 = service }
                 }
             }
             var service: RunningService?
             while service == nil {
                 try await Task.sleep(for: .milliseconds(50))
-                service = running.withLock { $0 }
+                service = running.value.withLock { $0 }
             }
             guard let service else { return }
             var metadata = Metadata()
@@ -198,6 +201,11 @@ struct BenchCertificate: AsyncParsableCommand {
             conditions: ["不得超出许可范围经营"], place: "山东省临沂市兰山区解放路1号", extraFields: ["主体业态": "餐饮服务经营者"],
             serial: identifier.serial, version: "001", issuingNode: "371300", caseID: "c", caseNumber: "n", implementationCode: "000117005000371302001")
     }
+}
+
+/// The running service, set by the runner's callback in another task.
+final class RunningBox: Sendable {
+    let value = Mutex<RunningService?>(nil)
 }
 
 func seconds(_ duration: Duration) -> Double {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CertificateRules
+import CertificateService
 import Foundation
 import GRPCCore
 import OneSealAuth
@@ -194,10 +195,11 @@ struct ProofFailure: Error, CustomStringConvertible {
 /// Checks a tree head's seal with the trust-list key of its log (the issuer whose node is the log id).
 func checkHead(_ proto: Certificate_SignedTreeHead, trust: [Certificate_TrustedIssuer]) throws -> SignedTreeHead {
     guard let head = SignedTreeHead(proto: proto) else { throw ProofFailure(description: "the tree head names no signature algorithm") }
-    guard let entry = trust.first(where: { $0.keyID == head.keyID && ($0.node == head.head.logID || $0.own) }),
-          let algorithm = SealAlgorithm(rawValue: entry.algorithm == .ed25519 ? "ed25519" : "sm2_sm3") else {
+    let matching = trust.first { $0.keyID == head.keyID && ($0.node == head.head.logID || $0.own) }
+    guard let entry = matching else {
         throw ProofFailure(description: "no trust-list key \(head.keyID) for log \(head.head.logID)")
     }
+    let algorithm: SealAlgorithm = entry.algorithm == .sm2Sm3 ? .sm2Sm3 : .ed25519
     let key = try SealPublicKey(algorithm: algorithm, rawRepresentation: Array(entry.publicKey))
     do { try head.verify(with: key) } catch { throw ProofFailure(description: "tree head seal: \(error)") }
     return head

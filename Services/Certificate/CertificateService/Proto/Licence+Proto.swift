@@ -90,7 +90,8 @@ extension LicenceStatus {
 }
 
 extension SignedTreeHead {
-    var proto: Certificate_SignedTreeHead {
+    /// The wire form (public: the CLI and peers check heads with the rules' verifier).
+    public var proto: Certificate_SignedTreeHead {
         var out = Certificate_SignedTreeHead()
         out.logID = head.logID
         out.treeSize = Int64(head.size)
@@ -104,8 +105,8 @@ extension SignedTreeHead {
         return out
     }
 
-    /// A tree head received from a peer (for checking its signature and proofs).
-    init?(proto: Certificate_SignedTreeHead) {
+    /// A tree head received from a peer or a log (for checking its signature and proofs).
+    public init?(proto: Certificate_SignedTreeHead) {
         guard let algorithm = SealAlgorithm(proto: proto.algorithm) else { return nil }
         let millis = proto.timestamp.seconds * 1000 + Int64(proto.timestamp.nanos / 1_000_000)
         self.init(
