@@ -91,7 +91,8 @@ struct SealTests {
         }
         #expect(reason.contains("not in use"))
         // The signature names the wrong key, or another issuer: refused with the reason.
-        #expect(trust.check(after, algorithm: .ed25519, keyID: old.keyID, signature: newSignature) == .badSignature(SealError.badSignature(keyID: old.keyID).description))
+        let wrongKey = new.sign(before.canonicalBytes, purpose: .licence)
+        #expect(trust.check(before, algorithm: .ed25519, keyID: old.keyID, signature: wrongKey) == .badSignature(SealError.badSignature(keyID: old.keyID).description))
         var elsewhere = after
         elsewhere.issuerCode = "11371302MB28500000"
         guard case .untrustedIssuer = trust.check(elsewhere, algorithm: .ed25519, keyID: new.keyID, signature: newSignature) else {
