@@ -166,6 +166,8 @@ struct LicenceDocument {
         cairo_save(cr)
         cairo_set_source_rgba(cr, 0.85, 0.08, 0.08, 0.85)
         cairo_set_line_width(cr, 4)
+        // A fresh path: after text the current point would otherwise join the ring with a line.
+        cairo_new_path(cr)
         cairo_arc(cr, centerX, centerY, radius, 0, 2 * .pi)
         cairo_stroke(cr)
         // Five-pointed star.

@@ -355,6 +355,11 @@ struct CertificateServiceTests {
             #expect(text.contains("WENQUANYI") || text.contains("WQY"))
             let png = try await node.certificate.renderLicence(Certificate_RenderLicenceRequest.with { $0.licenceID = licence.licenceID; $0.format = .png }, metadata: try node.operatorToken)
             #expect(png.document.starts(with: Data([0x89, 0x50, 0x4E, 0x47])))
+            // ONESEAL_TEST_KEEP_DOCUMENTS=DIR keeps the rendered documents for a person to look at.
+            if let directory = ProcessInfo.processInfo.environment["ONESEAL_TEST_KEEP_DOCUMENTS"] {
+                try pdf.document.write(to: URL(fileURLWithPath: directory).appendingPathComponent("licence.pdf"))
+                try png.document.write(to: URL(fileURLWithPath: directory).appendingPathComponent("licence.png"))
+            }
             let svg = try await node.certificate.renderLicence(Certificate_RenderLicenceRequest.with { $0.licenceID = licence.licenceID; $0.format = .svg }, metadata: try node.operatorToken)
             #expect(String(decoding: svg.document, as: UTF8.self).contains("<svg"))
             await #expect { _ = try await node.certificate.renderLicence(Certificate_RenderLicenceRequest.with { $0.licenceID = licence.licenceID }, metadata: try node.metadata(.evaluator)) } throws: {
