@@ -47,7 +47,7 @@ struct BenchCertificate: AsyncParsableCommand {
         let seal = SealKey.generate()
         let content = Self.sampleContent()
         let bytes = content.canonicalBytes
-        print("canonical licence bytes: \(bytes.count)")
+        print("canonical licence bytes: \(bytes.count); load average at start: \(Self.loadAverage())")
 
         // Raw Ed25519 over the same bytes, with the same key type and domain label.
         var start = ContinuousClock.now
@@ -160,12 +160,19 @@ struct BenchCertificate: AsyncParsableCommand {
                 print(String(format: "log: last entry under a signed tree head %.2f s after the last issue (integrator every 0.5 s)", integrateTime))
                 print(String(format: "issued incl. signing and log append (first request to all in a signed head): %.0f licences/s", Double(total) / endToEnd))
                 print(String(format: "verify (RPC, %d callers): %d in %.2f s = %.0f verifications/s (%d valid and in the log)", callers, identifiers.count, verifyTime, Double(identifiers.count) / verifyTime, valid))
+                print("load average at end: \(Self.loadAverage())")
                 print(String(format: "ratios: issuing %.3f of raw sign, verifying %.3f of raw verify", Double(total) / endToEnd / signRate, Double(identifiers.count) / verifyTime / verifyRate))
             }
             await service.shutdown()
             try await group.waitForAll()
         }
         try await database.drop()
+    }
+
+    /// /proc/loadavg's first three figures (other processes on a shared machine skew every figure).
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     static func request(case id: String) -> Certificate_IssueLicenceRequest {

@@ -57,7 +57,7 @@ enum TransparencyLog {
             }
             var frontier = try await loadFrontier(size: size, on: transaction)
             let integratedAt = now()
-            var lastID: Int64 = 0
+            var integratedIDs: [Int64] = []
             var nodeLevels: [Int] = []
             var nodeIndexes: [Int64] = []
             var nodeHashes: [[UInt8]] = []
@@ -79,14 +79,16 @@ enum TransparencyLog {
                 if kind == "issued" {
                     try await transaction.execute("UPDATE licences SET log_index = \(Int64(index)) WHERE id = \(licenceID) AND log_index IS NULL")
                 }
-                lastID = try row.decode("id", as: Int64.self)
+                integratedIDs.append(try row.decode("id", as: Int64.self))
             }
             for position in nodeLevels.indices {
                 try await transaction.execute("""
                     INSERT INTO log_nodes (level, idx, hash) VALUES (\(nodeLevels[position]), \(nodeIndexes[position]), \(nodeHashes[position]))
                     """)
             }
-            try await transaction.execute("DELETE FROM log_pending WHERE id <= \(lastID)")
+            // Exactly the rows integrated: an issuing transaction with a smaller id may commit later.
+            let ids = integratedIDs.map(String.init).joined(separator: ",")
+            try await transaction.execute("DELETE FROM log_pending WHERE id = ANY(string_to_array(\(ids), ',')::bigint[])")
             let head = TreeHead(logID: node, size: frontier.size, rootHash: frontier.root, timestampMilliseconds: milliseconds(integratedAt))
             try await storeHead(SignedTreeHead(signing: head, with: key), on: transaction)
             return pending.count
