@@ -26,7 +26,7 @@ RUN for product in oneseal-intake oneseal-approval oneseal-certificate oneseal-s
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      libpq5 libcairo2 libqrencode4 fonts-noto-cjk tzdata ca-certificates \
+      libpq5 libcairo2 libqrencode4 fonts-wqy-zenhei tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin oneseal
 # Binaries and their resource bundles (SQL migrations) must sit in the same directory.

@@ -115,6 +115,17 @@ var targets: [Target] = [
         path: "clients/bench-wire",
         swiftSettings: swift6
     ),
+    // certificate (#5): licences issued and verified per second beside raw Ed25519.
+    .executableTarget(
+        name: "oneseal-bench-certificate",
+        dependencies: [
+            "CertificateService", "CertificateRules", "OneSealCore", "OneSealServiceKit", "OneSealStore", "OneSealTestSupport",
+            "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealPrivacy", grpcCore, log,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "clients/bench-certificate",
+        swiftSettings: swift6
+    ),
     .executableTarget(
         name: "oneseal-bench-store",
         dependencies: [
@@ -171,12 +182,15 @@ for service in services {
 let extraServiceDependencies: [String: [Target.Dependency]] = [
     "IntakeService": [],
     "ApprovalService": [.product(name: "Metrics", package: "swift-metrics")],
-    "CertificateService": [],
+    "CertificateService": ["CCairo", "CQREncode"],
     "SupervisionService": [.product(name: "Metrics", package: "swift-metrics")],
     "EvaluationService": [],
 ]
 /// System libraries (pkg-config) a service links, e.g. cairo for the certificate PDF. Edit your own entries.
 targets += [
+    // certificate (#5): the printable licence (cairo, with a CJK font through fontconfig) and its QR code.
+    .systemLibrary(name: "CCairo", path: "Services/Certificate/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+    .systemLibrary(name: "CQREncode", path: "Services/Certificate/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 ]
 
 for service in services {
@@ -210,6 +224,7 @@ let package = Package(
         .executable(name: "oneseal", targets: ["oneseal"]),
         .executable(name: "oneseal-bench-wire", targets: ["oneseal-bench-wire"]),
         .executable(name: "oneseal-bench-store", targets: ["oneseal-bench-store"]),
+        .executable(name: "oneseal-bench-certificate", targets: ["oneseal-bench-certificate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

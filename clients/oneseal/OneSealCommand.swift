@@ -18,7 +18,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Health.self,
             Catalogue.self,
             Audit.self, CaseCommand.self, // approval (#4)
-            // certificate (#5)
+            Licence.self,  // certificate (#5)
             // supervision (#6)
             Supervision.self,
             // evaluation (#7)

@@ -1,21 +1,123 @@
+import CertificateRules
 import Foundation
+import GRPCCore
 import OneSealAuth
+import OneSealCore
+import OneSealPrivacy
+import OneSealProto
 import OneSealServiceKit
+import OneSealStore
+import Synchronization
 
-/// The certificate service as the shared runner starts it: its migrations, its method table and its RPC
-/// services. The RPC handlers of `oneseal.certificate.v1` are registered here as they are built.
+/// The certificate service as the shared runner starts it: migrations, method table, the RPC
+/// service, the log integrator, the expiry sweeper and the consumer of approval's decisions.
 public enum CertificateServiceDefinition {
     public static let name = "certificate"
 
-    /// Who may call which method of this service; anything not listed is denied.
-    public static let policy = AccessPolicy()
+    /// Who may call which method; anything not listed is denied. Verification, the log and the trust
+    /// list are public (anyone may check a licence or audit the log); issuing and status changes are
+    /// the certificate centre's and approval's (node tokens); only certificate operators reissue;
+    /// window clerks of any trusted node may fetch and print a licence they hand out (统一窗口出件).
+    public static let policy: AccessPolicy = {
+        let service = "oneseal.certificate.v1.CertificateService/"
+        let readers = MethodRule(
+            roles: [.certificateOperator, .windowClerk, .officer, .sectionChief, .deputyDirector, .director, .evaluator, .leader, .operator, .integrator, .peerNode],
+            scope: .anyTrustedNode)
+        let rules: [String: MethodRule] = [
+            "IssueLicence": MethodRule(roles: [.certificateOperator, .peerNode]),
+            "GetLicence": readers,
+            "ListLicences": MethodRule(roles: [.certificateOperator, .windowClerk, .evaluator, .leader, .operator, .integrator]),
+            "RenderLicence": MethodRule(roles: [.certificateOperator, .windowClerk], scope: .anyTrustedNode),
+            "VerifyLicence": .public,
+            "UpdateLicenceStatus": MethodRule(roles: [.certificateOperator, .peerNode]),
+            "ReissueLicence": MethodRule(roles: [.certificateOperator]),
+            "GetSignedTreeHead": .public,
+            "GetInclusionProof": .public,
+            "GetConsistencyProof": .public,
+            "ListTrustedIssuers": .public,
+            "AddTrustedIssuer": MethodRule(roles: [.operator]),
+            "RemoveTrustedIssuer": MethodRule(roles: [.operator]),
+        ]
+        return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
+    }()
 
-    public static func make() throws -> ServiceDefinition {
-        ServiceDefinition(
+    /// The definition the executable runs.
+    ///
+    /// - `environment`: where ONESEAL_SEAL_KEY_FILE (the node's seal keys, required) and
+    ///   ONESEAL_CERTIFICATE_ENDPOINT (host:port peers reach this service at, for the own trust-list
+    ///   entry; optional) are read; ONESEAL_DATA_KEY_FILE comes through NodeConfiguration.
+    /// - `clock`: the source of "today" (tests pin it).
+    public static func make(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        integrationInterval: Duration? = nil,
+        expiryInterval: Duration = .seconds(3600)
+    ) throws -> ServiceDefinition {
+        let box = APIBox()
+        let sealKeyFile = environment["ONESEAL_SEAL_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let endpoint = environment["ONESEAL_CERTIFICATE_ENDPOINT"] ?? ""
+        return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
-            makeServices: { _ in [] }
+            makeServices: { environment in
+                let api = try await makeAPI(environment, sealKeyFile: sealKeyFile, endpoint: endpoint, clock: clock)
+                box.set(api)
+                return [api]
+            },
+            makeBackgroundServices: { _ in
+                let api = try box.get()
+                return [LogIntegrator(api: api, interval: integrationInterval), ExpirySweeper(api: api, interval: expiryInterval)]
+            },
+            eventConsumer: ConsumerThroughBox(box: box)
         )
+    }
+
+    /// Builds the API: data keys are required; without seal keys the service starts (verification and
+    /// the log still answer) but refuses to issue, loudly. The node's own keys are brought onto the
+    /// trust list. Only key ids are logged, never key material.
+    static func makeAPI(_ environment: ServiceEnvironment, sealKeyFile: String?, endpoint: String, clock: @escaping @Sendable () -> Date) async throws -> CertificateAPI {
+        let configuration = environment.configuration
+        var seals: SealKeyring?
+        if let sealKeyFile {
+            do { seals = try SealKeyring(contentsOfFile: sealKeyFile) } catch {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_SEAL_KEY_FILE", reason: "\(error)")
+            }
+        } else {
+            environment.logger.critical("no seal key (ONESEAL_SEAL_KEY_FILE): licences cannot be issued; grants wait in approval's outbox until a key is configured (generate one with `oneseal licence keygen --out FILE`)")
+        }
+        guard let dataKeyFile = configuration.dataKeyFile else {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "required: licences hold holders' ID numbers, sealed with these keys (generate one with `oneseal keys data --out FILE`)")
+        }
+        let keyring: DataKeyring
+        do { keyring = try DataKeyring(contentsOfFile: dataKeyFile) } catch {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "\(error)")
+        }
+        let settings = try await CertificateSettings.load(node: configuration.node, from: environment.database)
+        if let seals {
+            try await CertificateAPI.syncOwnKeys(seals, settings: settings, node: configuration.node, endpoint: endpoint, now: clock(), on: environment.database)
+            environment.logger.info("seal keys loaded", metadata: ["current_key_id": "\(seals.current.keyID)", "earlier_keys": "\(seals.earlier.count)", "issuer": "\(settings.issuerCode)"])
+        }
+        return CertificateAPI(
+            database: environment.database, keyring: keyring, seals: seals, node: configuration.node, settings: settings,
+            calendar: .china, clock: clock, peers: environment.peers, serviceToken: environment.serviceToken, logger: environment.logger)
+    }
+}
+
+/// The API is built once the database is ready; the background services and the event consumer
+/// reach it through this box (set before they start: `ServiceRunner` calls `makeServices` first).
+final class APIBox: Sendable {
+    private let value = Mutex<CertificateAPI?>(nil)
+    func set(_ api: CertificateAPI) { value.withLock { $0 = api } }
+    func get() throws -> CertificateAPI {
+        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "certificate is starting") }
+        return api
+    }
+}
+
+struct ConsumerThroughBox: EventConsumer {
+    let box: APIBox
+    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+        try await CertificateEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

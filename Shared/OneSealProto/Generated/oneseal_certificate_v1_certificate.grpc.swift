@@ -105,6 +105,19 @@ public enum Certificate_CertificateService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ReissueLicence" metadata.
+        public enum ReissueLicence: Sendable {
+            /// Request type for "ReissueLicence".
+            public typealias Input = Certificate_ReissueLicenceRequest
+            /// Response type for "ReissueLicence".
+            public typealias Output = Certificate_ReissueLicenceResponse
+            /// Descriptor for "ReissueLicence".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.certificate.v1.CertificateService"),
+                method: "ReissueLicence",
+                type: .unary
+            )
+        }
         /// Namespace for "GetSignedTreeHead" metadata.
         public enum GetSignedTreeHead: Sendable {
             /// Request type for "GetSignedTreeHead".
@@ -191,6 +204,7 @@ public enum Certificate_CertificateService: Sendable {
             RenderLicence.descriptor,
             VerifyLicence.descriptor,
             UpdateLicenceStatus.descriptor,
+            ReissueLicence.descriptor,
             GetSignedTreeHead.descriptor,
             GetInclusionProof.descriptor,
             GetConsistencyProof.descriptor,
@@ -326,6 +340,25 @@ extension Certificate_CertificateService {
             request: GRPCCore.StreamingServerRequest<Certificate_UpdateLicenceStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Certificate_UpdateLicenceStatusResponse>
+
+        /// Handle the "ReissueLicence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+        /// > old version becomes SUPERSEDED. Certificate operators only.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Certificate_ReissueLicenceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Certificate_ReissueLicenceResponse` messages.
+        func reissueLicence(
+            request: GRPCCore.StreamingServerRequest<Certificate_ReissueLicenceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Certificate_ReissueLicenceResponse>
 
         /// Handle the "GetSignedTreeHead" method.
         ///
@@ -532,6 +565,25 @@ extension Certificate_CertificateService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Certificate_UpdateLicenceStatusResponse>
 
+        /// Handle the "ReissueLicence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+        /// > old version becomes SUPERSEDED. Certificate operators only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Certificate_ReissueLicenceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Certificate_ReissueLicenceResponse` message.
+        func reissueLicence(
+            request: GRPCCore.ServerRequest<Certificate_ReissueLicenceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Certificate_ReissueLicenceResponse>
+
         /// Handle the "GetSignedTreeHead" method.
         ///
         /// > Source IDL Documentation:
@@ -735,6 +787,25 @@ extension Certificate_CertificateService {
             context: GRPCCore.ServerContext
         ) async throws -> Certificate_UpdateLicenceStatusResponse
 
+        /// Handle the "ReissueLicence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+        /// > old version becomes SUPERSEDED. Certificate operators only.
+        ///
+        /// - Parameters:
+        ///   - request: A `Certificate_ReissueLicenceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Certificate_ReissueLicenceResponse` to respond with.
+        func reissueLicence(
+            request: Certificate_ReissueLicenceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Certificate_ReissueLicenceResponse
+
         /// Handle the "GetSignedTreeHead" method.
         ///
         /// > Source IDL Documentation:
@@ -900,6 +971,17 @@ extension Certificate_CertificateService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Certificate_CertificateService.Method.ReissueLicence.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Certificate_ReissueLicenceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Certificate_ReissueLicenceResponse>(),
+            handler: { request, context in
+                try await self.reissueLicence(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Certificate_CertificateService.Method.GetSignedTreeHead.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Certificate_GetSignedTreeHeadRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Certificate_GetSignedTreeHeadResponse>(),
@@ -1031,6 +1113,17 @@ extension Certificate_CertificateService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Certificate_UpdateLicenceStatusResponse> {
         let response = try await self.updateLicenceStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func reissueLicence(
+        request: GRPCCore.StreamingServerRequest<Certificate_ReissueLicenceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Certificate_ReissueLicenceResponse> {
+        let response = try await self.reissueLicence(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1178,6 +1271,19 @@ extension Certificate_CertificateService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Certificate_UpdateLicenceStatusResponse> {
         return GRPCCore.ServerResponse<Certificate_UpdateLicenceStatusResponse>(
             message: try await self.updateLicenceStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func reissueLicence(
+        request: GRPCCore.ServerRequest<Certificate_ReissueLicenceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Certificate_ReissueLicenceResponse> {
+        return GRPCCore.ServerResponse<Certificate_ReissueLicenceResponse>(
+            message: try await self.reissueLicence(
                 request: request.message,
                 context: context
             ),
@@ -1405,6 +1511,30 @@ extension Certificate_CertificateService {
             deserializer: some GRPCCore.MessageDeserializer<Certificate_UpdateLicenceStatusResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Certificate_UpdateLicenceStatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReissueLicence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+        /// > old version becomes SUPERSEDED. Certificate operators only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Certificate_ReissueLicenceRequest` message.
+        ///   - serializer: A serializer for `Certificate_ReissueLicenceRequest` messages.
+        ///   - deserializer: A deserializer for `Certificate_ReissueLicenceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reissueLicence<Result>(
+            request: GRPCCore.ClientRequest<Certificate_ReissueLicenceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Certificate_ReissueLicenceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Certificate_ReissueLicenceResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Certificate_ReissueLicenceResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "GetSignedTreeHead" method.
@@ -1739,6 +1869,41 @@ extension Certificate_CertificateService {
             try await self.client.unary(
                 request: request,
                 descriptor: Certificate_CertificateService.Method.UpdateLicenceStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReissueLicence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+        /// > old version becomes SUPERSEDED. Certificate operators only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Certificate_ReissueLicenceRequest` message.
+        ///   - serializer: A serializer for `Certificate_ReissueLicenceRequest` messages.
+        ///   - deserializer: A deserializer for `Certificate_ReissueLicenceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func reissueLicence<Result>(
+            request: GRPCCore.ClientRequest<Certificate_ReissueLicenceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Certificate_ReissueLicenceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Certificate_ReissueLicenceResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Certificate_ReissueLicenceResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Certificate_CertificateService.Method.ReissueLicence.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2109,6 +2274,36 @@ extension Certificate_CertificateService.ClientProtocol {
         )
     }
 
+    /// Call the "ReissueLicence" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+    /// > old version becomes SUPERSEDED. Certificate operators only.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Certificate_ReissueLicenceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reissueLicence<Result>(
+        request: GRPCCore.ClientRequest<Certificate_ReissueLicenceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Certificate_ReissueLicenceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reissueLicence(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Certificate_ReissueLicenceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Certificate_ReissueLicenceResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetSignedTreeHead" method.
     ///
     /// > Source IDL Documentation:
@@ -2459,6 +2654,40 @@ extension Certificate_CertificateService.ClientProtocol {
             metadata: metadata
         )
         return try await self.updateLicenceStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReissueLicence" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Re-issues a valid licence as a new version (same serial, version + 1) with the changes given; the
+    /// > old version becomes SUPERSEDED. Certificate operators only.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reissueLicence<Result>(
+        _ message: Certificate_ReissueLicenceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Certificate_ReissueLicenceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Certificate_ReissueLicenceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reissueLicence(
             request: request,
             options: options,
             onResponse: handleResponse

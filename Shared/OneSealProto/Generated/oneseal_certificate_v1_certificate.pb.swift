@@ -236,6 +236,12 @@ public nonisolated struct Certificate_IssueLicenceRequest: @unchecked Sendable {
   /// Clears the value of `decidedOn`. Subsequent reads from it will return its default value.
   public mutating func clearDecidedOn() {_uniqueStorage()._decidedOn = nil}
 
+  /// Window node that accepted the application; LicenceIssued goes to intake there (统一窗口出件).
+  public var acceptingNode: String {
+    get {_storage._acceptingNode}
+    set {_uniqueStorage()._acceptingNode = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -538,12 +544,31 @@ public nonisolated struct Certificate_VerifyLicenceResponse: Sendable {
   /// Human summary: "真实有效，由临沂市行政审批服务局颁发" / "已撤销".
   public var summary: String = String()
 
+  /// Why authenticity failed, precisely (e.g. "signature does not verify with key 1a2b…: the content
+  /// was altered or forged"); empty when authentic.
+  public var failureReason: String = String()
+
+  /// The inclusion proof of the licence's issuance leaf in the issuer's tree head, so the caller can
+  /// check it too (empty while the entry waits for integration).
+  public var inclusion: Certificate_GetInclusionProofResponse {
+    get {_inclusion ?? Certificate_GetInclusionProofResponse()}
+    set {_inclusion = newValue}
+  }
+  /// Returns true if `inclusion` has been explicitly set.
+  public var hasInclusion: Bool {self._inclusion != nil}
+  /// Clears the value of `inclusion`. Subsequent reads from it will return its default value.
+  public mutating func clearInclusion() {self._inclusion = nil}
+
+  /// Identifier of the version that replaced this one, when SUPERSEDED.
+  public var supersededBy: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _issuer: Certificate_TrustedIssuer? = nil
   fileprivate var _content: Certificate_LicenceContent? = nil
+  fileprivate var _inclusion: Certificate_GetInclusionProofResponse? = nil
 }
 
 public nonisolated struct Certificate_UpdateLicenceStatusRequest: Sendable {
@@ -598,6 +623,79 @@ public nonisolated struct Certificate_UpdateLicenceStatusResponse: Sendable {
   public init() {}
 
   fileprivate var _licence: Certificate_Licence? = nil
+}
+
+public nonisolated struct Certificate_ReissueLicenceRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var licenceID: String = String()
+
+  /// Why (printed nowhere; kept with the status change of the old version). Required.
+  public var reason: String = String()
+
+  /// Changes; empty fields keep the old version's value (scope, place and holder name cannot be
+  /// blanked by a reissue).
+  public var scope: String = String()
+
+  /// Replace the conditions with `conditions` (may be empty) when true.
+  public var replaceConditions: Bool = false
+
+  public var conditions: [String] = []
+
+  public var place: String = String()
+
+  /// Unset keeps the old end date.
+  public var validUntil: Common_CivilDate {
+    get {_validUntil ?? Common_CivilDate()}
+    set {_validUntil = newValue}
+  }
+  /// Returns true if `validUntil` has been explicitly set.
+  public var hasValidUntil: Bool {self._validUntil != nil}
+  /// Clears the value of `validUntil`. Subsequent reads from it will return its default value.
+  public mutating func clearValidUntil() {self._validUntil = nil}
+
+  public var holderName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _validUntil: Common_CivilDate? = nil
+}
+
+public nonisolated struct Certificate_ReissueLicenceResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The new version.
+  public var licence: Certificate_Licence {
+    get {_licence ?? Certificate_Licence()}
+    set {_licence = newValue}
+  }
+  /// Returns true if `licence` has been explicitly set.
+  public var hasLicence: Bool {self._licence != nil}
+  /// Clears the value of `licence`. Subsequent reads from it will return its default value.
+  public mutating func clearLicence() {self._licence = nil}
+
+  /// The old version, now SUPERSEDED.
+  public var superseded: Certificate_Licence {
+    get {_superseded ?? Certificate_Licence()}
+    set {_superseded = newValue}
+  }
+  /// Returns true if `superseded` has been explicitly set.
+  public var hasSuperseded: Bool {self._superseded != nil}
+  /// Clears the value of `superseded`. Subsequent reads from it will return its default value.
+  public mutating func clearSuperseded() {self._superseded = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _licence: Certificate_Licence? = nil
+  fileprivate var _superseded: Certificate_Licence? = nil
 }
 
 public nonisolated struct Certificate_GetSignedTreeHeadRequest: Sendable {
@@ -725,6 +823,12 @@ public nonisolated struct Certificate_GetInclusionProofResponse: @unchecked Send
   public var hasTreeHead: Bool {_storage._treeHead != nil}
   /// Clears the value of `treeHead`. Subsequent reads from it will return its default value.
   public mutating func clearTreeHead() {_uniqueStorage()._treeHead = nil}
+
+  /// The exact bytes of `entry` as hashed: leaf_hash = SHA-256(0x00 || entry_bytes).
+  public var entryBytes: Data {
+    get {_storage._entryBytes}
+    set {_uniqueStorage()._entryBytes = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -902,7 +1006,7 @@ nonisolated extension Certificate_Authenticity: SwiftProtobuf._ProtoNameProvidin
 
 nonisolated extension Certificate_IssueLicenceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IssueLicenceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}implementation_code\0\u{3}licence_type_code\0\u{3}licence_name\0\u{1}holder\0\u{1}scope\0\u{1}conditions\0\u{1}place\0\u{3}valid_from\0\u{3}valid_until\0\u{3}extra_fields\0\u{3}decided_on\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}implementation_code\0\u{3}licence_type_code\0\u{3}licence_name\0\u{1}holder\0\u{1}scope\0\u{1}conditions\0\u{1}place\0\u{3}valid_from\0\u{3}valid_until\0\u{3}extra_fields\0\u{3}decided_on\0\u{3}accepting_node\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -919,6 +1023,7 @@ nonisolated extension Certificate_IssueLicenceRequest: SwiftProtobuf.Message, Sw
     var _validUntil: Common_CivilDate? = nil
     var _extraFields: Dictionary<String,String> = [:]
     var _decidedOn: Common_CivilDate? = nil
+    var _acceptingNode: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -943,6 +1048,7 @@ nonisolated extension Certificate_IssueLicenceRequest: SwiftProtobuf.Message, Sw
       _validUntil = source._validUntil
       _extraFields = source._extraFields
       _decidedOn = source._decidedOn
+      _acceptingNode = source._acceptingNode
     }
   }
 
@@ -975,6 +1081,7 @@ nonisolated extension Certificate_IssueLicenceRequest: SwiftProtobuf.Message, Sw
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._validUntil) }()
         case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._extraFields) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._decidedOn) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._acceptingNode) }()
         default: break
         }
       }
@@ -1029,6 +1136,9 @@ nonisolated extension Certificate_IssueLicenceRequest: SwiftProtobuf.Message, Sw
       try { if let v = _storage._decidedOn {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
+      if !_storage._acceptingNode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._acceptingNode, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1052,6 +1162,7 @@ nonisolated extension Certificate_IssueLicenceRequest: SwiftProtobuf.Message, Sw
         if _storage._validUntil != rhs_storage._validUntil {return false}
         if _storage._extraFields != rhs_storage._extraFields {return false}
         if _storage._decidedOn != rhs_storage._decidedOn {return false}
+        if _storage._acceptingNode != rhs_storage._acceptingNode {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1462,7 +1573,7 @@ nonisolated extension Certificate_VerifyLicenceRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Certificate_VerifyLicenceResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VerifyLicenceResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}authenticity\0\u{1}valid\0\u{1}status\0\u{3}status_reason\0\u{1}issuer\0\u{1}content\0\u{3}included_in_log\0\u{3}answered_by_peer\0\u{3}status_stale\0\u{1}summary\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}authenticity\0\u{1}valid\0\u{1}status\0\u{3}status_reason\0\u{1}issuer\0\u{1}content\0\u{3}included_in_log\0\u{3}answered_by_peer\0\u{3}status_stale\0\u{1}summary\0\u{3}failure_reason\0\u{1}inclusion\0\u{3}superseded_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1480,6 +1591,9 @@ nonisolated extension Certificate_VerifyLicenceResponse: SwiftProtobuf.Message, 
       case 8: try { try decoder.decodeSingularBoolField(value: &self.answeredByPeer) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.statusStale) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.summary) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.failureReason) }()
+      case 12: try { try decoder.decodeSingularMessageField(value: &self._inclusion) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.supersededBy) }()
       default: break
       }
     }
@@ -1520,6 +1634,15 @@ nonisolated extension Certificate_VerifyLicenceResponse: SwiftProtobuf.Message, 
     if !self.summary.isEmpty {
       try visitor.visitSingularStringField(value: self.summary, fieldNumber: 10)
     }
+    if !self.failureReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.failureReason, fieldNumber: 11)
+    }
+    try { if let v = self._inclusion {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    } }()
+    if !self.supersededBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.supersededBy, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1534,6 +1657,9 @@ nonisolated extension Certificate_VerifyLicenceResponse: SwiftProtobuf.Message, 
     if lhs.answeredByPeer != rhs.answeredByPeer {return false}
     if lhs.statusStale != rhs.statusStale {return false}
     if lhs.summary != rhs.summary {return false}
+    if lhs.failureReason != rhs.failureReason {return false}
+    if lhs._inclusion != rhs._inclusion {return false}
+    if lhs.supersededBy != rhs.supersededBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1627,6 +1753,114 @@ nonisolated extension Certificate_UpdateLicenceStatusResponse: SwiftProtobuf.Mes
 
   public static func ==(lhs: Certificate_UpdateLicenceStatusResponse, rhs: Certificate_UpdateLicenceStatusResponse) -> Bool {
     if lhs._licence != rhs._licence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Certificate_ReissueLicenceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReissueLicenceRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}licence_id\0\u{1}reason\0\u{1}scope\0\u{3}replace_conditions\0\u{1}conditions\0\u{1}place\0\u{3}valid_until\0\u{3}holder_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.licenceID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.replaceConditions) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.conditions) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.place) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._validUntil) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.holderName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.licenceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.licenceID, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 3)
+    }
+    if self.replaceConditions != false {
+      try visitor.visitSingularBoolField(value: self.replaceConditions, fieldNumber: 4)
+    }
+    if !self.conditions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.conditions, fieldNumber: 5)
+    }
+    if !self.place.isEmpty {
+      try visitor.visitSingularStringField(value: self.place, fieldNumber: 6)
+    }
+    try { if let v = self._validUntil {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.holderName.isEmpty {
+      try visitor.visitSingularStringField(value: self.holderName, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Certificate_ReissueLicenceRequest, rhs: Certificate_ReissueLicenceRequest) -> Bool {
+    if lhs.licenceID != rhs.licenceID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.replaceConditions != rhs.replaceConditions {return false}
+    if lhs.conditions != rhs.conditions {return false}
+    if lhs.place != rhs.place {return false}
+    if lhs._validUntil != rhs._validUntil {return false}
+    if lhs.holderName != rhs.holderName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Certificate_ReissueLicenceResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReissueLicenceResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}licence\0\u{1}superseded\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._licence) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._superseded) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._licence {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._superseded {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Certificate_ReissueLicenceResponse, rhs: Certificate_ReissueLicenceResponse) -> Bool {
+    if lhs._licence != rhs._licence {return false}
+    if lhs._superseded != rhs._superseded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1761,7 +1995,7 @@ nonisolated extension Certificate_GetInclusionProofRequest: SwiftProtobuf.Messag
 
 nonisolated extension Certificate_GetInclusionProofResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetInclusionProofResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}leaf_index\0\u{3}tree_size\0\u{3}leaf_hash\0\u{3}audit_path\0\u{1}entry\0\u{3}tree_head\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}leaf_index\0\u{3}tree_size\0\u{3}leaf_hash\0\u{3}audit_path\0\u{1}entry\0\u{3}tree_head\0\u{3}entry_bytes\0")
 
   fileprivate class _StorageClass {
     var _leafIndex: Int64 = 0
@@ -1770,6 +2004,7 @@ nonisolated extension Certificate_GetInclusionProofResponse: SwiftProtobuf.Messa
     var _auditPath: [Data] = []
     var _entry: Certificate_LogEntry? = nil
     var _treeHead: Certificate_SignedTreeHead? = nil
+    var _entryBytes: Data = Data()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1786,6 +2021,7 @@ nonisolated extension Certificate_GetInclusionProofResponse: SwiftProtobuf.Messa
       _auditPath = source._auditPath
       _entry = source._entry
       _treeHead = source._treeHead
+      _entryBytes = source._entryBytes
     }
   }
 
@@ -1810,6 +2046,7 @@ nonisolated extension Certificate_GetInclusionProofResponse: SwiftProtobuf.Messa
         case 4: try { try decoder.decodeRepeatedBytesField(value: &_storage._auditPath) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._entry) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._treeHead) }()
+        case 7: try { try decoder.decodeSingularBytesField(value: &_storage._entryBytes) }()
         default: break
         }
       }
@@ -1840,6 +2077,9 @@ nonisolated extension Certificate_GetInclusionProofResponse: SwiftProtobuf.Messa
       try { if let v = _storage._treeHead {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      if !_storage._entryBytes.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._entryBytes, fieldNumber: 7)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1855,6 +2095,7 @@ nonisolated extension Certificate_GetInclusionProofResponse: SwiftProtobuf.Messa
         if _storage._auditPath != rhs_storage._auditPath {return false}
         if _storage._entry != rhs_storage._entry {return false}
         if _storage._treeHead != rhs_storage._treeHead {return false}
+        if _storage._entryBytes != rhs_storage._entryBytes {return false}
         return true
       }
       if !storagesAreEqual {return false}

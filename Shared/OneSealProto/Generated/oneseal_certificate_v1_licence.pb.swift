@@ -45,6 +45,9 @@ public nonisolated enum Certificate_LicenceStatus: SwiftProtobuf.Enum, Swift.Cas
 
   /// 已过期 (valid_until passed; derived from the date, never stored)
   case expired // = 4
+
+  /// 已换发: replaced by a later version (ReissueLicence); see Licence.superseded_by
+  case superseded // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -58,6 +61,7 @@ public nonisolated enum Certificate_LicenceStatus: SwiftProtobuf.Enum, Swift.Cas
     case 2: self = .revoked
     case 3: self = .cancelled
     case 4: self = .expired
+    case 5: self = .superseded
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -69,6 +73,7 @@ public nonisolated enum Certificate_LicenceStatus: SwiftProtobuf.Enum, Swift.Cas
     case .revoked: return 2
     case .cancelled: return 3
     case .expired: return 4
+    case .superseded: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -80,6 +85,7 @@ public nonisolated enum Certificate_LicenceStatus: SwiftProtobuf.Enum, Swift.Cas
     .revoked,
     .cancelled,
     .expired,
+    .superseded,
   ]
 
 }
@@ -174,7 +180,9 @@ public nonisolated enum Certificate_HolderCodeType: SwiftProtobuf.Enum, Swift.Ca
 }
 
 /// An electronic licence. The signature covers the canonical serialization of `LicenceContent`
-/// (deterministic protobuf encoding), so any peer can verify it with the issuer's public key.
+/// (deterministic protobuf encoding: fields in number order, defaults omitted, map entries sorted by
+/// key), prefixed with the domain label "OneSeal licence v1" and a zero byte (docs/integrators.md), so
+/// any peer can verify it with the issuer's public key.
 public nonisolated struct Certificate_LicenceContent: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -434,11 +442,55 @@ public nonisolated struct Certificate_Licence: @unchecked Sendable {
     set {_uniqueStorage()._applicationID = newValue}
   }
 
-  /// True when the holder's code is masked in this response.
+  /// True when the holder's code is masked in this response (the signature then cannot be checked
+  /// from this copy; verification uses the issuer's full record).
   public var masked: Bool {
     get {_storage._masked}
     set {_uniqueStorage()._masked = newValue}
   }
+
+  /// Identifier of the version that replaced this one (status SUPERSEDED).
+  public var supersededBy: String {
+    get {_storage._supersededBy}
+    set {_uniqueStorage()._supersededBy = newValue}
+  }
+
+  /// Art. 44: the licence is due within 10 working days of the grant (decided_on); tracked even
+  /// though issuance normally follows the decision within seconds.
+  public var decidedOn: Common_CivilDate {
+    get {_storage._decidedOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._decidedOn = newValue}
+  }
+  /// Returns true if `decidedOn` has been explicitly set.
+  public var hasDecidedOn: Bool {_storage._decidedOn != nil}
+  /// Clears the value of `decidedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDecidedOn() {_uniqueStorage()._decidedOn = nil}
+
+  public var issueDeadline: Common_Deadline {
+    get {_storage._issueDeadline ?? Common_Deadline()}
+    set {_uniqueStorage()._issueDeadline = newValue}
+  }
+  /// Returns true if `issueDeadline` has been explicitly set.
+  public var hasIssueDeadline: Bool {_storage._issueDeadline != nil}
+  /// Clears the value of `issueDeadline`. Subsequent reads from it will return its default value.
+  public mutating func clearIssueDeadline() {_uniqueStorage()._issueDeadline = nil}
+
+  /// Window node that accepted the application (出件 there).
+  public var acceptingNode: String {
+    get {_storage._acceptingNode}
+    set {_uniqueStorage()._acceptingNode = newValue}
+  }
+
+  /// Entries are integrated into the log in batches: -1 in log_index until then, and the log
+  /// promises integration by this time (maximum merge delay).
+  public var logIntegrateBy: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._logIntegrateBy ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._logIntegrateBy = newValue}
+  }
+  /// Returns true if `logIntegrateBy` has been explicitly set.
+  public var hasLogIntegrateBy: Bool {_storage._logIntegrateBy != nil}
+  /// Clears the value of `logIntegrateBy`. Subsequent reads from it will return its default value.
+  public mutating func clearLogIntegrateBy() {_uniqueStorage()._logIntegrateBy = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -522,7 +574,8 @@ public nonisolated struct Certificate_LogEntry: Sendable {
   fileprivate var _loggedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
-/// A signed tree head (RFC 9162 §4.10 in spirit): the log's size and root hash, signed by the node.
+/// A signed tree head (RFC 9162 §4.10 in spirit): the log's size and root hash, signed by the node's
+/// seal key over "OneSeal tree head v1" + 0x00 + the deterministic serialization of TreeHeadSignedData.
 public nonisolated struct Certificate_SignedTreeHead: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -686,7 +739,7 @@ public nonisolated struct Certificate_TrustedIssuer: @unchecked Sendable {
 fileprivate nonisolated let _protobuf_package = "oneseal.certificate.v1"
 
 nonisolated extension Certificate_LicenceStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LICENCE_STATUS_UNSPECIFIED\0\u{1}LICENCE_STATUS_VALID\0\u{1}LICENCE_STATUS_REVOKED\0\u{1}LICENCE_STATUS_CANCELLED\0\u{1}LICENCE_STATUS_EXPIRED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LICENCE_STATUS_UNSPECIFIED\0\u{1}LICENCE_STATUS_VALID\0\u{1}LICENCE_STATUS_REVOKED\0\u{1}LICENCE_STATUS_CANCELLED\0\u{1}LICENCE_STATUS_EXPIRED\0\u{1}LICENCE_STATUS_SUPERSEDED\0")
 }
 
 nonisolated extension Certificate_SignatureAlgorithm: SwiftProtobuf._ProtoNameProviding {
@@ -977,7 +1030,7 @@ nonisolated extension Certificate_LicenceSignature: SwiftProtobuf.Message, Swift
 
 nonisolated extension Certificate_Licence: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Licence"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}licence_id\0\u{1}content\0\u{1}signature\0\u{1}status\0\u{3}status_reason\0\u{3}status_effective_on\0\u{3}log_index\0\u{3}issued_at\0\u{3}application_id\0\u{1}masked\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}licence_id\0\u{1}content\0\u{1}signature\0\u{1}status\0\u{3}status_reason\0\u{3}status_effective_on\0\u{3}log_index\0\u{3}issued_at\0\u{3}application_id\0\u{1}masked\0\u{3}superseded_by\0\u{3}decided_on\0\u{3}issue_deadline\0\u{3}accepting_node\0\u{3}log_integrate_by\0")
 
   fileprivate class _StorageClass {
     var _licenceID: String = String()
@@ -990,6 +1043,11 @@ nonisolated extension Certificate_Licence: SwiftProtobuf.Message, SwiftProtobuf.
     var _issuedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _applicationID: String = String()
     var _masked: Bool = false
+    var _supersededBy: String = String()
+    var _decidedOn: Common_CivilDate? = nil
+    var _issueDeadline: Common_Deadline? = nil
+    var _acceptingNode: String = String()
+    var _logIntegrateBy: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1010,6 +1068,11 @@ nonisolated extension Certificate_Licence: SwiftProtobuf.Message, SwiftProtobuf.
       _issuedAt = source._issuedAt
       _applicationID = source._applicationID
       _masked = source._masked
+      _supersededBy = source._supersededBy
+      _decidedOn = source._decidedOn
+      _issueDeadline = source._issueDeadline
+      _acceptingNode = source._acceptingNode
+      _logIntegrateBy = source._logIntegrateBy
     }
   }
 
@@ -1038,6 +1101,11 @@ nonisolated extension Certificate_Licence: SwiftProtobuf.Message, SwiftProtobuf.
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._issuedAt) }()
         case 9: try { try decoder.decodeSingularStringField(value: &_storage._applicationID) }()
         case 10: try { try decoder.decodeSingularBoolField(value: &_storage._masked) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._supersededBy) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._decidedOn) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._issueDeadline) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._acceptingNode) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._logIntegrateBy) }()
         default: break
         }
       }
@@ -1080,6 +1148,21 @@ nonisolated extension Certificate_Licence: SwiftProtobuf.Message, SwiftProtobuf.
       if _storage._masked != false {
         try visitor.visitSingularBoolField(value: _storage._masked, fieldNumber: 10)
       }
+      if !_storage._supersededBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._supersededBy, fieldNumber: 11)
+      }
+      try { if let v = _storage._decidedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._issueDeadline {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      if !_storage._acceptingNode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._acceptingNode, fieldNumber: 14)
+      }
+      try { if let v = _storage._logIntegrateBy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1099,6 +1182,11 @@ nonisolated extension Certificate_Licence: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._issuedAt != rhs_storage._issuedAt {return false}
         if _storage._applicationID != rhs_storage._applicationID {return false}
         if _storage._masked != rhs_storage._masked {return false}
+        if _storage._supersededBy != rhs_storage._supersededBy {return false}
+        if _storage._decidedOn != rhs_storage._decidedOn {return false}
+        if _storage._issueDeadline != rhs_storage._issueDeadline {return false}
+        if _storage._acceptingNode != rhs_storage._acceptingNode {return false}
+        if _storage._logIntegrateBy != rhs_storage._logIntegrateBy {return false}
         return true
       }
       if !storagesAreEqual {return false}

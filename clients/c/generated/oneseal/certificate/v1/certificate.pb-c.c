@@ -553,6 +553,96 @@ void   oneseal__certificate__v1__update_licence_status_response__free_unpacked
   assert(message->base.descriptor == &oneseal__certificate__v1__update_licence_status_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__certificate__v1__reissue_licence_request__init
+                     (Oneseal__Certificate__V1__ReissueLicenceRequest         *message)
+{
+  static const Oneseal__Certificate__V1__ReissueLicenceRequest init_value = ONESEAL__CERTIFICATE__V1__REISSUE_LICENCE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__certificate__v1__reissue_licence_request__get_packed_size
+                     (const Oneseal__Certificate__V1__ReissueLicenceRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__certificate__v1__reissue_licence_request__pack
+                     (const Oneseal__Certificate__V1__ReissueLicenceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__certificate__v1__reissue_licence_request__pack_to_buffer
+                     (const Oneseal__Certificate__V1__ReissueLicenceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Certificate__V1__ReissueLicenceRequest *
+       oneseal__certificate__v1__reissue_licence_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Certificate__V1__ReissueLicenceRequest *)
+     protobuf_c_message_unpack (&oneseal__certificate__v1__reissue_licence_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__certificate__v1__reissue_licence_request__free_unpacked
+                     (Oneseal__Certificate__V1__ReissueLicenceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__certificate__v1__reissue_licence_response__init
+                     (Oneseal__Certificate__V1__ReissueLicenceResponse         *message)
+{
+  static const Oneseal__Certificate__V1__ReissueLicenceResponse init_value = ONESEAL__CERTIFICATE__V1__REISSUE_LICENCE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__certificate__v1__reissue_licence_response__get_packed_size
+                     (const Oneseal__Certificate__V1__ReissueLicenceResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__certificate__v1__reissue_licence_response__pack
+                     (const Oneseal__Certificate__V1__ReissueLicenceResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__certificate__v1__reissue_licence_response__pack_to_buffer
+                     (const Oneseal__Certificate__V1__ReissueLicenceResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Certificate__V1__ReissueLicenceResponse *
+       oneseal__certificate__v1__reissue_licence_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Certificate__V1__ReissueLicenceResponse *)
+     protobuf_c_message_unpack (&oneseal__certificate__v1__reissue_licence_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__certificate__v1__reissue_licence_response__free_unpacked
+                     (Oneseal__Certificate__V1__ReissueLicenceResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__certificate__v1__reissue_licence_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__certificate__v1__get_signed_tree_head_request__init
                      (Oneseal__Certificate__V1__GetSignedTreeHeadRequest         *message)
 {
@@ -1144,7 +1234,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__issue_licence_request
   (ProtobufCMessageInit) oneseal__certificate__v1__issue_licence_request__extra_fields_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__certificate__v1__issue_licence_request__field_descriptors[14] =
+static const ProtobufCFieldDescriptor oneseal__certificate__v1__issue_licence_request__field_descriptors[15] =
 {
   {
     "case_id",
@@ -1314,8 +1404,21 @@ static const ProtobufCFieldDescriptor oneseal__certificate__v1__issue_licence_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "accepting_node",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__IssueLicenceRequest, accepting_node),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__certificate__v1__issue_licence_request__field_indices_by_name[] = {
+  14,   /* field[14] = accepting_node */
   2,   /* field[2] = application_id */
   0,   /* field[0] = case_id */
   1,   /* field[1] = case_number */
@@ -1334,7 +1437,7 @@ static const unsigned oneseal__certificate__v1__issue_licence_request__field_ind
 static const ProtobufCIntRange oneseal__certificate__v1__issue_licence_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor oneseal__certificate__v1__issue_licence_request__descriptor =
 {
@@ -1344,7 +1447,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__issue_licence_request
   "Oneseal__Certificate__V1__IssueLicenceRequest",
   "oneseal.certificate.v1",
   sizeof(Oneseal__Certificate__V1__IssueLicenceRequest),
-  14,
+  15,
   oneseal__certificate__v1__issue_licence_request__field_descriptors,
   oneseal__certificate__v1__issue_licence_request__field_indices_by_name,
   1,  oneseal__certificate__v1__issue_licence_request__number_ranges,
@@ -1863,7 +1966,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__verify_licence_reques
   (ProtobufCMessageInit) oneseal__certificate__v1__verify_licence_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__certificate__v1__verify_licence_response__field_descriptors[10] =
+static const ProtobufCFieldDescriptor oneseal__certificate__v1__verify_licence_response__field_descriptors[13] =
 {
   {
     "authenticity",
@@ -1985,23 +2088,62 @@ static const ProtobufCFieldDescriptor oneseal__certificate__v1__verify_licence_r
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "failure_reason",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__VerifyLicenceResponse, failure_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "inclusion",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__VerifyLicenceResponse, inclusion),
+    &oneseal__certificate__v1__get_inclusion_proof_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "superseded_by",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__VerifyLicenceResponse, superseded_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__certificate__v1__verify_licence_response__field_indices_by_name[] = {
   7,   /* field[7] = answered_by_peer */
   0,   /* field[0] = authenticity */
   5,   /* field[5] = content */
+  10,   /* field[10] = failure_reason */
   6,   /* field[6] = included_in_log */
+  11,   /* field[11] = inclusion */
   4,   /* field[4] = issuer */
   2,   /* field[2] = status */
   3,   /* field[3] = status_reason */
   8,   /* field[8] = status_stale */
   9,   /* field[9] = summary */
+  12,   /* field[12] = superseded_by */
   1,   /* field[1] = valid */
 };
 static const ProtobufCIntRange oneseal__certificate__v1__verify_licence_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor oneseal__certificate__v1__verify_licence_response__descriptor =
 {
@@ -2011,7 +2153,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__verify_licence_respon
   "Oneseal__Certificate__V1__VerifyLicenceResponse",
   "oneseal.certificate.v1",
   sizeof(Oneseal__Certificate__V1__VerifyLicenceResponse),
-  10,
+  13,
   oneseal__certificate__v1__verify_licence_response__field_descriptors,
   oneseal__certificate__v1__verify_licence_response__field_indices_by_name,
   1,  oneseal__certificate__v1__verify_licence_response__number_ranges,
@@ -2159,6 +2301,186 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__update_licence_status
   (ProtobufCMessageInit) oneseal__certificate__v1__update_licence_status_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor oneseal__certificate__v1__reissue_licence_request__field_descriptors[8] =
+{
+  {
+    "licence_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, licence_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scope",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, scope),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replace_conditions",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, replace_conditions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conditions",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, n_conditions),
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, conditions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "place",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, place),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_until",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, valid_until),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holder_name",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceRequest, holder_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__certificate__v1__reissue_licence_request__field_indices_by_name[] = {
+  4,   /* field[4] = conditions */
+  7,   /* field[7] = holder_name */
+  0,   /* field[0] = licence_id */
+  5,   /* field[5] = place */
+  1,   /* field[1] = reason */
+  3,   /* field[3] = replace_conditions */
+  2,   /* field[2] = scope */
+  6,   /* field[6] = valid_until */
+};
+static const ProtobufCIntRange oneseal__certificate__v1__reissue_licence_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor oneseal__certificate__v1__reissue_licence_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.certificate.v1.ReissueLicenceRequest",
+  "ReissueLicenceRequest",
+  "Oneseal__Certificate__V1__ReissueLicenceRequest",
+  "oneseal.certificate.v1",
+  sizeof(Oneseal__Certificate__V1__ReissueLicenceRequest),
+  8,
+  oneseal__certificate__v1__reissue_licence_request__field_descriptors,
+  oneseal__certificate__v1__reissue_licence_request__field_indices_by_name,
+  1,  oneseal__certificate__v1__reissue_licence_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__certificate__v1__reissue_licence_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__certificate__v1__reissue_licence_response__field_descriptors[2] =
+{
+  {
+    "licence",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceResponse, licence),
+    &oneseal__certificate__v1__licence__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "superseded",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__ReissueLicenceResponse, superseded),
+    &oneseal__certificate__v1__licence__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__certificate__v1__reissue_licence_response__field_indices_by_name[] = {
+  0,   /* field[0] = licence */
+  1,   /* field[1] = superseded */
+};
+static const ProtobufCIntRange oneseal__certificate__v1__reissue_licence_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__certificate__v1__reissue_licence_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.certificate.v1.ReissueLicenceResponse",
+  "ReissueLicenceResponse",
+  "Oneseal__Certificate__V1__ReissueLicenceResponse",
+  "oneseal.certificate.v1",
+  sizeof(Oneseal__Certificate__V1__ReissueLicenceResponse),
+  2,
+  oneseal__certificate__v1__reissue_licence_response__field_descriptors,
+  oneseal__certificate__v1__reissue_licence_response__field_indices_by_name,
+  1,  oneseal__certificate__v1__reissue_licence_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__certificate__v1__reissue_licence_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 #define oneseal__certificate__v1__get_signed_tree_head_request__field_descriptors NULL
 #define oneseal__certificate__v1__get_signed_tree_head_request__field_indices_by_name NULL
 #define oneseal__certificate__v1__get_signed_tree_head_request__number_ranges NULL
@@ -2292,7 +2614,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__get_inclusion_proof_r
   (ProtobufCMessageInit) oneseal__certificate__v1__get_inclusion_proof_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__certificate__v1__get_inclusion_proof_response__field_descriptors[6] =
+static const ProtobufCFieldDescriptor oneseal__certificate__v1__get_inclusion_proof_response__field_descriptors[7] =
 {
   {
     "leaf_index",
@@ -2366,10 +2688,23 @@ static const ProtobufCFieldDescriptor oneseal__certificate__v1__get_inclusion_pr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "entry_bytes",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__GetInclusionProofResponse, entry_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__certificate__v1__get_inclusion_proof_response__field_indices_by_name[] = {
   3,   /* field[3] = audit_path */
   4,   /* field[4] = entry */
+  6,   /* field[6] = entry_bytes */
   2,   /* field[2] = leaf_hash */
   0,   /* field[0] = leaf_index */
   5,   /* field[5] = tree_head */
@@ -2378,7 +2713,7 @@ static const unsigned oneseal__certificate__v1__get_inclusion_proof_response__fi
 static const ProtobufCIntRange oneseal__certificate__v1__get_inclusion_proof_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor oneseal__certificate__v1__get_inclusion_proof_response__descriptor =
 {
@@ -2388,7 +2723,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__get_inclusion_proof_r
   "Oneseal__Certificate__V1__GetInclusionProofResponse",
   "oneseal.certificate.v1",
   sizeof(Oneseal__Certificate__V1__GetInclusionProofResponse),
-  6,
+  7,
   oneseal__certificate__v1__get_inclusion_proof_response__field_descriptors,
   oneseal__certificate__v1__get_inclusion_proof_response__field_indices_by_name,
   1,  oneseal__certificate__v1__get_inclusion_proof_response__number_ranges,
@@ -2840,7 +3175,7 @@ const ProtobufCEnumDescriptor oneseal__certificate__v1__authenticity__descriptor
   oneseal__certificate__v1__authenticity__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor oneseal__certificate__v1__certificate_service__method_descriptors[12] =
+static const ProtobufCMethodDescriptor oneseal__certificate__v1__certificate_service__method_descriptors[13] =
 {
   { "IssueLicence", &oneseal__certificate__v1__issue_licence_request__descriptor, &oneseal__certificate__v1__issue_licence_response__descriptor },
   { "GetLicence", &oneseal__certificate__v1__get_licence_request__descriptor, &oneseal__certificate__v1__get_licence_response__descriptor },
@@ -2848,6 +3183,7 @@ static const ProtobufCMethodDescriptor oneseal__certificate__v1__certificate_ser
   { "RenderLicence", &oneseal__certificate__v1__render_licence_request__descriptor, &oneseal__certificate__v1__render_licence_response__descriptor },
   { "VerifyLicence", &oneseal__certificate__v1__verify_licence_request__descriptor, &oneseal__certificate__v1__verify_licence_response__descriptor },
   { "UpdateLicenceStatus", &oneseal__certificate__v1__update_licence_status_request__descriptor, &oneseal__certificate__v1__update_licence_status_response__descriptor },
+  { "ReissueLicence", &oneseal__certificate__v1__reissue_licence_request__descriptor, &oneseal__certificate__v1__reissue_licence_response__descriptor },
   { "GetSignedTreeHead", &oneseal__certificate__v1__get_signed_tree_head_request__descriptor, &oneseal__certificate__v1__get_signed_tree_head_response__descriptor },
   { "GetInclusionProof", &oneseal__certificate__v1__get_inclusion_proof_request__descriptor, &oneseal__certificate__v1__get_inclusion_proof_response__descriptor },
   { "GetConsistencyProof", &oneseal__certificate__v1__get_consistency_proof_request__descriptor, &oneseal__certificate__v1__get_consistency_proof_response__descriptor },
@@ -2856,15 +3192,16 @@ static const ProtobufCMethodDescriptor oneseal__certificate__v1__certificate_ser
   { "RemoveTrustedIssuer", &oneseal__certificate__v1__remove_trusted_issuer_request__descriptor, &oneseal__certificate__v1__remove_trusted_issuer_response__descriptor },
 };
 const unsigned oneseal__certificate__v1__certificate_service__method_indices_by_name[] = {
-  10,        /* AddTrustedIssuer */
-  8,        /* GetConsistencyProof */
-  7,        /* GetInclusionProof */
+  11,        /* AddTrustedIssuer */
+  9,        /* GetConsistencyProof */
+  8,        /* GetInclusionProof */
   1,        /* GetLicence */
-  6,        /* GetSignedTreeHead */
+  7,        /* GetSignedTreeHead */
   0,        /* IssueLicence */
   2,        /* ListLicences */
-  9,        /* ListTrustedIssuers */
-  11,        /* RemoveTrustedIssuer */
+  10,        /* ListTrustedIssuers */
+  6,        /* ReissueLicence */
+  12,        /* RemoveTrustedIssuer */
   3,        /* RenderLicence */
   5,        /* UpdateLicenceStatus */
   4         /* VerifyLicence */
@@ -2876,7 +3213,7 @@ const ProtobufCServiceDescriptor oneseal__certificate__v1__certificate_service__
   "CertificateService",
   "Oneseal__Certificate__V1__CertificateService",
   "oneseal.certificate.v1",
-  12,
+  13,
   oneseal__certificate__v1__certificate_service__method_descriptors,
   oneseal__certificate__v1__certificate_service__method_indices_by_name
 };
@@ -2928,13 +3265,21 @@ void oneseal__certificate__v1__certificate_service__update_licence_status(Protob
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void oneseal__certificate__v1__certificate_service__reissue_licence(ProtobufCService *service,
+                                                                    const Oneseal__Certificate__V1__ReissueLicenceRequest *input,
+                                                                    Oneseal__Certificate__V1__ReissueLicenceResponse_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void oneseal__certificate__v1__certificate_service__get_signed_tree_head(ProtobufCService *service,
                                                                          const Oneseal__Certificate__V1__GetSignedTreeHeadRequest *input,
                                                                          Oneseal__Certificate__V1__GetSignedTreeHeadResponse_Closure closure,
                                                                          void *closure_data)
 {
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__certificate__v1__certificate_service__get_inclusion_proof(ProtobufCService *service,
                                                                         const Oneseal__Certificate__V1__GetInclusionProofRequest *input,
@@ -2942,7 +3287,7 @@ void oneseal__certificate__v1__certificate_service__get_inclusion_proof(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__certificate__v1__certificate_service__get_consistency_proof(ProtobufCService *service,
                                                                           const Oneseal__Certificate__V1__GetConsistencyProofRequest *input,
@@ -2950,7 +3295,7 @@ void oneseal__certificate__v1__certificate_service__get_consistency_proof(Protob
                                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__certificate__v1__certificate_service__list_trusted_issuers(ProtobufCService *service,
                                                                          const Oneseal__Certificate__V1__ListTrustedIssuersRequest *input,
@@ -2958,7 +3303,7 @@ void oneseal__certificate__v1__certificate_service__list_trusted_issuers(Protobu
                                                                          void *closure_data)
 {
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__certificate__v1__certificate_service__add_trusted_issuer(ProtobufCService *service,
                                                                        const Oneseal__Certificate__V1__AddTrustedIssuerRequest *input,
@@ -2966,7 +3311,7 @@ void oneseal__certificate__v1__certificate_service__add_trusted_issuer(ProtobufC
                                                                        void *closure_data)
 {
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__certificate__v1__certificate_service__remove_trusted_issuer(ProtobufCService *service,
                                                                           const Oneseal__Certificate__V1__RemoveTrustedIssuerRequest *input,
@@ -2974,7 +3319,7 @@ void oneseal__certificate__v1__certificate_service__remove_trusted_issuer(Protob
                                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__certificate__v1__certificate_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__certificate__v1__certificate_service__init (Oneseal__Certificate__V1__CertificateService_Service *service,
                                                           Oneseal__Certificate__V1__CertificateService_ServiceDestroy destroy)

@@ -30,6 +30,8 @@ typedef struct Oneseal__Certificate__V1__VerifyLicenceRequest Oneseal__Certifica
 typedef struct Oneseal__Certificate__V1__VerifyLicenceResponse Oneseal__Certificate__V1__VerifyLicenceResponse;
 typedef struct Oneseal__Certificate__V1__UpdateLicenceStatusRequest Oneseal__Certificate__V1__UpdateLicenceStatusRequest;
 typedef struct Oneseal__Certificate__V1__UpdateLicenceStatusResponse Oneseal__Certificate__V1__UpdateLicenceStatusResponse;
+typedef struct Oneseal__Certificate__V1__ReissueLicenceRequest Oneseal__Certificate__V1__ReissueLicenceRequest;
+typedef struct Oneseal__Certificate__V1__ReissueLicenceResponse Oneseal__Certificate__V1__ReissueLicenceResponse;
 typedef struct Oneseal__Certificate__V1__GetSignedTreeHeadRequest Oneseal__Certificate__V1__GetSignedTreeHeadRequest;
 typedef struct Oneseal__Certificate__V1__GetSignedTreeHeadResponse Oneseal__Certificate__V1__GetSignedTreeHeadResponse;
 typedef struct Oneseal__Certificate__V1__GetInclusionProofRequest Oneseal__Certificate__V1__GetInclusionProofRequest;
@@ -126,10 +128,14 @@ struct  Oneseal__Certificate__V1__IssueLicenceRequest
    * The grant's decision date; the issue date is today.
    */
   Oneseal__Common__V1__CivilDate *decided_on;
+  /*
+   * Window node that accepted the application; LicenceIssued goes to intake there (统一窗口出件).
+   */
+  char *accepting_node;
 };
 #define ONESEAL__CERTIFICATE__V1__ISSUE_LICENCE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__issue_licence_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, NULL, NULL, 0,NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, NULL, NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Oneseal__Certificate__V1__IssueLicenceResponse
@@ -315,10 +321,24 @@ struct  Oneseal__Certificate__V1__VerifyLicenceResponse
    * Human summary: "真实有效，由临沂市行政审批服务局颁发" / "已撤销".
    */
   char *summary;
+  /*
+   * Why authenticity failed, precisely (e.g. "signature does not verify with key 1a2b…: the content
+   * was altered or forged"); empty when authentic.
+   */
+  char *failure_reason;
+  /*
+   * The inclusion proof of the licence's issuance leaf in the issuer's tree head, so the caller can
+   * check it too (empty while the entry waits for integration).
+   */
+  Oneseal__Certificate__V1__GetInclusionProofResponse *inclusion;
+  /*
+   * Identifier of the version that replaced this one, when SUPERSEDED.
+   */
+  char *superseded_by;
 };
 #define ONESEAL__CERTIFICATE__V1__VERIFY_LICENCE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__verify_licence_response__descriptor) \
-    , ONESEAL__CERTIFICATE__V1__AUTHENTICITY__AUTHENTICITY_UNSPECIFIED, 0, ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , ONESEAL__CERTIFICATE__V1__AUTHENTICITY__AUTHENTICITY_UNSPECIFIED, 0, ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Oneseal__Certificate__V1__UpdateLicenceStatusRequest
@@ -350,6 +370,54 @@ struct  Oneseal__Certificate__V1__UpdateLicenceStatusResponse
 #define ONESEAL__CERTIFICATE__V1__UPDATE_LICENCE_STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__update_licence_status_response__descriptor) \
     , NULL }
+
+
+struct  Oneseal__Certificate__V1__ReissueLicenceRequest
+{
+  ProtobufCMessage base;
+  char *licence_id;
+  /*
+   * Why (printed nowhere; kept with the status change of the old version). Required.
+   */
+  char *reason;
+  /*
+   * Changes; empty fields keep the old version's value (scope, place and holder name cannot be
+   * blanked by a reissue).
+   */
+  char *scope;
+  /*
+   * Replace the conditions with `conditions` (may be empty) when true.
+   */
+  protobuf_c_boolean replace_conditions;
+  size_t n_conditions;
+  char **conditions;
+  char *place;
+  /*
+   * Unset keeps the old end date.
+   */
+  Oneseal__Common__V1__CivilDate *valid_until;
+  char *holder_name;
+};
+#define ONESEAL__CERTIFICATE__V1__REISSUE_LICENCE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__reissue_licence_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Certificate__V1__ReissueLicenceResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The new version.
+   */
+  Oneseal__Certificate__V1__Licence *licence;
+  /*
+   * The old version, now SUPERSEDED.
+   */
+  Oneseal__Certificate__V1__Licence *superseded;
+};
+#define ONESEAL__CERTIFICATE__V1__REISSUE_LICENCE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__reissue_licence_response__descriptor) \
+    , NULL, NULL }
 
 
 struct  Oneseal__Certificate__V1__GetSignedTreeHeadRequest
@@ -420,10 +488,14 @@ struct  Oneseal__Certificate__V1__GetInclusionProofResponse
    */
   Oneseal__Certificate__V1__LogEntry *entry;
   Oneseal__Certificate__V1__SignedTreeHead *tree_head;
+  /*
+   * The exact bytes of `entry` as hashed: leaf_hash = SHA-256(0x00 || entry_bytes).
+   */
+  ProtobufCBinaryData entry_bytes;
 };
 #define ONESEAL__CERTIFICATE__V1__GET_INCLUSION_PROOF_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__get_inclusion_proof_response__descriptor) \
-    , 0, 0, {0,NULL}, 0,NULL, NULL, NULL }
+    , 0, 0, {0,NULL}, 0,NULL, NULL, NULL, {0,NULL} }
 
 
 struct  Oneseal__Certificate__V1__GetConsistencyProofRequest
@@ -751,6 +823,44 @@ Oneseal__Certificate__V1__UpdateLicenceStatusResponse *
 void   oneseal__certificate__v1__update_licence_status_response__free_unpacked
                      (Oneseal__Certificate__V1__UpdateLicenceStatusResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Certificate__V1__ReissueLicenceRequest methods */
+void   oneseal__certificate__v1__reissue_licence_request__init
+                     (Oneseal__Certificate__V1__ReissueLicenceRequest         *message);
+size_t oneseal__certificate__v1__reissue_licence_request__get_packed_size
+                     (const Oneseal__Certificate__V1__ReissueLicenceRequest   *message);
+size_t oneseal__certificate__v1__reissue_licence_request__pack
+                     (const Oneseal__Certificate__V1__ReissueLicenceRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__certificate__v1__reissue_licence_request__pack_to_buffer
+                     (const Oneseal__Certificate__V1__ReissueLicenceRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Certificate__V1__ReissueLicenceRequest *
+       oneseal__certificate__v1__reissue_licence_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__certificate__v1__reissue_licence_request__free_unpacked
+                     (Oneseal__Certificate__V1__ReissueLicenceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Certificate__V1__ReissueLicenceResponse methods */
+void   oneseal__certificate__v1__reissue_licence_response__init
+                     (Oneseal__Certificate__V1__ReissueLicenceResponse         *message);
+size_t oneseal__certificate__v1__reissue_licence_response__get_packed_size
+                     (const Oneseal__Certificate__V1__ReissueLicenceResponse   *message);
+size_t oneseal__certificate__v1__reissue_licence_response__pack
+                     (const Oneseal__Certificate__V1__ReissueLicenceResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__certificate__v1__reissue_licence_response__pack_to_buffer
+                     (const Oneseal__Certificate__V1__ReissueLicenceResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Certificate__V1__ReissueLicenceResponse *
+       oneseal__certificate__v1__reissue_licence_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__certificate__v1__reissue_licence_response__free_unpacked
+                     (Oneseal__Certificate__V1__ReissueLicenceResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Certificate__V1__GetSignedTreeHeadRequest methods */
 void   oneseal__certificate__v1__get_signed_tree_head_request__init
                      (Oneseal__Certificate__V1__GetSignedTreeHeadRequest         *message);
@@ -1020,6 +1130,12 @@ typedef void (*Oneseal__Certificate__V1__UpdateLicenceStatusRequest_Closure)
 typedef void (*Oneseal__Certificate__V1__UpdateLicenceStatusResponse_Closure)
                  (const Oneseal__Certificate__V1__UpdateLicenceStatusResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Certificate__V1__ReissueLicenceRequest_Closure)
+                 (const Oneseal__Certificate__V1__ReissueLicenceRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Certificate__V1__ReissueLicenceResponse_Closure)
+                 (const Oneseal__Certificate__V1__ReissueLicenceResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Certificate__V1__GetSignedTreeHeadRequest_Closure)
                  (const Oneseal__Certificate__V1__GetSignedTreeHeadRequest *message,
                   void *closure_data);
@@ -1087,6 +1203,10 @@ struct Oneseal__Certificate__V1__CertificateService_Service
                                 const Oneseal__Certificate__V1__UpdateLicenceStatusRequest *input,
                                 Oneseal__Certificate__V1__UpdateLicenceStatusResponse_Closure closure,
                                 void *closure_data);
+  void (*reissue_licence)(Oneseal__Certificate__V1__CertificateService_Service *service,
+                          const Oneseal__Certificate__V1__ReissueLicenceRequest *input,
+                          Oneseal__Certificate__V1__ReissueLicenceResponse_Closure closure,
+                          void *closure_data);
   void (*get_signed_tree_head)(Oneseal__Certificate__V1__CertificateService_Service *service,
                                const Oneseal__Certificate__V1__GetSignedTreeHeadRequest *input,
                                Oneseal__Certificate__V1__GetSignedTreeHeadResponse_Closure closure,
@@ -1125,6 +1245,7 @@ void oneseal__certificate__v1__certificate_service__init (Oneseal__Certificate__
       function_prefix__ ## render_licence,\
       function_prefix__ ## verify_licence,\
       function_prefix__ ## update_licence_status,\
+      function_prefix__ ## reissue_licence,\
       function_prefix__ ## get_signed_tree_head,\
       function_prefix__ ## get_inclusion_proof,\
       function_prefix__ ## get_consistency_proof,\
@@ -1155,6 +1276,10 @@ void oneseal__certificate__v1__certificate_service__update_licence_status(Protob
                                                                           const Oneseal__Certificate__V1__UpdateLicenceStatusRequest *input,
                                                                           Oneseal__Certificate__V1__UpdateLicenceStatusResponse_Closure closure,
                                                                           void *closure_data);
+void oneseal__certificate__v1__certificate_service__reissue_licence(ProtobufCService *service,
+                                                                    const Oneseal__Certificate__V1__ReissueLicenceRequest *input,
+                                                                    Oneseal__Certificate__V1__ReissueLicenceResponse_Closure closure,
+                                                                    void *closure_data);
 void oneseal__certificate__v1__certificate_service__get_signed_tree_head(ProtobufCService *service,
                                                                          const Oneseal__Certificate__V1__GetSignedTreeHeadRequest *input,
                                                                          Oneseal__Certificate__V1__GetSignedTreeHeadResponse_Closure closure,
@@ -1197,6 +1322,8 @@ extern const ProtobufCMessageDescriptor oneseal__certificate__v1__verify_licence
 extern const ProtobufCMessageDescriptor oneseal__certificate__v1__verify_licence_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__certificate__v1__update_licence_status_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__certificate__v1__update_licence_status_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__certificate__v1__reissue_licence_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__certificate__v1__reissue_licence_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__certificate__v1__get_signed_tree_head_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__certificate__v1__get_signed_tree_head_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__certificate__v1__get_inclusion_proof_request__descriptor;

@@ -793,7 +793,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__licence_signature__de
   (ProtobufCMessageInit) oneseal__certificate__v1__licence_signature__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__certificate__v1__licence__field_descriptors[10] =
+static const ProtobufCFieldDescriptor oneseal__certificate__v1__licence__field_descriptors[15] =
 {
   {
     "licence_id",
@@ -915,23 +915,88 @@ static const ProtobufCFieldDescriptor oneseal__certificate__v1__licence__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "superseded_by",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__Licence, superseded_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided_on",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__Licence, decided_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "issue_deadline",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__Licence, issue_deadline),
+    &oneseal__common__v1__deadline__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "accepting_node",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__Licence, accepting_node),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "log_integrate_by",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Certificate__V1__Licence, log_integrate_by),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__certificate__v1__licence__field_indices_by_name[] = {
+  13,   /* field[13] = accepting_node */
   8,   /* field[8] = application_id */
   1,   /* field[1] = content */
+  11,   /* field[11] = decided_on */
+  12,   /* field[12] = issue_deadline */
   7,   /* field[7] = issued_at */
   0,   /* field[0] = licence_id */
   6,   /* field[6] = log_index */
+  14,   /* field[14] = log_integrate_by */
   9,   /* field[9] = masked */
   2,   /* field[2] = signature */
   3,   /* field[3] = status */
   5,   /* field[5] = status_effective_on */
   4,   /* field[4] = status_reason */
+  10,   /* field[10] = superseded_by */
 };
 static const ProtobufCIntRange oneseal__certificate__v1__licence__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor oneseal__certificate__v1__licence__descriptor =
 {
@@ -941,7 +1006,7 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__licence__descriptor =
   "Oneseal__Certificate__V1__Licence",
   "oneseal.certificate.v1",
   sizeof(Oneseal__Certificate__V1__Licence),
-  10,
+  15,
   oneseal__certificate__v1__licence__field_descriptors,
   oneseal__certificate__v1__licence__field_indices_by_name,
   1,  oneseal__certificate__v1__licence__number_ranges,
@@ -1455,22 +1520,24 @@ const ProtobufCMessageDescriptor oneseal__certificate__v1__trusted_issuer__descr
   (ProtobufCMessageInit) oneseal__certificate__v1__trusted_issuer__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue oneseal__certificate__v1__licence_status__enum_values_by_number[5] =
+static const ProtobufCEnumValue oneseal__certificate__v1__licence_status__enum_values_by_number[6] =
 {
   { "LICENCE_STATUS_UNSPECIFIED", "ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_UNSPECIFIED", 0 },
   { "LICENCE_STATUS_VALID", "ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_VALID", 1 },
   { "LICENCE_STATUS_REVOKED", "ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_REVOKED", 2 },
   { "LICENCE_STATUS_CANCELLED", "ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_CANCELLED", 3 },
   { "LICENCE_STATUS_EXPIRED", "ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_EXPIRED", 4 },
+  { "LICENCE_STATUS_SUPERSEDED", "ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_SUPERSEDED", 5 },
 };
 static const ProtobufCIntRange oneseal__certificate__v1__licence_status__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex oneseal__certificate__v1__licence_status__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex oneseal__certificate__v1__licence_status__enum_values_by_name[6] =
 {
   { "LICENCE_STATUS_CANCELLED", 3 },
   { "LICENCE_STATUS_EXPIRED", 4 },
   { "LICENCE_STATUS_REVOKED", 2 },
+  { "LICENCE_STATUS_SUPERSEDED", 5 },
   { "LICENCE_STATUS_UNSPECIFIED", 0 },
   { "LICENCE_STATUS_VALID", 1 },
 };
@@ -1481,9 +1548,9 @@ const ProtobufCEnumDescriptor oneseal__certificate__v1__licence_status__descript
   "LicenceStatus",
   "Oneseal__Certificate__V1__LicenceStatus",
   "oneseal.certificate.v1",
-  5,
+  6,
   oneseal__certificate__v1__licence_status__enum_values_by_number,
-  5,
+  6,
   oneseal__certificate__v1__licence_status__enum_values_by_name,
   1,
   oneseal__certificate__v1__licence_status__value_ranges,

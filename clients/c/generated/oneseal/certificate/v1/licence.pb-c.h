@@ -61,7 +61,11 @@ typedef enum _Oneseal__Certificate__V1__LicenceStatus {
   /*
    * 已过期 (valid_until passed; derived from the date, never stored)
    */
-  ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_EXPIRED = 4
+  ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_EXPIRED = 4,
+  /*
+   * 已换发: replaced by a later version (ReissueLicence); see Licence.superseded_by
+   */
+  ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_SUPERSEDED = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__CERTIFICATE__V1__LICENCE_STATUS)
 } Oneseal__Certificate__V1__LicenceStatus;
 /*
@@ -109,7 +113,9 @@ struct  Oneseal__Certificate__V1__LicenceContent__ExtraFieldsEntry
 
 /*
  * An electronic licence. The signature covers the canonical serialization of `LicenceContent`
- * (deterministic protobuf encoding), so any peer can verify it with the issuer's public key.
+ * (deterministic protobuf encoding: fields in number order, defaults omitted, map entries sorted by
+ * key), prefixed with the domain label "OneSeal licence v1" and a zero byte (docs/integrators.md), so
+ * any peer can verify it with the issuer's public key.
  */
 struct  Oneseal__Certificate__V1__LicenceContent
 {
@@ -247,13 +253,33 @@ struct  Oneseal__Certificate__V1__Licence
    */
   char *application_id;
   /*
-   * True when the holder's code is masked in this response.
+   * True when the holder's code is masked in this response (the signature then cannot be checked
+   * from this copy; verification uses the issuer's full record).
    */
   protobuf_c_boolean masked;
+  /*
+   * Identifier of the version that replaced this one (status SUPERSEDED).
+   */
+  char *superseded_by;
+  /*
+   * Art. 44: the licence is due within 10 working days of the grant (decided_on); tracked even
+   * though issuance normally follows the decision within seconds.
+   */
+  Oneseal__Common__V1__CivilDate *decided_on;
+  Oneseal__Common__V1__Deadline *issue_deadline;
+  /*
+   * Window node that accepted the application (出件 there).
+   */
+  char *accepting_node;
+  /*
+   * Entries are integrated into the log in batches: -1 in log_index until then, and the log
+   * promises integration by this time (maximum merge delay).
+   */
+  Google__Protobuf__Timestamp *log_integrate_by;
 };
 #define ONESEAL__CERTIFICATE__V1__LICENCE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__certificate__v1__licence__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, NULL, ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, 0, NULL, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, NULL, NULL, ONESEAL__CERTIFICATE__V1__LICENCE_STATUS__LICENCE_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, 0, NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, NULL }
 
 
 /*
@@ -278,7 +304,8 @@ struct  Oneseal__Certificate__V1__LogEntry
 
 
 /*
- * A signed tree head (RFC 9162 §4.10 in spirit): the log's size and root hash, signed by the node.
+ * A signed tree head (RFC 9162 §4.10 in spirit): the log's size and root hash, signed by the node's
+ * seal key over "OneSeal tree head v1" + 0x00 + the deterministic serialization of TreeHeadSignedData.
  */
 struct  Oneseal__Certificate__V1__SignedTreeHead
 {

@@ -1,1 +1,0 @@
-// Tests of CertificateRules: plain values and real dates, no database (Swift Testing).
