@@ -32,6 +32,16 @@ public struct OutboxMaintenance: Service {
         let pending = Gauge(label: "oneseal_outbox_pending_events")
         let oldest = Gauge(label: "oneseal_outbox_oldest_pending_seconds")
         let pool = Gauge(label: "oneseal_db_pool_open_connections")
+        // A graceful shutdown cancels the loop (its sleep throws CancellationError): that is this
+        // service's normal end, not a failure of the service group.
+        do {
+            try await self.loop(pending: pending, oldest: oldest, pool: pool)
+        } catch is CancellationError {
+            return
+        }
+    }
+
+    private func loop(pending: Gauge, oldest: Gauge, pool: Gauge) async throws {
         try await cancelWhenGracefulShutdown {
             let clock = ContinuousClock()
             var lastPurge = clock.now - purgeEvery

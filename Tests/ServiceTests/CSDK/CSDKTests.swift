@@ -10,47 +10,56 @@ struct CSDKTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("clients/c")
 
-    /// Runs a program to its end; returns exit status and everything it printed.
-    static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
+    /// Runs a program to its end; returns exit status and everything it printed. Waits without
+    /// blocking a thread: the intake service under test runs on the same small cooperative pool
+    /// (2 threads on a 2-core machine), and a blocked thread starved it into client timeouts.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-csdk-\(UUID().uuidString).out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        process.standardOutput = handle
+        process.standardError = handle
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        try handle.close()
+        return (status, String(decoding: try Data(contentsOf: output), as: UTF8.self))
     }
 
-    /// `make` runs once for the suite (a static let is initialised exactly once, even when the
-    /// tests run in parallel), so two tests never build into the same directory at once.
-    static let made: (status: Int32, output: String) = {
-        do { return try run("/usr/bin/env", ["make", "-C", sdk.path, "-j2"]) } catch { return (-1, "\(error)") }
-    }()
+    /// `make` runs once for the suite, so two tests never build into the same directory at once.
+    static let made = Task { () -> (status: Int32, output: String) in
+        do { return try await run("/usr/bin/env", ["make", "-C", sdk.path, "-j2"]) } catch { return (-1, "\(error)") }
+    }
 
-    static func build() throws {
+    static func build() async throws {
+        let made = await made.value
         #expect(made.status == 0, "make failed:\n\(made.output)")
         if made.status != 0 { throw CancellationError() }
     }
 
     @Test("frame cutting and decoding byte by byte (tests/frame_test.c)")
-    func frameTest() throws {
-        try Self.build()
-        let test = try Self.run(Self.sdk.appendingPathComponent("build/frame_test").path, [])
+    func frameTest() async throws {
+        try await Self.build()
+        let test = try await Self.run(Self.sdk.appendingPathComponent("build/frame_test").path, [])
         #expect(test.status == 0, "\(test.output)")
         #expect(test.output.contains("frame_test: all checks passed"))
     }
 
     @Test("the example submits idempotently and reads the named fields of a refusal from a live intake service")
     func exampleAgainstIntake() async throws {
-        try Self.build()
+        try await Self.build()
         try await withIntakeNode(node: "371302", today: IntakeServiceTests.monday) { node in
             try await node.publishSampleCatalogue()
             let token = try node.key.mint(subject: "county-portal", role: .integrator, node: node.node)
-            let example = try Self.run(Self.sdk.appendingPathComponent("build/submit_and_verify").path, [
+            let example = try await Self.run(Self.sdk.appendingPathComponent("build/submit_and_verify").path, [
                 "--intake", "127.0.0.1:\(node.port)", "--item", IntakeServiceTests.food, "--token", token,
             ])
             #expect(example.status == 0, "\(example.output)")
@@ -64,7 +73,7 @@ struct CSDKTests {
 
             // A token the node does not trust: UNAUTHENTICATED, reported by status name.
             let stranger = try TokenSigningKey.generate(issuer: "elsewhere").mint(subject: "x", role: .integrator, node: node.node)
-            let refused = try Self.run(Self.sdk.appendingPathComponent("build/submit_and_verify").path, [
+            let refused = try await Self.run(Self.sdk.appendingPathComponent("build/submit_and_verify").path, [
                 "--intake", "127.0.0.1:\(node.port)", "--item", IntakeServiceTests.food, "--token", stranger,
             ])
             #expect(refused.status == 1)
