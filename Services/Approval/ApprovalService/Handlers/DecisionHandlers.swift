@@ -106,9 +106,12 @@ extension ApprovalAPI {
                 }
                 opinions.append(ParticipantOpinion(participant: opinion.participant.actor, title: opinion.title, opinion: opinion.opinion, vote: vote))
             }
+            let now = clock()
+            if input.hasHeldAt, input.heldAt.date > now.addingTimeInterval(300) {
+                violations.append(Common_FieldViolation.with { $0.field = "review.held_at"; $0.description_p = "a meeting is recorded after it was held, not before"; $0.reason = "out_of_range" })
+            }
             guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
             let actor = Self.actorOf(caller)
-            let now = clock()
             let updated = try await changing(id, by: actor) { state, _ in
                 let record = JointReviewRecord(
                     id: "jr\(state.jointReviews.count + 1)", kind: kind!, heldAt: input.hasHeldAt ? input.heldAt.date : now, location: input.location,
