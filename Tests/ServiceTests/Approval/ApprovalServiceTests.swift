@@ -6,6 +6,7 @@ import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SwiftProtobuf
 import Testing
 @testable import ApprovalService
 
@@ -157,6 +158,12 @@ struct ApprovalServiceTests {
             await #expect {
                 _ = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: try node.deputy)
             } throws: { rpcFailure($0)?.code == .permissionDenied }
+            var future = meeting
+            future.heldAt = Google_Protobuf_Timestamp(date: node.clock.date.addingTimeInterval(86_400))
+            future.outcome = .unspecified
+            await #expect {
+                _ = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = future }, metadata: try node.director)
+            } throws: { rpcFailure($0)?.fields == ["review.outcome", "review.held_at"] }
             let met = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: try node.director)
             #expect(met.case.jointReviews.count == 1)
             #expect(met.case.nextRole == .director)

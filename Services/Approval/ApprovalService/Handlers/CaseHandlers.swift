@@ -249,7 +249,7 @@ extension ApprovalAPI {
             try state.sign(stepID: stepID, conclusion: self.conclusion(conclusion), opinion: opinion, by: actor, at: now, asOfficer: asOfficer)
             let step = state.steps.last { $0.completedBy?.subject == actor.subject && $0.status == .completed }!
             var completed = Approval_StepCompleted()
-            completed.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: now, updatedAt: now))
+            completed.header = header(id: id, state)
             completed.step = step.proto
             return Change(asOfficer ? "step.reviewed" : "step.signed",
                           ["step": step.id, "role": step.role.rawValue, "conclusion": step.conclusion?.rawValue ?? "", "opinion": step.opinion],
@@ -266,7 +266,7 @@ extension ApprovalAPI {
             let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, _ in
                 try state.returnTo(targetIndex: Int(request.targetStepIndex), reason: request.reason, by: actor, at: now)
                 var returned = Approval_CaseReturned()
-                returned.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: now, updatedAt: now))
+                returned.header = header(id: id, state)
                 returned.targetStepIndex = request.targetStepIndex
                 returned.reason = request.reason
                 return Change("case.returned", ["target_step_index": String(request.targetStepIndex), "reason": request.reason, "returns": String(state.returns)],

@@ -23,8 +23,7 @@ extension ApprovalAPI {
                                   on: on, by: actor, id: suspensionID)
                 let record = state.suspensions.last!
                 var message = Approval_ClockSuspended()
-                let stored = StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock())
-                message.header = header(stored)
+                message.header = header(id: id, state)
                 message.suspension = record.proto
                 return Change("clock.suspended", ["suspension": suspensionID, "reason": record.reason.rawValue, "expected_days": String(record.expectedDays),
                                                   "notice": record.noticeText, "on": on.iso8601],
@@ -47,7 +46,7 @@ extension ApprovalAPI {
                 try state.resume(suspensionID: request.suspensionID, result: request.result, on: on, by: actor)
                 let record = state.suspensions.last { $0.resumedOn == on }!
                 var message = Approval_ClockResumed()
-                message.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock()))
+                message.header = header(id: id, state)
                 message.suspension = record.proto
                 message.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
                 return Change("clock.resumed", ["suspension": record.id, "result": record.result, "on": on.iso8601, "due_on": message.deadline.dueOn.civilDate?.iso8601 ?? ""],
@@ -72,7 +71,7 @@ extension ApprovalAPI {
                 try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar)
                 let record = state.extensionRecord!
                 var message = Approval_DeadlineExtended()
-                message.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock()))
+                message.header = header(id: id, state)
                 message.extension = Approval_Extension.with {
                     $0.extensionDays = Int32(record.days)
                     $0.reason = record.reason
@@ -107,9 +106,12 @@ extension ApprovalAPI {
                 }
                 opinions.append(ParticipantOpinion(participant: opinion.participant.actor, title: opinion.title, opinion: opinion.opinion, vote: vote))
             }
+            let now = clock()
+            if input.hasHeldAt, input.heldAt.date > now.addingTimeInterval(300) {
+                violations.append(Common_FieldViolation.with { $0.field = "review.held_at"; $0.description_p = "a meeting is recorded after it was held, not before"; $0.reason = "out_of_range" })
+            }
             guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
             let actor = Self.actorOf(caller)
-            let now = clock()
             let updated = try await changing(id, by: actor) { state, _ in
                 let record = JointReviewRecord(
                     id: "jr\(state.jointReviews.count + 1)", kind: kind!, heldAt: input.hasHeldAt ? input.heldAt.date : now, location: input.location,
@@ -155,10 +157,9 @@ extension ApprovalAPI {
     /// CaseDecided to the window that accepted, certificate (grants become licences), supervision
     /// and evaluation (of both nodes when they differ).
     func decidedEvents(_ state: CaseState, id: UUID, in transaction: PostgresConnection) async throws -> [OutboxEvent] {
-        let stored = StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock())
         let applicantRow = try await CaseStore.find(id: id, on: transaction)
         var message = Approval_CaseDecided()
-        message.header = header(stored)
+        message.header = header(id: id, state)
         message.decision = state.decision!.proto
         if let row = applicantRow { message.applicant = try openApplicant(row) }
         message.item = state.item.proto
@@ -247,7 +248,7 @@ extension ApprovalAPI {
             let updated = try await changing(id, by: actor) { state, _ in
                 try state.withdraw(reason: request.withdrawal.reason, requestFileID: request.withdrawal.requestFileID, on: on, by: actor)
                 var message = Approval_CaseWithdrawn()
-                message.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock()))
+                message.header = header(id: id, state)
                 message.withdrawal = state.withdrawal!.proto
                 return Change("case.withdrawn", ["reason": state.withdrawal!.reason, "request_file_id": request.withdrawal.requestFileID],
                               events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
@@ -265,7 +266,7 @@ extension ApprovalAPI {
 
     func revoked(_ state: CaseState, id: UUID) throws -> [OutboxEvent] {
         var message = Approval_GrantRevoked()
-        message.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock()))
+        message.header = header(id: id, state)
         message.revocation = state.revocation!.proto
         if let licence = state.licence { message.licence = licence.proto }
         return try afterGrantEvents(message, state: state, id: id)
@@ -273,7 +274,7 @@ extension ApprovalAPI {
 
     func cancelled(_ state: CaseState, id: UUID) throws -> [OutboxEvent] {
         var message = Approval_GrantCancelled()
-        message.header = header(StoredCase(id: id, state: state, applicantSealed: [], revision: 0, createdAt: clock(), updatedAt: clock()))
+        message.header = header(id: id, state)
         message.cancellation = state.cancellation!.proto
         if let licence = state.licence { message.licence = licence.proto }
         return try afterGrantEvents(message, state: state, id: id)

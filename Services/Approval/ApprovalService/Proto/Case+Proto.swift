@@ -273,10 +273,11 @@ extension ApprovalAPI {
     }
 
     /// Fields every event carries.
-    func header(_ stored: StoredCase) -> Approval_CaseHeader {
-        let state = stored.state
-        return Approval_CaseHeader.with {
-            $0.caseID = stored.id.uuidString.lowercased()
+    func header(_ stored: StoredCase) -> Approval_CaseHeader { header(id: stored.id, stored.state) }
+
+    func header(id: UUID, _ state: CaseState) -> Approval_CaseHeader {
+        Approval_CaseHeader.with {
+            $0.caseID = id.uuidString.lowercased()
             $0.caseNumber = state.caseNumber
             $0.applicationID = state.applicationID
             $0.applicationNumber = state.applicationNumber
