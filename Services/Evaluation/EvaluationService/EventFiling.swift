@@ -207,6 +207,12 @@ enum EventFiling {
             m.finding.occurredOn = full.finding.occurredOn
             return try keep(m, .finding(pushID: full.finding.pushID))
 
+        // MARK: evaluation (a county's, passed up): known, stored, not folded (E13)
+        case Evaluation_RatingSubmitted.protoMessageName, Evaluation_RectificationOpened.protoMessageName,
+             Evaluation_RectificationClosed.protoMessageName, Evaluation_AppealDecided.protoMessageName,
+             Evaluation_WindowFlagged.protoMessageName:
+            return Filed(payload: payload, fact: .other, filed: true, note: "a lower node's evaluation event; its figures are read from that node")
+
         default:
             return Filed(payload: payload, fact: .other, filed: false, note: "evaluation does not fold \(type); kept")
         }
