@@ -15,7 +15,7 @@ struct WarningFlagReportTests {
         fact.openedOn = day("2026-09-01")
         fact.dueOn = day(due)
         fact.suspended = suspended
-        fact.officer = Actor(subject: officer)
+        fact.officer = StaffRef(subject: officer)
         var application = ApplicationFact(id: "app-\(id)")
         application.windowID = window
         return (fact, application)

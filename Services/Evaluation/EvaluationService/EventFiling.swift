@@ -35,7 +35,7 @@ enum EventFiling {
     static func date(_ timestamp: Google_Protobuf_Timestamp, set: Bool, _ fallback: CivilDate) -> CivilDate { set ? CivilDate(timestamp) : fallback }
 
     static func department(_ ref: Common_DepartmentRef) -> Department? { ref.code.isEmpty ? nil : Department(code: ref.code, name: ref.name) }
-    static func actor(_ ref: Common_ActorRef) -> Actor? { ref.subject.isEmpty ? nil : Actor(subject: ref.subject, name: ref.name) }
+    static func actor(_ ref: Common_ActorRef) -> StaffRef? { ref.subject.isEmpty ? nil : StaffRef(subject: ref.subject, name: ref.name) }
 
     static func header(_ h: Approval_CaseHeader, sourceNode: String) -> FactEvent.Header {
         var out = FactEvent.Header(caseID: h.caseID)
