@@ -52,13 +52,13 @@ enum Stream {
         header.acceptingNode = county
         header.decidingNode = county
         header.department = item.department
-        header.officer = Actor(subject: officer, name: officer == "o1" ? "王芳" : "李强")
+        header.officer = StaffRef(subject: officer, name: officer == "o1" ? "王芳" : "李强")
         return header
     }
 
     static func accepted(_ app: String, _ on: String, _ item: FactEvent.AcceptedItem, window: String, kind: String = "complete", node: String = county) -> FactEvent {
         .applicationAccepted(applicationID: app, number: "N-\(app)", node: node, nodeName: node == county ? "兰山区" : "临沂市", kind: kind, on: day(on), items: [item],
-                             windowID: window, acceptedBy: Actor(subject: "clerk-\(window)"), applicantIndex: "idx-\(app)")
+                             windowID: window, acceptedBy: StaffRef(subject: "clerk-\(window)"), applicantIndex: "idx-\(app)")
     }
 
     static func submitted(_ app: String, _ on: String, _ item: FactEvent.AcceptedItem, window: String, node: String = county) -> FactEvent {

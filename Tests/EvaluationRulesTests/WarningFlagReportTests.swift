@@ -15,7 +15,7 @@ struct WarningFlagReportTests {
         fact.openedOn = day("2026-09-01")
         fact.dueOn = day(due)
         fact.suspended = suspended
-        fact.officer = Actor(subject: officer)
+        fact.officer = StaffRef(subject: officer)
         var application = ApplicationFact(id: "app-\(id)")
         application.windowID = window
         return (fact, application)
@@ -107,6 +107,34 @@ struct WarningFlagReportTests {
         #expect(report.charts[0].takeaway.contains("按期办结率75%"))
         #expect(ReportBuilder.monthRange(year: 2026, month: 2)?.to == day("2026-02-28"))
         #expect(ReportBuilder.monthRange(year: 2026, month: 13) == nil)
+    }
+
+    @Test("supervision pushes per department: claimed on time, late or never, rejected")
+    func supervision() {
+        func push(_ id: String, _ department: String, claimed: String?, due: String = "2026-10-13", overdue: Bool = false, rejected: Bool = false) -> PushFact {
+            var fact = PushFact(id: id)
+            fact.department = Department(code: department, name: department == "SCJ" ? "市场监管局" : "卫健委")
+            fact.pushedOn = day("2026-10-12")
+            fact.claimDueOn = day(due)
+            fact.claimedOn = claimed.map(day)
+            fact.claimOverdue = overdue
+            if rejected { fact.rejectedOn = day("2026-10-12") }
+            return fact
+        }
+        var september = push("p0", "SCJ", claimed: nil)
+        september.pushedOn = day("2026-09-30")
+        let pushes = [
+            push("p1", "SCJ", claimed: "2026-10-13"),  // on the due day
+            push("p2", "SCJ", claimed: "2026-10-15", overdue: true),  // late
+            push("p3", "WJW", claimed: nil),  // never
+            push("p4", "WJW", claimed: nil, rejected: true),
+            september,
+        ]
+        let chart = ReportBuilder.supervisionChart(pushes: pushes, from: day("2026-10-01"), to: day("2026-10-31"), labels: Labels())
+        #expect(chart.series.map(\.name) == ["按期认领", "逾期或未认领", "退回"])
+        #expect(chart.series[0].points.map(\.label) == ["市场监管局", "卫健委"])
+        #expect(chart.series.map { $0.points.map(\.value) } == [[1, 0], [1, 1], [0, 1]])
+        #expect(chart.takeaway == "本期推送4件，按期认领1件（25%）。")
     }
 
     @Test("the HTML is self-contained, draws SVG charts and escapes a hostile comment")

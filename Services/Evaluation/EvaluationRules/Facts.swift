@@ -8,7 +8,7 @@ import OneSealCore
 // only sets the fields it knows, and figures join applications and cases when they are computed.
 
 /// Who a case or an act is attributed to.
-public struct Actor: Sendable, Hashable, Codable {
+public struct StaffRef: Sendable, Hashable, Codable {
     public var subject: String
     public var name: String
     public init(subject: String, name: String = "") {
@@ -39,7 +39,7 @@ public struct ApplicationFact: Sendable, Hashable, Codable {
     public var submittedOn: CivilDate?
     public var acceptedOn: CivilDate?
     public var acceptanceKind: String = ""
-    public var acceptedBy: Actor?
+    public var acceptedBy: StaffRef?
     public var correctionOn: CivilDate?
     public var notAcceptedOn: CivilDate?
     public var withdrawnOn: CivilDate?
@@ -72,7 +72,7 @@ public struct CaseFact: Sendable, Hashable, Codable {
     public var decidingNode: String = ""
     public var nodeNames: [String: String] = [:]
     public var department: Department?
-    public var officer: Actor?
+    public var officer: StaffRef?
     public var acceptedOn: CivilDate?
     public var openedOn: CivilDate?
     /// The statutory clock as approval last reported it.
@@ -156,7 +156,7 @@ public enum FactEvent: Sendable, Hashable {
         public var decidingNode: String = ""
         public var decidingNodeName: String = ""
         public var department: Department?
-        public var officer: Actor?
+        public var officer: StaffRef?
         public init(caseID: String) { self.caseID = caseID }
     }
 
@@ -188,7 +188,7 @@ public enum FactEvent: Sendable, Hashable {
     }
 
     case applicationSubmitted(applicationID: String, number: String, node: String, items: [String], channel: String, windowID: String, on: CivilDate)
-    case applicationAccepted(applicationID: String, number: String, node: String, nodeName: String, kind: String, on: CivilDate, items: [AcceptedItem], windowID: String, acceptedBy: Actor?, applicantIndex: String)
+    case applicationAccepted(applicationID: String, number: String, node: String, nodeName: String, kind: String, on: CivilDate, items: [AcceptedItem], windowID: String, acceptedBy: StaffRef?, applicantIndex: String)
     case correctionIssued(applicationID: String, number: String, on: CivilDate)
     case notAccepted(applicationID: String, number: String, on: CivilDate)
     case applicationWithdrawn(applicationID: String, on: CivilDate)

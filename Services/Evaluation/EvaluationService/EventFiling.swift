@@ -35,7 +35,7 @@ enum EventFiling {
     static func date(_ timestamp: Google_Protobuf_Timestamp, set: Bool, _ fallback: CivilDate) -> CivilDate { set ? CivilDate(timestamp) : fallback }
 
     static func department(_ ref: Common_DepartmentRef) -> Department? { ref.code.isEmpty ? nil : Department(code: ref.code, name: ref.name) }
-    static func actor(_ ref: Common_ActorRef) -> Actor? { ref.subject.isEmpty ? nil : Actor(subject: ref.subject, name: ref.name) }
+    static func actor(_ ref: Common_ActorRef) -> StaffRef? { ref.subject.isEmpty ? nil : StaffRef(subject: ref.subject, name: ref.name) }
 
     static func header(_ h: Approval_CaseHeader, sourceNode: String) -> FactEvent.Header {
         var out = FactEvent.Header(caseID: h.caseID)
@@ -206,6 +206,12 @@ enum EventFiling {
             m.finding.department = full.finding.department
             m.finding.occurredOn = full.finding.occurredOn
             return try keep(m, .finding(pushID: full.finding.pushID))
+
+        // MARK: evaluation (a county's, passed up): known, stored, not folded (E13)
+        case Evaluation_RatingSubmitted.protoMessageName, Evaluation_RectificationOpened.protoMessageName,
+             Evaluation_RectificationClosed.protoMessageName, Evaluation_AppealDecided.protoMessageName,
+             Evaluation_WindowFlagged.protoMessageName:
+            return Filed(payload: payload, fact: .other, filed: true, note: "a lower node's evaluation event; its figures are read from that node")
 
         default:
             return Filed(payload: payload, fact: .other, filed: false, note: "evaluation does not fold \(type); kept")

@@ -50,7 +50,7 @@ struct EvaluationNode: Sendable {
 }
 
 /// Runs `body` against a running evaluation node, today = `today`.
-func withEvaluationNode(node: String = "371302", today: CivilDate, settings: [String: String] = [:], _ body: @Sendable (EvaluationNode) async throws -> Void) async throws {
+func withEvaluationNode(node: String = "371302", today: CivilDate, settings: [String: String] = [:], environment extra: [String: String] = [:], _ body: @Sendable (EvaluationNode) async throws -> Void) async throws {
     let key = TokenSigningKey.generate(issuer: node)
     let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-test-eval-\(UUID().uuidString).key").path
     _ = FileManager.default.createFile(atPath: keyFile, contents: Data(DataKeyring.generateKeyText().utf8), attributes: [.posixPermissions: 0o600])
@@ -62,7 +62,7 @@ func withEvaluationNode(node: String = "371302", today: CivilDate, settings: [St
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
             "ONESEAL_DATA_KEY_FILE": keyFile,
-        ])
+        ].merging(extra) { _, new in new })
         if !settings.isEmpty {
             // node_settings must exist before the service reads them: apply the migrations first.
             _ = try await Migrator.apply(OutboxMigrations.all + (try EvaluationServiceDefinition.make().migrations), on: database)

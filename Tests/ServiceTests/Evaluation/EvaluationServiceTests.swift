@@ -256,6 +256,26 @@ struct EvaluationServiceTests {
         }
     }
 
+    @Test("a county passes every stored event, stripped, up to its city's evaluation when that peer is configured")
+    func forwardsToParent() async throws {
+        // The peer's address is never dialled here (no service key, so no relay): the outbox is checked.
+        try await withEvaluationNode(today: try CivilDate(parsing: "2026-10-16"), environment: ["ONESEAL_PEERS": "evaluation@371300=127.0.0.1:9"]) { node in
+            let stream = try EvaluationEvents.stream()
+            try await node.deliver(stream)
+            try await node.deliver(Array(stream.prefix(2)))  // redelivered: not passed up twice
+            let rows = try await node.database.query("SELECT id, destination, type, payload FROM outbox ORDER BY seq")
+            #expect(rows.count == stream.count)
+            let ids = try rows.map { try $0.decode("id", as: UUID.self).uuidString }
+            #expect(ids == stream.map(\.eventID))
+            #expect(try rows.allSatisfy { try $0.decode("destination", as: String.self) == "evaluation@371300" })
+            #expect(try await node.count("SELECT count(*) FROM outbox WHERE position(convert_to('371302199001011233', 'UTF8') in payload) > 0") == 0)
+            // A bad review goes up as RatingSubmitted + RectificationOpened.
+            _ = try await rate(node, case: EvaluationEvents.c2, channel: .onSite, level: 2, comment: "等候太久", visit: "v1", as: try node.token(.windowClerk, subject: "pad-W2"))
+            let types = try await node.database.query("SELECT type FROM outbox ORDER BY seq").map { try $0.decode("type", as: String.self) }
+            #expect(Array(types.suffix(2)) == [Evaluation_RatingSubmitted.protoMessageName, Evaluation_RectificationOpened.protoMessageName])
+        }
+    }
+
     @Test("the monthly report: charts, flags, and a hostile comment escaped; the same from the CLI's RPC")
     func monthlyReport() async throws {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-10-16"), settings: ["evaluation.agency_name": "兰山区行政审批服务局"]) { node in
