@@ -18,23 +18,6 @@ import Testing
 import Glibc
 #endif
 
-/// A port nobody listens on right now (bind to 0, read it, close), so two services can be told
-/// each other's address before either starts.
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw RPCError(code: .unavailable, message: "no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 @Suite("Approval and intake through their outbox relays", .serialized)
 struct ApprovalIntakeRelayTests {
     @Test("intake's acceptance opens the case; approval's CaseOpened and CaseDecided reach the window; one case however often delivered")

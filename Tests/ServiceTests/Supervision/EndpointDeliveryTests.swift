@@ -59,25 +59,6 @@ func withDepartmentEndpoint<T: Sendable>(_ inbox: TestDepartmentInbox, port: Int
     }
 }
 
-/// A TCP port free right now on 127.0.0.1 (bound to port 0, read back, closed): the department's
-/// address while its system is still down. Starting and at once stopping a server to learn a port
-/// trips a race in OneSealServerTransport (`channel.localAddress!` after a fast close), so not that.
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw RPCError(code: .internalError, message: "socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    guard bound == 0 else { throw RPCError(code: .internalError, message: "bind() failed") }
-    let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    guard named == 0 else { throw RPCError(code: .internalError, message: "getsockname() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 @Suite("Supervision endpoint delivery", .serialized)
 struct EndpointDeliveryTests {
     typealias F = SupervisionFixtures
