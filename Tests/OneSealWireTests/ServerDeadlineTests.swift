@@ -90,8 +90,9 @@ struct ServerDeadlineTests {
                     (error as? RPCError)?.code == .deadlineExceeded
                 }
                 #expect(ContinuousClock.now - started < .seconds(10))
-                #expect(observations.startedTags.contains("client-deadline"))
-                #expect(await observations.eventually { $0.cancelledTags.contains("client-deadline") })
+                // Under load the server may see the Cancel before starting the handler; a handler
+                // that did start must have been cancelled.
+                #expect(await observations.eventually { !$0.startedTags.contains("client-deadline") || $0.cancelledTags.contains("client-deadline") })
                 let answer = try await client.echo("after the deadline")
                 #expect(answer == "after the deadline")
             }

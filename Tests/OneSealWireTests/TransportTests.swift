@@ -106,8 +106,9 @@ struct TransportTests {
                 } throws: { error in
                     (error as? RPCError)?.code == .deadlineExceeded
                 }
-                #expect(observations.startedTags.contains("deadline"))
-                #expect(await observations.eventually { $0.cancelledTags.contains("deadline") })
+                // On a loaded machine the server may read the Open only after the client's Cancel and
+                // never start the handler; a handler that did start must have been cancelled.
+                #expect(await observations.eventually { !$0.startedTags.contains("deadline") || $0.cancelledTags.contains("deadline") })
                 // The connection is still good for the next call.
                 let answer = try await client.echo("after")
                 #expect(answer == "after")
@@ -240,7 +241,8 @@ struct TransportTests {
                 (error as? RPCError)?.code == .unavailable
             }
             // Failed by the keepalive, not by some long default timeout.
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // (A bound far below "forever" that a machine loaded by parallel builds still meets.)
+            #expect(ContinuousClock.now - started < .seconds(60))
         }
     }
 
