@@ -32,37 +32,17 @@ public struct OutboxMaintenance: Service {
         let pending = Gauge(label: "oneseal_outbox_pending_events")
         let oldest = Gauge(label: "oneseal_outbox_oldest_pending_seconds")
         let pool = Gauge(label: "oneseal_db_pool_open_connections")
-        // A graceful shutdown cancels the loop (its sleep throws CancellationError): that is this
-        // service's normal end, not a failure of the service group.
-        do {
-            try await self.loop(pending: pending, oldest: oldest, pool: pool)
-        } catch is CancellationError {
-            return
-        }
-    }
-
-    private func loop(pending: Gauge, oldest: Gauge, pool: Gauge) async throws {
-        try await cancelWhenGracefulShutdown {
-            let clock = ContinuousClock()
-            var lastPurge = clock.now - purgeEvery
-            while !Task.isCancelled {
-                do {
-                    let lag = try await Outbox.lag(on: database)
-                    pending.record(lag.pendingCount)
-                    oldest.record(lag.oldestPendingAge)
-                    pool.record(database.openConnectionCount)
-                    if clock.now - lastPurge >= purgeEvery {
-                        let seconds = Double(keepDelivered.components.seconds)
-                        let purged = try await Outbox.purgeDelivered(olderThan: seconds, on: database)
-                        lastPurge = clock.now
-                        if purged > 0 { logger.info("purged delivered outbox events", metadata: ["count": "\(purged)"]) }
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("outbox maintenance pass failed", metadata: ["error": "\(error)"])
-                }
-                try await Task.sleep(for: interval)
+        let clock = ContinuousClock()
+        var lastPurge = clock.now - purgeEvery
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "outbox maintenance pass failed", level: .warning) {
+            let lag = try await Outbox.lag(on: database)
+            pending.record(lag.pendingCount)
+            oldest.record(lag.oldestPendingAge)
+            pool.record(database.openConnectionCount)
+            if clock.now - lastPurge >= purgeEvery {
+                let purged = try await Outbox.purgeDelivered(olderThan: Double(keepDelivered.components.seconds), on: database)
+                lastPurge = clock.now
+                if purged > 0 { logger.info("purged delivered outbox events", metadata: ["count": "\(purged)"]) }
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import OneSealCore
+import OneSealServiceKit
 import OneSealStore
 import ServiceLifecycle
 
@@ -25,15 +26,10 @@ public struct WarningSweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                let count = try await sweepOnce()
-                if count > 0 { api.logger.notice("warning levels changed", metadata: ["cases": "\(count)"]) }
-                try await recordGauges()
-            } catch {
-                api.logger.error("warning sweep failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: api.logger, failure: "warning sweep failed; will retry") {
+            let count = try await sweepOnce()
+            if count > 0 { api.logger.notice("warning levels changed", metadata: ["cases": "\(count)"]) }
+            try await recordGauges()
         }
     }
 

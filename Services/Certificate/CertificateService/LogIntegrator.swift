@@ -1,6 +1,7 @@
 import CertificateRules
 import Foundation
 import Logging
+import OneSealServiceKit
 import OneSealStore
 import ServiceLifecycle
 
@@ -18,14 +19,8 @@ public struct LogIntegrator: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { break }
-            do {
-                try await integrateAll()
-            } catch {
-                api.logger.error("log integration failed; will retry", metadata: ["error": "\(error)"])
-            }
+        await repeatUntilShutdown(every: interval, waitFirst: true, logger: api.logger, failure: "log integration failed; will retry") {
+            try await integrateAll()
         }
     }
 
@@ -55,14 +50,9 @@ public struct ExpirySweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                let count = try await sweepOnce()
-                if count > 0 { api.logger.notice("licences expired", metadata: ["count": "\(count)"]) }
-            } catch {
-                api.logger.error("expiry sweep failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: api.logger, failure: "expiry sweep failed; will retry") {
+            let count = try await sweepOnce()
+            if count > 0 { api.logger.notice("licences expired", metadata: ["count": "\(count)"]) }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import IntakeRules
 import Logging
 import OneSealCore
+import OneSealServiceKit
 import OneSealStore
 import ServiceLifecycle
 
@@ -23,14 +24,9 @@ public struct DeemedAcceptanceSweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                let count = try await sweepOnce()
-                if count > 0 { api.logger.notice("deemed acceptance", metadata: ["applications": "\(count)"]) }
-            } catch {
-                api.logger.error("deemed-acceptance sweep failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: api.logger, failure: "deemed-acceptance sweep failed; will retry") {
+            let count = try await sweepOnce()
+            if count > 0 { api.logger.notice("deemed acceptance", metadata: ["applications": "\(count)"]) }
         }
     }
 

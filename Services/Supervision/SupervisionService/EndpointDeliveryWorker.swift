@@ -35,18 +35,13 @@ public struct EndpointDeliveryWorker: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                let delivered = try await deliverOnce()
-                if delivered > 0 { api.logger.info("pushes delivered to endpoints", metadata: ["pushes": "\(delivered)"]) }
-                let waiting = try await api.database.query("""
-                    SELECT count(*) AS n FROM pushes WHERE delivery = 'endpoint' AND delivered_at IS NULL AND status <> 'rerouted'
-                    """).one().decode("n", as: Int.self)
-                Gauge(label: "oneseal_supervision_endpoint_undelivered_pushes").record(waiting)
-            } catch {
-                api.logger.error("endpoint delivery pass failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: api.logger, failure: "endpoint delivery pass failed; will retry") {
+            let delivered = try await deliverOnce()
+            if delivered > 0 { api.logger.info("pushes delivered to endpoints", metadata: ["pushes": "\(delivered)"]) }
+            let waiting = try await api.database.query("""
+                SELECT count(*) AS n FROM pushes WHERE delivery = 'endpoint' AND delivered_at IS NULL AND status <> 'rerouted'
+                """).one().decode("n", as: Int.self)
+            Gauge(label: "oneseal_supervision_endpoint_undelivered_pushes").record(waiting)
         }
     }
 
@@ -179,18 +174,13 @@ public struct ClaimOverdueSweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                let count = try await sweepOnce()
-                if count > 0 { api.logger.notice("claims overdue", metadata: ["pushes": "\(count)"]) }
-                let overdue = try await api.database.query("""
-                    SELECT count(*) AS n FROM pushes WHERE status = 'pending' AND claim_due < \(api.today.iso8601)::date
-                    """).one().decode("n", as: Int.self)
-                Gauge(label: "oneseal_supervision_claims_overdue").record(overdue)
-            } catch {
-                api.logger.error("claim-overdue sweep failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: api.logger, failure: "claim-overdue sweep failed; will retry") {
+            let count = try await sweepOnce()
+            if count > 0 { api.logger.notice("claims overdue", metadata: ["pushes": "\(count)"]) }
+            let overdue = try await api.database.query("""
+                SELECT count(*) AS n FROM pushes WHERE status = 'pending' AND claim_due < \(api.today.iso8601)::date
+                """).one().decode("n", as: Int.self)
+            Gauge(label: "oneseal_supervision_claims_overdue").record(overdue)
         }
     }
 
