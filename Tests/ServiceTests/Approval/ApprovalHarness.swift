@@ -164,36 +164,12 @@ func withApprovalNode(node: String = "371302", today: CivilDate, settings: [Stri
             logger.logLevel = .error
             return logger
         }()
-        let running = Box<RunningService?>(nil)
         let definition = try ApprovalServiceDefinition.make(clock: { clock.date }, sweepInterval: .seconds(3600), caseFileSigner: key)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.set(service)
-                }
-            }
-            var waited = 0
-            while running.get() == nil, waited < 600 {
-                try await Task.sleep(for: .milliseconds(50))
-                waited += 1
-            }
-            guard let service = running.get() else {
-                group.cancelAll()
-                throw RPCError(code: .unavailable, message: "approval did not start")
-            }
+        try await withRunningService(definition, configuration: configuration, logger: logger) { service, grpc in
             let api = ApprovalAPI(
                 database: database, keyring: try DataKeyring(contentsOfFile: keyFile), node: node,
                 settings: try await ApprovalSettings.load(node: node, from: database), clock: { clock.date }, signer: key, logger: logger)
-            do {
-                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: service.port)) { grpc in
-                    try await body(ApprovalNode(node: node, key: key, grpc: grpc, database: database, clock: clock, api: api, port: service.port))
-                }
-            } catch {
-                await service.shutdown()
-                throw error
-            }
-            await service.shutdown()
-            try await group.waitForAll()
+            try await body(ApprovalNode(node: node, key: key, grpc: grpc, database: database, clock: clock, api: api, port: service.port))
         }
     }
 }

@@ -116,39 +116,15 @@ func withCertificateNode(
             logger.logLevel = .warning
             return logger
         }()
-        let running = Box<RunningService?>(nil)
         // The integrator runs every hour here: tests integrate explicitly, so log positions are deterministic.
         let definition = try CertificateServiceDefinition.make(
             environment: ["ONESEAL_SEAL_KEY_FILE": files.seal], clock: { clock.date }, integrationInterval: .seconds(3600))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.set(service)
-                }
-            }
-            var waited = 0
-            while running.get() == nil, waited < 600 {
-                try await Task.sleep(for: .milliseconds(50))
-                waited += 1
-            }
-            guard let service = running.get() else {
-                group.cancelAll()
-                throw RPCError(code: .unavailable, message: "certificate did not start")
-            }
+        try await withRunningService(definition, configuration: configuration, logger: logger) { service, grpc in
             let settings = try await CertificateSettings.load(node: node, from: database)
             let api = CertificateAPI(
                 database: database, keyring: try DataKeyring(contentsOfFile: files.data), seals: try SealKeyring(contentsOfFile: files.seal),
                 node: node, settings: settings, clock: { clock.date }, logger: logger)
-            do {
-                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: service.port)) { grpc in
-                    try await body(CertificateNode(node: node, port: service.port, token: token, grpc: grpc, database: database, clock: clock, api: api))
-                }
-            } catch {
-                await service.shutdown()
-                throw error
-            }
-            await service.shutdown()
-            try await group.waitForAll()
+            try await body(CertificateNode(node: node, port: service.port, token: token, grpc: grpc, database: database, clock: clock, api: api))
         }
     }
     if let existing {

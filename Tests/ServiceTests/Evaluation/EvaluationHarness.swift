@@ -75,33 +75,9 @@ func withEvaluationNode(node: String = "371302", today: CivilDate, settings: [St
             logger.logLevel = .warning
             return logger
         }()
-        let running = Box<RunningService?>(nil)
         let definition = try EvaluationServiceDefinition.make(clock: { clock.date })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.set(service)
-                }
-            }
-            var waited = 0
-            while running.get() == nil, waited < 600 {
-                try await Task.sleep(for: .milliseconds(50))
-                waited += 1
-            }
-            guard let service = running.get() else {
-                group.cancelAll()
-                throw RPCError(code: .unavailable, message: "evaluation did not start")
-            }
-            do {
-                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: service.port)) { grpc in
-                    try await body(EvaluationNode(node: node, key: key, grpc: grpc, database: database, clock: clock))
-                }
-            } catch {
-                await service.shutdown()
-                throw error
-            }
-            await service.shutdown()
-            try await group.waitForAll()
+        try await withRunningService(definition, configuration: configuration, logger: logger) { service, grpc in
+            try await body(EvaluationNode(node: node, key: key, grpc: grpc, database: database, clock: clock))
         }
     }
 }

@@ -106,38 +106,14 @@ func withIntakeNode(node: String = "371302", today: CivilDate, _ body: @Sendable
             logger.logLevel = .warning
             return logger
         }()
-        let running = Box<RunningService?>(nil)
         let definition = try IntakeServiceDefinition.make(clock: { clock.date }, sweepInterval: .seconds(3600))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.set(service)
-                }
-            }
-            var waited = 0
-            while running.get() == nil, waited < 600 {
-                try await Task.sleep(for: .milliseconds(50))
-                waited += 1
-            }
-            guard let service = running.get() else {
-                group.cancelAll()
-                throw RPCError(code: .unavailable, message: "intake did not start")
-            }
+        try await withRunningService(definition, configuration: configuration, logger: logger) { service, grpc in
             // A second API over the same database, for driving the sweeper directly in tests.
             let keyring = try DataKeyring(contentsOfFile: keyFile)
             let api = IntakeAPI(
                 database: database, keyring: keyring, node: node, settings: IntakeSettings(agencyName: "测试审批局"),
                 clock: { clock.date }, licences: LicenceVerifier(client: nil, token: nil), logger: logger)
-            do {
-                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: service.port)) { grpc in
-                    try await body(IntakeNode(node: node, port: service.port, key: key, grpc: grpc, database: database, clock: clock, api: api))
-                }
-            } catch {
-                await service.shutdown()
-                throw error
-            }
-            await service.shutdown()
-            try await group.waitForAll()
+            try await body(IntakeNode(node: node, port: service.port, key: key, grpc: grpc, database: database, clock: clock, api: api))
         }
     }
 }

@@ -150,35 +150,11 @@ func withSupervisionNode(node: String = "371300", today: CivilDate, _ body: @Sen
             logger.logLevel = .warning
             return logger
         }()
-        let running = Box<RunningService?>(nil)
         // The service's own workers wait an hour between passes: the tests drive them directly.
         let definition = try SupervisionServiceDefinition.make(clock: { clock.date }, sweepInterval: .seconds(3600), deliveryInterval: .seconds(3600))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.set(service)
-                }
-            }
-            var waited = 0
-            while running.get() == nil, waited < 600 {
-                try await Task.sleep(for: .milliseconds(50))
-                waited += 1
-            }
-            guard let service = running.get() else {
-                group.cancelAll()
-                throw RPCError(code: .unavailable, message: "supervision did not start")
-            }
+        try await withRunningService(definition, configuration: configuration, logger: logger) { service, grpc in
             let api = SupervisionAPI(database: database, node: node, clock: { clock.date }, logger: logger)
-            do {
-                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: service.port)) { grpc in
-                    try await body(SupervisionNode(node: node, key: key, grpc: grpc, database: database, clock: clock, api: api))
-                }
-            } catch {
-                await service.shutdown()
-                throw error
-            }
-            await service.shutdown()
-            try await group.waitForAll()
+            try await body(SupervisionNode(node: node, key: key, grpc: grpc, database: database, clock: clock, api: api))
         }
     }
 }
