@@ -76,6 +76,13 @@ public enum ProtoEnum {
 /// docs/integrators.md): binary metadata, the serialised message.
 public let badRequestTrailerKey = "oneseal-bad-request-bin"
 
+extension FieldViolation {
+    /// The wire form, for `RPCError.invalidArgument`.
+    public var proto: Common_FieldViolation {
+        Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason }
+    }
+}
+
 extension RPCError {
     /// INVALID_ARGUMENT naming every bad field: the message lists them for people, the
     /// `oneseal-bad-request-bin` trailer carries them for programs (a form puts each next to its input).

@@ -1,24 +1,5 @@
 import OneSealCore
 
-/// One invalid field, named by its proto path ("denial.reasons[1]") so a form can show the message
-/// next to its input. Mirrors `oneseal.common.v1.FieldViolation`.
-public struct FieldViolation: Sendable, Hashable, Codable {
-    public let field: String
-    public let description: String
-    /// Stable machine code ("required", "opinion.too_vague" …).
-    public let reason: String
-
-    public init(field: String, description: String, reason: String) {
-        self.field = field
-        self.description = description
-        self.reason = reason
-    }
-
-    public static func required(_ field: String) -> FieldViolation {
-        FieldViolation(field: field, description: "required", reason: "required")
-    }
-}
-
 /// Why an approval rule refused. Each kind maps to one gRPC status, so handlers never guess:
 /// bad input → INVALID_ARGUMENT (every field listed), a state that forbids the act →
 /// FAILED_PRECONDITION, the wrong person/role/turn → PERMISSION_DENIED.

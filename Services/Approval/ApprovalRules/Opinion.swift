@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 
 /// Opinions must be specific (DESIGN §6): an officer's review says what was checked and found; a
 /// leader's sign-off says why. Empty text, boilerplate ("同意", "已阅", "拟同意", "OK") and text

@@ -123,7 +123,7 @@ public struct ApprovalAPI: Sendable {
     static func status(for error: ApprovalRuleError) -> RPCError {
         switch error {
         case .invalidArgument(let violations):
-            RPCError.invalidArgument(violations.map { v in Common_FieldViolation.with { $0.field = v.field; $0.description_p = v.description; $0.reason = v.reason } })
+            RPCError.invalidArgument(violations.map(\.proto))
         case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
         case .permissionDenied(let message): RPCError(code: .permissionDenied, message: message)
         case .calendar(let message): RPCError(code: .failedPrecondition, message: "working-day calendar: \(message)")

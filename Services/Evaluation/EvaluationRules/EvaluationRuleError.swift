@@ -1,26 +1,5 @@
 import OneSealCore
 
-/// One invalid field, named by its path ("indicators[2].level") so a form can put the message next
-/// to the right input. Mirrors `oneseal.common.v1.FieldViolation`.
-public struct FieldViolation: Sendable, Hashable, Codable {
-    public let field: String
-    public let description: String
-    /// Stable machine code ("required", "level.range" …).
-    public let reason: String
-
-    public init(field: String, description: String, reason: String) {
-        self.field = field
-        self.description = description
-        self.reason = reason
-    }
-
-    public var text: String { "\(field): \(description)" }
-
-    public static func required(_ field: String) -> FieldViolation {
-        FieldViolation(field: field, description: "required", reason: "required")
-    }
-}
-
 /// Why an evaluation rule refused; each case maps to one gRPC status so handlers never guess.
 public enum EvaluationRuleError: Error, Sendable, Hashable, CustomStringConvertible {
     /// INVALID_ARGUMENT: every bad field, not just the first.

@@ -187,12 +187,6 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
     }
 }
 
-extension FieldViolation {
-    var proto: Common_FieldViolation {
-        Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason }
-    }
-}
-
 extension CivilDate {
     init(_ timestamp: Google_Protobuf_Timestamp) { self.init(timestamp.date) }
 }

@@ -1,3 +1,5 @@
+import OneSealCore
+
 /// 一件事 / 证照联办: one application for several items. Each item becomes its own approval case,
 /// decided in parallel; the bundle completes when every case is decided; a material several items
 /// list under the same code is asked for and counted once.

@@ -6,5 +6,5 @@
 /// - Applications: `ApplicantValidator`, `MaterialCheck`, `ApplicationState.apply(_:calendar:)`
 ///   with `IntakeAction`, `DeemedAcceptance`, `ApprovalDeadline`.
 /// - Bundles and numbers: `ApplicationBundle`, `CaseNumber`.
-/// - Errors: `IntakeRuleError` (`invalidArgument` with `FieldViolation`s, `failedPrecondition`, `calendar`).
+/// - Errors: `IntakeRuleError` (`invalidArgument` with OneSealCore `FieldViolation`s, `failedPrecondition`, `calendar`).
 public enum IntakeRules {}

@@ -1,3 +1,5 @@
+import OneSealCore
+
 /// A parsed JSON value, so the catalogue reader can walk a file and report every wrong field with
 /// its path instead of stopping at the first one as `Decodable` does.
 enum JSONValue: Sendable, Hashable, Decodable {

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 
 /// One department's responsibility for an item (监管职责) in the boundary list.
 public struct SupervisingDepartment: Sendable, Hashable, Codable {

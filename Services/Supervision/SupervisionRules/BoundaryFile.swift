@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 
 /// The boundary list as a file (format `oneseal-boundary/1`, documented in
 /// Services/Supervision/boundary/README.md): the departments and the entries, JSON, so a bureau keeps

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 
 /// How a department receives its pushes: it pulls them (ListPushes / ClaimPush), or the service calls
 /// its own `DepartmentInbox/Receive` endpoint (at least once, retried with backoff).

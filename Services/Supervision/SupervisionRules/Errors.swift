@@ -1,27 +1,6 @@
 import Foundation
 import OneSealCore
 
-/// One invalid field, named by its path ("entry.departments[1].code"), so a form or an operator can
-/// put the message next to the right input. Mirrors `oneseal.common.v1.FieldViolation`.
-public struct FieldViolation: Sendable, Hashable, Codable {
-    public let field: String
-    public let description: String
-    /// Stable machine code ("required", "format", "unknown_department" …) for clients that translate.
-    public let reason: String
-
-    public init(field: String, description: String, reason: String) {
-        self.field = field
-        self.description = description
-        self.reason = reason
-    }
-
-    public static func required(_ field: String) -> FieldViolation {
-        FieldViolation(field: field, description: "required", reason: "required")
-    }
-
-    public var text: String { "\(field): \(description)" }
-}
-
 /// Why a supervision rule refused. Each case maps to the gRPC status the handler answers with, so
 /// handlers never guess: bad input lists every field; a push in the wrong state is a failed
 /// precondition; acting on another department's push is a permission failure.

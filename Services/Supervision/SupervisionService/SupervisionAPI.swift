@@ -146,8 +146,3 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     }
 }
 
-extension FieldViolation {
-    var proto: Common_FieldViolation {
-        Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason }
-    }
-}

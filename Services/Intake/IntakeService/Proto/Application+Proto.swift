@@ -101,8 +101,3 @@ extension MaterialProblem {
     }
 }
 
-extension FieldViolation {
-    var proto: Common_FieldViolation {
-        Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason }
-    }
-}
