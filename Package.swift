@@ -109,6 +109,7 @@ var targets: [Target] = [
         name: "oneseal-bench-wire",
         dependencies: nio + [
             "OneSealWire", grpcCore, log,
+            .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ],

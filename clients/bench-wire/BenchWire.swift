@@ -27,6 +27,9 @@ struct BenchWire: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Concurrent callers (outstanding calls) to measure.")
     var callers: [Int] = [1, 64]
 
+    @Flag(help: "Skip the GRPCCore in-process run (GRPCCore's own floor, no sockets).")
+    var noInProcess = false
+
     @Flag(help: "Also run the mixed pairs (GRPCClient -> raw server, raw client -> GRPCServer) to see which side costs what.")
     var split = false
 
@@ -86,6 +89,7 @@ struct BenchWire: ParsableCommand {
             print()
 
             var rows: [(callers: Int, transport: RunResult, raw: RunResult)] = []
+            var floors: [(callers: Int, inProcess: RunResult)] = []
             try await withGRPCClient(
                 transport: OneSealClientTransport(host: "127.0.0.1", port: port, eventLoopGroup: group, logger: logger)
             ) { client in
@@ -98,6 +102,12 @@ struct BenchWire: ParsableCommand {
                         warmup: warmup, duration: duration, group: group)
                     Self.printRun("raw NIO  ", count, baseline)
                     rows.append((count, transport, baseline))
+                    if !noInProcess {
+                        let inProcess = try await runInProcessCalls(
+                            payload: message, callers: count, warmup: warmup, duration: duration)
+                        Self.printRun("GRPCCore in-process", count, inProcess)
+                        floors.append((count, inProcess))
+                    }
                     if split {
                         let clientOnly = try await withGRPCClient(
                             transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
@@ -125,6 +135,21 @@ struct BenchWire: ParsableCommand {
                     row.transport.cpuMicrosPerCall,
                     row.raw.callsPerSecond, row.raw.p50Micros, row.raw.p99Micros, row.raw.cpuMicrosPerCall,
                     row.transport.callsPerSecond / max(row.raw.callsPerSecond, 1)))
+            }
+            if !floors.isEmpty {
+                print()
+                print("GRPCCore alone (same echo service and callers on grpc-swift-2's InProcessTransport, no sockets):")
+                print("| callers | in-process calls/s | p50 µs | p99 µs | CPU µs/call | in-process/raw | transport/in-process |")
+                print("|---:|---:|---:|---:|---:|---:|---:|")
+                for floor in floors {
+                    guard let row = rows.first(where: { $0.callers == floor.callers }) else { continue }
+                    print(String(
+                        format: "| %d | %.0f | %.0f | %.0f | %.1f | %.2f | %.2f |",
+                        floor.callers, floor.inProcess.callsPerSecond, floor.inProcess.p50Micros,
+                        floor.inProcess.p99Micros, floor.inProcess.cpuMicrosPerCall,
+                        floor.inProcess.callsPerSecond / max(row.raw.callsPerSecond, 1),
+                        row.transport.callsPerSecond / max(floor.inProcess.callsPerSecond, 1)))
+                }
             }
             for row in rows {
                 let ratio = row.transport.callsPerSecond / max(row.raw.callsPerSecond, 1)

@@ -2,10 +2,11 @@ import GRPCCore
 import OneSealWire
 
 /// Runs `callers` tasks, each making unary echo calls back to back through one `GRPCClient` (one
-/// OneSeal TCP connection), and merges their latencies.
-func runTransportCalls(
-    client: GRPCClient<OneSealClientTransport>, payload: [UInt8], callers: Int, warmup: Double, duration: Double
-) async throws -> RunResult {
+/// OneSeal TCP connection, or GRPCCore's in-process transport for its floor), and merges their
+/// latencies.
+func runTransportCalls<Transport: ClientTransport>(
+    client: GRPCClient<Transport>, payload: [UInt8], callers: Int, warmup: Double, duration: Double
+) async throws -> RunResult where Transport.Bytes == [UInt8] {
     let window = MeasurementWindow(warmupSeconds: warmup, durationSeconds: duration)
     var merged = RunResult()
     merged.seconds = window.seconds
