@@ -134,16 +134,17 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.closeIfIdleAndDraining()
     }
 
-    /// One thing a call asked for (see `OutboundQueue`); the flush that follows is deferred to
-    /// the end of the loop tick, so a batch still leaves in one write.
-    func perform(_ op: ClientOutboundOp) {
-        switch op {
-        case .part(let part, let call):
-            self.send(part, call: call)
-        case .halfClose(let token):
-            self.halfClose(token: token)
-        case .cancel(let token, let reason):
-            self.cancel(token: token, reason: reason)
+    /// Everything the calls queued since the last batch (see `OutboundQueue`); one flush at the end.
+    func perform(_ ops: [ClientOutboundOp]) {
+        for op in ops {
+            switch op {
+            case .part(let part, let call):
+                self.send(part, call: call)
+            case .halfClose(let token):
+                self.halfClose(token: token)
+            case .cancel(let token, let reason):
+                self.cancel(token: token, reason: reason)
+            }
         }
     }
 

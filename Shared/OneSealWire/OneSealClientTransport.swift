@@ -30,9 +30,6 @@ public final class OneSealClientTransport: ClientTransport {
         /// The calls' way onto the event loop (batched; see `OutboundQueue`).
         var outbound: OutboundQueue<ClientOutboundOp>
         var tokens: CallTokens
-        /// Where the calls' GRPCCore machinery runs: this connection's event loop, or nil for
-        /// the caller's own executor.
-        var executor: EventLoopTaskExecutor?
         var remotePeer: String
         var localPeer: String
     }
@@ -182,12 +179,11 @@ public final class OneSealClientTransport: ClientTransport {
             try channel.pipeline.syncOperations.addHandler(handler)
             return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.remotePeer, handler.localPeer)
         }.get()
-        let outbound = OutboundQueue<ClientOutboundOp>(eventLoop: channel.eventLoop) { op in
-            handler.value.perform(op)
+        let outbound = OutboundQueue<ClientOutboundOp>(eventLoop: channel.eventLoop) { ops in
+            handler.value.perform(ops)
         }
         return Connection(
             channel: channel, handler: handler, outbound: outbound, tokens: CallTokens(),
-            executor: configuration.callExecution == .eventLoop ? EventLoopTaskExecutor(eventLoop: channel.eventLoop) : nil,
             remotePeer: remotePeer, localPeer: localPeer
         )
     }
@@ -318,9 +314,6 @@ public final class OneSealClientTransport: ClientTransport {
                 outbound.enqueue(.cancel(token: call.token, reason: "client abandoned the call"))
             }
         }
-        guard let executor = connection.executor else { return try await closure(stream, context) }
-        // GRPCCore's side of the call (its request-writing child task included, which inherits
-        // the preference) runs on the loop that reads and writes the call's frames.
-        return try await withTaskExecutorPreference(executor) { try await closure(stream, context) }
+        return try await closure(stream, context)
     }
 }

@@ -126,7 +126,7 @@ public final class OneSealServerTransport: ServerTransport {
             state.nextCall += 1
             // Created under the lock so that it is in `running` before it can end and remove
             // itself; the task does not wait for anything this lock guards while it runs.
-            let task = Task(executorPreference: accepted.executor) {
+            let task = Task {
                 await Self.serve(accepted, with: streamHandler)
                 self.callEnded(id)
             }

@@ -20,14 +20,11 @@ enum ServerOutboundOp: Sendable {
 /// per part.
 ///
 /// Every writer of every call on the connection appends here; only the append that finds the
-/// queue idle schedules an `execute`, and that one loop task runs everything queued by then.
-/// Under load the parts of many concurrent calls (Open + Message + HalfClose of a unary call,
-/// Headers + Message + Close of its answer) leave in one write, and the cross-thread cost (a
-/// closure, NIO's task-queue locks, possibly an eventfd wake-up) is paid per batch.
-///
-/// A call task already running on the loop (`WireConfiguration.CallExecution.eventLoop`)
-/// performs its op at once, after whatever other threads queued before it: no hop at all.
-/// FIFO either way: the parts of one call keep their order, and so do parts of different calls.
+/// queue idle schedules an `execute`, and that one loop task runs everything queued by then and
+/// flushes once. Under load the parts of many concurrent calls (Open + Message + HalfClose of a
+/// unary call, Headers + Message + Close of its answer) leave in one write, and the cross-thread
+/// cost (a closure, NIO's task-queue locks, possibly an eventfd wake-up) is paid per batch.
+/// FIFO: the parts of one call keep their order, and so do parts of different calls.
 final class OutboundQueue<Op: Sendable>: Sendable {
     private struct Pending {
         var ops: [Op] = []
@@ -37,28 +34,15 @@ final class OutboundQueue<Op: Sendable>: Sendable {
 
     private let pending = Mutex(Pending())
     private let eventLoop: any EventLoop
-    /// Runs on the event loop, once per op, in order.
-    private let perform: @Sendable (Op) -> Void
+    /// Runs on the event loop with everything queued since the last drain.
+    private let perform: @Sendable ([Op]) -> Void
 
-    init(eventLoop: any EventLoop, perform: @escaping @Sendable (Op) -> Void) {
+    init(eventLoop: any EventLoop, perform: @escaping @Sendable ([Op]) -> Void) {
         self.eventLoop = eventLoop
         self.perform = perform
     }
 
     func enqueue(_ op: Op) {
-        if self.eventLoop.inEventLoop {
-            // Anything another thread queued earlier goes first; a drain still scheduled for it
-            // will find nothing left.
-            let earlier = self.pending.withLock { pending -> [Op] in
-                guard !pending.ops.isEmpty else { return [] }
-                var ops: [Op] = []
-                swap(&ops, &pending.ops)
-                return ops
-            }
-            for earlierOp in earlier { self.perform(earlierOp) }
-            self.perform(op)
-            return
-        }
         let schedule = self.pending.withLock { pending -> Bool in
             pending.ops.append(op)
             guard !pending.scheduled else { return false }
@@ -72,11 +56,10 @@ final class OutboundQueue<Op: Sendable>: Sendable {
         let ops = self.pending.withLock { pending -> [Op] in
             pending.scheduled = false
             var ops: [Op] = []
-            // The emptied queue keeps room for as many: the next burst appends without growing.
             ops.reserveCapacity(pending.ops.count)
             swap(&ops, &pending.ops)
             return ops
         }
-        for op in ops { self.perform(op) }
+        if !ops.isEmpty { self.perform(ops) }
     }
 }

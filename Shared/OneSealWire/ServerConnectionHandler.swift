@@ -10,8 +10,6 @@ struct AcceptedServerStream: Sendable {
     var cancellation: StreamCancellation
     var remotePeer: String
     var localPeer: String
-    /// Where the call's task runs: the connection's event loop, or nil for Swift's global pool.
-    var executor: EventLoopTaskExecutor?
 }
 
 typealias ServerTransportInbound = RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>
@@ -97,9 +95,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var closeWhenFlushed = false
     private var remotePeer = "unknown"
     private var localPeer = "unknown"
-    private let callExecution: WireConfiguration.CallExecution
-    /// The executor the calls' tasks prefer (`.eventLoop`), or nil for Swift's global pool.
-    private var callExecutor: EventLoopTaskExecutor?
 
     init(
         configuration: WireConfiguration,
@@ -109,7 +104,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     ) {
         self.state = ServerConnectionStateMachine(maximumConcurrentStreams: configuration.maximumConcurrentStreams)
         self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
-        self.callExecution = configuration.callExecution
         self.logger = logger
         self.accept = accept
         self.onClose = onClose
@@ -119,8 +113,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.context = context
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.loopBoundSelf = bound
-        self.outbound = OutboundQueue(eventLoop: context.eventLoop) { op in bound.value.perform(op) }
-        if self.callExecution == .eventLoop { self.callExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop) }
+        self.outbound = OutboundQueue(eventLoop: context.eventLoop) { ops in bound.value.perform(ops) }
         self.remotePeer = context.channel.remoteAddress.map(Self.describe) ?? "unknown"
         self.localPeer = context.channel.localAddress.map(Self.describe) ?? "unknown"
     }
@@ -225,20 +218,20 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             ),
             cancellation: cancellation,
             remotePeer: self.remotePeer,
-            localPeer: self.localPeer,
-            executor: self.callExecutor
+            localPeer: self.localPeer
         )
         if !self.accept(accepted) {
             self.send(.status(Status(code: .unavailable, message: "server is shutting down"), [:]), on: id)
         }
     }
 
-    /// One thing a handler asked for (see `OutboundQueue`); the flush that follows is deferred
-    /// to the end of the loop tick, so a batch still leaves in one write.
-    func perform(_ op: ServerOutboundOp) {
-        switch op {
-        case .part(let part, let id): self.send(part, on: id)
-        case .finish(let id, let error): self.finish(id, error: error)
+    /// Everything the handlers queued since the last batch (see `OutboundQueue`); one flush.
+    func perform(_ ops: [ServerOutboundOp]) {
+        for op in ops {
+            switch op {
+            case .part(let part, let id): self.send(part, on: id)
+            case .finish(let id, let error): self.finish(id, error: error)
+            }
         }
     }
 

@@ -18,23 +18,6 @@ public struct WireConfiguration: Sendable, Hashable {
     public var connectTimeout: Duration
     /// Reconnect backoff of the client: first delay, growth factor, and cap.
     public var reconnectBackoff: Backoff
-    /// Where the calls of a connection run (see `CallExecution`).
-    public var callExecution: CallExecution
-
-    /// Where a call's Swift tasks run: on the server its handler (GRPCCore's executor, the
-    /// interceptors and the service method), on the client GRPCCore's part of the call inside
-    /// the transport (request writer, response reader, the response handler).
-    public enum CallExecution: Sendable, Hashable {
-        /// On the event loop of the call's connection (a task executor preference): a unary
-        /// call then makes no thread hand-off between the loop and Swift's pool, which on a
-        /// 2-core machine is most of what it costs above raw NIO (docs/benchmarks.md). Code of
-        /// the call holds up the loop's other I/O while it runs, so it suits handlers that await
-        /// their slow work (database, other services); a handler with long computation should
-        /// hop off (`withTaskExecutorPreference(globalConcurrentExecutor)`) or use `.globalPool`.
-        case eventLoop
-        /// On Swift's global concurrent pool (the server) or wherever the caller runs (the client).
-        case globalPool
-    }
 
     public struct Backoff: Sendable, Hashable {
         public var initial: Duration
@@ -66,8 +49,7 @@ public struct WireConfiguration: Sendable, Hashable {
         keepaliveInterval: Duration? = .seconds(30),
         keepaliveTimeout: Duration = .seconds(10),
         connectTimeout: Duration = .seconds(5),
-        reconnectBackoff: Backoff = Backoff(),
-        callExecution: CallExecution = .eventLoop
+        reconnectBackoff: Backoff = Backoff()
     ) {
         self.maximumFrameSize = maximumFrameSize
         self.maximumConcurrentStreams = maximumConcurrentStreams
@@ -75,7 +57,6 @@ public struct WireConfiguration: Sendable, Hashable {
         self.keepaliveTimeout = keepaliveTimeout
         self.connectTimeout = connectTimeout
         self.reconnectBackoff = reconnectBackoff
-        self.callExecution = callExecution
     }
 }
 

@@ -27,15 +27,6 @@ struct BenchWire: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Concurrent callers (outstanding calls) to measure.")
     var callers: [Int] = [1, 64]
 
-    @Option(help: "Where the transport server runs its calls: event-loop or global-pool (WireConfiguration.callExecution).")
-    var serverCalls: CallExecutionArgument = .eventLoop
-
-    @Option(help: "Where the transport client runs GRPCCore's side of its calls: event-loop or global-pool.")
-    var clientCalls: CallExecutionArgument = .eventLoop
-
-    @Flag(help: "Client and server share NIO's 2-thread singleton group (connections may land on the same loop) instead of one loop each.")
-    var sharedGroup = false
-
     @Flag(help: "Skip the GRPCCore in-process run (GRPCCore's own floor, no sockets).")
     var noInProcess = false
 
@@ -43,20 +34,7 @@ struct BenchWire: ParsableCommand {
     var split = false
 
     func runBenchmark() async throws {
-        // Two processes on this machine would each have their own event loop; one shared group
-        // may put the client's and the server's connection on the same loop thread, which leaves
-        // a core idle whenever the calls' work runs on the loop (and, less visibly, makes the two
-        // ends queue behind each other). So by default the server side and the client side get
-        // one loop each — for the transport and the raw baseline alike.
-        let serverGroup: any EventLoopGroup
-        let clientGroup: any EventLoopGroup
-        if sharedGroup {
-            serverGroup = MultiThreadedEventLoopGroup.singleton
-            clientGroup = MultiThreadedEventLoopGroup.singleton
-        } else {
-            serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        }
+        let group = MultiThreadedEventLoopGroup.singleton
         var logger = Logger(label: "oneseal.bench-wire")
         logger.logLevel = .warning
         let message = [UInt8]((0..<payload).map { UInt8(truncatingIfNeeded: $0) })
@@ -64,32 +42,26 @@ struct BenchWire: ParsableCommand {
         print("oneseal-bench-wire: unary echo, \(payload)-byte message, one connection, \(warmup) s warm-up + \(duration) s per run")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Self.loadAverage())")
 
-        let serverWire = WireConfiguration(callExecution: serverCalls.value)
-        let wire = WireConfiguration(callExecution: clientCalls.value)
-        print("transport calls run on: server \(serverCalls.rawValue), client \(clientCalls.rawValue)"
-              + "; event loops: \(sharedGroup ? "one shared 2-thread group" : "1 for the server side, 1 for the client side")")
-        let serverTransport = OneSealServerTransport(
-            host: "127.0.0.1", port: 0, configuration: serverWire, eventLoopGroup: serverGroup, logger: logger)
+        let serverTransport = OneSealServerTransport(host: "127.0.0.1", port: 0, eventLoopGroup: group, logger: logger)
         let server = GRPCServer(transport: serverTransport, services: [BenchEchoService()])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.serve() }
             let port = try await serverTransport.listeningAddress.port!
 
             // The frames the transport answers with become the raw server's answers.
-            let response = try await probeTransportResponse(port: port, payload: message, group: clientGroup)
+            let response = try await probeTransportResponse(port: port, payload: message, group: group)
             guard let headers = response.first(where: { if case .headers = $0.kind { true } else { false } }),
                   let close = response.first(where: { if case .close = $0.kind { true } else { false } }),
                   case .close(let status) = close.kind, status.code == 0
             else {
                 throw ValidationError("probe call to the transport failed: \(response)")
             }
-            let raw = try await RawEchoServer.start(headers: headers, close: close, group: serverGroup)
+            let raw = try await RawEchoServer.start(headers: headers, close: close, group: group)
 
             // A GRPCClient's call to the raw server shows the raw server speaks the protocol and
             // gives the exact Open frame the transport client sends, for the raw client to copy.
             let rawEcho = try await withGRPCClient(
-                transport: OneSealClientTransport(
-                    host: "127.0.0.1", port: raw.port, configuration: wire, eventLoopGroup: clientGroup, logger: logger)
+                transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
             ) { client in
                 try await client.unary(
                     request: ClientRequest(message: message), descriptor: BenchEchoService.unary,
@@ -119,8 +91,7 @@ struct BenchWire: ParsableCommand {
             var rows: [(callers: Int, transport: RunResult, raw: RunResult)] = []
             var floors: [(callers: Int, inProcess: RunResult)] = []
             try await withGRPCClient(
-                transport: OneSealClientTransport(
-                    host: "127.0.0.1", port: port, configuration: wire, eventLoopGroup: clientGroup, logger: logger)
+                transport: OneSealClientTransport(host: "127.0.0.1", port: port, eventLoopGroup: group, logger: logger)
             ) { client in
                 for count in callers {
                     let transport = try await runTransportCalls(
@@ -128,7 +99,7 @@ struct BenchWire: ParsableCommand {
                     Self.printRun("transport", count, transport)
                     let baseline = try await runRawPipeline(
                         port: raw.port, openTemplate: openTemplate, payload: message, outstanding: count,
-                        warmup: warmup, duration: duration, group: clientGroup)
+                        warmup: warmup, duration: duration, group: group)
                     Self.printRun("raw NIO  ", count, baseline)
                     rows.append((count, transport, baseline))
                     if !noInProcess {
@@ -139,8 +110,7 @@ struct BenchWire: ParsableCommand {
                     }
                     if split {
                         let clientOnly = try await withGRPCClient(
-                            transport: OneSealClientTransport(
-                    host: "127.0.0.1", port: raw.port, configuration: wire, eventLoopGroup: clientGroup, logger: logger)
+                            transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
                         ) { rawServerClient in
                             try await runTransportCalls(
                                 client: rawServerClient, payload: message, callers: count, warmup: warmup, duration: duration)
@@ -148,7 +118,7 @@ struct BenchWire: ParsableCommand {
                         Self.printRun("GRPCClient -> raw server", count, clientOnly)
                         let serverOnly = try await runRawPipeline(
                             port: port, openTemplate: openTemplate, payload: message, outstanding: count,
-                            warmup: warmup, duration: duration, group: clientGroup)
+                            warmup: warmup, duration: duration, group: group)
                         Self.printRun("raw client -> GRPCServer", count, serverOnly)
                     }
                 }
@@ -207,18 +177,5 @@ struct BenchWire: ParsableCommand {
     static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
             .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
-    }
-}
-
-/// `--server-calls` / `--client-calls`: `WireConfiguration.CallExecution` on the command line.
-enum CallExecutionArgument: String, ExpressibleByArgument, CaseIterable {
-    case eventLoop = "event-loop"
-    case globalPool = "global-pool"
-
-    var value: WireConfiguration.CallExecution {
-        switch self {
-        case .eventLoop: return .eventLoop
-        case .globalPool: return .globalPool
-        }
     }
 }
