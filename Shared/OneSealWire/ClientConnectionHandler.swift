@@ -108,18 +108,18 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 let micros = timeout.map { max(1, UInt64(clamping: $0.components.seconds) &* 1_000_000 &+ UInt64($0.components.attoseconds / 1_000_000_000_000)) } ?? 0
                 var metadata = metadata
                 metadata.removeAllValues(forKey: "grpc-timeout")
-                self.write(.open(id, method: method, metadata: metadata.wireEntries, timeoutMicros: micros), failing: token)
+                self.write(.open(streamID: id, method: method, metadata: metadata, timeoutMicros: micros), failing: token)
             }
         case .message(let bytes):
             guard let id = call.streamID, self.state.canSend(on: id) else { return }
-            self.write(.message(id, bytes), failing: token)
+            self.write(.message(streamID: id, bytes: bytes), failing: token)
         }
     }
 
     /// The request side is complete (`finish()` of the writer).
     func halfClose(token: UInt64) {
-        guard let id = self.calls[token]?.streamID, let frame = self.state.halfClose(id) else { return }
-        self.write(frame, failing: token)
+        guard let id = self.calls[token]?.streamID, self.state.halfClose(id) else { return }
+        self.write(.halfClose(streamID: id), failing: token)
     }
 
     /// The caller abandoned the call (error in the request writer, or its scope ended early).
@@ -127,7 +127,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let call = self.calls.removeValue(forKey: token) else { return }
         if let id = call.streamID {
             self.tokensByStream[id] = nil
-            if let frame = self.state.cancel(id, reason: reason) { self.write(frame, failing: nil) }
+            if let frame = self.state.cancel(id, reason: reason) { self.write(.other(frame), failing: nil) }
         }
         call.inbound.yield(.status(Status(code: .cancelled, message: reason), [:]))
         call.inbound.finish()
@@ -155,7 +155,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.closeIfIdleAndDraining()
     }
 
-    private func write(_ frame: Wire_Frame, failing token: UInt64?) {
+    private func write(_ frame: OutboundFrame, failing token: UInt64?) {
         do {
             try self.encoder.encode(frame, into: &self.pendingBuffer)
             self.scheduleFlush()
@@ -189,7 +189,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 self.closeIfIdleAndDraining()
             }
         case .write(let frame):
-            self.write(frame, failing: nil)
+            self.write(.other(frame), failing: nil)
         case .pingAcknowledged(let payload):
             if self.outstandingPing?.payload == payload { self.outstandingPing = nil }
         case .goAway(let failed, _, let reason):
@@ -205,7 +205,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             var goAway = Wire_GoAway()
             goAway.code = Int32(Status.Code.internalError.rawValue)
             goAway.reason = reason
-            self.write(Wire_Frame(streamID: 0, kind: .goAway(goAway)), failing: nil)
+            self.write(.other(Wire_Frame(streamID: 0, kind: .goAway(goAway))), failing: nil)
             self.flushPending()
             context.close(promise: nil)
         case .none:
@@ -278,7 +278,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let payload = self.nextPingPayload
         self.nextPingPayload += 1
         self.outstandingPing = (payload, .now())
-        self.write(.ping(payload: payload, ack: false), failing: nil)
+        self.write(.other(.ping(payload: payload, ack: false)), failing: nil)
     }
 
     // MARK: Writing

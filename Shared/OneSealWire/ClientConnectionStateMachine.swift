@@ -49,12 +49,12 @@ public struct ClientConnectionStateMachine: Sendable {
         return .success(id)
     }
 
-    /// The frame that ends our request messages, if the call is still open.
-    public mutating func halfClose(_ id: UInt32) -> Wire_Frame? {
-        guard var stream = self.streams[id], !stream.halfClosed else { return nil }
+    /// Ends our request messages: true if the call is still open and a HalfClose must be sent.
+    public mutating func halfClose(_ id: UInt32) -> Bool {
+        guard var stream = self.streams[id], !stream.halfClosed else { return false }
         stream.halfClosed = true
         self.streams[id] = stream
-        return .halfClose(id)
+        return true
     }
 
     /// Whether a request message may still be sent on stream `id`.

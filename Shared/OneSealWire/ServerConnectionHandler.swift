@@ -238,16 +238,15 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// A response part from the call's handler (always on the event loop).
     func send(_ part: RPCResponsePart<[UInt8]>, on id: UInt32) {
         let result = self.state.send(part, on: id)
-        for frame in result.frames {
-            do {
-                try self.encoder.encode(frame, into: &self.pendingBuffer)
-            } catch {
-                let failure = self.state.failOversizedResponse(on: id, reason: "response \(error)")
-                for frame in failure.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
-                self.removeEntry(id)?.inbound.finish()
-                self.scheduleFlush()
-                return
-            }
+        do {
+            if let leading = result.leading { try self.encoder.encode(leading, into: &self.pendingBuffer) }
+            if let frame = result.frame { try self.encoder.encode(frame, into: &self.pendingBuffer) }
+        } catch {
+            let failure = self.state.failOversizedResponse(on: id, reason: "response \(error)")
+            self.encodeLeniently(failure)
+            self.removeEntry(id)?.inbound.finish()
+            self.scheduleFlush()
+            return
         }
         if case .status = part { self.removeEntry(id)?.inbound.finish() }
         if result.closeConnection { self.closeWhenFlushed = true }
@@ -257,10 +256,16 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// The handler of stream `id` returned (`finish`) or failed (`finish(throwing:)`).
     func finish(_ id: UInt32, error: (any Error)?) {
         let result = self.state.finish(id, error: error)
-        for frame in result.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
+        self.encodeLeniently(result)
         self.removeEntry(id)?.inbound.finish()
         if result.closeConnection { self.closeWhenFlushed = true }
         self.scheduleFlush()
+    }
+
+    /// Frames the server itself produced (statuses); nothing of the handler's size can fail here.
+    private func encodeLeniently(_ result: ServerConnectionStateMachine.SendResult) {
+        if let leading = result.leading { try? self.encoder.encode(leading, into: &self.pendingBuffer) }
+        if let frame = result.frame { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
     }
 
     /// The call's deadline passed: the client gets `Close{DEADLINE_EXCEEDED}` now, the handler is
@@ -268,7 +273,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func deadlineExpired(_ id: UInt32, timeoutMicros: UInt64) {
         guard self.streams[id] != nil else { return }
         let result = self.state.expireDeadline(on: id, timeoutMicros: timeoutMicros)
-        for frame in result.frames { try? self.encoder.encode(frame, into: &self.pendingBuffer) }
+        self.encodeLeniently(result)
         self.logger.debug("call deadline exceeded", metadata: ["stream": "\(id)", "timeout_micros": "\(timeoutMicros)"])
         self.endStream(id, error: RPCError(code: .deadlineExceeded, message: "the call's deadline passed"))
         if result.closeConnection { self.closeWhenFlushed = true }

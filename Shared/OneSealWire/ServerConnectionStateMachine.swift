@@ -139,34 +139,48 @@ public struct ServerConnectionStateMachine: Sendable {
     }
 
     public struct SendResult: Sendable, Equatable {
-        public var frames: [Wire_Frame]
+        /// The Headers a call had not sent yet, before its first Message.
+        public var leading: OutboundFrame?
+        /// The part's own frame; nil when the stream has already ended.
+        public var frame: OutboundFrame?
         /// The connection is draining and this was its last open stream: close it after writing.
         public var closeConnection: Bool
+
+        init(leading: OutboundFrame? = nil, frame: OutboundFrame? = nil, closeConnection: Bool = false) {
+            self.leading = leading
+            self.frame = frame
+            self.closeConnection = closeConnection
+        }
+
+        /// The frames to write, in order, as `Wire_Frame`s (tests and logs; the handler encodes
+        /// `leading` and `frame` directly).
+        public var frames: [Wire_Frame] {
+            [self.leading, self.frame].compactMap { $0?.wireFrame }
+        }
     }
 
     /// The frames a response part of stream `id` becomes. Parts for a stream that has already
     /// ended (cancelled by the client, or closed) produce nothing.
     public mutating func send(_ part: RPCResponsePart<[UInt8]>, on id: UInt32) -> SendResult {
-        guard var stream = self.streams[id] else { return SendResult(frames: [], closeConnection: false) }
+        guard var stream = self.streams[id] else { return SendResult() }
         switch part {
         case .metadata(let metadata):
-            guard !stream.headersSent else { return SendResult(frames: [], closeConnection: false) }
+            guard !stream.headersSent else { return SendResult() }
             stream.headersSent = true
             self.streams[id] = stream
-            return SendResult(frames: [.headers(id, metadata)], closeConnection: false)
+            return SendResult(frame: .headers(streamID: id, metadata: metadata))
         case .message(let bytes):
-            var frames: [Wire_Frame] = []
+            var leading: OutboundFrame?
             if !stream.headersSent {
                 stream.headersSent = true
                 self.streams[id] = stream
-                frames.append(.headers(id, [:]))
+                leading = .headers(streamID: id, metadata: [:])
             }
-            frames.append(.message(id, bytes))
-            return SendResult(frames: frames, closeConnection: false)
+            return SendResult(leading: leading, frame: .message(streamID: id, bytes: bytes))
         case .status(let status, let trailers):
             self.streams[id] = nil
             return SendResult(
-                frames: [.close(id, code: status.code, message: status.message, trailers: trailers)],
+                frame: .close(streamID: id, code: status.code, message: status.message, trailers: trailers),
                 closeConnection: self.isDraining && self.streams.isEmpty
             )
         }
@@ -176,7 +190,7 @@ public struct ServerConnectionStateMachine: Sendable {
     /// rather than waiting forever.
     public mutating func finish(_ id: UInt32, error: (any Error)?) -> SendResult {
         guard self.streams[id] != nil else {
-            return SendResult(frames: [], closeConnection: self.isDraining && self.streams.isEmpty)
+            return SendResult(closeConnection: self.isDraining && self.streams.isEmpty)
         }
         let status: Status
         if let error = error as? RPCError {
