@@ -87,13 +87,26 @@ public final class OneSealServerTransport: ServerTransport {
             self.state.withLock { $0.streamHandler = nil }
             throw RPCError(code: .unavailable, message: "could not listen on \(self.host):\(self.port): \(error)", cause: error)
         }
-        self.address.succeed(channel.localAddress!)
+        // Read once, now: NIO forgets a channel's addresses when it closes, and a shutdown that
+        // began while binding closes it below (asynchronously, on its loop), so any later read
+        // could find nil.
+        guard let localAddress = channel.localAddress else {
+            let error = RPCError(
+                code: .unavailable,
+                message: "could not listen on \(self.host):\(self.port): the listening socket closed before its address could be read"
+            )
+            self.address.fail(error)
+            self.state.withLock { $0.streamHandler = nil }
+            channel.close(promise: nil)
+            throw error
+        }
+        self.address.succeed(localAddress)
         let closeNow = self.state.withLock { state -> Bool in
             state.serverChannel = channel
             return state.shuttingDown
         }
         if closeNow { channel.close(promise: nil) }
-        self.logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
+        self.logger.info("listening", metadata: ["address": "\(localAddress)"])
 
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
