@@ -27,6 +27,9 @@ struct BenchWire: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Concurrent callers (outstanding calls) to measure.")
     var callers: [Int] = [1, 64]
 
+    @Option(help: "Event loops of the two ends: separate (one loop thread each, as two processes), same (both on one loop thread), any (NIO's round robin, as before).")
+    var placement: Placement = .separate
+
     @Flag(help: "Skip the GRPCCore in-process run (GRPCCore's own floor, no sockets).")
     var noInProcess = false
 
@@ -34,34 +37,48 @@ struct BenchWire: ParsableCommand {
     var split = false
 
     func runBenchmark() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+        // Which loop thread each end's connection gets decides a lot: with both ends on one loop
+        // nothing crosses threads (the raw echo is then fastest), with one loop each every batch
+        // wakes the other thread (as between two processes). A shared group assigns them by
+        // round robin, so figures used to jump between runs; here the placement is chosen.
+        var loops = MultiThreadedEventLoopGroup.singleton.makeIterator()
+        let serverLoop = loops.next()!
+        let otherLoop = loops.next() ?? serverLoop
+        let serverGroup: any EventLoopGroup = placement == .any ? MultiThreadedEventLoopGroup.singleton : serverLoop
+        let clientGroup: any EventLoopGroup
+        switch placement {
+        case .separate: clientGroup = otherLoop
+        case .same: clientGroup = serverLoop
+        case .any: clientGroup = MultiThreadedEventLoopGroup.singleton
+        }
         var logger = Logger(label: "oneseal.bench-wire")
         logger.logLevel = .warning
         let message = [UInt8]((0..<payload).map { UInt8(truncatingIfNeeded: $0) })
 
         print("oneseal-bench-wire: unary echo, \(payload)-byte message, one connection, \(warmup) s warm-up + \(duration) s per run")
+        print("event loops: \(placement.rawValue) (server side and client side connections)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Self.loadAverage())")
 
-        let serverTransport = OneSealServerTransport(host: "127.0.0.1", port: 0, eventLoopGroup: group, logger: logger)
+        let serverTransport = OneSealServerTransport(host: "127.0.0.1", port: 0, eventLoopGroup: serverGroup, logger: logger)
         let server = GRPCServer(transport: serverTransport, services: [BenchEchoService()])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.serve() }
             let port = try await serverTransport.listeningAddress.port!
 
             // The frames the transport answers with become the raw server's answers.
-            let response = try await probeTransportResponse(port: port, payload: message, group: group)
+            let response = try await probeTransportResponse(port: port, payload: message, group: clientGroup)
             guard let headers = response.first(where: { if case .headers = $0.kind { true } else { false } }),
                   let close = response.first(where: { if case .close = $0.kind { true } else { false } }),
                   case .close(let status) = close.kind, status.code == 0
             else {
                 throw ValidationError("probe call to the transport failed: \(response)")
             }
-            let raw = try await RawEchoServer.start(headers: headers, close: close, group: group)
+            let raw = try await RawEchoServer.start(headers: headers, close: close, group: serverGroup)
 
             // A GRPCClient's call to the raw server shows the raw server speaks the protocol and
             // gives the exact Open frame the transport client sends, for the raw client to copy.
             let rawEcho = try await withGRPCClient(
-                transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
+                transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: clientGroup, logger: logger)
             ) { client in
                 try await client.unary(
                     request: ClientRequest(message: message), descriptor: BenchEchoService.unary,
@@ -91,7 +108,7 @@ struct BenchWire: ParsableCommand {
             var rows: [(callers: Int, transport: RunResult, raw: RunResult)] = []
             var floors: [(callers: Int, inProcess: RunResult)] = []
             try await withGRPCClient(
-                transport: OneSealClientTransport(host: "127.0.0.1", port: port, eventLoopGroup: group, logger: logger)
+                transport: OneSealClientTransport(host: "127.0.0.1", port: port, eventLoopGroup: clientGroup, logger: logger)
             ) { client in
                 for count in callers {
                     let transport = try await runTransportCalls(
@@ -99,7 +116,7 @@ struct BenchWire: ParsableCommand {
                     Self.printRun("transport", count, transport)
                     let baseline = try await runRawPipeline(
                         port: raw.port, openTemplate: openTemplate, payload: message, outstanding: count,
-                        warmup: warmup, duration: duration, group: group)
+                        warmup: warmup, duration: duration, group: clientGroup)
                     Self.printRun("raw NIO  ", count, baseline)
                     rows.append((count, transport, baseline))
                     if !noInProcess {
@@ -110,7 +127,7 @@ struct BenchWire: ParsableCommand {
                     }
                     if split {
                         let clientOnly = try await withGRPCClient(
-                            transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: group, logger: logger)
+                            transport: OneSealClientTransport(host: "127.0.0.1", port: raw.port, eventLoopGroup: clientGroup, logger: logger)
                         ) { rawServerClient in
                             try await runTransportCalls(
                                 client: rawServerClient, payload: message, callers: count, warmup: warmup, duration: duration)
@@ -118,7 +135,7 @@ struct BenchWire: ParsableCommand {
                         Self.printRun("GRPCClient -> raw server", count, clientOnly)
                         let serverOnly = try await runRawPipeline(
                             port: port, openTemplate: openTemplate, payload: message, outstanding: count,
-                            warmup: warmup, duration: duration, group: group)
+                            warmup: warmup, duration: duration, group: clientGroup)
                         Self.printRun("raw client -> GRPCServer", count, serverOnly)
                     }
                 }
@@ -178,4 +195,11 @@ struct BenchWire: ParsableCommand {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
             .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
     }
+}
+
+/// `--placement`: where the two ends' connections run (see `runBenchmark`).
+enum Placement: String, ExpressibleByArgument, CaseIterable {
+    case separate
+    case same
+    case any
 }
