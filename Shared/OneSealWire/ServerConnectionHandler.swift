@@ -95,6 +95,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var closeWhenFlushed = false
     private var remotePeer = "unknown"
     private var localPeer = "unknown"
+    /// The descriptors of the methods this connection called, by `Open.method`: parsing the
+    /// path and allocating its two strings once per method instead of once per call.
+    private var descriptors: [String: MethodDescriptor] = [:]
+    /// A client calling ever new method names cannot grow `descriptors` without bound.
+    private static let maximumRememberedMethods = 256
 
     init(
         configuration: WireConfiguration,
@@ -191,7 +196,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         // with UNKNOWN): no `grpc-timeout` reaches the handler, and the timer below ends the call
         // with DEADLINE_EXCEEDED on the wire before the handler is cancelled.
         var metadata = metadata
-        metadata.removeAllValues(forKey: "grpc-timeout")
+        if !metadata.isEmpty { metadata.removeAllValues(forKey: "grpc-timeout") }
         let inbound = CallPartStream<RPCRequestPart<[UInt8]>>(first: .metadata(metadata))
         let cancellation = StreamCancellation()
         var deadline: Scheduled<Void>?
@@ -203,12 +208,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         self.streams[id] = StreamEntry(inbound: inbound, cancellation: cancellation, deadline: deadline)
 
-        let path = method.dropFirst()
-        let slash = path.lastIndex(of: "/")!
-        let descriptor = MethodDescriptor(
-            fullyQualifiedService: String(path[..<slash]),
-            method: String(path[path.index(after: slash)...])
-        )
+        let descriptor: MethodDescriptor
+        if let known = self.descriptors[method] {
+            descriptor = known
+        } else if let (service, name) = MethodPath.split(method) {
+            descriptor = MethodDescriptor(fullyQualifiedService: String(service), method: String(name))
+            if self.descriptors.count < Self.maximumRememberedMethods { self.descriptors[method] = descriptor }
+        } else {
+            // The state machine let only valid paths through; should one ever slip by, the call
+            // ends here with a status instead of a crash.
+            let status = Status(code: .unimplemented, message: "method path '\(method)' is not of the form /package.Service/Method")
+            self.send(.status(status, [:]), on: id)
+            return
+        }
         let writer = ServerStreamWriter(streamID: id, outbound: self.outbound!)
         let accepted = AcceptedServerStream(
             stream: RPCStream(

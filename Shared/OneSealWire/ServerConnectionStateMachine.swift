@@ -248,7 +248,6 @@ public struct ServerConnectionStateMachine: Sendable {
     }
 
     static func isValidMethodPath(_ path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count == 3 && parts[0].isEmpty && !parts[1].isEmpty && !parts[2].isEmpty
+        MethodPath.split(path) != nil
     }
 }
