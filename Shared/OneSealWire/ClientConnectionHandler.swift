@@ -10,7 +10,7 @@ import OneSealProto
 /// increasing whatever order the calling tasks run in. All state lives on the event loop; other
 /// threads reach it through `NIOLoopBound` hops.
 final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Wire_Frame
+    typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
 
     typealias Inbound = CallPartStream<RPCResponsePart<[UInt8]>>

@@ -83,25 +83,15 @@ public struct ClientConnectionStateMachine: Sendable {
             return .goAway(failedStreams: failed, code: Status.Code(wire: goAway.code), reason: reason)
 
         case .headers(let headers):
-            guard var stream = self.streams[id] else { return .none }
-            guard !stream.headersReceived else {
-                return .closeConnection(reason: "protocol violation: second Headers on stream \(id)")
-            }
-            stream.headersReceived = true
-            self.streams[id] = stream
-            return .deliver(streamID: id, .metadata(Metadata(wireEntries: headers.metadata)))
+            return self.receiveHeaders(id) { Metadata(wireEntries: headers.metadata) }
 
         case .message(let message):
-            guard let stream = self.streams[id] else { return .none }
-            guard stream.headersReceived else {
-                return .closeConnection(reason: "protocol violation: Message before Headers on stream \(id)")
-            }
-            return .deliver(streamID: id, .message([UInt8](message.data)))
+            return self.receiveMessage(id, bytes: [UInt8](message.data))
 
         case .close(let close):
-            guard self.streams.removeValue(forKey: id) != nil else { return .none }
-            let status = Status(code: Status.Code(wire: close.code), message: close.message)
-            return .deliver(streamID: id, .status(status, Metadata(wireEntries: close.trailers)))
+            return self.receiveClose(id) {
+                (Status(code: Status.Code(wire: close.code), message: close.message), Metadata(wireEntries: close.trailers))
+            }
 
         case .open, .halfClose, .cancel:
             return .closeConnection(reason: "protocol violation: server sent \(frame.kindName) on stream \(id)")
@@ -109,6 +99,42 @@ public struct ClientConnectionStateMachine: Sendable {
         case .none:
             return .closeConnection(reason: "protocol violation: frame without a kind")
         }
+    }
+
+    /// A frame from `CallFrameDecoder`: the direct forms go straight to their rule, the same one
+    /// `receive(_: Wire_Frame)` applies.
+    public mutating func receive(_ inbound: InboundFrame) -> ReceiveAction {
+        switch inbound {
+        case .message(let id, let bytes): return self.receiveMessage(id, bytes: bytes)
+        case .emptyHeaders(let id): return self.receiveHeaders(id) { [:] }
+        case .okClose(let id): return self.receiveClose(id) { (Status(code: .ok, message: ""), [:]) }
+        case .frame(let frame): return self.receive(frame)
+        case .halfClose: return self.receive(inbound.wireFrame)  // a server must not send this
+        }
+    }
+
+    private mutating func receiveHeaders(_ id: UInt32, metadata: () -> Metadata) -> ReceiveAction {
+        guard var stream = self.streams[id] else { return .none }
+        guard !stream.headersReceived else {
+            return .closeConnection(reason: "protocol violation: second Headers on stream \(id)")
+        }
+        stream.headersReceived = true
+        self.streams[id] = stream
+        return .deliver(streamID: id, .metadata(metadata()))
+    }
+
+    private mutating func receiveMessage(_ id: UInt32, bytes: [UInt8]) -> ReceiveAction {
+        guard let stream = self.streams[id] else { return .none }
+        guard stream.headersReceived else {
+            return .closeConnection(reason: "protocol violation: Message before Headers on stream \(id)")
+        }
+        return .deliver(streamID: id, .message(bytes))
+    }
+
+    private mutating func receiveClose(_ id: UInt32, status: () -> (Status, Metadata)) -> ReceiveAction {
+        guard self.streams.removeValue(forKey: id) != nil else { return .none }
+        let (status, trailers) = status()
+        return .deliver(streamID: id, .status(status, trailers))
     }
 
     /// The connection is gone: these calls must end with UNAVAILABLE.

@@ -53,11 +53,15 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         }
         guard buffer.readableBytes >= 4 + bodyLength else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
-        let body = buffer.readSlice(length: bodyLength)!
+        return try Self.parse(body: buffer.readSlice(length: bodyLength)!)
+    }
+
+    /// One frame body (the bytes after the length) through SwiftProtobuf.
+    static func parse(body: ByteBuffer) throws -> Wire_Frame {
         do {
             return try Wire_Frame(serializedBytes: ByteBufferBytes(body))
         } catch {
-            throw FrameDecodingError.malformedFrame(length: bodyLength, reason: "\(error)")
+            throw FrameDecodingError.malformedFrame(length: body.readableBytes, reason: "\(error)")
         }
     }
 

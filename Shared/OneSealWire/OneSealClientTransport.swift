@@ -167,7 +167,7 @@ public final class OneSealClientTransport: ClientTransport {
             .connect(host: self.host, port: self.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
+                        ByteToMessageHandler(CallFrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
                     )
                     return channel
                 }

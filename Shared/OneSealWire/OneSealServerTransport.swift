@@ -196,7 +196,7 @@ public final class OneSealServerTransport: ServerTransport {
                         onClose: { [weak self] in self?.connectionClosed(id) }
                     )
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
+                        ByteToMessageHandler(CallFrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
                     let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)

@@ -20,6 +20,45 @@ public enum OutboundFrame: Sendable, Equatable {
     /// Any other frame (Ping, GoAway, Cancel, refusals), serialised by SwiftProtobuf.
     case other(Wire_Frame)
 
+    /// The same frame, to be written by the direct path when it is a call frame (the raw
+    /// baseline of the benchmark replays captured frames through the same encoder this way).
+    public init(_ frame: Wire_Frame) {
+        switch frame.kind {
+        case .open(let open):
+            self = .open(
+                streamID: frame.streamID, method: open.method, metadata: Metadata(wireEntries: open.metadata),
+                timeoutMicros: open.timeoutMicros)
+        case .headers(let headers):
+            self = .headers(streamID: frame.streamID, metadata: Metadata(wireEntries: headers.metadata))
+        case .message(let message):
+            self = .message(streamID: frame.streamID, bytes: [UInt8](message.data))
+        case .halfClose:
+            self = .halfClose(streamID: frame.streamID)
+        case .close(let close) where Status.Code(rawValue: Int(close.code)) != nil:
+            self = .close(
+                streamID: frame.streamID, code: Status.Code(wire: close.code), message: close.message,
+                trailers: Metadata(wireEntries: close.trailers))
+        default:
+            self = .other(frame)
+        }
+    }
+
+    /// The same frame on another stream.
+    public func withStreamID(_ id: UInt32) -> OutboundFrame {
+        switch self {
+        case .open(_, let method, let metadata, let timeoutMicros):
+            return .open(streamID: id, method: method, metadata: metadata, timeoutMicros: timeoutMicros)
+        case .headers(_, let metadata): return .headers(streamID: id, metadata: metadata)
+        case .message(_, let bytes): return .message(streamID: id, bytes: bytes)
+        case .halfClose: return .halfClose(streamID: id)
+        case .close(_, let code, let message, let trailers):
+            return .close(streamID: id, code: code, message: message, trailers: trailers)
+        case .other(var frame):
+            frame.streamID = id
+            return .other(frame)
+        }
+    }
+
     /// The same frame as a `Wire_Frame` (tests, logs; not the send path).
     public var wireFrame: Wire_Frame {
         switch self {

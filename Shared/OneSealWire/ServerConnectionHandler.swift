@@ -70,7 +70,7 @@ final class StreamCancellation: Sendable {
 /// Writes from handler tasks hop onto the event loop and are coalesced: frames written in the same
 /// loop tick share one buffer and one flush, which is what keeps small unary calls cheap.
 final class ServerConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = Wire_Frame
+    typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
 
     private struct StreamEntry {

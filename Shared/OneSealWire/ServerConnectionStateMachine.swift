@@ -89,22 +89,10 @@ public struct ServerConnectionStateMachine: Sendable {
             )
 
         case .message(let message):
-            guard let stream = self.streams[id] else { return self.frameForUnknownStream(frame) }
-            if stream.inboundClosed {
-                self.streams[id] = nil
-                return .writeAndCancel(
-                    .close(id, code: .internalError, message: "protocol violation: Message after HalfClose on stream \(id)"),
-                    streamID: id
-                )
-            }
-            return .deliverMessage(streamID: id, bytes: [UInt8](message.data))
+            return self.receiveMessage(id, bytes: [UInt8](message.data))
 
         case .halfClose:
-            guard var stream = self.streams[id] else { return self.frameForUnknownStream(frame) }
-            guard !stream.inboundClosed else { return .none }
-            stream.inboundClosed = true
-            self.streams[id] = stream
-            return .finishInbound(streamID: id)
+            return self.receiveHalfClose(id)
 
         case .cancel(let cancel):
             guard self.streams.removeValue(forKey: id) != nil else { return .none }
@@ -125,15 +113,46 @@ public struct ServerConnectionStateMachine: Sendable {
         }
     }
 
+    /// A frame from `CallFrameDecoder`: the direct forms go straight to their rule, the same one
+    /// `receive(_: Wire_Frame)` applies.
+    public mutating func receive(_ inbound: InboundFrame) -> ReceiveAction {
+        switch inbound {
+        case .message(let id, let bytes): return self.receiveMessage(id, bytes: bytes)
+        case .halfClose(let id): return self.receiveHalfClose(id)
+        case .frame(let frame): return self.receive(frame)
+        case .emptyHeaders, .okClose: return self.receive(inbound.wireFrame)  // a client must not send these
+        }
+    }
+
+    private mutating func receiveMessage(_ id: UInt32, bytes: [UInt8]) -> ReceiveAction {
+        guard let stream = self.streams[id] else { return self.frameForUnknownStream(id, kindName: "Message") }
+        if stream.inboundClosed {
+            self.streams[id] = nil
+            return .writeAndCancel(
+                .close(id, code: .internalError, message: "protocol violation: Message after HalfClose on stream \(id)"),
+                streamID: id
+            )
+        }
+        return .deliverMessage(streamID: id, bytes: bytes)
+    }
+
+    private mutating func receiveHalfClose(_ id: UInt32) -> ReceiveAction {
+        guard var stream = self.streams[id] else { return self.frameForUnknownStream(id, kindName: "HalfClose") }
+        guard !stream.inboundClosed else { return .none }
+        stream.inboundClosed = true
+        self.streams[id] = stream
+        return .finishInbound(streamID: id)
+    }
+
     /// Frames for streams the server does not know: a late frame for a call that already ended
     /// (id at or below the highest seen) is dropped; a frame for a never-opened id is an error.
-    private func frameForUnknownStream(_ frame: Wire_Frame) -> ReceiveAction {
-        if frame.streamID != 0 && frame.streamID <= self.highestStreamID { return .none }
+    private func frameForUnknownStream(_ id: UInt32, kindName: String) -> ReceiveAction {
+        if id != 0 && id <= self.highestStreamID { return .none }
         return .write(
             .close(
-                frame.streamID,
+                id,
                 code: .internalError,
-                message: "protocol violation: \(frame.kindName) for unknown stream \(frame.streamID) (no Open was received)"
+                message: "protocol violation: \(kindName) for unknown stream \(id) (no Open was received)"
             )
         )
     }

@@ -5,7 +5,8 @@ import OneSealProto
 import OneSealWire
 import Synchronization
 
-/// The baseline server: plain SwiftNIO on the same `FrameDecoder`/`FrameEncoder`, answering each
+/// The baseline server: plain SwiftNIO on the same `CallFrameDecoder`/`FrameEncoder` (with the
+/// direct `InboundFrame`/`OutboundFrame` paths the transport uses), answering each
 /// Open + Message + HalfClose with Headers + Message + Close built from the frames the real
 /// transport sent (so the bytes on the wire have the same sizes), on the event loop, with one
 /// flush per read burst. No tasks, no GRPCCore: the ceiling the transport is compared with.
@@ -29,7 +30,7 @@ final class RawEchoServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(CallFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         RawEchoServerHandler(headers: headers, close: close, capture: box)
                     )
@@ -51,51 +52,48 @@ final class CaptureBox: Sendable {
 }
 
 final class RawEchoServerHandler: ChannelInboundHandler {
-    typealias InboundIn = Wire_Frame
+    typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
 
-    private let headers: Wire_Frame
-    private let close: Wire_Frame
+    /// The transport's own answer frames, written through the same direct encoder it uses.
+    private let headers: OutboundFrame
+    private let close: OutboundFrame
     private let capture: CaptureBox
     private let encoder = FrameEncoder()
-    private var requests: [UInt32: Data] = [:]
+    private var requests: [UInt32: [UInt8]] = [:]
     private var pending: ByteBuffer?
 
     init(headers: Wire_Frame, close: Wire_Frame, capture: CaptureBox) {
-        self.headers = headers
-        self.close = close
+        self.headers = OutboundFrame(headers)
+        self.close = OutboundFrame(close)
         self.capture = capture
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.kind {
-        case .open:
-            requests[frame.streamID] = Data()
-            capture.captured.withLock { if $0 == nil { $0 = frame } }
-        case .message(let message):
-            requests[frame.streamID] = message.data
-        case .halfClose:
-            guard let data = requests.removeValue(forKey: frame.streamID) else { return }
+        switch unwrapInboundIn(data) {
+        case .message(let id, let bytes):
+            requests[id] = bytes
+        case .halfClose(let id):
+            guard let data = requests.removeValue(forKey: id) else { return }
             // Encoded in place: `var buffer = pending` would copy the whole pending buffer per call.
             if pending == nil { pending = context.channel.allocator.buffer(capacity: 256) }
-            var headers = self.headers
-            headers.streamID = frame.streamID
-            var message = Wire_Frame()
-            message.streamID = frame.streamID
-            message.message = Wire_Message()
-            message.message.data = data
-            var close = self.close
-            close.streamID = frame.streamID
-            try? encoder.encode(headers, into: &pending!)
-            try? encoder.encode(message, into: &pending!)
-            try? encoder.encode(close, into: &pending!)
-        case .ping(let ping) where !ping.ack:
-            var ack = frame
-            ack.ping.ack = true
-            if pending == nil { pending = context.channel.allocator.buffer(capacity: 64) }
-            try? encoder.encode(ack, into: &pending!)
-        default:
+            try? encoder.encode(headers.withStreamID(id), into: &pending!)
+            try? encoder.encode(OutboundFrame.message(streamID: id, bytes: data), into: &pending!)
+            try? encoder.encode(close.withStreamID(id), into: &pending!)
+        case .frame(let frame):
+            switch frame.kind {
+            case .open:
+                requests[frame.streamID] = []
+                capture.captured.withLock { if $0 == nil { $0 = frame } }
+            case .ping(let ping) where !ping.ack:
+                var ack = frame
+                ack.ping.ack = true
+                if pending == nil { pending = context.channel.allocator.buffer(capacity: 64) }
+                try? encoder.encode(ack, into: &pending!)
+            default:
+                break
+            }
+        case .emptyHeaders, .okClose:
             break
         }
     }

@@ -9,11 +9,11 @@ import OneSealWire
 /// call starts on the event loop the moment a Close arrives. Writes are flushed once per read
 /// burst, exactly as the transport coalesces its own writes.
 final class RawPipelineClientHandler: ChannelInboundHandler {
-    typealias InboundIn = Wire_Frame
+    typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
 
-    private let openTemplate: Wire_Frame
-    private let payload: Data
+    private let openTemplate: OutboundFrame
+    private let payload: [UInt8]
     private let outstanding: Int
     private let window: MeasurementWindow
     private let done: EventLoopPromise<RunResult>
@@ -24,8 +24,8 @@ final class RawPipelineClientHandler: ChannelInboundHandler {
     private var pending: ByteBuffer?
 
     init(openTemplate: Wire_Frame, payload: [UInt8], outstanding: Int, window: MeasurementWindow, done: EventLoopPromise<RunResult>) {
-        self.openTemplate = openTemplate
-        self.payload = Data(payload)
+        self.openTemplate = OutboundFrame(openTemplate)
+        self.payload = payload
         self.outstanding = outstanding
         self.window = window
         self.done = done
@@ -43,26 +43,29 @@ final class RawPipelineClientHandler: ChannelInboundHandler {
         nextStreamID += 1
         // Encoded in place: `var buffer = pending` would copy the whole pending buffer per call.
         if pending == nil { pending = context.channel.allocator.buffer(capacity: 512) }
-        var open = openTemplate
-        open.streamID = id
-        var message = Wire_Frame()
-        message.streamID = id
-        message.message = Wire_Message()
-        message.message.data = payload
-        var halfClose = Wire_Frame()
-        halfClose.streamID = id
-        halfClose.halfClose = Wire_HalfClose()
-        try? encoder.encode(open, into: &pending!)
-        try? encoder.encode(message, into: &pending!)
-        try? encoder.encode(halfClose, into: &pending!)
+        // The same direct encoder the transport's client uses for its call frames.
+        try? encoder.encode(openTemplate.withStreamID(id), into: &pending!)
+        try? encoder.encode(OutboundFrame.message(streamID: id, bytes: payload), into: &pending!)
+        try? encoder.encode(OutboundFrame.halfClose(streamID: id), into: &pending!)
         started[id] = monotonicNanos()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        guard case .close(let close) = frame.kind, let start = started.removeValue(forKey: frame.streamID) else { return }
+        // The same decoder as the transport's: an OK Close with nothing else is read directly.
+        let id: UInt32
+        let ok: Bool
+        switch unwrapInboundIn(data) {
+        case .okClose(let streamID):
+            (id, ok) = (streamID, true)
+        case .frame(let frame):
+            guard case .close(let close) = frame.kind else { return }
+            (id, ok) = (frame.streamID, close.code == 0)
+        case .message, .halfClose, .emptyHeaders:
+            return
+        }
+        guard let start = started.removeValue(forKey: id) else { return }
         let now = monotonicNanos()
-        if close.code == 0 {
+        if ok {
             result.record(started: start, finished: now, in: window)
         } else {
             result.errors += 1
@@ -109,7 +112,7 @@ func runRawPipeline(
         .channelOption(.socketOption(.tcp_nodelay), value: 1)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(CallFrameDecoder()))
                 try channel.pipeline.syncOperations.addHandler(
                     RawPipelineClientHandler(openTemplate: openTemplate, payload: payload, outstanding: outstanding, window: window, done: done)
                 )
