@@ -22,6 +22,7 @@ public enum OutboundFrame: Sendable, Equatable {
 
     /// The same frame, to be written by the direct path when it is a call frame (the raw
     /// baseline of the benchmark replays captured frames through the same encoder this way).
+    /// A metadata entry without a value becomes an empty text value, as it does for a call.
     public init(_ frame: Wire_Frame) {
         switch frame.kind {
         case .open(let open):
