@@ -105,6 +105,17 @@ var targets: [Target] = [
         path: "clients/oneseal",
         swiftSettings: swift6
     ),
+    // A city and its counties as real processes on this machine, and the hall's work as RPC steps:
+    // used by the end-to-end tests and the lifecycle benchmark (#8).
+    .target(
+        name: "OneSealLocalCluster",
+        dependencies: [
+            "OneSealAuth", "OneSealPrivacy", "OneSealStore", "OneSealProto", "OneSealWire", "CertificateRules", "IntakeRules", "IntakeService",
+            grpcCore, log, protobuf,
+        ],
+        path: "clients/local-cluster",
+        swiftSettings: swift6
+    ),
     .executableTarget(
         name: "oneseal-bench-wire",
         dependencies: nio + [
@@ -156,6 +167,13 @@ var targets: [Target] = [
         name: "OneSealOutboxTests",
         dependencies: ["OneSealOutbox", "OneSealStore", "OneSealTestSupport", log],
         path: "Tests/OneSealOutboxTests",
+        swiftSettings: swift6
+    ),
+    // Both nodes' ten executables as real processes on a throwaway PostgreSQL (#8).
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: ["OneSealLocalCluster", "OneSealTestSupport", "OneSealProto", "OneSealAuth", "OneSealStore", grpcCore, protobuf],
+        path: "Tests/EndToEndTests",
         swiftSettings: swift6
     ),
     .testTarget(

@@ -56,7 +56,7 @@ public struct IntakeEventConsumer: EventConsumer {
                     return "\(message.header.itemName)：准予许可"
                 case .denial?:
                     item.progress = .denied
-                    item.denialSummary = message.decision.document.title.isEmpty ? "不予许可" : message.decision.document.title
+                    item.denialSummary = Self.denialSummary(message.decision)
                     return "\(message.header.itemName)：不予许可"
                 case nil:
                     return nil
@@ -127,5 +127,14 @@ public struct IntakeEventConsumer: EventConsumer {
             VALUES (\(event.eventID), \(event.type), \(event.sourceNode), \(reason), \(Array(event.payload)))
             ON CONFLICT (event_id) DO NOTHING
             """)
+    }
+
+    /// What the clerk reads out at the window (Art. 38 ¶2): every reason and the legal basis, not
+    /// just the document's title; the full decision document stays with approval.
+    static func denialSummary(_ decision: Approval_Decision) -> String {
+        let denial = decision.denial
+        var text = "不予许可：" + (denial.reasons.isEmpty ? decision.document.title : denial.reasons.joined(separator: "；"))
+        if !denial.legalBasis.isEmpty { text += "（依据：\(denial.legalBasis)）" }
+        return text
     }
 }
