@@ -112,7 +112,7 @@ var targets: [Target] = [
         dependencies: [
             "OneSealAuth", "OneSealPrivacy", "OneSealStore", "OneSealProto", "OneSealWire", "CertificateRules", "IntakeRules", "IntakeService",
             grpcCore, log, protobuf,
-        ],
+        ] + nio,
         path: "clients/local-cluster",
         swiftSettings: swift6
     ),

@@ -45,6 +45,9 @@ public final class LocalCluster: Sendable {
     private let logLevel: String
     private let extraEnvironment: [String: String]
     private let processes = Mutex<[ServiceAddress: Process]>([:])
+    /// Calls from one node to another go through these relays (one per service), so the link
+    /// between the halls can be cut and restored while each hall keeps working on its own.
+    private let links: [ServiceAddress: LinkProxy]
 
     /// Builds the cluster's key files and databases and starts every process, then waits until each
     /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
@@ -67,9 +70,11 @@ public final class LocalCluster: Sendable {
                 databases[address] = "c\(tag)_\(service.rawValue)_\(node)"
             }
         }
+        var links: [ServiceAddress: LinkProxy] = [:]
+        for (address, port) in ports { links[address] = try await LinkProxy.start(targetPort: port) }
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKey: TokenSigningKey.generate(issuer: "oneseal-local"),
-            ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment)
+            ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links)
         try cluster.writeKeys()
         try await cluster.createDatabases()
         do {
@@ -84,8 +89,10 @@ public final class LocalCluster: Sendable {
 
     private init(
         nodes: [String], directory: URL, binDirectory: URL, signingKey: TokenSigningKey, ports: [ServiceAddress: Int],
-        databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String]
+        databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
+        links: [ServiceAddress: LinkProxy]
     ) {
+        self.links = links
         self.nodes = nodes
         self.directory = directory
         self.binDirectory = binDirectory
@@ -134,6 +141,12 @@ public final class LocalCluster: Sendable {
         try await waitUntilHealthy(address)
     }
 
+    /// Cuts the network between the nodes: every cross-node connection drops, new ones fail, until
+    /// `restoreLinks()`. Each node's own services still reach each other.
+    public func cutLinks() { for link in links.values { link.cut() } }
+
+    public func restoreLinks() { for link in links.values { link.restore() } }
+
     /// Whether the process is running now.
     public func isRunning(_ address: ServiceAddress) -> Bool { processes.withLock { $0[address]?.isRunning ?? false } }
 
@@ -145,6 +158,7 @@ public final class LocalCluster: Sendable {
         let deadline = ContinuousClock.now.advanced(by: grace)
         while running.contains(where: \.isRunning), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         for process in running where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        for link in links.values { await link.stop() }
         if !keepFiles {
             let client = PostgresClient(conninfo: adminConninfo, maxConnections: 1, logger: Self.quietLogger)
             for name in databases.values { try? await client.dropDatabaseIfExists(name: name, force: true) }
@@ -195,9 +209,10 @@ public final class LocalCluster: Sendable {
         await client.shutdown()
     }
 
-    /// `ONESEAL_PEERS`: every service of every node.
-    private var peers: String {
-        allAddresses.map { "\($0)=127.0.0.1:\(ports[$0]!)" }.joined(separator: ",")
+    /// `ONESEAL_PEERS` of a process at `node`: its own node's services directly, the other nodes'
+    /// through the link relays.
+    private func peers(from node: String) -> String {
+        allAddresses.map { "\($0)=127.0.0.1:\($0.node == node ? ports[$0]! : links[$0]!.port)" }.joined(separator: ",")
     }
 
     private func environment(_ address: ServiceAddress) throws -> [String: String] {
@@ -211,7 +226,7 @@ public final class LocalCluster: Sendable {
             "ONESEAL_DATABASE_URL": try conninfo(address),
             "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": signingKey.publicKey.rawRepresentation.base64EncodedString(),
-            "ONESEAL_PEERS": peers,
+            "ONESEAL_PEERS": peers(from: address.node),
             "ONESEAL_SERVICE_KEY_FILE": keyFile.path,
             "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
             "ONESEAL_SEAL_KEY_FILE": sealKeyFile(address.node).path,

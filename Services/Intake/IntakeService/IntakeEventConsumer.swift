@@ -114,7 +114,12 @@ public struct IntakeEventConsumer: EventConsumer {
             }
             if !header.caseNumber.isEmpty { item.caseNumber = header.caseNumber }
             if header.hasDecidingNode { item.implementingNode = header.decidingNode }
+            let before = item.progress
             let step = change(&item)
+            if let known = ItemProgress(proto: before), let reported = ItemProgress(proto: item.progress) {
+                // Old news delivered late (another service's relay was down) never moves progress back.
+                item.progress = known.advanced(to: reported).proto
+            }
             application.record.items[index] = item
             return (step.map { [$0] } ?? [], [])
         }, in: transaction)
