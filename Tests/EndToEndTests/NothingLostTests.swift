@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import OneSealBenchSupport
 import OneSealLocalCluster
 import OneSealProto
 import OneSealStore
@@ -56,11 +57,10 @@ struct NothingLostTests {
             try await Task.sleep(for: .milliseconds(400))
             try await cluster.restart(address)
         }
-        let restart = Process()
-        restart.executableURL = URL(fileURLWithPath: restartPostgres)
-        try restart.run()
-        while restart.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(restart.terminationStatus == 0, "PostgreSQL restarted")
+        // posix_spawn + wait4: Foundation's Process does not reliably report a child's exit here.
+        let output = cluster.directory.appendingPathComponent("postgres-restart.out").path
+        let status = try await Pgbench.runToCompletion([restartPostgres], outputPath: output)
+        #expect(status == 0, "PostgreSQL restarted: \((try? String(contentsOfFile: output, encoding: .utf8)) ?? "")")
         cluster.cutLinks()
         try await Task.sleep(for: .seconds(4))
         cluster.restoreLinks()

@@ -3,27 +3,28 @@ import GRPCCore
 import OneSealAuth
 import OneSealProto
 
-/// Makes a change happen, whatever fails on the way, the way a hall's front-end must: check whether
-/// it has happened (`done`), and if not, ask for it (`act`) and check again. A call that failed may
-/// still have committed (the process was killed after COMMIT, before answering), so the answer to a
-/// retry can be FAILED_PRECONDITION for a change that is already there — `done` is the judge.
+/// Makes a change happen, whatever fails on the way, the way a hall's front-end must: ask for it
+/// (`act`); if the call fails, check whether the change is there anyway (`done`: the process may
+/// have been killed after COMMIT, before answering, so a retry can answer FAILED_PRECONDITION for a
+/// change already made) and ask again until it is. When one successful `act` is not the whole
+/// change (a case moves one step per call), pass `actCompletes: false` and `done` decides.
 public func ensure(
     _ what: @autoclosure () -> String, timeout: Duration = .seconds(120), every interval: Duration = .milliseconds(200),
-    done: () async throws -> Bool, act: () async throws -> Void
+    actCompletes: Bool = true, done: () async throws -> Bool, act: () async throws -> Void
 ) async throws {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     var last = "not tried"
     while true {
-        if (try? await done()) == true { return }
         do {
             try await act()
-            last = "acted; not seen yet"
+            if actCompletes { return }
+            last = "acted; not done yet"
         } catch {
             last = "\(error)"
         }
         if (try? await done()) == true { return }
         if ContinuousClock.now >= deadline { throw NotReached(what: what(), last: last) }
-        try await Task.sleep(for: interval)
+        if last != "acted; not done yet" { try await Task.sleep(for: interval) }
     }
 }
 
@@ -108,7 +109,7 @@ public struct Lifecycle: Sendable {
         let opened = try requireFirst(try await hall.cases(of: id, at: deciding, timeout: stepTimeout), "case of application \(id)")
         outcome.caseID = opened.caseID
         step("case opened")
-        try await ensure("case \(opened.caseID) granted", timeout: stepTimeout) {
+        try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
             try await hall.getCase(opened.caseID, at: deciding).status == .granted
         } act: {
             try await hall.advance(opened.caseID, at: deciding)

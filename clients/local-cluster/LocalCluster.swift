@@ -131,12 +131,22 @@ public final class LocalCluster: Sendable {
     public func kill(_ address: ServiceAddress) async {
         guard let process = processes.withLock({ $0[address] }) else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<500 where Self.isAlive(process) { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Whether the child still runs, from /proc (a zombie or a missing entry is not running):
+    /// Foundation's `Process.isRunning` does not always learn of a child's exit on Linux.
+    static func isAlive(_ process: Process) -> Bool {
+        let pid = process.processIdentifier
+        guard pid > 0, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return false }
+        let state = text[text.index(after: close)...].drop { $0 == " " }.first
+        return state != "Z" && state != "X"
     }
 
     /// Starts a killed or stopped process again on the same port and database, and waits for health.
     public func restart(_ address: ServiceAddress) async throws {
-        if processes.withLock({ $0[address]?.isRunning ?? false }) { return }
+        if isRunning(address) { return }
         try launch(address)
         try await waitUntilHealthy(address)
     }
@@ -147,17 +157,22 @@ public final class LocalCluster: Sendable {
 
     public func restoreLinks() { for link in links.values { link.restore() } }
 
+    /// Process ids of the running services (for CPU accounting by the benchmark).
+    public func processIDs() -> [ServiceAddress: Int32] {
+        processes.withLock { all in all.compactMapValues { Self.isAlive($0) ? $0.processIdentifier : nil } }
+    }
+
     /// Whether the process is running now.
-    public func isRunning(_ address: ServiceAddress) -> Bool { processes.withLock { $0[address]?.isRunning ?? false } }
+    public func isRunning(_ address: ServiceAddress) -> Bool { processes.withLock { $0[address].map(Self.isAlive) ?? false } }
 
     /// SIGTERM to every process (they drain), SIGKILL to any still running after `grace`, then the
     /// databases are dropped and the key directory removed unless `keepFiles`.
     public func stop(grace: Duration = .seconds(15), keepFiles: Bool = false) async {
         let running = processes.withLock { Array($0.values) }
-        for process in running where process.isRunning { process.terminate() }
+        for process in running where Self.isAlive(process) { process.terminate() }
         let deadline = ContinuousClock.now.advanced(by: grace)
-        while running.contains(where: \.isRunning), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        for process in running where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        while running.contains(where: Self.isAlive), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        for process in running where Self.isAlive(process) { Glibc.kill(process.processIdentifier, SIGKILL) }
         for link in links.values { await link.stop() }
         if !keepFiles {
             let client = PostgresClient(conninfo: adminConninfo, maxConnections: 1, logger: Self.quietLogger)
@@ -169,7 +184,7 @@ public final class LocalCluster: Sendable {
 
     /// How many processes exited on their own since they were started (a crash is a defect).
     public func exitedProcesses() -> [(ServiceAddress, Int32)] {
-        processes.withLock { all in all.compactMap { $0.value.isRunning ? nil : ($0.key, $0.value.terminationStatus) } }
+        processes.withLock { all in all.compactMap { Self.isAlive($0.value) ? nil : ($0.key, $0.value.isRunning ? -1 : $0.value.terminationStatus) } }
     }
 
     // MARK: Starting
