@@ -105,6 +105,28 @@ var targets: [Target] = [
         path: "clients/oneseal",
         swiftSettings: swift6
     ),
+    // #8: the full life cycle on a local two-node cluster, cases/s beside pgbench on the same server.
+    .executableTarget(
+        name: "oneseal-bench",
+        dependencies: [
+            "OneSealLocalCluster", "OneSealBenchSupport", "OneSealProto", log,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ],
+        path: "clients/bench-lifecycle",
+        swiftSettings: swift6
+    ),
+    // A city and its counties as real processes on this machine, and the hall's work as RPC steps:
+    // used by the end-to-end tests and the lifecycle benchmark (#8).
+    .target(
+        name: "OneSealLocalCluster",
+        dependencies: [
+            "OneSealAuth", "OneSealPrivacy", "OneSealStore", "OneSealProto", "OneSealWire", "CertificateRules", "IntakeRules", "IntakeService",
+            grpcCore, log, protobuf,
+        ] + nio,
+        path: "clients/local-cluster",
+        swiftSettings: swift6
+    ),
     .executableTarget(
         name: "oneseal-bench-wire",
         dependencies: nio + [
@@ -127,10 +149,12 @@ var targets: [Target] = [
         path: "clients/bench-certificate",
         swiftSettings: swift6
     ),
+    // pgbench beside our figures, shared by the store and lifecycle benchmarks.
+    .target(name: "OneSealBenchSupport", path: "clients/bench-support", swiftSettings: swift6),
     .executableTarget(
         name: "oneseal-bench-store",
         dependencies: [
-            "OneSealStore", log,
+            "OneSealStore", "OneSealBenchSupport", log,
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ],
@@ -157,6 +181,13 @@ var targets: [Target] = [
         name: "OneSealOutboxTests",
         dependencies: ["OneSealOutbox", "OneSealStore", "OneSealTestSupport", log],
         path: "Tests/OneSealOutboxTests",
+        swiftSettings: swift6
+    ),
+    // Both nodes' ten executables as real processes on a throwaway PostgreSQL (#8).
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: ["OneSealLocalCluster", "OneSealBenchSupport", "OneSealTestSupport", "OneSealProto", "OneSealAuth", "OneSealStore", grpcCore, protobuf],
+        path: "Tests/EndToEndTests",
         swiftSettings: swift6
     ),
     .testTarget(
@@ -226,6 +257,7 @@ let package = Package(
         .executable(name: "oneseal-bench-wire", targets: ["oneseal-bench-wire"]),
         .executable(name: "oneseal-bench-store", targets: ["oneseal-bench-store"]),
         .executable(name: "oneseal-bench-certificate", targets: ["oneseal-bench-certificate"]),
+        .executable(name: "oneseal-bench", targets: ["oneseal-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

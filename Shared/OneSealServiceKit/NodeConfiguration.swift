@@ -1,5 +1,6 @@
 import Foundation
 import OneSealAuth
+import OneSealCore
 import OneSealWire
 
 /// Everything a service process reads from its environment, with defaults for local use.
@@ -31,6 +32,10 @@ public struct NodeConfiguration: Sendable {
     public var dataKeyFile: String?
     public var logLevel: String
     public var wire: WireConfiguration
+    /// The working-day calendar every deadline of this service is counted on: the built-in years
+    /// plus the years (and regional days off) of ONESEAL_CALENDAR_FILE, so an operator can load next
+    /// year's State Council notice without a release (docs/operators.md).
+    public var calendar: WorkingDayCalendar = .china
 
     /// The default port of each service on a node (the county adds 100 in the local cluster).
     public static let defaultPorts = ["intake": 7101, "approval": 7102, "certificate": 7103, "supervision": 7104, "evaluation": 7105]
@@ -105,6 +110,15 @@ public struct NodeConfiguration: Sendable {
         let metrics = value("ONESEAL_METRICS_PORT")
         var wire = WireConfiguration()
         wire.maximumFrameSize = try integer("ONESEAL_MAX_FRAME_BYTES", default: WireConfiguration.defaultMaximumFrameSize, range: 1024...(64 << 20))
+        var calendar = WorkingDayCalendar.china
+        if let file = value("ONESEAL_CALENDAR_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw Invalid(variable: "ONESEAL_CALENDAR_FILE", reason: "cannot read \(file)")
+            }
+            do { try calendar.load(text) } catch {
+                throw Invalid(variable: "ONESEAL_CALENDAR_FILE", reason: "\(file): \(error)")
+            }
+        }
         return NodeConfiguration(
             node: node,
             service: service,
@@ -118,7 +132,8 @@ public struct NodeConfiguration: Sendable {
             serviceKeyFile: value("ONESEAL_SERVICE_KEY_FILE"),
             dataKeyFile: value("ONESEAL_DATA_KEY_FILE"),
             logLevel: logLevel,
-            wire: wire
+            wire: wire,
+            calendar: calendar
         )
     }
 

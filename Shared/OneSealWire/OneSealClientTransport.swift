@@ -32,6 +32,22 @@ public final class OneSealClientTransport: ClientTransport {
         var tokens: CallTokens
         var remotePeer: String
         var localPeer: String
+        /// Set (before the transport hears of it) once the connection can take no calls. A
+        /// connection can close between the dial and being installed as `.ready` — a relay or
+        /// load balancer that accepts and drops at once does exactly that — and its report would
+        /// then find no `.ready` connection to retire; `connect()` checks this flag under the
+        /// same lock, so such a connection is never installed.
+        var unusable: UnusableFlag
+    }
+
+    final class UnusableFlag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { self.value.store(true, ordering: .releasing) }
+        var isSet: Bool { self.value.load(ordering: .acquiring) }
+    }
+
+    struct ConnectionLostAtOnce: Error, CustomStringConvertible {
+        var description: String { "the connection closed as soon as it opened" }
     }
 
     /// Call tokens of one connection, taken without a trip to its event loop.
@@ -86,13 +102,20 @@ public final class OneSealClientTransport: ClientTransport {
         while !self.state.withLock({ $0.shutdownRequested }) && !Task.isCancelled {
             do {
                 let connection = try await self.dial()
-                attempt = 0
-                let waiters = self.state.withLock { state -> [CheckedContinuation<Connection, any Error>] in
-                    guard !state.shutdownRequested else { return [] }
+                let (installed, waiters) = self.state.withLock { state -> (Bool, [CheckedContinuation<Connection, any Error>]) in
+                    guard !state.shutdownRequested else { return (true, []) }
+                    guard !connection.unusable.isSet else { return (false, []) }
                     state.phase = .ready(connection)
                     defer { state.waiters.removeAll() }
-                    return Array(state.waiters.values)
+                    return (true, Array(state.waiters.values))
                 }
+                // Dropped before it could be used: a failed attempt (backoff, not a hot loop).
+                guard installed else {
+                    self.logger.debug("connection dropped before use", metadata: ["peer": "\(self.host):\(self.port)"])
+                    connection.channel.close(promise: nil)
+                    throw ConnectionLostAtOnce()
+                }
+                attempt = 0
                 if self.state.withLock({ $0.shutdownRequested }) {
                     connection.handler.eventLoop.execute { connection.handler.value.beginGracefulClose() }
                     try? await connection.channel.closeFuture.get()
@@ -172,11 +195,20 @@ public final class OneSealClientTransport: ClientTransport {
                     return channel
                 }
             }
-        let onUnusable: @Sendable (String) -> Void = { [weak self] _ in self?.connectionBecameUnusable(channel) }
+        let unusable = UnusableFlag()
+        let onUnusable: @Sendable (String) -> Void = { [weak self] _ in
+            unusable.set()
+            self?.connectionBecameUnusable(channel)
+        }
         let (handler, remotePeer, localPeer) = try await channel.eventLoop.submit {
             () throws -> (NIOLoopBound<ClientConnectionHandler>, String, String) in
             let handler = ClientConnectionHandler(configuration: configuration, logger: logger, onUnusable: onUnusable)
             try channel.pipeline.syncOperations.addHandler(handler)
+            // A peer that closed right after accepting has already fired channelInactive, before
+            // this handler was there to hear it; it would never learn the connection is dead and
+            // every call on it would wait for its deadline. Checked on the loop, so a later close
+            // reaches the handler.
+            guard channel.isActive else { throw ConnectionLostAtOnce() }
             return (NIOLoopBound(handler, eventLoop: channel.eventLoop), handler.remotePeer, handler.localPeer)
         }.get()
         let outbound = OutboundQueue<ClientOutboundOp>(eventLoop: channel.eventLoop) { ops in
@@ -184,7 +216,7 @@ public final class OneSealClientTransport: ClientTransport {
         }
         return Connection(
             channel: channel, handler: handler, outbound: outbound, tokens: CallTokens(),
-            remotePeer: remotePeer, localPeer: localPeer
+            remotePeer: remotePeer, localPeer: localPeer, unusable: unusable
         )
     }
 

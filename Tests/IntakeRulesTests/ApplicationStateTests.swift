@@ -251,4 +251,21 @@ struct SupplementTests {
         try application.apply(.accept(on: day("2026-03-03")))
         #expect(intakeError { try application.apply(.supplement(materials: [], on: day("2026-03-04"))) }?.statusCodeName == "FAILED_PRECONDITION")
     }
+
+    @Test("an item's progress never goes back when another service's old news arrives late")
+    func progressIsMonotonic() {
+        // LicenceIssued (certificate) overtook CaseDecided (approval) while approval's relay was down.
+        #expect(ItemProgress.licenceIssued.advanced(to: .granted) == .licenceIssued)
+        // A CaseOpened delivered after the decision.
+        #expect(ItemProgress.granted.advanced(to: .inApproval) == .granted)
+        #expect(ItemProgress.denied.advanced(to: .suspended) == .denied)
+        #expect(ItemProgress.delivered.advanced(to: .licenceIssued) == .delivered)
+        // Forward moves, and suspension/resumption within the approval stage, apply.
+        #expect(ItemProgress.pendingIntake.advanced(to: .inApproval) == .inApproval)
+        #expect(ItemProgress.inApproval.advanced(to: .suspended) == .suspended)
+        #expect(ItemProgress.suspended.advanced(to: .inApproval) == .inApproval)
+        #expect(ItemProgress.granted.advanced(to: .licenceIssued) == .licenceIssued)
+        #expect(ItemProgress.inApproval.advanced(to: .withdrawn) == .withdrawn)
+        #expect(ItemProgress.allCases.allSatisfy { $0.advanced(to: $0) == $0 })
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 import OneSealServiceKit
 import Testing
 
@@ -37,6 +38,26 @@ struct NodeConfigurationTests {
             "ONESEAL_DATABASE_URL": "postgresql://db/oneseal", "ONESEAL_DATABASE_PASSWORD_FILE": file,
         ]) } throws: {
             ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_DATABASE_URL"
+        }
+    }
+
+    @Test("ONESEAL_CALENDAR_FILE adds next year's notice to the built-in years; a bad line stops the start naming file and line")
+    func calendarFile() throws {
+        let file = try Self.passwordFile("# 2027 notice\n2027 off 2027-01-01..2027-01-03\n2027 workday 2027-02-07\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_CALENDAR_FILE": file])
+        let newYear = try CivilDate(parsing: "2027-01-04")
+        #expect(try configuration.calendar.isWorkingDay(newYear))
+        #expect(try !configuration.calendar.isWorkingDay(try CivilDate(parsing: "2027-01-01")))
+        #expect(try configuration.calendar.isWorkingDay(try CivilDate(parsing: "2027-02-07")))  // a Sunday worked
+        #expect(try configuration.calendar.isWorkingDay(try CivilDate(parsing: "2026-10-10")))  // built-in 2026 make-up Saturday kept
+        #expect(throws: CalendarError.self) { try NodeConfiguration.fromEnvironment(service: "approval", environment: [:]).calendar.isWorkingDay(newYear) }
+
+        let bad = try Self.passwordFile("2027 workday 2027-02-09\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        #expect { try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_CALENDAR_FILE": bad]) } throws: {
+            let invalid = $0 as? NodeConfiguration.Invalid
+            return invalid?.variable == "ONESEAL_CALENDAR_FILE" && invalid!.reason.contains("2027-02-09")
         }
     }
 }

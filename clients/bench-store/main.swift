@@ -21,6 +21,7 @@ import Glibc
 #endif
 import Histogram
 import Logging
+import OneSealBenchSupport
 import OneSealStore
 
 @main
@@ -67,7 +68,7 @@ struct BenchStore: AsyncParsableCommand {
         await setup.shutdown()
 
         print("oneseal-bench-store: \(clients) clients, \(duration) s, BEGIN; INSERT (1 row, bound parameters); COMMIT")
-        print("load average before: \(Self.loadAverage())")
+        print("load average before: \(Pgbench.loadAverage())")
         let pairings: [(name: String, cache: Int, pgbenchMode: String)] = [
             ("unprepared", 0, "extended"), ("prepared", 256, "prepared"),
         ].filter { mode == .both || mode.rawValue == $0.0 }
@@ -92,26 +93,16 @@ struct BenchStore: AsyncParsableCommand {
                          pg.tps, pg.latencyMs, pg.cpuSeconds * 1e6 / max(1, Double(pg.transactions))))
             print("[\(pairing.name)] " + String(format: "ratio PostgresClient / pgbench = %.2f (target >= 0.80)", tps / pg.tps))
         }
-        print("load average after: \(Self.loadAverage()) (other processes' load makes every figure lower and noisier)")
-    }
-
-    /// The 1/5/15-minute load averages from /proc/loadavg ("?" where it cannot be read).
-    static func loadAverage() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
-        return text.split(separator: " ").prefix(3).joined(separator: " ")
+        print("load average after: \(Pgbench.loadAverage()) (other processes' load makes every figure lower and noisier)")
     }
 
     /// User + system CPU seconds of this process so far.
     static func processCPUSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Self.seconds(usage)
+        return Pgbench.seconds(usage)
     }
 
-    static func seconds(_ usage: rusage) -> Double {
-        Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
 
     struct RunResult {
         var count: Int
@@ -153,65 +144,13 @@ struct BenchStore: AsyncParsableCommand {
     }
 
     func runPgbench(conninfo: String, protocolMode: String) throws -> (tps: Double, latencyMs: Double, transactions: Int, cpuSeconds: Double) {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-\(UUID().uuidString).sql")
         // Same transaction as above. -M extended/prepared sends :client_id as a bound parameter;
         // the payload is a literal in the SQL text (pgbench binds only its variables).
-        try """
+        let result = try Pgbench.run(executable: pgbench, conninfo: conninfo, script: """
             BEGIN;
             INSERT INTO bench_store_tx (client, payload) VALUES (:client_id, 'bench-pgbench');
             COMMIT;
-            """.write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
-        let outputFile = script.deletingPathExtension().appendingPathExtension("out")
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        let arguments = [
-            pgbench, "-n", "-M", protocolMode, "-f", script.path, "-c", String(clients), "-j", String(min(clients, 2)),
-            "-T", String(duration), conninfo,
-        ]
-        let (status, usage) = try Self.spawnAndWait(arguments, outputPath: outputFile.path)
-        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        guard status == 0, let tps = Self.number(after: "tps = ", in: text) else {
-            throw ValidationError("pgbench failed (status \(status)):\n\(text)")
-        }
-        let transactions = Int(Self.number(after: "number of transactions actually processed: ", in: text) ?? 0)
-        return (tps, Self.number(after: "latency average = ", in: text) ?? 0, transactions, Self.seconds(usage))
-    }
-
-    /// posix_spawnp + wait4 (Foundation's Process does not reliably report exit from an async
-    /// context on Linux); stdout and stderr go to `outputPath`. Returns the exit status and the
-    /// child's resource usage.
-    static func spawnAndWait(_ arguments: [String], outputPath: String) throws -> (status: Int32, usage: rusage) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        // The child must not inherit this process's blocked or ignored signals (runtime threads
-        // block some; NIO ignores SIGPIPE): pgbench relies on default signal behaviour.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard rc == 0 else { throw ValidationError("cannot start \(arguments[0]): error \(rc)") }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        return ((status >> 8) & 0xff, usage)
-    }
-
-    static func number(after marker: String, in text: String) -> Double? {
-        guard let range = text.range(of: marker) else { return nil }
-        let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "." }
-        return Double(digits)
+            """, clients: clients, duration: duration, protocolMode: protocolMode)
+        return (result.tps, result.latencyMs, result.transactions, result.cpuSeconds)
     }
 }

@@ -5,7 +5,8 @@
 #   pg_ensure_installed            install PostgreSQL + libpq-dev when missing; sets PG_BIN
 #   pg_start_throwaway DIR         initdb + start a cluster in DIR (as the `postgres` OS user when
 #                                  run as root, because PostgreSQL refuses to run as root); exports
-#                                  PGHOST, PGPORT, PGUSER, PGDATABASE and ONESEAL_TEST_POSTGRES
+#                                  PGHOST, PGPORT, PGUSER, PGDATABASE, ONESEAL_TEST_POSTGRES and
+#                                  ONESEAL_TEST_POSTGRES_RESTART (a script restarting the cluster)
 #   pg_stop_throwaway DIR          stop the cluster (fast shutdown); DIR is left for the caller
 #
 # The cluster is for local use only: trust authentication, fsync off, listening on 127.0.0.1 and
@@ -113,6 +114,23 @@ pg_start_throwaway() {
     export PGUSER=postgres
     export PGDATABASE=postgres
     export ONESEAL_TEST_POSTGRES="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+    # A script that restarts this cluster (fast shutdown, same port and options), for the
+    # end-to-end "nothing lost" test: every connection drops, the server comes back.
+    local owner=""
+    if [[ "$(id -u)" == "0" ]]; then
+        if command -v runuser >/dev/null 2>&1; then owner="runuser -u postgres --"; else owner="su postgres -s /bin/bash -c"; fi
+    fi
+    {
+        echo '#!/usr/bin/env bash'
+        echo 'set -e'
+        if [[ "$owner" == "su postgres -s /bin/bash -c" ]]; then
+            printf '%s %q\n' "$owner" "$PG_BIN/pg_ctl -D $data -l $dir/server.log -w -t 60 -m fast restart >/dev/null"
+        else
+            printf '%s %q -D %q -l %q -w -t 60 -m fast restart >/dev/null\n' "$owner" "$PG_BIN/pg_ctl" "$data" "$dir/server.log"
+        fi
+    } >"$dir/restart"
+    chmod 755 "$dir/restart"
+    export ONESEAL_TEST_POSTGRES_RESTART="$dir/restart"
     echo "postgres.sh: PostgreSQL running in $dir on 127.0.0.1:$port" >&2
 }
 

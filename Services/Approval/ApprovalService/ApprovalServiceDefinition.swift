@@ -90,7 +90,7 @@ public enum ApprovalServiceDefinition {
         }
         let settings = try await ApprovalSettings.load(node: configuration.node, from: environment.database)
         return ApprovalAPI(
-            database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: .china,
+            database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: configuration.calendar,
             clock: clock, signer: signer, logger: environment.logger)
     }
 }

@@ -100,7 +100,7 @@ public enum CertificateServiceDefinition {
         }
         return CertificateAPI(
             database: environment.database, keyring: keyring, seals: seals, node: configuration.node, settings: settings,
-            calendar: .china, clock: clock, peers: environment.peers, serviceToken: environment.serviceToken, logger: environment.logger)
+            calendar: configuration.calendar, clock: clock, peers: environment.peers, serviceToken: environment.serviceToken, logger: environment.logger)
     }
 }
 

@@ -69,7 +69,7 @@ public enum EvaluationServiceDefinition {
         }
         let settings = try await EvaluationSettings.load(node: configuration.node, from: environment.database)
         return EvaluationAPI(
-            database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: .china, clock: clock,
+            database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: configuration.calendar, clock: clock,
             peers: Set(configuration.peers.keys), logger: environment.logger)
     }
 }

@@ -102,6 +102,26 @@ public enum ItemProgress: String, Sendable, Hashable, Codable, CaseIterable {
         case .granted, .denied, .licenceIssued, .delivered, .withdrawn, .notAccepted: true
         }
     }
+
+    /// How far along the item is. Events reach the window from several services (approval's
+    /// CaseOpened/CaseDecided, certificate's LicenceIssued) with no order between them, and a relay
+    /// that was down delivers old news late; progress must never go back because of that.
+    public var stage: Int {
+        switch self {
+        case .pendingIntake: 0
+        case .inApproval, .suspended: 1
+        case .granted, .denied: 2
+        case .licenceIssued: 3
+        case .delivered, .withdrawn, .notAccepted: 4
+        }
+    }
+
+    /// The progress after an event reports `reported`: the reported one unless it is behind what
+    /// is already known (a late CaseOpened after the decision, a CaseDecided after the licence).
+    /// Within one stage the report wins: suspension and resumption come from one source, in order.
+    public func advanced(to reported: ItemProgress) -> ItemProgress {
+        reported.stage < stage ? self : reported
+    }
 }
 
 /// Person or organisation (`ApplicantKind`).

@@ -266,4 +266,6 @@ extension ItemProgress {
         guard let value: ItemProgress = ProtoEnum.map(proto) else { return nil }
         self = value
     }
+
+    var proto: Intake_ItemProgress { ProtoEnum.map(self) ?? .unspecified }
 }

@@ -56,7 +56,7 @@ public struct IntakeEventConsumer: EventConsumer {
                     return "\(message.header.itemName)：准予许可"
                 case .denial?:
                     item.progress = .denied
-                    item.denialSummary = message.decision.document.title.isEmpty ? "不予许可" : message.decision.document.title
+                    item.denialSummary = Self.denialSummary(message.decision)
                     return "\(message.header.itemName)：不予许可"
                 case nil:
                     return nil
@@ -114,7 +114,12 @@ public struct IntakeEventConsumer: EventConsumer {
             }
             if !header.caseNumber.isEmpty { item.caseNumber = header.caseNumber }
             if header.hasDecidingNode { item.implementingNode = header.decidingNode }
+            let before = item.progress
             let step = change(&item)
+            if let known = ItemProgress(proto: before), let reported = ItemProgress(proto: item.progress) {
+                // Old news delivered late (another service's relay was down) never moves progress back.
+                item.progress = known.advanced(to: reported).proto
+            }
             application.record.items[index] = item
             return (step.map { [$0] } ?? [], [])
         }, in: transaction)
@@ -127,5 +132,14 @@ public struct IntakeEventConsumer: EventConsumer {
             VALUES (\(event.eventID), \(event.type), \(event.sourceNode), \(reason), \(Array(event.payload)))
             ON CONFLICT (event_id) DO NOTHING
             """)
+    }
+
+    /// What the clerk reads out at the window (Art. 38 ¶2): every reason and the legal basis, not
+    /// just the document's title; the full decision document stays with approval.
+    static func denialSummary(_ decision: Approval_Decision) -> String {
+        let denial = decision.denial
+        var text = "不予许可：" + (denial.reasons.isEmpty ? decision.document.title : denial.reasons.joined(separator: "；"))
+        if !denial.legalBasis.isEmpty { text += "（依据：\(denial.legalBasis)）" }
+        return text
     }
 }

@@ -76,7 +76,7 @@ public enum IntakeServiceDefinition {
         let settings = try await IntakeSettings.load(node: configuration.node, from: environment.database)
         return IntakeAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings,
-            calendar: .china, clock: clock,
+            calendar: configuration.calendar, clock: clock,
             licences: LicenceVerifier(client: environment.peers["certificate@\(configuration.node)"], token: environment.serviceToken),
             logger: environment.logger)
     }

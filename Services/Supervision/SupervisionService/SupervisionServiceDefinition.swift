@@ -52,7 +52,7 @@ public enum SupervisionServiceDefinition {
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
             makeServices: { environment in
-                let api = SupervisionAPI(database: environment.database, node: environment.configuration.node, calendar: .china, clock: clock, logger: environment.logger)
+                let api = SupervisionAPI(database: environment.database, node: environment.configuration.node, calendar: environment.configuration.calendar, clock: clock, logger: environment.logger)
                 box.set(api)
                 return [api]
             },

@@ -319,13 +319,15 @@ extension IntakeAPI {
                 after = value
             }
             guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+            // An absent date is '' and NULLIF makes it NULL: a bare ''::date is cast while the
+            // statement is planned, before the OR could skip it, and fails the whole listing.
             let filter: SQLQuery = """
                 (cardinality(\(SQLArray(statuses))::text[]) = 0 OR status = ANY(\(SQLArray(statuses))::text[]))
                 AND (\(request.windowID) = '' OR window_id = \(request.windowID))
                 AND (\(channel) = '' OR channel = \(channel))
-                AND (\(from) = '' OR submitted_on >= \(from)::date)
-                AND (\(to) = '' OR submitted_on <= \(to)::date)
-                AND (\(dueBy) = '' OR (status = 'submitted' AND intake_deadline <= \(dueBy)::date))
+                AND (\(from) = '' OR submitted_on >= NULLIF(\(from), '')::date)
+                AND (\(to) = '' OR submitted_on <= NULLIF(\(to), '')::date)
+                AND (\(dueBy) = '' OR (status = 'submitted' AND intake_deadline <= NULLIF(\(dueBy), '')::date))
                 """
             return try await database.withConnection { connection in
                 let rows = try await connection.query(

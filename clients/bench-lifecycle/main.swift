@@ -1,0 +1,238 @@
+// oneseal-bench: complete cases per second on a local city + county cluster (issue #8).
+//
+//   swift build -c release --product oneseal-bench && swift build -c release   (the five services too)
+//   scripts/with-postgres .build/release/oneseal-bench --applicants 32 --duration 30
+//
+// Starts both nodes' ten executables (the ones built next to this program) on the PostgreSQL of
+// $ONESEAL_TEST_POSTGRES, sets them up as an operator would, then drives `--applicants` concurrent
+// applicants, each through the whole life cycle again and again: submit → accept → (forward) →
+// review/sign/decide → licence → delivery → push → claim → rating, all over RPC. It prints
+// completed cases/s, submit-to-licence latency, where the time goes (mean per step, CPU seconds
+// per service and PostgreSQL), and pgbench's single-INSERT transactions/s on the same server in
+// the same run.
+//
+// A benchmark program, not a test: it prints figures and never fails on them.
+import ArgumentParser
+import Foundation
+import Histogram
+import OneSealBenchSupport
+import OneSealLocalCluster
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct BenchLifecycle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oneseal-bench",
+        abstract: "Complete approval life cycles per second on a local two-node cluster, beside pgbench.")
+
+    @Option(help: "libpq conninfo of a role that may create databases (default: $ONESEAL_TEST_POSTGRES).")
+    var conninfo: String?
+
+    @Option(help: "Directory of the five service executables (default: this program's directory).")
+    var bin: String?
+
+    @Option(help: "Concurrent applicants.")
+    var applicants: Int = 32
+
+    @Option(help: "Seconds measured.")
+    var duration: Int = 30
+
+    @Option(help: "Seconds of warm-up before measuring (cases finished then are not counted).")
+    var warmup: Int = 5
+
+    @Option(help: "Share of applicants whose item is forwarded to the city (0–1).")
+    var cityShare: Double = 0.25
+
+    @Option(help: "pgbench clients for the comparison (0 = skip).")
+    var pgbenchClients: Int = 8
+
+    @Option(help: "pgbench seconds.")
+    var pgbenchDuration: Int = 10
+
+    func validate() throws {
+        guard applicants > 0 else { throw ValidationError("--applicants must be positive") }
+        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative") }
+        guard (0...1).contains(cityShare) else { throw ValidationError("--city-share must be between 0 and 1") }
+    }
+
+    func run() async throws {
+        guard let conninfo = conninfo ?? ProcessInfo.processInfo.environment["ONESEAL_TEST_POSTGRES"] else {
+            throw ValidationError("pass --conninfo or set ONESEAL_TEST_POSTGRES (scripts/with-postgres sets it)")
+        }
+        let binDirectory = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        print("oneseal-bench: \(applicants) applicants (\(Int(cityShare * 100)) % forwarded to the city), \(warmup) s warm-up, \(duration) s measured")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
+        let cluster = try await LocalCluster.start(adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning")
+        do {
+            try await withClusterClients(cluster) { clients in
+                let hall = Hall(clients)
+                try await hall.setUp(cluster.nodes)
+                try await measure(cluster: cluster, hall: hall)
+            }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+        if pgbenchClients > 0 { try await comparePgbench(conninfo: conninfo) }
+    }
+
+    func measure(cluster: LocalCluster, hall: Hall) async throws {
+        let record = Recorder()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let measureFrom = start.advanced(by: .seconds(warmup))
+        let stopAt = measureFrom.advanced(by: .seconds(duration))
+        var cpuBefore: [String: Double] = [:]
+        let applicants = self.applicants
+        let cityEvery = cityShare > 0 ? max(1, Int((1 / cityShare).rounded())) : Int.max
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for applicant in 0..<applicants {
+                group.addTask {
+                    var round = 0
+                    while clock.now < stopAt {
+                        round += 1
+                        let route: Lifecycle.Route = (applicant + round) % cityEvery == 0 ? .cityWaterThroughCounty : .countyFood
+                        do {
+                            let outcome = try await Lifecycle(hall: hall, route: route, key: "bench-\(applicant)-\(round)", stepTimeout: .seconds(60)).run()
+                            if clock.now >= measureFrom, clock.now < stopAt { record.add(outcome, route: route) }
+                        } catch {
+                            record.failed("\(error)")
+                        }
+                    }
+                }
+            }
+            try await Task.sleep(until: measureFrom)
+            cpuBefore = CPU.snapshot(cluster)
+            try await Task.sleep(until: stopAt)
+            let cpuAfter = CPU.snapshot(cluster)
+            record.setCPU(cpuBefore: cpuBefore, cpuAfter: cpuAfter)
+            try await group.waitForAll()
+        }
+        record.report(seconds: Double(duration))
+        print("load average after: \(Pgbench.loadAverage())")
+    }
+
+    func comparePgbench(conninfo: String) async throws {
+        let client = PGSetup(conninfo: conninfo)
+        try client.run("DROP TABLE IF EXISTS bench_lifecycle_tx; CREATE TABLE bench_lifecycle_tx (id bigserial PRIMARY KEY, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
+        let result = try Pgbench.run(conninfo: conninfo, script: "INSERT INTO bench_lifecycle_tx (payload) VALUES ('bench-lifecycle');\n",
+                                     clients: pgbenchClients, duration: pgbenchDuration)
+        print(String(format: "pgbench (same server, single-row INSERT transactions, %d clients, -M prepared): %.0f tx/s, latency %.3f ms",
+                     pgbenchClients, result.tps, result.latencyMs))
+        try client.run("DROP TABLE bench_lifecycle_tx")
+    }
+}
+
+/// What the applicants measured, shared between their tasks.
+final class Recorder: Sendable {
+    private struct State {
+        var completed = 0
+        var byRoute: [String: Int] = [:]
+        var submitToLicence = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        var total = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        var stepSeconds: [String: Double] = [:]
+        var stepOrder: [String] = []
+        var failures: [String] = []
+        var cpu: [(String, Double)] = []
+    }
+
+    private let state = Mutex(State())
+
+    func add(_ outcome: Lifecycle.Outcome, route: Lifecycle.Route) {
+        state.withLock { state in
+            state.completed += 1
+            state.byRoute[route == .countyFood ? "county food (sole officer)" : "city water via county (deputy director)", default: 0] += 1
+            state.submitToLicence.record(Self.micros(outcome.submitToLicence))
+            state.total.record(Self.micros(outcome.total))
+            for (name, duration) in outcome.steps {
+                if state.stepSeconds[name] == nil { state.stepOrder.append(name) }
+                state.stepSeconds[name, default: 0] += Self.seconds(duration)
+            }
+        }
+    }
+
+    func failed(_ reason: String) { state.withLock { $0.failures.append(reason) } }
+
+    func setCPU(cpuBefore: [String: Double], cpuAfter: [String: Double]) {
+        let used = cpuAfter.map { ($0.key, $0.value - (cpuBefore[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 }
+        state.withLock { $0.cpu = used }
+    }
+
+    func report(seconds: Double) {
+        state.withLock { state in
+            let rate = Double(state.completed) / seconds
+            print(String(format: "completed cases: %d in %.0f s = %.1f complete cases/s (target on 2 cores: >= 300)", state.completed, seconds, rate))
+            for (route, count) in state.byRoute.sorted(by: { $0.key < $1.key }) { print("  \(route): \(count)") }
+            guard state.completed > 0 else { return }
+            print(String(format: "submit → licence: p50 %.0f ms, p99 %.0f ms; whole life cycle: p50 %.0f ms, p99 %.0f ms",
+                         Double(state.submitToLicence.valueAtPercentile(50)) / 1000, Double(state.submitToLicence.valueAtPercentile(99)) / 1000,
+                         Double(state.total.valueAtPercentile(50)) / 1000, Double(state.total.valueAtPercentile(99)) / 1000))
+            print("where the time goes (mean per completed case, in life-cycle order):")
+            for name in state.stepOrder {
+                print(String(format: "  %-12@ %7.1f ms", name as NSString, (state.stepSeconds[name] ?? 0) / Double(state.completed) * 1000))
+            }
+            let totalCPU = state.cpu.reduce(0) { $0 + $1.1 }
+            print(String(format: "CPU seconds used while measuring (%.1f s of %.0f available on %d cores):", totalCPU, seconds * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount))
+            for (name, used) in state.cpu where used > 0.05 {
+                print(String(format: "  %-24@ %6.1f s  %5.1f %%  %6.2f ms/case", name as NSString, used, used / max(totalCPU, 0.001) * 100, used / Double(state.completed) * 1000))
+            }
+            if !state.failures.isEmpty {
+                print("failed life cycles: \(state.failures.count); first: \(state.failures[0].prefix(300))")
+            }
+        }
+    }
+
+    static func micros(_ duration: Duration) -> UInt64 { UInt64(max(0, seconds(duration) * 1_000_000)) }
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// CPU seconds (user + system) per service process, all PostgreSQL processes, and this driver.
+enum CPU {
+    static func snapshot(_ cluster: LocalCluster) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (address, pid) in cluster.processIDs() { out["\(address)"] = seconds(of: pid) }
+        var postgres = 0.0
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            for entry in entries {
+                guard let pid = Int32(entry), command(of: pid) == "postgres" else { continue }
+                postgres += seconds(of: pid)
+            }
+        }
+        out["postgresql (all backends)"] = postgres
+        out["oneseal-bench (the applicants)"] = seconds(of: getpid())
+        return out
+    }
+
+    static func command(of pid: Int32) -> String? {
+        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// utime + stime from /proc/PID/stat (fields 14 and 15, after the parenthesised command).
+    static func seconds(of pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// One SQL statement through psql-free libpq would need OneSealStore; `psql` is on every machine
+/// that runs the throwaway cluster, so the set-up uses it.
+struct PGSetup {
+    let conninfo: String
+    func run(_ sql: String) throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-psql-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let (status, _) = try Pgbench.spawnAndWait(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo], outputPath: output.path)
+        guard status == 0 else {
+            throw ValidationError("psql failed: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        }
+    }
+}

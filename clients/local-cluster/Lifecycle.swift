@@ -1,0 +1,182 @@
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealProto
+
+/// Makes a change happen, whatever fails on the way, the way a hall's front-end must: ask for it
+/// (`act`); if the call fails, check whether the change is there anyway (`done`: the process may
+/// have been killed after COMMIT, before answering, so a retry can answer FAILED_PRECONDITION for a
+/// change already made) and ask again until it is. When one successful `act` is not the whole
+/// change (a case moves one step per call), pass `actCompletes: false` and `done` decides.
+public func ensure(
+    _ what: @autoclosure () -> String, timeout: Duration = .seconds(120), every interval: Duration = .milliseconds(200),
+    actCompletes: Bool = true, done: () async throws -> Bool, act: () async throws -> Void
+) async throws {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    var last = "not tried"
+    while true {
+        do {
+            try await act()
+            if actCompletes { return }
+            last = "acted; not done yet"
+        } catch {
+            last = "\(error)"
+        }
+        if (try? await done()) == true { return }
+        if ContinuousClock.now >= deadline { throw NotReached(what: what(), last: last) }
+        if last != "acted; not done yet" { try await Task.sleep(for: interval) }
+    }
+}
+
+/// One applicant's whole case, submit → accept → (forward) → decide → licence → delivery → push →
+/// claim → rate, written to survive crashes, restarts and a cut link between the halls: every
+/// step is `ensure`d or idempotent by key, so running it again after any failure converges.
+public struct Lifecycle: Sendable {
+    public enum Route: Sendable {
+        /// 食品经营许可 at the county: decided by the county's sole officer.
+        case countyFood
+        /// 取水许可 handed in at the county, forwarded, decided (deputy director) and issued by the city.
+        case cityWaterThroughCounty
+
+        var item: String { self == .countyFood ? Hall.countyFoodItem : Hall.cityWaterItem }
+        var decidingNode: String { self == .countyFood ? Hall.county : Hall.city }
+        var department: String { self == .countyFood ? Hall.countyMarket : Hall.cityWater }
+    }
+
+    /// What one run measured (seconds since submit) and produced.
+    public struct Outcome: Sendable {
+        public var applicationID = ""
+        public var caseID = ""
+        public var licenceIdentifier = ""
+        public var submitToLicence: Duration = .zero
+        public var total: Duration = .zero
+        public var steps: [(String, Duration)] = []
+    }
+
+    public let hall: Hall
+    public let route: Route
+    public let key: String
+    public let stepTimeout: Duration
+
+    public init(hall: Hall, route: Route, key: String = UUID().uuidString, stepTimeout: Duration = .seconds(120)) {
+        self.hall = hall
+        self.route = route
+        self.key = key
+        self.stepTimeout = stepTimeout
+    }
+
+    public func run() async throws -> Outcome {
+        var outcome = Outcome()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var mark = start
+        func step(_ name: String) {
+            let now = clock.now
+            outcome.steps.append((name, now - mark))
+            mark = now
+        }
+        let county = Hall.county
+        let deciding = route.decidingNode
+        let clerk = try hall.clerk(county)
+
+        // The window: submitted with an idempotency key, so a retry is the same application.
+        let submitted = try await eventually("submission \(key)", timeout: stepTimeout) {
+            try await hall.submit(at: county, items: [route.item], key: key)
+        }
+        let id = submitted.application.applicationID
+        outcome.applicationID = id
+        step("submit")
+        func status() async throws -> Intake_ApplicationStatus { try await hall.application(at: county, id).status }
+        try await ensure("application \(id) accepted", timeout: stepTimeout) {
+            [.accepted, .forwarded, .readyForDelivery, .delivered].contains(try await status())
+        } act: {
+            _ = try await hall.accept(at: county, id)
+        }
+        step("accept")
+        if route == .cityWaterThroughCounty {
+            try await ensure("application \(id) forwarded", timeout: stepTimeout) {
+                [.forwarded, .readyForDelivery, .delivered].contains(try await status())
+            } act: {
+                _ = try await hall.clients.intake(county).forwardToCity(.with {
+                    $0.applicationID = id
+                    $0.firstReviewOpinion = "经初审，取水地点位于沂河兰山段，水资源论证报告结论明确，材料齐全，建议准予"
+                }, metadata: clerk)
+            }
+            step("forward")
+        }
+
+        // The back office of the deciding node.
+        let opened = try requireFirst(try await hall.cases(of: id, at: deciding, timeout: stepTimeout), "case of application \(id)")
+        outcome.caseID = opened.caseID
+        step("case opened")
+        try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
+            try await hall.getCase(opened.caseID, at: deciding).status == .granted
+        } act: {
+            try await hall.advance(opened.caseID, at: deciding)
+        }
+        step("decide")
+
+        // The certificate centre, then the window hands the licence over.
+        let licence = try await hall.licence(ofCase: opened.caseID, at: deciding, timeout: stepTimeout)
+        outcome.licenceIdentifier = licence.content.licenceIdentifier
+        outcome.submitToLicence = clock.now - start
+        step("licence")
+        _ = try await hall.awaitProgress(at: county, id, .licenceIssued, timeout: stepTimeout)
+        try await ensure("application \(id) delivered", timeout: stepTimeout) {
+            try await status() == .delivered
+        } act: {
+            _ = try await hall.deliver(at: county, id)
+        }
+        step("deliver")
+
+        // The supervising department claims the grant and the licence pushes.
+        let pushes = try await hall.pushes(of: opened.caseID, to: route.department, at: deciding, count: 2, timeout: stepTimeout)
+        step("pushed")
+        for push in pushes {
+            try await ensure("push \(push.pushID) claimed", timeout: stepTimeout) {
+                try await hall.clients.supervision(deciding).getPush(.with { $0.pushID = push.pushID }, metadata: try hall.department(route.department)).push.status == .claimed
+            } act: {
+                _ = try await hall.claim(push.pushID, by: route.department, at: deciding)
+            }
+        }
+        step("claim")
+
+        // The applicant rates where they applied (the county hall knows the application and
+        // hears the city's decision); idempotent by key.
+        _ = try await eventually("rating of case \(opened.caseID)", timeout: stepTimeout) {
+            try await hall.rate(opened.caseID, at: county, level: 5)
+        }
+        step("rate")
+        outcome.total = clock.now - start
+        return outcome
+    }
+}
+
+extension Hall {
+    /// One move of the case towards its grant, chosen from what the case needs now: the active
+    /// step's review or sign-off, or the decision. Safe to repeat after any failure.
+    public func advance(_ caseID: String, at node: String) async throws {
+        let current = try await getCase(caseID, at: node)
+        guard current.status == .inProgress else { return }
+        let signer = try nextSigner(of: current, at: node)
+        if current.awaitingDecision {
+            let (role, subject) = Self.role(current.steps.last?.role ?? .officer)
+            let decider = try clients.metadata(role, subject, node: node)
+            _ = try await clients.approval(node).decide(.with { $0.caseID = caseID; $0.grant = Self.grant; $0.expectedRevision = current.revision }, metadata: decider)
+        } else if current.nextRole == .officer {
+            _ = try await clients.approval(node).reviewStep(.with {
+                $0.caseID = caseID; $0.conclusion = .proposeGrant; $0.opinion = Self.reviewOpinion; $0.expectedRevision = current.revision
+            }, metadata: signer)
+        } else {
+            _ = try await clients.approval(node).signOff(.with {
+                $0.caseID = caseID; $0.conclusion = .proposeGrant; $0.opinion = Self.signOffOpinion; $0.expectedRevision = current.revision
+            }, metadata: signer)
+        }
+    }
+}
+
+/// The first element, or a clear error (what a window would show instead of crashing).
+func requireFirst<T>(_ values: [T], _ what: String = "a value") throws -> T {
+    guard let first = values.first else { throw NotReached(what: what, last: "none") }
+    return first
+}

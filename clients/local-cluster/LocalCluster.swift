@@ -1,0 +1,325 @@
+import CertificateRules
+import Foundation
+import Logging
+import OneSealAuth
+import OneSealPrivacy
+import OneSealStore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One of the five executables of a node.
+public enum ServiceName: String, CaseIterable, Sendable, Hashable {
+    case intake, approval, certificate, supervision, evaluation
+
+    public var executable: String { "oneseal-\(rawValue)" }
+}
+
+/// Where one service of one node is: the key of everything the cluster starts.
+public struct ServiceAddress: Hashable, Sendable, CustomStringConvertible {
+    public var service: ServiceName
+    public var node: String
+    public init(_ service: ServiceName, _ node: String) {
+        self.service = service
+        self.node = node
+    }
+    public var description: String { "\(service.rawValue)@\(node)" }
+}
+
+/// A city and its counties running as real processes on this machine: each node's five executables,
+/// each with its own database on one PostgreSQL server, wired to each other through `ONESEAL_PEERS`.
+///
+/// The end-to-end tests and `oneseal-bench` use it instead of `scripts/cluster` so they can pick free
+/// ports, kill and restart single processes (the "nothing lost" test) and clean up after themselves.
+/// Keys are generated fresh per cluster into its directory and never leave it.
+public final class LocalCluster: Sendable {
+    public let nodes: [String]
+    public let directory: URL
+    public let binDirectory: URL
+    /// The key every service trusts; tests mint staff tokens with it.
+    public let signingKey: TokenSigningKey
+    public let ports: [ServiceAddress: Int]
+    private let databases: [ServiceAddress: String]
+    private let adminConninfo: String
+    private let logLevel: String
+    private let extraEnvironment: [String: String]
+    private let processes = Mutex<[ServiceAddress: Process]>([:])
+    /// Calls from one node to another go through these relays (one per service), so the link
+    /// between the halls can be cut and restored while each hall keeps working on its own.
+    private let links: [ServiceAddress: LinkProxy]
+
+    /// Builds the cluster's key files and databases and starts every process, then waits until each
+    /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
+    public static func start(
+        nodes: [String] = ["371300", "371302"],
+        adminConninfo admin: String,
+        binDirectory: URL,
+        logLevel: String = "notice",
+        environment: [String: String] = [:]
+    ) async throws -> LocalCluster {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cluster-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var ports: [ServiceAddress: Int] = [:]
+        var databases: [ServiceAddress: String] = [:]
+        let tag = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
+        for node in nodes {
+            for service in ServiceName.allCases {
+                let address = ServiceAddress(service, node)
+                ports[address] = try freeLoopbackPort(avoiding: Set(ports.values))
+                databases[address] = "c\(tag)_\(service.rawValue)_\(node)"
+            }
+        }
+        var links: [ServiceAddress: LinkProxy] = [:]
+        for (address, port) in ports { links[address] = try await LinkProxy.start(targetPort: port) }
+        let cluster = LocalCluster(
+            nodes: nodes, directory: directory, binDirectory: binDirectory, signingKey: TokenSigningKey.generate(issuer: "oneseal-local"),
+            ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links)
+        try cluster.writeKeys()
+        try await cluster.createDatabases()
+        do {
+            for address in cluster.allAddresses { try cluster.launch(address) }
+            for address in cluster.allAddresses { try await cluster.waitUntilHealthy(address) }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        return cluster
+    }
+
+    private init(
+        nodes: [String], directory: URL, binDirectory: URL, signingKey: TokenSigningKey, ports: [ServiceAddress: Int],
+        databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
+        links: [ServiceAddress: LinkProxy]
+    ) {
+        self.links = links
+        self.nodes = nodes
+        self.directory = directory
+        self.binDirectory = binDirectory
+        self.signingKey = signingKey
+        self.ports = ports
+        self.databases = databases
+        self.adminConninfo = adminConninfo
+        self.logLevel = logLevel
+        self.extraEnvironment = extraEnvironment
+    }
+
+    /// Every service of every node, city first.
+    public var allAddresses: [ServiceAddress] {
+        nodes.flatMap { node in ServiceName.allCases.map { ServiceAddress($0, node) } }
+    }
+
+    public func port(_ service: ServiceName, _ node: String) -> Int { ports[ServiceAddress(service, node)]! }
+
+    /// libpq conninfo of one service's own database (for checks a test makes after the run).
+    public func conninfo(_ address: ServiceAddress) throws -> String {
+        try PostgresConnInfo.replacingDatabase(in: adminConninfo, with: databases[address]!)
+    }
+
+    /// The log file of one process (appended to across restarts).
+    public func logFile(_ address: ServiceAddress) -> URL { directory.appendingPathComponent("\(address.node)-\(address.service.rawValue).log") }
+
+    /// The last lines of a process's log, for failure messages.
+    public func logTail(_ address: ServiceAddress, lines: Int = 30) -> String {
+        let text = (try? String(contentsOf: logFile(address), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    // MARK: Faults
+
+    /// SIGKILL: the process gets no chance to drain (crash, OOM kill, power cut of one machine).
+    public func kill(_ address: ServiceAddress) async {
+        guard let process = processes.withLock({ $0[address] }) else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<500 where Self.isAlive(process) { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Whether the child still runs, from /proc (a zombie or a missing entry is not running):
+    /// Foundation's `Process.isRunning` does not always learn of a child's exit on Linux.
+    static func isAlive(_ process: Process) -> Bool {
+        let pid = process.processIdentifier
+        guard pid > 0, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return false }
+        let state = text[text.index(after: close)...].drop { $0 == " " }.first
+        return state != "Z" && state != "X"
+    }
+
+    /// Starts a killed or stopped process again on the same port and database, and waits for health.
+    public func restart(_ address: ServiceAddress) async throws {
+        if isRunning(address) { return }
+        try launch(address)
+        try await waitUntilHealthy(address)
+    }
+
+    /// Cuts the network between the nodes: every cross-node connection drops, new ones fail, until
+    /// `restoreLinks()`. Each node's own services still reach each other.
+    public func cutLinks() { for link in links.values { link.cut() } }
+
+    public func restoreLinks() { for link in links.values { link.restore() } }
+
+    /// Process ids of the running services (for CPU accounting by the benchmark).
+    public func processIDs() -> [ServiceAddress: Int32] {
+        processes.withLock { all in all.compactMapValues { Self.isAlive($0) ? $0.processIdentifier : nil } }
+    }
+
+    /// Whether the process is running now.
+    public func isRunning(_ address: ServiceAddress) -> Bool { processes.withLock { $0[address].map(Self.isAlive) ?? false } }
+
+    /// SIGTERM to every process (they drain), SIGKILL to any still running after `grace`, then the
+    /// databases are dropped and the key directory removed unless `keepFiles`.
+    public func stop(grace: Duration = .seconds(15), keepFiles: Bool = false) async {
+        let running = processes.withLock { Array($0.values) }
+        for process in running where Self.isAlive(process) { process.terminate() }
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        while running.contains(where: Self.isAlive), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        for process in running where Self.isAlive(process) { Glibc.kill(process.processIdentifier, SIGKILL) }
+        for link in links.values { await link.stop() }
+        if !keepFiles {
+            let client = PostgresClient(conninfo: adminConninfo, maxConnections: 1, logger: Self.quietLogger)
+            for name in databases.values { try? await client.dropDatabaseIfExists(name: name, force: true) }
+            await client.shutdown()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// How many processes exited on their own since they were started (a crash is a defect).
+    public func exitedProcesses() -> [(ServiceAddress, Int32)] {
+        processes.withLock { all in all.compactMap { Self.isAlive($0.value) ? nil : ($0.key, $0.value.isRunning ? -1 : $0.value.terminationStatus) } }
+    }
+
+    // MARK: Starting
+
+    private var keyFile: URL { directory.appendingPathComponent("tokens.key") }
+    private func dataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("data-\(node).key") }
+    private func sealKeyFile(_ node: String) -> URL { directory.appendingPathComponent("seal-\(node).key") }
+
+    private func writeKeys() throws {
+        try Self.writeSecret(signingKey.base64 + "\n", to: keyFile)
+        for node in nodes {
+            try Self.writeSecret(DataKeyring.generateKeyText() + "\n", to: dataKeyFile(node))
+            try Self.writeSecret(SealKey.generate().fileLine + "\n", to: sealKeyFile(node))
+        }
+    }
+
+    private static func writeSecret(_ text: String, to url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw LocalClusterError.cannotWrite(url.path)
+        }
+    }
+
+    private static var quietLogger: Logger {
+        var logger = Logger(label: "oneseal.local-cluster")
+        logger.logLevel = .error
+        return logger
+    }
+
+    private func createDatabases() async throws {
+        let client = PostgresClient(conninfo: adminConninfo, maxConnections: 1, logger: Self.quietLogger)
+        do {
+            for name in databases.values.sorted() { _ = try await client.createDatabaseIfMissing(name: name) }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+    }
+
+    /// `ONESEAL_PEERS` of a process at `node`: its own node's services directly, the other nodes'
+    /// through the link relays.
+    private func peers(from node: String) -> String {
+        allAddresses.map { "\($0)=127.0.0.1:\($0.node == node ? ports[$0]! : links[$0]!.port)" }.joined(separator: ",")
+    }
+
+    private func environment(_ address: ServiceAddress) throws -> [String: String] {
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "ONESEAL_NODE": address.node,
+            "ONESEAL_LISTEN_HOST": "127.0.0.1",
+            "ONESEAL_PORT": String(ports[address]!),
+            "ONESEAL_METRICS_PORT": "off",
+            "ONESEAL_LOG_LEVEL": logLevel,
+            "ONESEAL_DATABASE_URL": try conninfo(address),
+            "ONESEAL_DB_POOL_SIZE": "4",
+            "ONESEAL_TOKEN_PUBLIC_KEYS": signingKey.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_PEERS": peers(from: address.node),
+            "ONESEAL_SERVICE_KEY_FILE": keyFile.path,
+            "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
+            "ONESEAL_SEAL_KEY_FILE": sealKeyFile(address.node).path,
+        ]
+        for (key, value) in extraEnvironment { environment[key] = value }
+        return environment
+    }
+
+    private func launch(_ address: ServiceAddress) throws {
+        let executable = binDirectory.appendingPathComponent(address.service.executable)
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw LocalClusterError.missingExecutable(executable.path) }
+        let log = logFile(address)
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = executable
+        process.environment = try environment(address)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try? handle.close()
+        processes.withLock { $0[address] = process }
+    }
+
+    /// Polls the health method until it answers SERVING (up to `timeout`); a process that exits
+    /// meanwhile fails at once with the tail of its log.
+    public func waitUntilHealthy(_ address: ServiceAddress, timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            if !isRunning(address) {
+                throw LocalClusterError.exited(address, log: logTail(address))
+            }
+            switch await HealthProbe.check(host: "127.0.0.1", port: ports[address]!) {
+            case .serving: return
+            case .notServing(let why): last = why
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw LocalClusterError.unhealthy(address, last: last, log: logTail(address))
+    }
+}
+
+public enum LocalClusterError: Error, CustomStringConvertible {
+    case missingExecutable(String)
+    case cannotWrite(String)
+    case exited(ServiceAddress, log: String)
+    case unhealthy(ServiceAddress, last: String, log: String)
+
+    public var description: String {
+        switch self {
+        case .missingExecutable(let path): "no executable at \(path): build the five services first (swift build)"
+        case .cannotWrite(let path): "cannot write \(path)"
+        case .exited(let address, let log): "\(address) exited while starting; its log ends:\n\(log)"
+        case .unhealthy(let address, let last, let log): "\(address) did not become healthy (\(last)); its log ends:\n\(log)"
+        }
+    }
+}
+
+/// A TCP port free right now on 127.0.0.1 (bound to port 0, read back, closed), so every service
+/// can be told every other's address before any starts.
+public func freeLoopbackPort(avoiding taken: Set<Int> = []) throws -> Int {
+    for _ in 0..<20 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LocalClusterError.cannotWrite("socket()") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { continue }
+        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard named == 0 else { continue }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        if !taken.contains(port) { return port }
+    }
+    throw LocalClusterError.cannotWrite("no free loopback port")
+}
