@@ -173,12 +173,13 @@ final class Recorder: Sendable {
                          Double(state.total.valueAtPercentile(50)) / 1000, Double(state.total.valueAtPercentile(99)) / 1000))
             print("where the time goes (mean per completed case, in life-cycle order):")
             for name in state.stepOrder {
-                print(String(format: "  %-12@ %7.1f ms", name as NSString, (state.stepSeconds[name] ?? 0) / Double(state.completed) * 1000))
+                print("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%7.1f ms", (state.stepSeconds[name] ?? 0) / Double(state.completed) * 1000))
             }
             let totalCPU = state.cpu.reduce(0) { $0 + $1.1 }
             print(String(format: "CPU seconds used while measuring (%.1f s of %.0f available on %d cores):", totalCPU, seconds * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount))
             for (name, used) in state.cpu where used > 0.05 {
-                print(String(format: "  %-24@ %6.1f s  %5.1f %%  %6.2f ms/case", name as NSString, used, used / max(totalCPU, 0.001) * 100, used / Double(state.completed) * 1000))
+                print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                      + String(format: "%6.1f s  %5.1f %%  %6.2f ms/case", used, used / max(totalCPU, 0.001) * 100, used / Double(state.completed) * 1000))
             }
             if !state.failures.isEmpty {
                 print("failed life cycles: \(state.failures.count); first: \(state.failures[0].prefix(300))")

@@ -56,10 +56,17 @@ public final class LocalCluster: Sendable {
         adminConninfo admin: String,
         binDirectory: URL,
         logLevel: String = "notice",
+        calendar: String? = LocalCluster.provisional2027,
         environment: [String: String] = [:]
     ) async throws -> LocalCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cluster-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var environment = environment
+        if let calendar {
+            let file = directory.appendingPathComponent("calendar.txt")
+            try calendar.write(to: file, atomically: true, encoding: .utf8)
+            environment["ONESEAL_CALENDAR_FILE"] = file.path
+        }
         var ports: [ServiceAddress: Int] = [:]
         var databases: [ServiceAddress: String] = [:]
         let tag = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
@@ -103,6 +110,17 @@ public final class LocalCluster: Sendable {
         self.logLevel = logLevel
         self.extraEnvironment = extraEnvironment
     }
+
+    /// A local cluster runs on today's date, and a 45-working-day city item decided from late 2026
+    /// runs into 2027, whose State Council notice is not built in (the calendar refuses unknown
+    /// years rather than guess). Local clusters load what the law already fixes — 元旦, 1 January
+    /// (全国年节及纪念日放假办法 Art. 2) — through ONESEAL_CALENDAR_FILE, exactly as an operator loads
+    /// the real notice. A fixture for tests and benchmarks, not a calendar to run a hall on.
+    public static let provisional2027 = """
+        # Local clusters only: 2027 as far as the law fixes it before the notice (New Year's Day).
+        2027 off 2027-01-01
+
+        """
 
     /// Every service of every node, city first.
     public var allAddresses: [ServiceAddress] {
