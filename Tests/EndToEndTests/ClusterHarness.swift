@@ -13,8 +13,8 @@ var buildDirectory: URL {
 /// Starts the city and the county as ten real processes on the throwaway PostgreSQL of
 /// `scripts/with-postgres`, sets them up as an operator would, runs `body`, and stops them.
 /// On failure the tail of every process's log is attached to the test's output.
-func withTwoNodes(_ body: @Sendable (LocalCluster, Hall) async throws -> Void) async throws {
-    let cluster = try await LocalCluster.start(adminConninfo: try TestDatabase.adminConninfo(), binDirectory: buildDirectory)
+func withTwoNodes(environment: [String: String] = [:], _ body: @Sendable (LocalCluster, Hall) async throws -> Void) async throws {
+    let cluster = try await LocalCluster.start(adminConninfo: try TestDatabase.adminConninfo(), binDirectory: buildDirectory, environment: environment)
     do {
         try await withClusterClients(cluster) { clients in
             let hall = Hall(clients)

@@ -17,6 +17,7 @@ struct TwoNodeScenarioTests {
         try await withTwoNodes { cluster, hall in
             var tally = Tally()
             let sole = try await soleOfficerAtCounty(hall, &tally)
+            try await instantApproval(hall, presenting: sole.licence, &tally)
             try await cityItemThroughCounty(hall, &tally)
             try await correctionThenSupplement(hall, &tally)
             try await notAccepted(hall, &tally)
@@ -26,6 +27,33 @@ struct TwoNodeScenarioTests {
             try await withdrawalCancelsEverywhere(hall, licence: sole.licence, caseID: sole.caseID)
             try await badReviewRectified(hall, caseID: denied, &tally)
             try await figuresMatch(hall, tally)
+        }
+    }
+
+    @Test("an application left without an outcome for 5 working days is deemed accepted from the day it was received (the executables' clock moved on)")
+    func deemedAcceptance() async throws {
+        let clockFile = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-e2e-clock-\(UUID().uuidString.prefix(8))")
+        try "0".write(to: clockFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: clockFile) }
+        try await withTwoNodes(environment: ["ONESEAL_TEST_CLOCK_FILE": clockFile.path, "ONESEAL_SWEEP_INTERVAL_SECONDS": "0.5"]) { _, hall in
+            let submitted = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem])
+            let id = submitted.application.applicationID
+            let receivedOn = submitted.application.submittedOn
+            let due = submitted.application.intakeDeadline.dueOn
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await hall.application(at: Self.county, id).status == .submitted, "not deemed before the limit")
+
+            // Ten calendar days later the clerk has still not acted: past 5 working days, whatever the holidays.
+            try String(10 * 86_400).write(to: clockFile, atomically: true, encoding: .utf8)
+            let deemed = try await eventually("application \(id) deemed accepted (due \(due))") {
+                let application = try await hall.application(at: Self.county, id)
+                return application.status == .accepted ? application : nil
+            }
+            #expect(deemed.outcome == .deemedAccepted, "outcome \(deemed.outcome)")
+            let opened = try #require(try await hall.cases(of: id, at: Self.county).first)
+            #expect(opened.acceptedOn == receivedOn, "the statutory clock runs from the day the application was received")
+            #expect(opened.acceptanceKind == .deemed)
+            await #expect { _ = try await hall.accept(at: Self.county, id) } throws: { ($0 as? RPCError)?.code == .failedPrecondition }
         }
     }
 
@@ -87,6 +115,47 @@ struct TwoNodeScenarioTests {
         #expect(!rating.rating.bad)
         tally.ratings += 1
         return (opened.caseID, licence)
+    }
+
+    /// 秒批: an item whose every material is an electronic licence, verified by intake against the
+    /// issuing certificate service, is granted by the rules the moment its case opens.
+    func instantApproval(_ hall: Hall, presenting licence: Certificate_Licence, _ tally: inout Tally) async throws {
+        var item = try await hall.item(Hall.countyFoodItem, at: Self.county)
+        item.implementationCode = "000117005000371302099"
+        item.name = "食品经营许可（延续）"
+        item.instantApprovalAllowed = true
+        item.instantRuleSet = "e-licence-complete"
+        item.commitmentAllowed = false
+        item.deficiencyAllowed = false
+        item.materials = [Intake_MaterialRequirement.with {
+            $0.code = "M01"; $0.name = "食品经营许可证"; $0.required = true; $0.forms = [.electronic]; $0.copies = 0
+            $0.source = .government; $0.sourceDescription = "行政审批服务局"; $0.licenceTypeCode = licence.content.licenceTypeCode
+        }]
+        item.specialProcedures = []
+        try await hall.publish([item], on: Self.county)
+        let presented = Intake_ProvidedMaterial.with {
+            $0.requirementCode = "M01"; $0.implementationCodes = [item.implementationCode]; $0.name = "食品经营许可证"; $0.form = .electronic; $0.copies = 0
+            $0.electronicLicence = Common_LicenceRef.with {
+                $0.licenceIdentifier = licence.content.licenceIdentifier; $0.licenceNumber = licence.content.licenceNumber
+                $0.licenceTypeCode = licence.content.licenceTypeCode; $0.licenceName = licence.content.licenceName
+            }
+        }
+        let submitted = try await hall.submit(at: Self.county, items: [item.implementationCode], leaving: ["M01"], materials: [presented])
+        #expect(submitted.checkFindings.isEmpty, "\(submitted.checkFindings)")
+        let material = try #require(submitted.application.materials.first)
+        #expect(material.licenceVerified, "intake verified the licence with certificate@371302: \(material.licenceVerificationDetail)")
+        let id = submitted.application.applicationID
+        _ = try await hall.accept(at: Self.county, id)
+        tally.received += 1
+        tally.accepted += 1
+        let decided = try await eventually("the instant case granted") {
+            let cases = try await hall.cases(of: id, at: Self.county)
+            return cases.first { $0.status == .granted }
+        }
+        #expect(decided.decision.instant)
+        #expect(decided.decision.ruleTrace.allSatisfy(\.passed) && decided.decision.ruleTrace.count == 2)
+        tally.granted += 1
+        _ = try await hall.licence(ofCase: decided.caseID, at: Self.county)
     }
 
     /// 取水许可 (city, deputy director) handed in at the county: forwarded, decided and issued by the
