@@ -192,7 +192,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "ServiceTests",
-        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", grpcCore, protobuf,
+        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
         path: "Tests/ServiceTests",

@@ -46,14 +46,21 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Wire_Frame? {
+        guard let body = try Self.nextBody(&buffer, maximumFrameSize: self.maximumFrameSize) else { return nil }
+        return try Self.parse(body: body)
+    }
+
+    /// The next whole frame body, or nil until all its bytes are there. The length is checked
+    /// against the limit before anything waits for (or allocates) the body.
+    static func nextBody(_ buffer: inout ByteBuffer, maximumFrameSize: Int) throws -> ByteBuffer? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         let bodyLength = Int(length)
-        guard bodyLength <= self.maximumFrameSize else {
-            throw FrameDecodingError.frameTooLarge(length: bodyLength, maximum: self.maximumFrameSize)
+        guard bodyLength <= maximumFrameSize else {
+            throw FrameDecodingError.frameTooLarge(length: bodyLength, maximum: maximumFrameSize)
         }
         guard buffer.readableBytes >= 4 + bodyLength else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
-        return try Self.parse(body: buffer.readSlice(length: bodyLength)!)
+        return buffer.readSlice(length: bodyLength)!
     }
 
     /// One frame body (the bytes after the length) through SwiftProtobuf.

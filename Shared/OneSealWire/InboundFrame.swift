@@ -46,14 +46,7 @@ public struct CallFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> InboundFrame? {
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
-        let bodyLength = Int(length)
-        guard bodyLength <= self.maximumFrameSize else {
-            throw FrameDecodingError.frameTooLarge(length: bodyLength, maximum: self.maximumFrameSize)
-        }
-        guard buffer.readableBytes >= 4 + bodyLength else { return nil }
-        buffer.moveReaderIndex(forwardBy: 4)
-        let body = buffer.readSlice(length: bodyLength)!
+        guard let body = try FrameDecoder.nextBody(&buffer, maximumFrameSize: self.maximumFrameSize) else { return nil }
         if let direct = Self.readCallFrame(body) { return direct }
         return .frame(try FrameDecoder.parse(body: body))
     }

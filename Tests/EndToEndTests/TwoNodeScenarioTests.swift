@@ -161,11 +161,7 @@ struct TwoNodeScenarioTests {
     /// 取水许可 (city, deputy director) handed in at the county: forwarded, decided and issued by the
     /// city, handed out at the county window.
     func cityItemThroughCounty(_ hall: Hall, _ tally: inout Tally) async throws {
-        let submitted = try await hall.submit(at: Self.county, items: [Hall.cityWaterItem])
-        let id = submitted.application.applicationID
-        _ = try await hall.accept(at: Self.county, id)
-        tally.received += 1
-        tally.accepted += 1
+        let id = try await acceptedAtCounty(hall, [Hall.cityWaterItem], &tally)
         let forwarded = try await hall.clients.intake(Self.county).forwardToCity(.with {
             $0.applicationID = id
             $0.firstReviewOpinion = "经初审，取水地点位于沂河兰山段，水资源论证报告结论明确，材料齐全，建议准予"
@@ -248,11 +244,7 @@ struct TwoNodeScenarioTests {
 
     /// 不予许可: reasons and legal basis reach the window; no licence, no push.
     func denialWithReasons(_ hall: Hall, _ tally: inout Tally) async throws -> String {
-        let submitted = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem])
-        let id = submitted.application.applicationID
-        _ = try await hall.accept(at: Self.county, id)
-        tally.received += 1
-        tally.accepted += 1
+        let id = try await acceptedAtCounty(hall, [Hall.countyFoodItem], &tally)
         let opened = try #require(try await hall.cases(of: id, at: Self.county).first)
         let denied = try await hall.deny(opened.caseID, at: Self.county,
                                          reasons: ["经现场核查，经营场所与污染源距离不足二十五米，不符合食品经营许可条件"],
@@ -290,11 +282,7 @@ struct TwoNodeScenarioTests {
 
     /// 专家评审 stops the clock and the window sees it; the director grants the one extension.
     func suspensionAndExtension(_ hall: Hall, _ tally: inout Tally) async throws {
-        let submitted = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem])
-        let id = submitted.application.applicationID
-        _ = try await hall.accept(at: Self.county, id)
-        tally.received += 1
-        tally.accepted += 1
+        let id = try await acceptedAtCounty(hall, [Hall.countyFoodItem], &tally)
         let opened = try #require(try await hall.cases(of: id, at: Self.county).first)
         let officer = try hall.clients.metadata(.officer, "officer-li", node: Self.county)
         let suspended = try await hall.clients.approval(Self.county).suspendClock(.with {
@@ -403,6 +391,16 @@ struct TwoNodeScenarioTests {
         #expect(figures.denied == Int64(tally.denied))
         #expect(figures.ratings == Int64(tally.ratings))
         #expect(figures.badReviews == Int64(tally.badReviews))
+    }
+
+    /// The clerk takes a complete application at the county window and accepts it.
+    func acceptedAtCounty(_ hall: Hall, _ items: [String], _ tally: inout Tally) async throws -> String {
+        let submitted = try await hall.submit(at: Self.county, items: items)
+        let id = submitted.application.applicationID
+        _ = try await hall.accept(at: Self.county, id)
+        tally.received += 1
+        tally.accepted += 1
+        return id
     }
 
     func anyApplication(_ hall: Hall) async throws -> String {

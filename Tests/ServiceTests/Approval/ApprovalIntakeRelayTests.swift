@@ -6,6 +6,7 @@ import Logging
 import OneSealAuth
 import OneSealCore
 import OneSealPrivacy
+import OneSealLocalCluster
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore

@@ -6,6 +6,7 @@ import Logging
 import OneSealAuth
 import OneSealCore
 import OneSealPrivacy
+import OneSealLocalCluster
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
@@ -124,7 +125,7 @@ enum Fixtures {
     /// A valid resident ID (GB 11643 check digit computed), born 1990-01-01 in 兰山区.
     static let residentID = "371302199001011233"
     /// A valid USCC (GB 32100 check character computed).
-    static let uscc = "91371302MA3C1234X7"
+    static let uscc = Hall.uscc
 
     static var person: Common_Applicant {
         Common_Applicant.with {
@@ -137,17 +138,8 @@ enum Fixtures {
         }
     }
 
-    static var company: Common_Applicant {
-        Common_Applicant.with {
-            $0.kind = .legalPerson
-            $0.name = "临沂市兰山区好味道餐饮有限公司"
-            $0.idType = .uscc
-            $0.idNumber = uscc
-            $0.legalRepresentative = "李四"
-            $0.contactName = "王五"
-            $0.contactPhone = "0539-8123456"
-        }
-    }
+    /// The same company the end-to-end tests use.
+    static var company: Common_Applicant { Hall.company }
 
     /// Every required material of `codes` (one per requirement code, shared across items), in
     /// the first form the item accepts, except those in `leaving`.

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import GRPCCore
 import OneSealCore
+import OneSealLocalCluster
 import OneSealProto
 import OneSealServiceKit
 import OneSealWire
