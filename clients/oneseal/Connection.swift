@@ -35,8 +35,15 @@ struct Connection: ParsableArguments {
     @Option(help: ArgumentHelp("Peer list service@node=host:port,… (default ONESEAL_PEERS, else the scripts/cluster ports).", valueName: "list"))
     var peers: String?
 
+    @Option(help: "Give up after this many seconds without an answer (default 5 for health checks, 300 otherwise).")
+    var timeout: Int?
+
+    /// Seconds a command waits for its service before giving up (exit 2).
+    var callTimeout: Int { timeout ?? 300 }
+
     func validate() throws {
         guard DivisionCode.isValid(node) else { throw ValidationError("--node: '\(node)' is not a 6-digit division code") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let address { _ = try Self.parseAddress(address, option: "--address") }
         _ = try peerList()
     }
@@ -97,7 +104,23 @@ struct Connection: ParsableArguments {
     /// Runs `body` with a client of `service`; an RPC failure comes back as a `CallFailure` naming
     /// the service and address, so every command reports it the same way.
     func call<T: Sendable>(_ service: ServiceName, _ body: (GRPCClient<OneSealClientTransport>) async throws -> T) async throws -> T {
-        try await Self.call(try endpoint(service), body)
+        let endpoint = try endpoint(service)
+        let watchdog = Self.watchdog(endpoint, seconds: callTimeout)
+        defer { watchdog.cancel() }
+        return try await Self.call(endpoint, body)
+    }
+
+    /// A command must not hang on a service that accepted the connection but never answers (or a
+    /// dial that never completes): after `seconds`, the failure is reported like any other
+    /// (DEADLINE_EXCEEDED, exit 2) and the process ends. A CLI may end itself this way; the
+    /// calls in flight die with it, as with Ctrl-C.
+    static func watchdog(_ endpoint: Endpoint, seconds: Int) -> Task<Void, Never> {
+        Task.detached {
+            do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
+            let failure = CallFailure(endpoint: endpoint, error: RPCError(code: .deadlineExceeded, message: "no answer within \(seconds) s (--timeout)"))
+            FailureReport.report(failure, asJSON: CommandLine.arguments.contains("--json"))
+            Foundation.exit(FailureReport.rpcExitCode)
+        }
     }
 
     static func call<T: Sendable>(_ endpoint: Endpoint, _ body: (GRPCClient<OneSealClientTransport>) async throws -> T) async throws -> T {

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import OneSealProto
 import OneSealWire
+import Synchronization
 
 /// `oneseal health`: one service's health check (no token needed). Docker's health checks and
 /// scripts/cluster call it with `--address`.
@@ -11,7 +12,6 @@ struct Health: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Option(help: "Which service of --node (intake, approval, certificate, supervision, evaluation), when no --address is given.")
     var service: String?
-    @Option(help: "Give up after this many seconds.") var timeout: Int = 5
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -19,12 +19,11 @@ struct Health: AsyncParsableCommand {
         if let service, ServiceName(rawValue: service) == nil {
             throw ValidationError("--service: one of \(ServiceName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 
     func run() async throws {
         let endpoint = try connection.endpoint(service.flatMap(ServiceName.init(rawValue:)) ?? .intake)
-        let result = await NodeHealth.check(endpoint, timeout: timeout, expectService: service != nil)
+        let result = await NodeHealth.check(endpoint, timeout: connection.timeout ?? 5, expectService: service != nil)
         try output.emit(result.json, text: result.line(named: connection.address ?? endpoint.service.rawValue))
         if !result.serving { throw ExitCode(1) }
     }
@@ -44,17 +43,16 @@ struct NodeCommand: AsyncParsableCommand {
             abstract: "Health of every service of a node, in one table; exit 1 if any is not serving or not reachable.",
             discussion: "Addresses come from --peers, ONESEAL_PEERS, or the scripts/cluster ports (city 7101–7105, county 7201–7205).")
         @OptionGroup var connection: Connection
-        @Option(help: "Give up on a service after this many seconds.") var timeout: Int = 5
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard connection.address == nil else { throw ValidationError("--address names one service; use --peers for a node's addresses") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
             for service in ServiceName.allCases { _ = try connection.endpoint(service) }
         }
 
         func run() async throws {
             let endpoints = try ServiceName.allCases.map { try connection.endpoint($0) }
+            let timeout = connection.timeout ?? 5
             let results = await withTaskGroup(of: (Int, NodeHealth.Result).self) { group in
                 for (index, endpoint) in endpoints.enumerated() {
                     group.addTask { (index, await NodeHealth.check(endpoint, timeout: timeout, expectService: true)) }
@@ -130,10 +128,12 @@ enum NodeHealth {
     /// from another service or node (a wrong peer list) does not count as serving.
     static func check(_ endpoint: Endpoint, timeout: Int, expectService: Bool) async -> Result {
         do {
-            let response = try await Connection.call(endpoint) { client in
+            let response = try await withDialBound(seconds: timeout) {
+              try await Connection.call(endpoint) { client in
                 var options = CallOptions.defaults
                 options.timeout = .seconds(timeout)
                 return try await Health_Health.Client(wrapping: client).check(Health_CheckRequest(), options: options)
+              }
             }
             var problem: String?
             if expectService, response.service != endpoint.service.rawValue || response.node != endpoint.node {
@@ -159,5 +159,37 @@ enum NodeHealth {
         return rows.map { row in
             (0..<5).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[5]
         }
+    }
+}
+
+/// Runs `body` but stops waiting for it after `seconds` (+1 s of grace for the RPC's own
+/// deadline to speak first): the health call's deadline only starts once a connection exists, so
+/// a dial that never completes would otherwise hold the whole table. The abandoned call is left
+/// to end with the process.
+func withDialBound<T: Sendable>(seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let once = ResumeOnce(continuation)
+        Task {
+            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(seconds + 1))
+            once.resume(.failure(RPCError(code: .deadlineExceeded, message: "no connection within \(seconds) s")))
+        }
+    }
+}
+
+/// A continuation resumed by whichever of two racing tasks comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ result: Result<T, any Error>) {
+        let pending = continuation.withLock { stored in
+            defer { stored = nil }
+            return stored
+        }
+        pending?.resume(with: result)
     }
 }

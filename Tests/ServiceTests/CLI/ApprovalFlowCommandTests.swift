@@ -4,8 +4,7 @@ import Testing
 
 /// A sole-officer application from submission to licence, driven only through the `oneseal` binary
 /// with `--json`, the test reading each step's output as a script would.
-@Suite("oneseal CLI: submit → accept → review → decide → licence", .serialized)
-struct ApprovalFlowCommandTests {
+extension CLICommandTests {
     static let food = "000117005000371302001"
     static let uscc = "91371302MA3C1234X7"
     static let review = "经审查，申请材料齐全，现场核查经营场所布局合理，符合《食品经营许可管理办法》第十一条规定"

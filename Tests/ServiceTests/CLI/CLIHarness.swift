@@ -1,34 +1,29 @@
-import ApprovalService
 import CertificateRules
-import CertificateService
-import EvaluationService
 import Foundation
-import GRPCCore
-import IntakeService
-import Logging
 import OneSealAuth
 import OneSealPrivacy
-import OneSealServiceKit
 import OneSealTestSupport
-import SupervisionService
 import Testing
 
-/// A whole node for the CLI tests: its five services started in-process as their executables
-/// would (ServiceRunner, migrations, auth, OneSeal TCP), each on a free port over its own fresh
-/// PostgreSQL database, all listed in one peer list so events flow between them (intake → approval
-/// → certificate …). The CLI is then run as a real process against that peer list, minting its
-/// tokens from `keyFile` as an operator would with the node's signing key.
+/// A whole node for the CLI tests: its five service executables started as real processes (as
+/// scripts/cluster does), each on a free port over its own fresh PostgreSQL database, all listed
+/// in one peer list so events flow between them (intake → approval → certificate …). The CLI is
+/// run as a real process against that peer list, minting its tokens from `keyFile` as an operator
+/// would with the node's signing key. (Ten services in the test process itself starved its
+/// 2-thread cooperative pool on this machine; separate processes are also closer to production.)
 struct CLINode: Sendable {
     let node: String
     let peers: String
     /// The node's token signing key file (the services trust its public key).
     let keyFile: String
     let directory: URL
-    let services: Box<[String: RunningService]>
+    let services: Box<[String: ServiceProcess]>
 
-    /// Stops one service as SIGTERM would (drain, then stop listening).
+    /// Stops one service with SIGTERM (it drains, then exits) and waits for it to be gone.
     func stop(_ service: String) async {
-        await services.get()[service]?.shutdown()
+        guard let process = services.get()[service] else { return }
+        process.terminate()
+        _ = await process.waitForExit()
     }
 
     /// Runs `oneseal` with these arguments plus `--peers`, `--node` (and `--key` unless `token` is false).
@@ -112,60 +107,45 @@ private func runNode(
     node: String, names: [String], ports: [String: Int], peers: String, databases: [String: TestDatabase], key: TokenSigningKey, keyFile: String,
     dataKeyFile: String, sealKeyFile: String, directory: URL, _ body: @Sendable (CLINode) async throws -> Void
 ) async throws {
-    let environment: [String: String] = [
-        "ONESEAL_NODE": node, "ONESEAL_METRICS_PORT": "off", "ONESEAL_LOG_LEVEL": "critical", "ONESEAL_DB_POOL_SIZE": "3",
-        "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
-        "ONESEAL_DATA_KEY_FILE": dataKeyFile, "ONESEAL_SERVICE_KEY_FILE": keyFile, "ONESEAL_SEAL_KEY_FILE": sealKeyFile,
-        "ONESEAL_PEERS": peers,
-    ]
-    let definitions: [String: ServiceDefinition] = [
-        "intake": try IntakeServiceDefinition.make(sweepInterval: .seconds(3600)),
-        "approval": try ApprovalServiceDefinition.make(sweepInterval: .seconds(3600)),
-        "certificate": try CertificateServiceDefinition.make(environment: environment, integrationInterval: .milliseconds(200)),
-        "supervision": try SupervisionServiceDefinition.make(sweepInterval: .seconds(3600)),
-        "evaluation": try EvaluationServiceDefinition.make(),
-    ]
-    var configurations: [String: NodeConfiguration] = [:]
-    for name in names {
-        var variables = environment
-        variables["ONESEAL_PORT"] = String(ports[name]!)
-        variables["ONESEAL_DATABASE_URL"] = databases[name]!.conninfo
-        configurations[name] = try NodeConfiguration.fromEnvironment(service: name, environment: variables)
+    var processes: [String: ServiceProcess] = [:]
+    func stopAll() async {
+        for process in processes.values where process.process.isRunning {
+            process.terminate()
+            _ = await process.waitForExit()
+        }
     }
-    let logger = {
-        var logger = Logger(label: "oneseal.test.cli")
-        logger.logLevel = .critical
-        return logger
-    }()
-    let running = Box<[String: RunningService]>([:])
-    let fixedConfigurations = configurations
-    try await withThrowingTaskGroup(of: Void.self) { group in
+    do {
         for name in names {
-            let definition = definitions[name]!
-            let configuration = fixedConfigurations[name]!
-            group.addTask {
-                try await ServiceRunner.run(definition, configuration: configuration, registry: nil, logger: logger, signals: []) { service in
-                    running.set(running.get().merging([name: service]) { _, new in new })
-                }
-            }
+            processes[name] = try ServiceProcess(executable: "oneseal-\(name)", environment: [
+                "ONESEAL_NODE": node, "ONESEAL_PORT": String(ports[name]!), "ONESEAL_METRICS_PORT": "off", "ONESEAL_LOG_LEVEL": "warning",
+                "ONESEAL_DATABASE_URL": databases[name]!.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
+                "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+                "ONESEAL_DATA_KEY_FILE": dataKeyFile, "ONESEAL_SERVICE_KEY_FILE": keyFile, "ONESEAL_SEAL_KEY_FILE": sealKeyFile,
+                "ONESEAL_PEERS": peers,
+            ])
         }
-        var waited = 0
-        while running.get().count < names.count, waited < 1200 {
-            try await Task.sleep(for: .milliseconds(50))
-            waited += 1
+        let started = processes
+        let cliNode = CLINode(node: node, peers: peers, keyFile: keyFile, directory: directory, services: Box(started))
+        // The processes migrate their databases, then listen: wait, as an operator would after a
+        // start, until `node health` says every service serves.
+        var last: CLIResult?
+        let ready = try await eventually {
+            last = try await cliNode.cli(["node", "health", "--timeout", "5"], token: false)
+            return last?.status == 0
         }
-        func stopAll() async { for service in running.get().values { await service.shutdown() } }
-        do {
-            try #require(running.get().count == names.count, "started: \(running.get().keys.sorted())")
-            try await body(CLINode(node: node, peers: peers, keyFile: keyFile, directory: directory, services: running))
-        } catch {
-            await stopAll()
-            throw error
-        }
+        try #require(ready, "the node never became healthy: \(String(describing: last)); \(started.mapValues(\.standardError))")
+        try await body(cliNode)
+    } catch {
         await stopAll()
-        try await group.waitForAll()
+        throw error
     }
+    await stopAll()
 }
+
+/// The CLI tests, one at a time: each starts a whole node (five processes), and two at once on
+/// this 2-core machine would measure the machine rather than the CLI.
+@Suite("oneseal CLI against a running node", .serialized)
+struct CLICommandTests {}
 
 /// Polls `condition` every 100 ms for up to ~20 s (events between services are asynchronous).
 func eventually(_ condition: () async throws -> Bool) async throws -> Bool {

@@ -2,8 +2,7 @@ import Foundation
 import Testing
 
 /// `oneseal node health` and `oneseal health` against the five services of a node.
-@Suite("oneseal node health", .serialized)
-struct NodeHealthCommandTests {
+extension CLICommandTests {
     static let services = ["intake", "approval", "certificate", "supervision", "evaluation"]
 
     @Test("all five serving → exit 0 and one table; one service stopped → exit 1, that service named, the others still serving")
