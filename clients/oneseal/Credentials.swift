@@ -8,7 +8,7 @@ import OneSealAuth
 /// and the node of `--node` from Connection) for local use. Each command names its own default
 /// role (an officer decides, a clerk accepts), so the common case needs no `--role`.
 struct Credentials: ParsableArguments {
-    @Option(help: "Bearer token (default ONESEAL_TOKEN).")
+    @Option(help: "Bearer token (else --key, else ONESEAL_TOKEN).")
     var token: String?
 
     @Option(help: "Signing key file to mint a short-lived token from (local use; see `oneseal keys generate`).")
@@ -29,10 +29,11 @@ struct Credentials: ParsableArguments {
         }
     }
 
-    /// The authorization metadata: the token given, else one minted for `node` with `--role` or
-    /// `defaultRole`.
+    /// The authorization metadata: `--token`, else a token minted from `--key` for `node` with
+    /// `--role` or `defaultRole`, else ONESEAL_TOKEN — what is typed on the command line wins
+    /// over what the shell carries.
     func metadata(node: String, defaultRole: Role) throws -> Metadata {
-        var bearer = token ?? ProcessInfo.processInfo.environment["ONESEAL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        var bearer = token
         if bearer == nil, let key {
             let chosen = role.flatMap(Role.init(rawValue:)) ?? defaultRole
             if chosen == .department && tokenDepartment == nil { throw ValidationError("--role department needs --token-department") }
@@ -42,6 +43,7 @@ struct Credentials: ParsableArguments {
             }
             bearer = try signer.mint(subject: subject, role: chosen, node: node, department: tokenDepartment, lifetime: .seconds(600))
         }
+        if bearer == nil { bearer = ProcessInfo.processInfo.environment["ONESEAL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } }
         guard let bearer else { throw ValidationError("no credentials: give --token, set ONESEAL_TOKEN, or --key to mint one") }
         var metadata = Metadata()
         metadata.addString("Bearer \(bearer)", forKey: "authorization")

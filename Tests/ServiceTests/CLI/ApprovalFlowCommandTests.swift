@@ -1,5 +1,6 @@
 import Foundation
 import IntakeRules
+import OneSealProto
 import Testing
 
 /// A sole-officer application from submission to licence, driven only through the `oneseal` binary
@@ -139,9 +140,50 @@ extension CLICommandTests {
             #expect(missing.status == 2, "\(missing)")
             #expect(missing.stderr.contains("NOT_FOUND"), "\(missing)")
 
+            let withFlags = try await node.cli(["application", "submit", "--file", "/nonexistent.json", "--name", "张三"])
+            #expect(withFlags.status == 64)
+            #expect(withFlags.stderr.contains("--file gives the whole request"), "\(withFlags)")
+
             let noToken = try await node.cli(["case", "list"], token: false)
             #expect(noToken.status == 64)
             #expect(noToken.stderr.contains("--token"), "\(noToken)")
+        }
+    }
+
+    @Test("submit --file takes the request as protobuf JSON; the same idempotency key gives the same application")
+    func submitFromFile() async throws {
+        try await withCLINode { node in
+            #expect(try await node.cli(["catalogue", "import", "--file", Self.catalogueFile]).status == 0)
+            let items = try CatalogueFile.decode(try Data(contentsOf: URL(fileURLWithPath: Self.catalogueFile)))
+            let item = try #require(items.first { $0.implementationCode == Self.food })
+            var request = Intake_SubmitApplicationRequest()
+            request.applicant = Common_Applicant.with {
+                $0.kind = .legalPerson; $0.name = "临沂市兰山区好味道餐饮有限公司"; $0.idType = .uscc; $0.idNumber = Self.uscc
+                $0.legalRepresentative = "李四"; $0.contactName = "王五"; $0.contactPhone = "13812345678"
+            }
+            request.items = [Intake_RequestedItem.with { $0.implementationCode = Self.food }]
+            request.materials = item.materials.filter(\.required).map { material in
+                Intake_ProvidedMaterial.with { $0.requirementCode = material.code; $0.name = material.name; $0.form = .original; $0.copies = 1; $0.fileID = "scan-\(material.code)" }
+            }
+            request.channel = .window
+            request.windowID = "07"
+            let path = node.directory.appendingPathComponent("request.json").path
+            try Data(try request.jsonString().utf8).write(to: URL(fileURLWithPath: path))
+
+            let first = try await node.cli(["application", "submit", "--file", path, "--idempotency-key", "cli-file-1", "--json"])
+            #expect(first.status == 0, "\(first)")
+            let id = try #require((try first.object()["application"] as? [String: Any])?["application_id"] as? String)
+            let again = try await node.cli(["application", "submit", "--file", path, "--idempotency-key", "cli-file-1", "--json"])
+            #expect(again.status == 0, "\(again)")
+            #expect((try again.object()["application"] as? [String: Any])?["application_id"] as? String == id)
+            let other = try await node.cli(["application", "submit", "--file", path, "--json"])
+            #expect(other.status == 0, "\(other)")
+            #expect((try other.object()["application"] as? [String: Any])?["application_id"] as? String != id, "a generated key is a new application")
+
+            try Data("{\"applicant\": 7}".utf8).write(to: URL(fileURLWithPath: path))
+            let broken = try await node.cli(["application", "submit", "--file", path])
+            #expect(broken.status == 64)
+            #expect(broken.stderr.contains("--file \(path): not a oneseal.intake.v1.SubmitApplicationRequest"), "\(broken)")
         }
     }
 }

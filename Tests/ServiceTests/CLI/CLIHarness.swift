@@ -19,6 +19,12 @@ struct CLINode: Sendable {
     let directory: URL
     let services: Box<[String: ServiceProcess]>
 
+    /// The last log lines of one service (warnings and errors; ONESEAL_LOG_LEVEL=warning), for failure messages.
+    func log(_ service: String) -> String {
+        guard let process = services.get()[service] else { return "" }
+        return (process.lines.suffix(20) + [process.standardError]).joined(separator: "\n")
+    }
+
     /// Stops one service with SIGTERM (it drains, then exits) and waits for it to be gone.
     func stop(_ service: String) async {
         guard let process = services.get()[service] else { return }
