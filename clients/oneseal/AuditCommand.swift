@@ -19,20 +19,27 @@ struct Audit: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recompute the node's audit chain (or up to one case's last entry); exit 1 if broken.")
-        @Option(help: "host:port of the node's approval service.") var address: String
         @Option(name: .customLong("case"), help: "Case id: verify the chain up to this case's last entry.") var caseID: String = ""
-        @OptionGroup var credentials: OperatorCredentials
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let metadata = try credentials.metadata()
-            let response = try await withApproval(address) { approval in
-                try await approval.verifyAuditChain(Approval_VerifyAuditChainRequest.with { $0.caseID = caseID }, metadata: metadata)
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let response = try await ProgressLine("verifying audit chain", total: nil, json: output.json).spinning {
+                try await connection.approval { approval in
+                    try await approval.verifyAuditChain(Approval_VerifyAuditChainRequest.with { $0.caseID = caseID }, metadata: metadata)
+                }
             }
-            let head = response.headHash.map { String(format: "%02x", $0) }.joined()
+            let head = hexString(response.headHash)
+            let json: [String: Any] = [
+                "intact": response.intact, "entries_checked": Int(response.entriesChecked), "head_hash": head,
+                "first_broken_sequence": Int(response.firstBrokenSequence), "message": response.message,
+            ]
             if response.intact {
-                print("audit chain intact: \(response.entriesChecked) entries, head \(head)")
+                try output.emit(json, text: "audit chain intact: \(response.entriesChecked) entries, head \(head)")
             } else {
-                print("audit chain BROKEN at entry \(response.firstBrokenSequence): \(response.message) (\(response.entriesChecked) entries before it verified)")
+                try output.emit(json, text: "audit chain BROKEN at entry \(response.firstBrokenSequence): \(response.message) (\(response.entriesChecked) entries before it verified)")
                 throw ExitCode(1)
             }
         }
@@ -40,23 +47,27 @@ struct Audit: AsyncParsableCommand {
 
     struct Entries: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a case's audit entries, oldest first.")
-        @Option(help: "host:port of the node's approval service.") var address: String
         @Option(name: .customLong("case"), help: "Case id.") var caseID: String
-        @OptionGroup var credentials: OperatorCredentials
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let metadata = try credentials.metadata()
-            try await withApproval(address) { approval in
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let entries = try await connection.approval { approval in
+                var entries: [Approval_AuditEntry] = []
                 var request = Approval_ListAuditEntriesRequest.with { $0.caseID = caseID; $0.page.pageSize = 1000 }
                 repeat {
                     let response = try await approval.listAuditEntries(request, metadata: metadata)
-                    for entry in response.entries {
-                        let hash = entry.entryHash.prefix(8).map { String(format: "%02x", $0) }.joined()
-                        print("\(entry.sequence)\t\(entry.at.date.ISO8601Format())\t\(entry.action)\t\(entry.actor.subject) (\(entry.actor.role))\t\(hash)…\t\(entry.detailsJson)")
-                    }
+                    entries += response.entries
                     request.page.pageToken = response.page.nextPageToken
                 } while !request.page.pageToken.isEmpty
+                return entries
             }
+            let lines = entries.map { entry in
+                "\(entry.sequence)\t\(entry.at.date.ISO8601Format())\t\(entry.action)\t\(entry.actor.subject) (\(entry.actor.role))\t\(hexString(entry.entryHash.prefix(8)))…\t\(entry.detailsJson)"
+            }
+            try output.emit(try JSONOutput.values(entries), text: lines.joined(separator: "\n"))
         }
     }
 
@@ -66,69 +77,23 @@ struct Audit: AsyncParsableCommand {
             abstract: "Check an exported case file (oneseal-case-file/1): digest, Ed25519 signature, each audit entry's hash; exit 1 if anything fails.")
         @Argument(help: "The archive (*.case.json).") var file: String
         @Option(help: "Trusted signing public key (base64); repeat for several. Without one, any valid signature is accepted.") var trustedKey: [String] = []
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch { throw ValidationError("cannot read \(file): \(error.localizedDescription)") }
-            let keys = try trustedKey.map { try TokenVerifier.publicKey(base64: $0) }
+            let keys = try trustedKey.map { key in
+                do { return try TokenVerifier.publicKey(base64: key) } catch { throw ValidationError("--trusted-key '\(key.prefix(12))…': not a base64 Ed25519 public key") }
+            }
             let check = CaseFile.check(data, trustedKeys: keys)
-            print("case \(check.caseNumber.isEmpty ? "?" : check.caseNumber): signature \(check.signatureValid ? "valid" : "INVALID") (key \(check.keyID)\(check.trusted ? "" : ", NOT TRUSTED")); audit entries: \(check.audit.message)")
-            for problem in check.problems { print("problem: \(problem)") }
+            var lines = ["case \(check.caseNumber.isEmpty ? "?" : check.caseNumber): signature \(check.signatureValid ? "valid" : "INVALID") (key \(check.keyID)\(check.trusted ? "" : ", NOT TRUSTED")); audit entries: \(check.audit.message)"]
+            lines += check.problems.map { "problem: \($0)" }
+            let json: [String: Any] = [
+                "ok": check.ok, "case_number": check.caseNumber, "signature_valid": check.signatureValid, "key_id": check.keyID,
+                "trusted": check.trusted, "audit_entries_checked": check.audit.entriesChecked, "audit": check.audit.message, "problems": check.problems,
+            ]
+            try output.emit(json, text: lines.joined(separator: "\n"))
             if !check.ok { throw ExitCode(1) }
         }
-    }
-}
-
-/// `oneseal case show|export`: one approval case as the back office sees it.
-struct CaseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "case",
-        abstract: "Look up an approval case or export its signed case file (案卷).",
-        subcommands: [Show.self, Export.self]
-    )
-
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a case (JSON) by id or number.")
-        @Option(help: "host:port of the node's approval service.") var address: String
-        @Option(name: .customLong("case"), help: "Case id (UUID) or case number.") var key: String
-        @OptionGroup var credentials: OperatorCredentials
-
-        func run() async throws {
-            let metadata = try credentials.metadata()
-            let response = try await withApproval(address) { approval in
-                try await approval.getCase(Approval_GetCaseRequest.with {
-                    if UUID(uuidString: key) != nil { $0.caseID = key } else { $0.caseNumber = key }
-                }, metadata: metadata)
-            }
-            var options = JSONEncodingOptions()
-            options.preserveProtoFieldNames = true
-            print(try response.case.jsonString(options: options))
-        }
-    }
-
-    struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a case's signed case file (oneseal-case-file/1).")
-        @Option(help: "host:port of the node's approval service.") var address: String
-        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
-        @Option(help: "Where to write it (default: the suggested file name in the current directory).") var out: String?
-        @OptionGroup var credentials: OperatorCredentials
-
-        func run() async throws {
-            let metadata = try credentials.metadata()
-            let response = try await withApproval(address) { approval in
-                try await approval.exportCaseFile(Approval_ExportCaseFileRequest.with { $0.caseID = caseID }, metadata: metadata)
-            }
-            let path = out ?? response.fileName
-            try response.archive.write(to: URL(fileURLWithPath: path))
-            print("\(path): sha256 \(response.contentSha256), signed by key \(response.keyID)")
-        }
-    }
-}
-
-func withApproval<T: Sendable>(_ address: String, _ body: (Approval_ApprovalService.Client<OneSealClientTransport>) async throws -> T) async throws -> T {
-    let parts = address.split(separator: ":")
-    guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("address must be host:port") }
-    return try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port)) { client in
-        try await body(Approval_ApprovalService.Client(wrapping: client))
     }
 }

@@ -7,95 +7,105 @@ import OneSealAuth
 import OneSealProto
 import OneSealWire
 
-/// `oneseal catalogue import|export`: the item catalogue as a file (format oneseal-catalogue/1,
+/// `oneseal catalogue import|export|list`: the item catalogue as a file (format oneseal-catalogue/1,
 /// Services/Intake/catalogue/README.md), moved through the intake service's RPCs like any
 /// integrator would.
 struct Catalogue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import or export a node's item catalogue (oneseal-catalogue/1 JSON).",
-        subcommands: [Import.self, Export.self]
+        abstract: "Import, export or list a node's item catalogue (oneseal-catalogue/1 JSON).",
+        subcommands: [Import.self, Export.self, List.self]
     )
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Publish every item of a catalogue file (a new version only where something changed).")
-        @Option(help: "host:port of the node's intake service.") var address: String
         @Option(help: "Catalogue file (oneseal-catalogue/1).") var file: String
-        @OptionGroup var credentials: OperatorCredentials
         @Option(help: "Why this publication (shown in each item's history).") var note: String = "catalogue import"
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let items: [CatalogueItem]
             do { items = try CatalogueFile.decode(try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
-                throw ValidationError("\(file): \(error)")
+                throw ValidationError("--file \(file): \(error)")
             }
-            let metadata = try credentials.metadata()
-            var created = 0
-            try await withIntake(address) { intake in
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let progress = ProgressLine("importing", total: items.count, json: output.json)
+            let results = try await connection.intake { intake in
+                var results: [(item: CatalogueItem, response: Intake_UpsertItemResponse)] = []
                 for item in items {
                     var request = Intake_UpsertItemRequest()
                     request.item = item.proto(version: 0)
                     request.changeNote = note
-                    let response = try await intake.upsertItem(request, metadata: metadata)
-                    if response.createdNewVersion { created += 1 }
-                    print("\(item.implementationCode) \(response.createdNewVersion ? "published" : "unchanged") v\(response.item.version) \(item.name)")
+                    results.append((item, try await intake.upsertItem(request, metadata: metadata)))
+                    progress.advance()
                 }
+                return results
             }
-            print("\(items.count) items, \(created) new versions")
+            progress.finish()
+            let created = results.filter(\.response.createdNewVersion).count
+            let json: [String: Any] = [
+                "items": items.count, "new_versions": created,
+                "results": results.map {
+                    ["implementation_code": $0.item.implementationCode, "name": $0.item.name,
+                     "version": Int($0.response.item.version), "published": $0.response.createdNewVersion] as [String: Any]
+                },
+            ]
+            var lines = results.map { "\($0.item.implementationCode) \($0.response.createdNewVersion ? "published" : "unchanged") v\($0.response.item.version) \($0.item.name)" }
+            lines.append("\(items.count) items, \(created) new versions")
+            try output.emit(json, text: lines.joined(separator: "\n"))
         }
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the current version of every item to a catalogue file.")
-        @Option(help: "host:port of the node's intake service.") var address: String
+        static let configuration = CommandConfiguration(abstract: "Write the current version of every item to a catalogue file (no token needed).")
         @Option(help: "Where to write the file ('-' for standard output).") var out: String
         @Flag(help: "Include inactive items.") var includeInactive = false
+        @OptionGroup var connection: Connection
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            var items: [CatalogueItem] = []
-            try await withIntake(address) { intake in
-                var request = Intake_ListItemsRequest()
-                request.includeInactive = includeInactive
-                request.page.pageSize = 500
-                repeat {
-                    let response = try await intake.listItems(request)
-                    items += response.items.map(CatalogueItem.init(proto:))
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty
-            }
+            let items = try await allItems(connection, includeInactive: includeInactive).map(CatalogueItem.init(proto:))
             let data = CatalogueFile.encode(items)
             if out == "-" {
                 FileHandle.standardOutput.write(data)
             } else {
                 try data.write(to: URL(fileURLWithPath: out))
-                print("\(items.count) items written to \(out)")
+                try output.emit(["items": items.count, "file": out], text: "\(items.count) items written to \(out)")
             }
         }
     }
-}
 
-/// How an operator command authenticates: a token as is, or one minted from a key file.
-struct OperatorCredentials: ParsableArguments {
-    @Option(help: "Bearer token (or ONESEAL_TOKEN).") var token: String?
-    @Option(help: "Signing key file to mint an operator token from (local use).") var key: String?
-    @Option(help: "Node of the minted token.") var node: String = "371300"
-    @Option(help: "Subject of the minted token.") var subject: String = "operator"
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the current items: code, version, tier, promised days, name (no token needed).")
+        @Option(help: "Free-text match on name or codes.") var query: String = ""
+        @Flag(help: "Include inactive items.") var includeInactive = false
+        @OptionGroup var connection: Connection
+        @OptionGroup var output: OutputOptions
 
-    func metadata() throws -> Metadata {
-        var bearer = token ?? ProcessInfo.processInfo.environment["ONESEAL_TOKEN"]
-        if bearer == nil, let key {
-            bearer = try TokenSigningKey(contentsOfFile: key, issuer: node).mint(subject: subject, role: .operator, node: node, lifetime: .seconds(600))
+        func run() async throws {
+            let items = try await allItems(connection, includeInactive: includeInactive, query: query)
+            let lines = items.map { item in
+                "\(item.implementationCode)  v\(item.version)  \(Text.name(item.tier))  \(item.promisedDays)d  \(item.name)\(item.active ? "" : "  (inactive)")"
+            }
+            try output.emit(try JSONOutput.values(items), text: (lines + ["\(items.count) items"]).joined(separator: "\n"))
         }
-        guard let bearer else { throw ValidationError("give --token, ONESEAL_TOKEN or --key") }
-        var metadata = Metadata()
-        metadata.addString("Bearer \(bearer)", forKey: "authorization")
-        return metadata
     }
 }
 
-func withIntake(_ address: String, _ body: (Intake_IntakeService.Client<OneSealClientTransport>) async throws -> Void) async throws {
-    let parts = address.split(separator: ":")
-    guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("address must be host:port") }
-    try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port)) { client in
-        try await body(Intake_IntakeService.Client(wrapping: client))
+/// Every current item, page by page (ListItems is public).
+func allItems(_ connection: Connection, includeInactive: Bool, query: String = "") async throws -> [Intake_Item] {
+    try await connection.intake { intake in
+        var items: [Intake_Item] = []
+        var request = Intake_ListItemsRequest()
+        request.includeInactive = includeInactive
+        request.query = query
+        request.page.pageSize = 500
+        repeat {
+            let response = try await intake.listItems(request)
+            items += response.items
+            request.page.pageToken = response.page.nextPageToken
+        } while !request.page.pageToken.isEmpty
+        return items
     }
 }

@@ -14,7 +14,7 @@ import OneSealWire
 struct Licence: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Electronic licences: seal keys, verification, documents, transparency-log proofs.",
-        subcommands: [Keygen.self, Verify.self, Fetch.self, Proof.self]
+        subcommands: [Keygen.self, Verify.self, List.self, Fetch.self, Proof.self]
     )
 
     struct Keygen: ParsableCommand {
@@ -22,6 +22,7 @@ struct Licence: AsyncParsableCommand {
             abstract: "Write a new seal key file (ONESEAL_SEAL_KEY_FILE, mode 0600); print its key id and public key.",
             discussion: "To rotate: write a new key, then put its line first in the node's key file and keep the old lines below it; restart the certificate service.")
         @Option(help: "Where to write it.") var out: String
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             guard !FileManager.default.fileExists(atPath: out) else {
@@ -32,16 +33,17 @@ struct Licence: AsyncParsableCommand {
             guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
             }
-            print("key_id \(key.keyID)")
-            print("public_key \(Data(key.publicKey.rawRepresentation).base64EncodedString())")
+            let publicKey = Data(key.publicKey.rawRepresentation).base64EncodedString()
+            try output.emit(["file": out, "key_id": key.keyID, "public_key": publicKey], text: "key_id \(key.keyID)\npublic_key \(publicKey)")
         }
     }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Verify a licence by identifier or QR text (no token needed); exit 1 unless valid.")
-        @Option(help: "host:port of a certificate service (this node's, or any that trusts the issuer).") var address: String
         @Option(help: "Licence identifier (证照标识).") var identifier: String?
         @Option(help: "The QR code's text.") var qr: String?
+        @OptionGroup var connection: Connection
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard (identifier == nil) != (qr == nil) else { throw ValidationError("give exactly one of --identifier, --qr") }
@@ -54,39 +56,78 @@ struct Licence: AsyncParsableCommand {
             var request = Certificate_VerifyLicenceRequest()
             if let identifier { request.licenceIdentifier = identifier }
             if let qr { request.qrPayload = qr }
-            let (response, trust) = try await withCertificate(address) { certificate in
+            let (response, trust) = try await connection.certificate { certificate in
                 (try await certificate.verifyLicence(request), try await certificate.listTrustedIssuers(Certificate_ListTrustedIssuersRequest()).issuers)
             }
-            print(response.summary)
-            print("authenticity \(response.authenticity)  status \(response.status)\(response.statusReason.isEmpty ? "" : " (\(response.statusReason))")")
-            if !response.failureReason.isEmpty { print("reason \(response.failureReason)") }
+            var lines = [response.summary]
+            lines.append("authenticity \(Text.name(response.authenticity))  status \(Text.name(response.status))\(response.statusReason.isEmpty ? "" : " (\(response.statusReason))")")
+            if !response.failureReason.isEmpty { lines.append("reason \(response.failureReason)") }
             let content = response.content
-            print("licence \(content.licenceName) \(content.licenceNumber) \(content.licenceIdentifier)")
-            print("holder \(content.holderName) \(content.holderCode)  issuer \(content.issuerName) (\(content.issuerCode)) on \(content.issueDate.civilDate.map(\.iso8601) ?? "?")")
-            if response.answeredByPeer { print("answered with the issuing node's help\(response.statusStale ? " (status not current: issuer unreachable)" : "")") }
-            var logChecked = false
+            lines.append("licence \(content.licenceName) \(content.licenceNumber) \(content.licenceIdentifier)")
+            lines.append("holder \(content.holderName) \(content.holderCode)  issuer \(content.issuerName) (\(content.issuerCode)) on \(content.issueDate.civilDate.map(\.iso8601) ?? "?")")
+            if response.answeredByPeer { lines.append("answered with the issuing node's help\(response.statusStale ? " (status not current: issuer unreachable)" : "")") }
+            var log: [String: Any] = ["included": response.hasInclusion, "checked": false]
             if response.hasInclusion {
                 do {
                     try checkInclusion(response.inclusion, identifier: content.licenceIdentifier, issuerCode: content.issuerCode, trust: trust)
-                    logChecked = true
-                    print("log: included at index \(response.inclusion.leafIndex) of \(response.inclusion.treeSize) (tree head seal and proof checked here)")
+                    log["checked"] = true
+                    log["leaf_index"] = Int(response.inclusion.leafIndex)
+                    log["tree_size"] = Int(response.inclusion.treeSize)
+                    lines.append("log: included at index \(response.inclusion.leafIndex) of \(response.inclusion.treeSize) (tree head seal and proof checked here)")
                 } catch {
-                    print("log: proof does NOT check: \(error)")
+                    log["problem"] = "\(error)"
+                    lines.append("log: proof does NOT check: \(error)")
                 }
             } else {
-                print("log: not yet integrated (entries join a signed tree head within the maximum merge delay)")
+                lines.append("log: not yet integrated (entries join a signed tree head within the maximum merge delay)")
             }
-            if !response.valid || (response.hasInclusion && !logChecked) { throw ExitCode(1) }
+            let logChecked = log["checked"] as? Bool ?? false
+            let valid = response.valid && (!response.hasInclusion || logChecked)
+            var verification = response
+            verification.clearInclusion()
+            try output.emit(["valid": valid, "verification": try JSONOutput.value(verification), "log": log], text: lines.joined(separator: "\n"))
+            if !valid { throw ExitCode(1) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List licences issued by this node: by case, holder code or status.")
+        @Option(name: .customLong("case"), help: "Case id the licence was issued for.") var caseID: String = ""
+        @Option(help: "Holder's code (ID number or USCC).") var holder: String = ""
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .certificateOperator)
+            let licences = try await connection.certificate { certificate in
+                var licences: [Certificate_Licence] = []
+                var request = Certificate_ListLicencesRequest()
+                request.caseID = caseID
+                request.holderCode = holder
+                request.page.pageSize = 500
+                repeat {
+                    let response = try await certificate.listLicences(request, metadata: metadata)
+                    licences += response.licences
+                    request.page.pageToken = response.page.nextPageToken
+                } while !request.page.pageToken.isEmpty
+                return licences
+            }
+            let lines = licences.map { licence in
+                "\(licence.licenceID)  \(licence.content.licenceIdentifier)  \(Text.name(licence.status))  \(licence.content.licenceName) \(licence.content.licenceNumber)  \(licence.content.holderName)"
+            }
+            try output.emit(try JSONOutput.values(licences), text: (lines + ["\(licences.count) licences"]).joined(separator: "\n"))
         }
     }
 
     struct Fetch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fetch a licence's printable document (PDF, PNG or SVG).")
-        @Option(help: "host:port of the issuing node's certificate service.") var address: String
-        @Option(help: "Licence id (UUID).") var id: String
+        @Option(help: "Licence id (UUID; `oneseal licence list --case …` shows it).") var id: String
         @Option(help: "pdf, png or svg.") var format: String = "pdf"
         @Option(help: "Where to write it (default: the suggested file name).") var out: String?
-        @OptionGroup var credentials: LicenceCredentials
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard ["pdf", "png", "svg"].contains(format) else { throw ValidationError("--format must be pdf, png or svg") }
@@ -97,12 +138,12 @@ struct Licence: AsyncParsableCommand {
             var request = Certificate_RenderLicenceRequest()
             request.licenceID = id
             request.format = format == "png" ? .png : format == "svg" ? .svg : .pdf
-            let metadata = try credentials.metadata()
-            let response = try await withCertificate(address) { try await $0.renderLicence(request, metadata: metadata) }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .certificateOperator)
+            let response = try await connection.certificate { try await $0.renderLicence(request, metadata: metadata) }
             let path = out ?? response.fileName
-            guard FileManager.default.createFile(atPath: path, contents: response.document) else { throw ValidationError("cannot write \(path)") }
-            print("\(path) (\(response.document.count) bytes, \(response.contentType))")
-            print("qr \(response.qrPayload)")
+            guard FileManager.default.createFile(atPath: path, contents: response.document) else { throw ValidationError("--out: cannot write \(path)") }
+            try output.emit(["file": path, "bytes": response.document.count, "content_type": response.contentType, "qr_payload": response.qrPayload],
+                            text: "\(path) (\(response.document.count) bytes, \(response.contentType))\nqr \(response.qrPayload)")
         }
     }
 
@@ -110,12 +151,13 @@ struct Licence: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fetch and check transparency-log proofs: inclusion of a licence or leaf, and consistency with a tree head you kept.",
             discussion: "Checks are made here: the tree head's seal with the issuer's key from the trust list, then RFC 9162 proof verification from the tree head and the proof alone.")
-        @Option(help: "host:port of the certificate service whose log to audit.") var address: String
         @Option(help: "Licence identifier whose issuance to prove.") var identifier: String?
         @Option(help: "Leaf index to prove.") var index: Int?
         @Option(help: "Prove against this published tree size (default: the current head).") var treeSize: Int = 0
         @Option(help: "Size of a tree head you kept, to check the current head is consistent with it.") var firstSize: Int?
         @Option(help: "Root hash (hex) of that kept tree head.") var firstRoot: String?
+        @OptionGroup var connection: Connection
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard identifier != nil || index != nil || firstSize != nil else { throw ValidationError("give --identifier, --index or --first-size/--first-root") }
@@ -135,11 +177,15 @@ struct Licence: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await withCertificate(address) { certificate in
+            var lines: [String] = []
+            var json: [String: Any] = [:]
+            var consistent = true
+            try await connection.certificate { certificate in
                 let trust = try await certificate.listTrustedIssuers(Certificate_ListTrustedIssuersRequest()).issuers
                 let head = try await certificate.getSignedTreeHead(Certificate_GetSignedTreeHeadRequest()).treeHead
-                let signed = try checkHead(head, trust: trust)
-                print("tree head: log \(head.logID) size \(head.treeSize) root \(hexString(Array(head.rootHash))) key \(head.keyID) (seal checked)")
+                _ = try checkHead(head, trust: trust)
+                lines.append("tree head: log \(head.logID) size \(head.treeSize) root \(hexString(head.rootHash)) key \(head.keyID) (seal checked)")
+                json["tree_head"] = ["log_id": head.logID, "tree_size": Int(head.treeSize), "root_hash": hexString(head.rootHash), "key_id": head.keyID, "seal_checked": true] as [String: Any]
                 if identifier != nil || index != nil {
                     var request = Certificate_GetInclusionProofRequest()
                     if let identifier { request.licenceIdentifier = identifier }
@@ -147,43 +193,27 @@ struct Licence: AsyncParsableCommand {
                     request.treeSize = Int64(treeSize)
                     let proof = try await certificate.getInclusionProof(request)
                     try checkInclusion(proof, identifier: identifier, issuerCode: nil, trust: trust)
-                    print("inclusion: leaf \(proof.leafIndex) (\(proof.entry.kind), \(proof.entry.licenceIdentifier), status \(proof.entry.status)) is in the tree of size \(proof.treeSize): proof of \(proof.auditPath.count) hashes checks")
+                    lines.append("inclusion: leaf \(proof.leafIndex) (\(Text.name(proof.entry.kind)), \(proof.entry.licenceIdentifier), status \(Text.name(proof.entry.status))) is in the tree of size \(proof.treeSize): proof of \(proof.auditPath.count) hashes checks")
+                    json["inclusion"] = ["leaf_index": Int(proof.leafIndex), "tree_size": Int(proof.treeSize), "licence_identifier": proof.entry.licenceIdentifier,
+                                         "proof_hashes": proof.auditPath.count, "checked": true] as [String: Any]
                 }
                 if let firstSize, let firstRoot, let root = Self.hex(firstRoot) {
                     let response = try await certificate.getConsistencyProof(Certificate_GetConsistencyProofRequest.with { $0.firstTreeSize = Int64(firstSize) })
                     let second = try checkHead(response.treeHead, trust: trust)
                     do {
                         try MerkleVerifier.verifyConsistency(first: firstSize, second: second.head.size, firstRoot: root, secondRoot: second.head.rootHash, proof: response.proof.map(Array.init))
+                        lines.append("consistency: the tree of size \(second.head.size) extends the kept head of size \(firstSize) (proof of \(response.proof.count) hashes checks)")
+                        json["consistency"] = ["first_size": firstSize, "second_size": second.head.size, "consistent": true] as [String: Any]
                     } catch {
-                        print("consistency: the log's tree of size \(second.head.size) is NOT an extension of the kept head of size \(firstSize): \(error)")
-                        throw ExitCode(1)
+                        consistent = false
+                        lines.append("consistency: the log's tree of size \(second.head.size) is NOT an extension of the kept head of size \(firstSize): \(error)")
+                        json["consistency"] = ["first_size": firstSize, "second_size": second.head.size, "consistent": false, "problem": "\(error)"] as [String: Any]
                     }
-                    print("consistency: the tree of size \(second.head.size) extends the kept head of size \(firstSize) (proof of \(response.proof.count) hashes checks)")
                 }
-                _ = signed
             }
+            try output.emit(json, text: lines.joined(separator: "\n"))
+            if !consistent { throw ExitCode(1) }
         }
-    }
-}
-
-/// Credentials for the licence commands: a token as is, or one minted from a key file with a role.
-struct LicenceCredentials: ParsableArguments {
-    @Option(help: "Bearer token (or ONESEAL_TOKEN).") var token: String?
-    @Option(help: "Signing key file to mint a token from (local use).") var key: String?
-    @Option(help: "Role of the minted token (certificate_operator, window_clerk).") var role: String = Role.certificateOperator.rawValue
-    @Option(help: "Node of the minted token.") var node: String = "371300"
-    @Option(help: "Subject of the minted token.") var subject: String = "certificate-operator"
-
-    func metadata() throws -> Metadata {
-        var bearer = token ?? ProcessInfo.processInfo.environment["ONESEAL_TOKEN"]
-        if bearer == nil, let key {
-            guard let role = Role(rawValue: role) else { throw ValidationError("unknown role '\(self.role)'") }
-            bearer = try TokenSigningKey(contentsOfFile: key, issuer: node).mint(subject: subject, role: role, node: node, lifetime: .seconds(600))
-        }
-        guard let bearer else { throw ValidationError("give --token, ONESEAL_TOKEN or --key") }
-        var metadata = Metadata()
-        metadata.addString("Bearer \(bearer)", forKey: "authorization")
-        return metadata
     }
 }
 
@@ -221,14 +251,4 @@ func checkInclusion(_ proof: Certificate_GetInclusionProofResponse, identifier: 
         throw ProofFailure(description: "inclusion: \(error)")
     }
     _ = issuerCode
-}
-
-func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-func withCertificate<T: Sendable>(_ address: String, _ body: (Certificate_CertificateService.Client<OneSealClientTransport>) async throws -> T) async throws -> T {
-    let parts = address.split(separator: ":")
-    guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("address must be host:port") }
-    return try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port)) { client in
-        try await body(Certificate_CertificateService.Client(wrapping: client))
-    }
 }

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import Logging
 import OneSealAuth
 import OneSealPrivacy
 import OneSealProto
 import OneSealWire
 
-/// `oneseal`: the operator's and integrator's command line.
+/// `oneseal`: the operator's and integrator's command line. Every command prints text for people
+/// or, with `--json`, one JSON value for scripts; every failed call is reported the same way
+/// (FailureReport) with the exit statuses documented in docs/operators.md.
 @main
 struct OneSealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,15 +19,44 @@ struct OneSealCommand: AsyncParsableCommand {
             Keys.self,
             Token.self,
             Health.self,
-            Catalogue.self,
-            Audit.self, CaseCommand.self, // approval (#4)
+            NodeCommand.self,
+            Catalogue.self,  // intake (#3)
+            ApplicationCommand.self,
+            CaseCommand.self, Audit.self,  // approval (#4)
             Licence.self,  // certificate (#5)
-            // supervision (#6)
-            Supervision.self,
-            // evaluation (#7)
-            Report.self,
+            Supervision.self,  // supervision (#6)
+            Report.self,  // evaluation (#7)
         ]
     )
+
+    /// ArgumentParser's own main, plus one place that reports failed calls (service, status,
+    /// field violations) and exits with status 2.
+    static func main() async {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["ONESEAL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+            return handler
+        }
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { Self.exit(withError: error) }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CallFailure {
+            FailureReport.report(failure, asJSON: CommandLine.arguments.contains("--json"))
+            Self.exit(withError: ExitCode(FailureReport.rpcExitCode))
+        } catch let invalid as ValidationError {
+            // A bad value found once the command ran (a file, a key, a choice): the message names
+            // the option; the usage line would be the root's, so it is left out.
+            FileHandle.standardError.write(Data("Error: \(invalid.message)\n".utf8))
+            Self.exit(withError: ExitCode.validationFailure)
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
 }
 
 struct Keys: ParsableCommand {
@@ -38,6 +70,7 @@ struct Keys: ParsableCommand {
             commandName: "data",
             abstract: "Write a new key file for sealing personal data (ONESEAL_DATA_KEY_FILE), mode 0600.")
         @Option(help: "Where to write it.") var out: String
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             guard !FileManager.default.fileExists(atPath: out) else {
@@ -47,12 +80,14 @@ struct Keys: ParsableCommand {
             guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
             }
+            if output.json { try output.emit(["file": out], text: "") }
         }
     }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a new private key file (mode 0600) and print its public key.")
         @Option(help: "Where to write the private key (base64 of 32 bytes).") var out: String
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
             guard !FileManager.default.fileExists(atPath: out) else {
@@ -62,16 +97,20 @@ struct Keys: ParsableCommand {
             guard FileManager.default.createFile(atPath: out, contents: Data((key.base64 + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
             }
-            print(key.publicKey.rawRepresentation.base64EncodedString())
+            let publicKey = key.publicKey.rawRepresentation.base64EncodedString()
+            try output.emit(["file": out, "public_key": publicKey, "key_id": key.keyID], text: publicKey)
         }
     }
 
     struct Public: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the public key of a private key file (for ONESEAL_TOKEN_PUBLIC_KEYS).")
         @Option(help: "Private key file.") var key: String
+        @OptionGroup var output: OutputOptions
 
         func run() throws {
-            print(try TokenSigningKey(contentsOfFile: key, issuer: "oneseal").publicKey.rawRepresentation.base64EncodedString())
+            let signer = try TokenSigningKey(contentsOfFile: key, issuer: "oneseal")
+            let publicKey = signer.publicKey.rawRepresentation.base64EncodedString()
+            try output.emit(["public_key": publicKey, "key_id": signer.keyID], text: publicKey)
         }
     }
 }
@@ -87,6 +126,7 @@ struct Token: ParsableCommand {
         @Option(help: "Node (GB/T 2260 code), e.g. 371300.") var node: String
         @Option(help: "Supervising department, for role 'department'.") var department: String?
         @Option(help: "Lifetime in seconds.") var ttl: Int = 8 * 3600
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard Role(rawValue: role) != nil else { throw ValidationError("unknown role '\(role)'") }
@@ -99,27 +139,10 @@ struct Token: ParsableCommand {
 
         func run() throws {
             let signer = try TokenSigningKey(contentsOfFile: key, issuer: node)
-            print(try signer.mint(subject: subject, role: Role(rawValue: role)!, node: node, department: department, lifetime: .seconds(ttl)))
+            let token = try signer.mint(subject: subject, role: Role(rawValue: role)!, node: node, department: department, lifetime: .seconds(ttl))
+            var value: [String: Any] = ["token": token, "subject": subject, "role": role, "node": node, "expires_in_seconds": ttl]
+            if let department { value["department"] = department }
+            try output.emit(value, text: token)
         }
-    }
-}
-
-struct Health: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a service's health (no token needed).")
-    @Option(help: "host:port of the service.") var address: String
-    @Option(help: "Give up after this many seconds.") var timeout: Int = 5
-
-    func run() async throws {
-        let parts = address.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("address must be host:port") }
-        let transport = OneSealClientTransport(host: String(parts[0]), port: port)
-        let response = try await withGRPCClient(transport: transport) { client in
-            var options = CallOptions.defaults
-            options.timeout = .seconds(timeout)
-            return try await Health_Health.Client(wrapping: client).check(Health_CheckRequest(), options: options)
-        }
-        let components = response.components.map { "\($0.name)=\($0.status)\($0.detail.isEmpty ? "" : " (\($0.detail))")" }
-        print("\(response.service)@\(response.node) \(response.status) version=\(response.version) \(components.joined(separator: " "))")
-        if response.status != .serving { throw ExitCode(1) }
     }
 }

@@ -8,105 +8,146 @@ import OneSealWire
 import SupervisionRules
 import SupervisionService
 
-/// `oneseal supervision`: the boundary list (审管边界清单) as a file, and the quarterly report (季度通报),
-/// through the supervision service's RPCs like any integrator would.
+/// `oneseal supervision`: departments and the boundary list (审管边界清单) as a file or a listing,
+/// and the quarterly report (季度通报), through the supervision service's RPCs like any integrator.
 struct Supervision: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Supervision push (审管联动): boundary list import/export, quarterly report.",
-        subcommands: [Boundary.self, Report.self]
+        abstract: "Supervision push (审管联动): departments, the boundary list, the quarterly report.",
+        subcommands: [Departments.self, Boundary.self, Report.self]
     )
 
     struct Boundary: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Departments and the boundary list as a file (oneseal-boundary/1 JSON, Services/Supervision/boundary/README.md).",
-            subcommands: [Import.self, Export.self]
+            abstract: "Departments and the boundary list as a file (oneseal-boundary/1 JSON, Services/Supervision/boundary/README.md), or listed.",
+            subcommands: [Import.self, Export.self, List.self]
         )
+    }
+
+    struct Departments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the supervising departments (code, name, node, delivery, contact).")
+        @Flag(help: "Include deactivated departments.") var includeInactive = false
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let departments = try await connection.supervision { try await allDepartments($0, includeInactive: includeInactive, metadata: metadata) }
+            let lines = departments.map { department in
+                let contact = [department.contactName, department.contactPhone].filter { !$0.isEmpty }.joined(separator: " ")
+                return "\(department.code)  \(department.name)  node \(department.node)  delivery \(Text.name(department.delivery))\(department.endpoint.isEmpty ? "" : " \(department.endpoint)")\(contact.isEmpty ? "" : "  contact \(contact)")\(department.active ? "" : "  (inactive)")"
+            }
+            try output.emit(try JSONOutput.values(departments), text: (lines + ["\(departments.count) departments"]).joined(separator: "\n"))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the boundary entries: item, then each supervising department and its responsibility.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let entries = try await connection.supervision { try await allBoundaryEntries($0, metadata: metadata) }
+            var lines: [String] = []
+            for entry in entries {
+                lines.append("\(entry.implementationCode.isEmpty ? entry.basicCode : entry.implementationCode)  v\(entry.version)  \(entry.itemName)")
+                for department in entry.departments {
+                    lines.append("    → \(department.department.code) \(department.department.name)\(department.responsibility.isEmpty ? "" : ": \(department.responsibility)")")
+                }
+            }
+            try output.emit(try JSONOutput.values(entries), text: (lines + ["\(entries.count) entries"]).joined(separator: "\n"))
+        }
     }
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register every department and publish every entry of a boundary file.")
-        @Option(help: "host:port of the node's supervision service.") var address: String
         @Option(help: "Boundary file (oneseal-boundary/1).") var file: String
         @Flag(help: "Also remove entries the file does not list.") var prune = false
-        @OptionGroup var credentials: OperatorCredentials
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let contents: BoundaryFile.Contents
             do { contents = try BoundaryFile.decode(try Data(contentsOf: URL(fileURLWithPath: file))) } catch let error as BoundaryFile.Invalid {
-                throw ValidationError("\(file):\n\(error)")
+                throw ValidationError("--file \(file):\n\(error)")
             } catch {
-                throw ValidationError("\(file): \(error)")
+                throw ValidationError("--file \(file): \(error)")
             }
-            let metadata = try credentials.metadata()
-            try await withSupervision(address) { supervision in
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let progress = ProgressLine("importing", total: contents.departments.count + contents.entries.count, json: output.json)
+            var lines = try await connection.supervision { supervision in
+                var lines: [String] = []
                 for department in contents.departments where department.active {
                     let response = try await supervision.upsertDepartment(.with { $0.department = department.proto }, metadata: metadata)
-                    print("department \(department.code) \(response.created ? "registered" : "updated") \(department.name)")
+                    lines.append("department \(department.code) \(response.created ? "registered" : "updated") \(department.name)")
+                    progress.advance()
                 }
                 for entry in contents.entries {
                     let response = try await supervision.upsertBoundary(.with { $0.entry = entry.proto }, metadata: metadata)
-                    print("entry \(entry.key) v\(response.entry.version) → \(entry.departments.map(\.code).joined(separator: ", "))")
+                    lines.append("entry \(entry.key) v\(response.entry.version) → \(entry.departments.map(\.code).joined(separator: ", "))")
+                    progress.advance()
                 }
                 if prune {
                     let keep = Set(contents.entries.map(\.key))
                     for existing in try await allEntries(supervision, metadata: metadata) where !keep.contains(existing.key) {
                         _ = try await supervision.removeBoundary(.with { $0.implementationCode = existing.implementationCode; $0.basicCode = existing.basicCode }, metadata: metadata)
-                        print("entry \(existing.key) removed")
+                        lines.append("entry \(existing.key) removed")
                     }
                 }
                 for department in contents.departments where !department.active {
                     _ = try await supervision.removeDepartment(.with { $0.code = department.code }, metadata: metadata)
-                    print("department \(department.code) deactivated")
+                    lines.append("department \(department.code) deactivated")
+                    progress.advance()
                 }
+                return lines
             }
-            print("\(contents.departments.count) departments, \(contents.entries.count) entries")
+            progress.finish()
+            lines.append("\(contents.departments.count) departments, \(contents.entries.count) entries")
+            try output.emit(["departments": contents.departments.count, "entries": contents.entries.count, "changes": Array(lines.dropLast())],
+                            text: lines.joined(separator: "\n"))
         }
     }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the departments and the boundary list to a file.")
-        @Option(help: "host:port of the node's supervision service.") var address: String
         @Option(help: "Where to write the file ('-' for standard output).") var out: String
         @Flag(help: "Include deactivated departments.") var includeInactive = false
-        @OptionGroup var credentials: OperatorCredentials
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let metadata = try credentials.metadata()
-            var departments: [SupervisionRules.Department] = []
-            var entries: [BoundaryEntry] = []
-            try await withSupervision(address) { supervision in
-                var request = Supervision_ListDepartmentsRequest()
-                request.includeInactive = includeInactive
-                request.page.pageSize = 500
-                repeat {
-                    let response = try await supervision.listDepartments(request, metadata: metadata)
-                    departments += response.departments.map { proto in
-                        var department = SupervisionRules.Department(proto: proto)
-                        department.active = proto.active
-                        return department
-                    }
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty
-                entries = try await allEntries(supervision, metadata: metadata)
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let (protos, entries) = try await connection.supervision { supervision in
+                (try await allDepartments(supervision, includeInactive: includeInactive, metadata: metadata), try await allEntries(supervision, metadata: metadata))
+            }
+            let departments = protos.map { proto in
+                var department = SupervisionRules.Department(proto: proto)
+                department.active = proto.active
+                return department
             }
             let data = BoundaryFile.encode(BoundaryFile.Contents(departments: departments, entries: entries))
             if out == "-" {
                 FileHandle.standardOutput.write(data)
             } else {
                 try data.write(to: URL(fileURLWithPath: out))
-                print("\(departments.count) departments, \(entries.count) entries written to \(out)")
+                try output.emit(["departments": departments.count, "entries": entries.count, "file": out],
+                                text: "\(departments.count) departments, \(entries.count) entries written to \(out)")
             }
         }
     }
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The quarterly report (季度通报) per department: pushed, claimed on time, claim latency, rejected, findings.")
-        @Option(help: "host:port of the node's supervision service.") var address: String
         @Option(help: "Year, e.g. 2026.") var year: Int
         @Option(help: "Quarter 1–4.") var quarter: Int
         @Option(help: "One department's code (default: every department).") var department: String = ""
-        @Flag(help: "Print the figures as JSON (every field present, proto field names; see docs/operators.md).") var json = false
-        @OptionGroup var credentials: OperatorCredentials
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard (1...4).contains(quarter) else { throw ValidationError("--quarter must be 1–4") }
@@ -114,20 +155,15 @@ struct Supervision: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let metadata = try credentials.metadata()
-            var response = Supervision_QuarterlyFiguresResponse()
-            try await withSupervision(address) { supervision in
-                response = try await supervision.quarterlyFigures(.with {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let response = try await connection.supervision { supervision in
+                try await supervision.quarterlyFigures(.with {
                     $0.year = Int32(year)
                     $0.quarter = Int32(quarter)
                     $0.departmentCode = department
                 }, metadata: metadata)
             }
-            if json {
-                print(QuarterlyReport.json(response))
-            } else {
-                print(QuarterlyReport.text(response))
-            }
+            print(output.json ? QuarterlyReport.json(response) : QuarterlyReport.text(response))
         }
     }
 }
@@ -176,26 +212,35 @@ enum QuarterlyReport {
 }
 
 func allEntries(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, metadata: Metadata) async throws -> [BoundaryEntry] {
-    var entries: [BoundaryEntry] = []
+    try await allBoundaryEntries(supervision, metadata: metadata).map { entry in
+        BoundaryEntry(implementationCode: entry.implementationCode, basicCode: entry.basicCode, itemName: entry.itemName,
+                      departments: entry.departments.map { SupervisingDepartment(code: $0.department.code, responsibility: $0.responsibility) })
+    }
+}
+
+func allDepartments(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, includeInactive: Bool, metadata: Metadata) async throws -> [Supervision_Department] {
+    var departments: [Supervision_Department] = []
+    var request = Supervision_ListDepartmentsRequest()
+    request.includeInactive = includeInactive
+    request.page.pageSize = 500
+    repeat {
+        let response = try await supervision.listDepartments(request, metadata: metadata)
+        departments += response.departments
+        request.page.pageToken = response.page.nextPageToken
+    } while !request.page.pageToken.isEmpty
+    return departments
+}
+
+func allBoundaryEntries(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, metadata: Metadata) async throws -> [Supervision_BoundaryEntry] {
+    var entries: [Supervision_BoundaryEntry] = []
     var request = Supervision_ListBoundaryRequest()
     request.page.pageSize = 500
     repeat {
         let response = try await supervision.listBoundary(request, metadata: metadata)
-        entries += response.entries.map { entry in
-            BoundaryEntry(implementationCode: entry.implementationCode, basicCode: entry.basicCode, itemName: entry.itemName,
-                          departments: entry.departments.map { SupervisingDepartment(code: $0.department.code, responsibility: $0.responsibility) })
-        }
+        entries += response.entries
         request.page.pageToken = response.page.nextPageToken
     } while !request.page.pageToken.isEmpty
     return entries
-}
-
-func withSupervision(_ address: String, _ body: (Supervision_SupervisionService.Client<OneSealClientTransport>) async throws -> Void) async throws {
-    let parts = address.split(separator: ":")
-    guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("address must be host:port") }
-    try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port)) { client in
-        try await body(Supervision_SupervisionService.Client(wrapping: client))
-    }
 }
 
 extension SupervisionRules.Department {

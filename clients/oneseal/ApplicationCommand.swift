@@ -1,0 +1,339 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealProto
+import SwiftProtobuf
+
+/// `oneseal application …`: the window's side (综合受理) from the command line — submit, then one of
+/// the intake outcomes (accept, correction notice, not accepted), look-up, the work list and the
+/// public progress look-up. Accepting opens one approval case per item on the approval service.
+struct ApplicationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "application",
+        abstract: "Applications at the window: submit, accept, correct, reject, show, list, track.",
+        subcommands: [Submit.self, Accept.self, Correct.self, Reject.self, Show.self, List.self, Track.self]
+    )
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit an application from flags, or from --file (protobuf JSON of oneseal.intake.v1.SubmitApplicationRequest).",
+            discussion: """
+                Each --material is REQUIREMENT_CODE=FILE_ID (the upload's or the scan's id in the file store); its name, form and \
+                copies come from the item's current catalogue entry. Retries are safe: the idempotency key (generated, printed, \
+                or given with --idempotency-key) makes the same submission return the same application.
+                """)
+        @Option(help: "Implementation code of an item; repeat for a bundle.") var item: [String] = []
+        @Option(help: "natural_person or legal_person (default: legal_person for --id-type uscc, else natural_person).") var applicantKind: String?
+        @Option(help: "Applicant's full name or registered name.") var name: String?
+        @Option(help: "resident_id, uscc, passport, hk_macao_permit, taiwan_permit, foreign_permanent_resident, other.") var idType: String = "resident_id"
+        @Option(help: "ID number (resident ID or USCC are checksum-checked by the service).") var idNumber: String?
+        @Option(help: "Applicant's phone.") var phone: String?
+        @Option(help: "Applicant's address.") var applicantAddress: String?
+        @Option(help: "Organisations: the legal representative (法定代表人).") var legalRepresentative: String?
+        @Option(help: "Organisations: who handles it.") var contactName: String?
+        @Option(help: "Organisations: the handler's phone.") var contactPhone: String?
+        @Option(help: "A material as REQUIREMENT_CODE=FILE_ID; repeat.") var material: [String] = []
+        @Option(help: "An application form field as name=value; repeat.") var form: [String] = []
+        @Option(help: "window, online, mobile, self_service, mail, integrator.") var channel: String = "window"
+        @Option(help: "Window number (窗口号).") var window: String = ""
+        @Option(help: "Idempotency key (default: a new UUID, printed).") var idempotencyKey: String?
+        @Option(help: "Read the whole request from this file (protobuf JSON); excludes the applicant, item and material flags.") var file: String?
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if file != nil {
+                let flags: [Any?] = [applicantKind, name, idNumber, phone, applicantAddress, legalRepresentative, contactName, contactPhone]
+                guard item.isEmpty, material.isEmpty, form.isEmpty, flags.allSatisfy({ $0 == nil }) else {
+                    throw ValidationError("--file gives the whole request: leave out --item, --material, --form and the applicant flags")
+                }
+                return
+            }
+            guard !item.isEmpty else { throw ValidationError("--item: give at least one item's implementation code (or --file)") }
+            guard let name, !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name: the applicant's name is required") }
+            guard let idNumber, !idNumber.isEmpty else { throw ValidationError("--id-number: the applicant's ID number is required") }
+            _ = try Text.parse(idType, option: "--id-type", as: Common_IdType.self)
+            if let applicantKind { _ = try Text.parse(applicantKind, option: "--applicant-kind", as: Common_ApplicantKind.self) }
+            _ = try Text.parse(channel, option: "--channel", as: Intake_ApplicationChannel.self)
+            _ = try CaseText.pairs(form, option: "--form")
+            _ = try materialPairs()
+        }
+
+        func materialPairs() throws -> [(code: String, fileID: String)] {
+            try material.map { value in
+                let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw ValidationError("--material: '\(value)' is not REQUIREMENT_CODE=FILE_ID")
+                }
+                return (parts[0], parts[1])
+            }
+        }
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            var request: Intake_SubmitApplicationRequest
+            if let file { request = try Self.read(file) } else { request = try await buildRequest() }
+            if let idempotencyKey { request.idempotencyKey = idempotencyKey }
+            if request.idempotencyKey.isEmpty { request.idempotencyKey = UUID().uuidString.lowercased() }
+            let finalRequest = request
+            let response = try await connection.intake { try await $0.submitApplication(finalRequest, metadata: metadata) }
+            var lines = [ApplicationText.detail(response.application)]
+            lines.append("idempotency key \(finalRequest.idempotencyKey)")
+            if response.checkFindings.isEmpty {
+                lines.append("automatic check: materials look complete")
+            } else {
+                lines.append("automatic check found:")
+                lines += response.checkFindings.map { "  \(ApplicationText.problem($0))" }
+            }
+            lines.append("allowed outcomes: \(response.allowedOutcomes.map { Text.name($0) }.joined(separator: ", "))")
+            try output.emit(response, text: lines.joined(separator: "\n"))
+        }
+
+        static func read(_ path: String) throws -> Intake_SubmitApplicationRequest {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ValidationError("--file: cannot read \(path): \(error.localizedDescription)") }
+            do { return try Intake_SubmitApplicationRequest(jsonString: text) } catch {
+                throw ValidationError("--file \(path): not a oneseal.intake.v1.SubmitApplicationRequest in protobuf JSON: \(error)")
+            }
+        }
+
+        /// The request from the flags; each material's name, form and copies from the items' catalogue entries.
+        func buildRequest() async throws -> Intake_SubmitApplicationRequest {
+            let idType = try Text.parse(idType, option: "--id-type", as: Common_IdType.self)
+            var request = Intake_SubmitApplicationRequest()
+            request.applicant.kind = try applicantKind.map { try Text.parse($0, option: "--applicant-kind") } ?? (idType == .uscc ? .legalPerson : .naturalPerson)
+            request.applicant.name = name ?? ""
+            request.applicant.idType = idType
+            request.applicant.idNumber = idNumber ?? ""
+            request.applicant.phone = phone ?? ""
+            request.applicant.address = applicantAddress ?? ""
+            request.applicant.legalRepresentative = legalRepresentative ?? ""
+            request.applicant.contactName = contactName ?? ""
+            request.applicant.contactPhone = contactPhone ?? ""
+            request.items = item.map { code in Intake_RequestedItem.with { $0.implementationCode = code } }
+            request.channel = try Text.parse(channel, option: "--channel")
+            request.windowID = window
+            request.formFields = try CaseText.pairs(form, option: "--form")
+            let pairs = try materialPairs()
+            guard !pairs.isEmpty else { return request }
+            let items = try await connection.intake { intake in
+                var items: [Intake_Item] = []
+                for code in item {
+                    items.append(try await intake.getItem(Intake_GetItemRequest.with { $0.implementationCode = code }).item)
+                }
+                return items
+            }
+            request.materials = try pairs.map { pair in
+                let owners = items.filter { item in item.materials.contains { $0.code == pair.code } }
+                guard let requirement = owners.first?.materials.first(where: { $0.code == pair.code }) else {
+                    let known = Set(items.flatMap { $0.materials.map(\.code) }).sorted()
+                    throw ValidationError("--material \(pair.code): no item of this application lists material \(pair.code) (they list \(known.joined(separator: ", ")))")
+                }
+                var provided = Intake_ProvidedMaterial()
+                provided.requirementCode = pair.code
+                if owners.count < items.count { provided.implementationCodes = owners.map(\.implementationCode) }
+                provided.name = requirement.name
+                provided.form = requirement.forms.first ?? .original
+                provided.copies = max(requirement.copies, 1)
+                provided.fileID = pair.fileID
+                return provided
+            }
+            return request
+        }
+    }
+
+    struct Accept: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Accept (受理): issues the receipt and opens one approval case per item.")
+        @Option(help: "Application id.") var application: String
+        @Option(help: "Refuse if the application changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @Option(help: "A note for the record.") var note: String = ""
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let request = Intake_AcceptRequest.with { $0.applicationID = application; $0.expectedRevision = expectedRevision; $0.note = note }
+            let response = try await connection.intake { try await $0.accept(request, metadata: metadata) }
+            try output.emit(response, text: "accepted\n" + ApplicationText.detail(response.application))
+        }
+    }
+
+    struct Correct: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue the one correction notice (一次性告知补正) listing every problem.")
+        @Option(help: "Application id.") var application: String
+        @Option(help: "A problem as REQUIREMENT_CODE=what to supply or fix; repeat for every one.") var problem: [String] = []
+        @Option(help: "Kind of the problems: missing, wrong_form, incomplete, inconsistent, expired, unverifiable, other.") var kind: String = "missing"
+        @Flag(help: "Told on the spot at the window (当场告知).") var onTheSpot = false
+        @Option(help: "Refuse if the application changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard !problem.isEmpty else { throw ValidationError("--problem: list every problem (at least one)") }
+            _ = try CaseText.pairs(problem, option: "--problem")
+            _ = try Text.parse(kind, option: "--kind", as: Intake_MaterialProblemKind.self)
+        }
+
+        func run() async throws {
+            let kind = try Text.parse(kind, option: "--kind", as: Intake_MaterialProblemKind.self)
+            var request = Intake_IssueCorrectionNoticeRequest()
+            request.applicationID = application
+            request.expectedRevision = expectedRevision
+            request.onTheSpot = onTheSpot
+            request.problems = try problem.map { value in
+                let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--problem: '\(value)' is not REQUIREMENT_CODE=text") }
+                return Intake_MaterialProblem.with { $0.requirementCode = parts[0]; $0.howToFix = parts[1]; $0.kind = kind }
+            }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let response = try await connection.intake { try await $0.issueCorrectionNotice(request, metadata: metadata) }
+            try output.emit(response, text: "correction notice \(response.notice.noticeNumber) issued\n" + ApplicationText.detail(response.application))
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Not accepted (不予受理), with ground, reason and legal basis.")
+        @Option(help: "Application id.") var application: String
+        @Option(help: "not_a_licensing_matter, outside_powers, correction_not_made, other.") var ground: String
+        @Option(help: "The specific reason.") var reason: String
+        @Option(help: "The provision the refusal rests on.") var legalBasis: String
+        @Option(help: "For outside_powers: the competent agency.") var competentAgency: String = ""
+        @Option(help: "Refuse if the application changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws { _ = try Text.parse(ground, option: "--ground", as: Intake_NotAcceptedGround.self) }
+
+        func run() async throws {
+            var request = Intake_RejectApplicationRequest()
+            request.applicationID = application
+            request.expectedRevision = expectedRevision
+            request.ground = try Text.parse(ground, option: "--ground")
+            request.reason = reason
+            request.legalBasis = legalBasis
+            request.competentAgency = competentAgency
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let response = try await connection.intake { try await $0.rejectApplication(request, metadata: metadata) }
+            try output.emit(response, text: "not accepted: notice \(response.notice.noticeNumber)\n" + ApplicationText.detail(response.application))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an application by id or number: items, cases, clock, documents.")
+        @Option(help: "Application id (UUID) or application number.") var application: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let request = Intake_GetApplicationRequest.with {
+                if UUID(uuidString: application) != nil { $0.applicationID = application } else { $0.applicationNumber = application }
+            }
+            let response = try await connection.intake { try await $0.getApplication(request, metadata: metadata) }
+            try output.emit(response.application, text: ApplicationText.detail(response.application))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The window's work list: by status, window, or due for an intake decision.")
+        @Option(help: "Statuses (comma-separated): submitted, correction_requested, accepted, not_accepted, forwarded, ready_for_delivery, delivered, withdrawn.") var status: String?
+        @Option(help: "Window number.") var window: String = ""
+        @Option(help: "Only those whose intake decision is due within this many working days.") var dueWithin: Int = 0
+        @Option(help: "At most this many.") var limit: Int = 100
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func statuses() throws -> [Intake_ApplicationStatus] {
+            try (status ?? "").split(separator: ",").map { try Text.parse(String($0).trimmingCharacters(in: .whitespaces), option: "--status") }
+        }
+
+        func validate() throws {
+            _ = try statuses()
+            guard limit > 0 else { throw ValidationError("--limit must be positive") }
+            guard dueWithin >= 0 else { throw ValidationError("--due-within must not be negative") }
+        }
+
+        func run() async throws {
+            var request = Intake_ListApplicationsRequest()
+            request.statuses = try statuses()
+            request.windowID = window
+            request.intakeDueWithinDays = Int32(dueWithin)
+            request.page.pageSize = Int32(min(limit, 500))
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let applications = try await connection.intake { intake in
+                var applications: [Intake_Application] = []
+                repeat {
+                    let response = try await intake.listApplications(request, metadata: metadata)
+                    applications += response.applications
+                    request.page.pageToken = response.page.nextPageToken
+                } while !request.page.pageToken.isEmpty && applications.count < limit
+                return Array(applications.prefix(limit))
+            }
+            let lines = applications.map(ApplicationText.row)
+            try output.emit(try JSONOutput.values(applications), text: (lines + ["\(applications.count) applications"]).joined(separator: "\n"))
+        }
+    }
+
+    struct Track: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Public progress look-up by application number and query code (no token needed).")
+        @Option(help: "Application number (on the slip).") var number: String
+        @Option(help: "Six-digit query code (on the slip).") var queryCode: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let request = Intake_TrackProgressRequest.with { $0.applicationNumber = number; $0.queryCode = queryCode }
+            let response = try await connection.intake { try await $0.trackProgress(request) }
+            var lines = ["\(response.applicationNumber)  \(response.maskedApplicantName)  \(Text.name(response.status))"]
+            lines += response.items.map { "  \($0.implementationCode) \($0.itemName): \(Text.name($0.progress))" }
+            lines += response.steps.map { "  \($0.at.date.ISO8601Format())  \($0.description_p)\($0.node.isEmpty ? "" : " (\($0.node))")" }
+            if !response.collectionPoint.isEmpty { lines.append("collect at \(response.collectionPoint)") }
+            try output.emit(response, text: lines.joined(separator: "\n"))
+        }
+    }
+}
+
+/// An application as text.
+enum ApplicationText {
+    static func row(_ a: Intake_Application) -> String {
+        "\(a.applicationID)  \(a.applicationNumber)  \(Text.name(a.status))  \(a.applicant.name)  \(a.items.map(\.implementationCode).joined(separator: ","))"
+    }
+
+    static func problem(_ p: Intake_MaterialProblem) -> String {
+        "\(p.implementationCode.isEmpty ? "" : p.implementationCode + " ")\(p.requirementCode) \(p.materialName) [\(Text.name(p.kind))] \(p.howToFix)"
+    }
+
+    static func detail(_ a: Intake_Application) -> String {
+        var lines = [
+            "application \(a.applicationNumber) (\(a.applicationID))  revision \(a.revision)",
+            "status \(Text.name(a.status))  outcome \(Text.name(a.outcome))  channel \(Text.name(a.channel))\(a.windowID.isEmpty ? "" : " window \(a.windowID)")",
+            "applicant \(a.applicant.name) \(a.applicant.idNumber)",
+        ]
+        if !a.queryCode.isEmpty { lines.append("query code \(a.queryCode)") }
+        if a.intakeDeadline.dueOn.year != 0, a.status == .submitted || a.status == .correctionRequested {
+            lines.append("intake decision due \(Text.date(a.intakeDeadline.dueOn))")
+        }
+        if !a.receipt.receiptNumber.isEmpty { lines.append("receipt \(a.receipt.receiptNumber), accepted \(Text.date(a.receipt.acceptedOn)), promised \(Text.date(a.receipt.promisedOn))") }
+        for notice in a.correctionNotices {
+            lines.append("correction notice \(notice.noticeNumber) of \(Text.date(notice.issuedOn)):")
+            lines += notice.problems.map { "  \(problem($0))" }
+        }
+        if !a.notAccepted.noticeNumber.isEmpty { lines.append("not accepted: \(a.notAccepted.noticeNumber) \(a.notAccepted.reason)") }
+        for item in a.items {
+            var line = "  item \(item.implementationCode) \(item.itemName): \(Text.name(item.progress))"
+            if !item.caseID.isEmpty { line += "  case \(item.caseNumber) (\(item.caseID))" }
+            if item.deadline.dueOn.year != 0 { line += "  due \(Text.date(item.deadline.dueOn))" }
+            if !item.licence.licenceIdentifier.isEmpty { line += "  licence \(item.licence.licenceIdentifier)" }
+            if !item.denialSummary.isEmpty { line += "  denied: \(item.denialSummary)" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,292 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import OneSealAuth
+import OneSealProto
+
+/// `oneseal case …`: the back office's side of an approval case, from the work list to the
+/// decision. A sole-officer case goes `claim` (if the step is unassigned) → `review` → `decide`;
+/// a section-tier case adds `sign-off` by the section chief before `decide`.
+struct CaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case",
+        abstract: "Approval cases: list, show, claim, review, sign off, decide, export the case file (案卷).",
+        subcommands: [List.self, Show.self, Claim.self, Review.self, SignOff.self, Decide.self, Export.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cases: a work list by status, assignee, application, or the queue to claim from.")
+        @Option(help: "Statuses (comma-separated): in_progress, suspended, granted, denied, withdrawn, revoked, cancelled.") var status: String?
+        @Option(help: "Cases whose active step is assigned to this subject.") var assignee: String?
+        @Option(help: "Cases of one application (id).") var application: String?
+        @Option(help: "Cases of one item (implementation code).") var item: String?
+        @Flag(help: "Only overdue cases.") var overdue = false
+        @Flag(help: "Only cases whose next step nobody has claimed.") var unassigned = false
+        @Option(help: "At most this many cases.") var limit: Int = 100
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard limit > 0 else { throw ValidationError("--limit must be positive") }
+            _ = try statuses()
+        }
+
+        func statuses() throws -> [Approval_CaseStatus] {
+            try (status ?? "").split(separator: ",").map { try Text.parse(String($0).trimmingCharacters(in: .whitespaces), option: "--status") }
+        }
+
+        func run() async throws {
+            var request = Approval_ListCasesRequest()
+            request.statuses = try statuses()
+            request.assigneeSubject = assignee ?? ""
+            request.applicationID = application ?? ""
+            request.implementationCode = item ?? ""
+            request.overdueOnly = overdue
+            request.unassignedOnly = unassigned
+            request.page.pageSize = Int32(min(limit, 500))
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+            let cases = try await connection.approval { approval in
+                var cases: [Approval_Case] = []
+                repeat {
+                    let response = try await approval.listCases(request, metadata: metadata)
+                    cases += response.cases
+                    request.page.pageToken = response.page.nextPageToken
+                } while !request.page.pageToken.isEmpty && cases.count < limit
+                return Array(cases.prefix(limit))
+            }
+            let lines = cases.map(CaseText.row)
+            try output.emit(try JSONOutput.values(cases), text: (lines + ["\(cases.count) cases"]).joined(separator: "\n"))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a case by id or number: item, applicant, clock, steps, decision.")
+        @Option(name: .customLong("case"), help: "Case id (UUID) or case number.") var key: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let response = try await connection.approval { approval in
+                try await approval.getCase(Approval_GetCaseRequest.with {
+                    if UUID(uuidString: key) != nil { $0.caseID = key } else { $0.caseNumber = key }
+                }, metadata: metadata)
+            }
+            try output.emit(response.case, text: CaseText.detail(response.case))
+        }
+    }
+
+    struct Claim: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take the case's unassigned active step from your role's queue.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+            let response = try await connection.approval { try await $0.claimStep(.with { $0.caseID = caseID }, metadata: metadata) }
+            try output.emit(response.case, text: "claimed\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The officer's review (承办审查) of the active step: a conclusion and a specific opinion.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "grant or deny (拟同意 / 拟不同意).") var conclusion: String
+        @Option(help: "The opinion: facts checked, materials examined, legal basis (boilerplate is refused).") var opinion: String
+        @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws { _ = try CaseText.conclusion(conclusion) }
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+            let request = Approval_ReviewStepRequest.with {
+                $0.caseID = caseID
+                $0.conclusion = (try? CaseText.conclusion(conclusion)) ?? .unspecified
+                $0.opinion = opinion
+                $0.expectedRevision = expectedRevision
+            }
+            let response = try await connection.approval { try await $0.reviewStep(request, metadata: metadata) }
+            try output.emit(response.case, text: "reviewed\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct SignOff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-off",
+            abstract: "A section chief's or deputy director's sign-off (审核/审批) of the active step.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "grant or deny (同意 / 不同意).") var conclusion: String
+        @Option(help: "The opinion (specific; boilerplate is refused).") var opinion: String
+        @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws { _ = try CaseText.conclusion(conclusion) }
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .sectionChief)
+            let request = Approval_SignOffRequest.with {
+                $0.caseID = caseID
+                $0.conclusion = (try? CaseText.conclusion(conclusion)) ?? .unspecified
+                $0.opinion = opinion
+                $0.expectedRevision = expectedRevision
+            }
+            let response = try await connection.approval { try await $0.signOff(request, metadata: metadata) }
+            try output.emit(response.case, text: "signed off\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct Decide: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The decision: grant (scope, conditions, validity, place) or deny (every reason, legal basis).",
+            discussion: "By the role at the end of the item's chain (the officer for sole-tier items, the default role here); --role section_chief etc. for other tiers.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "grant or deny.") var decision: String
+        @Option(help: "Grant: the licensed scope (许可范围 / 经营项目).") var scope: String?
+        @Option(help: "Grant: a condition attached to it; repeat for several.") var condition: [String] = []
+        @Option(help: "Grant: first day of validity, YYYY-MM-DD (default: the service's rule).") var validFrom: String?
+        @Option(help: "Grant: last day of validity, YYYY-MM-DD (default: from the item's validity).") var validUntil: String?
+        @Option(help: "Grant: the place it is for (经营场所).") var place: String?
+        @Option(help: "Grant: a licence template field as name=value; repeat for several.") var licenceField: [String] = []
+        @Option(help: "Deny: a specific reason; repeat for several (at least one).") var reason: [String] = []
+        @Option(help: "Deny: the provision the denial rests on.") var legalBasis: String?
+        @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            switch decision {
+            case "grant":
+                guard let scope, !scope.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--scope: a grant states its scope") }
+                guard reason.isEmpty, legalBasis == nil else { throw ValidationError("--reason/--legal-basis belong to --decision deny") }
+                if let validFrom { _ = try CaseText.date(validFrom, option: "--valid-from") }
+                if let validUntil { _ = try CaseText.date(validUntil, option: "--valid-until") }
+                _ = try CaseText.pairs(licenceField, option: "--licence-field")
+            case "deny":
+                guard !reason.isEmpty else { throw ValidationError("--reason: a denial states every reason (repeat --reason)") }
+                guard scope == nil, condition.isEmpty, validFrom == nil, validUntil == nil, place == nil, licenceField.isEmpty else {
+                    throw ValidationError("--scope/--condition/--valid-from/--valid-until/--place/--licence-field belong to --decision grant")
+                }
+            default:
+                throw ValidationError("--decision: '\(decision)' is not grant or deny")
+            }
+        }
+
+        func run() async throws {
+            var request = Approval_DecideRequest()
+            request.caseID = caseID
+            request.expectedRevision = expectedRevision
+            if decision == "grant" {
+                var grant = Approval_Grant()
+                grant.scope = scope ?? ""
+                grant.conditions = condition
+                if let validFrom { grant.validFrom = try CaseText.date(validFrom, option: "--valid-from") }
+                if let validUntil { grant.validUntil = try CaseText.date(validUntil, option: "--valid-until") }
+                grant.place = place ?? ""
+                grant.licenceFields = try CaseText.pairs(licenceField, option: "--licence-field")
+                request.grant = grant
+            } else {
+                var denial = Approval_Denial()
+                denial.reasons = reason
+                denial.legalBasis = legalBasis ?? ""
+                request.denial = denial
+            }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+            let response = try await connection.approval { try await $0.decide(request, metadata: metadata) }
+            try output.emit(response.case, text: "decided\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a case's signed case file (oneseal-case-file/1).")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "Where to write it (default: the suggested file name in the current directory).") var out: String?
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
+            let response = try await connection.approval { approval in
+                try await approval.exportCaseFile(Approval_ExportCaseFileRequest.with { $0.caseID = caseID }, metadata: metadata)
+            }
+            let path = out ?? response.fileName
+            do { try response.archive.write(to: URL(fileURLWithPath: path)) } catch { throw ValidationError("--out: cannot write \(path): \(error.localizedDescription)") }
+            try output.emit(["file": path, "content_sha256": response.contentSha256, "key_id": response.keyID, "bytes": response.archive.count],
+                            text: "\(path): sha256 \(response.contentSha256), signed by key \(response.keyID)")
+        }
+    }
+}
+
+/// A case as text, and the parsing of the case commands' values.
+enum CaseText {
+    static func conclusion(_ text: String) throws -> Approval_StepConclusion {
+        switch text {
+        case "grant": .proposeGrant
+        case "deny": .proposeDeny
+        default: throw ValidationError("--conclusion: '\(text)' is not grant or deny")
+        }
+    }
+
+    static func date(_ text: String, option: String) throws -> Common_CivilDate {
+        let parts = text.split(separator: "-").compactMap { Int32($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else { throw ValidationError("\(option): '\(text)' is not YYYY-MM-DD") }
+        return Common_CivilDate.with { $0.year = parts[0]; $0.month = parts[1]; $0.day = parts[2] }
+    }
+
+    /// `name=value` options as a map.
+    static func pairs(_ values: [String], option: String) throws -> [String: String] {
+        var map: [String: String] = [:]
+        for value in values {
+            let parts = value.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("\(option): '\(value)' is not name=value") }
+            map[String(parts[0])] = String(parts[1])
+        }
+        return map
+    }
+
+    /// One line of a work list.
+    static func row(_ c: Approval_Case) -> String {
+        let due = c.deadline.dueOn.year == 0 ? "" : "  due \(Text.date(c.deadline.dueOn))\(c.deadline.overdue ? " OVERDUE" : "")"
+        return "\(c.caseID)  \(c.caseNumber)  \(Text.name(c.status))  next \(Text.name(c.nextRole))\(due)  \(c.item.implementationCode) \(c.item.name)"
+    }
+
+    /// Everything an officer looks at first.
+    static func detail(_ c: Approval_Case) -> String {
+        var lines = [
+            "case \(c.caseNumber) (\(c.caseID))  revision \(c.revision)",
+            "status \(Text.name(c.status))  item \(c.item.implementationCode) \(c.item.name) v\(c.item.version), tier \(Text.name(c.item.tier))",
+            "application \(c.applicationNumber) (\(c.applicationID)), accepted \(Text.date(c.acceptedOn)) (\(Text.name(c.acceptanceKind)))",
+            "applicant \(c.applicant.name) \(c.applicant.idNumber)",
+        ]
+        if c.deadline.dueOn.year != 0 {
+            lines.append("due \(Text.date(c.deadline.dueOn)): \(c.deadline.workingDaysUsed) of \(c.deadline.workingDaysTotal) working days used\(c.deadline.overdue ? ", OVERDUE" : "")")
+        }
+        for step in c.steps {
+            let who = step.assignee.subject.isEmpty ? "unassigned" : step.assignee.subject
+            let conclusion = step.conclusion == .unspecified ? "" : "  \(Text.name(step.conclusion)): \(step.opinion)"
+            lines.append("  step \(step.index) \(Text.name(step.role)) \(Text.name(step.status)) \(who)\(conclusion)")
+        }
+        if c.nextRole != .unspecified { lines.append("next: \(Text.name(c.nextRole))\(c.awaitingDecision ? " (awaiting the decision)" : "")") }
+        if c.hasDecision {
+            let d = c.decision
+            switch d.outcome {
+            case .grant(let grant)?: lines.append("decision: GRANTED on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(grant.scope)")
+            case .denial(let denial)?: lines.append("decision: DENIED on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(denial.reasons.joined(separator: "; "))")
+            case nil: break
+            }
+            if !d.document.number.isEmpty { lines.append("document \(d.document.number) \(d.document.title)") }
+        }
+        if !c.licence.licenceIdentifier.isEmpty { lines.append("licence \(c.licence.licenceIdentifier) \(c.licence.licenceNumber)") }
+        return lines.joined(separator: "\n")
+    }
+}
