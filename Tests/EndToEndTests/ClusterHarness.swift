@@ -1,4 +1,5 @@
 import Foundation
+import OneSealBenchSupport
 import OneSealLocalCluster
 import OneSealTestSupport
 import Testing
@@ -13,8 +14,10 @@ var buildDirectory: URL {
 /// Starts the city and the county as ten real processes on the throwaway PostgreSQL of
 /// `scripts/with-postgres`, sets them up as an operator would, runs `body`, and stops them.
 /// On failure the tail of every process's log is attached to the test's output.
-func withTwoNodes(environment: [String: String] = [:], _ body: @Sendable (LocalCluster, Hall) async throws -> Void) async throws {
-    let cluster = try await LocalCluster.start(adminConninfo: try TestDatabase.adminConninfo(), binDirectory: buildDirectory, environment: environment)
+func withTwoNodes(
+    adminConninfo: String? = nil, environment: [String: String] = [:], _ body: @Sendable (LocalCluster, Hall) async throws -> Void
+) async throws {
+    let cluster = try await LocalCluster.start(adminConninfo: try adminConninfo ?? TestDatabase.adminConninfo(), binDirectory: buildDirectory, environment: environment)
     do {
         try await withClusterClients(cluster) { clients in
             let hall = Hall(clients)
@@ -31,4 +34,36 @@ func withTwoNodes(environment: [String: String] = [:], _ body: @Sendable (LocalC
     let crashed = cluster.exitedProcesses()
     await cluster.stop()
     #expect(crashed.isEmpty, "processes exited during the run: \(crashed.map { "\($0.0) status \($0.1)" })")
+}
+
+/// A PostgreSQL server of the test's own (`scripts/pg-throwaway`), for a test that restarts its
+/// server: the other tests run at the same time on `scripts/with-postgres`'s server and must keep it.
+struct OwnPostgres: Sendable {
+    let directory: String
+    let conninfo: String
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/pg-throwaway").path
+    }
+
+    static func start() async throws -> OwnPostgres {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-own-pg-\(UUID().uuidString.prefix(8))").path
+        let output = directory + ".out"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let status = try await Pgbench.runToCompletion([script, "start", directory], outputPath: output)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0, let line = text.split(separator: "\n").last(where: { $0.hasPrefix("CONNINFO=") }) else {
+            throw NotReached(what: "a PostgreSQL server of the test's own", last: text)
+        }
+        return OwnPostgres(directory: directory, conninfo: String(line.dropFirst("CONNINFO=".count)))
+    }
+
+    func restart() async throws -> Int32 {
+        try await Pgbench.runToCompletion([Self.script, "restart", directory], outputPath: directory + ".restart.out")
+    }
+
+    func stop() async {
+        _ = try? await Pgbench.runToCompletion([Self.script, "stop", directory], outputPath: "/dev/null")
+        try? FileManager.default.removeItem(atPath: directory + ".restart.out")
+    }
 }

@@ -5,6 +5,11 @@ public struct NotReached: Error, CustomStringConvertible {
     public var what: String
     public var last: String
     public var description: String { "not reached within the time allowed: \(what) (last seen: \(last))" }
+
+    public init(what: String, last: String) {
+        self.what = what
+        self.last = last
+    }
 }
 
 /// Polls `probe` until it returns a value: events travel between services through outbox relays,

@@ -47,6 +47,10 @@ extension CLICommandTests {
             let accepted = try await node.cli(["application", "accept", "--application", applicationID, "--json"])
             #expect(accepted.status == 0, "\(accepted)")
             #expect((try accepted.object()["application"] as? [String: Any])?["status"] as? String == "APPLICATION_STATUS_ACCEPTED")
+            // The window's work list, with no filter (once refused by intake's date filter).
+            let worklist = try await node.cli(["application", "list", "--json"])
+            #expect(worklist.status == 0, "\(worklist)")
+            #expect(try worklist.array().contains { $0["application_id"] as? String == applicationID }, "\(worklist)")
 
             // Intake's ApplicationAccepted reaches approval through the outbox relay and opens the case.
             var cases: [[String: Any]] = []

@@ -1,5 +1,6 @@
 import CertificateRules
 import Foundation
+import OneSealLocalCluster
 import OneSealAuth
 import OneSealPrivacy
 import OneSealTestSupport
