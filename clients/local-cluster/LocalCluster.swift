@@ -272,9 +272,12 @@ public final class LocalCluster: Sendable {
         let executable = binDirectory.appendingPathComponent(address.service.executable)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw LocalClusterError.missingExecutable(executable.path) }
         let log = logFile(address)
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path), !FileManager.default.createFile(atPath: log.path, contents: nil) {
+            throw LocalClusterError.cannotWrite(log.path)
+        }
+        // Appended to across restarts: the log of a killed process stays readable after it.
         let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
+        try handle.seekToEnd()
         let process = Process()
         process.executableURL = executable
         process.environment = try environment(address)
