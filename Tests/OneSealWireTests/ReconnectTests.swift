@@ -20,7 +20,9 @@ struct ReconnectTests {
         configuration.reconnectBackoff = .init(initial: .milliseconds(20), multiplier: 2, maximum: .milliseconds(200))
         try await withEchoClient(port: port, configuration: configuration) { client in
             for _ in 0..<3 {
-                await #expect { _ = try await client.echo("dropped", timeout: .seconds(2)) } throws: {
+                // A generous deadline: under load the answer may be slow, but it must be UNAVAILABLE
+                // (before the fix these calls always ran into their deadline).
+                await #expect { _ = try await client.echo("dropped", timeout: .seconds(15)) } throws: {
                     ($0 as? RPCError)?.code == .unavailable
                 }
                 try await Task.sleep(for: .milliseconds(100))
@@ -34,7 +36,7 @@ struct ReconnectTests {
                 group.addTask { try await server.serve() }
                 var answer: String?
                 for _ in 0..<100 where answer == nil {
-                    answer = try? await client.echo("back", timeout: .seconds(2))
+                    answer = try? await client.echo("back", timeout: .seconds(5))
                     if answer == nil { try await Task.sleep(for: .milliseconds(50)) }
                 }
                 #expect(answer == "back")
