@@ -5,11 +5,14 @@ import Testing
 @testable import OneSealWire
 
 /// A peer that accepts a connection and drops it at once (a relay with its far side down, a load
-/// balancer with no healthy backend): the client must keep treating that as a failed attempt and
-/// reconnect once a real server answers, never keep a dead connection as its current one.
+/// balancer with no healthy backend): the client must keep treating that as a failed attempt, never
+/// keep a dead connection as its current one (before the fix every call then waited for its
+/// deadline). That the same client works again once the far side is back is proved end to end by
+/// NothingLostTests, whose county–city link is cut and restored through such a relay; re-binding the
+/// same port here raced with other tests for it.
 @Suite("Client reconnects after connections dropped at once")
 struct ReconnectTests {
-    @Test("calls fail UNAVAILABLE while every connection is dropped on accept; the same client works once a server listens there")
+    @Test("calls fail UNAVAILABLE, not at their deadline, while every connection is dropped on accept")
     func droppedOnAccept() async throws {
         let dropper = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -28,21 +31,6 @@ struct ReconnectTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             try await dropper.close()
-
-            let observations = HandlerObservations()
-            let transport = OneSealServerTransport(host: "127.0.0.1", port: port)
-            let server = GRPCServer(transport: transport, services: [EchoService(observations: observations)])
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.serve() }
-                var answer: String?
-                for _ in 0..<100 where answer == nil {
-                    answer = try? await client.echo("back", timeout: .seconds(5))
-                    if answer == nil { try await Task.sleep(for: .milliseconds(50)) }
-                }
-                #expect(answer == "back")
-                server.beginGracefulShutdown()
-                try await group.waitForAll()
-            }
         }
     }
 }
