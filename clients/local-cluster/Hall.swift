@@ -199,27 +199,39 @@ public struct Hall: Sendable {
         return try clients.metadata(role, subject, node: node)
     }
 
+    /// The staff member who decides: the signer of the chain's last step (the officer for a
+    /// sole-tier item, the section chief or deputy director for the others).
+    public func decider(of caseState: Approval_Case, at node: String) throws -> Metadata {
+        let (role, subject) = Self.role(caseState.steps.last?.role ?? .officer)
+        return try clients.metadata(role, subject, node: node)
+    }
+
+    /// One signing move on the active step by whoever holds it: the officer's review (审查) or a
+    /// sign-off (审核/审批). `expectedRevision` 0 does not check the case's revision.
+    @discardableResult
+    public func signActiveStep(_ current: Approval_Case, at node: String, conclusion: Approval_StepConclusion, expectedRevision: Int64 = 0) async throws -> Approval_Case {
+        let signer = try nextSigner(of: current, at: node)
+        if current.nextRole == .officer {
+            return try await clients.approval(node).reviewStep(.with {
+                $0.caseID = current.caseID; $0.conclusion = conclusion; $0.opinion = Self.reviewOpinion; $0.expectedRevision = expectedRevision
+            }, metadata: signer).case
+        }
+        return try await clients.approval(node).signOff(.with {
+            $0.caseID = current.caseID; $0.conclusion = conclusion; $0.opinion = Self.signOffOpinion; $0.expectedRevision = expectedRevision
+        }, metadata: signer).case
+    }
+
     /// Walks the sign-off chain (审查 → 审核 → 审批) proposing `conclusion`; returns the case
     /// awaiting its decision and the signer who must decide.
     public func signChain(_ caseID: String, at node: String, conclusion: Approval_StepConclusion = .proposeGrant) async throws -> (Approval_Case, Metadata) {
         var current = try await getCase(caseID, at: node)
-        var decider = try nextSigner(of: current, at: node)
         var guardCount = 0
         while !current.awaitingDecision {
             guardCount += 1
             if guardCount > 8 { throw NotReached(what: "case \(caseID) awaiting its decision", last: "next role \(current.nextRole)") }
-            decider = try nextSigner(of: current, at: node)
-            if current.nextRole == .officer {
-                current = try await clients.approval(node).reviewStep(.with {
-                    $0.caseID = caseID; $0.conclusion = conclusion; $0.opinion = Self.reviewOpinion
-                }, metadata: decider).case
-            } else {
-                current = try await clients.approval(node).signOff(.with {
-                    $0.caseID = caseID; $0.conclusion = conclusion; $0.opinion = Self.signOffOpinion
-                }, metadata: decider).case
-            }
+            current = try await signActiveStep(current, at: node, conclusion: conclusion)
         }
-        return (current, decider)
+        return (current, try decider(of: current, at: node))
     }
 
     /// Reviews, signs and grants.

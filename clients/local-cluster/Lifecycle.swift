@@ -158,19 +158,12 @@ extension Hall {
     public func advance(_ caseID: String, at node: String) async throws {
         let current = try await getCase(caseID, at: node)
         guard current.status == .inProgress else { return }
-        let signer = try nextSigner(of: current, at: node)
         if current.awaitingDecision {
-            let (role, subject) = Self.role(current.steps.last?.role ?? .officer)
-            let decider = try clients.metadata(role, subject, node: node)
-            _ = try await clients.approval(node).decide(.with { $0.caseID = caseID; $0.grant = Self.grant; $0.expectedRevision = current.revision }, metadata: decider)
-        } else if current.nextRole == .officer {
-            _ = try await clients.approval(node).reviewStep(.with {
-                $0.caseID = caseID; $0.conclusion = .proposeGrant; $0.opinion = Self.reviewOpinion; $0.expectedRevision = current.revision
-            }, metadata: signer)
+            _ = try await clients.approval(node).decide(.with {
+                $0.caseID = caseID; $0.grant = Self.grant; $0.expectedRevision = current.revision
+            }, metadata: try decider(of: current, at: node))
         } else {
-            _ = try await clients.approval(node).signOff(.with {
-                $0.caseID = caseID; $0.conclusion = .proposeGrant; $0.opinion = Self.signOffOpinion; $0.expectedRevision = current.revision
-            }, metadata: signer)
+            try await signActiveStep(current, at: node, conclusion: .proposeGrant, expectedRevision: current.revision)
         }
     }
 }
