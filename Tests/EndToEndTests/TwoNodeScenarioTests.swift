@@ -83,8 +83,13 @@ struct TwoNodeScenarioTests {
 
         let opened = try #require(try await hall.cases(of: id, at: Self.county).first)
         #expect(opened.item.tier == .sole && opened.decidingNode.divisionCode == Self.county)
-        let window = try await hall.awaitProgress(at: Self.county, id, .inApproval)
+        // The window learns the case number from approval's CaseOpened, a moment after acceptance.
+        let window = try await eventually("the window shows the case number") {
+            let application = try await hall.application(at: Self.county, id)
+            return application.items[0].caseNumber.isEmpty ? nil : application
+        }
         #expect(window.items[0].caseNumber == opened.caseNumber)
+        #expect(window.items[0].progress == .inApproval)
 
         let decided = try await hall.grant(opened.caseID, at: Self.county)
         #expect(decided.status == .granted)
