@@ -267,5 +267,12 @@ struct SupplementTests {
         #expect(ItemProgress.granted.advanced(to: .licenceIssued) == .licenceIssued)
         #expect(ItemProgress.inApproval.advanced(to: .withdrawn) == .withdrawn)
         #expect(ItemProgress.allCases.allSatisfy { $0.advanced(to: $0) == $0 })
+        // A revocation or cancellation comes after everything, even the delivery; a LicenceIssued
+        // relayed late does not bring a cancelled licence back.
+        #expect(ItemProgress.delivered.advanced(to: .cancelled) == .cancelled)
+        #expect(ItemProgress.granted.advanced(to: .revoked) == .revoked)
+        #expect(ItemProgress.cancelled.advanced(to: .licenceIssued) == .cancelled)
+        #expect(ItemProgress.revoked.advanced(to: .delivered) == .revoked)
+        #expect(ItemProgress.cancelled.isDecided && ItemProgress.revoked.isDecided)
     }
 }

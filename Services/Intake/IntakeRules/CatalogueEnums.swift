@@ -93,13 +93,15 @@ public enum ItemProgress: String, Sendable, Hashable, Codable, CaseIterable {
     case licenceIssued = "licence_issued"
     case delivered, withdrawn
     case notAccepted = "not_accepted"
+    /// The grant was revoked (撤销) or cancelled (注销) afterwards, by the node that decided it.
+    case revoked, cancelled
 
     /// True once the item's approval has ended one way or another: a bundle completes when every
     /// item is decided.
     public var isDecided: Bool {
         switch self {
         case .pendingIntake, .inApproval, .suspended: false
-        case .granted, .denied, .licenceIssued, .delivered, .withdrawn, .notAccepted: true
+        case .granted, .denied, .licenceIssued, .delivered, .withdrawn, .notAccepted, .revoked, .cancelled: true
         }
     }
 
@@ -113,6 +115,7 @@ public enum ItemProgress: String, Sendable, Hashable, Codable, CaseIterable {
         case .granted, .denied: 2
         case .licenceIssued: 3
         case .delivered, .withdrawn, .notAccepted: 4
+        case .revoked, .cancelled: 5
         }
     }
 

@@ -185,7 +185,7 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         if record.hasDelivery { return .delivered }
         let results = record.items.map { item -> Bool in
             switch ItemProgress(proto: item.progress) {
-            case .denied?, .withdrawn?, .notAccepted?, .licenceIssued?, .delivered?: return true
+            case .denied?, .withdrawn?, .notAccepted?, .licenceIssued?, .delivered?, .revoked?, .cancelled?: return true
             case .granted?:
                 let pinned = application.state.items.first { $0.item.implementationCode == item.implementationCode }
                 return pinned.map { $0.item.licenceTypeCode.isEmpty } ?? true

@@ -6,7 +6,8 @@ import OneSealStore
 import SwiftProtobuf
 
 /// Results coming back to the window that accepted the application: cases opened, clocks stopped
-/// and restarted, decisions (approval), licences issued (certificate). Each updates the item's
+/// and restarted, decisions and later revocations or cancellations (approval), licences issued and
+/// their status changes (certificate). Each updates the item's
 /// progress and deadline, so the window knows when to hand the result out (出件) and the public
 /// look-up shows where the case is.
 ///
@@ -68,6 +69,21 @@ public struct IntakeEventConsumer: EventConsumer {
                 item.progress = .withdrawn
                 return "\(message.header.itemName)：申请人撤回"
             }
+        case Approval_GrantRevoked.protoMessageName:
+            let message = try Approval_GrantRevoked(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.progress = .revoked
+                return "\(message.header.itemName)：准予许可已撤销（\(Self.dateText(message.revocation.effectiveOn))起）：\(message.revocation.facts)"
+            }
+        case Approval_GrantCancelled.protoMessageName:
+            let message = try Approval_GrantCancelled(serializedBytes: payload)
+            try await update(event, header: message.header, in: transaction) { item in
+                item.progress = .cancelled
+                return "\(message.header.itemName)：行政许可已注销（\(Self.dateText(message.cancellation.effectiveOn))起）：\(message.cancellation.facts)"
+            }
+        case Certificate_LicenceStatusChanged.protoMessageName:
+            let message = try Certificate_LicenceStatusChanged(serializedBytes: payload)
+            try await licenceStatusChanged(event, message, in: transaction)
         case Certificate_LicenceIssued.protoMessageName:
             let message = try Certificate_LicenceIssued(serializedBytes: payload)
             var header = Approval_CaseHeader()
@@ -123,6 +139,47 @@ public struct IntakeEventConsumer: EventConsumer {
             application.record.items[index] = item
             return (step.map { [$0] } ?? [], [])
         }, in: transaction)
+    }
+
+    /// The licence's own status, from certificate. A revocation or cancellation was already told by
+    /// approval's GrantRevoked / GrantCancelled (with the facts), so it only confirms the progress
+    /// (no second line); an expiry or a re-issue is news to the window and becomes a line of its own.
+    private func licenceStatusChanged(
+        _ event: Events_EventEnvelope, _ message: Certificate_LicenceStatusChanged, in transaction: PostgresConnection
+    ) async throws {
+        let rows = try await transaction.query("""
+            SELECT application_id::text AS application_id, implementation_code FROM application_cases WHERE case_id = \(message.caseID)
+            """)
+        guard let row = rows.first else {
+            try await keepUnmatched(event, reason: "no case '\(message.caseID)' at this node's window", in: transaction)
+            return
+        }
+        var header = Approval_CaseHeader()
+        header.applicationID = try row.decode("application_id", as: String.self)
+        header.implementationCode = try row.decode("implementation_code", as: String.self)
+        let number = message.licence.licenceNumber
+        try await update(event, header: header, in: transaction) { item in
+            switch message.status {
+            case .revoked:
+                let line = item.progress == .revoked ? nil : "\(item.itemName)：证照已撤销（\(number)）"
+                item.progress = .revoked
+                return line
+            case .cancelled:
+                let line = item.progress == .cancelled ? nil : "\(item.itemName)：证照已注销（\(number)）"
+                item.progress = .cancelled
+                return line
+            case .expired:
+                return "\(item.itemName)：证照已过有效期（\(number)）"
+            case .superseded:
+                return "\(item.itemName)：证照已换发（\(number) 为旧版本）"
+            case .valid, .unspecified, .UNRECOGNIZED:
+                return nil
+            }
+        }
+    }
+
+    static func dateText(_ date: Common_CivilDate) -> String {
+        String(format: "%04d-%02d-%02d", Int(date.year), Int(date.month), Int(date.day))
     }
 
     private func keepUnmatched(_ event: Events_EventEnvelope, reason: String, in transaction: PostgresConnection) async throws {

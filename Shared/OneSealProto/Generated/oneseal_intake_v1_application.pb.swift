@@ -261,6 +261,11 @@ public nonisolated enum Intake_ItemProgress: SwiftProtobuf.Enum, Swift.CaseItera
   case delivered // = 7
   case withdrawn // = 8
   case notAccepted // = 9
+
+  /// After the grant: the approving node revoked it (撤销, Art. 69) or cancelled it (注销, Art. 70,
+  /// including a department's withdrawal 吊销). The window and the public look-up show it.
+  case revoked // = 10
+  case cancelled // = 11
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -279,6 +284,8 @@ public nonisolated enum Intake_ItemProgress: SwiftProtobuf.Enum, Swift.CaseItera
     case 7: self = .delivered
     case 8: self = .withdrawn
     case 9: self = .notAccepted
+    case 10: self = .revoked
+    case 11: self = .cancelled
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -295,6 +302,8 @@ public nonisolated enum Intake_ItemProgress: SwiftProtobuf.Enum, Swift.CaseItera
     case .delivered: return 7
     case .withdrawn: return 8
     case .notAccepted: return 9
+    case .revoked: return 10
+    case .cancelled: return 11
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -311,6 +320,8 @@ public nonisolated enum Intake_ItemProgress: SwiftProtobuf.Enum, Swift.CaseItera
     .delivered,
     .withdrawn,
     .notAccepted,
+    .revoked,
+    .cancelled,
   ]
 
 }
@@ -1240,7 +1251,7 @@ nonisolated extension Intake_IntakeOutcome: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Intake_ItemProgress: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ITEM_PROGRESS_UNSPECIFIED\0\u{1}ITEM_PROGRESS_PENDING_INTAKE\0\u{1}ITEM_PROGRESS_IN_APPROVAL\0\u{1}ITEM_PROGRESS_SUSPENDED\0\u{1}ITEM_PROGRESS_GRANTED\0\u{1}ITEM_PROGRESS_DENIED\0\u{1}ITEM_PROGRESS_LICENCE_ISSUED\0\u{1}ITEM_PROGRESS_DELIVERED\0\u{1}ITEM_PROGRESS_WITHDRAWN\0\u{1}ITEM_PROGRESS_NOT_ACCEPTED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ITEM_PROGRESS_UNSPECIFIED\0\u{1}ITEM_PROGRESS_PENDING_INTAKE\0\u{1}ITEM_PROGRESS_IN_APPROVAL\0\u{1}ITEM_PROGRESS_SUSPENDED\0\u{1}ITEM_PROGRESS_GRANTED\0\u{1}ITEM_PROGRESS_DENIED\0\u{1}ITEM_PROGRESS_LICENCE_ISSUED\0\u{1}ITEM_PROGRESS_DELIVERED\0\u{1}ITEM_PROGRESS_WITHDRAWN\0\u{1}ITEM_PROGRESS_NOT_ACCEPTED\0\u{1}ITEM_PROGRESS_REVOKED\0\u{1}ITEM_PROGRESS_CANCELLED\0")
 }
 
 nonisolated extension Intake_MaterialProblemKind: SwiftProtobuf._ProtoNameProviding {

@@ -530,6 +530,43 @@ struct IntakeServiceTests {
             #expect(application.items[0].progress == .delivered)
             let delivered = OutboxRows.of(Intake_ResultDelivered.self, in: try await node.outbox())
             #expect(try Intake_ResultDelivered(serializedBytes: delivered[0].payload).caseIds == ["case-1"])
+
+            // Later the department withdraws the licence: approval cancels the grant (with the facts),
+            // certificate marks the licence CANCELLED. The window and the public look-up show it once.
+            var cancelled = Approval_GrantCancelled()
+            cancelled.header = header
+            cancelled.cancellation.facts = "因销售过期食品被依法吊销许可证"
+            cancelled.cancellation.effectiveOn = Common_CivilDate.with { $0.year = 2026; $0.month = 12; $0.day = 1 }
+            var status = Certificate_LicenceStatusChanged()
+            status.caseID = "case-1"
+            status.licence.licenceNumber = "JY23713020000123"
+            status.previousStatus = .valid
+            status.status = .cancelled
+            var unknownCase = status
+            unknownCase.caseID = "case-of-another-node"
+            let later: [(type: String, payload: [UInt8], from: String)] = [
+                (Approval_GrantCancelled.protoMessageName, try cancelled.serializedBytes(), "approval@371302"),
+                (Certificate_LicenceStatusChanged.protoMessageName, try status.serializedBytes(), "certificate@371302"),
+                (Certificate_LicenceStatusChanged.protoMessageName, try unknownCase.serializedBytes(), "certificate@371302"),
+            ]
+            for (type, payload, from) in later {
+                var request = Events_DeliverRequest()
+                request.events = [Events_EventEnvelope.with {
+                    $0.eventID = UUID().uuidString; $0.type = type; $0.sourceNode = "371302"; $0.payload = Data(payload)
+                }]
+                #expect(try await sink.deliver(request, metadata: try node.metadata(.peerNode, subject: from)).acceptedEventIds.count == 1)
+            }
+            application = try await node.intake.getApplication(Intake_GetApplicationRequest.with { $0.applicationID = id }, metadata: try node.clerk).application
+            #expect(application.items[0].progress == .cancelled)
+            #expect(application.status == .delivered)
+            let tracked = try await node.intake.trackProgress(Intake_TrackProgressRequest.with {
+                $0.applicationNumber = application.applicationNumber; $0.queryCode = submitted.application.queryCode
+            })
+            #expect(tracked.items[0].progress == .cancelled)
+            #expect(tracked.steps.filter { $0.description_p.contains("注销") }.map(\.description_p)
+                == ["食品经营许可：行政许可已注销（2026-12-01起）：因销售过期食品被依法吊销许可证"])
+            #expect(try await node.database.query("SELECT reason FROM unmatched_events WHERE type = \(Certificate_LicenceStatusChanged.protoMessageName)")
+                .map { try $0.decode("reason", as: String.self) } == ["no case 'case-of-another-node' at this node's window"])
         }
     }
 

@@ -2163,7 +2163,7 @@ const ProtobufCEnumDescriptor oneseal__intake__v1__intake_outcome__descriptor =
   oneseal__intake__v1__intake_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue oneseal__intake__v1__item_progress__enum_values_by_number[10] =
+static const ProtobufCEnumValue oneseal__intake__v1__item_progress__enum_values_by_number[12] =
 {
   { "ITEM_PROGRESS_UNSPECIFIED", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_UNSPECIFIED", 0 },
   { "ITEM_PROGRESS_PENDING_INTAKE", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_PENDING_INTAKE", 1 },
@@ -2175,12 +2175,15 @@ static const ProtobufCEnumValue oneseal__intake__v1__item_progress__enum_values_
   { "ITEM_PROGRESS_DELIVERED", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_DELIVERED", 7 },
   { "ITEM_PROGRESS_WITHDRAWN", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_WITHDRAWN", 8 },
   { "ITEM_PROGRESS_NOT_ACCEPTED", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_NOT_ACCEPTED", 9 },
+  { "ITEM_PROGRESS_REVOKED", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_REVOKED", 10 },
+  { "ITEM_PROGRESS_CANCELLED", "ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_CANCELLED", 11 },
 };
 static const ProtobufCIntRange oneseal__intake__v1__item_progress__value_ranges[] = {
-{0, 0},{0, 10}
+{0, 0},{0, 12}
 };
-static const ProtobufCEnumValueIndex oneseal__intake__v1__item_progress__enum_values_by_name[10] =
+static const ProtobufCEnumValueIndex oneseal__intake__v1__item_progress__enum_values_by_name[12] =
 {
+  { "ITEM_PROGRESS_CANCELLED", 11 },
   { "ITEM_PROGRESS_DELIVERED", 7 },
   { "ITEM_PROGRESS_DENIED", 5 },
   { "ITEM_PROGRESS_GRANTED", 4 },
@@ -2188,6 +2191,7 @@ static const ProtobufCEnumValueIndex oneseal__intake__v1__item_progress__enum_va
   { "ITEM_PROGRESS_LICENCE_ISSUED", 6 },
   { "ITEM_PROGRESS_NOT_ACCEPTED", 9 },
   { "ITEM_PROGRESS_PENDING_INTAKE", 1 },
+  { "ITEM_PROGRESS_REVOKED", 10 },
   { "ITEM_PROGRESS_SUSPENDED", 3 },
   { "ITEM_PROGRESS_UNSPECIFIED", 0 },
   { "ITEM_PROGRESS_WITHDRAWN", 8 },
@@ -2199,9 +2203,9 @@ const ProtobufCEnumDescriptor oneseal__intake__v1__item_progress__descriptor =
   "ItemProgress",
   "Oneseal__Intake__V1__ItemProgress",
   "oneseal.intake.v1",
-  10,
+  12,
   oneseal__intake__v1__item_progress__enum_values_by_number,
-  10,
+  12,
   oneseal__intake__v1__item_progress__enum_values_by_name,
   1,
   oneseal__intake__v1__item_progress__value_ranges,

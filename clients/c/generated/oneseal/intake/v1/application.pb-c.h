@@ -161,7 +161,13 @@ typedef enum _Oneseal__Intake__V1__ItemProgress {
   ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_LICENCE_ISSUED = 6,
   ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_DELIVERED = 7,
   ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_WITHDRAWN = 8,
-  ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_NOT_ACCEPTED = 9
+  ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_NOT_ACCEPTED = 9,
+  /*
+   * After the grant: the approving node revoked it (撤销, Art. 69) or cancelled it (注销, Art. 70,
+   * including a department's withdrawal 吊销). The window and the public look-up show it.
+   */
+  ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_REVOKED = 10,
+  ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_CANCELLED = 11
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__INTAKE__V1__ITEM_PROGRESS)
 } Oneseal__Intake__V1__ItemProgress;
 typedef enum _Oneseal__Intake__V1__MaterialProblemKind {
