@@ -318,7 +318,7 @@ struct TwoNodeScenarioTests {
     }
 
     /// The department withdraws the licence (吊销): approval cancels the grant (注销), the certificate
-    /// service marks the licence, and verification shows it cancelled at both nodes.
+    /// service marks the licence, verification shows it cancelled at both nodes, and so does the window.
     func withdrawalCancelsEverywhere(_ hall: Hall, licence: Certificate_Licence, caseID: String) async throws {
         let push = try #require(try await hall.pushes(of: caseID, to: Hall.countyMarket, at: Self.county, count: 2).first { $0.kind == .licence })
         var finding = Supervision_Finding()
@@ -344,6 +344,9 @@ struct TwoNodeScenarioTests {
             }
             #expect(!answer.valid)
         }
+        // The window that accepted it shows the cancellation too (GrantCancelled reaches intake).
+        let window = try await hall.awaitProgress(at: Self.county, cancelled.applicationID, .cancelled)
+        #expect(window.status == .delivered)
         // The cancellation is pushed too (once), to the departments on the boundary list.
         let after = try await hall.pushes(of: caseID, to: Hall.countyMarket, at: Self.county, count: 3)
         #expect(after.filter { $0.kind == .cancellation }.count == 1, "\(after.map(\.kind))")
