@@ -14,8 +14,9 @@ public enum Outbox {
         for event in events {
             try await tx.execute(
                 """
-                INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent)
-                VALUES (\(event.id), \(event.destination), \(event.type), \(event.aggregateID), \(event.payload), \(event.traceparent))
+                INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent, occurred_at)
+                VALUES (\(event.id), \(event.destination), \(event.type), \(event.aggregateID), \(event.payload), \(event.traceparent),
+                        \(event.occurredAt))
                 """)
             if !destinations.contains(event.destination) { destinations.append(event.destination) }
         }

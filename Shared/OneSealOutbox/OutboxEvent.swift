@@ -14,10 +14,16 @@ public struct OutboxEvent: Sendable, Hashable {
     /// W3C traceparent of the request that produced the event; by default the current task's
     /// (``TraceContext/current``), so an event continues the trace of the call that made it.
     public var traceparent: String?
+    /// When it happened. Left nil when writing, the outbox stamps the writing transaction's time;
+    /// set it to pass on an event that happened earlier elsewhere. The relay always fills it, so
+    /// consumers file an event under the day it happened, not the day a late relay brought it.
+    public var occurredAt: Date?
+    /// Position in the source's outbox (`seq`); filled by the relay, nil before.
+    public var sequence: Int64?
 
     public init(
         id: UUID = UUID(), destination: String, type: String, aggregateID: String, payload: [UInt8],
-        traceparent: String? = TraceContext.current?.traceparent
+        traceparent: String? = TraceContext.current?.traceparent, occurredAt: Date? = nil, sequence: Int64? = nil
     ) {
         self.id = id
         self.destination = destination
@@ -25,5 +31,7 @@ public struct OutboxEvent: Sendable, Hashable {
         self.aggregateID = aggregateID
         self.payload = payload
         self.traceparent = traceparent
+        self.occurredAt = occurredAt
+        self.sequence = sequence
     }
 }

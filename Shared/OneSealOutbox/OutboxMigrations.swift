@@ -36,7 +36,14 @@ public enum OutboxMigrations {
                     processed_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (consumer, event_id)
                 );
-                """)
+                """),
+        Migration(
+            version: 900_002, name: "oneseal_outbox_occurred_at",
+            sql: """
+                -- When the event happened, if not when it was written: an event passed on (a county's
+                -- evaluation forwarding to its city) keeps its first time. NULL = created_at.
+                ALTER TABLE outbox ADD COLUMN IF NOT EXISTS occurred_at timestamptz;
+                """),
     ]
 
     /// Applies the outbox/inbox migrations on their own (for services without other migrations).

@@ -124,19 +124,22 @@ public struct OutboxRelay: Service {
             let failures = try destinationRow.decode("attempts", as: Int.self)
             let rows = try await tx.query(
                 """
-                SELECT seq, id, destination, type, aggregate_id, payload, traceparent FROM outbox
+                SELECT seq, id, destination, type, aggregate_id, payload, traceparent,
+                       COALESCE(occurred_at, created_at) AS occurred_at FROM outbox
                 WHERE destination = \(destination) AND delivered_at IS NULL
                 ORDER BY seq LIMIT \(batchSize)
                 """)
             var events: [OutboxEvent] = []
             var seqs: [Int64] = []
             for row in rows {
-                seqs.append(try row.decode("seq", as: Int64.self))
+                let seq = try row.decode("seq", as: Int64.self)
+                seqs.append(seq)
                 events.append(
                     OutboxEvent(
                         id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
                         aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
-                        traceparent: try row.decode("traceparent")))
+                        traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
+                        sequence: seq))
             }
             guard !events.isEmpty else { return 0 }
             do {

@@ -4,6 +4,7 @@ import OneSealAuth
 import OneSealOutbox
 import OneSealProto
 import OneSealWire
+import SwiftProtobuf
 
 /// Sends outbox events to their destination's EventSink over OneSeal TCP: the delivery closure
 /// an `OutboxRelay` is built with. A destination is a peer name from ONESEAL_PEERS
@@ -36,6 +37,8 @@ public struct EventDelivery: Sendable {
         envelope.aggregateID = event.aggregateID
         envelope.traceparent = event.traceparent ?? ""
         envelope.payload = Data(event.payload)
+        if let occurredAt = event.occurredAt { envelope.occurredAt = Google_Protobuf_Timestamp(date: occurredAt) }
+        if let sequence = event.sequence { envelope.sequence = UInt64(sequence) }
         return envelope
     }
 

@@ -55,7 +55,41 @@ struct OutboxRelayTests {
             #expect(await log.firstDeliveryOrder() == expectedOrder(destinations, perDestination: 40))
             let delivered = try await log.deliveries
             let original = Dictionary(uniqueKeysWithValues: events.map { ($0.id, $0) })
-            #expect(delivered.allSatisfy { original[$0.id] == $0 }, "payload, type and traceparent survive the round trip")
+            let asWritten = delivered.map { event -> OutboxEvent in
+                var event = event
+                event.occurredAt = nil
+                event.sequence = nil
+                return event
+            }
+            #expect(asWritten.allSatisfy { original[$0.id] == $0 }, "payload, type and traceparent survive the round trip")
+            // The relay tells when each event was written and where it stands in the outbox.
+            #expect(delivered.allSatisfy { $0.occurredAt.map { abs($0.timeIntervalSinceNow) < 3600 } ?? false })
+            for destination in destinations {
+                let sequences = delivered.filter { $0.destination == destination }.compactMap(\.sequence)
+                #expect(sequences.count == 40 && sequences == sequences.sorted() && Set(sequences).count == 40)
+            }
+        }
+    }
+
+    @Test("an event passed on keeps the time it first happened; a new one gets its transaction's time")
+    func occurredAtSurvivesPassingOn() async throws {
+        try await withTestDatabase(prefix: "obxtime") { client in
+            try await prepareSchema(client)
+            let monthEnd = Date(timeIntervalSince1970: 1_793_462_399)  // 2026-10-31 23:59:59 +08:00
+            let passedOn = OutboxEvent(destination: "evaluation@371300", type: "t", aggregateID: "a", payload: [1], occurredAt: monthEnd)
+            let fresh = OutboxEvent(destination: "evaluation@371300", type: "t", aggregateID: "a", payload: [2])
+            try await enqueue([passedOn, fresh], on: client)
+            let log = DeliveryLog()
+            let relay = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { _, events in await log.record(events) }
+            let running = Task { try await relay.run() }
+            let done = await log.waitUntilDistinct(2)
+            running.cancel()
+            _ = await running.result
+            #expect(done)
+            let byID = Dictionary(try await log.deliveries.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(byID[passedOn.id]?.occurredAt == monthEnd)
+            let written = try #require(byID[fresh.id]?.occurredAt)
+            #expect(abs(written.timeIntervalSinceNow) < 3600)
         }
     }
 

@@ -29,7 +29,7 @@ public struct EvaluationEventConsumer: EventConsumer {
         }
         try await FactStore.fold(filed.fact, on: transaction)
         if let parent = api.parentDestination {
-            try await Outbox.enqueue([OutboxEvent(id: id, destination: parent, type: event.type, aggregateID: event.aggregateID, payload: filed.payload)], in: transaction)
+            try await Outbox.enqueue([OutboxEvent(id: id, destination: parent, type: event.type, aggregateID: event.aggregateID, payload: filed.payload, occurredAt: occurredAt)], in: transaction)
         }
     }
 }
