@@ -71,16 +71,10 @@ public struct IntakeEventConsumer: EventConsumer {
             }
         case Approval_GrantRevoked.protoMessageName:
             let message = try Approval_GrantRevoked(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.progress = .revoked
-                return "\(message.header.itemName)：准予许可已撤销（\(Self.dateText(message.revocation.effectiveOn))起）：\(message.revocation.facts)"
-            }
+            try await ended(event, message.header, as: .revoked, "准予许可已撤销", on: message.revocation.effectiveOn, message.revocation.facts, in: transaction)
         case Approval_GrantCancelled.protoMessageName:
             let message = try Approval_GrantCancelled(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.progress = .cancelled
-                return "\(message.header.itemName)：行政许可已注销（\(Self.dateText(message.cancellation.effectiveOn))起）：\(message.cancellation.facts)"
-            }
+            try await ended(event, message.header, as: .cancelled, "行政许可已注销", on: message.cancellation.effectiveOn, message.cancellation.facts, in: transaction)
         case Certificate_LicenceStatusChanged.protoMessageName:
             let message = try Certificate_LicenceStatusChanged(serializedBytes: payload)
             try await licenceStatusChanged(event, message, in: transaction)
@@ -139,6 +133,18 @@ public struct IntakeEventConsumer: EventConsumer {
             application.record.items[index] = item
             return (step.map { [$0] } ?? [], [])
         }, in: transaction)
+    }
+
+    /// A grant ended after the decision by the node that made it: the item says so, with the day and
+    /// the facts the applicant is told.
+    private func ended(
+        _ event: Events_EventEnvelope, _ header: Approval_CaseHeader, as progress: Intake_ItemProgress, _ what: String,
+        on effectiveOn: Common_CivilDate, _ facts: String, in transaction: PostgresConnection
+    ) async throws {
+        try await update(event, header: header, in: transaction) { item in
+            item.progress = progress
+            return "\(header.itemName)：\(what)（\(Self.dateText(effectiveOn))起）：\(facts)"
+        }
     }
 
     /// The licence's own status, from certificate. A revocation or cancellation was already told by
