@@ -12,7 +12,7 @@ struct ApplicationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "application",
         abstract: "Applications at the window: submit, accept, correct, reject, show, list, track.",
-        subcommands: [Submit.self, Accept.self, Correct.self, Reject.self, Show.self, List.self, Track.self]
+        subcommands: [Submit.self, Accept.self, Correct.self, Reject.self, Deliver.self, Withdraw.self, Show.self, List.self, Track.self]
     )
 
     struct Submit: AsyncParsableCommand {
@@ -220,6 +220,64 @@ struct ApplicationCommand: AsyncParsableCommand {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
             let response = try await connection.intake { try await $0.rejectApplication(request, metadata: metadata) }
             try output.emit(response, text: "not accepted: notice \(response.notice.noticeNumber)\n" + ApplicationText.detail(response.application))
+        }
+    }
+
+    struct Deliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hand out the results (出件): at the window to the applicant or an agent, by mail, or electronically.",
+            discussion: "Intake refuses until every item has its result and every material promised at acceptance has arrived.")
+        @Option(help: "Application id.") var application: String
+        @Option(help: "window, mail or electronic.") var method: String = "window"
+        @Option(help: "At the window: who collected it (the applicant or an authorised agent).") var recipientName: String?
+        @Option(help: "At the window: the collector's ID type (resident_id, passport, …).") var recipientIdType: String = "resident_id"
+        @Option(help: "At the window: the collector's ID number (checksum-checked by the service).") var recipientIdNumber: String?
+        @Option(help: "By mail: the tracking number.") var trackingNumber: String = ""
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            _ = try Text.parse(method, option: "--method", as: Intake_DeliveryMethod.self)
+            _ = try Text.parse(recipientIdType, option: "--recipient-id-type", as: Common_IdType.self)
+            if (recipientName == nil) != (recipientIdNumber == nil) {
+                throw ValidationError("--recipient-name and --recipient-id-number go together")
+            }
+        }
+
+        func run() async throws {
+            var delivery = Intake_Delivery()
+            delivery.method = try Text.parse(method, option: "--method")
+            delivery.trackingNumber = trackingNumber
+            if let recipientName, let recipientIdNumber {
+                delivery.recipient = Common_Applicant.with {
+                    $0.kind = .naturalPerson
+                    $0.name = recipientName
+                    $0.idNumber = recipientIdNumber
+                }
+                delivery.recipient.idType = try Text.parse(recipientIdType, option: "--recipient-id-type")
+            }
+            let request = Intake_RecordDeliveryRequest.with { $0.applicationID = application; $0.delivery = delivery }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let response = try await connection.intake { try await $0.recordDelivery(request, metadata: metadata) }
+            try output.emit(response, text: "delivered\n" + ApplicationText.detail(response.application))
+        }
+    }
+
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The applicant withdraws the application (撤回申请); its open cases end as withdrawn.")
+        @Option(help: "Application id.") var application: String
+        @Option(help: "The applicant's reason, for the record.") var reason: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let request = Intake_WithdrawApplicationRequest.with { $0.applicationID = application; $0.reason = reason }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let response = try await connection.intake { try await $0.withdrawApplication(request, metadata: metadata) }
+            try output.emit(response, text: "withdrawn\n" + ApplicationText.detail(response.application))
         }
     }
 

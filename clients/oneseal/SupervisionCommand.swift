@@ -13,7 +13,7 @@ import SupervisionService
 struct Supervision: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Supervision push (审管联动): departments, the boundary list, the quarterly report.",
-        subcommands: [Departments.self, Boundary.self, Report.self]
+        subcommands: [Departments.self, Boundary.self, Pushes.self, Claim.self, Report.self]
     )
 
     struct Boundary: AsyncParsableCommand {
@@ -137,6 +137,74 @@ struct Supervision: AsyncParsableCommand {
                 try output.emit(["departments": departments.count, "entries": entries.count, "file": out],
                                 text: "\(departments.count) departments, \(entries.count) entries written to \(out)")
             }
+        }
+    }
+
+    struct Pushes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A department's pushes (审管联动推送): what it must claim, by status, kind or case.",
+            discussion: "With a department token (--role department --token-department CODE) it is that department's own list; bureau roles may name --department.")
+        @Option(help: "Statuses (comma-separated): pending, claimed, rejected, rerouted.") var status: String?
+        @Option(help: "Kinds (comma-separated): grant, licence, change, revocation, cancellation, commitment.") var kind: String?
+        @Flag(help: "Only pushes whose claim deadline has passed unclaimed.") var overdue = false
+        @Option(help: "One department's code (bureau roles; a department token always gets its own).") var department: String = ""
+        @Option(help: "Only the pushes about this case.") var caseID: String = ""
+        @Option(help: "At most this many.") var limit: Int = 100
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func statuses() throws -> [Supervision_PushStatus] {
+            try (status ?? "").split(separator: ",").map { try Text.parse(String($0).trimmingCharacters(in: .whitespaces), option: "--status") }
+        }
+
+        func kinds() throws -> [Supervision_PushKind] {
+            try (kind ?? "").split(separator: ",").map { try Text.parse(String($0).trimmingCharacters(in: .whitespaces), option: "--kind") }
+        }
+
+        func validate() throws {
+            _ = try statuses()
+            _ = try kinds()
+            guard limit > 0 else { throw ValidationError("--limit must be positive") }
+        }
+
+        func run() async throws {
+            var request = Supervision_ListPushesRequest()
+            request.statuses = try statuses()
+            request.kinds = try kinds()
+            request.claimOverdueOnly = overdue
+            request.departmentCode = department
+            request.caseID = caseID
+            request.page.pageSize = Int32(min(limit, 500))
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .department)
+            let pushes = try await connection.supervision { supervision in
+                var pushes: [Supervision_Push] = []
+                repeat {
+                    let response = try await supervision.listPushes(request, metadata: metadata)
+                    pushes += response.pushes
+                    request.page.pageToken = response.page.nextPageToken
+                } while !request.page.pageToken.isEmpty && pushes.count < limit
+                return Array(pushes.prefix(limit))
+            }
+            let lines = pushes.map(PushText.row)
+            try output.emit(try JSONOutput.values(pushes), text: (lines + ["\(pushes.count) pushes"]).joined(separator: "\n"))
+        }
+    }
+
+    struct Claim: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The department claims a push (认领): it takes over supervision of that licence holder.")
+        @Option(help: "Push id.") var push: String
+        @Option(help: "A note for the record.") var note: String = ""
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .department)
+            let request = Supervision_ClaimPushRequest.with { $0.pushID = push; $0.note = note }
+            let response = try await connection.supervision { try await $0.claimPush(request, metadata: metadata) }
+            try output.emit(response.push, text: "claimed\n" + PushText.row(response.push))
         }
     }
 
@@ -269,5 +337,17 @@ extension BoundaryEntry {
                 Supervision_SupervisingDepartment.with { $0.department.code = department.code; $0.responsibility = department.responsibility }
             }
         }
+    }
+}
+
+/// One push on one line: what a department's inspector scans.
+enum PushText {
+    static func row(_ push: Supervision_Push) -> String {
+        let claimed = push.status == .claimed ? (push.claimedOnTime ? " on time" : " late") : ""
+        return [
+            push.pushID, Text.name(push.kind), Text.name(push.status) + claimed, push.department.code,
+            push.caseNumber.isEmpty ? push.caseID : push.caseNumber, push.itemName, push.licence.licenceNumber.isEmpty ? "-" : push.licence.licenceNumber,
+            "claim by " + Text.date(push.claimDeadline.dueOn),
+        ].joined(separator: "  ")
     }
 }

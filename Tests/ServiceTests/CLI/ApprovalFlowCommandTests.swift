@@ -15,6 +15,11 @@ extension CLICommandTests {
             .appendingPathComponent("Services/Intake/catalogue/sample-catalogue.json").path
     }
 
+    static var boundaryFile: String {
+        URL(fileURLWithPath: catalogueFile).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("../Supervision/boundary/sample-boundary.json").standardized.path
+    }
+
     /// `--material CODE=FILE_ID` for every required material of the food item.
     static func materialFlags() throws -> [String] {
         let items = try CatalogueFile.decode(try Data(contentsOf: URL(fileURLWithPath: catalogueFile)))
@@ -36,6 +41,8 @@ extension CLICommandTests {
             #expect(importedCount > 0)
             #expect(try imported.object()["new_versions"] as? Int == importedCount)
             #expect(imported.stderr.isEmpty, "no progress bar when stderr is not a terminal: \(imported.stderr)")
+            let boundary = try await node.cli(["supervision", "boundary", "import", "--file", Self.boundaryFile])
+            #expect(boundary.status == 0, "\(boundary)")
 
             let submitted = try await node.cli(try Self.submitArguments() + ["--json"])
             #expect(submitted.status == 0, "\(submitted)")
@@ -104,6 +111,44 @@ extension CLICommandTests {
             }
             #expect(logged, "\(verification)")
             #expect(verification["valid"] as? Bool == true)
+
+            // The window hands the licence out once it knows it (出件).
+            let ready = try await eventually {
+                let shown = try await node.cli(["application", "show", "--application", applicationID, "--json"])
+                let status = shown.status == 0 ? try shown.object()["status"] as? String : nil
+                return status == "APPLICATION_STATUS_READY_FOR_DELIVERY"
+            }
+            #expect(ready)
+            let noCollector = try await node.cli(["application", "deliver", "--application", applicationID])
+            #expect(noCollector.status == 2 && noCollector.stderr.contains("delivery.recipient.name"), "\(noCollector)")
+            let delivered = try await node.cli(["application", "deliver", "--application", applicationID, "--recipient-name", "王五",
+                                                "--recipient-id-number", "371302199001011233", "--json"])
+            #expect(delivered.status == 0, "\(delivered)")
+            #expect((try delivered.object()["application"] as? [String: Any])?["status"] as? String == "APPLICATION_STATUS_DELIVERED")
+
+            // The supervising department on the boundary list sees its pushes about the case and claims one.
+            let department = ["--role", "department", "--token-department", "SCJG-371302", "--subject", "inspector-1"]
+            var pushes: [[String: Any]] = []
+            let pushed = try await eventually {
+                let listed = try await node.cli(["supervision", "pushes", "--case-id", caseID, "--json"] + department)
+                pushes = listed.status == 0 ? try listed.array() : []
+                return !pushes.isEmpty
+            }
+            #expect(pushed)
+            #expect(pushes.allSatisfy { ($0["department"] as? [String: Any])?["code"] as? String == "SCJG-371302" })
+            let pushID = try #require(pushes.first?["push_id"] as? String)
+            let claimed = try await node.cli(["supervision", "claim", "--push", pushID, "--json"] + department)
+            #expect(claimed.status == 0, "\(claimed)")
+            #expect(try claimed.object()["status"] as? String == "PUSH_STATUS_CLAIMED")
+            let claimedList = try await node.cli(["supervision", "pushes", "--case-id", caseID, "--status", "claimed"] + department)
+            #expect(claimedList.status == 0 && claimedList.stdout.contains("\(pushID)  ") && claimedList.stdout.contains("claimed on time"), "\(claimedList)")
+
+            // Another applicant withdraws before acceptance (撤回申请).
+            let second = try await node.cli(try Self.submitArguments() + ["--json"])
+            let secondID = try #require((try second.object()["application"] as? [String: Any])?["application_id"] as? String)
+            let withdrawn = try await node.cli(["application", "withdraw", "--application", secondID, "--reason", "申请人决定暂不开业", "--json"])
+            #expect(withdrawn.status == 0, "\(withdrawn)")
+            #expect((try withdrawn.object()["application"] as? [String: Any])?["status"] as? String == "APPLICATION_STATUS_WITHDRAWN")
 
             let audit = try await node.cli(["audit", "verify", "--json"])
             #expect(audit.status == 0, "\(audit)")
