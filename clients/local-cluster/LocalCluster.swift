@@ -323,24 +323,44 @@ public enum LocalClusterError: Error, CustomStringConvertible {
     }
 }
 
-/// A TCP port free right now on 127.0.0.1 (bound to port 0, read back, closed), so every service
-/// can be told every other's address before any starts.
+/// A TCP port free right now on 127.0.0.1, so every service can be told every other's address
+/// before any starts. It is taken from below the kernel's ephemeral range
+/// (`/proc/sys/net/ipv4/ip_local_port_range`): a socket bound to port 0 anywhere else on the machine —
+/// the in-process servers of the tests running beside a cluster, every outgoing connection — comes
+/// from that range, so it cannot take the port between this check and the service's own bind (the
+/// full test run once lost a process to exactly that with ports from the ephemeral range). No port
+/// is handed out twice in one process.
 public func freeLoopbackPort(avoiding taken: Set<Int> = []) throws -> Int {
-    for _ in 0..<20 {
+    let range = LoopbackPorts.candidates
+    for _ in 0..<200 {
+        let port = Int.random(in: range)
+        guard !taken.contains(port), LoopbackPorts.handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+        if LoopbackPorts.isFree(port) { return port }
+    }
+    throw LocalClusterError.cannotWrite("no free loopback port in \(range)")
+}
+
+enum LoopbackPorts {
+    static let handedOut = Mutex<Set<Int>>([])
+
+    /// Ports below the ephemeral range (Linux default 32768–60999 → 20000–32767).
+    static let candidates: ClosedRange<Int> = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+        let upper = max(low - 1, 11_024)
+        return max(upper - 12_767, 10_000)...upper
+    }()
+
+    /// Binds `port` on 127.0.0.1 and closes it again: true if nothing holds it now.
+    static func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LocalClusterError.cannotWrite("socket()") }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { continue }
-        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        guard named == 0 else { continue }
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        if !taken.contains(port) { return port }
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } } == 0
     }
-    throw LocalClusterError.cannotWrite("no free loopback port")
 }

@@ -108,16 +108,7 @@ public struct ApprovalAPI: Sendable {
 
     /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
     func answering<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as ApprovalRuleError {
-            throw Self.status(for: error)
-        } catch let error as RPCError {
-            throw error
-        } catch let error as PostgresError {
-            logger.error("database error", metadata: ["error": "\(error)"])
-            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
-        }
+        try await OneSealServiceKit.answering(logger: logger, body)
     }
 
     static func status(for error: ApprovalRuleError) -> RPCError {
@@ -297,4 +288,8 @@ public struct ApprovalAPI: Sendable {
     func viewing(_ stored: StoredCase, for caller: Caller, purpose: String) async throws -> Approval_Case {
         try await database.withConnection { try await view(stored, for: caller, purpose: purpose, on: $0) }
     }
+}
+
+extension ApprovalRuleError: ContractStatus {
+    public var rpcError: RPCError { ApprovalAPI.status(for: self) }
 }

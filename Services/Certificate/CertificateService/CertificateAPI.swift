@@ -142,20 +142,7 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
 
     /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
     func answering<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as RPCError {
-            throw error
-        } catch let error as LicenceStatusError {
-            throw RPCError(code: .failedPrecondition, message: error.description)
-        } catch let error as NumberingError {
-            throw RPCError(code: .failedPrecondition, message: error.description)
-        } catch let error as CalendarError {
-            throw RPCError(code: .failedPrecondition, message: "working-day calendar: \(error)")
-        } catch let error as PostgresError {
-            logger.error("database error", metadata: ["error": "\(error)"])
-            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
-        }
+        try await OneSealServiceKit.answering(logger: logger, body)
     }
 
     static func violation(_ field: String, _ description: String, reason: String) -> Common_FieldViolation {
@@ -207,4 +194,12 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
         default: return false
         }
     }
+}
+
+extension LicenceStatusError: ContractStatus {
+    public var rpcError: RPCError { RPCError(code: .failedPrecondition, message: description) }
+}
+
+extension NumberingError: ContractStatus {
+    public var rpcError: RPCError { RPCError(code: .failedPrecondition, message: description) }
 }

@@ -119,20 +119,9 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
 
     // MARK: Errors
 
+    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
     func answering<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as EvaluationRuleError {
-            throw Self.status(for: error)
-        } catch let error as RPCError {
-            throw error
-        } catch let error as PostgresError {
-            if error.sqlState == "23505" {
-                throw RPCError(code: .alreadyExists, message: "already recorded (\(error.constraint ?? "unique key")); read it again")
-            }
-            logger.error("database error", metadata: ["error": "\(error)"])
-            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
-        }
+        try await OneSealServiceKit.answering(logger: logger, uniqueViolationIsAlreadyExists: true, body)
     }
 
     static func status(for error: EvaluationRuleError) -> RPCError {
@@ -194,4 +183,8 @@ extension CivilDate {
 /// Postgres text-array literal of division codes (validated digits only, bound as one parameter).
 func textArray(_ values: some Sequence<String>) -> String {
     "{" + values.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",") + "}"
+}
+
+extension EvaluationRuleError: ContractStatus {
+    public var rpcError: RPCError { EvaluationAPI.status(for: self) }
 }

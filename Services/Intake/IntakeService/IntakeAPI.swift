@@ -96,18 +96,9 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
 
     // MARK: Errors
 
-    /// Runs a handler body, turning rule errors into the statuses the contract promises.
+    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
     func answering<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as IntakeRuleError {
-            throw Self.status(for: error)
-        } catch let error as RPCError {
-            throw error
-        } catch let error as PostgresError {
-            logger.error("database error", metadata: ["error": "\(error)"])
-            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
-        }
+        try await OneSealServiceKit.answering(logger: logger, body)
     }
 
     static func status(for error: IntakeRuleError) -> RPCError {
@@ -268,4 +259,8 @@ extension ItemProgress {
     }
 
     var proto: Intake_ItemProgress { ProtoEnum.map(self) ?? .unspecified }
+}
+
+extension IntakeRuleError: ContractStatus {
+    public var rpcError: RPCError { IntakeAPI.status(for: self) }
 }

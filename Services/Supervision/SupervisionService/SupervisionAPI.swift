@@ -49,16 +49,7 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
 
     /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
     func answering<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as SupervisionRuleError {
-            throw Self.status(for: error)
-        } catch let error as RPCError {
-            throw error
-        } catch let error as PostgresError {
-            logger.error("database error", metadata: ["error": "\(error)"])
-            throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
-        }
+        try await OneSealServiceKit.answering(logger: logger, body)
     }
 
     static func status(for error: SupervisionRuleError) -> RPCError {
@@ -146,3 +137,6 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     }
 }
 
+extension SupervisionRuleError: ContractStatus {
+    public var rpcError: RPCError { SupervisionAPI.status(for: self) }
+}
