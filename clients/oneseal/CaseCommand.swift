@@ -11,7 +11,7 @@ struct CaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Approval cases: list, show, claim, review, sign off, decide, export the case file (案卷).",
-        subcommands: [List.self, Show.self, Claim.self, Review.self, SignOff.self, Decide.self, Export.self]
+        subcommands: [List.self, Show.self, Claim.self, Review.self, SignOff.self, Suspend.self, Resume.self, Extend.self, Decide.self, Export.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -141,6 +141,66 @@ struct CaseCommand: AsyncParsableCommand {
             }
             let response = try await connection.approval { try await $0.signOff(request, metadata: metadata) }
             try output.emit(response.case, text: "signed off\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the statutory clock for a special procedure (Art. 45: hearing, testing, expert review …) with the notice to the applicant.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "hearing, tender, auction, inspection, site_inspection, testing, quarantine, appraisal, expert_review.") var procedure: String
+        @Option(help: "Expected working days (informational: the clock stays stopped until resumed).") var expectedDays: Int = 0
+        @Option(help: "The notice to the applicant: what procedure and how long.") var notice: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws { _ = try Text.parse(procedure, option: "--procedure", as: Common_SpecialProcedure.self) }
+
+        func run() async throws {
+            var request = Approval_SuspendClockRequest()
+            request.caseID = caseID
+            request.reason = try Text.parse(procedure, option: "--procedure")
+            request.expectedDays = Int32(clamping: expectedDays)
+            request.noticeText = notice
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+            let response = try await connection.approval { try await $0.suspendClock(request, metadata: metadata) }
+            try output.emit(response, text: "clock suspended (\(Text.name(response.suspension.reason)))\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restart the clock after the special procedure, recording its result.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "The procedure's outcome, e.g. the expert panel's conclusion.") var result: String
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let request = Approval_ResumeClockRequest.with { $0.caseID = caseID; $0.result = result }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+            let response = try await connection.approval { try await $0.resumeClock(request, metadata: metadata) }
+            try output.emit(response.case, text: "clock resumed\n" + CaseText.detail(response.case))
+        }
+    }
+
+    struct Extend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The one extension of the time limit (Art. 42), approved by the head of the bureau.",
+            discussion: "Defaults to the director's role; the statutory maximum (10 working days, 15 for joint handling) when --days is 0.")
+        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+        @Option(help: "Why the limit cannot be met (told to the applicant).") var reason: String
+        @Option(help: "Working days (0 = the statutory maximum).") var days: Int = 0
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let request = Approval_RequestExtensionRequest.with { $0.caseID = caseID; $0.reason = reason; $0.extensionDays = Int32(clamping: days) }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .director)
+            let response = try await connection.approval { try await $0.requestExtension(request, metadata: metadata) }
+            try output.emit(response.case, text: "time limit extended\n" + CaseText.detail(response.case))
         }
     }
 

@@ -74,6 +74,23 @@ extension CLICommandTests {
             #expect(text.status == 0, "\(text)")
             #expect(text.stdout.contains("status in_progress"), "\(text)")
 
+            // 专家评审 stops the clock; its result restarts it; the director grants the one extension.
+            let badProcedure = try await node.cli(["case", "suspend", "--case", caseID, "--procedure", "coffee-break", "--notice", "x"])
+            #expect(badProcedure.status == 64 && badProcedure.stderr.contains("--procedure"), "\(badProcedure)")
+            let suspended = try await node.cli(["case", "suspend", "--case", caseID, "--procedure", "expert-review", "--expected-days", "5",
+                                                "--notice", "因需组织专家评审，审批期限中止，评审时间不计入审批期限", "--subject", "officer-li", "--json"])
+            #expect(suspended.status == 0, "\(suspended)")
+            #expect((try suspended.object()["case"] as? [String: Any])?["status"] as? String == "CASE_STATUS_SUSPENDED")
+            let resumed = try await node.cli(["case", "resume", "--case", caseID, "--result", "专家组评审通过", "--subject", "officer-li", "--json"])
+            #expect(resumed.status == 0, "\(resumed)")
+            #expect(try resumed.object()["status"] as? String == "CASE_STATUS_IN_PROGRESS")
+            let reason = "现场核查发现需补充检测报告，二十日内难以作出决定，经本机关负责人批准延长十日"
+            let extended = try await node.cli(["case", "extend", "--case", caseID, "--reason", reason, "--subject", "director-zhou", "--json"])
+            #expect(extended.status == 0, "\(extended)")
+            #expect((try extended.object()["extension"] as? [String: Any])?["extension_days"] as? Int == 10, "\(extended)")
+            let again = try await node.cli(["case", "extend", "--case", caseID, "--reason", reason, "--subject", "director-zhou"])
+            #expect(again.status == 2 && again.stderr.contains("FAILED_PRECONDITION"), "only one extension: \(again)")
+
             let reviewed = try await node.cli(["case", "review", "--case", caseID, "--conclusion", "grant", "--opinion", Self.review, "--subject", "officer-li", "--json"])
             #expect(reviewed.status == 0, "\(reviewed)")
             let steps = try #require(try reviewed.object()["steps"] as? [[String: Any]])

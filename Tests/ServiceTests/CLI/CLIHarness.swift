@@ -92,6 +92,10 @@ func withCLINode(node: String = "371302", _ body: @Sendable (CLINode) async thro
     _ = FileManager.default.createFile(atPath: keyFile, contents: Data((key.base64 + "\n").utf8), attributes: [.posixPermissions: 0o600])
     _ = FileManager.default.createFile(atPath: dataKeyFile, contents: Data((DataKeyring.generateKeyText() + "\n").utf8), attributes: [.posixPermissions: 0o600])
     _ = FileManager.default.createFile(atPath: sealKeyFile, contents: Data((SealKey.generate().fileLine + "\n").utf8), attributes: [.posixPermissions: 0o600])
+    // Next year's days off, loaded as an operator does in November (decision O8): a 20-day item with
+    // its extension is due in the next year from late November on.
+    let calendarFile = directory.appendingPathComponent("calendar.txt").path
+    _ = FileManager.default.createFile(atPath: calendarFile, contents: Data(LocalCluster.provisional2027.utf8))
 
     let names = ["intake", "approval", "certificate", "supervision", "evaluation"]
     var ports: [String: Int] = [:]
@@ -102,7 +106,7 @@ func withCLINode(node: String = "371302", _ body: @Sendable (CLINode) async thro
     func dropAll() async { for database in databases.values { try? await database.drop() } }
     do {
         try await runNode(node: node, names: names, ports: ports, peers: peers, databases: databases, key: key, keyFile: keyFile,
-                          dataKeyFile: dataKeyFile, sealKeyFile: sealKeyFile, directory: directory, body)
+                          dataKeyFile: dataKeyFile, sealKeyFile: sealKeyFile, calendarFile: calendarFile, directory: directory, body)
     } catch {
         await dropAll()
         throw error
@@ -112,7 +116,7 @@ func withCLINode(node: String = "371302", _ body: @Sendable (CLINode) async thro
 
 private func runNode(
     node: String, names: [String], ports: [String: Int], peers: String, databases: [String: TestDatabase], key: TokenSigningKey, keyFile: String,
-    dataKeyFile: String, sealKeyFile: String, directory: URL, _ body: @Sendable (CLINode) async throws -> Void
+    dataKeyFile: String, sealKeyFile: String, calendarFile: String, directory: URL, _ body: @Sendable (CLINode) async throws -> Void
 ) async throws {
     var processes: [String: ServiceProcess] = [:]
     func stopAll() async {
@@ -128,7 +132,7 @@ private func runNode(
                 "ONESEAL_DATABASE_URL": databases[name]!.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
                 "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
                 "ONESEAL_DATA_KEY_FILE": dataKeyFile, "ONESEAL_SERVICE_KEY_FILE": keyFile, "ONESEAL_SEAL_KEY_FILE": sealKeyFile,
-                "ONESEAL_PEERS": peers,
+                "ONESEAL_PEERS": peers, "ONESEAL_CALENDAR_FILE": calendarFile,
             ])
         }
         let started = processes
