@@ -326,13 +326,11 @@ struct ApplicationCommand: AsyncParsableCommand {
             request.page.pageSize = Int32(min(limit, 500))
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
             let applications = try await connection.intake { intake in
-                var applications: [Intake_Application] = []
-                repeat {
+                return try await allPages(limit: limit) { token in
+                    request.page.pageToken = token
                     let response = try await intake.listApplications(request, metadata: metadata)
-                    applications += response.applications
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty && applications.count < limit
-                return Array(applications.prefix(limit))
+                    return (response.applications, response.page.nextPageToken)
+                }
             }
             let lines = applications.map(ApplicationText.row)
             try output.emit(try JSONOutput.values(applications), text: (lines + ["\(applications.count) applications"]).joined(separator: "\n"))

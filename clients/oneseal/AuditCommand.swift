@@ -55,14 +55,12 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
             let entries = try await connection.approval { approval in
-                var entries: [Approval_AuditEntry] = []
                 var request = Approval_ListAuditEntriesRequest.with { $0.caseID = caseID; $0.page.pageSize = 1000 }
-                repeat {
+                return try await allPages() { token in
+                    request.page.pageToken = token
                     let response = try await approval.listAuditEntries(request, metadata: metadata)
-                    entries += response.entries
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty
-                return entries
+                    return (response.entries, response.page.nextPageToken)
+                }
             }
             let lines = entries.map { entry in
                 "\(entry.sequence)\t\(entry.at.date.ISO8601Format())\t\(entry.action)\t\(entry.actor.subject) (\(entry.actor.role))\t\(hexString(entry.entryHash.prefix(8)))…\t\(entry.detailsJson)"

@@ -47,13 +47,11 @@ struct CaseCommand: AsyncParsableCommand {
             request.page.pageSize = Int32(min(limit, 500))
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
             let cases = try await connection.approval { approval in
-                var cases: [Approval_Case] = []
-                repeat {
+                return try await allPages(limit: limit) { token in
+                    request.page.pageToken = token
                     let response = try await approval.listCases(request, metadata: metadata)
-                    cases += response.cases
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty && cases.count < limit
-                return Array(cases.prefix(limit))
+                    return (response.cases, response.page.nextPageToken)
+                }
             }
             let lines = cases.map(CaseText.row)
             try output.emit(try JSONOutput.values(cases), text: (lines + ["\(cases.count) cases"]).joined(separator: "\n"))

@@ -96,16 +96,14 @@ struct Catalogue: AsyncParsableCommand {
 /// Every current item, page by page (ListItems is public).
 func allItems(_ connection: Connection, includeInactive: Bool, query: String = "") async throws -> [Intake_Item] {
     try await connection.intake { intake in
-        var items: [Intake_Item] = []
         var request = Intake_ListItemsRequest()
         request.includeInactive = includeInactive
         request.query = query
         request.page.pageSize = 500
-        repeat {
+        return try await allPages() { token in
+            request.page.pageToken = token
             let response = try await intake.listItems(request)
-            items += response.items
-            request.page.pageToken = response.page.nextPageToken
-        } while !request.page.pageToken.isEmpty
-        return items
+            return (response.items, response.page.nextPageToken)
+        }
     }
 }

@@ -101,17 +101,15 @@ struct Licence: AsyncParsableCommand {
         func run() async throws {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .certificateOperator)
             let licences = try await connection.certificate { certificate in
-                var licences: [Certificate_Licence] = []
                 var request = Certificate_ListLicencesRequest()
                 request.caseID = caseID
                 request.holderCode = holder
                 request.page.pageSize = 500
-                repeat {
+                return try await allPages() { token in
+                    request.page.pageToken = token
                     let response = try await certificate.listLicences(request, metadata: metadata)
-                    licences += response.licences
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty
-                return licences
+                    return (response.licences, response.page.nextPageToken)
+                }
             }
             let lines = licences.map { licence in
                 "\(licence.licenceID)  \(licence.content.licenceIdentifier)  \(Text.name(licence.status))  \(licence.content.licenceName) \(licence.content.licenceNumber)  \(licence.content.holderName)"

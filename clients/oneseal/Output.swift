@@ -85,3 +85,16 @@ extension Text {
         throw ValidationError("\(option): '\(text)' is not one of \(choices.map { name($0) }.joined(separator: ", "))")
     }
 }
+
+/// Every page of a listing, or its first `limit` items: each response's page token asks for the
+/// next page, an empty one ends it. `page` sets the token on its request and makes the call.
+func allPages<Item>(limit: Int = .max, _ page: (_ token: String) async throws -> (items: [Item], next: String)) async throws -> [Item] {
+    var items: [Item] = []
+    var token = ""
+    repeat {
+        let (more, next) = try await page(token)
+        items += more
+        token = next
+    } while !token.isEmpty && items.count < limit
+    return Array(items.prefix(limit))
+}

@@ -178,13 +178,11 @@ struct Supervision: AsyncParsableCommand {
             request.page.pageSize = Int32(min(limit, 500))
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .department)
             let pushes = try await connection.supervision { supervision in
-                var pushes: [Supervision_Push] = []
-                repeat {
+                return try await allPages(limit: limit) { token in
+                    request.page.pageToken = token
                     let response = try await supervision.listPushes(request, metadata: metadata)
-                    pushes += response.pushes
-                    request.page.pageToken = response.page.nextPageToken
-                } while !request.page.pageToken.isEmpty && pushes.count < limit
-                return Array(pushes.prefix(limit))
+                    return (response.pushes, response.page.nextPageToken)
+                }
             }
             let lines = pushes.map(PushText.row)
             try output.emit(try JSONOutput.values(pushes), text: (lines + ["\(pushes.count) pushes"]).joined(separator: "\n"))
@@ -287,28 +285,24 @@ func allEntries(_ supervision: Supervision_SupervisionService.Client<OneSealClie
 }
 
 func allDepartments(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, includeInactive: Bool, metadata: Metadata) async throws -> [Supervision_Department] {
-    var departments: [Supervision_Department] = []
     var request = Supervision_ListDepartmentsRequest()
     request.includeInactive = includeInactive
     request.page.pageSize = 500
-    repeat {
+    return try await allPages() { token in
+        request.page.pageToken = token
         let response = try await supervision.listDepartments(request, metadata: metadata)
-        departments += response.departments
-        request.page.pageToken = response.page.nextPageToken
-    } while !request.page.pageToken.isEmpty
-    return departments
+        return (response.departments, response.page.nextPageToken)
+    }
 }
 
 func allBoundaryEntries(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, metadata: Metadata) async throws -> [Supervision_BoundaryEntry] {
-    var entries: [Supervision_BoundaryEntry] = []
     var request = Supervision_ListBoundaryRequest()
     request.page.pageSize = 500
-    repeat {
+    return try await allPages() { token in
+        request.page.pageToken = token
         let response = try await supervision.listBoundary(request, metadata: metadata)
-        entries += response.entries
-        request.page.pageToken = response.page.nextPageToken
-    } while !request.page.pageToken.isEmpty
-    return entries
+        return (response.entries, response.page.nextPageToken)
+    }
 }
 
 extension SupervisionRules.Department {
