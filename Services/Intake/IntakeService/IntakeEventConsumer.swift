@@ -143,7 +143,8 @@ public struct IntakeEventConsumer: EventConsumer {
     ) async throws {
         try await update(event, header: header, in: transaction) { item in
             item.progress = progress
-            return "\(header.itemName)：\(what)（\(Self.dateText(effectiveOn))起）：\(facts)"
+            let since = effectiveOn.civilDate.map { "（\($0.iso8601)起）" } ?? ""
+            return "\(header.itemName)：\(what)\(since)：\(facts)"
         }
     }
 
@@ -182,10 +183,6 @@ public struct IntakeEventConsumer: EventConsumer {
                 return nil
             }
         }
-    }
-
-    static func dateText(_ date: Common_CivilDate) -> String {
-        String(format: "%04d-%02d-%02d", Int(date.year), Int(date.month), Int(date.day))
     }
 
     private func keepUnmatched(_ event: Events_EventEnvelope, reason: String, in transaction: PostgresConnection) async throws {
