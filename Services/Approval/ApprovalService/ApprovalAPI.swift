@@ -111,16 +111,6 @@ public struct ApprovalAPI: Sendable {
         try await OneSealServiceKit.answering(logger: logger, body)
     }
 
-    static func status(for error: ApprovalRuleError) -> RPCError {
-        switch error {
-        case .invalidArgument(let violations):
-            RPCError.invalidArgument(violations.map(\.proto))
-        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
-        case .permissionDenied(let message): RPCError(code: .permissionDenied, message: message)
-        case .calendar(let message): RPCError(code: .failedPrecondition, message: "working-day calendar: \(message)")
-        }
-    }
-
     static func parseCaseID(_ text: String, field: String = "case_id") throws -> UUID {
         guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "required", reason: "required") }
         guard let id = UUID(uuidString: text) else {
@@ -290,6 +280,15 @@ public struct ApprovalAPI: Sendable {
     }
 }
 
+/// What each rule error answers over the wire (PROTOCOL.md §12).
 extension ApprovalRuleError: ContractStatus {
-    public var rpcError: RPCError { ApprovalAPI.status(for: self) }
+    public var rpcError: RPCError {
+        switch self {
+        case .invalidArgument(let violations):
+            RPCError.invalidArgument(violations.map(\.proto))
+        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
+        case .permissionDenied(let message): RPCError(code: .permissionDenied, message: message)
+        case .calendar(let message): RPCError(code: .failedPrecondition, message: "working-day calendar: \(message)")
+        }
+    }
 }

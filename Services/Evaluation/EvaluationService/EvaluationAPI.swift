@@ -124,15 +124,6 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
         try await OneSealServiceKit.answering(logger: logger, uniqueViolationIsAlreadyExists: true, body)
     }
 
-    static func status(for error: EvaluationRuleError) -> RPCError {
-        switch error {
-        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
-        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
-        case .alreadyExists(let message): RPCError(code: .alreadyExists, message: message)
-        case .calendar(let error): RPCError(code: .failedPrecondition, message: "working-day calendar: \(error)")
-        }
-    }
-
     static func notFound(_ what: String) -> RPCError { RPCError(code: .notFound, message: what) }
     static func denied(_ what: String) -> RPCError { RPCError(code: .permissionDenied, message: what) }
 
@@ -185,6 +176,14 @@ func textArray(_ values: some Sequence<String>) -> String {
     "{" + values.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ",") + "}"
 }
 
+/// What each rule error answers over the wire (PROTOCOL.md §12).
 extension EvaluationRuleError: ContractStatus {
-    public var rpcError: RPCError { EvaluationAPI.status(for: self) }
+    public var rpcError: RPCError {
+        switch self {
+        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
+        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
+        case .alreadyExists(let message): RPCError(code: .alreadyExists, message: message)
+        case .calendar(let error): error.rpcError
+        }
+    }
 }

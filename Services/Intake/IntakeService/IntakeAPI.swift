@@ -101,14 +101,6 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         try await OneSealServiceKit.answering(logger: logger, body)
     }
 
-    static func status(for error: IntakeRuleError) -> RPCError {
-        switch error {
-        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
-        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
-        case .calendar(let error): RPCError(code: .failedPrecondition, message: "working-day calendar: \(error)")
-        }
-    }
-
     static func notFound(_ what: String) -> RPCError { RPCError(code: .notFound, message: what) }
 
     static func parseID(_ text: String, field: String = "application_id") throws -> UUID {
@@ -261,6 +253,13 @@ extension ItemProgress {
     var proto: Intake_ItemProgress { ProtoEnum.map(self) ?? .unspecified }
 }
 
+/// What each rule error answers over the wire (PROTOCOL.md §12).
 extension IntakeRuleError: ContractStatus {
-    public var rpcError: RPCError { IntakeAPI.status(for: self) }
+    public var rpcError: RPCError {
+        switch self {
+        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
+        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
+        case .calendar(let error): error.rpcError
+        }
+    }
 }

@@ -52,16 +52,6 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
         try await OneSealServiceKit.answering(logger: logger, body)
     }
 
-    static func status(for error: SupervisionRuleError) -> RPCError {
-        switch error {
-        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
-        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
-        case .permissionDenied(let message): RPCError(code: .permissionDenied, message: message)
-        case .notFound(let message): RPCError(code: .notFound, message: message)
-        case .calendar(let error): RPCError(code: .failedPrecondition, message: "working-day calendar: \(error)")
-        }
-    }
-
     static func parseID(_ text: String, field: String) throws -> UUID {
         guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "required", reason: "required") }
         guard let id = UUID(uuidString: text) else {
@@ -137,6 +127,15 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     }
 }
 
+/// What each rule error answers over the wire (PROTOCOL.md §12).
 extension SupervisionRuleError: ContractStatus {
-    public var rpcError: RPCError { SupervisionAPI.status(for: self) }
+    public var rpcError: RPCError {
+        switch self {
+        case .invalidArgument(let violations): RPCError.invalidArgument(violations.map(\.proto))
+        case .failedPrecondition(let message): RPCError(code: .failedPrecondition, message: message)
+        case .permissionDenied(let message): RPCError(code: .permissionDenied, message: message)
+        case .notFound(let message): RPCError(code: .notFound, message: message)
+        case .calendar(let error): error.rpcError
+        }
+    }
 }
