@@ -73,7 +73,7 @@ public final class LocalCluster: Sendable {
         for node in nodes {
             for service in ServiceName.allCases {
                 let address = ServiceAddress(service, node)
-                ports[address] = try freeLoopbackPort(avoiding: Set(ports.values))
+                ports[address] = try freeLoopbackPort()
                 databases[address] = "c\(tag)_\(service.rawValue)_\(node)"
             }
         }
@@ -330,11 +330,11 @@ public enum LocalClusterError: Error, CustomStringConvertible {
 /// from that range, so it cannot take the port between this check and the service's own bind (the
 /// full test run once lost a process to exactly that with ports from the ephemeral range). No port
 /// is handed out twice in one process.
-public func freeLoopbackPort(avoiding taken: Set<Int> = []) throws -> Int {
+public func freeLoopbackPort() throws -> Int {
     let range = LoopbackPorts.candidates
     for _ in 0..<200 {
         let port = Int.random(in: range)
-        guard !taken.contains(port), LoopbackPorts.handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+        guard LoopbackPorts.handedOut.withLock({ $0.insert(port).inserted }) else { continue }
         if LoopbackPorts.isFree(port) { return port }
     }
     throw LocalClusterError.cannotWrite("no free loopback port in \(range)")
