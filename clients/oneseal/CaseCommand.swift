@@ -92,23 +92,18 @@ struct CaseCommand: AsyncParsableCommand {
 
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The officer's review (承办审查) of the active step: a conclusion and a specific opinion.")
-        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
-        @Option(help: "grant or deny (拟同意 / 拟不同意).") var conclusion: String
-        @Option(help: "The opinion: facts checked, materials examined, legal basis (boilerplate is refused).") var opinion: String
-        @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var step: StepJudgement
         @OptionGroup var connection: Connection
         @OptionGroup var credentials: Credentials
         @OptionGroup var output: OutputOptions
 
-        func validate() throws { _ = try CaseText.conclusion(conclusion) }
-
         func run() async throws {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
             let request = Approval_ReviewStepRequest.with {
-                $0.caseID = caseID
-                $0.conclusion = (try? CaseText.conclusion(conclusion)) ?? .unspecified
-                $0.opinion = opinion
-                $0.expectedRevision = expectedRevision
+                $0.caseID = step.caseID
+                $0.conclusion = step.parsedConclusion
+                $0.opinion = step.opinion
+                $0.expectedRevision = step.expectedRevision
             }
             let response = try await connection.approval { try await $0.reviewStep(request, metadata: metadata) }
             try output.emit(response.case, text: "reviewed\n" + CaseText.detail(response.case))
@@ -119,23 +114,18 @@ struct CaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sign-off",
             abstract: "A section chief's or deputy director's sign-off (审核/审批) of the active step.")
-        @Option(name: .customLong("case"), help: "Case id.") var caseID: String
-        @Option(help: "grant or deny (同意 / 不同意).") var conclusion: String
-        @Option(help: "The opinion (specific; boilerplate is refused).") var opinion: String
-        @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+        @OptionGroup var step: StepJudgement
         @OptionGroup var connection: Connection
         @OptionGroup var credentials: Credentials
         @OptionGroup var output: OutputOptions
 
-        func validate() throws { _ = try CaseText.conclusion(conclusion) }
-
         func run() async throws {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .sectionChief)
             let request = Approval_SignOffRequest.with {
-                $0.caseID = caseID
-                $0.conclusion = (try? CaseText.conclusion(conclusion)) ?? .unspecified
-                $0.opinion = opinion
-                $0.expectedRevision = expectedRevision
+                $0.caseID = step.caseID
+                $0.conclusion = step.parsedConclusion
+                $0.opinion = step.opinion
+                $0.expectedRevision = step.expectedRevision
             }
             let response = try await connection.approval { try await $0.signOff(request, metadata: metadata) }
             try output.emit(response.case, text: "signed off\n" + CaseText.detail(response.case))
@@ -286,6 +276,20 @@ struct CaseCommand: AsyncParsableCommand {
 }
 
 /// A case as text, and the parsing of the case commands' values.
+/// What an officer's review and a chief's or deputy's sign-off both say about the active step:
+/// a conclusion and a specific opinion, guarded by the revision the signer read.
+struct StepJudgement: ParsableArguments {
+    @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+    @Option(help: "grant or deny (review: 拟同意 / 拟不同意; sign-off: 同意 / 不同意).") var conclusion: String
+    @Option(help: "The opinion: facts checked, materials examined, legal basis (boilerplate is refused).") var opinion: String
+    @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
+
+    func validate() throws { _ = try CaseText.conclusion(conclusion) }
+
+    /// `--conclusion` as the wire value (validated before `run`).
+    var parsedConclusion: Approval_StepConclusion { (try? CaseText.conclusion(conclusion)) ?? .unspecified }
+}
+
 enum CaseText {
     static func conclusion(_ text: String) throws -> Approval_StepConclusion {
         switch text {
