@@ -56,7 +56,7 @@ struct Audit: AsyncParsableCommand {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .operator)
             let entries = try await connection.approval { approval in
                 var request = Approval_ListAuditEntriesRequest.with { $0.caseID = caseID; $0.page.pageSize = 1000 }
-                return try await allPages() { token in
+                return try await allPages { token in
                     request.page.pageToken = token
                     let response = try await approval.listAuditEntries(request, metadata: metadata)
                     return (response.entries, response.page.nextPageToken)

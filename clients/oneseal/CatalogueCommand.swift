@@ -100,7 +100,7 @@ func allItems(_ connection: Connection, includeInactive: Bool, query: String = "
         request.includeInactive = includeInactive
         request.query = query
         request.page.pageSize = 500
-        return try await allPages() { token in
+        return try await allPages { token in
             request.page.pageToken = token
             let response = try await intake.listItems(request)
             return (response.items, response.page.nextPageToken)

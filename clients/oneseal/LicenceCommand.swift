@@ -105,7 +105,7 @@ struct Licence: AsyncParsableCommand {
                 request.caseID = caseID
                 request.holderCode = holder
                 request.page.pageSize = 500
-                return try await allPages() { token in
+                return try await allPages { token in
                     request.page.pageToken = token
                     let response = try await certificate.listLicences(request, metadata: metadata)
                     return (response.licences, response.page.nextPageToken)

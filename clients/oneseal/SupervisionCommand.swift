@@ -288,7 +288,7 @@ func allDepartments(_ supervision: Supervision_SupervisionService.Client<OneSeal
     var request = Supervision_ListDepartmentsRequest()
     request.includeInactive = includeInactive
     request.page.pageSize = 500
-    return try await allPages() { token in
+    return try await allPages { token in
         request.page.pageToken = token
         let response = try await supervision.listDepartments(request, metadata: metadata)
         return (response.departments, response.page.nextPageToken)
@@ -298,7 +298,7 @@ func allDepartments(_ supervision: Supervision_SupervisionService.Client<OneSeal
 func allBoundaryEntries(_ supervision: Supervision_SupervisionService.Client<OneSealClientTransport>, metadata: Metadata) async throws -> [Supervision_BoundaryEntry] {
     var request = Supervision_ListBoundaryRequest()
     request.page.pageSize = 500
-    return try await allPages() { token in
+    return try await allPages { token in
         request.page.pageToken = token
         let response = try await supervision.listBoundary(request, metadata: metadata)
         return (response.entries, response.page.nextPageToken)
