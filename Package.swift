@@ -84,7 +84,7 @@ var targets: [Target] = [
         name: "OneSealServiceKit",
         dependencies: nio + [
             "OneSealCore", "OneSealProto", "OneSealWire", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealTrace",
-            grpcCore, protobuf, log, lifecycle,
+            "OneSealPrivacy", grpcCore, protobuf, log, lifecycle,
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -212,8 +212,8 @@ for service in services {
 /// What a service library needs beyond the common set (system libraries, extra packages).
 /// One line per service; each service's owner edits only its own line.
 let extraServiceDependencies: [String: [Target.Dependency]] = [
-    "IntakeService": [],
     "ApprovalService": [.product(name: "Metrics", package: "swift-metrics")],
+    "IntakeService": [.product(name: "Metrics", package: "swift-metrics")],
     "CertificateService": ["CCairo", "CQREncode"],
     "SupervisionService": [.product(name: "Metrics", package: "swift-metrics")],
     "EvaluationService": [],

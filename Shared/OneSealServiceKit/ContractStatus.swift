@@ -35,6 +35,13 @@ public func answering<T>(
         if uniqueViolationIsAlreadyExists, error.sqlState == "23505" {
             throw RPCError(code: .alreadyExists, message: "already recorded (\(error.constraint ?? "unique key")); read it again")
         }
+        if error.sqlState?.hasPrefix("22") == true {
+            // A data exception (a value PostgreSQL cannot store, e.g. text it cannot hold) is the
+            // request's fault: retrying the same request can never succeed, so it must not be
+            // answered UNAVAILABLE. The edge checks (`FieldLimits`) should have caught it first.
+            logger.warning("database refused a value", metadata: ["sqlstate": "\(error.sqlState ?? "")"])
+            throw RPCError(code: .invalidArgument, message: "a value of the request cannot be stored (SQLSTATE \(error.sqlState ?? "")); nothing was changed")
+        }
         logger.error("database error", metadata: ["error": "\(error)"])
         throw RPCError(code: .unavailable, message: "the database could not complete the request; nothing was changed, retry")
     }

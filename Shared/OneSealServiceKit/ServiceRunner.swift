@@ -193,6 +193,8 @@ public enum ServiceRunner {
                     localNode: configuration.node,
                     logger: Logger(label: "oneseal.auth")
                 ),
+                // After authentication, so an anonymous caller's junk costs only the token check.
+                RequestValidationInterceptor(),
             ]
             var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: GRPCServerService(transport: transport, services: services, interceptors: interceptors))

@@ -340,7 +340,7 @@ struct ApplicationCommand: AsyncParsableCommand {
     struct Track: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Public progress look-up by application number and query code (no token needed).")
         @Option(help: "Application number (on the slip).") var number: String
-        @Option(help: "Six-digit query code (on the slip).") var queryCode: String
+        @Option(help: "Query code printed on the slip (10 characters; older slips have 6 digits).") var queryCode: String
         @OptionGroup var connection: Connection
         @OptionGroup var output: OutputOptions
 

@@ -242,30 +242,18 @@ public struct ApprovalAPI: Sendable {
 
     /// Staff who decide cases of this node see the applicant in full (each read logged); everyone
     /// else sees it masked.
+    /// The case's applicant as `caller` may see it, by the one disclosure rule (`Disclosure`):
+    /// in full for this node's back office (each such read logged), supervisory for a supervising
+    /// department, masked for everyone else.
     func applicant(_ stored: StoredCase, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Common_Applicant {
         let applicant = try openApplicant(stored)
-        guard let caller, caller.node == node, [.officer, .sectionChief, .deputyDirector, .director].contains(caller.role) else {
-            return Self.masked(applicant)
-        }
+        let disclosure = Disclosure.of(.approvalCase, for: caller, atNode: node)
+        guard disclosure == .full, let caller else { return applicant.disclosed(disclosure) }
         try await connection.execute("""
             INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
             VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), \(purpose))
             """)
         return applicant
-    }
-
-    static func masked(_ applicant: Common_Applicant) -> Common_Applicant {
-        var out = applicant
-        if applicant.kind == .naturalPerson { out.name = Masking.personName(applicant.name) }
-        if !applicant.legalRepresentative.isEmpty { out.legalRepresentative = Masking.personName(applicant.legalRepresentative) }
-        if !applicant.contactName.isEmpty { out.contactName = Masking.personName(applicant.contactName) }
-        if !applicant.idNumber.isEmpty { out.idNumber = Masking.idNumber(applicant.idNumber) }
-        if !applicant.phone.isEmpty { out.phone = Masking.phone(applicant.phone) }
-        if !applicant.contactPhone.isEmpty { out.contactPhone = Masking.phone(applicant.contactPhone) }
-        if !applicant.address.isEmpty { out.address = Masking.address(applicant.address) }
-        out.email = ""
-        out.masked = true
-        return out
     }
 
     /// The case as `caller` may see it.

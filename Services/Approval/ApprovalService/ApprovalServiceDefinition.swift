@@ -38,7 +38,9 @@ public enum ApprovalServiceDefinition {
             "RecordJointReview": MethodRule(roles: [.sectionChief, .deputyDirector, .director]),
             "Decide": MethodRule(roles: chain),
             "InstantApprove": MethodRule(roles: chain),
-            "Withdraw": MethodRule(roles: chain.union([.windowClerk, .integrator])),
+            // Not integrators: approval cannot tell which integrator submitted a case's application
+            // (docs/security.md, per-object rules); an accepted application is withdrawn at the window.
+            "Withdraw": MethodRule(roles: chain.union([.windowClerk])),
             "Revoke": MethodRule(roles: leaders),
             "Cancel": MethodRule(roles: leaders),
             "DismissRevocationReview": MethodRule(roles: leaders),

@@ -183,16 +183,12 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
 
     // MARK: Personal data
 
-    /// Whether `caller` sees the holder's code in full: this node's certificate operators, window
-    /// clerks (they hand the licence out, also for another node's licence), and other OneSeal
-    /// services (a peer verifying the seal needs the exact signed content). Everyone else sees it masked.
+    /// Whether `caller` sees the holder's code in full, by the one disclosure rule (`Disclosure`):
+    /// this node's certificate operators and window clerks, and other OneSeal services (a peer
+    /// verifying the seal needs the exact signed content). Everyone else — a clerk of another node
+    /// included — sees it masked.
     func seesFullContent(_ caller: Caller?) -> Bool {
-        guard let caller else { return false }
-        switch caller.role {
-        case .certificateOperator: return caller.node == node
-        case .windowClerk, .peerNode: return true
-        default: return false
-        }
+        Disclosure.of(.licence, for: caller, atNode: node) == .full
     }
 }
 

@@ -73,12 +73,17 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     let clock: @Sendable () -> Date
     let licences: LicenceVerifier
     let logger: Logger
+    /// Public progress look-ups per source address: 30 a minute (a family checking three
+    /// applications a few times is far below; a guesser is stopped within the first second).
+    let progressLookups: SharedAttemptLimiter
 
     public init(
         database: PostgresClient, keyring: DataKeyring, node: String, settings: IntakeSettings,
         calendar: WorkingDayCalendar = .china, clock: @escaping @Sendable () -> Date = { Date() },
-        licences: LicenceVerifier, logger: Logger = Logger(label: "oneseal.intake")
+        licences: LicenceVerifier, logger: Logger = Logger(label: "oneseal.intake"),
+        progressLookups: SharedAttemptLimiter = SharedAttemptLimiter(AttemptLimiter(limit: 30, window: 60))
     ) {
+        self.progressLookups = progressLookups
         self.database = database
         self.keyring = keyring
         self.node = node
@@ -100,6 +105,12 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     func answering<T>(_ body: () async throws -> T) async throws -> T {
         try await OneSealServiceKit.answering(logger: logger, body)
     }
+
+    /// The most an application's wire record may take (a quarter of the default frame limit: the
+    /// answer adds the parties, findings and documents).
+    static let maximumRecordBytes = 1 << 20
+    /// The most one page of a listing may take before it ends early (its next_page_token continues).
+    static let maximumPageBytes = 2 << 20
 
     static func notFound(_ what: String) -> RPCError { RPCError(code: .notFound, message: what) }
 
@@ -153,6 +164,12 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         application.revision += 1
         application.status = Self.overallStatus(application)
         refreshRecord(&application)
+        // Checked before the commit: an application too large to send back must not be stored and
+        // then answered as a failure (issue #15, finding 13). The edge limits keep real ones far below.
+        let size = (try application.record.serializedBytes() as [UInt8]).count
+        guard size <= Self.maximumRecordBytes else {
+            throw RPCError(code: .resourceExhausted, message: "application \(application.number) would be \(size) bytes, over the \(Self.maximumRecordBytes) an answer may carry; nothing was changed")
+        }
         let now = clock()
         try await ApplicationStore.update(application, steps: steps.map { (now, $0) }, node: node, events: events, in: transaction)
         return application
@@ -211,22 +228,21 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         application.record = record
     }
 
-    /// The application as `caller` may see it: the applicant in full only for this node's window
-    /// clerks (each such read is logged), masked for everyone else.
+    /// The application as `caller` may see it, by the one disclosure rule (`Disclosure`): in full
+    /// for this node's window clerks and for the applicant themself (each such read is
+    /// logged), masked for everyone else; the query code only to those who see it in full.
     func view(_ application: StoredApplication, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Intake_Application {
         var out = application.record
         let parties = try openParties(application)
-        let full = caller.map { $0.role == .windowClerk && $0.node == node } ?? false
-        if full, let caller {
+        let disclosure = Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
+        if disclosure == .full, let caller {
             try await ApplicationStore.logPersonalDataRead(
                 subject: caller.subject, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
-            out.applicant = parties.applicant
-            if parties.hasAgent { out.agent = parties.agent }
         } else {
-            out.applicant = parties.applicant.maskedForReaders
-            if parties.hasAgent { out.agent = parties.agent.maskedForReaders }
             out.queryCode = ""
         }
+        out.applicant = parties.applicant.disclosed(disclosure)
+        if parties.hasAgent { out.agent = parties.agent.disclosed(disclosure) }
         return out
     }
 

@@ -15,7 +15,8 @@ public enum IntakeServiceDefinition {
 
     /// Who may call which method; anything not listed is denied. Window acts are this node's clerks
     /// only; the guide and the public progress look-up need no token; integrators and the online
-    /// channel (role applicant) may submit and correct; readers see personal data masked.
+    /// channel (role applicant) may submit and correct — each only on its own applications
+    /// (`ApplicationAccess`); readers see personal data as `Disclosure` allows.
     public static let policy: AccessPolicy = {
         let service = "oneseal.intake.v1.IntakeService/"
         let clerk = MethodRule(roles: [.windowClerk])
@@ -33,7 +34,8 @@ public enum IntakeServiceDefinition {
             "AcceptByCommitment": clerk,
             "SubmitCorrection": submitters,
             "WithdrawApplication": submitters,
-            "GetApplication": readers,
+            // Applicants and integrators read only their own (ApplicationAccess).
+            "GetApplication": MethodRule(roles: readers.roles.union([.applicant])),
             "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator]),
             "TrackProgress": .public,
             "ForwardToCity": clerk,

@@ -52,7 +52,9 @@ public struct SupervisionEventConsumer: EventConsumer {
                 return
             }
             var push = template(message.header, sourceNode: event.sourceNode)
-            push.holder = Self.masked(message.applicant)
+            // Only what supervision needs of the holder (RULES.md: item, holder, licence …), stored
+            // already in the supervisory shape of the one disclosure rule (`Disclosure`).
+            push.holder = message.applicant.disclosed(.supervisory)
             push.scope = grant.scope
             push.conditions = grant.conditions
             push.place = grant.place
@@ -156,25 +158,6 @@ public struct SupervisionEventConsumer: EventConsumer {
     private func record(_ event: Events_EventEnvelope, caseID: String, item: String, _ outcome: SourceEventStore.Outcome, note: String, in transaction: PostgresConnection) async throws {
         try await SourceEventStore.record(eventID: event.eventID, type: event.type, sourceNode: event.sourceNode, caseID: caseID, implementationCode: item,
                                           outcome: outcome, pushes: 0, note: note, payload: nil, in: transaction)
-    }
-
-    /// Only what supervision needs of the holder (RULES.md: item, holder, licence …): the name, the
-    /// kind, the ID number masked ("3713**********1234"); a USCC is an organisation's public register
-    /// number and stays whole so the department can find the business. Phones masked, e-mail dropped,
-    /// a person's home address masked.
-    static func masked(_ applicant: Common_Applicant) -> Common_Applicant {
-        Common_Applicant.with {
-            $0.kind = applicant.kind
-            $0.name = applicant.name
-            $0.idType = applicant.idType
-            $0.idNumber = applicant.idType == .uscc ? applicant.idNumber : Masking.idNumber(applicant.idNumber)
-            $0.phone = Masking.phone(applicant.phone)
-            $0.address = applicant.kind == .legalPerson ? applicant.address : Masking.address(applicant.address)
-            $0.legalRepresentative = applicant.legalRepresentative
-            $0.contactName = applicant.contactName
-            $0.contactPhone = Masking.phone(applicant.contactPhone)
-            $0.masked = true
-        }
     }
 
     static func holder(name: String, code: String, type: Certificate_HolderCodeType) -> Common_Applicant {

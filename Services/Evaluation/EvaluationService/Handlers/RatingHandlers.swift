@@ -94,10 +94,16 @@ extension EvaluationAPI {
             let id = UUID()
             let now = clock()
             let today = self.today
-            let stored: (StoredRating, StoredTicket?) = try await database.withTransaction { transaction in
+            let stored: (StoredRating, StoredTicket?, replayed: Bool) = try await database.withTransaction { transaction in
                 let subject = try await self.subject(caseID: request.caseID, applicationNumber: request.applicationNumber, on: transaction)
                 // Serialise ratings of one subject, so the slot check and the insert are one step.
                 _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("rating:" + subject.key)))")
+                // A retry that raced the first attempt past the check above waited for its lock:
+                // now it sees the first attempt's rating and answers with it (not ALREADY_EXISTS).
+                if !key.isEmpty, let existing = try await RatingStore.find(idempotencyKey: key, on: transaction) {
+                    guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
+                    return (existing, try await RatingStore.ticket(ratingID: existing.id, on: transaction), replayed: true)
+                }
                 var raterIndex = ""
                 switch caller.role {
                 case .applicant:
@@ -150,11 +156,11 @@ extension EvaluationAPI {
                     events += try event(openedMessage, aggregate: stored.id)
                 }
                 try await Outbox.enqueue(events, in: transaction)
-                return (rating, ticket)
+                return (rating, ticket, replayed: false)
             }
-            logger.info("rating recorded", metadata: [
+            if !stored.replayed { logger.info("rating recorded", metadata: [
                 "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.role == .applicant ? "applicant" : caller.subject)",
-            ])
+            ]) }
             var response = Evaluation_SubmitRatingResponse()
             response.rating = try proto(stored.0, ticketID: stored.1?.id)
             if let ticket = stored.1 { response.rectification = proto(ticket, rating: stored.0) }
@@ -178,7 +184,7 @@ extension EvaluationAPI {
                 guard let rating = try await RatingStore.find(id: id, on: connection) else { throw Self.notFound("no rating \(request.ratingID)") }
                 let ticket = try await RatingStore.ticket(ratingID: id, on: connection)
                 // An evaluator of this node calls named bad reviews back: the full phone, logged.
-                let full = caller.role == .evaluator && caller.node == node && rating.checked.isBad && rating.raterSealed != nil
+                let full = Disclosure.of(.rating, for: caller, atNode: node) == .full && rating.checked.isBad && rating.raterSealed != nil
                 if full {
                     try await connection.execute("""
                         INSERT INTO personal_data_reads (subject, role, node, rating_id, purpose)

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRPCCore
 import IntakeRules
+import Metrics
 import OneSealAuth
 import OneSealCore
 import OneSealOutbox
@@ -22,6 +23,7 @@ extension IntakeAPI {
             let digest = Array(SHA256.hash(data: canonical))
 
             try validate(request, idempotencyKey: key)
+            try authorizeSubmission(request, by: caller)
             // A retry: the same key answers with the application it made, whatever happened since.
             if let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) {
                 return try await answer(toRetryOf: existing, digest: digest, caller: caller)
@@ -57,7 +59,7 @@ extension IntakeAPI {
                     var record = Intake_Application()
                     record.applicationID = id.uuidString.lowercased()
                     record.applicationNumber = number.description
-                    record.queryCode = String(format: "%06d", Int.random(in: 0...999_999))
+                    record.queryCode = Self.newQueryCode()
                     record.acceptingNode = Common_NodeRef.with { $0.divisionCode = node; $0.name = settings.agencyName }
                     record.channel = request.channel
                     record.windowID = request.windowID
@@ -76,11 +78,13 @@ extension IntakeAPI {
                     var application = StoredApplication(
                         id: id, number: number.description, queryCode: record.queryCode, status: .submitted, state: state, record: record,
                         applicantSealed: try sealParties(applicant: request.applicant, agent: request.hasAgent ? request.agent : nil, id: id),
-                        revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, requestDigest: digest)
+                        revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, requestDigest: digest,
+                        applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
+                        agentIndex: request.hasAgent ? keyring.blindIndex(request.agent.idNumber, purpose: "id_number") : nil,
+                        submitterIndex: submitterIndex(caller))
                     refreshRecord(&application)
                     try await ApplicationStore.insert(
                         application, channel: Applicant.channelName(request.channel), windowID: request.windowID,
-                        applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
                         applicantKind: ProtoEnum.map(request.applicant.kind).map { (kind: ApplicantKind) in kind.rawValue } ?? "",
                         idempotencyKey: key, in: transaction)
                     try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
@@ -113,6 +117,7 @@ extension IntakeAPI {
     }()
 
     private func answer(toRetryOf existing: StoredApplication, digest: [UInt8], caller: Caller) async throws -> Intake_SubmitApplicationResponse {
+        try authorize(.read, on: existing, by: caller)
         guard existing.requestDigest == digest else {
             throw RPCError.invalidArgument(
                 field: "idempotency_key",
@@ -210,20 +215,48 @@ extension IntakeAPI {
                 }
             }
             let on = today
-            let updated = try await changing(id) { application, _ in
-                // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
-                // answers the notice and sends the application back for a decision.
-                if application.state.status == .accepted, application.state.acceptanceKind == .deficiency {
-                    try application.state.apply(.cureDeficiency(materials: supplied, on: on), calendar: calendar)
-                    return (["容缺材料已补齐"], [])
+            let verified = supplied
+            let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
+            if key.count > 200 {
+                throw RPCError.invalidArgument(field: "idempotency_key", "at most 200 characters", reason: "too_long")
+            }
+            var keyed = request
+            keyed.idempotencyKey = ""
+            let digest = Array(SHA256.hash(data: try keyed.serializedBytes(options: Self.deterministic) as [UInt8]))
+            // One transaction: the application row is locked first, so a concurrent retry with the
+            // same key waits for this one and then finds its key (no second revision, no second visit).
+            let updated = try await database.withTransaction { transaction -> StoredApplication in
+                guard let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
+                    throw Self.notFound("no application \(id.uuidString.lowercased())")
                 }
-                if caller.role == .windowClerk { application.record.visits += 1 }
-                if application.state.status == .submitted {
-                    try application.state.apply(.supplement(materials: supplied, on: on), calendar: calendar)
-                    return (["申请人补充提交材料"], [])
+                try authorize(.correct, on: application, by: caller)
+                if !key.isEmpty, let earlier = try await ApplicationStore.correction(idempotencyKey: key, on: transaction) {
+                    guard earlier.application == id, earlier.digest == digest else {
+                        throw RPCError.invalidArgument(
+                            field: "idempotency_key", "already used for another correction; use a new key for a new correction",
+                            reason: "idempotency_key.reused")
+                    }
+                    return application
                 }
-                try application.state.apply(.supplyCorrection(materials: supplied, on: on), calendar: calendar)
-                return (["申请人已补正材料，重新进行受理审查"], [])
+                let changed = try await store(application, changedBy: { application, _ in
+                    // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
+                    // answers the notice and sends the application back for a decision.
+                    if application.state.status == .accepted, application.state.acceptanceKind == .deficiency {
+                        try application.state.apply(.cureDeficiency(materials: verified, on: on), calendar: calendar)
+                        return (["容缺材料已补齐"], [])
+                    }
+                    if caller.role == .windowClerk { application.record.visits += 1 }
+                    if application.state.status == .submitted {
+                        try application.state.apply(.supplement(materials: verified, on: on), calendar: calendar)
+                        return (["申请人补充提交材料"], [])
+                    }
+                    try application.state.apply(.supplyCorrection(materials: verified, on: on), calendar: calendar)
+                    return (["申请人已补正材料，重新进行受理审查"], [])
+                }, in: transaction)
+                if !key.isEmpty {
+                    try await ApplicationStore.recordCorrection(idempotencyKey: key, application: id, digest: digest, in: transaction)
+                }
+                return changed
             }
             var response = Intake_SubmitCorrectionResponse()
             response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "correction", on: $0) }
@@ -241,6 +274,7 @@ extension IntakeAPI {
             }
             let on = today
             let updated = try await changing(id) { application, _ in
+                try authorize(.withdraw, on: application, by: caller)
                 if application.state.status == .accepted {
                     throw RPCError(code: .failedPrecondition, message: "application \(application.number) is accepted; withdraw each item's approval case instead (approval.v1 Withdraw)")
                 }
@@ -273,6 +307,7 @@ extension IntakeAPI {
                     throw RPCError.invalidArgument(field: "key", "give application_id or application_number", reason: "required")
                 }
                 guard let application = found else { throw Self.notFound("no such application") }
+                try authorize(.read, on: application, by: caller)
                 var response = Intake_GetApplicationResponse()
                 response.application = try await view(application, for: caller, purpose: "get", on: connection)
                 return response
@@ -334,11 +369,18 @@ extension IntakeAPI {
                     "SELECT \(unescaped: ApplicationStore.columns) FROM applications WHERE \(filter) ORDER BY submitted_at, id OFFSET \(after) LIMIT \(size + 1)")
                 let total = try await connection.query("SELECT count(*)::int8 AS n FROM applications WHERE \(filter)").one().decode("n", as: Int.self)
                 var response = Intake_ListApplicationsResponse()
+                // A page ends at `size` rows or at `maximumPageBytes`, whichever comes first, so a
+                // page of large applications never exceeds the frame limit.
+                var bytes = 0
                 for row in rows.prefix(size) {
-                    response.applications.append(try await view(try ApplicationStore.decode(row), for: caller, purpose: "list", on: connection))
+                    let application = try await view(try ApplicationStore.decode(row), for: caller, purpose: "list", on: connection)
+                    bytes += (try application.serializedBytes() as [UInt8]).count
+                    if bytes > Self.maximumPageBytes, !response.applications.isEmpty { break }
+                    response.applications.append(application)
                 }
                 response.page.totalSize = Int64(total)
-                if rows.count > size { response.page.nextPageToken = String(after + size) }
+                let shown = response.applications.count
+                if rows.count > shown { response.page.nextPageToken = String(after + shown) }
                 return response
             }
         }
@@ -350,10 +392,31 @@ extension IntakeAPI {
             if request.applicationNumber.isEmpty { violations.append(.required("application_number")) }
             if request.queryCode.isEmpty { violations.append(.required("query_code")) }
             guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+            // Per source first (an in-memory count, no database work for a flood), then per
+            // application (in the database, so every replica and restart shares it).
+            let source = Self.sourceHost(context.remotePeer)
+            guard progressLookups.attempt(source) else {
+                Self.progressLookupRefused(reason: "source")
+                logger.warning("progress look-ups refused: too many from one source")
+                throw RPCError(code: .resourceExhausted, message: "too many look-ups from your address; wait a minute and try again")
+            }
+            let number = request.applicationNumber.trimmingCharacters(in: .whitespaces)
+            let code = request.queryCode.trimmingCharacters(in: .whitespaces).uppercased()
             return try await database.withConnection { connection in
                 // Unknown number and wrong code answer alike, so numbers cannot be probed.
-                guard let application = try await ApplicationStore.find(number: request.applicationNumber, on: connection),
-                      Self.constantTimeEqual(application.queryCode, request.queryCode) else {
+                guard let application = try await ApplicationStore.find(number: number, on: connection) else {
+                    throw Self.notFound("no application with this number and query code")
+                }
+                if try await ApplicationStore.progressLookupLocked(number: number, limit: Self.progressLookupFailureLimit, on: connection) {
+                    Self.progressLookupRefused(reason: "application")
+                    throw RPCError(code: .resourceExhausted, message: "too many wrong query codes for this number; try again in an hour, or ask at the window")
+                }
+                guard Self.constantTimeEqual(application.queryCode, code) else {
+                    let failures = try await ApplicationStore.recordProgressLookupFailure(number: number, on: connection)
+                    if failures == Self.progressLookupFailureLimit {
+                        Self.progressLookupRefused(reason: "application")
+                        logger.warning("progress look-up locked for an hour: wrong query codes", metadata: ["application": "\(application.number)", "failures": "\(failures)"])
+                    }
                     throw Self.notFound("no application with this number and query code")
                 }
                 let parties = try openParties(application)
@@ -382,6 +445,28 @@ extension IntakeAPI {
                 return response
             }
         }
+    }
+
+    /// Wrong query codes one application number takes in an hour before it answers nothing.
+    static let progressLookupFailureLimit = 10
+
+    static func progressLookupRefused(reason: String) {
+        Counter(label: "oneseal_progress_lookup_refused_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    /// The host of a `remotePeer` ("ipv4:127.0.0.1:5123" → "ipv4:127.0.0.1"): the port changes per
+    /// connection, the source does not.
+    static func sourceHost(_ peer: String) -> String {
+        guard let colon = peer.lastIndex(of: ":") else { return peer }
+        return String(peer[..<colon])
+    }
+
+    /// A new query code: 10 characters of an alphabet without look-alikes (no 0/O, 1/I/L), from the
+    /// system's secure generator: 31^10 ≈ 8·10^14 codes, where the old six digits gave 10^6.
+    static func newQueryCode() -> String {
+        let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<10).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -20,6 +20,11 @@ struct StoredApplication: Sendable {
     var bundleID: UUID?
     var submittedAt: Date
     var requestDigest: [UInt8]
+    /// Keyed blind indexes (never the values): the applicant's and the agent's ID numbers, and
+    /// "role:subject" of whoever submitted it — what the per-object rules compare a token with.
+    var applicantIndex: [UInt8] = []
+    var agentIndex: [UInt8]? = nil
+    var submitterIndex: [UInt8]? = nil
 }
 
 /// The applications' SQL. Every change goes through `update`, which writes the row, its progress
@@ -27,7 +32,8 @@ struct StoredApplication: Sendable {
 /// apart (DESIGN §5, transactional outbox).
 enum ApplicationStore {
     static let columns: StaticString = """
-        id, application_number, query_code, status, state::text AS state, record, applicant_sealed, revision, bundle_id, submitted_at, request_digest
+        id, application_number, query_code, status, state::text AS state, record, applicant_sealed, revision, bundle_id, submitted_at, request_digest,
+        applicant_id_index, agent_id_index, submitted_by_index
         """
 
     static func decode(_ row: PostgresRow) throws -> StoredApplication {
@@ -43,7 +49,10 @@ enum ApplicationStore {
             revision: try row.decode("revision", as: Int64.self),
             bundleID: try row.decode("bundle_id", as: UUID?.self),
             submittedAt: try row.decode("submitted_at", as: Date.self),
-            requestDigest: try row.decode("request_digest", as: [UInt8].self)
+            requestDigest: try row.decode("request_digest", as: [UInt8].self),
+            applicantIndex: try row.decode("applicant_id_index", as: [UInt8].self),
+            agentIndex: try row.decode("agent_id_index", as: [UInt8]?.self),
+            submitterIndex: try row.decode("submitted_by_index", as: [UInt8]?.self)
         )
     }
 
@@ -68,6 +77,42 @@ enum ApplicationStore {
         try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE idempotency_key = \(idempotencyKey)").first.map(decode)
     }
 
+    /// The correction an idempotency key made, if any.
+    static func correction(idempotencyKey: String, on connection: PostgresConnection) async throws -> (application: UUID, digest: [UInt8])? {
+        guard let row = try await connection.query(
+            "SELECT application_id, request_digest FROM correction_requests WHERE idempotency_key = \(idempotencyKey)").first
+        else { return nil }
+        return (try row.decode("application_id", as: UUID.self), try row.decode("request_digest", as: [UInt8].self))
+    }
+
+    static func recordCorrection(idempotencyKey: String, application: UUID, digest: [UInt8], in transaction: PostgresConnection) async throws {
+        try await transaction.execute("""
+            INSERT INTO correction_requests (idempotency_key, application_id, request_digest)
+            VALUES (\(idempotencyKey), \(application), \(digest))
+            """)
+    }
+
+    /// Whether `number` has had `limit` wrong query codes in the last hour.
+    static func progressLookupLocked(number: String, limit: Int, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query("""
+            SELECT 1 AS locked FROM progress_lookup_failures
+            WHERE application_number = \(number) AND failures >= \(limit) AND window_started > now() - interval '1 hour'
+            """).first != nil
+    }
+
+    /// Counts one wrong query code for `number` (a new hour starts a new count); the count now.
+    static func recordProgressLookupFailure(number: String, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query("""
+            INSERT INTO progress_lookup_failures (application_number, failures, window_started) VALUES (\(number), 1, now())
+            ON CONFLICT (application_number) DO UPDATE SET
+                failures = CASE WHEN progress_lookup_failures.window_started > now() - interval '1 hour'
+                                THEN progress_lookup_failures.failures + 1 ELSE 1 END,
+                window_started = CASE WHEN progress_lookup_failures.window_started > now() - interval '1 hour'
+                                THEN progress_lookup_failures.window_started ELSE now() END
+            RETURNING failures
+            """).one().decode("failures", as: Int.self)
+    }
+
     /// The next number in `scope`, taken in the caller's transaction (no gaps from rolled-back work).
     static func nextNumber(scope: String, in transaction: PostgresConnection) async throws -> Int {
         try await transaction.query("""
@@ -78,19 +123,19 @@ enum ApplicationStore {
     }
 
     static func insert(
-        _ application: StoredApplication, channel: String, windowID: String, applicantIndex: [UInt8], applicantKind: String,
+        _ application: StoredApplication, channel: String, windowID: String, applicantKind: String,
         idempotencyKey: String, in transaction: PostgresConnection
     ) async throws {
         let record: [UInt8] = try application.record.serializedBytes()
         try await transaction.execute("""
             INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, record, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
-                                      submitted_on, intake_deadline, revision)
+                                      submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index)
             VALUES (\(application.id), \(application.number), \(application.queryCode), \(channel), \(windowID), \(application.status.rawValue),
                     \(application.state.outcome?.rawValue), \(try stateJSON(application.state))::jsonb, \(record), \(application.applicantSealed),
-                    \(applicantIndex), \(applicantKind), \(idempotencyKey), \(application.requestDigest), \(application.bundleID),
+                    \(application.applicantIndex), \(applicantKind), \(idempotencyKey), \(application.requestDigest), \(application.bundleID),
                     \(application.submittedAt), \(application.state.receivedOn.iso8601)::date, \(application.state.intakeDeadline.iso8601)::date,
-                    \(application.revision))
+                    \(application.revision), \(application.agentIndex), \(application.submitterIndex))
             """)
     }
 
