@@ -16,11 +16,12 @@ public enum Disclosure: Sendable, Hashable {
     /// Everything, as stored. Each such read of an applicant is logged by the service.
     case full
     /// A supervising department: names and USCCs whole (they find the business by them), a
-    /// person's ID number, phones and home address masked.
+    /// person's ID number, phones and home address masked, no e-mail.
     case supervisory
     /// Everyone else: a person's name "张*", ID "3713**********1234", phone "138****5678", home
-    /// address "山东省临沂市****"; an organisation's registered name, USCC and address are public
-    /// registers and stay whole, the people named in it (legal representative, contact) are masked.
+    /// address "山东省临沂市****", e-mail "****@domain"; an organisation's registered name and address
+    /// are public registers and stay whole, its USCC is masked like any ID number, the people named
+    /// in it (legal representative, contact) are masked.
     case masked
 
     /// Which record the personal data is read from: each names the roles whose duty it serves.
@@ -72,11 +73,11 @@ extension Common_Applicant {
         guard disclosure != .full else { return self }
         let person = kind != .legalPerson
         var out = self
-        out.idNumber = idType == .uscc ? idNumber : Disclosure.maskedIDNumber(idNumber)
+        out.idNumber = disclosure == .supervisory && idType == .uscc ? idNumber : Disclosure.maskedIDNumber(idNumber)
         out.phone = Masking.phone(phone)
         out.contactPhone = Masking.phone(contactPhone)
         if person { out.address = Masking.address(address) }
-        out.email = Disclosure.maskedEmail(email)
+        out.email = disclosure == .supervisory ? "" : Disclosure.maskedEmail(email)
         if disclosure == .masked {
             if person { out.name = Masking.personName(name) }
             if !legalRepresentative.isEmpty { out.legalRepresentative = Masking.personName(legalRepresentative) }
@@ -93,12 +94,6 @@ extension Disclosure {
 
     /// A phone number as this disclosure shows it.
     public func phone(_ phone: String) -> String { self == .full ? phone : Masking.phone(phone) }
-
-    /// An identity code as this disclosure shows it: a USCC (18 characters starting with a
-    /// registration-authority code, public register) whole, a resident ID masked.
-    public func idNumber(_ code: String, isUSCC: Bool) -> String {
-        self == .full || isUSCC ? code : Disclosure.maskedIDNumber(code)
-    }
 
     static func maskedIDNumber(_ value: String) -> String { Masking.idNumber(value) }
 

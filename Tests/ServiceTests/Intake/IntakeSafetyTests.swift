@@ -292,7 +292,8 @@ struct RequestLimitRuleTests {
             $0.legalRepresentative = "李四"; $0.contactName = "王五"; $0.contactPhone = "13812345678"; $0.address = "兰山区解放路1号"
         }
         let maskedCompany = company.disclosed(.masked)
-        #expect(maskedCompany.name == company.name && maskedCompany.idNumber == company.idNumber && maskedCompany.address == company.address)
+        #expect(maskedCompany.name == company.name && maskedCompany.idNumber == "9137**********34X7" && maskedCompany.address == company.address)
+        #expect(company.disclosed(.supervisory).idNumber == company.idNumber && company.disclosed(.supervisory).email.isEmpty)
         #expect(maskedCompany.legalRepresentative == "李*" && maskedCompany.contactName == "王*" && maskedCompany.contactPhone == "138****5678")
         #expect(person.disclosed(.full) == person)
     }

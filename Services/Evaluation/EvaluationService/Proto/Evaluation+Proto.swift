@@ -51,8 +51,9 @@ extension EvaluationAPI {
         out.tags = r.checked.tags
         out.anonymous = r.checked.anonymous
         if let rater = try openRater(r) {
-            out.raterName = full ? rater.name : Masking.personName(rater.name)
-            out.raterPhone = full ? rater.phone : Masking.phone(rater.phone)
+            let shown: Disclosure = full ? .full : .masked
+            out.raterName = shown.personName(rater.name)
+            out.raterPhone = shown.phone(rater.phone)
         }
         out.visitID = r.checked.visitKey
         out.ratedAt = Google_Protobuf_Timestamp(date: r.ratedAt)

@@ -130,8 +130,9 @@ extension IntakeAPI {
                 var record = delivery
                 record.deliveredAt = Google_Protobuf_Timestamp(date: now)
                 record.clerk = Common_ActorRef(caller)
-                // Who collected it is kept masked: the full number was checked at the window.
-                if delivery.hasRecipient { record.recipient = delivery.recipient.maskedForReaders }
+                // Who collected it is kept with the numbers masked (the full number was checked at
+                // the window) and the name whole, the record's purpose: the supervisory shape.
+                if delivery.hasRecipient { record.recipient = delivery.recipient.disclosed(.supervisory) }
                 if record.licences.isEmpty { record.licences = application.record.items.filter(\.hasLicence).map(\.licence) }
                 application.record.delivery = record
                 if delivery.method == .window { application.record.visits += 1 }

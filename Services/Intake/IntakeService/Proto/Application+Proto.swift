@@ -19,20 +19,8 @@ extension Applicant {
 }
 
 extension Common_Applicant {
-    /// The applicant as a role that does not need the full identity sees it (个人信息保护法:
-    /// minimum necessary): ID number, phones and address masked, `masked` set.
-    var maskedForReaders: Common_Applicant {
-        var out = self
-        out.idNumber = Masking.idNumber(idNumber)
-        out.phone = Masking.phone(phone)
-        out.contactPhone = Masking.phone(contactPhone)
-        out.address = Masking.address(address)
-        out.email = email.isEmpty ? "" : "****" + (email.firstIndex(of: "@").map { String(email[$0...]) } ?? "")
-        out.masked = true
-        return out
-    }
-
-    /// The name as the public progress look-up prints it ("张*", "临沂**有限公司").
+    /// The name as the public progress look-up prints it ("张*", "临沂**有限公司"): anyone holding a
+    /// slip sees it, so even a company's registered name is shortened (beyond `Disclosure.masked`).
     var maskedName: String {
         kind == .legalPerson ? Masking.organisationName(name) : Masking.personName(name)
     }
