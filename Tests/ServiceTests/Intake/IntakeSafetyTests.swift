@@ -314,3 +314,25 @@ struct RequestLimitRuleTests {
         #expect(limiter.trackedKeys <= 10)
     }
 }
+
+@Suite("Intake: identity codes as people type them", .serialized)
+struct IdentityCodeTests {
+    @Test("a USCC typed in lower case with spaces is the same company: stored upper case, one blind index, the same retry")
+    func lowerCaseUSCC() async throws {
+        try await withIntakeNode(today: IntakeServiceTests.monday) { node in
+            try await node.publishSampleCatalogue()
+            var typed = try Fixtures.submit([IntakeServiceTests.food], key: "typed-once")
+            typed.applicant.idNumber = " " + Fixtures.uscc.lowercased() + " "
+            let first = try await node.intake.submitApplication(typed, metadata: try node.clerk).application
+            #expect(first.applicant.idNumber == Fixtures.uscc)
+            let upper = try await node.intake.submitApplication(try Fixtures.submit([IntakeServiceTests.food]), metadata: try node.clerk).application
+            let indexes = try await node.database.query("SELECT DISTINCT applicant_id_index FROM applications").map { try $0.decode(at: 0, as: [UInt8].self) }
+            #expect(indexes.count == 1)
+            #expect(first.applicationID != upper.applicationID)
+            // The retry of the typed request with the same key is the same application.
+            let retried = try await node.intake.submitApplication(typed, metadata: try node.clerk).application
+            #expect(retried.applicationID == first.applicationID)
+            #expect(Applicant.normalizedCode(" 37130219900101123x\n") == "37130219900101123X")
+        }
+    }
+}

@@ -16,6 +16,8 @@ extension IntakeAPI {
     public func submitApplication(request: Intake_SubmitApplicationRequest, context: ServerContext) async throws -> Intake_SubmitApplicationResponse {
         try await answering {
             let caller = try ServerContext.requireCaller()
+            // Codes as people type them ("91371302ma3c1234x7 ") are one company, not two.
+            let request = Self.normalizingCodes(request)
             let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
             var keyed = request
             keyed.idempotencyKey = ""
@@ -108,6 +110,14 @@ extension IntakeAPI {
                 return try await answer(toRetryOf: existing, digest: digest, caller: caller)
             }
         }
+    }
+
+    /// The request with the applicant's and agent's ID numbers as stored: trimmed, upper case.
+    static func normalizingCodes(_ request: Intake_SubmitApplicationRequest) -> Intake_SubmitApplicationRequest {
+        var out = request
+        out.applicant.idNumber = Applicant.normalizedCode(request.applicant.idNumber)
+        if request.hasAgent { out.agent.idNumber = Applicant.normalizedCode(request.agent.idNumber) }
+        return out
     }
 
     static let deterministic: BinaryEncodingOptions = {

@@ -98,7 +98,8 @@ extension IntakeAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseID(request.applicationID)
-            let delivery = request.delivery
+            var delivery = request.delivery
+            if delivery.hasRecipient { delivery.recipient.idNumber = Applicant.normalizedCode(delivery.recipient.idNumber) }
             var violations: [FieldViolation] = []
             if !request.hasDelivery { violations.append(.required("delivery")) }
             switch delivery.method {
