@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import OneSealAuth
 import OneSealOutbox
+import OneSealPrivacy
 import OneSealProto
 import OneSealWire
 import SwiftProtobuf
@@ -14,21 +15,26 @@ public struct EventDelivery: Sendable {
     public let sourceNode: String
     private let clients: [String: GRPCClient<OneSealClientTransport>]
     private let token: @Sendable () throws -> String
+    /// The service's data keys: outbox payloads are sealed at rest and opened here, just before
+    /// they are sent (`SealedEventPayload`).
+    private let keyring: DataKeyring?
 
     /// The per-peer clients must be running (`GRPCClientService` in the service group).
     public init(
         sourceService: String,
         sourceNode: String,
         clients: [String: GRPCClient<OneSealClientTransport>],
-        token: @escaping @Sendable () throws -> String
+        token: @escaping @Sendable () throws -> String,
+        keyring: DataKeyring? = nil
     ) {
+        self.keyring = keyring
         self.sourceService = sourceService
         self.sourceNode = sourceNode
         self.clients = clients
         self.token = token
     }
 
-    public func envelope(for event: OutboxEvent) -> Events_EventEnvelope {
+    public func envelope(for event: OutboxEvent) throws -> Events_EventEnvelope {
         var envelope = Events_EventEnvelope()
         envelope.eventID = event.id.uuidString
         envelope.type = event.type
@@ -36,7 +42,7 @@ public struct EventDelivery: Sendable {
         envelope.sourceNode = self.sourceNode
         envelope.aggregateID = event.aggregateID
         envelope.traceparent = event.traceparent ?? ""
-        envelope.payload = Data(event.payload)
+        envelope.payload = Data(try SealedEventPayload.open(event.payload, type: event.type, aggregateID: event.aggregateID, keyring: self.keyring))
         if let occurredAt = event.occurredAt { envelope.occurredAt = Google_Protobuf_Timestamp(date: occurredAt) }
         if let sequence = event.sequence { envelope.sequence = UInt64(sequence) }
         return envelope
@@ -48,7 +54,7 @@ public struct EventDelivery: Sendable {
             throw RPCError(code: .failedPrecondition, message: "no peer '\(destination)' in ONESEAL_PEERS")
         }
         var request = Events_DeliverRequest()
-        request.events = events.map(self.envelope(for:))
+        request.events = try events.map(self.envelope(for:))
         var metadata = Metadata()
         metadata.addString("Bearer \(try self.token())", forKey: "authorization")
         metadata.addString(self.sourceNode, forKey: "x-oneseal-node")

@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import OneSealAuth
 import OneSealOutbox
+import OneSealPrivacy
 import OneSealStore
 import OneSealTrace
 import OneSealWire
@@ -208,7 +209,8 @@ public enum ServiceRunner {
             }
             if let serviceToken {
                 let delivery = EventDelivery(
-                    sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients, token: serviceToken
+                    sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients, token: serviceToken,
+                    keyring: try configuration.dataKeyFile.map { try DataKeyring(contentsOfFile: $0) }
                 )
                 lifecycle.append(.init(service: OutboxRelay(client: database, logger: Logger(label: "oneseal.outbox")) { destination, events in
                     try await delivery.deliver(to: destination, events)

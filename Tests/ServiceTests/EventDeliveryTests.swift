@@ -77,7 +77,7 @@ struct EventDeliveryTests {
                             ($0 as? RPCError)?.code == .permissionDenied
                         }
                         var bad = Events_DeliverRequest()
-                        var envelope = delivery.envelope(for: events[0])
+                        var envelope = try delivery.envelope(for: events[0])
                         envelope.eventID = "not-a-uuid"
                         bad.events = [envelope]
                         var metadata = Metadata()

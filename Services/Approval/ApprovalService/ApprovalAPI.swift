@@ -126,7 +126,7 @@ public struct ApprovalAPI: Sendable {
     // MARK: Events
 
     func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: UUID) throws -> OutboxEvent {
-        OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate.uuidString.lowercased(), payload: try message.serializedBytes())
+        try .make(message, to: destination, aggregate: aggregate.uuidString.lowercased(), sealedWith: keyring)
     }
 
     /// `message` to each destination (duplicates removed, order kept).

@@ -172,7 +172,7 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
     // MARK: Events
 
     func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: UUID) throws -> OutboxEvent {
-        OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate.uuidString.lowercased(), payload: try message.serializedBytes())
+        try .make(message, to: destination, aggregate: aggregate.uuidString.lowercased(), sealedWith: keyring)
     }
 
     /// Where licence events go: intake at the window that accepted the application (出件 there),

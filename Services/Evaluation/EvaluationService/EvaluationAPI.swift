@@ -137,7 +137,7 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
 
     func event(_ message: some SwiftProtobuf.Message, aggregate: UUID) throws -> [OutboxEvent] {
         guard let destination = parentDestination else { return [] }
-        return [OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate.uuidString.lowercased(), payload: try message.serializedBytes())]
+        return [try .make(message, to: destination, aggregate: aggregate.uuidString.lowercased(), sealedWith: keyring)]
     }
 
     // MARK: Node scope

@@ -130,7 +130,7 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     func approval(at node: String) -> String { "approval@\(node)" }
 
     func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: UUID) throws -> OutboxEvent {
-        OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate.uuidString.lowercased(), payload: try message.serializedBytes())
+        try .make(message, to: destination, aggregate: aggregate.uuidString.lowercased(), sealedWith: keyring)
     }
 
     // MARK: Reading and changing applications

@@ -93,7 +93,8 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     static func approval(at node: String) -> String { "approval@\(node)" }
 
     func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: String) throws -> OutboxEvent {
-        OutboxEvent(destination: destination, type: type(of: message).protoMessageName, aggregateID: aggregate, payload: try message.serializedBytes())
+        // Supervision's events name no person (pushes carry the holder to nobody): no data key.
+        try .make(message, to: destination, aggregate: aggregate, sealedWith: nil)
     }
 
     /// The push event for evaluation (PushCreated, PushClaimed, PushRejected, PushClaimOverdue).

@@ -78,8 +78,8 @@ struct CertificateNode: Sendable {
 
     /// Events waiting in the outbox, as (destination, type, payload) in order.
     func outbox() async throws -> [(destination: String, type: String, payload: [UInt8])] {
-        try await database.query("SELECT destination, type, payload FROM outbox ORDER BY seq").map {
-            (try $0.decode("destination", as: String.self), try $0.decode("type", as: String.self), try $0.decode("payload", as: [UInt8].self))
+        try await database.query("SELECT destination, type, aggregate_id, payload FROM outbox ORDER BY seq").map {
+            (try $0.decode("destination", as: String.self), try $0.decode("type", as: String.self), try SealedEventPayload.open(try $0.decode("payload", as: [UInt8].self), type: try $0.decode("type", as: String.self), aggregateID: try $0.decode("aggregate_id", as: String.self), keyring: api.keyring))
         }
     }
 }

@@ -86,6 +86,28 @@ struct IntakeSafetyTests {
         }
     }
 
+    @Test("events rest sealed in the outbox: no ID number, name or phone in any row; the relay's view opens them")
+    func outboxPayloadsSealed() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([Self.food], applicant: Fixtures.person), metadata: try node.clerk).application
+            _ = try await node.intake.accept(.with { $0.applicationID = submitted.applicationID }, metadata: try node.clerk)
+            let leaks = try await count(node, """
+                SELECT count(*)::int8 FROM outbox
+                WHERE position(convert_to(\(Fixtures.residentID), 'UTF8') in payload) > 0
+                   OR position(convert_to('张三', 'UTF8') in payload) > 0
+                   OR position(convert_to('13812345678', 'UTF8') in payload) > 0
+                """)
+            #expect(leaks == 0)
+            #expect(try await count(node, "SELECT count(*)::int8 FROM outbox WHERE get_byte(payload, 0) <> 0") == 0)
+            // What the relay sends (opened) carries the applicant for approval.
+            let accepted = OutboxRows.of(Intake_ApplicationAccepted.self, in: try await node.outbox())
+            #expect(!accepted.isEmpty)
+            let event = try Intake_ApplicationAccepted(serializedBytes: accepted[0].payload)
+            #expect(event.applicant.idNumber == Fixtures.residentID)
+        }
+    }
+
     @Test("one disclosure rule per role: the window and the data subject in full, every other reader masked, a person's name as 张*")
     func disclosurePerRole() async throws {
         try await withIntakeNode(today: Self.monday) { node in
