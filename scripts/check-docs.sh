@@ -9,6 +9,8 @@
 #   2. No file of the repository points at the design notes that used to live beside it, outside
 #      the repository (a "shared" folder one level up): a clone from anywhere else has no such
 #      folder. The architecture and the law are docs/architecture.md and docs/law.md.
+#   3. Every `docs/<name>.md#anchor` (code comments included) and every `](file.md#anchor)` or
+#      `](#anchor)` link in those docs names a heading that exists (GitHub's slug rule).
 #
 # Exit 0 when clean; 1 with one line per problem otherwise.
 #
@@ -106,6 +108,64 @@ while IFS= read -r hit; do
 done < <(grep -rInoE "$pattern" . \
             --exclude-dir=.git --exclude-dir=.build --exclude-dir=.cluster --exclude-dir=.swiftpm \
             --exclude-dir=node_modules 2>/dev/null || true)
+
+# --- 3. Anchors: `docs/X.md#anchor` anywhere (code comments included), and `](X.md#anchor)` /
+#        `](#anchor)` links in the docs, must name a heading of that file (GitHub's slug rule). ---
+export LC_ALL=C.UTF-8   # so [:alnum:] knows Chinese headings
+declare -A slugs=()     # "docs/law.md#ratings" -> 1
+declare -A slugged=()   # files already read
+slug_file() {
+    local file="$1" line text
+    [[ -n ${slugged[$file]+x} ]] && return 0
+    slugged[$file]=1
+    [[ -f $file ]] || return 0
+    while IFS= read -r line; do
+        [[ $line =~ ^#+[[:space:]]+(.*)$ ]] || continue
+        text="${BASH_REMATCH[1]}"
+        text="${text,,}"
+        text="${text//[^[:alnum:] _-]/}"
+        slugs["$file#${text// /-}"]=1
+    done < <(grep -E '^#+[[:space:]]' "$file")
+}
+check_anchor() {  # where (file:line), target file (from the root), anchor
+    slug_file "$2"
+    if [[ ! -f $2 ]]; then
+        problem "$1: links to $2, which does not exist"
+    elif [[ -z ${slugs["$2#$3"]+x} ]]; then
+        problem "$1: links to $2#$3, but $2 has no such heading"
+    fi
+}
+while IFS= read -r hit; do
+    hit="${hit#./}"
+    file="${hit%%:*}"; rest="${hit#*:}"; number="${rest%%:*}"; ref="${rest#*:}"
+    [[ $file == "$self" ]] && continue
+    while [[ $ref == *. ]]; do ref="${ref%.}"; done   # a sentence's full stop
+    # In docs/, "docs/x.md" in a Markdown link would be relative to docs/; only prose uses it.
+    check_anchor "$file:$number" "${ref%%#*}" "${ref#*#}"
+done < <(grep -rInoE 'docs/[A-Za-z0-9_-]+\.md#[^][()`"'"'"'[:space:],;:]+' . \
+            --include='*.swift' --include='*.sh' --include='*.md' --include='*.proto' --include='*.yml' \
+            --exclude-dir=.git --exclude-dir=.build --exclude-dir=.cluster --exclude-dir=.swiftpm 2>/dev/null || true)
+while IFS= read -r hit; do
+    file="${hit%%:*}"; rest="${hit#*:}"; number="${rest%%:*}"; ref="${rest#*:}"
+    ref="${ref#](}"; ref="${ref%)}"
+    target="${ref%%#*}"
+    if [[ -z $target ]]; then
+        target="$file"
+    elif [[ $target == http* ]]; then
+        continue
+    else
+        dir="$(dirname "$file")"
+        target="$dir/$target"
+        # Normalise "docs/../X" and "./X".
+        while [[ $target == */../* ]]; do
+            before="${target%%/../*}"; after="${target#*/../}"
+            before="${before%/*}"; [[ $before == "${target%%/../*}" ]] && before="."
+            target="$before/$after"
+        done
+        target="${target#./}"
+    fi
+    check_anchor "$file:$number" "$target" "${ref#*#}"
+done < <(grep -noE '\]\([^)[:space:]]*#[^)[:space:]]+\)' "${docs[@]}" || true)
 
 if [[ $problems -gt 0 ]]; then
     echo "check-docs: $problems problem(s)" >&2
