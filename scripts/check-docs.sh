@@ -30,7 +30,8 @@ problem() {
 declare -A methods=()   # "oneseal.intake.v1.IntakeService/Accept" -> 1
 declare -A short=()     # "IntakeService/Accept" -> 1
 declare -A services=()  # "IntakeService" -> 1
-while IFS= read -r -d '' file; do
+shopt -s globstar nullglob
+for file in proto/**/*.proto; do
     package=""
     service=""
     while IFS= read -r line; do
@@ -46,7 +47,7 @@ while IFS= read -r -d '' file; do
             service=""
         fi
     done < "$file"
-done < <(find proto -name '*.proto' -print0)
+done
 
 # Methods registered in code without a .proto (benchmarks only), each with the file that must still
 # define it, so this list cannot outlive the code.
@@ -154,7 +155,7 @@ while IFS= read -r hit; do
     elif [[ $target == http* ]]; then
         continue
     else
-        dir="$(dirname "$file")"
+        dir="."; [[ $file == */* ]] && dir="${file%/*}"
         target="$dir/$target"
         # Normalise "docs/../X" and "./X".
         while [[ $target == */../* ]]; do
