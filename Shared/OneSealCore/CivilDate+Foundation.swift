@@ -1,7 +1,7 @@
 import Foundation
 
 extension TimeZone {
-    /// Beijing time. All OneSeal deadlines are counted here (DESIGN §7), whatever zone the server
+    /// Beijing time. All OneSeal deadlines are counted here (docs/architecture.md#time-the-working-day-calendar), whatever zone the server
     /// runs in. Falls back to a fixed UTC+8 if the host has no tz database, which is exact for
     /// every date since 1992 (China dropped daylight saving after 1991).
     public static let shanghai: TimeZone =
@@ -38,7 +38,7 @@ extension CivilDate {
     }
 
     /// The instant this day ends: the first instant of the following day, 00:00 Beijing time.
-    /// A period "ends at the end of its last working day" (DESIGN §7), so a deadline date `d` has
+    /// A period "ends at the end of its last working day" (docs/law.md#working-days-and-the-calendar), so a deadline date `d` has
     /// passed exactly when `now >= d.endOfDayInstant()`. It is exclusive on purpose: comparing
     /// against 23:59:59 would leave the last second of the day unaccounted for.
     public func endOfDayInstant(in timeZone: TimeZone = .shanghai) -> Date {

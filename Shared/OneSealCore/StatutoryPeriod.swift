@@ -1,6 +1,6 @@
 /// A period fixed by law or by node policy, in working days (行政许可法 Art. 82), with the longest
 /// extension the law allows. Values are defaults; a node may configure its own where local
-/// practice differs (RULES.md).
+/// practice differs (docs/law.md).
 public struct StatutoryPeriod: Sendable, Hashable, Codable {
     public let workingDays: Int
     /// The most working days one extension may add; 0 when the period cannot be extended.

@@ -1,6 +1,6 @@
 extension WorkingDayCalendar {
     /// The national calendar for the years whose notices ship with OneSeal (2025, 2026), taken
-    /// from RULES.md. Operators load later years with `loading(_:)`.
+    /// listed in docs/law.md#working-days-and-the-calendar. Operators load later years with `loading(_:)`.
     public static let china: WorkingDayCalendar = {
         do {
             return try WorkingDayCalendar().loading(builtInChinaText)

@@ -2,7 +2,7 @@ import CertificateRules
 import OneSealCore
 import Testing
 
-/// The licence identifier's MOD 37,36 check character (RULES.md "Identifiers and checksums"),
+/// The licence identifier's MOD 37,36 check character (docs/law.md#identifiers-and-checksums),
 /// checked with OneSealCore's `LicenceIdentifier` against identifiers published by real platforms.
 @Suite("Licence identifiers")
 struct IdentifierTests {
@@ -67,7 +67,7 @@ struct IdentifierTests {
     @Test("a real identifier whose issuer is a division code, not a USCC, is refused by shape")
     func divisionCodeIssuer() {
         // Published by a city platform with the issuer as its division code: the check character is
-        // right, but RULES.md's structure has an 18-character issuer code.
+        // right, but the structure (docs/law.md#identifiers-and-checksums) has an 18-character issuer code.
         let text = "1.2.156.3005.2.11100000MB03271699022.340100.000000016.001.9"
         #expect(ISO7064.mod37_36CheckCharacter(for: "11100000MB03271699022" + "340100" + "000000016" + "001") == "9")
         #expect(throws: LicenceIdentifierError.invalidIssuer("340100")) { try LicenceIdentifier(parsing: text) }

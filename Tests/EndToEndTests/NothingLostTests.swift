@@ -7,7 +7,7 @@ import OneSealStore
 import OneSealTestSupport
 import Testing
 
-/// DESIGN §8: a crash, a restart, a dead link lose nothing. Applicants keep coming while every
+/// docs/architecture.md#the-store: a crash, a restart, a dead link lose nothing. Applicants keep coming while every
 /// process of both nodes is killed with SIGKILL once and restarted, PostgreSQL restarts, and the
 /// county–city link is cut for a while; afterwards every case has reached its end, nothing exists
 /// twice, and the audit chains verify.

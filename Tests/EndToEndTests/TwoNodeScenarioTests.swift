@@ -6,7 +6,7 @@ import OneSealProto
 import Testing
 
 /// The city (371300) and the county (371302) as ten real processes, driven through RPC only:
-/// every flow of DESIGN §6 from the window to the rating, across both nodes.
+/// every flow of docs/architecture.md#the-life-of-a-case from the window to the rating, across both nodes.
 @Suite("Two nodes end to end (ten processes, real PostgreSQL, RPC only)", .serialized)
 struct TwoNodeScenarioTests {
     static let city = Hall.city

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs once, when the node's PostgreSQL volume is first initialised (docker-entrypoint-initdb.d):
-# one role and one database per service, so no service can read another's tables (DESIGN §2).
+# one role and one database per service, so no service can read another's tables (docs/architecture.md#topology).
 # The services' password comes from the node's db-password secret (ONESEAL_DB_PASSWORD_FILE);
 # it reaches SQL as a psql variable (:'password'), never spliced into the text.
 set -eu

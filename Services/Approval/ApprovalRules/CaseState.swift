@@ -463,7 +463,7 @@ public struct CaseState: Sendable, Hashable, Codable {
     // MARK: Joint review
 
     /// Records a joint review meeting. Its kind must be the one the item's category calls for
-    /// (RULES.md 分级会审) and its convener must hold the matching role. For a collective-tier case
+    /// (分级会审, docs/law.md#approval-tiers-and-joint-review) and its convener must hold the matching role. For a collective-tier case
     /// whose active step is the collective study, the meeting completes that step.
     public mutating func recordJointReview(_ review: JointReviewRecord) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []

@@ -185,7 +185,7 @@ public enum JointReviewKind: String, Sendable, Hashable, Codable, CaseIterable {
     case deputy
     case collective
 
-    /// The kind RULES.md assigns to a tier; nil for sole approval (decided on the spot).
+    /// The kind docs/law.md#approval-tiers-and-joint-review assigns to a tier; nil for sole approval (decided on the spot).
     public static func required(for tier: ApprovalTier) -> JointReviewKind? {
         switch tier {
         case .sole: nil

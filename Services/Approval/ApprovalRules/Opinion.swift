@@ -1,7 +1,7 @@
 import Foundation
 import OneSealCore
 
-/// Opinions must be specific (DESIGN §6): an officer's review says what was checked and found; a
+/// Opinions must be specific (docs/law.md#decision-reasons-and-remedies): an officer's review says what was checked and found; a
 /// leader's sign-off says why. Empty text, boilerplate ("同意", "已阅", "拟同意", "OK") and text
 /// that is nothing but boilerplate repeated are refused.
 public enum OpinionCheck {

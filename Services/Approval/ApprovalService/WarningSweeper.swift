@@ -7,7 +7,7 @@ import OneSealServiceKit
 import OneSealStore
 import ServiceLifecycle
 
-/// Raises the early warnings of running cases (DESIGN §6): yellow when the configured number of
+/// Raises the early warnings of running cases (docs/law.md#approval-period-and-the-one-extension): yellow when the configured number of
 /// working days or fewer is left (node setting `approval.yellow_days_before`), red once overdue.
 /// Each level change is written once: the case's warning column, an audit entry and a
 /// CaseWarningChanged event to evaluation.
@@ -34,7 +34,7 @@ public struct WarningSweeper: Service {
     }
 
     /// `oneseal_approval_running_cases{warning=normal|yellow|red}` and
-    /// `oneseal_approval_suspended_cases` for the metrics endpoint (DESIGN §9: overdue cases).
+    /// `oneseal_approval_suspended_cases` for the metrics endpoint (docs/operators.md#metrics-and-liveness: overdue cases).
     func recordGauges() async throws {
         let rows = try await api.database.query("SELECT warning, count(*)::int8 AS n FROM cases WHERE status = 'in_progress' GROUP BY warning")
         var counts = ["normal": 0, "yellow": 0, "red": 0]

@@ -3,7 +3,7 @@ import OneSealCore
 
 /// The ticket every bad review opens (E6): verify and call back (核实、回访), rectify and feed back
 /// (整改、反馈), then the rater rates the fix; due a configurable number of working days after the
-/// rating (default 15, RULES.md "Ratings"). An upheld appeal voids it.
+/// rating (default 15, docs/law.md#ratings). An upheld appeal voids it.
 public struct RectificationTicket: Sendable, Hashable, Codable {
     public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
         /// Opened by the bad review: to verify and call back. Names match the proto enum.

@@ -13,7 +13,7 @@ import SwiftProtobuf
 
 /// Values a node may configure for evaluation (node_settings, keys `evaluation.*`), with defaults.
 public struct EvaluationSettings: Sendable, Hashable {
-    /// Working days a bad review's ticket has (RULES.md: 5, 7 or 15 by locality; default 15).
+    /// Working days a bad review's ticket has (docs/law.md#ratings: 5, 7 or 15 by locality; default 15).
     public var rectificationWorkingDays: Int
     /// Working days after a rating within which the rated side may appeal it.
     public var appealWorkingDays: Int

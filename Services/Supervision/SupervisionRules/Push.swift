@@ -11,7 +11,7 @@ public enum PushStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case pending, claimed, rejected, rerouted
 }
 
-/// The values each node may configure (RULES.md "Supervision push"), with their defaults.
+/// The values each node may configure (docs/law.md#supervision-push), with their defaults.
 public struct SupervisionPolicy: Sendable, Hashable, Codable {
     /// Working days from the decision (issue, status change) by which the push must reach the department.
     public var pushWorkingDays: Int

@@ -52,7 +52,7 @@ public struct SupervisionEventConsumer: EventConsumer {
                 return
             }
             var push = template(message.header, sourceNode: event.sourceNode)
-            // Only what supervision needs of the holder (RULES.md: item, holder, licence …), stored
+            // Only what supervision needs of the holder (docs/law.md#supervision-push: item, holder, licence …), stored
             // already in the supervisory shape of the one disclosure rule (`Disclosure`).
             push.holder = message.applicant.disclosed(.supervisory)
             push.scope = grant.scope

@@ -4,7 +4,7 @@ import OneSealCore
 import OneSealStore
 
 /// The cases' SQL. Every change goes through `update` inside the transaction that also writes the
-/// audit entry and the events (DESIGN §5, transactional outbox).
+/// audit entry and the events (docs/architecture.md#the-store, transactional outbox).
 enum CaseStore {
     static let columns: StaticString = "id, state::text AS state, applicant_sealed, revision, created_at, updated_at"
 

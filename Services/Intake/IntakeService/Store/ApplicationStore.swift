@@ -29,7 +29,7 @@ struct StoredApplication: Sendable {
 
 /// The applications' SQL. Every change goes through `update`, which writes the row, its progress
 /// steps and its events in the caller's transaction, so a state change and its events are never
-/// apart (DESIGN §5, transactional outbox).
+/// apart (docs/architecture.md#the-store, transactional outbox).
 enum ApplicationStore {
     static let columns: StaticString = """
         id, application_number, query_code, status, state::text AS state, record, applicant_sealed, revision, bundle_id, submitted_at, request_digest,
