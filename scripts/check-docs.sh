@@ -107,7 +107,7 @@ while IFS= read -r hit; do
     [[ $file == "$self" ]] && continue
     problem "$file:$number: points outside the repository (a shared folder one level up); point at docs/architecture.md or docs/law.md"
 done < <(grep -rInoE "$pattern" . \
-            --exclude-dir=.git --exclude-dir=.build --exclude-dir=.cluster --exclude-dir=.swiftpm \
+            --exclude-dir=.git --exclude-dir='.build*' --exclude-dir=.cluster --exclude-dir=.swiftpm --exclude-dir=.testdb \
             --exclude-dir=node_modules 2>/dev/null || true)
 
 # --- 3. Anchors: `docs/X.md#anchor` anywhere (code comments included), and `](X.md#anchor)` /
@@ -145,7 +145,7 @@ while IFS= read -r hit; do
     check_anchor "$file:$number" "${ref%%#*}" "${ref#*#}"
 done < <(grep -rInoE 'docs/[A-Za-z0-9_-]+\.md#[^][()`"'"'"'[:space:],;:]+' . \
             --include='*.swift' --include='*.sh' --include='*.md' --include='*.proto' --include='*.yml' \
-            --exclude-dir=.git --exclude-dir=.build --exclude-dir=.cluster --exclude-dir=.swiftpm 2>/dev/null || true)
+            --exclude-dir=.git --exclude-dir='.build*' --exclude-dir=.cluster --exclude-dir=.swiftpm --exclude-dir=.testdb 2>/dev/null || true)
 while IFS= read -r hit; do
     file="${hit%%:*}"; rest="${hit#*:}"; number="${rest%%:*}"; ref="${rest#*:}"
     ref="${ref#](}"; ref="${ref%)}"

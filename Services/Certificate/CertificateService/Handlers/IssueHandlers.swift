@@ -205,6 +205,9 @@ extension CertificateAPI {
         let id = UUID()
         var publicContent = content.proto
         publicContent.holderCode = content.maskedHolderCode
+        // The public copy rests in the clear: a person's name is masked in it too ("张*"), so a
+        // copy of the database alone names no one; the full content is only in `content_sealed`.
+        if content.holderCodeType == .residentID { publicContent.holderName = Disclosure.masked.personName(content.holderName) }
         let licence = StoredLicence(
             id: id, caseID: content.caseID, identifier: content.licenceIdentifier, licenceNumber: content.licenceNumber,
             serial: content.serial, version: version, licenceTypeCode: content.licenceTypeCode,
