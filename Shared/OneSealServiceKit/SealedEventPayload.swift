@@ -13,7 +13,7 @@ import SwiftProtobuf
 /// number 0 does not exist), so rows written before this change, by a service without a data
 /// key, or passed on from another node stay readable as they are.
 public enum SealedEventPayload {
-    static let marker: [UInt8] = [0x00] + Array("oneseal.sealed-event.v1".utf8)
+    public static let marker: [UInt8] = [0x00] + Array("oneseal.sealed-event.v1".utf8)
 
     /// The authenticated context: a sealed payload copied onto another event's row does not open.
     static func context(type: String, aggregateID: String) -> String { "outbox:\(type):\(aggregateID)" }

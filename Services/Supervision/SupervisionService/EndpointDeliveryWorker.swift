@@ -77,7 +77,7 @@ public struct EndpointDeliveryWorker: Service {
                 FOR UPDATE SKIP LOCKED
                 """)
             guard !rows.isEmpty else { return (0, false) }
-            var pushes = try rows.map(PushStore.decode)
+            var pushes = try rows.map(api.pushStore.decode)
             guard let department = try await DepartmentStore.find(code, on: transaction),
                   let address = SupervisionRules.Department.parseEndpoint(department.department.endpoint) else {
                 try await fail(&pushes, error: "department \(code) has no endpoint; set one (UpsertDepartment) or switch it to pull", now: now, in: transaction)
@@ -120,7 +120,7 @@ public struct EndpointDeliveryWorker: Service {
                     push.lastDeliveryError = "the endpoint did not acknowledge this push"
                 }
                 push.refreshRecord(today: api.today, calendar: api.calendar)
-                try await PushStore.update(push, in: transaction)
+                try await api.pushStore.update(push, in: transaction)
             }
             try await Outbox.enqueue(events, in: transaction)
             return (acknowledged, rows.count == batchSize && acknowledged == rows.count)
@@ -133,7 +133,7 @@ public struct EndpointDeliveryWorker: Service {
             pushes[index].nextDeliveryAt = now.addingTimeInterval(Self.seconds(DeliveryBackoff.delay(afterFailures: pushes[index].deliveryAttempts)))
             pushes[index].lastDeliveryError = String(error.prefix(500))
             pushes[index].refreshRecord(today: api.today, calendar: api.calendar)
-            try await PushStore.update(pushes[index], in: transaction)
+            try await api.pushStore.update(pushes[index], in: transaction)
         }
     }
 
@@ -199,10 +199,10 @@ public struct ClaimOverdueSweeper: Service {
                     """)
                 var events: [OutboxEvent] = []
                 for row in rows {
-                    var push = try PushStore.decode(row)
+                    var push = try api.pushStore.decode(row)
                     push.overdueReportedAt = api.clock()
                     push.refreshRecord(today: today, calendar: api.calendar)
-                    try await PushStore.update(push, in: transaction)
+                    try await api.pushStore.update(push, in: transaction)
                     events.append(try api.pushEvent(push.record, .claimOverdue))
                     api.logger.info("claim overdue", metadata: ["push": "\(push.id)", "department": "\(push.departmentCode)", "due": "\(push.state.schedule.claimDue)"])
                 }

@@ -4,6 +4,7 @@ import Logging
 import OneSealAuth
 import OneSealCore
 import OneSealOutbox
+import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
@@ -19,11 +20,16 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     let calendar: WorkingDayCalendar
     let clock: @Sendable () -> Date
     let logger: Logger
+    /// The node's data keys (ONESEAL_DATA_KEY_FILE): pushes and push events name the holder, so
+    /// they rest sealed. Without a key they rest in the clear (a warning at start says so).
+    let keyring: DataKeyring?
 
     public init(
         database: PostgresClient, node: String, calendar: WorkingDayCalendar = .china,
-        clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "oneseal.supervision")
+        clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "oneseal.supervision"),
+        keyring: DataKeyring? = nil
     ) {
+        self.keyring = keyring
         self.database = database
         self.node = node
         self.calendar = calendar
@@ -32,6 +38,8 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     }
 
     var today: CivilDate { CivilDate.today(now: clock()) }
+
+    var pushStore: PushStore { PushStore(keyring: keyring) }
 
     /// The node's settings (node_settings, keys `supervision.*`), read on every change so an operator's
     /// update applies without a restart. A bad stored value stops the change with its name.
@@ -93,8 +101,7 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     static func approval(at node: String) -> String { "approval@\(node)" }
 
     func event(_ message: some SwiftProtobuf.Message, to destination: String, aggregate: String) throws -> OutboxEvent {
-        // Supervision's events name no person (pushes carry the holder to nobody): no data key.
-        try .make(message, to: destination, aggregate: aggregate, sealedWith: nil)
+        try .make(message, to: destination, aggregate: aggregate, sealedWith: keyring)
     }
 
     /// The push event for evaluation (PushCreated, PushClaimed, PushRejected, PushClaimOverdue).
@@ -117,12 +124,12 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
         _ id: UUID, in transaction: PostgresConnection,
         _ change: (inout StoredPush) async throws -> [OutboxEvent]
     ) async throws -> StoredPush {
-        guard var push = try await PushStore.find(id: id, forUpdate: true, on: transaction) else {
+        guard var push = try await pushStore.find(id: id, forUpdate: true, on: transaction) else {
             throw RPCError(code: .notFound, message: "no push \(id.uuidString.lowercased())")
         }
         let events = try await change(&push)
         push.refreshRecord(today: today, calendar: calendar)
-        try await PushStore.update(push, in: transaction)
+        try await pushStore.update(push, in: transaction)
         try await Outbox.enqueue(events, in: transaction)
         return push
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import OneSealAuth
+import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
@@ -52,7 +53,17 @@ public enum SupervisionServiceDefinition {
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
             makeServices: { environment in
-                let api = SupervisionAPI(database: environment.database, node: environment.configuration.node, calendar: environment.configuration.calendar, clock: clock, logger: environment.logger)
+                var keyring: DataKeyring?
+                if let file = environment.configuration.dataKeyFile {
+                    do { keyring = try DataKeyring(contentsOfFile: file) } catch {
+                        throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "\(error)")
+                    }
+                } else {
+                    environment.logger.warning("no ONESEAL_DATA_KEY_FILE: pushes and push events (which name the holder) rest in the clear; give supervision the node's data key")
+                }
+                let api = SupervisionAPI(
+                    database: environment.database, node: environment.configuration.node, calendar: environment.configuration.calendar,
+                    clock: clock, logger: environment.logger, keyring: keyring)
                 box.set(api)
                 return [api]
             },

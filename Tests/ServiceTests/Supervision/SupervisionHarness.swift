@@ -4,6 +4,7 @@ import Logging
 import OneSealAuth
 import OneSealCore
 import OneSealOutbox
+import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
@@ -74,8 +75,10 @@ struct SupervisionNode: Sendable {
 
     /// Events waiting in the outbox, oldest first.
     func outbox() async throws -> [OutboxRow] {
-        try await database.query("SELECT destination, type, payload FROM outbox ORDER BY seq").map {
-            OutboxRow(destination: try $0.decode("destination"), type: try $0.decode("type"), payload: try $0.decode("payload"))
+        try await database.query("SELECT destination, type, aggregate_id, payload FROM outbox ORDER BY seq").map {
+            OutboxRow(
+                destination: try $0.decode("destination"), type: try $0.decode("type"),
+                payload: try SealedEventPayload.open(try $0.decode("payload"), type: try $0.decode("type"), aggregateID: try $0.decode("aggregate_id"), keyring: api.keyring))
         }
     }
 
@@ -139,11 +142,15 @@ enum SupervisionOutbox {
 func withSupervisionNode(node: String = "371300", today: CivilDate, _ body: @Sendable (SupervisionNode) async throws -> Void) async throws {
     let key = TokenSigningKey.generate(issuer: node)
     let clock = SupervisionClock(today)
+    let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-test-supervision-\(UUID().uuidString).key").path
+    _ = FileManager.default.createFile(atPath: keyFile, contents: Data(DataKeyring.generateKeyText().utf8), attributes: [.posixPermissions: 0o600])
+    defer { try? FileManager.default.removeItem(atPath: keyFile) }
     try await withTestDatabase(prefix: "supervision") { database, testDatabase in
         let configuration = try NodeConfiguration.fromEnvironment(service: "supervision", environment: [
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_DATA_KEY_FILE": keyFile,
         ])
         let logger = {
             var logger = Logger(label: "oneseal.test.supervision")
@@ -153,7 +160,7 @@ func withSupervisionNode(node: String = "371300", today: CivilDate, _ body: @Sen
         // The service's own workers wait an hour between passes: the tests drive them directly.
         let definition = try SupervisionServiceDefinition.make(clock: { clock.date }, sweepInterval: .seconds(3600), deliveryInterval: .seconds(3600))
         try await withRunningService(definition, configuration: configuration, logger: logger) { service, grpc in
-            let api = SupervisionAPI(database: database, node: node, clock: { clock.date }, logger: logger)
+            let api = SupervisionAPI(database: database, node: node, clock: { clock.date }, logger: logger, keyring: try DataKeyring(contentsOfFile: keyFile))
             try await body(SupervisionNode(node: node, key: key, grpc: grpc, database: database, clock: clock, api: api))
         }
     }

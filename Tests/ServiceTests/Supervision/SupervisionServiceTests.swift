@@ -109,6 +109,12 @@ struct SupervisionServiceTests {
             #expect(push.holder.name == "张三" && push.holder.idNumber == "3713**********1233" && push.holder.phone == "138****5678")
             #expect(push.holder.masked && push.holder.email.isEmpty && push.holder.address == "山东省临沂市****")
             #expect(push.responsibility == "SCJG-371302 日常监管")
+            // At rest the holder's name is nowhere in the clear: not in the pushes, not in the outbox.
+            let leaks = try await node.database.query("""
+                SELECT (SELECT count(*) FROM pushes WHERE position(convert_to('张三', 'UTF8') in record) > 0)
+                     + (SELECT count(*) FROM outbox WHERE position(convert_to('张三', 'UTF8') in payload) > 0) AS n
+                """).one().decode("n", as: Int.self)
+            #expect(leaks == 0)
             #expect(push.licence.licenceName == "食品经营许可证")
             // Decided Friday 09:00, pushed Friday 10:00: one hour, within the 1-working-day push deadline.
             #expect(push.pushedOnTime && push.pushSeconds == 3600 && push.pushDeadline.dueOn.civilDate == Self.day(11, 23))

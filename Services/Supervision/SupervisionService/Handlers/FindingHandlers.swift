@@ -93,7 +93,7 @@ extension SupervisionAPI {
         let number = finding.licence.licenceNumber
         if !finding.pushID.isEmpty {
             let id = try Self.parseID(finding.pushID, field: "finding.push_id")
-            guard let push = try await PushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(finding.pushID)") }
+            guard let push = try await pushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(finding.pushID)") }
             try push.state.checkOwner(department)
             if !finding.caseID.isEmpty, finding.caseID != push.record.caseID {
                 throw RPCError.invalidArgument(field: "finding.case_id", "push \(finding.pushID) is about case \(push.record.caseID)", reason: "mismatch")
@@ -119,7 +119,7 @@ extension SupervisionAPI {
             }
             throw RPCError(code: .notFound, message: "no case \(finding.caseID) was pushed to department \(department)")
         }
-        return try PushStore.decode(row)
+        return try pushStore.decode(row)
     }
 
     public func listFindings(request: Supervision_ListFindingsRequest, context: ServerContext) async throws -> Supervision_ListFindingsResponse {
@@ -169,7 +169,7 @@ extension SupervisionAPI {
                 } else {
                     try requireLocal(caller, reading: true)
                 }
-                let pushes = try await PushStore.pushed(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
+                let pushes = try await pushStore.pushed(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
                 let findings = try await FindingStore.counts(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
                 let (departments, total) = try QuarterlyFigures.compute(quarter: quarter, pushes: pushes.map(\.facts), findings: findings, now: clock(), calendar: calendar)
                 let known = Dictionary(uniqueKeysWithValues: try await DepartmentStore.all(includeInactive: true, on: connection).map { ($0.department.code, $0) })

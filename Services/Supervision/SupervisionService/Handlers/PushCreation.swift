@@ -46,7 +46,7 @@ extension SupervisionAPI {
             }
             let push = try newPush(template: pushTemplate, kind: kind, dedupeKey: key, department: department, responsibility: plan.department.responsibility,
                                    sourceAt: sourceAt, sourceOn: sourceOn, policy: policy, reroutedFrom: nil)
-            guard try await PushStore.insert(push, in: transaction) else {
+            guard try await pushStore.insert(push, in: transaction) else {
                 skipped.append("\(plan.department.code) already pushed")
                 continue
             }

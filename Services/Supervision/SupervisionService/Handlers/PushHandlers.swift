@@ -56,7 +56,7 @@ extension SupervisionAPI {
                     try requireLocal(caller, reading: true)
                     filter.departmentCode = request.departmentCode
                 }
-                let (pushes, total) = try await PushStore.list(filter, offset: offset, limit: size, on: connection)
+                let (pushes, total) = try await pushStore.list(filter, offset: offset, limit: size, on: connection)
                 return Supervision_ListPushesResponse.with {
                     $0.pushes = pushes.map { view($0) }
                     $0.page = Paging.response(offset: offset, size: size, total: total)
@@ -70,7 +70,7 @@ extension SupervisionAPI {
             let caller = try ServerContext.requireCaller()
             let id = try Self.parseID(request.pushID, field: "push_id")
             return try await database.withConnection { connection in
-                guard let push = try await PushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(request.pushID)") }
+                guard let push = try await pushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(request.pushID)") }
                 if let own = try await callerDepartment(caller, on: connection) {
                     try push.state.checkOwner(own.code)
                 } else {
@@ -171,7 +171,7 @@ extension SupervisionAPI {
                         let new = try newPush(
                             template: template, kind: push.kind, dedupeKey: "reroute:\(push.id.uuidString.lowercased())", department: target,
                             responsibility: request.reason, sourceAt: push.sourceAt, sourceOn: push.state.schedule.sourceOn, policy: policy, reroutedFrom: push.id)
-                        guard try await PushStore.insert(new, in: transaction) else {
+                        guard try await pushStore.insert(new, in: transaction) else {
                             throw RPCError(code: .failedPrecondition, message: "department \(target.department.code) already has this push")
                         }
                         created.append(new)

@@ -1,6 +1,7 @@
 import Foundation
 import OneSealCore
 import OneSealOutbox
+import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
@@ -84,20 +85,41 @@ struct StoredPush: Sendable {
 }
 
 /// The pushes' SQL. Every change goes through `update`, in the caller's transaction with its events.
-enum PushStore {
+///
+/// The wire record names the holder (a person's name, a company's legal representative), so it is
+/// sealed at rest with the node's data key when supervision has one (issue #15, finding 8; the
+/// same marker rule as the outbox's payloads: rows written without a key stay readable).
+struct PushStore: Sendable {
+    let keyring: DataKeyring?
+
+    static func recordContext(_ id: UUID) -> String { "supervision.push:\(id.uuidString.lowercased())" }
+
+    func sealRecord(_ push: StoredPush) throws -> [UInt8] {
+        let bytes: [UInt8] = try push.record.serializedBytes()
+        guard let keyring else { return bytes }
+        return SealedEventPayload.marker + (try keyring.seal(bytes, context: Self.recordContext(push.id)))
+    }
+
+    func openRecord(_ stored: [UInt8], id: UUID) throws -> Supervision_Push {
+        guard SealedEventPayload.isSealed(stored) else { return try Supervision_Push(serializedBytes: stored) }
+        guard let keyring else { throw PrivacyError.malformed }
+        return try Supervision_Push(serializedBytes: try keyring.open(Array(stored.dropFirst(SealedEventPayload.marker.count)), context: Self.recordContext(id)))
+    }
+
     static let columns: StaticString = """
         id, dedupe_key, department_code, kind, delivery, state::text AS state, record, source_at, pushed_at, delivered_at,
         delivery_attempts, next_delivery_at, last_delivery_error, overdue_reported_at, rerouted_from, revision
         """
 
-    static func decode(_ row: PostgresRow) throws -> StoredPush {
+    func decode(_ row: PostgresRow) throws -> StoredPush {
         let stateText: String = try row.decode("state")
+        let id: UUID = try row.decode("id")
         return StoredPush(
-            id: try row.decode("id"), dedupeKey: try row.decode("dedupe_key"), departmentCode: try row.decode("department_code"),
+            id: id, dedupeKey: try row.decode("dedupe_key"), departmentCode: try row.decode("department_code"),
             kind: PushKind(rawValue: try row.decode("kind", as: String.self)) ?? .grant,
             delivery: DeliveryMode(rawValue: try row.decode("delivery", as: String.self)) ?? .pull,
             state: try JSONDecoder().decode(PushState.self, from: Data(stateText.utf8)),
-            record: try Supervision_Push(serializedBytes: try row.decode("record", as: [UInt8].self)),
+            record: try openRecord(try row.decode("record", as: [UInt8].self), id: id),
             sourceAt: try row.decode("source_at"), pushedAt: try row.decode("pushed_at"), deliveredAt: try row.decode("delivered_at"),
             deliveryAttempts: try row.decode("delivery_attempts"), nextDeliveryAt: try row.decode("next_delivery_at"),
             lastDeliveryError: try row.decode("last_delivery_error"), overdueReportedAt: try row.decode("overdue_reported_at"),
@@ -110,33 +132,33 @@ enum PushStore {
         return String(decoding: try encoder.encode(state), as: UTF8.self)
     }
 
-    static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredPush? {
+    func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredPush? {
         let rows = forUpdate
-            ? try await connection.query("SELECT \(unescaped: columns) FROM pushes WHERE id = \(id) FOR UPDATE")
-            : try await connection.query("SELECT \(unescaped: columns) FROM pushes WHERE id = \(id)")
+            ? try await connection.query("SELECT \(unescaped: Self.columns) FROM pushes WHERE id = \(id) FOR UPDATE")
+            : try await connection.query("SELECT \(unescaped: Self.columns) FROM pushes WHERE id = \(id)")
         return try rows.first.map(decode)
     }
 
     /// Inserts a new push unless the department already has one for the same fact; returns whether it did.
-    static func insert(_ push: StoredPush, in transaction: PostgresConnection) async throws -> Bool {
-        let record: [UInt8] = try push.record.serializedBytes()
+    func insert(_ push: StoredPush, in transaction: PostgresConnection) async throws -> Bool {
+        let record = try sealRecord(push)
         return try await transaction.execute("""
             INSERT INTO pushes (id, dedupe_key, department_code, kind, status, case_id, implementation_code, source_node, licence_identifier,
                                 licence_number, delivery, state, record, source_at, pushed_at, pushed_on, claim_due, claimed_at,
                                 next_delivery_at, rerouted_from)
             VALUES (\(push.id), \(push.dedupeKey), \(push.departmentCode), \(push.kind.rawValue), \(push.state.status.rawValue), \(push.record.caseID),
                     \(push.record.implementationCode), \(push.record.sourceNode), \(push.record.licence.licenceIdentifier),
-                    \(push.record.licence.licenceNumber), \(push.delivery.rawValue), \(try stateJSON(push.state))::jsonb, \(record),
+                    \(push.record.licence.licenceNumber), \(push.delivery.rawValue), \(try Self.stateJSON(push.state))::jsonb, \(record),
                     \(push.sourceAt), \(push.pushedAt), \(push.state.schedule.pushedOn.iso8601)::date, \(push.state.schedule.claimDue.iso8601)::date,
                     \(push.state.claimedAt), \(push.delivery == .endpoint ? push.pushedAt : nil), \(push.reroutedFrom))
             ON CONFLICT (dedupe_key, department_code) DO NOTHING
             """) == 1
     }
 
-    static func update(_ push: StoredPush, in transaction: PostgresConnection) async throws {
-        let record: [UInt8] = try push.record.serializedBytes()
+    func update(_ push: StoredPush, in transaction: PostgresConnection) async throws {
+        let record = try sealRecord(push)
         try await transaction.execute("""
-            UPDATE pushes SET status = \(push.state.status.rawValue), state = \(try stateJSON(push.state))::jsonb, record = \(record),
+            UPDATE pushes SET status = \(push.state.status.rawValue), state = \(try Self.stateJSON(push.state))::jsonb, record = \(record),
                    claim_due = \(push.state.schedule.claimDue.iso8601)::date, claimed_at = \(push.state.claimedAt), rejected_at = \(push.state.rejectedAt), delivered_at = \(push.deliveredAt),
                    delivery_attempts = \(push.deliveryAttempts), next_delivery_at = \(push.nextDeliveryAt),
                    last_delivery_error = \(push.lastDeliveryError), overdue_reported_at = \(push.overdueReportedAt),
@@ -155,7 +177,7 @@ enum PushStore {
         var pushedTo: CivilDate?
     }
 
-    static func list(_ filter: Filter, offset: Int, limit: Int, on connection: PostgresConnection) async throws -> (pushes: [StoredPush], total: Int) {
+    func list(_ filter: Filter, offset: Int, limit: Int, on connection: PostgresConnection) async throws -> (pushes: [StoredPush], total: Int) {
         let condition: SQLQuery = """
             (\(filter.departmentCode) = '' OR department_code = \(filter.departmentCode))
             AND (cardinality(\(SQLArray(filter.statuses))::text[]) = 0 OR status = ANY(\(SQLArray(filter.statuses))::text[]))
@@ -167,15 +189,15 @@ enum PushStore {
             """
         let total = try await connection.query("SELECT count(*) AS n FROM pushes WHERE \(condition)").one().decode("n", as: Int.self)
         let rows = try await connection.query("""
-            SELECT \(unescaped: columns) FROM pushes WHERE \(condition) ORDER BY pushed_at DESC, id LIMIT \(limit) OFFSET \(offset)
+            SELECT \(unescaped: Self.columns) FROM pushes WHERE \(condition) ORDER BY pushed_at DESC, id LIMIT \(limit) OFFSET \(offset)
             """)
         return (try rows.map(decode), total)
     }
 
     /// Pushes made in [from, to] (Beijing dates), for the quarterly figures.
-    static func pushed(from: CivilDate, to: CivilDate, departmentCode: String, on connection: PostgresConnection) async throws -> [StoredPush] {
+    func pushed(from: CivilDate, to: CivilDate, departmentCode: String, on connection: PostgresConnection) async throws -> [StoredPush] {
         try await connection.query("""
-            SELECT \(unescaped: columns) FROM pushes
+            SELECT \(unescaped: Self.columns) FROM pushes
             WHERE pushed_on BETWEEN \(from.iso8601)::date AND \(to.iso8601)::date AND (\(departmentCode) = '' OR department_code = \(departmentCode))
             """).map(decode)
     }
