@@ -77,7 +77,7 @@ struct StoredCase: Sendable {
 
 /// `oneseal.approval.v1.ApprovalService`: each handler validates, applies `ApprovalRules`, and
 /// writes the new state, one audit entry and its events in one transaction.
-public struct ApprovalAPI: Sendable {
+public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     let database: PostgresClient
     let keyring: DataKeyring
     let node: String

@@ -53,7 +53,7 @@ public enum CertificateServiceDefinition {
         integrationInterval: Duration? = nil,
         expiryInterval: Duration = .seconds(3600)
     ) throws -> ServiceDefinition {
-        let box = APIBox()
+        let box = LateBound<CertificateAPI>(Self.name)
         let sealKeyFile = environment["ONESEAL_SEAL_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let endpoint = environment["ONESEAL_CERTIFICATE_ENDPOINT"] ?? ""
         return ServiceDefinition(
@@ -69,7 +69,7 @@ public enum CertificateServiceDefinition {
                 let api = try box.get()
                 return [LogIntegrator(api: api, interval: integrationInterval), ExpirySweeper(api: api, interval: expiryInterval)]
             },
-            eventConsumer: ConsumerThroughBox(box: box)
+            eventConsumer: LateBoundConsumer(box) { CertificateEventConsumer(api: $0) }
         )
     }
 
@@ -101,23 +101,5 @@ public enum CertificateServiceDefinition {
         return CertificateAPI(
             database: environment.database, keyring: keyring, seals: seals, node: configuration.node, settings: settings,
             calendar: configuration.calendar, clock: clock, peers: environment.peers, serviceToken: environment.serviceToken, logger: environment.logger)
-    }
-}
-
-/// The API is built once the database is ready; the background services and the event consumer
-/// reach it through this box (set before they start: `ServiceRunner` calls `makeServices` first).
-final class APIBox: Sendable {
-    private let value = Mutex<CertificateAPI?>(nil)
-    func set(_ api: CertificateAPI) { value.withLock { $0 = api } }
-    func get() throws -> CertificateAPI {
-        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "certificate is starting") }
-        return api
-    }
-}
-
-struct ConsumerThroughBox: EventConsumer {
-    let box: APIBox
-    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
-        try await CertificateEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

@@ -42,7 +42,7 @@ public enum EvaluationServiceDefinition {
 
     /// The definition the executable runs. `clock` is the source of "today" (tests pin it).
     public static func make(clock: @escaping @Sendable () -> Date = { Date() }) throws -> ServiceDefinition {
-        let box = APIBox()
+        let box = LateBound<EvaluationAPI>(Self.name)
         return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
@@ -52,7 +52,7 @@ public enum EvaluationServiceDefinition {
                 box.set(api)
                 return [api]
             },
-            eventConsumer: ConsumerThroughBox(box: box)
+            eventConsumer: LateBoundConsumer(box) { EvaluationEventConsumer(api: $0) }
         )
     }
 
@@ -71,23 +71,5 @@ public enum EvaluationServiceDefinition {
         return EvaluationAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: configuration.calendar, clock: clock,
             peers: Set(configuration.peers.keys), logger: environment.logger)
-    }
-}
-
-/// The API is built once the database is ready; the event consumer is declared before that and
-/// reaches it through this box (set once, before the server starts).
-final class APIBox: Sendable {
-    private let value = Mutex<EvaluationAPI?>(nil)
-    func set(_ api: EvaluationAPI) { value.withLock { $0 = api } }
-    func get() throws -> EvaluationAPI {
-        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "evaluation is starting") }
-        return api
-    }
-}
-
-struct ConsumerThroughBox: EventConsumer {
-    let box: APIBox
-    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
-        try await EvaluationEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

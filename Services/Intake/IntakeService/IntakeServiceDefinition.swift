@@ -47,7 +47,7 @@ public enum IntakeServiceDefinition {
 
     /// The definition the executable runs. `clock` is the source of "today" (tests pin it to a date).
     public static func make(clock: @escaping @Sendable () -> Date = { Date() }, sweepInterval: Duration = .seconds(60)) throws -> ServiceDefinition {
-        let box = APIBox()
+        let box = LateBound<IntakeAPI>(Self.name)
         return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
@@ -60,7 +60,7 @@ public enum IntakeServiceDefinition {
             makeBackgroundServices: { _ in
                 [DeemedAcceptanceSweeper(api: try box.get(), interval: sweepInterval)]
             },
-            eventConsumer: ConsumerThroughBox(box: box)
+            eventConsumer: LateBoundConsumer(box) { IntakeEventConsumer(api: $0) }
         )
     }
 
@@ -81,24 +81,5 @@ public enum IntakeServiceDefinition {
             calendar: configuration.calendar, clock: clock,
             licences: LicenceVerifier(client: environment.peers["certificate@\(configuration.node)"], token: environment.serviceToken),
             logger: environment.logger)
-    }
-}
-
-/// The API is built once the database is ready; the sweeper and the event consumer are declared
-/// before that, so they reach it through this box (set once, before the server and the
-/// background services start — `ServiceRunner` calls `makeServices` first).
-final class APIBox: Sendable {
-    private let value = Mutex<IntakeAPI?>(nil)
-    func set(_ api: IntakeAPI) { value.withLock { $0 = api } }
-    func get() throws -> IntakeAPI {
-        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "intake is starting") }
-        return api
-    }
-}
-
-struct ConsumerThroughBox: EventConsumer {
-    let box: APIBox
-    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
-        try await IntakeEventConsumer(api: try box.get()).consume(event, in: transaction)
     }
 }

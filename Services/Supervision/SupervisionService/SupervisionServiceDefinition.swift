@@ -47,7 +47,7 @@ public enum SupervisionServiceDefinition {
     public static func make(
         clock: @escaping @Sendable () -> Date = { Date() }, sweepInterval: Duration = .seconds(300), deliveryInterval: Duration = .seconds(1)
     ) throws -> ServiceDefinition {
-        let box = APIBox()
+        let box = LateBound<SupervisionAPI>(Self.name)
         return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
@@ -74,29 +74,11 @@ public enum SupervisionServiceDefinition {
                     ClaimOverdueSweeper(api: api, interval: sweepInterval),
                 ]
             },
-            eventConsumer: ConsumerThroughBox(box: box)
+            eventConsumer: LateBoundConsumer(box) { SupervisionEventConsumer(api: $0) }
         )
     }
 }
 
 extension MethodRule {
     func merged(with roles: Set<Role>) -> MethodRule { MethodRule(roles: self.roles.union(roles), scope: scope) }
-}
-
-/// The API is built once the database is ready; the workers and the event consumer reach it through
-/// this box (set once, before the server and the background services start).
-final class APIBox: Sendable {
-    private let value = Mutex<SupervisionAPI?>(nil)
-    func set(_ api: SupervisionAPI) { value.withLock { $0 = api } }
-    func get() throws -> SupervisionAPI {
-        guard let api = value.withLock({ $0 }) else { throw RPCError(code: .unavailable, message: "supervision is starting") }
-        return api
-    }
-}
-
-struct ConsumerThroughBox: EventConsumer {
-    let box: APIBox
-    func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
-        try await SupervisionEventConsumer(api: try box.get()).consume(event, in: transaction)
-    }
 }
