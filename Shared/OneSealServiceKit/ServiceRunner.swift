@@ -157,8 +157,8 @@ public enum ServiceRunner {
         let environment = ServiceEnvironment(
             configuration: configuration, database: database, logger: logger, peers: peerClients, serviceToken: serviceToken
         )
-        let keys = try configuration.trustedTokenKeys.map { try TokenVerifier.publicKey(base64: $0) }
-        if keys.isEmpty {
+        let verifier = TokenVerifier(trusting: configuration.trustedTokenKeys)
+        if verifier.isEmpty {
             logger.warning("no trusted token keys configured (ONESEAL_TOKEN_PUBLIC_KEYS): only public methods will answer")
         }
 
@@ -188,7 +188,7 @@ public enum ServiceRunner {
                 TraceServerInterceptor(),
                 MetricsServerInterceptor(),
                 AuthServerInterceptor(
-                    verifier: TokenVerifier(trusting: keys),
+                    verifier: verifier,
                     policy: policy,
                     localNode: configuration.node,
                     logger: Logger(label: "oneseal.auth")
