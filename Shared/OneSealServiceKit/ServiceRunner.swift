@@ -151,6 +151,8 @@ public enum ServiceRunner {
         var serviceToken: (@Sendable () throws -> String)?
         if let keyFile = configuration.serviceKeyFile {
             let signer = try TokenSigningKey(contentsOfFile: keyFile, issuer: configuration.node)
+            // Every service of the node holds this key, so their logs share one pseudonym per caller.
+            LogPseudonym.configure(secret: signer.privateKey.rawRepresentation)
             let subject = "\(configuration.service)@\(configuration.node)"
             serviceToken = { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
         }
