@@ -62,7 +62,7 @@ struct OneSealCommand: AsyncParsableCommand {
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ed25519 signing keys for bearer tokens.",
-        subcommands: [Generate.self, Public.self, DataKey.self]
+        subcommands: [Generate.self, Public.self, DataKey.self, Pseudonym.self]
     )
 
     struct DataKey: ParsableCommand {
@@ -81,6 +81,23 @@ struct Keys: ParsableCommand {
                 throw ValidationError("cannot write \(out)")
             }
             if output.json { try output.emit(["file": out], text: "") }
+        }
+    }
+
+    /// Logs name callers by pseudonym only (LogPseudonym): this is how an operator finds the
+    /// lines of one person, on the node, with the node's key.
+    struct Pseudonym: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the log pseudonym (sub~…) of a token subject, as the node whose service key this is writes it.")
+        @Option(help: "The node's service key file (ONESEAL_SERVICE_KEY_FILE).") var key: String
+        @Option(help: "The token subject, e.g. a staff number.") var subject: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let signer = try TokenSigningKey(contentsOfFile: key, issuer: "oneseal")
+            LogPseudonym.configure(secret: signer.privateKey.rawRepresentation)
+            let pseudonym = LogPseudonym.of(subject)
+            try output.emit(["pseudonym": pseudonym], text: pseudonym)
         }
     }
 
