@@ -196,26 +196,32 @@ public struct TrustedKey: Sendable {
         node == self.node && (self.roles?.contains(role) ?? true)
     }
 
+    /// Why a configuration entry was refused, in an operator's terms.
+    public struct EntryError: Error, Sendable, Hashable, CustomStringConvertible {
+        public var description: String
+    }
+
     /// Parses one configuration entry; the error text says what is wrong in operator's terms.
-    public init(entry: String) throws(TokenError) {
+    public init(entry: String) throws(EntryError) {
         let text = entry.trimmingCharacters(in: .whitespaces)
         // Split at the first '=': base64 keys end in '=' themselves.
         guard let equals = text.firstIndex(of: "=") else {
-            throw .malformed("'\(text.prefix(12))…' is not NODE=KEY or NODE:role+role=KEY (a bare key is no longer accepted: say which node it issues for)")
+            throw EntryError(description: "'\(text.prefix(12))…' is not NODE=KEY or NODE:role+role=KEY (a bare key is no longer accepted: say which node it issues for)")
         }
         let binding = text[..<equals].trimmingCharacters(in: .whitespaces)
         let base64 = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         let parts = binding.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let node = String(parts[0])
         guard DivisionCode.isValid(node) else {
-            throw .malformed("'\(binding)': '\(node)' is not a 6-digit division code (write NODE=KEY or NODE:role+role=KEY)")
+            // A bare key ends in '=' too, so it lands here: say what to write, not just what is wrong.
+            throw EntryError(description: "'\(node.prefix(12))\(node.count > 12 ? "…" : "")' is not a 6-digit node code: write NODE=KEY or NODE:role+role=KEY (a bare key is no longer accepted: say which node it issues for)")
         }
         var roles: Set<Role>?
         if parts.count == 2 {
             var named = Set<Role>()
             for name in parts[1].split(separator: "+", omittingEmptySubsequences: false) {
                 guard let role = Role(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                    throw .malformed("'\(binding)': '\(name)' is not a role; one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw EntryError(description: "'\(binding)': '\(name)' is not a role; one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 named.insert(role)
             }
@@ -223,7 +229,7 @@ public struct TrustedKey: Sendable {
         }
         let key: Curve25519.Signing.PublicKey
         do { key = try TokenVerifier.publicKey(base64: base64) } catch {
-            throw .malformed("'\(binding)=\(base64.prefix(12))…': the key is not a base64 Ed25519 public key (32 bytes)")
+            throw EntryError(description: "'\(binding)=\(base64.prefix(12))…': the key is not a base64 Ed25519 public key (32 bytes)")
         }
         self.init(key, node: node, roles: roles)
     }
@@ -251,7 +257,7 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Parses configuration entries (`NODE=KEY`, `NODE:role+role=KEY`).
-    public init(entries: [String]) throws(TokenError) {
+    public init(entries: [String]) throws(TrustedKey.EntryError) {
         var trusted: [TrustedKey] = []
         for entry in entries { trusted.append(try TrustedKey(entry: entry)) }
         self.init(trusting: trusted)

@@ -75,6 +75,6 @@ struct TokenBindingTests {
     func badEntries(_ entry: String) {
         let base64 = Self.county.publicKey.rawRepresentation.base64EncodedString()
         let text = entry == "BARE" ? base64 : entry.replacingOccurrences(of: "KEY", with: base64)
-        #expect(throws: TokenError.self) { _ = try TrustedKey(entry: text) }
+        #expect(throws: TrustedKey.EntryError.self) { _ = try TrustedKey(entry: text) }
     }
 }
