@@ -161,8 +161,8 @@ struct Token: ParsableCommand {
         func run() throws {
             let signer = try TokenSigningKey(contentsOfFile: key, issuer: node)
             let chosen = Role(rawValue: role)!
-            let seconds = ttl.map(Int64.init) ?? TokenLimits.defaultLifetime(for: chosen)
-            let token = try signer.mint(subject: subject, role: chosen, node: node, department: department, lifetime: .seconds(seconds))
+            let seconds = ttl ?? Int(TokenLimits.defaultLifetime(for: chosen))
+            let token = try signer.mint(subject: subject, role: chosen, node: node, department: department, lifetime: .seconds(Int64(seconds)))
             var value: [String: Any] = ["token": token, "subject": subject, "role": role, "node": node, "expires_in_seconds": seconds]
             if let department { value["department"] = department }
             try output.emit(value, text: token)
