@@ -178,7 +178,7 @@ public struct TokenSigningKey: Sendable {
 /// item 6): a signature only proves who signed, the binding says what that signer may claim.
 /// Written in configuration as `NODE=KEY` (every role) or `NODE:role+role=KEY`, e.g.
 /// `371302=q2s…=` or `371302:node+operator=q2s…=` (docs/operators.md).
-public struct TrustedKey: Sendable {
+public struct TrustedTokenKey: Sendable {
     public var publicKey: Curve25519.Signing.PublicKey
     public var node: String
     /// The roles it may issue; nil = every role.
@@ -242,14 +242,14 @@ public struct TrustedKey: Sendable {
 /// Only `alg: EdDSA` exists here, so there is no algorithm to confuse; the signature check is
 /// swift-crypto's; everything else is the claim policy below, which no library would hold for us.
 public struct TokenVerifier: Sendable {
-    private let keys: [String: (key: Curve25519.Signing.PublicKey, bindings: [TrustedKey])]
+    private let keys: [String: (key: Curve25519.Signing.PublicKey, bindings: [TrustedTokenKey])]
     /// Tolerated clock difference between nodes.
     public var leeway: TimeInterval = TimeInterval(TokenLimits.clockSkew)
 
     /// One key may appear in several entries (e.g. a development key bound to both nodes); a
     /// token is accepted if any of its bindings allows the token's node and role.
-    public init(trusting keys: [TrustedKey]) {
-        var byID: [String: (key: Curve25519.Signing.PublicKey, bindings: [TrustedKey])] = [:]
+    public init(trusting keys: [TrustedTokenKey]) {
+        var byID: [String: (key: Curve25519.Signing.PublicKey, bindings: [TrustedTokenKey])] = [:]
         for trusted in keys {
             byID[trusted.keyID, default: (trusted.publicKey, [])].bindings.append(trusted)
         }
@@ -257,9 +257,9 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Parses configuration entries (`NODE=KEY`, `NODE:role+role=KEY`).
-    public init(entries: [String]) throws(TrustedKey.EntryError) {
-        var trusted: [TrustedKey] = []
-        for entry in entries { trusted.append(try TrustedKey(entry: entry)) }
+    public init(entries: [String]) throws(TrustedTokenKey.EntryError) {
+        var trusted: [TrustedTokenKey] = []
+        for entry in entries { trusted.append(try TrustedTokenKey(entry: entry)) }
         self.init(trusting: trusted)
     }
 

@@ -25,7 +25,7 @@ public struct NodeConfiguration: Sendable {
     /// and/or ONESEAL_TOKEN_PUBLIC_KEYS_FILE, one entry per line. A key trusted without a node
     /// would let any node's key mint tokens for every node (issue #15 item 6), so a bare key is
     /// refused at start.
-    public var trustedTokenKeys: [TrustedKey]
+    public var trustedTokenKeys: [TrustedTokenKey]
     /// Other services and nodes this one calls: ONESEAL_PEERS="approval@371300=127.0.0.1:7102,…".
     public var peers: [String: (host: String, port: Int)]
     /// Signing key of this service's own tokens for service-to-service calls (ONESEAL_SERVICE_KEY_FILE).
@@ -70,10 +70,10 @@ public struct NodeConfiguration: Sendable {
         guard DivisionCode.isValid(node) else {
             throw Invalid(variable: "ONESEAL_NODE", reason: "'\(node)' is not a 6-digit GB/T 2260 division code")
         }
-        var keys: [TrustedKey] = []
+        var keys: [TrustedTokenKey] = []
         func trust(_ entries: [Substring], variable: String) throws {
             for entry in entries.map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty && !entry.hasPrefix("#") {
-                do { keys.append(try TrustedKey(entry: entry)) } catch {
+                do { keys.append(try TrustedTokenKey(entry: entry)) } catch {
                     throw Invalid(variable: variable, reason: "\(error)")
                 }
             }

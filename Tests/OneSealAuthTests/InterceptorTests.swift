@@ -42,8 +42,8 @@ struct InterceptorTests {
             interceptors: [
                 AuthServerInterceptor(
                     verifier: TokenVerifier(trusting: [
-                        TrustedKey(key.publicKey, node: "371300"), TrustedKey(key.publicKey, node: "371302"),
-                        TrustedKey(countyKey.publicKey, node: "371302"),
+                        TrustedTokenKey(key.publicKey, node: "371300"), TrustedTokenKey(key.publicKey, node: "371302"),
+                        TrustedTokenKey(countyKey.publicKey, node: "371302"),
                     ]),
                     policy: policy, localNode: "371300"
                 )

@@ -58,7 +58,7 @@ struct LogPseudonymTests {
         let method = MethodDescriptor(fullyQualifiedService: "oneseal.test.v1.Auth", method: "OfficersOnly")
         let policy = AccessPolicy([method.fullyQualifiedMethod: MethodRule(roles: [.officer])])
         let interceptor = AuthServerInterceptor(
-            verifier: TokenVerifier(trusting: [TrustedKey(key.publicKey, node: "371300")]), policy: policy, localNode: "371300",
+            verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371300")]), policy: policy, localNode: "371300",
             logger: capture.logger
         )
         let token = try key.mint(subject: Self.idNumber, role: .applicant, node: "371300")

@@ -14,9 +14,9 @@ struct TokenBindingTests {
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
 
     static let verifier = TokenVerifier(trusting: [
-        TrustedKey(city.publicKey, node: "371300"),
-        TrustedKey(county.publicKey, node: "371302"),
-        TrustedKey(countyOps.publicKey, node: "371302", roles: [.operator, .peerNode]),
+        TrustedTokenKey(city.publicKey, node: "371300"),
+        TrustedTokenKey(county.publicKey, node: "371302"),
+        TrustedTokenKey(countyOps.publicKey, node: "371302", roles: [.operator, .peerNode]),
     ])
 
     struct Row: Sendable, CustomTestStringConvertible {
@@ -59,9 +59,9 @@ struct TokenBindingTests {
     @Test("configuration entries: NODE=KEY and NODE:role+role=KEY")
     func entries() throws {
         let base64 = Self.county.publicKey.rawRepresentation.base64EncodedString()
-        let all = try TrustedKey(entry: "371302=\(base64)")
+        let all = try TrustedTokenKey(entry: "371302=\(base64)")
         #expect(all.node == "371302" && all.roles == nil && all.keyID == Self.county.keyID)
-        let some = try TrustedKey(entry: " 371302:node+operator = \(base64) ")
+        let some = try TrustedTokenKey(entry: " 371302:node+operator = \(base64) ")
         #expect(some.roles == [.peerNode, .operator])
         #expect(some.allows(node: "371302", role: .operator) && !some.allows(node: "371302", role: .officer))
     }
@@ -75,6 +75,6 @@ struct TokenBindingTests {
     func badEntries(_ entry: String) {
         let base64 = Self.county.publicKey.rawRepresentation.base64EncodedString()
         let text = entry == "BARE" ? base64 : entry.replacingOccurrences(of: "KEY", with: base64)
-        #expect(throws: TrustedKey.EntryError.self) { _ = try TrustedKey(entry: text) }
+        #expect(throws: TrustedTokenKey.EntryError.self) { _ = try TrustedTokenKey(entry: text) }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite("Token claim limits")
 struct TokenClaimLimitTests {
     static let key = TokenSigningKey.generate(issuer: "371300")
-    static let verifier = TokenVerifier(trusting: [TrustedKey(key.publicKey, node: "371300")])
+    static let verifier = TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371300")])
     static let now: Int64 = 1_790_000_000
     static var nowDate: Date { Date(timeIntervalSince1970: TimeInterval(now)) }
 

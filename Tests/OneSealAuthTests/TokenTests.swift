@@ -7,7 +7,7 @@ import Testing
 @Suite("Bearer tokens")
 struct TokenTests {
     let key = TokenSigningKey.generate(issuer: "371300")
-    var verifier: TokenVerifier { TokenVerifier(trusting: [TrustedKey(key.publicKey, node: "371300"), TrustedKey(key.publicKey, node: "371302")]) }
+    var verifier: TokenVerifier { TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371300"), TrustedTokenKey(key.publicKey, node: "371302")]) }
 
     @Test("a minted token verifies to the same caller")
     func roundTrip() throws {
