@@ -28,7 +28,12 @@ public enum LogPseudonym {
 
     /// The one function that turns a subject into what a log line may show: `sub~3f2a9c0d1e4b`.
     public static func of(_ subject: String) -> String {
-        let key = self.key.withLock { $0 }
+        self.of(subject, key: self.key.withLock { $0 })
+    }
+
+    /// The same with an explicit key (tests: the process-wide key may be reconfigured by a
+    /// service started in the same process).
+    static func of(_ subject: String, key: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key)
         return "sub~" + mac.prefix(6).map { String(format: "%02x", $0) }.joined()
     }
