@@ -176,7 +176,7 @@ var targets: [Target] = [
     .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
     .testTarget(name: "OneSealTraceTests", dependencies: ["OneSealTrace", log], path: "Tests/OneSealTraceTests", swiftSettings: swift6),
     .testTarget(name: "OneSealPrivacyTests", dependencies: ["OneSealPrivacy"], path: "Tests/OneSealPrivacyTests", swiftSettings: swift6),
-    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", grpcCore], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", grpcCore, log], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
     .testTarget(
         name: "OneSealOutboxTests",
         dependencies: ["OneSealOutbox", "OneSealStore", "OneSealTestSupport", log],

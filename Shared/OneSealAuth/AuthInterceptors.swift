@@ -38,7 +38,7 @@ public struct AuthServerInterceptor: ServerInterceptor {
                 metadata: [
                     "method": "\(context.descriptor.fullyQualifiedMethod)", "code": "\(denial.code)",
                     "reason": "\(denial.message)", "peer": "\(context.remotePeer)",
-                    "subject": "\(caller?.subject ?? "-")",
+                    "subject": "\(caller?.logSubject ?? "-")",
                 ]
             )
             return StreamingServerResponse(error: denial)

@@ -20,9 +20,12 @@ public struct NodeConfiguration: Sendable {
     /// libpq conninfo of this service's own database (ONESEAL_DATABASE_URL).
     public var databaseConninfo: String
     public var databasePoolSize: Int
-    /// Public keys whose tokens this service accepts (ONESEAL_TOKEN_PUBLIC_KEYS, comma-separated
-    /// base64, and/or ONESEAL_TOKEN_PUBLIC_KEYS_FILE, one per line).
-    public var trustedTokenKeys: [String]
+    /// Public keys whose tokens this service accepts, each bound to the node (and roles) it may
+    /// issue for: ONESEAL_TOKEN_PUBLIC_KEYS, comma-separated `NODE=KEY` / `NODE:role+role=KEY`,
+    /// and/or ONESEAL_TOKEN_PUBLIC_KEYS_FILE, one entry per line. A key trusted without a node
+    /// would let any node's key mint tokens for every node (issue #15 item 6), so a bare key is
+    /// refused at start.
+    public var trustedTokenKeys: [TrustedTokenKey]
     /// Other services and nodes this one calls: ONESEAL_PEERS="approval@371300=127.0.0.1:7102,…".
     public var peers: [String: (host: String, port: Int)]
     /// Signing key of this service's own tokens for service-to-service calls (ONESEAL_SERVICE_KEY_FILE).
@@ -67,16 +70,20 @@ public struct NodeConfiguration: Sendable {
         guard DivisionCode.isValid(node) else {
             throw Invalid(variable: "ONESEAL_NODE", reason: "'\(node)' is not a 6-digit GB/T 2260 division code")
         }
-        var keys = (value("ONESEAL_TOKEN_PUBLIC_KEYS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var keys: [TrustedTokenKey] = []
+        func trust(_ entries: [Substring], variable: String) throws {
+            for entry in entries.map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty && !entry.hasPrefix("#") {
+                do { keys.append(try TrustedTokenKey(entry: entry)) } catch {
+                    throw Invalid(variable: variable, reason: "\(error)")
+                }
+            }
+        }
+        try trust((value("ONESEAL_TOKEN_PUBLIC_KEYS") ?? "").split(separator: ","), variable: "ONESEAL_TOKEN_PUBLIC_KEYS")
         if let file = value("ONESEAL_TOKEN_PUBLIC_KEYS_FILE") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw Invalid(variable: "ONESEAL_TOKEN_PUBLIC_KEYS_FILE", reason: "cannot read \(file)")
             }
-            keys += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        keys = keys.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        for key in keys where (try? TokenVerifier.publicKey(base64: key)) == nil {
-            throw Invalid(variable: "ONESEAL_TOKEN_PUBLIC_KEYS", reason: "'\(key.prefix(12))…' is not a base64 Ed25519 public key")
+            try trust(text.split(whereSeparator: \.isNewline), variable: "ONESEAL_TOKEN_PUBLIC_KEYS_FILE")
         }
         var peers: [String: (String, Int)] = [:]
         for entry in (value("ONESEAL_PEERS") ?? "").split(separator: ",") {

@@ -152,14 +152,16 @@ public enum ServiceRunner {
         var serviceToken: (@Sendable () throws -> String)?
         if let keyFile = configuration.serviceKeyFile {
             let signer = try TokenSigningKey(contentsOfFile: keyFile, issuer: configuration.node)
+            // Every service of the node holds this key, so their logs share one pseudonym per caller.
+            LogPseudonym.configure(secret: signer.privateKey.rawRepresentation)
             let subject = "\(configuration.service)@\(configuration.node)"
             serviceToken = { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
         }
         let environment = ServiceEnvironment(
             configuration: configuration, database: database, logger: logger, peers: peerClients, serviceToken: serviceToken
         )
-        let keys = try configuration.trustedTokenKeys.map { try TokenVerifier.publicKey(base64: $0) }
-        if keys.isEmpty {
+        let verifier = TokenVerifier(trusting: configuration.trustedTokenKeys)
+        if verifier.isEmpty {
             logger.warning("no trusted token keys configured (ONESEAL_TOKEN_PUBLIC_KEYS): only public methods will answer")
         }
 
@@ -189,7 +191,7 @@ public enum ServiceRunner {
                 TraceServerInterceptor(),
                 MetricsServerInterceptor(),
                 AuthServerInterceptor(
-                    verifier: TokenVerifier(trusting: keys),
+                    verifier: verifier,
                     policy: policy,
                     localNode: configuration.node,
                     logger: Logger(label: "oneseal.auth")

@@ -33,12 +33,21 @@ struct InterceptorTests {
     @Test("valid, missing, expired and wrong-role tokens")
     func outcomes() async throws {
         let key = TokenSigningKey.generate(issuer: "371300")
+        let countyKey = TokenSigningKey.generate(issuer: "371302")
         let policy = AccessPolicy([Self.whoAmI.fullyQualifiedMethod: MethodRule(roles: [.officer])])
         let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
         let server = GRPCServer(
             transport: transport,
             services: [WhoAmIService()],
-            interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [key.publicKey]), policy: policy, localNode: "371300")]
+            interceptors: [
+                AuthServerInterceptor(
+                    verifier: TokenVerifier(trusting: [
+                        TrustedTokenKey(key.publicKey, node: "371300"), TrustedTokenKey(key.publicKey, node: "371302"),
+                        TrustedTokenKey(countyKey.publicKey, node: "371302"),
+                    ]),
+                    policy: policy, localNode: "371300"
+                )
+            ]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
@@ -64,6 +73,11 @@ struct InterceptorTests {
                 await #expect { _ = try await call(clerk) } throws: { ($0 as? RPCError)?.code == .permissionDenied }
                 let county = try key.mint(subject: "o", role: .officer, node: "371302")
                 await #expect { _ = try await call(county) } throws: { ($0 as? RPCError)?.code == .permissionDenied }
+                // The county's own key claiming the city (issue #15 item 6): not a city token at all.
+                let posing = try countyKey.mint(subject: "o", role: .officer, node: "371300")
+                await #expect { _ = try await call(posing) } throws: {
+                    ($0 as? RPCError)?.code == .unauthenticated && ($0 as? RPCError)?.message.contains("not trusted") == true
+                }
             }
             server.beginGracefulShutdown()
             try await group.waitForAll()

@@ -7,7 +7,7 @@ import Testing
 @Suite("Bearer tokens")
 struct TokenTests {
     let key = TokenSigningKey.generate(issuer: "371300")
-    var verifier: TokenVerifier { TokenVerifier(trusting: [key.publicKey]) }
+    var verifier: TokenVerifier { TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371300"), TrustedTokenKey(key.publicKey, node: "371302")]) }
 
     @Test("a minted token verifies to the same caller")
     func roundTrip() throws {
@@ -39,7 +39,7 @@ struct TokenTests {
         let token = try key.mint(subject: "o1", role: .officer, node: "371300")
         var parts = token.split(separator: ".").map(String.init)
         // Swap in claims that promote the caller to director; the signature no longer matches.
-        let claims = #"{"exp":9999999999,"iat":0,"iss":"371300","node":"371300","role":"director","sub":"o1"}"#
+        let claims = #"{"exp":4000000000,"iat":1000000000,"iss":"371300","node":"371300","role":"director","sub":"o1"}"#
         parts[1] = Base64URL.encode(Data(claims.utf8))
         #expect(throws: TokenError.badSignature) { _ = try verifier.verify(parts.joined(separator: ".")) }
         #expect(throws: TokenError.malformed("expected three dot-separated parts")) { _ = try verifier.verify("abc") }

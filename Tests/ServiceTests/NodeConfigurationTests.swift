@@ -1,4 +1,5 @@
 import Foundation
+import OneSealAuth
 import OneSealCore
 import OneSealServiceKit
 import Testing
@@ -58,6 +59,31 @@ struct NodeConfigurationTests {
         #expect { try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_CALENDAR_FILE": bad]) } throws: {
             let invalid = $0 as? NodeConfiguration.Invalid
             return invalid?.variable == "ONESEAL_CALENDAR_FILE" && invalid!.reason.contains("2027-02-09")
+        }
+    }
+
+    @Test("trusted token keys are NODE=KEY or NODE:role+role=KEY; a bare key or bad entry stops the start naming the variable")
+    func trustedTokenKeys() throws {
+        let city = TokenSigningKey.generate(issuer: "371300").publicKey.rawRepresentation.base64EncodedString()
+        let county = TokenSigningKey.generate(issuer: "371302").publicKey.rawRepresentation.base64EncodedString()
+        let file = try Self.passwordFile("# trusted\n371302:node+operator=\(county)\n\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: [
+            "ONESEAL_TOKEN_PUBLIC_KEYS": "371300=\(city), 371302=\(county)", "ONESEAL_TOKEN_PUBLIC_KEYS_FILE": file,
+        ])
+        #expect(configuration.trustedTokenKeys.map(\.node) == ["371300", "371302", "371302"])
+        #expect(configuration.trustedTokenKeys.map(\.roles) == [nil, nil, [.peerNode, .operator]])
+
+        for bad in [city, "37130=\(city)", "371300:root=\(city)", "371300=AAAA"] {
+            #expect("\(bad.prefix(16))") { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_TOKEN_PUBLIC_KEYS": bad]) } throws: {
+                ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_TOKEN_PUBLIC_KEYS"
+            }
+        }
+        let bare = try Self.passwordFile("\(city)\n")
+        defer { try? FileManager.default.removeItem(atPath: bare) }
+        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_TOKEN_PUBLIC_KEYS_FILE": bare]) } throws: {
+            let invalid = $0 as? NodeConfiguration.Invalid
+            return invalid?.variable == "ONESEAL_TOKEN_PUBLIC_KEYS_FILE" && invalid!.reason.contains("NODE=KEY")
         }
     }
 }

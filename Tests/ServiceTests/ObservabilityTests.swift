@@ -20,7 +20,7 @@ struct ObservabilityTests {
                 environment: [
                     "ONESEAL_NODE": "371302", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "0",
                     "ONESEAL_DATABASE_URL": database.conninfo,
-                    "ONESEAL_TOKEN_PUBLIC_KEYS": TokenSigningKey.generate(issuer: "x").publicKey.rawRepresentation.base64EncodedString(),
+                    "ONESEAL_TOKEN_PUBLIC_KEYS": TokenSigningKey.generate(issuer: "x").testTrustEntries,
                     "ONESEAL_DATA_KEY_FILE": try ServiceExecutableTests.dataKeyFile(),
                 ]
             )

@@ -25,7 +25,7 @@ struct ServiceExecutableTests {
                     "ONESEAL_PORT": "0",
                     "ONESEAL_METRICS_PORT": "off",
                     "ONESEAL_DATABASE_URL": database.conninfo,
-                    "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+                    "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,
                     "ONESEAL_DATA_KEY_FILE": try Self.dataKeyFile(),
                 ]
             )

@@ -72,7 +72,7 @@ struct BenchCertificate: AsyncParsableCommand {
         let configuration = try NodeConfiguration.fromEnvironment(service: "certificate", environment: [
             "ONESEAL_NODE": "371300", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": database.conninfo, "ONESEAL_DB_POOL_SIZE": String(max(4, callers)),
-            "ONESEAL_TOKEN_PUBLIC_KEYS": token.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_TOKEN_PUBLIC_KEYS": "371300=" + token.publicKey.rawRepresentation.base64EncodedString(),
             "ONESEAL_DATA_KEY_FILE": dataFile, "ONESEAL_LOG_LEVEL": "error",
         ])
         let logger = {

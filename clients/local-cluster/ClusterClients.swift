@@ -6,16 +6,16 @@ import OneSealWire
 import Synchronization
 
 /// One long-lived OneSeal TCP connection to every service of every node, and staff tokens minted
-/// with the cluster's key — what a hall's front-end would hold.
+/// with each node's key — what a hall's front-end would hold.
 public final class ClusterClients: Sendable {
     public typealias Client = GRPCClient<OneSealClientTransport>
     private let clients: [ServiceAddress: Client]
-    private let key: TokenSigningKey
-    private let tokens = Mutex<[String: String]>([:])
+    private let keys: [String: TokenSigningKey]
+    private let tokens = Mutex<[String: (token: String, renewAt: Date)]>([:])
 
-    init(clients: [ServiceAddress: Client], key: TokenSigningKey) {
+    init(clients: [ServiceAddress: Client], keys: [String: TokenSigningKey]) {
         self.clients = clients
-        self.key = key
+        self.keys = keys
     }
 
     public func intake(_ node: String) -> Intake_IntakeService.Client<OneSealClientTransport> { .init(wrapping: clients[ServiceAddress(.intake, node)]!) }
@@ -25,15 +25,20 @@ public final class ClusterClients: Sendable {
     public func evaluation(_ node: String) -> Evaluation_EvaluationService.Client<OneSealClientTransport> { .init(wrapping: clients[ServiceAddress(.evaluation, node)]!) }
 
     /// `authorization: Bearer …` for a member of staff (or an applicant, a department …) of `node`.
-    /// Tokens are minted once per identity and reused, as a front-end would keep a session.
+    /// Tokens are minted once per identity and reused, as a front-end would keep a session, with
+    /// the role's default lifetime (verifiers refuse longer ones: `TokenLimits`) and minted anew
+    /// once half of it has passed, so a long run never presents an expired token.
     public func metadata(_ role: Role, _ subject: String, node: String, department: String? = nil) throws -> Metadata {
         let cacheKey = "\(role.rawValue)|\(subject)|\(node)|\(department ?? "")"
         let token: String
-        if let cached = tokens.withLock({ $0[cacheKey] }) {
-            token = cached
+        let now = Date()
+        if let cached = tokens.withLock({ $0[cacheKey] }), cached.renewAt > now {
+            token = cached.token
         } else {
-            token = try key.mint(subject: subject, role: role, node: node, department: department, lifetime: .seconds(12 * 3600))
-            tokens.withLock { $0[cacheKey] = token }
+            guard let key = keys[node] else { throw TokenError.invalidNode(node) }
+            token = try key.mint(subject: subject, role: role, node: node, department: department, now: now)
+            let renewAt = now.addingTimeInterval(TimeInterval(TokenLimits.defaultLifetime(for: role) / 2))
+            tokens.withLock { $0[cacheKey] = (token, renewAt) }
         }
         var metadata = Metadata()
         metadata.addString("Bearer \(token)", forKey: "authorization")
@@ -55,6 +60,6 @@ public func withClusterClients<Result: Sendable>(
             group.addTask { try await client.runConnections() }
         }
         defer { for client in all.values { client.beginGracefulShutdown() } }
-        return try await body(ClusterClients(clients: all, key: cluster.signingKey))
+        return try await body(ClusterClients(clients: all, keys: cluster.signingKeys))
     }
 }

@@ -37,8 +37,10 @@ public final class LocalCluster: Sendable {
     public let nodes: [String]
     public let directory: URL
     public let binDirectory: URL
-    /// The key every service trusts; tests mint staff tokens with it.
-    public let signingKey: TokenSigningKey
+    /// Each node's token key, as in a real deployment: a node's services sign their calls with it,
+    /// every service trusts each node's key for that node only (`NODE=KEY`), and tests mint a
+    /// node's staff tokens with it. One key for all nodes would hide a missing node binding.
+    public let signingKeys: [String: TokenSigningKey]
     public let ports: [ServiceAddress: Int]
     private let databases: [ServiceAddress: String]
     private let adminConninfo: String
@@ -80,7 +82,7 @@ public final class LocalCluster: Sendable {
         var links: [ServiceAddress: LinkProxy] = [:]
         for (address, port) in ports { links[address] = try await LinkProxy.start(targetPort: port) }
         let cluster = LocalCluster(
-            nodes: nodes, directory: directory, binDirectory: binDirectory, signingKey: TokenSigningKey.generate(issuer: "oneseal-local"),
+            nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links)
         try cluster.writeKeys()
         try await cluster.createDatabases()
@@ -95,7 +97,7 @@ public final class LocalCluster: Sendable {
     }
 
     private init(
-        nodes: [String], directory: URL, binDirectory: URL, signingKey: TokenSigningKey, ports: [ServiceAddress: Int],
+        nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
         links: [ServiceAddress: LinkProxy]
     ) {
@@ -103,7 +105,7 @@ public final class LocalCluster: Sendable {
         self.nodes = nodes
         self.directory = directory
         self.binDirectory = binDirectory
-        self.signingKey = signingKey
+        self.signingKeys = signingKeys
         self.ports = ports
         self.databases = databases
         self.adminConninfo = adminConninfo
@@ -207,13 +209,13 @@ public final class LocalCluster: Sendable {
 
     // MARK: Starting
 
-    private var keyFile: URL { directory.appendingPathComponent("tokens.key") }
+    private func keyFile(_ node: String) -> URL { directory.appendingPathComponent("tokens-\(node).key") }
     private func dataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("data-\(node).key") }
     private func sealKeyFile(_ node: String) -> URL { directory.appendingPathComponent("seal-\(node).key") }
 
     private func writeKeys() throws {
-        try Self.writeSecret(signingKey.base64 + "\n", to: keyFile)
         for node in nodes {
+            try Self.writeSecret(signingKeys[node]!.base64 + "\n", to: keyFile(node))
             try Self.writeSecret(DataKeyring.generateKeyText() + "\n", to: dataKeyFile(node))
             try Self.writeSecret(SealKey.generate().fileLine + "\n", to: sealKeyFile(node))
         }
@@ -258,9 +260,9 @@ public final class LocalCluster: Sendable {
             "ONESEAL_LOG_LEVEL": logLevel,
             "ONESEAL_DATABASE_URL": try conninfo(address),
             "ONESEAL_DB_POOL_SIZE": "4",
-            "ONESEAL_TOKEN_PUBLIC_KEYS": signingKey.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_TOKEN_PUBLIC_KEYS": nodes.map { "\($0)=\(signingKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }.joined(separator: ","),
             "ONESEAL_PEERS": peers(from: address.node),
-            "ONESEAL_SERVICE_KEY_FILE": keyFile.path,
+            "ONESEAL_SERVICE_KEY_FILE": keyFile(address.node).path,
             "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
             "ONESEAL_SEAL_KEY_FILE": sealKeyFile(address.node).path,
         ]

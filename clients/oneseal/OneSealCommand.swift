@@ -62,7 +62,7 @@ struct OneSealCommand: AsyncParsableCommand {
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ed25519 signing keys for bearer tokens.",
-        subcommands: [Generate.self, Public.self, DataKey.self]
+        subcommands: [Generate.self, Public.self, DataKey.self, Pseudonym.self]
     )
 
     struct DataKey: ParsableCommand {
@@ -81,6 +81,23 @@ struct Keys: ParsableCommand {
                 throw ValidationError("cannot write \(out)")
             }
             if output.json { try output.emit(["file": out], text: "") }
+        }
+    }
+
+    /// Logs name callers by pseudonym only (LogPseudonym): this is how an operator finds the
+    /// lines of one person, on the node, with the node's key.
+    struct Pseudonym: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the log pseudonym (sub~…) of a token subject, as the node whose service key this is writes it.")
+        @Option(help: "The node's service key file (ONESEAL_SERVICE_KEY_FILE).") var key: String
+        @Option(help: "The token subject, e.g. a staff number.") var subject: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let signer = try TokenSigningKey(contentsOfFile: key, issuer: "oneseal")
+            LogPseudonym.configure(secret: signer.privateKey.rawRepresentation)
+            let pseudonym = LogPseudonym.of(subject)
+            try output.emit(["pseudonym": pseudonym], text: pseudonym)
         }
     }
 
@@ -125,13 +142,17 @@ struct Token: ParsableCommand {
         @Option(help: "One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
         @Option(help: "Node (GB/T 2260 code), e.g. 371300.") var node: String
         @Option(help: "Supervising department, for role 'department'.") var department: String?
-        @Option(help: "Lifetime in seconds.") var ttl: Int = 8 * 3600
+        @Option(help: "Lifetime in seconds (default: 8 h, or the role's maximum if shorter: node 600, applicant and integrator 3600, staff 43200).") var ttl: Int?
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard Role(rawValue: role) != nil else { throw ValidationError("unknown role '\(role)'") }
             guard DivisionCode.isValid(node) else { throw ValidationError("node must be a 6-digit division code") }
-            guard ttl > 0 else { throw ValidationError("ttl must be positive") }
+            if let ttl, let chosen = Role(rawValue: role) {
+                // Verifiers refuse longer tokens (TokenLimits): say so now, not at the first call.
+                let maximum = TokenLimits.maximumLifetime(for: chosen)
+                guard ttl > 0, ttl <= maximum else { throw ValidationError("--ttl must be 1...\(maximum) seconds for role '\(role)'") }
+            }
             if role == Role.department.rawValue && department == nil {
                 throw ValidationError("role 'department' needs --department")
             }
@@ -139,8 +160,10 @@ struct Token: ParsableCommand {
 
         func run() throws {
             let signer = try TokenSigningKey(contentsOfFile: key, issuer: node)
-            let token = try signer.mint(subject: subject, role: Role(rawValue: role)!, node: node, department: department, lifetime: .seconds(ttl))
-            var value: [String: Any] = ["token": token, "subject": subject, "role": role, "node": node, "expires_in_seconds": ttl]
+            let chosen = Role(rawValue: role)!
+            let seconds = ttl ?? Int(TokenLimits.defaultLifetime(for: chosen))
+            let token = try signer.mint(subject: subject, role: chosen, node: node, department: department, lifetime: .seconds(Int64(seconds)))
+            var value: [String: Any] = ["token": token, "subject": subject, "role": role, "node": node, "expires_in_seconds": seconds]
             if let department { value["department"] = department }
             try output.emit(value, text: token)
         }

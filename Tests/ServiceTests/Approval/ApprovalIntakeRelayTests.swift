@@ -50,7 +50,7 @@ struct ApprovalIntakeRelayTests {
                     try NodeConfiguration.fromEnvironment(service: service, environment: [
                         "ONESEAL_NODE": node, "ONESEAL_PORT": String(port), "ONESEAL_METRICS_PORT": "off", "ONESEAL_LOG_LEVEL": "critical",
                         "ONESEAL_DATABASE_URL": database, "ONESEAL_DB_POOL_SIZE": "4",
-                        "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+                        "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,
                         "ONESEAL_DATA_KEY_FILE": dataKey, "ONESEAL_SERVICE_KEY_FILE": serviceKey, "ONESEAL_PEERS": peers,
                     ])
                 }

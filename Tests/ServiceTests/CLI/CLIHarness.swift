@@ -130,7 +130,7 @@ private func runNode(
             processes[name] = try ServiceProcess(executable: "oneseal-\(name)", environment: [
                 "ONESEAL_NODE": node, "ONESEAL_PORT": String(ports[name]!), "ONESEAL_METRICS_PORT": "off", "ONESEAL_LOG_LEVEL": "warning",
                 "ONESEAL_DATABASE_URL": databases[name]!.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
-                "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+                "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,
                 "ONESEAL_DATA_KEY_FILE": dataKeyFile, "ONESEAL_SERVICE_KEY_FILE": keyFile, "ONESEAL_SEAL_KEY_FILE": sealKeyFile,
                 "ONESEAL_PEERS": peers, "ONESEAL_CALENDAR_FILE": calendarFile,
             ])

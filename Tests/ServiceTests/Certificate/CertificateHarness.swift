@@ -104,7 +104,7 @@ func withCertificateNode(
         let configuration = try NodeConfiguration.fromEnvironment(service: "certificate", environment: [
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
-            "ONESEAL_TOKEN_PUBLIC_KEYS": token.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_TOKEN_PUBLIC_KEYS": token.testTrustEntries,
             "ONESEAL_DATA_KEY_FILE": files.data,
             // Only a node that calls peers gets a service key (without one the outbox relay stays off,
             // so events stay in the outbox for the tests to read).

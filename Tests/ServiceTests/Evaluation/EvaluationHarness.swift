@@ -60,7 +60,7 @@ func withEvaluationNode(node: String = "371302", today: CivilDate, settings: [St
         let configuration = try NodeConfiguration.fromEnvironment(service: "evaluation", environment: [
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
-            "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,
             "ONESEAL_DATA_KEY_FILE": keyFile,
         ].merging(extra) { _, new in new })
         if !settings.isEmpty {

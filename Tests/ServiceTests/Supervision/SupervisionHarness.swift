@@ -149,7 +149,7 @@ func withSupervisionNode(node: String = "371300", today: CivilDate, _ body: @Sen
         let configuration = try NodeConfiguration.fromEnvironment(service: "supervision", environment: [
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
-            "ONESEAL_TOKEN_PUBLIC_KEYS": key.publicKey.rawRepresentation.base64EncodedString(),
+            "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,
             "ONESEAL_DATA_KEY_FILE": keyFile,
         ])
         let logger = {

@@ -189,7 +189,7 @@ extension CertificateAPI {
             implementationCode: input.implementationCode)
         let licence = try await store(content, version: 1, applicationID: input.applicationID, acceptingNode: input.acceptingNode,
                                       decidedOn: input.decidedOn, digest: digest, in: transaction)
-        logger.info("licence issued", metadata: ["licence": "\(licence.identifier)", "case": "\(input.caseID)", "key_id": "\(licence.keyID)", "actor": "\(actor)"])
+        logger.info("licence issued", metadata: ["licence": "\(licence.identifier)", "case": "\(input.caseID)", "key_id": "\(licence.keyID)", "actor": "\(LogPseudonym.of(actor))"])
         return (licence, true)
     }
 
@@ -287,7 +287,7 @@ extension CertificateAPI {
             TransparencyLog.entry(kind: .statusChanged, identifier: licence.identifier, content: content, signature: licence.signature, status: act.status, at: clock()),
             licence: licence.id, in: transaction)
         try await announceStatus(licence, content: content, previous: previous, status: act.status, in: transaction)
-        logger.info("licence status changed", metadata: ["licence": "\(licence.identifier)", "status": "\(act.rawValue)", "actor": "\(actor)"])
+        logger.info("licence status changed", metadata: ["licence": "\(licence.identifier)", "status": "\(act.rawValue)", "actor": "\(LogPseudonym.of(actor))"])
         return licence
     }
 

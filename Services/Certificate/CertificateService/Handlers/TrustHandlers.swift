@@ -74,7 +74,7 @@ extension CertificateAPI {
                     WHERE NOT trusted_issuers.own
                     """)
             }
-            logger.notice("trusted issuer added", metadata: ["issuer": "\(code)", "key_id": "\(key.keyID)", "node": "\(entry.node)", "by": "\(caller.subject)"])
+            logger.notice("trusted issuer added", metadata: ["issuer": "\(code)", "key_id": "\(key.keyID)", "node": "\(entry.node)", "by": "\(caller.logSubject)"])
             var response = Certificate_AddTrustedIssuerResponse()
             var out = entry.proto
             out.addedBy = Common_ActorRef(caller)
@@ -103,7 +103,7 @@ extension CertificateAPI {
                     WHERE issuer_code = \(code) AND key_id = \(request.keyID)
                     """)
             }
-            logger.notice("trusted issuer removed", metadata: ["issuer": "\(code)", "key_id": "\(request.keyID)", "by": "\(caller.subject)"])
+            logger.notice("trusted issuer removed", metadata: ["issuer": "\(code)", "key_id": "\(request.keyID)", "by": "\(caller.logSubject)"])
             return Certificate_RemoveTrustedIssuerResponse()
         }
     }

@@ -268,7 +268,7 @@ extension EvaluationAPI {
         try await answering {
             let caller = try ServerContext.requireCaller()
             let result = try await database.withTransaction { try await EventLog.rebuild(index: applicantIndex, on: $0) }
-            logger.notice("read model rebuilt", metadata: ["events": "\(result.events)", "by": "\(caller.subject)"])
+            logger.notice("read model rebuilt", metadata: ["events": "\(result.events)", "by": "\(caller.logSubject)"])
             var response = Evaluation_RebuildReadModelResponse()
             response.eventsReplayed = Int64(result.events)
             response.applications = Int64(result.applications)

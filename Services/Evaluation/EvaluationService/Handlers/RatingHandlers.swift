@@ -159,7 +159,7 @@ extension EvaluationAPI {
                 return (rating, ticket, replayed: false)
             }
             if !stored.replayed { logger.info("rating recorded", metadata: [
-                "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.role == .applicant ? "applicant" : caller.subject)",
+                "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.logSubject)",
             ]) }
             var response = Evaluation_SubmitRatingResponse()
             response.rating = try proto(stored.0, ticketID: stored.1?.id)

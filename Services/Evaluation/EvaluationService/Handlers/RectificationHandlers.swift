@@ -154,7 +154,7 @@ extension EvaluationAPI {
                 var message = Evaluation_AppealDecided()
                 message.appeal = proto(appeal)
                 try await Outbox.enqueue(try event(message, aggregate: appeal.id), in: transaction)
-                logger.info("appeal decided", metadata: ["appeal": "\(id)", "upheld": "\(request.upheld)", "by": "\(caller.subject)"])
+                logger.info("appeal decided", metadata: ["appeal": "\(id)", "upheld": "\(request.upheld)", "by": "\(caller.logSubject)"])
                 var response = Evaluation_DecideAppealResponse()
                 response.appeal = proto(appeal)
                 response.rating = try proto(rating, ticketID: ticketID)

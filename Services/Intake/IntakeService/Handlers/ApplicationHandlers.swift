@@ -102,7 +102,7 @@ extension IntakeAPI {
                     try await Outbox.enqueue([try event(submitted, to: evaluation, aggregate: id)], in: transaction)
                     return application
                 }
-                logger.info("application received", metadata: ["application": "\(stored.number)", "items": "\(pinned.count)", "by": "\(caller.subject)"])
+                logger.info("application received", metadata: ["application": "\(stored.number)", "items": "\(pinned.count)", "by": "\(caller.logSubject)"])
                 return try await submitResponse(stored, caller: caller)
             } catch let error as PostgresError where error.sqlState == "23505" && error.constraint == "applications_idempotency_key_key" {
                 // A concurrent submit with the same key won the race: answer with its application.

@@ -19,7 +19,7 @@ extension IntakeAPI {
             }
             if created {
                 logger.info("catalogue item published", metadata: [
-                    "item": "\(item.implementationCode)", "version": "\(stored.version.version)", "by": "\(caller.subject)",
+                    "item": "\(item.implementationCode)", "version": "\(stored.version.version)", "by": "\(caller.logSubject)",
                 ])
             }
             var response = Intake_UpsertItemResponse()

@@ -22,7 +22,7 @@ extension SupervisionAPI {
                 let created = try await DepartmentStore.upsert(department, by: caller.subject, role: caller.role.rawValue, at: now, in: transaction)
                 return (try await DepartmentStore.find(department.code, on: transaction)!, created)
             }
-            logger.info("department saved", metadata: ["department": "\(department.code)", "delivery": "\(department.delivery.rawValue)", "by": "\(caller.subject)"])
+            logger.info("department saved", metadata: ["department": "\(department.code)", "delivery": "\(department.delivery.rawValue)", "by": "\(caller.logSubject)"])
             return Supervision_UpsertDepartmentResponse.with { $0.department = stored.proto; $0.created = created }
         }
     }
@@ -59,7 +59,7 @@ extension SupervisionAPI {
                 try await DepartmentStore.deactivate(request.code, by: caller.subject, role: caller.role.rawValue, at: clock(), in: transaction)
                 return try await DepartmentStore.find(request.code, on: transaction)!
             }
-            logger.info("department deactivated", metadata: ["department": "\(request.code)", "by": "\(caller.subject)"])
+            logger.info("department deactivated", metadata: ["department": "\(request.code)", "by": "\(caller.logSubject)"])
             return Supervision_RemoveDepartmentResponse.with { $0.department = stored.proto }
         }
     }
@@ -83,7 +83,7 @@ extension SupervisionAPI {
                 let stored = try await BoundaryStore.entries(keys: [entry.key], on: transaction)[0]
                 return stored.proto(departments: Dictionary(uniqueKeysWithValues: departments.map { ($0.department.code, $0) }))
             }
-            logger.info("boundary entry saved", metadata: ["entry": "\(entry.key)", "version": "\(stored.version)", "by": "\(caller.subject)"])
+            logger.info("boundary entry saved", metadata: ["entry": "\(entry.key)", "version": "\(stored.version)", "by": "\(caller.logSubject)"])
             return Supervision_UpsertBoundaryResponse.with { $0.entry = stored }
         }
     }
@@ -123,7 +123,7 @@ extension SupervisionAPI {
             guard violations.isEmpty else { throw SupervisionRuleError.invalidArgument(violations) }
             let removed = try await database.withTransaction { transaction in try await BoundaryStore.remove(key: entry.key, in: transaction) }
             guard removed else { throw RPCError(code: .notFound, message: "no boundary entry for \(entry.key)") }
-            logger.info("boundary entry removed", metadata: ["entry": "\(entry.key)", "by": "\(caller.subject)"])
+            logger.info("boundary entry removed", metadata: ["entry": "\(entry.key)", "by": "\(caller.logSubject)"])
             return Supervision_RemoveBoundaryResponse()
         }
     }

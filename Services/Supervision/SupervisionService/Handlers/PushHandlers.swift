@@ -186,7 +186,7 @@ extension SupervisionAPI {
                 }
                 return (original, created)
             }
-            logger.notice("push re-routed", metadata: ["push": "\(id)", "from": "\(original.departmentCode)", "to": "\(codes.joined(separator: ","))", "by": "\(caller.subject)"])
+            logger.notice("push re-routed", metadata: ["push": "\(id)", "from": "\(original.departmentCode)", "to": "\(codes.joined(separator: ","))", "by": "\(caller.logSubject)"])
             return Supervision_ReroutePushResponse.with {
                 $0.original = view(original)
                 $0.pushes = created.map { view($0) }
