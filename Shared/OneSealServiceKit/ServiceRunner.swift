@@ -26,6 +26,9 @@ public struct ServiceDefinition: Sendable {
     public var makeBackgroundServices: @Sendable (ServiceEnvironment) async throws -> [any Service]
     /// Applies events other services deliver to this one (nil: this service subscribes to none).
     public var eventConsumer: (any EventConsumer)?
+    /// Whether a unique-key violation answers ALREADY_EXISTS ("someone recorded it first") rather
+    /// than UNAVAILABLE (`ContractStatusInterceptor`).
+    public var uniqueViolationIsAlreadyExists: Bool
 
     public init(
         name: String,
@@ -33,9 +36,11 @@ public struct ServiceDefinition: Sendable {
         policy: AccessPolicy,
         makeServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any RegistrableRPCService],
         makeBackgroundServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any Service] = { _ in [] },
-        eventConsumer: (any EventConsumer)? = nil
+        eventConsumer: (any EventConsumer)? = nil,
+        uniqueViolationIsAlreadyExists: Bool = false
     ) {
         self.eventConsumer = eventConsumer
+        self.uniqueViolationIsAlreadyExists = uniqueViolationIsAlreadyExists
         self.name = name
         self.migrations = migrations
         self.policy = policy
@@ -198,6 +203,7 @@ public enum ServiceRunner {
                 ),
                 // After authentication, so an anonymous caller's junk costs only the token check.
                 RequestValidationInterceptor(),
+                ContractStatusInterceptor(logger: logger, uniqueViolationIsAlreadyExists: definition.uniqueViolationIsAlreadyExists),
             ]
             var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: GRPCServerService(transport: transport, services: services, interceptors: interceptors))

@@ -106,11 +106,6 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
 
     // MARK: Errors
 
-    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
-    func answering<T>(_ body: () async throws -> T) async throws -> T {
-        try await OneSealServiceKit.answering(logger: logger, body)
-    }
-
     static func parseCaseID(_ text: String, field: String = "case_id") throws -> UUID {
         guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "required", reason: "required") }
         guard let id = UUID(uuidString: text) else {

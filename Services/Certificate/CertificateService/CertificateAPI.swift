@@ -140,11 +140,6 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
 
     // MARK: Errors
 
-    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
-    func answering<T>(_ body: () async throws -> T) async throws -> T {
-        try await OneSealServiceKit.answering(logger: logger, body)
-    }
-
     static func violation(_ field: String, _ description: String, reason: String) -> Common_FieldViolation {
         Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason }
     }

@@ -119,11 +119,6 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
 
     // MARK: Errors
 
-    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
-    func answering<T>(_ body: () async throws -> T) async throws -> T {
-        try await OneSealServiceKit.answering(logger: logger, uniqueViolationIsAlreadyExists: true, body)
-    }
-
     static func notFound(_ what: String) -> RPCError { RPCError(code: .notFound, message: what) }
     static func denied(_ what: String) -> RPCError { RPCError(code: .permissionDenied, message: what) }
 

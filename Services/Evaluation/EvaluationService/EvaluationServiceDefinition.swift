@@ -52,7 +52,9 @@ public enum EvaluationServiceDefinition {
                 box.set(api)
                 return [api]
             },
-            eventConsumer: LateBoundConsumer(box) { EvaluationEventConsumer(api: $0) }
+            eventConsumer: LateBoundConsumer(box) { EvaluationEventConsumer(api: $0) },
+            // Two raters racing for one slot: the second is told it is already recorded.
+            uniqueViolationIsAlreadyExists: true
         )
     }
 

@@ -101,11 +101,6 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
 
     // MARK: Errors
 
-    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
-    func answering<T>(_ body: () async throws -> T) async throws -> T {
-        try await OneSealServiceKit.answering(logger: logger, body)
-    }
-
     /// The most an application's wire record may take (a quarter of the default frame limit: the
     /// answer adds the parties, findings and documents).
     static let maximumRecordBytes = 1 << 20

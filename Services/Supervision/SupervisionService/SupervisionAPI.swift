@@ -55,11 +55,6 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
 
     // MARK: Errors
 
-    /// Runs a handler body, turning rule and database errors into the statuses the contract promises.
-    func answering<T>(_ body: () async throws -> T) async throws -> T {
-        try await OneSealServiceKit.answering(logger: logger, body)
-    }
-
     static func parseID(_ text: String, field: String) throws -> UUID {
         guard !text.isEmpty else { throw RPCError.invalidArgument(field: field, "required", reason: "required") }
         guard let id = UUID(uuidString: text) else {

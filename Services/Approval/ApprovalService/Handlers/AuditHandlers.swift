@@ -12,85 +12,79 @@ import SwiftProtobuf
 /// The audit chain and the case file (案卷).
 extension ApprovalAPI {
     public func verifyAuditChain(request: Approval_VerifyAuditChainRequest, context: ServerContext) async throws -> Approval_VerifyAuditChainResponse {
-        try await answering {
-            _ = try ServerContext.requireCaller()
-            return try await database.withConnection { connection in
-                var through: Int64?
-                if !request.caseID.isEmpty {
-                    let id = try Self.parseCaseID(request.caseID)
-                    _ = try await find(id, on: connection)
-                    // A case's entries are only as good as the chain before them: verify up to its last entry.
-                    through = try await connection.query("SELECT max(sequence) AS last FROM audit_entries WHERE case_id = \(id.uuidString.lowercased())")
-                        .one().decode("last", as: Int64?.self) ?? 0
-                }
-                let result = try await AuditLog.verify(through: through, on: connection)
-                if !result.intact {
-                    logger.critical("audit chain broken", metadata: ["first_broken_sequence": "\(result.firstBrokenSequence)", "message": "\(result.message)"])
-                }
-                return Approval_VerifyAuditChainResponse.with {
-                    $0.intact = result.intact
-                    $0.entriesChecked = Int64(result.entriesChecked)
-                    $0.firstBrokenSequence = result.firstBrokenSequence
-                    $0.headHash = Data(result.headHash)
-                    $0.message = result.message
-                }
+        _ = try ServerContext.requireCaller()
+        return try await database.withConnection { connection in
+            var through: Int64?
+            if !request.caseID.isEmpty {
+                let id = try Self.parseCaseID(request.caseID)
+                _ = try await find(id, on: connection)
+                // A case's entries are only as good as the chain before them: verify up to its last entry.
+                through = try await connection.query("SELECT max(sequence) AS last FROM audit_entries WHERE case_id = \(id.uuidString.lowercased())")
+                    .one().decode("last", as: Int64?.self) ?? 0
+            }
+            let result = try await AuditLog.verify(through: through, on: connection)
+            if !result.intact {
+                logger.critical("audit chain broken", metadata: ["first_broken_sequence": "\(result.firstBrokenSequence)", "message": "\(result.message)"])
+            }
+            return Approval_VerifyAuditChainResponse.with {
+                $0.intact = result.intact
+                $0.entriesChecked = Int64(result.entriesChecked)
+                $0.firstBrokenSequence = result.firstBrokenSequence
+                $0.headHash = Data(result.headHash)
+                $0.message = result.message
             }
         }
     }
 
     public func listAuditEntries(request: Approval_ListAuditEntriesRequest, context: ServerContext) async throws -> Approval_ListAuditEntriesResponse {
-        try await answering {
-            _ = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            guard request.page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "out_of_range") }
-            let size = request.page.pageSize == 0 ? 100 : min(Int(request.page.pageSize), 1000)
-            var after: Int64 = 0
-            if !request.page.pageToken.isEmpty {
-                guard let value = Int64(request.page.pageToken), value >= 0 else {
-                    throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
-                }
-                after = value
+        _ = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        guard request.page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "out_of_range") }
+        let size = request.page.pageSize == 0 ? 100 : min(Int(request.page.pageSize), 1000)
+        var after: Int64 = 0
+        if !request.page.pageToken.isEmpty {
+            guard let value = Int64(request.page.pageToken), value >= 0 else {
+                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
             }
-            return try await database.withConnection { connection in
-                _ = try await find(id, on: connection)
-                let rows = try await connection.query("""
-                    SELECT \(unescaped: AuditLog.columns) FROM audit_entries WHERE case_id = \(id.uuidString.lowercased()) AND sequence > \(after)
-                    ORDER BY sequence LIMIT \(size + 1)
-                    """)
-                let records = try rows.map(AuditLog.decode)
-                var response = Approval_ListAuditEntriesResponse()
-                response.entries = records.prefix(size).map(\.proto)
-                if records.count > size, let last = records.prefix(size).last { response.page.nextPageToken = String(last.sequence) }
-                response.page.totalSize = Int64(try await connection.query("SELECT count(*)::int8 AS n FROM audit_entries WHERE case_id = \(id.uuidString.lowercased())").one().decode("n", as: Int.self))
-                return response
-            }
+            after = value
+        }
+        return try await database.withConnection { connection in
+            _ = try await find(id, on: connection)
+            let rows = try await connection.query("""
+                SELECT \(unescaped: AuditLog.columns) FROM audit_entries WHERE case_id = \(id.uuidString.lowercased()) AND sequence > \(after)
+                ORDER BY sequence LIMIT \(size + 1)
+                """)
+            let records = try rows.map(AuditLog.decode)
+            var response = Approval_ListAuditEntriesResponse()
+            response.entries = records.prefix(size).map(\.proto)
+            if records.count > size, let last = records.prefix(size).last { response.page.nextPageToken = String(last.sequence) }
+            response.page.totalSize = Int64(try await connection.query("SELECT count(*)::int8 AS n FROM audit_entries WHERE case_id = \(id.uuidString.lowercased())").one().decode("n", as: Int.self))
+            return response
         }
     }
 
     public func exportCaseFile(request: Approval_ExportCaseFileRequest, context: ServerContext) async throws -> Approval_ExportCaseFileResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            guard let signer else {
-                throw RPCError(code: .failedPrecondition, message: "case files are signed with the node's service key; configure ONESEAL_SERVICE_KEY_FILE")
-            }
-            return try await database.withConnection { connection in
-                let stored = try await find(id, on: connection)
-                var record = try caseProto(stored)
-                // The records office keeps the complete file, applicant included; the read is logged.
-                record.applicant = try openApplicant(stored)
-                try await connection.execute("""
-                    INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
-                    VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), 'case_file')
-                    """)
-                let entries = try await AuditLog.entries(of: id, on: connection)
-                let archive = try CaseFile.make(case: record, entries: entries, node: node, agency: settings.agencyName, exportedAt: clock(), exportedBy: caller.subject, signer: signer)
-                return Approval_ExportCaseFileResponse.with {
-                    $0.archive = archive.bytes
-                    $0.fileName = "\(stored.state.caseNumber).case.json"
-                    $0.contentSha256 = archive.contentSHA256
-                    $0.keyID = signer.keyID
-                }
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        guard let signer else {
+            throw RPCError(code: .failedPrecondition, message: "case files are signed with the node's service key; configure ONESEAL_SERVICE_KEY_FILE")
+        }
+        return try await database.withConnection { connection in
+            let stored = try await find(id, on: connection)
+            var record = try caseProto(stored)
+            // The records office keeps the complete file, applicant included; the read is logged.
+            record.applicant = try openApplicant(stored)
+            try await connection.execute("""
+                INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
+                VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), 'case_file')
+                """)
+            let entries = try await AuditLog.entries(of: id, on: connection)
+            let archive = try CaseFile.make(case: record, entries: entries, node: node, agency: settings.agencyName, exportedAt: clock(), exportedBy: caller.subject, signer: signer)
+            return Approval_ExportCaseFileResponse.with {
+                $0.archive = archive.bytes
+                $0.fileName = "\(stored.state.caseNumber).case.json"
+                $0.contentSha256 = archive.contentSHA256
+                $0.keyID = signer.keyID
             }
         }
     }

@@ -84,134 +84,128 @@ extension ApprovalAPI {
     }
 
     public func openCase(request: Approval_OpenCaseRequest, context: ServerContext) async throws -> Approval_OpenCaseResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [Common_FieldViolation] = []
-            func bad(_ field: String, _ description: String, _ reason: String = "required") {
-                violations.append(Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason })
+        let caller = try ServerContext.requireCaller()
+        var violations: [Common_FieldViolation] = []
+        func bad(_ field: String, _ description: String, _ reason: String = "required") {
+            violations.append(Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason })
+        }
+        if request.applicationID.isEmpty { bad("application_id", "required") }
+        if request.item.implementationCode.isEmpty { bad("item.implementation_code", "required") }
+        if request.item.name.isEmpty { bad("item.name", "required") }
+        if request.item.tier == .unspecified { bad("item.tier", "required: sole, section, deputy or collective") }
+        if request.item.statutoryDays < 0 || request.item.statutoryDays > 60 { bad("item.statutory_days", "0 (= 20) … 60 working days", "out_of_range") }
+        if request.item.promisedDays < 0 || (request.item.statutoryDays > 0 && request.item.promisedDays > request.item.statutoryDays) {
+            bad("item.promised_days", "0 (= statutory) … statutory_days", "out_of_range")
+        }
+        if !DivisionCode.isValid(request.acceptingNode.divisionCode) { bad("accepting_node.division_code", "a 6-digit division code", "format") }
+        if request.applicant.name.isEmpty { bad("applicant.name", "required") }
+        if request.applicant.idNumber.isEmpty { bad("applicant.id_number", "required") }
+        let kind: AcceptanceKind? = ProtoEnum.map(request.acceptanceKind)
+        if kind == nil { bad("acceptance_kind", "required") }
+        let acceptedOn = request.hasAcceptedOn ? request.acceptedOn.civilDate : nil
+        if acceptedOn == nil { bad("accepted_on", "required: a calendar date") } else if acceptedOn! > today { bad("accepted_on", "cannot be in the future", "out_of_range") }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        // The accepting window is this node or one of its counties (审核转报).
+        guard DivisionCode.isSameOrAncestor(node, of: request.acceptingNode.divisionCode),
+              caller.role == .peerNode || DivisionCode.isSameOrAncestor(node, of: caller.node) else {
+            throw RPCError(code: .permissionDenied, message: "node \(node) opens cases accepted by itself or its counties; \(request.acceptingNode.divisionCode) (token of \(caller.node)) is neither")
+        }
+        let opening = Opening(
+            applicationID: request.applicationID, applicationNumber: request.applicationNumber, bundleID: request.bundleID,
+            acceptingNode: request.acceptingNode, item: ItemSnapshot(proto: request.item), applicant: request.applicant, kind: kind!,
+            acceptedOn: acceptedOn!, materials: [], firstReviewOpinion: request.firstReviewOpinion,
+            assignee: request.assigneeSubject.isEmpty ? nil : request.assigneeSubject)
+        let (stored, created) = try await database.withTransaction { try await open(opening, by: Self.actorOf(caller), in: $0) }
+        var response = Approval_OpenCaseResponse()
+        response.case = try await viewing(stored, for: caller, purpose: "open_case")
+        response.created = created
+        return response
+    }
+
+    public func getCase(request: Approval_GetCaseRequest, context: ServerContext) async throws -> Approval_GetCaseResponse {
+        let caller = try ServerContext.requireCaller()
+        return try await database.withConnection { connection in
+            let stored: StoredCase
+            switch request.key {
+            case .caseID(let text)?:
+                stored = try await find(try Self.parseCaseID(text), on: connection)
+            case .caseNumber(let number)?:
+                guard let found = try await CaseStore.find(number: number, on: connection) else {
+                    throw RPCError(code: .notFound, message: "no case numbered \(number) at node \(node)")
+                }
+                stored = found
+            case nil:
+                throw RPCError.invalidArgument(field: "key", "required: case_id or case_number", reason: "required")
             }
-            if request.applicationID.isEmpty { bad("application_id", "required") }
-            if request.item.implementationCode.isEmpty { bad("item.implementation_code", "required") }
-            if request.item.name.isEmpty { bad("item.name", "required") }
-            if request.item.tier == .unspecified { bad("item.tier", "required: sole, section, deputy or collective") }
-            if request.item.statutoryDays < 0 || request.item.statutoryDays > 60 { bad("item.statutory_days", "0 (= 20) … 60 working days", "out_of_range") }
-            if request.item.promisedDays < 0 || (request.item.statutoryDays > 0 && request.item.promisedDays > request.item.statutoryDays) {
-                bad("item.promised_days", "0 (= statutory) … statutory_days", "out_of_range")
-            }
-            if !DivisionCode.isValid(request.acceptingNode.divisionCode) { bad("accepting_node.division_code", "a 6-digit division code", "format") }
-            if request.applicant.name.isEmpty { bad("applicant.name", "required") }
-            if request.applicant.idNumber.isEmpty { bad("applicant.id_number", "required") }
-            let kind: AcceptanceKind? = ProtoEnum.map(request.acceptanceKind)
-            if kind == nil { bad("acceptance_kind", "required") }
-            let acceptedOn = request.hasAcceptedOn ? request.acceptedOn.civilDate : nil
-            if acceptedOn == nil { bad("accepted_on", "required: a calendar date") } else if acceptedOn! > today { bad("accepted_on", "cannot be in the future", "out_of_range") }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            // The accepting window is this node or one of its counties (审核转报).
-            guard DivisionCode.isSameOrAncestor(node, of: request.acceptingNode.divisionCode),
-                  caller.role == .peerNode || DivisionCode.isSameOrAncestor(node, of: caller.node) else {
-                throw RPCError(code: .permissionDenied, message: "node \(node) opens cases accepted by itself or its counties; \(request.acceptingNode.divisionCode) (token of \(caller.node)) is neither")
-            }
-            let opening = Opening(
-                applicationID: request.applicationID, applicationNumber: request.applicationNumber, bundleID: request.bundleID,
-                acceptingNode: request.acceptingNode, item: ItemSnapshot(proto: request.item), applicant: request.applicant, kind: kind!,
-                acceptedOn: acceptedOn!, materials: [], firstReviewOpinion: request.firstReviewOpinion,
-                assignee: request.assigneeSubject.isEmpty ? nil : request.assigneeSubject)
-            let (stored, created) = try await database.withTransaction { try await open(opening, by: Self.actorOf(caller), in: $0) }
-            var response = Approval_OpenCaseResponse()
-            response.case = try await viewing(stored, for: caller, purpose: "open_case")
-            response.created = created
+            var response = Approval_GetCaseResponse()
+            response.case = try await view(stored, for: caller, purpose: "get_case", on: connection)
             return response
         }
     }
 
-    public func getCase(request: Approval_GetCaseRequest, context: ServerContext) async throws -> Approval_GetCaseResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            return try await database.withConnection { connection in
-                let stored: StoredCase
-                switch request.key {
-                case .caseID(let text)?:
-                    stored = try await find(try Self.parseCaseID(text), on: connection)
-                case .caseNumber(let number)?:
-                    guard let found = try await CaseStore.find(number: number, on: connection) else {
-                        throw RPCError(code: .notFound, message: "no case numbered \(number) at node \(node)")
-                    }
-                    stored = found
-                case nil:
-                    throw RPCError.invalidArgument(field: "key", "required: case_id or case_number", reason: "required")
-                }
-                var response = Approval_GetCaseResponse()
-                response.case = try await view(stored, for: caller, purpose: "get_case", on: connection)
-                return response
-            }
-        }
-    }
-
     public func listCases(request: Approval_ListCasesRequest, context: ServerContext) async throws -> Approval_ListCasesResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [Common_FieldViolation] = []
-            guard request.page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "out_of_range") }
-            let size = request.page.pageSize == 0 ? 50 : min(Int(request.page.pageSize), 500)
-            var statuses: [String] = []
-            for (index, status) in request.statuses.enumerated() {
-                guard let value: CaseStatus = ProtoEnum.map(status) else {
-                    violations.append(Common_FieldViolation.with { $0.field = "statuses[\(index)]"; $0.description_p = "not a case status"; $0.reason = "unknown" })
-                    continue
-                }
-                statuses.append(value.rawValue)
+        let caller = try ServerContext.requireCaller()
+        var violations: [Common_FieldViolation] = []
+        guard request.page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "out_of_range") }
+        let size = request.page.pageSize == 0 ? 50 : min(Int(request.page.pageSize), 500)
+        var statuses: [String] = []
+        for (index, status) in request.statuses.enumerated() {
+            guard let value: CaseStatus = ProtoEnum.map(status) else {
+                violations.append(Common_FieldViolation.with { $0.field = "statuses[\(index)]"; $0.description_p = "not a case status"; $0.reason = "unknown" })
+                continue
             }
-            func date(_ field: String, _ value: Common_CivilDate, present: Bool) -> String? {
-                guard present else { return nil }
-                guard let date = value.civilDate else {
-                    violations.append(Common_FieldViolation.with { $0.field = field; $0.description_p = "not a calendar date"; $0.reason = "format" })
-                    return nil
-                }
-                return date.iso8601
+            statuses.append(value.rawValue)
+        }
+        func date(_ field: String, _ value: Common_CivilDate, present: Bool) -> String? {
+            guard present else { return nil }
+            guard let date = value.civilDate else {
+                violations.append(Common_FieldViolation.with { $0.field = field; $0.description_p = "not a calendar date"; $0.reason = "format" })
+                return nil
             }
-            let from = date("accepted.from", request.accepted.from, present: request.accepted.hasFrom)
-            let to = date("accepted.to", request.accepted.to, present: request.accepted.hasTo)
-            let role: String = request.nextRole == .unspecified ? "" : ((ProtoEnum.map(request.nextRole) as ApprovalRole?)?.rawValue ?? "")
-            let minimum: String = switch request.minWarning {
-            case .yellow: "yellow"
-            case .red: "red"
-            default: ""
+            return date.iso8601
+        }
+        let from = date("accepted.from", request.accepted.from, present: request.accepted.hasFrom)
+        let to = date("accepted.to", request.accepted.to, present: request.accepted.hasTo)
+        let role: String = request.nextRole == .unspecified ? "" : ((ProtoEnum.map(request.nextRole) as ApprovalRole?)?.rawValue ?? "")
+        let minimum: String = switch request.minWarning {
+        case .yellow: "yellow"
+        case .red: "red"
+        default: ""
+        }
+        var after = 0
+        if !request.page.pageToken.isEmpty {
+            guard let value = Int(request.page.pageToken), value >= 0 else {
+                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
             }
-            var after = 0
-            if !request.page.pageToken.isEmpty {
-                guard let value = Int(request.page.pageToken), value >= 0 else {
-                    throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
-                }
-                after = value
+            after = value
+        }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        let todayText = today.iso8601
+        let filter: SQLQuery = """
+            (cardinality(\(SQLArray(statuses))::text[]) = 0 OR status = ANY(\(SQLArray(statuses))::text[]))
+            AND (\(request.assigneeSubject) = '' OR next_assignee = \(request.assigneeSubject))
+            AND (\(request.departmentCode) = '' OR department_code = \(request.departmentCode))
+            AND (\(request.implementationCode) = '' OR implementation_code = \(request.implementationCode))
+            AND (\(request.applicationID) = '' OR application_id = \(request.applicationID))
+            AND (\(from)::date IS NULL OR accepted_on >= \(from)::date)
+            AND (\(to)::date IS NULL OR accepted_on <= \(to)::date)
+            AND (\(role) = '' OR next_role = \(role))
+            AND (NOT \(request.unassignedOnly) OR (next_assignee IS NULL AND status IN ('in_progress', 'suspended')))
+            AND (NOT \(request.overdueOnly) OR (status = 'in_progress' AND due_on < \(todayText)::date))
+            AND (\(minimum) = '' OR (status IN ('in_progress', 'suspended') AND (warning = 'red' OR (\(minimum) = 'yellow' AND warning = 'yellow'))))
+            AND (NOT \(request.revocationReviewOpen) OR revocation_review_open)
+            """
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: CaseStore.columns) FROM cases WHERE \(filter) ORDER BY due_on NULLS LAST, accepted_on, case_number OFFSET \(after) LIMIT \(size + 1)")
+            let total = try await connection.query("SELECT count(*)::int8 AS n FROM cases WHERE \(filter)").one().decode("n", as: Int.self)
+            var response = Approval_ListCasesResponse()
+            for row in rows.prefix(size) {
+                response.cases.append(try await view(try CaseStore.decode(row), for: caller, purpose: "list_cases", on: connection))
             }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            let todayText = today.iso8601
-            let filter: SQLQuery = """
-                (cardinality(\(SQLArray(statuses))::text[]) = 0 OR status = ANY(\(SQLArray(statuses))::text[]))
-                AND (\(request.assigneeSubject) = '' OR next_assignee = \(request.assigneeSubject))
-                AND (\(request.departmentCode) = '' OR department_code = \(request.departmentCode))
-                AND (\(request.implementationCode) = '' OR implementation_code = \(request.implementationCode))
-                AND (\(request.applicationID) = '' OR application_id = \(request.applicationID))
-                AND (\(from)::date IS NULL OR accepted_on >= \(from)::date)
-                AND (\(to)::date IS NULL OR accepted_on <= \(to)::date)
-                AND (\(role) = '' OR next_role = \(role))
-                AND (NOT \(request.unassignedOnly) OR (next_assignee IS NULL AND status IN ('in_progress', 'suspended')))
-                AND (NOT \(request.overdueOnly) OR (status = 'in_progress' AND due_on < \(todayText)::date))
-                AND (\(minimum) = '' OR (status IN ('in_progress', 'suspended') AND (warning = 'red' OR (\(minimum) = 'yellow' AND warning = 'yellow'))))
-                AND (NOT \(request.revocationReviewOpen) OR revocation_review_open)
-                """
-            return try await database.withConnection { connection in
-                let rows = try await connection.query(
-                    "SELECT \(unescaped: CaseStore.columns) FROM cases WHERE \(filter) ORDER BY due_on NULLS LAST, accepted_on, case_number OFFSET \(after) LIMIT \(size + 1)")
-                let total = try await connection.query("SELECT count(*)::int8 AS n FROM cases WHERE \(filter)").one().decode("n", as: Int.self)
-                var response = Approval_ListCasesResponse()
-                for row in rows.prefix(size) {
-                    response.cases.append(try await view(try CaseStore.decode(row), for: caller, purpose: "list_cases", on: connection))
-                }
-                response.page.totalSize = Int64(total)
-                if rows.count > size { response.page.nextPageToken = String(after + size) }
-                return response
-            }
+            response.page.totalSize = Int64(total)
+            if rows.count > size { response.page.nextPageToken = String(after + size) }
+            return response
         }
     }
 
@@ -220,25 +214,21 @@ extension ApprovalAPI {
     func conclusion(_ value: Approval_StepConclusion) -> StepConclusion? { ProtoEnum.map(value) }
 
     public func reviewStep(request: Approval_ReviewStepRequest, context: ServerContext) async throws -> Approval_ReviewStepResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let updated = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
-                                         expectedRevision: request.expectedRevision, caller: caller, asOfficer: true)
-            var response = Approval_ReviewStepResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "review_step")
-            return response
-        }
+        let caller = try ServerContext.requireCaller()
+        let updated = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
+                                     expectedRevision: request.expectedRevision, caller: caller, asOfficer: true)
+        var response = Approval_ReviewStepResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "review_step")
+        return response
     }
 
     public func signOff(request: Approval_SignOffRequest, context: ServerContext) async throws -> Approval_SignOffResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let updated = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
-                                         expectedRevision: request.expectedRevision, caller: caller, asOfficer: false)
-            var response = Approval_SignOffResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "sign_off")
-            return response
-        }
+        let caller = try ServerContext.requireCaller()
+        let updated = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
+                                     expectedRevision: request.expectedRevision, caller: caller, asOfficer: false)
+        var response = Approval_SignOffResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "sign_off")
+        return response
     }
 
     func sign(_ caseID: String, stepID: String, conclusion: Approval_StepConclusion, opinion: String, expectedRevision: Int64, caller: Caller, asOfficer: Bool) async throws -> StoredCase {
@@ -258,70 +248,62 @@ extension ApprovalAPI {
     }
 
     public func returnToStep(request: Approval_ReturnToStepRequest, context: ServerContext) async throws -> Approval_ReturnToStepResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let now = clock()
-            let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, _ in
-                try state.returnTo(targetIndex: Int(request.targetStepIndex), reason: request.reason, by: actor, at: now)
-                var returned = Approval_CaseReturned()
-                returned.header = header(id: id, state)
-                returned.targetStepIndex = request.targetStepIndex
-                returned.reason = request.reason
-                return Change("case.returned", ["target_step_index": String(request.targetStepIndex), "reason": request.reason, "returns": String(state.returns)],
-                              events: [try event(returned, to: evaluation, aggregate: id)])
-            }
-            var response = Approval_ReturnToStepResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "return_to_step")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let now = clock()
+        let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, _ in
+            try state.returnTo(targetIndex: Int(request.targetStepIndex), reason: request.reason, by: actor, at: now)
+            var returned = Approval_CaseReturned()
+            returned.header = header(id: id, state)
+            returned.targetStepIndex = request.targetStepIndex
+            returned.reason = request.reason
+            return Change("case.returned", ["target_step_index": String(request.targetStepIndex), "reason": request.reason, "returns": String(state.returns)],
+                          events: [try event(returned, to: evaluation, aggregate: id)])
         }
+        var response = Approval_ReturnToStepResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "return_to_step")
+        return response
     }
 
     public func reassign(request: Approval_ReassignRequest, context: ServerContext) async throws -> Approval_ReassignResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.reassign(stepID: request.stepID, to: request.newAssigneeSubject, reason: request.reason, by: actor)
-                return Change("step.reassigned", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
-                                                  "to": request.newAssigneeSubject, "reason": request.reason])
-            }
-            var response = Approval_ReassignResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "reassign")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.reassign(stepID: request.stepID, to: request.newAssigneeSubject, reason: request.reason, by: actor)
+            return Change("step.reassigned", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
+                                              "to": request.newAssigneeSubject, "reason": request.reason])
         }
+        var response = Approval_ReassignResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "reassign")
+        return response
     }
 
     public func claimStep(request: Approval_ClaimStepRequest, context: ServerContext) async throws -> Approval_ClaimStepResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.claim(stepID: request.stepID, by: actor)
-                return Change("step.claimed", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID])
-            }
-            var response = Approval_ClaimStepResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "claim_step")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.claim(stepID: request.stepID, by: actor)
+            return Change("step.claimed", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID])
         }
+        var response = Approval_ClaimStepResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "claim_step")
+        return response
     }
 
     public func delegateStep(request: Approval_DelegateStepRequest, context: ServerContext) async throws -> Approval_DelegateStepResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.delegate(stepID: request.stepID, to: request.delegateSubject, reason: request.reason, by: actor)
-                return Change("step.delegated", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
-                                                 "to": request.delegateSubject, "reason": request.reason])
-            }
-            var response = Approval_DelegateStepResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "delegate_step")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.delegate(stepID: request.stepID, to: request.delegateSubject, reason: request.reason, by: actor)
+            return Change("step.delegated", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
+                                             "to": request.delegateSubject, "reason": request.reason])
         }
+        var response = Approval_DelegateStepResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "delegate_step")
+        return response
     }
 }

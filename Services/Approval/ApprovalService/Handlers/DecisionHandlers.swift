@@ -12,118 +12,110 @@ import SwiftProtobuf
 /// The clock (suspensions, the extension), joint review, the decision and what follows a grant.
 extension ApprovalAPI {
     public func suspendClock(request: Approval_SuspendClockRequest, context: ServerContext) async throws -> Approval_SuspendClockResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let on = today
-            let updated = try await changing(id, by: actor) { state, _ in
-                let suspensionID = "sp\(state.suspensions.count + 1)"
-                try state.suspend(reason: ProtoEnum.map(request.reason), expectedDays: Int(request.expectedDays), noticeText: request.noticeText,
-                                  on: on, by: actor, id: suspensionID)
-                let record = state.suspensions.last!
-                var message = Approval_ClockSuspended()
-                message.header = header(id: id, state)
-                message.suspension = record.proto
-                return Change("clock.suspended", ["suspension": suspensionID, "reason": record.reason.rawValue, "expected_days": String(record.expectedDays),
-                                                  "notice": record.noticeText, "on": on.iso8601],
-                              events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
-            }
-            var response = Approval_SuspendClockResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "suspend_clock")
-            response.suspension = updated.state.suspensions.last!.proto
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let on = today
+        let updated = try await changing(id, by: actor) { state, _ in
+            let suspensionID = "sp\(state.suspensions.count + 1)"
+            try state.suspend(reason: ProtoEnum.map(request.reason), expectedDays: Int(request.expectedDays), noticeText: request.noticeText,
+                              on: on, by: actor, id: suspensionID)
+            let record = state.suspensions.last!
+            var message = Approval_ClockSuspended()
+            message.header = header(id: id, state)
+            message.suspension = record.proto
+            return Change("clock.suspended", ["suspension": suspensionID, "reason": record.reason.rawValue, "expected_days": String(record.expectedDays),
+                                              "notice": record.noticeText, "on": on.iso8601],
+                          events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
+        var response = Approval_SuspendClockResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "suspend_clock")
+        response.suspension = updated.state.suspensions.last!.proto
+        return response
     }
 
     public func resumeClock(request: Approval_ResumeClockRequest, context: ServerContext) async throws -> Approval_ResumeClockResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let on = today
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.resume(suspensionID: request.suspensionID, result: request.result, on: on, by: actor)
-                let record = state.suspensions.last { $0.resumedOn == on }!
-                var message = Approval_ClockResumed()
-                message.header = header(id: id, state)
-                message.suspension = record.proto
-                message.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
-                return Change("clock.resumed", ["suspension": record.id, "result": record.result, "on": on.iso8601, "due_on": message.deadline.dueOn.civilDate?.iso8601 ?? ""],
-                              events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
-            }
-            var response = Approval_ResumeClockResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "resume_clock")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let on = today
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.resume(suspensionID: request.suspensionID, result: request.result, on: on, by: actor)
+            let record = state.suspensions.last { $0.resumedOn == on }!
+            var message = Approval_ClockResumed()
+            message.header = header(id: id, state)
+            message.suspension = record.proto
+            message.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
+            return Change("clock.resumed", ["suspension": record.id, "result": record.result, "on": on.iso8601, "due_on": message.deadline.dueOn.civilDate?.iso8601 ?? ""],
+                          events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
+        var response = Approval_ResumeClockResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "resume_clock")
+        return response
     }
 
     public func requestExtension(request: Approval_RequestExtensionRequest, context: ServerContext) async throws -> Approval_RequestExtensionResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            if !request.approvedBySubject.isEmpty, request.approvedBySubject != caller.subject {
-                throw RPCError.invalidArgument(field: "approved_by_subject", "the head approves an extension with their own token; \(request.approvedBySubject) is not the caller (\(caller.subject))", reason: "not_caller")
-            }
-            let actor = Self.actorOf(caller)
-            let on = today
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar)
-                let record = state.extensionRecord!
-                var message = Approval_DeadlineExtended()
-                message.header = header(id: id, state)
-                message.extension = Approval_Extension.with {
-                    $0.extensionDays = Int32(record.days)
-                    $0.reason = record.reason
-                    $0.approvedBy = Common_ActorRef(record.approvedBy)
-                    $0.approvedOn = Common_CivilDate(record.approvedOn)
-                }
-                message.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
-                return Change("clock.extended", ["days": String(record.days), "reason": record.reason, "due_on": message.deadline.dueOn.civilDate?.iso8601 ?? ""],
-                              events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
-            }
-            var response = Approval_RequestExtensionResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "extension")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        if !request.approvedBySubject.isEmpty, request.approvedBySubject != caller.subject {
+            throw RPCError.invalidArgument(field: "approved_by_subject", "the head approves an extension with their own token; \(request.approvedBySubject) is not the caller (\(caller.subject))", reason: "not_caller")
         }
+        let actor = Self.actorOf(caller)
+        let on = today
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar)
+            let record = state.extensionRecord!
+            var message = Approval_DeadlineExtended()
+            message.header = header(id: id, state)
+            message.extension = Approval_Extension.with {
+                $0.extensionDays = Int32(record.days)
+                $0.reason = record.reason
+                $0.approvedBy = Common_ActorRef(record.approvedBy)
+                $0.approvedOn = Common_CivilDate(record.approvedOn)
+            }
+            message.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
+            return Change("clock.extended", ["days": String(record.days), "reason": record.reason, "due_on": message.deadline.dueOn.civilDate?.iso8601 ?? ""],
+                          events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
+        }
+        var response = Approval_RequestExtensionResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "extension")
+        return response
     }
 
     public func recordJointReview(request: Approval_RecordJointReviewRequest, context: ServerContext) async throws -> Approval_RecordJointReviewResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let input = request.review
-            var violations: [Common_FieldViolation] = []
-            let kind: JointReviewKind? = ProtoEnum.map(input.kind)
-            if kind == nil { violations.append(Common_FieldViolation.with { $0.field = "review.kind"; $0.description_p = "required: section, deputy or collective"; $0.reason = "required" }) }
-            let outcome: StepConclusion? = ProtoEnum.map(input.outcome)
-            if outcome == nil { violations.append(Common_FieldViolation.with { $0.field = "review.outcome"; $0.description_p = "required: the resolution (propose grant or deny)"; $0.reason = "required" }) }
-            var opinions: [ParticipantOpinion] = []
-            for (index, opinion) in input.opinions.enumerated() {
-                guard let vote: Vote = ProtoEnum.map(opinion.vote) else {
-                    violations.append(Common_FieldViolation.with { $0.field = "review.opinions[\(index)].vote"; $0.description_p = "required: agree, disagree or abstain"; $0.reason = "required" })
-                    continue
-                }
-                opinions.append(ParticipantOpinion(participant: opinion.participant.actor, title: opinion.title, opinion: opinion.opinion, vote: vote))
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let input = request.review
+        var violations: [Common_FieldViolation] = []
+        let kind: JointReviewKind? = ProtoEnum.map(input.kind)
+        if kind == nil { violations.append(Common_FieldViolation.with { $0.field = "review.kind"; $0.description_p = "required: section, deputy or collective"; $0.reason = "required" }) }
+        let outcome: StepConclusion? = ProtoEnum.map(input.outcome)
+        if outcome == nil { violations.append(Common_FieldViolation.with { $0.field = "review.outcome"; $0.description_p = "required: the resolution (propose grant or deny)"; $0.reason = "required" }) }
+        var opinions: [ParticipantOpinion] = []
+        for (index, opinion) in input.opinions.enumerated() {
+            guard let vote: Vote = ProtoEnum.map(opinion.vote) else {
+                violations.append(Common_FieldViolation.with { $0.field = "review.opinions[\(index)].vote"; $0.description_p = "required: agree, disagree or abstain"; $0.reason = "required" })
+                continue
             }
-            let now = clock()
-            if input.hasHeldAt, input.heldAt.date > now.addingTimeInterval(300) {
-                violations.append(Common_FieldViolation.with { $0.field = "review.held_at"; $0.description_p = "a meeting is recorded after it was held, not before"; $0.reason = "out_of_range" })
-            }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            let actor = Self.actorOf(caller)
-            let updated = try await changing(id, by: actor) { state, _ in
-                let record = JointReviewRecord(
-                    id: "jr\(state.jointReviews.count + 1)", kind: kind!, heldAt: input.hasHeldAt ? input.heldAt.date : now, location: input.location,
-                    convenedBy: actor, opinions: opinions, conclusion: input.conclusion, outcome: outcome!, minutesFileID: input.minutesFileID)
-                try state.recordJointReview(record)
-                let votes = opinions.map { "\($0.participant.subject):\($0.vote.rawValue)" }.joined(separator: ",")
-                return Change("joint_review.recorded", ["review": record.id, "kind": record.kind.rawValue, "votes": votes, "outcome": record.outcome.rawValue, "conclusion": record.conclusion])
-            }
-            var response = Approval_RecordJointReviewResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "joint_review")
-            return response
+            opinions.append(ParticipantOpinion(participant: opinion.participant.actor, title: opinion.title, opinion: opinion.opinion, vote: vote))
         }
+        let now = clock()
+        if input.hasHeldAt, input.heldAt.date > now.addingTimeInterval(300) {
+            violations.append(Common_FieldViolation.with { $0.field = "review.held_at"; $0.description_p = "a meeting is recorded after it was held, not before"; $0.reason = "out_of_range" })
+        }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        let actor = Self.actorOf(caller)
+        let updated = try await changing(id, by: actor) { state, _ in
+            let record = JointReviewRecord(
+                id: "jr\(state.jointReviews.count + 1)", kind: kind!, heldAt: input.hasHeldAt ? input.heldAt.date : now, location: input.location,
+                convenedBy: actor, opinions: opinions, conclusion: input.conclusion, outcome: outcome!, minutesFileID: input.minutesFileID)
+            try state.recordJointReview(record)
+            let votes = opinions.map { "\($0.participant.subject):\($0.vote.rawValue)" }.joined(separator: ",")
+            return Change("joint_review.recorded", ["review": record.id, "kind": record.kind.rawValue, "votes": votes, "outcome": record.outcome.rawValue, "conclusion": record.conclusion])
+        }
+        var response = Approval_RecordJointReviewResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "joint_review")
+        return response
     }
 
     // MARK: Decision
@@ -171,37 +163,35 @@ extension ApprovalAPI {
     }
 
     public func decide(request: Approval_DecideRequest, context: ServerContext) async throws -> Approval_DecideResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            var outcome: Outcome?
-            switch request.outcome {
-            case .grant(let grant)?:
-                if grant.hasValidFrom, grant.validFrom.civilDate == nil { throw RPCError.invalidArgument(field: "grant.valid_from", "not a calendar date", reason: "format") }
-                if grant.hasValidUntil, grant.validUntil.civilDate == nil { throw RPCError.invalidArgument(field: "grant.valid_until", "not a calendar date", reason: "format") }
-                outcome = .grant(GrantTerms(proto: grant))
-            case .denial(let denial)?: outcome = .deny(DenialTerms(proto: denial))
-            case nil: outcome = nil
-            }
-            let actor = Self.actorOf(caller)
-            let on = today
-            let now = clock()
-            let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, transaction in
-                let grant = outcome?.isGrant ?? true
-                // The number is taken inside this transaction; a refused decision rolls it back.
-                let serial = try await CaseStore.nextNumber(scope: "document:\(node):\(grant ? "许准" : "许不"):\(on.year)", in: transaction)
-                try state.decide(outcome, by: actor, on: on, at: now, calendar: calendar, defaultAppealRights: settings.appealRightsTemplate) { state, record in
-                    decisionDocument(serial: serial, state: state, record: record)
-                }
-                let decision = state.decision!
-                return Change("case.decided", ["outcome": decision.outcome.isGrant ? "grant" : "deny", "document": decision.document?.number ?? "",
-                                               "on_time": String(decision.onTime), "working_days_taken": String(decision.workingDaysTaken)],
-                              events: try await decidedEvents(state, id: id, in: transaction))
-            }
-            var response = Approval_DecideResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "decide")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        var outcome: Outcome?
+        switch request.outcome {
+        case .grant(let grant)?:
+            if grant.hasValidFrom, grant.validFrom.civilDate == nil { throw RPCError.invalidArgument(field: "grant.valid_from", "not a calendar date", reason: "format") }
+            if grant.hasValidUntil, grant.validUntil.civilDate == nil { throw RPCError.invalidArgument(field: "grant.valid_until", "not a calendar date", reason: "format") }
+            outcome = .grant(GrantTerms(proto: grant))
+        case .denial(let denial)?: outcome = .deny(DenialTerms(proto: denial))
+        case nil: outcome = nil
         }
+        let actor = Self.actorOf(caller)
+        let on = today
+        let now = clock()
+        let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, transaction in
+            let grant = outcome?.isGrant ?? true
+            // The number is taken inside this transaction; a refused decision rolls it back.
+            let serial = try await CaseStore.nextNumber(scope: "document:\(node):\(grant ? "许准" : "许不"):\(on.year)", in: transaction)
+            try state.decide(outcome, by: actor, on: on, at: now, calendar: calendar, defaultAppealRights: settings.appealRightsTemplate) { state, record in
+                decisionDocument(serial: serial, state: state, record: record)
+            }
+            let decision = state.decision!
+            return Change("case.decided", ["outcome": decision.outcome.isGrant ? "grant" : "deny", "document": decision.document?.number ?? "",
+                                           "on_time": String(decision.onTime), "working_days_taken": String(decision.workingDaysTaken)],
+                          events: try await decidedEvents(state, id: id, in: transaction))
+        }
+        var response = Approval_DecideResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "decide")
+        return response
     }
 
     /// Runs the item's rule set; on a grant the decision and its events are written too.
@@ -224,39 +214,35 @@ extension ApprovalAPI {
     }
 
     public func instantApprove(request: Approval_InstantApproveRequest, context: ServerContext) async throws -> Approval_InstantApproveResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let updated = try await changing(id, by: actor) { state, transaction in
-                try await instantChange(&state, id: id, facts: request.facts, requestedBy: caller.subject, in: transaction)
-            }
-            var response = Approval_InstantApproveResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "instant_approve")
-            response.granted = updated.state.status == .granted
-            response.trace = updated.state.instantAttempts.last?.trace.map(\.proto) ?? []
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let updated = try await changing(id, by: actor) { state, transaction in
+            try await instantChange(&state, id: id, facts: request.facts, requestedBy: caller.subject, in: transaction)
         }
+        var response = Approval_InstantApproveResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "instant_approve")
+        response.granted = updated.state.status == .granted
+        response.trace = updated.state.instantAttempts.last?.trace.map(\.proto) ?? []
+        return response
     }
 
     public func withdraw(request: Approval_WithdrawRequest, context: ServerContext) async throws -> Approval_WithdrawResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let on = today
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.withdraw(reason: request.withdrawal.reason, requestFileID: request.withdrawal.requestFileID, on: on, by: actor)
-                var message = Approval_CaseWithdrawn()
-                message.header = header(id: id, state)
-                message.withdrawal = state.withdrawal!.proto
-                return Change("case.withdrawn", ["reason": state.withdrawal!.reason, "request_file_id": request.withdrawal.requestFileID],
-                              events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
-            }
-            var response = Approval_WithdrawResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "withdraw")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let on = today
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.withdraw(reason: request.withdrawal.reason, requestFileID: request.withdrawal.requestFileID, on: on, by: actor)
+            var message = Approval_CaseWithdrawn()
+            message.header = header(id: id, state)
+            message.withdrawal = state.withdrawal!.proto
+            return Change("case.withdrawn", ["reason": state.withdrawal!.reason, "request_file_id": request.withdrawal.requestFileID],
+                          events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
+        var response = Approval_WithdrawResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "withdraw")
+        return response
     }
 
     /// GrantRevoked / GrantCancelled to certificate, supervision, evaluation and the window.
@@ -281,56 +267,50 @@ extension ApprovalAPI {
     }
 
     public func revoke(request: Approval_RevokeRequest, context: ServerContext) async throws -> Approval_RevokeResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let on = today
-            let input = request.revocation
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.revoke(ground: ProtoEnum.map(input.ground), facts: input.facts, publicInterestAssessment: input.publicInterestAssessment,
-                                 publicInterestSeriouslyHarmed: input.publicInterestSeriouslyHarmed, findingID: input.findingID, by: actor, on: on)
-                let record = state.revocation!
-                return Change("grant.revoked", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
-                              events: try revoked(state, id: id))
-            }
-            var response = Approval_RevokeResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "revoke")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let on = today
+        let input = request.revocation
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.revoke(ground: ProtoEnum.map(input.ground), facts: input.facts, publicInterestAssessment: input.publicInterestAssessment,
+                             publicInterestSeriouslyHarmed: input.publicInterestSeriouslyHarmed, findingID: input.findingID, by: actor, on: on)
+            let record = state.revocation!
+            return Change("grant.revoked", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
+                          events: try revoked(state, id: id))
         }
+        var response = Approval_RevokeResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "revoke")
+        return response
     }
 
     public func cancel(request: Approval_CancelRequest, context: ServerContext) async throws -> Approval_CancelResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let on = today
-            let input = request.cancellation
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.cancel(ground: ProtoEnum.map(input.ground), facts: input.facts, findingID: input.findingID, by: actor, on: on)
-                let record = state.cancellation!
-                return Change("grant.cancelled", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
-                              events: try cancelled(state, id: id))
-            }
-            var response = Approval_CancelResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "cancel")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let on = today
+        let input = request.cancellation
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.cancel(ground: ProtoEnum.map(input.ground), facts: input.facts, findingID: input.findingID, by: actor, on: on)
+            let record = state.cancellation!
+            return Change("grant.cancelled", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
+                          events: try cancelled(state, id: id))
         }
+        var response = Approval_CancelResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "cancel")
+        return response
     }
 
     public func dismissRevocationReview(request: Approval_DismissRevocationReviewRequest, context: ServerContext) async throws -> Approval_DismissRevocationReviewResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseCaseID(request.caseID)
-            let actor = Self.actorOf(caller)
-            let updated = try await changing(id, by: actor) { state, _ in
-                try state.dismissRevocationReview(reason: request.reason, by: actor)
-                return Change("revocation_review.dismissed", ["finding_id": state.revocationReview?.findingID ?? "", "reason": request.reason])
-            }
-            var response = Approval_DismissRevocationReviewResponse()
-            response.case = try await viewing(updated, for: caller, purpose: "dismiss_revocation_review")
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseCaseID(request.caseID)
+        let actor = Self.actorOf(caller)
+        let updated = try await changing(id, by: actor) { state, _ in
+            try state.dismissRevocationReview(reason: request.reason, by: actor)
+            return Change("revocation_review.dismissed", ["finding_id": state.revocationReview?.findingID ?? "", "reason": request.reason])
         }
+        var response = Approval_DismissRevocationReviewResponse()
+        response.case = try await viewing(updated, for: caller, purpose: "dismiss_revocation_review")
+        return response
     }
 }

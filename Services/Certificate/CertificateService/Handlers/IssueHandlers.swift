@@ -92,17 +92,15 @@ extension CertificateAPI {
     // MARK: Issuing
 
     public func issueLicence(request: Certificate_IssueLicenceRequest, context: ServerContext) async throws -> Certificate_IssueLicenceResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let result = try await issue(IssueInput(request), actor: caller.subject)
-            var response = Certificate_IssueLicenceResponse()
-            response.licence = try licenceProto(result.licence, full: true)
-            response.created = result.created
-            if let head = try await database.withConnection({ try await TransparencyLog.latestHead(on: $0, logID: node) }) {
-                response.treeHead = head.proto
-            }
-            return response
+        let caller = try ServerContext.requireCaller()
+        let result = try await issue(IssueInput(request), actor: caller.subject)
+        var response = Certificate_IssueLicenceResponse()
+        response.licence = try licenceProto(result.licence, full: true)
+        response.created = result.created
+        if let head = try await database.withConnection({ try await TransparencyLog.latestHead(on: $0, logID: node) }) {
+            response.treeHead = head.proto
         }
+        return response
     }
 
     /// Every problem with an issue request, by field.
@@ -236,34 +234,32 @@ extension CertificateAPI {
     // MARK: Status changes
 
     public func updateLicenceStatus(request: Certificate_UpdateLicenceStatusRequest, context: ServerContext) async throws -> Certificate_UpdateLicenceStatusResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [Common_FieldViolation] = []
-            let id = UUID(uuidString: request.licenceID)
-            if request.licenceID.isEmpty { violations.append(Self.violation("licence_id", "required", reason: "required")) }
-            else if id == nil { violations.append(Self.violation("licence_id", "'\(request.licenceID)' is not a licence id (UUID)", reason: "format")) }
-            let act: LicenceAct? = switch request.status {
-            case .revoked: .revoked
-            case .cancelled: .cancelled
-            default: nil
-            }
-            if act == nil {
-                violations.append(Self.violation("status", "only REVOKED or CANCELLED can be set; VALID and EXPIRED follow from the dates, SUPERSEDED from ReissueLicence", reason: "enum"))
-            }
-            if request.reason.trimmingCharacters(in: .whitespaces).isEmpty { violations.append(Self.violation("reason", "required: the reason is shown to whoever verifies the licence", reason: "required")) }
-            if request.hasEffectiveOn, request.effectiveOn.civilDate == nil { violations.append(Self.violation("effective_on", "not a calendar date", reason: "format")) }
-            guard violations.isEmpty, let id, let act else { throw RPCError.invalidArgument(violations) }
-            let changed = try await database.withTransaction { transaction in
-                guard let licence = try await LicenceStore.find(id: id, forUpdate: true, on: transaction) else {
-                    throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
-                }
-                return try await changeStatus(licence, to: act, reason: request.reason, groundCode: request.groundCode,
-                                              effectiveOn: request.hasEffectiveOn ? request.effectiveOn.civilDate : nil, actor: caller.subject, in: transaction)
-            }
-            var response = Certificate_UpdateLicenceStatusResponse()
-            response.licence = try licenceProto(changed, full: seesFullContent(caller))
-            return response
+        let caller = try ServerContext.requireCaller()
+        var violations: [Common_FieldViolation] = []
+        let id = UUID(uuidString: request.licenceID)
+        if request.licenceID.isEmpty { violations.append(Self.violation("licence_id", "required", reason: "required")) }
+        else if id == nil { violations.append(Self.violation("licence_id", "'\(request.licenceID)' is not a licence id (UUID)", reason: "format")) }
+        let act: LicenceAct? = switch request.status {
+        case .revoked: .revoked
+        case .cancelled: .cancelled
+        default: nil
         }
+        if act == nil {
+            violations.append(Self.violation("status", "only REVOKED or CANCELLED can be set; VALID and EXPIRED follow from the dates, SUPERSEDED from ReissueLicence", reason: "enum"))
+        }
+        if request.reason.trimmingCharacters(in: .whitespaces).isEmpty { violations.append(Self.violation("reason", "required: the reason is shown to whoever verifies the licence", reason: "required")) }
+        if request.hasEffectiveOn, request.effectiveOn.civilDate == nil { violations.append(Self.violation("effective_on", "not a calendar date", reason: "format")) }
+        guard violations.isEmpty, let id, let act else { throw RPCError.invalidArgument(violations) }
+        let changed = try await database.withTransaction { transaction in
+            guard let licence = try await LicenceStore.find(id: id, forUpdate: true, on: transaction) else {
+                throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
+            }
+            return try await changeStatus(licence, to: act, reason: request.reason, groundCode: request.groundCode,
+                                          effectiveOn: request.hasEffectiveOn ? request.effectiveOn.civilDate : nil, actor: caller.subject, in: transaction)
+        }
+        var response = Certificate_UpdateLicenceStatusResponse()
+        response.licence = try licenceProto(changed, full: seesFullContent(caller))
+        return response
     }
 
     /// Applies an act to a licence (following a reissued licence to its current version), logs it
@@ -315,52 +311,50 @@ extension CertificateAPI {
     // MARK: Reissue
 
     public func reissueLicence(request: Certificate_ReissueLicenceRequest, context: ServerContext) async throws -> Certificate_ReissueLicenceResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [Common_FieldViolation] = []
-            let id = UUID(uuidString: request.licenceID)
-            if id == nil { violations.append(Self.violation("licence_id", request.licenceID.isEmpty ? "required" : "'\(request.licenceID)' is not a licence id (UUID)", reason: request.licenceID.isEmpty ? "required" : "format")) }
-            if request.reason.trimmingCharacters(in: .whitespaces).isEmpty { violations.append(Self.violation("reason", "required", reason: "required")) }
-            if request.hasValidUntil, request.validUntil.civilDate == nil { violations.append(Self.violation("valid_until", "not a calendar date", reason: "format")) }
-            for (index, condition) in request.conditions.enumerated() where condition.trimmingCharacters(in: .whitespaces).isEmpty {
-                violations.append(Self.violation("conditions[\(index)]", "empty condition", reason: "required"))
-            }
-            guard violations.isEmpty, let id else { throw RPCError.invalidArgument(violations) }
-            let (new, old) = try await database.withTransaction { transaction in
-                guard let old = try await LicenceStore.find(id: id, forUpdate: true, on: transaction) else {
-                    throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
-                }
-                if let act = old.standing.act {
-                    throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) is \(act.status.chineseName) (\(act.rawValue)); only a licence in force can be reissued")
-                }
-                guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
-                var content = try openContent(old)
-                let issuedOn = today
-                let identifier = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: old.version + 1)
-                content.licenceIdentifier = identifier.description
-                content.version = String(format: "%03d", old.version + 1)
-                content.issueDate = issuedOn
-                content.issuerName = settings.issuerName
-                if !request.scope.isEmpty { content.scope = request.scope }
-                if request.replaceConditions { content.conditions = request.conditions }
-                if !request.place.isEmpty { content.place = request.place }
-                if !request.holderName.isEmpty { content.holderName = request.holderName }
-                if request.hasValidUntil { content.validUntil = request.validUntil.civilDate }
-                if let until = content.validUntil, until < content.validFrom {
-                    throw RPCError.invalidArgument(field: "valid_until", "ends (\(until)) before the licence's validity starts (\(content.validFrom))", reason: "range")
-                }
-                let new = try await store(content, version: old.version + 1, applicationID: old.applicationID, acceptingNode: old.acceptingNode,
-                                          decidedOn: old.decidedOn, digest: old.requestDigest, in: transaction)
-                var superseded = try await changeStatus(old, to: .superseded, reason: request.reason, groundCode: "REISSUED", effectiveOn: issuedOn, actor: caller.subject, in: transaction)
-                superseded.supersededBy = new.identifier
-                try await LicenceStore.updateStanding(superseded, in: transaction)
-                return (new, superseded)
-            }
-            var response = Certificate_ReissueLicenceResponse()
-            response.licence = try licenceProto(new, full: true)
-            response.superseded = try licenceProto(old, full: true)
-            return response
+        let caller = try ServerContext.requireCaller()
+        var violations: [Common_FieldViolation] = []
+        let id = UUID(uuidString: request.licenceID)
+        if id == nil { violations.append(Self.violation("licence_id", request.licenceID.isEmpty ? "required" : "'\(request.licenceID)' is not a licence id (UUID)", reason: request.licenceID.isEmpty ? "required" : "format")) }
+        if request.reason.trimmingCharacters(in: .whitespaces).isEmpty { violations.append(Self.violation("reason", "required", reason: "required")) }
+        if request.hasValidUntil, request.validUntil.civilDate == nil { violations.append(Self.violation("valid_until", "not a calendar date", reason: "format")) }
+        for (index, condition) in request.conditions.enumerated() where condition.trimmingCharacters(in: .whitespaces).isEmpty {
+            violations.append(Self.violation("conditions[\(index)]", "empty condition", reason: "required"))
         }
+        guard violations.isEmpty, let id else { throw RPCError.invalidArgument(violations) }
+        let (new, old) = try await database.withTransaction { transaction in
+            guard let old = try await LicenceStore.find(id: id, forUpdate: true, on: transaction) else {
+                throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
+            }
+            if let act = old.standing.act {
+                throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) is \(act.status.chineseName) (\(act.rawValue)); only a licence in force can be reissued")
+            }
+            guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
+            var content = try openContent(old)
+            let issuedOn = today
+            let identifier = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: old.version + 1)
+            content.licenceIdentifier = identifier.description
+            content.version = String(format: "%03d", old.version + 1)
+            content.issueDate = issuedOn
+            content.issuerName = settings.issuerName
+            if !request.scope.isEmpty { content.scope = request.scope }
+            if request.replaceConditions { content.conditions = request.conditions }
+            if !request.place.isEmpty { content.place = request.place }
+            if !request.holderName.isEmpty { content.holderName = request.holderName }
+            if request.hasValidUntil { content.validUntil = request.validUntil.civilDate }
+            if let until = content.validUntil, until < content.validFrom {
+                throw RPCError.invalidArgument(field: "valid_until", "ends (\(until)) before the licence's validity starts (\(content.validFrom))", reason: "range")
+            }
+            let new = try await store(content, version: old.version + 1, applicationID: old.applicationID, acceptingNode: old.acceptingNode,
+                                      decidedOn: old.decidedOn, digest: old.requestDigest, in: transaction)
+            var superseded = try await changeStatus(old, to: .superseded, reason: request.reason, groundCode: "REISSUED", effectiveOn: issuedOn, actor: caller.subject, in: transaction)
+            superseded.supersededBy = new.identifier
+            try await LicenceStore.updateStanding(superseded, in: transaction)
+            return (new, superseded)
+        }
+        var response = Certificate_ReissueLicenceResponse()
+        response.licence = try licenceProto(new, full: true)
+        response.superseded = try licenceProto(old, full: true)
+        return response
     }
 
     // MARK: Views

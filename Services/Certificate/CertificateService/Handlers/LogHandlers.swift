@@ -10,11 +10,9 @@ import OneSealStore
 /// may audit the log.
 extension CertificateAPI {
     public func getSignedTreeHead(request: Certificate_GetSignedTreeHeadRequest, context: ServerContext) async throws -> Certificate_GetSignedTreeHeadResponse {
-        try await answering {
-            var response = Certificate_GetSignedTreeHeadResponse()
-            response.treeHead = try await currentHead().proto
-            return response
-        }
+        var response = Certificate_GetSignedTreeHeadResponse()
+        response.treeHead = try await currentHead().proto
+        return response
     }
 
     /// The latest signed head; an empty log gets its size-0 head signed now.
@@ -24,32 +22,30 @@ extension CertificateAPI {
     }
 
     public func getInclusionProof(request: Certificate_GetInclusionProofRequest, context: ServerContext) async throws -> Certificate_GetInclusionProofResponse {
-        try await answering {
-            guard request.treeSize >= 0 else { throw RPCError.invalidArgument(field: "tree_size", "must not be negative", reason: "range") }
-            return try await database.withConnection { connection in
-                let leaf: TransparencyLog.Leaf?
-                switch request.leaf {
-                case .leafIndex(let index)?:
-                    guard index >= 0 else { throw RPCError.invalidArgument(field: "leaf_index", "must not be negative", reason: "range") }
-                    leaf = try await TransparencyLog.leaf(index: Int(index), on: connection)
-                case .leafHash(let hash)?:
-                    guard hash.count == 32 else { throw RPCError.invalidArgument(field: "leaf_hash", "a leaf hash is 32 bytes (SHA-256), got \(hash.count)", reason: "format") }
-                    leaf = try await TransparencyLog.leaf(hash: Array(hash), on: connection)
-                case .licenceIdentifier(let text)?:
-                    let identifier = try Self.parseIdentifier(text)
-                    guard let proof = try await inclusionProof(forIdentifier: identifier.description, treeSize: Int(request.treeSize), on: connection) else {
-                        throw RPCError(code: .notFound, message: "licence \(identifier) is not (yet) in this node's log")
-                    }
-                    return proof
-                case nil:
-                    throw RPCError.invalidArgument(field: "leaf", "give leaf_index, leaf_hash or licence_identifier", reason: "required")
-                }
-                guard let leaf else { throw RPCError(code: .notFound, message: "no such leaf in this node's log (entries are integrated within the maximum merge delay)") }
-                guard let proof = try await inclusionProof(leaf, treeSize: Int(request.treeSize), on: connection) else {
-                    throw RPCError(code: .notFound, message: "leaf \(leaf.index) is not yet covered by a signed tree head")
+        guard request.treeSize >= 0 else { throw RPCError.invalidArgument(field: "tree_size", "must not be negative", reason: "range") }
+        return try await database.withConnection { connection in
+            let leaf: TransparencyLog.Leaf?
+            switch request.leaf {
+            case .leafIndex(let index)?:
+                guard index >= 0 else { throw RPCError.invalidArgument(field: "leaf_index", "must not be negative", reason: "range") }
+                leaf = try await TransparencyLog.leaf(index: Int(index), on: connection)
+            case .leafHash(let hash)?:
+                guard hash.count == 32 else { throw RPCError.invalidArgument(field: "leaf_hash", "a leaf hash is 32 bytes (SHA-256), got \(hash.count)", reason: "format") }
+                leaf = try await TransparencyLog.leaf(hash: Array(hash), on: connection)
+            case .licenceIdentifier(let text)?:
+                let identifier = try Self.parseIdentifier(text)
+                guard let proof = try await inclusionProof(forIdentifier: identifier.description, treeSize: Int(request.treeSize), on: connection) else {
+                    throw RPCError(code: .notFound, message: "licence \(identifier) is not (yet) in this node's log")
                 }
                 return proof
+            case nil:
+                throw RPCError.invalidArgument(field: "leaf", "give leaf_index, leaf_hash or licence_identifier", reason: "required")
             }
+            guard let leaf else { throw RPCError(code: .notFound, message: "no such leaf in this node's log (entries are integrated within the maximum merge delay)") }
+            guard let proof = try await inclusionProof(leaf, treeSize: Int(request.treeSize), on: connection) else {
+                throw RPCError(code: .notFound, message: "leaf \(leaf.index) is not yet covered by a signed tree head")
+            }
+            return proof
         }
     }
 
@@ -90,39 +86,37 @@ extension CertificateAPI {
     }
 
     public func getConsistencyProof(request: Certificate_GetConsistencyProofRequest, context: ServerContext) async throws -> Certificate_GetConsistencyProofResponse {
-        try await answering {
-            var violations: [Common_FieldViolation] = []
-            if request.firstTreeSize < 1 { violations.append(Self.violation("first_tree_size", "must be at least 1", reason: "range")) }
-            if request.secondTreeSize < 0 { violations.append(Self.violation("second_tree_size", "must not be negative", reason: "range")) }
-            if request.secondTreeSize > 0, request.firstTreeSize > request.secondTreeSize {
-                violations.append(Self.violation("first_tree_size", "must not exceed second_tree_size (\(request.secondTreeSize))", reason: "range"))
-            }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            return try await database.withConnection { connection in
-                let head: SignedTreeHead
-                if request.secondTreeSize == 0 {
-                    guard let latest = try await TransparencyLog.latestHead(on: connection, logID: node) else {
-                        throw RPCError(code: .failedPrecondition, message: "the log is empty")
-                    }
-                    head = latest
-                } else {
-                    guard let signed = try await TransparencyLog.head(size: Int(request.secondTreeSize), on: connection, logID: node) else {
-                        throw RPCError(code: .failedPrecondition, message: "this log signed no tree head of size \(request.secondTreeSize)")
-                    }
-                    head = signed
+        var violations: [Common_FieldViolation] = []
+        if request.firstTreeSize < 1 { violations.append(Self.violation("first_tree_size", "must be at least 1", reason: "range")) }
+        if request.secondTreeSize < 0 { violations.append(Self.violation("second_tree_size", "must not be negative", reason: "range")) }
+        if request.secondTreeSize > 0, request.firstTreeSize > request.secondTreeSize {
+            violations.append(Self.violation("first_tree_size", "must not exceed second_tree_size (\(request.secondTreeSize))", reason: "range"))
+        }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        return try await database.withConnection { connection in
+            let head: SignedTreeHead
+            if request.secondTreeSize == 0 {
+                guard let latest = try await TransparencyLog.latestHead(on: connection, logID: node) else {
+                    throw RPCError(code: .failedPrecondition, message: "the log is empty")
                 }
-                let first = Int(request.firstTreeSize)
-                guard first <= head.head.size else {
-                    throw RPCError(code: .failedPrecondition, message: "tree size \(first) is beyond the log's signed size \(head.head.size)")
+                head = latest
+            } else {
+                guard let signed = try await TransparencyLog.head(size: Int(request.secondTreeSize), on: connection, logID: node) else {
+                    throw RPCError(code: .failedPrecondition, message: "this log signed no tree head of size \(request.secondTreeSize)")
                 }
-                let view = try await TransparencyLog.view(size: head.head.size, for: { _ = try $0.consistencyProof(first: first) }, on: connection)
-                var response = Certificate_GetConsistencyProofResponse()
-                response.firstTreeSize = Int64(first)
-                response.secondTreeSize = Int64(head.head.size)
-                response.proof = try view.consistencyProof(first: first).map { Data($0) }
-                response.treeHead = head.proto
-                return response
+                head = signed
             }
+            let first = Int(request.firstTreeSize)
+            guard first <= head.head.size else {
+                throw RPCError(code: .failedPrecondition, message: "tree size \(first) is beyond the log's signed size \(head.head.size)")
+            }
+            let view = try await TransparencyLog.view(size: head.head.size, for: { _ = try $0.consistencyProof(first: first) }, on: connection)
+            var response = Certificate_GetConsistencyProofResponse()
+            response.firstTreeSize = Int64(first)
+            response.secondTreeSize = Int64(head.head.size)
+            response.proof = try view.consistencyProof(first: first).map { Data($0) }
+            response.treeHead = head.proto
+            return response
         }
     }
 }

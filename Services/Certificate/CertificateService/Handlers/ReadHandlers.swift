@@ -9,31 +9,29 @@ import OneSealStore
 
 extension CertificateAPI {
     public func getLicence(request: Certificate_GetLicenceRequest, context: ServerContext) async throws -> Certificate_GetLicenceResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let licence = try await database.withConnection { connection -> StoredLicence in
-                let found: StoredLicence?
-                switch request.key {
-                case .licenceID(let text)?:
-                    found = try await LicenceStore.find(id: try Self.parseID(text), on: connection)
-                case .licenceIdentifier(let text)?:
-                    found = try await LicenceStore.find(identifier: try Self.parseIdentifier(text).description, on: connection)
-                case .licenceNumber(let number)?:
-                    guard !number.isEmpty else { throw RPCError.invalidArgument(field: "licence_number", "required", reason: "required") }
-                    found = try await LicenceStore.find(number: number, on: connection)
-                case nil:
-                    throw RPCError.invalidArgument(field: "key", "give licence_id, licence_identifier or licence_number", reason: "required")
-                }
-                guard let found else { throw RPCError(code: .notFound, message: "no licence \(Self.describe(request.key)) at node \(node)") }
-                if seesFullContent(caller) {
-                    try await LicenceStore.logPersonalDataRead(subject: caller.subject, role: caller.role.rawValue, node: caller.node, licence: found.id, purpose: "GetLicence", on: connection)
-                }
-                return found
+        let caller = try ServerContext.requireCaller()
+        let licence = try await database.withConnection { connection -> StoredLicence in
+            let found: StoredLicence?
+            switch request.key {
+            case .licenceID(let text)?:
+                found = try await LicenceStore.find(id: try Self.parseID(text), on: connection)
+            case .licenceIdentifier(let text)?:
+                found = try await LicenceStore.find(identifier: try Self.parseIdentifier(text).description, on: connection)
+            case .licenceNumber(let number)?:
+                guard !number.isEmpty else { throw RPCError.invalidArgument(field: "licence_number", "required", reason: "required") }
+                found = try await LicenceStore.find(number: number, on: connection)
+            case nil:
+                throw RPCError.invalidArgument(field: "key", "give licence_id, licence_identifier or licence_number", reason: "required")
             }
-            var response = Certificate_GetLicenceResponse()
-            response.licence = try licenceProto(licence, full: seesFullContent(caller))
-            return response
+            guard let found else { throw RPCError(code: .notFound, message: "no licence \(Self.describe(request.key)) at node \(node)") }
+            if seesFullContent(caller) {
+                try await LicenceStore.logPersonalDataRead(subject: caller.subject, role: caller.role.rawValue, node: caller.node, licence: found.id, purpose: "GetLicence", on: connection)
+            }
+            return found
         }
+        var response = Certificate_GetLicenceResponse()
+        response.licence = try licenceProto(licence, full: seesFullContent(caller))
+        return response
     }
 
     static func describe(_ key: Certificate_GetLicenceRequest.OneOf_Key?) -> String {
@@ -46,81 +44,77 @@ extension CertificateAPI {
     }
 
     public func listLicences(request: Certificate_ListLicencesRequest, context: ServerContext) async throws -> Certificate_ListLicencesResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let pageSize = request.page.pageSize == 0 ? 50 : Int(request.page.pageSize)
-            var violations: [Common_FieldViolation] = []
-            if !(1...500).contains(pageSize) { violations.append(Self.violation("page.page_size", "between 1 and 500", reason: "range")) }
-            let offset = request.page.pageToken.isEmpty ? 0 : Int(request.page.pageToken) ?? -1
-            if offset < 0 { violations.append(Self.violation("page.page_token", "not a token this service gave", reason: "format")) }
-            let from = request.issued.hasFrom ? request.issued.from.civilDate : nil
-            let to = request.issued.hasTo ? request.issued.to.civilDate : nil
-            if request.issued.hasFrom, from == nil { violations.append(Self.violation("issued.from", "not a calendar date", reason: "format")) }
-            if request.issued.hasTo, to == nil { violations.append(Self.violation("issued.to", "not a calendar date", reason: "format")) }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            let holderIndex: [UInt8]? = request.holderCode.isEmpty ? nil : keyring.blindIndex(request.holderCode.uppercased(), purpose: "certificate.holder_code")
-            let caseID: String? = request.caseID.isEmpty ? nil : request.caseID
-            let typeCode: String? = request.licenceTypeCode.isEmpty ? nil : request.licenceTypeCode.uppercased()
-            let wanted = Set(request.statuses.filter { $0 != .unspecified })
-            let day = today.iso8601
-            // Status is a function of the day: the same rule as LicenceStanding.status(on:), in SQL.
-            let filter: SQLQuery = """
-                (\(holderIndex)::bytea IS NULL OR holder_index = \(holderIndex)::bytea)
-                AND (\(caseID)::text IS NULL OR case_id = \(caseID)::text)
-                AND (\(typeCode)::text IS NULL OR licence_type_code = \(typeCode)::text)
-                AND (\(from?.iso8601)::date IS NULL OR issued_on >= \(from?.iso8601)::date)
-                AND (\(to?.iso8601)::date IS NULL OR issued_on <= \(to?.iso8601)::date)
-                AND (\(wanted.isEmpty)
-                  OR (\(wanted.contains(.valid)) AND (act IS NULL OR act_effective_on > \(day)::date) AND (valid_until IS NULL OR valid_until >= \(day)::date))
-                  OR (\(wanted.contains(.expired)) AND (act IS NULL OR act_effective_on > \(day)::date) AND valid_until < \(day)::date)
-                  OR (\(wanted.contains(.revoked)) AND act = 'revoked' AND act_effective_on <= \(day)::date)
-                  OR (\(wanted.contains(.cancelled)) AND act = 'cancelled' AND act_effective_on <= \(day)::date)
-                  OR (\(wanted.contains(.superseded)) AND act = 'superseded' AND act_effective_on <= \(day)::date))
-                """
-            let rows = try await database.query("""
-                SELECT \(unescaped: LicenceStore.columns), COUNT(*) OVER () AS total FROM licences WHERE \(filter)
-                ORDER BY issued_at DESC, id LIMIT \(pageSize) OFFSET \(offset)
-                """)
-            var response = Certificate_ListLicencesResponse()
-            response.licences = try rows.map { try licenceProto(try LicenceStore.decode($0), full: false) }
-            let total = try rows.first?.decode("total", as: Int.self) ?? 0
-            response.page.totalSize = Int64(total)
-            if offset + rows.count < total { response.page.nextPageToken = String(offset + rows.count) }
-            _ = caller  // the policy already decided who may list; lists show the holder's code masked
-            return response
-        }
+        let caller = try ServerContext.requireCaller()
+        let pageSize = request.page.pageSize == 0 ? 50 : Int(request.page.pageSize)
+        var violations: [Common_FieldViolation] = []
+        if !(1...500).contains(pageSize) { violations.append(Self.violation("page.page_size", "between 1 and 500", reason: "range")) }
+        let offset = request.page.pageToken.isEmpty ? 0 : Int(request.page.pageToken) ?? -1
+        if offset < 0 { violations.append(Self.violation("page.page_token", "not a token this service gave", reason: "format")) }
+        let from = request.issued.hasFrom ? request.issued.from.civilDate : nil
+        let to = request.issued.hasTo ? request.issued.to.civilDate : nil
+        if request.issued.hasFrom, from == nil { violations.append(Self.violation("issued.from", "not a calendar date", reason: "format")) }
+        if request.issued.hasTo, to == nil { violations.append(Self.violation("issued.to", "not a calendar date", reason: "format")) }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        let holderIndex: [UInt8]? = request.holderCode.isEmpty ? nil : keyring.blindIndex(request.holderCode.uppercased(), purpose: "certificate.holder_code")
+        let caseID: String? = request.caseID.isEmpty ? nil : request.caseID
+        let typeCode: String? = request.licenceTypeCode.isEmpty ? nil : request.licenceTypeCode.uppercased()
+        let wanted = Set(request.statuses.filter { $0 != .unspecified })
+        let day = today.iso8601
+        // Status is a function of the day: the same rule as LicenceStanding.status(on:), in SQL.
+        let filter: SQLQuery = """
+            (\(holderIndex)::bytea IS NULL OR holder_index = \(holderIndex)::bytea)
+            AND (\(caseID)::text IS NULL OR case_id = \(caseID)::text)
+            AND (\(typeCode)::text IS NULL OR licence_type_code = \(typeCode)::text)
+            AND (\(from?.iso8601)::date IS NULL OR issued_on >= \(from?.iso8601)::date)
+            AND (\(to?.iso8601)::date IS NULL OR issued_on <= \(to?.iso8601)::date)
+            AND (\(wanted.isEmpty)
+              OR (\(wanted.contains(.valid)) AND (act IS NULL OR act_effective_on > \(day)::date) AND (valid_until IS NULL OR valid_until >= \(day)::date))
+              OR (\(wanted.contains(.expired)) AND (act IS NULL OR act_effective_on > \(day)::date) AND valid_until < \(day)::date)
+              OR (\(wanted.contains(.revoked)) AND act = 'revoked' AND act_effective_on <= \(day)::date)
+              OR (\(wanted.contains(.cancelled)) AND act = 'cancelled' AND act_effective_on <= \(day)::date)
+              OR (\(wanted.contains(.superseded)) AND act = 'superseded' AND act_effective_on <= \(day)::date))
+            """
+        let rows = try await database.query("""
+            SELECT \(unescaped: LicenceStore.columns), COUNT(*) OVER () AS total FROM licences WHERE \(filter)
+            ORDER BY issued_at DESC, id LIMIT \(pageSize) OFFSET \(offset)
+            """)
+        var response = Certificate_ListLicencesResponse()
+        response.licences = try rows.map { try licenceProto(try LicenceStore.decode($0), full: false) }
+        let total = try rows.first?.decode("total", as: Int.self) ?? 0
+        response.page.totalSize = Int64(total)
+        if offset + rows.count < total { response.page.nextPageToken = String(offset + rows.count) }
+        _ = caller  // the policy already decided who may list; lists show the holder's code masked
+        return response
     }
 
     public func renderLicence(request: Certificate_RenderLicenceRequest, context: ServerContext) async throws -> Certificate_RenderLicenceResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.licenceID)
-            let format: LicenceDocument.Format
-            switch request.format {
-            case .unspecified, .pdf: format = .pdf
-            case .png: format = .png
-            case .svg: format = .svg
-            case .UNRECOGNIZED(let value):
-                throw RPCError.invalidArgument(field: "format", "unknown format \(value) (PDF, SVG, PNG)", reason: "enum")
-            }
-            let licence = try await database.withConnection { connection -> StoredLicence in
-                guard let licence = try await LicenceStore.find(id: id, on: connection) else {
-                    throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
-                }
-                try await LicenceStore.logPersonalDataRead(subject: caller.subject, role: caller.role.rawValue, node: caller.node, licence: licence.id, purpose: "RenderLicence", on: connection)
-                return licence
-            }
-            let content = try openContent(licence)
-            let payload = qrPayload(licence)
-            let document = try LicenceDocument(content: content, status: licence.standing.status(on: today), signer: licence.signer,
-                                               keyID: licence.keyID, algorithm: licence.algorithm, signedAt: licence.signedAt, qrPayload: payload).render(format)
-            var response = Certificate_RenderLicenceResponse()
-            response.document = Data(document)
-            response.contentType = format.contentType
-            response.fileName = "\(content.licenceName)-\(content.licenceNumber).\(format.fileExtension)"
-            response.qrPayload = payload
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.licenceID)
+        let format: LicenceDocument.Format
+        switch request.format {
+        case .unspecified, .pdf: format = .pdf
+        case .png: format = .png
+        case .svg: format = .svg
+        case .UNRECOGNIZED(let value):
+            throw RPCError.invalidArgument(field: "format", "unknown format \(value) (PDF, SVG, PNG)", reason: "enum")
         }
+        let licence = try await database.withConnection { connection -> StoredLicence in
+            guard let licence = try await LicenceStore.find(id: id, on: connection) else {
+                throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
+            }
+            try await LicenceStore.logPersonalDataRead(subject: caller.subject, role: caller.role.rawValue, node: caller.node, licence: licence.id, purpose: "RenderLicence", on: connection)
+            return licence
+        }
+        let content = try openContent(licence)
+        let payload = qrPayload(licence)
+        let document = try LicenceDocument(content: content, status: licence.standing.status(on: today), signer: licence.signer,
+                                           keyID: licence.keyID, algorithm: licence.algorithm, signedAt: licence.signedAt, qrPayload: payload).render(format)
+        var response = Certificate_RenderLicenceResponse()
+        response.document = Data(document)
+        response.contentType = format.contentType
+        response.fileName = "\(content.licenceName)-\(content.licenceNumber).\(format.fileExtension)"
+        response.qrPayload = payload
+        return response
     }
 
     /// The QR text of a licence: the verification URL with identifier, node, key and signature.

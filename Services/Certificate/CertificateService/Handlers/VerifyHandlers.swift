@@ -14,24 +14,22 @@ import OneSealWire
 /// trust list (the peer's word alone is not taken).
 extension CertificateAPI {
     public func verifyLicence(request: Certificate_VerifyLicenceRequest, context: ServerContext) async throws -> Certificate_VerifyLicenceResponse {
-        try await answering {
-            switch request.subject {
-            case .licenceIdentifier(let text)?:
-                let identifier = try Self.parseIdentifier(text)
-                return try await verify(identifier: identifier, presented: nil, qr: nil)
-            case .qrPayload(let text)?:
-                guard !text.isEmpty else { throw RPCError.invalidArgument(field: "qr_payload", "required", reason: "required") }
-                let payload: QRPayload
-                do { payload = try QRPayload(parsing: text) } catch let error as QRPayload.ParseError {
-                    throw Self.invalidQR(error)
-                }
-                return try await verify(identifier: payload.identifier, presented: nil, qr: payload)
-            case .presented(let licence)?:
-                let identifier = try Self.parseIdentifier(licence.content.licenceIdentifier, field: "presented.content.licence_identifier")
-                return try await verify(identifier: identifier, presented: licence, qr: nil)
-            case nil:
-                throw RPCError.invalidArgument(field: "subject", "give licence_identifier, qr_payload or presented", reason: "required")
+        switch request.subject {
+        case .licenceIdentifier(let text)?:
+            let identifier = try Self.parseIdentifier(text)
+            return try await verify(identifier: identifier, presented: nil, qr: nil)
+        case .qrPayload(let text)?:
+            guard !text.isEmpty else { throw RPCError.invalidArgument(field: "qr_payload", "required", reason: "required") }
+            let payload: QRPayload
+            do { payload = try QRPayload(parsing: text) } catch let error as QRPayload.ParseError {
+                throw Self.invalidQR(error)
             }
+            return try await verify(identifier: payload.identifier, presented: nil, qr: payload)
+        case .presented(let licence)?:
+            let identifier = try Self.parseIdentifier(licence.content.licenceIdentifier, field: "presented.content.licence_identifier")
+            return try await verify(identifier: identifier, presented: licence, qr: nil)
+        case nil:
+            throw RPCError.invalidArgument(field: "subject", "give licence_identifier, qr_payload or presented", reason: "required")
         }
     }
 

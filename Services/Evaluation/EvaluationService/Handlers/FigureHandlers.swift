@@ -47,72 +47,68 @@ extension EvaluationAPI {
     }
 
     public func efficiencyFigures(request: Evaluation_EfficiencyFiguresRequest, context: ServerContext) async throws -> Evaluation_EfficiencyFiguresResponse {
-        try await answering {
-            let (from, to) = try Self.period(request.period)
-            return try await database.withConnection { connection in
-                let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
-                let data = try await inputs(nodes: nodes, ratingsFrom: from, to: to, on: connection)
-                let query = FiguresQuery(
-                    from: from, to: to, asOf: today, groupBy: Self.groupBy(request.groupBy), nodes: nodes,
-                    implementationCode: request.implementationCode, department: request.departmentCode)
-                let table = Figures.table(
-                    query, model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
-                    labels: Labels(model: data.model))
-                var response = Evaluation_EfficiencyFiguresResponse()
-                response.period = request.period
-                response.groupBy = request.groupBy
-                response.rows = table.rows.map { row in
-                    Evaluation_EfficiencyRow.with { $0.key = row.key; $0.label = row.label; $0.metrics = row.metrics.proto }
-                }
-                response.total = Evaluation_EfficiencyRow.with { $0.label = "合计"; $0.metrics = table.total.proto }
-                return response
+        let (from, to) = try Self.period(request.period)
+        return try await database.withConnection { connection in
+            let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
+            let data = try await inputs(nodes: nodes, ratingsFrom: from, to: to, on: connection)
+            let query = FiguresQuery(
+                from: from, to: to, asOf: today, groupBy: Self.groupBy(request.groupBy), nodes: nodes,
+                implementationCode: request.implementationCode, department: request.departmentCode)
+            let table = Figures.table(
+                query, model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
+                labels: Labels(model: data.model))
+            var response = Evaluation_EfficiencyFiguresResponse()
+            response.period = request.period
+            response.groupBy = request.groupBy
+            response.rows = table.rows.map { row in
+                Evaluation_EfficiencyRow.with { $0.key = row.key; $0.label = row.label; $0.metrics = row.metrics.proto }
             }
+            response.total = Evaluation_EfficiencyRow.with { $0.label = "合计"; $0.metrics = table.total.proto }
+            return response
         }
     }
 
     public func earlyWarnings(request: Evaluation_EarlyWarningsRequest, context: ServerContext) async throws -> Evaluation_EarlyWarningsResponse {
-        try await answering {
-            let minimum: WarningLevel = switch request.minLevel {
-            case .normal: .normal
-            case .red: .red
-            default: .yellow
+        let minimum: WarningLevel = switch request.minLevel {
+        case .normal: .normal
+        case .red: .red
+        default: .yellow
+        }
+        let (size, offset) = try Self.page(request.page)
+        let today = self.today
+        return try await database.withConnection { connection in
+            let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
+            let model = try await FactStore.model(nodes: nodes, on: connection)
+            let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
+            let warnings = try EarlyWarnings.list(
+                model: model, rectifications: tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning, calendar: calendar,
+                minimum: minimum
+            ) { attribution in
+                nodes.contains(attribution.node)
+                    && (request.departmentCode.isEmpty || attribution.department == request.departmentCode)
+                    && (request.officerSubject.isEmpty || attribution.officer == request.officerSubject)
+                    && (request.windowID.isEmpty || attribution.windowID == request.windowID)
             }
-            let (size, offset) = try Self.page(request.page)
-            let today = self.today
-            return try await database.withConnection { connection in
-                let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
-                let model = try await FactStore.model(nodes: nodes, on: connection)
-                let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
-                let warnings = try EarlyWarnings.list(
-                    model: model, rectifications: tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning, calendar: calendar,
-                    minimum: minimum
-                ) { attribution in
-                    nodes.contains(attribution.node)
-                        && (request.departmentCode.isEmpty || attribution.department == request.departmentCode)
-                        && (request.officerSubject.isEmpty || attribution.officer == request.officerSubject)
-                        && (request.windowID.isEmpty || attribution.windowID == request.windowID)
-                }
-                let labels = Labels(model: model)
-                var response = Evaluation_EarlyWarningsResponse()
-                response.warnings = warnings.dropFirst(offset).prefix(size).map { warning(for: $0, model: model) }
-                response.yellow = Int64(warnings.filter { $0.level == .yellow }.count)
-                response.red = Int64(warnings.filter { $0.level == .red }.count)
-                response.page.totalSize = Int64(warnings.count)
-                if offset + size < warnings.count { response.page.nextPageToken = String(offset + size) }
-                func counts(_ groupBy: GroupBy) -> [Evaluation_WarningCount] {
-                    EarlyWarnings.counts(warnings, by: groupBy).sorted { $0.key < $1.key }.map { key, value in
-                        Evaluation_WarningCount.with {
-                            $0.key = key
-                            $0.label = labels.label(key, groupBy)
-                            $0.yellow = Int64(value.yellow)
-                            $0.red = Int64(value.red)
-                        }
+            let labels = Labels(model: model)
+            var response = Evaluation_EarlyWarningsResponse()
+            response.warnings = warnings.dropFirst(offset).prefix(size).map { warning(for: $0, model: model) }
+            response.yellow = Int64(warnings.filter { $0.level == .yellow }.count)
+            response.red = Int64(warnings.filter { $0.level == .red }.count)
+            response.page.totalSize = Int64(warnings.count)
+            if offset + size < warnings.count { response.page.nextPageToken = String(offset + size) }
+            func counts(_ groupBy: GroupBy) -> [Evaluation_WarningCount] {
+                EarlyWarnings.counts(warnings, by: groupBy).sorted { $0.key < $1.key }.map { key, value in
+                    Evaluation_WarningCount.with {
+                        $0.key = key
+                        $0.label = labels.label(key, groupBy)
+                        $0.yellow = Int64(value.yellow)
+                        $0.red = Int64(value.red)
                     }
                 }
-                response.byWindow = counts(.window)
-                response.byOfficer = counts(.officer)
-                return response
             }
+            response.byWindow = counts(.window)
+            response.byOfficer = counts(.officer)
+            return response
         }
     }
 
@@ -168,27 +164,25 @@ extension EvaluationAPI {
     }
 
     public func flagWindows(request: Evaluation_FlagWindowsRequest, context: ServerContext) async throws -> Evaluation_FlagWindowsResponse {
-        try await answering {
-            let (year, month) = try Self.month(year: request.year, month: request.month)
-            let range = ReportBuilder.monthRange(year: year, month: month)!
-            return try await database.withConnection { connection in
-                let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
-                let data = try await inputs(nodes: nodes, ratingsFrom: range.from, to: range.to, on: connection)
-                var flags: [WindowFlagResult] = []
-                // Windows are judged per node (window ids are a node's own).
-                for code in nodes.sorted() {
-                    let table = Figures.table(
-                        FiguresQuery(from: range.from, to: range.to, asOf: today, groupBy: .window, nodes: [code]), model: data.model,
-                        ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact), labels: Labels(model: data.model))
-                    flags += Flags.judge(windows: table.rows.map { ($0.key, $0.label, code, $0.metrics) }, rules: settings.flagRules)
-                }
-                let order: [FlagColour: Int] = [.red: 0, .yellow: 1, .none: 2]
-                var response = Evaluation_FlagWindowsResponse()
-                response.year = Int32(year)
-                response.month = Int32(month)
-                response.windows = flags.sorted { (order[$0.colour]!, $0.node, $0.windowID) < (order[$1.colour]!, $1.node, $1.windowID) }.map(\.proto)
-                return response
+        let (year, month) = try Self.month(year: request.year, month: request.month)
+        let range = ReportBuilder.monthRange(year: year, month: month)!
+        return try await database.withConnection { connection in
+            let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
+            let data = try await inputs(nodes: nodes, ratingsFrom: range.from, to: range.to, on: connection)
+            var flags: [WindowFlagResult] = []
+            // Windows are judged per node (window ids are a node's own).
+            for code in nodes.sorted() {
+                let table = Figures.table(
+                    FiguresQuery(from: range.from, to: range.to, asOf: today, groupBy: .window, nodes: [code]), model: data.model,
+                    ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact), labels: Labels(model: data.model))
+                flags += Flags.judge(windows: table.rows.map { ($0.key, $0.label, code, $0.metrics) }, rules: settings.flagRules)
             }
+            let order: [FlagColour: Int] = [.red: 0, .yellow: 1, .none: 2]
+            var response = Evaluation_FlagWindowsResponse()
+            response.year = Int32(year)
+            response.month = Int32(month)
+            response.windows = flags.sorted { (order[$0.colour]!, $0.node, $0.windowID) < (order[$1.colour]!, $1.node, $1.windowID) }.map(\.proto)
+            return response
         }
     }
 
@@ -211,70 +205,66 @@ extension EvaluationAPI {
     }
 
     public func report(request: Evaluation_ReportRequest, context: ServerContext) async throws -> Evaluation_ReportResponse {
-        try await answering {
-            let chosen: (year: Int, month: Int)
-            if request.year != 0 || request.month != 0 || !request.hasPeriod {
-                chosen = try Self.month(year: request.year, month: request.month)
-            } else {
-                let (from, _) = try Self.period(request.period)
-                chosen = (from.year, from.month)
+        let chosen: (year: Int, month: Int)
+        if request.year != 0 || request.month != 0 || !request.hasPeriod {
+            chosen = try Self.month(year: request.year, month: request.month)
+        } else {
+            let (from, _) = try Self.period(request.period)
+            chosen = (from.year, from.month)
+        }
+        let year = chosen.year, month = chosen.month
+        let range = ReportBuilder.monthRange(year: year, month: month)!
+        let trendStart = ReportBuilder.monthRange(year: month > 5 ? year : year - 1, month: month > 5 ? month - 5 : month + 7)!.from
+        let today = self.today
+        return try await database.withConnection { connection in
+            let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
+            let data = try await inputs(nodes: nodes, ratingsFrom: trendStart, to: range.to, on: connection)
+            let ticketsByRating = Dictionary(data.tickets.map { ($0.1.id, $0.0) }, uniquingKeysWith: { first, _ in first })
+            let labels = Labels(model: data.model)
+            let bad = data.ratings.filter { $0.checked.isBad && !$0.removed && range.from <= $0.ratedOn && $0.ratedOn <= range.to }.map { rating in
+                BadReviewLine(
+                    ratedOn: rating.ratedOn, window: labels.label(rating.attribution.windowID, .window),
+                    item: rating.itemName.isEmpty ? labels.label(rating.attribution.implementationCode, .item) : rating.itemName,
+                    level: rating.checked.level, comment: rating.checked.comment, tags: rating.checked.tags,
+                    status: Self.ticketStatusText(ticketsByRating[rating.id]?.ticket.status))
             }
-            let year = chosen.year, month = chosen.month
-            let range = ReportBuilder.monthRange(year: year, month: month)!
-            let trendStart = ReportBuilder.monthRange(year: month > 5 ? year : year - 1, month: month > 5 ? month - 5 : month + 7)!.from
-            let today = self.today
-            return try await database.withConnection { connection in
-                let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
-                let data = try await inputs(nodes: nodes, ratingsFrom: trendStart, to: range.to, on: connection)
-                let ticketsByRating = Dictionary(data.tickets.map { ($0.1.id, $0.0) }, uniquingKeysWith: { first, _ in first })
-                let labels = Labels(model: data.model)
-                let bad = data.ratings.filter { $0.checked.isBad && !$0.removed && range.from <= $0.ratedOn && $0.ratedOn <= range.to }.map { rating in
-                    BadReviewLine(
-                        ratedOn: rating.ratedOn, window: labels.label(rating.attribution.windowID, .window),
-                        item: rating.itemName.isEmpty ? labels.label(rating.attribution.implementationCode, .item) : rating.itemName,
-                        level: rating.checked.level, comment: rating.checked.comment, tags: rating.checked.tags,
-                        status: Self.ticketStatusText(ticketsByRating[rating.id]?.ticket.status))
-                }
-                let warnings = try EarlyWarnings.list(
-                    model: data.model, rectifications: data.tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning,
-                    calendar: calendar) { nodes.contains($0.node) }
-                guard let report = ReportBuilder.monthly(
-                    year: year, month: month, asOf: today, title: "\(settings.agencyName) \(year)年\(month)月效能分析报告", nodes: nodes,
-                    model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
-                    badReviews: bad, rules: settings.flagRules, onTimeTarget: settings.onTimeTarget,
-                    warnings: (warnings.filter { $0.level == .yellow }.count, warnings.filter { $0.level == .red }.count))
-                else { throw RPCError.invalidArgument(field: "month", "not a month", reason: "range") }
-                var response = Evaluation_ReportResponse()
-                response.title = report.title
-                response.period = Common_DateRange.with { $0.from = Common_CivilDate(range.from); $0.to = Common_CivilDate(range.to) }
-                response.summary = report.summary.proto
-                var charts = report.charts
-                if request.kind == .supervision {
-                    charts = [ReportBuilder.supervisionChart(pushes: Array(data.model.pushes.values), from: range.from, to: range.to, labels: labels)]
-                } else if let wanted = Self.reportCharts[request.kind] {
-                    charts = charts.filter { wanted.contains($0.id) }
-                }
-                response.charts = charts.map(\.proto)
-                response.flags = report.flags.map(\.proto)
-                if request.kind == .monthly || request.kind == .unspecified {
-                    response.html = HTMLReport.render(report)
-                }
-                return response
+            let warnings = try EarlyWarnings.list(
+                model: data.model, rectifications: data.tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning,
+                calendar: calendar) { nodes.contains($0.node) }
+            guard let report = ReportBuilder.monthly(
+                year: year, month: month, asOf: today, title: "\(settings.agencyName) \(year)年\(month)月效能分析报告", nodes: nodes,
+                model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
+                badReviews: bad, rules: settings.flagRules, onTimeTarget: settings.onTimeTarget,
+                warnings: (warnings.filter { $0.level == .yellow }.count, warnings.filter { $0.level == .red }.count))
+            else { throw RPCError.invalidArgument(field: "month", "not a month", reason: "range") }
+            var response = Evaluation_ReportResponse()
+            response.title = report.title
+            response.period = Common_DateRange.with { $0.from = Common_CivilDate(range.from); $0.to = Common_CivilDate(range.to) }
+            response.summary = report.summary.proto
+            var charts = report.charts
+            if request.kind == .supervision {
+                charts = [ReportBuilder.supervisionChart(pushes: Array(data.model.pushes.values), from: range.from, to: range.to, labels: labels)]
+            } else if let wanted = Self.reportCharts[request.kind] {
+                charts = charts.filter { wanted.contains($0.id) }
             }
+            response.charts = charts.map(\.proto)
+            response.flags = report.flags.map(\.proto)
+            if request.kind == .monthly || request.kind == .unspecified {
+                response.html = HTMLReport.render(report)
+            }
+            return response
         }
     }
 
     public func rebuildReadModel(request: Evaluation_RebuildReadModelRequest, context: ServerContext) async throws -> Evaluation_RebuildReadModelResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let result = try await database.withTransaction { try await EventLog.rebuild(index: applicantIndex, on: $0) }
-            logger.notice("read model rebuilt", metadata: ["events": "\(result.events)", "by": "\(caller.logSubject)"])
-            var response = Evaluation_RebuildReadModelResponse()
-            response.eventsReplayed = Int64(result.events)
-            response.applications = Int64(result.applications)
-            response.cases = Int64(result.cases)
-            response.unfiledEvents = Int64(result.unfiled)
-            return response
-        }
+        let caller = try ServerContext.requireCaller()
+        let result = try await database.withTransaction { try await EventLog.rebuild(index: applicantIndex, on: $0) }
+        logger.notice("read model rebuilt", metadata: ["events": "\(result.events)", "by": "\(caller.logSubject)"])
+        var response = Evaluation_RebuildReadModelResponse()
+        response.eventsReplayed = Int64(result.events)
+        response.applications = Int64(result.applications)
+        response.cases = Int64(result.cases)
+        response.unfiledEvents = Int64(result.unfiled)
+        return response
     }
 }

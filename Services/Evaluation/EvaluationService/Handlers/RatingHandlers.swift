@@ -59,113 +59,111 @@ extension EvaluationAPI {
     }
 
     public func submitRating(request: Evaluation_SubmitRatingRequest, context: ServerContext) async throws -> Evaluation_SubmitRatingResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [FieldViolation] = []
-            if request.caseID.isEmpty, request.applicationNumber.isEmpty {
-                violations.append(FieldViolation(field: "case_id", description: "required: the case id, or the application number", reason: "required"))
-            }
-            let indicators: [(indicator: Indicator?, level: Int)] = request.indicators.map { score in
-                let indicator: Indicator? = ProtoEnum.map(score.indicator)
-                return (indicator: indicator, level: score.level.rawValue)
-            }
-            let channel: RatingChannel? = ProtoEnum.map(request.channel)
-            let submission = RatingSubmission(
-                channel: channel, level: request.level.rawValue, indicators: indicators,
-                comment: request.comment, tags: request.tags, anonymous: request.anonymous, raterName: request.raterName,
-                raterPhone: request.raterPhone, visitID: request.visitID)
-            let checked: CheckedRating
-            do throws(EvaluationRuleError) {
-                checked = try RatingRules.check(submission)
-            } catch {
-                throw EvaluationRuleError.invalidArgument(violations + error.fieldViolations)
-            }
-            guard violations.isEmpty else { throw EvaluationRuleError.invalidArgument(violations) }
-            guard Self.mayRate(caller.role, checked.channel) else {
-                throw Self.denied("role '\(caller.role.rawValue)' may not rate on the \(checked.channel.rawValue) channel")
-            }
-            // An applicant's token subject is an ID number: it is never stored or logged, only its index.
-            let rater = caller.role == .applicant ? "applicant:" + applicantIndex(caller.subject) : caller.subject
-            let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
-            if !key.isEmpty, let existing = try await database.withConnection({ try await RatingStore.find(idempotencyKey: key, on: $0) }) {
-                guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
-                return try await response(for: existing)
-            }
-            let id = UUID()
-            let now = clock()
-            let today = self.today
-            let stored: (StoredRating, StoredTicket?, replayed: Bool) = try await database.withTransaction { transaction in
-                let subject = try await self.subject(caseID: request.caseID, applicationNumber: request.applicationNumber, on: transaction)
-                // Serialise ratings of one subject, so the slot check and the insert are one step.
-                _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("rating:" + subject.key)))")
-                // A retry that raced the first attempt past the check above waited for its lock:
-                // now it sees the first attempt's rating and answers with it (not ALREADY_EXISTS).
-                if !key.isEmpty, let existing = try await RatingStore.find(idempotencyKey: key, on: transaction) {
-                    guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
-                    return (existing, try await RatingStore.ticket(ratingID: existing.id, on: transaction), replayed: true)
-                }
-                var raterIndex = ""
-                switch caller.role {
-                case .applicant:
-                    raterIndex = applicantIndex(caller.subject)
-                    guard !subject.applicantIndexes.isEmpty else {
-                        throw Self.denied("\(subject.description) has no accepted applicant yet; it cannot be rated online before acceptance")
-                    }
-                    guard subject.applicantIndexes.contains(raterIndex) else {
-                        throw Self.denied("\(subject.description) is not yours: only its applicant may rate it")
-                    }
-                case .windowClerk:
-                    guard caller.node == subject.node || caller.node == subject.application?.node else {
-                        throw Self.denied("a window of node \(caller.node) may not record ratings of \(subject.description) at node \(subject.node)")
-                    }
-                default: break
-                }
-                let late = try RatingRules.slot(
-                    channel: checked.channel, visitKey: checked.visitKey,
-                    existing: try await RatingStore.slot(subjectKey: subject.key, channel: checked.channel, on: transaction),
-                    completedOn: subject.completedOn, subject: subject.description)
-                let fact = subject.caseFact
-                let application = subject.application
-                let code = fact?.implementationCode ?? application?.items.first ?? ""
-                let rating = StoredRating(
-                    id: id, subjectKey: subject.key, caseID: fact?.id ?? "", caseNumber: fact?.number ?? "",
-                    applicationID: fact?.applicationID ?? application?.id ?? "", applicationNumber: fact?.applicationNumber ?? application?.number ?? "",
-                    checked: checked, late: late,
-                    raterSealed: try sealRater(name: checked.raterName, phone: checked.raterPhone, rating: id),
-                    raterSubjectIndex: raterIndex, ratedBy: rater, ratedByRole: caller.role.rawValue,
-                    attribution: Attribution(
-                        node: subject.node, implementationCode: code, windowID: application?.windowID ?? "",
-                        officer: fact?.officer?.subject ?? "", department: fact?.department?.code ?? application?.itemDepartments[code]?.code ?? ""),
-                    itemName: fact?.itemName ?? application?.itemNames[code] ?? "", officerName: fact?.officer?.name ?? "",
-                    departmentName: fact?.department?.name ?? application?.itemDepartments[code]?.name ?? "",
-                    ratedOn: today, ratedAt: now, removed: false, idempotencyKey: key.isEmpty ? nil : key)
-                try await RatingStore.insert(rating, on: transaction)
-                var ticket: StoredTicket?
-                var message = Evaluation_RatingSubmitted()
-                message.rating = try proto(rating, ticketID: nil)
-                var events = try event(message, aggregate: id)
-                if checked.isBad {
-                    let opened = try RectificationTicket.open(
-                        ratedOn: today, workingDays: settings.rectificationWorkingDays, callBackRequired: checked.callBackRequired, calendar: calendar)
-                    let stored = StoredTicket(id: UUID(), ratingID: id, ticket: opened, revision: 1)
-                    try await RatingStore.insertTicket(stored, on: transaction)
-                    ticket = stored
-                    var openedMessage = Evaluation_RectificationOpened()
-                    openedMessage.rectification = proto(stored, rating: rating)
-                    openedMessage.rating = try proto(rating, ticketID: stored.id)
-                    events += try event(openedMessage, aggregate: stored.id)
-                }
-                try await Outbox.enqueue(events, in: transaction)
-                return (rating, ticket, replayed: false)
-            }
-            if !stored.replayed { logger.info("rating recorded", metadata: [
-                "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.logSubject)",
-            ]) }
-            var response = Evaluation_SubmitRatingResponse()
-            response.rating = try proto(stored.0, ticketID: stored.1?.id)
-            if let ticket = stored.1 { response.rectification = proto(ticket, rating: stored.0) }
-            return response
+        let caller = try ServerContext.requireCaller()
+        var violations: [FieldViolation] = []
+        if request.caseID.isEmpty, request.applicationNumber.isEmpty {
+            violations.append(FieldViolation(field: "case_id", description: "required: the case id, or the application number", reason: "required"))
         }
+        let indicators: [(indicator: Indicator?, level: Int)] = request.indicators.map { score in
+            let indicator: Indicator? = ProtoEnum.map(score.indicator)
+            return (indicator: indicator, level: score.level.rawValue)
+        }
+        let channel: RatingChannel? = ProtoEnum.map(request.channel)
+        let submission = RatingSubmission(
+            channel: channel, level: request.level.rawValue, indicators: indicators,
+            comment: request.comment, tags: request.tags, anonymous: request.anonymous, raterName: request.raterName,
+            raterPhone: request.raterPhone, visitID: request.visitID)
+        let checked: CheckedRating
+        do throws(EvaluationRuleError) {
+            checked = try RatingRules.check(submission)
+        } catch {
+            throw EvaluationRuleError.invalidArgument(violations + error.fieldViolations)
+        }
+        guard violations.isEmpty else { throw EvaluationRuleError.invalidArgument(violations) }
+        guard Self.mayRate(caller.role, checked.channel) else {
+            throw Self.denied("role '\(caller.role.rawValue)' may not rate on the \(checked.channel.rawValue) channel")
+        }
+        // An applicant's token subject is an ID number: it is never stored or logged, only its index.
+        let rater = caller.role == .applicant ? "applicant:" + applicantIndex(caller.subject) : caller.subject
+        let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
+        if !key.isEmpty, let existing = try await database.withConnection({ try await RatingStore.find(idempotencyKey: key, on: $0) }) {
+            guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
+            return try await response(for: existing)
+        }
+        let id = UUID()
+        let now = clock()
+        let today = self.today
+        let stored: (StoredRating, StoredTicket?, replayed: Bool) = try await database.withTransaction { transaction in
+            let subject = try await self.subject(caseID: request.caseID, applicationNumber: request.applicationNumber, on: transaction)
+            // Serialise ratings of one subject, so the slot check and the insert are one step.
+            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("rating:" + subject.key)))")
+            // A retry that raced the first attempt past the check above waited for its lock:
+            // now it sees the first attempt's rating and answers with it (not ALREADY_EXISTS).
+            if !key.isEmpty, let existing = try await RatingStore.find(idempotencyKey: key, on: transaction) {
+                guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
+                return (existing, try await RatingStore.ticket(ratingID: existing.id, on: transaction), replayed: true)
+            }
+            var raterIndex = ""
+            switch caller.role {
+            case .applicant:
+                raterIndex = applicantIndex(caller.subject)
+                guard !subject.applicantIndexes.isEmpty else {
+                    throw Self.denied("\(subject.description) has no accepted applicant yet; it cannot be rated online before acceptance")
+                }
+                guard subject.applicantIndexes.contains(raterIndex) else {
+                    throw Self.denied("\(subject.description) is not yours: only its applicant may rate it")
+                }
+            case .windowClerk:
+                guard caller.node == subject.node || caller.node == subject.application?.node else {
+                    throw Self.denied("a window of node \(caller.node) may not record ratings of \(subject.description) at node \(subject.node)")
+                }
+            default: break
+            }
+            let late = try RatingRules.slot(
+                channel: checked.channel, visitKey: checked.visitKey,
+                existing: try await RatingStore.slot(subjectKey: subject.key, channel: checked.channel, on: transaction),
+                completedOn: subject.completedOn, subject: subject.description)
+            let fact = subject.caseFact
+            let application = subject.application
+            let code = fact?.implementationCode ?? application?.items.first ?? ""
+            let rating = StoredRating(
+                id: id, subjectKey: subject.key, caseID: fact?.id ?? "", caseNumber: fact?.number ?? "",
+                applicationID: fact?.applicationID ?? application?.id ?? "", applicationNumber: fact?.applicationNumber ?? application?.number ?? "",
+                checked: checked, late: late,
+                raterSealed: try sealRater(name: checked.raterName, phone: checked.raterPhone, rating: id),
+                raterSubjectIndex: raterIndex, ratedBy: rater, ratedByRole: caller.role.rawValue,
+                attribution: Attribution(
+                    node: subject.node, implementationCode: code, windowID: application?.windowID ?? "",
+                    officer: fact?.officer?.subject ?? "", department: fact?.department?.code ?? application?.itemDepartments[code]?.code ?? ""),
+                itemName: fact?.itemName ?? application?.itemNames[code] ?? "", officerName: fact?.officer?.name ?? "",
+                departmentName: fact?.department?.name ?? application?.itemDepartments[code]?.name ?? "",
+                ratedOn: today, ratedAt: now, removed: false, idempotencyKey: key.isEmpty ? nil : key)
+            try await RatingStore.insert(rating, on: transaction)
+            var ticket: StoredTicket?
+            var message = Evaluation_RatingSubmitted()
+            message.rating = try proto(rating, ticketID: nil)
+            var events = try event(message, aggregate: id)
+            if checked.isBad {
+                let opened = try RectificationTicket.open(
+                    ratedOn: today, workingDays: settings.rectificationWorkingDays, callBackRequired: checked.callBackRequired, calendar: calendar)
+                let stored = StoredTicket(id: UUID(), ratingID: id, ticket: opened, revision: 1)
+                try await RatingStore.insertTicket(stored, on: transaction)
+                ticket = stored
+                var openedMessage = Evaluation_RectificationOpened()
+                openedMessage.rectification = proto(stored, rating: rating)
+                openedMessage.rating = try proto(rating, ticketID: stored.id)
+                events += try event(openedMessage, aggregate: stored.id)
+            }
+            try await Outbox.enqueue(events, in: transaction)
+            return (rating, ticket, replayed: false)
+        }
+        if !stored.replayed { logger.info("rating recorded", metadata: [
+            "rating": "\(id)", "channel": "\(checked.channel.rawValue)", "level": "\(checked.level.level)", "bad": "\(checked.isBad)", "by": "\(caller.logSubject)",
+        ]) }
+        var response = Evaluation_SubmitRatingResponse()
+        response.rating = try proto(stored.0, ticketID: stored.1?.id)
+        if let ticket = stored.1 { response.rectification = proto(ticket, rating: stored.0) }
+        return response
     }
 
     func response(for rating: StoredRating) async throws -> Evaluation_SubmitRatingResponse {
@@ -177,51 +175,47 @@ extension EvaluationAPI {
     }
 
     public func getRating(request: Evaluation_GetRatingRequest, context: ServerContext) async throws -> Evaluation_GetRatingResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.ratingID, field: "rating_id")
-            return try await database.withTransaction { connection in
-                guard let rating = try await RatingStore.find(id: id, on: connection) else { throw Self.notFound("no rating \(request.ratingID)") }
-                let ticket = try await RatingStore.ticket(ratingID: id, on: connection)
-                // An evaluator of this node calls named bad reviews back: the full phone, logged.
-                let full = Disclosure.of(.rating, for: caller, atNode: node) == .full && rating.checked.isBad && rating.raterSealed != nil
-                if full {
-                    try await connection.execute("""
-                        INSERT INTO personal_data_reads (subject, role, node, rating_id, purpose)
-                        VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(id), 'call-back of a bad review')
-                        """)
-                }
-                var response = Evaluation_GetRatingResponse()
-                response.rating = try proto(rating, ticketID: ticket?.id, full: full)
-                if let ticket { response.rectification = proto(ticket, rating: rating) }
-                response.appeals = try await RatingStore.appeals(ratingID: id, on: connection).map(proto)
-                return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.ratingID, field: "rating_id")
+        return try await database.withTransaction { connection in
+            guard let rating = try await RatingStore.find(id: id, on: connection) else { throw Self.notFound("no rating \(request.ratingID)") }
+            let ticket = try await RatingStore.ticket(ratingID: id, on: connection)
+            // An evaluator of this node calls named bad reviews back: the full phone, logged.
+            let full = Disclosure.of(.rating, for: caller, atNode: node) == .full && rating.checked.isBad && rating.raterSealed != nil
+            if full {
+                try await connection.execute("""
+                    INSERT INTO personal_data_reads (subject, role, node, rating_id, purpose)
+                    VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(id), 'call-back of a bad review')
+                    """)
             }
+            var response = Evaluation_GetRatingResponse()
+            response.rating = try proto(rating, ticketID: ticket?.id, full: full)
+            if let ticket { response.rectification = proto(ticket, rating: rating) }
+            response.appeals = try await RatingStore.appeals(ratingID: id, on: connection).map(proto)
+            return response
         }
     }
 
     public func listRatings(request: Evaluation_ListRatingsRequest, context: ServerContext) async throws -> Evaluation_ListRatingsResponse {
-        try await answering {
-            let from = request.rated.hasFrom ? request.rated.from.civilDate : CivilDate(year: 2000, month: 1, day: 1)
-            let to = request.rated.hasTo ? request.rated.to.civilDate : CivilDate(year: 2999, month: 12, day: 31)
-            guard let from, let to else { throw RPCError.invalidArgument(field: "rated", "not a real calendar date", reason: "date") }
-            let (size, offset) = try Self.page(request.page)
-            return try await database.withConnection { connection in
-                let ratings = try await RatingStore.facts(nodes: [node], from: from, to: to, on: connection).filter { rating in
-                    (request.caseID.isEmpty || rating.caseID == request.caseID)
-                        && (request.windowID.isEmpty || rating.attribution.windowID == request.windowID)
-                        && (request.officerSubject.isEmpty || rating.attribution.officer == request.officerSubject)
-                        && (!request.badOnly || rating.checked.isBad)
-                }
-                var response = Evaluation_ListRatingsResponse()
-                for rating in ratings.dropFirst(offset).prefix(size) {
-                    let ticket = try await RatingStore.ticket(ratingID: rating.id, on: connection)
-                    response.ratings.append(try proto(rating, ticketID: ticket?.id))
-                }
-                response.page.totalSize = Int64(ratings.count)
-                if offset + size < ratings.count { response.page.nextPageToken = String(offset + size) }
-                return response
+        let from = request.rated.hasFrom ? request.rated.from.civilDate : CivilDate(year: 2000, month: 1, day: 1)
+        let to = request.rated.hasTo ? request.rated.to.civilDate : CivilDate(year: 2999, month: 12, day: 31)
+        guard let from, let to else { throw RPCError.invalidArgument(field: "rated", "not a real calendar date", reason: "date") }
+        let (size, offset) = try Self.page(request.page)
+        return try await database.withConnection { connection in
+            let ratings = try await RatingStore.facts(nodes: [node], from: from, to: to, on: connection).filter { rating in
+                (request.caseID.isEmpty || rating.caseID == request.caseID)
+                    && (request.windowID.isEmpty || rating.attribution.windowID == request.windowID)
+                    && (request.officerSubject.isEmpty || rating.attribution.officer == request.officerSubject)
+                    && (!request.badOnly || rating.checked.isBad)
             }
+            var response = Evaluation_ListRatingsResponse()
+            for rating in ratings.dropFirst(offset).prefix(size) {
+                let ticket = try await RatingStore.ticket(ratingID: rating.id, on: connection)
+                response.ratings.append(try proto(rating, ticketID: ticket?.id))
+            }
+            response.page.totalSize = Int64(ratings.count)
+            if offset + size < ratings.count { response.page.nextPageToken = String(offset + size) }
+            return response
         }
     }
 

@@ -14,101 +14,99 @@ import SwiftProtobuf
 /// Receiving applications, corrections and withdrawals; reading them back.
 extension IntakeAPI {
     public func submitApplication(request: Intake_SubmitApplicationRequest, context: ServerContext) async throws -> Intake_SubmitApplicationResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            // Codes as people type them ("91371302ma3c1234x7 ") are one company, not two.
-            let request = Self.normalizingCodes(request)
-            let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
-            var keyed = request
-            keyed.idempotencyKey = ""
-            let canonical: [UInt8] = try keyed.serializedBytes(options: Self.deterministic)
-            let digest = Array(SHA256.hash(data: canonical))
+        let caller = try ServerContext.requireCaller()
+        // Codes as people type them ("91371302ma3c1234x7 ") are one company, not two.
+        let request = Self.normalizingCodes(request)
+        let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
+        var keyed = request
+        keyed.idempotencyKey = ""
+        let canonical: [UInt8] = try keyed.serializedBytes(options: Self.deterministic)
+        let digest = Array(SHA256.hash(data: canonical))
 
-            try validate(request, idempotencyKey: key)
-            try authorizeSubmission(request, by: caller)
-            // A retry: the same key answers with the application it made, whatever happened since.
-            if let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) {
-                return try await answer(toRetryOf: existing, digest: digest, caller: caller)
+        try validate(request, idempotencyKey: key)
+        try authorizeSubmission(request, by: caller)
+        // A retry: the same key answers with the application it made, whatever happened since.
+        if let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) {
+            return try await answer(toRetryOf: existing, digest: digest, caller: caller)
+        }
+
+        // The pinned versions: the current version of each item now, for the whole life of the case.
+        var pinned: [PinnedItem] = []
+        try await database.withConnection { connection in
+            for (index, requested) in request.items.enumerated() {
+                guard let stored = try await CatalogueStore.item(requested.implementationCode, on: connection) else {
+                    throw Self.notFound("items[\(index)].implementation_code: no item \(requested.implementationCode) in the catalogue")
+                }
+                pinned.append(try stored.pinned)
             }
+        }
+        var materials = request.materials.map(ProvidedMaterial.init(proto:))
+        for index in materials.indices {
+            if let licence = materials[index].electronicLicence {
+                let result = await licences.verify(licence)
+                materials[index].licenceVerified = result.verified
+                materials[index].licenceVerificationDetail = result.detail
+            }
+        }
+        let receivedOn = today
+        let state = try ApplicationState(items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar)
+        let id = UUID()
+        let now = clock()
 
-            // The pinned versions: the current version of each item now, for the whole life of the case.
-            var pinned: [PinnedItem] = []
-            try await database.withConnection { connection in
-                for (index, requested) in request.items.enumerated() {
-                    guard let stored = try await CatalogueStore.item(requested.implementationCode, on: connection) else {
-                        throw Self.notFound("items[\(index)].implementation_code: no item \(requested.implementationCode) in the catalogue")
+        do {
+            let stored = try await database.withTransaction { transaction in
+                let serial = try await ApplicationStore.nextNumber(scope: "application:\(node):\(receivedOn.iso8601)", in: transaction)
+                let number = try CaseNumber.application(node: node, receivedOn: receivedOn, serial: serial)
+                var record = Intake_Application()
+                record.applicationID = id.uuidString.lowercased()
+                record.applicationNumber = number.description
+                record.queryCode = Self.newQueryCode()
+                record.acceptingNode = Common_NodeRef.with { $0.divisionCode = node; $0.name = settings.agencyName }
+                record.channel = request.channel
+                record.windowID = request.windowID
+                record.submittedAt = Google_Protobuf_Timestamp(date: now)
+                record.submittedOn = Common_CivilDate(receivedOn)
+                record.visits = request.channel == .window ? 1 : 0
+                record.items = pinned.map { pinned in
+                    Intake_ApplicationItem.with {
+                        $0.implementationCode = pinned.item.implementationCode
+                        $0.itemVersion = Int32(pinned.version.version)
+                        $0.itemName = pinned.item.name
+                        $0.progress = .pendingIntake
+                        $0.implementingNode = pinned.item.implementingNode.proto
                     }
-                    pinned.append(try stored.pinned)
                 }
+                var application = StoredApplication(
+                    id: id, number: number.description, queryCode: record.queryCode, status: .submitted, state: state, record: record,
+                    applicantSealed: try sealParties(applicant: request.applicant, agent: request.hasAgent ? request.agent : nil, id: id),
+                    revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, requestDigest: digest,
+                    applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
+                    agentIndex: request.hasAgent ? keyring.blindIndex(request.agent.idNumber, purpose: "id_number") : nil,
+                    submitterIndex: submitterIndex(caller))
+                refreshRecord(&application)
+                try await ApplicationStore.insert(
+                    application, channel: Applicant.channelName(request.channel), windowID: request.windowID,
+                    applicantKind: ProtoEnum.map(request.applicant.kind).map { (kind: ApplicantKind) in kind.rawValue } ?? "",
+                    idempotencyKey: key, in: transaction)
+                try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
+                var submitted = Intake_ApplicationSubmitted()
+                submitted.applicationID = record.applicationID
+                submitted.applicationNumber = record.applicationNumber
+                submitted.acceptingNode = node
+                submitted.implementationCodes = pinned.map(\.item.implementationCode)
+                submitted.channel = request.channel
+                submitted.windowID = request.windowID
+                submitted.submittedAt = record.submittedAt
+                submitted.applicantKind = request.applicant.kind
+                try await Outbox.enqueue([try event(submitted, to: evaluation, aggregate: id)], in: transaction)
+                return application
             }
-            var materials = request.materials.map(ProvidedMaterial.init(proto:))
-            for index in materials.indices {
-                if let licence = materials[index].electronicLicence {
-                    let result = await licences.verify(licence)
-                    materials[index].licenceVerified = result.verified
-                    materials[index].licenceVerificationDetail = result.detail
-                }
-            }
-            let receivedOn = today
-            let state = try ApplicationState(items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar)
-            let id = UUID()
-            let now = clock()
-
-            do {
-                let stored = try await database.withTransaction { transaction in
-                    let serial = try await ApplicationStore.nextNumber(scope: "application:\(node):\(receivedOn.iso8601)", in: transaction)
-                    let number = try CaseNumber.application(node: node, receivedOn: receivedOn, serial: serial)
-                    var record = Intake_Application()
-                    record.applicationID = id.uuidString.lowercased()
-                    record.applicationNumber = number.description
-                    record.queryCode = Self.newQueryCode()
-                    record.acceptingNode = Common_NodeRef.with { $0.divisionCode = node; $0.name = settings.agencyName }
-                    record.channel = request.channel
-                    record.windowID = request.windowID
-                    record.submittedAt = Google_Protobuf_Timestamp(date: now)
-                    record.submittedOn = Common_CivilDate(receivedOn)
-                    record.visits = request.channel == .window ? 1 : 0
-                    record.items = pinned.map { pinned in
-                        Intake_ApplicationItem.with {
-                            $0.implementationCode = pinned.item.implementationCode
-                            $0.itemVersion = Int32(pinned.version.version)
-                            $0.itemName = pinned.item.name
-                            $0.progress = .pendingIntake
-                            $0.implementingNode = pinned.item.implementingNode.proto
-                        }
-                    }
-                    var application = StoredApplication(
-                        id: id, number: number.description, queryCode: record.queryCode, status: .submitted, state: state, record: record,
-                        applicantSealed: try sealParties(applicant: request.applicant, agent: request.hasAgent ? request.agent : nil, id: id),
-                        revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, requestDigest: digest,
-                        applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
-                        agentIndex: request.hasAgent ? keyring.blindIndex(request.agent.idNumber, purpose: "id_number") : nil,
-                        submitterIndex: submitterIndex(caller))
-                    refreshRecord(&application)
-                    try await ApplicationStore.insert(
-                        application, channel: Applicant.channelName(request.channel), windowID: request.windowID,
-                        applicantKind: ProtoEnum.map(request.applicant.kind).map { (kind: ApplicantKind) in kind.rawValue } ?? "",
-                        idempotencyKey: key, in: transaction)
-                    try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
-                    var submitted = Intake_ApplicationSubmitted()
-                    submitted.applicationID = record.applicationID
-                    submitted.applicationNumber = record.applicationNumber
-                    submitted.acceptingNode = node
-                    submitted.implementationCodes = pinned.map(\.item.implementationCode)
-                    submitted.channel = request.channel
-                    submitted.windowID = request.windowID
-                    submitted.submittedAt = record.submittedAt
-                    submitted.applicantKind = request.applicant.kind
-                    try await Outbox.enqueue([try event(submitted, to: evaluation, aggregate: id)], in: transaction)
-                    return application
-                }
-                logger.info("application received", metadata: ["application": "\(stored.number)", "items": "\(pinned.count)", "by": "\(caller.logSubject)"])
-                return try await submitResponse(stored, caller: caller)
-            } catch let error as PostgresError where error.sqlState == "23505" && error.constraint == "applications_idempotency_key_key" {
-                // A concurrent submit with the same key won the race: answer with its application.
-                guard let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) else { throw error }
-                return try await answer(toRetryOf: existing, digest: digest, caller: caller)
-            }
+            logger.info("application received", metadata: ["application": "\(stored.number)", "items": "\(pinned.count)", "by": "\(caller.logSubject)"])
+            return try await submitResponse(stored, caller: caller)
+        } catch let error as PostgresError where error.sqlState == "23505" && error.constraint == "applications_idempotency_key_key" {
+            // A concurrent submit with the same key won the race: answer with its application.
+            guard let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) else { throw error }
+            return try await answer(toRetryOf: existing, digest: digest, caller: caller)
         }
     }
 
@@ -205,255 +203,245 @@ extension IntakeAPI {
     }
 
     public func submitCorrection(request: Intake_SubmitCorrectionRequest, context: ServerContext) async throws -> Intake_SubmitCorrectionResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            guard !request.materials.isEmpty else {
-                throw RPCError.invalidArgument(field: "materials", "list the materials supplied now", reason: "required")
-            }
-            var violations: [FieldViolation] = []
-            for (index, material) in request.materials.enumerated() where material.requirementCode.isEmpty {
-                violations.append(.required("materials[\(index)].requirement_code"))
-            }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            var supplied = request.materials.map(ProvidedMaterial.init(proto:))
-            for index in supplied.indices {
-                if let licence = supplied[index].electronicLicence {
-                    let result = await licences.verify(licence)
-                    supplied[index].licenceVerified = result.verified
-                    supplied[index].licenceVerificationDetail = result.detail
-                }
-            }
-            let on = today
-            let verified = supplied
-            let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
-            if key.count > 200 {
-                throw RPCError.invalidArgument(field: "idempotency_key", "at most 200 characters", reason: "too_long")
-            }
-            var keyed = request
-            keyed.idempotencyKey = ""
-            let digest = Array(SHA256.hash(data: try keyed.serializedBytes(options: Self.deterministic) as [UInt8]))
-            // One transaction: the application row is locked first, so a concurrent retry with the
-            // same key waits for this one and then finds its key (no second revision, no second visit).
-            let updated = try await database.withTransaction { transaction -> StoredApplication in
-                guard let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
-                    throw Self.notFound("no application \(id.uuidString.lowercased())")
-                }
-                try authorize(.correct, on: application, by: caller)
-                if !key.isEmpty, let earlier = try await ApplicationStore.correction(idempotencyKey: key, on: transaction) {
-                    guard earlier.application == id, earlier.digest == digest else {
-                        throw RPCError.invalidArgument(
-                            field: "idempotency_key", "already used for another correction; use a new key for a new correction",
-                            reason: "idempotency_key.reused")
-                    }
-                    return application
-                }
-                let changed = try await store(application, changedBy: { application, _ in
-                    // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
-                    // answers the notice and sends the application back for a decision.
-                    if application.state.status == .accepted, application.state.acceptanceKind == .deficiency {
-                        try application.state.apply(.cureDeficiency(materials: verified, on: on), calendar: calendar)
-                        return (["容缺材料已补齐"], [])
-                    }
-                    if caller.role == .windowClerk { application.record.visits += 1 }
-                    if application.state.status == .submitted {
-                        try application.state.apply(.supplement(materials: verified, on: on), calendar: calendar)
-                        return (["申请人补充提交材料"], [])
-                    }
-                    try application.state.apply(.supplyCorrection(materials: verified, on: on), calendar: calendar)
-                    return (["申请人已补正材料，重新进行受理审查"], [])
-                }, in: transaction)
-                if !key.isEmpty {
-                    try await ApplicationStore.recordCorrection(idempotencyKey: key, application: id, digest: digest, in: transaction)
-                }
-                return changed
-            }
-            var response = Intake_SubmitCorrectionResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "correction", on: $0) }
-            response.stillOpen = updated.state.check.problems.map(\.proto)
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        guard !request.materials.isEmpty else {
+            throw RPCError.invalidArgument(field: "materials", "list the materials supplied now", reason: "required")
         }
+        var violations: [FieldViolation] = []
+        for (index, material) in request.materials.enumerated() where material.requirementCode.isEmpty {
+            violations.append(.required("materials[\(index)].requirement_code"))
+        }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        var supplied = request.materials.map(ProvidedMaterial.init(proto:))
+        for index in supplied.indices {
+            if let licence = supplied[index].electronicLicence {
+                let result = await licences.verify(licence)
+                supplied[index].licenceVerified = result.verified
+                supplied[index].licenceVerificationDetail = result.detail
+            }
+        }
+        let on = today
+        let verified = supplied
+        let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
+        if key.count > 200 {
+            throw RPCError.invalidArgument(field: "idempotency_key", "at most 200 characters", reason: "too_long")
+        }
+        var keyed = request
+        keyed.idempotencyKey = ""
+        let digest = Array(SHA256.hash(data: try keyed.serializedBytes(options: Self.deterministic) as [UInt8]))
+        // One transaction: the application row is locked first, so a concurrent retry with the
+        // same key waits for this one and then finds its key (no second revision, no second visit).
+        let updated = try await database.withTransaction { transaction -> StoredApplication in
+            guard let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
+                throw Self.notFound("no application \(id.uuidString.lowercased())")
+            }
+            try authorize(.correct, on: application, by: caller)
+            if !key.isEmpty, let earlier = try await ApplicationStore.correction(idempotencyKey: key, on: transaction) {
+                guard earlier.application == id, earlier.digest == digest else {
+                    throw RPCError.invalidArgument(
+                        field: "idempotency_key", "already used for another correction; use a new key for a new correction",
+                        reason: "idempotency_key.reused")
+                }
+                return application
+            }
+            let changed = try await store(application, changedBy: { application, _ in
+                // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
+                // answers the notice and sends the application back for a decision.
+                if application.state.status == .accepted, application.state.acceptanceKind == .deficiency {
+                    try application.state.apply(.cureDeficiency(materials: verified, on: on), calendar: calendar)
+                    return (["容缺材料已补齐"], [])
+                }
+                if caller.role == .windowClerk { application.record.visits += 1 }
+                if application.state.status == .submitted {
+                    try application.state.apply(.supplement(materials: verified, on: on), calendar: calendar)
+                    return (["申请人补充提交材料"], [])
+                }
+                try application.state.apply(.supplyCorrection(materials: verified, on: on), calendar: calendar)
+                return (["申请人已补正材料，重新进行受理审查"], [])
+            }, in: transaction)
+            if !key.isEmpty {
+                try await ApplicationStore.recordCorrection(idempotencyKey: key, application: id, digest: digest, in: transaction)
+            }
+            return changed
+        }
+        var response = Intake_SubmitCorrectionResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "correction", on: $0) }
+        response.stillOpen = updated.state.check.problems.map(\.proto)
+        return response
     }
 
     public func withdrawApplication(request: Intake_WithdrawApplicationRequest, context: ServerContext) async throws -> Intake_WithdrawApplicationResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw RPCError.invalidArgument(field: "reason", "required", reason: "required")
-            }
-            let on = today
-            let updated = try await changing(id) { application, _ in
-                try authorize(.withdraw, on: application, by: caller)
-                if application.state.status == .accepted {
-                    throw RPCError(code: .failedPrecondition, message: "application \(application.number) is accepted; withdraw each item's approval case instead (approval.v1 Withdraw)")
-                }
-                try application.state.apply(.withdraw(reason: request.reason, on: on), calendar: calendar)
-                var withdrawn = Intake_ApplicationWithdrawn()
-                withdrawn.applicationID = application.record.applicationID
-                withdrawn.applicationNumber = application.number
-                withdrawn.reason = request.reason
-                withdrawn.withdrawnAt = Google_Protobuf_Timestamp(date: clock())
-                return (["申请人撤回申请"], [try event(withdrawn, to: evaluation, aggregate: application.id)])
-            }
-            var response = Intake_WithdrawApplicationResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "withdraw", on: $0) }
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RPCError.invalidArgument(field: "reason", "required", reason: "required")
         }
+        let on = today
+        let updated = try await changing(id) { application, _ in
+            try authorize(.withdraw, on: application, by: caller)
+            if application.state.status == .accepted {
+                throw RPCError(code: .failedPrecondition, message: "application \(application.number) is accepted; withdraw each item's approval case instead (approval.v1 Withdraw)")
+            }
+            try application.state.apply(.withdraw(reason: request.reason, on: on), calendar: calendar)
+            var withdrawn = Intake_ApplicationWithdrawn()
+            withdrawn.applicationID = application.record.applicationID
+            withdrawn.applicationNumber = application.number
+            withdrawn.reason = request.reason
+            withdrawn.withdrawnAt = Google_Protobuf_Timestamp(date: clock())
+            return (["申请人撤回申请"], [try event(withdrawn, to: evaluation, aggregate: application.id)])
+        }
+        var response = Intake_WithdrawApplicationResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "withdraw", on: $0) }
+        return response
     }
 
     public func getApplication(request: Intake_GetApplicationRequest, context: ServerContext) async throws -> Intake_GetApplicationResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            return try await database.withConnection { connection in
-                let found: StoredApplication?
-                switch request.key {
-                case .applicationID(let text)?:
-                    found = try await ApplicationStore.find(id: try Self.parseID(text), on: connection)
-                case .applicationNumber(let number)?:
-                    guard !number.isEmpty else { throw RPCError.invalidArgument(field: "application_number", "required", reason: "required") }
-                    found = try await ApplicationStore.find(number: number, on: connection)
-                case nil:
-                    throw RPCError.invalidArgument(field: "key", "give application_id or application_number", reason: "required")
-                }
-                guard let application = found else { throw Self.notFound("no such application") }
-                try authorize(.read, on: application, by: caller)
-                var response = Intake_GetApplicationResponse()
-                response.application = try await view(application, for: caller, purpose: "get", on: connection)
-                return response
+        let caller = try ServerContext.requireCaller()
+        return try await database.withConnection { connection in
+            let found: StoredApplication?
+            switch request.key {
+            case .applicationID(let text)?:
+                found = try await ApplicationStore.find(id: try Self.parseID(text), on: connection)
+            case .applicationNumber(let number)?:
+                guard !number.isEmpty else { throw RPCError.invalidArgument(field: "application_number", "required", reason: "required") }
+                found = try await ApplicationStore.find(number: number, on: connection)
+            case nil:
+                throw RPCError.invalidArgument(field: "key", "give application_id or application_number", reason: "required")
             }
+            guard let application = found else { throw Self.notFound("no such application") }
+            try authorize(.read, on: application, by: caller)
+            var response = Intake_GetApplicationResponse()
+            response.application = try await view(application, for: caller, purpose: "get", on: connection)
+            return response
         }
     }
 
     public func listApplications(request: Intake_ListApplicationsRequest, context: ServerContext) async throws -> Intake_ListApplicationsResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let size = try Paging.size(request.page)
-            var violations: [FieldViolation] = []
-            var statuses: [String] = []
-            for (index, status) in request.statuses.enumerated() {
-                guard let value: ApplicationStatus = ProtoEnum.map(status) else {
-                    violations.append(FieldViolation(field: "statuses[\(index)]", description: "not a status", reason: "unknown"))
-                    continue
-                }
-                statuses.append(value.rawValue)
+        let caller = try ServerContext.requireCaller()
+        let size = try Paging.size(request.page)
+        var violations: [FieldViolation] = []
+        var statuses: [String] = []
+        for (index, status) in request.statuses.enumerated() {
+            guard let value: ApplicationStatus = ProtoEnum.map(status) else {
+                violations.append(FieldViolation(field: "statuses[\(index)]", description: "not a status", reason: "unknown"))
+                continue
             }
-            func date(_ field: String, _ value: Common_CivilDate, present: Bool) -> String {
-                guard present else { return "" }
-                guard let date = value.civilDate else {
-                    violations.append(FieldViolation(field: field, description: "not a calendar date", reason: "format"))
-                    return ""
-                }
-                return date.iso8601
+            statuses.append(value.rawValue)
+        }
+        func date(_ field: String, _ value: Common_CivilDate, present: Bool) -> String {
+            guard present else { return "" }
+            guard let date = value.civilDate else {
+                violations.append(FieldViolation(field: field, description: "not a calendar date", reason: "format"))
+                return ""
             }
-            let from = date("submitted.from", request.submitted.from, present: request.submitted.hasFrom)
-            let to = date("submitted.to", request.submitted.to, present: request.submitted.hasTo)
-            if request.intakeDueWithinDays < 0 {
-                violations.append(FieldViolation(field: "intake_due_within_days", description: "must not be negative", reason: "out_of_range"))
+            return date.iso8601
+        }
+        let from = date("submitted.from", request.submitted.from, present: request.submitted.hasFrom)
+        let to = date("submitted.to", request.submitted.to, present: request.submitted.hasTo)
+        if request.intakeDueWithinDays < 0 {
+            violations.append(FieldViolation(field: "intake_due_within_days", description: "must not be negative", reason: "out_of_range"))
+        }
+        var dueBy = ""
+        if request.intakeDueWithinDays > 0 {
+            dueBy = (try? calendar.addingWorkingDays(Int(request.intakeDueWithinDays), to: today).iso8601) ?? ""
+        }
+        let channel = request.channel == .unspecified ? "" : Applicant.channelName(request.channel)
+        var after = 0
+        if !request.page.pageToken.isEmpty {
+            guard let value = Int(request.page.pageToken), value >= 0 else {
+                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
             }
-            var dueBy = ""
-            if request.intakeDueWithinDays > 0 {
-                dueBy = (try? calendar.addingWorkingDays(Int(request.intakeDueWithinDays), to: today).iso8601) ?? ""
+            after = value
+        }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        // An absent date is '' and NULLIF makes it NULL: a bare ''::date is cast while the
+        // statement is planned, before the OR could skip it, and fails the whole listing.
+        let filter: SQLQuery = """
+            (cardinality(\(SQLArray(statuses))::text[]) = 0 OR status = ANY(\(SQLArray(statuses))::text[]))
+            AND (\(request.windowID) = '' OR window_id = \(request.windowID))
+            AND (\(channel) = '' OR channel = \(channel))
+            AND (\(from) = '' OR submitted_on >= NULLIF(\(from), '')::date)
+            AND (\(to) = '' OR submitted_on <= NULLIF(\(to), '')::date)
+            AND (\(dueBy) = '' OR (status = 'submitted' AND intake_deadline <= NULLIF(\(dueBy), '')::date))
+            """
+        return try await database.withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: ApplicationStore.columns) FROM applications WHERE \(filter) ORDER BY submitted_at, id OFFSET \(after) LIMIT \(size + 1)")
+            let total = try await connection.query("SELECT count(*)::int8 AS n FROM applications WHERE \(filter)").one().decode("n", as: Int.self)
+            var response = Intake_ListApplicationsResponse()
+            // A page ends at `size` rows or at `maximumPageBytes`, whichever comes first, so a
+            // page of large applications never exceeds the frame limit.
+            var bytes = 0
+            for row in rows.prefix(size) {
+                let application = try await view(try ApplicationStore.decode(row), for: caller, purpose: "list", on: connection)
+                bytes += (try application.serializedBytes() as [UInt8]).count
+                if bytes > Self.maximumPageBytes, !response.applications.isEmpty { break }
+                response.applications.append(application)
             }
-            let channel = request.channel == .unspecified ? "" : Applicant.channelName(request.channel)
-            var after = 0
-            if !request.page.pageToken.isEmpty {
-                guard let value = Int(request.page.pageToken), value >= 0 else {
-                    throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
-                }
-                after = value
-            }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            // An absent date is '' and NULLIF makes it NULL: a bare ''::date is cast while the
-            // statement is planned, before the OR could skip it, and fails the whole listing.
-            let filter: SQLQuery = """
-                (cardinality(\(SQLArray(statuses))::text[]) = 0 OR status = ANY(\(SQLArray(statuses))::text[]))
-                AND (\(request.windowID) = '' OR window_id = \(request.windowID))
-                AND (\(channel) = '' OR channel = \(channel))
-                AND (\(from) = '' OR submitted_on >= NULLIF(\(from), '')::date)
-                AND (\(to) = '' OR submitted_on <= NULLIF(\(to), '')::date)
-                AND (\(dueBy) = '' OR (status = 'submitted' AND intake_deadline <= NULLIF(\(dueBy), '')::date))
-                """
-            return try await database.withConnection { connection in
-                let rows = try await connection.query(
-                    "SELECT \(unescaped: ApplicationStore.columns) FROM applications WHERE \(filter) ORDER BY submitted_at, id OFFSET \(after) LIMIT \(size + 1)")
-                let total = try await connection.query("SELECT count(*)::int8 AS n FROM applications WHERE \(filter)").one().decode("n", as: Int.self)
-                var response = Intake_ListApplicationsResponse()
-                // A page ends at `size` rows or at `maximumPageBytes`, whichever comes first, so a
-                // page of large applications never exceeds the frame limit.
-                var bytes = 0
-                for row in rows.prefix(size) {
-                    let application = try await view(try ApplicationStore.decode(row), for: caller, purpose: "list", on: connection)
-                    bytes += (try application.serializedBytes() as [UInt8]).count
-                    if bytes > Self.maximumPageBytes, !response.applications.isEmpty { break }
-                    response.applications.append(application)
-                }
-                response.page.totalSize = Int64(total)
-                let shown = response.applications.count
-                if rows.count > shown { response.page.nextPageToken = String(after + shown) }
-                return response
-            }
+            response.page.totalSize = Int64(total)
+            let shown = response.applications.count
+            if rows.count > shown { response.page.nextPageToken = String(after + shown) }
+            return response
         }
     }
 
     public func trackProgress(request: Intake_TrackProgressRequest, context: ServerContext) async throws -> Intake_TrackProgressResponse {
-        try await answering {
-            var violations: [FieldViolation] = []
-            if request.applicationNumber.isEmpty { violations.append(.required("application_number")) }
-            if request.queryCode.isEmpty { violations.append(.required("query_code")) }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            // Per source first (an in-memory count, no database work for a flood), then per
-            // application (in the database, so every replica and restart shares it).
-            let source = Self.sourceHost(context.remotePeer)
-            guard progressLookups.attempt(source) else {
-                Self.progressLookupRefused(reason: "source")
-                logger.warning("progress look-ups refused: too many from one source")
-                throw RPCError(code: .resourceExhausted, message: "too many look-ups from your address; wait a minute and try again")
+        var violations: [FieldViolation] = []
+        if request.applicationNumber.isEmpty { violations.append(.required("application_number")) }
+        if request.queryCode.isEmpty { violations.append(.required("query_code")) }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        // Per source first (an in-memory count, no database work for a flood), then per
+        // application (in the database, so every replica and restart shares it).
+        let source = Self.sourceHost(context.remotePeer)
+        guard progressLookups.attempt(source) else {
+            Self.progressLookupRefused(reason: "source")
+            logger.warning("progress look-ups refused: too many from one source")
+            throw RPCError(code: .resourceExhausted, message: "too many look-ups from your address; wait a minute and try again")
+        }
+        let number = request.applicationNumber.trimmingCharacters(in: .whitespaces)
+        let code = request.queryCode.trimmingCharacters(in: .whitespaces).uppercased()
+        return try await database.withConnection { connection in
+            // Unknown number and wrong code answer alike, so numbers cannot be probed.
+            guard let application = try await ApplicationStore.find(number: number, on: connection) else {
+                throw Self.notFound("no application with this number and query code")
             }
-            let number = request.applicationNumber.trimmingCharacters(in: .whitespaces)
-            let code = request.queryCode.trimmingCharacters(in: .whitespaces).uppercased()
-            return try await database.withConnection { connection in
-                // Unknown number and wrong code answer alike, so numbers cannot be probed.
-                guard let application = try await ApplicationStore.find(number: number, on: connection) else {
-                    throw Self.notFound("no application with this number and query code")
-                }
-                if try await ApplicationStore.progressLookupLocked(number: number, limit: Self.progressLookupFailureLimit, on: connection) {
+            if try await ApplicationStore.progressLookupLocked(number: number, limit: Self.progressLookupFailureLimit, on: connection) {
+                Self.progressLookupRefused(reason: "application")
+                throw RPCError(code: .resourceExhausted, message: "too many wrong query codes for this number; try again in an hour, or ask at the window")
+            }
+            guard Self.constantTimeEqual(application.queryCode, code) else {
+                let failures = try await ApplicationStore.recordProgressLookupFailure(number: number, on: connection)
+                if failures == Self.progressLookupFailureLimit {
                     Self.progressLookupRefused(reason: "application")
-                    throw RPCError(code: .resourceExhausted, message: "too many wrong query codes for this number; try again in an hour, or ask at the window")
+                    logger.warning("progress look-up locked for an hour: wrong query codes", metadata: ["application": "\(application.number)", "failures": "\(failures)"])
                 }
-                guard Self.constantTimeEqual(application.queryCode, code) else {
-                    let failures = try await ApplicationStore.recordProgressLookupFailure(number: number, on: connection)
-                    if failures == Self.progressLookupFailureLimit {
-                        Self.progressLookupRefused(reason: "application")
-                        logger.warning("progress look-up locked for an hour: wrong query codes", metadata: ["application": "\(application.number)", "failures": "\(failures)"])
-                    }
-                    throw Self.notFound("no application with this number and query code")
-                }
-                let parties = try openParties(application)
-                var response = Intake_TrackProgressResponse()
-                response.applicationNumber = application.number
-                response.maskedApplicantName = parties.applicant.maskedName
-                response.status = ProtoEnum.map(application.status) ?? .unspecified
-                response.items = application.record.items.map { item in
-                    var out = Intake_ApplicationItem()
-                    out.implementationCode = item.implementationCode
-                    out.itemVersion = item.itemVersion
-                    out.itemName = item.itemName
-                    out.progress = item.progress
-                    out.caseNumber = item.caseNumber
-                    out.implementingNode = item.implementingNode
-                    out.deadline = item.deadline
-                    out.licence = item.licence
-                    out.denialSummary = item.denialSummary
-                    return out
-                }
-                response.steps = try await ApplicationStore.steps(of: application.id, on: connection)
-                if application.status == .readyForDelivery {
-                    response.collectionPoint = application.record.windowID.isEmpty
-                        ? settings.agencyName : "\(settings.agencyName) \(application.record.windowID)号窗口"
-                }
-                return response
+                throw Self.notFound("no application with this number and query code")
             }
+            let parties = try openParties(application)
+            var response = Intake_TrackProgressResponse()
+            response.applicationNumber = application.number
+            response.maskedApplicantName = parties.applicant.maskedName
+            response.status = ProtoEnum.map(application.status) ?? .unspecified
+            response.items = application.record.items.map { item in
+                var out = Intake_ApplicationItem()
+                out.implementationCode = item.implementationCode
+                out.itemVersion = item.itemVersion
+                out.itemName = item.itemName
+                out.progress = item.progress
+                out.caseNumber = item.caseNumber
+                out.implementingNode = item.implementingNode
+                out.deadline = item.deadline
+                out.licence = item.licence
+                out.denialSummary = item.denialSummary
+                return out
+            }
+            response.steps = try await ApplicationStore.steps(of: application.id, on: connection)
+            if application.status == .readyForDelivery {
+                response.collectionPoint = application.record.windowID.isEmpty
+                    ? settings.agencyName : "\(settings.agencyName) \(application.record.windowID)号窗口"
+            }
+            return response
         }
     }
 

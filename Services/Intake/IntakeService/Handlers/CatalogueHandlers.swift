@@ -8,67 +8,61 @@ import OneSealServiceKit
 /// The catalogue (事项清单): publishing versions, the public guide.
 extension IntakeAPI {
     public func upsertItem(request: Intake_UpsertItemRequest, context: ServerContext) async throws -> Intake_UpsertItemResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            guard request.hasItem else { throw RPCError.invalidArgument(field: "item", "required", reason: "required") }
-            let item = CatalogueItem(proto: request.item)
-            let violations = item.validate(prefix: "item")
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            let (stored, created) = try await database.withTransaction { transaction in
-                try await CatalogueStore.publish(item, note: request.changeNote, by: caller, in: transaction)
-            }
-            if created {
-                logger.info("catalogue item published", metadata: [
-                    "item": "\(item.implementationCode)", "version": "\(stored.version.version)", "by": "\(caller.logSubject)",
-                ])
-            }
-            var response = Intake_UpsertItemResponse()
-            response.item = stored.proto
-            response.createdNewVersion = created
-            return response
+        let caller = try ServerContext.requireCaller()
+        guard request.hasItem else { throw RPCError.invalidArgument(field: "item", "required", reason: "required") }
+        let item = CatalogueItem(proto: request.item)
+        let violations = item.validate(prefix: "item")
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        let (stored, created) = try await database.withTransaction { transaction in
+            try await CatalogueStore.publish(item, note: request.changeNote, by: caller, in: transaction)
         }
+        if created {
+            logger.info("catalogue item published", metadata: [
+                "item": "\(item.implementationCode)", "version": "\(stored.version.version)", "by": "\(caller.logSubject)",
+            ])
+        }
+        var response = Intake_UpsertItemResponse()
+        response.item = stored.proto
+        response.createdNewVersion = created
+        return response
     }
 
     public func getItem(request: Intake_GetItemRequest, context: ServerContext) async throws -> Intake_GetItemResponse {
-        try await answering {
-            guard !request.implementationCode.isEmpty else {
-                throw RPCError.invalidArgument(field: "implementation_code", "required", reason: "required")
+        guard !request.implementationCode.isEmpty else {
+            throw RPCError.invalidArgument(field: "implementation_code", "required", reason: "required")
+        }
+        guard request.version >= 0 else {
+            throw RPCError.invalidArgument(field: "version", "must be 0 (current) or a version number", reason: "out_of_range")
+        }
+        return try await database.withConnection { connection in
+            guard let stored = try await CatalogueStore.item(request.implementationCode, version: Int(request.version), on: connection) else {
+                throw Self.notFound(request.version == 0
+                    ? "no item \(request.implementationCode) in the catalogue"
+                    : "item \(request.implementationCode) has no version \(request.version)")
             }
-            guard request.version >= 0 else {
-                throw RPCError.invalidArgument(field: "version", "must be 0 (current) or a version number", reason: "out_of_range")
-            }
-            return try await database.withConnection { connection in
-                guard let stored = try await CatalogueStore.item(request.implementationCode, version: Int(request.version), on: connection) else {
-                    throw Self.notFound(request.version == 0
-                        ? "no item \(request.implementationCode) in the catalogue"
-                        : "item \(request.implementationCode) has no version \(request.version)")
-                }
-                var response = Intake_GetItemResponse()
-                response.item = stored.proto
-                response.versions = try await CatalogueStore.versions(request.implementationCode, on: connection).map { Int32($0) }
-                return response
-            }
+            var response = Intake_GetItemResponse()
+            response.item = stored.proto
+            response.versions = try await CatalogueStore.versions(request.implementationCode, on: connection).map { Int32($0) }
+            return response
         }
     }
 
     public func listItems(request: Intake_ListItemsRequest, context: ServerContext) async throws -> Intake_ListItemsResponse {
-        try await answering {
-            let size = try Paging.size(request.page)
-            let after = request.page.pageToken
-            let type: ItemType? = request.type == .unspecified ? nil : ProtoEnum.map(request.type)
-            let (items, total) = try await database.withConnection { connection in
-                try await CatalogueStore.list(
-                    query: request.query.trimmingCharacters(in: .whitespaces), departmentCode: request.departmentCode, type: type,
-                    includeInactive: request.includeInactive, after: after, limit: size + 1, on: connection)
-            }
-            var response = Intake_ListItemsResponse()
-            response.items = items.prefix(size).map(\.proto)
-            response.page.totalSize = Int64(total)
-            if items.count > size, let last = items.prefix(size).last {
-                response.page.nextPageToken = last.item.implementationCode
-            }
-            return response
+        let size = try Paging.size(request.page)
+        let after = request.page.pageToken
+        let type: ItemType? = request.type == .unspecified ? nil : ProtoEnum.map(request.type)
+        let (items, total) = try await database.withConnection { connection in
+            try await CatalogueStore.list(
+                query: request.query.trimmingCharacters(in: .whitespaces), departmentCode: request.departmentCode, type: type,
+                includeInactive: request.includeInactive, after: after, limit: size + 1, on: connection)
         }
+        var response = Intake_ListItemsResponse()
+        response.items = items.prefix(size).map(\.proto)
+        response.page.totalSize = Int64(total)
+        if items.count > size, let last = items.prefix(size).last {
+            response.page.nextPageToken = last.item.implementationCode
+        }
+        return response
     }
 }
 

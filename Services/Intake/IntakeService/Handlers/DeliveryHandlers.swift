@@ -15,197 +15,191 @@ extension IntakeAPI {
     static let minimumOpinionLength = 8
 
     public func forwardToCity(request: Intake_ForwardToCityRequest, context: ServerContext) async throws -> Intake_ForwardToCityResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            let opinion = request.firstReviewOpinion.trimmingCharacters(in: .whitespacesAndNewlines)
-            var violations: [FieldViolation] = []
-            if opinion.count < Self.minimumOpinionLength {
-                violations.append(FieldViolation(
-                    field: "first_review_opinion",
-                    description: "the first-review opinion (初审意见) must be specific: what was checked and found, at least \(Self.minimumOpinionLength) characters",
-                    reason: opinion.isEmpty ? "required" : "opinion.too_vague"))
-            }
-            if !request.toNode.isEmpty, !DivisionCode.isValid(request.toNode) {
-                violations.append(FieldViolation(field: "to_node", description: "'\(request.toNode)' is not a 6-digit division code", reason: "format"))
-            }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            let on = today
-            let now = clock()
-            let updated = try await changing(id) { application, _ in
-                let state = application.state
-                guard state.status == .accepted, let acceptedOn = state.acceptedOn else {
-                    throw RPCError(code: .failedPrecondition, message: "only an accepted application can be forwarded; \(application.number) is \(state.status.rawValue)")
-                }
-                guard !application.record.hasForwarding else {
-                    throw RPCError(code: .failedPrecondition, message: "\(application.number) was already forwarded to \(application.record.forwarding.toNode.divisionCode)")
-                }
-                let remote = state.items.enumerated().filter { !$0.element.item.implementingNode.divisionCode.isEmpty && $0.element.item.implementingNode.divisionCode != node }
-                guard !remote.isEmpty else {
-                    throw RPCError(code: .failedPrecondition, message: "every item of \(application.number) is implemented by this node (\(node)); nothing to forward")
-                }
-                let targets = Set(remote.map(\.element.item.implementingNode.divisionCode))
-                let target = request.toNode.isEmpty ? targets.first! : request.toNode
-                guard targets == [target] else {
-                    throw RPCError(code: .failedPrecondition, message: "the items to forward are implemented by \(targets.sorted().joined(separator: ", ")), not \(target)")
-                }
-                guard DivisionCode.isSameOrAncestor(target, of: node), target != node else {
-                    throw RPCError(code: .failedPrecondition, message: "审核转报 goes up to the node above: \(target) is not above \(node)")
-                }
-                var forwarding = Intake_Forwarding()
-                forwarding.toNode = remote[0].element.item.implementingNode.proto
-                forwarding.forwardedAt = Google_Protobuf_Timestamp(date: now)
-                forwarding.firstReviewOpinion = opinion
-                forwarding.forwardedBy = Common_ActorRef(caller)
-                let firstReview = StatutoryClock(actDate: acceptedOn, workingDays: settings.firstReviewWorkingDays)
-                forwarding.firstReviewDeadline = Common_Deadline(startedOn: acceptedOn, status: try firstReview.status(asOf: on, in: calendar), finishedOn: on)
-                application.record.forwarding = forwarding
-
-                let parties = try openParties(application)
-                var accepted = Intake_ApplicationAccepted()
-                accepted.applicationID = application.record.applicationID
-                accepted.applicationNumber = application.number
-                accepted.receiptNumber = application.record.receipt.receiptNumber
-                accepted.acceptingNode = application.record.acceptingNode
-                accepted.acceptanceKind = state.acceptanceKind.flatMap { ProtoEnum.map($0) } ?? .unspecified
-                accepted.acceptedOn = Common_CivilDate(acceptedOn)
-                accepted.applicant = parties.applicant
-                accepted.items = remote.map { Self.acceptedItem($0.element) }
-                accepted.materials = state.materials.map(\.proto)
-                if application.record.hasDeficiency { accepted.deficiency = application.record.deficiency }
-                if application.record.hasCommitment { accepted.commitment = application.record.commitment }
-                accepted.windowID = application.record.windowID
-                accepted.acceptedBy = application.record.decidedBy
-                if let bundle = application.bundleID { accepted.bundleID = bundle.uuidString.lowercased() }
-                accepted.channel = .forwarded
-                for (index, _) in remote { application.record.items[index].progress = .inApproval }
-
-                var forwarded = Intake_ApplicationForwarded()
-                forwarded.accepted = accepted
-                forwarded.forwarding = forwarding
-                return (
-                    ["已审核转报至\(target)（初审意见：\(opinion)）"],
-                    [try event(forwarded, to: approval(at: target), aggregate: application.id), try event(forwarded, to: evaluation, aggregate: application.id)]
-                )
-            }
-            var response = Intake_ForwardToCityResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "forward", on: $0) }
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        let opinion = request.firstReviewOpinion.trimmingCharacters(in: .whitespacesAndNewlines)
+        var violations: [FieldViolation] = []
+        if opinion.count < Self.minimumOpinionLength {
+            violations.append(FieldViolation(
+                field: "first_review_opinion",
+                description: "the first-review opinion (初审意见) must be specific: what was checked and found, at least \(Self.minimumOpinionLength) characters",
+                reason: opinion.isEmpty ? "required" : "opinion.too_vague"))
         }
+        if !request.toNode.isEmpty, !DivisionCode.isValid(request.toNode) {
+            violations.append(FieldViolation(field: "to_node", description: "'\(request.toNode)' is not a 6-digit division code", reason: "format"))
+        }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        let on = today
+        let now = clock()
+        let updated = try await changing(id) { application, _ in
+            let state = application.state
+            guard state.status == .accepted, let acceptedOn = state.acceptedOn else {
+                throw RPCError(code: .failedPrecondition, message: "only an accepted application can be forwarded; \(application.number) is \(state.status.rawValue)")
+            }
+            guard !application.record.hasForwarding else {
+                throw RPCError(code: .failedPrecondition, message: "\(application.number) was already forwarded to \(application.record.forwarding.toNode.divisionCode)")
+            }
+            let remote = state.items.enumerated().filter { !$0.element.item.implementingNode.divisionCode.isEmpty && $0.element.item.implementingNode.divisionCode != node }
+            guard !remote.isEmpty else {
+                throw RPCError(code: .failedPrecondition, message: "every item of \(application.number) is implemented by this node (\(node)); nothing to forward")
+            }
+            let targets = Set(remote.map(\.element.item.implementingNode.divisionCode))
+            let target = request.toNode.isEmpty ? targets.first! : request.toNode
+            guard targets == [target] else {
+                throw RPCError(code: .failedPrecondition, message: "the items to forward are implemented by \(targets.sorted().joined(separator: ", ")), not \(target)")
+            }
+            guard DivisionCode.isSameOrAncestor(target, of: node), target != node else {
+                throw RPCError(code: .failedPrecondition, message: "审核转报 goes up to the node above: \(target) is not above \(node)")
+            }
+            var forwarding = Intake_Forwarding()
+            forwarding.toNode = remote[0].element.item.implementingNode.proto
+            forwarding.forwardedAt = Google_Protobuf_Timestamp(date: now)
+            forwarding.firstReviewOpinion = opinion
+            forwarding.forwardedBy = Common_ActorRef(caller)
+            let firstReview = StatutoryClock(actDate: acceptedOn, workingDays: settings.firstReviewWorkingDays)
+            forwarding.firstReviewDeadline = Common_Deadline(startedOn: acceptedOn, status: try firstReview.status(asOf: on, in: calendar), finishedOn: on)
+            application.record.forwarding = forwarding
+
+            let parties = try openParties(application)
+            var accepted = Intake_ApplicationAccepted()
+            accepted.applicationID = application.record.applicationID
+            accepted.applicationNumber = application.number
+            accepted.receiptNumber = application.record.receipt.receiptNumber
+            accepted.acceptingNode = application.record.acceptingNode
+            accepted.acceptanceKind = state.acceptanceKind.flatMap { ProtoEnum.map($0) } ?? .unspecified
+            accepted.acceptedOn = Common_CivilDate(acceptedOn)
+            accepted.applicant = parties.applicant
+            accepted.items = remote.map { Self.acceptedItem($0.element) }
+            accepted.materials = state.materials.map(\.proto)
+            if application.record.hasDeficiency { accepted.deficiency = application.record.deficiency }
+            if application.record.hasCommitment { accepted.commitment = application.record.commitment }
+            accepted.windowID = application.record.windowID
+            accepted.acceptedBy = application.record.decidedBy
+            if let bundle = application.bundleID { accepted.bundleID = bundle.uuidString.lowercased() }
+            accepted.channel = .forwarded
+            for (index, _) in remote { application.record.items[index].progress = .inApproval }
+
+            var forwarded = Intake_ApplicationForwarded()
+            forwarded.accepted = accepted
+            forwarded.forwarding = forwarding
+            return (
+                ["已审核转报至\(target)（初审意见：\(opinion)）"],
+                [try event(forwarded, to: approval(at: target), aggregate: application.id), try event(forwarded, to: evaluation, aggregate: application.id)]
+            )
+        }
+        var response = Intake_ForwardToCityResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "forward", on: $0) }
+        return response
     }
 
     public func recordDelivery(request: Intake_RecordDeliveryRequest, context: ServerContext) async throws -> Intake_RecordDeliveryResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            var delivery = request.delivery
-            if delivery.hasRecipient { delivery.recipient.idNumber = Applicant.normalizedCode(delivery.recipient.idNumber) }
-            var violations: [FieldViolation] = []
-            if !request.hasDelivery { violations.append(.required("delivery")) }
-            switch delivery.method {
-            case .unspecified, .UNRECOGNIZED:
-                violations.append(FieldViolation(field: "delivery.method", description: "required: window, mail or electronic", reason: "required"))
-            case .mail:
-                if delivery.trackingNumber.isEmpty { violations.append(FieldViolation(field: "delivery.tracking_number", description: "required for mail", reason: "required")) }
-            case .window:
-                if delivery.recipient.name.trimmingCharacters(in: .whitespaces).isEmpty {
-                    violations.append(FieldViolation(field: "delivery.recipient.name", description: "who collected the result", reason: "required"))
-                }
-                if delivery.recipient.idNumber.isEmpty {
-                    violations.append(FieldViolation(field: "delivery.recipient.id_number", description: "the collector's identity document number, checked at the window", reason: "required"))
-                } else if delivery.recipient.idType == .residentID, (try? ResidentID(delivery.recipient.idNumber, today: today)) == nil {
-                    violations.append(FieldViolation(field: "delivery.recipient.id_number", description: "not a valid resident ID number (GB 11643 check)", reason: "id_number.checksum"))
-                }
-            case .electronic:
-                break
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        var delivery = request.delivery
+        if delivery.hasRecipient { delivery.recipient.idNumber = Applicant.normalizedCode(delivery.recipient.idNumber) }
+        var violations: [FieldViolation] = []
+        if !request.hasDelivery { violations.append(.required("delivery")) }
+        switch delivery.method {
+        case .unspecified, .UNRECOGNIZED:
+            violations.append(FieldViolation(field: "delivery.method", description: "required: window, mail or electronic", reason: "required"))
+        case .mail:
+            if delivery.trackingNumber.isEmpty { violations.append(FieldViolation(field: "delivery.tracking_number", description: "required for mail", reason: "required")) }
+        case .window:
+            if delivery.recipient.name.trimmingCharacters(in: .whitespaces).isEmpty {
+                violations.append(FieldViolation(field: "delivery.recipient.name", description: "who collected the result", reason: "required"))
             }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            let now = clock()
-            let updated = try await changing(id) { application, _ in
-                guard application.status == .readyForDelivery else {
-                    throw RPCError(code: .failedPrecondition, message: "\(application.number) is \(application.status.rawValue); results are handed out once every item is decided (and its licence issued)")
-                }
-                if let terms = application.state.deficiency, terms.suppliedOn == nil {
-                    throw RPCError(code: .failedPrecondition, message: "容缺受理: the missing materials (due \(terms.supplyBy.iso8601)) have not been supplied; the result is not handed out before they are")
-                }
-                var record = delivery
-                record.deliveredAt = Google_Protobuf_Timestamp(date: now)
-                record.clerk = Common_ActorRef(caller)
-                // Who collected it is kept with the numbers masked (the full number was checked at
-                // the window) and the name whole, the record's purpose: the supervisory shape.
-                if delivery.hasRecipient { record.recipient = delivery.recipient.disclosed(.supervisory) }
-                if record.licences.isEmpty { record.licences = application.record.items.filter(\.hasLicence).map(\.licence) }
-                application.record.delivery = record
-                if delivery.method == .window { application.record.visits += 1 }
-                for index in application.record.items.indices where [.granted, .licenceIssued].contains(application.record.items[index].progress) {
-                    application.record.items[index].progress = .delivered
-                }
-                var delivered = Intake_ResultDelivered()
-                delivered.applicationID = application.record.applicationID
-                delivered.applicationNumber = application.number
-                delivered.delivery = record
-                delivered.visits = application.record.visits
-                delivered.windowID = application.record.windowID
-                delivered.caseIds = application.record.items.map(\.caseID).filter { !$0.isEmpty }
-                let how: String = switch delivery.method {
-                case .window: "窗口领取"
-                case .mail: "邮寄（\(delivery.trackingNumber)）"
-                default: "电子送达"
-                }
-                return (["已出件：\(how)"], [try event(delivered, to: evaluation, aggregate: application.id)])
+            if delivery.recipient.idNumber.isEmpty {
+                violations.append(FieldViolation(field: "delivery.recipient.id_number", description: "the collector's identity document number, checked at the window", reason: "required"))
+            } else if delivery.recipient.idType == .residentID, (try? ResidentID(delivery.recipient.idNumber, today: today)) == nil {
+                violations.append(FieldViolation(field: "delivery.recipient.id_number", description: "not a valid resident ID number (GB 11643 check)", reason: "id_number.checksum"))
             }
-            var response = Intake_RecordDeliveryResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "delivery", on: $0) }
-            return response
+        case .electronic:
+            break
         }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        let now = clock()
+        let updated = try await changing(id) { application, _ in
+            guard application.status == .readyForDelivery else {
+                throw RPCError(code: .failedPrecondition, message: "\(application.number) is \(application.status.rawValue); results are handed out once every item is decided (and its licence issued)")
+            }
+            if let terms = application.state.deficiency, terms.suppliedOn == nil {
+                throw RPCError(code: .failedPrecondition, message: "容缺受理: the missing materials (due \(terms.supplyBy.iso8601)) have not been supplied; the result is not handed out before they are")
+            }
+            var record = delivery
+            record.deliveredAt = Google_Protobuf_Timestamp(date: now)
+            record.clerk = Common_ActorRef(caller)
+            // Who collected it is kept with the numbers masked (the full number was checked at
+            // the window) and the name whole, the record's purpose: the supervisory shape.
+            if delivery.hasRecipient { record.recipient = delivery.recipient.disclosed(.supervisory) }
+            if record.licences.isEmpty { record.licences = application.record.items.filter(\.hasLicence).map(\.licence) }
+            application.record.delivery = record
+            if delivery.method == .window { application.record.visits += 1 }
+            for index in application.record.items.indices where [.granted, .licenceIssued].contains(application.record.items[index].progress) {
+                application.record.items[index].progress = .delivered
+            }
+            var delivered = Intake_ResultDelivered()
+            delivered.applicationID = application.record.applicationID
+            delivered.applicationNumber = application.number
+            delivered.delivery = record
+            delivered.visits = application.record.visits
+            delivered.windowID = application.record.windowID
+            delivered.caseIds = application.record.items.map(\.caseID).filter { !$0.isEmpty }
+            let how: String = switch delivery.method {
+            case .window: "窗口领取"
+            case .mail: "邮寄（\(delivery.trackingNumber)）"
+            default: "电子送达"
+            }
+            return (["已出件：\(how)"], [try event(delivered, to: evaluation, aggregate: application.id)])
+        }
+        var response = Intake_RecordDeliveryResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "delivery", on: $0) }
+        return response
     }
 
     public func consult(request: Intake_ConsultRequest, context: ServerContext) async throws -> Intake_ConsultResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [FieldViolation] = []
-            if request.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { violations.append(.required("question")) }
-            if request.channel == .unspecified { violations.append(FieldViolation(field: "channel", description: "required: window, phone or online", reason: "required")) }
-            if !request.askerPhone.isEmpty, !PhoneNumber.isValid(request.askerPhone) {
-                violations.append(FieldViolation(field: "asker_phone", description: "“\(request.askerPhone)” is neither a mobile number nor a landline with area code", reason: "phone.format"))
-            }
-            if request.channel == .window, request.windowID.isEmpty { violations.append(FieldViolation(field: "window_id", description: "required for the window channel", reason: "required")) }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            let id = UUID()
-            let now = clock()
-            let item = try await database.withTransaction { transaction -> StoredItem? in
-                var item: StoredItem?
-                if !request.implementationCode.isEmpty {
-                    guard let found = try await CatalogueStore.item(request.implementationCode, on: transaction) else {
-                        throw Self.notFound("no item \(request.implementationCode) in the catalogue")
-                    }
-                    item = found
-                }
-                var asker: [UInt8]?
-                if !request.askerName.isEmpty || !request.askerPhone.isEmpty {
-                    asker = try keyring.seal(json: ["name": request.askerName, "phone": request.askerPhone], context: "intake.consultation:\(id.uuidString.lowercased())")
-                }
-                let channel: String = switch request.channel {
-                case .window: "window"
-                case .phone: "phone"
-                default: "online"
-                }
-                try await transaction.execute("""
-                    INSERT INTO consultations (id, implementation_code, question, answer, channel, window_id, asker_sealed, clerk, at)
-                    VALUES (\(id), \(request.implementationCode), \(request.question), \(request.answer), \(channel), \(request.windowID), \(asker), \(caller.subject), \(now))
-                    """)
-                var recorded = Intake_ConsultationRecorded()
-                recorded.consultationID = id.uuidString.lowercased()
-                recorded.implementationCode = request.implementationCode
-                recorded.windowID = request.windowID
-                recorded.at = Google_Protobuf_Timestamp(date: now)
-                try await Outbox.enqueue([try event(recorded, to: evaluation, aggregate: id)], in: transaction)
-                return item
-            }
-            var response = Intake_ConsultResponse()
-            response.consultationID = id.uuidString.lowercased()
-            if let item { response.item = item.proto }
-            return response
+        let caller = try ServerContext.requireCaller()
+        var violations: [FieldViolation] = []
+        if request.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { violations.append(.required("question")) }
+        if request.channel == .unspecified { violations.append(FieldViolation(field: "channel", description: "required: window, phone or online", reason: "required")) }
+        if !request.askerPhone.isEmpty, !PhoneNumber.isValid(request.askerPhone) {
+            violations.append(FieldViolation(field: "asker_phone", description: "“\(request.askerPhone)” is neither a mobile number nor a landline with area code", reason: "phone.format"))
         }
+        if request.channel == .window, request.windowID.isEmpty { violations.append(FieldViolation(field: "window_id", description: "required for the window channel", reason: "required")) }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        let id = UUID()
+        let now = clock()
+        let item = try await database.withTransaction { transaction -> StoredItem? in
+            var item: StoredItem?
+            if !request.implementationCode.isEmpty {
+                guard let found = try await CatalogueStore.item(request.implementationCode, on: transaction) else {
+                    throw Self.notFound("no item \(request.implementationCode) in the catalogue")
+                }
+                item = found
+            }
+            var asker: [UInt8]?
+            if !request.askerName.isEmpty || !request.askerPhone.isEmpty {
+                asker = try keyring.seal(json: ["name": request.askerName, "phone": request.askerPhone], context: "intake.consultation:\(id.uuidString.lowercased())")
+            }
+            let channel: String = switch request.channel {
+            case .window: "window"
+            case .phone: "phone"
+            default: "online"
+            }
+            try await transaction.execute("""
+                INSERT INTO consultations (id, implementation_code, question, answer, channel, window_id, asker_sealed, clerk, at)
+                VALUES (\(id), \(request.implementationCode), \(request.question), \(request.answer), \(channel), \(request.windowID), \(asker), \(caller.subject), \(now))
+                """)
+            var recorded = Intake_ConsultationRecorded()
+            recorded.consultationID = id.uuidString.lowercased()
+            recorded.implementationCode = request.implementationCode
+            recorded.windowID = request.windowID
+            recorded.at = Google_Protobuf_Timestamp(date: now)
+            try await Outbox.enqueue([try event(recorded, to: evaluation, aggregate: id)], in: transaction)
+            return item
+        }
+        var response = Intake_ConsultResponse()
+        response.consultationID = id.uuidString.lowercased()
+        if let item { response.item = item.proto }
+        return response
     }
 }

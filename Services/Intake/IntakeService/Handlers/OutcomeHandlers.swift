@@ -15,144 +15,134 @@ extension IntakeAPI {
     var printer: DocumentPrinter { DocumentPrinter(node: node, agency: settings.agencyName) }
 
     public func accept(request: Intake_AcceptRequest, context: ServerContext) async throws -> Intake_AcceptResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            let on = today
-            let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
-                try application.state.apply(.accept(on: on), calendar: calendar)
-                return try await accepted(&application, by: caller, note: request.note, in: transaction)
-            }
-            var response = Intake_AcceptResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept", on: $0) }
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        let on = today
+        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+            try application.state.apply(.accept(on: on), calendar: calendar)
+            return try await accepted(&application, by: caller, note: request.note, in: transaction)
         }
+        var response = Intake_AcceptResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept", on: $0) }
+        return response
     }
 
     public func acceptWithDeficiency(request: Intake_AcceptWithDeficiencyRequest, context: ServerContext) async throws -> Intake_AcceptWithDeficiencyResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            guard request.supplyWithinDays >= 0 else {
-                throw RPCError.invalidArgument(field: "supply_within_days", "must not be negative (0 = the node default, \(settings.deficiencySupplyWorkingDays))", reason: "out_of_range")
-            }
-            let decision = DeficiencyDecision(
-                missing: request.missing.map { MaterialKey(implementationCode: $0.implementationCode, requirementCode: $0.requirementCode) },
-                supplyWithinDays: request.supplyWithinDays == 0 ? settings.deficiencySupplyWorkingDays : Int(request.supplyWithinDays),
-                undertaking: request.undertaking)
-            let on = today
-            let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
-                try application.state.apply(.acceptWithDeficiency(decision, on: on), calendar: calendar)
-                return try await accepted(&application, by: caller, note: "", in: transaction)
-            }
-            var response = Intake_AcceptWithDeficiencyResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept_with_deficiency", on: $0) }
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        guard request.supplyWithinDays >= 0 else {
+            throw RPCError.invalidArgument(field: "supply_within_days", "must not be negative (0 = the node default, \(settings.deficiencySupplyWorkingDays))", reason: "out_of_range")
         }
+        let decision = DeficiencyDecision(
+            missing: request.missing.map { MaterialKey(implementationCode: $0.implementationCode, requirementCode: $0.requirementCode) },
+            supplyWithinDays: request.supplyWithinDays == 0 ? settings.deficiencySupplyWorkingDays : Int(request.supplyWithinDays),
+            undertaking: request.undertaking)
+        let on = today
+        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+            try application.state.apply(.acceptWithDeficiency(decision, on: on), calendar: calendar)
+            return try await accepted(&application, by: caller, note: "", in: transaction)
+        }
+        var response = Intake_AcceptWithDeficiencyResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept_with_deficiency", on: $0) }
+        return response
     }
 
     public func acceptByCommitment(request: Intake_AcceptByCommitmentRequest, context: ServerContext) async throws -> Intake_AcceptByCommitmentResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            let decision = CommitmentDecision(
-                commitmentText: request.commitmentText, replacedRequirementCodes: request.replacedRequirementCodes, signedFileID: request.signedFileID)
-            let on = today
-            let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
-                try application.state.apply(.acceptByCommitment(decision, on: on), calendar: calendar)
-                application.record.commitment.commitmentText = decision.commitmentText
-                application.record.commitment.replacedRequirementCodes = decision.replacedRequirementCodes
-                application.record.commitment.signedFileID = decision.signedFileID
-                let verifyBy = try calendar.addingWorkingDays(settings.commitmentVerificationWorkingDays, to: on)
-                application.record.commitment.verifyBy = Common_CivilDate(verifyBy)
-                return try await accepted(&application, by: caller, note: "", in: transaction)
-            }
-            var response = Intake_AcceptByCommitmentResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept_by_commitment", on: $0) }
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        let decision = CommitmentDecision(
+            commitmentText: request.commitmentText, replacedRequirementCodes: request.replacedRequirementCodes, signedFileID: request.signedFileID)
+        let on = today
+        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+            try application.state.apply(.acceptByCommitment(decision, on: on), calendar: calendar)
+            application.record.commitment.commitmentText = decision.commitmentText
+            application.record.commitment.replacedRequirementCodes = decision.replacedRequirementCodes
+            application.record.commitment.signedFileID = decision.signedFileID
+            let verifyBy = try calendar.addingWorkingDays(settings.commitmentVerificationWorkingDays, to: on)
+            application.record.commitment.verifyBy = Common_CivilDate(verifyBy)
+            return try await accepted(&application, by: caller, note: "", in: transaction)
         }
+        var response = Intake_AcceptByCommitmentResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept_by_commitment", on: $0) }
+        return response
     }
 
     public func issueCorrectionNotice(request: Intake_IssueCorrectionNoticeRequest, context: ServerContext) async throws -> Intake_IssueCorrectionNoticeResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            var violations: [FieldViolation] = []
-            for (index, problem) in request.problems.enumerated() {
-                if problem.requirementCode.isEmpty { violations.append(.required("problems[\(index)].requirement_code")) }
-                if problem.kind == .unspecified { violations.append(.required("problems[\(index)].kind")) }
-                if problem.howToFix.trimmingCharacters(in: .whitespaces).isEmpty {
-                    violations.append(FieldViolation(field: "problems[\(index)].how_to_fix", description: "say exactly what to supply or fix", reason: "required"))
-                }
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        var violations: [FieldViolation] = []
+        for (index, problem) in request.problems.enumerated() {
+            if problem.requirementCode.isEmpty { violations.append(.required("problems[\(index)].requirement_code")) }
+            if problem.kind == .unspecified { violations.append(.required("problems[\(index)].kind")) }
+            if problem.howToFix.trimmingCharacters(in: .whitespaces).isEmpty {
+                violations.append(FieldViolation(field: "problems[\(index)].how_to_fix", description: "say exactly what to supply or fix", reason: "required"))
             }
-            guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-            let problems = request.problems.map(MaterialProblem.init(proto:))
-            let on = today
-            var notice = Intake_CorrectionNotice()
-            let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
-                try application.state.apply(.issueCorrectionNotice(problems: problems, on: on, onTheSpot: request.onTheSpot), calendar: calendar)
-                let lines = ["经审查，你（单位）提交的申请材料不齐全或者不符合法定形式，请一次性补正下列材料："]
-                    + problems.enumerated().map { "\($0.offset + 1). \($0.element.materialName.isEmpty ? $0.element.requirementCode : $0.element.materialName)：\($0.element.howToFix)" }
-                    + ["补正材料后，本机关将重新进行受理审查。"]
-                let document = try await printer.issue(.correction, on: on, applicationNumber: application.number, body: lines, in: transaction)
-                notice.noticeNumber = document.number
-                notice.issuedOn = Common_CivilDate(on)
-                notice.problems = request.problems
-                notice.onTheSpot = request.onTheSpot
-                notice.document = document
-                application.record.correctionNotices.append(notice)
-                application.record.decidedBy = Common_ActorRef(caller)
-                application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
-                var issued = Intake_CorrectionNoticeIssued()
-                issued.applicationID = application.record.applicationID
-                issued.applicationNumber = application.number
-                issued.notice = notice
-                issued.windowID = application.record.windowID
-                return (["一次性告知补正材料（\(problems.count)项）"], [try event(issued, to: evaluation, aggregate: application.id)])
-            }
-            var response = Intake_IssueCorrectionNoticeResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "correction_notice", on: $0) }
-            response.notice = notice
-            return response
         }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        let problems = request.problems.map(MaterialProblem.init(proto:))
+        let on = today
+        var notice = Intake_CorrectionNotice()
+        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+            try application.state.apply(.issueCorrectionNotice(problems: problems, on: on, onTheSpot: request.onTheSpot), calendar: calendar)
+            let lines = ["经审查，你（单位）提交的申请材料不齐全或者不符合法定形式，请一次性补正下列材料："]
+                + problems.enumerated().map { "\($0.offset + 1). \($0.element.materialName.isEmpty ? $0.element.requirementCode : $0.element.materialName)：\($0.element.howToFix)" }
+                + ["补正材料后，本机关将重新进行受理审查。"]
+            let document = try await printer.issue(.correction, on: on, applicationNumber: application.number, body: lines, in: transaction)
+            notice.noticeNumber = document.number
+            notice.issuedOn = Common_CivilDate(on)
+            notice.problems = request.problems
+            notice.onTheSpot = request.onTheSpot
+            notice.document = document
+            application.record.correctionNotices.append(notice)
+            application.record.decidedBy = Common_ActorRef(caller)
+            application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
+            var issued = Intake_CorrectionNoticeIssued()
+            issued.applicationID = application.record.applicationID
+            issued.applicationNumber = application.number
+            issued.notice = notice
+            issued.windowID = application.record.windowID
+            return (["一次性告知补正材料（\(problems.count)项）"], [try event(issued, to: evaluation, aggregate: application.id)])
+        }
+        var response = Intake_IssueCorrectionNoticeResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "correction_notice", on: $0) }
+        response.notice = notice
+        return response
     }
 
     public func rejectApplication(request: Intake_RejectApplicationRequest, context: ServerContext) async throws -> Intake_RejectApplicationResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.applicationID)
-            let decision = NotAcceptedDecision(
-                ground: ProtoEnum.map(request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
-            let on = today
-            var notice = Intake_NotAcceptedNotice()
-            let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
-                try application.state.apply(.reject(decision, on: on), calendar: calendar)
-                var lines = ["经审查，你（单位）的申请不予受理。", "理由：\(decision.reason)", "依据：\(decision.legalBasis)"]
-                if !decision.competentAgency.isEmpty { lines.append("该事项不属于本机关职权范围，请向\(decision.competentAgency)申请。") }
-                lines.append("如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。")
-                let document = try await printer.issue(.notAccepted, on: on, applicationNumber: application.number, body: lines, in: transaction)
-                notice.noticeNumber = document.number
-                notice.issuedOn = Common_CivilDate(on)
-                notice.ground = request.ground
-                notice.reason = decision.reason
-                notice.legalBasis = decision.legalBasis
-                notice.competentAgency = decision.competentAgency
-                notice.document = document
-                application.record.notAccepted = notice
-                application.record.decidedBy = Common_ActorRef(caller)
-                application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
-                var rejected = Intake_ApplicationNotAccepted()
-                rejected.applicationID = application.record.applicationID
-                rejected.applicationNumber = application.number
-                rejected.notice = notice
-                rejected.windowID = application.record.windowID
-                return (["不予受理：\(decision.reason)"], [try event(rejected, to: evaluation, aggregate: application.id)])
-            }
-            var response = Intake_RejectApplicationResponse()
-            response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "reject", on: $0) }
-            response.notice = notice
-            return response
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        let decision = NotAcceptedDecision(
+            ground: ProtoEnum.map(request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
+        let on = today
+        var notice = Intake_NotAcceptedNotice()
+        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+            try application.state.apply(.reject(decision, on: on), calendar: calendar)
+            var lines = ["经审查，你（单位）的申请不予受理。", "理由：\(decision.reason)", "依据：\(decision.legalBasis)"]
+            if !decision.competentAgency.isEmpty { lines.append("该事项不属于本机关职权范围，请向\(decision.competentAgency)申请。") }
+            lines.append("如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。")
+            let document = try await printer.issue(.notAccepted, on: on, applicationNumber: application.number, body: lines, in: transaction)
+            notice.noticeNumber = document.number
+            notice.issuedOn = Common_CivilDate(on)
+            notice.ground = request.ground
+            notice.reason = decision.reason
+            notice.legalBasis = decision.legalBasis
+            notice.competentAgency = decision.competentAgency
+            notice.document = document
+            application.record.notAccepted = notice
+            application.record.decidedBy = Common_ActorRef(caller)
+            application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
+            var rejected = Intake_ApplicationNotAccepted()
+            rejected.applicationID = application.record.applicationID
+            rejected.applicationNumber = application.number
+            rejected.notice = notice
+            rejected.windowID = application.record.windowID
+            return (["不予受理：\(decision.reason)"], [try event(rejected, to: evaluation, aggregate: application.id)])
         }
+        var response = Intake_RejectApplicationResponse()
+        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "reject", on: $0) }
+        response.notice = notice
+        return response
     }
 
     /// After any acceptance (clerk's or deemed): the receipt, the items this node approves go to

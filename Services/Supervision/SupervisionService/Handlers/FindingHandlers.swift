@@ -13,77 +13,75 @@ import SwiftProtobuf
 /// Findings (监管结果反馈) and the quarterly figures (季度通报).
 extension SupervisionAPI {
     public func submitFinding(request: Supervision_SubmitFindingRequest, context: ServerContext) async throws -> Supervision_SubmitFindingResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            guard request.hasFinding else { throw RPCError.invalidArgument(field: "finding", "required", reason: "required") }
-            let input = request.finding
-            let kind: FindingKind? = ProtoEnum.map(input.kind)
-            let licenceGiven = !input.licence.licenceIdentifier.isEmpty || !input.licence.licenceNumber.isEmpty
-            let draft = FindingDraft(
-                kind: kind, inspectionResult: ProtoEnum.map(input.inspectionResult), penaltyDecisionNumber: input.penalty.decisionNumber,
-                penaltyType: input.penalty.penaltyType, penaltyAmountFen: input.penalty.amountFen, facts: input.facts,
-                occurredOn: input.hasOccurredOn ? input.occurredOn.civilDate : nil, pushID: input.pushID, caseID: input.caseID, hasLicence: licenceGiven)
-            var violations = draft.validate(today: today)
-            if !input.pushID.isEmpty, UUID(uuidString: input.pushID) == nil {
-                violations.append(FieldViolation(field: "finding.push_id", description: "'\(input.pushID)' is not a push id (UUID)", reason: "format"))
-            }
-            if input.hasOccurredOn, input.occurredOn.civilDate == nil {
-                violations.removeAll { $0.field == "finding.occurred_on" }
-                violations.append(FieldViolation(field: "finding.occurred_on", description: "not a calendar date", reason: "format"))
-            }
-            if input.facts.count > 4000 { violations.append(FieldViolation(field: "finding.facts", description: "at most 4000 characters", reason: "too_long")) }
-            guard violations.isEmpty, let kind else { throw SupervisionRuleError.invalidArgument(violations) }
-            let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
-            guard key.count <= 200 else { throw RPCError.invalidArgument(field: "idempotency_key", "at most 200 characters", reason: "too_long") }
-            let inputBytes: [UInt8] = try input.serializedBytes()
-            let digest = Array(SHA256.hash(data: inputBytes))
-            let effect = FindingEffect(kind)
-            let now = clock()
-
-            let finding = try await database.withTransaction { transaction -> Supervision_Finding in
-                guard let own = try await callerDepartment(caller, on: transaction) else {
-                    throw RPCError(code: .permissionDenied, message: "findings are submitted by departments")
-                }
-                if !key.isEmpty, let found = try await FindingStore.find(departmentCode: own.code, idempotencyKey: key, on: transaction) {
-                    let (existing, existingDigest) = found
-                    guard existingDigest == digest else {
-                        throw RPCError(code: .failedPrecondition, message: "idempotency key '\(key)' was used for a different finding")
-                    }
-                    return existing
-                }
-                let push = try await subjectPush(of: input, department: own.code, on: transaction)
-                guard push.state.status == .claimed else {
-                    throw RPCError(code: .failedPrecondition, message: "push \(push.id.uuidString.lowercased()) is \(push.state.status.rawValue); claim it before reporting on it")
-                }
-                if kind == .commitmentVerified || kind == .commitmentFalse {
-                    let commitment = try await transaction.query("""
-                        SELECT 1 FROM pushes WHERE case_id = \(push.record.caseID) AND department_code = \(own.code) AND kind = 'commitment' LIMIT 1
-                        """).first != nil
-                    try FindingDraft.check(kind: kind, against: commitment ? .commitment : push.kind)
-                }
-                let id = UUID()
-                var finding = input
-                finding.findingID = id.uuidString.lowercased()
-                finding.pushID = push.id.uuidString.lowercased()
-                finding.caseID = push.record.caseID
-                finding.caseNumber = push.record.caseNumber
-                finding.implementationCode = push.record.implementationCode
-                finding.decidingNode = push.record.sourceNode
-                if !licenceGiven { finding.licence = push.record.licence }
-                finding.department = push.record.department
-                finding.submittedBy = Common_ActorRef(caller)
-                finding.submittedAt = Google_Protobuf_Timestamp(date: now)
-                finding.effect = ProtoEnum.map(effect) ?? .unspecified
-                finding.facts = input.facts.trimmingCharacters(in: .whitespacesAndNewlines)
-                try await FindingStore.insert(finding, id: id, departmentCode: own.code, kind: kind, effect: effect, pushID: push.id, at: now,
-                                              idempotencyKey: key, digest: digest, in: transaction)
-                let destination = Self.approval(at: push.record.sourceNode.isEmpty ? node : push.record.sourceNode)
-                try await Outbox.enqueue([try event(Supervision_FindingSubmitted.with { $0.finding = finding }, to: destination, aggregate: finding.caseID)], in: transaction)
-                return finding
-            }
-            logger.notice("finding submitted", metadata: ["finding": "\(finding.findingID)", "kind": "\(kind.rawValue)", "effect": "\(effect.rawValue)", "case": "\(finding.caseID)"])
-            return Supervision_SubmitFindingResponse.with { $0.finding = finding }
+        let caller = try ServerContext.requireCaller()
+        guard request.hasFinding else { throw RPCError.invalidArgument(field: "finding", "required", reason: "required") }
+        let input = request.finding
+        let kind: FindingKind? = ProtoEnum.map(input.kind)
+        let licenceGiven = !input.licence.licenceIdentifier.isEmpty || !input.licence.licenceNumber.isEmpty
+        let draft = FindingDraft(
+            kind: kind, inspectionResult: ProtoEnum.map(input.inspectionResult), penaltyDecisionNumber: input.penalty.decisionNumber,
+            penaltyType: input.penalty.penaltyType, penaltyAmountFen: input.penalty.amountFen, facts: input.facts,
+            occurredOn: input.hasOccurredOn ? input.occurredOn.civilDate : nil, pushID: input.pushID, caseID: input.caseID, hasLicence: licenceGiven)
+        var violations = draft.validate(today: today)
+        if !input.pushID.isEmpty, UUID(uuidString: input.pushID) == nil {
+            violations.append(FieldViolation(field: "finding.push_id", description: "'\(input.pushID)' is not a push id (UUID)", reason: "format"))
         }
+        if input.hasOccurredOn, input.occurredOn.civilDate == nil {
+            violations.removeAll { $0.field == "finding.occurred_on" }
+            violations.append(FieldViolation(field: "finding.occurred_on", description: "not a calendar date", reason: "format"))
+        }
+        if input.facts.count > 4000 { violations.append(FieldViolation(field: "finding.facts", description: "at most 4000 characters", reason: "too_long")) }
+        guard violations.isEmpty, let kind else { throw SupervisionRuleError.invalidArgument(violations) }
+        let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
+        guard key.count <= 200 else { throw RPCError.invalidArgument(field: "idempotency_key", "at most 200 characters", reason: "too_long") }
+        let inputBytes: [UInt8] = try input.serializedBytes()
+        let digest = Array(SHA256.hash(data: inputBytes))
+        let effect = FindingEffect(kind)
+        let now = clock()
+
+        let finding = try await database.withTransaction { transaction -> Supervision_Finding in
+            guard let own = try await callerDepartment(caller, on: transaction) else {
+                throw RPCError(code: .permissionDenied, message: "findings are submitted by departments")
+            }
+            if !key.isEmpty, let found = try await FindingStore.find(departmentCode: own.code, idempotencyKey: key, on: transaction) {
+                let (existing, existingDigest) = found
+                guard existingDigest == digest else {
+                    throw RPCError(code: .failedPrecondition, message: "idempotency key '\(key)' was used for a different finding")
+                }
+                return existing
+            }
+            let push = try await subjectPush(of: input, department: own.code, on: transaction)
+            guard push.state.status == .claimed else {
+                throw RPCError(code: .failedPrecondition, message: "push \(push.id.uuidString.lowercased()) is \(push.state.status.rawValue); claim it before reporting on it")
+            }
+            if kind == .commitmentVerified || kind == .commitmentFalse {
+                let commitment = try await transaction.query("""
+                    SELECT 1 FROM pushes WHERE case_id = \(push.record.caseID) AND department_code = \(own.code) AND kind = 'commitment' LIMIT 1
+                    """).first != nil
+                try FindingDraft.check(kind: kind, against: commitment ? .commitment : push.kind)
+            }
+            let id = UUID()
+            var finding = input
+            finding.findingID = id.uuidString.lowercased()
+            finding.pushID = push.id.uuidString.lowercased()
+            finding.caseID = push.record.caseID
+            finding.caseNumber = push.record.caseNumber
+            finding.implementationCode = push.record.implementationCode
+            finding.decidingNode = push.record.sourceNode
+            if !licenceGiven { finding.licence = push.record.licence }
+            finding.department = push.record.department
+            finding.submittedBy = Common_ActorRef(caller)
+            finding.submittedAt = Google_Protobuf_Timestamp(date: now)
+            finding.effect = ProtoEnum.map(effect) ?? .unspecified
+            finding.facts = input.facts.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await FindingStore.insert(finding, id: id, departmentCode: own.code, kind: kind, effect: effect, pushID: push.id, at: now,
+                                          idempotencyKey: key, digest: digest, in: transaction)
+            let destination = Self.approval(at: push.record.sourceNode.isEmpty ? node : push.record.sourceNode)
+            try await Outbox.enqueue([try event(Supervision_FindingSubmitted.with { $0.finding = finding }, to: destination, aggregate: finding.caseID)], in: transaction)
+            return finding
+        }
+        logger.notice("finding submitted", metadata: ["finding": "\(finding.findingID)", "kind": "\(kind.rawValue)", "effect": "\(effect.rawValue)", "case": "\(finding.caseID)"])
+        return Supervision_SubmitFindingResponse.with { $0.finding = finding }
     }
 
     /// The department's push a finding is about: the named push (its own), or its latest push of the
@@ -123,68 +121,64 @@ extension SupervisionAPI {
     }
 
     public func listFindings(request: Supervision_ListFindingsRequest, context: ServerContext) async throws -> Supervision_ListFindingsResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let (offset, size) = try Paging.parse(request.page)
-            var kinds: [String] = []
-            for kind in request.kinds {
-                guard let value: FindingKind = ProtoEnum.map(kind) else { throw RPCError.invalidArgument(field: "kinds", "unknown kind \(kind)", reason: "enum") }
-                kinds.append(value.rawValue)
+        let caller = try ServerContext.requireCaller()
+        let (offset, size) = try Paging.parse(request.page)
+        var kinds: [String] = []
+        for kind in request.kinds {
+            guard let value: FindingKind = ProtoEnum.map(kind) else { throw RPCError.invalidArgument(field: "kinds", "unknown kind \(kind)", reason: "enum") }
+            kinds.append(value.rawValue)
+        }
+        return try await database.withConnection { connection in
+            var department = request.departmentCode
+            if let own = try await callerDepartment(caller, on: connection) {
+                guard department.isEmpty || department == own.code else {
+                    throw RPCError(code: .permissionDenied, message: "a department reads its own findings only (you are \(own.code))")
+                }
+                department = own.code
+            } else {
+                try requireLocal(caller, reading: true)
             }
-            return try await database.withConnection { connection in
-                var department = request.departmentCode
-                if let own = try await callerDepartment(caller, on: connection) {
-                    guard department.isEmpty || department == own.code else {
-                        throw RPCError(code: .permissionDenied, message: "a department reads its own findings only (you are \(own.code))")
-                    }
-                    department = own.code
-                } else {
-                    try requireLocal(caller, reading: true)
-                }
-                let (findings, total) = try await FindingStore.list(caseID: request.caseID, departmentCode: department, kinds: kinds, offset: offset, limit: size, on: connection)
-                return Supervision_ListFindingsResponse.with {
-                    $0.findings = findings
-                    $0.page = Paging.response(offset: offset, size: size, total: total)
-                }
+            let (findings, total) = try await FindingStore.list(caseID: request.caseID, departmentCode: department, kinds: kinds, offset: offset, limit: size, on: connection)
+            return Supervision_ListFindingsResponse.with {
+                $0.findings = findings
+                $0.page = Paging.response(offset: offset, size: size, total: total)
             }
         }
     }
 
     public func quarterlyFigures(request: Supervision_QuarterlyFiguresRequest, context: ServerContext) async throws -> Supervision_QuarterlyFiguresResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            var violations: [FieldViolation] = []
-            if !(2000...9999).contains(request.year) { violations.append(FieldViolation(field: "year", description: "a year such as 2026", reason: "out_of_range")) }
-            if !(1...4).contains(request.quarter) { violations.append(FieldViolation(field: "quarter", description: "1–4", reason: "out_of_range")) }
-            guard violations.isEmpty, let quarter = Quarter(year: Int(request.year), quarter: Int(request.quarter)) else {
-                throw SupervisionRuleError.invalidArgument(violations)
-            }
-            return try await database.withConnection { connection in
-                var code = request.departmentCode
-                if let own = try await callerDepartment(caller, on: connection) {
-                    guard code.isEmpty || code == own.code else {
-                        throw RPCError(code: .permissionDenied, message: "a department reads its own figures only (you are \(own.code))")
-                    }
-                    code = own.code
-                } else {
-                    try requireLocal(caller, reading: true)
+        let caller = try ServerContext.requireCaller()
+        var violations: [FieldViolation] = []
+        if !(2000...9999).contains(request.year) { violations.append(FieldViolation(field: "year", description: "a year such as 2026", reason: "out_of_range")) }
+        if !(1...4).contains(request.quarter) { violations.append(FieldViolation(field: "quarter", description: "1–4", reason: "out_of_range")) }
+        guard violations.isEmpty, let quarter = Quarter(year: Int(request.year), quarter: Int(request.quarter)) else {
+            throw SupervisionRuleError.invalidArgument(violations)
+        }
+        return try await database.withConnection { connection in
+            var code = request.departmentCode
+            if let own = try await callerDepartment(caller, on: connection) {
+                guard code.isEmpty || code == own.code else {
+                    throw RPCError(code: .permissionDenied, message: "a department reads its own figures only (you are \(own.code))")
                 }
-                let pushes = try await pushStore.pushed(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
-                let findings = try await FindingStore.counts(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
-                let (departments, total) = try QuarterlyFigures.compute(quarter: quarter, pushes: pushes.map(\.facts), findings: findings, now: clock(), calendar: calendar)
-                let known = Dictionary(uniqueKeysWithValues: try await DepartmentStore.all(includeInactive: true, on: connection).map { ($0.department.code, $0) })
-                var response = Supervision_QuarterlyFiguresResponse()
-                response.year = request.year
-                response.quarter = request.quarter
-                for figures in departments {
-                    var ref = Common_DepartmentRef()
-                    ref.code = figures.departmentCode
-                    if let department = known[figures.departmentCode] { ref = department.ref }
-                    response.departments.append(figures.proto(ref: ref))
-                }
-                response.total = total.proto(ref: Common_DepartmentRef())
-                return response
+                code = own.code
+            } else {
+                try requireLocal(caller, reading: true)
             }
+            let pushes = try await pushStore.pushed(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
+            let findings = try await FindingStore.counts(from: quarter.firstDay, to: quarter.lastDay, departmentCode: code, on: connection)
+            let (departments, total) = try QuarterlyFigures.compute(quarter: quarter, pushes: pushes.map(\.facts), findings: findings, now: clock(), calendar: calendar)
+            let known = Dictionary(uniqueKeysWithValues: try await DepartmentStore.all(includeInactive: true, on: connection).map { ($0.department.code, $0) })
+            var response = Supervision_QuarterlyFiguresResponse()
+            response.year = request.year
+            response.quarter = request.quarter
+            for figures in departments {
+                var ref = Common_DepartmentRef()
+                ref.code = figures.departmentCode
+                if let department = known[figures.departmentCode] { ref = department.ref }
+                response.departments.append(figures.proto(ref: ref))
+            }
+            response.total = total.proto(ref: Common_DepartmentRef())
+            return response
         }
     }
 }

@@ -12,185 +12,175 @@ import SupervisionRules
 /// every push and re-routes rejected ones.
 extension SupervisionAPI {
     public func listPushes(request: Supervision_ListPushesRequest, context: ServerContext) async throws -> Supervision_ListPushesResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let (offset, size) = try Paging.parse(request.page)
-            var violations: [Common_FieldViolation] = []
-            var filter = PushStore.Filter()
-            filter.statuses = request.statuses.compactMap { (status: Supervision_PushStatus) -> String? in
-                guard let value: PushStatus = ProtoEnum.map(status) else {
-                    violations.append(Common_FieldViolation.with { $0.field = "statuses"; $0.description_p = "unknown status \(status)"; $0.reason = "enum" })
-                    return nil
-                }
-                return value.rawValue
+        let caller = try ServerContext.requireCaller()
+        let (offset, size) = try Paging.parse(request.page)
+        var violations: [Common_FieldViolation] = []
+        var filter = PushStore.Filter()
+        filter.statuses = request.statuses.compactMap { (status: Supervision_PushStatus) -> String? in
+            guard let value: PushStatus = ProtoEnum.map(status) else {
+                violations.append(Common_FieldViolation.with { $0.field = "statuses"; $0.description_p = "unknown status \(status)"; $0.reason = "enum" })
+                return nil
             }
-            filter.kinds = request.kinds.compactMap { (kind: Supervision_PushKind) -> String? in
-                guard let value: PushKind = ProtoEnum.map(kind) else {
-                    violations.append(Common_FieldViolation.with { $0.field = "kinds"; $0.description_p = "unknown kind \(kind)"; $0.reason = "enum" })
-                    return nil
-                }
-                return value.rawValue
+            return value.rawValue
+        }
+        filter.kinds = request.kinds.compactMap { (kind: Supervision_PushKind) -> String? in
+            guard let value: PushKind = ProtoEnum.map(kind) else {
+                violations.append(Common_FieldViolation.with { $0.field = "kinds"; $0.description_p = "unknown kind \(kind)"; $0.reason = "enum" })
+                return nil
             }
-            if request.hasPushed {
-                if request.pushed.hasFrom {
-                    if let from = request.pushed.from.civilDate { filter.pushedFrom = from } else {
-                        violations.append(Common_FieldViolation.with { $0.field = "pushed.from"; $0.description_p = "not a calendar date"; $0.reason = "format" })
-                    }
-                }
-                if request.pushed.hasTo {
-                    if let to = request.pushed.to.civilDate { filter.pushedTo = to } else {
-                        violations.append(Common_FieldViolation.with { $0.field = "pushed.to"; $0.description_p = "not a calendar date"; $0.reason = "format" })
-                    }
+            return value.rawValue
+        }
+        if request.hasPushed {
+            if request.pushed.hasFrom {
+                if let from = request.pushed.from.civilDate { filter.pushedFrom = from } else {
+                    violations.append(Common_FieldViolation.with { $0.field = "pushed.from"; $0.description_p = "not a calendar date"; $0.reason = "format" })
                 }
             }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            if request.claimOverdueOnly { filter.claimOverdueBefore = today }
-            filter.caseID = request.caseID
-            return try await database.withConnection { connection in
-                if let own = try await callerDepartment(caller, on: connection) {
-                    guard request.departmentCode.isEmpty || request.departmentCode == own.code else {
-                        throw RPCError(code: .permissionDenied, message: "a department sees its own pushes only (you are \(own.code))")
-                    }
-                    filter.departmentCode = own.code
-                } else {
-                    try requireLocal(caller, reading: true)
-                    filter.departmentCode = request.departmentCode
+            if request.pushed.hasTo {
+                if let to = request.pushed.to.civilDate { filter.pushedTo = to } else {
+                    violations.append(Common_FieldViolation.with { $0.field = "pushed.to"; $0.description_p = "not a calendar date"; $0.reason = "format" })
                 }
-                let (pushes, total) = try await pushStore.list(filter, offset: offset, limit: size, on: connection)
-                return Supervision_ListPushesResponse.with {
-                    $0.pushes = pushes.map { view($0) }
-                    $0.page = Paging.response(offset: offset, size: size, total: total)
+            }
+        }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        if request.claimOverdueOnly { filter.claimOverdueBefore = today }
+        filter.caseID = request.caseID
+        return try await database.withConnection { connection in
+            if let own = try await callerDepartment(caller, on: connection) {
+                guard request.departmentCode.isEmpty || request.departmentCode == own.code else {
+                    throw RPCError(code: .permissionDenied, message: "a department sees its own pushes only (you are \(own.code))")
                 }
+                filter.departmentCode = own.code
+            } else {
+                try requireLocal(caller, reading: true)
+                filter.departmentCode = request.departmentCode
+            }
+            let (pushes, total) = try await pushStore.list(filter, offset: offset, limit: size, on: connection)
+            return Supervision_ListPushesResponse.with {
+                $0.pushes = pushes.map { view($0) }
+                $0.page = Paging.response(offset: offset, size: size, total: total)
             }
         }
     }
 
     public func getPush(request: Supervision_GetPushRequest, context: ServerContext) async throws -> Supervision_GetPushResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.pushID, field: "push_id")
-            return try await database.withConnection { connection in
-                guard let push = try await pushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(request.pushID)") }
-                if let own = try await callerDepartment(caller, on: connection) {
-                    try push.state.checkOwner(own.code)
-                } else {
-                    try requireLocal(caller, reading: true)
-                }
-                let findings = try await FindingStore.list(caseID: "", departmentCode: "", kinds: [], pushID: id, offset: 0, limit: 500, on: connection)
-                return Supervision_GetPushResponse.with { $0.push = view(push); $0.findings = findings.findings }
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.pushID, field: "push_id")
+        return try await database.withConnection { connection in
+            guard let push = try await pushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(request.pushID)") }
+            if let own = try await callerDepartment(caller, on: connection) {
+                try push.state.checkOwner(own.code)
+            } else {
+                try requireLocal(caller, reading: true)
             }
+            let findings = try await FindingStore.list(caseID: "", departmentCode: "", kinds: [], pushID: id, offset: 0, limit: 500, on: connection)
+            return Supervision_GetPushResponse.with { $0.push = view(push); $0.findings = findings.findings }
         }
     }
 
     public func claimPush(request: Supervision_ClaimPushRequest, context: ServerContext) async throws -> Supervision_ClaimPushResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.pushID, field: "push_id")
-            guard request.note.count <= 500 else { throw RPCError.invalidArgument(field: "note", "at most 500 characters", reason: "too_long") }
-            let push = try await database.withTransaction { transaction in
-                let own = try await callerDepartment(caller, on: transaction)
-                return try await changing(id, in: transaction) { push in
-                    try push.state.checkOwner(own?.code)
-                    try push.state.claim(at: clock())
-                    push.record.claimedBy = Common_ActorRef(caller)
-                    push.record.claimNote = request.note
-                    push.refreshRecord(today: today, calendar: calendar)
-                    return [try pushEvent(push.record, .claimed)]
-                }
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.pushID, field: "push_id")
+        guard request.note.count <= 500 else { throw RPCError.invalidArgument(field: "note", "at most 500 characters", reason: "too_long") }
+        let push = try await database.withTransaction { transaction in
+            let own = try await callerDepartment(caller, on: transaction)
+            return try await changing(id, in: transaction) { push in
+                try push.state.checkOwner(own?.code)
+                try push.state.claim(at: clock())
+                push.record.claimedBy = Common_ActorRef(caller)
+                push.record.claimNote = request.note
+                push.refreshRecord(today: today, calendar: calendar)
+                return [try pushEvent(push.record, .claimed)]
             }
-            logger.info("push claimed", metadata: ["push": "\(id)", "department": "\(push.departmentCode)", "on_time": "\(push.state.claimedOnTime)"])
-            return Supervision_ClaimPushResponse.with { $0.push = view(push) }
         }
+        logger.info("push claimed", metadata: ["push": "\(id)", "department": "\(push.departmentCode)", "on_time": "\(push.state.claimedOnTime)"])
+        return Supervision_ClaimPushResponse.with { $0.push = view(push) }
     }
 
     public func rejectPush(request: Supervision_RejectPushRequest, context: ServerContext) async throws -> Supervision_RejectPushResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.pushID, field: "push_id")
-            let suggested = request.suggestedDepartment.code.trimmingCharacters(in: .whitespaces)
-            let push = try await database.withTransaction { transaction in
-                let own = try await callerDepartment(caller, on: transaction)
-                var suggestedRef: Common_DepartmentRef?
-                if !suggested.isEmpty {
-                    guard let department = try await DepartmentStore.find(suggested, on: transaction), department.department.active else {
-                        throw RPCError.invalidArgument(field: "suggested_department.code", "no active department '\(suggested)'", reason: "unknown_department")
-                    }
-                    suggestedRef = department.ref
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.pushID, field: "push_id")
+        let suggested = request.suggestedDepartment.code.trimmingCharacters(in: .whitespaces)
+        let push = try await database.withTransaction { transaction in
+            let own = try await callerDepartment(caller, on: transaction)
+            var suggestedRef: Common_DepartmentRef?
+            if !suggested.isEmpty {
+                guard let department = try await DepartmentStore.find(suggested, on: transaction), department.department.active else {
+                    throw RPCError.invalidArgument(field: "suggested_department.code", "no active department '\(suggested)'", reason: "unknown_department")
                 }
-                return try await changing(id, in: transaction) { push in
-                    try push.state.checkOwner(own?.code)
-                    try push.state.reject(reason: request.reason, suggested: suggested.isEmpty ? nil : suggested, at: clock())
-                    push.record.rejectedBy = Common_ActorRef(caller)
-                    if let suggestedRef { push.record.suggestedDepartment = suggestedRef }
-                    push.refreshRecord(today: today, calendar: calendar)
-                    return [try pushEvent(push.record, .rejected)]
-                }
+                suggestedRef = department.ref
             }
-            logger.notice("push rejected", metadata: ["push": "\(id)", "department": "\(push.departmentCode)", "suggested": "\(suggested)"])
-            return Supervision_RejectPushResponse.with { $0.push = view(push) }
+            return try await changing(id, in: transaction) { push in
+                try push.state.checkOwner(own?.code)
+                try push.state.reject(reason: request.reason, suggested: suggested.isEmpty ? nil : suggested, at: clock())
+                push.record.rejectedBy = Common_ActorRef(caller)
+                if let suggestedRef { push.record.suggestedDepartment = suggestedRef }
+                push.refreshRecord(today: today, calendar: calendar)
+                return [try pushEvent(push.record, .rejected)]
+            }
         }
+        logger.notice("push rejected", metadata: ["push": "\(id)", "department": "\(push.departmentCode)", "suggested": "\(suggested)"])
+        return Supervision_RejectPushResponse.with { $0.push = view(push) }
     }
 
     public func reroutePush(request: Supervision_ReroutePushRequest, context: ServerContext) async throws -> Supervision_ReroutePushResponse {
-        try await answering {
-            let caller = try ServerContext.requireCaller()
-            let id = try Self.parseID(request.pushID, field: "push_id")
-            var violations: [Common_FieldViolation] = []
-            let codes = request.departments.map { $0.code.trimmingCharacters(in: .whitespaces) }
-            if codes.isEmpty {
-                violations.append(Common_FieldViolation.with { $0.field = "departments"; $0.description_p = "at least one department to re-route to"; $0.reason = "required" })
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.pushID, field: "push_id")
+        var violations: [Common_FieldViolation] = []
+        let codes = request.departments.map { $0.code.trimmingCharacters(in: .whitespaces) }
+        if codes.isEmpty {
+            violations.append(Common_FieldViolation.with { $0.field = "departments"; $0.description_p = "at least one department to re-route to"; $0.reason = "required" })
+        }
+        for (index, code) in codes.enumerated() where code.isEmpty || codes[..<index].contains(code) {
+            violations.append(Common_FieldViolation.with { $0.field = "departments[\(index)].code"; $0.description_p = code.isEmpty ? "required" : "listed twice"; $0.reason = code.isEmpty ? "required" : "duplicate" })
+        }
+        if request.reason.trimmingCharacters(in: .whitespaces).count < 4 {
+            violations.append(Common_FieldViolation.with { $0.field = "reason"; $0.description_p = "say why the push is re-routed (at least 4 characters)"; $0.reason = "required" })
+        }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
+        let (original, created) = try await database.withTransaction { transaction in
+            var targets: [StoredDepartment] = []
+            for (index, code) in codes.enumerated() {
+                guard let department = try await DepartmentStore.find(code, on: transaction), department.department.active else {
+                    throw RPCError.invalidArgument(field: "departments[\(index)].code", "no active department '\(code)'", reason: "unknown_department")
+                }
+                targets.append(department)
             }
-            for (index, code) in codes.enumerated() where code.isEmpty || codes[..<index].contains(code) {
-                violations.append(Common_FieldViolation.with { $0.field = "departments[\(index)].code"; $0.description_p = code.isEmpty ? "required" : "listed twice"; $0.reason = code.isEmpty ? "required" : "duplicate" })
-            }
-            if request.reason.trimmingCharacters(in: .whitespaces).count < 4 {
-                violations.append(Common_FieldViolation.with { $0.field = "reason"; $0.description_p = "say why the push is re-routed (at least 4 characters)"; $0.reason = "required" })
-            }
-            guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-            let (original, created) = try await database.withTransaction { transaction in
-                var targets: [StoredDepartment] = []
-                for (index, code) in codes.enumerated() {
-                    guard let department = try await DepartmentStore.find(code, on: transaction), department.department.active else {
-                        throw RPCError.invalidArgument(field: "departments[\(index)].code", "no active department '\(code)'", reason: "unknown_department")
+            let policy = try await policy(on: transaction)
+            var created: [StoredPush] = []
+            var events: [OutboxEvent] = []
+            let original = try await changing(id, in: transaction) { push in
+                try push.state.reroute(to: codes)
+                for target in targets {
+                    var template = push.record
+                    template.reroutedToPushIds = []
+                    template.clearClaimedBy()
+                    template.clearRejectedBy()
+                    template.clearSuggestedDepartment()
+                    template.claimNote = ""
+                    template.rerouteReason(request.reason)
+                    let new = try newPush(
+                        template: template, kind: push.kind, dedupeKey: "reroute:\(push.id.uuidString.lowercased())", department: target,
+                        responsibility: request.reason, sourceAt: push.sourceAt, sourceOn: push.state.schedule.sourceOn, policy: policy, reroutedFrom: push.id)
+                    guard try await pushStore.insert(new, in: transaction) else {
+                        throw RPCError(code: .failedPrecondition, message: "department \(target.department.code) already has this push")
                     }
-                    targets.append(department)
+                    created.append(new)
+                    events.append(try pushEvent(new.record, .created))
+                    if new.state.autoClaimed { events.append(try pushEvent(new.record, .claimed)) }
                 }
-                let policy = try await policy(on: transaction)
-                var created: [StoredPush] = []
-                var events: [OutboxEvent] = []
-                let original = try await changing(id, in: transaction) { push in
-                    try push.state.reroute(to: codes)
-                    for target in targets {
-                        var template = push.record
-                        template.reroutedToPushIds = []
-                        template.clearClaimedBy()
-                        template.clearRejectedBy()
-                        template.clearSuggestedDepartment()
-                        template.claimNote = ""
-                        template.rerouteReason(request.reason)
-                        let new = try newPush(
-                            template: template, kind: push.kind, dedupeKey: "reroute:\(push.id.uuidString.lowercased())", department: target,
-                            responsibility: request.reason, sourceAt: push.sourceAt, sourceOn: push.state.schedule.sourceOn, policy: policy, reroutedFrom: push.id)
-                        guard try await pushStore.insert(new, in: transaction) else {
-                            throw RPCError(code: .failedPrecondition, message: "department \(target.department.code) already has this push")
-                        }
-                        created.append(new)
-                        events.append(try pushEvent(new.record, .created))
-                        if new.state.autoClaimed { events.append(try pushEvent(new.record, .claimed)) }
-                    }
-                    push.record.reroutedToPushIds = created.map { $0.id.uuidString.lowercased() }
-                    return events
-                }
-                if request.updateBoundary {
-                    try await fixBoundary(for: original, to: codes, reason: request.reason, by: caller, in: transaction)
-                }
-                return (original, created)
+                push.record.reroutedToPushIds = created.map { $0.id.uuidString.lowercased() }
+                return events
             }
-            logger.notice("push re-routed", metadata: ["push": "\(id)", "from": "\(original.departmentCode)", "to": "\(codes.joined(separator: ","))", "by": "\(caller.logSubject)"])
-            return Supervision_ReroutePushResponse.with {
-                $0.original = view(original)
-                $0.pushes = created.map { view($0) }
+            if request.updateBoundary {
+                try await fixBoundary(for: original, to: codes, reason: request.reason, by: caller, in: transaction)
             }
+            return (original, created)
+        }
+        logger.notice("push re-routed", metadata: ["push": "\(id)", "from": "\(original.departmentCode)", "to": "\(codes.joined(separator: ","))", "by": "\(caller.logSubject)"])
+        return Supervision_ReroutePushResponse.with {
+            $0.original = view(original)
+            $0.pushes = created.map { view($0) }
         }
     }
 
