@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One published version of an item: what a case pins so that a later catalogue change never
@@ -55,5 +56,13 @@ extension CatalogueItem {
     }
 
     /// SHA-256 (hex) of `canonicalJSON`.
-    public var contentHash: String { SHA256.hex(canonicalJSON) }
+    public var contentHash: String { ContentHash.hex(canonicalJSON) }
+}
+
+/// The content hash of item versions: SHA-256 from swift-crypto, as 64 lower-case hex characters
+/// (stored in `catalogue_versions.content_hash`, so the spelling must never change).
+enum ContentHash {
+    static func hex(_ message: some DataProtocol) -> String {
+        Crypto.SHA256.hash(data: message).map { String(format: "%02x", $0) }.joined()
+    }
 }
