@@ -87,6 +87,16 @@ public struct CivilDate: Sendable, Hashable {
         default: return 0
         }
     }
+
+    /// The same day `months` later (negative: earlier); the month's last day when it has fewer
+    /// days (31 January + 1 month = 28/29 February). A licence valid "for N months" ends the day
+    /// before this. The one month arithmetic of the project (approval's grants, certificate's validity).
+    public func adding(months: Int) -> CivilDate {
+        let total = year * 12 + (month - 1) + months
+        let newYear = total >= 0 ? total / 12 : (total - 11) / 12
+        let newMonth = total - newYear * 12 + 1
+        return CivilDate(year: newYear, month: newMonth, day: min(day, CivilDate.daysInMonth(year: newYear, month: newMonth)))!
+    }
 }
 
 extension CivilDate: Comparable {

@@ -563,7 +563,7 @@ public struct CaseState: Sendable, Hashable, Codable {
             if from < date { violations.append(FieldViolation(field: "grant.valid_from", description: "cannot be before the decision date \(date)", reason: "out_of_range")) }
             grant.validFrom = from
             if grant.validUntil == nil, item.licenceValidityMonths > 0 {
-                grant.validUntil = Self.adding(months: item.licenceValidityMonths, to: from).previous
+                grant.validUntil = from.adding(months: item.licenceValidityMonths).previous
             }
             if let until = grant.validUntil, until <= from {
                 violations.append(FieldViolation(field: "grant.valid_until", description: "must be after valid_from \(from)", reason: "out_of_range"))
@@ -588,14 +588,6 @@ public struct CaseState: Sendable, Hashable, Codable {
         }
     }
 
-    /// The same day `months` later (the month's last day when it has fewer days).
-    public static func adding(months: Int, to date: CivilDate) -> CivilDate {
-        let total = date.year * 12 + (date.month - 1) + months
-        let year = total / 12
-        let month = total % 12 + 1
-        let day = min(date.day, CivilDate.daysInMonth(year: year, month: month))
-        return CivilDate(year: year, month: month, day: day)!
-    }
 
     // MARK: Withdrawal
 

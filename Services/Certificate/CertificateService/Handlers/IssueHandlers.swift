@@ -67,15 +67,8 @@ struct IssueInput: Sendable {
         acceptingNode = header.acceptingNode.divisionCode
         if validUntil == nil, message.item.licenceValidityMonths > 0 {
             let start = validFrom ?? decidedOn
-            validUntil = start.map { Self.adding(months: Int(message.item.licenceValidityMonths), to: $0).previous }
+            validUntil = start.map { $0.adding(months: Int(message.item.licenceValidityMonths)).previous }
         }
-    }
-
-    static func adding(months: Int, to date: CivilDate) -> CivilDate {
-        let total = date.year * 12 + (date.month - 1) + months
-        let year = total / 12
-        let month = total % 12 + 1
-        return CivilDate(year: year, month: month, day: min(date.day, CivilDate.daysInMonth(year: year, month: month)))!
     }
 
     /// What makes two issue requests for a case the same request.
