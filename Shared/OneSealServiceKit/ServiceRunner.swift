@@ -208,13 +208,19 @@ public enum ServiceRunner {
                 let delivery = EventDelivery(
                     sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients, token: serviceToken
                 )
-                lifecycle.append(.init(service: OutboxRelay(client: database, logger: Logger(label: "oneseal.outbox")) { destination, events in
+                // Batches stay under the frame limit (the peers share this node's wire settings), sized
+                // with the exact encoding, so a large event can never jam its destination.
+                var relayConfiguration = OutboxRelay.Configuration()
+                relayConfiguration.maximumBatchBytes = OutboxRelay.batchLimit(forFrameSize: configuration.wire.maximumFrameSize)
+                relayConfiguration.encodedSize = { delivery.encodedSize(of: $0) }
+                lifecycle.append(.init(service: OutboxRelay(client: database, configuration: relayConfiguration, logger: Logger(label: "oneseal.outbox")) { destination, events in
                     try await delivery.deliver(to: destination, events)
                 }))
             } else {
                 logger.warning("no service key (ONESEAL_SERVICE_KEY_FILE): events in the outbox wait until one is configured")
             }
-            lifecycle.append(.init(service: OutboxMaintenance(database: database, logger: Logger(label: "oneseal.outbox"))))
+            lifecycle.append(.init(service: OutboxMaintenance(
+                database: database, keepDelivered: configuration.outboxKeepDelivered, logger: Logger(label: "oneseal.outbox"))))
             for background in try await definition.makeBackgroundServices(environment) {
                 lifecycle.append(.init(service: background))
             }
