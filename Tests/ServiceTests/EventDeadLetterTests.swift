@@ -1,0 +1,130 @@
+import Foundation
+import GRPCCore
+import Logging
+import OneSealAuth
+import OneSealOutbox
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import OneSealTestSupport
+import OneSealWire
+import Testing
+
+/// Issue #15 item 11 over the real path: outbox → relay → OneSeal TCP (with a frame limit) →
+/// EventSink. Before the fix a batch over the peer's frame limit was refused whole and retried
+/// for ever; now batches are sized with the exact encoding, an event too large alone or refused
+/// with INVALID_ARGUMENT is dead-lettered, and everything else arrives in order.
+@Suite("Event delivery: frame limit and dead letters")
+struct EventDeadLetterTests {
+    /// Applies every event, except that it refuses aggregate "bad" as malformed.
+    struct PickyConsumer: EventConsumer {
+        func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+            if event.aggregateID == "bad" { throw RPCError(code: .invalidArgument, message: "payload: not a known message") }
+            try await transaction.execute("INSERT INTO received (event_id, aggregate_id) VALUES (\(event.eventID), \(event.aggregateID))")
+        }
+    }
+
+    @Test("large and refused events are dead-lettered over real RPC; the rest arrive in order in frame-sized batches")
+    func frameLimitAndRefusalOverRealRPC() async throws {
+        let key = TokenSigningKey.generate(issuer: "371302")
+        var wire = WireConfiguration()
+        wire.maximumFrameSize = 256 * 1024
+        try await withTestDatabase(prefix: "dlsource") { source in
+            try await withTestDatabase(prefix: "dlsink") { sink in
+                try await OutboxMigrations.apply(on: source)
+                try await OutboxMigrations.apply(on: sink)
+                try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text)")
+                let transport = OneSealServerTransport(host: "127.0.0.1", port: 0, configuration: wire)
+                let server = GRPCServer(
+                    transport: transport,
+                    services: [EventSinkService(consumerName: "approval", database: sink, consumer: PickyConsumer())],
+                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [key.publicKey]), policy: EventDelivery.sinkPolicy, localNode: "371302")]
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve() }
+                    let port = try await transport.listeningAddress.port!
+                    try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port, configuration: wire)) { client in
+                        let delivery = EventDelivery(
+                            sourceService: "intake", sourceNode: "371302", clients: ["approval@371302": client],
+                            token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") }
+                        )
+                        // 16 × 60 kB (about 1 MB, four frames' worth), a 300 kB event (over one
+                        // frame), and one the consumer refuses.
+                        var events = (0..<16).map { index in
+                            OutboxEvent(destination: "approval@371302", type: "intake.v1.ApplicationAccepted", aggregateID: "case-\(index)",
+                                        payload: Array(repeating: UInt8(index), count: 60_000))
+                        }
+                        events.insert(OutboxEvent(destination: "approval@371302", type: "intake.v1.ApplicationAccepted", aggregateID: "huge",
+                                                  payload: Array(repeating: 7, count: 300_000)), at: 3)
+                        events.insert(OutboxEvent(destination: "approval@371302", type: "intake.v1.ApplicationAccepted", aggregateID: "bad",
+                                                  payload: [1]), at: 9)
+                        for event in events {
+                            try await source.withTransaction { try await Outbox.enqueue([event], in: $0) }
+                        }
+                        var configuration = OutboxRelay.Configuration(batchSize: 100)
+                        configuration.maximumBatchBytes = OutboxRelay.batchLimit(forFrameSize: wire.maximumFrameSize)
+                        configuration.encodedSize = { delivery.encodedSize(of: $0) }
+                        let relay = OutboxRelay(client: source, configuration: configuration) { destination, batch in
+                            try await delivery.deliver(to: destination, batch)
+                        }
+                        var rounds = 0
+                        while try await Outbox.lag(on: source).pendingCount > 0, rounds < 50 {
+                            try await relay.relayOnce()
+                            rounds += 1
+                        }
+                        #expect(try await Outbox.lag(on: source).pendingCount == 0, "nothing is stuck behind the large or refused event")
+                        let rows = try await sink.query("SELECT aggregate_id FROM received ORDER BY seq")
+                        #expect(try rows.map { try $0.decode("aggregate_id", as: String.self) } == (0..<16).map { "case-\($0)" })
+                        let letters = try await DeadLetters.list(on: source)
+                        #expect(letters.map(\.aggregateID) == ["huge", "bad"])
+                        #expect(letters.first?.reason.hasPrefix("too large") == true)
+                        #expect(letters.last?.reason.contains("invalidArgument") == true || letters.last?.reason.contains("INVALID_ARGUMENT") == true)
+                        #expect(EventDelivery.refusalRule(for: .invalidArgument) == .permanent)
+                        #expect(EventDelivery.refusalRule(for: .failedPrecondition) == .counted)
+                        #expect(EventDelivery.refusalRule(for: .unavailable) == nil)
+                        #expect(EventDelivery.refusalRule(for: .permissionDenied) == nil)
+                    }
+                    server.beginGracefulShutdown()
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    /// Item 8: delivered rows carry personal data; the node purges them minutes after delivery
+    /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS), not a week.
+    @Test("the maintenance job purges delivered rows after the configured time, and the setting is read from the environment")
+    func maintenancePurgesDeliveredRowsAfterTheConfiguredTime() async throws {
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: [:]).outboxKeepDelivered == .seconds(600))
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "30"]).outboxKeepDelivered == .seconds(30))
+        #expect(throws: NodeConfiguration.Invalid.self) {
+            try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "a week"])
+        }
+        try await withTestDatabase(prefix: "dlpurge") { database in
+            try await OutboxMigrations.apply(on: database)
+            let events = (0..<4).map { OutboxEvent(destination: $0 < 3 ? "up@1" : "down@1", type: "t", aggregateID: "\($0)", payload: [1]) }
+            try await database.withTransaction { try await Outbox.enqueue(events, in: $0) }
+            let relay = OutboxRelay(client: database) { destination, _ in
+                if destination == "down@1" { throw RPCError(code: .unavailable, message: "down") }
+            }
+            for _ in 0..<6 { try await relay.relayOnce() }
+            let delivered = "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NOT NULL"
+            #expect(try await database.query(delivered).one().decode("n", as: Int.self) == 3)
+            let maintenance = OutboxMaintenance(
+                database: database, interval: .milliseconds(100), purgeEvery: .milliseconds(100), keepDelivered: .seconds(2),
+                logger: Logger(label: "test"))
+            let running = Task { try await maintenance.run() }
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(try await database.query(delivered).one().decode("n", as: Int.self) == 3, "kept for the configured time")
+            var left = 3
+            for _ in 0..<100 where left > 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                left = try await database.query(delivered).one().decode("n", as: Int.self)
+            }
+            running.cancel()
+            _ = await running.result
+            #expect(left == 0, "purged once older than the configured time")
+            #expect(try await Outbox.lag(on: database).pendingCount == 1, "the undelivered row stays")
+        }
+    }
+}
