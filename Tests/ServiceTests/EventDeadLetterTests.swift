@@ -127,4 +127,46 @@ struct EventDeadLetterTests {
             #expect(try await Outbox.lag(on: database).pendingCount == 1, "the undelivered row stays")
         }
     }
+
+    /// The operator's view: `oneseal outbox dead-letters` lists a dead letter without its payload,
+    /// `replay` puts it back in the outbox, an unknown id is a usage error (exit 64).
+    @Test("oneseal outbox dead-letters lists, replay moves back, discard deletes")
+    func cliListsAndReplaysDeadLetters() async throws {
+        try await withTestDatabase(prefix: "dlcli") { client, database in
+            try await OutboxMigrations.apply(on: client)
+            let big = OutboxEvent(destination: "approval@371302", type: "intake.v1.ApplicationSubmitted", aggregateID: "A-1",
+                                  payload: Array(repeating: 0x41, count: 5_000_000))
+            let small = OutboxEvent(destination: "approval@371302", type: "intake.v1.ApplicationSubmitted", aggregateID: "A-2", payload: [2])
+            try await client.withTransaction { try await Outbox.enqueue([big, small], in: $0) }
+            let relay = OutboxRelay(client: client) { _, _ in }
+            while try await relay.relayOnce() > 0 {}
+            let target = ["--service", "intake", "--node", "371302", "--database", database.conninfo]
+
+            let listed = try await CLIResult.run(["outbox", "dead-letters", "--json"] + target)
+            #expect(listed.status == 0, "\(listed)")
+            let rows = try listed.array()
+            #expect(rows.count == 1)
+            #expect(rows.first?["event_id"] as? String == big.id.uuidString)
+            #expect(rows.first?["destination"] as? String == "approval@371302")
+            #expect(rows.first?["type"] as? String == "intake.v1.ApplicationSubmitted")
+            #expect((rows.first?["size"] as? Int ?? 0) > 5_000_000)
+            #expect((rows.first?["reason"] as? String)?.hasPrefix("too large") == true)
+            #expect(rows.first?["first_failed_at"] is String)
+            #expect(rows.first?["payload"] == nil, "no payloads on the operator's screen")
+            let id = try #require(rows.first?["id"] as? Int)
+            let text = try await CLIResult.run(["outbox", "dead-letters"] + target)
+            #expect(text.status == 0 && text.stdout.contains("\(id)  intake.v1.ApplicationSubmitted  → approval@371302"), "\(text)")
+
+            let unknown = try await CLIResult.run(["outbox", "replay", "--id", "\(id + 1000)"] + target)
+            #expect(unknown.status == 64 && unknown.stderr.contains("no dead letter"), "\(unknown)")
+            let replayed = try await CLIResult.run(["outbox", "replay", "--id", "\(id)"] + target)
+            #expect(replayed.status == 0, "\(replayed)")
+            #expect(try await DeadLetters.count(on: client) == 0)
+            #expect(try await Outbox.lag(on: client).pendingCount == 1, "back in the outbox")
+            while try await relay.relayOnce() > 0 {}  // still too large: dead again
+            let discarded = try await CLIResult.run(["outbox", "discard", "--id", "\(id)"] + target)
+            #expect(discarded.status == 0, "\(discarded)")
+            #expect(try await DeadLetters.count(on: client) == 0)
+        }
+    }
 }

@@ -18,7 +18,7 @@ struct OutboxCommand: AsyncParsableCommand {
     /// Which service's database: `--database`, else ONESEAL_DATABASE_URL, else the default a service
     /// itself uses (`dbname=oneseal_<service>_<node>` on 127.0.0.1 as postgres). A password comes
     /// from libpq's own PGPASSWORD / ~/.pgpass, never from an option.
-    struct Target: ParsableArguments {
+    struct DatabaseTarget: ParsableArguments {
         @Option(help: "Service whose outbox to read (intake, approval, certificate, supervision, evaluation).")
         var service: String
 
@@ -57,7 +57,7 @@ struct OutboxCommand: AsyncParsableCommand {
     struct DeadLettersList: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "dead-letters", abstract: "List the dead-lettered events (no payloads), oldest first.")
-        @OptionGroup var target: Target
+        @OptionGroup var target: DatabaseTarget
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
@@ -82,7 +82,7 @@ struct OutboxCommand: AsyncParsableCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move a dead letter back into the outbox; it is delivered next for its destination.")
-        @OptionGroup var target: Target
+        @OptionGroup var target: DatabaseTarget
         @Option(help: "The dead letter's id (as `dead-letters` lists it).") var id: Int64
         @OptionGroup var output: OutputOptions
 
@@ -96,7 +96,7 @@ struct OutboxCommand: AsyncParsableCommand {
     struct Discard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a dead letter for good (its effect will never happen at its destination).")
-        @OptionGroup var target: Target
+        @OptionGroup var target: DatabaseTarget
         @Option(help: "The dead letter's id (as `dead-letters` lists it).") var id: Int64
         @OptionGroup var output: OutputOptions
 
