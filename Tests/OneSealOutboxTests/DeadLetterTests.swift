@@ -203,7 +203,7 @@ struct DeadLetterTests {
                 if destination == "down@1" { throw DeliveryFailed() }
             }
             for _ in 0..<20 { try await relay.relayOnce() }  // up@1 drains; down@1 keeps failing
-            let delivered = "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NOT NULL"
+            let delivered: SQLQuery = "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NOT NULL"
             #expect(try await client.query(delivered).one().decode("n", as: Int.self) == 3)
             #expect(try await Outbox.purgeDelivered(olderThan: 600, on: client) == 0, "not yet: kept for the configured time")
             try await Task.sleep(for: .milliseconds(1200))

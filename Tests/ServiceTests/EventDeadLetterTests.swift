@@ -108,7 +108,7 @@ struct EventDeadLetterTests {
                 if destination == "down@1" { throw RPCError(code: .unavailable, message: "down") }
             }
             for _ in 0..<6 { try await relay.relayOnce() }
-            let delivered = "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NOT NULL"
+            let delivered: SQLQuery = "SELECT count(*) AS n FROM outbox WHERE delivered_at IS NOT NULL"
             #expect(try await database.query(delivered).one().decode("n", as: Int.self) == 3)
             let maintenance = OutboxMaintenance(
                 database: database, interval: .milliseconds(100), purgeEvery: .milliseconds(100), keepDelivered: .seconds(2),
