@@ -47,12 +47,12 @@ public struct DeadLetter: Sendable, Hashable {
 
 /// The dead-letter table: listing, replaying and discarding events the relay set aside.
 public enum DeadLetters {
-    /// All dead letters, oldest first.
-    public static func list(on client: PostgresClient) async throws -> [DeadLetter] {
+    /// Dead letters with an id above `after`, oldest first, at most `limit`.
+    public static func list(after: Int64 = 0, limit: Int = 10_000, on client: PostgresClient) async throws -> [DeadLetter] {
         let rows = try await client.query(
             """
             SELECT seq, id, destination, type, aggregate_id, size, attempts, reason, first_failed_at, dead_at
-            FROM outbox_dead_letters ORDER BY seq
+            FROM outbox_dead_letters WHERE seq > \(after) ORDER BY seq LIMIT \(limit)
             """)
         return try rows.map { row in
             DeadLetter(
@@ -72,19 +72,19 @@ public enum DeadLetters {
     /// wakes the relay. Because its seq is older than anything still pending for its destination,
     /// it is delivered next, ahead of later events that have not gone out yet; events that were
     /// delivered while it was dead stay delivered (that is the order given up by dead-lettering).
-    /// The same event id means a consumer that did apply it once skips it (inbox). Returns false
-    /// when there is no such dead letter.
+    /// The same event id means a consumer that did apply it once skips it (inbox). Returns the
+    /// event id, nil when there is no such dead letter.
     @discardableResult
-    public static func replay(id: Int64, on client: PostgresClient) async throws -> Bool {
+    public static func replay(id: Int64, on client: PostgresClient) async throws -> UUID? {
         try await client.withTransaction { tx in
             let moved = try await tx.query(
                 """
                 WITH dead AS (DELETE FROM outbox_dead_letters WHERE seq = \(id) RETURNING *)
                 INSERT INTO outbox (seq, id, destination, type, aggregate_id, payload, traceparent, occurred_at, created_at)
                 SELECT seq, id, destination, type, aggregate_id, payload, traceparent, occurred_at, created_at FROM dead
-                RETURNING destination
+                RETURNING id, destination
                 """)
-            guard let row = moved.first else { return false }
+            guard let row = moved.first else { return nil }
             let destination = try row.decode("destination", as: String.self)
             // The destination may be in backoff from the failures that led here: try it now.
             try await tx.execute(
@@ -93,15 +93,15 @@ public enum DeadLetters {
                 ON CONFLICT (destination) DO UPDATE SET attempts = 0, last_error = NULL, next_attempt_at = now()
                 """)
             try await PostgresClient.notify(channel: Outbox.channel, payload: destination, on: tx)
-            return true
+            return try row.decode("id", as: UUID.self)
         }
     }
 
     /// Deletes dead letter `id` for good (an operator decided it must never be delivered). Returns
-    /// false when there is no such dead letter.
+    /// the event id, nil when there is no such dead letter.
     @discardableResult
-    public static func discard(id: Int64, on client: PostgresClient) async throws -> Bool {
-        try await client.execute("DELETE FROM outbox_dead_letters WHERE seq = \(id)") == 1
+    public static func discard(id: Int64, on client: PostgresClient) async throws -> UUID? {
+        try await client.query("DELETE FROM outbox_dead_letters WHERE seq = \(id) RETURNING id").first?.decode("id", as: UUID.self)
     }
 
     /// Moves outbox row `seq` to the dead-letter table in `tx` (the relay's transaction).

@@ -171,9 +171,11 @@ public enum ServiceRunner {
             let applied = try await Migrator.apply(OutboxMigrations.all + definition.migrations, on: database)
             logger.info("database ready", metadata: ["migrations_applied": "\(applied)"])
 
+            // Every service has an outbox, so every service lets its operator see and replay its
+            // dead letters (OutboxAdminService).
             var services = try await definition.makeServices(environment)
-                + [HealthService(configuration: configuration, database: database)]
-            var policy = sharedAccessPolicy.merging(definition.policy)
+                + [HealthService(configuration: configuration, database: database), OutboxAdminService(database: database)]
+            var policy = sharedAccessPolicy.merging(definition.policy).merging(OutboxAdminService.policy)
             if let consumer = definition.eventConsumer {
                 services.append(EventSinkService(consumerName: definition.name, database: database, consumer: consumer))
                 policy = policy.merging(EventDelivery.sinkPolicy)

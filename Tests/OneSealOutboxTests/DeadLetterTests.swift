@@ -159,10 +159,10 @@ struct DeadLetterTests {
             #expect(await waitForDrain(client))
             let letter = try #require(try await DeadLetters.list(on: client).first)
             #expect(letter.eventID == events[1].id && letter.attempts == 1 && letter.type == "case.accepted")
-            #expect(try await DeadLetters.replay(id: letter.id + 1_000_000, on: client) == false, "no such dead letter")
+            #expect(try await DeadLetters.replay(id: letter.id + 1_000_000, on: client) == nil, "no such dead letter")
 
             fixed.set()  // the consumer was fixed; the operator replays
-            #expect(try await DeadLetters.replay(id: letter.id, on: client))
+            #expect(try await DeadLetters.replay(id: letter.id, on: client) == events[1].id)
             #expect(await log.waitUntilDistinct(5))
             #expect(await waitForDrain(client))
             running.cancel()
@@ -174,7 +174,7 @@ struct DeadLetterTests {
             #expect(await log.firstDeliveryOrder() == ["certificate@371300": ["0", "2", "3", "4", "1"]])
             let effects = try await client.query("SELECT count(*) AS n FROM effects").one()
             #expect(try effects.decode("n", as: Int.self) == 5)
-            #expect(try await DeadLetters.replay(id: letter.id, on: client) == false, "replayed once only")
+            #expect(try await DeadLetters.replay(id: letter.id, on: client) == nil, "replayed once only")
         }
     }
 
@@ -186,9 +186,9 @@ struct DeadLetterTests {
             let relay = OutboxRelay(client: client, configuration: Self.configuration(), logger: quietLogger) { _, _ in }
             #expect(try await relay.relayOnce() == 1)
             let letter = try #require(try await DeadLetters.list(on: client).first)
-            #expect(try await DeadLetters.discard(id: letter.id, on: client))
+            #expect(try await DeadLetters.discard(id: letter.id, on: client) == letter.eventID)
             #expect(try await DeadLetters.count(on: client) == 0)
-            #expect(try await DeadLetters.discard(id: letter.id, on: client) == false)
+            #expect(try await DeadLetters.discard(id: letter.id, on: client) == nil)
         }
     }
 

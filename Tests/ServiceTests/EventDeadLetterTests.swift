@@ -169,4 +169,88 @@ struct EventDeadLetterTests {
             #expect(try await DeadLetters.count(on: client) == 0)
         }
     }
+
+    /// The operator's RPC: `oneseal.events.v1.OutboxAdmin` served with the real auth interceptor,
+    /// called by the CLI binary over OneSeal TCP with a token minted from the node's key. Only an
+    /// operator of this node may list, replay or discard.
+    @Test("OutboxAdmin over RPC: operator lists (paged), replays and discards; other roles and nodes are refused")
+    func outboxAdminOverRPC() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-outbox-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = TokenSigningKey.generate(issuer: "371302")
+        let keyFile = directory.appendingPathComponent("node.key").path
+        _ = FileManager.default.createFile(atPath: keyFile, contents: Data((key.base64 + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        try await withTestDatabase(prefix: "dladmin") { database in
+            try await OutboxMigrations.apply(on: database)
+            let events = (0..<3).map { index in
+                OutboxEvent(destination: "approval@371302", type: "intake.v1.ApplicationSubmitted", aggregateID: "A-\(index)",
+                            payload: Array(repeating: 0x41, count: 300_000))
+            }
+            try await database.withTransaction { try await Outbox.enqueue(events, in: $0) }
+            let relay = OutboxRelay(client: database, configuration: .init(maximumBatchBytes: 100_000)) { _, _ in }
+            while try await relay.relayOnce() > 0 {}
+            #expect(try await DeadLetters.count(on: database) == 3)
+
+            let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
+            let server = GRPCServer(
+                transport: transport, services: [OutboxAdminService(database: database)],
+                interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [key.publicKey]), policy: OutboxAdminService.policy, localNode: "371302")])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.serve() }
+                let port = try await transport.listeningAddress.port!
+                let target = ["--service", "intake", "--node", "371302", "--address", "127.0.0.1:\(port)", "--key", keyFile]
+
+                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in
+                    let admin = Events_OutboxAdmin.Client(wrapping: client)
+                    func metadata(_ role: Role, node: String = "371302") throws -> Metadata {
+                        var metadata = Metadata()
+                        metadata.addString("Bearer \(try key.mint(subject: "ops-7", role: role, node: node))", forKey: "authorization")
+                        return metadata
+                    }
+                    var request = Events_ListDeadLettersRequest()
+                    request.page.pageSize = 2
+                    let first = try await admin.listDeadLetters(request, metadata: try metadata(.operator))
+                    #expect(first.deadLetters.map(\.aggregateID) == ["A-0", "A-1"])
+                    #expect(first.page.totalSize == 3 && !first.page.nextPageToken.isEmpty)
+                    request.page.pageToken = first.page.nextPageToken
+                    let second = try await admin.listDeadLetters(request, metadata: try metadata(.operator))
+                    #expect(second.deadLetters.map(\.aggregateID) == ["A-2"] && second.page.nextPageToken.isEmpty)
+                    #expect(first.deadLetters.first?.reason.hasPrefix("too large") == true)
+                    await #expect { _ = try await admin.listDeadLetters(.init(), metadata: try metadata(.officer)) } throws: {
+                        ($0 as? RPCError)?.code == .permissionDenied
+                    }
+                    await #expect { _ = try await admin.listDeadLetters(.init(), metadata: try metadata(.operator, node: "371300")) } throws: {
+                        ($0 as? RPCError)?.code == .permissionDenied
+                    }
+                    await #expect { _ = try await admin.listDeadLetters(.init(), metadata: Metadata()) } throws: {
+                        ($0 as? RPCError)?.code == .unauthenticated
+                    }
+                    await #expect { _ = try await admin.replayDeadLetter(.with { $0.id = 999_999 }, metadata: try metadata(.operator)) } throws: {
+                        ($0 as? RPCError)?.code == .notFound
+                    }
+                }
+
+                let listed = try await CLIResult.run(["outbox", "dead-letters", "--json"] + target)
+                #expect(listed.status == 0, "\(listed)")
+                let rows = try listed.array()
+                #expect(rows.map { $0["aggregate_id"] as? String } == ["A-0", "A-1", "A-2"])
+                #expect(rows.allSatisfy { $0["payload"] == nil })
+                let id = try #require(rows.first?["id"] as? Int)
+                let replayed = try await CLIResult.run(["outbox", "replay", "--id", "\(id)", "--json"] + target)
+                #expect(replayed.status == 0 && (try replayed.object()["event_id"] as? String) == events[0].id.uuidString, "\(replayed)")
+                #expect(try await Outbox.lag(on: database).pendingCount == 1)
+                let discarded = try await CLIResult.run(["outbox", "discard", "--id", "\(id + 1)"] + target)
+                #expect(discarded.status == 0, "\(discarded)")
+                let missing = try await CLIResult.run(["outbox", "discard", "--id", "\(id + 1)"] + target)
+                #expect(missing.status == 2 && missing.stderr.contains("no dead letter"), "\(missing)")
+                let officer = try await CLIResult.run(["outbox", "dead-letters", "--role", "officer"] + target)
+                #expect(officer.status == 2, "\(officer)")
+                #expect(try await DeadLetters.list(on: database).map(\.aggregateID) == ["A-2"])
+
+                server.beginGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
 }
