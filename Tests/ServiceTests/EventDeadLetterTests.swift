@@ -199,7 +199,7 @@ struct EventDeadLetterTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.serve() }
                 let port = try await transport.listeningAddress.port!
-                let target = ["--service", "intake", "--node", "371302", "--address", "127.0.0.1:\(port)", "--key", keyFile]
+                let target = ["--service", "intake", "--node", "371302", "--address", "127.0.0.1:\(port)", "--key", keyFile, "--timeout", "60"]
 
                 try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in
                     let admin = Events_OutboxAdmin.Client(wrapping: client)
@@ -231,28 +231,66 @@ struct EventDeadLetterTests {
                     }
                 }
 
-                let listed = try await CLIResult.run(["outbox", "dead-letters", "--json"] + target)
+                let listed = try await runBesideServer(["outbox", "dead-letters", "--json"] + target)
                 #expect(listed.status == 0, "\(listed)")
                 let rows = try listed.array()
                 #expect(rows.map { $0["aggregate_id"] as? String } == ["A-0", "A-1", "A-2"])
                 #expect(rows.allSatisfy { $0["payload"] == nil })
                 let id = try #require(rows.first?["id"] as? Int)
-                let replayed = try await CLIResult.run(["outbox", "replay", "--id", "\(id)", "--json"] + target)
+                let replayed = try await runBesideServer(["outbox", "replay", "--id", "\(id)", "--json"] + target)
                 #expect(replayed.status == 0, "\(replayed)")
                 let replayedEvent = try replayed.object()["event_id"] as? String
                 #expect(replayedEvent == events[0].id.uuidString)
                 #expect(try await Outbox.lag(on: database).pendingCount == 1)
-                let discarded = try await CLIResult.run(["outbox", "discard", "--id", "\(id + 1)"] + target)
+                let discarded = try await runBesideServer(["outbox", "discard", "--id", "\(id + 1)"] + target)
                 #expect(discarded.status == 0, "\(discarded)")
-                let missing = try await CLIResult.run(["outbox", "discard", "--id", "\(id + 1)"] + target)
+                let missing = try await runBesideServer(["outbox", "discard", "--id", "\(id + 1)"] + target)
                 #expect(missing.status == 2 && missing.stderr.contains("no dead letter"), "\(missing)")
-                let officer = try await CLIResult.run(["outbox", "dead-letters", "--role", "officer"] + target)
+                let officer = try await runBesideServer(["outbox", "dead-letters", "--role", "officer"] + target)
                 #expect(officer.status == 2, "\(officer)")
                 #expect(try await DeadLetters.list(on: database).map(\.aggregateID) == ["A-2"])
 
                 server.beginGracefulShutdown()
                 try await group.waitForAll()
             }
+        }
+    }
+}
+
+/// Runs the `oneseal` binary while this process serves its calls: the pipes are read and the exit
+/// awaited on Dispatch threads, not on the cooperative pool (`CLIResult.run` blocks two of its
+/// threads, which on a 2-core machine leaves none for the in-process server the CLI is calling).
+func runBesideServer(_ arguments: [String]) async throws -> CLIResult {
+    /// The child and what it wrote, handed between Dispatch threads (one writer per field, read
+    /// after `group.wait()`).
+    final class Run: @unchecked Sendable {
+        let process = Process()
+        let out = Pipe()
+        let err = Pipe()
+        var outData = Data()
+        var errData = Data()
+    }
+    let run = Run()
+    run.process.executableURL = ServiceProcess.buildDirectory.appendingPathComponent("oneseal")
+    run.process.arguments = arguments
+    run.process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+    run.process.standardOutput = run.out
+    run.process.standardError = run.err
+    try run.process.run()
+    return await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let group = DispatchGroup()
+            group.enter()
+            DispatchQueue.global().async {
+                run.outData = run.out.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            run.errData = run.err.fileHandleForReading.readDataToEndOfFile()
+            group.wait()
+            run.process.waitUntilExit()
+            continuation.resume(returning: CLIResult(
+                status: run.process.terminationStatus, stdout: String(decoding: run.outData, as: UTF8.self),
+                stderr: String(decoding: run.errData, as: UTF8.self)))
         }
     }
 }
