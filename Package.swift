@@ -98,7 +98,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "oneseal",
         dependencies: [
-            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy",
+            "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy", "OneSealStore", "OneSealOutbox",
             grpcCore, log, protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ] + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },

@@ -44,6 +44,35 @@ public enum OutboxMigrations {
                 -- evaluation forwarding to its city) keeps its first time. NULL = created_at.
                 ALTER TABLE outbox ADD COLUMN IF NOT EXISTS occurred_at timestamptz;
                 """),
+        Migration(
+            version: 900_003, name: "oneseal_outbox_dead_letters",
+            sql: """
+                -- Refusals by the consumer (not outages) counted per event, and when the first failure
+                -- of any kind happened: the relay dead-letters an event after too many refusals.
+                ALTER TABLE outbox ADD COLUMN IF NOT EXISTS refusals integer NOT NULL DEFAULT 0;
+                ALTER TABLE outbox ADD COLUMN IF NOT EXISTS first_failed_at timestamptz;
+                -- Events that can never be delivered as they are (too large for one frame, refused
+                -- permanently or too often). Moved here so the events behind them are not blocked;
+                -- kept with their outbox seq (the id operators replay by) until replayed or discarded.
+                CREATE TABLE IF NOT EXISTS outbox_dead_letters (
+                    seq bigint PRIMARY KEY,
+                    id uuid NOT NULL UNIQUE,
+                    destination text NOT NULL,
+                    type text NOT NULL,
+                    aggregate_id text NOT NULL,
+                    payload bytea NOT NULL,
+                    traceparent text,
+                    occurred_at timestamptz,
+                    created_at timestamptz NOT NULL,
+                    attempts integer NOT NULL,
+                    size integer NOT NULL,
+                    reason text NOT NULL,
+                    first_failed_at timestamptz NOT NULL,
+                    dead_at timestamptz NOT NULL DEFAULT now()
+                );
+                -- The purge deletes delivered rows by age.
+                CREATE INDEX IF NOT EXISTS outbox_delivered ON outbox (delivered_at) WHERE delivered_at IS NOT NULL;
+                """),
     ]
 
     /// Applies the outbox/inbox migrations on their own (for services without other migrations).

@@ -13,6 +13,14 @@ import ServiceLifecycle
 /// are unaffected. If the process dies after delivery but before commit, the rows are delivered
 /// again — consumers deduplicate with ``Inbox``.
 ///
+/// A batch never exceeds `maximumBatchBytes` of encoded events (below the peer's frame limit: a
+/// batch over it is refused whole, and retrying the same batch forever would jam the destination).
+/// An event that can never be delivered — larger than that limit on its own, refused permanently
+/// (``DeliveryRefused/Rule/permanent``), or refused `maximumRefusals` times in a row — is moved to
+/// `outbox_dead_letters` with an error log line, and the events behind it go on (``DeadLetters``).
+/// Outages and configuration faults (any other error) are retried for as long as they last: they
+/// say nothing about the event, and dead-lettering would only scatter the queue out of order.
+///
 /// The relay wakes on `NOTIFY outbox` (sent by ``Outbox/enqueue(_:in:)`` at commit) and polls
 /// every `pollInterval` as a fallback.
 public struct OutboxRelay: Service {
@@ -26,17 +34,49 @@ public struct OutboxRelay: Service {
         public var maxBackoff: Duration
         /// Destinations worked on in parallel by this replica.
         public var concurrency: Int
+        /// Largest sum of `encodedSize` over one batch. The peer refuses a whole request whose frame
+        /// is over its limit, so this stays below it with room for the request's own framing
+        /// (``OutboxRelay/batchLimit(forFrameSize:)``). An event larger than this on its own can
+        /// never be sent and is dead-lettered without trying.
+        public var maximumBatchBytes: Int
+        /// A refusal that may pass (``DeliveryRefused/Rule/counted``) dead-letters the event after
+        /// this many in a row: enough to ride out a consumer that needs another source's event
+        /// first, few enough that one bad event does not hold its destination for hours.
+        public var maximumRefusals: Int
+        /// Bytes one event takes in a delivery request. The default over-estimates (payload and
+        /// texts plus a fixed allowance for ids, times and field tags); `EventDelivery` gives the
+        /// exact protobuf size.
+        public var encodedSize: @Sendable (OutboxEvent) -> Int
 
         public init(
             batchSize: Int = 100, pollInterval: Duration = .seconds(1), initialBackoff: Duration = .milliseconds(200),
-            maxBackoff: Duration = .seconds(60), concurrency: Int = 2
+            maxBackoff: Duration = .seconds(60), concurrency: Int = 2,
+            maximumBatchBytes: Int = OutboxRelay.batchLimit(forFrameSize: 4 * 1024 * 1024), maximumRefusals: Int = 10,
+            encodedSize: @escaping @Sendable (OutboxEvent) -> Int = OutboxRelay.estimatedSize(of:)
         ) {
             self.batchSize = max(1, batchSize)
             self.pollInterval = pollInterval
             self.initialBackoff = initialBackoff
             self.maxBackoff = maxBackoff
             self.concurrency = max(1, concurrency)
+            self.maximumBatchBytes = max(1, maximumBatchBytes)
+            self.maximumRefusals = max(1, maximumRefusals)
+            self.encodedSize = encodedSize
         }
+    }
+
+    /// The batch budget for a peer whose frames may hold `frameSize` bytes: 1/16 of the frame (at
+    /// most 64 KiB) is left for what wraps the events — the Frame and Message fields, the request's
+    /// field tags and length prefixes, which are a few bytes per event.
+    public static func batchLimit(forFrameSize frameSize: Int) -> Int {
+        frameSize - max(64, min(64 * 1024, frameSize / 16))
+    }
+
+    /// An upper bound of an event's encoded envelope when the exact encoder is not at hand:
+    /// payload and variable texts plus 256 bytes for the event id, source names, times, sequence
+    /// and every field's tag and length.
+    public static func estimatedSize(of event: OutboxEvent) -> Int {
+        event.payload.count + event.type.utf8.count + event.aggregateID.utf8.count + (event.traceparent?.utf8.count ?? 0) + 256
     }
 
     /// Sends one destination's batch (in order); throwing leaves the batch for a later retry.
@@ -104,8 +144,9 @@ public struct OutboxRelay: Service {
         }
     }
 
-    /// Runs one pass: claims one due destination, delivers one batch. Returns the number of events
-    /// delivered (0 when nothing was due or delivery failed). Useful for tests and for draining.
+    /// Runs one pass: claims one due destination, delivers one batch (or dead-letters events that
+    /// cannot be delivered). Returns the number of events that left the queue — delivered or
+    /// dead-lettered (0 when nothing was due or delivery failed). Useful for tests and for draining.
     @discardableResult
     public func relayOnce() async throws -> Int {
         let batchSize = configuration.batchSize
@@ -129,48 +170,137 @@ public struct OutboxRelay: Service {
                 WHERE destination = \(destination) AND delivered_at IS NULL
                 ORDER BY seq LIMIT \(batchSize)
                 """)
-            var events: [OutboxEvent] = []
-            var seqs: [Int64] = []
+            var queue: [(event: OutboxEvent, size: Int)] = []
             for row in rows {
                 let seq = try row.decode("seq", as: Int64.self)
-                seqs.append(seq)
-                events.append(
-                    OutboxEvent(
-                        id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
-                        aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
-                        traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
-                        sequence: seq))
+                let event = OutboxEvent(
+                    id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
+                    aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
+                    traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
+                    sequence: seq)
+                queue.append((event, configuration.encodedSize(event)))
             }
-            guard !events.isEmpty else { return 0 }
+            var handled = 0
+            // A head too large for any batch would be refused forever: set it aside, go on behind it.
+            while let head = queue.first, head.size > configuration.maximumBatchBytes {
+                try await deadLetter(
+                    head.event, size: head.size,
+                    reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
+                queue.removeFirst()
+                handled += 1
+            }
+            guard !queue.isEmpty else {
+                if handled > 0 { try await resetDestination(destination, in: tx) }
+                return handled
+            }
+            // The longest in-order prefix that fits the byte budget (at least the head, which fits).
+            var batch = [queue[0].event]
+            var bytes = queue[0].size
+            for (event, size) in queue.dropFirst() {
+                guard bytes + size <= configuration.maximumBatchBytes else { break }
+                batch.append(event)
+                bytes += size
+            }
             do {
-                try await deliver(destination, events)
+                try await deliver(destination, batch)
             } catch is CancellationError {
                 throw CancellationError()  // roll back: the rows stay undelivered
             } catch {
-                let delay = backoff(afterFailures: failures + 1)
-                logger.warning(
-                    "outbox delivery failed; backing off",
-                    metadata: ["destination": "\(destination)", "delay": "\(delay)", "error": "\(error)"])
-                let message = String(describing: error)
-                try await tx.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = \(message) WHERE seq = \(seqs[0])")
-                try await tx.execute(
-                    """
-                    UPDATE outbox_destinations SET attempts = attempts + 1, last_error = \(message),
-                        next_attempt_at = now() + make_interval(secs => \(delay))
-                    WHERE destination = \(destination)
-                    """)
-                return 0
+                guard error is DeliveryRefused, batch.count > 1 else {
+                    if try await recordFailure(of: batch[0], error: error, destinationFailures: failures, in: tx) {
+                        try await resetDestination(destination, in: tx)
+                        return handled + 1
+                    }
+                    return handled
+                }
+                // The consumer refused something in the batch, but not which event: deliver them one
+                // at a time, in order, so the refusal lands on the event that earned it and the ones
+                // before it are not held (those it already applied are acknowledged as duplicates).
+                for event in batch {
+                    do {
+                        try await deliver(destination, [event])
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        if try await recordFailure(of: event, error: error, destinationFailures: failures, in: tx) {
+                            handled += 1
+                            continue
+                        }
+                        return handled
+                    }
+                    try Task.checkCancellation()
+                    try await markDelivered([event], in: tx)
+                    handled += 1
+                }
+                try await resetDestination(destination, in: tx)
+                return handled
             }
             try Task.checkCancellation()
-            try await tx.execute(
-                "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(\(SQLArray(seqs)))")
-            if failures > 0 {
-                try await tx.execute(
-                    "UPDATE outbox_destinations SET attempts = 0, last_error = NULL, next_attempt_at = now() WHERE destination = \(destination)")
-            }
-            return events.count
+            try await markDelivered(batch, in: tx)
+            if failures > 0 || handled > 0 { try await resetDestination(destination, in: tx) }
+            return handled + batch.count
         }
+    }
+
+    private func markDelivered(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {
+        let seqs = events.compactMap(\.sequence)
+        try await tx.execute(
+            "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(\(SQLArray(seqs)))")
+    }
+
+    private func resetDestination(_ destination: String, in tx: PostgresConnection) async throws {
+        try await tx.execute(
+            "UPDATE outbox_destinations SET attempts = 0, last_error = NULL, next_attempt_at = now() WHERE destination = \(destination)")
+    }
+
+    /// Records a failed delivery of `event` (the head of what was sent). Returns true when the event
+    /// was dead-lettered (the destination may go on at once), false when the destination now backs
+    /// off with `event` still at its head.
+    private func recordFailure(of event: OutboxEvent, error: any Error, destinationFailures failures: Int, in tx: PostgresConnection) async throws -> Bool {
+        guard let seq = event.sequence else { return false }
+        let message = String(describing: error)
+        let refusal = error as? DeliveryRefused
+        let counted = try await tx.query(
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = \(message), first_failed_at = COALESCE(first_failed_at, now()),
+                refusals = refusals + \(refusal == nil ? 0 : 1)
+            WHERE seq = \(seq) RETURNING refusals
+            """)
+        let refusals = try counted.first?.decode("refusals", as: Int.self) ?? 0
+        switch refusal?.rule {
+        case .permanent?:
+            try await deadLetter(event, size: configuration.encodedSize(event), reason: "refused: \(message)", in: tx)
+            return true
+        case .counted? where refusals >= configuration.maximumRefusals:
+            try await deadLetter(event, size: configuration.encodedSize(event), reason: "refused \(refusals) times, last: \(message)", in: tx)
+            return true
+        default:
+            let delay = backoff(afterFailures: failures + 1)
+            logger.warning(
+                "outbox delivery failed; backing off",
+                metadata: ["destination": "\(event.destination)", "delay": "\(delay)", "error": "\(message)", "refusals": "\(refusals)"])
+            try await tx.execute(
+                """
+                UPDATE outbox_destinations SET attempts = attempts + 1, last_error = \(message),
+                    next_attempt_at = now() + make_interval(secs => \(delay))
+                WHERE destination = \(event.destination)
+                """)
+            return false
+        }
+    }
+
+    /// Moves `event` to the dead letters and says so at error level (an operator must look: the
+    /// event's effect is missing at its destination until it is replayed). The payload is not
+    /// logged; it may hold personal data.
+    private func deadLetter(_ event: OutboxEvent, size: Int, reason: String, in tx: PostgresConnection) async throws {
+        guard let seq = event.sequence else { return }
+        try await DeadLetters.move(seq: seq, size: size, reason: reason, in: tx)
+        logger.error(
+            "outbox event dead-lettered; later events of its destination go on without it (oneseal outbox dead-letters / replay)",
+            metadata: [
+                "id": "\(seq)", "event_id": "\(event.id)", "destination": "\(event.destination)", "type": "\(event.type)",
+                "size": "\(size)", "reason": "\(reason)",
+            ])
     }
 
     /// Full-jitter exponential backoff in seconds: uniform in [cap/2, cap], cap = min(max, initial·2^(n−1)).

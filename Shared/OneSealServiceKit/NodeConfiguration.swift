@@ -39,6 +39,10 @@ public struct NodeConfiguration: Sendable {
     /// plus the years (and regional days off) of ONESEAL_CALENDAR_FILE, so an operator can load next
     /// year's State Council notice without a release (docs/operators.md).
     public var calendar: WorkingDayCalendar = .china
+    /// How long delivered outbox events are kept before the purge deletes them
+    /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS, default 600). They carry personal data and are not
+    /// needed once delivered: the consumer's inbox is the durable record (OutboxMaintenance).
+    public var outboxKeepDelivered: Duration = OutboxMaintenance.defaultKeepDelivered
 
     /// The default port of each service on a node (the county adds 100 in the local cluster).
     public static let defaultPorts = ["intake": 7101, "approval": 7102, "certificate": 7103, "supervision": 7104, "evaluation": 7105]
@@ -126,7 +130,7 @@ public struct NodeConfiguration: Sendable {
                 throw Invalid(variable: "ONESEAL_CALENDAR_FILE", reason: "\(file): \(error)")
             }
         }
-        return NodeConfiguration(
+        var configuration = NodeConfiguration(
             node: node,
             service: service,
             host: value("ONESEAL_LISTEN_HOST") ?? "127.0.0.1",
@@ -142,6 +146,8 @@ public struct NodeConfiguration: Sendable {
             wire: wire,
             calendar: calendar
         )
+        configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 600, range: 0...(7 * 24 * 3600)))
+        return configuration
     }
 
     /// A conninfo value in single quotes with `\\` and `'` escaped (libpq's rule), so any password works.

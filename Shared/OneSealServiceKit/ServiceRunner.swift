@@ -179,9 +179,11 @@ public enum ServiceRunner {
             let applied = try await Migrator.apply(OutboxMigrations.all + definition.migrations, on: database)
             logger.info("database ready", metadata: ["migrations_applied": "\(applied)"])
 
+            // Every service has an outbox, so every service lets its operator see and replay its
+            // dead letters (OutboxAdminService).
             var services = try await definition.makeServices(environment)
-                + [HealthService(configuration: configuration, database: database)]
-            var policy = sharedAccessPolicy.merging(definition.policy)
+                + [HealthService(configuration: configuration, database: database), OutboxAdminService(database: database)]
+            var policy = sharedAccessPolicy.merging(definition.policy).merging(OutboxAdminService.policy)
             if let consumer = definition.eventConsumer {
                 services.append(EventSinkService(consumerName: definition.name, database: database, consumer: consumer))
                 policy = policy.merging(EventDelivery.sinkPolicy)
@@ -220,13 +222,19 @@ public enum ServiceRunner {
                     sourceService: configuration.service, sourceNode: configuration.node, clients: peerClients, token: serviceToken,
                     keyring: try configuration.dataKeyFile.map { try DataKeyring(contentsOfFile: $0) }
                 )
-                lifecycle.append(.init(service: OutboxRelay(client: database, logger: Logger(label: "oneseal.outbox")) { destination, events in
+                // Batches stay under the frame limit (the peers share this node's wire settings), sized
+                // with the exact encoding, so a large event can never jam its destination.
+                var relayConfiguration = OutboxRelay.Configuration()
+                relayConfiguration.maximumBatchBytes = OutboxRelay.batchLimit(forFrameSize: configuration.wire.maximumFrameSize)
+                relayConfiguration.encodedSize = { delivery.encodedSize(of: $0) }
+                lifecycle.append(.init(service: OutboxRelay(client: database, configuration: relayConfiguration, logger: Logger(label: "oneseal.outbox")) { destination, events in
                     try await delivery.deliver(to: destination, events)
                 }))
             } else {
                 logger.warning("no service key (ONESEAL_SERVICE_KEY_FILE): events in the outbox wait until one is configured")
             }
-            lifecycle.append(.init(service: OutboxMaintenance(database: database, logger: Logger(label: "oneseal.outbox"))))
+            lifecycle.append(.init(service: OutboxMaintenance(
+                database: database, keepDelivered: configuration.outboxKeepDelivered, logger: Logger(label: "oneseal.outbox"))))
             for background in try await definition.makeBackgroundServices(environment) {
                 lifecycle.append(.init(service: background))
             }

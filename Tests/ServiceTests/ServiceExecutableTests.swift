@@ -61,7 +61,7 @@ struct ServiceExecutableTests {
 
             let applied = try await client.query("SELECT version FROM schema_migrations ORDER BY version")
             let versions = try applied.map { try $0.decode("version", as: Int.self) }
-            #expect(versions.first == 1 && versions.suffix(2) == [900_001, 900_002])
+            #expect(versions.first == 1 && versions.suffix(3) == [900_001, 900_002, 900_003])
 
             process.terminate()  // SIGTERM
             let status = await process.waitForExit()

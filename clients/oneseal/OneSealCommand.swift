@@ -26,6 +26,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Licence.self,  // certificate (#5)
             Supervision.self,  // supervision (#6)
             Report.self,  // evaluation (#7)
+            OutboxCommand.self,  // dead letters of a service's outbox (#15)
         ]
     )
 
