@@ -10,17 +10,39 @@ public enum NodeScope: Sendable, Hashable {
     case anyTrustedNode
 }
 
-/// The rule for one RPC method: who may call it, from where. `public` methods need no token
-/// (health, licence verification, progress look-up by receipt number).
+/// On *which* objects a method's callers may act: the per-object half of a rule, declared in the
+/// method table beside the roles and enforced by the handler (docs/security.md, "Per-object
+/// rules"). Every method declares one; `AccessPolicyDeclarationTests` fails on an undeclared one, so
+/// a new RPC cannot ship without someone deciding whose objects it touches.
+public enum ObjectRule: String, Sendable, Hashable, CaseIterable {
+    /// Not yet decided (the default): refused by the declaration test, never by a call.
+    case undeclared
+    /// No person's object: public data, the catalogue, figures, the transparency log, health.
+    case none
+    /// Any object of the node: the role's duty (the window, the back office, the certificate
+    /// centre, operators), at the nodes the scope allows.
+    case anyOfTheNode
+    /// Only the caller's own for the roles outside the node's staff: an applicant's applications
+    /// and ratings, an integrator's submissions, a department's pushes, a rater's rating — checked
+    /// in the handler (the node's staff among the roles act on any, as for `anyOfTheNode`).
+    case own
+    /// Service-to-service: events and forwarding from the services of trusted nodes.
+    case service
+}
+
+/// The rule for one RPC method: who may call it, from where, on which objects. `public` methods
+/// need no token (health, licence verification, progress look-up by receipt number).
 public struct MethodRule: Sendable, Hashable {
     public var roles: Set<Role>
     public var scope: NodeScope
     public var isPublic: Bool
+    public var objects: ObjectRule
 
-    public init(roles: Set<Role>, scope: NodeScope = .sameNode) {
+    public init(roles: Set<Role>, scope: NodeScope = .sameNode, objects: ObjectRule = .undeclared) {
         self.roles = roles
         self.scope = scope
         self.isPublic = false
+        self.objects = objects
     }
 
     public static let `public` = MethodRule(publicRule: ())
@@ -29,6 +51,14 @@ public struct MethodRule: Sendable, Hashable {
         self.roles = []
         self.scope = .anyTrustedNode
         self.isPublic = true
+        self.objects = .none
+    }
+
+    /// The same rule with its object rule declared.
+    public func on(_ objects: ObjectRule) -> MethodRule {
+        var rule = self
+        rule.objects = objects
+        return rule
     }
 }
 

@@ -112,6 +112,6 @@ public struct EventDelivery: Sendable {
     /// The policy entry for a service that receives events: other OneSeal services only, any
     /// trusted node (events cross between city and county).
     public static let sinkPolicy = AccessPolicy([
-        "oneseal.events.v1.EventSink/Deliver": MethodRule(roles: [.peerNode], scope: .anyTrustedNode)
+        "oneseal.events.v1.EventSink/Deliver": MethodRule(roles: [.peerNode], scope: .anyTrustedNode, objects: .service)
     ])
 }

@@ -22,9 +22,9 @@ public struct OutboxAdminService: Events_OutboxAdmin.SimpleServiceProtocol {
     }
 
     public static let policy = AccessPolicy([
-        "oneseal.events.v1.OutboxAdmin/ListDeadLetters": MethodRule(roles: [.operator]),
-        "oneseal.events.v1.OutboxAdmin/ReplayDeadLetter": MethodRule(roles: [.operator]),
-        "oneseal.events.v1.OutboxAdmin/DiscardDeadLetter": MethodRule(roles: [.operator]),
+        "oneseal.events.v1.OutboxAdmin/ListDeadLetters": MethodRule(roles: [.operator], objects: .anyOfTheNode),
+        "oneseal.events.v1.OutboxAdmin/ReplayDeadLetter": MethodRule(roles: [.operator], objects: .anyOfTheNode),
+        "oneseal.events.v1.OutboxAdmin/DiscardDeadLetter": MethodRule(roles: [.operator], objects: .anyOfTheNode),
     ])
 
     public func listDeadLetters(request: Events_ListDeadLettersRequest, context: ServerContext) async throws -> Events_ListDeadLettersResponse {

@@ -24,19 +24,19 @@ public enum CertificateServiceDefinition {
             roles: [.certificateOperator, .windowClerk, .officer, .sectionChief, .deputyDirector, .director, .evaluator, .leader, .operator, .integrator, .peerNode],
             scope: .anyTrustedNode)
         let rules: [String: MethodRule] = [
-            "IssueLicence": MethodRule(roles: [.certificateOperator, .peerNode]),
-            "GetLicence": readers,
-            "ListLicences": MethodRule(roles: [.certificateOperator, .windowClerk, .evaluator, .leader, .operator, .integrator]),
-            "RenderLicence": MethodRule(roles: [.certificateOperator, .windowClerk], scope: .anyTrustedNode),
+            "IssueLicence": MethodRule(roles: [.certificateOperator, .peerNode]).on(.anyOfTheNode),
+            "GetLicence": readers.on(.anyOfTheNode),
+            "ListLicences": MethodRule(roles: [.certificateOperator, .windowClerk, .evaluator, .leader, .operator, .integrator]).on(.anyOfTheNode),
+            "RenderLicence": MethodRule(roles: [.certificateOperator, .windowClerk], scope: .anyTrustedNode).on(.anyOfTheNode),
             "VerifyLicence": .public,
-            "UpdateLicenceStatus": MethodRule(roles: [.certificateOperator, .peerNode]),
-            "ReissueLicence": MethodRule(roles: [.certificateOperator]),
+            "UpdateLicenceStatus": MethodRule(roles: [.certificateOperator, .peerNode]).on(.anyOfTheNode),
+            "ReissueLicence": MethodRule(roles: [.certificateOperator]).on(.anyOfTheNode),
             "GetSignedTreeHead": .public,
             "GetInclusionProof": .public,
             "GetConsistencyProof": .public,
             "ListTrustedIssuers": .public,
-            "AddTrustedIssuer": MethodRule(roles: [.operator]),
-            "RemoveTrustedIssuer": MethodRule(roles: [.operator]),
+            "AddTrustedIssuer": MethodRule(roles: [.operator]).on(.anyOfTheNode),
+            "RemoveTrustedIssuer": MethodRule(roles: [.operator]).on(.anyOfTheNode),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

@@ -22,20 +22,20 @@ public enum EvaluationServiceDefinition {
         let watchers = MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor)
         let ratedSide: Set<Role> = [.windowClerk, .officer, .sectionChief, .deputyDirector, .director]
         let rules: [String: MethodRule] = [
-            "SubmitRating": MethodRule(roles: [.applicant, .windowClerk, .integrator, .evaluator], scope: .anyTrustedNode),
-            "GetRating": MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor),
-            "ListRatings": watchers,
-            "ListRectifications": MethodRule(roles: Set<Role>([.evaluator, .leader]).union(ratedSide), scope: .sameNodeOrAncestor),
-            "RecordCallBack": MethodRule(roles: [.evaluator, .sectionChief, .deputyDirector, .director]),
-            "CompleteRectification": MethodRule(roles: ratedSide),
-            "RateRectification": MethodRule(roles: [.applicant, .evaluator], scope: .anyTrustedNode),
-            "AppealRating": MethodRule(roles: ratedSide),
-            "DecideAppeal": MethodRule(roles: [.evaluator, .leader]),
-            "EfficiencyFigures": watchers,
-            "EarlyWarnings": watchers,
-            "FlagWindows": watchers,
-            "Report": watchers,
-            "RebuildReadModel": MethodRule(roles: [.operator, .evaluator]),
+            "SubmitRating": MethodRule(roles: [.applicant, .windowClerk, .integrator, .evaluator], scope: .anyTrustedNode).on(.own),
+            "GetRating": MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor).on(.anyOfTheNode),
+            "ListRatings": watchers.on(.anyOfTheNode),
+            "ListRectifications": MethodRule(roles: Set<Role>([.evaluator, .leader]).union(ratedSide), scope: .sameNodeOrAncestor).on(.anyOfTheNode),
+            "RecordCallBack": MethodRule(roles: [.evaluator, .sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),
+            "CompleteRectification": MethodRule(roles: ratedSide).on(.anyOfTheNode),
+            "RateRectification": MethodRule(roles: [.applicant, .evaluator], scope: .anyTrustedNode).on(.own),
+            "AppealRating": MethodRule(roles: ratedSide).on(.anyOfTheNode),
+            "DecideAppeal": MethodRule(roles: [.evaluator, .leader]).on(.anyOfTheNode),
+            "EfficiencyFigures": watchers.on(.none),
+            "EarlyWarnings": watchers.on(.none),
+            "FlagWindows": watchers.on(.none),
+            "Report": watchers.on(.none),
+            "RebuildReadModel": MethodRule(roles: [.operator, .evaluator]).on(.anyOfTheNode),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

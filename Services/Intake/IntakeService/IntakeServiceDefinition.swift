@@ -23,24 +23,24 @@ public enum IntakeServiceDefinition {
         let submitters = MethodRule(roles: [.windowClerk, .integrator, .applicant])
         let readers = MethodRule(roles: [.windowClerk, .officer, .sectionChief, .deputyDirector, .director, .evaluator, .leader, .operator, .integrator])
         let rules: [String: MethodRule] = [
-            "UpsertItem": MethodRule(roles: [.operator]),
+            "UpsertItem": MethodRule(roles: [.operator]).on(.anyOfTheNode),
             "GetItem": .public,
             "ListItems": .public,
-            "SubmitApplication": submitters,
-            "Accept": clerk,
-            "IssueCorrectionNotice": clerk,
-            "RejectApplication": clerk,
-            "AcceptWithDeficiency": clerk,
-            "AcceptByCommitment": clerk,
-            "SubmitCorrection": submitters,
-            "WithdrawApplication": submitters,
+            "SubmitApplication": submitters.on(.own),
+            "Accept": clerk.on(.anyOfTheNode),
+            "IssueCorrectionNotice": clerk.on(.anyOfTheNode),
+            "RejectApplication": clerk.on(.anyOfTheNode),
+            "AcceptWithDeficiency": clerk.on(.anyOfTheNode),
+            "AcceptByCommitment": clerk.on(.anyOfTheNode),
+            "SubmitCorrection": submitters.on(.own),
+            "WithdrawApplication": submitters.on(.own),
             // Applicants and integrators read only their own (ApplicationAccess).
-            "GetApplication": MethodRule(roles: readers.roles.union([.applicant])),
-            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator]),
+            "GetApplication": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
+            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator]).on(.anyOfTheNode),
             "TrackProgress": .public,
-            "ForwardToCity": clerk,
-            "RecordDelivery": clerk,
-            "Consult": submitters,
+            "ForwardToCity": clerk.on(.anyOfTheNode),
+            "RecordDelivery": clerk.on(.anyOfTheNode),
+            "Consult": submitters.on(.none),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

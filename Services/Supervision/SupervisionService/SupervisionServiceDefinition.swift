@@ -25,20 +25,20 @@ public enum SupervisionServiceDefinition {
         let readers = MethodRule(roles: bureau.union([.evaluator, .leader, .department, .integrator]), scope: .anyTrustedNode)
         let department = MethodRule(roles: bureau.union([.department]), scope: .anyTrustedNode)
         let rules: [String: MethodRule] = [
-            "UpsertDepartment": manage,
-            "ListDepartments": readers,
-            "RemoveDepartment": manage,
-            "UpsertBoundary": manage,
-            "ListBoundary": readers,
-            "RemoveBoundary": manage,
-            "ListPushes": readers,
-            "GetPush": readers,
-            "ClaimPush": MethodRule(roles: [.department], scope: .anyTrustedNode),
-            "RejectPush": MethodRule(roles: [.department], scope: .anyTrustedNode),
-            "ReroutePush": MethodRule(roles: bureau),
-            "SubmitFinding": MethodRule(roles: [.department], scope: .anyTrustedNode),
-            "ListFindings": department.merged(with: [.evaluator, .leader, .integrator]),
-            "QuarterlyFigures": readers,
+            "UpsertDepartment": manage.on(.anyOfTheNode),
+            "ListDepartments": readers.on(.none),
+            "RemoveDepartment": manage.on(.anyOfTheNode),
+            "UpsertBoundary": manage.on(.anyOfTheNode),
+            "ListBoundary": readers.on(.none),
+            "RemoveBoundary": manage.on(.anyOfTheNode),
+            "ListPushes": readers.on(.own),
+            "GetPush": readers.on(.own),
+            "ClaimPush": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),
+            "RejectPush": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),
+            "ReroutePush": MethodRule(roles: bureau).on(.anyOfTheNode),
+            "SubmitFinding": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),
+            "ListFindings": department.merged(with: [.evaluator, .leader, .integrator]).on(.own),
+            "QuarterlyFigures": readers.on(.none),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()
