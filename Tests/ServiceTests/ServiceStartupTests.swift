@@ -8,6 +8,7 @@ import OneSealTestSupport
 import OneSealWire
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// A service whose RPC port is taken must say so and stop at once (#15, item 3): it used to bind
@@ -37,22 +38,25 @@ struct ServiceStartupTests {
             )
         )
         let started = ContinuousClock.now
-        let outcome = try await withThrowingTaskGroup(of: String.self) { tasks in
-            tasks.addTask {
+        // Unstructured on purpose: if the group hangs (the bug), the test fails after 10 s instead
+        // of waiting for it forever.
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            let once = Once()
+            let finish: @Sendable (String) -> Void = { text in
+                if once.first() { continuation.resume(returning: text) }
+            }
+            Task {
                 do {
                     try await group.run()
-                    return "returned without an error"
+                    finish("returned without an error")
                 } catch {
-                    return "failed: \(error)"
+                    finish("failed: \(error)")
                 }
             }
-            tasks.addTask {
-                try await Task.sleep(for: .seconds(10))
-                return "still running after 10 s"
+            Task {
+                try? await Task.sleep(for: .seconds(10))
+                finish("still running after 10 s")
             }
-            let first = try await tasks.next()!
-            tasks.cancelAll()
-            return first
         }
         #expect(outcome.hasPrefix("failed"), "\(outcome)")
         #expect(ContinuousClock.now - started < .seconds(5))
@@ -82,6 +86,18 @@ struct ServiceStartupTests {
             #expect(status != nil && status != 0, "exit status \(String(describing: status))")
             #expect(ContinuousClock.now - started < .seconds(10))
             #expect(process.lines.contains { $0.contains("RPC server failed") && $0.lowercased().contains("address already in use") }, "\(process.lines)")
+        }
+    }
+}
+
+/// True the first time only, from any thread.
+final class Once: Sendable {
+    private let done = Mutex(false)
+
+    func first() -> Bool {
+        self.done.withLock { done in
+            defer { done = true }
+            return !done
         }
     }
 }
