@@ -42,7 +42,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealWire",
-        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto"],
+        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto", .product(name: "Metrics", package: "swift-metrics")],
         path: "Shared/OneSealWire",
         swiftSettings: swift6
     ),
@@ -167,8 +167,10 @@ var targets: [Target] = [
     .testTarget(
         name: "OneSealWireTests",
         dependencies: nio + [
-            "OneSealWire", "OneSealProto", grpcCore, protobuf,
+            "OneSealWire", "OneSealProto", grpcCore, protobuf, log,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ],
         path: "Tests/OneSealWireTests",
         swiftSettings: swift6
@@ -194,7 +196,8 @@ var targets: [Target] = [
         name: "ServiceTests",
         dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
-            + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
+            + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") }
+            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus")],
         path: "Tests/ServiceTests",
         swiftSettings: swift6
     ),

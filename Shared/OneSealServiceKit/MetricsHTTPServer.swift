@@ -22,19 +22,34 @@ public struct MetricsHTTPServer: Service {
 
     public func run() async throws {
         let registry = self.registry
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
+                    }
                 }
+                .bind(host: self.host, port: self.port).get()
+        } catch {
+            self.logger.critical("could not listen for metrics", metadata: ["address": "\(self.host):\(self.port)", "error": "\(error)"])
+            throw error
+        }
+        // Read once: a channel closed meanwhile (cancelled at once) has no address any more.
+        let address = channel.localAddress.map { "\($0)" } ?? "\(self.host):\(self.port)"
+        self.logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "paths": "/metrics /healthz"])
+        // Why the cancellation handler: when another service of the group fails (the RPC port is
+        // taken), the group cancels this one instead of shutting it down gracefully; waiting on
+        // `closeFuture` alone ignored that, so the process hung after the failure, SIGTERM too.
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
             }
-            .bind(host: self.host, port: self.port).get()
-        self.logger.info("metrics endpoint listening", metadata: ["address": "\(channel.localAddress!)", "paths": "/metrics /healthz"])
-        try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancel: {
             channel.close(promise: nil)
         }
     }

@@ -20,7 +20,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         var streamID: UInt32?
     }
 
-    private var state = ClientConnectionStateMachine()
+    private var state: ClientConnectionStateMachine
     private let encoder: FrameEncoder
     private let configuration: WireConfiguration
     private let logger: Logger
@@ -47,6 +47,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         onUnusable: @escaping @Sendable (_ reason: String) -> Void
     ) {
         self.configuration = configuration
+        self.state = ClientConnectionStateMachine(metadataLimits: configuration.metadataLimits)
         self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
         self.logger = logger
         self.onUnusable = onUnusable
@@ -69,6 +70,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.keepalive?.cancel()
+        self.keepalive = nil
+        // `loopBoundSelf` holds this handler: without letting go here, every connection's handler
+        // (and all it holds) would outlive its channel.
+        self.loopBoundSelf = nil
     }
 
     // MARK: Calls (always on the event loop)
@@ -188,6 +193,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 self.tokensByStream[id] = nil
                 self.closeIfIdleAndDraining()
             }
+        case .failStream(let id, let status, let cancel):
+            self.logger.warning("server sent invalid metadata; call failed", metadata: ["peer": "\(self.remotePeer)", "stream": "\(id)", "reason": "\(status.message)"])
+            self.write(.other(cancel), failing: nil)
+            self.endStream(id, status: status)
+            self.closeIfIdleAndDraining()
         case .write(let frame):
             self.write(.other(frame), failing: nil)
         case .pingAcknowledged(let payload):

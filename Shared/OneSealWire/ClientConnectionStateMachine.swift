@@ -21,6 +21,10 @@ public struct ClientConnectionStateMachine: Sendable {
         /// The server is going away: fail the listed calls (the server never saw them) with
         /// UNAVAILABLE so they can be retried; open no new streams here.
         case goAway(failedStreams: [UInt32], code: Status.Code, reason: String)
+        /// The server sent a frame this call cannot accept (invalid response metadata): end the
+        /// call with `status` and send `cancel` so the server stops working on it. The
+        /// connection and its other calls go on.
+        case failStream(streamID: UInt32, status: Status, cancel: Wire_Frame)
         /// The server broke the protocol: close the connection with this reason.
         case closeConnection(reason: String)
         case none
@@ -29,8 +33,11 @@ public struct ClientConnectionStateMachine: Sendable {
     private var streams: [UInt32: Stream] = [:]
     private var nextStreamID: UInt32 = 1
     private var goAwayReason: String?
+    public let metadataLimits: MetadataLimits
 
-    public init() {}
+    public init(metadataLimits: MetadataLimits = WireConfiguration().metadataLimits) {
+        self.metadataLimits = metadataLimits
+    }
 
     public var openStreamCount: Int { self.streams.count }
     public var isGoingAway: Bool { self.goAwayReason != nil }
@@ -76,21 +83,31 @@ public struct ClientConnectionStateMachine: Sendable {
             return ping.ack ? .pingAcknowledged(payload: ping.payload) : .write(.ping(payload: ping.payload, ack: true))
 
         case .goAway(let goAway):
-            let reason = goAway.reason.isEmpty ? "server sent GoAway" : goAway.reason
+            let reason = goAway.reason.isEmpty ? "server sent GoAway" : WireText.escaped(goAway.reason)
             self.goAwayReason = reason
             let failed = self.streams.keys.filter { $0 > goAway.lastStreamID }.sorted()
             for stream in failed { self.streams[stream] = nil }
             return .goAway(failedStreams: failed, code: Status.Code(wire: goAway.code), reason: reason)
 
         case .headers(let headers):
-            return self.receiveHeaders(id) { Metadata(wireEntries: headers.metadata) }
+            return self.receiveHeaders(id) { [limits = self.metadataLimits] () throws(MetadataValidationError) -> Metadata in
+                try Metadata(validating: headers.metadata, limits: limits)
+            }
 
         case .message(let message):
             return self.receiveMessage(id, bytes: [UInt8](message.data))
 
         case .close(let close):
+            let limits = self.metadataLimits
             return self.receiveClose(id) {
-                (Status(code: Status.Code(wire: close.code), message: close.message), Metadata(wireEntries: close.trailers))
+                do {
+                    let trailers = try Metadata(validating: close.trailers, limits: limits)
+                    return (Status(code: Status.Code(wire: close.code), message: close.message), trailers)
+                } catch {
+                    // The server's own status cannot be trusted either: the call reports what
+                    // went wrong (PROTOCOL.md §13, client side).
+                    return (Status(code: .internalError, message: "server sent invalid trailers: \(error)"), [:])
+                }
             }
 
         case .open, .halfClose, .cancel:
@@ -113,14 +130,24 @@ public struct ClientConnectionStateMachine: Sendable {
         }
     }
 
-    private mutating func receiveHeaders(_ id: UInt32, metadata: () -> Metadata) -> ReceiveAction {
+    private mutating func receiveHeaders(_ id: UInt32, metadata: () throws(MetadataValidationError) -> Metadata) -> ReceiveAction {
         guard var stream = self.streams[id] else { return .none }
         guard !stream.headersReceived else {
             return .closeConnection(reason: "protocol violation: second Headers on stream \(id)")
         }
-        stream.headersReceived = true
-        self.streams[id] = stream
-        return .deliver(streamID: id, .metadata(metadata()))
+        do {
+            let metadata = try metadata()
+            stream.headersReceived = true
+            self.streams[id] = stream
+            return .deliver(streamID: id, .metadata(metadata))
+        } catch {
+            self.streams[id] = nil
+            return .failStream(
+                streamID: id,
+                status: Status(code: .internalError, message: "server sent invalid response metadata: \(error)"),
+                cancel: .cancel(id, reason: "invalid response metadata")
+            )
+        }
     }
 
     private mutating func receiveMessage(_ id: UInt32, bytes: [UInt8]) -> ReceiveAction {

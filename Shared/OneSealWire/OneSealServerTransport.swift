@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import OneSealProto
@@ -23,11 +24,18 @@ public final class OneSealServerTransport: ServerTransport {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let address: EventLoopPromise<SocketAddress>
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    /// Calls open on all connections, against `configuration.maximumServerStreams`.
+    private let budget: ServerStreamBudget
+    private let metrics: WireMetrics
 
     typealias StreamHandler = @Sendable (_ stream: RPCStream<Inbound, Outbound>, _ context: ServerContext) async -> Void
 
     private struct State {
+        init(refusalLogInterval: TimeAmount) {
+            self.connectionRefusalLog = RefusalLogLimiter(interval: refusalLogInterval)
+        }
+
         var serverChannel: (any Channel)?
         var connections: [ObjectIdentifier: NIOLoopBound<ServerConnectionHandler>] = [:]
         var shuttingDown = false
@@ -38,6 +46,8 @@ public final class OneSealServerTransport: ServerTransport {
         var nextCall: UInt64 = 0
         /// `listen`, waiting for the last call to end once no more are accepted.
         var drained: CheckedContinuation<Void, Never>?
+        /// Connections refused for the connection limit: logged at most once per interval.
+        var connectionRefusalLog: RefusalLogLimiter
 
         /// `listen` may return: no call is running and none can start.
         mutating func takeDrainedIfDone() -> CheckedContinuation<Void, Never>? {
@@ -55,8 +65,12 @@ public final class OneSealServerTransport: ServerTransport {
         port: Int,
         configuration: WireConfiguration = WireConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "oneseal.wire.server")
+        logger: Logger = Logger(label: "oneseal.wire.server"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.state = Mutex(State(refusalLogInterval: TimeAmount(configuration.refusalLogInterval)))
+        self.budget = ServerStreamBudget(maximum: configuration.maximumServerStreams)
+        self.metrics = WireMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         self.host = host
         self.port = port
         self.configuration = configuration
@@ -181,6 +195,8 @@ public final class OneSealServerTransport: ServerTransport {
     private func bind() async throws -> any Channel {
         let configuration = self.configuration
         let logger = self.logger
+        let budget = self.budget
+        let metrics = self.metrics
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -189,28 +205,69 @@ public final class OneSealServerTransport: ServerTransport {
                 channel.eventLoop.makeCompletedFuture {
                     guard let self else { throw ChannelError.ioOnClosedChannel }
                     let id = ObjectIdentifier(channel)
+                    enum Admission { case accept, drain, refuse(logSuppressed: Int?) }
+                    let admission = self.state.withLock { state -> Admission in
+                        if state.shuttingDown { return .drain }
+                        guard state.connections.count < configuration.maximumConnections else {
+                            let (log, suppressed) = state.connectionRefusalLog.admit(at: .now())
+                            return .refuse(logSuppressed: log ? suppressed : nil)
+                        }
+                        return .accept
+                    }
+                    if case .refuse(let suppressed) = admission {
+                        // Over the limit: the peer learns why, then the connection closes; it
+                        // never gets a handler, a decoder buffer or a stream.
+                        metrics.countRefusal(.connectionLimit)
+                        if let suppressed {
+                            logger.notice(
+                                "refused a connection: too many connections",
+                                metadata: [
+                                    "peer": "\(channel.remoteAddress.map(ServerConnectionHandler.describe) ?? "unknown")",
+                                    "maximum": "\(configuration.maximumConnections)", "suppressed": "\(suppressed)",
+                                ]
+                            )
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            RefuseConnectionHandler(
+                                goAway: .goAway(
+                                    lastStreamID: 0, code: .resourceExhausted,
+                                    reason: "too many connections to this server (maximum \(configuration.maximumConnections)); retry later"
+                                )
+                            )
+                        )
+                        return
+                    }
                     let handler = ServerConnectionHandler(
                         configuration: configuration,
                         logger: logger,
-                        accept: { [weak self] accepted in self?.accept(accepted) ?? false },
-                        onClose: { [weak self] in self?.connectionClosed(id) }
+                        budget: budget,
+                        metrics: metrics,
+                        accept: { [weak self] accepted in self?.accept(accepted) ?? false }
                     )
+                    try channel.pipeline.syncOperations.addHandler(FrameProgressHandler(timeout: TimeAmount(configuration.frameTimeout)))
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(CallFrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
                     )
                     try channel.pipeline.syncOperations.addHandler(handler)
-                    let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
-                    let refuse = self.state.withLock { state -> Bool in
-                        if state.shuttingDown { return true }
-                        state.connections[id] = bound
-                        return false
+                    guard case .accept = admission else {
+                        handler.beginGracefulShutdown()
+                        return
                     }
-                    if refuse { handler.beginGracefulShutdown() }
+                    self.state.withLock { $0.connections[id] = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+                    // Forgotten when the channel closes, however it closes (even if it never
+                    // became active, so the handler never saw channelInactive).
+                    channel.closeFuture.whenComplete { [weak self] _ in self?.connectionClosed(id) }
                 }
             }
             .bind(host: self.host, port: self.port)
             .get()
     }
+
+    /// Connections open now (tests).
+    var connectionCount: Int { self.state.withLock { $0.connections.count } }
+
+    /// Streams open now on all connections (tests).
+    var openStreamCount: Int { self.budget.inUse }
 
     private func connectionClosed(_ id: ObjectIdentifier) {
         _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
@@ -227,5 +284,30 @@ public final class OneSealServerTransport: ServerTransport {
             connection.eventLoop.execute { connection.value.beginGracefulShutdown() }
         }
         drained?.resume()
+    }
+}
+
+/// The whole pipeline of a connection over the server's limit: writes the GoAway saying why,
+/// then closes.
+final class RefuseConnectionHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let goAway: Wire_Frame
+
+    init(goAway: Wire_Frame) {
+        self.goAway = goAway
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        try? FrameEncoder().encode(self.goAway, into: &buffer)
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Nothing the peer sends is read.
     }
 }

@@ -22,23 +22,34 @@ public enum OutboundFrame: Sendable, Equatable {
 
     /// The same frame, to be written by the direct path when it is a call frame (the raw
     /// baseline of the benchmark replays captured frames through the same encoder this way).
-    /// A metadata entry without a value becomes an empty text value, as it does for a call.
+    /// A metadata entry without a value becomes the empty value of its kind, as it does for a
+    /// call. Metadata the wire rules refuse (`Metadata(validating:limits:)`) is never converted:
+    /// such a frame goes out as `.other`, exactly as given.
     public init(_ frame: Wire_Frame) {
+        let limits = MetadataLimits(maximumEntries: .max, maximumBytes: .max)
         switch frame.kind {
         case .open(let open):
-            self = .open(
-                streamID: frame.streamID, method: open.method, metadata: Metadata(wireEntries: open.metadata),
-                timeoutMicros: open.timeoutMicros)
+            guard let metadata = try? Metadata(validating: open.metadata, limits: limits) else {
+                self = .other(frame)
+                return
+            }
+            self = .open(streamID: frame.streamID, method: open.method, metadata: metadata, timeoutMicros: open.timeoutMicros)
         case .headers(let headers):
-            self = .headers(streamID: frame.streamID, metadata: Metadata(wireEntries: headers.metadata))
+            guard let metadata = try? Metadata(validating: headers.metadata, limits: limits) else {
+                self = .other(frame)
+                return
+            }
+            self = .headers(streamID: frame.streamID, metadata: metadata)
         case .message(let message):
             self = .message(streamID: frame.streamID, bytes: [UInt8](message.data))
         case .halfClose:
             self = .halfClose(streamID: frame.streamID)
         case .close(let close) where Status.Code(rawValue: Int(close.code)) != nil:
-            self = .close(
-                streamID: frame.streamID, code: Status.Code(wire: close.code), message: close.message,
-                trailers: Metadata(wireEntries: close.trailers))
+            guard let trailers = try? Metadata(validating: close.trailers, limits: limits) else {
+                self = .other(frame)
+                return
+            }
+            self = .close(streamID: frame.streamID, code: Status.Code(wire: close.code), message: close.message, trailers: trailers)
         default:
             self = .other(frame)
         }

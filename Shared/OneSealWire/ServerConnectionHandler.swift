@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import Metrics
 import NIOCore
 import OneSealProto
 import Synchronization
@@ -78,13 +79,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         var cancellation: StreamCancellation
         /// Fires when the call's `Open.timeout_micros` passes; cancelled when the call ends first.
         var deadline: Scheduled<Void>?
+        /// The call holds one unit of the server's stream budget, given back when it is forgotten.
+        var holdsBudget: Bool
     }
 
     private var state: ServerConnectionStateMachine
     private let encoder: FrameEncoder
     private let logger: Logger
     private let accept: @Sendable (AcceptedServerStream) -> Bool
-    private let onClose: @Sendable () -> Void
+    private let budget: ServerStreamBudget
+    private let metrics: WireMetrics
+    private let idleTimeout: TimeAmount?
+    private var refusalLog: RefusalLogLimiter
+    /// When the connection last did something that keeps it alive: accepted, a complete frame
+    /// read, or a call ending. The idle timer counts from here.
+    private var lastActivity = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
     private var streams: [UInt32: StreamEntry] = [:]
     private var context: ChannelHandlerContext?
     private var loopBoundSelf: NIOLoopBound<ServerConnectionHandler>?
@@ -104,14 +114,18 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     init(
         configuration: WireConfiguration,
         logger: Logger,
-        accept: @escaping @Sendable (AcceptedServerStream) -> Bool,
-        onClose: @escaping @Sendable () -> Void
+        budget: ServerStreamBudget,
+        metrics: WireMetrics,
+        accept: @escaping @Sendable (AcceptedServerStream) -> Bool
     ) {
-        self.state = ServerConnectionStateMachine(maximumConcurrentStreams: configuration.maximumConcurrentStreams)
+        self.state = ServerConnectionStateMachine(configuration: configuration)
         self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
         self.logger = logger
+        self.budget = budget
+        self.metrics = metrics
+        self.idleTimeout = configuration.idleTimeout.map(TimeAmount.init)
+        self.refusalLog = RefusalLogLimiter(interval: TimeAmount(configuration.refusalLogInterval))
         self.accept = accept
-        self.onClose = onClose
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -121,35 +135,54 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         self.outbound = OutboundQueue(eventLoop: context.eventLoop) { ops in bound.value.perform(ops) }
         self.remotePeer = context.channel.remoteAddress.map(Self.describe) ?? "unknown"
         self.localPeer = context.channel.localAddress.map(Self.describe) ?? "unknown"
+        self.lastActivity = .now()
+        self.armIdleTimer(in: self.idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        // `loopBoundSelf` and the outbound queue's closure hold this handler: without letting go
+        // here every connection's handler, its stream tables and buffers outlived the connection
+        // (#15: memory never came back after the connections closed). Writers of calls still
+        // running keep the queue alive until their tasks end; their parts then find no context.
+        self.loopBoundSelf = nil
+        self.outbound = nil
+        self.pending = nil
+        self.descriptors = [:]
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
+        self.lastActivity = .now()
         switch self.state.receive(frame) {
         case .openStream(let id, let method, let metadata, let timeoutMicros):
+            guard self.budget.tryAcquire() else {
+                let refusal = self.state.refuse(
+                    id, code: .resourceExhausted,
+                    message: "too many concurrent streams on this server (maximum \(self.budget.maximum)); retry later"
+                )
+                self.refuse(refusal)
+                return
+            }
             self.openStream(id: id, method: method, metadata: metadata, timeoutMicros: timeoutMicros)
         case .deliverMessage(let id, let bytes):
             self.streams[id]?.inbound.yield(.message(bytes))
         case .finishInbound(let id):
             self.streams[id]?.inbound.finish()
         case .cancelStream(let id, let reason):
+            // `reason` is escaped by the state machine (WireText).
             self.logger.debug("call cancelled by client", metadata: ["stream": "\(id)", "reason": "\(reason)"])
             self.endStream(id, error: RPCError(code: .cancelled, message: reason))
         case .write(let frame):
-            if case .close(let close) = frame.kind {
-                self.logger.notice(
-                    "refused a frame",
-                    metadata: ["peer": "\(self.remotePeer)", "stream": "\(frame.streamID)", "reason": "\(close.message)"]
-                )
+            if case .close = frame.kind {
+                self.refuse(frame)
+            } else {
+                self.enqueue(frame)
             }
-            self.enqueue(frame)
         case .writeAndCancel(let frame, let id):
-            self.logger.notice("protocol violation", metadata: ["peer": "\(self.remotePeer)", "stream": "\(id)"])
-            self.enqueue(frame)
+            self.refuse(frame)
             self.endStream(id, error: RPCError(code: .internalError, message: "protocol violation by the client"))
         case .peerGoingAway, .none:
             break
@@ -164,29 +197,108 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         for id in self.state.connectionClosed() {
             self.endStream(id, error: RPCError(code: .unavailable, message: "connection to the client was lost"))
         }
-        self.onClose()
+        // Anything the state machine no longer knew (it never should) is ended all the same, so
+        // no handler waits forever and no stream keeps its share of the server's budget.
+        for id in Array(self.streams.keys) {
+            self.endStream(id, error: RPCError(code: .unavailable, message: "connection to the client was lost"))
+        }
+        self.idleTimer?.cancel()
+        let unlogged = self.refusalLog.finish()
+        if unlogged > 0 {
+            self.logger.notice(
+                "refused frames not logged one by one",
+                metadata: ["peer": "\(self.remotePeer)", "count": "\(unlogged)"]
+            )
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !self.closeWhenFlushed else { return }
         let code: Int32
+        var kind = RefusalReason.framing
         if let decoding = error as? FrameDecodingError {
             code = decoding.statusCode
+        } else if error is FrameTimeoutError {
+            code = Int32(Status.Code.deadlineExceeded.rawValue)
+            kind = .frameTimeout
         } else {
             code = Int32(Status.Code.internalError.rawValue)
         }
-        self.logger.warning(
-            "closing connection after a framing error",
-            metadata: ["peer": "\(self.remotePeer)", "error": "\(error)"]
-        )
+        let reason = WireText.escaped("\(error)", maximumBytes: 256)
+        self.metrics.countRefusal(kind)
+        if self.refusalLog.admit(at: .now()).log {
+            self.logger.warning("closing connection after a framing error", metadata: ["peer": "\(self.remotePeer)", "error": "\(reason)"])
+        }
+        self.closeWithGoAway(code: code, reason: reason)
+    }
+
+    /// Sends GoAway (the calls up to `highestStreamID` were seen and may have run; anything above
+    /// never was) and closes the connection once it is written.
+    private func closeWithGoAway(code: Int32, reason: String) {
         var goAway = Wire_GoAway()
-        // The calls up to this id were seen (and may have run); anything above never was.
         goAway.lastStreamID = self.state.highestStreamID
         goAway.code = code
-        goAway.reason = "\(error)"
+        goAway.reason = reason
         self.enqueue(Wire_Frame(streamID: 0, kind: .goAway(goAway)))
         self.closeWhenFlushed = true
         self.flushPending()
+    }
+
+    // MARK: Refusals and timers
+
+    /// A frame the server refuses (its `Close` is already made): written, counted, and logged at
+    /// most once per `refusalLogInterval` (see `RefusalLogLimiter`).
+    private func refuse(_ frame: Wire_Frame) {
+        var reason = RefusalReason.protocolViolation
+        var message = ""
+        if case .close(let close) = frame.kind {
+            reason = RefusalReason(refusalCode: close.code)
+            message = close.message
+        }
+        self.metrics.countRefusal(reason)
+        let (log, suppressed) = self.refusalLog.admit(at: .now())
+        if log {
+            var metadata: Logger.Metadata = [
+                "peer": "\(self.remotePeer)", "stream": "\(frame.streamID)", "kind": "\(reason.rawValue)",
+                // Built by the state machine with every wire byte escaped (WireText).
+                "reason": "\(message)",
+            ]
+            if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+            self.logger.notice("refused a frame", metadata: metadata)
+        }
+        self.enqueue(frame)
+    }
+
+    private func armIdleTimer(in delay: TimeAmount?) {
+        guard let delay, let bound = self.loopBoundSelf else { return }
+        self.idleTimer?.cancel()
+        self.idleTimer = bound.eventLoop.scheduleTask(in: delay) { bound.value.idleCheck() }
+    }
+
+    /// Closes the connection if it has had no call and no frame for `idleTimeout`; otherwise
+    /// looks again when that could next be true.
+    private func idleCheck() {
+        self.idleTimer = nil
+        guard let timeout = self.idleTimeout, self.context != nil, !self.closeWhenFlushed else { return }
+        guard self.streams.isEmpty, self.state.openStreamCount == 0 else {
+            self.armIdleTimer(in: timeout)
+            return
+        }
+        let due = self.lastActivity + timeout
+        let now = NIODeadline.now()
+        guard now >= due else {
+            self.armIdleTimer(in: due - now)
+            return
+        }
+        self.metrics.idleClosed.increment()
+        self.logger.debug("closing an idle connection", metadata: ["peer": "\(self.remotePeer)"])
+        self.closeWithGoAway(code: 0, reason: "idle for \(Self.describe(timeout)); reconnect when needed")
+    }
+
+    static func describe(_ amount: TimeAmount) -> String {
+        let millis = amount.nanoseconds / 1_000_000
+        return millis % 1_000 == 0 ? "\(millis / 1_000) s" : "\(millis) ms"
     }
 
     // MARK: Calls
@@ -206,7 +318,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 bound.value.deadlineExpired(id, timeoutMicros: timeoutMicros)
             }
         }
-        self.streams[id] = StreamEntry(inbound: inbound, cancellation: cancellation, deadline: deadline)
+        self.streams[id] = StreamEntry(inbound: inbound, cancellation: cancellation, deadline: deadline, holdsBudget: true)
 
         let descriptor: MethodDescriptor
         if let known = self.descriptors[method] {
@@ -302,6 +414,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func removeEntry(_ id: UInt32) -> StreamEntry? {
         guard let entry = self.streams.removeValue(forKey: id) else { return nil }
         entry.deadline?.cancel()
+        if entry.holdsBudget { self.budget.release() }
+        self.lastActivity = .now()
         return entry
     }
 

@@ -39,9 +39,18 @@ public struct ServerConnectionStateMachine: Sendable {
     /// Set once we have sent GoAway: the highest stream we still serve.
     private var drainingAbove: UInt32?
     public let maximumConcurrentStreams: Int
+    public let metadataLimits: MetadataLimits
 
+    public init(configuration: WireConfiguration) {
+        self.maximumConcurrentStreams = configuration.maximumConcurrentStreams
+        self.metadataLimits = configuration.metadataLimits
+    }
+
+    /// The default configuration with another stream limit.
     public init(maximumConcurrentStreams: Int) {
-        self.maximumConcurrentStreams = maximumConcurrentStreams
+        var configuration = WireConfiguration()
+        configuration.maximumConcurrentStreams = maximumConcurrentStreams
+        self.init(configuration: configuration)
     }
 
     public var openStreamCount: Int { self.streams.count }
@@ -77,16 +86,20 @@ public struct ServerConnectionStateMachine: Sendable {
             }
             guard Self.isValidMethodPath(open.method) else {
                 return .write(
-                    .close(id, code: .unimplemented, message: "method path '\(open.method)' is not of the form /package.Service/Method")
+                    .close(
+                        id, code: .unimplemented,
+                        message: "method path '\(WireText.escaped(open.method))' is not of the form /package.Service/Method"
+                    )
                 )
             }
+            let metadata: Metadata
+            do {
+                metadata = try Metadata(validating: open.metadata, limits: self.metadataLimits)
+            } catch {
+                return .write(.close(id, code: error.statusCode, message: "invalid request metadata: \(error)"))
+            }
             self.streams[id] = Stream()
-            return .openStream(
-                streamID: id,
-                method: open.method,
-                metadata: Metadata(wireEntries: open.metadata),
-                timeoutMicros: open.timeoutMicros
-            )
+            return .openStream(streamID: id, method: open.method, metadata: metadata, timeoutMicros: open.timeoutMicros)
 
         case .message(let message):
             return self.receiveMessage(id, bytes: [UInt8](message.data))
@@ -96,7 +109,7 @@ public struct ServerConnectionStateMachine: Sendable {
 
         case .cancel(let cancel):
             guard self.streams.removeValue(forKey: id) != nil else { return .none }
-            return .cancelStream(streamID: id, reason: cancel.reason.isEmpty ? "cancelled by the client" : cancel.reason)
+            return .cancelStream(streamID: id, reason: cancel.reason.isEmpty ? "cancelled by the client" : WireText.escaped(cancel.reason))
 
         case .headers, .close:
             // Server-to-client kinds: a client must never send them.
@@ -155,6 +168,13 @@ public struct ServerConnectionStateMachine: Sendable {
                 message: "protocol violation: \(kindName) for unknown stream \(id) (no Open was received)"
             )
         )
+    }
+
+    /// Refuses stream `id` after `receive` accepted its Open (the handler found no room for it
+    /// on the server): the stream is forgotten; the returned `Close` is what to send.
+    public mutating func refuse(_ id: UInt32, code: Status.Code, message: String) -> Wire_Frame {
+        self.streams[id] = nil
+        return .close(id, code: code, message: message)
     }
 
     public struct SendResult: Sendable, Equatable {
@@ -266,7 +286,10 @@ public struct ServerConnectionStateMachine: Sendable {
         return ids
     }
 
+    /// `/service/method` (`MethodPath.split`), with no ASCII control byte, space or DEL: the path
+    /// becomes the call's descriptor, which interceptors log and count, so it must not carry
+    /// bytes that forge log lines (#15).
     static func isValidMethodPath(_ path: String) -> Bool {
-        MethodPath.split(path) != nil
+        path.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F } && MethodPath.split(path) != nil
     }
 }

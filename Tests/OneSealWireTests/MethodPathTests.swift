@@ -27,5 +27,10 @@ struct MethodPathTests {
             #expect(MethodPath.split(path) == nil, "'\(path)' should be refused")
             #expect(!ServerConnectionStateMachine.isValidMethodPath(path), "'\(path)'")
         }
+        // Well-formed, but with bytes no method name has and a log line must not get (#15).
+        for path in ["/a\u{0}/b", "/a/b\u{7F}", "/a b/c", "/a/b\nlevel=critical", "/\u{1B}[2J/x"] {
+            #expect(MethodPath.split(path) != nil)
+            #expect(!ServerConnectionStateMachine.isValidMethodPath(path), "\(path.debugDescription)")
+        }
     }
 }

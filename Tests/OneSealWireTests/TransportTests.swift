@@ -80,7 +80,10 @@ struct TransportTests {
 
     @Test("1,000 concurrent calls share one connection")
     func thousandConcurrentCalls() async throws {
-        try await withEchoServer { port, _, _ in
+        // Above the default of 256 streams per connection (#15), so the server is told to allow them.
+        var configuration = WireConfiguration()
+        configuration.maximumConcurrentStreams = 1_024
+        try await withEchoServer(configuration: configuration) { port, _, _ in
             try await withEchoClient(port: port) { client in
                 let answers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
                     for index in 0..<1000 {

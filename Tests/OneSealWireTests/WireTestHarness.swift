@@ -1,7 +1,10 @@
 import GRPCCore
+import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import OneSealProto
+import Synchronization
 @testable import OneSealWire
 
 /// Runs a real `GRPCServer` on OneSeal TCP at 127.0.0.1 on a free port for the duration of `body`.
@@ -25,6 +28,74 @@ func withEchoServer<T: Sendable>(
             group.cancelAll()
             throw error
         }
+    }
+}
+
+/// `withEchoServer` with the transport itself at hand (its connection and stream counts), and the
+/// logger and metrics factory it reports to.
+func withEchoServerTransport<T: Sendable>(
+    configuration: WireConfiguration = WireConfiguration(),
+    logger: Logger = Logger(label: "oneseal.wire.test"),
+    metricsFactory: (any MetricsFactory)? = nil,
+    _ body: (_ port: Int, _ observations: HandlerObservations, _ transport: OneSealServerTransport) async throws -> T
+) async throws -> T {
+    let observations = HandlerObservations()
+    let transport = OneSealServerTransport(
+        host: "127.0.0.1", port: 0, configuration: configuration, logger: logger, metricsFactory: metricsFactory
+    )
+    let server = GRPCServer(transport: transport, services: [EchoService(observations: observations)])
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await server.serve() }
+        let port = try await transport.listeningAddress.port!
+        do {
+            let result = try await body(port, observations, transport)
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
+            return result
+        } catch {
+            server.beginGracefulShutdown()
+            group.cancelAll()
+            throw error
+        }
+    }
+}
+
+/// Polls `condition` until it holds; false after ~`seconds`.
+func eventually(seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+/// Every log line a logger wrote, rendered as `level message key=value…` (values as logged).
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var logger: Logger {
+        Logger(label: "oneseal.wire.test") { _ in CapturingLogHandler(log: self) }
+    }
+
+    var all: [String] { self.lines.withLock { $0 } }
+
+    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let log: CapturedLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        self.log.append(([event.level.rawValue, event.message.description] + fields).joined(separator: " "))
     }
 }
 
