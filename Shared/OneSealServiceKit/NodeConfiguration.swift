@@ -43,6 +43,13 @@ public struct NodeConfiguration: Sendable {
     /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS, default 600). They carry personal data and are not
     /// needed once delivered: the consumer's inbox is the durable record (OutboxMaintenance).
     public var outboxKeepDelivered: Duration = OutboxMaintenance.defaultKeepDelivered
+    /// The hall's name as documents and licences print it (ONESEAL_NODE_NAME), e.g.
+    /// 临沂市兰山区行政审批服务局; nil: each service's placeholder "行政审批服务局（371302）".
+    /// A service's own setting (`intake.agency_name`, `certificate.issuer_name`) still wins.
+    public var nodeName: String?
+    /// The bureau's unified social credit code (ONESEAL_NODE_USCC), GB 32100-checked: the issuer
+    /// code of its licences unless `certificate.issuer_code` says otherwise.
+    public var nodeUSCC: String?
 
     /// The default port of each service on a node (the county adds 100 in the local cluster).
     public static let defaultPorts = ["intake": 7101, "approval": 7102, "certificate": 7103, "supervision": 7104, "evaluation": 7105]
@@ -147,6 +154,17 @@ public struct NodeConfiguration: Sendable {
             calendar: calendar
         )
         configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 600, range: 0...(7 * 24 * 3600)))
+        if let name = value("ONESEAL_NODE_NAME") {
+            guard name.unicodeScalars.count <= 100, FieldLimits.problem(with: name, field: "name") == nil else {
+                throw Invalid(variable: "ONESEAL_NODE_NAME", reason: "one line of at most 100 characters, e.g. 临沂市兰山区行政审批服务局")
+            }
+            configuration.nodeName = name
+        }
+        if let code = value("ONESEAL_NODE_USCC") {
+            do { configuration.nodeUSCC = try UnifiedSocialCreditCode(code).value } catch {
+                throw Invalid(variable: "ONESEAL_NODE_USCC", reason: "'\(code)' is not a unified social credit code (GB 32100): \(error)")
+            }
+        }
         return configuration
     }
 

@@ -250,6 +250,13 @@ public final class LocalCluster: Sendable {
         allAddresses.map { "\($0)=127.0.0.1:\($0.node == node ? ports[$0]! : links[$0]!.port)" }.joined(separator: ",")
     }
 
+    /// The halls' names and codes, as the sample catalogue names them (the codes are made up, with
+    /// correct GB 32100 check characters).
+    static let halls: [String: (name: String, uscc: String)] = [
+        "371300": ("临沂市行政审批服务局", "11371300MB2850143Q"),
+        "371302": ("临沂市兰山区行政审批服务局", "11371302MB2850286Q"),
+    ]
+
     private func environment(_ address: ServiceAddress) throws -> [String: String] {
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
@@ -266,6 +273,10 @@ public final class LocalCluster: Sendable {
             "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
             "ONESEAL_SEAL_KEY_FILE": sealKeyFile(address.node).path,
         ]
+        if let hall = Self.halls[address.node] {
+            environment["ONESEAL_NODE_NAME"] = hall.name
+            environment["ONESEAL_NODE_USCC"] = hall.uscc
+        }
         for (key, value) in extraEnvironment { environment[key] = value }
         return environment
     }

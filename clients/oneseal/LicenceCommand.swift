@@ -14,7 +14,7 @@ import OneSealWire
 struct Licence: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Electronic licences: seal keys, verification, documents, transparency-log proofs.",
-        subcommands: [Keygen.self, Verify.self, List.self, Fetch.self, Proof.self]
+        subcommands: [Keygen.self, Verify.self, List.self, Fetch.self, Proof.self, Issuers.self]
     )
 
     struct Keygen: ParsableCommand {

@@ -31,11 +31,12 @@ public struct CertificateSettings: Sendable, Hashable {
     /// USCCs that fail the GB 32100 check but are real (early pilot codes).
     public var usccAllowList: Set<String>
 
-    public init(node: String) {
-        self.issuerName = "行政审批服务局（\(node)）"
-        // A shape-valid code with a correct GB 32100 check character until the operator sets the real one.
+    /// `name` and `uscc` are the node's (ONESEAL_NODE_NAME, ONESEAL_NODE_USCC); without them a
+    /// placeholder name and a shape-valid code until the operator sets the real ones.
+    public init(node: String, name: String? = nil, uscc: String? = nil) {
+        self.issuerName = name ?? "行政审批服务局（\(node)）"
         let first17 = "11" + node + "MB" + "0000000"
-        self.issuerCode = first17 + String(UnifiedSocialCreditCode.checkCharacter(forFirst17: first17) ?? "0")
+        self.issuerCode = uscc ?? (first17 + String(UnifiedSocialCreditCode.checkCharacter(forFirst17: first17) ?? "0"))
         self.signer = issuerName
         self.verifyURL = "https://oneseal.invalid/verify"
         self.numberRules = [:]
@@ -48,8 +49,8 @@ public struct CertificateSettings: Sendable, Hashable {
     public func numberRule(for typeCode: String) -> LicenceNumberRule { numberRules[typeCode] ?? .default }
 
     /// Reads the settings from node_settings; unknown keys are ignored, bad values refused by name.
-    static func load(node: String, from database: PostgresClient) async throws -> CertificateSettings {
-        var settings = CertificateSettings(node: node)
+    static func load(node: String, name: String? = nil, uscc: String? = nil, from database: PostgresClient) async throws -> CertificateSettings {
+        var settings = CertificateSettings(node: node, name: name, uscc: uscc)
         var signerSet = false
         for row in try await database.query("SELECT key, value FROM node_settings WHERE key LIKE 'certificate.%' ORDER BY key") {
             let key = try row.decode("key", as: String.self)

@@ -93,7 +93,7 @@ public enum CertificateServiceDefinition {
         do { keyring = try DataKeyring(contentsOfFile: dataKeyFile) } catch {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "\(error)")
         }
-        let settings = try await CertificateSettings.load(node: configuration.node, from: environment.database)
+        let settings = try await CertificateSettings.load(node: configuration.node, name: configuration.nodeName, uscc: configuration.nodeUSCC, from: environment.database)
         if let seals {
             try await CertificateAPI.syncOwnKeys(seals, settings: settings, node: configuration.node, endpoint: endpoint, now: clock(), on: environment.database)
             environment.logger.info("seal keys loaded", metadata: ["current_key_id": "\(seals.current.keyID)", "earlier_keys": "\(seals.earlier.count)", "issuer": "\(settings.issuerCode)"])

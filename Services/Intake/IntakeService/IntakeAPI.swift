@@ -37,8 +37,8 @@ public struct IntakeSettings: Sendable, Hashable {
     }
 
     /// Reads the settings from the node_settings table; unknown keys are ignored, bad numbers refused.
-    static func load(node: String, from database: PostgresClient) async throws -> IntakeSettings {
-        var settings = IntakeSettings(agencyName: "行政审批服务局（\(node)）")
+    static func load(node: String, name: String? = nil, from database: PostgresClient) async throws -> IntakeSettings {
+        var settings = IntakeSettings(agencyName: name ?? "行政审批服务局（\(node)）")
         for row in try await database.query("SELECT key, value FROM node_settings WHERE key LIKE 'intake.%'") {
             let key = try row.decode("key", as: String.self)
             let value = try row.decode("value", as: String.self)

@@ -75,7 +75,7 @@ public enum IntakeServiceDefinition {
         do { keyring = try DataKeyring(contentsOfFile: keyFile) } catch {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
         }
-        let settings = try await IntakeSettings.load(node: configuration.node, from: environment.database)
+        let settings = try await IntakeSettings.load(node: configuration.node, name: configuration.nodeName, from: environment.database)
         return IntakeAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings,
             calendar: configuration.calendar, clock: clock,
