@@ -33,8 +33,8 @@ public struct ApprovalSettings: Sendable, Hashable {
     public var warning: WarningPolicy { WarningPolicy(yellowWhenDaysLeftAtMost: yellowDaysBefore) }
 
     /// Reads node_settings; unknown keys are ignored, bad values stop the service with the key named.
-    static func load(node: String, from database: PostgresClient) async throws -> ApprovalSettings {
-        var settings = ApprovalSettings(agencyName: "行政审批服务局（\(node)）")
+    static func load(node: String, name: String? = nil, from database: PostgresClient) async throws -> ApprovalSettings {
+        var settings = ApprovalSettings(agencyName: name ?? "行政审批服务局（\(node)）")
         for row in try await database.query("SELECT key, value FROM node_settings WHERE key LIKE 'approval.%'") {
             let key = try row.decode("key", as: String.self)
             let value = try row.decode("value", as: String.self)

@@ -90,7 +90,7 @@ public enum ApprovalServiceDefinition {
                 throw NodeConfiguration.Invalid(variable: "ONESEAL_SERVICE_KEY_FILE", reason: "\(error)")
             }
         }
-        let settings = try await ApprovalSettings.load(node: configuration.node, from: environment.database)
+        let settings = try await ApprovalSettings.load(node: configuration.node, name: configuration.nodeName, from: environment.database)
         return ApprovalAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: configuration.calendar,
             clock: clock, signer: signer, logger: environment.logger)

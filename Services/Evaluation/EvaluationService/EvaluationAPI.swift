@@ -40,8 +40,8 @@ public struct EvaluationSettings: Sendable, Hashable {
 
     /// Reads `evaluation.*` keys; unknown keys are ignored, bad values refused (the service does
     /// not start on a setting it cannot honour).
-    static func load(node: String, from database: PostgresClient) async throws -> EvaluationSettings {
-        var settings = EvaluationSettings(agencyName: "行政审批服务局（\(node)）")
+    static func load(node: String, name: String? = nil, from database: PostgresClient) async throws -> EvaluationSettings {
+        var settings = EvaluationSettings(agencyName: name ?? "行政审批服务局（\(node)）")
         for row in try await database.query("SELECT key, value FROM node_settings WHERE key LIKE 'evaluation.%'") {
             let key = try row.decode("key", as: String.self)
             let value = try row.decode("value", as: String.self)

@@ -69,7 +69,7 @@ public enum EvaluationServiceDefinition {
         do { keyring = try DataKeyring(contentsOfFile: keyFile) } catch {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
         }
-        let settings = try await EvaluationSettings.load(node: configuration.node, from: environment.database)
+        let settings = try await EvaluationSettings.load(node: configuration.node, name: configuration.nodeName, from: environment.database)
         return EvaluationAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings, calendar: configuration.calendar, clock: clock,
             peers: Set(configuration.peers.keys), logger: environment.logger)
