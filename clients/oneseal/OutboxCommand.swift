@@ -49,6 +49,19 @@ struct OutboxCommand: AsyncParsableCommand {
             }
         }
 
+        /// One act on dead letter `id`: on the database with `--database`, else through the
+        /// service's OutboxAdmin; the event id it concerned.
+        func act(
+            on id: Int64, direct: @escaping (PostgresClient) async throws -> UUID?,
+            rpc: (Events_OutboxAdmin.Client<OneSealClientTransport>, Metadata) async throws -> String
+        ) async throws -> String {
+            guard let conninfo = database else { return try await admin(rpc) }
+            guard let eventID = try await self.direct(conninfo, direct) else {
+                throw ValidationError("--id: no dead letter \(id) in \(name)")
+            }
+            return eventID.uuidString
+        }
+
         /// Runs `body` on the service's database (`--database`).
         func direct<T: Sendable>(_ conninfo: String, _ body: (PostgresClient) async throws -> T) async throws -> T {
             let client = PostgresClient(conninfo: conninfo, maxConnections: 1)
@@ -133,17 +146,11 @@ struct OutboxCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let eventID: String
-            if let conninfo = target.database {
-                guard let moved = try await target.direct(conninfo, { try await DeadLetters.replay(id: id, on: $0) }) else {
-                    throw ValidationError("--id: no dead letter \(id) in \(target.name)")
-                }
-                eventID = moved.uuidString
-            } else {
-                eventID = try await target.admin { admin, metadata in
+            let eventID = try await target.act(
+                on: id, direct: { try await DeadLetters.replay(id: id, on: $0) },
+                rpc: { admin, metadata in
                     try await admin.replayDeadLetter(Events_ReplayDeadLetterRequest.with { $0.id = id }, metadata: metadata).eventID
-                }
-            }
+                })
             try output.emit(
                 ["id": id, "event_id": eventID, "replayed": true],
                 text: "dead letter \(id) (event \(eventID)) is back in the outbox of \(target.name)")
@@ -158,17 +165,11 @@ struct OutboxCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let eventID: String
-            if let conninfo = target.database {
-                guard let deleted = try await target.direct(conninfo, { try await DeadLetters.discard(id: id, on: $0) }) else {
-                    throw ValidationError("--id: no dead letter \(id) in \(target.name)")
-                }
-                eventID = deleted.uuidString
-            } else {
-                eventID = try await target.admin { admin, metadata in
+            let eventID = try await target.act(
+                on: id, direct: { try await DeadLetters.discard(id: id, on: $0) },
+                rpc: { admin, metadata in
                     try await admin.discardDeadLetter(Events_DiscardDeadLetterRequest.with { $0.id = id }, metadata: metadata).eventID
-                }
-            }
+                })
             try output.emit(
                 ["id": id, "event_id": eventID, "discarded": true], text: "dead letter \(id) (event \(eventID)) deleted from \(target.name)")
         }
