@@ -309,10 +309,14 @@ struct TwoNodeScenarioTests {
         // The window's deadline follows the statutory one (DeadlineExtended reaches intake).
         #expect(extended.case.statutoryDeadline.extensionWorkingDays == 10, "\(extended.case.statutoryDeadline)")
         let due = extended.case.deadline.dueOn
-        _ = try await eventually("the window shows the case's deadline after the extension (\(due))") {
+        let shown = try await eventually("the window shows the case's deadline after the extension (\(due))") {
             let item = try await hall.application(at: Self.county, id).items[0]
-            return item.deadline.dueOn == due ? item : nil
+            return item.deadline.dueOn == due && item.notices.count == 2 ? item : nil
         }
+        // Both written notices reached the window, numbered, with their text, for the applicant.
+        #expect(shown.notices.map(\.title) == ["暂停计时告知书", "延长审批期限告知书"])
+        #expect(shown.notices.map(\.number) == [suspended.suspension.notice.number, extended.case.extension.notice.number])
+        #expect(shown.notices.allSatisfy { !$0.content.isEmpty && !$0.number.isEmpty })
         try await hall.grant(opened.caseID, at: Self.county)
         tally.granted += 1
     }

@@ -376,7 +376,8 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// Stops the clock for a special procedure (Art. 45) from `on`; the applicant is told in
     /// writing what for and how long.
     public mutating func suspend(
-        reason: SuspensionReason?, expectedDays: Int, noticeText: String, on date: CivilDate, by actor: CaseActor, id: String
+        reason: SuspensionReason?, expectedDays: Int, noticeText: String, on date: CivilDate, by actor: CaseActor, id: String,
+        notice: (CaseState, SuspensionRecord) -> Document? = { _, _ in nil }
     ) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         if reason == nil { violations.append(FieldViolation(field: "reason", description: "required: hearing, site inspection, testing, expert review …", reason: "required")) }
@@ -393,8 +394,10 @@ public struct CaseState: Sendable, Hashable, Codable {
             try clocks.promised.suspend(reason!, from: date)
             try clocks.statutory.suspend(reason!, from: date)
         }
-        suspensions.append(SuspensionRecord(id: id, reason: reason!, expectedDays: expectedDays, noticeText: noticeText.trimmed, suspendedOn: date, result: "", suspendedBy: actor))
+        var record = SuspensionRecord(id: id, reason: reason!, expectedDays: expectedDays, noticeText: noticeText.trimmed, suspendedOn: date, result: "", suspendedBy: actor)
         status = .suspended
+        record.notice = notice(self, record)
+        suspensions.append(record)
     }
 
     /// Restarts the clock: the day of resumption is the last day not counted (the day of an act is
@@ -431,7 +434,10 @@ public struct CaseState: Sendable, Hashable, Codable {
 
     /// The one extension (Art. 42): approved by the head of the agency with a reason told to the
     /// applicant, before the statutory period runs out; a second one is refused.
-    public mutating func extend(days requested: Int, reason: String, by approver: CaseActor, on date: CivilDate, calendar: WorkingDayCalendar) throws(ApprovalRuleError) {
+    public mutating func extend(
+        days requested: Int, reason: String, by approver: CaseActor, on date: CivilDate, calendar: WorkingDayCalendar,
+        notice: (CaseState, ExtensionRecord) -> Document? = { _, _ in nil }
+    ) throws(ApprovalRuleError) {
         let maximum = clocks.maximumExtension
         var violations: [FieldViolation] = []
         if requested < 0 || requested > maximum {
@@ -457,7 +463,9 @@ public struct CaseState: Sendable, Hashable, Codable {
             try clocks.promised.extend(by: days)
             try clocks.statutory.extend(by: days)
         }
-        extensionRecord = ExtensionRecord(days: days, reason: reason.trimmed, approvedBy: approver, approvedOn: date)
+        var record = ExtensionRecord(days: days, reason: reason.trimmed, approvedBy: approver, approvedOn: date)
+        record.notice = notice(self, record)
+        extensionRecord = record
     }
 
     // MARK: Joint review

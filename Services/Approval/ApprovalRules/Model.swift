@@ -167,6 +167,9 @@ public struct SuspensionRecord: Sendable, Hashable, Codable {
     public var result: String
     public var suspendedBy: CaseActor
     public var resumedBy: CaseActor?
+    /// The numbered written notice to the applicant (暂停计时告知书, Art. 45); nil on cases
+    /// suspended before notices were numbered.
+    public var notice: Document?
 }
 
 /// The one extension (Art. 42).
@@ -175,6 +178,8 @@ public struct ExtensionRecord: Sendable, Hashable, Codable {
     public var reason: String
     public var approvedBy: CaseActor
     public var approvedOn: CivilDate
+    /// The numbered written notice of the extension and its reason (延长审批期限告知书, Art. 42).
+    public var notice: Document?
 }
 
 /// Which meeting reviews an item (分级会审), by the item's category: element-review items

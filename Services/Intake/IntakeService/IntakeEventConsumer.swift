@@ -33,7 +33,10 @@ public struct IntakeEventConsumer: EventConsumer {
             try await update(event, header: message.header, in: transaction) { item in
                 item.progress = .suspended
                 item.deadline.suspended = true
-                return "\(message.header.itemName)：暂停计时"
+                // The written notice, for the applicant to read and download (Art. 45).
+                guard message.suspension.hasNotice else { return "\(message.header.itemName)：暂停计时" }
+                item.notices.append(message.suspension.notice)
+                return "\(message.header.itemName)：暂停计时（\(message.suspension.notice.title) \(message.suspension.notice.number)）"
             }
         case Approval_ClockResumed.protoMessageName:
             let message = try Approval_ClockResumed(serializedBytes: payload)
@@ -46,7 +49,9 @@ public struct IntakeEventConsumer: EventConsumer {
             let message = try Approval_DeadlineExtended(serializedBytes: payload)
             try await update(event, header: message.header, in: transaction) { item in
                 item.deadline = message.deadline
-                return "\(message.header.itemName)：经批准延长办理期限"
+                guard message.extension.hasNotice else { return "\(message.header.itemName)：经批准延长办理期限" }
+                item.notices.append(message.extension.notice)
+                return "\(message.header.itemName)：经批准延长办理期限（\(message.extension.notice.title) \(message.extension.notice.number)）"
             }
         case Approval_CaseDecided.protoMessageName:
             let message = try Approval_CaseDecided(serializedBytes: payload)

@@ -858,6 +858,10 @@ public nonisolated struct Intake_ApplicationItem: Sendable {
   /// Denial reasons once denied (short form, the decision document has the full text).
   public var denialSummary: String = String()
 
+  /// The written notices approval issued on this item's clock, in order: each suspension
+  /// (暂停计时告知书, Art. 45) and the extension (延长审批期限告知书, Art. 42), with their text.
+  public var notices: [Common_IssuedDocument] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1738,7 +1742,7 @@ nonisolated extension Intake_CommitmentTerms: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Intake_ApplicationItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ApplicationItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}implementation_code\0\u{3}item_version\0\u{3}item_name\0\u{1}progress\0\u{3}case_id\0\u{3}case_number\0\u{3}implementing_node\0\u{1}deadline\0\u{1}licence\0\u{3}denial_summary\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}implementation_code\0\u{3}item_version\0\u{3}item_name\0\u{1}progress\0\u{3}case_id\0\u{3}case_number\0\u{3}implementing_node\0\u{1}deadline\0\u{1}licence\0\u{3}denial_summary\0\u{1}notices\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1756,6 +1760,7 @@ nonisolated extension Intake_ApplicationItem: SwiftProtobuf.Message, SwiftProtob
       case 8: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._licence) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.denialSummary) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.notices) }()
       default: break
       }
     }
@@ -1796,6 +1801,9 @@ nonisolated extension Intake_ApplicationItem: SwiftProtobuf.Message, SwiftProtob
     if !self.denialSummary.isEmpty {
       try visitor.visitSingularStringField(value: self.denialSummary, fieldNumber: 10)
     }
+    if !self.notices.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.notices, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1810,6 +1818,7 @@ nonisolated extension Intake_ApplicationItem: SwiftProtobuf.Message, SwiftProtob
     if lhs._deadline != rhs._deadline {return false}
     if lhs._licence != rhs._licence {return false}
     if lhs.denialSummary != rhs.denialSummary {return false}
+    if lhs.notices != rhs.notices {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

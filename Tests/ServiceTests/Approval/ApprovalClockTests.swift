@@ -33,6 +33,13 @@ struct ApprovalClockTests {
             #expect(suspended.case.status == .suspended)
             #expect(suspended.case.deadline.suspended)
             #expect(suspended.suspension.suspendedOn.civilDate == Self.date("2026-09-24"))
+            // The numbered written notice (Art. 45): number, ground, the procedure and its time.
+            let notice = suspended.suspension.notice
+            #expect(notice.title == "暂停计时告知书" && notice.number == "371302审暂〔2026〕1号")
+            #expect(notice.issuedOn.civilDate == Self.date("2026-09-24"))
+            let noticeText = String(decoding: notice.content, as: UTF8.self)
+            #expect(noticeText.contains("第四十五条") && noticeText.contains("专家评审") && noticeText.contains("10个工作日"))
+            #expect(suspended.case.suspensions.first?.notice == notice)
             // Signing while suspended is refused.
             await #expect {
                 _ = try await node.approval.reviewStep(Approval_ReviewStepRequest.with { $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review }, metadata: try node.officer)
@@ -59,6 +66,11 @@ struct ApprovalClockTests {
             #expect(extended.case.extension.extensionDays == 10)
             #expect(extended.case.statutoryDeadline.dueOn.civilDate == Self.date("2026-11-17"))
             #expect(extended.case.deadline.extensionWorkingDays == 10)
+            // Its numbered written notice (Art. 42): the reason and the new due date.
+            let extensionNotice = extended.case.extension.notice
+            #expect(extensionNotice.title == "延长审批期限告知书" && extensionNotice.number == "371302审延〔2026〕1号")
+            let extensionText = String(decoding: extensionNotice.content, as: UTF8.self)
+            #expect(extensionText.contains("第四十二条") && extensionText.contains(reason) && extensionText.contains("2026年11月17日"))
             await #expect {
                 _ = try await node.approval.requestExtension(Approval_RequestExtensionRequest.with { $0.caseID = id; $0.extensionDays = 5; $0.reason = reason }, metadata: try node.director)
             } throws: { error in
@@ -67,6 +79,7 @@ struct ApprovalClockTests {
             }
             let told = try Approval_DeadlineExtended(serializedBytes: OutboxRows.of(Approval_DeadlineExtended.self, in: try await node.outbox())[0].payload)
             #expect(told.extension.reason == reason)
+            #expect(told.extension.notice.number == "371302审延〔2026〕1号")
             #expect(told.header.caseID == id)
         }
     }

@@ -16,10 +16,14 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, _ in
+        let updated = try await changing(id, by: actor) { state, transaction in
             let suspensionID = "sp\(state.suspensions.count + 1)"
+            // The notice's number is taken in this transaction: a refused suspension rolls it back.
+            let serial = try await CaseStore.nextNumber(scope: "document:\(node):暂停:\(on.year)", in: transaction)
             try state.suspend(reason: ProtoEnum.map(request.reason), expectedDays: Int(request.expectedDays), noticeText: request.noticeText,
-                              on: on, by: actor, id: suspensionID)
+                              on: on, by: actor, id: suspensionID) { state, record in
+                suspensionNotice(serial: serial, state: state, record: record)
+            }
             let record = state.suspensions.last!
             var message = Approval_ClockSuspended()
             message.header = header(id: id, state)
@@ -62,8 +66,11 @@ extension ApprovalAPI {
         }
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, _ in
-            try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar)
+        let updated = try await changing(id, by: actor) { state, transaction in
+            let serial = try await CaseStore.nextNumber(scope: "document:\(node):延期:\(on.year)", in: transaction)
+            try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar) { state, record in
+                extensionNotice(serial: serial, state: state, record: record)
+            }
             let record = state.extensionRecord!
             var message = Approval_DeadlineExtended()
             message.header = header(id: id, state)
@@ -72,6 +79,7 @@ extension ApprovalAPI {
                 $0.reason = record.reason
                 $0.approvedBy = Common_ActorRef(record.approvedBy)
                 $0.approvedOn = Common_CivilDate(record.approvedOn)
+                if let notice = record.notice { $0.notice = Common_IssuedDocument(notice) }
             }
             message.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
             return Change("clock.extended", ["days": String(record.days), "reason": record.reason, "due_on": message.deadline.dueOn.civilDate?.iso8601 ?? ""],
@@ -121,6 +129,36 @@ extension ApprovalAPI {
     // MARK: Decision
 
     /// The 准予/不予行政许可决定书 text, numbered per kind and year.
+    /// 暂停计时告知书: which procedure, why, how long, and that its time is not counted (Art. 45).
+    func suspensionNotice(serial: Int, state: CaseState, record: SuspensionRecord) -> Document {
+        let number = "\(node)审暂〔\(record.suspendedOn.year)〕\(serial)号"
+        let lines = [
+            settings.agencyName, "暂停计时告知书", number, "",
+            "办件编号：\(state.caseNumber)", "申请事项：\(state.item.name)（\(state.item.implementationCode)）", "受理日期：\(state.acceptedOn.iso8601)",
+            "你（单位）申请的上述事项，依法需要进行\(record.reason.chineseName)。根据《中华人民共和国行政许可法》第四十五条，所需时间不计算在法定审批期限内，预计需要\(record.expectedDays)个工作日。",
+            "自\(record.suspendedOn.year)年\(record.suspendedOn.month)月\(record.suspendedOn.day)日起暂停计算审批期限，程序结束后恢复计算，届时另行告知新的办结期限。",
+            "说明：\(record.noticeText)", "",
+            settings.agencyName, "\(record.suspendedOn.year)年\(record.suspendedOn.month)月\(record.suspendedOn.day)日",
+        ]
+        return Document(id: "\(state.caseNumber)-\(record.id)", number: number, title: "暂停计时告知书",
+                        issuedOn: record.suspendedOn, agency: settings.agencyName, text: lines.joined(separator: "\n"))
+    }
+
+    /// 延长审批期限告知书: the head's approval, the reason and the new due date (Art. 42).
+    func extensionNotice(serial: Int, state: CaseState, record: ExtensionRecord) -> Document {
+        let number = "\(node)审延〔\(record.approvedOn.year)〕\(serial)号"
+        let due = (try? state.clocks.statutory.deadline(in: calendar))
+        var lines = [
+            settings.agencyName, "延长审批期限告知书", number, "",
+            "办件编号：\(state.caseNumber)", "申请事项：\(state.item.name)（\(state.item.implementationCode)）", "受理日期：\(state.acceptedOn.iso8601)",
+            "你（单位）申请的上述事项，因\(record.reason)，不能在法定期限内作出决定。经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条第一款，审批期限延长\(record.days)个工作日。",
+        ]
+        if let due { lines.append("延长后的办结期限为\(due.year)年\(due.month)月\(due.day)日（如有不计入期限的程序，相应顺延）。") }
+        lines += ["", settings.agencyName, "\(record.approvedOn.year)年\(record.approvedOn.month)月\(record.approvedOn.day)日"]
+        return Document(id: "\(state.caseNumber)-X", number: number, title: "延长审批期限告知书",
+                        issuedOn: record.approvedOn, agency: settings.agencyName, text: lines.joined(separator: "\n"))
+    }
+
     func decisionDocument(serial: Int, state: CaseState, record: DecisionRecord) -> Document {
         let grant = record.outcome.isGrant
         let kind = grant ? "许准" : "许不"

@@ -199,6 +199,7 @@ extension SuspensionRecord {
             $0.result = result
             $0.suspendedBy = Common_ActorRef(suspendedBy)
             if let resumedBy { $0.resumedBy = Common_ActorRef(resumedBy) }
+            if let notice { $0.notice = Common_IssuedDocument(notice) }
         }
     }
 }
@@ -319,6 +320,7 @@ extension ApprovalAPI {
                 $0.reason = record.reason
                 $0.approvedBy = Common_ActorRef(record.approvedBy)
                 $0.approvedOn = Common_CivilDate(record.approvedOn)
+                if let notice = record.notice { $0.notice = Common_IssuedDocument(notice) }
             }
         }
         out.jointReviews = state.jointReviews.map(\.proto)

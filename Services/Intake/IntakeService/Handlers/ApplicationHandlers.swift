@@ -434,6 +434,8 @@ extension IntakeAPI {
                 out.deadline = item.deadline
                 out.licence = item.licence
                 out.denialSummary = item.denialSummary
+                // The written notices are addressed to the applicant, who holds the code.
+                out.notices = item.notices
                 return out
             }
             response.steps = try await ApplicationStore.steps(of: application.id, on: connection)

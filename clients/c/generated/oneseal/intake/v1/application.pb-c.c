@@ -1242,7 +1242,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__commitment_terms__descript
   (ProtobufCMessageInit) oneseal__intake__v1__commitment_terms__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__application_item__field_descriptors[10] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__application_item__field_descriptors[11] =
 {
   {
     "implementation_code",
@@ -1364,6 +1364,18 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__application_item__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "notices",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Intake__V1__ApplicationItem, n_notices),
+    offsetof(Oneseal__Intake__V1__ApplicationItem, notices),
+    &oneseal__common__v1__issued_document__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__application_item__field_indices_by_name[] = {
   4,   /* field[4] = case_id */
@@ -1375,12 +1387,13 @@ static const unsigned oneseal__intake__v1__application_item__field_indices_by_na
   2,   /* field[2] = item_name */
   1,   /* field[1] = item_version */
   8,   /* field[8] = licence */
+  10,   /* field[10] = notices */
   3,   /* field[3] = progress */
 };
 static const ProtobufCIntRange oneseal__intake__v1__application_item__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__application_item__descriptor =
 {
@@ -1390,7 +1403,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__application_item__descript
   "Oneseal__Intake__V1__ApplicationItem",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__ApplicationItem),
-  10,
+  11,
   oneseal__intake__v1__application_item__field_descriptors,
   oneseal__intake__v1__application_item__field_indices_by_name,
   1,  oneseal__intake__v1__application_item__number_ranges,

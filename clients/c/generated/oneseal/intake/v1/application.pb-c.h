@@ -480,10 +480,16 @@ struct  Oneseal__Intake__V1__ApplicationItem
    * Denial reasons once denied (short form, the decision document has the full text).
    */
   char *denial_summary;
+  /*
+   * The written notices approval issued on this item's clock, in order: each suspension
+   * (暂停计时告知书, Art. 45) and the extension (延长审批期限告知书, Art. 42), with their text.
+   */
+  size_t n_notices;
+  Oneseal__Common__V1__IssuedDocument **notices;
 };
 #define ONESEAL__INTAKE__V1__APPLICATION_ITEM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__application_item__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__ITEM_PROGRESS__ITEM_PROGRESS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Oneseal__Intake__V1__Delivery
