@@ -78,6 +78,13 @@ struct RatingTests {
         let late = RatingRules.Existing(visitKey: "", late: true, ratedOn: day("2026-10-20"))
         let again = ruleError { _ = try RatingRules.slot(channel: .online, visitKey: "", existing: [before, late], completedOn: day("2026-10-16"), subject: "case c1") }
         #expect(again == .alreadyExists("case c1 was already rated on the online channel on 2026-10-14; its one late rating (追评) is used too"))
+        // An applicant who first rates only after completion (that rating is late) may still add
+        // the one 追评 — real dates: decided 2026-10-16, first rated 10-19, 追评 10-26, a third refused.
+        let afterCompletion = RatingRules.Existing(visitKey: "", late: true, ratedOn: day("2026-10-19"))
+        #expect(try RatingRules.slot(channel: .online, visitKey: "", existing: [afterCompletion], completedOn: day("2026-10-16"), subject: "case c2"))
+        let followUp = RatingRules.Existing(visitKey: "", late: true, ratedOn: day("2026-10-26"))
+        let third = ruleError { _ = try RatingRules.slot(channel: .online, visitKey: "", existing: [afterCompletion, followUp], completedOn: day("2026-10-16"), subject: "case c2") }
+        #expect(third == .alreadyExists("case c2 was already rated on the online channel on 2026-10-19; its one late rating (追评) is used too"))
         // On-site: a different visit is a different slot.
         let visit1 = RatingRules.Existing(visitKey: "v1", late: false, ratedOn: day("2026-10-09"))
         #expect(try !RatingRules.slot(channel: .onSite, visitKey: "v2", existing: [visit1], completedOn: nil, subject: "case c1"))

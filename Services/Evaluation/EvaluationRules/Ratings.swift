@@ -244,11 +244,14 @@ public enum RatingRules {
         }
     }
 
-    /// One rating per case per channel visit (E5). A case completed (decided, withdrawn, delivered
-    /// or not accepted) may still be rated — the rating is then *late* (追评) — and a slot rated
-    /// before completion takes one late rating in addition. Anything else is ALREADY_EXISTS, and
-    /// a rating removed on appeal still holds its slot (else an upheld appeal would invite a
-    /// second bad review).
+    /// One rating per case per channel visit (E5), and one later rating (追评) added once the case
+    /// is complete (decided, withdrawn, delivered or not accepted) — RULES.md: "One rating per case
+    /// per channel visit; a late rating may be added." A slot holds at most two ratings: its first
+    /// (at any time) and the 追评 after completion, whether the first came before completion or
+    /// after it (E14; before, an applicant who first rated after completion could never add one).
+    /// A rating made after completion is marked *late*. Anything else is ALREADY_EXISTS, and a
+    /// rating removed on appeal still holds its place (else an upheld appeal would invite a second
+    /// bad review).
     /// - Returns: whether the new rating is late.
     public static func slot(
         channel: RatingChannel, visitKey: String, existing: [Existing], completedOn: CivilDate?, subject: String
@@ -256,11 +259,11 @@ public enum RatingRules {
         let same = existing.filter { $0.visitKey == visitKey }
         let where_ = visitKey.isEmpty ? "" : " (visit \(visitKey))"
         guard let first = same.first else { return completedOn != nil }
-        if let completedOn, !same.contains(where: \.late), first.ratedOn <= completedOn {
+        if completedOn != nil, same.count == 1 {
             return true
         }
-        let lateUsed = same.contains(where: \.late)
-        throw .alreadyExists("\(subject) was already rated on the \(channel.rawValue) channel\(where_) on \(first.ratedOn.iso8601)" + (lateUsed ? "; its one late rating (追评) is used too" : ""))
+        let followUpUsed = same.count >= 2
+        throw .alreadyExists("\(subject) was already rated on the \(channel.rawValue) channel\(where_) on \(first.ratedOn.iso8601)" + (followUpUsed ? "; its one late rating (追评) is used too" : ""))
     }
 }
 
