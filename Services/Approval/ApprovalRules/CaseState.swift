@@ -4,37 +4,37 @@ import OneSealCore
 /// One approval case (办件) as the rules see it: everything needed to decide whether an act is
 /// allowed and what it changes. Stored as JSON by the service; rendered as `approval.v1.Case`.
 public struct CaseState: Sendable, Hashable, Codable {
-    public var caseID: String
-    public var caseNumber: String
-    public var applicationID: String
-    public var applicationNumber: String
-    public var bundleID: String
-    public var acceptingNode: NodeInfo
-    public var decidingNode: NodeInfo
-    public var item: ItemSnapshot
-    public var acceptanceKind: AcceptanceKind
-    public var acceptedOn: CivilDate
-    public var status: CaseStatus
-    public var steps: [Step]
-    public var clocks: CaseClocks
-    public var suspensions: [SuspensionRecord]
-    public var extensionRecord: ExtensionRecord?
-    public var jointReviews: [JointReviewRecord]
-    public var decision: DecisionRecord?
-    public var withdrawal: WithdrawalRecord?
-    public var revocation: RevocationRecord?
-    public var cancellation: CancellationRecord?
-    public var firstReviewOpinion: String
+    public internal(set) var caseID: String
+    public internal(set) var caseNumber: String
+    public internal(set) var applicationID: String
+    public internal(set) var applicationNumber: String
+    public internal(set) var bundleID: String
+    public internal(set) var acceptingNode: NodeInfo
+    public internal(set) var decidingNode: NodeInfo
+    public internal(set) var item: ItemSnapshot
+    public internal(set) var acceptanceKind: AcceptanceKind
+    public internal(set) var acceptedOn: CivilDate
+    public internal(set) var status: CaseStatus
+    public internal(set) var steps: [Step]
+    public internal(set) var clocks: CaseClocks
+    public internal(set) var suspensions: [SuspensionRecord]
+    public internal(set) var extensionRecord: ExtensionRecord?
+    public internal(set) var jointReviews: [JointReviewRecord]
+    public internal(set) var decision: DecisionRecord?
+    public internal(set) var withdrawal: WithdrawalRecord?
+    public internal(set) var revocation: RevocationRecord?
+    public internal(set) var cancellation: CancellationRecord?
+    public internal(set) var firstReviewOpinion: String
     /// Times the case was sent back to an earlier step (the redo count).
-    public var returns: Int
-    public var licence: LicenceInfo?
-    public var materials: [CaseMaterial]
-    public var instantAttempts: [InstantAttempt]
-    public var findings: [FindingRecord]
-    public var revocationReview: RevocationReview?
-    public var openedAt: Date
+    public internal(set) var returns: Int
+    public internal(set) var licence: LicenceInfo?
+    public internal(set) var materials: [CaseMaterial]
+    public internal(set) var instantAttempts: [InstantAttempt]
+    public internal(set) var findings: [FindingRecord]
+    public internal(set) var revocationReview: RevocationReview?
+    public internal(set) var openedAt: Date
     /// The warning level last reported (the sweeper emits a change once).
-    public var reportedWarning: WarningLevel
+    public internal(set) var reportedWarning: WarningLevel
 
     /// Opens a case: the chain of the item's tier with the officer's step active (assigned to
     /// `assignee`, or left in the officer queue), both clocks started on the acceptance date.
@@ -741,5 +741,18 @@ public enum AppealRights {
                 reason: "appeal_rights.incomplete")
         }
         return nil
+    }
+}
+
+extension CaseState {
+    /// The licence the certificate service issued for this case's grant (LicenceIssued).
+    public mutating func recordLicence(_ issued: LicenceInfo) {
+        licence = issued
+    }
+
+    /// The warning level last announced (CaseWarningChanged), so each change is announced once;
+    /// a closed case holds none.
+    public mutating func noteReportedWarning(_ level: WarningLevel) {
+        reportedWarning = status.isOpen ? level : .normal
     }
 }

@@ -211,12 +211,12 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     /// closed one silently).
     func warningEvents(_ stored: inout StoredCase) throws -> [OutboxEvent] {
         guard stored.state.status.isOpen else {
-            stored.state.reportedWarning = .normal
+            stored.state.noteReportedWarning(.normal)
             return []
         }
         let status = try stored.state.deadlineStatus(asOf: today, calendar: calendar, warning: settings.warning)
         guard status.level != stored.state.reportedWarning else { return [] }
-        stored.state.reportedWarning = status.level
+        stored.state.noteReportedWarning(status.level)
         var message = Approval_CaseWarningChanged()
         message.header = header(stored)
         message.level = ProtoEnum.map(status.level) ?? .unspecified

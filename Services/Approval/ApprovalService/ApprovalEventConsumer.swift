@@ -46,7 +46,7 @@ public struct ApprovalEventConsumer: EventConsumer {
                 return
             }
             _ = try await api.store(stored, by: source, { state, _ in
-                state.licence = LicenceInfo(identifier: content.licenceIdentifier, number: content.licenceNumber, typeCode: content.licenceTypeCode, name: content.licenceName)
+                state.recordLicence(LicenceInfo(identifier: content.licenceIdentifier, number: content.licenceNumber, typeCode: content.licenceTypeCode, name: content.licenceName))
                 return ApprovalAPI.Change("licence.issued", ["licence_identifier": content.licenceIdentifier, "licence_number": content.licenceNumber])
             }, in: transaction)
         default:

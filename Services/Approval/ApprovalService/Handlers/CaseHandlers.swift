@@ -45,7 +45,7 @@ extension ApprovalAPI {
             materials: opening.materials, firstReviewOpinion: opening.firstReviewOpinion, assignee: opening.assignee, openedAt: now)
         var stored = StoredCase(id: id, state: state, applicantSealed: try sealApplicant(opening.applicant, caseID: id), revision: 1, createdAt: now, updatedAt: now)
         let level = try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning).level
-        stored.state.reportedWarning = level
+        stored.state.noteReportedWarning(level)
         guard try await CaseStore.insert(stored, derived: try derived(stored.state), in: transaction) else {
             // Another replica opened it between our look-up and the insert.
             guard let existing = try await CaseStore.find(applicationID: opening.applicationID, implementationCode: opening.item.implementationCode, on: transaction) else {
