@@ -40,14 +40,7 @@ extension IntakeAPI {
                 pinned.append(try stored.pinned)
             }
         }
-        var materials = request.materials.map(ProvidedMaterial.init(proto:))
-        for index in materials.indices {
-            if let licence = materials[index].electronicLicence {
-                let result = await licences.verify(licence)
-                materials[index].licenceVerified = result.verified
-                materials[index].licenceVerificationDetail = result.detail
-            }
-        }
+        let materials = await verifyingLicences(request.materials)
         let receivedOn = today
         let state = try ApplicationState(items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar)
         let id = UUID()
@@ -116,6 +109,19 @@ extension IntakeAPI {
         out.applicant.idNumber = Applicant.normalizedCode(request.applicant.idNumber)
         if request.hasAgent { out.agent.idNumber = Applicant.normalizedCode(request.agent.idNumber) }
         return out
+    }
+
+    /// The materials as provided, each electronic licence verified with its issuing node (免提交).
+    func verifyingLicences(_ provided: [Intake_ProvidedMaterial]) async -> [ProvidedMaterial] {
+        var materials = provided.map(ProvidedMaterial.init(proto:))
+        for index in materials.indices {
+            if let licence = materials[index].electronicLicence {
+                let result = await licences.verify(licence)
+                materials[index].licenceVerified = result.verified
+                materials[index].licenceVerificationDetail = result.detail
+            }
+        }
+        return materials
     }
 
     static let deterministic: BinaryEncodingOptions = {
@@ -213,16 +219,8 @@ extension IntakeAPI {
             violations.append(.required("materials[\(index)].requirement_code"))
         }
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-        var supplied = request.materials.map(ProvidedMaterial.init(proto:))
-        for index in supplied.indices {
-            if let licence = supplied[index].electronicLicence {
-                let result = await licences.verify(licence)
-                supplied[index].licenceVerified = result.verified
-                supplied[index].licenceVerificationDetail = result.detail
-            }
-        }
+        let verified = await verifyingLicences(request.materials)
         let on = today
-        let verified = supplied
         let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
         if key.count > 200 {
             throw RPCError.invalidArgument(field: "idempotency_key", "at most 200 characters", reason: "too_long")
