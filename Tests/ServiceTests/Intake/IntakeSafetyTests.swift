@@ -358,3 +358,20 @@ struct IdentityCodeTests {
         }
     }
 }
+
+@Suite("Intake: the clerk's note at acceptance", .serialized)
+struct AcceptanceNoteTests {
+    @Test("AcceptRequest.note is printed on the acceptance notice (it was accepted and thrown away)")
+    func notePrinted() async throws {
+        try await withIntakeNode(today: IntakeServiceTests.monday) { node in
+            try await node.publishSampleCatalogue()
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([IntakeServiceTests.food]), metadata: try node.clerk).application
+            let accepted = try await node.intake.accept(.with {
+                $0.applicationID = submitted.applicationID
+                $0.note = "原件已核验，复印件已留存"
+            }, metadata: try node.clerk).application
+            let text = String(decoding: accepted.receipt.document.content, as: UTF8.self)
+            #expect(text.contains("备注：原件已核验，复印件已留存"), "\(text)")
+        }
+    }
+}

@@ -166,6 +166,10 @@ extension IntakeAPI {
         case .complete: break
         }
         lines.append("预计办结日期：\(promised.iso8601)。可凭申请编号和查询码查询办理进度。")
+        // The clerk's note at acceptance (AcceptRequest.note, e.g. "原件已核验") is printed on the
+        // notice the applicant takes home: it is addressed to them.
+        let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !note.isEmpty { lines.append("备注：\(note)") }
         let document = try await printer.issue(.receipt, on: acceptedOn, applicationNumber: application.number, body: lines, in: transaction)
         var receipt = Intake_Receipt()
         receipt.receiptNumber = document.number
@@ -215,7 +219,6 @@ extension IntakeAPI {
         case .commitment: "已告知承诺受理"
         case .deemed: "逾期未作受理决定，依法视为受理"
         }
-        _ = note
         return (["\(kindText)，受理通知书 \(document.number)"], events)
     }
 
