@@ -73,7 +73,7 @@ extension Common_Applicant {
         guard disclosure != .full else { return self }
         let person = kind != .legalPerson
         var out = self
-        out.idNumber = disclosure == .supervisory && idType == .uscc ? idNumber : Disclosure.maskedIDNumber(idNumber)
+        out.idNumber = disclosure == .supervisory && idType == .uscc ? idNumber : Masking.idNumber(idNumber)
         out.phone = Masking.phone(phone)
         out.contactPhone = Masking.phone(contactPhone)
         if person { out.address = Masking.address(address) }
@@ -95,7 +95,6 @@ extension Disclosure {
     /// A phone number as this disclosure shows it.
     public func phone(_ phone: String) -> String { self == .full ? phone : Masking.phone(phone) }
 
-    static func maskedIDNumber(_ value: String) -> String { Masking.idNumber(value) }
 
     static func maskedEmail(_ email: String) -> String {
         guard !email.isEmpty else { return "" }

@@ -13,20 +13,31 @@ import SwiftProtobuf
 /// number 0 does not exist), so rows written before this change, by a service without a data
 /// key, or passed on from another node stay readable as they are.
 public enum SealedEventPayload {
-    public static let marker: [UInt8] = [0x00] + Array("oneseal.sealed-event.v1".utf8)
+    static let marker: [UInt8] = [0x00] + Array("oneseal.sealed-event.v1".utf8)
 
     /// The authenticated context: a sealed payload copied onto another event's row does not open.
     static func context(type: String, aggregateID: String) -> String { "outbox:\(type):\(aggregateID)" }
 
     public static func seal(_ payload: [UInt8], type: String, aggregateID: String, keyring: DataKeyring) throws -> [UInt8] {
-        marker + (try keyring.seal(payload, context: context(type: type, aggregateID: aggregateID)))
+        try seal(payload, context: context(type: type, aggregateID: aggregateID), keyring: keyring)
     }
 
     /// The payload as sent: opened when sealed, as is otherwise.
     public static func open(_ stored: [UInt8], type: String, aggregateID: String, keyring: DataKeyring?) throws -> [UInt8] {
+        try open(stored, context: context(type: type, aggregateID: aggregateID), keyring: keyring)
+    }
+
+    /// Any value resting in a table by the same rule (supervision's push records): the marker,
+    /// then the value sealed under `context`.
+    public static func seal(_ value: [UInt8], context: String, keyring: DataKeyring) throws -> [UInt8] {
+        marker + (try keyring.seal(value, context: context))
+    }
+
+    /// A value stored by `seal(_:context:keyring:)`, or stored in the clear before sealing began.
+    public static func open(_ stored: [UInt8], context: String, keyring: DataKeyring?) throws -> [UInt8] {
         guard isSealed(stored) else { return stored }
         guard let keyring else { throw PrivacyError.malformed }
-        return try keyring.open(Array(stored.dropFirst(marker.count)), context: context(type: type, aggregateID: aggregateID))
+        return try keyring.open(Array(stored.dropFirst(marker.count)), context: context)
     }
 
     public static func isSealed(_ stored: [UInt8]) -> Bool {

@@ -97,13 +97,11 @@ struct PushStore: Sendable {
     func sealRecord(_ push: StoredPush) throws -> [UInt8] {
         let bytes: [UInt8] = try push.record.serializedBytes()
         guard let keyring else { return bytes }
-        return SealedEventPayload.marker + (try keyring.seal(bytes, context: Self.recordContext(push.id)))
+        return try SealedEventPayload.seal(bytes, context: Self.recordContext(push.id), keyring: keyring)
     }
 
     func openRecord(_ stored: [UInt8], id: UUID) throws -> Supervision_Push {
-        guard SealedEventPayload.isSealed(stored) else { return try Supervision_Push(serializedBytes: stored) }
-        guard let keyring else { throw PrivacyError.malformed }
-        return try Supervision_Push(serializedBytes: try keyring.open(Array(stored.dropFirst(SealedEventPayload.marker.count)), context: Self.recordContext(id)))
+        try Supervision_Push(serializedBytes: try SealedEventPayload.open(stored, context: Self.recordContext(id), keyring: keyring))
     }
 
     static let columns: StaticString = """
