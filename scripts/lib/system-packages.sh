@@ -3,10 +3,10 @@
 # Installs only what is missing (apt-get update first); needs root, which CI and the docs assume.
 
 # libprotobuf-dev: the well-known .proto files (google/protobuf/timestamp.proto) protoc imports.
-# make: builds the C SDK (clients/c). docker-compose: validates docker-compose.yml (no engine needed).
+# make, libssl-dev: build the C SDK (clients/c; OpenSSL for its TLS). docker-compose: validates docker-compose.yml (no engine needed).
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
-ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei)
+ONESEAL_APT_PACKAGES=(libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei)
 
 ensure_system_packages() {
     local missing=()

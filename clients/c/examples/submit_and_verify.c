@@ -105,6 +105,15 @@ static int submit(oneseal_client *intake, const oneseal_metadata_entry *metadata
     return ONESEAL_OK;
 }
 
+/* TLS settings from the command line; plain TCP when no --ca is given (development on loopback). */
+static oneseal_tls_options tls_options;
+static int use_tls = 0;
+
+static oneseal_client *connect_to(const char *host, uint16_t port, char *error, size_t error_len) {
+    return use_tls ? oneseal_connect_tls(host, port, 5000, &tls_options, error, error_len)
+                   : oneseal_connect(host, port, 5000, error, error_len);
+}
+
 int main(int argc, char **argv) {
     const char *intake_address = NULL, *item_code = NULL, *certificate_address = NULL, *licence = NULL;
     const char *token = getenv("ONESEAL_TOKEN");
@@ -118,17 +127,21 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--key") == 0) key_option = argv[i + 1];
         else if (strcmp(argv[i], "--certificate") == 0) certificate_address = argv[i + 1];
         else if (strcmp(argv[i], "--licence") == 0) licence = argv[i + 1];
+        else if (strcmp(argv[i], "--ca") == 0) { tls_options.ca_file = argv[i + 1]; use_tls = 1; }
+        else if (strcmp(argv[i], "--server-name") == 0) tls_options.server_name = argv[i + 1];
+        else if (strcmp(argv[i], "--client-cert") == 0) tls_options.cert_file = argv[i + 1];
+        else if (strcmp(argv[i], "--client-key") == 0) tls_options.key_file = argv[i + 1];
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
     if (key_option) snprintf(key, sizeof key, "%s", key_option);
     if (!intake_address || !item_code || !token) {
-        fprintf(stderr, "usage: %s --intake HOST:PORT --item CODE [--token TOKEN | ONESEAL_TOKEN] [--key KEY] [--certificate HOST:PORT --licence ID]\n", argv[0]);
+        fprintf(stderr, "usage: %s --intake HOST:PORT --item CODE [--token TOKEN | ONESEAL_TOKEN] [--key KEY] [--certificate HOST:PORT --licence ID] [--ca CA.pem [--server-name NAME] [--client-cert CERT.pem --client-key KEY.pem]]\n", argv[0]);
         return 2;
     }
     char host[256], error[256];
     uint16_t port;
     if (split_address(intake_address, host, sizeof host, &port) != 0) { fprintf(stderr, "bad address %s\n", intake_address); return 2; }
-    oneseal_client *intake = oneseal_connect(host, port, 5000, error, sizeof error);
+    oneseal_client *intake = connect_to(host, port, error, sizeof error);
     if (!intake) { fprintf(stderr, "%s\n", error); return 1; }
     int ok = 1;
     oneseal_result result;
@@ -207,7 +220,7 @@ int main(int argc, char **argv) {
     /* 5. Verify a licence (public). */
     if (certificate_address && licence) {
         if (split_address(certificate_address, host, sizeof host, &port) != 0) { fprintf(stderr, "bad address %s\n", certificate_address); return 2; }
-        oneseal_client *certificate = oneseal_connect(host, port, 5000, error, sizeof error);
+        oneseal_client *certificate = connect_to(host, port, error, sizeof error);
         if (!certificate) { fprintf(stderr, "%s\n", error); return 1; }
         Oneseal__Certificate__V1__VerifyLicenceRequest verify = ONESEAL__CERTIFICATE__V1__VERIFY_LICENCE_REQUEST__INIT;
         verify.subject_case = ONESEAL__CERTIFICATE__V1__VERIFY_LICENCE_REQUEST__SUBJECT_LICENCE_IDENTIFIER;

@@ -70,6 +70,28 @@ typedef struct oneseal_client oneseal_client;
  */
 oneseal_client *oneseal_connect(const char *host, uint16_t port, uint32_t timeout_ms, char *error, size_t error_len);
 
+/*
+ * TLS for OneSeal TCP (PROTOCOL.md §1): TLS 1.3, ALPN "oneseal/1". `ca_file` (PEM, required) holds
+ * the CAs to trust — the node's CA, from `oneseal certs`. `server_name` is what the server's
+ * certificate must name: "oneseal://371302/intake" (a node's service, checked against the URI
+ * subject alternative name) or a DNS name / IP address (checked by OpenSSL); NULL = `host`.
+ * `cert_file` + `key_file` (PEM) present a client certificate, for integrators the node issued one.
+ */
+typedef struct {
+    const char *ca_file;
+    const char *server_name;
+    const char *cert_file;
+    const char *key_file;
+} oneseal_tls_options;
+
+/*
+ * oneseal_connect over TLS: the connect and the handshake are each bounded by `timeout_ms`.
+ * Returns NULL with the reason in `error` when the server's certificate is refused (expired,
+ * unknown CA, wrong name), the server does not speak ALPN oneseal/1, or the files cannot be read.
+ */
+oneseal_client *oneseal_connect_tls(const char *host, uint16_t port, uint32_t timeout_ms,
+                                    const oneseal_tls_options *tls, char *error, size_t error_len);
+
 /* Largest frame body accepted or sent; keep it equal to the node's ONESEAL_MAX_FRAME_BYTES. */
 void oneseal_set_max_frame(oneseal_client *client, uint32_t max_frame);
 

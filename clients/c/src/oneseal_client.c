@@ -10,6 +10,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/time.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "oneseal/wire/v1/frame.pb-c.h"
 
 struct oneseal_client {
     int fd;
+    SSL_CTX *tls_context;      /* NULL on a plain connection (development on loopback only) */
+    SSL *tls;                  /* every byte goes through it when set (§1) */
     uint32_t next_stream_id;   /* §4: ids ≥ 1, strictly increasing, never reused */
     uint32_t max_frame;
     int lost;                  /* the connection failed; no call can run on it */
@@ -105,6 +113,10 @@ static int fail(oneseal_result *result, int code, const char *format, const char
 
 static void mark_lost(oneseal_client *client) {
     client->lost = 1;
+    if (client->tls) {
+        SSL_free(client->tls);  /* no close_notify: the connection already failed */
+        client->tls = NULL;
+    }
     if (client->fd >= 0) {
         close(client->fd);
         client->fd = -1;
@@ -137,7 +149,8 @@ void oneseal_set_max_frame(oneseal_client *client, uint32_t max_frame) {
 
 /* ---------- connection ---------- */
 
-oneseal_client *oneseal_connect(const char *host, uint16_t port, uint32_t timeout_ms, char *error, size_t error_len) {
+/* Opens the TCP connection (TCP_NODELAY, blocking afterwards); -1 with a reason on failure. */
+static int open_tcp(const char *host, uint16_t port, uint32_t timeout_ms, char *error, size_t error_len) {
     char service[8];
     snprintf(service, sizeof service, "%u", (unsigned)port);
     struct addrinfo hints = {0}, *addresses = NULL;
@@ -146,7 +159,7 @@ oneseal_client *oneseal_connect(const char *host, uint16_t port, uint32_t timeou
     int rc = getaddrinfo(host, service, &hints, &addresses);
     if (rc != 0) {
         if (error) snprintf(error, error_len, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return NULL;
+        return -1;
     }
     if (timeout_ms == 0) timeout_ms = 5000;
     int fd = -1;
@@ -174,10 +187,14 @@ oneseal_client *oneseal_connect(const char *host, uint16_t port, uint32_t timeou
     freeaddrinfo(addresses);
     if (fd < 0) {
         if (error) snprintf(error, error_len, "cannot connect to %s:%u: %s", host, (unsigned)port, strerror(last_errno));
-        return NULL;
+        return -1;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* §1 */
+    return fd;
+}
+
+static oneseal_client *new_client(int fd, char *error, size_t error_len) {
     oneseal_client *client = calloc(1, sizeof *client);
     if (!client) { close(fd); if (error) snprintf(error, error_len, "out of memory"); return NULL; }
     client->fd = fd;
@@ -186,8 +203,138 @@ oneseal_client *oneseal_connect(const char *host, uint16_t port, uint32_t timeou
     return client;
 }
 
+oneseal_client *oneseal_connect(const char *host, uint16_t port, uint32_t timeout_ms, char *error, size_t error_len) {
+    int fd = open_tcp(host, port, timeout_ms, error, error_len);
+    return fd < 0 ? NULL : new_client(fd, error, error_len);
+}
+
+/* The last OpenSSL error as text (or `fallback`), for the caller's error buffer. */
+static void tls_error(char *error, size_t error_len, const char *what, const char *fallback) {
+    unsigned long code = ERR_get_error();
+    char reason[256];
+    if (code) ERR_error_string_n(code, reason, sizeof reason);
+    if (error) snprintf(error, error_len, "%s: %s", what, code ? reason : fallback);
+    ERR_clear_error();
+}
+
+/* 1 when the certificate names `uri` among its subject alternative names (URI entries). */
+static int certificate_has_uri(X509 *certificate, const char *uri) {
+    GENERAL_NAMES *names = X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
+    if (!names) return 0;
+    int found = 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names) && !found; i++) {
+        const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
+        if (name->type != GEN_URI) continue;
+        const unsigned char *text = ASN1_STRING_get0_data(name->d.uniformResourceIdentifier);
+        int length = ASN1_STRING_length(name->d.uniformResourceIdentifier);
+        found = length == (int)strlen(uri) && memcmp(text, uri, (size_t)length) == 0;
+    }
+    GENERAL_NAMES_free(names);
+    return found;
+}
+
+oneseal_client *oneseal_connect_tls(const char *host, uint16_t port, uint32_t timeout_ms,
+                                    const oneseal_tls_options *options, char *error, size_t error_len) {
+    if (!options || !options->ca_file) {
+        if (error) snprintf(error, error_len, "TLS needs a CA file (the node's trust bundle) to verify the server");
+        return NULL;
+    }
+    if ((options->cert_file == NULL) != (options->key_file == NULL)) {
+        if (error) snprintf(error, error_len, "a client certificate needs both cert_file and key_file");
+        return NULL;
+    }
+    SSL_CTX *context = SSL_CTX_new(TLS_client_method());
+    if (!context) { tls_error(error, error_len, "TLS", "cannot create a context"); return NULL; }
+    /* §1: TLS 1.3 only, ALPN "oneseal/1", the server verified against the given CAs. */
+    SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION);
+    static const unsigned char alpn[] = { 9, 'o', 'n', 'e', 's', 'e', 'a', 'l', '/', '1' };
+    SSL_CTX_set_alpn_protos(context, alpn, sizeof alpn);
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, NULL);
+    if (SSL_CTX_load_verify_locations(context, options->ca_file, NULL) != 1) {
+        tls_error(error, error_len, "cannot read the CA file", options->ca_file);
+        SSL_CTX_free(context);
+        return NULL;
+    }
+    if (options->cert_file) {
+        if (SSL_CTX_use_certificate_chain_file(context, options->cert_file) != 1 ||
+            SSL_CTX_use_PrivateKey_file(context, options->key_file, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(context) != 1) {
+            tls_error(error, error_len, "cannot use the client certificate", options->cert_file);
+            SSL_CTX_free(context);
+            return NULL;
+        }
+    }
+    const char *expected = options->server_name ? options->server_name : host;
+    int by_uri = strncmp(expected, "oneseal://", 10) == 0;
+    SSL *tls = SSL_new(context);
+    if (!tls) { tls_error(error, error_len, "TLS", "cannot create a session"); SSL_CTX_free(context); return NULL; }
+    if (!by_uri) {
+        /* A host name or an IP address checked by OpenSSL against the certificate's names. */
+        X509_VERIFY_PARAM *param = SSL_get0_param(tls);
+        struct in6_addr ip6;
+        struct in_addr ip4;
+        int is_ip = inet_pton(AF_INET, expected, &ip4) == 1 || inet_pton(AF_INET6, expected, &ip6) == 1;
+        int set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, expected) : X509_VERIFY_PARAM_set1_host(param, expected, 0);
+        if (!is_ip) SSL_set_tlsext_host_name(tls, expected);
+        if (set != 1) { tls_error(error, error_len, "bad server name", expected); SSL_free(tls); SSL_CTX_free(context); return NULL; }
+    }
+    int fd = open_tcp(host, port, timeout_ms, error, error_len);
+    if (fd < 0) { SSL_free(tls); SSL_CTX_free(context); return NULL; }
+    /* The handshake is bounded by the same timeout as the connect. */
+    if (timeout_ms == 0) timeout_ms = 5000;
+    struct timeval limit = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+    struct timeval none = { 0, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    SSL_set_fd(tls, fd);
+    if (SSL_connect(tls) != 1) {
+        long verify = SSL_get_verify_result(tls);
+        if (verify != X509_V_OK) {
+            if (error) snprintf(error, error_len, "TLS handshake with %s:%u: server certificate refused: %s",
+                                host, (unsigned)port, X509_verify_cert_error_string(verify));
+            ERR_clear_error();
+        } else {
+            char what[128];
+            snprintf(what, sizeof what, "TLS handshake with %s:%u", host, (unsigned)port);
+            tls_error(error, error_len, what, "the server closed the connection");
+        }
+        SSL_free(tls); SSL_CTX_free(context); close(fd);
+        return NULL;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    const unsigned char *chosen = NULL;
+    unsigned int chosen_length = 0;
+    SSL_get0_alpn_selected(tls, &chosen, &chosen_length);
+    if (chosen_length != 9 || memcmp(chosen, "oneseal/1", 9) != 0) {
+        if (error) snprintf(error, error_len, "TLS handshake with %s:%u: the server did not agree to ALPN oneseal/1", host, (unsigned)port);
+        SSL_free(tls); SSL_CTX_free(context); close(fd);
+        return NULL;
+    }
+    if (by_uri) {
+        X509 *peer = SSL_get1_peer_certificate(tls);
+        int named = peer && certificate_has_uri(peer, expected);
+        X509_free(peer);
+        if (!named) {
+            if (error) snprintf(error, error_len, "TLS handshake with %s:%u: the server certificate does not name %s", host, (unsigned)port, expected);
+            SSL_free(tls); SSL_CTX_free(context); close(fd);
+            return NULL;
+        }
+    }
+    oneseal_client *client = new_client(fd, error, error_len);
+    if (!client) { SSL_free(tls); SSL_CTX_free(context); return NULL; }
+    client->tls = tls;
+    client->tls_context = context;
+    return client;
+}
+
 void oneseal_disconnect(oneseal_client *client) {
     if (!client) return;
+    if (client->tls) {
+        SSL_shutdown(client->tls);  /* close_notify, best effort */
+        SSL_free(client->tls);
+    }
+    if (client->tls_context) SSL_CTX_free(client->tls_context);
     if (client->fd >= 0) close(client->fd);
     oneseal_frames_free(&client->inbound);
     free(client);
@@ -216,7 +363,14 @@ static int append_frame(uint8_t **out, size_t *length, size_t *capacity, const O
 
 static int write_all(oneseal_client *client, const uint8_t *bytes, size_t count) {
     while (count > 0) {
-        ssize_t n = send(client->fd, bytes, count, MSG_NOSIGNAL);
+        ssize_t n;
+        if (client->tls) {
+            int written = SSL_write(client->tls, bytes, count > INT32_MAX ? INT32_MAX : (int)count);
+            if (written <= 0) { ERR_clear_error(); return -1; }
+            n = written;
+        } else {
+            n = send(client->fd, bytes, count, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EINTR) continue;
             return -1;
@@ -250,14 +404,35 @@ static void send_cancel(oneseal_client *client, uint32_t stream_id, const char *
 
 /* Reads more bytes into the frame buffer. 1 = got bytes, 0 = timed out, -1 = connection over. */
 static int read_more(oneseal_client *client, int wait_ms) {
-    struct pollfd p = { .fd = client->fd, .events = POLLIN };
-    int ready;
-    do { ready = poll(&p, 1, wait_ms); } while (ready < 0 && errno == EINTR);
-    if (ready == 0) return 0;
-    if (ready < 0) return -1;
     uint8_t chunk[16384];
     ssize_t n;
-    do { n = recv(client->fd, chunk, sizeof chunk, 0); } while (n < 0 && errno == EINTR);
+    /* Decrypted bytes already held by TLS are read without waiting on the socket. */
+    if (!(client->tls && SSL_pending(client->tls) > 0)) {
+        struct pollfd p = { .fd = client->fd, .events = POLLIN };
+        int ready;
+        do { ready = poll(&p, 1, wait_ms); } while (ready < 0 && errno == EINTR);
+        if (ready == 0) return 0;
+        if (ready < 0) return -1;
+    }
+    if (client->tls) {
+        int got;
+        for (;;) {
+            got = SSL_read(client->tls, chunk, sizeof chunk);
+            if (got > 0) break;
+            int reason = SSL_get_error(client->tls, got);
+            ERR_clear_error();
+            /* A TLS 1.3 session ticket or a partial record: no application bytes yet. */
+            if (reason == SSL_ERROR_WANT_READ) {
+                if (SSL_pending(client->tls) > 0) continue;
+                return 0;
+            }
+            if (reason == SSL_ERROR_SYSCALL && errno == EINTR) continue;
+            return -1;
+        }
+        n = got;
+    } else {
+        do { n = recv(client->fd, chunk, sizeof chunk, 0); } while (n < 0 && errno == EINTR);
+    }
     if (n <= 0) return -1;
     return oneseal_frames_append(&client->inbound, chunk, (size_t)n) == 0 ? 1 : -1;
 }
