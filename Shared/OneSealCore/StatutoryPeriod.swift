@@ -23,8 +23,8 @@ public struct StatutoryPeriod: Sendable, Hashable, Codable {
     public static let countyFirstReview = StatutoryPeriod(workingDays: 20)
     /// Art. 44: issue or serve the licence document after a grant.
     public static let certificateIssue = StatutoryPeriod(workingDays: 10)
-    /// Art. 47: the applicant asks for a hearing within 5 days of being told of the right.
-    public static let hearingRequest = StatutoryPeriod(workingDays: 5)
+    // Art. 47's 5 days to request a hearing are the applicant's, in calendar days: not a working-day
+    // period of the agency (see `HearingTimeline` in ApprovalRules).
     /// Art. 47: the hearing is held within 20 days of the request.
     public static let hearingHeld = StatutoryPeriod(workingDays: 20)
     /// 审管联动: push each decision to the supervising departments (no national number; default).
