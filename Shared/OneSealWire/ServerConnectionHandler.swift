@@ -1,4 +1,6 @@
 import GRPCCore
+import OneSealTLS
+import X509
 import Logging
 import Metrics
 import NIOCore
@@ -11,6 +13,8 @@ struct AcceptedServerStream: Sendable {
     var cancellation: StreamCancellation
     var remotePeer: String
     var localPeer: String
+    /// The client certificate verified in this connection's TLS handshake (nil: none, or no TLS).
+    var peerCertificate: Certificate?
 }
 
 typealias ServerTransportInbound = RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>
@@ -87,6 +91,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let encoder: FrameEncoder
     private let logger: Logger
     private let accept: @Sendable (AcceptedServerStream) -> Bool
+    /// Filled by the TLS handshake, which completes before the first frame can be read.
+    private let peerCertificate: PeerCertificateBox?
     private let budget: ServerStreamBudget
     private let metrics: WireMetrics
     private let idleTimeout: TimeAmount?
@@ -116,8 +122,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         logger: Logger,
         budget: ServerStreamBudget,
         metrics: WireMetrics,
+        peerCertificate: PeerCertificateBox? = nil,
         accept: @escaping @Sendable (AcceptedServerStream) -> Bool
     ) {
+        self.peerCertificate = peerCertificate
         self.state = ServerConnectionStateMachine(configuration: configuration)
         self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
         self.logger = logger
@@ -342,7 +350,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             ),
             cancellation: cancellation,
             remotePeer: self.remotePeer,
-            localPeer: self.localPeer
+            localPeer: self.localPeer,
+            peerCertificate: self.peerCertificate?.certificate
         )
         if !self.accept(accepted) {
             self.send(.status(Status(code: .unavailable, message: "server is shutting down"), [:]), on: id)
