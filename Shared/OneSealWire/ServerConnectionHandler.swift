@@ -1,11 +1,12 @@
 import GRPCCore
-import OneSealTLS
-import X509
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import OneSealProto
+import OneSealTLS
 import Synchronization
+import X509
 
 /// One call accepted on a connection, handed from the event loop to the transport's `listen` loop.
 struct AcceptedServerStream: Sendable {
@@ -223,6 +224,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !self.closeWhenFlushed else { return }
+        // TLS ends the connection itself: a refused certificate (logged with its reason by the
+        // transport), a peer that dropped TCP without close_notify, a client that is not TLS. No
+        // frame can be sent and none was malformed: not a framing refusal, and not a warning.
+        if error is NIOSSLError || error is BoringSSLError {
+            self.logger.debug("TLS connection ended", metadata: ["peer": "\(self.remotePeer)", "error": "\(WireText.escaped("\(error)", maximumBytes: 256))"])
+            context.close(promise: nil)
+            return
+        }
         let code: Int32
         var kind = RefusalReason.framing
         if let decoding = error as? FrameDecodingError {
