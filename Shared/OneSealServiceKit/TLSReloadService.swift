@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OneSealTLS
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Reloads the process's TLS material on SIGHUP and whenever one of its files changes (checked
@@ -35,26 +36,35 @@ public struct TLSReloadService: Service {
 
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
+        // The files as last loaded, by either path (a SIGHUP reload is not repeated by the watch).
+        let loaded = Remembered(Self.fingerprint(self.source.current.files))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in signals {
-                    self.reload(reason: "SIGHUP")
+                    let now = Self.fingerprint(self.source.current.files)
+                    if self.reload(reason: "SIGHUP") { loaded.set(now) }
                 }
             }
             group.addTask {
-                var last = Self.fingerprint(self.source.current.files)
                 while !Task.isCancelled {
                     try await Task.sleep(for: self.interval)
                     let now = Self.fingerprint(self.source.current.files)
-                    if now != last {
+                    if now != loaded.value {
                         // Only a successful load is remembered: a failed one is retried next tick.
-                        if self.reload(reason: "files changed") { last = now }
+                        if self.reload(reason: "files changed") { loaded.set(now) }
                     }
                 }
             }
             try await gracefulShutdown()
             group.cancelAll()
         }
+    }
+
+    private final class Remembered: Sendable {
+        private let state: Mutex<[String]>
+        init(_ value: [String]) { self.state = Mutex(value) }
+        var value: [String] { self.state.withLock { $0 } }
+        func set(_ value: [String]) { self.state.withLock { $0 = value } }
     }
 
     @discardableResult
