@@ -160,18 +160,18 @@ public final class PeerCertificateBox: Sendable {
 }
 
 extension TLSMaterialSource {
-    /// The TLS handler of an accepted connection: this moment's material, a client certificate
-    /// asked for, verified by `TrustBundle` (any node the bundle trusts; authorization decides
-    /// what the node may do), and kept in `peer`.
-    public func makeServerHandler(
+    /// The TLS handlers of an accepted connection, in pipeline order: this moment's material, a
+    /// client certificate asked for, verified by `TrustBundle` (any node the bundle trusts;
+    /// authorization decides what the node may do) and kept in `peer` — on a resumed session too.
+    public func makeServerHandlers(
         peer: PeerCertificateBox, onRefusal: @escaping @Sendable (CertificateRefusal) -> Void
-    ) throws -> NIOSSLServerHandler {
+    ) throws -> (NIOSSLServerHandler, ResumedSessionCertificateCheck) {
         let material = self.current
         guard let context = material.serverContext else {
             throw TLSMaterial.LoadError(description: "this process has no certificate and key to serve TLS with")
         }
         let trust = material.trust
-        return NIOSSLServerHandler(context: context) { certificates, promise in
+        let tls = NIOSSLServerHandler(context: context) { certificates, promise in
             switch Self.verify(certificates, trust: trust, expectedNode: nil, expectedService: nil) {
             case .success(let leaf):
                 peer.set(leaf)
@@ -181,6 +181,7 @@ extension TLSMaterialSource {
                 promise.succeed(.failed)
             }
         }
+        return (tls, ResumedSessionCertificateCheck(peer: peer, trust: trust, onRefusal: onRefusal))
     }
 
     /// The TLS handler of a connection to a server that must prove it is `expected` (a peer

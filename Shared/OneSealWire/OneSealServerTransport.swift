@@ -261,20 +261,20 @@ public final class OneSealServerTransport: ServerTransport {
                         // First in the pipeline: everything after it sees plaintext frames.
                         let box = PeerCertificateBox()
                         let peer = channel.remoteAddress.map(ServerConnectionHandler.describe) ?? "unknown"
-                        try channel.pipeline.syncOperations.addHandler(
-                            try tls.makeServerHandler(peer: box) { [weak self] refusal in
-                                metrics.countRefusal(.certificate)
-                                let (log, suppressed) = self?.state.withLock { $0.certificateRefusalLog.admit(at: .now()) } ?? (false, 0)
-                                guard log else { return }
-                                logger.warning(
-                                    "refused a client certificate",
-                                    metadata: [
-                                        "peer": "\(peer)", "reason": "\(refusal.describe(escaping: { WireText.escaped($0) }))",
-                                        "suppressed": "\(suppressed)",
-                                    ]
-                                )
-                            }
-                        )
+                        let (handshake, resumed) = try tls.makeServerHandlers(peer: box) { [weak self] refusal in
+                            metrics.countRefusal(.certificate)
+                            let (log, suppressed) = self?.state.withLock { $0.certificateRefusalLog.admit(at: .now()) } ?? (false, 0)
+                            guard log else { return }
+                            logger.warning(
+                                "refused a client certificate",
+                                metadata: [
+                                    "peer": "\(peer)", "reason": "\(refusal.describe(escaping: { WireText.escaped($0) }))",
+                                    "suppressed": "\(suppressed)",
+                                ]
+                            )
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handshake)
+                        try channel.pipeline.syncOperations.addHandler(resumed)
                         peerCertificate = box
                     }
                     let handler = ServerConnectionHandler(
