@@ -86,34 +86,49 @@ struct TLSEndToEndTests {
 
     struct CaptureFailedToSend: Error {}
 
+    /// Submits an application of a fresh company at the county while tcpdump captures the
+    /// cluster's ports; returns the capture and the secrets the submission carried (the clerk's
+    /// token, the USCC, the company's and the legal representative's names).
+    static func captureSubmission(_ cluster: LocalCluster, _ hall: Hall, name: String) async throws -> (Data, [String]) {
+        let capture = try await Capture(ports: cluster.trafficPorts, file: cluster.directory.appendingPathComponent("\(name).pcap"))
+        var applicant = Hall.company
+        applicant.name = "临沂市兰山区\(UUID().uuidString.prefix(6))餐饮有限公司"
+        applicant.legalRepresentative = "赵\(["明", "华", "强", "伟"].randomElement()!)\(["一", "二", "三"].randomElement()!)"
+        let submitted = try await hall.submit(at: "371302", items: [Hall.countyFoodItem], applicant: applicant)
+        _ = try await hall.application(at: "371302", submitted.application.applicationID)
+        let token = try #require(try hall.clerk("371302")[stringValues: "authorization"].first(where: { _ in true })).dropFirst("Bearer ".count)
+        return (try await capture.stop(), [String(token), applicant.idNumber, applicant.name, applicant.legalRepresentative])
+    }
+
     /// (a) With TLS on, a loopback capture of the cluster's ports during a submission holds no
-    /// token, no ID number and no name; the same capture does find them when they are sent in
-    /// clear on one of its ports (the control: the test can fail).
+    /// token, no ID number and no name; the same search finds all of them when they are sent in
+    /// clear on a captured port (the apparatus works) — and see `captureControl`.
     @Test("a capture during a submission shows no token, ID number or name", .enabled(if: TLSEndToEndTests.tcpdump != nil && geteuid() == 0))
     func capture() async throws {
         try await withTwoNodes { cluster, hall in
-            let controlPort = try freeLoopbackPort()
-            let file = cluster.directory.appendingPathComponent("capture.pcap")
-            let capture = try await Capture(ports: cluster.trafficPorts + [controlPort], file: file)
-            var applicant = Hall.company
-            applicant.name = "临沂市兰山区\(UUID().uuidString.prefix(6))餐饮有限公司"
-            applicant.legalRepresentative = "赵\(["明", "华", "强", "伟"].randomElement()!)\(["一", "二", "三"].randomElement()!)"
-            let submitted = try await hall.submit(at: "371302", items: [Hall.countyFoodItem], applicant: applicant)
-            _ = try await hall.application(at: "371302", submitted.application.applicationID)
-            let token = try #require(try hall.clerk("371302")[stringValues: "authorization"].first(where: { _ in true }))
-                .dropFirst("Bearer ".count)
-            let secrets = [String(token), applicant.idNumber, applicant.name, applicant.legalRepresentative]
-            let encrypted = try await capture.stop()
+            let (encrypted, secrets) = try await Self.captureSubmission(cluster, hall, name: "tls")
             #expect(encrypted.count > 4096, "the capture saw the submission's traffic (\(encrypted.count) bytes)")
             for secret in secrets {
                 #expect(!Self.contains(encrypted, secret), "found in the TLS capture: \(secret.prefix(12))…")
             }
-
+            let controlPort = try freeLoopbackPort()
             let control = try await Capture(ports: [controlPort], file: cluster.directory.appendingPathComponent("control.pcap"))
             try Self.sendInClear(secrets, port: controlPort)
             let clear = try await control.stop()
             for secret in secrets {
                 #expect(Self.contains(clear, secret), "the control capture should show \(secret.prefix(12))…")
+            }
+        }
+    }
+
+    /// The control that proves the capture test can fail: the same submission on a cluster
+    /// started with `--insecure-loopback` (plain TCP) shows the token, the ID number and the names.
+    @Test("the same capture of a plain-TCP cluster shows them all", .enabled(if: TLSEndToEndTests.tcpdump != nil && geteuid() == 0))
+    func captureControl() async throws {
+        try await withTwoNodes(tls: false) { cluster, hall in
+            let (clear, secrets) = try await Self.captureSubmission(cluster, hall, name: "plain")
+            for secret in secrets {
+                #expect(Self.contains(clear, secret), "not found in the plain-TCP capture: \(secret.prefix(12))…")
             }
         }
     }
