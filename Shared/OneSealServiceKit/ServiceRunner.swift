@@ -196,6 +196,11 @@ public enum ServiceRunner {
         var peerClients: [String: GRPCClient<OneSealClientTransport>] = [:]
         for (name, address) in configuration.peers {
             let expected = ServiceIdentity(peerName: name)
+            // With TLS the name is what the peer's certificate must say: it has to be one.
+            guard tls == nil || expected != nil else {
+                throw NodeConfiguration.Invalid(
+                    variable: "ONESEAL_PEERS", reason: "'\(name)' is not service@node (a 6-digit node code); with TLS the peer's certificate must name it")
+            }
             peerClients[name] = GRPCClient(
                 transport: OneSealClientTransport(
                     host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client"),
