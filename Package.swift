@@ -24,6 +24,8 @@ let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let grpcCore: Target.Dependency = .product(name: "GRPCCore", package: "grpc-swift-2")
 let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 
 var targets: [Target] = [
     // MARK: Shared libraries
@@ -40,9 +42,22 @@ var targets: [Target] = [
         path: "Shared/OneSealProto",
         swiftSettings: swift6
     ),
+    // TLS for OneSeal TCP (#17): the node CA, issuance, trust bundles, reloadable key material and
+    // the service identity a certificate names (oneseal://<node>/<service>).
+    .target(
+        name: "OneSealTLS",
+        dependencies: nio + [
+            nioSSL, x509, grpcCore, log, .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ],
+        path: "Shared/OneSealTLS",
+        swiftSettings: swift6
+    ),
     .target(
         name: "OneSealWire",
-        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto", .product(name: "Metrics", package: "swift-metrics")],
+        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto", "OneSealTLS", nioSSL, x509, .product(name: "Metrics", package: "swift-metrics")],
         path: "Shared/OneSealWire",
         swiftSettings: swift6
     ),
@@ -54,7 +69,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealAuth",
-        dependencies: [grpcCore, log, .product(name: "Crypto", package: "swift-crypto")],
+        dependencies: [grpcCore, log, "OneSealTLS", x509, .product(name: "Crypto", package: "swift-crypto")],
         path: "Shared/OneSealAuth",
         swiftSettings: swift6
     ),
@@ -84,7 +99,7 @@ var targets: [Target] = [
         name: "OneSealServiceKit",
         dependencies: nio + [
             "OneSealCore", "OneSealProto", "OneSealWire", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealTrace",
-            "OneSealPrivacy", grpcCore, protobuf, log, lifecycle,
+            "OneSealPrivacy", "OneSealTLS", nioSSL, grpcCore, protobuf, log, lifecycle,
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,6 +114,7 @@ var targets: [Target] = [
         name: "oneseal",
         dependencies: [
             "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy", "OneSealStore", "OneSealOutbox",
+            "OneSealTLS", x509,
             grpcCore, log, protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ] + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
@@ -122,7 +138,7 @@ var targets: [Target] = [
         name: "OneSealLocalCluster",
         dependencies: [
             "OneSealAuth", "OneSealPrivacy", "OneSealStore", "OneSealProto", "OneSealWire", "CertificateRules", "IntakeRules", "IntakeService",
-            grpcCore, log, protobuf,
+            "OneSealTLS", grpcCore, log, protobuf,
         ] + nio,
         path: "clients/local-cluster",
         swiftSettings: swift6
@@ -178,7 +194,13 @@ var targets: [Target] = [
     .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
     .testTarget(name: "OneSealTraceTests", dependencies: ["OneSealTrace", log], path: "Tests/OneSealTraceTests", swiftSettings: swift6),
     .testTarget(name: "OneSealPrivacyTests", dependencies: ["OneSealPrivacy"], path: "Tests/OneSealPrivacyTests", swiftSettings: swift6),
-    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", grpcCore, log], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", "OneSealTLS", x509, grpcCore, log], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
+    .testTarget(
+        name: "OneSealTLSTests",
+        dependencies: nio + ["OneSealTLS", "OneSealWire", "OneSealAuth", "OneSealProto", x509, nioSSL, grpcCore, protobuf, log, .product(name: "Crypto", package: "swift-crypto")],
+        path: "Tests/OneSealTLSTests",
+        swiftSettings: swift6
+    ),
     .testTarget(
         name: "OneSealOutboxTests",
         dependencies: ["OneSealOutbox", "OneSealStore", "OneSealTestSupport", log],
@@ -188,13 +210,13 @@ var targets: [Target] = [
     // Both nodes' ten executables as real processes on a throwaway PostgreSQL (#8).
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["OneSealLocalCluster", "OneSealBenchSupport", "OneSealTestSupport", "OneSealProto", "OneSealAuth", "OneSealStore", grpcCore, protobuf],
+        dependencies: ["OneSealLocalCluster", "OneSealBenchSupport", "OneSealTestSupport", "OneSealProto", "OneSealAuth", "OneSealStore", "OneSealTLS", "OneSealWire", grpcCore, protobuf],
         path: "Tests/EndToEndTests",
         swiftSettings: swift6
     ),
     .testTarget(
         name: "ServiceTests",
-        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", grpcCore, protobuf,
+        dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", "OneSealTLS", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") }
             + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus")],
@@ -274,6 +296,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: targets
 )

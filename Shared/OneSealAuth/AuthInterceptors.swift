@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
 import Logging
+import OneSealTLS
+import X509
 
 /// Verifies the bearer token of every call and enforces the method's `AccessPolicy` before the
 /// handler runs. Unauthenticated or expired → UNAUTHENTICATED; wrong role or node →
@@ -9,9 +11,25 @@ public struct AuthServerInterceptor: ServerInterceptor {
     public let verifier: TokenVerifier
     public let policy: AccessPolicy
     public let localNode: String
+    public let serviceCertificates: ServiceCertificateRule
     private let logger: Logger
 
-    public init(verifier: TokenVerifier, policy: AccessPolicy, localNode: String, logger: Logger = Logger(label: "oneseal.auth")) {
+    /// Whether a service token (role `node`) must come with a client certificate naming the
+    /// token's service and node.
+    public enum ServiceCertificateRule: Sendable {
+        /// Every service deployment (TLS on): a stolen service token is useless without the key
+        /// of the service's certificate (issue #17 item 2).
+        case required
+        /// Only `--insecure-loopback` development and in-process tests on plain transports,
+        /// where no connection has a certificate to present.
+        case notRequired
+    }
+
+    public init(
+        verifier: TokenVerifier, policy: AccessPolicy, localNode: String, serviceCertificates: ServiceCertificateRule = .required,
+        logger: Logger = Logger(label: "oneseal.auth")
+    ) {
+        self.serviceCertificates = serviceCertificates
         self.verifier = verifier
         self.policy = policy
         self.localNode = localNode
@@ -30,9 +48,11 @@ public struct AuthServerInterceptor: ServerInterceptor {
         } catch {
             tokenError = error
         }
-        if let denial = self.policy.authorize(
-            method: context.descriptor, caller: caller, tokenError: tokenError, localNode: self.localNode
-        ) {
+        var denial = self.policy.authorize(method: context.descriptor, caller: caller, tokenError: tokenError, localNode: self.localNode)
+        if denial == nil, let caller, caller.role == .peerNode, case .required = self.serviceCertificates {
+            denial = Self.certificateDenial(caller: caller, context: context)
+        }
+        if let denial {
             self.logger.notice(
                 "call refused",
                 metadata: [
@@ -58,6 +78,33 @@ public struct AuthServerInterceptor: ServerInterceptor {
             response.accepted = .success(contents)
         }
         return response
+    }
+
+    /// A service token is honoured only from a connection whose client certificate (verified to
+    /// the node's trust bundle in the handshake) names the same node and the service the token's
+    /// subject names (`intake@371300`): the token alone, replayed from a capture or a log, is not
+    /// enough (UNAUTHENTICATED).
+    static func certificateDenial(caller: Caller, context: ServerContext) -> RPCError? {
+        guard let certificate = (context.transportSpecific as? any PeerCertificateCarrying)?.peerCertificate else {
+            return RPCError(code: .unauthenticated, message: "a service token needs the service's client certificate; none was presented")
+        }
+        guard let identity = ServiceIdentity(certificate: certificate) else {
+            return RPCError(code: .unauthenticated, message: "the client certificate names no oneseal://<node>/<service> identity")
+        }
+        guard identity.node == caller.node else {
+            return RPCError(
+                code: .unauthenticated,
+                message: "the client certificate names node \(identity.node), the service token node \(caller.node)"
+            )
+        }
+        let service = caller.subject.split(separator: "@", maxSplits: 1).first.map(String.init) ?? ""
+        guard identity.service == service else {
+            return RPCError(
+                code: .unauthenticated,
+                message: "the client certificate names service \(identity.service), the service token \(service.isEmpty ? "none" : service)"
+            )
+        }
+        return nil
     }
 
     static func bearerToken(in metadata: Metadata) throws(TokenError) -> String {

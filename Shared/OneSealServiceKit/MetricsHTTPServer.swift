@@ -12,8 +12,10 @@ public struct MetricsHTTPServer: Service {
     let port: Int
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    let bearerToken: String?
 
-    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, logger: Logger, bearerToken: String? = nil) {
+        self.bearerToken = bearerToken
         self.host = host
         self.port = port
         self.registry = registry
@@ -22,6 +24,7 @@ public struct MetricsHTTPServer: Service {
 
     public func run() async throws {
         let registry = self.registry
+        let token = self.bearerToken
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -29,7 +32,7 @@ public struct MetricsHTTPServer: Service {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry))
+                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(registry: registry, bearerToken: token))
                     }
                 }
                 .bind(host: self.host, port: self.port).get()
@@ -39,7 +42,9 @@ public struct MetricsHTTPServer: Service {
         }
         // Read once: a channel closed meanwhile (cancelled at once) has no address any more.
         let address = channel.localAddress.map { "\($0)" } ?? "\(self.host):\(self.port)"
-        self.logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "paths": "/metrics /healthz"])
+        self.logger.info("metrics endpoint listening", metadata: [
+            "address": "\(address)", "paths": "/metrics /healthz", "token": self.bearerToken == nil ? "none" : "required for /metrics",
+        ])
         // Why the cancellation handler: when another service of the group fails (the RPC port is
         // taken), the group cancels this one instead of shutting it down gracefully; waiting on
         // `closeFuture` alone ignored that, so the process hung after the failure, SIGTERM too.
@@ -60,15 +65,31 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let registry: PrometheusCollectorRegistry
+    let bearerToken: String?
 
-    init(registry: PrometheusCollectorRegistry) {
+    init(registry: PrometheusCollectorRegistry, bearerToken: String? = nil) {
         self.registry = registry
+        self.bearerToken = bearerToken
+    }
+
+    /// Compared in time independent of where the first difference is.
+    static func authorized(_ header: String?, token: String?) -> Bool {
+        guard let token else { return true }
+        guard let header, header.lowercased().hasPrefix("bearer ") else { return false }
+        let given = Array(header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
+        let expected = Array(token.utf8)
+        guard given.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(given, expected) { difference |= a ^ b }
+        return difference == 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let request) = self.unwrapInboundIn(data) else { return }
         let (status, body, type): (HTTPResponseStatus, [UInt8], String)
         switch (request.method, request.uri.split(separator: "?").first.map(String.init) ?? request.uri) {
+        case (.GET, "/metrics") where !Self.authorized(request.headers.first(name: "authorization"), token: self.bearerToken):
+            (status, body, type) = (.unauthorized, Array("a bearer token is required for /metrics\n".utf8), "text/plain")
         case (.GET, "/metrics"): (status, body, type) = (.ok, self.registry.emitToBuffer(), "text/plain; version=0.0.4")
         case (.GET, "/healthz"): (status, body, type) = (.ok, Array("ok\n".utf8), "text/plain")
         default: (status, body, type) = (.notFound, Array("not found: try /metrics or /healthz\n".utf8), "text/plain")

@@ -1,6 +1,7 @@
 import Foundation
 import OneSealAuth
 import OneSealCore
+import OneSealTLS
 import OneSealWire
 
 /// Everything a service process reads from its environment, with defaults for local use.
@@ -17,6 +18,16 @@ public struct NodeConfiguration: Sendable {
     public var port: Int
     /// Prometheus /metrics and /healthz over HTTP (ONESEAL_METRICS_PORT; 0 = a free port; "off" = none).
     public var metricsPort: Int?
+    /// Where the metrics endpoint listens (ONESEAL_METRICS_HOST): by default the RPC listen
+    /// address, or 127.0.0.1 when that is a wildcard (0.0.0.0, ::), so metrics are never on every
+    /// interface unless an operator says so (issue #17 item 7).
+    public var metricsHost: String = "127.0.0.1"
+    /// A file holding the bearer token `/metrics` requires (ONESEAL_METRICS_TOKEN_FILE); nil: none.
+    /// `/healthz` stays open for liveness probes (it says only "ok").
+    public var metricsTokenFile: String?
+    /// TLS on OneSeal TCP (issue #17): key material from files, or — only when asked for and only
+    /// on a loopback address — plain TCP for development.
+    public var tls: TLS = .insecureLoopback
     /// libpq conninfo of this service's own database (ONESEAL_DATABASE_URL).
     public var databaseConninfo: String
     public var databasePoolSize: Int
@@ -54,6 +65,23 @@ public struct NodeConfiguration: Sendable {
     /// The default port of each service on a node (the county adds 100 in the local cluster).
     public static let defaultPorts = ["intake": 7101, "approval": 7102, "certificate": 7103, "supervision": 7104, "evaluation": 7105]
 
+    public enum TLS: Sendable, Hashable {
+        /// ONESEAL_TLS_CERT_FILE, ONESEAL_TLS_KEY_FILE, ONESEAL_TLS_TRUST_FILE.
+        case files(TLSFiles)
+        /// ONESEAL_INSECURE_LOOPBACK=1 or `--insecure-loopback`: plain TCP, service tokens without
+        /// certificates; refused unless the listen address is a loopback address.
+        case insecureLoopback
+
+        public var files: TLSFiles? {
+            if case .files(let files) = self { return files } else { return nil }
+        }
+    }
+
+    /// 127.0.0.0/8, ::1, localhost.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
+    }
+
     public struct Invalid: Error, CustomStringConvertible {
         public var variable: String
         public var reason: String
@@ -65,7 +93,9 @@ public struct NodeConfiguration: Sendable {
         }
     }
 
-    public static func fromEnvironment(service: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> NodeConfiguration {
+    public static func fromEnvironment(
+        service: String, environment: [String: String] = ProcessInfo.processInfo.environment, arguments: [String] = []
+    ) throws -> NodeConfiguration {
         func value(_ key: String) -> String? {
             guard let raw = environment[key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
             return raw
@@ -137,10 +167,36 @@ public struct NodeConfiguration: Sendable {
                 throw Invalid(variable: "ONESEAL_CALENDAR_FILE", reason: "\(file): \(error)")
             }
         }
+        let host = value("ONESEAL_LISTEN_HOST") ?? "127.0.0.1"
+        let tls: TLS
+        let insecure = arguments.contains("--insecure-loopback") || value("ONESEAL_INSECURE_LOOPBACK").map { ["1", "true", "yes"].contains($0.lowercased()) } == true
+        let tlsFiles = (value("ONESEAL_TLS_CERT_FILE"), value("ONESEAL_TLS_KEY_FILE"), value("ONESEAL_TLS_TRUST_FILE"))
+        if insecure {
+            guard Self.isLoopback(host) else {
+                throw Invalid(
+                    variable: "ONESEAL_INSECURE_LOOPBACK",
+                    reason: "plain TCP is only for development on a loopback address; ONESEAL_LISTEN_HOST is '\(host)' (give ONESEAL_TLS_CERT_FILE, ONESEAL_TLS_KEY_FILE, ONESEAL_TLS_TRUST_FILE instead)"
+                )
+            }
+            guard tlsFiles.0 == nil, tlsFiles.1 == nil, tlsFiles.2 == nil else {
+                throw Invalid(variable: "ONESEAL_INSECURE_LOOPBACK", reason: "given together with ONESEAL_TLS_* files; choose one")
+            }
+            tls = .insecureLoopback
+        } else {
+            let missing = [("ONESEAL_TLS_CERT_FILE", tlsFiles.0), ("ONESEAL_TLS_KEY_FILE", tlsFiles.1), ("ONESEAL_TLS_TRUST_FILE", tlsFiles.2)]
+                .filter { $0.1 == nil }.map(\.0)
+            guard missing.isEmpty, let certificate = tlsFiles.0, let key = tlsFiles.1, let trust = tlsFiles.2 else {
+                throw Invalid(
+                    variable: missing.joined(separator: ", "),
+                    reason: "TLS is on by default: give ONESEAL_TLS_CERT_FILE, ONESEAL_TLS_KEY_FILE and ONESEAL_TLS_TRUST_FILE (`oneseal certs issue`), or ONESEAL_INSECURE_LOOPBACK=1 for development on 127.0.0.1"
+                )
+            }
+            tls = .files(TLSFiles(certificateFile: certificate, keyFile: key, trustFile: trust))
+        }
         var configuration = NodeConfiguration(
             node: node,
             service: service,
-            host: value("ONESEAL_LISTEN_HOST") ?? "127.0.0.1",
+            host: host,
             port: try integer("ONESEAL_PORT", default: Self.defaultPorts[service] ?? 7100, range: 0...65535),
             metricsPort: metrics == "off" ? nil : try integer("ONESEAL_METRICS_PORT", default: 0, range: 0...65535),
             databaseConninfo: conninfo,
@@ -153,6 +209,14 @@ public struct NodeConfiguration: Sendable {
             wire: wire,
             calendar: calendar
         )
+        configuration.tls = tls
+        configuration.metricsHost = value("ONESEAL_METRICS_HOST") ?? (["0.0.0.0", "::", "[::]"].contains(host) ? "127.0.0.1" : host)
+        if let file = value("ONESEAL_METRICS_TOKEN_FILE") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw Invalid(variable: "ONESEAL_METRICS_TOKEN_FILE", reason: "cannot read \(file), or it is empty")
+            }
+            configuration.metricsTokenFile = file
+        }
         configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 600, range: 0...(7 * 24 * 3600)))
         if let name = value("ONESEAL_NODE_NAME") {
             guard name.unicodeScalars.count <= 100, FieldLimits.problem(with: name, field: "name") == nil else {

@@ -7,6 +7,7 @@ import OneSealAuth
 import OneSealOutbox
 import OneSealPrivacy
 import OneSealStore
+import OneSealTLS
 import OneSealTrace
 import OneSealWire
 import Prometheus
@@ -67,11 +68,22 @@ public struct ServiceEnvironment: Sendable {
     public var peers: [String: GRPCClient<OneSealClientTransport>]
     /// Mints this service's own `node` token for those calls; nil without ONESEAL_SERVICE_KEY_FILE.
     public var serviceToken: (@Sendable () throws -> String)?
+    /// This process's TLS material (nil: `--insecure-loopback`), for the rare client a handler
+    /// makes itself (a node reached through its trust-list endpoint): `clientTLS(node:service:)`.
+    public var tls: TLSMaterialSource?
+
+    /// The TLS a client made by a handler uses to reach `service` of `node` (nil: plain TCP, only
+    /// under `--insecure-loopback`).
+    public func clientTLS(node: String?, service: String?) -> OneSealClientTransport.ClientTLS? {
+        self.tls.map { OneSealClientTransport.ClientTLS(material: $0, expectedNode: node, expectedService: service) }
+    }
 
     public init(
         configuration: NodeConfiguration, database: PostgresClient, logger: Logger,
-        peers: [String: GRPCClient<OneSealClientTransport>] = [:], serviceToken: (@Sendable () throws -> String)? = nil
+        peers: [String: GRPCClient<OneSealClientTransport>] = [:], serviceToken: (@Sendable () throws -> String)? = nil,
+        tls: TLSMaterialSource? = nil
     ) {
+        self.tls = tls
         self.configuration = configuration
         self.database = database
         self.logger = logger
@@ -97,12 +109,46 @@ public struct RunningService: Sendable {
 }
 
 public enum ServiceRunner {
+    /// The process's TLS material, checked against what it is: its certificate must name this
+    /// service of this node, or peers would refuse it anyway (better said at start than at the
+    /// first call). nil under `--insecure-loopback`, which is logged as a warning.
+    static func loadTLS(_ configuration: NodeConfiguration, logger: Logger) throws -> TLSMaterialSource? {
+        guard let files = configuration.tls.files else {
+            logger.warning(
+                "insecure loopback: OneSeal TCP without TLS and service tokens without certificates, for development only",
+                metadata: ["address": "\(configuration.host)"]
+            )
+            return nil
+        }
+        let source: TLSMaterialSource
+        do { source = try TLSMaterialSource(files: files) } catch {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_TLS_CERT_FILE", reason: "\(error)")
+        }
+        let material = source.current
+        guard let identity = material.identity else {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_TLS_CERT_FILE", reason: "the certificate names no oneseal://<node>/<service> identity")
+        }
+        guard identity.node == configuration.node, identity.service == configuration.service else {
+            throw NodeConfiguration.Invalid(
+                variable: "ONESEAL_TLS_CERT_FILE",
+                reason: "the certificate is for \(identity), this process is \(configuration.service)@\(configuration.node)"
+            )
+        }
+        if let leaf = material.certificateChain.first {
+            logger.info("TLS certificate loaded", metadata: [
+                "identity": "\(identity.uri)", "not_after": "\(leaf.notValidAfter.formatted(.iso8601))",
+                "trusted_cas": "\(material.trust.authorities.count)",
+            ])
+        }
+        return source
+    }
+
     /// Starts one service process: configuration → logging → database → migrations → RPC server
     /// (+ metrics endpoint, background work) → runs until SIGTERM/SIGINT, then drains and stops.
     public static func main(_ definition: ServiceDefinition) async {
         let configuration: NodeConfiguration
         do {
-            configuration = try NodeConfiguration.fromEnvironment(service: definition.name)
+            configuration = try NodeConfiguration.fromEnvironment(service: definition.name, arguments: CommandLine.arguments)
         } catch {
             FileHandle.standardError.write(Data("oneseal-\(definition.name): \(error)\n".utf8))
             exit(2)
@@ -143,13 +189,22 @@ public enum ServiceRunner {
             configuration: PostgresClientConfiguration(conninfo: configuration.databaseConninfo, maxConnections: configuration.databasePoolSize),
             logger: Logger(label: "oneseal.store")
         )
+        let tls = try Self.loadTLS(configuration, logger: logger)
         // One client per peer: handlers call other services through them, and the outbox relay
-        // delivers events with them.
+        // delivers events with them. With TLS, each presents this service's certificate and
+        // accepts only a server whose certificate names the peer entry's service and node.
         var peerClients: [String: GRPCClient<OneSealClientTransport>] = [:]
         for (name, address) in configuration.peers {
+            let expected = ServiceIdentity(peerName: name)
+            // With TLS the name is what the peer's certificate must say: it has to be one.
+            guard tls == nil || expected != nil else {
+                throw NodeConfiguration.Invalid(
+                    variable: "ONESEAL_PEERS", reason: "'\(name)' is not service@node (a 6-digit node code); with TLS the peer's certificate must name it")
+            }
             peerClients[name] = GRPCClient(
                 transport: OneSealClientTransport(
-                    host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client")
+                    host: address.host, port: address.port, configuration: configuration.wire, logger: Logger(label: "oneseal.wire.client"),
+                    tls: tls.map { OneSealClientTransport.ClientTLS(material: $0, expectedNode: expected?.node, expectedService: expected?.service) }
                 ),
                 interceptors: [TraceClientInterceptor()]
             )
@@ -163,7 +218,7 @@ public enum ServiceRunner {
             serviceToken = { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
         }
         let environment = ServiceEnvironment(
-            configuration: configuration, database: database, logger: logger, peers: peerClients, serviceToken: serviceToken
+            configuration: configuration, database: database, logger: logger, peers: peerClients, serviceToken: serviceToken, tls: tls
         )
         let verifier = TokenVerifier(trusting: configuration.trustedTokenKeys)
         if verifier.isEmpty {
@@ -192,7 +247,7 @@ public enum ServiceRunner {
             // its listening-address promise unfulfilled.
             let transport = OneSealServerTransport(
                 host: configuration.host, port: configuration.port, configuration: configuration.wire,
-                logger: Logger(label: "oneseal.wire")
+                logger: Logger(label: "oneseal.wire"), tls: tls
             )
             let interceptors: [any ServerInterceptor] = [
                 TraceServerInterceptor(),
@@ -201,6 +256,7 @@ public enum ServiceRunner {
                     verifier: verifier,
                     policy: policy,
                     localNode: configuration.node,
+                    serviceCertificates: tls == nil ? .notRequired : .required,
                     logger: Logger(label: "oneseal.auth")
                 ),
                 // After authentication, so an anonymous caller's junk costs only the token check.
@@ -211,7 +267,17 @@ public enum ServiceRunner {
                 .init(service: GRPCServerService(transport: transport, services: services, interceptors: interceptors))
             ]
             if let registry, let port = configuration.metricsPort {
-                lifecycle.append(.init(service: MetricsHTTPServer(host: configuration.host, port: port, registry: registry, logger: logger)))
+                let token = try configuration.metricsTokenFile.map { file -> String in
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                        throw NodeConfiguration.Invalid(variable: "ONESEAL_METRICS_TOKEN_FILE", reason: "cannot read \(file)")
+                    }
+                    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                lifecycle.append(.init(service: MetricsHTTPServer(
+                    host: configuration.metricsHost, port: port, registry: registry, logger: logger, bearerToken: token)))
+            }
+            if let tls {
+                lifecycle.append(.init(service: TLSReloadService(source: tls, logger: Logger(label: "oneseal.tls"))))
             }
             // The peer clients run first (stop last), and the relay empties this service's outbox into them.
             for client in peerClients.values {
@@ -243,7 +309,9 @@ public enum ServiceRunner {
             )
             group.addTask {
                 let address = try await transport.listeningAddress
-                logger.info("listening", metadata: ["address": "\(configuration.host):\(address.port ?? 0)", "protocol": "oneseal-tcp"])
+                logger.info("listening", metadata: [
+                    "address": "\(configuration.host):\(address.port ?? 0)", "protocol": tls == nil ? "oneseal-tcp" : "oneseal-tcp+tls",
+                ])
                 onListening(RunningService(port: address.port ?? 0, group: serviceGroup))
             }
             try await serviceGroup.run()

@@ -1,6 +1,7 @@
 import GRPCCore
 import Logging
 import NIOCore
+import NIOSSL
 import OneSealProto
 
 /// The client end of one OneSeal TCP connection: carries many calls, each a stream of frames.
@@ -243,7 +244,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.logger.warning("connection error", metadata: ["peer": "\(self.remotePeer)", "error": "\(error)"])
+        // A server that closes TCP without TLS close_notify is routine (it restarted, it dropped
+        // an idle connection): reconnecting is the answer, not a warning.
+        var level = Logger.Level.warning
+        if case .uncleanShutdown? = error as? NIOSSLError { level = .debug }
+        self.logger.log(level: level, "connection error", metadata: ["peer": "\(self.remotePeer)", "error": "\(error)"])
         context.close(promise: nil)
     }
 

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import OneSealProto
+import OneSealTLS
 import Synchronization
 
 /// The client side of OneSeal TCP for GRPCCore: a `GRPCClient` on this transport calls the
@@ -19,6 +20,29 @@ public final class OneSealClientTransport: ClientTransport {
     public let port: Int
     public let configuration: WireConfiguration
     public var retryThrottle: RetryThrottle? { nil }
+    /// TLS (nil: plain TCP, only for tests and `--insecure-loopback`) and who the server must be.
+    public let tls: ClientTLS?
+
+    /// The client's TLS: its material (trust bundle, optional client certificate), read afresh for
+    /// every dial so a reload applies to the next connection, and the identity the server's
+    /// certificate must name: a peer entry "certificate@371300" gives both node and service, the
+    /// CLI often only the node. Host names are never checked (docs/decisions.md K3).
+    public struct ClientTLS: Sendable {
+        public var material: TLSMaterialSource
+        public var expectedNode: String?
+        public var expectedService: String?
+
+        public init(material: TLSMaterialSource, expectedNode: String?, expectedService: String?) {
+            self.material = material
+            self.expectedNode = expectedNode
+            self.expectedService = expectedService
+        }
+    }
+
+    /// A server certificate this client refused, as the dial's error.
+    public struct ServerCertificateRefused: Error, CustomStringConvertible {
+        public var description: String
+    }
 
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -38,6 +62,13 @@ public final class OneSealClientTransport: ClientTransport {
         /// then find no `.ready` connection to retire; `connect()` checks this flag under the
         /// same lock, so such a connection is never installed.
         var unusable: UnusableFlag
+    }
+
+    /// The reason a server certificate was refused, set by the verification callback.
+    final class RefusalNote: Sendable {
+        private let note = Mutex<String?>(nil)
+        func set(_ text: String) { self.note.withLock { $0 = text } }
+        var value: String? { self.note.withLock { $0 } }
     }
 
     final class UnusableFlag: Sendable {
@@ -84,8 +115,10 @@ public final class OneSealClientTransport: ClientTransport {
         port: Int,
         configuration: WireConfiguration = WireConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "oneseal.wire.client")
+        logger: Logger = Logger(label: "oneseal.wire.client"),
+        tls: ClientTLS? = nil
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.configuration = configuration
@@ -184,17 +217,40 @@ public final class OneSealClientTransport: ClientTransport {
     private func dial() async throws -> Connection {
         let configuration = self.configuration
         let logger = self.logger
-        let channel = try await ClientBootstrap(group: self.group)
+        let tls = self.tls
+        let refusal = RefusalNote()
+        let (channel, handshake) = try await ClientBootstrap(group: self.group)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: self.host, port: self.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture { () throws -> (any Channel, EventLoopFuture<Void>?) in
+                    var handshake: EventLoopFuture<Void>?
+                    if let tls {
+                        let promise = channel.eventLoop.makePromise(of: Void.self)
+                        try channel.pipeline.syncOperations.addHandler(
+                            try tls.material.makeClientHandler(expectedNode: tls.expectedNode, expectedService: tls.expectedService) { reason in
+                                refusal.set(reason.describe(escaping: { WireText.escaped($0) }))
+                            }
+                        )
+                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeWaiter(promise: promise))
+                        handshake = promise.futureResult
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(CallFrameDecoder(maximumFrameSize: configuration.maximumFrameSize))
                     )
-                    return channel
+                    return (channel, handshake)
                 }
             }
+        if let handshake {
+            do { try await handshake.get() } catch {
+                channel.close(promise: nil)
+                if let reason = refusal.value {
+                    logger.warning("refused the server's certificate", metadata: ["peer": "\(self.host):\(self.port)", "reason": "\(reason)"])
+                    throw ServerCertificateRefused(description: "server certificate refused: \(reason)")
+                }
+                throw error
+            }
+        }
         let unusable = UnusableFlag()
         let onUnusable: @Sendable (String) -> Void = { [weak self] _ in
             unusable.set()

@@ -4,6 +4,8 @@ import Metrics
 import NIOCore
 import NIOPosix
 import OneSealProto
+import OneSealTLS
+import X509
 import Synchronization
 
 /// The server side of OneSeal TCP for GRPCCore: a `GRPCServer` built on this transport serves the
@@ -20,6 +22,15 @@ public final class OneSealServerTransport: ServerTransport {
     public let host: String
     public let port: Int
     public let configuration: WireConfiguration
+    /// TLS key material (nil: plain TCP, only for tests and `--insecure-loopback`). Read for each
+    /// accepted connection, so a reload applies to the next connection and never to a running one.
+    public let tls: TLSMaterialSource?
+
+    /// What the transport tells GRPCCore about each call: the peer's verified client certificate,
+    /// read by authorization through `PeerCertificateCarrying`.
+    public struct Context: PeerCertificateCarrying {
+        public var peerCertificate: Certificate?
+    }
 
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -34,6 +45,7 @@ public final class OneSealServerTransport: ServerTransport {
     private struct State {
         init(refusalLogInterval: TimeAmount) {
             self.connectionRefusalLog = RefusalLogLimiter(interval: refusalLogInterval)
+            self.certificateRefusalLog = RefusalLogLimiter(interval: refusalLogInterval)
         }
 
         var serverChannel: (any Channel)?
@@ -48,6 +60,9 @@ public final class OneSealServerTransport: ServerTransport {
         var drained: CheckedContinuation<Void, Never>?
         /// Connections refused for the connection limit: logged at most once per interval.
         var connectionRefusalLog: RefusalLogLimiter
+        /// Client certificates refused in handshakes: logged at most once per interval too (a
+        /// peer can make handshakes as fast as connections).
+        var certificateRefusalLog: RefusalLogLimiter
 
         /// `listen` may return: no call is running and none can start.
         mutating func takeDrainedIfDone() -> CheckedContinuation<Void, Never>? {
@@ -66,8 +81,10 @@ public final class OneSealServerTransport: ServerTransport {
         configuration: WireConfiguration = WireConfiguration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "oneseal.wire.server"),
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil,
+        tls: TLSMaterialSource? = nil
     ) {
+        self.tls = tls
         self.state = Mutex(State(refusalLogInterval: TimeAmount(configuration.refusalLogInterval)))
         self.budget = ServerStreamBudget(maximum: configuration.maximumServerStreams)
         self.metrics = WireMetrics(factory: metricsFactory ?? MetricsSystem.factory)
@@ -169,12 +186,13 @@ public final class OneSealServerTransport: ServerTransport {
     private static func serve(_ accepted: AcceptedServerStream, with streamHandler: StreamHandler) async {
         await withServerContextRPCCancellationHandle { handle in
             accepted.cancellation.register(handle)
-            let context = ServerContext(
+            var context = ServerContext(
                 descriptor: accepted.stream.descriptor,
                 remotePeer: accepted.remotePeer,
                 localPeer: accepted.localPeer,
                 cancellation: handle
             )
+            context.transportSpecific = Context(peerCertificate: accepted.peerCertificate)
             let cancellation = accepted.cancellation
             await withRPCCancellationHandler {
                 await streamHandler(accepted.stream, context)
@@ -197,6 +215,7 @@ public final class OneSealServerTransport: ServerTransport {
         let logger = self.logger
         let budget = self.budget
         let metrics = self.metrics
+        let tls = self.tls
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -237,11 +256,33 @@ public final class OneSealServerTransport: ServerTransport {
                         )
                         return
                     }
+                    var peerCertificate: PeerCertificateBox?
+                    if let tls {
+                        // First in the pipeline: everything after it sees plaintext frames.
+                        let box = PeerCertificateBox()
+                        let peer = channel.remoteAddress.map(ServerConnectionHandler.describe) ?? "unknown"
+                        let (handshake, resumed) = try tls.makeServerHandlers(peer: box) { [weak self] refusal in
+                            metrics.countRefusal(.certificate)
+                            let (log, suppressed) = self?.state.withLock { $0.certificateRefusalLog.admit(at: .now()) } ?? (false, 0)
+                            guard log else { return }
+                            logger.warning(
+                                "refused a client certificate",
+                                metadata: [
+                                    "peer": "\(peer)", "reason": "\(refusal.describe(escaping: { WireText.escaped($0) }))",
+                                    "suppressed": "\(suppressed)",
+                                ]
+                            )
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handshake)
+                        try channel.pipeline.syncOperations.addHandler(resumed)
+                        peerCertificate = box
+                    }
                     let handler = ServerConnectionHandler(
                         configuration: configuration,
                         logger: logger,
                         budget: budget,
                         metrics: metrics,
+                        peerCertificate: peerCertificate,
                         accept: { [weak self] accepted in self?.accept(accepted) ?? false }
                     )
                     try channel.pipeline.syncOperations.addHandler(FrameProgressHandler(timeout: TimeAmount(configuration.frameTimeout)))

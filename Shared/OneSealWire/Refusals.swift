@@ -21,6 +21,9 @@ public enum RefusalReason: String, Sendable, CaseIterable {
     case connectionLimit = "connections"
     /// A frame begun and not completed in time (GoAway{4}, closed).
     case frameTimeout = "frame_timeout"
+    /// A TLS client certificate that did not verify (expired, unknown CA, no identity); the
+    /// handshake fails and the connection closes.
+    case certificate = "certificate"
 
     /// The reason of a refusing `Close` the state machine produced, from its status code.
     init(refusalCode code: Int32) {

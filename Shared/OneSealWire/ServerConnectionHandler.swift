@@ -2,8 +2,11 @@ import GRPCCore
 import Logging
 import Metrics
 import NIOCore
+import NIOSSL
 import OneSealProto
+import OneSealTLS
 import Synchronization
+import X509
 
 /// One call accepted on a connection, handed from the event loop to the transport's `listen` loop.
 struct AcceptedServerStream: Sendable {
@@ -11,6 +14,8 @@ struct AcceptedServerStream: Sendable {
     var cancellation: StreamCancellation
     var remotePeer: String
     var localPeer: String
+    /// The client certificate verified in this connection's TLS handshake (nil: none, or no TLS).
+    var peerCertificate: Certificate?
 }
 
 typealias ServerTransportInbound = RPCAsyncSequence<RPCRequestPart<[UInt8]>, any Error>
@@ -87,6 +92,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private let encoder: FrameEncoder
     private let logger: Logger
     private let accept: @Sendable (AcceptedServerStream) -> Bool
+    /// Filled by the TLS handshake, which completes before the first frame can be read.
+    private let peerCertificate: PeerCertificateBox?
     private let budget: ServerStreamBudget
     private let metrics: WireMetrics
     private let idleTimeout: TimeAmount?
@@ -116,8 +123,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         logger: Logger,
         budget: ServerStreamBudget,
         metrics: WireMetrics,
+        peerCertificate: PeerCertificateBox? = nil,
         accept: @escaping @Sendable (AcceptedServerStream) -> Bool
     ) {
+        self.peerCertificate = peerCertificate
         self.state = ServerConnectionStateMachine(configuration: configuration)
         self.encoder = FrameEncoder(maximumFrameSize: configuration.maximumFrameSize)
         self.logger = logger
@@ -215,6 +224,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !self.closeWhenFlushed else { return }
+        // TLS ends the connection itself: a refused certificate (logged with its reason by the
+        // transport), a peer that dropped TCP without close_notify, a client that is not TLS. No
+        // frame can be sent and none was malformed: not a framing refusal, and not a warning.
+        if error is NIOSSLError || error is BoringSSLError {
+            self.logger.debug("TLS connection ended", metadata: ["peer": "\(self.remotePeer)", "error": "\(WireText.escaped("\(error)", maximumBytes: 256))"])
+            context.close(promise: nil)
+            return
+        }
         let code: Int32
         var kind = RefusalReason.framing
         if let decoding = error as? FrameDecodingError {
@@ -342,7 +359,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             ),
             cancellation: cancellation,
             remotePeer: self.remotePeer,
-            localPeer: self.localPeer
+            localPeer: self.localPeer,
+            peerCertificate: self.peerCertificate?.certificate
         )
         if !self.accept(accepted) {
             self.send(.status(Status(code: .unavailable, message: "server is shutting down"), [:]), on: id)

@@ -38,7 +38,7 @@ struct EventDeadLetterTests {
                 let server = GRPCServer(
                     transport: transport,
                     services: [EventSinkService(consumerName: "approval", database: sink, consumer: PickyConsumer())],
-                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371302")]
+                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371302", serviceCertificates: .notRequired)]
                 )
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }
@@ -95,10 +95,10 @@ struct EventDeadLetterTests {
     /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS), not a week.
     @Test("the maintenance job purges delivered rows after the configured time, and the setting is read from the environment")
     func maintenancePurgesDeliveredRowsAfterTheConfiguredTime() async throws {
-        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: [:]).outboxKeepDelivered == .seconds(600))
-        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "30"]).outboxKeepDelivered == .seconds(30))
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1"]).outboxKeepDelivered == .seconds(600))
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "30"]).outboxKeepDelivered == .seconds(30))
         #expect(throws: NodeConfiguration.Invalid.self) {
-            try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "a week"])
+            try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "a week"])
         }
         try await withTestDatabase(prefix: "dlpurge") { database in
             try await OutboxMigrations.apply(on: database)
@@ -200,7 +200,7 @@ struct EventDeadLetterTests {
                 transport: transport, services: [OutboxAdminService(database: database)],
                 interceptors: [AuthServerInterceptor(
                     verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302"), TrustedTokenKey(key.publicKey, node: "371300")]),
-                    policy: OutboxAdminService.policy, localNode: "371302")])
+                    policy: OutboxAdminService.policy, localNode: "371302", serviceCertificates: .notRequired)])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.serve() }
                 let port = try await transport.listeningAddress.port!
@@ -279,7 +279,7 @@ func runBesideServer(_ arguments: [String]) async throws -> CLIResult {
     let run = Run()
     run.process.executableURL = ServiceProcess.buildDirectory.appendingPathComponent("oneseal")
     run.process.arguments = arguments
-    run.process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+    run.process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "ONESEAL_INSECURE_LOOPBACK": "1"]
     run.process.standardOutput = run.out
     run.process.standardError = run.err
     try run.process.run()

@@ -34,7 +34,7 @@ struct EventDeliveryTests {
                 let server = GRPCServer(
                     transport: transport,
                     services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: RecordingConsumer())],
-                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300")]
+                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300", serviceCertificates: .notRequired)]
                 )
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.serve() }

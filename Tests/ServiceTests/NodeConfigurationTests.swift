@@ -16,7 +16,7 @@ struct NodeConfigurationTests {
     func passwordFile() throws {
         let file = try Self.passwordFile("s3cr'et\\x\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": "371302", "ONESEAL_DATABASE_URL": "host=db dbname=oneseal_intake_371302 user=oneseal_intake",
             "ONESEAL_DATABASE_PASSWORD_FILE": file,
         ])
@@ -25,17 +25,17 @@ struct NodeConfigurationTests {
 
     @Test("an unreadable or empty password file, or a URI with a password file, stops the start naming the variable")
     func passwordFileErrors() throws {
-        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_DATABASE_PASSWORD_FILE": "/nonexistent/pw"]) } throws: {
+        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_DATABASE_PASSWORD_FILE": "/nonexistent/pw"]) } throws: {
             ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_DATABASE_PASSWORD_FILE"
         }
         let empty = try Self.passwordFile("\n")
         defer { try? FileManager.default.removeItem(atPath: empty) }
-        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_DATABASE_PASSWORD_FILE": empty]) } throws: {
+        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_DATABASE_PASSWORD_FILE": empty]) } throws: {
             ($0 as? NodeConfiguration.Invalid)?.reason.contains("empty") == true
         }
         let file = try Self.passwordFile("pw")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: [
+        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_DATABASE_URL": "postgresql://db/oneseal", "ONESEAL_DATABASE_PASSWORD_FILE": file,
         ]) } throws: {
             ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_DATABASE_URL"
@@ -46,17 +46,17 @@ struct NodeConfigurationTests {
     func calendarFile() throws {
         let file = try Self.passwordFile("# 2027 notice\n2027 off 2027-01-01..2027-01-03\n2027 workday 2027-02-07\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let configuration = try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_CALENDAR_FILE": file])
+        let configuration = try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_CALENDAR_FILE": file])
         let newYear = try CivilDate(parsing: "2027-01-04")
         #expect(try configuration.calendar.isWorkingDay(newYear))
         #expect(try !configuration.calendar.isWorkingDay(try CivilDate(parsing: "2027-01-01")))
         #expect(try configuration.calendar.isWorkingDay(try CivilDate(parsing: "2027-02-07")))  // a Sunday worked
         #expect(try configuration.calendar.isWorkingDay(try CivilDate(parsing: "2026-10-10")))  // built-in 2026 make-up Saturday kept
-        #expect(throws: CalendarError.self) { try NodeConfiguration.fromEnvironment(service: "approval", environment: [:]).calendar.isWorkingDay(newYear) }
+        #expect(throws: CalendarError.self) { try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_INSECURE_LOOPBACK": "1"]).calendar.isWorkingDay(newYear) }
 
         let bad = try Self.passwordFile("2027 workday 2027-02-09\n")
         defer { try? FileManager.default.removeItem(atPath: bad) }
-        #expect { try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_CALENDAR_FILE": bad]) } throws: {
+        #expect { try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_CALENDAR_FILE": bad]) } throws: {
             let invalid = $0 as? NodeConfiguration.Invalid
             return invalid?.variable == "ONESEAL_CALENDAR_FILE" && invalid!.reason.contains("2027-02-09")
         }
@@ -68,20 +68,20 @@ struct NodeConfigurationTests {
         let county = TokenSigningKey.generate(issuer: "371302").publicKey.rawRepresentation.base64EncodedString()
         let file = try Self.passwordFile("# trusted\n371302:node+operator=\(county)\n\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_TOKEN_PUBLIC_KEYS": "371300=\(city), 371302=\(county)", "ONESEAL_TOKEN_PUBLIC_KEYS_FILE": file,
         ])
         #expect(configuration.trustedTokenKeys.map(\.node) == ["371300", "371302", "371302"])
         #expect(configuration.trustedTokenKeys.map(\.roles) == [nil, nil, [.peerNode, .operator]])
 
         for bad in [city, "37130=\(city)", "371300:root=\(city)", "371300=AAAA"] {
-            #expect("\(bad.prefix(16))") { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_TOKEN_PUBLIC_KEYS": bad]) } throws: {
+            #expect("\(bad.prefix(16))") { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_TOKEN_PUBLIC_KEYS": bad]) } throws: {
                 ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_TOKEN_PUBLIC_KEYS"
             }
         }
         let bare = try Self.passwordFile("\(city)\n")
         defer { try? FileManager.default.removeItem(atPath: bare) }
-        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_TOKEN_PUBLIC_KEYS_FILE": bare]) } throws: {
+        #expect { try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_TOKEN_PUBLIC_KEYS_FILE": bare]) } throws: {
             let invalid = $0 as? NodeConfiguration.Invalid
             return invalid?.variable == "ONESEAL_TOKEN_PUBLIC_KEYS_FILE" && invalid!.reason.contains("NODE=KEY")
         }

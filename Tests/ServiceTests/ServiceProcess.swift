@@ -16,7 +16,10 @@ final class ServiceProcess: Sendable {
     init(executable: String, environment: [String: String]) throws {
         let process = Process()
         process.executableURL = Self.buildDirectory.appendingPathComponent(executable)
-        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]) { old, _ in old }
+        // In-process tests of single executables run on plain TCP, explicitly (issue #17); the
+        // end-to-end tests (LocalCluster) run with TLS.
+        let plain = environment["ONESEAL_TLS_CERT_FILE"] == nil ? ["ONESEAL_INSECURE_LOOPBACK": "1"] : [:]
+        process.environment = environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"].merging(plain) { a, _ in a }) { old, _ in old }
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout

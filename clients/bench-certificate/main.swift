@@ -69,7 +69,7 @@ struct BenchCertificate: AsyncParsableCommand {
         _ = FileManager.default.createFile(atPath: dataFile, contents: Data(DataKeyring.generateKeyText().utf8), attributes: [.posixPermissions: 0o600])
 
         let database = try await TestDatabase.create(prefix: "benchcert")
-        let configuration = try NodeConfiguration.fromEnvironment(service: "certificate", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "certificate", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": "371300", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": database.conninfo, "ONESEAL_DB_POOL_SIZE": String(max(4, callers)),
             "ONESEAL_TOKEN_PUBLIC_KEYS": "371300=" + token.publicKey.rawRepresentation.base64EncodedString(),

@@ -52,7 +52,7 @@ public func withClusterClients<Result: Sendable>(
 ) async throws -> Result {
     var clients: [ServiceAddress: ClusterClients.Client] = [:]
     for address in cluster.allAddresses {
-        clients[address] = GRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: cluster.ports[address]!))
+        clients[address] = GRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: cluster.ports[address]!, tls: cluster.clientTLS(address)))
     }
     let all = clients
     return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -17,9 +17,9 @@ enum HealthProbe {
         return logger
     }()
 
-    static func check(host: String, port: Int, timeout: Duration = .seconds(2)) async -> Answer {
+    static func check(host: String, port: Int, tls: OneSealClientTransport.ClientTLS? = nil, timeout: Duration = .seconds(2)) async -> Answer {
         do {
-            let response = try await withGRPCClient(transport: OneSealClientTransport(host: host, port: port, logger: quiet)) { client in
+            let response = try await withGRPCClient(transport: OneSealClientTransport(host: host, port: port, logger: quiet, tls: tls)) { client in
                 var options = CallOptions.defaults
                 options.timeout = timeout
                 return try await Health_Health.Client(wrapping: client).check(Health_CheckRequest(), options: options)

@@ -4,6 +4,8 @@ import Logging
 import OneSealAuth
 import OneSealPrivacy
 import OneSealStore
+import OneSealTLS
+import OneSealWire
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -50,6 +52,19 @@ public final class LocalCluster: Sendable {
     /// Calls from one node to another go through these relays (one per service), so the link
     /// between the halls can be cut and restored while each hall keeps working on its own.
     private let links: [ServiceAddress: LinkProxy]
+    /// Each node's CA (issued in process into the cluster's directory); empty when the cluster was
+    /// started with `tls: false`. Tests issue extra certificates with them (a county certificate
+    /// for a city token, an expired one).
+    public let certificateAuthorities: [String: NodeCertificateAuthority]
+    /// The trust bundle every process and client of the cluster uses: every node's CA (a local
+    /// cluster's nodes are all configured as each other's peers).
+    public var trustFile: URL { directory.appendingPathComponent("trust.pem") }
+    /// TLS of a client of this cluster: the trust bundle, no client certificate (staff and
+    /// applicants authenticate by token), and the service it must reach. nil without TLS.
+    public func clientTLS(_ address: ServiceAddress) -> OneSealClientTransport.ClientTLS? {
+        self.clientMaterial.map { .init(material: $0, expectedNode: address.node, expectedService: address.service.rawValue) }
+    }
+    private let clientMaterial: TLSMaterialSource?
 
     /// Builds the cluster's key files and databases and starts every process, then waits until each
     /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
@@ -59,7 +74,8 @@ public final class LocalCluster: Sendable {
         binDirectory: URL,
         logLevel: String = "notice",
         calendar: String? = LocalCluster.provisional2027,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        tls: Bool = true
     ) async throws -> LocalCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cluster-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -81,9 +97,26 @@ public final class LocalCluster: Sendable {
         }
         var links: [ServiceAddress: LinkProxy] = [:]
         for (address, port) in ports { links[address] = try await LinkProxy.start(targetPort: port) }
+        // TLS as in production: a CA per node, a certificate per service, every node's CA trusted.
+        var authorities: [String: NodeCertificateAuthority] = [:]
+        var clientMaterial: TLSMaterialSource?
+        if tls {
+            for node in nodes { authorities[node] = try NodeCertificateAuthority.create(node: node) }
+            let trust = directory.appendingPathComponent("trust.pem")
+            try nodes.map { try authorities[$0]!.certificatePEM }.joined().write(to: trust, atomically: true, encoding: .utf8)
+            for node in nodes {
+                for service in ServiceName.allCases {
+                    let issued = try authorities[node]!.issue(service: service.rawValue, hosts: ["localhost", "127.0.0.1"])
+                    try issued.certificatePEM.write(to: directory.appendingPathComponent("tls-\(node)-\(service.rawValue).pem"), atomically: true, encoding: .utf8)
+                    try Self.writeSecret(issued.keyPEM, to: directory.appendingPathComponent("tls-\(node)-\(service.rawValue).key"))
+                }
+            }
+            clientMaterial = try TLSMaterialSource(files: TLSFiles(certificateFile: nil, keyFile: nil, trustFile: trust.path))
+        }
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
-            ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links)
+            ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
+            certificateAuthorities: authorities, clientMaterial: clientMaterial)
         try cluster.writeKeys()
         try await cluster.createDatabases()
         do {
@@ -99,8 +132,10 @@ public final class LocalCluster: Sendable {
     private init(
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
-        links: [ServiceAddress: LinkProxy]
+        links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?
     ) {
+        self.certificateAuthorities = certificateAuthorities
+        self.clientMaterial = clientMaterial
         self.links = links
         self.nodes = nodes
         self.directory = directory
@@ -130,6 +165,10 @@ public final class LocalCluster: Sendable {
     }
 
     public func port(_ service: ServiceName, _ node: String) -> Int { ports[ServiceAddress(service, node)]! }
+
+    /// Every TCP port the cluster's traffic uses on loopback: the services' and the link relays'
+    /// (a capture filtered to these sees every call of the cluster and nothing else).
+    public var trafficPorts: [Int] { (Array(ports.values) + links.values.map(\.port)).sorted() }
 
     /// libpq conninfo of one service's own database (for checks a test makes after the run).
     public func conninfo(_ address: ServiceAddress) throws -> String {
@@ -209,6 +248,19 @@ public final class LocalCluster: Sendable {
 
     // MARK: Starting
 
+    /// The certificate file a service process serves with (replace it and send SIGHUP to rotate).
+    public func certificateFile(_ address: ServiceAddress) -> URL {
+        directory.appendingPathComponent("tls-\(address.node)-\(address.service.rawValue).pem")
+    }
+    public func certificateKeyFile(_ address: ServiceAddress) -> URL {
+        directory.appendingPathComponent("tls-\(address.node)-\(address.service.rawValue).key")
+    }
+
+    /// Sends a signal (SIGHUP: reload TLS material) to one running process.
+    public func signal(_ address: ServiceAddress, _ signal: Int32) {
+        processes.withLock { if let process = $0[address], Self.isAlive(process) { Glibc.kill(process.processIdentifier, signal) } }
+    }
+
     private func keyFile(_ node: String) -> URL { directory.appendingPathComponent("tokens-\(node).key") }
     private func dataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("data-\(node).key") }
     private func sealKeyFile(_ node: String) -> URL { directory.appendingPathComponent("seal-\(node).key") }
@@ -273,6 +325,13 @@ public final class LocalCluster: Sendable {
             "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
             "ONESEAL_SEAL_KEY_FILE": sealKeyFile(address.node).path,
         ]
+        if certificateAuthorities.isEmpty {
+            environment["ONESEAL_INSECURE_LOOPBACK"] = "1"
+        } else {
+            environment["ONESEAL_TLS_CERT_FILE"] = certificateFile(address).path
+            environment["ONESEAL_TLS_KEY_FILE"] = directory.appendingPathComponent("tls-\(address.node)-\(address.service.rawValue).key").path
+            environment["ONESEAL_TLS_TRUST_FILE"] = trustFile.path
+        }
         if let hall = Self.halls[address.node] {
             environment["ONESEAL_NODE_NAME"] = hall.name
             environment["ONESEAL_NODE_USCC"] = hall.uscc
@@ -310,7 +369,7 @@ public final class LocalCluster: Sendable {
             if !isRunning(address) {
                 throw LocalClusterError.exited(address, log: logTail(address))
             }
-            switch await HealthProbe.check(host: "127.0.0.1", port: ports[address]!) {
+            switch await HealthProbe.check(host: "127.0.0.1", port: ports[address]!, tls: clientTLS(address)) {
             case .serving: return
             case .notServing(let why): last = why
             }

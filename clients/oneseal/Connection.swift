@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import OneSealAuth
 import OneSealProto
+import OneSealTLS
 import OneSealWire
 
 /// The five services of a node, in the order of their ports (scripts/cluster: city 7101–7105,
@@ -17,6 +18,8 @@ struct Endpoint: Sendable, CustomStringConvertible {
     var node: String
     var host: String
     var port: Int
+    /// TLS to this service (nil: `--insecure-loopback`).
+    var tls: OneSealClientTransport.ClientTLS?
 
     var address: String { "\(host):\(port)" }
     var description: String { "\(service.rawValue)@\(node) (\(address))" }
@@ -38,6 +41,36 @@ struct Connection: ParsableArguments {
     @Option(help: "Give up after this many seconds without an answer (default 5 for health checks, 300 otherwise).")
     var timeout: Int?
 
+    @Option(help: ArgumentHelp("PEM bundle of the CA certificates to trust (default ONESEAL_TLS_TRUST_FILE).", valueName: "file"))
+    var trust: String?
+
+    @Option(help: ArgumentHelp("Client certificate (PEM, leaf first) to present, for integrators given one (default ONESEAL_TLS_CERT_FILE).", valueName: "file"))
+    var clientCert: String?
+
+    @Option(help: ArgumentHelp("Private key of --client-cert (default ONESEAL_TLS_KEY_FILE).", valueName: "file"))
+    var clientKey: String?
+
+    @Flag(help: "Plain TCP without TLS (or ONESEAL_INSECURE_LOOPBACK=1), for a development service on 127.0.0.1 started with --insecure-loopback.")
+    var insecureLoopback = false
+
+    /// The TLS material of this command: the trust bundle (and a client certificate if given).
+    func tlsMaterial() throws -> TLSMaterialSource? {
+        let environment = ProcessInfo.processInfo.environment
+        if insecureLoopback || ["1", "true", "yes"].contains(environment["ONESEAL_INSECURE_LOOPBACK"]?.lowercased() ?? "") { return nil }
+        func value(_ option: String?, _ key: String) -> String? {
+            option ?? environment[key].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        }
+        guard let trust = value(trust, "ONESEAL_TLS_TRUST_FILE") else {
+            throw ValidationError("TLS is on: give --trust FILE or ONESEAL_TLS_TRUST_FILE (the node's trust bundle from `oneseal certs trust`), or --insecure-loopback for a development service on 127.0.0.1")
+        }
+        do {
+            return try TLSMaterialSource(files: TLSFiles(
+                certificateFile: value(clientCert, "ONESEAL_TLS_CERT_FILE"), keyFile: value(clientKey, "ONESEAL_TLS_KEY_FILE"), trustFile: trust))
+        } catch {
+            throw ValidationError("TLS: \(error)")
+        }
+    }
+
     /// Seconds a command waits for its service before giving up (exit 2).
     var callTimeout: Int { timeout ?? 300 }
 
@@ -50,15 +83,26 @@ struct Connection: ParsableArguments {
 
     /// The address of `service` on `--node`.
     func endpoint(_ service: ServiceName) throws -> Endpoint {
+        let tls = try tlsMaterial().map { OneSealClientTransport.ClientTLS(material: $0, expectedNode: node, expectedService: service.rawValue) }
         if let address {
             let (host, port) = try Self.parseAddress(address, option: "--address")
-            return Endpoint(service: service, node: node, host: host, port: port)
+            if tls == nil, !Self.isLoopback(host) {
+                throw ValidationError("--insecure-loopback: \(host) is not a loopback address; plain TCP is only for 127.0.0.1")
+            }
+            return Endpoint(service: service, node: node, host: host, port: port, tls: tls)
         }
         let list = try peerList()
         guard let (host, port) = list["\(service.rawValue)@\(node)"] else {
             throw ValidationError("no address for \(service.rawValue)@\(node): give --address, or list it in --peers / ONESEAL_PEERS (service@node=host:port)")
         }
-        return Endpoint(service: service, node: node, host: host, port: port)
+        if tls == nil, !Self.isLoopback(host) {
+            throw ValidationError("--insecure-loopback: \(host) is not a loopback address; plain TCP is only for 127.0.0.1")
+        }
+        return Endpoint(service: service, node: node, host: host, port: port, tls: tls)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
     }
 
     /// `--peers`, else ONESEAL_PEERS, else the local cluster's ports for 371300 and 371302.
@@ -125,7 +169,7 @@ struct Connection: ParsableArguments {
 
     static func call<T: Sendable>(_ endpoint: Endpoint, _ body: (GRPCClient<OneSealClientTransport>) async throws -> T) async throws -> T {
         do {
-            return try await withGRPCClient(transport: OneSealClientTransport(host: endpoint.host, port: endpoint.port)) { client in
+            return try await withGRPCClient(transport: OneSealClientTransport(host: endpoint.host, port: endpoint.port, tls: endpoint.tls)) { client in
                 try await body(client)
             }
         } catch let error as RPCError {

@@ -127,6 +127,12 @@ enum NodeHealth {
     /// Asks `endpoint` for its health within `timeout` seconds. With `expectService`, an answer
     /// from another service or node (a wrong peer list) does not count as serving.
     static func check(_ endpoint: Endpoint, timeout: Int, expectService: Bool) async -> Result {
+        // Without a service named, any service of the node may answer (its certificate says which).
+        let endpoint = {
+            var endpoint = endpoint
+            if !expectService { endpoint.tls?.expectedService = nil }
+            return endpoint
+        }()
         do {
             let response = try await withDialBound(seconds: timeout) {
               try await Connection.call(endpoint) { client in

@@ -27,6 +27,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Supervision.self,  // supervision (#6)
             Report.self,  // evaluation (#7)
             OutboxCommand.self,  // dead letters of a service's outbox (#15)
+            Certs.self,  // the node CA and TLS certificates (#17)
         ]
     )
 

@@ -4,9 +4,10 @@
 
 # libprotobuf-dev: the well-known .proto files (google/protobuf/timestamp.proto) protoc imports.
 # make, libssl-dev: build the C SDK (clients/c; OpenSSL for its TLS). docker-compose: validates docker-compose.yml (no engine needed).
+# tcpdump: the end-to-end capture test (issue #17) proves no token, ID number or name crosses loopback in clear.
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
-ONESEAL_APT_PACKAGES=(libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei)
+ONESEAL_APT_PACKAGES=(libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei tcpdump)
 
 ensure_system_packages() {
     local missing=()

@@ -108,6 +108,8 @@ public struct CertificateAPI: Certificate_CertificateService.SimpleServiceProtoc
     /// Other services and nodes (ONESEAL_PEERS): `certificate@<node>` of peers for 互认.
     let peers: [String: GRPCClient<OneSealClientTransport>]
     let serviceToken: (@Sendable () throws -> String)?
+    /// TLS for a node reached through its trust-list endpoint (nil: plain, `--insecure-loopback`).
+    var clientTLS: (@Sendable (_ node: String) -> OneSealClientTransport.ClientTLS?) = { _ in nil }
     let logger: Logger
 
     public init(

@@ -98,8 +98,10 @@ public enum CertificateServiceDefinition {
             try await CertificateAPI.syncOwnKeys(seals, settings: settings, node: configuration.node, endpoint: endpoint, now: clock(), on: environment.database)
             environment.logger.info("seal keys loaded", metadata: ["current_key_id": "\(seals.current.keyID)", "earlier_keys": "\(seals.earlier.count)", "issuer": "\(settings.issuerCode)"])
         }
-        return CertificateAPI(
+        var api = CertificateAPI(
             database: environment.database, keyring: keyring, seals: seals, node: configuration.node, settings: settings,
             calendar: configuration.calendar, clock: clock, peers: environment.peers, serviceToken: environment.serviceToken, logger: environment.logger)
+        api.clientTLS = { node in environment.clientTLS(node: node, service: "certificate") }
+        return api
     }
 }

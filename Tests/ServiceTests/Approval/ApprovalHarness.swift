@@ -153,7 +153,7 @@ func withApprovalNode(node: String = "371302", today: CivilDate, settings: [Stri
                 try await database.execute("INSERT INTO node_settings (key, value) VALUES (\(name), \(value))")
             }
         }
-        let configuration = try NodeConfiguration.fromEnvironment(service: "approval", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "approval", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,

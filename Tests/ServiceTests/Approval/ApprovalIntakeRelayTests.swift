@@ -47,7 +47,7 @@ struct ApprovalIntakeRelayTests {
         try await withTestDatabase(prefix: "relay_intake") { _, intakeDatabase in
             try await withTestDatabase(prefix: "relay_approval") { approvalDatabase, approvalTestDatabase in
                 func configuration(_ service: String, port: Int, database: String) throws -> NodeConfiguration {
-                    try NodeConfiguration.fromEnvironment(service: service, environment: [
+                    try NodeConfiguration.fromEnvironment(service: service, environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
                         "ONESEAL_NODE": node, "ONESEAL_PORT": String(port), "ONESEAL_METRICS_PORT": "off", "ONESEAL_LOG_LEVEL": "critical",
                         "ONESEAL_DATABASE_URL": database, "ONESEAL_DB_POOL_SIZE": "4",
                         "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,

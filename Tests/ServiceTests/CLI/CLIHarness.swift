@@ -65,7 +65,7 @@ struct CLIResult: Sendable, CustomStringConvertible {
         process.executableURL = ServiceProcess.buildDirectory.appendingPathComponent("oneseal")
         process.arguments = arguments
         // A clean environment: no ONESEAL_TOKEN or ONESEAL_PEERS from the shell running the tests.
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "ONESEAL_INSECURE_LOOPBACK": "1"]
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

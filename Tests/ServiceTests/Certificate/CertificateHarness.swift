@@ -101,7 +101,7 @@ func withCertificateNode(
         for (key, value) in settings {
             try await database.execute("INSERT INTO node_settings (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")
         }
-        let configuration = try NodeConfiguration.fromEnvironment(service: "certificate", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "certificate", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": token.testTrustEntries,

@@ -14,6 +14,8 @@ struct CLIRun {
         let process = Process()
         process.executableURL = ServiceProcess.buildDirectory.appendingPathComponent("oneseal")
         process.arguments = arguments
+        // The certificate service here runs in process on plain TCP (insecure loopback, explicitly).
+        process.environment = ProcessInfo.processInfo.environment.merging(["ONESEAL_INSECURE_LOOPBACK": "1"]) { _, new in new }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

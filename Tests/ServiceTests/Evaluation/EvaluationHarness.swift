@@ -57,7 +57,7 @@ func withEvaluationNode(node: String = "371302", today: CivilDate, settings: [St
     defer { try? FileManager.default.removeItem(atPath: keyFile) }
     let clock = TestClock(today)
     try await withTestDatabase(prefix: "evaluation") { database, testDatabase in
-        let configuration = try NodeConfiguration.fromEnvironment(service: "evaluation", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "evaluation", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,

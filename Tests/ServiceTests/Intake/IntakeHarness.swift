@@ -96,7 +96,7 @@ func withIntakeNode(node: String = "371302", today: CivilDate, _ body: @Sendable
     defer { try? FileManager.default.removeItem(atPath: keyFile) }
     let clock = TestClock(today)
     try await withTestDatabase(prefix: "intake") { database, testDatabase in
-        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,

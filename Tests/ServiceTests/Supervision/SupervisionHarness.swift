@@ -146,7 +146,7 @@ func withSupervisionNode(node: String = "371300", today: CivilDate, _ body: @Sen
     _ = FileManager.default.createFile(atPath: keyFile, contents: Data(DataKeyring.generateKeyText().utf8), attributes: [.posixPermissions: 0o600])
     defer { try? FileManager.default.removeItem(atPath: keyFile) }
     try await withTestDatabase(prefix: "supervision") { database, testDatabase in
-        let configuration = try NodeConfiguration.fromEnvironment(service: "supervision", environment: [
+        let configuration = try NodeConfiguration.fromEnvironment(service: "supervision", environment: ["ONESEAL_INSECURE_LOOPBACK": "1",
             "ONESEAL_NODE": node, "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_DATABASE_URL": testDatabase.conninfo, "ONESEAL_DB_POOL_SIZE": "4",
             "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,

@@ -250,7 +250,7 @@ extension CertificateAPI {
         guard parts.count == 2, let port = Int(parts[1]) else {
             throw RPCError(code: .unavailable, message: "no way to reach node \(entry.node): neither ONESEAL_PEERS certificate@\(entry.node) nor an endpoint in its trust-list entry")
         }
-        return try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port)) { client in
+        return try await withGRPCClient(transport: OneSealClientTransport(host: String(parts[0]), port: port, tls: clientTLS(entry.node))) { client in
             try await ask(client)
         }
     }
