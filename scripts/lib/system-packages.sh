@@ -6,7 +6,8 @@
 # make: builds the C SDK (clients/c). docker-compose: validates docker-compose.yml (no engine needed).
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
-ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei)
+# chromium, chromium-driver: the browser tests of oneseal-web (tests/web, Selenium; #18).
+ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei chromium chromium-driver)
 
 ensure_system_packages() {
     local missing=()
@@ -27,4 +28,13 @@ ensure_system_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Selenium (PyPI) drives chromium in oneseal-web's browser tests (tests/web). Idempotent.
+ensure_python_packages() {
+    if python3 -c 'import selenium' 2>/dev/null; then
+        return 0
+    fi
+    echo "oneseal: installing selenium (pip)" >&2
+    python3 -m pip install -q selenium 2>/dev/null || python3 -m pip install -q --break-system-packages selenium
 }

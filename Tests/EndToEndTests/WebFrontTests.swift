@@ -1,0 +1,65 @@
+import Foundation
+import OneSealBenchSupport
+import OneSealLocalCluster
+import OneSealProto
+import Testing
+
+/// oneseal-web (#18) against both nodes as real processes, in a real browser: a licence is issued
+/// through the normal life cycle at the county, then `tests/web/browser_test.py` (Selenium +
+/// Debian's chromium) opens its QR URL, the same link at the city (互认), tampered links, and the
+/// progress look-up with the right and a wrong query code, at desktop and phone widths, saving
+/// screenshots. `scripts/test` installs chromium, chromium-driver and selenium.
+@Suite(.serialized) struct WebFrontTests {
+    static let county = Hall.county
+    static let city = "371300"
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    @Test("a licence's QR URL verifies in the browser (seal, tree head, inclusion checked by WebCrypto), tampered links fail, the progress look-up shows the items")
+    func browser() async throws {
+        try await withTwoNodes(web: true) { cluster, hall in
+            // The normal life cycle: submit and accept at the window, grant, the licence is issued.
+            let submitted = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem])
+            let applicationID = submitted.application.applicationID
+            _ = try await hall.accept(at: Self.county, applicationID)
+            let opened = try #require(try await hall.cases(of: applicationID, at: Self.county).first)
+            _ = try await hall.grant(opened.caseID, at: Self.county)
+            let licence = try await hall.licence(ofCase: opened.caseID, at: Self.county)
+            _ = try await hall.awaitProgress(at: Self.county, applicationID, .licenceIssued)
+            // The QR text exactly as printed on the licence, and the licence in a signed tree head.
+            let rendered = try await hall.clients.certificate(Self.county).renderLicence(
+                .with { $0.licenceID = licence.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county))
+            #expect(rendered.qrPayload.hasPrefix(cluster.webURL(Self.county) + "/verify?"), "QR: \(rendered.qrPayload)")
+            _ = try await eventually("the licence is in a signed tree head") {
+                let answer = try await hall.verify(licence.content.licenceIdentifier, at: Self.county)
+                return answer.includedInLog ? answer : nil
+            }
+
+            let screenshots = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("oneseal-web-screenshots-\(UUID().uuidString.prefix(8))")
+            let config: [String: Any] = [
+                "screenshots": screenshots.path,
+                "county_web": cluster.webURL(Self.county),
+                "city_web": cluster.webURL(Self.city),
+                "qr_url": rendered.qrPayload,
+                "progress": ["number": submitted.application.applicationNumber, "code": submitted.application.queryCode],
+            ]
+            let configFile = cluster.directory.appendingPathComponent("browser-test.json")
+            try JSONSerialization.data(withJSONObject: config).write(to: configFile)
+            let output = cluster.directory.appendingPathComponent("browser-test.out")
+            let status = try await Pgbench.runToCompletion(
+                ["/usr/bin/env", "python3", Self.repositoryRoot.appendingPathComponent("tests/web/browser_test.py").path, configFile.path],
+                outputPath: output.path)
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            print(text)
+            print("oneseal-web screenshots: \(screenshots.path)")
+            if status != 0 {
+                for node in [Self.county, Self.city] {
+                    print("---- web@\(node) ----\n" + ((try? String(contentsOf: cluster.webLogFile(node), encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n"))
+                }
+            }
+            #expect(status == 0, "the browser test failed:\n\(text)")
+        }
+    }
+}

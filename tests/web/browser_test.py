@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""oneseal-web in a real browser (#18): Debian's chromium driven by Selenium.
+
+    python3 tests/web/browser_test.py CONFIG.json
+
+CONFIG (written by Tests/EndToEndTests/WebFrontTests.swift against a live two-node cluster):
+  {"screenshots": DIR, "county_web": URL, "city_web": URL, "qr_url": URL,
+   "progress": {"number": "...", "code": "..."}}
+
+Checks, at desktop and phone widths: the licence's QR URL → authentic, and the four in-browser
+checks (WebCrypto Ed25519 + SHA-256) pass; the same link at the other node (互认) → authentic;
+a tampered seal and a tampered identifier → a plain failure; the progress look-up lists the items;
+a wrong query code and empty fields → clear messages next to the fields. Saves a full-page
+screenshot of every page per width into DIR. Exit status 1 with a list of failures otherwise.
+"""
+import json
+import os
+import sys
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+WIDTHS = [("desktop", 1280, 900), ("phone", 390, 844)]
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+
+
+def browser():
+    options = Options()
+    for binary in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(binary):
+            options.binary_location = binary
+            break
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN"):
+        options.add_argument(argument)
+    driver_path = next((p for p in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver") if os.path.exists(p)), None)
+    service = Service(executable_path=driver_path) if driver_path else Service()
+    return webdriver.Chrome(service=service, options=options)
+
+
+def shoot(driver, directory, name, width, height):
+    """A full-page screenshot: the window grows to the page's height first."""
+    full = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    driver.set_window_size(width, max(height, min(int(full) + 140, 6000)))
+    path = os.path.join(directory, name + ".png")
+    driver.save_screenshot(path)
+    driver.set_window_size(width, height)
+    return path
+
+
+def wait_for_browser_checks(driver):
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-browser-checks"))
+    return driver.find_element(By.TAG_NAME, "body").get_attribute("data-browser-checks")
+
+
+def tampered(url, name, change):
+    parts = urlsplit(url)
+    query = [(k, change(v) if k == name else v) for k, v in parse_qsl(parts.query)]
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def flip(text):
+    middle = len(text) // 2
+    return text[:middle] + ("B" if text[middle] != "B" else "C") + text[middle + 1:]
+
+
+def main():
+    config = json.load(open(sys.argv[1], encoding="utf-8"))
+    directory = config["screenshots"]
+    os.makedirs(directory, exist_ok=True)
+    qr_url = config["qr_url"]
+    check(qr_url.startswith(config["county_web"] + "/verify?"), "the QR URL points at the county's web front: " + qr_url)
+    driver = browser()
+    try:
+        for label, width, height in WIDTHS:
+            driver.set_window_size(width, height)
+            driver.get(config["county_web"] + "/")
+            check("办件进度查询" in driver.page_source and "证照核验" in driver.page_source, f"[{label}] home page has both forms")
+            shoot(driver, directory, f"{label}-home", width, height)
+
+            # The QR code's target: authentic, in force, and the browser's own checks pass.
+            driver.get(qr_url)
+            result = wait_for_browser_checks(driver)
+            verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
+            check(verdict == "valid", f"[{label}] QR link → verdict valid (got {verdict})")
+            check(result == "pass", f"[{label}] in-browser checks pass (got {result})")
+            for check_id in ("check-treehead", "check-inclusion", "check-entry", "check-seal"):
+                state = driver.find_element(By.ID, check_id).get_attribute("data-result")
+                check(state == "pass", f"[{label}] {check_id} ran in the browser and passed (got {state}: {driver.find_element(By.ID, check_id).text})")
+            check("你的浏览器" in driver.page_source and "服务器" in driver.page_source, f"[{label}] the page says which checks ran where")
+            shoot(driver, directory, f"{label}-verify-valid", width, height)
+
+            # 互认: the same link at the city's front; the city asks the county and checks with its key.
+            city_url = config["city_web"] + "/verify?" + urlsplit(qr_url).query
+            driver.get(city_url)
+            result = wait_for_browser_checks(driver)
+            verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
+            check(verdict == "valid" and result == "pass", f"[{label}] the county's licence verifies at the city (互认): {verdict}/{result}")
+            check("互认" in driver.find_element(By.ID, "server-seal").text, f"[{label}] the city's page names 互认")
+            shoot(driver, directory, f"{label}-verify-mutual-recognition", width, height)
+
+            # A forged seal in the link.
+            driver.get(tampered(qr_url, "sig", flip))
+            verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
+            check(verdict == "invalid" and "验证未通过" in driver.page_source, f"[{label}] a tampered seal fails plainly (got {verdict})")
+            shoot(driver, directory, f"{label}-verify-tampered-seal", width, height)
+
+            # A hand-edited identifier (its check character no longer fits, or no such licence).
+            driver.get(tampered(qr_url, "id", lambda v: v[:-3] + ("9" if v[-3] != "9" else "8") + v[-2:]))
+            verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
+            check(verdict == "invalid" and "验证未通过" in driver.page_source, f"[{label}] a tampered identifier fails plainly (got {verdict})")
+            shoot(driver, directory, f"{label}-verify-tampered-identifier", width, height)
+
+            # Progress look-up, by keyboard: type, Enter.
+            driver.get(config["county_web"] + "/")
+            driver.find_element(By.ID, "application_number").send_keys(config["progress"]["number"])
+            code = driver.find_element(By.ID, "query_code")
+            code.send_keys(config["progress"]["code"].lower())
+            code.send_keys(Keys.ENTER)
+            WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "progress-result") or d.find_elements(By.ID, "progress-error"))
+            items = driver.find_elements(By.CSS_SELECTOR, "tr.item")
+            check(len(items) >= 1, f"[{label}] the progress look-up lists the items ({len(items)})")
+            check(any("准予许可" in item.text or "已领取" in item.text for item in items), f"[{label}] the item shows its decision: {[i.text for i in items]}")
+            shoot(driver, directory, f"{label}-progress", width, height)
+
+            # A wrong query code: one clear sentence, the number kept, the code not echoed.
+            driver.get(config["county_web"] + "/progress")
+            driver.find_element(By.ID, "application_number").send_keys(config["progress"]["number"])
+            driver.find_element(By.ID, "query_code").send_keys("ZZZZZZZZZZ")
+            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "progress-error") or d.find_elements(By.ID, "progress-result"))
+            errors = driver.find_elements(By.ID, "progress-error")
+            check(bool(errors) and "受理编号或查询码不正确" in errors[0].text, f"[{label}] a wrong query code gives a clear page")
+            check(driver.find_element(By.ID, "query_code").get_attribute("value") == "", f"[{label}] the wrong code is not echoed back")
+            shoot(driver, directory, f"{label}-progress-wrong-code", width, height)
+
+            # Empty fields: each error next to its field, in Chinese.
+            driver.get(config["county_web"] + "/progress")
+            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "application_number-error"))
+            check("请填写受理编号" in driver.find_element(By.ID, "application_number-error").text, f"[{label}] the empty number is named next to its field")
+            check("请填写查询码" in driver.find_element(By.ID, "query_code-error").text, f"[{label}] the empty code is named next to its field")
+            shoot(driver, directory, f"{label}-progress-empty", width, height)
+    finally:
+        driver.quit()
+    print("screenshots: " + directory, flush=True)
+    if failures:
+        print(f"{len(failures)} browser check(s) failed", flush=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
