@@ -32,9 +32,25 @@ import Testing
             let rendered = try await hall.clients.certificate(Self.county).renderLicence(
                 .with { $0.licenceID = licence.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county))
             #expect(rendered.qrPayload.hasPrefix(cluster.webURL(Self.county) + "/verify?"), "QR: \(rendered.qrPayload)")
-            _ = try await eventually("the licence is in a signed tree head") {
+            // Two more licences, so the log has three leaves and the proofs the browser checks have
+            // real audit paths (leaf 0 of 3: two hashes; leaf 2 of 3: one, the RFC's fn == sn case).
+            var more: [String] = []
+            for _ in 0..<2 {
+                let application = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem]).application.applicationID
+                _ = try await hall.accept(at: Self.county, application)
+                let opened = try #require(try await hall.cases(of: application, at: Self.county).first)
+                _ = try await hall.grant(opened.caseID, at: Self.county)
+                let issued = try await hall.licence(ofCase: opened.caseID, at: Self.county)
+                more.append(try await hall.clients.certificate(Self.county).renderLicence(
+                    .with { $0.licenceID = issued.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county)).qrPayload)
+                _ = try await eventually("the licence is in a signed tree head") {
+                    let answer = try await hall.verify(issued.content.licenceIdentifier, at: Self.county)
+                    return answer.includedInLog ? answer : nil
+                }
+            }
+            _ = try await eventually("the first licence is in a signed tree head of all three") {
                 let answer = try await hall.verify(licence.content.licenceIdentifier, at: Self.county)
-                return answer.includedInLog ? answer : nil
+                return answer.includedInLog && answer.inclusion.treeHead.treeSize >= 3 ? answer : nil
             }
 
             let screenshots = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("oneseal-web-screenshots-\(UUID().uuidString.prefix(8))")
@@ -43,6 +59,7 @@ import Testing
                 "county_web": cluster.webURL(Self.county),
                 "city_web": cluster.webURL(Self.city),
                 "qr_url": rendered.qrPayload,
+                "more_qr_urls": more,
                 "progress": ["number": submitted.application.applicationNumber, "code": submitted.application.queryCode],
             ]
             let configFile = cluster.directory.appendingPathComponent("browser-test.json")

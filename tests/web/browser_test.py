@@ -4,7 +4,7 @@
     python3 tests/web/browser_test.py CONFIG.json
 
 CONFIG (written by Tests/EndToEndTests/WebFrontTests.swift against a live two-node cluster):
-  {"screenshots": DIR, "county_web": URL, "city_web": URL, "qr_url": URL,
+  {"screenshots": DIR, "county_web": URL, "city_web": URL, "qr_url": URL, "more_qr_urls": [URL, …],
    "progress": {"number": "...", "code": "..."}}
 
 Checks, at desktop and phone widths: the licence's QR URL → authentic, and the four in-browser
@@ -83,6 +83,16 @@ def main():
     check(qr_url.startswith(config["county_web"] + "/verify?"), "the QR URL points at the county's web front: " + qr_url)
     driver = browser()
     try:
+        # Every licence of the log verifies in the browser; between them the audit paths are not trivial.
+        longest = 0
+        for url in [qr_url] + config.get("more_qr_urls", []):
+            driver.get(url)
+            result = wait_for_browser_checks(driver)
+            inclusion = driver.find_element(By.ID, "check-inclusion").text
+            check(result == "pass", f"in-browser checks pass for {url.split('&id=')[1][:80]}…: {inclusion}")
+            steps = [int(word) for word in inclusion.replace("审计路径", " ").replace("步", " ").split() if word.isdigit()]
+            longest = max([longest] + steps[-1:])
+        check(longest >= 2, f"an audit path of at least 2 hashes was checked in the browser (longest {longest})")
         for label, width, height in WIDTHS:
             driver.set_window_size(width, height)
             driver.get(config["county_web"] + "/")

@@ -69,13 +69,16 @@ enum ProgressPage {
         }
     }
 
+    /// Stages after which the clock no longer runs for the applicant.
+    static let finished: Set<Intake_ItemProgress> = [.granted, .denied, .licenceIssued, .delivered, .withdrawn, .notAccepted, .revoked, .cancelled]
+
     static func render(layout: Layout, response: Intake_TrackProgressResponse) -> String {
         let items = response.items.map { item -> String in
             var due = "—"
             if item.hasDeadline, item.deadline.hasDueOn {
                 let d = item.deadline
                 due = VerifyPage.date(d.dueOn)
-                if d.suspended { due += "（暂停计时中）" } else if d.hasFinishedOn { due += "（已办结）" } else if d.overdue { due += "（已超期\(d.overdueWorkingDays)个工作日）" } else { due += "（剩余\(d.workingDaysLeft)个工作日）" }
+                if d.suspended { due += "（暂停计时中）" } else if d.hasFinishedOn || Self.finished.contains(item.progress) { due += "（已办结）" } else if d.overdue { due += "（已超期\(d.overdueWorkingDays)个工作日）" } else { due += "（剩余\(d.workingDaysLeft)个工作日）" }
             }
             var decision = ""
             if !item.denialSummary.isEmpty { decision = "不予许可：\(item.denialSummary)" }

@@ -118,6 +118,14 @@ enum VerifyPage {
             fact("许可范围", content.scope),
             fact("经营场所", content.place),
         ].joined(separator: "\n")
+        // A failed verification shows no licence: the record behind a forged QR is not the citizen's
+        // business, and a "有效" beside "伪造" would confuse.
+        let licenceCard = authentic ? """
+            <section class="card" aria-labelledby="licence-heading"><h2 id="licence-heading">证照信息</h2>
+            <dl class="facts">
+            \(facts)
+            </dl></section>
+            """ : ""
         let evidence = authentic ? Self.evidence(response: response, link: link, naturalPerson: naturalPerson) : nil
         func serverCheck(_ id: String, _ passed: Bool, _ text: String) -> String {
             "<li id=\"\(id)\" data-result=\"\(passed ? "pass" : "fail")\"><span class=\"where\">服务器</span>\(HTML.escape(text))：<span class=\"result\">\(passed ? "通过" : "未通过")</span></li>"
@@ -145,10 +153,7 @@ enum VerifyPage {
         return layout.page(title: "证照核验", body: """
         <h1>证照核验</h1>
         \(verdict)
-        <section class="card" aria-labelledby="licence-heading"><h2 id="licence-heading">证照信息</h2>
-        <dl class="facts">
-        \(facts)
-        </dl></section>
+        \(licenceCard)
         <section class="card" aria-labelledby="checks-heading"><h2 id="checks-heading">核验了什么、在哪里核验</h2>
         <p class="hint">“服务器”项由本节点的证照服务核验；“你的浏览器”项由本页脚本在你的设备上用颁发机关公钥独立重算，不依赖服务器的结论。</p>
         \(checks)
