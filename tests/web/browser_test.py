@@ -93,6 +93,37 @@ def main():
             steps = [int(word) for word in inclusion.replace("审计路径", " ").replace("步", " ").split() if word.isdigit()]
             longest = max([longest] + steps[-1:])
         check(longest >= 2, f"an audit path of at least 2 hashes was checked in the browser (longest {longest})")
+
+        # The browser does not take the server's word: the same page with evidence a lying server
+        # would send (a byte changed) fails the check it concerns.
+        lies = [
+            ("rootHash", "ev.rootHash = flip(ev.rootHash);", ["check-treehead", "check-inclusion"]),
+            ("treeHeadSignature", "ev.treeHeadSignature = flip(ev.treeHeadSignature);", ["check-treehead"]),
+            ("auditPath", "ev.auditPath[0] = flip(ev.auditPath[0]);", ["check-inclusion"]),
+            ("entryBytes", "ev.entryBytes = flip(ev.entryBytes);", ["check-inclusion"]),
+            ("sealedContent", "ev.sealedContent = flip(ev.sealedContent);", ["check-seal"]),
+            ("shown holder", "document.querySelector('[data-sealed-field=\"8\"]').textContent = '临沂市兰山区坏味道餐饮有限公司';", ["check-seal"]),
+        ]
+        for name, mutation, failing in lies:
+            driver.get(qr_url)
+            wait_for_browser_checks(driver)
+            driver.execute_script("""
+                const flip = (b64) => { const b = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); b[b.length - 1] ^= 1; return btoa(String.fromCharCode(...b)); };
+                const block = document.getElementById("evidence");
+                const ev = JSON.parse(block.textContent);
+                """ + mutation + """
+                block.textContent = JSON.stringify(ev);
+                document.body.removeAttribute("data-browser-checks");
+                for (const id of ["check-treehead", "check-inclusion", "check-entry", "check-seal"]) document.getElementById(id).dataset.result = "pending";
+                const again = document.createElement("script");
+                again.src = document.querySelector("script[src]").src + "?again=" + Date.now();
+                document.body.appendChild(again);
+            """)
+            result = wait_for_browser_checks(driver)
+            states = {i: driver.find_element(By.ID, i).get_attribute("data-result") for i in failing}
+            check(result == "fail" and all(v == "fail" for v in states.values()), f"a lie in {name} is caught by the browser ({result}, {states})")
+            if name == "sealedContent":
+                shoot(driver, directory, "desktop-verify-browser-catches-altered-content", 1280, 900)
         for label, width, height in WIDTHS:
             driver.set_window_size(width, height)
             driver.get(config["county_web"] + "/")
