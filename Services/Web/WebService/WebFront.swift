@@ -87,6 +87,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         } else {
             do {
                 response = try await next(request, context)
+            } catch is NIOTooManyBytesError {
+                response = PageHandlers.html(.contentTooLarge, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "提交内容过大", message: "提交的内容过大，请检查后重新填写。"))
             } catch let error as HTTPError where error.status == .contentTooLarge {
                 response = PageHandlers.html(.contentTooLarge, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "提交内容过大", message: "提交的内容过大，请检查后重新填写。"))
             } catch let error as HTTPError where error.status == .notFound {
