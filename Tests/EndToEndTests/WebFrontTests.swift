@@ -34,9 +34,18 @@ import Testing
             #expect(rendered.qrPayload.hasPrefix(cluster.webURL(Self.county) + "/verify?"), "QR: \(rendered.qrPayload)")
             // Two more licences, so the log has three leaves and the proofs the browser checks have
             // real audit paths (leaf 0 of 3: two hashes; leaf 2 of 3: one, the RFC's fn == sn case).
+            // The third holder is a natural person: the page masks the name and ID number, and the
+            // content's bytes (which hold the full ID number) are not sent to the browser.
+            let person = Common_Applicant.with {
+                $0.kind = .naturalPerson
+                $0.name = "张三丰"
+                $0.idType = .residentID
+                $0.idNumber = Hall.collectorID
+                $0.phone = "13812345678"
+            }
             var more: [String] = []
-            for _ in 0..<2 {
-                let application = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem]).application.applicationID
+            for applicant in [Hall.company, person] {
+                let application = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem], applicant: applicant).application.applicationID
                 _ = try await hall.accept(at: Self.county, application)
                 let opened = try #require(try await hall.cases(of: application, at: Self.county).first)
                 _ = try await hall.grant(opened.caseID, at: Self.county)
@@ -60,6 +69,8 @@ import Testing
                 "city_web": cluster.webURL(Self.city),
                 "qr_url": rendered.qrPayload,
                 "more_qr_urls": more,
+                "person_qr_url": more[1],
+                "person": ["name": person.name, "id_number": person.idNumber],
                 "progress": ["number": submitted.application.applicationNumber, "code": submitted.application.queryCode],
             ]
             let configFile = cluster.directory.appendingPathComponent("browser-test.json")
@@ -69,11 +80,12 @@ import Testing
                 ["/usr/bin/env", "python3", Self.repositoryRoot.appendingPathComponent("tests/web/browser_test.py").path, configFile.path],
                 outputPath: output.path)
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            print(text)
-            print("oneseal-web screenshots: \(screenshots.path)")
+            // Written straight to the descriptor: print's buffer was lost when stdout is a file.
+            FileHandle.standardOutput.write(Data((text + "\noneseal-web screenshots: \(screenshots.path)\n").utf8))
             if status != 0 {
                 for node in [Self.county, Self.city] {
-                    print("---- web@\(node) ----\n" + ((try? String(contentsOf: cluster.webLogFile(node), encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n"))
+                    let log = ((try? String(contentsOf: cluster.webLogFile(node), encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
+                    FileHandle.standardOutput.write(Data("---- web@\(node) ----\n\(log)\n".utf8))
                 }
             }
             #expect(status == 0, "the browser test failed:\n\(text)")

@@ -28,10 +28,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 WIDTHS = [("desktop", 1280, 900), ("phone", 390, 844)]
 failures = []
+lines = []
 
 
 def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    line = ("ok   " if condition else "FAIL ") + what
+    print(line, flush=True)
+    lines.append(line)
     if not condition:
         failures.append(what)
 
@@ -151,6 +154,19 @@ def main():
             check("互认" in driver.find_element(By.ID, "server-seal").text, f"[{label}] the city's page names 互认")
             shoot(driver, directory, f"{label}-verify-mutual-recognition", width, height)
 
+            # A natural person's licence: masked on the page, the seal over the content checked by
+            # the server only (its bytes hold the full ID number), said so on the page.
+            if "person_qr_url" in config:
+                driver.get(config["person_qr_url"])
+                result = wait_for_browser_checks(driver)
+                seal = driver.find_element(By.ID, "check-seal")
+                check(result == "pass" and seal.get_attribute("data-result") == "skip", f"[{label}] a person's licence: browser checks pass, the content seal is left to the server ({result}, {seal.get_attribute('data-result')})")
+                check("自然人" in seal.text, f"[{label}] the page says why the content seal did not run in the browser")
+                source = driver.page_source
+                check(config["person"]["name"] not in source and config["person"]["id_number"] not in source, f"[{label}] neither the person's full name nor ID number is anywhere in the page")
+                check(config["person"]["name"][0] + "**" in source, f"[{label}] the holder is shown masked")
+                shoot(driver, directory, f"{label}-verify-natural-person", width, height)
+
             # A forged seal in the link.
             driver.get(tampered(qr_url, "sig", flip))
             verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
@@ -196,6 +212,9 @@ def main():
     finally:
         driver.quit()
     print("screenshots: " + directory, flush=True)
+    # The report beside the screenshots: the artefacts of a CI run are one directory.
+    with open(os.path.join(directory, "report.txt"), "w", encoding="utf-8") as report:
+        report.write("\n".join(lines + [f"{len(failures)} failed, {len(lines) - len(failures)} passed"]) + "\n")
     if failures:
         print(f"{len(failures)} browser check(s) failed", flush=True)
         sys.exit(1)

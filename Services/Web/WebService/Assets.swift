@@ -3,7 +3,7 @@
 /// the path so they can be cached forever.
 enum Assets {
     static let styleVersion = "1"
-    static let scriptVersion = "1"
+    static let scriptVersion = "2"
     static var stylePath: String { "/assets/style-\(styleVersion).css" }
     static var scriptPath: String { "/assets/verify-\(scriptVersion).js" }
 
@@ -96,6 +96,7 @@ enum Assets {
         return crypto.subtle.verify({ name: "Ed25519" }, key, signature, concat(utf8(purpose), new Uint8Array([0]), data));
       };
       let allPassed = true;
+      let sealLeftToServer = false;
       const fail = (id, why) => { allPassed = false; mark(id, "fail", why); };
       try {
         const publicKey = bytes(ev.publicKey);
@@ -142,6 +143,7 @@ enum Assets {
           else mark("check-seal", "pass", "通过：签章覆盖本页所示证照内容，内容摘要与日志记录一致");
         } else {
           mark("check-seal", "skip", "未在浏览器运行：持证人为自然人，其完整身份证号码不发送到浏览器；签章已由服务器核验");
+          sealLeftToServer = true;
         }
       } catch (error) {
         ids.forEach((id) => { const li = document.getElementById(id); if (li && li.dataset.result === "pending") fail(id, "未能完成：" + error); });
@@ -149,7 +151,9 @@ enum Assets {
       }
       if (summary) {
         summary.dataset.result = allPassed ? "pass" : "fail";
-        summary.textContent = allPassed ? "你的浏览器已独立完成核验，结果与服务器一致。" : "你的浏览器核验未通过：请勿相信此证照，并向颁发机关核实。";
+        summary.textContent = !allPassed ? "你的浏览器核验未通过：请勿相信此证照，并向颁发机关核实。"
+          : sealLeftToServer ? "你的浏览器已独立核验树头签名、日志包含证明和日志记录，结果与服务器一致；证照内容签章仅由服务器核验。"
+          : "你的浏览器已独立完成核验，结果与服务器一致。";
       }
       document.body.dataset.browserChecks = allPassed ? "pass" : "fail";
     })();
