@@ -267,6 +267,8 @@ targets += [
     ),
     .executableTarget(name: "oneseal-web", dependencies: ["WebService", "OneSealServiceKit", lifecycle, log], path: "Services/Web/Main", swiftSettings: swift6),
     .testTarget(name: "WebRulesTests", dependencies: ["WebRules", "CertificateRules", "OneSealCore"], path: "Tests/WebRulesTests", swiftSettings: swift6),
+    // The web front in-process on port 0, its services absent or faked: pages, limits, error pages.
+    .testTarget(name: "WebServiceTests", dependencies: ["WebService", "WebRules", "OneSealProto", lifecycle, log], path: "Tests/WebServiceTests", swiftSettings: swift6),
 ]
 
 let package = Package(
