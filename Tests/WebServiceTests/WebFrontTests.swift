@@ -56,6 +56,11 @@ import WebRules
             #expect(verify.status == 503 && verify.page.contains("请稍后再试"))
             #expect(!verify.page.contains("Error") && !verify.page.contains("cannot connect"))
 
+            // The home page's paste field: the whole QR link → this node's /verify with its query.
+            let pasted = "http://elsewhere.example/verify?v=1&id=1.2.156.3005.2.11100000MB01432663101.11371302MB2850286Q.371302202600000001.001.F&node=371302&kid=aa&sig=AAAA"
+            let viaLink = try await Self.get(base + "/verify/link?qr=" + pasted.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(viaLink.status == 503 && viaLink.page.contains("暂时无法核验"))
+
             let form = try await Self.get(base + "/progress", method: "POST", body: Data("application_number=3713022026120400000001&query_code=ABCDEFGHJK".utf8))
             #expect(form.status == 503 && form.page.contains("请稍后再试"))
             #expect(form.page.contains("value=\"3713022026120400000001\"") && !form.page.contains("ABCDEFGHJK"))

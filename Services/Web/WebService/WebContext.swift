@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import WebRules
 
 /// The request context: Hummingbird's core storage (which gives every request an id, `context.id`,
 /// already in `context.logger` as `hb.request.id`) plus the peer's address for the per-address limits.
@@ -13,5 +14,5 @@ struct WebContext: RequestContext {
     }
 
     /// Forms are tiny; anything larger is refused before it is read (413).
-    var maxUploadSize: Int { 4096 }
+    var maxUploadSize: Int { WebLimits.maximumFormBytes }
 }

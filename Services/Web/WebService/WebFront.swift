@@ -6,6 +6,8 @@ import NIOCore
 import OneSealServiceKit
 import OneSealWire
 import ServiceLifecycle
+import Synchronization
+import WebRules
 
 /// oneseal-web (#18): the node's public web front. One `Service`: it keeps a OneSeal TCP client to
 /// the node's intake and certificate services and serves the HTML pages over HTTP/1.1 until graceful
@@ -68,8 +70,6 @@ final class BoundPort: Sendable {
     var port: Int { value.withLock { $0 } }
 }
 
-import Synchronization
-
 /// One log line per request with its id (also sent back as `X-Request-Id` and printed on every
 /// page), the method, the path without its query (a QR link is not secret, but a log is no place
 /// for it), the status and the time taken. A handler's unexpected error becomes a plain Chinese
@@ -82,7 +82,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var response: Response
-        if (request.uri.string.utf8.count) > 2048 {
+        if request.uri.string.utf8.count > WebLimits.maximumTargetBytes {
             response = PageHandlers.html(.uriTooLong, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "链接过长", message: "链接过长，无法处理。"))
         } else {
             do {
