@@ -44,12 +44,14 @@ import Testing
                 $0.phone = "13812345678"
             }
             var more: [String] = []
+            var moreLicences: [(caseID: String, licence: Certificate_Licence)] = []
             for applicant in [Hall.company, person] {
                 let application = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem], applicant: applicant).application.applicationID
                 _ = try await hall.accept(at: Self.county, application)
                 let opened = try #require(try await hall.cases(of: application, at: Self.county).first)
                 _ = try await hall.grant(opened.caseID, at: Self.county)
                 let issued = try await hall.licence(ofCase: opened.caseID, at: Self.county)
+                moreLicences.append((opened.caseID, issued))
                 more.append(try await hall.clients.certificate(Self.county).renderLicence(
                     .with { $0.licenceID = issued.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county)).qrPayload)
                 _ = try await eventually("the licence is in a signed tree head") {
@@ -62,6 +64,24 @@ import Testing
                 return answer.includedInLog && answer.inclusion.treeHead.treeSize >= 3 ? answer : nil
             }
 
+            // The second licence is withdrawn by the market regulator (吊销) → cancelled (注销): its
+            // page says the licence is genuine but no longer in force, and why.
+            let (cancelledCase, cancelledLicence) = moreLicences[0]
+            let push = try #require(try await hall.pushes(of: cancelledCase, to: Hall.countyMarket, at: Self.county, count: 2).first { $0.kind == .licence })
+            _ = try await hall.claim(push.pushID, by: Hall.countyMarket, at: Self.county)
+            var finding = Supervision_Finding()
+            finding.kind = .licenceWithdrawn
+            finding.pushID = push.pushID
+            finding.licence.licenceNumber = cancelledLicence.content.licenceNumber
+            finding.penalty = Supervision_Penalty.with { $0.decisionNumber = "兰市监罚〔2026〕89号"; $0.penaltyType = "吊销许可证"; $0.decidedOn = push.decidedOn }
+            finding.facts = "经营者使用过期原料生产食品，情节严重，依法吊销食品经营许可证"
+            finding.occurredOn = push.decidedOn
+            _ = try await hall.clients.supervision(Self.county).submitFinding(.with { $0.finding = finding; $0.idempotencyKey = "web-scjg-89" }, metadata: try hall.department(Hall.countyMarket))
+            _ = try await eventually("the withdrawn licence is cancelled") {
+                let answer = try await hall.verify(cancelledLicence.content.licenceIdentifier, at: Self.county)
+                return answer.status == .cancelled ? answer : nil
+            }
+
             let screenshots = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("oneseal-web-screenshots-\(UUID().uuidString.prefix(8))")
             let config: [String: Any] = [
                 "screenshots": screenshots.path,
@@ -70,6 +90,7 @@ import Testing
                 "qr_url": rendered.qrPayload,
                 "more_qr_urls": more,
                 "person_qr_url": more[1],
+                "cancelled_qr_url": more[0],
                 "person": ["name": person.name, "id_number": person.idNumber],
                 "progress": ["number": submitted.application.applicationNumber, "code": submitted.application.queryCode],
             ]

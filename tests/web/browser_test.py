@@ -167,6 +167,17 @@ def main():
                 check(config["person"]["name"][0] + "**" in source, f"[{label}] the holder is shown masked")
                 shoot(driver, directory, f"{label}-verify-natural-person", width, height)
 
+            # A genuine licence no longer in force (withdrawn by the regulator → cancelled): said
+            # plainly, with the ground; the browser's checks still pass (the seal is genuine).
+            if "cancelled_qr_url" in config:
+                driver.get(config["cancelled_qr_url"])
+                result = wait_for_browser_checks(driver)
+                verdict = driver.find_element(By.ID, "verdict")
+                check(verdict.get_attribute("data-verdict") == "已注销" and "证照真实，但已注销" in verdict.text, f"[{label}] a cancelled licence says genuine but cancelled: {verdict.text[:120]}")
+                check("原因" in verdict.text, f"[{label}] the ground is given: {verdict.text[:200]}")
+                check(result == "pass", f"[{label}] the cancelled licence's seal and log checks still pass in the browser ({result})")
+                shoot(driver, directory, f"{label}-verify-cancelled", width, height)
+
             # A forged seal in the link.
             driver.get(tampered(qr_url, "sig", flip))
             verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
