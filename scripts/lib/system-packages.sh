@@ -6,8 +6,8 @@
 # make: builds the C SDK (clients/c). docker-compose: validates docker-compose.yml (no engine needed).
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
-# chromium, chromium-driver: the browser tests of oneseal-web (tests/web, Selenium; #18).
-ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei chromium chromium-driver)
+# chromium, chromium-driver, python3-pip: the browser tests of oneseal-web (tests/web, Selenium from PyPI; #18).
+ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei chromium chromium-driver python3-pip)
 
 ensure_system_packages() {
     local missing=()
