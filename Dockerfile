@@ -15,12 +15,12 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY . .
-RUN for product in oneseal-intake oneseal-approval oneseal-certificate oneseal-supervision oneseal-evaluation oneseal; do \
+RUN for product in oneseal-intake oneseal-approval oneseal-certificate oneseal-supervision oneseal-evaluation oneseal-web oneseal; do \
       swift build -c release --static-swift-stdlib --product "$product" || exit 1; \
     done \
  && mkdir -p /out \
  && cp .build/release/oneseal-intake .build/release/oneseal-approval .build/release/oneseal-certificate \
-       .build/release/oneseal-supervision .build/release/oneseal-evaluation .build/release/oneseal /out/ \
+       .build/release/oneseal-supervision .build/release/oneseal-evaluation .build/release/oneseal-web .build/release/oneseal /out/ \
  && cp -R .build/release/*.resources /out/
 
 FROM ${RUNTIME_IMAGE}

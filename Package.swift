@@ -274,6 +274,25 @@ for service in services {
     )
 }
 
+// #18: the node's public web front (oneseal-web): HTML for browsers, calling the services over
+// OneSeal TCP as any client does. No database yet; owns no business rules.
+targets += [
+    .target(name: "WebRules", dependencies: ["OneSealCore", "OneSealPrivacy", "CertificateRules"], path: "Services/Web/WebRules", swiftSettings: swift6),
+    .target(
+        name: "WebService",
+        dependencies: nio + [
+            "WebRules", "CertificateRules", "OneSealCore", "OneSealProto", "OneSealWire", "OneSealServiceKit", "OneSealTrace", "OneSealTLS",
+            grpcCore, protobuf, log, lifecycle, .product(name: "Hummingbird", package: "hummingbird"),
+        ],
+        path: "Services/Web/WebService",
+        swiftSettings: swift6
+    ),
+    .executableTarget(name: "oneseal-web", dependencies: ["WebService", "OneSealServiceKit", "OneSealTLS", lifecycle, log], path: "Services/Web/Main", swiftSettings: swift6),
+    .testTarget(name: "WebRulesTests", dependencies: ["WebRules", "CertificateRules", "OneSealCore"], path: "Tests/WebRulesTests", swiftSettings: swift6),
+    // The web front in-process on port 0, its services absent or faked: pages, limits, error pages.
+    .testTarget(name: "WebServiceTests", dependencies: ["WebService", "WebRules", "OneSealProto", lifecycle, log], path: "Tests/WebServiceTests", swiftSettings: swift6),
+]
+
 let package = Package(
     name: "OneSeal",
     platforms: [.macOS(.v15)],
@@ -283,6 +302,7 @@ let package = Package(
         .executable(name: "oneseal-bench-store", targets: ["oneseal-bench-store"]),
         .executable(name: "oneseal-bench-certificate", targets: ["oneseal-bench-certificate"]),
         .executable(name: "oneseal-bench", targets: ["oneseal-bench"]),
+        .executable(name: "oneseal-web", targets: ["oneseal-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -299,6 +319,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // oneseal-web (#18); no traits: swift-configuration is not needed (configuration is by environment).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: targets
 )

@@ -112,11 +112,16 @@ public enum ServiceRunner {
     /// The process's TLS material, checked against what it is: its certificate must name this
     /// service of this node, or peers would refuse it anyway (better said at start than at the
     /// first call). nil under `--insecure-loopback`, which is logged as a warning.
-    static func loadTLS(_ configuration: NodeConfiguration, logger: Logger) throws -> TLSMaterialSource? {
-        guard let files = configuration.tls.files else {
+    /// oneseal-web uses it too (as `web@<node>`), so both say a wrong certificate the same way.
+    public static func loadTLS(_ configuration: NodeConfiguration, logger: Logger) throws -> TLSMaterialSource? {
+        try loadTLS(configuration.tls, node: configuration.node, service: configuration.service, host: configuration.host, logger: logger)
+    }
+
+    public static func loadTLS(_ tls: NodeConfiguration.TLS, node: String, service: String, host: String, logger: Logger) throws -> TLSMaterialSource? {
+        guard let files = tls.files else {
             logger.warning(
                 "insecure loopback: OneSeal TCP without TLS and service tokens without certificates, for development only",
-                metadata: ["address": "\(configuration.host)"]
+                metadata: ["address": "\(host)"]
             )
             return nil
         }
@@ -128,10 +133,10 @@ public enum ServiceRunner {
         guard let identity = material.identity else {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_TLS_CERT_FILE", reason: "the certificate names no oneseal://<node>/<service> identity")
         }
-        guard identity.node == configuration.node, identity.service == configuration.service else {
+        guard identity.node == node, identity.service == service else {
             throw NodeConfiguration.Invalid(
                 variable: "ONESEAL_TLS_CERT_FILE",
-                reason: "the certificate is for \(identity), this process is \(configuration.service)@\(configuration.node)"
+                reason: "the certificate is for \(identity), this process is \(service)@\(node)"
             )
         }
         if let leaf = material.certificateChain.first {

@@ -15,11 +15,11 @@ var buildDirectory: URL {
 /// `scripts/with-postgres`, sets them up as an operator would, runs `body`, and stops them.
 /// On failure the tail of every process's log is attached to the test's output.
 func withTwoNodes(
-    adminConninfo: String? = nil, environment: [String: String] = [:], tls: Bool = true,
+    adminConninfo: String? = nil, environment: [String: String] = [:], tls: Bool = true, web: Bool = false,
     _ body: @Sendable (LocalCluster, Hall) async throws -> Void
 ) async throws {
     let cluster = try await LocalCluster.start(
-        adminConninfo: try adminConninfo ?? TestDatabase.adminConninfo(), binDirectory: buildDirectory, environment: environment, tls: tls)
+        adminConninfo: try adminConninfo ?? TestDatabase.adminConninfo(), binDirectory: buildDirectory, environment: environment, tls: tls, web: web)
     do {
         try await withClusterClients(cluster) { clients in
             let hall = Hall(clients)

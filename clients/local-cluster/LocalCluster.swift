@@ -65,6 +65,10 @@ public final class LocalCluster: Sendable {
         self.clientMaterial.map { .init(material: $0, expectedNode: address.node, expectedService: address.service.rawValue) }
     }
     private let clientMaterial: TLSMaterialSource?
+    /// oneseal-web per node when started with `web: true` (#18), on these ports; its certificate
+    /// service writes QR codes under that front's URL (ONESEAL_PUBLIC_URL).
+    public let webPorts: [String: Int]
+    private let webProcesses = Mutex<[String: Process]>([:])
 
     /// Builds the cluster's key files and databases and starts every process, then waits until each
     /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
@@ -75,7 +79,8 @@ public final class LocalCluster: Sendable {
         logLevel: String = "notice",
         calendar: String? = LocalCluster.provisional2027,
         environment: [String: String] = [:],
-        tls: Bool = true
+        tls: Bool = true,
+        web: Bool = false
     ) async throws -> LocalCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cluster-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -97,6 +102,8 @@ public final class LocalCluster: Sendable {
         }
         var links: [ServiceAddress: LinkProxy] = [:]
         for (address, port) in ports { links[address] = try await LinkProxy.start(targetPort: port) }
+        var webPorts: [String: Int] = [:]
+        if web { for node in nodes { webPorts[node] = try freeLoopbackPort() } }
         // TLS as in production: a CA per node, a certificate per service, every node's CA trusted.
         var authorities: [String: NodeCertificateAuthority] = [:]
         var clientMaterial: TLSMaterialSource?
@@ -116,12 +123,14 @@ public final class LocalCluster: Sendable {
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
-            certificateAuthorities: authorities, clientMaterial: clientMaterial)
+            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts)
         try cluster.writeKeys()
         try await cluster.createDatabases()
         do {
             for address in cluster.allAddresses { try cluster.launch(address) }
             for address in cluster.allAddresses { try await cluster.waitUntilHealthy(address) }
+            for node in webPorts.keys.sorted() { try cluster.launchWeb(node) }
+            for node in webPorts.keys.sorted() { try await cluster.waitUntilWebAnswers(node) }
         } catch {
             await cluster.stop()
             throw error
@@ -132,11 +141,13 @@ public final class LocalCluster: Sendable {
     private init(
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
-        links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?
+        links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?,
+        webPorts: [String: Int]
     ) {
         self.certificateAuthorities = certificateAuthorities
         self.clientMaterial = clientMaterial
         self.links = links
+        self.webPorts = webPorts
         self.nodes = nodes
         self.directory = directory
         self.binDirectory = binDirectory
@@ -227,7 +238,7 @@ public final class LocalCluster: Sendable {
     /// SIGTERM to every process (they drain), SIGKILL to any still running after `grace`, then the
     /// databases are dropped and the key directory removed unless `keepFiles`.
     public func stop(grace: Duration = .seconds(15), keepFiles: Bool = false) async {
-        let running = processes.withLock { Array($0.values) }
+        let running = webProcesses.withLock { Array($0.values) } + processes.withLock { Array($0.values) }
         for process in running where Self.isAlive(process) { process.terminate() }
         let deadline = ContinuousClock.now.advanced(by: grace)
         while running.contains(where: Self.isAlive), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
@@ -332,6 +343,9 @@ public final class LocalCluster: Sendable {
             environment["ONESEAL_TLS_KEY_FILE"] = directory.appendingPathComponent("tls-\(address.node)-\(address.service.rawValue).key").path
             environment["ONESEAL_TLS_TRUST_FILE"] = trustFile.path
         }
+        if address.service == .certificate, let port = webPorts[address.node] {
+            environment["ONESEAL_PUBLIC_URL"] = "http://127.0.0.1:\(port)"
+        }
         if let hall = Self.halls[address.node] {
             environment["ONESEAL_NODE_NAME"] = hall.name
             environment["ONESEAL_NODE_USCC"] = hall.uscc
@@ -358,6 +372,61 @@ public final class LocalCluster: Sendable {
         try process.run()
         try? handle.close()
         processes.withLock { $0[address] = process }
+    }
+
+    /// The base URL of `node`'s web front (started with `web: true`).
+    public func webURL(_ node: String) -> String { "http://127.0.0.1:\(webPorts[node]!)" }
+
+    public func webLogFile(_ node: String) -> URL { directory.appendingPathComponent("\(node)-web.log") }
+
+    /// oneseal-web of `node`, calling that node's intake and certificate services directly.
+    private func launchWeb(_ node: String) throws {
+        let executable = binDirectory.appendingPathComponent("oneseal-web")
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw LocalClusterError.missingExecutable(executable.path) }
+        let log = webLogFile(node)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw LocalClusterError.cannotWrite(log.path) }
+        let handle = try FileHandle(forWritingTo: log)
+        var environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "ONESEAL_NODE": node, "ONESEAL_LISTEN_HOST": "127.0.0.1", "ONESEAL_PORT": String(webPorts[node]!),
+            "ONESEAL_LOG_LEVEL": logLevel == "notice" ? "info" : logLevel, "ONESEAL_PUBLIC_URL": webURL(node),
+            "ONESEAL_PEERS": ["intake", "certificate"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
+        ]
+        if let hall = Self.halls[node] { environment["ONESEAL_NODE_NAME"] = hall.name }
+        if let authority = certificateAuthorities[node] {
+            // The front calls its node's services over TLS as web@<node>, like any client.
+            let issued = try authority.issue(service: "web", hosts: ["localhost", "127.0.0.1"])
+            let certificate = directory.appendingPathComponent("tls-\(node)-web.pem"), key = directory.appendingPathComponent("tls-\(node)-web.key")
+            try issued.certificatePEM.write(to: certificate, atomically: true, encoding: .utf8)
+            try Self.writeSecret(issued.keyPEM, to: key)
+            environment["ONESEAL_TLS_CERT_FILE"] = certificate.path
+            environment["ONESEAL_TLS_KEY_FILE"] = key.path
+            environment["ONESEAL_TLS_TRUST_FILE"] = trustFile.path
+        } else {
+            environment["ONESEAL_INSECURE_LOOPBACK"] = "1"
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.environment = environment
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try? handle.close()
+        webProcesses.withLock { $0[node] = process }
+    }
+
+    /// Waits until the web front accepts connections on its port (it binds once it is ready).
+    private func waitUntilWebAnswers(_ node: String, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let address = ServiceAddress(.certificate, node)
+        while ContinuousClock.now < deadline {
+            if let process = webProcesses.withLock({ $0[node] }), !Self.isAlive(process) {
+                throw LocalClusterError.exited(address, log: (try? String(contentsOf: webLogFile(node), encoding: .utf8)) ?? "")
+            }
+            if !LoopbackPorts.isFree(webPorts[node]!) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw LocalClusterError.unhealthy(address, last: "oneseal-web did not listen", log: (try? String(contentsOf: webLogFile(node), encoding: .utf8)) ?? "")
     }
 
     /// Polls the health method until it answers SERVING (up to `timeout`); a process that exits

@@ -7,7 +7,8 @@
 # tcpdump: the end-to-end capture test (issue #17) proves no token, ID number or name crosses loopback in clear.
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
-ONESEAL_APT_PACKAGES=(libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei tcpdump)
+# chromium, chromium-driver, python3-pip: the browser tests of oneseal-web (tests/web, Selenium from PyPI; #18).
+ONESEAL_APT_PACKAGES=(libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei tcpdump chromium chromium-driver python3-pip)
 
 ensure_system_packages() {
     local missing=()
@@ -28,4 +29,13 @@ ensure_system_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Selenium (PyPI) drives chromium in oneseal-web's browser tests (tests/web). Idempotent.
+ensure_python_packages() {
+    if python3 -c 'import selenium' 2>/dev/null; then
+        return 0
+    fi
+    echo "oneseal: installing selenium (pip)" >&2
+    python3 -m pip install -q selenium 2>/dev/null || python3 -m pip install -q --break-system-packages selenium
 }

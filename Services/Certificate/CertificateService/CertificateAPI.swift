@@ -22,6 +22,8 @@ public struct CertificateSettings: Sendable, Hashable {
     public var signer: String
     /// The page a phone opens from the QR code; the payload is appended as query parameters.
     public var verifyURL: String
+    /// Whether node_settings named the page (`certificate.verify_url`); else ONESEAL_PUBLIC_URL decides.
+    public var verifyURLSet = false
     /// Licence-number rules by licence type code (`certificate.number_rule.<type code>`).
     public var numberRules: [String: LicenceNumberRule]
     /// Maximum merge delay: every log entry is integrated into a signed tree head within this time.
@@ -43,6 +45,18 @@ public struct CertificateSettings: Sendable, Hashable {
         self.maximumMergeDelay = .seconds(2)
         self.logBatchSize = 500
         self.usccAllowList = []
+    }
+
+    /// The verification page under the node's public base URL (ONESEAL_PUBLIC_URL, e.g.
+    /// `https://zwfw.lanshan.gov.cn` → `https://zwfw.lanshan.gov.cn/verify`), where oneseal-web
+    /// answers; nil when unset. A value that is not an http(s) URL stops the service by name.
+    public static func verifyURL(publicBaseURL: String?) throws -> String? {
+        guard let raw = publicBaseURL?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard let url = URLComponents(string: raw), url.scheme == "https" || url.scheme == "http", url.host?.isEmpty == false,
+              url.query == nil, url.fragment == nil else {
+            throw NodeConfiguration.Invalid(variable: "ONESEAL_PUBLIC_URL", reason: "'\(raw)' is not an http(s) base URL such as https://zwfw.lanshan.gov.cn")
+        }
+        return raw.hasSuffix("/") ? raw + "verify" : raw + "/verify"
     }
 
     /// The rule numbering licences of `typeCode`.
@@ -73,6 +87,7 @@ public struct CertificateSettings: Sendable, Hashable {
             case "certificate.verify_url":
                 guard let url = URLComponents(string: value), url.scheme != nil, url.host != nil else { throw invalid("'\(value)' is not a URL") }
                 settings.verifyURL = value
+                settings.verifyURLSet = true
             case "certificate.maximum_merge_delay_ms":
                 guard let ms = Int(value), (100...600_000).contains(ms) else { throw invalid("'\(value)' is not a number of milliseconds in 100...600000") }
                 settings.maximumMergeDelay = .milliseconds(ms)

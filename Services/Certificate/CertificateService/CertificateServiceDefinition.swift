@@ -56,12 +56,13 @@ public enum CertificateServiceDefinition {
         let box = LateBound<CertificateAPI>(Self.name)
         let sealKeyFile = environment["ONESEAL_SEAL_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let endpoint = environment["ONESEAL_CERTIFICATE_ENDPOINT"] ?? ""
+        let publicURL = try CertificateSettings.verifyURL(publicBaseURL: environment["ONESEAL_PUBLIC_URL"])
         return ServiceDefinition(
             name: Self.name,
             migrations: try ServiceDefinition.migrations(in: Bundle.module),
             policy: Self.policy,
             makeServices: { environment in
-                let api = try await makeAPI(environment, sealKeyFile: sealKeyFile, endpoint: endpoint, clock: clock)
+                let api = try await makeAPI(environment, sealKeyFile: sealKeyFile, endpoint: endpoint, publicURL: publicURL, clock: clock)
                 box.set(api)
                 return [api]
             },
@@ -76,7 +77,7 @@ public enum CertificateServiceDefinition {
     /// Builds the API: data keys are required; without seal keys the service starts (verification and
     /// the log still answer) but refuses to issue, loudly. The node's own keys are brought onto the
     /// trust list. Only key ids are logged, never key material.
-    static func makeAPI(_ environment: ServiceEnvironment, sealKeyFile: String?, endpoint: String, clock: @escaping @Sendable () -> Date) async throws -> CertificateAPI {
+    static func makeAPI(_ environment: ServiceEnvironment, sealKeyFile: String?, endpoint: String, publicURL: String? = nil, clock: @escaping @Sendable () -> Date) async throws -> CertificateAPI {
         let configuration = environment.configuration
         var seals: SealKeyring?
         if let sealKeyFile {
@@ -93,7 +94,11 @@ public enum CertificateServiceDefinition {
         do { keyring = try DataKeyring(contentsOfFile: dataKeyFile) } catch {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "\(error)")
         }
-        let settings = try await CertificateSettings.load(node: configuration.node, name: configuration.nodeName, uscc: configuration.nodeUSCC, from: environment.database)
+        var settings = try await CertificateSettings.load(node: configuration.node, name: configuration.nodeName, uscc: configuration.nodeUSCC, from: environment.database)
+        if !settings.verifyURLSet, let publicURL {
+            // #18: the QR leads to the node's own web front (oneseal-web serves /verify there).
+            settings.verifyURL = publicURL
+        }
         if let seals {
             try await CertificateAPI.syncOwnKeys(seals, settings: settings, node: configuration.node, endpoint: endpoint, now: clock(), on: environment.database)
             environment.logger.info("seal keys loaded", metadata: ["current_key_id": "\(seals.current.keyID)", "earlier_keys": "\(seals.earlier.count)", "issuer": "\(settings.issuerCode)"])

@@ -1,0 +1,10 @@
+/// Input limits at the edge: what a browser may send before any service is asked. A licence QR URL
+/// is about 250 bytes and the progress form under 100; anything far larger is not a citizen.
+public enum WebLimits {
+    /// The request target (path + query) of any page.
+    public static let maximumTargetBytes = 2048
+    /// A form body (application/x-www-form-urlencoded).
+    public static let maximumFormBytes = 4096
+    /// Any single form field after decoding.
+    public static let maximumFieldCharacters = 64
+}

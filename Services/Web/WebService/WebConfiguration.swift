@@ -1,0 +1,77 @@
+import Foundation
+import OneSealCore
+import OneSealServiceKit
+import OneSealWire
+
+/// oneseal-web's configuration, from the environment like every service (docs/operators.md):
+///
+/// - `ONESEAL_NODE`, `ONESEAL_NODE_NAME`, `ONESEAL_LISTEN_HOST`, `ONESEAL_LOG_LEVEL`: as elsewhere;
+/// - `ONESEAL_PORT`: the HTTP port (default 7180; 0 = any free port, for tests);
+/// - `ONESEAL_PUBLIC_URL`: the node's public base URL (`https://zwfw.lanshan.gov.cn`), the same
+///   value the certificate service writes into QR codes; default `http://<host>:<port>`;
+/// - `ONESEAL_PEERS`: `intake@<node>=host:port,certificate@<node>=host:port` — the node's own
+///   services it calls over OneSeal TCP (both required).
+public struct WebConfiguration: Sendable {
+    public var node: String
+    public var siteName: String
+    public var host: String
+    public var port: Int
+    public var publicURL: String?
+    public var intake: (host: String, port: Int)
+    public var certificate: (host: String, port: Int)
+    public var logLevel: String
+    public var wire: WireConfiguration
+    /// How the front reaches the node's services: TLS with its own `web@<node>` certificate and the
+    /// node's trust bundle (ONESEAL_TLS_*), or plain TCP under ONESEAL_INSECURE_LOOPBACK=1.
+    public var tls: NodeConfiguration.TLS = .insecureLoopback
+    /// Progress look-ups per client address per minute (intake limits per source too, but behind
+    /// this front every citizen shares one source; see docs/decisions.md).
+    public var progressLookupsPerMinute = 10
+    /// Verification pages per client address per minute.
+    public var verificationsPerMinute = 120
+
+    public static let defaultPort = 7180
+
+    public init(node: String, siteName: String, host: String, port: Int, publicURL: String?, intake: (host: String, port: Int), certificate: (host: String, port: Int), logLevel: String = "info", wire: WireConfiguration = WireConfiguration()) {
+        self.node = node
+        self.siteName = siteName
+        self.host = host
+        self.port = port
+        self.publicURL = publicURL
+        self.intake = intake
+        self.certificate = certificate
+        self.logLevel = logLevel
+        self.wire = wire
+    }
+
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WebConfiguration {
+        var environment = environment
+        if (environment["ONESEAL_PORT"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            environment["ONESEAL_PORT"] = "\(defaultPort)"
+        }
+        let node = try NodeConfiguration.fromEnvironment(service: "web", environment: environment)
+        func peer(_ service: String) throws -> (host: String, port: Int) {
+            guard let address = node.peers["\(service)@\(node.node)"] else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_PEERS", reason: "no \(service)@\(node.node)=host:port: oneseal-web calls the node's \(service) service")
+            }
+            return address
+        }
+        var publicURL: String?
+        if let raw = environment["ONESEAL_PUBLIC_URL"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            guard let url = URLComponents(string: raw), url.scheme == "https" || url.scheme == "http", url.host?.isEmpty == false, url.query == nil else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_PUBLIC_URL", reason: "'\(raw)' is not an http(s) base URL such as https://zwfw.lanshan.gov.cn")
+            }
+            publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        }
+        var configuration = WebConfiguration(
+            node: node.node, siteName: node.nodeName ?? "行政审批服务局（\(node.node)）", host: node.host, port: node.port,
+            publicURL: publicURL, intake: try peer("intake"), certificate: try peer("certificate"), logLevel: node.logLevel, wire: node.wire)
+        configuration.tls = node.tls
+        return configuration
+    }
+
+    /// The verification page's URL, as QR codes carry it.
+    func verifyURL(boundPort: Int) -> String {
+        (publicURL ?? "http://\(host):\(boundPort)") + "/verify"
+    }
+}

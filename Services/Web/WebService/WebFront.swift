@@ -1,0 +1,121 @@
+import Foundation
+import GRPCCore
+import Hummingbird
+import Logging
+import NIOCore
+import OneSealServiceKit
+import OneSealTLS
+import OneSealWire
+import ServiceLifecycle
+import Synchronization
+import WebRules
+
+/// oneseal-web (#18): the node's public web front. One `Service`: it keeps a OneSeal TCP client to
+/// the node's intake and certificate services and serves the HTML pages over HTTP/1.1 until graceful
+/// shutdown (SIGTERM), when the HTTP server drains first and the clients close after it. It owns
+/// no business rules and no data: every answer comes from a service, as for any client.
+public struct WebFront: Service {
+    let configuration: WebConfiguration
+    let logger: Logger
+    let onListening: @Sendable (Int) -> Void
+
+    /// TLS to the node's services (`ServiceRunner.loadTLS` as `web@<node>`); nil: plain loopback.
+    let tls: TLSMaterialSource?
+
+    public init(configuration: WebConfiguration, logger: Logger, tls: TLSMaterialSource? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.tls = tls
+        self.configuration = configuration
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let wireLogger = Logger(label: "oneseal.wire.client")
+        let material = self.tls
+        let node = configuration.node
+        let intake = GRPCClient(transport: OneSealClientTransport(
+            host: configuration.intake.host, port: configuration.intake.port, configuration: configuration.wire, logger: wireLogger,
+            tls: material.map { .init(material: $0, expectedNode: node, expectedService: "intake") }))
+        let certificate = GRPCClient(transport: OneSealClientTransport(
+            host: configuration.certificate.host, port: configuration.certificate.port, configuration: configuration.wire, logger: wireLogger,
+            tls: material.map { .init(material: $0, expectedNode: node, expectedService: "certificate") }))
+        let boundPort = BoundPort()
+        let handlers = PageHandlers(
+            configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
+        let router = Router(context: WebContext.self)
+        router.add(middleware: RequestLogMiddleware(siteName: configuration.siteName, logger: logger))
+        handlers.register(on: router)
+        let onListening = self.onListening
+        let logger = self.logger
+        let configuration = self.configuration
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                boundPort.set(port)
+                logger.info("listening", metadata: ["port": "\(port)", "public_url": "\(configuration.publicURL ?? "-")", "node": "\(configuration.node)"])
+                onListening(port)
+            },
+            logger: logger
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await intake.runConnections() }
+            group.addTask { try await certificate.runConnections() }
+            defer {
+                intake.beginGracefulShutdown()
+                certificate.beginGracefulShutdown()
+            }
+            // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).
+            try await app.run()
+        }
+    }
+}
+
+/// The port the server bound (ONESEAL_PORT=0 in tests), for the default public URL.
+final class BoundPort: Sendable {
+    private let value = Mutex(0)
+    func set(_ port: Int) { value.withLock { $0 = port } }
+    var port: Int { value.withLock { $0 } }
+}
+
+/// One log line per request with its id (also sent back as `X-Request-Id` and printed on every
+/// page), the method, the path without its query (a QR link is not secret, but a log is no place
+/// for it), the status and the time taken. A handler's unexpected error becomes a plain Chinese
+/// page with that id, never a stack trace.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    let siteName: String
+    let logger: Logger
+
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var response: Response
+        if request.uri.string.utf8.count > WebLimits.maximumTargetBytes {
+            response = PageHandlers.html(.uriTooLong, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "链接过长", message: "链接过长，无法处理。"))
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch is NIOTooManyBytesError {
+                response = PageHandlers.html(.contentTooLarge, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "提交内容过大", message: "提交的内容过大，请检查后重新填写。"))
+            } catch let error as HTTPError where error.status == .contentTooLarge {
+                response = PageHandlers.html(.contentTooLarge, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "提交内容过大", message: "提交的内容过大，请检查后重新填写。"))
+            } catch let error as HTTPError where error.status == .notFound {
+                response = PageHandlers.html(.notFound, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "页面不存在", message: "你要找的页面不存在。"))
+            } catch let error as HTTPError where error.status == .methodNotAllowed {
+                response = PageHandlers.html(.methodNotAllowed, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "请求方式不正确", message: "请从首页重新操作。"))
+            } catch {
+                context.logger.error("page failed", metadata: ["request_id": "\(context.id)", "error": "\(error)"])
+                response = PageHandlers.html(.internalServerError, ErrorPage.render(layout: Layout(siteName: siteName, requestID: context.id), title: "系统出错", message: ErrorPage.unavailable))
+            }
+        }
+        response.headers[.init("X-Request-Id")!] = context.id
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info("request", metadata: [
+            "request_id": "\(context.id)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+            "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", milliseconds))", "client": "\(context.remoteHost)",
+        ])
+        return response
+    }
+}

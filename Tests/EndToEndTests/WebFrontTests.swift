@@ -1,0 +1,115 @@
+import Foundation
+import OneSealBenchSupport
+import OneSealLocalCluster
+import OneSealProto
+import Testing
+
+/// oneseal-web (#18) against both nodes as real processes, in a real browser: a licence is issued
+/// through the normal life cycle at the county, then `tests/web/browser_test.py` (Selenium +
+/// Debian's chromium) opens its QR URL, the same link at the city (互认), tampered links, and the
+/// progress look-up with the right and a wrong query code, at desktop and phone widths, saving
+/// screenshots. `scripts/test` installs chromium, chromium-driver and selenium.
+@Suite(.serialized) struct WebFrontTests {
+    static let county = Hall.county
+    static let city = "371300"
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    @Test("a licence's QR URL verifies in the browser (seal, tree head, inclusion checked by WebCrypto), tampered links fail, the progress look-up shows the items")
+    func browser() async throws {
+        try await withTwoNodes(web: true) { cluster, hall in
+            // The normal life cycle: submit and accept at the window, grant, the licence is issued.
+            let submitted = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem])
+            let applicationID = submitted.application.applicationID
+            _ = try await hall.accept(at: Self.county, applicationID)
+            let opened = try #require(try await hall.cases(of: applicationID, at: Self.county).first)
+            _ = try await hall.grant(opened.caseID, at: Self.county)
+            let licence = try await hall.licence(ofCase: opened.caseID, at: Self.county)
+            _ = try await hall.awaitProgress(at: Self.county, applicationID, .licenceIssued)
+            // The QR text exactly as printed on the licence, and the licence in a signed tree head.
+            let rendered = try await hall.clients.certificate(Self.county).renderLicence(
+                .with { $0.licenceID = licence.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county))
+            #expect(rendered.qrPayload.hasPrefix(cluster.webURL(Self.county) + "/verify?"), "QR: \(rendered.qrPayload)")
+            // Two more licences, so the log has three leaves and the proofs the browser checks have
+            // real audit paths (leaf 0 of 3: two hashes; leaf 2 of 3: one, the RFC's fn == sn case).
+            // The third holder is a natural person: the page masks the name and ID number, and the
+            // content's bytes (which hold the full ID number) are not sent to the browser.
+            let person = Common_Applicant.with {
+                $0.kind = .naturalPerson
+                $0.name = "张三丰"
+                $0.idType = .residentID
+                $0.idNumber = Hall.collectorID
+                $0.phone = "13812345678"
+            }
+            var more: [String] = []
+            var moreLicences: [(caseID: String, licence: Certificate_Licence)] = []
+            for applicant in [Hall.company, person] {
+                let application = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem], applicant: applicant).application.applicationID
+                _ = try await hall.accept(at: Self.county, application)
+                let opened = try #require(try await hall.cases(of: application, at: Self.county).first)
+                _ = try await hall.grant(opened.caseID, at: Self.county)
+                let issued = try await hall.licence(ofCase: opened.caseID, at: Self.county)
+                moreLicences.append((opened.caseID, issued))
+                more.append(try await hall.clients.certificate(Self.county).renderLicence(
+                    .with { $0.licenceID = issued.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county)).qrPayload)
+                _ = try await eventually("the licence is in a signed tree head") {
+                    let answer = try await hall.verify(issued.content.licenceIdentifier, at: Self.county)
+                    return answer.includedInLog ? answer : nil
+                }
+            }
+            _ = try await eventually("the first licence is in a signed tree head of all three") {
+                let answer = try await hall.verify(licence.content.licenceIdentifier, at: Self.county)
+                return answer.includedInLog && answer.inclusion.treeHead.treeSize >= 3 ? answer : nil
+            }
+
+            // The second licence is withdrawn by the market regulator (吊销) → cancelled (注销): its
+            // page says the licence is genuine but no longer in force, and why.
+            let (cancelledCase, cancelledLicence) = moreLicences[0]
+            let push = try #require(try await hall.pushes(of: cancelledCase, to: Hall.countyMarket, at: Self.county, count: 2).first { $0.kind == .licence })
+            _ = try await hall.claim(push.pushID, by: Hall.countyMarket, at: Self.county)
+            var finding = Supervision_Finding()
+            finding.kind = .licenceWithdrawn
+            finding.pushID = push.pushID
+            finding.licence.licenceNumber = cancelledLicence.content.licenceNumber
+            finding.penalty = Supervision_Penalty.with { $0.decisionNumber = "兰市监罚〔2026〕89号"; $0.penaltyType = "吊销许可证"; $0.decidedOn = push.decidedOn }
+            finding.facts = "经营者使用过期原料生产食品，情节严重，依法吊销食品经营许可证"
+            finding.occurredOn = push.decidedOn
+            _ = try await hall.clients.supervision(Self.county).submitFinding(.with { $0.finding = finding; $0.idempotencyKey = "web-scjg-89" }, metadata: try hall.department(Hall.countyMarket))
+            _ = try await eventually("the withdrawn licence is cancelled") {
+                let answer = try await hall.verify(cancelledLicence.content.licenceIdentifier, at: Self.county)
+                return answer.status == .cancelled ? answer : nil
+            }
+
+            let screenshots = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("oneseal-web-screenshots-\(UUID().uuidString.prefix(8))")
+            let config: [String: Any] = [
+                "screenshots": screenshots.path,
+                "county_web": cluster.webURL(Self.county),
+                "city_web": cluster.webURL(Self.city),
+                "qr_url": rendered.qrPayload,
+                "more_qr_urls": more,
+                "person_qr_url": more[1],
+                "cancelled_qr_url": more[0],
+                "person": ["name": person.name, "id_number": person.idNumber],
+                "progress": ["number": submitted.application.applicationNumber, "code": submitted.application.queryCode],
+            ]
+            let configFile = cluster.directory.appendingPathComponent("browser-test.json")
+            try JSONSerialization.data(withJSONObject: config).write(to: configFile)
+            let output = cluster.directory.appendingPathComponent("browser-test.out")
+            let status = try await Pgbench.runToCompletion(
+                ["/usr/bin/env", "python3", Self.repositoryRoot.appendingPathComponent("tests/web/browser_test.py").path, configFile.path],
+                outputPath: output.path)
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            // Written straight to the descriptor: print's buffer was lost when stdout is a file.
+            FileHandle.standardOutput.write(Data((text + "\noneseal-web screenshots: \(screenshots.path)\n").utf8))
+            if status != 0 {
+                for node in [Self.county, Self.city] {
+                    let log = ((try? String(contentsOf: cluster.webLogFile(node), encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
+                    FileHandle.standardOutput.write(Data("---- web@\(node) ----\n\(log)\n".utf8))
+                }
+            }
+            #expect(status == 0, "the browser test failed:\n\(text)")
+        }
+    }
+}
