@@ -5,8 +5,9 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
-/// A tiny HTTP endpoint for Prometheus scrapes (`GET /metrics`) and liveness probes
-/// (`GET /healthz`). It serves nothing else, and carries no personal data.
+/// A tiny HTTP endpoint for Prometheus scrapes (`GET /metrics`), liveness probes (`GET /healthz`)
+/// and the contracts as a tar file (`GET /protos.tar`, `ProtoArchive`). It serves nothing else, and
+/// carries no personal data.
 public struct MetricsHTTPServer: Service {
     let host: String
     let port: Int
@@ -39,7 +40,7 @@ public struct MetricsHTTPServer: Service {
         }
         // Read once: a channel closed meanwhile (cancelled at once) has no address any more.
         let address = channel.localAddress.map { "\($0)" } ?? "\(self.host):\(self.port)"
-        self.logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "paths": "/metrics /healthz"])
+        self.logger.info("metrics endpoint listening", metadata: ["address": "\(address)", "paths": "/metrics /healthz /protos.tar"])
         // Why the cancellation handler: when another service of the group fails (the RPC port is
         // taken), the group cancels this one instead of shutting it down gracefully; waiting on
         // `closeFuture` alone ignored that, so the process hung after the failure, SIGTERM too.
@@ -71,7 +72,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
         switch (request.method, request.uri.split(separator: "?").first.map(String.init) ?? request.uri) {
         case (.GET, "/metrics"): (status, body, type) = (.ok, self.registry.emitToBuffer(), "text/plain; version=0.0.4")
         case (.GET, "/healthz"): (status, body, type) = (.ok, Array("ok\n".utf8), "text/plain")
-        default: (status, body, type) = (.notFound, Array("not found: try /metrics or /healthz\n".utf8), "text/plain")
+        case (.GET, "/protos.tar"): (status, body, type) = (.ok, ProtoArchive.tar, "application/x-tar")
+        default: (status, body, type) = (.notFound, Array("not found: try /metrics, /healthz or /protos.tar\n".utf8), "text/plain")
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: type)

@@ -27,6 +27,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Supervision.self,  // supervision (#6)
             Report.self,  // evaluation (#7)
             OutboxCommand.self,  // dead letters of a service's outbox (#15)
+            Protos.self,  // the contracts for gRPC tools (#17 item 4)
         ]
     )
 

@@ -6,7 +6,8 @@
 # make: builds the C SDK (clients/c). docker-compose: validates docker-compose.yml (no engine needed).
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
-ONESEAL_APT_PACKAGES=(libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei)
+# openssl: throwaway CAs for the TLS tests and benchmarks (scripts/throwaway-ca).
+ONESEAL_APT_PACKAGES=(openssl libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei)
 
 ensure_system_packages() {
     local missing=()
