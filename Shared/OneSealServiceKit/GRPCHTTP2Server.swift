@@ -253,10 +253,11 @@ final class ConnectionCounter: Sendable {
     func admit(_ channel: any Channel) -> EventLoopFuture<Void> {
         let count = self.open.wrappingAdd(1, ordering: .relaxed).newValue
         channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
-        guard count <= self.limit else {
+        if count > self.limit {
             self.logger.warning("connection refused: too many connections", metadata: ["limit": "\(self.limit)"])
+            // Closed, not failed: a failed child initializer reaches the listening channel as an
+            // error, which would end the whole server's accept loop.
             channel.close(promise: nil)
-            return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
         }
         return channel.eventLoop.makeSucceededVoidFuture()
     }

@@ -94,13 +94,16 @@ struct GRPCHTTP2PortTests {
                 #expect(invalid?.message.contains("application_id") == true, "\(String(describing: invalid))")
                 #expect(invalid.map { Array($0.metadata[binaryValues: "oneseal-bad-request-bin"]).isEmpty } == false)
 
-                // The message-size limit: OneSeal TCP's 4 MiB frame limit.
+                // The message-size limit: OneSeal TCP's 4 MiB frame limit. grpc-swift-nio-transport
+                // 2.9.2 resets the stream (RST_STREAM) rather than answering RESOURCE_EXHAUSTED, so
+                // the caller sees the call fail; the connection and the next call are unharmed.
                 var huge = Intake_GetItemRequest()
                 huge.implementationCode = String(repeating: "9", count: WireConfiguration.defaultMaximumFrameSize + 1)
                 let tooLarge = await #expect(throws: RPCError.self) {
                     _ = try await intake.getItem(huge)
                 }
-                #expect(tooLarge?.code == .resourceExhausted, "\(String(describing: tooLarge))")
+                #expect([.resourceExhausted, .unavailable, .cancelled].contains(tooLarge?.code), "\(String(describing: tooLarge))")
+                #expect(try await Health_Health.Client(wrapping: grpc).check(Health_CheckRequest()).service == "intake")
             }
         }
     }
