@@ -7,6 +7,9 @@ import OneSealServiceKit
 import OneSealTestSupport
 import OneSealWire
 import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The second door of every service (issue #17 item 4): standard gRPC over HTTP/2 on
 /// `ONESEAL_GRPC_PORT`, with the OneSeal port's interceptors and limits, over TLS — called here
@@ -56,7 +59,7 @@ struct GRPCHTTP2PortTests {
             let process = try ServiceProcess(
                 executable: "oneseal-intake",
                 environment: [
-                    "ONESEAL_NODE": "371302", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "off", "ONESEAL_GRPC_PORT": "0",
+                    "ONESEAL_NODE": "371302", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "0", "ONESEAL_GRPC_PORT": "0",
                     "ONESEAL_TLS_CERT_FILE": ca.appendingPathComponent("server.pem").path,
                     "ONESEAL_TLS_KEY_FILE": ca.appendingPathComponent("server.key").path,
                     "ONESEAL_DATABASE_URL": database.conninfo,
@@ -70,6 +73,15 @@ struct GRPCHTTP2PortTests {
                 return
             }
             #expect(process.lines.contains { $0.contains("protocol=grpc-http2") && $0.contains("tls=server") })
+            // The contracts for the integrator's tools, from the metrics port (decision G3).
+            if let metricsLine = await process.waitForLine(containing: "metrics endpoint listening"),
+               let metricsPort = metricsLine.split(separator: " ").first(where: { $0.hasPrefix("address=") })?.split(separator: ":").last.flatMap({ Int($0) }) {
+                let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/protos.tar")!)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                #expect(Array(data) == ProtoArchive.tar)
+            } else {
+                Issue.record("no metrics endpoint: \(process.lines)")
+            }
             try await withGRPCClient(transport: try Self.client(port: port, ca: ca)) { grpc in
                 let health = try await Health_Health.Client(wrapping: grpc).check(Health_CheckRequest())
                 #expect(health.service == "intake")
