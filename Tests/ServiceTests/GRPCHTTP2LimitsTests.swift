@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import NIOCore
+import NIOPosix
 import OneSealServiceKit
 import ServiceLifecycle
 import Synchronization
@@ -51,11 +53,12 @@ struct GRPCHTTP2LimitsTests {
     }
 
     static func withServer(
-        calls: Int = 100, connections: Int = 100, _ body: @Sendable (Int, GateService.Gate) async throws -> Void
+        calls: Int = 100, connections: Int = 100, idle: Duration? = nil, _ body: @Sendable (Int, GateService.Gate) async throws -> Void
     ) async throws {
         var configuration = GRPCHTTP2Configuration(host: "127.0.0.1", port: 0)
         configuration.maximumServerCalls = calls
         configuration.maximumConnections = connections
+        configuration.idleTimeout = idle
         let gate = GateService.Gate()
         let service = GRPCHTTP2ServerService(configuration: configuration, services: [GateService(gate: gate)], interceptors: [])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -90,6 +93,56 @@ struct GRPCHTTP2LimitsTests {
                 }
                 #expect(try await Self.call(client) == [1])
             }
+        }
+    }
+
+    /// Keeps every byte the server sends, for the test to read frames from.
+    final class Received: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes = Mutex<[UInt8]>([])
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = Self.unwrapInboundIn(data)
+            self.bytes.withLock { $0 += Array(buffer.readableBytesView) }
+        }
+
+        /// Types of the complete HTTP/2 frames received (9-byte header: length, type, flags, stream).
+        var frameTypes: [UInt8] {
+            let bytes = self.bytes.withLock { $0 }
+            var types: [UInt8] = []
+            var index = 0
+            while index + 9 <= bytes.count {
+                let length = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
+                guard index + 9 + length <= bytes.count else { break }
+                types.append(bytes[index + 3])
+                index += 9 + length
+            }
+            return types
+        }
+    }
+
+    /// grpc-swift-nio-transport 2.9.2's idle close is graceful: GOAWAY and a PING, and the
+    /// connection closes when the peer acknowledges the PING. A peer that never does keeps it until
+    /// TCP ends (decision G4; the connection limit bounds how many).
+    @Test("a connection with no call gets GOAWAY after the idle timeout")
+    func idleTimeout() async throws {
+        try await Self.withServer(idle: .milliseconds(300)) { port, _ in
+            let received = Received()
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(received) } }
+                .connect(host: "127.0.0.1", port: port).get()
+            // The HTTP/2 client preface and an empty SETTINGS frame: a connection, and never a call.
+            var hello = channel.allocator.buffer(string: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            hello.writeBytes([0, 0, 0, 0x04, 0, 0, 0, 0, 0])
+            try await channel.writeAndFlush(hello)
+            let start = ContinuousClock.now
+            // Polled, so a server that never sends it fails the test in 10 s instead of hanging it.
+            while !received.frameTypes.contains(0x07), ContinuousClock.now - start < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let elapsed = ContinuousClock.now - start
+            try? await channel.close()
+            #expect(received.frameTypes.contains(0x07), "no GOAWAY within 10 s; frames: \(received.frameTypes)")
+            #expect(elapsed >= .milliseconds(250))
         }
     }
 
