@@ -26,6 +26,8 @@ let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swif
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+/// Standard gRPC over HTTP/2 (issue #17 item 4): the second port of every service, and its benchmark.
+let grpcHTTP2: Target.Dependency = .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport")
 
 var targets: [Target] = [
     // MARK: Shared libraries
@@ -104,6 +106,7 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            grpcHTTP2,
         ],
         path: "Shared/OneSealServiceKit",
         swiftSettings: swift6
@@ -146,7 +149,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "oneseal-bench-wire",
         dependencies: nio + [
-            "OneSealWire", grpcCore, log,
+            "OneSealWire", grpcCore, log, grpcHTTP2,
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -219,7 +222,7 @@ var targets: [Target] = [
         dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", "OneSealTLS", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") }
-            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus")],
+            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus"), grpcHTTP2],
         path: "Tests/ServiceTests",
         swiftSettings: swift6
     ),
@@ -313,6 +316,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),

@@ -26,4 +26,7 @@ C_OUT="${2:-$ROOT/clients/c/generated}"
 codegen_ensure_system_tools
 codegen_build_plugins "$ROOT"
 codegen_run "$ROOT" "$SWIFT_OUT" "$C_OUT"
+# The contracts as text for integrators (oneseal protos export, GET /protos.tar), only when writing
+# the committed locations; ProtoSourcesTests checks it is fresh.
+if [[ $# -eq 0 ]]; then "$ROOT/scripts/embed-protos" >/dev/null; fi
 codegen_log "done"

@@ -5,8 +5,9 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
-/// A tiny HTTP endpoint for Prometheus scrapes (`GET /metrics`) and liveness probes
-/// (`GET /healthz`). It serves nothing else, and carries no personal data.
+/// A tiny HTTP endpoint for Prometheus scrapes (`GET /metrics`), liveness probes (`GET /healthz`)
+/// and the contracts as a tar file (`GET /protos.tar`, `ProtoArchive`). It serves nothing else, and
+/// carries no personal data.
 public struct MetricsHTTPServer: Service {
     let host: String
     let port: Int
@@ -43,7 +44,7 @@ public struct MetricsHTTPServer: Service {
         // Read once: a channel closed meanwhile (cancelled at once) has no address any more.
         let address = channel.localAddress.map { "\($0)" } ?? "\(self.host):\(self.port)"
         self.logger.info("metrics endpoint listening", metadata: [
-            "address": "\(address)", "paths": "/metrics /healthz", "token": self.bearerToken == nil ? "none" : "required for /metrics",
+            "address": "\(address)", "paths": "/metrics /healthz /protos.tar", "token": self.bearerToken == nil ? "none" : "required for /metrics",
         ])
         // Why the cancellation handler: when another service of the group fails (the RPC port is
         // taken), the group cancels this one instead of shutting it down gracefully; waiting on
@@ -92,7 +93,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
             (status, body, type) = (.unauthorized, Array("a bearer token is required for /metrics\n".utf8), "text/plain")
         case (.GET, "/metrics"): (status, body, type) = (.ok, self.registry.emitToBuffer(), "text/plain; version=0.0.4")
         case (.GET, "/healthz"): (status, body, type) = (.ok, Array("ok\n".utf8), "text/plain")
-        default: (status, body, type) = (.notFound, Array("not found: try /metrics or /healthz\n".utf8), "text/plain")
+        case (.GET, "/protos.tar"): (status, body, type) = (.ok, ProtoArchive.tar, "application/x-tar")
+        default: (status, body, type) = (.notFound, Array("not found: try /metrics, /healthz or /protos.tar\n".utf8), "text/plain")
         }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: type)

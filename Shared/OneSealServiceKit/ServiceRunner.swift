@@ -101,6 +101,8 @@ public let sharedAccessPolicy = AccessPolicy([
 /// test, a combined process) asks it to drain and stop as SIGTERM would.
 public struct RunningService: Sendable {
     public let port: Int
+    /// The gRPC HTTP/2 port, when the service has one (`GRPCHTTP2Configuration`).
+    public let grpcPort: Int?
     let group: ServiceGroup
 
     public func shutdown() async {
@@ -152,8 +154,10 @@ public enum ServiceRunner {
     /// (+ metrics endpoint, background work) → runs until SIGTERM/SIGINT, then drains and stops.
     public static func main(_ definition: ServiceDefinition) async {
         let configuration: NodeConfiguration
+        let grpc: GRPCHTTP2Configuration?
         do {
             configuration = try NodeConfiguration.fromEnvironment(service: definition.name, arguments: CommandLine.arguments)
+            grpc = try GRPCHTTP2Configuration.fromEnvironment(host: configuration.host, wire: configuration.wire)
         } catch {
             FileHandle.standardError.write(Data("oneseal-\(definition.name): \(error)\n".utf8))
             exit(2)
@@ -168,7 +172,7 @@ public enum ServiceRunner {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "oneseal.\(definition.name)")
         do {
-            try await self.run(definition, configuration: configuration, registry: registry, logger: logger)
+            try await self.run(definition, configuration: configuration, registry: registry, logger: logger, grpc: grpc)
             logger.info("stopped")
         } catch let error as NodeConfiguration.Invalid {
             // A configuration the service found wrong only once it started (e.g. a key file): the
@@ -187,6 +191,7 @@ public enum ServiceRunner {
         configuration: NodeConfiguration,
         registry: PrometheusCollectorRegistry?,
         logger: Logger,
+        grpc: GRPCHTTP2Configuration? = nil,
         signals: [UnixSignal] = [.sigterm, .sigint],
         onListening: @escaping @Sendable (RunningService) -> Void = { _ in }
     ) async throws {
@@ -254,23 +259,17 @@ public enum ServiceRunner {
                 host: configuration.host, port: configuration.port, configuration: configuration.wire,
                 logger: Logger(label: "oneseal.wire"), tls: tls
             )
-            let interceptors: [any ServerInterceptor] = [
-                TraceServerInterceptor(),
-                MetricsServerInterceptor(),
-                AuthServerInterceptor(
-                    verifier: verifier,
-                    policy: policy,
-                    localNode: configuration.node,
-                    serviceCertificates: tls == nil ? .notRequired : .required,
-                    logger: Logger(label: "oneseal.auth")
-                ),
-                // After authentication, so an anonymous caller's junk costs only the token check.
-                RequestValidationInterceptor(),
-                ContractStatusInterceptor(logger: logger, uniqueViolationIsAlreadyExists: definition.uniqueViolationIsAlreadyExists),
-            ]
+            let interceptors = Self.serverInterceptors(
+                verifier: verifier, policy: policy, localNode: configuration.node,
+                serviceCertificates: tls == nil ? .notRequired : .required, logger: logger,
+                uniqueViolationIsAlreadyExists: definition.uniqueViolationIsAlreadyExists
+            )
             var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: GRPCServerService(transport: transport, services: services, interceptors: interceptors))
             ]
+            // The second door, standard gRPC over HTTP/2 (GRPCHTTP2Server.swift): same services, same interceptors.
+            let http2 = grpc.map { GRPCHTTP2ServerService(configuration: $0, services: services, interceptors: interceptors) }
+            if let http2 { lifecycle.append(.init(service: http2)) }
             if let registry, let port = configuration.metricsPort {
                 let token = try configuration.metricsTokenFile.map { file -> String in
                     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -317,7 +316,16 @@ public enum ServiceRunner {
                 logger.info("listening", metadata: [
                     "address": "\(configuration.host):\(address.port ?? 0)", "protocol": tls == nil ? "oneseal-tcp" : "oneseal-tcp+tls",
                 ])
-                onListening(RunningService(port: address.port ?? 0, group: serviceGroup))
+                var grpcPort: Int?
+                if let http2 {
+                    let bound = try await http2.transport.listeningAddress
+                    grpcPort = bound.ipv4?.port ?? bound.ipv6?.port
+                    logger.info("listening", metadata: [
+                        "address": "\(configuration.host):\(grpcPort ?? 0)", "protocol": "grpc-http2",
+                        "tls": "\(http2.configuration.tls == nil ? "off" : http2.configuration.tls!.requireClientCertificate ? "mutual" : "server")",
+                    ])
+                }
+                onListening(RunningService(port: address.port ?? 0, grpcPort: grpcPort, group: serviceGroup))
             }
             try await serviceGroup.run()
             logger.info("drained; closing the database pool")

@@ -25,13 +25,16 @@ struct BenchWire: ParsableCommand {
     var payload: Int = 64
 
     @Option(parsing: .upToNextOption, help: "Concurrent callers (outstanding calls) to measure.")
-    var callers: [Int] = [1, 64]
+    var callers: [Int] = [1, 8, 64]
 
     @Option(help: "Event loops of the two ends: separate (one loop thread each, as two processes), same (both on one loop thread), any (NIO's round robin, as before).")
     var placement: Placement = .separate
 
     @Flag(help: "Skip the GRPCCore in-process run (GRPCCore's own floor, no sockets).")
     var noInProcess = false
+
+    @Flag(help: "Skip the standard gRPC over HTTP/2 runs (grpc-swift-nio-transport, plain and TLS) on the same GRPCCore.")
+    var noGrpc = false
 
     @Flag(help: "Also run the mixed pairs (GRPCClient -> raw server, raw client -> GRPCServer) to see which side costs what.")
     var split = false
@@ -55,6 +58,7 @@ struct BenchWire: ParsableCommand {
         logger.logLevel = .warning
         let message = [UInt8]((0..<payload).map { UInt8(truncatingIfNeeded: $0) })
 
+        print(runHeader())
         print("oneseal-bench-wire: unary echo, \(payload)-byte message, one connection, \(warmup) s warm-up + \(duration) s per run")
         print("event loops: \(placement.rawValue) (server side and client side connections)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Self.loadAverage())")
@@ -142,6 +146,35 @@ struct BenchWire: ParsableCommand {
             }
             await raw.stop()
 
+            // Our transport beside the standard one, on the same GRPCCore and echo service.
+            var standard: [(callers: Int, plain: RunResult, tls: RunResult?)] = []
+            if !noGrpc {
+                let http2Server: MultiThreadedEventLoopGroup = placement == .any ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: 1)
+                let http2Client: any EventLoopGroup = placement == .same ? http2Server.next() : clientGroup
+                var certificates: ThrowawayCertificates?
+                do { certificates = try ThrowawayCertificates.make() } catch {
+                    print("TLS runs skipped: \(error)")
+                }
+                defer { certificates?.remove() }
+                print()
+                print("gRPC over HTTP/2 (grpc-swift-nio-transport, one connection, the same GRPCCore and echo):")
+                for count in callers {
+                    let plain = try await runHTTP2Calls(
+                        tls: nil, serverGroup: http2Server, clientGroup: http2Client, payload: message, callers: count,
+                        warmup: warmup, duration: duration)
+                    Self.printRun("gRPC HTTP/2      ", count, plain)
+                    var secured: RunResult?
+                    if let certificates {
+                        secured = try await runHTTP2Calls(
+                            tls: certificates, serverGroup: http2Server, clientGroup: http2Client, payload: message, callers: count,
+                            warmup: warmup, duration: duration)
+                        Self.printRun("gRPC HTTP/2 + TLS", count, secured!)
+                    }
+                    standard.append((count, plain, secured))
+                }
+                if placement != .any { try await http2Server.shutdownGracefully() }
+            }
+
             print()
             print("| callers | transport calls/s | p50 µs | p99 µs | CPU µs/call | raw NIO calls/s | p50 µs | p99 µs | CPU µs/call | transport/raw |")
             print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -166,6 +199,28 @@ struct BenchWire: ParsableCommand {
                         floor.inProcess.p99Micros, floor.inProcess.cpuMicrosPerCall,
                         floor.inProcess.callsPerSecond / max(row.raw.callsPerSecond, 1),
                         row.transport.callsPerSecond / max(floor.inProcess.callsPerSecond, 1)))
+                }
+            }
+            if !standard.isEmpty {
+                print()
+                print("OneSeal TCP beside standard gRPC over HTTP/2, same GRPCCore (OneSeal TCP + TLS: not in this build — it comes with issue #17's OneSealTLS):")
+                print("| callers | transport | calls/s | p50 µs | p99 µs | CPU µs/call | OneSeal TCP ÷ this (calls/s) | this ÷ OneSeal TCP (CPU/call) |")
+                print("|---:|---|---:|---:|---:|---:|---:|---:|")
+                for entry in standard {
+                    guard let ours = rows.first(where: { $0.callers == entry.callers })?.transport else { continue }
+                    let variants: [(String, RunResult?)] = [("OneSeal TCP", ours), ("gRPC HTTP/2", entry.plain), ("gRPC HTTP/2 + TLS", entry.tls)]
+                    for case let (name, result?) in variants {
+                        print(String(
+                            format: "| %d | %@ | %.0f | %.0f | %.0f | %.1f | %.2f | %.2f |",
+                            entry.callers, name, result.callsPerSecond, result.p50Micros, result.p99Micros, result.cpuMicrosPerCall,
+                            ours.callsPerSecond / max(result.callsPerSecond, 1), result.cpuMicrosPerCall / max(ours.cpuMicrosPerCall, 0.001)))
+                    }
+                }
+                for entry in standard {
+                    guard let ours = rows.first(where: { $0.callers == entry.callers })?.transport else { continue }
+                    let ratio = ours.callsPerSecond / max(entry.plain.callsPerSecond, 1)
+                    print(String(format: "%d caller(s): OneSeal TCP / gRPC HTTP/2 (both plain) = %.2f calls/s (ours ahead when > 1): %@",
+                                 entry.callers, ratio, ratio > 1 ? "ahead" : "NOT ahead"))
                 }
             }
             for row in rows {

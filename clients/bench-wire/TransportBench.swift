@@ -6,7 +6,7 @@ import OneSealWire
 /// latencies.
 func runTransportCalls<Transport: ClientTransport>(
     client: GRPCClient<Transport>, payload: [UInt8], callers: Int, warmup: Double, duration: Double
-) async throws -> RunResult where Transport.Bytes == [UInt8] {
+) async throws -> RunResult {
     let window = MeasurementWindow(warmupSeconds: warmup, durationSeconds: duration)
     var merged = RunResult()
     merged.seconds = window.seconds

@@ -44,6 +44,8 @@ public final class LocalCluster: Sendable {
     /// node's staff tokens with it. One key for all nodes would hide a missing node binding.
     public let signingKeys: [String: TokenSigningKey]
     public let ports: [ServiceAddress: Int]
+    /// Each service's standard gRPC over HTTP/2 port (`ONESEAL_GRPC_PORT`), for integrators' runtimes.
+    public let grpcPorts: [ServiceAddress: Int]
     private let databases: [ServiceAddress: String]
     private let adminConninfo: String
     private let logLevel: String
@@ -91,12 +93,14 @@ public final class LocalCluster: Sendable {
             environment["ONESEAL_CALENDAR_FILE"] = file.path
         }
         var ports: [ServiceAddress: Int] = [:]
+        var grpcPorts: [ServiceAddress: Int] = [:]
         var databases: [ServiceAddress: String] = [:]
         let tag = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
         for node in nodes {
             for service in ServiceName.allCases {
                 let address = ServiceAddress(service, node)
                 ports[address] = try freeLoopbackPort()
+                grpcPorts[address] = try freeLoopbackPort()
                 databases[address] = "c\(tag)_\(service.rawValue)_\(node)"
             }
         }
@@ -122,7 +126,7 @@ public final class LocalCluster: Sendable {
         }
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
-            ports: ports, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
+            ports: ports, grpcPorts: grpcPorts, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
             certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts)
         try cluster.writeKeys()
         try await cluster.createDatabases()
@@ -140,7 +144,7 @@ public final class LocalCluster: Sendable {
 
     private init(
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
-        databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
+        grpcPorts: [ServiceAddress: Int], databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
         links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?,
         webPorts: [String: Int]
     ) {
@@ -153,6 +157,7 @@ public final class LocalCluster: Sendable {
         self.binDirectory = binDirectory
         self.signingKeys = signingKeys
         self.ports = ports
+        self.grpcPorts = grpcPorts
         self.databases = databases
         self.adminConninfo = adminConninfo
         self.logLevel = logLevel
@@ -326,6 +331,7 @@ public final class LocalCluster: Sendable {
             "ONESEAL_NODE": address.node,
             "ONESEAL_LISTEN_HOST": "127.0.0.1",
             "ONESEAL_PORT": String(ports[address]!),
+            "ONESEAL_GRPC_PORT": String(grpcPorts[address]!),
             "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_LOG_LEVEL": logLevel,
             "ONESEAL_DATABASE_URL": try conninfo(address),

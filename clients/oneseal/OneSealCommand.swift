@@ -28,6 +28,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Report.self,  // evaluation (#7)
             OutboxCommand.self,  // dead letters of a service's outbox (#15)
             Certs.self,  // the node CA and TLS certificates (#17)
+            Protos.self,  // the contracts for gRPC tools (#17 item 4)
         ]
     )
 
