@@ -149,7 +149,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "oneseal-bench-wire",
         dependencies: nio + [
-            "OneSealWire", grpcCore, log, grpcHTTP2,
+            "OneSealWire", "OneSealTLS", grpcCore, log, grpcHTTP2,
             .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),

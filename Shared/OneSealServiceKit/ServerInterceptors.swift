@@ -8,7 +8,7 @@ extension ServiceRunner {
     /// OneSeal TCP port and the gRPC HTTP/2 port — so a call is traced, counted, authorized,
     /// validated and mapped to its status the same way whichever transport carried it.
     public static func serverInterceptors(
-        verifier: TokenVerifier, policy: AccessPolicy, localNode: String, serviceCertificates: ServiceCertificateRule,
+        verifier: TokenVerifier, policy: AccessPolicy, localNode: String, serviceCertificates: AuthServerInterceptor.ServiceCertificateRule,
         logger: Logger, uniqueViolationIsAlreadyExists: Bool
     ) -> [any ServerInterceptor] {
         [

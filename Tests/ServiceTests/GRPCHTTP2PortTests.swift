@@ -5,6 +5,7 @@ import OneSealAuth
 import OneSealProto
 import OneSealServiceKit
 import OneSealTestSupport
+import OneSealTLS
 import OneSealWire
 import Testing
 #if canImport(FoundationNetworking)
@@ -16,19 +17,18 @@ import FoundationNetworking
 /// with grpc-swift-nio-transport's own HTTP/2 client, as any gRPC runtime would.
 @Suite("gRPC over HTTP/2 port")
 struct GRPCHTTP2PortTests {
-    /// A throwaway CA with a server certificate for 127.0.0.1 and a client certificate
-    /// (`scripts/throwaway-ca`, openssl).
+    /// A throwaway node CA (as `oneseal certs init` makes it) with intake@371302's server
+    /// certificate for 127.0.0.1 and a client certificate (an integrator's, `portal@371302`).
     static func certificates() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-grpc-ca-\(UUID().uuidString.prefix(8))")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/throwaway-ca")
-        let process = Process()
-        process.executableURL = script
-        process.arguments = [directory.path]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "scripts/throwaway-ca failed (openssl missing?)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let authority = try NodeCertificateAuthority.create(node: "371302")
+        try authority.certificatePEM.write(to: directory.appendingPathComponent("ca.pem"), atomically: true, encoding: .utf8)
+        for (name, service) in [("server", "intake"), ("client", "portal")] {
+            let issued = try authority.issue(service: service, hosts: ["localhost", "127.0.0.1"])
+            try issued.certificatePEM.write(to: directory.appendingPathComponent("\(name).pem"), atomically: true, encoding: .utf8)
+            try issued.keyPEM.write(to: directory.appendingPathComponent("\(name).key"), atomically: true, encoding: .utf8)
+        }
         return directory
     }
 
@@ -62,6 +62,7 @@ struct GRPCHTTP2PortTests {
                     "ONESEAL_NODE": "371302", "ONESEAL_PORT": "0", "ONESEAL_METRICS_PORT": "0", "ONESEAL_GRPC_PORT": "0",
                     "ONESEAL_TLS_CERT_FILE": ca.appendingPathComponent("server.pem").path,
                     "ONESEAL_TLS_KEY_FILE": ca.appendingPathComponent("server.key").path,
+                    "ONESEAL_TLS_TRUST_FILE": ca.appendingPathComponent("ca.pem").path,
                     "ONESEAL_DATABASE_URL": database.conninfo,
                     "ONESEAL_TOKEN_PUBLIC_KEYS": key.testTrustEntries,
                     "ONESEAL_DATA_KEY_FILE": try ServiceExecutableTests.dataKeyFile(),

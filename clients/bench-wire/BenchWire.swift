@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import OneSealProto
+import OneSealTLS
 import OneSealWire
 
 /// The command: unary echo calls through GRPCCore on OneSeal TCP, beside raw SwiftNIO moving the
@@ -146,16 +147,44 @@ struct BenchWire: ParsableCommand {
             }
             await raw.stop()
 
+            // OneSeal TCP + TLS (TLS 1.3, ALPN oneseal/1, as every node runs it): the same echo on a
+            // second server of ours with a throwaway node CA, one connection.
+            var certificates: ThrowawayCertificates?
+            do { certificates = try ThrowawayCertificates.make() } catch {
+                print("TLS runs skipped: \(error)")
+            }
+            defer { certificates?.remove() }
+            var oneSealTLS: [Int: RunResult] = [:]
+            if let certificates {
+                print()
+                print("OneSeal TCP + TLS (the same echo, one connection):")
+                let tlsTransport = OneSealServerTransport(
+                    host: "127.0.0.1", port: 0, eventLoopGroup: serverGroup, logger: logger, tls: try certificates.oneSealServer())
+                let tlsServer = GRPCServer(transport: tlsTransport, services: [BenchEchoService()])
+                try await withThrowingTaskGroup(of: Void.self) { tlsTasks in
+                    tlsTasks.addTask { try await tlsServer.serve() }
+                    let tlsPort = try await tlsTransport.listeningAddress.port!
+                    try await withGRPCClient(
+                        transport: OneSealClientTransport(
+                            host: "127.0.0.1", port: tlsPort, eventLoopGroup: clientGroup, logger: logger, tls: try certificates.oneSealClient())
+                    ) { client in
+                        for count in callers {
+                            let result = try await runTransportCalls(
+                                client: client, payload: message, callers: count, warmup: warmup, duration: duration)
+                            Self.printRun("OneSeal TCP + TLS", count, result)
+                            oneSealTLS[count] = result
+                        }
+                    }
+                    tlsServer.beginGracefulShutdown()
+                    try await tlsTasks.waitForAll()
+                }
+            }
+
             // Our transport beside the standard one, on the same GRPCCore and echo service.
             var standard: [(callers: Int, plain: RunResult, tls: RunResult?)] = []
             if !noGrpc {
                 let http2Server: MultiThreadedEventLoopGroup = placement == .any ? .singleton : MultiThreadedEventLoopGroup(numberOfThreads: 1)
                 let http2Client: any EventLoopGroup = placement == .same ? http2Server.next() : clientGroup
-                var certificates: ThrowawayCertificates?
-                do { certificates = try ThrowawayCertificates.make() } catch {
-                    print("TLS runs skipped: \(error)")
-                }
-                defer { certificates?.remove() }
                 print()
                 print("gRPC over HTTP/2 (grpc-swift-nio-transport, one connection, the same GRPCCore and echo):")
                 for count in callers {
@@ -203,12 +232,14 @@ struct BenchWire: ParsableCommand {
             }
             if !standard.isEmpty {
                 print()
-                print("OneSeal TCP beside standard gRPC over HTTP/2, same GRPCCore (OneSeal TCP + TLS: not in this build — it comes with issue #17's OneSealTLS):")
+                print("OneSeal TCP beside standard gRPC over HTTP/2, same GRPCCore, plain and TLS:")
                 print("| callers | transport | calls/s | p50 µs | p99 µs | CPU µs/call | OneSeal TCP ÷ this (calls/s) | this ÷ OneSeal TCP (CPU/call) |")
                 print("|---:|---|---:|---:|---:|---:|---:|---:|")
                 for entry in standard {
                     guard let ours = rows.first(where: { $0.callers == entry.callers })?.transport else { continue }
-                    let variants: [(String, RunResult?)] = [("OneSeal TCP", ours), ("gRPC HTTP/2", entry.plain), ("gRPC HTTP/2 + TLS", entry.tls)]
+                    let variants: [(String, RunResult?)] = [
+                        ("OneSeal TCP", ours), ("OneSeal TCP + TLS", oneSealTLS[entry.callers]), ("gRPC HTTP/2", entry.plain), ("gRPC HTTP/2 + TLS", entry.tls),
+                    ]
                     for case let (name, result?) in variants {
                         print(String(
                             format: "| %d | %@ | %.0f | %.0f | %.0f | %.1f | %.2f | %.2f |",
@@ -221,6 +252,11 @@ struct BenchWire: ParsableCommand {
                     let ratio = ours.callsPerSecond / max(entry.plain.callsPerSecond, 1)
                     print(String(format: "%d caller(s): OneSeal TCP / gRPC HTTP/2 (both plain) = %.2f calls/s (ours ahead when > 1): %@",
                                  entry.callers, ratio, ratio > 1 ? "ahead" : "NOT ahead"))
+                    if let secured = oneSealTLS[entry.callers], let theirs = entry.tls {
+                        let tlsRatio = secured.callsPerSecond / max(theirs.callsPerSecond, 1)
+                        print(String(format: "%d caller(s): OneSeal TCP + TLS / gRPC HTTP/2 + TLS = %.2f calls/s: %@",
+                                     entry.callers, tlsRatio, tlsRatio > 1 ? "ahead" : "NOT ahead"))
+                    }
                 }
             }
             for row in rows {

@@ -1,4 +1,6 @@
 import Foundation
+import OneSealTLS
+import OneSealWire
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import NIOCore
@@ -40,9 +42,12 @@ func runHTTP2Calls(
     }
 }
 
-/// A throwaway CA and server certificate for the TLS runs, made by `scripts/throwaway-ca` (openssl)
-/// in a temporary directory and removed with it.
+/// A throwaway node CA and a server certificate for the TLS runs, made the way `oneseal certs`
+/// makes them (OneSealTLS: P-256, `oneseal://370000/bench`, SAN 127.0.0.1) in a temporary directory
+/// and removed with it. The same files serve both transports, so they run the same TLS.
 struct ThrowawayCertificates: Sendable {
+    static let node = "370000"
+    static let service = "bench"
     let directory: URL
     var authority: String { directory.appendingPathComponent("ca.pem").path }
     var serverCertificate: String { directory.appendingPathComponent("server.pem").path }
@@ -50,19 +55,24 @@ struct ThrowawayCertificates: Sendable {
 
     static func make() throws -> ThrowawayCertificates {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-ca-\(UUID().uuidString.prefix(8))")
-        // Found beside this source file: the benchmark runs from a checkout.
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/throwaway-ca")
-        let process = Process()
-        process.executableURL = script
-        process.arguments = [directory.path]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(script.path) failed (is openssl installed?)"])
-        }
-        return ThrowawayCertificates(directory: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let made = ThrowawayCertificates(directory: directory)
+        let authority = try NodeCertificateAuthority.create(node: node)
+        let issued = try authority.issue(service: service, hosts: ["localhost", "127.0.0.1"])
+        try authority.certificatePEM.write(toFile: made.authority, atomically: true, encoding: .utf8)
+        try issued.certificatePEM.write(toFile: made.serverCertificate, atomically: true, encoding: .utf8)
+        try issued.keyPEM.write(toFile: made.serverKey, atomically: true, encoding: .utf8)
+        return made
+    }
+
+    /// OneSeal TCP's server side (certificate, key, trust) and client side (trust only).
+    func oneSealServer() throws -> TLSMaterialSource {
+        try TLSMaterialSource(files: TLSFiles(certificateFile: serverCertificate, keyFile: serverKey, trustFile: authority))
+    }
+
+    func oneSealClient() throws -> OneSealClientTransport.ClientTLS {
+        .init(material: try TLSMaterialSource(files: TLSFiles(certificateFile: nil, keyFile: nil, trustFile: authority)),
+              expectedNode: Self.node, expectedService: Self.service)
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
