@@ -11,11 +11,52 @@ var buildDirectory: URL {
         .deletingLastPathComponent()
 }
 
+/// Lets one two-node cluster run at a time (ONESEAL_TEST_CLUSTERS raises it). Each cluster is ten
+/// to twelve processes with their database pools; Swift Testing runs suites in parallel, and six
+/// suites' clusters at once on two cores ran PostgreSQL out of connections and the services out of
+/// CPU (start-up timeouts). A suite waiting here is only queued, not timed.
+actor ClusterGate {
+    static let shared = ClusterGate(limit: Int(ProcessInfo.processInfo.environment["ONESEAL_TEST_CLUSTERS"] ?? "") ?? 1)
+
+    private let limit: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func enter() async {
+        if running < limit {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the slot to the next waiter (running stays the same) or frees it.
+    func leave() {
+        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
 /// Starts the city and the county as ten real processes on the throwaway PostgreSQL of
 /// `scripts/with-postgres`, sets them up as an operator would, runs `body`, and stops them.
 /// On failure the tail of every process's log is attached to the test's output.
 func withTwoNodes(
     adminConninfo: String? = nil, environment: [String: String] = [:], tls: Bool = true, web: Bool = false,
+    _ body: @Sendable (LocalCluster, Hall) async throws -> Void
+) async throws {
+    await ClusterGate.shared.enter()
+    do {
+        try await runTwoNodes(adminConninfo: adminConninfo, environment: environment, tls: tls, web: web, body)
+    } catch {
+        await ClusterGate.shared.leave()
+        throw error
+    }
+    await ClusterGate.shared.leave()
+}
+
+private func runTwoNodes(
+    adminConninfo: String?, environment: [String: String], tls: Bool, web: Bool,
     _ body: @Sendable (LocalCluster, Hall) async throws -> Void
 ) async throws {
     let cluster = try await LocalCluster.start(

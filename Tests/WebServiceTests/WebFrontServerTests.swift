@@ -103,12 +103,17 @@ import WebRules
     }
 
     @Test func configurationNamesWhatIsMissing() {
-        #expect(throws: (any Error).self) { try WebConfiguration.fromEnvironment(["ONESEAL_NODE": "371302"]) }
+        let plain = ["ONESEAL_INSECURE_LOOPBACK": "1"]
+        #expect(throws: (any Error).self) { try WebConfiguration.fromEnvironment(plain.merging(["ONESEAL_NODE": "371302"]) { $1 }) }
         #expect(throws: (any Error).self) {
-            try WebConfiguration.fromEnvironment(["ONESEAL_NODE": "371302", "ONESEAL_PEERS": "intake@371302=h:1,certificate@371302=h:2", "ONESEAL_PUBLIC_URL": "zwfw.example"])
+            try WebConfiguration.fromEnvironment(plain.merging(["ONESEAL_NODE": "371302", "ONESEAL_PEERS": "intake@371302=h:1,certificate@371302=h:2", "ONESEAL_PUBLIC_URL": "zwfw.example"]) { $1 })
         }
-        let ok = try? WebConfiguration.fromEnvironment(["ONESEAL_NODE": "371302", "ONESEAL_PEERS": "intake@371302=h:1,certificate@371302=h:2", "ONESEAL_PUBLIC_URL": "https://zwfw.lanshan.gov.cn/"])
+        let peers = ["ONESEAL_NODE": "371302", "ONESEAL_PEERS": "intake@371302=h:1,certificate@371302=h:2", "ONESEAL_PUBLIC_URL": "https://zwfw.lanshan.gov.cn/"]
+        // Without TLS files or an explicit plain loopback the front refuses to start (it calls the services over TLS).
+        #expect(throws: (any Error).self) { try WebConfiguration.fromEnvironment(peers) }
+        let ok = try? WebConfiguration.fromEnvironment(plain.merging(peers) { $1 })
         #expect(ok?.port == 7180 && ok?.publicURL == "https://zwfw.lanshan.gov.cn" && ok?.certificate.port == 2)
+        #expect(ok?.tls == .insecureLoopback)
         #expect(ok?.verifyURL(boundPort: 0) == "https://zwfw.lanshan.gov.cn/verify")
     }
 }

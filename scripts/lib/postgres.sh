@@ -106,7 +106,7 @@ pg_start_throwaway() {
     fi
     port="$(pg_free_port)" || { echo "postgres.sh: no free port" >&2; return 1; }
     pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB ${ONESEAL_POSTGRES_OPTIONS:-}" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=128MB ${ONESEAL_POSTGRES_OPTIONS:-}" \
         start >"$dir/pg_ctl.log" 2>&1 \
         || { cat "$dir/pg_ctl.log" "$dir/server.log" >&2; return 1; }
     echo "$port" >"$dir/port"
