@@ -1,4 +1,5 @@
 import Foundation
+import OneSealTestSupport
 import OneSealAuth
 import OneSealLocalCluster
 import OneSealTLS
@@ -13,26 +14,8 @@ struct CSDKTLSTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("clients/c")
 
-    /// Runs a program to its end without blocking a cooperative thread; status and all it printed.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-csdk-tls-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try handle.close()
-        return (status, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+        try await runProgram(executable, arguments)
     }
 
     @Test("the example verifies the county's intake by CA and oneseal:// name, submits idempotently, and refuses a wrong name or CA")

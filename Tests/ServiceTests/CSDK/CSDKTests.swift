@@ -1,4 +1,5 @@
 import Foundation
+import OneSealTestSupport
 import OneSealAuth
 import Testing
 
@@ -10,28 +11,8 @@ struct CSDKTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("clients/c")
 
-    /// Runs a program to its end; returns exit status and everything it printed. Waits without
-    /// blocking a thread: the intake service under test runs on the same small cooperative pool
-    /// (2 threads on a 2-core machine), and a blocked thread starved it into client timeouts.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-csdk-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try handle.close()
-        return (status, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+        try await runProgram(executable, arguments)
     }
 
     /// `make` runs once for the suite, so two tests never build into the same directory at once.
