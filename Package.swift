@@ -286,6 +286,7 @@ targets += [
         dependencies: nio + [
             "WebRules", "CertificateRules", "OneSealCore", "OneSealProto", "OneSealWire", "OneSealServiceKit", "OneSealTrace", "OneSealTLS",
             grpcCore, protobuf, log, lifecycle, .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"), nioSSL, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ],
         path: "Services/Web/WebService",
         swiftSettings: swift6
@@ -293,7 +294,7 @@ targets += [
     .executableTarget(name: "oneseal-web", dependencies: ["WebService", "OneSealServiceKit", "OneSealTLS", lifecycle, log], path: "Services/Web/Main", swiftSettings: swift6),
     .testTarget(name: "WebRulesTests", dependencies: ["WebRules", "CertificateRules", "OneSealCore"], path: "Tests/WebRulesTests", swiftSettings: swift6),
     // The web front in-process on port 0, its services absent or faked: pages, limits, error pages.
-    .testTarget(name: "WebServiceTests", dependencies: ["WebService", "WebRules", "OneSealProto", lifecycle, log], path: "Tests/WebServiceTests", swiftSettings: swift6),
+    .testTarget(name: "WebServiceTests", dependencies: ["WebService", "WebRules", "OneSealProto", "OneSealTLS", "OneSealTestSupport", lifecycle, log], path: "Tests/WebServiceTests", swiftSettings: swift6),
 ]
 
 let package = Package(

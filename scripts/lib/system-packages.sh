@@ -8,8 +8,8 @@
 # libcairo2-dev, libqrencode-dev, fonts-wqy-zenhei: the certificate service's printable licence (PDF with
 # Chinese text and a QR code; the font is found through fontconfig).
 # chromium, chromium-driver, python3-pip: the browser tests of oneseal-web (tests/web, Selenium from PyPI; #18).
-# openssl: the command-line tool, for inspecting certificates (and the C SDK's handshake tests by hand).
-ONESEAL_APT_PACKAGES=(openssl libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei tcpdump chromium chromium-driver python3-pip)
+# openssl: the command-line tool, for inspecting certificates. curl: the web front's HTTPS test (a client we did not write).
+ONESEAL_APT_PACKAGES=(openssl curl libpq-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev postgresql pkg-config make docker-compose libcairo2-dev libqrencode-dev fonts-wqy-zenhei tcpdump chromium chromium-driver python3-pip)
 
 ensure_system_packages() {
     local missing=()

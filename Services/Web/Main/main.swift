@@ -28,8 +28,17 @@ do {
     FileHandle.standardError.write(Data("oneseal-web: \(error)\n".utf8))
     exit(2)
 }
-var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: WebFront(configuration: configuration, logger: logger, tls: tls))]
+// Its own HTTPS, when the operator gives the public host's certificate (docs/operators.md).
+let https: WebCertificate?
+do {
+    https = try configuration.https.map { try WebCertificate(certificateFile: $0.certificateFile, keyFile: $0.keyFile) }
+} catch {
+    FileHandle.standardError.write(Data("oneseal-web: ONESEAL_WEB_HTTPS_CERT_FILE: \(error)\n".utf8))
+    exit(2)
+}
+var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: WebFront(configuration: configuration, logger: logger, tls: tls, https: https))]
 if let tls { services.append(.init(service: TLSReloadService(source: tls, logger: Logger(label: "oneseal.tls")))) }
+if let https { services.append(.init(service: WebCertificateReloadService(certificate: https, logger: Logger(label: "oneseal.web.https")))) }
 let group = ServiceGroup(
     configuration: ServiceGroupConfiguration(
         services: services,

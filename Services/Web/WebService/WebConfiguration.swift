@@ -24,6 +24,9 @@ public struct WebConfiguration: Sendable {
     /// How the front reaches the node's services: TLS with its own `web@<node>` certificate and the
     /// node's trust bundle (ONESEAL_TLS_*), or plain TCP under ONESEAL_INSECURE_LOOPBACK=1.
     public var tls: NodeConfiguration.TLS = .insecureLoopback
+    /// The front's own HTTPS: ONESEAL_WEB_HTTPS_CERT_FILE + ONESEAL_WEB_HTTPS_KEY_FILE (both or
+    /// neither); nil serves plain HTTP for a terminator in front.
+    public var https: (certificateFile: String, keyFile: String)?
     /// Progress look-ups per client address per minute (intake limits per source too, but behind
     /// this front every citizen shares one source; see docs/decisions.md).
     public var progressLookupsPerMinute = 10
@@ -67,6 +70,14 @@ public struct WebConfiguration: Sendable {
             node: node.node, siteName: node.nodeName ?? "行政审批服务局（\(node.node)）", host: node.host, port: node.port,
             publicURL: publicURL, intake: try peer("intake"), certificate: try peer("certificate"), logLevel: node.logLevel, wire: node.wire)
         configuration.tls = node.tls
+        let httpsFiles = [environment["ONESEAL_WEB_HTTPS_CERT_FILE"], environment["ONESEAL_WEB_HTTPS_KEY_FILE"]]
+            .map { $0?.trimmingCharacters(in: .whitespaces) }.map { $0?.isEmpty == false ? $0 : nil }
+        switch (httpsFiles[0], httpsFiles[1]) {
+        case (let certificate?, let key?): configuration.https = (certificate, key)
+        case (nil, nil): break
+        case (nil, _): throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_HTTPS_CERT_FILE", reason: "ONESEAL_WEB_HTTPS_KEY_FILE is given without the certificate")
+        case (_, nil): throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_HTTPS_KEY_FILE", reason: "ONESEAL_WEB_HTTPS_CERT_FILE is given without its key")
+        }
         return configuration
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import OneSealServiceKit
@@ -21,9 +22,15 @@ public struct WebFront: Service {
 
     /// TLS to the node's services (`ServiceRunner.loadTLS` as `web@<node>`); nil: plain loopback.
     let tls: TLSMaterialSource?
+    /// The front's own HTTPS certificate (`WebHTTPS.swift`); nil: plain HTTP behind a terminator.
+    let https: WebCertificate?
 
-    public init(configuration: WebConfiguration, logger: Logger, tls: TLSMaterialSource? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        configuration: WebConfiguration, logger: Logger, tls: TLSMaterialSource? = nil, https: WebCertificate? = nil,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.tls = tls
+        self.https = https
         self.configuration = configuration
         self.logger = logger
         self.onListening = onListening
@@ -43,18 +50,23 @@ public struct WebFront: Service {
         let handlers = PageHandlers(
             configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
         let router = Router(context: WebContext.self)
-        router.add(middleware: RequestLogMiddleware(siteName: configuration.siteName, logger: logger))
+        router.add(middleware: RequestLogMiddleware(siteName: configuration.siteName, logger: logger, https: https != nil))
         handlers.register(on: router)
         let onListening = self.onListening
         let logger = self.logger
         let configuration = self.configuration
+        let https = self.https
         let app = Application(
             router: router,
+            server: https.map { HTTPServerBuilder.https($0) } ?? .http1(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 boundPort.set(port)
-                logger.info("listening", metadata: ["port": "\(port)", "public_url": "\(configuration.publicURL ?? "-")", "node": "\(configuration.node)"])
+                logger.info("listening", metadata: [
+                    "port": "\(port)", "public_url": "\(configuration.publicURL ?? "-")", "node": "\(configuration.node)",
+                    "protocol": "\(https == nil ? "http" : "https")",
+                ])
                 onListening(port)
             },
             logger: logger
@@ -87,6 +99,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = WebContext
     let siteName: String
     let logger: Logger
+    /// Served over HTTPS: every answer tells the browser to come back only over HTTPS (HSTS, a year).
+    var https = false
 
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -110,6 +124,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             }
         }
         response.headers[.init("X-Request-Id")!] = context.id
+        if https { response.headers[.init("Strict-Transport-Security")!] = "max-age=31536000" }
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info("request", metadata: [
