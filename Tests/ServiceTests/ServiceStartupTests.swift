@@ -54,12 +54,13 @@ struct ServiceStartupTests {
                 }
             }
             Task {
-                try? await Task.sleep(for: .seconds(10))
-                finish("still running after 10 s")
+                try? await Task.sleep(for: .seconds(60))
+                finish("still running after 60 s")
             }
         }
         #expect(outcome.hasPrefix("failed"), "\(outcome)")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // "Promptly" means "not hanging": a full run on two cores once took 8.9 s here.
+        #expect(ContinuousClock.now - started < .seconds(30))
         // The address promise fails too, instead of waiting forever.
         await #expect(throws: (any Error).self) { _ = try await transport.listeningAddress }
     }
