@@ -26,7 +26,12 @@ public struct TLSReloadService: Service {
 
     /// Size and modification time of each file: a change of either means "look again".
     static func fingerprint(_ files: TLSFiles) -> [String] {
-        [files.certificateFile, files.keyFile, files.trustFile].compactMap { $0 }.map { path in
+        fingerprint(paths: [files.certificateFile, files.keyFile, files.trustFile].compactMap { $0 })
+    }
+
+    /// The same for any files (the web front's HTTPS certificate is watched the same way).
+    public static func fingerprint(paths: [String]) -> [String] {
+        paths.map { path in
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1

@@ -3,6 +3,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOSSL
+import OneSealServiceKit
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -20,7 +21,7 @@ public final class WebCertificate: Sendable {
     public init(certificateFile: String, keyFile: String) throws {
         self.certificateFile = certificateFile
         self.keyFile = keyFile
-        self.state = Mutex((try Self.context(certificateFile: certificateFile, keyFile: keyFile), Self.fingerprint([certificateFile, keyFile])))
+        self.state = Mutex((try Self.context(certificateFile: certificateFile, keyFile: keyFile), TLSReloadService.fingerprint(paths: [certificateFile, keyFile])))
     }
 
     /// TLS 1.2 and 1.3 (browsers of the halls' machines), HTTP/1.1 by ALPN, no client certificates.
@@ -38,22 +39,13 @@ public final class WebCertificate: Sendable {
         public var description: String
     }
 
-    static func fingerprint(_ files: [String]) -> [String] {
-        files.map { path in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-            return "\(path):\(size):\(modified)"
-        }
-    }
-
     public var current: NIOSSLContext { state.withLock { $0.context } }
 
     /// Reads the files again when they changed (or always, `force`); a file that does not load
     /// keeps the old context (a half-copied renewal must not take the hall's site down).
     @discardableResult
     public func reload(force: Bool = false, logger: Logger) -> Bool {
-        let fingerprint = Self.fingerprint([certificateFile, keyFile])
+        let fingerprint = TLSReloadService.fingerprint(paths: [certificateFile, keyFile])
         if !force, fingerprint == state.withLock({ $0.fingerprint }) { return false }
         do {
             let context = try Self.context(certificateFile: certificateFile, keyFile: keyFile)
