@@ -221,7 +221,7 @@ public final class OneSealClientTransport: ClientTransport {
         let refusal = RefusalNote()
         let (channel, handshake) = try await ClientBootstrap(group: self.group)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: self.host, port: self.port) { channel in
                 channel.eventLoop.makeCompletedFuture { () throws -> (any Channel, EventLoopFuture<Void>?) in
                     var handshake: EventLoopFuture<Void>?

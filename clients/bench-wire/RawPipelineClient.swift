@@ -109,7 +109,7 @@ func runRawPipeline(
     let loop = group.next()
     let done = loop.makePromise(of: RunResult.self)
     _ = try await ClientBootstrap(group: loop)
-        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        .channelOption(.tcpOption(.tcp_nodelay), value: 1)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(CallFrameDecoder()))
