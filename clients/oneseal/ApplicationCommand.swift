@@ -12,7 +12,7 @@ struct ApplicationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "application",
         abstract: "Applications at the window: submit, accept, correct, reject, show, list, track.",
-        subcommands: [Submit.self, Accept.self, Correct.self, Reject.self, Deliver.self, Withdraw.self, Show.self, List.self, Track.self]
+        subcommands: [Submit.self, Accept.self, Correct.self, Reject.self, Forward.self, Deliver.self, Withdraw.self, Show.self, List.self, Track.self]
     )
 
     struct Submit: AsyncParsableCommand {
@@ -220,6 +220,29 @@ struct ApplicationCommand: AsyncParsableCommand {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
             let response = try await connection.intake { try await $0.rejectApplication(request, metadata: metadata) }
             try output.emit(response, text: "not accepted: notice \(response.notice.noticeNumber)\n" + ApplicationText.detail(response.application))
+        }
+    }
+
+    struct Forward: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A county's accepted application of a city item, forwarded with the first-review opinion (审核转报).",
+            discussion: "The county accepts first (`oneseal application accept`); the city's approval opens the case on the forwarded event.")
+        @Option(help: "Application id.") var application: String
+        @Option(help: "The county's first-review opinion (初审意见): specific, required.") var opinion: String
+        @Option(help: "Target node (GB/T 2260 code); default: the item's implementing node.") var toNode: String = ""
+        @OptionGroup var connection: Connection
+        @OptionGroup var credentials: Credentials
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let request = Intake_ForwardToCityRequest.with {
+                $0.applicationID = application
+                $0.firstReviewOpinion = opinion
+                $0.toNode = toNode
+            }
+            let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+            let response = try await connection.intake { try await $0.forwardToCity(request, metadata: metadata) }
+            try output.emit(response, text: "forwarded\n" + ApplicationText.detail(response.application))
         }
     }
 
