@@ -46,11 +46,15 @@ public final class LocalCluster: Sendable {
     public let ports: [ServiceAddress: Int]
     /// Each service's standard gRPC over HTTP/2 port (`ONESEAL_GRPC_PORT`), for integrators' runtimes.
     public let grpcPorts: [ServiceAddress: Int]
-    private let databases: [ServiceAddress: String]
+    /// Each service's database name (on `server(of:)` of its node).
+    public let databases: [ServiceAddress: String]
     private let adminConninfo: String
     private let logLevel: String
     private let extraEnvironment: [String: String]
     private let processes = Mutex<[ServiceAddress: Process]>([:])
+    /// A node moved to another PostgreSQL server (a restore into a fresh server): its services'
+    /// databases are looked up there from their next start on.
+    private let movedNodes = Mutex<[String: String]>([:])
     /// Calls from one node to another go through these relays (one per service), so the link
     /// between the halls can be cut and restored while each hall keeps working on its own.
     private let links: [ServiceAddress: LinkProxy]
@@ -188,7 +192,22 @@ public final class LocalCluster: Sendable {
 
     /// libpq conninfo of one service's own database (for checks a test makes after the run).
     public func conninfo(_ address: ServiceAddress) throws -> String {
-        try PostgresConnInfo.replacingDatabase(in: adminConninfo, with: databases[address]!)
+        try PostgresConnInfo.replacingDatabase(in: server(of: address.node), with: databases[address]!)
+    }
+
+    /// The admin conninfo of the PostgreSQL server holding `node`'s databases.
+    public func server(of node: String) -> String { movedNodes.withLock { $0[node] } ?? adminConninfo }
+
+    /// From now on `node`'s services find their databases (same names) on the server at
+    /// `adminConninfo`: restart them to use it. The caller has put the databases there.
+    public func moveNode(_ node: String, toServer adminConninfo: String) {
+        movedNodes.withLock { $0[node] = adminConninfo }
+    }
+
+    /// The secret files a node's services read — what an operator keeps with a backup: the token
+    /// signing key, the personal-data key ring and the seal key.
+    public func secretFiles(_ node: String) -> [String: URL] {
+        ["token-key": keyFile(node), "data-key": dataKeyFile(node), "seal-key": sealKeyFile(node)]
     }
 
     /// The log file of one process (appended to across restarts).
@@ -250,9 +269,11 @@ public final class LocalCluster: Sendable {
         for process in running where Self.isAlive(process) { Glibc.kill(process.processIdentifier, SIGKILL) }
         for link in links.values { await link.stop() }
         if !keepFiles {
-            let client = PostgresClient(conninfo: adminConninfo, maxConnections: 1, logger: Self.quietLogger)
-            for name in databases.values { try? await client.dropDatabaseIfExists(name: name, force: true) }
-            await client.shutdown()
+            for server in Set(nodes.map(server(of:))) {
+                let client = PostgresClient(conninfo: server, maxConnections: 1, logger: Self.quietLogger)
+                for (address, name) in databases where self.server(of: address.node) == server { try? await client.dropDatabaseIfExists(name: name, force: true) }
+                await client.shutdown()
+            }
             try? FileManager.default.removeItem(at: directory)
         }
     }

@@ -29,6 +29,7 @@ struct OneSealCommand: AsyncParsableCommand {
             OutboxCommand.self,  // dead letters of a service's outbox (#15)
             Certs.self,  // the node CA and TLS certificates (#17)
             Protos.self,  // the contracts for gRPC tools (#17 item 4)
+            Backup.self,  // a node's databases and keys, sealed (#22 item 4)
         ]
     )
 
