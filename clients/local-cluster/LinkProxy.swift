@@ -22,17 +22,22 @@ final class LinkProxy: Sendable {
         self.group = group
     }
 
-    /// Listens on a free loopback port and relays every connection to `targetPort`.
-    static func start(targetPort: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LinkProxy {
+    /// Listens on a free loopback port and relays every connection to one of `targetPorts`: in
+    /// turn, and to the next when one refuses (a balancer over replicas, as a Kubernetes Service
+    /// spreads connections over its ready pods).
+    static func start(targetPorts: [Int], group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> LinkProxy {
+        precondition(!targetPorts.isEmpty)
         let holder = Holder()
+        let turn = Atomic<Int>(0)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { inbound in
                 guard let proxy = holder.proxy, !proxy.isCut else { return inbound.close() }
                 proxy.track(inbound)
-                return ClientBootstrap(group: inbound.eventLoop)
-                    .connect(host: "127.0.0.1", port: targetPort)
+                let first = turn.wrappingAdd(1, ordering: .relaxed).oldValue
+                let order = (0..<targetPorts.count).map { targetPorts[(first + $0) % targetPorts.count] }
+                return Self.connect(order[...], on: inbound.eventLoop)
                     .flatMapThrowing { outbound in
                         // Both channels are on inbound's event loop (the bootstrap above), so the
                         // glue is added synchronously and the two halves never cross threads.
@@ -48,6 +53,13 @@ final class LinkProxy: Sendable {
         let proxy = LinkProxy(port: server.localAddress?.port ?? 0, server: server, group: group)
         holder.proxy = proxy
         return proxy
+    }
+
+    /// The first of `ports` that accepts the connection.
+    private static func connect(_ ports: ArraySlice<Int>, on loop: any EventLoop) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: loop).connect(host: "127.0.0.1", port: ports.first!).flatMapError { error in
+            ports.count > 1 ? connect(ports.dropFirst(), on: loop) : loop.makeFailedFuture(error)
+        }
     }
 
     var isCut: Bool { state.withLock { $0.cut } }

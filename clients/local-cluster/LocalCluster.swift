@@ -29,6 +29,17 @@ public struct ServiceAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(service.rawValue)@\(node)" }
 }
 
+/// One process of a service: replica 0 is the only one unless the cluster runs replicas.
+public struct ReplicaAddress: Hashable, Sendable, CustomStringConvertible {
+    public var address: ServiceAddress
+    public var replica: Int
+    public init(_ address: ServiceAddress, _ replica: Int) {
+        self.address = address
+        self.replica = replica
+    }
+    public var description: String { replica == 0 ? "\(address)" : "\(address)#\(replica)" }
+}
+
 /// A city and its counties running as real processes on this machine: each node's five executables,
 /// each with its own database on one PostgreSQL server, wired to each other through `ONESEAL_PEERS`.
 ///
@@ -51,7 +62,13 @@ public final class LocalCluster: Sendable {
     private let adminConninfo: String
     private let logLevel: String
     private let extraEnvironment: [String: String]
-    private let processes = Mutex<[ServiceAddress: Process]>([:])
+    private let processes = Mutex<[ReplicaAddress: Process]>([:])
+    /// Processes per service (issue #22 item 2: replicas on one database). With more than one,
+    /// `ports` are balancers (a `LinkProxy` over the replicas, as a Kubernetes Service would be) and
+    /// each replica listens on a port of its own.
+    public let replicas: Int
+    private let replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)]
+    private let balancers: [ServiceAddress: LinkProxy]
     /// A node moved to another PostgreSQL server (a restore into a fresh server): its services'
     /// databases are looked up there from their next start on.
     private let movedNodes = Mutex<[String: String]>([:])
@@ -86,8 +103,10 @@ public final class LocalCluster: Sendable {
         calendar: String? = LocalCluster.provisional2027,
         environment: [String: String] = [:],
         tls: Bool = true,
-        web: Bool = false
+        web: Bool = false,
+        replicas: Int = 1
     ) async throws -> LocalCluster {
+        precondition(replicas >= 1, "at least one process per service")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cluster-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var environment = environment
@@ -108,8 +127,18 @@ public final class LocalCluster: Sendable {
                 databases[address] = "c\(tag)_\(service.rawValue)_\(node)"
             }
         }
+        var replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)] = [:]
+        var balancers: [ServiceAddress: LinkProxy] = [:]
+        if replicas > 1 {
+            for address in ports.keys {
+                for replica in 0..<replicas { replicaPorts[ReplicaAddress(address, replica)] = (try freeLoopbackPort(), try freeLoopbackPort()) }
+                let balancer = try await LinkProxy.start(targetPorts: (0..<replicas).map { replicaPorts[ReplicaAddress(address, $0)]!.rpc })
+                balancers[address] = balancer
+                ports[address] = balancer.port
+            }
+        }
         var links: [ServiceAddress: LinkProxy] = [:]
-        for (address, port) in ports { links[address] = try await LinkProxy.start(targetPort: port) }
+        for (address, port) in ports { links[address] = try await LinkProxy.start(targetPorts: [port]) }
         var webPorts: [String: Int] = [:]
         if web { for node in nodes { webPorts[node] = try freeLoopbackPort() } }
         // TLS as in production: a CA per node, a certificate per service, every node's CA trusted.
@@ -131,11 +160,12 @@ public final class LocalCluster: Sendable {
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             ports: ports, grpcPorts: grpcPorts, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
-            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts)
+            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts,
+            replicas: replicas, replicaPorts: replicaPorts, balancers: balancers)
         try cluster.writeKeys()
         try await cluster.createDatabases()
         do {
-            for address in cluster.allAddresses { try cluster.launch(address) }
+            for address in cluster.allAddresses { for replica in 0..<replicas { try cluster.launch(ReplicaAddress(address, replica)) } }
             for address in cluster.allAddresses { try await cluster.waitUntilHealthy(address) }
             for node in webPorts.keys.sorted() { try cluster.launchWeb(node) }
             for node in webPorts.keys.sorted() { try await cluster.waitUntilWebAnswers(node) }
@@ -150,8 +180,11 @@ public final class LocalCluster: Sendable {
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         grpcPorts: [ServiceAddress: Int], databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
         links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?,
-        webPorts: [String: Int]
+        webPorts: [String: Int], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
     ) {
+        self.replicas = replicas
+        self.replicaPorts = replicaPorts
+        self.balancers = balancers
         self.certificateAuthorities = certificateAuthorities
         self.clientMaterial = clientMaterial
         self.links = links
@@ -211,21 +244,40 @@ public final class LocalCluster: Sendable {
     }
 
     /// The log file of one process (appended to across restarts).
-    public func logFile(_ address: ServiceAddress) -> URL { directory.appendingPathComponent("\(address.node)-\(address.service.rawValue).log") }
+    public func logFile(_ address: ServiceAddress) -> URL { logFile(ReplicaAddress(address, 0)) }
 
-    /// The last lines of a process's log, for failure messages.
+    /// The log file of one replica (replica 0's is the service's).
+    public func logFile(_ replica: ReplicaAddress) -> URL {
+        let suffix = replica.replica == 0 ? "" : "-r\(replica.replica)"
+        return directory.appendingPathComponent("\(replica.address.node)-\(replica.address.service.rawValue)\(suffix).log")
+    }
+
+    /// Every process of the cluster's services.
+    public var allReplicas: [ReplicaAddress] { allAddresses.flatMap { address in (0..<replicas).map { ReplicaAddress(address, $0) } } }
+
+    /// The last lines of a process's log, for failure messages (every replica's, when several).
     public func logTail(_ address: ServiceAddress, lines: Int = 30) -> String {
-        let text = (try? String(contentsOf: logFile(address), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        (0..<replicas).map { replica in
+            let text = (try? String(contentsOf: logFile(ReplicaAddress(address, replica)), encoding: .utf8)) ?? ""
+            let tail = text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+            return replicas == 1 ? tail : "[replica \(replica)]\n\(tail)"
+        }.joined(separator: "\n")
     }
 
     // MARK: Faults
 
     /// SIGKILL: the process gets no chance to drain (crash, OOM kill, power cut of one machine).
-    public func kill(_ address: ServiceAddress) async {
-        guard let process = processes.withLock({ $0[address] }) else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        for _ in 0..<500 where Self.isAlive(process) { try? await Task.sleep(for: .milliseconds(20)) }
+    /// Every replica of the service, unless `replica` names one.
+    public func kill(_ address: ServiceAddress, replica: Int? = nil) async {
+        for key in replicaKeys(address, replica) {
+            guard let process = processes.withLock({ $0[key] }) else { continue }
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            for _ in 0..<500 where Self.isAlive(process) { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+    }
+
+    private func replicaKeys(_ address: ServiceAddress, _ replica: Int?) -> [ReplicaAddress] {
+        replica.map { [ReplicaAddress(address, $0)] } ?? (0..<replicas).map { ReplicaAddress(address, $0) }
     }
 
     /// Whether the child still runs, from /proc (a zombie or a missing entry is not running):
@@ -239,10 +291,11 @@ public final class LocalCluster: Sendable {
     }
 
     /// Starts a killed or stopped process again on the same port and database, and waits for health.
-    public func restart(_ address: ServiceAddress) async throws {
-        if isRunning(address) { return }
-        try launch(address)
-        try await waitUntilHealthy(address)
+    public func restart(_ address: ServiceAddress, replica: Int? = nil) async throws {
+        for key in replicaKeys(address, replica) where !isRunning(key) {
+            try launch(key)
+            try await waitUntilHealthy(key)
+        }
     }
 
     /// Cuts the network between the nodes: every cross-node connection drops, new ones fail, until
@@ -253,11 +306,18 @@ public final class LocalCluster: Sendable {
 
     /// Process ids of the running services (for CPU accounting by the benchmark).
     public func processIDs() -> [ServiceAddress: Int32] {
-        processes.withLock { all in all.compactMapValues { Self.isAlive($0) ? $0.processIdentifier : nil } }
+        processes.withLock { all in
+            Dictionary(uniqueKeysWithValues: all.compactMap { key, process in
+                key.replica == 0 && Self.isAlive(process) ? (key.address, process.processIdentifier) : nil
+            })
+        }
     }
 
     /// Whether the process is running now.
-    public func isRunning(_ address: ServiceAddress) -> Bool { processes.withLock { $0[address].map(Self.isAlive) ?? false } }
+    /// Whether every process of the service runs now.
+    public func isRunning(_ address: ServiceAddress) -> Bool { replicaKeys(address, nil).allSatisfy(isRunning) }
+
+    public func isRunning(_ replica: ReplicaAddress) -> Bool { processes.withLock { $0[replica].map(Self.isAlive) ?? false } }
 
     /// SIGTERM to every process (they drain), SIGKILL to any still running after `grace`, then the
     /// databases are dropped and the key directory removed unless `keepFiles`.
@@ -268,6 +328,7 @@ public final class LocalCluster: Sendable {
         while running.contains(where: Self.isAlive), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         for process in running where Self.isAlive(process) { Glibc.kill(process.processIdentifier, SIGKILL) }
         for link in links.values { await link.stop() }
+        for balancer in balancers.values { await balancer.stop() }
         if !keepFiles {
             for server in Set(nodes.map(server(of:))) {
                 let client = PostgresClient(conninfo: server, maxConnections: 1, logger: Self.quietLogger)
@@ -280,7 +341,7 @@ public final class LocalCluster: Sendable {
 
     /// How many processes exited on their own since they were started (a crash is a defect).
     public func exitedProcesses() -> [(ServiceAddress, Int32)] {
-        processes.withLock { all in all.compactMap { Self.isAlive($0.value) ? nil : ($0.key, $0.value.isRunning ? -1 : $0.value.terminationStatus) } }
+        processes.withLock { all in all.compactMap { Self.isAlive($0.value) ? nil : ($0.key.address, $0.value.isRunning ? -1 : $0.value.terminationStatus) } }
     }
 
     // MARK: Starting
@@ -295,7 +356,10 @@ public final class LocalCluster: Sendable {
 
     /// Sends a signal (SIGHUP: reload TLS material) to one running process.
     public func signal(_ address: ServiceAddress, _ signal: Int32) {
-        processes.withLock { if let process = $0[address], Self.isAlive(process) { Glibc.kill(process.processIdentifier, signal) } }
+        let keys = replicaKeys(address, nil)
+        processes.withLock { all in
+            for key in keys { if let process = all[key], Self.isAlive(process) { Glibc.kill(process.processIdentifier, signal) } }
+        }
     }
 
     private func keyFile(_ node: String) -> URL { directory.appendingPathComponent("tokens-\(node).key") }
@@ -346,13 +410,15 @@ public final class LocalCluster: Sendable {
         "371302": ("临沂市兰山区行政审批服务局", "11371302MB2850286Q"),
     ]
 
-    private func environment(_ address: ServiceAddress) throws -> [String: String] {
+    private func environment(_ replica: ReplicaAddress) throws -> [String: String] {
+        let address = replica.address
+        let (rpcPort, grpcPort) = replicas == 1 ? (ports[address]!, grpcPorts[address]!) : replicaPorts[replica]!
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "ONESEAL_NODE": address.node,
             "ONESEAL_LISTEN_HOST": "127.0.0.1",
-            "ONESEAL_PORT": String(ports[address]!),
-            "ONESEAL_GRPC_PORT": String(grpcPorts[address]!),
+            "ONESEAL_PORT": String(rpcPort),
+            "ONESEAL_GRPC_PORT": String(grpcPort),
             "ONESEAL_METRICS_PORT": "off",
             "ONESEAL_LOG_LEVEL": logLevel,
             "ONESEAL_DATABASE_URL": try conninfo(address),
@@ -381,10 +447,11 @@ public final class LocalCluster: Sendable {
         return environment
     }
 
-    private func launch(_ address: ServiceAddress) throws {
+    private func launch(_ replica: ReplicaAddress) throws {
+        let address = replica.address
         let executable = binDirectory.appendingPathComponent(address.service.executable)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw LocalClusterError.missingExecutable(executable.path) }
-        let log = logFile(address)
+        let log = logFile(replica)
         if !FileManager.default.fileExists(atPath: log.path), !FileManager.default.createFile(atPath: log.path, contents: nil) {
             throw LocalClusterError.cannotWrite(log.path)
         }
@@ -393,12 +460,12 @@ public final class LocalCluster: Sendable {
         try handle.seekToEnd()
         let process = Process()
         process.executableURL = executable
-        process.environment = try environment(address)
+        process.environment = try environment(replica)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
         try? handle.close()
-        processes.withLock { $0[address] = process }
+        processes.withLock { $0[replica] = process }
     }
 
     /// The base URL of `node`'s web front (started with `web: true`).
@@ -459,13 +526,20 @@ public final class LocalCluster: Sendable {
     /// Polls the health method until it answers SERVING (up to `timeout`); a process that exits
     /// meanwhile fails at once with the tail of its log.
     public func waitUntilHealthy(_ address: ServiceAddress, timeout: Duration = .seconds(60)) async throws {
+        for key in replicaKeys(address, nil) { try await waitUntilHealthy(key, timeout: timeout) }
+    }
+
+    /// Waits for one process, asked on its own port (not through a balancer).
+    public func waitUntilHealthy(_ replica: ReplicaAddress, timeout: Duration = .seconds(60)) async throws {
+        let address = replica.address
+        let port = replicas == 1 ? ports[address]! : replicaPorts[replica]!.rpc
         let deadline = ContinuousClock.now.advanced(by: timeout)
         var last = "no answer"
         while ContinuousClock.now < deadline {
-            if !isRunning(address) {
+            if !isRunning(replica) {
                 throw LocalClusterError.exited(address, log: logTail(address))
             }
-            switch await HealthProbe.check(host: "127.0.0.1", port: ports[address]!, tls: clientTLS(address)) {
+            switch await HealthProbe.check(host: "127.0.0.1", port: port, tls: clientTLS(address)) {
             case .serving: return
             case .notServing(let why): last = why
             }
