@@ -43,11 +43,12 @@ actor ClusterGate {
 /// On failure the tail of every process's log is attached to the test's output.
 func withTwoNodes(
     adminConninfo: String? = nil, environment: [String: String] = [:], tls: Bool = true, web: Bool = false, replicas: Int = 1,
+    binDirectory: URL = buildDirectory,
     _ body: @Sendable (LocalCluster, Hall) async throws -> Void
 ) async throws {
     await ClusterGate.shared.enter()
     do {
-        try await runTwoNodes(adminConninfo: adminConninfo, environment: environment, tls: tls, web: web, replicas: replicas, body)
+        try await runTwoNodes(adminConninfo: adminConninfo, environment: environment, tls: tls, web: web, replicas: replicas, binDirectory: binDirectory, body)
     } catch {
         await ClusterGate.shared.leave()
         throw error
@@ -56,11 +57,11 @@ func withTwoNodes(
 }
 
 private func runTwoNodes(
-    adminConninfo: String?, environment: [String: String], tls: Bool, web: Bool, replicas: Int,
+    adminConninfo: String?, environment: [String: String], tls: Bool, web: Bool, replicas: Int, binDirectory: URL,
     _ body: @Sendable (LocalCluster, Hall) async throws -> Void
 ) async throws {
     let cluster = try await LocalCluster.start(
-        adminConninfo: try adminConninfo ?? TestDatabase.adminConninfo(), binDirectory: buildDirectory, environment: environment, tls: tls, web: web, replicas: replicas)
+        adminConninfo: try adminConninfo ?? TestDatabase.adminConninfo(), binDirectory: binDirectory, environment: environment, tls: tls, web: web, replicas: replicas)
     do {
         try await withClusterClients(cluster) { clients in
             let hall = Hall(clients)

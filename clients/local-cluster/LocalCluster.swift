@@ -72,6 +72,8 @@ public final class LocalCluster: Sendable {
     /// A node moved to another PostgreSQL server (a restore into a fresh server): its services'
     /// databases are looked up there from their next start on.
     private let movedNodes = Mutex<[String: String]>([:])
+    /// Services started from another build since the cluster started (a rolling upgrade).
+    private let upgradedBinaries = Mutex<[ServiceAddress: URL]>([:])
     /// Calls from one node to another go through these relays (one per service), so the link
     /// between the halls can be cut and restored while each hall keeps working on its own.
     private let links: [ServiceAddress: LinkProxy]
@@ -235,6 +237,23 @@ public final class LocalCluster: Sendable {
     /// `adminConninfo`: restart them to use it. The caller has put the databases there.
     public func moveNode(_ node: String, toServer adminConninfo: String) {
         movedNodes.withLock { $0[node] = adminConninfo }
+    }
+
+    /// The build a service's processes start from: the cluster's, or the one it was upgraded to.
+    public func binDirectory(of address: ServiceAddress) -> URL { upgradedBinaries.withLock { $0[address] } ?? binDirectory }
+
+    /// A rolling upgrade of one service (issue #22 item 3): its processes stop as an operator stops
+    /// them (SIGTERM, they drain; SIGKILL after `grace`), and start again from `binDirectory`,
+    /// which applies that build's migrations before serving. The rest of the cluster keeps working
+    /// meanwhile; events for the stopped service wait in the outboxes.
+    public func upgrade(_ address: ServiceAddress, to binDirectory: URL, grace: Duration = .seconds(15)) async throws {
+        let running = processes.withLock { all in replicaKeys(address, nil).compactMap { all[$0] } }
+        for process in running where Self.isAlive(process) { process.terminate() }
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        while running.contains(where: Self.isAlive), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        for process in running where Self.isAlive(process) { Glibc.kill(process.processIdentifier, SIGKILL) }
+        upgradedBinaries.withLock { $0[address] = binDirectory }
+        try await restart(address)
     }
 
     /// The secret files a node's services read — what an operator keeps with a backup: the token
@@ -449,7 +468,7 @@ public final class LocalCluster: Sendable {
 
     private func launch(_ replica: ReplicaAddress) throws {
         let address = replica.address
-        let executable = binDirectory.appendingPathComponent(address.service.executable)
+        let executable = binDirectory(of: address).appendingPathComponent(address.service.executable)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else { throw LocalClusterError.missingExecutable(executable.path) }
         let log = logFile(replica)
         if !FileManager.default.fileExists(atPath: log.path), !FileManager.default.createFile(atPath: log.path, contents: nil) {
