@@ -97,6 +97,9 @@ struct TwoNodeScenarioTests {
         let licence = try await hall.licence(ofCase: opened.caseID, at: Self.county)
         #expect(licence.status == .valid)
         #expect(licence.content.holderName == Hall.company.name)
+        // The issuer is the hall as its settings name it (ONESEAL_NODE_NAME / ONESEAL_NODE_USCC).
+        #expect(licence.content.issuerName == "临沂市兰山区行政审批服务局" && licence.content.issuerCode == "11371302MB2850286Q")
+        #expect(licence.content.licenceIdentifier.contains(".11371302MB2850286Q."))
         let ready = try await hall.awaitProgress(at: Self.county, id, .licenceIssued)
         #expect(ready.items[0].licence.licenceIdentifier == licence.content.licenceIdentifier)
         let delivered = try await hall.deliver(at: Self.county, id)
