@@ -128,19 +128,11 @@ struct TwoNodeScenarioTests {
     /// 秒批: an item whose every material is an electronic licence, verified by intake against the
     /// issuing certificate service, is granted by the rules the moment its case opens.
     func instantApproval(_ hall: Hall, presenting licence: Certificate_Licence, _ tally: inout Tally) async throws {
-        var item = try await hall.item(Hall.countyFoodItem, at: Self.county)
-        item.implementationCode = "000117005000371302099"
-        item.name = "食品经营许可（延续）"
-        item.instantApprovalAllowed = true
-        item.instantRuleSet = "e-licence-complete"
-        item.commitmentAllowed = false
-        item.deficiencyAllowed = false
-        item.materials = [Intake_MaterialRequirement.with {
-            $0.code = "M01"; $0.name = "食品经营许可证"; $0.required = true; $0.forms = [.electronic]; $0.copies = 0
-            $0.source = .government; $0.sourceDescription = "行政审批服务局"; $0.licenceTypeCode = licence.content.licenceTypeCode
-        }]
-        item.specialProcedures = []
-        try await hall.publish([item], on: Self.county)
+        // The sample catalogue's instant item, as scripts/cluster imports it: one material, the food
+        // licence itself, as a verified electronic licence.
+        let item = try await hall.item(Hall.countyInstantItem, at: Self.county)
+        #expect(item.instantApprovalAllowed && item.instantRuleSet == "e-licence-complete")
+        #expect(item.materials.map(\.licenceTypeCode) == [licence.content.licenceTypeCode])
         let presented = Intake_ProvidedMaterial.with {
             $0.requirementCode = "M01"; $0.implementationCodes = [item.implementationCode]; $0.name = "食品经营许可证"; $0.form = .electronic; $0.copies = 0
             $0.electronicLicence = Common_LicenceRef.with {
