@@ -312,6 +312,18 @@ struct TwoNodeScenarioTests {
         #expect(shown.notices.map(\.title) == ["暂停计时告知书", "延长审批期限告知书"])
         #expect(shown.notices.map(\.number) == [suspended.suspension.notice.number, extended.case.extension.notice.number])
         #expect(shown.notices.allSatisfy { !$0.content.isEmpty && !$0.number.isEmpty })
+        // The applicant downloads them with their own token (typed in lower case: the same company),
+        // each with its legal ground; the extension's names the new statutory due date.
+        let mine = try await hall.clients.intake(Self.county).getApplication(.with { $0.applicationID = id },
+            metadata: try hall.clients.metadata(.applicant, Hall.uscc.lowercased(), node: Self.county)).application.items[0].notices
+        #expect(mine.map(\.number) == shown.notices.map(\.number))
+        let suspensionText = String(decoding: mine[0].content, as: UTF8.self)
+        #expect(suspensionText.contains(mine[0].number) && suspensionText.contains("第四十五条") && suspensionText.contains("5个工作日"), "\(suspensionText)")
+        let statutoryDue = extended.case.statutoryDeadline.dueOn
+        #expect(statutoryDue.year >= 2026)
+        let extensionText = String(decoding: mine[1].content, as: UTF8.self)
+        #expect(extensionText.contains(mine[1].number) && extensionText.contains("第四十二条")
+                && extensionText.contains("\(statutoryDue.year)年\(statutoryDue.month)月\(statutoryDue.day)日"), "\(extensionText)")
         try await hall.grant(opened.caseID, at: Self.county)
         tally.granted += 1
     }
