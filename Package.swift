@@ -78,7 +78,7 @@ var targets: [Target] = [
     // Personal data at rest: sealing, blind indexes, masking (个人信息保护法).
     .target(
         name: "OneSealPrivacy",
-        dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
+        dependencies: ["OneSealCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
         path: "Shared/OneSealPrivacy",
         swiftSettings: swift6
     ),

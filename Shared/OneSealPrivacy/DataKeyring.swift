@@ -1,4 +1,5 @@
 import Crypto
+import OneSealCore
 import Foundation
 
 /// The node's data keys for personal data at rest (个人信息保护法): ID and phone numbers are stored
@@ -107,10 +108,11 @@ public struct DataKeyring: Sendable {
 
     /// A keyed hash of an identifier for equality look-ups ("every application of this ID number")
     /// without storing the number in the clear. `purpose` separates index spaces (an ID number and
-    /// a phone number that happen to be equal give different indexes). The value is normalised:
-    /// surrounding spaces removed, letters upper-cased (the resident ID's check character X).
+    /// a phone number that happen to be equal give different indexes). The value is normalised as
+    /// identity codes are (`IdentityCode.normalized`: trimmed, full-width forms made ASCII, letters
+    /// upper-cased), so a code typed "x" or in 全角 finds what was stored.
     public func blindIndex(_ value: String, purpose: String) -> [UInt8] {
-        let normalised = value.trimmingCharacters(in: .whitespaces).uppercased()
+        let normalised = IdentityCode.normalized(value)
         var mac = HMAC<SHA256>(key: indexKey)
         mac.update(data: Array(purpose.utf8) + [0] + Array(normalised.utf8))
         return Array(mac.finalize())

@@ -225,7 +225,7 @@ public struct NodeConfiguration: Sendable {
             configuration.nodeName = name
         }
         if let code = value("ONESEAL_NODE_USCC") {
-            do { configuration.nodeUSCC = try UnifiedSocialCreditCode(code).value } catch {
+            do { configuration.nodeUSCC = try UnifiedSocialCreditCode(IdentityCode.normalized(code)).value } catch {
                 throw Invalid(variable: "ONESEAL_NODE_USCC", reason: "'\(code)' is not a unified social credit code (GB 32100): \(error)")
             }
         }

@@ -97,6 +97,9 @@ struct TwoNodeScenarioTests {
         let licence = try await hall.licence(ofCase: opened.caseID, at: Self.county)
         #expect(licence.status == .valid)
         #expect(licence.content.holderName == Hall.company.name)
+        // The issuer is the hall as its settings name it (ONESEAL_NODE_NAME / ONESEAL_NODE_USCC).
+        #expect(licence.content.issuerName == "临沂市兰山区行政审批服务局" && licence.content.issuerCode == "11371302MB2850286Q")
+        #expect(licence.content.licenceIdentifier.contains(".11371302MB2850286Q."))
         let ready = try await hall.awaitProgress(at: Self.county, id, .licenceIssued)
         #expect(ready.items[0].licence.licenceIdentifier == licence.content.licenceIdentifier)
         let delivered = try await hall.deliver(at: Self.county, id)
@@ -125,19 +128,11 @@ struct TwoNodeScenarioTests {
     /// 秒批: an item whose every material is an electronic licence, verified by intake against the
     /// issuing certificate service, is granted by the rules the moment its case opens.
     func instantApproval(_ hall: Hall, presenting licence: Certificate_Licence, _ tally: inout Tally) async throws {
-        var item = try await hall.item(Hall.countyFoodItem, at: Self.county)
-        item.implementationCode = "000117005000371302099"
-        item.name = "食品经营许可（延续）"
-        item.instantApprovalAllowed = true
-        item.instantRuleSet = "e-licence-complete"
-        item.commitmentAllowed = false
-        item.deficiencyAllowed = false
-        item.materials = [Intake_MaterialRequirement.with {
-            $0.code = "M01"; $0.name = "食品经营许可证"; $0.required = true; $0.forms = [.electronic]; $0.copies = 0
-            $0.source = .government; $0.sourceDescription = "行政审批服务局"; $0.licenceTypeCode = licence.content.licenceTypeCode
-        }]
-        item.specialProcedures = []
-        try await hall.publish([item], on: Self.county)
+        // The sample catalogue's instant item, as scripts/cluster imports it: one material, the food
+        // licence itself, as a verified electronic licence.
+        let item = try await hall.item(Hall.countyInstantItem, at: Self.county)
+        #expect(item.instantApprovalAllowed && item.instantRuleSet == "e-licence-complete")
+        #expect(item.materials.map(\.licenceTypeCode) == [licence.content.licenceTypeCode])
         let presented = Intake_ProvidedMaterial.with {
             $0.requirementCode = "M01"; $0.implementationCodes = [item.implementationCode]; $0.name = "食品经营许可证"; $0.form = .electronic; $0.copies = 0
             $0.electronicLicence = Common_LicenceRef.with {
@@ -317,6 +312,18 @@ struct TwoNodeScenarioTests {
         #expect(shown.notices.map(\.title) == ["暂停计时告知书", "延长审批期限告知书"])
         #expect(shown.notices.map(\.number) == [suspended.suspension.notice.number, extended.case.extension.notice.number])
         #expect(shown.notices.allSatisfy { !$0.content.isEmpty && !$0.number.isEmpty })
+        // The applicant downloads them with their own token (typed in lower case: the same company),
+        // each with its legal ground; the extension's names the new statutory due date.
+        let mine = try await hall.clients.intake(Self.county).getApplication(.with { $0.applicationID = id },
+            metadata: try hall.clients.metadata(.applicant, Hall.uscc.lowercased(), node: Self.county)).application.items[0].notices
+        #expect(mine.map(\.number) == shown.notices.map(\.number))
+        let suspensionText = String(decoding: mine[0].content, as: UTF8.self)
+        #expect(suspensionText.contains(mine[0].number) && suspensionText.contains("第四十五条") && suspensionText.contains("5个工作日"), "\(suspensionText)")
+        let statutoryDue = extended.case.statutoryDeadline.dueOn
+        #expect(statutoryDue.year >= 2026)
+        let extensionText = String(decoding: mine[1].content, as: UTF8.self)
+        #expect(extensionText.contains(mine[1].number) && extensionText.contains("第四十二条")
+                && extensionText.contains("\(statutoryDue.year)年\(statutoryDue.month)月\(statutoryDue.day)日"), "\(extensionText)")
         try await hall.grant(opened.caseID, at: Self.county)
         tally.granted += 1
     }

@@ -25,6 +25,16 @@ struct CatalogueFileTests {
             #expect(names.contains(expected), "sample lacks \(expected)")
         }
         #expect(items.contains(where: \.commitmentAllowed) && items.contains(where: \.deficiencyAllowed))
+        // Every special path of the law is met by a county item (issue #20 item 9): joint handling
+        // (Art. 42 ¶2: 45 days, +15), instant rule-based approval whose only material is an
+        // electronic licence of another sample item, a renewable licence with a hearing right.
+        let county = items.filter { $0.level == .county }
+        let joint = try #require(county.first { $0.jointHandling })
+        #expect(joint.statutoryDays == 45 && joint.approvalPeriod.maximumExtension == 15)
+        let instant = try #require(county.first { $0.instantApprovalAllowed })
+        #expect(instant.instantRuleSet == "e-licence-complete" && !instant.commitmentAllowed && !instant.deficiencyAllowed)
+        #expect(instant.materials.allSatisfy { $0.forms == [.electronic] && items.map(\.licenceTypeCode).contains($0.licenceTypeCode) })
+        #expect(county.contains { $0.licenceValidityMonths > 0 && $0.specialProcedures.contains(.hearing) })
     }
 
     @Test("encode then decode gives the same items")

@@ -42,6 +42,22 @@ struct NodeConfigurationTests {
         }
     }
 
+    @Test("ONESEAL_NODE_NAME / ONESEAL_NODE_USCC name the hall: the code as typed is normalised and must pass GB 32100; a bad one stops the start naming the variable")
+    func hallIdentity() throws {
+        func load(_ extra: [String: String]) throws -> NodeConfiguration {
+            try NodeConfiguration.fromEnvironment(service: "certificate", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_NODE": "371302"].merging(extra) { $1 })
+        }
+        let named = try load(["ONESEAL_NODE_NAME": "临沂市兰山区行政审批服务局", "ONESEAL_NODE_USCC": "11371302mb2850286q"])
+        #expect(named.nodeName == "临沂市兰山区行政审批服务局" && named.nodeUSCC == "11371302MB2850286Q")
+        #expect(try load([:]).nodeUSCC == nil)
+        #expect { try load(["ONESEAL_NODE_USCC": "11371302MB2850286R"]) } throws: {
+            ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_NODE_USCC"
+        }
+        #expect { try load(["ONESEAL_NODE_NAME": String(repeating: "局", count: 101)]) } throws: {
+            ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_NODE_NAME"
+        }
+    }
+
     @Test("ONESEAL_CALENDAR_FILE adds next year's notice to the built-in years; a bad line stops the start naming file and line")
     func calendarFile() throws {
         let file = try Self.passwordFile("# 2027 notice\n2027 off 2027-01-01..2027-01-03\n2027 workday 2027-02-07\n")

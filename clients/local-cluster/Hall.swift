@@ -78,6 +78,11 @@ public struct Hall: Sendable {
     /// 食品经营许可 (county, sole officer) and 取水许可 (city, deputy director) of the sample catalogue.
     public static let countyFoodItem = "000117005000371302001"
     public static let cityWaterItem = "000116001000371300005"
+    /// The sample catalogue's special paths (county): 食品经营许可（延续，智能审批）, decided by the
+    /// `e-licence-complete` rules when the food licence is presented as a verified electronic licence;
+    /// 建设工程规划许可证核发, joint handling (45 + 15 working days).
+    public static let countyInstantItem = "000117005000371302016"
+    public static let countyJointItem = "000121005000371302015"
 
     /// 互认: each node's certificate service trusts the other nodes' seal keys.
     public func trustEachOther(_ nodes: [String]) async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRPCCore
 import OneSealAuth
+import OneSealCore
 import OneSealProto
 import SwiftProtobuf
 
@@ -106,7 +107,7 @@ struct ApplicationCommand: AsyncParsableCommand {
             request.applicant.kind = try applicantKind.map { try Text.parse($0, option: "--applicant-kind") } ?? (idType == .uscc ? .legalPerson : .naturalPerson)
             request.applicant.name = name ?? ""
             request.applicant.idType = idType
-            request.applicant.idNumber = idNumber ?? ""
+            request.applicant.idNumber = IdentityCode.normalized(idNumber ?? "")
             request.applicant.phone = phone ?? ""
             request.applicant.address = applicantAddress ?? ""
             request.applicant.legalRepresentative = legalRepresentative ?? ""
@@ -276,7 +277,7 @@ struct ApplicationCommand: AsyncParsableCommand {
                 delivery.recipient = Common_Applicant.with {
                     $0.kind = .naturalPerson
                     $0.name = recipientName
-                    $0.idNumber = recipientIdNumber
+                    $0.idNumber = IdentityCode.normalized(recipientIdNumber)
                 }
                 delivery.recipient.idType = try Text.parse(recipientIdType, option: "--recipient-id-type")
             }

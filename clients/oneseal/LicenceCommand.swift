@@ -103,7 +103,7 @@ struct Licence: AsyncParsableCommand {
             let licences = try await connection.certificate { certificate in
                 var request = Certificate_ListLicencesRequest()
                 request.caseID = caseID
-                request.holderCode = holder
+                request.holderCode = IdentityCode.normalized(holder)
                 request.page.pageSize = 500
                 return try await allPages { token in
                     request.page.pageToken = token

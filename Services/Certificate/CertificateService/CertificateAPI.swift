@@ -80,7 +80,7 @@ public struct CertificateSettings: Sendable, Hashable {
                 guard (try? LicenceIdentifier(typeCode: "111111111111111111001", issuer: value, serial: "1", version: 1)) != nil else {
                     throw invalid("'\(value)' is not an 18-character unified social credit code")
                 }
-                settings.issuerCode = value.uppercased()
+                settings.issuerCode = IdentityCode.normalized(value)
             case "certificate.signer":
                 settings.signer = value
                 signerSet = true
@@ -95,7 +95,7 @@ public struct CertificateSettings: Sendable, Hashable {
                 guard let size = Int(value), (1...10_000).contains(size) else { throw invalid("'\(value)' is not in 1...10000") }
                 settings.logBatchSize = size
             case "certificate.uscc_allow_list":
-                settings.usccAllowList = Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
+                settings.usccAllowList = Set(value.split(separator: ",").map { IdentityCode.normalized(String($0)) })
             default:
                 if key.hasPrefix("certificate.number_rule.") {
                     let typeCode = String(key.dropFirst("certificate.number_rule.".count))

@@ -37,21 +37,12 @@ public struct Applicant: Sendable, Hashable, Codable {
 /// Checks applicants at the window so a mistyped ID number is caught before a licence is issued
 /// to the wrong holder code. Configured per node: the USCC allow-list of real pilot codes whose
 /// check character is wrong.
-extension Applicant {
-    /// An identity code (resident ID, USCC) as it is checked and stored: surrounding whitespace
-    /// removed, letters in upper case (the check character "x" of a resident ID and the letters of
-    /// a USCC are upper case in GB 11643 / GB 32100), so one person or company has one code.
-    public static func normalizedCode(_ code: String) -> String {
-        code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
-    }
-}
-
 public struct ApplicantValidator: Sendable, Hashable {
     /// Upper-case USCCs that fail the GB 32100 check but are real (per node).
     public var usccAllowList: Set<String>
 
     public init(usccAllowList: Set<String> = []) {
-        self.usccAllowList = Set(usccAllowList.map { $0.uppercased() })
+        self.usccAllowList = Set(usccAllowList.map(IdentityCode.normalized))
     }
 
     /// Every problem at once, each with its path under `prefix` ("applicant.id_number"). `today` is

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import OneSealAuth
+import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 
@@ -20,11 +21,11 @@ extension IntakeAPI {
         case read, correct, withdraw
     }
 
-    /// The blind indexes an applicant token's subject may match: as given and in upper case, so
-    /// "91371302ma3c1234x7" and the stored "91371302MA3C1234X7" are the same company.
-    func subjectIndexes(_ subject: String) -> [[UInt8]] {
-        let trimmed = subject.trimmingCharacters(in: .whitespaces)
-        return Set([trimmed, trimmed.uppercased()]).map { keyring.blindIndex($0, purpose: "id_number") }
+    /// The blind index an applicant token's subject must match. The index normalises the code
+    /// (`IdentityCode.normalized`), so "91371302ma3c1234x7" and the stored "91371302MA3C1234X7"
+    /// are the same company.
+    func subjectIndex(_ subject: String) -> [UInt8] {
+        keyring.blindIndex(subject, purpose: "id_number")
     }
 
     /// The keyed index of the submitter, "role:subject".
@@ -35,8 +36,8 @@ extension IntakeAPI {
     /// Whether `caller` is the person the application is about (its applicant or agent).
     func isDataSubject(_ application: StoredApplication, _ caller: Caller?) -> Bool {
         guard let caller, caller.role == .applicant else { return false }
-        let mine = subjectIndexes(caller.subject)
-        return mine.contains(application.applicantIndex) || application.agentIndex.map(mine.contains) == true
+        let mine = subjectIndex(caller.subject)
+        return application.applicantIndex == mine || application.agentIndex == mine
     }
 
     /// Refuses `act` on `application` by `caller` with PERMISSION_DENIED unless the rule allows it.
@@ -62,9 +63,9 @@ extension IntakeAPI {
     /// token's subject (the online hall signs its calls with the person's own token).
     func authorizeSubmission(_ request: Intake_SubmitApplicationRequest, by caller: Caller) throws {
         guard caller.role == .applicant else { return }
-        let subject = caller.subject.trimmingCharacters(in: .whitespaces).uppercased()
+        let subject = IdentityCode.normalized(caller.subject)
         let named = [request.applicant.idNumber] + (request.hasAgent ? [request.agent.idNumber] : [])
-        guard named.contains(where: { $0.trimmingCharacters(in: .whitespaces).uppercased() == subject }) else {
+        guard named.contains(where: { IdentityCode.normalized($0) == subject }) else {
             throw RPCError(
                 code: .permissionDenied,
                 message: "an applicant token submits only in its own name: applicant.id_number or agent.id_number must be the token's subject")

@@ -54,7 +54,7 @@ public struct IntakeSettings: Sendable, Hashable {
             case "intake.commitment_verification_working_days": settings.commitmentVerificationWorkingDays = try days()
             case "intake.first_review_working_days": settings.firstReviewWorkingDays = try days()
             case "intake.uscc_allow_list":
-                settings.usccAllowList = Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
+                settings.usccAllowList = Set(value.split(separator: ",").map { IdentityCode.normalized(String($0)) })
             default: break
             }
         }

@@ -160,8 +160,11 @@ public struct SupervisionEventConsumer: EventConsumer {
                                           outcome: outcome, pushes: 0, note: note, payload: nil, in: transaction)
     }
 
+    /// The holder as a push shows it; the code normalised as everywhere (a peer's event may carry it
+    /// as typed), a personal one masked.
     static func holder(name: String, code: String, type: Certificate_HolderCodeType) -> Common_Applicant {
-        Common_Applicant.with {
+        let code = IdentityCode.normalized(code)
+        return Common_Applicant.with {
             $0.name = name
             switch type {
             case .uscc:

@@ -1,6 +1,7 @@
 import ApprovalRules
 import Foundation
 import GRPCCore
+import IntakeRules
 import OneSealAuth
 import OneSealCore
 import OneSealProto
@@ -81,6 +82,31 @@ struct ApprovalClockTests {
             #expect(told.extension.reason == reason)
             #expect(told.extension.notice.number == "371302审延〔2026〕1号")
             #expect(told.header.caseID == id)
+        }
+    }
+
+    @Test("the sample catalogue's joint-handling item: 45 working days across the National Day holiday, one extension of up to 15, its notice citing Art. 42 ¶2")
+    func jointHandlingItem() async throws {
+        let joint = try #require(try SampleCatalogue.items.first { $0.jointHandling })
+        #expect(joint.implementationCode == "000121005000371302015" && joint.statutoryDays == 45)
+        try await withApprovalNode(today: Self.date("2026-09-21")) { node in
+            var item = F.item(joint.implementationCode, tier: .section, name: joint.name, promised: Int32(joint.promisedDays))
+            item.statutoryDays = Int32(joint.statutoryDays)
+            item.jointHandling = joint.jointHandling
+            let opened = try #require(try await node.accept([item])[joint.implementationCode])
+            // Accepted Monday 2026-09-21: 45 working days skip 09-25…27 and 10-01…07, count the
+            // make-up Saturday 10-10: due Monday 2026-11-30; the promised 20 fall on 2026-10-26.
+            #expect(opened.statutoryDeadline.dueOn.civilDate == Self.date("2026-11-30"))
+            #expect(opened.deadline.dueOn.civilDate == Self.date("2026-10-26"))
+            let reason = "涉及消防、人防、交通等多部门联合审查，部门意见尚需协调一致"
+            await #expect {
+                _ = try await node.approval.requestExtension(Approval_RequestExtensionRequest.with { $0.caseID = opened.caseID; $0.extensionDays = 16; $0.reason = reason }, metadata: try node.director)
+            } throws: { rpcFailure($0)?.fields == ["extension_days"] }
+            let extended = try await node.approval.requestExtension(Approval_RequestExtensionRequest.with { $0.caseID = opened.caseID; $0.reason = reason }, metadata: try node.director)
+            #expect(extended.case.extension.extensionDays == 15)
+            #expect(extended.case.statutoryDeadline.dueOn.civilDate == Self.date("2026-12-21"))
+            let text = String(decoding: extended.case.extension.notice.content, as: UTF8.self)
+            #expect(text.contains("第四十二条第二款") && text.contains("本级人民政府负责人") && text.contains("15个工作日") && text.contains("2026年12月21日"), "\(text)")
         }
     }
 

@@ -124,6 +124,31 @@ struct CertificateServiceTests {
         }
     }
 
+    @Test("a holder code as typed (lower case, full width, spaces) is stored as the one code, and every spelling finds the licence")
+    func holderCodeAsTyped() async throws {
+        try await withCertificateNode(today: Self.monday) { node in
+            var holder = Fixtures.company
+            holder.idNumber = " " + Fixtures.uscc.lowercased() + " "
+            _ = try await node.deliver([try ApprovalEvents.envelope(ApprovalEvents.granted(caseID: UUID().uuidString.lowercased(), decidedOn: Self.monday, holder: holder))])
+            var request = Certificate_IssueLicenceRequest()
+            request.caseID = UUID().uuidString.lowercased()
+            request.implementationCode = ApprovalEvents.food
+            request.licenceTypeCode = ApprovalEvents.foodLicenceType
+            request.licenceName = "食品经营许可证"
+            request.holder = Fixtures.company
+            request.holder.idNumber = "９１３７１３０２ｍａ３ｃ１２３４ｘ７"
+            request.scope = "预包装食品销售"
+            request.validFrom = Common_CivilDate(Self.monday)
+            let issued = try await node.certificate.issueLicence(request, metadata: try node.operatorToken)
+            #expect(issued.licence.content.holderCode == Fixtures.uscc)
+            for typed in [Fixtures.uscc, Fixtures.uscc.lowercased(), " ９１３７１３０２ＭＡ３Ｃ１２３４Ｘ７"] {
+                let found = try await node.certificate.listLicences(.with { $0.holderCode = typed }, metadata: try node.operatorToken).licences
+                #expect(found.count == 2, "\(typed)")
+                #expect(found.allSatisfy { $0.content.holderCode == Fixtures.uscc })
+            }
+        }
+    }
+
     @Test("log: entries integrated in batches under signed tree heads; inclusion and consistency proofs over RPC verify from the head and proof alone")
     func transparencyLog() async throws {
         try await withCertificateNode(today: Self.monday) { node in

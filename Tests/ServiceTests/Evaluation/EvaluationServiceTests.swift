@@ -137,7 +137,14 @@ struct EvaluationServiceTests {
             #expect(first.rating.late)
             #expect(first.rating.windowID == "W1" && first.rating.officer.subject == "officer-1")
             #expect(!first.hasRectification)
-            await #expect { _ = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 4, as: applicant) } throws: { rpcFailure($0)?.code == .alreadyExists }
+            // 追评 (E14): the applicant who rated only after the decision may add the one later
+            // rating; nobody else may, and a third is refused.
+            await #expect { _ = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 4, as: stranger) } throws: { rpcFailure($0)?.code == .permissionDenied }
+            let followUp = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 4, as: applicant)
+            #expect(followUp.rating.late && followUp.rating.ratingID != first.rating.ratingID)
+            await #expect { _ = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 3, as: applicant) } throws: {
+                rpcFailure($0)?.code == .alreadyExists && rpcFailure($0)?.message.contains("追评") == true
+            }
             // The applicant's ID number (the token subject) is stored nowhere, only its index.
             #expect(try await node.count("SELECT count(*) FROM ratings WHERE rated_by LIKE '%371302199001011233%' OR rater_subject_index LIKE '%371302%'") == 0)
             // On site: one per visit.

@@ -354,7 +354,35 @@ struct IdentityCodeTests {
             // The retry of the typed request with the same key is the same application.
             let retried = try await node.intake.submitApplication(typed, metadata: try node.clerk).application
             #expect(retried.applicationID == first.applicationID)
-            #expect(Applicant.normalizedCode(" 37130219900101123x\n") == "37130219900101123X")
+            #expect(IdentityCode.normalized(" 37130219900101123x\n") == "37130219900101123X")
+        }
+    }
+
+    @Test("a resident ID typed with a lower-case x is stored as the X form, and either spelling of the token's subject reads it; another person does not")
+    func lowerCaseX() async throws {
+        try await withIntakeNode(today: IntakeServiceTests.monday) { node in
+            try await node.publishSampleCatalogue()
+            let stored = "11010519491231002X"
+            var person = Fixtures.person
+            person.idNumber = "11010519491231002x"
+            let typedByHerself = try node.metadata(.applicant, subject: "11010519491231002x")
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([IntakeServiceTests.food], applicant: person), metadata: typedByHerself).application
+            #expect(submitted.applicant.idNumber == stored || submitted.applicant.masked)
+            var upper = person
+            upper.idNumber = stored
+            _ = try await node.intake.submitApplication(try Fixtures.submit([IntakeServiceTests.food], applicant: upper), metadata: try node.clerk)
+            let indexes = try await node.database.query("SELECT DISTINCT applicant_id_index FROM applications").map { try $0.decode(at: 0, as: [UInt8].self) }
+            #expect(indexes.count == 1)
+            let full = try await node.intake.getApplication(.with { $0.applicationID = submitted.applicationID }, metadata: try node.clerk).application
+            #expect(full.applicant.idNumber == stored)
+            // The same person whichever way her token spells the number (a token subject is ASCII).
+            for subject in [stored, "11010519491231002x"] {
+                let read = try await node.intake.getApplication(.with { $0.applicationID = submitted.applicationID }, metadata: try node.metadata(.applicant, subject: subject))
+                #expect(read.application.applicationID == submitted.applicationID)
+            }
+            await #expect { _ = try await node.intake.getApplication(.with { $0.applicationID = submitted.applicationID }, metadata: try node.metadata(.applicant, subject: Fixtures.residentID)) } throws: {
+                ($0 as? RPCError)?.code == .permissionDenied
+            }
         }
     }
 }

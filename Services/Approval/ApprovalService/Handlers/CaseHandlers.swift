@@ -85,6 +85,9 @@ extension ApprovalAPI {
 
     public func openCase(request: Approval_OpenCaseRequest, context: ServerContext) async throws -> Approval_OpenCaseResponse {
         let caller = try ServerContext.requireCaller()
+        // The holder code as intake stores it, so the licence and the indexes name one holder.
+        var request = request
+        request.applicant.idNumber = IdentityCode.normalized(request.applicant.idNumber)
         var violations: [Common_FieldViolation] = []
         func bad(_ field: String, _ description: String, _ reason: String = "required") {
             violations.append(Common_FieldViolation.with { $0.field = field; $0.description_p = description; $0.reason = reason })

@@ -144,14 +144,18 @@ extension ApprovalAPI {
                         issuedOn: record.suspendedOn, agency: settings.agencyName, text: lines.joined(separator: "\n"))
     }
 
-    /// 延长审批期限告知书: the head's approval, the reason and the new due date (Art. 42).
+    /// 延长审批期限告知书: the approval, the reason and the new due date (Art. 42). Joint or
+    /// centralised handling (¶2) is extended with the approval of the government's head and cites ¶2.
     func extensionNotice(serial: Int, state: CaseState, record: ExtensionRecord) -> Document {
         let number = "\(node)审延〔\(record.approvedOn.year)〕\(serial)号"
         let due = (try? state.clocks.statutory.deadline(in: calendar))
+        let ground = state.item.jointHandling
+            ? "本事项实行联合办理，经本级人民政府负责人批准，根据《中华人民共和国行政许可法》第四十二条第二款"
+            : "经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条第一款"
         var lines = [
             settings.agencyName, "延长审批期限告知书", number, "",
             "办件编号：\(state.caseNumber)", "申请事项：\(state.item.name)（\(state.item.implementationCode)）", "受理日期：\(state.acceptedOn.iso8601)",
-            "你（单位）申请的上述事项，因\(record.reason)，不能在法定期限内作出决定。经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条第一款，审批期限延长\(record.days)个工作日。",
+            "你（单位）申请的上述事项，因\(record.reason)，不能在法定期限内作出决定。\(ground)，审批期限延长\(record.days)个工作日。",
         ]
         if let due { lines.append("延长后的办结期限为\(due.year)年\(due.month)月\(due.day)日（如有不计入期限的程序，相应顺延）。") }
         lines += ["", settings.agencyName, "\(record.approvedOn.year)年\(record.approvedOn.month)月\(record.approvedOn.day)日"]

@@ -36,6 +36,7 @@ struct IssueInput: Sendable {
         licenceTypeCode = request.licenceTypeCode.uppercased()
         licenceName = request.licenceName
         holder = request.holder
+        holder.idNumber = IdentityCode.normalized(request.holder.idNumber)
         scope = request.scope
         conditions = request.conditions
         place = request.place
@@ -57,6 +58,7 @@ struct IssueInput: Sendable {
         licenceTypeCode = message.item.licenceTypeCode.uppercased()
         licenceName = message.item.licenceName
         holder = message.applicant
+        holder.idNumber = IdentityCode.normalized(message.applicant.idNumber)
         scope = grant.scope
         conditions = grant.conditions
         place = grant.place
@@ -73,7 +75,7 @@ struct IssueInput: Sendable {
 
     /// What makes two issue requests for a case the same request.
     var digest: [UInt8] {
-        var parts = [caseID, licenceTypeCode, licenceName, holder.name, holder.idNumber.uppercased(), String(holder.idType.rawValue), scope]
+        var parts = [caseID, licenceTypeCode, licenceName, holder.name, holder.idNumber, String(holder.idType.rawValue), scope]
         parts += conditions
         parts += [place, validFrom?.iso8601 ?? "", validUntil?.iso8601 ?? ""]
         parts += extraFields.keys.sorted().map { "\($0)=\(extraFields[$0] ?? "")" }
@@ -120,11 +122,11 @@ extension CertificateAPI {
             let (type, _) = input.holder.holderCodeType
             switch type {
             case .residentID:
-                do { _ = try ResidentID(input.holder.idNumber.uppercased(), today: today) } catch {
+                do { _ = try ResidentID(input.holder.idNumber, today: today) } catch {
                     violations.append(Self.violation("holder.id_number", "\(error)", reason: "check_character"))
                 }
             case .uscc:
-                do { _ = try UnifiedSocialCreditCode(input.holder.idNumber.uppercased(), allowList: settings.usccAllowList) } catch {
+                do { _ = try UnifiedSocialCreditCode(input.holder.idNumber, allowList: settings.usccAllowList) } catch {
                     violations.append(Self.violation("holder.id_number", "\(error)", reason: "check_character"))
                 }
             case .other: break
@@ -173,7 +175,7 @@ extension CertificateAPI {
         let content = LicenceContent(
             licenceName: input.licenceName, licenceTypeCode: input.licenceTypeCode, licenceNumber: number,
             licenceIdentifier: identifier.description, issuerName: settings.issuerName, issuerCode: settings.issuerCode,
-            issueDate: issuedOn, holderName: input.holder.name, holderCode: input.holder.idNumber.uppercased(),
+            issueDate: issuedOn, holderName: input.holder.name, holderCode: input.holder.idNumber,
             holderCodeType: codeType, holderCodeTypeCode: typeCode, validFrom: input.validFrom ?? issuedOn, validUntil: input.validUntil,
             scope: input.scope, conditions: input.conditions, place: input.place, extraFields: input.extraFields,
             serial: serial, version: "001", issuingNode: node, caseID: input.caseID, caseNumber: input.caseNumber,

@@ -55,7 +55,7 @@ extension CertificateAPI {
         if request.issued.hasFrom, from == nil { violations.append(Self.violation("issued.from", "not a calendar date", reason: "format")) }
         if request.issued.hasTo, to == nil { violations.append(Self.violation("issued.to", "not a calendar date", reason: "format")) }
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-        let holderIndex: [UInt8]? = request.holderCode.isEmpty ? nil : keyring.blindIndex(request.holderCode.uppercased(), purpose: "certificate.holder_code")
+        let holderIndex: [UInt8]? = request.holderCode.isEmpty ? nil : keyring.blindIndex(request.holderCode, purpose: "certificate.holder_code")
         let caseID: String? = request.caseID.isEmpty ? nil : request.caseID
         let typeCode: String? = request.licenceTypeCode.isEmpty ? nil : request.licenceTypeCode.uppercased()
         let wanted = Set(request.statuses.filter { $0 != .unspecified })

@@ -29,7 +29,7 @@ extension CertificateAPI {
         let caller = try ServerContext.requireCaller()
         let issuer = request.issuer
         var violations: [Common_FieldViolation] = []
-        let code = issuer.issuerCode.uppercased()
+        let code = IdentityCode.normalized(issuer.issuerCode)
         if (try? LicenceIdentifier(typeCode: "111111111111111111001", issuer: code, serial: "1", version: 1)) == nil {
             violations.append(Self.violation("issuer.issuer_code", "'\(issuer.issuerCode)' is not an 18-character unified social credit code", reason: "format"))
         }
@@ -86,7 +86,7 @@ extension CertificateAPI {
         if request.keyID.isEmpty { violations.append(Self.violation("key_id", "required", reason: "required")) }
         if request.reason.trimmingCharacters(in: .whitespaces).isEmpty { violations.append(Self.violation("reason", "required", reason: "required")) }
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-        let code = request.issuerCode.uppercased()
+        let code = IdentityCode.normalized(request.issuerCode)
         try await database.withTransaction { transaction in
             let rows = try await transaction.query("SELECT own FROM trusted_issuers WHERE issuer_code = \(code) AND key_id = \(request.keyID) AND removed_at IS NULL FOR UPDATE")
             guard let row = rows.first else { throw RPCError(code: .notFound, message: "no trusted key \(request.keyID) of issuer \(code)") }

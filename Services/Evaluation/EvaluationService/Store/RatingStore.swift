@@ -104,11 +104,13 @@ enum RatingStore {
     static func insert(_ r: StoredRating, on transaction: PostgresConnection) async throws {
         let indicators = try FactStore.json(Dictionary(uniqueKeysWithValues: r.checked.indicators.map { ($0.key.rawValue, $0.value.level) }))
         try await transaction.execute("""
-            INSERT INTO ratings (id, subject_key, case_id, case_number, application_id, application_number, channel, visit_key, late, level,
+            INSERT INTO ratings (id, subject_key, case_id, case_number, application_id, application_number, channel, visit_key, slot_position, late, level,
                 indicators, comment, tags, anonymous, rater_sealed, rater_subject_index, rated_by, rated_by_role, node, implementation_code,
                 item_name, window_id, officer_subject, officer_name, department_code, department_name, rated_on, rated_at, state, idempotency_key)
             VALUES (\(r.id), \(r.subjectKey), \(r.caseID), \(r.caseNumber), \(r.applicationID), \(r.applicationNumber), \(r.checked.channel.rawValue),
-                \(r.checked.visitKey), \(r.late), \(r.checked.level.level), \(indicators)::jsonb, \(r.checked.comment), \(try FactStore.json(r.checked.tags))::jsonb,
+                \(r.checked.visitKey),
+                (SELECT count(*) + 1 FROM ratings s WHERE s.subject_key = \(r.subjectKey) AND s.channel = \(r.checked.channel.rawValue) AND s.visit_key = \(r.checked.visitKey)),
+                \(r.late), \(r.checked.level.level), \(indicators)::jsonb, \(r.checked.comment), \(try FactStore.json(r.checked.tags))::jsonb,
                 \(r.checked.anonymous), \(r.raterSealed), \(r.raterSubjectIndex), \(r.ratedBy), \(r.ratedByRole), \(r.attribution.node),
                 \(r.attribution.implementationCode), \(r.itemName), \(r.attribution.windowID), \(r.attribution.officer), \(r.officerName),
                 \(r.attribution.department), \(r.departmentName), \(r.ratedOn.iso8601)::date, \(r.ratedAt), 'active', \(r.idempotencyKey))

@@ -106,8 +106,8 @@ extension IntakeAPI {
     /// The request with the applicant's and agent's ID numbers as stored: trimmed, upper case.
     static func normalizingCodes(_ request: Intake_SubmitApplicationRequest) -> Intake_SubmitApplicationRequest {
         var out = request
-        out.applicant.idNumber = Applicant.normalizedCode(request.applicant.idNumber)
-        if request.hasAgent { out.agent.idNumber = Applicant.normalizedCode(request.agent.idNumber) }
+        out.applicant.idNumber = IdentityCode.normalized(request.applicant.idNumber)
+        if request.hasAgent { out.agent.idNumber = IdentityCode.normalized(request.agent.idNumber) }
         return out
     }
 

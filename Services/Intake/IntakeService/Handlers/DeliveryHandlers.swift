@@ -96,7 +96,7 @@ extension IntakeAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.applicationID)
         var delivery = request.delivery
-        if delivery.hasRecipient { delivery.recipient.idNumber = Applicant.normalizedCode(delivery.recipient.idNumber) }
+        if delivery.hasRecipient { delivery.recipient.idNumber = IdentityCode.normalized(delivery.recipient.idNumber) }
         var violations: [FieldViolation] = []
         if !request.hasDelivery { violations.append(.required("delivery")) }
         switch delivery.method {
