@@ -310,11 +310,11 @@ extension SupervisionRules.Department {
         Supervision_Department.with {
             $0.code = code
             $0.name = name
-            $0.level = level.flatMap { ProtoEnum.map($0, to: Common_AdministrativeLevel.self) } ?? .unspecified
+            $0.level = level?.proto ?? .unspecified
             $0.node = node
             $0.contactName = contactName
             $0.contactPhone = contactPhone
-            $0.delivery = ProtoEnum.map(delivery) ?? .unspecified
+            $0.delivery = delivery.proto
             $0.endpoint = endpoint
             $0.active = active
         }

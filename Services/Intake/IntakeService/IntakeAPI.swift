@@ -206,15 +206,6 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     }
 }
 
-extension ItemProgress {
-    init?(proto: Intake_ItemProgress) {
-        guard let value: ItemProgress = ProtoEnum.map(proto) else { return nil }
-        self = value
-    }
-
-    var proto: Intake_ItemProgress { ProtoEnum.map(self) ?? .unspecified }
-}
-
 /// What each rule error answers over the wire (PROTOCOL.md §12).
 extension IntakeRuleError: ContractStatus {
     public var rpcError: RPCError {

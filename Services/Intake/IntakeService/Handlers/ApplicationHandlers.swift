@@ -62,7 +62,7 @@ extension IntakeAPI {
                     submitterIndex: submitterIndex(caller))
                 let record = record(application)
                 try await ApplicationStore.insert(
-                    application, applicantKind: ProtoEnum.map(request.applicant.kind).map { (kind: ApplicantKind) in kind.rawValue } ?? "",
+                    application, applicantKind: ApplicantKind(proto: request.applicant.kind)?.rawValue ?? "",
                     idempotencyKey: key, in: transaction)
                 try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
                 var submitted = Intake_ApplicationSubmitted()
@@ -130,7 +130,7 @@ extension IntakeAPI {
         if application.state.status == .submitted {
             response.checkFindings = application.state.check.problems.map(\.proto)
         }
-        response.allowedOutcomes = application.state.allowedOutcomes.compactMap { ProtoEnum.map($0) }
+        response.allowedOutcomes = application.state.allowedOutcomes.map(\.proto)
         return response
     }
 
@@ -304,7 +304,7 @@ extension IntakeAPI {
         var violations: [FieldViolation] = []
         var statuses: [String] = []
         for (index, status) in request.statuses.enumerated() {
-            guard let value: ApplicationStatus = ProtoEnum.map(status) else {
+            guard let value = ApplicationStatus(proto: status) else {
                 violations.append(FieldViolation(field: "statuses[\(index)]", description: "not a status", reason: "unknown"))
                 continue
             }
@@ -403,7 +403,7 @@ extension IntakeAPI {
             var response = Intake_TrackProgressResponse()
             response.applicationNumber = application.number
             response.maskedApplicantName = parties.applicant.maskedName
-            response.status = ProtoEnum.map(application.status) ?? .unspecified
+            response.status = application.status.proto
             let record = record(application)
             response.items = record.items.map { item in
                 var out = Intake_ApplicationItem()

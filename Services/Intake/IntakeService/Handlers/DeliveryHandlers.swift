@@ -67,7 +67,7 @@ extension IntakeAPI {
             accepted.applicationNumber = application.number
             accepted.receiptNumber = record.receipt.receiptNumber
             accepted.acceptingNode = record.acceptingNode
-            accepted.acceptanceKind = state.acceptanceKind.flatMap { ProtoEnum.map($0) } ?? .unspecified
+            accepted.acceptanceKind = state.acceptanceKind?.proto ?? .unspecified
             accepted.acceptedOn = Common_CivilDate(acceptedOn)
             accepted.applicant = parties.applicant
             accepted.items = remote.map { Self.acceptedItem($0.element) }
@@ -130,7 +130,7 @@ extension IntakeAPI {
             let recipient = delivery.hasRecipient ? Applicant(proto: delivery.recipient.disclosed(.supervisory)) : nil
             let licences = delivery.licences.isEmpty
                 ? application.state.itemTracks.compactMap(\.licence) : delivery.licences.map(LicenceRef.init(proto:))
-            guard let method: DeliveryMethod = ProtoEnum.map(delivery.method) else {
+            guard let method = DeliveryMethod(proto: delivery.method) else {
                 throw RPCError.invalidArgument(field: "delivery.method", "required: window, mail or electronic", reason: "required")
             }
             try application.state.deliver(Delivery(

@@ -107,7 +107,7 @@ extension IntakeAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.applicationID)
         let decision = NotAcceptedDecision(
-            ground: ProtoEnum.map(request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
+            ground: NotAcceptedGround(proto: request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
         let on = today
         var notice = Intake_NotAcceptedNotice()
         let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
@@ -174,7 +174,7 @@ extension IntakeAPI {
         message.applicationNumber = application.number
         message.receiptNumber = document.number
         message.acceptingNode = record.acceptingNode
-        message.acceptanceKind = ProtoEnum.map(kind) ?? .unspecified
+        message.acceptanceKind = kind.proto
         message.acceptedOn = Common_CivilDate(acceptedOn)
         message.applicant = parties.applicant
         message.materials = state.materials.map(\.proto)
@@ -212,7 +212,7 @@ extension IntakeAPI {
         out.implementationCode = item.implementationCode
         out.itemVersion = Int32(pinned.version.version)
         out.itemName = item.name
-        out.tier = item.tier.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.tier = item.tier?.proto ?? .unspecified
         out.statutoryDays = Int32(item.statutoryDays)
         out.promisedDays = Int32(item.promisedDays)
         out.competentDepartment = Common_DepartmentRef.with {

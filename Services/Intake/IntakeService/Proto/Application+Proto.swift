@@ -11,7 +11,7 @@ import SwiftProtobuf
 extension Applicant {
     init(proto applicant: Common_Applicant) {
         self.init(
-            kind: ProtoEnum.map(applicant.kind), name: applicant.name, idType: ProtoEnum.map(applicant.idType),
+            kind: ApplicantKind(proto: applicant.kind), name: applicant.name, idType: IdType(proto: applicant.idType),
             idNumber: applicant.idNumber.trimmingCharacters(in: .whitespaces), phone: applicant.phone, address: applicant.address,
             legalRepresentative: applicant.legalRepresentative, contactName: applicant.contactName,
             contactPhone: applicant.contactPhone, email: applicant.email
@@ -43,7 +43,7 @@ extension ProvidedMaterial {
         }
         self.init(
             requirementCode: material.requirementCode, implementationCodes: material.implementationCodes, name: material.name,
-            form: ProtoEnum.map(material.form), copies: Int(material.copies), fileID: fileID, electronicLicence: licence,
+            form: MaterialForm(proto: material.form), copies: Int(material.copies), fileID: fileID, electronicLicence: licence,
             // Verification is intake's own finding, never the caller's claim.
             licenceVerified: false, licenceVerificationDetail: ""
         )
@@ -54,7 +54,7 @@ extension ProvidedMaterial {
         out.requirementCode = requirementCode
         out.implementationCodes = implementationCodes
         out.name = name
-        out.form = form.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.form = form?.proto ?? .unspecified
         out.copies = Int32(copies)
         if let licence = electronicLicence {
             out.electronicLicence = Common_LicenceRef.with {
@@ -76,7 +76,7 @@ extension MaterialProblem {
     init(proto problem: Intake_MaterialProblem) {
         self.init(
             implementationCode: problem.implementationCode, requirementCode: problem.requirementCode,
-            materialName: problem.materialName, kind: ProtoEnum.map(problem.kind) ?? .other, howToFix: problem.howToFix)
+            materialName: problem.materialName, kind: MaterialProblemKind(proto: problem.kind) ?? .other, howToFix: problem.howToFix)
     }
 
     var proto: Intake_MaterialProblem {
@@ -84,7 +84,7 @@ extension MaterialProblem {
             $0.implementationCode = implementationCode
             $0.requirementCode = requirementCode
             $0.materialName = materialName
-            $0.kind = ProtoEnum.map(kind) ?? .other
+            $0.kind = kind.proto
             $0.howToFix = howToFix
         }
     }
@@ -111,8 +111,8 @@ extension StoredApplication {
         record.materials = state.materials.map(\.proto)
         record.channel = Applicant.channel(named: channel)
         record.windowID = windowID
-        record.status = ProtoEnum.map(status) ?? .unspecified
-        record.outcome = state.outcome.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        record.status = status.proto
+        record.outcome = state.outcome?.proto ?? .unspecified
         record.submittedAt = Google_Protobuf_Timestamp(date: submittedAt)
         record.submittedOn = Common_CivilDate(state.receivedOn)
         // The 5-working-day intake clock as of the last change: running while the application
@@ -191,7 +191,7 @@ extension NotAcceptedDecision {
         var notice = Intake_NotAcceptedNotice()
         notice.noticeNumber = document.number
         if let issuedOn = document.issuedOn { notice.issuedOn = Common_CivilDate(issuedOn) }
-        notice.ground = ground.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        notice.ground = ground?.proto ?? .unspecified
         notice.reason = reason
         notice.legalBasis = legalBasis
         notice.competentAgency = competentAgency
@@ -290,9 +290,9 @@ extension Applicant {
     /// The wire form of a party kept as `recipient`: stored masked, so marked masked.
     var maskedProto: Common_Applicant {
         var out = Common_Applicant()
-        out.kind = kind.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.kind = kind?.proto ?? .unspecified
         out.name = name
-        out.idType = idType.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.idType = idType?.proto ?? .unspecified
         out.idNumber = idNumber
         out.phone = phone
         out.address = address
@@ -320,7 +320,7 @@ extension Forwarding {
 extension Delivery {
     var proto: Intake_Delivery {
         var out = Intake_Delivery()
-        out.method = ProtoEnum.map(method) ?? .unspecified
+        out.method = method.proto
         out.deliveredAt = Google_Protobuf_Timestamp(date: deliveredAt)
         if let recipient { out.recipient = recipient.maskedProto }
         out.trackingNumber = trackingNumber
@@ -331,21 +331,3 @@ extension Delivery {
     }
 }
 
-extension WarningLevel {
-    init?(proto level: Common_WarningLevel) {
-        switch level {
-        case .normal: self = .normal
-        case .yellow: self = .yellow
-        case .red: self = .red
-        case .unspecified, .UNRECOGNIZED: return nil
-        }
-    }
-
-    var proto: Common_WarningLevel {
-        switch self {
-        case .normal: .normal
-        case .yellow: .yellow
-        case .red: .red
-        }
-    }
-}
