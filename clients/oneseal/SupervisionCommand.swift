@@ -5,8 +5,8 @@ import OneSealAuth
 import OneSealProto
 import OneSealServiceKit
 import OneSealWire
+import SupervisionContracts
 import SupervisionRules
-import SupervisionService
 
 /// `oneseal supervision`: departments and the boundary list (审管边界清单) as a file or a listing,
 /// and the quarterly report (季度通报), through the supervision service's RPCs like any integrator.

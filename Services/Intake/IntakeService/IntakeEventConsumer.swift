@@ -1,4 +1,5 @@
 import Foundation
+import IntakeContracts
 import IntakeRules
 import OneSealProto
 import OneSealServiceKit

@@ -1,5 +1,5 @@
+import ApprovalContracts
 import ApprovalRules
-@testable import ApprovalService
 import OneSealServiceKit
 import Testing
 

@@ -1,5 +1,5 @@
+import EvaluationContracts
 import EvaluationRules
-@testable import EvaluationService
 import OneSealServiceKit
 import Testing
 

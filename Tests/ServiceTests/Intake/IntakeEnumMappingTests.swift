@@ -1,5 +1,5 @@
+import IntakeContracts
 import IntakeRules
-@testable import IntakeService
 import OneSealServiceKit
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftProtobuf
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import Logging
 import OneSealAuth

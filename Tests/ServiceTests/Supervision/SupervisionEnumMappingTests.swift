@@ -1,5 +1,5 @@
+import SupervisionContracts
 import SupervisionRules
-@testable import SupervisionService
 import OneSealServiceKit
 import Testing
 

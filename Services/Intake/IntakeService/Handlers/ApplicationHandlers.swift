@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import Metrics
 import OneSealAuth

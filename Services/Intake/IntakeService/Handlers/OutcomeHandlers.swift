@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import OneSealAuth
 import OneSealCore

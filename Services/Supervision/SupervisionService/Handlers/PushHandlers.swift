@@ -6,6 +6,7 @@ import OneSealOutbox
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 
 /// The inbox: a department lists, claims (认领) and rejects (退回) its own pushes; the bureau reads

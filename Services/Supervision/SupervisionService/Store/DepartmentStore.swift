@@ -3,6 +3,7 @@ import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 import SwiftProtobuf
 
@@ -31,17 +32,6 @@ struct StoredDepartment: Sendable {
 
     var ref: Common_DepartmentRef {
         Common_DepartmentRef.with { $0.code = department.code; $0.name = department.name; $0.node = department.node }
-    }
-}
-
-extension Department {
-    /// The rules' department from its wire form (active: true; the register decides activity).
-    public init(proto: Supervision_Department) {
-        self.init(
-            code: proto.code.trimmingCharacters(in: .whitespaces), name: proto.name.trimmingCharacters(in: .whitespaces),
-            level: DepartmentLevel(proto: proto.level), node: proto.node.trimmingCharacters(in: .whitespaces),
-            contactName: proto.contactName, contactPhone: proto.contactPhone,
-            delivery: DeliveryMode(proto: proto.delivery) ?? .pull, endpoint: proto.endpoint.trimmingCharacters(in: .whitespaces), active: true)
     }
 }
 

@@ -5,6 +5,7 @@ import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 import SwiftProtobuf
 

@@ -84,7 +84,7 @@ extension CatalogueItem {
 }
 
 extension Material {
-    init(proto material: Intake_MaterialRequirement) {
+    public init(proto material: Intake_MaterialRequirement) {
         self.init(
             code: material.code, name: material.name, required: material.required,
             forms: material.forms.compactMap(MaterialForm.init(proto:)), copies: Int(material.copies),
@@ -94,7 +94,7 @@ extension Material {
         )
     }
 
-    var proto: Intake_MaterialRequirement {
+    public var proto: Intake_MaterialRequirement {
         var out = Intake_MaterialRequirement()
         out.code = code
         out.name = name
@@ -114,11 +114,11 @@ extension Material {
 }
 
 extension NodeRef {
-    init(proto node: Common_NodeRef) {
+    public init(proto node: Common_NodeRef) {
         self.init(divisionCode: node.divisionCode, name: node.name, level: AdministrativeLevel(proto: node.level))
     }
 
-    var proto: Common_NodeRef {
+    public var proto: Common_NodeRef {
         Common_NodeRef.with {
             $0.divisionCode = divisionCode
             $0.name = name
