@@ -96,3 +96,72 @@ extension WarningLevel: ProtoMappedEnum {
         }
     }
 }
+
+extension AdministrativeLevel: ProtoMappedEnum {
+    public init?(proto: Common_AdministrativeLevel) {
+        switch proto {
+        case .province: self = .province
+        case .city: self = .city
+        case .county: self = .county
+        case .township: self = .township
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
+    }
+
+    public var proto: Common_AdministrativeLevel {
+        switch self {
+        case .province: .province
+        case .city: .city
+        case .county: .county
+        case .township: .township
+        }
+    }
+}
+
+extension AcceptanceKind: ProtoMappedEnum {
+    public init?(proto: Common_AcceptanceKind) {
+        switch proto {
+        case .complete: self = .complete
+        case .deficiency: self = .deficiency
+        case .commitment: self = .commitment
+        case .deemed: self = .deemed
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
+    }
+
+    public var proto: Common_AcceptanceKind {
+        switch self {
+        case .complete: .complete
+        case .deficiency: .deficiency
+        case .commitment: .commitment
+        case .deemed: .deemed
+        }
+    }
+}
+
+extension FindingKind: ProtoMappedEnum {
+    public init?(proto: Supervision_FindingKind) {
+        switch proto {
+        case .inspectionResult: self = .inspectionResult
+        case .penalty: self = .penalty
+        case .licenceWithdrawn: self = .licenceWithdrawn
+        case .revocationRecommended: self = .revocationRecommended
+        case .commitmentVerified: self = .commitmentVerified
+        case .commitmentFalse: self = .commitmentFalse
+        case .other: self = .other
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
+    }
+
+    public var proto: Supervision_FindingKind {
+        switch self {
+        case .inspectionResult: .inspectionResult
+        case .penalty: .penalty
+        case .licenceWithdrawn: .licenceWithdrawn
+        case .revocationRecommended: .revocationRecommended
+        case .commitmentVerified: .commitmentVerified
+        case .commitmentFalse: .commitmentFalse
+        case .other: .other
+        }
+    }
+}

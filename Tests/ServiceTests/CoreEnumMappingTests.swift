@@ -11,5 +11,8 @@ struct CoreEnumMappingTests {
         checkProtoMapping(ApprovalTier.self)
         checkProtoMapping(SuspensionReason.self)
         checkProtoMapping(WarningLevel.self)
+        checkProtoMapping(AdministrativeLevel.self)
+        checkProtoMapping(AcceptanceKind.self)
+        checkProtoMapping(FindingKind.self)
     }
 }

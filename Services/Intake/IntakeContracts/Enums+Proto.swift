@@ -33,27 +33,6 @@ extension ItemType: ProtoMappedEnum {
     }
 }
 
-extension AdministrativeLevel: ProtoMappedEnum {
-    public init?(proto: Common_AdministrativeLevel) {
-        switch proto {
-        case .province: self = .province
-        case .city: self = .city
-        case .county: self = .county
-        case .township: self = .township
-        case .unspecified, .UNRECOGNIZED: return nil
-        }
-    }
-
-    public var proto: Common_AdministrativeLevel {
-        switch self {
-        case .province: .province
-        case .city: .city
-        case .county: .county
-        case .township: .township
-        }
-    }
-}
-
 extension MaterialForm: ProtoMappedEnum {
     public init?(proto: Intake_MaterialForm) {
         switch proto {
@@ -169,27 +148,6 @@ extension NotAcceptedGround: ProtoMappedEnum {
         case .outsidePowers: .outsidePowers
         case .correctionNotMade: .correctionNotMade
         case .other: .other
-        }
-    }
-}
-
-extension AcceptanceKind: ProtoMappedEnum {
-    public init?(proto: Common_AcceptanceKind) {
-        switch proto {
-        case .complete: self = .complete
-        case .deficiency: self = .deficiency
-        case .commitment: self = .commitment
-        case .deemed: self = .deemed
-        case .unspecified, .UNRECOGNIZED: return nil
-        }
-    }
-
-    public var proto: Common_AcceptanceKind {
-        switch self {
-        case .complete: .complete
-        case .deficiency: .deficiency
-        case .commitment: .commitment
-        case .deemed: .deemed
         }
     }
 }

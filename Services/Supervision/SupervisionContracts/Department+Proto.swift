@@ -1,3 +1,5 @@
+import OneSealCore
+import OneSealServiceKit
 import OneSealProto
 import SupervisionRules
 

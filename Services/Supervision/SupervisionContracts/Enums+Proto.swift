@@ -4,33 +4,6 @@ import SupervisionRules
 
 // Supervision's enums and their contract twins, mapped case by case (see `ProtoMappedEnum`).
 
-extension FindingKind: ProtoMappedEnum {
-    public init?(proto: Supervision_FindingKind) {
-        switch proto {
-        case .inspectionResult: self = .inspectionResult
-        case .penalty: self = .penalty
-        case .licenceWithdrawn: self = .licenceWithdrawn
-        case .revocationRecommended: self = .revocationRecommended
-        case .commitmentVerified: self = .commitmentVerified
-        case .commitmentFalse: self = .commitmentFalse
-        case .other: self = .other
-        case .unspecified, .UNRECOGNIZED: return nil
-        }
-    }
-
-    public var proto: Supervision_FindingKind {
-        switch self {
-        case .inspectionResult: .inspectionResult
-        case .penalty: .penalty
-        case .licenceWithdrawn: .licenceWithdrawn
-        case .revocationRecommended: .revocationRecommended
-        case .commitmentVerified: .commitmentVerified
-        case .commitmentFalse: .commitmentFalse
-        case .other: .other
-        }
-    }
-}
-
 extension FindingEffect: ProtoMappedEnum {
     public init?(proto: Supervision_FindingEffect) {
         switch proto {
@@ -130,27 +103,6 @@ extension DeliveryMode: ProtoMappedEnum {
         switch self {
         case .pull: .pull
         case .endpoint: .endpoint
-        }
-    }
-}
-
-extension DepartmentLevel: ProtoMappedEnum {
-    public init?(proto: Common_AdministrativeLevel) {
-        switch proto {
-        case .province: self = .province
-        case .city: self = .city
-        case .county: self = .county
-        case .township: self = .township
-        case .unspecified, .UNRECOGNIZED: return nil
-        }
-    }
-
-    public var proto: Common_AdministrativeLevel {
-        switch self {
-        case .province: .province
-        case .city: .city
-        case .county: .county
-        case .township: .township
         }
     }
 }

@@ -15,7 +15,5 @@ struct ApprovalEnumMappingTests {
         checkProtoMapping(Vote.self)
         checkProtoMapping(RevocationGround.self)
         checkProtoMapping(CancellationGround.self)
-        checkProtoMapping(FindingKind.self)
-        checkProtoMapping(AcceptanceKind.self)
     }
 }

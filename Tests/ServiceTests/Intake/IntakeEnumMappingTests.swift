@@ -9,13 +9,11 @@ struct IntakeEnumMappingTests {
     @Test("every intake enum maps to its proto twin and back")
     func mappings() {
         checkProtoMapping(ItemType.self)
-        checkProtoMapping(AdministrativeLevel.self)
         checkProtoMapping(MaterialForm.self)
         checkProtoMapping(MaterialSource.self)
         checkProtoMapping(SpecialProcedure.self)
         checkProtoMapping(MaterialProblemKind.self)
         checkProtoMapping(NotAcceptedGround.self)
-        checkProtoMapping(AcceptanceKind.self)
         checkProtoMapping(IntakeOutcome.self)
         checkProtoMapping(ApplicationStatus.self)
         checkProtoMapping(ItemProgress.self)

@@ -8,12 +8,10 @@ import Testing
 struct SupervisionEnumMappingTests {
     @Test("every supervision enum maps to its proto twin and back")
     func mappings() {
-        checkProtoMapping(FindingKind.self)
         checkProtoMapping(FindingEffect.self)
         checkProtoMapping(InspectionResult.self)
         checkProtoMapping(PushKind.self)
         checkProtoMapping(PushStatus.self)
         checkProtoMapping(DeliveryMode.self)
-        checkProtoMapping(DepartmentLevel.self)
     }
 }

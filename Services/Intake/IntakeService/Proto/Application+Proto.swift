@@ -34,9 +34,7 @@ extension ProvidedMaterial {
         var fileID: String?
         switch material.source {
         case .electronicLicence(let ref)?:
-            licence = LicenceRef(
-                licenceIdentifier: ref.licenceIdentifier, licenceNumber: ref.licenceNumber,
-                licenceTypeCode: ref.licenceTypeCode, licenceName: ref.licenceName)
+            licence = LicenceRef(proto: ref)
         case .fileID(let id)?:
             fileID = id
         case nil:
@@ -58,12 +56,7 @@ extension ProvidedMaterial {
         out.form = form?.proto ?? .unspecified
         out.copies = Int32(copies)
         if let licence = electronicLicence {
-            out.electronicLicence = Common_LicenceRef.with {
-                $0.licenceIdentifier = licence.licenceIdentifier
-                $0.licenceNumber = licence.licenceNumber
-                $0.licenceTypeCode = licence.licenceTypeCode
-                $0.licenceName = licence.licenceName
-            }
+            out.electronicLicence = licence.proto
         } else if let fileID {
             out.fileID = fileID
         }
