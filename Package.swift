@@ -120,7 +120,7 @@ var targets: [Target] = [
             "OneSealTLS", x509,
             grpcCore, log, protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ] + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") },
+        ] + services.map { .target(name: "\($0.folder)Contracts") } + services.map { .target(name: "\($0.folder)Rules") },
         path: "clients/oneseal",
         swiftSettings: swift6
     ),
@@ -222,6 +222,7 @@ var targets: [Target] = [
         dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", "OneSealTLS", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") }
+            + services.map { .target(name: "\($0.folder)Contracts") }
             + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus"), grpcHTTP2],
         path: "Tests/ServiceTests",
         swiftSettings: swift6
@@ -254,13 +255,23 @@ targets += [
 ]
 
 for service in services {
+    // The service's domain values in their contract (proto) form, and its verifiers' inputs: what
+    // clients (the CLI) need without linking the server library (issue #16 item 4).
+    targets.append(
+        .target(
+            name: "\(service.folder)Contracts",
+            dependencies: [.target(name: "\(service.folder)Rules"), "OneSealCore", "OneSealProto", "OneSealServiceKit", protobuf],
+            path: "Services/\(service.folder)/\(service.folder)Contracts",
+            swiftSettings: swift6
+        )
+    )
     targets.append(
         .target(
             name: service.library,
             dependencies: [
                 "OneSealCore", "OneSealProto", "OneSealStore", "OneSealAuth", "OneSealOutbox", "OneSealServiceKit", "OneSealPrivacy",
                 grpcCore, protobuf, log, lifecycle, "OneSealWire", .product(name: "Crypto", package: "swift-crypto"),
-                .target(name: "\(service.folder)Rules"),
+                .target(name: "\(service.folder)Rules"), .target(name: "\(service.folder)Contracts"),
             ] + (extraServiceDependencies[service.library] ?? []),
             path: "Services/\(service.folder)/\(service.library)",
             resources: [.copy("Migrations")],

@@ -15,7 +15,7 @@ public struct WarningPolicy: Sendable, Hashable, Codable {
 }
 
 /// The warning colour of a running case, as shown on the efficiency board.
-public enum WarningLevel: String, Sendable, Hashable, Codable, Comparable {
+public enum WarningLevel: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
     case normal
     case yellow
     case red

@@ -61,15 +61,24 @@ extension Google_Protobuf_Timestamp {
     public init(_ date: Date) { self.init(date: date) }
 }
 
-/// Maps between a domain enum and the proto enum of the same name by case name: the domain's
-/// enums have one case per non-zero proto value, spelt as swift-protobuf spells it, so the name is
-/// the link. Unmatched values (UNSPECIFIED, UNRECOGNIZED) give nil. The services' tests check that
-/// every domain case has its proto twin.
-public enum ProtoEnum {
-    public static func map<From, To: CaseIterable>(_ value: From, to type: To.Type = To.self) -> To? {
-        let name = "\(value)"
-        return To.allCases.first { "\($0)" == name }
-    }
+/// A domain enum and its twin in the contracts, mapped by exhaustive switches written out both
+/// ways (`Services/<Name>/<Name>Service/Proto/Enums+Proto.swift`, and `CoreEnums+Proto.swift` for
+/// OneSealCore's): a new domain case fails to compile until it is mapped, and each service's enum
+/// tests check every domain case maps to a proto value and back and every non-zero proto value to
+/// a domain case, unless the conformance lists it in `unmappedProtoValues`. (They replaced a
+/// mapping by case name through reflection that answered nil, silently, for any name that drifted.)
+public protocol ProtoMappedEnum: CaseIterable, Hashable where Proto: SwiftProtobuf.Enum & CaseIterable {
+    associatedtype Proto
+    /// The domain case of a proto value; nil for UNSPECIFIED, UNRECOGNIZED and `unmappedProtoValues`.
+    init?(proto: Proto)
+    /// The proto value of this case (never UNSPECIFIED).
+    var proto: Proto { get }
+    /// Non-zero proto values the domain deliberately has no case for.
+    static var unmappedProtoValues: [Proto] { get }
+}
+
+extension ProtoMappedEnum {
+    public static var unmappedProtoValues: [Proto] { [] }
 }
 
 /// The trailer that carries `oneseal.common.v1.BadRequest` on INVALID_ARGUMENT (PROTOCOL.md §12,

@@ -9,7 +9,9 @@ import OneSealProto
 /// Calls are created with a local token before they have a stream id: the id is allocated when
 /// the call's Open frame is written, on the event loop, so ids reach the server strictly
 /// increasing whatever order the calling tasks run in. All state lives on the event loop; other
-/// threads reach it through `NIOLoopBound` hops.
+/// threads reach it through `NIOLoopBound` hops. The protocol and the connection's life are the
+/// state machine's (`ClientConnectionStateMachine`); this handler keeps the calls' streams and the
+/// channel, and carries out what the machine answers.
 final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = InboundFrame
     typealias OutboundOut = ByteBuffer
@@ -33,12 +35,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var loopBoundSelf: NIOLoopBound<ClientConnectionHandler>?
     private var pending: ByteBuffer?
     private var flushScheduled = false
-    private var closed = false
-    private var closeWhenIdle = false
-    private var unusableReported = false
     private var keepalive: RepeatedTask?
-    private var outstandingPing: (payload: UInt64, sentAt: NIODeadline)?
-    private var nextPingPayload: UInt64 = 1
     private(set) var remotePeer = "unknown"
     private(set) var localPeer = "unknown"
 
@@ -85,7 +82,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// already left.
     private func register(_ call: ClientCallInfo) -> Bool {
         guard !call.inbound.isClosed else { return false }
-        guard !self.closed, !self.state.isGoingAway, !self.closeWhenIdle else {
+        guard self.state.acceptsNewCalls else {
             call.inbound.yield(.status(Status(code: .unavailable, message: "connection to \(self.remotePeer) is closing; retry"), [:]))
             call.inbound.finish()
             return false
@@ -156,8 +153,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Stop taking calls; close once the open ones are done (transport shutdown).
     func beginGracefulClose() {
-        self.closeWhenIdle = true
-        self.reportUnusable("client transport is shutting down")
+        if let reason = self.state.beginGracefulClose() { self.onUnusable(reason) }
         self.closeIfIdleAndDraining()
     }
 
@@ -201,15 +197,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             self.closeIfIdleAndDraining()
         case .write(let frame):
             self.write(.other(frame), failing: nil)
-        case .pingAcknowledged(let payload):
-            if self.outstandingPing?.payload == payload { self.outstandingPing = nil }
+        case .pingAcknowledged:
+            break  // the machine stopped waiting for it
         case .goAway(let failed, _, let reason):
             self.logger.info("server sent GoAway", metadata: ["peer": "\(self.remotePeer)", "reason": "\(reason)"])
             for id in failed {
                 self.endStream(id, status: Status(code: .unavailable, message: "server is going away (\(reason)); the call was not processed, retry"))
             }
             self.failUnopenedCalls(reason: "server is going away (\(reason)); retry")
-            self.reportUnusable(reason)
+            if let reason = self.state.becomeUnusable(reason: reason) { self.onUnusable(reason) }
             self.closeIfIdleAndDraining()
         case .closeConnection(let reason):
             self.logger.warning("closing connection", metadata: ["peer": "\(self.remotePeer)", "reason": "\(reason)"])
@@ -229,7 +225,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.closed = true
         self.keepalive?.cancel()
         _ = self.state.connectionClosed()
         let calls = self.calls
@@ -239,7 +234,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             call.inbound.yield(.status(Status(code: .unavailable, message: "connection to \(self.remotePeer) was lost"), [:]))
             call.inbound.finish()
         }
-        self.reportUnusable("connection closed")
+        if let reason = self.state.becomeUnusable(reason: "connection closed") { self.onUnusable(reason) }
         context.fireChannelInactive()
     }
 
@@ -267,14 +262,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func reportUnusable(_ reason: String) {
-        guard !self.unusableReported else { return }
-        self.unusableReported = true
-        self.onUnusable(reason)
-    }
-
     private func closeIfIdleAndDraining() {
-        guard self.calls.isEmpty, self.closeWhenIdle || self.state.isGoingAway, let context = self.context else { return }
+        guard self.calls.isEmpty, self.state.shouldCloseIdle, let context = self.context else { return }
         self.flushPending()
         context.close(promise: nil)
     }
@@ -283,17 +272,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func keepaliveTick() {
         guard let context = self.context else { return }
-        if let outstanding = self.outstandingPing {
-            if NIODeadline.now() - outstanding.sentAt > TimeAmount(self.configuration.keepaliveTimeout) {
-                self.logger.warning("keepalive ping unanswered; closing connection", metadata: ["peer": "\(self.remotePeer)"])
-                context.close(promise: nil)
-            }
-            return
+        switch self.state.keepaliveTick(now: .now(), timeout: TimeAmount(self.configuration.keepaliveTimeout)) {
+        case .write(let ping):
+            self.write(.other(ping), failing: nil)
+        case .closeConnection:
+            self.logger.warning("keepalive ping unanswered; closing connection", metadata: ["peer": "\(self.remotePeer)"])
+            context.close(promise: nil)
+        case .none:
+            break
         }
-        let payload = self.nextPingPayload
-        self.nextPingPayload += 1
-        self.outstandingPing = (payload, .now())
-        self.write(.other(.ping(payload: payload, ack: false)), failing: nil)
     }
 
     // MARK: Writing

@@ -1,10 +1,14 @@
 import GRPCCore
+import NIOCore
 import OneSealProto
 
 /// The protocol rules of one client-side OneSeal TCP connection, as a plain value.
 ///
 /// It allocates stream ids, turns the server's frames into response parts, and knows what a GoAway
-/// or a lost connection means for each open call. No I/O: the channel handler performs its actions.
+/// or a lost connection means for each open call. It also holds the connection's own life: whether
+/// it still takes calls, whether it closes once idle (GoAway, transport shutdown), whether the pool
+/// was told it is unusable, and the keepalive ping in flight. No I/O: the channel handler performs
+/// its actions, so every rule here is tested without a socket (ClientConnectionStateMachineTests).
 public struct ClientConnectionStateMachine: Sendable {
     struct Stream: Sendable {
         var headersReceived = false
@@ -30,9 +34,32 @@ public struct ClientConnectionStateMachine: Sendable {
         case none
     }
 
+    /// What a keepalive tick asks for.
+    public enum KeepaliveAction: Sendable, Equatable {
+        /// Send this ping and wait for its ack.
+        case write(Wire_Frame)
+        /// The last ping went unanswered for longer than the timeout: close the connection.
+        case closeConnection
+        /// A ping is in flight and still in time, or the connection is already closed.
+        case none
+    }
+
+    private struct OutstandingPing: Sendable {
+        var payload: UInt64
+        var sentAt: NIODeadline
+    }
+
     private var streams: [UInt32: Stream] = [:]
     private var nextStreamID: UInt32 = 1
     private var goAwayReason: String?
+    /// The transport is shutting down: no new calls, close once the open ones are done.
+    private var closeWhenIdle = false
+    /// The channel is gone.
+    private var closed = false
+    /// The pool was told this connection takes no new calls (it is told once).
+    private var unusableReported = false
+    private var outstandingPing: OutstandingPing?
+    private var nextPingPayload: UInt64 = 1
     public let metadataLimits: MetadataLimits
 
     public init(metadataLimits: MetadataLimits = WireConfiguration().metadataLimits) {
@@ -41,11 +68,22 @@ public struct ClientConnectionStateMachine: Sendable {
 
     public var openStreamCount: Int { self.streams.count }
     public var isGoingAway: Bool { self.goAwayReason != nil }
+    public var isClosed: Bool { self.closed }
+    /// Whether a new call may be registered here: not closed, not going away, not draining.
+    public var acceptsNewCalls: Bool { !self.closed && self.goAwayReason == nil && !self.closeWhenIdle }
+    /// The payload of the keepalive ping waiting for its ack, if any.
+    public var outstandingPingPayload: UInt64? { self.outstandingPing?.payload }
 
     /// Reserves the next stream id, or says why no new call may start on this connection.
     public mutating func openStream() -> Result<UInt32, RPCError> {
+        if self.closed {
+            return .failure(RPCError(code: .unavailable, message: "connection is closed; retry"))
+        }
         if let reason = self.goAwayReason {
             return .failure(RPCError(code: .unavailable, message: "connection is going away (\(reason)); retry"))
+        }
+        if self.closeWhenIdle {
+            return .failure(RPCError(code: .unavailable, message: "connection is closing; retry"))
         }
         guard self.nextStreamID < UInt32.max else {
             return .failure(RPCError(code: .unavailable, message: "stream ids exhausted on this connection; retry"))
@@ -80,7 +118,10 @@ public struct ClientConnectionStateMachine: Sendable {
         let id = frame.streamID
         switch frame.kind {
         case .ping(let ping):
-            return ping.ack ? .pingAcknowledged(payload: ping.payload) : .write(.ping(payload: ping.payload, ack: true))
+            guard ping.ack else { return .write(.ping(payload: ping.payload, ack: true)) }
+            // Only the ack of the ping in flight answers it; a stray ack changes nothing.
+            if self.outstandingPing?.payload == ping.payload { self.outstandingPing = nil }
+            return .pingAcknowledged(payload: ping.payload)
 
         case .goAway(let goAway):
             let reason = goAway.reason.isEmpty ? "server sent GoAway" : WireText.escaped(goAway.reason)
@@ -164,10 +205,48 @@ public struct ClientConnectionStateMachine: Sendable {
         return .deliver(streamID: id, .status(status, trailers))
     }
 
-    /// The connection is gone: these calls must end with UNAVAILABLE.
+    /// The connection is gone: these calls must end with UNAVAILABLE. Nothing opens here again and
+    /// no ping is waited for.
     public mutating func connectionClosed() -> [UInt32] {
+        self.closed = true
+        self.outstandingPing = nil
         let ids = Array(self.streams.keys)
         self.streams.removeAll()
         return ids
+    }
+
+    // MARK: The connection's life
+
+    /// No new call may start here (GoAway, shutdown, lost connection): the reason to tell the pool,
+    /// the first time only; nil when it was already told.
+    public mutating func becomeUnusable(reason: String) -> String? {
+        guard !self.unusableReported else { return nil }
+        self.unusableReported = true
+        return reason
+    }
+
+    /// The transport is shutting down: take no new calls, close once the open ones are done.
+    /// The reason to tell the pool (first time only).
+    public mutating func beginGracefulClose() -> String? {
+        self.closeWhenIdle = true
+        return self.becomeUnusable(reason: "client transport is shutting down")
+    }
+
+    /// True when the connection should be closed now: nothing is open and it is draining (GoAway
+    /// received, or the transport shutting down). Asked after every change that may end a call.
+    public var shouldCloseIdle: Bool {
+        self.streams.isEmpty && (self.closeWhenIdle || self.goAwayReason != nil) && !self.closed
+    }
+
+    /// A keepalive tick at `now`: a new ping, or the verdict on the one in flight.
+    public mutating func keepaliveTick(now: NIODeadline, timeout: TimeAmount) -> KeepaliveAction {
+        guard !self.closed else { return .none }
+        if let outstanding = self.outstandingPing {
+            return now - outstanding.sentAt > timeout ? .closeConnection : .none
+        }
+        let payload = self.nextPingPayload
+        self.nextPingPayload += 1
+        self.outstandingPing = OutstandingPing(payload: payload, sentAt: now)
+        return .write(.ping(payload: payload, ack: false))
     }
 }

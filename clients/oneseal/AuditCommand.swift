@@ -1,4 +1,4 @@
-import ApprovalService
+import ApprovalRules
 import ArgumentParser
 import Crypto
 import Foundation

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
-import IntakeService
 import OneSealAuth
 import OneSealProto
 import OneSealWire

@@ -1,6 +1,6 @@
 import ArgumentParser
+import CertificateContracts
 import CertificateRules
-import CertificateService
 import Foundation
 import GRPCCore
 import OneSealAuth

@@ -5,8 +5,8 @@ import OneSealAuth
 import OneSealProto
 import OneSealServiceKit
 import OneSealWire
+import SupervisionContracts
 import SupervisionRules
-import SupervisionService
 
 /// `oneseal supervision`: departments and the boundary list (审管边界清单) as a file or a listing,
 /// and the quarterly report (季度通报), through the supervision service's RPCs like any integrator.
@@ -310,11 +310,11 @@ extension SupervisionRules.Department {
         Supervision_Department.with {
             $0.code = code
             $0.name = name
-            $0.level = level.flatMap { ProtoEnum.map($0, to: Common_AdministrativeLevel.self) } ?? .unspecified
+            $0.level = level?.proto ?? .unspecified
             $0.node = node
             $0.contactName = contactName
             $0.contactPhone = contactPhone
-            $0.delivery = ProtoEnum.map(delivery) ?? .unspecified
+            $0.delivery = delivery.proto
             $0.endpoint = endpoint
             $0.active = active
         }

@@ -4,37 +4,37 @@ import OneSealCore
 /// One approval case (办件) as the rules see it: everything needed to decide whether an act is
 /// allowed and what it changes. Stored as JSON by the service; rendered as `approval.v1.Case`.
 public struct CaseState: Sendable, Hashable, Codable {
-    public internal(set) var caseID: String
-    public internal(set) var caseNumber: String
-    public internal(set) var applicationID: String
-    public internal(set) var applicationNumber: String
-    public internal(set) var bundleID: String
-    public internal(set) var acceptingNode: NodeInfo
-    public internal(set) var decidingNode: NodeInfo
-    public internal(set) var item: ItemSnapshot
-    public internal(set) var acceptanceKind: AcceptanceKind
-    public internal(set) var acceptedOn: CivilDate
-    public internal(set) var status: CaseStatus
-    public internal(set) var steps: [Step]
-    public internal(set) var clocks: CaseClocks
-    public internal(set) var suspensions: [SuspensionRecord]
-    public internal(set) var extensionRecord: ExtensionRecord?
-    public internal(set) var jointReviews: [JointReviewRecord]
-    public internal(set) var decision: DecisionRecord?
-    public internal(set) var withdrawal: WithdrawalRecord?
-    public internal(set) var revocation: RevocationRecord?
-    public internal(set) var cancellation: CancellationRecord?
-    public internal(set) var firstReviewOpinion: String
+    public private(set) var caseID: String
+    public private(set) var caseNumber: String
+    public private(set) var applicationID: String
+    public private(set) var applicationNumber: String
+    public private(set) var bundleID: String
+    public private(set) var acceptingNode: NodeInfo
+    public private(set) var decidingNode: NodeInfo
+    public private(set) var item: ItemSnapshot
+    public private(set) var acceptanceKind: AcceptanceKind
+    public private(set) var acceptedOn: CivilDate
+    public private(set) var status: CaseStatus
+    public private(set) var steps: [Step]
+    public private(set) var clocks: CaseClocks
+    public private(set) var suspensions: [SuspensionRecord]
+    public private(set) var extensionRecord: ExtensionRecord?
+    public private(set) var jointReviews: [JointReviewRecord]
+    public private(set) var decision: DecisionRecord?
+    public private(set) var withdrawal: WithdrawalRecord?
+    public private(set) var revocation: RevocationRecord?
+    public private(set) var cancellation: CancellationRecord?
+    public private(set) var firstReviewOpinion: String
     /// Times the case was sent back to an earlier step (the redo count).
-    public internal(set) var returns: Int
-    public internal(set) var licence: LicenceInfo?
-    public internal(set) var materials: [CaseMaterial]
-    public internal(set) var instantAttempts: [InstantAttempt]
-    public internal(set) var findings: [FindingRecord]
-    public internal(set) var revocationReview: RevocationReview?
-    public internal(set) var openedAt: Date
+    public private(set) var returns: Int
+    public private(set) var licence: LicenceInfo?
+    public private(set) var materials: [CaseMaterial]
+    public private(set) var instantAttempts: [InstantAttempt]
+    public private(set) var findings: [FindingRecord]
+    public private(set) var revocationReview: RevocationReview?
+    public private(set) var openedAt: Date
     /// The warning level last reported (the sweeper emits a change once).
-    public internal(set) var reportedWarning: WarningLevel
+    public private(set) var reportedWarning: WarningLevel
 
     /// Opens a case: the chain of the item's tier with the officer's step active (assigned to
     /// `assignee`, or left in the officer queue), both clocks started on the acceptance date.
@@ -754,5 +754,48 @@ extension CaseState {
     /// a closed case holds none.
     public mutating func noteReportedWarning(_ level: WarningLevel) {
         reportedWarning = status.isOpen ? level : .normal
+    }
+}
+
+// 智能审批 (InstantApproval.swift declares the rule sets): here, beside the other acts, because only
+// this file may change the case.
+extension CaseState {
+    /// Instant approval: when the item allows it, the case is still at the officer's first step and
+    /// every rule of the item's set passes, the case is granted by the rules with the trace stored;
+    /// otherwise the attempt (and why it failed) is recorded and the case stays with the officer.
+    /// Returns whether it granted.
+    @discardableResult
+    public mutating func instantApprove(
+        ruleSet: InstantRuleSet?, facts: [String: String], requestedBy: String, on date: CivilDate, at instant: Date,
+        calendar: WorkingDayCalendar, document: (CaseState, DecisionRecord) -> Document? = { _, _ in nil }
+    ) throws(ApprovalRuleError) -> (granted: Bool, trace: [RuleEvaluation]) {
+        guard item.instantApprovalAllowed else {
+            throw .failedPrecondition("\(item.name) (\(item.implementationCode)) does not allow instant approval; an officer decides it")
+        }
+        try requireRunning("instantly approved")
+        guard returns == 0, let active = activeStep, active.index == 0, active.status == .active else {
+            throw .failedPrecondition("instant approval applies only to a case not yet reviewed; case \(caseNumber) is past its first step")
+        }
+        guard let ruleSet else {
+            let trace = [RuleEvaluation(ruleID: "rule_set", description: "规则集已声明", passed: false, detail: "rule set '\(item.instantRuleSet)' is not declared on this node")]
+            instantAttempts.append(InstantAttempt(ruleSet: item.instantRuleSet, at: instant, passed: false, trace: trace, requestedBy: requestedBy))
+            return (false, trace)
+        }
+        let trace = ruleSet.evaluate(self, facts: facts)
+        let passed = !trace.isEmpty && trace.allSatisfy(\.passed)
+        instantAttempts.append(InstantAttempt(ruleSet: ruleSet.name, at: instant, passed: passed, trace: trace, requestedBy: requestedBy))
+        guard passed else { return (false, trace) }
+        let scope = ruleSet.scope.replacingOccurrences(of: "{item}", with: item.name)
+        let outcome = try Self.validated(.grant(GrantTerms(scope: scope)), on: date, item: item, defaultAppealRights: "")
+        let system = CaseActor.system("instant-approval:\(ruleSet.name)", node: decidingNode.code)
+        for index in steps.indices where steps[index].status != .completed {
+            steps[index].status = .completed
+            steps[index].conclusion = .proposeGrant
+            steps[index].opinion = "智能审批：规则集 \(ruleSet.name) 全部 \(trace.count) 项规则通过"
+            steps[index].completedAt = instant
+            steps[index].completedBy = system
+        }
+        try close(with: outcome, by: system, on: date, at: instant, calendar: calendar, instant: true, trace: trace, document: document)
+        return (true, trace)
     }
 }

@@ -451,11 +451,6 @@ public struct InstantAttempt: Sendable, Hashable, Codable {
     public var requestedBy: String
 }
 
-/// Kinds of supervision findings approval acts on (supervision.v1.FindingKind).
-public enum FindingKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case inspectionResult, penalty, licenceWithdrawn, revocationRecommended, commitmentVerified, commitmentFalse, other
-}
-
 public struct FindingRecord: Sendable, Hashable, Codable {
     public var id: String
     public var kind: FindingKind
@@ -510,7 +505,3 @@ public struct NodeInfo: Sendable, Hashable, Codable {
     }
 }
 
-/// How an application was accepted (intake's outcome).
-public enum AcceptanceKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case complete, deficiency, commitment, deemed
-}

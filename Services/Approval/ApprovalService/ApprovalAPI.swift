@@ -1,3 +1,4 @@
+import ApprovalContracts
 import ApprovalRules
 import Foundation
 import GRPCCore
@@ -219,7 +220,7 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         stored.state.noteReportedWarning(status.level)
         var message = Approval_CaseWarningChanged()
         message.header = header(stored)
-        message.level = ProtoEnum.map(status.level) ?? .unspecified
+        message.level = status.level.proto
         message.deadline = deadline(stored.state, status)
         message.at = Google_Protobuf_Timestamp(date: clock())
         return try events(message, to: [evaluation], aggregate: stored.id)

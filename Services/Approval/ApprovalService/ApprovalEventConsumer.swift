@@ -1,3 +1,4 @@
+import ApprovalContracts
 import ApprovalRules
 import Foundation
 import OneSealCore
@@ -56,7 +57,7 @@ public struct ApprovalEventConsumer: EventConsumer {
 
     /// One case per accepted item (materials that serve the item travel with it).
     func openCases(_ accepted: Intake_ApplicationAccepted, firstReviewOpinion: String, event: Events_EventEnvelope, source: CaseActor, in transaction: PostgresConnection) async throws {
-        guard let acceptedOn = accepted.acceptedOn.civilDate, let kind: AcceptanceKind = ProtoEnum.map(accepted.acceptanceKind), !accepted.items.isEmpty else {
+        guard let acceptedOn = accepted.acceptedOn.civilDate, let kind = AcceptanceKind(proto: accepted.acceptanceKind), !accepted.items.isEmpty else {
             try await keepUnmatched(event, reason: "acceptance of \(accepted.applicationNumber) lacks a date, a kind or items", in: transaction)
             return
         }
@@ -81,7 +82,7 @@ public struct ApprovalEventConsumer: EventConsumer {
             try await keepUnmatched(event, reason: "finding \(finding.findingID) names no case of node \(api.node) ('\(finding.caseID)')", in: transaction)
             return
         }
-        let kind: FindingKind = ProtoEnum.map(finding.kind) ?? .other
+        let kind = FindingKind(proto: finding.kind) ?? .other
         let record = FindingRecord(
             id: finding.findingID, kind: kind, departmentCode: finding.department.code, departmentName: finding.department.name, facts: finding.facts,
             occurredOn: finding.hasOccurredOn ? finding.occurredOn.civilDate : nil, receivedAt: api.clock(), effect: "")

@@ -1,3 +1,4 @@
+import Foundation
 import OneSealCore
 
 /// One application's intake as a value (Art. 32): the pinned items, the materials, and exactly one
@@ -29,8 +30,29 @@ public struct ApplicationState: Sendable, Hashable, Codable {
     public private(set) var commitment: CommitmentDecision?
     public private(set) var history: [IntakeHistoryEntry]
 
+    // What the window recorded beyond the intake decision (ApplicationRecord.swift); the wire
+    // record is rendered from these, so they are the only copy.
+
+    /// The node whose window took the application (results are delivered there).
+    public private(set) var acceptingNode: NodeRef?
+    /// One per pinned item, in the same order.
+    public private(set) var itemTracks: [ItemTrack]
+    public private(set) var receipt: AcceptanceReceipt?
+    /// 不予受理决定书, once issued.
+    public private(set) var notAcceptedDocument: IssuedDocument?
+    public private(set) var forwarding: Forwarding?
+    public private(set) var delivery: Delivery?
+    /// The clerk who made the last intake decision (none for a deemed acceptance), and when.
+    public private(set) var decidedBy: ActorRef?
+    public private(set) var decidedAt: Date?
+    /// Visits the applicant made to a window for this application (最多跑一次).
+    public private(set) var visits: Int
+
     /// A submitted application. Refuses no items, the same item twice, and inactive items.
-    public init(items: [PinnedItem], materials: [ProvidedMaterial], receivedOn: CivilDate, calendar: WorkingDayCalendar = .china) throws(IntakeRuleError) {
+    public init(
+        items: [PinnedItem], materials: [ProvidedMaterial], receivedOn: CivilDate, calendar: WorkingDayCalendar = .china,
+        acceptingNode: NodeRef? = nil, visits: Int = 0
+    ) throws(IntakeRuleError) {
         guard !items.isEmpty else { throw .invalidArgument([FieldViolation(field: "items", description: "at least one item", reason: "required")]) }
         var violations: [FieldViolation] = []
         var seen = Set<String>()
@@ -50,6 +72,9 @@ public struct ApplicationState: Sendable, Hashable, Codable {
         self.intakeDeadline = try DeemedAcceptance.deadline(receivedOn: receivedOn, calendar: calendar)
         self.status = .submitted
         self.history = [IntakeHistoryEntry(on: receivedOn, action: "submit", status: .submitted)]
+        self.acceptingNode = acceptingNode
+        self.itemTracks = items.map { ItemTrack(implementationCode: $0.item.implementationCode, progress: .pendingIntake, implementingNode: $0.item.implementingNode) }
+        self.visits = visits
     }
 
     /// The automatic check of the current materials against the pinned items.
@@ -119,6 +144,7 @@ public struct ApplicationState: Sendable, Hashable, Codable {
             notAccepted = decision
             status = .notAccepted
             outcome = .notAccepted
+            endPendingItems(as: .notAccepted)
 
         case .acceptWithDeficiency(let decision, let on):
             try requireAwaitingDecision(action, on: on)
@@ -204,10 +230,124 @@ public struct ApplicationState: Sendable, Hashable, Codable {
             guard status == .submitted || status == .correctionRequested else { throw wrongState(action) }
             try requireNotBeforeReceipt(on)
             status = .withdrawn
+            endPendingItems(as: .withdrawn)
         }
     }
 
+    // MARK: - The window's record of the acts
+
+    /// The status the window shows: the intake status until acceptance, then what the items say:
+    /// ready for delivery (待出件) once every item has its result (a grant whose item issues a
+    /// licence waits for the licence), delivered once handed out.
+    public var overallStatus: ApplicationStatus {
+        guard status == .accepted else { return status }
+        if delivery != nil { return .delivered }
+        let results = itemTracks.map { track -> Bool in
+            switch track.progress {
+            case .denied, .withdrawn, .notAccepted, .licenceIssued, .delivered, .revoked, .cancelled: return true
+            case .granted:
+                let pinned = items.first { $0.item.implementationCode == track.implementationCode }
+                return pinned.map { $0.item.licenceTypeCode.isEmpty } ?? true
+            case .pendingIntake, .inApproval, .suspended: return false
+            }
+        }
+        if !results.isEmpty, results.allSatisfy({ $0 }) {
+            return itemTracks.allSatisfy { $0.progress == .withdrawn } ? .withdrawn : .readyForDelivery
+        }
+        if forwarding != nil { return .forwarded }
+        return .accepted
+    }
+
+    /// 受理通知书, printed for an acceptance (the clerk's, or none for a deemed one).
+    public mutating func issuedReceipt(_ receipt: AcceptanceReceipt, by actor: ActorRef?, at time: Date) throws(IntakeRuleError) {
+        guard status == .accepted, self.receipt == nil else {
+            throw .failedPrecondition("a receipt is issued once, for an accepted application; the application is \(status.rawValue)")
+        }
+        self.receipt = receipt
+        decided(by: actor, at: time)
+    }
+
+    /// The numbered 补正材料通知书 of the notice the rules just recorded.
+    public mutating func issuedCorrectionNotice(_ document: IssuedDocument, by actor: ActorRef, at time: Date) throws(IntakeRuleError) {
+        guard var notice = correctionNotice, notice.document == nil else {
+            throw .failedPrecondition("no correction notice waits for its document")
+        }
+        notice.document = document
+        correctionNotice = notice
+        decided(by: actor, at: time)
+    }
+
+    /// The numbered 不予受理决定书 of the refusal the rules just recorded.
+    public mutating func issuedNotAcceptedNotice(_ document: IssuedDocument, by actor: ActorRef, at time: Date) throws(IntakeRuleError) {
+        guard status == .notAccepted, notAcceptedDocument == nil else {
+            throw .failedPrecondition("a 不予受理决定书 is issued once, for a refused application; the application is \(status.rawValue)")
+        }
+        notAcceptedDocument = document
+        decided(by: actor, at: time)
+    }
+
+    private mutating func decided(by actor: ActorRef?, at time: Date) {
+        decidedBy = actor
+        decidedAt = time
+    }
+
+    /// Items whose approval cases were asked for (at this node, or at the node above by forwarding).
+    public mutating func sentToApproval(_ implementationCodes: Set<String>) throws(IntakeRuleError) {
+        guard status == .accepted else { throw .failedPrecondition("only an accepted application's items go to approval; the application is \(status.rawValue)") }
+        for index in itemTracks.indices where implementationCodes.contains(itemTracks[index].implementationCode) {
+            itemTracks[index].progress = itemTracks[index].progress.advanced(to: .inApproval)
+        }
+    }
+
+    /// 审核转报 (Art. 43): once, for an accepted application; the forwarded items go to approval there.
+    public mutating func forward(_ forwarding: Forwarding, items implementationCodes: Set<String>) throws(IntakeRuleError) {
+        if let earlier = self.forwarding {
+            throw .failedPrecondition("the application was already forwarded to \(earlier.toNode.divisionCode)")
+        }
+        try sentToApproval(implementationCodes)
+        self.forwarding = forwarding
+    }
+
+    /// 出件: once, after every item has its result and any 容缺 materials arrived; granted items are
+    /// delivered, a window collection is a visit.
+    public mutating func deliver(_ delivery: Delivery) throws(IntakeRuleError) {
+        guard overallStatus == .readyForDelivery else {
+            throw .failedPrecondition("results are handed out once every item is decided (and its licence issued); the application is \(overallStatus.rawValue)")
+        }
+        if let terms = deficiency, terms.suppliedOn == nil {
+            throw .failedPrecondition("容缺受理: the missing materials (due \(terms.supplyBy.iso8601)) have not been supplied; the result is not handed out before they are")
+        }
+        self.delivery = delivery
+        if delivery.method == .window { visits += 1 }
+        for index in itemTracks.indices where [.granted, .licenceIssued].contains(itemTracks[index].progress) {
+            itemTracks[index].progress = .delivered
+        }
+    }
+
+    /// The applicant came to a window for this application (a correction handed in there).
+    public mutating func countWindowVisit() { visits += 1 }
+
+    /// Applies what an event reports about one item. Progress never moves back: old news delivered
+    /// late (another service's relay was down) keeps the further progress. Nil when the
+    /// application has no such item.
+    public mutating func updateItem<Result>(_ implementationCode: String, _ change: (inout ItemTrack) throws -> Result) rethrows -> Result? {
+        guard let index = itemTracks.firstIndex(where: { $0.implementationCode == implementationCode }) else { return nil }
+        var track = itemTracks[index]
+        let before = track.progress
+        let result = try change(&track)
+        track.progress = before.advanced(to: track.progress)
+        itemTracks[index] = track
+        return result
+    }
+
     // MARK: - Rules shared by the acts
+
+    /// Items still waiting for intake end with the application (not accepted, withdrawn).
+    private mutating func endPendingItems(as progress: ItemProgress) {
+        for index in itemTracks.indices where itemTracks[index].progress == .pendingIntake {
+            itemTracks[index].progress = progress
+        }
+    }
 
     private mutating func accept(_ kind: AcceptanceKind, outcome: IntakeOutcome, on: CivilDate) {
         status = .accepted

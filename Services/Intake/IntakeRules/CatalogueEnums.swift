@@ -11,11 +11,6 @@ public enum ItemType: String, Sendable, Hashable, Codable, CaseIterable {
     case filing
 }
 
-/// Level at which a power is exercised (行使层级), and the level of a node.
-public enum AdministrativeLevel: String, Sendable, Hashable, Codable, CaseIterable {
-    case province, city, county, township
-}
-
 /// The form in which a material is accepted.
 public enum MaterialForm: String, Sendable, Hashable, Codable, CaseIterable {
     /// 原件.
@@ -55,11 +50,6 @@ public enum NotAcceptedGround: String, Sendable, Hashable, Codable, CaseIterable
     case outsidePowers = "outside_powers"
     case correctionNotMade = "correction_not_made"
     case other
-}
-
-/// How an application was accepted; later services check the obligations it carries.
-public enum AcceptanceKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case complete, deficiency, commitment, deemed
 }
 
 /// The clerk's intake decision, or the sweeper's deemed acceptance.

@@ -22,6 +22,8 @@ public struct CorrectionNotice: Sendable, Hashable, Codable {
     public let problems: [MaterialProblem]
     /// Told on the spot at the window (当场告知) rather than within the 5 working days.
     public let onTheSpot: Bool
+    /// The numbered document, once the service printed it (`ApplicationState.issuedCorrectionNotice`).
+    public internal(set) var document: IssuedDocument?
 }
 
 /// 不予受理 as the clerk asks for it (`RejectApplicationRequest` plus the legal basis).
@@ -74,11 +76,14 @@ public struct CommitmentDecision: Sendable, Hashable, Codable {
     /// Materials the commitment replaces; every missing material must be among them.
     public var replacedRequirementCodes: [String]
     public var signedFileID: String
+    /// When the after-the-fact verification (事后核查) is due (the node's period after acceptance).
+    public var verifyBy: CivilDate?
 
-    public init(commitmentText: String, replacedRequirementCodes: [String] = [], signedFileID: String = "") {
+    public init(commitmentText: String, replacedRequirementCodes: [String] = [], signedFileID: String = "", verifyBy: CivilDate? = nil) {
         self.commitmentText = commitmentText
         self.replacedRequirementCodes = replacedRequirementCodes
         self.signedFileID = signedFileID
+        self.verifyBy = verifyBy
     }
 }
 

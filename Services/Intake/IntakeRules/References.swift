@@ -1,3 +1,4 @@
+import OneSealCore
 /// A node (service hall) named by its GB/T 2260 division code; mirrors `common.v1.NodeRef`.
 public struct NodeRef: Sendable, Hashable, Codable {
     /// Six digits, e.g. "371300" 临沂市; the identity of the node.

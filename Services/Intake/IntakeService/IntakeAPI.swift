@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import Logging
 import OneSealAuth
@@ -157,77 +158,28 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         var application = loaded
         let (steps, events) = try await change(&application, transaction)
         application.revision += 1
-        application.status = Self.overallStatus(application)
-        refreshRecord(&application)
+        application.updatedAt = clock()
+        application.status = application.state.overallStatus
         // Checked before the commit: an application too large to send back must not be stored and
         // then answered as a failure (issue #15, finding 13). The edge limits keep real ones far below.
-        let size = (try application.record.serializedBytes() as [UInt8]).count
+        let size = (try record(application).serializedBytes() as [UInt8]).count
         guard size <= Self.maximumRecordBytes else {
             throw RPCError(code: .resourceExhausted, message: "application \(application.number) would be \(size) bytes, over the \(Self.maximumRecordBytes) an answer may carry; nothing was changed")
         }
-        let now = clock()
-        try await ApplicationStore.update(application, steps: steps.map { (now, $0) }, node: node, events: events, in: transaction)
+        try await ApplicationStore.update(application, steps: steps.map { (application.updatedAt, $0) }, node: node, events: events, in: transaction)
         return application
     }
 
-    /// The status the window shows: the rules' intake status until acceptance, then what the items
-    /// say: ready for delivery (待出件) once every item has its result (a grant whose item issues a
-    /// licence waits for the licence), delivered once handed out.
-    static func overallStatus(_ application: StoredApplication) -> ApplicationStatus {
-        let intake = application.state.status
-        guard intake == .accepted else { return intake }
-        let record = application.record
-        if record.hasDelivery { return .delivered }
-        let results = record.items.map { item -> Bool in
-            switch ItemProgress(proto: item.progress) {
-            case .denied?, .withdrawn?, .notAccepted?, .licenceIssued?, .delivered?, .revoked?, .cancelled?: return true
-            case .granted?:
-                let pinned = application.state.items.first { $0.item.implementationCode == item.implementationCode }
-                return pinned.map { $0.item.licenceTypeCode.isEmpty } ?? true
-            default: return false
-            }
-        }
-        if !results.isEmpty, results.allSatisfy({ $0 }) {
-            return record.items.allSatisfy { $0.progress == .withdrawn } ? .withdrawn : .readyForDelivery
-        }
-        if record.hasForwarding { return .forwarded }
-        return .accepted
-    }
-
-    /// Copies what the rules decided into the wire record.
-    func refreshRecord(_ application: inout StoredApplication) {
-        let state = application.state
-        var record = application.record
-        record.status = ProtoEnum.map(application.status) ?? .unspecified
-        record.outcome = state.outcome.flatMap { ProtoEnum.map($0) } ?? .unspecified
-        record.materials = state.materials.map(\.proto)
-        record.revision = application.revision
-        record.updatedAt = Google_Protobuf_Timestamp(date: clock())
-        // The 5-working-day intake clock: running while the application waits for a decision,
-        // stopped on the day of the decision (or of the correction notice).
-        let intakeClock = StatutoryClock(actDate: state.intakeClockStartedOn, workingDays: DeemedAcceptance.period.workingDays)
-        let stoppedOn: CivilDate? = state.status == .submitted ? nil : (state.acceptedOn ?? state.history.last?.on)
-        if let status = try? intakeClock.status(asOf: stoppedOn ?? today, in: calendar) {
-            record.intakeDeadline = Common_Deadline(startedOn: state.intakeClockStartedOn, status: status, finishedOn: stoppedOn)
-        }
-        if let terms = state.deficiency {
-            record.deficiency.missing = terms.missing.map(\.proto)
-            record.deficiency.supplyBy = Common_CivilDate(terms.supplyBy)
-            record.deficiency.undertaking = terms.undertaking
-            if let supplied = terms.suppliedOn { record.deficiency.suppliedOn = Common_CivilDate(supplied) }
-        }
-        for (index, item) in record.items.enumerated() where item.progress == .pendingIntake {
-            if state.status == .notAccepted { record.items[index].progress = .notAccepted }
-            if state.status == .withdrawn { record.items[index].progress = .withdrawn }
-        }
-        application.record = record
+    /// The application's wire record (without the parties), rendered from its state.
+    func record(_ application: StoredApplication) -> Intake_Application {
+        application.record(calendar: calendar)
     }
 
     /// The application as `caller` may see it, by the one disclosure rule (`Disclosure`): in full
     /// for this node's window clerks and for the applicant themself (each such read is
     /// logged), masked for everyone else; the query code only to those who see it in full.
     func view(_ application: StoredApplication, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Intake_Application {
-        var out = application.record
+        var out = record(application)
         let parties = try openParties(application)
         let disclosure = Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
         if disclosure == .full, let caller {
@@ -253,15 +205,6 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         let bytes = try keyring.open(application.applicantSealed, context: "intake.application:\(application.id.uuidString.lowercased())")
         return try Intake_Application(serializedBytes: bytes)
     }
-}
-
-extension ItemProgress {
-    init?(proto: Intake_ItemProgress) {
-        guard let value: ItemProgress = ProtoEnum.map(proto) else { return nil }
-        self = value
-    }
-
-    var proto: Intake_ItemProgress { ProtoEnum.map(self) ?? .unspecified }
 }
 
 /// What each rule error answers over the wire (PROTOCOL.md §12).

@@ -1,4 +1,5 @@
 import Foundation
+import IntakeContracts
 import IntakeRules
 import OneSealProto
 import OneSealServiceKit
@@ -23,45 +24,47 @@ public struct IntakeEventConsumer: EventConsumer {
         switch event.type {
         case Approval_CaseOpened.protoMessageName:
             let message = try Approval_CaseOpened(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.progress = .inApproval
-                item.deadline = message.deadline
+            try await update(event, header: message.header, in: transaction) { item, _ in
+                item.report(.inApproval)
+                item.deadline = ReportedDeadline(proto: message.deadline)
                 return "\(message.header.itemName)：已立案（\(message.header.caseNumber)）"
             }
         case Approval_ClockSuspended.protoMessageName:
             let message = try Approval_ClockSuspended(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.progress = .suspended
-                item.deadline.suspended = true
+            try await update(event, header: message.header, in: transaction) { item, _ in
+                item.report(.suspended)
+                var deadline = item.deadline ?? ReportedDeadline()
+                deadline.suspended = true
+                item.deadline = deadline
                 // The written notice, for the applicant to read and download (Art. 45).
                 guard message.suspension.hasNotice else { return "\(message.header.itemName)：暂停计时" }
-                item.notices.append(message.suspension.notice)
+                item.notices.append(IssuedDocument(proto: message.suspension.notice))
                 return "\(message.header.itemName)：暂停计时（\(message.suspension.notice.title) \(message.suspension.notice.number)）"
             }
         case Approval_ClockResumed.protoMessageName:
             let message = try Approval_ClockResumed(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.progress = .inApproval
-                item.deadline = message.deadline
+            try await update(event, header: message.header, in: transaction) { item, _ in
+                item.report(.inApproval)
+                item.deadline = ReportedDeadline(proto: message.deadline)
                 return "\(message.header.itemName)：恢复计时"
             }
         case Approval_DeadlineExtended.protoMessageName:
             let message = try Approval_DeadlineExtended(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.deadline = message.deadline
+            try await update(event, header: message.header, in: transaction) { item, _ in
+                item.deadline = ReportedDeadline(proto: message.deadline)
                 guard message.extension.hasNotice else { return "\(message.header.itemName)：经批准延长办理期限" }
-                item.notices.append(message.extension.notice)
+                item.notices.append(IssuedDocument(proto: message.extension.notice))
                 return "\(message.header.itemName)：经批准延长办理期限（\(message.extension.notice.title) \(message.extension.notice.number)）"
             }
         case Approval_CaseDecided.protoMessageName:
             let message = try Approval_CaseDecided(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
+            try await update(event, header: message.header, in: transaction) { item, _ in
                 switch message.decision.outcome {
                 case .grant?:
-                    item.progress = .granted
+                    item.report(.granted)
                     return "\(message.header.itemName)：准予许可"
                 case .denial?:
-                    item.progress = .denied
+                    item.report(.denied)
                     item.denialSummary = Self.denialSummary(message.decision)
                     return "\(message.header.itemName)：不予许可"
                 case nil:
@@ -70,8 +73,8 @@ public struct IntakeEventConsumer: EventConsumer {
             }
         case Approval_CaseWithdrawn.protoMessageName:
             let message = try Approval_CaseWithdrawn(serializedBytes: payload)
-            try await update(event, header: message.header, in: transaction) { item in
-                item.progress = .withdrawn
+            try await update(event, header: message.header, in: transaction) { item, _ in
+                item.report(.withdrawn)
                 return "\(message.header.itemName)：申请人撤回"
             }
         case Approval_GrantRevoked.protoMessageName:
@@ -89,15 +92,12 @@ public struct IntakeEventConsumer: EventConsumer {
             header.applicationID = message.applicationID
             header.caseID = message.licence.content.caseID
             header.implementationCode = message.licence.content.implementationCode
-            try await update(event, header: header, in: transaction) { item in
-                item.progress = .licenceIssued
-                item.licence = Common_LicenceRef.with {
-                    $0.licenceIdentifier = message.licence.content.licenceIdentifier
-                    $0.licenceNumber = message.licence.content.licenceNumber
-                    $0.licenceTypeCode = message.licence.content.licenceTypeCode
-                    $0.licenceName = message.licence.content.licenceName
-                }
-                return "\(item.itemName)：证照已制发（\(message.licence.content.licenceNumber)）"
+            try await update(event, header: header, in: transaction) { item, itemName in
+                item.report(.licenceIssued)
+                item.licence = LicenceRef(
+                    licenceIdentifier: message.licence.content.licenceIdentifier, licenceNumber: message.licence.content.licenceNumber,
+                    licenceTypeCode: message.licence.content.licenceTypeCode, licenceName: message.licence.content.licenceName)
+                return "\(itemName)：证照已制发（\(message.licence.content.licenceNumber)）"
             }
         default:
             try await keepUnmatched(event, reason: "intake does not consume \(event.type)", in: transaction)
@@ -107,35 +107,31 @@ public struct IntakeEventConsumer: EventConsumer {
     /// Finds the item the event is about and applies `change` (which returns the progress step).
     private func update(
         _ event: Events_EventEnvelope, header: Approval_CaseHeader, in transaction: PostgresConnection,
-        _ change: (inout Intake_ApplicationItem) -> String?
+        _ change: (_ item: inout ItemTrack, _ itemName: String) -> String?
     ) async throws {
         guard let id = UUID(uuidString: header.applicationID),
               let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
             try await keepUnmatched(event, reason: "no application '\(header.applicationID)' at this node", in: transaction)
             return
         }
-        guard let index = application.record.items.firstIndex(where: { $0.implementationCode == header.implementationCode }) else {
+        guard let pinned = application.state.items.first(where: { $0.item.implementationCode == header.implementationCode }) else {
             try await keepUnmatched(event, reason: "application \(application.number) has no item '\(header.implementationCode)'", in: transaction)
             return
         }
         _ = try await api.store(application, changedBy: { application, transaction in
-            var item = application.record.items[index]
             if !header.caseID.isEmpty {
-                item.caseID = header.caseID
                 try await transaction.execute("""
                     INSERT INTO application_cases (case_id, application_id, implementation_code)
                     VALUES (\(header.caseID), \(application.id), \(header.implementationCode)) ON CONFLICT (case_id) DO NOTHING
                     """)
             }
-            if !header.caseNumber.isEmpty { item.caseNumber = header.caseNumber }
-            if header.hasDecidingNode { item.implementingNode = header.decidingNode }
-            let before = item.progress
-            let step = change(&item)
-            if let known = ItemProgress(proto: before), let reported = ItemProgress(proto: item.progress) {
-                // Old news delivered late (another service's relay was down) never moves progress back.
-                item.progress = known.advanced(to: reported).proto
-            }
-            application.record.items[index] = item
+            // The rules keep the further progress when old news arrives late.
+            let step = application.state.updateItem(header.implementationCode) { item in
+                if !header.caseID.isEmpty { item.caseID = header.caseID }
+                if !header.caseNumber.isEmpty { item.caseNumber = header.caseNumber }
+                if header.hasDecidingNode { item.implementingNode = NodeRef(proto: header.decidingNode) }
+                return change(&item, pinned.item.name)
+            } ?? nil
             return (step.map { [$0] } ?? [], [])
         }, in: transaction)
     }
@@ -143,11 +139,11 @@ public struct IntakeEventConsumer: EventConsumer {
     /// A grant ended after the decision by the node that made it: the item says so, with the day and
     /// the facts the applicant is told.
     private func ended(
-        _ event: Events_EventEnvelope, _ header: Approval_CaseHeader, as progress: Intake_ItemProgress, _ what: String,
+        _ event: Events_EventEnvelope, _ header: Approval_CaseHeader, as progress: ItemProgress, _ what: String,
         on effectiveOn: Common_CivilDate, _ facts: String, in transaction: PostgresConnection
     ) async throws {
-        try await update(event, header: header, in: transaction) { item in
-            item.progress = progress
+        try await update(event, header: header, in: transaction) { item, _ in
+            item.report(progress)
             let since = effectiveOn.civilDate.map { "（\($0.iso8601)起）" } ?? ""
             return "\(header.itemName)：\(what)\(since)：\(facts)"
         }
@@ -170,20 +166,20 @@ public struct IntakeEventConsumer: EventConsumer {
         header.applicationID = try row.decode("application_id", as: String.self)
         header.implementationCode = try row.decode("implementation_code", as: String.self)
         let number = message.licence.licenceNumber
-        try await update(event, header: header, in: transaction) { item in
+        try await update(event, header: header, in: transaction) { item, itemName in
             switch message.status {
             case .revoked:
-                let line = item.progress == .revoked ? nil : "\(item.itemName)：证照已撤销（\(number)）"
-                item.progress = .revoked
+                let line = item.progress == .revoked ? nil : "\(itemName)：证照已撤销（\(number)）"
+                item.report(.revoked)
                 return line
             case .cancelled:
-                let line = item.progress == .cancelled ? nil : "\(item.itemName)：证照已注销（\(number)）"
-                item.progress = .cancelled
+                let line = item.progress == .cancelled ? nil : "\(itemName)：证照已注销（\(number)）"
+                item.report(.cancelled)
                 return line
             case .expired:
-                return "\(item.itemName)：证照已过有效期（\(number)）"
+                return "\(itemName)：证照已过有效期（\(number)）"
             case .superseded:
-                return "\(item.itemName)：证照已换发（\(number) 为旧版本）"
+                return "\(itemName)：证照已换发（\(number) 为旧版本）"
             case .valid, .unspecified, .UNRECOGNIZED:
                 return nil
             }

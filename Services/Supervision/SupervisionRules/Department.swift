@@ -8,10 +8,8 @@ public enum DeliveryMode: String, Sendable, Hashable, Codable, CaseIterable {
     case endpoint
 }
 
-/// Administrative level of a department (四级).
-public enum DepartmentLevel: String, Sendable, Hashable, Codable, CaseIterable {
-    case province, city, county, township
-}
+/// Administrative level of a department (四级): the shared `AdministrativeLevel`.
+public typealias DepartmentLevel = AdministrativeLevel
 
 /// A supervising department (行业主管部门) as the boundary list names it.
 public struct Department: Sendable, Hashable, Codable {

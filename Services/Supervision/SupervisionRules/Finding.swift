@@ -1,11 +1,6 @@
 import Foundation
 import OneSealCore
 
-/// What a department reports back (监管结果反馈).
-public enum FindingKind: String, Sendable, Hashable, Codable, CaseIterable {
-    case inspectionResult, penalty, licenceWithdrawn, revocationRecommended, commitmentVerified, commitmentFalse, other
-}
-
 /// What a finding becomes in approval.
 public enum FindingEffect: String, Sendable, Hashable, Codable, CaseIterable {
     /// Recorded on the case.

@@ -8,6 +8,7 @@ import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 import SwiftProtobuf
 

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftProtobuf
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import Logging
 import OneSealAuth
@@ -155,7 +156,7 @@ enum Fixtures {
                 provided.requirementCode = material.code
                 if !shared { provided.implementationCodes = [item.implementationCode] }
                 provided.name = material.name
-                provided.form = ProtoEnum.map(material.forms[0]) ?? .original
+                provided.form = material.forms[0].proto
                 provided.copies = Int32(max(material.copies, 1))
                 provided.fileID = "file-\(item.implementationCode)-\(material.code)"
                 out.append(provided)

@@ -416,7 +416,6 @@ struct IntakeServiceTests {
             let leaks = try await node.database.query("""
                 SELECT count(*)::int8 AS n FROM applications
                 WHERE position(convert_to(\(Fixtures.residentID), 'UTF8') in applicant_sealed) > 0
-                   OR position(convert_to(\(Fixtures.residentID), 'UTF8') in record) > 0
                    OR state::text LIKE '%' || \(Fixtures.residentID) || '%'
                    OR position(convert_to('13812345678', 'UTF8') in applicant_sealed) > 0
                 """).one().decode("n", as: Int.self)

@@ -1,3 +1,4 @@
+import ApprovalContracts
 import ApprovalRules
 import Foundation
 import GRPCCore
@@ -60,7 +61,7 @@ extension ApprovalAPI {
         ], in: transaction)
         var opened = Approval_CaseOpened()
         opened.header = header(stored)
-        opened.acceptanceKind = ProtoEnum.map(opening.kind) ?? .unspecified
+        opened.acceptanceKind = opening.kind.proto
         opened.acceptedOn = Common_CivilDate(opening.acceptedOn)
         opened.deadline = deadline(state, try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning))
         var openingEvents = try events(opened, to: [intake(of: state), evaluation], aggregate: id)
@@ -68,7 +69,7 @@ extension ApprovalAPI {
             // Opened already inside the warning window (a short promised limit): evaluation hears it now.
             var warning = Approval_CaseWarningChanged()
             warning.header = opened.header
-            warning.level = ProtoEnum.map(level) ?? .unspecified
+            warning.level = level.proto
             warning.deadline = opened.deadline
             warning.at = Google_Protobuf_Timestamp(date: now)
             openingEvents += try events(warning, to: [evaluation], aggregate: id)
@@ -103,7 +104,7 @@ extension ApprovalAPI {
         if !DivisionCode.isValid(request.acceptingNode.divisionCode) { bad("accepting_node.division_code", "a 6-digit division code", "format") }
         if request.applicant.name.isEmpty { bad("applicant.name", "required") }
         if request.applicant.idNumber.isEmpty { bad("applicant.id_number", "required") }
-        let kind: AcceptanceKind? = ProtoEnum.map(request.acceptanceKind)
+        let kind = AcceptanceKind(proto: request.acceptanceKind)
         if kind == nil { bad("acceptance_kind", "required") }
         let acceptedOn = request.hasAcceptedOn ? request.acceptedOn.civilDate : nil
         if acceptedOn == nil { bad("accepted_on", "required: a calendar date") } else if acceptedOn! > today { bad("accepted_on", "cannot be in the future", "out_of_range") }
@@ -153,7 +154,7 @@ extension ApprovalAPI {
         let size = request.page.pageSize == 0 ? 50 : min(Int(request.page.pageSize), 500)
         var statuses: [String] = []
         for (index, status) in request.statuses.enumerated() {
-            guard let value: CaseStatus = ProtoEnum.map(status) else {
+            guard let value = CaseStatus(proto: status) else {
                 violations.append(Common_FieldViolation.with { $0.field = "statuses[\(index)]"; $0.description_p = "not a case status"; $0.reason = "unknown" })
                 continue
             }
@@ -169,7 +170,7 @@ extension ApprovalAPI {
         }
         let from = date("accepted.from", request.accepted.from, present: request.accepted.hasFrom)
         let to = date("accepted.to", request.accepted.to, present: request.accepted.hasTo)
-        let role: String = request.nextRole == .unspecified ? "" : ((ProtoEnum.map(request.nextRole) as ApprovalRole?)?.rawValue ?? "")
+        let role: String = request.nextRole == .unspecified ? "" : (ApprovalRole(proto: request.nextRole)?.rawValue ?? "")
         let minimum: String = switch request.minWarning {
         case .yellow: "yellow"
         case .red: "red"
@@ -214,7 +215,7 @@ extension ApprovalAPI {
 
     // MARK: The chain
 
-    func conclusion(_ value: Approval_StepConclusion) -> StepConclusion? { ProtoEnum.map(value) }
+    func conclusion(_ value: Approval_StepConclusion) -> StepConclusion? { StepConclusion(proto: value) }
 
     public func reviewStep(request: Approval_ReviewStepRequest, context: ServerContext) async throws -> Approval_ReviewStepResponse {
         let caller = try ServerContext.requireCaller()

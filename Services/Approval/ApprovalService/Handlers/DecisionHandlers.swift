@@ -1,3 +1,4 @@
+import ApprovalContracts
 import ApprovalRules
 import Foundation
 import GRPCCore
@@ -20,7 +21,7 @@ extension ApprovalAPI {
             let suspensionID = "sp\(state.suspensions.count + 1)"
             // The notice's number is taken in this transaction: a refused suspension rolls it back.
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):暂停:\(on.year)", in: transaction)
-            try state.suspend(reason: ProtoEnum.map(request.reason), expectedDays: Int(request.expectedDays), noticeText: request.noticeText,
+            try state.suspend(reason: SuspensionReason(proto: request.reason), expectedDays: Int(request.expectedDays), noticeText: request.noticeText,
                               on: on, by: actor, id: suspensionID) { state, record in
                 suspensionNotice(serial: serial, state: state, record: record)
             }
@@ -95,13 +96,13 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let input = request.review
         var violations: [Common_FieldViolation] = []
-        let kind: JointReviewKind? = ProtoEnum.map(input.kind)
+        let kind = JointReviewKind(proto: input.kind)
         if kind == nil { violations.append(Common_FieldViolation.with { $0.field = "review.kind"; $0.description_p = "required: section, deputy or collective"; $0.reason = "required" }) }
-        let outcome: StepConclusion? = ProtoEnum.map(input.outcome)
+        let outcome = StepConclusion(proto: input.outcome)
         if outcome == nil { violations.append(Common_FieldViolation.with { $0.field = "review.outcome"; $0.description_p = "required: the resolution (propose grant or deny)"; $0.reason = "required" }) }
         var opinions: [ParticipantOpinion] = []
         for (index, opinion) in input.opinions.enumerated() {
-            guard let vote: Vote = ProtoEnum.map(opinion.vote) else {
+            guard let vote = Vote(proto: opinion.vote) else {
                 violations.append(Common_FieldViolation.with { $0.field = "review.opinions[\(index)].vote"; $0.description_p = "required: agree, disagree or abstain"; $0.reason = "required" })
                 continue
             }
@@ -197,7 +198,7 @@ extension ApprovalAPI {
         message.decision = state.decision!.proto
         if let row = applicantRow { message.applicant = try openApplicant(row) }
         message.item = state.item.proto
-        message.acceptanceKind = ProtoEnum.map(state.acceptanceKind) ?? .unspecified
+        message.acceptanceKind = state.acceptanceKind.proto
         message.acceptedOn = Common_CivilDate(state.acceptedOn)
         message.bundleID = state.bundleID
         message.returns = Int32(state.returns)
@@ -315,7 +316,7 @@ extension ApprovalAPI {
         let on = today
         let input = request.revocation
         let updated = try await changing(id, by: actor) { state, _ in
-            try state.revoke(ground: ProtoEnum.map(input.ground), facts: input.facts, publicInterestAssessment: input.publicInterestAssessment,
+            try state.revoke(ground: RevocationGround(proto: input.ground), facts: input.facts, publicInterestAssessment: input.publicInterestAssessment,
                              publicInterestSeriouslyHarmed: input.publicInterestSeriouslyHarmed, findingID: input.findingID, by: actor, on: on)
             let record = state.revocation!
             return Change("grant.revoked", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
@@ -333,7 +334,7 @@ extension ApprovalAPI {
         let on = today
         let input = request.cancellation
         let updated = try await changing(id, by: actor) { state, _ in
-            try state.cancel(ground: ProtoEnum.map(input.ground), facts: input.facts, findingID: input.findingID, by: actor, on: on)
+            try state.cancel(ground: CancellationGround(proto: input.ground), facts: input.facts, findingID: input.findingID, by: actor, on: on)
             let record = state.cancellation!
             return Change("grant.cancelled", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
                           events: try cancelled(state, id: id))

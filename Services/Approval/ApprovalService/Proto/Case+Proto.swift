@@ -1,3 +1,4 @@
+import ApprovalContracts
 import ApprovalRules
 import Foundation
 import OneSealCore
@@ -38,7 +39,7 @@ extension ItemSnapshot {
     init(accepted item: Intake_AcceptedItem) {
         self.init(
             implementationCode: item.implementationCode, version: Int(item.itemVersion), name: item.itemName,
-            tier: ProtoEnum.map(item.tier) ?? .section, statutoryDays: Int(item.statutoryDays), promisedDays: Int(item.promisedDays),
+            tier: ApprovalTier(proto: item.tier) ?? .section, statutoryDays: Int(item.statutoryDays), promisedDays: Int(item.promisedDays),
             departmentCode: item.competentDepartment.code, departmentName: item.competentDepartment.name, departmentNode: item.competentDepartment.node,
             instantApprovalAllowed: item.instantApprovalAllowed, instantRuleSet: item.instantRuleSet, licenceTypeCode: item.licenceTypeCode,
             licenceName: item.licenceName, licenceValidityMonths: Int(item.licenceValidityMonths), jointHandling: item.jointHandling)
@@ -47,7 +48,7 @@ extension ItemSnapshot {
     init(proto item: Approval_ItemSnapshot) {
         self.init(
             implementationCode: item.implementationCode, version: Int(item.version), name: item.name,
-            tier: ProtoEnum.map(item.tier) ?? .section, statutoryDays: Int(item.statutoryDays), promisedDays: Int(item.promisedDays),
+            tier: ApprovalTier(proto: item.tier) ?? .section, statutoryDays: Int(item.statutoryDays), promisedDays: Int(item.promisedDays),
             departmentCode: item.competentDepartment.code, departmentName: item.competentDepartment.name, departmentNode: item.competentDepartment.node,
             instantApprovalAllowed: item.instantApprovalAllowed, instantRuleSet: item.instantRuleSet, licenceTypeCode: item.licenceTypeCode,
             licenceName: item.licenceName, licenceValidityMonths: Int(item.licenceValidityMonths), jointHandling: item.jointHandling)
@@ -58,7 +59,7 @@ extension ItemSnapshot {
             $0.implementationCode = implementationCode
             $0.version = Int32(version)
             $0.name = name
-            $0.tier = ProtoEnum.map(tier) ?? .unspecified
+            $0.tier = tier.proto
             $0.statutoryDays = Int32(statutoryDays)
             $0.promisedDays = Int32(promisedDays)
             $0.competentDepartment = Common_DepartmentRef.with { $0.code = departmentCode; $0.name = departmentName; $0.node = departmentNode }
@@ -149,10 +150,10 @@ extension Step {
         Approval_Step.with {
             $0.stepID = id
             $0.index = Int32(index)
-            $0.role = ProtoEnum.map(role) ?? .unspecified
+            $0.role = role.proto
             if let assignee { $0.assignee = Common_ActorRef.with { $0.subject = assignee } }
-            $0.status = ProtoEnum.map(status) ?? .unspecified
-            if let conclusion { $0.conclusion = ProtoEnum.map(conclusion) ?? .unspecified }
+            $0.status = status.proto
+            if let conclusion { $0.conclusion = conclusion.proto }
             $0.opinion = opinion
             if let activatedAt { $0.activatedAt = Google_Protobuf_Timestamp(date: activatedAt) }
             if let completedAt { $0.completedAt = Google_Protobuf_Timestamp(date: completedAt) }
@@ -168,7 +169,7 @@ extension JointReviewRecord {
     var proto: Approval_JointReview {
         Approval_JointReview.with {
             $0.jointReviewID = id
-            $0.kind = ProtoEnum.map(kind) ?? .unspecified
+            $0.kind = kind.proto
             $0.heldAt = Google_Protobuf_Timestamp(date: heldAt)
             $0.location = location
             $0.convenedBy = Common_ActorRef(convenedBy)
@@ -177,11 +178,11 @@ extension JointReviewRecord {
                     $0.participant = Common_ActorRef(opinion.participant)
                     $0.title = opinion.title
                     $0.opinion = opinion.opinion
-                    $0.vote = ProtoEnum.map(opinion.vote) ?? .unspecified
+                    $0.vote = opinion.vote.proto
                 }
             }
             $0.conclusion = conclusion
-            $0.outcome = ProtoEnum.map(outcome) ?? .unspecified
+            $0.outcome = outcome.proto
             $0.minutesFileID = minutesFileID
         }
     }
@@ -191,7 +192,7 @@ extension SuspensionRecord {
     var proto: Approval_Suspension {
         Approval_Suspension.with {
             $0.suspensionID = id
-            $0.reason = ProtoEnum.map(reason) ?? .unspecified
+            $0.reason = reason.proto
             $0.expectedDays = Int32(expectedDays)
             $0.noticeText = noticeText
             $0.suspendedOn = Common_CivilDate(suspendedOn)
@@ -226,7 +227,7 @@ extension DecisionRecord {
 extension RevocationRecord {
     var proto: Approval_Revocation {
         Approval_Revocation.with {
-            $0.ground = ProtoEnum.map(ground) ?? .unspecified
+            $0.ground = ground.proto
             $0.facts = facts
             $0.publicInterestAssessment = publicInterestAssessment
             $0.publicInterestSeriouslyHarmed = publicInterestSeriouslyHarmed
@@ -241,7 +242,7 @@ extension RevocationRecord {
 extension CancellationRecord {
     var proto: Approval_Cancellation {
         Approval_Cancellation.with {
-            $0.ground = ProtoEnum.map(ground) ?? .unspecified
+            $0.ground = ground.proto
             $0.facts = facts
             $0.effectiveOn = Common_CivilDate(effectiveOn)
             $0.decidedBy = Common_ActorRef(decidedBy)
@@ -306,9 +307,9 @@ extension ApprovalAPI {
         out.acceptingNode = Common_NodeRef.with { $0.divisionCode = state.acceptingNode.code; $0.name = state.acceptingNode.name }
         out.decidingNode = Common_NodeRef.with { $0.divisionCode = state.decidingNode.code; $0.name = state.decidingNode.name }
         out.item = state.item.proto
-        out.acceptanceKind = ProtoEnum.map(state.acceptanceKind) ?? .unspecified
+        out.acceptanceKind = state.acceptanceKind.proto
         out.acceptedOn = Common_CivilDate(state.acceptedOn)
-        out.status = ProtoEnum.map(state.status) ?? .unspecified
+        out.status = state.status.proto
         out.steps = state.steps.map(\.proto)
         out.currentStepIndex = Int32(state.activeStep?.index ?? -1)
         out.deadline = deadline(state, try state.deadlineStatus(asOf: today, calendar: calendar, warning: settings.warning))
@@ -364,7 +365,7 @@ extension ApprovalAPI {
                 if let closedBy = review.closedBy { $0.closedBy = Common_ActorRef(closedBy) }
             }
         }
-        if let role = state.nextRole { out.nextRole = ProtoEnum.map(role) ?? .unspecified }
+        if let role = state.nextRole { out.nextRole = role.proto }
         out.awaitingDecision = state.awaitingDecision
         return out
     }

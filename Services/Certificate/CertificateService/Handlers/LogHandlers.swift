@@ -1,3 +1,4 @@
+import CertificateContracts
 import CertificateRules
 import Foundation
 import GRPCCore

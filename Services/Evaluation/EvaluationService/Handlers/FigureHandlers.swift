@@ -1,3 +1,4 @@
+import EvaluationContracts
 import EvaluationRules
 import Foundation
 import GRPCCore

@@ -1,3 +1,4 @@
+import EvaluationContracts
 import EvaluationRules
 import Foundation
 import GRPCCore
@@ -65,10 +66,10 @@ extension EvaluationAPI {
             violations.append(FieldViolation(field: "case_id", description: "required: the case id, or the application number", reason: "required"))
         }
         let indicators: [(indicator: Indicator?, level: Int)] = request.indicators.map { score in
-            let indicator: Indicator? = ProtoEnum.map(score.indicator)
+            let indicator = Indicator(proto: score.indicator)
             return (indicator: indicator, level: score.level.rawValue)
         }
-        let channel: RatingChannel? = ProtoEnum.map(request.channel)
+        let channel = RatingChannel(proto: request.channel)
         let submission = RatingSubmission(
             channel: channel, level: request.level.rawValue, indicators: indicators,
             comment: request.comment, tags: request.tags, anonymous: request.anonymous, raterName: request.raterName,

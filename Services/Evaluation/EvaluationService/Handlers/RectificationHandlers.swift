@@ -1,3 +1,4 @@
+import EvaluationContracts
 import EvaluationRules
 import Foundation
 import GRPCCore
@@ -27,7 +28,7 @@ extension EvaluationAPI {
     }
 
     public func listRectifications(request: Evaluation_ListRectificationsRequest, context: ServerContext) async throws -> Evaluation_ListRectificationsResponse {
-        let statuses = Set(request.statuses.compactMap { (status: Evaluation_RectificationStatus) -> RectificationTicket.Status? in ProtoEnum.map(status) })
+        let statuses = Set(request.statuses.compactMap(RectificationTicket.Status.init(proto:)))
         let (size, offset) = try Self.page(request.page)
         let today = self.today
         return try await database.withConnection { connection in

@@ -1,3 +1,4 @@
+import EvaluationContracts
 import EvaluationRules
 import Foundation
 import OneSealCore
@@ -40,11 +41,11 @@ extension EvaluationAPI {
         if !r.attribution.department.isEmpty {
             out.department = Common_DepartmentRef.with { $0.code = r.attribution.department; $0.name = r.departmentName; $0.node = r.attribution.node }
         }
-        out.channel = ProtoEnum.map(r.checked.channel) ?? .unspecified
+        out.channel = r.checked.channel.proto
         out.level = Evaluation_RatingLevel(rawValue: r.checked.level.level) ?? .unspecified
         out.indicators = Indicator.allCases.compactMap { indicator in
             r.checked.indicators[indicator].map { level in
-                Evaluation_IndicatorScore.with { $0.indicator = ProtoEnum.map(indicator) ?? .unspecified; $0.level = Evaluation_RatingLevel(rawValue: level.level) ?? .unspecified }
+                Evaluation_IndicatorScore.with { $0.indicator = indicator.proto; $0.level = Evaluation_RatingLevel(rawValue: level.level) ?? .unspecified }
             }
         }
         out.comment = r.checked.comment
@@ -70,7 +71,7 @@ extension EvaluationAPI {
         out.rectificationID = t.id.uuidString.lowercased()
         out.ratingID = t.ratingID.uuidString.lowercased()
         out.caseID = rating.caseID
-        out.status = ProtoEnum.map(ticket.status) ?? .unspecified
+        out.status = ticket.status.proto
         let finished = ticket.rectifiedOn ?? ticket.voidedOn
         if let status = try? StatutoryClock(actDate: ticket.openedOn, workingDays: ticket.workingDays).status(asOf: finished ?? today, in: calendar, warning: settings.warning) {
             out.deadline = Common_Deadline(startedOn: ticket.openedOn, status: status, finishedOn: finished)
@@ -107,7 +108,7 @@ extension EvaluationAPI {
         var out = Evaluation_Appeal()
         out.appealID = a.id.uuidString.lowercased()
         out.ratingID = a.ratingID.uuidString.lowercased()
-        out.status = ProtoEnum.map(a.appeal.status) ?? .unspecified
+        out.status = a.appeal.status.proto
         out.reason = a.appeal.reason
         out.evidenceFileIds = a.evidence
         out.appealedBy = Common_ActorRef.with { $0.subject = a.appealedBy.subject; $0.role = a.appealedBy.role; $0.node = a.appealedBy.node }

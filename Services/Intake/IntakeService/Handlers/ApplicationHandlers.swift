@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import Metrics
 import OneSealAuth
@@ -42,7 +43,9 @@ extension IntakeAPI {
         }
         let materials = await verifyingLicences(request.materials)
         let receivedOn = today
-        let state = try ApplicationState(items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar)
+        let state = try ApplicationState(
+            items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar,
+            acceptingNode: NodeRef(divisionCode: node, name: settings.agencyName), visits: request.channel == .window ? 1 : 0)
         let id = UUID()
         let now = clock()
 
@@ -50,36 +53,17 @@ extension IntakeAPI {
             let stored = try await database.withTransaction { transaction in
                 let serial = try await ApplicationStore.nextNumber(scope: "application:\(node):\(receivedOn.iso8601)", in: transaction)
                 let number = try CaseNumber.application(node: node, receivedOn: receivedOn, serial: serial)
-                var record = Intake_Application()
-                record.applicationID = id.uuidString.lowercased()
-                record.applicationNumber = number.description
-                record.queryCode = Self.newQueryCode()
-                record.acceptingNode = Common_NodeRef.with { $0.divisionCode = node; $0.name = settings.agencyName }
-                record.channel = request.channel
-                record.windowID = request.windowID
-                record.submittedAt = Google_Protobuf_Timestamp(date: now)
-                record.submittedOn = Common_CivilDate(receivedOn)
-                record.visits = request.channel == .window ? 1 : 0
-                record.items = pinned.map { pinned in
-                    Intake_ApplicationItem.with {
-                        $0.implementationCode = pinned.item.implementationCode
-                        $0.itemVersion = Int32(pinned.version.version)
-                        $0.itemName = pinned.item.name
-                        $0.progress = .pendingIntake
-                        $0.implementingNode = pinned.item.implementingNode.proto
-                    }
-                }
-                var application = StoredApplication(
-                    id: id, number: number.description, queryCode: record.queryCode, status: .submitted, state: state, record: record,
+                let application = StoredApplication(
+                    id: id, number: number.description, queryCode: Self.newQueryCode(), status: state.overallStatus, state: state,
+                    channel: Applicant.channelName(request.channel), windowID: request.windowID,
                     applicantSealed: try sealParties(applicant: request.applicant, agent: request.hasAgent ? request.agent : nil, id: id),
-                    revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, requestDigest: digest,
+                    revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, updatedAt: now, requestDigest: digest,
                     applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
                     agentIndex: request.hasAgent ? keyring.blindIndex(request.agent.idNumber, purpose: "id_number") : nil,
                     submitterIndex: submitterIndex(caller))
-                refreshRecord(&application)
+                let record = record(application)
                 try await ApplicationStore.insert(
-                    application, channel: Applicant.channelName(request.channel), windowID: request.windowID,
-                    applicantKind: ProtoEnum.map(request.applicant.kind).map { (kind: ApplicantKind) in kind.rawValue } ?? "",
+                    application, applicantKind: ApplicantKind(proto: request.applicant.kind)?.rawValue ?? "",
                     idempotencyKey: key, in: transaction)
                 try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
                 var submitted = Intake_ApplicationSubmitted()
@@ -147,7 +131,7 @@ extension IntakeAPI {
         if application.state.status == .submitted {
             response.checkFindings = application.state.check.problems.map(\.proto)
         }
-        response.allowedOutcomes = application.state.allowedOutcomes.compactMap { ProtoEnum.map($0) }
+        response.allowedOutcomes = application.state.allowedOutcomes.map(\.proto)
         return response
     }
 
@@ -250,7 +234,7 @@ extension IntakeAPI {
                     try application.state.apply(.cureDeficiency(materials: verified, on: on), calendar: calendar)
                     return (["容缺材料已补齐"], [])
                 }
-                if caller.role == .windowClerk { application.record.visits += 1 }
+                if caller.role == .windowClerk { application.state.countWindowVisit() }
                 if application.state.status == .submitted {
                     try application.state.apply(.supplement(materials: verified, on: on), calendar: calendar)
                     return (["申请人补充提交材料"], [])
@@ -283,7 +267,7 @@ extension IntakeAPI {
             }
             try application.state.apply(.withdraw(reason: request.reason, on: on), calendar: calendar)
             var withdrawn = Intake_ApplicationWithdrawn()
-            withdrawn.applicationID = application.record.applicationID
+            withdrawn.applicationID = application.id.uuidString.lowercased()
             withdrawn.applicationNumber = application.number
             withdrawn.reason = request.reason
             withdrawn.withdrawnAt = Google_Protobuf_Timestamp(date: clock())
@@ -321,7 +305,7 @@ extension IntakeAPI {
         var violations: [FieldViolation] = []
         var statuses: [String] = []
         for (index, status) in request.statuses.enumerated() {
-            guard let value: ApplicationStatus = ProtoEnum.map(status) else {
+            guard let value = ApplicationStatus(proto: status) else {
                 violations.append(FieldViolation(field: "statuses[\(index)]", description: "not a status", reason: "unknown"))
                 continue
             }
@@ -420,8 +404,9 @@ extension IntakeAPI {
             var response = Intake_TrackProgressResponse()
             response.applicationNumber = application.number
             response.maskedApplicantName = parties.applicant.maskedName
-            response.status = ProtoEnum.map(application.status) ?? .unspecified
-            response.items = application.record.items.map { item in
+            response.status = application.status.proto
+            let record = record(application)
+            response.items = record.items.map { item in
                 var out = Intake_ApplicationItem()
                 out.implementationCode = item.implementationCode
                 out.itemVersion = item.itemVersion
@@ -438,8 +423,8 @@ extension IntakeAPI {
             }
             response.steps = try await ApplicationStore.steps(of: application.id, on: connection)
             if application.status == .readyForDelivery {
-                response.collectionPoint = application.record.windowID.isEmpty
-                    ? settings.agencyName : "\(settings.agencyName) \(application.record.windowID)号窗口"
+                response.collectionPoint = application.windowID.isEmpty
+                    ? settings.agencyName : "\(settings.agencyName) \(application.windowID)号窗口"
             }
             return response
         }
@@ -486,6 +471,20 @@ extension Applicant {
         case .integrator: "integrator"
         case .forwarded: "forwarded"
         default: ""
+        }
+    }
+
+    /// The channel a stored name (`channelName`) stands for.
+    static func channel(named name: String) -> Intake_ApplicationChannel {
+        switch name {
+        case "window": .window
+        case "online": .online
+        case "mobile": .mobile
+        case "self_service": .selfService
+        case "mail": .mail
+        case "integrator": .integrator
+        case "forwarded": .forwarded
+        default: .unspecified
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import OneSealAuth
 import OneSealProto
@@ -50,7 +51,7 @@ extension IntakeAPI {
     public func listItems(request: Intake_ListItemsRequest, context: ServerContext) async throws -> Intake_ListItemsResponse {
         let size = try Paging.size(request.page)
         let after = request.page.pageToken
-        let type: ItemType? = request.type == .unspecified ? nil : ProtoEnum.map(request.type)
+        let type = request.type == .unspecified ? nil : ItemType(proto: request.type)
         let (items, total) = try await database.withConnection { connection in
             try await CatalogueStore.list(
                 query: request.query.trimmingCharacters(in: .whitespaces), departmentCode: request.departmentCode, type: type,

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import OneSealAuth
 import OneSealCore
@@ -36,8 +37,8 @@ extension IntakeAPI {
             guard state.status == .accepted, let acceptedOn = state.acceptedOn else {
                 throw RPCError(code: .failedPrecondition, message: "only an accepted application can be forwarded; \(application.number) is \(state.status.rawValue)")
             }
-            guard !application.record.hasForwarding else {
-                throw RPCError(code: .failedPrecondition, message: "\(application.number) was already forwarded to \(application.record.forwarding.toNode.divisionCode)")
+            if let earlier = state.forwarding {
+                throw RPCError(code: .failedPrecondition, message: "\(application.number) was already forwarded to \(earlier.toNode.divisionCode)")
             }
             let remote = state.items.enumerated().filter { !$0.element.item.implementingNode.divisionCode.isEmpty && $0.element.item.implementingNode.divisionCode != node }
             guard !remote.isEmpty else {
@@ -51,33 +52,33 @@ extension IntakeAPI {
             guard DivisionCode.isSameOrAncestor(target, of: node), target != node else {
                 throw RPCError(code: .failedPrecondition, message: "审核转报 goes up to the node above: \(target) is not above \(node)")
             }
-            var forwarding = Intake_Forwarding()
-            forwarding.toNode = remote[0].element.item.implementingNode.proto
-            forwarding.forwardedAt = Google_Protobuf_Timestamp(date: now)
-            forwarding.firstReviewOpinion = opinion
-            forwarding.forwardedBy = Common_ActorRef(caller)
             let firstReview = StatutoryClock(actDate: acceptedOn, workingDays: settings.firstReviewWorkingDays)
-            forwarding.firstReviewDeadline = Common_Deadline(startedOn: acceptedOn, status: try firstReview.status(asOf: on, in: calendar), finishedOn: on)
-            application.record.forwarding = forwarding
+            let firstReviewDeadline = Common_Deadline(startedOn: acceptedOn, status: try firstReview.status(asOf: on, in: calendar), finishedOn: on)
+            try application.state.forward(
+                Forwarding(
+                    toNode: remote[0].element.item.implementingNode, forwardedAt: now, firstReviewOpinion: opinion,
+                    forwardedBy: ActorRef(proto: Common_ActorRef(caller)), firstReviewDeadline: ReportedDeadline(proto: firstReviewDeadline)),
+                items: Set(remote.map(\.element.item.implementationCode)))
+            let record = record(application)
+            let forwarding = record.forwarding
 
             let parties = try openParties(application)
             var accepted = Intake_ApplicationAccepted()
-            accepted.applicationID = application.record.applicationID
+            accepted.applicationID = record.applicationID
             accepted.applicationNumber = application.number
-            accepted.receiptNumber = application.record.receipt.receiptNumber
-            accepted.acceptingNode = application.record.acceptingNode
-            accepted.acceptanceKind = state.acceptanceKind.flatMap { ProtoEnum.map($0) } ?? .unspecified
+            accepted.receiptNumber = record.receipt.receiptNumber
+            accepted.acceptingNode = record.acceptingNode
+            accepted.acceptanceKind = state.acceptanceKind?.proto ?? .unspecified
             accepted.acceptedOn = Common_CivilDate(acceptedOn)
             accepted.applicant = parties.applicant
             accepted.items = remote.map { Self.acceptedItem($0.element) }
             accepted.materials = state.materials.map(\.proto)
-            if application.record.hasDeficiency { accepted.deficiency = application.record.deficiency }
-            if application.record.hasCommitment { accepted.commitment = application.record.commitment }
-            accepted.windowID = application.record.windowID
-            accepted.acceptedBy = application.record.decidedBy
+            if record.hasDeficiency { accepted.deficiency = record.deficiency }
+            if record.hasCommitment { accepted.commitment = record.commitment }
+            accepted.windowID = record.windowID
+            accepted.acceptedBy = record.decidedBy
             if let bundle = application.bundleID { accepted.bundleID = bundle.uuidString.lowercased() }
             accepted.channel = .forwarded
-            for (index, _) in remote { application.record.items[index].progress = .inApproval }
 
             var forwarded = Intake_ApplicationForwarded()
             forwarded.accepted = accepted
@@ -125,25 +126,25 @@ extension IntakeAPI {
             if let terms = application.state.deficiency, terms.suppliedOn == nil {
                 throw RPCError(code: .failedPrecondition, message: "容缺受理: the missing materials (due \(terms.supplyBy.iso8601)) have not been supplied; the result is not handed out before they are")
             }
-            var record = delivery
-            record.deliveredAt = Google_Protobuf_Timestamp(date: now)
-            record.clerk = Common_ActorRef(caller)
             // Who collected it is kept with the numbers masked (the full number was checked at
             // the window) and the name whole, the record's purpose: the supervisory shape.
-            if delivery.hasRecipient { record.recipient = delivery.recipient.disclosed(.supervisory) }
-            if record.licences.isEmpty { record.licences = application.record.items.filter(\.hasLicence).map(\.licence) }
-            application.record.delivery = record
-            if delivery.method == .window { application.record.visits += 1 }
-            for index in application.record.items.indices where [.granted, .licenceIssued].contains(application.record.items[index].progress) {
-                application.record.items[index].progress = .delivered
+            let recipient = delivery.hasRecipient ? Applicant(proto: delivery.recipient.disclosed(.supervisory)) : nil
+            let licences = delivery.licences.isEmpty
+                ? application.state.itemTracks.compactMap(\.licence) : delivery.licences.map(LicenceRef.init(proto:))
+            guard let method = DeliveryMethod(proto: delivery.method) else {
+                throw RPCError.invalidArgument(field: "delivery.method", "required: window, mail or electronic", reason: "required")
             }
+            try application.state.deliver(Delivery(
+                method: method, deliveredAt: now, recipient: recipient, trackingNumber: delivery.trackingNumber, licences: licences,
+                documentIDs: delivery.documentIds, clerk: ActorRef(proto: Common_ActorRef(caller))))
+            let record = record(application)
             var delivered = Intake_ResultDelivered()
-            delivered.applicationID = application.record.applicationID
+            delivered.applicationID = record.applicationID
             delivered.applicationNumber = application.number
-            delivered.delivery = record
-            delivered.visits = application.record.visits
-            delivered.windowID = application.record.windowID
-            delivered.caseIds = application.record.items.map(\.caseID).filter { !$0.isEmpty }
+            delivered.delivery = record.delivery
+            delivered.visits = record.visits
+            delivered.windowID = record.windowID
+            delivered.caseIds = record.items.map(\.caseID).filter { !$0.isEmpty }
             let how: String = switch delivery.method {
             case .window: "窗口领取"
             case .mail: "邮寄（\(delivery.trackingNumber)）"

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import IntakeContracts
 import IntakeRules
 import OneSealAuth
 import OneSealCore
@@ -50,16 +51,12 @@ extension IntakeAPI {
     public func acceptByCommitment(request: Intake_AcceptByCommitmentRequest, context: ServerContext) async throws -> Intake_AcceptByCommitmentResponse {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.applicationID)
-        let decision = CommitmentDecision(
-            commitmentText: request.commitmentText, replacedRequirementCodes: request.replacedRequirementCodes, signedFileID: request.signedFileID)
         let on = today
+        let decision = CommitmentDecision(
+            commitmentText: request.commitmentText, replacedRequirementCodes: request.replacedRequirementCodes, signedFileID: request.signedFileID,
+            verifyBy: try calendar.addingWorkingDays(settings.commitmentVerificationWorkingDays, to: on))
         let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
             try application.state.apply(.acceptByCommitment(decision, on: on), calendar: calendar)
-            application.record.commitment.commitmentText = decision.commitmentText
-            application.record.commitment.replacedRequirementCodes = decision.replacedRequirementCodes
-            application.record.commitment.signedFileID = decision.signedFileID
-            let verifyBy = try calendar.addingWorkingDays(settings.commitmentVerificationWorkingDays, to: on)
-            application.record.commitment.verifyBy = Common_CivilDate(verifyBy)
             return try await accepted(&application, by: caller, note: "", in: transaction)
         }
         var response = Intake_AcceptByCommitmentResponse()
@@ -93,14 +90,12 @@ extension IntakeAPI {
             notice.problems = request.problems
             notice.onTheSpot = request.onTheSpot
             notice.document = document
-            application.record.correctionNotices.append(notice)
-            application.record.decidedBy = Common_ActorRef(caller)
-            application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
+            try application.state.issuedCorrectionNotice(IssuedDocument(proto: document), by: ActorRef(proto: Common_ActorRef(caller)), at: clock())
             var issued = Intake_CorrectionNoticeIssued()
-            issued.applicationID = application.record.applicationID
+            issued.applicationID = application.id.uuidString.lowercased()
             issued.applicationNumber = application.number
             issued.notice = notice
-            issued.windowID = application.record.windowID
+            issued.windowID = application.windowID
             return (["一次性告知补正材料（\(problems.count)项）"], [try event(issued, to: evaluation, aggregate: application.id)])
         }
         var response = Intake_IssueCorrectionNoticeResponse()
@@ -113,7 +108,7 @@ extension IntakeAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.applicationID)
         let decision = NotAcceptedDecision(
-            ground: ProtoEnum.map(request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
+            ground: NotAcceptedGround(proto: request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
         let on = today
         var notice = Intake_NotAcceptedNotice()
         let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
@@ -129,14 +124,12 @@ extension IntakeAPI {
             notice.legalBasis = decision.legalBasis
             notice.competentAgency = decision.competentAgency
             notice.document = document
-            application.record.notAccepted = notice
-            application.record.decidedBy = Common_ActorRef(caller)
-            application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
+            try application.state.issuedNotAcceptedNotice(IssuedDocument(proto: document), by: ActorRef(proto: Common_ActorRef(caller)), at: clock())
             var rejected = Intake_ApplicationNotAccepted()
-            rejected.applicationID = application.record.applicationID
+            rejected.applicationID = application.id.uuidString.lowercased()
             rejected.applicationNumber = application.number
             rejected.notice = notice
-            rejected.windowID = application.record.windowID
+            rejected.windowID = application.windowID
             return (["不予受理：\(decision.reason)"], [try event(rejected, to: evaluation, aggregate: application.id)])
         }
         var response = Intake_RejectApplicationResponse()
@@ -171,46 +164,38 @@ extension IntakeAPI {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         if !note.isEmpty { lines.append("备注：\(note)") }
         let document = try await printer.issue(.receipt, on: acceptedOn, applicationNumber: application.number, body: lines, in: transaction)
-        var receipt = Intake_Receipt()
-        receipt.receiptNumber = document.number
-        receipt.acceptedOn = Common_CivilDate(acceptedOn)
-        receipt.promisedOn = Common_CivilDate(promised)
-        receipt.document = document
-        application.record.receipt = receipt
-        if let actor {
-            application.record.decidedBy = Common_ActorRef(actor)
-        } else {
-            application.record.clearDecidedBy()
-        }
-        application.record.decidedAt = Google_Protobuf_Timestamp(date: clock())
+        try application.state.issuedReceipt(
+            AcceptanceReceipt(promisedOn: promised, document: IssuedDocument(proto: document)),
+            by: actor.map { ActorRef(proto: Common_ActorRef($0)) }, at: clock())
+        let record = record(application)
 
         let parties = try openParties(application)
         var message = Intake_ApplicationAccepted()
-        message.applicationID = application.record.applicationID
+        message.applicationID = record.applicationID
         message.applicationNumber = application.number
         message.receiptNumber = document.number
-        message.acceptingNode = application.record.acceptingNode
-        message.acceptanceKind = ProtoEnum.map(kind) ?? .unspecified
+        message.acceptingNode = record.acceptingNode
+        message.acceptanceKind = kind.proto
         message.acceptedOn = Common_CivilDate(acceptedOn)
         message.applicant = parties.applicant
         message.materials = state.materials.map(\.proto)
-        if application.record.hasDeficiency { message.deficiency = application.record.deficiency }
-        if application.record.hasCommitment { message.commitment = application.record.commitment }
-        message.windowID = application.record.windowID
+        if record.hasDeficiency { message.deficiency = record.deficiency }
+        if record.hasCommitment { message.commitment = record.commitment }
+        message.windowID = record.windowID
         if let actor { message.acceptedBy = Common_ActorRef(actor) }
         if let bundle = application.bundleID { message.bundleID = bundle.uuidString.lowercased() }
-        message.channel = application.record.channel
+        message.channel = record.channel
 
         var local = message
         local.items = []
-        for (index, pinned) in state.items.enumerated() {
+        for pinned in state.items {
             let item = Self.acceptedItem(pinned)
             message.items.append(item)
             if pinned.item.implementingNode.divisionCode.isEmpty || pinned.item.implementingNode.divisionCode == node {
                 local.items.append(item)
-                application.record.items[index].progress = .inApproval
             }
         }
+        try application.state.sentToApproval(Set(local.items.map(\.implementationCode)))
         var events = [try event(message, to: evaluation, aggregate: application.id)]
         if !local.items.isEmpty { events.append(try event(local, to: approval(at: node), aggregate: application.id)) }
         let kindText: String = switch kind {
@@ -228,7 +213,7 @@ extension IntakeAPI {
         out.implementationCode = item.implementationCode
         out.itemVersion = Int32(pinned.version.version)
         out.itemName = item.name
-        out.tier = item.tier.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.tier = item.tier?.proto ?? .unspecified
         out.statutoryDays = Int32(item.statutoryDays)
         out.promisedDays = Int32(item.promisedDays)
         out.competentDepartment = Common_DepartmentRef.with {

@@ -6,19 +6,24 @@ import OneSealProto
 import OneSealStore
 import SwiftProtobuf
 
-/// One application as stored: the rules' state, the wire record, and the sealed applicant.
+/// One application as stored: the rules' state (the only copy of what happened to it), the row's
+/// identity and the sealed applicant. The wire record is rendered from these (`record(...)`).
 struct StoredApplication: Sendable {
     let id: UUID
     var number: String
     var queryCode: String
+    /// `state.overallStatus` as of the last write, kept as a column for the listings' filters.
     var status: ApplicationStatus
     var state: ApplicationState
-    /// `intake.v1.Application` without applicant and agent (kept sealed apart).
-    var record: Intake_Application
+    /// The channel's stored name (`Applicant.channelName`) and the window that received it.
+    var channel: String
+    var windowID: String
     var applicantSealed: [UInt8]
     var revision: Int64
     var bundleID: UUID?
     var submittedAt: Date
+    /// The service clock at the last change (the intake deadline is shown as of that day).
+    var updatedAt: Date
     var requestDigest: [UInt8]
     /// Keyed blind indexes (never the values): the applicant's and the agent's ID numbers, and
     /// "role:subject" of whoever submitted it — what the per-object rules compare a token with.
@@ -32,8 +37,8 @@ struct StoredApplication: Sendable {
 /// apart (docs/architecture.md#the-store, transactional outbox).
 enum ApplicationStore {
     static let columns: StaticString = """
-        id, application_number, query_code, status, state::text AS state, record, applicant_sealed, revision, bundle_id, submitted_at, request_digest,
-        applicant_id_index, agent_id_index, submitted_by_index
+        id, application_number, query_code, status, state::text AS state, channel, window_id, applicant_sealed, revision, bundle_id, submitted_at,
+        updated_at, request_digest, applicant_id_index, agent_id_index, submitted_by_index
         """
 
     static func decode(_ row: PostgresRow) throws -> StoredApplication {
@@ -44,11 +49,13 @@ enum ApplicationStore {
             queryCode: try row.decode("query_code", as: String.self),
             status: ApplicationStatus(rawValue: try row.decode("status", as: String.self)) ?? .submitted,
             state: try JSONDecoder().decode(ApplicationState.self, from: Data(stateText.utf8)),
-            record: try Intake_Application(serializedBytes: try row.decode("record", as: [UInt8].self)),
+            channel: try row.decode("channel", as: String.self),
+            windowID: try row.decode("window_id", as: String.self),
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
             revision: try row.decode("revision", as: Int64.self),
             bundleID: try row.decode("bundle_id", as: UUID?.self),
             submittedAt: try row.decode("submitted_at", as: Date.self),
+            updatedAt: try row.decode("updated_at", as: Date.self),
             requestDigest: try row.decode("request_digest", as: [UInt8].self),
             applicantIndex: try row.decode("applicant_id_index", as: [UInt8].self),
             agentIndex: try row.decode("agent_id_index", as: [UInt8]?.self),
@@ -123,19 +130,18 @@ enum ApplicationStore {
     }
 
     static func insert(
-        _ application: StoredApplication, channel: String, windowID: String, applicantKind: String,
-        idempotencyKey: String, in transaction: PostgresConnection
+        _ application: StoredApplication, applicantKind: String, idempotencyKey: String, in transaction: PostgresConnection
     ) async throws {
-        let record: [UInt8] = try application.record.serializedBytes()
         try await transaction.execute("""
-            INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, record, applicant_sealed,
+            INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
-                                      submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index)
-            VALUES (\(application.id), \(application.number), \(application.queryCode), \(channel), \(windowID), \(application.status.rawValue),
-                    \(application.state.outcome?.rawValue), \(try stateJSON(application.state))::jsonb, \(record), \(application.applicantSealed),
-                    \(application.applicantIndex), \(applicantKind), \(idempotencyKey), \(application.requestDigest), \(application.bundleID),
-                    \(application.submittedAt), \(application.state.receivedOn.iso8601)::date, \(application.state.intakeDeadline.iso8601)::date,
-                    \(application.revision), \(application.agentIndex), \(application.submitterIndex))
+                                      submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index, updated_at)
+            VALUES (\(application.id), \(application.number), \(application.queryCode), \(application.channel), \(application.windowID),
+                    \(application.status.rawValue), \(application.state.outcome?.rawValue), \(try stateJSON(application.state))::jsonb,
+                    \(application.applicantSealed), \(application.applicantIndex), \(applicantKind), \(idempotencyKey), \(application.requestDigest),
+                    \(application.bundleID), \(application.submittedAt), \(application.state.receivedOn.iso8601)::date,
+                    \(application.state.intakeDeadline.iso8601)::date, \(application.revision), \(application.agentIndex), \(application.submitterIndex),
+                    \(application.updatedAt))
             """)
     }
 
@@ -144,11 +150,11 @@ enum ApplicationStore {
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
         in transaction: PostgresConnection
     ) async throws {
-        let record: [UInt8] = try application.record.serializedBytes()
         try await transaction.execute("""
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
-                   state = \(try stateJSON(application.state))::jsonb, record = \(record), applicant_sealed = \(application.applicantSealed),
-                   intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision), updated_at = now()
+                   state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
+                   intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
+                   updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
             """)
         try await addSteps(steps, application: application.id, node: node, in: transaction)

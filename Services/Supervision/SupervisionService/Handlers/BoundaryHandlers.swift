@@ -5,6 +5,7 @@ import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 
 /// Departments and the boundary list (审管边界清单): bureau operators manage them; the bureau, evaluators,

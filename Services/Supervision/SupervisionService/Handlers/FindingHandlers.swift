@@ -7,6 +7,7 @@ import OneSealOutbox
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 import SwiftProtobuf
 
@@ -16,10 +17,10 @@ extension SupervisionAPI {
         let caller = try ServerContext.requireCaller()
         guard request.hasFinding else { throw RPCError.invalidArgument(field: "finding", "required", reason: "required") }
         let input = request.finding
-        let kind: FindingKind? = ProtoEnum.map(input.kind)
+        let kind = FindingKind(proto: input.kind)
         let licenceGiven = !input.licence.licenceIdentifier.isEmpty || !input.licence.licenceNumber.isEmpty
         let draft = FindingDraft(
-            kind: kind, inspectionResult: ProtoEnum.map(input.inspectionResult), penaltyDecisionNumber: input.penalty.decisionNumber,
+            kind: kind, inspectionResult: InspectionResult(proto: input.inspectionResult), penaltyDecisionNumber: input.penalty.decisionNumber,
             penaltyType: input.penalty.penaltyType, penaltyAmountFen: input.penalty.amountFen, facts: input.facts,
             occurredOn: input.hasOccurredOn ? input.occurredOn.civilDate : nil, pushID: input.pushID, caseID: input.caseID, hasLicence: licenceGiven)
         var violations = draft.validate(today: today)
@@ -72,7 +73,7 @@ extension SupervisionAPI {
             finding.department = push.record.department
             finding.submittedBy = Common_ActorRef(caller)
             finding.submittedAt = Google_Protobuf_Timestamp(date: now)
-            finding.effect = ProtoEnum.map(effect) ?? .unspecified
+            finding.effect = effect.proto
             finding.facts = input.facts.trimmingCharacters(in: .whitespacesAndNewlines)
             try await FindingStore.insert(finding, id: id, departmentCode: own.code, kind: kind, effect: effect, pushID: push.id, at: now,
                                           idempotencyKey: key, digest: digest, in: transaction)
@@ -125,7 +126,7 @@ extension SupervisionAPI {
         let (offset, size) = try Paging.parse(request.page)
         var kinds: [String] = []
         for kind in request.kinds {
-            guard let value: FindingKind = ProtoEnum.map(kind) else { throw RPCError.invalidArgument(field: "kinds", "unknown kind \(kind)", reason: "enum") }
+            guard let value = FindingKind(proto: kind) else { throw RPCError.invalidArgument(field: "kinds", "unknown kind \(kind)", reason: "enum") }
             kinds.append(value.rawValue)
         }
         return try await database.withConnection { connection in

@@ -6,6 +6,7 @@ import OneSealOutbox
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 
 /// The inbox: a department lists, claims (认领) and rejects (退回) its own pushes; the bureau reads
@@ -17,14 +18,14 @@ extension SupervisionAPI {
         var violations: [Common_FieldViolation] = []
         var filter = PushStore.Filter()
         filter.statuses = request.statuses.compactMap { (status: Supervision_PushStatus) -> String? in
-            guard let value: PushStatus = ProtoEnum.map(status) else {
+            guard let value = PushStatus(proto: status) else {
                 violations.append(Common_FieldViolation.with { $0.field = "statuses"; $0.description_p = "unknown status \(status)"; $0.reason = "enum" })
                 return nil
             }
             return value.rawValue
         }
         filter.kinds = request.kinds.compactMap { (kind: Supervision_PushKind) -> String? in
-            guard let value: PushKind = ProtoEnum.map(kind) else {
+            guard let value = PushKind(proto: kind) else {
                 violations.append(Common_FieldViolation.with { $0.field = "kinds"; $0.description_p = "unknown kind \(kind)"; $0.reason = "enum" })
                 return nil
             }

@@ -3,6 +3,7 @@ import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 import SwiftProtobuf
 
@@ -17,11 +18,11 @@ struct StoredDepartment: Sendable {
         Supervision_Department.with {
             $0.code = department.code
             $0.name = department.name
-            $0.level = department.level.flatMap { ProtoEnum.map($0, to: Common_AdministrativeLevel.self) } ?? .unspecified
+            $0.level = department.level?.proto ?? .unspecified
             $0.node = department.node
             $0.contactName = department.contactName
             $0.contactPhone = department.contactPhone
-            $0.delivery = ProtoEnum.map(department.delivery) ?? .unspecified
+            $0.delivery = department.delivery.proto
             $0.endpoint = department.endpoint
             $0.active = department.active
             $0.updatedAt = Google_Protobuf_Timestamp(date: updatedAt)
@@ -31,17 +32,6 @@ struct StoredDepartment: Sendable {
 
     var ref: Common_DepartmentRef {
         Common_DepartmentRef.with { $0.code = department.code; $0.name = department.name; $0.node = department.node }
-    }
-}
-
-extension Department {
-    /// The rules' department from its wire form (active: true; the register decides activity).
-    public init(proto: Supervision_Department) {
-        self.init(
-            code: proto.code.trimmingCharacters(in: .whitespaces), name: proto.name.trimmingCharacters(in: .whitespaces),
-            level: ProtoEnum.map(proto.level), node: proto.node.trimmingCharacters(in: .whitespaces),
-            contactName: proto.contactName, contactPhone: proto.contactPhone,
-            delivery: ProtoEnum.map(proto.delivery) ?? .pull, endpoint: proto.endpoint.trimmingCharacters(in: .whitespaces), active: true)
     }
 }
 

@@ -5,6 +5,7 @@ import OneSealPrivacy
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SupervisionContracts
 import SupervisionRules
 import SwiftProtobuf
 
@@ -35,9 +36,9 @@ struct StoredPush: Sendable {
     mutating func refreshRecord(today: CivilDate, calendar: WorkingDayCalendar) {
         var out = record
         out.pushID = id.uuidString.lowercased()
-        out.status = ProtoEnum.map(state.status) ?? .unspecified
-        out.kind = ProtoEnum.map(kind) ?? .unspecified
-        out.delivery = ProtoEnum.map(delivery) ?? .unspecified
+        out.status = state.status.proto
+        out.kind = kind.proto
+        out.delivery = delivery.proto
         out.pushedAt = Google_Protobuf_Timestamp(date: pushedAt)
         out.sourceAt = Google_Protobuf_Timestamp(date: sourceAt)
         let schedule = state.schedule

@@ -16,11 +16,11 @@ extension CatalogueItem {
             implementationCode: item.implementationCode,
             name: item.name,
             legalBasis: item.legalBasis,
-            type: ProtoEnum.map(item.type),
-            level: ProtoEnum.map(item.level),
+            type: ItemType(proto: item.type),
+            level: AdministrativeLevel(proto: item.level),
             competentDepartment: DepartmentRef(
                 code: item.competentDepartment.code, name: item.competentDepartment.name, node: item.competentDepartment.node),
-            tier: ProtoEnum.map(item.tier),
+            tier: ApprovalTier(proto: item.tier),
             statutoryDays: Int(item.statutoryDays),
             promisedDays: Int(item.promisedDays),
             materials: item.materials.map(Material.init(proto:)),
@@ -35,7 +35,7 @@ extension CatalogueItem {
             licenceName: item.licenceName,
             licenceValidityMonths: Int(item.licenceValidityMonths),
             resultName: item.resultName,
-            specialProcedures: item.specialProcedures.compactMap { ProtoEnum.map($0) },
+            specialProcedures: item.specialProcedures.compactMap(SpecialProcedure.init(proto:)),
             fees: item.fees.map { Fee(name: $0.name, amountFen: Int($0.amountFen), basis: $0.basis) },
             maxVisits: Int(item.maxVisits),
             jointHandling: item.jointHandling,
@@ -51,12 +51,12 @@ extension CatalogueItem {
         out.version = Int32(version)
         out.name = name
         out.legalBasis = legalBasis
-        out.type = type.flatMap { ProtoEnum.map($0) } ?? .unspecified
-        out.level = level.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.type = type?.proto ?? .unspecified
+        out.level = level?.proto ?? .unspecified
         out.competentDepartment = Common_DepartmentRef.with {
             $0.code = competentDepartment.code; $0.name = competentDepartment.name; $0.node = competentDepartment.node
         }
-        out.tier = tier.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.tier = tier?.proto ?? .unspecified
         out.statutoryDays = Int32(statutoryDays)
         out.promisedDays = Int32(promisedDays)
         out.materials = materials.map(\.proto)
@@ -71,7 +71,7 @@ extension CatalogueItem {
         out.licenceName = licenceName
         out.licenceValidityMonths = Int32(licenceValidityMonths)
         out.resultName = resultName
-        out.specialProcedures = specialProcedures.compactMap { ProtoEnum.map($0) }
+        out.specialProcedures = specialProcedures.map(\.proto)
         out.fees = fees.map { fee in Intake_Fee.with { $0.name = fee.name; $0.amountFen = Int64(fee.amountFen); $0.basis = fee.basis } }
         out.maxVisits = Int32(maxVisits)
         out.jointHandling = jointHandling
@@ -84,24 +84,24 @@ extension CatalogueItem {
 }
 
 extension Material {
-    init(proto material: Intake_MaterialRequirement) {
+    public init(proto material: Intake_MaterialRequirement) {
         self.init(
             code: material.code, name: material.name, required: material.required,
-            forms: material.forms.compactMap { ProtoEnum.map($0) }, copies: Int(material.copies),
-            source: ProtoEnum.map(material.source), sourceDescription: material.sourceDescription,
+            forms: material.forms.compactMap(MaterialForm.init(proto:)), copies: Int(material.copies),
+            source: MaterialSource(proto: material.source), sourceDescription: material.sourceDescription,
             licenceTypeCode: material.licenceTypeCode, blankFormURL: material.blankFormURL, sampleURL: material.sampleURL,
             acceptanceStandard: material.acceptanceStandard, deficiencyAllowed: material.deficiencyAllowed, note: material.note
         )
     }
 
-    var proto: Intake_MaterialRequirement {
+    public var proto: Intake_MaterialRequirement {
         var out = Intake_MaterialRequirement()
         out.code = code
         out.name = name
         out.required = required
-        out.forms = forms.compactMap { ProtoEnum.map($0) }
+        out.forms = forms.map(\.proto)
         out.copies = Int32(copies)
-        out.source = source.flatMap { ProtoEnum.map($0) } ?? .unspecified
+        out.source = source?.proto ?? .unspecified
         out.sourceDescription = sourceDescription
         out.licenceTypeCode = licenceTypeCode
         out.blankFormURL = blankFormURL
@@ -114,15 +114,15 @@ extension Material {
 }
 
 extension NodeRef {
-    init(proto node: Common_NodeRef) {
-        self.init(divisionCode: node.divisionCode, name: node.name, level: ProtoEnum.map(node.level))
+    public init(proto node: Common_NodeRef) {
+        self.init(divisionCode: node.divisionCode, name: node.name, level: AdministrativeLevel(proto: node.level))
     }
 
-    var proto: Common_NodeRef {
+    public var proto: Common_NodeRef {
         Common_NodeRef.with {
             $0.divisionCode = divisionCode
             $0.name = name
-            $0.level = level.flatMap { ProtoEnum.map($0) } ?? .unspecified
+            $0.level = level?.proto ?? .unspecified
         }
     }
 }

@@ -4,47 +4,15 @@ import OneSealProto
 @testable import OneSealWire
 import Testing
 
-/// Both connection state machines, action by action (issue #16, item 3; the style of postgres-nio's
+/// The server connection state machine action by action (issue #16; the style of postgres-nio's
 /// `ConnectionStateMachineTests`): every frame kind in every state a stream can be in, with the
 /// action the machine must return, written as a table so a broken rule shows as one wrong row.
 /// No sockets: these are the rules of PROTOCOL.md §4–§8 and §13 as plain values.
-@Suite("Connection state machines, every frame kind in every state")
-struct StateMachineTableTests {
-    // MARK: Frames
-
-    enum Kind: String, CaseIterable, CustomStringConvertible {
-        case open, headers, message, halfClose, close, cancel, ping, pingAck, goAway, empty
-        var description: String { rawValue }
-    }
-
-    /// A frame of `kind` on stream `id` (ping, ping ack and GoAway go on stream 0 as the protocol says).
-    static func frame(_ kind: Kind, _ id: UInt32) -> Wire_Frame {
-        switch kind {
-        case .open: return .open(id, method: "/oneseal.test.v1.Echo/Unary", metadata: [], timeoutMicros: 0)
-        case .headers: return .headers(id, [:])
-        case .message: return .message(id, [1, 2, 3])
-        case .halfClose: return .halfClose(id)
-        case .close: return .close(id, code: .ok, message: "")
-        case .cancel: return .cancel(id, reason: "bye")
-        case .ping: return .ping(payload: 7, ack: false)
-        case .pingAck: return .ping(payload: 7, ack: true)
-        case .goAway: return .goAway(lastStreamID: 0, code: .ok, reason: "maintenance")
-        case .empty:
-            var frame = Wire_Frame()
-            frame.streamID = id
-            return frame
-        }
-    }
-
-    static func describe(_ frame: Wire_Frame) -> String {
-        switch frame.kind {
-        case .close(let close): return "Close(\(frame.streamID), \(close.code))"
-        case .ping(let ping): return ping.ack ? "PingAck(\(ping.payload))" : "Ping(\(ping.payload))"
-        default: return "\(frame.kindName)(\(frame.streamID))"
-        }
-    }
-
-    // MARK: Server
+@Suite("Server connection state machine, every frame kind in every state")
+struct ServerConnectionStateMachineTests {
+    typealias Kind = WireFrames.Kind
+    static func frame(_ kind: Kind, _ id: UInt32) -> Wire_Frame { WireFrames.frame(kind, id) }
+    static func describe(_ frame: Wire_Frame) -> String { WireFrames.describe(frame) }
 
     /// The states a server-side stream 3 can be in, each reached by the frames a client sends.
     enum ServerState: String, CaseIterable, CustomStringConvertible {
@@ -208,120 +176,5 @@ struct StateMachineTableTests {
         _ = machine.send(.status(Status(code: .ok, message: ""), [:]), on: 1)
         #expect(Self.describe(machine.receive(Self.frame(.open, 7))) == "start 7")
         #expect(Self.describe(machine.receive(Self.frame(.open, 0))) == "write Close(0, 13)")
-    }
-
-    // MARK: Client
-
-    /// The states of client stream 1.
-    enum ClientState: String, CaseIterable, CustomStringConvertible {
-        /// A stream this connection never opened (id 5).
-        case unknown
-        /// Opened, nothing from the server yet.
-        case open
-        /// The server's Headers arrived.
-        case answering
-        /// Our requests are half-closed; the server's Headers arrived.
-        case halfClosed
-        /// The server closed it.
-        case ended
-        var description: String { rawValue }
-
-        func machine() -> ClientConnectionStateMachine {
-            var machine = ClientConnectionStateMachine()
-            guard self != .unknown else { return machine }
-            _ = machine.openStream()
-            switch self {
-            case .unknown, .open: break
-            case .answering: _ = machine.receive(frame(.headers, 1))
-            case .halfClosed:
-                _ = machine.halfClose(1)
-                _ = machine.receive(frame(.headers, 1))
-            case .ended: _ = machine.receive(frame(.close, 1))
-            }
-            return machine
-        }
-
-        var stream: UInt32 { self == .unknown ? 5 : 1 }
-    }
-
-    static func describe(_ action: ClientConnectionStateMachine.ReceiveAction) -> String {
-        switch action {
-        case .deliver(let id, .metadata): return "headers \(id)"
-        case .deliver(let id, .message(let bytes)): return "message \(id) \(bytes.count)B"
-        case .deliver(let id, .status(let status, _)): return "status \(id) \(status.code.rawValue)"
-        case .write(let frame): return "write \(describe(frame))"
-        case .pingAcknowledged(let payload): return "ping acknowledged \(payload)"
-        case .goAway(let failed, _, _): return "going away, failing \(failed)"
-        case .failStream(let id, let status, _): return "fail \(id) \(status.code.rawValue)"
-        case .closeConnection: return "close connection"
-        case .none: return "none"
-        }
-    }
-
-    static let clientTable: [ClientState: [Kind: String]] = {
-        let common: [Kind: String] = [
-            .open: "close connection", .halfClose: "close connection", .cancel: "close connection",
-            .ping: "write PingAck(7)", .pingAck: "ping acknowledged 7", .empty: "close connection",
-        ]
-        func with(_ specific: [Kind: String]) -> [Kind: String] { common.merging(specific) { _, new in new } }
-        return [
-            .unknown: with([.headers: "none", .message: "none", .close: "none", .goAway: "going away, failing []"]),
-            .open: with([.headers: "headers 1", .message: "close connection", .close: "status 1 0", .goAway: "going away, failing [1]"]),
-            .answering: with([.headers: "close connection", .message: "message 1 3B", .close: "status 1 0", .goAway: "going away, failing [1]"]),
-            .halfClosed: with([.headers: "close connection", .message: "message 1 3B", .close: "status 1 0", .goAway: "going away, failing [1]"]),
-            .ended: with([.headers: "none", .message: "none", .close: "none", .goAway: "going away, failing []"]),
-        ]
-    }()
-
-    @Test("client: every frame kind in every stream state", arguments: ClientState.allCases)
-    func clientReceives(_ state: ClientState) {
-        for kind in Kind.allCases {
-            var machine = state.machine()
-            let action = Self.describe(machine.receive(Self.frame(kind, state.stream)))
-            #expect(action == Self.clientTable[state]?[kind], "state \(state), frame \(kind)")
-        }
-    }
-
-    @Test("client: the direct decoder's frames follow the same rules", arguments: ClientState.allCases)
-    func clientReceivesDirectFrames(_ state: ClientState) {
-        let id = state.stream
-        let direct: [(Kind, InboundFrame)] = [
-            (.message, .message(streamID: id, bytes: [1, 2, 3])), (.halfClose, .halfClose(streamID: id)),
-            (.headers, .emptyHeaders(streamID: id)), (.close, .okClose(streamID: id)),
-        ]
-        for (kind, inbound) in direct {
-            var machine = state.machine()
-            #expect(Self.describe(machine.receive(inbound)) == Self.clientTable[state]?[kind], "state \(state), direct \(kind)")
-        }
-    }
-
-    @Test("client: ids, half-close, cancel, GoAway and a lost connection")
-    func clientActions() throws {
-        var machine = ClientConnectionStateMachine()
-        let first = try machine.openStream().get()
-        let second = try machine.openStream().get()
-        #expect(first == 1 && second == 2)
-        // Half-close once; no request message after it.
-        #expect(machine.canSend(on: 1))
-        let once = machine.halfClose(1)
-        let twice = machine.halfClose(1)
-        #expect(once && !twice)
-        #expect(!machine.canSend(on: 1))
-        // Cancel sends one Cancel, and none for a stream already over.
-        let cancel = machine.cancel(2, reason: "user").map(Self.describe)
-        let again = machine.cancel(2, reason: "user")
-        #expect(cancel == "Cancel(2)" && again == nil)
-        // GoAway naming 0: stream 1 was never seen and fails; no new stream may open.
-        let goAway = Self.describe(machine.receive(.goAway(lastStreamID: 0, code: .ok, reason: "bye")))
-        #expect(goAway == "going away, failing [1]")
-        #expect(machine.isGoingAway)
-        if case .failure(let error) = machine.openStream() { #expect(error.code == .unavailable) } else { Issue.record("opened after GoAway") }
-        // A lost connection ends what is still open.
-        var other = ClientConnectionStateMachine()
-        _ = other.openStream()
-        _ = other.openStream()
-        let ended = other.connectionClosed().sorted()
-        #expect(ended == [1, 2])
-        #expect(other.openStreamCount == 0)
     }
 }
