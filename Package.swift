@@ -141,7 +141,7 @@ var targets: [Target] = [
         name: "OneSealLocalCluster",
         dependencies: [
             "OneSealAuth", "OneSealPrivacy", "OneSealStore", "OneSealProto", "OneSealWire", "CertificateRules", "IntakeRules", "IntakeService",
-            "OneSealTLS", grpcCore, log, protobuf,
+            "OneSealTLS", grpcCore, log, protobuf, .product(name: "Crypto", package: "swift-crypto"),
         ] + nio,
         path: "clients/local-cluster",
         swiftSettings: swift6
@@ -222,7 +222,7 @@ var targets: [Target] = [
         dependencies: ["OneSealServiceKit", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealStore", "OneSealOutbox", "OneSealTestSupport", "OneSealPrivacy", "OneSealCore", "OneSealTrace", "OneSealLocalCluster", "OneSealTLS", grpcCore, protobuf,
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") }
-            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus"), grpcHTTP2],
+            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus"), grpcHTTP2, .product(name: "Crypto", package: "swift-crypto")],
         path: "Tests/ServiceTests",
         swiftSettings: swift6
     ),

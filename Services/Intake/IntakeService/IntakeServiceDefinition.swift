@@ -41,6 +41,10 @@ public enum IntakeServiceDefinition {
             "ForwardToCity": clerk.on(.anyOfTheNode),
             "RecordDelivery": clerk.on(.anyOfTheNode),
             "Consult": submitters.on(.none),
+            // The material store: the window scans, integrators and applicants upload, each upload
+            // bound to its uploader; reading follows the applications naming the file (MaterialHandlers).
+            "UploadMaterial": submitters.on(.own),
+            "DownloadMaterial": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

@@ -42,6 +42,7 @@ struct IntakeSafetyTests {
                 rpcFailure($0)?.code == .permissionDenied
             }
             #expect(try await count(node, "SELECT count(*)::int8 FROM applications") == 0)
+            try await node.uploadFixtures(for: online.materials, as: owner)
             let mine = try await node.intake.submitApplication(online, metadata: owner).application
             // The owner reads their own in full (the data subject), the query code included.
             let asOwner = try await node.intake.getApplication(.with { $0.applicationID = mine.applicationID }, metadata: ownerLower).application
@@ -67,6 +68,7 @@ struct IntakeSafetyTests {
             var viaPlatform = try Fixtures.submit([Self.food])
             viaPlatform.channel = .integrator
             viaPlatform.windowID = ""
+            try await node.uploadFixtures(for: viaPlatform.materials, as: platformA)
             let platformApp = try await node.intake.submitApplication(viaPlatform, metadata: platformA).application
             for metadata in [platformB, platformA] {
                 await #expect {
@@ -190,7 +192,7 @@ struct IntakeSafetyTests {
             let before = try await count(node, "SELECT revision::int8 FROM applications")
             var correction = Intake_SubmitCorrectionRequest()
             correction.applicationID = submitted.applicationID
-            correction.materials = [Intake_ProvidedMaterial.with { $0.requirementCode = "M03"; $0.fileID = "scan-m03"; $0.name = "补充材料"; $0.copies = 1 }]
+            correction.materials = [Intake_ProvidedMaterial.with { $0.requirementCode = "M03"; $0.fileID = FixtureFiles.id("M03"); $0.name = "补充材料"; $0.copies = 1 }]
             correction.idempotencyKey = "window-07-correction-1"
             let clerk = try node.clerk
             let retried = correction
@@ -204,7 +206,7 @@ struct IntakeSafetyTests {
             #expect(try await count(node, "SELECT revision::int8 FROM applications") == before + 1)
             #expect(try await count(node, "SELECT count(*)::int8 FROM application_steps WHERE description LIKE '申请人补充%'") == 1)
             // The same key with another request is a mistake, said so.
-            correction.materials[0].fileID = "scan-other"
+            correction.materials[0].fileID = FixtureFiles.id("M04")
             await #expect { _ = try await node.intake.submitCorrection(correction, metadata: clerk) } throws: {
                 rpcFailure($0)?.reasons == ["idempotency_key.reused"]
             }

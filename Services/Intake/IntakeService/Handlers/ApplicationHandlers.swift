@@ -40,7 +40,9 @@ extension IntakeAPI {
                 pinned.append(try stored.pinned)
             }
         }
-        let materials = await verifyingLicences(request.materials)
+        // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
+        let resolved = try await database.withConnection { try await resolvingFiles(request.materials, by: caller, on: $0) }
+        let materials = await verifyingLicences(resolved.materials)
         let receivedOn = today
         let state = try ApplicationState(items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar)
         let id = UUID()
@@ -81,6 +83,7 @@ extension IntakeAPI {
                     application, channel: Applicant.channelName(request.channel), windowID: request.windowID,
                     applicantKind: ProtoEnum.map(request.applicant.kind).map { (kind: ApplicantKind) in kind.rawValue } ?? "",
                     idempotencyKey: key, in: transaction)
+                try await MaterialStore.attach(resolved.files, to: id, in: transaction)
                 try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
                 var submitted = Intake_ApplicationSubmitted()
                 submitted.applicationID = record.applicationID
@@ -219,7 +222,7 @@ extension IntakeAPI {
             violations.append(.required("materials[\(index)].requirement_code"))
         }
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-        let verified = await verifyingLicences(request.materials)
+        let verifiedLicences = await verifyingLicences(request.materials)
         let on = today
         let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
         if key.count > 200 {
@@ -243,6 +246,14 @@ extension IntakeAPI {
                 }
                 return application
             }
+            // Checked after the per-object rule, so a stranger learns nothing about stored files.
+            let resolved = try await resolvingFiles(request.materials, by: caller, on: transaction)
+            let verified = zip(verifiedLicences, resolved.materials).map { material, checked in
+                var material = material
+                if case .fileID(let id)? = checked.source { material.fileID = id }
+                return material
+            }
+            try await MaterialStore.attach(resolved.files, to: id, in: transaction)
             let changed = try await store(application, changedBy: { application, _ in
                 // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
                 // answers the notice and sends the application back for a decision.
