@@ -246,6 +246,14 @@ extension CLICommandTests {
                 #expect(uploaded.status == 0, "\(uploaded)")
                 #expect(uploaded.stdout.hasPrefix(FixtureFiles.id(material.code)), "\(uploaded)")
             }
+            // The uploader reads it back byte for byte; an existing --out is not overwritten.
+            let scanned = try #require(item.materials.first { $0.required }).code
+            let copy = node.directory.appendingPathComponent("copy.pdf").path
+            let downloaded = try await node.cli(["material", "download", "--file-id", FixtureFiles.id(scanned), "--out", copy])
+            #expect(downloaded.status == 0, "\(downloaded)")
+            #expect(FileManager.default.contents(atPath: copy) == Data(FixtureFiles.content(scanned)))
+            let overwrite = try await node.cli(["material", "download", "--file-id", FixtureFiles.id(scanned), "--out", copy])
+            #expect(overwrite.status == 64, "\(overwrite)")
             request.materials = item.materials.filter(\.required).map { material in
                 Intake_ProvidedMaterial.with { $0.requirementCode = material.code; $0.name = material.name; $0.form = .original; $0.copies = 1; $0.fileID = FixtureFiles.id(material.code) }
             }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SwiftProtobuf
 import GRPCCore
@@ -135,12 +134,12 @@ func withIntakeNode(node: String = "371302", today: CivilDate, _ body: @Sendable
 
 // MARK: Applicants and materials used across the tests
 
-/// The stand-in scan of each requirement code: a small PDF whose bytes name the code, so the same
+/// The stand-in scan of each requirement code, the local cluster's (`Hall.sampleScan`): the same
 /// code is the same stored file (the store keeps it once) and its file id is known in advance.
 enum FixtureFiles {
-    static func content(_ code: String) -> [UInt8] { Array("%PDF-1.4\n% OneSeal test material \(code)\n%%EOF\n".utf8) }
+    static func content(_ code: String) -> [UInt8] { Hall.sampleScan(code) }
 
-    static func id(_ code: String) -> String { MaterialStore.hex(Array(SHA256.hash(data: content(code)))) }
+    static func id(_ code: String) -> String { Hall.sampleScanID(code) }
 
     /// Uploads the file of every material code of the sample catalogue as `metadata`.
     static func uploadAll(with intake: Intake_IntakeService.Client<OneSealClientTransport>, as metadata: Metadata) async throws {

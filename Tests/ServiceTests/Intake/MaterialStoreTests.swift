@@ -110,6 +110,17 @@ struct MaterialStoreTests {
         }
     }
 
+    @Test("uploads held in memory at once are bounded: past the limit none is taken, a finished one frees its slot")
+    func uploadSlots() {
+        let slots = MaterialUploadSlots(limit: 2)
+        #expect(slots.acquire())
+        #expect(slots.acquire())
+        #expect(!slots.acquire())
+        slots.release()
+        #expect(slots.acquire())
+        #expect(!slots.acquire())
+    }
+
     @Test("per object: a file is read by its uploader and by those who may read an application naming it; a submit names only usable files")
     func perObjectAccess() async throws {
         try await withIntakeNode(today: Self.monday) { node in

@@ -8,6 +8,7 @@ import OneSealProto
 import OneSealServiceKit
 import OneSealStore
 import SwiftProtobuf
+import Synchronization
 
 /// The material store (材料库): uploads bound to their uploader, downloads for the uploader and for
 /// those who may read an application naming the file (docs/security.md, "Per-object rules").
@@ -22,6 +23,12 @@ extension IntakeAPI {
         request: RPCAsyncSequence<Intake_UploadMaterialRequest, any Error>, context: ServerContext
     ) async throws -> Intake_UploadMaterialResponse {
         let caller = try ServerContext.requireCaller()
+        // Each upload is held in memory until complete; a bounded number at once keeps a flood of
+        // parallel uploads (256 streams a connection) from exhausting the process's memory.
+        guard uploadSlots.acquire() else {
+            throw RPCError(code: .resourceExhausted, message: "\(uploadSlots.limit) uploads are in progress on this intake process; retry in a moment")
+        }
+        defer { uploadSlots.release() }
         var upload: MaterialUpload?
         var content: [UInt8] = []
         var hasher = SHA256()
@@ -166,4 +173,23 @@ extension StoredMaterialFile {
             $0.storedAt = Google_Protobuf_Timestamp(date: storedAt)
         }
     }
+}
+
+/// How many uploads one intake process holds in memory at once.
+public final class MaterialUploadSlots: Sendable {
+    public let limit: Int
+    private let inUse = Mutex(0)
+
+    public init(limit: Int) { self.limit = max(limit, 1) }
+
+    /// Takes a slot, or answers false when all are taken.
+    func acquire() -> Bool {
+        inUse.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { inUse.withLock { $0 = max($0 - 1, 0) } }
 }
