@@ -36,7 +36,8 @@ public enum IntakeServiceDefinition {
             "WithdrawApplication": submitters.on(.own),
             // Applicants and integrators read only their own (ApplicationAccess).
             "GetApplication": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
-            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator]).on(.anyOfTheNode),
+            // Staff: the node's work list; an applicant: only the applications naming them.
+            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator, .applicant]).on(.own),
             "TrackProgress": .public,
             "ForwardToCity": clerk.on(.anyOfTheNode),
             "RecordDelivery": clerk.on(.anyOfTheNode),

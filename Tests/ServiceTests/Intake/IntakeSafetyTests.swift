@@ -184,6 +184,38 @@ struct IntakeSafetyTests {
         }
     }
 
+    @Test("ListApplications for an applicant lists only the applications naming them (my applications); the window lists all")
+    func applicantListsOnlyTheirOwn() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let company = try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk).application
+            var asAgent = try Fixtures.submit([Self.food], applicant: Fixtures.company)
+            asAgent.agent = Fixtures.person
+            let agented = try await node.intake.submitApplication(asAgent, metadata: try node.clerk).application
+            _ = try await node.intake.submitApplication(try Fixtures.submit([Self.food], applicant: Fixtures.person), metadata: try node.clerk)
+
+            func listed(_ metadata: Metadata) async throws -> (ids: Set<String>, total: Int64) {
+                let response = try await node.intake.listApplications(.with { $0.page = .with { $0.pageSize = 50 } }, metadata: metadata)
+                return (Set(response.applications.map(\.applicationID)), response.page.totalSize)
+            }
+            // The company (its USCC typed in lower case is the same company): its two, in full.
+            let owner = try await listed(try node.metadata(.applicant, subject: Fixtures.uscc.lowercased()))
+            #expect(owner.ids == [company.applicationID, agented.applicationID] && owner.total == 2)
+            let ownView = try await node.intake.listApplications(.with { $0.page = .with { $0.pageSize = 50 } }, metadata: try node.metadata(.applicant, subject: Fixtures.uscc))
+            #expect(ownView.applications.allSatisfy { $0.applicant.idNumber == Fixtures.uscc && !$0.queryCode.isEmpty })
+            // The person: their own and the one they are the agent of.
+            let person = try await listed(try node.metadata(.applicant, subject: Fixtures.residentID))
+            #expect(person.ids.count == 2 && person.ids.contains(agented.applicationID) && !person.ids.contains(company.applicationID))
+            // Someone else: nothing, not even a count.
+            let stranger = try await listed(try node.metadata(.applicant, subject: Self.otherPerson))
+            #expect(stranger.ids.isEmpty && stranger.total == 0)
+            // The window: all three.
+            #expect(try await listed(try node.clerk).total == 3)
+            // Integrators still may not list.
+            await #expect { _ = try await listed(try node.metadata(.integrator, subject: "province-platform")) } throws: { rpcFailure($0)?.code == .permissionDenied }
+        }
+    }
+
     @Test("SubmitCorrection with one idempotency key, retried 20 times at once, makes one revision and counts one visit")
     func correctionIsIdempotent() async throws {
         try await withIntakeNode(today: Self.monday) { node in
