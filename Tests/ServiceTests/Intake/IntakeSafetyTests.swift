@@ -216,6 +216,32 @@ struct IntakeSafetyTests {
         }
     }
 
+    @Test("online correction: an applicant answers the notice with what it lists and nothing else; nothing changes on a refusal")
+    func onlineCorrectionSuppliesOnlyWhatTheNoticeLists() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let owner = try node.metadata(.applicant, subject: Fixtures.uscc)
+            var online = try Fixtures.submit([Self.food], leaving: ["M04"])
+            online.channel = .online
+            online.windowID = ""
+            try await node.uploadFixtures(for: try Fixtures.submit([Self.food]).materials, as: owner)
+            let submitted = try await node.intake.submitApplication(online, metadata: owner)
+            let id = submitted.application.applicationID
+            _ = try await node.intake.issueCorrectionNotice(.with { $0.applicationID = id; $0.problems = submitted.checkFindings }, metadata: try node.clerk)
+            let before = try await count(node, "SELECT revision::int8 FROM applications")
+            let all = try Fixtures.submit([Self.food]).materials
+            // M01 (listed first) is not on the notice, which asks for M04: refused, naming it; nothing changed.
+            await #expect {
+                _ = try await node.intake.submitCorrection(.with { $0.applicationID = id; $0.materials = all.filter { ["M04", "M01"].contains($0.requirementCode) } }, metadata: owner)
+            } throws: { rpcFailure($0)?.fields == ["materials[0].requirement_code"] && rpcFailure($0)?.reasons == ["correction.not_listed"] }
+            #expect(try await count(node, "SELECT revision::int8 FROM applications") == before)
+            #expect(try await count(node, "SELECT count(*)::int8 FROM application_materials WHERE sha256 = \(MaterialStore.hashBytes(FixtureFiles.id("M04")))") == 0)
+            // Exactly what it lists: back for a decision.
+            let corrected = try await node.intake.submitCorrection(.with { $0.applicationID = id; $0.materials = all.filter { $0.requirementCode == "M04" } }, metadata: owner)
+            #expect(corrected.application.status == .submitted && corrected.stillOpen.isEmpty)
+        }
+    }
+
     @Test("SubmitCorrection with one idempotency key, retried 20 times at once, makes one revision and counts one visit")
     func correctionIsIdempotent() async throws {
         try await withIntakeNode(today: Self.monday) { node in

@@ -253,6 +253,11 @@ extension IntakeAPI {
                 if case .fileID(let id)? = checked.source { material.fileID = id }
                 return material
             }
+            // Online (an applicant token) a correction supplies what the notice lists, nothing else.
+            if caller.role == .applicant, application.state.status == .correctionRequested, let notice = application.state.correctionNotice {
+                let unlisted = notice.unlisted(verified)
+                guard unlisted.isEmpty else { throw IntakeRuleError.invalidArgument(unlisted) }
+            }
             try await MaterialStore.attach(resolved.files, to: id, in: transaction)
             let changed = try await store(application, changedBy: { application, _ in
                 // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
