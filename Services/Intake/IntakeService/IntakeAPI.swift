@@ -235,8 +235,11 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         let parties = try openParties(application)
         let disclosure = Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
         if disclosure == .full, let caller {
+            // The person reading their own application is logged as "data_subject": their token's
+            // subject is their ID number, which this table (not sealed) must not hold.
+            let reader = caller.role == .applicant ? "data_subject" : caller.subject
             try await ApplicationStore.logPersonalDataRead(
-                subject: caller.subject, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
+                subject: reader, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
         } else {
             out.queryCode = ""
         }

@@ -206,6 +206,9 @@ struct IntakeSafetyTests {
             // The person: their own and the one they are the agent of.
             let person = try await listed(try node.metadata(.applicant, subject: Fixtures.residentID))
             #expect(person.ids.count == 2 && person.ids.contains(agented.applicationID) && !person.ids.contains(company.applicationID))
+            // Their full reads are logged, never under their ID number (the log is not sealed).
+            let readers = try await node.database.query("SELECT DISTINCT subject FROM personal_data_reads WHERE role = 'applicant'").map { try $0.decode("subject", as: String.self) }
+            #expect(readers == ["data_subject"])
             // Someone else: nothing, not even a count.
             let stranger = try await listed(try node.metadata(.applicant, subject: Self.otherPerson))
             #expect(stranger.ids.isEmpty && stranger.total == 0)
