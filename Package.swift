@@ -141,7 +141,7 @@ var targets: [Target] = [
         name: "OneSealLocalCluster",
         dependencies: [
             "OneSealAuth", "OneSealPrivacy", "OneSealStore", "OneSealProto", "OneSealWire", "CertificateRules", "IntakeRules", "IntakeService",
-            "OneSealTLS", grpcCore, log, protobuf,
+            "OneSealTLS", grpcCore, log, protobuf, .product(name: "Crypto", package: "swift-crypto"),
         ] + nio,
         path: "clients/local-cluster",
         swiftSettings: swift6
@@ -223,7 +223,7 @@ var targets: [Target] = [
             .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")]
             + services.map { .target(name: $0.library) } + services.map { .target(name: "\($0.folder)Rules") }
             + services.map { .target(name: "\($0.folder)Contracts") }
-            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus"), grpcHTTP2],
+            + [lifecycle, .product(name: "Prometheus", package: "swift-prometheus"), grpcHTTP2, .product(name: "Crypto", package: "swift-crypto")],
         path: "Tests/ServiceTests",
         swiftSettings: swift6
     ),

@@ -2997,6 +2997,7 @@ package oneseal.intake.v1;
 import "oneseal/common/v1/common.proto";
 import "oneseal/intake/v1/application.proto";
 import "oneseal/intake/v1/catalogue.proto";
+import "google/protobuf/timestamp.proto";
 
 option swift_prefix = "Intake_";
 
@@ -3050,6 +3051,21 @@ service IntakeService {
   // 咨询: answers "what do I need for X" with the item's guide and records the consultation
   // (counted in efficiency figures).
   rpc Consult(ConsultRequest) returns (ConsultResponse);
+
+  // 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+  // the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+  // the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+  // A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+  // — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+  // equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+  // nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+  // only by its uploader, and read only by its uploader and by those who may read an application
+  // naming it (the per-object rules of GetApplication).
+  rpc UploadMaterial(stream UploadMaterialRequest) returns (UploadMaterialResponse);
+  // The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+  // 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+  // answer does not tell which hashes exist).
+  rpc DownloadMaterial(DownloadMaterialRequest) returns (stream DownloadMaterialResponse);
 }
 
 message UpsertItemRequest {
@@ -3303,6 +3319,60 @@ message ConsultResponse {
   string consultation_id = 1;
   // The item's guide (current version), when an item was named.
   Item item = 2;
+}
+
+// What the material store holds about one file.
+message StoredMaterial {
+  // The file's name in ProvidedMaterial.file_id: its SHA-256, 64 lower-case hexadecimal characters.
+  string file_id = 1;
+  string sha256 = 2;
+  // "application/pdf", "image/jpeg" or "image/png", decided by the content.
+  string content_type = 3;
+  int64 size_bytes = 4;
+  // When these bytes were first stored.
+  google.protobuf.Timestamp stored_at = 5;
+}
+
+message MaterialUploadHeader {
+  // The name the file had on the uploader's disk (kept for the uploader's own listing; it decides
+  // nothing). At most 150 characters, one line.
+  string file_name = 1;
+  // The type the uploader claims; required, and refused unless the content's first bytes are of it.
+  string content_type = 2;
+  // The total size the uploader will send, 1 B … 20 MiB; refused at once when larger, and refused
+  // at the end unless exactly this many bytes arrived.
+  int64 size_bytes = 3;
+  // Optional: the SHA-256 the uploader computed, hex; refused when the received bytes hash otherwise.
+  string sha256 = 4;
+}
+
+message UploadMaterialRequest {
+  oneof part {
+    // First message only.
+    MaterialUploadHeader header = 1;
+    // Every later message: the next at most 1 MiB of the file.
+    bytes chunk = 2;
+  }
+}
+
+message UploadMaterialResponse {
+  StoredMaterial material = 1;
+  // True when the same bytes were already stored (by anyone): nothing new was written but the upload
+  // is now bound to this caller too.
+  bool already_stored = 2;
+}
+
+message DownloadMaterialRequest {
+  string file_id = 1;
+}
+
+message DownloadMaterialResponse {
+  oneof part {
+    // First message only.
+    StoredMaterial material = 1;
+    // Every later message.
+    bytes chunk = 2;
+  }
 }
 
 """####),

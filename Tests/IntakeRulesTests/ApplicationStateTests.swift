@@ -68,6 +68,24 @@ struct ApplicationStateTests {
         #expect(application.history.map(\.action) == ["submit", "issue_correction_notice", "supply_correction", "accept"])
     }
 
+    @Test("an online answer to the notice supplies only what it lists: anything else is named")
+    func onlyListedMaterialsAnswerTheNotice() throws {
+        var application = Fixtures.application(materials: [Fixtures.paper("M01")])
+        try application.apply(.issueCorrectionNotice(problems: application.check.problems, on: monday, onTheSpot: false))
+        let notice = try #require(application.correctionNotice)
+        #expect(notice.unlisted([Fixtures.paper("M02"), Fixtures.paper("M03")]).isEmpty)
+        #expect(notice.unlisted([Fixtures.paper("M03"), Fixtures.paper("M01"), Fixtures.paper("M99")]).map { "\($0.field) \($0.reason)" } == [
+            "materials[1].requirement_code correction.not_listed", "materials[2].requirement_code correction.not_listed",
+        ])
+        // A material for another item of a bundle is not what the notice asks for this item.
+        #expect(notice.unlisted([Fixtures.paper("M02", items: ["000117005000371302001"])]).isEmpty)
+        let scoped = CorrectionNotice(
+            issuedOn: monday, problems: [MaterialProblem(implementationCode: "A", requirementCode: "M02", materialName: "x", kind: .missing, howToFix: "")],
+            onTheSpot: false)
+        #expect(scoped.unlisted([Fixtures.paper("M02", items: ["B"])]).count == 1)
+        #expect(scoped.unlisted([Fixtures.paper("M02", items: ["A"])]).isEmpty)
+    }
+
     @Test("one-time correction: a second notice is refused")
     func secondNoticeRefused() throws {
         var application = Fixtures.application(materials: [Fixtures.paper("M01")])

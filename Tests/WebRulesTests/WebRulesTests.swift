@@ -93,3 +93,29 @@ import WebRules
         #expect(!evidence.scriptJSON().contains("<"))
     }
 }
+
+@Suite struct CatalogueSearchTests {
+    @Test func searchTextIsTidiedAndLimited() {
+        #expect(CatalogueSearch.query("  食品   经营\t许可 ") == ("食品 经营 许可", nil))
+        #expect(CatalogueSearch.query("") == ("", nil))
+        #expect(CatalogueSearch.query(String(repeating: "食", count: 65)).error == "请输入不超过64个字的事项名称或编码")
+        #expect(CatalogueSearch.query(String(repeating: "食", count: 64)).error == nil)
+        #expect(CatalogueSearch.query("食品\u{200B}").error != nil)
+    }
+
+    @Test func onlyLettersAndDigitsNameAnItem() {
+        #expect(CatalogueSearch.isItemCode("000117005000371302001"))
+        #expect(!CatalogueSearch.isItemCode(""))
+        #expect(!CatalogueSearch.isItemCode("../etc"))
+        #expect(!CatalogueSearch.isItemCode("<script>"))
+        #expect(!CatalogueSearch.isItemCode("食品"))
+        #expect(!CatalogueSearch.isItemCode(String(repeating: "1", count: 65)))
+    }
+
+    @Test func feesReadAsTheGuidePrintsThem() {
+        #expect(CatalogueSearch.yuan(fen: 0) == "不收费")
+        #expect(CatalogueSearch.yuan(fen: 1000) == "10元")
+        #expect(CatalogueSearch.yuan(fen: 1250) == "12.50元")
+        #expect(CatalogueSearch.yuan(fen: 7) == "0.07元")
+    }
+}

@@ -61,6 +61,13 @@ import WebRules
             let viaLink = try await Self.get(base + "/verify/link?qr=" + pasted.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
             #expect(viaLink.status == 503 && viaLink.page.contains("暂时无法核验"))
 
+            // The catalogue: the search form on the home page; a search with intake down says try later.
+            #expect(home.page.contains("<label for=\"q\">事项名称或编码</label>"))
+            let search = try await Self.get(base + "/items?q=" + "食品".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(search.status == 503 && search.page.contains("请稍后再试") && search.page.contains("value=\"食品\""))
+            let guide = try await Self.get(base + "/items/000117005000371302001")
+            #expect(guide.status == 503 && guide.page.contains("请稍后再试"))
+
             let form = try await Self.get(base + "/progress", method: "POST", body: Data("application_number=3713022026120400000001&query_code=ABCDEFGHJK".utf8))
             #expect(form.status == 503 && form.page.contains("请稍后再试"))
             #expect(form.page.contains("value=\"3713022026120400000001\"") && !form.page.contains("ABCDEFGHJK"))
@@ -83,6 +90,13 @@ import WebRules
 
             let big = try await Self.get(base + "/progress", method: "POST", body: Data(repeating: 0x61, count: 100_000))
             #expect(big.status == 413 && big.page.contains("提交的内容过大"))
+
+            // A search too long for a name or code is named next to its field; a path that is no
+            // item code is not found — neither asks intake (which is down here: 503 otherwise).
+            let longSearch = try await Self.get(base + "/items?q=" + String(repeating: "a", count: 65))
+            #expect(longSearch.status == 400 && longSearch.page.contains("请输入不超过64个字") && longSearch.page.contains("aria-invalid=\"true\""))
+            let notACode = try await Self.get(base + "/items/%3Cscript%3E")
+            #expect(notACode.status == 404 && notACode.page.contains("事项不存在") && !notACode.page.contains("<script>"))
 
             let missing = try await Self.get(base + "/nothing-here")
             #expect(missing.status == 404 && missing.page.contains("页面不存在"))

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRPCCore
 import IntakeRules
@@ -103,6 +104,7 @@ public struct Hall: Sendable {
         let catalogue = try Self.sampleCatalogue()
         for node in nodes {
             try await publish(catalogue, on: node)
+            try await scanSampleMaterials(catalogue, on: node)
             try await registerSupervision(on: node)
         }
         try await trustEachOther(nodes)
@@ -112,7 +114,24 @@ public struct Hall: Sendable {
 
     public func clerk(_ node: String) throws -> Metadata { try clients.metadata(.windowClerk, "clerk-07", node: node) }
 
-    /// Every required material of `items` (one per requirement code), except those in `leaving`.
+    /// The stand-in scan of a requirement code: a small PDF naming the code, so the same code is
+    /// one stored file and its file id (the SHA-256 of the bytes) is known without a call.
+    public static func sampleScan(_ code: String) -> [UInt8] { Array("%PDF-1.4\n% OneSeal sample material \(code)\n%%EOF\n".utf8) }
+
+    public static func sampleScanID(_ code: String) -> String {
+        SHA256.hash(data: sampleScan(code)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The window scans every sample material once into intake's material store (as the clerk
+    /// who then names them on applications: the store binds each upload to its uploader).
+    public func scanSampleMaterials(_ items: [Intake_Item], on node: String) async throws {
+        for code in Set(items.flatMap { $0.materials.map(\.code) }).sorted() {
+            _ = try await clients.intake(node).uploadMaterial(Self.sampleScan(code), fileName: "\(code).pdf", contentType: "application/pdf", metadata: try clerk(node))
+        }
+    }
+
+    /// Every required material of `items` (one per requirement code), except those in `leaving`;
+    /// each names the code's sample scan (`scanSampleMaterials`).
     public static func materials(for items: [Intake_Item], leaving: Set<String> = []) -> [Intake_ProvidedMaterial] {
         var out: [Intake_ProvidedMaterial] = []
         for item in items {
@@ -123,7 +142,7 @@ public struct Hall: Sendable {
                 provided.name = material.name
                 provided.form = material.forms.first ?? .original
                 provided.copies = max(material.copies, 1)
-                provided.fileID = "file-\(item.implementationCode)-\(material.code)"
+                provided.fileID = Self.sampleScanID(material.code)
                 out.append(provided)
             }
         }

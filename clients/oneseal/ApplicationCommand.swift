@@ -20,8 +20,8 @@ struct ApplicationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Submit an application from flags, or from --file (protobuf JSON of oneseal.intake.v1.SubmitApplicationRequest).",
             discussion: """
-                Each --material is REQUIREMENT_CODE=FILE_ID (the upload's or the scan's id in the file store); its name, form and \
-                copies come from the item's current catalogue entry. Retries are safe: the idempotency key (generated, printed, \
+                Each --material is REQUIREMENT_CODE=FILE_ID (a file id from `oneseal material upload`) or REQUIREMENT_CODE=@PATH \
+                (the file is uploaded first); its name, form and copies come from the item's current catalogue entry. Retries are safe: the idempotency key (generated, printed, \
                 or given with --idempotency-key) makes the same submission return the same application.
                 """)
         @Option(help: "Implementation code of an item; repeat for a bundle.") var item: [String] = []
@@ -34,7 +34,7 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "Organisations: the legal representative (法定代表人).") var legalRepresentative: String?
         @Option(help: "Organisations: who handles it.") var contactName: String?
         @Option(help: "Organisations: the handler's phone.") var contactPhone: String?
-        @Option(help: "A material as REQUIREMENT_CODE=FILE_ID; repeat.") var material: [String] = []
+        @Option(help: "A material as REQUIREMENT_CODE=FILE_ID or REQUIREMENT_CODE=@PATH (uploaded first); repeat.") var material: [String] = []
         @Option(help: "An application form field as name=value; repeat.") var form: [String] = []
         @Option(help: "window, online, mobile, self_service, mail, integrator.") var channel: String = "window"
         @Option(help: "Window number (窗口号).") var window: String = ""
@@ -66,7 +66,7 @@ struct ApplicationCommand: AsyncParsableCommand {
             try material.map { value in
                 let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                    throw ValidationError("--material: '\(value)' is not REQUIREMENT_CODE=FILE_ID")
+                    throw ValidationError("--material: '\(value)' is not REQUIREMENT_CODE=FILE_ID or REQUIREMENT_CODE=@PATH")
                 }
                 return (parts[0], parts[1])
             }
@@ -126,7 +126,20 @@ struct ApplicationCommand: AsyncParsableCommand {
                 }
                 return items
             }
-            request.materials = try pairs.map { pair in
+            // REQUIREMENT_CODE=@PATH: the file goes to the material store first, as this caller.
+            var fileIDs: [String] = []
+            for pair in pairs {
+                guard pair.fileID.hasPrefix("@") else { fileIDs.append(pair.fileID); continue }
+                let path = String(pair.fileID.dropFirst())
+                let content = try MaterialFiles.read(path, option: "--material \(pair.code)")
+                let metadata = try credentials.metadata(node: connection.node, defaultRole: .windowClerk)
+                let name = URL(fileURLWithPath: path).lastPathComponent
+                let uploaded = try await connection.intake {
+                    try await $0.uploadMaterial(content.bytes, fileName: name, contentType: content.type.rawValue, metadata: metadata)
+                }
+                fileIDs.append(uploaded.material.fileID)
+            }
+            request.materials = try zip(pairs, fileIDs).map { pair, fileID in
                 let owners = items.filter { item in item.materials.contains { $0.code == pair.code } }
                 guard let requirement = owners.first?.materials.first(where: { $0.code == pair.code }) else {
                     let known = Set(items.flatMap { $0.materials.map(\.code) }).sorted()
@@ -138,7 +151,7 @@ struct ApplicationCommand: AsyncParsableCommand {
                 provided.name = requirement.name
                 provided.form = requirement.forms.first ?? .original
                 provided.copies = max(requirement.copies, 1)
-                provided.fileID = pair.fileID
+                provided.fileID = fileID
                 return provided
             }
             return request

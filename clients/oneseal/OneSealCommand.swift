@@ -22,6 +22,7 @@ struct OneSealCommand: AsyncParsableCommand {
             NodeCommand.self,
             Catalogue.self,  // intake (#3)
             ApplicationCommand.self,
+            MaterialCommand.self,  // intake's material store (#18)
             CaseCommand.self, Audit.self,  // approval (#4)
             Licence.self,  // certificate (#5)
             Supervision.self,  // supervision (#6)

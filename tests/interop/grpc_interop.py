@@ -27,6 +27,7 @@ Environment:
   ONESEAL_INTEROP_LICENCE       a licence identifier issued by that certificate service
 """
 
+import hashlib
 import os
 import pathlib
 import sys
@@ -94,6 +95,18 @@ def main():
             intake = intake_pb2_grpc.IntakeServiceStub(intake_channel)
             item = intake.GetItem(intake_pb2.GetItemRequest(implementation_code=env["ONESEAL_INTEROP_ITEM"]), timeout=10).item
             check("GetItem (public) answers the item", item.implementation_code == env["ONESEAL_INTEROP_ITEM"])
+            # Each material's scan goes to intake's material store first (client-streaming: a
+            # header, then chunks); the store names it by its SHA-256, which the submit then uses.
+            def upload(code):
+                content = f"%PDF-1.4\n% python interop material {code}\n%%EOF\n".encode()
+                header = intake_pb2.MaterialUploadHeader(
+                    file_name=f"{code}.pdf", content_type="application/pdf", size_bytes=len(content),
+                    sha256=hashlib.sha256(content).hexdigest())
+                parts = [intake_pb2.UploadMaterialRequest(header=header), intake_pb2.UploadMaterialRequest(chunk=content)]
+                return intake.UploadMaterial(iter(parts), metadata=auth, timeout=10).material
+
+            file_ids = {m.code: upload(m.code).file_id for m in item.materials if m.required}
+            check("UploadMaterial (client-streaming) names each file by its SHA-256", all(len(v) == 64 for v in file_ids.values()), str(file_ids))
             materials = [
                 application_pb2.ProvidedMaterial(
                     requirement_code=m.code,
@@ -101,7 +114,7 @@ def main():
                     name=m.name,
                     form=m.forms[0] if m.forms else catalogue_pb2.MATERIAL_FORM_ORIGINAL,
                     copies=max(m.copies, 1),
-                    file_id=f"python-{m.code}",
+                    file_id=file_ids[m.code],
                 )
                 for m in item.materials
                 if m.required

@@ -133,6 +133,26 @@ def main():
             check("办件进度查询" in driver.page_source and "证照核验" in driver.page_source, f"[{label}] home page has both forms")
             shoot(driver, directory, f"{label}-home", width, height)
 
+            # The catalogue (办事指南), by keyboard from the home page: search, open the item's guide.
+            driver.find_element(By.ID, "q").send_keys("食品", Keys.ENTER)
+            WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "items-found") or d.find_elements(By.ID, "items-none") or d.find_elements(By.ID, "items-error"))
+            found = driver.find_elements(By.CSS_SELECTOR, "#items-found tbody a")
+            check(any("食品" in a.text for a in found), f"[{label}] a search for 食品 lists the food items: {[a.text for a in found]}")
+            shoot(driver, directory, f"{label}-items-search", width, height)
+            if found:
+                link = next(a for a in found if "食品" in a.text)
+                code = link.get_attribute("href").rsplit("/", 1)[-1]
+                link.click()
+                WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "item-code"))
+                check(driver.find_element(By.ID, "item-code").text == code, f"[{label}] the guide is the item's ({code})")
+                check(len(driver.find_element(By.ID, "item-basis").text) > 10, f"[{label}] the guide gives the legal basis")
+                rows = driver.find_elements(By.CSS_SELECTOR, "#item-materials tbody tr")
+                check(len(rows) >= 1 and any("必需" in r.text for r in rows), f"[{label}] the guide lists the materials ({len(rows)})")
+                check("工作日" in driver.find_element(By.ID, "item-promised").text, f"[{label}] the guide gives the promised time limit")
+                shoot(driver, directory, f"{label}-item-guide", width, height)
+            driver.get(config["county_web"] + "/items/NO0SUCH0ITEM")
+            check("事项不存在" in driver.page_source, f"[{label}] an unknown item code gives a clear page")
+
             # The QR code's target: authentic, in force, and the browser's own checks pass.
             driver.get(qr_url)
             result = wait_for_browser_checks(driver)

@@ -27,7 +27,8 @@ public enum CertificateServiceDefinition {
             "IssueLicence": MethodRule(roles: [.certificateOperator, .peerNode]).on(.anyOfTheNode),
             "GetLicence": readers.on(.anyOfTheNode),
             "ListLicences": MethodRule(roles: [.certificateOperator, .windowClerk, .evaluator, .leader, .operator, .integrator]).on(.anyOfTheNode),
-            "RenderLicence": MethodRule(roles: [.certificateOperator, .windowClerk], scope: .anyTrustedNode).on(.anyOfTheNode),
+            // The holder themself (role applicant) downloads their licence; only their own (ReadHandlers).
+            "RenderLicence": MethodRule(roles: [.certificateOperator, .windowClerk, .applicant], scope: .anyTrustedNode).on(.own),
             "VerifyLicence": .public,
             "UpdateLicenceStatus": MethodRule(roles: [.certificateOperator, .peerNode]).on(.anyOfTheNode),
             "ReissueLicence": MethodRule(roles: [.certificateOperator]).on(.anyOfTheNode),

@@ -26,6 +26,28 @@ public struct CorrectionNotice: Sendable, Hashable, Codable {
     public internal(set) var document: IssuedDocument?
 }
 
+extension CorrectionNotice {
+    /// The supplied materials this notice does not ask for, each naming its field
+    /// (`materials[i].requirement_code`). An applicant answering the one-time notice online (#18
+    /// item 5) supplies what it lists and nothing else; at the window the clerk may still take any
+    /// paper the applicant brings, so the handler applies this to applicant tokens only.
+    public func unlisted(_ supplied: [ProvidedMaterial]) -> [FieldViolation] {
+        supplied.enumerated().compactMap { index, material in
+            let listed = problems.contains { problem in
+                problem.requirementCode == material.requirementCode
+                    && (problem.implementationCode.isEmpty || material.implementationCodes.isEmpty
+                        || material.implementationCodes.contains(problem.implementationCode))
+            }
+            guard !listed else { return nil }
+            let asked = problems.map(\.requirementCode).joined(separator: ", ")
+            return FieldViolation(
+                field: "materials[\(index)].requirement_code",
+                description: "“\(material.requirementCode)” is not on the correction notice, which asks for \(asked); supply only what it lists",
+                reason: "correction.not_listed")
+        }
+    }
+}
+
 /// 不予受理 as the clerk asks for it (`RejectApplicationRequest` plus the legal basis).
 public struct NotAcceptedDecision: Sendable, Hashable, Codable {
     public var ground: NotAcceptedGround?

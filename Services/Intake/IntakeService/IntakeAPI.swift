@@ -77,14 +77,18 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     /// Public progress look-ups per source address: 30 a minute (a family checking three
     /// applications a few times is far below; a guesser is stopped within the first second).
     let progressLookups: SharedAttemptLimiter
+    /// Uploads held in memory at once (each up to 20 MiB until complete): 16, so at most 320 MiB.
+    let uploadSlots: MaterialUploadSlots
 
     public init(
         database: PostgresClient, keyring: DataKeyring, node: String, settings: IntakeSettings,
         calendar: WorkingDayCalendar = .china, clock: @escaping @Sendable () -> Date = { Date() },
         licences: LicenceVerifier, logger: Logger = Logger(label: "oneseal.intake"),
-        progressLookups: SharedAttemptLimiter = SharedAttemptLimiter(AttemptLimiter(limit: 30, window: 60))
+        progressLookups: SharedAttemptLimiter = SharedAttemptLimiter(AttemptLimiter(limit: 30, window: 60)),
+        uploadSlots: MaterialUploadSlots = MaterialUploadSlots(limit: 16)
     ) {
         self.progressLookups = progressLookups
+        self.uploadSlots = uploadSlots
         self.database = database
         self.keyring = keyring
         self.node = node
@@ -183,8 +187,11 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         let parties = try openParties(application)
         let disclosure = Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
         if disclosure == .full, let caller {
+            // The person reading their own application is logged as "data_subject": their token's
+            // subject is their ID number, which this table (not sealed) must not hold.
+            let reader = caller.role == .applicant ? "data_subject" : caller.subject
             try await ApplicationStore.logPersonalDataRead(
-                subject: caller.subject, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
+                subject: reader, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
         } else {
             out.queryCode = ""
         }

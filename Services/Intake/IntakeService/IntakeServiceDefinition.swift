@@ -36,11 +36,16 @@ public enum IntakeServiceDefinition {
             "WithdrawApplication": submitters.on(.own),
             // Applicants and integrators read only their own (ApplicationAccess).
             "GetApplication": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
-            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator]).on(.anyOfTheNode),
+            // Staff: the node's work list; an applicant: only the applications naming them.
+            "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator, .applicant]).on(.own),
             "TrackProgress": .public,
             "ForwardToCity": clerk.on(.anyOfTheNode),
             "RecordDelivery": clerk.on(.anyOfTheNode),
             "Consult": submitters.on(.none),
+            // The material store: the window scans, integrators and applicants upload, each upload
+            // bound to its uploader; reading follows the applications naming the file (MaterialHandlers).
+            "UploadMaterial": submitters.on(.own),
+            "DownloadMaterial": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

@@ -33,6 +33,8 @@ struct PageHandlers: Sendable {
         router.get("/") { _, context in Self.html(.ok, HomePage.render(layout: layout(context))) }
         router.get("/verify") { request, context in try await verify(request, context) }
         router.get("/verify/link") { request, context in verifyLink(request, context) }
+        router.get("/items") { request, context in try await items(request, context) }
+        router.get("/items/:code") { request, context in try await item(request, context) }
         router.get("/progress") { _, context in Self.html(.ok, ProgressPage.formPage(layout: layout(context), errors: nil)) }
         router.post("/progress") { request, context in try await progress(request, context) }
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
@@ -86,6 +88,48 @@ struct PageHandlers: Sendable {
         let pasted = (fields["qr"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let query = URLComponents(string: pasted)?.percentEncodedQuery ?? ""
         return Response(status: .seeOther, headers: [.location: "/verify" + (query.isEmpty ? "" : "?" + query)])
+    }
+
+    // MARK: /items (办事指南)
+
+    /// The search form and its results (intake's public ListItems; an empty search lists the first page).
+    func items(_ request: Request, _ context: WebContext) async throws -> Response {
+        let layout = layout(context)
+        let raw = FormBody.parse(request.uri.query ?? "")[CatalogueSearch.queryField] ?? ""
+        let query = CatalogueSearch.query(raw)
+        if let error = query.error {
+            return Self.html(.badRequest, CataloguePage.list(layout: layout, query: query.text, error: error, items: nil))
+        }
+        let call = Intake_ListItemsRequest.with {
+            $0.query = query.text
+            $0.page = .with { $0.pageSize = Int32(CatalogueSearch.pageSize) }
+        }
+        do {
+            let response = try await Intake_IntakeService.Client(wrapping: intake).listItems(call, options: callOptions)
+            return Self.html(.ok, CataloguePage.list(layout: layout, query: query.text, error: nil, items: response.items))
+        } catch let error as RPCError {
+            context.logger.notice("catalogue search failed", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+            if error.code == .invalidArgument {
+                return Self.html(.badRequest, CataloguePage.list(layout: layout, query: query.text, error: "请换个名称或编码再试", items: nil))
+            }
+            return Self.html(.serviceUnavailable, CataloguePage.list(layout: layout, query: query.text, error: nil, items: nil, notice: ErrorPage.unavailable))
+        }
+    }
+
+    /// One item's guide (intake's public GetItem, the current version).
+    func item(_ request: Request, _ context: WebContext) async throws -> Response {
+        let layout = layout(context)
+        let code = context.parameters.get("code") ?? ""
+        let missing = Self.html(.notFound, ErrorPage.render(layout: layout, title: "事项不存在", message: "没有这个事项，请从办事指南重新查找。"))
+        guard CatalogueSearch.isItemCode(code) else { return missing }
+        do {
+            let response = try await Intake_IntakeService.Client(wrapping: intake).getItem(.with { $0.implementationCode = code }, options: callOptions)
+            return Self.html(.ok, CataloguePage.item(layout: layout, item: response.item))
+        } catch let error as RPCError {
+            context.logger.notice("catalogue item failed", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+            if error.code == .notFound || error.code == .invalidArgument { return missing }
+            return Self.html(.serviceUnavailable, ErrorPage.render(layout: layout, title: "请稍后再试", message: ErrorPage.unavailable))
+        }
     }
 
     // MARK: /progress

@@ -249,6 +249,32 @@ public enum Intake_IntakeService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UploadMaterial" metadata.
+        public enum UploadMaterial: Sendable {
+            /// Request type for "UploadMaterial".
+            public typealias Input = Intake_UploadMaterialRequest
+            /// Response type for "UploadMaterial".
+            public typealias Output = Intake_UploadMaterialResponse
+            /// Descriptor for "UploadMaterial".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.intake.v1.IntakeService"),
+                method: "UploadMaterial",
+                type: .clientStreaming
+            )
+        }
+        /// Namespace for "DownloadMaterial" metadata.
+        public enum DownloadMaterial: Sendable {
+            /// Request type for "DownloadMaterial".
+            public typealias Input = Intake_DownloadMaterialRequest
+            /// Response type for "DownloadMaterial".
+            public typealias Output = Intake_DownloadMaterialResponse
+            /// Descriptor for "DownloadMaterial".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.intake.v1.IntakeService"),
+                method: "DownloadMaterial",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "oneseal.intake.v1.IntakeService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             UpsertItem.descriptor,
@@ -267,7 +293,9 @@ public enum Intake_IntakeService: Sendable {
             TrackProgress.descriptor,
             ForwardToCity.descriptor,
             RecordDelivery.descriptor,
-            Consult.descriptor
+            Consult.descriptor,
+            UploadMaterial.descriptor,
+            DownloadMaterial.descriptor
         ]
     }
 }
@@ -602,6 +630,52 @@ extension Intake_IntakeService {
             request: GRPCCore.StreamingServerRequest<Intake_ConsultRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Intake_ConsultResponse>
+
+        /// Handle the "UploadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+        /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+        /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+        /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+        /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+        /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+        /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+        /// > only by its uploader, and read only by its uploader and by those who may read an application
+        /// > naming it (the per-object rules of GetApplication).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Intake_UploadMaterialRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Intake_UploadMaterialResponse` messages.
+        func uploadMaterial(
+            request: GRPCCore.StreamingServerRequest<Intake_UploadMaterialRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Intake_UploadMaterialResponse>
+
+        /// Handle the "DownloadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+        /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+        /// > answer does not tell which hashes exist).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Intake_DownloadMaterialRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Intake_DownloadMaterialResponse` messages.
+        func downloadMaterial(
+            request: GRPCCore.StreamingServerRequest<Intake_DownloadMaterialRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Intake_DownloadMaterialResponse>
     }
 
     /// Service protocol for the "oneseal.intake.v1.IntakeService" service.
@@ -920,6 +994,52 @@ extension Intake_IntakeService {
             request: GRPCCore.ServerRequest<Intake_ConsultRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Intake_ConsultResponse>
+
+        /// Handle the "UploadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+        /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+        /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+        /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+        /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+        /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+        /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+        /// > only by its uploader, and read only by its uploader and by those who may read an application
+        /// > naming it (the per-object rules of GetApplication).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Intake_UploadMaterialRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Intake_UploadMaterialResponse` message.
+        func uploadMaterial(
+            request: GRPCCore.StreamingServerRequest<Intake_UploadMaterialRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Intake_UploadMaterialResponse>
+
+        /// Handle the "DownloadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+        /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+        /// > answer does not tell which hashes exist).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_DownloadMaterialRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Intake_DownloadMaterialResponse` messages.
+        func downloadMaterial(
+            request: GRPCCore.ServerRequest<Intake_DownloadMaterialRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Intake_DownloadMaterialResponse>
     }
 
     /// Simple service protocol for the "oneseal.intake.v1.IntakeService" service.
@@ -1236,6 +1356,53 @@ extension Intake_IntakeService {
             request: Intake_ConsultRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Intake_ConsultResponse
+
+        /// Handle the "UploadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+        /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+        /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+        /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+        /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+        /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+        /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+        /// > only by its uploader, and read only by its uploader and by those who may read an application
+        /// > naming it (the per-object rules of GetApplication).
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Intake_UploadMaterialRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Intake_UploadMaterialResponse` to respond with.
+        func uploadMaterial(
+            request: GRPCCore.RPCAsyncSequence<Intake_UploadMaterialRequest, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Intake_UploadMaterialResponse
+
+        /// Handle the "DownloadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+        /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+        /// > answer does not tell which hashes exist).
+        ///
+        /// - Parameters:
+        ///   - request: A `Intake_DownloadMaterialRequest` message.
+        ///   - response: A response stream of `Intake_DownloadMaterialResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func downloadMaterial(
+            request: Intake_DownloadMaterialRequest,
+            response: GRPCCore.RPCWriter<Intake_DownloadMaterialResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -1425,6 +1592,28 @@ extension Intake_IntakeService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Intake_ConsultResponse>(),
             handler: { request, context in
                 try await self.consult(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Intake_IntakeService.Method.UploadMaterial.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_UploadMaterialRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_UploadMaterialResponse>(),
+            handler: { request, context in
+                try await self.uploadMaterial(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Intake_IntakeService.Method.DownloadMaterial.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_DownloadMaterialRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_DownloadMaterialResponse>(),
+            handler: { request, context in
+                try await self.downloadMaterial(
                     request: request,
                     context: context
                 )
@@ -1621,6 +1810,28 @@ extension Intake_IntakeService.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func uploadMaterial(
+        request: GRPCCore.StreamingServerRequest<Intake_UploadMaterialRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Intake_UploadMaterialResponse> {
+        let response = try await self.uploadMaterial(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func downloadMaterial(
+        request: GRPCCore.StreamingServerRequest<Intake_DownloadMaterialRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Intake_DownloadMaterialResponse> {
+        let response = try await self.downloadMaterial(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 }
 
@@ -1845,6 +2056,36 @@ extension Intake_IntakeService.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    public func uploadMaterial(
+        request: GRPCCore.StreamingServerRequest<Intake_UploadMaterialRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Intake_UploadMaterialResponse> {
+        return GRPCCore.ServerResponse<Intake_UploadMaterialResponse>(
+            message: try await self.uploadMaterial(
+                request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func downloadMaterial(
+        request: GRPCCore.ServerRequest<Intake_DownloadMaterialRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Intake_DownloadMaterialResponse> {
+        return GRPCCore.StreamingServerResponse<Intake_DownloadMaterialResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.downloadMaterial(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -2250,6 +2491,62 @@ extension Intake_IntakeService {
             deserializer: some GRPCCore.MessageDeserializer<Intake_ConsultResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_ConsultResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UploadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+        /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+        /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+        /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+        /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+        /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+        /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+        /// > only by its uploader, and read only by its uploader and by those who may read an application
+        /// > naming it (the per-object rules of GetApplication).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Intake_UploadMaterialRequest` messages.
+        ///   - serializer: A serializer for `Intake_UploadMaterialRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_UploadMaterialResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func uploadMaterial<Result>(
+            request: GRPCCore.StreamingClientRequest<Intake_UploadMaterialRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_UploadMaterialRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_UploadMaterialResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_UploadMaterialResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DownloadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+        /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+        /// > answer does not tell which hashes exist).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_DownloadMaterialRequest` message.
+        ///   - serializer: A serializer for `Intake_DownloadMaterialRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_DownloadMaterialResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func downloadMaterial<Result>(
+            request: GRPCCore.ClientRequest<Intake_DownloadMaterialRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_DownloadMaterialRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_DownloadMaterialResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_DownloadMaterialResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2849,6 +3146,82 @@ extension Intake_IntakeService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "UploadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+        /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+        /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+        /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+        /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+        /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+        /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+        /// > only by its uploader, and read only by its uploader and by those who may read an application
+        /// > naming it (the per-object rules of GetApplication).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Intake_UploadMaterialRequest` messages.
+        ///   - serializer: A serializer for `Intake_UploadMaterialRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_UploadMaterialResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func uploadMaterial<Result>(
+            request: GRPCCore.StreamingClientRequest<Intake_UploadMaterialRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_UploadMaterialRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_UploadMaterialResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_UploadMaterialResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Intake_IntakeService.Method.UploadMaterial.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DownloadMaterial" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+        /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+        /// > answer does not tell which hashes exist).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_DownloadMaterialRequest` message.
+        ///   - serializer: A serializer for `Intake_DownloadMaterialRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_DownloadMaterialResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func downloadMaterial<Result>(
+            request: GRPCCore.ClientRequest<Intake_DownloadMaterialRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_DownloadMaterialRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_DownloadMaterialResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_DownloadMaterialResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Intake_IntakeService.Method.DownloadMaterial.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3346,6 +3719,72 @@ extension Intake_IntakeService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Intake_ConsultRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_ConsultResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UploadMaterial" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+    /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+    /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+    /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+    /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+    /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+    /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+    /// > only by its uploader, and read only by its uploader and by those who may read an application
+    /// > naming it (the per-object rules of GetApplication).
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Intake_UploadMaterialRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uploadMaterial<Result>(
+        request: GRPCCore.StreamingClientRequest<Intake_UploadMaterialRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_UploadMaterialResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.uploadMaterial(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_UploadMaterialRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_UploadMaterialResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DownloadMaterial" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+    /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+    /// > answer does not tell which hashes exist).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Intake_DownloadMaterialRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func downloadMaterial<Result>(
+        request: GRPCCore.ClientRequest<Intake_DownloadMaterialRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_DownloadMaterialResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.downloadMaterial(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_DownloadMaterialRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_DownloadMaterialResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3913,6 +4352,81 @@ extension Intake_IntakeService.ClientProtocol {
             metadata: metadata
         )
         return try await self.consult(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UploadMaterial" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 材料库 (material store): a scanned or uploaded material, kept in intake's database and named by
+    /// > the SHA-256 of its bytes (the same bytes are stored once). Client-streaming: the first message is
+    /// > the `header`, then `chunk`s of at most 1 MiB each (a frame stays under the 4 MiB limit) in order.
+    /// > A file holds at most 20 MiB (a multi-page scan at 300 dpi); its type is decided by its first bytes
+    /// > — PDF, JPEG or PNG only — and must equal `header.content_type`; `header.sha256`, when given, must
+    /// > equal the hash the service computes. Every refusal (INVALID_ARGUMENT naming the field) stores
+    /// > nothing. The upload is bound to its uploader: the file may be named as a material's `file_id`
+    /// > only by its uploader, and read only by its uploader and by those who may read an application
+    /// > naming it (the per-object rules of GetApplication).
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uploadMaterial<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Intake_UploadMaterialRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_UploadMaterialResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Intake_UploadMaterialRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.uploadMaterial(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DownloadMaterial" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The stored bytes: first a message with `material` (what is stored), then `chunk`s of at most
+    /// > 1 MiB in order. NOT_FOUND both for an unknown file and for one the caller may not read (the
+    /// > answer does not tell which hashes exist).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func downloadMaterial<Result>(
+        _ message: Intake_DownloadMaterialRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_DownloadMaterialResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Intake_DownloadMaterialRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.downloadMaterial(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -106,6 +106,7 @@ struct ApprovalIntakeRelayTests {
                     _ = try await intake.upsertItem(request, metadata: try metadata(.operator, "ops-1"))
                 }
                 let food = "000117005000371302001"
+                try await FixtureFiles.uploadAll(with: intake, as: try metadata(.windowClerk, "clerk-07"))
                 let submitted = try await intake.submitApplication(try Fixtures.submit([food]), metadata: try metadata(.windowClerk, "clerk-07"))
                 let applicationID = submitted.application.applicationID
                 _ = try await intake.accept(Intake_AcceptRequest.with { $0.applicationID = applicationID }, metadata: try metadata(.windowClerk, "clerk-07"))

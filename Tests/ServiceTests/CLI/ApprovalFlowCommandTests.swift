@@ -20,11 +20,23 @@ extension CLICommandTests {
             .appendingPathComponent("../Supervision/boundary/sample-boundary.json").standardized.path
     }
 
-    /// `--material CODE=FILE_ID` for every required material of the food item.
+    /// `--material CODE=@PATH` for every required material of the food item: the CLI uploads each
+    /// stand-in scan (`FixtureFiles`) to the material store first, as the same caller.
     static func materialFlags() throws -> [String] {
         let items = try CatalogueFile.decode(try Data(contentsOf: URL(fileURLWithPath: catalogueFile)))
         let item = try #require(items.first { $0.implementationCode == food })
-        return item.materials.filter(\.required).flatMap { ["--material", "\($0.code)=scan-\($0.code.lowercased())"] }
+        return try item.materials.filter(\.required).flatMap { ["--material", "\($0.code)=@\(try scanFile($0.code))"] }
+    }
+
+    /// The stand-in scan of `code` on disk (written once per process).
+    static func scanFile(_ code: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cli-scans-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("\(code).pdf").path
+        if !FileManager.default.fileExists(atPath: path) {
+            try Data(FixtureFiles.content(code)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+        return path
     }
 
     static func submitArguments(idNumber: String = uscc) throws -> [String] {
@@ -228,8 +240,22 @@ extension CLICommandTests {
                 $0.legalRepresentative = "李四"; $0.contactName = "王五"; $0.contactPhone = "13812345678"
             }
             request.items = [Intake_RequestedItem.with { $0.implementationCode = Self.food }]
+            // The window scans first (`oneseal material upload` prints the file id), then names them.
+            for material in item.materials.filter(\.required) {
+                let uploaded = try await node.cli(["material", "upload", "--file", try Self.scanFile(material.code)])
+                #expect(uploaded.status == 0, "\(uploaded)")
+                #expect(uploaded.stdout.hasPrefix(FixtureFiles.id(material.code)), "\(uploaded)")
+            }
+            // The uploader reads it back byte for byte; an existing --out is not overwritten.
+            let scanned = try #require(item.materials.first { $0.required }).code
+            let copy = node.directory.appendingPathComponent("copy.pdf").path
+            let downloaded = try await node.cli(["material", "download", "--file-id", FixtureFiles.id(scanned), "--out", copy])
+            #expect(downloaded.status == 0, "\(downloaded)")
+            #expect(FileManager.default.contents(atPath: copy) == Data(FixtureFiles.content(scanned)))
+            let overwrite = try await node.cli(["material", "download", "--file-id", FixtureFiles.id(scanned), "--out", copy])
+            #expect(overwrite.status == 64, "\(overwrite)")
             request.materials = item.materials.filter(\.required).map { material in
-                Intake_ProvidedMaterial.with { $0.requirementCode = material.code; $0.name = material.name; $0.form = .original; $0.copies = 1; $0.fileID = "scan-\(material.code)" }
+                Intake_ProvidedMaterial.with { $0.requirementCode = material.code; $0.name = material.name; $0.form = .original; $0.copies = 1; $0.fileID = FixtureFiles.id(material.code) }
             }
             request.channel = .window
             request.windowID = "07"

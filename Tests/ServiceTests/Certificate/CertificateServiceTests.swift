@@ -360,6 +360,25 @@ struct CertificateServiceTests {
         }
     }
 
+    @Test("the holder downloads their own licence (送达 online); another applicant is told there is none")
+    func holderDownloadsOwnLicence() async throws {
+        try await withCertificateNode(today: Self.monday) { node in
+            _ = try await node.deliver([try ApprovalEvents.envelope(ApprovalEvents.granted(caseID: "holder-1", decidedOn: Self.monday))])
+            let licence = try await node.certificate.listLicences(Certificate_ListLicencesRequest(), metadata: try node.operatorToken).licences[0]
+            let request = Certificate_RenderLicenceRequest.with { $0.licenceID = licence.licenceID }
+            // The company, its USCC typed in lower case.
+            let own = try await node.certificate.renderLicence(request, metadata: try node.metadata(.applicant, subject: Fixtures.company.idNumber.lowercased()))
+            #expect(own.document.starts(with: Data("%PDF-".utf8)))
+            // The read is logged, without the holder's ID number.
+            let reads = try await node.database.query("SELECT subject FROM personal_data_reads WHERE role = 'applicant'").map { try $0.decode("subject", as: String.self) }
+            #expect(reads == ["holder"])
+            await #expect { _ = try await node.certificate.renderLicence(request, metadata: try node.metadata(.applicant, subject: "110101199003070011")) } throws: {
+                rpcFailure($0)?.code == .notFound
+            }
+            #expect(try await node.database.query("SELECT count(*)::int8 AS n FROM personal_data_reads WHERE role = 'applicant'").one().decode("n", as: Int.self) == 1)
+        }
+    }
+
     @Test("the PDF renders with Chinese text, the holder's name and the QR payload; PNG and SVG too")
     func document() async throws {
         try await withCertificateNode(today: Self.monday, settings: ["certificate.verify_url": "https://zwfw.linyi.gov.cn/verify", "certificate.issuer_name": "临沂市行政审批服务局"]) { node in

@@ -59,6 +59,16 @@ struct IntakeNode: Sendable {
         }
     }
 
+    /// Uploads the fixture file of every requirement code `materials` name, as `metadata`: the
+    /// material store binds each upload to its uploader, and SubmitApplication takes only files
+    /// the submitter uploaded (or may read).
+    func uploadFixtures(for materials: [Intake_ProvidedMaterial], as metadata: Metadata) async throws {
+        for code in Set(materials.filter { !$0.fileID.isEmpty }.map(\.requirementCode)) {
+            let uploaded = try await intake.uploadMaterial(FixtureFiles.content(code), fileName: "\(code).pdf", contentType: "application/pdf", metadata: metadata)
+            #expect(uploaded.material.fileID == FixtureFiles.id(code))
+        }
+    }
+
     /// Events waiting in the outbox, as (destination, type, payload) in order, payloads opened as the relay opens them.
     func outbox() async throws -> [(destination: String, type: String, payload: [UInt8])] {
         try await database.query("SELECT destination, type, aggregate_id, payload FROM outbox ORDER BY seq").map { (try $0.decode("destination", as: String.self), try $0.decode("type", as: String.self), try SealedEventPayload.open(try $0.decode("payload", as: [UInt8].self), type: try $0.decode("type", as: String.self), aggregateID: try $0.decode("aggregate_id", as: String.self), keyring: api.keyring)) }
@@ -115,12 +125,31 @@ func withIntakeNode(node: String = "371302", today: CivilDate, _ body: @Sendable
             let api = IntakeAPI(
                 database: database, keyring: keyring, node: node, settings: IntakeSettings(agencyName: "测试审批局"),
                 clock: { clock.date }, licences: LicenceVerifier(client: nil, token: nil), logger: logger)
-            try await body(IntakeNode(node: node, port: service.port, key: key, grpc: grpc, database: database, clock: clock, api: api))
+            let running = IntakeNode(node: node, port: service.port, key: key, grpc: grpc, database: database, clock: clock, api: api)
+            // The window's scans of every sample material, as the clerk the tests act as.
+            try await FixtureFiles.uploadAll(with: running.intake, as: try running.clerk)
+            try await body(running)
         }
     }
 }
 
 // MARK: Applicants and materials used across the tests
+
+/// The stand-in scan of each requirement code, the local cluster's (`Hall.sampleScan`): the same
+/// code is the same stored file (the store keeps it once) and its file id is known in advance.
+enum FixtureFiles {
+    static func content(_ code: String) -> [UInt8] { Hall.sampleScan(code) }
+
+    static func id(_ code: String) -> String { Hall.sampleScanID(code) }
+
+    /// Uploads the file of every material code of the sample catalogue as `metadata`.
+    static func uploadAll(with intake: Intake_IntakeService.Client<OneSealClientTransport>, as metadata: Metadata) async throws {
+        let codes = Set(try SampleCatalogue.items.flatMap { $0.materials.map(\.code) })
+        for code in codes.sorted() {
+            _ = try await intake.uploadMaterial(content(code), fileName: "\(code).pdf", contentType: "application/pdf", metadata: metadata)
+        }
+    }
+}
 
 enum Fixtures {
     /// A valid resident ID (GB 11643 check digit computed), born 1990-01-01 in 兰山区.
@@ -158,7 +187,7 @@ enum Fixtures {
                 provided.name = material.name
                 provided.form = material.forms[0].proto
                 provided.copies = Int32(max(material.copies, 1))
-                provided.fileID = "file-\(item.implementationCode)-\(material.code)"
+                provided.fileID = FixtureFiles.id(material.code)
                 out.append(provided)
             }
         }

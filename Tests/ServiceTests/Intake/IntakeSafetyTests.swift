@@ -42,6 +42,7 @@ struct IntakeSafetyTests {
                 rpcFailure($0)?.code == .permissionDenied
             }
             #expect(try await count(node, "SELECT count(*)::int8 FROM applications") == 0)
+            try await node.uploadFixtures(for: online.materials, as: owner)
             let mine = try await node.intake.submitApplication(online, metadata: owner).application
             // The owner reads their own in full (the data subject), the query code included.
             let asOwner = try await node.intake.getApplication(.with { $0.applicationID = mine.applicationID }, metadata: ownerLower).application
@@ -67,6 +68,7 @@ struct IntakeSafetyTests {
             var viaPlatform = try Fixtures.submit([Self.food])
             viaPlatform.channel = .integrator
             viaPlatform.windowID = ""
+            try await node.uploadFixtures(for: viaPlatform.materials, as: platformA)
             let platformApp = try await node.intake.submitApplication(viaPlatform, metadata: platformA).application
             for metadata in [platformB, platformA] {
                 await #expect {
@@ -182,6 +184,67 @@ struct IntakeSafetyTests {
         }
     }
 
+    @Test("ListApplications for an applicant lists only the applications naming them (my applications); the window lists all")
+    func applicantListsOnlyTheirOwn() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let company = try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk).application
+            var asAgent = try Fixtures.submit([Self.food], applicant: Fixtures.company)
+            asAgent.agent = Fixtures.person
+            let agented = try await node.intake.submitApplication(asAgent, metadata: try node.clerk).application
+            _ = try await node.intake.submitApplication(try Fixtures.submit([Self.food], applicant: Fixtures.person), metadata: try node.clerk)
+
+            func listed(_ metadata: Metadata) async throws -> (ids: Set<String>, total: Int64) {
+                let response = try await node.intake.listApplications(.with { $0.page = .with { $0.pageSize = 50 } }, metadata: metadata)
+                return (Set(response.applications.map(\.applicationID)), response.page.totalSize)
+            }
+            // The company (its USCC typed in lower case is the same company): its two, in full.
+            let owner = try await listed(try node.metadata(.applicant, subject: Fixtures.uscc.lowercased()))
+            #expect(owner.ids == [company.applicationID, agented.applicationID] && owner.total == 2)
+            let ownView = try await node.intake.listApplications(.with { $0.page = .with { $0.pageSize = 50 } }, metadata: try node.metadata(.applicant, subject: Fixtures.uscc))
+            #expect(ownView.applications.allSatisfy { $0.applicant.idNumber == Fixtures.uscc && !$0.queryCode.isEmpty })
+            // The person: their own and the one they are the agent of.
+            let person = try await listed(try node.metadata(.applicant, subject: Fixtures.residentID))
+            #expect(person.ids.count == 2 && person.ids.contains(agented.applicationID) && !person.ids.contains(company.applicationID))
+            // Their full reads are logged, never under their ID number (the log is not sealed).
+            let readers = try await node.database.query("SELECT DISTINCT subject FROM personal_data_reads WHERE role = 'applicant'").map { try $0.decode("subject", as: String.self) }
+            #expect(readers == ["data_subject"])
+            // Someone else: nothing, not even a count.
+            let stranger = try await listed(try node.metadata(.applicant, subject: Self.otherPerson))
+            #expect(stranger.ids.isEmpty && stranger.total == 0)
+            // The window: all three.
+            #expect(try await listed(try node.clerk).total == 3)
+            // Integrators still may not list.
+            await #expect { _ = try await listed(try node.metadata(.integrator, subject: "province-platform")) } throws: { rpcFailure($0)?.code == .permissionDenied }
+        }
+    }
+
+    @Test("online correction: an applicant answers the notice with what it lists and nothing else; nothing changes on a refusal")
+    func onlineCorrectionSuppliesOnlyWhatTheNoticeLists() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let owner = try node.metadata(.applicant, subject: Fixtures.uscc)
+            var online = try Fixtures.submit([Self.food], leaving: ["M04"])
+            online.channel = .online
+            online.windowID = ""
+            try await node.uploadFixtures(for: try Fixtures.submit([Self.food]).materials, as: owner)
+            let submitted = try await node.intake.submitApplication(online, metadata: owner)
+            let id = submitted.application.applicationID
+            _ = try await node.intake.issueCorrectionNotice(.with { $0.applicationID = id; $0.problems = submitted.checkFindings }, metadata: try node.clerk)
+            let before = try await count(node, "SELECT revision::int8 FROM applications")
+            let all = try Fixtures.submit([Self.food]).materials
+            // M01 (listed first) is not on the notice, which asks for M04: refused, naming it; nothing changed.
+            await #expect {
+                _ = try await node.intake.submitCorrection(.with { $0.applicationID = id; $0.materials = all.filter { ["M04", "M01"].contains($0.requirementCode) } }, metadata: owner)
+            } throws: { rpcFailure($0)?.fields == ["materials[0].requirement_code"] && rpcFailure($0)?.reasons == ["correction.not_listed"] }
+            #expect(try await count(node, "SELECT revision::int8 FROM applications") == before)
+            #expect(try await count(node, "SELECT count(*)::int8 FROM application_materials WHERE sha256 = \(MaterialStore.hashBytes(FixtureFiles.id("M04")))") == 0)
+            // Exactly what it lists: back for a decision.
+            let corrected = try await node.intake.submitCorrection(.with { $0.applicationID = id; $0.materials = all.filter { $0.requirementCode == "M04" } }, metadata: owner)
+            #expect(corrected.application.status == .submitted && corrected.stillOpen.isEmpty)
+        }
+    }
+
     @Test("SubmitCorrection with one idempotency key, retried 20 times at once, makes one revision and counts one visit")
     func correctionIsIdempotent() async throws {
         try await withIntakeNode(today: Self.monday) { node in
@@ -190,7 +253,7 @@ struct IntakeSafetyTests {
             let before = try await count(node, "SELECT revision::int8 FROM applications")
             var correction = Intake_SubmitCorrectionRequest()
             correction.applicationID = submitted.applicationID
-            correction.materials = [Intake_ProvidedMaterial.with { $0.requirementCode = "M03"; $0.fileID = "scan-m03"; $0.name = "补充材料"; $0.copies = 1 }]
+            correction.materials = [Intake_ProvidedMaterial.with { $0.requirementCode = "M03"; $0.fileID = FixtureFiles.id("M03"); $0.name = "补充材料"; $0.copies = 1 }]
             correction.idempotencyKey = "window-07-correction-1"
             let clerk = try node.clerk
             let retried = correction
@@ -204,7 +267,7 @@ struct IntakeSafetyTests {
             #expect(try await count(node, "SELECT revision::int8 FROM applications") == before + 1)
             #expect(try await count(node, "SELECT count(*)::int8 FROM application_steps WHERE description LIKE '申请人补充%'") == 1)
             // The same key with another request is a mistake, said so.
-            correction.materials[0].fileID = "scan-other"
+            correction.materials[0].fileID = FixtureFiles.id("M04")
             await #expect { _ = try await node.intake.submitCorrection(correction, metadata: clerk) } throws: {
                 rpcFailure($0)?.reasons == ["idempotency_key.reused"]
             }

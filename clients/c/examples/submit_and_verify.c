@@ -60,25 +60,12 @@ static int submit(oneseal_client *intake, const oneseal_metadata_entry *metadata
     requested.implementation_code = item->implementation_code;
     Oneseal__Intake__V1__RequestedItem *items[1] = { &requested };
 
+    /* No materials: a material names a file in intake's material store (UploadMaterial, a
+     * client-streaming call this unary SDK does not make), so an integrator using this SDK uploads
+     * its scans another way, or lets the applicant supply them after the automatic check's
+     * findings (printed below). */
     size_t count = 0;
-    Oneseal__Intake__V1__ProvidedMaterial *storage = calloc(item->n_materials ? item->n_materials : 1, sizeof *storage);
-    Oneseal__Intake__V1__ProvidedMaterial **materials = calloc(item->n_materials ? item->n_materials : 1, sizeof *materials);
-    char (*file_ids)[64] = calloc(item->n_materials ? item->n_materials : 1, 64);
-    for (size_t i = 0; i < item->n_materials; i++) {
-        const Oneseal__Intake__V1__MaterialRequirement *requirement = item->materials[i];
-        if (!requirement->required) continue;
-        Oneseal__Intake__V1__ProvidedMaterial init = ONESEAL__INTAKE__V1__PROVIDED_MATERIAL__INIT;
-        storage[count] = init;
-        storage[count].requirement_code = requirement->code;
-        storage[count].name = requirement->name;
-        storage[count].form = requirement->n_forms ? requirement->forms[0] : ONESEAL__INTAKE__V1__MATERIAL_FORM__MATERIAL_FORM_ORIGINAL;
-        storage[count].copies = requirement->copies > 0 ? requirement->copies : 1;
-        snprintf(file_ids[count], 64, "c-sdk-%s", requirement->code);
-        storage[count].source_case = ONESEAL__INTAKE__V1__PROVIDED_MATERIAL__SOURCE_FILE_ID;
-        storage[count].file_id = file_ids[count];
-        materials[count] = &storage[count];
-        count++;
-    }
+    Oneseal__Intake__V1__ProvidedMaterial **materials = NULL;
 
     Oneseal__Intake__V1__SubmitApplicationRequest request = ONESEAL__INTAKE__V1__SUBMIT_APPLICATION_REQUEST__INIT;
     request.applicant = &applicant;
@@ -90,7 +77,6 @@ static int submit(oneseal_client *intake, const oneseal_metadata_entry *metadata
     request.idempotency_key = (char *)key;
 
     int code = oneseal_unary(intake, "/oneseal.intake.v1.IntakeService/SubmitApplication", metadata, metadata_count, 10000, &request.base, result);
-    free(storage); free(materials); free(file_ids);
     if (code != ONESEAL_OK) return code;
     Oneseal__Intake__V1__SubmitApplicationResponse *response =
         oneseal__intake__v1__submit_application_response__unpack(NULL, result->response_len, result->response);

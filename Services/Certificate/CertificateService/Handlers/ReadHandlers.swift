@@ -103,7 +103,19 @@ extension CertificateAPI {
             guard let licence = try await LicenceStore.find(id: id, on: connection) else {
                 throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
             }
-            try await LicenceStore.logPersonalDataRead(subject: caller.subject, role: caller.role.rawValue, node: caller.node, licence: licence.id, purpose: "RenderLicence", on: connection)
+            // 送达 online (#18 item 6): an applicant fetches only a licence they hold — the holder
+            // code is their token's subject (resident ID or USCC, case-insensitive). Another's
+            // answers as a missing one, so identifiers cannot be probed for holders.
+            if caller.role == .applicant {
+                let holder = try openContent(licence).holderCode.trimmingCharacters(in: .whitespaces).uppercased()
+                guard holder == caller.subject.trimmingCharacters(in: .whitespaces).uppercased() else {
+                    throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
+                }
+            }
+            // The holder reading their own licence is logged as "holder": their subject is their ID
+            // number, which this table (not sealed) must not hold; the licence row names them.
+            let reader = caller.role == .applicant ? "holder" : caller.subject
+            try await LicenceStore.logPersonalDataRead(subject: reader, role: caller.role.rawValue, node: caller.node, licence: licence.id, purpose: "RenderLicence", on: connection)
             return licence
         }
         let content = try openContent(licence)

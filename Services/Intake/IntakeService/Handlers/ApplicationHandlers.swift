@@ -41,7 +41,9 @@ extension IntakeAPI {
                 pinned.append(try stored.pinned)
             }
         }
-        let materials = await verifyingLicences(request.materials)
+        // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
+        let resolved = try await database.withConnection { try await resolvingFiles(request.materials, by: caller, on: $0) }
+        let materials = await verifyingLicences(resolved.materials)
         let receivedOn = today
         let state = try ApplicationState(
             items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar,
@@ -65,6 +67,7 @@ extension IntakeAPI {
                 try await ApplicationStore.insert(
                     application, applicantKind: ApplicantKind(proto: request.applicant.kind)?.rawValue ?? "",
                     idempotencyKey: key, in: transaction)
+                try await MaterialStore.attach(resolved.files, to: id, in: transaction)
                 try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
                 var submitted = Intake_ApplicationSubmitted()
                 submitted.applicationID = record.applicationID
@@ -203,7 +206,7 @@ extension IntakeAPI {
             violations.append(.required("materials[\(index)].requirement_code"))
         }
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
-        let verified = await verifyingLicences(request.materials)
+        let verifiedLicences = await verifyingLicences(request.materials)
         let on = today
         let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
         if key.count > 200 {
@@ -227,6 +230,19 @@ extension IntakeAPI {
                 }
                 return application
             }
+            // Checked after the per-object rule, so a stranger learns nothing about stored files.
+            let resolved = try await resolvingFiles(request.materials, by: caller, on: transaction)
+            let verified = zip(verifiedLicences, resolved.materials).map { material, checked in
+                var material = material
+                if case .fileID(let id)? = checked.source { material.fileID = id }
+                return material
+            }
+            // Online (an applicant token) a correction supplies what the notice lists, nothing else.
+            if caller.role == .applicant, application.state.status == .correctionRequested, let notice = application.state.correctionNotice {
+                let unlisted = notice.unlisted(verified)
+                guard unlisted.isEmpty else { throw IntakeRuleError.invalidArgument(unlisted) }
+            }
+            try await MaterialStore.attach(resolved.files, to: id, in: transaction)
             let changed = try await store(application, changedBy: { application, _ in
                 // 容缺受理: the missing materials arrive after acceptance; otherwise a correction
                 // answers the notice and sends the application back for a decision.
@@ -337,6 +353,12 @@ extension IntakeAPI {
             after = value
         }
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        // An applicant ("my applications", the online hall) lists only the applications naming them
+        // as applicant or agent, by the same keyed indexes `isDataSubject` compares; staff list the
+        // node's (the method table limits them to their node).
+        let onlyOwn = caller.role == .applicant
+        let mine = onlyOwn ? subjectIndexes(caller.subject) : []
+        let first = mine.first ?? [], second = mine.last ?? []
         // An absent date is '' and NULLIF makes it NULL: a bare ''::date is cast while the
         // statement is planned, before the OR could skip it, and fails the whole listing.
         let filter: SQLQuery = """
@@ -346,6 +368,7 @@ extension IntakeAPI {
             AND (\(from) = '' OR submitted_on >= NULLIF(\(from), '')::date)
             AND (\(to) = '' OR submitted_on <= NULLIF(\(to), '')::date)
             AND (\(dueBy) = '' OR (status = 'submitted' AND intake_deadline <= NULLIF(\(dueBy), '')::date))
+            AND (NOT \(onlyOwn) OR applicant_id_index IN (\(first), \(second)) OR agent_id_index IN (\(first), \(second)))
             """
         return try await database.withConnection { connection in
             let rows = try await connection.query(

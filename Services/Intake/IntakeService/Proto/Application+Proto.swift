@@ -59,6 +59,8 @@ extension ProvidedMaterial {
             out.electronicLicence = licence.proto
         } else if let fileID {
             out.fileID = fileID
+            // A material store file is named by its hash (SubmitApplication refuses any other).
+            if MaterialUpload.isSHA256(fileID) { out.sha256 = fileID }
         }
         out.licenceVerified = licenceVerified
         out.licenceVerificationDetail = licenceVerificationDetail

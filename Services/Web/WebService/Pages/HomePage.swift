@@ -16,6 +16,7 @@ enum HomePage {
         <button type="submit">核验证照</button>
         </form>
         </section>
+        \(CataloguePage.searchForm(query: "", error: nil))
         \(ProgressPage.form(errors: nil))
         """)
     }

@@ -1588,6 +1588,276 @@ void   oneseal__intake__v1__consult_response__free_unpacked
   assert(message->base.descriptor == &oneseal__intake__v1__consult_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__intake__v1__stored_material__init
+                     (Oneseal__Intake__V1__StoredMaterial         *message)
+{
+  static const Oneseal__Intake__V1__StoredMaterial init_value = ONESEAL__INTAKE__V1__STORED_MATERIAL__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__stored_material__get_packed_size
+                     (const Oneseal__Intake__V1__StoredMaterial *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__stored_material__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__stored_material__pack
+                     (const Oneseal__Intake__V1__StoredMaterial *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__stored_material__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__stored_material__pack_to_buffer
+                     (const Oneseal__Intake__V1__StoredMaterial *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__stored_material__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__StoredMaterial *
+       oneseal__intake__v1__stored_material__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__StoredMaterial *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__stored_material__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__stored_material__free_unpacked
+                     (Oneseal__Intake__V1__StoredMaterial *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__stored_material__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__material_upload_header__init
+                     (Oneseal__Intake__V1__MaterialUploadHeader         *message)
+{
+  static const Oneseal__Intake__V1__MaterialUploadHeader init_value = ONESEAL__INTAKE__V1__MATERIAL_UPLOAD_HEADER__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__material_upload_header__get_packed_size
+                     (const Oneseal__Intake__V1__MaterialUploadHeader *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__material_upload_header__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__material_upload_header__pack
+                     (const Oneseal__Intake__V1__MaterialUploadHeader *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__material_upload_header__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__material_upload_header__pack_to_buffer
+                     (const Oneseal__Intake__V1__MaterialUploadHeader *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__material_upload_header__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__MaterialUploadHeader *
+       oneseal__intake__v1__material_upload_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__MaterialUploadHeader *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__material_upload_header__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__material_upload_header__free_unpacked
+                     (Oneseal__Intake__V1__MaterialUploadHeader *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__material_upload_header__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__upload_material_request__init
+                     (Oneseal__Intake__V1__UploadMaterialRequest         *message)
+{
+  static const Oneseal__Intake__V1__UploadMaterialRequest init_value = ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__upload_material_request__get_packed_size
+                     (const Oneseal__Intake__V1__UploadMaterialRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__upload_material_request__pack
+                     (const Oneseal__Intake__V1__UploadMaterialRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__upload_material_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__UploadMaterialRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__UploadMaterialRequest *
+       oneseal__intake__v1__upload_material_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__UploadMaterialRequest *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__upload_material_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__upload_material_request__free_unpacked
+                     (Oneseal__Intake__V1__UploadMaterialRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__upload_material_response__init
+                     (Oneseal__Intake__V1__UploadMaterialResponse         *message)
+{
+  static const Oneseal__Intake__V1__UploadMaterialResponse init_value = ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__upload_material_response__get_packed_size
+                     (const Oneseal__Intake__V1__UploadMaterialResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__upload_material_response__pack
+                     (const Oneseal__Intake__V1__UploadMaterialResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__upload_material_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__UploadMaterialResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__UploadMaterialResponse *
+       oneseal__intake__v1__upload_material_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__UploadMaterialResponse *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__upload_material_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__upload_material_response__free_unpacked
+                     (Oneseal__Intake__V1__UploadMaterialResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__upload_material_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__download_material_request__init
+                     (Oneseal__Intake__V1__DownloadMaterialRequest         *message)
+{
+  static const Oneseal__Intake__V1__DownloadMaterialRequest init_value = ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__download_material_request__get_packed_size
+                     (const Oneseal__Intake__V1__DownloadMaterialRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__download_material_request__pack
+                     (const Oneseal__Intake__V1__DownloadMaterialRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__download_material_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__DownloadMaterialRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__DownloadMaterialRequest *
+       oneseal__intake__v1__download_material_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__DownloadMaterialRequest *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__download_material_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__download_material_request__free_unpacked
+                     (Oneseal__Intake__V1__DownloadMaterialRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__download_material_response__init
+                     (Oneseal__Intake__V1__DownloadMaterialResponse         *message)
+{
+  static const Oneseal__Intake__V1__DownloadMaterialResponse init_value = ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__download_material_response__get_packed_size
+                     (const Oneseal__Intake__V1__DownloadMaterialResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__download_material_response__pack
+                     (const Oneseal__Intake__V1__DownloadMaterialResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__download_material_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__DownloadMaterialResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__DownloadMaterialResponse *
+       oneseal__intake__v1__download_material_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__DownloadMaterialResponse *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__download_material_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__download_material_response__free_unpacked
+                     (Oneseal__Intake__V1__DownloadMaterialResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__download_material_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor oneseal__intake__v1__upsert_item_request__field_descriptors[2] =
 {
   {
@@ -3814,6 +4084,364 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__consult_response__descript
   (ProtobufCMessageInit) oneseal__intake__v1__consult_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor oneseal__intake__v1__stored_material__field_descriptors[5] =
+{
+  {
+    "file_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__StoredMaterial, file_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sha256",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__StoredMaterial, sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content_type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__StoredMaterial, content_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size_bytes",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__StoredMaterial, size_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stored_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__StoredMaterial, stored_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__stored_material__field_indices_by_name[] = {
+  2,   /* field[2] = content_type */
+  0,   /* field[0] = file_id */
+  1,   /* field[1] = sha256 */
+  3,   /* field[3] = size_bytes */
+  4,   /* field[4] = stored_at */
+};
+static const ProtobufCIntRange oneseal__intake__v1__stored_material__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__stored_material__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.StoredMaterial",
+  "StoredMaterial",
+  "Oneseal__Intake__V1__StoredMaterial",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__StoredMaterial),
+  5,
+  oneseal__intake__v1__stored_material__field_descriptors,
+  oneseal__intake__v1__stored_material__field_indices_by_name,
+  1,  oneseal__intake__v1__stored_material__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__stored_material__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__material_upload_header__field_descriptors[4] =
+{
+  {
+    "file_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__MaterialUploadHeader, file_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content_type",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__MaterialUploadHeader, content_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size_bytes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__MaterialUploadHeader, size_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sha256",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__MaterialUploadHeader, sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__material_upload_header__field_indices_by_name[] = {
+  1,   /* field[1] = content_type */
+  0,   /* field[0] = file_name */
+  3,   /* field[3] = sha256 */
+  2,   /* field[2] = size_bytes */
+};
+static const ProtobufCIntRange oneseal__intake__v1__material_upload_header__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__material_upload_header__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.MaterialUploadHeader",
+  "MaterialUploadHeader",
+  "Oneseal__Intake__V1__MaterialUploadHeader",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__MaterialUploadHeader),
+  4,
+  oneseal__intake__v1__material_upload_header__field_descriptors,
+  oneseal__intake__v1__material_upload_header__field_indices_by_name,
+  1,  oneseal__intake__v1__material_upload_header__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__material_upload_header__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__upload_material_request__field_descriptors[2] =
+{
+  {
+    "header",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Intake__V1__UploadMaterialRequest, part_case),
+    offsetof(Oneseal__Intake__V1__UploadMaterialRequest, header),
+    &oneseal__intake__v1__material_upload_header__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chunk",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Oneseal__Intake__V1__UploadMaterialRequest, part_case),
+    offsetof(Oneseal__Intake__V1__UploadMaterialRequest, chunk),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__upload_material_request__field_indices_by_name[] = {
+  1,   /* field[1] = chunk */
+  0,   /* field[0] = header */
+};
+static const ProtobufCIntRange oneseal__intake__v1__upload_material_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__upload_material_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.UploadMaterialRequest",
+  "UploadMaterialRequest",
+  "Oneseal__Intake__V1__UploadMaterialRequest",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__UploadMaterialRequest),
+  2,
+  oneseal__intake__v1__upload_material_request__field_descriptors,
+  oneseal__intake__v1__upload_material_request__field_indices_by_name,
+  1,  oneseal__intake__v1__upload_material_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__upload_material_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__upload_material_response__field_descriptors[2] =
+{
+  {
+    "material",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__UploadMaterialResponse, material),
+    &oneseal__intake__v1__stored_material__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "already_stored",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__UploadMaterialResponse, already_stored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__upload_material_response__field_indices_by_name[] = {
+  1,   /* field[1] = already_stored */
+  0,   /* field[0] = material */
+};
+static const ProtobufCIntRange oneseal__intake__v1__upload_material_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__upload_material_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.UploadMaterialResponse",
+  "UploadMaterialResponse",
+  "Oneseal__Intake__V1__UploadMaterialResponse",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__UploadMaterialResponse),
+  2,
+  oneseal__intake__v1__upload_material_response__field_descriptors,
+  oneseal__intake__v1__upload_material_response__field_indices_by_name,
+  1,  oneseal__intake__v1__upload_material_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__upload_material_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__download_material_request__field_descriptors[1] =
+{
+  {
+    "file_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DownloadMaterialRequest, file_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__download_material_request__field_indices_by_name[] = {
+  0,   /* field[0] = file_id */
+};
+static const ProtobufCIntRange oneseal__intake__v1__download_material_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__download_material_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.DownloadMaterialRequest",
+  "DownloadMaterialRequest",
+  "Oneseal__Intake__V1__DownloadMaterialRequest",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__DownloadMaterialRequest),
+  1,
+  oneseal__intake__v1__download_material_request__field_descriptors,
+  oneseal__intake__v1__download_material_request__field_indices_by_name,
+  1,  oneseal__intake__v1__download_material_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__download_material_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__download_material_response__field_descriptors[2] =
+{
+  {
+    "material",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Intake__V1__DownloadMaterialResponse, part_case),
+    offsetof(Oneseal__Intake__V1__DownloadMaterialResponse, material),
+    &oneseal__intake__v1__stored_material__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chunk",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Oneseal__Intake__V1__DownloadMaterialResponse, part_case),
+    offsetof(Oneseal__Intake__V1__DownloadMaterialResponse, chunk),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__download_material_response__field_indices_by_name[] = {
+  1,   /* field[1] = chunk */
+  0,   /* field[0] = material */
+};
+static const ProtobufCIntRange oneseal__intake__v1__download_material_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__download_material_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.DownloadMaterialResponse",
+  "DownloadMaterialResponse",
+  "Oneseal__Intake__V1__DownloadMaterialResponse",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__DownloadMaterialResponse),
+  2,
+  oneseal__intake__v1__download_material_response__field_descriptors,
+  oneseal__intake__v1__download_material_response__field_indices_by_name,
+  1,  oneseal__intake__v1__download_material_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__download_material_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue oneseal__intake__v1__consultation_channel__enum_values_by_number[4] =
 {
   { "CONSULTATION_CHANNEL_UNSPECIFIED", "ONESEAL__INTAKE__V1__CONSULTATION_CHANNEL__CONSULTATION_CHANNEL_UNSPECIFIED", 0 },
@@ -3846,7 +4474,7 @@ const ProtobufCEnumDescriptor oneseal__intake__v1__consultation_channel__descrip
   oneseal__intake__v1__consultation_channel__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__method_descriptors[17] =
+static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__method_descriptors[19] =
 {
   { "UpsertItem", &oneseal__intake__v1__upsert_item_request__descriptor, &oneseal__intake__v1__upsert_item_response__descriptor },
   { "GetItem", &oneseal__intake__v1__get_item_request__descriptor, &oneseal__intake__v1__get_item_response__descriptor },
@@ -3865,12 +4493,15 @@ static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__meth
   { "ForwardToCity", &oneseal__intake__v1__forward_to_city_request__descriptor, &oneseal__intake__v1__forward_to_city_response__descriptor },
   { "RecordDelivery", &oneseal__intake__v1__record_delivery_request__descriptor, &oneseal__intake__v1__record_delivery_response__descriptor },
   { "Consult", &oneseal__intake__v1__consult_request__descriptor, &oneseal__intake__v1__consult_response__descriptor },
+  { "UploadMaterial", &oneseal__intake__v1__upload_material_request__descriptor, &oneseal__intake__v1__upload_material_response__descriptor },
+  { "DownloadMaterial", &oneseal__intake__v1__download_material_request__descriptor, &oneseal__intake__v1__download_material_response__descriptor },
 };
 const unsigned oneseal__intake__v1__intake_service__method_indices_by_name[] = {
   4,        /* Accept */
   8,        /* AcceptByCommitment */
   7,        /* AcceptWithDeficiency */
   16,        /* Consult */
+  18,        /* DownloadMaterial */
   14,        /* ForwardToCity */
   11,        /* GetApplication */
   1,        /* GetItem */
@@ -3882,6 +4513,7 @@ const unsigned oneseal__intake__v1__intake_service__method_indices_by_name[] = {
   3,        /* SubmitApplication */
   9,        /* SubmitCorrection */
   13,        /* TrackProgress */
+  17,        /* UploadMaterial */
   0,        /* UpsertItem */
   10         /* WithdrawApplication */
 };
@@ -3892,7 +4524,7 @@ const ProtobufCServiceDescriptor oneseal__intake__v1__intake_service__descriptor
   "IntakeService",
   "Oneseal__Intake__V1__IntakeService",
   "oneseal.intake.v1",
-  17,
+  19,
   oneseal__intake__v1__intake_service__method_descriptors,
   oneseal__intake__v1__intake_service__method_indices_by_name
 };
@@ -4031,6 +4663,22 @@ void oneseal__intake__v1__intake_service__consult(ProtobufCService *service,
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
   service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__intake__v1__intake_service__upload_material(ProtobufCService *service,
+                                                          const Oneseal__Intake__V1__UploadMaterialRequest *input,
+                                                          Oneseal__Intake__V1__UploadMaterialResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__intake__v1__intake_service__download_material(ProtobufCService *service,
+                                                            const Oneseal__Intake__V1__DownloadMaterialRequest *input,
+                                                            Oneseal__Intake__V1__DownloadMaterialResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeService_Service *service,
                                                 Oneseal__Intake__V1__IntakeService_ServiceDestroy destroy)

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "oneseal/common/v1/common.pb-c.h"
 #include "oneseal/intake/v1/application.pb-c.h"
 #include "oneseal/intake/v1/catalogue.pb-c.h"
+#include "google/protobuf/timestamp.pb-c.h"
 
 typedef struct Oneseal__Intake__V1__UpsertItemRequest Oneseal__Intake__V1__UpsertItemRequest;
 typedef struct Oneseal__Intake__V1__UpsertItemResponse Oneseal__Intake__V1__UpsertItemResponse;
@@ -54,6 +55,12 @@ typedef struct Oneseal__Intake__V1__RecordDeliveryRequest Oneseal__Intake__V1__R
 typedef struct Oneseal__Intake__V1__RecordDeliveryResponse Oneseal__Intake__V1__RecordDeliveryResponse;
 typedef struct Oneseal__Intake__V1__ConsultRequest Oneseal__Intake__V1__ConsultRequest;
 typedef struct Oneseal__Intake__V1__ConsultResponse Oneseal__Intake__V1__ConsultResponse;
+typedef struct Oneseal__Intake__V1__StoredMaterial Oneseal__Intake__V1__StoredMaterial;
+typedef struct Oneseal__Intake__V1__MaterialUploadHeader Oneseal__Intake__V1__MaterialUploadHeader;
+typedef struct Oneseal__Intake__V1__UploadMaterialRequest Oneseal__Intake__V1__UploadMaterialRequest;
+typedef struct Oneseal__Intake__V1__UploadMaterialResponse Oneseal__Intake__V1__UploadMaterialResponse;
+typedef struct Oneseal__Intake__V1__DownloadMaterialRequest Oneseal__Intake__V1__DownloadMaterialRequest;
+typedef struct Oneseal__Intake__V1__DownloadMaterialResponse Oneseal__Intake__V1__DownloadMaterialResponse;
 
 
 /* --- enums --- */
@@ -632,6 +639,138 @@ struct  Oneseal__Intake__V1__ConsultResponse
 #define ONESEAL__INTAKE__V1__CONSULT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__consult_response__descriptor) \
     , (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * What the material store holds about one file.
+ */
+struct  Oneseal__Intake__V1__StoredMaterial
+{
+  ProtobufCMessage base;
+  /*
+   * The file's name in ProvidedMaterial.file_id: its SHA-256, 64 lower-case hexadecimal characters.
+   */
+  char *file_id;
+  char *sha256;
+  /*
+   * "application/pdf", "image/jpeg" or "image/png", decided by the content.
+   */
+  char *content_type;
+  int64_t size_bytes;
+  /*
+   * When these bytes were first stored.
+   */
+  Google__Protobuf__Timestamp *stored_at;
+};
+#define ONESEAL__INTAKE__V1__STORED_MATERIAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__stored_material__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, NULL }
+
+
+struct  Oneseal__Intake__V1__MaterialUploadHeader
+{
+  ProtobufCMessage base;
+  /*
+   * The name the file had on the uploader's disk (kept for the uploader's own listing; it decides
+   * nothing). At most 150 characters, one line.
+   */
+  char *file_name;
+  /*
+   * The type the uploader claims; required, and refused unless the content's first bytes are of it.
+   */
+  char *content_type;
+  /*
+   * The total size the uploader will send, 1 B … 20 MiB; refused at once when larger, and refused
+   * at the end unless exactly this many bytes arrived.
+   */
+  int64_t size_bytes;
+  /*
+   * Optional: the SHA-256 the uploader computed, hex; refused when the received bytes hash otherwise.
+   */
+  char *sha256;
+};
+#define ONESEAL__INTAKE__V1__MATERIAL_UPLOAD_HEADER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__material_upload_header__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__PART__NOT_SET = 0,
+  ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__PART_HEADER = 1,
+  ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__PART_CHUNK = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__PART__CASE)
+} Oneseal__Intake__V1__UploadMaterialRequest__PartCase;
+
+struct  Oneseal__Intake__V1__UploadMaterialRequest
+{
+  ProtobufCMessage base;
+  Oneseal__Intake__V1__UploadMaterialRequest__PartCase part_case;
+  union {
+    /*
+     * First message only.
+     */
+    Oneseal__Intake__V1__MaterialUploadHeader *header;
+    /*
+     * Every later message: the next at most 1 MiB of the file.
+     */
+    ProtobufCBinaryData chunk;
+  };
+};
+#define ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__upload_material_request__descriptor) \
+    , ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_REQUEST__PART__NOT_SET, {0} }
+
+
+struct  Oneseal__Intake__V1__UploadMaterialResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Intake__V1__StoredMaterial *material;
+  /*
+   * True when the same bytes were already stored (by anyone): nothing new was written but the upload
+   * is now bound to this caller too.
+   */
+  protobuf_c_boolean already_stored;
+};
+#define ONESEAL__INTAKE__V1__UPLOAD_MATERIAL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__upload_material_response__descriptor) \
+    , NULL, 0 }
+
+
+struct  Oneseal__Intake__V1__DownloadMaterialRequest
+{
+  ProtobufCMessage base;
+  char *file_id;
+};
+#define ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__download_material_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__PART__NOT_SET = 0,
+  ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__PART_MATERIAL = 1,
+  ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__PART_CHUNK = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__PART__CASE)
+} Oneseal__Intake__V1__DownloadMaterialResponse__PartCase;
+
+struct  Oneseal__Intake__V1__DownloadMaterialResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Intake__V1__DownloadMaterialResponse__PartCase part_case;
+  union {
+    /*
+     * First message only.
+     */
+    Oneseal__Intake__V1__StoredMaterial *material;
+    /*
+     * Every later message.
+     */
+    ProtobufCBinaryData chunk;
+  };
+};
+#define ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__download_material_response__descriptor) \
+    , ONESEAL__INTAKE__V1__DOWNLOAD_MATERIAL_RESPONSE__PART__NOT_SET, {0} }
 
 
 /* Oneseal__Intake__V1__UpsertItemRequest methods */
@@ -1302,6 +1441,120 @@ Oneseal__Intake__V1__ConsultResponse *
 void   oneseal__intake__v1__consult_response__free_unpacked
                      (Oneseal__Intake__V1__ConsultResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__StoredMaterial methods */
+void   oneseal__intake__v1__stored_material__init
+                     (Oneseal__Intake__V1__StoredMaterial         *message);
+size_t oneseal__intake__v1__stored_material__get_packed_size
+                     (const Oneseal__Intake__V1__StoredMaterial   *message);
+size_t oneseal__intake__v1__stored_material__pack
+                     (const Oneseal__Intake__V1__StoredMaterial   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__stored_material__pack_to_buffer
+                     (const Oneseal__Intake__V1__StoredMaterial   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__StoredMaterial *
+       oneseal__intake__v1__stored_material__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__stored_material__free_unpacked
+                     (Oneseal__Intake__V1__StoredMaterial *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__MaterialUploadHeader methods */
+void   oneseal__intake__v1__material_upload_header__init
+                     (Oneseal__Intake__V1__MaterialUploadHeader         *message);
+size_t oneseal__intake__v1__material_upload_header__get_packed_size
+                     (const Oneseal__Intake__V1__MaterialUploadHeader   *message);
+size_t oneseal__intake__v1__material_upload_header__pack
+                     (const Oneseal__Intake__V1__MaterialUploadHeader   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__material_upload_header__pack_to_buffer
+                     (const Oneseal__Intake__V1__MaterialUploadHeader   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__MaterialUploadHeader *
+       oneseal__intake__v1__material_upload_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__material_upload_header__free_unpacked
+                     (Oneseal__Intake__V1__MaterialUploadHeader *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__UploadMaterialRequest methods */
+void   oneseal__intake__v1__upload_material_request__init
+                     (Oneseal__Intake__V1__UploadMaterialRequest         *message);
+size_t oneseal__intake__v1__upload_material_request__get_packed_size
+                     (const Oneseal__Intake__V1__UploadMaterialRequest   *message);
+size_t oneseal__intake__v1__upload_material_request__pack
+                     (const Oneseal__Intake__V1__UploadMaterialRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__upload_material_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__UploadMaterialRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__UploadMaterialRequest *
+       oneseal__intake__v1__upload_material_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__upload_material_request__free_unpacked
+                     (Oneseal__Intake__V1__UploadMaterialRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__UploadMaterialResponse methods */
+void   oneseal__intake__v1__upload_material_response__init
+                     (Oneseal__Intake__V1__UploadMaterialResponse         *message);
+size_t oneseal__intake__v1__upload_material_response__get_packed_size
+                     (const Oneseal__Intake__V1__UploadMaterialResponse   *message);
+size_t oneseal__intake__v1__upload_material_response__pack
+                     (const Oneseal__Intake__V1__UploadMaterialResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__upload_material_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__UploadMaterialResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__UploadMaterialResponse *
+       oneseal__intake__v1__upload_material_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__upload_material_response__free_unpacked
+                     (Oneseal__Intake__V1__UploadMaterialResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__DownloadMaterialRequest methods */
+void   oneseal__intake__v1__download_material_request__init
+                     (Oneseal__Intake__V1__DownloadMaterialRequest         *message);
+size_t oneseal__intake__v1__download_material_request__get_packed_size
+                     (const Oneseal__Intake__V1__DownloadMaterialRequest   *message);
+size_t oneseal__intake__v1__download_material_request__pack
+                     (const Oneseal__Intake__V1__DownloadMaterialRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__download_material_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__DownloadMaterialRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__DownloadMaterialRequest *
+       oneseal__intake__v1__download_material_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__download_material_request__free_unpacked
+                     (Oneseal__Intake__V1__DownloadMaterialRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__DownloadMaterialResponse methods */
+void   oneseal__intake__v1__download_material_response__init
+                     (Oneseal__Intake__V1__DownloadMaterialResponse         *message);
+size_t oneseal__intake__v1__download_material_response__get_packed_size
+                     (const Oneseal__Intake__V1__DownloadMaterialResponse   *message);
+size_t oneseal__intake__v1__download_material_response__pack
+                     (const Oneseal__Intake__V1__DownloadMaterialResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__download_material_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__DownloadMaterialResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__DownloadMaterialResponse *
+       oneseal__intake__v1__download_material_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__download_material_response__free_unpacked
+                     (Oneseal__Intake__V1__DownloadMaterialResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Oneseal__Intake__V1__UpsertItemRequest_Closure)
@@ -1412,6 +1665,24 @@ typedef void (*Oneseal__Intake__V1__ConsultRequest_Closure)
 typedef void (*Oneseal__Intake__V1__ConsultResponse_Closure)
                  (const Oneseal__Intake__V1__ConsultResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Intake__V1__StoredMaterial_Closure)
+                 (const Oneseal__Intake__V1__StoredMaterial *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__MaterialUploadHeader_Closure)
+                 (const Oneseal__Intake__V1__MaterialUploadHeader *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__UploadMaterialRequest_Closure)
+                 (const Oneseal__Intake__V1__UploadMaterialRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__UploadMaterialResponse_Closure)
+                 (const Oneseal__Intake__V1__UploadMaterialResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__DownloadMaterialRequest_Closure)
+                 (const Oneseal__Intake__V1__DownloadMaterialRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__DownloadMaterialResponse_Closure)
+                 (const Oneseal__Intake__V1__DownloadMaterialResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1487,6 +1758,14 @@ struct Oneseal__Intake__V1__IntakeService_Service
                   const Oneseal__Intake__V1__ConsultRequest *input,
                   Oneseal__Intake__V1__ConsultResponse_Closure closure,
                   void *closure_data);
+  void (*upload_material)(Oneseal__Intake__V1__IntakeService_Service *service,
+                          const Oneseal__Intake__V1__UploadMaterialRequest *input,
+                          Oneseal__Intake__V1__UploadMaterialResponse_Closure closure,
+                          void *closure_data);
+  void (*download_material)(Oneseal__Intake__V1__IntakeService_Service *service,
+                            const Oneseal__Intake__V1__DownloadMaterialRequest *input,
+                            Oneseal__Intake__V1__DownloadMaterialResponse_Closure closure,
+                            void *closure_data);
 };
 typedef void (*Oneseal__Intake__V1__IntakeService_ServiceDestroy)(Oneseal__Intake__V1__IntakeService_Service *);
 void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeService_Service *service,
@@ -1511,7 +1790,9 @@ void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeServi
       function_prefix__ ## track_progress,\
       function_prefix__ ## forward_to_city,\
       function_prefix__ ## record_delivery,\
-      function_prefix__ ## consult  }
+      function_prefix__ ## consult,\
+      function_prefix__ ## upload_material,\
+      function_prefix__ ## download_material  }
 void oneseal__intake__v1__intake_service__upsert_item(ProtobufCService *service,
                                                       const Oneseal__Intake__V1__UpsertItemRequest *input,
                                                       Oneseal__Intake__V1__UpsertItemResponse_Closure closure,
@@ -1580,6 +1861,14 @@ void oneseal__intake__v1__intake_service__consult(ProtobufCService *service,
                                                   const Oneseal__Intake__V1__ConsultRequest *input,
                                                   Oneseal__Intake__V1__ConsultResponse_Closure closure,
                                                   void *closure_data);
+void oneseal__intake__v1__intake_service__upload_material(ProtobufCService *service,
+                                                          const Oneseal__Intake__V1__UploadMaterialRequest *input,
+                                                          Oneseal__Intake__V1__UploadMaterialResponse_Closure closure,
+                                                          void *closure_data);
+void oneseal__intake__v1__intake_service__download_material(ProtobufCService *service,
+                                                            const Oneseal__Intake__V1__DownloadMaterialRequest *input,
+                                                            Oneseal__Intake__V1__DownloadMaterialResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1620,6 +1909,12 @@ extern const ProtobufCMessageDescriptor oneseal__intake__v1__record_delivery_req
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__record_delivery_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__consult_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__consult_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__stored_material__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__material_upload_header__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__upload_material_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__upload_material_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__download_material_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__download_material_response__descriptor;
 extern const ProtobufCServiceDescriptor oneseal__intake__v1__intake_service__descriptor;
 
 PROTOBUF_C__END_DECLS
