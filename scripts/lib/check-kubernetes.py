@@ -598,6 +598,12 @@ def main():
     args = ap.parse_args()
 
     kv = load_kubernetes_validate()
+    have = [kv.major_minor(v) for v in kv.all_versions()]
+    if kv.major_minor(args.kubernetes_version) not in have:
+        from kubernetes_validate.version import __version__
+        print(f"check-kubernetes: kubernetes-validate {__version__} has schemas for Kubernetes {have[0]}–{have[-1]}, "
+              f"not {args.kubernetes_version}: give a version in that range, or pip install 'kubernetes-validate==1.37.0'", file=sys.stderr)
+        return 1
     schemas = {}
     for kind, file in (("Cluster", "cnpg-cluster-v1.json"), ("ScheduledBackup", "cnpg-scheduledbackup-v1.json")):
         with open(os.path.join(KDIR, "schemas", file)) as f:
