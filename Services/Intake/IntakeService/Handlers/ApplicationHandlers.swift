@@ -357,8 +357,7 @@ extension IntakeAPI {
         // as applicant or agent, by the same keyed indexes `isDataSubject` compares; staff list the
         // node's (the method table limits them to their node).
         let onlyOwn = caller.role == .applicant
-        let mine = onlyOwn ? subjectIndexes(caller.subject) : []
-        let first = mine.first ?? [], second = mine.last ?? []
+        let mine = onlyOwn ? subjectIndex(caller.subject) : []
         // An absent date is '' and NULLIF makes it NULL: a bare ''::date is cast while the
         // statement is planned, before the OR could skip it, and fails the whole listing.
         let filter: SQLQuery = """
@@ -368,7 +367,7 @@ extension IntakeAPI {
             AND (\(from) = '' OR submitted_on >= NULLIF(\(from), '')::date)
             AND (\(to) = '' OR submitted_on <= NULLIF(\(to), '')::date)
             AND (\(dueBy) = '' OR (status = 'submitted' AND intake_deadline <= NULLIF(\(dueBy), '')::date))
-            AND (NOT \(onlyOwn) OR applicant_id_index IN (\(first), \(second)) OR agent_id_index IN (\(first), \(second)))
+            AND (NOT \(onlyOwn) OR applicant_id_index = \(mine) OR agent_id_index = \(mine))
             """
         return try await database.withConnection { connection in
             let rows = try await connection.query(
