@@ -77,17 +77,21 @@ struct NothingLostTests {
     /// No application opened two cases for one item, no case got two first licences, no department
     /// got the same push twice — checked in each service's own database after the run.
     static func nothingTwice(_ cluster: LocalCluster) async throws {
-        let checks: [(ServiceName, String)] = [
+        try await expectNoRows(cluster, [
             (.approval, "SELECT count(*)::int8 AS n FROM (SELECT application_id, implementation_code FROM cases GROUP BY 1, 2 HAVING count(*) > 1) twice"),
             (.certificate, "SELECT count(*)::int8 AS n FROM (SELECT case_id FROM licences WHERE version = 1 GROUP BY 1 HAVING count(*) > 1) twice"),
             (.supervision, "SELECT count(*)::int8 AS n FROM (SELECT case_id, department_code, kind FROM pushes GROUP BY 1, 2, 3 HAVING count(*) > 1) twice"),
-        ]
+        ], "duplicated rows")
+    }
+
+    /// Runs each count query in that service's database on every node and expects 0.
+    static func expectNoRows(_ cluster: LocalCluster, _ checks: [(ServiceName, String)], _ what: String) async throws {
         for node in cluster.nodes {
             for (service, sql) in checks {
                 let client = PostgresClient(conninfo: try cluster.conninfo(ServiceAddress(service, node)), maxConnections: 1)
-                let twice = try await client.query(SQLQuery(stringLiteral: sql)).one().decode("n", as: Int.self)
+                let count = try await client.query(SQLQuery(stringLiteral: sql)).one().decode("n", as: Int.self)
                 await client.shutdown()
-                #expect(twice == 0, "\(service)@\(node): \(twice) duplicated rows")
+                #expect(count == 0, "\(service)@\(node): \(count) \(what)")
             }
         }
     }

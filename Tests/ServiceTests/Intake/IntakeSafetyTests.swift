@@ -429,7 +429,9 @@ struct IdentityCodeTests {
             var person = Fixtures.person
             person.idNumber = "11010519491231002x"
             let typedByHerself = try node.metadata(.applicant, subject: "11010519491231002x")
-            let submitted = try await node.intake.submitApplication(try Fixtures.submit([IntakeServiceTests.food], applicant: person), metadata: typedByHerself).application
+            let online = try Fixtures.submit([IntakeServiceTests.food], applicant: person)
+            try await node.uploadFixtures(for: online.materials, as: typedByHerself)  // her own scans (the material store binds them to her)
+            let submitted = try await node.intake.submitApplication(online, metadata: typedByHerself).application
             #expect(submitted.applicant.idNumber == stored || submitted.applicant.masked)
             var upper = person
             upper.idNumber = stored
