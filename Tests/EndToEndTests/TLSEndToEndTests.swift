@@ -47,11 +47,26 @@ struct TLSEndToEndTests {
         struct CaptureFailed: Error { var log: String }
 
         /// Stops tcpdump and returns the captured bytes.
+        /// SIGTERM, then SIGKILL if it still runs: tcpdump keeps ignoring SIGINT when its parent
+        /// ignored it (the test runner does), and Foundation's `isRunning` does not always learn of
+        /// a child's exit on Linux, so /proc says whether it is gone. Every packet is already in the
+        /// file (-U), so a killed tcpdump loses nothing; a left-over one would capture for ever.
         func stop() async throws -> Data {
             try await Task.sleep(for: .milliseconds(500))
-            kill(self.process.processIdentifier, SIGINT)
-            for _ in 0..<100 where self.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            let pid = self.process.processIdentifier
+            kill(pid, SIGTERM)
+            for _ in 0..<60 where Self.isAlive(pid) { try await Task.sleep(for: .milliseconds(50)) }
+            if Self.isAlive(pid) { kill(pid, SIGKILL) }
+            for _ in 0..<60 where Self.isAlive(pid) { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!Self.isAlive(pid), "tcpdump \(pid) still runs after SIGKILL")
             return try Data(contentsOf: self.file)
+        }
+
+        /// Alive unless /proc has no entry or shows a zombie (its exit not yet collected).
+        static func isAlive(_ pid: Int32) -> Bool {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return false }
+            let state = text[text.index(after: close)...].drop { $0 == " " }.first
+            return state != "Z" && state != "X"
         }
     }
 
