@@ -55,19 +55,13 @@ struct TLSEndToEndTests {
             try await Task.sleep(for: .milliseconds(500))
             let pid = self.process.processIdentifier
             kill(pid, SIGTERM)
-            for _ in 0..<60 where Self.isAlive(pid) { try await Task.sleep(for: .milliseconds(50)) }
-            if Self.isAlive(pid) { kill(pid, SIGKILL) }
-            for _ in 0..<60 where Self.isAlive(pid) { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(!Self.isAlive(pid), "tcpdump \(pid) still runs after SIGKILL")
+            for _ in 0..<60 where LocalCluster.isAlive(pid: pid) { try await Task.sleep(for: .milliseconds(50)) }
+            if LocalCluster.isAlive(pid: pid) { kill(pid, SIGKILL) }
+            for _ in 0..<60 where LocalCluster.isAlive(pid: pid) { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!LocalCluster.isAlive(pid: pid), "tcpdump \(pid) still runs after SIGKILL")
             return try Data(contentsOf: self.file)
         }
 
-        /// Alive unless /proc has no entry or shows a zombie (its exit not yet collected).
-        static func isAlive(_ pid: Int32) -> Bool {
-            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return false }
-            let state = text[text.index(after: close)...].drop { $0 == " " }.first
-            return state != "Z" && state != "X"
-        }
     }
 
     static func contains(_ data: Data, _ text: String) -> Bool {

@@ -301,8 +301,10 @@ public final class LocalCluster: Sendable {
 
     /// Whether the child still runs, from /proc (a zombie or a missing entry is not running):
     /// Foundation's `Process.isRunning` does not always learn of a child's exit on Linux.
-    static func isAlive(_ process: Process) -> Bool {
-        let pid = process.processIdentifier
+    static func isAlive(_ process: Process) -> Bool { isAlive(pid: process.processIdentifier) }
+
+    /// The same for any child by its pid (a test's own helper process, e.g. tcpdump).
+    public static func isAlive(pid: Int32) -> Bool {
         guard pid > 0, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return false }
         let state = text[text.index(after: close)...].drop { $0 == " " }.first
