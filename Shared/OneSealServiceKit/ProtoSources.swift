@@ -1680,6 +1680,19 @@ service EvaluationService {
   rpc Report(ReportRequest) returns (ReportResponse);
   // Throws the read model away and folds it again from the stored events (operators, evaluators).
   rpc RebuildReadModel(RebuildReadModelRequest) returns (RebuildReadModelResponse);
+
+  // 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+  // node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+  // again and check); a repeat of the same draw answers the recorded sample, a different one
+  // ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+  rpc DrawCaseFileSample(DrawCaseFileSampleRequest) returns (CaseFileSample);
+  // One reviewer's score of one sampled case file against the checklist (four criteria of 25
+  // points; a lost point needs its finding). Once per case and sample: a repeat with the same
+  // idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+  // handled the case may not score it (FAILED_PRECONDITION, 回避).
+  rpc ScoreCaseFile(ScoreCaseFileRequest) returns (ScoreCaseFileResponse);
+  // The month's sample with every score recorded so far and the month's summary.
+  rpc GetCaseFileSample(GetCaseFileSampleRequest) returns (CaseFileSample);
 }
 
 message SubmitRatingRequest {
@@ -1874,6 +1887,8 @@ message ReportResponse {
   // script, nothing fetched from the network; every comment escaped).
   string html = 5;
   repeated WindowFlag flags = 6;
+  // The month's case-file review (案卷评查), when a sample was drawn for this node and month.
+  CaseFileReviewSummary case_file_review = 7;
 }
 
 message RebuildReadModelRequest {}
@@ -1883,6 +1898,104 @@ message RebuildReadModelResponse {
   int64 applications = 2;
   int64 cases = 3;
   int64 unfiled_events = 4;
+}
+
+// MARK: 案卷评查 (case-file review)
+
+message DrawCaseFileSampleRequest {
+  int32 year = 1;
+  int32 month = 2;
+  // 1–200 cases; a month with fewer closed cases gives all of them.
+  int32 size = 3;
+  // The seed of the draw; 0 lets the service choose one at random (and record it).
+  uint64 seed = 4;
+}
+
+message GetCaseFileSampleRequest {
+  int32 year = 1;
+  int32 month = 2;
+}
+
+// The grade a case file's total earns: 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60, 不合格 below.
+enum CaseFileGrade {
+  CASE_FILE_GRADE_UNSPECIFIED = 0;
+  CASE_FILE_GRADE_EXCELLENT = 1;  // 优秀
+  CASE_FILE_GRADE_GOOD = 2;       // 良好
+  CASE_FILE_GRADE_PASS = 3;       // 合格
+  CASE_FILE_GRADE_FAIL = 4;       // 不合格
+}
+
+// A score against the checklist: each criterion 0–25; the finding of a criterion is required
+// when it lost points (at most 1000 characters).
+message CaseFileScore {
+  int32 materials = 1;           // 材料完整性
+  int32 procedure = 2;           // 程序合法性
+  int32 timeliness = 3;          // 办理时效性
+  int32 documents = 4;           // 文书规范性
+  string materials_finding = 5;
+  string procedure_finding = 6;
+  string timeliness_finding = 7;
+  string documents_finding = 8;
+  // Answered by the service (ignored in a request).
+  int32 total = 9;
+  CaseFileGrade grade = 10;
+}
+
+message ScoreCaseFileRequest {
+  int32 year = 1;
+  int32 month = 2;
+  string case_id = 3;
+  CaseFileScore score = 4;
+  string idempotency_key = 5;
+}
+
+message ScoreCaseFileResponse {
+  SampledCaseFile case_file = 1;
+}
+
+message SampledCaseFile {
+  // 1-based place in the draw.
+  int32 position = 1;
+  string case_id = 2;
+  string case_number = 3;
+  string item_name = 4;
+  oneseal.common.v1.CivilDate closed_on = 5;
+  // Decided after the due date, as the case's record says.
+  bool late = 6;
+  bool reviewed = 7;
+  CaseFileScore score = 8;
+  // The reviewer's subject (staff), when reviewed.
+  string reviewer = 9;
+}
+
+message CaseFileReviewSummary {
+  int32 sampled = 1;
+  int32 reviewed = 2;
+  double average_total = 3;
+  double average_materials = 4;
+  double average_procedure = 5;
+  double average_timeliness = 6;
+  double average_documents = 7;
+  int32 excellent = 8;
+  int32 good = 9;
+  int32 pass = 10;
+  int32 fail = 11;
+}
+
+message CaseFileSample {
+  int32 year = 1;
+  int32 month = 2;
+  string node = 3;
+  uint64 seed = 4;
+  int32 requested_size = 5;
+  // How many cases of the node closed in the month (the population drawn from).
+  int32 population_count = 6;
+  // SHA-256 (hex) of the population's case ids, sorted, one per line.
+  string population_digest = 7;
+  string drawn_by = 8;
+  oneseal.common.v1.CivilDate drawn_on = 9;
+  repeated SampledCaseFile case_files = 10;
+  CaseFileReviewSummary summary = 11;
 }
 
 """####),

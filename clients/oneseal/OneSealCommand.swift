@@ -27,6 +27,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Licence.self,  // certificate (#5)
             Supervision.self,  // supervision (#6)
             Report.self,  // evaluation (#7)
+            CaseFileReviewCommand.self,  // 案卷评查 (#20 item 10)
             OutboxCommand.self,  // dead letters of a service's outbox (#15)
             Certs.self,  // the node CA and TLS certificates (#17)
             Protos.self,  // the contracts for gRPC tools (#17 item 4)

@@ -93,3 +93,24 @@ extension Indicator: ProtoMappedEnum {
         }
     }
 }
+
+extension CaseFileReview.Grade: ProtoMappedEnum {
+    public init?(proto: Evaluation_CaseFileGrade) {
+        switch proto {
+        case .excellent: self = .excellent
+        case .good: self = .good
+        case .pass: self = .pass
+        case .fail: self = .fail
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
+    }
+
+    public var proto: Evaluation_CaseFileGrade {
+        switch self {
+        case .excellent: .excellent
+        case .good: .good
+        case .pass: .pass
+        case .fail: .fail
+        }
+    }
+}

@@ -271,6 +271,9 @@ public enum HTMLReport {
             }
             html += "</table>\n"
         }
+        if let review = report.caseFileReview {
+            html += CaseFileReview.html(review)
+        }
         html += "<p class=\"meta\">本报告由 OneSeal 效能评价服务生成，可离线阅读。</p>\n</body>\n</html>\n"
         return html
     }

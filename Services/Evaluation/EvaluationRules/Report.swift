@@ -65,10 +65,12 @@ public struct MonthlyReport: Sendable, Hashable {
     public var flags: [WindowFlagResult]
     public var badReviews: [BadReviewLine]
     public var warnings: (yellow: Int, red: Int)
+    /// The month's 案卷评查, when a sample was drawn (set by the caller, who holds the scores).
+    public var caseFileReview: CaseFileReview.Summary? = nil
 
     public static func == (lhs: MonthlyReport, rhs: MonthlyReport) -> Bool {
         lhs.title == rhs.title && lhs.from == rhs.from && lhs.summary == rhs.summary && lhs.charts == rhs.charts && lhs.flags == rhs.flags
-            && lhs.badReviews == rhs.badReviews && lhs.warnings == rhs.warnings
+            && lhs.badReviews == rhs.badReviews && lhs.warnings == rhs.warnings && lhs.caseFileReview == rhs.caseFileReview
     }
     public func hash(into hasher: inout Hasher) { hasher.combine(title) }
 }

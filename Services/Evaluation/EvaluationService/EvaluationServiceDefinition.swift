@@ -36,6 +36,12 @@ public enum EvaluationServiceDefinition {
             "FlagWindows": watchers.on(.none),
             "Report": watchers.on(.none),
             "RebuildReadModel": MethodRule(roles: [.operator, .evaluator]).on(.anyOfTheNode),
+            // 案卷评查 (E17): the director draws the month's sample; reviewers — evaluators and the
+            // bureau's leading staff — score it (never a file they handled, checked by the rules);
+            // leaders read it. Only the node's own staff: a sample is the node's own business.
+            "DrawCaseFileSample": MethodRule(roles: [.director]).on(.anyOfTheNode),
+            "ScoreCaseFile": MethodRule(roles: [.evaluator, .sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),
+            "GetCaseFileSample": MethodRule(roles: [.evaluator, .leader, .sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

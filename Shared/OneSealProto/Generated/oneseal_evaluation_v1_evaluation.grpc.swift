@@ -210,6 +210,45 @@ public enum Evaluation_EvaluationService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "DrawCaseFileSample" metadata.
+        public enum DrawCaseFileSample: Sendable {
+            /// Request type for "DrawCaseFileSample".
+            public typealias Input = Evaluation_DrawCaseFileSampleRequest
+            /// Response type for "DrawCaseFileSample".
+            public typealias Output = Evaluation_CaseFileSample
+            /// Descriptor for "DrawCaseFileSample".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.evaluation.v1.EvaluationService"),
+                method: "DrawCaseFileSample",
+                type: .unary
+            )
+        }
+        /// Namespace for "ScoreCaseFile" metadata.
+        public enum ScoreCaseFile: Sendable {
+            /// Request type for "ScoreCaseFile".
+            public typealias Input = Evaluation_ScoreCaseFileRequest
+            /// Response type for "ScoreCaseFile".
+            public typealias Output = Evaluation_ScoreCaseFileResponse
+            /// Descriptor for "ScoreCaseFile".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.evaluation.v1.EvaluationService"),
+                method: "ScoreCaseFile",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetCaseFileSample" metadata.
+        public enum GetCaseFileSample: Sendable {
+            /// Request type for "GetCaseFileSample".
+            public typealias Input = Evaluation_GetCaseFileSampleRequest
+            /// Response type for "GetCaseFileSample".
+            public typealias Output = Evaluation_CaseFileSample
+            /// Descriptor for "GetCaseFileSample".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.evaluation.v1.EvaluationService"),
+                method: "GetCaseFileSample",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "oneseal.evaluation.v1.EvaluationService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             SubmitRating.descriptor,
@@ -225,7 +264,10 @@ public enum Evaluation_EvaluationService: Sendable {
             EarlyWarnings.descriptor,
             FlagWindows.descriptor,
             Report.descriptor,
-            RebuildReadModel.descriptor
+            RebuildReadModel.descriptor,
+            DrawCaseFileSample.descriptor,
+            ScoreCaseFile.descriptor,
+            GetCaseFileSample.descriptor
         ]
     }
 }
@@ -488,6 +530,66 @@ extension Evaluation_EvaluationService {
             request: GRPCCore.StreamingServerRequest<Evaluation_RebuildReadModelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_RebuildReadModelResponse>
+
+        /// Handle the "DrawCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+        /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+        /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+        /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Evaluation_DrawCaseFileSampleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Evaluation_CaseFileSample` messages.
+        func drawCaseFileSample(
+            request: GRPCCore.StreamingServerRequest<Evaluation_DrawCaseFileSampleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_CaseFileSample>
+
+        /// Handle the "ScoreCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+        /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+        /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+        /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Evaluation_ScoreCaseFileRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Evaluation_ScoreCaseFileResponse` messages.
+        func scoreCaseFile(
+            request: GRPCCore.StreamingServerRequest<Evaluation_ScoreCaseFileRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_ScoreCaseFileResponse>
+
+        /// Handle the "GetCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The month's sample with every score recorded so far and the month's summary.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Evaluation_GetCaseFileSampleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Evaluation_CaseFileSample` messages.
+        func getCaseFileSample(
+            request: GRPCCore.StreamingServerRequest<Evaluation_GetCaseFileSampleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_CaseFileSample>
     }
 
     /// Service protocol for the "oneseal.evaluation.v1.EvaluationService" service.
@@ -734,6 +836,66 @@ extension Evaluation_EvaluationService {
             request: GRPCCore.ServerRequest<Evaluation_RebuildReadModelRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Evaluation_RebuildReadModelResponse>
+
+        /// Handle the "DrawCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+        /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+        /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+        /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_DrawCaseFileSampleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Evaluation_CaseFileSample` message.
+        func drawCaseFileSample(
+            request: GRPCCore.ServerRequest<Evaluation_DrawCaseFileSampleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Evaluation_CaseFileSample>
+
+        /// Handle the "ScoreCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+        /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+        /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+        /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_ScoreCaseFileRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Evaluation_ScoreCaseFileResponse` message.
+        func scoreCaseFile(
+            request: GRPCCore.ServerRequest<Evaluation_ScoreCaseFileRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Evaluation_ScoreCaseFileResponse>
+
+        /// Handle the "GetCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The month's sample with every score recorded so far and the month's summary.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_GetCaseFileSampleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Evaluation_CaseFileSample` message.
+        func getCaseFileSample(
+            request: GRPCCore.ServerRequest<Evaluation_GetCaseFileSampleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Evaluation_CaseFileSample>
     }
 
     /// Simple service protocol for the "oneseal.evaluation.v1.EvaluationService" service.
@@ -978,6 +1140,66 @@ extension Evaluation_EvaluationService {
             request: Evaluation_RebuildReadModelRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Evaluation_RebuildReadModelResponse
+
+        /// Handle the "DrawCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+        /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+        /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+        /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+        ///
+        /// - Parameters:
+        ///   - request: A `Evaluation_DrawCaseFileSampleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Evaluation_CaseFileSample` to respond with.
+        func drawCaseFileSample(
+            request: Evaluation_DrawCaseFileSampleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Evaluation_CaseFileSample
+
+        /// Handle the "ScoreCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+        /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+        /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+        /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+        ///
+        /// - Parameters:
+        ///   - request: A `Evaluation_ScoreCaseFileRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Evaluation_ScoreCaseFileResponse` to respond with.
+        func scoreCaseFile(
+            request: Evaluation_ScoreCaseFileRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Evaluation_ScoreCaseFileResponse
+
+        /// Handle the "GetCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The month's sample with every score recorded so far and the month's summary.
+        ///
+        /// - Parameters:
+        ///   - request: A `Evaluation_GetCaseFileSampleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Evaluation_CaseFileSample` to respond with.
+        func getCaseFileSample(
+            request: Evaluation_GetCaseFileSampleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Evaluation_CaseFileSample
     }
 }
 
@@ -1139,6 +1361,39 @@ extension Evaluation_EvaluationService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Evaluation_EvaluationService.Method.DrawCaseFileSample.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_DrawCaseFileSampleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_CaseFileSample>(),
+            handler: { request, context in
+                try await self.drawCaseFileSample(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Evaluation_EvaluationService.Method.ScoreCaseFile.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_ScoreCaseFileRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_ScoreCaseFileResponse>(),
+            handler: { request, context in
+                try await self.scoreCaseFile(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Evaluation_EvaluationService.Method.GetCaseFileSample.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_GetCaseFileSampleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_CaseFileSample>(),
+            handler: { request, context in
+                try await self.getCaseFileSample(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1293,6 +1548,39 @@ extension Evaluation_EvaluationService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_RebuildReadModelResponse> {
         let response = try await self.rebuildReadModel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func drawCaseFileSample(
+        request: GRPCCore.StreamingServerRequest<Evaluation_DrawCaseFileSampleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_CaseFileSample> {
+        let response = try await self.drawCaseFileSample(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func scoreCaseFile(
+        request: GRPCCore.StreamingServerRequest<Evaluation_ScoreCaseFileRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_ScoreCaseFileResponse> {
+        let response = try await self.scoreCaseFile(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getCaseFileSample(
+        request: GRPCCore.StreamingServerRequest<Evaluation_GetCaseFileSampleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Evaluation_CaseFileSample> {
+        let response = try await self.getCaseFileSample(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1478,6 +1766,45 @@ extension Evaluation_EvaluationService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Evaluation_RebuildReadModelResponse> {
         return GRPCCore.ServerResponse<Evaluation_RebuildReadModelResponse>(
             message: try await self.rebuildReadModel(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func drawCaseFileSample(
+        request: GRPCCore.ServerRequest<Evaluation_DrawCaseFileSampleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Evaluation_CaseFileSample> {
+        return GRPCCore.ServerResponse<Evaluation_CaseFileSample>(
+            message: try await self.drawCaseFileSample(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func scoreCaseFile(
+        request: GRPCCore.ServerRequest<Evaluation_ScoreCaseFileRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Evaluation_ScoreCaseFileResponse> {
+        return GRPCCore.ServerResponse<Evaluation_ScoreCaseFileResponse>(
+            message: try await self.scoreCaseFile(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getCaseFileSample(
+        request: GRPCCore.ServerRequest<Evaluation_GetCaseFileSampleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Evaluation_CaseFileSample> {
+        return GRPCCore.ServerResponse<Evaluation_CaseFileSample>(
+            message: try await self.getCaseFileSample(
                 request: request.message,
                 context: context
             ),
@@ -1800,6 +2127,81 @@ extension Evaluation_EvaluationService {
             deserializer: some GRPCCore.MessageDeserializer<Evaluation_RebuildReadModelResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_RebuildReadModelResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DrawCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+        /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+        /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+        /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_DrawCaseFileSampleRequest` message.
+        ///   - serializer: A serializer for `Evaluation_DrawCaseFileSampleRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_CaseFileSample` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func drawCaseFileSample<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_DrawCaseFileSampleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_DrawCaseFileSampleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_CaseFileSample>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ScoreCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+        /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+        /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+        /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_ScoreCaseFileRequest` message.
+        ///   - serializer: A serializer for `Evaluation_ScoreCaseFileRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_ScoreCaseFileResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func scoreCaseFile<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_ScoreCaseFileRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_ScoreCaseFileRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_ScoreCaseFileResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_ScoreCaseFileResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The month's sample with every score recorded so far and the month's summary.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_GetCaseFileSampleRequest` message.
+        ///   - serializer: A serializer for `Evaluation_GetCaseFileSampleRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_CaseFileSample` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getCaseFileSample<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_GetCaseFileSampleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_GetCaseFileSampleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_CaseFileSample>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2279,6 +2681,114 @@ extension Evaluation_EvaluationService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "DrawCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+        /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+        /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+        /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_DrawCaseFileSampleRequest` message.
+        ///   - serializer: A serializer for `Evaluation_DrawCaseFileSampleRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_CaseFileSample` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func drawCaseFileSample<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_DrawCaseFileSampleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_DrawCaseFileSampleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_CaseFileSample>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Evaluation_EvaluationService.Method.DrawCaseFileSample.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ScoreCaseFile" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+        /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+        /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+        /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_ScoreCaseFileRequest` message.
+        ///   - serializer: A serializer for `Evaluation_ScoreCaseFileRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_ScoreCaseFileResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func scoreCaseFile<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_ScoreCaseFileRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_ScoreCaseFileRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_ScoreCaseFileResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_ScoreCaseFileResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Evaluation_EvaluationService.Method.ScoreCaseFile.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetCaseFileSample" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The month's sample with every score recorded so far and the month's summary.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Evaluation_GetCaseFileSampleRequest` message.
+        ///   - serializer: A serializer for `Evaluation_GetCaseFileSampleRequest` messages.
+        ///   - deserializer: A deserializer for `Evaluation_CaseFileSample` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getCaseFileSample<Result>(
+            request: GRPCCore.ClientRequest<Evaluation_GetCaseFileSampleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Evaluation_GetCaseFileSampleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Evaluation_CaseFileSample>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Evaluation_EvaluationService.Method.GetCaseFileSample.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2671,6 +3181,99 @@ extension Evaluation_EvaluationService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_RebuildReadModelRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_RebuildReadModelResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DrawCaseFileSample" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+    /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+    /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+    /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Evaluation_DrawCaseFileSampleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func drawCaseFileSample<Result>(
+        request: GRPCCore.ClientRequest<Evaluation_DrawCaseFileSampleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.drawCaseFileSample(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_DrawCaseFileSampleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_CaseFileSample>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ScoreCaseFile" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+    /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+    /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+    /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Evaluation_ScoreCaseFileRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func scoreCaseFile<Result>(
+        request: GRPCCore.ClientRequest<Evaluation_ScoreCaseFileRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_ScoreCaseFileResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.scoreCaseFile(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_ScoreCaseFileRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_ScoreCaseFileResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetCaseFileSample" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The month's sample with every score recorded so far and the month's summary.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Evaluation_GetCaseFileSampleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getCaseFileSample<Result>(
+        request: GRPCCore.ClientRequest<Evaluation_GetCaseFileSampleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getCaseFileSample(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Evaluation_GetCaseFileSampleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Evaluation_CaseFileSample>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3121,6 +3724,111 @@ extension Evaluation_EvaluationService.ClientProtocol {
             metadata: metadata
         )
         return try await self.rebuildReadModel(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DrawCaseFileSample" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 案卷评查 (case-file review): the director draws the month's sample of closed cases once per
+    /// > node and month (seeded, the seed and the population's digest recorded, so anyone can draw
+    /// > again and check); a repeat of the same draw answers the recorded sample, a different one
+    /// > ALREADY_EXISTS. FAILED_PRECONDITION when no case of the node closed in that month.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func drawCaseFileSample<Result>(
+        _ message: Evaluation_DrawCaseFileSampleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Evaluation_DrawCaseFileSampleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.drawCaseFileSample(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ScoreCaseFile" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One reviewer's score of one sampled case file against the checklist (four criteria of 25
+    /// > points; a lost point needs its finding). Once per case and sample: a repeat with the same
+    /// > idempotency key answers the recorded score, another score ALREADY_EXISTS. The officer who
+    /// > handled the case may not score it (FAILED_PRECONDITION, 回避).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func scoreCaseFile<Result>(
+        _ message: Evaluation_ScoreCaseFileRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_ScoreCaseFileResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Evaluation_ScoreCaseFileRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.scoreCaseFile(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetCaseFileSample" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The month's sample with every score recorded so far and the month's summary.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getCaseFileSample<Result>(
+        _ message: Evaluation_GetCaseFileSampleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Evaluation_CaseFileSample>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Evaluation_GetCaseFileSampleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getCaseFileSample(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -28,6 +28,61 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// The grade a case file's total earns: 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60, 不合格 below.
+public nonisolated enum Evaluation_CaseFileGrade: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 优秀
+  case excellent // = 1
+
+  /// 良好
+  case good // = 2
+
+  /// 合格
+  case pass // = 3
+
+  /// 不合格
+  case fail // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .excellent
+    case 2: self = .good
+    case 3: self = .pass
+    case 4: self = .fail
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .excellent: return 1
+    case .good: return 2
+    case .pass: return 3
+    case .fail: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Evaluation_CaseFileGrade] = [
+    .unspecified,
+    .excellent,
+    .good,
+    .pass,
+    .fail,
+  ]
+
+}
+
 public nonisolated struct Evaluation_SubmitRatingRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -680,46 +735,67 @@ public nonisolated struct Evaluation_ReportRequest: Sendable {
   fileprivate var _period: Common_DateRange? = nil
 }
 
-public nonisolated struct Evaluation_ReportResponse: Sendable {
+public nonisolated struct Evaluation_ReportResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var title: String = String()
+  public var title: String {
+    get {_storage._title}
+    set {_uniqueStorage()._title = newValue}
+  }
 
   public var period: Common_DateRange {
-    get {_period ?? Common_DateRange()}
-    set {_period = newValue}
+    get {_storage._period ?? Common_DateRange()}
+    set {_uniqueStorage()._period = newValue}
   }
   /// Returns true if `period` has been explicitly set.
-  public var hasPeriod: Bool {self._period != nil}
+  public var hasPeriod: Bool {_storage._period != nil}
   /// Clears the value of `period`. Subsequent reads from it will return its default value.
-  public mutating func clearPeriod() {self._period = nil}
+  public mutating func clearPeriod() {_uniqueStorage()._period = nil}
 
-  public var charts: [Evaluation_Chart] = []
+  public var charts: [Evaluation_Chart] {
+    get {_storage._charts}
+    set {_uniqueStorage()._charts = newValue}
+  }
 
   /// Headline numbers shown above the charts.
   public var summary: Evaluation_EfficiencyMetrics {
-    get {_summary ?? Evaluation_EfficiencyMetrics()}
-    set {_summary = newValue}
+    get {_storage._summary ?? Evaluation_EfficiencyMetrics()}
+    set {_uniqueStorage()._summary = newValue}
   }
   /// Returns true if `summary` has been explicitly set.
-  public var hasSummary: Bool {self._summary != nil}
+  public var hasSummary: Bool {_storage._summary != nil}
   /// Clears the value of `summary`. Subsequent reads from it will return its default value.
-  public mutating func clearSummary() {self._summary = nil}
+  public mutating func clearSummary() {_uniqueStorage()._summary = nil}
 
   /// REPORT_KIND_MONTHLY: the whole report as one self-contained HTML page (inline CSS and SVG, no
   /// script, nothing fetched from the network; every comment escaped).
-  public var html: String = String()
+  public var html: String {
+    get {_storage._html}
+    set {_uniqueStorage()._html = newValue}
+  }
 
-  public var flags: [Evaluation_WindowFlag] = []
+  public var flags: [Evaluation_WindowFlag] {
+    get {_storage._flags}
+    set {_uniqueStorage()._flags = newValue}
+  }
+
+  /// The month's case-file review (案卷评查), when a sample was drawn for this node and month.
+  public var caseFileReview: Evaluation_CaseFileReviewSummary {
+    get {_storage._caseFileReview ?? Evaluation_CaseFileReviewSummary()}
+    set {_uniqueStorage()._caseFileReview = newValue}
+  }
+  /// Returns true if `caseFileReview` has been explicitly set.
+  public var hasCaseFileReview: Bool {_storage._caseFileReview != nil}
+  /// Clears the value of `caseFileReview`. Subsequent reads from it will return its default value.
+  public mutating func clearCaseFileReview() {_uniqueStorage()._caseFileReview = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _period: Common_DateRange? = nil
-  fileprivate var _summary: Evaluation_EfficiencyMetrics? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Evaluation_RebuildReadModelRequest: Sendable {
@@ -750,9 +826,311 @@ public nonisolated struct Evaluation_RebuildReadModelResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Evaluation_DrawCaseFileSampleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var month: Int32 = 0
+
+  /// 1–200 cases; a month with fewer closed cases gives all of them.
+  public var size: Int32 = 0
+
+  /// The seed of the draw; 0 lets the service choose one at random (and record it).
+  public var seed: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Evaluation_GetCaseFileSampleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var month: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A score against the checklist: each criterion 0–25; the finding of a criterion is required
+/// when it lost points (at most 1000 characters).
+public nonisolated struct Evaluation_CaseFileScore: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 材料完整性
+  public var materials: Int32 = 0
+
+  /// 程序合法性
+  public var procedure: Int32 = 0
+
+  /// 办理时效性
+  public var timeliness: Int32 = 0
+
+  /// 文书规范性
+  public var documents: Int32 = 0
+
+  public var materialsFinding: String = String()
+
+  public var procedureFinding: String = String()
+
+  public var timelinessFinding: String = String()
+
+  public var documentsFinding: String = String()
+
+  /// Answered by the service (ignored in a request).
+  public var total: Int32 = 0
+
+  public var grade: Evaluation_CaseFileGrade = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Evaluation_ScoreCaseFileRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 = 0
+
+  public var month: Int32 = 0
+
+  public var caseID: String = String()
+
+  public var score: Evaluation_CaseFileScore {
+    get {_score ?? Evaluation_CaseFileScore()}
+    set {_score = newValue}
+  }
+  /// Returns true if `score` has been explicitly set.
+  public var hasScore: Bool {self._score != nil}
+  /// Clears the value of `score`. Subsequent reads from it will return its default value.
+  public mutating func clearScore() {self._score = nil}
+
+  public var idempotencyKey: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _score: Evaluation_CaseFileScore? = nil
+}
+
+public nonisolated struct Evaluation_ScoreCaseFileResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseFile: Evaluation_SampledCaseFile {
+    get {_caseFile ?? Evaluation_SampledCaseFile()}
+    set {_caseFile = newValue}
+  }
+  /// Returns true if `caseFile` has been explicitly set.
+  public var hasCaseFile: Bool {self._caseFile != nil}
+  /// Clears the value of `caseFile`. Subsequent reads from it will return its default value.
+  public mutating func clearCaseFile() {self._caseFile = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _caseFile: Evaluation_SampledCaseFile? = nil
+}
+
+public nonisolated struct Evaluation_SampledCaseFile: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1-based place in the draw.
+  public var position: Int32 {
+    get {_storage._position}
+    set {_uniqueStorage()._position = newValue}
+  }
+
+  public var caseID: String {
+    get {_storage._caseID}
+    set {_uniqueStorage()._caseID = newValue}
+  }
+
+  public var caseNumber: String {
+    get {_storage._caseNumber}
+    set {_uniqueStorage()._caseNumber = newValue}
+  }
+
+  public var itemName: String {
+    get {_storage._itemName}
+    set {_uniqueStorage()._itemName = newValue}
+  }
+
+  public var closedOn: Common_CivilDate {
+    get {_storage._closedOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._closedOn = newValue}
+  }
+  /// Returns true if `closedOn` has been explicitly set.
+  public var hasClosedOn: Bool {_storage._closedOn != nil}
+  /// Clears the value of `closedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearClosedOn() {_uniqueStorage()._closedOn = nil}
+
+  /// Decided after the due date, as the case's record says.
+  public var late: Bool {
+    get {_storage._late}
+    set {_uniqueStorage()._late = newValue}
+  }
+
+  public var reviewed: Bool {
+    get {_storage._reviewed}
+    set {_uniqueStorage()._reviewed = newValue}
+  }
+
+  public var score: Evaluation_CaseFileScore {
+    get {_storage._score ?? Evaluation_CaseFileScore()}
+    set {_uniqueStorage()._score = newValue}
+  }
+  /// Returns true if `score` has been explicitly set.
+  public var hasScore: Bool {_storage._score != nil}
+  /// Clears the value of `score`. Subsequent reads from it will return its default value.
+  public mutating func clearScore() {_uniqueStorage()._score = nil}
+
+  /// The reviewer's subject (staff), when reviewed.
+  public var reviewer: String {
+    get {_storage._reviewer}
+    set {_uniqueStorage()._reviewer = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Evaluation_CaseFileReviewSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sampled: Int32 = 0
+
+  public var reviewed: Int32 = 0
+
+  public var averageTotal: Double = 0
+
+  public var averageMaterials: Double = 0
+
+  public var averageProcedure: Double = 0
+
+  public var averageTimeliness: Double = 0
+
+  public var averageDocuments: Double = 0
+
+  public var excellent: Int32 = 0
+
+  public var good: Int32 = 0
+
+  public var pass: Int32 = 0
+
+  public var fail: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Evaluation_CaseFileSample: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var year: Int32 {
+    get {_storage._year}
+    set {_uniqueStorage()._year = newValue}
+  }
+
+  public var month: Int32 {
+    get {_storage._month}
+    set {_uniqueStorage()._month = newValue}
+  }
+
+  public var node: String {
+    get {_storage._node}
+    set {_uniqueStorage()._node = newValue}
+  }
+
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
+  }
+
+  public var requestedSize: Int32 {
+    get {_storage._requestedSize}
+    set {_uniqueStorage()._requestedSize = newValue}
+  }
+
+  /// How many cases of the node closed in the month (the population drawn from).
+  public var populationCount: Int32 {
+    get {_storage._populationCount}
+    set {_uniqueStorage()._populationCount = newValue}
+  }
+
+  /// SHA-256 (hex) of the population's case ids, sorted, one per line.
+  public var populationDigest: String {
+    get {_storage._populationDigest}
+    set {_uniqueStorage()._populationDigest = newValue}
+  }
+
+  public var drawnBy: String {
+    get {_storage._drawnBy}
+    set {_uniqueStorage()._drawnBy = newValue}
+  }
+
+  public var drawnOn: Common_CivilDate {
+    get {_storage._drawnOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._drawnOn = newValue}
+  }
+  /// Returns true if `drawnOn` has been explicitly set.
+  public var hasDrawnOn: Bool {_storage._drawnOn != nil}
+  /// Clears the value of `drawnOn`. Subsequent reads from it will return its default value.
+  public mutating func clearDrawnOn() {_uniqueStorage()._drawnOn = nil}
+
+  public var caseFiles: [Evaluation_SampledCaseFile] {
+    get {_storage._caseFiles}
+    set {_uniqueStorage()._caseFiles = newValue}
+  }
+
+  public var summary: Evaluation_CaseFileReviewSummary {
+    get {_storage._summary ?? Evaluation_CaseFileReviewSummary()}
+    set {_uniqueStorage()._summary = newValue}
+  }
+  /// Returns true if `summary` has been explicitly set.
+  public var hasSummary: Bool {_storage._summary != nil}
+  /// Clears the value of `summary`. Subsequent reads from it will return its default value.
+  public mutating func clearSummary() {_uniqueStorage()._summary = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "oneseal.evaluation.v1"
+
+nonisolated extension Evaluation_CaseFileGrade: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_FILE_GRADE_UNSPECIFIED\0\u{1}CASE_FILE_GRADE_EXCELLENT\0\u{1}CASE_FILE_GRADE_GOOD\0\u{1}CASE_FILE_GRADE_PASS\0\u{1}CASE_FILE_GRADE_FAIL\0")
+}
 
 nonisolated extension Evaluation_SubmitRatingRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitRatingRequest"
@@ -1949,58 +2327,111 @@ nonisolated extension Evaluation_ReportRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Evaluation_ReportResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}period\0\u{1}charts\0\u{1}summary\0\u{1}html\0\u{1}flags\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}title\0\u{1}period\0\u{1}charts\0\u{1}summary\0\u{1}html\0\u{1}flags\0\u{3}case_file_review\0")
+
+  fileprivate class _StorageClass {
+    var _title: String = String()
+    var _period: Common_DateRange? = nil
+    var _charts: [Evaluation_Chart] = []
+    var _summary: Evaluation_EfficiencyMetrics? = nil
+    var _html: String = String()
+    var _flags: [Evaluation_WindowFlag] = []
+    var _caseFileReview: Evaluation_CaseFileReviewSummary? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _title = source._title
+      _period = source._period
+      _charts = source._charts
+      _summary = source._summary
+      _html = source._html
+      _flags = source._flags
+      _caseFileReview = source._caseFileReview
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.title) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._period) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.charts) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._summary) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.html) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.flags) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._title) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._period) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._charts) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._summary) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._html) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._flags) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._caseFileReview) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.title.isEmpty {
-      try visitor.visitSingularStringField(value: self.title, fieldNumber: 1)
-    }
-    try { if let v = self._period {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if !self.charts.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.charts, fieldNumber: 3)
-    }
-    try { if let v = self._summary {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if !self.html.isEmpty {
-      try visitor.visitSingularStringField(value: self.html, fieldNumber: 5)
-    }
-    if !self.flags.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.flags, fieldNumber: 6)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._title.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._title, fieldNumber: 1)
+      }
+      try { if let v = _storage._period {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if !_storage._charts.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._charts, fieldNumber: 3)
+      }
+      try { if let v = _storage._summary {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if !_storage._html.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._html, fieldNumber: 5)
+      }
+      if !_storage._flags.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._flags, fieldNumber: 6)
+      }
+      try { if let v = _storage._caseFileReview {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Evaluation_ReportResponse, rhs: Evaluation_ReportResponse) -> Bool {
-    if lhs.title != rhs.title {return false}
-    if lhs._period != rhs._period {return false}
-    if lhs.charts != rhs.charts {return false}
-    if lhs._summary != rhs._summary {return false}
-    if lhs.html != rhs.html {return false}
-    if lhs.flags != rhs.flags {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._title != rhs_storage._title {return false}
+        if _storage._period != rhs_storage._period {return false}
+        if _storage._charts != rhs_storage._charts {return false}
+        if _storage._summary != rhs_storage._summary {return false}
+        if _storage._html != rhs_storage._html {return false}
+        if _storage._flags != rhs_storage._flags {return false}
+        if _storage._caseFileReview != rhs_storage._caseFileReview {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2065,6 +2496,595 @@ nonisolated extension Evaluation_RebuildReadModelResponse: SwiftProtobuf.Message
     if lhs.applications != rhs.applications {return false}
     if lhs.cases != rhs.cases {return false}
     if lhs.unfiledEvents != rhs.unfiledEvents {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_DrawCaseFileSampleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrawCaseFileSampleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0\u{1}size\0\u{1}seed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.month) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.size) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.month != 0 {
+      try visitor.visitSingularInt32Field(value: self.month, fieldNumber: 2)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt32Field(value: self.size, fieldNumber: 3)
+    }
+    if self.seed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_DrawCaseFileSampleRequest, rhs: Evaluation_DrawCaseFileSampleRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.seed != rhs.seed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_GetCaseFileSampleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetCaseFileSampleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.month) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.month != 0 {
+      try visitor.visitSingularInt32Field(value: self.month, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_GetCaseFileSampleRequest, rhs: Evaluation_GetCaseFileSampleRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_CaseFileScore: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseFileScore"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}materials\0\u{1}procedure\0\u{1}timeliness\0\u{1}documents\0\u{3}materials_finding\0\u{3}procedure_finding\0\u{3}timeliness_finding\0\u{3}documents_finding\0\u{1}total\0\u{1}grade\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.materials) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.procedure) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.timeliness) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.documents) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.materialsFinding) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.procedureFinding) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.timelinessFinding) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.documentsFinding) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.total) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.grade) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.materials != 0 {
+      try visitor.visitSingularInt32Field(value: self.materials, fieldNumber: 1)
+    }
+    if self.procedure != 0 {
+      try visitor.visitSingularInt32Field(value: self.procedure, fieldNumber: 2)
+    }
+    if self.timeliness != 0 {
+      try visitor.visitSingularInt32Field(value: self.timeliness, fieldNumber: 3)
+    }
+    if self.documents != 0 {
+      try visitor.visitSingularInt32Field(value: self.documents, fieldNumber: 4)
+    }
+    if !self.materialsFinding.isEmpty {
+      try visitor.visitSingularStringField(value: self.materialsFinding, fieldNumber: 5)
+    }
+    if !self.procedureFinding.isEmpty {
+      try visitor.visitSingularStringField(value: self.procedureFinding, fieldNumber: 6)
+    }
+    if !self.timelinessFinding.isEmpty {
+      try visitor.visitSingularStringField(value: self.timelinessFinding, fieldNumber: 7)
+    }
+    if !self.documentsFinding.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentsFinding, fieldNumber: 8)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularInt32Field(value: self.total, fieldNumber: 9)
+    }
+    if self.grade != .unspecified {
+      try visitor.visitSingularEnumField(value: self.grade, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_CaseFileScore, rhs: Evaluation_CaseFileScore) -> Bool {
+    if lhs.materials != rhs.materials {return false}
+    if lhs.procedure != rhs.procedure {return false}
+    if lhs.timeliness != rhs.timeliness {return false}
+    if lhs.documents != rhs.documents {return false}
+    if lhs.materialsFinding != rhs.materialsFinding {return false}
+    if lhs.procedureFinding != rhs.procedureFinding {return false}
+    if lhs.timelinessFinding != rhs.timelinessFinding {return false}
+    if lhs.documentsFinding != rhs.documentsFinding {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.grade != rhs.grade {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_ScoreCaseFileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScoreCaseFileRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0\u{3}case_id\0\u{1}score\0\u{3}idempotency_key\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.month) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._score) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.idempotencyKey) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 1)
+    }
+    if self.month != 0 {
+      try visitor.visitSingularInt32Field(value: self.month, fieldNumber: 2)
+    }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 3)
+    }
+    try { if let v = self._score {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.idempotencyKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.idempotencyKey, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_ScoreCaseFileRequest, rhs: Evaluation_ScoreCaseFileRequest) -> Bool {
+    if lhs.year != rhs.year {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs._score != rhs._score {return false}
+    if lhs.idempotencyKey != rhs.idempotencyKey {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_ScoreCaseFileResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScoreCaseFileResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_file\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._caseFile) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._caseFile {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_ScoreCaseFileResponse, rhs: Evaluation_ScoreCaseFileResponse) -> Bool {
+    if lhs._caseFile != rhs._caseFile {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_SampledCaseFile: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SampledCaseFile"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{3}case_id\0\u{3}case_number\0\u{3}item_name\0\u{3}closed_on\0\u{1}late\0\u{1}reviewed\0\u{1}score\0\u{1}reviewer\0")
+
+  fileprivate class _StorageClass {
+    var _position: Int32 = 0
+    var _caseID: String = String()
+    var _caseNumber: String = String()
+    var _itemName: String = String()
+    var _closedOn: Common_CivilDate? = nil
+    var _late: Bool = false
+    var _reviewed: Bool = false
+    var _score: Evaluation_CaseFileScore? = nil
+    var _reviewer: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _position = source._position
+      _caseID = source._caseID
+      _caseNumber = source._caseNumber
+      _itemName = source._itemName
+      _closedOn = source._closedOn
+      _late = source._late
+      _reviewed = source._reviewed
+      _score = source._score
+      _reviewer = source._reviewer
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._position) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._caseID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._caseNumber) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._itemName) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._closedOn) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._late) }()
+        case 7: try { try decoder.decodeSingularBoolField(value: &_storage._reviewed) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._score) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._reviewer) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._position != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._position, fieldNumber: 1)
+      }
+      if !_storage._caseID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._caseID, fieldNumber: 2)
+      }
+      if !_storage._caseNumber.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._caseNumber, fieldNumber: 3)
+      }
+      if !_storage._itemName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._itemName, fieldNumber: 4)
+      }
+      try { if let v = _storage._closedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if _storage._late != false {
+        try visitor.visitSingularBoolField(value: _storage._late, fieldNumber: 6)
+      }
+      if _storage._reviewed != false {
+        try visitor.visitSingularBoolField(value: _storage._reviewed, fieldNumber: 7)
+      }
+      try { if let v = _storage._score {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if !_storage._reviewer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reviewer, fieldNumber: 9)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_SampledCaseFile, rhs: Evaluation_SampledCaseFile) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._position != rhs_storage._position {return false}
+        if _storage._caseID != rhs_storage._caseID {return false}
+        if _storage._caseNumber != rhs_storage._caseNumber {return false}
+        if _storage._itemName != rhs_storage._itemName {return false}
+        if _storage._closedOn != rhs_storage._closedOn {return false}
+        if _storage._late != rhs_storage._late {return false}
+        if _storage._reviewed != rhs_storage._reviewed {return false}
+        if _storage._score != rhs_storage._score {return false}
+        if _storage._reviewer != rhs_storage._reviewer {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_CaseFileReviewSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseFileReviewSummary"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sampled\0\u{1}reviewed\0\u{3}average_total\0\u{3}average_materials\0\u{3}average_procedure\0\u{3}average_timeliness\0\u{3}average_documents\0\u{1}excellent\0\u{1}good\0\u{1}pass\0\u{1}fail\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.sampled) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.reviewed) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.averageTotal) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.averageMaterials) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.averageProcedure) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.averageTimeliness) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.averageDocuments) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.excellent) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.good) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.pass) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.fail) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sampled != 0 {
+      try visitor.visitSingularInt32Field(value: self.sampled, fieldNumber: 1)
+    }
+    if self.reviewed != 0 {
+      try visitor.visitSingularInt32Field(value: self.reviewed, fieldNumber: 2)
+    }
+    if self.averageTotal.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.averageTotal, fieldNumber: 3)
+    }
+    if self.averageMaterials.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.averageMaterials, fieldNumber: 4)
+    }
+    if self.averageProcedure.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.averageProcedure, fieldNumber: 5)
+    }
+    if self.averageTimeliness.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.averageTimeliness, fieldNumber: 6)
+    }
+    if self.averageDocuments.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.averageDocuments, fieldNumber: 7)
+    }
+    if self.excellent != 0 {
+      try visitor.visitSingularInt32Field(value: self.excellent, fieldNumber: 8)
+    }
+    if self.good != 0 {
+      try visitor.visitSingularInt32Field(value: self.good, fieldNumber: 9)
+    }
+    if self.pass != 0 {
+      try visitor.visitSingularInt32Field(value: self.pass, fieldNumber: 10)
+    }
+    if self.fail != 0 {
+      try visitor.visitSingularInt32Field(value: self.fail, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_CaseFileReviewSummary, rhs: Evaluation_CaseFileReviewSummary) -> Bool {
+    if lhs.sampled != rhs.sampled {return false}
+    if lhs.reviewed != rhs.reviewed {return false}
+    if lhs.averageTotal != rhs.averageTotal {return false}
+    if lhs.averageMaterials != rhs.averageMaterials {return false}
+    if lhs.averageProcedure != rhs.averageProcedure {return false}
+    if lhs.averageTimeliness != rhs.averageTimeliness {return false}
+    if lhs.averageDocuments != rhs.averageDocuments {return false}
+    if lhs.excellent != rhs.excellent {return false}
+    if lhs.good != rhs.good {return false}
+    if lhs.pass != rhs.pass {return false}
+    if lhs.fail != rhs.fail {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Evaluation_CaseFileSample: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseFileSample"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}month\0\u{1}node\0\u{1}seed\0\u{3}requested_size\0\u{3}population_count\0\u{3}population_digest\0\u{3}drawn_by\0\u{3}drawn_on\0\u{3}case_files\0\u{1}summary\0")
+
+  fileprivate class _StorageClass {
+    var _year: Int32 = 0
+    var _month: Int32 = 0
+    var _node: String = String()
+    var _seed: UInt64 = 0
+    var _requestedSize: Int32 = 0
+    var _populationCount: Int32 = 0
+    var _populationDigest: String = String()
+    var _drawnBy: String = String()
+    var _drawnOn: Common_CivilDate? = nil
+    var _caseFiles: [Evaluation_SampledCaseFile] = []
+    var _summary: Evaluation_CaseFileReviewSummary? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _year = source._year
+      _month = source._month
+      _node = source._node
+      _seed = source._seed
+      _requestedSize = source._requestedSize
+      _populationCount = source._populationCount
+      _populationDigest = source._populationDigest
+      _drawnBy = source._drawnBy
+      _drawnOn = source._drawnOn
+      _caseFiles = source._caseFiles
+      _summary = source._summary
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt32Field(value: &_storage._year) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._month) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._node) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._requestedSize) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._populationCount) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._populationDigest) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._drawnBy) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._drawnOn) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._caseFiles) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._summary) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._year != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._year, fieldNumber: 1)
+      }
+      if _storage._month != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._month, fieldNumber: 2)
+      }
+      if !_storage._node.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._node, fieldNumber: 3)
+      }
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 4)
+      }
+      if _storage._requestedSize != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._requestedSize, fieldNumber: 5)
+      }
+      if _storage._populationCount != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._populationCount, fieldNumber: 6)
+      }
+      if !_storage._populationDigest.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._populationDigest, fieldNumber: 7)
+      }
+      if !_storage._drawnBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._drawnBy, fieldNumber: 8)
+      }
+      try { if let v = _storage._drawnOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if !_storage._caseFiles.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._caseFiles, fieldNumber: 10)
+      }
+      try { if let v = _storage._summary {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Evaluation_CaseFileSample, rhs: Evaluation_CaseFileSample) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._year != rhs_storage._year {return false}
+        if _storage._month != rhs_storage._month {return false}
+        if _storage._node != rhs_storage._node {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._requestedSize != rhs_storage._requestedSize {return false}
+        if _storage._populationCount != rhs_storage._populationCount {return false}
+        if _storage._populationDigest != rhs_storage._populationDigest {return false}
+        if _storage._drawnBy != rhs_storage._drawnBy {return false}
+        if _storage._drawnOn != rhs_storage._drawnOn {return false}
+        if _storage._caseFiles != rhs_storage._caseFiles {return false}
+        if _storage._summary != rhs_storage._summary {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

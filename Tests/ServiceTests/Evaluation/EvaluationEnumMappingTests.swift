@@ -12,5 +12,6 @@ struct EvaluationEnumMappingTests {
         checkProtoMapping(Indicator.self)
         checkProtoMapping(RectificationTicket.Status.self)
         checkProtoMapping(Appeal.Status.self)
+        checkProtoMapping(CaseFileReview.Grade.self)
     }
 }

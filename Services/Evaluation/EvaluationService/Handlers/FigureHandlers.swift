@@ -232,13 +232,15 @@ extension EvaluationAPI {
             let warnings = try EarlyWarnings.list(
                 model: data.model, rectifications: data.tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning,
                 calendar: calendar) { nodes.contains($0.node) }
-            guard let report = ReportBuilder.monthly(
+            guard var report = ReportBuilder.monthly(
                 year: year, month: month, asOf: today, title: "\(settings.agencyName) \(year)年\(month)月效能分析报告", nodes: nodes,
                 model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
                 badReviews: bad, rules: settings.flagRules, onTimeTarget: settings.onTimeTarget,
                 warnings: (warnings.filter { $0.level == .yellow }.count, warnings.filter { $0.level == .red }.count))
             else { throw RPCError.invalidArgument(field: "month", "not a month", reason: "range") }
+            report.caseFileReview = try await CaseFileStore.summary(nodes: nodes, year: year, month: month, on: connection)
             var response = Evaluation_ReportResponse()
+            if let review = report.caseFileReview { response.caseFileReview = Self.summaryProto(review) }
             response.title = report.title
             response.period = Common_DateRange.with { $0.from = Common_CivilDate(range.from); $0.to = Common_CivilDate(range.to) }
             response.summary = report.summary.proto

@@ -1312,6 +1312,366 @@ void   oneseal__evaluation__v1__rebuild_read_model_response__free_unpacked
   assert(message->base.descriptor == &oneseal__evaluation__v1__rebuild_read_model_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__evaluation__v1__draw_case_file_sample_request__init
+                     (Oneseal__Evaluation__V1__DrawCaseFileSampleRequest         *message)
+{
+  static const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest init_value = ONESEAL__EVALUATION__V1__DRAW_CASE_FILE_SAMPLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__draw_case_file_sample_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__draw_case_file_sample_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__draw_case_file_sample_request__pack
+                     (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__draw_case_file_sample_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__draw_case_file_sample_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__draw_case_file_sample_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *
+       oneseal__evaluation__v1__draw_case_file_sample_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__draw_case_file_sample_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__draw_case_file_sample_request__free_unpacked
+                     (Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__draw_case_file_sample_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__get_case_file_sample_request__init
+                     (Oneseal__Evaluation__V1__GetCaseFileSampleRequest         *message)
+{
+  static const Oneseal__Evaluation__V1__GetCaseFileSampleRequest init_value = ONESEAL__EVALUATION__V1__GET_CASE_FILE_SAMPLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__get_case_file_sample_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__get_case_file_sample_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__get_case_file_sample_request__pack
+                     (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__get_case_file_sample_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__get_case_file_sample_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__get_case_file_sample_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__GetCaseFileSampleRequest *
+       oneseal__evaluation__v1__get_case_file_sample_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__GetCaseFileSampleRequest *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__get_case_file_sample_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__get_case_file_sample_request__free_unpacked
+                     (Oneseal__Evaluation__V1__GetCaseFileSampleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__get_case_file_sample_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__case_file_score__init
+                     (Oneseal__Evaluation__V1__CaseFileScore         *message)
+{
+  static const Oneseal__Evaluation__V1__CaseFileScore init_value = ONESEAL__EVALUATION__V1__CASE_FILE_SCORE__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__case_file_score__get_packed_size
+                     (const Oneseal__Evaluation__V1__CaseFileScore *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_score__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__case_file_score__pack
+                     (const Oneseal__Evaluation__V1__CaseFileScore *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_score__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__case_file_score__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__CaseFileScore *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_score__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__CaseFileScore *
+       oneseal__evaluation__v1__case_file_score__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__CaseFileScore *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__case_file_score__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__case_file_score__free_unpacked
+                     (Oneseal__Evaluation__V1__CaseFileScore *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_score__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__score_case_file_request__init
+                     (Oneseal__Evaluation__V1__ScoreCaseFileRequest         *message)
+{
+  static const Oneseal__Evaluation__V1__ScoreCaseFileRequest init_value = ONESEAL__EVALUATION__V1__SCORE_CASE_FILE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__score_case_file_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__score_case_file_request__pack
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__score_case_file_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__ScoreCaseFileRequest *
+       oneseal__evaluation__v1__score_case_file_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__ScoreCaseFileRequest *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__score_case_file_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__score_case_file_request__free_unpacked
+                     (Oneseal__Evaluation__V1__ScoreCaseFileRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__score_case_file_response__init
+                     (Oneseal__Evaluation__V1__ScoreCaseFileResponse         *message)
+{
+  static const Oneseal__Evaluation__V1__ScoreCaseFileResponse init_value = ONESEAL__EVALUATION__V1__SCORE_CASE_FILE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__score_case_file_response__get_packed_size
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__score_case_file_response__pack
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__score_case_file_response__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__ScoreCaseFileResponse *
+       oneseal__evaluation__v1__score_case_file_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__ScoreCaseFileResponse *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__score_case_file_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__score_case_file_response__free_unpacked
+                     (Oneseal__Evaluation__V1__ScoreCaseFileResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__score_case_file_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__sampled_case_file__init
+                     (Oneseal__Evaluation__V1__SampledCaseFile         *message)
+{
+  static const Oneseal__Evaluation__V1__SampledCaseFile init_value = ONESEAL__EVALUATION__V1__SAMPLED_CASE_FILE__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__sampled_case_file__get_packed_size
+                     (const Oneseal__Evaluation__V1__SampledCaseFile *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__sampled_case_file__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__sampled_case_file__pack
+                     (const Oneseal__Evaluation__V1__SampledCaseFile *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__sampled_case_file__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__sampled_case_file__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__SampledCaseFile *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__sampled_case_file__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__SampledCaseFile *
+       oneseal__evaluation__v1__sampled_case_file__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__SampledCaseFile *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__sampled_case_file__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__sampled_case_file__free_unpacked
+                     (Oneseal__Evaluation__V1__SampledCaseFile *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__sampled_case_file__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__case_file_review_summary__init
+                     (Oneseal__Evaluation__V1__CaseFileReviewSummary         *message)
+{
+  static const Oneseal__Evaluation__V1__CaseFileReviewSummary init_value = ONESEAL__EVALUATION__V1__CASE_FILE_REVIEW_SUMMARY__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__case_file_review_summary__get_packed_size
+                     (const Oneseal__Evaluation__V1__CaseFileReviewSummary *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_review_summary__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__case_file_review_summary__pack
+                     (const Oneseal__Evaluation__V1__CaseFileReviewSummary *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_review_summary__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__case_file_review_summary__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__CaseFileReviewSummary *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_review_summary__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__CaseFileReviewSummary *
+       oneseal__evaluation__v1__case_file_review_summary__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__CaseFileReviewSummary *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__case_file_review_summary__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__case_file_review_summary__free_unpacked
+                     (Oneseal__Evaluation__V1__CaseFileReviewSummary *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_review_summary__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__evaluation__v1__case_file_sample__init
+                     (Oneseal__Evaluation__V1__CaseFileSample         *message)
+{
+  static const Oneseal__Evaluation__V1__CaseFileSample init_value = ONESEAL__EVALUATION__V1__CASE_FILE_SAMPLE__INIT;
+  *message = init_value;
+}
+size_t oneseal__evaluation__v1__case_file_sample__get_packed_size
+                     (const Oneseal__Evaluation__V1__CaseFileSample *message)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_sample__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__evaluation__v1__case_file_sample__pack
+                     (const Oneseal__Evaluation__V1__CaseFileSample *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_sample__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__evaluation__v1__case_file_sample__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__CaseFileSample *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_sample__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Evaluation__V1__CaseFileSample *
+       oneseal__evaluation__v1__case_file_sample__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Evaluation__V1__CaseFileSample *)
+     protobuf_c_message_unpack (&oneseal__evaluation__v1__case_file_sample__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__evaluation__v1__case_file_sample__free_unpacked
+                     (Oneseal__Evaluation__V1__CaseFileSample *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__evaluation__v1__case_file_sample__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor oneseal__evaluation__v1__submit_rating_request__field_descriptors[12] =
 {
   {
@@ -3197,7 +3557,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_request__descri
   (ProtobufCMessageInit) oneseal__evaluation__v1__report_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_response__field_descriptors[6] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_response__field_descriptors[7] =
 {
   {
     "title",
@@ -3271,8 +3631,21 @@ static const ProtobufCFieldDescriptor oneseal__evaluation__v1__report_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "case_file_review",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ReportResponse, case_file_review),
+    &oneseal__evaluation__v1__case_file_review_summary__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__evaluation__v1__report_response__field_indices_by_name[] = {
+  6,   /* field[6] = case_file_review */
   2,   /* field[2] = charts */
   5,   /* field[5] = flags */
   4,   /* field[4] = html */
@@ -3283,7 +3656,7 @@ static const unsigned oneseal__evaluation__v1__report_response__field_indices_by
 static const ProtobufCIntRange oneseal__evaluation__v1__report_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_response__descriptor =
 {
@@ -3293,7 +3666,7 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_response__descr
   "Oneseal__Evaluation__V1__ReportResponse",
   "oneseal.evaluation.v1",
   sizeof(Oneseal__Evaluation__V1__ReportResponse),
-  6,
+  7,
   oneseal__evaluation__v1__report_response__field_descriptors,
   oneseal__evaluation__v1__report_response__field_indices_by_name,
   1,  oneseal__evaluation__v1__report_response__number_ranges,
@@ -3395,7 +3768,930 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_res
   (ProtobufCMessageInit) oneseal__evaluation__v1__rebuild_read_model_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor oneseal__evaluation__v1__evaluation_service__method_descriptors[14] =
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__draw_case_file_sample_request__field_descriptors[4] =
+{
+  {
+    "year",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__DrawCaseFileSampleRequest, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "month",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__DrawCaseFileSampleRequest, month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__DrawCaseFileSampleRequest, size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seed",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__DrawCaseFileSampleRequest, seed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__draw_case_file_sample_request__field_indices_by_name[] = {
+  1,   /* field[1] = month */
+  3,   /* field[3] = seed */
+  2,   /* field[2] = size */
+  0,   /* field[0] = year */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__draw_case_file_sample_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__draw_case_file_sample_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.DrawCaseFileSampleRequest",
+  "DrawCaseFileSampleRequest",
+  "Oneseal__Evaluation__V1__DrawCaseFileSampleRequest",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__DrawCaseFileSampleRequest),
+  4,
+  oneseal__evaluation__v1__draw_case_file_sample_request__field_descriptors,
+  oneseal__evaluation__v1__draw_case_file_sample_request__field_indices_by_name,
+  1,  oneseal__evaluation__v1__draw_case_file_sample_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__draw_case_file_sample_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__get_case_file_sample_request__field_descriptors[2] =
+{
+  {
+    "year",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__GetCaseFileSampleRequest, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "month",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__GetCaseFileSampleRequest, month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__get_case_file_sample_request__field_indices_by_name[] = {
+  1,   /* field[1] = month */
+  0,   /* field[0] = year */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__get_case_file_sample_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__get_case_file_sample_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.GetCaseFileSampleRequest",
+  "GetCaseFileSampleRequest",
+  "Oneseal__Evaluation__V1__GetCaseFileSampleRequest",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__GetCaseFileSampleRequest),
+  2,
+  oneseal__evaluation__v1__get_case_file_sample_request__field_descriptors,
+  oneseal__evaluation__v1__get_case_file_sample_request__field_indices_by_name,
+  1,  oneseal__evaluation__v1__get_case_file_sample_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__get_case_file_sample_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__case_file_score__field_descriptors[10] =
+{
+  {
+    "materials",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, materials),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "procedure",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, procedure),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timeliness",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, timeliness),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "documents",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, documents),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "materials_finding",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, materials_finding),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "procedure_finding",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, procedure_finding),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timeliness_finding",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, timeliness_finding),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "documents_finding",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, documents_finding),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "grade",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileScore, grade),
+    &oneseal__evaluation__v1__case_file_grade__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__case_file_score__field_indices_by_name[] = {
+  3,   /* field[3] = documents */
+  7,   /* field[7] = documents_finding */
+  9,   /* field[9] = grade */
+  0,   /* field[0] = materials */
+  4,   /* field[4] = materials_finding */
+  1,   /* field[1] = procedure */
+  5,   /* field[5] = procedure_finding */
+  2,   /* field[2] = timeliness */
+  6,   /* field[6] = timeliness_finding */
+  8,   /* field[8] = total */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__case_file_score__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__case_file_score__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.CaseFileScore",
+  "CaseFileScore",
+  "Oneseal__Evaluation__V1__CaseFileScore",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__CaseFileScore),
+  10,
+  oneseal__evaluation__v1__case_file_score__field_descriptors,
+  oneseal__evaluation__v1__case_file_score__field_indices_by_name,
+  1,  oneseal__evaluation__v1__case_file_score__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__case_file_score__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__score_case_file_request__field_descriptors[5] =
+{
+  {
+    "year",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ScoreCaseFileRequest, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "month",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ScoreCaseFileRequest, month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ScoreCaseFileRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ScoreCaseFileRequest, score),
+    &oneseal__evaluation__v1__case_file_score__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idempotency_key",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ScoreCaseFileRequest, idempotency_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__score_case_file_request__field_indices_by_name[] = {
+  2,   /* field[2] = case_id */
+  4,   /* field[4] = idempotency_key */
+  1,   /* field[1] = month */
+  3,   /* field[3] = score */
+  0,   /* field[0] = year */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__score_case_file_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__score_case_file_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.ScoreCaseFileRequest",
+  "ScoreCaseFileRequest",
+  "Oneseal__Evaluation__V1__ScoreCaseFileRequest",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__ScoreCaseFileRequest),
+  5,
+  oneseal__evaluation__v1__score_case_file_request__field_descriptors,
+  oneseal__evaluation__v1__score_case_file_request__field_indices_by_name,
+  1,  oneseal__evaluation__v1__score_case_file_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__score_case_file_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__score_case_file_response__field_descriptors[1] =
+{
+  {
+    "case_file",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__ScoreCaseFileResponse, case_file),
+    &oneseal__evaluation__v1__sampled_case_file__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__score_case_file_response__field_indices_by_name[] = {
+  0,   /* field[0] = case_file */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__score_case_file_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__score_case_file_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.ScoreCaseFileResponse",
+  "ScoreCaseFileResponse",
+  "Oneseal__Evaluation__V1__ScoreCaseFileResponse",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__ScoreCaseFileResponse),
+  1,
+  oneseal__evaluation__v1__score_case_file_response__field_descriptors,
+  oneseal__evaluation__v1__score_case_file_response__field_indices_by_name,
+  1,  oneseal__evaluation__v1__score_case_file_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__score_case_file_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__sampled_case_file__field_descriptors[9] =
+{
+  {
+    "position",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, position),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_number",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, case_number),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "item_name",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, item_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "closed_on",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, closed_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "late",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, late),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reviewed",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, reviewed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, score),
+    &oneseal__evaluation__v1__case_file_score__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reviewer",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__SampledCaseFile, reviewer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__sampled_case_file__field_indices_by_name[] = {
+  1,   /* field[1] = case_id */
+  2,   /* field[2] = case_number */
+  4,   /* field[4] = closed_on */
+  3,   /* field[3] = item_name */
+  5,   /* field[5] = late */
+  0,   /* field[0] = position */
+  6,   /* field[6] = reviewed */
+  8,   /* field[8] = reviewer */
+  7,   /* field[7] = score */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__sampled_case_file__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__sampled_case_file__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.SampledCaseFile",
+  "SampledCaseFile",
+  "Oneseal__Evaluation__V1__SampledCaseFile",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__SampledCaseFile),
+  9,
+  oneseal__evaluation__v1__sampled_case_file__field_descriptors,
+  oneseal__evaluation__v1__sampled_case_file__field_indices_by_name,
+  1,  oneseal__evaluation__v1__sampled_case_file__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__sampled_case_file__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__case_file_review_summary__field_descriptors[11] =
+{
+  {
+    "sampled",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, sampled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reviewed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, reviewed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_total",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, average_total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_materials",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, average_materials),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_procedure",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, average_procedure),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_timeliness",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, average_timeliness),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_documents",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, average_documents),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "excellent",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, excellent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "good",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, good),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pass",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, pass),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fail",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileReviewSummary, fail),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__case_file_review_summary__field_indices_by_name[] = {
+  6,   /* field[6] = average_documents */
+  3,   /* field[3] = average_materials */
+  4,   /* field[4] = average_procedure */
+  5,   /* field[5] = average_timeliness */
+  2,   /* field[2] = average_total */
+  7,   /* field[7] = excellent */
+  10,   /* field[10] = fail */
+  8,   /* field[8] = good */
+  9,   /* field[9] = pass */
+  1,   /* field[1] = reviewed */
+  0,   /* field[0] = sampled */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__case_file_review_summary__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__case_file_review_summary__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.CaseFileReviewSummary",
+  "CaseFileReviewSummary",
+  "Oneseal__Evaluation__V1__CaseFileReviewSummary",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__CaseFileReviewSummary),
+  11,
+  oneseal__evaluation__v1__case_file_review_summary__field_descriptors,
+  oneseal__evaluation__v1__case_file_review_summary__field_indices_by_name,
+  1,  oneseal__evaluation__v1__case_file_review_summary__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__case_file_review_summary__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__evaluation__v1__case_file_sample__field_descriptors[11] =
+{
+  {
+    "year",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "month",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "node",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, node),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seed",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, seed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_size",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, requested_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "population_count",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, population_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "population_digest",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, population_digest),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "drawn_by",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, drawn_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "drawn_on",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, drawn_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "case_files",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, n_case_files),
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, case_files),
+    &oneseal__evaluation__v1__sampled_case_file__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "summary",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Evaluation__V1__CaseFileSample, summary),
+    &oneseal__evaluation__v1__case_file_review_summary__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__evaluation__v1__case_file_sample__field_indices_by_name[] = {
+  9,   /* field[9] = case_files */
+  7,   /* field[7] = drawn_by */
+  8,   /* field[8] = drawn_on */
+  1,   /* field[1] = month */
+  2,   /* field[2] = node */
+  5,   /* field[5] = population_count */
+  6,   /* field[6] = population_digest */
+  4,   /* field[4] = requested_size */
+  3,   /* field[3] = seed */
+  10,   /* field[10] = summary */
+  0,   /* field[0] = year */
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__case_file_sample__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor oneseal__evaluation__v1__case_file_sample__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.CaseFileSample",
+  "CaseFileSample",
+  "Oneseal__Evaluation__V1__CaseFileSample",
+  "oneseal.evaluation.v1",
+  sizeof(Oneseal__Evaluation__V1__CaseFileSample),
+  11,
+  oneseal__evaluation__v1__case_file_sample__field_descriptors,
+  oneseal__evaluation__v1__case_file_sample__field_indices_by_name,
+  1,  oneseal__evaluation__v1__case_file_sample__number_ranges,
+  (ProtobufCMessageInit) oneseal__evaluation__v1__case_file_sample__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue oneseal__evaluation__v1__case_file_grade__enum_values_by_number[5] =
+{
+  { "CASE_FILE_GRADE_UNSPECIFIED", "ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_UNSPECIFIED", 0 },
+  { "CASE_FILE_GRADE_EXCELLENT", "ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_EXCELLENT", 1 },
+  { "CASE_FILE_GRADE_GOOD", "ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_GOOD", 2 },
+  { "CASE_FILE_GRADE_PASS", "ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_PASS", 3 },
+  { "CASE_FILE_GRADE_FAIL", "ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_FAIL", 4 },
+};
+static const ProtobufCIntRange oneseal__evaluation__v1__case_file_grade__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex oneseal__evaluation__v1__case_file_grade__enum_values_by_name[5] =
+{
+  { "CASE_FILE_GRADE_EXCELLENT", 1 },
+  { "CASE_FILE_GRADE_FAIL", 4 },
+  { "CASE_FILE_GRADE_GOOD", 2 },
+  { "CASE_FILE_GRADE_PASS", 3 },
+  { "CASE_FILE_GRADE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor oneseal__evaluation__v1__case_file_grade__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "oneseal.evaluation.v1.CaseFileGrade",
+  "CaseFileGrade",
+  "Oneseal__Evaluation__V1__CaseFileGrade",
+  "oneseal.evaluation.v1",
+  5,
+  oneseal__evaluation__v1__case_file_grade__enum_values_by_number,
+  5,
+  oneseal__evaluation__v1__case_file_grade__enum_values_by_name,
+  1,
+  oneseal__evaluation__v1__case_file_grade__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor oneseal__evaluation__v1__evaluation_service__method_descriptors[17] =
 {
   { "SubmitRating", &oneseal__evaluation__v1__submit_rating_request__descriptor, &oneseal__evaluation__v1__submit_rating_response__descriptor },
   { "GetRating", &oneseal__evaluation__v1__get_rating_request__descriptor, &oneseal__evaluation__v1__get_rating_response__descriptor },
@@ -3411,14 +4707,19 @@ static const ProtobufCMethodDescriptor oneseal__evaluation__v1__evaluation_servi
   { "FlagWindows", &oneseal__evaluation__v1__flag_windows_request__descriptor, &oneseal__evaluation__v1__flag_windows_response__descriptor },
   { "Report", &oneseal__evaluation__v1__report_request__descriptor, &oneseal__evaluation__v1__report_response__descriptor },
   { "RebuildReadModel", &oneseal__evaluation__v1__rebuild_read_model_request__descriptor, &oneseal__evaluation__v1__rebuild_read_model_response__descriptor },
+  { "DrawCaseFileSample", &oneseal__evaluation__v1__draw_case_file_sample_request__descriptor, &oneseal__evaluation__v1__case_file_sample__descriptor },
+  { "ScoreCaseFile", &oneseal__evaluation__v1__score_case_file_request__descriptor, &oneseal__evaluation__v1__score_case_file_response__descriptor },
+  { "GetCaseFileSample", &oneseal__evaluation__v1__get_case_file_sample_request__descriptor, &oneseal__evaluation__v1__case_file_sample__descriptor },
 };
 const unsigned oneseal__evaluation__v1__evaluation_service__method_indices_by_name[] = {
   7,        /* AppealRating */
   5,        /* CompleteRectification */
   8,        /* DecideAppeal */
+  14,        /* DrawCaseFileSample */
   10,        /* EarlyWarnings */
   9,        /* EfficiencyFigures */
   11,        /* FlagWindows */
+  16,        /* GetCaseFileSample */
   1,        /* GetRating */
   2,        /* ListRatings */
   3,        /* ListRectifications */
@@ -3426,6 +4727,7 @@ const unsigned oneseal__evaluation__v1__evaluation_service__method_indices_by_na
   13,        /* RebuildReadModel */
   4,        /* RecordCallBack */
   12,        /* Report */
+  15,        /* ScoreCaseFile */
   0         /* SubmitRating */
 };
 const ProtobufCServiceDescriptor oneseal__evaluation__v1__evaluation_service__descriptor =
@@ -3435,7 +4737,7 @@ const ProtobufCServiceDescriptor oneseal__evaluation__v1__evaluation_service__de
   "EvaluationService",
   "Oneseal__Evaluation__V1__EvaluationService",
   "oneseal.evaluation.v1",
-  14,
+  17,
   oneseal__evaluation__v1__evaluation_service__method_descriptors,
   oneseal__evaluation__v1__evaluation_service__method_indices_by_name
 };
@@ -3550,6 +4852,30 @@ void oneseal__evaluation__v1__evaluation_service__rebuild_read_model(ProtobufCSe
 {
   assert(service->descriptor == &oneseal__evaluation__v1__evaluation_service__descriptor);
   service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__evaluation__v1__evaluation_service__draw_case_file_sample(ProtobufCService *service,
+                                                                        const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *input,
+                                                                        Oneseal__Evaluation__V1__CaseFileSample_Closure closure,
+                                                                        void *closure_data)
+{
+  assert(service->descriptor == &oneseal__evaluation__v1__evaluation_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__evaluation__v1__evaluation_service__score_case_file(ProtobufCService *service,
+                                                                  const Oneseal__Evaluation__V1__ScoreCaseFileRequest *input,
+                                                                  Oneseal__Evaluation__V1__ScoreCaseFileResponse_Closure closure,
+                                                                  void *closure_data)
+{
+  assert(service->descriptor == &oneseal__evaluation__v1__evaluation_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__evaluation__v1__evaluation_service__get_case_file_sample(ProtobufCService *service,
+                                                                       const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *input,
+                                                                       Oneseal__Evaluation__V1__CaseFileSample_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &oneseal__evaluation__v1__evaluation_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__evaluation__v1__evaluation_service__init (Oneseal__Evaluation__V1__EvaluationService_Service *service,
                                                         Oneseal__Evaluation__V1__EvaluationService_ServiceDestroy destroy)

@@ -47,10 +47,41 @@ typedef struct Oneseal__Evaluation__V1__ReportRequest Oneseal__Evaluation__V1__R
 typedef struct Oneseal__Evaluation__V1__ReportResponse Oneseal__Evaluation__V1__ReportResponse;
 typedef struct Oneseal__Evaluation__V1__RebuildReadModelRequest Oneseal__Evaluation__V1__RebuildReadModelRequest;
 typedef struct Oneseal__Evaluation__V1__RebuildReadModelResponse Oneseal__Evaluation__V1__RebuildReadModelResponse;
+typedef struct Oneseal__Evaluation__V1__DrawCaseFileSampleRequest Oneseal__Evaluation__V1__DrawCaseFileSampleRequest;
+typedef struct Oneseal__Evaluation__V1__GetCaseFileSampleRequest Oneseal__Evaluation__V1__GetCaseFileSampleRequest;
+typedef struct Oneseal__Evaluation__V1__CaseFileScore Oneseal__Evaluation__V1__CaseFileScore;
+typedef struct Oneseal__Evaluation__V1__ScoreCaseFileRequest Oneseal__Evaluation__V1__ScoreCaseFileRequest;
+typedef struct Oneseal__Evaluation__V1__ScoreCaseFileResponse Oneseal__Evaluation__V1__ScoreCaseFileResponse;
+typedef struct Oneseal__Evaluation__V1__SampledCaseFile Oneseal__Evaluation__V1__SampledCaseFile;
+typedef struct Oneseal__Evaluation__V1__CaseFileReviewSummary Oneseal__Evaluation__V1__CaseFileReviewSummary;
+typedef struct Oneseal__Evaluation__V1__CaseFileSample Oneseal__Evaluation__V1__CaseFileSample;
 
 
 /* --- enums --- */
 
+/*
+ * The grade a case file's total earns: 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60, 不合格 below.
+ */
+typedef enum _Oneseal__Evaluation__V1__CaseFileGrade {
+  ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_UNSPECIFIED = 0,
+  /*
+   * 优秀
+   */
+  ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_EXCELLENT = 1,
+  /*
+   * 良好
+   */
+  ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_GOOD = 2,
+  /*
+   * 合格
+   */
+  ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_PASS = 3,
+  /*
+   * 不合格
+   */
+  ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_FAIL = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__EVALUATION__V1__CASE_FILE_GRADE)
+} Oneseal__Evaluation__V1__CaseFileGrade;
 
 /* --- messages --- */
 
@@ -444,10 +475,14 @@ struct  Oneseal__Evaluation__V1__ReportResponse
   char *html;
   size_t n_flags;
   Oneseal__Evaluation__V1__WindowFlag **flags;
+  /*
+   * The month's case-file review (案卷评查), when a sample was drawn for this node and month.
+   */
+  Oneseal__Evaluation__V1__CaseFileReviewSummary *case_file_review;
 };
 #define ONESEAL__EVALUATION__V1__REPORT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__report_response__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, NULL }
 
 
 struct  Oneseal__Evaluation__V1__RebuildReadModelRequest
@@ -470,6 +505,172 @@ struct  Oneseal__Evaluation__V1__RebuildReadModelResponse
 #define ONESEAL__EVALUATION__V1__REBUILD_READ_MODEL_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__rebuild_read_model_response__descriptor) \
     , 0, 0, 0, 0 }
+
+
+struct  Oneseal__Evaluation__V1__DrawCaseFileSampleRequest
+{
+  ProtobufCMessage base;
+  int32_t year;
+  int32_t month;
+  /*
+   * 1–200 cases; a month with fewer closed cases gives all of them.
+   */
+  int32_t size;
+  /*
+   * The seed of the draw; 0 lets the service choose one at random (and record it).
+   */
+  uint64_t seed;
+};
+#define ONESEAL__EVALUATION__V1__DRAW_CASE_FILE_SAMPLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__draw_case_file_sample_request__descriptor) \
+    , 0, 0, 0, 0 }
+
+
+struct  Oneseal__Evaluation__V1__GetCaseFileSampleRequest
+{
+  ProtobufCMessage base;
+  int32_t year;
+  int32_t month;
+};
+#define ONESEAL__EVALUATION__V1__GET_CASE_FILE_SAMPLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__get_case_file_sample_request__descriptor) \
+    , 0, 0 }
+
+
+/*
+ * A score against the checklist: each criterion 0–25; the finding of a criterion is required
+ * when it lost points (at most 1000 characters).
+ */
+struct  Oneseal__Evaluation__V1__CaseFileScore
+{
+  ProtobufCMessage base;
+  /*
+   * 材料完整性
+   */
+  int32_t materials;
+  /*
+   * 程序合法性
+   */
+  int32_t procedure;
+  /*
+   * 办理时效性
+   */
+  int32_t timeliness;
+  /*
+   * 文书规范性
+   */
+  int32_t documents;
+  char *materials_finding;
+  char *procedure_finding;
+  char *timeliness_finding;
+  char *documents_finding;
+  /*
+   * Answered by the service (ignored in a request).
+   */
+  int32_t total;
+  Oneseal__Evaluation__V1__CaseFileGrade grade;
+};
+#define ONESEAL__EVALUATION__V1__CASE_FILE_SCORE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__case_file_score__descriptor) \
+    , 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, ONESEAL__EVALUATION__V1__CASE_FILE_GRADE__CASE_FILE_GRADE_UNSPECIFIED }
+
+
+struct  Oneseal__Evaluation__V1__ScoreCaseFileRequest
+{
+  ProtobufCMessage base;
+  int32_t year;
+  int32_t month;
+  char *case_id;
+  Oneseal__Evaluation__V1__CaseFileScore *score;
+  char *idempotency_key;
+};
+#define ONESEAL__EVALUATION__V1__SCORE_CASE_FILE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__score_case_file_request__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Evaluation__V1__ScoreCaseFileResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Evaluation__V1__SampledCaseFile *case_file;
+};
+#define ONESEAL__EVALUATION__V1__SCORE_CASE_FILE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__score_case_file_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Evaluation__V1__SampledCaseFile
+{
+  ProtobufCMessage base;
+  /*
+   * 1-based place in the draw.
+   */
+  int32_t position;
+  char *case_id;
+  char *case_number;
+  char *item_name;
+  Oneseal__Common__V1__CivilDate *closed_on;
+  /*
+   * Decided after the due date, as the case's record says.
+   */
+  protobuf_c_boolean late;
+  protobuf_c_boolean reviewed;
+  Oneseal__Evaluation__V1__CaseFileScore *score;
+  /*
+   * The reviewer's subject (staff), when reviewed.
+   */
+  char *reviewer;
+};
+#define ONESEAL__EVALUATION__V1__SAMPLED_CASE_FILE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__sampled_case_file__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0, NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Evaluation__V1__CaseFileReviewSummary
+{
+  ProtobufCMessage base;
+  int32_t sampled;
+  int32_t reviewed;
+  double average_total;
+  double average_materials;
+  double average_procedure;
+  double average_timeliness;
+  double average_documents;
+  int32_t excellent;
+  int32_t good;
+  int32_t pass;
+  int32_t fail;
+};
+#define ONESEAL__EVALUATION__V1__CASE_FILE_REVIEW_SUMMARY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__case_file_review_summary__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+
+struct  Oneseal__Evaluation__V1__CaseFileSample
+{
+  ProtobufCMessage base;
+  int32_t year;
+  int32_t month;
+  char *node;
+  uint64_t seed;
+  int32_t requested_size;
+  /*
+   * How many cases of the node closed in the month (the population drawn from).
+   */
+  int32_t population_count;
+  /*
+   * SHA-256 (hex) of the population's case ids, sorted, one per line.
+   */
+  char *population_digest;
+  char *drawn_by;
+  Oneseal__Common__V1__CivilDate *drawn_on;
+  size_t n_case_files;
+  Oneseal__Evaluation__V1__SampledCaseFile **case_files;
+  Oneseal__Evaluation__V1__CaseFileReviewSummary *summary;
+};
+#define ONESEAL__EVALUATION__V1__CASE_FILE_SAMPLE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__case_file_sample__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, NULL }
 
 
 /* Oneseal__Evaluation__V1__SubmitRatingRequest methods */
@@ -1023,6 +1224,158 @@ Oneseal__Evaluation__V1__RebuildReadModelResponse *
 void   oneseal__evaluation__v1__rebuild_read_model_response__free_unpacked
                      (Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__DrawCaseFileSampleRequest methods */
+void   oneseal__evaluation__v1__draw_case_file_sample_request__init
+                     (Oneseal__Evaluation__V1__DrawCaseFileSampleRequest         *message);
+size_t oneseal__evaluation__v1__draw_case_file_sample_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest   *message);
+size_t oneseal__evaluation__v1__draw_case_file_sample_request__pack
+                     (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__draw_case_file_sample_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *
+       oneseal__evaluation__v1__draw_case_file_sample_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__draw_case_file_sample_request__free_unpacked
+                     (Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__GetCaseFileSampleRequest methods */
+void   oneseal__evaluation__v1__get_case_file_sample_request__init
+                     (Oneseal__Evaluation__V1__GetCaseFileSampleRequest         *message);
+size_t oneseal__evaluation__v1__get_case_file_sample_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest   *message);
+size_t oneseal__evaluation__v1__get_case_file_sample_request__pack
+                     (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__get_case_file_sample_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__GetCaseFileSampleRequest *
+       oneseal__evaluation__v1__get_case_file_sample_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__get_case_file_sample_request__free_unpacked
+                     (Oneseal__Evaluation__V1__GetCaseFileSampleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__CaseFileScore methods */
+void   oneseal__evaluation__v1__case_file_score__init
+                     (Oneseal__Evaluation__V1__CaseFileScore         *message);
+size_t oneseal__evaluation__v1__case_file_score__get_packed_size
+                     (const Oneseal__Evaluation__V1__CaseFileScore   *message);
+size_t oneseal__evaluation__v1__case_file_score__pack
+                     (const Oneseal__Evaluation__V1__CaseFileScore   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__case_file_score__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__CaseFileScore   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__CaseFileScore *
+       oneseal__evaluation__v1__case_file_score__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__case_file_score__free_unpacked
+                     (Oneseal__Evaluation__V1__CaseFileScore *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__ScoreCaseFileRequest methods */
+void   oneseal__evaluation__v1__score_case_file_request__init
+                     (Oneseal__Evaluation__V1__ScoreCaseFileRequest         *message);
+size_t oneseal__evaluation__v1__score_case_file_request__get_packed_size
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileRequest   *message);
+size_t oneseal__evaluation__v1__score_case_file_request__pack
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__score_case_file_request__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__ScoreCaseFileRequest *
+       oneseal__evaluation__v1__score_case_file_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__score_case_file_request__free_unpacked
+                     (Oneseal__Evaluation__V1__ScoreCaseFileRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__ScoreCaseFileResponse methods */
+void   oneseal__evaluation__v1__score_case_file_response__init
+                     (Oneseal__Evaluation__V1__ScoreCaseFileResponse         *message);
+size_t oneseal__evaluation__v1__score_case_file_response__get_packed_size
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileResponse   *message);
+size_t oneseal__evaluation__v1__score_case_file_response__pack
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__score_case_file_response__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__ScoreCaseFileResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__ScoreCaseFileResponse *
+       oneseal__evaluation__v1__score_case_file_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__score_case_file_response__free_unpacked
+                     (Oneseal__Evaluation__V1__ScoreCaseFileResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__SampledCaseFile methods */
+void   oneseal__evaluation__v1__sampled_case_file__init
+                     (Oneseal__Evaluation__V1__SampledCaseFile         *message);
+size_t oneseal__evaluation__v1__sampled_case_file__get_packed_size
+                     (const Oneseal__Evaluation__V1__SampledCaseFile   *message);
+size_t oneseal__evaluation__v1__sampled_case_file__pack
+                     (const Oneseal__Evaluation__V1__SampledCaseFile   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__sampled_case_file__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__SampledCaseFile   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__SampledCaseFile *
+       oneseal__evaluation__v1__sampled_case_file__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__sampled_case_file__free_unpacked
+                     (Oneseal__Evaluation__V1__SampledCaseFile *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__CaseFileReviewSummary methods */
+void   oneseal__evaluation__v1__case_file_review_summary__init
+                     (Oneseal__Evaluation__V1__CaseFileReviewSummary         *message);
+size_t oneseal__evaluation__v1__case_file_review_summary__get_packed_size
+                     (const Oneseal__Evaluation__V1__CaseFileReviewSummary   *message);
+size_t oneseal__evaluation__v1__case_file_review_summary__pack
+                     (const Oneseal__Evaluation__V1__CaseFileReviewSummary   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__case_file_review_summary__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__CaseFileReviewSummary   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__CaseFileReviewSummary *
+       oneseal__evaluation__v1__case_file_review_summary__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__case_file_review_summary__free_unpacked
+                     (Oneseal__Evaluation__V1__CaseFileReviewSummary *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Evaluation__V1__CaseFileSample methods */
+void   oneseal__evaluation__v1__case_file_sample__init
+                     (Oneseal__Evaluation__V1__CaseFileSample         *message);
+size_t oneseal__evaluation__v1__case_file_sample__get_packed_size
+                     (const Oneseal__Evaluation__V1__CaseFileSample   *message);
+size_t oneseal__evaluation__v1__case_file_sample__pack
+                     (const Oneseal__Evaluation__V1__CaseFileSample   *message,
+                      uint8_t             *out);
+size_t oneseal__evaluation__v1__case_file_sample__pack_to_buffer
+                     (const Oneseal__Evaluation__V1__CaseFileSample   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Evaluation__V1__CaseFileSample *
+       oneseal__evaluation__v1__case_file_sample__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__evaluation__v1__case_file_sample__free_unpacked
+                     (Oneseal__Evaluation__V1__CaseFileSample *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Oneseal__Evaluation__V1__SubmitRatingRequest_Closure)
@@ -1112,6 +1465,30 @@ typedef void (*Oneseal__Evaluation__V1__RebuildReadModelRequest_Closure)
 typedef void (*Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure)
                  (const Oneseal__Evaluation__V1__RebuildReadModelResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__DrawCaseFileSampleRequest_Closure)
+                 (const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__GetCaseFileSampleRequest_Closure)
+                 (const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__CaseFileScore_Closure)
+                 (const Oneseal__Evaluation__V1__CaseFileScore *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__ScoreCaseFileRequest_Closure)
+                 (const Oneseal__Evaluation__V1__ScoreCaseFileRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__ScoreCaseFileResponse_Closure)
+                 (const Oneseal__Evaluation__V1__ScoreCaseFileResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__SampledCaseFile_Closure)
+                 (const Oneseal__Evaluation__V1__SampledCaseFile *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__CaseFileReviewSummary_Closure)
+                 (const Oneseal__Evaluation__V1__CaseFileReviewSummary *message,
+                  void *closure_data);
+typedef void (*Oneseal__Evaluation__V1__CaseFileSample_Closure)
+                 (const Oneseal__Evaluation__V1__CaseFileSample *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1175,6 +1552,18 @@ struct Oneseal__Evaluation__V1__EvaluationService_Service
                              const Oneseal__Evaluation__V1__RebuildReadModelRequest *input,
                              Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure closure,
                              void *closure_data);
+  void (*draw_case_file_sample)(Oneseal__Evaluation__V1__EvaluationService_Service *service,
+                                const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *input,
+                                Oneseal__Evaluation__V1__CaseFileSample_Closure closure,
+                                void *closure_data);
+  void (*score_case_file)(Oneseal__Evaluation__V1__EvaluationService_Service *service,
+                          const Oneseal__Evaluation__V1__ScoreCaseFileRequest *input,
+                          Oneseal__Evaluation__V1__ScoreCaseFileResponse_Closure closure,
+                          void *closure_data);
+  void (*get_case_file_sample)(Oneseal__Evaluation__V1__EvaluationService_Service *service,
+                               const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *input,
+                               Oneseal__Evaluation__V1__CaseFileSample_Closure closure,
+                               void *closure_data);
 };
 typedef void (*Oneseal__Evaluation__V1__EvaluationService_ServiceDestroy)(Oneseal__Evaluation__V1__EvaluationService_Service *);
 void oneseal__evaluation__v1__evaluation_service__init (Oneseal__Evaluation__V1__EvaluationService_Service *service,
@@ -1196,7 +1585,10 @@ void oneseal__evaluation__v1__evaluation_service__init (Oneseal__Evaluation__V1_
       function_prefix__ ## early_warnings,\
       function_prefix__ ## flag_windows,\
       function_prefix__ ## report,\
-      function_prefix__ ## rebuild_read_model  }
+      function_prefix__ ## rebuild_read_model,\
+      function_prefix__ ## draw_case_file_sample,\
+      function_prefix__ ## score_case_file,\
+      function_prefix__ ## get_case_file_sample  }
 void oneseal__evaluation__v1__evaluation_service__submit_rating(ProtobufCService *service,
                                                                 const Oneseal__Evaluation__V1__SubmitRatingRequest *input,
                                                                 Oneseal__Evaluation__V1__SubmitRatingResponse_Closure closure,
@@ -1253,9 +1645,22 @@ void oneseal__evaluation__v1__evaluation_service__rebuild_read_model(ProtobufCSe
                                                                      const Oneseal__Evaluation__V1__RebuildReadModelRequest *input,
                                                                      Oneseal__Evaluation__V1__RebuildReadModelResponse_Closure closure,
                                                                      void *closure_data);
+void oneseal__evaluation__v1__evaluation_service__draw_case_file_sample(ProtobufCService *service,
+                                                                        const Oneseal__Evaluation__V1__DrawCaseFileSampleRequest *input,
+                                                                        Oneseal__Evaluation__V1__CaseFileSample_Closure closure,
+                                                                        void *closure_data);
+void oneseal__evaluation__v1__evaluation_service__score_case_file(ProtobufCService *service,
+                                                                  const Oneseal__Evaluation__V1__ScoreCaseFileRequest *input,
+                                                                  Oneseal__Evaluation__V1__ScoreCaseFileResponse_Closure closure,
+                                                                  void *closure_data);
+void oneseal__evaluation__v1__evaluation_service__get_case_file_sample(ProtobufCService *service,
+                                                                       const Oneseal__Evaluation__V1__GetCaseFileSampleRequest *input,
+                                                                       Oneseal__Evaluation__V1__CaseFileSample_Closure closure,
+                                                                       void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    oneseal__evaluation__v1__case_file_grade__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__submit_rating_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__submit_rating_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__get_rating_request__descriptor;
@@ -1285,6 +1690,14 @@ extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_request_
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__report_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__rebuild_read_model_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__draw_case_file_sample_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__get_case_file_sample_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__case_file_score__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__score_case_file_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__score_case_file_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__sampled_case_file__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__case_file_review_summary__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__case_file_sample__descriptor;
 extern const ProtobufCServiceDescriptor oneseal__evaluation__v1__evaluation_service__descriptor;
 
 PROTOBUF_C__END_DECLS
