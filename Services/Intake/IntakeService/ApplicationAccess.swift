@@ -14,7 +14,9 @@ import OneSealServiceKit
 /// - An applicant token acts only on applications where its subject is the applicant's or the
 ///   agent's ID number (resident ID or USCC, compared by keyed blind index, case-insensitively).
 /// - An integrator acts only on the applications it submitted itself.
-/// - Staff readers (officers, directors, evaluators, operators …) may read, never act.
+/// - Staff readers (officers, directors, evaluators, operators …) of this node may read, never act;
+///   the back office of the node an application was forwarded to reads it too (its materials:
+///   the only method whose table admits the node above).
 /// - Services of this and trusted nodes (role node) act as the event flow needs.
 extension IntakeAPI {
     enum Act: String {
@@ -49,8 +51,12 @@ extension IntakeAPI {
         case .peerNode: allowed = true
         case .applicant: allowed = isDataSubject(application, caller)
         case .integrator: allowed = application.submitterIndex == submitterIndex(caller)
-        case .officer, .sectionChief, .deputyDirector, .director, .evaluator, .leader, .operator, .certificateOperator, .department:
-            allowed = act == .read
+        case .officer, .sectionChief, .deputyDirector, .director:
+            // The back office of this node, or of the node the application was forwarded to
+            // (审核转报: the case, and its 案卷, are there).
+            allowed = act == .read && (caller.node == node || application.state.forwarding?.toNode.divisionCode == caller.node)
+        case .evaluator, .leader, .operator, .certificateOperator, .department:
+            allowed = act == .read && caller.node == node
         }
         guard allowed else {
             throw RPCError(

@@ -45,7 +45,9 @@ public enum IntakeServiceDefinition {
             // The material store: the window scans, integrators and applicants upload, each upload
             // bound to its uploader; reading follows the applications naming the file (MaterialHandlers).
             "UploadMaterial": submitters.on(.own),
-            "DownloadMaterial": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
+            // The node above reads too: a forwarded application's case is decided there, and its
+            // back office reads the files from here (ApplicationAccess: only forwarded ones).
+            "DownloadMaterial": MethodRule(roles: readers.roles.union([.applicant]), scope: .sameNodeOrAncestor).on(.own),
         ]
         return AccessPolicy(Dictionary(uniqueKeysWithValues: rules.map { (service + $0.key, $0.value) }))
     }()

@@ -184,4 +184,41 @@ struct MaterialStoreTests {
             }
         }
     }
+
+    @Test("a forwarded application's files are read by the back office of the node it went to, and by no other staff of that node")
+    func forwardedApplicationFiles() async throws {
+        try await withIntakeNode(node: "371302", today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let clerk = try node.clerk
+            var water = try Fixtures.submit([IntakeServiceTests.water])
+            try await node.uploadFixtures(for: water.materials, as: clerk)
+            water.idempotencyKey = UUID().uuidString
+            let id = try await node.intake.submitApplication(water, metadata: clerk).application.applicationID
+            _ = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = id }, metadata: clerk)
+            let fileID = try #require(water.materials.first { !$0.fileID.isEmpty }?.fileID)
+            let cityOfficer = try node.metadata(.officer, subject: "officer-city-1", node: "371300")
+            let cityDirector = try node.metadata(.director, subject: "director-city-1", node: "371300")
+
+            // Not forwarded yet: the city's back office has no business with it.
+            await #expect { _ = try await node.intake.downloadMaterial(fileID: fileID, metadata: cityOfficer) } throws: { rpcFailure($0)?.code == .notFound }
+            _ = try await node.intake.forwardToCity(Intake_ForwardToCityRequest.with {
+                $0.applicationID = id
+                $0.firstReviewOpinion = "经初审，取水地点位于沂河兰山段，水资源论证报告结论明确，材料齐全，建议准予"
+            }, metadata: clerk)
+
+            // Forwarded: the city's officer and director read the file the case file names.
+            let content = FixtureFiles.content(try #require(water.materials.first { !$0.fileID.isEmpty }?.requirementCode))
+            #expect(try await node.intake.downloadMaterial(fileID: fileID, metadata: cityOfficer).content == content)
+            #expect(try await node.intake.downloadMaterial(fileID: fileID, metadata: cityDirector).content == content)
+            // The city's window, evaluators and operators do not; nor the back office of another
+            // county (not above this one: refused by the method table).
+            for metadata in [try node.metadata(.windowClerk, subject: "clerk-city", node: "371300"), try node.metadata(.evaluator, subject: "eval-city", node: "371300"),
+                             try node.metadata(.operator, subject: "ops-city", node: "371300")] {
+                await #expect { _ = try await node.intake.downloadMaterial(fileID: fileID, metadata: metadata) } throws: { rpcFailure($0)?.code == .notFound }
+            }
+            await #expect { _ = try await node.intake.downloadMaterial(fileID: fileID, metadata: try node.metadata(.officer, subject: "officer-9", node: "371311")) } throws: {
+                rpcFailure($0)?.code == .permissionDenied
+            }
+        }
+    }
 }
