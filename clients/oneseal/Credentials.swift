@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRPCCore
 import OneSealAuth
+import OneSealCore
 
 /// How every authenticated command proves who calls: a bearer token as is (`--token` or
 /// ONESEAL_TOKEN), or one minted here from a signing key file (`--key`, with `--subject`, `--role`
@@ -23,7 +24,15 @@ struct Credentials: ParsableArguments {
     @Option(help: "Supervising department of a minted token, for role 'department'.")
     var tokenDepartment: String?
 
+    /// A city's officer reads a forwarded application's scans at the county's intake with a city
+    /// token (decision 54): the token's node is then not the node called.
+    @Option(help: "Node of a minted token (default: the node called, --node), e.g. the city's officer reading a forwarded application's files at the county.")
+    var tokenNode: String?
+
     func validate() throws {
+        if let tokenNode, !DivisionCode.isValid(tokenNode) {
+            throw ValidationError("--token-node: '\(tokenNode)' is not a 6-digit division code")
+        }
         if let role, Role(rawValue: role) == nil {
             throw ValidationError("--role: unknown role '\(role)'; one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -38,10 +47,11 @@ struct Credentials: ParsableArguments {
             let chosen = role.flatMap(Role.init(rawValue:)) ?? defaultRole
             if chosen == .department && tokenDepartment == nil { throw ValidationError("--role department needs --token-department") }
             let signer: TokenSigningKey
-            do { signer = try TokenSigningKey(contentsOfFile: key, issuer: node) } catch {
+            let tokenNode = tokenNode ?? node
+            do { signer = try TokenSigningKey(contentsOfFile: key, issuer: tokenNode) } catch {
                 throw ValidationError("--key: cannot read a signing key from \(key): \(error.localizedDescription)")
             }
-            bearer = try signer.mint(subject: subject, role: chosen, node: node, department: tokenDepartment, lifetime: .seconds(600))
+            bearer = try signer.mint(subject: subject, role: chosen, node: tokenNode, department: tokenDepartment, lifetime: .seconds(600))
         }
         if bearer == nil { bearer = ProcessInfo.processInfo.environment["ONESEAL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } }
         guard let bearer else { throw ValidationError("no credentials: give --token, set ONESEAL_TOKEN, or --key to mint one") }
