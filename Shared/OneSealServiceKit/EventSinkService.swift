@@ -14,9 +14,13 @@ public protocol EventConsumer: Sendable {
 }
 
 /// `oneseal.events.v1.EventSink/Deliver`: the receiving end of every outbox relay pointed at this
-/// service. Each event is applied in its own transaction (effect + inbox row); an event that was
-/// seen before is acknowledged without applying it again. The response lists the ids that are
-/// now durably handled; the sender retries the rest.
+/// service. A request's events are applied in order in **one** transaction (#21: a commit per batch,
+/// not per event — with durable settings each commit is a WAL flush), each event in its own
+/// savepoint with its inbox row, so an event that was seen before is acknowledged without applying
+/// it again, and an event whose consumer throws is rolled back alone: the events before it commit,
+/// then the call fails with that event's error, as it did when each event had its own transaction
+/// (the relay then retries from the failed event, or delivers one at a time to place a refusal).
+/// The response lists the ids that are now durably handled; the sender retries the rest.
 public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
     public let consumerName: String
     public let database: PostgresClient
@@ -41,23 +45,57 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
             }
             ids.append(id)
         }
+        var remaining = Array(zip(request.events, ids))[...]
+        var retries = 0
+        while !remaining.isEmpty {
+            let batch = Array(remaining)
+            let outcome = try await database.withTransaction { transaction in
+                try await self.apply(batch, in: transaction)
+            }
+            for ((event, _), applied) in zip(batch, outcome.applied) where !applied {
+                logger.debug("duplicate event acknowledged", metadata: ["event_id": "\(event.eventID)", "type": "\(event.type)"])
+            }
+            remaining = remaining.dropFirst(outcome.applied.count)
+            guard let failure = outcome.failure else { break }
+            // A deadlock with another batch (each holds the locks of the events it applied so
+            // far): the prefix has committed and released them; the rest goes again in a new
+            // transaction, as a transaction of its own used to be retried.
+            if let error = failure as? PostgresError, error.isRetryableTransactionFailure, retries < 4 {
+                retries += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * retries))))
+                continue
+            }
+            throw failure
+        }
         var response = Events_DeliverResponse()
-        for (event, id) in zip(request.events, ids) {
+        response.acceptedEventIds = request.events.map(\.eventID)
+        return response
+    }
+
+    /// Applies `events` in order inside `transaction`, each under a savepoint. Returns, for the
+    /// events handled (a prefix), whether each was applied (false: a duplicate), and the error of
+    /// the first event that failed — rolled back to its savepoint, so the transaction still
+    /// commits the prefix. An error the savepoint cannot undo (the connection is gone) is thrown.
+    func apply(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> (applied: [Bool], failure: (any Error)?) {
+        var applied: [Bool] = []
+        for (event, id) in events {
             // The event continues the trace of the call that produced it (its envelope's
             // traceparent): the consumer's log lines and the events it writes carry it on.
             let trace = TraceContext.continuing(event.traceparent.isEmpty ? nil : event.traceparent)
-            let applied = try await TraceContext.$current.withValue(trace) {
-                try await self.database.withTransaction { transaction in
+            try await transaction.execute("SAVEPOINT oneseal_event")
+            do {
+                let fresh = try await TraceContext.$current.withValue(trace) {
                     guard try await Inbox.markProcessed(eventID: id, consumer: self.consumerName, in: transaction) else { return false }
                     try await self.consumer.consume(event, in: transaction)
                     return true
                 }
+                try await transaction.execute("RELEASE SAVEPOINT oneseal_event")
+                applied.append(fresh)
+            } catch {
+                try await transaction.execute("ROLLBACK TO SAVEPOINT oneseal_event")
+                return (applied, error)
             }
-            if !applied {
-                self.logger.debug("duplicate event acknowledged", metadata: ["event_id": "\(id)", "type": "\(event.type)"])
-            }
-            response.acceptedEventIds.append(event.eventID)
         }
-        return response
+        return (applied, nil)
     }
 }

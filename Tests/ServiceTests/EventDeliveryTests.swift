@@ -92,4 +92,65 @@ struct EventDeliveryTests {
             }
         }
     }
+
+    /// Records each event with the transaction it was applied in, and fails — after writing — on
+    /// the aggregate "poison", so a partial effect of a failed event would show.
+    struct TransactionRecordingConsumer: EventConsumer {
+        struct Poisoned: Error {}
+        func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
+            try await transaction.execute("INSERT INTO received (event_id, aggregate_id, txid) VALUES (\(event.eventID), \(event.aggregateID), txid_current())")
+            if event.aggregateID == "poison" { throw Poisoned() }
+        }
+    }
+
+    @Test("a delivered batch is one transaction (#21); an event that fails rolls back alone, the ones before it commit, a redelivery applies only the rest")
+    func batchInOneTransaction() async throws {
+        let key = TokenSigningKey.generate(issuer: "371302")
+        try await withTestDatabase(prefix: "sink") { sink in
+            try await OutboxMigrations.apply(on: sink)
+            try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
+            let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
+            let server = GRPCServer(
+                transport: transport,
+                services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: TransactionRecordingConsumer())],
+                interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300", serviceCertificates: .notRequired)]
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.serve() }
+                let port = try await transport.listeningAddress.port!
+                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in
+                    let delivery = EventDelivery(
+                        sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
+                        token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") })
+                    func event(_ aggregate: String) -> OutboxEvent {
+                        OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: aggregate, payload: [1])
+                    }
+                    func received() async throws -> [(aggregate: String, txid: Int64)] {
+                        try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
+                            (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
+                        }
+                    }
+                    let first = (0..<20).map { event("a\($0)") }
+                    try await delivery.deliver(to: "evaluation@371300", first)
+                    var rows = try await received()
+                    #expect(rows.map(\.aggregate) == first.map(\.aggregateID))
+                    #expect(Set(rows.map(\.txid)).count == 1, "twenty events, one transaction")
+
+                    let poisoned = [event("b0"), event("b1"), event("poison"), event("b3")]
+                    await #expect(throws: (any Error).self) { try await delivery.deliver(to: "evaluation@371300", poisoned) }
+                    rows = try await received()
+                    #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1"], "the poison's own write rolled back, b3 not reached")
+                    #expect(try await sink.query("SELECT count(*) FROM inbox").one().decode(at: 0, as: Int.self) == 22)
+
+                    // The relay sends the batch again (b0, b1 are duplicates now) without the poison.
+                    try await delivery.deliver(to: "evaluation@371300", [poisoned[0], poisoned[1], poisoned[3]])
+                    rows = try await received()
+                    #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1", "b3"])
+                    #expect(Set(rows.map(\.txid)).count == 3)
+                }
+                server.beginGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
 }

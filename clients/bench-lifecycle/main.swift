@@ -65,12 +65,13 @@ struct BenchLifecycle: AsyncParsableCommand {
         let binDirectory = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         print("oneseal-bench: \(applicants) applicants (\(Int(cityShare * 100)) % forwarded to the city), \(warmup) s warm-up, \(duration) s measured")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
+        print("postgresql: \(PGSetup(conninfo: conninfo).durability())")
         let cluster = try await LocalCluster.start(adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning")
         do {
             try await withClusterClients(cluster) { clients in
                 let hall = Hall(clients)
                 try await hall.setUp(cluster.nodes)
-                try await measure(cluster: cluster, hall: hall)
+                try await measure(cluster: cluster, hall: hall, database: PGSetup(conninfo: conninfo))
             }
         } catch {
             await cluster.stop()
@@ -80,7 +81,7 @@ struct BenchLifecycle: AsyncParsableCommand {
         if pgbenchClients > 0 { try await comparePgbench(conninfo: conninfo) }
     }
 
-    func measure(cluster: LocalCluster, hall: Hall) async throws {
+    func measure(cluster: LocalCluster, hall: Hall, database: PGSetup) async throws {
         let record = Recorder()
         let clock = ContinuousClock()
         let start = clock.now
@@ -107,9 +108,14 @@ struct BenchLifecycle: AsyncParsableCommand {
             }
             try await Task.sleep(until: measureFrom)
             cpuBefore = CPU.snapshot(cluster)
+            let transactionsBefore = database.transactions()
             try await Task.sleep(until: stopAt)
             let cpuAfter = CPU.snapshot(cluster)
+            let transactionsAfter = database.transactions()
             record.setCPU(cpuBefore: cpuBefore, cpuAfter: cpuAfter)
+            if let before = transactionsBefore, let after = transactionsAfter {
+                record.setTransactions(commits: after.commits - before.commits, rollbacks: after.rollbacks - before.rollbacks)
+            }
             try await group.waitForAll()
         }
         record.report(seconds: Double(duration))
@@ -138,6 +144,8 @@ final class Recorder: Sendable {
         var stepOrder: [String] = []
         var failures: [String] = []
         var cpu: [(String, Double)] = []
+        /// Commits and rollbacks of the whole server while measuring (every database of both nodes).
+        var transactions: (commits: Int, rollbacks: Int)?
     }
 
     private let state = Mutex(State())
@@ -157,6 +165,10 @@ final class Recorder: Sendable {
 
     func failed(_ reason: String) { state.withLock { $0.failures.append(reason) } }
 
+    func setTransactions(commits: Int, rollbacks: Int) {
+        state.withLock { $0.transactions = (commits, rollbacks) }
+    }
+
     func setCPU(cpuBefore: [String: Double], cpuAfter: [String: Double]) {
         let used = cpuAfter.map { ($0.key, $0.value - (cpuBefore[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 }
         state.withLock { $0.cpu = used }
@@ -174,6 +186,10 @@ final class Recorder: Sendable {
             print("where the time goes (mean per completed case, in life-cycle order):")
             for name in state.stepOrder {
                 print("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%7.1f ms", (state.stepSeconds[name] ?? 0) / Double(state.completed) * 1000))
+            }
+            if let transactions = state.transactions, state.completed > 0 {
+                print(String(format: "PostgreSQL commits while measuring: %d (%.1f per completed case, target <= 15), rollbacks %d",
+                             transactions.commits, Double(transactions.commits) / Double(state.completed), transactions.rollbacks))
             }
             let totalCPU = state.cpu.reduce(0) { $0 + $1.1 }
             print(String(format: "CPU seconds used while measuring (%.1f s of %.0f available on %d cores):", totalCPU, seconds * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount))
@@ -228,6 +244,33 @@ enum CPU {
 /// that runs the throwaway cluster, so the set-up uses it.
 struct PGSetup {
     let conninfo: String
+
+    /// One value, as psql prints it unaligned (`-At`).
+    func value(_ sql: String) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-psql-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let (status, _) = try Pgbench.spawnAndWait(["psql", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo], outputPath: output.path)
+        let text = ((try? String(contentsOf: output, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard status == 0 else { throw ValidationError("psql failed: \(text)") }
+        return text
+    }
+
+    /// Commits and rollbacks of every database of the server so far (`pg_stat_database`; every
+    /// backend's counts reach it within a second of its transaction, so a window of tens of
+    /// seconds is counted to within a few per cent).
+    func transactions() -> (commits: Int, rollbacks: Int)? {
+        guard let text = try? value("SELECT sum(xact_commit)::bigint || ' ' || sum(xact_rollback)::bigint FROM pg_stat_database"),
+              case let parts = text.split(separator: " "), parts.count == 2, let commits = Int(parts[0]), let rollbacks = Int(parts[1])
+        else { return nil }
+        return (commits, rollbacks)
+    }
+
+    /// What the server promises about a commit: the figures mean nothing without it.
+    func durability() -> String {
+        let settings = ["fsync", "synchronous_commit", "full_page_writes"].map { name in "\(name)=\((try? value("SHOW \(name)")) ?? "?")" }
+        let durable = settings.allSatisfy { $0.hasSuffix("=on") }
+        return settings.joined(separator: " ") + (durable ? " (durable, as a hall runs it)" : " (NOT durable: test settings)")
+    }
     func run(_ sql: String) throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-psql-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(at: output) }
