@@ -604,6 +604,9 @@ message Decision {
   bool on_time = 9;
   // Working days the case took, not counting suspensions.
   int32 working_days_taken = 10;
+  // A renewal nobody decided before the licence's last valid day, granted by law the day after
+  // (视为准予延续, Art. 50); `decided_by` is the renewal sweeper, not a person.
+  bool deemed_renewal = 11;
 }
 
 // One rule checked by instant approval (智能审批), recorded so the decision can be explained.
@@ -728,6 +731,12 @@ message Case {
   ApprovalRole next_role = 34;
   // True once every step of the chain is signed and only the decision is missing.
   bool awaiting_decision = 35;
+  // Set on a renewal case (延续, Art. 50): decide by `renewal.valid_until`, or the renewal sweeper
+  // grants it the day after (Decision.deemed_renewal).
+  oneseal.common.v1.Renewal renewal = 36;
+  // Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
+  // recorded change when it opens.
+  oneseal.common.v1.LicenceChange change = 37;
 }
 
 // One accepted material as intake recorded it.
@@ -873,6 +882,12 @@ message CaseDecided {
   string bundle_id = 7;
   // Returns during the case, for the redo rate.
   int32 returns = 8;
+  // Set when the case is a renewal: on a grant the certificate service issues the next version of
+  // `renewal.licence` (same serial and holder, the new validity) instead of a new licence.
+  oneseal.common.v1.Renewal renewal = 9;
+  // Set when the case is a change: on a grant the certificate service re-issues `change.licence` as its
+  // next version with the new values, and the old version becomes SUPERSEDED.
+  oneseal.common.v1.LicenceChange change = 10;
 }
 
 message CaseWithdrawn {
@@ -1581,6 +1596,43 @@ message LicenceRef {
   string licence_type_code = 3;
   // Licence name (证照名称), for display.
   string licence_name = 4;
+}
+
+// A renewal (延续, 行政许可法 Art. 50): the licence whose validity the holder asks to extend and the
+// dates that govern it (docs/law.md#renewal). Set on a renewal application, on its approval case and
+// on that case's CaseDecided; the certificate service then issues the licence's next version.
+message Renewal {
+  // The licence being renewed: the version in force when the application was made.
+  LicenceRef licence = 1;
+  // Its last valid day. The decision is due by this day; when none has come, the renewal is deemed
+  // granted (视为准予延续) the day after, which is also the first day of the renewed validity.
+  CivilDate valid_until = 2;
+  // Days before expiry the application had to come: the item's own period, else Art. 50's 30.
+  int32 days_before_expiry = 3;
+  // The day the application was made, and the last day it could have been.
+  CivilDate applied_on = 4;
+  CivilDate last_day_to_apply = 5;
+  // Id of the licence version being renewed (certificate's Licence.licence_id).
+  string licence_id = 6;
+}
+
+// A change of a licence's matters (变更, 行政许可法 Art. 49): the licence and the new values; an empty
+// value leaves that matter as it is. Set on a change application, its approval case and CaseDecided;
+// on a grant the certificate service re-issues the licence as its next version with the changes and
+// marks the old version SUPERSEDED (not revoked).
+message LicenceChange {
+  // The licence to change: the version in force when the application was made.
+  LicenceRef licence = 1;
+  string licence_id = 2;
+  // 持证主体名称 (the holder's name), 法定代表人, 地址 (the licence's place), 许可范围.
+  string holder_name = 3;
+  string legal_representative = 4;
+  string place = 5;
+  string scope = 6;
+  // The changed matters that need a review under the item ("holder_name", "legal_representative",
+  // "place", "scope"); the others are only recorded. Empty = recorded only: the case is granted as
+  // a recorded change (备案式变更) without the sign-off chain. Filled by intake from the catalogue.
+  repeated string reviewed = 7;
 }
 
 // A dated written document the bureau hands to the applicant (受理通知书, 补正告知书, 不予受理决定书,
@@ -2715,6 +2767,10 @@ message Application {
   // Increases with every change; pass it as `expected_revision` to refuse acting on a stale view.
   int64 revision = 26;
   google.protobuf.Timestamp updated_at = 27;
+  // Set when this is a renewal application (SubmitApplicationRequest.renewal_of).
+  oneseal.common.v1.Renewal renewal = 28;
+  // Set when this is a change application (SubmitApplicationRequest.change).
+  oneseal.common.v1.LicenceChange change = 29;
 }
 
 // What the public progress look-up shows: no personal data beyond a masked name.
@@ -2866,6 +2922,13 @@ message Item {
   string change_note = 29;
   oneseal.common.v1.ActorRef changed_by = 30;
   google.protobuf.Timestamp created_at = 31;
+  // Days before its licence's last valid day a renewal (延续) must be applied for, when a law,
+  // regulation or rule sets a period other than Art. 50's 30 days; 0 = 30.
+  int32 renewal_days_before_expiry = 32;
+  // Matters whose change (变更, Art. 49) needs a review by the item's sign-off chain: any of
+  // "holder_name", "legal_representative", "place", "scope". Changes of the other matters are only
+  // recorded and re-issued at once.
+  repeated string change_review_matters = 33;
 }
 
 """####),
@@ -2934,6 +2997,11 @@ message ApplicationAccepted {
   // Shared id of the cases of one bundle, so they can be shown and delivered together.
   string bundle_id = 14;
   ApplicationChannel channel = 15;
+  // Set when the application is a renewal (Art. 50); the approval case decides it before the
+  // licence's last valid day, or the renewal is deemed granted.
+  oneseal.common.v1.Renewal renewal = 16;
+  // Set when the application is a change of a licence's matters (Art. 49).
+  oneseal.common.v1.LicenceChange change = 17;
 }
 
 message CorrectionNoticeIssued {
@@ -3127,6 +3195,16 @@ message SubmitApplicationRequest {
   string idempotency_key = 7;
   // Filled-in application form fields (申请表), keyed by the item's form field names.
   map<string, string> form_fields = 8;
+  // A renewal (延续, Art. 50) of this licence (证照标识) instead of a new licence: exactly one item, the
+  // item that issued the licence; the applicant must be its holder, the licence in force, and the
+  // application made at least the item's `renewal_days_before_expiry` (else 30) days before its last
+  // valid day. A late one is INVALID_ARGUMENT on `renewal_of` (reason `renewal.late`) with the last
+  // day it could have been made; nothing is stored.
+  string renewal_of = 9;
+  // A change (变更, Art. 49) of a licence's matters instead of a new licence: exactly one item, the
+  // item that issued it; the applicant its holder; at least one new value. `reviewed` is filled by
+  // intake from the item (Item.change_review_matters) and ignored here. Excludes `renewal_of`.
+  oneseal.common.v1.LicenceChange change = 10;
 }
 
 message SubmitApplicationResponse {

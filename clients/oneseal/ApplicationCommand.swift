@@ -39,6 +39,8 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "window, online, mobile, self_service, mail, integrator.") var channel: String = "window"
         @Option(help: "Window number (窗口号).") var window: String = ""
         @Option(help: "Idempotency key (default: a new UUID, printed).") var idempotencyKey: String?
+        @Option(help: "Apply for the renewal (延续, Art. 50) of this licence (证照标识) instead of a new licence: one --item, the applicant its holder, at least 30 days (or the item's period) before it expires.")
+        var renewalOf: String?
         @Option(help: "Read the whole request from this file (protobuf JSON); excludes the applicant, item and material flags.") var file: String?
         @OptionGroup var connection: Connection
         @OptionGroup var credentials: Credentials
@@ -77,6 +79,7 @@ struct ApplicationCommand: AsyncParsableCommand {
             var request: Intake_SubmitApplicationRequest
             if let file { request = try Self.read(file) } else { request = try await buildRequest() }
             if let idempotencyKey { request.idempotencyKey = idempotencyKey }
+            if let renewalOf { request.renewalOf = renewalOf.trimmingCharacters(in: .whitespaces) }
             if request.idempotencyKey.isEmpty { request.idempotencyKey = UUID().uuidString.lowercased() }
             let finalRequest = request
             let response = try await connection.intake { try await $0.submitApplication(finalRequest, metadata: metadata) }
@@ -410,6 +413,9 @@ enum ApplicationText {
             "applicant \(a.applicant.name) \(a.applicant.idNumber)",
         ]
         if !a.queryCode.isEmpty { lines.append("query code \(a.queryCode)") }
+        if a.hasRenewal {
+            lines.append("renewal (延续) of \(a.renewal.licence.licenceIdentifier), valid until \(Text.date(a.renewal.validUntil)), applied \(Text.date(a.renewal.appliedOn)) (last day \(Text.date(a.renewal.lastDayToApply)))")
+        }
         if a.intakeDeadline.dueOn.year != 0, a.status == .submitted || a.status == .correctionRequested {
             lines.append("intake decision due \(Text.date(a.intakeDeadline.dueOn))")
         }

@@ -333,6 +333,10 @@ enum CaseText {
         if c.deadline.dueOn.year != 0 {
             lines.append("due \(Text.date(c.deadline.dueOn)): \(c.deadline.workingDaysUsed) of \(c.deadline.workingDaysTotal) working days used\(c.deadline.overdue ? ", OVERDUE" : "")")
         }
+        if c.hasRenewal {
+            let r = c.renewal
+            lines.append("renewal (延续) of \(r.licence.licenceIdentifier), valid until \(Text.date(r.validUntil)): decide by that day, or it is granted by law the day after (Art. 50)")
+        }
         for step in c.steps {
             let who = step.assignee.subject.isEmpty ? "unassigned" : step.assignee.subject
             let conclusion = step.conclusion == .unspecified ? "" : "  \(Text.name(step.conclusion)): \(step.opinion)"
@@ -342,7 +346,7 @@ enum CaseText {
         if c.hasDecision {
             let d = c.decision
             switch d.outcome {
-            case .grant(let grant)?: lines.append("decision: GRANTED on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(grant.scope)")
+            case .grant(let grant)?: lines.append("decision: GRANTED\(d.deemedRenewal ? " BY LAW (视为准予延续, Art. 50)" : "") on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(grant.scope)")
             case .denial(let denial)?: lines.append("decision: DENIED on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(denial.reasons.joined(separator: "; "))")
             case nil: break
             }

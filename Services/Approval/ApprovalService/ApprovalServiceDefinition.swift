@@ -67,7 +67,7 @@ public enum ApprovalServiceDefinition {
                 return [api]
             },
             makeBackgroundServices: { _ in
-                [WarningSweeper(api: try box.get(), interval: sweepInterval)]
+                [WarningSweeper(api: try box.get(), interval: sweepInterval), RenewalSweeper(api: try box.get(), interval: sweepInterval)]
             },
             eventConsumer: LateBoundConsumer(box) { ApprovalEventConsumer(api: $0) }
         )

@@ -1012,6 +1012,13 @@ public nonisolated struct Approval_Decision: @unchecked Sendable {
     set {_uniqueStorage()._workingDaysTaken = newValue}
   }
 
+  /// A renewal nobody decided before the licence's last valid day, granted by law the day after
+  /// (视为准予延续, Art. 50); `decided_by` is the renewal sweeper, not a person.
+  public var deemedRenewal: Bool {
+    get {_storage._deemedRenewal}
+    set {_uniqueStorage()._deemedRenewal = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Outcome: Equatable, Sendable {
@@ -1450,6 +1457,28 @@ public nonisolated struct Approval_Case: @unchecked Sendable {
     get {_storage._awaitingDecision}
     set {_uniqueStorage()._awaitingDecision = newValue}
   }
+
+  /// Set on a renewal case (延续, Art. 50): decide by `renewal.valid_until`, or the renewal sweeper
+  /// grants it the day after (Decision.deemed_renewal).
+  public var renewal: Common_Renewal {
+    get {_storage._renewal ?? Common_Renewal()}
+    set {_uniqueStorage()._renewal = newValue}
+  }
+  /// Returns true if `renewal` has been explicitly set.
+  public var hasRenewal: Bool {_storage._renewal != nil}
+  /// Clears the value of `renewal`. Subsequent reads from it will return its default value.
+  public mutating func clearRenewal() {_uniqueStorage()._renewal = nil}
+
+  /// Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
+  /// recorded change when it opens.
+  public var change: Common_LicenceChange {
+    get {_storage._change ?? Common_LicenceChange()}
+    set {_uniqueStorage()._change = newValue}
+  }
+  /// Returns true if `change` has been explicitly set.
+  public var hasChange: Bool {_storage._change != nil}
+  /// Clears the value of `change`. Subsequent reads from it will return its default value.
+  public mutating func clearChange() {_uniqueStorage()._change = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2413,7 +2442,7 @@ nonisolated extension Approval_Denial: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}grant\0\u{1}denial\0\u{3}decided_on\0\u{3}decided_at\0\u{3}decided_by\0\u{1}document\0\u{1}instant\0\u{3}rule_trace\0\u{3}on_time\0\u{3}working_days_taken\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}grant\0\u{1}denial\0\u{3}decided_on\0\u{3}decided_at\0\u{3}decided_by\0\u{1}document\0\u{1}instant\0\u{3}rule_trace\0\u{3}on_time\0\u{3}working_days_taken\0\u{3}deemed_renewal\0")
 
   fileprivate class _StorageClass {
     var _outcome: Approval_Decision.OneOf_Outcome?
@@ -2425,6 +2454,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
     var _ruleTrace: [Approval_RuleEvaluation] = []
     var _onTime: Bool = false
     var _workingDaysTaken: Int32 = 0
+    var _deemedRenewal: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2444,6 +2474,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
       _ruleTrace = source._ruleTrace
       _onTime = source._onTime
       _workingDaysTaken = source._workingDaysTaken
+      _deemedRenewal = source._deemedRenewal
     }
   }
 
@@ -2496,6 +2527,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
         case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._ruleTrace) }()
         case 9: try { try decoder.decodeSingularBoolField(value: &_storage._onTime) }()
         case 10: try { try decoder.decodeSingularInt32Field(value: &_storage._workingDaysTaken) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._deemedRenewal) }()
         default: break
         }
       }
@@ -2543,6 +2575,9 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
       if _storage._workingDaysTaken != 0 {
         try visitor.visitSingularInt32Field(value: _storage._workingDaysTaken, fieldNumber: 10)
       }
+      if _storage._deemedRenewal != false {
+        try visitor.visitSingularBoolField(value: _storage._deemedRenewal, fieldNumber: 11)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2561,6 +2596,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._ruleTrace != rhs_storage._ruleTrace {return false}
         if _storage._onTime != rhs_storage._onTime {return false}
         if _storage._workingDaysTaken != rhs_storage._workingDaysTaken {return false}
+        if _storage._deemedRenewal != rhs_storage._deemedRenewal {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2839,7 +2875,7 @@ nonisolated extension Approval_Withdrawal: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}application_number\0\u{3}bundle_id\0\u{3}accepting_node\0\u{3}deciding_node\0\u{1}item\0\u{1}applicant\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}status\0\u{1}steps\0\u{3}current_step_index\0\u{1}deadline\0\u{3}statutory_deadline\0\u{1}suspensions\0\u{1}extension\0\u{3}joint_reviews\0\u{1}decision\0\u{1}withdrawal\0\u{1}revocation\0\u{1}cancellation\0\u{3}first_review_opinion\0\u{1}returns\0\u{1}licence\0\u{3}created_at\0\u{3}updated_at\0\u{1}revision\0\u{1}materials\0\u{3}instant_attempts\0\u{1}findings\0\u{3}revocation_review\0\u{3}next_role\0\u{3}awaiting_decision\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}application_number\0\u{3}bundle_id\0\u{3}accepting_node\0\u{3}deciding_node\0\u{1}item\0\u{1}applicant\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}status\0\u{1}steps\0\u{3}current_step_index\0\u{1}deadline\0\u{3}statutory_deadline\0\u{1}suspensions\0\u{1}extension\0\u{3}joint_reviews\0\u{1}decision\0\u{1}withdrawal\0\u{1}revocation\0\u{1}cancellation\0\u{3}first_review_opinion\0\u{1}returns\0\u{1}licence\0\u{3}created_at\0\u{3}updated_at\0\u{1}revision\0\u{1}materials\0\u{3}instant_attempts\0\u{1}findings\0\u{3}revocation_review\0\u{3}next_role\0\u{3}awaiting_decision\0\u{1}renewal\0\u{1}change\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -2877,6 +2913,8 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
     var _revocationReview: Approval_RevocationReview? = nil
     var _nextRole: Approval_ApprovalRole = .unspecified
     var _awaitingDecision: Bool = false
+    var _renewal: Common_Renewal? = nil
+    var _change: Common_LicenceChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2922,6 +2960,8 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
       _revocationReview = source._revocationReview
       _nextRole = source._nextRole
       _awaitingDecision = source._awaitingDecision
+      _renewal = source._renewal
+      _change = source._change
     }
   }
 
@@ -2975,6 +3015,8 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
         case 33: try { try decoder.decodeSingularMessageField(value: &_storage._revocationReview) }()
         case 34: try { try decoder.decodeSingularEnumField(value: &_storage._nextRole) }()
         case 35: try { try decoder.decodeSingularBoolField(value: &_storage._awaitingDecision) }()
+        case 36: try { try decoder.decodeSingularMessageField(value: &_storage._renewal) }()
+        case 37: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
         default: break
         }
       }
@@ -3092,6 +3134,12 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
       if _storage._awaitingDecision != false {
         try visitor.visitSingularBoolField(value: _storage._awaitingDecision, fieldNumber: 35)
       }
+      try { if let v = _storage._renewal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 36)
+      } }()
+      try { if let v = _storage._change {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 37)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3136,6 +3184,8 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
         if _storage._revocationReview != rhs_storage._revocationReview {return false}
         if _storage._nextRole != rhs_storage._nextRole {return false}
         if _storage._awaitingDecision != rhs_storage._awaitingDecision {return false}
+        if _storage._renewal != rhs_storage._renewal {return false}
+        if _storage._change != rhs_storage._change {return false}
         return true
       }
       if !storagesAreEqual {return false}

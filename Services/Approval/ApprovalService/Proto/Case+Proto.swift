@@ -220,6 +220,7 @@ extension DecisionRecord {
             $0.ruleTrace = ruleTrace.map(\.proto)
             $0.onTime = onTime
             $0.workingDaysTaken = Int32(workingDaysTaken)
+            $0.deemedRenewal = deemedRenewal ?? false
         }
     }
 }
@@ -367,6 +368,8 @@ extension ApprovalAPI {
         }
         if let role = state.nextRole { out.nextRole = role.proto }
         out.awaitingDecision = state.awaitingDecision
+        if let renewal = state.renewal { out.renewal = Common_Renewal(renewal) }
+        if let change = state.change { out.change = Common_LicenceChange(change) }
         return out
     }
 

@@ -1964,7 +1964,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__denial__descriptor =
   (ProtobufCMessageInit) oneseal__approval__v1__denial__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__decision__field_descriptors[10] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__decision__field_descriptors[11] =
 {
   {
     "grant",
@@ -2086,11 +2086,24 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__decision__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "deemed_renewal",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Decision, deemed_renewal),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__decision__field_indices_by_name[] = {
   3,   /* field[3] = decided_at */
   4,   /* field[4] = decided_by */
   2,   /* field[2] = decided_on */
+  10,   /* field[10] = deemed_renewal */
   1,   /* field[1] = denial */
   5,   /* field[5] = document */
   0,   /* field[0] = grant */
@@ -2102,7 +2115,7 @@ static const unsigned oneseal__approval__v1__decision__field_indices_by_name[] =
 static const ProtobufCIntRange oneseal__approval__v1__decision__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__decision__descriptor =
 {
@@ -2112,7 +2125,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__decision__descriptor =
   "Oneseal__Approval__V1__Decision",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Decision),
-  10,
+  11,
   oneseal__approval__v1__decision__field_descriptors,
   oneseal__approval__v1__decision__field_indices_by_name,
   1,  oneseal__approval__v1__decision__number_ranges,
@@ -2492,7 +2505,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__withdrawal__descriptor =
   (ProtobufCMessageInit) oneseal__approval__v1__withdrawal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descriptors[35] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descriptors[37] =
 {
   {
     "case_id",
@@ -2914,6 +2927,30 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal",
+    36,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, renewal),
+    &oneseal__common__v1__renewal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change",
+    37,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, change),
+    &oneseal__common__v1__licence_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   9,   /* field[9] = acceptance_kind */
@@ -2927,6 +2964,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   22,   /* field[22] = cancellation */
   0,   /* field[0] = case_id */
   1,   /* field[1] = case_number */
+  36,   /* field[36] = change */
   26,   /* field[26] = created_at */
   13,   /* field[13] = current_step_index */
   14,   /* field[14] = deadline */
@@ -2941,6 +2979,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   25,   /* field[25] = licence */
   29,   /* field[29] = materials */
   33,   /* field[33] = next_role */
+  35,   /* field[35] = renewal */
   24,   /* field[24] = returns */
   28,   /* field[28] = revision */
   21,   /* field[21] = revocation */
@@ -2955,7 +2994,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
 static const ProtobufCIntRange oneseal__approval__v1__case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 35 }
+  { 0, 37 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor =
 {
@@ -2965,7 +3004,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor =
   "Oneseal__Approval__V1__Case",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Case),
-  35,
+  37,
   oneseal__approval__v1__case__field_descriptors,
   oneseal__approval__v1__case__field_indices_by_name,
   1,  oneseal__approval__v1__case__number_ranges,

@@ -504,6 +504,11 @@ struct  Oneseal__Approval__V1__Decision
    * Working days the case took, not counting suspensions.
    */
   int32_t working_days_taken;
+  /*
+   * A renewal nobody decided before the licence's last valid day, granted by law the day after
+   * (视为准予延续, Art. 50); `decided_by` is the renewal sweeper, not a person.
+   */
+  protobuf_c_boolean deemed_renewal;
   Oneseal__Approval__V1__Decision__OutcomeCase outcome_case;
   union {
     Oneseal__Approval__V1__Grant *grant;
@@ -512,7 +517,7 @@ struct  Oneseal__Approval__V1__Decision
 };
 #define ONESEAL__APPROVAL__V1__DECISION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__decision__descriptor) \
-    , NULL, NULL, NULL, NULL, 0, 0,NULL, 0, 0, ONESEAL__APPROVAL__V1__DECISION__OUTCOME__NOT_SET, {0} }
+    , NULL, NULL, NULL, NULL, 0, 0,NULL, 0, 0, 0, ONESEAL__APPROVAL__V1__DECISION__OUTCOME__NOT_SET, {0} }
 
 
 /*
@@ -696,10 +701,20 @@ struct  Oneseal__Approval__V1__Case
    * True once every step of the chain is signed and only the decision is missing.
    */
   protobuf_c_boolean awaiting_decision;
+  /*
+   * Set on a renewal case (延续, Art. 50): decide by `renewal.valid_until`, or the renewal sweeper
+   * grants it the day after (Decision.deemed_renewal).
+   */
+  Oneseal__Common__V1__Renewal *renewal;
+  /*
+   * Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
+   * recorded change when it opens.
+   */
+  Oneseal__Common__V1__LicenceChange *change;
 };
 #define ONESEAL__APPROVAL__V1__CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0,NULL, 0, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0,NULL, 0, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, 0, NULL, NULL }
 
 
 /*
