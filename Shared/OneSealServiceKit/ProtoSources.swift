@@ -92,6 +92,22 @@ service ApprovalService {
   // meeting step.
   rpc RecordJointReview(RecordJointReviewRequest) returns (RecordJointReviewResponse);
 
+  // Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+  // hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+  // or others; until the applicant's last day to request it has passed, or a requested hearing's record
+  // is closed, the case cannot be decided.
+  rpc NotifyHearingRight(NotifyHearingRightRequest) returns (NotifyHearingRightResponse);
+  // Records the applicant's (or an interested party's) request, received in time (5 days from the
+  // notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+  // The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+  rpc RequestHearing(RequestHearingRequest) returns (RequestHearingResponse);
+  // Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+  // at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+  rpc ScheduleHearing(ScheduleHearingRequest) returns (ScheduleHearingResponse);
+  // Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+  // and the decision is made on the record (Art. 48 ¶2).
+  rpc RecordHearing(RecordHearingRequest) returns (RecordHearingResponse);
+
   // The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
   // at the end of the item's chain, after every earlier step is complete.
   rpc Decide(DecideRequest) returns (DecideResponse);
@@ -226,6 +242,50 @@ message ReassignRequest {
 }
 
 message ReassignResponse {
+  Case case = 1;
+}
+
+message NotifyHearingRightRequest {
+  string case_id = 1;
+  // Why the decision affects major interests (重大利益关系), printed on the notice; specific (A7).
+  string reason = 2;
+  int64 expected_revision = 3;
+}
+
+message NotifyHearingRightResponse {
+  Case case = 1;
+}
+
+message RequestHearingRequest {
+  string case_id = 1;
+  // Who asked (the applicant or an interested party), as on their written request.
+  string requested_by = 2;
+}
+
+message RequestHearingResponse {
+  Case case = 1;
+}
+
+message ScheduleHearingRequest {
+  string case_id = 1;
+  oneseal.common.v1.CivilDate hearing_on = 2;
+  string place = 3;
+  HearingPublicity publicity = 4;
+  // Someone other than the staff who reviewed the application (Art. 48 (3)).
+  string presiding_officer = 5;
+}
+
+message ScheduleHearingResponse {
+  Case case = 1;
+}
+
+message RecordHearingRequest {
+  string case_id = 1;
+  // The hearing record (听证笔录), as signed by the participants.
+  string record = 2;
+}
+
+message RecordHearingResponse {
   Case case = 1;
 }
 
@@ -737,6 +797,42 @@ message Case {
   // Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
   // recorded change when it opens.
   oneseal.common.v1.LicenceChange change = 37;
+  // The hearing (听证, Arts. 46–48), once its right was notified. While it is requested and its record not
+  // closed, the clock is suspended with reason HEARING (see `suspensions`: the days are not counted).
+  Hearing hearing = 38;
+}
+
+// Art. 48 (3): a hearing is public unless it involves state secrets, business secrets or privacy.
+enum HearingPublicity {
+  HEARING_PUBLICITY_UNSPECIFIED = 0;
+  HEARING_PUBLICITY_PUBLIC = 1;
+  HEARING_PUBLICITY_STATE_SECRET = 2;
+  HEARING_PUBLICITY_BUSINESS_SECRET = 3;
+  HEARING_PUBLICITY_PRIVACY = 4;
+}
+
+message Hearing {
+  oneseal.common.v1.CivilDate right_notified_on = 1;
+  // The applicant's last day to request it: 5 calendar days after the notice, moved off a rest day.
+  oneseal.common.v1.CivilDate last_day_to_request = 2;
+  string reason = 3;
+  // 听证权利告知书.
+  oneseal.common.v1.IssuedDocument right_notice = 4;
+  oneseal.common.v1.CivilDate requested_on = 5;
+  string requested_by = 6;
+  // The latest day it may be held: 20 working days after the request.
+  oneseal.common.v1.CivilDate hold_by = 7;
+  oneseal.common.v1.CivilDate hearing_on = 8;
+  string place = 9;
+  HearingPublicity publicity = 10;
+  string presiding_officer = 11;
+  // 听证通知书 (7 working days before the hearing).
+  oneseal.common.v1.IssuedDocument hearing_notice = 12;
+  // 听证笔录, and the day it was closed (the clock counts again from the next day).
+  string record = 13;
+  oneseal.common.v1.CivilDate record_closed_on = 14;
+  // Id of the suspension (in Case.suspensions) that kept the hearing's days out of the statutory period.
+  string suspension_id = 15;
 }
 
 // One accepted material as intake recorded it.

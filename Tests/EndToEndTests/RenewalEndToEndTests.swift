@@ -174,4 +174,72 @@ struct RenewalEndToEndTests {
             #expect(verified.supersededBy == third.content.licenceIdentifier)
         }
     }
+
+    @Test("a hearing walked from the notice of the right to the decision on its record, the clock stopped meanwhile")
+    func hearingWalk() async throws {
+        let clockFile = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-e2e-hearing-clock-\(UUID().uuidString.prefix(8))")
+        try "0".write(to: clockFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: clockFile) }
+        try await withTwoNodes(environment: ["ONESEAL_TEST_CLOCK_FILE": clockFile.path, "ONESEAL_SWEEP_INTERVAL_SECONDS": "0.5"]) { _, hall in
+            let calendar = try WorkingDayCalendar.china.loading(LocalCluster.provisional2027)
+            let today = CivilDate.today()
+            let approval = hall.clients.approval(Self.county)
+            let officer = try hall.clients.metadata(.officer, "officer-li", node: Self.county)
+            let submitted = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem])
+            _ = try await hall.accept(at: Self.county, submitted.application.applicationID)
+            let opened = try #require(try await hall.cases(of: submitted.application.applicationID, at: Self.county).first)
+            let (_, decider) = try await hall.signChain(opened.caseID, at: Self.county)
+
+            // The written notice of the right; the case cannot be decided while the 5 days run.
+            let notified = try await approval.notifyHearingRight(.with {
+                $0.caseID = opened.caseID
+                $0.reason = "经营场所与居民住宅相邻，直接涉及相邻居民的重大利益关系"
+            }, metadata: officer).case
+            #expect(notified.hearing.rightNotice.number.contains("听告"))
+            // The applicant's 5 days are calendar days, the last one moved off a rest day (docs/law.md#hearings).
+            #expect(notified.hearing.lastDayToRequest.civilDate == (try calendar.workingDay(onOrAfter: today.adding(days: 5))))
+            await #expect { _ = try await approval.decide(.with { $0.caseID = opened.caseID; $0.grant = Hall.grant }, metadata: decider) }
+                throws: { ($0 as? RPCError)?.code == .failedPrecondition }
+
+            // Requested the same day: the clock stops for the hearing (Art. 45).
+            let requested = try await approval.requestHearing(.with { $0.caseID = opened.caseID; $0.requestedBy = "相邻居民代表张三" }, metadata: officer).case
+            #expect(requested.status == .suspended)
+            #expect(requested.suspensions.last?.reason == .hearing)
+            #expect(requested.deadline.suspended)
+
+            // Its notice 7 working days ahead: a day earlier names hearing_on; the presiding officer is not the reviewer.
+            let earliest = try calendar.addingWorkingDays(7, to: today)
+            let tooEarly = Common_CivilDate(try calendar.addingWorkingDays(6, to: today))
+            await #expect {
+                _ = try await approval.scheduleHearing(.with {
+                    $0.caseID = opened.caseID; $0.hearingOn = tooEarly
+                    $0.place = "第三听证室"; $0.publicity = .public; $0.presidingOfficer = "legal-chen"
+                }, metadata: officer)
+            } throws: { ($0 as? RPCError)?.code == .invalidArgument && ($0 as? RPCError)?.message.contains("hearing_on") == true }
+            let scheduled = try await approval.scheduleHearing(.with {
+                $0.caseID = opened.caseID; $0.hearingOn = Common_CivilDate(earliest)
+                $0.place = "第三听证室"; $0.publicity = .public; $0.presidingOfficer = "legal-chen"
+            }, metadata: officer).case
+            #expect(scheduled.hearing.hearingNotice.number.contains("听通"))
+            await #expect { _ = try await approval.recordHearing(.with { $0.caseID = opened.caseID; $0.record = HearingRecordText.text }, metadata: officer) }
+                throws: { ($0 as? RPCError)?.code == .failedPrecondition }
+
+            // The hearing day: the record closes, the clock counts again, the decision rests on the record.
+            try String(today.days(until: earliest) * 86_400).write(to: clockFile, atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .milliseconds(500))
+            let recorded = try await approval.recordHearing(.with { $0.caseID = opened.caseID; $0.record = HearingRecordText.text }, metadata: officer).case
+            #expect(recorded.status == .inProgress)
+            #expect(recorded.hearing.recordClosedOn.civilDate == earliest)
+            let suspension = try #require(recorded.suspensions.last)
+            #expect(suspension.reason == .hearing && suspension.suspensionID == recorded.hearing.suspensionID)
+            #expect(!recorded.deadline.suspended)
+            let decided = try await approval.decide(.with { $0.caseID = opened.caseID; $0.grant = Hall.grant }, metadata: decider).case
+            #expect(decided.status == .granted)
+            #expect(String(decoding: decided.decision.document.content, as: UTF8.self).contains("听证笔录"))
+        }
+    }
+}
+
+enum HearingRecordText {
+    static let text = "申请人与相邻居民代表到场陈述，质证经营场所布局图和排烟设施检测报告，双方核对无误后签字"
 }

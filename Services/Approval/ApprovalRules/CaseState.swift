@@ -41,6 +41,9 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// Set on a change case (变更, Art. 49); a change with no reviewed matter is granted as recorded
     /// when the case opens (`recordChange`).
     public private(set) var change: LicenceChangeRequest?
+    /// The hearing (听证, Arts. 46–48) once its right was notified; changed only by the hearing acts
+    /// in `CaseState+Hearing.swift`. Optional so cases stored before hearings decode unchanged.
+    public internal(set) var hearing: HearingRecord?
 
     /// Opens a case: the chain of the item's tier with the officer's step active (assigned to
     /// `assignee`, or left in the officer queue), both clocks started on the acceptance date.
@@ -536,6 +539,7 @@ public struct CaseState: Sendable, Hashable, Codable {
         }
         outcome = try Self.validated(outcome, on: date, item: item, defaultAppealRights: defaultAppealRights, renewal: renewal)
         try requireRunning("decided")
+        try requireHearingSettled(on: date)
         if let renewal, date > renewal.window.decisionDueBy {
             throw .failedPrecondition("case \(caseNumber) renews licence \(renewal.licenceIdentifier), valid until \(renewal.window.validUntil); undecided by then, the renewal is granted by law (视为准予延续, Art. 50) and the renewal sweeper records it")
         }

@@ -194,6 +194,9 @@ extension ApprovalAPI {
             lines.append("依据：\(terms.legalBasis)")
             lines.append(terms.appealRights)
         }
+        if let hearing = state.hearing, let held = hearing.hearingOn, hearing.recordClosedOn != nil {
+            lines.append("本决定根据\(held.year)年\(held.month)月\(held.day)日听证的听证笔录作出（《中华人民共和国行政许可法》第四十八条第二款）。")
+        }
         lines += ["", settings.agencyName, "\(record.decidedOn.year)年\(record.decidedOn.month)月\(record.decidedOn.day)日"]
         return Document(id: "\(state.caseNumber)-D", number: number, title: grant ? "准予行政许可决定书" : "不予行政许可决定书",
                         issuedOn: record.decidedOn, agency: settings.agencyName, text: lines.joined(separator: "\n"))
