@@ -6,12 +6,13 @@ import OneSealLocalCluster
 import OneSealProto
 import Testing
 
-/// 延续 (行政许可法 Art. 50) on the real cluster, over RPC only, with the executables' clock moved on:
-/// a renewal applied too late is refused with its reason; one applied in time and left undecided
-/// is granted by law the day after the licence's last valid day, and the certificate service
-/// issues the licence's next version, which the other node verifies too.
-@Suite("Renewal end to end (Art. 50, deemed renewal)", .serialized)
-struct RenewalEndToEndTests {
+/// The law's procedures of #20 on the real two-node cluster, over RPC only, with the executables'
+/// clock moved on where the law's days must pass: renewal (延续, Art. 50) — too late is refused with
+/// its reason, undecided is granted by law the day after the last valid day and issued as the
+/// licence's next version; change (变更, Art. 49) — re-issued, the old identifier superseded at both
+/// nodes; hearing (听证, Arts. 46–48) — from the notice of the right to the decision on the record.
+@Suite("The law's procedures end to end (renewal, change, hearing)", .serialized)
+struct LawProceduresEndToEndTests {
     static let county = Hall.county
     static let city = Hall.city
 
