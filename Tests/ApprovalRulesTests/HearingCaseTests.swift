@@ -70,3 +70,17 @@ struct HearingCaseTests {
         #expect(state.status == .granted)
     }
 }
+
+extension HearingCaseTests {
+    @Test("the applicant may ask with their own token; staff outside the case's chain may not record it")
+    func whoRequests() throws {
+        var state = try notified()
+        let applicant = CaseActor(subject: "91371302MA3C1234X7", role: "applicant", node: "371302")
+        try state.requestHearing(by: "临沂市兰山区好味道餐饮有限公司", on: day("2026-11-13"), recordedBy: applicant, calendar: calendar, suspensionID: "sp1")
+        #expect(state.suspensions.last?.suspendedBy == applicant)
+        var other = try notified()
+        #expect(throws: ApprovalRuleError.self) {
+            try other.requestHearing(by: "张三", on: day("2026-11-13"), recordedBy: People.clerk, calendar: calendar, suspensionID: "sp1")
+        }
+    }
+}

@@ -202,8 +202,12 @@ struct LawProceduresEndToEndTests {
             await #expect { _ = try await approval.decide(.with { $0.caseID = opened.caseID; $0.grant = Hall.grant }, metadata: decider) }
                 throws: { ($0 as? RPCError)?.code == .failedPrecondition }
 
-            // Requested the same day: the clock stops for the hearing (Art. 45).
-            let requested = try await approval.requestHearing(.with { $0.caseID = opened.caseID; $0.requestedBy = "相邻居民代表张三" }, metadata: officer).case
+            // Requested the same day by the applicant with their own token (another person's token is
+            // refused): the clock stops for the hearing (Art. 45).
+            let ask = Approval_RequestHearingRequest.with { $0.caseID = opened.caseID; $0.requestedBy = Hall.company.name }
+            await #expect { _ = try await approval.requestHearing(ask, metadata: try hall.applicant(Hall.collectorID, node: Self.county)) }
+                throws: { ($0 as? RPCError)?.code == .permissionDenied }
+            let requested = try await approval.requestHearing(ask, metadata: try hall.applicant(node: Self.county)).case
             #expect(requested.status == .suspended)
             #expect(requested.suspensions.last?.reason == .hearing)
             #expect(requested.deadline.suspended)

@@ -51,9 +51,11 @@ extension CaseState {
         hearing = record
     }
 
-    /// The applicant's (or an interested party's) request, recorded by the staff handling the case on
-    /// `date`: in time → the clock stops from that day for the hearing (Art. 45); late → refused
-    /// with the law's words (the right is deemed waived).
+    /// The applicant's (or an interested party's) request on `date`: made by the applicant with
+    /// their own token (`actor.role == "applicant"`, whom the service has matched to the case's
+    /// applicant) or recorded by the staff handling the case from a written request. In time → the
+    /// clock stops from that day for the hearing (Art. 45); late → refused with the law's words
+    /// (the right is deemed waived).
     public mutating func requestHearing(
         by requester: String, on date: CivilDate, recordedBy actor: CaseActor, calendar: WorkingDayCalendar, suspensionID: String,
         notice: (CaseState, SuspensionRecord) -> Document? = { _, _ in nil }
@@ -66,8 +68,10 @@ extension CaseState {
         let check = try ApprovalRuleError.clock { try record.timeline.checkRequest(on: date, in: calendar) }
         guard check.isInTime else { throw .failedPrecondition(check.description) }
         let holdBy = try ApprovalRuleError.clock { try HearingTimeline.holdBy(requestedOn: date, in: calendar) }
-        try suspend(
-            reason: .hearing, expectedDays: HearingTimeline.holdWithinWorkingDays,
+        try requireRunning("suspended for a hearing")
+        if actor.role != "applicant" { try requireHandler(actor) }
+        try openSuspension(
+            .hearing, expectedDays: HearingTimeline.holdWithinWorkingDays,
             noticeText: "\(requester.trimmed)申请听证，本机关将于\(holdBy.iso8601)前组织听证；听证所需时间不计算在审批期限内（《行政许可法》第四十五条、第四十七条）",
             on: date, by: actor, id: suspensionID, notice: notice)
         record.requestedOn = date

@@ -402,11 +402,20 @@ public struct CaseState: Sendable, Hashable, Codable {
         if !violations.isEmpty { throw .invalidArgument(violations) }
         try requireRunning("suspended")
         try requireHandler(actor)
+        try openSuspension(reason!, expectedDays: expectedDays, noticeText: noticeText, on: date, by: actor, id: id, notice: notice)
+    }
+
+    /// Stops both clocks from `date` and records the suspension with its notice; the callers have
+    /// checked the input, that the clock runs, and who may stop it.
+    mutating func openSuspension(
+        _ reason: SuspensionReason, expectedDays: Int, noticeText: String, on date: CivilDate, by actor: CaseActor, id: String,
+        notice: (CaseState, SuspensionRecord) -> Document?
+    ) throws(ApprovalRuleError) {
         try ApprovalRuleError.clock {
-            try clocks.promised.suspend(reason!, from: date)
-            try clocks.statutory.suspend(reason!, from: date)
+            try clocks.promised.suspend(reason, from: date)
+            try clocks.statutory.suspend(reason, from: date)
         }
-        var record = SuspensionRecord(id: id, reason: reason!, expectedDays: expectedDays, noticeText: noticeText.trimmed, suspendedOn: date, result: "", suspendedBy: actor)
+        var record = SuspensionRecord(id: id, reason: reason, expectedDays: expectedDays, noticeText: noticeText.trimmed, suspendedOn: date, result: "", suspendedBy: actor)
         status = .suspended
         record.notice = notice(self, record)
         suspensions.append(record)

@@ -36,7 +36,9 @@ public enum ApprovalServiceDefinition {
             "ResumeClock": MethodRule(roles: chain).on(.anyOfTheNode),
             "RequestExtension": MethodRule(roles: chain).on(.anyOfTheNode),
             "NotifyHearingRight": MethodRule(roles: chain).on(.anyOfTheNode),
-            "RequestHearing": MethodRule(roles: chain).on(.anyOfTheNode),
+            // The applicant asks with their own token (matched to the case's applicant in the handler),
+            // or the staff handling the case record a written request.
+            "RequestHearing": MethodRule(roles: chain.union([.applicant])).on(.own),
             "ScheduleHearing": MethodRule(roles: chain).on(.anyOfTheNode),
             "RecordHearing": MethodRule(roles: chain).on(.anyOfTheNode),
             "RecordJointReview": MethodRule(roles: [.sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),

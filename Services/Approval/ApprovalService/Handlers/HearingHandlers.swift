@@ -37,6 +37,13 @@ extension ApprovalAPI {
         let actor = Self.actorOf(caller)
         let on = today
         let updated = try await changing(id, by: actor) { state, transaction in
+            if caller.role == .applicant {
+                // Per-object rule: only the case's own applicant (their ID number or USCC is the token's subject).
+                guard let stored = try await CaseStore.find(id: id, on: transaction),
+                      IdentityCode.normalized(try openApplicant(stored).idNumber) == IdentityCode.normalized(caller.subject) else {
+                    throw RPCError(code: .permissionDenied, message: "only the applicant of case \(state.caseNumber) may request its hearing with an applicant token")
+                }
+            }
             let suspensionID = "sp\(state.suspensions.count + 1)"
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):暂停:\(on.year)", in: transaction)
             try state.requestHearing(by: request.requestedBy, on: on, recordedBy: actor, calendar: calendar, suspensionID: suspensionID) { state, record in
