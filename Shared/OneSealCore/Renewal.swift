@@ -99,7 +99,8 @@ public struct RenewalSubject: Sendable, Hashable, Codable {
     }
 }
 
-/// What intake knows of the licence a holder asks to renew, read from this node's certificate service.
+/// What intake knows of the licence a holder asks to renew (Art. 50) or change (Art. 49), read from
+/// this node's certificate service.
 public struct RenewableLicence: Sendable, Hashable {
     public var licenceID: String
     public var identifier: String

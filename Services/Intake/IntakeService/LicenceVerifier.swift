@@ -53,10 +53,10 @@ public struct LicenceVerifier: Sendable {
         }
     }
 
-    /// The licence a holder asks to renew, as this node's certificate service records it (read with
-    /// the service token, so the holder's code is unmasked and can be compared with the applicant's).
-    /// Art. 50 sends a renewal to the agency that granted the licence, so only this node's own
-    /// licences are looked up. Unknown → INVALID_ARGUMENT on `renewal_of`; unreachable → UNAVAILABLE
+    /// The licence a holder asks to renew or change, as this node's certificate service records it
+    /// (read with the service token, so the holder's code is unmasked and can be compared with the
+    /// applicant's). Arts. 49 and 50 send both to the agency that granted the licence, so only this
+    /// node's own licences are looked up. Unknown → INVALID_ARGUMENT on `renewal_of`; unreachable → UNAVAILABLE
     /// (the window retries; nothing is stored meanwhile).
     func renewable(_ identifier: String) async throws -> RenewableLicence {
         guard let client, let token else {
