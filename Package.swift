@@ -213,7 +213,7 @@ var targets: [Target] = [
     // Both nodes' ten executables as real processes on a throwaway PostgreSQL (#8).
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["OneSealLocalCluster", "OneSealBenchSupport", "OneSealTestSupport", "OneSealProto", "OneSealAuth", "OneSealStore", "OneSealTLS", "OneSealWire", grpcCore, protobuf],
+        dependencies: ["OneSealLocalCluster", "OneSealBenchSupport", "OneSealTestSupport", "OneSealProto", "OneSealAuth", "OneSealStore", "OneSealTLS", "OneSealWire", "OneSealCore", grpcCore, protobuf],
         path: "Tests/EndToEndTests",
         swiftSettings: swift6
     ),

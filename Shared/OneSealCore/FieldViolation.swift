@@ -24,3 +24,10 @@ public struct FieldViolation: Sendable, Hashable, Codable {
         FieldViolation(field: field, description: "required", reason: "required")
     }
 }
+
+/// Every problem a check found in one request, as a `Result`'s failure (a check returns all of them,
+/// never just the first).
+public struct FieldViolations: Error, Sendable, Hashable {
+    public let all: [FieldViolation]
+    public init(_ all: [FieldViolation]) { self.all = all }
+}

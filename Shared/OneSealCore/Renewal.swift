@@ -71,3 +71,112 @@ public enum RenewalApplicationCheck: Sendable, Hashable, CustomStringConvertible
         }
     }
 }
+
+/// The renewal an application, and then its approval case, is about: the licence version in force
+/// when the holder applied, and its window. Carried unchanged from intake to approval to
+/// certificate (`oneseal.common.v1.Renewal`), so each service decides with the same dates.
+public struct RenewalSubject: Sendable, Hashable, Codable {
+    /// Certificate's id of the version being renewed.
+    public var licenceID: String
+    public var licenceIdentifier: String
+    public var licenceNumber: String
+    public var licenceTypeCode: String
+    public var licenceName: String
+    public var window: RenewalWindow
+    public var appliedOn: CivilDate
+
+    public init(
+        licenceID: String, licenceIdentifier: String, licenceNumber: String, licenceTypeCode: String, licenceName: String,
+        window: RenewalWindow, appliedOn: CivilDate
+    ) {
+        self.licenceID = licenceID
+        self.licenceIdentifier = licenceIdentifier
+        self.licenceNumber = licenceNumber
+        self.licenceTypeCode = licenceTypeCode
+        self.licenceName = licenceName
+        self.window = window
+        self.appliedOn = appliedOn
+    }
+}
+
+/// What intake knows of the licence a holder asks to renew (Art. 50) or change (Art. 49), read from
+/// this node's certificate service.
+public struct RenewableLicence: Sendable, Hashable {
+    public var licenceID: String
+    public var identifier: String
+    public var number: String
+    public var typeCode: String
+    public var name: String
+    /// The holder's code as sealed in the licence (unmasked: intake reads it with its service token).
+    public var holderCode: String
+    /// Whether the licence is in force today (not revoked, cancelled, superseded or expired).
+    public var inForce: Bool
+    /// Its status in words when not in force ("已撤销" …), for the refusal.
+    public var statusText: String
+    /// nil = long-term: there is nothing to renew.
+    public var validUntil: CivilDate?
+    /// The node that issued it; Art. 50 sends a renewal to the agency that granted the licence.
+    public var issuingNode: String
+
+    public init(
+        licenceID: String, identifier: String, number: String, typeCode: String, name: String, holderCode: String,
+        inForce: Bool, statusText: String, validUntil: CivilDate?, issuingNode: String
+    ) {
+        self.licenceID = licenceID
+        self.identifier = identifier
+        self.number = number
+        self.typeCode = typeCode
+        self.name = name
+        self.holderCode = holderCode
+        self.inForce = inForce
+        self.statusText = statusText
+        self.validUntil = validUntil
+        self.issuingNode = issuingNode
+    }
+}
+
+/// Whether a renewal application may be received (Art. 50), as one pure check: every problem is a
+/// `FieldViolation` on `renewal_of`, so the window can read them all out and nothing is stored.
+public enum RenewalEligibility {
+    /// Checks the licence against the applicant, the item applied for and the day.
+    /// - Parameters:
+    ///   - applicantCode: the applicant's normalised ID number or USCC (R1).
+    ///   - itemLicenceTypeCode: the licence type the item issues; a renewal is of that type.
+    ///   - daysBeforeExpiry: the item's period, nil or 0 = Art. 50's 30.
+    ///   - decidingNode: the node that implements the item (the agency that granted it).
+    public static func check(
+        _ licence: RenewableLicence, applicantCode: String, itemLicenceTypeCode: String, daysBeforeExpiry: Int?,
+        decidingNode: String, appliedOn: CivilDate
+    ) -> Result<RenewalSubject, FieldViolations> {
+        let field = "renewal_of"
+        var problems: [FieldViolation] = []
+        if licence.holderCode != applicantCode {
+            problems.append(FieldViolation(field: field, description: "证照 \(licence.identifier) 的持证主体不是申请人；只有被许可人本人可以申请延续", reason: "renewal.not_holder"))
+        }
+        if !itemLicenceTypeCode.isEmpty, licence.typeCode.uppercased() != itemLicenceTypeCode.uppercased() {
+            problems.append(FieldViolation(field: field, description: "证照类型 \(licence.typeCode) 不是所申请事项颁发的证照类型 \(itemLicenceTypeCode)", reason: "renewal.other_item"))
+        }
+        if !decidingNode.isEmpty, licence.issuingNode != decidingNode {
+            problems.append(FieldViolation(field: field, description: "证照由 \(licence.issuingNode) 颁发；延续申请应当向作出行政许可决定的行政机关（\(licence.issuingNode)）提出（《行政许可法》第五十条）", reason: "renewal.other_agency"))
+        }
+        if !licence.inForce {
+            problems.append(FieldViolation(field: field, description: "证照 \(licence.identifier) \(licence.statusText)，不能延续", reason: "renewal.not_in_force"))
+        }
+        guard let validUntil = licence.validUntil else {
+            problems.append(FieldViolation(field: field, description: "证照 \(licence.identifier) 长期有效，无需延续", reason: "renewal.long_term"))
+            return .failure(FieldViolations(problems))
+        }
+        let days = (daysBeforeExpiry ?? 0) > 0 ? daysBeforeExpiry! : RenewalWindow.statutoryDaysBeforeExpiry
+        let window = RenewalWindow(validUntil: validUntil, daysBeforeExpiry: days)
+        let timing = window.check(appliedOn: appliedOn)
+        switch timing {
+        case .inTime: break
+        case .late: problems.append(FieldViolation(field: field, description: timing.description, reason: "renewal.late"))
+        case .expired: problems.append(FieldViolation(field: field, description: timing.description, reason: "renewal.expired"))
+        }
+        guard problems.isEmpty else { return .failure(FieldViolations(problems)) }
+        return .success(RenewalSubject(
+            licenceID: licence.licenceID, licenceIdentifier: licence.identifier, licenceNumber: licence.number,
+            licenceTypeCode: licence.typeCode, licenceName: licence.name, window: window, appliedOn: appliedOn))
+    }
+}

@@ -132,3 +132,56 @@ extension ServerContext {
         return caller
     }
 }
+
+extension Common_Renewal {
+    /// The wire form of a renewal (Art. 50) as intake, approval and certificate all carry it.
+    public init(_ renewal: RenewalSubject) {
+        self.init()
+        licenceID = renewal.licenceID
+        licence.licenceIdentifier = renewal.licenceIdentifier
+        licence.licenceNumber = renewal.licenceNumber
+        licence.licenceTypeCode = renewal.licenceTypeCode
+        licence.licenceName = renewal.licenceName
+        validUntil = Common_CivilDate(renewal.window.validUntil)
+        daysBeforeExpiry = Int32(renewal.window.daysBeforeExpiry)
+        appliedOn = Common_CivilDate(renewal.appliedOn)
+        lastDayToApply = Common_CivilDate(renewal.window.lastDayToApply)
+    }
+
+    /// The renewal, or nil when the message is unset or its dates are not calendar days (a message
+    /// without a licence identifier or a last valid day names no renewal).
+    public var subject: RenewalSubject? {
+        guard !licence.licenceIdentifier.isEmpty, hasValidUntil, let until = validUntil.civilDate, let applied = appliedOn.civilDate else { return nil }
+        return RenewalSubject(
+            licenceID: licenceID, licenceIdentifier: licence.licenceIdentifier, licenceNumber: licence.licenceNumber,
+            licenceTypeCode: licence.licenceTypeCode, licenceName: licence.licenceName,
+            window: RenewalWindow(validUntil: until, daysBeforeExpiry: Int(daysBeforeExpiry)), appliedOn: applied)
+    }
+}
+
+extension Common_LicenceChange {
+    /// The wire form of a change (Art. 49).
+    public init(_ change: LicenceChangeRequest) {
+        self.init()
+        licenceID = change.licenceID
+        licence.licenceIdentifier = change.licenceIdentifier
+        licence.licenceNumber = change.licenceNumber
+        licence.licenceTypeCode = change.licenceTypeCode
+        licence.licenceName = change.licenceName
+        holderName = change.holderName
+        legalRepresentative = change.legalRepresentative
+        place = change.place
+        scope = change.scope
+        reviewed = change.reviewed
+    }
+
+    /// The change, or nil when the message names no licence.
+    public var request: LicenceChangeRequest? {
+        guard !licence.licenceIdentifier.isEmpty else { return nil }
+        return LicenceChangeRequest(
+            licenceID: licenceID, licenceIdentifier: licence.licenceIdentifier, licenceNumber: licence.licenceNumber,
+            licenceTypeCode: licence.licenceTypeCode, licenceName: licence.licenceName, holderName: holderName.trimmingCharacters(in: .whitespaces),
+            legalRepresentative: legalRepresentative.trimmingCharacters(in: .whitespaces), place: place.trimmingCharacters(in: .whitespaces),
+            scope: scope.trimmingCharacters(in: .whitespaces), reviewed: reviewed)
+    }
+}

@@ -92,6 +92,22 @@ service ApprovalService {
   // meeting step.
   rpc RecordJointReview(RecordJointReviewRequest) returns (RecordJointReviewResponse);
 
+  // Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+  // hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+  // or others; until the applicant's last day to request it has passed, or a requested hearing's record
+  // is closed, the case cannot be decided.
+  rpc NotifyHearingRight(NotifyHearingRightRequest) returns (NotifyHearingRightResponse);
+  // Records the applicant's (or an interested party's) request, received in time (5 days from the
+  // notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+  // The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+  rpc RequestHearing(RequestHearingRequest) returns (RequestHearingResponse);
+  // Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+  // at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+  rpc ScheduleHearing(ScheduleHearingRequest) returns (ScheduleHearingResponse);
+  // Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+  // and the decision is made on the record (Art. 48 ¶2).
+  rpc RecordHearing(RecordHearingRequest) returns (RecordHearingResponse);
+
   // The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
   // at the end of the item's chain, after every earlier step is complete.
   rpc Decide(DecideRequest) returns (DecideResponse);
@@ -226,6 +242,50 @@ message ReassignRequest {
 }
 
 message ReassignResponse {
+  Case case = 1;
+}
+
+message NotifyHearingRightRequest {
+  string case_id = 1;
+  // Why the decision affects major interests (重大利益关系), printed on the notice; specific (A7).
+  string reason = 2;
+  int64 expected_revision = 3;
+}
+
+message NotifyHearingRightResponse {
+  Case case = 1;
+}
+
+message RequestHearingRequest {
+  string case_id = 1;
+  // Who asked (the applicant or an interested party), as on their written request.
+  string requested_by = 2;
+}
+
+message RequestHearingResponse {
+  Case case = 1;
+}
+
+message ScheduleHearingRequest {
+  string case_id = 1;
+  oneseal.common.v1.CivilDate hearing_on = 2;
+  string place = 3;
+  HearingPublicity publicity = 4;
+  // Someone other than the staff who reviewed the application (Art. 48 (3)).
+  string presiding_officer = 5;
+}
+
+message ScheduleHearingResponse {
+  Case case = 1;
+}
+
+message RecordHearingRequest {
+  string case_id = 1;
+  // The hearing record (听证笔录), as signed by the participants.
+  string record = 2;
+}
+
+message RecordHearingResponse {
   Case case = 1;
 }
 
@@ -604,6 +664,9 @@ message Decision {
   bool on_time = 9;
   // Working days the case took, not counting suspensions.
   int32 working_days_taken = 10;
+  // A renewal nobody decided before the licence's last valid day, granted by law the day after
+  // (视为准予延续, Art. 50); `decided_by` is the renewal sweeper, not a person.
+  bool deemed_renewal = 11;
 }
 
 // One rule checked by instant approval (智能审批), recorded so the decision can be explained.
@@ -728,6 +791,48 @@ message Case {
   ApprovalRole next_role = 34;
   // True once every step of the chain is signed and only the decision is missing.
   bool awaiting_decision = 35;
+  // Set on a renewal case (延续, Art. 50): decide by `renewal.valid_until`, or the renewal sweeper
+  // grants it the day after (Decision.deemed_renewal).
+  oneseal.common.v1.Renewal renewal = 36;
+  // Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
+  // recorded change when it opens.
+  oneseal.common.v1.LicenceChange change = 37;
+  // The hearing (听证, Arts. 46–48), once its right was notified. While it is requested and its record not
+  // closed, the clock is suspended with reason HEARING (see `suspensions`: the days are not counted).
+  Hearing hearing = 38;
+}
+
+// Art. 48 (3): a hearing is public unless it involves state secrets, business secrets or privacy.
+enum HearingPublicity {
+  HEARING_PUBLICITY_UNSPECIFIED = 0;
+  HEARING_PUBLICITY_PUBLIC = 1;
+  HEARING_PUBLICITY_STATE_SECRET = 2;
+  HEARING_PUBLICITY_BUSINESS_SECRET = 3;
+  HEARING_PUBLICITY_PRIVACY = 4;
+}
+
+message Hearing {
+  oneseal.common.v1.CivilDate right_notified_on = 1;
+  // The applicant's last day to request it: 5 calendar days after the notice, moved off a rest day.
+  oneseal.common.v1.CivilDate last_day_to_request = 2;
+  string reason = 3;
+  // 听证权利告知书.
+  oneseal.common.v1.IssuedDocument right_notice = 4;
+  oneseal.common.v1.CivilDate requested_on = 5;
+  string requested_by = 6;
+  // The latest day it may be held: 20 working days after the request.
+  oneseal.common.v1.CivilDate hold_by = 7;
+  oneseal.common.v1.CivilDate hearing_on = 8;
+  string place = 9;
+  HearingPublicity publicity = 10;
+  string presiding_officer = 11;
+  // 听证通知书 (7 working days before the hearing).
+  oneseal.common.v1.IssuedDocument hearing_notice = 12;
+  // 听证笔录, and the day it was closed (the clock counts again from the next day).
+  string record = 13;
+  oneseal.common.v1.CivilDate record_closed_on = 14;
+  // Id of the suspension (in Case.suspensions) that kept the hearing's days out of the statutory period.
+  string suspension_id = 15;
 }
 
 // One accepted material as intake recorded it.
@@ -873,6 +978,12 @@ message CaseDecided {
   string bundle_id = 7;
   // Returns during the case, for the redo rate.
   int32 returns = 8;
+  // Set when the case is a renewal: on a grant the certificate service issues the next version of
+  // `renewal.licence` (same serial and holder, the new validity) instead of a new licence.
+  oneseal.common.v1.Renewal renewal = 9;
+  // Set when the case is a change: on a grant the certificate service re-issues `change.licence` as its
+  // next version with the new values, and the old version becomes SUPERSEDED.
+  oneseal.common.v1.LicenceChange change = 10;
 }
 
 message CaseWithdrawn {
@@ -1581,6 +1692,43 @@ message LicenceRef {
   string licence_type_code = 3;
   // Licence name (证照名称), for display.
   string licence_name = 4;
+}
+
+// A renewal (延续, 行政许可法 Art. 50): the licence whose validity the holder asks to extend and the
+// dates that govern it (docs/law.md#renewal). Set on a renewal application, on its approval case and
+// on that case's CaseDecided; the certificate service then issues the licence's next version.
+message Renewal {
+  // The licence being renewed: the version in force when the application was made.
+  LicenceRef licence = 1;
+  // Its last valid day. The decision is due by this day; when none has come, the renewal is deemed
+  // granted (视为准予延续) the day after, which is also the first day of the renewed validity.
+  CivilDate valid_until = 2;
+  // Days before expiry the application had to come: the item's own period, else Art. 50's 30.
+  int32 days_before_expiry = 3;
+  // The day the application was made, and the last day it could have been.
+  CivilDate applied_on = 4;
+  CivilDate last_day_to_apply = 5;
+  // Id of the licence version being renewed (certificate's Licence.licence_id).
+  string licence_id = 6;
+}
+
+// A change of a licence's matters (变更, 行政许可法 Art. 49): the licence and the new values; an empty
+// value leaves that matter as it is. Set on a change application, its approval case and CaseDecided;
+// on a grant the certificate service re-issues the licence as its next version with the changes and
+// marks the old version SUPERSEDED (not revoked).
+message LicenceChange {
+  // The licence to change: the version in force when the application was made.
+  LicenceRef licence = 1;
+  string licence_id = 2;
+  // 持证主体名称 (the holder's name), 法定代表人, 地址 (the licence's place), 许可范围.
+  string holder_name = 3;
+  string legal_representative = 4;
+  string place = 5;
+  string scope = 6;
+  // The changed matters that need a review under the item ("holder_name", "legal_representative",
+  // "place", "scope"); the others are only recorded. Empty = recorded only: the case is granted as
+  // a recorded change (备案式变更) without the sign-off chain. Filled by intake from the catalogue.
+  repeated string reviewed = 7;
 }
 
 // A dated written document the bureau hands to the applicant (受理通知书, 补正告知书, 不予受理决定书,
@@ -2828,6 +2976,10 @@ message Application {
   // Increases with every change; pass it as `expected_revision` to refuse acting on a stale view.
   int64 revision = 26;
   google.protobuf.Timestamp updated_at = 27;
+  // Set when this is a renewal application (SubmitApplicationRequest.renewal_of).
+  oneseal.common.v1.Renewal renewal = 28;
+  // Set when this is a change application (SubmitApplicationRequest.change).
+  oneseal.common.v1.LicenceChange change = 29;
 }
 
 // What the public progress look-up shows: no personal data beyond a masked name.
@@ -2979,6 +3131,13 @@ message Item {
   string change_note = 29;
   oneseal.common.v1.ActorRef changed_by = 30;
   google.protobuf.Timestamp created_at = 31;
+  // Days before its licence's last valid day a renewal (延续) must be applied for, when a law,
+  // regulation or rule sets a period other than Art. 50's 30 days; 0 = 30.
+  int32 renewal_days_before_expiry = 32;
+  // Matters whose change (变更, Art. 49) needs a review by the item's sign-off chain: any of
+  // "holder_name", "legal_representative", "place", "scope". Changes of the other matters are only
+  // recorded and re-issued at once.
+  repeated string change_review_matters = 33;
 }
 
 """####),
@@ -3047,6 +3206,11 @@ message ApplicationAccepted {
   // Shared id of the cases of one bundle, so they can be shown and delivered together.
   string bundle_id = 14;
   ApplicationChannel channel = 15;
+  // Set when the application is a renewal (Art. 50); the approval case decides it before the
+  // licence's last valid day, or the renewal is deemed granted.
+  oneseal.common.v1.Renewal renewal = 16;
+  // Set when the application is a change of a licence's matters (Art. 49).
+  oneseal.common.v1.LicenceChange change = 17;
 }
 
 message CorrectionNoticeIssued {
@@ -3240,6 +3404,16 @@ message SubmitApplicationRequest {
   string idempotency_key = 7;
   // Filled-in application form fields (申请表), keyed by the item's form field names.
   map<string, string> form_fields = 8;
+  // A renewal (延续, Art. 50) of this licence (证照标识) instead of a new licence: exactly one item, the
+  // item that issued the licence; the applicant must be its holder, the licence in force, and the
+  // application made at least the item's `renewal_days_before_expiry` (else 30) days before its last
+  // valid day. A late one is INVALID_ARGUMENT on `renewal_of` (reason `renewal.late`) with the last
+  // day it could have been made; nothing is stored.
+  string renewal_of = 9;
+  // A change (变更, Art. 49) of a licence's matters instead of a new licence: exactly one item, the
+  // item that issued it; the applicant its holder; at least one new value. `reviewed` is filled by
+  // intake from the item (Item.change_review_matters) and ignored here. Excludes `renewal_of`.
+  oneseal.common.v1.LicenceChange change = 10;
 }
 
 message SubmitApplicationResponse {

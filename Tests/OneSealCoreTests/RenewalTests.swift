@@ -57,4 +57,50 @@ struct RenewalTests {
             #expect(throws: LicenceIdentifierError.self) { try LicenceIdentifier(parsing: forged) }
         }
     }
+
+    static let licence = RenewableLicence(
+        licenceID: "l-1", identifier: "1.2.156.3005.2.11100000000013127D001.11371302MB2850286Q.2026000017.001.X", number: "PS2026000017",
+        typeCode: "11100000000013127D001", name: "城镇污水排入排水管网许可证", holderCode: "91371302MA3C1234X7",
+        inForce: true, statusText: "有效", validUntil: day("2026-12-31"), issuingNode: "371302")
+
+    func eligibility(_ licence: RenewableLicence = licence, applicant: String = "91371302MA3C1234X7", type: String = "11100000000013127D001",
+                     days: Int? = nil, node: String = "371302", on date: String) -> Result<RenewalSubject, FieldViolations> {
+        RenewalEligibility.check(licence, applicantCode: applicant, itemLicenceTypeCode: type, daysBeforeExpiry: days, decidingNode: node, appliedOn: day(date))
+    }
+
+    func reasons(_ result: Result<RenewalSubject, FieldViolations>) -> [String] {
+        if case .failure(let problems) = result { return problems.all.map(\.reason) }
+        return []
+    }
+
+    @Test("received 31 and 30 days before expiry with the window carried; 29 days refused on renewal_of with the last day named")
+    func eligibilityDays() throws {
+        let thirtyOne = try eligibility(on: "2026-11-30").get()
+        #expect(thirtyOne.window.lastDayToApply == day("2026-12-01"))
+        #expect(thirtyOne.window.renewedFrom == day("2027-01-01"))
+        #expect(thirtyOne.appliedOn == day("2026-11-30"))
+        #expect((try? eligibility(on: "2026-12-01").get()) != nil)
+        guard case .failure(let late) = eligibility(on: "2026-12-02") else { Issue.record("29 days before expiry was accepted"); return }
+        #expect(late.all.map(\.field) == ["renewal_of"])
+        #expect(late.all.map(\.reason) == ["renewal.late"])
+        #expect(late.all[0].description.contains("2026-12-01"))
+        #expect(reasons(eligibility(on: "2027-01-01")) == ["renewal.expired"])
+        // The item's own period (60 days) replaces Art. 50's 30.
+        #expect(reasons(eligibility(days: 60, on: "2026-11-01")) == [])
+        #expect(reasons(eligibility(days: 60, on: "2026-11-02")) == ["renewal.late"])
+    }
+
+    @Test("only the holder, for the item that issued it, at the agency that granted it, while it is in force")
+    func eligibilityParties() {
+        #expect(reasons(eligibility(applicant: "91371302MA3C9999X1", on: "2026-11-01")) == ["renewal.not_holder"])
+        #expect(reasons(eligibility(type: "11100000000013338W001", on: "2026-11-01")) == ["renewal.other_item"])
+        #expect(reasons(eligibility(node: "371300", on: "2026-11-01")) == ["renewal.other_agency"])
+        var revoked = Self.licence
+        revoked.inForce = false
+        revoked.statusText = "已撤销"
+        #expect(reasons(eligibility(revoked, on: "2026-11-01")) == ["renewal.not_in_force"])
+        var longTerm = Self.licence
+        longTerm.validUntil = nil
+        #expect(reasons(eligibility(longTerm, on: "2026-11-01")) == ["renewal.long_term"])
+    }
 }

@@ -163,7 +163,8 @@ public struct Hall: Sendable {
     /// The clerk enters an application with every required material except `leaving`.
     public func submit(
         at node: String, items codes: [String], applicant: Common_Applicant = Hall.company, leaving: Set<String> = [],
-        materials extra: [Intake_ProvidedMaterial] = [], key: String = UUID().uuidString
+        materials extra: [Intake_ProvidedMaterial] = [], key: String = UUID().uuidString, renewalOf: String = "",
+        change: Common_LicenceChange? = nil
     ) async throws -> Intake_SubmitApplicationResponse {
         var items: [Intake_Item] = []
         for code in codes { items.append(try await item(code, at: node)) }
@@ -174,6 +175,8 @@ public struct Hall: Sendable {
         request.channel = .window
         request.windowID = "07"
         request.idempotencyKey = key
+        request.renewalOf = renewalOf
+        if let change { request.change = change }
         return try await clients.intake(node).submitApplication(request, metadata: try clerk(node))
     }
 

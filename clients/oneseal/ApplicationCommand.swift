@@ -39,12 +39,26 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "window, online, mobile, self_service, mail, integrator.") var channel: String = "window"
         @Option(help: "Window number (窗口号).") var window: String = ""
         @Option(help: "Idempotency key (default: a new UUID, printed).") var idempotencyKey: String?
+        @Option(help: "Apply for the renewal (延续, Art. 50) of this licence (证照标识) instead of a new licence: one --item, the applicant its holder, at least 30 days (or the item's period) before it expires.")
+        var renewalOf: String?
+        @Option(help: "Apply for a change (变更, Art. 49) of this licence (证照标识): give at least one of the --change-… values; the item says which changes are reviewed and which only recorded.")
+        var changeOf: String?
+        @Option(help: "With --change-of: the holder's new name (持证主体名称).") var changeHolderName: String?
+        @Option(help: "With --change-of: the new legal representative (法定代表人).") var changeLegalRepresentative: String?
+        @Option(help: "With --change-of: the new address on the licence.") var changePlace: String?
+        @Option(help: "With --change-of: the new scope (许可范围).") var changeScope: String?
         @Option(help: "Read the whole request from this file (protobuf JSON); excludes the applicant, item and material flags.") var file: String?
         @OptionGroup var connection: Connection
         @OptionGroup var credentials: Credentials
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
+            let changes = [changeHolderName, changeLegalRepresentative, changePlace, changeScope].compactMap { $0 }
+            if changeOf == nil, !changes.isEmpty { throw ValidationError("--change-holder-name/--change-legal-representative/--change-place/--change-scope belong to --change-of") }
+            if changeOf != nil, renewalOf != nil { throw ValidationError("--renewal-of and --change-of: an application is a renewal or a change, not both") }
+            if changeOf != nil, changes.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                throw ValidationError("--change-of: give at least one new value (--change-holder-name, --change-legal-representative, --change-place, --change-scope)")
+            }
             if file != nil {
                 let flags: [Any?] = [applicantKind, name, idNumber, phone, applicantAddress, legalRepresentative, contactName, contactPhone]
                 guard item.isEmpty, material.isEmpty, form.isEmpty, flags.allSatisfy({ $0 == nil }) else {
@@ -77,6 +91,14 @@ struct ApplicationCommand: AsyncParsableCommand {
             var request: Intake_SubmitApplicationRequest
             if let file { request = try Self.read(file) } else { request = try await buildRequest() }
             if let idempotencyKey { request.idempotencyKey = idempotencyKey }
+            if let renewalOf { request.renewalOf = renewalOf.trimmingCharacters(in: .whitespaces) }
+            if let changeOf {
+                request.change.licence.licenceIdentifier = changeOf.trimmingCharacters(in: .whitespaces)
+                request.change.holderName = changeHolderName ?? ""
+                request.change.legalRepresentative = changeLegalRepresentative ?? ""
+                request.change.place = changePlace ?? ""
+                request.change.scope = changeScope ?? ""
+            }
             if request.idempotencyKey.isEmpty { request.idempotencyKey = UUID().uuidString.lowercased() }
             let finalRequest = request
             let response = try await connection.intake { try await $0.submitApplication(finalRequest, metadata: metadata) }
@@ -410,6 +432,14 @@ enum ApplicationText {
             "applicant \(a.applicant.name) \(a.applicant.idNumber)",
         ]
         if !a.queryCode.isEmpty { lines.append("query code \(a.queryCode)") }
+        if a.hasChange {
+            let c = a.change
+            let reviewed = c.reviewed.isEmpty ? "recorded only" : "reviewed: \(c.reviewed.joined(separator: ", "))"
+            lines.append("change (变更) of \(c.licence.licenceIdentifier) (\(reviewed))")
+        }
+        if a.hasRenewal {
+            lines.append("renewal (延续) of \(a.renewal.licence.licenceIdentifier), valid until \(Text.date(a.renewal.validUntil)), applied \(Text.date(a.renewal.appliedOn)) (last day \(Text.date(a.renewal.lastDayToApply)))")
+        }
         if a.intakeDeadline.dueOn.year != 0, a.status == .submitted || a.status == .correctionRequested {
             lines.append("intake decision due \(Text.date(a.intakeDeadline.dueOn))")
         }

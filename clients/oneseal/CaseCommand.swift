@@ -11,7 +11,7 @@ struct CaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Approval cases: list, show, claim, review, sign off, decide, export the case file (案卷).",
-        subcommands: [List.self, Show.self, Claim.self, Review.self, SignOff.self, Suspend.self, Resume.self, Extend.self, Decide.self, Export.self]
+        subcommands: [List.self, Show.self, Claim.self, Review.self, SignOff.self, Suspend.self, Resume.self, Extend.self, Hearing.self, Decide.self, Export.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -154,6 +154,91 @@ struct CaseCommand: AsyncParsableCommand {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
             let response = try await connection.approval { try await $0.suspendClock(request, metadata: metadata) }
             try output.emit(response, text: "clock suspended (\(Text.name(response.suspension.reason)))\n" + CaseText.detail(response.case))
+        }
+    }
+
+    /// 听证 (Arts. 46–48): `oneseal case hearing notify|request|schedule|record`.
+    struct Hearing: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hearings (Arts. 46–48): the notice of the right, the request, the schedule, the record.",
+            subcommands: [Notify.self, Request.self, Schedule.self, Record.self])
+
+        struct Notify: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Issue the written notice of the right to request a hearing (听证权利告知书).")
+            @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+            @Option(help: "Why the decision affects major interests of the applicant or others (printed on the notice).") var reason: String
+            @OptionGroup var connection: Connection
+            @OptionGroup var credentials: Credentials
+            @OptionGroup var output: OutputOptions
+
+            func run() async throws {
+                let request = Approval_NotifyHearingRightRequest.with { $0.caseID = caseID; $0.reason = reason }
+                let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+                let response = try await connection.approval { try await $0.notifyHearingRight(request, metadata: metadata) }
+                let h = response.case.hearing
+                try output.emit(response, text: "hearing right notified: \(h.rightNotice.number); a hearing may be requested until \(Text.date(h.lastDayToRequest))\n" + CaseText.detail(response.case))
+            }
+        }
+
+        struct Request: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Record a hearing request received in time; the clock stops for the hearing (Art. 45).")
+            @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+            @Option(help: "Who asked: the applicant or an interested party, as on the written request.") var requestedBy: String
+            @OptionGroup var connection: Connection
+            @OptionGroup var credentials: Credentials
+            @OptionGroup var output: OutputOptions
+
+            func run() async throws {
+                let request = Approval_RequestHearingRequest.with { $0.caseID = caseID; $0.requestedBy = requestedBy }
+                let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+                let response = try await connection.approval { try await $0.requestHearing(request, metadata: metadata) }
+                try output.emit(response, text: "hearing requested; hold it by \(Text.date(response.case.hearing.holdBy))\n" + CaseText.detail(response.case))
+            }
+        }
+
+        struct Schedule: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Fix the hearing's day, place and presiding officer and issue its notice (7 working days ahead).")
+            @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+            @Option(help: "Hearing day, YYYY-MM-DD.") var on: String
+            @Option(help: "Where it is held.") var place: String
+            @Option(help: "public, state_secret, business_secret or privacy.") var publicity: String = "public"
+            @Option(help: "Presiding officer: not one of the staff who reviewed the application.") var presidingOfficer: String
+            @OptionGroup var connection: Connection
+            @OptionGroup var credentials: Credentials
+            @OptionGroup var output: OutputOptions
+
+            func validate() throws {
+                _ = try CaseText.date(on, option: "--on")
+                _ = try Text.parse(publicity, option: "--publicity", as: Approval_HearingPublicity.self)
+            }
+
+            func run() async throws {
+                var request = Approval_ScheduleHearingRequest()
+                request.caseID = caseID
+                request.hearingOn = try CaseText.date(on, option: "--on")
+                request.place = place
+                request.publicity = try Text.parse(publicity, option: "--publicity")
+                request.presidingOfficer = presidingOfficer
+                let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+                let response = try await connection.approval { try await $0.scheduleHearing(request, metadata: metadata) }
+                try output.emit(response, text: "hearing scheduled: \(response.case.hearing.hearingNotice.number)\n" + CaseText.detail(response.case))
+            }
+        }
+
+        struct Record: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Close the hearing record (听证笔录) on or after the hearing day; the clock counts again.")
+            @Option(name: .customLong("case"), help: "Case id.") var caseID: String
+            @Option(help: "The hearing record as signed: who took part, what each side stated, the evidence examined.") var record: String
+            @OptionGroup var connection: Connection
+            @OptionGroup var credentials: Credentials
+            @OptionGroup var output: OutputOptions
+
+            func run() async throws {
+                let request = Approval_RecordHearingRequest.with { $0.caseID = caseID; $0.record = record }
+                let metadata = try credentials.metadata(node: connection.node, defaultRole: .officer)
+                let response = try await connection.approval { try await $0.recordHearing(request, metadata: metadata) }
+                try output.emit(response, text: "hearing recorded\n" + CaseText.detail(response.case))
+            }
         }
     }
 
@@ -333,6 +418,18 @@ enum CaseText {
         if c.deadline.dueOn.year != 0 {
             lines.append("due \(Text.date(c.deadline.dueOn)): \(c.deadline.workingDaysUsed) of \(c.deadline.workingDaysTotal) working days used\(c.deadline.overdue ? ", OVERDUE" : "")")
         }
+        if c.hasHearing {
+            let h = c.hearing
+            var line = "hearing: right notified \(Text.date(h.rightNotifiedOn)) (\(h.rightNotice.number)), request by \(Text.date(h.lastDayToRequest))"
+            if h.hasRequestedOn { line += "; requested \(Text.date(h.requestedOn)) by \(h.requestedBy), hold by \(Text.date(h.holdBy))" }
+            if h.hasHearingOn { line += "; held \(Text.date(h.hearingOn)) at \(h.place), \(Text.name(h.publicity)), presided by \(h.presidingOfficer)" }
+            if h.hasRecordClosedOn { line += "; record closed \(Text.date(h.recordClosedOn)) (those days not counted, Art. 45)" }
+            lines.append(line)
+        }
+        if c.hasRenewal {
+            let r = c.renewal
+            lines.append("renewal (延续) of \(r.licence.licenceIdentifier), valid until \(Text.date(r.validUntil)): decide by that day, or it is granted by law the day after (Art. 50)")
+        }
         for step in c.steps {
             let who = step.assignee.subject.isEmpty ? "unassigned" : step.assignee.subject
             let conclusion = step.conclusion == .unspecified ? "" : "  \(Text.name(step.conclusion)): \(step.opinion)"
@@ -342,7 +439,7 @@ enum CaseText {
         if c.hasDecision {
             let d = c.decision
             switch d.outcome {
-            case .grant(let grant)?: lines.append("decision: GRANTED on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(grant.scope)")
+            case .grant(let grant)?: lines.append("decision: GRANTED\(d.deemedRenewal ? " BY LAW (视为准予延续, Art. 50)" : "") on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(grant.scope)")
             case .denial(let denial)?: lines.append("decision: DENIED on \(Text.date(d.decidedOn)) by \(d.decidedBy.subject): \(denial.reasons.joined(separator: "; "))")
             case nil: break
             }

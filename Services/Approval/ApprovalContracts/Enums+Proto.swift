@@ -158,3 +158,24 @@ extension CancellationGround: ProtoMappedEnum {
         }
     }
 }
+
+extension HearingPublicity: ProtoMappedEnum {
+    public init?(proto: Approval_HearingPublicity) {
+        switch proto {
+        case .`public`: self = .publicHearing
+        case .stateSecret: self = .stateSecret
+        case .businessSecret: self = .businessSecret
+        case .privacy: self = .privacy
+        case .unspecified, .UNRECOGNIZED: return nil
+        }
+    }
+
+    public var proto: Approval_HearingPublicity {
+        switch self {
+        case .publicHearing: .`public`
+        case .stateSecret: .stateSecret
+        case .businessSecret: .businessSecret
+        case .privacy: .privacy
+        }
+    }
+}

@@ -35,13 +35,23 @@ public struct CaseState: Sendable, Hashable, Codable {
     public private(set) var openedAt: Date
     /// The warning level last reported (the sweeper emits a change once).
     public private(set) var reportedWarning: WarningLevel
+    /// Set on a renewal case (延续, Art. 50): decided by the licence's last valid day, or granted by
+    /// law the day after (`deemRenewalGranted`). Optional so cases stored before renewals decode.
+    public private(set) var renewal: RenewalSubject?
+    /// Set on a change case (变更, Art. 49); a change with no reviewed matter is granted as recorded
+    /// when the case opens (`recordChange`).
+    public private(set) var change: LicenceChangeRequest?
+    /// The hearing (听证, Arts. 46–48) once its right was notified; changed only by the hearing acts
+    /// in `CaseState+Hearing.swift`. Optional so cases stored before hearings decode unchanged.
+    public internal(set) var hearing: HearingRecord?
 
     /// Opens a case: the chain of the item's tier with the officer's step active (assigned to
     /// `assignee`, or left in the officer queue), both clocks started on the acceptance date.
     public init(
         caseID: String, caseNumber: String, applicationID: String, applicationNumber: String, bundleID: String = "",
         acceptingNode: NodeInfo, decidingNode: NodeInfo, item: ItemSnapshot, acceptanceKind: AcceptanceKind, acceptedOn: CivilDate,
-        materials: [CaseMaterial] = [], firstReviewOpinion: String = "", assignee: String? = nil, openedAt: Date
+        materials: [CaseMaterial] = [], firstReviewOpinion: String = "", assignee: String? = nil, openedAt: Date,
+        renewal: RenewalSubject? = nil, change: LicenceChangeRequest? = nil
     ) {
         self.caseID = caseID
         self.caseNumber = caseNumber
@@ -72,6 +82,8 @@ public struct CaseState: Sendable, Hashable, Codable {
         self.findings = []
         self.openedAt = openedAt
         self.reportedWarning = .normal
+        self.renewal = renewal
+        self.change = change
     }
 
     // MARK: Reading
@@ -390,11 +402,20 @@ public struct CaseState: Sendable, Hashable, Codable {
         if !violations.isEmpty { throw .invalidArgument(violations) }
         try requireRunning("suspended")
         try requireHandler(actor)
+        try openSuspension(reason!, expectedDays: expectedDays, noticeText: noticeText, on: date, by: actor, id: id, notice: notice)
+    }
+
+    /// Stops both clocks from `date` and records the suspension with its notice; the callers have
+    /// checked the input, that the clock runs, and who may stop it.
+    mutating func openSuspension(
+        _ reason: SuspensionReason, expectedDays: Int, noticeText: String, on date: CivilDate, by actor: CaseActor, id: String,
+        notice: (CaseState, SuspensionRecord) -> Document?
+    ) throws(ApprovalRuleError) {
         try ApprovalRuleError.clock {
-            try clocks.promised.suspend(reason!, from: date)
-            try clocks.statutory.suspend(reason!, from: date)
+            try clocks.promised.suspend(reason, from: date)
+            try clocks.statutory.suspend(reason, from: date)
         }
-        var record = SuspensionRecord(id: id, reason: reason!, expectedDays: expectedDays, noticeText: noticeText.trimmed, suspendedOn: date, result: "", suspendedBy: actor)
+        var record = SuspensionRecord(id: id, reason: reason, expectedDays: expectedDays, noticeText: noticeText.trimmed, suspendedOn: date, result: "", suspendedBy: actor)
         status = .suspended
         record.notice = notice(self, record)
         suspensions.append(record)
@@ -525,8 +546,12 @@ public struct CaseState: Sendable, Hashable, Codable {
         guard var outcome else {
             throw .invalidArgument([FieldViolation(field: "outcome", description: "required: grant or denial", reason: "required")])
         }
-        outcome = try Self.validated(outcome, on: date, item: item, defaultAppealRights: defaultAppealRights)
+        outcome = try Self.validated(outcome, on: date, item: item, defaultAppealRights: defaultAppealRights, renewal: renewal)
         try requireRunning("decided")
+        try requireHearingSettled(on: date)
+        if let renewal, date > renewal.window.decisionDueBy {
+            throw .failedPrecondition("case \(caseNumber) renews licence \(renewal.licenceIdentifier), valid until \(renewal.window.validUntil); undecided by then, the renewal is granted by law (视为准予延续, Art. 50) and the renewal sweeper records it")
+        }
         guard awaitingDecision, let last = liveSteps.last else {
             let pending = activeStep.map { "step \($0.id) (\($0.role.chineseName)) is still waiting" } ?? "the chain is not complete"
             throw .failedPrecondition("case \(caseNumber) cannot be decided yet: \(pending)")
@@ -559,7 +584,11 @@ public struct CaseState: Sendable, Hashable, Codable {
     }
 
     /// Checks a grant or denial and fills defaults (validity from the item, the node's remedies text).
-    public static func validated(_ outcome: Outcome, on date: CivilDate, item: ItemSnapshot, defaultAppealRights: String) throws(ApprovalRuleError) -> Outcome {
+    /// A renewal's grant continues the licence without a gap: it defaults to the day after the old
+    /// validity ends (`RenewalWindow.renewedFrom`) and runs the item's validity from there.
+    public static func validated(
+        _ outcome: Outcome, on date: CivilDate, item: ItemSnapshot, defaultAppealRights: String, renewal: RenewalSubject? = nil
+    ) throws(ApprovalRuleError) -> Outcome {
         var violations: [FieldViolation] = []
         switch outcome {
         case .grant(var grant):
@@ -567,7 +596,7 @@ public struct CaseState: Sendable, Hashable, Codable {
             for (index, condition) in grant.conditions.enumerated() where condition.isBlank {
                 violations.append(FieldViolation(field: "grant.conditions[\(index)]", description: "a condition cannot be blank", reason: "required"))
             }
-            let from = grant.validFrom ?? date
+            let from = grant.validFrom ?? renewal.map { max($0.window.renewedFrom, date) } ?? date
             if from < date { violations.append(FieldViolation(field: "grant.valid_from", description: "cannot be before the decision date \(date)", reason: "out_of_range")) }
             grant.validFrom = from
             if grant.validUntil == nil, item.licenceValidityMonths > 0 {
@@ -596,6 +625,67 @@ public struct CaseState: Sendable, Hashable, Codable {
         }
     }
 
+
+    // MARK: Renewal deemed granted
+
+    /// Art. 50: "逾期未作决定的，视为准予延续". Called by the renewal sweeper on `date`; when the case
+    /// renews a licence whose last valid day has passed and nobody decided, the renewal is granted
+    /// by law: an open suspension ends the day before (the law's deadline does not wait for it),
+    /// the waiting steps are left unsigned, and the decision records the sweeper, not a person, with
+    /// `deemedRenewal` and `onTime = false` (the agency missed the deadline). The renewed validity
+    /// starts the day after the old one ends. Returns false when there is nothing to do.
+    public mutating func deemRenewalGranted(
+        on date: CivilDate, at instant: Date, by actor: CaseActor, calendar: WorkingDayCalendar,
+        document: (CaseState, DecisionRecord) -> Document? = { _, _ in nil }
+    ) throws(ApprovalRuleError) -> Bool {
+        guard let renewal, status.isOpen, renewal.window.isDeemedGranted(undecidedAsOf: date) else { return false }
+        if let index = suspensions.firstIndex(where: { $0.resumedOn == nil }) {
+            let lastDay = max(suspensions[index].suspendedOn, date.previous)
+            try ApprovalRuleError.clock {
+                try clocks.promised.endSuspension(lastDay: lastDay)
+                try clocks.statutory.endSuspension(lastDay: lastDay)
+            }
+            suspensions[index].resumedOn = lastDay
+            suspensions[index].result = "延续申请在有效期届满前未作决定，依法视为准予延续"
+            suspensions[index].resumedBy = actor
+        }
+        for index in steps.indices where steps[index].status == .active { steps[index].status = .pending }
+        let terms = GrantTerms(
+            scope: "准予延续：\(renewal.licenceName)（\(renewal.licenceIdentifier)）许可范围不变",
+            validFrom: renewal.window.renewedFrom,
+            validUntil: item.licenceValidityMonths > 0 ? renewal.window.renewedValidUntil(months: item.licenceValidityMonths) : nil)
+        let status = try ApprovalRuleError.clock { try clocks.statutory.status(asOf: date, in: calendar) }
+        var record = DecisionRecord(
+            outcome: .grant(terms), decidedOn: date, decidedAt: instant, decidedBy: actor, document: nil, instant: false, ruleTrace: [],
+            onTime: false, workingDaysTaken: status.workingDaysUsed, deemedRenewal: true)
+        record.document = document(self, record)
+        decision = record
+        self.status = .granted
+        return true
+    }
+
+    // MARK: Recorded change
+
+    /// Art. 49 for matters the item only records (备案式变更): the change is granted as the case opens,
+    /// by the change register (a system actor), without the sign-off chain; the steps stay unsigned.
+    /// A change with any reviewed matter goes through the chain and `decide` like any case.
+    /// Returns false when the case is not a recorded-only change or is no longer open.
+    public mutating func recordChange(
+        on date: CivilDate, at instant: Date, by actor: CaseActor, calendar: WorkingDayCalendar,
+        document: (CaseState, DecisionRecord) -> Document? = { _, _ in nil }
+    ) throws(ApprovalRuleError) -> Bool {
+        guard let change, change.isRecordedOnly, status == .inProgress, decision == nil else { return false }
+        for index in steps.indices where steps[index].status == .active { steps[index].status = .pending }
+        let terms = GrantTerms(scope: change.scope.isEmpty ? "变更登记：\(change.summary)" : change.scope, place: change.place)
+        let status = try ApprovalRuleError.clock { try clocks.promised.status(asOf: date, in: calendar) }
+        var record = DecisionRecord(
+            outcome: .grant(terms), decidedOn: date, decidedAt: instant, decidedBy: actor, document: nil, instant: false, ruleTrace: [],
+            onTime: !status.isOverdue, workingDaysTaken: status.workingDaysUsed)
+        record.document = document(self, record)
+        decision = record
+        self.status = .granted
+        return true
+    }
 
     // MARK: Withdrawal
 
@@ -786,7 +876,7 @@ extension CaseState {
         instantAttempts.append(InstantAttempt(ruleSet: ruleSet.name, at: instant, passed: passed, trace: trace, requestedBy: requestedBy))
         guard passed else { return (false, trace) }
         let scope = ruleSet.scope.replacingOccurrences(of: "{item}", with: item.name)
-        let outcome = try Self.validated(.grant(GrantTerms(scope: scope)), on: date, item: item, defaultAppealRights: "")
+        let outcome = try Self.validated(.grant(GrantTerms(scope: scope)), on: date, item: item, defaultAppealRights: "", renewal: renewal)
         let system = CaseActor.system("instant-approval:\(ruleSet.name)", node: decidingNode.code)
         for index in steps.indices where steps[index].status != .completed {
             steps[index].status = .completed

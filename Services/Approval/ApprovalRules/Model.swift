@@ -352,6 +352,9 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     public var ruleTrace: [RuleEvaluation]
     public var onTime: Bool
     public var workingDaysTaken: Int
+    /// A renewal granted by law because nobody decided before the licence expired (Art. 50).
+    /// Optional so decisions stored before renewals decode unchanged.
+    public var deemedRenewal: Bool? = nil
 }
 
 public struct WithdrawalRecord: Sendable, Hashable, Codable {

@@ -205,7 +205,8 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
             dueOn: state.status.isOpen && !status.isSuspended ? status.deadline : nil,
             yellowOn: state.status == .inProgress ? try state.yellowOn(calendar: calendar, warning: settings.warning) : nil,
             warning: state.reportedWarning.rawValue,
-            revocationReviewOpen: state.revocationReview?.state == .open)
+            revocationReviewOpen: state.revocationReview?.state == .open,
+            renewalDueOn: state.status.isOpen ? state.renewal?.window.decisionDueBy : nil)
     }
 
     /// Emits CaseWarningChanged once per level change of a running case (and clears the level of a

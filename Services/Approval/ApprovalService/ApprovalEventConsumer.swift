@@ -72,7 +72,9 @@ public struct ApprovalEventConsumer: EventConsumer {
             let opening = ApprovalAPI.Opening(
                 applicationID: accepted.applicationID, applicationNumber: accepted.applicationNumber, bundleID: accepted.bundleID,
                 acceptingNode: accepted.acceptingNode, item: ItemSnapshot(accepted: item), applicant: accepted.applicant, kind: kind,
-                acceptedOn: acceptedOn, materials: materials, firstReviewOpinion: firstReviewOpinion, assignee: nil)
+                acceptedOn: acceptedOn, materials: materials, firstReviewOpinion: firstReviewOpinion, assignee: nil,
+                renewal: accepted.hasRenewal ? accepted.renewal.subject : nil,
+                change: accepted.hasChange ? accepted.change.request : nil)
             _ = try await api.open(opening, by: source, in: transaction)
         }
     }

@@ -35,6 +35,12 @@ public enum ApprovalServiceDefinition {
             "SuspendClock": MethodRule(roles: chain).on(.anyOfTheNode),
             "ResumeClock": MethodRule(roles: chain).on(.anyOfTheNode),
             "RequestExtension": MethodRule(roles: chain).on(.anyOfTheNode),
+            "NotifyHearingRight": MethodRule(roles: chain).on(.anyOfTheNode),
+            // The applicant asks with their own token (matched to the case's applicant in the handler),
+            // or the staff handling the case record a written request.
+            "RequestHearing": MethodRule(roles: chain.union([.applicant])).on(.own),
+            "ScheduleHearing": MethodRule(roles: chain).on(.anyOfTheNode),
+            "RecordHearing": MethodRule(roles: chain).on(.anyOfTheNode),
             "RecordJointReview": MethodRule(roles: [.sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),
             "Decide": MethodRule(roles: chain).on(.anyOfTheNode),
             "InstantApprove": MethodRule(roles: chain).on(.anyOfTheNode),
@@ -67,7 +73,7 @@ public enum ApprovalServiceDefinition {
                 return [api]
             },
             makeBackgroundServices: { _ in
-                [WarningSweeper(api: try box.get(), interval: sweepInterval)]
+                [WarningSweeper(api: try box.get(), interval: sweepInterval), RenewalSweeper(api: try box.get(), interval: sweepInterval)]
             },
             eventConsumer: LateBoundConsumer(box) { ApprovalEventConsumer(api: $0) }
         )

@@ -33,7 +33,13 @@ public struct CertificateEventConsumer: EventConsumer {
                 return
             }
             do {
-                _ = try await api.issue(input, actor: "approval@\(event.sourceNode)", in: transaction)
+                if message.hasChange {
+                    _ = try await api.applyChange(input, change: message.change, actor: "approval@\(event.sourceNode)", in: transaction)
+                } else if message.hasRenewal {
+                    _ = try await api.renew(input, renewal: message.renewal, actor: "approval@\(event.sourceNode)", in: transaction)
+                } else {
+                    _ = try await api.issue(input, actor: "approval@\(event.sourceNode)", in: transaction)
+                }
             } catch let error as RPCError where error.code == .failedPrecondition {
                 try await keepUnmatched(event, reason: error.message, in: transaction)
             }

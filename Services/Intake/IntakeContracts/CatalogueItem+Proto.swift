@@ -39,7 +39,9 @@ extension CatalogueItem {
             fees: item.fees.map { Fee(name: $0.name, amountFen: Int($0.amountFen), basis: $0.basis) },
             maxVisits: Int(item.maxVisits),
             jointHandling: item.jointHandling,
-            active: item.active
+            active: item.active,
+            renewalDaysBeforeExpiry: item.renewalDaysBeforeExpiry == 0 ? nil : Int(item.renewalDaysBeforeExpiry),
+            changeReviewMatters: item.changeReviewMatters.isEmpty ? nil : item.changeReviewMatters
         )
     }
 
@@ -76,6 +78,8 @@ extension CatalogueItem {
         out.maxVisits = Int32(maxVisits)
         out.jointHandling = jointHandling
         out.active = active
+        out.renewalDaysBeforeExpiry = Int32(renewalDaysBeforeExpiry ?? 0)
+        out.changeReviewMatters = changeReviewMatters ?? []
         out.changeNote = changeNote
         if let changedBy { out.changedBy = changedBy }
         if let createdAt { out.createdAt = Google_Protobuf_Timestamp(date: createdAt) }

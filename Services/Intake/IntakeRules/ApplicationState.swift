@@ -47,14 +47,29 @@ public struct ApplicationState: Sendable, Hashable, Codable {
     public private(set) var decidedAt: Date?
     /// Visits the applicant made to a window for this application (最多跑一次).
     public private(set) var visits: Int
+    /// Set when this is a renewal application (延续, Art. 50): the licence and its window, checked
+    /// when it was received. Optional so applications stored before renewals decode unchanged.
+    public private(set) var renewal: RenewalSubject?
+    /// Set when this is a change application (变更, Art. 49), checked when it was received.
+    public private(set) var change: LicenceChangeRequest?
 
     /// A submitted application. Refuses no items, the same item twice, and inactive items.
     public init(
         items: [PinnedItem], materials: [ProvidedMaterial], receivedOn: CivilDate, calendar: WorkingDayCalendar = .china,
-        acceptingNode: NodeRef? = nil, visits: Int = 0
+        acceptingNode: NodeRef? = nil, visits: Int = 0, renewal: RenewalSubject? = nil, change: LicenceChangeRequest? = nil
     ) throws(IntakeRuleError) {
         guard !items.isEmpty else { throw .invalidArgument([FieldViolation(field: "items", description: "at least one item", reason: "required")]) }
         var violations: [FieldViolation] = []
+        if renewal != nil, change != nil {
+            violations.append(FieldViolation(field: "change", description: "an application is a renewal or a change, not both", reason: "change.with_renewal"))
+        }
+        if change != nil, items.count != 1 {
+            violations.append(FieldViolation(field: "items", description: "a change application names exactly one item, the one that issued the licence", reason: "change.one_item"))
+        }
+        if renewal != nil, items.count != 1 {
+            // A renewal extends one licence, decided by the item that granted it: no bundle.
+            violations.append(FieldViolation(field: "items", description: "a renewal application names exactly one item, the one that issued the licence", reason: "renewal.one_item"))
+        }
         var seen = Set<String>()
         for (index, pinned) in items.enumerated() {
             if !seen.insert(pinned.item.implementationCode).inserted {
@@ -75,6 +90,8 @@ public struct ApplicationState: Sendable, Hashable, Codable {
         self.acceptingNode = acceptingNode
         self.itemTracks = items.map { ItemTrack(implementationCode: $0.item.implementationCode, progress: .pendingIntake, implementingNode: $0.item.implementingNode) }
         self.visits = visits
+        self.renewal = renewal
+        self.change = change
     }
 
     /// The automatic check of the current materials against the pinned items.

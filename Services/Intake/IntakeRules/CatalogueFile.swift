@@ -100,6 +100,11 @@ public enum CatalogueFile {
             fees.append(Fee(name: f.string("name"), amountFen: f.int("amount_fen"), basis: f.string("basis")))
             r.absorb(f)
         }
+        var changeReviewMatters: [String] = []
+        for entry in r.array("change_review_matters") {
+            guard case .string(let text) = entry.value else { r.add(FieldViolation(field: entry.path, description: "a matter name (string)", reason: "type")); continue }
+            changeReviewMatters.append(text)
+        }
         let procedures = r.array("special_procedures").compactMap {
             JSONObjectReader.enumeration($0.value, SpecialProcedure.self, path: $0.path, reader: r)
         }
@@ -134,7 +139,9 @@ public enum CatalogueFile {
             fees: fees,
             maxVisits: r.int("max_visits", default: 1),
             jointHandling: r.bool("joint_handling"),
-            active: r.bool("active", default: true))
+            active: r.bool("active", default: true),
+            renewalDaysBeforeExpiry: r.int("renewal_days_before_expiry") == 0 ? nil : r.int("renewal_days_before_expiry"),
+            changeReviewMatters: changeReviewMatters.isEmpty ? nil : changeReviewMatters)
         r.absorb(department)
         r.absorb(node)
         r.add(structural)

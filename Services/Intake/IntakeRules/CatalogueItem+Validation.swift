@@ -72,6 +72,12 @@ extension CatalogueItem {
             }
             require(licenceName, "licence_name")
         }
+        if let days = renewalDaysBeforeExpiry, !(1...366).contains(days) {
+            bad("renewal_days_before_expiry", "must be 0 (Art. 50's 30 days) to 366, was \(days)", "out_of_range")
+        }
+        for (index, matter) in (changeReviewMatters ?? []).enumerated() where !LicenceChangeRequest.matters.contains(matter) {
+            bad("change_review_matters[\(index)]", "“\(matter)” is not one of \(LicenceChangeRequest.matters.joined(separator: ", "))", "change_review_matters.unknown")
+        }
         if !(0...1200).contains(licenceValidityMonths) {
             bad("licence_validity_months", "must be 0 (long-term) to 1200, was \(licenceValidityMonths)", "out_of_range")
         }

@@ -47,6 +47,13 @@ public struct CatalogueItem: Sendable, Hashable, Codable {
     public var jointHandling: Bool
     /// Inactive items stay for running cases but cannot be applied for.
     public var active: Bool
+    /// Days before expiry a renewal must be applied for when a law, regulation or rule sets another
+    /// period than Art. 50's 30; nil = 30. Optional so items stored before it decode unchanged.
+    public var renewalDaysBeforeExpiry: Int?
+    /// Matters whose change (变更, Art. 49) needs the sign-off chain's review ("holder_name",
+    /// "legal_representative", "place", "scope"); changes of the others are only recorded. nil = none
+    /// (every change recorded); optional so items stored before it decode unchanged.
+    public var changeReviewMatters: [String]?
 
     public init(
         basicCode: String, implementationCode: String, name: String, legalBasis: String,
@@ -56,7 +63,8 @@ public struct CatalogueItem: Sendable, Hashable, Codable {
         deficiencyAllowed: Bool = false, instantApprovalAllowed: Bool = false, instantRuleSet: String = "",
         implementingNode: NodeRef, licenceTypeCode: String = "", licenceName: String = "",
         licenceValidityMonths: Int = 0, resultName: String, specialProcedures: [SpecialProcedure] = [],
-        fees: [Fee] = [], maxVisits: Int = 1, jointHandling: Bool = false, active: Bool = true
+        fees: [Fee] = [], maxVisits: Int = 1, jointHandling: Bool = false, active: Bool = true,
+        renewalDaysBeforeExpiry: Int? = nil, changeReviewMatters: [String]? = nil
     ) {
         self.basicCode = basicCode
         self.implementationCode = implementationCode
@@ -85,6 +93,8 @@ public struct CatalogueItem: Sendable, Hashable, Codable {
         self.maxVisits = maxVisits
         self.jointHandling = jointHandling
         self.active = active
+        self.renewalDaysBeforeExpiry = renewalDaysBeforeExpiry
+        self.changeReviewMatters = changeReviewMatters
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -114,6 +124,8 @@ public struct CatalogueItem: Sendable, Hashable, Codable {
         case maxVisits = "max_visits"
         case jointHandling = "joint_handling"
         case active
+        case renewalDaysBeforeExpiry = "renewal_days_before_expiry"
+        case changeReviewMatters = "change_review_matters"
     }
 
     /// The material with `code`, if the item lists it.

@@ -173,6 +173,58 @@ public enum Approval_ApprovalService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "NotifyHearingRight" metadata.
+        public enum NotifyHearingRight: Sendable {
+            /// Request type for "NotifyHearingRight".
+            public typealias Input = Approval_NotifyHearingRightRequest
+            /// Response type for "NotifyHearingRight".
+            public typealias Output = Approval_NotifyHearingRightResponse
+            /// Descriptor for "NotifyHearingRight".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "NotifyHearingRight",
+                type: .unary
+            )
+        }
+        /// Namespace for "RequestHearing" metadata.
+        public enum RequestHearing: Sendable {
+            /// Request type for "RequestHearing".
+            public typealias Input = Approval_RequestHearingRequest
+            /// Response type for "RequestHearing".
+            public typealias Output = Approval_RequestHearingResponse
+            /// Descriptor for "RequestHearing".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "RequestHearing",
+                type: .unary
+            )
+        }
+        /// Namespace for "ScheduleHearing" metadata.
+        public enum ScheduleHearing: Sendable {
+            /// Request type for "ScheduleHearing".
+            public typealias Input = Approval_ScheduleHearingRequest
+            /// Response type for "ScheduleHearing".
+            public typealias Output = Approval_ScheduleHearingResponse
+            /// Descriptor for "ScheduleHearing".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "ScheduleHearing",
+                type: .unary
+            )
+        }
+        /// Namespace for "RecordHearing" metadata.
+        public enum RecordHearing: Sendable {
+            /// Request type for "RecordHearing".
+            public typealias Input = Approval_RecordHearingRequest
+            /// Response type for "RecordHearing".
+            public typealias Output = Approval_RecordHearingResponse
+            /// Descriptor for "RecordHearing".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.approval.v1.ApprovalService"),
+                method: "RecordHearing",
+                type: .unary
+            )
+        }
         /// Namespace for "Decide" metadata.
         public enum Decide: Sendable {
             /// Request type for "Decide".
@@ -329,6 +381,10 @@ public enum Approval_ApprovalService: Sendable {
             ResumeClock.descriptor,
             RequestExtension.descriptor,
             RecordJointReview.descriptor,
+            NotifyHearingRight.descriptor,
+            RequestHearing.descriptor,
+            ScheduleHearing.descriptor,
+            RecordHearing.descriptor,
             Decide.descriptor,
             InstantApprove.descriptor,
             Withdraw.descriptor,
@@ -559,6 +615,85 @@ extension Approval_ApprovalService {
             request: GRPCCore.StreamingServerRequest<Approval_RecordJointReviewRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Approval_RecordJointReviewResponse>
+
+        /// Handle the "NotifyHearingRight" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+        /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+        /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+        /// > is closed, the case cannot be decided.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_NotifyHearingRightRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_NotifyHearingRightResponse` messages.
+        func notifyHearingRight(
+            request: GRPCCore.StreamingServerRequest<Approval_NotifyHearingRightRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_NotifyHearingRightResponse>
+
+        /// Handle the "RequestHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+        /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+        /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_RequestHearingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_RequestHearingResponse` messages.
+        func requestHearing(
+            request: GRPCCore.StreamingServerRequest<Approval_RequestHearingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_RequestHearingResponse>
+
+        /// Handle the "ScheduleHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+        /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_ScheduleHearingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_ScheduleHearingResponse` messages.
+        func scheduleHearing(
+            request: GRPCCore.StreamingServerRequest<Approval_ScheduleHearingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_ScheduleHearingResponse>
+
+        /// Handle the "RecordHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+        /// > and the decision is made on the record (Art. 48 ¶2).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Approval_RecordHearingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Approval_RecordHearingResponse` messages.
+        func recordHearing(
+            request: GRPCCore.StreamingServerRequest<Approval_RecordHearingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Approval_RecordHearingResponse>
 
         /// Handle the "Decide" method.
         ///
@@ -965,6 +1100,85 @@ extension Approval_ApprovalService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Approval_RecordJointReviewResponse>
 
+        /// Handle the "NotifyHearingRight" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+        /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+        /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+        /// > is closed, the case cannot be decided.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_NotifyHearingRightRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_NotifyHearingRightResponse` message.
+        func notifyHearingRight(
+            request: GRPCCore.ServerRequest<Approval_NotifyHearingRightRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_NotifyHearingRightResponse>
+
+        /// Handle the "RequestHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+        /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+        /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_RequestHearingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_RequestHearingResponse` message.
+        func requestHearing(
+            request: GRPCCore.ServerRequest<Approval_RequestHearingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_RequestHearingResponse>
+
+        /// Handle the "ScheduleHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+        /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ScheduleHearingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_ScheduleHearingResponse` message.
+        func scheduleHearing(
+            request: GRPCCore.ServerRequest<Approval_ScheduleHearingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_ScheduleHearingResponse>
+
+        /// Handle the "RecordHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+        /// > and the decision is made on the record (Art. 48 ¶2).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_RecordHearingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Approval_RecordHearingResponse` message.
+        func recordHearing(
+            request: GRPCCore.ServerRequest<Approval_RecordHearingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Approval_RecordHearingResponse>
+
         /// Handle the "Decide" method.
         ///
         /// > Source IDL Documentation:
@@ -1368,6 +1582,85 @@ extension Approval_ApprovalService {
             context: GRPCCore.ServerContext
         ) async throws -> Approval_RecordJointReviewResponse
 
+        /// Handle the "NotifyHearingRight" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+        /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+        /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+        /// > is closed, the case cannot be decided.
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_NotifyHearingRightRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_NotifyHearingRightResponse` to respond with.
+        func notifyHearingRight(
+            request: Approval_NotifyHearingRightRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_NotifyHearingRightResponse
+
+        /// Handle the "RequestHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+        /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+        /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_RequestHearingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_RequestHearingResponse` to respond with.
+        func requestHearing(
+            request: Approval_RequestHearingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_RequestHearingResponse
+
+        /// Handle the "ScheduleHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+        /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_ScheduleHearingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_ScheduleHearingResponse` to respond with.
+        func scheduleHearing(
+            request: Approval_ScheduleHearingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_ScheduleHearingResponse
+
+        /// Handle the "RecordHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+        /// > and the decision is made on the record (Art. 48 ¶2).
+        ///
+        /// - Parameters:
+        ///   - request: A `Approval_RecordHearingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Approval_RecordHearingResponse` to respond with.
+        func recordHearing(
+            request: Approval_RecordHearingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Approval_RecordHearingResponse
+
         /// Handle the "Decide" method.
         ///
         /// > Source IDL Documentation:
@@ -1698,6 +1991,50 @@ extension Approval_ApprovalService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.NotifyHearingRight.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_NotifyHearingRightRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_NotifyHearingRightResponse>(),
+            handler: { request, context in
+                try await self.notifyHearingRight(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.RequestHearing.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_RequestHearingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_RequestHearingResponse>(),
+            handler: { request, context in
+                try await self.requestHearing(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.ScheduleHearing.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ScheduleHearingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_ScheduleHearingResponse>(),
+            handler: { request, context in
+                try await self.scheduleHearing(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Approval_ApprovalService.Method.RecordHearing.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_RecordHearingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_RecordHearingResponse>(),
+            handler: { request, context in
+                try await self.recordHearing(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Approval_ApprovalService.Method.Decide.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_DecideRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Approval_DecideResponse>(),
@@ -1939,6 +2276,50 @@ extension Approval_ApprovalService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Approval_RecordJointReviewResponse> {
         let response = try await self.recordJointReview(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func notifyHearingRight(
+        request: GRPCCore.StreamingServerRequest<Approval_NotifyHearingRightRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_NotifyHearingRightResponse> {
+        let response = try await self.notifyHearingRight(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func requestHearing(
+        request: GRPCCore.StreamingServerRequest<Approval_RequestHearingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_RequestHearingResponse> {
+        let response = try await self.requestHearing(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func scheduleHearing(
+        request: GRPCCore.StreamingServerRequest<Approval_ScheduleHearingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_ScheduleHearingResponse> {
+        let response = try await self.scheduleHearing(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func recordHearing(
+        request: GRPCCore.StreamingServerRequest<Approval_RecordHearingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Approval_RecordHearingResponse> {
+        let response = try await self.recordHearing(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2206,6 +2587,58 @@ extension Approval_ApprovalService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Approval_RecordJointReviewResponse> {
         return GRPCCore.ServerResponse<Approval_RecordJointReviewResponse>(
             message: try await self.recordJointReview(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func notifyHearingRight(
+        request: GRPCCore.ServerRequest<Approval_NotifyHearingRightRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_NotifyHearingRightResponse> {
+        return GRPCCore.ServerResponse<Approval_NotifyHearingRightResponse>(
+            message: try await self.notifyHearingRight(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func requestHearing(
+        request: GRPCCore.ServerRequest<Approval_RequestHearingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_RequestHearingResponse> {
+        return GRPCCore.ServerResponse<Approval_RequestHearingResponse>(
+            message: try await self.requestHearing(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func scheduleHearing(
+        request: GRPCCore.ServerRequest<Approval_ScheduleHearingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_ScheduleHearingResponse> {
+        return GRPCCore.ServerResponse<Approval_ScheduleHearingResponse>(
+            message: try await self.scheduleHearing(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func recordHearing(
+        request: GRPCCore.ServerRequest<Approval_RecordHearingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Approval_RecordHearingResponse> {
+        return GRPCCore.ServerResponse<Approval_RecordHearingResponse>(
+            message: try await self.recordHearing(
                 request: request.message,
                 context: context
             ),
@@ -2613,6 +3046,105 @@ extension Approval_ApprovalService {
             deserializer: some GRPCCore.MessageDeserializer<Approval_RecordJointReviewResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RecordJointReviewResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "NotifyHearingRight" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+        /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+        /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+        /// > is closed, the case cannot be decided.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_NotifyHearingRightRequest` message.
+        ///   - serializer: A serializer for `Approval_NotifyHearingRightRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_NotifyHearingRightResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func notifyHearingRight<Result>(
+            request: GRPCCore.ClientRequest<Approval_NotifyHearingRightRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_NotifyHearingRightRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_NotifyHearingRightResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_NotifyHearingRightResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RequestHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+        /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+        /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_RequestHearingRequest` message.
+        ///   - serializer: A serializer for `Approval_RequestHearingRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_RequestHearingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func requestHearing<Result>(
+            request: GRPCCore.ClientRequest<Approval_RequestHearingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_RequestHearingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_RequestHearingResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RequestHearingResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ScheduleHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+        /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ScheduleHearingRequest` message.
+        ///   - serializer: A serializer for `Approval_ScheduleHearingRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_ScheduleHearingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func scheduleHearing<Result>(
+            request: GRPCCore.ClientRequest<Approval_ScheduleHearingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_ScheduleHearingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_ScheduleHearingResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ScheduleHearingResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+        /// > and the decision is made on the record (Art. 48 ¶2).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_RecordHearingRequest` message.
+        ///   - serializer: A serializer for `Approval_RecordHearingRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_RecordHearingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordHearing<Result>(
+            request: GRPCCore.ClientRequest<Approval_RecordHearingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_RecordHearingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_RecordHearingResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RecordHearingResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Decide" method.
@@ -3252,6 +3784,149 @@ extension Approval_ApprovalService {
             try await self.client.unary(
                 request: request,
                 descriptor: Approval_ApprovalService.Method.RecordJointReview.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "NotifyHearingRight" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+        /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+        /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+        /// > is closed, the case cannot be decided.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_NotifyHearingRightRequest` message.
+        ///   - serializer: A serializer for `Approval_NotifyHearingRightRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_NotifyHearingRightResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func notifyHearingRight<Result>(
+            request: GRPCCore.ClientRequest<Approval_NotifyHearingRightRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_NotifyHearingRightRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_NotifyHearingRightResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_NotifyHearingRightResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.NotifyHearingRight.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RequestHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+        /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+        /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_RequestHearingRequest` message.
+        ///   - serializer: A serializer for `Approval_RequestHearingRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_RequestHearingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func requestHearing<Result>(
+            request: GRPCCore.ClientRequest<Approval_RequestHearingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_RequestHearingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_RequestHearingResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RequestHearingResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.RequestHearing.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ScheduleHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+        /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_ScheduleHearingRequest` message.
+        ///   - serializer: A serializer for `Approval_ScheduleHearingRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_ScheduleHearingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func scheduleHearing<Result>(
+            request: GRPCCore.ClientRequest<Approval_ScheduleHearingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_ScheduleHearingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_ScheduleHearingResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ScheduleHearingResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.ScheduleHearing.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RecordHearing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+        /// > and the decision is made on the record (Art. 48 ¶2).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Approval_RecordHearingRequest` message.
+        ///   - serializer: A serializer for `Approval_RecordHearingRequest` messages.
+        ///   - deserializer: A deserializer for `Approval_RecordHearingResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func recordHearing<Result>(
+            request: GRPCCore.ClientRequest<Approval_RecordHearingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Approval_RecordHearingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Approval_RecordHearingResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RecordHearingResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Approval_ApprovalService.Method.RecordHearing.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -3957,6 +4632,129 @@ extension Approval_ApprovalService.ClientProtocol {
         )
     }
 
+    /// Call the "NotifyHearingRight" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+    /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+    /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+    /// > is closed, the case cannot be decided.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_NotifyHearingRightRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func notifyHearingRight<Result>(
+        request: GRPCCore.ClientRequest<Approval_NotifyHearingRightRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_NotifyHearingRightResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.notifyHearingRight(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_NotifyHearingRightRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_NotifyHearingRightResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RequestHearing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+    /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+    /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_RequestHearingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func requestHearing<Result>(
+        request: GRPCCore.ClientRequest<Approval_RequestHearingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RequestHearingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.requestHearing(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_RequestHearingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_RequestHearingResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ScheduleHearing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+    /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_ScheduleHearingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func scheduleHearing<Result>(
+        request: GRPCCore.ClientRequest<Approval_ScheduleHearingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ScheduleHearingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.scheduleHearing(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_ScheduleHearingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_ScheduleHearingResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordHearing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+    /// > and the decision is made on the record (Art. 48 ¶2).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Approval_RecordHearingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordHearing<Result>(
+        request: GRPCCore.ClientRequest<Approval_RecordHearingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RecordHearingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordHearing(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Approval_RecordHearingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Approval_RecordHearingResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Decide" method.
     ///
     /// > Source IDL Documentation:
@@ -4637,6 +5435,145 @@ extension Approval_ApprovalService.ClientProtocol {
             metadata: metadata
         )
         return try await self.recordJointReview(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "NotifyHearingRight" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Hearings (听证, Arts. 46–48; docs/law.md#hearings). The written notice of the right to request a
+    /// > hearing (听证权利告知书, numbered), for a case whose decision affects major interests of the applicant
+    /// > or others; until the applicant's last day to request it has passed, or a requested hearing's record
+    /// > is closed, the case cannot be decided.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func notifyHearingRight<Result>(
+        _ message: Approval_NotifyHearingRightRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_NotifyHearingRightResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_NotifyHearingRightRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.notifyHearingRight(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RequestHearing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Records the applicant's (or an interested party's) request, received in time (5 days from the
+    /// > notice, calendar days, the last moved off a rest day); a late one is FAILED_PRECONDITION (视为放弃).
+    /// > The statutory clock stops from the request day (Art. 45, suspension reason HEARING).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func requestHearing<Result>(
+        _ message: Approval_RequestHearingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RequestHearingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_RequestHearingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.requestHearing(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ScheduleHearing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sets the hearing's day, place, publicity and presiding officer and issues the numbered 听证通知书:
+    /// > at least 7 working days after this notice, within 20 working days of the request (Arts. 47–48).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func scheduleHearing<Result>(
+        _ message: Approval_ScheduleHearingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_ScheduleHearingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_ScheduleHearingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.scheduleHearing(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordHearing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Closes the hearing record (听证笔录) on or after the hearing day; the clock resumes the day after,
+    /// > and the decision is made on the record (Art. 48 ¶2).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordHearing<Result>(
+        _ message: Approval_RecordHearingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Approval_RecordHearingResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Approval_RecordHearingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordHearing(
             request: request,
             options: options,
             onResponse: handleResponse

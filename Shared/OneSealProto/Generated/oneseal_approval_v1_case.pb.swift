@@ -490,6 +490,53 @@ public nonisolated enum Approval_CancellationGround: SwiftProtobuf.Enum, Swift.C
 
 }
 
+/// Art. 48 (3): a hearing is public unless it involves state secrets, business secrets or privacy.
+public nonisolated enum Approval_HearingPublicity: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case `public` // = 1
+  case stateSecret // = 2
+  case businessSecret // = 3
+  case privacy // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .public
+    case 2: self = .stateSecret
+    case 3: self = .businessSecret
+    case 4: self = .privacy
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .public: return 1
+    case .stateSecret: return 2
+    case .businessSecret: return 3
+    case .privacy: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Approval_HearingPublicity] = [
+    .unspecified,
+    .public,
+    .stateSecret,
+    .businessSecret,
+    .privacy,
+  ]
+
+}
+
 /// One step of the sign-off chain.
 public nonisolated struct Approval_Step: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1012,6 +1059,13 @@ public nonisolated struct Approval_Decision: @unchecked Sendable {
     set {_uniqueStorage()._workingDaysTaken = newValue}
   }
 
+  /// A renewal nobody decided before the licence's last valid day, granted by law the day after
+  /// (视为准予延续, Art. 50); `decided_by` is the renewal sweeper, not a person.
+  public var deemedRenewal: Bool {
+    get {_storage._deemedRenewal}
+    set {_uniqueStorage()._deemedRenewal = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Outcome: Equatable, Sendable {
@@ -1451,6 +1505,164 @@ public nonisolated struct Approval_Case: @unchecked Sendable {
     set {_uniqueStorage()._awaitingDecision = newValue}
   }
 
+  /// Set on a renewal case (延续, Art. 50): decide by `renewal.valid_until`, or the renewal sweeper
+  /// grants it the day after (Decision.deemed_renewal).
+  public var renewal: Common_Renewal {
+    get {_storage._renewal ?? Common_Renewal()}
+    set {_uniqueStorage()._renewal = newValue}
+  }
+  /// Returns true if `renewal` has been explicitly set.
+  public var hasRenewal: Bool {_storage._renewal != nil}
+  /// Clears the value of `renewal`. Subsequent reads from it will return its default value.
+  public mutating func clearRenewal() {_uniqueStorage()._renewal = nil}
+
+  /// Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
+  /// recorded change when it opens.
+  public var change: Common_LicenceChange {
+    get {_storage._change ?? Common_LicenceChange()}
+    set {_uniqueStorage()._change = newValue}
+  }
+  /// Returns true if `change` has been explicitly set.
+  public var hasChange: Bool {_storage._change != nil}
+  /// Clears the value of `change`. Subsequent reads from it will return its default value.
+  public mutating func clearChange() {_uniqueStorage()._change = nil}
+
+  /// The hearing (听证, Arts. 46–48), once its right was notified. While it is requested and its record not
+  /// closed, the clock is suspended with reason HEARING (see `suspensions`: the days are not counted).
+  public var hearing: Approval_Hearing {
+    get {_storage._hearing ?? Approval_Hearing()}
+    set {_uniqueStorage()._hearing = newValue}
+  }
+  /// Returns true if `hearing` has been explicitly set.
+  public var hasHearing: Bool {_storage._hearing != nil}
+  /// Clears the value of `hearing`. Subsequent reads from it will return its default value.
+  public mutating func clearHearing() {_uniqueStorage()._hearing = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Approval_Hearing: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rightNotifiedOn: Common_CivilDate {
+    get {_storage._rightNotifiedOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._rightNotifiedOn = newValue}
+  }
+  /// Returns true if `rightNotifiedOn` has been explicitly set.
+  public var hasRightNotifiedOn: Bool {_storage._rightNotifiedOn != nil}
+  /// Clears the value of `rightNotifiedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearRightNotifiedOn() {_uniqueStorage()._rightNotifiedOn = nil}
+
+  /// The applicant's last day to request it: 5 calendar days after the notice, moved off a rest day.
+  public var lastDayToRequest: Common_CivilDate {
+    get {_storage._lastDayToRequest ?? Common_CivilDate()}
+    set {_uniqueStorage()._lastDayToRequest = newValue}
+  }
+  /// Returns true if `lastDayToRequest` has been explicitly set.
+  public var hasLastDayToRequest: Bool {_storage._lastDayToRequest != nil}
+  /// Clears the value of `lastDayToRequest`. Subsequent reads from it will return its default value.
+  public mutating func clearLastDayToRequest() {_uniqueStorage()._lastDayToRequest = nil}
+
+  public var reason: String {
+    get {_storage._reason}
+    set {_uniqueStorage()._reason = newValue}
+  }
+
+  /// 听证权利告知书.
+  public var rightNotice: Common_IssuedDocument {
+    get {_storage._rightNotice ?? Common_IssuedDocument()}
+    set {_uniqueStorage()._rightNotice = newValue}
+  }
+  /// Returns true if `rightNotice` has been explicitly set.
+  public var hasRightNotice: Bool {_storage._rightNotice != nil}
+  /// Clears the value of `rightNotice`. Subsequent reads from it will return its default value.
+  public mutating func clearRightNotice() {_uniqueStorage()._rightNotice = nil}
+
+  public var requestedOn: Common_CivilDate {
+    get {_storage._requestedOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._requestedOn = newValue}
+  }
+  /// Returns true if `requestedOn` has been explicitly set.
+  public var hasRequestedOn: Bool {_storage._requestedOn != nil}
+  /// Clears the value of `requestedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearRequestedOn() {_uniqueStorage()._requestedOn = nil}
+
+  public var requestedBy: String {
+    get {_storage._requestedBy}
+    set {_uniqueStorage()._requestedBy = newValue}
+  }
+
+  /// The latest day it may be held: 20 working days after the request.
+  public var holdBy: Common_CivilDate {
+    get {_storage._holdBy ?? Common_CivilDate()}
+    set {_uniqueStorage()._holdBy = newValue}
+  }
+  /// Returns true if `holdBy` has been explicitly set.
+  public var hasHoldBy: Bool {_storage._holdBy != nil}
+  /// Clears the value of `holdBy`. Subsequent reads from it will return its default value.
+  public mutating func clearHoldBy() {_uniqueStorage()._holdBy = nil}
+
+  public var hearingOn: Common_CivilDate {
+    get {_storage._hearingOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._hearingOn = newValue}
+  }
+  /// Returns true if `hearingOn` has been explicitly set.
+  public var hasHearingOn: Bool {_storage._hearingOn != nil}
+  /// Clears the value of `hearingOn`. Subsequent reads from it will return its default value.
+  public mutating func clearHearingOn() {_uniqueStorage()._hearingOn = nil}
+
+  public var place: String {
+    get {_storage._place}
+    set {_uniqueStorage()._place = newValue}
+  }
+
+  public var publicity: Approval_HearingPublicity {
+    get {_storage._publicity}
+    set {_uniqueStorage()._publicity = newValue}
+  }
+
+  public var presidingOfficer: String {
+    get {_storage._presidingOfficer}
+    set {_uniqueStorage()._presidingOfficer = newValue}
+  }
+
+  /// 听证通知书 (7 working days before the hearing).
+  public var hearingNotice: Common_IssuedDocument {
+    get {_storage._hearingNotice ?? Common_IssuedDocument()}
+    set {_uniqueStorage()._hearingNotice = newValue}
+  }
+  /// Returns true if `hearingNotice` has been explicitly set.
+  public var hasHearingNotice: Bool {_storage._hearingNotice != nil}
+  /// Clears the value of `hearingNotice`. Subsequent reads from it will return its default value.
+  public mutating func clearHearingNotice() {_uniqueStorage()._hearingNotice = nil}
+
+  /// 听证笔录, and the day it was closed (the clock counts again from the next day).
+  public var record: String {
+    get {_storage._record}
+    set {_uniqueStorage()._record = newValue}
+  }
+
+  public var recordClosedOn: Common_CivilDate {
+    get {_storage._recordClosedOn ?? Common_CivilDate()}
+    set {_uniqueStorage()._recordClosedOn = newValue}
+  }
+  /// Returns true if `recordClosedOn` has been explicitly set.
+  public var hasRecordClosedOn: Bool {_storage._recordClosedOn != nil}
+  /// Clears the value of `recordClosedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearRecordClosedOn() {_uniqueStorage()._recordClosedOn = nil}
+
+  /// Id of the suspension (in Case.suspensions) that kept the hearing's days out of the statutory period.
+  public var suspensionID: String {
+    get {_storage._suspensionID}
+    set {_uniqueStorage()._suspensionID = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1698,6 +1910,10 @@ nonisolated extension Approval_RevocationGround: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension Approval_CancellationGround: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CANCELLATION_GROUND_UNSPECIFIED\0\u{1}CANCELLATION_GROUND_EXPIRED_NOT_RENEWED\0\u{1}CANCELLATION_GROUND_HOLDER_DIED_OR_INCAPABLE\0\u{1}CANCELLATION_GROUND_LEGAL_PERSON_TERMINATED\0\u{1}CANCELLATION_GROUND_REVOKED_WITHDRAWN_OR_SUSPENDED\0\u{1}CANCELLATION_GROUND_FORCE_MAJEURE\0\u{1}CANCELLATION_GROUND_OTHER\0\u{1}CANCELLATION_GROUND_HOLDER_REQUEST\0")
+}
+
+nonisolated extension Approval_HearingPublicity: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HEARING_PUBLICITY_UNSPECIFIED\0\u{1}HEARING_PUBLICITY_PUBLIC\0\u{1}HEARING_PUBLICITY_STATE_SECRET\0\u{1}HEARING_PUBLICITY_BUSINESS_SECRET\0\u{1}HEARING_PUBLICITY_PRIVACY\0")
 }
 
 nonisolated extension Approval_Step: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2413,7 +2629,7 @@ nonisolated extension Approval_Denial: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Decision"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}grant\0\u{1}denial\0\u{3}decided_on\0\u{3}decided_at\0\u{3}decided_by\0\u{1}document\0\u{1}instant\0\u{3}rule_trace\0\u{3}on_time\0\u{3}working_days_taken\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}grant\0\u{1}denial\0\u{3}decided_on\0\u{3}decided_at\0\u{3}decided_by\0\u{1}document\0\u{1}instant\0\u{3}rule_trace\0\u{3}on_time\0\u{3}working_days_taken\0\u{3}deemed_renewal\0")
 
   fileprivate class _StorageClass {
     var _outcome: Approval_Decision.OneOf_Outcome?
@@ -2425,6 +2641,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
     var _ruleTrace: [Approval_RuleEvaluation] = []
     var _onTime: Bool = false
     var _workingDaysTaken: Int32 = 0
+    var _deemedRenewal: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2444,6 +2661,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
       _ruleTrace = source._ruleTrace
       _onTime = source._onTime
       _workingDaysTaken = source._workingDaysTaken
+      _deemedRenewal = source._deemedRenewal
     }
   }
 
@@ -2496,6 +2714,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
         case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._ruleTrace) }()
         case 9: try { try decoder.decodeSingularBoolField(value: &_storage._onTime) }()
         case 10: try { try decoder.decodeSingularInt32Field(value: &_storage._workingDaysTaken) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._deemedRenewal) }()
         default: break
         }
       }
@@ -2543,6 +2762,9 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
       if _storage._workingDaysTaken != 0 {
         try visitor.visitSingularInt32Field(value: _storage._workingDaysTaken, fieldNumber: 10)
       }
+      if _storage._deemedRenewal != false {
+        try visitor.visitSingularBoolField(value: _storage._deemedRenewal, fieldNumber: 11)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2561,6 +2783,7 @@ nonisolated extension Approval_Decision: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._ruleTrace != rhs_storage._ruleTrace {return false}
         if _storage._onTime != rhs_storage._onTime {return false}
         if _storage._workingDaysTaken != rhs_storage._workingDaysTaken {return false}
+        if _storage._deemedRenewal != rhs_storage._deemedRenewal {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2839,7 +3062,7 @@ nonisolated extension Approval_Withdrawal: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}application_number\0\u{3}bundle_id\0\u{3}accepting_node\0\u{3}deciding_node\0\u{1}item\0\u{1}applicant\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}status\0\u{1}steps\0\u{3}current_step_index\0\u{1}deadline\0\u{3}statutory_deadline\0\u{1}suspensions\0\u{1}extension\0\u{3}joint_reviews\0\u{1}decision\0\u{1}withdrawal\0\u{1}revocation\0\u{1}cancellation\0\u{3}first_review_opinion\0\u{1}returns\0\u{1}licence\0\u{3}created_at\0\u{3}updated_at\0\u{1}revision\0\u{1}materials\0\u{3}instant_attempts\0\u{1}findings\0\u{3}revocation_review\0\u{3}next_role\0\u{3}awaiting_decision\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}case_number\0\u{3}application_id\0\u{3}application_number\0\u{3}bundle_id\0\u{3}accepting_node\0\u{3}deciding_node\0\u{1}item\0\u{1}applicant\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}status\0\u{1}steps\0\u{3}current_step_index\0\u{1}deadline\0\u{3}statutory_deadline\0\u{1}suspensions\0\u{1}extension\0\u{3}joint_reviews\0\u{1}decision\0\u{1}withdrawal\0\u{1}revocation\0\u{1}cancellation\0\u{3}first_review_opinion\0\u{1}returns\0\u{1}licence\0\u{3}created_at\0\u{3}updated_at\0\u{1}revision\0\u{1}materials\0\u{3}instant_attempts\0\u{1}findings\0\u{3}revocation_review\0\u{3}next_role\0\u{3}awaiting_decision\0\u{1}renewal\0\u{1}change\0\u{1}hearing\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -2877,6 +3100,9 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
     var _revocationReview: Approval_RevocationReview? = nil
     var _nextRole: Approval_ApprovalRole = .unspecified
     var _awaitingDecision: Bool = false
+    var _renewal: Common_Renewal? = nil
+    var _change: Common_LicenceChange? = nil
+    var _hearing: Approval_Hearing? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2922,6 +3148,9 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
       _revocationReview = source._revocationReview
       _nextRole = source._nextRole
       _awaitingDecision = source._awaitingDecision
+      _renewal = source._renewal
+      _change = source._change
+      _hearing = source._hearing
     }
   }
 
@@ -2975,6 +3204,9 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
         case 33: try { try decoder.decodeSingularMessageField(value: &_storage._revocationReview) }()
         case 34: try { try decoder.decodeSingularEnumField(value: &_storage._nextRole) }()
         case 35: try { try decoder.decodeSingularBoolField(value: &_storage._awaitingDecision) }()
+        case 36: try { try decoder.decodeSingularMessageField(value: &_storage._renewal) }()
+        case 37: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
+        case 38: try { try decoder.decodeSingularMessageField(value: &_storage._hearing) }()
         default: break
         }
       }
@@ -3092,6 +3324,15 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
       if _storage._awaitingDecision != false {
         try visitor.visitSingularBoolField(value: _storage._awaitingDecision, fieldNumber: 35)
       }
+      try { if let v = _storage._renewal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 36)
+      } }()
+      try { if let v = _storage._change {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 37)
+      } }()
+      try { if let v = _storage._hearing {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 38)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3136,6 +3377,177 @@ nonisolated extension Approval_Case: SwiftProtobuf.Message, SwiftProtobuf._Messa
         if _storage._revocationReview != rhs_storage._revocationReview {return false}
         if _storage._nextRole != rhs_storage._nextRole {return false}
         if _storage._awaitingDecision != rhs_storage._awaitingDecision {return false}
+        if _storage._renewal != rhs_storage._renewal {return false}
+        if _storage._change != rhs_storage._change {return false}
+        if _storage._hearing != rhs_storage._hearing {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Approval_Hearing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Hearing"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}right_notified_on\0\u{3}last_day_to_request\0\u{1}reason\0\u{3}right_notice\0\u{3}requested_on\0\u{3}requested_by\0\u{3}hold_by\0\u{3}hearing_on\0\u{1}place\0\u{1}publicity\0\u{3}presiding_officer\0\u{3}hearing_notice\0\u{1}record\0\u{3}record_closed_on\0\u{3}suspension_id\0")
+
+  fileprivate class _StorageClass {
+    var _rightNotifiedOn: Common_CivilDate? = nil
+    var _lastDayToRequest: Common_CivilDate? = nil
+    var _reason: String = String()
+    var _rightNotice: Common_IssuedDocument? = nil
+    var _requestedOn: Common_CivilDate? = nil
+    var _requestedBy: String = String()
+    var _holdBy: Common_CivilDate? = nil
+    var _hearingOn: Common_CivilDate? = nil
+    var _place: String = String()
+    var _publicity: Approval_HearingPublicity = .unspecified
+    var _presidingOfficer: String = String()
+    var _hearingNotice: Common_IssuedDocument? = nil
+    var _record: String = String()
+    var _recordClosedOn: Common_CivilDate? = nil
+    var _suspensionID: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _rightNotifiedOn = source._rightNotifiedOn
+      _lastDayToRequest = source._lastDayToRequest
+      _reason = source._reason
+      _rightNotice = source._rightNotice
+      _requestedOn = source._requestedOn
+      _requestedBy = source._requestedBy
+      _holdBy = source._holdBy
+      _hearingOn = source._hearingOn
+      _place = source._place
+      _publicity = source._publicity
+      _presidingOfficer = source._presidingOfficer
+      _hearingNotice = source._hearingNotice
+      _record = source._record
+      _recordClosedOn = source._recordClosedOn
+      _suspensionID = source._suspensionID
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._rightNotifiedOn) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._lastDayToRequest) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._rightNotice) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._requestedOn) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._requestedBy) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._holdBy) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._hearingOn) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._place) }()
+        case 10: try { try decoder.decodeSingularEnumField(value: &_storage._publicity) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._presidingOfficer) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._hearingNotice) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._record) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._recordClosedOn) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._suspensionID) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._rightNotifiedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._lastDayToRequest {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if !_storage._reason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reason, fieldNumber: 3)
+      }
+      try { if let v = _storage._rightNotice {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._requestedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._requestedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._requestedBy, fieldNumber: 6)
+      }
+      try { if let v = _storage._holdBy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._hearingOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if !_storage._place.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._place, fieldNumber: 9)
+      }
+      if _storage._publicity != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._publicity, fieldNumber: 10)
+      }
+      if !_storage._presidingOfficer.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._presidingOfficer, fieldNumber: 11)
+      }
+      try { if let v = _storage._hearingNotice {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      if !_storage._record.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._record, fieldNumber: 13)
+      }
+      try { if let v = _storage._recordClosedOn {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+      if !_storage._suspensionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._suspensionID, fieldNumber: 15)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Approval_Hearing, rhs: Approval_Hearing) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._rightNotifiedOn != rhs_storage._rightNotifiedOn {return false}
+        if _storage._lastDayToRequest != rhs_storage._lastDayToRequest {return false}
+        if _storage._reason != rhs_storage._reason {return false}
+        if _storage._rightNotice != rhs_storage._rightNotice {return false}
+        if _storage._requestedOn != rhs_storage._requestedOn {return false}
+        if _storage._requestedBy != rhs_storage._requestedBy {return false}
+        if _storage._holdBy != rhs_storage._holdBy {return false}
+        if _storage._hearingOn != rhs_storage._hearingOn {return false}
+        if _storage._place != rhs_storage._place {return false}
+        if _storage._publicity != rhs_storage._publicity {return false}
+        if _storage._presidingOfficer != rhs_storage._presidingOfficer {return false}
+        if _storage._hearingNotice != rhs_storage._hearingNotice {return false}
+        if _storage._record != rhs_storage._record {return false}
+        if _storage._recordClosedOn != rhs_storage._recordClosedOn {return false}
+        if _storage._suspensionID != rhs_storage._suspensionID {return false}
         return true
       }
       if !storagesAreEqual {return false}

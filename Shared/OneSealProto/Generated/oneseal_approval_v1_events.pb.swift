@@ -388,6 +388,28 @@ public nonisolated struct Approval_CaseDecided: @unchecked Sendable {
     set {_uniqueStorage()._returns = newValue}
   }
 
+  /// Set when the case is a renewal: on a grant the certificate service issues the next version of
+  /// `renewal.licence` (same serial and holder, the new validity) instead of a new licence.
+  public var renewal: Common_Renewal {
+    get {_storage._renewal ?? Common_Renewal()}
+    set {_uniqueStorage()._renewal = newValue}
+  }
+  /// Returns true if `renewal` has been explicitly set.
+  public var hasRenewal: Bool {_storage._renewal != nil}
+  /// Clears the value of `renewal`. Subsequent reads from it will return its default value.
+  public mutating func clearRenewal() {_uniqueStorage()._renewal = nil}
+
+  /// Set when the case is a change: on a grant the certificate service re-issues `change.licence` as its
+  /// next version with the new values, and the old version becomes SUPERSEDED.
+  public var change: Common_LicenceChange {
+    get {_storage._change ?? Common_LicenceChange()}
+    set {_uniqueStorage()._change = newValue}
+  }
+  /// Returns true if `change` has been explicitly set.
+  public var hasChange: Bool {_storage._change != nil}
+  /// Clears the value of `change`. Subsequent reads from it will return its default value.
+  public mutating func clearChange() {_uniqueStorage()._change = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -950,7 +972,7 @@ nonisolated extension Approval_DeadlineExtended: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Approval_CaseDecided: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CaseDecided"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}decision\0\u{1}applicant\0\u{1}item\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{3}bundle_id\0\u{1}returns\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}decision\0\u{1}applicant\0\u{1}item\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{3}bundle_id\0\u{1}returns\0\u{1}renewal\0\u{1}change\0")
 
   fileprivate class _StorageClass {
     var _header: Approval_CaseHeader? = nil
@@ -961,6 +983,8 @@ nonisolated extension Approval_CaseDecided: SwiftProtobuf.Message, SwiftProtobuf
     var _acceptedOn: Common_CivilDate? = nil
     var _bundleID: String = String()
     var _returns: Int32 = 0
+    var _renewal: Common_Renewal? = nil
+    var _change: Common_LicenceChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -979,6 +1003,8 @@ nonisolated extension Approval_CaseDecided: SwiftProtobuf.Message, SwiftProtobuf
       _acceptedOn = source._acceptedOn
       _bundleID = source._bundleID
       _returns = source._returns
+      _renewal = source._renewal
+      _change = source._change
     }
   }
 
@@ -1005,6 +1031,8 @@ nonisolated extension Approval_CaseDecided: SwiftProtobuf.Message, SwiftProtobuf
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._acceptedOn) }()
         case 7: try { try decoder.decodeSingularStringField(value: &_storage._bundleID) }()
         case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._returns) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._renewal) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
         default: break
         }
       }
@@ -1041,6 +1069,12 @@ nonisolated extension Approval_CaseDecided: SwiftProtobuf.Message, SwiftProtobuf
       if _storage._returns != 0 {
         try visitor.visitSingularInt32Field(value: _storage._returns, fieldNumber: 8)
       }
+      try { if let v = _storage._renewal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._change {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1058,6 +1092,8 @@ nonisolated extension Approval_CaseDecided: SwiftProtobuf.Message, SwiftProtobuf
         if _storage._acceptedOn != rhs_storage._acceptedOn {return false}
         if _storage._bundleID != rhs_storage._bundleID {return false}
         if _storage._returns != rhs_storage._returns {return false}
+        if _storage._renewal != rhs_storage._renewal {return false}
+        if _storage._change != rhs_storage._change {return false}
         return true
       }
       if !storagesAreEqual {return false}

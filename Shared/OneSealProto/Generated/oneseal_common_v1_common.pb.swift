@@ -784,6 +784,112 @@ public nonisolated struct Common_LicenceRef: Sendable {
   public init() {}
 }
 
+/// A renewal (延续, 行政许可法 Art. 50): the licence whose validity the holder asks to extend and the
+/// dates that govern it (docs/law.md#renewal). Set on a renewal application, on its approval case and
+/// on that case's CaseDecided; the certificate service then issues the licence's next version.
+public nonisolated struct Common_Renewal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The licence being renewed: the version in force when the application was made.
+  public var licence: Common_LicenceRef {
+    get {_licence ?? Common_LicenceRef()}
+    set {_licence = newValue}
+  }
+  /// Returns true if `licence` has been explicitly set.
+  public var hasLicence: Bool {self._licence != nil}
+  /// Clears the value of `licence`. Subsequent reads from it will return its default value.
+  public mutating func clearLicence() {self._licence = nil}
+
+  /// Its last valid day. The decision is due by this day; when none has come, the renewal is deemed
+  /// granted (视为准予延续) the day after, which is also the first day of the renewed validity.
+  public var validUntil: Common_CivilDate {
+    get {_validUntil ?? Common_CivilDate()}
+    set {_validUntil = newValue}
+  }
+  /// Returns true if `validUntil` has been explicitly set.
+  public var hasValidUntil: Bool {self._validUntil != nil}
+  /// Clears the value of `validUntil`. Subsequent reads from it will return its default value.
+  public mutating func clearValidUntil() {self._validUntil = nil}
+
+  /// Days before expiry the application had to come: the item's own period, else Art. 50's 30.
+  public var daysBeforeExpiry: Int32 = 0
+
+  /// The day the application was made, and the last day it could have been.
+  public var appliedOn: Common_CivilDate {
+    get {_appliedOn ?? Common_CivilDate()}
+    set {_appliedOn = newValue}
+  }
+  /// Returns true if `appliedOn` has been explicitly set.
+  public var hasAppliedOn: Bool {self._appliedOn != nil}
+  /// Clears the value of `appliedOn`. Subsequent reads from it will return its default value.
+  public mutating func clearAppliedOn() {self._appliedOn = nil}
+
+  public var lastDayToApply: Common_CivilDate {
+    get {_lastDayToApply ?? Common_CivilDate()}
+    set {_lastDayToApply = newValue}
+  }
+  /// Returns true if `lastDayToApply` has been explicitly set.
+  public var hasLastDayToApply: Bool {self._lastDayToApply != nil}
+  /// Clears the value of `lastDayToApply`. Subsequent reads from it will return its default value.
+  public mutating func clearLastDayToApply() {self._lastDayToApply = nil}
+
+  /// Id of the licence version being renewed (certificate's Licence.licence_id).
+  public var licenceID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _licence: Common_LicenceRef? = nil
+  fileprivate var _validUntil: Common_CivilDate? = nil
+  fileprivate var _appliedOn: Common_CivilDate? = nil
+  fileprivate var _lastDayToApply: Common_CivilDate? = nil
+}
+
+/// A change of a licence's matters (变更, 行政许可法 Art. 49): the licence and the new values; an empty
+/// value leaves that matter as it is. Set on a change application, its approval case and CaseDecided;
+/// on a grant the certificate service re-issues the licence as its next version with the changes and
+/// marks the old version SUPERSEDED (not revoked).
+public nonisolated struct Common_LicenceChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The licence to change: the version in force when the application was made.
+  public var licence: Common_LicenceRef {
+    get {_licence ?? Common_LicenceRef()}
+    set {_licence = newValue}
+  }
+  /// Returns true if `licence` has been explicitly set.
+  public var hasLicence: Bool {self._licence != nil}
+  /// Clears the value of `licence`. Subsequent reads from it will return its default value.
+  public mutating func clearLicence() {self._licence = nil}
+
+  public var licenceID: String = String()
+
+  /// 持证主体名称 (the holder's name), 法定代表人, 地址 (the licence's place), 许可范围.
+  public var holderName: String = String()
+
+  public var legalRepresentative: String = String()
+
+  public var place: String = String()
+
+  public var scope: String = String()
+
+  /// The changed matters that need a review under the item ("holder_name", "legal_representative",
+  /// "place", "scope"); the others are only recorded. Empty = recorded only: the case is granted as
+  /// a recorded change (备案式变更) without the sign-off chain. Filled by intake from the catalogue.
+  public var reviewed: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _licence: Common_LicenceRef? = nil
+}
+
 /// A dated written document the bureau hands to the applicant (受理通知书, 补正告知书, 不予受理决定书,
 /// 暂停计时告知书, 准予/不予许可决定书 …). The law requires one, under the agency's seal, for every outcome.
 public nonisolated struct Common_IssuedDocument: Sendable {
@@ -1467,6 +1573,129 @@ nonisolated extension Common_LicenceRef: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.licenceNumber != rhs.licenceNumber {return false}
     if lhs.licenceTypeCode != rhs.licenceTypeCode {return false}
     if lhs.licenceName != rhs.licenceName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Common_Renewal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Renewal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}licence\0\u{3}valid_until\0\u{3}days_before_expiry\0\u{3}applied_on\0\u{3}last_day_to_apply\0\u{3}licence_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._licence) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._validUntil) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.daysBeforeExpiry) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._appliedOn) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._lastDayToApply) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.licenceID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._licence {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._validUntil {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.daysBeforeExpiry != 0 {
+      try visitor.visitSingularInt32Field(value: self.daysBeforeExpiry, fieldNumber: 3)
+    }
+    try { if let v = self._appliedOn {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._lastDayToApply {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.licenceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.licenceID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Common_Renewal, rhs: Common_Renewal) -> Bool {
+    if lhs._licence != rhs._licence {return false}
+    if lhs._validUntil != rhs._validUntil {return false}
+    if lhs.daysBeforeExpiry != rhs.daysBeforeExpiry {return false}
+    if lhs._appliedOn != rhs._appliedOn {return false}
+    if lhs._lastDayToApply != rhs._lastDayToApply {return false}
+    if lhs.licenceID != rhs.licenceID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Common_LicenceChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LicenceChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}licence\0\u{3}licence_id\0\u{3}holder_name\0\u{3}legal_representative\0\u{1}place\0\u{1}scope\0\u{1}reviewed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._licence) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.licenceID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.holderName) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.legalRepresentative) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.place) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.reviewed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._licence {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.licenceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.licenceID, fieldNumber: 2)
+    }
+    if !self.holderName.isEmpty {
+      try visitor.visitSingularStringField(value: self.holderName, fieldNumber: 3)
+    }
+    if !self.legalRepresentative.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalRepresentative, fieldNumber: 4)
+    }
+    if !self.place.isEmpty {
+      try visitor.visitSingularStringField(value: self.place, fieldNumber: 5)
+    }
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 6)
+    }
+    if !self.reviewed.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.reviewed, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Common_LicenceChange, rhs: Common_LicenceChange) -> Bool {
+    if lhs._licence != rhs._licence {return false}
+    if lhs.licenceID != rhs.licenceID {return false}
+    if lhs.holderName != rhs.holderName {return false}
+    if lhs.legalRepresentative != rhs.legalRepresentative {return false}
+    if lhs.place != rhs.place {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.reviewed != rhs.reviewed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1203,6 +1203,26 @@ public nonisolated struct Intake_Application: @unchecked Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
+  /// Set when this is a renewal application (SubmitApplicationRequest.renewal_of).
+  public var renewal: Common_Renewal {
+    get {_storage._renewal ?? Common_Renewal()}
+    set {_uniqueStorage()._renewal = newValue}
+  }
+  /// Returns true if `renewal` has been explicitly set.
+  public var hasRenewal: Bool {_storage._renewal != nil}
+  /// Clears the value of `renewal`. Subsequent reads from it will return its default value.
+  public mutating func clearRenewal() {_uniqueStorage()._renewal = nil}
+
+  /// Set when this is a change application (SubmitApplicationRequest.change).
+  public var change: Common_LicenceChange {
+    get {_storage._change ?? Common_LicenceChange()}
+    set {_uniqueStorage()._change = newValue}
+  }
+  /// Returns true if `change` has been explicitly set.
+  public var hasChange: Bool {_storage._change != nil}
+  /// Clears the value of `change`. Subsequent reads from it will return its default value.
+  public mutating func clearChange() {_uniqueStorage()._change = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1992,7 +2012,7 @@ nonisolated extension Intake_Forwarding: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Application"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{3}query_code\0\u{3}accepting_node\0\u{1}applicant\0\u{1}agent\0\u{1}items\0\u{1}materials\0\u{1}channel\0\u{3}window_id\0\u{1}status\0\u{1}outcome\0\u{3}submitted_at\0\u{3}submitted_on\0\u{3}intake_deadline\0\u{1}receipt\0\u{3}correction_notices\0\u{3}not_accepted\0\u{1}deficiency\0\u{1}commitment\0\u{1}forwarding\0\u{1}delivery\0\u{3}decided_by\0\u{3}decided_at\0\u{1}visits\0\u{1}revision\0\u{3}updated_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{3}query_code\0\u{3}accepting_node\0\u{1}applicant\0\u{1}agent\0\u{1}items\0\u{1}materials\0\u{1}channel\0\u{3}window_id\0\u{1}status\0\u{1}outcome\0\u{3}submitted_at\0\u{3}submitted_on\0\u{3}intake_deadline\0\u{1}receipt\0\u{3}correction_notices\0\u{3}not_accepted\0\u{1}deficiency\0\u{1}commitment\0\u{1}forwarding\0\u{1}delivery\0\u{3}decided_by\0\u{3}decided_at\0\u{1}visits\0\u{1}revision\0\u{3}updated_at\0\u{1}renewal\0\u{1}change\0")
 
   fileprivate class _StorageClass {
     var _applicationID: String = String()
@@ -2022,6 +2042,8 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
     var _visits: Int32 = 0
     var _revision: Int64 = 0
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _renewal: Common_Renewal? = nil
+    var _change: Common_LicenceChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2059,6 +2081,8 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
       _visits = source._visits
       _revision = source._revision
       _updatedAt = source._updatedAt
+      _renewal = source._renewal
+      _change = source._change
     }
   }
 
@@ -2104,6 +2128,8 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
         case 25: try { try decoder.decodeSingularInt32Field(value: &_storage._visits) }()
         case 26: try { try decoder.decodeSingularInt64Field(value: &_storage._revision) }()
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 28: try { try decoder.decodeSingularMessageField(value: &_storage._renewal) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
         default: break
         }
       }
@@ -2197,6 +2223,12 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
       try { if let v = _storage._updatedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
       } }()
+      try { if let v = _storage._renewal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      } }()
+      try { if let v = _storage._change {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2233,6 +2265,8 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
         if _storage._visits != rhs_storage._visits {return false}
         if _storage._revision != rhs_storage._revision {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._renewal != rhs_storage._renewal {return false}
+        if _storage._change != rhs_storage._change {return false}
         return true
       }
       if !storagesAreEqual {return false}

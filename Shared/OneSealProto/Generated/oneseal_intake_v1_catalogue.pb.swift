@@ -475,6 +475,21 @@ public nonisolated struct Intake_Item: @unchecked Sendable {
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
   public mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
+  /// Days before its licence's last valid day a renewal (延续) must be applied for, when a law,
+  /// regulation or rule sets a period other than Art. 50's 30 days; 0 = 30.
+  public var renewalDaysBeforeExpiry: Int32 {
+    get {_storage._renewalDaysBeforeExpiry}
+    set {_uniqueStorage()._renewalDaysBeforeExpiry = newValue}
+  }
+
+  /// Matters whose change (变更, Art. 49) needs a review by the item's sign-off chain: any of
+  /// "holder_name", "legal_representative", "place", "scope". Changes of the other matters are only
+  /// recorded and re-issued at once.
+  public var changeReviewMatters: [String] {
+    get {_storage._changeReviewMatters}
+    set {_uniqueStorage()._changeReviewMatters = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -630,7 +645,7 @@ nonisolated extension Intake_Fee: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension Intake_Item: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Item"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}basic_code\0\u{3}implementation_code\0\u{1}version\0\u{1}name\0\u{3}legal_basis\0\u{1}type\0\u{1}level\0\u{3}competent_department\0\u{1}tier\0\u{3}statutory_days\0\u{3}promised_days\0\u{1}materials\0\u{3}acceptance_conditions\0\u{1}process\0\u{3}commitment_allowed\0\u{3}deficiency_allowed\0\u{3}instant_approval_allowed\0\u{3}instant_rule_set\0\u{3}implementing_node\0\u{3}licence_type_code\0\u{3}licence_name\0\u{3}licence_validity_months\0\u{3}result_name\0\u{3}special_procedures\0\u{1}fees\0\u{3}max_visits\0\u{3}joint_handling\0\u{1}active\0\u{3}change_note\0\u{3}changed_by\0\u{3}created_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}basic_code\0\u{3}implementation_code\0\u{1}version\0\u{1}name\0\u{3}legal_basis\0\u{1}type\0\u{1}level\0\u{3}competent_department\0\u{1}tier\0\u{3}statutory_days\0\u{3}promised_days\0\u{1}materials\0\u{3}acceptance_conditions\0\u{1}process\0\u{3}commitment_allowed\0\u{3}deficiency_allowed\0\u{3}instant_approval_allowed\0\u{3}instant_rule_set\0\u{3}implementing_node\0\u{3}licence_type_code\0\u{3}licence_name\0\u{3}licence_validity_months\0\u{3}result_name\0\u{3}special_procedures\0\u{1}fees\0\u{3}max_visits\0\u{3}joint_handling\0\u{1}active\0\u{3}change_note\0\u{3}changed_by\0\u{3}created_at\0\u{3}renewal_days_before_expiry\0\u{3}change_review_matters\0")
 
   fileprivate class _StorageClass {
     var _basicCode: String = String()
@@ -664,6 +679,8 @@ nonisolated extension Intake_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
     var _changeNote: String = String()
     var _changedBy: Common_ActorRef? = nil
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _renewalDaysBeforeExpiry: Int32 = 0
+    var _changeReviewMatters: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -705,6 +722,8 @@ nonisolated extension Intake_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
       _changeNote = source._changeNote
       _changedBy = source._changedBy
       _createdAt = source._createdAt
+      _renewalDaysBeforeExpiry = source._renewalDaysBeforeExpiry
+      _changeReviewMatters = source._changeReviewMatters
     }
   }
 
@@ -754,6 +773,8 @@ nonisolated extension Intake_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
         case 29: try { try decoder.decodeSingularStringField(value: &_storage._changeNote) }()
         case 30: try { try decoder.decodeSingularMessageField(value: &_storage._changedBy) }()
         case 31: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 32: try { try decoder.decodeSingularInt32Field(value: &_storage._renewalDaysBeforeExpiry) }()
+        case 33: try { try decoder.decodeRepeatedStringField(value: &_storage._changeReviewMatters) }()
         default: break
         }
       }
@@ -859,6 +880,12 @@ nonisolated extension Intake_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
       try { if let v = _storage._createdAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
       } }()
+      if _storage._renewalDaysBeforeExpiry != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._renewalDaysBeforeExpiry, fieldNumber: 32)
+      }
+      if !_storage._changeReviewMatters.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._changeReviewMatters, fieldNumber: 33)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -899,6 +926,8 @@ nonisolated extension Intake_Item: SwiftProtobuf.Message, SwiftProtobuf._Message
         if _storage._changeNote != rhs_storage._changeNote {return false}
         if _storage._changedBy != rhs_storage._changedBy {return false}
         if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._renewalDaysBeforeExpiry != rhs_storage._renewalDaysBeforeExpiry {return false}
+        if _storage._changeReviewMatters != rhs_storage._changeReviewMatters {return false}
         return true
       }
       if !storagesAreEqual {return false}

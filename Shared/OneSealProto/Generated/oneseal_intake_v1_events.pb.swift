@@ -260,6 +260,27 @@ public nonisolated struct Intake_ApplicationAccepted: @unchecked Sendable {
     set {_uniqueStorage()._channel = newValue}
   }
 
+  /// Set when the application is a renewal (Art. 50); the approval case decides it before the
+  /// licence's last valid day, or the renewal is deemed granted.
+  public var renewal: Common_Renewal {
+    get {_storage._renewal ?? Common_Renewal()}
+    set {_uniqueStorage()._renewal = newValue}
+  }
+  /// Returns true if `renewal` has been explicitly set.
+  public var hasRenewal: Bool {_storage._renewal != nil}
+  /// Clears the value of `renewal`. Subsequent reads from it will return its default value.
+  public mutating func clearRenewal() {_uniqueStorage()._renewal = nil}
+
+  /// Set when the application is a change of a licence's matters (Art. 49).
+  public var change: Common_LicenceChange {
+    get {_storage._change ?? Common_LicenceChange()}
+    set {_uniqueStorage()._change = newValue}
+  }
+  /// Returns true if `change` has been explicitly set.
+  public var hasChange: Bool {_storage._change != nil}
+  /// Clears the value of `change`. Subsequent reads from it will return its default value.
+  public mutating func clearChange() {_uniqueStorage()._change = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -685,7 +706,7 @@ nonisolated extension Intake_AcceptedItem: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Intake_ApplicationAccepted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ApplicationAccepted"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{3}receipt_number\0\u{3}accepting_node\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}applicant\0\u{1}items\0\u{1}materials\0\u{1}deficiency\0\u{1}commitment\0\u{3}window_id\0\u{3}accepted_by\0\u{3}bundle_id\0\u{1}channel\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{3}receipt_number\0\u{3}accepting_node\0\u{3}acceptance_kind\0\u{3}accepted_on\0\u{1}applicant\0\u{1}items\0\u{1}materials\0\u{1}deficiency\0\u{1}commitment\0\u{3}window_id\0\u{3}accepted_by\0\u{3}bundle_id\0\u{1}channel\0\u{1}renewal\0\u{1}change\0")
 
   fileprivate class _StorageClass {
     var _applicationID: String = String()
@@ -703,6 +724,8 @@ nonisolated extension Intake_ApplicationAccepted: SwiftProtobuf.Message, SwiftPr
     var _acceptedBy: Common_ActorRef? = nil
     var _bundleID: String = String()
     var _channel: Intake_ApplicationChannel = .unspecified
+    var _renewal: Common_Renewal? = nil
+    var _change: Common_LicenceChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -728,6 +751,8 @@ nonisolated extension Intake_ApplicationAccepted: SwiftProtobuf.Message, SwiftPr
       _acceptedBy = source._acceptedBy
       _bundleID = source._bundleID
       _channel = source._channel
+      _renewal = source._renewal
+      _change = source._change
     }
   }
 
@@ -761,6 +786,8 @@ nonisolated extension Intake_ApplicationAccepted: SwiftProtobuf.Message, SwiftPr
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._acceptedBy) }()
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._bundleID) }()
         case 15: try { try decoder.decodeSingularEnumField(value: &_storage._channel) }()
+        case 16: try { try decoder.decodeSingularMessageField(value: &_storage._renewal) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
         default: break
         }
       }
@@ -818,6 +845,12 @@ nonisolated extension Intake_ApplicationAccepted: SwiftProtobuf.Message, SwiftPr
       if _storage._channel != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._channel, fieldNumber: 15)
       }
+      try { if let v = _storage._renewal {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 16)
+      } }()
+      try { if let v = _storage._change {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -842,6 +875,8 @@ nonisolated extension Intake_ApplicationAccepted: SwiftProtobuf.Message, SwiftPr
         if _storage._acceptedBy != rhs_storage._acceptedBy {return false}
         if _storage._bundleID != rhs_storage._bundleID {return false}
         if _storage._channel != rhs_storage._channel {return false}
+        if _storage._renewal != rhs_storage._renewal {return false}
+        if _storage._change != rhs_storage._change {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -290,6 +290,28 @@ public nonisolated struct Intake_SubmitApplicationRequest: @unchecked Sendable {
     set {_uniqueStorage()._formFields = newValue}
   }
 
+  /// A renewal (延续, Art. 50) of this licence (证照标识) instead of a new licence: exactly one item, the
+  /// item that issued the licence; the applicant must be its holder, the licence in force, and the
+  /// application made at least the item's `renewal_days_before_expiry` (else 30) days before its last
+  /// valid day. A late one is INVALID_ARGUMENT on `renewal_of` (reason `renewal.late`) with the last
+  /// day it could have been made; nothing is stored.
+  public var renewalOf: String {
+    get {_storage._renewalOf}
+    set {_uniqueStorage()._renewalOf = newValue}
+  }
+
+  /// A change (变更, Art. 49) of a licence's matters instead of a new licence: exactly one item, the
+  /// item that issued it; the applicant its holder; at least one new value. `reviewed` is filled by
+  /// intake from the item (Item.change_review_matters) and ignored here. Excludes `renewal_of`.
+  public var change: Common_LicenceChange {
+    get {_storage._change ?? Common_LicenceChange()}
+    set {_uniqueStorage()._change = newValue}
+  }
+  /// Returns true if `change` has been explicitly set.
+  public var hasChange: Bool {_storage._change != nil}
+  /// Clears the value of `change`. Subsequent reads from it will return its default value.
+  public mutating func clearChange() {_uniqueStorage()._change = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1379,7 +1401,7 @@ nonisolated extension Intake_RequestedItem: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Intake_SubmitApplicationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitApplicationRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}applicant\0\u{1}agent\0\u{1}items\0\u{1}materials\0\u{1}channel\0\u{3}window_id\0\u{3}idempotency_key\0\u{3}form_fields\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}applicant\0\u{1}agent\0\u{1}items\0\u{1}materials\0\u{1}channel\0\u{3}window_id\0\u{3}idempotency_key\0\u{3}form_fields\0\u{3}renewal_of\0\u{1}change\0")
 
   fileprivate class _StorageClass {
     var _applicant: Common_Applicant? = nil
@@ -1390,6 +1412,8 @@ nonisolated extension Intake_SubmitApplicationRequest: SwiftProtobuf.Message, Sw
     var _windowID: String = String()
     var _idempotencyKey: String = String()
     var _formFields: Dictionary<String,String> = [:]
+    var _renewalOf: String = String()
+    var _change: Common_LicenceChange? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1408,6 +1432,8 @@ nonisolated extension Intake_SubmitApplicationRequest: SwiftProtobuf.Message, Sw
       _windowID = source._windowID
       _idempotencyKey = source._idempotencyKey
       _formFields = source._formFields
+      _renewalOf = source._renewalOf
+      _change = source._change
     }
   }
 
@@ -1434,6 +1460,8 @@ nonisolated extension Intake_SubmitApplicationRequest: SwiftProtobuf.Message, Sw
         case 6: try { try decoder.decodeSingularStringField(value: &_storage._windowID) }()
         case 7: try { try decoder.decodeSingularStringField(value: &_storage._idempotencyKey) }()
         case 8: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._formFields) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._renewalOf) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
         default: break
         }
       }
@@ -1470,6 +1498,12 @@ nonisolated extension Intake_SubmitApplicationRequest: SwiftProtobuf.Message, Sw
       if !_storage._formFields.isEmpty {
         try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._formFields, fieldNumber: 8)
       }
+      if !_storage._renewalOf.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._renewalOf, fieldNumber: 9)
+      }
+      try { if let v = _storage._change {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1487,6 +1521,8 @@ nonisolated extension Intake_SubmitApplicationRequest: SwiftProtobuf.Message, Sw
         if _storage._windowID != rhs_storage._windowID {return false}
         if _storage._idempotencyKey != rhs_storage._idempotencyKey {return false}
         if _storage._formFields != rhs_storage._formFields {return false}
+        if _storage._renewalOf != rhs_storage._renewalOf {return false}
+        if _storage._change != rhs_storage._change {return false}
         return true
       }
       if !storagesAreEqual {return false}

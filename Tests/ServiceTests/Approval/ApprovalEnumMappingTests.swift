@@ -15,5 +15,6 @@ struct ApprovalEnumMappingTests {
         checkProtoMapping(Vote.self)
         checkProtoMapping(RevocationGround.self)
         checkProtoMapping(CancellationGround.self)
+        checkProtoMapping(HearingPublicity.self)
     }
 }

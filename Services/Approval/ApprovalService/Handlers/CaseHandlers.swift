@@ -25,6 +25,10 @@ extension ApprovalAPI {
         var materials: [CaseMaterial]
         var firstReviewOpinion: String
         var assignee: String?
+        /// Set when intake accepted a renewal application (Art. 50).
+        var renewal: RenewalSubject? = nil
+        /// Set when intake accepted a change application (Art. 49).
+        var change: LicenceChangeRequest? = nil
     }
 
     /// Opens the case of one accepted item, or returns the one that exists for (application, item):
@@ -43,7 +47,8 @@ extension ApprovalAPI {
             caseID: id.uuidString.lowercased(), caseNumber: number, applicationID: opening.applicationID, applicationNumber: opening.applicationNumber,
             bundleID: opening.bundleID, acceptingNode: NodeInfo(code: opening.acceptingNode.divisionCode, name: opening.acceptingNode.name),
             decidingNode: NodeInfo(code: node, name: settings.agencyName), item: opening.item, acceptanceKind: opening.kind, acceptedOn: opening.acceptedOn,
-            materials: opening.materials, firstReviewOpinion: opening.firstReviewOpinion, assignee: opening.assignee, openedAt: now)
+            materials: opening.materials, firstReviewOpinion: opening.firstReviewOpinion, assignee: opening.assignee, openedAt: now,
+            renewal: opening.renewal, change: opening.change)
         var stored = StoredCase(id: id, state: state, applicantSealed: try sealApplicant(opening.applicant, caseID: id), revision: 1, createdAt: now, updatedAt: now)
         let level = try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning).level
         stored.state.noteReportedWarning(level)
@@ -75,6 +80,19 @@ extension ApprovalAPI {
             openingEvents += try events(warning, to: [evaluation], aggregate: id)
         }
         try await Outbox.enqueue(openingEvents, in: transaction)
+        if let change = opening.change, change.isRecordedOnly {
+            // 备案式变更: nothing for the chain to review; granted as recorded, re-issued at once.
+            let register = CaseActor.system("change-register", node: node)
+            stored = try await store(stored, by: register, { state, transaction in
+                let serial = try await CaseStore.nextNumber(scope: "document:\(node):许准:\(on.year)", in: transaction)
+                _ = try state.recordChange(on: on, at: now, by: register, calendar: calendar) { state, record in
+                    decisionDocument(serial: serial, state: state, record: record)
+                }
+                return Change("case.decided", ["outcome": "grant", "recorded_change": change.summary, "document": state.decision?.document?.number ?? ""],
+                              events: try await decidedEvents(state, id: id, in: transaction))
+            }, in: transaction)
+            return (stored, true)
+        }
         if opening.item.instantApprovalAllowed {
             let system = CaseActor.system("instant-approval", node: node)
             stored = try await store(stored, by: system, { state, transaction in

@@ -171,6 +171,16 @@ extension ApprovalAPI {
         var lines = [settings.agencyName, grant ? "准予行政许可决定书" : "不予行政许可决定书", number, "", "办件编号：\(state.caseNumber)",
                      "申请事项：\(state.item.name)（\(state.item.implementationCode)）", "受理日期：\(state.acceptedOn.iso8601)"]
         switch record.outcome {
+        case .grant(let terms) where record.deemedRenewal == true:
+            let renewal = state.renewal
+            lines.append("你（单位）于\(renewal?.appliedOn.iso8601 ?? "")申请延续行政许可（证照标识 \(renewal?.licenceIdentifier ?? "")），本机关在该行政许可有效期届满（\(renewal?.window.validUntil.iso8601 ?? "")）前未作出是否准予延续的决定。根据《中华人民共和国行政许可法》第五十条第二款，视为准予延续。")
+            lines.append("许可范围：原许可范围不变")
+            lines.append("延续后有效期：\(terms.validFrom?.iso8601 ?? "") 至 \(terms.validUntil?.iso8601 ?? "长期")")
+        case .grant where state.change != nil:
+            let change = state.change!
+            lines.append("你（单位）申请变更行政许可（证照标识 \(change.licenceIdentifier)）。\(change.isRecordedOnly ? "所申请变更事项属于登记事项，予以登记" : "经审查，变更申请符合法定条件、标准")，根据《中华人民共和国行政许可法》第四十九条，准予变更，换发证照，原证照同时失效（已换发）。")
+            lines.append("变更事项：\(change.summary)")
+            lines.append("有效期：不变")
         case .grant(let terms):
             lines.append("经审查，你（单位）的申请符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款，决定准予行政许可。")
             lines.append("许可范围：\(terms.scope)")
@@ -183,6 +193,9 @@ extension ApprovalAPI {
             for (index, reason) in terms.reasons.enumerated() { lines.append("\(index + 1). \(reason)") }
             lines.append("依据：\(terms.legalBasis)")
             lines.append(terms.appealRights)
+        }
+        if let hearing = state.hearing, let held = hearing.hearingOn, hearing.recordClosedOn != nil {
+            lines.append("本决定根据\(held.year)年\(held.month)月\(held.day)日听证的听证笔录作出（《中华人民共和国行政许可法》第四十八条第二款）。")
         }
         lines += ["", settings.agencyName, "\(record.decidedOn.year)年\(record.decidedOn.month)月\(record.decidedOn.day)日"]
         return Document(id: "\(state.caseNumber)-D", number: number, title: grant ? "准予行政许可决定书" : "不予行政许可决定书",
@@ -202,6 +215,8 @@ extension ApprovalAPI {
         message.acceptedOn = Common_CivilDate(state.acceptedOn)
         message.bundleID = state.bundleID
         message.returns = Int32(state.returns)
+        if let renewal = state.renewal { message.renewal = Common_Renewal(renewal) }
+        if let change = state.change { message.change = Common_LicenceChange(change) }
         return try events(message, to: [intake(of: state), certificate, supervision, evaluation, "evaluation@\(state.acceptingNode.code)"], aggregate: id)
     }
 

@@ -220,6 +220,7 @@ extension DecisionRecord {
             $0.ruleTrace = ruleTrace.map(\.proto)
             $0.onTime = onTime
             $0.workingDaysTaken = Int32(workingDaysTaken)
+            $0.deemedRenewal = deemedRenewal ?? false
         }
     }
 }
@@ -367,6 +368,9 @@ extension ApprovalAPI {
         }
         if let role = state.nextRole { out.nextRole = role.proto }
         out.awaitingDecision = state.awaitingDecision
+        if let renewal = state.renewal { out.renewal = Common_Renewal(renewal) }
+        if let change = state.change { out.change = Common_LicenceChange(change) }
+        if let hearing = state.hearing { out.hearing = hearing.proto }
         return out
     }
 
@@ -378,5 +382,27 @@ extension ApprovalAPI {
             out += character.uppercased()
         }
         return out
+    }
+}
+
+extension HearingRecord {
+    var proto: Approval_Hearing {
+        Approval_Hearing.with {
+            $0.rightNotifiedOn = Common_CivilDate(rightNotifiedOn)
+            $0.lastDayToRequest = Common_CivilDate(lastDayToRequest)
+            $0.reason = reason
+            if let rightNotice { $0.rightNotice = Common_IssuedDocument(rightNotice) }
+            if let requestedOn { $0.requestedOn = Common_CivilDate(requestedOn) }
+            $0.requestedBy = requestedBy ?? ""
+            if let holdBy { $0.holdBy = Common_CivilDate(holdBy) }
+            if let hearingOn { $0.hearingOn = Common_CivilDate(hearingOn) }
+            $0.place = place ?? ""
+            $0.publicity = publicity?.proto ?? .unspecified
+            $0.presidingOfficer = presidingOfficer ?? ""
+            if let hearingNotice { $0.hearingNotice = Common_IssuedDocument(hearingNotice) }
+            $0.record = record ?? ""
+            if let recordClosedOn { $0.recordClosedOn = Common_CivilDate(recordClosedOn) }
+            $0.suspensionID = suspensionID ?? ""
+        }
     }
 }

@@ -16,6 +16,8 @@ enum CaseStore {
         var yellowOn: CivilDate?
         var warning: String
         var revocationReviewOpen: Bool
+        /// A running renewal's licence's last valid day (the renewal sweeper's key); nil otherwise.
+        var renewalDueOn: CivilDate? = nil
     }
 
     static func encode(_ state: CaseState) throws -> String {
@@ -67,11 +69,12 @@ enum CaseStore {
         let state = stored.state
         return try await transaction.execute("""
             INSERT INTO cases (id, case_number, application_id, implementation_code, status, state, applicant_sealed, department_code,
-                               next_role, next_assignee, accepted_on, due_on, yellow_on, warning, revocation_review_open, revision, created_at, updated_at)
+                               next_role, next_assignee, accepted_on, due_on, yellow_on, warning, revocation_review_open, renewal_due_on,
+                               revision, created_at, updated_at)
             VALUES (\(stored.id), \(state.caseNumber), \(state.applicationID), \(state.item.implementationCode), \(state.status.rawValue),
                     \(try encode(state))::jsonb, \(stored.applicantSealed), \(state.item.departmentCode), \(derived.nextRole), \(derived.nextAssignee),
                     \(state.acceptedOn.iso8601)::date, \(derived.dueOn?.iso8601)::date, \(derived.yellowOn?.iso8601)::date, \(derived.warning),
-                    \(derived.revocationReviewOpen), \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
+                    \(derived.revocationReviewOpen), \(derived.renewalDueOn?.iso8601)::date, \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
             ON CONFLICT ON CONSTRAINT cases_one_per_item DO NOTHING
             """) == 1
     }
@@ -81,7 +84,8 @@ enum CaseStore {
         try await transaction.execute("""
             UPDATE cases SET status = \(state.status.rawValue), state = \(try encode(state))::jsonb, next_role = \(derived.nextRole),
                    next_assignee = \(derived.nextAssignee), due_on = \(derived.dueOn?.iso8601)::date, yellow_on = \(derived.yellowOn?.iso8601)::date,
-                   warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen), revision = \(stored.revision),
+                   warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
+                   renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
             WHERE id = \(stored.id)
             """)

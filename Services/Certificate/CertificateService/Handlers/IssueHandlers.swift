@@ -187,6 +187,102 @@ extension CertificateAPI {
         return (licence, true)
     }
 
+    /// Issues the renewed licence of a renewal grant (延续, Art. 50), once: the next version of the
+    /// licence named by `renewal` (followed to its current version), with the holder, scope,
+    /// conditions, place and number of the licence in force and the grant's new validity — by
+    /// default from the day after the old one ends. The old version is marked SUPERSEDED from the
+    /// first day of the new validity, so it stays valid to its own last day. A repeat of the same
+    /// case's grant returns the version it made (`created = false`).
+    func renew(_ input: IssueInput, renewal: Common_Renewal, actor: String, in transaction: PostgresConnection) async throws -> (licence: StoredLicence, created: Bool) {
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext(\("certificate.case:" + input.caseID)))")
+        if let existing = try await LicenceStore.issued(byCase: input.caseID, on: transaction) { return (existing, false) }
+        let identifier = renewal.licence.licenceIdentifier.trimmingCharacters(in: .whitespaces).uppercased()
+        guard let named = try await LicenceStore.find(identifier: identifier, forUpdate: true, on: transaction),
+              let old = try await LicenceStore.latest(serial: named.serial, forUpdate: true, on: transaction) else {
+            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): no licence \(identifier) at node \(node)")
+        }
+        if let act = old.standing.act {
+            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): licence \(old.identifier) is \(act.status.chineseName) (\(act.rawValue)); nothing in force to renew")
+        }
+        guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
+        var content = try openContent(old)
+        guard content.holderCode == input.holder.idNumber else {
+            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): the holder of licence \(old.identifier) is not the case's applicant")
+        }
+        let issuedOn = today
+        let version = old.version + 1
+        let next = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: version)
+        content.licenceIdentifier = next.description
+        content.version = String(format: "%03d", version)
+        content.issueDate = issuedOn
+        content.issuerName = settings.issuerName
+        content.validFrom = input.validFrom ?? old.standing.validUntil?.next ?? issuedOn
+        content.validUntil = input.validUntil
+        content.caseID = input.caseID
+        content.caseNumber = input.caseNumber
+        if let until = content.validUntil, until < content.validFrom {
+            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): the new validity ends (\(until)) before it starts (\(content.validFrom))")
+        }
+        let new = try await store(content, version: version, applicationID: input.applicationID, acceptingNode: input.acceptingNode,
+                                  decidedOn: input.decidedOn, digest: input.digest, in: transaction)
+        var superseded = try await changeStatus(
+            old, to: .superseded, reason: "准予延续，由 \(new.identifier) 接续（《行政许可法》第五十条）", groundCode: "RENEWED",
+            effectiveOn: max(issuedOn, content.validFrom), actor: actor, in: transaction)
+        superseded.supersededBy = new.identifier
+        try await LicenceStore.updateStanding(superseded, in: transaction)
+        logger.info("licence renewed", metadata: ["licence": "\(new.identifier)", "renews": "\(old.identifier)", "case": "\(input.caseID)", "actor": "\(LogPseudonym.of(actor))"])
+        return (new, true)
+    }
+
+    /// Re-issues the licence of a change grant (变更, Art. 49), once: the next version of the licence
+    /// named by `change` (followed to its current version) with the new holder name, place, scope
+    /// (the decided one when the scope was reviewed) and legal representative (extra field
+    /// `法定代表人`); number and validity unchanged. The old version is SUPERSEDED from today — not
+    /// revoked: the grant goes on under the new version, which verifying the old identifier names.
+    func applyChange(_ input: IssueInput, change: Common_LicenceChange, actor: String, in transaction: PostgresConnection) async throws -> (licence: StoredLicence, created: Bool) {
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext(\("certificate.case:" + input.caseID)))")
+        if let existing = try await LicenceStore.issued(byCase: input.caseID, on: transaction) { return (existing, false) }
+        let identifier = change.licence.licenceIdentifier.trimmingCharacters(in: .whitespaces).uppercased()
+        guard let named = try await LicenceStore.find(identifier: identifier, forUpdate: true, on: transaction),
+              let old = try await LicenceStore.latest(serial: named.serial, forUpdate: true, on: transaction) else {
+            throw RPCError(code: .failedPrecondition, message: "change of case \(input.caseID): no licence \(identifier) at node \(node)")
+        }
+        if let act = old.standing.act {
+            throw RPCError(code: .failedPrecondition, message: "change of case \(input.caseID): licence \(old.identifier) is \(act.status.chineseName) (\(act.rawValue)); only a licence in force can be changed")
+        }
+        guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
+        var content = try openContent(old)
+        guard content.holderCode == input.holder.idNumber else {
+            throw RPCError(code: .failedPrecondition, message: "change of case \(input.caseID): the holder of licence \(old.identifier) is not the case's applicant")
+        }
+        let issuedOn = today
+        let version = old.version + 1
+        let next = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: version)
+        content.licenceIdentifier = next.description
+        content.version = String(format: "%03d", version)
+        content.issueDate = issuedOn
+        content.issuerName = settings.issuerName
+        content.caseID = input.caseID
+        content.caseNumber = input.caseNumber
+        let trimmed = { (text: String) in text.trimmingCharacters(in: .whitespaces) }
+        if !trimmed(change.holderName).isEmpty { content.holderName = trimmed(change.holderName) }
+        if !trimmed(change.place).isEmpty { content.place = trimmed(change.place) }
+        if !trimmed(change.scope).isEmpty {
+            // A reviewed scope is what the decision granted; a recorded one is what was asked.
+            content.scope = change.reviewed.contains("scope") && !input.scope.isEmpty ? input.scope : trimmed(change.scope)
+        }
+        if !trimmed(change.legalRepresentative).isEmpty { content.extraFields["法定代表人"] = trimmed(change.legalRepresentative) }
+        let new = try await store(content, version: version, applicationID: input.applicationID, acceptingNode: input.acceptingNode,
+                                  decidedOn: input.decidedOn, digest: input.digest, in: transaction)
+        var superseded = try await changeStatus(
+            old, to: .superseded, reason: "准予变更，换发为 \(new.identifier)（《行政许可法》第四十九条）", groundCode: "CHANGED",
+            effectiveOn: issuedOn, actor: actor, in: transaction)
+        superseded.supersededBy = new.identifier
+        try await LicenceStore.updateStanding(superseded, in: transaction)
+        logger.info("licence changed", metadata: ["licence": "\(new.identifier)", "replaces": "\(old.identifier)", "case": "\(input.caseID)", "actor": "\(LogPseudonym.of(actor))"])
+        return (new, true)
+    }
+
     /// Seals, stores, logs and announces a new licence version.
     func store(
         _ content: LicenceContent, version: Int, applicationID: String, acceptingNode: String, decidedOn: CivilDate?, digest: [UInt8],

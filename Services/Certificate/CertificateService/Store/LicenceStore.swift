@@ -108,6 +108,12 @@ enum LicenceStore {
         try await connection.query("SELECT \(unescaped: columns) FROM licences WHERE case_id = \(caseID) AND version = 1").first.map(decode)
     }
 
+    /// The licence version a case produced, whatever its version: a renewal case's licence is the
+    /// next version of the licence it renews (so `find(caseID:)`, which looks for version 1, misses it).
+    static func issued(byCase caseID: String, on connection: PostgresConnection) async throws -> StoredLicence? {
+        try await connection.query("SELECT \(unescaped: columns) FROM licences WHERE case_id = \(caseID) ORDER BY version DESC LIMIT 1").first.map(decode)
+    }
+
     /// The latest version of a serial (status changes follow a reissued licence to its current version).
     static func latest(serial: String, forUpdate: Bool, on connection: PostgresConnection) async throws -> StoredLicence? {
         let rows = forUpdate

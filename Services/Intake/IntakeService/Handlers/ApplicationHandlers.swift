@@ -41,13 +41,21 @@ extension IntakeAPI {
                 pinned.append(try stored.pinned)
             }
         }
+        // A renewal (Art. 50): the holder's own licence, in force, applied for in time — checked before
+        // anything is stored, so a late one is refused with its reason and leaves no application.
+        let receivedOn = today
+        if !request.renewalOf.isEmpty, request.hasChange {
+            throw RPCError.invalidArgument(field: "change", "an application is a renewal (renewal_of) or a change, not both", reason: "change.with_renewal")
+        }
+        let renewal = request.renewalOf.isEmpty ? nil : try await renewalSubject(request, items: pinned, appliedOn: receivedOn)
+        let change = request.hasChange ? try await changeRequest(request, items: pinned) : nil
         // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
         let resolved = try await database.withConnection { try await resolvingFiles(request.materials, by: caller, on: $0) }
         let materials = await verifyingLicences(resolved.materials)
-        let receivedOn = today
         let state = try ApplicationState(
             items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar,
-            acceptingNode: NodeRef(divisionCode: node, name: settings.agencyName), visits: request.channel == .window ? 1 : 0)
+            acceptingNode: NodeRef(divisionCode: node, name: settings.agencyName), visits: request.channel == .window ? 1 : 0,
+            renewal: renewal, change: change)
         let id = UUID()
         let now = clock()
 
@@ -87,6 +95,58 @@ extension IntakeAPI {
             // A concurrent submit with the same key won the race: answer with its application.
             guard let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) else { throw error }
             return try await answer(toRetryOf: existing, digest: digest, caller: caller)
+        }
+    }
+
+    /// The renewal a request asks for, checked against this node's record of the licence
+    /// (`RenewalEligibility`): every problem is an INVALID_ARGUMENT on `renewal_of`.
+    func renewalSubject(_ request: Intake_SubmitApplicationRequest, items: [PinnedItem], appliedOn: CivilDate) async throws -> RenewalSubject {
+        guard items.count == 1, let item = items.first?.item else {
+            throw RPCError.invalidArgument(field: "items", "a renewal application names exactly one item, the one that issued the licence", reason: "renewal.one_item")
+        }
+        let decidingNode = item.implementingNode.divisionCode.isEmpty ? node : item.implementingNode.divisionCode
+        guard decidingNode == node else {
+            // The licence lives with the deciding node's certificate service; this hall cannot read it in full.
+            throw RPCError(code: .failedPrecondition, message: "item \(item.implementationCode) is decided by node \(decidingNode); apply for the renewal at its hall (Art. 50: to the agency that granted the licence)")
+        }
+        let identifier = request.renewalOf.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        let licence = try await licences.renewable(identifier)
+        switch RenewalEligibility.check(
+            licence, applicantCode: request.applicant.idNumber, itemLicenceTypeCode: item.licenceTypeCode,
+            daysBeforeExpiry: item.renewalDaysBeforeExpiry, decidingNode: decidingNode, appliedOn: appliedOn)
+        {
+        case .success(let subject): return subject
+        case .failure(let problems): throw RPCError.invalidArgument(problems.all.map(\.proto))
+        }
+    }
+
+    /// The change a request asks for (Art. 49), checked against this node's record of the licence
+    /// (`LicenceChangeEligibility`); which changed matters need a review comes from the item.
+    func changeRequest(_ request: Intake_SubmitApplicationRequest, items: [PinnedItem]) async throws -> LicenceChangeRequest {
+        guard items.count == 1, let item = items.first?.item else {
+            throw RPCError.invalidArgument(field: "items", "a change application names exactly one item, the one that issued the licence", reason: "change.one_item")
+        }
+        let decidingNode = item.implementingNode.divisionCode.isEmpty ? node : item.implementingNode.divisionCode
+        guard decidingNode == node else {
+            throw RPCError(code: .failedPrecondition, message: "item \(item.implementationCode) is decided by node \(decidingNode); apply for the change at its hall (Art. 49: to the agency that granted the licence)")
+        }
+        guard var asked = request.change.request else {
+            throw RPCError.invalidArgument(field: "change.licence.licence_identifier", "required: the licence to change (证照标识)", reason: "required")
+        }
+        let identifier = asked.licenceIdentifier.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        asked.licenceIdentifier = identifier
+        let licence: RenewableLicence
+        do {
+            licence = try await licences.renewable(identifier)
+        } catch let error as RPCError where error.code == .invalidArgument {
+            throw RPCError.invalidArgument(field: "change.licence.licence_identifier", error.message, reason: "change.unknown_licence")
+        }
+        switch LicenceChangeEligibility.check(
+            asked, licence: licence, applicantCode: request.applicant.idNumber, itemLicenceTypeCode: item.licenceTypeCode,
+            reviewMatters: item.changeReviewMatters ?? [], decidingNode: decidingNode)
+        {
+        case .success(let change): return change
+        case .failure(let problems): throw RPCError.invalidArgument(problems.all.map(\.proto))
         }
     }
 

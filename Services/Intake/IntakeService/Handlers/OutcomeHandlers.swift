@@ -185,6 +185,8 @@ extension IntakeAPI {
         if let actor { message.acceptedBy = Common_ActorRef(actor) }
         if let bundle = application.bundleID { message.bundleID = bundle.uuidString.lowercased() }
         message.channel = record.channel
+        if let renewal = state.renewal { message.renewal = Common_Renewal(renewal) }
+        if let change = state.change { message.change = Common_LicenceChange(change) }
 
         var local = message
         local.items = []

@@ -145,6 +145,8 @@ extension StoredApplication {
         if let actor = state.decidedBy { record.decidedBy = actor.proto }
         if let decidedAt = state.decidedAt { record.decidedAt = Google_Protobuf_Timestamp(date: decidedAt) }
         record.visits = Int32(state.visits)
+        if let renewal = state.renewal { record.renewal = Common_Renewal(renewal) }
+        if let change = state.change { record.change = Common_LicenceChange(change) }
         record.revision = revision
         record.updatedAt = Google_Protobuf_Timestamp(date: updatedAt)
         return record

@@ -637,6 +637,366 @@ void   oneseal__approval__v1__reassign_response__free_unpacked
   assert(message->base.descriptor == &oneseal__approval__v1__reassign_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__approval__v1__notify_hearing_right_request__init
+                     (Oneseal__Approval__V1__NotifyHearingRightRequest         *message)
+{
+  static const Oneseal__Approval__V1__NotifyHearingRightRequest init_value = ONESEAL__APPROVAL__V1__NOTIFY_HEARING_RIGHT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__notify_hearing_right_request__get_packed_size
+                     (const Oneseal__Approval__V1__NotifyHearingRightRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__notify_hearing_right_request__pack
+                     (const Oneseal__Approval__V1__NotifyHearingRightRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__notify_hearing_right_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__NotifyHearingRightRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__NotifyHearingRightRequest *
+       oneseal__approval__v1__notify_hearing_right_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__NotifyHearingRightRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__notify_hearing_right_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__notify_hearing_right_request__free_unpacked
+                     (Oneseal__Approval__V1__NotifyHearingRightRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__notify_hearing_right_response__init
+                     (Oneseal__Approval__V1__NotifyHearingRightResponse         *message)
+{
+  static const Oneseal__Approval__V1__NotifyHearingRightResponse init_value = ONESEAL__APPROVAL__V1__NOTIFY_HEARING_RIGHT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__notify_hearing_right_response__get_packed_size
+                     (const Oneseal__Approval__V1__NotifyHearingRightResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__notify_hearing_right_response__pack
+                     (const Oneseal__Approval__V1__NotifyHearingRightResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__notify_hearing_right_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__NotifyHearingRightResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__NotifyHearingRightResponse *
+       oneseal__approval__v1__notify_hearing_right_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__NotifyHearingRightResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__notify_hearing_right_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__notify_hearing_right_response__free_unpacked
+                     (Oneseal__Approval__V1__NotifyHearingRightResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__notify_hearing_right_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__request_hearing_request__init
+                     (Oneseal__Approval__V1__RequestHearingRequest         *message)
+{
+  static const Oneseal__Approval__V1__RequestHearingRequest init_value = ONESEAL__APPROVAL__V1__REQUEST_HEARING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__request_hearing_request__get_packed_size
+                     (const Oneseal__Approval__V1__RequestHearingRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__request_hearing_request__pack
+                     (const Oneseal__Approval__V1__RequestHearingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__request_hearing_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__RequestHearingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__RequestHearingRequest *
+       oneseal__approval__v1__request_hearing_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__RequestHearingRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__request_hearing_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__request_hearing_request__free_unpacked
+                     (Oneseal__Approval__V1__RequestHearingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__request_hearing_response__init
+                     (Oneseal__Approval__V1__RequestHearingResponse         *message)
+{
+  static const Oneseal__Approval__V1__RequestHearingResponse init_value = ONESEAL__APPROVAL__V1__REQUEST_HEARING_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__request_hearing_response__get_packed_size
+                     (const Oneseal__Approval__V1__RequestHearingResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__request_hearing_response__pack
+                     (const Oneseal__Approval__V1__RequestHearingResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__request_hearing_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__RequestHearingResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__RequestHearingResponse *
+       oneseal__approval__v1__request_hearing_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__RequestHearingResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__request_hearing_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__request_hearing_response__free_unpacked
+                     (Oneseal__Approval__V1__RequestHearingResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__request_hearing_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__schedule_hearing_request__init
+                     (Oneseal__Approval__V1__ScheduleHearingRequest         *message)
+{
+  static const Oneseal__Approval__V1__ScheduleHearingRequest init_value = ONESEAL__APPROVAL__V1__SCHEDULE_HEARING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__schedule_hearing_request__get_packed_size
+                     (const Oneseal__Approval__V1__ScheduleHearingRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__schedule_hearing_request__pack
+                     (const Oneseal__Approval__V1__ScheduleHearingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__schedule_hearing_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__ScheduleHearingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__ScheduleHearingRequest *
+       oneseal__approval__v1__schedule_hearing_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__ScheduleHearingRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__schedule_hearing_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__schedule_hearing_request__free_unpacked
+                     (Oneseal__Approval__V1__ScheduleHearingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__schedule_hearing_response__init
+                     (Oneseal__Approval__V1__ScheduleHearingResponse         *message)
+{
+  static const Oneseal__Approval__V1__ScheduleHearingResponse init_value = ONESEAL__APPROVAL__V1__SCHEDULE_HEARING_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__schedule_hearing_response__get_packed_size
+                     (const Oneseal__Approval__V1__ScheduleHearingResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__schedule_hearing_response__pack
+                     (const Oneseal__Approval__V1__ScheduleHearingResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__schedule_hearing_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__ScheduleHearingResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__ScheduleHearingResponse *
+       oneseal__approval__v1__schedule_hearing_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__ScheduleHearingResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__schedule_hearing_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__schedule_hearing_response__free_unpacked
+                     (Oneseal__Approval__V1__ScheduleHearingResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__schedule_hearing_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__record_hearing_request__init
+                     (Oneseal__Approval__V1__RecordHearingRequest         *message)
+{
+  static const Oneseal__Approval__V1__RecordHearingRequest init_value = ONESEAL__APPROVAL__V1__RECORD_HEARING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__record_hearing_request__get_packed_size
+                     (const Oneseal__Approval__V1__RecordHearingRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__record_hearing_request__pack
+                     (const Oneseal__Approval__V1__RecordHearingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__record_hearing_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__RecordHearingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__RecordHearingRequest *
+       oneseal__approval__v1__record_hearing_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__RecordHearingRequest *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__record_hearing_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__record_hearing_request__free_unpacked
+                     (Oneseal__Approval__V1__RecordHearingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__approval__v1__record_hearing_response__init
+                     (Oneseal__Approval__V1__RecordHearingResponse         *message)
+{
+  static const Oneseal__Approval__V1__RecordHearingResponse init_value = ONESEAL__APPROVAL__V1__RECORD_HEARING_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__record_hearing_response__get_packed_size
+                     (const Oneseal__Approval__V1__RecordHearingResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__record_hearing_response__pack
+                     (const Oneseal__Approval__V1__RecordHearingResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__record_hearing_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__RecordHearingResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__RecordHearingResponse *
+       oneseal__approval__v1__record_hearing_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__RecordHearingResponse *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__record_hearing_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__record_hearing_response__free_unpacked
+                     (Oneseal__Approval__V1__RecordHearingResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__record_hearing_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__approval__v1__suspend_clock_request__init
                      (Oneseal__Approval__V1__SuspendClockRequest         *message)
 {
@@ -3006,6 +3366,414 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__reassign_response__descr
   (ProtobufCMessageInit) oneseal__approval__v1__reassign_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor oneseal__approval__v1__notify_hearing_right_request__field_descriptors[3] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__NotifyHearingRightRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__NotifyHearingRightRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_revision",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__NotifyHearingRightRequest, expected_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__notify_hearing_right_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  2,   /* field[2] = expected_revision */
+  1,   /* field[1] = reason */
+};
+static const ProtobufCIntRange oneseal__approval__v1__notify_hearing_right_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__notify_hearing_right_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.NotifyHearingRightRequest",
+  "NotifyHearingRightRequest",
+  "Oneseal__Approval__V1__NotifyHearingRightRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__NotifyHearingRightRequest),
+  3,
+  oneseal__approval__v1__notify_hearing_right_request__field_descriptors,
+  oneseal__approval__v1__notify_hearing_right_request__field_indices_by_name,
+  1,  oneseal__approval__v1__notify_hearing_right_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__notify_hearing_right_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__notify_hearing_right_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__NotifyHearingRightResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__notify_hearing_right_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__notify_hearing_right_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__notify_hearing_right_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.NotifyHearingRightResponse",
+  "NotifyHearingRightResponse",
+  "Oneseal__Approval__V1__NotifyHearingRightResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__NotifyHearingRightResponse),
+  1,
+  oneseal__approval__v1__notify_hearing_right_response__field_descriptors,
+  oneseal__approval__v1__notify_hearing_right_response__field_indices_by_name,
+  1,  oneseal__approval__v1__notify_hearing_right_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__notify_hearing_right_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__request_hearing_request__field_descriptors[2] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RequestHearingRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_by",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RequestHearingRequest, requested_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__request_hearing_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = requested_by */
+};
+static const ProtobufCIntRange oneseal__approval__v1__request_hearing_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__request_hearing_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.RequestHearingRequest",
+  "RequestHearingRequest",
+  "Oneseal__Approval__V1__RequestHearingRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__RequestHearingRequest),
+  2,
+  oneseal__approval__v1__request_hearing_request__field_descriptors,
+  oneseal__approval__v1__request_hearing_request__field_indices_by_name,
+  1,  oneseal__approval__v1__request_hearing_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__request_hearing_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__request_hearing_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RequestHearingResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__request_hearing_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__request_hearing_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__request_hearing_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.RequestHearingResponse",
+  "RequestHearingResponse",
+  "Oneseal__Approval__V1__RequestHearingResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__RequestHearingResponse),
+  1,
+  oneseal__approval__v1__request_hearing_response__field_descriptors,
+  oneseal__approval__v1__request_hearing_response__field_indices_by_name,
+  1,  oneseal__approval__v1__request_hearing_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__request_hearing_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__schedule_hearing_request__field_descriptors[5] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ScheduleHearingRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hearing_on",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ScheduleHearingRequest, hearing_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "place",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ScheduleHearingRequest, place),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "publicity",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ScheduleHearingRequest, publicity),
+    &oneseal__approval__v1__hearing_publicity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "presiding_officer",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ScheduleHearingRequest, presiding_officer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__schedule_hearing_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = hearing_on */
+  2,   /* field[2] = place */
+  4,   /* field[4] = presiding_officer */
+  3,   /* field[3] = publicity */
+};
+static const ProtobufCIntRange oneseal__approval__v1__schedule_hearing_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__schedule_hearing_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.ScheduleHearingRequest",
+  "ScheduleHearingRequest",
+  "Oneseal__Approval__V1__ScheduleHearingRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__ScheduleHearingRequest),
+  5,
+  oneseal__approval__v1__schedule_hearing_request__field_descriptors,
+  oneseal__approval__v1__schedule_hearing_request__field_indices_by_name,
+  1,  oneseal__approval__v1__schedule_hearing_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__schedule_hearing_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__schedule_hearing_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__ScheduleHearingResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__schedule_hearing_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__schedule_hearing_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__schedule_hearing_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.ScheduleHearingResponse",
+  "ScheduleHearingResponse",
+  "Oneseal__Approval__V1__ScheduleHearingResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__ScheduleHearingResponse),
+  1,
+  oneseal__approval__v1__schedule_hearing_response__field_descriptors,
+  oneseal__approval__v1__schedule_hearing_response__field_indices_by_name,
+  1,  oneseal__approval__v1__schedule_hearing_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__schedule_hearing_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__record_hearing_request__field_descriptors[2] =
+{
+  {
+    "case_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RecordHearingRequest, case_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "record",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RecordHearingRequest, record),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__record_hearing_request__field_indices_by_name[] = {
+  0,   /* field[0] = case_id */
+  1,   /* field[1] = record */
+};
+static const ProtobufCIntRange oneseal__approval__v1__record_hearing_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__record_hearing_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.RecordHearingRequest",
+  "RecordHearingRequest",
+  "Oneseal__Approval__V1__RecordHearingRequest",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__RecordHearingRequest),
+  2,
+  oneseal__approval__v1__record_hearing_request__field_descriptors,
+  oneseal__approval__v1__record_hearing_request__field_indices_by_name,
+  1,  oneseal__approval__v1__record_hearing_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__record_hearing_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__record_hearing_response__field_descriptors[1] =
+{
+  {
+    "case",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__RecordHearingResponse, case_),
+    &oneseal__approval__v1__case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__record_hearing_response__field_indices_by_name[] = {
+  0,   /* field[0] = case */
+};
+static const ProtobufCIntRange oneseal__approval__v1__record_hearing_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__record_hearing_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.RecordHearingResponse",
+  "RecordHearingResponse",
+  "Oneseal__Approval__V1__RecordHearingResponse",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__RecordHearingResponse),
+  1,
+  oneseal__approval__v1__record_hearing_response__field_descriptors,
+  oneseal__approval__v1__record_hearing_response__field_indices_by_name,
+  1,  oneseal__approval__v1__record_hearing_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__record_hearing_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor oneseal__approval__v1__suspend_clock_request__field_descriptors[4] =
 {
   {
@@ -4626,7 +5394,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__export_case_file_respons
   (ProtobufCMessageInit) oneseal__approval__v1__export_case_file_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__method_descriptors[22] =
+static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__method_descriptors[26] =
 {
   { "OpenCase", &oneseal__approval__v1__open_case_request__descriptor, &oneseal__approval__v1__open_case_response__descriptor },
   { "GetCase", &oneseal__approval__v1__get_case_request__descriptor, &oneseal__approval__v1__get_case_response__descriptor },
@@ -4639,6 +5407,10 @@ static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__
   { "ResumeClock", &oneseal__approval__v1__resume_clock_request__descriptor, &oneseal__approval__v1__resume_clock_response__descriptor },
   { "RequestExtension", &oneseal__approval__v1__request_extension_request__descriptor, &oneseal__approval__v1__request_extension_response__descriptor },
   { "RecordJointReview", &oneseal__approval__v1__record_joint_review_request__descriptor, &oneseal__approval__v1__record_joint_review_response__descriptor },
+  { "NotifyHearingRight", &oneseal__approval__v1__notify_hearing_right_request__descriptor, &oneseal__approval__v1__notify_hearing_right_response__descriptor },
+  { "RequestHearing", &oneseal__approval__v1__request_hearing_request__descriptor, &oneseal__approval__v1__request_hearing_response__descriptor },
+  { "ScheduleHearing", &oneseal__approval__v1__schedule_hearing_request__descriptor, &oneseal__approval__v1__schedule_hearing_response__descriptor },
+  { "RecordHearing", &oneseal__approval__v1__record_hearing_request__descriptor, &oneseal__approval__v1__record_hearing_response__descriptor },
   { "Decide", &oneseal__approval__v1__decide_request__descriptor, &oneseal__approval__v1__decide_response__descriptor },
   { "InstantApprove", &oneseal__approval__v1__instant_approve_request__descriptor, &oneseal__approval__v1__instant_approve_response__descriptor },
   { "Withdraw", &oneseal__approval__v1__withdraw_request__descriptor, &oneseal__approval__v1__withdraw_response__descriptor },
@@ -4652,28 +5424,32 @@ static const ProtobufCMethodDescriptor oneseal__approval__v1__approval_service__
   { "ExportCaseFile", &oneseal__approval__v1__export_case_file_request__descriptor, &oneseal__approval__v1__export_case_file_response__descriptor },
 };
 const unsigned oneseal__approval__v1__approval_service__method_indices_by_name[] = {
-  15,        /* Cancel */
-  18,        /* ClaimStep */
-  11,        /* Decide */
-  19,        /* DelegateStep */
-  20,        /* DismissRevocationReview */
-  21,        /* ExportCaseFile */
+  19,        /* Cancel */
+  22,        /* ClaimStep */
+  15,        /* Decide */
+  23,        /* DelegateStep */
+  24,        /* DismissRevocationReview */
+  25,        /* ExportCaseFile */
   1,        /* GetCase */
-  12,        /* InstantApprove */
-  17,        /* ListAuditEntries */
+  16,        /* InstantApprove */
+  21,        /* ListAuditEntries */
   2,        /* ListCases */
+  11,        /* NotifyHearingRight */
   0,        /* OpenCase */
   6,        /* Reassign */
+  14,        /* RecordHearing */
   10,        /* RecordJointReview */
   9,        /* RequestExtension */
+  12,        /* RequestHearing */
   8,        /* ResumeClock */
   5,        /* ReturnToStep */
   3,        /* ReviewStep */
-  14,        /* Revoke */
+  18,        /* Revoke */
+  13,        /* ScheduleHearing */
   4,        /* SignOff */
   7,        /* SuspendClock */
-  16,        /* VerifyAuditChain */
-  13         /* Withdraw */
+  20,        /* VerifyAuditChain */
+  17         /* Withdraw */
 };
 const ProtobufCServiceDescriptor oneseal__approval__v1__approval_service__descriptor =
 {
@@ -4682,7 +5458,7 @@ const ProtobufCServiceDescriptor oneseal__approval__v1__approval_service__descri
   "ApprovalService",
   "Oneseal__Approval__V1__ApprovalService",
   "oneseal.approval.v1",
-  22,
+  26,
   oneseal__approval__v1__approval_service__method_descriptors,
   oneseal__approval__v1__approval_service__method_indices_by_name
 };
@@ -4774,13 +5550,45 @@ void oneseal__approval__v1__approval_service__record_joint_review(ProtobufCServi
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
   service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void oneseal__approval__v1__approval_service__notify_hearing_right(ProtobufCService *service,
+                                                                   const Oneseal__Approval__V1__NotifyHearingRightRequest *input,
+                                                                   Oneseal__Approval__V1__NotifyHearingRightResponse_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__request_hearing(ProtobufCService *service,
+                                                              const Oneseal__Approval__V1__RequestHearingRequest *input,
+                                                              Oneseal__Approval__V1__RequestHearingResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__schedule_hearing(ProtobufCService *service,
+                                                               const Oneseal__Approval__V1__ScheduleHearingRequest *input,
+                                                               Oneseal__Approval__V1__ScheduleHearingResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void oneseal__approval__v1__approval_service__record_hearing(ProtobufCService *service,
+                                                             const Oneseal__Approval__V1__RecordHearingRequest *input,
+                                                             Oneseal__Approval__V1__RecordHearingResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void oneseal__approval__v1__approval_service__decide(ProtobufCService *service,
                                                      const Oneseal__Approval__V1__DecideRequest *input,
                                                      Oneseal__Approval__V1__DecideResponse_Closure closure,
                                                      void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__instant_approve(ProtobufCService *service,
                                                               const Oneseal__Approval__V1__InstantApproveRequest *input,
@@ -4788,7 +5596,7 @@ void oneseal__approval__v1__approval_service__instant_approve(ProtobufCService *
                                                               void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__withdraw(ProtobufCService *service,
                                                        const Oneseal__Approval__V1__WithdrawRequest *input,
@@ -4796,7 +5604,7 @@ void oneseal__approval__v1__approval_service__withdraw(ProtobufCService *service
                                                        void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__revoke(ProtobufCService *service,
                                                      const Oneseal__Approval__V1__RevokeRequest *input,
@@ -4804,7 +5612,7 @@ void oneseal__approval__v1__approval_service__revoke(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__cancel(ProtobufCService *service,
                                                      const Oneseal__Approval__V1__CancelRequest *input,
@@ -4812,7 +5620,7 @@ void oneseal__approval__v1__approval_service__cancel(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__verify_audit_chain(ProtobufCService *service,
                                                                  const Oneseal__Approval__V1__VerifyAuditChainRequest *input,
@@ -4820,7 +5628,7 @@ void oneseal__approval__v1__approval_service__verify_audit_chain(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__list_audit_entries(ProtobufCService *service,
                                                                  const Oneseal__Approval__V1__ListAuditEntriesRequest *input,
@@ -4828,7 +5636,7 @@ void oneseal__approval__v1__approval_service__list_audit_entries(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__claim_step(ProtobufCService *service,
                                                          const Oneseal__Approval__V1__ClaimStepRequest *input,
@@ -4836,7 +5644,7 @@ void oneseal__approval__v1__approval_service__claim_step(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__delegate_step(ProtobufCService *service,
                                                             const Oneseal__Approval__V1__DelegateStepRequest *input,
@@ -4844,7 +5652,7 @@ void oneseal__approval__v1__approval_service__delegate_step(ProtobufCService *se
                                                             void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__dismiss_revocation_review(ProtobufCService *service,
                                                                         const Oneseal__Approval__V1__DismissRevocationReviewRequest *input,
@@ -4852,7 +5660,7 @@ void oneseal__approval__v1__approval_service__dismiss_revocation_review(Protobuf
                                                                         void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__export_case_file(ProtobufCService *service,
                                                                const Oneseal__Approval__V1__ExportCaseFileRequest *input,
@@ -4860,7 +5668,7 @@ void oneseal__approval__v1__approval_service__export_case_file(ProtobufCService 
                                                                void *closure_data)
 {
   assert(service->descriptor == &oneseal__approval__v1__approval_service__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__approval__v1__approval_service__init (Oneseal__Approval__V1__ApprovalService_Service *service,
                                                     Oneseal__Approval__V1__ApprovalService_ServiceDestroy destroy)

@@ -31,6 +31,14 @@ typedef struct Oneseal__Approval__V1__ReturnToStepRequest Oneseal__Approval__V1_
 typedef struct Oneseal__Approval__V1__ReturnToStepResponse Oneseal__Approval__V1__ReturnToStepResponse;
 typedef struct Oneseal__Approval__V1__ReassignRequest Oneseal__Approval__V1__ReassignRequest;
 typedef struct Oneseal__Approval__V1__ReassignResponse Oneseal__Approval__V1__ReassignResponse;
+typedef struct Oneseal__Approval__V1__NotifyHearingRightRequest Oneseal__Approval__V1__NotifyHearingRightRequest;
+typedef struct Oneseal__Approval__V1__NotifyHearingRightResponse Oneseal__Approval__V1__NotifyHearingRightResponse;
+typedef struct Oneseal__Approval__V1__RequestHearingRequest Oneseal__Approval__V1__RequestHearingRequest;
+typedef struct Oneseal__Approval__V1__RequestHearingResponse Oneseal__Approval__V1__RequestHearingResponse;
+typedef struct Oneseal__Approval__V1__ScheduleHearingRequest Oneseal__Approval__V1__ScheduleHearingRequest;
+typedef struct Oneseal__Approval__V1__ScheduleHearingResponse Oneseal__Approval__V1__ScheduleHearingResponse;
+typedef struct Oneseal__Approval__V1__RecordHearingRequest Oneseal__Approval__V1__RecordHearingRequest;
+typedef struct Oneseal__Approval__V1__RecordHearingResponse Oneseal__Approval__V1__RecordHearingResponse;
 typedef struct Oneseal__Approval__V1__SuspendClockRequest Oneseal__Approval__V1__SuspendClockRequest;
 typedef struct Oneseal__Approval__V1__SuspendClockResponse Oneseal__Approval__V1__SuspendClockResponse;
 typedef struct Oneseal__Approval__V1__ResumeClockRequest Oneseal__Approval__V1__ResumeClockRequest;
@@ -291,6 +299,106 @@ struct  Oneseal__Approval__V1__ReassignResponse
 };
 #define ONESEAL__APPROVAL__V1__REASSIGN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__reassign_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__NotifyHearingRightRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  /*
+   * Why the decision affects major interests (重大利益关系), printed on the notice; specific (A7).
+   */
+  char *reason;
+  int64_t expected_revision;
+};
+#define ONESEAL__APPROVAL__V1__NOTIFY_HEARING_RIGHT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__notify_hearing_right_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Oneseal__Approval__V1__NotifyHearingRightResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__NOTIFY_HEARING_RIGHT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__notify_hearing_right_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__RequestHearingRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  /*
+   * Who asked (the applicant or an interested party), as on their written request.
+   */
+  char *requested_by;
+};
+#define ONESEAL__APPROVAL__V1__REQUEST_HEARING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__request_hearing_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__RequestHearingResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__REQUEST_HEARING_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__request_hearing_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__ScheduleHearingRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  Oneseal__Common__V1__CivilDate *hearing_on;
+  char *place;
+  Oneseal__Approval__V1__HearingPublicity publicity;
+  /*
+   * Someone other than the staff who reviewed the application (Art. 48 (3)).
+   */
+  char *presiding_officer;
+};
+#define ONESEAL__APPROVAL__V1__SCHEDULE_HEARING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__schedule_hearing_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_UNSPECIFIED, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__ScheduleHearingResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__SCHEDULE_HEARING_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__schedule_hearing_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Approval__V1__RecordHearingRequest
+{
+  ProtobufCMessage base;
+  char *case_id;
+  /*
+   * The hearing record (听证笔录), as signed by the participants.
+   */
+  char *record;
+};
+#define ONESEAL__APPROVAL__V1__RECORD_HEARING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__record_hearing_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Approval__V1__RecordHearingResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Approval__V1__Case *case_;
+};
+#define ONESEAL__APPROVAL__V1__RECORD_HEARING_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__record_hearing_response__descriptor) \
     , NULL }
 
 
@@ -965,6 +1073,158 @@ Oneseal__Approval__V1__ReassignResponse *
 void   oneseal__approval__v1__reassign_response__free_unpacked
                      (Oneseal__Approval__V1__ReassignResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__NotifyHearingRightRequest methods */
+void   oneseal__approval__v1__notify_hearing_right_request__init
+                     (Oneseal__Approval__V1__NotifyHearingRightRequest         *message);
+size_t oneseal__approval__v1__notify_hearing_right_request__get_packed_size
+                     (const Oneseal__Approval__V1__NotifyHearingRightRequest   *message);
+size_t oneseal__approval__v1__notify_hearing_right_request__pack
+                     (const Oneseal__Approval__V1__NotifyHearingRightRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__notify_hearing_right_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__NotifyHearingRightRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__NotifyHearingRightRequest *
+       oneseal__approval__v1__notify_hearing_right_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__notify_hearing_right_request__free_unpacked
+                     (Oneseal__Approval__V1__NotifyHearingRightRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__NotifyHearingRightResponse methods */
+void   oneseal__approval__v1__notify_hearing_right_response__init
+                     (Oneseal__Approval__V1__NotifyHearingRightResponse         *message);
+size_t oneseal__approval__v1__notify_hearing_right_response__get_packed_size
+                     (const Oneseal__Approval__V1__NotifyHearingRightResponse   *message);
+size_t oneseal__approval__v1__notify_hearing_right_response__pack
+                     (const Oneseal__Approval__V1__NotifyHearingRightResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__notify_hearing_right_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__NotifyHearingRightResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__NotifyHearingRightResponse *
+       oneseal__approval__v1__notify_hearing_right_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__notify_hearing_right_response__free_unpacked
+                     (Oneseal__Approval__V1__NotifyHearingRightResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__RequestHearingRequest methods */
+void   oneseal__approval__v1__request_hearing_request__init
+                     (Oneseal__Approval__V1__RequestHearingRequest         *message);
+size_t oneseal__approval__v1__request_hearing_request__get_packed_size
+                     (const Oneseal__Approval__V1__RequestHearingRequest   *message);
+size_t oneseal__approval__v1__request_hearing_request__pack
+                     (const Oneseal__Approval__V1__RequestHearingRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__request_hearing_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__RequestHearingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__RequestHearingRequest *
+       oneseal__approval__v1__request_hearing_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__request_hearing_request__free_unpacked
+                     (Oneseal__Approval__V1__RequestHearingRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__RequestHearingResponse methods */
+void   oneseal__approval__v1__request_hearing_response__init
+                     (Oneseal__Approval__V1__RequestHearingResponse         *message);
+size_t oneseal__approval__v1__request_hearing_response__get_packed_size
+                     (const Oneseal__Approval__V1__RequestHearingResponse   *message);
+size_t oneseal__approval__v1__request_hearing_response__pack
+                     (const Oneseal__Approval__V1__RequestHearingResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__request_hearing_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__RequestHearingResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__RequestHearingResponse *
+       oneseal__approval__v1__request_hearing_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__request_hearing_response__free_unpacked
+                     (Oneseal__Approval__V1__RequestHearingResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__ScheduleHearingRequest methods */
+void   oneseal__approval__v1__schedule_hearing_request__init
+                     (Oneseal__Approval__V1__ScheduleHearingRequest         *message);
+size_t oneseal__approval__v1__schedule_hearing_request__get_packed_size
+                     (const Oneseal__Approval__V1__ScheduleHearingRequest   *message);
+size_t oneseal__approval__v1__schedule_hearing_request__pack
+                     (const Oneseal__Approval__V1__ScheduleHearingRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__schedule_hearing_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__ScheduleHearingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__ScheduleHearingRequest *
+       oneseal__approval__v1__schedule_hearing_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__schedule_hearing_request__free_unpacked
+                     (Oneseal__Approval__V1__ScheduleHearingRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__ScheduleHearingResponse methods */
+void   oneseal__approval__v1__schedule_hearing_response__init
+                     (Oneseal__Approval__V1__ScheduleHearingResponse         *message);
+size_t oneseal__approval__v1__schedule_hearing_response__get_packed_size
+                     (const Oneseal__Approval__V1__ScheduleHearingResponse   *message);
+size_t oneseal__approval__v1__schedule_hearing_response__pack
+                     (const Oneseal__Approval__V1__ScheduleHearingResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__schedule_hearing_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__ScheduleHearingResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__ScheduleHearingResponse *
+       oneseal__approval__v1__schedule_hearing_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__schedule_hearing_response__free_unpacked
+                     (Oneseal__Approval__V1__ScheduleHearingResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__RecordHearingRequest methods */
+void   oneseal__approval__v1__record_hearing_request__init
+                     (Oneseal__Approval__V1__RecordHearingRequest         *message);
+size_t oneseal__approval__v1__record_hearing_request__get_packed_size
+                     (const Oneseal__Approval__V1__RecordHearingRequest   *message);
+size_t oneseal__approval__v1__record_hearing_request__pack
+                     (const Oneseal__Approval__V1__RecordHearingRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__record_hearing_request__pack_to_buffer
+                     (const Oneseal__Approval__V1__RecordHearingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__RecordHearingRequest *
+       oneseal__approval__v1__record_hearing_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__record_hearing_request__free_unpacked
+                     (Oneseal__Approval__V1__RecordHearingRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__RecordHearingResponse methods */
+void   oneseal__approval__v1__record_hearing_response__init
+                     (Oneseal__Approval__V1__RecordHearingResponse         *message);
+size_t oneseal__approval__v1__record_hearing_response__get_packed_size
+                     (const Oneseal__Approval__V1__RecordHearingResponse   *message);
+size_t oneseal__approval__v1__record_hearing_response__pack
+                     (const Oneseal__Approval__V1__RecordHearingResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__record_hearing_response__pack_to_buffer
+                     (const Oneseal__Approval__V1__RecordHearingResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__RecordHearingResponse *
+       oneseal__approval__v1__record_hearing_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__record_hearing_response__free_unpacked
+                     (Oneseal__Approval__V1__RecordHearingResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Approval__V1__SuspendClockRequest methods */
 void   oneseal__approval__v1__suspend_clock_request__init
                      (Oneseal__Approval__V1__SuspendClockRequest         *message);
@@ -1582,6 +1842,30 @@ typedef void (*Oneseal__Approval__V1__ReassignRequest_Closure)
 typedef void (*Oneseal__Approval__V1__ReassignResponse_Closure)
                  (const Oneseal__Approval__V1__ReassignResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Approval__V1__NotifyHearingRightRequest_Closure)
+                 (const Oneseal__Approval__V1__NotifyHearingRightRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__NotifyHearingRightResponse_Closure)
+                 (const Oneseal__Approval__V1__NotifyHearingRightResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__RequestHearingRequest_Closure)
+                 (const Oneseal__Approval__V1__RequestHearingRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__RequestHearingResponse_Closure)
+                 (const Oneseal__Approval__V1__RequestHearingResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__ScheduleHearingRequest_Closure)
+                 (const Oneseal__Approval__V1__ScheduleHearingRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__ScheduleHearingResponse_Closure)
+                 (const Oneseal__Approval__V1__ScheduleHearingResponse *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__RecordHearingRequest_Closure)
+                 (const Oneseal__Approval__V1__RecordHearingRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Approval__V1__RecordHearingResponse_Closure)
+                 (const Oneseal__Approval__V1__RecordHearingResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Approval__V1__SuspendClockRequest_Closure)
                  (const Oneseal__Approval__V1__SuspendClockRequest *message,
                   void *closure_data);
@@ -1726,6 +2010,22 @@ struct Oneseal__Approval__V1__ApprovalService_Service
                               const Oneseal__Approval__V1__RecordJointReviewRequest *input,
                               Oneseal__Approval__V1__RecordJointReviewResponse_Closure closure,
                               void *closure_data);
+  void (*notify_hearing_right)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                               const Oneseal__Approval__V1__NotifyHearingRightRequest *input,
+                               Oneseal__Approval__V1__NotifyHearingRightResponse_Closure closure,
+                               void *closure_data);
+  void (*request_hearing)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                          const Oneseal__Approval__V1__RequestHearingRequest *input,
+                          Oneseal__Approval__V1__RequestHearingResponse_Closure closure,
+                          void *closure_data);
+  void (*schedule_hearing)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                           const Oneseal__Approval__V1__ScheduleHearingRequest *input,
+                           Oneseal__Approval__V1__ScheduleHearingResponse_Closure closure,
+                           void *closure_data);
+  void (*record_hearing)(Oneseal__Approval__V1__ApprovalService_Service *service,
+                         const Oneseal__Approval__V1__RecordHearingRequest *input,
+                         Oneseal__Approval__V1__RecordHearingResponse_Closure closure,
+                         void *closure_data);
   void (*decide)(Oneseal__Approval__V1__ApprovalService_Service *service,
                  const Oneseal__Approval__V1__DecideRequest *input,
                  Oneseal__Approval__V1__DecideResponse_Closure closure,
@@ -1789,6 +2089,10 @@ void oneseal__approval__v1__approval_service__init (Oneseal__Approval__V1__Appro
       function_prefix__ ## resume_clock,\
       function_prefix__ ## request_extension,\
       function_prefix__ ## record_joint_review,\
+      function_prefix__ ## notify_hearing_right,\
+      function_prefix__ ## request_hearing,\
+      function_prefix__ ## schedule_hearing,\
+      function_prefix__ ## record_hearing,\
       function_prefix__ ## decide,\
       function_prefix__ ## instant_approve,\
       function_prefix__ ## withdraw,\
@@ -1844,6 +2148,22 @@ void oneseal__approval__v1__approval_service__record_joint_review(ProtobufCServi
                                                                   const Oneseal__Approval__V1__RecordJointReviewRequest *input,
                                                                   Oneseal__Approval__V1__RecordJointReviewResponse_Closure closure,
                                                                   void *closure_data);
+void oneseal__approval__v1__approval_service__notify_hearing_right(ProtobufCService *service,
+                                                                   const Oneseal__Approval__V1__NotifyHearingRightRequest *input,
+                                                                   Oneseal__Approval__V1__NotifyHearingRightResponse_Closure closure,
+                                                                   void *closure_data);
+void oneseal__approval__v1__approval_service__request_hearing(ProtobufCService *service,
+                                                              const Oneseal__Approval__V1__RequestHearingRequest *input,
+                                                              Oneseal__Approval__V1__RequestHearingResponse_Closure closure,
+                                                              void *closure_data);
+void oneseal__approval__v1__approval_service__schedule_hearing(ProtobufCService *service,
+                                                               const Oneseal__Approval__V1__ScheduleHearingRequest *input,
+                                                               Oneseal__Approval__V1__ScheduleHearingResponse_Closure closure,
+                                                               void *closure_data);
+void oneseal__approval__v1__approval_service__record_hearing(ProtobufCService *service,
+                                                             const Oneseal__Approval__V1__RecordHearingRequest *input,
+                                                             Oneseal__Approval__V1__RecordHearingResponse_Closure closure,
+                                                             void *closure_data);
 void oneseal__approval__v1__approval_service__decide(ProtobufCService *service,
                                                      const Oneseal__Approval__V1__DecideRequest *input,
                                                      Oneseal__Approval__V1__DecideResponse_Closure closure,
@@ -1905,6 +2225,14 @@ extern const ProtobufCMessageDescriptor oneseal__approval__v1__return_to_step_re
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__return_to_step_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__reassign_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__reassign_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__notify_hearing_right_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__notify_hearing_right_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__request_hearing_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__request_hearing_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__schedule_hearing_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__schedule_hearing_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__record_hearing_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__record_hearing_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__suspend_clock_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__suspend_clock_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__resume_clock_request__descriptor;

@@ -643,6 +643,51 @@ void   oneseal__approval__v1__case__free_unpacked
   assert(message->base.descriptor == &oneseal__approval__v1__case__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__approval__v1__hearing__init
+                     (Oneseal__Approval__V1__Hearing         *message)
+{
+  static const Oneseal__Approval__V1__Hearing init_value = ONESEAL__APPROVAL__V1__HEARING__INIT;
+  *message = init_value;
+}
+size_t oneseal__approval__v1__hearing__get_packed_size
+                     (const Oneseal__Approval__V1__Hearing *message)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__hearing__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__approval__v1__hearing__pack
+                     (const Oneseal__Approval__V1__Hearing *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__hearing__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__approval__v1__hearing__pack_to_buffer
+                     (const Oneseal__Approval__V1__Hearing *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__approval__v1__hearing__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Approval__V1__Hearing *
+       oneseal__approval__v1__hearing__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Approval__V1__Hearing *)
+     protobuf_c_message_unpack (&oneseal__approval__v1__hearing__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__approval__v1__hearing__free_unpacked
+                     (Oneseal__Approval__V1__Hearing *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__approval__v1__hearing__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__approval__v1__case_material__init
                      (Oneseal__Approval__V1__CaseMaterial         *message)
 {
@@ -1964,7 +2009,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__denial__descriptor =
   (ProtobufCMessageInit) oneseal__approval__v1__denial__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__decision__field_descriptors[10] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__decision__field_descriptors[11] =
 {
   {
     "grant",
@@ -2086,11 +2131,24 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__decision__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "deemed_renewal",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Decision, deemed_renewal),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__decision__field_indices_by_name[] = {
   3,   /* field[3] = decided_at */
   4,   /* field[4] = decided_by */
   2,   /* field[2] = decided_on */
+  10,   /* field[10] = deemed_renewal */
   1,   /* field[1] = denial */
   5,   /* field[5] = document */
   0,   /* field[0] = grant */
@@ -2102,7 +2160,7 @@ static const unsigned oneseal__approval__v1__decision__field_indices_by_name[] =
 static const ProtobufCIntRange oneseal__approval__v1__decision__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__decision__descriptor =
 {
@@ -2112,7 +2170,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__decision__descriptor =
   "Oneseal__Approval__V1__Decision",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Decision),
-  10,
+  11,
   oneseal__approval__v1__decision__field_descriptors,
   oneseal__approval__v1__decision__field_indices_by_name,
   1,  oneseal__approval__v1__decision__number_ranges,
@@ -2492,7 +2550,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__withdrawal__descriptor =
   (ProtobufCMessageInit) oneseal__approval__v1__withdrawal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descriptors[35] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descriptors[38] =
 {
   {
     "case_id",
@@ -2914,6 +2972,42 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__case__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal",
+    36,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, renewal),
+    &oneseal__common__v1__renewal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change",
+    37,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, change),
+    &oneseal__common__v1__licence_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hearing",
+    38,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Case, hearing),
+    &oneseal__approval__v1__hearing__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   9,   /* field[9] = acceptance_kind */
@@ -2927,6 +3021,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   22,   /* field[22] = cancellation */
   0,   /* field[0] = case_id */
   1,   /* field[1] = case_number */
+  36,   /* field[36] = change */
   26,   /* field[26] = created_at */
   13,   /* field[13] = current_step_index */
   14,   /* field[14] = deadline */
@@ -2935,12 +3030,14 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
   17,   /* field[17] = extension */
   31,   /* field[31] = findings */
   23,   /* field[23] = first_review_opinion */
+  37,   /* field[37] = hearing */
   30,   /* field[30] = instant_attempts */
   7,   /* field[7] = item */
   18,   /* field[18] = joint_reviews */
   25,   /* field[25] = licence */
   29,   /* field[29] = materials */
   33,   /* field[33] = next_role */
+  35,   /* field[35] = renewal */
   24,   /* field[24] = returns */
   28,   /* field[28] = revision */
   21,   /* field[21] = revocation */
@@ -2955,7 +3052,7 @@ static const unsigned oneseal__approval__v1__case__field_indices_by_name[] = {
 static const ProtobufCIntRange oneseal__approval__v1__case__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 35 }
+  { 0, 38 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor =
 {
@@ -2965,11 +3062,231 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor =
   "Oneseal__Approval__V1__Case",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__Case),
-  35,
+  38,
   oneseal__approval__v1__case__field_descriptors,
   oneseal__approval__v1__case__field_indices_by_name,
   1,  oneseal__approval__v1__case__number_ranges,
   (ProtobufCMessageInit) oneseal__approval__v1__case__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__approval__v1__hearing__field_descriptors[15] =
+{
+  {
+    "right_notified_on",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, right_notified_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_day_to_request",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, last_day_to_request),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "right_notice",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, right_notice),
+    &oneseal__common__v1__issued_document__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_on",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, requested_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_by",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, requested_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hold_by",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, hold_by),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hearing_on",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, hearing_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "place",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, place),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "publicity",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, publicity),
+    &oneseal__approval__v1__hearing_publicity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "presiding_officer",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, presiding_officer),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hearing_notice",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, hearing_notice),
+    &oneseal__common__v1__issued_document__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "record",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, record),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "record_closed_on",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, record_closed_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "suspension_id",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__Hearing, suspension_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__approval__v1__hearing__field_indices_by_name[] = {
+  11,   /* field[11] = hearing_notice */
+  7,   /* field[7] = hearing_on */
+  6,   /* field[6] = hold_by */
+  1,   /* field[1] = last_day_to_request */
+  8,   /* field[8] = place */
+  10,   /* field[10] = presiding_officer */
+  9,   /* field[9] = publicity */
+  2,   /* field[2] = reason */
+  12,   /* field[12] = record */
+  13,   /* field[13] = record_closed_on */
+  5,   /* field[5] = requested_by */
+  4,   /* field[4] = requested_on */
+  3,   /* field[3] = right_notice */
+  0,   /* field[0] = right_notified_on */
+  14,   /* field[14] = suspension_id */
+};
+static const ProtobufCIntRange oneseal__approval__v1__hearing__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 15 }
+};
+const ProtobufCMessageDescriptor oneseal__approval__v1__hearing__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.Hearing",
+  "Hearing",
+  "Oneseal__Approval__V1__Hearing",
+  "oneseal.approval.v1",
+  sizeof(Oneseal__Approval__V1__Hearing),
+  15,
+  oneseal__approval__v1__hearing__field_descriptors,
+  oneseal__approval__v1__hearing__field_indices_by_name,
+  1,  oneseal__approval__v1__hearing__number_ranges,
+  (ProtobufCMessageInit) oneseal__approval__v1__hearing__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor oneseal__approval__v1__case_material__field_descriptors[7] =
@@ -3793,5 +4110,39 @@ const ProtobufCEnumDescriptor oneseal__approval__v1__cancellation_ground__descri
   oneseal__approval__v1__cancellation_ground__enum_values_by_name,
   1,
   oneseal__approval__v1__cancellation_ground__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue oneseal__approval__v1__hearing_publicity__enum_values_by_number[5] =
+{
+  { "HEARING_PUBLICITY_UNSPECIFIED", "ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_UNSPECIFIED", 0 },
+  { "HEARING_PUBLICITY_PUBLIC", "ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_PUBLIC", 1 },
+  { "HEARING_PUBLICITY_STATE_SECRET", "ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_STATE_SECRET", 2 },
+  { "HEARING_PUBLICITY_BUSINESS_SECRET", "ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_BUSINESS_SECRET", 3 },
+  { "HEARING_PUBLICITY_PRIVACY", "ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_PRIVACY", 4 },
+};
+static const ProtobufCIntRange oneseal__approval__v1__hearing_publicity__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex oneseal__approval__v1__hearing_publicity__enum_values_by_name[5] =
+{
+  { "HEARING_PUBLICITY_BUSINESS_SECRET", 3 },
+  { "HEARING_PUBLICITY_PRIVACY", 4 },
+  { "HEARING_PUBLICITY_PUBLIC", 1 },
+  { "HEARING_PUBLICITY_STATE_SECRET", 2 },
+  { "HEARING_PUBLICITY_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor oneseal__approval__v1__hearing_publicity__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "oneseal.approval.v1.HearingPublicity",
+  "HearingPublicity",
+  "Oneseal__Approval__V1__HearingPublicity",
+  "oneseal.approval.v1",
+  5,
+  oneseal__approval__v1__hearing_publicity__enum_values_by_number,
+  5,
+  oneseal__approval__v1__hearing_publicity__enum_values_by_name,
+  1,
+  oneseal__approval__v1__hearing_publicity__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -32,6 +32,7 @@ typedef struct Oneseal__Approval__V1__Revocation Oneseal__Approval__V1__Revocati
 typedef struct Oneseal__Approval__V1__Cancellation Oneseal__Approval__V1__Cancellation;
 typedef struct Oneseal__Approval__V1__Withdrawal Oneseal__Approval__V1__Withdrawal;
 typedef struct Oneseal__Approval__V1__Case Oneseal__Approval__V1__Case;
+typedef struct Oneseal__Approval__V1__Hearing Oneseal__Approval__V1__Hearing;
 typedef struct Oneseal__Approval__V1__CaseMaterial Oneseal__Approval__V1__CaseMaterial;
 typedef struct Oneseal__Approval__V1__InstantAttempt Oneseal__Approval__V1__InstantAttempt;
 typedef struct Oneseal__Approval__V1__FindingRecord Oneseal__Approval__V1__FindingRecord;
@@ -228,6 +229,17 @@ typedef enum _Oneseal__Approval__V1__CancellationGround {
   ONESEAL__APPROVAL__V1__CANCELLATION_GROUND__CANCELLATION_GROUND_HOLDER_REQUEST = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__APPROVAL__V1__CANCELLATION_GROUND)
 } Oneseal__Approval__V1__CancellationGround;
+/*
+ * Art. 48 (3): a hearing is public unless it involves state secrets, business secrets or privacy.
+ */
+typedef enum _Oneseal__Approval__V1__HearingPublicity {
+  ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_UNSPECIFIED = 0,
+  ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_PUBLIC = 1,
+  ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_STATE_SECRET = 2,
+  ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_BUSINESS_SECRET = 3,
+  ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_PRIVACY = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ONESEAL__APPROVAL__V1__HEARING_PUBLICITY)
+} Oneseal__Approval__V1__HearingPublicity;
 
 /* --- messages --- */
 
@@ -504,6 +516,11 @@ struct  Oneseal__Approval__V1__Decision
    * Working days the case took, not counting suspensions.
    */
   int32_t working_days_taken;
+  /*
+   * A renewal nobody decided before the licence's last valid day, granted by law the day after
+   * (视为准予延续, Art. 50); `decided_by` is the renewal sweeper, not a person.
+   */
+  protobuf_c_boolean deemed_renewal;
   Oneseal__Approval__V1__Decision__OutcomeCase outcome_case;
   union {
     Oneseal__Approval__V1__Grant *grant;
@@ -512,7 +529,7 @@ struct  Oneseal__Approval__V1__Decision
 };
 #define ONESEAL__APPROVAL__V1__DECISION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__decision__descriptor) \
-    , NULL, NULL, NULL, NULL, 0, 0,NULL, 0, 0, ONESEAL__APPROVAL__V1__DECISION__OUTCOME__NOT_SET, {0} }
+    , NULL, NULL, NULL, NULL, 0, 0,NULL, 0, 0, 0, ONESEAL__APPROVAL__V1__DECISION__OUTCOME__NOT_SET, {0} }
 
 
 /*
@@ -696,10 +713,67 @@ struct  Oneseal__Approval__V1__Case
    * True once every step of the chain is signed and only the decision is missing.
    */
   protobuf_c_boolean awaiting_decision;
+  /*
+   * Set on a renewal case (延续, Art. 50): decide by `renewal.valid_until`, or the renewal sweeper
+   * grants it the day after (Decision.deemed_renewal).
+   */
+  Oneseal__Common__V1__Renewal *renewal;
+  /*
+   * Set on a change case (变更, Art. 49). When `change.reviewed` is empty the case is granted as a
+   * recorded change when it opens.
+   */
+  Oneseal__Common__V1__LicenceChange *change;
+  /*
+   * The hearing (听证, Arts. 46–48), once its right was notified. While it is requested and its record not
+   * closed, the clock is suspended with reason HEARING (see `suspensions`: the days are not counted).
+   */
+  Oneseal__Approval__V1__Hearing *hearing;
 };
 #define ONESEAL__APPROVAL__V1__CASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__case__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0,NULL, 0, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, ONESEAL__APPROVAL__V1__CASE_STATUS__CASE_STATUS_UNSPECIFIED, 0,NULL, 0, NULL, NULL, 0,NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL, ONESEAL__APPROVAL__V1__APPROVAL_ROLE__APPROVAL_ROLE_UNSPECIFIED, 0, NULL, NULL, NULL }
+
+
+struct  Oneseal__Approval__V1__Hearing
+{
+  ProtobufCMessage base;
+  Oneseal__Common__V1__CivilDate *right_notified_on;
+  /*
+   * The applicant's last day to request it: 5 calendar days after the notice, moved off a rest day.
+   */
+  Oneseal__Common__V1__CivilDate *last_day_to_request;
+  char *reason;
+  /*
+   * 听证权利告知书.
+   */
+  Oneseal__Common__V1__IssuedDocument *right_notice;
+  Oneseal__Common__V1__CivilDate *requested_on;
+  char *requested_by;
+  /*
+   * The latest day it may be held: 20 working days after the request.
+   */
+  Oneseal__Common__V1__CivilDate *hold_by;
+  Oneseal__Common__V1__CivilDate *hearing_on;
+  char *place;
+  Oneseal__Approval__V1__HearingPublicity publicity;
+  char *presiding_officer;
+  /*
+   * 听证通知书 (7 working days before the hearing).
+   */
+  Oneseal__Common__V1__IssuedDocument *hearing_notice;
+  /*
+   * 听证笔录, and the day it was closed (the clock counts again from the next day).
+   */
+  char *record;
+  Oneseal__Common__V1__CivilDate *record_closed_on;
+  /*
+   * Id of the suspension (in Case.suspensions) that kept the hearing's days out of the statutory period.
+   */
+  char *suspension_id;
+};
+#define ONESEAL__APPROVAL__V1__HEARING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__hearing__descriptor) \
+    , NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, ONESEAL__APPROVAL__V1__HEARING_PUBLICITY__HEARING_PUBLICITY_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -1090,6 +1164,25 @@ Oneseal__Approval__V1__Case *
 void   oneseal__approval__v1__case__free_unpacked
                      (Oneseal__Approval__V1__Case *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Approval__V1__Hearing methods */
+void   oneseal__approval__v1__hearing__init
+                     (Oneseal__Approval__V1__Hearing         *message);
+size_t oneseal__approval__v1__hearing__get_packed_size
+                     (const Oneseal__Approval__V1__Hearing   *message);
+size_t oneseal__approval__v1__hearing__pack
+                     (const Oneseal__Approval__V1__Hearing   *message,
+                      uint8_t             *out);
+size_t oneseal__approval__v1__hearing__pack_to_buffer
+                     (const Oneseal__Approval__V1__Hearing   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Approval__V1__Hearing *
+       oneseal__approval__v1__hearing__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__approval__v1__hearing__free_unpacked
+                     (Oneseal__Approval__V1__Hearing *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Approval__V1__CaseMaterial methods */
 void   oneseal__approval__v1__case_material__init
                      (Oneseal__Approval__V1__CaseMaterial         *message);
@@ -1232,6 +1325,9 @@ typedef void (*Oneseal__Approval__V1__Withdrawal_Closure)
 typedef void (*Oneseal__Approval__V1__Case_Closure)
                  (const Oneseal__Approval__V1__Case *message,
                   void *closure_data);
+typedef void (*Oneseal__Approval__V1__Hearing_Closure)
+                 (const Oneseal__Approval__V1__Hearing *message,
+                  void *closure_data);
 typedef void (*Oneseal__Approval__V1__CaseMaterial_Closure)
                  (const Oneseal__Approval__V1__CaseMaterial *message,
                   void *closure_data);
@@ -1261,6 +1357,7 @@ extern const ProtobufCEnumDescriptor    oneseal__approval__v1__joint_review_kind
 extern const ProtobufCEnumDescriptor    oneseal__approval__v1__vote__descriptor;
 extern const ProtobufCEnumDescriptor    oneseal__approval__v1__revocation_ground__descriptor;
 extern const ProtobufCEnumDescriptor    oneseal__approval__v1__cancellation_ground__descriptor;
+extern const ProtobufCEnumDescriptor    oneseal__approval__v1__hearing_publicity__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__step__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__item_snapshot__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__suspension__descriptor;
@@ -1276,6 +1373,7 @@ extern const ProtobufCMessageDescriptor oneseal__approval__v1__revocation__descr
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__cancellation__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__withdrawal__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__case__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__approval__v1__hearing__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__case_material__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__instant_attempt__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__approval__v1__finding_record__descriptor;

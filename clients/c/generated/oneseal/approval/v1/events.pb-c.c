@@ -1073,7 +1073,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__deadline_extended__descr
   (ProtobufCMessageInit) oneseal__approval__v1__deadline_extended__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__case_decided__field_descriptors[8] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__case_decided__field_descriptors[10] =
 {
   {
     "header",
@@ -1171,21 +1171,47 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__case_decided__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseDecided, renewal),
+    &oneseal__common__v1__renewal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__CaseDecided, change),
+    &oneseal__common__v1__licence_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__case_decided__field_indices_by_name[] = {
   4,   /* field[4] = acceptance_kind */
   5,   /* field[5] = accepted_on */
   2,   /* field[2] = applicant */
   6,   /* field[6] = bundle_id */
+  9,   /* field[9] = change */
   1,   /* field[1] = decision */
   0,   /* field[0] = header */
   3,   /* field[3] = item */
+  8,   /* field[8] = renewal */
   7,   /* field[7] = returns */
 };
 static const ProtobufCIntRange oneseal__approval__v1__case_decided__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__case_decided__descriptor =
 {
@@ -1195,7 +1221,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__case_decided__descriptor
   "Oneseal__Approval__V1__CaseDecided",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__CaseDecided),
-  8,
+  10,
   oneseal__approval__v1__case_decided__field_descriptors,
   oneseal__approval__v1__case_decided__field_indices_by_name,
   1,  oneseal__approval__v1__case_decided__number_ranges,

@@ -163,10 +163,20 @@ struct  Oneseal__Approval__V1__CaseDecided
    * Returns during the case, for the redo rate.
    */
   int32_t returns;
+  /*
+   * Set when the case is a renewal: on a grant the certificate service issues the next version of
+   * `renewal.licence` (same serial and holder, the new validity) instead of a new licence.
+   */
+  Oneseal__Common__V1__Renewal *renewal;
+  /*
+   * Set when the case is a change: on a grant the certificate service re-issues `change.licence` as its
+   * next version with the new values, and the old version becomes SUPERSEDED.
+   */
+  Oneseal__Common__V1__LicenceChange *change;
 };
 #define ONESEAL__APPROVAL__V1__CASE_DECIDED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__case_decided__descriptor) \
-    , NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, 0 }
+    , NULL, NULL, NULL, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, 0, NULL, NULL }
 
 
 struct  Oneseal__Approval__V1__CaseWithdrawn

@@ -547,6 +547,96 @@ void   oneseal__common__v1__licence_ref__free_unpacked
   assert(message->base.descriptor == &oneseal__common__v1__licence_ref__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__common__v1__renewal__init
+                     (Oneseal__Common__V1__Renewal         *message)
+{
+  static const Oneseal__Common__V1__Renewal init_value = ONESEAL__COMMON__V1__RENEWAL__INIT;
+  *message = init_value;
+}
+size_t oneseal__common__v1__renewal__get_packed_size
+                     (const Oneseal__Common__V1__Renewal *message)
+{
+  assert(message->base.descriptor == &oneseal__common__v1__renewal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__common__v1__renewal__pack
+                     (const Oneseal__Common__V1__Renewal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__common__v1__renewal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__common__v1__renewal__pack_to_buffer
+                     (const Oneseal__Common__V1__Renewal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__common__v1__renewal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Common__V1__Renewal *
+       oneseal__common__v1__renewal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Common__V1__Renewal *)
+     protobuf_c_message_unpack (&oneseal__common__v1__renewal__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__common__v1__renewal__free_unpacked
+                     (Oneseal__Common__V1__Renewal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__common__v1__renewal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__common__v1__licence_change__init
+                     (Oneseal__Common__V1__LicenceChange         *message)
+{
+  static const Oneseal__Common__V1__LicenceChange init_value = ONESEAL__COMMON__V1__LICENCE_CHANGE__INIT;
+  *message = init_value;
+}
+size_t oneseal__common__v1__licence_change__get_packed_size
+                     (const Oneseal__Common__V1__LicenceChange *message)
+{
+  assert(message->base.descriptor == &oneseal__common__v1__licence_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__common__v1__licence_change__pack
+                     (const Oneseal__Common__V1__LicenceChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__common__v1__licence_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__common__v1__licence_change__pack_to_buffer
+                     (const Oneseal__Common__V1__LicenceChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__common__v1__licence_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Common__V1__LicenceChange *
+       oneseal__common__v1__licence_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Common__V1__LicenceChange *)
+     protobuf_c_message_unpack (&oneseal__common__v1__licence_change__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__common__v1__licence_change__free_unpacked
+                     (Oneseal__Common__V1__LicenceChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__common__v1__licence_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__common__v1__issued_document__init
                      (Oneseal__Common__V1__IssuedDocument         *message)
 {
@@ -1540,6 +1630,225 @@ const ProtobufCMessageDescriptor oneseal__common__v1__licence_ref__descriptor =
   oneseal__common__v1__licence_ref__field_indices_by_name,
   1,  oneseal__common__v1__licence_ref__number_ranges,
   (ProtobufCMessageInit) oneseal__common__v1__licence_ref__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__common__v1__renewal__field_descriptors[6] =
+{
+  {
+    "licence",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__Renewal, licence),
+    &oneseal__common__v1__licence_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "valid_until",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__Renewal, valid_until),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days_before_expiry",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__Renewal, days_before_expiry),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "applied_on",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__Renewal, applied_on),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_day_to_apply",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__Renewal, last_day_to_apply),
+    &oneseal__common__v1__civil_date__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "licence_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__Renewal, licence_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__common__v1__renewal__field_indices_by_name[] = {
+  3,   /* field[3] = applied_on */
+  2,   /* field[2] = days_before_expiry */
+  4,   /* field[4] = last_day_to_apply */
+  0,   /* field[0] = licence */
+  5,   /* field[5] = licence_id */
+  1,   /* field[1] = valid_until */
+};
+static const ProtobufCIntRange oneseal__common__v1__renewal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor oneseal__common__v1__renewal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.common.v1.Renewal",
+  "Renewal",
+  "Oneseal__Common__V1__Renewal",
+  "oneseal.common.v1",
+  sizeof(Oneseal__Common__V1__Renewal),
+  6,
+  oneseal__common__v1__renewal__field_descriptors,
+  oneseal__common__v1__renewal__field_indices_by_name,
+  1,  oneseal__common__v1__renewal__number_ranges,
+  (ProtobufCMessageInit) oneseal__common__v1__renewal__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__common__v1__licence_change__field_descriptors[7] =
+{
+  {
+    "licence",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__LicenceChange, licence),
+    &oneseal__common__v1__licence_ref__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "licence_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__LicenceChange, licence_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holder_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__LicenceChange, holder_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "legal_representative",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__LicenceChange, legal_representative),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "place",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__LicenceChange, place),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scope",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Common__V1__LicenceChange, scope),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reviewed",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Common__V1__LicenceChange, n_reviewed),
+    offsetof(Oneseal__Common__V1__LicenceChange, reviewed),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__common__v1__licence_change__field_indices_by_name[] = {
+  2,   /* field[2] = holder_name */
+  3,   /* field[3] = legal_representative */
+  0,   /* field[0] = licence */
+  1,   /* field[1] = licence_id */
+  4,   /* field[4] = place */
+  6,   /* field[6] = reviewed */
+  5,   /* field[5] = scope */
+};
+static const ProtobufCIntRange oneseal__common__v1__licence_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor oneseal__common__v1__licence_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.common.v1.LicenceChange",
+  "LicenceChange",
+  "Oneseal__Common__V1__LicenceChange",
+  "oneseal.common.v1",
+  sizeof(Oneseal__Common__V1__LicenceChange),
+  7,
+  oneseal__common__v1__licence_change__field_descriptors,
+  oneseal__common__v1__licence_change__field_indices_by_name,
+  1,  oneseal__common__v1__licence_change__number_ranges,
+  (ProtobufCMessageInit) oneseal__common__v1__licence_change__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor oneseal__common__v1__issued_document__field_descriptors[7] =

@@ -27,6 +27,8 @@ typedef struct Oneseal__Common__V1__PageResponse Oneseal__Common__V1__PageRespon
 typedef struct Oneseal__Common__V1__FieldViolation Oneseal__Common__V1__FieldViolation;
 typedef struct Oneseal__Common__V1__BadRequest Oneseal__Common__V1__BadRequest;
 typedef struct Oneseal__Common__V1__LicenceRef Oneseal__Common__V1__LicenceRef;
+typedef struct Oneseal__Common__V1__Renewal Oneseal__Common__V1__Renewal;
+typedef struct Oneseal__Common__V1__LicenceChange Oneseal__Common__V1__LicenceChange;
 typedef struct Oneseal__Common__V1__IssuedDocument Oneseal__Common__V1__IssuedDocument;
 
 
@@ -495,6 +497,76 @@ struct  Oneseal__Common__V1__LicenceRef
 
 
 /*
+ * A renewal (延续, 行政许可法 Art. 50): the licence whose validity the holder asks to extend and the
+ * dates that govern it (docs/law.md#renewal). Set on a renewal application, on its approval case and
+ * on that case's CaseDecided; the certificate service then issues the licence's next version.
+ */
+struct  Oneseal__Common__V1__Renewal
+{
+  ProtobufCMessage base;
+  /*
+   * The licence being renewed: the version in force when the application was made.
+   */
+  Oneseal__Common__V1__LicenceRef *licence;
+  /*
+   * Its last valid day. The decision is due by this day; when none has come, the renewal is deemed
+   * granted (视为准予延续) the day after, which is also the first day of the renewed validity.
+   */
+  Oneseal__Common__V1__CivilDate *valid_until;
+  /*
+   * Days before expiry the application had to come: the item's own period, else Art. 50's 30.
+   */
+  int32_t days_before_expiry;
+  /*
+   * The day the application was made, and the last day it could have been.
+   */
+  Oneseal__Common__V1__CivilDate *applied_on;
+  Oneseal__Common__V1__CivilDate *last_day_to_apply;
+  /*
+   * Id of the licence version being renewed (certificate's Licence.licence_id).
+   */
+  char *licence_id;
+};
+#define ONESEAL__COMMON__V1__RENEWAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__common__v1__renewal__descriptor) \
+    , NULL, NULL, 0, NULL, NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A change of a licence's matters (变更, 行政许可法 Art. 49): the licence and the new values; an empty
+ * value leaves that matter as it is. Set on a change application, its approval case and CaseDecided;
+ * on a grant the certificate service re-issues the licence as its next version with the changes and
+ * marks the old version SUPERSEDED (not revoked).
+ */
+struct  Oneseal__Common__V1__LicenceChange
+{
+  ProtobufCMessage base;
+  /*
+   * The licence to change: the version in force when the application was made.
+   */
+  Oneseal__Common__V1__LicenceRef *licence;
+  char *licence_id;
+  /*
+   * 持证主体名称 (the holder's name), 法定代表人, 地址 (the licence's place), 许可范围.
+   */
+  char *holder_name;
+  char *legal_representative;
+  char *place;
+  char *scope;
+  /*
+   * The changed matters that need a review under the item ("holder_name", "legal_representative",
+   * "place", "scope"); the others are only recorded. Empty = recorded only: the case is granted as
+   * a recorded change (备案式变更) without the sign-off chain. Filled by intake from the catalogue.
+   */
+  size_t n_reviewed;
+  char **reviewed;
+};
+#define ONESEAL__COMMON__V1__LICENCE_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__common__v1__licence_change__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
  * A dated written document the bureau hands to the applicant (受理通知书, 补正告知书, 不予受理决定书,
  * 暂停计时告知书, 准予/不予许可决定书 …). The law requires one, under the agency's seal, for every outcome.
  */
@@ -751,6 +823,44 @@ Oneseal__Common__V1__LicenceRef *
 void   oneseal__common__v1__licence_ref__free_unpacked
                      (Oneseal__Common__V1__LicenceRef *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Common__V1__Renewal methods */
+void   oneseal__common__v1__renewal__init
+                     (Oneseal__Common__V1__Renewal         *message);
+size_t oneseal__common__v1__renewal__get_packed_size
+                     (const Oneseal__Common__V1__Renewal   *message);
+size_t oneseal__common__v1__renewal__pack
+                     (const Oneseal__Common__V1__Renewal   *message,
+                      uint8_t             *out);
+size_t oneseal__common__v1__renewal__pack_to_buffer
+                     (const Oneseal__Common__V1__Renewal   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Common__V1__Renewal *
+       oneseal__common__v1__renewal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__common__v1__renewal__free_unpacked
+                     (Oneseal__Common__V1__Renewal *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Common__V1__LicenceChange methods */
+void   oneseal__common__v1__licence_change__init
+                     (Oneseal__Common__V1__LicenceChange         *message);
+size_t oneseal__common__v1__licence_change__get_packed_size
+                     (const Oneseal__Common__V1__LicenceChange   *message);
+size_t oneseal__common__v1__licence_change__pack
+                     (const Oneseal__Common__V1__LicenceChange   *message,
+                      uint8_t             *out);
+size_t oneseal__common__v1__licence_change__pack_to_buffer
+                     (const Oneseal__Common__V1__LicenceChange   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Common__V1__LicenceChange *
+       oneseal__common__v1__licence_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__common__v1__licence_change__free_unpacked
+                     (Oneseal__Common__V1__LicenceChange *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Common__V1__IssuedDocument methods */
 void   oneseal__common__v1__issued_document__init
                      (Oneseal__Common__V1__IssuedDocument         *message);
@@ -808,6 +918,12 @@ typedef void (*Oneseal__Common__V1__BadRequest_Closure)
 typedef void (*Oneseal__Common__V1__LicenceRef_Closure)
                  (const Oneseal__Common__V1__LicenceRef *message,
                   void *closure_data);
+typedef void (*Oneseal__Common__V1__Renewal_Closure)
+                 (const Oneseal__Common__V1__Renewal *message,
+                  void *closure_data);
+typedef void (*Oneseal__Common__V1__LicenceChange_Closure)
+                 (const Oneseal__Common__V1__LicenceChange *message,
+                  void *closure_data);
 typedef void (*Oneseal__Common__V1__IssuedDocument_Closure)
                  (const Oneseal__Common__V1__IssuedDocument *message,
                   void *closure_data);
@@ -836,6 +952,8 @@ extern const ProtobufCMessageDescriptor oneseal__common__v1__page_response__desc
 extern const ProtobufCMessageDescriptor oneseal__common__v1__field_violation__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__common__v1__bad_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__common__v1__licence_ref__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__common__v1__renewal__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__common__v1__licence_change__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__common__v1__issued_document__descriptor;
 
 PROTOBUF_C__END_DECLS

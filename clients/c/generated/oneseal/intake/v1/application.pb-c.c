@@ -1616,7 +1616,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__forwarding__descriptor =
   (ProtobufCMessageInit) oneseal__intake__v1__forwarding__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__application__field_descriptors[27] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__application__field_descriptors[29] =
 {
   {
     "application_id",
@@ -1942,6 +1942,30 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__application__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__Application, renewal),
+    &oneseal__common__v1__renewal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__Application, change),
+    &oneseal__common__v1__licence_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__application__field_indices_by_name[] = {
   3,   /* field[3] = accepting_node */
@@ -1949,6 +1973,7 @@ static const unsigned oneseal__intake__v1__application__field_indices_by_name[] 
   4,   /* field[4] = applicant */
   0,   /* field[0] = application_id */
   1,   /* field[1] = application_number */
+  28,   /* field[28] = change */
   8,   /* field[8] = channel */
   19,   /* field[19] = commitment */
   16,   /* field[16] = correction_notices */
@@ -1964,6 +1989,7 @@ static const unsigned oneseal__intake__v1__application__field_indices_by_name[] 
   11,   /* field[11] = outcome */
   2,   /* field[2] = query_code */
   15,   /* field[15] = receipt */
+  27,   /* field[27] = renewal */
   25,   /* field[25] = revision */
   10,   /* field[10] = status */
   12,   /* field[12] = submitted_at */
@@ -1975,7 +2001,7 @@ static const unsigned oneseal__intake__v1__application__field_indices_by_name[] 
 static const ProtobufCIntRange oneseal__intake__v1__application__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 27 }
+  { 0, 29 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__application__descriptor =
 {
@@ -1985,7 +2011,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__application__descriptor =
   "Oneseal__Intake__V1__Application",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__Application),
-  27,
+  29,
   oneseal__intake__v1__application__field_descriptors,
   oneseal__intake__v1__application__field_indices_by_name,
   1,  oneseal__intake__v1__application__number_ranges,

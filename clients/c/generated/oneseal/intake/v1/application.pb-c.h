@@ -611,10 +611,18 @@ struct  Oneseal__Intake__V1__Application
    */
   int64_t revision;
   Google__Protobuf__Timestamp *updated_at;
+  /*
+   * Set when this is a renewal application (SubmitApplicationRequest.renewal_of).
+   */
+  Oneseal__Common__V1__Renewal *renewal;
+  /*
+   * Set when this is a change application (SubmitApplicationRequest.change).
+   */
+  Oneseal__Common__V1__LicenceChange *change;
 };
 #define ONESEAL__INTAKE__V1__APPLICATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__application__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL, 0,NULL, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__APPLICATION_STATUS__APPLICATION_STATUS_UNSPECIFIED, ONESEAL__INTAKE__V1__INTAKE_OUTCOME__INTAKE_OUTCOME_UNSPECIFIED, NULL, NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL, 0,NULL, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__APPLICATION_STATUS__APPLICATION_STATUS_UNSPECIFIED, ONESEAL__INTAKE__V1__INTAKE_OUTCOME__INTAKE_OUTCOME_UNSPECIFIED, NULL, NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
 
 
 /*

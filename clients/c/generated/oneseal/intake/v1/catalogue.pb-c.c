@@ -400,7 +400,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__fee__descriptor =
   (ProtobufCMessageInit) oneseal__intake__v1__fee__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__item__field_descriptors[31] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__item__field_descriptors[33] =
 {
   {
     "basic_code",
@@ -774,12 +774,37 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__item__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal_days_before_expiry",
+    32,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__Item, renewal_days_before_expiry),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change_review_matters",
+    33,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Intake__V1__Item, n_change_review_matters),
+    offsetof(Oneseal__Intake__V1__Item, change_review_matters),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__item__field_indices_by_name[] = {
   12,   /* field[12] = acceptance_conditions */
   27,   /* field[27] = active */
   0,   /* field[0] = basic_code */
   28,   /* field[28] = change_note */
+  32,   /* field[32] = change_review_matters */
   29,   /* field[29] = changed_by */
   14,   /* field[14] = commitment_allowed */
   7,   /* field[7] = competent_department */
@@ -801,6 +826,7 @@ static const unsigned oneseal__intake__v1__item__field_indices_by_name[] = {
   3,   /* field[3] = name */
   13,   /* field[13] = process */
   10,   /* field[10] = promised_days */
+  31,   /* field[31] = renewal_days_before_expiry */
   22,   /* field[22] = result_name */
   23,   /* field[23] = special_procedures */
   9,   /* field[9] = statutory_days */
@@ -811,7 +837,7 @@ static const unsigned oneseal__intake__v1__item__field_indices_by_name[] = {
 static const ProtobufCIntRange oneseal__intake__v1__item__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 31 }
+  { 0, 33 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__item__descriptor =
 {
@@ -821,7 +847,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__item__descriptor =
   "Oneseal__Intake__V1__Item",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__Item),
-  31,
+  33,
   oneseal__intake__v1__item__field_descriptors,
   oneseal__intake__v1__item__field_indices_by_name,
   1,  oneseal__intake__v1__item__number_ranges,

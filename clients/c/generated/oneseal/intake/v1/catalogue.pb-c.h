@@ -287,10 +287,22 @@ struct  Oneseal__Intake__V1__Item
   char *change_note;
   Oneseal__Common__V1__ActorRef *changed_by;
   Google__Protobuf__Timestamp *created_at;
+  /*
+   * Days before its licence's last valid day a renewal (延续) must be applied for, when a law,
+   * regulation or rule sets a period other than Art. 50's 30 days; 0 = 30.
+   */
+  int32_t renewal_days_before_expiry;
+  /*
+   * Matters whose change (变更, Art. 49) needs a review by the item's sign-off chain: any of
+   * "holder_name", "legal_representative", "place", "scope". Changes of the other matters are only
+   * recorded and re-issued at once.
+   */
+  size_t n_change_review_matters;
+  char **change_review_matters;
 };
 #define ONESEAL__INTAKE__V1__ITEM__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__item__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__ITEM_TYPE__ITEM_TYPE_UNSPECIFIED, ONESEAL__COMMON__V1__ADMINISTRATIVE_LEVEL__ADMINISTRATIVE_LEVEL_UNSPECIFIED, NULL, ONESEAL__COMMON__V1__APPROVAL_TIER__APPROVAL_TIER_UNSPECIFIED, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__ITEM_TYPE__ITEM_TYPE_UNSPECIFIED, ONESEAL__COMMON__V1__ADMINISTRATIVE_LEVEL__ADMINISTRATIVE_LEVEL_UNSPECIFIED, NULL, ONESEAL__COMMON__V1__APPROVAL_TIER__APPROVAL_TIER_UNSPECIFIED, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0,NULL }
 
 
 /* Oneseal__Intake__V1__MaterialRequirement methods */

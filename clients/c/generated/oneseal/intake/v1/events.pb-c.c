@@ -748,7 +748,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__accepted_item__descriptor 
   (ProtobufCMessageInit) oneseal__intake__v1__accepted_item__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__application_accepted__field_descriptors[15] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__application_accepted__field_descriptors[17] =
 {
   {
     "application_id",
@@ -930,6 +930,30 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__application_accepted_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ApplicationAccepted, renewal),
+    &oneseal__common__v1__renewal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ApplicationAccepted, change),
+    &oneseal__common__v1__licence_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__application_accepted__field_indices_by_name[] = {
   4,   /* field[4] = acceptance_kind */
@@ -940,18 +964,20 @@ static const unsigned oneseal__intake__v1__application_accepted__field_indices_b
   0,   /* field[0] = application_id */
   1,   /* field[1] = application_number */
   13,   /* field[13] = bundle_id */
+  16,   /* field[16] = change */
   14,   /* field[14] = channel */
   10,   /* field[10] = commitment */
   9,   /* field[9] = deficiency */
   7,   /* field[7] = items */
   8,   /* field[8] = materials */
   2,   /* field[2] = receipt_number */
+  15,   /* field[15] = renewal */
   11,   /* field[11] = window_id */
 };
 static const ProtobufCIntRange oneseal__intake__v1__application_accepted__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__application_accepted__descriptor =
 {
@@ -961,7 +987,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__application_accepted__desc
   "Oneseal__Intake__V1__ApplicationAccepted",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__ApplicationAccepted),
-  15,
+  17,
   oneseal__intake__v1__application_accepted__field_descriptors,
   oneseal__intake__v1__application_accepted__field_indices_by_name,
   1,  oneseal__intake__v1__application_accepted__number_ranges,

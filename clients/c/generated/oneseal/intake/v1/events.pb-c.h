@@ -114,10 +114,19 @@ struct  Oneseal__Intake__V1__ApplicationAccepted
    */
   char *bundle_id;
   Oneseal__Intake__V1__ApplicationChannel channel;
+  /*
+   * Set when the application is a renewal (Art. 50); the approval case decides it before the
+   * licence's last valid day, or the renewal is deemed granted.
+   */
+  Oneseal__Common__V1__Renewal *renewal;
+  /*
+   * Set when the application is a change of a licence's matters (Art. 49).
+   */
+  Oneseal__Common__V1__LicenceChange *change;
 };
 #define ONESEAL__INTAKE__V1__APPLICATION_ACCEPTED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__application_accepted__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, NULL, 0,NULL, 0,NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, ONESEAL__COMMON__V1__ACCEPTANCE_KIND__ACCEPTANCE_KIND_UNSPECIFIED, NULL, NULL, 0,NULL, 0,NULL, NULL, NULL, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, NULL, NULL }
 
 
 struct  Oneseal__Intake__V1__CorrectionNoticeIssued

@@ -2292,7 +2292,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__submit_application_request
   (ProtobufCMessageInit) oneseal__intake__v1__submit_application_request__form_fields_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__submit_application_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__submit_application_request__field_descriptors[10] =
 {
   {
     "applicant",
@@ -2390,21 +2390,47 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__submit_application_re
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "renewal_of",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__SubmitApplicationRequest, renewal_of),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "change",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__SubmitApplicationRequest, change),
+    &oneseal__common__v1__licence_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__submit_application_request__field_indices_by_name[] = {
   1,   /* field[1] = agent */
   0,   /* field[0] = applicant */
+  9,   /* field[9] = change */
   4,   /* field[4] = channel */
   7,   /* field[7] = form_fields */
   6,   /* field[6] = idempotency_key */
   2,   /* field[2] = items */
   3,   /* field[3] = materials */
+  8,   /* field[8] = renewal_of */
   5,   /* field[5] = window_id */
 };
 static const ProtobufCIntRange oneseal__intake__v1__submit_application_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__submit_application_request__descriptor =
 {
@@ -2414,7 +2440,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__submit_application_request
   "Oneseal__Intake__V1__SubmitApplicationRequest",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__SubmitApplicationRequest),
-  8,
+  10,
   oneseal__intake__v1__submit_application_request__field_descriptors,
   oneseal__intake__v1__submit_application_request__field_indices_by_name,
   1,  oneseal__intake__v1__submit_application_request__number_ranges,

@@ -223,10 +223,24 @@ struct  Oneseal__Intake__V1__SubmitApplicationRequest
    */
   size_t n_form_fields;
   Oneseal__Intake__V1__SubmitApplicationRequest__FormFieldsEntry **form_fields;
+  /*
+   * A renewal (延续, Art. 50) of this licence (证照标识) instead of a new licence: exactly one item, the
+   * item that issued the licence; the applicant must be its holder, the licence in force, and the
+   * application made at least the item's `renewal_days_before_expiry` (else 30) days before its last
+   * valid day. A late one is INVALID_ARGUMENT on `renewal_of` (reason `renewal.late`) with the last
+   * day it could have been made; nothing is stored.
+   */
+  char *renewal_of;
+  /*
+   * A change (变更, Art. 49) of a licence's matters instead of a new licence: exactly one item, the
+   * item that issued it; the applicant its holder; at least one new value. `reviewed` is filled by
+   * intake from the item (Item.change_review_matters) and ignored here. Excludes `renewal_of`.
+   */
+  Oneseal__Common__V1__LicenceChange *change;
 };
 #define ONESEAL__INTAKE__V1__SUBMIT_APPLICATION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__submit_application_request__descriptor) \
-    , NULL, NULL, 0,NULL, 0,NULL, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+    , NULL, NULL, 0,NULL, 0,NULL, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, NULL }
 
 
 struct  Oneseal__Intake__V1__SubmitApplicationResponse
