@@ -2,6 +2,7 @@ import Foundation
 import OneSealBenchSupport
 import OneSealLocalCluster
 import OneSealProto
+import OneSealStore
 import Testing
 
 /// oneseal-web (#18) against both nodes as real processes, in a real browser: a licence is issued
@@ -45,8 +46,11 @@ import Testing
             }
             var more: [String] = []
             var moreLicences: [(caseID: String, licence: Certificate_Licence)] = []
+            var personNumber = ""
             for applicant in [Hall.company, person] {
-                let application = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem], applicant: applicant).application.applicationID
+                let made = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem], applicant: applicant).application
+                let application = made.applicationID
+                if applicant.idNumber == person.idNumber { personNumber = made.applicationNumber }
                 _ = try await hall.accept(at: Self.county, application)
                 let opened = try #require(try await hall.cases(of: application, at: Self.county).first)
                 _ = try await hall.grant(opened.caseID, at: Self.county)
@@ -93,6 +97,8 @@ import Testing
                 "cancelled_qr_url": more[0],
                 "person": ["name": person.name, "id_number": person.idNumber],
                 "progress": ["number": submitted.application.applicationNumber, "code": submitted.application.queryCode],
+                // Accounts (#18 item 3): the natural person registers and finds the window's application.
+                "account": ["name": person.name, "id_number": person.idNumber, "phone": person.phone, "application_number": personNumber, "application_count": 1],
             ]
             let configFile = cluster.directory.appendingPathComponent("browser-test.json")
             try JSONSerialization.data(withJSONObject: config).write(to: configFile)
@@ -110,6 +116,24 @@ import Testing
                 }
             }
             #expect(status == 0, "the browser test failed:\n\(text)")
+
+            // The front's database holds one account (the refused registrations stored nothing), its
+            // personal data sealed: neither the ID number nor the name is in any column in the clear.
+            let web = PostgresClient(conninfo: try PostgresConnInfo.replacingDatabase(in: cluster.server(of: Self.county), with: cluster.webDatabases[Self.county]!), maxConnections: 1)
+            let rows = try await web.query("SELECT identity_index, sealed, password_hash FROM web_accounts")
+            #expect(rows.count == 1)
+            for row in rows.rows {
+                let index: [UInt8] = try row.decode("identity_index"), sealed: [UInt8] = try row.decode("sealed")
+                let stored = index + sealed + Array(try row.decode("password_hash", as: String.self).utf8)
+                for secret in [person.idNumber, person.name, person.phone] {
+                    let needle = Array(secret.utf8)
+                    #expect(!(0...(stored.count - needle.count)).contains { Array(stored[$0..<($0 + needle.count)]) == needle }, "\(secret.prefix(2))… is stored in the clear")
+                }
+                let hash: String = try row.decode("password_hash")
+                #expect(hash.hasPrefix("$2") && hash.contains("$12$"), "a bcrypt hash of cost 12")
+            }
+            #expect(try await web.query("SELECT count(*) AS n FROM web_sessions").one().decode("n", as: Int.self) >= 1)
+            await web.shutdown()
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import OneSealCore
 import OneSealServiceKit
 import OneSealWire
+import WebRules
 
 /// oneseal-web's configuration, from the environment like every service (docs/operators.md):
 ///
@@ -10,7 +11,12 @@ import OneSealWire
 /// - `ONESEAL_PUBLIC_URL`: the node's public base URL (`https://zwfw.lanshan.gov.cn`), the same
 ///   value the certificate service writes into QR codes; default `http://<host>:<port>`;
 /// - `ONESEAL_PEERS`: `intake@<node>=host:port,certificate@<node>=host:port` — the node's own
-///   services it calls over OneSeal TCP (both required).
+///   services it calls over OneSeal TCP (both required);
+/// - `ONESEAL_WEB_APPLICANT_KEY_FILE`: turns applicant accounts on (#18 item 3, W16): the Ed25519
+///   key the front mints 5-minute `applicant` tokens with; then `ONESEAL_DATABASE_URL` (the front's
+///   own database, + `ONESEAL_DATABASE_PASSWORD_FILE`) and `ONESEAL_DATA_KEY_FILE` (the front's own
+///   data key) are required;
+/// - `ONESEAL_WEB_TRUSTED_PROXIES`: addresses whose X-Forwarded-For is believed (`ClientAddress`).
 public struct WebConfiguration: Sendable {
     public var node: String
     public var siteName: String
@@ -32,6 +38,25 @@ public struct WebConfiguration: Sendable {
     public var progressLookupsPerMinute = 10
     /// Verification pages per client address per minute.
     public var verificationsPerMinute = 120
+
+    /// Applicant accounts, when configured (nil: the public pages only, as before accounts).
+    public var accounts: Accounts?
+    /// Reverse proxies whose X-Forwarded-For names the client (exact addresses).
+    public var trustedProxies: Set<String> = []
+
+    public struct Accounts: Sendable {
+        public var databaseConninfo: String
+        public var databasePoolSize: Int
+        public var dataKeyFile: String
+        public var applicantKeyFile: String
+
+        public init(databaseConninfo: String, databasePoolSize: Int = 4, dataKeyFile: String, applicantKeyFile: String) {
+            self.databaseConninfo = databaseConninfo
+            self.databasePoolSize = databasePoolSize
+            self.dataKeyFile = dataKeyFile
+            self.applicantKeyFile = applicantKeyFile
+        }
+    }
 
     public static let defaultPort = 7180
 
@@ -78,7 +103,29 @@ public struct WebConfiguration: Sendable {
         case (nil, _): throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_HTTPS_CERT_FILE", reason: "ONESEAL_WEB_HTTPS_KEY_FILE is given without the certificate")
         case (_, nil): throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_HTTPS_KEY_FILE", reason: "ONESEAL_WEB_HTTPS_CERT_FILE is given without its key")
         }
+        if let keyFile = environment["ONESEAL_WEB_APPLICANT_KEY_FILE"]?.trimmingCharacters(in: .whitespaces), !keyFile.isEmpty {
+            guard environment["ONESEAL_DATABASE_URL"]?.trimmingCharacters(in: .whitespaces).isEmpty == false else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_DATABASE_URL", reason: "accounts (ONESEAL_WEB_APPLICANT_KEY_FILE) need the front's own database")
+            }
+            guard let dataKey = node.dataKeyFile else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "accounts (ONESEAL_WEB_APPLICANT_KEY_FILE) hold personal data, sealed with the front's own data key")
+            }
+            configuration.accounts = Accounts(databaseConninfo: node.databaseConninfo, databasePoolSize: node.databasePoolSize, dataKeyFile: dataKey, applicantKeyFile: keyFile)
+        }
+        if let proxies = environment["ONESEAL_WEB_TRUSTED_PROXIES"] {
+            switch ClientAddress.parseTrustedProxies(proxies) {
+            case .success(let set): configuration.trustedProxies = set
+            case .failure(let entry):
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_TRUSTED_PROXIES", reason: "'\(entry.message)' is not an IP address (list each proxy's address, comma-separated)")
+            }
+        }
         return configuration
+    }
+
+    /// Cookies get `Secure` when the front serves HTTPS itself or its public URL is https (a TLS
+    /// terminator in front): a browser then never sends them over plain HTTP.
+    var cookiesSecure: Bool {
+        https != nil || (publicURL?.hasPrefix("https://") ?? false)
     }
 
     /// The verification page's URL, as QR codes carry it.
