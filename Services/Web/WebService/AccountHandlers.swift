@@ -62,6 +62,7 @@ struct AccountHandlers: Sendable {
         for path in ["/account", "/account/register", "/account/signin"] { router.get(.init(stringLiteral: path), use: answer) }
         for path in ["/account/register", "/account/signin", "/account/signout", "/apply/:code"] { router.post(.init(stringLiteral: path), use: answer) }
         router.get("/apply/:code", use: answer)
+        router.get("/account/applications/:id", use: answer)
     }
 
     // MARK: Who is asking

@@ -84,7 +84,9 @@ struct ApplyHandlers: Sendable {
         for requirement in item.materials {
             let name = Self.field(requirement.code)
             guard let part = files[name] else {
-                if requirement.required && !requirement.deficiencyAllowed { errors[name] = "请上传“\(requirement.name)”" }
+                // A government-issued material (营业执照 …) the hall can obtain by sharing, and one
+                // that may follow after 容缺受理, is not demanded here; intake's check lists it.
+                if requirement.required && !requirement.deficiencyAllowed && requirement.source != .government { errors[name] = "请上传“\(requirement.name)”" }
                 continue
             }
             switch MaterialFile.check(fileName: part.fileName ?? "", bytes: part.body, label: requirement.name) {

@@ -70,7 +70,10 @@ public struct WebFront: Service {
                 policy: SessionPolicy(secure: configuration.cookiesSecure || https != nil), csrf: CSRFTokens(derivedFrom: secret), intake: intake,
                 trustedProxies: configuration.trustedProxies, siteName: configuration.siteName, logger: logger)
             accountHandlers?.register(on: router)
-            if let accountHandlers { ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router) }
+            if let accountHandlers {
+                ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router)
+                MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, node: configuration.node).register(on: router)
+            }
         } else {
             AccountHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
         }

@@ -98,7 +98,7 @@ enum AccountPages {
             let submitted = application.hasSubmittedOn ? VerifyPage.date(application.submittedOn) : "—"
             return """
             <tr data-application="\(HTML.escape(application.applicationNumber))">
-            <td data-label="受理编号">\(HTML.escape(application.applicationNumber.isEmpty ? "（待编号）" : application.applicationNumber))</td>
+            <td data-label="受理编号"><a href="/account/applications/\(HTML.escape(application.applicationID))">\(HTML.escape(application.applicationNumber.isEmpty ? "（待编号）" : application.applicationNumber))</a></td>
             <td data-label="事项">\(items)</td>
             <td data-label="状态" class="status">\(HTML.escape(ProgressPage.statusText(application.status)))</td>
             <td data-label="提交日期">\(HTML.escape(submitted))</td>

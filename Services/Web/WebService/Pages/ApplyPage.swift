@@ -13,7 +13,9 @@ enum ApplyPage {
         let inputs = item.materials.map { material -> String in
             let name = ApplyHandlers.field(material.code)
             let error = errors[name]
-            let need = material.required ? (material.deficiencyAllowed ? "必需（可容缺后补）" : "必需") : "非必需"
+            let need = !material.required ? "非必需"
+                : material.source == .government ? "必需，可由部门共享获取，可不上传"
+                : material.deficiencyAllowed ? "必需（可容缺后补）" : "必需"
             return """
             <label for="\(name)">\(HTML.escape(material.name))（\(need)）</label>
             <p class="hint" id="\(name)-hint">\(HTML.escape(MaterialFile.limitText))\(material.acceptanceStandard.isEmpty ? "" : "；" + HTML.escape(material.acceptanceStandard))</p>
