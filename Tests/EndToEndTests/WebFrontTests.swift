@@ -136,4 +136,102 @@ import Testing
             await web.shutdown()
         }
     }
+
+    /// GB 11643's check character for 17 digits (ISO 7064 MOD 11-2): a valid number of no one.
+    static func residentID(_ first17: String) -> String {
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        let sum = zip(first17, weights).reduce(0) { $0 + Int(String($1.0))! * $1.1 }
+        return first17 + String(Array("10X98765432")[sum % 11])
+    }
+
+    /// One phase of tests/web/online_walk.py; returns what the phase wrote to its "out" file.
+    static func walk(_ phase: String, _ config: [String: Any], in cluster: LocalCluster) async throws -> [String: Any] {
+        var config = config
+        let out = cluster.directory.appendingPathComponent("walk-\(phase).out.json")
+        config["out"] = out.path
+        let file = cluster.directory.appendingPathComponent("walk-\(phase).json")
+        try JSONSerialization.data(withJSONObject: config).write(to: file)
+        let log = cluster.directory.appendingPathComponent("walk-\(phase).log")
+        let status = try await Pgbench.runToCompletion(
+            ["/usr/bin/env", "python3", repositoryRoot.appendingPathComponent("tests/web/online_walk.py").path, phase, file.path], outputPath: log.path)
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        FileHandle.standardOutput.write(Data("---- online walk: \(phase) ----\n\(text)\n".utf8))
+        if status != 0 {
+            let web = ((try? String(contentsOf: cluster.webLogFile(county), encoding: .utf8)) ?? "").split(separator: "\n").suffix(30).joined(separator: "\n")
+            FileHandle.standardOutput.write(Data("---- web@\(county) ----\n\(web)\n".utf8))
+        }
+        #expect(status == 0, "online walk phase \(phase) failed:\n\(text)")
+        let data = (try? Data(contentsOf: out)) ?? Data("{}".utf8)
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    @Test("the online hall: register, apply online with uploads, the window's correction answered online, the officer decides, the holder downloads the licence and verifies it; bad files, a forged form and another person's ids refused")
+    func onlineWalk() async throws {
+        try await withTwoNodes(web: true) { cluster, hall in
+            let screenshots = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("oneseal-web-walk-\(UUID().uuidString.prefix(8))")
+            let person: [String: String] = [
+                "name": "王小明", "id_number": Self.residentID("37130219880808301"), "phone": "13912345678", "password": "兰山 online walk 2026",
+            ]
+            var config: [String: Any] = ["screenshots": screenshots.path, "web": cluster.webURL(Self.county), "item": Hall.countyFoodItem, "person": person]
+            let intake = hall.clients.intake(Self.county)
+
+            // 1. Register and apply online (the browser).
+            let applied = try await Self.walk("apply", config, in: cluster)
+            let number = try #require(applied["application_number"] as? String)
+            var application = try await intake.getApplication(.with { $0.applicationNumber = number }, metadata: try hall.clerk(Self.county)).application
+            #expect(application.channel == .online)
+            #expect(application.applicant.idNumber == person["id_number"])
+            #expect(Set(application.materials.map(\.requirementCode)) == ["M01", "M04", "M05"])
+            // The uploads are in intake's store: the window reads the application form back.
+            let form = try #require(application.materials.first { $0.requirementCode == "M01" })
+            let downloaded = try await intake.downloadMaterial(fileID: form.fileID, metadata: try hall.clerk(Self.county))
+            #expect(downloaded.content.starts(with: Array("%PDF-".utf8)))
+
+            // 2. The window: one notice listing everything missing (the government-issued M02, M03).
+            _ = try await intake.issueCorrectionNotice(.with {
+                $0.applicationID = application.applicationID
+                $0.problems = [("M02", "营业执照"), ("M03", "法定代表人（负责人）身份证明")].map { code, name in
+                    .with {
+                        $0.implementationCode = Hall.countyFoodItem
+                        $0.requirementCode = code
+                        $0.materialName = name
+                        $0.kind = .missing
+                        $0.howToFix = "请上传清晰的扫描件"
+                    }
+                }
+            }, metadata: try hall.clerk(Self.county))
+            config["application_id"] = application.applicationID
+            _ = try await Self.walk("correct", config, in: cluster)
+            application = try await hall.application(at: Self.county, application.applicationID)
+            #expect(application.status == .submitted)
+            #expect(Set(application.materials.map(\.requirementCode)).isSuperset(of: ["M01", "M02", "M03", "M04", "M05"]))
+
+            // 3. The window accepts, the officer grants, the licence is issued and logged.
+            _ = try await hall.accept(at: Self.county, application.applicationID)
+            let opened = try #require(try await hall.cases(of: application.applicationID, at: Self.county).first)
+            _ = try await hall.grant(opened.caseID, at: Self.county)
+            let licence = try await hall.licence(ofCase: opened.caseID, at: Self.county)
+            _ = try await hall.awaitProgress(at: Self.county, application.applicationID, .licenceIssued)
+            _ = try await eventually("the licence is in a signed tree head") {
+                let answer = try await hall.verify(licence.content.licenceIdentifier, at: Self.county)
+                return answer.includedInLog ? answer : nil
+            }
+            let rendered = try await hall.clients.certificate(Self.county).renderLicence(
+                .with { $0.licenceID = licence.licenceID; $0.format = .svg }, metadata: try hall.clerk(Self.county))
+
+            // Someone else's application and licence, made at the window.
+            let other = try await hall.submit(at: Self.county, items: [Hall.countyFoodItem]).application.applicationID
+            _ = try await hall.accept(at: Self.county, other)
+            let otherCase = try #require(try await hall.cases(of: other, at: Self.county).first)
+            _ = try await hall.grant(otherCase.caseID, at: Self.county)
+            let otherLicence = try await hall.licence(ofCase: otherCase.caseID, at: Self.county)
+
+            // 4. Results: the holder downloads and verifies; another person's ids are not found.
+            config["other_application_id"] = other
+            config["other_licence"] = otherLicence.content.licenceIdentifier
+            config["qr_url"] = rendered.qrPayload
+            _ = try await Self.walk("results", config, in: cluster)
+            FileHandle.standardOutput.write(Data("oneseal-web walk screenshots: \(screenshots.path)\n".utf8))
+        }
+    }
 }

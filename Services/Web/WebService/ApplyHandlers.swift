@@ -109,15 +109,7 @@ struct ApplyHandlers: Sendable {
             for (requirement, part, kind) in accepted {
                 let sha256 = MaterialFile.sha256(part.body)
                 let stored = try await client.uploadMaterial(part.body, fileName: part.fileName ?? "", contentType: kind.rawValue, sha256: sha256, metadata: metadata)
-                materials.append(.with {
-                    $0.requirementCode = requirement.code
-                    $0.implementationCodes = [item.implementationCode]
-                    $0.name = requirement.name
-                    $0.form = .electronic
-                    $0.copies = 1
-                    $0.fileID = stored.material.fileID
-                    $0.sha256 = stored.material.fileID
-                })
+                materials.append(Self.provided(requirement, item: item.implementationCode, fileID: stored.material.fileID))
             }
             let call = Intake_SubmitApplicationRequest.with {
                 $0.applicant = Self.applicant(account)
@@ -145,6 +137,21 @@ struct ApplyHandlers: Sendable {
             }
             return PageHandlers.html(.serviceUnavailable, ApplyPage.render(
                 layout: layout, item: item, account: account, csrf: token, idempotencyKey: key, errors: [:], notice: ErrorPage.unavailable))
+        }
+    }
+
+    /// An uploaded file as the material the list asks for: the form the list names (an upload is
+    /// the electronic form where the list allows it, else the scan stands for the listed form, as a
+    /// window scan does), the copies it asks for, the file and its hash.
+    static func provided(_ requirement: Intake_MaterialRequirement, item: String, fileID: String) -> Intake_ProvidedMaterial {
+        .with {
+            $0.requirementCode = requirement.code
+            $0.implementationCodes = [item]
+            $0.name = requirement.name
+            $0.form = requirement.forms.contains(.electronic) ? .electronic : (requirement.forms.first ?? .electronic)
+            $0.copies = max(requirement.copies, 1)
+            $0.fileID = fileID
+            $0.sha256 = fileID
         }
     }
 

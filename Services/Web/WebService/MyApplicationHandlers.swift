@@ -116,15 +116,10 @@ struct MyApplicationHandlers: Sendable {
             var materials: [Intake_ProvidedMaterial] = []
             for (problem, part, kind) in accepted {
                 let stored = try await client.uploadMaterial(part.body, fileName: part.fileName ?? "", contentType: kind.rawValue, sha256: MaterialFile.sha256(part.body), metadata: metadata)
-                materials.append(.with {
-                    $0.requirementCode = problem.requirementCode
-                    $0.implementationCodes = problem.implementationCode.isEmpty ? application.items.map(\.implementationCode) : [problem.implementationCode]
-                    $0.name = problem.materialName
-                    $0.form = .electronic
-                    $0.copies = 1
-                    $0.fileID = stored.material.fileID
-                    $0.sha256 = stored.material.fileID
-                })
+                let code = problem.implementationCode.isEmpty ? (application.items.first?.implementationCode ?? "") : problem.implementationCode
+                let requirement = try await Self.requirement(problem.requirementCode, of: code, client: client)
+                    ?? .with { $0.code = problem.requirementCode; $0.name = problem.materialName }
+                materials.append(ApplyHandlers.provided(requirement, item: code, fileID: stored.material.fileID))
             }
             _ = try await client.submitCorrection(.with {
                 $0.applicationID = application.applicationID
@@ -140,6 +135,12 @@ struct MyApplicationHandlers: Sendable {
                 layout: layout, application: application, csrf: token, idempotencyKey: key, errors: [:],
                 notice: status == .badRequest ? "补正未被接收：" + ApplyHandlers.plain(error) : ErrorPage.unavailable, noticeIsBad: true))
         }
+    }
+
+    /// The catalogue's requirement a notice names (its forms and copies), from the public guide.
+    static func requirement(_ code: String, of item: String, client: Intake_IntakeService.Client<OneSealClientTransport>) async throws -> Intake_MaterialRequirement? {
+        guard !item.isEmpty else { return nil }
+        return try await client.getItem(.with { $0.implementationCode = item }).item.materials.first { $0.code == code }
     }
 
     /// A document the hall issued on this application (receipt, correction notice, decision).
