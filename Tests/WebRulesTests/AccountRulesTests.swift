@@ -214,3 +214,29 @@ enum Codes {
         #expect(ClientAddress.parseTrustedProxies("10.0.0.256") == .failure(FieldProblem("10.0.0.256")))
     }
 }
+
+@Suite struct RatingFormTests {
+    @Test func aGoodRatingNeedsOnlyItsLevel() throws {
+        let form = try RatingForm.validate(["level": "5"], reasons: []).get()
+        #expect(form == RatingForm(level: 5, reasons: [], comment: ""))
+        #expect(!form.isBad)
+    }
+
+    @Test func aBadRatingMustSayWhy() throws {
+        guard case .failure(let errors) = RatingForm.validate(["level": "1"], reasons: []) else { Issue.record("accepted"); return }
+        #expect(errors.errors["reason"] == "不满意时请选择原因或写明情况，以便整改")
+        let form = try RatingForm.validate(["level": "2", "comment": " 窗口让我跑了三次 "], reasons: ["办理超时", "多次跑腿", "多次跑腿"]).get()
+        #expect(form.isBad)
+        #expect(form.reasons == ["多次跑腿", "办理超时"])
+        #expect(form.comment == "窗口让我跑了三次")
+    }
+
+    @Test func levelsReasonsAndCommentsAreChecked() {
+        guard case .failure(let errors) = RatingForm.validate(["level": "9", "comment": String(repeating: "长", count: 501)], reasons: ["随便写的"]) else {
+            Issue.record("accepted"); return
+        }
+        #expect(errors.errors["level"] == "请选择满意程度")
+        #expect(errors.errors["comment"] == "评价内容最多500字（现为501字）")
+        #expect(errors.errors["reason"] == "请从列出的原因中选择")
+    }
+}

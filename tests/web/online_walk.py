@@ -15,13 +15,15 @@ to their fields and nothing is stored; the good files are submitted (channel ONL
 form posted twice more with its idempotency key makes one application, not two.
 correct: the correction notice is on the application page; a file for a material it does not list
 is refused; the two listed ones are uploaded and the application goes back to the window.
-results: the e-licence downloads as a PDF; the QR link verifies with the in-browser checks passing;
+results: the e-licence downloads as a PDF; a bad rating needs a reason, then shows its rectification;
+the QR link verifies with the in-browser checks passing;
 a tampered link fails; another person's application and licence are plain not-found pages.
 Screenshots at desktop and phone widths; exit 1 with the failures otherwise.
 """
 import json
 import os
 import sys
+import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,8 +38,12 @@ PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + b"\x00\x00\x00\x
 JPEG = bytes([0xFF, 0xD8, 0xFF, 0xE0]) + b"\x00\x10JFIF\x00" + b"\x00" * 64
 
 
+SCRATCH = tempfile.mkdtemp(prefix="oneseal-walk-uploads-")
+
+
 def write(directory, name, content):
-    path = os.path.join(directory, name)
+    """Files to upload go to a scratch folder, not among the artefacts (one is 21 MiB)."""
+    path = os.path.join(SCRATCH if directory is None else directory, name)
     with open(path, "wb") as handle:
         handle.write(content)
     return path
@@ -111,8 +117,8 @@ def apply(driver, config, directory):
     check("20MB" in driver.find_element(By.ID, "material_M01-hint").text, "the size limit is shown next to each file input")
 
     # A PNG named .pdf, and a file over 20 MiB: each named next to its field, nothing stored.
-    driver.find_element(By.ID, "material_M01").send_keys(write(directory, "scan.pdf", PNG))
-    driver.find_element(By.ID, "material_M04").send_keys(write(directory, "too-big.pdf", PDF + b"\x00" * (21 << 20)))
+    driver.find_element(By.ID, "material_M01").send_keys(write(None, "scan.pdf", PNG))
+    driver.find_element(By.ID, "material_M04").send_keys(write(None, "too-big.pdf", PDF + b"\x00" * (21 << 20)))
     driver.find_element(By.ID, "apply-submit").click()
     WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "material_M01-error"))
     check("PNG图片" in driver.find_element(By.ID, "material_M01-error").text, "a PNG named .pdf is refused next to its field: " + driver.find_element(By.ID, "material_M01-error").text)
@@ -123,9 +129,9 @@ def apply(driver, config, directory):
 
     # The good files.
     driver.get(web + "/apply/" + item)
-    driver.find_element(By.ID, "material_M01").send_keys(write(directory, "申请书.pdf", PDF))
-    driver.find_element(By.ID, "material_M04").send_keys(write(directory, "layout.png", PNG))
-    driver.find_element(By.ID, "material_M05").send_keys(write(directory, "rules.jpg", JPEG))
+    driver.find_element(By.ID, "material_M01").send_keys(write(None, "申请书.pdf", PDF))
+    driver.find_element(By.ID, "material_M04").send_keys(write(None, "layout.png", PNG))
+    driver.find_element(By.ID, "material_M05").send_keys(write(None, "rules.jpg", JPEG))
     driver.find_element(By.ID, "apply-submit").click()
     WebDriverWait(driver, 30).until(lambda d: "/account" in d.current_url and d.find_elements(By.ID, "account-notice"))
     check("网上申报已提交" in driver.find_element(By.ID, "account-notice").text, "the submission is confirmed with its number")
@@ -168,8 +174,8 @@ def correct(driver, config, directory):
     status, _, text = post_multipart(web, f"/account/applications/{config['application_id']}/correction", cookie_header(driver), form,
                                      {"material_M02": ("a.pdf", PDF), "material_M01": ("b.pdf", PDF)})
     check(status == 400 and "只能上传补正告知书列出的材料" in text, f"a file for a material the notice does not list is refused ({status})")
-    driver.find_element(By.ID, "material_M02").send_keys(write(directory, "营业执照.pdf", PDF + b"% business licence\n"))
-    driver.find_element(By.ID, "material_M03").send_keys(write(directory, "法定代表人身份证明.jpg", JPEG + b"id"))
+    driver.find_element(By.ID, "material_M02").send_keys(write(None, "营业执照.pdf", PDF + b"% business licence\n"))
+    driver.find_element(By.ID, "material_M03").send_keys(write(None, "法定代表人身份证明.jpg", JPEG + b"id"))
     driver.find_element(By.ID, "correction-submit").click()
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "application-notice"))
     check("补正材料已提交" in driver.find_element(By.ID, "application-notice").text, "the correction is confirmed")
@@ -199,6 +205,25 @@ def results(driver, config, directory):
     if documents:
         status, headers, body = fetch(web, urlsplit(documents[0].get_attribute("href")).path, cookie_header(driver))
         check(status == 200 and len(body) > 0, f"a document of the hall downloads ({status}, {headers.get('Content-Type')})")
+    # 好差评: a bad rating without a reason is named next to the reasons; with reasons it is taken
+    # and its rectification (with its due date) is shown.
+    driver.find_element(By.CSS_SELECTOR, "input[name=level][value='1']").click()
+    driver.find_element(By.ID, "rating-submit").click()
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "reason-error"))
+    check("请选择原因" in driver.find_element(By.ID, "reason-error").text, "a bad rating without a reason is named next to the reasons")
+    driver.find_element(By.CSS_SELECTOR, "input[name=level][value='1']").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=reason][value='多次跑腿']").click()
+    driver.find_element(By.ID, "comment").send_keys("营业执照能共享却还要我上传，来回两次")
+    driver.find_element(By.ID, "rating-submit").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "rating-level"))
+    check("非常不满意" in driver.find_element(By.ID, "rating-level").text, "the bad rating is recorded")
+    status = driver.find_elements(By.ID, "rectification-status")
+    check(bool(status) and "待核实回访" in status[0].text, "the bad rating's rectification is shown: " + (status[0].text if status else "none"))
+    for label, width, height in WIDTHS:
+        driver.set_window_size(width, height)
+        shoot(driver, directory, f"{label}-rated", width, height)
+    driver.set_window_size(*WIDTHS[0][1:])
+
     # Another person's application and licence: a plain not-found, nothing about them.
     driver.get(web + "/account/applications/" + config["other_application_id"])
     check("办件不存在" in driver.find_element(By.TAG_NAME, "h1").text, "another person's application id gives a plain not-found page")
@@ -227,6 +252,9 @@ def main():
         check(False, f"{phase}: {type(error).__name__}: {error}")
     finally:
         driver.quit()
+        for name in os.listdir(SCRATCH):
+            os.remove(os.path.join(SCRATCH, name))
+        os.rmdir(SCRATCH)
     if config.get("out"):
         with open(config["out"], "w", encoding="utf-8") as handle:
             json.dump(out, handle)

@@ -176,3 +176,54 @@ public enum AccountText {
         return invisible ? "\(label)含有不可见字符，请重新输入" : nil
     }
 }
+
+/// The rating form (好差评, #18 item 7): one of five levels, the 差评 reasons from a fixed list, a
+/// comment. A bad rating (非常不满意, 不满意) must say why — a reason or a comment — as the
+/// evaluation service requires, so the applicant learns it next to the field, not from a refusal.
+public struct RatingForm: Sendable, Hashable {
+    /// 1 (非常不满意) … 5 (非常满意), the evaluation service's RatingLevel numbers.
+    public var level: Int
+    public var reasons: [String]
+    public var comment: String
+
+    public static let levelField = "level"
+    public static let reasonField = "reason"
+    public static let commentField = "comment"
+    public static let maximumCommentCharacters = 500
+
+    public static let levels: [(value: Int, label: String)] = [
+        (5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"),
+    ]
+    /// The reasons offered for a bad rating (what the provincial 好差评 forms list most often).
+    public static let badReasons = ["态度不好", "多次跑腿", "办理超时", "材料要求不清楚", "网上办事系统不好用", "收费不合理"]
+
+    public var isBad: Bool { level <= 2 }
+
+    public init(level: Int, reasons: [String], comment: String) {
+        self.level = level
+        self.reasons = reasons
+        self.comment = comment
+    }
+
+    /// `fields` holds the single fields; `reasons` the checked boxes (a form may repeat `reason`).
+    public static func validate(_ fields: [String: String], reasons: [String]) -> Result<RatingForm, FormErrors> {
+        var errors: [String: String] = [:]
+        let level = Int(fields[levelField] ?? "") ?? 0
+        if !(1...5).contains(level) { errors[levelField] = "请选择满意程度" }
+        let comment = (fields[commentField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if comment.count > maximumCommentCharacters {
+            errors[commentField] = "评价内容最多\(maximumCommentCharacters)字（现为\(comment.count)字）"
+        } else if comment.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" }) {
+            errors[commentField] = "评价内容含有不可见字符"
+        }
+        let picked = Array(Set(reasons.filter { badReasons.contains($0) })).sorted { badReasons.firstIndex(of: $0)! < badReasons.firstIndex(of: $1)! }
+        if reasons.contains(where: { !badReasons.contains($0) }) { errors[reasonField] = "请从列出的原因中选择" }
+        if (1...2).contains(level), picked.isEmpty, comment.isEmpty, errors[commentField] == nil {
+            errors[reasonField] = "不满意时请选择原因或写明情况，以便整改"
+        }
+        guard errors.isEmpty else {
+            return .failure(FormErrors(errors: errors, values: [levelField: String(level), commentField: String(comment.prefix(maximumCommentCharacters))]))
+        }
+        return .success(RatingForm(level: level, reasons: level <= 2 ? picked : [], comment: comment))
+    }
+}

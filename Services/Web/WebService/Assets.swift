@@ -2,7 +2,7 @@
 /// nothing a citizen's browser fetches from anywhere but this node. Served with a content hash in
 /// the path so they can be cached forever.
 enum Assets {
-    static let styleVersion = "2"
+    static let styleVersion = "3"
     static let scriptVersion = "2"
     static var stylePath: String { "/assets/style-\(styleVersion).css" }
     static var scriptPath: String { "/assets/verify-\(scriptVersion).js" }
@@ -24,6 +24,7 @@ enum Assets {
     label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
     .hint { color: var(--muted); font-size: .9rem; margin: 0 0 .25rem; }
     input[type=text], input[type=tel], input[type=password], input[type=file] { width: 100%; font-size: 1.05rem; padding: .6rem; border: 2px solid #767676; border-radius: .35rem; background: #fff; }
+    textarea { width: 100%; font-size: 1.05rem; padding: .6rem; border: 2px solid #767676; border-radius: .35rem; font-family: inherit; }
     fieldset { border: 1px solid var(--line); border-radius: .35rem; margin: .75rem 0; padding: .25rem .75rem .5rem; }
     legend { font-weight: 600; }
     label.choice { display: flex; align-items: center; gap: .5rem; font-weight: 600; min-height: 44px; margin: 0; }

@@ -16,6 +16,8 @@ struct MyApplicationHandlers: Sendable {
     let accounts: AccountHandlers
     let intake: GRPCClient<OneSealClientTransport>
     let certificate: GRPCClient<OneSealClientTransport>
+    /// The rating page's service; nil: no rating offered.
+    let evaluation: GRPCClient<OneSealClientTransport>?
     let node: String
 
     func register(on router: Router<WebContext>) {
@@ -23,6 +25,7 @@ struct MyApplicationHandlers: Sendable {
         router.post("/account/applications/:id/correction") { request, context in try await correct(request, context) }
         router.get("/account/applications/:id/documents/:document") { request, context in try await document(request, context) }
         router.get("/account/licences/:identifier") { request, context in try await licence(request, context) }
+        router.post("/account/applications/:id/rating") { request, context in try await rate(request, context) }
     }
 
     var options: CallOptions {
@@ -54,7 +57,57 @@ struct MyApplicationHandlers: Sendable {
         let token = accounts.csrf.token(for: accounts.binding(request)!)
         let notice = FormBody.parse(request.uri.query ?? "")["corrected"] != nil ? "补正材料已提交，窗口将重新审查。" : nil
         return PageHandlers.html(.ok, ApplicationPage.render(
-            layout: accounts.layout(context), application: application, csrf: token, idempotencyKey: SessionID.generate().text, errors: [:], notice: notice))
+            layout: accounts.layout(context), application: application, csrf: token, idempotencyKey: SessionID.generate().text, errors: [:], notice: notice,
+            rating: evaluation == nil ? .unavailable : .form(nil)))
+    }
+
+    /// 好差评 online (一事一评): the evaluation service's SubmitRating with the applicant token, by
+    /// application number; a bad rating opens a rectification, shown at once with its due date.
+    func rate(_ request: Request, _ context: WebContext) async throws -> Response {
+        let layout = accounts.layout(context)
+        guard let account = try await accounts.signedIn(request) else { return AccountHandlers.redirect("/account/signin") }
+        var request = request
+        let body = String(buffer: try await request.collectBody(upTo: WebLimits.maximumFormBytes))
+        let fields = FormBody.parse(body)
+        guard accounts.csrf.isValid(fields[CSRFTokens.field], for: accounts.binding(request)) else { return accounts.csrfRefused(context) }
+        guard let evaluation, let application = try await application(context.parameters.get("id") ?? "", account: account) else { return missing(context) }
+        let token = accounts.csrf.token(for: accounts.binding(request)!)
+        let key = fields[ApplyHandlers.keyField] ?? ""
+        guard SessionID(cookie: key) != nil else {
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "表单已失效", message: "表单已失效，请重新打开办件页面。"))
+        }
+        func page(_ status: HTTPResponse.Status, _ rating: ApplicationPage.RatingState, notice: String? = nil) -> Response {
+            PageHandlers.html(status, ApplicationPage.render(
+                layout: layout, application: application, csrf: token, idempotencyKey: key, errors: [:], notice: notice, noticeIsBad: status != .ok, rating: rating))
+        }
+        let form: RatingForm
+        switch RatingForm.validate(fields, reasons: FormBody.values(body, name: RatingForm.reasonField)) {
+        case .failure(let errors): return page(.badRequest, .form(errors))
+        case .success(let valid): form = valid
+        }
+        do {
+            let response = try await Evaluation_EvaluationService.Client(wrapping: evaluation).submitRating(.with {
+                $0.applicationNumber = application.applicationNumber
+                $0.channel = .online
+                $0.level = Evaluation_RatingLevel(rawValue: form.level) ?? .unspecified
+                $0.comment = form.comment
+                $0.tags = form.reasons
+                // A named rating: a bad one is called back (回访) on the account's phone.
+                $0.raterName = account.person.name
+                $0.raterPhone = account.person.phone
+                $0.idempotencyKey = "web:\(node):\(key)"
+            }, metadata: try accounts.applicantMetadata(account), options: options)
+            context.logger.info("rated online", metadata: ["request_id": "\(context.id)", "level": "\(form.level)", "bad": "\(form.isBad)"])
+            return page(.ok, .submitted(response))
+        } catch let error as RPCError {
+            context.logger.notice("online rating refused", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+            switch error.code {
+            case .invalidArgument, .permissionDenied, .failedPrecondition, .alreadyExists:
+                return page(.badRequest, .form(nil), notice: "评价未被接收：这件办件现在不能评价，或已评价过。")
+            default:
+                return page(.serviceUnavailable, .form(nil), notice: ErrorPage.unavailable)
+            }
+        }
     }
 
     /// What the last correction notice lists, by form field (`material_<requirement code>`).

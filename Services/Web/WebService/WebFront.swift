@@ -50,6 +50,12 @@ public struct WebFront: Service {
         let certificate = GRPCClient(transport: OneSealClientTransport(
             host: configuration.certificate.host, port: configuration.certificate.port, configuration: configuration.wire, logger: wireLogger,
             tls: material.map { .init(material: $0, expectedNode: node, expectedService: "certificate") }))
+        let wire = self.configuration.wire
+        let evaluation = self.configuration.evaluation.map { address in
+            GRPCClient(transport: OneSealClientTransport(
+                host: address.host, port: address.port, configuration: wire, logger: wireLogger,
+                tls: material.map { .init(material: $0, expectedNode: node, expectedService: "evaluation") }))
+        }
         let boundPort = BoundPort()
         let handlers = PageHandlers(
             configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
@@ -72,7 +78,7 @@ public struct WebFront: Service {
             accountHandlers?.register(on: router)
             if let accountHandlers {
                 ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router)
-                MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, node: configuration.node).register(on: router)
+                MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, evaluation: evaluation, node: configuration.node).register(on: router)
             }
         } else {
             AccountHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
@@ -99,9 +105,11 @@ public struct WebFront: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await intake.runConnections() }
             group.addTask { try await certificate.runConnections() }
+            if let evaluation { group.addTask { try await evaluation.runConnections() } }
             defer {
                 intake.beginGracefulShutdown()
                 certificate.beginGracefulShutdown()
+                evaluation?.beginGracefulShutdown()
             }
             guard let database else {
                 // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).

@@ -16,9 +16,102 @@ enum ApplicationPage {
         return out.filter { !$0.documentID.isEmpty }
     }
 
+    /// The rating section: its form (with errors), what was just submitted, or nothing.
+    enum RatingState {
+        case unavailable
+        case form(FormErrors?)
+        case submitted(Evaluation_SubmitRatingResponse)
+    }
+
+    static func levelText(_ level: Evaluation_RatingLevel) -> String {
+        RatingForm.levels.first { $0.value == level.rawValue }?.label ?? "—"
+    }
+
+    static func rectificationText(_ status: Evaluation_RectificationStatus) -> String {
+        switch status {
+        case .open: "已立案，待核实回访"
+        case .calledBack: "已回访核实，整改中"
+        case .rectified: "已整改，待你评价整改结果"
+        case .closed: "已办结"
+        case .void: "经申诉核实，差评不成立"
+        default: "—"
+        }
+    }
+
+    /// Rating is offered once the hall has decided an item (一事一评 after the result).
+    static func mayRate(_ application: Intake_Application) -> Bool {
+        application.items.contains { [.granted, .denied, .licenceIssued, .delivered].contains($0.progress) }
+    }
+
+    static func rating(_ state: RatingState, application: Intake_Application, csrf token: String, idempotencyKey: String) -> String {
+        switch state {
+        case .unavailable:
+            return ""
+        case .submitted(let response):
+            let rating = response.rating
+            var text = """
+            <section class="card" aria-labelledby="rating-heading" id="rating">
+            <h2 id="rating-heading">我的评价</h2>
+            <dl class="facts">
+            <dt>满意程度</dt><dd id="rating-level">\(HTML.escape(levelText(rating.level)))</dd>
+            \(rating.tags.isEmpty ? "" : "<dt>原因</dt><dd>\(HTML.escape(rating.tags.joined(separator: "、")))</dd>")
+            \(rating.comment.isEmpty ? "" : "<dt>评价内容</dt><dd>\(HTML.escape(rating.comment))</dd>")
+            </dl>
+            """
+            if response.hasRectification {
+                let rectification = response.rectification
+                let due = rectification.hasDeadline && rectification.deadline.hasDueOn ? VerifyPage.date(rectification.deadline.dueOn) : "—"
+                text += """
+                <h3>整改</h3>
+                <dl class="facts" id="rectification">
+                <dt>状态</dt><dd id="rectification-status">\(HTML.escape(rectificationText(rectification.status)))</dd>
+                <dt>整改期限</dt><dd>\(HTML.escape(due))</dd>
+                \(rectification.department.name.isEmpty ? "" : "<dt>责任部门</dt><dd>\(HTML.escape(rectification.department.name))</dd>")
+                </dl>
+                <p class="hint">差评将由责任部门核实、回访并整改，整改后请你评价整改结果。</p>
+                """
+            }
+            return text + "</section>"
+        case .form(let errors):
+            guard mayRate(application) else { return "" }
+            let picked = errors?.values[RatingForm.levelField] ?? ""
+            let levels = RatingForm.levels.map { level in
+                "<label class=\"choice\"><input type=\"radio\" name=\"\(RatingForm.levelField)\" value=\"\(level.value)\"\(picked == String(level.value) ? " checked" : "")> \(level.label)</label>"
+            }.joined(separator: "\n")
+            let reasons = RatingForm.badReasons.map { reason in
+                "<label class=\"choice\"><input type=\"checkbox\" name=\"\(RatingForm.reasonField)\" value=\"\(HTML.escape(reason))\"> \(HTML.escape(reason))</label>"
+            }.joined(separator: "\n")
+            func error(_ field: String) -> String {
+                errors?.errors[field].map { "<p class=\"field-error\" id=\"\(field)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
+            }
+            return """
+            <section class="card" aria-labelledby="rating-heading" id="rating">
+            <h2 id="rating-heading">评价本次办理（好差评）</h2>
+            <form method="post" action="/account/applications/\(HTML.escape(application.applicationID))/rating" novalidate>
+            \(AccountPages.csrf(token))
+            <input type="hidden" name="\(ApplyHandlers.keyField)" value="\(HTML.escape(idempotencyKey))">
+            <fieldset><legend>满意程度</legend>
+            \(levels)
+            \(error(RatingForm.levelField))
+            </fieldset>
+            <fieldset><legend>不满意的原因（差评时选择）</legend>
+            \(reasons)
+            \(error(RatingForm.reasonField))
+            </fieldset>
+            <label for="\(RatingForm.commentField)">评价内容</label>
+            <p class="hint" id="comment-hint">最多\(RatingForm.maximumCommentCharacters)字</p>
+            <textarea id="\(RatingForm.commentField)" name="\(RatingForm.commentField)" rows="4" maxlength="\(RatingForm.maximumCommentCharacters)" aria-describedby="comment-hint">\(HTML.escape(errors?.values[RatingForm.commentField] ?? ""))</textarea>
+            \(error(RatingForm.commentField))
+            <button type="submit" id="rating-submit">提交评价</button>
+            </form>
+            </section>
+            """
+        }
+    }
+
     static func render(
         layout: Layout, application: Intake_Application, csrf token: String, idempotencyKey: String, errors: [String: String],
-        notice: String? = nil, noticeIsBad: Bool = false
+        notice: String? = nil, noticeIsBad: Bool = false, rating ratingState: RatingState = .unavailable
     ) -> String {
         let items = application.items.map { item -> String in
             let licence = item.hasLicence && !item.licence.licenceIdentifier.isEmpty
@@ -81,6 +174,7 @@ enum ApplicationPage {
         </tbody></table></section>
         <section class="card"><h2>已交材料</h2><ul id="application-materials">\(materials.isEmpty ? "<li>无</li>" : materials)</ul></section>
         \(documents.isEmpty ? "" : "<section class=\"card\"><h2>文书</h2><ul id=\"application-documents\">\(documents)</ul></section>")
+        \(rating(ratingState, application: application, csrf: token, idempotencyKey: idempotencyKey))
         <p><a href="/account">返回我的办件</a></p>
         """
         return layout.page(title: "办件详情", body: body)
