@@ -157,6 +157,16 @@ var targets: [Target] = [
         path: "clients/bench-wire",
         swiftSettings: swift6
     ),
+    // #18: oneseal-web's verification page and progress look-up per second beside the same look-ups over OneSeal TCP.
+    .executableTarget(
+        name: "oneseal-bench-web",
+        dependencies: [
+            "OneSealLocalCluster", "OneSealBenchSupport", "OneSealProto", grpcCore,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "clients/bench-web",
+        swiftSettings: swift6
+    ),
     // certificate (#5): licences issued and verified per second beside raw Ed25519.
     .executableTarget(
         name: "oneseal-bench-certificate",
@@ -321,6 +331,7 @@ let package = Package(
         .executable(name: "oneseal-bench-certificate", targets: ["oneseal-bench-certificate"]),
         .executable(name: "oneseal-bench", targets: ["oneseal-bench"]),
         .executable(name: "oneseal-web", targets: ["oneseal-web"]),
+        .executable(name: "oneseal-bench-web", targets: ["oneseal-bench-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

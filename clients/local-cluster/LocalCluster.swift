@@ -64,6 +64,8 @@ public final class LocalCluster: Sendable {
     /// The key each node's web front mints applicant tokens with (W16); that node's services trust
     /// it for role applicant only.
     public let applicantKeys: [String: TokenSigningKey]
+    /// Extra variables of the web fronts (e.g. ONESEAL_WEB_TRUSTED_PROXIES for the web benchmark).
+    private let webEnvironment: [String: String]
     private let adminConninfo: String
     private let logLevel: String
     private let extraEnvironment: [String: String]
@@ -111,6 +113,7 @@ public final class LocalCluster: Sendable {
         environment: [String: String] = [:],
         tls: Bool = true,
         web: Bool = false,
+        webEnvironment: [String: String] = [:],
         replicas: Int = 1
     ) async throws -> LocalCluster {
         precondition(replicas >= 1, "at least one process per service")
@@ -173,7 +176,7 @@ public final class LocalCluster: Sendable {
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             ports: ports, grpcPorts: grpcPorts, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
-            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts, webDatabases: webDatabases,
+            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts, webDatabases: webDatabases, webEnvironment: webEnvironment,
             applicantKeys: Dictionary(uniqueKeysWithValues: webPorts.keys.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             replicas: replicas, replicaPorts: replicaPorts, balancers: balancers)
         try cluster.writeKeys()
@@ -194,7 +197,7 @@ public final class LocalCluster: Sendable {
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         grpcPorts: [ServiceAddress: Int], databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
         links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?,
-        webPorts: [String: Int], webDatabases: [String: String], applicantKeys: [String: TokenSigningKey], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
+        webPorts: [String: Int], webDatabases: [String: String], webEnvironment: [String: String], applicantKeys: [String: TokenSigningKey], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
     ) {
         self.replicas = replicas
         self.replicaPorts = replicaPorts
@@ -204,6 +207,7 @@ public final class LocalCluster: Sendable {
         self.links = links
         self.webPorts = webPorts
         self.webDatabases = webDatabases
+        self.webEnvironment = webEnvironment
         self.applicantKeys = applicantKeys
         self.nodes = nodes
         self.directory = directory
@@ -551,6 +555,7 @@ public final class LocalCluster: Sendable {
         } else {
             environment["ONESEAL_INSECURE_LOOPBACK"] = "1"
         }
+        for (key, value) in webEnvironment { environment[key] = value }
         let process = Process()
         process.executableURL = executable
         process.environment = environment
