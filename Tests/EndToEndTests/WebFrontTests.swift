@@ -230,7 +230,31 @@ import Testing
             config["other_application_id"] = other
             config["other_licence"] = otherLicence.content.licenceIdentifier
             config["qr_url"] = rendered.qrPayload
-            _ = try await Self.walk("results", config, in: cluster)
+            let results = try await Self.walk("results", config, in: cluster)
+
+            // 5. The bad rating's rectification: called back (evaluator), rectified (section chief);
+            // then the applicant sees it online and gives the verdict.
+            let ratingPath = try #require(results["rating_path"] as? String)
+            let evaluation = hall.clients.evaluation(Self.county)
+            let rated = try await evaluation.getRating(
+                .with { $0.ratingID = String(ratingPath.split(separator: "/").last ?? "") }, metadata: try hall.clients.metadata(.evaluator, "evaluator-1", node: Self.county))
+            #expect(rated.rating.level == .veryDissatisfied)
+            #expect(rated.rating.tags == ["多次跑腿"])
+            let ticket = rated.rectification.rectificationID
+            _ = try await evaluation.recordCallBack(.with {
+                $0.rectificationID = ticket
+                $0.callBack.reached = true
+                $0.callBack.summary = "电话回访申请人"
+                $0.callBack.verifiedFacts = "营业执照可共享，窗口仍要求上传，情况属实"
+                $0.callBack.justified = true
+            }, metadata: try hall.clients.metadata(.evaluator, "evaluator-1", node: Self.county))
+            _ = try await evaluation.completeRectification(.with {
+                $0.rectificationID = ticket
+                $0.measures = "营业执照改为部门共享获取，网上申报不再要求上传"
+                $0.feedback = "已电话致歉并说明改进"
+            }, metadata: try hall.clients.metadata(.sectionChief, "chief-zhao", node: Self.county))
+            config["rating_path"] = ratingPath
+            _ = try await Self.walk("rectified", config, in: cluster)
             FileHandle.standardOutput.write(Data("oneseal-web walk screenshots: \(screenshots.path)\n".utf8))
         }
     }

@@ -5,6 +5,7 @@ acts as the window and the officer over RPC:
     python3 tests/web/online_walk.py apply   CONFIG.json   (writes CONFIG.json's "out" file)
     python3 tests/web/online_walk.py correct CONFIG.json
     python3 tests/web/online_walk.py results CONFIG.json
+    python3 tests/web/online_walk.py rectified CONFIG.json
 
 CONFIG (written by Tests/EndToEndTests/WebFrontTests.swift): {"screenshots": DIR, "web": URL,
 "item": CODE, "person": {"name", "id_number", "phone", "password"}, "out": FILE, and for later
@@ -18,6 +19,7 @@ is refused; the two listed ones are uploaded and the application goes back to th
 results: the e-licence downloads as a PDF; a bad rating needs a reason, then shows its rectification;
 the QR link verifies with the in-browser checks passing;
 a tampered link fails; another person's application and licence are plain not-found pages.
+rectified: the hall called back and rectified; the applicant sees the measures and closes it.
 Screenshots at desktop and phone widths; exit 1 with the failures otherwise.
 """
 import json
@@ -219,6 +221,9 @@ def results(driver, config, directory):
     check("非常不满意" in driver.find_element(By.ID, "rating-level").text, "the bad rating is recorded")
     status = driver.find_elements(By.ID, "rectification-status")
     check(bool(status) and "待核实回访" in status[0].text, "the bad rating's rectification is shown: " + (status[0].text if status else "none"))
+    rating_link = driver.find_elements(By.ID, "rating-link")
+    check(bool(rating_link), "the rating has a page of its own to follow the rectification")
+    rating_path = urlsplit(rating_link[0].get_attribute("href")).path if rating_link else ""
     for label, width, height in WIDTHS:
         driver.set_window_size(width, height)
         shoot(driver, directory, f"{label}-rated", width, height)
@@ -237,6 +242,30 @@ def results(driver, config, directory):
     driver.get(tampered(config["qr_url"], "sig", flip))
     verdict = driver.find_element(By.ID, "verdict").get_attribute("data-verdict")
     check(verdict == "invalid" and "验证未通过" in driver.page_source, f"the tampered QR link fails plainly (got {verdict})")
+    return {"rating_path": rating_path}
+
+
+def rectified(driver, config, directory):
+    """After the hall called back and rectified: the applicant sees the measures and gives a verdict."""
+    web = config["web"]
+    sign_in(driver, web, config["person"])
+    driver.get(web + config["rating_path"])
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "rectification-status"))
+    check("已整改" in driver.find_element(By.ID, "rectification-status").text, "the rectification is shown as done: " + driver.find_element(By.ID, "rectification-status").text)
+    check("共享" in driver.find_element(By.ID, "rectification-measures").text, "the measures taken are shown")
+    for label, width, height in WIDTHS:
+        driver.set_window_size(width, height)
+        shoot(driver, directory, f"{label}-rectified", width, height)
+    driver.set_window_size(*WIDTHS[0][1:])
+    driver.find_element(By.CSS_SELECTOR, "input[name=level][value='4']").click()
+    driver.find_element(By.ID, "verdict-submit").click()
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "rectification-verdict"))
+    check("满意" in driver.find_element(By.ID, "rectification-verdict").text and "已办结" in driver.find_element(By.ID, "rectification-status").text,
+          "the applicant's verdict closes the rectification")
+    shoot(driver, directory, "desktop-rectification-closed", *WIDTHS[0][1:])
+    # Another person cannot open it: a forged rating id is a plain not-found.
+    driver.get(web + "/account/ratings/" + str(uuid.uuid4()))
+    check("评价不存在" in driver.find_element(By.TAG_NAME, "h1").text, "someone else's (or no) rating id is a plain not-found")
     return {}
 
 
@@ -247,7 +276,7 @@ def main():
     driver = browser()
     out = {}
     try:
-        out = {"apply": apply, "correct": correct, "results": results}[phase](driver, config, directory)
+        out = {"apply": apply, "correct": correct, "results": results, "rectified": rectified}[phase](driver, config, directory)
     except Exception as error:  # a missing element is a failure of the walk, reported as such
         check(False, f"{phase}: {type(error).__name__}: {error}")
     finally:

@@ -26,6 +26,8 @@ struct MyApplicationHandlers: Sendable {
         router.get("/account/applications/:id/documents/:document") { request, context in try await document(request, context) }
         router.get("/account/licences/:identifier") { request, context in try await licence(request, context) }
         router.post("/account/applications/:id/rating") { request, context in try await rate(request, context) }
+        router.get("/account/ratings/:id") { request, context in try await showRating(request, context) }
+        router.post("/account/ratings/:id/verdict") { request, context in try await rateFix(request, context) }
     }
 
     var options: CallOptions {
@@ -194,6 +196,49 @@ struct MyApplicationHandlers: Sendable {
     static func requirement(_ code: String, of item: String, client: Intake_IntakeService.Client<OneSealClientTransport>) async throws -> Intake_MaterialRequirement? {
         guard !item.isEmpty else { return nil }
         return try await client.getItem(.with { $0.implementationCode = item }).item.materials.first { $0.code == code }
+    }
+
+    /// The rating the person made, with its rectification as it stands (evaluation's GetRating with
+    /// the applicant token: another person's rating answers NOT_FOUND), and — once rectified — the
+    /// form for their verdict on the fix (RateRectification).
+    func showRating(_ request: Request, _ context: WebContext, notice: String? = nil) async throws -> Response {
+        guard let account = try await accounts.signedIn(request) else { return AccountHandlers.redirect("/account/signin") }
+        let id = context.parameters.get("id") ?? ""
+        guard let evaluation, UUID(uuidString: id) != nil else { return missing(context) }
+        do {
+            let answer = try await Evaluation_EvaluationService.Client(wrapping: evaluation).getRating(
+                .with { $0.ratingID = id }, metadata: try accounts.applicantMetadata(account), options: options)
+            let token = accounts.csrf.token(for: accounts.binding(request)!)
+            return PageHandlers.html(.ok, ApplicationPage.ratingPage(layout: accounts.layout(context), answer: answer, csrf: token, notice: notice))
+        } catch let error as RPCError where [.notFound, .permissionDenied, .invalidArgument].contains(error.code) {
+            return PageHandlers.html(.notFound, ErrorPage.render(layout: accounts.layout(context), title: "评价不存在", message: "没有找到你的这条评价。"))
+        }
+    }
+
+    func rateFix(_ request: Request, _ context: WebContext) async throws -> Response {
+        guard let account = try await accounts.signedIn(request) else { return AccountHandlers.redirect("/account/signin") }
+        var request = request
+        let fields = FormBody.parse(String(buffer: try await request.collectBody(upTo: WebLimits.maximumFormBytes)))
+        guard accounts.csrf.isValid(fields[CSRFTokens.field], for: accounts.binding(request)) else { return accounts.csrfRefused(context) }
+        let id = context.parameters.get("id") ?? ""
+        guard let evaluation, UUID(uuidString: id) != nil else { return missing(context) }
+        guard case .success(let form) = RatingForm.validate(fields, reasons: []) else {
+            return try await showRating(request, context, notice: "请选择对整改结果的满意程度")
+        }
+        let client = Evaluation_EvaluationService.Client(wrapping: evaluation)
+        let metadata = try accounts.applicantMetadata(account)
+        do {
+            let answer = try await client.getRating(.with { $0.ratingID = id }, metadata: metadata, options: options)
+            _ = try await client.rateRectification(.with {
+                $0.rectificationID = answer.rectification.rectificationID
+                $0.level = Evaluation_RatingLevel(rawValue: form.level) ?? .unspecified
+                $0.comment = form.comment
+            }, metadata: metadata, options: options)
+            return AccountHandlers.redirect("/account/ratings/\(id)")
+        } catch let error as RPCError {
+            context.logger.notice("verdict on a rectification refused", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+            return try await showRating(request, context, notice: "未能提交：整改尚未完成，或已评价过。")
+        }
     }
 
     /// A document the hall issued on this application (receipt, correction notice, decision).

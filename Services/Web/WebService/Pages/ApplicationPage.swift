@@ -38,6 +38,52 @@ enum ApplicationPage {
         }
     }
 
+    /// `/account/ratings/<id>`: the person's rating, its rectification as it stands, and the form
+    /// for their verdict once the hall says it is rectified.
+    static func ratingPage(layout: Layout, answer: Evaluation_GetRatingResponse, csrf token: String, notice: String?) -> String {
+        let rating = answer.rating
+        var body = """
+        <h1>我的评价</h1>
+        \(notice.map { "<section class=\"verdict bad\" role=\"alert\"><p>\(HTML.escape($0))</p></section>" } ?? "")
+        <section class="card"><dl class="facts">
+        <dt>满意程度</dt><dd id="rating-level">\(HTML.escape(levelText(rating.level)))</dd>
+        \(rating.tags.isEmpty ? "" : "<dt>原因</dt><dd>\(HTML.escape(rating.tags.joined(separator: "、")))</dd>")
+        \(rating.comment.isEmpty ? "" : "<dt>评价内容</dt><dd>\(HTML.escape(rating.comment))</dd>")
+        </dl></section>
+        """
+        if answer.hasRectification {
+            let fix = answer.rectification
+            let due = fix.hasDeadline && fix.deadline.hasDueOn ? VerifyPage.date(fix.deadline.dueOn) : "—"
+            body += """
+            <section class="card" aria-labelledby="fix-heading"><h2 id="fix-heading">整改</h2>
+            <dl class="facts" id="rectification">
+            <dt>状态</dt><dd id="rectification-status">\(HTML.escape(rectificationText(fix.status)))</dd>
+            <dt>整改期限</dt><dd>\(HTML.escape(due))</dd>
+            \(fix.measures.isEmpty ? "" : "<dt>整改措施</dt><dd id=\"rectification-measures\">\(HTML.escape(fix.measures))</dd>")
+            \(fix.feedback.isEmpty ? "" : "<dt>反馈</dt><dd>\(HTML.escape(fix.feedback))</dd>")
+            \(fix.followUpLevel == .unspecified ? "" : "<dt>你对整改的评价</dt><dd id=\"rectification-verdict\">\(HTML.escape(levelText(fix.followUpLevel)))</dd>")
+            </dl>
+            """
+            if fix.status == .rectified {
+                let levels = RatingForm.levels.map { "<label class=\"choice\"><input type=\"radio\" name=\"\(RatingForm.levelField)\" value=\"\($0.value)\"> \($0.label)</label>" }.joined(separator: "\n")
+                body += """
+                <form method="post" action="/account/ratings/\(HTML.escape(rating.ratingID))/verdict" novalidate>
+                \(AccountPages.csrf(token))
+                <fieldset><legend>对整改结果的满意程度</legend>
+                \(levels)
+                </fieldset>
+                <label for="comment">意见</label>
+                <textarea id="comment" name="comment" rows="3" maxlength="\(RatingForm.maximumCommentCharacters)"></textarea>
+                <button type="submit" id="verdict-submit">提交</button>
+                </form>
+                """
+            }
+            body += "</section>"
+        }
+        body += "<p><a href=\"/account\">返回我的办件</a></p>"
+        return layout.page(title: "我的评价", body: body)
+    }
+
     /// Rating is offered once the hall has decided an item (一事一评 after the result).
     static func mayRate(_ application: Intake_Application) -> Bool {
         application.items.contains { [.granted, .denied, .licenceIssued, .delivered].contains($0.progress) }
@@ -70,6 +116,9 @@ enum ApplicationPage {
                 </dl>
                 <p class="hint">差评将由责任部门核实、回访并整改，整改后请你评价整改结果。</p>
                 """
+            }
+            if !rating.ratingID.isEmpty {
+                text += "<p><a id=\"rating-link\" href=\"/account/ratings/\(HTML.escape(rating.ratingID))\">查看评价与整改进展</a>（可收藏此链接）</p>"
             }
             return text + "</section>"
         case .form(let errors):
