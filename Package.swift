@@ -157,6 +157,16 @@ var targets: [Target] = [
         path: "clients/bench-wire",
         swiftSettings: swift6
     ),
+    // #18: oneseal-web's verification page and progress look-up per second beside the same look-ups over OneSeal TCP.
+    .executableTarget(
+        name: "oneseal-bench-web",
+        dependencies: [
+            "OneSealLocalCluster", "OneSealBenchSupport", "OneSealProto", grpcCore,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "clients/bench-web",
+        swiftSettings: swift6
+    ),
     // certificate (#5): licences issued and verified per second beside raw Ed25519.
     .executableTarget(
         name: "oneseal-bench-certificate",
@@ -289,13 +299,16 @@ for service in services {
 }
 
 // #18: the node's public web front (oneseal-web): HTML for browsers, calling the services over
-// OneSeal TCP as any client does. No database yet; owns no business rules.
+// OneSeal TCP as any client does. Its own database holds applicant accounts and sessions only;
+// it owns no business rules.
 targets += [
-    .target(name: "WebRules", dependencies: ["OneSealCore", "OneSealPrivacy", "CertificateRules"], path: "Services/Web/WebRules", swiftSettings: swift6),
+    .target(name: "WebRules", dependencies: ["OneSealCore", "OneSealPrivacy", "CertificateRules", .product(name: "Crypto", package: "swift-crypto")], path: "Services/Web/WebRules", swiftSettings: swift6),
     .target(
         name: "WebService",
         dependencies: nio + [
             "WebRules", "CertificateRules", "OneSealCore", "OneSealProto", "OneSealWire", "OneSealServiceKit", "OneSealTrace", "OneSealTLS",
+            "OneSealStore", "OneSealPrivacy", "OneSealAuth", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             grpcCore, protobuf, log, lifecycle, .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"), nioSSL, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ],
@@ -305,7 +318,7 @@ targets += [
     .executableTarget(name: "oneseal-web", dependencies: ["WebService", "OneSealServiceKit", "OneSealTLS", lifecycle, log], path: "Services/Web/Main", swiftSettings: swift6),
     .testTarget(name: "WebRulesTests", dependencies: ["WebRules", "CertificateRules", "OneSealCore"], path: "Tests/WebRulesTests", swiftSettings: swift6),
     // The web front in-process on port 0, its services absent or faked: pages, limits, error pages.
-    .testTarget(name: "WebServiceTests", dependencies: ["WebService", "WebRules", "OneSealProto", "OneSealTLS", "OneSealTestSupport", lifecycle, log], path: "Tests/WebServiceTests", swiftSettings: swift6),
+    .testTarget(name: "WebServiceTests", dependencies: ["WebService", "WebRules", "OneSealProto", "OneSealTLS", "OneSealTestSupport", "OneSealStore", "OneSealPrivacy", "OneSealAuth", lifecycle, log], path: "Tests/WebServiceTests", swiftSettings: swift6),
 ]
 
 let package = Package(
@@ -318,6 +331,7 @@ let package = Package(
         .executable(name: "oneseal-bench-certificate", targets: ["oneseal-bench-certificate"]),
         .executable(name: "oneseal-bench", targets: ["oneseal-bench"]),
         .executable(name: "oneseal-web", targets: ["oneseal-web"]),
+        .executable(name: "oneseal-bench-web", targets: ["oneseal-bench-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -337,6 +351,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         // oneseal-web (#18); no traits: swift-configuration is not needed (configuration is by environment).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // oneseal-web applicant accounts (#18): bcrypt password hashes (HummingbirdBcrypt), never a hand-rolled hash.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: targets
 )

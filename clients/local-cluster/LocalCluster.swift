@@ -59,6 +59,13 @@ public final class LocalCluster: Sendable {
     public let grpcPorts: [ServiceAddress: Int]
     /// Each service's database name (on `server(of:)` of its node).
     public let databases: [ServiceAddress: String]
+    /// Each web front's own database (accounts and sessions, #18 item 3), when started with `web: true`.
+    public let webDatabases: [String: String]
+    /// The key each node's web front mints applicant tokens with (W16); that node's services trust
+    /// it for role applicant only.
+    public let applicantKeys: [String: TokenSigningKey]
+    /// Extra variables of the web fronts (e.g. ONESEAL_WEB_TRUSTED_PROXIES for the web benchmark).
+    private let webEnvironment: [String: String]
     private let adminConninfo: String
     private let logLevel: String
     private let extraEnvironment: [String: String]
@@ -106,6 +113,7 @@ public final class LocalCluster: Sendable {
         environment: [String: String] = [:],
         tls: Bool = true,
         web: Bool = false,
+        webEnvironment: [String: String] = [:],
         replicas: Int = 1
     ) async throws -> LocalCluster {
         precondition(replicas >= 1, "at least one process per service")
@@ -142,7 +150,13 @@ public final class LocalCluster: Sendable {
         var links: [ServiceAddress: LinkProxy] = [:]
         for (address, port) in ports { links[address] = try await LinkProxy.start(targetPorts: [port]) }
         var webPorts: [String: Int] = [:]
-        if web { for node in nodes { webPorts[node] = try freeLoopbackPort() } }
+        var webDatabases: [String: String] = [:]
+        if web {
+            for node in nodes {
+                webPorts[node] = try freeLoopbackPort()
+                webDatabases[node] = "c\(tag)_web_\(node)"
+            }
+        }
         // TLS as in production: a CA per node, a certificate per service, every node's CA trusted.
         var authorities: [String: NodeCertificateAuthority] = [:]
         var clientMaterial: TLSMaterialSource?
@@ -162,7 +176,8 @@ public final class LocalCluster: Sendable {
         let cluster = LocalCluster(
             nodes: nodes, directory: directory, binDirectory: binDirectory, signingKeys: Dictionary(uniqueKeysWithValues: nodes.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             ports: ports, grpcPorts: grpcPorts, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
-            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts,
+            certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts, webDatabases: webDatabases, webEnvironment: webEnvironment,
+            applicantKeys: Dictionary(uniqueKeysWithValues: webPorts.keys.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             replicas: replicas, replicaPorts: replicaPorts, balancers: balancers)
         try cluster.writeKeys()
         try await cluster.createDatabases()
@@ -182,7 +197,7 @@ public final class LocalCluster: Sendable {
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         grpcPorts: [ServiceAddress: Int], databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
         links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?,
-        webPorts: [String: Int], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
+        webPorts: [String: Int], webDatabases: [String: String], webEnvironment: [String: String], applicantKeys: [String: TokenSigningKey], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
     ) {
         self.replicas = replicas
         self.replicaPorts = replicaPorts
@@ -191,6 +206,9 @@ public final class LocalCluster: Sendable {
         self.clientMaterial = clientMaterial
         self.links = links
         self.webPorts = webPorts
+        self.webDatabases = webDatabases
+        self.webEnvironment = webEnvironment
+        self.applicantKeys = applicantKeys
         self.nodes = nodes
         self.directory = directory
         self.binDirectory = binDirectory
@@ -354,6 +372,7 @@ public final class LocalCluster: Sendable {
             for server in Set(nodes.map(server(of:))) {
                 let client = PostgresClient(conninfo: server, maxConnections: 1, logger: Self.quietLogger)
                 for (address, name) in databases where self.server(of: address.node) == server { try? await client.dropDatabaseIfExists(name: name, force: true) }
+                for (node, name) in webDatabases where self.server(of: node) == server { try? await client.dropDatabaseIfExists(name: name, force: true) }
                 await client.shutdown()
             }
             try? FileManager.default.removeItem(at: directory)
@@ -386,12 +405,19 @@ public final class LocalCluster: Sendable {
     private func keyFile(_ node: String) -> URL { directory.appendingPathComponent("tokens-\(node).key") }
     private func dataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("data-\(node).key") }
     private func sealKeyFile(_ node: String) -> URL { directory.appendingPathComponent("seal-\(node).key") }
+    private func applicantKeyFile(_ node: String) -> URL { directory.appendingPathComponent("applicant-\(node).key") }
+    /// The web front's own data key (its accounts' personal data), not the services'.
+    private func webDataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("web-data-\(node).key") }
 
     private func writeKeys() throws {
         for node in nodes {
             try Self.writeSecret(signingKeys[node]!.base64 + "\n", to: keyFile(node))
             try Self.writeSecret(DataKeyring.generateKeyText() + "\n", to: dataKeyFile(node))
             try Self.writeSecret(SealKey.generate().fileLine + "\n", to: sealKeyFile(node))
+        }
+        for (node, key) in applicantKeys {
+            try Self.writeSecret(key.base64 + "\n", to: applicantKeyFile(node))
+            try Self.writeSecret(DataKeyring.generateKeyText() + "\n", to: webDataKeyFile(node))
         }
     }
 
@@ -410,7 +436,7 @@ public final class LocalCluster: Sendable {
     private func createDatabases() async throws {
         let client = PostgresClient(conninfo: adminConninfo, maxConnections: 1, logger: Self.quietLogger)
         do {
-            for name in databases.values.sorted() { _ = try await client.createDatabaseIfMissing(name: name) }
+            for name in (Array(databases.values) + Array(webDatabases.values)).sorted() { _ = try await client.createDatabaseIfMissing(name: name) }
         } catch {
             await client.shutdown()
             throw error
@@ -444,7 +470,9 @@ public final class LocalCluster: Sendable {
             "ONESEAL_LOG_LEVEL": logLevel,
             "ONESEAL_DATABASE_URL": try conninfo(address),
             "ONESEAL_DB_POOL_SIZE": "4",
-            "ONESEAL_TOKEN_PUBLIC_KEYS": nodes.map { "\($0)=\(signingKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }.joined(separator: ","),
+            // Each node's staff key, and its web front's key for role applicant only (W16).
+            "ONESEAL_TOKEN_PUBLIC_KEYS": (nodes.map { "\($0)=\(signingKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }
+                + applicantKeys.keys.sorted().map { "\($0):applicant=\(applicantKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }).joined(separator: ","),
             "ONESEAL_PEERS": peers(from: address.node),
             "ONESEAL_SERVICE_KEY_FILE": keyFile(address.node).path,
             "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
@@ -505,9 +533,16 @@ public final class LocalCluster: Sendable {
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "ONESEAL_NODE": node, "ONESEAL_LISTEN_HOST": "127.0.0.1", "ONESEAL_PORT": String(webPorts[node]!),
             "ONESEAL_LOG_LEVEL": logLevel == "notice" ? "info" : logLevel, "ONESEAL_PUBLIC_URL": webURL(node),
-            "ONESEAL_PEERS": ["intake", "certificate"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
+            "ONESEAL_PEERS": ["intake", "certificate", "evaluation"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
         ]
         if let hall = Self.halls[node] { environment["ONESEAL_NODE_NAME"] = hall.name }
+        if let database = webDatabases[node] {
+            // Accounts: the front's own database, data key and applicant key.
+            environment["ONESEAL_DATABASE_URL"] = try PostgresConnInfo.replacingDatabase(in: server(of: node), with: database)
+            environment["ONESEAL_DB_POOL_SIZE"] = "2"
+            environment["ONESEAL_DATA_KEY_FILE"] = webDataKeyFile(node).path
+            environment["ONESEAL_WEB_APPLICANT_KEY_FILE"] = applicantKeyFile(node).path
+        }
         if let authority = certificateAuthorities[node] {
             // The front calls its node's services over TLS as web@<node>, like any client.
             let issued = try authority.issue(service: "web", hosts: ["localhost", "127.0.0.1"])
@@ -520,6 +555,7 @@ public final class LocalCluster: Sendable {
         } else {
             environment["ONESEAL_INSECURE_LOOPBACK"] = "1"
         }
+        for (key, value) in webEnvironment { environment[key] = value }
         let process = Process()
         process.executableURL = executable
         process.environment = environment

@@ -13,8 +13,10 @@ a tampered seal and a tampered identifier → a plain failure; the progress look
 a wrong query code and empty fields → clear messages next to the fields. Saves a full-page
 screenshot of every page per width into DIR. Exit status 1 with a list of failures otherwise.
 """
+import http.client
 import json
 import os
+import secrets
 import sys
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -76,6 +78,147 @@ def tampered(url, name, change):
 def flip(text):
     middle = len(text) // 2
     return text[:middle] + ("B" if text[middle] != "B" else "C") + text[middle + 1:]
+
+
+def fill(driver, values):
+    for name, value in values.items():
+        field = driver.find_element(By.ID, name)
+        field.clear()
+        field.send_keys(value)
+
+
+def submit(driver, action):
+    driver.find_element(By.CSS_SELECTOR, f"form[action='{action}'] button[type=submit]").click()
+
+
+def accounts(driver, config, directory):
+    """Applicant accounts (#18 item 3): register, my applications (intake's ListApplications with the
+    front's applicant token), sign out and in, the throttle's message, and the bad inputs: a forged
+    session cookie, a form without its CSRF token, an ID registered twice, field errors."""
+    web = config["county_web"]
+    account = config["account"]
+    password = "兰山办事 correct horse"
+    # Not signed in: "my applications" sends to the sign-in page.
+    driver.delete_all_cookies()
+    driver.get(web + "/account")
+    check(driver.current_url.endswith("/account/signin"), "without a session /account leads to the sign-in page")
+
+    for label, width, height in WIDTHS:
+        driver.set_window_size(width, height)
+        driver.get(web + "/account/register")
+        submit(driver, "/account/register")
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "identity_code-error"))
+        check("请填写姓名" in driver.find_element(By.ID, "name-error").text, f"[{label}] an empty name is named next to its field")
+        check("请填写公民身份号码" in driver.find_element(By.ID, "identity_code-error").text, f"[{label}] an empty ID number is named next to its field")
+        check("请填写手机号码" in driver.find_element(By.ID, "phone-error").text, f"[{label}] an empty phone is named next to its field")
+        check("请设置密码" in driver.find_element(By.ID, "password-error").text, f"[{label}] an empty password is named next to its field")
+        shoot(driver, directory, f"{label}-register-empty", width, height)
+        # A mistyped ID number (check character) is caught before anything is stored.
+        wrong = account["id_number"][:17] + ("0" if account["id_number"][17] != "0" else "1")
+        fill(driver, {"name": account["name"], "identity_code": wrong, "phone": account["phone"], "password": password, "password_confirm": password})
+        submit(driver, "/account/register")
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "identity_code-error"))
+        check("校验位不符" in driver.find_element(By.ID, "identity_code-error").text, f"[{label}] a wrong check character is named next to the ID field")
+        check(driver.find_element(By.ID, "password").get_attribute("value") == "", f"[{label}] the password is not sent back")
+        shoot(driver, directory, f"{label}-register-bad-id", width, height)
+    driver.set_window_size(*WIDTHS[0][1:])
+
+    # A form posted without its CSRF token (another site's form, a script): refused, nothing stored.
+    other = resident_id("37130219850505201")
+    body = urlencode({"kind": "person", "name": "李四", "identity_code": other, "phone": "13900001111", "password": password, "password_confirm": password})
+    status, text = post(web, "/account/register", body, cookie="oneseal_visitor=" + secrets.token_urlsafe(32))
+    check(status == 403 and "表单已失效" in text, f"a registration without the CSRF token is refused with a clear page ({status})")
+
+    # Register for real: straight into "my applications", which lists the window application.
+    driver.get(web + "/account/register")
+    fill(driver, {"name": account["name"], "identity_code": account["id_number"].lower(), "phone": account["phone"], "password": password, "password_confirm": password})
+    submit(driver, "/account/register")
+    WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/account"))
+    check(account["name"] in driver.find_element(By.ID, "account-name").text, "after registering, the account page names the person")
+    rows = driver.find_elements(By.CSS_SELECTOR, f"#my-applications tr[data-application='{account['application_number']}']")
+    check(len(rows) == 1, "my applications lists the application made at the window under this ID number")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#my-applications tbody tr")) == account["application_count"], "my applications lists only this person's applications")
+    session = driver.get_cookie("oneseal_session")
+    check(session is not None and session.get("httpOnly") and session.get("sameSite") == "Lax", f"the session cookie is HttpOnly and SameSite=Lax: {session and {k: session.get(k) for k in ('httpOnly', 'sameSite', 'secure')}}")
+    for label, width, height in WIDTHS:
+        driver.set_window_size(width, height)
+        shoot(driver, directory, f"{label}-my-applications", width, height)
+    driver.set_window_size(*WIDTHS[0][1:])
+
+    # Signing out ends the session on the server: the old cookie no longer opens the page.
+    old = session["value"] if session else ""
+    submit(driver, "/account/signout")
+    WebDriverWait(driver, 15).until(lambda d: urlsplit(d.current_url).path == "/")
+    status, _ = get(web, "/account", cookie="oneseal_session=" + old)
+    check(status == 303, f"the signed-out session's cookie no longer opens my applications ({status})")
+
+    # The same ID again: the page says it is registered.
+    driver.get(web + "/account/register")
+    fill(driver, {"name": account["name"], "identity_code": account["id_number"], "phone": account["phone"], "password": password, "password_confirm": password})
+    submit(driver, "/account/register")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "identity_code-error"))
+    check("已注册" in driver.find_element(By.ID, "identity_code-error").text, "registering an ID number twice says it is registered")
+
+    # A wrong password, then the right one.
+    driver.get(web + "/account/signin")
+    fill(driver, {"identity_code": account["id_number"], "password": "not the password"})
+    submit(driver, "/account/signin")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "form-error"))
+    check("号码或密码不正确" in driver.find_element(By.ID, "form-error").text, "a wrong password gives a plain message")
+    shoot(driver, directory, "desktop-signin-wrong-password", *WIDTHS[0][1:])
+    fill(driver, {"identity_code": account["id_number"], "password": password})
+    submit(driver, "/account/signin")
+    WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/account"))
+    check(bool(driver.find_elements(By.CSS_SELECTOR, f"#my-applications tr[data-application='{account['application_number']}']")), "signed in again, my applications is back")
+    fresh = driver.get_cookie("oneseal_session")
+    check(fresh is not None and fresh["value"] != old, "signing in issues a new session id")
+
+    # A forged session cookie (right shape, unknown id) is no session.
+    driver.delete_all_cookies()
+    driver.get(web + "/")
+    driver.add_cookie({"name": "oneseal_session", "value": secrets.token_urlsafe(32)[:43], "path": "/"})
+    driver.get(web + "/account")
+    check(driver.current_url.endswith("/account/signin"), "a forged session cookie leads to the sign-in page")
+
+    # Too many wrong passwords on one account: the throttle says so, and the right password waits too.
+    for _ in range(5):
+        driver.get(web + "/account/signin")
+        fill(driver, {"identity_code": account["id_number"], "password": "guess " + secrets.token_hex(4)})
+        submit(driver, "/account/signin")
+        WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "form-error"))
+    driver.get(web + "/account/signin")
+    fill(driver, {"identity_code": account["id_number"], "password": password})
+    submit(driver, "/account/signin")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "form-error"))
+    check("暂停登录" in driver.find_element(By.ID, "form-error").text, "after five wrong passwords the account is paused, even for the right one")
+    shoot(driver, directory, "desktop-signin-throttled", *WIDTHS[0][1:])
+
+
+def resident_id(first17):
+    """A GB 11643 number with its check character (ISO 7064 MOD 11-2): valid, and no real person's."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, weights)) % 11]
+
+
+def request(web, method, path, body=None, cookie=None):
+    parts = urlsplit(web)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=15)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+    if cookie:
+        headers["Cookie"] = cookie
+    connection.request(method, path, body=body.encode() if body is not None else None, headers=headers)
+    response = connection.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    connection.close()
+    return response.status, text
+
+
+def post(web, path, body, cookie=None):
+    return request(web, "POST", path, body, cookie)
+
+
+def get(web, path, cookie=None):
+    return request(web, "GET", path, None, cookie)
 
 
 def main():
@@ -240,6 +383,8 @@ def main():
             check("请填写受理编号" in driver.find_element(By.ID, "application_number-error").text, f"[{label}] the empty number is named next to its field")
             check("请填写查询码" in driver.find_element(By.ID, "query_code-error").text, f"[{label}] the empty code is named next to its field")
             shoot(driver, directory, f"{label}-progress-empty", width, height)
+        if "account" in config:
+            accounts(driver, config, directory)
     finally:
         driver.quit()
     print("screenshots: " + directory, flush=True)

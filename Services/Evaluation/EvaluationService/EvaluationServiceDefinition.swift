@@ -23,7 +23,8 @@ public enum EvaluationServiceDefinition {
         let ratedSide: Set<Role> = [.windowClerk, .officer, .sectionChief, .deputyDirector, .director]
         let rules: [String: MethodRule] = [
             "SubmitRating": MethodRule(roles: [.applicant, .windowClerk, .integrator, .evaluator], scope: .anyTrustedNode).on(.own),
-            "GetRating": MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor).on(.anyOfTheNode),
+            // An applicant reads the rating they made and its rectification (checked in the handler, #18).
+            "GetRating": MethodRule(roles: [.evaluator, .leader, .applicant], scope: .sameNodeOrAncestor).on(.own),
             "ListRatings": watchers.on(.anyOfTheNode),
             "ListRectifications": MethodRule(roles: Set<Role>([.evaluator, .leader]).union(ratedSide), scope: .sameNodeOrAncestor).on(.anyOfTheNode),
             "RecordCallBack": MethodRule(roles: [.evaluator, .sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),

@@ -83,10 +83,21 @@ public enum IntakeServiceDefinition {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
         }
         let settings = try await IntakeSettings.load(node: configuration.node, name: configuration.nodeName, from: environment.database)
+        // Progress look-ups per source address per minute (X6). Behind the web front every citizen
+        // is one source, so a node whose front serves many raises it (docs/operators.md); the
+        // web benchmark raises it to measure the look-up rather than the limit.
+        var perSource = 30
+        if let text = ProcessInfo.processInfo.environment["ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE"], !text.isEmpty {
+            guard let value = Int(text), (1...100_000_000).contains(value) else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE", reason: "'\(text)' is not a whole number from 1 to 100000000")
+            }
+            perSource = value
+        }
         return IntakeAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings,
             calendar: configuration.calendar, clock: clock,
             licences: LicenceVerifier(client: environment.peers["certificate@\(configuration.node)"], token: environment.serviceToken),
-            logger: environment.logger)
+            logger: environment.logger,
+            progressLookups: SharedAttemptLimiter(AttemptLimiter(limit: perSource, window: 60)))
     }
 }

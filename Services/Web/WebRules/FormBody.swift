@@ -15,6 +15,15 @@ public enum FormBody {
         return fields
     }
 
+    /// Every value of a repeated field (check boxes), in order.
+    public static func values(_ text: String, name: String) -> [String] {
+        text.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair -> String? in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard decode(parts[0]) == name else { return nil }
+            return parts.count == 2 ? decode(parts[1]) ?? "" : ""
+        }
+    }
+
     static func decode(_ text: Substring) -> String? {
         String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }

@@ -2,7 +2,7 @@
 /// nothing a citizen's browser fetches from anywhere but this node. Served with a content hash in
 /// the path so they can be cached forever.
 enum Assets {
-    static let styleVersion = "1"
+    static let styleVersion = "3"
     static let scriptVersion = "2"
     static var stylePath: String { "/assets/style-\(styleVersion).css" }
     static var scriptPath: String { "/assets/verify-\(scriptVersion).js" }
@@ -23,7 +23,13 @@ enum Assets {
     section.card { background: #fff; border: 1px solid var(--line); border-radius: .5rem; padding: 1rem; margin-bottom: 1rem; }
     label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
     .hint { color: var(--muted); font-size: .9rem; margin: 0 0 .25rem; }
-    input[type=text] { width: 100%; font-size: 1.05rem; padding: .6rem; border: 2px solid #767676; border-radius: .35rem; }
+    input[type=text], input[type=tel], input[type=password], input[type=file] { width: 100%; font-size: 1.05rem; padding: .6rem; border: 2px solid #767676; border-radius: .35rem; background: #fff; }
+    textarea { width: 100%; font-size: 1.05rem; padding: .6rem; border: 2px solid #767676; border-radius: .35rem; font-family: inherit; }
+    fieldset { border: 1px solid var(--line); border-radius: .35rem; margin: .75rem 0; padding: .25rem .75rem .5rem; }
+    legend { font-weight: 600; }
+    label.choice { display: flex; align-items: center; gap: .5rem; font-weight: 600; min-height: 44px; margin: 0; }
+    label.choice input { width: 1.25rem; height: 1.25rem; }
+    a.button { display: inline-block; margin-top: .5rem; font-size: 1.05rem; padding: .65rem 1.5rem; background: var(--brand); color: #fff; border-radius: .35rem; text-decoration: none; min-height: 44px; }
     input[aria-invalid=true] { border-color: var(--bad); }
     .field-error { color: var(--bad); font-weight: 600; margin: .25rem 0 0; }
     button { margin-top: 1rem; font-size: 1.05rem; padding: .65rem 1.5rem; background: var(--brand); color: #fff; border: 0; border-radius: .35rem; cursor: pointer; min-height: 44px; }

@@ -30,7 +30,7 @@ struct PageHandlers: Sendable {
     }
 
     func register(on router: Router<WebContext>) {
-        router.get("/") { _, context in Self.html(.ok, HomePage.render(layout: layout(context))) }
+        router.get("/") { _, context in Self.html(.ok, HomePage.render(layout: layout(context), accounts: configuration.accounts != nil)) }
         router.get("/verify") { request, context in try await verify(request, context) }
         router.get("/verify/link") { request, context in verifyLink(request, context) }
         router.get("/items") { request, context in try await items(request, context) }
@@ -40,6 +40,12 @@ struct PageHandlers: Sendable {
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get(.init(stringLiteral: Assets.stylePath)) { _, _ in Self.asset(Assets.style, type: "text/css; charset=utf-8") }
         router.get(.init(stringLiteral: Assets.scriptPath)) { _, _ in Self.asset(Assets.script, type: "text/javascript; charset=utf-8") }
+    }
+
+    /// The client's address for the per-address limits: the TCP peer, or X-Forwarded-For's when the
+    /// peer is a trusted proxy (`ClientAddress`, ONESEAL_WEB_TRUSTED_PROXIES).
+    func client(_ request: Request, _ context: WebContext) -> String {
+        ClientAddress.resolve(peer: context.remoteHost, forwardedFor: request.headers[values: .init("X-Forwarded-For")!], trustedProxies: configuration.trustedProxies)
     }
 
     func layout(_ context: WebContext) -> Layout { Layout(siteName: configuration.siteName, requestID: context.id) }
@@ -54,7 +60,7 @@ struct PageHandlers: Sendable {
 
     func verify(_ request: Request, _ context: WebContext) async throws -> Response {
         let layout = layout(context)
-        guard verifyLimiter.attempt(context.remoteHost) else {
+        guard verifyLimiter.attempt(client(request, context)) else {
             return Self.html(.tooManyRequests, ErrorPage.render(layout: layout, title: "请稍后再试", message: ErrorPage.tooMany))
         }
         let link: VerifyLink
@@ -145,7 +151,7 @@ struct PageHandlers: Sendable {
         case .success(let valid):
             form = valid
         }
-        guard progressLimiter.attempt(context.remoteHost) else {
+        guard progressLimiter.attempt(client(request, context)) else {
             return Self.html(.tooManyRequests, ProgressPage.formPage(layout: layout, errors: nil, notice: ErrorPage.tooMany))
         }
         let call = Intake_TrackProgressRequest.with {

@@ -2,6 +2,7 @@ import Foundation
 import OneSealCore
 import OneSealServiceKit
 import OneSealWire
+import WebRules
 
 /// oneseal-web's configuration, from the environment like every service (docs/operators.md):
 ///
@@ -10,7 +11,13 @@ import OneSealWire
 /// - `ONESEAL_PUBLIC_URL`: the node's public base URL (`https://zwfw.lanshan.gov.cn`), the same
 ///   value the certificate service writes into QR codes; default `http://<host>:<port>`;
 /// - `ONESEAL_PEERS`: `intake@<node>=host:port,certificate@<node>=host:port` — the node's own
-///   services it calls over OneSeal TCP (both required).
+///   services it calls over OneSeal TCP (both required), and `evaluation@<node>=host:port` for
+///   the rating page (optional);
+/// - `ONESEAL_WEB_APPLICANT_KEY_FILE`: turns applicant accounts on (#18 item 3, W16): the Ed25519
+///   key the front mints 5-minute `applicant` tokens with; then `ONESEAL_DATABASE_URL` (the front's
+///   own database, + `ONESEAL_DATABASE_PASSWORD_FILE`) and `ONESEAL_DATA_KEY_FILE` (the front's own
+///   data key) are required;
+/// - `ONESEAL_WEB_TRUSTED_PROXIES`: addresses whose X-Forwarded-For is believed (`ClientAddress`).
 public struct WebConfiguration: Sendable {
     public var node: String
     public var siteName: String
@@ -19,6 +26,9 @@ public struct WebConfiguration: Sendable {
     public var publicURL: String?
     public var intake: (host: String, port: Int)
     public var certificate: (host: String, port: Int)
+    /// The node's evaluation service, for the rating page (好差评); optional: without it the
+    /// application page offers no rating.
+    public var evaluation: (host: String, port: Int)?
     public var logLevel: String
     public var wire: WireConfiguration
     /// How the front reaches the node's services: TLS with its own `web@<node>` certificate and the
@@ -32,6 +42,25 @@ public struct WebConfiguration: Sendable {
     public var progressLookupsPerMinute = 10
     /// Verification pages per client address per minute.
     public var verificationsPerMinute = 120
+
+    /// Applicant accounts, when configured (nil: the public pages only, as before accounts).
+    public var accounts: Accounts?
+    /// Reverse proxies whose X-Forwarded-For names the client (exact addresses).
+    public var trustedProxies: Set<String> = []
+
+    public struct Accounts: Sendable {
+        public var databaseConninfo: String
+        public var databasePoolSize: Int
+        public var dataKeyFile: String
+        public var applicantKeyFile: String
+
+        public init(databaseConninfo: String, databasePoolSize: Int = 4, dataKeyFile: String, applicantKeyFile: String) {
+            self.databaseConninfo = databaseConninfo
+            self.databasePoolSize = databasePoolSize
+            self.dataKeyFile = dataKeyFile
+            self.applicantKeyFile = applicantKeyFile
+        }
+    }
 
     public static let defaultPort = 7180
 
@@ -70,6 +99,7 @@ public struct WebConfiguration: Sendable {
             node: node.node, siteName: node.nodeName ?? "行政审批服务局（\(node.node)）", host: node.host, port: node.port,
             publicURL: publicURL, intake: try peer("intake"), certificate: try peer("certificate"), logLevel: node.logLevel, wire: node.wire)
         configuration.tls = node.tls
+        configuration.evaluation = node.peers["evaluation@\(node.node)"]
         let httpsFiles = [environment["ONESEAL_WEB_HTTPS_CERT_FILE"], environment["ONESEAL_WEB_HTTPS_KEY_FILE"]]
             .map { $0?.trimmingCharacters(in: .whitespaces) }.map { $0?.isEmpty == false ? $0 : nil }
         switch (httpsFiles[0], httpsFiles[1]) {
@@ -78,7 +108,29 @@ public struct WebConfiguration: Sendable {
         case (nil, _): throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_HTTPS_CERT_FILE", reason: "ONESEAL_WEB_HTTPS_KEY_FILE is given without the certificate")
         case (_, nil): throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_HTTPS_KEY_FILE", reason: "ONESEAL_WEB_HTTPS_CERT_FILE is given without its key")
         }
+        if let keyFile = environment["ONESEAL_WEB_APPLICANT_KEY_FILE"]?.trimmingCharacters(in: .whitespaces), !keyFile.isEmpty {
+            guard environment["ONESEAL_DATABASE_URL"]?.trimmingCharacters(in: .whitespaces).isEmpty == false else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_DATABASE_URL", reason: "accounts (ONESEAL_WEB_APPLICANT_KEY_FILE) need the front's own database")
+            }
+            guard let dataKey = node.dataKeyFile else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "accounts (ONESEAL_WEB_APPLICANT_KEY_FILE) hold personal data, sealed with the front's own data key")
+            }
+            configuration.accounts = Accounts(databaseConninfo: node.databaseConninfo, databasePoolSize: node.databasePoolSize, dataKeyFile: dataKey, applicantKeyFile: keyFile)
+        }
+        if let proxies = environment["ONESEAL_WEB_TRUSTED_PROXIES"] {
+            switch ClientAddress.parseTrustedProxies(proxies) {
+            case .success(let set): configuration.trustedProxies = set
+            case .failure(let entry):
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_WEB_TRUSTED_PROXIES", reason: "'\(entry.message)' is not an IP address (list each proxy's address, comma-separated)")
+            }
+        }
         return configuration
+    }
+
+    /// Cookies get `Secure` when the front serves HTTPS itself or its public URL is https (a TLS
+    /// terminator in front): a browser then never sends them over plain HTTP.
+    var cookiesSecure: Bool {
+        https != nil || (publicURL?.hasPrefix("https://") ?? false)
     }
 
     /// The verification page's URL, as QR codes carry it.

@@ -7,6 +7,9 @@ import NIOCore
 import OneSealServiceKit
 import OneSealTLS
 import OneSealWire
+import OneSealAuth
+import OneSealPrivacy
+import OneSealStore
 import ServiceLifecycle
 import Synchronization
 import WebRules
@@ -14,7 +17,8 @@ import WebRules
 /// oneseal-web (#18): the node's public web front. One `Service`: it keeps a OneSeal TCP client to
 /// the node's intake and certificate services and serves the HTML pages over HTTP/1.1 until graceful
 /// shutdown (SIGTERM), when the HTTP server drains first and the clients close after it. It owns
-/// no business rules and no data: every answer comes from a service, as for any client.
+/// no business rules: every answer comes from a service, as for any client. Its only data are
+/// applicant accounts and sessions, in its own database, when accounts are configured.
 public struct WebFront: Service {
     let configuration: WebConfiguration
     let logger: Logger
@@ -46,12 +50,39 @@ public struct WebFront: Service {
         let certificate = GRPCClient(transport: OneSealClientTransport(
             host: configuration.certificate.host, port: configuration.certificate.port, configuration: configuration.wire, logger: wireLogger,
             tls: material.map { .init(material: $0, expectedNode: node, expectedService: "certificate") }))
+        let wire = self.configuration.wire
+        let evaluation = self.configuration.evaluation.map { address in
+            GRPCClient(transport: OneSealClientTransport(
+                host: address.host, port: address.port, configuration: wire, logger: wireLogger,
+                tls: material.map { .init(material: $0, expectedNode: node, expectedService: "evaluation") }))
+        }
         let boundPort = BoundPort()
         let handlers = PageHandlers(
             configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
         let router = Router(context: WebContext.self)
         router.add(middleware: RequestLogMiddleware(siteName: configuration.siteName, logger: logger, https: https != nil))
         handlers.register(on: router)
+        // Accounts (#18 item 3): the front's own database, opened and migrated before it listens.
+        let database = configuration.accounts.map {
+            PostgresClient(configuration: PostgresClientConfiguration(conninfo: $0.databaseConninfo, maxConnections: $0.databasePoolSize), logger: Logger(label: "oneseal.store"))
+        }
+        var accountHandlers: AccountHandlers?
+        if let accounts = configuration.accounts, let database {
+            let keyring = try DataKeyring(contentsOfFile: accounts.dataKeyFile)
+            let signer = try TokenSigningKey(contentsOfFile: accounts.applicantKeyFile, issuer: configuration.node)
+            let secret = try Self.csrfSecret(dataKeyFile: accounts.dataKeyFile)
+            accountHandlers = AccountHandlers(
+                store: AccountStore(database: database, keyring: keyring), signer: signer, node: configuration.node,
+                policy: SessionPolicy(secure: configuration.cookiesSecure || https != nil), csrf: CSRFTokens(derivedFrom: secret), intake: intake,
+                trustedProxies: configuration.trustedProxies, siteName: configuration.siteName, logger: logger)
+            accountHandlers?.register(on: router)
+            if let accountHandlers {
+                ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router)
+                MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, evaluation: evaluation, node: configuration.node).register(on: router)
+            }
+        } else {
+            AccountHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
+        }
         let onListening = self.onListening
         let logger = self.logger
         let configuration = self.configuration
@@ -74,13 +105,40 @@ public struct WebFront: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await intake.runConnections() }
             group.addTask { try await certificate.runConnections() }
+            if let evaluation { group.addTask { try await evaluation.runConnections() } }
             defer {
                 intake.beginGracefulShutdown()
                 certificate.beginGracefulShutdown()
+                evaluation?.beginGracefulShutdown()
             }
-            // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).
-            try await app.run()
+            guard let database else {
+                // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).
+                try await app.run()
+                return
+            }
+            // The pool runs for the life of the front and stops last, once the server has drained.
+            try await withThrowingTaskGroup(of: Void.self) { pool in
+                pool.addTask { try await database.run() }
+                defer { pool.cancelAll() }
+                let applied = try await Migrator.apply(AccountStore.migrations, on: database)
+                logger.info("accounts database ready", metadata: ["migrations_applied": "\(applied)"])
+                try await app.run()
+            }
         }
+    }
+}
+
+extension WebFront {
+    /// The CSRF key's input: the current data key's bytes (first key line of the front's data key
+    /// file). HKDF with its own label makes a key that seals nothing and indexes nothing.
+    static func csrfSecret(dataKeyFile: String) throws -> [UInt8] {
+        let text = try String(contentsOfFile: dataKeyFile, encoding: .utf8)
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if let bytes = Data(base64Encoded: trimmed) { return Array(bytes) }
+        }
+        throw WebCertificate.LoadError(description: "ONESEAL_DATA_KEY_FILE: no key in \(dataKeyFile)")
     }
 }
 

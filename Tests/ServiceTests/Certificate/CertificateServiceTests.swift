@@ -376,6 +376,17 @@ struct CertificateServiceTests {
                 rpcFailure($0)?.code == .notFound
             }
             #expect(try await node.database.query("SELECT count(*)::int8 AS n FROM personal_data_reads WHERE role = 'applicant'").one().decode("n", as: Int.self) == 1)
+            // The holder knows the licence by its identifier (the application's LicenceRef): that
+            // works too (decisions W29), still only for the holder; staff keep to the row id.
+            let byIdentifier = Certificate_RenderLicenceRequest.with { $0.licenceID = licence.content.licenceIdentifier }
+            let again = try await node.certificate.renderLicence(byIdentifier, metadata: try node.metadata(.applicant, subject: Fixtures.company.idNumber))
+            #expect(again.document.starts(with: Data("%PDF-".utf8)))
+            await #expect { _ = try await node.certificate.renderLicence(byIdentifier, metadata: try node.metadata(.applicant, subject: "110101199003070011")) } throws: {
+                rpcFailure($0)?.code == .notFound
+            }
+            await #expect { _ = try await node.certificate.renderLicence(byIdentifier, metadata: try node.operatorToken) } throws: {
+                rpcFailure($0)?.code == .invalidArgument
+            }
         }
     }
 

@@ -137,6 +137,13 @@ struct EvaluationServiceTests {
             #expect(first.rating.late)
             #expect(first.rating.windowID == "W1" && first.rating.officer.subject == "officer-1")
             #expect(!first.hasRectification)
+            // The applicant reads their own rating back (#18: to follow its rectification online);
+            // another applicant is told there is none, as for a missing one.
+            let own = try await node.evaluation.getRating(.with { $0.ratingID = first.rating.ratingID }, metadata: applicant)
+            #expect(own.rating.ratingID == first.rating.ratingID)
+            await #expect { _ = try await node.evaluation.getRating(.with { $0.ratingID = first.rating.ratingID }, metadata: stranger) } throws: {
+                rpcFailure($0)?.code == .notFound
+            }
             // 追评 (E14): the applicant who rated only after the decision may add the one later
             // rating; nobody else may, and a third is refused.
             await #expect { _ = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 4, as: stranger) } throws: { rpcFailure($0)?.code == .permissionDenied }

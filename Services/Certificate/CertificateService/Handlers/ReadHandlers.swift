@@ -90,7 +90,11 @@ extension CertificateAPI {
 
     public func renderLicence(request: Certificate_RenderLicenceRequest, context: ServerContext) async throws -> Certificate_RenderLicenceResponse {
         let caller = try ServerContext.requireCaller()
-        let id = try Self.parseID(request.licenceID)
+        // The holder knows their licence by its identifier (the application's LicenceRef, the QR),
+        // not by its row id, which only staff reads show (#18 item 6, decisions W27): for an
+        // applicant token, `licence_id` may be the identifier.
+        let byIdentifier = caller.role == .applicant && UUID(uuidString: request.licenceID) == nil
+        let id = byIdentifier ? nil : try Self.parseID(request.licenceID)
         let format: LicenceDocument.Format
         switch request.format {
         case .unspecified, .pdf: format = .pdf
@@ -100,7 +104,13 @@ extension CertificateAPI {
             throw RPCError.invalidArgument(field: "format", "unknown format \(value) (PDF, SVG, PNG)", reason: "enum")
         }
         let licence = try await database.withConnection { connection -> StoredLicence in
-            guard let licence = try await LicenceStore.find(id: id, on: connection) else {
+            let found: StoredLicence?
+            if let id {
+                found = try await LicenceStore.find(id: id, on: connection)
+            } else {
+                found = try await LicenceStore.find(identifier: request.licenceID.trimmingCharacters(in: .whitespaces), on: connection)
+            }
+            guard let licence = found else {
                 throw RPCError(code: .notFound, message: "no licence \(request.licenceID)")
             }
             // 送达 online (#18 item 6): an applicant fetches only a licence they hold — the holder

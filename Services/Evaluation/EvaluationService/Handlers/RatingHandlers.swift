@@ -180,9 +180,16 @@ extension EvaluationAPI {
         let id = try Self.parseID(request.ratingID, field: "rating_id")
         return try await database.withTransaction { connection in
             guard let rating = try await RatingStore.find(id: id, on: connection) else { throw Self.notFound("no rating \(request.ratingID)") }
+            // The applicant who rated follows their rating's rectification online (#18); anyone
+            // else's rating answers as a missing one.
+            if caller.role == .applicant {
+                guard !rating.raterSubjectIndex.isEmpty, rating.raterSubjectIndex == applicantIndex(caller.subject) else {
+                    throw Self.notFound("no rating \(request.ratingID)")
+                }
+            }
             let ticket = try await RatingStore.ticket(ratingID: id, on: connection)
             // An evaluator of this node calls named bad reviews back: the full phone, logged.
-            let full = Disclosure.of(.rating, for: caller, atNode: node) == .full && rating.checked.isBad && rating.raterSealed != nil
+            let full = caller.role != .applicant && Disclosure.of(.rating, for: caller, atNode: node) == .full && rating.checked.isBad && rating.raterSealed != nil
             if full {
                 try await connection.execute("""
                     INSERT INTO personal_data_reads (subject, role, node, rating_id, purpose)

@@ -107,6 +107,7 @@ enum CataloguePage {
         </table>
         """)
         </section>
+        <p><a class="button" id="apply-online" href="/apply/\(HTML.escape(item.implementationCode))">网上申报</a>（需登录）</p>
         <p><a href="/items">返回办事指南</a></p>
         """
         return layout.page(title: item.name, body: body)

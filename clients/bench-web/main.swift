@@ -1,0 +1,208 @@
+// oneseal-bench-web: the web front's two public pages per second (#18), beside the same look-ups
+// made directly over OneSeal TCP in the same run.
+//
+//   for p in oneseal-intake oneseal-approval oneseal-certificate oneseal-supervision oneseal-evaluation oneseal-web oneseal-bench-web; do
+//     swift build --scratch-path .build-release -c release --product $p; done
+//   scripts/with-postgres .build-release/release/oneseal-bench-web --concurrency 16 --duration 10
+//
+// Starts both nodes and their web fronts (the executables next to this program), issues one
+// licence at the county through the normal life cycle, then for `--duration` seconds each, with
+// `--concurrency` callers: GET /verify?… (the licence's QR link) from the county's web front;
+// VerifyLicence with the same QR text straight to the county's certificate service; POST
+// /progress (number + query code) to the web front; TrackProgress straight to intake. Prints the
+// date, the commit, the machine's load, and per row: requests/s, p50/p99 latency, failures.
+//
+// The front limits look-ups per client address and intake per source (W6, X6): the bench sends
+// each HTTP request with its own X-Forwarded-For address (the front trusts 127.0.0.1 as a proxy
+// here) and raises intake's per-source limit (ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE), so the rows
+// measure the look-ups, not the limits. A benchmark, not a test: it prints figures, never fails
+// on them.
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GRPCCore
+import OneSealBenchSupport
+import OneSealLocalCluster
+import OneSealProto
+import Synchronization
+
+@main
+struct BenchWeb: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oneseal-bench-web",
+        abstract: "Verification pages and progress look-ups per second through oneseal-web, beside the same look-ups over OneSeal TCP.")
+
+    @Option(help: "libpq conninfo of a role that may create databases (default: $ONESEAL_TEST_POSTGRES).")
+    var conninfo: String?
+
+    @Option(help: "Directory of the executables (default: this program's directory).")
+    var bin: String?
+
+    @Option(help: "Concurrent callers per row.")
+    var concurrency: Int = 16
+
+    @Option(help: "Seconds measured per row.")
+    var duration: Int = 10
+
+    func validate() throws {
+        guard concurrency > 0, duration > 0 else { throw ValidationError("--concurrency and --duration must be positive") }
+    }
+
+    func run() async throws {
+        guard let conninfo = conninfo ?? ProcessInfo.processInfo.environment["ONESEAL_TEST_POSTGRES"] else {
+            throw ValidationError("pass --conninfo or set ONESEAL_TEST_POSTGRES (scripts/with-postgres sets it)")
+        }
+        let binDirectory = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        print("oneseal-bench-web: \(Self.utcNow()), commit \(Self.commit()), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
+        print("binaries: \(binDirectory.path); \(concurrency) concurrent callers, \(duration) s per row")
+        let cluster = try await LocalCluster.start(
+            adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning",
+            environment: ["ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE": "100000000"], web: true,
+            webEnvironment: ["ONESEAL_WEB_TRUSTED_PROXIES": "127.0.0.1", "ONESEAL_LOG_LEVEL": "warning"])
+        do {
+            try await withClusterClients(cluster) { clients in
+                let hall = Hall(clients)
+                try await hall.setUp(cluster.nodes)
+                try await measure(cluster: cluster, hall: hall)
+            }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+        print("load average after: \(Pgbench.loadAverage())")
+    }
+
+    func measure(cluster: LocalCluster, hall: Hall) async throws {
+        let county = "371302"
+        let submitted = try await hall.submit(at: county, items: [Hall.countyFoodItem]).application
+        _ = try await hall.accept(at: county, submitted.applicationID)
+        guard let opened = try await hall.cases(of: submitted.applicationID, at: county).first else { throw ValidationError("no case opened") }
+        _ = try await hall.grant(opened.caseID, at: county)
+        let licence = try await hall.licence(ofCase: opened.caseID, at: county)
+        _ = try await eventually("the licence is in a signed tree head") {
+            let answer = try await hall.verify(licence.content.licenceIdentifier, at: county)
+            return answer.includedInLog ? answer : nil
+        }
+        let qr = try await hall.clients.certificate(county).renderLicence(
+            .with { $0.licenceID = licence.licenceID; $0.format = .svg }, metadata: try hall.clerk(county)).qrPayload
+        let number = submitted.applicationNumber, code = submitted.queryCode
+        let web = cluster.webURL(county)
+        guard let verifyURL = URL(string: web + "/verify?" + (qr.split(separator: "?", maxSplits: 1).last.map(String.init) ?? "")),
+              let progressURL = URL(string: web + "/progress") else { throw ValidationError("bad URL") }
+        let session = URLSession(configuration: .ephemeral)
+        let addresses = AddressCounter()
+        var progress = URLRequest(url: progressURL)
+        progress.httpMethod = "POST"
+        progress.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        progress.httpBody = Data("application_number=\(number)&query_code=\(code)".utf8)
+        let progressRequest = progress
+        /// One page over HTTP, with a different client address per request (many citizens behind
+        /// the hall's proxy), checked for the marker of a real answer.
+        let http: @Sendable (URLRequest, String) async throws -> Void = { request, marker in
+            var request = request
+            request.setValue(addresses.next(), forHTTPHeaderField: "X-Forwarded-For")
+            let (data, response) = try await session.data(for: request)
+            guard (response as? HTTPURLResponse)?.statusCode == 200, String(decoding: data, as: UTF8.self).contains(marker) else {
+                throw ValidationError("HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+            }
+        }
+        let certificate = hall.clients.certificate(county), intake = hall.clients.intake(county)
+
+        var rows: [(String, Result)] = []
+        rows.append(("verification page, oneseal-web (GET /verify)", try await run { try await http(URLRequest(url: verifyURL), "data-verdict=\"valid\"") }))
+        rows.append(("VerifyLicence, OneSeal TCP direct", try await run {
+            let answer = try await certificate.verifyLicence(.with { $0.qrPayload = qr })
+            guard answer.authenticity == .authentic else { throw ValidationError("not authentic") }
+        }))
+        rows.append(("progress look-up, oneseal-web (POST /progress)", try await run { try await http(progressRequest, "progress-result") }))
+        rows.append(("TrackProgress, OneSeal TCP direct", try await run {
+            _ = try await intake.trackProgress(.with { $0.applicationNumber = number; $0.queryCode = code })
+        }))
+        print("")
+        print("| what | requests/s | p50 ms | p99 ms | failed |")
+        print("|---|---:|---:|---:|---:|")
+        for (name, result) in rows {
+            print(String(format: "| %@ | %.0f | %.1f | %.1f | %d |", name, Double(result.latencies.count) / Double(duration), result.percentile(0.5), result.percentile(0.99), result.failures))
+        }
+        if let first = rows.flatMap({ $0.1.firstFailure }).first { print("first failure: \(first)") }
+    }
+
+    /// 10.x.y.z addresses, one per request.
+    final class AddressCounter: Sendable {
+        private let value = Mutex(0)
+        func next() -> String {
+            let n = value.withLock { value in value += 1; return value }
+            return "10.\((n >> 16) & 255).\((n >> 8) & 255).\(n & 255)"
+        }
+    }
+
+    struct Result: Sendable {
+        var latencies: [Double] = []
+        var failures = 0
+        var firstFailure: String?
+
+        func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let sorted = latencies.sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+        }
+    }
+
+    /// `concurrency` callers repeat `call` for `duration` seconds after a one-second warm-up.
+    func run(_ call: @escaping @Sendable () async throws -> Void) async throws -> Result {
+        let clock = ContinuousClock()
+        let measureFrom = clock.now.advanced(by: .seconds(1))
+        let stopAt = measureFrom.advanced(by: .seconds(duration))
+        return try await withThrowingTaskGroup(of: Result.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var result = Result()
+                    while clock.now < stopAt {
+                        let started = clock.now
+                        do {
+                            try await call()
+                            if started >= measureFrom {
+                                let elapsed = clock.now - started
+                                result.latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                            }
+                        } catch {
+                            if started >= measureFrom { result.failures += 1 }
+                            if result.firstFailure == nil { result.firstFailure = "\(error)" }
+                        }
+                    }
+                    return result
+                }
+            }
+            var total = Result()
+            for try await part in group {
+                total.latencies += part.latencies
+                total.failures += part.failures
+                total.firstFailure = total.firstFailure ?? part.firstFailure
+            }
+            return total
+        }
+    }
+
+    static func utcNow() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+
+    /// The commit of the working tree the program is run from (git), or "unknown".
+    static func commit() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "unknown" }
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "unknown" : text
+    }
+}
