@@ -194,32 +194,15 @@ extension CertificateAPI {
     /// first day of the new validity, so it stays valid to its own last day. A repeat of the same
     /// case's grant returns the version it made (`created = false`).
     func renew(_ input: IssueInput, renewal: Common_Renewal, actor: String, in transaction: PostgresConnection) async throws -> (licence: StoredLicence, created: Bool) {
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext(\("certificate.case:" + input.caseID)))")
-        if let existing = try await LicenceStore.issued(byCase: input.caseID, on: transaction) { return (existing, false) }
-        let identifier = renewal.licence.licenceIdentifier.trimmingCharacters(in: .whitespaces).uppercased()
-        guard let named = try await LicenceStore.find(identifier: identifier, forUpdate: true, on: transaction),
-              let old = try await LicenceStore.latest(serial: named.serial, forUpdate: true, on: transaction) else {
-            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): no licence \(identifier) at node \(node)")
+        let old: StoredLicence, version: Int
+        var content: LicenceContent
+        switch try await nextVersion(of: renewal.licence.licenceIdentifier, for: input, act: "renewal", inForce: "nothing in force to renew", in: transaction) {
+        case .alreadyIssued(let existing): return (existing, false)
+        case .next(let current, let next, let number): (old, content, version) = (current, next, number)
         }
-        if let act = old.standing.act {
-            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): licence \(old.identifier) is \(act.status.chineseName) (\(act.rawValue)); nothing in force to renew")
-        }
-        guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
-        var content = try openContent(old)
-        guard content.holderCode == input.holder.idNumber else {
-            throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): the holder of licence \(old.identifier) is not the case's applicant")
-        }
-        let issuedOn = today
-        let version = old.version + 1
-        let next = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: version)
-        content.licenceIdentifier = next.description
-        content.version = String(format: "%03d", version)
-        content.issueDate = issuedOn
-        content.issuerName = settings.issuerName
+        let issuedOn = content.issueDate
         content.validFrom = input.validFrom ?? old.standing.validUntil?.next ?? issuedOn
         content.validUntil = input.validUntil
-        content.caseID = input.caseID
-        content.caseNumber = input.caseNumber
         if let until = content.validUntil, until < content.validFrom {
             throw RPCError(code: .failedPrecondition, message: "renewal of case \(input.caseID): the new validity ends (\(until)) before it starts (\(content.validFrom))")
         }
@@ -240,30 +223,13 @@ extension CertificateAPI {
     /// `法定代表人`); number and validity unchanged. The old version is SUPERSEDED from today — not
     /// revoked: the grant goes on under the new version, which verifying the old identifier names.
     func applyChange(_ input: IssueInput, change: Common_LicenceChange, actor: String, in transaction: PostgresConnection) async throws -> (licence: StoredLicence, created: Bool) {
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext(\("certificate.case:" + input.caseID)))")
-        if let existing = try await LicenceStore.issued(byCase: input.caseID, on: transaction) { return (existing, false) }
-        let identifier = change.licence.licenceIdentifier.trimmingCharacters(in: .whitespaces).uppercased()
-        guard let named = try await LicenceStore.find(identifier: identifier, forUpdate: true, on: transaction),
-              let old = try await LicenceStore.latest(serial: named.serial, forUpdate: true, on: transaction) else {
-            throw RPCError(code: .failedPrecondition, message: "change of case \(input.caseID): no licence \(identifier) at node \(node)")
+        let old: StoredLicence, version: Int
+        var content: LicenceContent
+        switch try await nextVersion(of: change.licence.licenceIdentifier, for: input, act: "change", inForce: "only a licence in force can be changed", in: transaction) {
+        case .alreadyIssued(let existing): return (existing, false)
+        case .next(let current, let next, let number): (old, content, version) = (current, next, number)
         }
-        if let act = old.standing.act {
-            throw RPCError(code: .failedPrecondition, message: "change of case \(input.caseID): licence \(old.identifier) is \(act.status.chineseName) (\(act.rawValue)); only a licence in force can be changed")
-        }
-        guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
-        var content = try openContent(old)
-        guard content.holderCode == input.holder.idNumber else {
-            throw RPCError(code: .failedPrecondition, message: "change of case \(input.caseID): the holder of licence \(old.identifier) is not the case's applicant")
-        }
-        let issuedOn = today
-        let version = old.version + 1
-        let next = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: version)
-        content.licenceIdentifier = next.description
-        content.version = String(format: "%03d", version)
-        content.issueDate = issuedOn
-        content.issuerName = settings.issuerName
-        content.caseID = input.caseID
-        content.caseNumber = input.caseNumber
+        let issuedOn = content.issueDate
         let trimmed = { (text: String) in text.trimmingCharacters(in: .whitespaces) }
         if !trimmed(change.holderName).isEmpty { content.holderName = trimmed(change.holderName) }
         if !trimmed(change.place).isEmpty { content.place = trimmed(change.place) }
@@ -281,6 +247,47 @@ extension CertificateAPI {
         try await LicenceStore.updateStanding(superseded, in: transaction)
         logger.info("licence changed", metadata: ["licence": "\(new.identifier)", "replaces": "\(old.identifier)", "case": "\(input.caseID)", "actor": "\(LogPseudonym.of(actor))"])
         return (new, true)
+    }
+
+    /// What a renewal or change grant re-issues from.
+    enum NextVersion {
+        /// The case's grant already made its version (a repeat).
+        case alreadyIssued(StoredLicence)
+        /// The licence in force (`old`, the latest version of the one named) and the next
+        /// version's content: identifier, version, issue date, issuer and case filled in.
+        case next(old: StoredLicence, content: LicenceContent, version: Int)
+    }
+
+    /// The common first half of renewal and change (Arts. 49, 50), under the case's lock: the
+    /// named licence followed to its current version, which must be in force, below version 999
+    /// and held by the case's applicant; `act` names the procedure in every refusal.
+    func nextVersion(
+        of named: String, for input: IssueInput, act: String, inForce: String, in transaction: PostgresConnection
+    ) async throws -> NextVersion {
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext(\("certificate.case:" + input.caseID)))")
+        if let existing = try await LicenceStore.issued(byCase: input.caseID, on: transaction) { return .alreadyIssued(existing) }
+        let identifier = named.trimmingCharacters(in: .whitespaces).uppercased()
+        guard let found = try await LicenceStore.find(identifier: identifier, forUpdate: true, on: transaction),
+              let old = try await LicenceStore.latest(serial: found.serial, forUpdate: true, on: transaction) else {
+            throw RPCError(code: .failedPrecondition, message: "\(act) of case \(input.caseID): no licence \(identifier) at node \(node)")
+        }
+        if let ended = old.standing.act {
+            throw RPCError(code: .failedPrecondition, message: "\(act) of case \(input.caseID): licence \(old.identifier) is \(ended.status.chineseName) (\(ended.rawValue)); \(inForce)")
+        }
+        guard old.version < 999 else { throw RPCError(code: .failedPrecondition, message: "licence \(old.identifier) has reached version 999") }
+        var content = try openContent(old)
+        guard content.holderCode == input.holder.idNumber else {
+            throw RPCError(code: .failedPrecondition, message: "\(act) of case \(input.caseID): the holder of licence \(old.identifier) is not the case's applicant")
+        }
+        let version = old.version + 1
+        let next = try LicenceIdentifier(typeCode: content.licenceTypeCode, issuer: settings.issuerCode, serial: old.serial, version: version)
+        content.licenceIdentifier = next.description
+        content.version = String(format: "%03d", version)
+        content.issueDate = today
+        content.issuerName = settings.issuerName
+        content.caseID = input.caseID
+        content.caseNumber = input.caseNumber
+        return .next(old: old, content: content, version: version)
     }
 
     /// Seals, stores, logs and announces a new licence version.
