@@ -30,16 +30,7 @@ struct EventDeliveryTests {
                 try await OutboxMigrations.apply(on: sink)
                 try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, type text, aggregate_id text, source_node text)")
 
-                let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
-                let server = GRPCServer(
-                    transport: transport,
-                    services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: RecordingConsumer())],
-                    interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300", serviceCertificates: .notRequired)]
-                )
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.serve() }
-                    let port = try await transport.listeningAddress.port!
-                    try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in
+                try await Self.withSink(sink, consumer: RecordingConsumer(), trusting: key) { client in
                         let delivery = EventDelivery(
                             sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
                             token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") }
@@ -85,11 +76,29 @@ struct EventDeliveryTests {
                         await #expect { _ = try await Events_EventSink.Client(wrapping: client).deliver(bad, metadata: metadata) } throws: {
                             ($0 as? RPCError)?.code == .invalidArgument && ($0 as? RPCError)?.message.contains("events[0].event_id") == true
                         }
-                    }
-                    server.beginGracefulShutdown()
-                    try await group.waitForAll()
                 }
             }
+        }
+    }
+
+    /// An event sink for `consumer` on a free port of this machine, accepting `key`'s county
+    /// tokens as the city's evaluation, and a client to it.
+    static func withSink(
+        _ sink: PostgresClient, consumer: some EventConsumer, trusting key: TokenSigningKey,
+        _ body: @Sendable (GRPCClient<OneSealClientTransport>) async throws -> Void
+    ) async throws {
+        let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
+        let server = GRPCServer(
+            transport: transport,
+            services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: consumer)],
+            interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300", serviceCertificates: .notRequired)]
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            let port = try await transport.listeningAddress.port!
+            try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in try await body(client) }
+            server.beginGracefulShutdown()
+            try await group.waitForAll()
         }
     }
 
@@ -109,16 +118,7 @@ struct EventDeliveryTests {
         try await withTestDatabase(prefix: "sink") { sink in
             try await OutboxMigrations.apply(on: sink)
             try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
-            let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
-            let server = GRPCServer(
-                transport: transport,
-                services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: TransactionRecordingConsumer())],
-                interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300", serviceCertificates: .notRequired)]
-            )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.serve() }
-                let port = try await transport.listeningAddress.port!
-                try await withGRPCClient(transport: OneSealClientTransport(host: "127.0.0.1", port: port)) { client in
+            try await Self.withSink(sink, consumer: TransactionRecordingConsumer(), trusting: key) { client in
                     let delivery = EventDelivery(
                         sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
                         token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") })
@@ -147,9 +147,6 @@ struct EventDeliveryTests {
                     rows = try await received()
                     #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1", "b3"])
                     #expect(Set(rows.map(\.txid)).count == 3)
-                }
-                server.beginGracefulShutdown()
-                try await group.waitForAll()
             }
         }
     }
