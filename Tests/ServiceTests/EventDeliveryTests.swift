@@ -31,51 +31,51 @@ struct EventDeliveryTests {
                 try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, type text, aggregate_id text, source_node text)")
 
                 try await Self.withSink(sink, consumer: RecordingConsumer(), trusting: key) { client in
-                        let delivery = EventDelivery(
-                            sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
-                            token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") }
-                        )
-                        let events = (0..<30).map { index in
-                            OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: "case-\(index)", payload: [UInt8(index)])
-                        }
-                        for event in events {
-                            try await source.withTransaction { try await Outbox.enqueue([event], in: $0) }
-                        }
-                        let relay = OutboxRelay(client: source, configuration: .init(batchSize: 7)) { destination, batch in
-                            try await delivery.deliver(to: destination, batch)
-                        }
-                        var rounds = 0
-                        while try await Outbox.lag(on: source).pendingCount > 0, rounds < 50 {
-                            try await relay.relayOnce()
-                            rounds += 1
-                        }
-                        #expect(try await Outbox.lag(on: source).pendingCount == 0)
+                    let delivery = EventDelivery(
+                        sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
+                        token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") }
+                    )
+                    let events = (0..<30).map { index in
+                        OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: "case-\(index)", payload: [UInt8(index)])
+                    }
+                    for event in events {
+                        try await source.withTransaction { try await Outbox.enqueue([event], in: $0) }
+                    }
+                    let relay = OutboxRelay(client: source, configuration: .init(batchSize: 7)) { destination, batch in
+                        try await delivery.deliver(to: destination, batch)
+                    }
+                    var rounds = 0
+                    while try await Outbox.lag(on: source).pendingCount > 0, rounds < 50 {
+                        try await relay.relayOnce()
+                        rounds += 1
+                    }
+                    #expect(try await Outbox.lag(on: source).pendingCount == 0)
 
-                        // A lost acknowledgement means the sender delivers the same events again.
-                        try await delivery.deliver(to: "evaluation@371300", Array(events.prefix(10)))
+                    // A lost acknowledgement means the sender delivers the same events again.
+                    try await delivery.deliver(to: "evaluation@371300", Array(events.prefix(10)))
 
-                        let rows = try await sink.query("SELECT event_id, aggregate_id, source_node FROM received ORDER BY seq")
-                        #expect(rows.count == 30)
-                        #expect(try rows.map { try $0.decode("event_id", as: String.self) } == events.map(\.id.uuidString))
-                        #expect(try rows.allSatisfy { try $0.decode("source_node", as: String.self) == "371302" })
+                    let rows = try await sink.query("SELECT event_id, aggregate_id, source_node FROM received ORDER BY seq")
+                    #expect(rows.count == 30)
+                    #expect(try rows.map { try $0.decode("event_id", as: String.self) } == events.map(\.id.uuidString))
+                    #expect(try rows.allSatisfy { try $0.decode("source_node", as: String.self) == "371302" })
 
-                        // Only OneSeal services may deliver, and ids must be UUIDs.
-                        let clerk = EventDelivery(
-                            sourceService: "x", sourceNode: "371302", clients: ["evaluation@371300": client],
-                            token: { try key.mint(subject: "clerk", role: .windowClerk, node: "371302") }
-                        )
-                        await #expect { try await clerk.deliver(to: "evaluation@371300", Array(events.prefix(1))) } throws: {
-                            ($0 as? RPCError)?.code == .permissionDenied
-                        }
-                        var bad = Events_DeliverRequest()
-                        var envelope = try delivery.envelope(for: events[0])
-                        envelope.eventID = "not-a-uuid"
-                        bad.events = [envelope]
-                        var metadata = Metadata()
-                        metadata.addString("Bearer \(try key.mint(subject: "s", role: .peerNode, node: "371302"))", forKey: "authorization")
-                        await #expect { _ = try await Events_EventSink.Client(wrapping: client).deliver(bad, metadata: metadata) } throws: {
-                            ($0 as? RPCError)?.code == .invalidArgument && ($0 as? RPCError)?.message.contains("events[0].event_id") == true
-                        }
+                    // Only OneSeal services may deliver, and ids must be UUIDs.
+                    let clerk = EventDelivery(
+                        sourceService: "x", sourceNode: "371302", clients: ["evaluation@371300": client],
+                        token: { try key.mint(subject: "clerk", role: .windowClerk, node: "371302") }
+                    )
+                    await #expect { try await clerk.deliver(to: "evaluation@371300", Array(events.prefix(1))) } throws: {
+                        ($0 as? RPCError)?.code == .permissionDenied
+                    }
+                    var bad = Events_DeliverRequest()
+                    var envelope = try delivery.envelope(for: events[0])
+                    envelope.eventID = "not-a-uuid"
+                    bad.events = [envelope]
+                    var metadata = Metadata()
+                    metadata.addString("Bearer \(try key.mint(subject: "s", role: .peerNode, node: "371302"))", forKey: "authorization")
+                    await #expect { _ = try await Events_EventSink.Client(wrapping: client).deliver(bad, metadata: metadata) } throws: {
+                        ($0 as? RPCError)?.code == .invalidArgument && ($0 as? RPCError)?.message.contains("events[0].event_id") == true
+                    }
                 }
             }
         }
@@ -119,34 +119,34 @@ struct EventDeliveryTests {
             try await OutboxMigrations.apply(on: sink)
             try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
             try await Self.withSink(sink, consumer: TransactionRecordingConsumer(), trusting: key) { client in
-                    let delivery = EventDelivery(
-                        sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
-                        token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") })
-                    func event(_ aggregate: String) -> OutboxEvent {
-                        OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: aggregate, payload: [1])
+                let delivery = EventDelivery(
+                    sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
+                    token: { try key.mint(subject: "intake@371302", role: .peerNode, node: "371302") })
+                func event(_ aggregate: String) -> OutboxEvent {
+                    OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: aggregate, payload: [1])
+                }
+                func received() async throws -> [(aggregate: String, txid: Int64)] {
+                    try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
+                        (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
                     }
-                    func received() async throws -> [(aggregate: String, txid: Int64)] {
-                        try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
-                            (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
-                        }
-                    }
-                    let first = (0..<20).map { event("a\($0)") }
-                    try await delivery.deliver(to: "evaluation@371300", first)
-                    var rows = try await received()
-                    #expect(rows.map(\.aggregate) == first.map(\.aggregateID))
-                    #expect(Set(rows.map(\.txid)).count == 1, "twenty events, one transaction")
+                }
+                let first = (0..<20).map { event("a\($0)") }
+                try await delivery.deliver(to: "evaluation@371300", first)
+                var rows = try await received()
+                #expect(rows.map(\.aggregate) == first.map(\.aggregateID))
+                #expect(Set(rows.map(\.txid)).count == 1, "twenty events, one transaction")
 
-                    let poisoned = [event("b0"), event("b1"), event("poison"), event("b3")]
-                    await #expect(throws: (any Error).self) { try await delivery.deliver(to: "evaluation@371300", poisoned) }
-                    rows = try await received()
-                    #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1"], "the poison's own write rolled back, b3 not reached")
-                    #expect(try await sink.query("SELECT count(*) FROM inbox").one().decode(at: 0, as: Int.self) == 22)
+                let poisoned = [event("b0"), event("b1"), event("poison"), event("b3")]
+                await #expect(throws: (any Error).self) { try await delivery.deliver(to: "evaluation@371300", poisoned) }
+                rows = try await received()
+                #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1"], "the poison's own write rolled back, b3 not reached")
+                #expect(try await sink.query("SELECT count(*) FROM inbox").one().decode(at: 0, as: Int.self) == 22)
 
-                    // The relay sends the batch again (b0, b1 are duplicates now) without the poison.
-                    try await delivery.deliver(to: "evaluation@371300", [poisoned[0], poisoned[1], poisoned[3]])
-                    rows = try await received()
-                    #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1", "b3"])
-                    #expect(Set(rows.map(\.txid)).count == 3)
+                // The relay sends the batch again (b0, b1 are duplicates now) without the poison.
+                try await delivery.deliver(to: "evaluation@371300", [poisoned[0], poisoned[1], poisoned[3]])
+                rows = try await received()
+                #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1", "b3"])
+                #expect(Set(rows.map(\.txid)).count == 3)
             }
         }
     }
