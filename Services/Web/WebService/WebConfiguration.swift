@@ -17,6 +17,8 @@ import WebRules
 ///   key the front mints 5-minute `applicant` tokens with; then `ONESEAL_DATABASE_URL` (the front's
 ///   own database, + `ONESEAL_DATABASE_PASSWORD_FILE`) and `ONESEAL_DATA_KEY_FILE` (the front's own
 ///   data key) are required;
+/// - `ONESEAL_WEB_STAFF_KEY_FILE`: turns the staff workbench on (#19, W31): the Ed25519 key the
+///   front mints staff tokens with; the services list it as `NODE:window_clerk+officer+…=KEY`;
 /// - `ONESEAL_WEB_TRUSTED_PROXIES`: addresses whose X-Forwarded-For is believed (`ClientAddress`).
 public struct WebConfiguration: Sendable {
     public var node: String
@@ -53,12 +55,16 @@ public struct WebConfiguration: Sendable {
         public var databasePoolSize: Int
         public var dataKeyFile: String
         public var applicantKeyFile: String
+        /// The staff workbench (#19, W31): the Ed25519 key the front mints staff tokens with, which
+        /// the services trust for the staff roles only; nil: no staff sign-in.
+        public var staffKeyFile: String?
 
-        public init(databaseConninfo: String, databasePoolSize: Int = 4, dataKeyFile: String, applicantKeyFile: String) {
+        public init(databaseConninfo: String, databasePoolSize: Int = 4, dataKeyFile: String, applicantKeyFile: String, staffKeyFile: String? = nil) {
             self.databaseConninfo = databaseConninfo
             self.databasePoolSize = databasePoolSize
             self.dataKeyFile = dataKeyFile
             self.applicantKeyFile = applicantKeyFile
+            self.staffKeyFile = staffKeyFile
         }
     }
 
@@ -116,6 +122,14 @@ public struct WebConfiguration: Sendable {
                 throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "accounts (ONESEAL_WEB_APPLICANT_KEY_FILE) hold personal data, sealed with the front's own data key")
             }
             configuration.accounts = Accounts(databaseConninfo: node.databaseConninfo, databasePoolSize: node.databasePoolSize, dataKeyFile: dataKey, applicantKeyFile: keyFile)
+        }
+        if let staffKey = environment["ONESEAL_WEB_STAFF_KEY_FILE"]?.trimmingCharacters(in: .whitespaces), !staffKey.isEmpty {
+            guard configuration.accounts != nil else {
+                throw NodeConfiguration.Invalid(
+                    variable: "ONESEAL_WEB_STAFF_KEY_FILE",
+                    reason: "the staff workbench keeps its accounts in the front's database beside the applicants': give ONESEAL_WEB_APPLICANT_KEY_FILE (and its database and data key) too")
+            }
+            configuration.accounts?.staffKeyFile = staffKey
         }
         if let proxies = environment["ONESEAL_WEB_TRUSTED_PROXIES"] {
             switch ClientAddress.parseTrustedProxies(proxies) {

@@ -79,9 +79,21 @@ public struct WebFront: Service {
             if let accountHandlers {
                 ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router)
                 MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, evaluation: evaluation, node: configuration.node).register(on: router)
+                // The staff workbench (#19): its own key, sessions and cookie; the accounts' CSRF,
+                // throttle and client address.
+                if let staffKeyFile = accounts.staffKeyFile {
+                    StaffHandlers(
+                        accounts: accountHandlers, store: StaffStore(database: database, keyring: keyring),
+                        signer: try TokenSigningKey(contentsOfFile: staffKeyFile, issuer: configuration.node), node: configuration.node,
+                        policy: .staff(secure: configuration.cookiesSecure || https != nil)
+                    ).register(on: router)
+                } else {
+                    StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
+                }
             }
         } else {
             AccountHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
+            StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
         }
         let onListening = self.onListening
         let logger = self.logger
