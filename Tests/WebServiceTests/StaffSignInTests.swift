@@ -58,7 +58,7 @@ import WebRules
         return Answer(status: http.statusCode, page: String(decoding: data, as: UTF8.self), location: http.value(forHTTPHeaderField: "Location"), setCookie: http.value(forHTTPHeaderField: "Set-Cookie"))
     }
 
-    static func withFront(_ body: @Sendable (String, StaffStore, URLSession) async throws -> Void) async throws {
+    static func withFront(approvalPort: Int? = nil, _ body: @Sendable (String, StaffStore, URLSession) async throws -> Void) async throws {
         try await withTestDatabase(prefix: "web") { client, database in
             try await Migrator.apply(AccountStore.migrations, on: client)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("staff-signin-\(UUID().uuidString)")
@@ -72,6 +72,7 @@ import WebRules
             var configuration = WebConfiguration(
                 node: "371302", siteName: "临沂市兰山区行政审批服务局", host: "127.0.0.1", port: 0, publicURL: nil,
                 intake: (host: "127.0.0.1", port: 1), certificate: (host: "127.0.0.1", port: 1))
+            configuration.approval = approvalPort.map { (host: "127.0.0.1", port: $0) }
             configuration.accounts = .init(databaseConninfo: database.conninfo, databasePoolSize: 2, dataKeyFile: dataKey, applicantKeyFile: applicantKey, staffKeyFile: staffKey)
             let store = StaffStore(database: client, keyring: try DataKeyring(contentsOfFile: dataKey), cost: 4)
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -182,6 +183,59 @@ import WebRules
             let out = try await Self.request(browser, base + "/staff/sign-out", method: "POST", form: ["csrf_token": try #require(home.csrf)], cookies: [SessionPolicy.staffCookieName: id])
             #expect(out.status == 303 && out.setCookie?.contains("Max-Age=0") == true)
             #expect(try await Self.request(browser, base + "/staff", cookies: [SessionPolicy.staffCookieName: id]).location == "/staff/sign-in")
+        }
+    }
+
+    /// Signs in a person whose password is already their own; the staff cookie's value.
+    static func signIn(_ base: String, _ browser: URLSession, _ store: StaffStore, _ fields: [String: String]) async throws -> String {
+        let draft = try StaffAccountDraft.validate(fields).get()
+        _ = try await store.add(draft, temporaryPassword: "Temp0rary-pass")
+        let staff = try #require(try await store.find(staffNumber: draft.staffNumber))
+        try await store.changePassword(staff.id, to: "my own long secret")
+        let form = try await request(browser, base + "/staff/sign-in")
+        let jar = [SessionPolicy.visitorCookieName: try #require(form.cookie(SessionPolicy.visitorCookieName))]
+        let signedIn = try await request(browser, base + "/staff/sign-in", method: "POST", form: ["csrf_token": try #require(form.csrf), "staff_number": draft.staffNumber, "password": "my own long secret"], cookies: jar)
+        return try #require(signedIn.cookie(SessionPolicy.staffCookieName))
+    }
+
+    @Test func aClerkCannotOpenTheWorkListAndAnOfficerIsToldWhenApprovalIsDown() async throws {
+        // Approval at a closed port: the officer's list is asked for and answers "try later".
+        try await Self.withFront(approvalPort: 1) { base, store, browser in
+            let clerk = try await Self.signIn(base, browser, store, ["staff_number": "W0012", "display_name": "李四", "role": "window_clerk", "window": "3"])
+            let refused = try await Self.request(browser, base + "/staff/cases", cookies: [SessionPolicy.staffCookieName: clerk])
+            #expect(refused.status == 403 && refused.page.contains("无权访问") && refused.page.contains("综合受理窗口"))
+            let home = try await Self.request(browser, base + "/staff", cookies: [SessionPolicy.staffCookieName: clerk])
+            #expect(home.status == 200 && !home.page.contains("/staff/cases"))
+
+            let officer = try await Self.signIn(base, browser, store, ["staff_number": "G03", "display_name": "赵六", "role": "officer"])
+            let officerHome = try await Self.request(browser, base + "/staff", cookies: [SessionPolicy.staffCookieName: officer])
+            #expect(officerHome.page.contains("href=\"/staff/cases\""))
+            let down = try await Self.request(browser, base + "/staff/cases", cookies: [SessionPolicy.staffCookieName: officer])
+            #expect(down.status == 503 && down.page.contains("请稍后再试"))
+            // Not signed in: to the sign-in page, as every staff page.
+            #expect(try await Self.request(browser, base + "/staff/cases").location == "/staff/sign-in")
+        }
+        // No approval peer configured: said plainly.
+        try await Self.withFront { base, store, browser in
+            let officer = try await Self.signIn(base, browser, store, ["staff_number": "G03", "display_name": "赵六", "role": "officer"])
+            let unconnected = try await Self.request(browser, base + "/staff/cases", cookies: [SessionPolicy.staffCookieName: officer])
+            #expect(unconnected.status == 503 && unconnected.page.contains("未连接审批服务"))
+        }
+    }
+
+    @Test func theStaffKeyIsTrustedForStaffRolesOnlyAndTokensNameThePerson() throws {
+        // What each service lists for the front's staff key (W31): a token of any other role
+        // signed with it is refused; the person's own subject, role and department pass.
+        let key = TokenSigningKey.generate(issuer: "371302")
+        let roles = StaffRole.allCases.map(\.rawValue).joined(separator: "+")
+        let verifier = try TokenVerifier(entries: ["371302:\(roles)=\(key.publicKey.rawRepresentation.base64EncodedString())"])
+        for role in StaffRole.allCases {
+            #expect(Role(rawValue: role.rawValue) != nil, "\(role) is a token role")
+        }
+        let inspector = try verifier.verify(key.mint(subject: "J07", role: .department, node: "371302", department: "SC-01", lifetime: .seconds(300)))
+        #expect(inspector.subject == "J07" && inspector.role == .department && inspector.department == "SC-01")
+        for role in [Role.applicant, .peerNode, .integrator] {
+            #expect(throws: (any Error).self) { try verifier.verify(key.mint(subject: "x", role: role, node: "371302", lifetime: .seconds(300))) }
         }
     }
 }

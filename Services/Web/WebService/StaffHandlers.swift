@@ -1,7 +1,10 @@
 import Foundation
+import GRPCCore
 import Hummingbird
 import Logging
 import OneSealAuth
+import OneSealProto
+import OneSealWire
 import WebRules
 
 /// Staff sign-in for the workbench (#19, W33): `/staff/sign-in`, the forced password change, the
@@ -17,6 +20,8 @@ struct StaffHandlers: Sendable {
     let signer: TokenSigningKey
     let node: String
     let policy: SessionPolicy
+    /// The node's approval service (the work list); nil when `approval@<node>` is not a peer.
+    let approval: GRPCClient<OneSealClientTransport>?
 
     func register(on router: Router<WebContext>) {
         router.get("/staff") { request, context in try await home(request, context) }
@@ -27,6 +32,7 @@ struct StaffHandlers: Sendable {
         router.get("/staff/code") { request, context in try await codeForm(request, context) }
         router.post("/staff/code") { request, context in try await codeSubmit(request, context) }
         router.post("/staff/sign-out") { request, context in try await signOut(request, context) }
+        router.get("/staff/cases") { request, context in try await workList(request, context) }
     }
 
     /// Without the staff key the workbench's paths say so plainly.
@@ -35,7 +41,7 @@ struct StaffHandlers: Sendable {
             PageHandlers.html(.notFound, ErrorPage.render(
                 layout: Layout(siteName: siteName, requestID: context.id), title: "工作台未开通", message: "本站暂未开通工作人员工作台。"))
         }
-        for path in ["/staff", "/staff/sign-in", "/staff/password", "/staff/code"] { router.get(.init(stringLiteral: path), use: answer) }
+        for path in ["/staff", "/staff/sign-in", "/staff/password", "/staff/code", "/staff/cases"] { router.get(.init(stringLiteral: path), use: answer) }
         for path in ["/staff/sign-in", "/staff/password", "/staff/code", "/staff/sign-out"] { router.post(.init(stringLiteral: path), use: answer) }
     }
 
@@ -224,5 +230,71 @@ struct StaffHandlers: Sendable {
         let checked = try await gate(request, at: .signedIn)
         guard case .pass(let id, let session) = checked else { return checked.response }
         return AccountHandlers.page(.ok, StaffPages.home(layout: layout(context), csrf: accounts.csrf.token(for: id), staff: session.staff))
+    }
+
+    // MARK: The back office's work list
+
+    /// The token the services see for this act (W31): role and subject the signed-in person's,
+    /// the inspector's department, 5 minutes, signed with the staff key.
+    func staffMetadata(_ staff: StaffStore.Staff) throws -> Metadata {
+        guard let role = Role(rawValue: staff.role.rawValue) else { throw RPCError(code: .internalError, message: "staff role \(staff.role.rawValue) is no token role") }
+        let token = try signer.mint(subject: staff.staffNumber, role: role, node: node, department: staff.departmentCode, lifetime: .seconds(300))
+        var metadata = Metadata()
+        metadata.addString("Bearer \(token)", forKey: "authorization")
+        return metadata
+    }
+
+    /// The approval role a staff role works cases in, or nil (not an approval role).
+    static func approvalRole(_ role: StaffRole) -> Approval_ApprovalRole? {
+        switch role {
+        case .officer: .officer
+        case .sectionChief: .sectionChief
+        case .deputyDirector: .deputyDirector
+        case .director: .director
+        default: nil
+        }
+    }
+
+    /// 我的待办 (`/staff/cases`): the open cases whose next step is the person's (assigned to them),
+    /// then the queue of their role nobody has claimed, each sorted by due date by approval itself,
+    /// with the yellow and red warnings. Only the approval chain opens it: anyone else is refused
+    /// by the page before any call (and approval's ListCases would refuse a window clerk's or an
+    /// inspector's token too).
+    func workList(_ request: Request, _ context: WebContext) async throws -> Response {
+        let checked = try await gate(request, at: .signedIn)
+        guard case .pass(let id, let session) = checked else { return checked.response }
+        let staff = session.staff
+        let token = accounts.csrf.token(for: id)
+        guard staff.role.worksCases, let role = Self.approvalRole(staff.role) else {
+            context.logger.notice("staff page refused", metadata: ["request_id": "\(context.id)", "staff": "\(staff.staffNumber)", "role": "\(staff.role.rawValue)", "path": "/staff/cases"])
+            return AccountHandlers.page(.forbidden, StaffPages.refused(layout: layout(context), csrf: token, staff: staff))
+        }
+        guard let approval else {
+            return AccountHandlers.page(.serviceUnavailable, StaffPages.workList(layout: layout(context), csrf: token, staff: staff, mine: nil, queue: nil, notice: "本站工作台未连接审批服务。"))
+        }
+        var options = CallOptions.defaults
+        options.timeout = .seconds(8)
+        let client = Approval_ApprovalService.Client(wrapping: approval)
+        let open: [Approval_CaseStatus] = [.inProgress, .suspended]
+        do {
+            let metadata = try staffMetadata(staff)
+            let mine = try await client.listCases(.with {
+                $0.assigneeSubject = staff.staffNumber
+                $0.statuses = open
+                $0.page = .with { $0.pageSize = 100 }
+            }, metadata: metadata, options: options)
+            let queue = try await client.listCases(.with {
+                $0.nextRole = role
+                $0.unassignedOnly = true
+                $0.statuses = open
+                $0.page = .with { $0.pageSize = 100 }
+            }, metadata: metadata, options: options)
+            return AccountHandlers.page(.ok, StaffPages.workList(layout: layout(context), csrf: token, staff: staff, mine: mine.cases, queue: queue.cases))
+        } catch let error as RPCError {
+            context.logger.notice("work list failed", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+            let status: HTTPResponse.Status = error.code == .permissionDenied ? .forbidden : .serviceUnavailable
+            let notice = error.code == .permissionDenied ? "审批服务拒绝了你的岗位访问此列表。" : ErrorPage.unavailable
+            return AccountHandlers.page(status, StaffPages.workList(layout: layout(context), csrf: token, staff: staff, mine: nil, queue: nil, notice: notice))
+        }
     }
 }

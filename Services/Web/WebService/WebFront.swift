@@ -56,6 +56,11 @@ public struct WebFront: Service {
                 host: address.host, port: address.port, configuration: wire, logger: wireLogger,
                 tls: material.map { .init(material: $0, expectedNode: node, expectedService: "evaluation") }))
         }
+        let approval = self.configuration.approval.map { address in
+            GRPCClient(transport: OneSealClientTransport(
+                host: address.host, port: address.port, configuration: wire, logger: wireLogger,
+                tls: material.map { .init(material: $0, expectedNode: node, expectedService: "approval") }))
+        }
         let boundPort = BoundPort()
         let handlers = PageHandlers(
             configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
@@ -85,7 +90,7 @@ public struct WebFront: Service {
                     StaffHandlers(
                         accounts: accountHandlers, store: StaffStore(database: database, keyring: keyring),
                         signer: try TokenSigningKey(contentsOfFile: staffKeyFile, issuer: configuration.node), node: configuration.node,
-                        policy: .staff(secure: configuration.cookiesSecure || https != nil)
+                        policy: .staff(secure: configuration.cookiesSecure || https != nil), approval: approval
                     ).register(on: router)
                 } else {
                     StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
@@ -118,10 +123,12 @@ public struct WebFront: Service {
             group.addTask { try await intake.runConnections() }
             group.addTask { try await certificate.runConnections() }
             if let evaluation { group.addTask { try await evaluation.runConnections() } }
+            if let approval { group.addTask { try await approval.runConnections() } }
             defer {
                 intake.beginGracefulShutdown()
                 certificate.beginGracefulShutdown()
                 evaluation?.beginGracefulShutdown()
+                approval?.beginGracefulShutdown()
             }
             guard let database else {
                 // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealProto
 import WebRules
 
 /// The staff workbench's pages (#19): sign-in, the forced password change, the TOTP code, and the
@@ -60,6 +61,7 @@ enum StaffPages {
         <h1>工作台</h1>
         <section class="card">
         <p>\(HTML.escape(staff.displayName))（工号 \(HTML.escape(staff.staffNumber))）· \(HTML.escape(staff.role.label))\(post)</p>
+        \(staff.role.worksCases ? "<p><a href=\"/staff/cases\">我的待办（按办结期限排序）</a></p>" : "")
         <form method="post" action="/staff/sign-out">
         \(AccountPages.csrf(token))
         <button type="submit">退出登录</button>
@@ -67,5 +69,54 @@ enum StaffPages {
         </section>
         """
         return layout.page(title: "工作台", body: body)
+    }
+
+    /// A page the signed-in person's post does not open.
+    static func refused(layout: Layout, csrf token: String, staff: StaffStore.Staff) -> String {
+        let body = """
+        <h1>无权访问</h1>
+        <section class="verdict bad" role="alert"><p>此页面仅供审批人员（承办人、科室负责人、分管负责人、主要负责人）使用，你的岗位是\(HTML.escape(staff.role.label))。</p></section>
+        <p><a href="/staff">返回工作台</a></p>
+        """
+        return layout.page(title: "无权访问", body: body)
+    }
+
+    /// The warning as words (never colour alone): 红牌 overdue, 黄牌 near the due date.
+    static func warning(_ deadline: Common_Deadline) -> String {
+        if deadline.suspended { return "<span>中止计时</span>" }
+        switch deadline.warning {
+        case .red: return "<strong class=\"warning red\">红牌 · 超期\(deadline.overdueWorkingDays)个工作日</strong>"
+        case .yellow: return "<strong class=\"warning yellow\">黄牌 · 剩\(deadline.workingDaysLeft)个工作日</strong>"
+        default: return "<span>剩\(deadline.workingDaysLeft)个工作日</span>"
+        }
+    }
+
+    static func rows(_ cases: [Approval_Case]) -> String {
+        guard !cases.isEmpty else { return "<p>暂无。</p>" }
+        let rows = cases.map { item in
+            let due = item.deadline.hasDueOn ? VerifyPage.date(item.deadline.dueOn) : "—"
+            let accepted = item.hasAcceptedOn ? VerifyPage.date(item.acceptedOn) : "—"
+            return "<tr data-warning=\"\(item.deadline.warning == .red ? "red" : item.deadline.warning == .yellow ? "yellow" : "normal")\">"
+                + "<td>\(HTML.escape(item.caseNumber))</td><td>\(HTML.escape(item.item.name))</td><td>\(accepted)</td><td>\(due)</td><td>\(warning(item.deadline))</td></tr>"
+        }.joined(separator: "\n")
+        return """
+        <table>
+        <thead><tr><th scope="col">办件编号</th><th scope="col">事项</th><th scope="col">受理日期</th><th scope="col">办结期限</th><th scope="col">预警</th></tr></thead>
+        <tbody>
+        \(rows)
+        </tbody>
+        </table>
+        """
+    }
+
+    static func workList(layout: Layout, csrf token: String, staff: StaffStore.Staff, mine: [Approval_Case]?, queue: [Approval_Case]?, notice: String? = nil) -> String {
+        let body = """
+        <h1>我的待办</h1>
+        \(AccountPages.banner(notice))
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a></p>
+        \(mine.map { "<section class=\"card\"><h2>分配给我的办件（\($0.count)）</h2>\(rows($0))</section>" } ?? "")
+        \(queue.map { "<section class=\"card\"><h2>本岗位待认领（\($0.count)）</h2>\(rows($0))</section>" } ?? "")
+        """
+        return layout.page(title: "我的待办", body: body)
     }
 }
