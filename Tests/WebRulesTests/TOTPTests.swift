@@ -67,6 +67,9 @@ import WebRules
     @Test func provisioningURIHasTheSecretInBase32AndTheParameters() {
         let uri = TOTP(secret: Self.sha1Secret).provisioningURI(issuer: "OneSeal 371302", account: "W0012")
         #expect(uri == "otpauth://totp/OneSeal%20371302:W0012?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=OneSeal%20371302&algorithm=SHA1&digits=6&period=30")
+        // A hall's Chinese name is UTF-8 percent-encoded, never sent raw.
+        let chinese = TOTP(secret: Self.sha1Secret).provisioningURI(issuer: "兰山", account: "W0012")
+        #expect(chinese.hasPrefix("otpauth://totp/%E5%85%B0%E5%B1%B1:W0012?") && chinese.allSatisfy(\.isASCII))
     }
 
     @Test func generatedSecretsAre160BitsAndDiffer() {

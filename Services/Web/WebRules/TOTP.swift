@@ -89,7 +89,9 @@ public struct TOTP: Sendable, Hashable {
     /// Format every app accepts. Issuer and account are percent-encoded; the label is
     /// `issuer:account`.
     public func provisioningURI(issuer: String, account: String) -> String {
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        // RFC 3986 unreserved characters only (Foundation's `alphanumerics` would let Chinese
+        // letters through unencoded): a hall's name as issuer comes out as UTF-8 percent-escapes.
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
         let issuerText = issuer.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
         let accountText = account.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
         return "otpauth://totp/\(issuerText):\(accountText)?secret=\(Base32.encode(secret, padding: false))&issuer=\(issuerText)"
