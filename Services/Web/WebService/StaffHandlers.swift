@@ -183,7 +183,7 @@ struct StaffHandlers: Sendable {
             return AccountHandlers.page(.unauthorized, StaffPages.passwordChange(
                 layout: layout(context), csrf: token, staff: staff, errors: FormErrors(errors: [StaffPasswordChange.currentField: "当前密码不正确"])))
         }
-        try await store.changePassword(staff.id, to: change.new)
+        try await store.changePassword(staff.id, to: change.new, keeping: id)
         context.logger.info("staff password changed", metadata: ["request_id": "\(context.id)", "staff": "\(staff.staffNumber)"])
         let next: StaffStore.Stage = staff.hasSecondFactor ? .secondFactor : .signedIn
         guard let advanced = try await store.advance(id, to: next, staff: staff) else {

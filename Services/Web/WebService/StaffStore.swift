@@ -183,10 +183,15 @@ public struct StaffStore: Sendable {
         return staff.disabled ? nil : staff
     }
 
-    /// Sets the person's own new password and clears the forced change.
-    public func changePassword(_ id: UUID, to password: String) async throws {
+    /// Sets the person's own new password and clears the forced change; every other session of
+    /// the person ends (a browser left signed in elsewhere with the old password is signed out),
+    /// `keeping` the one that made the change.
+    public func changePassword(_ id: UUID, to password: String, keeping current: SessionID? = nil) async throws {
         let hash = try await AccountStore.offload { [cost] in Bcrypt.hash(password, cost: cost) }
-        try await database.execute("UPDATE web_staff SET password_hash = \(hash), must_change_password = false WHERE staff_id = \(id) AND disabled_at IS NULL")
+        try await database.withTransaction { connection in
+            try await connection.execute("UPDATE web_staff SET password_hash = \(hash), must_change_password = false WHERE staff_id = \(id) AND disabled_at IS NULL")
+            try await connection.execute("DELETE FROM web_staff_sessions WHERE staff_id = \(id) AND session_key <> \(current?.storageKey ?? [])")
+        }
     }
 
     /// Checks a TOTP code and, if it matches a step later than the last one used, records that
