@@ -118,6 +118,8 @@ var targets: [Target] = [
         dependencies: [
             "OneSealCore", "OneSealProto", "OneSealWire", "OneSealAuth", "OneSealServiceKit", "OneSealPrivacy", "OneSealStore", "OneSealOutbox",
             "OneSealTLS", x509,
+            // #19: `oneseal staff` works on the web front's database with the front's own code.
+            "WebRules", "WebService",
             grpcCore, log, protobuf, .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ] + services.map { .target(name: "\($0.folder)Contracts") } + services.map { .target(name: "\($0.folder)Rules") },

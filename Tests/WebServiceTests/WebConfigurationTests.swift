@@ -45,6 +45,18 @@ import Testing
         #expect(configuration.cookiesSecure, "an https public URL makes the cookies Secure")
     }
 
+    @Test func theStaffKeyNeedsTheAccountsDatabase() throws {
+        #expect(Self.problem(["ONESEAL_WEB_STAFF_KEY_FILE": "/s"]) == "ONESEAL_WEB_STAFF_KEY_FILE")
+        let configuration = try WebConfiguration.fromEnvironment(Self.base.merging([
+            "ONESEAL_WEB_APPLICANT_KEY_FILE": "/k", "ONESEAL_DATABASE_URL": "dbname=oneseal_web_371302", "ONESEAL_DATA_KEY_FILE": "/d",
+            "ONESEAL_WEB_STAFF_KEY_FILE": "/s",
+        ]) { $1 })
+        #expect(configuration.accounts?.staffKeyFile == "/s")
+        #expect(try WebConfiguration.fromEnvironment(Self.base.merging([
+            "ONESEAL_WEB_APPLICANT_KEY_FILE": "/k", "ONESEAL_DATABASE_URL": "dbname=oneseal_web_371302", "ONESEAL_DATA_KEY_FILE": "/d",
+        ]) { $1 }).accounts?.staffKeyFile == nil)
+    }
+
     @Test func trustedProxiesAreAddresses() throws {
         #expect(Self.problem(["ONESEAL_WEB_TRUSTED_PROXIES": "10.0.0.1, proxy.lan"]) == "ONESEAL_WEB_TRUSTED_PROXIES")
         let configuration = try WebConfiguration.fromEnvironment(Self.base.merging(["ONESEAL_WEB_TRUSTED_PROXIES": "10.0.0.1, ::1"]) { $1 })

@@ -64,6 +64,9 @@ public final class LocalCluster: Sendable {
     /// The key each node's web front mints applicant tokens with (W16); that node's services trust
     /// it for role applicant only.
     public let applicantKeys: [String: TokenSigningKey]
+    /// The key each node's web front mints staff tokens with (#19, W31); that node's services trust
+    /// it for the staff roles only.
+    public let webStaffKeys: [String: TokenSigningKey]
     /// Extra variables of the web fronts (e.g. ONESEAL_WEB_TRUSTED_PROXIES for the web benchmark).
     private let webEnvironment: [String: String]
     private let adminConninfo: String
@@ -178,6 +181,7 @@ public final class LocalCluster: Sendable {
             ports: ports, grpcPorts: grpcPorts, databases: databases, adminConninfo: admin, logLevel: logLevel, extraEnvironment: environment, links: links,
             certificateAuthorities: authorities, clientMaterial: clientMaterial, webPorts: webPorts, webDatabases: webDatabases, webEnvironment: webEnvironment,
             applicantKeys: Dictionary(uniqueKeysWithValues: webPorts.keys.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
+            webStaffKeys: Dictionary(uniqueKeysWithValues: webPorts.keys.map { ($0, TokenSigningKey.generate(issuer: $0)) }),
             replicas: replicas, replicaPorts: replicaPorts, balancers: balancers)
         try cluster.writeKeys()
         try await cluster.createDatabases()
@@ -197,7 +201,8 @@ public final class LocalCluster: Sendable {
         nodes: [String], directory: URL, binDirectory: URL, signingKeys: [String: TokenSigningKey], ports: [ServiceAddress: Int],
         grpcPorts: [ServiceAddress: Int], databases: [ServiceAddress: String], adminConninfo: String, logLevel: String, extraEnvironment: [String: String],
         links: [ServiceAddress: LinkProxy], certificateAuthorities: [String: NodeCertificateAuthority], clientMaterial: TLSMaterialSource?,
-        webPorts: [String: Int], webDatabases: [String: String], webEnvironment: [String: String], applicantKeys: [String: TokenSigningKey], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
+        webPorts: [String: Int], webDatabases: [String: String], webEnvironment: [String: String], applicantKeys: [String: TokenSigningKey],
+        webStaffKeys: [String: TokenSigningKey], replicas: Int, replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)], balancers: [ServiceAddress: LinkProxy]
     ) {
         self.replicas = replicas
         self.replicaPorts = replicaPorts
@@ -209,6 +214,7 @@ public final class LocalCluster: Sendable {
         self.webDatabases = webDatabases
         self.webEnvironment = webEnvironment
         self.applicantKeys = applicantKeys
+        self.webStaffKeys = webStaffKeys
         self.nodes = nodes
         self.directory = directory
         self.binDirectory = binDirectory
@@ -406,6 +412,7 @@ public final class LocalCluster: Sendable {
     private func dataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("data-\(node).key") }
     private func sealKeyFile(_ node: String) -> URL { directory.appendingPathComponent("seal-\(node).key") }
     private func applicantKeyFile(_ node: String) -> URL { directory.appendingPathComponent("applicant-\(node).key") }
+    private func webStaffKeyFile(_ node: String) -> URL { directory.appendingPathComponent("web-staff-\(node).key") }
     /// The web front's own data key (its accounts' personal data), not the services'.
     private func webDataKeyFile(_ node: String) -> URL { directory.appendingPathComponent("web-data-\(node).key") }
 
@@ -419,6 +426,7 @@ public final class LocalCluster: Sendable {
             try Self.writeSecret(key.base64 + "\n", to: applicantKeyFile(node))
             try Self.writeSecret(DataKeyring.generateKeyText() + "\n", to: webDataKeyFile(node))
         }
+        for (node, key) in webStaffKeys { try Self.writeSecret(key.base64 + "\n", to: webStaffKeyFile(node)) }
     }
 
     private static func writeSecret(_ text: String, to url: URL) throws {
@@ -472,7 +480,9 @@ public final class LocalCluster: Sendable {
             "ONESEAL_DB_POOL_SIZE": "4",
             // Each node's staff key, and its web front's key for role applicant only (W16).
             "ONESEAL_TOKEN_PUBLIC_KEYS": (nodes.map { "\($0)=\(signingKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }
-                + applicantKeys.keys.sorted().map { "\($0):applicant=\(applicantKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }).joined(separator: ","),
+                + applicantKeys.keys.sorted().map { "\($0):applicant=\(applicantKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }
+                // The front's staff key for the staff roles only (W31).
+                + webStaffKeys.keys.sorted().map { "\($0):\(Self.webStaffRoles)=\(webStaffKeys[$0]!.publicKey.rawRepresentation.base64EncodedString())" }).joined(separator: ","),
             "ONESEAL_PEERS": peers(from: address.node),
             "ONESEAL_SERVICE_KEY_FILE": keyFile(address.node).path,
             "ONESEAL_DATA_KEY_FILE": dataKeyFile(address.node).path,
@@ -517,6 +527,15 @@ public final class LocalCluster: Sendable {
         processes.withLock { $0[replica] = process }
     }
 
+    /// The roles the web front's staff key is trusted for: the staff roles (`StaffRole`), never
+    /// node, integrator or applicant.
+    static let webStaffRoles = "window_clerk+officer+section_chief+deputy_director+director+certificate_operator+department+evaluator+leader+operator"
+
+    /// `node`'s web front database (libpq conninfo), where `oneseal staff` and the tests add staff.
+    public func webDatabaseConninfo(_ node: String) throws -> String {
+        try PostgresConnInfo.replacingDatabase(in: server(of: node), with: webDatabases[node]!)
+    }
+
     /// The base URL of `node`'s web front (started with `web: true`).
     public func webURL(_ node: String) -> String { "http://127.0.0.1:\(webPorts[node]!)" }
 
@@ -533,7 +552,7 @@ public final class LocalCluster: Sendable {
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "ONESEAL_NODE": node, "ONESEAL_LISTEN_HOST": "127.0.0.1", "ONESEAL_PORT": String(webPorts[node]!),
             "ONESEAL_LOG_LEVEL": logLevel == "notice" ? "info" : logLevel, "ONESEAL_PUBLIC_URL": webURL(node),
-            "ONESEAL_PEERS": ["intake", "certificate", "evaluation"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
+            "ONESEAL_PEERS": ["intake", "certificate", "evaluation", "approval"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
         ]
         if let hall = Self.halls[node] { environment["ONESEAL_NODE_NAME"] = hall.name }
         if let database = webDatabases[node] {
@@ -542,6 +561,7 @@ public final class LocalCluster: Sendable {
             environment["ONESEAL_DB_POOL_SIZE"] = "2"
             environment["ONESEAL_DATA_KEY_FILE"] = webDataKeyFile(node).path
             environment["ONESEAL_WEB_APPLICANT_KEY_FILE"] = applicantKeyFile(node).path
+            environment["ONESEAL_WEB_STAFF_KEY_FILE"] = webStaffKeyFile(node).path
         }
         if let authority = certificateAuthorities[node] {
             // The front calls its node's services over TLS as web@<node>, like any client.

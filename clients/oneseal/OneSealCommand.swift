@@ -28,6 +28,7 @@ struct OneSealCommand: AsyncParsableCommand {
             Supervision.self,  // supervision (#6)
             Report.self,  // evaluation (#7)
             CaseFileReviewCommand.self,  // 案卷评查 (#20 item 10)
+            StaffCommand.self,  // the web workbench's staff accounts (#19)
             OutboxCommand.self,  // dead letters of a service's outbox (#15)
             Certs.self,  // the node CA and TLS certificates (#17)
             Protos.self,  // the contracts for gRPC tools (#17 item 4)

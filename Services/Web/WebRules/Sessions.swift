@@ -54,6 +54,30 @@ public struct SessionPolicy: Sendable, Hashable {
         self.secure = secure
     }
 
+    /// The staff session's cookie (#19, W33), apart from the applicant's so neither can stand
+    /// for the other.
+    public static let staffCookieName = "oneseal_staff"
+
+    /// Staff sessions: 30 minutes idle (a window PC left while the clerk steps away), 10 hours
+    /// after sign-in (a working day with its lunch break; the next day starts with a sign-in).
+    public static func staff(secure: Bool) -> SessionPolicy {
+        var policy = SessionPolicy(secure: secure)
+        policy.idleTimeout = 30 * 60
+        policy.absoluteTimeout = 10 * 3600
+        return policy
+    }
+
+    /// The staff cookie: `Path=/staff` (never sent to the public pages) and `SameSite=Strict`
+    /// (staff do not arrive from QR codes or other sites' links, so no cross-site request ever
+    /// carries it, not even a top-level GET).
+    public func staffSessionCookie(_ id: SessionID) -> String {
+        "\(Self.staffCookieName)=\(id.text); Path=/staff; Max-Age=\(Int(absoluteTimeout)); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
+    public func clearedStaffSessionCookie() -> String {
+        "\(Self.staffCookieName)=; Path=/staff; Max-Age=0; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
     /// Whether a session created at `created` and last used at `lastSeen` is still alive at `now`.
     public func isAlive(created: Date, lastSeen: Date, now: Date) -> Bool {
         now.timeIntervalSince(created) < absoluteTimeout && now.timeIntervalSince(lastSeen) < idleTimeout && now >= created.addingTimeInterval(-60)

@@ -23,7 +23,7 @@ public struct AccountStore: Sendable {
         self.cost = cost
     }
 
-    /// The migrations of the front's database, in the executable (the front has no resource
+    /// The migrations of the front's database (applicants, then staff), in the executable (the front has no resource
     /// bundle to ship; see decisions W20). Version numbers never change once released.
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "web_accounts", sql: """
@@ -47,6 +47,8 @@ public struct AccountStore: Sendable {
             CREATE INDEX web_sessions_last_seen ON web_sessions (last_seen);
             CREATE INDEX web_sessions_account ON web_sessions (account_id);
             """),
+        // #19: staff accounts and their sessions (`StaffStore`), kept apart from the applicants'.
+        Migration(version: 2, name: "web_staff", sql: StaffStore.migrationSQL),
     ]
 
     /// What the sealed record holds.

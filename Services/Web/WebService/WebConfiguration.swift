@@ -12,11 +12,13 @@ import WebRules
 ///   value the certificate service writes into QR codes; default `http://<host>:<port>`;
 /// - `ONESEAL_PEERS`: `intake@<node>=host:port,certificate@<node>=host:port` — the node's own
 ///   services it calls over OneSeal TCP (both required), and `evaluation@<node>=host:port` for
-///   the rating page (optional);
+///   the rating page (optional), `approval@<node>=host:port` for the workbench's work list (optional);
 /// - `ONESEAL_WEB_APPLICANT_KEY_FILE`: turns applicant accounts on (#18 item 3, W16): the Ed25519
 ///   key the front mints 5-minute `applicant` tokens with; then `ONESEAL_DATABASE_URL` (the front's
 ///   own database, + `ONESEAL_DATABASE_PASSWORD_FILE`) and `ONESEAL_DATA_KEY_FILE` (the front's own
 ///   data key) are required;
+/// - `ONESEAL_WEB_STAFF_KEY_FILE`: turns the staff workbench on (#19, W31): the Ed25519 key the
+///   front mints staff tokens with; the services list it as `NODE:window_clerk+officer+…=KEY`;
 /// - `ONESEAL_WEB_TRUSTED_PROXIES`: addresses whose X-Forwarded-For is believed (`ClientAddress`).
 public struct WebConfiguration: Sendable {
     public var node: String
@@ -29,6 +31,9 @@ public struct WebConfiguration: Sendable {
     /// The node's evaluation service, for the rating page (好差评); optional: without it the
     /// application page offers no rating.
     public var evaluation: (host: String, port: Int)?
+    /// The node's approval service, for the staff workbench's back office (#19); optional: without
+    /// it the work list says the back office is not connected.
+    public var approval: (host: String, port: Int)?
     public var logLevel: String
     public var wire: WireConfiguration
     /// How the front reaches the node's services: TLS with its own `web@<node>` certificate and the
@@ -53,12 +58,16 @@ public struct WebConfiguration: Sendable {
         public var databasePoolSize: Int
         public var dataKeyFile: String
         public var applicantKeyFile: String
+        /// The staff workbench (#19, W31): the Ed25519 key the front mints staff tokens with, which
+        /// the services trust for the staff roles only; nil: no staff sign-in.
+        public var staffKeyFile: String?
 
-        public init(databaseConninfo: String, databasePoolSize: Int = 4, dataKeyFile: String, applicantKeyFile: String) {
+        public init(databaseConninfo: String, databasePoolSize: Int = 4, dataKeyFile: String, applicantKeyFile: String, staffKeyFile: String? = nil) {
             self.databaseConninfo = databaseConninfo
             self.databasePoolSize = databasePoolSize
             self.dataKeyFile = dataKeyFile
             self.applicantKeyFile = applicantKeyFile
+            self.staffKeyFile = staffKeyFile
         }
     }
 
@@ -100,6 +109,7 @@ public struct WebConfiguration: Sendable {
             publicURL: publicURL, intake: try peer("intake"), certificate: try peer("certificate"), logLevel: node.logLevel, wire: node.wire)
         configuration.tls = node.tls
         configuration.evaluation = node.peers["evaluation@\(node.node)"]
+        configuration.approval = node.peers["approval@\(node.node)"]
         let httpsFiles = [environment["ONESEAL_WEB_HTTPS_CERT_FILE"], environment["ONESEAL_WEB_HTTPS_KEY_FILE"]]
             .map { $0?.trimmingCharacters(in: .whitespaces) }.map { $0?.isEmpty == false ? $0 : nil }
         switch (httpsFiles[0], httpsFiles[1]) {
@@ -116,6 +126,14 @@ public struct WebConfiguration: Sendable {
                 throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: "accounts (ONESEAL_WEB_APPLICANT_KEY_FILE) hold personal data, sealed with the front's own data key")
             }
             configuration.accounts = Accounts(databaseConninfo: node.databaseConninfo, databasePoolSize: node.databasePoolSize, dataKeyFile: dataKey, applicantKeyFile: keyFile)
+        }
+        if let staffKey = environment["ONESEAL_WEB_STAFF_KEY_FILE"]?.trimmingCharacters(in: .whitespaces), !staffKey.isEmpty {
+            guard configuration.accounts != nil else {
+                throw NodeConfiguration.Invalid(
+                    variable: "ONESEAL_WEB_STAFF_KEY_FILE",
+                    reason: "the staff workbench keeps its accounts in the front's database beside the applicants': give ONESEAL_WEB_APPLICANT_KEY_FILE (and its database and data key) too")
+            }
+            configuration.accounts?.staffKeyFile = staffKey
         }
         if let proxies = environment["ONESEAL_WEB_TRUSTED_PROXIES"] {
             switch ClientAddress.parseTrustedProxies(proxies) {

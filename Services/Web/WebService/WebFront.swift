@@ -56,6 +56,11 @@ public struct WebFront: Service {
                 host: address.host, port: address.port, configuration: wire, logger: wireLogger,
                 tls: material.map { .init(material: $0, expectedNode: node, expectedService: "evaluation") }))
         }
+        let approval = self.configuration.approval.map { address in
+            GRPCClient(transport: OneSealClientTransport(
+                host: address.host, port: address.port, configuration: wire, logger: wireLogger,
+                tls: material.map { .init(material: $0, expectedNode: node, expectedService: "approval") }))
+        }
         let boundPort = BoundPort()
         let handlers = PageHandlers(
             configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
@@ -79,9 +84,21 @@ public struct WebFront: Service {
             if let accountHandlers {
                 ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router)
                 MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, evaluation: evaluation, node: configuration.node).register(on: router)
+                // The staff workbench (#19): its own key, sessions and cookie; the accounts' CSRF,
+                // throttle and client address.
+                if let staffKeyFile = accounts.staffKeyFile {
+                    StaffHandlers(
+                        accounts: accountHandlers, store: StaffStore(database: database, keyring: keyring),
+                        signer: try TokenSigningKey(contentsOfFile: staffKeyFile, issuer: configuration.node), node: configuration.node,
+                        policy: .staff(secure: configuration.cookiesSecure || https != nil), approval: approval
+                    ).register(on: router)
+                } else {
+                    StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
+                }
             }
         } else {
             AccountHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
+            StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
         }
         let onListening = self.onListening
         let logger = self.logger
@@ -106,10 +123,12 @@ public struct WebFront: Service {
             group.addTask { try await intake.runConnections() }
             group.addTask { try await certificate.runConnections() }
             if let evaluation { group.addTask { try await evaluation.runConnections() } }
+            if let approval { group.addTask { try await approval.runConnections() } }
             defer {
                 intake.beginGracefulShutdown()
                 certificate.beginGracefulShutdown()
                 evaluation?.beginGracefulShutdown()
+                approval?.beginGracefulShutdown()
             }
             guard let database else {
                 // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).
