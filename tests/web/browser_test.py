@@ -22,6 +22,8 @@ import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -87,8 +89,20 @@ def fill(driver, values):
         field.send_keys(value)
 
 
+def click_to_load(driver, by, value, timeout=60):
+    """Clicks a form's button and waits until the browser has left the page it was on: a wait for an
+    element that the old page also has (a field error after a second bad post) would otherwise read
+    the old page while the new one replaces it (StaleElementReferenceException, seen in CI)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, value).click()
+    try:
+        WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+    except TimeoutException:
+        pass  # nothing was loaded (a form the page itself refused): the caller's own checks say so
+
+
 def submit(driver, action):
-    driver.find_element(By.CSS_SELECTOR, f"form[action='{action}'] button[type=submit]").click()
+    click_to_load(driver, By.CSS_SELECTOR, f"form[action='{action}'] button[type=submit]")
 
 
 def accounts(driver, config, directory):
@@ -369,7 +383,7 @@ def main():
             driver.get(config["county_web"] + "/progress")
             driver.find_element(By.ID, "application_number").send_keys(config["progress"]["number"])
             driver.find_element(By.ID, "query_code").send_keys("ZZZZZZZZZZ")
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            click_to_load(driver, By.CSS_SELECTOR, "form button")
             WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "progress-error") or d.find_elements(By.ID, "progress-result"))
             errors = driver.find_elements(By.ID, "progress-error")
             check(bool(errors) and "受理编号或查询码不正确" in errors[0].text, f"[{label}] a wrong query code gives a clear page")
@@ -378,7 +392,7 @@ def main():
 
             # Empty fields: each error next to its field, in Chinese.
             driver.get(config["county_web"] + "/progress")
-            driver.find_element(By.CSS_SELECTOR, "form button").click()
+            click_to_load(driver, By.CSS_SELECTOR, "form button")
             WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "application_number-error"))
             check("请填写受理编号" in driver.find_element(By.ID, "application_number-error").text, f"[{label}] the empty number is named next to its field")
             check("请填写查询码" in driver.find_element(By.ID, "query_code-error").text, f"[{label}] the empty code is named next to its field")

@@ -29,7 +29,7 @@ import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from browser_test import WIDTHS, browser, check, fill, flip, failures, get, lines, shoot, submit, tampered, wait_for_browser_checks  # noqa: E402
+from browser_test import WIDTHS, browser, check, click_to_load, fill, flip, failures, get, lines, shoot, submit, tampered, wait_for_browser_checks  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 import http.client  # noqa: E402
@@ -121,7 +121,7 @@ def apply(driver, config, directory):
     # A PNG named .pdf, and a file over 20 MiB: each named next to its field, nothing stored.
     driver.find_element(By.ID, "material_M01").send_keys(write(None, "scan.pdf", PNG))
     driver.find_element(By.ID, "material_M04").send_keys(write(None, "too-big.pdf", PDF + b"\x00" * (21 << 20)))
-    driver.find_element(By.ID, "apply-submit").click()
+    click_to_load(driver, By.ID, "apply-submit")
     WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "material_M01-error"))
     check("PNG图片" in driver.find_element(By.ID, "material_M01-error").text, "a PNG named .pdf is refused next to its field: " + driver.find_element(By.ID, "material_M01-error").text)
     check("超过20MB" in driver.find_element(By.ID, "material_M04-error").text, "a file over 20 MiB is refused next to its field")
@@ -134,7 +134,7 @@ def apply(driver, config, directory):
     driver.find_element(By.ID, "material_M01").send_keys(write(None, "申请书.pdf", PDF))
     driver.find_element(By.ID, "material_M04").send_keys(write(None, "layout.png", PNG))
     driver.find_element(By.ID, "material_M05").send_keys(write(None, "rules.jpg", JPEG))
-    driver.find_element(By.ID, "apply-submit").click()
+    click_to_load(driver, By.ID, "apply-submit")
     WebDriverWait(driver, 30).until(lambda d: "/account" in d.current_url and d.find_elements(By.ID, "account-notice"))
     check("网上申报已提交" in driver.find_element(By.ID, "account-notice").text, "the submission is confirmed with its number")
     found = rows(driver)
@@ -178,7 +178,7 @@ def correct(driver, config, directory):
     check(status == 400 and "只能上传补正告知书列出的材料" in text, f"a file for a material the notice does not list is refused ({status})")
     driver.find_element(By.ID, "material_M02").send_keys(write(None, "营业执照.pdf", PDF + b"% business licence\n"))
     driver.find_element(By.ID, "material_M03").send_keys(write(None, "法定代表人身份证明.jpg", JPEG + b"id"))
-    driver.find_element(By.ID, "correction-submit").click()
+    click_to_load(driver, By.ID, "correction-submit")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "application-notice"))
     check("补正材料已提交" in driver.find_element(By.ID, "application-notice").text, "the correction is confirmed")
     check("待受理" in driver.find_element(By.ID, "application-status").text or "已提交" in driver.find_element(By.ID, "application-status").text,
@@ -210,13 +210,13 @@ def results(driver, config, directory):
     # 好差评: a bad rating without a reason is named next to the reasons; with reasons it is taken
     # and its rectification (with its due date) is shown.
     driver.find_element(By.CSS_SELECTOR, "input[name=level][value='1']").click()
-    driver.find_element(By.ID, "rating-submit").click()
+    click_to_load(driver, By.ID, "rating-submit")
     WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "reason-error"))
     check("请选择原因" in driver.find_element(By.ID, "reason-error").text, "a bad rating without a reason is named next to the reasons")
     driver.find_element(By.CSS_SELECTOR, "input[name=level][value='1']").click()
     driver.find_element(By.CSS_SELECTOR, "input[name=reason][value='多次跑腿']").click()
     driver.find_element(By.ID, "comment").send_keys("营业执照能共享却还要我上传，来回两次")
-    driver.find_element(By.ID, "rating-submit").click()
+    click_to_load(driver, By.ID, "rating-submit")
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "rating-level"))
     check("非常不满意" in driver.find_element(By.ID, "rating-level").text, "the bad rating is recorded")
     status = driver.find_elements(By.ID, "rectification-status")
@@ -258,7 +258,7 @@ def rectified(driver, config, directory):
         shoot(driver, directory, f"{label}-rectified", width, height)
     driver.set_window_size(*WIDTHS[0][1:])
     driver.find_element(By.CSS_SELECTOR, "input[name=level][value='4']").click()
-    driver.find_element(By.ID, "verdict-submit").click()
+    click_to_load(driver, By.ID, "verdict-submit")
     WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "rectification-verdict"))
     check("满意" in driver.find_element(By.ID, "rectification-verdict").text and "已办结" in driver.find_element(By.ID, "rectification-status").text,
           "the applicant's verdict closes the rectification")
