@@ -115,11 +115,20 @@ public struct StaffStore: Sendable {
         try await database.query("SELECT \(Self.columns) FROM web_staff WHERE lower(staff_number) = \(StaffNumber.key(staffNumber))").rows.first.map(Self.staff)
     }
 
+    /// A stored role this build does not know. Refused, never read as some other role: a guess
+    /// could hand a person rights they were not given.
+    public struct UnknownRole: Error, CustomStringConvertible {
+        public let staffNumber: String
+        public let role: String
+        public var description: String { "staff \(staffNumber) has the role '\(role)', which this build does not know; the account cannot be used" }
+    }
+
     static func staff(_ row: PostgresRow) throws -> Staff {
-        let role: String = try row.decode("role")
+        let stored: String = try row.decode("role")
+        guard let role = StaffRole(rawValue: stored) else { throw UnknownRole(staffNumber: try row.decode("staff_number"), role: stored) }
         return Staff(
             id: try row.decode("staff_id"), staffNumber: try row.decode("staff_number"), displayName: try row.decode("display_name"),
-            role: StaffRole(rawValue: role) ?? .operator, windowNumber: try row.decode("window_number"), departmentCode: try row.decode("department_code"),
+            role: role, windowNumber: try row.decode("window_number"), departmentCode: try row.decode("department_code"),
             mustChangePassword: try row.decode("must_change_password"), hasSecondFactor: try row.decode("has_totp"), disabled: try row.decode("disabled"),
             createdAt: try row.decode("created_at"))
     }
