@@ -22,8 +22,7 @@ import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -95,8 +94,17 @@ def click_to_load(driver, by, value, timeout=60):
     the old page while the new one replaces it (StaleElementReferenceException, seen in CI)."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, value).click()
+
+    def left(_):
+        # Chromium answers a node of a page being replaced with "stale element" or, mid-navigation,
+        # an inspector error ("Node ... does not belong to the document"): either means it is gone.
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
     try:
-        WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+        WebDriverWait(driver, timeout).until(left)
     except TimeoutException:
         pass  # nothing was loaded (a form the page itself refused): the caller's own checks say so
 
