@@ -48,6 +48,8 @@ public enum FieldLimits {
     public static let document = Limit(64_000, multiline: true, "a structured document")
     /// Anything not named below: short single-line text.
     public static let fallback = Limit(500, "short text")
+    /// What a case-file reviewer found wanting under one criterion (案卷评查): the officer reads it.
+    public static let finding = Limit(1000, multiline: true, "a reviewer's finding")
 
     /// Most elements of one repeated text field (ids of a batch, tags, codes).
     public static let maximumRepeatedStrings = 1000
@@ -76,6 +78,9 @@ public enum FieldLimits {
         "instant_rule_set": document, "rule_set": document, "details_json": document, "html": document, "form": document,
         "message": freeText, "text": freeText, "answer": freeText, "question": freeText, "result": freeText,
         "effect": freeText, "conclusion": identifier, "form_key": name, "form_value": freeText, "penalty_type": name, "tags": name, "to_node": identifier,
+        // Renewal, change and hearings (#20): the licence renewed, who asked for a hearing, who
+        // presides (a staff subject), and the hearing record the decision rests on.
+        "renewal_of": identifier, "requested_by": name, "presiding_officer": identifier, "record": legalText,
     ]
 
     /// Suffix rules, tried in order when the exact name is not listed.
@@ -88,7 +93,7 @@ public enum FieldLimits {
         ("description", freeText), ("comment", freeText), ("feedback", freeText), ("scope", freeText),
         ("conditions", freeText), ("detail", freeText), ("summary", freeText), ("undertaking", freeText),
         ("measures", freeText), ("responsibility", freeText), ("takeaway", freeText), ("assessment", freeText),
-        ("_error", freeText), ("_label", name), ("_version", identifier),
+        ("_error", freeText), ("_label", name), ("_version", identifier), ("_finding", finding),
     ]
 
     /// The limit of a field, by its proto name.

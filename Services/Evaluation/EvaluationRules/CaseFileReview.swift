@@ -141,9 +141,6 @@ public enum CaseFileReview {
         public var grade: Grade { Grade(total: total) }
     }
 
-    /// The longest finding a reviewer may write per criterion (the edge's free-text limit).
-    public static let maximumFindingLength = 1000
-
     /// Checks a score against the checklist and the case's facts:
     /// - every criterion scored, each in 0…25;
     /// - a criterion that lost points says why (the finding is what the officer will read);
@@ -162,10 +159,9 @@ public enum CaseFileReview {
             if !(0...Criterion.maximum).contains(value) {
                 violations.append(.init(field: field, description: "\(criterion.title): \(value) is outside 0…\(Criterion.maximum)", reason: "range"))
             }
+            // Its length (1,000, line breaks allowed) is checked at the edge (`FieldLimits.finding`).
             let finding = (findings[criterion] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if finding.count > maximumFindingLength {
-                violations.append(.init(field: "score.\(criterion.rawValue)_finding", description: "at most \(maximumFindingLength) characters", reason: "too_long"))
-            } else if value < Criterion.maximum && finding.isEmpty {
+            if value < Criterion.maximum && finding.isEmpty {
                 violations.append(.init(field: "score.\(criterion.rawValue)_finding", description: "\(criterion.title) lost points: say what was found wanting", reason: "required"))
             }
         }
