@@ -247,9 +247,14 @@ struct PGSetup {
 
     /// One value, as psql prints it unaligned (`-At`).
     func value(_ sql: String) throws -> String {
+        try psql(["-At"], sql)
+    }
+
+    /// Runs one statement with `options`; returns what psql printed, trimmed.
+    private func psql(_ options: [String], _ sql: String) throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-psql-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(at: output) }
-        let (status, _) = try Pgbench.spawnAndWait(["psql", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo], outputPath: output.path)
+        let (status, _) = try Pgbench.spawnAndWait(["psql"] + options + ["-v", "ON_ERROR_STOP=1", "-c", sql, conninfo], outputPath: output.path)
         let text = ((try? String(contentsOf: output, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard status == 0 else { throw ValidationError("psql failed: \(text)") }
         return text
@@ -272,11 +277,6 @@ struct PGSetup {
         return settings.joined(separator: " ") + (durable ? " (durable, as a hall runs it)" : " (NOT durable: test settings)")
     }
     func run(_ sql: String) throws {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-psql-\(UUID().uuidString).out")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let (status, _) = try Pgbench.spawnAndWait(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo], outputPath: output.path)
-        guard status == 0 else {
-            throw ValidationError("psql failed: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
-        }
+        _ = try psql(["-q"], sql)
     }
 }

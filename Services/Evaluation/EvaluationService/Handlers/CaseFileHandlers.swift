@@ -67,9 +67,8 @@ extension EvaluationAPI {
             guard let position = sample.draw.caseIDs.firstIndex(of: request.caseID) else {
                 throw Self.notFound("case \(request.caseID) is not in the \(year)年\(month)月 sample")
             }
-            let scores = try await CaseFileStore.scores(node: node, year: year, month: month, on: transaction)
             let fact = try await FactStore.case(id: request.caseID, on: transaction)
-            if let existing = scores[request.caseID] {
+            if let existing = try await CaseFileStore.score(node: node, year: year, month: month, caseID: request.caseID, on: transaction) {
                 // The reviewer's own retry answers what was recorded; anything else is a second score.
                 guard let key, existing.idempotencyKey == key, existing.reviewer == caller.subject else {
                     throw RPCError(code: .alreadyExists, message: "case file \(fact?.number ?? request.caseID) was scored on \(existing.scoredOn) by \(existing.reviewer) (\(existing.score.total) 分); a file is scored once")

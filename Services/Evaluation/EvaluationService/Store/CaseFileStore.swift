@@ -72,19 +72,27 @@ enum CaseFileStore {
 
     /// The month's scores of `node`, by case id.
     static func scores(node: String, year: Int, month: Int, on connection: PostgresConnection) async throws -> [String: StoredScore] {
-        var scores: [String: StoredScore] = [:]
-        for row in try await connection.query("""
+        let rows = try await connection.query("""
             SELECT case_id, reviewer, score::text AS score, idempotency_key, scored_on::text AS scored_on
             FROM case_file_scores WHERE node = \(node) AND year = \(year) AND month = \(month)
-            """) {
-            let caseID = try row.decode("case_id", as: String.self)
-            scores[caseID] = StoredScore(
-                caseID: caseID, reviewer: try row.decode("reviewer", as: String.self),
-                score: try JSONDecoder().decode(CaseFileReview.Score.self, from: Data(try row.decode("score", as: String.self).utf8)),
-                idempotencyKey: try row.decode("idempotency_key", as: String?.self),
-                scoredOn: try CivilDate(parsing: try row.decode("scored_on", as: String.self)))
-        }
-        return scores
+            """)
+        return Dictionary(uniqueKeysWithValues: try rows.map { let score = try decodeScore($0); return (score.caseID, score) })
+    }
+
+    /// One file's score in the month's sample, if it was scored.
+    static func score(node: String, year: Int, month: Int, caseID: String, on connection: PostgresConnection) async throws -> StoredScore? {
+        try await connection.query("""
+            SELECT case_id, reviewer, score::text AS score, idempotency_key, scored_on::text AS scored_on
+            FROM case_file_scores WHERE node = \(node) AND year = \(year) AND month = \(month) AND case_id = \(caseID)
+            """).first.map(decodeScore)
+    }
+
+    private static func decodeScore(_ row: PostgresRow) throws -> StoredScore {
+        StoredScore(
+            caseID: try row.decode("case_id", as: String.self), reviewer: try row.decode("reviewer", as: String.self),
+            score: try JSONDecoder().decode(CaseFileReview.Score.self, from: Data(try row.decode("score", as: String.self).utf8)),
+            idempotencyKey: try row.decode("idempotency_key", as: String?.self),
+            scoredOn: try CivilDate(parsing: try row.decode("scored_on", as: String.self)))
     }
 
     /// The month's summary over `nodes` (a city's report counts its counties' reviews too), or nil
