@@ -149,7 +149,8 @@ public struct CSRFTokens: Sendable {
     }
 }
 
-/// Unpadded base64url (RFC 4648 §5), for cookies and form fields.
+/// Unpadded base64url (RFC 4648 §5), for cookies and form fields; decoding accepts only the
+/// canonical spelling (RFC 4648 §3.5), so one value has one text.
 public enum Base64URL {
     public static func encode(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
@@ -159,7 +160,10 @@ public enum Base64URL {
         guard text.utf8.count <= 128, text.utf8.allSatisfy(isAlphabet) else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
+        guard let bytes = Data(base64Encoded: base64).map(Array.init) else { return nil }
+        // Only the canonical spelling: a last character whose unused low bits are set decodes to
+        // the same bytes, so without this check two strings would pass as one token.
+        return encode(bytes) == text ? bytes : nil
     }
 
     static func isAlphabet(_ byte: UInt8) -> Bool {
