@@ -71,7 +71,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealAuth",
-        dependencies: [grpcCore, log, "OneSealTLS", x509, .product(name: "Crypto", package: "swift-crypto")],
+        dependencies: ["OneSealCore", grpcCore, log, "OneSealTLS", x509, .product(name: "Crypto", package: "swift-crypto")],
         path: "Shared/OneSealAuth",
         swiftSettings: swift6
     ),
@@ -209,7 +209,7 @@ var targets: [Target] = [
     .testTarget(name: "OneSealStoreTests", dependencies: ["OneSealStore", "OneSealTestSupport", log], path: "Tests/OneSealStoreTests", swiftSettings: swift6),
     .testTarget(name: "OneSealTraceTests", dependencies: ["OneSealTrace", log], path: "Tests/OneSealTraceTests", swiftSettings: swift6),
     .testTarget(name: "OneSealPrivacyTests", dependencies: ["OneSealPrivacy"], path: "Tests/OneSealPrivacyTests", swiftSettings: swift6),
-    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealWire", "OneSealTLS", x509, grpcCore, log], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
+    .testTarget(name: "OneSealAuthTests", dependencies: ["OneSealAuth", "OneSealCore", "OneSealWire", "OneSealTLS", x509, grpcCore, log], path: "Tests/OneSealAuthTests", swiftSettings: swift6),
     .testTarget(
         name: "OneSealTLSTests",
         dependencies: nio + ["OneSealTLS", "OneSealWire", "OneSealAuth", "OneSealProto", x509, nioSSL, grpcCore, protobuf, log, .product(name: "Crypto", package: "swift-crypto")],

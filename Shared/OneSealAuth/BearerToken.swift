@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 
 /// Signed bearer tokens: compact JWS (`header.claims.signature`, base64url) signed with Ed25519
 /// (`alg: EdDSA`), so any JWT library can read them and any node can verify them with a public key.
@@ -285,8 +286,8 @@ public struct TokenVerifier: Sendable {
         }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected three dot-separated parts") }
-        guard let headerData = Base64URL.decode(parts[0]), let claimsData = Base64URL.decode(parts[1]),
-            let signature = Base64URL.decode(parts[2])
+        guard let headerData = Base64URL.decode(parts[0]).map({ Data($0) }), let claimsData = Base64URL.decode(parts[1]).map({ Data($0) }),
+            let signature = Base64URL.decode(parts[2]).map({ Data($0) })
         else { throw .malformed("a part is not base64url") }
         guard let header = try? JSONDecoder().decode([String: String].self, from: headerData) else {
             throw .malformed("header is not a JSON object of strings")
@@ -352,17 +353,3 @@ public struct TokenVerifier: Sendable {
     }
 }
 
-enum Base64URL {
-    static func encode(_ data: Data) -> String {
-        data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
-    }
-}

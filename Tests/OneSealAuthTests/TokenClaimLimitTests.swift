@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 import Testing
 
 @testable import OneSealAuth

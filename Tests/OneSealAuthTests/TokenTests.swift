@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 import GRPCCore
 import Testing
 

@@ -43,7 +43,7 @@ public struct QRPayload: Sendable, Hashable {
             URLQueryItem(name: "id", value: identifier.description),
             URLQueryItem(name: "node", value: node),
             URLQueryItem(name: "kid", value: keyID),
-            URLQueryItem(name: "sig", value: Self.base64URL(signature)),
+            URLQueryItem(name: "sig", value: Base64URL.encode(signature)),
         ]
         return components.string ?? baseURL
     }
@@ -59,18 +59,7 @@ public struct QRPayload: Sendable, Hashable {
         do { self.identifier = try LicenceIdentifier(parsing: identifierText) } catch { throw .badIdentifier(error) }
         self.node = try value("node")
         self.keyID = try value("kid")
-        guard let signature = Self.decodeBase64URL(try value("sig")) else { throw .badSignature }
+        guard let signature = Base64URL.decode(try value("sig")) else { throw .badSignature }
         self.signature = signature
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decodeBase64URL(_ text: String) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 
 /// A session of a signed-in applicant: a random id in an HttpOnly cookie, kept server-side as its
 /// SHA-256 only (a copy of the front's database gives no one a working cookie). The id carries no
@@ -144,29 +145,8 @@ public struct CSRFTokens: Sendable {
 
     /// Constant-time comparison; a missing binding or field is a failure.
     public func isValid(_ token: String?, for binding: SessionID?) -> Bool {
-        guard let token, let binding, let given = Base64URL.decode(token) else { return false }
+        // An HMAC-SHA256 is 43 characters; nothing longer is decoded.
+        guard let token, token.utf8.count <= 64, let binding, let given = Base64URL.decode(token) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Array(("csrf\u{0}" + binding.text).utf8), using: key)
-    }
-}
-
-/// Unpadded base64url (RFC 4648 §5), for cookies and form fields; decoding accepts only the
-/// canonical spelling (RFC 4648 §3.5), so one value has one text.
-public enum Base64URL {
-    public static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    public static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.count <= 128, text.utf8.allSatisfy(isAlphabet) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        guard let bytes = Data(base64Encoded: base64).map(Array.init) else { return nil }
-        // Only the canonical spelling: a last character whose unused low bits are set decodes to
-        // the same bytes, so without this check two strings would pass as one token.
-        return encode(bytes) == text ? bytes : nil
-    }
-
-    static func isAlphabet(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
     }
 }
