@@ -29,6 +29,20 @@ public struct ChartSpec: Sendable, Hashable {
     public var series: [Series]
     public var target: Double
     public var takeaway: String
+
+    /// Public for the web front's dashboard, which draws the charts evaluation sends with
+    /// `SVGChart` (the monthly report's renderer).
+    public init(id: String, title: String, kind: Kind, xLabel: String, yLabel: String, unit: String, series: [Series], target: Double, takeaway: String) {
+        self.id = id
+        self.title = title
+        self.kind = kind
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.unit = unit
+        self.series = series
+        self.target = target
+        self.takeaway = takeaway
+    }
 }
 
 /// A bad review as the report lists it. The comment is the rater's text as written (E12): it is

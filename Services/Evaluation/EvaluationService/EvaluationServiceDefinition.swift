@@ -14,18 +14,19 @@ public enum EvaluationServiceDefinition {
     public static let name = "evaluation"
 
     /// Who may call which method (E3, E13); anything not listed is denied. Figures, warnings, flags
-    /// and reports are for evaluators and leaders, and a parent node's tokens may read them (the
-    /// city reads its counties). Ratings come from the applicant, the window's rating pad, the
+    /// and reports are for evaluators, leaders and the bureau's leading posts (科长, 分管, 局长 —
+    /// the director's dashboard, W35), and a parent node's tokens may read them (the city reads its
+    /// counties). Ratings come from the applicant, the window's rating pad, the
     /// provincial platform and evaluators (channel by role, checked in the handler).
     public static let policy: AccessPolicy = {
         let service = "oneseal.evaluation.v1.EvaluationService/"
-        let watchers = MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor)
+        let watchers = MethodRule(roles: [.evaluator, .leader, .sectionChief, .deputyDirector, .director], scope: .sameNodeOrAncestor)
         let ratedSide: Set<Role> = [.windowClerk, .officer, .sectionChief, .deputyDirector, .director]
         let rules: [String: MethodRule] = [
             "SubmitRating": MethodRule(roles: [.applicant, .windowClerk, .integrator, .evaluator], scope: .anyTrustedNode).on(.own),
             // An applicant reads the rating they made and its rectification (checked in the handler, #18).
             "GetRating": MethodRule(roles: [.evaluator, .leader, .applicant], scope: .sameNodeOrAncestor).on(.own),
-            "ListRatings": watchers.on(.anyOfTheNode),
+            "ListRatings": MethodRule(roles: [.evaluator, .leader], scope: .sameNodeOrAncestor).on(.anyOfTheNode),
             "ListRectifications": MethodRule(roles: Set<Role>([.evaluator, .leader]).union(ratedSide), scope: .sameNodeOrAncestor).on(.anyOfTheNode),
             "RecordCallBack": MethodRule(roles: [.evaluator, .sectionChief, .deputyDirector, .director]).on(.anyOfTheNode),
             "CompleteRectification": MethodRule(roles: ratedSide).on(.anyOfTheNode),

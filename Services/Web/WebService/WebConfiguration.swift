@@ -12,7 +12,7 @@ import WebRules
 ///   value the certificate service writes into QR codes; default `http://<host>:<port>`;
 /// - `ONESEAL_PEERS`: `intake@<node>=host:port,certificate@<node>=host:port` — the node's own
 ///   services it calls over OneSeal TCP (both required), and `evaluation@<node>=host:port` for
-///   the rating page (optional), `approval@<node>=host:port` for the workbench's work list (optional);
+///   the rating page and the director's dashboard (optional), `approval@<node>=host:port` for the workbench's work list (optional);
 /// - `ONESEAL_WEB_APPLICANT_KEY_FILE`: turns applicant accounts on (#18 item 3, W16): the Ed25519
 ///   key the front mints 5-minute `applicant` tokens with; then `ONESEAL_DATABASE_URL` (the front's
 ///   own database, + `ONESEAL_DATABASE_PASSWORD_FILE`) and `ONESEAL_DATA_KEY_FILE` (the front's own
@@ -28,8 +28,8 @@ public struct WebConfiguration: Sendable {
     public var publicURL: String?
     public var intake: (host: String, port: Int)
     public var certificate: (host: String, port: Int)
-    /// The node's evaluation service, for the rating page (好差评); optional: without it the
-    /// application page offers no rating.
+    /// The node's evaluation service, for the rating page (好差评) and the director's dashboard
+    /// (效能看板); optional: without it the application page offers no rating and the board says so.
     public var evaluation: (host: String, port: Int)?
     /// The node's approval service, for the staff workbench's back office (#19); optional: without
     /// it the work list says the back office is not connected.

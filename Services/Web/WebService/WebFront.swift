@@ -87,11 +87,13 @@ public struct WebFront: Service {
                 // The staff workbench (#19): its own key, sessions and cookie; the accounts' CSRF,
                 // throttle and client address.
                 if let staffKeyFile = accounts.staffKeyFile {
-                    StaffHandlers(
+                    let staffHandlers = StaffHandlers(
                         accounts: accountHandlers, store: StaffStore(database: database, keyring: keyring),
                         signer: try TokenSigningKey(contentsOfFile: staffKeyFile, issuer: configuration.node), node: configuration.node,
                         policy: .staff(secure: configuration.cookiesSecure || https != nil), approval: approval
-                    ).register(on: router)
+                    )
+                    staffHandlers.register(on: router)
+                    DashboardHandlers(staff: staffHandlers, evaluation: evaluation, now: { Date() }).register(on: router)
                 } else {
                     StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
                 }

@@ -84,11 +84,15 @@ struct EvaluationServiceTests {
         }
     }
 
-    @Test("only evaluators and leaders see figures; the city reads its county, another county cannot")
+    @Test("only evaluators, leaders and the leading posts see figures; the city reads its county, another county cannot")
     func figureAccess() async throws {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
             try await node.deliver(try EvaluationEvents.stream())
             _ = try await octoberFigures(node, metadata: try node.token(.leader, subject: "leader-1"))
+            // The director's dashboard (W35): 科长, 分管 and 局长 read their node's figures.
+            for role in [Role.sectionChief, .deputyDirector, .director] {
+                #expect(try await octoberFigures(node, metadata: try node.token(role, subject: "chief-1")).total.metrics.received == 3)
+            }
             // The city's evaluator reads the county's figures (its token, the county's service).
             #expect(try await octoberFigures(node, metadata: try node.token(.evaluator, node: "371300")).total.metrics.received == 3)
             for (role, tokenNode) in [(Role.officer, "371302"), (.windowClerk, "371302"), (.applicant, "371302"), (.evaluator, "371311")] {

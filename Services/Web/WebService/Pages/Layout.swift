@@ -7,7 +7,8 @@ struct Layout {
     var siteName: String
     var requestID: String
 
-    func page(title: String, body: String, script: Bool = false) -> String {
+    /// `refreshSeconds`: the page reloads itself (a live board on a hall's wall screen, no script).
+    func page(title: String, body: String, script: Bool = false, refreshSeconds: Int? = nil) -> String {
         """
         <!doctype html>
         <html lang="zh-CN">
@@ -15,7 +16,7 @@ struct Layout {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
-        <title>\(HTML.escape(title)) - \(HTML.escape(siteName))</title>
+        \(refreshSeconds.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")<title>\(HTML.escape(title)) - \(HTML.escape(siteName))</title>
         <link rel="stylesheet" href="\(Assets.stylePath)">
         </head>
         <body>

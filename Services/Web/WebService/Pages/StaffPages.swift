@@ -62,6 +62,7 @@ enum StaffPages {
         <section class="card">
         <p>\(HTML.escape(staff.displayName))（工号 \(HTML.escape(staff.staffNumber))）· \(HTML.escape(staff.role.label))\(post)</p>
         \(staff.role.worksCases ? "<p><a href=\"/staff/cases\">我的待办（按办结期限排序）</a></p>" : "")
+        \(staff.role.readsFigures ? "<p><a href=\"/staff/dashboard\">效能看板</a></p>" : "")
         <form method="post" action="/staff/sign-out">
         \(AccountPages.csrf(token))
         <button type="submit">退出登录</button>
