@@ -94,6 +94,8 @@ public struct WebFront: Service {
                     )
                     staffHandlers.register(on: router)
                     DashboardHandlers(staff: staffHandlers, evaluation: evaluation, now: { Date() }).register(on: router)
+                    let health = [("intake", intake), ("certificate", certificate)] + [approval.map { ("approval", $0) }, evaluation.map { ("evaluation", $0) }].compactMap { $0 }
+                    OperatorHandlers(staff: staffHandlers, intake: intake, services: health, database: database).register(on: router)
                 } else {
                     StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
                 }
