@@ -46,8 +46,12 @@ struct BenchWeb: AsyncParsableCommand {
     @Option(help: "Seconds measured per row.")
     var duration: Int = 10
 
+    @Option(help: "Open cases loaded at the county (submitted and accepted over RPC, as a window would) before the workbench rows; 0 skips them (#19 asks for 10000).")
+    var workbenchCases: Int = 0
+
     func validate() throws {
         guard concurrency > 0, duration > 0 else { throw ValidationError("--concurrency and --duration must be positive") }
+        guard (0...200_000).contains(workbenchCases) else { throw ValidationError("--workbench-cases must be 0...200000") }
     }
 
     func run() async throws {
@@ -121,6 +125,9 @@ struct BenchWeb: AsyncParsableCommand {
         rows.append(("TrackProgress, OneSeal TCP direct", try await run {
             _ = try await intake.trackProgress(.with { $0.applicationNumber = number; $0.queryCode = code })
         }))
+        if workbenchCases > 0 {
+            rows += try await workbench(cluster: cluster, hall: hall, session: session)
+        }
         print("")
         print("| what | requests/s | p50 ms | p99 ms | failed |")
         print("|---|---:|---:|---:|---:|")
@@ -128,6 +135,122 @@ struct BenchWeb: AsyncParsableCommand {
             print(String(format: "| %@ | %.0f | %.1f | %.1f | %d |", name, Double(result.latencies.count) / Double(duration), result.percentile(0.5), result.percentile(0.99), result.failures))
         }
         if let first = rows.flatMap({ $0.1.firstFailure }).first { print("first failure: \(first)") }
+    }
+
+    /// The workbench with `workbenchCases` open cases (#19): loads them through the window's RPCs
+    /// (submit + accept, `concurrency` at a time), signs an officer and a director in through the
+    /// staff pages, then measures the officer's work list (`/staff/cases`: ListCases twice, 100
+    /// rows each, sorted by due date over all open cases) and the director's board
+    /// (`/staff/dashboard`: evaluation's figures, warnings and charts over the same cases).
+    func workbench(cluster: LocalCluster, hall: Hall, session: URLSession) async throws -> [(String, Result)] {
+        let county = "371302"
+        let clock = ContinuousClock()
+        let started = clock.now
+        let tickets = Tickets()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while tickets.take() <= workbenchCases {
+                        let submitted = try await hall.submit(at: county, items: [Hall.countyFoodItem]).application
+                        _ = try await hall.accept(at: county, submitted.applicationID)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let loading = clock.now - started
+        print("workbench: \(workbenchCases) cases submitted and accepted in \(loading.components.seconds) s (\(concurrency) at a time)")
+        let web = cluster.webURL(county)
+        let database = try cluster.webDatabaseConninfo(county)
+        let officer = try await StaffBrowser.signIn(web, database: database, cluster: cluster, staffNumber: "BENCH-G1", role: "officer", session: session)
+        let director = try await StaffBrowser.signIn(web, database: database, cluster: cluster, staffNumber: "BENCH-J1", role: "director", session: session)
+        // Every case is in the approval queue once its CaseOpened has arrived; the board counts
+        // them once evaluation has heard of them. Wait for both, so the rows measure a full house.
+        _ = try await eventually("approval holding the open cases", timeout: .seconds(600), every: .seconds(2)) { () -> Bool? in
+            let cases = try await hall.clients.approval(county).listCases(.with {
+                $0.statuses = [.inProgress]
+                $0.page = .with { $0.pageSize = 1 }
+            }, metadata: try hall.clients.metadata(.officer, "bench-officer", node: county))
+            return cases.page.totalSize >= Int64(workbenchCases) ? true : nil
+        }
+        guard let list = URL(string: web + "/staff/cases"), let board = URL(string: web + "/staff/dashboard") else { throw ValidationError("bad URL") }
+        let page: @Sendable (URL, String, String) async throws -> Void = { url, cookie, marker in
+            var request = URLRequest(url: url)
+            request.httpShouldHandleCookies = false
+            request.setValue("oneseal_staff=\(cookie)", forHTTPHeaderField: "Cookie")
+            let (data, response) = try await session.data(for: request)
+            guard (response as? HTTPURLResponse)?.statusCode == 200, String(decoding: data, as: UTF8.self).contains(marker) else {
+                throw ValidationError("HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+            }
+        }
+        var rows: [(String, Result)] = []
+        rows.append(("work list, \(workbenchCases) open cases (GET /staff/cases)", try await run { try await page(list, officer, "本岗位待认领") }))
+        rows.append(("director's board, \(workbenchCases) open cases (GET /staff/dashboard)", try await run { try await page(board, director, "效能看板") }))
+        return rows
+    }
+
+    /// Staff accounts made as an operator would (`oneseal staff add` on the front's database) and
+    /// signed in through the pages: the `oneseal_staff` cookie of a session past its first password change.
+    enum StaffBrowser {
+        static func field(_ page: String, _ name: String) -> String? {
+            guard let range = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+            return String(page[range.upperBound...].prefix { $0 != "\"" })
+        }
+
+        static func cookie(_ response: HTTPURLResponse, _ name: String) -> String? {
+            guard let header = response.value(forHTTPHeaderField: "Set-Cookie"), let range = header.range(of: name + "=") else { return nil }
+            return String(header[range.upperBound...].prefix { $0 != ";" && $0 != "," })
+        }
+
+        static func signIn(_ web: String, database: String, cluster: LocalCluster, staffNumber: String, role: String, session: URLSession) async throws -> String {
+            let process = Process()
+            process.executableURL = cluster.binDirectory.appendingPathComponent("oneseal")
+            process.arguments = ["staff", "add", "--database", database, "--staff-number", staffNumber, "--name", "压测", "--role", role, "--json"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0, let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let temporary = answer["temporary_password"] as? String else { throw ValidationError("oneseal staff add \(staffNumber) failed") }
+            let noRedirects = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+            func send(_ path: String, form: [String: String]? = nil, cookie: String) async throws -> (String, HTTPURLResponse) {
+                var request = URLRequest(url: URL(string: web + path)!)
+                request.httpShouldHandleCookies = false
+                request.setValue(cookie, forHTTPHeaderField: "Cookie")
+                if let form {
+                    request.httpMethod = "POST"
+                    request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+                    request.httpBody = Data(form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&").utf8)
+                }
+                let (data, response) = try await noRedirects.data(for: request)
+                return (String(decoding: data, as: UTF8.self), response as! HTTPURLResponse)
+            }
+            let (form, first) = try await send("/staff/sign-in", cookie: "")
+            guard let visitor = cookie(first, "oneseal_visitor"), let csrf = field(form, "csrf_token") else { throw ValidationError("no sign-in form") }
+            let (_, signedIn) = try await send("/staff/sign-in", form: ["csrf_token": csrf, "staff_number": staffNumber, "password": temporary], cookie: "oneseal_visitor=\(visitor)")
+            guard let pending = cookie(signedIn, "oneseal_staff") else { throw ValidationError("sign-in refused") }
+            let (change, _) = try await send("/staff/password", cookie: "oneseal_staff=\(pending)")
+            guard let changeToken = field(change, "csrf_token") else { throw ValidationError("no password form") }
+            let (_, changed) = try await send("/staff/password", form: [
+                "csrf_token": changeToken, "current_password": temporary, "new_password": "bench password 2026", "new_password_confirm": "bench password 2026",
+            ], cookie: "oneseal_staff=\(pending)")
+            guard let signedInCookie = cookie(changed, "oneseal_staff") else { throw ValidationError("password change refused") }
+            return signedInCookie
+        }
+    }
+
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+    }
+
+    /// 1, 2, 3, … across the loading tasks.
+    final class Tickets: Sendable {
+        private let value = Mutex(0)
+        func take() -> Int { value.withLock { value in value += 1; return value } }
     }
 
     /// 10.x.y.z addresses, one per request.

@@ -260,6 +260,26 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         return out
     }
 
+    /// A page of cases as `caller` may see them, the personal-data reads logged in one statement
+    /// for the page (one row per case, as `view` logs one): a work list of 100 cases was 100
+    /// autocommitted inserts — 100 commits — per page.
+    func views(_ page: [StoredCase], for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> [Approval_Case] {
+        let disclosure = Disclosure.of(.approvalCase, for: caller, atNode: node)
+        let cases = try page.map { stored in
+            var out = try caseProto(stored)
+            let applicant = try openApplicant(stored)
+            out.applicant = disclosure == .full && caller != nil ? applicant : applicant.disclosed(disclosure)
+            return out
+        }
+        if disclosure == .full, let caller, !page.isEmpty {
+            try await connection.execute("""
+                INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
+                SELECT \(caller.subject), \(caller.role.rawValue), \(caller.node), id, \(purpose) FROM unnest(\(SQLArray(page.map(\.id)))::uuid[]) AS read(id)
+                """)
+        }
+        return cases
+    }
+
     func viewing(_ stored: StoredCase, for caller: Caller, purpose: String) async throws -> Approval_Case {
         try await database.withConnection { try await view(stored, for: caller, purpose: purpose, on: $0) }
     }

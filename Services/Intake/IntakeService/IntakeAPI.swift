@@ -183,21 +183,31 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     /// for this node's window clerks and for the applicant themself (each such read is
     /// logged), masked for everyone else; the query code only to those who see it in full.
     func view(_ application: StoredApplication, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Intake_Application {
+        let (out, inFull) = try disclosed(application, for: caller)
+        if inFull, let caller { try await logReads(of: [application.id], by: caller, purpose: purpose, on: connection) }
+        return out
+    }
+
+    /// The application as `caller` may see it, and whether that is in full (a read to log).
+    func disclosed(_ application: StoredApplication, for caller: Caller?) throws -> (application: Intake_Application, inFull: Bool) {
         var out = record(application)
         let parties = try openParties(application)
         let disclosure = Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
-        if disclosure == .full, let caller {
-            // The person reading their own application is logged as "data_subject": their token's
-            // subject is their ID number, which this table (not sealed) must not hold.
-            let reader = caller.role == .applicant ? "data_subject" : caller.subject
-            try await ApplicationStore.logPersonalDataRead(
-                subject: reader, role: caller.role.rawValue, node: caller.node, application: application.id, purpose: purpose, on: connection)
-        } else {
-            out.queryCode = ""
-        }
+        let inFull = disclosure == .full && caller != nil
+        if !inFull { out.queryCode = "" }
         out.applicant = parties.applicant.disclosed(disclosure)
         if parties.hasAgent { out.agent = parties.agent.disclosed(disclosure) }
-        return out
+        return (out, inFull)
+    }
+
+    /// Logs `caller`'s reads in full of `applications`, one row each, in one statement. The
+    /// person reading their own application is logged as "data_subject": their token's subject is
+    /// their ID number, which this table (not sealed) must not hold.
+    func logReads(of applications: [UUID], by caller: Caller, purpose: String, on connection: PostgresConnection) async throws {
+        guard !applications.isEmpty else { return }
+        let reader = caller.role == .applicant ? "data_subject" : caller.subject
+        try await ApplicationStore.logPersonalDataReads(
+            subject: reader, role: caller.role.rawValue, node: caller.node, applications: applications, purpose: purpose, on: connection)
     }
 
     /// Applicant and agent, sealed together under the application id.

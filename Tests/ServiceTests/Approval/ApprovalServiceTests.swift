@@ -58,6 +58,19 @@ struct ApprovalServiceTests {
             let masked = try await node.approval.getCase(Approval_GetCaseRequest.with { $0.caseID = soleCase.caseID }, metadata: try node.metadata(.evaluator, "eval-1"))
             #expect(masked.case.applicant.masked)
             #expect(masked.case.applicant.idNumber != "91371302MA3C1234X7")
+            // A page of the work list read in full is logged one row per case, in one statement
+            // (one transaction) — and a masked read is not logged.
+            let before = try await node.database.query("SELECT coalesce(max(seq), 0)::int8 AS n FROM personal_data_reads").one().decode("n", as: Int.self)
+            let page = try await node.approval.listCases(Approval_ListCasesRequest.with { $0.applicationID = accepted.applicationID }, metadata: try node.director)
+            #expect(page.cases.count == 2 && page.cases.allSatisfy { !$0.applicant.masked })
+            let reads = try await node.database.query("""
+                SELECT case_id, subject, purpose, xmin::text AS tx FROM personal_data_reads WHERE seq > \(before) ORDER BY seq
+                """).map { (try $0.decode("case_id", as: UUID.self), try $0.decode("subject", as: String.self), try $0.decode("tx", as: String.self)) }
+            #expect(Set(reads.map { $0.0.uuidString.lowercased() }) == Set(page.cases.map { $0.caseID.lowercased() }))
+            #expect(reads.allSatisfy { $0.1 == "director-zhou" } && Set(reads.map(\.2)).count == 1)
+            _ = try await node.approval.listCases(Approval_ListCasesRequest.with { $0.applicationID = accepted.applicationID }, metadata: try node.metadata(.evaluator, "eval-1"))
+            let after = try await node.database.query("SELECT count(*)::int8 AS n FROM personal_data_reads WHERE seq > \(before)").one().decode("n", as: Int.self)
+            #expect(after == 2 && reads.allSatisfy { $0.2 != "" })
             // OpenCase by RPC is idempotent on (application, item) too.
             var open = Approval_OpenCaseRequest()
             open.applicationID = accepted.applicationID

@@ -430,6 +430,14 @@ struct IntakeServiceTests {
             #expect(asClerk.application.applicant.idNumber == Fixtures.residentID)
             let reads = try await node.database.query("SELECT subject, purpose FROM personal_data_reads ORDER BY seq").map { try $0.decode("purpose", as: String.self) }
             #expect(reads == ["submit", "get"])
+            // A list read in full logs one row per application shown, in one statement.
+            let listed = try await node.intake.listApplications(Intake_ListApplicationsRequest(), metadata: try node.clerk)
+            #expect(!listed.applications.isEmpty)
+            let listReads = try await node.database.query("SELECT application_id, xmin::text AS tx FROM personal_data_reads WHERE purpose = 'list'").map {
+                (try $0.decode("application_id", as: UUID.self).uuidString.lowercased(), try $0.decode("tx", as: String.self))
+            }
+            #expect(Set(listReads.map(\.0)) == Set(listed.applications.map { $0.applicationID.lowercased() }) && listReads.count == listed.applications.count)
+            #expect(Set(listReads.map(\.1)).count == 1)
 
             // A city clerk cannot act at the county window; an integrator cannot decide; no token, no entry.
             await #expect {

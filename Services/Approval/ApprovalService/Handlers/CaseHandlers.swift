@@ -222,9 +222,7 @@ extension ApprovalAPI {
                 "SELECT \(unescaped: CaseStore.columns) FROM cases WHERE \(filter) ORDER BY due_on NULLS LAST, accepted_on, case_number OFFSET \(after) LIMIT \(size + 1)")
             let total = try await connection.query("SELECT count(*)::int8 AS n FROM cases WHERE \(filter)").one().decode("n", as: Int.self)
             var response = Approval_ListCasesResponse()
-            for row in rows.prefix(size) {
-                response.cases.append(try await view(try CaseStore.decode(row), for: caller, purpose: "list_cases", on: connection))
-            }
+            response.cases = try await views(try rows.prefix(size).map(CaseStore.decode), for: caller, purpose: "list_cases", on: connection)
             response.page.totalSize = Int64(total)
             if rows.count > size { response.page.nextPageToken = String(after + size) }
             return response

@@ -437,12 +437,17 @@ extension IntakeAPI {
             // A page ends at `size` rows or at `maximumPageBytes`, whichever comes first, so a
             // page of large applications never exceeds the frame limit.
             var bytes = 0
+            var readInFull: [UUID] = []
             for row in rows.prefix(size) {
-                let application = try await view(try ApplicationStore.decode(row), for: caller, purpose: "list", on: connection)
+                let stored = try ApplicationStore.decode(row)
+                let (application, inFull) = try disclosed(stored, for: caller)
                 bytes += (try application.serializedBytes() as [UInt8]).count
                 if bytes > Self.maximumPageBytes, !response.applications.isEmpty { break }
                 response.applications.append(application)
+                if inFull { readInFull.append(stored.id) }
             }
+            // The page's reads in full, logged together before the page is answered.
+            try await logReads(of: readInFull, by: caller, purpose: "list", on: connection)
             response.page.totalSize = Int64(total)
             let shown = response.applications.count
             if rows.count > shown { response.page.nextPageToken = String(after + shown) }

@@ -178,10 +178,12 @@ enum ApplicationStore {
         }
     }
 
-    static func logPersonalDataRead(subject: String, role: String, node: String, application: UUID, purpose: String, on connection: PostgresConnection) async throws {
+    /// One row per application read, in one statement (a page of a list is one insert, not one
+    /// autocommitted insert per row).
+    static func logPersonalDataReads(subject: String, role: String, node: String, applications: [UUID], purpose: String, on connection: PostgresConnection) async throws {
         try await connection.execute("""
             INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
-            VALUES (\(subject), \(role), \(node), \(application), \(purpose))
+            SELECT \(subject), \(role), \(node), id, \(purpose) FROM unnest(\(SQLArray(applications))::uuid[]) AS read(id)
             """)
     }
 }
