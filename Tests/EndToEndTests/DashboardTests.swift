@@ -10,7 +10,7 @@ import Testing
 /// 效能看板 (#19 screen 4) against both nodes as real processes: a director created with
 /// `oneseal staff add` signs in and sees today's and this month's figures, the warnings, each
 /// window's flag and the month's charts as inline SVG — evaluation's figures, read with the token
-/// the front mints for the director (evaluation admits the leading posts, W35). The monthly report
+/// the front mints for the director (evaluation admits the leading posts, W41). The monthly report
 /// opens from the board in a sandbox; a bad month is named; a window clerk is refused the board.
 @Suite(.serialized) struct DashboardTests {
     typealias Browser = WorkbenchTests

@@ -15,7 +15,7 @@ public enum EvaluationServiceDefinition {
 
     /// Who may call which method (E3, E13); anything not listed is denied. Figures, warnings, flags
     /// and reports are for evaluators, leaders and the bureau's leading posts (科长, 分管, 局长 —
-    /// the director's dashboard, W35), and a parent node's tokens may read them (the city reads its
+    /// the director's dashboard, W41), and a parent node's tokens may read them (the city reads its
     /// counties). Ratings come from the applicant, the window's rating pad, the
     /// provincial platform and evaluators (channel by role, checked in the handler).
     public static let policy: AccessPolicy = {

@@ -1,6 +1,6 @@
 import OneSealCore
 
-/// The director's dashboard (效能看板, #19 screen 4, W35): who opens it and which month's report a
+/// The director's dashboard (效能看板, #19 screen 4, W41): who opens it and which month's report a
 /// link may ask for. Pure values: the page and its tests share them.
 extension StaffRole {
     /// The posts that read the node's figures: the bureau's leading posts (科长, 分管, 局长) for

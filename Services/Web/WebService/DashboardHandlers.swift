@@ -8,7 +8,7 @@ import OneSealServiceKit
 import OneSealWire
 import WebRules
 
-/// 效能看板 (#19 screen 4, W35): the director's live dashboard and the monthly report one click
+/// 效能看板 (#19 screen 4, W41): the director's live dashboard and the monthly report one click
 /// away. Everything on it comes from the evaluation service with the signed-in person's own token
 /// (EfficiencyFigures for today, Report for the month's summary, charts and window flags,
 /// EarlyWarnings for the cases near or past their limit) — the front computes no figure itself, so

@@ -10,7 +10,7 @@ import OneSealStore
 import OneSealWire
 import WebRules
 
-/// 系统运维 (#19 screen 5, W36): the operator's page — each connected service's health, the staff
+/// 系统运维 (#19 screen 5, W42): the operator's page — each connected service's health, the staff
 /// accounts as they stand, and the item catalogue (list, export, import of a catalogue file, which
 /// publishes a new version of each item whose content changed). Catalogue changes go through
 /// intake's UpsertItem with the operator's own token, like `oneseal catalogue import`; staff

@@ -89,7 +89,7 @@ struct EvaluationServiceTests {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
             try await node.deliver(try EvaluationEvents.stream())
             _ = try await octoberFigures(node, metadata: try node.token(.leader, subject: "leader-1"))
-            // The director's dashboard (W35): 科长, 分管 and 局长 read their node's figures.
+            // The director's dashboard (W41): 科长, 分管 and 局长 read their node's figures.
             for role in [Role.sectionChief, .deputyDirector, .director] {
                 #expect(try await octoberFigures(node, metadata: try node.token(role, subject: "chief-1")).total.metrics.received == 3)
             }
