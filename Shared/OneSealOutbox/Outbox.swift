@@ -22,7 +22,16 @@ public enum Outbox {
         }
         try await tx.execute(
             "INSERT INTO outbox_destinations (destination) SELECT unnest(\(SQLArray(destinations))::text[]) ON CONFLICT DO NOTHING")
-        try await PostgresClient.notify(channel: channel, payload: destinations.count == 1 ? destinations[0] : "", on: tx)
+        try await PostgresClient.notify(channel: channel, payload: notifyPayload(destinations), on: tx)
+    }
+
+    /// The NOTIFY payload for `destinations`: their names, one per line, so a relay claims exactly
+    /// those instead of scanning every destination; empty ("scan them all") when the names would
+    /// not fit PostgreSQL's 8,000-byte payload or a name could be misread (holds a line break).
+    static func notifyPayload(_ destinations: [String]) -> String {
+        let payload = destinations.joined(separator: "\n")
+        guard payload.utf8.count <= 7_000, !destinations.contains(where: { $0.isEmpty || $0.contains("\n") }) else { return "" }
+        return payload
     }
 
     /// Outbox backlog for metrics and health: undelivered rows and the age of the oldest.
