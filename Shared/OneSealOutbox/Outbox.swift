@@ -68,4 +68,16 @@ public enum Inbox {
         try await tx.execute(
             "INSERT INTO inbox (consumer, event_id) VALUES (\(consumer), \(eventID)) ON CONFLICT DO NOTHING") == 1
     }
+
+    /// ``markProcessed(eventID:consumer:in:)`` for many events in one statement: returns the ids
+    /// seen by `consumer` for the first time (apply their effects in the same transaction).
+    public static func markProcessed(eventIDs: [UUID], consumer: String, in tx: PostgresConnection) async throws -> Set<UUID> {
+        guard !eventIDs.isEmpty else { return [] }
+        let rows = try await tx.query(
+            """
+            INSERT INTO inbox (consumer, event_id) SELECT \(consumer), unnest(\(SQLArray(eventIDs))::uuid[])
+            ON CONFLICT DO NOTHING RETURNING event_id
+            """)
+        return Set(try rows.map { try $0.decode("event_id", as: UUID.self) })
+    }
 }

@@ -297,6 +297,27 @@ struct OutboxRelayTests {
             #expect(try await client.withTransaction { try await Inbox.markProcessed(eventID: rolledBack, consumer: "c", in: $0) })
         }
     }
+
+    @Test("a batch's receipts in one statement: the ids new to the consumer, each once; rolled back with the effects")
+    func inboxMarksABatchInOneStatement() async throws {
+        try await withTestDatabase(prefix: "inboxbatch") { client in
+            try await prepareSchema(client)
+            let seen = UUID()
+            _ = try await client.withTransaction { try await Inbox.markProcessed(eventID: seen, consumer: "c", in: $0) }
+            let (a, b) = (UUID(), UUID())
+            let fresh = try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [a, seen, b, a], consumer: "c", in: $0) }
+            #expect(fresh == [a, b])
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [a, b, seen], consumer: "c", in: $0) }.isEmpty)
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [a], consumer: "d", in: $0) } == [a])
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [], consumer: "c", in: $0) }.isEmpty)
+            let rolledBack = UUID()
+            _ = try? await client.withTransaction { tx in
+                _ = try await Inbox.markProcessed(eventIDs: [rolledBack], consumer: "c", in: tx)
+                throw DeliveryFailed()
+            }
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [rolledBack], consumer: "c", in: $0) } == [rolledBack])
+        }
+    }
 }
 
 /// Waits (bounded; checks the database, not the clock) until the outbox has no undelivered rows.
