@@ -22,7 +22,16 @@ public enum Outbox {
         }
         try await tx.execute(
             "INSERT INTO outbox_destinations (destination) SELECT unnest(\(SQLArray(destinations))::text[]) ON CONFLICT DO NOTHING")
-        try await PostgresClient.notify(channel: channel, payload: destinations.count == 1 ? destinations[0] : "", on: tx)
+        try await PostgresClient.notify(channel: channel, payload: notifyPayload(destinations), on: tx)
+    }
+
+    /// The NOTIFY payload for `destinations`: their names, one per line, so a relay claims exactly
+    /// those instead of scanning every destination; empty ("scan them all") when the names would
+    /// not fit PostgreSQL's 8,000-byte payload or a name could be misread (holds a line break).
+    static func notifyPayload(_ destinations: [String]) -> String {
+        let payload = destinations.joined(separator: "\n")
+        guard payload.utf8.count <= 7_000, !destinations.contains(where: { $0.isEmpty || $0.contains("\n") }) else { return "" }
+        return payload
     }
 
     /// Outbox backlog for metrics and health: undelivered rows and the age of the oldest.
@@ -58,5 +67,17 @@ public enum Inbox {
     public static func markProcessed(eventID: UUID, consumer: String, in tx: PostgresConnection) async throws -> Bool {
         try await tx.execute(
             "INSERT INTO inbox (consumer, event_id) VALUES (\(consumer), \(eventID)) ON CONFLICT DO NOTHING") == 1
+    }
+
+    /// ``markProcessed(eventID:consumer:in:)`` for many events in one statement: returns the ids
+    /// seen by `consumer` for the first time (apply their effects in the same transaction).
+    public static func markProcessed(eventIDs: [UUID], consumer: String, in tx: PostgresConnection) async throws -> Set<UUID> {
+        guard !eventIDs.isEmpty else { return [] }
+        let rows = try await tx.query(
+            """
+            INSERT INTO inbox (consumer, event_id) SELECT \(consumer), unnest(\(SQLArray(eventIDs))::uuid[])
+            ON CONFLICT DO NOTHING RETURNING event_id
+            """)
+        return Set(try rows.map { try $0.decode("event_id", as: UUID.self) })
     }
 }

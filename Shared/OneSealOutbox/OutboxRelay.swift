@@ -21,8 +21,14 @@ import ServiceLifecycle
 /// Outages and configuration faults (any other error) are retried for as long as they last: they
 /// say nothing about the event, and dead-lettering would only scatter the queue out of order.
 ///
-/// The relay wakes on `NOTIFY outbox` (sent by ``Outbox/enqueue(_:in:)`` at commit) and polls
-/// every `pollInterval` as a fallback.
+/// The relay wakes on `NOTIFY outbox` (sent by ``Outbox/enqueue(_:in:)`` at commit), whose payload
+/// names the destinations that got rows: a worker then claims exactly that destination (one
+/// primary-key look-up, ``relayOnce(destination:)``) instead of scanning every destination for
+/// work, and a worker with nothing named to do waits without asking the database (#21: the idle
+/// checks were most of the relays' commits). Every `pollInterval`, after a (re)LISTEN and for a
+/// NOTIFY without names, one worker scans all destinations (``relayOnce()``): the fallback for a
+/// lost notification, for destinations whose backoff ran out, and for rows written before the
+/// relay listened.
 public struct OutboxRelay: Service {
     public struct Configuration: Sendable {
         /// Max rows handed to one `deliver` call.
@@ -98,28 +104,36 @@ public struct OutboxRelay: Service {
     /// is in progress finishes and commits; on cancellation it is rolled back (and redelivered later).
     public func run() async throws {
         let wake = WakeSignal()
+        let work = RelayWork()
         await withTaskGroup(of: Void.self) { outer in
-            outer.addTask { await listenLoop(wake: wake) }
+            outer.addTask { await listenLoop(wake: wake, work: work) }
+            outer.addTask { await pollLoop(wake: wake, work: work) }
             await withTaskGroup(of: Void.self) { workers in
                 workers.addTask {
                     try? await gracefulShutdown()  // returns on graceful shutdown, throws on cancellation
                     wake.shutdown()
                 }
                 for _ in 0..<configuration.concurrency {
-                    workers.addTask { await workLoop(wake: wake) }
+                    workers.addTask { await workLoop(wake: wake, work: work) }
                 }
             }
             outer.cancelAll()
         }
     }
 
-    /// Turns NOTIFYs on the outbox channel into wake-ups; if LISTEN fails, polling still delivers.
-    private func listenLoop(wake: WakeSignal) async {
+    /// Turns NOTIFYs on the outbox channel into named destinations and wake-ups; if LISTEN fails,
+    /// polling still delivers.
+    private func listenLoop(wake: WakeSignal, work: RelayWork) async {
         while !Task.isCancelled {
             do {
                 let notifications = try await client.listen(channel: Outbox.channel)
-                wake.signal()  // catch up on anything enqueued before LISTEN was active
-                for await _ in notifications { wake.signal() }
+                // Catch up on anything enqueued before LISTEN was active: its NOTIFY is gone.
+                work.requestScan()
+                wake.signal()
+                for await notification in notifications {
+                    work.note(notification.payload)
+                    wake.signal()
+                }
             } catch {
                 logger.warning("outbox relay cannot LISTEN; polling only", metadata: ["error": "\(error)"])
             }
@@ -127,30 +141,52 @@ public struct OutboxRelay: Service {
         }
     }
 
-    private func workLoop(wake: WakeSignal) async {
+    /// One full scan per `pollInterval`, whatever the notifications say.
+    private func pollLoop(wake: WakeSignal, work: RelayWork) async {
         while !Task.isCancelled && !wake.isShutdown {
-            let didWork: Bool
-            do {
-                didWork = try await relayOnce() > 0
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
-                didWork = false
-            }
-            if !didWork {
-                await wake.wait(timeout: configuration.pollInterval)
-            }
+            do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
+            work.requestScan()
+            wake.signal()
         }
     }
 
-    /// Runs one pass: claims one due destination, delivers one batch (or dead-letters events that
-    /// cannot be delivered). Returns the number of events that left the queue — delivered or
-    /// dead-lettered (0 when nothing was due or delivery failed). Useful for tests and for draining.
+    private func workLoop(wake: WakeSignal, work: RelayWork) async {
+        while !Task.isCancelled && !wake.isShutdown {
+            guard let job = work.next() else {
+                await wake.wait(timeout: configuration.pollInterval)
+                continue
+            }
+            var more = false
+            do {
+                switch job {
+                case .destination(let destination): more = try await relayOnce(destination: destination).more
+                case .scan: more = try await relayOnce() > 0
+                }
+            } catch is CancellationError {
+                work.finished(job, more: false)
+                return
+            } catch {
+                logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
+            }
+            work.finished(job, more: more)
+        }
+    }
+
+    /// What one pass did: how many events left the queue (delivered or dead-lettered), and whether
+    /// the destination may still hold due rows (a full page was read, the byte budget cut the batch,
+    /// or a dead letter was set aside) — false when it was drained or now backs off.
+    public struct Pass: Sendable, Hashable {
+        public var handled: Int
+        public var more: Bool
+    }
+
+    /// Runs one pass: claims one due destination that has undelivered rows (a scan over all
+    /// destinations), delivers one batch (or dead-letters events that cannot be delivered). Returns
+    /// the number of events that left the queue — delivered or dead-lettered (0 when nothing was due
+    /// or delivery failed). Useful for tests and for draining.
     @discardableResult
     public func relayOnce() async throws -> Int {
-        let batchSize = configuration.batchSize
-        return try await client.withTransaction { tx -> Int in
+        try await client.withTransaction { tx -> Int in
             let claimed = try await tx.query(
                 """
                 SELECT d.destination, d.attempts FROM outbox_destinations d
@@ -163,83 +199,111 @@ public struct OutboxRelay: Service {
             guard let destinationRow = claimed.first else { return 0 }
             let destination = try destinationRow.decode("destination", as: String.self)
             let failures = try destinationRow.decode("attempts", as: Int.self)
-            let rows = try await tx.query(
+            return try await relay(destination, failures: failures, in: tx).handled
+        }
+    }
+
+    /// Runs one pass on `destination` only, which a NOTIFY said has new rows: claims its row by
+    /// primary key (skipped when another worker or replica holds it — that one reads the new rows
+    /// — or while it backs off) and delivers one batch.
+    @discardableResult
+    public func relayOnce(destination: String) async throws -> Pass {
+        try await client.withTransaction { tx -> Pass in
+            let claimed = try await tx.query(
                 """
-                SELECT seq, id, destination, type, aggregate_id, payload, traceparent,
-                       COALESCE(occurred_at, created_at) AS occurred_at FROM outbox
-                WHERE destination = \(destination) AND delivered_at IS NULL
-                ORDER BY seq LIMIT \(batchSize)
+                SELECT attempts FROM outbox_destinations
+                WHERE destination = \(destination) AND next_attempt_at <= now()
+                FOR UPDATE SKIP LOCKED
                 """)
-            var queue: [(event: OutboxEvent, size: Int)] = []
-            for row in rows {
-                let seq = try row.decode("seq", as: Int64.self)
-                let event = OutboxEvent(
-                    id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
-                    aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
-                    traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
-                    sequence: seq)
-                queue.append((event, configuration.encodedSize(event)))
+            guard let row = claimed.first else { return Pass(handled: 0, more: false) }
+            return try await relay(destination, failures: try row.decode("attempts", as: Int.self), in: tx)
+        }
+    }
+
+    /// One batch of `destination`, whose row `tx` has locked (`failures`: its failures so far).
+    private func relay(_ destination: String, failures: Int, in tx: PostgresConnection) async throws -> Pass {
+        let batchSize = configuration.batchSize
+        let rows = try await tx.query(
+            """
+            SELECT seq, id, destination, type, aggregate_id, payload, traceparent,
+                   COALESCE(occurred_at, created_at) AS occurred_at FROM outbox
+            WHERE destination = \(destination) AND delivered_at IS NULL
+            ORDER BY seq LIMIT \(batchSize)
+            """)
+        var queue: [(event: OutboxEvent, size: Int)] = []
+        for row in rows {
+            let seq = try row.decode("seq", as: Int64.self)
+            let event = OutboxEvent(
+                id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
+                aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
+                traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
+                sequence: seq)
+            queue.append((event, configuration.encodedSize(event)))
+        }
+        var handled = 0
+        // A head too large for any batch would be refused forever: set it aside, go on behind it.
+        while let head = queue.first, head.size > configuration.maximumBatchBytes {
+            try await deadLetter(
+                head.event, size: head.size,
+                reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
+            queue.removeFirst()
+            handled += 1
+        }
+        let fullPage = rows.count == batchSize
+        guard !queue.isEmpty else {
+            if handled > 0 { try await resetDestination(destination, in: tx) }
+            return Pass(handled: handled, more: fullPage)
+        }
+        // The longest in-order prefix that fits the byte budget (at least the head, which fits).
+        var batch = [queue[0].event]
+        var bytes = queue[0].size
+        for (event, size) in queue.dropFirst() {
+            guard bytes + size <= configuration.maximumBatchBytes else { break }
+            batch.append(event)
+            bytes += size
+        }
+        let more = fullPage || batch.count < queue.count
+        // A cancelled relay starts no delivery: its transaction is about to roll back, so what it
+        // sent would be sent again by whoever claims the destination next.
+        try Task.checkCancellation()
+        do {
+            try await deliver(destination, batch)
+        } catch is CancellationError {
+            throw CancellationError()  // roll back: the rows stay undelivered
+        } catch {
+            guard error is DeliveryRefused, batch.count > 1 else {
+                if try await recordFailure(of: batch[0], error: error, destinationFailures: failures, in: tx) {
+                    try await resetDestination(destination, in: tx)
+                    return Pass(handled: handled + 1, more: true)
+                }
+                return Pass(handled: handled, more: false)
             }
-            var handled = 0
-            // A head too large for any batch would be refused forever: set it aside, go on behind it.
-            while let head = queue.first, head.size > configuration.maximumBatchBytes {
-                try await deadLetter(
-                    head.event, size: head.size,
-                    reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
-                queue.removeFirst()
+            // The consumer refused something in the batch, but not which event: deliver them one
+            // at a time, in order, so the refusal lands on the event that earned it and the ones
+            // before it are not held (those it already applied are acknowledged as duplicates).
+            for event in batch {
+                do {
+                    try await deliver(destination, [event])
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    if try await recordFailure(of: event, error: error, destinationFailures: failures, in: tx) {
+                        handled += 1
+                        continue
+                    }
+                    return Pass(handled: handled, more: false)
+                }
+                try Task.checkCancellation()
+                try await markDelivered([event], in: tx)
                 handled += 1
             }
-            guard !queue.isEmpty else {
-                if handled > 0 { try await resetDestination(destination, in: tx) }
-                return handled
-            }
-            // The longest in-order prefix that fits the byte budget (at least the head, which fits).
-            var batch = [queue[0].event]
-            var bytes = queue[0].size
-            for (event, size) in queue.dropFirst() {
-                guard bytes + size <= configuration.maximumBatchBytes else { break }
-                batch.append(event)
-                bytes += size
-            }
-            do {
-                try await deliver(destination, batch)
-            } catch is CancellationError {
-                throw CancellationError()  // roll back: the rows stay undelivered
-            } catch {
-                guard error is DeliveryRefused, batch.count > 1 else {
-                    if try await recordFailure(of: batch[0], error: error, destinationFailures: failures, in: tx) {
-                        try await resetDestination(destination, in: tx)
-                        return handled + 1
-                    }
-                    return handled
-                }
-                // The consumer refused something in the batch, but not which event: deliver them one
-                // at a time, in order, so the refusal lands on the event that earned it and the ones
-                // before it are not held (those it already applied are acknowledged as duplicates).
-                for event in batch {
-                    do {
-                        try await deliver(destination, [event])
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        if try await recordFailure(of: event, error: error, destinationFailures: failures, in: tx) {
-                            handled += 1
-                            continue
-                        }
-                        return handled
-                    }
-                    try Task.checkCancellation()
-                    try await markDelivered([event], in: tx)
-                    handled += 1
-                }
-                try await resetDestination(destination, in: tx)
-                return handled
-            }
-            try Task.checkCancellation()
-            try await markDelivered(batch, in: tx)
-            if failures > 0 || handled > 0 { try await resetDestination(destination, in: tx) }
-            return handled + batch.count
+            try await resetDestination(destination, in: tx)
+            return Pass(handled: handled, more: more)
         }
+        try Task.checkCancellation()
+        try await markDelivered(batch, in: tx)
+        if failures > 0 || handled > 0 { try await resetDestination(destination, in: tx) }
+        return Pass(handled: handled + batch.count, more: more)
     }
 
     private func markDelivered(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {

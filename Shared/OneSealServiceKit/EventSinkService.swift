@@ -21,6 +21,12 @@ public protocol EventConsumer: Sendable {
 /// then the call fails with that event's error, as it did when each event had its own transaction
 /// (the relay then retries from the failed event, or delivers one at a time to place a refusal).
 /// The response lists the ids that are now durably handled; the sender retries the rest.
+///
+/// A batch is first applied the short way (#21 step 3): the inbox rows of all its events in one
+/// statement, then the effects of the events seen for the first time, with no savepoints — three
+/// statements fewer per event. Only when that transaction fails is it rolled back whole and the
+/// batch applied again event by event under savepoints, which places the failure on its event;
+/// the inbox makes the second run safe.
 public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
     public let consumerName: String
     public let database: PostgresClient
@@ -45,7 +51,24 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
             }
             ids.append(id)
         }
-        var remaining = Array(zip(request.events, ids))[...]
+        let events = Array(zip(request.events, ids))
+        var response = Events_DeliverResponse()
+        response.acceptedEventIds = request.events.map(\.eventID)
+        do {
+            let fresh = try await database.withTransaction { transaction in
+                try await self.applyTogether(events, in: transaction)
+            }
+            for (event, id) in events where !fresh.contains(id) {
+                logger.debug("duplicate event acknowledged", metadata: ["event_id": "\(event.eventID)", "type": "\(event.type)"])
+            }
+            return response
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Rolled back whole: nothing of the batch is applied. Apply it one event at a time.
+            logger.debug("batch failed together; applying it event by event", metadata: ["error": "\(error)"])
+        }
+        var remaining = events[...]
         var retries = 0
         while !remaining.isEmpty {
             let batch = Array(remaining)
@@ -67,9 +90,22 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
             }
             throw failure
         }
-        var response = Events_DeliverResponse()
-        response.acceptedEventIds = request.events.map(\.eventID)
         return response
+    }
+
+    /// Applies `events` in order inside `transaction` with one inbox statement for all of them and
+    /// no savepoints; any error aborts the whole transaction. Returns the ids applied now (the
+    /// others were seen before). An id twice in one request is applied once, at its first place.
+    func applyTogether(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> Set<UUID> {
+        var fresh = try await Inbox.markProcessed(eventIDs: events.map(\.1), consumer: consumerName, in: transaction)
+        let applied = fresh
+        for (event, id) in events where fresh.remove(id) != nil {
+            let trace = TraceContext.continuing(event.traceparent.isEmpty ? nil : event.traceparent)
+            try await TraceContext.$current.withValue(trace) {
+                try await self.consumer.consume(event, in: transaction)
+            }
+        }
+        return applied
     }
 
     /// Applies `events` in order inside `transaction`, each under a savepoint. Returns, for the

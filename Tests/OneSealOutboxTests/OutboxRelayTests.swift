@@ -109,12 +109,65 @@ struct OutboxRelayTests {
             }
             let running = relays.map { relay in Task { try await relay.run() } }
             let done = await log.waitUntilDistinct(events.count)
+            // The last batch is recorded before its relay commits "delivered": stopping the relays
+            // then would roll it back, and a relay that claims it next would rightly send it again
+            // (at-least-once). Stop them only once every row is marked delivered.
+            let drained = await waitForDrain(client)
             for task in running { task.cancel() }
             for task in running { _ = await task.result }
             for own in clients { await own.shutdown() }
             #expect(done)
+            #expect(drained)
             #expect(await log.deliveries.count == events.count, "no event may be delivered twice")
             #expect(await log.firstDeliveryOrder() == expectedOrder(destinations, perDestination: 30))
+        }
+    }
+
+    @Test("a destination a NOTIFY names is claimed by name: only its rows, and whether more are left")
+    func relayOnceByDestination() async throws {
+        try await withTestDatabase(prefix: "obxnamed") { client in
+            try await prepareSchema(client)
+            try await enqueue(makeEvents(destinations: ["a@1", "b@1"], perDestination: 10), on: client)
+            let log = DeliveryLog()
+            let relay = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { _, events in await log.record(events) }
+            let first = try await relay.relayOnce(destination: "a@1")  // a page of 7 of its 10
+            #expect(first.handled == 7 && first.more)
+            let second = try await relay.relayOnce(destination: "a@1")
+            #expect(second.handled == 3 && !second.more)
+            let drained = try await relay.relayOnce(destination: "a@1")
+            #expect(drained.handled == 0 && !drained.more)
+            let unknown = try await relay.relayOnce(destination: "nobody@1")
+            #expect(unknown.handled == 0 && !unknown.more)
+            #expect(await log.deliveries.map(\.destination) == Array(repeating: "a@1", count: 10))
+            #expect(await log.firstDeliveryOrder() == expectedOrder(["a@1"], perDestination: 10))
+        }
+    }
+
+    /// The poll is an hour away: only the NOTIFYs' names can bring these events, several
+    /// destinations per transaction and a destination written by many transactions.
+    @Test func notifiedDestinationsAreDeliveredWithoutPolling() async throws {
+        try await withTestDatabase(prefix: "obxnotify") { client in
+            try await prepareSchema(client)
+            var configuration = Self.fast
+            configuration.pollInterval = .seconds(3600)
+            let log = DeliveryLog()
+            let relay = OutboxRelay(client: client, configuration: configuration, logger: quietLogger) { _, events in await log.record(events) }
+            let running = Task { try await relay.run() }
+            // Once the relay's catch-up scan found this, it listens: what follows comes by name.
+            try await enqueue(makeEvents(destinations: ["early@1"], perDestination: 1), on: client)
+            let listening = await log.waitUntilDistinct(1, limit: .seconds(60))
+            let destinations = ["x@1", "y@1", "z@1"]
+            let events = makeEvents(destinations: destinations, perDestination: 30)
+            try await enqueue(events, on: client, chunk: 4)
+            let done = await log.waitUntilDistinct(1 + events.count, limit: .seconds(60))
+            let drained = await waitForDrain(client)
+            running.cancel()
+            _ = await running.result
+            #expect(listening && done && drained)
+            #expect(await log.deliveries.count == 1 + events.count)
+            var order = await log.firstDeliveryOrder()
+            order["early@1"] = nil
+            #expect(order == expectedOrder(destinations, perDestination: 30))
         }
     }
 
@@ -242,6 +295,27 @@ struct OutboxRelayTests {
                 throw DeliveryFailed()
             }
             #expect(try await client.withTransaction { try await Inbox.markProcessed(eventID: rolledBack, consumer: "c", in: $0) })
+        }
+    }
+
+    @Test("a batch's receipts in one statement: the ids new to the consumer, each once; rolled back with the effects")
+    func inboxMarksABatchInOneStatement() async throws {
+        try await withTestDatabase(prefix: "inboxbatch") { client in
+            try await prepareSchema(client)
+            let seen = UUID()
+            _ = try await client.withTransaction { try await Inbox.markProcessed(eventID: seen, consumer: "c", in: $0) }
+            let (a, b) = (UUID(), UUID())
+            let fresh = try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [a, seen, b, a], consumer: "c", in: $0) }
+            #expect(fresh == [a, b])
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [a, b, seen], consumer: "c", in: $0) }.isEmpty)
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [a], consumer: "d", in: $0) } == [a])
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [], consumer: "c", in: $0) }.isEmpty)
+            let rolledBack = UUID()
+            _ = try? await client.withTransaction { tx in
+                _ = try await Inbox.markProcessed(eventIDs: [rolledBack], consumer: "c", in: tx)
+                throw DeliveryFailed()
+            }
+            #expect(try await client.withTransaction { try await Inbox.markProcessed(eventIDs: [rolledBack], consumer: "c", in: $0) } == [rolledBack])
         }
     }
 }

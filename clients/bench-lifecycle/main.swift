@@ -109,9 +109,15 @@ struct BenchLifecycle: AsyncParsableCommand {
             try await Task.sleep(until: measureFrom)
             cpuBefore = CPU.snapshot(cluster)
             let transactionsBefore = database.transactions()
+            let commitsBefore = database.commitsByDatabase()
+            let statementsBefore = database.statements()
             try await Task.sleep(until: stopAt)
             let cpuAfter = CPU.snapshot(cluster)
             let transactionsAfter = database.transactions()
+            let commitsAfter = database.commitsByDatabase()
+            let statementsAfter = database.statements()
+            if let before = statementsBefore, let after = statementsAfter { record.setStatements(after - before) }
+            record.setCommitsByDatabase(commitsAfter.map { ($0.key, $0.value - (commitsBefore[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 })
             record.setCPU(cpuBefore: cpuBefore, cpuAfter: cpuAfter)
             if let before = transactionsBefore, let after = transactionsAfter {
                 record.setTransactions(commits: after.commits - before.commits, rollbacks: after.rollbacks - before.rollbacks)
@@ -146,6 +152,11 @@ final class Recorder: Sendable {
         var cpu: [(String, Double)] = []
         /// Commits and rollbacks of the whole server while measuring (every database of both nodes).
         var transactions: (commits: Int, rollbacks: Int)?
+        /// The same commits by database (one per service and node), most first.
+        var commitsByDatabase: [(String, Int)] = []
+        /// Statements the server executed while measuring (BEGIN, COMMIT and SAVEPOINT included),
+        /// when PostgreSQL runs with pg_stat_statements loaded.
+        var statements: Int?
     }
 
     private let state = Mutex(State())
@@ -169,6 +180,14 @@ final class Recorder: Sendable {
         state.withLock { $0.transactions = (commits, rollbacks) }
     }
 
+    func setStatements(_ count: Int) {
+        state.withLock { $0.statements = count }
+    }
+
+    func setCommitsByDatabase(_ commits: [(String, Int)]) {
+        state.withLock { $0.commitsByDatabase = commits }
+    }
+
     func setCPU(cpuBefore: [String: Double], cpuAfter: [String: Double]) {
         let used = cpuAfter.map { ($0.key, $0.value - (cpuBefore[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 }
         state.withLock { $0.cpu = used }
@@ -190,6 +209,13 @@ final class Recorder: Sendable {
             if let transactions = state.transactions, state.completed > 0 {
                 print(String(format: "PostgreSQL commits while measuring: %d (%.1f per completed case, target <= 15), rollbacks %d",
                              transactions.commits, Double(transactions.commits) / Double(state.completed), transactions.rollbacks))
+                if let statements = state.statements {
+                    print(String(format: "PostgreSQL statements while measuring: %d (%.1f per completed case; pg_stat_statements, top level)",
+                                 statements, Double(statements) / Double(state.completed)))
+                }
+                for (name, commits) in state.commitsByDatabase where commits > 0 {
+                    print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%7d  %6.1f per case", commits, Double(commits) / Double(state.completed)))
+                }
             }
             let totalCPU = state.cpu.reduce(0) { $0 + $1.1 }
             print(String(format: "CPU seconds used while measuring (%.1f s of %.0f available on %d cores):", totalCPU, seconds * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount))
@@ -268,6 +294,25 @@ struct PGSetup {
               case let parts = text.split(separator: " "), parts.count == 2, let commits = Int(parts[0]), let rollbacks = Int(parts[1])
         else { return nil }
         return (commits, rollbacks)
+    }
+
+    /// Statements executed so far (`pg_stat_statements`, when PostgreSQL loads it:
+    /// `ONESEAL_POSTGRES_OPTIONS='-c shared_preload_libraries=pg_stat_statements'`); nil otherwise.
+    func statements() -> Int? {
+        guard (try? run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")) != nil,
+              let text = try? value("SELECT sum(calls)::bigint FROM pg_stat_statements") else { return nil }
+        return Int(text)
+    }
+
+    /// Commits so far per database (each service of each node has its own).
+    func commitsByDatabase() -> [String: Int] {
+        guard let text = try? value("SELECT datname || ' ' || xact_commit FROM pg_stat_database WHERE datname IS NOT NULL") else { return [:] }
+        var out: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let commits = Int(parts[1]) { out[String(parts[0])] = commits }
+        }
+        return out
     }
 
     /// What the server promises about a commit: the figures mean nothing without it.
