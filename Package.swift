@@ -308,7 +308,7 @@ targets += [
     .target(
         name: "WebService",
         dependencies: nio + [
-            "WebRules", "CertificateRules", "OneSealCore", "OneSealProto", "OneSealWire", "OneSealServiceKit", "OneSealTrace", "OneSealTLS",
+            "WebRules", "CertificateRules", "EvaluationRules", "OneSealCore", "OneSealProto", "OneSealWire", "OneSealServiceKit", "OneSealTrace", "OneSealTLS",
             "OneSealStore", "OneSealPrivacy", "OneSealAuth", .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             grpcCore, protobuf, log, lifecycle, .product(name: "Hummingbird", package: "hummingbird"),
