@@ -49,6 +49,7 @@ struct ReceiptRatingTests {
                     $0.applicationNumber = number; $0.channel = channel; $0.level = .veryDissatisfied
                     $0.tags = ["多次跑腿"]; $0.anonymous = anonymous
                     if !anonymous { $0.raterName = "王小明"; $0.raterPhone = "13912345678" }
+                    if channel == .onSite { $0.visitID = "visit-1" }
                 }
             }
             await #expect { _ = try await node.evaluation.submitRating(rating(Self.other), metadata: link) } throws: {
