@@ -290,6 +290,9 @@ def rectified(driver, config, directory):
     check("满意" in driver.find_element(By.ID, "rectification-verdict").text and "已办结" in driver.find_element(By.ID, "rectification-status").text,
           "the applicant's verdict closes the rectification")
     shoot(driver, directory, "desktop-rectification-closed", *WIDTHS[0][1:])
+    # Another person cannot open it: a forged rating id is a plain not-found.
+    driver.get(web + "/account/ratings/" + str(uuid.uuid4()))
+    check("评价不存在" in driver.find_element(By.TAG_NAME, "h1").text, "someone else's (or no) rating id is a plain not-found")
     # The window posted the result as chosen: the delivery record on the application page.
     driver.get(web + "/account/applications/" + config["application_id"])
     WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "delivery-record"))
@@ -322,9 +325,6 @@ def rectified(driver, config, directory):
     check(bool(done) and "非常满意" in driver.find_element(By.ID, "rating-level").text,
           "the rating link takes the rating without sign-in: " + (done[0].text if done else driver.find_element(By.ID, "rate-notice").text))
     shoot(driver, directory, "desktop-rated-by-link", *WIDTHS[0][1:])
-    # Another person cannot open it: a forged rating id is a plain not-found.
-    driver.get(web + "/account/ratings/" + str(uuid.uuid4()))
-    check("评价不存在" in driver.find_element(By.TAG_NAME, "h1").text, "someone else's (or no) rating id is a plain not-found")
     return {}
 
 
