@@ -213,6 +213,7 @@ def results(driver, config, directory):
     if documents:
         status, headers, body = fetch(web, urlsplit(documents[0].get_attribute("href")).path, cookie_header(driver))
         check(status == 200 and len(body) > 0, f"a document of the hall downloads ({status}, {headers.get('Content-Type')})")
+        check("/rate?n=" in body.decode("utf-8", "replace"), "the 受理通知书 prints the short rating link")
     # 送达方式: mail without an address is named next to the fields; with one it is kept and shown
     # masked; the window later honours it (the Swift side records the mail delivery).
     driver.find_element(By.ID, "delivery-mail").click()

@@ -230,7 +230,7 @@ enum ApplicationPage {
         <input type="hidden" name="\(ApplyHandlers.keyField)" value="\(HTML.escape(idempotencyKey))">
         <fieldset><legend>结果如何送达</legend>
         <label class="choice"><input type="radio" name="\(DeliveryForm.methodField)" value="window" id="delivery-window"\(picked == "window" ? " checked" : "")> 到受理窗口领取</label>
-        <label class="choice"><input type="radio" name="\(DeliveryForm.methodField)" value="mail" id="delivery-mail"\(picked == "mail" ? " checked" : "")> 邮寄（免费寄递）</label>
+        <label class="choice"><input type="radio" name="\(DeliveryForm.methodField)" value="mail" id="delivery-mail"\(picked == "mail" ? " checked" : "")> 邮寄到指定地址</label>
         \(error(DeliveryForm.methodField))
         </fieldset>
         <fieldset><legend>邮寄信息（选择邮寄时填写）</legend>
