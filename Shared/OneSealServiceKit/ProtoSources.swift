@@ -2921,6 +2921,34 @@ message Delivery {
   repeated oneseal.common.v1.LicenceRef licences = 5;
   repeated string document_ids = 6;
   oneseal.common.v1.ActorRef clerk = 7;
+  // For DELIVERY_METHOD_MAIL: where it was posted (the applicant's chosen address, see
+  // DeliveryChoice). Personal data: sealed at rest, masked for callers who do not see the
+  // application in full.
+  DeliveryAddress address = 8;
+}
+
+// A postal address for mailing the result (邮寄送达). Personal data: sealed at rest with the
+// applicant's identity; in full only to this node's window clerks (who post it) and to the
+// applicant themself, masked ("张*", "138****5678", "山东省临沂市****") for everyone else.
+message DeliveryAddress {
+  // Who receives the post; at most 150 characters, one line.
+  string recipient_name = 1;
+  // A mobile number (11 digits) or a landline with area code, for the courier.
+  string phone = 2;
+  // The full postal address, at most 300 characters, one line.
+  string postal_address = 3;
+  // Six-digit postal code (邮政编码); optional.
+  string postal_code = 4;
+}
+
+// How the applicant wants the result delivered (送达方式), chosen online or at the window before
+// the result is handed out; RecordDelivery uses it when the clerk names no method.
+message DeliveryChoice {
+  // DELIVERY_METHOD_WINDOW or DELIVERY_METHOD_MAIL.
+  DeliveryMethod method = 1;
+  // Set for DELIVERY_METHOD_MAIL.
+  DeliveryAddress address = 2;
+  google.protobuf.Timestamp chosen_at = 3;
 }
 
 // County → city forwarding (审核转报), with the county's first-review opinion (Art. 43: within 20
@@ -2980,6 +3008,8 @@ message Application {
   oneseal.common.v1.Renewal renewal = 28;
   // Set when this is a change application (SubmitApplicationRequest.change).
   oneseal.common.v1.LicenceChange change = 29;
+  // The applicant's choice of delivery (ChooseDelivery), once made.
+  DeliveryChoice delivery_choice = 30;
 }
 
 // What the public progress look-up shows: no personal data beyond a masked name.
@@ -3323,7 +3353,17 @@ service IntakeService {
   rpc ForwardToCity(ForwardToCityRequest) returns (ForwardToCityResponse);
   // 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
   // missing materials are still outstanding.
+  // When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+  // is used; a mail delivery records the tracking number and the chosen address.
   rpc RecordDelivery(RecordDeliveryRequest) returns (RecordDeliveryResponse);
+  // 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+  // posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+  // their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+  // until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+  // not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+  // new revision); a different choice replaces it. The address is sealed at rest with the
+  // applicant's identity and never put into an event or a log line.
+  rpc ChooseDelivery(ChooseDeliveryRequest) returns (ChooseDeliveryResponse);
 
   // 咨询: answers "what do I need for X" with the item's guide and records the consultation
   // (counted in efficiency figures).
@@ -3580,6 +3620,21 @@ message RecordDeliveryRequest {
 
 message RecordDeliveryResponse {
   Application application = 1;
+}
+
+message ChooseDeliveryRequest {
+  string application_id = 1;
+  // DELIVERY_METHOD_WINDOW or DELIVERY_METHOD_MAIL (electronic delivery is the hall's, not a choice).
+  DeliveryMethod method = 2;
+  // Required for DELIVERY_METHOD_MAIL (recipient_name, phone, postal_address; postal_code optional);
+  // must be absent for DELIVERY_METHOD_WINDOW.
+  DeliveryAddress address = 3;
+}
+
+message ChooseDeliveryResponse {
+  Application application = 1;
+  // False when the request repeated the choice already recorded (nothing was written).
+  bool changed = 2;
 }
 
 enum ConsultationChannel {

@@ -253,6 +253,21 @@ import Testing
                 $0.measures = "营业执照改为部门共享获取，网上申报不再要求上传"
                 $0.feedback = "已电话致歉并说明改进"
             }, metadata: try hall.clients.metadata(.sectionChief, "chief-zhao", node: Self.county))
+            // The applicant chose mail online: the window names no method, records the tracking number.
+            let chosen = try await hall.application(at: Self.county, application.applicationID)
+            #expect(chosen.deliveryChoice.method == .mail)
+            #expect(chosen.deliveryChoice.address.postalAddress == "山东省临沂市兰山区金雀山路18号3单元")
+            let posted = try await intake.recordDelivery(.with {
+                $0.applicationID = application.applicationID
+                $0.delivery.trackingNumber = "EMS1180000001"
+            }, metadata: try hall.clerk(Self.county)).application
+            #expect(posted.delivery.method == .mail)
+            #expect(posted.delivery.address.recipientName == person["name"])
+            config["tracking_number"] = "EMS1180000001"
+            // The other application's receipt: its number and query code (the rating link, no sign-in).
+            let otherRecord = try await hall.application(at: Self.county, other)
+            config["other_number"] = otherRecord.applicationNumber
+            config["other_code"] = otherRecord.queryCode
             config["rating_path"] = ratingPath
             _ = try await Self.walk("rectified", config, in: cluster)
             FileHandle.standardOutput.write(Data("oneseal-web walk screenshots: \(screenshots.path)\n".utf8))

@@ -495,7 +495,8 @@ public final class LocalCluster: Sendable {
             environment["ONESEAL_TLS_KEY_FILE"] = directory.appendingPathComponent("tls-\(address.node)-\(address.service.rawValue).key").path
             environment["ONESEAL_TLS_TRUST_FILE"] = trustFile.path
         }
-        if address.service == .certificate, let port = webPorts[address.node] {
+        // Certificate writes QR codes under the front's URL; intake prints the rating link (W40).
+        if [.certificate, .intake].contains(address.service), let port = webPorts[address.node] {
             environment["ONESEAL_PUBLIC_URL"] = "http://127.0.0.1:\(port)"
         }
         if let hall = Self.halls[address.node] {

@@ -287,7 +287,7 @@ struct ApplicationCommand: AsyncParsableCommand {
             abstract: "Hand out the results (出件): at the window to the applicant or an agent, by mail, or electronically.",
             discussion: "Intake refuses until every item has its result and every material promised at acceptance has arrived.")
         @Option(help: "Application id.") var application: String
-        @Option(help: "window, mail or electronic.") var method: String = "window"
+        @Option(help: "window, mail or electronic; or chosen: as the applicant chose online (送达方式; mail then needs --tracking-number).") var method: String = "window"
         @Option(help: "At the window: who collected it (the applicant or an authorised agent).") var recipientName: String?
         @Option(help: "At the window: the collector's ID type (resident_id, passport, …).") var recipientIdType: String = "resident_id"
         @Option(help: "At the window: the collector's ID number (checksum-checked by the service).") var recipientIdNumber: String?
@@ -297,7 +297,7 @@ struct ApplicationCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            _ = try Text.parse(method, option: "--method", as: Intake_DeliveryMethod.self)
+            if method != "chosen" { _ = try Text.parse(method, option: "--method", as: Intake_DeliveryMethod.self) }
             _ = try Text.parse(recipientIdType, option: "--recipient-id-type", as: Common_IdType.self)
             if (recipientName == nil) != (recipientIdNumber == nil) {
                 throw ValidationError("--recipient-name and --recipient-id-number go together")
@@ -306,7 +306,8 @@ struct ApplicationCommand: AsyncParsableCommand {
 
         func run() async throws {
             var delivery = Intake_Delivery()
-            delivery.method = try Text.parse(method, option: "--method")
+            // "chosen" leaves the method unspecified: intake takes the applicant's choice.
+            if method != "chosen" { delivery.method = try Text.parse(method, option: "--method") }
             delivery.trackingNumber = trackingNumber
             if let recipientName, let recipientIdNumber {
                 delivery.recipient = Common_Applicant.with {
@@ -449,6 +450,15 @@ enum ApplicationText {
             lines += notice.problems.map { "  \(problem($0))" }
         }
         if !a.notAccepted.noticeNumber.isEmpty { lines.append("not accepted: \(a.notAccepted.noticeNumber) \(a.notAccepted.reason)") }
+        // 送达方式 and 出件: what the applicant chose (the address as this caller may see it) and what happened.
+        if a.hasDeliveryChoice {
+            let address = a.deliveryChoice.address
+            lines.append("delivery chosen: \(Text.name(a.deliveryChoice.method))" + (a.deliveryChoice.hasAddress ? " to \(address.recipientName) \(address.phone) \(address.postalAddress) \(address.postalCode)" : ""))
+        }
+        if a.hasDelivery {
+            lines.append("delivered \(Text.name(a.delivery.method))" + (a.delivery.trackingNumber.isEmpty ? "" : " tracking \(a.delivery.trackingNumber)")
+                + (a.delivery.recipient.name.isEmpty ? "" : " to \(a.delivery.recipient.name)"))
+        }
         for item in a.items {
             var line = "  item \(item.implementationCode) \(item.itemName): \(Text.name(item.progress))"
             if !item.caseID.isEmpty { line += "  case \(item.caseNumber) (\(item.caseID))" }

@@ -16,10 +16,13 @@ to their fields and nothing is stored; the good files are submitted (channel ONL
 form posted twice more with its idempotency key makes one application, not two.
 correct: the correction notice is on the application page; a file for a material it does not list
 is refused; the two listed ones are uploaded and the application goes back to the window.
-results: the e-licence downloads as a PDF; a bad rating needs a reason, then shows its rectification;
+results: the e-licence downloads as a PDF; mail delivery is chosen (an empty address named next to
+its fields) and shown masked; a bad rating needs a reason, then shows its rectification;
 the QR link verifies with the in-browser checks passing;
 a tampered link fails; another person's application and licence are plain not-found pages.
-rectified: the hall called back and rectified; the applicant sees the measures and closes it.
+rectified: the hall called back and rectified; the applicant sees the measures and closes it; the
+window posted the result as chosen and the application page shows the delivery record; with no
+session, the rating link of another receipt refuses a wrong code and takes a rating with the right one.
 Screenshots at desktop and phone widths; exit 1 with the failures otherwise.
 """
 import json
@@ -140,6 +143,9 @@ def apply(driver, config, directory):
     found = rows(driver)
     check(len(found) == 1 and "网上" in found[0].text, "my applications shows the online application")
     number = found[0].get_attribute("data-application") if found else ""
+    short = driver.find_elements(By.ID, "submitted-rating-link")
+    check(bool(short) and ("/rate?n=" + number) in short[0].get_attribute("href"),
+          "the submission confirmation carries the short rating link (no sign-in needed)")
     for label, width, height in WIDTHS:
         driver.set_window_size(width, height)
         shoot(driver, directory, f"{label}-applied", width, height)
@@ -207,6 +213,28 @@ def results(driver, config, directory):
     if documents:
         status, headers, body = fetch(web, urlsplit(documents[0].get_attribute("href")).path, cookie_header(driver))
         check(status == 200 and len(body) > 0, f"a document of the hall downloads ({status}, {headers.get('Content-Type')})")
+        check("/rate?n=" in body.decode("utf-8", "replace"), "the 受理通知书 prints the short rating link")
+    # 送达方式: mail without an address is named next to the fields; with one it is kept and shown
+    # masked; the window later honours it (the Swift side records the mail delivery).
+    driver.find_element(By.ID, "delivery-mail").click()
+    click_to_load(driver, By.ID, "delivery-submit")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "delivery-postal_address-error"))
+    check("请填写邮寄地址" in driver.find_element(By.ID, "delivery-postal_address-error").text
+          and driver.find_elements(By.ID, "delivery-recipient_name-error"), "mail without an address names the missing fields")
+    driver.find_element(By.ID, "delivery-mail").click()
+    fill(driver, {"delivery-recipient_name": "王小明", "delivery-phone": "13912345678",
+                  "delivery-postal_address": "山东省临沂市兰山区金雀山路18号3单元", "delivery-postal_code": "276000"})
+    click_to_load(driver, By.ID, "delivery-submit")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "delivery-choice-method"))
+    check("送达方式已保存" in driver.find_element(By.ID, "application-notice").text, "the delivery choice is confirmed")
+    check("邮寄" in driver.find_element(By.ID, "delivery-choice-method").text, "the chosen method is shown: mail")
+    shown = driver.find_element(By.ID, "delivery-choice-address").text
+    check("王*" in shown and "139****5678" in shown and "山东省临沂市****" in shown and "金雀山路" not in shown,
+          "the chosen address is shown masked: " + shown)
+    for label, width, height in WIDTHS:
+        driver.set_window_size(width, height)
+        shoot(driver, directory, f"{label}-delivery-chosen", width, height)
+    driver.set_window_size(*WIDTHS[0][1:])
     # 好差评: a bad rating without a reason is named next to the reasons; with reasons it is taken
     # and its rectification (with its due date) is shown.
     driver.find_element(By.CSS_SELECTOR, "input[name=level][value='1']").click()
@@ -266,6 +294,38 @@ def rectified(driver, config, directory):
     # Another person cannot open it: a forged rating id is a plain not-found.
     driver.get(web + "/account/ratings/" + str(uuid.uuid4()))
     check("评价不存在" in driver.find_element(By.TAG_NAME, "h1").text, "someone else's (or no) rating id is a plain not-found")
+    # The window posted the result as chosen: the delivery record on the application page.
+    driver.get(web + "/account/applications/" + config["application_id"])
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "delivery-record"))
+    check("邮寄" in driver.find_element(By.ID, "delivery-method").text, "the delivery record says mail")
+    check(driver.find_element(By.ID, "delivery-tracking").text == config.get("tracking_number"), "the delivery record shows the tracking number")
+    check("金雀山路" not in driver.find_element(By.ID, "delivery-address").text, "the delivery record shows the address masked")
+    check(not driver.find_elements(By.ID, "delivery-submit"), "no choice is offered once delivered")
+    shoot(driver, directory, "desktop-delivered", *WIDTHS[0][1:])
+    # The rating link on another person's receipt, with no session at all (#18 item 7): a wrong
+    # code is the progress look-up's plain refusal; the right one takes an anonymous rating.
+    driver.delete_all_cookies()
+    wrong = "A" * 10 if config["other_code"] != "A" * 10 else "B" * 10
+    driver.get(web + f"/rate?n={config['other_number']}&c={wrong}")
+    driver.find_element(By.CSS_SELECTOR, "input[name=level][value='5']").click()
+    click_to_load(driver, By.ID, "rate-submit")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "rate-notice"))
+    check("未查到该办件" in driver.find_element(By.ID, "rate-notice").text, "a wrong code on the rating link is the look-up's plain refusal")
+    check(driver.find_element(By.ID, "query_code").get_attribute("value") == "", "the code is not shown back")
+    driver.get(web + f"/rate?n={config['other_number']}&c={config['other_code']}")
+    check(not driver.find_elements(By.CSS_SELECTOR, "form[action='/account/signout']"), "the rating link needs no sign-in")
+    driver.find_element(By.CSS_SELECTOR, "input[name=level][value='5']").click()
+    driver.find_element(By.ID, "comment").send_keys("窗口一次办好，没有跑第二趟")
+    for label, width, height in WIDTHS:
+        driver.set_window_size(width, height)
+        shoot(driver, directory, f"{label}-rating-link", width, height)
+    driver.set_window_size(*WIDTHS[0][1:])
+    click_to_load(driver, By.ID, "rate-submit")
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.ID, "rate-done") or d.find_elements(By.ID, "rate-notice"))
+    done = driver.find_elements(By.ID, "rate-done")
+    check(bool(done) and "非常满意" in driver.find_element(By.ID, "rating-level").text,
+          "the rating link takes the rating without sign-in: " + (done[0].text if done else driver.find_element(By.ID, "rate-notice").text))
+    shoot(driver, directory, "desktop-rated-by-link", *WIDTHS[0][1:])
     return {}
 
 

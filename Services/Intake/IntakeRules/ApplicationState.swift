@@ -42,6 +42,9 @@ public struct ApplicationState: Sendable, Hashable, Codable {
     public private(set) var notAcceptedDocument: IssuedDocument?
     public private(set) var forwarding: Forwarding?
     public private(set) var delivery: Delivery?
+    /// The applicant's choice of delivery (送达方式), without the address (sealed by the service,
+    /// DeliveryChoice.swift). Optional so applications stored before it decode unchanged.
+    public internal(set) var deliveryPreference: DeliveryPreference?
     /// The clerk who made the last intake decision (none for a deemed acceptance), and when.
     public private(set) var decidedBy: ActorRef?
     public private(set) var decidedAt: Date?

@@ -21,6 +21,8 @@ import OneSealServiceKit
 extension IntakeAPI {
     enum Act: String {
         case read, correct, withdraw
+        /// Choosing how the result is delivered (ChooseDelivery): the person's own act.
+        case chooseDelivery = "choose the delivery of"
     }
 
     /// The blind index an applicant token's subject must match. The index normalises the code
@@ -46,6 +48,11 @@ extension IntakeAPI {
     /// The message does not say whose the application is.
     func authorize(_ act: Act, on application: StoredApplication, by caller: Caller) throws {
         let allowed: Bool
+        // The delivery choice is the applicant's (or their agent's) alone: the method table admits
+        // only applicant tokens; the per-object rule is theirs below.
+        if act == .chooseDelivery, caller.role != .applicant {
+            throw RPCError(code: .permissionDenied, message: "only the applicant chooses how the result of \(application.number) is delivered")
+        }
         switch caller.role {
         case .windowClerk: allowed = caller.node == node
         case .peerNode: allowed = true

@@ -25,6 +25,9 @@ public struct IntakeSettings: Sendable, Hashable {
     public var firstReviewWorkingDays: Int
     /// USCCs that fail the GB 32100 check but are real (early pilot codes), upper case.
     public var usccAllowList: Set<String>
+    /// The node's public web front (ONESEAL_PUBLIC_URL, no trailing slash): the receipt prints
+    /// the rating link under it (`/rate?n=<application number>`, W40). nil: no link printed.
+    public var publicURL: String?
 
     public init(
         agencyName: String, deficiencySupplyWorkingDays: Int = 10, commitmentVerificationWorkingDays: Int = 20,
@@ -197,6 +200,13 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         if !inFull { out.queryCode = "" }
         out.applicant = parties.applicant.disclosed(disclosure)
         if parties.hasAgent { out.agent = parties.agent.disclosed(disclosure) }
+        // The chosen postal address lives in the same seal; it is shown by the same rule, on the
+        // choice and on a mail delivery (where it was posted).
+        if parties.hasDeliveryChoice, parties.deliveryChoice.hasAddress, out.hasDeliveryChoice, out.deliveryChoice.method == .mail {
+            let address = parties.deliveryChoice.address.disclosed(disclosure)
+            out.deliveryChoice.address = address
+            if out.hasDelivery, out.delivery.method == .mail { out.delivery.address = address }
+        }
         return (out, inFull)
     }
 
@@ -216,6 +226,12 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         parties.applicant = applicant
         if let agent { parties.agent = agent }
         return try keyring.seal(try parties.serializedBytes(), context: "intake.application:\(id.uuidString.lowercased())")
+    }
+
+    /// The sealed parties as a whole (applicant, agent and the chosen delivery address), resealed
+    /// under the application id after one of them changed.
+    func sealParties(_ parties: Intake_Application, id: UUID) throws -> [UInt8] {
+        try keyring.seal(try parties.serializedBytes(), context: "intake.application:\(id.uuidString.lowercased())")
     }
 
     func openParties(_ application: StoredApplication) throws -> Intake_Application {

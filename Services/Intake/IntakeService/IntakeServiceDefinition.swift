@@ -41,6 +41,8 @@ public enum IntakeServiceDefinition {
             "TrackProgress": .public,
             "ForwardToCity": clerk.on(.anyOfTheNode),
             "RecordDelivery": clerk.on(.anyOfTheNode),
+            // 送达方式: the applicant's own choice on their own application (ApplicationAccess).
+            "ChooseDelivery": MethodRule(roles: [.applicant]).on(.own),
             "Consult": submitters.on(.none),
             // The material store: the window scans, integrators and applicants upload, each upload
             // bound to its uploader; reading follows the applications naming the file (MaterialHandlers).
@@ -82,7 +84,15 @@ public enum IntakeServiceDefinition {
         do { keyring = try DataKeyring(contentsOfFile: keyFile) } catch {
             throw NodeConfiguration.Invalid(variable: "ONESEAL_DATA_KEY_FILE", reason: error.description)
         }
-        let settings = try await IntakeSettings.load(node: configuration.node, name: configuration.nodeName, from: environment.database)
+        var settings = try await IntakeSettings.load(node: configuration.node, name: configuration.nodeName, from: environment.database)
+        // The rating link on the receipt (W40) goes under the node's public web front, the same
+        // ONESEAL_PUBLIC_URL certificate writes QR codes under.
+        if let base = ProcessInfo.processInfo.environment["ONESEAL_PUBLIC_URL"]?.trimmingCharacters(in: .whitespaces), !base.isEmpty {
+            guard let url = URL(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, base.count <= 200 else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_PUBLIC_URL", reason: "'\(base)' is not an http(s) base URL such as https://zwfw.lanshan.gov.cn")
+            }
+            settings.publicURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        }
         // Progress look-ups per source address per minute (X6). Behind the web front every citizen
         // is one source, so a node whose front serves many raises it (docs/operators.md); the
         // web benchmark raises it to measure the look-up rather than the limit.

@@ -246,7 +246,11 @@ struct AccountHandlers: Sendable {
             // After an online submission: say so, with its number (the query code is in the table).
             let submitted = FormBody.parse(request.uri.query ?? "")["submitted"].map { String($0.prefix(WebLimits.maximumFieldCharacters)) }
             let notice = submitted.map { "网上申报已提交，受理编号 \($0)。窗口将在5个工作日内作出受理决定。" }
-            return Self.page(.ok, AccountPages.myApplications(layout: layout(context), account: account, csrf: token, applications: response.applications, notice: notice, noticeIsGood: true))
+            // The confirmation carries the short rating link of the new application (W40).
+            let ratingLink = submitted.flatMap { number in response.applications.first { $0.applicationNumber == number } }
+                .map { RatingLinkHandlers.link(number: $0.applicationNumber, code: $0.queryCode) }
+            return Self.page(.ok, AccountPages.myApplications(
+                layout: layout(context), account: account, csrf: token, applications: response.applications, notice: notice, noticeIsGood: true, ratingLink: ratingLink))
         } catch let error as RPCError {
             context.logger.notice("my applications failed", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
             return Self.page(.serviceUnavailable, AccountPages.myApplications(

@@ -26,6 +26,7 @@ struct MyApplicationHandlers: Sendable {
         router.get("/account/applications/:id/documents/:document") { request, context in try await document(request, context) }
         router.get("/account/licences/:identifier") { request, context in try await licence(request, context) }
         router.post("/account/applications/:id/rating") { request, context in try await rate(request, context) }
+        router.post("/account/applications/:id/delivery") { request, context in try await chooseDelivery(request, context) }
         router.get("/account/ratings/:id") { request, context in try await showRating(request, context) }
         router.post("/account/ratings/:id/verdict") { request, context in try await rateFix(request, context) }
     }
@@ -57,7 +58,8 @@ struct MyApplicationHandlers: Sendable {
         guard let account = try await accounts.signedIn(request) else { return AccountHandlers.redirect("/account/signin") }
         guard let application = try await application(context.parameters.get("id") ?? "", account: account) else { return missing(context) }
         let token = accounts.csrf.token(for: accounts.binding(request)!)
-        let notice = FormBody.parse(request.uri.query ?? "")["corrected"] != nil ? "补正材料已提交，窗口将重新审查。" : nil
+        let query = FormBody.parse(request.uri.query ?? "")
+        let notice = query["corrected"] != nil ? "补正材料已提交，窗口将重新审查。" : query["delivery"] != nil ? "送达方式已保存。" : nil
         return PageHandlers.html(.ok, ApplicationPage.render(
             layout: accounts.layout(context), application: application, csrf: token, idempotencyKey: SessionID.generate().text, errors: [:], notice: notice,
             rating: evaluation == nil ? .unavailable : .form(nil)))
@@ -108,6 +110,68 @@ struct MyApplicationHandlers: Sendable {
                 return page(.badRequest, .form(nil), notice: "评价未被接收：这件办件现在不能评价，或已评价过。")
             default:
                 return page(.serviceUnavailable, .form(nil), notice: ErrorPage.unavailable)
+            }
+        }
+    }
+
+    /// 送达方式 (#18 item 6): intake's ChooseDelivery with the applicant token. Intake holds the
+    /// rule (only the applicant, until delivered, the same choice again changes nothing) and seals
+    /// the address; the page checks the form first and shows intake's refusals next to the fields.
+    /// The address is never logged here either.
+    func chooseDelivery(_ request: Request, _ context: WebContext) async throws -> Response {
+        let layout = accounts.layout(context)
+        guard let account = try await accounts.signedIn(request) else { return AccountHandlers.redirect("/account/signin") }
+        var request = request
+        let fields = FormBody.parse(String(buffer: try await request.collectBody(upTo: DeliveryForm.maximumBodyBytes)))
+        guard accounts.csrf.isValid(fields[CSRFTokens.field], for: accounts.binding(request)) else { return accounts.csrfRefused(context) }
+        guard let application = try await application(context.parameters.get("id") ?? "", account: account) else { return missing(context) }
+        let token = accounts.csrf.token(for: accounts.binding(request)!)
+        let key = fields[ApplyHandlers.keyField] ?? ""
+        guard SessionID(cookie: key) != nil else {
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "表单已失效", message: "表单已失效，请重新打开办件页面。"))
+        }
+        func page(_ status: HTTPResponse.Status, errors: FormErrors?, notice: String? = nil) -> Response {
+            PageHandlers.html(status, ApplicationPage.render(
+                layout: layout, application: application, csrf: token, idempotencyKey: key, errors: [:], notice: notice, noticeIsBad: true,
+                rating: evaluation == nil ? .unavailable : .form(nil), deliveryErrors: errors))
+        }
+        let form: DeliveryForm
+        switch DeliveryForm.validate(fields) {
+        case .failure(let errors): return page(.badRequest, errors: errors)
+        case .success(let valid): form = valid
+        }
+        var metadata = try accounts.applicantMetadata(account)
+        metadata.addString("web:\(node):\(key)", forKey: "idempotency-key")
+        do {
+            let response = try await Intake_IntakeService.Client(wrapping: intake).chooseDelivery(.with {
+                $0.applicationID = application.applicationID
+                $0.method = form.method == .mail ? .mail : .window
+                if form.method == .mail {
+                    $0.address = .with {
+                        $0.recipientName = form.recipientName
+                        $0.phone = form.phone
+                        $0.postalAddress = form.postalAddress
+                        $0.postalCode = form.postalCode
+                    }
+                }
+            }, metadata: metadata, options: options)
+            context.logger.info("delivery chosen online", metadata: [
+                "request_id": "\(context.id)", "application": "\(application.applicationID)", "method": "\(form.method.rawValue)", "changed": "\(response.changed)",
+            ])
+            return AccountHandlers.redirect("/account/applications/\(application.applicationID)?delivery=1")
+        } catch let error as RPCError {
+            context.logger.notice("delivery choice refused", metadata: ["request_id": "\(context.id)", "code": "\(error.code)"])
+            switch error.code {
+            case .invalidArgument:
+                var values = fields.filter { [DeliveryForm.methodField, DeliveryForm.nameField, DeliveryForm.phoneField, DeliveryForm.addressField, DeliveryForm.codeField].contains($0.key) }
+                values = values.mapValues { String($0.prefix(DeliveryForm.maximumAddressCharacters)) }
+                return page(.badRequest, errors: FormErrors(errors: DeliveryForm.errors(forServiceFields: error.fieldViolations.map(\.field)), values: values))
+            case .failedPrecondition:
+                return page(.conflict, errors: nil, notice: "送达方式未能保存：结果已经送达，或这件办件没有需要送达的结果。")
+            case .notFound, .permissionDenied:
+                return missing(context)
+            default:
+                return page(.serviceUnavailable, errors: nil, notice: ErrorPage.unavailable)
             }
         }
     }

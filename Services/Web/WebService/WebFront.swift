@@ -84,6 +84,11 @@ public struct WebFront: Service {
             if let accountHandlers {
                 ApplyHandlers(accounts: accountHandlers, intake: intake, node: configuration.node).register(on: router)
                 MyApplicationHandlers(accounts: accountHandlers, intake: intake, certificate: certificate, evaluation: evaluation, node: configuration.node).register(on: router)
+                // The rating link on the receipt (W40): no sign-in; the look-up's per-address limit.
+                if let evaluation {
+                    RatingLinkHandlers(accounts: accountHandlers, intake: intake, evaluation: evaluation, node: configuration.node, limiter: handlers.progressLimiter)
+                        .register(on: router)
+                }
                 // The staff workbench (#19): its own key, sessions and cookie; the accounts' CSRF,
                 // throttle and client address.
                 if let staffKeyFile = accounts.staffKeyFile {

@@ -926,11 +926,85 @@ public nonisolated struct Intake_Delivery: @unchecked Sendable {
   /// Clears the value of `clerk`. Subsequent reads from it will return its default value.
   public mutating func clearClerk() {_uniqueStorage()._clerk = nil}
 
+  /// For DELIVERY_METHOD_MAIL: where it was posted (the applicant's chosen address, see
+  /// DeliveryChoice). Personal data: sealed at rest, masked for callers who do not see the
+  /// application in full.
+  public var address: Intake_DeliveryAddress {
+    get {_storage._address ?? Intake_DeliveryAddress()}
+    set {_uniqueStorage()._address = newValue}
+  }
+  /// Returns true if `address` has been explicitly set.
+  public var hasAddress: Bool {_storage._address != nil}
+  /// Clears the value of `address`. Subsequent reads from it will return its default value.
+  public mutating func clearAddress() {_uniqueStorage()._address = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A postal address for mailing the result (邮寄送达). Personal data: sealed at rest with the
+/// applicant's identity; in full only to this node's window clerks (who post it) and to the
+/// applicant themself, masked ("张*", "138****5678", "山东省临沂市****") for everyone else.
+public nonisolated struct Intake_DeliveryAddress: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Who receives the post; at most 150 characters, one line.
+  public var recipientName: String = String()
+
+  /// A mobile number (11 digits) or a landline with area code, for the courier.
+  public var phone: String = String()
+
+  /// The full postal address, at most 300 characters, one line.
+  public var postalAddress: String = String()
+
+  /// Six-digit postal code (邮政编码); optional.
+  public var postalCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// How the applicant wants the result delivered (送达方式), chosen online or at the window before
+/// the result is handed out; RecordDelivery uses it when the clerk names no method.
+public nonisolated struct Intake_DeliveryChoice: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// DELIVERY_METHOD_WINDOW or DELIVERY_METHOD_MAIL.
+  public var method: Intake_DeliveryMethod = .unspecified
+
+  /// Set for DELIVERY_METHOD_MAIL.
+  public var address: Intake_DeliveryAddress {
+    get {_address ?? Intake_DeliveryAddress()}
+    set {_address = newValue}
+  }
+  /// Returns true if `address` has been explicitly set.
+  public var hasAddress: Bool {self._address != nil}
+  /// Clears the value of `address`. Subsequent reads from it will return its default value.
+  public mutating func clearAddress() {self._address = nil}
+
+  public var chosenAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_chosenAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_chosenAt = newValue}
+  }
+  /// Returns true if `chosenAt` has been explicitly set.
+  public var hasChosenAt: Bool {self._chosenAt != nil}
+  /// Clears the value of `chosenAt`. Subsequent reads from it will return its default value.
+  public mutating func clearChosenAt() {self._chosenAt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _address: Intake_DeliveryAddress? = nil
+  fileprivate var _chosenAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 /// County → city forwarding (审核转报), with the county's first-review opinion (Art. 43: within 20
@@ -1222,6 +1296,16 @@ public nonisolated struct Intake_Application: @unchecked Sendable {
   public var hasChange: Bool {_storage._change != nil}
   /// Clears the value of `change`. Subsequent reads from it will return its default value.
   public mutating func clearChange() {_uniqueStorage()._change = nil}
+
+  /// The applicant's choice of delivery (ChooseDelivery), once made.
+  public var deliveryChoice: Intake_DeliveryChoice {
+    get {_storage._deliveryChoice ?? Intake_DeliveryChoice()}
+    set {_uniqueStorage()._deliveryChoice = newValue}
+  }
+  /// Returns true if `deliveryChoice` has been explicitly set.
+  public var hasDeliveryChoice: Bool {_storage._deliveryChoice != nil}
+  /// Clears the value of `deliveryChoice`. Subsequent reads from it will return its default value.
+  public mutating func clearDeliveryChoice() {_uniqueStorage()._deliveryChoice = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1846,7 +1930,7 @@ nonisolated extension Intake_ApplicationItem: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Intake_Delivery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Delivery"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}method\0\u{3}delivered_at\0\u{1}recipient\0\u{3}tracking_number\0\u{1}licences\0\u{3}document_ids\0\u{1}clerk\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}method\0\u{3}delivered_at\0\u{1}recipient\0\u{3}tracking_number\0\u{1}licences\0\u{3}document_ids\0\u{1}clerk\0\u{1}address\0")
 
   fileprivate class _StorageClass {
     var _method: Intake_DeliveryMethod = .unspecified
@@ -1856,6 +1940,7 @@ nonisolated extension Intake_Delivery: SwiftProtobuf.Message, SwiftProtobuf._Mes
     var _licences: [Common_LicenceRef] = []
     var _documentIds: [String] = []
     var _clerk: Common_ActorRef? = nil
+    var _address: Intake_DeliveryAddress? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1873,6 +1958,7 @@ nonisolated extension Intake_Delivery: SwiftProtobuf.Message, SwiftProtobuf._Mes
       _licences = source._licences
       _documentIds = source._documentIds
       _clerk = source._clerk
+      _address = source._address
     }
   }
 
@@ -1898,6 +1984,7 @@ nonisolated extension Intake_Delivery: SwiftProtobuf.Message, SwiftProtobuf._Mes
         case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._licences) }()
         case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._documentIds) }()
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._clerk) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._address) }()
         default: break
         }
       }
@@ -1931,6 +2018,9 @@ nonisolated extension Intake_Delivery: SwiftProtobuf.Message, SwiftProtobuf._Mes
       try { if let v = _storage._clerk {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
       } }()
+      try { if let v = _storage._address {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1947,10 +2037,100 @@ nonisolated extension Intake_Delivery: SwiftProtobuf.Message, SwiftProtobuf._Mes
         if _storage._licences != rhs_storage._licences {return false}
         if _storage._documentIds != rhs_storage._documentIds {return false}
         if _storage._clerk != rhs_storage._clerk {return false}
+        if _storage._address != rhs_storage._address {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Intake_DeliveryAddress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeliveryAddress"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}recipient_name\0\u{1}phone\0\u{3}postal_address\0\u{3}postal_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.recipientName) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.phone) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.postalAddress) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.postalCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recipientName.isEmpty {
+      try visitor.visitSingularStringField(value: self.recipientName, fieldNumber: 1)
+    }
+    if !self.phone.isEmpty {
+      try visitor.visitSingularStringField(value: self.phone, fieldNumber: 2)
+    }
+    if !self.postalAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.postalAddress, fieldNumber: 3)
+    }
+    if !self.postalCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.postalCode, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Intake_DeliveryAddress, rhs: Intake_DeliveryAddress) -> Bool {
+    if lhs.recipientName != rhs.recipientName {return false}
+    if lhs.phone != rhs.phone {return false}
+    if lhs.postalAddress != rhs.postalAddress {return false}
+    if lhs.postalCode != rhs.postalCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Intake_DeliveryChoice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeliveryChoice"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}method\0\u{1}address\0\u{3}chosen_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.method) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._address) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._chosenAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.method != .unspecified {
+      try visitor.visitSingularEnumField(value: self.method, fieldNumber: 1)
+    }
+    try { if let v = self._address {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._chosenAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Intake_DeliveryChoice, rhs: Intake_DeliveryChoice) -> Bool {
+    if lhs.method != rhs.method {return false}
+    if lhs._address != rhs._address {return false}
+    if lhs._chosenAt != rhs._chosenAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2012,7 +2192,7 @@ nonisolated extension Intake_Forwarding: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Application"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{3}query_code\0\u{3}accepting_node\0\u{1}applicant\0\u{1}agent\0\u{1}items\0\u{1}materials\0\u{1}channel\0\u{3}window_id\0\u{1}status\0\u{1}outcome\0\u{3}submitted_at\0\u{3}submitted_on\0\u{3}intake_deadline\0\u{1}receipt\0\u{3}correction_notices\0\u{3}not_accepted\0\u{1}deficiency\0\u{1}commitment\0\u{1}forwarding\0\u{1}delivery\0\u{3}decided_by\0\u{3}decided_at\0\u{1}visits\0\u{1}revision\0\u{3}updated_at\0\u{1}renewal\0\u{1}change\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}application_id\0\u{3}application_number\0\u{3}query_code\0\u{3}accepting_node\0\u{1}applicant\0\u{1}agent\0\u{1}items\0\u{1}materials\0\u{1}channel\0\u{3}window_id\0\u{1}status\0\u{1}outcome\0\u{3}submitted_at\0\u{3}submitted_on\0\u{3}intake_deadline\0\u{1}receipt\0\u{3}correction_notices\0\u{3}not_accepted\0\u{1}deficiency\0\u{1}commitment\0\u{1}forwarding\0\u{1}delivery\0\u{3}decided_by\0\u{3}decided_at\0\u{1}visits\0\u{1}revision\0\u{3}updated_at\0\u{1}renewal\0\u{1}change\0\u{3}delivery_choice\0")
 
   fileprivate class _StorageClass {
     var _applicationID: String = String()
@@ -2044,6 +2224,7 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _renewal: Common_Renewal? = nil
     var _change: Common_LicenceChange? = nil
+    var _deliveryChoice: Intake_DeliveryChoice? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2083,6 +2264,7 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
       _updatedAt = source._updatedAt
       _renewal = source._renewal
       _change = source._change
+      _deliveryChoice = source._deliveryChoice
     }
   }
 
@@ -2130,6 +2312,7 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
         case 27: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 28: try { try decoder.decodeSingularMessageField(value: &_storage._renewal) }()
         case 29: try { try decoder.decodeSingularMessageField(value: &_storage._change) }()
+        case 30: try { try decoder.decodeSingularMessageField(value: &_storage._deliveryChoice) }()
         default: break
         }
       }
@@ -2229,6 +2412,9 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
       try { if let v = _storage._change {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
       } }()
+      try { if let v = _storage._deliveryChoice {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2267,6 +2453,7 @@ nonisolated extension Intake_Application: SwiftProtobuf.Message, SwiftProtobuf._
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._renewal != rhs_storage._renewal {return false}
         if _storage._change != rhs_storage._change {return false}
+        if _storage._deliveryChoice != rhs_storage._deliveryChoice {return false}
         return true
       }
       if !storagesAreEqual {return false}

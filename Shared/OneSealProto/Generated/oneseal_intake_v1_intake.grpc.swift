@@ -236,6 +236,19 @@ public enum Intake_IntakeService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ChooseDelivery" metadata.
+        public enum ChooseDelivery: Sendable {
+            /// Request type for "ChooseDelivery".
+            public typealias Input = Intake_ChooseDeliveryRequest
+            /// Response type for "ChooseDelivery".
+            public typealias Output = Intake_ChooseDeliveryResponse
+            /// Descriptor for "ChooseDelivery".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.intake.v1.IntakeService"),
+                method: "ChooseDelivery",
+                type: .unary
+            )
+        }
         /// Namespace for "Consult" metadata.
         public enum Consult: Sendable {
             /// Request type for "Consult".
@@ -293,6 +306,7 @@ public enum Intake_IntakeService: Sendable {
             TrackProgress.descriptor,
             ForwardToCity.descriptor,
             RecordDelivery.descriptor,
+            ChooseDelivery.descriptor,
             Consult.descriptor,
             UploadMaterial.descriptor,
             DownloadMaterial.descriptor
@@ -599,6 +613,8 @@ extension Intake_IntakeService {
         /// >
         /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
         /// > missing materials are still outstanding.
+        /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+        /// > is used; a mail delivery records the tracking number and the chosen address.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Intake_RecordDeliveryRequest` messages.
@@ -611,6 +627,30 @@ extension Intake_IntakeService {
             request: GRPCCore.StreamingServerRequest<Intake_RecordDeliveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Intake_RecordDeliveryResponse>
+
+        /// Handle the "ChooseDelivery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+        /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+        /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+        /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+        /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+        /// > new revision); a different choice replaces it. The address is sealed at rest with the
+        /// > applicant's identity and never put into an event or a log line.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Intake_ChooseDeliveryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Intake_ChooseDeliveryResponse` messages.
+        func chooseDelivery(
+            request: GRPCCore.StreamingServerRequest<Intake_ChooseDeliveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Intake_ChooseDeliveryResponse>
 
         /// Handle the "Consult" method.
         ///
@@ -963,6 +1003,8 @@ extension Intake_IntakeService {
         /// >
         /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
         /// > missing materials are still outstanding.
+        /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+        /// > is used; a mail delivery records the tracking number and the chosen address.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Intake_RecordDeliveryRequest` message.
@@ -975,6 +1017,30 @@ extension Intake_IntakeService {
             request: GRPCCore.ServerRequest<Intake_RecordDeliveryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Intake_RecordDeliveryResponse>
+
+        /// Handle the "ChooseDelivery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+        /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+        /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+        /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+        /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+        /// > new revision); a different choice replaces it. The address is sealed at rest with the
+        /// > applicant's identity and never put into an event or a log line.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_ChooseDeliveryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Intake_ChooseDeliveryResponse` message.
+        func chooseDelivery(
+            request: GRPCCore.ServerRequest<Intake_ChooseDeliveryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Intake_ChooseDeliveryResponse>
 
         /// Handle the "Consult" method.
         ///
@@ -1325,6 +1391,8 @@ extension Intake_IntakeService {
         /// >
         /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
         /// > missing materials are still outstanding.
+        /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+        /// > is used; a mail delivery records the tracking number and the chosen address.
         ///
         /// - Parameters:
         ///   - request: A `Intake_RecordDeliveryRequest` message.
@@ -1337,6 +1405,30 @@ extension Intake_IntakeService {
             request: Intake_RecordDeliveryRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Intake_RecordDeliveryResponse
+
+        /// Handle the "ChooseDelivery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+        /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+        /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+        /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+        /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+        /// > new revision); a different choice replaces it. The address is sealed at rest with the
+        /// > applicant's identity and never put into an event or a log line.
+        ///
+        /// - Parameters:
+        ///   - request: A `Intake_ChooseDeliveryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Intake_ChooseDeliveryResponse` to respond with.
+        func chooseDelivery(
+            request: Intake_ChooseDeliveryRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Intake_ChooseDeliveryResponse
 
         /// Handle the "Consult" method.
         ///
@@ -1587,6 +1679,17 @@ extension Intake_IntakeService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Intake_IntakeService.Method.ChooseDelivery.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_ChooseDeliveryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_ChooseDeliveryResponse>(),
+            handler: { request, context in
+                try await self.chooseDelivery(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Intake_IntakeService.Method.Consult.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_ConsultRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Intake_ConsultResponse>(),
@@ -1795,6 +1898,17 @@ extension Intake_IntakeService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Intake_RecordDeliveryResponse> {
         let response = try await self.recordDelivery(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func chooseDelivery(
+        request: GRPCCore.StreamingServerRequest<Intake_ChooseDeliveryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Intake_ChooseDeliveryResponse> {
+        let response = try await self.chooseDelivery(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2039,6 +2153,19 @@ extension Intake_IntakeService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Intake_RecordDeliveryResponse> {
         return GRPCCore.ServerResponse<Intake_RecordDeliveryResponse>(
             message: try await self.recordDelivery(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func chooseDelivery(
+        request: GRPCCore.ServerRequest<Intake_ChooseDeliveryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Intake_ChooseDeliveryResponse> {
+        return GRPCCore.ServerResponse<Intake_ChooseDeliveryResponse>(
+            message: try await self.chooseDelivery(
                 request: request.message,
                 context: context
             ),
@@ -2451,6 +2578,8 @@ extension Intake_IntakeService {
         /// >
         /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
         /// > missing materials are still outstanding.
+        /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+        /// > is used; a mail delivery records the tracking number and the chosen address.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Intake_RecordDeliveryRequest` message.
@@ -2467,6 +2596,35 @@ extension Intake_IntakeService {
             deserializer: some GRPCCore.MessageDeserializer<Intake_RecordDeliveryResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_RecordDeliveryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ChooseDelivery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+        /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+        /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+        /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+        /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+        /// > new revision); a different choice replaces it. The address is sealed at rest with the
+        /// > applicant's identity and never put into an event or a log line.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_ChooseDeliveryRequest` message.
+        ///   - serializer: A serializer for `Intake_ChooseDeliveryRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_ChooseDeliveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func chooseDelivery<Result>(
+            request: GRPCCore.ClientRequest<Intake_ChooseDeliveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_ChooseDeliveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_ChooseDeliveryResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_ChooseDeliveryResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Consult" method.
@@ -3083,6 +3241,8 @@ extension Intake_IntakeService {
         /// >
         /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
         /// > missing materials are still outstanding.
+        /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+        /// > is used; a mail delivery records the tracking number and the chosen address.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Intake_RecordDeliveryRequest` message.
@@ -3105,6 +3265,46 @@ extension Intake_IntakeService {
             try await self.client.unary(
                 request: request,
                 descriptor: Intake_IntakeService.Method.RecordDelivery.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ChooseDelivery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+        /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+        /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+        /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+        /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+        /// > new revision); a different choice replaces it. The address is sealed at rest with the
+        /// > applicant's identity and never put into an event or a log line.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_ChooseDeliveryRequest` message.
+        ///   - serializer: A serializer for `Intake_ChooseDeliveryRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_ChooseDeliveryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func chooseDelivery<Result>(
+            request: GRPCCore.ClientRequest<Intake_ChooseDeliveryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_ChooseDeliveryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_ChooseDeliveryResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_ChooseDeliveryResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Intake_IntakeService.Method.ChooseDelivery.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -3670,6 +3870,8 @@ extension Intake_IntakeService.ClientProtocol {
     /// >
     /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
     /// > missing materials are still outstanding.
+    /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+    /// > is used; a mail delivery records the tracking number and the chosen address.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Intake_RecordDeliveryRequest` message.
@@ -3689,6 +3891,41 @@ extension Intake_IntakeService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Intake_RecordDeliveryRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_RecordDeliveryResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ChooseDelivery" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+    /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+    /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+    /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+    /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+    /// > new revision); a different choice replaces it. The address is sealed at rest with the
+    /// > applicant's identity and never put into an event or a log line.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Intake_ChooseDeliveryRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func chooseDelivery<Result>(
+        request: GRPCCore.ClientRequest<Intake_ChooseDeliveryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_ChooseDeliveryResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.chooseDelivery(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_ChooseDeliveryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_ChooseDeliveryResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4296,6 +4533,8 @@ extension Intake_IntakeService.ClientProtocol {
     /// >
     /// > 出件: results handed to the applicant. Refused while an item is still undecided or, after 容缺受理,
     /// > missing materials are still outstanding.
+    /// > When the clerk names no method (DELIVERY_METHOD_UNSPECIFIED), the applicant's DeliveryChoice
+    /// > is used; a mail delivery records the tracking number and the chosen address.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -4318,6 +4557,45 @@ extension Intake_IntakeService.ClientProtocol {
             metadata: metadata
         )
         return try await self.recordDelivery(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ChooseDelivery" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 送达方式: the applicant chooses how the result is delivered — collected at the window, or
+    /// > posted to an address (recipient, phone, postal address). Applicant tokens only, and only on
+    /// > their own application (another's answers PERMISSION_DENIED, an unknown one NOT_FOUND); allowed
+    /// > until the result is delivered (then FAILED_PRECONDITION), and not on an application that was
+    /// > not accepted or withdrawn. Repeating the current choice changes nothing (`changed` false, no
+    /// > new revision); a different choice replaces it. The address is sealed at rest with the
+    /// > applicant's identity and never put into an event or a log line.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func chooseDelivery<Result>(
+        _ message: Intake_ChooseDeliveryRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_ChooseDeliveryResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Intake_ChooseDeliveryRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.chooseDelivery(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -106,6 +106,14 @@ extension EvaluationAPI {
             }
             var raterIndex = ""
             switch caller.role {
+            case .applicant where ReceiptRater.applicationNumber(ofSubject: caller.subject) != nil:
+                // A rating link on the receipt (W40): the front checked number + query code with
+                // intake; the token names the application, not a person. No rater index: nobody
+                // can later act on this rating as its rater.
+                let rated = subject.caseFact?.applicationNumber ?? subject.application?.number ?? ""
+                if let refusal = ReceiptRater.refusal(subject: caller.subject, ratedNumber: rated, channel: checked.channel, anonymous: checked.anonymous) {
+                    throw Self.denied("\(subject.description): \(refusal)")
+                }
             case .applicant:
                 raterIndex = applicantIndex(caller.subject)
                 guard !subject.applicantIndexes.isEmpty else {

@@ -98,11 +98,17 @@ extension IntakeAPI {
         let id = try Self.parseID(request.applicationID)
         var delivery = request.delivery
         if delivery.hasRecipient { delivery.recipient.idNumber = IdentityCode.normalized(delivery.recipient.idNumber) }
+        // No method named: the applicant's choice (ChooseDelivery) decides it, read from the record.
+        if request.hasDelivery, delivery.method == .unspecified,
+            let chosen = try await database.withConnection({ try await ApplicationStore.find(id: id, on: $0) })?.state.deliveryPreference
+        {
+            delivery.method = chosen.method.proto
+        }
         var violations: [FieldViolation] = []
         if !request.hasDelivery { violations.append(.required("delivery")) }
         switch delivery.method {
         case .unspecified, .UNRECOGNIZED:
-            violations.append(FieldViolation(field: "delivery.method", description: "required: window, mail or electronic", reason: "required"))
+            violations.append(FieldViolation(field: "delivery.method", description: "required: window, mail or electronic (the applicant has chosen none)", reason: "required"))
         case .mail:
             if delivery.trackingNumber.isEmpty { violations.append(FieldViolation(field: "delivery.tracking_number", description: "required for mail", reason: "required")) }
         case .window:
@@ -154,6 +160,51 @@ extension IntakeAPI {
         }
         var response = Intake_RecordDeliveryResponse()
         response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "delivery", on: $0) }
+        return response
+    }
+
+    /// 送达方式 (#18 item 6): the applicant's own choice, window or mail. The address is sealed
+    /// with the applicant's identity (the same seal, `sealParties`); the state keeps only the
+    /// method and when; the progress step and the log say "邮寄", never where.
+    public func chooseDelivery(request: Intake_ChooseDeliveryRequest, context: ServerContext) async throws -> Intake_ChooseDeliveryResponse {
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        let method: DeliveryMethod? = DeliveryMethod(proto: request.method)
+        let choice: DeliveryChoice
+        switch DeliveryChoice.make(method: method, address: request.hasAddress ? DeliveryAddress(proto: request.address) : nil) {
+        case .success(let made): choice = made
+        case .failure(let error): throw error
+        }
+        let now = clock()
+        let (application, changed): (StoredApplication, Bool) = try await database.withTransaction { transaction in
+            guard let loaded = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
+                throw Self.notFound("no application \(id.uuidString.lowercased())")
+            }
+            try authorize(.chooseDelivery, on: loaded, by: caller)
+            var parties = try openParties(loaded)
+            let current = loaded.state.deliveryPreference.map { preference in
+                DeliveryChoice.stored(
+                    method: preference.method,
+                    address: parties.hasDeliveryChoice && parties.deliveryChoice.hasAddress ? DeliveryAddress(proto: parties.deliveryChoice.address) : nil)
+            }
+            var probe = loaded.state
+            guard try probe.chooseDelivery(choice, current: current, at: now) else { return (loaded, false) }
+            let stored = try await store(loaded, changedBy: { application, _ in
+                _ = try application.state.chooseDelivery(choice, current: current, at: now)
+                parties.deliveryChoice = .with {
+                    $0.method = choice.method.proto
+                    if let address = choice.address { $0.address = address.proto }
+                    $0.chosenAt = Google_Protobuf_Timestamp(date: now)
+                }
+                application.applicantSealed = try sealParties(parties, id: application.id)
+                return ([choice.method == .mail ? "申请人选择送达方式：邮寄" : "申请人选择送达方式：窗口领取"], [])
+            }, in: transaction)
+            return (stored, true)
+        }
+        logger.info("delivery chosen", metadata: ["application": "\(application.number)", "method": "\(choice.method.rawValue)", "changed": "\(changed)"])
+        var response = Intake_ChooseDeliveryResponse()
+        response.changed = changed
+        response.application = try await database.withConnection { try await view(application, for: caller, purpose: "delivery_choice", on: $0) }
         return response
     }
 

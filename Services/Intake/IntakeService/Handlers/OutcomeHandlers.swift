@@ -159,6 +159,11 @@ extension IntakeAPI {
         case .complete: break
         }
         lines.append("预计办结日期：\(promised.iso8601)。可凭申请编号和查询码查询办理进度。")
+        // The short rating link (W40): the number only; the query code is on the applicant's slip
+        // (a document is read by staff who are not shown the code).
+        if let base = settings.publicURL {
+            lines.append("办结后可评价本次服务（好差评，无需登录，凭查询码）：\(base)/rate?n=\(application.number)")
+        }
         // The clerk's note at acceptance (AcceptRequest.note, e.g. "原件已核验") is printed on the
         // notice the applicant takes home: it is addressed to them.
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -142,6 +142,12 @@ extension StoredApplication {
         }
         if let forwarding = state.forwarding { record.forwarding = forwarding.proto }
         if let delivery = state.delivery { record.delivery = delivery.proto }
+        // The method and when; the address is in the sealed parties and added by `view` as the
+        // caller may see it.
+        if let preference = state.deliveryPreference {
+            record.deliveryChoice.method = preference.method.proto
+            record.deliveryChoice.chosenAt = Google_Protobuf_Timestamp(date: preference.chosenAt)
+        }
         if let actor = state.decidedBy { record.decidedBy = actor.proto }
         if let decidedAt = state.decidedAt { record.decidedAt = Google_Protobuf_Timestamp(date: decidedAt) }
         record.visits = Int32(state.visits)
@@ -329,3 +335,32 @@ extension Delivery {
     }
 }
 
+
+extension DeliveryAddress {
+    init(proto: Intake_DeliveryAddress) {
+        self.init(recipientName: proto.recipientName, phone: proto.phone, postalAddress: proto.postalAddress, postalCode: proto.postalCode)
+    }
+
+    var proto: Intake_DeliveryAddress {
+        .with {
+            $0.recipientName = recipientName
+            $0.phone = phone
+            $0.postalAddress = postalAddress
+            $0.postalCode = postalCode
+        }
+    }
+}
+
+extension Intake_DeliveryAddress {
+    /// This address as `disclosure` allows: the one rule (`Disclosure`) decides how much, `Masking`
+    /// gives the shapes ("张*", "138****5678", "山东省临沂市****"); the postal code names a district,
+    /// no person, and stays.
+    func disclosed(_ disclosure: Disclosure) -> Intake_DeliveryAddress {
+        guard disclosure != .full else { return self }
+        var out = self
+        out.recipientName = Masking.personName(recipientName)
+        out.phone = Masking.phone(phone)
+        out.postalAddress = Masking.address(postalAddress)
+        return out
+    }
+}

@@ -92,7 +92,10 @@ enum AccountPages {
     }
 
     /// "我的办件": the applications intake lists for this person's applicant token.
-    static func myApplications(layout: Layout, account: AccountStore.Account, csrf token: String, applications: [Intake_Application]?, notice: String? = nil, noticeIsGood: Bool = false) -> String {
+    static func myApplications(
+        layout: Layout, account: AccountStore.Account, csrf token: String, applications: [Intake_Application]?, notice: String? = nil, noticeIsGood: Bool = false,
+        ratingLink: String? = nil
+    ) -> String {
         let rows = (applications ?? []).map { application -> String in
             let items = application.items.map { HTML.escape($0.itemName.isEmpty ? $0.implementationCode : $0.itemName) }.joined(separator: "<br>")
             let submitted = application.hasSubmittedOn ? VerifyPage.date(application.submittedOn) : "—"
@@ -124,7 +127,7 @@ enum AccountPages {
         }
         let body = """
         <h1>我的办件</h1>
-        \(notice.map { "<section class=\"verdict \(noticeIsGood ? "ok" : "warn")\" role=\"status\" id=\"account-notice\"><p>\(HTML.escape($0))</p></section>" } ?? "")
+        \(notice.map { "<section class=\"verdict \(noticeIsGood ? "ok" : "warn")\" role=\"status\" id=\"account-notice\"><p>\(HTML.escape($0))</p>\(ratingLink.map { "<p>办结后评价本次服务（无需登录）：<a id=\"submitted-rating-link\" href=\"\(HTML.escape($0))\">\(HTML.escape($0.components(separatedBy: "&c=")[0]))</a></p>" } ?? "")</section>" } ?? "")
         <section class="card" aria-labelledby="who">
         <h2 id="who">账户</h2>
         <dl class="facts">

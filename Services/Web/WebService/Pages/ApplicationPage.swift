@@ -158,9 +158,96 @@ enum ApplicationPage {
         }
     }
 
+    static func deliveryMethodText(_ method: Intake_DeliveryMethod) -> String {
+        switch method {
+        case .window: "窗口领取"
+        case .mail: "邮寄"
+        case .electronic: "电子送达"
+        default: "—"
+        }
+    }
+
+    static func maskedAddress(_ address: Intake_DeliveryAddress) -> String {
+        DeliveryForm.maskedAddress(recipientName: address.recipientName, phone: address.phone, postalAddress: address.postalAddress, postalCode: address.postalCode)
+    }
+
+    /// Whether the applicant may still choose: until the result is delivered, and only when there
+    /// will be one (intake decides; this only hides a form it would refuse).
+    static func mayChooseDelivery(_ application: Intake_Application) -> Bool {
+        !application.hasDelivery && ![.delivered, .notAccepted, .withdrawn].contains(application.status)
+    }
+
+    /// 送达 (#18 item 6): the delivery record once there is one; before it, the current choice and
+    /// the form to make or change it. Addresses are printed masked.
+    static func delivery(_ application: Intake_Application, csrf token: String, idempotencyKey: String, errors: FormErrors?) -> String {
+        if application.hasDelivery {
+            let record = application.delivery
+            let when = record.hasDeliveredAt ? ProgressPage.beijing(record.deliveredAt.date) : "—"
+            var rows = """
+            <dt>送达方式</dt><dd id="delivery-method">\(HTML.escape(deliveryMethodText(record.method)))</dd>
+            <dt>送达时间</dt><dd id="delivery-at">\(HTML.escape(when))</dd>
+            """
+            if record.method == .mail {
+                if record.hasAddress { rows += "<dt>邮寄地址</dt><dd id=\"delivery-address\">\(HTML.escape(maskedAddress(record.address)))</dd>" }
+                rows += "<dt>快递单号</dt><dd id=\"delivery-tracking\">\(HTML.escape(record.trackingNumber))</dd>"
+            }
+            if record.hasRecipient, !record.recipient.name.isEmpty {
+                rows += "<dt>领取人</dt><dd id=\"delivery-recipient\">\(HTML.escape(record.recipient.name))</dd>"
+            }
+            return """
+            <section class="card" aria-labelledby="delivery-heading" id="delivery">
+            <h2 id="delivery-heading">送达记录</h2>
+            <dl class="facts" id="delivery-record">\(rows)</dl>
+            </section>
+            """
+        }
+        guard mayChooseDelivery(application) else { return "" }
+        var current = "<p id=\"delivery-choice\">尚未选择送达方式；未选择时请到受理窗口领取。</p>"
+        if application.hasDeliveryChoice {
+            let choice = application.deliveryChoice
+            current = "<dl class=\"facts\" id=\"delivery-choice\"><dt>已选择</dt><dd id=\"delivery-choice-method\">\(HTML.escape(deliveryMethodText(choice.method)))</dd>"
+                + (choice.method == .mail && choice.hasAddress ? "<dt>邮寄地址</dt><dd id=\"delivery-choice-address\">\(HTML.escape(maskedAddress(choice.address)))</dd>" : "")
+                + "</dl>"
+        }
+        let picked = errors?.values[DeliveryForm.methodField] ?? (application.deliveryChoice.method == .mail ? "mail" : "window")
+        func error(_ field: String) -> String {
+            errors?.errors[field].map { "<p class=\"field-error\" id=\"delivery-\(field)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
+        }
+        func input(_ field: String, _ label: String, _ maximum: Int, type: String = "text", autocomplete: String) -> String {
+            let bad = errors?.errors[field] != nil
+            return """
+            <label for="delivery-\(field)">\(label)</label>
+            <input type="\(type)" id="delivery-\(field)" name="\(field)" maxlength="\(maximum)" autocomplete="\(autocomplete)" value="\(HTML.escape(errors?.values[field] ?? ""))"\(bad ? " aria-invalid=\"true\" aria-describedby=\"delivery-\(field)-error\"" : "")>
+            \(error(field))
+            """
+        }
+        return """
+        <section class="card" aria-labelledby="delivery-heading" id="delivery">
+        <h2 id="delivery-heading">送达方式</h2>
+        \(current)
+        <form method="post" action="/account/applications/\(HTML.escape(application.applicationID))/delivery" novalidate>
+        \(AccountPages.csrf(token))
+        <input type="hidden" name="\(ApplyHandlers.keyField)" value="\(HTML.escape(idempotencyKey))">
+        <fieldset><legend>结果如何送达</legend>
+        <label class="choice"><input type="radio" name="\(DeliveryForm.methodField)" value="window" id="delivery-window"\(picked == "window" ? " checked" : "")> 到受理窗口领取</label>
+        <label class="choice"><input type="radio" name="\(DeliveryForm.methodField)" value="mail" id="delivery-mail"\(picked == "mail" ? " checked" : "")> 邮寄到指定地址</label>
+        \(error(DeliveryForm.methodField))
+        </fieldset>
+        <fieldset><legend>邮寄信息（选择邮寄时填写）</legend>
+        \(input(DeliveryForm.nameField, "收件人", DeliveryForm.maximumNameCharacters, autocomplete: "name"))
+        \(input(DeliveryForm.phoneField, "收件人电话", DeliveryForm.maximumPhoneCharacters, type: "tel", autocomplete: "tel"))
+        \(input(DeliveryForm.addressField, "邮寄地址（省、市、区县、街道、门牌号）", DeliveryForm.maximumAddressCharacters, autocomplete: "street-address"))
+        \(input(DeliveryForm.codeField, "邮政编码（可不填）", 6, autocomplete: "postal-code"))
+        </fieldset>
+        <button type="submit" id="delivery-submit">保存送达方式</button>
+        </form>
+        </section>
+        """
+    }
+
     static func render(
         layout: Layout, application: Intake_Application, csrf token: String, idempotencyKey: String, errors: [String: String],
-        notice: String? = nil, noticeIsBad: Bool = false, rating ratingState: RatingState = .unavailable
+        notice: String? = nil, noticeIsBad: Bool = false, rating ratingState: RatingState = .unavailable, deliveryErrors: FormErrors? = nil
     ) -> String {
         let items = application.items.map { item -> String in
             let licence = item.hasLicence && !item.licence.licenceIdentifier.isEmpty
@@ -214,6 +301,7 @@ enum ApplicationPage {
         <dt>状态</dt><dd id="application-status">\(HTML.escape(ProgressPage.statusText(application.status)))</dd>
         <dt>渠道</dt><dd>\(HTML.escape(AccountPages.channelText(application.channel)))</dd>
         <dt>查询码</dt><dd>\(HTML.escape(application.queryCode))</dd>
+        \(application.applicationNumber.isEmpty || application.queryCode.isEmpty ? "" : "<dt>评价链接</dt><dd><a id=\"rating-short-link\" href=\"\(HTML.escape(RatingLinkHandlers.link(number: application.applicationNumber, code: application.queryCode)))\">\(HTML.escape(RatingLinkHandlers.link(number: application.applicationNumber)))</a>（办结后凭查询码评价，无需登录）</dd>")
         </dl>
         </section>
         \(correction)
@@ -223,6 +311,7 @@ enum ApplicationPage {
         </tbody></table></section>
         <section class="card"><h2>已交材料</h2><ul id="application-materials">\(materials.isEmpty ? "<li>无</li>" : materials)</ul></section>
         \(documents.isEmpty ? "" : "<section class=\"card\"><h2>文书</h2><ul id=\"application-documents\">\(documents)</ul></section>")
+        \(delivery(application, csrf: token, idempotencyKey: idempotencyKey, errors: deliveryErrors))
         \(rating(ratingState, application: application, csrf: token, idempotencyKey: idempotencyKey))
         <p><a href="/account">返回我的办件</a></p>
         """

@@ -412,6 +412,96 @@ void   oneseal__intake__v1__delivery__free_unpacked
   assert(message->base.descriptor == &oneseal__intake__v1__delivery__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__intake__v1__delivery_address__init
+                     (Oneseal__Intake__V1__DeliveryAddress         *message)
+{
+  static const Oneseal__Intake__V1__DeliveryAddress init_value = ONESEAL__INTAKE__V1__DELIVERY_ADDRESS__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__delivery_address__get_packed_size
+                     (const Oneseal__Intake__V1__DeliveryAddress *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_address__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__delivery_address__pack
+                     (const Oneseal__Intake__V1__DeliveryAddress *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_address__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__delivery_address__pack_to_buffer
+                     (const Oneseal__Intake__V1__DeliveryAddress *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_address__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__DeliveryAddress *
+       oneseal__intake__v1__delivery_address__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__DeliveryAddress *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__delivery_address__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__delivery_address__free_unpacked
+                     (Oneseal__Intake__V1__DeliveryAddress *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_address__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__delivery_choice__init
+                     (Oneseal__Intake__V1__DeliveryChoice         *message)
+{
+  static const Oneseal__Intake__V1__DeliveryChoice init_value = ONESEAL__INTAKE__V1__DELIVERY_CHOICE__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__delivery_choice__get_packed_size
+                     (const Oneseal__Intake__V1__DeliveryChoice *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_choice__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__delivery_choice__pack
+                     (const Oneseal__Intake__V1__DeliveryChoice *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_choice__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__delivery_choice__pack_to_buffer
+                     (const Oneseal__Intake__V1__DeliveryChoice *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_choice__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__DeliveryChoice *
+       oneseal__intake__v1__delivery_choice__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__DeliveryChoice *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__delivery_choice__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__delivery_choice__free_unpacked
+                     (Oneseal__Intake__V1__DeliveryChoice *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__delivery_choice__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__intake__v1__forwarding__init
                      (Oneseal__Intake__V1__Forwarding         *message)
 {
@@ -1410,7 +1500,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__application_item__descript
   (ProtobufCMessageInit) oneseal__intake__v1__application_item__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__delivery__field_descriptors[7] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__delivery__field_descriptors[8] =
 {
   {
     "method",
@@ -1496,8 +1586,21 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__delivery__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "address",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__Delivery, address),
+    &oneseal__intake__v1__delivery_address__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__delivery__field_indices_by_name[] = {
+  7,   /* field[7] = address */
   6,   /* field[6] = clerk */
   1,   /* field[1] = delivered_at */
   5,   /* field[5] = document_ids */
@@ -1509,7 +1612,7 @@ static const unsigned oneseal__intake__v1__delivery__field_indices_by_name[] = {
 static const ProtobufCIntRange oneseal__intake__v1__delivery__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__delivery__descriptor =
 {
@@ -1519,11 +1622,152 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__delivery__descriptor =
   "Oneseal__Intake__V1__Delivery",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__Delivery),
-  7,
+  8,
   oneseal__intake__v1__delivery__field_descriptors,
   oneseal__intake__v1__delivery__field_indices_by_name,
   1,  oneseal__intake__v1__delivery__number_ranges,
   (ProtobufCMessageInit) oneseal__intake__v1__delivery__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__delivery_address__field_descriptors[4] =
+{
+  {
+    "recipient_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryAddress, recipient_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryAddress, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "postal_address",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryAddress, postal_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "postal_code",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryAddress, postal_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__delivery_address__field_indices_by_name[] = {
+  1,   /* field[1] = phone */
+  2,   /* field[2] = postal_address */
+  3,   /* field[3] = postal_code */
+  0,   /* field[0] = recipient_name */
+};
+static const ProtobufCIntRange oneseal__intake__v1__delivery_address__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__delivery_address__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.DeliveryAddress",
+  "DeliveryAddress",
+  "Oneseal__Intake__V1__DeliveryAddress",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__DeliveryAddress),
+  4,
+  oneseal__intake__v1__delivery_address__field_descriptors,
+  oneseal__intake__v1__delivery_address__field_indices_by_name,
+  1,  oneseal__intake__v1__delivery_address__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__delivery_address__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__delivery_choice__field_descriptors[3] =
+{
+  {
+    "method",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryChoice, method),
+    &oneseal__intake__v1__delivery_method__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "address",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryChoice, address),
+    &oneseal__intake__v1__delivery_address__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chosen_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__DeliveryChoice, chosen_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__delivery_choice__field_indices_by_name[] = {
+  1,   /* field[1] = address */
+  2,   /* field[2] = chosen_at */
+  0,   /* field[0] = method */
+};
+static const ProtobufCIntRange oneseal__intake__v1__delivery_choice__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__delivery_choice__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.DeliveryChoice",
+  "DeliveryChoice",
+  "Oneseal__Intake__V1__DeliveryChoice",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__DeliveryChoice),
+  3,
+  oneseal__intake__v1__delivery_choice__field_descriptors,
+  oneseal__intake__v1__delivery_choice__field_indices_by_name,
+  1,  oneseal__intake__v1__delivery_choice__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__delivery_choice__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor oneseal__intake__v1__forwarding__field_descriptors[5] =
@@ -1616,7 +1860,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__forwarding__descriptor =
   (ProtobufCMessageInit) oneseal__intake__v1__forwarding__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__intake__v1__application__field_descriptors[29] =
+static const ProtobufCFieldDescriptor oneseal__intake__v1__application__field_descriptors[30] =
 {
   {
     "application_id",
@@ -1966,6 +2210,18 @@ static const ProtobufCFieldDescriptor oneseal__intake__v1__application__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "delivery_choice",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__Application, delivery_choice),
+    &oneseal__intake__v1__delivery_choice__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__intake__v1__application__field_indices_by_name[] = {
   3,   /* field[3] = accepting_node */
@@ -1981,6 +2237,7 @@ static const unsigned oneseal__intake__v1__application__field_indices_by_name[] 
   22,   /* field[22] = decided_by */
   18,   /* field[18] = deficiency */
   21,   /* field[21] = delivery */
+  29,   /* field[29] = delivery_choice */
   20,   /* field[20] = forwarding */
   14,   /* field[14] = intake_deadline */
   6,   /* field[6] = items */
@@ -2001,7 +2258,7 @@ static const unsigned oneseal__intake__v1__application__field_indices_by_name[] 
 static const ProtobufCIntRange oneseal__intake__v1__application__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 29 }
+  { 0, 30 }
 };
 const ProtobufCMessageDescriptor oneseal__intake__v1__application__descriptor =
 {
@@ -2011,7 +2268,7 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__application__descriptor =
   "Oneseal__Intake__V1__Application",
   "oneseal.intake.v1",
   sizeof(Oneseal__Intake__V1__Application),
-  29,
+  30,
   oneseal__intake__v1__application__field_descriptors,
   oneseal__intake__v1__application__field_indices_by_name,
   1,  oneseal__intake__v1__application__number_ranges,

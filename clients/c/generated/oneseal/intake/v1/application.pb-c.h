@@ -27,6 +27,8 @@ typedef struct Oneseal__Intake__V1__DeficiencyTerms Oneseal__Intake__V1__Deficie
 typedef struct Oneseal__Intake__V1__CommitmentTerms Oneseal__Intake__V1__CommitmentTerms;
 typedef struct Oneseal__Intake__V1__ApplicationItem Oneseal__Intake__V1__ApplicationItem;
 typedef struct Oneseal__Intake__V1__Delivery Oneseal__Intake__V1__Delivery;
+typedef struct Oneseal__Intake__V1__DeliveryAddress Oneseal__Intake__V1__DeliveryAddress;
+typedef struct Oneseal__Intake__V1__DeliveryChoice Oneseal__Intake__V1__DeliveryChoice;
 typedef struct Oneseal__Intake__V1__Forwarding Oneseal__Intake__V1__Forwarding;
 typedef struct Oneseal__Intake__V1__Application Oneseal__Intake__V1__Application;
 typedef struct Oneseal__Intake__V1__ProgressStep Oneseal__Intake__V1__ProgressStep;
@@ -513,10 +515,68 @@ struct  Oneseal__Intake__V1__Delivery
   size_t n_document_ids;
   char **document_ids;
   Oneseal__Common__V1__ActorRef *clerk;
+  /*
+   * For DELIVERY_METHOD_MAIL: where it was posted (the applicant's chosen address, see
+   * DeliveryChoice). Personal data: sealed at rest, masked for callers who do not see the
+   * application in full.
+   */
+  Oneseal__Intake__V1__DeliveryAddress *address;
 };
 #define ONESEAL__INTAKE__V1__DELIVERY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__delivery__descriptor) \
-    , ONESEAL__INTAKE__V1__DELIVERY_METHOD__DELIVERY_METHOD_UNSPECIFIED, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL }
+    , ONESEAL__INTAKE__V1__DELIVERY_METHOD__DELIVERY_METHOD_UNSPECIFIED, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, NULL, NULL }
+
+
+/*
+ * A postal address for mailing the result (邮寄送达). Personal data: sealed at rest with the
+ * applicant's identity; in full only to this node's window clerks (who post it) and to the
+ * applicant themself, masked ("张*", "138****5678", "山东省临沂市****") for everyone else.
+ */
+struct  Oneseal__Intake__V1__DeliveryAddress
+{
+  ProtobufCMessage base;
+  /*
+   * Who receives the post; at most 150 characters, one line.
+   */
+  char *recipient_name;
+  /*
+   * A mobile number (11 digits) or a landline with area code, for the courier.
+   */
+  char *phone;
+  /*
+   * The full postal address, at most 300 characters, one line.
+   */
+  char *postal_address;
+  /*
+   * Six-digit postal code (邮政编码); optional.
+   */
+  char *postal_code;
+};
+#define ONESEAL__INTAKE__V1__DELIVERY_ADDRESS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__delivery_address__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * How the applicant wants the result delivered (送达方式), chosen online or at the window before
+ * the result is handed out; RecordDelivery uses it when the clerk names no method.
+ */
+struct  Oneseal__Intake__V1__DeliveryChoice
+{
+  ProtobufCMessage base;
+  /*
+   * DELIVERY_METHOD_WINDOW or DELIVERY_METHOD_MAIL.
+   */
+  Oneseal__Intake__V1__DeliveryMethod method;
+  /*
+   * Set for DELIVERY_METHOD_MAIL.
+   */
+  Oneseal__Intake__V1__DeliveryAddress *address;
+  Google__Protobuf__Timestamp *chosen_at;
+};
+#define ONESEAL__INTAKE__V1__DELIVERY_CHOICE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__delivery_choice__descriptor) \
+    , ONESEAL__INTAKE__V1__DELIVERY_METHOD__DELIVERY_METHOD_UNSPECIFIED, NULL, NULL }
 
 
 /*
@@ -619,10 +679,14 @@ struct  Oneseal__Intake__V1__Application
    * Set when this is a change application (SubmitApplicationRequest.change).
    */
   Oneseal__Common__V1__LicenceChange *change;
+  /*
+   * The applicant's choice of delivery (ChooseDelivery), once made.
+   */
+  Oneseal__Intake__V1__DeliveryChoice *delivery_choice;
 };
 #define ONESEAL__INTAKE__V1__APPLICATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__application__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL, 0,NULL, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__APPLICATION_STATUS__APPLICATION_STATUS_UNSPECIFIED, ONESEAL__INTAKE__V1__INTAKE_OUTCOME__INTAKE_OUTCOME_UNSPECIFIED, NULL, NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0,NULL, 0,NULL, ONESEAL__INTAKE__V1__APPLICATION_CHANNEL__APPLICATION_CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__APPLICATION_STATUS__APPLICATION_STATUS_UNSPECIFIED, ONESEAL__INTAKE__V1__INTAKE_OUTCOME__INTAKE_OUTCOME_UNSPECIFIED, NULL, NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -817,6 +881,44 @@ Oneseal__Intake__V1__Delivery *
 void   oneseal__intake__v1__delivery__free_unpacked
                      (Oneseal__Intake__V1__Delivery *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__DeliveryAddress methods */
+void   oneseal__intake__v1__delivery_address__init
+                     (Oneseal__Intake__V1__DeliveryAddress         *message);
+size_t oneseal__intake__v1__delivery_address__get_packed_size
+                     (const Oneseal__Intake__V1__DeliveryAddress   *message);
+size_t oneseal__intake__v1__delivery_address__pack
+                     (const Oneseal__Intake__V1__DeliveryAddress   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__delivery_address__pack_to_buffer
+                     (const Oneseal__Intake__V1__DeliveryAddress   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__DeliveryAddress *
+       oneseal__intake__v1__delivery_address__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__delivery_address__free_unpacked
+                     (Oneseal__Intake__V1__DeliveryAddress *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__DeliveryChoice methods */
+void   oneseal__intake__v1__delivery_choice__init
+                     (Oneseal__Intake__V1__DeliveryChoice         *message);
+size_t oneseal__intake__v1__delivery_choice__get_packed_size
+                     (const Oneseal__Intake__V1__DeliveryChoice   *message);
+size_t oneseal__intake__v1__delivery_choice__pack
+                     (const Oneseal__Intake__V1__DeliveryChoice   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__delivery_choice__pack_to_buffer
+                     (const Oneseal__Intake__V1__DeliveryChoice   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__DeliveryChoice *
+       oneseal__intake__v1__delivery_choice__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__delivery_choice__free_unpacked
+                     (Oneseal__Intake__V1__DeliveryChoice *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Intake__V1__Forwarding methods */
 void   oneseal__intake__v1__forwarding__init
                      (Oneseal__Intake__V1__Forwarding         *message);
@@ -903,6 +1005,12 @@ typedef void (*Oneseal__Intake__V1__ApplicationItem_Closure)
 typedef void (*Oneseal__Intake__V1__Delivery_Closure)
                  (const Oneseal__Intake__V1__Delivery *message,
                   void *closure_data);
+typedef void (*Oneseal__Intake__V1__DeliveryAddress_Closure)
+                 (const Oneseal__Intake__V1__DeliveryAddress *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__DeliveryChoice_Closure)
+                 (const Oneseal__Intake__V1__DeliveryChoice *message,
+                  void *closure_data);
 typedef void (*Oneseal__Intake__V1__Forwarding_Closure)
                  (const Oneseal__Intake__V1__Forwarding *message,
                   void *closure_data);
@@ -934,6 +1042,8 @@ extern const ProtobufCMessageDescriptor oneseal__intake__v1__deficiency_terms__d
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__commitment_terms__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__application_item__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__delivery__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__delivery_address__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__delivery_choice__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__forwarding__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__application__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__progress_step__descriptor;

@@ -1498,6 +1498,96 @@ void   oneseal__intake__v1__record_delivery_response__free_unpacked
   assert(message->base.descriptor == &oneseal__intake__v1__record_delivery_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__intake__v1__choose_delivery_request__init
+                     (Oneseal__Intake__V1__ChooseDeliveryRequest         *message)
+{
+  static const Oneseal__Intake__V1__ChooseDeliveryRequest init_value = ONESEAL__INTAKE__V1__CHOOSE_DELIVERY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__choose_delivery_request__get_packed_size
+                     (const Oneseal__Intake__V1__ChooseDeliveryRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__choose_delivery_request__pack
+                     (const Oneseal__Intake__V1__ChooseDeliveryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__choose_delivery_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__ChooseDeliveryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__ChooseDeliveryRequest *
+       oneseal__intake__v1__choose_delivery_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__ChooseDeliveryRequest *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__choose_delivery_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__choose_delivery_request__free_unpacked
+                     (Oneseal__Intake__V1__ChooseDeliveryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__choose_delivery_response__init
+                     (Oneseal__Intake__V1__ChooseDeliveryResponse         *message)
+{
+  static const Oneseal__Intake__V1__ChooseDeliveryResponse init_value = ONESEAL__INTAKE__V1__CHOOSE_DELIVERY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__choose_delivery_response__get_packed_size
+                     (const Oneseal__Intake__V1__ChooseDeliveryResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__choose_delivery_response__pack
+                     (const Oneseal__Intake__V1__ChooseDeliveryResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__choose_delivery_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__ChooseDeliveryResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__ChooseDeliveryResponse *
+       oneseal__intake__v1__choose_delivery_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__ChooseDeliveryResponse *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__choose_delivery_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__choose_delivery_response__free_unpacked
+                     (Oneseal__Intake__V1__ChooseDeliveryResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__choose_delivery_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__intake__v1__consult_request__init
                      (Oneseal__Intake__V1__ConsultRequest         *message)
 {
@@ -3943,6 +4033,121 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__record_delivery_response__
   (ProtobufCMessageInit) oneseal__intake__v1__record_delivery_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor oneseal__intake__v1__choose_delivery_request__field_descriptors[3] =
+{
+  {
+    "application_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ChooseDeliveryRequest, application_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ChooseDeliveryRequest, method),
+    &oneseal__intake__v1__delivery_method__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "address",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ChooseDeliveryRequest, address),
+    &oneseal__intake__v1__delivery_address__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__choose_delivery_request__field_indices_by_name[] = {
+  2,   /* field[2] = address */
+  0,   /* field[0] = application_id */
+  1,   /* field[1] = method */
+};
+static const ProtobufCIntRange oneseal__intake__v1__choose_delivery_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__choose_delivery_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.ChooseDeliveryRequest",
+  "ChooseDeliveryRequest",
+  "Oneseal__Intake__V1__ChooseDeliveryRequest",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__ChooseDeliveryRequest),
+  3,
+  oneseal__intake__v1__choose_delivery_request__field_descriptors,
+  oneseal__intake__v1__choose_delivery_request__field_indices_by_name,
+  1,  oneseal__intake__v1__choose_delivery_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__choose_delivery_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__choose_delivery_response__field_descriptors[2] =
+{
+  {
+    "application",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ChooseDeliveryResponse, application),
+    &oneseal__intake__v1__application__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "changed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__ChooseDeliveryResponse, changed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__choose_delivery_response__field_indices_by_name[] = {
+  0,   /* field[0] = application */
+  1,   /* field[1] = changed */
+};
+static const ProtobufCIntRange oneseal__intake__v1__choose_delivery_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__choose_delivery_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.ChooseDeliveryResponse",
+  "ChooseDeliveryResponse",
+  "Oneseal__Intake__V1__ChooseDeliveryResponse",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__ChooseDeliveryResponse),
+  2,
+  oneseal__intake__v1__choose_delivery_response__field_descriptors,
+  oneseal__intake__v1__choose_delivery_response__field_indices_by_name,
+  1,  oneseal__intake__v1__choose_delivery_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__choose_delivery_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor oneseal__intake__v1__consult_request__field_descriptors[7] =
 {
   {
@@ -4500,7 +4705,7 @@ const ProtobufCEnumDescriptor oneseal__intake__v1__consultation_channel__descrip
   oneseal__intake__v1__consultation_channel__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__method_descriptors[19] =
+static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__method_descriptors[20] =
 {
   { "UpsertItem", &oneseal__intake__v1__upsert_item_request__descriptor, &oneseal__intake__v1__upsert_item_response__descriptor },
   { "GetItem", &oneseal__intake__v1__get_item_request__descriptor, &oneseal__intake__v1__get_item_response__descriptor },
@@ -4518,6 +4723,7 @@ static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__meth
   { "TrackProgress", &oneseal__intake__v1__track_progress_request__descriptor, &oneseal__intake__v1__track_progress_response__descriptor },
   { "ForwardToCity", &oneseal__intake__v1__forward_to_city_request__descriptor, &oneseal__intake__v1__forward_to_city_response__descriptor },
   { "RecordDelivery", &oneseal__intake__v1__record_delivery_request__descriptor, &oneseal__intake__v1__record_delivery_response__descriptor },
+  { "ChooseDelivery", &oneseal__intake__v1__choose_delivery_request__descriptor, &oneseal__intake__v1__choose_delivery_response__descriptor },
   { "Consult", &oneseal__intake__v1__consult_request__descriptor, &oneseal__intake__v1__consult_response__descriptor },
   { "UploadMaterial", &oneseal__intake__v1__upload_material_request__descriptor, &oneseal__intake__v1__upload_material_response__descriptor },
   { "DownloadMaterial", &oneseal__intake__v1__download_material_request__descriptor, &oneseal__intake__v1__download_material_response__descriptor },
@@ -4526,8 +4732,9 @@ const unsigned oneseal__intake__v1__intake_service__method_indices_by_name[] = {
   4,        /* Accept */
   8,        /* AcceptByCommitment */
   7,        /* AcceptWithDeficiency */
-  16,        /* Consult */
-  18,        /* DownloadMaterial */
+  16,        /* ChooseDelivery */
+  17,        /* Consult */
+  19,        /* DownloadMaterial */
   14,        /* ForwardToCity */
   11,        /* GetApplication */
   1,        /* GetItem */
@@ -4539,7 +4746,7 @@ const unsigned oneseal__intake__v1__intake_service__method_indices_by_name[] = {
   3,        /* SubmitApplication */
   9,        /* SubmitCorrection */
   13,        /* TrackProgress */
-  17,        /* UploadMaterial */
+  18,        /* UploadMaterial */
   0,        /* UpsertItem */
   10         /* WithdrawApplication */
 };
@@ -4550,7 +4757,7 @@ const ProtobufCServiceDescriptor oneseal__intake__v1__intake_service__descriptor
   "IntakeService",
   "Oneseal__Intake__V1__IntakeService",
   "oneseal.intake.v1",
-  19,
+  20,
   oneseal__intake__v1__intake_service__method_descriptors,
   oneseal__intake__v1__intake_service__method_indices_by_name
 };
@@ -4682,13 +4889,21 @@ void oneseal__intake__v1__intake_service__record_delivery(ProtobufCService *serv
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
   service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void oneseal__intake__v1__intake_service__choose_delivery(ProtobufCService *service,
+                                                          const Oneseal__Intake__V1__ChooseDeliveryRequest *input,
+                                                          Oneseal__Intake__V1__ChooseDeliveryResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void oneseal__intake__v1__intake_service__consult(ProtobufCService *service,
                                                   const Oneseal__Intake__V1__ConsultRequest *input,
                                                   Oneseal__Intake__V1__ConsultResponse_Closure closure,
                                                   void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__upload_material(ProtobufCService *service,
                                                           const Oneseal__Intake__V1__UploadMaterialRequest *input,
@@ -4696,7 +4911,7 @@ void oneseal__intake__v1__intake_service__upload_material(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__download_material(ProtobufCService *service,
                                                             const Oneseal__Intake__V1__DownloadMaterialRequest *input,
@@ -4704,7 +4919,7 @@ void oneseal__intake__v1__intake_service__download_material(ProtobufCService *se
                                                             void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeService_Service *service,
                                                 Oneseal__Intake__V1__IntakeService_ServiceDestroy destroy)

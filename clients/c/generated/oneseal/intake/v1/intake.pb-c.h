@@ -53,6 +53,8 @@ typedef struct Oneseal__Intake__V1__ForwardToCityRequest Oneseal__Intake__V1__Fo
 typedef struct Oneseal__Intake__V1__ForwardToCityResponse Oneseal__Intake__V1__ForwardToCityResponse;
 typedef struct Oneseal__Intake__V1__RecordDeliveryRequest Oneseal__Intake__V1__RecordDeliveryRequest;
 typedef struct Oneseal__Intake__V1__RecordDeliveryResponse Oneseal__Intake__V1__RecordDeliveryResponse;
+typedef struct Oneseal__Intake__V1__ChooseDeliveryRequest Oneseal__Intake__V1__ChooseDeliveryRequest;
+typedef struct Oneseal__Intake__V1__ChooseDeliveryResponse Oneseal__Intake__V1__ChooseDeliveryResponse;
 typedef struct Oneseal__Intake__V1__ConsultRequest Oneseal__Intake__V1__ConsultRequest;
 typedef struct Oneseal__Intake__V1__ConsultResponse Oneseal__Intake__V1__ConsultResponse;
 typedef struct Oneseal__Intake__V1__StoredMaterial Oneseal__Intake__V1__StoredMaterial;
@@ -614,6 +616,39 @@ struct  Oneseal__Intake__V1__RecordDeliveryResponse
 #define ONESEAL__INTAKE__V1__RECORD_DELIVERY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__record_delivery_response__descriptor) \
     , NULL }
+
+
+struct  Oneseal__Intake__V1__ChooseDeliveryRequest
+{
+  ProtobufCMessage base;
+  char *application_id;
+  /*
+   * DELIVERY_METHOD_WINDOW or DELIVERY_METHOD_MAIL (electronic delivery is the hall's, not a choice).
+   */
+  Oneseal__Intake__V1__DeliveryMethod method;
+  /*
+   * Required for DELIVERY_METHOD_MAIL (recipient_name, phone, postal_address; postal_code optional);
+   * must be absent for DELIVERY_METHOD_WINDOW.
+   */
+  Oneseal__Intake__V1__DeliveryAddress *address;
+};
+#define ONESEAL__INTAKE__V1__CHOOSE_DELIVERY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__choose_delivery_request__descriptor) \
+    , (char *)protobuf_c_empty_string, ONESEAL__INTAKE__V1__DELIVERY_METHOD__DELIVERY_METHOD_UNSPECIFIED, NULL }
+
+
+struct  Oneseal__Intake__V1__ChooseDeliveryResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Intake__V1__Application *application;
+  /*
+   * False when the request repeated the choice already recorded (nothing was written).
+   */
+  protobuf_c_boolean changed;
+};
+#define ONESEAL__INTAKE__V1__CHOOSE_DELIVERY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__choose_delivery_response__descriptor) \
+    , NULL, 0 }
 
 
 struct  Oneseal__Intake__V1__ConsultRequest
@@ -1417,6 +1452,44 @@ Oneseal__Intake__V1__RecordDeliveryResponse *
 void   oneseal__intake__v1__record_delivery_response__free_unpacked
                      (Oneseal__Intake__V1__RecordDeliveryResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__ChooseDeliveryRequest methods */
+void   oneseal__intake__v1__choose_delivery_request__init
+                     (Oneseal__Intake__V1__ChooseDeliveryRequest         *message);
+size_t oneseal__intake__v1__choose_delivery_request__get_packed_size
+                     (const Oneseal__Intake__V1__ChooseDeliveryRequest   *message);
+size_t oneseal__intake__v1__choose_delivery_request__pack
+                     (const Oneseal__Intake__V1__ChooseDeliveryRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__choose_delivery_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__ChooseDeliveryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__ChooseDeliveryRequest *
+       oneseal__intake__v1__choose_delivery_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__choose_delivery_request__free_unpacked
+                     (Oneseal__Intake__V1__ChooseDeliveryRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__ChooseDeliveryResponse methods */
+void   oneseal__intake__v1__choose_delivery_response__init
+                     (Oneseal__Intake__V1__ChooseDeliveryResponse         *message);
+size_t oneseal__intake__v1__choose_delivery_response__get_packed_size
+                     (const Oneseal__Intake__V1__ChooseDeliveryResponse   *message);
+size_t oneseal__intake__v1__choose_delivery_response__pack
+                     (const Oneseal__Intake__V1__ChooseDeliveryResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__choose_delivery_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__ChooseDeliveryResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__ChooseDeliveryResponse *
+       oneseal__intake__v1__choose_delivery_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__choose_delivery_response__free_unpacked
+                     (Oneseal__Intake__V1__ChooseDeliveryResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Intake__V1__ConsultRequest methods */
 void   oneseal__intake__v1__consult_request__init
                      (Oneseal__Intake__V1__ConsultRequest         *message);
@@ -1673,6 +1746,12 @@ typedef void (*Oneseal__Intake__V1__RecordDeliveryRequest_Closure)
 typedef void (*Oneseal__Intake__V1__RecordDeliveryResponse_Closure)
                  (const Oneseal__Intake__V1__RecordDeliveryResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Intake__V1__ChooseDeliveryRequest_Closure)
+                 (const Oneseal__Intake__V1__ChooseDeliveryRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__ChooseDeliveryResponse_Closure)
+                 (const Oneseal__Intake__V1__ChooseDeliveryResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Intake__V1__ConsultRequest_Closure)
                  (const Oneseal__Intake__V1__ConsultRequest *message,
                   void *closure_data);
@@ -1768,6 +1847,10 @@ struct Oneseal__Intake__V1__IntakeService_Service
                           const Oneseal__Intake__V1__RecordDeliveryRequest *input,
                           Oneseal__Intake__V1__RecordDeliveryResponse_Closure closure,
                           void *closure_data);
+  void (*choose_delivery)(Oneseal__Intake__V1__IntakeService_Service *service,
+                          const Oneseal__Intake__V1__ChooseDeliveryRequest *input,
+                          Oneseal__Intake__V1__ChooseDeliveryResponse_Closure closure,
+                          void *closure_data);
   void (*consult)(Oneseal__Intake__V1__IntakeService_Service *service,
                   const Oneseal__Intake__V1__ConsultRequest *input,
                   Oneseal__Intake__V1__ConsultResponse_Closure closure,
@@ -1804,6 +1887,7 @@ void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeServi
       function_prefix__ ## track_progress,\
       function_prefix__ ## forward_to_city,\
       function_prefix__ ## record_delivery,\
+      function_prefix__ ## choose_delivery,\
       function_prefix__ ## consult,\
       function_prefix__ ## upload_material,\
       function_prefix__ ## download_material  }
@@ -1871,6 +1955,10 @@ void oneseal__intake__v1__intake_service__record_delivery(ProtobufCService *serv
                                                           const Oneseal__Intake__V1__RecordDeliveryRequest *input,
                                                           Oneseal__Intake__V1__RecordDeliveryResponse_Closure closure,
                                                           void *closure_data);
+void oneseal__intake__v1__intake_service__choose_delivery(ProtobufCService *service,
+                                                          const Oneseal__Intake__V1__ChooseDeliveryRequest *input,
+                                                          Oneseal__Intake__V1__ChooseDeliveryResponse_Closure closure,
+                                                          void *closure_data);
 void oneseal__intake__v1__intake_service__consult(ProtobufCService *service,
                                                   const Oneseal__Intake__V1__ConsultRequest *input,
                                                   Oneseal__Intake__V1__ConsultResponse_Closure closure,
@@ -1921,6 +2009,8 @@ extern const ProtobufCMessageDescriptor oneseal__intake__v1__forward_to_city_req
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__forward_to_city_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__record_delivery_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__record_delivery_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__choose_delivery_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__choose_delivery_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__consult_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__consult_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__stored_material__descriptor;
