@@ -266,6 +266,21 @@ import Testing
             #expect(after.page.contains("已认领") && after.page.contains("<dt>认领人</dt><dd>") && after.page.contains("D41"))
             let stored = try await hall.clients.supervision(county).getPush(.with { $0.pushID = push.pushID }, metadata: try hall.department(Hall.countyMarket)).push
             #expect(stored.status == .claimed && stored.claimedBy.subject == "D41")
+
+            // A finding sent back: bad input by field, then the same form twice makes one finding.
+            let findingPage = try await Self.request(base + "/staff/pushes/\(push.pushID)", cookies: ["oneseal_staff": inspectorSession])
+            var finding = ["kind": "inspection_result", "inspection_result": "compliant", "facts": "", "occurred_on": "2026-13-01"]
+            for name in ["csrf_token", "idempotency_key"] { finding[name] = try #require(findingPage.field(name, in: "form-finding")) }
+            let badFinding = try await Self.request(base + "/staff/pushes/\(push.pushID)/findings", method: "POST", form: finding, cookies: ["oneseal_staff": inspectorSession])
+            #expect(badFinding.status == 400 && badFinding.page.contains("id=\"facts-error\"") && badFinding.page.contains("id=\"occurred_on-error\""))
+            finding["facts"] = "2026年12月4日现场检查施工现场，安全防护设施齐全，符合要求"
+            finding["occurred_on"] = "2026-12-04"
+            for _ in 0..<2 {
+                let sent = try await Self.request(base + "/staff/pushes/\(push.pushID)/findings", method: "POST", form: finding, cookies: ["oneseal_staff": inspectorSession])
+                #expect(sent.status == 303 && sent.location == "/staff/pushes/\(push.pushID)?done=finding", "\(sent.status) \(sent.page)")
+            }
+            let findings = try await hall.clients.supervision(county).getPush(.with { $0.pushID = push.pushID }, metadata: try hall.department(Hall.countyMarket)).findings
+            #expect(findings.count == 1 && findings.first?.submittedBy.subject == "D41", "one finding for the same form sent twice: \(findings.count)")
         }
     }
 

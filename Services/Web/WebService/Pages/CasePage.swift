@@ -253,7 +253,7 @@ enum CasePage {
 
         // The audit entries approval exposes.
         let auditRows = view.audit.map { entry in
-            "<tr><td>\(entry.sequence)</td><td>\(time(entry.at))</td><td>\(HTML.escape(entry.action))</td><td>\(who(entry.actor))</td><td><code>\(HTML.escape(String(entry.detailsJson.prefix(300))))</code></td></tr>"
+            "<tr><td>\(entry.sequence)</td><td>\(time(entry.at))</td><td>\(HTML.escape(entry.action))</td><td>\(who(entry.actor))</td><td><code>\(HTML.escape(String(entry.detailsJson.prefix(300))).replacingOccurrences(of: ",", with: ",<wbr>"))</code></td></tr>"
         }.joined(separator: "\n")
         let audit = view.audit.isEmpty ? "<p>无记录。</p>" : """
         <table><thead><tr><th scope="col">序号</th><th scope="col">时间</th><th scope="col">动作</th><th scope="col">办理人</th><th scope="col">内容</th></tr></thead>
