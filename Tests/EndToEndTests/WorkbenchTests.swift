@@ -155,7 +155,7 @@ import Testing
         return try await request(base + action, method: "POST", form: all, cookies: ["oneseal_staff": session])
     }
 
-    @Test("a section-tier case walked on the case page: officer reviews, a section chief signs off and decides, the inspector claims the push; a clerk is refused; bad input by field; double submission harmless")
+    @Test("a section-tier case walked on the case page: suspended, resumed and extended by the director, the officer reviews, a section chief signs off and decides, the inspector claims the push and reports; a clerk is refused; bad input by field; double submission harmless")
     func sectionCaseOnTheCasePage() async throws {
         try await withTwoNodes(web: true) { cluster, hall in
             let county = Self.county
@@ -188,7 +188,7 @@ import Testing
             // materials, the chain, the audit entries and only the review form.
             let list = try await Self.request(base + "/staff/cases", cookies: ["oneseal_staff": officerSession])
             #expect(list.page.contains("href=\"\(casePath)\""))
-            let page = try await Self.request(base + casePath, cookies: ["oneseal_staff": officerSession])
+            var page = try await Self.request(base + casePath, cookies: ["oneseal_staff": officerSession])
             #expect(page.status == 200, "\(page.page)")
             #expect(page.page.contains(opened.caseNumber) && page.page.contains(Hall.company.name) && page.page.contains("审计记录") && page.page.contains("case.opened"))
             #expect(page.page.contains("id=\"form-review\"") && !page.page.contains("id=\"form-decision\"") && !page.page.contains("id=\"form-sign-off\"") && !page.page.contains("id=\"form-extension\""))
@@ -207,6 +207,32 @@ import Testing
             let vague = try await Self.post(base, page, form: "form-review", action: casePath + "/review", fields: ["conclusion": "grant", "opinion": "同意"], session: officerSession)
             #expect(vague.status == 400 && vague.page.contains("id=\"opinion-error\""), "approval's refusal of a vague opinion is shown by the field: \(vague.status)")
             #expect(try await hall.getCase(opened.caseID, at: county).steps.allSatisfy { $0.status != .completed })
+
+            // The clock: suspended for an expert review (bad input by field first), the notice's number
+            // shown, the repeat answered once; resumed; then the director's one extension.
+            let noProcedure = try await Self.post(base, page, form: "form-suspend", action: casePath + "/suspend", fields: ["expected_days": "500"], session: officerSession)
+            #expect(noProcedure.status == 400 && noProcedure.page.contains("id=\"procedure-error\"") && noProcedure.page.contains("id=\"expected_days-error\"") && noProcedure.page.contains("id=\"notice_text-error\""))
+            let suspend = ["procedure": "expert_review", "expected_days": "5", "notice_text": "本案须组织专家对施工图设计安全性进行评审，预计需要5个工作日，评审时间不计入审批期限"]
+            for _ in 0..<2 {
+                let suspended = try await Self.post(base, page, form: "form-suspend", action: casePath + "/suspend", fields: suspend, session: officerSession)
+                #expect(suspended.status == 303 && suspended.location == casePath + "?done=suspend", "\(suspended.status) \(suspended.page)")
+            }
+            let stopped = try await hall.getCase(opened.caseID, at: county)
+            #expect(stopped.status == .suspended && stopped.suspensions.count == 1 && !stopped.suspensions[0].notice.number.isEmpty)
+            let suspendedPage = try await Self.request(base + casePath + "?done=suspend", cookies: ["oneseal_staff": officerSession])
+            #expect(suspendedPage.page.contains(stopped.suspensions[0].notice.number) && suspendedPage.page.contains("id=\"form-resume\"") && !suspendedPage.page.contains("id=\"form-review\""))
+            let resumed = try await Self.post(base, suspendedPage, form: "form-resume", action: casePath + "/resume", fields: ["result": "专家评审结论：施工图设计符合安全要求"], session: officerSession)
+            #expect(resumed.status == 303, "\(resumed.page)")
+            let officerExtends = try await Self.post(base, suspendedPage, form: "form-resume", action: casePath + "/extension", fields: ["extension_reason": "需补充现场核查"], session: officerSession)
+            #expect(officerExtends.status == 403, "only the director approves the extension (Art. 42)")
+            let director = try Self.staffCLI(cluster, ["add", "--database", database, "--staff-number", "Z01", "--name", "郑局", "--role", "director"])
+            let directorSession = try await Self.firstSignIn(base, staffNumber: "Z01", temporary: try #require(director["temporary_password"] as? String))
+            let directorPage = try await Self.request(base + casePath, cookies: ["oneseal_staff": directorSession])
+            let extended = try await Self.post(base, directorPage, form: "form-extension", action: casePath + "/extension", fields: ["extension_days": "5", "extension_reason": "施工图设计变更，需补充现场核查，经局长批准延长审批期限"], session: directorSession)
+            #expect(extended.status == 303 && extended.location == casePath + "?done=extension", "\(extended.status) \(extended.page)")
+            let longer = try await hall.getCase(opened.caseID, at: county)
+            #expect(longer.status == .inProgress && longer.hasExtension && longer.extension.approvedBy.subject == "Z01" && !longer.extension.notice.number.isEmpty)
+            page = try await Self.request(base + casePath, cookies: ["oneseal_staff": officerSession])
 
             // The review, submitted twice (a double click): one act.
             let review: [String: String] = ["conclusion": "grant", "opinion": Hall.reviewOpinion]
