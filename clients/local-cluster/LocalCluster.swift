@@ -553,7 +553,7 @@ public final class LocalCluster: Sendable {
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "ONESEAL_NODE": node, "ONESEAL_LISTEN_HOST": "127.0.0.1", "ONESEAL_PORT": String(webPorts[node]!),
             "ONESEAL_LOG_LEVEL": logLevel == "notice" ? "info" : logLevel, "ONESEAL_PUBLIC_URL": webURL(node),
-            "ONESEAL_PEERS": ["intake", "certificate", "evaluation", "approval"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
+            "ONESEAL_PEERS": ["intake", "certificate", "evaluation", "approval", "supervision"].map { "\($0)@\(node)=127.0.0.1:\(ports[ServiceAddress(ServiceName(rawValue: $0)!, node)]!)" }.joined(separator: ","),
         ]
         if let hall = Self.halls[node] { environment["ONESEAL_NODE_NAME"] = hall.name }
         if let database = webDatabases[node] {

@@ -22,6 +22,10 @@ struct StaffHandlers: Sendable {
     let policy: SessionPolicy
     /// The node's approval service (the work list); nil when `approval@<node>` is not a peer.
     let approval: GRPCClient<OneSealClientTransport>?
+    /// The node's intake service (the application and materials of a case).
+    let intake: GRPCClient<OneSealClientTransport>
+    /// The node's supervision service (the department inbox); nil when `supervision@<node>` is not a peer.
+    let supervision: GRPCClient<OneSealClientTransport>?
 
     func register(on router: Router<WebContext>) {
         router.get("/staff") { request, context in try await home(request, context) }
@@ -33,6 +37,8 @@ struct StaffHandlers: Sendable {
         router.post("/staff/code") { request, context in try await codeSubmit(request, context) }
         router.post("/staff/sign-out") { request, context in try await signOut(request, context) }
         router.get("/staff/cases") { request, context in try await workList(request, context) }
+        if let approval { StaffCaseHandlers(staff: self, intake: intake, approval: approval).register(on: router) }
+        if let supervision { StaffPushHandlers(staff: self, supervision: supervision).register(on: router) }
     }
 
     /// Without the staff key the workbench's paths say so plainly.

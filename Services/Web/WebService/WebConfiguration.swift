@@ -12,7 +12,8 @@ import WebRules
 ///   value the certificate service writes into QR codes; default `http://<host>:<port>`;
 /// - `ONESEAL_PEERS`: `intake@<node>=host:port,certificate@<node>=host:port` — the node's own
 ///   services it calls over OneSeal TCP (both required), and `evaluation@<node>=host:port` for
-///   the rating page and the director's dashboard (optional), `approval@<node>=host:port` for the workbench's work list (optional);
+///   the rating page and the director's dashboard (optional), `approval@<node>=host:port` for the workbench's work list and case page (optional),
+///   `supervision@<node>=host:port` for the department inbox (optional);
 /// - `ONESEAL_WEB_APPLICANT_KEY_FILE`: turns applicant accounts on (#18 item 3, W16): the Ed25519
 ///   key the front mints 5-minute `applicant` tokens with; then `ONESEAL_DATABASE_URL` (the front's
 ///   own database, + `ONESEAL_DATABASE_PASSWORD_FILE`) and `ONESEAL_DATA_KEY_FILE` (the front's own
@@ -34,6 +35,9 @@ public struct WebConfiguration: Sendable {
     /// The node's approval service, for the staff workbench's back office (#19); optional: without
     /// it the work list says the back office is not connected.
     public var approval: (host: String, port: Int)?
+    /// The node's supervision service, for the department inbox (#19 screen 3); optional: without
+    /// it `/staff/pushes` is not there.
+    public var supervision: (host: String, port: Int)?
     public var logLevel: String
     public var wire: WireConfiguration
     /// How the front reaches the node's services: TLS with its own `web@<node>` certificate and the
@@ -110,6 +114,7 @@ public struct WebConfiguration: Sendable {
         configuration.tls = node.tls
         configuration.evaluation = node.peers["evaluation@\(node.node)"]
         configuration.approval = node.peers["approval@\(node.node)"]
+        configuration.supervision = node.peers["supervision@\(node.node)"]
         let httpsFiles = [environment["ONESEAL_WEB_HTTPS_CERT_FILE"], environment["ONESEAL_WEB_HTTPS_KEY_FILE"]]
             .map { $0?.trimmingCharacters(in: .whitespaces) }.map { $0?.isEmpty == false ? $0 : nil }
         switch (httpsFiles[0], httpsFiles[1]) {

@@ -61,6 +61,11 @@ public struct WebFront: Service {
                 host: address.host, port: address.port, configuration: wire, logger: wireLogger,
                 tls: material.map { .init(material: $0, expectedNode: node, expectedService: "approval") }))
         }
+        let supervision = self.configuration.supervision.map { address in
+            GRPCClient(transport: OneSealClientTransport(
+                host: address.host, port: address.port, configuration: wire, logger: wireLogger,
+                tls: material.map { .init(material: $0, expectedNode: node, expectedService: "supervision") }))
+        }
         let boundPort = BoundPort()
         let handlers = PageHandlers(
             configuration: configuration, intake: intake, certificate: certificate, boundPort: boundPort, logger: logger)
@@ -95,11 +100,13 @@ public struct WebFront: Service {
                     let staffHandlers = StaffHandlers(
                         accounts: accountHandlers, store: StaffStore(database: database, keyring: keyring),
                         signer: try TokenSigningKey(contentsOfFile: staffKeyFile, issuer: configuration.node), node: configuration.node,
-                        policy: .staff(secure: configuration.cookiesSecure || https != nil), approval: approval
+                        policy: .staff(secure: configuration.cookiesSecure || https != nil), approval: approval,
+                        intake: intake, supervision: supervision
                     )
                     staffHandlers.register(on: router)
                     DashboardHandlers(staff: staffHandlers, evaluation: evaluation, now: { Date() }).register(on: router)
-                    let health = [("intake", intake), ("certificate", certificate)] + [approval.map { ("approval", $0) }, evaluation.map { ("evaluation", $0) }].compactMap { $0 }
+                    let health = [("intake", intake), ("certificate", certificate)]
+                        + [approval.map { ("approval", $0) }, supervision.map { ("supervision", $0) }, evaluation.map { ("evaluation", $0) }].compactMap { $0 }
                     OperatorHandlers(staff: staffHandlers, intake: intake, services: health, database: database).register(on: router)
                 } else {
                     StaffHandlers.registerUnavailable(on: router, siteName: configuration.siteName)
@@ -133,11 +140,13 @@ public struct WebFront: Service {
             group.addTask { try await certificate.runConnections() }
             if let evaluation { group.addTask { try await evaluation.runConnections() } }
             if let approval { group.addTask { try await approval.runConnections() } }
+            if let supervision { group.addTask { try await supervision.runConnections() } }
             defer {
                 intake.beginGracefulShutdown()
                 certificate.beginGracefulShutdown()
                 evaluation?.beginGracefulShutdown()
                 approval?.beginGracefulShutdown()
+                supervision?.beginGracefulShutdown()
             }
             guard let database else {
                 // Runs until graceful shutdown (the ServiceGroup's signal reaches it through the task).

@@ -62,6 +62,7 @@ enum StaffPages {
         <section class="card">
         <p>\(HTML.escape(staff.displayName))（工号 \(HTML.escape(staff.staffNumber))）· \(HTML.escape(staff.role.label))\(post)</p>
         \(staff.role.worksCases ? "<p><a href=\"/staff/cases\">我的待办（按办结期限排序）</a></p>" : "")
+        \(staff.role == .department && staff.departmentCode != nil ? "<p><a href=\"/staff/pushes\">推送信息（待认领）</a></p>" : "")
         \(staff.role.readsFigures ? "<p><a href=\"/staff/dashboard\">效能看板</a></p>" : "")
         \(staff.role == .operator ? "<p><a href=\"/staff/operations\">系统运维（服务状态、事项目录、工作人员）</a></p>" : "")
         <form method="post" action="/staff/sign-out">
@@ -99,7 +100,7 @@ enum StaffPages {
             let due = item.deadline.hasDueOn ? VerifyPage.date(item.deadline.dueOn) : "—"
             let accepted = item.hasAcceptedOn ? VerifyPage.date(item.acceptedOn) : "—"
             return "<tr data-warning=\"\(item.deadline.warning == .red ? "red" : item.deadline.warning == .yellow ? "yellow" : "normal")\">"
-                + "<td>\(HTML.escape(item.caseNumber))</td><td>\(HTML.escape(item.item.name))</td><td>\(accepted)</td><td>\(due)</td><td>\(warning(item.deadline))</td></tr>"
+                + "<td><a href=\"/staff/cases/\(HTML.escape(item.caseID))\">\(HTML.escape(item.caseNumber))</a></td><td>\(HTML.escape(item.item.name))</td><td>\(accepted)</td><td>\(due)</td><td>\(warning(item.deadline))</td></tr>"
         }.joined(separator: "\n")
         return """
         <table>

@@ -1,0 +1,143 @@
+import Foundation
+import OneSealProto
+import SwiftProtobuf
+import WebRules
+
+/// The department inbox's pages (#19 screen 3): the pushes with their claim deadlines (in words,
+/// never by colour alone), one push with its pushed fields, the claim, and the findings sent back.
+enum PushPages {
+    static func refused(layout: Layout, staff: StaffStore.Staff) -> String {
+        layout.page(title: "无权访问", body: """
+        <h1>无权访问</h1>
+        <section class="verdict bad" role="alert"><p>推送信息仅供行业主管部门的监管人员（已设部门代码的账户）使用，你的岗位是\(HTML.escape(staff.role.label))。</p></section>
+        <p><a href="/staff">返回工作台</a></p>
+        """)
+    }
+
+    static func kindText(_ kind: Supervision_PushKind) -> String {
+        switch kind {
+        case .grant: "准予许可"
+        case .licence: "证照制发"
+        case .change: "证照变更"
+        case .revocation: "撤销许可"
+        case .cancellation: "注销许可"
+        case .commitment: "告知承诺（须核查承诺）"
+        default: "—"
+        }
+    }
+
+    static func statusText(_ status: Supervision_PushStatus) -> String {
+        switch status {
+        case .pending: "待认领"
+        case .claimed: "已认领"
+        case .rejected: "已退回"
+        case .rerouted: "已改派"
+        default: "—"
+        }
+    }
+
+    /// The claim deadline in words: overdue, due today, days left.
+    static func claimDeadline(_ push: Supervision_Push) -> String {
+        let deadline = push.claimDeadline
+        guard deadline.hasDueOn else { return "—" }
+        let due = VerifyPage.date(deadline.dueOn)
+        if push.status == .claimed { return "\(due)（\(push.claimedOnTime ? "按时认领" : "超期认领")）" }
+        if deadline.overdue { return "\(due) <strong class=\"warning red\">超期\(deadline.overdueWorkingDays)个工作日</strong>" }
+        if deadline.workingDaysLeft == 0 { return "\(due) <strong class=\"warning yellow\">今日到期</strong>" }
+        return "\(due)（剩\(deadline.workingDaysLeft)个工作日）"
+    }
+
+    static func rows(_ pushes: [Supervision_Push]) -> String {
+        guard !pushes.isEmpty else { return "<p>暂无。</p>" }
+        let rows = pushes.map { push in
+            "<tr><td><a href=\"/staff/pushes/\(HTML.escape(push.pushID))\">\(HTML.escape(push.caseNumber))</a></td><td>\(HTML.escape(push.itemName))</td>"
+                + "<td>\(kindText(push.kind))</td><td>\(HTML.escape(push.holder.name))</td><td>\(push.hasPushedAt ? ProgressPage.beijing(push.pushedAt.date) : "—")</td>"
+                + "<td>\(claimDeadline(push))</td></tr>"
+        }.joined(separator: "\n")
+        return """
+        <table><thead><tr><th scope="col">办件编号</th><th scope="col">事项</th><th scope="col">推送类型</th><th scope="col">持证主体</th><th scope="col">推送时间</th><th scope="col">认领期限</th></tr></thead>
+        <tbody>\(rows)</tbody></table>
+        """
+    }
+
+    static func inbox(layout: Layout, staff: StaffStore.Staff, pending: [Supervision_Push], claimed: [Supervision_Push]) -> String {
+        layout.page(title: "推送信息", body: """
+        <h1>推送信息（审管联动）</h1>
+        <p>\(HTML.escape(staff.displayName))（部门 \(HTML.escape(staff.departmentCode ?? ""))）· <a href="/staff">工作台</a></p>
+        <section class="card"><h2>待认领（\(pending.count)）</h2>\(rows(pending))</section>
+        <section class="card"><h2>已认领（最近\(claimed.count)条）</h2>\(rows(claimed))</section>
+        """)
+    }
+
+    static func push(
+        layout: Layout, csrf token: String, staff: StaffStore.Staff, push: Supervision_Push, findings: [Supervision_Finding],
+        done: String?, errors: FormErrors?, formError: String?, key: String?
+    ) -> String {
+        let base = "/staff/pushes/\(HTML.escape(push.pushID))"
+        let banner: String
+        switch done {
+        case "claim"?: banner = "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">已认领。认领时间 \(push.hasClaimedAt ? ProgressPage.beijing(push.claimedAt.date) : "")</p></section>"
+        case "finding"?: banner = "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">反馈已提交。</p></section>"
+        default: banner = ""
+        }
+        let validity = (push.hasValidFrom ? VerifyPage.date(push.validFrom) : "—") + " 至 " + (push.hasValidUntil ? VerifyPage.date(push.validUntil) : "长期")
+        let details = """
+        <dl class="summary">
+        <dt>状态</dt><dd id="push-status">\(statusText(push.status))</dd>
+        <dt>推送类型</dt><dd>\(kindText(push.kind))</dd>
+        <dt>事项</dt><dd>\(HTML.escape(push.itemName))</dd>
+        <dt>办件编号</dt><dd>\(HTML.escape(push.caseNumber))</dd>
+        <dt>持证主体</dt><dd>\(HTML.escape(push.holder.name))（\(HTML.escape(push.holder.idNumber))）</dd>
+        <dt>证照编号</dt><dd>\(HTML.escape(push.licence.licenceNumber.isEmpty ? "—" : push.licence.licenceNumber))</dd>
+        <dt>有效期</dt><dd>\(validity)</dd>
+        <dt>决定日期</dt><dd>\(push.hasDecidedOn ? VerifyPage.date(push.decidedOn) : "—")</dd>
+        <dt>许可范围</dt><dd>\(HTML.escape(push.scope))</dd>
+        \(push.conditions.isEmpty ? "" : "<dt>附加条件</dt><dd>\(HTML.escape(push.conditions.joined(separator: "；")))</dd>")
+        <dt>场所</dt><dd>\(HTML.escape(push.place))</dd>
+        <dt>监管职责</dt><dd>\(HTML.escape(push.responsibility))</dd>
+        <dt>认领期限</dt><dd>\(claimDeadline(push))</dd>
+        \(push.status == .claimed ? "<dt>认领人</dt><dd>\(CasePage.who(push.claimedBy))</dd>" : "")
+        </dl>
+        """
+        let claim = push.status == .pending ? """
+        <form method="post" action="\(base)/claim" id="form-claim">
+        \(AccountPages.csrf(token))
+        \(AccountPages.field(PushForms.noteField, label: "认领备注（可空）", hint: nil, errors: nil, maxLength: CaseActLimits.maximumLineCharacters, autocomplete: "off"))
+        <button type="submit">认领</button>
+        </form>
+        """ : ""
+        let findingRows = findings.map { finding in
+            "<li>\(finding.hasOccurredOn ? VerifyPage.date(finding.occurredOn) : "") \(HTML.escape(PushForms.kinds.first { PushForms.kind($0.0) == finding.kind }?.1 ?? "—"))：\(HTML.escape(finding.facts))（\(CasePage.who(finding.submittedBy))）</li>"
+        }.joined(separator: "\n")
+        let kindChosen = errors?.values[PushForms.kindField] ?? ""
+        let resultChosen = errors?.values[PushForms.resultField] ?? ""
+        func select(_ name: String, _ label: String, _ options: [(String, String)], _ chosen: String) -> String {
+            let error = errors?.errors[name]
+            return """
+            <label for="\(name)">\(label)</label>
+            <select id="\(name)" name="\(name)"\(error == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"\(name)-error\"")><option value="">请选择</option>\(options.map { "<option value=\"\($0.0)\"\(chosen == $0.0 ? " selected" : "")>\($0.1)</option>" }.joined())</select>
+            \(error.map { "<p class=\"field-error\" id=\"\(name)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+            """
+        }
+        let findingForm = push.status == .claimed ? """
+        <form method="post" action="\(base)/findings" id="form-finding" novalidate>
+        <h3>反馈监管结果</h3>
+        \(formError.map { "<p class=\"field-error\" role=\"alert\" id=\"finding-error\">\(HTML.escape($0))</p>" } ?? "")
+        \(AccountPages.csrf(token))
+        <input type="hidden" name="\(CaseAct.keyField)" value="\(HTML.escape(key ?? SessionID.generate().text))">
+        \(select(PushForms.kindField, "反馈类型", PushForms.kinds, kindChosen))
+        \(select(PushForms.resultField, "检查结果（反馈检查结果时必选）", PushForms.results, resultChosen))
+        \(CasePage.textArea(PushForms.factsField, label: "查明的事实", hint: "具体写明检查时间、地点和发现", errors: errors))
+        \(AccountPages.field(PushForms.occurredField, label: "发生日期（年-月-日）", hint: nil, errors: errors, maxLength: 10, autocomplete: "off"))
+        <button type="submit">提交反馈</button>
+        </form>
+        """ : ""
+        return layout.page(title: "推送 \(push.caseNumber)", body: """
+        <h1>推送 \(HTML.escape(push.caseNumber))</h1>
+        <p>\(HTML.escape(staff.displayName))（部门 \(HTML.escape(staff.departmentCode ?? ""))）· <a href="/staff/pushes">推送信息</a> · <a href="/staff">工作台</a></p>
+        \(banner)
+        <section class="card"><h2>推送内容</h2>\(details)\(claim)</section>
+        <section class="card"><h2>监管反馈</h2>\(findings.isEmpty ? "<p>暂无反馈。</p>" : "<ul>\(findingRows)</ul>")\(findingForm)</section>
+        """)
+    }
+}

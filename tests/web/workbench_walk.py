@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The hall's workbench (#19) in real browsers, one per person (separate browser profiles, as two
+PCs in the hall):
+
+    python3 tests/web/workbench_walk.py CONFIG.json
+
+CONFIG (written by Tests/EndToEndTests/WorkbenchTests.swift against a live two-node cluster, after
+the window accepted a section-tier application over RPC):
+  {"screenshots": DIR, "web": URL, "case_id": ID, "case_number": NUMBER,
+   "staff": {"officer": {"number", "password"}, "chief": {…}, "clerk": {…}, "inspector": {…}}}
+
+Walk: each person signs in with the one-time password and sets their own; the officer finds the
+case in the work list, opens the case page and a material, is told by the field what is missing,
+then signs the review; the section chief, in a second browser at the same time, signs off (a
+different person from the reviewer), is told by the field when the decision lacks its scope, and
+grants, the page showing the decision document's number; the clerk's browser is refused the case
+page; the inspector finds the push in the department inbox and claims it. A full-page screenshot
+of every screen goes into DIR. Exit status 1 with a list of failures otherwise.
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from browser_test import browser, check, click_to_load, failures, fill, shoot, submit  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+WIDTH, HEIGHT = 1280, 900
+NEW_PASSWORD = "hall workbench 2026 ok"
+
+
+def first_sign_in(driver, web, person, directory, name):
+    driver.set_window_size(WIDTH, HEIGHT)
+    driver.get(web + "/staff/sign-in")
+    fill(driver, {"staff_number": person["number"], "password": person["password"]})
+    if name == "officer":
+        shoot(driver, directory, "01-staff-sign-in", WIDTH, HEIGHT)
+    submit(driver, "/staff/sign-in")
+    WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/staff/password"))
+    fill(driver, {"current_password": person["password"], "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD})
+    if name == "officer":
+        shoot(driver, directory, "02-staff-password-change", WIDTH, HEIGHT)
+    submit(driver, "/staff/password")
+    WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/staff"))
+    check(person["number"] in driver.page_source, f"{name} is signed in at the workbench")
+
+
+def choose(driver, form, name, value):
+    driver.find_element(By.CSS_SELECTOR, f"#{form} input[name='{name}'][value='{value}']").click()
+
+
+def main():
+    config = json.load(open(sys.argv[1], encoding="utf-8"))
+    directory = config["screenshots"]
+    os.makedirs(directory, exist_ok=True)
+    web = config["web"]
+    case_path = "/staff/cases/" + config["case_id"]
+    number = config["case_number"]
+    staff = config["staff"]
+    drivers = {}
+    try:
+        for name in ("officer", "chief", "clerk", "inspector"):
+            drivers[name] = browser()
+            first_sign_in(drivers[name], web, staff[name], directory, name)
+        officer, chief, clerk, inspector = (drivers[n] for n in ("officer", "chief", "clerk", "inspector"))
+
+        # The officer: work list → case page → a material.
+        shoot(officer, directory, "03-workbench-home", WIDTH, HEIGHT)
+        officer.get(web + "/staff/cases")
+        check(number in officer.page_source and "办结期限" in officer.page_source, "the work list shows the case with its due date")
+        shoot(officer, directory, "04-work-list", WIDTH, HEIGHT)
+        click_to_load(officer, By.LINK_TEXT, number)
+        check(officer.current_url.endswith(case_path), "the case number opens the case page")
+        check("申请材料" in officer.page_source and "审计记录" in officer.page_source, "the case page shows the materials and the audit entries")
+        check(len(officer.find_elements(By.ID, "form-decision")) == 0, "the officer is not offered the decision form on a section-tier case")
+        shoot(officer, directory, "05-case-page-officer", WIDTH, HEIGHT)
+        material = officer.find_element(By.CSS_SELECTOR, f"a[href^='{case_path}/materials/']").get_attribute("href")
+        officer.get(material)
+        time.sleep(1)
+        shoot(officer, directory, "06-material-inline", WIDTH, HEIGHT)
+        officer.get(web + case_path)
+
+        # Bad input: by the field, nothing signed.
+        click_to_load(officer, By.CSS_SELECTOR, "#form-review button[type=submit]")
+        check(len(officer.find_elements(By.ID, "opinion-error")) == 1 and len(officer.find_elements(By.ID, "conclusion-error")) == 1,
+              "an empty review is refused with a message by each field")
+        shoot(officer, directory, "07-review-refused-by-field", WIDTH, HEIGHT)
+        choose(officer, "form-review", "conclusion", "grant")
+        fill(officer, {"opinion": config["review_opinion"]})
+        click_to_load(officer, By.CSS_SELECTOR, "#form-review button[type=submit]")
+        check("审查意见已签署" in officer.page_source, "the review is signed: " + officer.current_url)
+        shoot(officer, directory, "08-review-signed", WIDTH, HEIGHT)
+
+        # The clerk, meanwhile: the case page is not theirs.
+        clerk.get(web + case_path)
+        check("无权访问" in clerk.page_source and number not in clerk.page_source, "the clerk's browser is refused the case page")
+        shoot(clerk, directory, "09-clerk-refused", WIDTH, HEIGHT)
+
+        # The section chief, in a second browser: sign-off, then the decision.
+        chief.get(web + case_path)
+        check(len(chief.find_elements(By.ID, "form-sign-off")) == 1, "the section chief is offered the sign-off")
+        shoot(chief, directory, "10-case-page-section-chief", WIDTH, HEIGHT)
+        choose(chief, "form-sign-off", "conclusion", "grant")
+        fill(chief, {"opinion": config["sign_off_opinion"]})
+        click_to_load(chief, By.CSS_SELECTOR, "#form-sign-off button[type=submit]")
+        check("办件待作出决定" in chief.page_source, "the sign-off is recorded and the case awaits the decision")
+        choose(chief, "form-decision", "outcome", "grant")
+        click_to_load(chief, By.CSS_SELECTOR, "#form-decision button[type=submit]")
+        check(len(chief.find_elements(By.ID, "scope-error")) == 1, "a grant without its scope is refused by the field")
+        shoot(chief, directory, "11-decision-refused-by-field", WIDTH, HEIGHT)
+        choose(chief, "form-decision", "outcome", "grant")
+        fill(chief, {"scope": "房屋建筑工程施工（兰山区解放路1号综合楼）", "place": "兰山区解放路1号"})
+        click_to_load(chief, By.CSS_SELECTOR, "#form-decision button[type=submit]")
+        done = chief.find_elements(By.ID, "act-done")
+        check(bool(done) and "决定书" in done[0].text and "准予许可" in done[0].text, "the grant is decided and its document number shown: " + (done[0].text if done else "none"))
+        shoot(chief, directory, "12-decided-with-notice-number", WIDTH, HEIGHT)
+
+        # The inspector: the push arrives in the department inbox and is claimed.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            inspector.get(web + "/staff/pushes")
+            if number in inspector.page_source:
+                break
+            time.sleep(1)
+        check(number in inspector.page_source and "认领期限" in inspector.page_source, "the push is in the department's inbox with its claim deadline")
+        shoot(inspector, directory, "13-department-inbox", WIDTH, HEIGHT)
+        click_to_load(inspector, By.LINK_TEXT, number)
+        shoot(inspector, directory, "14-push-page", WIDTH, HEIGHT)
+        fill(inspector, {"note": "纳入日常监管"})
+        click_to_load(inspector, By.CSS_SELECTOR, "#form-claim button[type=submit]")
+        check("已认领" in inspector.page_source and "认领人" in inspector.page_source and staff["inspector"]["number"] in inspector.page_source, "the inspector claimed the push")
+        shoot(inspector, directory, "15-push-claimed", WIDTH, HEIGHT)
+    except Exception as error:  # a crash is a failure with its reason, and the screenshots so far stay
+        check(False, f"walk stopped: {type(error).__name__}: {error}")
+    finally:
+        for driver in drivers.values():
+            driver.quit()
+    print(f"screenshots: {directory}")
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
