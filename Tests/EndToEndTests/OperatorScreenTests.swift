@@ -55,7 +55,7 @@ import Testing
             #expect(home.page.contains("href=\"/staff/operations\""))
             let page = try await Browser.request(base + "/staff/operations", cookies: jar)
             #expect(page.status == 200, "\(page.page)")
-            #expect(page.page.contains("服务状态：5/5 正常"), "intake, certificate, approval, evaluation and the front's database")
+            #expect(page.page.contains("服务状态：6/6 正常"), "intake, certificate, approval, supervision, evaluation and the front's database")
             #expect(!page.page.contains("data-serving=\"false\""))
             #expect(page.page.contains("W0031") && page.page.contains("孙运维") && page.page.contains("5号窗口"))
             #expect(page.page.contains(Hall.countyFoodItem) && page.page.contains("导出目录文件"))

@@ -326,6 +326,7 @@ import Testing
             for (key, number, name, extra) in [
                 ("officer", "G12", "钱七", ["--role", "officer"]), ("chief", "K22", "孙八", ["--role", "section_chief"]),
                 ("clerk", "W0032", "周九", ["--role", "window_clerk", "--window", "5"]), ("inspector", "D42", "吴十", ["--role", "department", "--department", Hall.countyMarket]),
+                ("director", "J01", "郑局长", ["--role", "director"]), ("operator", "Y02", "冯运维", ["--role", "operator"]),
             ] {
                 let added = try Self.staffCLI(cluster, ["add", "--database", database, "--staff-number", number, "--name", name] + extra)
                 people[key] = ["number": number, "name": name, "password": try #require(added["temporary_password"] as? String)]

@@ -140,7 +140,8 @@ struct BenchWeb: AsyncParsableCommand {
     /// The workbench with `workbenchCases` open cases (#19): loads them through the window's RPCs
     /// (submit + accept, `concurrency` at a time), signs an officer and a director in through the
     /// staff pages, then measures the officer's work list (`/staff/cases`: ListCases twice, 100
-    /// rows each, sorted by due date over all open cases) and the director's board
+    /// rows each, sorted by due date over all open cases), a case page (`/staff/cases/:id`: the
+    /// case, its application, materials and audit entries) and the director's board
     /// (`/staff/dashboard`: evaluation's figures, warnings and charts over the same cases).
     func workbench(cluster: LocalCluster, hall: Hall, session: URLSession) async throws -> [(String, Result)] {
         let county = "371302"
@@ -166,14 +167,15 @@ struct BenchWeb: AsyncParsableCommand {
         let director = try await StaffBrowser.signIn(web, database: database, cluster: cluster, staffNumber: "BENCH-J1", role: "director", session: session)
         // Every case is in the approval queue once its CaseOpened has arrived; the board counts
         // them once evaluation has heard of them. Wait for both, so the rows measure a full house.
-        _ = try await eventually("approval holding the open cases", timeout: .seconds(600), every: .seconds(2)) { () -> Bool? in
+        let sample = try await eventually("approval holding the open cases", timeout: .seconds(600), every: .seconds(2)) { () -> String? in
             let cases = try await hall.clients.approval(county).listCases(.with {
                 $0.statuses = [.inProgress]
                 $0.page = .with { $0.pageSize = 1 }
             }, metadata: try hall.clients.metadata(.officer, "bench-officer", node: county))
-            return cases.page.totalSize >= Int64(workbenchCases) ? true : nil
+            return cases.page.totalSize >= Int64(workbenchCases) ? cases.cases.first?.caseID : nil
         }
-        guard let list = URL(string: web + "/staff/cases"), let board = URL(string: web + "/staff/dashboard") else { throw ValidationError("bad URL") }
+        guard let list = URL(string: web + "/staff/cases"), let board = URL(string: web + "/staff/dashboard"),
+              let casePage = URL(string: web + "/staff/cases/" + sample) else { throw ValidationError("bad URL") }
         let page: @Sendable (URL, String, String) async throws -> Void = { url, cookie, marker in
             var request = URLRequest(url: url)
             request.httpShouldHandleCookies = false
@@ -185,6 +187,7 @@ struct BenchWeb: AsyncParsableCommand {
         }
         var rows: [(String, Result)] = []
         rows.append(("work list, \(workbenchCases) open cases (GET /staff/cases)", try await run { try await page(list, officer, "本岗位待认领") }))
+        rows.append(("case page, \(workbenchCases) open cases (GET /staff/cases/:id)", try await run { try await page(casePage, officer, "审计记录") }))
         rows.append(("director's board, \(workbenchCases) open cases (GET /staff/dashboard)", try await run { try await page(board, director, "效能看板") }))
         return rows
     }

@@ -7,14 +7,17 @@ PCs in the hall):
 CONFIG (written by Tests/EndToEndTests/WorkbenchTests.swift against a live two-node cluster, after
 the window accepted a section-tier application over RPC):
   {"screenshots": DIR, "web": URL, "case_id": ID, "case_number": NUMBER,
-   "staff": {"officer": {"number", "password"}, "chief": {…}, "clerk": {…}, "inspector": {…}}}
+   "staff": {"officer": {"number", "password"}, "chief": {…}, "clerk": {…}, "inspector": {…},
+             "director": {…}, "operator": {…}}}
 
 Walk: each person signs in with the one-time password and sets their own; the officer finds the
 case in the work list, opens the case page and a material, is told by the field what is missing,
 then signs the review; the section chief, in a second browser at the same time, signs off (a
 different person from the reviewer), is told by the field when the decision lacks its scope, and
 grants, the page showing the decision document's number; the clerk's browser is refused the case
-page; the inspector finds the push in the department inbox and claims it. A full-page screenshot
+page; the inspector finds the push in the department inbox and claims it; the director's board
+counts the decided case and opens the month's report (the clerk is refused the board); the
+operator's page shows every service serving and the catalogue. A full-page screenshot
 of every screen goes into DIR. Exit status 1 with a list of failures otherwise.
 """
 import json
@@ -61,10 +64,10 @@ def main():
     staff = config["staff"]
     drivers = {}
     try:
-        for name in ("officer", "chief", "clerk", "inspector"):
+        for name in ("officer", "chief", "clerk", "inspector", "director", "operator"):
             drivers[name] = browser()
             first_sign_in(drivers[name], web, staff[name], directory, name)
-        officer, chief, clerk, inspector = (drivers[n] for n in ("officer", "chief", "clerk", "inspector"))
+        officer, chief, clerk, inspector, director, operator = (drivers[n] for n in ("officer", "chief", "clerk", "inspector", "director", "operator"))
 
         # The officer: work list → case page → a material.
         shoot(officer, directory, "03-workbench-home", WIDTH, HEIGHT)
@@ -132,6 +135,30 @@ def main():
         click_to_load(inspector, By.CSS_SELECTOR, "#form-claim button[type=submit]")
         check("已认领" in inspector.page_source and "认领人" in inspector.page_source and staff["inspector"]["number"] in inspector.page_source, "the inspector claimed the push")
         shoot(inspector, directory, "15-push-claimed", WIDTH, HEIGHT)
+
+        # The director's board: today's decided case, once evaluation has heard of it.
+        check("/staff/dashboard" in director.page_source, "the director's workbench links the board")
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            director.get(web + "/staff/dashboard")
+            if '<th scope="row">办结</th><td>1</td>' in director.page_source:
+                break
+            time.sleep(1)
+        check('<th scope="row">办结</th><td>1</td>' in director.page_source, "the board counts the case decided today")
+        check("<svg" in director.page_source and "预警" in director.page_source and "窗口红黄旗" in director.page_source,
+              "the board shows warnings, window flags and the month's charts")
+        shoot(director, directory, "16-director-dashboard", WIDTH, HEIGHT)
+        click_to_load(director, By.PARTIAL_LINK_TEXT, "本月效能分析报告")
+        check("效能分析报告" in director.page_source and "/staff/dashboard/report" in director.current_url, "the month's report opens from the board")
+        shoot(director, directory, "17-monthly-report", WIDTH, HEIGHT)
+        clerk.get(web + "/staff/dashboard")
+        check("无权访问" in clerk.page_source, "the clerk's browser is refused the board")
+
+        # The operator's page: every connected service serving, the catalogue, the staff.
+        operator.get(web + "/staff/operations")
+        check("服务状态：6/6 正常" in operator.page_source, "intake, certificate, approval, supervision, evaluation and the front's database serving")
+        check("导出目录文件" in operator.page_source and staff["inspector"]["number"] in operator.page_source, "the catalogue and the staff accounts are listed")
+        shoot(operator, directory, "18-operations", WIDTH, HEIGHT)
     except Exception as error:  # a crash is a failure with its reason, and the screenshots so far stay
         check(False, f"walk stopped: {type(error).__name__}: {error}")
     finally:
