@@ -23,6 +23,35 @@ enum ApplicationPage {
         case submitted(Evaluation_SubmitRatingResponse)
     }
 
+    /// The rating's own fields — five levels, the 差评 reasons, the comment — each with its error
+    /// by it: the signed-in form and the receipt's rating link (`RatingLinkPage`) ask the same.
+    static func ratingFields(values: [String: String], errors: [String: String]) -> String {
+        func error(_ field: String) -> String {
+            errors[field].map { "<p class=\"field-error\" id=\"\(field)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
+        }
+        let picked = values[RatingForm.levelField] ?? ""
+        let levels = RatingForm.levels.map { level in
+            "<label class=\"choice\"><input type=\"radio\" name=\"\(RatingForm.levelField)\" value=\"\(level.value)\"\(picked == String(level.value) ? " checked" : "")> \(level.label)</label>"
+        }.joined(separator: "\n")
+        let reasons = RatingForm.badReasons.map { reason in
+            "<label class=\"choice\"><input type=\"checkbox\" name=\"\(RatingForm.reasonField)\" value=\"\(HTML.escape(reason))\"> \(HTML.escape(reason))</label>"
+        }.joined(separator: "\n")
+        return """
+        <fieldset><legend>满意程度</legend>
+        \(levels)
+        \(error(RatingForm.levelField))
+        </fieldset>
+        <fieldset><legend>不满意的原因（差评时选择）</legend>
+        \(reasons)
+        \(error(RatingForm.reasonField))
+        </fieldset>
+        <label for="\(RatingForm.commentField)">评价内容</label>
+        <p class="hint" id="comment-hint">最多\(RatingForm.maximumCommentCharacters)字</p>
+        <textarea id="\(RatingForm.commentField)" name="\(RatingForm.commentField)" rows="4" maxlength="\(RatingForm.maximumCommentCharacters)" aria-describedby="comment-hint">\(HTML.escape(values[RatingForm.commentField] ?? ""))</textarea>
+        \(error(RatingForm.commentField))
+        """
+    }
+
     static func levelText(_ level: Evaluation_RatingLevel) -> String {
         RatingForm.levels.first { $0.value == level.rawValue }?.label ?? "—"
     }
@@ -123,34 +152,13 @@ enum ApplicationPage {
             return text + "</section>"
         case .form(let errors):
             guard mayRate(application) else { return "" }
-            let picked = errors?.values[RatingForm.levelField] ?? ""
-            let levels = RatingForm.levels.map { level in
-                "<label class=\"choice\"><input type=\"radio\" name=\"\(RatingForm.levelField)\" value=\"\(level.value)\"\(picked == String(level.value) ? " checked" : "")> \(level.label)</label>"
-            }.joined(separator: "\n")
-            let reasons = RatingForm.badReasons.map { reason in
-                "<label class=\"choice\"><input type=\"checkbox\" name=\"\(RatingForm.reasonField)\" value=\"\(HTML.escape(reason))\"> \(HTML.escape(reason))</label>"
-            }.joined(separator: "\n")
-            func error(_ field: String) -> String {
-                errors?.errors[field].map { "<p class=\"field-error\" id=\"\(field)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
-            }
             return """
             <section class="card" aria-labelledby="rating-heading" id="rating">
             <h2 id="rating-heading">评价本次办理（好差评）</h2>
             <form method="post" action="/account/applications/\(HTML.escape(application.applicationID))/rating" novalidate>
             \(AccountPages.csrf(token))
             <input type="hidden" name="\(ApplyHandlers.keyField)" value="\(HTML.escape(idempotencyKey))">
-            <fieldset><legend>满意程度</legend>
-            \(levels)
-            \(error(RatingForm.levelField))
-            </fieldset>
-            <fieldset><legend>不满意的原因（差评时选择）</legend>
-            \(reasons)
-            \(error(RatingForm.reasonField))
-            </fieldset>
-            <label for="\(RatingForm.commentField)">评价内容</label>
-            <p class="hint" id="comment-hint">最多\(RatingForm.maximumCommentCharacters)字</p>
-            <textarea id="\(RatingForm.commentField)" name="\(RatingForm.commentField)" rows="4" maxlength="\(RatingForm.maximumCommentCharacters)" aria-describedby="comment-hint">\(HTML.escape(errors?.values[RatingForm.commentField] ?? ""))</textarea>
-            \(error(RatingForm.commentField))
+            \(ratingFields(values: errors?.values ?? [:], errors: errors?.errors ?? [:]))
             <button type="submit" id="rating-submit">提交评价</button>
             </form>
             </section>

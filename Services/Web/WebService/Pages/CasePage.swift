@@ -1,5 +1,7 @@
 import Foundation
+import OneSealCore
 import OneSealProto
+import OneSealServiceKit
 import SwiftProtobuf
 import WebRules
 
@@ -107,19 +109,9 @@ enum CasePage {
         }
     }
 
+    /// The procedure's name as the written notices give it (`SuspensionReason.chineseName`).
     static func procedureText(_ procedure: Common_SpecialProcedure) -> String {
-        switch procedure {
-        case .hearing: "听证"
-        case .tender: "招标"
-        case .auction: "拍卖"
-        case .inspection: "检验"
-        case .siteInspection: "现场核查"
-        case .testing: "检测"
-        case .quarantine: "检疫"
-        case .appraisal: "鉴定"
-        case .expertReview: "专家评审"
-        default: "—"
-        }
+        SuspensionReason(proto: procedure)?.chineseName ?? "—"
     }
 
     static func time(_ timestamp: Google_Protobuf_Timestamp) -> String {

@@ -11,13 +11,6 @@ enum RatingLinkPage {
             errors[field].map { "<p class=\"field-error\" id=\"\(field)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
         }
         func invalid(_ field: String) -> String { errors[field] == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"\(field)-error\"" }
-        let picked = values[RatingForm.levelField] ?? ""
-        let levels = RatingForm.levels.map { level in
-            "<label class=\"choice\"><input type=\"radio\" name=\"\(RatingForm.levelField)\" value=\"\(level.value)\"\(picked == String(level.value) ? " checked" : "")> \(level.label)</label>"
-        }.joined(separator: "\n")
-        let reasons = RatingForm.badReasons.map { reason in
-            "<label class=\"choice\"><input type=\"checkbox\" name=\"\(RatingForm.reasonField)\" value=\"\(HTML.escape(reason))\"> \(HTML.escape(reason))</label>"
-        }.joined(separator: "\n")
         let banner = notice.map { "<section class=\"verdict bad\" role=\"alert\" id=\"rate-notice\"><p>\(HTML.escape($0))</p></section>" } ?? ""
         let body = """
         <h1>评价办事服务（好差评）</h1>
@@ -32,18 +25,7 @@ enum RatingLinkPage {
         <label for="\(ProgressForm.codeField)">查询码</label>
         <input type="text" id="\(ProgressForm.codeField)" name="\(ProgressForm.codeField)" autocomplete="off" maxlength="\(WebLimits.maximumFieldCharacters)" value="\(HTML.escape(values[ProgressForm.codeField] ?? ""))"\(invalid(ProgressForm.codeField))>
         \(error(ProgressForm.codeField))
-        <fieldset><legend>满意程度</legend>
-        \(levels)
-        \(error(RatingForm.levelField))
-        </fieldset>
-        <fieldset><legend>不满意的原因（差评时选择）</legend>
-        \(reasons)
-        \(error(RatingForm.reasonField))
-        </fieldset>
-        <label for="\(RatingForm.commentField)">评价内容</label>
-        <p class="hint" id="comment-hint">最多\(RatingForm.maximumCommentCharacters)字</p>
-        <textarea id="\(RatingForm.commentField)" name="\(RatingForm.commentField)" rows="4" maxlength="\(RatingForm.maximumCommentCharacters)" aria-describedby="comment-hint">\(HTML.escape(values[RatingForm.commentField] ?? ""))</textarea>
-        \(error(RatingForm.commentField))
+        \(ApplicationPage.ratingFields(values: values, errors: errors))
         <button type="submit" id="rate-submit">提交评价</button>
         </form>
         """
