@@ -335,11 +335,14 @@ import Testing
             let submitted = try await hall.submit(at: county, items: [Self.sectionItem])
             _ = try await hall.accept(at: county, submitted.application.applicationID)
             let opened = try #require(try await hall.cases(of: submitted.application.applicationID, at: county).first)
+            // A second one, waiting at the window for the clerk's decision in the browser.
+            let waiting = try await hall.submit(at: county, items: [Hall.countyFoodItem]).application
 
             let screenshots = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("oneseal-workbench-walk-\(UUID().uuidString.prefix(8))")
             let config: [String: Any] = [
                 "screenshots": screenshots.path, "web": cluster.webURL(county), "case_id": opened.caseID, "case_number": opened.caseNumber,
                 "staff": people, "review_opinion": Hall.reviewOpinion, "sign_off_opinion": Hall.signOffOpinion,
+                "window_application_id": waiting.applicationID, "window_application_number": waiting.applicationNumber,
             ]
             let file = cluster.directory.appendingPathComponent("workbench-walk.json")
             try JSONSerialization.data(withJSONObject: config).write(to: file)
@@ -355,6 +358,7 @@ import Testing
             #expect(status == 0, "workbench walk failed:\n\(text)")
             let final = try await hall.getCase(opened.caseID, at: county)
             #expect(final.status == .granted && final.steps.first?.completedBy.subject == "G12" && final.decision.decidedBy.subject == "K22")
+            #expect(try await hall.application(at: county, waiting.applicationID).status == .accepted, "the clerk accepted the second application in the browser")
         }
     }
 }

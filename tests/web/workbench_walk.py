@@ -7,6 +7,7 @@ PCs in the hall):
 CONFIG (written by Tests/EndToEndTests/WorkbenchTests.swift against a live two-node cluster, after
 the window accepted a section-tier application over RPC):
   {"screenshots": DIR, "web": URL, "case_id": ID, "case_number": NUMBER,
+   "window_application_id": ID, "window_application_number": NUMBER,
    "staff": {"officer": {"number", "password"}, "chief": {…}, "clerk": {…}, "inspector": {…},
              "director": {…}, "operator": {…}}}
 
@@ -15,7 +16,7 @@ case in the work list, opens the case page and a material, is told by the field 
 then signs the review; the section chief, in a second browser at the same time, signs off (a
 different person from the reviewer), is told by the field when the decision lacks its scope, and
 grants, the page showing the decision document's number; the clerk's browser is refused the case
-page; the inspector finds the push in the department inbox and claims it; the director's board
+page but accepts, at the window's own screen, a second application waiting there; the inspector finds the push in the department inbox and claims it; the director's board
 counts the decided case and opens the month's report (the clerk is refused the board); the
 operator's page shows every service serving and the catalogue. A full-page screenshot
 of every screen goes into DIR. Exit status 1 with a list of failures otherwise.
@@ -100,6 +101,22 @@ def main():
         clerk.get(web + case_path)
         check("无权访问" in clerk.page_source and number not in clerk.page_source, "the clerk's browser is refused the case page")
         shoot(clerk, directory, "09-clerk-refused", WIDTH, HEIGHT)
+
+        # The clerk's own screen: the window's queue, an application, accepted after a refused note.
+        waiting = config["window_application_number"]
+        clerk.get(web + "/staff/window")
+        check(waiting in clerk.page_source and "待受理" in clerk.page_source, "the window's queue lists the application waiting for a decision")
+        shoot(clerk, directory, "09a-window-queue", WIDTH, HEIGHT)
+        click_to_load(clerk, By.LINK_TEXT, waiting)
+        check(len(clerk.find_elements(By.ID, "form-accept")) == 1 and len(clerk.find_elements(By.ID, "form-correction")) == 1,
+              "the application page offers acceptance and the one-time correction notice")
+        shoot(clerk, directory, "09b-window-application", WIDTH, HEIGHT)
+        click_to_load(clerk, By.CSS_SELECTOR, "#form-correction button[type=submit]")
+        check(len(clerk.find_elements(By.ID, "problems-error")) == 1, "a correction notice with nothing ticked is refused by the list")
+        click_to_load(clerk, By.CSS_SELECTOR, "#form-accept button[type=submit]")
+        done = clerk.find_elements(By.ID, "act-done")
+        check(bool(done) and "受理通知书编号" in done[0].text, "accepted at the window, the receipt's number shown")
+        shoot(clerk, directory, "09c-window-accepted", WIDTH, HEIGHT)
 
         # The section chief, in a second browser: sign-off, then the decision.
         chief.get(web + case_path)

@@ -47,7 +47,7 @@ struct StaffHandlers: Sendable {
             PageHandlers.html(.notFound, ErrorPage.render(
                 layout: Layout(siteName: siteName, requestID: context.id), title: "工作台未开通", message: "本站暂未开通工作人员工作台。"))
         }
-        for path in ["/staff", "/staff/sign-in", "/staff/password", "/staff/code", "/staff/cases", "/staff/dashboard", "/staff/dashboard/report", "/staff/operations", "/staff/operations/catalogue.json"] { router.get(.init(stringLiteral: path), use: answer) }
+        for path in ["/staff", "/staff/sign-in", "/staff/password", "/staff/code", "/staff/cases", "/staff/dashboard", "/staff/dashboard/report", "/staff/operations", "/staff/operations/catalogue.json", "/staff/window"] { router.get(.init(stringLiteral: path), use: answer) }
         for path in ["/staff/sign-in", "/staff/password", "/staff/code", "/staff/sign-out", "/staff/operations/catalogue"] { router.post(.init(stringLiteral: path), use: answer) }
     }
 

@@ -105,6 +105,7 @@ public struct WebFront: Service {
                     )
                     staffHandlers.register(on: router)
                     DashboardHandlers(staff: staffHandlers, evaluation: evaluation, now: { Date() }).register(on: router)
+                    WindowHandlers(staff: staffHandlers, intake: intake, now: { Date() }).register(on: router)
                     let health = [("intake", intake), ("certificate", certificate)]
                         + [approval.map { ("approval", $0) }, supervision.map { ("supervision", $0) }, evaluation.map { ("evaluation", $0) }].compactMap { $0 }
                     OperatorHandlers(staff: staffHandlers, intake: intake, services: health, database: database).register(on: router)

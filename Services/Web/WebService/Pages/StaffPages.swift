@@ -63,6 +63,7 @@ enum StaffPages {
         <p>\(HTML.escape(staff.displayName))（工号 \(HTML.escape(staff.staffNumber))）· \(HTML.escape(staff.role.label))\(post)</p>
         \(staff.role.worksCases ? "<p><a href=\"/staff/cases\">我的待办（按办结期限排序）</a></p>" : "")
         \(staff.role == .department && staff.departmentCode != nil ? "<p><a href=\"/staff/pushes\">推送信息（待认领）</a></p>" : "")
+        \(staff.role == .windowClerk ? "<p><a href=\"/staff/window\">综合受理（待受理、待出件）</a></p>" : "")
         \(staff.role.readsFigures ? "<p><a href=\"/staff/dashboard\">效能看板</a></p>" : "")
         \(staff.role == .operator ? "<p><a href=\"/staff/operations\">系统运维（服务状态、事项目录、工作人员）</a></p>" : "")
         <form method="post" action="/staff/sign-out">

@@ -1,0 +1,229 @@
+import Foundation
+import OneSealProto
+import WebRules
+
+/// 综合受理 (#19 screen 1): the window's queue and an application's page with the intake
+/// decisions and 出件. Due dates and warnings in words; each form's errors by their fields.
+enum WindowPage {
+    struct Queue {
+        var waiting: [Intake_Application]
+        var waitingTotal: Int64
+        var ready: [Intake_Application]
+        var readyTotal: Int64
+        var receivedToday: Int64
+    }
+
+    struct View {
+        var application: Intake_Application
+        /// Each material the application's items ask for (the first item naming a code keeps it).
+        var requirements: [(item: String, requirement: Intake_MaterialRequirement)]
+    }
+
+    /// The deemed-acceptance clock first: what must be decided soonest is on top.
+    static func byIntakeDue(_ a: Intake_Application, _ b: Intake_Application) -> Bool {
+        let left = a.intakeDeadline.dueOn, right = b.intakeDeadline.dueOn
+        return (left.year, left.month, left.day, a.applicationNumber) < (right.year, right.month, right.day, b.applicationNumber)
+    }
+
+    static func items(_ application: Intake_Application) -> String {
+        HTML.escape(application.items.map(\.itemName).joined(separator: "、"))
+    }
+
+    static func rows(_ applications: [Intake_Application], due: Bool) -> String {
+        guard !applications.isEmpty else { return "<p>暂无。</p>" }
+        let rows = applications.map { application in
+            let link = "<a href=\"/staff/window/\(HTML.escape(application.applicationID))\">\(HTML.escape(application.applicationNumber))</a>"
+            let when = due ? (application.intakeDeadline.hasDueOn ? VerifyPage.date(application.intakeDeadline.dueOn) + " " + StaffPages.warning(application.intakeDeadline) : "—")
+                : (application.hasDeliveryChoice && application.deliveryChoice.method == .mail ? "邮寄" : "窗口领取")
+            return "<tr><td data-label=\"申请编号\">\(link)</td><td data-label=\"申请人\">\(HTML.escape(application.applicant.name))</td>"
+                + "<td data-label=\"事项\">\(items(application))</td><td data-label=\"\(due ? "受理期限" : "送达方式")\">\(when)</td></tr>"
+        }.joined(separator: "\n")
+        return """
+        <table class="items">
+        <thead><tr><th scope="col">申请编号</th><th scope="col">申请人</th><th scope="col">事项</th><th scope="col">\(due ? "受理期限（逾期视为受理）" : "送达方式")</th></tr></thead>
+        <tbody>
+        \(rows)
+        </tbody>
+        </table>
+        """
+    }
+
+    static func queue(layout: Layout, staff: StaffStore.Staff, queue: Queue) -> String {
+        let window = staff.windowNumber.map { "\(HTML.escape($0))号窗口" } ?? "窗口"
+        let body = """
+        <h1>综合受理 · \(window)</h1>
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a></p>
+        <section class="card" aria-labelledby="today">
+        <h2 id="today">今日</h2>
+        <p>今日收件 \(queue.receivedToday) 件 · 待受理 \(queue.waitingTotal) 件 · 待出件 \(queue.readyTotal) 件</p>
+        </section>
+        <section class="card" aria-labelledby="waiting">
+        <h2 id="waiting">待受理（\(queue.waitingTotal)）</h2>
+        \(rows(queue.waiting, due: true))
+        </section>
+        <section class="card" aria-labelledby="ready">
+        <h2 id="ready">待出件（\(queue.readyTotal)）</h2>
+        \(rows(queue.ready, due: false))
+        </section>
+        """
+        return layout.page(title: "综合受理", body: body)
+    }
+
+    static func statusText(_ status: Intake_ApplicationStatus) -> String {
+        switch status {
+        case .submitted: "待受理"
+        case .correctionRequested: "已一次性告知补正，待申请人补正"
+        case .accepted: "已受理，审批中"
+        case .notAccepted: "不予受理"
+        case .forwarded: "已受理并转报"
+        case .readyForDelivery: "已办结，待出件"
+        case .delivered: "已出件"
+        case .withdrawn: "已撤回"
+        default: "—"
+        }
+    }
+
+    static func doneText(_ act: WindowAct, _ application: Intake_Application) -> String {
+        switch act {
+        case .accept: "已受理，受理通知书编号：\(application.receipt.receiptNumber)"
+        case .correction: "已出具一次性补正告知书，编号：\(application.correctionNotices.last?.noticeNumber ?? "—")"
+        case .reject: "已出具不予受理通知书，编号：\(application.notAccepted.noticeNumber)"
+        case .deliver: "已出件，领取人：\(application.delivery.recipient.name)"
+        }
+    }
+
+    static func error(_ errors: FormErrors?, _ field: String) -> String {
+        errors?.errors[field].map { "<p class=\"field-error\" id=\"\(field)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? ""
+    }
+
+    static func hidden(_ view: View) -> String {
+        """
+        <input type="hidden" name="\(WindowAct.keyField)" value="\(SessionID.generate().text)">
+        <input type="hidden" name="\(WindowAct.revisionField)" value="\(view.application.revision)">
+        """
+    }
+
+    static func application(
+        layout: Layout, csrf token: String, staff: StaffStore.Staff, view: View, done: WindowAct?,
+        failed: (act: WindowAct, errors: FormErrors?, message: String?)? = nil
+    ) -> String {
+        let application = view.application
+        func errors(_ act: WindowAct) -> FormErrors? { failed?.act == act ? failed?.errors : nil }
+        func formError(_ act: WindowAct) -> String { failed?.act == act ? AccountPages.banner(failed?.message) : "" }
+        let provided = Set(application.materials.map(\.requirementCode))
+        let materials = view.requirements.map { entry in
+            let requirement = entry.requirement
+            return "<tr><td data-label=\"材料\">\(HTML.escape(requirement.name))\(requirement.required ? "" : "（非必需）")</td><td data-label=\"提交情况\">\(provided.contains(requirement.code) ? "已提交" : "<strong class=\"warning yellow\">未提交</strong>")</td></tr>"
+        }.joined(separator: "\n")
+        var forms = ""
+        if application.status == .submitted {
+            let correctionErrors = errors(.correction)
+            let ticks = view.requirements.map { entry -> String in
+                let code = entry.requirement.code
+                let tick = CorrectionForm.tickField(code), kind = CorrectionForm.kindField(code), fix = CorrectionForm.fixField(code)
+                let values = correctionErrors?.values ?? [:]
+                let defaultKind = provided.contains(code) ? "incomplete" : "missing"
+                let chosen = values[kind] ?? defaultKind
+                let options = CorrectionForm.kinds.map { "<option value=\"\($0.value)\"\(chosen == $0.value ? " selected" : "")>\($0.label)</option>" }.joined()
+                return """
+                <fieldset><legend><label class="choice"><input type="checkbox" name="\(tick)" value="1"\(values[tick] != nil ? " checked" : "")> \(HTML.escape(entry.requirement.name))</label></legend>
+                <label for="\(kind)">问题</label><select id="\(kind)" name="\(kind)">\(options)</select>
+                \(error(correctionErrors, kind))
+                <label for="\(fix)">需补正的内容</label>
+                <input type="text" id="\(fix)" name="\(fix)" maxlength="\(CorrectionForm.maximumHowToFixCharacters)" value="\(HTML.escape(values[fix] ?? ""))"\(correctionErrors?.errors[fix] == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"\(fix)-error\"")>
+                \(error(correctionErrors, fix))
+                </fieldset>
+                """
+            }.joined(separator: "\n")
+            let rejectErrors = errors(.reject)
+            let ground = rejectErrors?.values[RejectForm.groundField] ?? ""
+            let grounds = RejectForm.grounds.map { "<label class=\"choice\"><input type=\"radio\" name=\"\(RejectForm.groundField)\" value=\"\($0.value)\"\(ground == $0.value ? " checked" : "")> \($0.label)</label>" }.joined(separator: "\n")
+            forms += """
+            <section class="card" aria-labelledby="accept-heading">
+            <h2 id="accept-heading">受理</h2>
+            \(formError(.accept))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/accept" id="form-accept" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            \(AccountPages.field(AcceptForm.noteField, label: "备注（可不填）", hint: nil, errors: errors(.accept), maxLength: AcceptForm.maximumNoteCharacters, autocomplete: "off"))
+            <button type="submit">受理并出具受理通知书</button>
+            </form>
+            </section>
+            <section class="card" aria-labelledby="correction-heading">
+            <h2 id="correction-heading">一次性告知补正</h2>
+            <p class="hint">勾选全部需要补正的材料并写明补正内容：告知只出具一次。</p>
+            \(formError(.correction))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/correction" id="form-correction" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            \(error(correctionErrors, CorrectionForm.listField))
+            \(ticks)
+            <button type="submit">出具一次性补正告知书</button>
+            </form>
+            </section>
+            <section class="card" aria-labelledby="reject-heading">
+            <h2 id="reject-heading">不予受理</h2>
+            \(formError(.reject))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/reject" id="form-reject" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            <fieldset><legend>理由</legend>
+            \(grounds)
+            \(error(rejectErrors, RejectForm.groundField))
+            </fieldset>
+            \(AccountPages.field(RejectForm.reasonField, label: "具体原因", hint: nil, errors: rejectErrors, maxLength: RejectForm.maximumReasonCharacters, autocomplete: "off"))
+            \(AccountPages.field(RejectForm.basisField, label: "依据条款", hint: "例如《中华人民共和国行政许可法》第三十二条第一款第二项", errors: rejectErrors, maxLength: RejectForm.maximumBasisCharacters, autocomplete: "off"))
+            \(AccountPages.field(RejectForm.agencyField, label: "应向哪个机关申请（不属于本机关职权范围时必填）", hint: nil, errors: rejectErrors, maxLength: RejectForm.maximumAgencyCharacters, autocomplete: "off"))
+            <button type="submit">出具不予受理通知书</button>
+            </form>
+            </section>
+            """
+        }
+        if application.status == .readyForDelivery {
+            forms += """
+            <section class="card" aria-labelledby="deliver-heading">
+            <h2 id="deliver-heading">出件</h2>
+            \(application.hasDeliveryChoice && application.deliveryChoice.method == .mail ? "<p>申请人选择了邮寄送达；如本人到窗口领取，可在此登记。</p>" : "")
+            \(formError(.deliver))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/deliver" id="form-deliver" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            \(AccountPages.field(CollectionForm.nameField, label: "领取人姓名", hint: "申请人本人或其委托的代理人", errors: errors(.deliver), maxLength: CollectionForm.maximumNameCharacters, autocomplete: "off"))
+            \(AccountPages.field(CollectionForm.idField, label: "领取人身份证号码", hint: "核验证件后录入，18位", errors: errors(.deliver), maxLength: 24, autocomplete: "off"))
+            <button type="submit">登记出件</button>
+            </form>
+            </section>
+            """
+        }
+        let body = """
+        <h1>申请 \(HTML.escape(application.applicationNumber))</h1>
+        \(done.map { "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p>\(HTML.escape(doneText($0, application)))</p></section>" } ?? "")
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff/window">窗口待办</a></p>
+        <section class="card" aria-labelledby="summary">
+        <h2 id="summary">\(statusText(application.status))</h2>
+        <table class="items"><tbody>
+        <tr><th scope="row">申请人</th><td>\(HTML.escape(application.applicant.name))（\(HTML.escape(application.applicant.idNumber))）</td></tr>
+        <tr><th scope="row">事项</th><td>\(items(application))</td></tr>
+        <tr><th scope="row">受理期限</th><td>\(application.intakeDeadline.hasDueOn ? VerifyPage.date(application.intakeDeadline.dueOn) + " " + StaffPages.warning(application.intakeDeadline) : "—")</td></tr>
+        </tbody></table>
+        </section>
+        <section class="card" aria-labelledby="materials">
+        <h2 id="materials">材料清单</h2>
+        <table class="items"><thead><tr><th scope="col">材料</th><th scope="col">提交情况</th></tr></thead><tbody>
+        \(materials)
+        </tbody></table>
+        </section>
+        \(forms)
+        """
+        return layout.page(title: "申请 \(application.applicationNumber)", body: body)
+    }
+
+    static func refused(layout: Layout, staff: StaffStore.Staff) -> String {
+        let body = """
+        <h1>无权访问</h1>
+        <section class="verdict bad" role="alert"><p>综合受理页面仅供窗口工作人员使用，你的岗位是\(HTML.escape(staff.role.label))。</p></section>
+        <p><a href="/staff">返回工作台</a></p>
+        """
+        return layout.page(title: "无权访问", body: body)
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import GRPCCore
+import Hummingbird
+import OneSealCore
+import OneSealProto
+import OneSealServiceKit
+import OneSealWire
+import WebRules
+
+/// 综合受理 (#19 screen 1, W43): the window clerk's queue (`/staff/window`: the applications
+/// waiting for an intake decision, by the deemed-acceptance due date, and the results waiting to be
+/// handed out) and an application's page (`/staff/window/:id`) with the intake decisions — accept,
+/// the one-time correction notice ticking exactly the materials at fault, not accepted with its
+/// ground, reason and provision — and 出件 with the collector's checked identity. Every call is
+/// intake's, with the clerk's own token; intake's rules decide.
+struct WindowHandlers: Sendable {
+    let staff: StaffHandlers
+    let intake: GRPCClient<OneSealClientTransport>
+    /// "Today" for the collector's ID check (tests pin it).
+    let now: @Sendable () -> Date
+
+    func register(on router: Router<WebContext>) {
+        router.get("/staff/window") { request, context in try await queue(request, context) }
+        router.get("/staff/window/:id") { request, context in try await show(request, context) }
+        for act in WindowAct.allCases {
+            router.post(.init(stringLiteral: "/staff/window/:id/\(act.path)")) { request, context in try await submit(act, request, context) }
+        }
+    }
+
+    var options: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = .seconds(15)
+        return options
+    }
+
+    var client: Intake_IntakeService.Client<OneSealClientTransport> { .init(wrapping: intake) }
+
+    /// The clerk signed in (a window clerk), or the answer: sign-in, or 403 before any call.
+    func clerk(_ request: Request, _ context: WebContext) async throws -> Result<(SessionID, StaffStore.Staff), DashboardHandlers.ResponseBox> {
+        let checked = try await staff.gate(request, at: .signedIn)
+        guard case .pass(let id, let session) = checked else { return .failure(.init(checked.response)) }
+        guard session.staff.role == .windowClerk else {
+            context.logger.notice("staff page refused", metadata: ["request_id": "\(context.id)", "staff": "\(session.staff.staffNumber)", "role": "\(session.staff.role.rawValue)", "path": "/staff/window"])
+            return .failure(.init(AccountHandlers.page(.forbidden, WindowPage.refused(layout: staff.layout(context), staff: session.staff))))
+        }
+        return .success((id, session.staff))
+    }
+
+    func failure(_ error: RPCError, _ context: WebContext) -> Response {
+        context.logger.notice("window page failed", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+        switch error.code {
+        case .notFound, .invalidArgument:
+            return PageHandlers.html(.notFound, ErrorPage.render(layout: staff.layout(context), title: "申请不存在", message: "没有找到这件申请。请从窗口待办重新打开。"))
+        case .permissionDenied:
+            return PageHandlers.html(.forbidden, ErrorPage.render(layout: staff.layout(context), title: "无权查看", message: "受理服务拒绝了你查看这件申请（例如不是本窗口所在节点的申请）。"))
+        default:
+            return PageHandlers.html(.serviceUnavailable, ErrorPage.render(layout: staff.layout(context), title: "暂时无法办理", message: ErrorPage.unavailable))
+        }
+    }
+
+    func queue(_ request: Request, _ context: WebContext) async throws -> Response {
+        let (_, person): (SessionID, StaffStore.Staff)
+        switch try await clerk(request, context) {
+        case .failure(let box): return box.response
+        case .success(let found): (_, person) = found
+        }
+        let today = CivilDate.today(now: now())
+        do {
+            let metadata = try staff.staffMetadata(person)
+            async let waiting = client.listApplications(.with {
+                $0.statuses = [.submitted]
+                $0.page = .with { $0.pageSize = 100 }
+            }, metadata: metadata, options: options)
+            async let ready = client.listApplications(.with {
+                $0.statuses = [.readyForDelivery]
+                $0.page = .with { $0.pageSize = 100 }
+            }, metadata: metadata, options: options)
+            async let receivedToday = client.listApplications(.with {
+                $0.submitted = .with { $0.from = Common_CivilDate(today); $0.to = Common_CivilDate(today) }
+                $0.page = .with { $0.pageSize = 1 }
+            }, metadata: metadata, options: options)
+            let board = WindowPage.Queue(
+                waiting: try await waiting.applications.sorted(by: WindowPage.byIntakeDue), waitingTotal: try await waiting.page.totalSize,
+                ready: try await ready.applications, readyTotal: try await ready.page.totalSize, receivedToday: try await receivedToday.page.totalSize)
+            return AccountHandlers.page(.ok, WindowPage.queue(layout: staff.layout(context), staff: person, queue: board))
+        } catch let error as RPCError {
+            return failure(error, context)
+        }
+    }
+
+    /// The application (GetApplication: in full for this node's clerk, the read logged by intake)
+    /// and the material list of each of its items at the version it was submitted under.
+    func load(_ applicationID: String, metadata: Metadata) async throws -> WindowPage.View {
+        let application = try await client.getApplication(.with { $0.applicationID = applicationID }, metadata: metadata, options: options).application
+        var requirements: [(item: String, requirement: Intake_MaterialRequirement)] = []
+        for item in application.items {
+            let found = try await client.getItem(.with { $0.implementationCode = item.implementationCode; $0.version = item.itemVersion }, options: options).item
+            for requirement in found.materials where !requirements.contains(where: { $0.requirement.code == requirement.code }) {
+                requirements.append((item.implementationCode, requirement))
+            }
+        }
+        return WindowPage.View(application: application, requirements: requirements)
+    }
+
+    func show(_ request: Request, _ context: WebContext) async throws -> Response {
+        let (id, person): (SessionID, StaffStore.Staff)
+        switch try await clerk(request, context) {
+        case .failure(let box): return box.response
+        case .success(let found): (id, person) = found
+        }
+        let applicationID = context.parameters.get("id") ?? ""
+        guard UUID(uuidString: applicationID) != nil else { return failure(RPCError(code: .notFound, message: "not an id"), context) }
+        let done = FormBody.parse(request.uri.query ?? "")["done"].flatMap(WindowAct.init(rawValue:))
+        do {
+            let view = try await load(applicationID, metadata: try staff.staffMetadata(person))
+            return AccountHandlers.page(.ok, WindowPage.application(layout: staff.layout(context), csrf: staff.accounts.csrf.token(for: id), staff: person, view: view, done: done))
+        } catch let error as RPCError {
+            return failure(error, context)
+        }
+    }
+
+    /// Whether the act is already in the application, by this clerk: a second submission of the
+    /// same form (double click, back and resubmit) is answered like the first.
+    static func alreadyDone(_ act: WindowAct, _ application: Intake_Application, by clerk: String) -> Bool {
+        switch act {
+        case .accept: [.accepted, .forwarded, .readyForDelivery, .delivered].contains(application.status) && application.decidedBy.subject == clerk
+        case .correction: application.status == .correctionRequested && application.decidedBy.subject == clerk
+        case .reject: application.status == .notAccepted && application.decidedBy.subject == clerk
+        case .deliver: application.status == .delivered && application.delivery.clerk.subject == clerk
+        }
+    }
+
+    static func problemKind(_ value: String) -> Intake_MaterialProblemKind {
+        switch value {
+        case "missing": .missing
+        case "wrong_form": .wrongForm
+        case "incomplete": .incomplete
+        case "inconsistent": .inconsistent
+        case "expired": .expired
+        default: .other
+        }
+    }
+
+    static func ground(_ value: String) -> Intake_NotAcceptedGround {
+        switch value {
+        case "not_a_licensing_matter": .notALicensingMatter
+        case "outside_powers": .outsidePowers
+        case "correction_not_made": .correctionNotMade
+        default: .other
+        }
+    }
+
+    func submit(_ act: WindowAct, _ request: Request, _ context: WebContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: WindowAct.maximumFormBytes)
+        let fields = FormBody.parse(String(buffer: body))
+        guard staff.accounts.csrf.isValid(fields[CSRFTokens.field], for: staff.binding(request)) else { return staff.accounts.csrfRefused(context) }
+        let (id, person): (SessionID, StaffStore.Staff)
+        switch try await clerk(request, context) {
+        case .failure(let box): return box.response
+        case .success(let found): (id, person) = found
+        }
+        let applicationID = context.parameters.get("id") ?? ""
+        guard UUID(uuidString: applicationID) != nil else { return failure(RPCError(code: .notFound, message: "not an id"), context) }
+        guard SessionID(cookie: fields[WindowAct.keyField] ?? "") != nil else {
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: staff.layout(context), title: "表单已失效", message: "表单已失效，请重新打开申请页面。"))
+        }
+        let token = staff.accounts.csrf.token(for: id)
+        let metadata = try staff.staffMetadata(person)
+        let revision = Int64(fields[WindowAct.revisionField] ?? "") ?? 0
+        let view: WindowPage.View
+        do { view = try await load(applicationID, metadata: metadata) } catch let error as RPCError { return failure(error, context) }
+
+        func again(_ status: HTTPResponse.Status, _ errors: FormErrors?, _ formError: String?) async throws -> Response {
+            let fresh = (try? await load(applicationID, metadata: metadata)) ?? view
+            return AccountHandlers.page(status, WindowPage.application(
+                layout: staff.layout(context), csrf: token, staff: person, view: fresh, done: nil, failed: (act, errors, formError)))
+        }
+
+        let client = self.client, options = self.options
+        let call: @Sendable () async throws -> Void
+        switch act {
+        case .accept:
+            switch AcceptForm.validate(fields) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                call = { _ = try await client.accept(.with { $0.applicationID = applicationID; $0.expectedRevision = revision; $0.note = form.note }, metadata: metadata, options: options) }
+            }
+        case .correction:
+            switch CorrectionForm.validate(fields, requirements: view.requirements.map(\.requirement.code)) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                let problems = form.problems.map { problem in
+                    Intake_MaterialProblem.with {
+                        $0.requirementCode = problem.requirementCode
+                        $0.materialName = view.requirements.first { $0.requirement.code == problem.requirementCode }?.requirement.name ?? ""
+                        $0.kind = Self.problemKind(problem.kind)
+                        $0.howToFix = problem.howToFix
+                    }
+                }
+                call = { _ = try await client.issueCorrectionNotice(.with { $0.applicationID = applicationID; $0.expectedRevision = revision; $0.problems = problems; $0.onTheSpot = true }, metadata: metadata, options: options) }
+            }
+        case .reject:
+            switch RejectForm.validate(fields) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                call = {
+                    _ = try await client.rejectApplication(.with {
+                        $0.applicationID = applicationID
+                        $0.expectedRevision = revision
+                        $0.ground = Self.ground(form.ground)
+                        $0.reason = form.reason
+                        $0.legalBasis = form.legalBasis
+                        $0.competentAgency = form.competentAgency
+                    }, metadata: metadata, options: options)
+                }
+            }
+        case .deliver:
+            switch CollectionForm.validate(fields, today: CivilDate.today(now: now())) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                call = {
+                    _ = try await client.recordDelivery(.with {
+                        $0.applicationID = applicationID
+                        $0.delivery = .with {
+                            $0.method = .window
+                            $0.recipient = .with { $0.kind = .naturalPerson; $0.name = form.name; $0.idType = .residentID; $0.idNumber = form.idNumber }
+                        }
+                    }, metadata: metadata, options: options)
+                }
+            }
+        }
+
+        let done = AccountHandlers.redirect("/staff/window/\(applicationID)?done=\(act.rawValue)")
+        do {
+            try await call()
+            context.logger.info("window act", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "act": "\(act.rawValue)", "application": "\(view.application.applicationNumber)"])
+            return done
+        } catch let error as RPCError {
+            context.logger.notice("window act refused", metadata: ["request_id": "\(context.id)", "act": "\(act.rawValue)", "code": "\(error.code)", "message": "\(error.message)"])
+            switch error.code {
+            case .invalidArgument:
+                let text = error.fieldViolations.map { "\($0.field)：\($0.description_p)" }
+                return try await again(.badRequest, FormErrors(errors: [:], values: fields), "受理服务未接受：" + (text.isEmpty ? error.message : text.joined(separator: "；")))
+            case .failedPrecondition, .aborted, .alreadyExists:
+                if let fresh = try? await load(applicationID, metadata: metadata), Self.alreadyDone(act, fresh.application, by: person.staffNumber) {
+                    context.logger.info("window act repeated", metadata: ["request_id": "\(context.id)", "act": "\(act.rawValue)"])
+                    return done
+                }
+                return try await again(.conflict, FormErrors(errors: [:], values: fields), "申请状态已变化，未办理：\(error.message)。请核对后重新提交。")
+            case .permissionDenied:
+                return try await again(.forbidden, FormErrors(errors: [:], values: fields), "受理服务拒绝了这一操作：\(error.message)")
+            case .notFound:
+                return failure(error, context)
+            default:
+                return try await again(.serviceUnavailable, FormErrors(errors: [:], values: fields), ErrorPage.unavailable)
+            }
+        }
+    }
+}

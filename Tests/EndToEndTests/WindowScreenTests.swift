@@ -1,0 +1,122 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import OneSealLocalCluster
+import OneSealProto
+import Testing
+
+/// 综合受理 (#19 screen 1) against both nodes as real processes, over HTTP with the clerk's session:
+/// the queue lists what waits for an intake decision; one application is accepted (the same form
+/// twice is one acceptance), one gets the one-time correction notice ticking exactly one material
+/// (nothing ticked, or a ticked material without what to fix, is refused by its field), one is not
+/// accepted (a matter outside the powers without the competent agency is refused by its field);
+/// once the accepted one is decided, it is handed out to a collector whose ID number is checked as
+/// typed. An officer is refused the window.
+@Suite(.serialized) struct WindowScreenTests {
+    typealias Browser = WorkbenchTests
+
+    static func field(_ page: String, _ name: String) -> String? {
+        guard let range = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(page[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// The form's hidden fields as the page drew them (CSRF token, one-time key, revision).
+    static func hidden(_ page: String) throws -> [String: String] {
+        ["csrf_token": try #require(field(page, "csrf_token")), "form_key": try #require(field(page, "form_key")), "revision": try #require(field(page, "revision"))]
+    }
+
+    @Test("the clerk's queue, accept (twice = once), the one-time correction notice and not accepted by field, 出件 with a checked ID; an officer is refused")
+    func window() async throws {
+        try await withTwoNodes(web: true) { cluster, hall in
+            let county = Hall.county
+            let database = try cluster.webDatabaseConninfo(county)
+            let base = cluster.webURL(county)
+            let clerk = try Browser.staffCLI(cluster, ["add", "--database", database, "--staff-number", "W0041", "--name", "陈窗口", "--role", "window_clerk", "--window", "3"])
+            let officer = try Browser.staffCLI(cluster, ["add", "--database", database, "--staff-number", "G41", "--name", "钱审批", "--role", "officer"])
+            let session = try await Browser.firstSignIn(base, staffNumber: "W0041", temporary: try #require(clerk["temporary_password"] as? String))
+            let officerSession = try await Browser.firstSignIn(base, staffNumber: "G41", temporary: try #require(officer["temporary_password"] as? String))
+            let jar = ["oneseal_staff": session]
+
+            let complete = try await hall.submit(at: county, items: [Hall.countyFoodItem]).application
+            let item = try await hall.item(Hall.countyFoodItem, at: county)
+            let missing = try #require(item.materials.first { $0.required })
+            let lacking = try await hall.submit(at: county, items: [Hall.countyFoodItem], leaving: [missing.code]).application
+            let elsewhere = try await hall.submit(at: county, items: [Hall.countyFoodItem]).application
+
+            let home = try await Browser.request(base + "/staff", cookies: jar)
+            #expect(home.page.contains("href=\"/staff/window\""))
+            let queue = try await Browser.request(base + "/staff/window", cookies: jar)
+            #expect(queue.status == 200 && queue.page.contains("待受理（3）"), "\(queue.page)")
+            for application in [complete, lacking, elsewhere] { #expect(queue.page.contains(application.applicationNumber)) }
+            #expect(queue.page.contains("3号窗口") && queue.page.contains("受理期限"))
+
+            // Accept, and the same form again: one acceptance, both answered as done.
+            let page = try await Browser.request(base + "/staff/window/\(complete.applicationID)", cookies: jar)
+            #expect(page.status == 200 && page.page.contains("id=\"form-accept\"") && page.page.contains(missing.name))
+            let form = try Self.hidden(page.page)
+            let accepted = try await Browser.request(base + "/staff/window/\(complete.applicationID)/accept", method: "POST", form: form.merging(["note": "材料齐全"]) { a, _ in a }, cookies: jar)
+            #expect(accepted.status == 303 && accepted.location == "/staff/window/\(complete.applicationID)?done=accept")
+            let again = try await Browser.request(base + "/staff/window/\(complete.applicationID)/accept", method: "POST", form: form.merging(["note": "材料齐全"]) { a, _ in a }, cookies: jar)
+            #expect(again.status == 303 && again.location == accepted.location, "a repeated acceptance is answered like the first")
+            let shown = try await Browser.request(base + accepted.location!, cookies: jar)
+            #expect(shown.page.contains("id=\"act-done\"") && shown.page.contains("受理通知书编号"))
+            #expect(try await hall.application(at: county, complete.applicationID).status == .accepted)
+
+            // The one-time correction notice: by its fields first, then exactly the ticked material.
+            let lackingPage = try await Browser.request(base + "/staff/window/\(lacking.applicationID)", cookies: jar)
+            let lackingForm = try Self.hidden(lackingPage.page)
+            let nothing = try await Browser.request(base + "/staff/window/\(lacking.applicationID)/correction", method: "POST", form: lackingForm, cookies: jar)
+            #expect(nothing.status == 400 && nothing.page.contains("problems-error"))
+            let noFix = try await Browser.request(base + "/staff/window/\(lacking.applicationID)/correction", method: "POST",
+                form: lackingForm.merging(["problem_\(missing.code)": "1", "kind_\(missing.code)": "missing"]) { a, _ in a }, cookies: jar)
+            #expect(noFix.status == 400 && noFix.page.contains("fix_\(missing.code)-error"))
+            #expect(try await hall.application(at: county, lacking.applicationID).status == .submitted, "nothing half-saved")
+            let noticed = try await Browser.request(base + "/staff/window/\(lacking.applicationID)/correction", method: "POST",
+                form: lackingForm.merging(["problem_\(missing.code)": "1", "kind_\(missing.code)": "missing", "fix_\(missing.code)": "请补交\(missing.name)一份"]) { a, _ in a }, cookies: jar)
+            #expect(noticed.status == 303)
+            let corrected = try await hall.application(at: county, lacking.applicationID)
+            #expect(corrected.status == .correctionRequested && corrected.correctionNotices.last?.problems.map(\.requirementCode) == [missing.code])
+
+            // Not accepted: a matter outside the powers must name the competent agency.
+            let elsewherePage = try await Browser.request(base + "/staff/window/\(elsewhere.applicationID)", cookies: jar)
+            let elsewhereForm = try Self.hidden(elsewherePage.page)
+            var reject = elsewhereForm.merging(["ground": "outside_powers", "reason": "申请事项属于市级权限", "legal_basis": "《中华人民共和国行政许可法》第三十二条第一款第二项"]) { a, _ in a }
+            let noAgency = try await Browser.request(base + "/staff/window/\(elsewhere.applicationID)/reject", method: "POST", form: reject, cookies: jar)
+            #expect(noAgency.status == 400 && noAgency.page.contains("competent_agency-error"))
+            reject["competent_agency"] = "临沂市行政审批服务局"
+            let rejected = try await Browser.request(base + "/staff/window/\(elsewhere.applicationID)/reject", method: "POST", form: reject, cookies: jar)
+            #expect(rejected.status == 303)
+            #expect(try await hall.application(at: county, elsewhere.applicationID).status == .notAccepted)
+
+            // Decided, then handed out at the window to a collector whose ID is checked as typed.
+            let opened = try #require(try await hall.cases(of: complete.applicationID, at: county).first)
+            _ = try await hall.grant(opened.caseID, at: county)
+            let ready = try await eventually("the result waiting at the window") { () -> Intake_Application? in
+                let found = try await hall.application(at: county, complete.applicationID)
+                return found.status == .readyForDelivery ? found : nil
+            }
+            #expect(ready.status == .readyForDelivery)
+            let readyQueue = try await Browser.request(base + "/staff/window", cookies: jar)
+            #expect(readyQueue.page.contains("待出件（1）"))
+            let deliverPage = try await Browser.request(base + "/staff/window/\(complete.applicationID)", cookies: jar)
+            #expect(deliverPage.page.contains("id=\"form-deliver\""))
+            let deliverForm = try Self.hidden(deliverPage.page)
+            let badID = try await Browser.request(base + "/staff/window/\(complete.applicationID)/deliver", method: "POST",
+                form: deliverForm.merging(["collector_name": "张三", "collector_id": "371302199001011234"]) { a, _ in a }, cookies: jar)
+            #expect(badID.status == 400 && badID.page.contains("collector_id-error") && badID.page.contains("校验位"))
+            let delivered = try await Browser.request(base + "/staff/window/\(complete.applicationID)/deliver", method: "POST",
+                form: deliverForm.merging(["collector_name": "张三", "collector_id": "371302199001011233"]) { a, _ in a }, cookies: jar)
+            #expect(delivered.status == 303)
+            let final = try await hall.application(at: county, complete.applicationID)
+            #expect(final.status == .delivered && final.delivery.recipient.name == "张三" && final.delivery.clerk.subject == "W0041")
+
+            // Not the officer's page; no CSRF token, nothing done.
+            let refused = try await Browser.request(base + "/staff/window", cookies: ["oneseal_staff": officerSession])
+            #expect(refused.status == 403 && refused.page.contains("无权访问"))
+            let forged = try await Browser.request(base + "/staff/window/\(lacking.applicationID)/accept", method: "POST", form: ["form_key": lackingForm["form_key"]!], cookies: jar)
+            #expect(forged.status == 403)
+            #expect(try await hall.application(at: county, lacking.applicationID).status == .correctionRequested)
+        }
+    }
+}
