@@ -61,6 +61,18 @@ import Testing
             #expect(again.status == 303 && again.location == accepted.location, "a repeated acceptance is answered like the first")
             let shown = try await Browser.request(base + accepted.location!, cookies: jar)
             #expect(shown.page.contains("id=\"act-done\"") && shown.page.contains("受理通知书编号"))
+            // The receipt, printed from the page with its number.
+            let receiptLink = try #require(shown.page.range(of: "/staff/window/\(complete.applicationID)/documents/").map { range in
+                String(shown.page[range.lowerBound...].prefix { $0 != "\"" })
+            })
+            var print = URLRequest(url: URL(string: base + receiptLink)!)
+            print.setValue("oneseal_staff=\(session)", forHTTPHeaderField: "Cookie")
+            let (text, printed) = try await Browser.browser.data(for: print)
+            #expect((printed as! HTTPURLResponse).statusCode == 200 && (printed as! HTTPURLResponse).value(forHTTPHeaderField: "Content-Type")?.hasPrefix("text/plain") == true)
+            let receipt = try await hall.application(at: county, complete.applicationID).receipt
+            #expect(String(decoding: text, as: UTF8.self).contains(receipt.document.number), "the printed receipt carries its number")
+            let unknown = try await Browser.request(base + "/staff/window/\(complete.applicationID)/documents/not-a-document", cookies: jar)
+            #expect(unknown.status == 404)
             #expect(try await hall.application(at: county, complete.applicationID).status == .accepted)
 
             // The one-time correction notice: by its fields first, then exactly the ticked material.

@@ -22,6 +22,7 @@ struct WindowHandlers: Sendable {
     func register(on router: Router<WebContext>) {
         router.get("/staff/window") { request, context in try await queue(request, context) }
         router.get("/staff/window/:id") { request, context in try await show(request, context) }
+        router.get("/staff/window/:id/documents/:document") { request, context in try await document(request, context) }
         for act in WindowAct.allCases {
             router.post(.init(stringLiteral: "/staff/window/:id/\(act.path)")) { request, context in try await submit(act, request, context) }
         }
@@ -114,6 +115,39 @@ struct WindowHandlers: Sendable {
         do {
             let view = try await load(applicationID, metadata: try staff.staffMetadata(person))
             return AccountHandlers.page(.ok, WindowPage.application(layout: staff.layout(context), csrf: staff.accounts.csrf.token(for: id), staff: person, view: view, done: done))
+        } catch let error as RPCError {
+            return failure(error, context)
+        }
+    }
+
+    /// A document the window issued on the application (receipt, correction notice, not-accepted
+    /// notice, the items' decision documents), opened inline for printing with its number. Only a
+    /// document the application lists.
+    func document(_ request: Request, _ context: WebContext) async throws -> Response {
+        let person: StaffStore.Staff
+        switch try await clerk(request, context) {
+        case .failure(let box): return box.response
+        case .success(let found): person = found.1
+        }
+        let applicationID = context.parameters.get("id") ?? ""
+        let wanted = context.parameters.get("document") ?? ""
+        guard UUID(uuidString: applicationID) != nil, !wanted.isEmpty, wanted.utf8.count <= 128 else { return failure(RPCError(code: .notFound, message: "not an id"), context) }
+        do {
+            let application = try await client.getApplication(.with { $0.applicationID = applicationID }, metadata: try staff.staffMetadata(person), options: options).application
+            guard let document = ApplicationPage.documents(application).first(where: { $0.documentID == wanted }), !document.content.isEmpty else {
+                return failure(RPCError(code: .notFound, message: "no such document"), context)
+            }
+            context.logger.info("window document printed", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "document": "\(document.number)"])
+            // As intake rendered it (today plain text, the numbered document's full wording).
+            let type = document.contentType.isEmpty ? "application/pdf" : document.contentType
+            let suffix = type.hasPrefix("text/plain") ? "txt" : "pdf"
+            return Response(status: .ok, headers: [
+                .contentType: type, .cacheControl: "no-store", .init("X-Content-Type-Options")!: "nosniff",
+                .contentDisposition: "inline; filename=\"\(document.documentID).\(suffix)\"",
+                // Not sandboxed: Chromium's PDF viewer (and its print button) refuses a sandboxed document.
+                .contentSecurityPolicy: "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+                .init("Referrer-Policy")!: "no-referrer",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: document.content)))
         } catch let error as RPCError {
             return failure(error, context)
         }

@@ -213,9 +213,27 @@ enum WindowPage {
         \(materials)
         </tbody></table>
         </section>
+        \(documents(application))
         \(forms)
         """
         return layout.page(title: "申请 \(application.applicationNumber)", body: body)
+    }
+
+    /// The documents issued on the application, each opened for printing with its number.
+    static func documents(_ application: Intake_Application) -> String {
+        let documents = ApplicationPage.documents(application)
+        guard !documents.isEmpty else { return "" }
+        let rows = documents.map { document in
+            "<li><a href=\"/staff/window/\(HTML.escape(application.applicationID))/documents/\(HTML.escape(document.documentID))\">打印\(HTML.escape(document.title.isEmpty ? "文书" : document.title))</a>（\(HTML.escape(document.number))）</li>"
+        }.joined(separator: "\n")
+        return """
+        <section class="card" aria-labelledby="documents">
+        <h2 id="documents">文书</h2>
+        <ul id="documents-list">
+        \(rows)
+        </ul>
+        </section>
+        """
     }
 
     static func refused(layout: Layout, staff: StaffStore.Staff) -> String {
