@@ -20,6 +20,7 @@ struct StaffPushHandlers: Sendable {
         router.get("/staff/pushes/:id") { request, context in try await show(request, context) }
         router.post("/staff/pushes/:id/claim") { request, context in try await claim(request, context) }
         router.post("/staff/pushes/:id/findings") { request, context in try await finding(request, context) }
+        router.post("/staff/pushes/:id/reject") { request, context in try await reject(request, context) }
     }
 
     var options: CallOptions {
@@ -119,6 +120,42 @@ struct StaffPushHandlers: Sendable {
         }
     }
 
+    /// 退回: not this department's business — the reason required, a department to send it to
+    /// when known; the bureau re-routes it. A repeated rejection by the same person is answered
+    /// like the first.
+    func reject(_ request: Request, _ context: WebContext) async throws -> Response {
+        do {
+            guard let submitted = try await formAndInspector(request, context, path: "/staff/pushes/:id/reject") else { return staff.accounts.csrfRefused(context) }
+            let (fields, person, token) = (submitted.fields, submitted.person, submitted.token)
+            let pushID = context.parameters.get("id") ?? ""
+            guard UUID(uuidString: pushID) != nil else { return failure(RPCError(code: .notFound, message: "not a push id"), context) }
+            let metadata = try staff.staffMetadata(person)
+            let form: PushForms.Rejection
+            switch PushForms.Rejection.validate(fields) {
+            case .failure(let errors):
+                let found = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options)
+                return AccountHandlers.page(.badRequest, PushPages.push(layout: staff.layout(context), csrf: token, staff: person, push: found.push, findings: found.findings, done: nil, errors: errors, formError: nil, key: nil))
+            case .success(let valid): form = valid
+            }
+            do {
+                _ = try await client.rejectPush(.with {
+                    $0.pushID = pushID
+                    $0.reason = form.reason
+                    if !form.suggested.isEmpty { $0.suggestedDepartment = .with { $0.code = form.suggested } }
+                }, metadata: metadata, options: options)
+                context.logger.info("push rejected", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "push": "\(pushID)"])
+            } catch let error as RPCError where [.failedPrecondition, .alreadyExists, .aborted].contains(error.code) {
+                let now = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options).push
+                guard now.status == .rejected, now.rejectedBy.subject == person.staffNumber else { throw error }
+            }
+            return AccountHandlers.redirect("/staff/pushes/\(pushID)?done=reject")
+        } catch let redirect as Redirect {
+            return redirect.response
+        } catch let error as RPCError {
+            return failure(error, context)
+        }
+    }
+
     /// 反馈: a finding on the push (inspection result, penalty, withdrawal …), idempotent on the
     /// form's key (supervision keeps it).
     func finding(_ request: Request, _ context: WebContext) async throws -> Response {
@@ -174,6 +211,27 @@ struct StaffPushHandlers: Sendable {
 
 /// The department's forms.
 enum PushForms {
+    static let reasonField = "reason"
+    static let suggestedField = "suggested_department"
+
+    /// 退回: a specific reason (4–500 characters) and, optionally, the department code it belongs to.
+    struct Rejection {
+        var reason: String
+        var suggested: String
+
+        static func validate(_ fields: [String: String]) -> Result<Rejection, FormErrors> {
+            var errors: [String: String] = [:]
+            let reason = (fields[reasonField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let suggested = (fields[suggestedField] ?? "").trimmingCharacters(in: .whitespaces)
+            if reason.count < 4 { errors[reasonField] = "请具体写明退回理由" } else if reason.count > 500 { errors[reasonField] = "最多500字" }
+            if suggested.count > 64 || !suggested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+                errors[suggestedField] = "部门代码为字母、数字和 - _ .，最多64个字符"
+            }
+            guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: fields)) }
+            return .success(Rejection(reason: reason, suggested: suggested))
+        }
+    }
+
     static let noteField = "note"
     static let kindField = "kind"
     static let resultField = "inspection_result"

@@ -78,6 +78,7 @@ enum PushPages {
         switch done {
         case "claim"?: banner = "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">已认领。认领时间 \(push.hasClaimedAt ? ProgressPage.beijing(push.claimedAt.date) : "")</p></section>"
         case "finding"?: banner = "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">反馈已提交。</p></section>"
+        case "reject"?: banner = "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">已退回，待审批局重新指派监管部门。</p></section>"
         default: banner = ""
         }
         let validity = (push.hasValidFrom ? VerifyPage.date(push.validFrom) : "—") + " 至 " + (push.hasValidUntil ? VerifyPage.date(push.validUntil) : "长期")
@@ -97,6 +98,7 @@ enum PushPages {
         <dt>监管职责</dt><dd>\(HTML.escape(push.responsibility))</dd>
         <dt>认领期限</dt><dd>\(claimDeadline(push))</dd>
         \(push.status == .claimed ? "<dt>认领人</dt><dd>\(CasePage.who(push.claimedBy))</dd>" : "")
+        \(push.status == .rejected ? "<dt>退回理由</dt><dd>\(HTML.escape(push.rejectionReason))（\(CasePage.who(push.rejectedBy))）</dd>" : "")
         </dl>
         """
         let claim = push.status == .pending ? """
@@ -104,6 +106,13 @@ enum PushPages {
         \(AccountPages.csrf(token))
         \(AccountPages.field(PushForms.noteField, label: "认领备注（可空）", hint: nil, errors: nil, maxLength: CaseActLimits.maximumLineCharacters, autocomplete: "off"))
         <button type="submit">认领</button>
+        </form>
+        <form method="post" action="\(base)/reject" id="form-reject" novalidate>
+        <h3>退回（不属于本部门监管职责）</h3>
+        \(AccountPages.csrf(token))
+        \(CasePage.textArea(PushForms.reasonField, label: "退回理由", hint: "写明为何不属于本部门职责", errors: errors))
+        \(AccountPages.field(PushForms.suggestedField, label: "建议移交的部门代码（可空）", hint: nil, errors: errors, maxLength: 64, autocomplete: "off"))
+        <button type="submit">退回</button>
         </form>
         """ : ""
         let findingRows = findings.map { finding in
