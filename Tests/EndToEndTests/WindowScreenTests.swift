@@ -131,4 +131,54 @@ import Testing
             #expect(try await hall.application(at: county, lacking.applicationID).status == .correctionRequested)
         }
     }
+
+    @Test("容缺受理, 告知承诺 and 审核转报 from the window's page, each by its fields first")
+    func specialAcceptances() async throws {
+        try await withTwoNodes(web: true) { cluster, hall in
+            let county = Hall.county
+            let database = try cluster.webDatabaseConninfo(county)
+            let base = cluster.webURL(county)
+            let clerk = try Browser.staffCLI(cluster, ["add", "--database", database, "--staff-number", "W0042", "--name", "林窗口", "--role", "window_clerk", "--window", "4"])
+            let session = try await Browser.firstSignIn(base, staffNumber: "W0042", temporary: try #require(clerk["temporary_password"] as? String))
+            let jar = ["oneseal_staff": session]
+            func post(_ application: Intake_Application, _ act: String, _ extra: [String: String]) async throws -> WorkbenchTests.Answer {
+                let page = try await Browser.request(base + "/staff/window/\(application.applicationID)", cookies: jar)
+                return try await Browser.request(base + "/staff/window/\(application.applicationID)/\(act)", method: "POST", form: try Self.hidden(page.page).merging(extra) { a, _ in a }, cookies: jar)
+            }
+
+            // 容缺受理: the food item lets M04 be supplied later.
+            let lacking = try await hall.submit(at: county, items: [Hall.countyFoodItem], leaving: ["M04"]).application
+            let lackingPage = try await Browser.request(base + "/staff/window/\(lacking.applicationID)", cookies: jar)
+            #expect(lackingPage.page.contains("id=\"form-deficiency\"") && lackingPage.page.contains("id=\"form-commitment\""))
+            let nothing = try await post(lacking, "deficiency", ["undertaking": "本人承诺十个工作日内补齐"])
+            #expect(nothing.status == 400 && nothing.page.contains("deficient-error"))
+            let deficient = try await post(lacking, "deficiency", ["deficient_M04": "1", "supply_within_days": "10", "undertaking": "本人承诺十个工作日内补齐"])
+            #expect(deficient.status == 303, "\(deficient.page.prefix(400))")
+            let afterDeficiency = try await hall.application(at: county, lacking.applicationID)
+            #expect(afterDeficiency.outcome == .acceptedWithDeficiency && afterDeficiency.deficiency.missing.map(\.requirementCode) == ["M04"])
+
+            // 告知承诺: the commitment as signed replaces the ticked material.
+            let committed = try await hall.submit(at: county, items: [Hall.countyFoodItem]).application
+            let short = try await post(committed, "commitment", ["commitment_text": "承诺"])
+            #expect(short.status == 400 && short.page.contains("commitment_text-error"))
+            let accepted = try await post(committed, "commitment", ["commitment_text": "本人承诺所提交的经营场所符合食品安全要求，如有不实愿承担法律责任。", "replaces_M05": "1"])
+            #expect(accepted.status == 303, "\(accepted.page.prefix(400))")
+            let afterCommitment = try await hall.application(at: county, committed.applicationID)
+            #expect(afterCommitment.outcome == .acceptedByCommitment && afterCommitment.commitment.replacedRequirementCodes == ["M05"])
+
+            // 审核转报: a city item handed in at the county is accepted, then forwarded with the opinion.
+            let water = try await hall.submit(at: county, items: [Hall.cityWaterItem]).application
+            #expect(try await post(water, "accept", [:]).status == 303)
+            let waterPage = try await Browser.request(base + "/staff/window/\(water.applicationID)", cookies: jar)
+            #expect(waterPage.page.contains("id=\"form-forward\""))
+            let vague = try await post(water, "forward", ["first_review_opinion": "同意"])
+            #expect(vague.status == 400 && vague.page.contains("first_review_opinion-error"))
+            let forwarded = try await post(water, "forward", ["first_review_opinion": "经初审，取水地点位于沂河兰山段，水资源论证报告结论明确，材料齐全，建议准予"])
+            #expect(forwarded.status == 303, "\(forwarded.page.prefix(400))")
+            #expect(try await hall.application(at: county, water.applicationID).status == .forwarded)
+            let opened = try #require(try await hall.cases(of: water.applicationID, at: Hall.city).first)
+            #expect(opened.firstReviewOpinion.hasPrefix("经初审"))
+        }
+    }
+
 }

@@ -4,7 +4,7 @@ import OneSealCore
 /// accepted, and handing out the result. Each is checked whole at the edge — every problem at
 /// once, by its field, in Chinese — before intake is called; intake's own checks stay the law.
 public enum WindowAct: String, Sendable, Hashable, CaseIterable {
-    case accept, correction, reject, deliver
+    case accept, correction, reject, deficiency, commitment, forward, deliver
 
     public var path: String { rawValue }
 
@@ -124,5 +124,67 @@ public struct CollectionForm: Sendable, Hashable {
         if let problem = Registration.identityProblem(IdentityCode.normalized(id), kind: .person, today: today) { errors[idField] = problem.replacingOccurrences(of: "公民身份号码", with: "领取人身份证号码") }
         guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: fields)) }
         return .success(CollectionForm(name: name, idNumber: id))
+    }
+}
+
+/// 容缺受理: accepted although non-key materials are missing — the clerk ticks them (each must
+/// allow it; intake checks), the working days to supply them (node default when empty) and the
+/// applicant's signed undertaking as written.
+public struct DeficiencyForm: Sendable, Hashable {
+    public static func tickField(_ code: String) -> String { "deficient_\(code)" }
+    public static let daysField = "supply_within_days"
+    public static let undertakingField = "undertaking"
+    public static let listField = "deficient"
+    public static let maximumUndertakingCharacters = 1000
+
+    public var missing: [String]
+    public var days: Int
+    public var undertaking: String
+
+    public static func validate(_ fields: [String: String], requirements: [String]) -> Result<DeficiencyForm, FormErrors> {
+        var errors: [String: String] = [:]
+        let missing = requirements.filter { fields[tickField($0)] != nil }
+        if missing.isEmpty { errors[listField] = "请勾选容缺的材料" }
+        let daysText = (fields[daysField] ?? "").trimmingCharacters(in: .whitespaces)
+        var days = 0
+        if !daysText.isEmpty {
+            if let value = Int(daysText), (1...60).contains(value), daysText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { days = value } else { errors[daysField] = "补齐期限为1–60个工作日，不填则按本局规定" }
+        }
+        let undertaking = (fields[undertakingField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if undertaking.count < 4 { errors[undertakingField] = "请录入申请人签署的补齐承诺" } else if undertaking.count > maximumUndertakingCharacters { errors[undertakingField] = "最多\(maximumUndertakingCharacters)字" }
+        guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: fields)) }
+        return .success(DeficiencyForm(missing: missing, days: days, undertaking: undertaking))
+    }
+}
+
+/// 告知承诺: the applicant's signed commitment (its text as signed) replaces proof of the ticked
+/// materials; the department verifies afterwards.
+public struct CommitmentForm: Sendable, Hashable {
+    public static func tickField(_ code: String) -> String { "replaces_\(code)" }
+    public static let textField = "commitment_text"
+    public static let maximumTextCharacters = 4000
+
+    public var text: String
+    public var replaced: [String]
+
+    public static func validate(_ fields: [String: String], requirements: [String]) -> Result<CommitmentForm, FormErrors> {
+        let text = (fields[textField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.count < 10 { return .failure(FormErrors(errors: [textField: "请录入申请人签署的承诺书内容"], values: fields)) }
+        if text.count > maximumTextCharacters { return .failure(FormErrors(errors: [textField: "最多\(maximumTextCharacters)字"], values: fields)) }
+        return .success(CommitmentForm(text: text, replaced: requirements.filter { fields[tickField($0)] != nil }))
+    }
+}
+
+/// 审核转报: an item the city implements goes up with the county's first-review opinion.
+public struct ForwardForm: Sendable, Hashable {
+    public static let opinionField = "first_review_opinion"
+    public static let maximumOpinionCharacters = 2000
+    public var opinion: String
+
+    public static func validate(_ fields: [String: String]) -> Result<ForwardForm, FormErrors> {
+        let opinion = (fields[opinionField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if opinion.count < 10 { return .failure(FormErrors(errors: [opinionField: "请写明具体的初审意见（查验了什么、结论如何）"], values: fields)) }
+        if opinion.count > maximumOpinionCharacters { return .failure(FormErrors(errors: [opinionField: "最多\(maximumOpinionCharacters)字"], values: fields)) }
+        return .success(ForwardForm(opinion: opinion))
     }
 }

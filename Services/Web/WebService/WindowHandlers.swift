@@ -94,13 +94,16 @@ struct WindowHandlers: Sendable {
     func load(_ applicationID: String, metadata: Metadata) async throws -> WindowPage.View {
         let application = try await client.getApplication(.with { $0.applicationID = applicationID }, metadata: metadata, options: options).application
         var requirements: [(item: String, requirement: Intake_MaterialRequirement)] = []
+        var deficiency = false, commitment = false
         for item in application.items {
             let found = try await client.getItem(.with { $0.implementationCode = item.implementationCode; $0.version = item.itemVersion }, options: options).item
+            deficiency = deficiency || found.deficiencyAllowed
+            commitment = commitment || found.commitmentAllowed
             for requirement in found.materials where !requirements.contains(where: { $0.requirement.code == requirement.code }) {
                 requirements.append((item.implementationCode, requirement))
             }
         }
-        return WindowPage.View(application: application, requirements: requirements)
+        return WindowPage.View(application: application, requirements: requirements, deficiencyAllowed: deficiency, commitmentAllowed: commitment, node: staff.node)
     }
 
     func show(_ request: Request, _ context: WebContext) async throws -> Response {
@@ -161,6 +164,9 @@ struct WindowHandlers: Sendable {
         case .correction: application.status == .correctionRequested && application.decidedBy.subject == clerk
         case .reject: application.status == .notAccepted && application.decidedBy.subject == clerk
         case .deliver: application.status == .delivered && application.delivery.clerk.subject == clerk
+        case .deficiency: application.outcome == .acceptedWithDeficiency && application.decidedBy.subject == clerk
+        case .commitment: application.outcome == .acceptedByCommitment && application.decidedBy.subject == clerk
+        case .forward: application.status != .accepted && application.forwarding.forwardedBy.subject == clerk
         }
     }
 
@@ -248,6 +254,47 @@ struct WindowHandlers: Sendable {
                         $0.competentAgency = form.competentAgency
                     }, metadata: metadata, options: options)
                 }
+            }
+        case .deficiency:
+            switch DeficiencyForm.validate(fields, requirements: view.requirements.map(\.requirement.code)) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                let missing = form.missing.map { code in
+                    Intake_MaterialProblem.with {
+                        $0.requirementCode = code
+                        $0.materialName = view.requirements.first { $0.requirement.code == code }?.requirement.name ?? ""
+                        $0.kind = .missing
+                        $0.howToFix = "容缺受理后补齐"
+                    }
+                }
+                call = {
+                    _ = try await client.acceptWithDeficiency(.with {
+                        $0.applicationID = applicationID
+                        $0.expectedRevision = revision
+                        $0.missing = missing
+                        $0.supplyWithinDays = Int32(form.days)
+                        $0.undertaking = form.undertaking
+                    }, metadata: metadata, options: options)
+                }
+            }
+        case .commitment:
+            switch CommitmentForm.validate(fields, requirements: view.requirements.map(\.requirement.code)) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                call = {
+                    _ = try await client.acceptByCommitment(.with {
+                        $0.applicationID = applicationID
+                        $0.expectedRevision = revision
+                        $0.commitmentText = form.text
+                        $0.replacedRequirementCodes = form.replaced
+                    }, metadata: metadata, options: options)
+                }
+            }
+        case .forward:
+            switch ForwardForm.validate(fields) {
+            case .failure(let errors): return try await again(.badRequest, errors, nil)
+            case .success(let form):
+                call = { _ = try await client.forwardToCity(.with { $0.applicationID = applicationID; $0.firstReviewOpinion = form.opinion }, metadata: metadata, options: options) }
             }
         case .deliver:
             switch CollectionForm.validate(fields, today: CivilDate.today(now: now())) {

@@ -17,6 +17,17 @@ enum WindowPage {
         var application: Intake_Application
         /// Each material the application's items ask for (the first item naming a code keeps it).
         var requirements: [(item: String, requirement: Intake_MaterialRequirement)]
+        /// Whether any item allows 容缺受理 / 告知承诺 (intake checks each material and item).
+        var deficiencyAllowed = false
+        var commitmentAllowed = false
+        /// This node: an item implemented elsewhere is forwarded (审核转报).
+        var node = ""
+
+        /// Accepted here, with an item another node implements and no case opened for it yet.
+        var forwardable: Bool {
+            application.status == .accepted
+                && application.items.contains { $0.implementingNode.divisionCode != node && !$0.implementingNode.divisionCode.isEmpty && $0.caseID.isEmpty }
+        }
     }
 
     /// The deemed-acceptance clock first: what must be decided soonest is on top.
@@ -89,6 +100,9 @@ enum WindowPage {
         case .correction: "已出具一次性补正告知书，编号：\(application.correctionNotices.last?.noticeNumber ?? "—")"
         case .reject: "已出具不予受理通知书，编号：\(application.notAccepted.noticeNumber)"
         case .deliver: "已出件，领取人：\(application.delivery.recipient.name)"
+        case .deficiency: "已容缺受理，受理通知书编号：\(application.receipt.receiptNumber)"
+        case .commitment: "已按告知承诺受理，受理通知书编号：\(application.receipt.receiptNumber)"
+        case .forward: "已转报\(application.forwarding.toNode.divisionCode)审批"
         }
     }
 
@@ -175,6 +189,69 @@ enum WindowPage {
             \(AccountPages.field(RejectForm.basisField, label: "依据条款", hint: "例如《中华人民共和国行政许可法》第三十二条第一款第二项", errors: rejectErrors, maxLength: RejectForm.maximumBasisCharacters, autocomplete: "off"))
             \(AccountPages.field(RejectForm.agencyField, label: "应向哪个机关申请（不属于本机关职权范围时必填）", hint: nil, errors: rejectErrors, maxLength: RejectForm.maximumAgencyCharacters, autocomplete: "off"))
             <button type="submit">出具不予受理通知书</button>
+            </form>
+            </section>
+            """
+        }
+        if application.status == .submitted && view.deficiencyAllowed {
+            let deficiencyErrors = errors(.deficiency)
+            let values = deficiencyErrors?.values ?? [:]
+            let ticks = view.requirements.filter { $0.requirement.deficiencyAllowed }.map { entry in
+                let tick = DeficiencyForm.tickField(entry.requirement.code)
+                return "<label class=\"choice\"><input type=\"checkbox\" name=\"\(tick)\" value=\"1\"\(values[tick] != nil ? " checked" : "")> \(HTML.escape(entry.requirement.name))</label>"
+            }.joined(separator: "\n")
+            forms += """
+            <section class="card" aria-labelledby="deficiency-heading">
+            <h2 id="deficiency-heading">容缺受理</h2>
+            \(formError(.deficiency))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/deficiency" id="form-deficiency" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            <fieldset><legend>容缺的材料（仅限允许容缺的非关键材料）</legend>
+            \(ticks)
+            \(error(deficiencyErrors, DeficiencyForm.listField))
+            </fieldset>
+            \(AccountPages.field(DeficiencyForm.daysField, label: "补齐期限（工作日，可不填）", hint: nil, errors: deficiencyErrors, maxLength: 2, autocomplete: "off", mode: "numeric"))
+            \(CasePage.textArea(DeficiencyForm.undertakingField, label: "申请人签署的补齐承诺", hint: nil, errors: deficiencyErrors))
+            <button type="submit">容缺受理</button>
+            </form>
+            </section>
+            """
+        }
+        if application.status == .submitted && view.commitmentAllowed {
+            let commitmentErrors = errors(.commitment)
+            let values = commitmentErrors?.values ?? [:]
+            let ticks = view.requirements.map { entry in
+                let tick = CommitmentForm.tickField(entry.requirement.code)
+                return "<label class=\"choice\"><input type=\"checkbox\" name=\"\(tick)\" value=\"1\"\(values[tick] != nil ? " checked" : "")> \(HTML.escape(entry.requirement.name))</label>"
+            }.joined(separator: "\n")
+            forms += """
+            <section class="card" aria-labelledby="commitment-heading">
+            <h2 id="commitment-heading">告知承诺受理</h2>
+            \(formError(.commitment))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/commitment" id="form-commitment" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            \(CasePage.textArea(CommitmentForm.textField, label: "承诺书内容（按申请人签署的录入）", hint: nil, errors: commitmentErrors))
+            <fieldset><legend>以承诺代替的材料</legend>
+            \(ticks)
+            </fieldset>
+            <button type="submit">按告知承诺受理</button>
+            </form>
+            </section>
+            """
+        }
+        if view.forwardable {
+            forms += """
+            <section class="card" aria-labelledby="forward-heading">
+            <h2 id="forward-heading">审核转报</h2>
+            <p class="hint">本申请有由上级实施的事项：写明初审意见后转报。</p>
+            \(formError(.forward))
+            <form method="post" action="/staff/window/\(HTML.escape(application.applicationID))/forward" id="form-forward" novalidate>
+            \(AccountPages.csrf(token))
+            \(hidden(view))
+            \(CasePage.textArea(ForwardForm.opinionField, label: "初审意见", hint: "查验了什么、结论如何", errors: errors(.forward)))
+            <button type="submit">转报</button>
             </form>
             </section>
             """
