@@ -181,4 +181,72 @@ import Testing
         }
     }
 
+
+    /// A multipart form: fields, then files (name, file name, bytes).
+    static func multipart(_ fields: [String: String], files: [(String, String, [UInt8])]) -> (Data, String) {
+        let boundary = "----window-\(UUID().uuidString)"
+        var body = Data()
+        for (name, value) in fields { body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8) }
+        for (name, file, bytes) in files {
+            body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(file)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8) + Data(bytes) + Data("\r\n".utf8)
+        }
+        body += Data("--\(boundary)--\r\n".utf8)
+        return (body, "multipart/form-data; boundary=\(boundary)")
+    }
+
+    @Test("收件 at the window: the applicant checked as typed and each scan by content, nothing stored on a problem; the same form twice is one application")
+    func newApplicationAtTheWindow() async throws {
+        try await withTwoNodes(web: true) { cluster, hall in
+            let county = Hall.county
+            let database = try cluster.webDatabaseConninfo(county)
+            let base = cluster.webURL(county)
+            let clerk = try Browser.staffCLI(cluster, ["add", "--database", database, "--staff-number", "W0043", "--name", "郑窗口", "--role", "window_clerk", "--window", "6"])
+            let session = try await Browser.firstSignIn(base, staffNumber: "W0043", temporary: try #require(clerk["temporary_password"] as? String))
+            let jar = ["oneseal_staff": session]
+            let chooser = try await Browser.request(base + "/staff/window/new", cookies: jar)
+            #expect(chooser.status == 200 && chooser.page.contains(Hall.countyFoodItem))
+            let unknown = try await Browser.request(base + "/staff/window/new?item=999999999999999999999", cookies: jar)
+            #expect(unknown.status == 404)
+            let formPage = try await Browser.request(base + "/staff/window/new?item=\(Hall.countyFoodItem)", cookies: jar)
+            #expect(formPage.status == 200 && formPage.page.contains("id=\"form-new-application\""))
+            let csrf = try #require(formPage.csrf)
+            let key = try #require(Self.field(formPage.page, "form_key"))
+            let item = try await hall.item(Hall.countyFoodItem, at: county)
+            let needed = item.materials.filter { $0.required && !$0.deficiencyAllowed && $0.source != .government }
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 32)
+            func submit(_ fields: [String: String], _ files: [(String, String, [UInt8])]) async throws -> WorkbenchTests.Answer {
+                let (body, type) = Self.multipart(fields, files: files)
+                var request = URLRequest(url: URL(string: base + "/staff/window/new")!)
+                request.httpMethod = "POST"
+                request.httpBody = body
+                request.setValue(type, forHTTPHeaderField: "Content-Type")
+                request.setValue("oneseal_staff=\(session)", forHTTPHeaderField: "Cookie")
+                let (data, response) = try await Browser.browser.data(for: request)
+                let http = response as! HTTPURLResponse
+                return WorkbenchTests.Answer(status: http.statusCode, page: String(decoding: data, as: UTF8.self), location: http.value(forHTTPHeaderField: "Location"), setCookie: nil)
+            }
+            let base0: [String: String] = ["csrf_token": csrf, "item": Hall.countyFoodItem, "form_key": key, "kind": "person", "name": "刘一", "phone": "13912345678"]
+            let before = try await hall.clients.intake(county).listApplications(.with { $0.page = .with { $0.pageSize = 1 } }, metadata: try hall.clerk(county)).page.totalSize
+
+            // A mistyped ID and a PNG named .pdf: both refused by their fields, nothing stored.
+            var files = needed.map { ("material_\($0.code)", "\($0.code).pdf", Hall.sampleScan($0.code)) }
+            files[0] = (files[0].0, "scan.pdf", png)
+            let refused = try await submit(base0.merging(["identity_code": "371302199001011234"]) { a, _ in a }, files)
+            #expect(refused.status == 400 && refused.page.contains("identity_code-error") && refused.page.contains("material_\(needed[0].code)-error"))
+            #expect(try await hall.clients.intake(county).listApplications(.with { $0.page = .with { $0.pageSize = 1 } }, metadata: try hall.clerk(county)).page.totalSize == before)
+
+            // Right: one application at this clerk's window; the same form again is the same one.
+            let good = needed.map { ("material_\($0.code)", "\($0.code).pdf", Hall.sampleScan($0.code)) }
+            let entered = try await submit(base0.merging(["identity_code": "371302199001011233"]) { a, _ in a }, good)
+            #expect(entered.status == 303 && entered.location?.hasPrefix("/staff/window/") == true, "\(entered.page.prefix(500))")
+            let again = try await submit(base0.merging(["identity_code": "371302199001011233"]) { a, _ in a }, good)
+            #expect(again.status == 303 && again.location == entered.location)
+            let id = String(try #require(entered.location).dropFirst("/staff/window/".count))
+            let application = try await hall.application(at: county, id)
+            #expect(application.channel == .window && application.windowID == "6" && application.applicant.name == "刘一" && application.status == .submitted)
+            #expect(Set(application.materials.map(\.requirementCode)) == Set(needed.map(\.code)))
+            #expect(try await hall.clients.intake(county).listApplications(.with { $0.page = .with { $0.pageSize = 1 } }, metadata: try hall.clerk(county)).page.totalSize == before + 1)
+        }
+    }
+
 }

@@ -59,6 +59,20 @@ public struct Registration: Sendable, Hashable {
     /// On failure the values to show again never include the passwords.
     public static func validate(_ fields: [String: String], today: CivilDate) -> Result<Registration, FormErrors> {
         var errors: [String: String] = [:]
+        let applicant = applicantFields(fields, today: today, errors: &errors)
+        let (kind, name, code, representative, phone) = (applicant.kind, applicant.name, applicant.code, applicant.representative, applicant.phone)
+        let password = fields[passwordField] ?? ""
+        if let problem = PasswordRule.problem(password, identityCode: code, phone: phone) { errors[passwordField] = problem }
+        if (fields[confirmField] ?? "") != password { errors[confirmField] = "两次输入的密码不一致" }
+        guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: applicant.values)) }
+        return .success(Registration(kind: kind, name: name, identityCode: code, legalRepresentative: representative, phone: phone, password: password))
+    }
+
+    /// The person or company as typed — kind, name, identity code (GB 11643 / GB 32100 checked),
+    /// legal representative, mobile phone — with each problem added to `errors` by its field, and
+    /// the values to show again. Shared by registration and the window's new application (W43).
+    public static func applicantFields(_ fields: [String: String], today: CivilDate, errors: inout [String: String])
+        -> (kind: AccountKind, name: String, code: String, representative: String?, phone: String, values: [String: String]) {
         let kind = AccountKind(rawValue: fields[kindField] ?? "") ?? .person
         if let raw = fields[kindField], AccountKind(rawValue: raw) == nil { errors[kindField] = "请选择个人或法人账户" }
         let name = AccountText.tidy(fields[nameField] ?? "")
@@ -78,16 +92,10 @@ public struct Registration: Sendable, Hashable {
             // Intake's rule for a mobile number (13–19), so an online application never fails on it.
             errors[phoneField] = "手机号码为以13–19开头的11位数字"
         }
-        let password = fields[passwordField] ?? ""
-        if let problem = PasswordRule.problem(password, identityCode: code, phone: phone) { errors[passwordField] = problem }
-        if (fields[confirmField] ?? "") != password { errors[confirmField] = "两次输入的密码不一致" }
-        guard errors.isEmpty else {
-            var values = [kindField: kind.rawValue, nameField: String(name.prefix(AccountLimits.maximumNameCharacters)),
-                          identityField: String(code.prefix(WebLimits.maximumFieldCharacters)), phoneField: String(phone.prefix(WebLimits.maximumFieldCharacters))]
-            if let representative { values[representativeField] = String(representative.prefix(AccountLimits.maximumNameCharacters)) }
-            return .failure(FormErrors(errors: errors, values: values))
-        }
-        return .success(Registration(kind: kind, name: name, identityCode: code, legalRepresentative: representative, phone: phone, password: password))
+        var values = [kindField: kind.rawValue, nameField: String(name.prefix(AccountLimits.maximumNameCharacters)),
+                      identityField: String(code.prefix(WebLimits.maximumFieldCharacters)), phoneField: String(phone.prefix(WebLimits.maximumFieldCharacters))]
+        if let representative { values[representativeField] = String(representative.prefix(AccountLimits.maximumNameCharacters)) }
+        return (kind, name, code, representative, phone, values)
     }
 
     /// The identity code's problem in the words of the field's label, or nil when it is valid.

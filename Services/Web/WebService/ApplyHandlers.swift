@@ -78,39 +78,19 @@ struct ApplyHandlers: Sendable {
             return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "表单已失效", message: "表单已失效，请返回事项页面重新打开申报表。"))
         }
         // Every file checked before anything is sent: one bad file stores nothing.
-        let files = form.files
-        var errors: [String: String] = [:]
-        var accepted: [(requirement: Intake_MaterialRequirement, part: MultipartForm.Part, kind: MaterialFile.Kind)] = []
-        for requirement in item.materials {
-            let name = Self.field(requirement.code)
-            guard let part = files[name] else {
-                // A government-issued material (营业执照 …) the hall can obtain by sharing, and one
-                // that may follow after 容缺受理, is not demanded here; intake's check lists it.
-                if requirement.required && !requirement.deficiencyAllowed && requirement.source != .government { errors[name] = "请上传“\(requirement.name)”" }
-                continue
-            }
-            switch MaterialFile.check(fileName: part.fileName ?? "", bytes: part.body, label: requirement.name) {
-            case .success(let kind): accepted.append((requirement, part, kind))
-            case .failure(let problem): errors[name] = problem.message
-            }
-        }
-        let known = Set(item.materials.map { Self.field($0.code) })
-        if files.keys.contains(where: { !known.contains($0) }) {
+        let accepted: [CheckedMaterial]
+        switch Self.check(files: form.files, of: item) {
+        case .failure(.unlisted):
             return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交内容不正确", message: "提交了本事项材料清单以外的文件，未做任何处理。"))
-        }
-        guard errors.isEmpty else {
+        case .failure(.fields(let errors)):
             context.logger.notice("online application refused at the edge", metadata: ["request_id": "\(context.id)", "fields": "\(errors.keys.sorted())"])
             return PageHandlers.html(.badRequest, ApplyPage.render(layout: layout, item: item, account: account, csrf: token, idempotencyKey: key, errors: errors))
+        case .success(let checked): accepted = checked
         }
         let metadata = try accounts.applicantMetadata(account)
         let client = Intake_IntakeService.Client(wrapping: intake)
         do {
-            var materials: [Intake_ProvidedMaterial] = []
-            for (requirement, part, kind) in accepted {
-                let sha256 = MaterialFile.sha256(part.body)
-                let stored = try await client.uploadMaterial(part.body, fileName: part.fileName ?? "", contentType: kind.rawValue, sha256: sha256, metadata: metadata)
-                materials.append(Self.provided(requirement, item: item.implementationCode, fileID: stored.material.fileID))
-            }
+            let materials = try await Self.upload(accepted, of: item, to: client, metadata: metadata)
             let call = Intake_SubmitApplicationRequest.with {
                 $0.applicant = Self.applicant(account)
                 $0.items = [.with { $0.implementationCode = item.implementationCode }]
@@ -138,6 +118,49 @@ struct ApplyHandlers: Sendable {
             return PageHandlers.html(.serviceUnavailable, ApplyPage.render(
                 layout: layout, item: item, account: account, csrf: token, idempotencyKey: key, errors: [:], notice: ErrorPage.unavailable))
         }
+    }
+
+    typealias CheckedMaterial = (requirement: Intake_MaterialRequirement, part: MultipartForm.Part, kind: MaterialFile.Kind)
+
+    enum FileProblem: Error {
+        /// A file for something the item's list does not ask for.
+        case unlisted
+        /// Problems by field: a required material missing, a file that is not what its name says.
+        case fields([String: String])
+    }
+
+    /// The files of a form against the item's material list, each checked by content (PDF, JPEG,
+    /// PNG) before anything is sent — the online form's and the window's (W27, W43).
+    static func check(files: [String: MultipartForm.Part], of item: Intake_Item) -> Result<[CheckedMaterial], FileProblem> {
+        var errors: [String: String] = [:]
+        var accepted: [CheckedMaterial] = []
+        for requirement in item.materials {
+            let name = field(requirement.code)
+            guard let part = files[name] else {
+                // A government-issued material (营业执照 …) the hall can obtain by sharing, and one
+                // that may follow after 容缺受理, is not demanded here; intake's check lists it.
+                if requirement.required && !requirement.deficiencyAllowed && requirement.source != .government { errors[name] = "请上传“\(requirement.name)”" }
+                continue
+            }
+            switch MaterialFile.check(fileName: part.fileName ?? "", bytes: part.body, label: requirement.name) {
+            case .success(let kind): accepted.append((requirement, part, kind))
+            case .failure(let problem): errors[name] = problem.message
+            }
+        }
+        let known = Set(item.materials.map { field($0.code) })
+        if files.keys.contains(where: { !known.contains($0) }) { return .failure(.unlisted) }
+        return errors.isEmpty ? .success(accepted) : .failure(.fields(errors))
+    }
+
+    /// Each checked file into intake's material store (bound to the uploader the token names), as
+    /// the materials of the application.
+    static func upload(_ accepted: [CheckedMaterial], of item: Intake_Item, to client: Intake_IntakeService.Client<OneSealClientTransport>, metadata: Metadata) async throws -> [Intake_ProvidedMaterial] {
+        var materials: [Intake_ProvidedMaterial] = []
+        for (requirement, part, kind) in accepted {
+            let stored = try await client.uploadMaterial(part.body, fileName: part.fileName ?? "", contentType: kind.rawValue, sha256: MaterialFile.sha256(part.body), metadata: metadata)
+            materials.append(provided(requirement, item: item.implementationCode, fileID: stored.material.fileID))
+        }
+        return materials
     }
 
     /// An uploaded file as the material the list asks for: the form the list names (an upload is

@@ -21,6 +21,8 @@ struct WindowHandlers: Sendable {
 
     func register(on router: Router<WebContext>) {
         router.get("/staff/window") { request, context in try await queue(request, context) }
+        router.get("/staff/window/new") { request, context in try await newForm(request, context) }
+        router.post("/staff/window/new") { request, context in try await newSubmit(request, context) }
         router.get("/staff/window/:id") { request, context in try await show(request, context) }
         router.get("/staff/window/:id/documents/:document") { request, context in try await document(request, context) }
         for act in WindowAct.allCases {
@@ -86,6 +88,127 @@ struct WindowHandlers: Sendable {
             return AccountHandlers.page(.ok, WindowPage.queue(layout: staff.layout(context), staff: person, queue: board))
         } catch let error as RPCError {
             return failure(error, context)
+        }
+    }
+
+    /// The item chosen for a new application, or nil (not an item code, not in the catalogue).
+    func item(_ code: String?) async throws -> Intake_Item? {
+        guard let code, CatalogueSearch.isItemCode(code) else { return nil }
+        do {
+            return try await client.getItem(.with { $0.implementationCode = code }, options: options).item
+        } catch let error as RPCError where error.code == .notFound || error.code == .invalidArgument {
+            return nil
+        }
+    }
+
+    /// 收件: the item (chosen from the catalogue), then who applies and each material's scan.
+    func newForm(_ request: Request, _ context: WebContext) async throws -> Response {
+        let (id, person): (SessionID, StaffStore.Staff)
+        switch try await clerk(request, context) {
+        case .failure(let box): return box.response
+        case .success(let found): (id, person) = found
+        }
+        let token = staff.accounts.csrf.token(for: id)
+        do {
+            let code = FormBody.parse(request.uri.query ?? "")["item"]
+            if let item = try await item(code) {
+                return AccountHandlers.page(.ok, WindowPage.newApplication(layout: staff.layout(context), csrf: token, staff: person, item: item, errors: nil, fileErrors: [:], notice: nil))
+            }
+            let items = try await client.listItems(.with { $0.page = .with { $0.pageSize = 500 } }, options: options).items
+            return AccountHandlers.page(code == nil ? .ok : .notFound, WindowPage.chooseItem(layout: staff.layout(context), staff: person, items: items, unknown: code != nil))
+        } catch let error as RPCError {
+            return failure(error, context)
+        }
+    }
+
+    /// The clerk's new application: the applicant checked as typed (GB 11643 / GB 32100, mobile
+    /// number), every scan checked by content, all before anything is stored; then the scans into
+    /// intake's store as the clerk and SubmitApplication (channel WINDOW, this clerk's window) with
+    /// the form's key, so a double click makes one application.
+    func newSubmit(_ request: Request, _ context: WebContext) async throws -> Response {
+        let layout = staff.layout(context)
+        guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(contentType:)) else {
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交方式不正确", message: "请从收件页面提交。"))
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: ApplyHandlers.maximumBodyBytes)
+        let form: MultipartForm
+        do { form = try MultipartForm.parse(Array(buffer: body), boundary: boundary) } catch {
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交内容不完整", message: "提交的内容不完整，请返回重新提交。"))
+        }
+        let fields = form.fields
+        guard staff.accounts.csrf.isValid(fields[CSRFTokens.field], for: staff.binding(request)) else { return staff.accounts.csrfRefused(context) }
+        let (id, person): (SessionID, StaffStore.Staff)
+        switch try await clerk(request, context) {
+        case .failure(let box): return box.response
+        case .success(let found): (id, person) = found
+        }
+        let token = staff.accounts.csrf.token(for: id)
+        guard let item = try await item(fields["item"]) else {
+            return PageHandlers.html(.notFound, ErrorPage.render(layout: layout, title: "事项不存在", message: "没有这个事项，请重新选择。"))
+        }
+        let key = fields[WindowAct.keyField] ?? ""
+        guard SessionID(cookie: key) != nil else {
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "表单已失效", message: "表单已失效，请重新打开收件页面。"))
+        }
+        var errors: [String: String] = [:]
+        let applicant = Registration.applicantFields(fields, today: CivilDate.today(now: now()), errors: &errors)
+        let accepted: [ApplyHandlers.CheckedMaterial]
+        var fileErrors: [String: String] = [:]
+        switch ApplyHandlers.check(files: form.files, of: item) {
+        case .failure(.unlisted):
+            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交内容不正确", message: "提交了本事项材料清单以外的文件，未做任何处理。"))
+        case .failure(.fields(let problems)):
+            fileErrors = problems
+            accepted = []
+        case .success(let checked): accepted = checked
+        }
+        guard errors.isEmpty, fileErrors.isEmpty else {
+            return AccountHandlers.page(.badRequest, WindowPage.newApplication(
+                layout: layout, csrf: token, staff: person, item: item, errors: FormErrors(errors: errors, values: applicant.values), fileErrors: fileErrors, notice: nil, key: key))
+        }
+        do {
+            let metadata = try staff.staffMetadata(person)
+            let materials = try await ApplyHandlers.upload(accepted, of: item, to: client, metadata: metadata)
+            let call = Intake_SubmitApplicationRequest.with {
+                $0.applicant = .with {
+                    $0.name = applicant.name
+                    $0.idNumber = applicant.code
+                    $0.phone = applicant.phone
+                    switch applicant.kind {
+                    case .person:
+                        $0.kind = .naturalPerson
+                        $0.idType = .residentID
+                    case .company:
+                        $0.kind = .legalPerson
+                        $0.idType = .uscc
+                        $0.legalRepresentative = applicant.representative ?? ""
+                        $0.contactName = applicant.representative ?? ""
+                        $0.contactPhone = applicant.phone
+                    }
+                }
+                $0.items = [.with { $0.implementationCode = item.implementationCode }]
+                $0.materials = materials
+                $0.channel = .window
+                $0.windowID = person.windowNumber ?? ""
+                $0.idempotencyKey = "web:\(staff.node):\(key)"
+            }
+            let submitted: Intake_SubmitApplicationResponse
+            do {
+                submitted = try await client.submitApplication(call, metadata: metadata, options: options)
+            } catch let error as RPCError where error.code == .alreadyExists {
+                // Two clicks raced into intake: the retry finds the winner's application.
+                submitted = try await client.submitApplication(call, metadata: metadata, options: options)
+            }
+            context.logger.info("window application entered", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "application": "\(submitted.application.applicationNumber)", "materials": "\(materials.count)"])
+            return AccountHandlers.redirect("/staff/window/\(submitted.application.applicationID)")
+        } catch let error as RPCError {
+            context.logger.notice("window application refused", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
+            let text = error.fieldViolations.map { "\($0.field)：\($0.description_p)" }
+            let status: HTTPResponse.Status = [.invalidArgument, .failedPrecondition, .permissionDenied].contains(error.code) ? .badRequest : .serviceUnavailable
+            let notice = status == .badRequest ? "受理服务未接收：" + (text.isEmpty ? error.message : text.joined(separator: "；")) : ErrorPage.unavailable
+            return AccountHandlers.page(status, WindowPage.newApplication(
+                layout: layout, csrf: token, staff: person, item: item, errors: FormErrors(errors: [:], values: applicant.values), fileErrors: [:], notice: notice, key: key))
         }
     }
 

@@ -10,19 +10,7 @@ enum ApplyPage {
         layout: Layout, item: Intake_Item, account: AccountStore.Account, csrf token: String, idempotencyKey: String,
         errors: [String: String], notice: String? = nil
     ) -> String {
-        let inputs = item.materials.map { material -> String in
-            let name = ApplyHandlers.field(material.code)
-            let error = errors[name]
-            let need = !material.required ? "非必需"
-                : material.source == .government ? "必需，可由部门共享获取，可不上传"
-                : material.deficiencyAllowed ? "必需（可容缺后补）" : "必需"
-            return """
-            <label for="\(name)">\(HTML.escape(material.name))（\(need)）</label>
-            <p class="hint" id="\(name)-hint">\(HTML.escape(MaterialFile.limitText))\(material.acceptanceStandard.isEmpty ? "" : "；" + HTML.escape(material.acceptanceStandard))</p>
-            <input type="file" id="\(name)" name="\(name)" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png" aria-describedby="\(name)-hint\(error == nil ? "" : " \(name)-error")"\(error == nil ? "" : " aria-invalid=\"true\"")>
-            \(error.map { "<p class=\"field-error\" id=\"\(name)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
-            """
-        }.joined(separator: "\n")
+        let inputs = materialInputs(item, errors: errors)
         let body = """
         <h1>网上申报：\(HTML.escape(item.name))</h1>
         \(AccountPages.banner(notice))
@@ -46,5 +34,22 @@ enum ApplyPage {
         </section>
         """
         return layout.page(title: "网上申报", body: body)
+    }
+
+    /// One file input per material of the item's list, with its requirement, the limit and its error.
+    static func materialInputs(_ item: Intake_Item, errors: [String: String]) -> String {
+        item.materials.map { material -> String in
+            let name = ApplyHandlers.field(material.code)
+            let error = errors[name]
+            let need = !material.required ? "非必需"
+                : material.source == .government ? "必需，可由部门共享获取，可不上传"
+                : material.deficiencyAllowed ? "必需（可容缺后补）" : "必需"
+            return """
+            <label for="\(name)">\(HTML.escape(material.name))（\(need)）</label>
+            <p class="hint" id="\(name)-hint">\(HTML.escape(MaterialFile.limitText))\(material.acceptanceStandard.isEmpty ? "" : "；" + HTML.escape(material.acceptanceStandard))</p>
+            <input type="file" id="\(name)" name="\(name)" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png" aria-describedby="\(name)-hint\(error == nil ? "" : " \(name)-error")"\(error == nil ? "" : " aria-invalid=\"true\"")>
+            \(error.map { "<p class=\"field-error\" id=\"\(name)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+            """
+        }.joined(separator: "\n")
     }
 }

@@ -63,7 +63,7 @@ enum WindowPage {
         let window = staff.windowNumber.map { "\(HTML.escape($0))号窗口" } ?? "窗口"
         let body = """
         <h1>综合受理 · \(window)</h1>
-        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a></p>
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a> · <a href="/staff/window/new" id="new-application">收件（新申请）</a></p>
         <section class="card" aria-labelledby="today">
         <h2 id="today">今日</h2>
         <p>今日收件 \(queue.receivedToday) 件 · 待受理 \(queue.waitingTotal) 件 · 待出件 \(queue.readyTotal) 件</p>
@@ -311,6 +311,61 @@ enum WindowPage {
         </ul>
         </section>
         """
+    }
+
+    /// 收件, step one: the item, from the catalogue.
+    static func chooseItem(layout: Layout, staff: StaffStore.Staff, items: [Intake_Item], unknown: Bool) -> String {
+        let options = items.filter(\.active).map { "<option value=\"\(HTML.escape($0.implementationCode))\">\(HTML.escape($0.name))（\(HTML.escape($0.implementationCode))）</option>" }.joined()
+        let body = """
+        <h1>收件：选择事项</h1>
+        \(unknown ? AccountPages.banner("没有这个事项，请重新选择。") : "")
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff/window">窗口待办</a></p>
+        <section class="card">
+        <form method="get" action="/staff/window/new" id="form-choose-item">
+        <label for="item">事项</label>
+        <select id="item" name="item">\(options)</select>
+        <button type="submit">下一步</button>
+        </form>
+        </section>
+        """
+        return layout.page(title: "收件", body: body)
+    }
+
+    /// 收件, step two: who applies (checked as typed) and each material's scan.
+    static func newApplication(
+        layout: Layout, csrf token: String, staff: StaffStore.Staff, item: Intake_Item, errors: FormErrors?, fileErrors: [String: String],
+        notice: String?, key: String? = nil
+    ) -> String {
+        let kind = errors?.values[Registration.kindField] ?? "person"
+        let kindChoice = [("person", "自然人"), ("company", "法人或其他组织")].map {
+            "<label class=\"choice\"><input type=\"radio\" name=\"\(Registration.kindField)\" value=\"\($0.0)\"\(kind == $0.0 ? " checked" : "")> \($0.1)</label>"
+        }.joined(separator: "\n")
+        let problems = (errors?.errors.count ?? 0) + fileErrors.count
+        let body = """
+        <h1>收件：\(HTML.escape(item.name))</h1>
+        \(AccountPages.banner(notice))
+        \(problems == 0 ? "" : "<section class=\"verdict bad\" role=\"alert\" id=\"form-error\"><p>有\(problems)处问题，请按提示修改；本次未保存任何内容。</p></section>")
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff/window">窗口待办</a></p>
+        <form method="post" action="/staff/window/new" enctype="multipart/form-data" id="form-new-application" novalidate>
+        \(AccountPages.csrf(token))
+        <input type="hidden" name="item" value="\(HTML.escape(item.implementationCode))">
+        <input type="hidden" name="\(WindowAct.keyField)" value="\(HTML.escape(key ?? SessionID.generate().text))">
+        <section class="card">
+        <h2>申请人</h2>
+        <fieldset><legend>申请人类型</legend>\(kindChoice)</fieldset>
+        \(AccountPages.field(Registration.nameField, label: "姓名或单位名称", hint: nil, errors: errors, maxLength: AccountLimits.maximumNameCharacters, autocomplete: "off"))
+        \(AccountPages.field(Registration.identityField, label: "公民身份号码或统一社会信用代码", hint: "18位，录入时校验", errors: errors, maxLength: WebLimits.maximumFieldCharacters, autocomplete: "off"))
+        \(AccountPages.field(Registration.representativeField, label: "法定代表人（单位申请时填写）", hint: nil, errors: errors, maxLength: AccountLimits.maximumNameCharacters, autocomplete: "off"))
+        \(AccountPages.field(Registration.phoneField, label: "手机号码", hint: nil, errors: errors, type: "tel", maxLength: WebLimits.maximumFieldCharacters, autocomplete: "off", mode: "tel"))
+        </section>
+        <section class="card">
+        <h2>材料扫描件</h2>
+        \(item.materials.isEmpty ? "<p>本事项无需提交材料。</p>" : ApplyPage.materialInputs(item, errors: fileErrors))
+        </section>
+        <button type="submit">收件</button>
+        </form>
+        """
+        return layout.page(title: "收件", body: body)
     }
 
     static func refused(layout: Layout, staff: StaffStore.Staff) -> String {
