@@ -59,9 +59,12 @@ s.close()
 PY
         return
     fi
-    local port
+    local port listening
+    # Read whole, then searched: a `| grep -q` that stops early can kill the writer with SIGPIPE,
+    # and under pipefail a port in use would then look free.
+    listening="$(ss -ltn 2>/dev/null | awk '{print $4}' || true)"
     for port in $(seq 54320 54999); do
-        if ! ss -ltn 2>/dev/null | awk '{print $4}' | grep -q ":$port\$"; then
+        if ! grep -q ":$port\$" <<<"$listening"; then
             echo "$port"
             return
         fi

@@ -6,7 +6,7 @@ import Foundation
 /// the chain allows the act, who may sign: approval's rules decide, and the page shows its answer by
 /// the field it names (`CaseAct.field(forService:)`).
 public enum CaseAct: String, Sendable, CaseIterable {
-    case review, signOff = "sign-off", decision, suspend, resume, `extension`
+    case review, signOff = "sign-off", decision, suspend, resume, `extension`, returnStep = "return", reassign
 
     /// The form's path under `/staff/cases/:id/`.
     public var path: String { rawValue }
@@ -34,6 +34,10 @@ public enum CaseAct: String, Sendable, CaseIterable {
     public static let resultField = "result"
     public static let extensionDaysField = "extension_days"
     public static let extensionReasonField = "extension_reason"
+    public static let targetStepField = "target_step"
+    public static let returnReasonField = "return_reason"
+    public static let assigneeField = "new_assignee"
+    public static let reassignReasonField = "reassign_reason"
 
     /// The form field that shows a violation approval reports for this act (its field path, e.g.
     /// `grant.scope`, `denial.reasons[0]`, `reason`); nil: shown above the form.
@@ -56,6 +60,10 @@ public enum CaseAct: String, Sendable, CaseIterable {
         case (.resume, "result"): return CaseAct.resultField
         case (.extension, "extension_days"): return CaseAct.extensionDaysField
         case (.extension, "reason"): return CaseAct.extensionReasonField
+        case (.returnStep, "target_step_index"): return CaseAct.targetStepField
+        case (.returnStep, "reason"): return CaseAct.returnReasonField
+        case (.reassign, "new_assignee_subject"): return CaseAct.assigneeField
+        case (.reassign, "reason"): return CaseAct.reassignReasonField
         default: return nil
         }
     }
@@ -167,6 +175,40 @@ public struct ResumeForm: Sendable, Hashable {
         let result = CaseActText.paragraph(fields[CaseAct.resultField], field: CaseAct.resultField, label: "特别程序的结果", into: &errors)
         guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: CaseActText.kept(fields))) }
         return .success(ResumeForm(result: result))
+    }
+}
+
+/// 退回重办: the earlier step to redo (its index in the chain) and why.
+public struct ReturnForm: Sendable, Hashable {
+    public var targetStep: Int
+    public var reason: String
+
+    /// `earlier`: the indexes of the steps the case may go back to.
+    public static func validate(_ fields: [String: String], earlier: [Int]) -> Result<ReturnForm, FormErrors> {
+        var errors: [String: String] = [:]
+        let target = Int(fields[CaseAct.targetStepField] ?? "")
+        if target == nil || !earlier.contains(target!) { errors[CaseAct.targetStepField] = "请选择退回到哪一环节" }
+        let reason = CaseActText.paragraph(fields[CaseAct.returnReasonField], field: CaseAct.returnReasonField, label: "退回理由", into: &errors)
+        guard errors.isEmpty, let target else { return .failure(FormErrors(errors: errors, values: CaseActText.kept(fields))) }
+        return .success(ReturnForm(targetStep: target, reason: reason))
+    }
+}
+
+/// 改派: the staff number of the person who takes the active step, and why.
+public struct ReassignForm: Sendable, Hashable {
+    public var assignee: String
+    public var reason: String
+
+    public static func validate(_ fields: [String: String]) -> Result<ReassignForm, FormErrors> {
+        var errors: [String: String] = [:]
+        let assignee = (fields[CaseAct.assigneeField] ?? "").trimmingCharacters(in: .whitespaces)
+        if assignee.isEmpty { errors[CaseAct.assigneeField] = "请填写接办人的工号" }
+        else if assignee.count > StaffAccountDraft.maximumStaffNumberCharacters || !assignee.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            errors[CaseAct.assigneeField] = "工号为字母、数字和 - _ .，最多\(StaffAccountDraft.maximumStaffNumberCharacters)个字符"
+        }
+        let reason = CaseActText.paragraph(fields[CaseAct.reassignReasonField], field: CaseAct.reassignReasonField, label: "改派理由", into: &errors)
+        guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: CaseActText.kept(fields))) }
+        return .success(ReassignForm(assignee: assignee, reason: reason))
     }
 }
 

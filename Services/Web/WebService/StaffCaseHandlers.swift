@@ -45,6 +45,7 @@ struct StaffCaseHandlers: Sendable {
         case .signOff: [.sectionChief, .deputyDirector, .director].contains(role)
         case .extension: role == .director
         case .decision, .suspend, .resume: role.worksCases
+        case .returnStep, .reassign: [.sectionChief, .deputyDirector, .director].contains(role)
         }
     }
 
@@ -291,6 +292,21 @@ struct StaffCaseHandlers: Sendable {
                 let client = self.client, options = self.options
                 let subject = person.staffNumber
                 call = { _ = try await client.requestExtension(.with { $0.caseID = caseID; $0.extensionDays = Int32(form.days); $0.reason = form.reason; $0.approvedBySubject = subject }, metadata: metadata, options: options) }
+            }
+        case .returnStep:
+            let found = try? await load(caseID, metadata: try staff.staffMetadata(person))
+            switch ReturnForm.validate(fields, earlier: found.map { CasePage.returnTargets($0.theCase).map(\.index) } ?? []) {
+            case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
+            case .success(let form):
+                let client = self.client, options = self.options
+                call = { _ = try await client.returnToStep(.with { $0.caseID = caseID; $0.targetStepIndex = Int32(form.targetStep); $0.reason = form.reason; $0.expectedRevision = revision }, metadata: metadata, options: options) }
+            }
+        case .reassign:
+            switch ReassignForm.validate(fields) {
+            case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
+            case .success(let form):
+                let client = self.client, options = self.options
+                call = { _ = try await client.reassign(.with { $0.caseID = caseID; $0.stepID = stepID; $0.newAssigneeSubject = form.assignee; $0.reason = form.reason }, metadata: metadata, options: options) }
             }
         }
 

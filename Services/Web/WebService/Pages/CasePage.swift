@@ -27,7 +27,14 @@ enum CasePage {
         case .suspend: return item.status == .inProgress
         case .resume: return item.status == .suspended
         case .extension: return open && !item.hasExtension
+        case .returnStep: return item.status == .inProgress && !item.awaitingDecision && item.nextRole == role && !returnTargets(item).isEmpty
+        case .reassign: return open
         }
+    }
+
+    /// The completed steps a signer may send the case back to (a fresh step of that role follows).
+    static func returnTargets(_ item: Approval_Case) -> [(index: Int, label: String)] {
+        item.steps.enumerated().filter { $0.element.status == .completed }.map { ($0.offset, "\(roleText($0.element.role))（\(who($0.element.completedBy))）") }
     }
 
     /// Whether `act` is already in `item`, done by `subject`: a repeated submission of the same form.
@@ -44,6 +51,12 @@ enum CasePage {
             return last.hasResumedOn && last.resumedBy.subject == subject
         case .extension:
             return item.hasExtension && item.extension.approvedBy.subject == subject
+        case .returnStep:
+            // A return leaves nothing that names its author on the case: a repeat is told the case changed.
+            return false
+        case .reassign:
+            let active = item.currentStepIndex >= 0 && Int(item.currentStepIndex) < item.steps.count ? item.steps[Int(item.currentStepIndex)] : nil
+            return active?.assignee.subject == subject
         }
     }
 
@@ -144,6 +157,10 @@ enum CasePage {
             return "已恢复计时。"
         case .extension:
             return "已延长审批期限\(item.extension.extensionDays)个工作日。告知书 \(item.extension.notice.number)"
+        case .returnStep:
+            return "已退回重办，办件转至\(roleText(item.nextRole))。"
+        case .reassign:
+            return "已改派。"
         }
     }
 
@@ -345,6 +362,18 @@ enum CasePage {
                 + textArea(CaseAct.noticeTextField, label: "告知申请人的内容", hint: "什么程序、为什么、需要多长时间（行政许可法第45条）", errors: errors), "中止计时并出具告知书")
         case .resume:
             parts = ("恢复计时", textArea(CaseAct.resultField, label: "特别程序的结果", hint: "如专家评审结论、检测报告结论", errors: errors), "恢复计时")
+        case .returnStep:
+            let chosen = errors?.values[CaseAct.targetStepField] ?? ""
+            let options = returnTargets(item).map { "<option value=\"\($0.index)\"\(chosen == String($0.index) ? " selected" : "")>\(HTML.escape($0.label))</option>" }.joined()
+            let error = errors?.errors[CaseAct.targetStepField]
+            parts = ("退回重办", """
+                <label for="\(CaseAct.targetStepField)">退回到</label>
+                <select id="\(CaseAct.targetStepField)" name="\(CaseAct.targetStepField)"\(error == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"\(CaseAct.targetStepField)-error\"")><option value="">请选择</option>\(options)</select>
+                \(error.map { "<p class=\"field-error\" id=\"\(CaseAct.targetStepField)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+                """ + textArea(CaseAct.returnReasonField, label: "退回理由", hint: "需重新核查或补充的内容", errors: errors), "退回")
+        case .reassign:
+            parts = ("改派当前环节", AccountPages.field(CaseAct.assigneeField, label: "接办人工号", hint: nil, errors: errors, maxLength: StaffAccountDraft.maximumStaffNumberCharacters, autocomplete: "off")
+                + textArea(CaseAct.reassignReasonField, label: "改派理由", hint: nil, errors: errors, rows: 2), "改派")
         case .extension:
             parts = ("延长审批期限（仅一次）", AccountPages.field(CaseAct.extensionDaysField, label: "延长工作日数（留空为法定上限）", hint: nil, errors: errors, maxLength: 2, autocomplete: "off", mode: "numeric")
                 + textArea(CaseAct.extensionReasonField, label: "延期理由（告知申请人）", hint: nil, errors: errors), "批准延期并出具告知书")
