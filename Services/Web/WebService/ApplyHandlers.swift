@@ -58,14 +58,11 @@ struct ApplyHandlers: Sendable {
         let layout = accounts.layout(context)
         guard let account = try await accounts.signedIn(request) else { return AccountHandlers.redirect("/account/signin") }
         let code = context.parameters.get("code") ?? ""
-        guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(contentType:)) else {
-            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交方式不正确", message: "请从申报页面提交。"))
-        }
         var request = request
-        let body = try await request.collectBody(upTo: Self.maximumBodyBytes)
         let form: MultipartForm
-        do { form = try MultipartForm.parse(Array(buffer: body), boundary: boundary) } catch {
-            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交内容不完整", message: "提交的内容不完整，请返回重新提交。"))
+        switch try await Self.multipart(&request, layout: layout, page: "申报页面") {
+        case .failure(let refusal): return refusal.response
+        case .success(let parsed): form = parsed
         }
         let fields = form.fields
         guard accounts.csrf.isValid(fields[CSRFTokens.field], for: accounts.binding(request)) else { return accounts.csrfRefused(context) }
@@ -117,6 +114,18 @@ struct ApplyHandlers: Sendable {
             }
             return PageHandlers.html(.serviceUnavailable, ApplyPage.render(
                 layout: layout, item: item, account: account, csrf: token, idempotencyKey: key, errors: [:], notice: ErrorPage.unavailable))
+        }
+    }
+
+    /// A multipart form with files, read whole (at most `maximumBodyBytes`) and parsed; otherwise
+    /// the page that says the form did not come in one piece. The online form's and the window's.
+    static func multipart(_ request: inout Request, layout: Layout, page: String) async throws -> Result<MultipartForm, ResponseBox> {
+        guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(contentType:)) else {
+            return .failure(.init(PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交方式不正确", message: "请从\(page)提交。"))))
+        }
+        let body = try await request.collectBody(upTo: maximumBodyBytes)
+        do { return .success(try MultipartForm.parse(Array(buffer: body), boundary: boundary)) } catch {
+            return .failure(.init(PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交内容不完整", message: "提交的内容不完整，请返回重新提交。"))))
         }
     }
 

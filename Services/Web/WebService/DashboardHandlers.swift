@@ -42,9 +42,6 @@ struct DashboardHandlers: Sendable {
         return .success(session.staff)
     }
 
-    /// `Response` is not `Error`; the failure side of `reader` carries one.
-    struct ResponseBox: Error { let response: Response; init(_ response: Response) { self.response = response } }
-
     var options: CallOptions {
         var options = CallOptions.defaults
         options.timeout = .seconds(8)

@@ -204,3 +204,10 @@ struct PageHandlers: Sendable {
         ], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
+
+/// A page answered instead of going on (sign-in, 403, a malformed form): `Response` is not an
+/// `Error`, and the failure side of a `Result` needs one.
+struct ResponseBox: Error {
+    let response: Response
+    init(_ response: Response) { self.response = response }
+}

@@ -39,7 +39,7 @@ struct WindowHandlers: Sendable {
     var client: Intake_IntakeService.Client<OneSealClientTransport> { .init(wrapping: intake) }
 
     /// The clerk signed in (a window clerk), or the answer: sign-in, or 403 before any call.
-    func clerk(_ request: Request, _ context: WebContext) async throws -> Result<(SessionID, StaffStore.Staff), DashboardHandlers.ResponseBox> {
+    func clerk(_ request: Request, _ context: WebContext) async throws -> Result<(SessionID, StaffStore.Staff), ResponseBox> {
         let checked = try await staff.gate(request, at: .signedIn)
         guard case .pass(let id, let session) = checked else { return .failure(.init(checked.response)) }
         guard session.staff.role == .windowClerk else {
@@ -127,14 +127,11 @@ struct WindowHandlers: Sendable {
     /// the form's key, so a double click makes one application.
     func newSubmit(_ request: Request, _ context: WebContext) async throws -> Response {
         let layout = staff.layout(context)
-        guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(contentType:)) else {
-            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交方式不正确", message: "请从收件页面提交。"))
-        }
         var request = request
-        let body = try await request.collectBody(upTo: ApplyHandlers.maximumBodyBytes)
         let form: MultipartForm
-        do { form = try MultipartForm.parse(Array(buffer: body), boundary: boundary) } catch {
-            return PageHandlers.html(.badRequest, ErrorPage.render(layout: layout, title: "提交内容不完整", message: "提交的内容不完整，请返回重新提交。"))
+        switch try await ApplyHandlers.multipart(&request, layout: layout, page: "收件页面") {
+        case .failure(let refusal): return refusal.response
+        case .success(let parsed): form = parsed
         }
         let fields = form.fields
         guard staff.accounts.csrf.isValid(fields[CSRFTokens.field], for: staff.binding(request)) else { return staff.accounts.csrfRefused(context) }
