@@ -190,20 +190,27 @@ struct ApplyHandlers: Sendable {
     /// The account as intake's applicant: a person by resident ID; a company by USCC with its legal
     /// representative as the contact (the person acting online for it).
     static func applicant(_ account: AccountStore.Account) -> Common_Applicant {
+        applicant(kind: account.kind, name: account.person.name, identityCode: account.person.identityCode,
+                  legalRepresentative: account.person.legalRepresentative, phone: account.person.phone)
+    }
+
+    /// A person by resident ID, or a company by USCC with its legal representative as the contact:
+    /// the account's applicant online, and the applicant the window clerk types at 收件 (W43).
+    static func applicant(kind: AccountKind, name: String, identityCode: String, legalRepresentative: String?, phone: String) -> Common_Applicant {
         .with {
-            $0.name = account.person.name
-            $0.idNumber = account.person.identityCode
-            $0.phone = account.person.phone
-            switch account.kind {
+            $0.name = name
+            $0.idNumber = identityCode
+            $0.phone = phone
+            switch kind {
             case .person:
                 $0.kind = .naturalPerson
                 $0.idType = .residentID
             case .company:
                 $0.kind = .legalPerson
                 $0.idType = .uscc
-                $0.legalRepresentative = account.person.legalRepresentative ?? ""
-                $0.contactName = account.person.legalRepresentative ?? ""
-                $0.contactPhone = account.person.phone
+                $0.legalRepresentative = legalRepresentative ?? ""
+                $0.contactName = legalRepresentative ?? ""
+                $0.contactPhone = phone
             }
         }
     }

@@ -95,6 +95,18 @@ struct StaffPushHandlers: Sendable {
         return (fields, person, token)
     }
 
+    /// Runs one act on the push. When supervision refuses it because the push moved on (a double
+    /// click, back and resubmit) and the push shows the act `done` by this person, the act is
+    /// answered like the first; any other refusal is thrown.
+    func once(_ pushID: String, metadata: Metadata, done: (Supervision_Push) -> Bool, _ act: () async throws -> Void) async throws {
+        do {
+            try await act()
+        } catch let error as RPCError where [.failedPrecondition, .alreadyExists, .aborted].contains(error.code) {
+            let now = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options).push
+            guard done(now) else { throw error }
+        }
+    }
+
     /// 认领: the push is the department's from now; a repeated claim by the same person is answered
     /// like the first.
     func claim(_ request: Request, _ context: WebContext) async throws -> Response {
@@ -105,12 +117,9 @@ struct StaffPushHandlers: Sendable {
             guard UUID(uuidString: pushID) != nil else { return failure(RPCError(code: .notFound, message: "not a push id"), context) }
             let note = String((fields[PushForms.noteField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(CaseActLimits.maximumLineCharacters))
             let metadata = try staff.staffMetadata(person)
-            do {
+            try await once(pushID, metadata: metadata, done: { $0.status == .claimed && $0.claimedBy.subject == person.staffNumber }) {
                 _ = try await client.claimPush(.with { $0.pushID = pushID; $0.note = note }, metadata: metadata, options: options)
                 context.logger.info("push claimed", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "push": "\(pushID)"])
-            } catch let error as RPCError where [.failedPrecondition, .alreadyExists, .aborted].contains(error.code) {
-                let now = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options).push
-                guard now.status == .claimed, now.claimedBy.subject == person.staffNumber else { throw error }
             }
             return AccountHandlers.redirect("/staff/pushes/\(pushID)?done=claim")
         } catch let redirect as Redirect {
@@ -137,16 +146,13 @@ struct StaffPushHandlers: Sendable {
                 return AccountHandlers.page(.badRequest, PushPages.push(layout: staff.layout(context), csrf: token, staff: person, push: found.push, findings: found.findings, done: nil, errors: errors, formError: nil, key: nil))
             case .success(let valid): form = valid
             }
-            do {
+            try await once(pushID, metadata: metadata, done: { $0.status == .rejected && $0.rejectedBy.subject == person.staffNumber }) {
                 _ = try await client.rejectPush(.with {
                     $0.pushID = pushID
                     $0.reason = form.reason
                     if !form.suggested.isEmpty { $0.suggestedDepartment = .with { $0.code = form.suggested } }
                 }, metadata: metadata, options: options)
                 context.logger.info("push rejected", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "push": "\(pushID)"])
-            } catch let error as RPCError where [.failedPrecondition, .alreadyExists, .aborted].contains(error.code) {
-                let now = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options).push
-                guard now.status == .rejected, now.rejectedBy.subject == person.staffNumber else { throw error }
             }
             return AccountHandlers.redirect("/staff/pushes/\(pushID)?done=reject")
         } catch let redirect as Redirect {

@@ -168,22 +168,8 @@ struct WindowHandlers: Sendable {
             let metadata = try staff.staffMetadata(person)
             let materials = try await ApplyHandlers.upload(accepted, of: item, to: client, metadata: metadata)
             let call = Intake_SubmitApplicationRequest.with {
-                $0.applicant = .with {
-                    $0.name = applicant.name
-                    $0.idNumber = applicant.code
-                    $0.phone = applicant.phone
-                    switch applicant.kind {
-                    case .person:
-                        $0.kind = .naturalPerson
-                        $0.idType = .residentID
-                    case .company:
-                        $0.kind = .legalPerson
-                        $0.idType = .uscc
-                        $0.legalRepresentative = applicant.representative ?? ""
-                        $0.contactName = applicant.representative ?? ""
-                        $0.contactPhone = applicant.phone
-                    }
-                }
+                $0.applicant = ApplyHandlers.applicant(
+                    kind: applicant.kind, name: applicant.name, identityCode: applicant.code, legalRepresentative: applicant.representative, phone: applicant.phone)
                 $0.items = [.with { $0.implementationCode = item.implementationCode }]
                 $0.materials = materials
                 $0.channel = .window
