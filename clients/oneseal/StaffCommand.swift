@@ -57,7 +57,7 @@ struct StaffCommand: AsyncParsableCommand {
     /// The TOTP enrolment lines: the secret to type and the otpauth URI (for a QR generator at the desk).
     static func enrolment(_ secret: [UInt8], staffNumber: String, issuer: String) -> (text: String, json: [String: Any]) {
         let totp = TOTP(secret: secret)
-        let grouped = Base32.encode(secret, padding: false).enumerated().map { $0.offset > 0 && $0.offset % 4 == 0 ? " \($0.element)" : "\($0.element)" }.joined()
+        let grouped = totp.groupedSecret
         let uri = totp.provisioningURI(issuer: issuer, account: staffNumber)
         return ("TOTP secret (enter in the authenticator app now; shown once): \(grouped)\notpauth URI: \(uri)", ["totp_secret": grouped, "totp_uri": uri])
     }

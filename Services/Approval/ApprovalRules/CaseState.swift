@@ -494,6 +494,12 @@ public struct CaseState: Sendable, Hashable, Codable {
     /// Records a joint review meeting. Its kind must be the one the item's category calls for
     /// (分级会审, docs/law.md#approval-tiers-and-joint-review) and its convener must hold the matching role. For a collective-tier case
     /// whose active step is the collective study, the meeting completes that step.
+    /// The meeting already recorded under this idempotency key by this convener, if any.
+    public func recordedJointReview(key: String?, by subject: String) -> JointReviewRecord? {
+        guard let key, !key.isEmpty else { return nil }
+        return jointReviews.first { $0.requestKey == key && $0.convenedBy.subject == subject }
+    }
+
     public mutating func recordJointReview(_ review: JointReviewRecord) throws(ApprovalRuleError) {
         var violations: [FieldViolation] = []
         let distinct = Set(review.opinions.map(\.participant.subject))

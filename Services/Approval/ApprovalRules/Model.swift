@@ -247,10 +247,13 @@ public struct JointReviewRecord: Sendable, Hashable, Codable {
     public var conclusion: String
     public var outcome: StepConclusion
     public var minutesFileID: String
+    /// The recording call's idempotency key (nil: none given): the same key from the same convener
+    /// is the same meeting, so a form sent twice records one (`recorded(key:by:)`).
+    public var requestKey: String?
 
     public init(
         id: String, kind: JointReviewKind, heldAt: Date, location: String, convenedBy: CaseActor, opinions: [ParticipantOpinion],
-        conclusion: String, outcome: StepConclusion, minutesFileID: String
+        conclusion: String, outcome: StepConclusion, minutesFileID: String, requestKey: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -261,6 +264,7 @@ public struct JointReviewRecord: Sendable, Hashable, Codable {
         self.conclusion = conclusion
         self.outcome = outcome
         self.minutesFileID = minutesFileID
+        self.requestKey = requestKey
     }
 }
 

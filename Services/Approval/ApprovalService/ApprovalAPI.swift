@@ -167,14 +167,23 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     ) async throws -> StoredCase {
         try await database.withTransaction { transaction in
             let stored = try await find(id, on: transaction, forUpdate: true)
-            if actor.role != "system", actor.role != "node", actor.node != stored.state.decidingNode.code {
-                throw RPCError(code: .permissionDenied, message: "case \(stored.state.caseNumber) is decided by node \(stored.state.decidingNode.code); a token of node \(actor.node) cannot act on it")
-            }
-            if expectedRevision != 0, expectedRevision != stored.revision {
-                throw RPCError(code: .failedPrecondition, message: "case \(stored.state.caseNumber) changed since you read it (revision \(stored.revision), you had \(expectedRevision)); read it again")
-            }
-            return try await store(stored, by: actor, change, in: transaction)
+            return try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, change)
         }
+    }
+
+    /// `changing` for a case already read FOR UPDATE in `transaction`: the node and revision
+    /// checks, then `store`.
+    func changingLocked(
+        _ stored: StoredCase, expectedRevision: Int64 = 0, by actor: CaseActor, in transaction: PostgresConnection,
+        _ change: (inout CaseState, PostgresConnection) async throws -> Change
+    ) async throws -> StoredCase {
+        if actor.role != "system", actor.role != "node", actor.node != stored.state.decidingNode.code {
+            throw RPCError(code: .permissionDenied, message: "case \(stored.state.caseNumber) is decided by node \(stored.state.decidingNode.code); a token of node \(actor.node) cannot act on it")
+        }
+        if expectedRevision != 0, expectedRevision != stored.revision {
+            throw RPCError(code: .failedPrecondition, message: "case \(stored.state.caseNumber) changed since you read it (revision \(stored.revision), you had \(expectedRevision)); read it again")
+        }
+        return try await store(stored, by: actor, change, in: transaction)
     }
 
     /// Applies `change` to a case already locked in `transaction` and writes it, its audit entry

@@ -86,6 +86,8 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
     /// copy of every event when configured (E13).
     let peers: Set<String>
     let logger: Logger
+    /// The figures' read model between calls (shared by the copies of this value).
+    let models = ReadModelCache()
 
     public init(
         database: PostgresClient, keyring: DataKeyring, node: String, settings: EvaluationSettings,

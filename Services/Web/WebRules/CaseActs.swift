@@ -6,7 +6,7 @@ import Foundation
 /// the chain allows the act, who may sign: approval's rules decide, and the page shows its answer by
 /// the field it names (`CaseAct.field(forService:)`).
 public enum CaseAct: String, Sendable, CaseIterable {
-    case review, signOff = "sign-off", decision, suspend, resume, `extension`, returnStep = "return", reassign
+    case review, signOff = "sign-off", jointReview = "joint-review", decision, suspend, resume, `extension`, returnStep = "return", reassign
 
     /// The form's path under `/staff/cases/:id/`.
     public var path: String { rawValue }
@@ -64,6 +64,7 @@ public enum CaseAct: String, Sendable, CaseIterable {
         case (.returnStep, "reason"): return CaseAct.returnReasonField
         case (.reassign, "new_assignee_subject"): return CaseAct.assigneeField
         case (.reassign, "reason"): return CaseAct.reassignReasonField
+        case (.jointReview, _): return JointReviewForm.field(forService: path)
         default: return nil
         }
     }
@@ -230,6 +231,132 @@ public struct ExtensionForm: Sendable, Hashable {
     }
 }
 
+/// 会审: the meeting the item's tier calls for (科室会审, 分管负责人召集会审, 集体研究), recorded by
+/// the one who convened it — where and when it was held, each participant's opinion and vote, the
+/// conclusion and the resolution. Empty participant rows are left out; the rows that are filled
+/// keep their numbers, so approval's `review.opinions[k]` is shown at the row it came from.
+public struct JointReviewForm: Sendable, Hashable {
+    public struct Participant: Sendable, Hashable {
+        /// The row of the form (1-based).
+        public var row: Int
+        public var subject: String
+        public var name: String
+        public var title: String
+        public var vote: Vote
+        public var opinion: String
+    }
+
+    public enum Vote: String, Sendable, Hashable, CaseIterable {
+        case agree, disagree, abstain
+        public var label: String {
+            switch self {
+            case .agree: "同意"
+            case .disagree: "不同意"
+            case .abstain: "弃权"
+            }
+        }
+    }
+
+    /// Rows on the form: a leadership meeting (集体研究) is the director, the deputies and the
+    /// sections concerned — nine seats are more than a county bureau's meeting has.
+    public static let rows = 9
+    public static let locationField = "jr_location"
+    public static let heldAtField = "jr_held_at"
+    public static let conclusionField = "jr_conclusion"
+    public static let outcomeField = "jr_outcome"
+    public static let participantsField = "jr_participants"
+    public static func field(_ part: String, row: Int) -> String { "jr_\(part)_\(row)" }
+
+    public var location: String
+    /// When it was held (nil: now, as approval records it).
+    public var heldAt: Date?
+    public var conclusion: String
+    public var outcome: ProposedConclusion
+    public var participants: [Participant]
+
+    /// `minimumParticipants`: 3 for 集体研究, 2 otherwise (approval's rule, checked here first so
+    /// the page names the rows).
+    public static func validate(_ fields: [String: String], minimumParticipants: Int, now: Date) -> Result<JointReviewForm, FormErrors> {
+        var errors: [String: String] = [:]
+        let location = CaseActText.tidy(fields[locationField])
+        if location.isEmpty { errors[locationField] = "请填写会议地点" } else if location.count > CaseActLimits.maximumLineCharacters || location.contains("\n") {
+            errors[locationField] = "会议地点为一行，最多\(CaseActLimits.maximumLineCharacters)个字"
+        }
+        var heldAt: Date?
+        let heldText = CaseActText.tidy(fields[heldAtField])
+        if !heldText.isEmpty {
+            if let date = beijing(heldText) {
+                if date > now.addingTimeInterval(300) { errors[heldAtField] = "会议时间不能晚于现在（会后记录）" } else { heldAt = date }
+            } else {
+                errors[heldAtField] = "会议时间的格式为 年-月-日T时:分，如 2026-12-04T09:30（留空为现在）"
+            }
+        }
+        let conclusion = CaseActText.paragraph(fields[conclusionField], field: conclusionField, label: "会议结论", into: &errors)
+        let outcome = ProposedConclusion(rawValue: fields[outcomeField] ?? "")
+        if outcome == nil { errors[outcomeField] = "请选择会议的决议（拟准予或拟不予许可）" }
+        var participants: [Participant] = []
+        var seen: Set<String> = []
+        for row in 1...rows {
+            let subject = CaseActText.tidy(fields[field("subject", row: row)])
+            let name = CaseActText.tidy(fields[field("name", row: row)])
+            let title = CaseActText.tidy(fields[field("title", row: row)])
+            let opinion = CaseActText.tidy(fields[field("opinion", row: row)])
+            let voteText = fields[field("vote", row: row)] ?? ""
+            if subject.isEmpty && name.isEmpty && title.isEmpty && opinion.isEmpty { continue }
+            if subject.isEmpty { errors[field("subject", row: row)] = "第\(row)行：请填写参会人工号" }
+            else if subject.count > StaffAccountDraft.maximumStaffNumberCharacters || !subject.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+                errors[field("subject", row: row)] = "第\(row)行：工号为字母、数字和 - _ .，最多\(StaffAccountDraft.maximumStaffNumberCharacters)个字符"
+            } else if !seen.insert(subject).inserted {
+                errors[field("subject", row: row)] = "第\(row)行：\(subject) 已在前面的行中，每位参会人只记一次"
+            }
+            if name.count > 40 || name.contains("\n") { errors[field("name", row: row)] = "第\(row)行：姓名最多40个字" }
+            if title.isEmpty { errors[field("title", row: row)] = "第\(row)行：请填写参会职务，如“食品科科长”" }
+            else if title.count > 60 || title.contains("\n") { errors[field("title", row: row)] = "第\(row)行：职务最多60个字" }
+            let vote = Vote(rawValue: voteText)
+            if vote == nil { errors[field("vote", row: row)] = "第\(row)行：请选择表决意见" }
+            let checked = CaseActText.paragraph(opinion, field: field("opinion", row: row), label: "第\(row)行的发表意见", into: &errors)
+            participants.append(Participant(row: row, subject: subject, name: name, title: title, vote: vote ?? .abstain, opinion: checked))
+        }
+        if participants.count < minimumParticipants {
+            errors[participantsField] = "至少记录\(minimumParticipants)位参会人的意见，现在\(participants.count)位"
+        }
+        guard errors.isEmpty, let outcome else { return .failure(FormErrors(errors: errors, values: CaseActText.kept(fields))) }
+        return .success(JointReviewForm(location: location, heldAt: heldAt, conclusion: conclusion, outcome: outcome, participants: participants))
+    }
+
+    /// The form field for approval's violation path: `review.location`, `review.opinions[k].opinion`
+    /// (the k-th filled row), `review.conclusion`, `review.held_at`.
+    public static func field(forService path: String, rows filled: [Int] = []) -> String? {
+        if path.hasSuffix("location") { return locationField }
+        if path.hasSuffix("held_at") { return heldAtField }
+        if path.hasSuffix("conclusion") { return conclusionField }
+        if path.hasSuffix("outcome") { return outcomeField }
+        guard path.contains("opinions") else { return nil }
+        guard let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"), open < close,
+              let k = Int(path[path.index(after: open)..<close]) else { return participantsField }
+        let row = k < filled.count ? filled[k] : k + 1
+        let part = path.split(separator: ".").last.map(String.init) ?? ""
+        switch part {
+        case "opinion": return field("opinion", row: row)
+        case "title": return field("title", row: row)
+        case "vote": return field("vote", row: row)
+        case "subject": return field("subject", row: row)
+        default: return field("subject", row: row)
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM` (a datetime-local control) in Beijing time.
+    static func beijing(_ text: String) -> Date? {
+        let parts = text.split(separator: "T")
+        guard parts.count == 2, let day = CaseActText.date(String(parts[0])) else { return nil }
+        let clock = parts[1].split(separator: ":").map { Int($0) }
+        guard clock.count == 2, let hour = clock[0], let minute = clock[1], (0...23).contains(hour), (0...59).contains(minute) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        return calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: hour, minute: minute))
+    }
+}
+
 /// Text checks the forms share.
 enum CaseActText {
     /// What the page gives back after a refusal: the texts typed, never the hidden fields.
@@ -277,5 +404,41 @@ enum CaseActText {
         guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
               calendar.component(.month, from: date) == month, calendar.component(.day, from: date) == day else { return nil }
         return (year, month, day)
+    }
+}
+
+/// 改派 a returned push: one or more department codes (checkboxes, each sent as its own
+/// `departments` field), the reason, and whether to fix the item's boundary list too.
+public struct RerouteForm: Sendable, Hashable {
+    public static let departmentsField = "departments"
+    public static let reasonField = "reroute_reason"
+    public static let boundaryField = "update_boundary"
+    /// A push goes to the departments responsible for the item: a handful, never dozens.
+    public static let maximumDepartments = 10
+
+    public var departments: [String]
+    public var reason: String
+    public var updateBoundary: Bool
+
+    /// `raw`: the form body as sent (the department boxes repeat one name).
+    public static func validate(_ raw: String) -> Result<RerouteForm, FormErrors> {
+        let fields = FormBody.parse(raw).filter { $0.key != departmentsField }
+        var errors: [String: String] = [:]
+        var departments: [String] = []
+        for value in FormBody.values(raw, name: departmentsField).prefix(100) {
+            let code = value.trimmingCharacters(in: .whitespaces)
+            guard !code.isEmpty, !departments.contains(code) else { continue }
+            guard code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                errors[departmentsField] = "部门代码为字母、数字和 - _ .，最多64个字符"
+                continue
+            }
+            departments.append(code)
+        }
+        if departments.isEmpty && errors[departmentsField] == nil { errors[departmentsField] = "请至少选择一个接收部门" }
+        else if departments.count > maximumDepartments { errors[departmentsField] = "最多选择\(maximumDepartments)个部门" }
+        let reason = CaseActText.paragraph(fields[reasonField], field: reasonField, label: "改派理由", into: &errors)
+        let boundary = fields[boundaryField] == "on"
+        guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: CaseActText.kept(fields))) }
+        return .success(RerouteForm(departments: departments, reason: reason, updateBoundary: boundary))
     }
 }

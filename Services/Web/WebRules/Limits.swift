@@ -8,3 +8,10 @@ public enum WebLimits {
     /// Any single form field after decoding.
     public static let maximumFieldCharacters = 64
 }
+
+/// The back office's work list (我的待办): a page a hall PC renders at once, and the size of the
+/// position a next-page link carries (approval's case-page token, about 60 characters).
+public enum WorkList {
+    public static let pageSize = 50
+    public static let maximumTokenLength = 200
+}

@@ -64,6 +64,11 @@ public struct TOTP: Sendable, Hashable {
 
     public func code(at date: Date) -> String { code(step: step(at: date)) }
 
+    /// The secret as a person types it into an app: base32 in groups of four.
+    public var groupedSecret: String {
+        Base32.encode(secret, padding: false).enumerated().map { $0.offset > 0 && $0.offset % 4 == 0 ? " \($0.element)" : "\($0.element)" }.joined()
+    }
+
     /// The step whose code `typed` is, within ±`window` steps of `date` (one step each way by
     /// default: a phone's clock a little off, a code typed as it changes), or nil. Spaces the
     /// person typed between groups are ignored; anything but digits of the right count is no match.

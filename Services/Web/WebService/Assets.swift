@@ -32,6 +32,7 @@ enum Assets {
     a.button { display: inline-block; margin-top: .5rem; font-size: 1.05rem; padding: .65rem 1.5rem; background: var(--brand); color: #fff; border-radius: .35rem; text-decoration: none; min-height: 44px; }
     input[aria-invalid=true] { border-color: var(--bad); }
     .field-error { color: var(--bad); font-weight: 600; margin: .25rem 0 0; }
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
     button { margin-top: 1rem; font-size: 1.05rem; padding: .65rem 1.5rem; background: var(--brand); color: #fff; border: 0; border-radius: .35rem; cursor: pointer; min-height: 44px; }
     button:hover { background: #083d6e; }
     a { color: var(--brand); }

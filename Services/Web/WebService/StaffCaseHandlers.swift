@@ -45,7 +45,7 @@ struct StaffCaseHandlers: Sendable {
         case .signOff: [.sectionChief, .deputyDirector, .director].contains(role)
         case .extension: role == .director
         case .decision, .suspend, .resume: role.worksCases
-        case .returnStep, .reassign: [.sectionChief, .deputyDirector, .director].contains(role)
+        case .returnStep, .reassign, .jointReview: [.sectionChief, .deputyDirector, .director].contains(role)
         }
     }
 
@@ -235,6 +235,7 @@ struct StaffCaseHandlers: Sendable {
 
         // The edge's checks: every problem at once, by its field.
         let call: @Sendable () async throws -> Void
+        var place: (String) -> String? = act.field(forService:)
         switch act {
         case .review, .signOff:
             switch SigningForm.validate(fields) {
@@ -301,6 +302,36 @@ struct StaffCaseHandlers: Sendable {
                 let client = self.client, options = self.options
                 call = { _ = try await client.returnToStep(.with { $0.caseID = caseID; $0.targetStepIndex = Int32(form.targetStep); $0.reason = form.reason; $0.expectedRevision = revision }, metadata: metadata, options: options) }
             }
+        case .jointReview:
+            let found = try? await load(caseID, metadata: try staff.staffMetadata(person))
+            let minimum = found?.theCase.item.tier == .collective ? 3 : 2
+            switch JointReviewForm.validate(fields, minimumParticipants: minimum, now: Date()) {
+            case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
+            case .success(let form):
+                let client = self.client, options = self.options
+                let review = Approval_JointReview.with {
+                    $0.kind = CasePage.jointReviewKind(found?.theCase.item.tier ?? .unspecified)
+                    $0.location = form.location
+                    if let held = form.heldAt { $0.heldAt = .init(date: held) }
+                    $0.conclusion = form.conclusion
+                    $0.outcome = form.outcome == .grant ? .proposeGrant : .proposeDeny
+                    $0.opinions = form.participants.map { participant in
+                        Approval_ParticipantOpinion.with {
+                            $0.participant = .with { $0.subject = participant.subject; $0.name = participant.name }
+                            $0.title = participant.title
+                            $0.opinion = participant.opinion
+                            $0.vote = switch participant.vote {
+                            case .agree: .agree
+                            case .disagree: .disagree
+                            case .abstain: .abstain
+                            }
+                        }
+                    }
+                }
+                let rows = form.participants.map(\.row)
+                place = { JointReviewForm.field(forService: $0, rows: rows) }
+                call = { _ = try await client.recordJointReview(.with { $0.caseID = caseID; $0.review = review }, metadata: metadata, options: options) }
+            }
         case .reassign:
             switch ReassignForm.validate(fields) {
             case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
@@ -322,7 +353,7 @@ struct StaffCaseHandlers: Sendable {
                 var errors: [String: String] = [:]
                 var unplaced: [String] = []
                 for violation in error.fieldViolations {
-                    if let field = act.field(forService: violation.field) { errors[field] = CasePage.violationText(violation) } else { unplaced.append(violation.description_p) }
+                    if let field = place(violation.field) { errors[field] = CasePage.violationText(violation) } else { unplaced.append(violation.description_p) }
                 }
                 if errors.isEmpty && unplaced.isEmpty { unplaced.append(error.message) }
                 let kept = FormErrors(errors: errors, values: fields.filter { ![CSRFTokens.field, CaseAct.keyField].contains($0.key) })

@@ -3,6 +3,7 @@ import GRPCCore
 import Hummingbird
 import Logging
 import OneSealAuth
+import OneSealCore
 import OneSealProto
 import OneSealWire
 import WebRules
@@ -36,9 +37,14 @@ struct StaffHandlers: Sendable {
         router.get("/staff/code") { request, context in try await codeForm(request, context) }
         router.post("/staff/code") { request, context in try await codeSubmit(request, context) }
         router.post("/staff/sign-out") { request, context in try await signOut(request, context) }
+        router.get("/staff/second-factor") { request, context in try await enrolmentForm(request, context) }
+        router.post("/staff/second-factor") { request, context in try await enrolmentSubmit(request, context) }
         router.get("/staff/cases") { request, context in try await workList(request, context) }
         if let approval { StaffCaseHandlers(staff: self, intake: intake, approval: approval).register(on: router) }
-        if let supervision { StaffPushHandlers(staff: self, supervision: supervision).register(on: router) }
+        if let supervision {
+            StaffPushHandlers(staff: self, supervision: supervision).register(on: router)
+            PushRerouteHandlers(staff: self, supervision: supervision).register(on: router)
+        }
     }
 
     /// Without the staff key the workbench's paths say so plainly.
@@ -47,8 +53,8 @@ struct StaffHandlers: Sendable {
             PageHandlers.html(.notFound, ErrorPage.render(
                 layout: Layout(siteName: siteName, requestID: context.id), title: "工作台未开通", message: "本站暂未开通工作人员工作台。"))
         }
-        for path in ["/staff", "/staff/sign-in", "/staff/password", "/staff/code", "/staff/cases", "/staff/dashboard", "/staff/dashboard/report", "/staff/operations", "/staff/operations/catalogue.json", "/staff/window"] { router.get(.init(stringLiteral: path), use: answer) }
-        for path in ["/staff/sign-in", "/staff/password", "/staff/code", "/staff/sign-out", "/staff/operations/catalogue"] { router.post(.init(stringLiteral: path), use: answer) }
+        for path in ["/staff", "/staff/sign-in", "/staff/password", "/staff/code", "/staff/cases", "/staff/dashboard", "/staff/dashboard/report", "/staff/operations", "/staff/operations/catalogue.json", "/staff/window", "/staff/second-factor"] { router.get(.init(stringLiteral: path), use: answer) }
+        for path in ["/staff/sign-in", "/staff/password", "/staff/code", "/staff/sign-out", "/staff/operations/catalogue", "/staff/second-factor"] { router.post(.init(stringLiteral: path), use: answer) }
     }
 
     func layout(_ context: WebContext) -> Layout { accounts.layout(context) }
@@ -230,6 +236,77 @@ struct StaffHandlers: Sendable {
         return AccountHandlers.redirect("/staff", setCookies: [policy.staffSessionCookie(advanced)])
     }
 
+    // MARK: Second factor by the person (自助绑定)
+
+    /// 绑定动态验证码: a signed-in person without a second factor gets a fresh secret (typed or
+    /// read from the otpauth link by an authenticator app) and confirms it with a code; nothing
+    /// is stored before that. With a second factor already the page says how to replace it (the
+    /// operator's reset: a stolen session must not swap the phone).
+    func enrolmentForm(_ request: Request, _ context: WebContext) async throws -> Response {
+        let checked = try await gate(request, at: .signedIn)
+        guard case .pass(let id, let session) = checked else { return checked.response }
+        let token = accounts.csrf.token(for: id)
+        let person = session.staff
+        guard !person.hasSecondFactor else {
+            return AccountHandlers.page(.ok, StaffPages.enrolment(layout: layout(context), csrf: token, staff: person, offer: nil, errors: nil))
+        }
+        do {
+            let offer = try offer(for: person, issuer: layout(context).siteName)
+            return AccountHandlers.page(.ok, StaffPages.enrolment(layout: layout(context), csrf: token, staff: person, offer: offer, errors: nil))
+        } catch is StaffStore.MissingDataKey {
+            return AccountHandlers.page(.serviceUnavailable, StaffPages.enrolment(layout: layout(context), csrf: token, staff: person, offer: nil, errors: nil, notice: "本站未配置数据密钥，无法绑定动态验证码。请联系系统管理员。"))
+        }
+    }
+
+    /// A new secret for `person`: the sealed offer the form carries and what the page shows.
+    func offer(for person: StaffStore.Staff, issuer: String) throws -> StaffPages.Offer {
+        let secret = TOTP.generateSecret()
+        let totp = TOTP(secret: secret)
+        return StaffPages.Offer(sealed: try store.offerSecret(secret, for: person.id), grouped: totp.groupedSecret,
+                                uri: totp.provisioningURI(issuer: issuer, account: person.staffNumber))
+    }
+
+    func enrolmentSubmit(_ request: Request, _ context: WebContext) async throws -> Response {
+        var request = request
+        guard let fields = try await form(&request) else { return accounts.csrfRefused(context) }
+        let checked = try await gate(request, at: .signedIn)
+        guard case .pass(let id, let session) = checked else { return checked.response }
+        let token = accounts.csrf.token(for: id)
+        let person = session.staff
+        let address = accounts.client(request, context)
+        let key = Self.throttleKey(person.staffNumber)
+        let offered = fields[StaffPages.offerField] ?? ""
+        /// The same offer again (its secret is already in the person's app) with the problem.
+        func again(_ status: HTTPResponse.Status, _ errors: FormErrors?, notice: String? = nil) throws -> Response {
+            let secret = store.openOffer(offered, for: person.id)
+            let offer = try secret.map { secret in
+                let totp = TOTP(secret: secret)
+                return StaffPages.Offer(sealed: offered, grouped: totp.groupedSecret, uri: totp.provisioningURI(issuer: layout(context).siteName, account: person.staffNumber))
+            } ?? self.offer(for: person, issuer: layout(context).siteName)
+            return AccountHandlers.page(status, StaffPages.enrolment(layout: layout(context), csrf: token, staff: person, offer: offer, errors: errors, notice: notice))
+        }
+        if let block = accounts.throttle.withLock({ $0.block(account: key, address: address, now: Date()) }) {
+            return try again(.tooManyRequests, nil, notice: AccountHandlers.blockedText(block))
+        }
+        do {
+            switch try await store.enrolTOTP(person.id, offer: offered, code: fields[StaffSignIn.codeField] ?? "") {
+            case .enrolled:
+                accounts.throttle.withLock { $0.recordSuccess(account: key) }
+                context.logger.info("staff second factor enrolled", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)"])
+                return AccountHandlers.redirect("/staff/second-factor?done=1")
+            case .alreadyEnrolled:
+                return AccountHandlers.redirect("/staff/second-factor?done=1")
+            case .wrongCode:
+                accounts.throttle.withLock { $0.recordFailure(account: key, address: address, now: Date()) }
+                return try again(.badRequest, FormErrors(errors: [StaffSignIn.codeField: "验证码不正确：请输入应用中当前显示的6位数字（手机时间须准确）"]))
+            case .staleOffer:
+                return try again(.badRequest, FormErrors(errors: [StaffSignIn.codeField: "绑定页面已超过10分钟，已生成新的密钥：请在应用中删除刚才添加的条目，重新添加下面的密钥"]))
+            }
+        } catch is StaffStore.MissingDataKey {
+            return AccountHandlers.page(.serviceUnavailable, StaffPages.enrolment(layout: layout(context), csrf: token, staff: person, offer: nil, errors: nil, notice: "本站未配置数据密钥，无法绑定动态验证码。请联系系统管理员。"))
+        }
+    }
+
     // MARK: Home
 
     func home(_ request: Request, _ context: WebContext) async throws -> Response {
@@ -282,20 +359,30 @@ struct StaffHandlers: Sendable {
         options.timeout = .seconds(8)
         let client = Approval_ApprovalService.Client(wrapping: approval)
         let open: [Approval_CaseStatus] = [.inProgress, .suspended]
+        // Each section pages on its own (approval's keyset token, checked again by approval).
+        func position(_ name: String) -> String {
+            guard let text = request.uri.queryParameters[Substring(name)].map(String.init), text.utf8.count <= WorkList.maximumTokenLength,
+                  text.utf8.allSatisfy({ Base64URL.isAlphabet($0) || $0 == UInt8(ascii: ".") }) else { return "" }
+            return text
+        }
+        let minePosition = position("mine"), queuePosition = position("queue")
         do {
             let metadata = try staffMetadata(staff)
             let mine = try await client.listCases(.with {
                 $0.assigneeSubject = staff.staffNumber
                 $0.statuses = open
-                $0.page = .with { $0.pageSize = 100 }
+                $0.page = .with { $0.pageSize = Int32(WorkList.pageSize); $0.pageToken = minePosition }
             }, metadata: metadata, options: options)
             let queue = try await client.listCases(.with {
                 $0.nextRole = role
                 $0.unassignedOnly = true
                 $0.statuses = open
-                $0.page = .with { $0.pageSize = 100 }
+                $0.page = .with { $0.pageSize = Int32(WorkList.pageSize); $0.pageToken = queuePosition }
             }, metadata: metadata, options: options)
-            return AccountHandlers.page(.ok, StaffPages.workList(layout: layout(context), csrf: token, staff: staff, mine: mine.cases, queue: queue.cases))
+            return AccountHandlers.page(.ok, StaffPages.workList(
+                layout: layout(context), csrf: token, staff: staff,
+                mine: .init(page: mine, parameter: "mine", other: ("queue", queuePosition)),
+                queue: .init(page: queue, parameter: "queue", other: ("mine", minePosition))))
         } catch let error as RPCError {
             context.logger.notice("work list failed", metadata: ["request_id": "\(context.id)", "code": "\(error.code)", "message": "\(error.message)"])
             let status: HTTPResponse.Status = error.code == .permissionDenied ? .forbidden : .serviceUnavailable

@@ -219,6 +219,56 @@ public struct StaffStore: Sendable {
         return updated == 1
     }
 
+    // MARK: Second factor by the person (自助绑定)
+
+    /// How long an offered secret may be confirmed: the time to install an app and type a code.
+    public static let offerLifetime: TimeInterval = 600
+
+    static func offerContext(_ id: UUID) -> String { "web staff totp offer \(id.uuidString.lowercased())" }
+
+    /// A new secret offered to the signed-in person, sealed for the enrolment form (bound to the
+    /// person and stamped with the time): nothing is stored until a code from it confirms it, so
+    /// an abandoned form leaves no half-enrolled account.
+    public func offerSecret(_ secret: [UInt8], for id: UUID, now: Date = Date()) throws -> String {
+        guard let keyring else { throw MissingDataKey() }
+        let stamp = withUnsafeBytes(of: Int64(now.timeIntervalSince1970).bigEndian) { Array($0) }
+        return Base64URL.encode(try keyring.seal(stamp + secret, context: Self.offerContext(id)))
+    }
+
+    /// The secret an offer carries, if it is this person's and still fresh.
+    public func openOffer(_ offer: String, for id: UUID, now: Date = Date()) -> [UInt8]? {
+        guard let keyring, offer.utf8.count <= 512, let sealed = Base64URL.decode(offer),
+              let opened = try? keyring.open(sealed, context: Self.offerContext(id)), opened.count == 8 + TOTP.secretByteCount else { return nil }
+        let stamp = opened.prefix(8).reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        let age = now.timeIntervalSince1970 - TimeInterval(stamp)
+        guard age >= -60, age <= Self.offerLifetime else { return nil }
+        return Array(opened.dropFirst(8))
+    }
+
+    public enum Enrolment: Sendable, Hashable {
+        case enrolled
+        /// The person has a second factor already (a second submission of the same form, or one
+        /// set by the operator meanwhile): nothing changed.
+        case alreadyEnrolled
+        case wrongCode
+        /// Not an offer of this person's, or older than `offerLifetime`.
+        case staleOffer
+    }
+
+    /// Binds the offered secret once a code from it matches; the code's step counts as used.
+    /// Only an account without a second factor is changed (replacing one is the operator's
+    /// `reset-password --new-totp`: a stolen session must not swap the phone).
+    public func enrolTOTP(_ id: UUID, offer: String, code: String, now: Date = Date()) async throws -> Enrolment {
+        guard let secret = openOffer(offer, for: id, now: now) else { return .staleOffer }
+        guard let step = TOTP(secret: secret).matchingStep(code, at: now) else { return .wrongCode }
+        let sealed = try sealSecret(secret, for: id)
+        let updated = try await database.execute("""
+            UPDATE web_staff SET totp_sealed = \(sealed), totp_last_step = \(Int64(step))
+            WHERE staff_id = \(id) AND totp_sealed IS NULL AND disabled_at IS NULL
+            """)
+        return updated == 1 ? .enrolled : .alreadyEnrolled
+    }
+
     // MARK: Sessions
 
     public enum Stage: String, Sendable, Hashable {

@@ -194,37 +194,57 @@ extension ApprovalAPI {
         case .red: "red"
         default: ""
         }
-        var after = 0
+        var after: CasePageKey?
         if !request.page.pageToken.isEmpty {
-            guard let value = Int(request.page.pageToken), value >= 0 else {
+            guard let key = CasePageKey(token: request.page.pageToken) else {
                 throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
             }
-            after = value
+            after = key
         }
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
-        let todayText = today.iso8601
-        let filter: SQLQuery = """
-            (cardinality(\(SQLArray(statuses))::text[]) = 0 OR status = ANY(\(SQLArray(statuses))::text[]))
-            AND (\(request.assigneeSubject) = '' OR next_assignee = \(request.assigneeSubject))
-            AND (\(request.departmentCode) = '' OR department_code = \(request.departmentCode))
-            AND (\(request.implementationCode) = '' OR implementation_code = \(request.implementationCode))
-            AND (\(request.applicationID) = '' OR application_id = \(request.applicationID))
-            AND (\(from)::date IS NULL OR accepted_on >= \(from)::date)
-            AND (\(to)::date IS NULL OR accepted_on <= \(to)::date)
-            AND (\(role) = '' OR next_role = \(role))
-            AND (NOT \(request.unassignedOnly) OR (next_assignee IS NULL AND status IN ('in_progress', 'suspended')))
-            AND (NOT \(request.overdueOnly) OR (status = 'in_progress' AND due_on < \(todayText)::date))
-            AND (\(minimum) = '' OR (status IN ('in_progress', 'suspended') AND (warning = 'red' OR (\(minimum) = 'yellow' AND warning = 'yellow'))))
-            AND (NOT \(request.revocationReviewOpen) OR revocation_review_open)
-            """
+        // Only the filters asked for reach the SQL, so the planner can use the open cases' index
+        // (a bound "$1 = '' OR …" hides every condition from it).
+        let openOnly = !statuses.isEmpty && Set(statuses).isSubset(of: [CaseStatus.inProgress.rawValue, CaseStatus.suspended.rawValue])
+        var filter: SQLQuery = openOnly ? "status IN ('in_progress', 'suspended')" : "TRUE"
+        if !statuses.isEmpty { filter = "\(filter) AND status = ANY(\(SQLArray(statuses))::text[])" }
+        if !request.assigneeSubject.isEmpty { filter = "\(filter) AND next_assignee = \(request.assigneeSubject)" }
+        if !request.departmentCode.isEmpty { filter = "\(filter) AND department_code = \(request.departmentCode)" }
+        if !request.implementationCode.isEmpty { filter = "\(filter) AND implementation_code = \(request.implementationCode)" }
+        if !request.applicationID.isEmpty { filter = "\(filter) AND application_id = \(request.applicationID)" }
+        if let from { filter = "\(filter) AND accepted_on >= \(from)::date" }
+        if let to { filter = "\(filter) AND accepted_on <= \(to)::date" }
+        if !role.isEmpty { filter = "\(filter) AND next_role = \(role)" }
+        if request.unassignedOnly { filter = "\(filter) AND next_assignee IS NULL AND status IN ('in_progress', 'suspended')" }
+        if request.overdueOnly { filter = "\(filter) AND status = 'in_progress' AND due_on < \(today.iso8601)::date" }
+        if !minimum.isEmpty {
+            filter = "\(filter) AND status IN ('in_progress', 'suspended') AND (warning = 'red' OR (\(minimum) = 'yellow' AND warning = 'yellow'))"
+        }
+        if request.revocationReviewOpen { filter = "\(filter) AND revocation_review_open" }
+        var page = filter
+        if let after {
+            page = """
+                \(filter) AND (COALESCE(due_on, 'infinity'::date), accepted_on, case_number)
+                    > (COALESCE(\(after.dueOn?.iso8601)::date, 'infinity'::date), \(after.acceptedOn.iso8601)::date, \(after.caseNumber))
+                """
+        }
         return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                "SELECT \(unescaped: CaseStore.columns) FROM cases WHERE \(filter) ORDER BY due_on NULLS LAST, accepted_on, case_number OFFSET \(after) LIMIT \(size + 1)")
+            let rows = try await connection.query("""
+                SELECT \(unescaped: CaseStore.columns), due_on::text AS page_due, accepted_on::text AS page_accepted, case_number AS page_number
+                FROM cases WHERE \(page)
+                ORDER BY COALESCE(due_on, 'infinity'::date), accepted_on, case_number LIMIT \(size + 1)
+                """)
             let total = try await connection.query("SELECT count(*)::int8 AS n FROM cases WHERE \(filter)").one().decode("n", as: Int.self)
+            let shown = try rows.prefix(size).map(CaseStore.decode)
             var response = Approval_ListCasesResponse()
-            response.cases = try await views(try rows.prefix(size).map(CaseStore.decode), for: caller, purpose: "list_cases", on: connection)
+            response.cases = try await views(shown, for: caller, purpose: "list_cases", on: connection)
             response.page.totalSize = Int64(total)
-            if rows.count > size { response.page.nextPageToken = String(after + size) }
+            if rows.count > size, let last = rows.prefix(size).last {
+                // The key is the columns the rows were sorted by, not the state's copy of them.
+                let due = try last.decode("page_due", as: String?.self)
+                response.page.nextPageToken = CasePageKey(
+                    dueOn: try due.map { try CivilDate(parsing: $0) }, acceptedOn: try CivilDate(parsing: try last.decode("page_accepted", as: String.self)),
+                    caseNumber: try last.decode("page_number", as: String.self)).token
+            }
             return response
         }
     }

@@ -114,13 +114,23 @@ extension ApprovalAPI {
         }
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
         let actor = Self.actorOf(caller)
-        let updated = try await changing(id, by: actor) { state, _ in
-            let record = JointReviewRecord(
-                id: "jr\(state.jointReviews.count + 1)", kind: kind!, heldAt: input.hasHeldAt ? input.heldAt.date : now, location: input.location,
-                convenedBy: actor, opinions: opinions, conclusion: input.conclusion, outcome: outcome!, minutesFileID: input.minutesFileID)
-            try state.recordJointReview(record)
-            let votes = opinions.map { "\($0.participant.subject):\($0.vote.rawValue)" }.joined(separator: ",")
-            return Change("joint_review.recorded", ["review": record.id, "kind": record.kind.rawValue, "votes": votes, "outcome": record.outcome.rawValue, "conclusion": record.conclusion])
+        let key = CallMetadata.idempotencyKey
+        if let key, key.unicodeScalars.count > FieldLimits.identifier.maximumLength {
+            throw RPCError.invalidArgument(field: "idempotency-key", "at most \(FieldLimits.identifier.maximumLength) characters (\(FieldLimits.identifier.domain))", reason: "too_long")
+        }
+        // A repeat of a recorded meeting (same key, same convener) answers the case as it is: the
+        // check runs on the locked row, so two copies sent at once record one meeting.
+        let updated = try await database.withTransaction { transaction in
+            let stored = try await find(id, on: transaction, forUpdate: true)
+            if stored.state.recordedJointReview(key: key, by: actor.subject) != nil, actor.node == stored.state.decidingNode.code { return stored }
+            return try await changingLocked(stored, by: actor, in: transaction) { state, _ in
+                let record = JointReviewRecord(
+                    id: "jr\(state.jointReviews.count + 1)", kind: kind!, heldAt: input.hasHeldAt ? input.heldAt.date : now, location: input.location,
+                    convenedBy: actor, opinions: opinions, conclusion: input.conclusion, outcome: outcome!, minutesFileID: input.minutesFileID, requestKey: key)
+                try state.recordJointReview(record)
+                let votes = opinions.map { "\($0.participant.subject):\($0.vote.rawValue)" }.joined(separator: ",")
+                return Change("joint_review.recorded", ["review": record.id, "kind": record.kind.rawValue, "votes": votes, "outcome": record.outcome.rawValue, "conclusion": record.conclusion])
+            }
         }
         var response = Approval_RecordJointReviewResponse()
         response.case = try await viewing(updated, for: caller, purpose: "joint_review")

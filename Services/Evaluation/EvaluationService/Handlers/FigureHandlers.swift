@@ -41,7 +41,7 @@ extension EvaluationAPI {
     /// Everything figures are computed from, for `nodes`, with ratings from `ratingsFrom` on.
     func inputs(nodes: Set<String>, ratingsFrom: CivilDate, to: CivilDate, on connection: PostgresConnection) async throws
         -> (model: ReadModel, ratings: [StoredRating], tickets: [(StoredTicket, StoredRating)]) {
-        let model = try await FactStore.model(nodes: nodes, on: connection)
+        let model = try await models.model(nodes: nodes, on: connection)
         let ratings = try await RatingStore.facts(nodes: nodes, from: ratingsFrom, to: to, on: connection)
         let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
         return (model, ratings, tickets)
@@ -79,7 +79,7 @@ extension EvaluationAPI {
         let today = self.today
         return try await database.withConnection { connection in
             let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
-            let model = try await FactStore.model(nodes: nodes, on: connection)
+            let model = try await models.model(nodes: nodes, on: connection)
             let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
             let warnings = try EarlyWarnings.list(
                 model: model, rectifications: tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning, calendar: calendar,

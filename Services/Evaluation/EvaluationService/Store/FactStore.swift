@@ -45,7 +45,7 @@ enum FactStore {
             INSERT INTO application_facts (id, node, number, applicant_index, fact)
             VALUES (\(fact.id), \(fact.node), \(fact.number), \(fact.applicantIndex), \(try json(fact))::jsonb)
             ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, number = EXCLUDED.number,
-                applicant_index = EXCLUDED.applicant_index, fact = EXCLUDED.fact
+                applicant_index = EXCLUDED.applicant_index, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
             """)
     }
 
@@ -54,21 +54,21 @@ enum FactStore {
             INSERT INTO case_facts (id, node, application_id, application_number, fact)
             VALUES (\(fact.id), \(fact.node), \(fact.applicationID), \(fact.applicationNumber), \(try json(fact))::jsonb)
             ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, application_id = EXCLUDED.application_id,
-                application_number = EXCLUDED.application_number, fact = EXCLUDED.fact
+                application_number = EXCLUDED.application_number, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
             """)
     }
 
     static func save(_ fact: ConsultationFact, on transaction: PostgresConnection) async throws {
         try await transaction.execute("""
             INSERT INTO consultation_facts (id, node, fact) VALUES (\(fact.id), \(fact.node), \(try json(fact))::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact
+            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
             """)
     }
 
     static func save(_ fact: PushFact, on transaction: PostgresConnection) async throws {
         try await transaction.execute("""
             INSERT INTO push_facts (id, node, fact) VALUES (\(fact.id), \(fact.node), \(try json(fact))::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact
+            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
             """)
     }
 
@@ -86,30 +86,51 @@ enum FactStore {
         for id in keys.pushes { if let fact = model.pushes[id] { try await save(fact, on: transaction) } }
     }
 
-    /// The facts of `nodes`, with the applications of their cases (for the window of a case).
-    static func model(nodes: Set<String>, on connection: PostgresConnection) async throws -> ReadModel {
+    /// The facts of `nodes`, with the applications of their cases (for the window of a case),
+    /// written by transactions from `since` on (nil: all of them) — `ReadModelCache` adds them to
+    /// the model it keeps.
+    static func model(nodes: Set<String>, since: String? = nil, on connection: PostgresConnection) async throws -> ReadModel {
         let list = textArray(nodes)
+        // "0" precedes every transaction: the whole model.
+        let from = since ?? "0"
         var model = ReadModel()
         for row in try await connection.query("""
             SELECT fact::text AS fact FROM application_facts
-            WHERE node = ANY(\(list)::text[]) OR id IN (SELECT application_id FROM case_facts WHERE node = ANY(\(list)::text[]))
+            WHERE (written_xact >= \(from)::text::xid8
+                   AND (node = ANY(\(list)::text[]) OR id IN (SELECT application_id FROM case_facts WHERE node = ANY(\(list)::text[]))))
+               OR id IN (SELECT application_id FROM case_facts WHERE node = ANY(\(list)::text[]) AND written_xact >= \(from)::text::xid8)
             """) {
             let fact = try decode(ApplicationFact.self, row)
             model.applications[fact.id] = fact
         }
-        for row in try await connection.query("SELECT fact::text AS fact FROM case_facts WHERE node = ANY(\(list)::text[])") {
+        for row in try await connection.query("""
+            SELECT fact::text AS fact FROM case_facts WHERE node = ANY(\(list)::text[]) AND written_xact >= \(from)::text::xid8
+            """) {
             let fact = try decode(CaseFact.self, row)
             model.cases[fact.id] = fact
         }
-        for row in try await connection.query("SELECT fact::text AS fact FROM consultation_facts WHERE node = ANY(\(list)::text[])") {
+        for row in try await connection.query("""
+            SELECT fact::text AS fact FROM consultation_facts WHERE node = ANY(\(list)::text[]) AND written_xact >= \(from)::text::xid8
+            """) {
             let fact = try decode(ConsultationFact.self, row)
             model.consultations[fact.id] = fact
         }
-        for row in try await connection.query("SELECT fact::text AS fact FROM push_facts WHERE node = ANY(\(list)::text[])") {
+        for row in try await connection.query("""
+            SELECT fact::text AS fact FROM push_facts WHERE node = ANY(\(list)::text[]) AND written_xact >= \(from)::text::xid8
+            """) {
             let fact = try decode(PushFact.self, row)
             model.pushes[fact.id] = fact
         }
         return model
+    }
+
+    /// Where a reader stands: the read model's generation (bumped by a rebuild) and the oldest
+    /// transaction still running (every older one is finished and visible to the reads that follow).
+    static func position(on connection: PostgresConnection) async throws -> (generation: Int64, horizon: String) {
+        let row = try await connection.query("""
+            SELECT generation, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon FROM read_model_generation WHERE id = 1
+            """).one()
+        return (try row.decode("generation", as: Int64.self), try row.decode("horizon", as: String.self))
     }
 
     static func application(id: String, on connection: PostgresConnection) async throws -> ApplicationFact? {
@@ -153,6 +174,7 @@ enum EventLog {
         try await transaction.executeScript("""
             LOCK TABLE application_facts, case_facts, consultation_facts, push_facts IN EXCLUSIVE MODE;
             DELETE FROM application_facts; DELETE FROM case_facts; DELETE FROM consultation_facts; DELETE FROM push_facts;
+            UPDATE read_model_generation SET generation = generation + 1 WHERE id = 1;
             """)
         var model = ReadModel()
         var count = 0

@@ -29,6 +29,42 @@ enum CasePage {
         case .extension: return open && !item.hasExtension
         case .returnStep: return item.status == .inProgress && !item.awaitingDecision && item.nextRole == role && !returnTargets(item).isEmpty
         case .reassign: return open
+        case .jointReview:
+            guard item.status == .inProgress, !item.hasDecision else { return false }
+            switch item.item.tier {
+            case .section: return role == .sectionChief
+            case .deputy: return role == .deputyDirector || role == .director
+            case .collective: return role == .director && item.nextRole == .collectiveMeeting
+            default: return false
+            }
+        }
+    }
+
+    /// The meeting an item's tier calls for (approval's `JointReviewKind.required(for:)`).
+    static func jointReviewKind(_ tier: Common_ApprovalTier) -> Approval_JointReviewKind {
+        switch tier {
+        case .section: .section
+        case .deputy: .deputy
+        case .collective: .collective
+        default: .unspecified
+        }
+    }
+
+    static func jointReviewText(_ kind: Approval_JointReviewKind) -> String {
+        switch kind {
+        case .section: "科室会审"
+        case .deputy: "分管负责人召集相关科室会审"
+        case .collective: "集体研究"
+        default: "会审"
+        }
+    }
+
+    static func voteText(_ vote: Approval_Vote) -> String {
+        switch vote {
+        case .agree: "同意"
+        case .disagree: "不同意"
+        case .abstain: "弃权"
+        default: "—"
         }
     }
 
@@ -57,6 +93,9 @@ enum CasePage {
         case .reassign:
             let active = item.currentStepIndex >= 0 && Int(item.currentStepIndex) < item.steps.count ? item.steps[Int(item.currentStepIndex)] : nil
             return active?.assignee.subject == subject
+        case .jointReview:
+            // Approval answers a repeat of the same form (its key) with the case as it is.
+            return item.jointReviews.contains { $0.convenedBy.subject == subject }
         }
     }
 
@@ -161,6 +200,8 @@ enum CasePage {
             return "已退回重办，办件转至\(roleText(item.nextRole))。"
         case .reassign:
             return "已改派。"
+        case .jointReview:
+            return "\(jointReviewText(item.jointReviews.last?.kind ?? .unspecified))记录已保存（\(item.jointReviews.count)次会审）。"
         }
     }
 
@@ -260,6 +301,20 @@ enum CasePage {
         }
         let clock = history.isEmpty ? "<p>无中止、延期或决定。</p>" : "<ul>\(history.joined(separator: "\n"))</ul>"
 
+        // The meetings (会审), each with every participant's vote and opinion.
+        let meetings = item.jointReviews.map { review -> String in
+            let opinions = review.opinions.map { opinion in
+                "<tr><td>\(who(opinion.participant))</td><td>\(HTML.escape(opinion.title))</td><td>\(voteText(opinion.vote))</td><td>\(HTML.escape(opinion.opinion))</td></tr>"
+            }.joined(separator: "\n")
+            return """
+            <article class="joint-review" data-review="\(HTML.escape(review.jointReviewID))">
+            <h3>\(jointReviewText(review.kind))（\(time(review.heldAt))，\(HTML.escape(review.location))，\(who(review.convenedBy))召集）</h3>
+            <table><thead><tr><th scope="col">参会人</th><th scope="col">职务</th><th scope="col">表决</th><th scope="col">意见</th></tr></thead><tbody>\(opinions)</tbody></table>
+            <p>会议结论：\(HTML.escape(review.conclusion))（决议：\(review.outcome == .proposeGrant ? "拟准予许可" : "拟不予许可")）</p>
+            </article>
+            """
+        }.joined(separator: "\n")
+
         // The audit entries approval exposes.
         let auditRows = view.audit.map { entry in
             "<tr><td>\(entry.sequence)</td><td>\(time(entry.at))</td><td>\(HTML.escape(entry.action))</td><td>\(who(entry.actor))</td><td><code>\(HTML.escape(String(entry.detailsJson.prefix(300))).replacingOccurrences(of: ",", with: ",<wbr>"))</code></td></tr>"
@@ -284,6 +339,7 @@ enum CasePage {
         <section class="card" aria-labelledby="application-heading"><h2 id="application-heading">申请</h2>\(applicationSection)</section>
         <section class="card" aria-labelledby="materials-heading"><h2 id="materials-heading">申请材料</h2>\(materials)</section>
         <section class="card" aria-labelledby="chain-heading"><h2 id="chain-heading">审批环节</h2>\(chain)</section>
+        \(meetings.isEmpty ? "" : "<section class=\"card\" aria-labelledby=\"meetings-heading\"><h2 id=\"meetings-heading\">会审记录</h2>\(meetings)</section>")
         <section class="card" aria-labelledby="clock-heading"><h2 id="clock-heading">计时与决定</h2>\(clock)</section>
         <section class="card" aria-labelledby="audit-heading"><h2 id="audit-heading">审计记录</h2>\(audit)</section>
         """
@@ -374,6 +430,32 @@ enum CasePage {
         case .reassign:
             parts = ("改派当前环节", AccountPages.field(CaseAct.assigneeField, label: "接办人工号", hint: nil, errors: errors, maxLength: StaffAccountDraft.maximumStaffNumberCharacters, autocomplete: "off")
                 + textArea(CaseAct.reassignReasonField, label: "改派理由", hint: nil, errors: errors, rows: 2), "改派")
+        case .jointReview:
+            let minimum = item.item.tier == .collective ? 3 : 2
+            let rows = (1...JointReviewForm.rows).map { row -> String in
+                func cell(_ part: String, _ label: String, _ max: Int) -> String {
+                    let name = JointReviewForm.field(part, row: row)
+                    let error = errors?.errors[name]
+                    return "<td><label class=\"visually-hidden\" for=\"\(name)\">第\(row)行\(label)</label><input id=\"\(name)\" name=\"\(name)\" maxlength=\"\(max)\" autocomplete=\"off\" value=\"\(HTML.escape(errors?.values[name] ?? ""))\"\(error == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"\(name)-error\"")>\(error.map { "<p class=\"field-error\" id=\"\(name)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")</td>"
+                }
+                let voteName = JointReviewForm.field("vote", row: row)
+                let chosen = errors?.values[voteName] ?? ""
+                let voteError = errors?.errors[voteName]
+                let votes = JointReviewForm.Vote.allCases.map { "<option value=\"\($0.rawValue)\"\(chosen == $0.rawValue ? " selected" : "")>\($0.label)</option>" }.joined()
+                let opinionName = JointReviewForm.field("opinion", row: row)
+                let opinionError = errors?.errors[opinionName]
+                return "<tr>" + cell("subject", "工号", StaffAccountDraft.maximumStaffNumberCharacters) + cell("name", "姓名", 40) + cell("title", "职务", 60)
+                    + "<td><label class=\"visually-hidden\" for=\"\(voteName)\">第\(row)行表决</label><select id=\"\(voteName)\" name=\"\(voteName)\"><option value=\"\">—</option>\(votes)</select>\(voteError.map { "<p class=\"field-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")</td>"
+                    + "<td><label class=\"visually-hidden\" for=\"\(opinionName)\">第\(row)行意见</label><textarea id=\"\(opinionName)\" name=\"\(opinionName)\" rows=\"2\" maxlength=\"\(CaseActLimits.maximumTextCharacters)\"\(opinionError == nil ? "" : " aria-invalid=\"true\"")>\(HTML.escape(errors?.values[opinionName] ?? ""))</textarea>\(opinionError.map { "<p class=\"field-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")</td></tr>"
+            }.joined(separator: "\n")
+            let participantsError = errors?.errors[JointReviewForm.participantsField]
+            parts = ("\(jointReviewText(jointReviewKind(item.item.tier)))记录", AccountPages.field(JointReviewForm.locationField, label: "会议地点", hint: nil, errors: errors, maxLength: CaseActLimits.maximumLineCharacters, autocomplete: "off")
+                + AccountPages.field(JointReviewForm.heldAtField, label: "会议时间（年-月-日T时:分，留空为现在）", hint: nil, errors: errors, maxLength: 16, autocomplete: "off")
+                + "<fieldset id=\"\(JointReviewForm.participantsField)\"\(participantsError == nil ? "" : " aria-describedby=\"\(JointReviewForm.participantsField)-error\"")><legend>参会人意见（至少\(minimum)位，空行不记）</legend>"
+                + (participantsError.map { "<p class=\"field-error\" id=\"\(JointReviewForm.participantsField)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+                + "<table><thead><tr><th scope=\"col\">工号</th><th scope=\"col\">姓名</th><th scope=\"col\">职务</th><th scope=\"col\">表决</th><th scope=\"col\">发表意见</th></tr></thead><tbody>\(rows)</tbody></table></fieldset>"
+                + textArea(JointReviewForm.conclusionField, label: "会议结论", hint: "会议对申请事项的审查结论和理由", errors: errors, rows: 3)
+                + radios(JointReviewForm.outcomeField, legend: "决议", options: [("grant", "拟准予许可"), ("deny", "拟不予许可")], errors: errors), "保存会审记录")
         case .extension:
             parts = ("延长审批期限（仅一次）", AccountPages.field(CaseAct.extensionDaysField, label: "延长工作日数（留空为法定上限）", hint: nil, errors: errors, maxLength: 2, autocomplete: "off", mode: "numeric")
                 + textArea(CaseAct.extensionReasonField, label: "延期理由（告知申请人）", hint: nil, errors: errors), "批准延期并出具告知书")

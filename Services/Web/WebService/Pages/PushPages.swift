@@ -149,4 +149,77 @@ enum PushPages {
         <section class="card"><h2>监管反馈</h2>\(findings.isEmpty ? "<p>暂无反馈。</p>" : "<ul>\(findingRows)</ul>")\(findingForm)</section>
         """)
     }
+
+    // MARK: The bureau's re-routing (退回改派)
+
+    static func rerouteRefused(layout: Layout, staff: StaffStore.Staff) -> String {
+        layout.page(title: "无权访问", body: """
+        <h1>无权访问</h1>
+        <section class="verdict bad" role="alert"><p>退回推送的改派由科室负责人、分管负责人、主要负责人或系统管理员办理，你的岗位是\(HTML.escape(staff.role.label))。</p></section>
+        <p><a href="/staff">返回工作台</a></p>
+        """)
+    }
+
+    static func returned(layout: Layout, staff: StaffStore.Staff, pushes: [Supervision_Push]) -> String {
+        let rows = pushes.map { push in
+            "<tr><td><a href=\"\(PushRerouteHandlers.path)/\(HTML.escape(push.pushID))\">\(HTML.escape(push.caseNumber))</a></td><td>\(HTML.escape(push.itemName))</td>"
+                + "<td>\(HTML.escape(push.department.name.isEmpty ? push.department.code : push.department.name))</td><td>\(HTML.escape(push.rejectionReason))</td>"
+                + "<td>\(HTML.escape(push.suggestedDepartment.code.isEmpty ? "—" : push.suggestedDepartment.code))</td><td>\(push.hasRejectedAt ? ProgressPage.beijing(push.rejectedAt.date) : "—")</td></tr>"
+        }.joined(separator: "\n")
+        let table = pushes.isEmpty ? "<p>暂无退回的推送。</p>" : """
+        <table><thead><tr><th scope="col">办件编号</th><th scope="col">事项</th><th scope="col">退回部门</th><th scope="col">退回理由</th><th scope="col">建议部门</th><th scope="col">退回时间</th></tr></thead>
+        <tbody>\(rows)</tbody></table>
+        """
+        return layout.page(title: "退回的推送", body: """
+        <h1>退回的推送（待改派）</h1>
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a></p>
+        <section class="card"><h2>待改派（\(pushes.count)）</h2>\(table)</section>
+        """)
+    }
+
+    static func reroute(
+        layout: Layout, csrf token: String, staff: StaffStore.Staff, push: Supervision_Push, departments: [Supervision_Department],
+        errors: FormErrors?, formError: String?, key: String, done: Bool
+    ) -> String {
+        let banner = done && push.status == .rerouted
+            ? "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">已改派，新的推送已发往所选部门。</p></section>" : ""
+        let suggested = push.suggestedDepartment.code
+        let boxes = departments.map { department in
+            let chosen = department.code == suggested && errors == nil
+            return "<label class=\"choice\"><input type=\"checkbox\" name=\"\(RerouteForm.departmentsField)\" value=\"\(HTML.escape(department.code))\"\(chosen ? " checked" : "")> \(HTML.escape(department.name))（\(HTML.escape(department.code))）\(department.code == push.department.code ? "（原推送部门）" : "")</label>"
+        }.joined(separator: "\n")
+        let departmentsError = errors?.errors[RerouteForm.departmentsField]
+        let form = push.status == .rejected ? """
+        <form method="post" action="\(PushRerouteHandlers.path)/\(HTML.escape(push.pushID))" id="form-reroute" novalidate>
+        <h3>改派给</h3>
+        \(formError.map { "<p class=\"field-error\" role=\"alert\" id=\"reroute-error\">\(HTML.escape($0))</p>" } ?? "")
+        \(AccountPages.csrf(token))
+        <input type="hidden" name="\(CaseAct.keyField)" value="\(HTML.escape(key))">
+        <fieldset id="\(RerouteForm.departmentsField)"\(departmentsError == nil ? "" : " aria-describedby=\"\(RerouteForm.departmentsField)-error\"")><legend>接收部门（可多选）</legend>
+        \(boxes.isEmpty ? "<p>本站未登记监管部门。</p>" : boxes)
+        \(departmentsError.map { "<p class=\"field-error\" id=\"\(RerouteForm.departmentsField)-error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+        </fieldset>
+        \(CasePage.textArea(RerouteForm.reasonField, label: "改派理由", hint: "如：按职责边界清单应由市场监管部门监管", errors: errors, rows: 2))
+        <label class="choice"><input type="checkbox" name="\(RerouteForm.boundaryField)"\(errors?.values[RerouteForm.boundaryField] == "on" ? " checked" : "")> 同时修正该事项的审管职责边界清单</label>
+        <button type="submit">改派</button>
+        </form>
+        """ : ""
+        let chain = push.reroutedToPushIds.isEmpty ? "" : "<p>改派后的推送：\(push.reroutedToPushIds.count) 条。</p>"
+        return layout.page(title: "退回的推送 \(push.caseNumber)", body: """
+        <h1>退回的推送 \(HTML.escape(push.caseNumber))</h1>
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="\(PushRerouteHandlers.path)">退回的推送</a> · <a href="/staff">工作台</a></p>
+        \(banner)
+        <section class="card"><h2>推送内容</h2>
+        <dl class="summary">
+        <dt>状态</dt><dd id="push-status">\(statusText(push.status))</dd>
+        <dt>推送类型</dt><dd>\(kindText(push.kind))</dd>
+        <dt>事项</dt><dd>\(HTML.escape(push.itemName))（\(HTML.escape(push.implementationCode))）</dd>
+        <dt>原推送部门</dt><dd>\(HTML.escape(push.department.name.isEmpty ? push.department.code : push.department.name))</dd>
+        <dt>退回理由</dt><dd>\(HTML.escape(push.rejectionReason))（\(CasePage.who(push.rejectedBy))）</dd>
+        <dt>建议部门</dt><dd>\(HTML.escape(suggested.isEmpty ? "—" : suggested))</dd>
+        </dl>\(chain)
+        </section>
+        \(form.isEmpty ? "" : "<section class=\"card\">\(form)</section>")
+        """)
+    }
 }

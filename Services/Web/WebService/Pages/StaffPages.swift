@@ -55,6 +55,49 @@ enum StaffPages {
         return layout.page(title: "动态验证码", body: body)
     }
 
+    /// A secret offered for enrolment: the sealed form value and what the person types or scans.
+    struct Offer {
+        var sealed: String
+        var grouped: String
+        var uri: String
+    }
+
+    static let offerField = "offer"
+
+    static func enrolment(layout: Layout, csrf token: String, staff: StaffStore.Staff, offer: Offer?, errors: FormErrors?, notice: String? = nil) -> String {
+        let content: String
+        if staff.hasSecondFactor {
+            content = """
+            <section class="verdict ok" role="status" id="enrolled"><p class="big">动态验证码已启用。</p><p>此后登录时须输入身份验证器应用中的6位数字。更换或遗失手机，请联系系统管理员重置（oneseal staff reset-password --new-totp）。</p></section>
+            """
+        } else if let offer {
+            content = """
+            <section class="card">
+            <ol>
+            <li>在手机上打开身份验证器应用（如 FreeOTP、Google Authenticator、Microsoft Authenticator），选择“手动输入密钥”。</li>
+            <li>账户填写工号 <strong>\(HTML.escape(staff.staffNumber))</strong>，密钥填写：<br><code id="totp-secret" class="big">\(HTML.escape(offer.grouped))</code>（基于时间，6位，30秒）。在手机上打开本页时可点 <a id="totp-uri" href="\(HTML.escape(offer.uri))">添加到验证器应用</a>。</li>
+            <li>输入应用中显示的6位数字，完成绑定。</li>
+            </ol>
+            <form method="post" action="/staff/second-factor" novalidate>
+            \(AccountPages.csrf(token))
+            <input type="hidden" name="\(offerField)" value="\(HTML.escape(offer.sealed))">
+            \(AccountPages.field(StaffSignIn.codeField, label: "验证码", hint: "应用中显示的6位数字", errors: errors, maxLength: 8, autocomplete: "one-time-code", mode: "numeric", keepValue: false))
+            <button type="submit">绑定</button>
+            </form>
+            </section>
+            """
+        } else {
+            content = ""
+        }
+        let body = """
+        <h1>绑定动态验证码</h1>
+        \(AccountPages.banner(notice))
+        <p>\(HTML.escape(staff.displayName))（工号 \(HTML.escape(staff.staffNumber))）· <a href="/staff">工作台</a></p>
+        \(content)
+        """
+        return layout.page(title: "绑定动态验证码", body: body)
+    }
+
     static func home(layout: Layout, csrf token: String, staff: StaffStore.Staff) -> String {
         let post = staff.windowNumber.map { "，\(HTML.escape($0))号窗口" } ?? staff.departmentCode.map { "，部门 \(HTML.escape($0))" } ?? ""
         let body = """
@@ -63,8 +106,10 @@ enum StaffPages {
         <p>\(HTML.escape(staff.displayName))（工号 \(HTML.escape(staff.staffNumber))）· \(HTML.escape(staff.role.label))\(post)</p>
         \(staff.role.worksCases ? "<p><a href=\"/staff/cases\">我的待办（按办结期限排序）</a></p>" : "")
         \(staff.role == .department && staff.departmentCode != nil ? "<p><a href=\"/staff/pushes\">推送信息（待认领）</a></p>" : "")
+        \(PushRerouteHandlers.allowed(staff.role) ? "<p><a href=\"\(PushRerouteHandlers.path)\">退回的推送（待改派）</a></p>" : "")
         \(staff.role == .windowClerk ? "<p><a href=\"/staff/window\">综合受理（待受理、待出件）</a></p>" : "")
         \(staff.role.readsFigures ? "<p><a href=\"/staff/dashboard\">效能看板</a></p>" : "")
+        \(staff.hasSecondFactor ? "" : "<p><a href=\"/staff/second-factor\">绑定动态验证码（登录第二因素）</a></p>")
         \(staff.role == .operator ? "<p><a href=\"/staff/operations\">系统运维（服务状态、事项目录、工作人员）</a></p>" : "")
         <form method="post" action="/staff/sign-out">
         \(AccountPages.csrf(token))
@@ -113,13 +158,34 @@ enum StaffPages {
         """
     }
 
-    static func workList(layout: Layout, csrf token: String, staff: StaffStore.Staff, mine: [Approval_Case]?, queue: [Approval_Case]?, notice: String? = nil) -> String {
+    /// One section of the work list: a page of 50 (approval's keyset page) with the total and the
+    /// link to the next page; the other section's position rides along in the link.
+    struct WorkListSection {
+        var page: Approval_ListCasesResponse
+        /// This section's query parameter ("mine" or "queue") and the other section's (name, token).
+        var parameter: String
+        var other: (name: String, token: String)
+    }
+
+    static func workList(layout: Layout, csrf token: String, staff: StaffStore.Staff, mine: WorkListSection?, queue: WorkListSection?, notice: String? = nil) -> String {
+        func section(_ title: String, _ section: WorkListSection) -> String {
+            let cases = section.page.cases
+            let total = max(Int(section.page.page.totalSize), cases.count)
+            var more = ""
+            if !section.page.page.nextPageToken.isEmpty {
+                var query = "\(section.parameter)=\(HTML.escape(section.page.page.nextPageToken))"
+                if !section.other.token.isEmpty { query += "&amp;\(section.other.name)=\(HTML.escape(section.other.token))" }
+                more = "<p><a rel=\"next\" href=\"/staff/cases?\(query)\">下一页（\(title)）</a></p>"
+            }
+            let shown = total > cases.count ? "，本页 \(cases.count) 件" : ""
+            return "<section class=\"card\"><h2>\(title)（共 \(total) 件\(shown)）</h2>\(rows(cases))\(more)</section>"
+        }
         let body = """
         <h1>我的待办</h1>
         \(AccountPages.banner(notice))
-        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a></p>
-        \(mine.map { "<section class=\"card\"><h2>分配给我的办件（\($0.count)）</h2>\(rows($0))</section>" } ?? "")
-        \(queue.map { "<section class=\"card\"><h2>本岗位待认领（\($0.count)）</h2>\(rows($0))</section>" } ?? "")
+        <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a> · <a href="/staff/cases">回到第一页</a></p>
+        \(mine.map { section("分配给我的办件", $0) } ?? "")
+        \(queue.map { section("本岗位待认领", $0) } ?? "")
         """
         return layout.page(title: "我的待办", body: body)
     }
