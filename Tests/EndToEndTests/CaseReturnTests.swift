@@ -61,6 +61,36 @@ import Testing
             #expect(reassigned.status == 303, "\(reassigned.page.prefix(600))")
             let final = try await hall.getCase(opened.caseID, at: county)
             #expect(final.steps[Int(final.currentStepIndex)].assignee.subject == "G62")
+
+            // 科室会审 on the same page: the officer is not offered it; the chief's form names what
+            // is missing, a participant's vague opinion comes back from approval at its row, and
+            // the form sent twice records one meeting.
+            #expect(!(try await Browser.request(base + path, cookies: ["oneseal_staff": officerSession])).page.contains("id=\"form-joint-review\""))
+            let meetingPage = try await Browser.request(base + path, cookies: jar)
+            #expect(meetingPage.page.contains("id=\"form-joint-review\"") && meetingPage.page.contains("科室会审记录"))
+            let meetingForm = try hidden(meetingPage.page)
+            let thin = try await Browser.request(base + path + "/joint-review", method: "POST", form: meetingForm.merging([
+                "jr_location": "三楼会议室", "jr_outcome": "grant",
+                "jr_subject_1": "K61", "jr_title_1": "科长", "jr_vote_1": "agree", "jr_opinion_1": "同意",
+            ]) { a, _ in a }, cookies: jar)
+            #expect(thin.status == 400 && thin.page.contains("jr_participants-error") && thin.page.contains("jr_conclusion-error"))
+            var meeting = meetingForm.merging([
+                "jr_location": "三楼会议室", "jr_outcome": "grant", "jr_conclusion": "经科室会审，现场核查补充照片后材料齐全，符合许可条件",
+                "jr_subject_1": "K61", "jr_name_1": "孙科长", "jr_title_1": "科长", "jr_vote_1": "agree", "jr_opinion_1": "同意",
+                "jr_subject_3": "G62", "jr_title_3": "承办人", "jr_vote_3": "agree", "jr_opinion_3": "补充照片已核对，场所布局与平面图一致",
+            ]) { a, _ in a }
+            let vague = try await Browser.request(base + path + "/joint-review", method: "POST", form: meeting, cookies: jar)
+            #expect(vague.status == 400 && vague.page.contains("jr_opinion_1-error") && !vague.page.contains("jr_opinion_3-error"), "\(vague.page.prefix(600))")
+            #expect(try await hall.getCase(opened.caseID, at: county).jointReviews.isEmpty, "nothing half-saved")
+            meeting["jr_opinion_1"] = "现场核查记录已补充照片，经营场所与申请材料一致，同意准予许可"
+            let held = try await Browser.request(base + path + "/joint-review", method: "POST", form: meeting, cookies: jar)
+            #expect(held.status == 303 && held.location == path + "?done=joint-review", "\(held.page.prefix(600))")
+            let repeated = try await Browser.request(base + path + "/joint-review", method: "POST", form: meeting, cookies: jar)
+            #expect(repeated.status == 303)
+            let met = try await hall.getCase(opened.caseID, at: county)
+            #expect(met.jointReviews.count == 1 && met.jointReviews[0].opinions.map(\.participant.subject) == ["K61", "G62"])
+            let shownMeeting = try await Browser.request(base + held.location!, cookies: jar)
+            #expect(shownMeeting.page.contains("会审记录") && shownMeeting.page.contains("补充照片已核对"))
         }
     }
 }

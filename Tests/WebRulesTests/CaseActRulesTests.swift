@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WebRules
 
@@ -49,5 +50,51 @@ import WebRules
         #expect(CaseAct.suspend.field(forService: "reason") == CaseAct.procedureField)
         #expect(CaseAct.extension.field(forService: "reason") == CaseAct.extensionReasonField)
         #expect(CaseAct.review.field(forService: "expected_revision") == nil)
+    }
+
+    @Test("会审: place, conclusion, resolution and enough participants; empty rows left out, filled rows keep their numbers; a future meeting refused")
+    func jointReview() throws {
+        let now = Date(timeIntervalSince1970: 1_796_342_400)  // 2026-12-04 00:00 UTC
+        guard case .failure(let empty) = JointReviewForm.validate([:], minimumParticipants: 2, now: now) else { Issue.record("empty meeting accepted"); return }
+        #expect(Set(empty.errors.keys) == [JointReviewForm.locationField, JointReviewForm.conclusionField, JointReviewForm.outcomeField, JointReviewForm.participantsField])
+        var fields: [String: String] = [
+            "jr_location": "局三楼会议室", "jr_conclusion": "经会审，申请符合条件", "jr_outcome": "grant", "jr_held_at": "2026-12-04T07:30",
+            "jr_subject_1": "K01", "jr_title_1": "食品科科长", "jr_vote_1": "agree", "jr_opinion_1": "材料齐全，现场核查符合",
+            // Row 2 left empty; row 3 filled.
+            "jr_subject_3": "K02", "jr_name_3": "钱七", "jr_title_3": "食品科副科长", "jr_vote_3": "disagree", "jr_opinion_3": "仓储面积需复核",
+        ]
+        let valid = try JointReviewForm.validate(fields, minimumParticipants: 2, now: now).get()
+        #expect(valid.participants.map(\.row) == [1, 3] && valid.participants[1].vote == .disagree && valid.outcome == .grant)
+        // 07:30 in Beijing is 23:30 UTC the day before.
+        #expect(valid.heldAt == Date(timeIntervalSince1970: 1_796_342_400 - 1_800))
+        // Collective: three needed; the same person twice; a meeting in the future; a bad time.
+        guard case .failure(let three) = JointReviewForm.validate(fields, minimumParticipants: 3, now: now) else { Issue.record("two at a collective meeting accepted"); return }
+        #expect(three.errors[JointReviewForm.participantsField]?.contains("3") == true)
+        fields["jr_subject_3"] = "K01"
+        fields["jr_held_at"] = "2026-12-04T09:30"
+        guard case .failure(let twice) = JointReviewForm.validate(fields, minimumParticipants: 2, now: now) else { Issue.record("duplicate accepted"); return }
+        #expect(Set(twice.errors.keys) == [JointReviewForm.field("subject", row: 3), JointReviewForm.heldAtField])
+        fields["jr_held_at"] = "2026-12-04 07:30"
+        fields["jr_subject_3"] = "K02"
+        fields["jr_vote_3"] = "maybe"
+        guard case .failure(let shape) = JointReviewForm.validate(fields, minimumParticipants: 2, now: now) else { Issue.record("bad time accepted"); return }
+        #expect(Set(shape.errors.keys) == [JointReviewForm.heldAtField, JointReviewForm.field("vote", row: 3)])
+        // Approval's k-th opinion is shown at the row it came from.
+        #expect(JointReviewForm.field(forService: "review.opinions[1].opinion", rows: [1, 3]) == "jr_opinion_3")
+        #expect(JointReviewForm.field(forService: "review.opinions", rows: [1, 3]) == JointReviewForm.participantsField)
+        #expect(CaseAct.jointReview.field(forService: "review.location") == JointReviewForm.locationField)
+    }
+
+    @Test("改派 a returned push: at least one department, codes checked, each once, the reason required")
+    func reroute() throws {
+        guard case .failure(let none) = RerouteForm.validate("reroute_reason=") else { Issue.record("nothing chosen accepted"); return }
+        #expect(Set(none.errors.keys) == [RerouteForm.departmentsField, RerouteForm.reasonField])
+        guard case .failure(let bad) = RerouteForm.validate("departments=SC%2001&reroute_reason=%E8%81%8C%E8%B4%A3") else { Issue.record("bad code accepted"); return }
+        #expect(Set(bad.errors.keys) == [RerouteForm.departmentsField])
+        let valid = try RerouteForm.validate("departments=SJ-01&departments=WS-02&departments=SJ-01&reroute_reason=%E6%8C%89%E8%BE%B9%E7%95%8C%E6%B8%85%E5%8D%95&update_boundary=on").get()
+        #expect(valid.departments == ["SJ-01", "WS-02"] && valid.updateBoundary && valid.reason == "按边界清单")
+        let many = (1...11).map { "departments=D\($0)" }.joined(separator: "&") + "&reroute_reason=x"
+        guard case .failure(let tooMany) = RerouteForm.validate(many) else { Issue.record("eleven departments accepted"); return }
+        #expect(tooMany.errors[RerouteForm.departmentsField]?.contains("10") == true)
     }
 }

@@ -186,6 +186,50 @@ import WebRules
         }
     }
 
+    @Test func aPersonEnrolsTheirOwnSecondFactorOnceAndTheNextSignInAsksTheCode() async throws {
+        try await Self.withFront { base, store, browser in
+            let id = try await Self.signIn(base, browser, store, ["staff_number": "K07", "display_name": "孙八", "role": "section_chief"])
+            let jar = [SessionPolicy.staffCookieName: id]
+            let home = try await Self.request(browser, base + "/staff", cookies: jar)
+            #expect(home.page.contains("/staff/second-factor"))
+            let page = try await Self.request(browser, base + "/staff/second-factor", cookies: jar)
+            #expect(page.status == 200 && page.page.contains("otpauth://totp/"))
+            // The secret the page shows, as a person types it into the app.
+            let shown = try #require(page.page.range(of: "id=\"totp-secret\" class=\"big\">")).upperBound
+            let grouped = String(page.page[shown...].prefix { $0 != "<" })
+            let secret = try Base32.decode(grouped.filter { !$0.isWhitespace }).get()
+            let offer = try #require(page.page.range(of: "name=\"offer\" value=\"")).upperBound
+            let sealed = String(page.page[offer...].prefix { $0 != "\"" })
+            let token = try #require(page.csrf)
+            // Nothing is stored before a code confirms it.
+            #expect(try await store.find(staffNumber: "K07")?.hasSecondFactor == false)
+            let now = Date()
+            let right = TOTP(secret: secret).code(at: now)
+            let wrong = try await Self.request(browser, base + "/staff/second-factor", method: "POST", form: ["csrf_token": token, "offer": sealed, "code": right == "000000" ? "111111" : "000000"], cookies: jar)
+            #expect(wrong.status == 400 && wrong.page.contains("验证码不正确") && wrong.page.contains(grouped))
+            #expect(try await store.find(staffNumber: "K07")?.hasSecondFactor == false)
+            // Another person's offer (or a forged one) is no offer: a new secret is shown.
+            let forged = try await Self.request(browser, base + "/staff/second-factor", method: "POST", form: ["csrf_token": token, "offer": "AAAA", "code": right], cookies: jar)
+            #expect(forged.status == 400 && forged.page.contains("已生成新的密钥") && !forged.page.contains(grouped))
+            // The right code binds it; the same form again changes nothing and says it is on.
+            let bound = try await Self.request(browser, base + "/staff/second-factor", method: "POST", form: ["csrf_token": token, "offer": sealed, "code": right], cookies: jar)
+            #expect(bound.status == 303 && bound.location == "/staff/second-factor?done=1")
+            #expect(try await store.find(staffNumber: "K07")?.hasSecondFactor == true)
+            let again = try await Self.request(browser, base + "/staff/second-factor", method: "POST", form: ["csrf_token": token, "offer": sealed, "code": right], cookies: jar)
+            #expect(again.status == 303)
+            let on = try await Self.request(browser, base + "/staff/second-factor", cookies: jar)
+            #expect(on.page.contains("动态验证码已启用") && !on.page.contains("otpauth://"))
+            // The enrolment code is used: it cannot also open a session.
+            let user = try #require(try await store.find(staffNumber: "K07"))
+            #expect(try await store.verifyTOTP(user.id, code: right, now: now) == false)
+            // The next sign-in asks for the code.
+            let form = try await Self.request(browser, base + "/staff/sign-in")
+            let visitor = [SessionPolicy.visitorCookieName: try #require(form.cookie(SessionPolicy.visitorCookieName))]
+            let signedIn = try await Self.request(browser, base + "/staff/sign-in", method: "POST", form: ["csrf_token": try #require(form.csrf), "staff_number": "K07", "password": "my own long secret"], cookies: visitor)
+            #expect(signedIn.status == 303 && signedIn.location == "/staff/code")
+        }
+    }
+
     /// Signs in a person whose password is already their own; the staff cookie's value.
     static func signIn(_ base: String, _ browser: URLSession, _ store: StaffStore, _ fields: [String: String]) async throws -> String {
         let draft = try StaffAccountDraft.validate(fields).get()

@@ -177,8 +177,22 @@ struct ApprovalServiceTests {
             await #expect {
                 _ = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = future }, metadata: try node.director)
             } throws: { rpcFailure($0)?.fields == ["review.outcome", "review.held_at"] }
-            let met = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: try node.director)
+            // The form sent twice at once and once more (same idempotency key): one meeting.
+            var keyed = try node.director
+            keyed.addString("web:371302:jr-form-1", forKey: "idempotency-key")
+            let once = keyed
+            async let a = node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: once)
+            async let b = node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: once)
+            let (first, second) = try await (a, b)
+            #expect(first.case.jointReviews.count == 1 && second.case.jointReviews.count == 1)
+            let met = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: once)
             #expect(met.case.jointReviews.count == 1)
+            let recorded = try await node.database.query("SELECT count(*)::int8 AS n FROM audit_entries WHERE action = 'joint_review.recorded' AND lower(case_id) = lower(\(collectiveID))").one().decode("n", as: Int.self)
+            #expect(recorded == 1)
+            // Without the key a second record is a second meeting, refused here: the meeting step is done.
+            await #expect {
+                _ = try await node.approval.recordJointReview(Approval_RecordJointReviewRequest.with { $0.caseID = collectiveID; $0.review = meeting }, metadata: try node.director)
+            } throws: { rpcFailure($0)?.code == .failedPrecondition }
             #expect(met.case.nextRole == .director)
             _ = try await node.approval.signOff(Approval_SignOffRequest.with { $0.caseID = collectiveID; $0.conclusion = .proposeGrant; $0.opinion = "依据集体研究结论，准予医疗机构执业登记" }, metadata: try node.director)
             let collective = try await node.approval.decide(Approval_DecideRequest.with { $0.caseID = collectiveID; $0.grant = F.grant }, metadata: try node.director)

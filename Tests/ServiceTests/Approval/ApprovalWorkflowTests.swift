@@ -77,6 +77,52 @@ struct ApprovalWorkflowTests {
         }
     }
 
+    @Test("the work list pages by key: every open case once, in due-date order, with a case filed between pages and with the work list's own filters")
+    func keysetPages() async throws {
+        try await withApprovalNode(today: Self.monday) { node in
+            // Seven cases accepted over four days (different due dates), two of the same day.
+            var accepted: [String] = []
+            for offset in [3, 0, 2, 0, 1, 3, 2] {
+                let day = Self.monday.adding(days: -offset)
+                accepted.append(try #require(try await node.accept([F.item(Self.code, tier: .section)], acceptedOn: day)[Self.code]).caseID)
+            }
+            func page(_ token: String) async throws -> Approval_ListCasesResponse {
+                try await node.approval.listCases(Approval_ListCasesRequest.with {
+                    $0.statuses = [.inProgress, .suspended]; $0.nextRole = .officer; $0.unassignedOnly = true
+                    $0.page.pageSize = 3; $0.page.pageToken = token
+                }, metadata: try node.director)
+            }
+            let first = try await page("")
+            #expect(first.cases.count == 3 && first.page.totalSize == 7 && !first.page.nextPageToken.isEmpty)
+            // Filed after the first page was read: it sorts last (latest due date) and is not lost.
+            let late = try #require(try await node.accept([F.item(Self.code, tier: .section)])[Self.code]).caseID
+            var seen = first.cases
+            var token = first.page.nextPageToken
+            while !token.isEmpty {
+                let next = try await page(token)
+                seen += next.cases
+                token = next.page.nextPageToken
+            }
+            #expect(seen.map(\.caseID).sorted() == (accepted + [late]).sorted())
+            #expect(Set(seen.map(\.caseID)).count == seen.count)
+            let keys = seen.map { ($0.deadline.dueOn.civilDate!, $0.acceptedOn.civilDate!) }
+            #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 <= $1 })
+            // Claimed by the officer: leaves the unassigned queue, appears under the assignee.
+            _ = try await node.approval.claimStep(Approval_ClaimStepRequest.with { $0.caseID = seen[0].caseID }, metadata: try node.officer)
+            #expect(try await page("").page.totalSize == 7)
+            let mine = try await node.approval.listCases(Approval_ListCasesRequest.with {
+                $0.statuses = [.inProgress, .suspended]; $0.assigneeSubject = "officer-li"
+            }, metadata: try node.director)
+            #expect(mine.cases.map(\.caseID) == [seen[0].caseID])
+            // A token altered or from elsewhere is refused by its field.
+            for bad in ["c1.", "c1.bm9wZQ", "c1." + Base64URL.encode(Array("2026-13-01|2026-09-21|X".utf8)), "12", String(repeating: "c", count: 300)] {
+                await #expect {
+                    _ = try await page(bad)
+                } throws: { rpcFailure($0)?.fields == ["page.page_token"] }
+            }
+        }
+    }
+
     @Test("withdrawal by the window: intake and evaluation told; nothing can follow; an item of another node opens no case")
     func withdrawal() async throws {
         try await withApprovalNode(today: Self.monday) { node in

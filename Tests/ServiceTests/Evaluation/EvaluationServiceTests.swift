@@ -84,6 +84,40 @@ struct EvaluationServiceTests {
         }
     }
 
+    @Test("the kept read model: new and changed facts between calls, a fact committed late, and a rebuild — always what a full load reads")
+    func keptReadModel() async throws {
+        try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
+            let stream = try EvaluationEvents.stream()
+            let nodes: Set<String> = ["371302"]
+            let cache = ReadModelCache()
+            try await node.deliver(Array(stream.prefix(stream.count / 2)))
+            let early = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
+            #expect(early == (try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }))
+            // The rest of the stream: new facts and changes to facts already kept.
+            try await node.deliver(Array(stream.dropFirst(stream.count / 2)))
+            let full = try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }
+            #expect(full != early)
+            #expect(try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) } == full)
+            // A writer that started before a refresh and commits after it: read on the next one.
+            var late = CaseFact(id: "c0000000-0000-4000-8000-0000000000ff")
+            late.acceptingNode = "371302"
+            late.number = "LATE-1"
+            try await node.database.withTransaction { transaction in
+                try await FactStore.save(late, on: transaction)
+                let during = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
+                #expect(during.cases[late.id] == nil)
+            }
+            let after = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
+            #expect(after.cases[late.id] == late)
+            #expect(after == (try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }))
+            // A rebuild throws the model away and folds the log again: the kept one follows (the
+            // hand-written fact, not in the log, is gone).
+            _ = try await node.evaluation.rebuildReadModel(Evaluation_RebuildReadModelRequest(), metadata: try node.token(.operator, subject: "ops-1"))
+            let rebuilt = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
+            #expect(rebuilt.cases[late.id] == nil && rebuilt == full)
+        }
+    }
+
     @Test("only evaluators, leaders and the leading posts see figures; the city reads its county, another county cannot")
     func figureAccess() async throws {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
