@@ -49,7 +49,7 @@ import WebRules
             #expect((home.headers["X-Request-Id"] as? String)?.isEmpty == false)
             #expect((home.headers["Content-Security-Policy"] as? String)?.contains("default-src 'none'") == true)
 
-            let style = try await Self.get(base + "/assets/style-3.css")
+            let style = try await Self.get(base + "/assets/style-4.css")
             #expect(style.status == 200 && style.page.contains("--brand"))
 
             let verify = try await Self.get(base + "/verify?v=1&id=1.2.156.3005.2.11100000MB01432663101.11371302MB2850286Q.371302202600000001.001.F&node=371302&kid=aa&sig=AAAA")

@@ -18,18 +18,24 @@ different person from the reviewer), is told by the field when the decision lack
 grants, the page showing the decision document's number; the clerk's browser is refused the case
 page but accepts, at the window's own screen, a second application waiting there; the inspector finds the push in the department inbox and claims it; the director's board
 counts the decided case and opens the month's report (the clerk is refused the board); the
-operator's page shows every service serving and the catalogue. A full-page screenshot
+operator's page shows every service serving and the catalogue; the section chief records the
+科室会审 before signing and opens the returned pushes; the director binds a TOTP second factor
+from the shown secret. A full-page screenshot
 of every screen goes into DIR. Exit status 1 with a list of failures otherwise.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
+import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser_test import browser, check, click_to_load, failures, fill, shoot, submit  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 900
 NEW_PASSWORD = "hall workbench 2026 ok"
@@ -49,6 +55,17 @@ def first_sign_in(driver, web, person, directory, name):
     submit(driver, "/staff/password")
     WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/staff"))
     check(person["number"] in driver.page_source, f"{name} is signed in at the workbench")
+
+
+def totp_code(grouped, at=None):
+    """RFC 6238 (SHA-1, 6 digits, 30 s) from the secret as the enrolment page shows it."""
+    secret = grouped.replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int((at or time.time()) // 30)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{value:06d}"
 
 
 def choose(driver, form, name, value):
@@ -118,10 +135,22 @@ def main():
         check(bool(done) and "受理通知书编号" in done[0].text, "accepted at the window, the receipt's number shown")
         shoot(clerk, directory, "09c-window-accepted", WIDTH, HEIGHT)
 
-        # The section chief, in a second browser: sign-off, then the decision.
+        # The section chief, in a second browser: the section's meeting (科室会审), sign-off, then the decision.
         chief.get(web + case_path)
         check(len(chief.find_elements(By.ID, "form-sign-off")) == 1, "the section chief is offered the sign-off")
+        check(len(chief.find_elements(By.ID, "form-joint-review")) == 1, "the section chief is offered the 科室会审 record")
         shoot(chief, directory, "10-case-page-section-chief", WIDTH, HEIGHT)
+        fill(chief, {
+            "jr_location": "三楼第二会议室", "jr_conclusion": "经科室会审，申请材料齐全，现场核查符合条件，同意准予许可",
+            "jr_subject_1": staff["chief"]["number"], "jr_title_1": "科室负责人", "jr_opinion_1": "现场核查记录完整，场所与平面图一致，同意",
+            "jr_subject_2": staff["officer"]["number"], "jr_title_2": "承办人", "jr_opinion_2": "材料齐全，经核对原件与复印件一致，建议准予",
+        })
+        Select(chief.find_element(By.ID, "jr_vote_1")).select_by_value("agree")
+        Select(chief.find_element(By.ID, "jr_vote_2")).select_by_value("agree")
+        choose(chief, "form-joint-review", "jr_outcome", "grant")
+        click_to_load(chief, By.CSS_SELECTOR, "#form-joint-review button[type=submit]")
+        check("会审记录已保存" in chief.page_source and "会审记录" in chief.page_source, "the 科室会审 is recorded with both opinions")
+        shoot(chief, directory, "10a-joint-review-recorded", WIDTH, HEIGHT)
         choose(chief, "form-sign-off", "conclusion", "grant")
         fill(chief, {"opinion": config["sign_off_opinion"]})
         click_to_load(chief, By.CSS_SELECTOR, "#form-sign-off button[type=submit]")
@@ -176,6 +205,19 @@ def main():
         check("服务状态：6/6 正常" in operator.page_source, "intake, certificate, approval, supervision, evaluation and the front's database serving")
         check("导出目录文件" in operator.page_source and staff["inspector"]["number"] in operator.page_source, "the catalogue and the staff accounts are listed")
         shoot(operator, directory, "18-operations", WIDTH, HEIGHT)
+
+        # The bureau's list of pushes the departments sent back (empty here: the push was claimed).
+        chief.get(web + "/staff/returned-pushes")
+        check("退回的推送" in chief.page_source, "the section chief opens the returned pushes")
+        shoot(chief, directory, "19-returned-pushes", WIDTH, HEIGHT)
+
+        # The director binds a second factor from the workbench: the code from the shown secret.
+        director.get(web + "/staff/second-factor")
+        secret = director.find_element(By.ID, "totp-secret").text
+        shoot(director, directory, "20-second-factor-enrolment", WIDTH, HEIGHT)
+        fill(director, {"code": totp_code(secret)})
+        click_to_load(director, By.CSS_SELECTOR, "form[action='/staff/second-factor'] button[type=submit]")
+        check("动态验证码已启用" in director.page_source, "the director's second factor is bound")
     except Exception as error:  # a crash is a failure with its reason, and the screenshots so far stay
         check(False, f"walk stopped: {type(error).__name__}: {error}")
     finally:

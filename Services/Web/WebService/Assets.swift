@@ -2,7 +2,7 @@
 /// nothing a citizen's browser fetches from anywhere but this node. Served with a content hash in
 /// the path so they can be cached forever.
 enum Assets {
-    static let styleVersion = "3"
+    static let styleVersion = "4"
     static let scriptVersion = "2"
     static var stylePath: String { "/assets/style-\(styleVersion).css" }
     static var scriptPath: String { "/assets/verify-\(scriptVersion).js" }
@@ -33,6 +33,7 @@ enum Assets {
     input[aria-invalid=true] { border-color: var(--bad); }
     .field-error { color: var(--bad); font-weight: 600; margin: .25rem 0 0; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+    #form-joint-review td textarea { min-width: 18rem; } #form-joint-review td input { min-width: 6rem; }
     button { margin-top: 1rem; font-size: 1.05rem; padding: .65rem 1.5rem; background: var(--brand); color: #fff; border: 0; border-radius: .35rem; cursor: pointer; min-height: 44px; }
     button:hover { background: #083d6e; }
     a { color: var(--brand); }
