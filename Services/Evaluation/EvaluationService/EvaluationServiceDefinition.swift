@@ -60,6 +60,7 @@ public enum EvaluationServiceDefinition {
                 box.set(api)
                 return [api]
             },
+            makeBackgroundServices: { _ in [ReadModelWarmer(api: try box.get())] },
             eventConsumer: LateBoundConsumer(box) { EvaluationEventConsumer(api: $0) },
             // Two raters racing for one slot: the second is told it is already recorded.
             uniqueViolationIsAlreadyExists: true
