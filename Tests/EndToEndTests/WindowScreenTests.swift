@@ -246,6 +246,9 @@ import Testing
             #expect(application.channel == .window && application.windowID == "6" && application.applicant.name == "刘一" && application.status == .submitted)
             #expect(Set(application.materials.map(\.requirementCode)) == Set(needed.map(\.code)))
             #expect(try await hall.clients.intake(county).listApplications(.with { $0.page = .with { $0.pageSize = 1 } }, metadata: try hall.clerk(county)).page.totalSize == before + 1)
+            // The window's own day counts it (applications submitted elsewhere do not).
+            let day = try await Browser.request(base + "/staff/window", cookies: jar)
+            #expect(day.page.contains("本窗口今日：收件 1 件，已受理 0 件"), "\(day.page.prefix(1500))")
         }
     }
 

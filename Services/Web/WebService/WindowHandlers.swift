@@ -82,9 +82,23 @@ struct WindowHandlers: Sendable {
                 $0.submitted = .with { $0.from = Common_CivilDate(today); $0.to = Common_CivilDate(today) }
                 $0.page = .with { $0.pageSize = 1 }
             }, metadata: metadata, options: options)
+            // This window's own day: what it received today and where those stand now.
+            let window = person.windowNumber ?? ""
+            func mine(_ statuses: [Intake_ApplicationStatus]) async throws -> Int64 {
+                try await client.listApplications(.with {
+                    $0.windowID = window
+                    $0.statuses = statuses
+                    $0.submitted = .with { $0.from = Common_CivilDate(today); $0.to = Common_CivilDate(today) }
+                    $0.page = .with { $0.pageSize = 1 }
+                }, metadata: metadata, options: options).page.totalSize
+            }
+            let own = window.isEmpty ? nil : WindowPage.OwnDay(
+                received: try await mine([]), accepted: try await mine([.accepted, .forwarded, .readyForDelivery, .delivered]),
+                correction: try await mine([.correctionRequested]), notAccepted: try await mine([.notAccepted]))
             let board = WindowPage.Queue(
                 waiting: try await waiting.applications.sorted(by: WindowPage.byIntakeDue), waitingTotal: try await waiting.page.totalSize,
-                ready: try await ready.applications, readyTotal: try await ready.page.totalSize, receivedToday: try await receivedToday.page.totalSize)
+                ready: try await ready.applications, readyTotal: try await ready.page.totalSize, receivedToday: try await receivedToday.page.totalSize,
+                own: own)
             return AccountHandlers.page(.ok, WindowPage.queue(layout: staff.layout(context), staff: person, queue: board))
         } catch let error as RPCError {
             return failure(error, context)

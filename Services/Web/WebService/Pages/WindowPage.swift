@@ -11,6 +11,16 @@ enum WindowPage {
         var ready: [Intake_Application]
         var readyTotal: Int64
         var receivedToday: Int64
+        /// The clerk's own window today (nil: the account has no window number).
+        var own: OwnDay? = nil
+    }
+
+    /// What one window received today, by where those applications stand now.
+    struct OwnDay {
+        var received: Int64
+        var accepted: Int64
+        var correction: Int64
+        var notAccepted: Int64
     }
 
     struct View {
@@ -67,6 +77,7 @@ enum WindowPage {
         <section class="card" aria-labelledby="today">
         <h2 id="today">今日</h2>
         <p>今日收件 \(queue.receivedToday) 件 · 待受理 \(queue.waitingTotal) 件 · 待出件 \(queue.readyTotal) 件</p>
+        \(queue.own.map { "<p id=\"window-today\">本窗口今日：收件 \($0.received) 件，已受理 \($0.accepted) 件，一次性告知补正 \($0.correction) 件，不予受理 \($0.notAccepted) 件</p>" } ?? "")
         </section>
         <section class="card" aria-labelledby="waiting">
         <h2 id="waiting">待受理（\(queue.waitingTotal)）</h2>
