@@ -204,7 +204,7 @@ public struct ReassignForm: Sendable, Hashable {
         var errors: [String: String] = [:]
         let assignee = (fields[CaseAct.assigneeField] ?? "").trimmingCharacters(in: .whitespaces)
         if assignee.isEmpty { errors[CaseAct.assigneeField] = "请填写接办人的工号" }
-        else if assignee.count > StaffAccountDraft.maximumStaffNumberCharacters || !assignee.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+        else if !WorkbenchCode.isValid(assignee, maximum: StaffAccountDraft.maximumStaffNumberCharacters) {
             errors[CaseAct.assigneeField] = "工号为字母、数字和 - _ .，最多\(StaffAccountDraft.maximumStaffNumberCharacters)个字符"
         }
         let reason = CaseActText.paragraph(fields[CaseAct.reassignReasonField], field: CaseAct.reassignReasonField, label: "改派理由", into: &errors)
@@ -304,7 +304,7 @@ public struct JointReviewForm: Sendable, Hashable {
             let voteText = fields[field("vote", row: row)] ?? ""
             if subject.isEmpty && name.isEmpty && title.isEmpty && opinion.isEmpty { continue }
             if subject.isEmpty { errors[field("subject", row: row)] = "第\(row)行：请填写参会人工号" }
-            else if subject.count > StaffAccountDraft.maximumStaffNumberCharacters || !subject.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            else if !WorkbenchCode.isValid(subject, maximum: StaffAccountDraft.maximumStaffNumberCharacters) {
                 errors[field("subject", row: row)] = "第\(row)行：工号为字母、数字和 - _ .，最多\(StaffAccountDraft.maximumStaffNumberCharacters)个字符"
             } else if !seen.insert(subject).inserted {
                 errors[field("subject", row: row)] = "第\(row)行：\(subject) 已在前面的行中，每位参会人只记一次"
@@ -354,6 +354,16 @@ public struct JointReviewForm: Sendable, Hashable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
         return calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: hour, minute: minute))
+    }
+}
+
+/// A staff number or a department code as the workbench's forms take it: ASCII letters, digits
+/// and `- _ .`, at most `maximum` characters (a department's USCC or the bureau's own code).
+public enum WorkbenchCode {
+    public static let maximumDepartmentCharacters = 64
+
+    public static func isValid(_ text: String, maximum: Int) -> Bool {
+        !text.isEmpty && text.count <= maximum && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 }
 
@@ -428,8 +438,8 @@ public struct RerouteForm: Sendable, Hashable {
         for value in FormBody.values(raw, name: departmentsField).prefix(100) {
             let code = value.trimmingCharacters(in: .whitespaces)
             guard !code.isEmpty, !departments.contains(code) else { continue }
-            guard code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-                errors[departmentsField] = "部门代码为字母、数字和 - _ .，最多64个字符"
+            guard WorkbenchCode.isValid(code, maximum: WorkbenchCode.maximumDepartmentCharacters) else {
+                errors[departmentsField] = "部门代码为字母、数字和 - _ .，最多\(WorkbenchCode.maximumDepartmentCharacters)个字符"
                 continue
             }
             departments.append(code)

@@ -82,16 +82,25 @@ struct PushRerouteHandlers: Sendable {
             errors: errors, formError: formError, key: key ?? SessionID.generate().text, done: done))
     }
 
-    func show(_ request: Request, _ context: WebContext) async throws -> Response {
-        let (person, token): (StaffStore.Staff, String)
-        switch try await self.person(request, context) {
-        case .failure(let redirect): return redirect.response
-        case .success(let found): (person, token) = found
+    /// The re-routing post and the push of the path, or the answer instead (sign-in, refusal, not found).
+    func personAndPush(_ request: Request, _ context: WebContext) async throws -> Result<(person: StaffStore.Staff, token: String, pushID: String), StaffPushHandlers.Redirect> {
+        switch try await person(request, context) {
+        case .failure(let redirect): return .failure(redirect)
+        case .success(let (person, token)):
+            let pushID = context.parameters.get("id") ?? ""
+            guard UUID(uuidString: pushID) != nil else { return .failure(.init(response: failure(RPCError(code: .notFound, message: "not a push id"), context))) }
+            return .success((person, token, pushID))
         }
-        let pushID = context.parameters.get("id") ?? ""
-        guard UUID(uuidString: pushID) != nil else { return failure(RPCError(code: .notFound, message: "not a push id"), context) }
+    }
+
+    func show(_ request: Request, _ context: WebContext) async throws -> Response {
+        let found: (person: StaffStore.Staff, token: String, pushID: String)
+        switch try await personAndPush(request, context) {
+        case .failure(let redirect): return redirect.response
+        case .success(let value): found = value
+        }
         do {
-            return try await page(.ok, pushID: pushID, person: person, token: token, context: context, done: FormBody.parse(request.uri.query ?? "")["done"] != nil)
+            return try await page(.ok, pushID: found.pushID, person: found.person, token: found.token, context: context, done: FormBody.parse(request.uri.query ?? "")["done"] != nil)
         } catch let error as RPCError {
             return failure(error, context)
         }
@@ -105,13 +114,11 @@ struct PushRerouteHandlers: Sendable {
         let raw = String(buffer: body)
         let fields = FormBody.parse(raw)
         guard staff.accounts.csrf.isValid(fields[CSRFTokens.field], for: staff.binding(request)) else { return staff.accounts.csrfRefused(context) }
-        let (person, token): (StaffStore.Staff, String)
-        switch try await self.person(request, context) {
+        let (person, token, pushID): (StaffStore.Staff, String, String)
+        switch try await personAndPush(request, context) {
         case .failure(let redirect): return redirect.response
-        case .success(let found): (person, token) = found
+        case .success(let found): (person, token, pushID) = (found.person, found.token, found.pushID)
         }
-        let pushID = context.parameters.get("id") ?? ""
-        guard UUID(uuidString: pushID) != nil else { return failure(RPCError(code: .notFound, message: "not a push id"), context) }
         let key = fields[CaseAct.keyField] ?? ""
         guard SessionID(cookie: key) != nil else {
             return PageHandlers.html(.badRequest, ErrorPage.render(layout: staff.layout(context), title: "表单已失效", message: "表单已失效，请重新打开推送页面。"))

@@ -230,8 +230,8 @@ enum PushForms {
             let reason = (fields[reasonField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             let suggested = (fields[suggestedField] ?? "").trimmingCharacters(in: .whitespaces)
             if reason.count < 4 { errors[reasonField] = "请具体写明退回理由" } else if reason.count > 500 { errors[reasonField] = "最多500字" }
-            if suggested.count > 64 || !suggested.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
-                errors[suggestedField] = "部门代码为字母、数字和 - _ .，最多64个字符"
+            if !suggested.isEmpty && !WorkbenchCode.isValid(suggested, maximum: WorkbenchCode.maximumDepartmentCharacters) {
+                errors[suggestedField] = "部门代码为字母、数字和 - _ .，最多\(WorkbenchCode.maximumDepartmentCharacters)个字符"
             }
             guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: fields)) }
             return .success(Rejection(reason: reason, suggested: suggested))
