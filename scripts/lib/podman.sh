@@ -4,11 +4,13 @@
 # call podman_ensure_installed; podman and podman-compose then read CONTAINERS_CONF.
 
 podman_ensure_installed() {
+    # netavark sets up the containers' network with iptables: without it every container start
+    # fails with "netavark: No such file or directory (os error 2)" (a fresh machine, stop 27).
     if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1 \
-        || ! dpkg -s netavark aardvark-dns >/dev/null 2>&1; then
-        echo "podman.sh: installing podman, runc and debootstrap" >&2
+        || ! command -v iptables >/dev/null 2>&1 || ! dpkg -s netavark aardvark-dns >/dev/null 2>&1; then
+        echo "podman.sh: installing podman, runc, iptables and debootstrap" >&2
         DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap netavark aardvark-dns uidmap >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap netavark aardvark-dns uidmap iptables >&2
     fi
     if ! command -v podman-compose >/dev/null 2>&1; then
         echo "podman.sh: installing podman-compose from PyPI" >&2
