@@ -75,6 +75,12 @@ struct StaffCaseHandlers: Sendable {
         return CasePage.View(theCase: found, application: application, audit: audit)
     }
 
+    /// The case alone (GetCase), for a form that needs its chain or tier: not the page's
+    /// application and audit entries.
+    func current(_ caseID: String, metadata: Metadata) async throws -> Approval_Case {
+        try await client.getCase(.with { $0.caseID = caseID }, metadata: metadata, options: options).case
+    }
+
     func show(_ request: Request, _ context: WebContext) async throws -> Response {
         let checked = try await staff.gate(request, at: .signedIn)
         guard case .pass(let id, let session) = checked else { return checked.response }
@@ -295,22 +301,22 @@ struct StaffCaseHandlers: Sendable {
                 call = { _ = try await client.requestExtension(.with { $0.caseID = caseID; $0.extensionDays = Int32(form.days); $0.reason = form.reason; $0.approvedBySubject = subject }, metadata: metadata, options: options) }
             }
         case .returnStep:
-            let found = try? await load(caseID, metadata: try staff.staffMetadata(person))
-            switch ReturnForm.validate(fields, earlier: found.map { CasePage.returnTargets($0.theCase).map(\.index) } ?? []) {
+            let found = try? await current(caseID, metadata: try staff.staffMetadata(person))
+            switch ReturnForm.validate(fields, earlier: found.map { CasePage.returnTargets($0).map(\.index) } ?? []) {
             case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
             case .success(let form):
                 let client = self.client, options = self.options
                 call = { _ = try await client.returnToStep(.with { $0.caseID = caseID; $0.targetStepIndex = Int32(form.targetStep); $0.reason = form.reason; $0.expectedRevision = revision }, metadata: metadata, options: options) }
             }
         case .jointReview:
-            let found = try? await load(caseID, metadata: try staff.staffMetadata(person))
-            let minimum = found?.theCase.item.tier == .collective ? 3 : 2
+            let found = try? await current(caseID, metadata: try staff.staffMetadata(person))
+            let minimum = found?.item.tier == .collective ? 3 : 2
             switch JointReviewForm.validate(fields, minimumParticipants: minimum, now: Date()) {
             case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
             case .success(let form):
                 let client = self.client, options = self.options
                 let review = Approval_JointReview.with {
-                    $0.kind = CasePage.jointReviewKind(found?.theCase.item.tier ?? .unspecified)
+                    $0.kind = CasePage.jointReviewKind(found?.item.tier ?? .unspecified)
                     $0.location = form.location
                     if let held = form.heldAt { $0.heldAt = .init(date: held) }
                     $0.conclusion = form.conclusion

@@ -92,9 +92,15 @@ struct WindowHandlers: Sendable {
                     $0.page = .with { $0.pageSize = 1 }
                 }, metadata: metadata, options: options).page.totalSize
             }
-            let own = window.isEmpty ? nil : WindowPage.OwnDay(
-                received: try await mine([]), accepted: try await mine([.accepted, .forwarded, .readyForDelivery, .delivered]),
-                correction: try await mine([.correctionRequested]), notAccepted: try await mine([.notAccepted]))
+            var own: WindowPage.OwnDay?
+            if !window.isEmpty {
+                // Four counts at once, beside the queue's own calls.
+                async let received = mine([])
+                async let accepted = mine([.accepted, .forwarded, .readyForDelivery, .delivered])
+                async let correction = mine([.correctionRequested])
+                async let notAccepted = mine([.notAccepted])
+                own = WindowPage.OwnDay(received: try await received, accepted: try await accepted, correction: try await correction, notAccepted: try await notAccepted)
+            }
             let board = WindowPage.Queue(
                 waiting: try await waiting.applications.sorted(by: WindowPage.byIntakeDue), waitingTotal: try await waiting.page.totalSize,
                 ready: try await ready.applications, readyTotal: try await ready.page.totalSize, receivedToday: try await receivedToday.page.totalSize,
