@@ -180,6 +180,16 @@ var targets: [Target] = [
         path: "clients/bench-certificate",
         swiftSettings: swift6
     ),
+    // #19/#21: the director's board's figures over a made-up read model, without database or network.
+    .executableTarget(
+        name: "oneseal-bench-figures",
+        dependencies: [
+            "EvaluationRules", "OneSealCore", "OneSealBenchSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "clients/bench-figures",
+        swiftSettings: swift6
+    ),
     // pgbench beside our figures, shared by the store and lifecycle benchmarks.
     .target(name: "OneSealBenchSupport", path: "clients/bench-support", swiftSettings: swift6),
     .executableTarget(

@@ -100,8 +100,12 @@ public struct CivilDate: Sendable, Hashable {
 }
 
 extension CivilDate: Comparable {
+    /// Field by field rather than as a tuple: an unoptimised build looks up tuple metadata on
+    /// every tuple comparison, and the figures compare dates millions of times per report.
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {
-        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+        if lhs.year != rhs.year { return lhs.year < rhs.year }
+        if lhs.month != rhs.month { return lhs.month < rhs.month }
+        return lhs.day < rhs.day
     }
 }
 

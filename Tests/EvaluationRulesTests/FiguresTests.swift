@@ -122,6 +122,38 @@ struct FiguresTests {
             == Figures.table(Stream.october(.window), model: model, ratings: Stream.ratings, rectifications: Stream.tickets))
     }
 
+    @Test("one pass over many queries gives each query the table it gets alone")
+    func onePassManyQueries() {
+        var queries: [FiguresQuery] = []
+        for groupBy in [GroupBy.total, .window, .item, .officer, .department, .node] {
+            queries.append(Stream.october(groupBy))
+            queries.append(Stream.october(groupBy, nodes: []))
+        }
+        var filtered = Stream.october(.window)
+        filtered.implementationCode = "B002"
+        queries.append(filtered)
+        var byDepartment = Stream.october(.item)
+        byDepartment.department = "SCJG"
+        queries.append(byDepartment)
+        // Single days across October (the report's daily chart), each judged on its own day.
+        var day = CivilDate("2026-10-01")!
+        while day <= CivilDate("2026-10-31")! {
+            queries.append(FiguresQuery(from: day, to: day, asOf: CivilDate("2026-11-05")!, nodes: [Stream.county]))
+            day = day.next
+        }
+        queries.append(Stream.october(asOf: "2026-10-19"))
+        let labels = Labels(model: model)
+        let together = Figures.tables(queries, model: model, ratings: Stream.ratings, rectifications: Stream.tickets, labels: labels)
+        #expect(together.count == queries.count)
+        for (query, table) in zip(queries, together) {
+            #expect(table == Figures.table(query, model: model, ratings: Stream.ratings, rectifications: Stream.tickets, labels: labels))
+        }
+        // The days add up to the month: nothing counted twice or lost between queries.
+        let days = together[14..<(14 + 31)]
+        #expect(days.map(\.total.received).reduce(0, +) == october().total.received)
+        #expect(days.map(\.total.decided).reduce(0, +) == october().total.decided)
+    }
+
     @Test("a running period is judged today; a past one on its last day")
     func judgingDay() {
         // On 10-19 c3 is not yet overdue (due 10-20).

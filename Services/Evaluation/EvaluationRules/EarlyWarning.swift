@@ -38,11 +38,21 @@ public enum EarlyWarnings {
         minimum: WarningLevel = .yellow, admits: (Attribution) -> Bool = { _ in true }
     ) throws(EvaluationRuleError) -> [Warning] {
         var out: [Warning] = []
+        // Thousands of running cases share a few dozen due days: each (due day, suspended) is
+        // counted on the calendar once.
+        var judgedByDue: [DueKey: (level: WarningLevel, left: Int, overdue: Int)] = [:]
         for fact in model.cases.values where fact.isRunning(on: today) {
             guard let due = fact.dueOn else { continue }
             let attribution = Figures.attribution(of: fact, applications: model.applications)
             guard admits(attribution) else { continue }
-            let judged = try level(dueOn: due, today: today, suspended: fact.suspended, policy: policy, calendar: calendar)
+            let key = DueKey(dueOn: due, suspended: fact.suspended)
+            let judged: (level: WarningLevel, left: Int, overdue: Int)
+            if let known = judgedByDue[key] {
+                judged = known
+            } else {
+                judged = try level(dueOn: due, today: today, suspended: fact.suspended, policy: policy, calendar: calendar)
+                judgedByDue[key] = judged
+            }
             guard judged.level >= minimum else { continue }
             out.append(Warning(clock: .approval, id: fact.id, attribution: attribution, dueOn: due, level: judged.level,
                                workingDaysLeft: judged.left, overdueWorkingDays: judged.overdue, suspended: fact.suspended))
@@ -55,6 +65,11 @@ public enum EarlyWarnings {
                                workingDaysLeft: judged.left, overdueWorkingDays: judged.overdue, suspended: false))
         }
         return out.sorted { ($0.level, $1.dueOn, $1.id) > ($1.level, $0.dueOn, $0.id) }
+    }
+
+    struct DueKey: Hashable {
+        var dueOn: CivilDate
+        var suspended: Bool
     }
 
     /// Yellow and red counts per window or per officer, for the board.

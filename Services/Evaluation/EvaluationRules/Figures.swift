@@ -210,18 +210,17 @@ public enum Figures {
     public static func table(
         _ query: FiguresQuery, model: ReadModel, ratings: [RatingFact], rectifications: [RectificationFact], labels: Labels = Labels()
     ) -> FiguresTable {
-        var groups: [String: Metrics] = [:]
-        var total = Metrics()
-        func add(_ attributions: [Attribution], _ change: (inout Metrics) -> Void) {
-            let admitted = attributions.filter(query.admits)
-            guard !admitted.isEmpty else { return }
-            change(&total)
-            guard query.groupBy != .total else { return }
-            for key in Set(admitted.map { $0.key(query.groupBy) }) {
-                change(&groups[key, default: Metrics()])
-            }
-        }
-        let judgedOn = query.judgedOn
+        tables([query], model: model, ratings: ratings, rectifications: rectifications, labels: labels)[0]
+    }
+
+    /// The tables of several queries in one pass over the facts: the monthly report asks for
+    /// forty-odd (the month by window, item and department, each day, six months of trend), and a
+    /// pass per query over 20,000 cases took seconds. Each fact's attributions are worked out once
+    /// and counted into every query whose period holds the date.
+    public static func tables(
+        _ queries: [FiguresQuery], model: ReadModel, ratings: [RatingFact], rectifications: [RectificationFact], labels: Labels = Labels()
+    ) -> [FiguresTable] {
+        var tallies = queries.map { Tally(query: $0) }
         // Applications not accepted and consultations name an item but no department: theirs is the
         // item's competent department as the other events of that item name it.
         var departmentOfItem: [String: String] = [:]
@@ -232,78 +231,162 @@ public enum Figures {
             if let department = fact.department { departmentOfItem[fact.implementationCode] = department.code }
         }
 
+        // The periods as day ordinals, compared as integers in the loops below.
+        let periods = queries.map(Period.init)
         for application in model.applications.values {
             let attributions = self.attributions(of: application, departments: departmentOfItem)
-            if query.contains(application.submittedOn) { add(attributions) { $0.received += 1 } }
-            if query.contains(application.acceptedOn) { add(attributions) { $0.accepted += 1 } }
-            if query.contains(application.correctionOn) { add(attributions) { $0.corrections += 1 } }
-            if query.contains(application.notAcceptedOn) { add(attributions) { $0.notAccepted += 1 } }
-            if query.contains(application.withdrawnOn) { add(attributions) { $0.withdrawn += 1 } }
-            if query.contains(application.deliveredOn) {
-                let oneVisit = application.visits <= 1
-                add(attributions) {
-                    $0.delivered += 1
-                    if oneVisit { $0.oneVisitCompleted += 1 }
+            let oneVisit = application.visits <= 1
+            let submitted = Period.ordinal(application.submittedOn), accepted = Period.ordinal(application.acceptedOn)
+            let correction = Period.ordinal(application.correctionOn), notAccepted = Period.ordinal(application.notAcceptedOn)
+            let withdrawn = Period.ordinal(application.withdrawnOn), delivered = Period.ordinal(application.deliveredOn)
+            for (index, period) in periods.enumerated() {
+                if period.contains(submitted) { tallies[index].add(attributions) { $0.received += 1 } }
+                if period.contains(accepted) { tallies[index].add(attributions) { $0.accepted += 1 } }
+                if period.contains(correction) { tallies[index].add(attributions) { $0.corrections += 1 } }
+                if period.contains(notAccepted) { tallies[index].add(attributions) { $0.notAccepted += 1 } }
+                if period.contains(withdrawn) { tallies[index].add(attributions) { $0.withdrawn += 1 } }
+                if period.contains(delivered) {
+                    tallies[index].add(attributions) {
+                        $0.delivered += 1
+                        if oneVisit { $0.oneVisitCompleted += 1 }
+                    }
                 }
             }
         }
         for fact in model.cases.values {
-            let attribution = self.attribution(of: fact, applications: model.applications)
-            if query.contains(fact.decidedOn) {
-                add([attribution]) {
-                    $0.decided += 1
-                    if fact.granted == true { $0.granted += 1 } else { $0.denied += 1 }
-                    if fact.onTime == false { $0.decidedLate += 1 } else { $0.decidedOnTime += 1 }
-                    if fact.returns > 0 { $0.redone += 1 }
-                    if let days = fact.workingDaysTaken { $0.workingDays.append(days) }
+            let attribution = [self.attribution(of: fact, applications: model.applications)]
+            let licenceLate = (fact.licenceWorkingDays ?? 0) > StatutoryPeriod.certificateIssue.workingDays
+            let decided = Period.ordinal(fact.decidedOn), licence = Period.ordinal(fact.licenceIssuedOn)
+            let opened = Period.ordinal(fact.openedOn ?? fact.acceptedOn), withdrawn = Period.ordinal(fact.withdrawnOn)
+            let due = Period.ordinal(fact.dueOn)
+            for (index, period) in periods.enumerated() {
+                if period.contains(decided) {
+                    tallies[index].add(attribution) {
+                        $0.decided += 1
+                        if fact.granted == true { $0.granted += 1 } else { $0.denied += 1 }
+                        if fact.onTime == false { $0.decidedLate += 1 } else { $0.decidedOnTime += 1 }
+                        if fact.returns > 0 { $0.redone += 1 }
+                        if let days = fact.workingDaysTaken { $0.workingDays.append(days) }
+                    }
                 }
-            }
-            if fact.isRunning(on: judgedOn) {
-                let late = !fact.suspended && (fact.dueOn.map { judgedOn > $0 } ?? false)
-                add([attribution]) {
-                    $0.running += 1
-                    if late { $0.runningOverdue += 1 }
+                // CaseFact.isRunning(on:) on the judging day, in ordinals.
+                let judged = period.judged
+                if opened != Period.none, opened <= judged, decided == Period.none || decided > judged, withdrawn == Period.none || withdrawn > judged {
+                    let late = !fact.suspended && due != Period.none && judged > due
+                    tallies[index].add(attribution) {
+                        $0.running += 1
+                        if late { $0.runningOverdue += 1 }
+                    }
                 }
-            }
-            if query.contains(fact.licenceIssuedOn) {
-                let late = (fact.licenceWorkingDays ?? 0) > StatutoryPeriod.certificateIssue.workingDays
-                add([attribution]) {
-                    $0.licencesIssued += 1
-                    if late { $0.licencesLate += 1 }
-                }
-            }
-        }
-        for rating in ratings where !rating.removed && query.contains(rating.ratedOn) {
-            add([rating.attribution]) {
-                $0.ratings += 1
-                $0.levelSum += rating.level.level
-                if rating.level.isBadReview { $0.badReviews += 1 }
-            }
-        }
-        for ticket in rectifications where !ticket.void && query.contains(ticket.openedOn) {
-            let settled = (ticket.rectifiedOn.map { $0 <= judgedOn } ?? false) || judgedOn > ticket.dueOn
-            let rectifiedBy = ticket.rectifiedOn.flatMap { $0 <= judgedOn ? $0 : nil }
-            let onTime = rectifiedBy.map { $0 <= ticket.dueOn } ?? false
-            add([ticket.attribution]) {
-                $0.rectifications += 1
-                if settled {
-                    $0.rectificationsSettled += 1
-                    if onTime { $0.rectifiedOnTime += 1 } else { $0.rectificationsOverdue += 1 }
+                if period.contains(licence) {
+                    tallies[index].add(attribution) {
+                        $0.licencesIssued += 1
+                        if licenceLate { $0.licencesLate += 1 }
+                    }
                 }
             }
         }
-        for consultation in model.consultations.values where query.contains(consultation.on) {
-            add([Attribution(node: consultation.node, implementationCode: consultation.implementationCode, windowID: consultation.windowID,
-                             department: departmentOfItem[consultation.implementationCode] ?? "")]) { $0.consultations += 1 }
+        for rating in ratings where !rating.removed {
+            let attribution = [rating.attribution]
+            let rated = Period.ordinal(rating.ratedOn)
+            for (index, period) in periods.enumerated() where period.contains(rated) {
+                tallies[index].add(attribution) {
+                    $0.ratings += 1
+                    $0.levelSum += rating.level.level
+                    if rating.level.isBadReview { $0.badReviews += 1 }
+                }
+            }
         }
-        // The order facts were visited in is the dictionaries' order: sort what keeps order.
-        total.workingDays.sort()
-        let rows = groups.map { key, metrics in
-            var metrics = metrics
-            metrics.workingDays.sort()
-            return FiguresRow(key: key, label: labels.label(key, query.groupBy), metrics: metrics)
-        }.sorted { $0.key < $1.key }
-        return FiguresTable(groupBy: query.groupBy, rows: rows, total: total)
+        for ticket in rectifications where !ticket.void {
+            let attribution = [ticket.attribution]
+            let opened = Period.ordinal(ticket.openedOn)
+            for (index, period) in periods.enumerated() where period.contains(opened) {
+                let judgedOn = queries[index].judgedOn
+                let settled = (ticket.rectifiedOn.map { $0 <= judgedOn } ?? false) || judgedOn > ticket.dueOn
+                let rectifiedBy = ticket.rectifiedOn.flatMap { $0 <= judgedOn ? $0 : nil }
+                let onTime = rectifiedBy.map { $0 <= ticket.dueOn } ?? false
+                tallies[index].add(attribution) {
+                    $0.rectifications += 1
+                    if settled {
+                        $0.rectificationsSettled += 1
+                        if onTime { $0.rectifiedOnTime += 1 } else { $0.rectificationsOverdue += 1 }
+                    }
+                }
+            }
+        }
+        for consultation in model.consultations.values {
+            let attribution = [Attribution(node: consultation.node, implementationCode: consultation.implementationCode, windowID: consultation.windowID,
+                                           department: departmentOfItem[consultation.implementationCode] ?? "")]
+            let on = Period.ordinal(consultation.on)
+            for (index, period) in periods.enumerated() where period.contains(on) {
+                tallies[index].add(attribution) { $0.consultations += 1 }
+            }
+        }
+        return tallies.map { $0.table(labels: labels) }
+    }
+
+    /// A query's period and judging day as day ordinals: integers ordered like the dates, so the
+    /// loops compare integers rather than dates field by field.
+    struct Period {
+        /// A missing date: outside every period.
+        static let none = Int.min
+        let from: Int
+        let to: Int
+        let judged: Int
+
+        init(_ query: FiguresQuery) {
+            from = Self.ordinal(query.from)
+            to = Self.ordinal(query.to)
+            judged = Self.ordinal(query.judgedOn)
+        }
+
+        static func ordinal(_ date: CivilDate?) -> Int {
+            guard let date else { return none }
+            return date.year << 9 | date.month << 5 | date.day
+        }
+
+        func contains(_ ordinal: Int) -> Bool { from <= ordinal && ordinal <= to }
+    }
+
+    /// One query's running counts.
+    struct Tally {
+        let query: FiguresQuery
+        /// No node, item or department filter: every attribution counts (the report's case).
+        let admitsAll: Bool
+        var groups: [String: Metrics] = [:]
+        var total = Metrics()
+
+        init(query: FiguresQuery) {
+            self.query = query
+            admitsAll = query.nodes.isEmpty && query.implementationCode.isEmpty && query.department.isEmpty
+        }
+
+        /// Counts a fact once in the total and once under each distinct group key it is attributed to.
+        mutating func add(_ attributions: [Attribution], _ change: (inout Metrics) -> Void) {
+            let admitted = admitsAll ? attributions : attributions.filter(query.admits)
+            guard !admitted.isEmpty else { return }
+            change(&total)
+            guard query.groupBy != .total else { return }
+            if admitted.count == 1 {
+                change(&groups[admitted[0].key(query.groupBy), default: Metrics()])
+                return
+            }
+            for key in Set(admitted.map { $0.key(query.groupBy) }) {
+                change(&groups[key, default: Metrics()])
+            }
+        }
+
+        /// The order facts were visited in is the dictionaries' order: sort what keeps order.
+        func table(labels: Labels) -> FiguresTable {
+            var total = total
+            total.workingDays.sort()
+            let rows = groups.map { key, metrics in
+                var metrics = metrics
+                metrics.workingDays.sort()
+                return FiguresRow(key: key, label: labels.label(key, query.groupBy), metrics: metrics)
+            }.sorted { $0.key < $1.key }
+            return FiguresTable(groupBy: query.groupBy, rows: rows, total: total)
+        }
     }
 
     /// An application counts for its node and window, under each of its items and their

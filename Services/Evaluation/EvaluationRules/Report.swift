@@ -110,16 +110,31 @@ public enum ReportBuilder {
     ) -> MonthlyReport? {
         guard let range = monthRange(year: year, month: month) else { return nil }
         let labels = Labels(model: model)
-        func table(_ groupBy: GroupBy, from: CivilDate = range.from, to: CivilDate = range.to) -> FiguresTable {
-            Figures.table(FiguresQuery(from: from, to: to, asOf: asOf, groupBy: groupBy, nodes: nodes), model: model, ratings: ratings, rectifications: rectifications, labels: labels)
-        }
-        let summary = table(.total).total
         let last = previousMonth(year: year, month: month)
         let lastRange = monthRange(year: last.year, month: last.month)!
-        let previous = table(.total, from: lastRange.from, to: lastRange.to).total
-        let windows = table(.window)
-        let items = table(.item)
-        let departments = table(.department)
+        var days: [CivilDate] = []
+        var day = range.from
+        while day <= range.to {
+            days.append(day)
+            day = day.next
+        }
+        var months: [(year: Int, month: Int)] = [(year, month)]
+        while months.count < 6 { months.insert(previousMonth(year: months[0].year, month: months[0].month), at: 0) }
+        func query(_ groupBy: GroupBy, from: CivilDate = range.from, to: CivilDate = range.to) -> FiguresQuery {
+            FiguresQuery(from: from, to: to, asOf: asOf, groupBy: groupBy, nodes: nodes)
+        }
+        // Every table the report draws, counted in one pass over the facts.
+        let queries = [query(.total), query(.total, from: lastRange.from, to: lastRange.to), query(.window), query(.item), query(.department)]
+            + days.map { query(.total, from: $0, to: $0) }
+            + months.map { m in let r = monthRange(year: m.year, month: m.month)!; return query(.total, from: r.from, to: r.to) }
+        let tables = Figures.tables(queries, model: model, ratings: ratings, rectifications: rectifications, labels: labels)
+        let summary = tables[0].total
+        let previous = tables[1].total
+        let windows = tables[2]
+        let items = tables[3]
+        let departments = tables[4]
+        let dailyTables = tables[5..<(5 + days.count)]
+        let monthlyTables = tables[(5 + days.count)...]
         var charts: [ChartSpec] = []
 
         // 1. On-time rate against the target.
@@ -133,12 +148,9 @@ public enum ReportBuilder {
         // 2. Daily trend of received and decided.
         var received: [(label: String, value: Double)] = []
         var decided: [(label: String, value: Double)] = []
-        var day = range.from
-        while day <= range.to {
-            let daily = table(.total, from: day, to: day).total
+        for (day, daily) in zip(days, dailyTables.map(\.total)) {
             received.append(("\(day.day)日", Double(daily.received)))
             decided.append(("\(day.day)日", Double(daily.decided)))
-            day = day.next
         }
         let busiest = received.max { $0.1 < $1.1 }
         charts.append(ChartSpec(
@@ -195,13 +207,9 @@ public enum ReportBuilder {
             takeaway: "月末在办\(summary.running)件，其中超期\(summary.runningOverdue)件。"))
 
         // 8. Six-month trend.
-        var months: [(year: Int, month: Int)] = [(year, month)]
-        while months.count < 6 { months.insert(previousMonth(year: months[0].year, month: months[0].month), at: 0) }
         var onTime: [(label: String, value: Double)] = []
         var bad: [(label: String, value: Double)] = []
-        for m in months {
-            let r = monthRange(year: m.year, month: m.month)!
-            let metrics = table(.total, from: r.from, to: r.to).total
+        for (m, metrics) in zip(months, monthlyTables.map(\.total)) {
             let label = String(format: "%04d-%02d", m.year, m.month)
             onTime.append((label, percent(metrics.onTimeRate)))
             bad.append((label, percent(metrics.badReviewRatio)))
