@@ -88,6 +88,7 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
     let logger: Logger
     /// The figures' read model between calls (shared by the copies of this value).
     let models = ReadModelCache()
+    let figureMemo = FigureMemo()
 
     public init(
         database: PostgresClient, keyring: DataKeyring, node: String, settings: EvaluationSettings,

@@ -7,6 +7,7 @@ import OneSealProto
 import OneSealServiceKit
 import OneSealStore
 import SwiftProtobuf
+import Synchronization
 import Testing
 @testable import EvaluationService
 
@@ -116,6 +117,60 @@ struct EvaluationServiceTests {
             let rebuilt = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
             #expect(rebuilt.cases[late.id] == nil && rebuilt == full)
         }
+    }
+
+    @Test("the board's answers are kept per exact input: a repeat is the same, new facts and a new rating change it, callers at once share one")
+    func keptAnswers() async throws {
+        try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
+            let stream = try EvaluationEvents.stream()
+            try await node.deliver(Array(stream.prefix(stream.count / 2)))
+            let request = Evaluation_EfficiencyFiguresRequest.with {
+                $0.period = EvaluationEvents.october
+                $0.period.to = EvaluationEvents.date("2026-11-05")
+            }
+            let evaluator = try node.evaluator
+            @Sendable func figures() async throws -> Evaluation_EfficiencyFiguresResponse {
+                try await node.evaluation.efficiencyFigures(request, metadata: evaluator)
+            }
+            let early = try await figures()
+            #expect(try await figures() == early)
+            try await node.deliver(Array(stream.dropFirst(stream.count / 2)))
+            let full = try await figures()
+            #expect(full.total.metrics.received > early.total.metrics.received)
+            // A rating is not a fact of the read model: the kept answer must still follow it.
+            _ = try await rate(node, case: EvaluationEvents.c1, channel: .online, level: 5, as: try node.token(.applicant, subject: EvaluationEvents.residentID))
+            let rated = try await figures()
+            #expect(rated.total.metrics.ratings == full.total.metrics.ratings + 1)
+            // Sixteen callers at once get one answer, the one a single caller gets.
+            let answers = try await withThrowingTaskGroup(of: Evaluation_EfficiencyFiguresResponse.self) { group in
+                for _ in 0..<16 { group.addTask { try await figures() } }
+                return try await group.reduce(into: [Evaluation_EfficiencyFiguresResponse]()) { $0.append($1) }
+            }
+            #expect(answers.count == 16 && answers.allSatisfy { $0 == rated })
+        }
+    }
+
+    @Test("FigureMemo computes a key once for every caller, each key apart, and forgets the oldest past its capacity")
+    func figureMemoSharing() async throws {
+        let memo = FigureMemo(capacity: 2)
+        final class Runs: Sendable {
+            let count = Mutex(0)
+            func next() -> Int { count.withLock { $0 += 1; return $0 } }
+        }
+        let runs = Runs()
+        func key(_ version: Int) throws -> FigureMemo.Key {
+            FigureMemo.Key(call: "EfficiencyFigures", request: [], nodes: ["371302"], today: try CivilDate(parsing: "2026-11-05"), modelVersion: version, ratings: [], rectifications: [])
+        }
+        let first = try key(1)
+        let values = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await memo.value(first) { runs.next() } } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(values == Array(repeating: 1, count: 8) && runs.count.withLock { $0 } == 1)
+        #expect(try await memo.value(try key(2)) { runs.next() } == 2)
+        #expect(try await memo.value(try key(3)) { runs.next() } == 3)
+        // Capacity 2: version 1 was dropped and is computed again.
+        #expect(try await memo.value(first) { runs.next() } == 4)
     }
 
     @Test("only evaluators, leaders and the leading posts see figures; the city reads its county, another county cannot")

@@ -7,6 +7,7 @@ import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import SwiftProtobuf
 
 extension EvaluationAPI {
     /// A reporting period: both ends required, real dates, in order, at most 400 days.
@@ -40,24 +41,38 @@ extension EvaluationAPI {
 
     /// Everything figures are computed from, for `nodes`, with ratings from `ratingsFrom` on.
     func inputs(nodes: Set<String>, ratingsFrom: CivilDate, to: CivilDate, on connection: PostgresConnection) async throws
-        -> (model: ReadModel, ratings: [StoredRating], tickets: [(StoredTicket, StoredRating)]) {
-        let model = try await models.model(nodes: nodes, on: connection)
+        -> (model: ReadModel, version: Int, ratings: [StoredRating], tickets: [(StoredTicket, StoredRating)]) {
+        let model = try await models.versioned(nodes: nodes, on: connection)
         let ratings = try await RatingStore.facts(nodes: nodes, from: ratingsFrom, to: to, on: connection)
         let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
-        return (model, ratings, tickets)
+        return (model.model, model.version, ratings, tickets)
+    }
+
+    /// The memo key of a call over these inputs (see `FigureMemo`).
+    func memoKey(
+        _ call: String, _ request: some SwiftProtobuf.Message, nodes: Set<String>, today: CivilDate, modelVersion: Int,
+        ratings: [RatingFact], rectifications: [RectificationFact], badReviews: [BadReviewLine] = []
+    ) throws -> FigureMemo.Key {
+        FigureMemo.Key(
+            call: call, request: try request.serializedBytes(), nodes: nodes.sorted(), today: today, modelVersion: modelVersion,
+            ratings: ratings, rectifications: rectifications, badReviews: badReviews)
     }
 
     public func efficiencyFigures(request: Evaluation_EfficiencyFiguresRequest, context: ServerContext) async throws -> Evaluation_EfficiencyFiguresResponse {
         let (from, to) = try Self.period(request.period)
+        let today = self.today
         return try await database.withConnection { connection in
             let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
             let data = try await inputs(nodes: nodes, ratingsFrom: from, to: to, on: connection)
             let query = FiguresQuery(
                 from: from, to: to, asOf: today, groupBy: Self.groupBy(request.groupBy), nodes: nodes,
                 implementationCode: request.implementationCode, department: request.departmentCode)
-            let table = Figures.table(
-                query, model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
-                labels: Labels(model: data.model))
+            let model = data.model, ratings = data.ratings.map(\.fact), rectifications = data.tickets.map(RatingStore.rectificationFact)
+            let key = try memoKey(
+                "EfficiencyFigures", request, nodes: nodes, today: today, modelVersion: data.version, ratings: ratings, rectifications: rectifications)
+            let table = try await figureMemo.value(key) {
+                Figures.table(query, model: model, ratings: ratings, rectifications: rectifications, labels: Labels(model: model))
+            }
             var response = Evaluation_EfficiencyFiguresResponse()
             response.period = request.period
             response.groupBy = request.groupBy
@@ -79,16 +94,22 @@ extension EvaluationAPI {
         let today = self.today
         return try await database.withConnection { connection in
             let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
-            let model = try await models.model(nodes: nodes, on: connection)
-            let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
-            let warnings = try EarlyWarnings.list(
-                model: model, rectifications: tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning, calendar: calendar,
-                minimum: minimum
-            ) { attribution in
-                nodes.contains(attribution.node)
-                    && (request.departmentCode.isEmpty || attribution.department == request.departmentCode)
-                    && (request.officerSubject.isEmpty || attribution.officer == request.officerSubject)
-                    && (request.windowID.isEmpty || attribution.windowID == request.windowID)
+            let loaded = try await models.versioned(nodes: nodes, on: connection)
+            let model = loaded.model
+            let rectifications = try await RatingStore.tickets(nodes: nodes, on: connection).map(RatingStore.rectificationFact)
+            // Every page of one listing is one computation: the key leaves the page out.
+            let listing = { var listing = request; listing.clearPage(); return listing }()
+            let key = try memoKey("EarlyWarnings", listing, nodes: nodes, today: today, modelVersion: loaded.version, ratings: [], rectifications: rectifications)
+            let policy = settings.warning, calendar = self.calendar
+            let warnings = try await figureMemo.value(key) {
+                try EarlyWarnings.list(
+                    model: model, rectifications: rectifications, today: today, policy: policy, calendar: calendar, minimum: minimum
+                ) { attribution in
+                    nodes.contains(attribution.node)
+                        && (listing.departmentCode.isEmpty || attribution.department == listing.departmentCode)
+                        && (listing.officerSubject.isEmpty || attribution.officer == listing.officerSubject)
+                        && (listing.windowID.isEmpty || attribution.windowID == listing.windowID)
+                }
             }
             let labels = Labels(model: model)
             var response = Evaluation_EarlyWarningsResponse()
@@ -229,15 +250,22 @@ extension EvaluationAPI {
                     level: rating.checked.level, comment: rating.checked.comment, tags: rating.checked.tags,
                     status: Self.ticketStatusText(ticketsByRating[rating.id]?.ticket.status))
             }
-            let warnings = try EarlyWarnings.list(
-                model: data.model, rectifications: data.tickets.map(RatingStore.rectificationFact), today: today, policy: settings.warning,
-                calendar: calendar) { nodes.contains($0.node) }
-            guard var report = ReportBuilder.monthly(
-                year: year, month: month, asOf: today, title: "\(settings.agencyName) \(year)年\(month)月效能分析报告", nodes: nodes,
-                model: data.model, ratings: data.ratings.map(\.fact), rectifications: data.tickets.map(RatingStore.rectificationFact),
-                badReviews: bad, rules: settings.flagRules, onTimeTarget: settings.onTimeTarget,
-                warnings: (warnings.filter { $0.level == .yellow }.count, warnings.filter { $0.level == .red }.count))
-            else { throw RPCError.invalidArgument(field: "month", "not a month", reason: "range") }
+            let model = data.model, ratings = data.ratings.map(\.fact), rectifications = data.tickets.map(RatingStore.rectificationFact)
+            let settings = self.settings, calendar = self.calendar
+            // The month's report of any kind is one computation: the key names the month, not the kind.
+            let theMonth = Evaluation_ReportRequest.with { $0.year = Int32(year); $0.month = Int32(month) }
+            let key = try memoKey(
+                "Report", theMonth, nodes: nodes, today: today, modelVersion: data.version, ratings: ratings, rectifications: rectifications, badReviews: bad)
+            let built: MonthlyReport? = try await figureMemo.value(key) {
+                let warnings = try EarlyWarnings.list(
+                    model: model, rectifications: rectifications, today: today, policy: settings.warning, calendar: calendar) { nodes.contains($0.node) }
+                return ReportBuilder.monthly(
+                    year: year, month: month, asOf: today, title: "\(settings.agencyName) \(year)年\(month)月效能分析报告", nodes: nodes,
+                    model: model, ratings: ratings, rectifications: rectifications,
+                    badReviews: bad, rules: settings.flagRules, onTimeTarget: settings.onTimeTarget,
+                    warnings: (warnings.filter { $0.level == .yellow }.count, warnings.filter { $0.level == .red }.count))
+            }
+            guard var report = built else { throw RPCError.invalidArgument(field: "month", "not a month", reason: "range") }
             report.caseFileReview = try await CaseFileStore.summary(nodes: nodes, year: year, month: month, on: connection)
             var response = Evaluation_ReportResponse()
             if let review = report.caseFileReview { response.caseFileReview = Self.summaryProto(review) }

@@ -1,4 +1,5 @@
 import EvaluationRules
+import OneSealCore
 import Synchronization
 import OneSealStore
 
@@ -17,34 +18,96 @@ final class ReadModelCache: Sendable {
         var generation: Int64
         var horizon: String
         var model: ReadModel
+        /// Names this model's content: a new number whenever a load or a refresh changed it, the
+        /// same number while refreshes find nothing new — so `FigureMemo` can key on it.
+        var version: Int
     }
 
     /// At most this many node sets are kept (a city's own, with its counties, and a few ad hoc).
     let capacity: Int
     private let entries = Mutex<[Set<String>: Entry]>([:])
+    private let versions = Atomic<Int>(0)
 
     init(capacity: Int = 8) { self.capacity = capacity }
 
     func model(nodes: Set<String>, on connection: PostgresConnection) async throws -> ReadModel {
+        try await versioned(nodes: nodes, on: connection).model
+    }
+
+    /// The model with its content version (see `Entry.version`).
+    func versioned(nodes: Set<String>, on connection: PostgresConnection) async throws -> (model: ReadModel, version: Int) {
         let position = try await FactStore.position(on: connection)
         let cached = entries.withLock { $0[nodes] }
         var model: ReadModel
+        let version: Int
         if let cached, cached.generation == position.generation {
             model = cached.model
             let changed = try await FactStore.model(nodes: nodes, since: cached.horizon, on: connection)
-            model.applications.merge(changed.applications) { _, new in new }
-            model.cases.merge(changed.cases) { _, new in new }
-            model.consultations.merge(changed.consultations) { _, new in new }
-            model.pushes.merge(changed.pushes) { _, new in new }
+            if changed.applications.isEmpty, changed.cases.isEmpty, changed.consultations.isEmpty, changed.pushes.isEmpty {
+                version = cached.version
+            } else {
+                model.applications.merge(changed.applications) { _, new in new }
+                model.cases.merge(changed.cases) { _, new in new }
+                model.consultations.merge(changed.consultations) { _, new in new }
+                model.pushes.merge(changed.pushes) { _, new in new }
+                version = versions.wrappingAdd(1, ordering: .relaxed).newValue
+            }
         } else {
             model = try await FactStore.model(nodes: nodes, on: connection)
+            version = versions.wrappingAdd(1, ordering: .relaxed).newValue
         }
-        let entry = Entry(generation: position.generation, horizon: position.horizon, model: model)
+        let entry = Entry(generation: position.generation, horizon: position.horizon, model: model, version: version)
         entries.withLock { entries in
             if let current = entries[nodes], current.generation == entry.generation, (UInt64(current.horizon) ?? 0) > (UInt64(entry.horizon) ?? 0) { return }
             if entries[nodes] == nil, entries.count >= capacity, let evicted = entries.keys.first { entries[evicted] = nil }
             entries[nodes] = entry
         }
-        return model
+        return (model, version)
+    }
+}
+
+/// The board's computations kept per exact input, and shared by callers asking at once: sixteen
+/// leaders with the board open ask for the same figures over the same facts, and each answer
+/// costs a pass over every case. The key holds everything a computation reads — the call and
+/// its request, the nodes, today, the model's content version and the ratings and tickets
+/// themselves (compared in full, not by digest) — so a kept answer is the answer the call would
+/// compute now; the first caller's computation is joined by those who arrive while it runs.
+final class FigureMemo: Sendable {
+    struct Key: Hashable, Sendable {
+        var call: String
+        var request: [UInt8]
+        var nodes: [String]
+        var today: CivilDate
+        var modelVersion: Int
+        var ratings: [RatingFact]
+        var rectifications: [RectificationFact]
+        /// The report's bad-review lines (comments and ticket states are not in the facts above).
+        var badReviews: [BadReviewLine] = []
+    }
+
+    private struct State {
+        var tasks: [Key: Task<any Sendable, any Error>] = [:]
+        var order: [Key] = []
+    }
+
+    /// Answers kept (oldest dropped first): a few calls × a few node sets.
+    let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int = 16) { self.capacity = capacity }
+
+    /// The value for `key`, computing it at most once while it is kept. `compute` is pure (no
+    /// I/O): it runs in its own task, so a caller cut by its deadline does not cut it for others.
+    func value<Value: Sendable>(_ key: Key, _ compute: @escaping @Sendable () throws -> Value) async throws -> Value {
+        let task = state.withLock { state in
+            if let running = state.tasks[key] { return running }
+            let task = Task<any Sendable, any Error> { try compute() }
+            state.tasks[key] = task
+            state.order.append(key)
+            if state.order.count > capacity { state.tasks[state.order.removeFirst()] = nil }
+            return task
+        }
+        guard let value = try await task.value as? Value else { return try compute() }
+        return value
     }
 }
