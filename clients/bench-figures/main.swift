@@ -41,7 +41,7 @@ struct BenchFigures: ParsableCommand {
         let month = (year: today.year, month: today.month)
         let day = today
         print("oneseal-bench-figures: \(open) open + \(closed) decided cases, \(model.applications.count) applications, \(ratings.count) ratings; today \(today.iso8601)")
-        print("date \(ISO8601DateFormatter().string(from: Date())), commit \(Self.commit()), load average \(Pgbench.loadAverage())")
+        print("date \(RunFacts.utcNow()), commit \(RunFacts.commit()), load average \(Pgbench.loadAverage())")
         let policy = WarningPolicy(yellowWhenDaysLeftAtMost: 3)
 
         measure("EfficiencyFigures (today, total)") {
@@ -126,19 +126,6 @@ struct BenchFigures: ParsableCommand {
             model.cases[fact.id] = fact
         }
         return (model, ratings)
-    }
-
-    static func commit() -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "unknown" }
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "unknown" : text
     }
 }
 

@@ -59,7 +59,7 @@ struct BenchWeb: AsyncParsableCommand {
             throw ValidationError("pass --conninfo or set ONESEAL_TEST_POSTGRES (scripts/with-postgres sets it)")
         }
         let binDirectory = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        print("oneseal-bench-web: \(Self.utcNow()), commit \(Self.commit()), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
+        print("oneseal-bench-web: \(RunFacts.utcNow()), commit \(RunFacts.commit()), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
         print("binaries: \(binDirectory.path); \(concurrency) concurrent callers, \(duration) s per row")
         let cluster = try await LocalCluster.start(
             adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning",
@@ -310,25 +310,5 @@ struct BenchWeb: AsyncParsableCommand {
             }
             return total
         }
-    }
-
-    static func utcNow() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date())
-    }
-
-    /// The commit of the working tree the program is run from (git), or "unknown".
-    static func commit() -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "rev-parse", "--short", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "unknown" }
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "unknown" : text
     }
 }
