@@ -257,8 +257,6 @@ public enum Figures {
             let attribution = [self.attribution(of: fact, applications: model.applications)]
             let licenceLate = (fact.licenceWorkingDays ?? 0) > StatutoryPeriod.certificateIssue.workingDays
             let decided = Period.ordinal(fact.decidedOn), licence = Period.ordinal(fact.licenceIssuedOn)
-            let opened = Period.ordinal(fact.openedOn ?? fact.acceptedOn), withdrawn = Period.ordinal(fact.withdrawnOn)
-            let due = Period.ordinal(fact.dueOn)
             for (index, period) in periods.enumerated() {
                 if period.contains(decided) {
                     tallies[index].add(attribution) {
@@ -269,10 +267,9 @@ public enum Figures {
                         if let days = fact.workingDaysTaken { $0.workingDays.append(days) }
                     }
                 }
-                // CaseFact.isRunning(on:) on the judging day, in ordinals.
-                let judged = period.judged
-                if opened != Period.none, opened <= judged, decided == Period.none || decided > judged, withdrawn == Period.none || withdrawn > judged {
-                    let late = !fact.suspended && due != Period.none && judged > due
+                let judgedOn = queries[index].judgedOn
+                if fact.isRunning(on: judgedOn) {
+                    let late = !fact.suspended && (fact.dueOn.map { judgedOn > $0 } ?? false)
                     tallies[index].add(attribution) {
                         $0.running += 1
                         if late { $0.runningOverdue += 1 }
@@ -325,19 +322,17 @@ public enum Figures {
         return tallies.map { $0.table(labels: labels) }
     }
 
-    /// A query's period and judging day as day ordinals: integers ordered like the dates, so the
+    /// A query's period as day ordinals: integers ordered like the dates, so the
     /// loops compare integers rather than dates field by field.
     struct Period {
         /// A missing date: outside every period.
         static let none = Int.min
         let from: Int
         let to: Int
-        let judged: Int
 
         init(_ query: FiguresQuery) {
             from = Self.ordinal(query.from)
             to = Self.ordinal(query.to)
-            judged = Self.ordinal(query.judgedOn)
         }
 
         static func ordinal(_ date: CivilDate?) -> Int {
