@@ -48,7 +48,10 @@ final class LibPQConnection: @unchecked Sendable {
             throw PostgresError(kind: .connection, message: "connection failed: \(message)")
         }
         backendPID = PQbackendPID(conn)
-        try executeScript("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 3")
+        // JIT off: the services send short statements, and on a big table the cost model can rate
+        // one high enough to compile it (evaluation's whole model load spent 1.6 s of its 5.9 s
+        // compiling at 1,000,000 applications; docs/benchmarks.md), which does not pay here.
+        try executeScript("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 3; SET jit = off")
     }
 
     deinit {

@@ -119,3 +119,13 @@ import WebRules
         #expect(CatalogueSearch.yuan(fen: 7) == "0.07元")
     }
 }
+
+@Suite struct ListTotalDisplayTests {
+    @Test("a total is shown as counted up to 10,000 and as 10000+ past the services' cap")
+    func totals() {
+        #expect(HTML.total(0) == "0")
+        #expect(HTML.total(9_999) == "9999")
+        #expect(HTML.total(10_000) == "10000")
+        #expect(HTML.total(10_001) == "10000+")
+    }
+}

@@ -16,4 +16,11 @@ public enum HTML {
         }
         return out
     }
+
+    /// A list's `total_size` as a page shows it. The services count a list's matches up to 10,000
+    /// and answer 10,001 for "more" (PROTOCOL.md, "Lists"), so a broad list on a big node reads
+    /// "10000+" rather than a figure that is not a count.
+    public static func total(_ total: Int64) -> String {
+        total > 10_000 ? "10000+" : String(total)
+    }
 }

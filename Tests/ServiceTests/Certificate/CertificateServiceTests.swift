@@ -169,6 +169,22 @@ struct CertificateServiceTests {
             try head5.verify(with: publicKey)
 
             let licences = try await node.certificate.listLicences(Certificate_ListLicencesRequest(), metadata: try node.operatorToken).licences
+            // Pages of two give the same five, newest first, each once; a made-up token is refused by name.
+            var paged: [Certificate_Licence] = []
+            var token = ""
+            repeat {
+                let page = try await node.certificate.listLicences(.with { $0.page = .with { $0.pageSize = 2; $0.pageToken = token } }, metadata: try node.operatorToken)
+                #expect(page.page.totalSize == 5)
+                paged += page.licences
+                token = page.page.nextPageToken
+            } while !token.isEmpty
+            #expect(paged.map(\.licenceID) == licences.map(\.licenceID) && Set(paged.map(\.licenceID)).count == 5)
+            #expect(zip(paged, paged.dropFirst()).allSatisfy { $0.0.issuedAt.date >= $0.1.issuedAt.date })
+            for bad in ["2", "t1.1.nope"] {
+                await #expect {
+                    _ = try await node.certificate.listLicences(.with { $0.page = .with { $0.pageToken = bad } }, metadata: try node.operatorToken)
+                } throws: { rpcFailure($0)?.fields == ["page.page_token"] }
+            }
             for licence in licences {
                 #expect(licence.logIndex >= 0)
                 identifiers.append(licence.content.licenceIdentifier)

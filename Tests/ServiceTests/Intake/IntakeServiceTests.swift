@@ -596,4 +596,43 @@ struct IntakeServiceTests {
             } throws: { rpcFailure($0)?.code == .notFound }
         }
     }
+
+    @Test("the application list pages by key: every application once in submission order, filters narrow, a made-up token is refused")
+    func listPages() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            var submitted: [String] = []
+            for _ in 0..<7 {
+                submitted.append(try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk).application.applicationID)
+            }
+            var listed: [String] = []
+            var tokens: [String] = []
+            var token = ""
+            repeat {
+                let page = try await node.intake.listApplications(.with { $0.page = .with { $0.pageSize = 3; $0.pageToken = token } }, metadata: try node.clerk)
+                #expect(page.page.totalSize == 7)
+                listed += page.applications.map(\.applicationID)
+                token = page.page.nextPageToken
+                if !token.isEmpty { tokens.append(token) }
+            } while !token.isEmpty
+            // The harness's clock stands still, so all seven share one submitted_at: the id breaks
+            // the tie, and the keyset pages still give each once, in the table's order.
+            let order = try await node.database.query("SELECT id FROM applications ORDER BY submitted_at, id").map { try $0.decode("id", as: UUID.self).uuidString.lowercased() }
+            #expect(listed == order && Set(listed) == Set(submitted) && listed.count == 7)
+            #expect(tokens.count == 2 && tokens.allSatisfy { $0.hasPrefix("t1.") })
+            // A filter the applications do not match lists nothing; one status that they do, all.
+            let accepted = try await node.intake.listApplications(.with { $0.statuses = [.accepted] }, metadata: try node.clerk)
+            #expect(accepted.applications.isEmpty && accepted.page.totalSize == 0 && accepted.page.nextPageToken.isEmpty)
+            let waiting = try await node.intake.listApplications(.with { $0.statuses = [.submitted]; $0.page = .with { $0.pageSize = 5 } }, metadata: try node.clerk)
+            #expect(waiting.applications.map(\.applicationID) == Array(order.prefix(5)) && waiting.page.totalSize == 7)
+            let rest = try await node.intake.listApplications(.with { $0.statuses = [.submitted]; $0.page = .with { $0.pageSize = 5; $0.pageToken = waiting.page.nextPageToken } }, metadata: try node.clerk)
+            #expect(rest.applications.map(\.applicationID) == Array(order.suffix(2)) && rest.page.nextPageToken.isEmpty)
+            // An offset (the old token) or a made-up one is a clear error naming the field.
+            for bad in ["3", "t1.x.y", tokens[0] + "0"] {
+                await #expect {
+                    _ = try await node.intake.listApplications(.with { $0.page = .with { $0.pageToken = bad } }, metadata: try node.clerk)
+                } throws: { rpcFailure($0)?.fields == ["page.page_token"] }
+            }
+        }
+    }
 }

@@ -233,7 +233,8 @@ extension ApprovalAPI {
                 FROM cases WHERE \(page)
                 ORDER BY COALESCE(due_on, 'infinity'::date), accepted_on, case_number LIMIT \(size + 1)
                 """)
-            let total = try await connection.query("SELECT count(*)::int8 AS n FROM cases WHERE \(filter)").one().decode("n", as: Int.self)
+            // Counted up to `ListTotal.cap` only: a broad filter counted every case ever (162–517 ms at 1,000,000).
+            let total = try await connection.query(ListTotal.query(from: "cases", where: filter)).one().decode("n", as: Int.self)
             let shown = try rows.prefix(size).map(CaseStore.decode)
             var response = Approval_ListCasesResponse()
             response.cases = try await views(shown, for: caller, purpose: "list_cases", on: connection)

@@ -170,15 +170,15 @@ enum StaffPages {
     static func workList(layout: Layout, csrf token: String, staff: StaffStore.Staff, mine: WorkListSection?, queue: WorkListSection?, notice: String? = nil) -> String {
         func section(_ title: String, _ section: WorkListSection) -> String {
             let cases = section.page.cases
-            let total = max(Int(section.page.page.totalSize), cases.count)
+            let total = max(section.page.page.totalSize, Int64(cases.count))
             var more = ""
             if !section.page.page.nextPageToken.isEmpty {
                 var query = "\(section.parameter)=\(HTML.escape(section.page.page.nextPageToken))"
                 if !section.other.token.isEmpty { query += "&amp;\(section.other.name)=\(HTML.escape(section.other.token))" }
                 more = "<p><a rel=\"next\" href=\"/staff/cases?\(query)\">下一页（\(title)）</a></p>"
             }
-            let shown = total > cases.count ? "，本页 \(cases.count) 件" : ""
-            return "<section class=\"card\"><h2>\(title)（共 \(total) 件\(shown)）</h2>\(rows(cases))\(more)</section>"
+            let shown = total > Int64(cases.count) ? "，本页 \(cases.count) 件" : ""
+            return "<section class=\"card\"><h2>\(title)（共 \(HTML.total(total)) 件\(shown)）</h2>\(rows(cases))\(more)</section>"
         }
         let body = """
         <h1>我的待办</h1>

@@ -76,15 +76,15 @@ enum WindowPage {
         <p>\(HTML.escape(staff.displayName))（\(HTML.escape(staff.role.label))）· <a href="/staff">工作台</a> · <a href="/staff/window/new" id="new-application">收件（新申请）</a></p>
         <section class="card" aria-labelledby="today">
         <h2 id="today">今日</h2>
-        <p>今日收件 \(queue.receivedToday) 件 · 待受理 \(queue.waitingTotal) 件 · 待出件 \(queue.readyTotal) 件</p>
+        <p>今日收件 \(HTML.total(queue.receivedToday)) 件 · 待受理 \(HTML.total(queue.waitingTotal)) 件 · 待出件 \(HTML.total(queue.readyTotal)) 件</p>
         \(queue.own.map { "<p id=\"window-today\">本窗口今日：收件 \($0.received) 件，已受理 \($0.accepted) 件，一次性告知补正 \($0.correction) 件，不予受理 \($0.notAccepted) 件</p>" } ?? "")
         </section>
         <section class="card" aria-labelledby="waiting">
-        <h2 id="waiting">待受理（\(queue.waitingTotal)）</h2>
+        <h2 id="waiting">待受理（\(HTML.total(queue.waitingTotal))）</h2>
         \(rows(queue.waiting, due: true))
         </section>
         <section class="card" aria-labelledby="ready">
-        <h2 id="ready">待出件（\(queue.readyTotal)）</h2>
+        <h2 id="ready">待出件（\(HTML.total(queue.readyTotal))）</h2>
         \(rows(queue.ready, due: false))
         </section>
         """
