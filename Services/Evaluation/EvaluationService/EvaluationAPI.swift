@@ -155,8 +155,19 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
         }
         var nodes = Set(named.isEmpty ? [node] : named)
         if includeSubordinates {
+            // The nodes that have facts, by a skip scan of each table's node index (one index probe
+            // per distinct node; a node holds a handful): `SELECT DISTINCT node` read all three
+            // tables whole, 2.5 s at 1,000,000 facts and ratings, on every board of a city.
             for row in try await connection.query("""
-                SELECT node FROM application_facts UNION SELECT node FROM case_facts UNION SELECT node FROM ratings
+                WITH RECURSIVE
+                    a(node) AS (SELECT min(node) FROM application_facts
+                        UNION ALL SELECT (SELECT min(node) FROM application_facts WHERE node > a.node) FROM a WHERE a.node IS NOT NULL),
+                    c(node) AS (SELECT min(node) FROM case_facts
+                        UNION ALL SELECT (SELECT min(node) FROM case_facts WHERE node > c.node) FROM c WHERE c.node IS NOT NULL),
+                    r(node) AS (SELECT min(node) FROM ratings
+                        UNION ALL SELECT (SELECT min(node) FROM ratings WHERE node > r.node) FROM r WHERE r.node IS NOT NULL)
+                SELECT node FROM a WHERE node IS NOT NULL UNION SELECT node FROM c WHERE node IS NOT NULL
+                UNION SELECT node FROM r WHERE node IS NOT NULL
                 """) {
                 let code = try row.decode("node", as: String.self)
                 if DivisionCode.isSameOrAncestor(node, of: code) { nodes.insert(code) }

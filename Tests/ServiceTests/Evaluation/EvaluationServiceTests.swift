@@ -205,6 +205,22 @@ struct EvaluationServiceTests {
         }
     }
 
+    @Test("a city's figures over its counties: the nodes below it that have facts join the scope only when asked")
+    func subordinateScope() async throws {
+        try await withEvaluationNode(node: "371300", today: try CivilDate(parsing: "2026-11-05")) { node in
+            // The county's events as its evaluation passes them up (the facts carry node 371302).
+            try await node.deliver(try EvaluationEvents.stream())
+            #expect(try await octoberFigures(node).total.metrics.received == 0)
+            var request = Evaluation_EfficiencyFiguresRequest()
+            request.period = EvaluationEvents.october
+            request.includeSubordinateNodes = true
+            request.groupBy = .node
+            let figures = try await node.evaluation.efficiencyFigures(request, metadata: try node.evaluator)
+            #expect(figures.total.metrics.received == 3)
+            #expect(figures.rows.map(\.key) == ["371302"])
+        }
+    }
+
     @Test("rating errors: no such case, not yours, level outside 1–5, already rated, wrong channel for the role")
     func ratingErrors() async throws {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-10-16")) { node in
