@@ -204,9 +204,21 @@ extension ApprovalAPI {
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
         // Only the filters asked for reach the SQL, so the planner can use the open cases' index
         // (a bound "$1 = '' OR …" hides every condition from it).
-        let openOnly = !statuses.isEmpty && Set(statuses).isSubset(of: [CaseStatus.inProgress.rawValue, CaseStatus.suspended.rawValue])
-        var filter: SQLQuery = openOnly ? "status IN ('in_progress', 'suspended')" : "TRUE"
-        if !statuses.isEmpty { filter = "\(filter) AND status = ANY(\(SQLArray(statuses))::text[])" }
+        // Open statuses are written as constants, once: the partial indexes of open cases need the
+        // condition to imply theirs in a generic plan too, and the same condition written three
+        // times made the planner expect one row of the queue and pick a bitmap scan that sorted the
+        // whole queue (74 ms for the first calls at 110,000 cases; 1.5 ms once the plan was generic).
+        let wanted = Set(statuses)
+        var openStated = true
+        var filter: SQLQuery
+        switch wanted {
+        case [CaseStatus.inProgress.rawValue, CaseStatus.suspended.rawValue]: filter = "status IN ('in_progress', 'suspended')"
+        case [CaseStatus.inProgress.rawValue]: filter = "status = 'in_progress'"
+        case [CaseStatus.suspended.rawValue]: filter = "status = 'suspended'"
+        case []: filter = "TRUE"; openStated = false
+        default: filter = "status = ANY(\(SQLArray(statuses))::text[])"; openStated = false
+        }
+        func whenOpen(_ condition: SQLQuery) -> SQLQuery { openStated ? condition : "status IN ('in_progress', 'suspended') AND \(condition)" }
         if !request.assigneeSubject.isEmpty { filter = "\(filter) AND next_assignee = \(request.assigneeSubject)" }
         if !request.departmentCode.isEmpty { filter = "\(filter) AND department_code = \(request.departmentCode)" }
         if !request.implementationCode.isEmpty { filter = "\(filter) AND implementation_code = \(request.implementationCode)" }
@@ -214,10 +226,10 @@ extension ApprovalAPI {
         if let from { filter = "\(filter) AND accepted_on >= \(from)::date" }
         if let to { filter = "\(filter) AND accepted_on <= \(to)::date" }
         if !role.isEmpty { filter = "\(filter) AND next_role = \(role)" }
-        if request.unassignedOnly { filter = "\(filter) AND next_assignee IS NULL AND status IN ('in_progress', 'suspended')" }
+        if request.unassignedOnly { filter = "\(filter) AND \(whenOpen("next_assignee IS NULL"))" }
         if request.overdueOnly { filter = "\(filter) AND status = 'in_progress' AND due_on < \(today.iso8601)::date" }
         if !minimum.isEmpty {
-            filter = "\(filter) AND status IN ('in_progress', 'suspended') AND (warning = 'red' OR (\(minimum) = 'yellow' AND warning = 'yellow'))"
+            filter = "\(filter) AND \(whenOpen("(warning = 'red' OR (\(minimum) = 'yellow' AND warning = 'yellow'))"))"
         }
         if request.revocationReviewOpen { filter = "\(filter) AND revocation_review_open" }
         var page = filter

@@ -422,8 +422,13 @@ extension IntakeAPI {
         if statuses.count > 1 { filter = "status = ANY(\(SQLArray(statuses))::text[])" }
         if !request.windowID.isEmpty { filter = "\(filter) AND window_id = \(request.windowID)" }
         if !channel.isEmpty { filter = "\(filter) AND channel = \(channel)" }
-        if !from.isEmpty { filter = "\(filter) AND submitted_on >= \(from)::date" }
-        if !to.isEmpty { filter = "\(filter) AND submitted_on <= \(to)::date" }
+        if !from.isEmpty, from == to {
+            // One day as an equality, so `applications_day_by_submitted` serves it in list order.
+            filter = "\(filter) AND submitted_on = \(from)::date"
+        } else {
+            if !from.isEmpty { filter = "\(filter) AND submitted_on >= \(from)::date" }
+            if !to.isEmpty { filter = "\(filter) AND submitted_on <= \(to)::date" }
+        }
         if !dueBy.isEmpty { filter = "\(filter) AND status = 'submitted' AND intake_deadline <= \(dueBy)::date" }
         // An applicant ("my applications", the online hall) lists only the applications naming them
         // as applicant or agent, by the same keyed indexes `isDataSubject` compares; staff list the
