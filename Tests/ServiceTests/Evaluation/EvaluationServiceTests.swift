@@ -376,6 +376,12 @@ struct EvaluationServiceTests {
             #expect(board.red == 2)
             #expect(board.byWindow.map(\.key) == ["W2"])
             await #expect { _ = try await node.evaluation.earlyWarnings(warnings, metadata: try node.token(.officer)) } throws: { rpcFailure($0)?.code == .permissionDenied }
+            // Figures read the tickets opened in their period (and the unsettled ones): October
+            // counts the closed ticket of 10-16, November the ignored one (the void one is not counted).
+            #expect(try await octoberFigures(node).total.metrics.rectifications == 1)
+            var november = Evaluation_EfficiencyFiguresRequest()
+            november.period = .with { $0.from = EvaluationEvents.date("2026-11-01"); $0.to = EvaluationEvents.date("2026-11-30") }
+            #expect(try await node.evaluation.efficiencyFigures(november, metadata: try node.evaluator).total.metrics.rectifications == 1)
         }
     }
 

@@ -44,7 +44,7 @@ extension EvaluationAPI {
         -> (model: ReadModel, version: Int, ratings: [StoredRating], tickets: [(StoredTicket, StoredRating)]) {
         let model = try await models.versioned(nodes: nodes, on: connection)
         let ratings = try await RatingStore.facts(nodes: nodes, from: ratingsFrom, to: to, on: connection)
-        let tickets = try await RatingStore.tickets(nodes: nodes, on: connection)
+        let tickets = try await RatingStore.tickets(nodes: nodes, .openedIn(from: ratingsFrom, to: to), on: connection)
         return (model.model, model.version, ratings, tickets)
     }
 
@@ -96,7 +96,7 @@ extension EvaluationAPI {
             let nodes = try await scope(request.nodes, includeSubordinates: request.includeSubordinateNodes, on: connection)
             let loaded = try await models.versioned(nodes: nodes, on: connection)
             let model = loaded.model
-            let rectifications = try await RatingStore.tickets(nodes: nodes, on: connection).map(RatingStore.rectificationFact)
+            let rectifications = try await RatingStore.tickets(nodes: nodes, .unsettled, on: connection).map(RatingStore.rectificationFact)
             // Every page of one listing is one computation: the key leaves the page out.
             let listing = { var listing = request; listing.clearPage(); return listing }()
             let key = try memoKey("EarlyWarnings", listing, nodes: nodes, today: today, modelVersion: loaded.version, ratings: [], rectifications: rectifications)
