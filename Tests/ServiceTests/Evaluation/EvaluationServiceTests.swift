@@ -111,11 +111,30 @@ struct EvaluationServiceTests {
             let after = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
             #expect(after.cases[late.id] == late)
             #expect(after == (try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }))
+            // An application of another node whose case is decided here (审核转报) belongs to the
+            // model, in a full load (its own statement) as in a refresh; another node's own does not.
+            var forwarded = ApplicationFact(id: "a0000000-0000-4000-8000-0000000000fe")
+            forwarded.node = "371311"
+            forwarded.number = "FWD-1"
+            var elsewhere = ApplicationFact(id: "a0000000-0000-4000-8000-0000000000fd")
+            elsewhere.node = "371311"
+            elsewhere.number = "ELSE-1"
+            var decidedHere = CaseFact(id: "c0000000-0000-4000-8000-0000000000fe")
+            decidedHere.acceptingNode = "371302"
+            decidedHere.applicationID = forwarded.id
+            try await node.database.withTransaction { transaction in
+                try await FactStore.save(forwarded, on: transaction)
+                try await FactStore.save(elsewhere, on: transaction)
+                try await FactStore.save(decidedHere, on: transaction)
+            }
+            let withForwarded = try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }
+            #expect(withForwarded.applications[forwarded.id] == forwarded && withForwarded.applications[elsewhere.id] == nil)
+            #expect(try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) } == withForwarded)
             // A rebuild throws the model away and folds the log again: the kept one follows (the
             // hand-written fact, not in the log, is gone).
             _ = try await node.evaluation.rebuildReadModel(Evaluation_RebuildReadModelRequest(), metadata: try node.token(.operator, subject: "ops-1"))
             let rebuilt = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
-            #expect(rebuilt.cases[late.id] == nil && rebuilt == full)
+            #expect(rebuilt.cases[late.id] == nil && rebuilt.applications[forwarded.id] == nil && rebuilt == full)
         }
     }
 
