@@ -151,6 +151,22 @@ struct SupervisionServiceTests {
             // The bureau sees every push of the case.
             let all = try await node.supervision.listPushes(.with { $0.caseID = "case-000001" }, metadata: try node.sectionChief)
             #expect(all.pushes.count == 3 && all.page.totalSize == 3)
+            // Pages of one (keyset, decision 58) give the same three in the same order, each once;
+            // an offset (the old token) or a made-up one is refused by field.
+            var paged: [String] = []
+            var token = ""
+            repeat {
+                let page = try await node.supervision.listPushes(.with { $0.caseID = "case-000001"; $0.page = .with { $0.pageSize = 1; $0.pageToken = token } }, metadata: try node.sectionChief)
+                #expect(page.page.totalSize == 3 && page.pushes.count == 1)
+                paged += page.pushes.map(\.pushID)
+                token = page.page.nextPageToken
+            } while !token.isEmpty
+            #expect(paged == all.pushes.map(\.pushID))
+            for bad in ["1", "t1.5.x"] {
+                await #expect { _ = try await node.supervision.listPushes(.with { $0.page = .with { $0.pageToken = bad } }, metadata: try node.sectionChief) } throws: {
+                    rpcFailure($0)?.fields == ["page.page_token"]
+                }
+            }
 
             // A revocation reported by approval and by certificate: one revocation push per department.
             try await node.deliver(F.revoked(case: "case-000001", licenceNumber: "JY13713000000001", on: Self.friday))

@@ -14,7 +14,7 @@ import SupervisionRules
 extension SupervisionAPI {
     public func listPushes(request: Supervision_ListPushesRequest, context: ServerContext) async throws -> Supervision_ListPushesResponse {
         let caller = try ServerContext.requireCaller()
-        let (offset, size) = try Paging.parse(request.page)
+        let (after, size) = try Paging.parseKey(request.page)
         var violations: [Common_FieldViolation] = []
         var filter = PushStore.Filter()
         filter.statuses = request.statuses.compactMap { (status: Supervision_PushStatus) -> String? in
@@ -56,10 +56,11 @@ extension SupervisionAPI {
                 try requireLocal(caller, reading: true)
                 filter.departmentCode = request.departmentCode
             }
-            let (pushes, total) = try await pushStore.list(filter, offset: offset, limit: size, on: connection)
+            let (pushes, total, more) = try await pushStore.list(filter, after: after, limit: size, on: connection)
             return Supervision_ListPushesResponse.with {
                 $0.pushes = pushes.map { view($0) }
-                $0.page = Paging.response(offset: offset, size: size, total: total)
+                $0.page.totalSize = Int64(total)
+                if more, let last = pushes.last { $0.page.nextPageToken = InstantPageKey(at: last.pushedAt, id: last.id).token }
             }
         }
     }

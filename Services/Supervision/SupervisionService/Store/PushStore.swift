@@ -176,21 +176,33 @@ struct PushStore: Sendable {
         var pushedTo: CivilDate?
     }
 
-    func list(_ filter: Filter, offset: Int, limit: Int, on connection: PostgresConnection) async throws -> (pushes: [StoredPush], total: Int) {
-        let condition: SQLQuery = """
-            (\(filter.departmentCode) = '' OR department_code = \(filter.departmentCode))
-            AND (cardinality(\(SQLArray(filter.statuses))::text[]) = 0 OR status = ANY(\(SQLArray(filter.statuses))::text[]))
-            AND (cardinality(\(SQLArray(filter.kinds))::text[]) = 0 OR kind = ANY(\(SQLArray(filter.kinds))::text[]))
-            AND (\(filter.claimOverdueBefore?.iso8601)::date IS NULL OR (status = 'pending' AND claim_due < \(filter.claimOverdueBefore?.iso8601)::date))
-            AND (\(filter.caseID) = '' OR case_id = \(filter.caseID))
-            AND (\(filter.pushedFrom?.iso8601)::date IS NULL OR pushed_on >= \(filter.pushedFrom?.iso8601)::date)
-            AND (\(filter.pushedTo?.iso8601)::date IS NULL OR pushed_on <= \(filter.pushedTo?.iso8601)::date)
-            """
-        let total = try await connection.query("SELECT count(*) AS n FROM pushes WHERE \(condition)").one().decode("n", as: Int.self)
+    /// A page of pushes, newest first, after `after` (keyset paging, decision 58): only the
+    /// filters asked for reach the SQL, a department's page reads `pushes_inbox` in order and the
+    /// bureau's `pushes_by_pushed` (migration 0003); the total stops at `ListTotal.cap` + 1. A
+    /// department hears of every approval, so its inbox only grows; a bound "`'' OR …`" per filter,
+    /// an exact count and `OFFSET` made each page cost the whole inbox.
+    func list(_ filter: Filter, after: InstantPageKey?, limit: Int, on connection: PostgresConnection) async throws -> (pushes: [StoredPush], total: Int, more: Bool) {
+        var condition: SQLQuery = "TRUE"
+        if !filter.departmentCode.isEmpty { condition = "\(condition) AND department_code = \(filter.departmentCode)" }
+        if filter.statuses.count == 1 { condition = "\(condition) AND status = \(filter.statuses[0])" }
+        if filter.statuses.count > 1 { condition = "\(condition) AND status = ANY(\(SQLArray(filter.statuses))::text[])" }
+        if filter.kinds.count == 1 { condition = "\(condition) AND kind = \(filter.kinds[0])" }
+        if filter.kinds.count > 1 { condition = "\(condition) AND kind = ANY(\(SQLArray(filter.kinds))::text[])" }
+        if let day = filter.claimOverdueBefore { condition = "\(condition) AND status = 'pending' AND claim_due < \(day.iso8601)::date" }
+        if !filter.caseID.isEmpty { condition = "\(condition) AND case_id = \(filter.caseID)" }
+        if let from = filter.pushedFrom { condition = "\(condition) AND pushed_on >= \(from.iso8601)::date" }
+        if let to = filter.pushedTo { condition = "\(condition) AND pushed_on <= \(to.iso8601)::date" }
+        var page = condition
+        if let after {
+            // Newest first, ties by id ascending (the inbox index's order): before the key's
+            // instant, or at it with a greater id. The first half keeps the index bound.
+            page = "\(condition) AND pushed_at <= \(after.at)::timestamptz AND (pushed_at < \(after.at)::timestamptz OR id > \(after.id)::uuid)"
+        }
+        let total = try await connection.query(ListTotal.query(from: "pushes", where: condition)).one().decode("n", as: Int.self)
         let rows = try await connection.query("""
-            SELECT \(unescaped: Self.columns) FROM pushes WHERE \(condition) ORDER BY pushed_at DESC, id LIMIT \(limit) OFFSET \(offset)
+            SELECT \(unescaped: Self.columns) FROM pushes WHERE \(page) ORDER BY pushed_at DESC, id LIMIT \(limit + 1)
             """)
-        return (try rows.map(decode), total)
+        return (try rows.prefix(limit).map(decode), total, rows.count > limit)
     }
 
     /// Pushes made in [from, to] (Beijing dates), for the quarterly figures.
