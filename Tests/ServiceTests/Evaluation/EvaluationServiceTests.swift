@@ -401,6 +401,31 @@ struct EvaluationServiceTests {
             var november = Evaluation_EfficiencyFiguresRequest()
             november.period = .with { $0.from = EvaluationEvents.date("2026-11-01"); $0.to = EvaluationEvents.date("2026-11-30") }
             #expect(try await node.evaluation.efficiencyFigures(november, metadata: try node.evaluator).total.metrics.rectifications == 1)
+
+            // ListRatings pages by key in rating order (decision 58): pages of two give the four
+            // ratings once each; the filters narrow in SQL; an offset or a made-up token is refused.
+            let everyRating = try await node.evaluation.listRatings(Evaluation_ListRatingsRequest(), metadata: try node.evaluator)
+            #expect(everyRating.ratings.count == 4 && everyRating.page.totalSize == 4 && everyRating.page.nextPageToken.isEmpty)
+            var paged: [String] = []
+            var token = ""
+            repeat {
+                let page = try await node.evaluation.listRatings(.with { $0.page = .with { $0.pageSize = 2; $0.pageToken = token } }, metadata: try node.evaluator)
+                #expect(page.page.totalSize == 4 && page.ratings.count == 2)
+                paged += page.ratings.map(\.ratingID)
+                token = page.page.nextPageToken
+            } while !token.isEmpty
+            #expect(paged == everyRating.ratings.map(\.ratingID) && Set(paged).count == 4)
+            let badOnes = try await node.evaluation.listRatings(.with { $0.badOnly = true }, metadata: try node.evaluator)
+            #expect(Set(badOnes.ratings.map(\.ratingID)) == [bad.rating.ratingID, mistaken.rating.ratingID, ignored.rating.ratingID])
+            let ofC1 = try await node.evaluation.listRatings(.with { $0.caseID = EvaluationEvents.c1 }, metadata: try node.evaluator)
+            #expect(ofC1.ratings.map(\.ratingID) == [bad.rating.ratingID])
+            let november9 = try await node.evaluation.listRatings(.with { $0.rated = .with { $0.from = EvaluationEvents.date("2026-11-09"); $0.to = EvaluationEvents.date("2026-11-09") } }, metadata: try node.evaluator)
+            #expect(november9.ratings.count == 3)
+            for badToken in ["2", "t1.1.x"] {
+                await #expect { _ = try await node.evaluation.listRatings(.with { $0.page = .with { $0.pageToken = badToken } }, metadata: try node.evaluator) } throws: {
+                    rpcFailure($0)?.fields == ["page.page_token"]
+                }
+            }
         }
     }
 

@@ -213,24 +213,31 @@ extension EvaluationAPI {
     }
 
     public func listRatings(request: Evaluation_ListRatingsRequest, context: ServerContext) async throws -> Evaluation_ListRatingsResponse {
-        let from = request.rated.hasFrom ? request.rated.from.civilDate : CivilDate(year: 2000, month: 1, day: 1)
-        let to = request.rated.hasTo ? request.rated.to.civilDate : CivilDate(year: 2999, month: 12, day: 31)
-        guard let from, let to else { throw RPCError.invalidArgument(field: "rated", "not a real calendar date", reason: "date") }
-        let (size, offset) = try Self.page(request.page)
-        return try await database.withConnection { connection in
-            let ratings = try await RatingStore.facts(nodes: [node], from: from, to: to, on: connection).filter { rating in
-                (request.caseID.isEmpty || rating.caseID == request.caseID)
-                    && (request.windowID.isEmpty || rating.attribution.windowID == request.windowID)
-                    && (request.officerSubject.isEmpty || rating.attribution.officer == request.officerSubject)
-                    && (!request.badOnly || rating.checked.isBad)
+        let from = request.rated.hasFrom ? request.rated.from.civilDate : nil
+        let to = request.rated.hasTo ? request.rated.to.civilDate : nil
+        if (request.rated.hasFrom && from == nil) || (request.rated.hasTo && to == nil) {
+            throw RPCError.invalidArgument(field: "rated", "not a real calendar date", reason: "date")
+        }
+        guard request.page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "range") }
+        let size = request.page.pageSize == 0 ? 50 : min(Int(request.page.pageSize), 500)
+        var after: InstantPageKey?
+        if !request.page.pageToken.isEmpty {
+            guard let key = InstantPageKey(token: request.page.pageToken) else {
+                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous response", reason: "format")
             }
+            after = key
+        }
+        return try await database.withConnection { connection in
+            let (ratings, total, more) = try await RatingStore.page(
+                node: node, ratedFrom: from, ratedTo: to, caseID: request.caseID, windowID: request.windowID, officer: request.officerSubject,
+                badOnly: request.badOnly, after: after, limit: size, on: connection)
             var response = Evaluation_ListRatingsResponse()
-            for rating in ratings.dropFirst(offset).prefix(size) {
+            for rating in ratings {
                 let ticket = try await RatingStore.ticket(ratingID: rating.id, on: connection)
                 response.ratings.append(try proto(rating, ticketID: ticket?.id))
             }
-            response.page.totalSize = Int64(ratings.count)
-            if offset + size < ratings.count { response.page.nextPageToken = String(offset + size) }
+            response.page.totalSize = Int64(total)
+            if more, let last = ratings.last { response.page.nextPageToken = InstantPageKey(at: last.ratedAt, id: last.id).token }
             return response
         }
     }

@@ -150,6 +150,28 @@ enum RatingStore {
             """).map(decode)
     }
 
+    /// One page of a node's ratings in (rated_at, id) order after `after` (keyset, decision 58),
+    /// with only the filters asked for, and the total up to `ListTotal.cap` + 1. ListRatings read
+    /// every rating of the node (a million, decoded) to show fifty.
+    static func page(
+        node: String, ratedFrom: CivilDate?, ratedTo: CivilDate?, caseID: String, windowID: String, officer: String, badOnly: Bool,
+        after: InstantPageKey?, limit: Int, on connection: PostgresConnection
+    ) async throws -> (ratings: [StoredRating], total: Int, more: Bool) {
+        var filter: SQLQuery = "node = \(node)"
+        if let ratedFrom { filter = "\(filter) AND rated_on >= \(ratedFrom.iso8601)::date" }
+        if let ratedTo { filter = "\(filter) AND rated_on <= \(ratedTo.iso8601)::date" }
+        if !caseID.isEmpty { filter = "\(filter) AND case_id = \(caseID)" }
+        if !windowID.isEmpty { filter = "\(filter) AND window_id = \(windowID)" }
+        if !officer.isEmpty { filter = "\(filter) AND officer_subject = \(officer)" }
+        // `Rating.isBadReview`: one or two stars.
+        if badOnly { filter = "\(filter) AND level <= 2" }
+        var page = filter
+        if let after { page = "\(filter) AND (rated_at, id) > (\(after.at)::timestamptz, \(after.id)::uuid)" }
+        let rows = try await connection.query("SELECT \(unescaped: columns) FROM ratings WHERE \(page) ORDER BY rated_at, id LIMIT \(limit + 1)")
+        let total = try await connection.query(ListTotal.query(from: "ratings", where: filter)).one().decode("n", as: Int.self)
+        return (try rows.prefix(limit).map(decode), total, rows.count > limit)
+    }
+
     // MARK: Tickets
 
     static func decodeTicket(_ row: PostgresRow) throws -> StoredTicket {
