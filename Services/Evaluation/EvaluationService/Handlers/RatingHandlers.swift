@@ -218,15 +218,8 @@ extension EvaluationAPI {
         if (request.rated.hasFrom && from == nil) || (request.rated.hasTo && to == nil) {
             throw RPCError.invalidArgument(field: "rated", "not a real calendar date", reason: "date")
         }
-        guard request.page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "range") }
-        let size = request.page.pageSize == 0 ? 50 : min(Int(request.page.pageSize), 500)
-        var after: InstantPageKey?
-        if !request.page.pageToken.isEmpty {
-            guard let key = InstantPageKey(token: request.page.pageToken) else {
-                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous response", reason: "format")
-            }
-            after = key
-        }
+        let size = try Self.pageSize(request.page)
+        let after = try InstantPageKey.after(request.page)
         return try await database.withConnection { connection in
             let (ratings, total, more) = try await RatingStore.page(
                 node: node, ratedFrom: from, ratedTo: to, caseID: request.caseID, windowID: request.windowID, officer: request.officerSubject,
@@ -244,11 +237,16 @@ extension EvaluationAPI {
 
     /// Page size (default 50, at most 500) and offset from an opaque token (the offset).
     static func page(_ page: Common_PageRequest) throws -> (Int, Int) {
-        guard page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "range") }
-        let size = page.pageSize == 0 ? 50 : min(Int(page.pageSize), 500)
+        let size = try pageSize(page)
         guard page.pageToken.isEmpty || Int(page.pageToken).map({ $0 >= 0 }) == true else {
             throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous response", reason: "format")
         }
         return (size, Int(page.pageToken) ?? 0)
+    }
+
+    /// Page size as `common.v1.PageRequest` defines it: 0 = 50, at most 500.
+    static func pageSize(_ page: Common_PageRequest) throws -> Int {
+        guard page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "range") }
+        return page.pageSize == 0 ? 50 : min(Int(page.pageSize), 500)
     }
 }

@@ -405,13 +405,7 @@ extension IntakeAPI {
             dueBy = (try? calendar.addingWorkingDays(Int(request.intakeDueWithinDays), to: today).iso8601) ?? ""
         }
         let channel = request.channel == .unspecified ? "" : Applicant.channelName(request.channel)
-        var after: InstantPageKey?
-        if !request.page.pageToken.isEmpty {
-            guard let key = InstantPageKey(token: request.page.pageToken) else {
-                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous page", reason: "format")
-            }
-            after = key
-        }
+        let after = try InstantPageKey.after(request.page)
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
         // Only the filters asked for reach the SQL (a bound "$1 = '' OR …" hides every condition
         // from the planner, which then sorted every application to find a page: 25 s at

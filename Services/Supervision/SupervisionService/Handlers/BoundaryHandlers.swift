@@ -126,11 +126,11 @@ extension BoundaryEntry {
     }
 }
 
-/// Page tokens: offsets into the filtered list for the configuration lists, a keyset key for
-/// ListPushes (`common.v1.PageRequest`: 0 = 50, at most 500).
+/// Page tokens: offsets into the filtered list for the configuration lists (ListPushes pages by
+/// key, `InstantPageKey.after`); `common.v1.PageRequest`: 0 = 50, at most 500.
 enum Paging {
     static func parse(_ page: Common_PageRequest) throws -> (offset: Int, size: Int) {
-        guard page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "out_of_range") }
+        let size = try Self.size(page)
         var offset = 0
         if !page.pageToken.isEmpty {
             guard let value = Int(page.pageToken), value >= 0 else {
@@ -138,20 +138,12 @@ enum Paging {
             }
             offset = value
         }
-        return (offset, page.pageSize == 0 ? 50 : min(Int(page.pageSize), 500))
+        return (offset, size)
     }
 
-    /// A keyset page's start (`InstantPageKey`'s token; ListPushes) and size.
-    static func parseKey(_ page: Common_PageRequest) throws -> (after: InstantPageKey?, size: Int) {
+    static func size(_ page: Common_PageRequest) throws -> Int {
         guard page.pageSize >= 0 else { throw RPCError.invalidArgument(field: "page.page_size", "must not be negative", reason: "out_of_range") }
-        var after: InstantPageKey?
-        if !page.pageToken.isEmpty {
-            guard let key = InstantPageKey(token: page.pageToken) else {
-                throw RPCError.invalidArgument(field: "page.page_token", "not a token from a previous response", reason: "format")
-            }
-            after = key
-        }
-        return (after, page.pageSize == 0 ? 50 : min(Int(page.pageSize), 500))
+        return page.pageSize == 0 ? 50 : min(Int(page.pageSize), 500)
     }
 
     static func response(offset: Int, size: Int, total: Int) -> Common_PageResponse {

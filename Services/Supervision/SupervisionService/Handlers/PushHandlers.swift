@@ -14,7 +14,8 @@ import SupervisionRules
 extension SupervisionAPI {
     public func listPushes(request: Supervision_ListPushesRequest, context: ServerContext) async throws -> Supervision_ListPushesResponse {
         let caller = try ServerContext.requireCaller()
-        let (after, size) = try Paging.parseKey(request.page)
+        let size = try Paging.size(request.page)
+        let after = try InstantPageKey.after(request.page)
         var violations: [Common_FieldViolation] = []
         var filter = PushStore.Filter()
         filter.statuses = request.statuses.compactMap { (status: Supervision_PushStatus) -> String? in
