@@ -1,9 +1,10 @@
 import Synchronization
 
-/// Wakes idle relay workers when work may be available (a NOTIFY arrived), or after a timeout.
+/// Wakes idle relay workers when work may be available (a NOTIFY arrived), or after a timeout (and
+/// intake's WatchApplication streams when their application changed).
 /// A signal sent while nobody waits is remembered once, so a wake-up between "found nothing" and
 /// "start waiting" is not lost.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var shutdown = false
@@ -13,9 +14,11 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    var isShutdown: Bool { state.withLock { $0.shutdown } }
+    public init() {}
 
-    func signal() {
+    public var isShutdown: Bool { state.withLock { $0.shutdown } }
+
+    public func signal() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if state.waiters.isEmpty {
                 state.pending = true
@@ -27,13 +30,13 @@ final class WakeSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    func shutdown() {
+    public func shutdown() {
         state.withLock { $0.shutdown = true }
         signal()
     }
 
     /// Returns on a signal, after `timeout`, or on cancellation — whichever comes first.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: timeout) }
             group.addTask { await self.waitForSignal() }

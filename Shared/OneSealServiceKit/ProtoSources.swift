@@ -3343,6 +3343,13 @@ service IntakeService {
   rpc WithdrawApplication(WithdrawApplicationRequest) returns (WithdrawApplicationResponse);
 
   rpc GetApplication(GetApplicationRequest) returns (GetApplicationResponse);
+  // The application as GetApplication shows it, at once, then again each time it changes (a new
+  // revision), instead of polling: what a waiting front-end (the online hall, a window, an
+  // integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+  // WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+  // gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+  // RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+  rpc WatchApplication(WatchApplicationRequest) returns (stream WatchApplicationResponse);
   // The window's work list: by status, window, channel, day.
   rpc ListApplications(ListApplicationsRequest) returns (ListApplicationsResponse);
   // Public progress look-up by application number + query code; no personal data in the answer.
@@ -3564,6 +3571,19 @@ message GetApplicationRequest {
 }
 
 message GetApplicationResponse {
+  Application application = 1;
+}
+
+message WatchApplicationRequest {
+  string application_id = 1;
+  // The revision the caller already shows: the first view is sent only once the application's
+  // revision differs (0 = send the current view at once).
+  int64 known_revision = 2;
+  // How long to watch, in seconds (0 = 600, at most 3600).
+  int32 max_wait_seconds = 3;
+}
+
+message WatchApplicationResponse {
   Application application = 1;
 }
 

@@ -6,10 +6,12 @@
 // Starts both nodes' ten executables (the ones built next to this program) on the PostgreSQL of
 // $ONESEAL_TEST_POSTGRES, sets them up as an operator would, then drives `--applicants` concurrent
 // applicants, each through the whole life cycle again and again: submit → accept → (forward) →
-// review/sign/decide → licence → delivery → push → claim → rating, all over RPC. It prints
-// completed cases/s, submit-to-licence latency, where the time goes (mean per step, CPU seconds
-// per service and PostgreSQL), and pgbench's single-INSERT transactions/s on the same server in
-// the same run.
+// review/sign/decide → licence → delivery → push → claim → rating, all over RPC; the applicant
+// waits on WatchApplication (told of each change) rather than polling. It prints completed
+// cases/s, submit-to-licence latency (until the window shows the licence), where the time goes
+// (mean per step, CPU seconds per service and PostgreSQL), PostgreSQL commits per case by
+// database and — with pg_stat_statements loaded — the statements each database ran most, and
+// pgbench's single-INSERT transactions/s on the same server in the same run.
 //
 // A benchmark program, not a test: it prints figures and never fails on them.
 import ArgumentParser
@@ -111,11 +113,14 @@ struct BenchLifecycle: AsyncParsableCommand {
             let transactionsBefore = database.transactions()
             let commitsBefore = database.commitsByDatabase()
             let statementsBefore = database.statements()
+            let topBefore = database.statementCalls()
             try await Task.sleep(until: stopAt)
             let cpuAfter = CPU.snapshot(cluster)
             let transactionsAfter = database.transactions()
             let commitsAfter = database.commitsByDatabase()
             let statementsAfter = database.statements()
+            let topAfter = database.statementCalls()
+            record.setTopStatements(topAfter.map { ($0.key, $0.value - (topBefore[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 })
             if let before = statementsBefore, let after = statementsAfter { record.setStatements(after - before) }
             record.setCommitsByDatabase(commitsAfter.map { ($0.key, $0.value - (commitsBefore[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 })
             record.setCPU(cpuBefore: cpuBefore, cpuAfter: cpuAfter)
@@ -157,6 +162,8 @@ final class Recorder: Sendable {
         /// Statements the server executed while measuring (BEGIN, COMMIT and SAVEPOINT included),
         /// when PostgreSQL runs with pg_stat_statements loaded.
         var statements: Int?
+        /// The same statements by database and text, most called first (pg_stat_statements).
+        var topStatements: [(String, Int)] = []
     }
 
     private let state = Mutex(State())
@@ -182,6 +189,10 @@ final class Recorder: Sendable {
 
     func setStatements(_ count: Int) {
         state.withLock { $0.statements = count }
+    }
+
+    func setTopStatements(_ calls: [(String, Int)]) {
+        state.withLock { $0.topStatements = calls }
     }
 
     func setCommitsByDatabase(_ commits: [(String, Int)]) {
@@ -215,6 +226,15 @@ final class Recorder: Sendable {
                 }
                 for (name, commits) in state.commitsByDatabase where commits > 0 {
                     print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%7d  %6.1f per case", commits, Double(commits) / Double(state.completed)))
+                }
+                if !state.topStatements.isEmpty {
+                    print("the statements most called while measuring, per database (per completed case):")
+                    let byDatabase = Dictionary(grouping: state.topStatements.filter { $0.1 > 0 }) { String($0.0.prefix(20)) }
+                    for database in byDatabase.keys.sorted() {
+                        for (statement, calls) in (byDatabase[database] ?? []).sorted(by: { $0.1 > $1.1 }).prefix(18) {
+                            print(String(format: "  %6.1f  ", Double(calls) / Double(state.completed)) + statement)
+                        }
+                    }
                 }
             }
             let totalCPU = state.cpu.reduce(0) { $0 + $1.1 }
@@ -302,6 +322,29 @@ struct PGSetup {
         guard (try? run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")) != nil,
               let text = try? value("SELECT sum(calls)::bigint FROM pg_stat_statements") else { return nil }
         return Int(text)
+    }
+
+    /// Calls so far per (database, statement text), when pg_stat_statements is loaded: where the
+    /// commits of a case go (an autocommitted statement is a commit; so is each COMMIT).
+    func statementCalls() -> [String: Int] {
+        let separator = "\u{1F}"
+        guard let text = try? value("""
+            SELECT datname || chr(31) || text || chr(31) || sum(calls)::bigint FROM (
+              SELECT d.datname, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 110) AS text, s.calls
+              FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE s.toplevel) AS statements
+            GROUP BY datname, text
+            """) else { return [:] }
+        var out: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: Character(separator), omittingEmptySubsequences: false)
+            guard parts.count == 3, let calls = Int(parts[2]) else { continue }
+            // Each service's database is <prefix>_<service>_<node>; the rest (this program's own
+            // statements in `postgres`) is not the case's.
+            let database = parts[0].split(separator: "_").dropFirst().joined(separator: "@")
+            guard !database.isEmpty else { continue }
+            out[database.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + parts[1], default: 0] += calls
+        }
+        return out
     }
 
     /// Commits so far per database (each service of each node has its own).

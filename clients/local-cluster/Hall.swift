@@ -190,9 +190,43 @@ public struct Hall: Sendable {
 
     /// Waits until every item of the application shows `progress` at the window.
     public func awaitProgress(at node: String, _ applicationID: String, _ progress: Intake_ItemProgress, timeout: Duration = .seconds(60)) async throws -> Intake_Application {
-        try await eventually("application \(applicationID) at \(node): every item \(progress)", timeout: timeout) {
-            let application = try await application(at: node, applicationID)
-            return application.items.allSatisfy { $0.progress == progress } ? application : nil
+        try await awaitApplication(at: node, applicationID, "every item \(progress)", timeout: timeout) { application in
+            application.items.allSatisfy { $0.progress == progress }
+        }
+    }
+
+    /// Waits until the application at `node` satisfies `condition`, told by WatchApplication (a
+    /// view per change) rather than by polling GetApplication; a stream that ends (its time limit,
+    /// the service restarting) or fails is called again, resuming from the last revision seen.
+    public func awaitApplication(
+        at node: String, _ applicationID: String, _ what: @autoclosure () -> String, timeout: Duration = .seconds(60),
+        until condition: @escaping @Sendable (Intake_Application) -> Bool
+    ) async throws -> Intake_Application {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var known: Int64 = 0
+        var last = "nothing yet"
+        while true {
+            do {
+                let seconds = Int32(min(3600, max(1, (deadline - ContinuousClock.now).components.seconds + 1)))
+                let request = Intake_WatchApplicationRequest.with {
+                    $0.applicationID = applicationID; $0.knownRevision = known; $0.maxWaitSeconds = seconds
+                }
+                let (found, revision) = try await clients.intake(node).watchApplication(request, metadata: try clerk(node)) { response in
+                    var revision = request.knownRevision
+                    for try await message in response.messages {
+                        revision = message.application.revision
+                        if condition(message.application) { return (Optional(message.application), revision) }
+                    }
+                    return (nil, revision)
+                }
+                if let found { return found }
+                known = revision
+                last = "revision \(revision); the watch ended"
+            } catch {
+                last = "\(error)"
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            if ContinuousClock.now >= deadline { throw NotReached(what: "application \(applicationID) at \(node): \(what())", last: last) }
         }
     }
 

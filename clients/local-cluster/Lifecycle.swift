@@ -105,8 +105,14 @@ public struct Lifecycle: Sendable {
             step("forward")
         }
 
-        // The back office of the deciding node.
-        let opened = try requireFirst(try await hall.cases(of: id, at: deciding, timeout: stepTimeout), "case of application \(id)")
+        // The back office of the deciding node. The window hears of the case it opened (the
+        // applicant's view names it), so the applicant's watch says when, instead of polling approval.
+        let withCase = try await hall.awaitApplication(at: county, id, "a case opened", timeout: stepTimeout) { application in
+            !application.items.isEmpty && application.items.allSatisfy { !$0.caseID.isEmpty }
+        }
+        let opened = try await eventually("case \(withCase.items[0].caseID) at approval@\(deciding)", timeout: stepTimeout) {
+            try await hall.getCase(withCase.items[0].caseID, at: deciding)
+        }
         outcome.caseID = opened.caseID
         step("case opened")
         try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
@@ -116,12 +122,12 @@ public struct Lifecycle: Sendable {
         }
         step("decide")
 
-        // The certificate centre, then the window hands the licence over.
-        let licence = try await hall.licence(ofCase: opened.caseID, at: deciding, timeout: stepTimeout)
-        outcome.licenceIdentifier = licence.content.licenceIdentifier
+        // The certificate centre issues the licence; the window (and the applicant's watch) hears
+        // of it, then hands it over.
+        let issued = try await hall.awaitProgress(at: county, id, .licenceIssued, timeout: stepTimeout)
+        outcome.licenceIdentifier = issued.items[0].licence.licenceIdentifier
         outcome.submitToLicence = clock.now - start
         step("licence")
-        _ = try await hall.awaitProgress(at: county, id, .licenceIssued, timeout: stepTimeout)
         try await ensure("application \(id) delivered", timeout: stepTimeout) {
             try await status() == .delivered
         } act: {

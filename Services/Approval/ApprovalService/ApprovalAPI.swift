@@ -171,6 +171,19 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         }
     }
 
+    /// `changing`, answering the changed case as `caller` may see it, shown (and its personal-data
+    /// read logged) in the change's transaction: one commit, not two (#21).
+    func changing(
+        _ id: UUID, expectedRevision: Int64 = 0, by actor: CaseActor, shownTo caller: Caller, purpose: String,
+        _ change: (inout CaseState, PostgresConnection) async throws -> Change
+    ) async throws -> Approval_Case {
+        try await database.withTransaction { transaction in
+            let stored = try await find(id, on: transaction, forUpdate: true)
+            let changed = try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, change)
+            return try await view(changed, for: caller, purpose: purpose, on: transaction)
+        }
+    }
+
     /// `changing` for a case already read FOR UPDATE in `transaction`: the node and revision
     /// checks, then `store`.
     func changingLocked(
@@ -289,6 +302,8 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         return cases
     }
 
+    /// The case after a change made in a transaction of its own (the read log commits apart);
+    /// most handlers show the case inside the change instead (`changing(…, shownTo:purpose:)`).
     func viewing(_ stored: StoredCase, for caller: Caller, purpose: String) async throws -> Approval_Case {
         try await database.withConnection { try await view(stored, for: caller, purpose: purpose, on: $0) }
     }

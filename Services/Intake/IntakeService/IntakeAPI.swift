@@ -82,14 +82,18 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     let progressLookups: SharedAttemptLimiter
     /// Uploads held in memory at once (each up to 20 MiB until complete): 16, so at most 320 MiB.
     let uploadSlots: MaterialUploadSlots
+    /// The WatchApplication streams open in this process and the LISTEN that wakes them.
+    public let watches: ApplicationWatches
 
     public init(
         database: PostgresClient, keyring: DataKeyring, node: String, settings: IntakeSettings,
         calendar: WorkingDayCalendar = .china, clock: @escaping @Sendable () -> Date = { Date() },
         licences: LicenceVerifier, logger: Logger = Logger(label: "oneseal.intake"),
         progressLookups: SharedAttemptLimiter = SharedAttemptLimiter(AttemptLimiter(limit: 30, window: 60)),
-        uploadSlots: MaterialUploadSlots = MaterialUploadSlots(limit: 16)
+        uploadSlots: MaterialUploadSlots = MaterialUploadSlots(limit: 16),
+        watches: ApplicationWatches? = nil
     ) {
+        self.watches = watches ?? ApplicationWatches(database: database, logger: logger)
         self.progressLookups = progressLookups
         self.uploadSlots = uploadSlots
         self.database = database
@@ -141,10 +145,13 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     /// Loads, changes and stores one application in a transaction. `expectedRevision` (0 = don't
     /// check) refuses acting on a stale view. `change` edits the application and returns the
     /// progress steps and events of the change.
+    ///
+    /// Answers the changed application as `caller` may see it, shown (and its read logged) in the
+    /// same transaction: one commit for the change and its read log, not two (#21).
     func changing(
-        _ id: UUID, expectedRevision: Int64 = 0,
+        _ id: UUID, expectedRevision: Int64 = 0, shownTo caller: Caller, purpose: String,
         _ change: (inout StoredApplication, PostgresConnection) async throws -> (steps: [String], events: [OutboxEvent])
-    ) async throws -> StoredApplication {
+    ) async throws -> Intake_Application {
         try await database.withTransaction { transaction in
             guard let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
                 throw Self.notFound("no application \(id.uuidString.lowercased())")
@@ -152,7 +159,8 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
             if expectedRevision != 0, expectedRevision != application.revision {
                 throw RPCError(code: .failedPrecondition, message: "the application changed since you read it (revision \(application.revision), you had \(expectedRevision)); read it again")
             }
-            return try await store(application, changedBy: change, in: transaction)
+            let changed = try await store(application, changedBy: change, in: transaction)
+            return try await view(changed, for: caller, purpose: purpose, on: transaction)
         }
     }
 

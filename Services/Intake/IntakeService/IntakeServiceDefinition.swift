@@ -36,6 +36,7 @@ public enum IntakeServiceDefinition {
             "WithdrawApplication": submitters.on(.own),
             // Applicants and integrators read only their own (ApplicationAccess).
             "GetApplication": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
+            "WatchApplication": MethodRule(roles: readers.roles.union([.applicant])).on(.own),
             // Staff: the node's work list; an applicant: only the applications naming them.
             "ListApplications": MethodRule(roles: [.windowClerk, .evaluator, .leader, .operator, .applicant]).on(.own),
             "TrackProgress": .public,
@@ -67,7 +68,8 @@ public enum IntakeServiceDefinition {
                 return [api]
             },
             makeBackgroundServices: { _ in
-                [DeemedAcceptanceSweeper(api: try box.get(), interval: sweepInterval)]
+                let api = try box.get()
+                return [DeemedAcceptanceSweeper(api: api, interval: sweepInterval), api.watches]
             },
             eventConsumer: LateBoundConsumer(box) { IntakeEventConsumer(api: $0) }
         )
@@ -103,11 +105,20 @@ public enum IntakeServiceDefinition {
             }
             perSource = value
         }
+        // Open WatchApplication streams per process (each a stream and a waiter, no connection).
+        var maximumWatches = 4096
+        if let text = ProcessInfo.processInfo.environment["ONESEAL_MAX_WATCHES"], !text.isEmpty {
+            guard let value = Int(text), (1...1_000_000).contains(value) else {
+                throw NodeConfiguration.Invalid(variable: "ONESEAL_MAX_WATCHES", reason: "'\(text)' is not a whole number from 1 to 1000000")
+            }
+            maximumWatches = value
+        }
         return IntakeAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings,
             calendar: configuration.calendar, clock: clock,
             licences: LicenceVerifier(client: environment.peers["certificate@\(configuration.node)"], token: environment.serviceToken),
             logger: environment.logger,
-            progressLookups: SharedAttemptLimiter(AttemptLimiter(limit: perSource, window: 60)))
+            progressLookups: SharedAttemptLimiter(AttemptLimiter(limit: perSource, window: 60)),
+            watches: ApplicationWatches(database: environment.database, limit: maximumWatches, logger: environment.logger))
     }
 }

@@ -184,6 +184,19 @@ public enum Intake_IntakeService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "WatchApplication" metadata.
+        public enum WatchApplication: Sendable {
+            /// Request type for "WatchApplication".
+            public typealias Input = Intake_WatchApplicationRequest
+            /// Response type for "WatchApplication".
+            public typealias Output = Intake_WatchApplicationResponse
+            /// Descriptor for "WatchApplication".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.intake.v1.IntakeService"),
+                method: "WatchApplication",
+                type: .serverStreaming
+            )
+        }
         /// Namespace for "ListApplications" metadata.
         public enum ListApplications: Sendable {
             /// Request type for "ListApplications".
@@ -302,6 +315,7 @@ public enum Intake_IntakeService: Sendable {
             SubmitCorrection.descriptor,
             WithdrawApplication.descriptor,
             GetApplication.descriptor,
+            WatchApplication.descriptor,
             ListApplications.descriptor,
             TrackProgress.descriptor,
             ForwardToCity.descriptor,
@@ -551,6 +565,29 @@ extension Intake_IntakeService {
             request: GRPCCore.StreamingServerRequest<Intake_GetApplicationRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Intake_GetApplicationResponse>
+
+        /// Handle the "WatchApplication" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+        /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+        /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+        /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+        /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+        /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Intake_WatchApplicationRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Intake_WatchApplicationResponse` messages.
+        func watchApplication(
+            request: GRPCCore.StreamingServerRequest<Intake_WatchApplicationRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Intake_WatchApplicationResponse>
 
         /// Handle the "ListApplications" method.
         ///
@@ -942,6 +979,29 @@ extension Intake_IntakeService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Intake_GetApplicationResponse>
 
+        /// Handle the "WatchApplication" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+        /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+        /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+        /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+        /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+        /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_WatchApplicationRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Intake_WatchApplicationResponse` messages.
+        func watchApplication(
+            request: GRPCCore.ServerRequest<Intake_WatchApplicationRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Intake_WatchApplicationResponse>
+
         /// Handle the "ListApplications" method.
         ///
         /// > Source IDL Documentation:
@@ -1330,6 +1390,30 @@ extension Intake_IntakeService {
             context: GRPCCore.ServerContext
         ) async throws -> Intake_GetApplicationResponse
 
+        /// Handle the "WatchApplication" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+        /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+        /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+        /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+        /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+        /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+        ///
+        /// - Parameters:
+        ///   - request: A `Intake_WatchApplicationRequest` message.
+        ///   - response: A response stream of `Intake_WatchApplicationResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func watchApplication(
+            request: Intake_WatchApplicationRequest,
+            response: GRPCCore.RPCWriter<Intake_WatchApplicationResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "ListApplications" method.
         ///
         /// > Source IDL Documentation:
@@ -1635,6 +1719,17 @@ extension Intake_IntakeService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Intake_IntakeService.Method.WatchApplication.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_WatchApplicationRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_WatchApplicationResponse>(),
+            handler: { request, context in
+                try await self.watchApplication(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Intake_IntakeService.Method.ListApplications.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_ListApplicationsRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Intake_ListApplicationsResponse>(),
@@ -1858,6 +1953,17 @@ extension Intake_IntakeService.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func watchApplication(
+        request: GRPCCore.StreamingServerRequest<Intake_WatchApplicationRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Intake_WatchApplicationResponse> {
+        let response = try await self.watchApplication(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 
     public func listApplications(
@@ -2105,6 +2211,23 @@ extension Intake_IntakeService.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    public func watchApplication(
+        request: GRPCCore.ServerRequest<Intake_WatchApplicationRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Intake_WatchApplicationResponse> {
+        return GRPCCore.StreamingServerResponse<Intake_WatchApplicationResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.watchApplication(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 
@@ -2500,6 +2623,34 @@ extension Intake_IntakeService {
             deserializer: some GRPCCore.MessageDeserializer<Intake_GetApplicationResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Intake_GetApplicationResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WatchApplication" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+        /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+        /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+        /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+        /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+        /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_WatchApplicationRequest` message.
+        ///   - serializer: A serializer for `Intake_WatchApplicationRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_WatchApplicationResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func watchApplication<Result>(
+            request: GRPCCore.ClientRequest<Intake_WatchApplicationRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_WatchApplicationRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_WatchApplicationResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_WatchApplicationResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "ListApplications" method.
@@ -3125,6 +3276,43 @@ extension Intake_IntakeService {
             try await self.client.unary(
                 request: request,
                 descriptor: Intake_IntakeService.Method.GetApplication.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "WatchApplication" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+        /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+        /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+        /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+        /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+        /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Intake_WatchApplicationRequest` message.
+        ///   - serializer: A serializer for `Intake_WatchApplicationRequest` messages.
+        ///   - deserializer: A deserializer for `Intake_WatchApplicationResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func watchApplication<Result>(
+            request: GRPCCore.ClientRequest<Intake_WatchApplicationRequest>,
+            serializer: some GRPCCore.MessageSerializer<Intake_WatchApplicationRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Intake_WatchApplicationResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_WatchApplicationResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Intake_IntakeService.Method.WatchApplication.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -3776,6 +3964,38 @@ extension Intake_IntakeService.ClientProtocol {
         )
     }
 
+    /// Call the "WatchApplication" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+    /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+    /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+    /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+    /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+    /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Intake_WatchApplicationRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchApplication<Result>(
+        request: GRPCCore.ClientRequest<Intake_WatchApplicationRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_WatchApplicationResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.watchApplication(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Intake_WatchApplicationRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Intake_WatchApplicationResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "ListApplications" method.
     ///
     /// > Source IDL Documentation:
@@ -4421,6 +4641,42 @@ extension Intake_IntakeService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getApplication(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchApplication" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The application as GetApplication shows it, at once, then again each time it changes (a new
+    /// > revision), instead of polling: what a waiting front-end (the online hall, a window, an
+    /// > integrator) uses. The stream ends OK after a view in a final status (NOT_ACCEPTED, DELIVERED,
+    /// > WITHDRAWN), after `max_wait_seconds` (0 = 600, at most 3600), or when the service shuts down
+    /// > gracefully; call again with `known_revision` to resume. Who may watch is who may read.
+    /// > RESOURCE_EXHAUSTED when the service holds its most watches (ONESEAL_MAX_WATCHES).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchApplication<Result>(
+        _ message: Intake_WatchApplicationRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Intake_WatchApplicationResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Intake_WatchApplicationRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.watchApplication(
             request: request,
             options: options,
             onResponse: handleResponse

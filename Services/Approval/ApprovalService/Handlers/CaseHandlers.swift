@@ -146,7 +146,8 @@ extension ApprovalAPI {
 
     public func getCase(request: Approval_GetCaseRequest, context: ServerContext) async throws -> Approval_GetCaseResponse {
         let caller = try ServerContext.requireCaller()
-        return try await database.withConnection { connection in
+        // The read and its personal-data read log in one transaction: one commit, not two (#21).
+        return try await database.withTransaction { connection in
             let stored: StoredCase
             switch request.key {
             case .caseID(let text)?:
@@ -239,7 +240,8 @@ extension ApprovalAPI {
                     > (COALESCE(\(after.dueOn?.iso8601)::date, 'infinity'::date), \(after.acceptedOn.iso8601)::date, \(after.caseNumber))
                 """
         }
-        return try await database.withConnection { connection in
+        // The page, its total and its read log in one transaction: one commit, not three (#21).
+        return try await database.withTransaction { connection in
             let rows = try await connection.query("""
                 SELECT \(unescaped: CaseStore.columns), due_on::text AS page_due, accepted_on::text AS page_accepted, case_number AS page_number
                 FROM cases WHERE \(page)
@@ -268,27 +270,27 @@ extension ApprovalAPI {
 
     public func reviewStep(request: Approval_ReviewStepRequest, context: ServerContext) async throws -> Approval_ReviewStepResponse {
         let caller = try ServerContext.requireCaller()
-        let updated = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
-                                     expectedRevision: request.expectedRevision, caller: caller, asOfficer: true)
+        let shown = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
+                                   expectedRevision: request.expectedRevision, caller: caller, asOfficer: true, purpose: "review_step")
         var response = Approval_ReviewStepResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "review_step")
+        response.case = shown
         return response
     }
 
     public func signOff(request: Approval_SignOffRequest, context: ServerContext) async throws -> Approval_SignOffResponse {
         let caller = try ServerContext.requireCaller()
-        let updated = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
-                                     expectedRevision: request.expectedRevision, caller: caller, asOfficer: false)
+        let shown = try await sign(request.caseID, stepID: request.stepID, conclusion: request.conclusion, opinion: request.opinion,
+                                   expectedRevision: request.expectedRevision, caller: caller, asOfficer: false, purpose: "sign_off")
         var response = Approval_SignOffResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "sign_off")
+        response.case = shown
         return response
     }
 
-    func sign(_ caseID: String, stepID: String, conclusion: Approval_StepConclusion, opinion: String, expectedRevision: Int64, caller: Caller, asOfficer: Bool) async throws -> StoredCase {
+    func sign(_ caseID: String, stepID: String, conclusion: Approval_StepConclusion, opinion: String, expectedRevision: Int64, caller: Caller, asOfficer: Bool, purpose: String) async throws -> Approval_Case {
         let id = try Self.parseCaseID(caseID)
         let actor = Self.actorOf(caller)
         let now = clock()
-        return try await changing(id, expectedRevision: expectedRevision, by: actor) { state, _ in
+        return try await changing(id, expectedRevision: expectedRevision, by: actor, shownTo: caller, purpose: purpose) { state, _ in
             try state.sign(stepID: stepID, conclusion: self.conclusion(conclusion), opinion: opinion, by: actor, at: now, asOfficer: asOfficer)
             let step = state.steps.last { $0.completedBy?.subject == actor.subject && $0.status == .completed }!
             var completed = Approval_StepCompleted()
@@ -305,7 +307,7 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let now = clock()
-        let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, _ in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, by: actor, shownTo: caller, purpose: "return_to_step") { state, _ in
             try state.returnTo(targetIndex: Int(request.targetStepIndex), reason: request.reason, by: actor, at: now)
             var returned = Approval_CaseReturned()
             returned.header = header(id: id, state)
@@ -315,7 +317,7 @@ extension ApprovalAPI {
                           events: [try event(returned, to: evaluation, aggregate: id)])
         }
         var response = Approval_ReturnToStepResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "return_to_step")
+        response.case = shown
         return response
     }
 
@@ -323,13 +325,13 @@ extension ApprovalAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "reassign") { state, _ in
             try state.reassign(stepID: request.stepID, to: request.newAssigneeSubject, reason: request.reason, by: actor)
             return Change("step.reassigned", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
                                               "to": request.newAssigneeSubject, "reason": request.reason])
         }
         var response = Approval_ReassignResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "reassign")
+        response.case = shown
         return response
     }
 
@@ -337,12 +339,12 @@ extension ApprovalAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "claim_step") { state, _ in
             try state.claim(stepID: request.stepID, by: actor)
             return Change("step.claimed", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID])
         }
         var response = Approval_ClaimStepResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "claim_step")
+        response.case = shown
         return response
     }
 
@@ -350,13 +352,13 @@ extension ApprovalAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "delegate_step") { state, _ in
             try state.delegate(stepID: request.stepID, to: request.delegateSubject, reason: request.reason, by: actor)
             return Change("step.delegated", ["step": request.stepID.isEmpty ? (state.activeStep?.id ?? "") : request.stepID,
                                              "to": request.delegateSubject, "reason": request.reason])
         }
         var response = Approval_DelegateStepResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "delegate_step")
+        response.case = shown
         return response
     }
 }

@@ -44,7 +44,7 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "resume_clock") { state, _ in
             try state.resume(suspensionID: request.suspensionID, result: request.result, on: on, by: actor)
             let record = state.suspensions.last { $0.resumedOn == on }!
             var message = Approval_ClockResumed()
@@ -55,7 +55,7 @@ extension ApprovalAPI {
                           events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
         var response = Approval_ResumeClockResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "resume_clock")
+        response.case = shown
         return response
     }
 
@@ -67,7 +67,7 @@ extension ApprovalAPI {
         }
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, transaction in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "extension") { state, transaction in
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):延期:\(on.year)", in: transaction)
             try state.extend(days: Int(request.extensionDays), reason: request.reason, by: actor, on: on, calendar: calendar) { state, record in
                 extensionNotice(serial: serial, state: state, record: record)
@@ -87,7 +87,7 @@ extension ApprovalAPI {
                           events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
         var response = Approval_RequestExtensionResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "extension")
+        response.case = shown
         return response
     }
 
@@ -245,7 +245,7 @@ extension ApprovalAPI {
         let actor = Self.actorOf(caller)
         let on = today
         let now = clock()
-        let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, by: actor, shownTo: caller, purpose: "decide") { state, transaction in
             let grant = outcome?.isGrant ?? true
             // The number is taken inside this transaction; a refused decision rolls it back.
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):\(grant ? "许准" : "许不"):\(on.year)", in: transaction)
@@ -258,7 +258,7 @@ extension ApprovalAPI {
                           events: try await decidedEvents(state, id: id, in: transaction))
         }
         var response = Approval_DecideResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "decide")
+        response.case = shown
         return response
     }
 
@@ -300,7 +300,7 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "withdraw") { state, _ in
             try state.withdraw(reason: request.withdrawal.reason, requestFileID: request.withdrawal.requestFileID, on: on, by: actor)
             var message = Approval_CaseWithdrawn()
             message.header = header(id: id, state)
@@ -309,7 +309,7 @@ extension ApprovalAPI {
                           events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
         var response = Approval_WithdrawResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "withdraw")
+        response.case = shown
         return response
     }
 
@@ -340,7 +340,7 @@ extension ApprovalAPI {
         let actor = Self.actorOf(caller)
         let on = today
         let input = request.revocation
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "revoke") { state, _ in
             try state.revoke(ground: RevocationGround(proto: input.ground), facts: input.facts, publicInterestAssessment: input.publicInterestAssessment,
                              publicInterestSeriouslyHarmed: input.publicInterestSeriouslyHarmed, findingID: input.findingID, by: actor, on: on)
             let record = state.revocation!
@@ -348,7 +348,7 @@ extension ApprovalAPI {
                           events: try revoked(state, id: id))
         }
         var response = Approval_RevokeResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "revoke")
+        response.case = shown
         return response
     }
 
@@ -358,14 +358,14 @@ extension ApprovalAPI {
         let actor = Self.actorOf(caller)
         let on = today
         let input = request.cancellation
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "cancel") { state, _ in
             try state.cancel(ground: CancellationGround(proto: input.ground), facts: input.facts, findingID: input.findingID, by: actor, on: on)
             let record = state.cancellation!
             return Change("grant.cancelled", ["ground": record.ground.rawValue, "facts": record.facts, "finding_id": record.findingID],
                           events: try cancelled(state, id: id))
         }
         var response = Approval_CancelResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "cancel")
+        response.case = shown
         return response
     }
 
@@ -373,12 +373,12 @@ extension ApprovalAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "dismiss_revocation_review") { state, _ in
             try state.dismissRevocationReview(reason: request.reason, by: actor)
             return Change("revocation_review.dismissed", ["finding_id": state.revocationReview?.findingID ?? "", "reason": request.reason])
         }
         var response = Approval_DismissRevocationReviewResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "dismiss_revocation_review")
+        response.case = shown
         return response
     }
 }

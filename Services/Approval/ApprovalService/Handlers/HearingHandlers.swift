@@ -17,7 +17,7 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, expectedRevision: request.expectedRevision, by: actor) { state, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, by: actor, shownTo: caller, purpose: "notify_hearing_right") { state, transaction in
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):听告:\(on.year)", in: transaction)
             try state.notifyHearingRight(reason: request.reason, on: on, by: actor, calendar: calendar) { state, record in
                 hearingRightNotice(serial: serial, state: state, record: record)
@@ -27,7 +27,7 @@ extension ApprovalAPI {
                                                      "document": hearing.rightNotice?.number ?? ""])
         }
         var response = Approval_NotifyHearingRightResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "notify_hearing_right")
+        response.case = shown
         return response
     }
 
@@ -36,7 +36,7 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, transaction in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "request_hearing") { state, transaction in
             if caller.role == .applicant {
                 // Per-object rule: only the case's own applicant (their ID number or USCC is the token's subject).
                 guard let stored = try await CaseStore.find(id: id, on: transaction),
@@ -58,7 +58,7 @@ extension ApprovalAPI {
                           events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
         var response = Approval_RequestHearingResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "request_hearing")
+        response.case = shown
         return response
     }
 
@@ -70,7 +70,7 @@ extension ApprovalAPI {
         }
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, transaction in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "schedule_hearing") { state, transaction in
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):听通:\(on.year)", in: transaction)
             try state.scheduleHearing(
                 on: hearingOn, place: request.place, publicity: HearingPublicity(proto: request.publicity), presidingOfficer: request.presidingOfficer,
@@ -81,7 +81,7 @@ extension ApprovalAPI {
                                                 "presiding_officer": hearing.presidingOfficer ?? "", "document": hearing.hearingNotice?.number ?? ""])
         }
         var response = Approval_ScheduleHearingResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "schedule_hearing")
+        response.case = shown
         return response
     }
 
@@ -90,7 +90,7 @@ extension ApprovalAPI {
         let id = try Self.parseCaseID(request.caseID)
         let actor = Self.actorOf(caller)
         let on = today
-        let updated = try await changing(id, by: actor) { state, _ in
+        let shown = try await changing(id, by: actor, shownTo: caller, purpose: "record_hearing") { state, _ in
             try state.recordHearing(request.record, on: on, by: actor)
             let record = state.suspensions.last { $0.resumedOn == on }!
             var message = Approval_ClockResumed()
@@ -101,7 +101,7 @@ extension ApprovalAPI {
                           events: try events(message, to: [intake(of: state), evaluation], aggregate: id))
         }
         var response = Approval_RecordHearingResponse()
-        response.case = try await viewing(updated, for: caller, purpose: "record_hearing")
+        response.case = shown
         return response
     }
 

@@ -26,21 +26,22 @@ extension IntakeAPI {
 
         try validate(request, idempotencyKey: key)
         try authorizeSubmission(request, by: caller)
-        // A retry: the same key answers with the application it made, whatever happened since.
-        if let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) {
-            return try await answer(toRetryOf: existing, digest: digest, caller: caller)
-        }
-
-        // The pinned versions: the current version of each item now, for the whole life of the case.
-        var pinned: [PinnedItem] = []
-        try await database.withConnection { connection in
+        // The reads before the write go in read transactions, one commit each, not one per
+        // statement (#21: a submit was ≈ 12 commits, one per material file looked up).
+        let (existing, pinned) = try await database.withTransaction { connection -> (StoredApplication?, [PinnedItem]) in
+            // A retry: the same key answers with the application it made, whatever happened since.
+            if let existing = try await ApplicationStore.find(idempotencyKey: key, on: connection) { return (existing, []) }
+            // The pinned versions: the current version of each item now, for the whole life of the case.
+            var pinned: [PinnedItem] = []
             for (index, requested) in request.items.enumerated() {
                 guard let stored = try await CatalogueStore.item(requested.implementationCode, on: connection) else {
                     throw Self.notFound("items[\(index)].implementation_code: no item \(requested.implementationCode) in the catalogue")
                 }
                 pinned.append(try stored.pinned)
             }
+            return (nil, pinned)
         }
+        if let existing { return try await answer(toRetryOf: existing, digest: digest, caller: caller) }
         // A renewal (Art. 50): the holder's own licence, in force, applied for in time — checked before
         // anything is stored, so a late one is refused with its reason and leaves no application.
         let receivedOn = today
@@ -50,7 +51,7 @@ extension IntakeAPI {
         let renewal = request.renewalOf.isEmpty ? nil : try await renewalSubject(request, items: pinned, appliedOn: receivedOn)
         let change = request.hasChange ? try await changeRequest(request, items: pinned) : nil
         // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
-        let resolved = try await database.withConnection { try await resolvingFiles(request.materials, by: caller, on: $0) }
+        let resolved = try await database.withTransaction { try await resolvingFiles(request.materials, by: caller, on: $0) }
         let materials = await verifyingLicences(resolved.materials)
         let state = try ApplicationState(
             items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar,
@@ -60,7 +61,7 @@ extension IntakeAPI {
         let now = clock()
 
         do {
-            let stored = try await database.withTransaction { transaction in
+            let (stored, response) = try await database.withTransaction { transaction in
                 let serial = try await ApplicationStore.nextNumber(scope: "application:\(node):\(receivedOn.iso8601)", in: transaction)
                 let number = try CaseNumber.application(node: node, receivedOn: receivedOn, serial: serial)
                 let application = StoredApplication(
@@ -87,10 +88,11 @@ extension IntakeAPI {
                 submitted.submittedAt = record.submittedAt
                 submitted.applicantKind = request.applicant.kind
                 try await Outbox.enqueue([try event(submitted, to: evaluation, aggregate: id)], in: transaction)
-                return application
+                // The answer's read log commits with the application.
+                return (application, try await submitResponse(application, caller: caller, on: transaction))
             }
             logger.info("application received", metadata: ["application": "\(stored.number)", "items": "\(pinned.count)", "by": "\(caller.logSubject)"])
-            return try await submitResponse(stored, caller: caller)
+            return response
         } catch let error as PostgresError where error.sqlState == "23505" && error.constraint == "applications_idempotency_key_key" {
             // A concurrent submit with the same key won the race: answer with its application.
             guard let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) else { throw error }
@@ -185,12 +187,12 @@ extension IntakeAPI {
                 "already used for application \(existing.number) with a different request; use a new key for a new application",
                 reason: "idempotency_key.reused")
         }
-        return try await submitResponse(existing, caller: caller)
+        return try await database.withTransaction { try await submitResponse(existing, caller: caller, on: $0) }
     }
 
-    private func submitResponse(_ application: StoredApplication, caller: Caller) async throws -> Intake_SubmitApplicationResponse {
+    private func submitResponse(_ application: StoredApplication, caller: Caller, on connection: PostgresConnection) async throws -> Intake_SubmitApplicationResponse {
         var response = Intake_SubmitApplicationResponse()
-        response.application = try await database.withConnection { try await view(application, for: caller, purpose: "submit", on: $0) }
+        response.application = try await view(application, for: caller, purpose: "submit", on: connection)
         if application.state.status == .submitted {
             response.checkFindings = application.state.check.problems.map(\.proto)
         }
@@ -336,7 +338,7 @@ extension IntakeAPI {
             throw RPCError.invalidArgument(field: "reason", "required", reason: "required")
         }
         let on = today
-        let updated = try await changing(id) { application, _ in
+        let shown = try await changing(id, shownTo: caller, purpose: "withdraw") { application, _ in
             try authorize(.withdraw, on: application, by: caller)
             if application.state.status == .accepted {
                 throw RPCError(code: .failedPrecondition, message: "application \(application.number) is accepted; withdraw each item's approval case instead (approval.v1 Withdraw)")
@@ -350,13 +352,14 @@ extension IntakeAPI {
             return (["申请人撤回申请"], [try event(withdrawn, to: evaluation, aggregate: application.id)])
         }
         var response = Intake_WithdrawApplicationResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "withdraw", on: $0) }
+        response.application = shown
         return response
     }
 
     public func getApplication(request: Intake_GetApplicationRequest, context: ServerContext) async throws -> Intake_GetApplicationResponse {
         let caller = try ServerContext.requireCaller()
-        return try await database.withConnection { connection in
+        // The read and its read log in one transaction: one commit, not two (#21).
+        return try await database.withTransaction { connection in
             let found: StoredApplication?
             switch request.key {
             case .applicationID(let text)?:
@@ -433,7 +436,8 @@ extension IntakeAPI {
         }
         var page = filter
         if let after { page = "\(filter) AND (submitted_at, id) > (\(after.at)::timestamptz, \(after.id)::uuid)" }
-        return try await database.withConnection { connection in
+        // The page, its total and its read log in one transaction: one commit, not three (#21).
+        return try await database.withTransaction { connection in
             let rows = try await connection.query(
                 "SELECT \(unescaped: ApplicationStore.columns) FROM applications WHERE \(page) ORDER BY submitted_at, id LIMIT \(size + 1)")
             let total = try await connection.query(ListTotal.query(from: "applications", where: filter)).one().decode("n", as: Int.self)

@@ -32,7 +32,7 @@ extension IntakeAPI {
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
         let on = today
         let now = clock()
-        let updated = try await changing(id) { application, _ in
+        let shown = try await changing(id, shownTo: caller, purpose: "forward") { application, _ in
             let state = application.state
             guard state.status == .accepted, let acceptedOn = state.acceptedOn else {
                 throw RPCError(code: .failedPrecondition, message: "only an accepted application can be forwarded; \(application.number) is \(state.status.rawValue)")
@@ -89,7 +89,7 @@ extension IntakeAPI {
             )
         }
         var response = Intake_ForwardToCityResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "forward", on: $0) }
+        response.application = shown
         return response
     }
 
@@ -125,7 +125,7 @@ extension IntakeAPI {
         }
         guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
         let now = clock()
-        let updated = try await changing(id) { application, _ in
+        let shown = try await changing(id, shownTo: caller, purpose: "delivery") { application, _ in
             guard application.status == .readyForDelivery else {
                 throw RPCError(code: .failedPrecondition, message: "\(application.number) is \(application.status.rawValue); results are handed out once every item is decided (and its licence issued)")
             }
@@ -159,7 +159,7 @@ extension IntakeAPI {
             return (["已出件：\(how)"], [try event(delivered, to: evaluation, aggregate: application.id)])
         }
         var response = Intake_RecordDeliveryResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "delivery", on: $0) }
+        response.application = shown
         return response
     }
 

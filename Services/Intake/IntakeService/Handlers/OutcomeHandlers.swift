@@ -19,12 +19,12 @@ extension IntakeAPI {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.applicationID)
         let on = today
-        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, shownTo: caller, purpose: "accept") { application, transaction in
             try application.state.apply(.accept(on: on), calendar: calendar)
             return try await accepted(&application, by: caller, note: request.note, in: transaction)
         }
         var response = Intake_AcceptResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept", on: $0) }
+        response.application = shown
         return response
     }
 
@@ -39,12 +39,12 @@ extension IntakeAPI {
             supplyWithinDays: request.supplyWithinDays == 0 ? settings.deficiencySupplyWorkingDays : Int(request.supplyWithinDays),
             undertaking: request.undertaking)
         let on = today
-        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, shownTo: caller, purpose: "accept_with_deficiency") { application, transaction in
             try application.state.apply(.acceptWithDeficiency(decision, on: on), calendar: calendar)
             return try await accepted(&application, by: caller, note: "", in: transaction)
         }
         var response = Intake_AcceptWithDeficiencyResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept_with_deficiency", on: $0) }
+        response.application = shown
         return response
     }
 
@@ -55,12 +55,12 @@ extension IntakeAPI {
         let decision = CommitmentDecision(
             commitmentText: request.commitmentText, replacedRequirementCodes: request.replacedRequirementCodes, signedFileID: request.signedFileID,
             verifyBy: try calendar.addingWorkingDays(settings.commitmentVerificationWorkingDays, to: on))
-        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, shownTo: caller, purpose: "accept_by_commitment") { application, transaction in
             try application.state.apply(.acceptByCommitment(decision, on: on), calendar: calendar)
             return try await accepted(&application, by: caller, note: "", in: transaction)
         }
         var response = Intake_AcceptByCommitmentResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "accept_by_commitment", on: $0) }
+        response.application = shown
         return response
     }
 
@@ -79,7 +79,7 @@ extension IntakeAPI {
         let problems = request.problems.map(MaterialProblem.init(proto:))
         let on = today
         var notice = Intake_CorrectionNotice()
-        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, shownTo: caller, purpose: "correction_notice") { application, transaction in
             try application.state.apply(.issueCorrectionNotice(problems: problems, on: on, onTheSpot: request.onTheSpot), calendar: calendar)
             let lines = ["经审查，你（单位）提交的申请材料不齐全或者不符合法定形式，请一次性补正下列材料："]
                 + problems.enumerated().map { "\($0.offset + 1). \($0.element.materialName.isEmpty ? $0.element.requirementCode : $0.element.materialName)：\($0.element.howToFix)" }
@@ -99,7 +99,7 @@ extension IntakeAPI {
             return (["一次性告知补正材料（\(problems.count)项）"], [try event(issued, to: evaluation, aggregate: application.id)])
         }
         var response = Intake_IssueCorrectionNoticeResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "correction_notice", on: $0) }
+        response.application = shown
         response.notice = notice
         return response
     }
@@ -111,7 +111,7 @@ extension IntakeAPI {
             ground: NotAcceptedGround(proto: request.ground), reason: request.reason, legalBasis: request.legalBasis, competentAgency: request.competentAgency)
         let on = today
         var notice = Intake_NotAcceptedNotice()
-        let updated = try await changing(id, expectedRevision: request.expectedRevision) { application, transaction in
+        let shown = try await changing(id, expectedRevision: request.expectedRevision, shownTo: caller, purpose: "reject") { application, transaction in
             try application.state.apply(.reject(decision, on: on), calendar: calendar)
             var lines = ["经审查，你（单位）的申请不予受理。", "理由：\(decision.reason)", "依据：\(decision.legalBasis)"]
             if !decision.competentAgency.isEmpty { lines.append("该事项不属于本机关职权范围，请向\(decision.competentAgency)申请。") }
@@ -133,7 +133,7 @@ extension IntakeAPI {
             return (["不予受理：\(decision.reason)"], [try event(rejected, to: evaluation, aggregate: application.id)])
         }
         var response = Intake_RejectApplicationResponse()
-        response.application = try await database.withConnection { try await view(updated, for: caller, purpose: "reject", on: $0) }
+        response.application = shown
         response.notice = notice
         return response
     }

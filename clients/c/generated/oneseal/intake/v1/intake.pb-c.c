@@ -1138,6 +1138,96 @@ void   oneseal__intake__v1__get_application_response__free_unpacked
   assert(message->base.descriptor == &oneseal__intake__v1__get_application_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__intake__v1__watch_application_request__init
+                     (Oneseal__Intake__V1__WatchApplicationRequest         *message)
+{
+  static const Oneseal__Intake__V1__WatchApplicationRequest init_value = ONESEAL__INTAKE__V1__WATCH_APPLICATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__watch_application_request__get_packed_size
+                     (const Oneseal__Intake__V1__WatchApplicationRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__watch_application_request__pack
+                     (const Oneseal__Intake__V1__WatchApplicationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__watch_application_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__WatchApplicationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__WatchApplicationRequest *
+       oneseal__intake__v1__watch_application_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__WatchApplicationRequest *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__watch_application_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__watch_application_request__free_unpacked
+                     (Oneseal__Intake__V1__WatchApplicationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__intake__v1__watch_application_response__init
+                     (Oneseal__Intake__V1__WatchApplicationResponse         *message)
+{
+  static const Oneseal__Intake__V1__WatchApplicationResponse init_value = ONESEAL__INTAKE__V1__WATCH_APPLICATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__intake__v1__watch_application_response__get_packed_size
+                     (const Oneseal__Intake__V1__WatchApplicationResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__intake__v1__watch_application_response__pack
+                     (const Oneseal__Intake__V1__WatchApplicationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__intake__v1__watch_application_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__WatchApplicationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Intake__V1__WatchApplicationResponse *
+       oneseal__intake__v1__watch_application_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Intake__V1__WatchApplicationResponse *)
+     protobuf_c_message_unpack (&oneseal__intake__v1__watch_application_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__intake__v1__watch_application_response__free_unpacked
+                     (Oneseal__Intake__V1__WatchApplicationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__intake__v1__watch_application_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__intake__v1__list_applications_request__init
                      (Oneseal__Intake__V1__ListApplicationsRequest         *message)
 {
@@ -3534,6 +3624,108 @@ const ProtobufCMessageDescriptor oneseal__intake__v1__get_application_response__
   (ProtobufCMessageInit) oneseal__intake__v1__get_application_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor oneseal__intake__v1__watch_application_request__field_descriptors[3] =
+{
+  {
+    "application_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__WatchApplicationRequest, application_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "known_revision",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__WatchApplicationRequest, known_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_wait_seconds",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__WatchApplicationRequest, max_wait_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__watch_application_request__field_indices_by_name[] = {
+  0,   /* field[0] = application_id */
+  1,   /* field[1] = known_revision */
+  2,   /* field[2] = max_wait_seconds */
+};
+static const ProtobufCIntRange oneseal__intake__v1__watch_application_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__watch_application_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.WatchApplicationRequest",
+  "WatchApplicationRequest",
+  "Oneseal__Intake__V1__WatchApplicationRequest",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__WatchApplicationRequest),
+  3,
+  oneseal__intake__v1__watch_application_request__field_descriptors,
+  oneseal__intake__v1__watch_application_request__field_indices_by_name,
+  1,  oneseal__intake__v1__watch_application_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__watch_application_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__intake__v1__watch_application_response__field_descriptors[1] =
+{
+  {
+    "application",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Intake__V1__WatchApplicationResponse, application),
+    &oneseal__intake__v1__application__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__intake__v1__watch_application_response__field_indices_by_name[] = {
+  0,   /* field[0] = application */
+};
+static const ProtobufCIntRange oneseal__intake__v1__watch_application_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__intake__v1__watch_application_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.intake.v1.WatchApplicationResponse",
+  "WatchApplicationResponse",
+  "Oneseal__Intake__V1__WatchApplicationResponse",
+  "oneseal.intake.v1",
+  sizeof(Oneseal__Intake__V1__WatchApplicationResponse),
+  1,
+  oneseal__intake__v1__watch_application_response__field_descriptors,
+  oneseal__intake__v1__watch_application_response__field_indices_by_name,
+  1,  oneseal__intake__v1__watch_application_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__intake__v1__watch_application_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor oneseal__intake__v1__list_applications_request__field_descriptors[6] =
 {
   {
@@ -4705,7 +4897,7 @@ const ProtobufCEnumDescriptor oneseal__intake__v1__consultation_channel__descrip
   oneseal__intake__v1__consultation_channel__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__method_descriptors[20] =
+static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__method_descriptors[21] =
 {
   { "UpsertItem", &oneseal__intake__v1__upsert_item_request__descriptor, &oneseal__intake__v1__upsert_item_response__descriptor },
   { "GetItem", &oneseal__intake__v1__get_item_request__descriptor, &oneseal__intake__v1__get_item_response__descriptor },
@@ -4719,6 +4911,7 @@ static const ProtobufCMethodDescriptor oneseal__intake__v1__intake_service__meth
   { "SubmitCorrection", &oneseal__intake__v1__submit_correction_request__descriptor, &oneseal__intake__v1__submit_correction_response__descriptor },
   { "WithdrawApplication", &oneseal__intake__v1__withdraw_application_request__descriptor, &oneseal__intake__v1__withdraw_application_response__descriptor },
   { "GetApplication", &oneseal__intake__v1__get_application_request__descriptor, &oneseal__intake__v1__get_application_response__descriptor },
+  { "WatchApplication", &oneseal__intake__v1__watch_application_request__descriptor, &oneseal__intake__v1__watch_application_response__descriptor },
   { "ListApplications", &oneseal__intake__v1__list_applications_request__descriptor, &oneseal__intake__v1__list_applications_response__descriptor },
   { "TrackProgress", &oneseal__intake__v1__track_progress_request__descriptor, &oneseal__intake__v1__track_progress_response__descriptor },
   { "ForwardToCity", &oneseal__intake__v1__forward_to_city_request__descriptor, &oneseal__intake__v1__forward_to_city_response__descriptor },
@@ -4732,22 +4925,23 @@ const unsigned oneseal__intake__v1__intake_service__method_indices_by_name[] = {
   4,        /* Accept */
   8,        /* AcceptByCommitment */
   7,        /* AcceptWithDeficiency */
-  16,        /* ChooseDelivery */
-  17,        /* Consult */
-  19,        /* DownloadMaterial */
-  14,        /* ForwardToCity */
+  17,        /* ChooseDelivery */
+  18,        /* Consult */
+  20,        /* DownloadMaterial */
+  15,        /* ForwardToCity */
   11,        /* GetApplication */
   1,        /* GetItem */
   5,        /* IssueCorrectionNotice */
-  12,        /* ListApplications */
+  13,        /* ListApplications */
   2,        /* ListItems */
-  15,        /* RecordDelivery */
+  16,        /* RecordDelivery */
   6,        /* RejectApplication */
   3,        /* SubmitApplication */
   9,        /* SubmitCorrection */
-  13,        /* TrackProgress */
-  18,        /* UploadMaterial */
+  14,        /* TrackProgress */
+  19,        /* UploadMaterial */
   0,        /* UpsertItem */
+  12,        /* WatchApplication */
   10         /* WithdrawApplication */
 };
 const ProtobufCServiceDescriptor oneseal__intake__v1__intake_service__descriptor =
@@ -4757,7 +4951,7 @@ const ProtobufCServiceDescriptor oneseal__intake__v1__intake_service__descriptor
   "IntakeService",
   "Oneseal__Intake__V1__IntakeService",
   "oneseal.intake.v1",
-  20,
+  21,
   oneseal__intake__v1__intake_service__method_descriptors,
   oneseal__intake__v1__intake_service__method_indices_by_name
 };
@@ -4857,13 +5051,21 @@ void oneseal__intake__v1__intake_service__get_application(ProtobufCService *serv
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void oneseal__intake__v1__intake_service__watch_application(ProtobufCService *service,
+                                                            const Oneseal__Intake__V1__WatchApplicationRequest *input,
+                                                            Oneseal__Intake__V1__WatchApplicationResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void oneseal__intake__v1__intake_service__list_applications(ProtobufCService *service,
                                                             const Oneseal__Intake__V1__ListApplicationsRequest *input,
                                                             Oneseal__Intake__V1__ListApplicationsResponse_Closure closure,
                                                             void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__track_progress(ProtobufCService *service,
                                                          const Oneseal__Intake__V1__TrackProgressRequest *input,
@@ -4871,7 +5073,7 @@ void oneseal__intake__v1__intake_service__track_progress(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__forward_to_city(ProtobufCService *service,
                                                           const Oneseal__Intake__V1__ForwardToCityRequest *input,
@@ -4879,7 +5081,7 @@ void oneseal__intake__v1__intake_service__forward_to_city(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__record_delivery(ProtobufCService *service,
                                                           const Oneseal__Intake__V1__RecordDeliveryRequest *input,
@@ -4887,7 +5089,7 @@ void oneseal__intake__v1__intake_service__record_delivery(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__choose_delivery(ProtobufCService *service,
                                                           const Oneseal__Intake__V1__ChooseDeliveryRequest *input,
@@ -4895,7 +5097,7 @@ void oneseal__intake__v1__intake_service__choose_delivery(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__consult(ProtobufCService *service,
                                                   const Oneseal__Intake__V1__ConsultRequest *input,
@@ -4903,7 +5105,7 @@ void oneseal__intake__v1__intake_service__consult(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__upload_material(ProtobufCService *service,
                                                           const Oneseal__Intake__V1__UploadMaterialRequest *input,
@@ -4911,7 +5113,7 @@ void oneseal__intake__v1__intake_service__upload_material(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__download_material(ProtobufCService *service,
                                                             const Oneseal__Intake__V1__DownloadMaterialRequest *input,
@@ -4919,7 +5121,7 @@ void oneseal__intake__v1__intake_service__download_material(ProtobufCService *se
                                                             void *closure_data)
 {
   assert(service->descriptor == &oneseal__intake__v1__intake_service__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeService_Service *service,
                                                 Oneseal__Intake__V1__IntakeService_ServiceDestroy destroy)

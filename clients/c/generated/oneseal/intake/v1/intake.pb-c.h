@@ -45,6 +45,8 @@ typedef struct Oneseal__Intake__V1__WithdrawApplicationRequest Oneseal__Intake__
 typedef struct Oneseal__Intake__V1__WithdrawApplicationResponse Oneseal__Intake__V1__WithdrawApplicationResponse;
 typedef struct Oneseal__Intake__V1__GetApplicationRequest Oneseal__Intake__V1__GetApplicationRequest;
 typedef struct Oneseal__Intake__V1__GetApplicationResponse Oneseal__Intake__V1__GetApplicationResponse;
+typedef struct Oneseal__Intake__V1__WatchApplicationRequest Oneseal__Intake__V1__WatchApplicationRequest;
+typedef struct Oneseal__Intake__V1__WatchApplicationResponse Oneseal__Intake__V1__WatchApplicationResponse;
 typedef struct Oneseal__Intake__V1__ListApplicationsRequest Oneseal__Intake__V1__ListApplicationsRequest;
 typedef struct Oneseal__Intake__V1__ListApplicationsResponse Oneseal__Intake__V1__ListApplicationsResponse;
 typedef struct Oneseal__Intake__V1__TrackProgressRequest Oneseal__Intake__V1__TrackProgressRequest;
@@ -494,6 +496,35 @@ struct  Oneseal__Intake__V1__GetApplicationResponse
 };
 #define ONESEAL__INTAKE__V1__GET_APPLICATION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__get_application_response__descriptor) \
+    , NULL }
+
+
+struct  Oneseal__Intake__V1__WatchApplicationRequest
+{
+  ProtobufCMessage base;
+  char *application_id;
+  /*
+   * The revision the caller already shows: the first view is sent only once the application's
+   * revision differs (0 = send the current view at once).
+   */
+  int64_t known_revision;
+  /*
+   * How long to watch, in seconds (0 = 600, at most 3600).
+   */
+  int32_t max_wait_seconds;
+};
+#define ONESEAL__INTAKE__V1__WATCH_APPLICATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__watch_application_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Oneseal__Intake__V1__WatchApplicationResponse
+{
+  ProtobufCMessage base;
+  Oneseal__Intake__V1__Application *application;
+};
+#define ONESEAL__INTAKE__V1__WATCH_APPLICATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__intake__v1__watch_application_response__descriptor) \
     , NULL }
 
 
@@ -1300,6 +1331,44 @@ Oneseal__Intake__V1__GetApplicationResponse *
 void   oneseal__intake__v1__get_application_response__free_unpacked
                      (Oneseal__Intake__V1__GetApplicationResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__WatchApplicationRequest methods */
+void   oneseal__intake__v1__watch_application_request__init
+                     (Oneseal__Intake__V1__WatchApplicationRequest         *message);
+size_t oneseal__intake__v1__watch_application_request__get_packed_size
+                     (const Oneseal__Intake__V1__WatchApplicationRequest   *message);
+size_t oneseal__intake__v1__watch_application_request__pack
+                     (const Oneseal__Intake__V1__WatchApplicationRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__watch_application_request__pack_to_buffer
+                     (const Oneseal__Intake__V1__WatchApplicationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__WatchApplicationRequest *
+       oneseal__intake__v1__watch_application_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__watch_application_request__free_unpacked
+                     (Oneseal__Intake__V1__WatchApplicationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Intake__V1__WatchApplicationResponse methods */
+void   oneseal__intake__v1__watch_application_response__init
+                     (Oneseal__Intake__V1__WatchApplicationResponse         *message);
+size_t oneseal__intake__v1__watch_application_response__get_packed_size
+                     (const Oneseal__Intake__V1__WatchApplicationResponse   *message);
+size_t oneseal__intake__v1__watch_application_response__pack
+                     (const Oneseal__Intake__V1__WatchApplicationResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__intake__v1__watch_application_response__pack_to_buffer
+                     (const Oneseal__Intake__V1__WatchApplicationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Intake__V1__WatchApplicationResponse *
+       oneseal__intake__v1__watch_application_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__intake__v1__watch_application_response__free_unpacked
+                     (Oneseal__Intake__V1__WatchApplicationResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Intake__V1__ListApplicationsRequest methods */
 void   oneseal__intake__v1__list_applications_request__init
                      (Oneseal__Intake__V1__ListApplicationsRequest         *message);
@@ -1722,6 +1791,12 @@ typedef void (*Oneseal__Intake__V1__GetApplicationRequest_Closure)
 typedef void (*Oneseal__Intake__V1__GetApplicationResponse_Closure)
                  (const Oneseal__Intake__V1__GetApplicationResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Intake__V1__WatchApplicationRequest_Closure)
+                 (const Oneseal__Intake__V1__WatchApplicationRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Intake__V1__WatchApplicationResponse_Closure)
+                 (const Oneseal__Intake__V1__WatchApplicationResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Intake__V1__ListApplicationsRequest_Closure)
                  (const Oneseal__Intake__V1__ListApplicationsRequest *message,
                   void *closure_data);
@@ -1831,6 +1906,10 @@ struct Oneseal__Intake__V1__IntakeService_Service
                           const Oneseal__Intake__V1__GetApplicationRequest *input,
                           Oneseal__Intake__V1__GetApplicationResponse_Closure closure,
                           void *closure_data);
+  void (*watch_application)(Oneseal__Intake__V1__IntakeService_Service *service,
+                            const Oneseal__Intake__V1__WatchApplicationRequest *input,
+                            Oneseal__Intake__V1__WatchApplicationResponse_Closure closure,
+                            void *closure_data);
   void (*list_applications)(Oneseal__Intake__V1__IntakeService_Service *service,
                             const Oneseal__Intake__V1__ListApplicationsRequest *input,
                             Oneseal__Intake__V1__ListApplicationsResponse_Closure closure,
@@ -1883,6 +1962,7 @@ void oneseal__intake__v1__intake_service__init (Oneseal__Intake__V1__IntakeServi
       function_prefix__ ## submit_correction,\
       function_prefix__ ## withdraw_application,\
       function_prefix__ ## get_application,\
+      function_prefix__ ## watch_application,\
       function_prefix__ ## list_applications,\
       function_prefix__ ## track_progress,\
       function_prefix__ ## forward_to_city,\
@@ -1939,6 +2019,10 @@ void oneseal__intake__v1__intake_service__get_application(ProtobufCService *serv
                                                           const Oneseal__Intake__V1__GetApplicationRequest *input,
                                                           Oneseal__Intake__V1__GetApplicationResponse_Closure closure,
                                                           void *closure_data);
+void oneseal__intake__v1__intake_service__watch_application(ProtobufCService *service,
+                                                            const Oneseal__Intake__V1__WatchApplicationRequest *input,
+                                                            Oneseal__Intake__V1__WatchApplicationResponse_Closure closure,
+                                                            void *closure_data);
 void oneseal__intake__v1__intake_service__list_applications(ProtobufCService *service,
                                                             const Oneseal__Intake__V1__ListApplicationsRequest *input,
                                                             Oneseal__Intake__V1__ListApplicationsResponse_Closure closure,
@@ -2001,6 +2085,8 @@ extern const ProtobufCMessageDescriptor oneseal__intake__v1__withdraw_applicatio
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__withdraw_application_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__get_application_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__get_application_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__watch_application_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__intake__v1__watch_application_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__list_applications_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__list_applications_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__intake__v1__track_progress_request__descriptor;

@@ -1,0 +1,170 @@
+import Foundation
+import GRPCCore
+import IntakeRules
+import Logging
+import OneSealCore
+import OneSealOutbox
+import OneSealProto
+import OneSealServiceKit
+import OneSealStore
+import ServiceLifecycle
+import Synchronization
+
+/// Tells WatchApplication streams that their application changed, so a waiting front-end is
+/// answered once per change instead of polling GetApplication (two commits a poll: the read and
+/// its personal-data read log).
+///
+/// Every UPDATE that moves an application's revision NOTIFYs `intake_application_changed` with its
+/// id — migration 0009's trigger, inside the writing transaction, so it costs no commit and no
+/// write path can forget it. One LISTEN connection per process hands each notification to the
+/// watches of that id. A notification is lost while the LISTEN connection reconnects, so every
+/// watch also re-reads its application every `recheckInterval` (a read, never a logged view,
+/// unless the revision moved). Graceful shutdown ends every watch (its stream ends OK and the
+/// client calls again), so draining the server never waits for a watch's time limit.
+public final class ApplicationWatches: Service, Sendable {
+    static let channel = "intake_application_changed"
+
+    /// One watch's wake-up, registered before its first read so no change falls between the two.
+    public struct Watch: Sendable {
+        let application: UUID
+        let number: Int
+        let wake: WakeSignal
+    }
+
+    private struct State {
+        var nextNumber = 0
+        var watches: [UUID: [Int: WakeSignal]] = [:]
+        var count = 0
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    let database: PostgresClient
+    /// Open watches at most per process (ONESEAL_MAX_WATCHES): each holds a stream and a waiter,
+    /// not a database connection; past it a new watch is RESOURCE_EXHAUSTED.
+    let limit: Int
+    let recheckInterval: Duration
+    let logger: Logger
+
+    public init(database: PostgresClient, limit: Int = 4096, recheckInterval: Duration = .seconds(15), logger: Logger) {
+        self.database = database
+        self.limit = limit
+        self.recheckInterval = recheckInterval
+        self.logger = logger
+    }
+
+    /// How many watches are open now.
+    public var count: Int { state.withLock { $0.count } }
+
+    /// Registers a watch of `application`; RESOURCE_EXHAUSTED at the limit, UNAVAILABLE when the
+    /// service is shutting down.
+    func open(_ application: UUID) throws -> Watch {
+        let wake = WakeSignal()
+        let number = try state.withLock { state -> Int in
+            guard !state.closed else { throw RPCError(code: .unavailable, message: "the intake service is shutting down; call again") }
+            guard state.count < limit else {
+                throw RPCError(code: .resourceExhausted, message: "this intake service holds its most watches (\(limit)); poll GetApplication or call again later")
+            }
+            state.nextNumber += 1
+            state.count += 1
+            state.watches[application, default: [:]][state.nextNumber] = wake
+            return state.nextNumber
+        }
+        return Watch(application: application, number: number, wake: wake)
+    }
+
+    func close(_ watch: Watch) {
+        state.withLock { state in
+            guard state.watches[watch.application]?.removeValue(forKey: watch.number) != nil else { return }
+            state.count -= 1
+            if state.watches[watch.application]?.isEmpty == true { state.watches[watch.application] = nil }
+        }
+    }
+
+    /// Wakes the watches of the application a notification names (its payload is the id).
+    func changed(_ payload: String) {
+        guard payload.utf8.count == 36, let id = UUID(uuidString: payload) else { return }
+        for wake in state.withLock({ Array(($0.watches[id] ?? [:]).values) }) { wake.signal() }
+    }
+
+    /// Wakes every watch: after a (re)LISTEN, whatever changed meanwhile was not notified.
+    func changedAll() {
+        for wake in state.withLock({ $0.watches.values.flatMap(\.values) }) { wake.signal() }
+    }
+
+    /// Ends every watch and refuses new ones (graceful shutdown).
+    func shutdown() {
+        let wakes = state.withLock { state -> [WakeSignal] in
+            state.closed = true
+            return state.watches.values.flatMap(\.values)
+        }
+        for wake in wakes { wake.shutdown() }
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown { await self.listen() }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+        shutdown()
+    }
+
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                let notifications = try await database.listen(channel: Self.channel)
+                changedAll()
+                for await notification in notifications { changed(notification.payload) }
+            } catch {
+                logger.warning("application watches cannot LISTEN; each watch re-reads on its interval", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+extension IntakeAPI {
+    /// The longest a watch may be asked to last, and the default.
+    static let watchSeconds = (default: 600, maximum: 3600)
+
+    public func watchApplication(
+        request: Intake_WatchApplicationRequest, response: RPCWriter<Intake_WatchApplicationResponse>, context: ServerContext
+    ) async throws {
+        let caller = try ServerContext.requireCaller()
+        let id = try Self.parseID(request.applicationID)
+        var violations: [FieldViolation] = []
+        if request.knownRevision < 0 {
+            violations.append(FieldViolation(field: "known_revision", description: "must not be negative", reason: "out_of_range"))
+        }
+        if request.maxWaitSeconds < 0 || request.maxWaitSeconds > Self.watchSeconds.maximum {
+            violations.append(FieldViolation(field: "max_wait_seconds", description: "0 (= \(Self.watchSeconds.default)) to \(Self.watchSeconds.maximum)", reason: "out_of_range"))
+        }
+        guard violations.isEmpty else { throw IntakeRuleError.invalidArgument(violations) }
+        let seconds = request.maxWaitSeconds == 0 ? Self.watchSeconds.default : Int(request.maxWaitSeconds)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
+
+        let watch = try watches.open(id)
+        defer { watches.close(watch) }
+        var shown = request.knownRevision
+        while true {
+            // Who may watch is who may read, checked at every read; a view is sent (and its
+            // read logged, in the read's transaction: one commit) only when the revision moved.
+            let view = try await database.withTransaction { connection -> Intake_Application? in
+                guard let application = try await ApplicationStore.find(id: id, on: connection) else { throw Self.notFound("no such application") }
+                try authorize(.read, on: application, by: caller)
+                guard application.revision != shown else { return nil }
+                return try await self.view(application, for: caller, purpose: "watch", on: connection)
+            }
+            if let view {
+                try await response.write(.with { $0.application = view })
+                shown = view.revision
+                if [.notAccepted, .delivered, .withdrawn].contains(view.status) { return }
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero, !watch.wake.isShutdown else { return }
+            await watch.wake.wait(timeout: min(left, watches.recheckInterval))
+            guard !watch.wake.isShutdown, !Task.isCancelled else { return }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import GRPCCore
+import Logging
+import OneSealAuth
+import OneSealCore
+import OneSealProto
+import OneSealStore
+import OneSealWire
+import Testing
+@testable import IntakeService
+
+/// WatchApplication (#21): what a waiting front-end uses instead of polling GetApplication.
+@Suite("Intake application watches", .serialized)
+struct ApplicationWatchTests {
+    static let food = IntakeServiceTests.food
+    static let monday = IntakeServiceTests.monday
+
+    /// The views one watch sends, until `enough` of them or the stream ends.
+    static func views(
+        _ intake: Intake_IntakeService.Client<OneSealClientTransport>, _ request: Intake_WatchApplicationRequest,
+        as metadata: Metadata, enough: Int = .max
+    ) async throws -> [Intake_Application] {
+        try await intake.watchApplication(request, metadata: metadata) { response in
+            var views: [Intake_Application] = []
+            for try await message in response.messages {
+                views.append(message.application)
+                if views.count == enough { break }
+            }
+            return views
+        }
+    }
+
+    @Test("a view at once, then one per change; the stream ends after a final status; who may watch is who may read; bad fields named")
+    func watchOverRPC() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let clerk = try node.clerk
+            let intake = node.intake
+            let submitted = try await intake.submitApplication(try Fixtures.submit([Self.food]), metadata: clerk).application
+            let id = submitted.applicationID
+
+            // From the revision the clerk already shows, the watch waits for the next change.
+            let watching = Task {
+                try await Self.views(intake, .with { $0.applicationID = id; $0.knownRevision = submitted.revision; $0.maxWaitSeconds = 120 }, as: clerk, enough: 1)
+            }
+            let accepted = try await intake.accept(.with { $0.applicationID = id }, metadata: clerk).application
+            let told = try await watching.value
+            #expect(told.map(\.revision) == [accepted.revision] && told.first?.status == .accepted)
+            // In full to the clerk (the read is logged, purpose "watch").
+            #expect(told.first?.applicant.idNumber == submitted.applicant.idNumber && !(told.first?.queryCode.isEmpty ?? true))
+            let logged = try await node.database.query("SELECT count(*)::int8 AS n FROM personal_data_reads WHERE purpose = 'watch'").one().decode("n", as: Int.self)
+            #expect(logged == 1)
+
+            // Without a known revision: the current view at once.
+            let now = try await Self.views(intake, .with { $0.applicationID = id; $0.maxWaitSeconds = 120 }, as: clerk, enough: 1)
+            #expect(now.map(\.status) == [.accepted])
+
+            // A final status ends the stream by itself: a second application, withdrawn while watched.
+            let other = try await intake.submitApplication(try Fixtures.submit([Self.food]), metadata: clerk).application
+            let untilEnd = Task {
+                try await Self.views(intake, .with { $0.applicationID = other.applicationID; $0.maxWaitSeconds = 120 }, as: clerk)
+            }
+            // Withdrawn once the watch has sent its first view (or not: either way the last view is final).
+            _ = try await intake.withdrawApplication(.with { $0.applicationID = other.applicationID; $0.reason = "申请人撤回" }, metadata: clerk)
+            let ended = try await untilEnd.value
+            #expect(ended.last?.status == .withdrawn && ended.count <= 2)
+
+            // A time limit ends it too (OK, no view when nothing changed).
+            let quiet = try await Self.views(intake, .with { $0.applicationID = id; $0.knownRevision = accepted.revision; $0.maxWaitSeconds = 1 }, as: clerk)
+            #expect(quiet.isEmpty)
+
+            // Another applicant may not read it, so may not watch it.
+            let stranger = try node.metadata(.applicant, subject: IntakeSafetyTests.otherPerson)
+            await #expect { _ = try await Self.views(intake, .with { $0.applicationID = id }, as: stranger) } throws: {
+                rpcFailure($0)?.code == .permissionDenied
+            }
+            // Bad fields are named, before any watch is opened.
+            await #expect {
+                _ = try await Self.views(intake, .with { $0.applicationID = id; $0.knownRevision = -1; $0.maxWaitSeconds = 3601 }, as: clerk)
+            } throws: { rpcFailure($0)?.fields.sorted() == ["known_revision", "max_wait_seconds"] }
+            await #expect { _ = try await Self.views(intake, .with { $0.applicationID = "not-an-id" }, as: clerk) } throws: {
+                rpcFailure($0)?.fields == ["application_id"]
+            }
+            await #expect { _ = try await Self.views(intake, .with { $0.applicationID = UUID().uuidString }, as: clerk) } throws: {
+                rpcFailure($0)?.code == .notFound
+            }
+        }
+    }
+
+    @Test("the trigger's NOTIFY wakes the watch of that application only; the limit refuses more; shutdown ends every watch")
+    func notificationsWakeWatches() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk).application
+            let id = try #require(UUID(uuidString: submitted.applicationID))
+            let watches = ApplicationWatches(database: node.database, limit: 2, logger: Logger(label: "test.watches"))
+            // Opened before the run loop starts, so its first LISTEN wakes both (below).
+            let watch = try watches.open(id)
+            let bystander = try watches.open(UUID())
+            let running = Task { try await watches.run() }
+            defer { running.cancel() }
+            #expect(watches.count == 2)
+            await #expect { _ = try watches.open(id) } throws: { ($0 as? RPCError)?.code == .resourceExhausted }
+
+            // The run loop wakes every watch once LISTEN is active (whatever changed before is read
+            // again): after both wake-ups LISTEN is on, and a revision bump in SQL — any write
+            // path — wakes this one.
+            let clock = ContinuousClock()
+            await watch.wake.wait(timeout: .seconds(60))
+            await bystander.wake.wait(timeout: .seconds(60))
+            let start = clock.now
+            try await node.database.execute("UPDATE applications SET revision = revision + 1 WHERE id = \(id)")
+            await watch.wake.wait(timeout: .seconds(60))
+            #expect(clock.now - start < .seconds(30), "woken by the NOTIFY, not by the 60 s timeout")
+            // A write that does not move the revision notifies nobody; the bystander was not woken.
+            try await node.database.execute("UPDATE applications SET updated_at = updated_at WHERE id = \(id)")
+            let quiet = clock.now
+            await bystander.wake.wait(timeout: .seconds(2))
+            #expect(clock.now - quiet >= .seconds(2))
+
+            watches.close(bystander)
+            #expect(watches.count == 1)
+            watches.shutdown()
+            #expect(watch.wake.isShutdown)
+            await #expect { _ = try watches.open(id) } throws: { ($0 as? RPCError)?.code == .unavailable }
+            watches.close(watch)
+            #expect(watches.count == 0)
+        }
+    }
+}
