@@ -28,9 +28,11 @@ extension IntakeAPI {
         try authorizeSubmission(request, by: caller)
         // The reads before the write go in read transactions, one commit each, not one per
         // statement (#21: a submit was ≈ 12 commits, one per material file looked up).
-        let (existing, pinned) = try await database.withTransaction { connection -> (StoredApplication?, [PinnedItem]) in
+        // Without a renewal or change to check first, the material files are looked up in the same one.
+        let filesFirst = request.renewalOf.isEmpty && !request.hasChange
+        let (existing, pinned, early) = try await database.withTransaction { connection -> (StoredApplication?, [PinnedItem], ResolvedFiles?) in
             // A retry: the same key answers with the application it made, whatever happened since.
-            if let existing = try await ApplicationStore.find(idempotencyKey: key, on: connection) { return (existing, []) }
+            if let existing = try await ApplicationStore.find(idempotencyKey: key, on: connection) { return (existing, [], nil) }
             // The pinned versions: the current version of each item now, for the whole life of the case.
             var pinned: [PinnedItem] = []
             for (index, requested) in request.items.enumerated() {
@@ -39,7 +41,7 @@ extension IntakeAPI {
                 }
                 pinned.append(try stored.pinned)
             }
-            return (nil, pinned)
+            return (nil, pinned, filesFirst ? try await resolvingFiles(request.materials, by: caller, on: connection) : nil)
         }
         if let existing { return try await answer(toRetryOf: existing, digest: digest, caller: caller) }
         // A renewal (Art. 50): the holder's own licence, in force, applied for in time — checked before
@@ -51,7 +53,9 @@ extension IntakeAPI {
         let renewal = request.renewalOf.isEmpty ? nil : try await renewalSubject(request, items: pinned, appliedOn: receivedOn)
         let change = request.hasChange ? try await changeRequest(request, items: pinned) : nil
         // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
-        let resolved = try await database.withTransaction { try await resolvingFiles(request.materials, by: caller, on: $0) }
+        let resolved = if let early { early } else {
+            try await database.withTransaction { try await resolvingFiles(request.materials, by: caller, on: $0) }
+        }
         let materials = await verifyingLicences(resolved.materials)
         let state = try ApplicationState(
             items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar,

@@ -120,13 +120,16 @@ extension IntakeAPI {
         return false
     }
 
+    /// The materials with their file ids checked, and the files they name.
+    typealias ResolvedFiles = (materials: [Intake_ProvidedMaterial], files: [[UInt8]])
+
     /// The materials with every `file_id` checked against the store: a stored file `caller` may
     /// use, its id normalised to lower case and `sha256` set to it (a different declared `sha256`
     /// is refused). Every problem at once, each naming its field. Returns the files' hashes too,
     /// for `MaterialStore.attach` in the write's transaction.
     func resolvingFiles(
         _ materials: [Intake_ProvidedMaterial], by caller: Caller, on connection: PostgresConnection
-    ) async throws -> (materials: [Intake_ProvidedMaterial], files: [[UInt8]]) {
+    ) async throws -> ResolvedFiles {
         var out = materials
         var files: [[UInt8]] = []
         var violations: [FieldViolation] = []

@@ -47,7 +47,8 @@ extension SupervisionAPI {
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
         if request.claimOverdueOnly { filter.claimOverdueBefore = today }
         filter.caseID = request.caseID
-        return try await database.withConnection { connection in
+        // The caller's department, the page and its total in one read transaction: one commit (#21).
+        return try await database.withTransaction { connection in
             if let own = try await callerDepartment(caller, on: connection) {
                 guard request.departmentCode.isEmpty || request.departmentCode == own.code else {
                     throw RPCError(code: .permissionDenied, message: "a department sees its own pushes only (you are \(own.code))")
@@ -69,7 +70,8 @@ extension SupervisionAPI {
     public func getPush(request: Supervision_GetPushRequest, context: ServerContext) async throws -> Supervision_GetPushResponse {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.pushID, field: "push_id")
-        return try await database.withConnection { connection in
+        // The push, the caller's department and the findings in one read transaction: one commit (#21).
+        return try await database.withTransaction { connection in
             guard let push = try await pushStore.find(id: id, on: connection) else { throw RPCError(code: .notFound, message: "no push \(request.pushID)") }
             if let own = try await callerDepartment(caller, on: connection) {
                 try push.state.checkOwner(own.code)
