@@ -189,8 +189,10 @@ public struct Hall: Sendable {
     }
 
     /// Waits until every item of the application shows `progress` at the window.
-    public func awaitProgress(at node: String, _ applicationID: String, _ progress: Intake_ItemProgress, timeout: Duration = .seconds(60)) async throws -> Intake_Application {
-        try await awaitApplication(at: node, applicationID, "every item \(progress)", timeout: timeout) { application in
+    public func awaitProgress(
+        at node: String, _ applicationID: String, _ progress: Intake_ItemProgress, timeout: Duration = .seconds(60), after seen: Intake_Application? = nil
+    ) async throws -> Intake_Application {
+        try await awaitApplication(at: node, applicationID, "every item \(progress)", timeout: timeout, after: seen) { application in
             application.items.allSatisfy { $0.progress == progress }
         }
     }
@@ -198,12 +200,17 @@ public struct Hall: Sendable {
     /// Waits until the application at `node` satisfies `condition`, told by WatchApplication (a
     /// view per change) rather than by polling GetApplication; a stream that ends (its time limit,
     /// the service restarting) or fails is called again, resuming from the last revision seen.
+    ///
+    /// `seen` is a view the caller already has (an answer, an earlier wait): when it satisfies
+    /// `condition` it is the answer, otherwise the watch starts from its revision, so no view the
+    /// caller holds is sent (and read-logged) again.
     public func awaitApplication(
         at node: String, _ applicationID: String, _ what: @autoclosure () -> String, timeout: Duration = .seconds(60),
-        until condition: @escaping @Sendable (Intake_Application) -> Bool
+        after seen: Intake_Application? = nil, until condition: @escaping @Sendable (Intake_Application) -> Bool
     ) async throws -> Intake_Application {
+        if let seen, condition(seen) { return seen }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        var known: Int64 = 0
+        var known: Int64 = seen?.revision ?? 0
         var last = "nothing yet"
         while true {
             do {

@@ -87,27 +87,30 @@ public struct Lifecycle: Sendable {
         outcome.applicationID = id
         step("submit")
         func status() async throws -> Intake_ApplicationStatus { try await hall.application(at: county, id).status }
+        // The latest view of the application this applicant holds (an answer or a watch's view):
+        // each wait below starts from it, so no view is sent twice.
+        var seen: Intake_Application? = submitted.application
         try await ensure("application \(id) accepted", timeout: stepTimeout) {
             [.accepted, .forwarded, .readyForDelivery, .delivered].contains(try await status())
         } act: {
-            _ = try await hall.accept(at: county, id)
+            seen = try await hall.accept(at: county, id)
         }
         step("accept")
         if route == .cityWaterThroughCounty {
             try await ensure("application \(id) forwarded", timeout: stepTimeout) {
                 [.forwarded, .readyForDelivery, .delivered].contains(try await status())
             } act: {
-                _ = try await hall.clients.intake(county).forwardToCity(.with {
+                seen = try await hall.clients.intake(county).forwardToCity(.with {
                     $0.applicationID = id
                     $0.firstReviewOpinion = "经初审，取水地点位于沂河兰山段，水资源论证报告结论明确，材料齐全，建议准予"
-                }, metadata: clerk)
+                }, metadata: clerk).application
             }
             step("forward")
         }
 
         // The back office of the deciding node. The window hears of the case it opened (the
         // applicant's view names it), so the applicant's watch says when, instead of polling approval.
-        let withCase = try await hall.awaitApplication(at: county, id, "a case opened", timeout: stepTimeout) { application in
+        let withCase = try await hall.awaitApplication(at: county, id, "a case opened", timeout: stepTimeout, after: seen) { application in
             !application.items.isEmpty && application.items.allSatisfy { !$0.caseID.isEmpty }
         }
         let opened = try await eventually("case \(withCase.items[0].caseID) at approval@\(deciding)", timeout: stepTimeout) {
@@ -124,7 +127,7 @@ public struct Lifecycle: Sendable {
 
         // The certificate centre issues the licence; the window (and the applicant's watch) hears
         // of it, then hands it over.
-        let issued = try await hall.awaitProgress(at: county, id, .licenceIssued, timeout: stepTimeout)
+        let issued = try await hall.awaitProgress(at: county, id, .licenceIssued, timeout: stepTimeout, after: withCase)
         outcome.licenceIdentifier = issued.items[0].licence.licenceIdentifier
         outcome.submitToLicence = clock.now - start
         step("licence")
