@@ -11,6 +11,20 @@ import OneSealTrace
 /// is delivered.
 public protocol EventConsumer: Sendable {
     func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws
+    /// The new events of one delivered batch, in order, in the batch's one transaction (the
+    /// sink's short path; the fallback under savepoints calls `consume(_:in:)` per event). By
+    /// default each is consumed in its own trace (`EventSinkService.tracing`); a consumer that
+    /// has work to do once per batch — evaluation passes a batch's events up to the city in one
+    /// outbox write — implements it, tracing each event the same way.
+    func consume(batch events: [Events_EventEnvelope], in transaction: PostgresConnection) async throws
+}
+
+extension EventConsumer {
+    public func consume(batch events: [Events_EventEnvelope], in transaction: PostgresConnection) async throws {
+        for event in events {
+            try await EventSinkService.tracing(event) { try await consume(event, in: transaction) }
+        }
+    }
 }
 
 /// `oneseal.events.v1.EventSink/Deliver`: the receiving end of every outbox relay pointed at this
@@ -99,13 +113,16 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
     func applyTogether(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> Set<UUID> {
         var fresh = try await Inbox.markProcessed(eventIDs: events.map(\.1), consumer: consumerName, in: transaction)
         let applied = fresh
-        for (event, id) in events where fresh.remove(id) != nil {
-            let trace = TraceContext.continuing(event.traceparent.isEmpty ? nil : event.traceparent)
-            try await TraceContext.$current.withValue(trace) {
-                try await self.consumer.consume(event, in: transaction)
-            }
-        }
+        let new = events.filter { fresh.remove($0.1) != nil }.map(\.0)
+        try await consumer.consume(batch: new, in: transaction)
         return applied
+    }
+
+    /// Runs `body` in the trace of the call that produced `event` (its envelope's traceparent):
+    /// the consumer's log lines and the events it writes carry it on.
+    public static func tracing<T>(_ event: Events_EventEnvelope, _ body: () async throws -> T) async throws -> T {
+        let trace = TraceContext.continuing(event.traceparent.isEmpty ? nil : event.traceparent)
+        return try await TraceContext.$current.withValue(trace) { try await body() }
     }
 
     /// Applies `events` in order inside `transaction`, each under a savepoint. Returns, for the
@@ -115,12 +132,9 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
     func apply(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> (applied: [Bool], failure: (any Error)?) {
         var applied: [Bool] = []
         for (event, id) in events {
-            // The event continues the trace of the call that produced it (its envelope's
-            // traceparent): the consumer's log lines and the events it writes carry it on.
-            let trace = TraceContext.continuing(event.traceparent.isEmpty ? nil : event.traceparent)
             try await transaction.execute("SAVEPOINT oneseal_event")
             do {
-                let fresh = try await TraceContext.$current.withValue(trace) {
+                let fresh = try await Self.tracing(event) {
                     guard try await Inbox.markProcessed(eventID: id, consumer: self.consumerName, in: transaction) else { return false }
                     try await self.consumer.consume(event, in: transaction)
                     return true

@@ -38,4 +38,8 @@ public struct LateBoundConsumer<API: Sendable>: EventConsumer {
     public func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
         try await make(try box.get()).consume(event, in: transaction)
     }
+
+    public func consume(batch events: [Events_EventEnvelope], in transaction: PostgresConnection) async throws {
+        try await make(try box.get()).consume(batch: events, in: transaction)
+    }
 }

@@ -6,6 +6,7 @@ import OneSealCore
 import OneSealProto
 import OneSealServiceKit
 import OneSealStore
+import OneSealTrace
 import SwiftProtobuf
 import Synchronization
 import Testing
@@ -433,13 +434,19 @@ struct EvaluationServiceTests {
     func forwardsToParent() async throws {
         // The peer's address is never dialled here (no service key, so no relay): the outbox is checked.
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-10-16"), environment: ["ONESEAL_PEERS": "evaluation@371300=127.0.0.1:9"]) { node in
-            let stream = try EvaluationEvents.stream()
+            var stream = try EvaluationEvents.stream()
+            // Two events of one batch from two different calls: each passes up in its own trace.
+            let traces = ["00-11111111111111111111111111111111-1111111111111111-01", "00-22222222222222222222222222222222-2222222222222222-01"]
+            stream[0].traceparent = traces[0]
+            stream[1].traceparent = traces[1]
             try await node.deliver(stream)
             try await node.deliver(Array(stream.prefix(2)))  // redelivered: not passed up twice
-            let rows = try await node.database.query("SELECT id, destination, type, payload FROM outbox ORDER BY seq")
+            let rows = try await node.database.query("SELECT id, destination, type, payload, traceparent FROM outbox ORDER BY seq")
             #expect(rows.count == stream.count)
             let ids = try rows.map { try $0.decode("id", as: UUID.self).uuidString }
             #expect(ids == stream.map(\.eventID))
+            let passedTraces = try rows.prefix(2).map { try $0.decode("traceparent", as: String?.self).flatMap(TraceContext.init(traceparent:))?.traceID }
+            #expect(passedTraces == traces.map { TraceContext(traceparent: $0)?.traceID })
             #expect(try rows.allSatisfy { try $0.decode("destination", as: String.self) == "evaluation@371300" })
             #expect(try await node.count("SELECT count(*) FROM outbox WHERE position(convert_to('371302199001011233', 'UTF8') in payload) > 0") == 0)
             // A bad review goes up as RatingSubmitted + RectificationOpened.
