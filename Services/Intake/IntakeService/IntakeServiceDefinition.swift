@@ -95,24 +95,20 @@ public enum IntakeServiceDefinition {
             }
             settings.publicURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         }
+        /// An optional whole-number setting of the environment, refused by name when out of range.
+        func wholeNumber(_ variable: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+            guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { return fallback }
+            guard let value = Int(text), range.contains(value) else {
+                throw NodeConfiguration.Invalid(variable: variable, reason: "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
         // Progress look-ups per source address per minute (X6). Behind the web front every citizen
         // is one source, so a node whose front serves many raises it (docs/operators.md); the
         // web benchmark raises it to measure the look-up rather than the limit.
-        var perSource = 30
-        if let text = ProcessInfo.processInfo.environment["ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE"], !text.isEmpty {
-            guard let value = Int(text), (1...100_000_000).contains(value) else {
-                throw NodeConfiguration.Invalid(variable: "ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE", reason: "'\(text)' is not a whole number from 1 to 100000000")
-            }
-            perSource = value
-        }
+        let perSource = try wholeNumber("ONESEAL_PROGRESS_LOOKUPS_PER_MINUTE", default: 30, in: 1...100_000_000)
         // Open WatchApplication streams per process (each a stream and a waiter, no connection).
-        var maximumWatches = 4096
-        if let text = ProcessInfo.processInfo.environment["ONESEAL_MAX_WATCHES"], !text.isEmpty {
-            guard let value = Int(text), (1...1_000_000).contains(value) else {
-                throw NodeConfiguration.Invalid(variable: "ONESEAL_MAX_WATCHES", reason: "'\(text)' is not a whole number from 1 to 1000000")
-            }
-            maximumWatches = value
-        }
+        let maximumWatches = try wholeNumber("ONESEAL_MAX_WATCHES", default: 4096, in: 1...1_000_000)
         return IntakeAPI(
             database: environment.database, keyring: keyring, node: configuration.node, settings: settings,
             calendar: configuration.calendar, clock: clock,
