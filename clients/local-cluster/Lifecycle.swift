@@ -118,10 +118,25 @@ public struct Lifecycle: Sendable {
         }
         outcome.caseID = opened.caseID
         step("case opened")
+        // Each move answers with the case as it now stands, and the next move starts from that
+        // view, as an officer's screen would: the case is read again only after a failed call.
+        var held: Approval_Case? = opened
         try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
-            try await hall.getCase(opened.caseID, at: deciding).status == .granted
+            if let held { return held.status == .granted }
+            let current = try await hall.getCase(opened.caseID, at: deciding)
+            held = current
+            return current.status == .granted
         } act: {
-            try await hall.advance(opened.caseID, at: deciding)
+            var current = held
+            held = nil
+            if current == nil { current = try await hall.getCase(opened.caseID, at: deciding) }
+            guard let current else { return }
+            guard current.status == .inProgress else {
+                held = current
+                if current.status == .granted { return }
+                throw NotReached(what: "case \(opened.caseID) in progress", last: "\(current.status)")
+            }
+            held = try await hall.advance(current, at: deciding)
         }
         step("decide")
 
@@ -162,18 +177,17 @@ public struct Lifecycle: Sendable {
 }
 
 extension Hall {
-    /// One move of the case towards its grant, chosen from what the case needs now: the active
-    /// step's review or sign-off, or the decision. Safe to repeat after any failure.
-    public func advance(_ caseID: String, at node: String) async throws {
-        let current = try await getCase(caseID, at: node)
-        guard current.status == .inProgress else { return }
+    /// One move of the case towards its grant, chosen from `current` (the caller's latest view):
+    /// the active step's review or sign-off, or the decision. Answers with the case after the
+    /// move. Safe to repeat after any failure: the move names `current.revision`, so a stale
+    /// view is refused, not applied twice.
+    public func advance(_ current: Approval_Case, at node: String) async throws -> Approval_Case {
         if current.awaitingDecision {
-            _ = try await clients.approval(node).decide(.with {
-                $0.caseID = caseID; $0.grant = Self.grant; $0.expectedRevision = current.revision
-            }, metadata: try decider(of: current, at: node))
-        } else {
-            try await signActiveStep(current, at: node, conclusion: .proposeGrant, expectedRevision: current.revision)
+            return try await clients.approval(node).decide(.with {
+                $0.caseID = current.caseID; $0.grant = Self.grant; $0.expectedRevision = current.revision
+            }, metadata: try decider(of: current, at: node)).case
         }
+        return try await signActiveStep(current, at: node, conclusion: .proposeGrant, expectedRevision: current.revision)
     }
 }
 

@@ -87,10 +87,6 @@ extension EvaluationAPI {
         // An applicant's token subject is an ID number: it is never stored or logged, only its index.
         let rater = caller.role == .applicant ? "applicant:" + applicantIndex(caller.subject) : caller.subject
         let key = request.idempotencyKey.isEmpty ? (CallMetadata.idempotencyKey ?? "") : request.idempotencyKey
-        if !key.isEmpty, let existing = try await database.withConnection({ try await RatingStore.find(idempotencyKey: key, on: $0) }) {
-            guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
-            return try await response(for: existing)
-        }
         let id = UUID()
         let now = clock()
         let today = self.today
@@ -98,8 +94,9 @@ extension EvaluationAPI {
             let subject = try await self.subject(caseID: request.caseID, applicationNumber: request.applicationNumber, on: transaction)
             // Serialise ratings of one subject, so the slot check and the insert are one step.
             _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("rating:" + subject.key)))")
-            // A retry that raced the first attempt past the check above waited for its lock:
-            // now it sees the first attempt's rating and answers with it (not ALREADY_EXISTS).
+            // A retry (or one that raced the first attempt and waited for its lock) finds the
+            // first attempt's rating here and answers with it, not ALREADY_EXISTS. Looked up inside
+            // the write's transaction, not before it: one commit per rating, not two.
             if !key.isEmpty, let existing = try await RatingStore.find(idempotencyKey: key, on: transaction) {
                 guard existing.ratedBy == rater else { throw RPCError(code: .alreadyExists, message: "idempotency key already used by another rater") }
                 return (existing, try await RatingStore.ticket(ratingID: existing.id, on: transaction), replayed: true)
@@ -172,14 +169,6 @@ extension EvaluationAPI {
         var response = Evaluation_SubmitRatingResponse()
         response.rating = try proto(stored.0, ticketID: stored.1?.id)
         if let ticket = stored.1 { response.rectification = proto(ticket, rating: stored.0) }
-        return response
-    }
-
-    func response(for rating: StoredRating) async throws -> Evaluation_SubmitRatingResponse {
-        let ticket = try await database.withConnection { try await RatingStore.ticket(ratingID: rating.id, on: $0) }
-        var response = Evaluation_SubmitRatingResponse()
-        response.rating = try proto(rating, ticketID: ticket?.id)
-        if let ticket { response.rectification = proto(ticket, rating: rating) }
         return response
     }
 

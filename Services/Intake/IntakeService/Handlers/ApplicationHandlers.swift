@@ -26,82 +26,127 @@ extension IntakeAPI {
 
         try validate(request, idempotencyKey: key)
         try authorizeSubmission(request, by: caller)
-        // The reads before the write go in read transactions, one commit each, not one per
-        // statement (#21: a submit was ≈ 12 commits, one per material file looked up).
-        // Without a renewal or change to check first, the material files are looked up in the same one.
-        let filesFirst = request.renewalOf.isEmpty && !request.hasChange
-        let (existing, pinned, early) = try await database.withTransaction { connection -> (StoredApplication?, [PinnedItem], ResolvedFiles?) in
-            // A retry: the same key answers with the application it made, whatever happened since.
-            if let existing = try await ApplicationStore.find(idempotencyKey: key, on: connection) { return (existing, [], nil) }
-            // The pinned versions: the current version of each item now, for the whole life of the case.
-            var pinned: [PinnedItem] = []
-            for (index, requested) in request.items.enumerated() {
-                guard let stored = try await CatalogueStore.item(requested.implementationCode, on: connection) else {
-                    throw Self.notFound("items[\(index)].implementation_code: no item \(requested.implementationCode) in the catalogue")
-                }
-                pinned.append(try stored.pinned)
-            }
-            return (nil, pinned, filesFirst ? try await resolvingFiles(request.materials, by: caller, on: connection) : nil)
-        }
-        if let existing { return try await answer(toRetryOf: existing, digest: digest, caller: caller) }
-        // A renewal (Art. 50): the holder's own licence, in force, applied for in time — checked before
-        // anything is stored, so a late one is refused with its reason and leaves no application.
         let receivedOn = today
-        if !request.renewalOf.isEmpty, request.hasChange {
-            throw RPCError.invalidArgument(field: "change", "an application is a renewal (renewal_of) or a change, not both", reason: "change.with_renewal")
-        }
-        let renewal = request.renewalOf.isEmpty ? nil : try await renewalSubject(request, items: pinned, appliedOn: receivedOn)
-        let change = request.hasChange ? try await changeRequest(request, items: pinned) : nil
-        // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
-        let resolved = if let early { early } else {
-            try await database.withTransaction { try await resolvingFiles(request.materials, by: caller, on: $0) }
-        }
-        let materials = await verifyingLicences(resolved.materials)
-        let state = try ApplicationState(
-            items: pinned, materials: materials, receivedOn: receivedOn, calendar: calendar,
-            acceptingNode: NodeRef(divisionCode: node, name: settings.agencyName), visits: request.channel == .window ? 1 : 0,
-            renewal: renewal, change: change)
         let id = UUID()
         let now = clock()
-
+        // Without a renewal or change to check with the certificate service, the material files
+        // are looked up with the other reads; and when no electronic licence needs verifying with
+        // its issuer either, nothing outside this database is asked, so the reads, the insert and
+        // the answer's read log are one transaction (#21: a submit was ≈ 12 commits, one per
+        // material file looked up, then two).
+        let filesFirst = request.renewalOf.isEmpty && !request.hasChange
         do {
-            let (stored, response) = try await database.withTransaction { transaction in
-                let serial = try await ApplicationStore.nextNumber(scope: "application:\(node):\(receivedOn.iso8601)", in: transaction)
-                let number = try CaseNumber.application(node: node, receivedOn: receivedOn, serial: serial)
-                let application = StoredApplication(
-                    id: id, number: number.description, queryCode: Self.newQueryCode(), status: state.overallStatus, state: state,
-                    channel: Applicant.channelName(request.channel), windowID: request.windowID,
-                    applicantSealed: try sealParties(applicant: request.applicant, agent: request.hasAgent ? request.agent : nil, id: id),
-                    revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, updatedAt: now, requestDigest: digest,
-                    applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
-                    agentIndex: request.hasAgent ? keyring.blindIndex(request.agent.idNumber, purpose: "id_number") : nil,
-                    submitterIndex: submitterIndex(caller))
-                let record = record(application)
-                try await ApplicationStore.insert(
-                    application, applicantKind: ApplicantKind(proto: request.applicant.kind)?.rawValue ?? "",
-                    idempotencyKey: key, in: transaction)
-                try await MaterialStore.attach(resolved.files, to: id, in: transaction)
-                try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
-                var submitted = Intake_ApplicationSubmitted()
-                submitted.applicationID = record.applicationID
-                submitted.applicationNumber = record.applicationNumber
-                submitted.acceptingNode = node
-                submitted.implementationCodes = pinned.map(\.item.implementationCode)
-                submitted.channel = request.channel
-                submitted.windowID = request.windowID
-                submitted.submittedAt = record.submittedAt
-                submitted.applicantKind = request.applicant.kind
-                try await Outbox.enqueue([try event(submitted, to: evaluation, aggregate: id)], in: transaction)
-                // The answer's read log commits with the application.
-                return (application, try await submitResponse(application, caller: caller, on: transaction))
+            let reads = try await database.withTransaction { connection -> SubmitReads in
+                // A retry: the same key answers with the application it made, whatever happened since.
+                if let existing = try await ApplicationStore.find(idempotencyKey: key, on: connection) { return .retry(existing) }
+                // The pinned versions: the current version of each item now, for the whole life of the case.
+                var pinned: [PinnedItem] = []
+                for (index, requested) in request.items.enumerated() {
+                    guard let stored = try await CatalogueStore.item(requested.implementationCode, on: connection) else {
+                        throw Self.notFound("items[\(index)].implementation_code: no item \(requested.implementationCode) in the catalogue")
+                    }
+                    pinned.append(try stored.pinned)
+                }
+                guard filesFirst else { return .pinned(pinned, files: nil) }
+                let resolved = try await resolvingFiles(request.materials, by: caller, on: connection)
+                let materials = resolved.materials.map(ProvidedMaterial.init(proto:))
+                guard !materials.contains(where: { $0.electronicLicence != nil }) else { return .pinned(pinned, files: resolved) }
+                let state = try submittedState(request, items: pinned, materials: materials, receivedOn: receivedOn, renewal: nil, change: nil)
+                return .submitted(try await insertSubmitted(
+                    request, id: id, state: state, items: pinned, files: resolved.files, key: key, digest: digest, caller: caller, at: now, in: connection))
             }
-            logger.info("application received", metadata: ["application": "\(stored.number)", "items": "\(pinned.count)", "by": "\(caller.logSubject)"])
-            return response
+            let pinned: [PinnedItem]
+            let early: ResolvedFiles?
+            switch reads {
+            case .retry(let existing): return try await answer(toRetryOf: existing, digest: digest, caller: caller)
+            case .submitted(let response): return received(response, items: request.items.count, by: caller)
+            case .pinned(let items, let files): (pinned, early) = (items, files)
+            }
+            // A renewal (Art. 50): the holder's own licence, in force, applied for in time — checked before
+            // anything is stored, so a late one is refused with its reason and leaves no application.
+            if !request.renewalOf.isEmpty, request.hasChange {
+                throw RPCError.invalidArgument(field: "change", "an application is a renewal (renewal_of) or a change, not both", reason: "change.with_renewal")
+            }
+            let renewal = request.renewalOf.isEmpty ? nil : try await renewalSubject(request, items: pinned, appliedOn: receivedOn)
+            let change = request.hasChange ? try await changeRequest(request, items: pinned) : nil
+            // Each file_id a stored file this caller may use (materials[i].file_id names the bad one).
+            let resolved = if let early { early } else {
+                try await database.withTransaction { try await resolvingFiles(request.materials, by: caller, on: $0) }
+            }
+            let materials = await verifyingLicences(resolved.materials)
+            let state = try submittedState(request, items: pinned, materials: materials, receivedOn: receivedOn, renewal: renewal, change: change)
+            let response = try await database.withTransaction { transaction in
+                try await insertSubmitted(
+                    request, id: id, state: state, items: pinned, files: resolved.files, key: key, digest: digest, caller: caller, at: now, in: transaction)
+            }
+            return received(response, items: pinned.count, by: caller)
         } catch let error as PostgresError where error.sqlState == "23505" && error.constraint == "applications_idempotency_key_key" {
             // A concurrent submit with the same key won the race: answer with its application.
             guard let existing = try await database.withConnection({ try await ApplicationStore.find(idempotencyKey: key, on: $0) }) else { throw error }
             return try await answer(toRetryOf: existing, digest: digest, caller: caller)
         }
+    }
+
+    /// What a submit's reads found: a retry of an earlier submit, the application already
+    /// stored (nothing outside the database to ask), or the pinned items (and the material files,
+    /// when looked up) for the checks that ask other services before the write.
+    private enum SubmitReads {
+        case retry(StoredApplication)
+        case submitted(Intake_SubmitApplicationResponse)
+        case pinned([PinnedItem], files: ResolvedFiles?)
+    }
+
+    private func submittedState(
+        _ request: Intake_SubmitApplicationRequest, items: [PinnedItem], materials: [ProvidedMaterial], receivedOn: CivilDate,
+        renewal: RenewalSubject?, change: LicenceChangeRequest?
+    ) throws -> ApplicationState {
+        try ApplicationState(
+            items: items, materials: materials, receivedOn: receivedOn, calendar: calendar,
+            acceptingNode: NodeRef(divisionCode: node, name: settings.agencyName), visits: request.channel == .window ? 1 : 0,
+            renewal: renewal, change: change)
+    }
+
+    /// Logs a new application once its transaction has committed.
+    private func received(_ response: Intake_SubmitApplicationResponse, items: Int, by caller: Caller) -> Intake_SubmitApplicationResponse {
+        logger.info("application received", metadata: ["application": "\(response.application.applicationNumber)", "items": "\(items)", "by": "\(caller.logSubject)"])
+        return response
+    }
+
+    /// Stores a new application (its number, materials, first step and `ApplicationSubmitted`
+    /// event) and answers with its view, read-logged in the same transaction.
+    private func insertSubmitted(
+        _ request: Intake_SubmitApplicationRequest, id: UUID, state: ApplicationState, items pinned: [PinnedItem], files: [[UInt8]],
+        key: String, digest: [UInt8], caller: Caller, at now: Date, in transaction: PostgresConnection
+    ) async throws -> Intake_SubmitApplicationResponse {
+        let receivedOn = state.receivedOn
+        let serial = try await ApplicationStore.nextNumber(scope: "application:\(node):\(receivedOn.iso8601)", in: transaction)
+        let number = try CaseNumber.application(node: node, receivedOn: receivedOn, serial: serial)
+        let application = StoredApplication(
+            id: id, number: number.description, queryCode: Self.newQueryCode(), status: state.overallStatus, state: state,
+            channel: Applicant.channelName(request.channel), windowID: request.windowID,
+            applicantSealed: try sealParties(applicant: request.applicant, agent: request.hasAgent ? request.agent : nil, id: id),
+            revision: 1, bundleID: pinned.count > 1 ? id : nil, submittedAt: now, updatedAt: now, requestDigest: digest,
+            applicantIndex: keyring.blindIndex(request.applicant.idNumber, purpose: "id_number"),
+            agentIndex: request.hasAgent ? keyring.blindIndex(request.agent.idNumber, purpose: "id_number") : nil,
+            submitterIndex: submitterIndex(caller))
+        let record = record(application)
+        try await ApplicationStore.insert(
+            application, applicantKind: ApplicantKind(proto: request.applicant.kind)?.rawValue ?? "",
+            idempotencyKey: key, in: transaction)
+        try await MaterialStore.attach(files, to: id, in: transaction)
+        try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
+        var submitted = Intake_ApplicationSubmitted()
+        submitted.applicationID = record.applicationID
+        submitted.applicationNumber = record.applicationNumber
+        submitted.acceptingNode = node
+        submitted.implementationCodes = pinned.map(\.item.implementationCode)
+        submitted.channel = request.channel
+        submitted.windowID = request.windowID
+        submitted.submittedAt = record.submittedAt
+        submitted.applicantKind = request.applicant.kind
+        try await Outbox.enqueue([try event(submitted, to: evaluation, aggregate: id)], in: transaction)
+        // The answer's read log commits with the application.
+        return try await submitResponse(application, caller: caller, on: transaction)
     }
 
     /// The renewal a request asks for, checked against this node's record of the licence
