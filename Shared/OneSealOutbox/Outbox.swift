@@ -11,15 +11,21 @@ public enum Outbox {
     public static func enqueue(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {
         guard !events.isEmpty else { return }
         var destinations: [String] = []
-        for event in events {
-            try await tx.execute(
-                """
-                INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent, occurred_at)
-                VALUES (\(event.id), \(event.destination), \(event.type), \(event.aggregateID), \(event.payload), \(event.traceparent),
-                        \(event.occurredAt))
-                """)
-            if !destinations.contains(event.destination) { destinations.append(event.destination) }
-        }
+        for event in events where !destinations.contains(event.destination) { destinations.append(event.destination) }
+        // One statement for all the rows (#21: an event to four destinations was four INSERTs),
+        // numbered (`seq`) in the order given: WITH ORDINALITY … ORDER BY keeps each
+        // destination's events in the order the caller enqueued them.
+        try await tx.execute(
+            """
+            INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent, occurred_at)
+            SELECT id, destination, type, aggregate_id, payload, traceparent, occurred_at
+            FROM unnest(\(SQLArray(events.map(\.id)))::uuid[], \(SQLArray(events.map(\.destination)))::text[],
+                        \(SQLArray(events.map(\.type)))::text[], \(SQLArray(events.map(\.aggregateID)))::text[],
+                        \(SQLArray(events.map(\.payload)))::bytea[], \(SQLArray(events.map(\.traceparent)))::text[],
+                        \(SQLArray(events.map(\.occurredAt)))::timestamptz[])
+                 WITH ORDINALITY AS e(id, destination, type, aggregate_id, payload, traceparent, occurred_at, position)
+            ORDER BY position
+            """)
         try await tx.execute(
             "INSERT INTO outbox_destinations (destination) SELECT unnest(\(SQLArray(destinations))::text[]) ON CONFLICT DO NOTHING")
         try await PostgresClient.notify(channel: channel, payload: notifyPayload(destinations), on: tx)

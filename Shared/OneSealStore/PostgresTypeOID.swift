@@ -22,11 +22,13 @@ public enum PostgresTypeOID {
     public static let uuid: UInt32 = 2950
     public static let jsonb: UInt32 = 3802
     public static let boolArray: UInt32 = 1000
+    public static let byteaArray: UInt32 = 1001
     public static let int2Array: UInt32 = 1005
     public static let int4Array: UInt32 = 1007
     public static let textArray: UInt32 = 1009
     public static let varcharArray: UInt32 = 1015
     public static let int8Array: UInt32 = 1016
+    public static let timestamptzArray: UInt32 = 1185
     public static let uuidArray: UInt32 = 2951
     /// OIDs at or above this belong to user-defined types (enums, domains); read them as text.
     public static let firstUserDefined: UInt32 = 16384

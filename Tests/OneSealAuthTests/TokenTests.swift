@@ -46,6 +46,45 @@ struct TokenTests {
         #expect(throws: TokenError.malformed("expected three dot-separated parts")) { _ = try verifier.verify("abc") }
     }
 
+    @Test("an accepted token is verified once: later calls get the same caller, its lifetime is still checked, a changed byte is not it")
+    func acceptedTokensAreRemembered() throws {
+        let verifier = self.verifier
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let token = try key.mint(subject: "clerk-07", role: .windowClerk, node: "371302", lifetime: .seconds(3600), now: now)
+        let first = try verifier.verify(token, now: now)
+        #expect(verifier.accepted.count == 1)
+        let second = try verifier.verify(token, now: now.addingTimeInterval(600))
+        #expect(second == first)
+        #expect(verifier.accepted.count == 1)
+        // Remembered, but past its expiry it is refused like any expired token.
+        #expect(throws: TokenError.expired(at: now.addingTimeInterval(3600))) {
+            _ = try verifier.verify(token, now: now.addingTimeInterval(7200))
+        }
+        // The same claims under a changed signature are a different text: checked in full, refused.
+        var parts = token.split(separator: ".").map(String.init)
+        var signature = Base64URL.decode(parts[2]) ?? []
+        signature[0] ^= 0x01
+        parts[2] = Base64URL.encode(Data(signature))
+        #expect(throws: TokenError.badSignature) { _ = try verifier.verify(parts.joined(separator: "."), now: now) }
+        // Refused tokens are not remembered.
+        #expect(verifier.accepted.count == 1)
+    }
+
+    @Test("the accepted-token memory is bounded: when full, expired tokens go first, then all")
+    func acceptedTokensAreBounded() throws {
+        let memory = AcceptedTokens(capacity: 2)
+        func claims(exp: Int64) -> TokenClaims { TokenClaims(sub: "o1", role: "officer", node: "371300", dept: nil, iat: exp - 60, exp: exp, iss: "371300") }
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        memory.remember("a", claims: claims(exp: 1_789_999_000), role: .officer, now: now, leeway: 0)  // already expired
+        memory.remember("b", claims: claims(exp: 1_790_003_600), role: .officer, now: now, leeway: 0)
+        memory.remember("c", claims: claims(exp: 1_790_003_600), role: .officer, now: now, leeway: 0)
+        #expect(memory.lookup("a") == nil)
+        #expect(memory.lookup("b") != nil && memory.lookup("c") != nil)
+        memory.remember("d", claims: claims(exp: 1_790_003_600), role: .officer, now: now, leeway: 0)
+        #expect(memory.count == 1)
+        #expect(memory.lookup("d") != nil)
+    }
+
     @Test("key files round-trip through base64")
     func keyFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-key-\(UUID().uuidString)").path

@@ -78,6 +78,24 @@ struct QueryBindingTests {
         }
     }
 
+    @Test("nullable text, bytea and timestamptz arrays come back element for element, NULLs and every byte kept")
+    func rowArraysBindAsArrays() async throws {
+        try await withTestDatabase(prefix: "rowarrays") { client in
+            let texts: [String?] = ["a", nil, "NULL", "d\"e\\f", ""]
+            let rows = try await client.query("SELECT x FROM unnest(\(SQLArray(texts))::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
+            #expect(try rows.map { try $0.decode("x", as: String?.self) } == texts)
+            let blobs: [[UInt8]] = [[], [0x00, 0x5c, 0x22, 0x2c, 0x7b, 0x7d, 0xff], Array(0...255)]
+            let back = try await client.query("SELECT x FROM unnest(\(SQLArray(blobs))::bytea[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
+            #expect(try back.map { try $0.decode("x", as: [UInt8].self) } == blobs)
+            let times: [Date?] = [Date(timeIntervalSince1970: 1_790_000_000.123456), nil, Date(timeIntervalSince1970: 0)]
+            let stamps = try await client.query(
+                "SELECT extract(epoch FROM x)::float8 AS s FROM unnest(\(SQLArray(times))::timestamptz[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
+            let seconds = try stamps.map { try $0.decode("s", as: Double?.self) }
+            #expect(seconds.count == 3 && seconds[1] == nil)
+            #expect(abs((seconds[0] ?? 0) - 1_790_000_000.123456) < 0.000_001 && seconds[2] == 0)
+        }
+    }
+
     @Test func identifiersAreValidated() throws {
         #expect(throws: SQLIdentifierError.self) { try SQLIdentifier("Robert\"; DROP") }
         #expect(throws: SQLIdentifierError.self) { try SQLIdentifier("1abc") }
