@@ -90,6 +90,10 @@ public struct SQLArray: SQLEncodable, Hashable {
         sqlBind = SQLBind(typeOID: PostgresTypeOID.uuidArray, text: Self.literal(values.map { $0.uuidString.lowercased() }))
     }
 
+    public init(_ values: [Bool]) {
+        sqlBind = SQLBind(typeOID: PostgresTypeOID.boolArray, text: Self.literal(values.map { $0 ? "t" : "f" }))
+    }
+
     /// `text[]` whose elements may be NULL.
     public init(_ values: [String?]) {
         sqlBind = SQLBind(typeOID: PostgresTypeOID.textArray, text: Self.literal(values.map { $0.map(Self.quote) ?? "NULL" }))

@@ -11,7 +11,7 @@ enum EventFiling {
     /// An applicant ID number replaced by its blind index is written `bi:<hex>`.
     static let indexMarker = "bi:"
 
-    struct Filed {
+    struct Filed: Sendable {
         var payload: [UInt8]
         var fact: FactEvent
         /// false: evaluation does not know the type (or could not parse it); kept without effect.

@@ -183,16 +183,32 @@ enum FactStore {
 
 /// The event log: every delivered event, append-only.
 enum EventLog {
-    /// Stores the event (a redelivery of a stored id does nothing) and says whether it was new.
-    static func append(
-        eventID: UUID, type: String, sourceService: String, sourceNode: String, aggregateID: String, occurredAt: Date,
-        filed: EventFiling.Filed, on transaction: PostgresConnection
-    ) async throws -> Bool {
-        try await transaction.execute("""
+    /// One event as it goes into the log.
+    struct Entry: Sendable {
+        var eventID: UUID
+        var type: String
+        var sourceService: String
+        var sourceNode: String
+        var aggregateID: String
+        var occurredAt: Date
+        var filed: EventFiling.Filed
+    }
+
+    /// Stores the entries in one statement (a redelivery of a stored id does nothing) and
+    /// answers the ids that were new.
+    static func append(_ entries: [Entry], on transaction: PostgresConnection) async throws -> Set<UUID> {
+        guard !entries.isEmpty else { return [] }
+        let rows = try await transaction.query("""
             INSERT INTO events (event_id, type, source_service, source_node, aggregate_id, occurred_at, payload, filed, note)
-            VALUES (\(eventID), \(type), \(sourceService), \(sourceNode), \(aggregateID), \(occurredAt), \(filed.payload), \(filed.filed), \(filed.note))
+            SELECT * FROM unnest(\(SQLArray(entries.map(\.eventID)))::uuid[], \(SQLArray(entries.map(\.type)))::text[],
+                                 \(SQLArray(entries.map(\.sourceService)))::text[], \(SQLArray(entries.map(\.sourceNode)))::text[],
+                                 \(SQLArray(entries.map(\.aggregateID)))::text[], \(SQLArray(entries.map { Optional($0.occurredAt) }))::timestamptz[],
+                                 \(SQLArray(entries.map(\.filed.payload)))::bytea[], \(SQLArray(entries.map(\.filed.filed)))::boolean[],
+                                 \(SQLArray(entries.map(\.filed.note)))::text[])
             ON CONFLICT (event_id) DO NOTHING
-            """) == 1
+            RETURNING event_id
+            """)
+        return Set(try rows.map { try $0.decode("event_id", as: UUID.self) })
     }
 
     /// Throws the read model away and folds the log again, in arrival order, in one transaction
