@@ -26,11 +26,14 @@ enum CaseStore {
         return String(decoding: try encoder.encode(state), as: UTF8.self)
     }
 
+    /// The case states this process decoded lately, by their stored text (`DecodedDocuments`).
+    static let decodedStates = DecodedDocuments<CaseState>(capacity: 512)
+
     static func decode(_ row: PostgresRow) throws -> StoredCase {
         let text = try row.decode("state", as: String.self)
         return StoredCase(
             id: try row.decode("id", as: UUID.self),
-            state: try JSONDecoder().decode(CaseState.self, from: Data(text.utf8)),
+            state: try decodedStates.value(of: text) { try JSONDecoder().decode(CaseState.self, from: Data($0.utf8)) },
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
             revision: try row.decode("revision", as: Int64.self),
             createdAt: try row.decode("created_at", as: Date.self),

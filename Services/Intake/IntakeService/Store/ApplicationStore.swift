@@ -41,6 +41,10 @@ enum ApplicationStore {
         updated_at, request_digest, applicant_id_index, agent_id_index, submitted_by_index
         """
 
+    /// The application states this process decoded lately, by their stored text (a state is read
+    /// several times per revision; decoding it was the largest share of intake's CPU, #21).
+    static let decodedStates = DecodedDocuments<ApplicationState>(capacity: 512)
+
     static func decode(_ row: PostgresRow) throws -> StoredApplication {
         let stateText = try row.decode("state", as: String.self)
         return StoredApplication(
@@ -48,7 +52,7 @@ enum ApplicationStore {
             number: try row.decode("application_number", as: String.self),
             queryCode: try row.decode("query_code", as: String.self),
             status: ApplicationStatus(rawValue: try row.decode("status", as: String.self)) ?? .submitted,
-            state: try JSONDecoder().decode(ApplicationState.self, from: Data(stateText.utf8)),
+            state: try decodedStates.value(of: stateText) { try JSONDecoder().decode(ApplicationState.self, from: Data($0.utf8)) },
             channel: try row.decode("channel", as: String.self),
             windowID: try row.decode("window_id", as: String.self),
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
