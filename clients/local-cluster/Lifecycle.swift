@@ -121,21 +121,23 @@ public struct Lifecycle: Sendable {
         // Each move answers with the case as it now stands, and the next move starts from that
         // view, as an officer's screen would: the case is read again only after a failed call.
         var held: Approval_Case? = opened
+        func view() async throws -> Approval_Case {
+            if let held { return held }
+            let read = try await hall.getCase(opened.caseID, at: deciding)
+            held = read
+            return read
+        }
         try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
-            if let held { return held.status == .granted }
-            let current = try await hall.getCase(opened.caseID, at: deciding)
-            held = current
-            return current.status == .granted
+            try await view().status == .granted
         } act: {
-            var current = held
-            held = nil
-            if current == nil { current = try await hall.getCase(opened.caseID, at: deciding) }
-            guard let current else { return }
+            let current = try await view()
             guard current.status == .inProgress else {
-                held = current
                 if current.status == .granted { return }
+                held = nil  // not movable now (e.g. suspended): look again after the pause
                 throw NotReached(what: "case \(opened.caseID) in progress", last: "\(current.status)")
             }
+            // A move that fails leaves no view behind: the next attempt reads the case again.
+            held = nil
             held = try await hall.advance(current, at: deciding)
         }
         step("decide")
