@@ -231,6 +231,34 @@ public enum FactEvent: Sendable, Hashable {
     }
 }
 
+/// The stored facts a batch of events touches — the rows the service locks, loads and writes
+/// back once for the whole batch (#21). Each event reads and writes only the facts at its own
+/// `keys` (`ReadModel.apply`), so folding a batch onto the rows at the union of its keys gives
+/// every row the value folding the events one at a time gave it (tested in `BatchFoldTests`).
+public struct FactKeys: Sendable, Hashable {
+    public var applications: Set<String> = []
+    public var cases: Set<String> = []
+    public var pushes: Set<String> = []
+
+    public init<S: Sequence<FactEvent>>(of events: S) {
+        for event in events {
+            let keys = event.keys
+            applications.formUnion(keys.applications.lazy.filter { !$0.isEmpty })
+            cases.formUnion(keys.cases.lazy.filter { !$0.isEmpty })
+            pushes.formUnion(keys.pushes.lazy.filter { !$0.isEmpty })
+        }
+    }
+
+    public var isEmpty: Bool { applications.isEmpty && cases.isEmpty && pushes.isEmpty }
+
+    /// One name per fact for a transaction-scoped advisory lock (the names the one-event fold
+    /// used, so old and new consumers exclude each other during a rolling upgrade), sorted: two
+    /// batches that share facts lock them in the same order and cannot deadlock on them.
+    public var lockNames: [String] {
+        (applications.map { "application:" + $0 } + cases.map { "case:" + $0 } + pushes.map { "push:" + $0 }).sorted()
+    }
+}
+
 /// The folded facts. `apply` is the whole fold.
 public struct ReadModel: Sendable, Hashable {
     public var applications: [String: ApplicationFact] = [:]

@@ -16,19 +16,27 @@ public struct EvaluationEventConsumer: EventConsumer {
     public init(api: EvaluationAPI) { self.api = api }
 
     public func consume(_ event: Events_EventEnvelope, in transaction: PostgresConnection) async throws {
-        for entry in try await log([event], in: transaction) {
-            if let up = try await fold(entry, in: transaction) { try await Outbox.enqueue([up], in: transaction) }
-        }
+        try await consume(batch: [event], in: transaction)
     }
 
-    /// A batch's events stored in the log in one statement, then folded one by one, each in its
-    /// own trace, and the ones for the city written to the outbox together: one log insert, one
-    /// outbox insert, one destinations upsert and one NOTIFY per batch instead of per event
-    /// (≈ 11 events per case pass up from a county, #21).
+    /// A batch's events stored in the log in one statement, folded together (the facts they
+    /// touch locked, read and written once: `FactStore.fold`), and the ones for the city written
+    /// to the outbox together, each built in its own event's trace — a handful of statements per
+    /// batch instead of several per event (≈ 26 events per case at a county, #21).
     public func consume(batch events: [Events_EventEnvelope], in transaction: PostgresConnection) async throws {
+        let logged = try await log(events, in: transaction)
+        for (event, entry) in logged where !entry.filed.filed {
+            try await EventSinkService.tracing(event) {
+                api.logger.warning("event kept without effect", metadata: ["event_id": "\(event.eventID)", "type": "\(event.type)", "note": "\(entry.filed.note)"])
+            }
+        }
+        try await FactStore.fold(logged.map(\.entry.filed.fact), on: transaction)
+        guard let parent = api.parentDestination else { return }
         var up: [OutboxEvent] = []
-        for (event, entry) in try await log(events, in: transaction) {
-            if let passed = try await EventSinkService.tracing(event, { try await fold((event, entry), in: transaction) }) { up.append(passed) }
+        for (event, entry) in logged {
+            up.append(try await EventSinkService.tracing(event) {
+                OutboxEvent(id: entry.eventID, destination: parent, type: event.type, aggregateID: event.aggregateID, payload: entry.filed.payload, occurredAt: entry.occurredAt)
+            })
         }
         try await Outbox.enqueue(up, in: transaction)
     }
@@ -47,18 +55,5 @@ public struct EvaluationEventConsumer: EventConsumer {
         }
         let new = try await EventLog.append(entries.map(\.entry), on: transaction)
         return entries.filter { new.contains($0.entry.eventID) }
-    }
-
-    /// Folds one newly logged event into the read model; returns what to pass up to the parent
-    /// node's evaluation, if any (built in the event's trace, which it carries on).
-    func fold(_ logged: (event: Events_EventEnvelope, entry: EventLog.Entry), in transaction: PostgresConnection) async throws -> OutboxEvent? {
-        let (event, entry) = logged
-        if !entry.filed.filed {
-            api.logger.warning("event kept without effect", metadata: ["event_id": "\(event.eventID)", "type": "\(event.type)", "note": "\(entry.filed.note)"])
-        }
-        try await FactStore.fold(entry.filed.fact, on: transaction)
-        guard let parent = api.parentDestination else { return nil }
-        return OutboxEvent(
-            id: entry.eventID, destination: parent, type: event.type, aggregateID: event.aggregateID, payload: entry.filed.payload, occurredAt: entry.occurredAt)
     }
 }

@@ -105,7 +105,7 @@ struct EvaluationServiceTests {
             late.acceptingNode = "371302"
             late.number = "LATE-1"
             try await node.database.withTransaction { transaction in
-                try await FactStore.save(late, on: transaction)
+                try await FactStore.save(ReadModel(cases: [late.id: late]), on: transaction)
                 let during = try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) }
                 #expect(during.cases[late.id] == nil)
             }
@@ -124,9 +124,8 @@ struct EvaluationServiceTests {
             decidedHere.acceptingNode = "371302"
             decidedHere.applicationID = forwarded.id
             try await node.database.withTransaction { transaction in
-                try await FactStore.save(forwarded, on: transaction)
-                try await FactStore.save(elsewhere, on: transaction)
-                try await FactStore.save(decidedHere, on: transaction)
+                try await FactStore.save(
+                    ReadModel(applications: [forwarded.id: forwarded, elsewhere.id: elsewhere], cases: [decidedHere.id: decidedHere]), on: transaction)
             }
             let withForwarded = try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }
             #expect(withForwarded.applications[forwarded.id] == forwarded && withForwarded.applications[elsewhere.id] == nil)

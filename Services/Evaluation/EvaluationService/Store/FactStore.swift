@@ -15,75 +15,88 @@ enum FactStore {
         try JSONDecoder().decode(type, from: Data(try row.decode("fact", as: String.self).utf8))
     }
 
-    /// Loads the facts an event touches, each under a transaction-scoped advisory lock so two
-    /// events about the same application or case are folded one after the other.
-    static func load(_ keys: (applications: [String], cases: [String], pushes: [String]), on transaction: PostgresConnection) async throws -> ReadModel {
+    /// Loads the facts at `keys` under transaction-scoped advisory locks — all of them in one
+    /// statement, in `lockNames` order, then all the rows in one more (after the locks, so the
+    /// read sees what the batch before committed): two batches touching the same application or
+    /// case fold one after the other.
+    static func load(_ keys: FactKeys, on transaction: PostgresConnection) async throws -> ReadModel {
         var model = ReadModel()
-        for id in keys.applications where !id.isEmpty {
-            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("application:" + id)))")
-            if let row = try await transaction.query("SELECT fact::text AS fact FROM application_facts WHERE id = \(id)").first {
-                model.applications[id] = try decode(ApplicationFact.self, row)
-            }
-        }
-        for id in keys.cases where !id.isEmpty {
-            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("case:" + id)))")
-            if let row = try await transaction.query("SELECT fact::text AS fact FROM case_facts WHERE id = \(id)").first {
-                model.cases[id] = try decode(CaseFact.self, row)
-            }
-        }
-        for id in keys.pushes where !id.isEmpty {
-            _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(\("push:" + id)))")
-            if let row = try await transaction.query("SELECT fact::text AS fact FROM push_facts WHERE id = \(id)").first {
-                model.pushes[id] = try decode(PushFact.self, row)
+        guard !keys.isEmpty else { return model }
+        _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(name)) FROM unnest(\(SQLArray(keys.lockNames))::text[]) AS name")
+        for row in try await transaction.query("""
+            SELECT 'application' AS kind, fact::text AS fact FROM application_facts WHERE id = ANY(\(SQLArray(Array(keys.applications)))::text[])
+            UNION ALL SELECT 'case', fact::text FROM case_facts WHERE id = ANY(\(SQLArray(Array(keys.cases)))::text[])
+            UNION ALL SELECT 'push', fact::text FROM push_facts WHERE id = ANY(\(SQLArray(Array(keys.pushes)))::text[])
+            """) {
+            switch try row.decode("kind", as: String.self) {
+            case "application":
+                let fact = try decode(ApplicationFact.self, row)
+                model.applications[fact.id] = fact
+            case "case":
+                let fact = try decode(CaseFact.self, row)
+                model.cases[fact.id] = fact
+            default:
+                let fact = try decode(PushFact.self, row)
+                model.pushes[fact.id] = fact
             }
         }
         return model
     }
 
-    static func save(_ fact: ApplicationFact, on transaction: PostgresConnection) async throws {
-        try await transaction.execute("""
-            INSERT INTO application_facts (id, node, number, applicant_index, fact)
-            VALUES (\(fact.id), \(fact.node), \(fact.number), \(fact.applicantIndex), \(try json(fact))::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, number = EXCLUDED.number,
-                applicant_index = EXCLUDED.applicant_index, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
-            """)
-    }
-
-    static func save(_ fact: CaseFact, on transaction: PostgresConnection) async throws {
-        try await transaction.execute("""
-            INSERT INTO case_facts (id, node, application_id, application_number, fact)
-            VALUES (\(fact.id), \(fact.node), \(fact.applicationID), \(fact.applicationNumber), \(try json(fact))::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, application_id = EXCLUDED.application_id,
-                application_number = EXCLUDED.application_number, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
-            """)
-    }
-
-    static func save(_ fact: ConsultationFact, on transaction: PostgresConnection) async throws {
-        try await transaction.execute("""
-            INSERT INTO consultation_facts (id, node, fact) VALUES (\(fact.id), \(fact.node), \(try json(fact))::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
-            """)
-    }
-
-    static func save(_ fact: PushFact, on transaction: PostgresConnection) async throws {
-        try await transaction.execute("""
-            INSERT INTO push_facts (id, node, fact) VALUES (\(fact.id), \(fact.node), \(try json(fact))::jsonb)
-            ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
-            """)
-    }
-
-    /// Folds one event into the stored read model.
-    static func fold(_ event: FactEvent, on transaction: PostgresConnection) async throws {
-        if case .consultation(let fact) = event {
-            try await save(fact, on: transaction)
-            return
+    /// Writes every fact of `model` back: one upsert per table and at most `chunk` rows per
+    /// statement (a rebuild writes the whole read model this way).
+    static func save(_ model: ReadModel, chunk: Int = 500, on transaction: PostgresConnection) async throws {
+        for part in chunks(Array(model.applications.values), chunk) {
+            try await transaction.execute("""
+                INSERT INTO application_facts (id, node, number, applicant_index, fact)
+                SELECT id, node, number, applicant_index, fact::jsonb
+                FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(part.map(\.number)))::text[],
+                            \(SQLArray(part.map(\.applicantIndex)))::text[], \(SQLArray(try part.map(json)))::text[])
+                     AS f(id, node, number, applicant_index, fact)
+                ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, number = EXCLUDED.number,
+                    applicant_index = EXCLUDED.applicant_index, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
+                """)
         }
-        let keys = event.keys
-        var model = try await load(keys, on: transaction)
-        model.apply(event)
-        for id in keys.applications { if let fact = model.applications[id] { try await save(fact, on: transaction) } }
-        for id in keys.cases { if let fact = model.cases[id] { try await save(fact, on: transaction) } }
-        for id in keys.pushes { if let fact = model.pushes[id] { try await save(fact, on: transaction) } }
+        for part in chunks(Array(model.cases.values), chunk) {
+            try await transaction.execute("""
+                INSERT INTO case_facts (id, node, application_id, application_number, fact)
+                SELECT id, node, application_id, application_number, fact::jsonb
+                FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(part.map(\.applicationID)))::text[],
+                            \(SQLArray(part.map(\.applicationNumber)))::text[], \(SQLArray(try part.map(json)))::text[])
+                     AS f(id, node, application_id, application_number, fact)
+                ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, application_id = EXCLUDED.application_id,
+                    application_number = EXCLUDED.application_number, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
+                """)
+        }
+        for part in chunks(Array(model.consultations.values), chunk) {
+            try await transaction.execute("""
+                INSERT INTO consultation_facts (id, node, fact)
+                SELECT id, node, fact::jsonb FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(try part.map(json)))::text[]) AS f(id, node, fact)
+                ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
+                """)
+        }
+        for part in chunks(Array(model.pushes.values), chunk) {
+            try await transaction.execute("""
+                INSERT INTO push_facts (id, node, fact)
+                SELECT id, node, fact::jsonb FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(try part.map(json)))::text[]) AS f(id, node, fact)
+                ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
+                """)
+        }
+    }
+
+    static func chunks<T>(_ values: [T], _ size: Int) -> [ArraySlice<T>] {
+        stride(from: 0, to: values.count, by: size).map { values[$0..<min($0 + size, values.count)] }
+    }
+
+    /// Folds a batch of events into the stored read model: the facts they touch locked and
+    /// loaded once, the events applied in order, the facts written back once — what folding
+    /// them one at a time wrote (`FactKeys`), in four statements at most instead of three per
+    /// event (#21).
+    static func fold(_ events: [FactEvent], on transaction: PostgresConnection) async throws {
+        guard !events.isEmpty else { return }
+        var model = try await load(FactKeys(of: events), on: transaction)
+        for event in events { model.apply(event) }
+        try await save(model, on: transaction)
     }
 
     /// The facts of `nodes`, with the applications of their cases (for the window of a case),
@@ -239,10 +252,7 @@ enum EventLog {
                 count += 1
             }
         }
-        for fact in model.applications.values { try await FactStore.save(fact, on: transaction) }
-        for fact in model.cases.values { try await FactStore.save(fact, on: transaction) }
-        for fact in model.consultations.values { try await FactStore.save(fact, on: transaction) }
-        for fact in model.pushes.values { try await FactStore.save(fact, on: transaction) }
+        try await FactStore.save(model, on: transaction)
         return (count, model.applications.count, model.cases.count, unfiled)
     }
 }
