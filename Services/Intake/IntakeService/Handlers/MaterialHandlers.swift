@@ -113,6 +113,11 @@ extension IntakeAPI {
     /// may, and so may whoever may read an application that names it (`authorize(.read, …)`).
     func mayUse(_ sha256: [UInt8], by caller: Caller, on connection: PostgresConnection) async throws -> Bool {
         if try await MaterialStore.isUploader(sha256, submitterIndex(caller), on: connection) { return true }
+        return try await mayReadAnApplicationNaming(sha256, by: caller, on: connection)
+    }
+
+    /// Whether `caller` may read one of the applications that name the file.
+    func mayReadAnApplicationNaming(_ sha256: [UInt8], by caller: Caller, on connection: PostgresConnection) async throws -> Bool {
         for id in try await MaterialStore.applications(naming: sha256, limit: Self.maximumApplicationsPerFileCheck, on: connection) {
             guard let application = try await ApplicationStore.find(id: id, on: connection) else { continue }
             if (try? authorize(.read, on: application, by: caller)) != nil { return true }
@@ -130,13 +135,19 @@ extension IntakeAPI {
     func resolvingFiles(
         _ materials: [Intake_ProvidedMaterial], by caller: Caller, on connection: PostgresConnection
     ) async throws -> ResolvedFiles {
+        func fileID(_ material: Intake_ProvidedMaterial) -> (text: String, id: String)? {
+            guard case .fileID(let text)? = material.source, !text.isEmpty else { return nil }
+            return (text, text.trimmingCharacters(in: .whitespaces).lowercased())
+        }
+        // Every well-formed id looked up at once: stored, and whether this caller uploaded it.
+        let named = materials.compactMap(fileID).map(\.id).filter(MaterialUpload.isSHA256).map(MaterialStore.hashBytes)
+        let stored = try await MaterialStore.stored(named, uploadedBy: submitterIndex(caller), on: connection)
         var out = materials
         var files: [[UInt8]] = []
         var violations: [FieldViolation] = []
         for (index, material) in materials.enumerated() {
-            guard case .fileID(let text)? = material.source, !text.isEmpty else { continue }
+            guard let (text, id) = fileID(material) else { continue }
             let field = "materials[\(index)].file_id"
-            let id = text.trimmingCharacters(in: .whitespaces).lowercased()
             guard MaterialUpload.isSHA256(id) else {
                 violations.append(FieldViolation(
                     field: field, description: "“\(text)” is not a material store file id (64 hexadecimal characters); upload the file first (UploadMaterial)",
@@ -144,7 +155,13 @@ extension IntakeAPI {
                 continue
             }
             let sha256 = MaterialStore.hashBytes(id)
-            guard try await MaterialStore.find(sha256, on: connection) != nil, try await mayUse(sha256, by: caller, on: connection) else {
+            let usable: Bool
+            switch stored[sha256] {
+            case nil: usable = false
+            case true?: usable = true
+            case false?: usable = try await mayReadAnApplicationNaming(sha256, by: caller, on: connection)
+            }
+            guard usable else {
                 violations.append(FieldViolation(
                     field: field, description: "no stored material \(id) that you uploaded or may read; upload the file first (UploadMaterial)",
                     reason: "material.unknown"))

@@ -94,6 +94,20 @@ enum MaterialStore {
         return try keyring.open(try row.decode("sealed", as: [UInt8].self), context: context(file.fileID, part: seq))
     }
 
+    /// Of `files`, the stored ones, each with whether `uploader` uploaded it: one statement for
+    /// all the files a submission names (#21; it was a look-up and an uploader check per file).
+    static func stored(_ files: [[UInt8]], uploadedBy uploader: [UInt8], on connection: PostgresConnection) async throws -> [[UInt8]: Bool] {
+        guard !files.isEmpty else { return [:] }
+        var out: [[UInt8]: Bool] = [:]
+        for row in try await connection.query("""
+            SELECT f.sha256, EXISTS (SELECT 1 FROM material_uploaders u WHERE u.sha256 = f.sha256 AND u.uploader_index = \(uploader)) AS uploaded
+            FROM material_files f WHERE f.sha256 = ANY(\(SQLArray(files))::bytea[])
+            """) {
+            out[try row.decode("sha256", as: [UInt8].self)] = try row.decode("uploaded", as: Bool.self)
+        }
+        return out
+    }
+
     static func isUploader(_ sha256: [UInt8], _ uploader: [UInt8], on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("SELECT 1 FROM material_uploaders WHERE sha256 = \(sha256) AND uploader_index = \(uploader)").isEmpty
     }
@@ -105,14 +119,14 @@ enum MaterialStore {
             """).map { try $0.decode("application_id", as: UUID.self) }
     }
 
-    /// Records that `application` names these files, in the caller's transaction.
+    /// Records that `application` names these files, in the caller's transaction (one statement).
     static func attach(_ files: [[UInt8]], to application: UUID, in transaction: PostgresConnection) async throws {
-        for sha256 in Set(files) {
-            try await transaction.execute("""
-                INSERT INTO application_materials (sha256, application_id) VALUES (\(sha256), \(application))
-                ON CONFLICT DO NOTHING
-                """)
-        }
+        guard !files.isEmpty else { return }
+        try await transaction.execute("""
+            INSERT INTO application_materials (sha256, application_id)
+            SELECT DISTINCT sha256, \(application)::uuid FROM unnest(\(SQLArray(files))::bytea[]) AS sha256
+            ON CONFLICT DO NOTHING
+            """)
     }
 }
 
