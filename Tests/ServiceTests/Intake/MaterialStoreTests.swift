@@ -177,6 +177,21 @@ struct MaterialStoreTests {
             for metadata in [stranger, platform] {
                 await #expect { _ = try await node.intake.downloadMaterial(fileID: fileID, metadata: metadata) } throws: { rpcFailure($0)?.code == .notFound }
             }
+            // Naming it follows reading it: the window, which may read the application naming
+            // it, may name it on an application at the window, beside its own upload; the
+            // stranger still may not.
+            var atWindow = try Fixtures.submit([Self.food])
+            try await node.uploadFixtures(for: atWindow.materials, as: try node.clerk)
+            atWindow.materials[0].fileID = fileID
+            let named = try await node.intake.submitApplication(atWindow, metadata: try node.clerk).application
+            #expect(named.materials[0].fileID == fileID)
+            let namedID = try #require(UUID(uuidString: named.applicationID))
+            #expect(try await count(node, "SELECT count(*)::int8 AS n FROM application_materials WHERE application_id = \(namedID)") == Set(named.materials.map(\.fileID).filter { !$0.isEmpty }).count)
+            theirs.materials[0].fileID = fileID
+            theirs.idempotencyKey = UUID().uuidString
+            await #expect { _ = try await node.intake.submitApplication(theirs, metadata: stranger) } throws: {
+                rpcFailure($0)?.fields == ["materials[0].file_id"] && rpcFailure($0)?.reasons == ["material.unknown"]
+            }
             // An unknown id answers as a forbidden one does.
             await #expect { _ = try await node.intake.downloadMaterial(fileID: Self.hex([1, 2, 3]), metadata: owner) } throws: { rpcFailure($0)?.code == .notFound }
             await #expect { _ = try await node.intake.downloadMaterial(fileID: "../etc/passwd", metadata: owner) } throws: {
