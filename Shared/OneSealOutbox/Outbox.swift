@@ -12,23 +12,26 @@ public enum Outbox {
         guard !events.isEmpty else { return }
         var destinations: [String] = []
         for event in events where !destinations.contains(event.destination) { destinations.append(event.destination) }
-        // One statement for all the rows (#21: an event to four destinations was four INSERTs),
-        // numbered (`seq`) in the order given: WITH ORDINALITY … ORDER BY keeps each
-        // destination's events in the order the caller enqueued them.
+        // One statement (#21): the rows, numbered (`seq`) in the order given — WITH ORDINALITY …
+        // ORDER BY keeps each destination's events in the order the caller enqueued them — the
+        // destinations' rows, and the NOTIFY (sent by PostgreSQL only on COMMIT). An event to
+        // four destinations was four INSERTs, then an upsert and a NOTIFY of their own.
         try await tx.execute(
             """
-            INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent, occurred_at)
-            SELECT id, destination, type, aggregate_id, payload, traceparent, occurred_at
-            FROM unnest(\(SQLArray(events.map(\.id)))::uuid[], \(SQLArray(events.map(\.destination)))::text[],
-                        \(SQLArray(events.map(\.type)))::text[], \(SQLArray(events.map(\.aggregateID)))::text[],
-                        \(SQLArray(events.map(\.payload)))::bytea[], \(SQLArray(events.map(\.traceparent)))::text[],
-                        \(SQLArray(events.map(\.occurredAt)))::timestamptz[])
-                 WITH ORDINALITY AS e(id, destination, type, aggregate_id, payload, traceparent, occurred_at, position)
-            ORDER BY position
+            WITH queued AS (
+                INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent, occurred_at)
+                SELECT id, destination, type, aggregate_id, payload, traceparent, occurred_at
+                FROM unnest(\(SQLArray(events.map(\.id)))::uuid[], \(SQLArray(events.map(\.destination)))::text[],
+                            \(SQLArray(events.map(\.type)))::text[], \(SQLArray(events.map(\.aggregateID)))::text[],
+                            \(SQLArray(events.map(\.payload)))::bytea[], \(SQLArray(events.map(\.traceparent)))::text[],
+                            \(SQLArray(events.map(\.occurredAt)))::timestamptz[])
+                     WITH ORDINALITY AS e(id, destination, type, aggregate_id, payload, traceparent, occurred_at, position)
+                ORDER BY position
+            ), known AS (
+                INSERT INTO outbox_destinations (destination) SELECT unnest(\(SQLArray(destinations))::text[]) ON CONFLICT DO NOTHING
+            )
+            SELECT pg_notify(\(channel), \(notifyPayload(destinations)))
             """)
-        try await tx.execute(
-            "INSERT INTO outbox_destinations (destination) SELECT unnest(\(SQLArray(destinations))::text[]) ON CONFLICT DO NOTHING")
-        try await PostgresClient.notify(channel: channel, payload: notifyPayload(destinations), on: tx)
     }
 
     /// The NOTIFY payload for `destinations`: their names, one per line, so a relay claims exactly
