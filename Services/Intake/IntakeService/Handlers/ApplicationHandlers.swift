@@ -132,9 +132,8 @@ extension IntakeAPI {
         let record = record(application)
         try await ApplicationStore.insert(
             application, applicantKind: ApplicantKind(proto: request.applicant.kind)?.rawValue ?? "",
-            idempotencyKey: key, in: transaction)
+            idempotencyKey: key, steps: [(now, "已收件，等待受理审查")], node: node, in: transaction)
         try await MaterialStore.attach(files, to: id, in: transaction)
-        try await ApplicationStore.addSteps([(now, "已收件，等待受理审查")], application: id, node: node, in: transaction)
         var submitted = Intake_ApplicationSubmitted()
         submitted.applicationID = record.applicationID
         submitted.applicationNumber = record.applicationNumber

@@ -133,10 +133,19 @@ enum ApplicationStore {
             """).one().decode("last", as: Int.self)
     }
 
+    /// Inserts a new application with its first progress steps, in one statement.
     static func insert(
-        _ application: StoredApplication, applicantKind: String, idempotencyKey: String, in transaction: PostgresConnection
+        _ application: StoredApplication, applicantKind: String, idempotencyKey: String, steps: [(at: Date, description: String)], node: String,
+        in transaction: PostgresConnection
     ) async throws {
         try await transaction.execute("""
+            WITH steps AS (
+                INSERT INTO application_steps (application_id, at, description, node)
+                SELECT \(application.id), at, description, \(node)
+                FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
+                     WITH ORDINALITY AS s(at, description, position)
+                ORDER BY position
+            )
             INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
                                       submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index, updated_at)
@@ -149,27 +158,28 @@ enum ApplicationStore {
             """)
     }
 
-    /// Writes a changed application (revision + 1), its new progress steps and its events.
+    /// Writes a changed application (revision + 1) and its new progress steps in one statement
+    /// (the steps in the order given: `WITH ORDINALITY … ORDER BY` numbers them so), then its
+    /// events (#21: a step was an INSERT of its own).
     static func update(
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
         in transaction: PostgresConnection
     ) async throws {
         try await transaction.execute("""
+            WITH steps AS (
+                INSERT INTO application_steps (application_id, at, description, node)
+                SELECT \(application.id), at, description, \(node)
+                FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
+                     WITH ORDINALITY AS s(at, description, position)
+                ORDER BY position
+            )
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
                    state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
             """)
-        try await addSteps(steps, application: application.id, node: node, in: transaction)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
-    }
-
-    static func addSteps(_ steps: [(at: Date, description: String)], application: UUID, node: String, in transaction: PostgresConnection) async throws {
-        for step in steps {
-            try await transaction.execute(
-                "INSERT INTO application_steps (application_id, at, description, node) VALUES (\(application), \(step.at), \(step.description), \(node))")
-        }
     }
 
     static func steps(of application: UUID, on connection: PostgresConnection) async throws -> [Intake_ProgressStep] {
