@@ -106,12 +106,15 @@ enum AuditLog {
         let record = AuditRecord.next(
             after: sequence == 0 ? nil : (sequence: sequence, hash: hash), caseID: caseID.uuidString.lowercased(), action: action,
             actorSubject: actor.subject, actorRole: actor.role, actorNode: actor.node, atMicros: micros, detailsJSON: AuditRecord.details(details))
+        // The entry and the new head in one statement (#21).
         try await transaction.execute("""
-            INSERT INTO audit_entries (sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash)
-            VALUES (\(record.sequence), \(record.caseID), \(record.action), \(record.actorSubject), \(record.actorRole), \(record.actorNode),
-                    \(record.atMicros), \(record.detailsJSON), \(record.previousHash), \(record.entryHash))
+            WITH entry AS (
+                INSERT INTO audit_entries (sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash)
+                VALUES (\(record.sequence), \(record.caseID), \(record.action), \(record.actorSubject), \(record.actorRole), \(record.actorNode),
+                        \(record.atMicros), \(record.detailsJSON), \(record.previousHash), \(record.entryHash))
+            )
+            UPDATE audit_head SET sequence = \(record.sequence), hash = \(record.entryHash) WHERE id = 1
             """)
-        try await transaction.execute("UPDATE audit_head SET sequence = \(record.sequence), hash = \(record.entryHash) WHERE id = 1")
     }
 
     static let columns: StaticString = "sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash"
