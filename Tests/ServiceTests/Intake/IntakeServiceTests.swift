@@ -173,6 +173,17 @@ struct IntakeServiceTests {
             #expect(accepted.application.status == .accepted)
             let steps = try await node.database.query("SELECT description FROM application_steps ORDER BY seq").map { try $0.decode("description", as: String.self) }
             #expect(steps.count == 5)
+            // Steps written together (one statement with the application's UPDATE, #21) keep the
+            // order given, behind the ones before.
+            let uuid = try #require(UUID(uuidString: id))
+            let stored = try #require(try await node.database.withConnection { try await ApplicationStore.find(id: uuid, on: $0) })
+            let at = Date()
+            try await node.database.withTransaction { transaction in
+                try await ApplicationStore.update(stored, steps: [(at, "丙"), (at, "甲"), (at, "乙")], node: "371302", events: [], in: transaction)
+            }
+            let after = try await node.database.query("SELECT description FROM application_steps WHERE application_id = \(uuid) ORDER BY seq")
+                .map { try $0.decode("description", as: String.self) }
+            #expect(after == steps + ["丙", "甲", "乙"])
         }
     }
 

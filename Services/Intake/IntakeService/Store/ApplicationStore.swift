@@ -133,19 +133,12 @@ enum ApplicationStore {
             """).one().decode("last", as: Int.self)
     }
 
-    /// Inserts a new application with its first progress steps, in one statement.
+    /// Inserts a new application with its first progress steps, in one statement (`withSteps`).
     static func insert(
         _ application: StoredApplication, applicantKind: String, idempotencyKey: String, steps: [(at: Date, description: String)], node: String,
         in transaction: PostgresConnection
     ) async throws {
-        try await transaction.execute("""
-            WITH steps AS (
-                INSERT INTO application_steps (application_id, at, description, node)
-                SELECT \(application.id), at, description, \(node)
-                FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
-                     WITH ORDINALITY AS s(at, description, position)
-                ORDER BY position
-            )
+        try await transaction.execute(withSteps(steps, of: application.id, node: node, """
             INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
                                       submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index, updated_at)
@@ -155,31 +148,42 @@ enum ApplicationStore {
                     \(application.bundleID), \(application.submittedAt), \(application.state.receivedOn.iso8601)::date,
                     \(application.state.intakeDeadline.iso8601)::date, \(application.revision), \(application.agentIndex), \(application.submitterIndex),
                     \(application.updatedAt))
-            """)
+            """))
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
-    /// (the steps in the order given: `WITH ORDINALITY … ORDER BY` numbers them so), then its
-    /// events (#21: a step was an INSERT of its own).
+    /// (`withSteps`; a step was an INSERT of its own, #21), then its events.
     static func update(
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
         in transaction: PostgresConnection
     ) async throws {
-        try await transaction.execute("""
-            WITH steps AS (
-                INSERT INTO application_steps (application_id, at, description, node)
-                SELECT \(application.id), at, description, \(node)
-                FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
-                     WITH ORDINALITY AS s(at, description, position)
-                ORDER BY position
-            )
+        try await transaction.execute(withSteps(steps, of: application.id, node: node, """
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
                    state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
-            """)
+            """))
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
+    }
+
+    /// `statement` (an INSERT or UPDATE of the application) with the application's new progress
+    /// steps inserted by a data-modifying CTE of the same statement, numbered in the order given
+    /// (`WITH ORDINALITY … ORDER BY`); the steps' foreign key is checked at the end of the
+    /// statement, when the application row exists. The steps' binds follow the statement's.
+    static func withSteps(_ steps: [(at: Date, description: String)], of application: UUID, node: String, _ statement: SQLQuery) -> SQLQuery {
+        let first = statement.binds.count + 1
+        return SQLQuery(sql: """
+            WITH steps AS (
+                INSERT INTO application_steps (application_id, at, description, node)
+                SELECT $\(first)::uuid, at, description, $\(first + 1)::text
+                FROM unnest($\(first + 2)::timestamptz[], $\(first + 3)::text[]) WITH ORDINALITY AS s(at, description, position)
+                ORDER BY position
+            )
+            \(statement.sql)
+            """, binds: statement.binds + [
+                application.sqlBind, node.sqlBind, SQLArray(steps.map { Optional($0.at) }).sqlBind, SQLArray(steps.map(\.description)).sqlBind,
+            ])
     }
 
     static func steps(of application: UUID, on connection: PostgresConnection) async throws -> [Intake_ProgressStep] {
