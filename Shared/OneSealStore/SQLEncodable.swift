@@ -102,25 +102,12 @@ public struct SQLArray: SQLEncodable, Hashable {
     /// `bytea[]`, each element written in hex (`\x…`): one array of many rows' payloads, for a
     /// multi-row INSERT … SELECT FROM unnest(…).
     public init(_ values: [[UInt8]]) {
-        sqlBind = SQLBind(typeOID: PostgresTypeOID.byteaArray, text: Self.literal(values.map { Self.quote(Self.hex($0)) }))
+        sqlBind = SQLBind(typeOID: PostgresTypeOID.byteaArray, text: Self.literal(values.map { Self.quote(Hex.lowercase($0, prefix: "\\x")) }))
     }
 
     /// `timestamptz[]` (microseconds, UTC) whose elements may be NULL.
     public init(_ values: [Date?]) {
         sqlBind = SQLBind(typeOID: PostgresTypeOID.timestamptzArray, text: Self.literal(values.map { $0.map { Self.quote(PostgresTimestamp.format($0)) } ?? "NULL" }))
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(2 + bytes.count * 2)
-        out.append(UInt8(ascii: "\\"))
-        out.append(UInt8(ascii: "x"))
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static func literal(_ elements: [String]) -> String {

@@ -170,20 +170,18 @@ enum ApplicationStore {
     /// `statement` (an INSERT or UPDATE of the application) with the application's new progress
     /// steps inserted by a data-modifying CTE of the same statement, numbered in the order given
     /// (`WITH ORDINALITY … ORDER BY`); the steps' foreign key is checked at the end of the
-    /// statement, when the application row exists. The steps' binds follow the statement's.
+    /// statement, when the application row exists.
     static func withSteps(_ steps: [(at: Date, description: String)], of application: UUID, node: String, _ statement: SQLQuery) -> SQLQuery {
-        let first = statement.binds.count + 1
-        return SQLQuery(sql: """
-            WITH steps AS (
-                INSERT INTO application_steps (application_id, at, description, node)
-                SELECT $\(first)::uuid, at, description, $\(first + 1)::text
-                FROM unnest($\(first + 2)::timestamptz[], $\(first + 3)::text[]) WITH ORDINALITY AS s(at, description, position)
-                ORDER BY position
-            )
-            \(statement.sql)
-            """, binds: statement.binds + [
-                application.sqlBind, node.sqlBind, SQLArray(steps.map { Optional($0.at) }).sqlBind, SQLArray(steps.map(\.description)).sqlBind,
-            ])
+        """
+        WITH steps AS (
+            INSERT INTO application_steps (application_id, at, description, node)
+            SELECT \(application), at, description, \(node)
+            FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
+                 WITH ORDINALITY AS s(at, description, position)
+            ORDER BY position
+        )
+        \(statement)
+        """
     }
 
     static func steps(of application: UUID, on connection: PostgresConnection) async throws -> [Intake_ProgressStep] {

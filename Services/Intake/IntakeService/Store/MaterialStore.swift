@@ -22,16 +22,7 @@ struct StoredMaterialFile: Sendable, Hashable {
 enum MaterialStore {
     static let partBytes = MaterialUpload.maximumChunkBytes
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.lowercase(bytes) }
 
     /// The 32 hash bytes of a file id already checked with `MaterialUpload.isSHA256`.
     static func hashBytes(_ fileID: String) -> [UInt8] {
