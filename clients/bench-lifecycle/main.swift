@@ -54,10 +54,32 @@ struct BenchLifecycle: AsyncParsableCommand {
     @Option(help: "pgbench seconds.")
     var pgbenchDuration: Int = 10
 
+    @Option(help: "Closed applications, cases, licences, facts and ratings loaded into the county's databases before the services start (0 = an empty node; #21's 'flat as the data grows': 1000000).")
+    var preloadRows: Int = 0
+
+    @Option(help: "The loader --preload-rows runs (scripts/bench-million-rows of this checkout).")
+    var preloadScript: String = "scripts/bench-million-rows"
+
     func validate() throws {
         guard applicants > 0 else { throw ValidationError("--applicants must be positive") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative") }
         guard (0...1).contains(cityShare) else { throw ValidationError("--city-share must be between 0 and 1") }
+        guard preloadRows == 0 || (1_000...10_000_000).contains(preloadRows) else { throw ValidationError("--preload-rows must be 0 or 1000–10000000") }
+    }
+
+    /// Fills the county's approval, intake, certificate and evaluation databases (the names the
+    /// cluster will give them) with `--preload-rows` closed rows each and 1 % open ones, migrations
+    /// applied as the services record them, before any service starts.
+    func preload(databaseTag: String) throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-preload-\(databaseTag).txt")
+        let started = ContinuousClock.now
+        let (status, _) = try Pgbench.spawnAndWait(
+            [preloadScript, "--rows", "\(preloadRows)", "--open", "\(max(100, preloadRows / 100))", "--database-prefix", "c\(databaseTag)", "--load-only"],
+            outputPath: output.path)
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw ValidationError("\(preloadScript) failed (exit \(status)):\n\(text.suffix(2000))") }
+        let seconds = (ContinuousClock.now - started).components.seconds
+        print("preloaded the county: \(preloadRows) closed + \(max(100, preloadRows / 100)) open rows per table in \(seconds) s (\(preloadScript); its output: \(output.path))")
     }
 
     func run() async throws {
@@ -68,7 +90,9 @@ struct BenchLifecycle: AsyncParsableCommand {
         print("oneseal-bench: \(applicants) applicants (\(Int(cityShare * 100)) % forwarded to the city), \(warmup) s warm-up, \(duration) s measured")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
         print("postgresql: \(PGSetup(conninfo: conninfo).durability())")
-        let cluster = try await LocalCluster.start(adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning")
+        let databaseTag = String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
+        if preloadRows > 0 { try preload(databaseTag: databaseTag) }
+        let cluster = try await LocalCluster.start(adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning", databaseTag: databaseTag)
         do {
             try await withClusterClients(cluster) { clients in
                 let hall = Hall(clients)

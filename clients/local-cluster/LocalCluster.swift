@@ -107,6 +107,8 @@ public final class LocalCluster: Sendable {
 
     /// Builds the cluster's key files and databases and starts every process, then waits until each
     /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
+    /// The databases are named `c<tag>_<service>_<node>`, `tag` random unless given (a loader that
+    /// filled a node's databases beforehand names them the same way; an existing one is used).
     public static func start(
         nodes: [String] = ["371300", "371302"],
         adminConninfo admin: String,
@@ -117,7 +119,8 @@ public final class LocalCluster: Sendable {
         tls: Bool = true,
         web: Bool = false,
         webEnvironment: [String: String] = [:],
-        replicas: Int = 1
+        replicas: Int = 1,
+        databaseTag: String? = nil
     ) async throws -> LocalCluster {
         precondition(replicas >= 1, "at least one process per service")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-cluster-\(UUID().uuidString.prefix(8))")
@@ -131,7 +134,7 @@ public final class LocalCluster: Sendable {
         var ports: [ServiceAddress: Int] = [:]
         var grpcPorts: [ServiceAddress: Int] = [:]
         var databases: [ServiceAddress: String] = [:]
-        let tag = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
+        let tag = databaseTag ?? String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
         for node in nodes {
             for service in ServiceName.allCases {
                 let address = ServiceAddress(service, node)
