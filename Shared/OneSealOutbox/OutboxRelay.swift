@@ -243,8 +243,7 @@ public struct OutboxRelay: Service {
     /// holds, in one statement; reads each one's oldest rows in one statement; delivers to all of
     /// them at once; marks what they took in one statement. A named destination that is failing
     /// (and due again) then gets a pass of its own, so a peer that hangs holds the others' next
-    /// batches back once, on its first failure, and not on every retry. Every named destination
-    /// has a ``Pass`` in the answer (handled 0 when it was not claimed).
+    /// batches back once, on its first failure, and not on every retry.
     @discardableResult
     public func relayOnce(destinations: [String]) async throws -> [String: Pass] {
         var seen = Set<String>()
@@ -253,40 +252,17 @@ public struct OutboxRelay: Service {
             guard let destination = named.first else { return [:] }
             return [destination: try await relayOnce(destination: destination)]
         }
-        let (claimedPasses, failing) = try await client.withTransaction { tx -> ([String: Pass], [String]) in
-            // The healthy ones are claimed; the failing ones that are due again are only named here
-            // (not locked), for a pass of their own. One held by another worker or replica, or
-            // backing off, is neither: its holder got the same NOTIFY, its backoff ends in a poll.
-            let rows = try await tx.query(
+        var passes = try await client.withTransaction { tx -> [String: Pass] in
+            let claimed = try await tx.query(
                 """
-                WITH claimed AS (
-                    SELECT destination FROM outbox_destinations
-                    WHERE destination = ANY(\(SQLArray(named))::text[]) AND attempts = 0 AND next_attempt_at <= now()
-                    FOR UPDATE SKIP LOCKED
-                )
-                SELECT destination, true AS claimed FROM claimed
-                UNION ALL
-                SELECT destination, false FROM outbox_destinations
-                WHERE destination = ANY(\(SQLArray(named))::text[]) AND attempts > 0 AND next_attempt_at <= now()
+                SELECT destination FROM outbox_destinations
+                WHERE destination = ANY(\(SQLArray(named))::text[]) AND attempts = 0 AND next_attempt_at <= now()
+                FOR UPDATE SKIP LOCKED
                 """)
-            var claims: [Claim] = []
-            var failing: [String] = []
-            for row in rows {
-                let destination = try row.decode("destination", as: String.self)
-                if try row.decode("claimed", as: Bool.self) {
-                    claims.append(Claim(destination: destination, failures: 0))
-                } else {
-                    failing.append(destination)
-                }
-            }
-            return (try await relay(claims, in: tx), failing)
-        }
-        var passes = claimedPasses
-        for destination in failing {
-            passes[destination] = try await relayOnce(destination: destination)
+            return try await relay(try claimed.map { Claim(destination: try $0.decode("destination", as: String.self), failures: 0) }, in: tx)
         }
         for destination in named where passes[destination] == nil {
-            passes[destination] = Pass(handled: 0, more: false)
+            passes[destination] = try await relayOnce(destination: destination)
         }
         return passes
     }
