@@ -5,11 +5,9 @@ import ServiceLifecycle
 
 /// Delivers outbox rows to their destinations: at least once, in order per destination.
 ///
-/// Each pass locks due destination rows with `FOR UPDATE SKIP LOCKED` (so replicas work on
-/// different destinations and never deliver the same rows twice at once), reads each destination's
-/// oldest undelivered rows, calls `deliver` for each destination at once, and marks what they took
-/// delivered in the same transaction — one transaction for all the destinations a NOTIFY named
-/// (#21: an event to five destinations was five passes and five commits).
+/// Each pass locks one due destination row with `FOR UPDATE SKIP LOCKED` (so replicas work on
+/// different destinations and never deliver the same rows twice at once), reads that destination's
+/// oldest undelivered rows, calls `deliver`, and marks them delivered in the same transaction.
 /// If `deliver` throws, the rows stay undelivered, the destination backs off (exponential, capped,
 /// jittered) and later rows of that destination wait behind the failed head; other destinations
 /// are unaffected. If the process dies after delivery but before commit, the rows are delivered
@@ -24,8 +22,8 @@ import ServiceLifecycle
 /// say nothing about the event, and dead-lettering would only scatter the queue out of order.
 ///
 /// The relay wakes on `NOTIFY outbox` (sent by ``Outbox/enqueue(_:in:)`` at commit), whose payload
-/// names the destinations that got rows: a worker then claims exactly those destinations (an
-/// index look-up, ``relayOnce(destinations:)``) instead of scanning every destination for
+/// names the destinations that got rows: a worker then claims exactly that destination (one
+/// primary-key look-up, ``relayOnce(destination:)``) instead of scanning every destination for
 /// work, and a worker with nothing named to do waits without asking the database (#21: the idle
 /// checks were most of the relays' commits). Every `pollInterval`, after a (re)LISTEN and for a
 /// NOTIFY without names, one worker scans all destinations (``relayOnce()``): the fallback for a
@@ -40,11 +38,8 @@ public struct OutboxRelay: Service {
         /// First retry delay of a failing destination; doubles per failure up to `maxBackoff`.
         public var initialBackoff: Duration
         public var maxBackoff: Duration
-        /// Passes run in parallel by this replica.
+        /// Destinations worked on in parallel by this replica.
         public var concurrency: Int
-        /// Most destinations one pass claims and delivers to (each in its own `deliver` call, all
-        /// at once): their marks share one commit.
-        public var destinationsPerPass: Int
         /// Largest sum of `encodedSize` over one batch. The peer refuses a whole request whose frame
         /// is over its limit, so this stays below it with room for the request's own framing
         /// (``OutboxRelay/batchLimit(forFrameSize:)``). An event larger than this on its own can
@@ -61,7 +56,7 @@ public struct OutboxRelay: Service {
 
         public init(
             batchSize: Int = 100, pollInterval: Duration = .seconds(1), initialBackoff: Duration = .milliseconds(200),
-            maxBackoff: Duration = .seconds(60), concurrency: Int = 2, destinationsPerPass: Int = 16,
+            maxBackoff: Duration = .seconds(60), concurrency: Int = 2,
             maximumBatchBytes: Int = OutboxRelay.batchLimit(forFrameSize: 4 * 1024 * 1024), maximumRefusals: Int = 10,
             encodedSize: @escaping @Sendable (OutboxEvent) -> Int = OutboxRelay.estimatedSize(of:)
         ) {
@@ -70,7 +65,6 @@ public struct OutboxRelay: Service {
             self.initialBackoff = initialBackoff
             self.maxBackoff = maxBackoff
             self.concurrency = max(1, concurrency)
-            self.destinationsPerPass = max(1, destinationsPerPass)
             self.maximumBatchBytes = max(1, maximumBatchBytes)
             self.maximumRefusals = max(1, maximumRefusals)
             self.encodedSize = encodedSize
@@ -110,7 +104,7 @@ public struct OutboxRelay: Service {
     /// is in progress finishes and commits; on cancellation it is rolled back (and redelivered later).
     public func run() async throws {
         let wake = WakeSignal()
-        let work = RelayWork(destinationsPerPass: configuration.destinationsPerPass)
+        let work = RelayWork()
         await withTaskGroup(of: Void.self) { outer in
             outer.addTask { await listenLoop(wake: wake, work: work) }
             outer.addTask { await pollLoop(wake: wake, work: work) }
@@ -162,30 +156,19 @@ public struct OutboxRelay: Service {
                 await wake.wait(timeout: configuration.pollInterval)
                 continue
             }
-            switch job {
-            case .destinations(let destinations):
-                var more: Set<String> = []
-                do {
-                    more = Set(try await relayOnce(destinations: destinations).filter(\.value.more).keys)
-                } catch is CancellationError {
-                    work.finishedPass(over: destinations, more: [])
-                    return
-                } catch {
-                    logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
+            var more = false
+            do {
+                switch job {
+                case .destination(let destination): more = try await relayOnce(destination: destination).more
+                case .scan: more = try await relayOnce() > 0
                 }
-                work.finishedPass(over: destinations, more: more)
-            case .scan:
-                var more = false
-                do {
-                    more = try await relayOnce() > 0
-                } catch is CancellationError {
-                    work.finishedScan(more: false)
-                    return
-                } catch {
-                    logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
-                }
-                work.finishedScan(more: more)
+            } catch is CancellationError {
+                work.finished(job, more: false)
+                return
+            } catch {
+                logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
             }
+            work.finished(job, more: more)
         }
     }
 
@@ -216,7 +199,7 @@ public struct OutboxRelay: Service {
             guard let destinationRow = claimed.first else { return 0 }
             let destination = try destinationRow.decode("destination", as: String.self)
             let failures = try destinationRow.decode("attempts", as: Int.self)
-            return try await relay([Claim(destination: destination, failures: failures)], in: tx)[destination]?.handled ?? 0
+            return try await relay(destination, failures: failures, in: tx).handled
         }
     }
 
@@ -233,185 +216,94 @@ public struct OutboxRelay: Service {
                 FOR UPDATE SKIP LOCKED
                 """)
             guard let row = claimed.first else { return Pass(handled: 0, more: false) }
-            let claim = Claim(destination: destination, failures: try row.decode("attempts", as: Int.self))
-            return try await relay([claim], in: tx)[destination] ?? Pass(handled: 0, more: false)
+            return try await relay(destination, failures: try row.decode("attempts", as: Int.self), in: tx)
         }
     }
 
-    /// Runs one pass on the destinations NOTIFYs named, in one transaction: claims those that are
-    /// due and healthy (no failure since their last delivery) and that no other worker or replica
-    /// holds, in one statement; reads each one's oldest rows in one statement; delivers to all of
-    /// them at once; marks what they took in one statement. A named destination that is failing
-    /// (and due again) then gets a pass of its own, so a peer that hangs holds the others' next
-    /// batches back once, on its first failure, and not on every retry.
-    @discardableResult
-    public func relayOnce(destinations: [String]) async throws -> [String: Pass] {
-        var seen = Set<String>()
-        let named = destinations.filter { seen.insert($0).inserted }
-        guard named.count > 1 else {
-            guard let destination = named.first else { return [:] }
-            return [destination: try await relayOnce(destination: destination)]
-        }
-        var passes = try await client.withTransaction { tx -> [String: Pass] in
-            let claimed = try await tx.query(
-                """
-                SELECT destination FROM outbox_destinations
-                WHERE destination = ANY(\(SQLArray(named))::text[]) AND attempts = 0 AND next_attempt_at <= now()
-                FOR UPDATE SKIP LOCKED
-                """)
-            return try await relay(try claimed.map { Claim(destination: try $0.decode("destination", as: String.self), failures: 0) }, in: tx)
-        }
-        for destination in named where passes[destination] == nil {
-            passes[destination] = try await relayOnce(destination: destination)
-        }
-        return passes
-    }
-
-    /// A destination whose row a pass's transaction has locked, and its failures so far.
-    struct Claim: Sendable {
-        var destination: String
-        var failures: Int
-    }
-
-    /// What a pass sends one destination: the in-order prefix of its rows that fits the byte budget.
-    private struct Planned: Sendable {
-        var claim: Claim
-        var batch: [OutboxEvent]
-        /// Events dead-lettered before the batch (too large for any batch).
-        var handled: Int
-        var more: Bool
-    }
-
-    /// One batch of each claimed destination (their rows locked by `tx`): read in one statement,
-    /// delivered at once, marked in one statement.
-    private func relay(_ claims: [Claim], in tx: PostgresConnection) async throws -> [String: Pass] {
-        guard !claims.isEmpty else { return [:] }
+    /// One batch of `destination`, whose row `tx` has locked (`failures`: its failures so far).
+    private func relay(_ destination: String, failures: Int, in tx: PostgresConnection) async throws -> Pass {
         let batchSize = configuration.batchSize
         let rows = try await tx.query(
             """
-            SELECT o.seq, o.id, o.destination, o.type, o.aggregate_id, o.payload, o.traceparent,
-                   COALESCE(o.occurred_at, o.created_at) AS occurred_at
-            FROM unnest(\(SQLArray(claims.map(\.destination)))::text[]) AS d(destination)
-            CROSS JOIN LATERAL (
-                SELECT * FROM outbox WHERE outbox.destination = d.destination AND delivered_at IS NULL
-                ORDER BY seq LIMIT \(batchSize)
-            ) AS o
-            ORDER BY o.seq
+            SELECT seq, id, destination, type, aggregate_id, payload, traceparent,
+                   COALESCE(occurred_at, created_at) AS occurred_at FROM outbox
+            WHERE destination = \(destination) AND delivered_at IS NULL
+            ORDER BY seq LIMIT \(batchSize)
             """)
-        var queues: [String: [(event: OutboxEvent, size: Int)]] = [:]
+        var queue: [(event: OutboxEvent, size: Int)] = []
         for row in rows {
+            let seq = try row.decode("seq", as: Int64.self)
             let event = OutboxEvent(
                 id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
                 aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
                 traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
-                sequence: try row.decode("seq", as: Int64.self))
-            queues[event.destination, default: []].append((event, configuration.encodedSize(event)))
+                sequence: seq)
+            queue.append((event, configuration.encodedSize(event)))
         }
-        var passes: [String: Pass] = [:]
-        var planned: [Planned] = []
-        var reset: [String] = []
-        for claim in claims {
-            var queue = queues[claim.destination] ?? []
-            let fullPage = queue.count == batchSize
-            var handled = 0
-            // A head too large for any batch would be refused forever: set it aside, go on behind it.
-            while let head = queue.first, head.size > configuration.maximumBatchBytes {
-                try await deadLetter(
-                    head.event, size: head.size,
-                    reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
-                queue.removeFirst()
-                handled += 1
-            }
-            guard !queue.isEmpty else {
-                if handled > 0 { reset.append(claim.destination) }
-                passes[claim.destination] = Pass(handled: handled, more: fullPage)
-                continue
-            }
-            // The longest in-order prefix that fits the byte budget (at least the head, which fits).
-            var batch = [queue[0].event]
-            var bytes = queue[0].size
-            for (event, size) in queue.dropFirst() {
-                guard bytes + size <= configuration.maximumBatchBytes else { break }
-                batch.append(event)
-                bytes += size
-            }
-            planned.append(Planned(claim: claim, batch: batch, handled: handled, more: fullPage || batch.count < queue.count))
+        var handled = 0
+        // A head too large for any batch would be refused forever: set it aside, go on behind it.
+        while let head = queue.first, head.size > configuration.maximumBatchBytes {
+            try await deadLetter(
+                head.event, size: head.size,
+                reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
+            queue.removeFirst()
+            handled += 1
         }
+        let fullPage = rows.count == batchSize
+        guard !queue.isEmpty else {
+            if handled > 0 { try await resetDestination(destination, in: tx) }
+            return Pass(handled: handled, more: fullPage)
+        }
+        // The longest in-order prefix that fits the byte budget (at least the head, which fits).
+        var batch = [queue[0].event]
+        var bytes = queue[0].size
+        for (event, size) in queue.dropFirst() {
+            guard bytes + size <= configuration.maximumBatchBytes else { break }
+            batch.append(event)
+            bytes += size
+        }
+        let more = fullPage || batch.count < queue.count
         // A cancelled relay starts no delivery: its transaction is about to roll back, so what it
         // sent would be sent again by whoever claims the destination next.
         try Task.checkCancellation()
-        let outcomes = await deliverAll(planned)
-        var delivered: [OutboxEvent] = []
-        for (plan, error) in zip(planned, outcomes) {
-            guard let error else {
-                delivered += plan.batch
-                if plan.claim.failures > 0 || plan.handled > 0 { reset.append(plan.claim.destination) }
-                passes[plan.claim.destination] = Pass(handled: plan.handled + plan.batch.count, more: plan.more)
-                continue
-            }
-            if error is CancellationError { throw CancellationError() }  // roll back: the rows stay undelivered
-            passes[plan.claim.destination] = try await recover(plan, from: error, in: tx)
-        }
-        try Task.checkCancellation()
-        if !delivered.isEmpty { try await markDelivered(delivered, in: tx) }
-        if !reset.isEmpty { try await resetDestinations(reset, in: tx) }
-        return passes
-    }
-
-    /// Calls `deliver` for every planned batch at once; the error of each (nil: delivered).
-    private func deliverAll(_ planned: [Planned]) async -> [(any Error)?] {
-        func attempt(_ plan: Planned) async -> (any Error)? {
-            do {
-                try await deliver(plan.claim.destination, plan.batch)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        guard planned.count > 1 else { return planned.isEmpty ? [] : [await attempt(planned[0])] }
-        return await withTaskGroup(of: (Int, (any Error)?).self) { group in
-            for (index, plan) in planned.enumerated() {
-                group.addTask { (index, await attempt(plan)) }
-            }
-            var outcomes = [(any Error)?](repeating: nil, count: planned.count)
-            for await (index, error) in group { outcomes[index] = error }
-            return outcomes
-        }
-    }
-
-    /// After `plan`'s batch failed with `error`: records the failure of its head (dead-lettered,
-    /// or the destination backs off), or — when the consumer refused something in a batch of
-    /// several, but not which event — delivers them one at a time, in order, so the refusal lands
-    /// on the event that earned it and the ones before it are not held (those the consumer already
-    /// applied are acknowledged as duplicates).
-    private func recover(_ plan: Planned, from error: any Error, in tx: PostgresConnection) async throws -> Pass {
-        let destination = plan.claim.destination
-        var handled = plan.handled
-        guard error is DeliveryRefused, plan.batch.count > 1 else {
-            if try await recordFailure(of: plan.batch[0], error: error, destinationFailures: plan.claim.failures, in: tx) {
-                try await resetDestinations([destination], in: tx)
-                return Pass(handled: handled + 1, more: true)
-            }
-            return Pass(handled: handled, more: false)
-        }
-        for event in plan.batch {
-            do {
-                try await deliver(destination, [event])
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if try await recordFailure(of: event, error: error, destinationFailures: plan.claim.failures, in: tx) {
-                    handled += 1
-                    continue
+        do {
+            try await deliver(destination, batch)
+        } catch is CancellationError {
+            throw CancellationError()  // roll back: the rows stay undelivered
+        } catch {
+            guard error is DeliveryRefused, batch.count > 1 else {
+                if try await recordFailure(of: batch[0], error: error, destinationFailures: failures, in: tx) {
+                    try await resetDestination(destination, in: tx)
+                    return Pass(handled: handled + 1, more: true)
                 }
                 return Pass(handled: handled, more: false)
             }
-            try Task.checkCancellation()
-            try await markDelivered([event], in: tx)
-            handled += 1
+            // The consumer refused something in the batch, but not which event: deliver them one
+            // at a time, in order, so the refusal lands on the event that earned it and the ones
+            // before it are not held (those it already applied are acknowledged as duplicates).
+            for event in batch {
+                do {
+                    try await deliver(destination, [event])
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    if try await recordFailure(of: event, error: error, destinationFailures: failures, in: tx) {
+                        handled += 1
+                        continue
+                    }
+                    return Pass(handled: handled, more: false)
+                }
+                try Task.checkCancellation()
+                try await markDelivered([event], in: tx)
+                handled += 1
+            }
+            try await resetDestination(destination, in: tx)
+            return Pass(handled: handled, more: more)
         }
-        try await resetDestinations([destination], in: tx)
-        return Pass(handled: handled, more: plan.more)
+        try Task.checkCancellation()
+        try await markDelivered(batch, in: tx)
+        if failures > 0 || handled > 0 { try await resetDestination(destination, in: tx) }
+        return Pass(handled: handled + batch.count, more: more)
     }
 
     private func markDelivered(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {
@@ -420,12 +312,9 @@ public struct OutboxRelay: Service {
             "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(\(SQLArray(seqs)))")
     }
 
-    private func resetDestinations(_ destinations: [String], in tx: PostgresConnection) async throws {
+    private func resetDestination(_ destination: String, in tx: PostgresConnection) async throws {
         try await tx.execute(
-            """
-            UPDATE outbox_destinations SET attempts = 0, last_error = NULL, next_attempt_at = now()
-            WHERE destination = ANY(\(SQLArray(destinations))::text[])
-            """)
+            "UPDATE outbox_destinations SET attempts = 0, last_error = NULL, next_attempt_at = now() WHERE destination = \(destination)")
     }
 
     /// Records a failed delivery of `event` (the head of what was sent). Returns true when the event

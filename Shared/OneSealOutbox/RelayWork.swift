@@ -3,10 +3,6 @@ import Synchronization
 /// What the relay's workers of this replica have to do: the destinations NOTIFYs named (first
 /// named, first served), whether a full scan is due, and which destinations a worker is on now.
 ///
-/// A worker takes every named destination no other worker is on (up to `destinationsPerPass`) and
-/// relays them in one pass, one transaction (#21): the destinations of one event — an approval
-/// goes to up to five — arrive in one NOTIFY and leave in one commit.
-///
 /// A named destination is taken off the list when a worker starts on it, before it reads the
 /// rows: a row committed after that read sends a NOTIFY that names it again, so nothing written
 /// is left waiting for the poll. A destination a worker of this replica is on is not handed to
@@ -14,8 +10,7 @@ import Synchronization
 /// have read before the new row); it stays named until the first is done.
 final class RelayWork: Sendable {
     enum Job: Sendable, Hashable {
-        /// The destinations to relay in one pass, in the order they were first named.
-        case destinations([String])
+        case destination(String)
         case scan
     }
 
@@ -28,11 +23,6 @@ final class RelayWork: Sendable {
     }
 
     private let state = Mutex(State())
-    let destinationsPerPass: Int
-
-    init(destinationsPerPass: Int) {
-        self.destinationsPerPass = max(1, destinationsPerPass)
-    }
 
     /// A NOTIFY on the outbox channel: its payload names destinations one per line; an empty
     /// payload (a writer that did not name them, or too many to fit) asks for a full scan.
@@ -53,25 +43,15 @@ final class RelayWork: Sendable {
         state.withLock { $0.scanDue = true }
     }
 
-    /// The next job for a worker, nil when there is nothing to do: the named destinations no
-    /// worker is on (at most `destinationsPerPass`, first named first), else a scan if one is due
-    /// and none runs.
+    /// The next job for a worker, nil when there is nothing to do: the first named destination no
+    /// worker is on, else a scan if one is due and none runs.
     func next() -> Job? {
         state.withLock { state -> Job? in
-            var taken: [String] = []
-            var kept: [String] = []
-            for destination in state.named {
-                if taken.count < destinationsPerPass && !state.busy.contains(destination) {
-                    taken.append(destination)
-                } else {
-                    kept.append(destination)
-                }
-            }
-            if !taken.isEmpty {
-                state.named = kept
-                state.isNamed.subtract(taken)
-                state.busy.formUnion(taken)
-                return .destinations(taken)
+            if let index = state.named.firstIndex(where: { !state.busy.contains($0) }) {
+                let destination = state.named.remove(at: index)
+                state.isNamed.remove(destination)
+                state.busy.insert(destination)
+                return .destination(destination)
             }
             if state.scanDue && !state.scanning {
                 state.scanDue = false
@@ -82,22 +62,18 @@ final class RelayWork: Sendable {
         }
     }
 
-    /// A worker is done with the pass over `destinations`; those in `more` may still hold due
-    /// rows and are queued again.
-    func finishedPass(over destinations: [String], more: Set<String>) {
+    /// A worker is done with `job`; `more`: the destination (or, for a scan, some destination) may
+    /// still hold due rows, so the job is queued again.
+    func finished(_ job: Job, more: Bool) {
         state.withLock { state in
-            for destination in destinations {
+            switch job {
+            case .destination(let destination):
                 state.busy.remove(destination)
-                if more.contains(destination), state.isNamed.insert(destination).inserted { state.named.append(destination) }
+                if more, state.isNamed.insert(destination).inserted { state.named.append(destination) }
+            case .scan:
+                state.scanning = false
+                if more { state.scanDue = true }
             }
-        }
-    }
-
-    /// A worker is done with a scan; `more`: some destination may still hold due rows.
-    func finishedScan(more: Bool) {
-        state.withLock { state in
-            state.scanning = false
-            if more { state.scanDue = true }
         }
     }
 }
