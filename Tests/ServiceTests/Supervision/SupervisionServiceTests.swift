@@ -353,7 +353,9 @@ struct SupervisionServiceTests {
             #expect(again.findingID == submitted.findingID)
             #expect(submitted.effect == .cancellation && submitted.caseID == "case-000030" && submitted.pushID == licencePush.pushID)
 
-            // The grant push: "should not have been granted" → a revocation review.
+            // The grant push: "should not have been granted" → a revocation review, a minute later
+            // (findings list oldest first; at one instant, by id).
+            node.clock.advance(seconds: 60)
             let grantPush = try #require(pushes.first { $0.kind == .grant })
             _ = try await node.supervision.claimPush(.with { $0.pushID = grantPush.pushID }, metadata: market)
             var recommendation = Supervision_Finding()
@@ -382,6 +384,19 @@ struct SupervisionServiceTests {
             // Visible on the case, to the bureau.
             let onCase = try await node.supervision.listFindings(.with { $0.caseID = "case-000030" }, metadata: try node.sectionChief)
             #expect(onCase.findings.map(\.effect) == [.cancellation, .revocationReview])
+            // Page by key, oldest first: one at a time, the token names the last one shown; an
+            // offset (what an earlier release answered) is refused, not read as a position.
+            let first = try await node.supervision.listFindings(.with { $0.departmentCode = "SCJG-371300"; $0.page.pageSize = 1 }, metadata: try node.sectionChief)
+            #expect(first.findings.map(\.findingID) == [submitted.findingID] && first.page.totalSize == 2)
+            #expect(first.page.nextPageToken.hasPrefix("t1."))
+            let second = try await node.supervision.listFindings(
+                .with { $0.departmentCode = "SCJG-371300"; $0.page.pageSize = 1; $0.page.pageToken = first.page.nextPageToken }, metadata: try node.sectionChief)
+            #expect(second.findings.map(\.findingID) == [review.findingID] && second.page.nextPageToken.isEmpty)
+            let mine = try await node.supervision.listFindings(.with { $0.page.pageSize = 5 }, metadata: market)
+            #expect(mine.findings.map(\.findingID) == [submitted.findingID, review.findingID] && mine.page.nextPageToken.isEmpty)
+            await #expect { _ = try await node.supervision.listFindings(.with { $0.page.pageToken = "1" }, metadata: try node.sectionChief) } throws: {
+                rpcFailure($0)?.fields == ["page.page_token"]
+            }
             let detail = try await node.supervision.getPush(.with { $0.pushID = grantPush.pushID }, metadata: market)
             #expect(detail.findings.map(\.findingID) == [review.findingID])
             await #expect { _ = try await node.supervision.listFindings(.with { $0.departmentCode = "SCJG-371300" }, metadata: try node.department("WJW-371300")) } throws: {

@@ -123,7 +123,8 @@ extension SupervisionAPI {
 
     public func listFindings(request: Supervision_ListFindingsRequest, context: ServerContext) async throws -> Supervision_ListFindingsResponse {
         let caller = try ServerContext.requireCaller()
-        let (offset, size) = try Paging.parse(request.page)
+        let size = try Paging.size(request.page)
+        let after = try InstantPageKey.after(request.page)
         var kinds: [String] = []
         for kind in request.kinds {
             guard let value = FindingKind(proto: kind) else { throw RPCError.invalidArgument(field: "kinds", "unknown kind \(kind)", reason: "enum") }
@@ -139,10 +140,12 @@ extension SupervisionAPI {
             } else {
                 try requireLocal(caller, reading: true)
             }
-            let (findings, total) = try await FindingStore.list(caseID: request.caseID, departmentCode: department, kinds: kinds, offset: offset, limit: size, on: connection)
+            let (findings, total, next) = try await FindingStore.list(
+                caseID: request.caseID, departmentCode: department, kinds: kinds, after: after, limit: size, on: connection)
             return Supervision_ListFindingsResponse.with {
                 $0.findings = findings
-                $0.page = Paging.response(offset: offset, size: size, total: total)
+                $0.page.totalSize = Int64(total)
+                $0.page.nextPageToken = next?.token ?? ""
             }
         }
     }

@@ -78,7 +78,7 @@ extension SupervisionAPI {
             } else {
                 try requireLocal(caller, reading: true)
             }
-            let findings = try await FindingStore.list(caseID: "", departmentCode: "", kinds: [], pushID: id, offset: 0, limit: 500, on: connection)
+            let findings = try await FindingStore.list(caseID: "", departmentCode: "", kinds: [], pushID: id, after: nil, limit: 500, on: connection)
             return Supervision_GetPushResponse.with { $0.push = view(push); $0.findings = findings.findings }
         }
     }

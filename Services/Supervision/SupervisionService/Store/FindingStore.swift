@@ -24,15 +24,34 @@ enum FindingStore {
         return (try Supervision_Finding(serializedBytes: try row.decode("record", as: [UInt8].self)), try row.decode("request_digest"))
     }
 
-    static func list(caseID: String, departmentCode: String, kinds: [String], pushID: UUID? = nil, offset: Int, limit: Int, on connection: PostgresConnection) async throws -> (findings: [Supervision_Finding], total: Int) {
-        let condition: SQLQuery = """
-            (\(caseID) = '' OR case_id = \(caseID)) AND (\(departmentCode) = '' OR department_code = \(departmentCode))
-            AND (cardinality(\(SQLArray(kinds))::text[]) = 0 OR kind = ANY(\(SQLArray(kinds))::text[]))
-            AND (\(pushID)::uuid IS NULL OR push_id = \(pushID))
-            """
-        let total = try await connection.query("SELECT count(*) AS n FROM findings WHERE \(condition)").one().decode("n", as: Int.self)
-        let rows = try await connection.query("SELECT record FROM findings WHERE \(condition) ORDER BY submitted_at, seq LIMIT \(limit) OFFSET \(offset)")
-        return (try rows.map { try Supervision_Finding(serializedBytes: try $0.decode("record", as: [UInt8].self)) }, total)
+    /// One page of the findings matching the filters, oldest first (ties by id): the page after
+    /// `after` (a keyset, decision 58 — the page costs the same at the millionth row as at the
+    /// first), its total stopping at ``ListTotal/cap`` + 1, and whether more follow.
+    static func list(
+        caseID: String, departmentCode: String, kinds: [String], pushID: UUID? = nil, after: InstantPageKey?, limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> (findings: [Supervision_Finding], total: Int, next: InstantPageKey?) {
+        var condition: SQLQuery = "TRUE"
+        if !caseID.isEmpty { condition = "\(condition) AND case_id = \(caseID)" }
+        if !departmentCode.isEmpty { condition = "\(condition) AND department_code = \(departmentCode)" }
+        if kinds.count == 1 { condition = "\(condition) AND kind = \(kinds[0])" }
+        if kinds.count > 1 { condition = "\(condition) AND kind = ANY(\(SQLArray(kinds))::text[])" }
+        if let pushID { condition = "\(condition) AND push_id = \(pushID)" }
+        var page = condition
+        if let after {
+            // After the key's instant, or at it with a greater id; the first half keeps the index bound.
+            page = "\(condition) AND submitted_at >= \(after.at)::timestamptz AND (submitted_at > \(after.at)::timestamptz OR id > \(after.id)::uuid)"
+        }
+        let total = try await connection.query(ListTotal.query(from: "findings", where: condition)).one().decode("n", as: Int.self)
+        let rows = try await connection.query(
+            "SELECT id, submitted_at, record FROM findings WHERE \(page) ORDER BY submitted_at, id LIMIT \(limit + 1)")
+        let shown = Array(rows.prefix(limit))
+        let findings = try shown.map { try Supervision_Finding(serializedBytes: try $0.decode("record", as: [UInt8].self)) }
+        var next: InstantPageKey?
+        if rows.count > limit, let last = shown.last {
+            next = InstantPageKey(at: try last.decode("submitted_at", as: Date.self), id: try last.decode("id", as: UUID.self))
+        }
+        return (findings, total, next)
     }
 
     /// Findings per department submitted in [from, to].
