@@ -37,50 +37,33 @@ final class ReadModelCache: Sendable {
     /// The model with its content version (see `Entry.version`).
     func versioned(nodes: Set<String>, on connection: PostgresConnection) async throws -> (model: ReadModel, version: Int) {
         let position = try await FactStore.position(on: connection)
-        // Only the mark is read here, not the model: a second reference to the kept model would
-        // make the merge below copy every fact, on every refresh (#21: a node with a million
-        // applications and cases).
-        let mark = entries.withLock { $0[nodes].map { (generation: $0.generation, horizon: $0.horizon) } }
-        if let mark, mark.generation == position.generation {
-            let changed = try await FactStore.model(nodes: nodes, since: mark.horizon, on: connection)
-            if let refreshed = refresh(nodes, from: mark.horizon, with: changed, at: position) { return refreshed }
+        let cached = entries.withLock { $0[nodes] }
+        var model: ReadModel
+        let version: Int
+        if let cached, cached.generation == position.generation {
+            model = cached.model
+            let changed = try await FactStore.model(nodes: nodes, since: cached.horizon, on: connection)
+            if changed.applications.isEmpty, changed.cases.isEmpty, changed.consultations.isEmpty, changed.pushes.isEmpty {
+                version = cached.version
+            } else {
+                model.applications.merge(changed.applications) { _, new in new }
+                model.cases.merge(changed.cases) { _, new in new }
+                model.consultations.merge(changed.consultations) { _, new in new }
+                model.pushes.merge(changed.pushes) { _, new in new }
+                version = versions.wrappingAdd(1, ordering: .relaxed).newValue
+            }
+        } else {
+            model = try await FactStore.model(nodes: nodes, on: connection)
+            version = versions.wrappingAdd(1, ordering: .relaxed).newValue
         }
-        let model = try await FactStore.model(nodes: nodes, on: connection)
-        let entry = Entry(generation: position.generation, horizon: position.horizon, model: model, version: versions.wrappingAdd(1, ordering: .relaxed).newValue)
+        let entry = Entry(generation: position.generation, horizon: position.horizon, model: model, version: version)
         entries.withLock { entries in
-            if let current = entries[nodes], current.generation == entry.generation, Self.order(current.horizon) > Self.order(entry.horizon) { return }
+            if let current = entries[nodes], current.generation == entry.generation, (UInt64(current.horizon) ?? 0) > (UInt64(entry.horizon) ?? 0) { return }
             if entries[nodes] == nil, entries.count >= capacity, let evicted = entries.keys.first { entries[evicted] = nil }
             entries[nodes] = entry
         }
-        return (model, entry.version)
+        return (model, version)
     }
-
-    /// Adds `changed` (the facts written from `horizon` on, read at `position`) to the kept model
-    /// in place: the entry is taken out of the dictionary while it changes, so the merge costs
-    /// what changed, not a copy of the model (a caller still holding the model it was given keeps
-    /// its own, by value). Nil when the entry is gone or was rebuilt meanwhile (load it whole).
-    /// When another caller refreshed since `horizon`: a later mark than ours is kept as it is (our
-    /// read may be older than its); an earlier one still takes ours, which holds every fact
-    /// written from `horizon` on as of a later snapshot than its.
-    private func refresh(_ nodes: Set<String>, from horizon: String, with changed: ReadModel, at position: (generation: Int64, horizon: String)) -> (model: ReadModel, version: Int)? {
-        entries.withLock { entries -> (model: ReadModel, version: Int)? in
-            guard entries[nodes]?.generation == position.generation, var entry = entries.removeValue(forKey: nodes) else { return nil }
-            defer { entries[nodes] = entry }
-            if entry.horizon != horizon, Self.order(entry.horizon) >= Self.order(position.horizon) { return (entry.model, entry.version) }
-            if !(changed.applications.isEmpty && changed.cases.isEmpty && changed.consultations.isEmpty && changed.pushes.isEmpty) {
-                entry.model.applications.merge(changed.applications) { _, new in new }
-                entry.model.cases.merge(changed.cases) { _, new in new }
-                entry.model.consultations.merge(changed.consultations) { _, new in new }
-                entry.model.pushes.merge(changed.pushes) { _, new in new }
-                entry.version = versions.wrappingAdd(1, ordering: .relaxed).newValue
-            }
-            entry.horizon = position.horizon
-            return (entry.model, entry.version)
-        }
-    }
-
-    /// A mark (`pg_snapshot_xmin`, an xid8 as text) as a number to compare.
-    private static func order(_ horizon: String) -> UInt64 { UInt64(horizon) ?? 0 }
 }
 
 /// The board's computations kept per exact input, and shared by callers asking at once: sixteen
