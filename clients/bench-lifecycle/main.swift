@@ -90,7 +90,7 @@ struct BenchLifecycle: AsyncParsableCommand {
         print("oneseal-bench: \(applicants) applicants (\(Int(cityShare * 100)) % forwarded to the city), \(warmup) s warm-up, \(duration) s measured")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average before start: \(Pgbench.loadAverage())")
         print("postgresql: \(PGSetup(conninfo: conninfo).durability())")
-        let databaseTag = String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
+        let databaseTag = LocalCluster.newDatabaseTag()
         if preloadRows > 0 { try preload(databaseTag: databaseTag) }
         let cluster = try await LocalCluster.start(adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning", databaseTag: databaseTag)
         do {

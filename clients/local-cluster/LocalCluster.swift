@@ -105,6 +105,11 @@ public final class LocalCluster: Sendable {
     public let webPorts: [String: Int]
     private let webProcesses = Mutex<[String: Process]>([:])
 
+    /// A fresh tag for a cluster's database names (eight lower-case hex digits).
+    public static func newDatabaseTag() -> String {
+        String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
+    }
+
     /// Builds the cluster's key files and databases and starts every process, then waits until each
     /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
     /// The databases are named `c<tag>_<service>_<node>`, `tag` random unless given (a loader that
@@ -134,7 +139,7 @@ public final class LocalCluster: Sendable {
         var ports: [ServiceAddress: Int] = [:]
         var grpcPorts: [ServiceAddress: Int] = [:]
         var databases: [ServiceAddress: String] = [:]
-        let tag = databaseTag ?? String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
+        let tag = databaseTag ?? newDatabaseTag()
         for node in nodes {
             for service in ServiceName.allCases {
                 let address = ServiceAddress(service, node)
