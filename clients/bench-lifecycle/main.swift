@@ -72,14 +72,15 @@ struct BenchLifecycle: AsyncParsableCommand {
     /// applied as the services record them, before any service starts.
     func preload(databaseTag: String) throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("oneseal-bench-preload-\(databaseTag).txt")
+        let openRows = max(100, preloadRows / 100)
         let started = ContinuousClock.now
         let (status, _) = try Pgbench.spawnAndWait(
-            [preloadScript, "--rows", "\(preloadRows)", "--open", "\(max(100, preloadRows / 100))", "--database-prefix", "c\(databaseTag)", "--load-only"],
+            [preloadScript, "--rows", "\(preloadRows)", "--open", "\(openRows)", "--database-prefix", LocalCluster.databasePrefix(tag: databaseTag), "--load-only"],
             outputPath: output.path)
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         guard status == 0 else { throw ValidationError("\(preloadScript) failed (exit \(status)):\n\(text.suffix(2000))") }
         let seconds = (ContinuousClock.now - started).components.seconds
-        print("preloaded the county: \(preloadRows) closed + \(max(100, preloadRows / 100)) open rows per table in \(seconds) s (\(preloadScript); its output: \(output.path))")
+        print("preloaded the county: \(preloadRows) closed + \(openRows) open rows per table in \(seconds) s (\(preloadScript); its output: \(output.path))")
     }
 
     func run() async throws {

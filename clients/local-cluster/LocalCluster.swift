@@ -110,10 +110,14 @@ public final class LocalCluster: Sendable {
         String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8))
     }
 
+    /// What every database name of the cluster tagged `tag` starts with: `<prefix>_<service>_<node>`.
+    public static func databasePrefix(tag: String) -> String { "c\(tag)" }
+
     /// Builds the cluster's key files and databases and starts every process, then waits until each
     /// answers its health check. `admin` is a libpq conninfo of a role that may create databases.
-    /// The databases are named `c<tag>_<service>_<node>`, `tag` random unless given (a loader that
-    /// filled a node's databases beforehand names them the same way; an existing one is used).
+    /// The databases are named `c<tag>_<service>_<node>` (`databasePrefix(tag:)`), `tag` random
+    /// unless given (a loader that filled a node's databases beforehand names them the same way;
+    /// an existing one is used).
     public static func start(
         nodes: [String] = ["371300", "371302"],
         adminConninfo admin: String,
@@ -145,7 +149,7 @@ public final class LocalCluster: Sendable {
                 let address = ServiceAddress(service, node)
                 ports[address] = try freeLoopbackPort()
                 grpcPorts[address] = try freeLoopbackPort()
-                databases[address] = "c\(tag)_\(service.rawValue)_\(node)"
+                databases[address] = "\(databasePrefix(tag: tag))_\(service.rawValue)_\(node)"
             }
         }
         var replicaPorts: [ReplicaAddress: (rpc: Int, grpc: Int)] = [:]
@@ -165,7 +169,7 @@ public final class LocalCluster: Sendable {
         if web {
             for node in nodes {
                 webPorts[node] = try freeLoopbackPort()
-                webDatabases[node] = "c\(tag)_web_\(node)"
+                webDatabases[node] = "\(databasePrefix(tag: tag))_web_\(node)"
             }
         }
         // TLS as in production: a CA per node, a certificate per service, every node's CA trusted.

@@ -38,10 +38,7 @@ enum FindingStore {
         if kinds.count > 1 { condition = "\(condition) AND kind = ANY(\(SQLArray(kinds))::text[])" }
         if let pushID { condition = "\(condition) AND push_id = \(pushID)" }
         var page = condition
-        if let after {
-            // After the key's instant, or at it with a greater id; the first half keeps the index bound.
-            page = "\(condition) AND submitted_at >= \(after.at)::timestamptz AND (submitted_at > \(after.at)::timestamptz OR id > \(after.id)::uuid)"
-        }
+        if let after { page = "\(condition) AND (submitted_at, id) > (\(after.at)::timestamptz, \(after.id)::uuid)" }
         let total = try await connection.query(ListTotal.query(from: "findings", where: condition)).one().decode("n", as: Int.self)
         let rows = try await connection.query(
             "SELECT id, submitted_at, record FROM findings WHERE \(page) ORDER BY submitted_at, id LIMIT \(limit + 1)")
