@@ -68,7 +68,7 @@ struct QueryBindingTests {
 
     @Test func textArraysBindAsArrays() async throws {
         try await withTestDatabase(prefix: "arrays") { client in
-            let values = ["a", "b,c", "d\"e", "f\\g", "NULL", ""]
+            let values = ["a", "b,c", "d\"e", "f\\g", "NULL", "", "行政审批 ✓"]
             let rows = try await client.query("SELECT x FROM unnest(\(SQLArray(values))::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
             #expect(try rows.map { try $0.decode("x", as: String.self) } == values)
             let back = try await client.query("SELECT \(SQLArray(values))::text[] AS a").one()
@@ -76,6 +76,19 @@ struct QueryBindingTests {
             let ids = try await client.query("SELECT 2 = ANY(\(SQLArray([1, 2, 3]))) AS hit").one()
             #expect(try ids.decode("hit", as: Bool.self))
         }
+    }
+
+    @Test("array literals are written byte for byte: every element quoted, quote and backslash escaped, bytea in hex")
+    func arrayLiteralBytes() throws {
+        func text(_ array: SQLArray) -> String { String(decoding: array.sqlBind.bytes ?? [], as: UTF8.self) }
+        #expect(text(SQLArray([String]())) == "{}")
+        #expect(text(SQLArray(["a", "b,c", "d\"e", "f\\g", "", "行政审批"])) == #"{"a","b,c","d\"e","f\\g","","行政审批"}"#)
+        #expect(text(SQLArray(["x", nil, "NULL"] as [String?])) == #"{"x",NULL,"NULL"}"#)
+        #expect(text(SQLArray([[], [0x00, 0x5c, 0xff]] as [[UInt8]])) == #"{"\\x","\\x005cff"}"#)
+        #expect(text(SQLArray([nil, Date(timeIntervalSince1970: 0)] as [Date?])) == #"{NULL,"1970-01-01 00:00:00.000000+00"}"#)
+        #expect(text(SQLArray([1, -2])) == "{1,-2}")
+        #expect(SQLArray(["a"]).sqlBind.typeOID == PostgresTypeOID.textArray)
+        #expect(SQLArray([[0x01]] as [[UInt8]]).sqlBind.typeOID == PostgresTypeOID.byteaArray)
     }
 
     @Test("nullable text, bytea and timestamptz arrays come back element for element, NULLs and every byte kept")
