@@ -54,4 +54,22 @@ struct DecodedDocumentsTests {
         #expect(try documents.value(of: #"{"x": 0, "y": 0}"#, decode: decodes.decode) == Point(x: 0, y: 0))
         #expect(decodes.count.withLock { $0 } == 5)
     }
+
+    @Test("a remembered text is not decoded; texts that differ in their bytes are kept apart even when they read the same")
+    func rememberedAndExact() throws {
+        let documents = DecodedDocuments<Point>(capacity: 8)
+        let decodes = Decodes()
+        documents.remember(#"{"x": 5, "y": 6}"#, as: Point(x: 5, y: 6))
+        #expect(try documents.value(of: #"{"x": 5, "y": 6}"#, decode: decodes.decode) == Point(x: 5, y: 6))
+        #expect(decodes.count.withLock { $0 } == 0)
+        // "é" precomposed and decomposed: equal as Swift Strings, two different documents here.
+        let precomposed = "{\"x\": 1, \"y\": 2, \"note\": \"caf\u{E9}\"}"
+        let decomposed = "{\"x\": 1, \"y\": 2, \"note\": \"cafe\u{301}\"}"
+        #expect(precomposed == decomposed)
+        _ = try documents.value(of: precomposed, decode: decodes.decode)
+        _ = try documents.value(of: decomposed, decode: decodes.decode)
+        _ = try documents.value(of: decomposed, decode: decodes.decode)
+        #expect(decodes.count.withLock { $0 } == 2)
+        #expect(documents.count == 3)
+    }
 }

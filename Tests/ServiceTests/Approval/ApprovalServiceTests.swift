@@ -213,6 +213,7 @@ struct ApprovalServiceTests {
             // Unknown case, bad id.
             await #expect { _ = try await node.approval.getCase(Approval_GetCaseRequest.with { $0.caseID = UUID().uuidString }, metadata: try node.director) } throws: { rpcFailure($0)?.code == .notFound }
             await #expect { _ = try await node.approval.getCase(Approval_GetCaseRequest.with { $0.caseID = "nope" }, metadata: try node.director) } throws: { rpcFailure($0)?.fields == ["case_id"] }
+            try await expectStoredStatesRoundTrip(CaseState.self, table: "cases", encode: CaseStore.encode, in: node.database)
         }
     }
 

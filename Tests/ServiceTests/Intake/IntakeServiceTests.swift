@@ -585,6 +585,7 @@ struct IntakeServiceTests {
                 == ["食品经营许可：行政许可已注销（2026-12-01起）：因销售过期食品被依法吊销许可证"])
             #expect(try await node.database.query("SELECT reason FROM unmatched_events WHERE type = \(Certificate_LicenceStatusChanged.protoMessageName)")
                 .map { try $0.decode("reason", as: String.self) } == ["no case 'case-of-another-node' at this node's window"])
+            try await expectStoredStatesRoundTrip(ApplicationState.self, table: "applications", encode: ApplicationStore.stateJSON, in: node.database)
         }
     }
 

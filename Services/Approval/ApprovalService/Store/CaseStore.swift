@@ -20,13 +20,13 @@ enum CaseStore {
         var renewalDueOn: CivilDate? = nil
     }
 
+    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them itself).
     static func encode(_ state: CaseState) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(state), as: UTF8.self)
+        String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     }
 
-    /// The case states this process decoded lately, by their stored text (`DecodedDocuments`).
+    /// The case states this process decoded or wrote lately, by their stored text
+    /// (`DecodedDocuments`; a write remembers the text the database answers for what it wrote).
     static let decodedStates = DecodedDocuments<CaseState>(capacity: 512)
 
     static func decode(_ row: PostgresRow) throws -> StoredCase {
@@ -70,7 +70,7 @@ enum CaseStore {
     /// constraint decides, so two replicas racing on the same event cannot both insert).
     static func insert(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws -> Bool {
         let state = stored.state
-        return try await transaction.execute("""
+        let rows = try await transaction.query("""
             INSERT INTO cases (id, case_number, application_id, implementation_code, status, state, applicant_sealed, department_code,
                                next_role, next_assignee, accepted_on, due_on, yellow_on, warning, revocation_review_open, renewal_due_on,
                                revision, created_at, updated_at)
@@ -79,19 +79,25 @@ enum CaseStore {
                     \(state.acceptedOn.iso8601)::date, \(derived.dueOn?.iso8601)::date, \(derived.yellowOn?.iso8601)::date, \(derived.warning),
                     \(derived.revocationReviewOpen), \(derived.renewalDueOn?.iso8601)::date, \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
             ON CONFLICT ON CONSTRAINT cases_one_per_item DO NOTHING
-            """) == 1
+            RETURNING state::text AS state
+            """)
+        guard let written = rows.first else { return false }
+        decodedStates.remember(try written.decode("state", as: String.self), as: state)
+        return true
     }
 
     static func update(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws {
         let state = stored.state
-        try await transaction.execute("""
+        let written = try await transaction.query("""
             UPDATE cases SET status = \(state.status.rawValue), state = \(try encode(state))::jsonb, next_role = \(derived.nextRole),
                    next_assignee = \(derived.nextAssignee), due_on = \(derived.dueOn?.iso8601)::date, yellow_on = \(derived.yellowOn?.iso8601)::date,
                    warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
             WHERE id = \(stored.id)
-            """)
+            RETURNING state::text AS state
+            """).first
+        if let written { decodedStates.remember(try written.decode("state", as: String.self), as: state) }
     }
 }
 

@@ -41,8 +41,10 @@ enum ApplicationStore {
         updated_at, request_digest, applicant_id_index, agent_id_index, submitted_by_index
         """
 
-    /// The application states this process decoded lately, by their stored text (a state is read
-    /// several times per revision; decoding it was the largest share of intake's CPU, #21).
+    /// The application states this process decoded or wrote lately, by their stored text (a state
+    /// is read several times per revision; decoding it was the largest share of intake's CPU, #21).
+    /// A write remembers the text the database answers for the state it wrote, so the reads after
+    /// it (the watch's, the next change's FOR UPDATE) decode nothing.
     static let decodedStates = DecodedDocuments<ApplicationState>(capacity: 512)
 
     static func decode(_ row: PostgresRow) throws -> StoredApplication {
@@ -67,10 +69,10 @@ enum ApplicationStore {
         )
     }
 
+    /// The state as the JSON text bound into `state::jsonb`. Keys are not sorted: jsonb keeps its
+    /// own key order, and sorting every object was a tenth of the encoding (#21).
     static func stateJSON(_ state: ApplicationState) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(state), as: UTF8.self)
+        String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     }
 
     static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredApplication? {
@@ -138,7 +140,7 @@ enum ApplicationStore {
         _ application: StoredApplication, applicantKind: String, idempotencyKey: String, steps: [(at: Date, description: String)], node: String,
         in transaction: PostgresConnection
     ) async throws {
-        try await transaction.execute(withSteps(steps, of: application.id, node: node, """
+        let written = try await transaction.query(withSteps(steps, of: application.id, node: node, """
             INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
                                       submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index, updated_at)
@@ -148,7 +150,9 @@ enum ApplicationStore {
                     \(application.bundleID), \(application.submittedAt), \(application.state.receivedOn.iso8601)::date,
                     \(application.state.intakeDeadline.iso8601)::date, \(application.revision), \(application.agentIndex), \(application.submitterIndex),
                     \(application.updatedAt))
-            """))
+            RETURNING state::text AS state
+            """)).one()
+        decodedStates.remember(try written.decode("state", as: String.self), as: application.state)
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
@@ -157,13 +161,15 @@ enum ApplicationStore {
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
         in transaction: PostgresConnection
     ) async throws {
-        try await transaction.execute(withSteps(steps, of: application.id, node: node, """
+        let written = try await transaction.query(withSteps(steps, of: application.id, node: node, """
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
                    state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
-            """))
+            RETURNING state::text AS state
+            """)).first
+        if let written { decodedStates.remember(try written.decode("state", as: String.self), as: application.state) }
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
     }
 

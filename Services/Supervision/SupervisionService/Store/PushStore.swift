@@ -125,10 +125,9 @@ struct PushStore: Sendable {
             reroutedFrom: try row.decode("rerouted_from"), revision: try row.decode("revision"))
     }
 
+    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them itself).
     static func stateJSON(_ state: PushState) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(state), as: UTF8.self)
+        String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     }
 
     func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredPush? {
