@@ -119,7 +119,10 @@ public struct IntakeEventConsumer: EventConsumer {
             return
         }
         _ = try await api.store(application, changedBy: { application, transaction in
-            if !header.caseID.isEmpty {
+            // The case's row is written in the transaction that first names the case on the item,
+            // so an item already naming it has its row: the case's later events skip the insert (#21).
+            let named = application.state.itemTracks.first { $0.implementationCode == header.implementationCode }?.caseID
+            if !header.caseID.isEmpty, named != header.caseID {
                 try await transaction.execute("""
                     INSERT INTO application_cases (case_id, application_id, implementation_code)
                     VALUES (\(header.caseID), \(application.id), \(header.implementationCode)) ON CONFLICT (case_id) DO NOTHING

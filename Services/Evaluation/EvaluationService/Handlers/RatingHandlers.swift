@@ -38,13 +38,12 @@ extension EvaluationAPI {
 
     func subject(caseID: String, applicationNumber: String, on connection: PostgresConnection) async throws -> RatedSubject {
         if !caseID.isEmpty {
-            guard let fact = try await FactStore.case(id: caseID, on: connection) else {
+            guard let (fact, application) = try await FactStore.caseWithApplication(id: caseID, on: connection) else {
                 throw Self.notFound("no case \(caseID) is known to evaluation at node \(node)")
             }
             if !applicationNumber.isEmpty, fact.applicationNumber != applicationNumber {
                 throw RPCError.invalidArgument(field: "application_number", "case \(caseID) belongs to application \(fact.applicationNumber), not \(applicationNumber)", reason: "mismatch")
             }
-            let application = fact.applicationID.isEmpty ? nil : try await FactStore.application(id: fact.applicationID, on: connection)
             return RatedSubject(key: "case:\(fact.id)", caseFact: fact, application: application, description: "case \(fact.number.isEmpty ? fact.id : fact.number)")
         }
         let applications = try await FactStore.applications(number: applicationNumber, on: connection)

@@ -173,8 +173,16 @@ enum FactStore {
         return (try row.decode("generation", as: Int64.self), try row.decode("horizon", as: String.self))
     }
 
-    static func application(id: String, on connection: PostgresConnection) async throws -> ApplicationFact? {
-        try await connection.query("SELECT fact::text AS fact FROM application_facts WHERE id = \(id)").first.map { try decode(ApplicationFact.self, $0) }
+    /// A case's fact with its application's (none when the case names no application or evaluation
+    /// has not heard of it), in one statement: a rating reads both (#21).
+    static func caseWithApplication(id: String, on connection: PostgresConnection) async throws -> (CaseFact, ApplicationFact?)? {
+        guard let row = try await connection.query("""
+            SELECT c.fact::text AS fact, a.fact::text AS application_fact
+            FROM case_facts c LEFT JOIN application_facts a ON c.application_id <> '' AND a.id = c.application_id
+            WHERE c.id = \(id)
+            """).first else { return nil }
+        let application = try row.decode("application_fact", as: String?.self).map { try JSONDecoder().decode(ApplicationFact.self, from: Data($0.utf8)) }
+        return (try decode(CaseFact.self, row), application)
     }
 
     static func applications(number: String, on connection: PostgresConnection) async throws -> [ApplicationFact] {
