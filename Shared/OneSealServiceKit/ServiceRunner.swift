@@ -225,7 +225,11 @@ public enum ServiceRunner {
             // Every service of the node holds this key, so their logs share one pseudonym per caller.
             LogPseudonym.configure(secret: signer.privateKey.rawRepresentation)
             let subject = "\(configuration.service)@\(configuration.node)"
-            serviceToken = { try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300)) }
+            // One token for a minute of its five (`ReusedToken`): not a signature per delivery.
+            let token = ReusedToken(reuseFor: .seconds(60)) { now in
+                try signer.mint(subject: subject, role: .peerNode, node: configuration.node, lifetime: .seconds(300), now: now)
+            }
+            serviceToken = { try token.token() }
         }
         let environment = ServiceEnvironment(
             configuration: configuration, database: database, logger: logger, peers: peerClients, serviceToken: serviceToken, tls: tls
