@@ -271,7 +271,7 @@ public struct TokenVerifier: Sendable {
 
     /// A key id: the first 16 hex digits of SHA-256 over the raw public key.
     public static func keyID(of key: Curve25519.Signing.PublicKey) -> String {
-        SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: key.rawRepresentation).prefix(8))
     }
 
     /// Parses a public key written as base64 of its 32 raw bytes.

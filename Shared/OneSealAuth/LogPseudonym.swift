@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import OneSealCore
 
 /// What a log line says instead of a caller's subject (issue #15 item 10).
 ///
@@ -35,7 +36,7 @@ public enum LogPseudonym {
     /// service started in the same process).
     static func of(_ subject: String, key: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: key)
-        return "sub~" + mac.prefix(6).map { String(format: "%02x", $0) }.joined()
+        return "sub~" + Hex.lowercase(mac.prefix(6))
     }
 }
 

@@ -88,7 +88,7 @@ public struct DataKeyring: Sendable {
         guard sealed.count > 5, sealed[0] == Self.formatVersion else { throw PrivacyError.malformed }
         let id = Array(sealed[1..<5])
         guard let entry = ([current] + older).first(where: { $0.id == id }) else {
-            throw PrivacyError.unknownKey(id.map { String(format: "%02x", $0) }.joined())
+            throw PrivacyError.unknownKey(Hex.lowercase(id))
         }
         let box = try AES.GCM.SealedBox(combined: sealed[5...])
         return Array(try AES.GCM.open(box, using: entry.cipherKey, authenticating: Array(context.utf8)))

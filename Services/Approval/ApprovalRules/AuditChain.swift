@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 
 /// One entry of the node's hash-chained audit log. Every act on a case appends one; the entry's
 /// hash covers the previous entry's hash and this entry's canonical bytes, so editing, deleting or
@@ -169,5 +170,5 @@ public struct AuditChainVerifier: Sendable {
 }
 
 extension Array where Element == UInt8 {
-    public var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    public var hexString: String { Hex.lowercase(self) }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 
 /// The signature algorithm of a seal. The national electronic seal is SM2 with SM3 (GB/T 38540);
 /// where it is not available the node signs with Ed25519. Verifiers dispatch on this value, so
@@ -62,7 +63,7 @@ public struct SealPublicKey: Sendable, Hashable {
 
     /// The first 16 hex digits of SHA-256 over the raw key: names the key in signatures and trust lists.
     public var keyID: String {
-        SHA256.hash(data: rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: rawRepresentation).prefix(8))
     }
 
     /// Checks `signature` over `bytes` signed for `purpose`.

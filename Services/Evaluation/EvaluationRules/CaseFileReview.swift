@@ -101,7 +101,7 @@ public enum CaseFileReview {
 
     public static func populationDigest(_ population: [String]) -> String {
         let text = Array(Set(population)).sorted().joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// The month's draw: its population is every case of `node` closed (decided or withdrawn) in

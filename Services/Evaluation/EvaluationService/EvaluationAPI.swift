@@ -118,7 +118,7 @@ public struct EvaluationAPI: Evaluation_EvaluationService.SimpleServiceProtocol 
     func applicantIndex(_ idNumber: String) -> String {
         if idNumber.hasPrefix(EventFiling.indexMarker) { return String(idNumber.dropFirst(EventFiling.indexMarker.count)) }
         guard !idNumber.isEmpty else { return "" }
-        return keyring.blindIndex(idNumber, purpose: "id_number").map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(keyring.blindIndex(idNumber, purpose: "id_number"))
     }
 
     // MARK: Errors

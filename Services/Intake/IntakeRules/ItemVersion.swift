@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 
 /// One published version of an item: what a case pins so that a later catalogue change never
 /// changes the rules of a running case. `(implementationCode, version)` identifies it;
@@ -63,6 +64,6 @@ extension CatalogueItem {
 /// (stored in `catalogue_versions.content_hash`, so the spelling must never change).
 enum ContentHash {
     static func hex(_ message: some DataProtocol) -> String {
-        Crypto.SHA256.hash(data: message).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(Crypto.SHA256.hash(data: message))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 
 /// `multipart/form-data` (RFC 7578) as the apply-online form sends it: text fields and files. Kept
 /// here, pure and tested, rather than a package: the front reads one kind of form from browsers,
@@ -171,7 +172,7 @@ public enum MaterialFile {
 
     /// Lower-case hex SHA-256, as intake names stored files.
     public static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(SHA256.hash(data: bytes))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IntakeRules
+import OneSealCore
 import OneSealPrivacy
 import OneSealStore
 
