@@ -15,6 +15,11 @@ public enum OpinionCheck {
         "无意见", "没意见", "符合要求", "符合条件", "不符合", "ok", "yes", "no", "agree", "approved", "lgtm",
     ]
 
+    /// `boilerplate`, longest first (so "不同意" goes before "同意"), sorted once: every signature
+    /// checks its opinion, and sorting and Foundation's `replacingOccurrences` per phrase were
+    /// ≈ 4 % of approval's CPU (#21).
+    static let boilerplateLongestFirst = boilerplate.sorted { $0.count > $1.count }
+
     /// The problem with `text` as an opinion, or nil when it is specific enough.
     public static func problem(_ text: String, field: String) -> FieldViolation? {
         let essential = essentialCharacters(text)
@@ -22,8 +27,8 @@ public enum OpinionCheck {
             return FieldViolation(field: field, description: "required: a specific opinion (what was checked, what was found, on what legal basis)", reason: "required")
         }
         var rest = essential.lowercased()
-        for phrase in boilerplate.sorted(by: { $0.count > $1.count }) {
-            rest = rest.replacingOccurrences(of: phrase, with: "")
+        for phrase in boilerplateLongestFirst where rest.contains(phrase) {
+            rest = rest.replacing(phrase, with: "")
         }
         if rest.count < 4 || essential.count < minimumLength {
             return FieldViolation(
