@@ -21,9 +21,13 @@ struct StoredItem: Sendable {
 enum CatalogueStore {
     static let columns: StaticString = "implementation_code, version, content::text AS content, content_hash, change_note, changed_by, changed_by_role, created_at"
 
+    /// Items decoded lately, by their stored text (`DecodedDocuments`): every submit reads the
+    /// current version of its items, and decoding one was ≈ 3 % of intake's CPU (#21).
+    static let decodedItems = DecodedDocuments<CatalogueItem>(capacity: 256)
+
     static func decode(_ row: PostgresRow) throws -> StoredItem {
         let content = try row.decode("content", as: String.self)
-        let item = try JSONDecoder().decode(CatalogueItem.self, from: Data(content.utf8))
+        let item = try decodedItems.value(of: content) { try JSONDecoder().decode(CatalogueItem.self, from: Data($0.utf8)) }
         let code = try row.decode("implementation_code", as: String.self)
         return StoredItem(
             item: item,
