@@ -11,8 +11,8 @@ enum FactStore {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow) throws -> T {
-        try JSONDecoder().decode(type, from: Data(try row.decode("fact", as: String.self).utf8))
+    static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow, column: String = "fact") throws -> T {
+        try JSONDecoder().decode(type, from: Data(try row.decode(column, as: String.self).utf8))
     }
 
     /// Loads the facts at `keys` under transaction-scoped advisory locks — all of them in one
@@ -181,7 +181,7 @@ enum FactStore {
             FROM case_facts c LEFT JOIN application_facts a ON c.application_id <> '' AND a.id = c.application_id
             WHERE c.id = \(id)
             """).first else { return nil }
-        let application = try row.decode("application_fact", as: String?.self).map { try JSONDecoder().decode(ApplicationFact.self, from: Data($0.utf8)) }
+        let application = try row.decode("application_fact", as: String?.self) == nil ? nil : try decode(ApplicationFact.self, row, column: "application_fact")
         return (try decode(CaseFact.self, row), application)
     }
 

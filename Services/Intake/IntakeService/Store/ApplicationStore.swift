@@ -70,7 +70,7 @@ enum ApplicationStore {
     }
 
     /// The state as the JSON text bound into `state::jsonb`. Keys are not sorted: jsonb keeps its
-    /// own key order, and sorting every object was a tenth of the encoding (#21).
+    /// own key order, so sorting every object bought nothing (#21).
     static func stateJSON(_ state: ApplicationState) throws -> String {
         String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
     }
