@@ -5,10 +5,10 @@ import OneSealStore
 
 /// The read model's SQL: one JSON row per application, case, consultation and push.
 enum FactStore {
+    /// A value as the JSON text bound into a `jsonb` column: keys unsorted, since jsonb keeps its
+    /// own order (decision 64).
     static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow, column: String = "fact") throws -> T {
