@@ -65,7 +65,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealStore",
-        dependencies: nio + ["CLibPQ", log, lifecycle],
+        dependencies: nio + ["CLibPQ", "OneSealCore", log, lifecycle],
         path: "Shared/OneSealStore",
         swiftSettings: swift6
     ),

@@ -11,20 +11,20 @@ import Synchronization
 /// renewed while most of its lifetime is still ahead, so a receiver never sees it near expiry.
 public final class ReusedToken: Sendable {
     /// How long one token is handed out; keep it well under the token's lifetime.
-    public let reuseFor: TimeInterval
+    public let reuseFor: Duration
     private let mint: @Sendable (Date) throws -> String
     private let current = Mutex<(token: String, mintedAt: Date)?>(nil)
 
     /// `mint` makes a token valid from the date it is given.
     public init(reuseFor: Duration, mint: @escaping @Sendable (Date) throws -> String) {
-        self.reuseFor = TimeInterval(reuseFor.components.seconds) + TimeInterval(reuseFor.components.attoseconds) / 1e18
+        self.reuseFor = reuseFor
         self.mint = mint
     }
 
     /// The current token, or a new one when it was minted `reuseFor` ago or more (or, after the
     /// clock went back, "later" than now). Two callers renewing at once each mint; the later one stays.
     public func token(now: Date = Date()) throws -> String {
-        if let current = current.withLock({ $0 }), now >= current.mintedAt, now.timeIntervalSince(current.mintedAt) < reuseFor {
+        if let current = current.withLock({ $0 }), now >= current.mintedAt, .seconds(now.timeIntervalSince(current.mintedAt)) < reuseFor {
             return current.token
         }
         let token = try mint(now)

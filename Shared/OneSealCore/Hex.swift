@@ -1,16 +1,23 @@
-/// Lower-case hexadecimal text of bytes (digests, blind indexes, key ids).
+/// Lower-case hexadecimal text of bytes (digests, blind indexes, key ids, bytea literals).
 ///
-/// One buffer written digit by digit: `String(format: "%02x")` per byte went through Foundation's
-/// formatter, ≈ 3 % of evaluation's CPU for the one blind index it computes per event (#21).
+/// Written digit by digit into one buffer: `String(format: "%02x")` per byte went through
+/// Foundation's formatter, ≈ 3 % of evaluation's CPU for the one blind index it computes per
+/// event (#21).
 public enum Hex {
-    public static func lowercase(_ bytes: some Sequence<UInt8>, prefix: String = "") -> String {
-        var out = Array(prefix.utf8)
-        out.reserveCapacity(out.count + bytes.underestimatedCount * 2)
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        append(bytes, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the two digits of every byte to `out`, for a caller writing a larger text in place
+    /// (an array literal's bytea elements, `SQLArray`).
+    public static func append(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 
 /// A Swift value that can be sent as a bind parameter.
 public protocol SQLEncodable: Sendable {
@@ -84,19 +85,19 @@ public struct SQLArray: SQLEncodable, Hashable {
     }
 
     public init(_ values: [Int]) {
-        sqlBind = SQLBind(typeOID: PostgresTypeOID.int8Array, text: "{" + values.map(String.init).joined(separator: ",") + "}")
+        sqlBind = SQLBind(typeOID: PostgresTypeOID.int8Array, text: Self.literal(values.map(String.init)))
     }
 
     public init(_ values: [Int64]) {
-        sqlBind = SQLBind(typeOID: PostgresTypeOID.int8Array, text: "{" + values.map { String($0) }.joined(separator: ",") + "}")
+        sqlBind = SQLBind(typeOID: PostgresTypeOID.int8Array, text: Self.literal(values.map { String($0) }))
     }
 
     public init(_ values: [UUID]) {
-        sqlBind = SQLBind(typeOID: PostgresTypeOID.uuidArray, text: "{" + values.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}")
+        sqlBind = SQLBind(typeOID: PostgresTypeOID.uuidArray, text: Self.literal(values.map { $0.uuidString.lowercased() }))
     }
 
     public init(_ values: [Bool]) {
-        sqlBind = SQLBind(typeOID: PostgresTypeOID.boolArray, text: "{" + values.map { $0 ? "t" : "f" }.joined(separator: ",") + "}")
+        sqlBind = SQLBind(typeOID: PostgresTypeOID.boolArray, text: Self.literal(values.map { $0 ? "t" : "f" }))
     }
 
     /// `text[]` whose elements may be NULL.
@@ -123,6 +124,11 @@ public struct SQLArray: SQLEncodable, Hashable {
             if let value { literal.quoted(PostgresTimestamp.format(value).utf8) } else { literal.null() }
         }
         sqlBind = literal.bind(PostgresTypeOID.timestamptzArray)
+    }
+
+    /// The literal of elements that need no quoting (numbers, UUIDs, booleans).
+    private static func literal(_ elements: [String]) -> String {
+        "{" + elements.joined(separator: ",") + "}"
     }
 }
 
@@ -163,14 +169,9 @@ struct ArrayLiteral {
     mutating func hex(_ element: [UInt8]) {
         separate()
         bytes.append(contentsOf: #""\\x"#.utf8)
-        for byte in element {
-            bytes.append(Self.digits[Int(byte >> 4)])
-            bytes.append(Self.digits[Int(byte & 0x0F)])
-        }
+        Hex.append(element, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
-
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     consuming func bind(_ typeOID: UInt32) -> SQLBind {
         bytes.append(UInt8(ascii: "}"))

@@ -11,8 +11,12 @@ enum FactStore {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow, column: String = "fact") throws -> T {
-        try JSONDecoder().decode(type, from: Data(try row.decode(column, as: String.self).utf8))
+    static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow) throws -> T {
+        try decode(type, text: try row.decode("fact", as: String.self))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 
     /// Loads the facts at `keys` under transaction-scoped advisory locks — all of them in one
@@ -181,7 +185,7 @@ enum FactStore {
             FROM case_facts c LEFT JOIN application_facts a ON c.application_id <> '' AND a.id = c.application_id
             WHERE c.id = \(id)
             """).first else { return nil }
-        let application = try row.decode("application_fact", as: String?.self) == nil ? nil : try decode(ApplicationFact.self, row, column: "application_fact")
+        let application = try row.decode("application_fact", as: String?.self).map { try decode(ApplicationFact.self, text: $0) }
         return (try decode(CaseFact.self, row), application)
     }
 
