@@ -20,9 +20,10 @@ final class LibPQConnection: @unchecked Sendable {
     let conninfo: String
     /// Backend process id, useful for diagnostics and tests.
     private(set) var backendPID: Int32 = 0
-    /// A `BEGIN …` not sent yet: it goes out right before the next statement, in the same
-    /// thread-pool job, which saves one thread hop per transaction (the server still sees
-    /// BEGIN as its own round trip, exactly like pgbench).
+    /// A `BEGIN …` not sent yet: it goes out with the transaction's first statement, in one
+    /// write and one round trip (libpq pipeline mode, ``executePipelined``) — #21: a transaction
+    /// was BEGIN, its statements and COMMIT, each waiting for the server; now the first
+    /// statement carries the BEGIN. Before a script (`executeScript`) it is still sent alone.
     var deferredBegin: String?
     /// The thread leases of this connection prefer as their task executor.
     let thread = ConnectionThread()
@@ -61,7 +62,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     var isOK: Bool {
         guard let conn else { return false }
-        return PQstatus(conn) == CONNECTION_OK
+        return PQstatus(conn) == CONNECTION_OK && PQpipelineStatus(conn) == PQ_PIPELINE_OFF
     }
 
     /// True when not inside a transaction block.
@@ -117,7 +118,8 @@ final class LibPQConnection: @unchecked Sendable {
     func execute(_ query: SQLQuery) throws -> PostgresRows {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
         if statements.hasPendingMaintenance { runStatementMaintenance(conn) }
-        try sendDeferredBegin()
+        var begin = deferredBegin
+        deferredBegin = nil
         let binds = query.binds
         let count = binds.count
         var types = [Oid](repeating: 0, count: count)
@@ -150,22 +152,28 @@ final class LibPQConnection: @unchecked Sendable {
             offset += bytes.count + 1
         }
         guard statements.isEnabled else {
+            if let begin {
+                return try executePipelined(conn, begin: begin, statement: .unnamed(query.sql, types: types), values: values, lengths: lengths, formats: formats)
+            }
             let result = query.sql.withCString { PQexecParams(conn, $0, Int32(count), types, values, lengths, formats, 0) }
             return try consume(result)
         }
         let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: types)  // Oid is UInt32
         var retried = false
         while true {
-            let name: String
-            if let cached = statements.lookup(key) {
-                name = cached
-            } else {
-                name = statements.makeName()
-                // Not cached when the server refuses it (syntax error, unknown table…).
-                _ = try consume(PQprepare(conn, name, query.sql, Int32(count), types))
-                statements.insert(key, name: name)
-            }
+            let cached = statements.lookup(key)
+            let name = cached ?? statements.makeName()
             do {
+                if let pending = begin {
+                    begin = nil
+                    let statement: PipelinedStatement = cached == nil ? .preparing(name, query.sql, types: types, key: key) : .prepared(name)
+                    return try executePipelined(conn, begin: pending, statement: statement, values: values, lengths: lengths, formats: formats)
+                }
+                if cached == nil {
+                    // Not cached when the server refuses it (syntax error, unknown table…).
+                    _ = try consume(PQprepare(conn, name, query.sql, Int32(count), types))
+                    statements.insert(key, name: name)
+                }
                 // withCString: no heap copy of the name (an implicit String argument would make one).
                 let result = name.withCString { PQexecPrepared(conn, $0, Int32(count), values, lengths, formats, 0) }
                 return try consume(result)
@@ -193,6 +201,61 @@ final class LibPQConnection: @unchecked Sendable {
                 throw error
             }
         }
+    }
+
+    /// How the statement after a pipelined BEGIN is sent.
+    private enum PipelinedStatement {
+        /// Cached on this session: Bind/Execute only.
+        case prepared(String)
+        /// Not cached yet: Parse under `name` first (cached once the server accepts it).
+        case preparing(String, String, types: [Oid], key: PreparedStatementCache.Key)
+        /// The statement cache is off: an unnamed Parse/Bind/Execute.
+        case unnamed(String, types: [Oid])
+    }
+
+    /// BEGIN, the transaction's first statement (and its Parse when it is new) and one Sync, in
+    /// one write: the server answers all of it in one round trip. In an explicit transaction
+    /// block the Sync commits nothing, so the block stays open for the statements after it,
+    /// exactly as if BEGIN had been sent alone. The result of each command is read in order
+    /// (each ends with a NULL), then the Sync's; the first command that failed is the error —
+    /// the server skips what follows it in the pipeline (PGRES_PIPELINE_ABORTED). A connection
+    /// that breaks mid-pipeline stays in pipeline mode and `isOK` says false, so the pool drops it.
+    private func executePipelined(
+        _ conn: OpaquePointer, begin: String, statement: PipelinedStatement,
+        values: [UnsafePointer<CChar>?], lengths: [Int32], formats: [Int32]
+    ) throws -> PostgresRows {
+        guard PQenterPipelineMode(conn) == 1 else { throw connectionError() }
+        let count = Int32(values.count)
+        var sent = PQsendQueryParams(conn, begin, 0, nil, nil, nil, nil, 0) == 1
+        var commands = 2
+        switch statement {
+        case .prepared(let name):
+            sent = sent && name.withCString { PQsendQueryPrepared(conn, $0, count, values, lengths, formats, 0) } == 1
+        case .preparing(let name, let sql, let types, _):
+            commands = 3
+            sent = sent && PQsendPrepare(conn, name, sql, count, types) == 1
+            sent = sent && name.withCString { PQsendQueryPrepared(conn, $0, count, values, lengths, formats, 0) } == 1
+        case .unnamed(let sql, let types):
+            sent = sent && PQsendQueryParams(conn, sql, count, types, values, lengths, formats, 0) == 1
+        }
+        guard sent, PQpipelineSync(conn) == 1 else { throw connectionError() }
+        var results: [OpaquePointer] = []
+        defer { for result in results { PQclear(result) } }
+        for _ in 0..<commands {
+            guard let result = PQgetResult(conn) else { throw connectionError() }
+            results.append(result)
+            while let extra = PQgetResult(conn) { PQclear(extra) }  // up to the NULL ending this command
+        }
+        guard let sync = PQgetResult(conn) else { throw connectionError() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced, PQexitPipelineMode(conn) == 1 else { throw connectionError() }
+        for result in results.dropLast() where PQresultStatus(result) != PGRES_COMMAND_OK {
+            throw serverError(result)  // BEGIN or Parse refused: the statement did not run
+        }
+        if case .preparing(let name, _, _, let key) = statement { statements.insert(key, name: name) }
+        let last = results.removeLast()
+        return try consume(last)  // consume clears it
     }
 
     /// Sends the DEALLOCATEs the statement cache owes the server, only outside a transaction
