@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import IntakeRules
 import Logging
+import OneSealAuth
 import OneSealCore
 import OneSealOutbox
 import OneSealProto
@@ -147,14 +148,23 @@ extension IntakeAPI {
         let watch = try watches.open(id)
         defer { watches.close(watch) }
         var shown = request.knownRevision
+        // Whether this caller reads the application in full (a logged read): learnt at the first
+        // read, which authorizes before anything is logged.
+        var inFull: Bool?
         while true {
             // Who may watch is who may read, checked at every read; a view is sent (and its
-            // read logged, in the read's transaction: one commit) only when the revision moved.
-            let view = try await database.withTransaction { connection -> Intake_Application? in
-                guard let application = try await ApplicationStore.find(id: id, on: connection) else { throw Self.notFound("no such application") }
-                try authorize(.read, on: application, by: caller)
-                guard application.revision != shown else { return nil }
-                return try await self.view(application, for: caller, purpose: "watch", on: connection)
+            // read logged, in the read's own commit) only when the revision moved.
+            let view: Intake_Application?
+            if let inFull {
+                view = try await laterView(of: id, by: caller, inFull: inFull, shown: shown)
+            } else {
+                (view, inFull) = try await database.withTransaction { connection -> (Intake_Application?, Bool) in
+                    guard let application = try await ApplicationStore.find(id: id, on: connection) else { throw Self.notFound("no such application") }
+                    try authorize(.read, on: application, by: caller)
+                    let full = disclosure(of: application, for: caller) == .full
+                    guard application.revision != shown else { return (nil, full) }
+                    return (try await self.view(application, for: caller, purpose: "watch", on: connection), full)
+                }
             }
             if let view {
                 try await response.write(.with { $0.application = view })
@@ -166,5 +176,28 @@ extension IntakeAPI {
             await watch.wake.wait(timeout: min(left, watches.recheckInterval))
             guard !watch.wake.isShutdown, !Task.isCancelled else { return }
         }
+    }
+
+    /// A view after the watch's first: the read and its read-log row in one autocommitted
+    /// statement, the row written only when the revision moved (#21: a view was four statements
+    /// and two round trips more). The first read authorized this caller before any row was
+    /// logged, and what the rule compares — the applicant's and agent's blind indexes, the
+    /// submitter, the node, the node forwarded to — is fixed once an application exists (or, for
+    /// the forwarding, only ever added), so the row is written before the check is repeated here.
+    /// Should the repeated check disagree, the call fails (the row then records an attempt by a
+    /// caller who was allowed when the watch began), and a read found to be in full after all is
+    /// logged on its own before it is sent: never shown unlogged.
+    private func laterView(of id: UUID, by caller: Caller, inFull: Bool, shown: Int64) async throws -> Intake_Application? {
+        let entry = inFull ? readLogEntry(caller, purpose: "watch") : nil
+        guard let application = try await database.withConnection({
+            try await ApplicationStore.find(id: id, loggingRead: entry, unlessRevision: shown, on: $0)
+        }) else { throw Self.notFound("no such application") }
+        try authorize(.read, on: application, by: caller)
+        guard application.revision != shown else { return nil }
+        let (view, full) = try disclosed(application, for: caller)
+        if full, !inFull {
+            try await database.withConnection { try await logReads(of: [id], by: caller, purpose: "watch", on: $0) }
+        }
+        return view
     }
 }

@@ -203,7 +203,7 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     func disclosed(_ application: StoredApplication, for caller: Caller?) throws -> (application: Intake_Application, inFull: Bool) {
         var out = record(application)
         let parties = try openParties(application)
-        let disclosure = Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
+        let disclosure = disclosure(of: application, for: caller)
         let inFull = disclosure == .full && caller != nil
         if !inFull { out.queryCode = "" }
         out.applicant = parties.applicant.disclosed(disclosure)
@@ -218,14 +218,25 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         return (out, inFull)
     }
 
-    /// Logs `caller`'s reads in full of `applications`, one row each, in one statement. The
-    /// person reading their own application is logged as "data_subject": their token's subject is
-    /// their ID number, which this table (not sealed) must not hold.
+    /// How much of `application` `caller` sees, by the one disclosure rule.
+    func disclosure(of application: StoredApplication, for caller: Caller?) -> Disclosure {
+        Disclosure.of(.application, for: caller, atNode: node, isDataSubject: isDataSubject(application, caller))
+    }
+
+    /// Logs `caller`'s reads in full of `applications`, one row each, in one statement.
     func logReads(of applications: [UUID], by caller: Caller, purpose: String, on connection: PostgresConnection) async throws {
         guard !applications.isEmpty else { return }
-        let reader = caller.role == .applicant ? "data_subject" : caller.subject
+        let entry = readLogEntry(caller, purpose: purpose)
         try await ApplicationStore.logPersonalDataReads(
-            subject: reader, role: caller.role.rawValue, node: caller.node, applications: applications, purpose: purpose, on: connection)
+            subject: entry.subject, role: entry.role, node: entry.node, applications: applications, purpose: purpose, on: connection)
+    }
+
+    /// The row a read in full by `caller` leaves in personal_data_reads. The person reading their
+    /// own application is logged as "data_subject": their token's subject is their ID number,
+    /// which this table (not sealed) must not hold.
+    func readLogEntry(_ caller: Caller, purpose: String) -> ApplicationStore.ReadLogEntry {
+        ApplicationStore.ReadLogEntry(
+            subject: caller.role == .applicant ? "data_subject" : caller.subject, role: caller.role.rawValue, node: caller.node, purpose: purpose)
     }
 
     /// Applicant and agent, sealed together under the application id.

@@ -68,6 +68,12 @@ struct ApplicationWatchTests {
             // A time limit ends it too (OK, no view when nothing changed).
             let quiet = try await Self.views(intake, .with { $0.applicationID = id; $0.knownRevision = accepted.revision; $0.maxWaitSeconds = 1 }, as: clerk)
             #expect(quiet.isEmpty)
+            // One read-log row per view sent — the first read's (in its transaction) and the later
+            // ones' (in the read's own statement) alike — and none for a read that sent nothing.
+            let rows = try await node.database.query(
+                "SELECT count(*)::int8 AS n, count(DISTINCT subject)::int8 AS readers FROM personal_data_reads WHERE purpose = 'watch'").one()
+            #expect(try rows.decode("n", as: Int.self) == 2 + ended.count)
+            #expect(try rows.decode("readers", as: Int.self) == 1)
 
             // Another applicant may not read it, so may not watch it.
             let stranger = try node.metadata(.applicant, subject: IntakeSafetyTests.otherPerson)

@@ -82,6 +82,29 @@ enum ApplicationStore {
         return try rows.first.map(decode)
     }
 
+    /// Who a personal-data read row names (`IntakeAPI.readLogEntry`).
+    struct ReadLogEntry: Sendable {
+        var subject: String
+        var role: String
+        var node: String
+        var purpose: String
+    }
+
+    /// The application, and — only when its revision is not `shown` any more — `read`'s row in
+    /// personal_data_reads, in one autocommitted statement: a watch's later views (#21; a view
+    /// was BEGIN, the read, the read-log INSERT and COMMIT). `read` nil reads without logging.
+    static func find(id: UUID, loggingRead read: ReadLogEntry?, unlessRevision shown: Int64, on connection: PostgresConnection) async throws -> StoredApplication? {
+        guard let read else { return try await find(id: id, on: connection) }
+        return try await connection.query("""
+            WITH application AS (SELECT \(unescaped: columns) FROM applications WHERE id = \(id)),
+            read AS (
+                INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
+                SELECT \(read.subject), \(read.role), \(read.node), id, \(read.purpose) FROM application WHERE revision <> \(shown)
+            )
+            SELECT * FROM application
+            """).first.map(decode)
+    }
+
     static func find(number: String, on connection: PostgresConnection) async throws -> StoredApplication? {
         try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE application_number = \(number)").first.map(decode)
     }
