@@ -39,8 +39,9 @@ extension SupervisionAPI {
         var created = 0
         var skipped: [String] = []
         var events: [OutboxEvent] = []
+        let departments = try await DepartmentStore.find(planned.map(\.department.code), on: transaction)
         for plan in planned {
-            guard let department = try await DepartmentStore.find(plan.department.code, on: transaction), department.department.active else {
+            guard let department = departments[plan.department.code], department.department.active else {
                 skipped.append("\(plan.department.code) inactive")
                 continue
             }

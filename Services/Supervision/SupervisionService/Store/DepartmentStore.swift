@@ -55,6 +55,13 @@ enum DepartmentStore {
         return try rows.first.map(decode)
     }
 
+    /// The departments of `codes` that exist, by code, in one statement (a source event's pushes
+    /// read their departments together, #21).
+    static func find(_ codes: [String], on connection: PostgresConnection) async throws -> [String: StoredDepartment] {
+        let rows = try await connection.query("SELECT \(unescaped: columns) FROM departments WHERE code = ANY(\(SQLArray(codes))::text[])")
+        return try Dictionary(rows.map { let department = try decode($0); return (department.department.code, department) }, uniquingKeysWith: { first, _ in first })
+    }
+
     static func all(includeInactive: Bool, on connection: PostgresConnection) async throws -> [StoredDepartment] {
         try await connection.query("SELECT \(unescaped: columns) FROM departments WHERE active OR \(includeInactive) ORDER BY code").map(decode)
     }
@@ -90,33 +97,30 @@ enum BoundaryStore {
         var updatedByRole: String
     }
 
-    /// Entries matching the filters, with their departments in list order.
+    /// Entries matching the filters, with their departments in list order, in one statement
+    /// (each push's source event reads its item's entry: two statements were one too many, #21).
     static func entries(implementationCode: String = "", departmentCode: String = "", keys: [String]? = nil, on connection: PostgresConnection) async throws -> [Stored] {
         let rows = try await connection.query("""
-            SELECT e.key, e.implementation_code, e.basic_code, e.item_name, e.version, e.updated_at, e.updated_by, e.updated_by_role
+            SELECT e.key, e.implementation_code, e.basic_code, e.item_name, e.version, e.updated_at, e.updated_by, e.updated_by_role,
+                   COALESCE(d.codes, '{}') AS department_codes, COALESCE(d.responsibilities, '{}') AS responsibilities
             FROM boundary_entries e
+            LEFT JOIN LATERAL (
+                SELECT array_agg(department_code ORDER BY position) AS codes, array_agg(responsibility ORDER BY position) AS responsibilities
+                FROM boundary_departments WHERE entry_key = e.key
+            ) d ON true
             WHERE (\(implementationCode) = '' OR e.implementation_code = \(implementationCode) OR (e.implementation_code = '' AND e.basic_code = left(\(implementationCode), 12)))
               AND (\(departmentCode) = '' OR EXISTS (SELECT 1 FROM boundary_departments d WHERE d.entry_key = e.key AND d.department_code = \(departmentCode)))
               AND (\(keys == nil) OR e.key = ANY(\(SQLArray(keys ?? []))::text[]))
             ORDER BY e.key
             """)
-        let entryKeys = try rows.map { try $0.decode("key", as: String.self) }
-        var departments: [String: [SupervisingDepartment]] = [:]
-        if !entryKeys.isEmpty {
-            for row in try await connection.query("""
-                SELECT entry_key, department_code, responsibility FROM boundary_departments
-                WHERE entry_key = ANY(\(SQLArray(entryKeys))::text[]) ORDER BY entry_key, position
-                """) {
-                departments[try row.decode("entry_key"), default: []].append(
-                    SupervisingDepartment(code: try row.decode("department_code"), responsibility: try row.decode("responsibility")))
-            }
-        }
         return try rows.map { row in
-            let key: String = try row.decode("key")
+            let codes = try row.decode("department_codes", as: SQLTextArray.self).elements
+            let responsibilities = try row.decode("responsibilities", as: SQLTextArray.self).elements
+            let departments = zip(codes, responsibilities).map { SupervisingDepartment(code: $0 ?? "", responsibility: $1 ?? "") }
             return Stored(
                 entry: BoundaryEntry(
                     implementationCode: try row.decode("implementation_code"), basicCode: try row.decode("basic_code"),
-                    itemName: try row.decode("item_name"), departments: departments[key] ?? []),
+                    itemName: try row.decode("item_name"), departments: departments),
                 version: try row.decode("version"), updatedAt: try row.decode("updated_at"),
                 updatedBy: try row.decode("updated_by"), updatedByRole: try row.decode("updated_by_role"))
         }
