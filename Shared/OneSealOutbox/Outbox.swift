@@ -16,7 +16,8 @@ public enum Outbox {
         // ORDER BY keeps each destination's events in the order the caller enqueued them — the
         // destinations' rows, and the NOTIFY (sent by PostgreSQL only on COMMIT). An event to
         // four destinations was four INSERTs, then an upsert and a NOTIFY of their own.
-        try await tx.execute(
+        // Sent with the transaction's next statement or its COMMIT: nothing waits for its answer.
+        try await tx.executeWithNext(
             """
             WITH queued AS (
                 INSERT INTO outbox (id, destination, type, aggregate_id, payload, traceparent, occurred_at)

@@ -306,14 +306,16 @@ public struct OutboxRelay: Service {
         return Pass(handled: handled + batch.count, more: more)
     }
 
+    /// Sent with the pass's next statement or its COMMIT (#21): nothing waits for it, and if it
+    /// fails the pass commits nothing, so the rows are delivered again (consumers deduplicate).
     private func markDelivered(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {
         let seqs = events.compactMap(\.sequence)
-        try await tx.execute(
+        try await tx.executeWithNext(
             "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(\(SQLArray(seqs)))")
     }
 
     private func resetDestination(_ destination: String, in tx: PostgresConnection) async throws {
-        try await tx.execute(
+        try await tx.executeWithNext(
             "UPDATE outbox_destinations SET attempts = 0, last_error = NULL, next_attempt_at = now() WHERE destination = \(destination)")
     }
 

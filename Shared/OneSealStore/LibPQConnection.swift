@@ -25,6 +25,9 @@ final class LibPQConnection: @unchecked Sendable {
     /// was BEGIN, its statements and COMMIT, each waiting for the server; now the first
     /// statement carries the BEGIN. Before a script (`executeScript`) it is still sent alone.
     var deferredBegin: String?
+    /// Statements of the open transaction nobody waits for (``executeWithNext(_:)``), sent in
+    /// the same write as the next statement or the COMMIT.
+    private var deferred: [SQLQuery] = []
     /// The thread leases of this connection prefer as their task executor.
     let thread = ConnectionThread()
     /// Server-side prepared statements of this session. A new connection (after a reconnect)
@@ -114,19 +117,123 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// Runs one parameterized statement (text results): through a cached prepared statement
-    /// (`PQprepare` once, then `PQexecPrepared`) when the cache is on, else `PQexecParams`.
+    /// (`PQprepare` once, then `PQexecPrepared`) when the cache is on, else `PQexecParams`. A
+    /// deferred BEGIN and deferred statements go out before it in the same write (``runPipeline``).
     func execute(_ query: SQLQuery) throws -> PostgresRows {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
         if statements.hasPendingMaintenance { runStatementMaintenance(conn) }
-        var begin = deferredBegin
+        if deferredBegin != nil || !deferred.isEmpty {
+            return try runPipeline(conn, takePending() + [.statement(query)])
+        }
+        return try withParameters(of: query) { types, values, lengths, formats in
+            let count = Int32(values.count)
+            guard statements.isEnabled else {
+                return try consume(query.sql.withCString { PQexecParams(conn, $0, count, types, values, lengths, formats, 0) })
+            }
+            let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: types)  // Oid is UInt32
+            var retried = false
+            while true {
+                let name: String
+                if let cached = statements.lookup(key) {
+                    name = cached
+                } else {
+                    name = statements.makeName()
+                    // Not cached when the server refuses it (syntax error, unknown table…).
+                    _ = try consume(PQprepare(conn, name, query.sql, count, types))
+                    statements.insert(key, name: name)
+                }
+                do {
+                    // withCString: no heap copy of the name (an implicit String argument would make one).
+                    let result = name.withCString { PQexecPrepared(conn, $0, count, values, lengths, formats, 0) }
+                    return try consume(result)
+                } catch var error as PostgresError {
+                    guard noteStaleStatement(error, key: key) else { throw error }
+                    // Outside a transaction block the failed statement ran alone and had no effect,
+                    // so it is simply sent again, prepared afresh. Inside one, the transaction is
+                    // aborted: the error goes up marked, and withTransaction runs the closure again.
+                    if !retried && PQtransactionStatus(conn) == PQTRANS_IDLE {
+                        retried = true
+                        runStatementMaintenance(conn)
+                        continue
+                    }
+                    error.preparedStatementInvalidated = true
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Adds `query` to the statements sent with the next one (or the COMMIT) of the transaction
+    /// this connection is in; outside a transaction it runs at once. See
+    /// ``PostgresConnection/executeWithNext(_:)``.
+    func executeWithNext(_ query: SQLQuery) throws {
+        guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        guard deferredBegin != nil || PQtransactionStatus(conn) != PQTRANS_IDLE else {
+            _ = try execute(query)
+            return
+        }
+        deferred.append(query)
+    }
+
+    /// Commits the transaction `withTransaction` opened: the deferred statements and COMMIT in
+    /// one write when there are any, COMMIT alone when not, nothing when nothing ran.
+    func commit() throws {
+        guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        guard !deferred.isEmpty else {
+            if deferredBegin != nil {
+                deferredBegin = nil
+                return
+            }
+            _ = try consume(PQexec(conn, "COMMIT"))
+            return
+        }
+        _ = try runPipeline(conn, takePending() + [.text("COMMIT")])
+    }
+
+    /// Forgets what was not sent: the transaction is being rolled back (or was never begun).
+    func dropPending() {
         deferredBegin = nil
+        deferred = []
+    }
+
+    /// The deferred BEGIN and statements, taken out to be sent now.
+    private func takePending() -> [PipelineCommand] {
+        var commands: [PipelineCommand] = deferredBegin.map { [.text($0)] } ?? []
+        commands += deferred.map { .statement($0) }
+        deferredBegin = nil
+        deferred = []
+        return commands
+    }
+
+    /// True when `error` says a cached statement went stale, which is then dropped from the cache.
+    private func noteStaleStatement(_ error: PostgresError, key: PreparedStatementCache.Key) -> Bool {
+        if error.sqlState == "26000" {
+            // "prepared statement does not exist": something (DISCARD ALL, DEALLOCATE ALL
+            // sent as a script) dropped the session's statements behind the cache's back.
+            statements.invalidateAll()
+            return true
+        }
+        if error.sqlState == "0A000" && error.routine == "RevalidateCachedQuery" {
+            // "cached plan must not change result type": a table the statement reads was
+            // altered (e.g. `SELECT *` after ADD COLUMN); prepare it again.
+            statements.invalidate(key)
+            return true
+        }
+        return false
+    }
+
+    /// Calls `body` with libpq's parameter arrays for `query`'s binds: all values in one buffer,
+    /// each NUL-terminated (libpq reads text values as C strings), alive during `body` only —
+    /// libpq copies them into its output buffer as a statement is sent.
+    private func withParameters<T>(
+        of query: SQLQuery, _ body: (_ types: [Oid], _ values: [UnsafePointer<CChar>?], _ lengths: [Int32], _ formats: [Int32]) throws -> T
+    ) throws -> T {
         let binds = query.binds
         let count = binds.count
         var types = [Oid](repeating: 0, count: count)
         var lengths = [Int32](repeating: 0, count: count)
         var formats = [Int32](repeating: 0, count: count)
         var values = [UnsafePointer<CChar>?](repeating: nil, count: count)
-        // One buffer for every value, each NUL-terminated (libpq reads text values as C strings).
         var total = 0
         for bind in binds { total += (bind.bytes?.count ?? 0) + 1 }
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
@@ -151,97 +258,70 @@ final class LibPQConnection: @unchecked Sendable {
             lengths[i] = Int32(bytes.count)
             offset += bytes.count + 1
         }
-        guard statements.isEnabled else {
-            if let begin {
-                return try executePipelined(conn, begin: begin, statement: .unnamed(query.sql, types: types), values: values, lengths: lengths, formats: formats)
-            }
-            let result = query.sql.withCString { PQexecParams(conn, $0, Int32(count), types, values, lengths, formats, 0) }
-            return try consume(result)
-        }
-        let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: types)  // Oid is UInt32
-        var retried = false
-        while true {
-            let cached = statements.lookup(key)
-            let name = cached ?? statements.makeName()
-            do {
-                if let pending = begin {
-                    begin = nil
-                    let statement: PipelinedStatement = cached == nil ? .preparing(name, query.sql, types: types, key: key) : .prepared(name)
-                    return try executePipelined(conn, begin: pending, statement: statement, values: values, lengths: lengths, formats: formats)
-                }
-                if cached == nil {
-                    // Not cached when the server refuses it (syntax error, unknown table…).
-                    _ = try consume(PQprepare(conn, name, query.sql, Int32(count), types))
-                    statements.insert(key, name: name)
-                }
-                // withCString: no heap copy of the name (an implicit String argument would make one).
-                let result = name.withCString { PQexecPrepared(conn, $0, Int32(count), values, lengths, formats, 0) }
-                return try consume(result)
-            } catch var error as PostgresError {
-                if error.sqlState == "26000" {
-                    // "prepared statement does not exist": something (DISCARD ALL, DEALLOCATE ALL
-                    // sent as a script) dropped the session's statements behind the cache's back.
-                    statements.invalidateAll()
-                } else if error.sqlState == "0A000" && error.routine == "RevalidateCachedQuery" {
-                    // "cached plan must not change result type": a table the statement reads was
-                    // altered (e.g. `SELECT *` after ADD COLUMN); prepare it again.
-                    statements.invalidate(key)
-                } else {
-                    throw error
-                }
-                // Outside a transaction block the failed statement ran alone and had no effect,
-                // so it is simply sent again, prepared afresh. Inside one, the transaction is
-                // aborted: the error goes up marked, and withTransaction runs the closure again.
-                if !retried && PQtransactionStatus(conn) == PQTRANS_IDLE {
-                    retried = true
-                    runStatementMaintenance(conn)
-                    continue
-                }
-                error.preparedStatementInvalidated = true
-                throw error
-            }
-        }
+        return try body(types, values, lengths, formats)
     }
 
-    /// How the statement after a pipelined BEGIN is sent.
-    private enum PipelinedStatement {
-        /// Cached on this session: Bind/Execute only.
-        case prepared(String)
-        /// Not cached yet: Parse under `name` first (cached once the server accepts it).
-        case preparing(String, String, types: [Oid], key: PreparedStatementCache.Key)
-        /// The statement cache is off: an unnamed Parse/Bind/Execute.
-        case unnamed(String, types: [Oid])
+    /// One command of a pipeline: fixed text without parameters (BEGIN, COMMIT) or a statement.
+    private enum PipelineCommand {
+        case text(String)
+        case statement(SQLQuery)
     }
 
-    /// BEGIN, the transaction's first statement (and its Parse when it is new) and one Sync, in
-    /// one write: the server answers all of it in one round trip. In an explicit transaction
-    /// block the Sync commits nothing, so the block stays open for the statements after it,
-    /// exactly as if BEGIN had been sent alone. The result of each command is read in order
-    /// (each ends with a NULL), then the Sync's; the first command that failed is the error —
-    /// the server skips what follows it in the pipeline (PGRES_PIPELINE_ABORTED). A connection
-    /// that breaks mid-pipeline stays in pipeline mode and `isOK` says false, so the pool drops it.
-    private func executePipelined(
-        _ conn: OpaquePointer, begin: String, statement: PipelinedStatement,
-        values: [UnsafePointer<CChar>?], lengths: [Int32], formats: [Int32]
-    ) throws -> PostgresRows {
+    /// What was sent for a command, in order; each expects one result.
+    private enum Sent {
+        case text
+        /// A Parse of a statement new to this session, cached under `name` as it is sent.
+        case parse(PreparedStatementCache.Key)
+        /// Bind/Execute (`key` nil: the cache is off and the statement unnamed).
+        case execute(PreparedStatementCache.Key?)
+    }
+
+    /// Sends `commands` in one write with one Sync and reads their results in order (libpq
+    /// pipeline mode): the server answers all of them in one round trip (#21 — a transaction was
+    /// BEGIN, each statement and COMMIT, each waiting for the server). Inside an explicit
+    /// transaction block the Sync commits nothing, so the block stays open after it, exactly as
+    /// if each command had been sent alone. The first command that failed is the error (the
+    /// server skips the rest: PGRES_PIPELINE_ABORTED); otherwise the last command's rows are the
+    /// answer. A connection that breaks mid-pipeline stays in pipeline mode, so `isOK` says false
+    /// and the pool drops it.
+    private func runPipeline(_ conn: OpaquePointer, _ commands: [PipelineCommand]) throws -> PostgresRows {
         guard PQenterPipelineMode(conn) == 1 else { throw connectionError() }
-        let count = Int32(values.count)
-        var sent = PQsendQueryParams(conn, begin, 0, nil, nil, nil, nil, 0) == 1
-        var commands = 2
-        switch statement {
-        case .prepared(let name):
-            sent = sent && name.withCString { PQsendQueryPrepared(conn, $0, count, values, lengths, formats, 0) } == 1
-        case .preparing(let name, let sql, let types, _):
-            commands = 3
-            sent = sent && PQsendPrepare(conn, name, sql, count, types) == 1
-            sent = sent && name.withCString { PQsendQueryPrepared(conn, $0, count, values, lengths, formats, 0) } == 1
-        case .unnamed(let sql, let types):
-            sent = sent && PQsendQueryParams(conn, sql, count, types, values, lengths, formats, 0) == 1
+        var sent: [Sent] = []
+        for command in commands {
+            let ok: Bool
+            switch command {
+            case .text(let sql):
+                sent.append(.text)
+                ok = PQsendQueryParams(conn, sql, 0, nil, nil, nil, nil, 0) == 1
+            case .statement(let query):
+                ok = try withParameters(of: query) { types, values, lengths, formats in
+                    let count = Int32(values.count)
+                    guard statements.isEnabled else {
+                        sent.append(.execute(nil))
+                        return PQsendQueryParams(conn, query.sql, count, types, values, lengths, formats, 0) == 1
+                    }
+                    let key = PreparedStatementCache.Key(sql: query.sql, parameterTypes: types)
+                    let name: String
+                    if let cached = statements.lookup(key) {
+                        name = cached
+                    } else {
+                        name = statements.makeName()
+                        // Cached now, so a second use in this pipeline binds it; dropped again
+                        // below if the server refuses it.
+                        statements.insert(key, name: name)
+                        sent.append(.parse(key))
+                        guard PQsendPrepare(conn, name, query.sql, count, types) == 1 else { return false }
+                    }
+                    sent.append(.execute(key))
+                    return name.withCString { PQsendQueryPrepared(conn, $0, count, values, lengths, formats, 0) } == 1
+                }
+            }
+            guard ok else { throw connectionError() }
         }
-        guard sent, PQpipelineSync(conn) == 1 else { throw connectionError() }
+        guard PQpipelineSync(conn) == 1 else { throw connectionError() }
         var results: [OpaquePointer] = []
         defer { for result in results { PQclear(result) } }
-        for _ in 0..<commands {
+        for _ in sent {
             guard let result = PQgetResult(conn) else { throw connectionError() }
             results.append(result)
             while let extra = PQgetResult(conn) { PQclear(extra) }  // up to the NULL ending this command
@@ -250,12 +330,25 @@ final class LibPQConnection: @unchecked Sendable {
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         guard synced, PQexitPipelineMode(conn) == 1 else { throw connectionError() }
-        for result in results.dropLast() where PQresultStatus(result) != PGRES_COMMAND_OK {
-            throw serverError(result)  // BEGIN or Parse refused: the statement did not run
+        for (index, (what, result)) in zip(sent, results).enumerated() {
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
+                guard index == results.count - 1 else { continue }
+                results.removeLast()
+                return try consume(result)  // consume clears it
+            }
+            var error = serverError(result)
+            switch what {
+            case .parse(let key):
+                statements.invalidate(key)
+            case .execute(let key?):
+                if noteStaleStatement(error, key: key) { error.preparedStatementInvalidated = true }
+            case .execute(nil), .text:
+                break
+            }
+            throw error
         }
-        if case .preparing(let name, _, _, let key) = statement { statements.insert(key, name: name) }
-        let last = results.removeLast()
-        return try consume(last)  // consume clears it
+        throw connectionError()  // no results at all: not reached with at least one command
     }
 
     /// Sends the DEALLOCATEs the statement cache owes the server, only outside a transaction
@@ -273,6 +366,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Never pass text built from user input: there are no parameters here.
     func executeScript(_ sql: String) throws {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        if !deferred.isEmpty { _ = try runPipeline(conn, takePending()) }
         try sendDeferredBegin()
         _ = try consume(sql.withCString { PQexec(conn, $0) })
     }

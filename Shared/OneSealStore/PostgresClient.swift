@@ -114,18 +114,12 @@ public final class PostgresClient: Service, Sendable {
                         isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
                     do {
                         let value = try await body(connection)
-                        if connection.raw.deferredBegin != nil {
-                            connection.raw.deferredBegin = nil  // nothing ran: nothing to commit
-                        } else {
-                            try await connection.executeScript("COMMIT")
-                        }
+                        try await connection.commit()  // with the statements still deferred, if any
                         return value
                     } catch {
-                        if connection.raw.deferredBegin != nil {
-                            connection.raw.deferredBegin = nil
-                        } else {
-                            try? await connection.executeScript("ROLLBACK")
-                        }
+                        let begun = connection.raw.deferredBegin == nil
+                        connection.raw.dropPending()
+                        if begun { try? await connection.executeScript("ROLLBACK") }
                         throw error
                     }
                 }
@@ -319,7 +313,7 @@ public final class PostgresClient: Service, Sendable {
     /// Returns a connection: rolls back a transaction left open, hands it to a waiter or keeps it
     /// idle; a broken connection is closed and its slot passed on.
     private func release(_ connection: LibPQConnection, forceUnhealthy: Bool = false) async {
-        connection.deferredBegin = nil
+        connection.dropPending()
         var healthy = !forceUnhealthy && connection.isOK
         if healthy && !connection.isIdle {
             healthy = (try? await executor.run { () -> Bool in

@@ -19,6 +19,24 @@ public struct PostgresConnection: Sendable {
         try await self.query(query).affectedRows
     }
 
+    /// Runs `query` in this transaction without waiting for its answer: it is sent in the same
+    /// write as the transaction's next statement or its COMMIT (one round trip fewer, #21). For a
+    /// write whose result nobody reads — an outbox row, a read-log row, an audit entry. Its error
+    /// fails that next statement or the COMMIT, so the transaction never commits without it.
+    /// Outside a transaction it runs at once, as `execute` does.
+    public func executeWithNext(_ query: SQLQuery) async throws {
+        let raw = self.raw
+        if raw.thread.isCurrent { return try raw.executeWithNext(query) }
+        try await executor.run { try raw.executeWithNext(query) }
+    }
+
+    /// Commits the transaction `withTransaction` opened (and sends what is deferred with it).
+    func commit() async throws {
+        let raw = self.raw
+        if raw.thread.isCurrent { return try raw.commit() }
+        try await executor.run { try raw.commit() }
+    }
+
     /// Runs trusted, parameterless SQL that may hold several statements (migration files, fixed
     /// DDL). Never pass text built from input: use ``query(_:)`` with interpolated binds instead.
     public func executeScript(_ sql: String) async throws {

@@ -268,7 +268,7 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         let applicant = try openApplicant(stored)
         let disclosure = Disclosure.of(.approvalCase, for: caller, atNode: node)
         guard disclosure == .full, let caller else { return applicant.disclosed(disclosure) }
-        try await connection.execute("""
+        try await connection.executeWithNext("""
             INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
             VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), \(purpose))
             """)
@@ -294,7 +294,7 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
             return out
         }
         if disclosure == .full, let caller, !page.isEmpty {
-            try await connection.execute("""
+            try await connection.executeWithNext("""
                 INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
                 SELECT \(caller.subject), \(caller.role.rawValue), \(caller.node), id, \(purpose) FROM unnest(\(SQLArray(page.map(\.id)))::uuid[]) AS read(id)
                 """)

@@ -123,7 +123,7 @@ public struct IntakeEventConsumer: EventConsumer {
             // so an item already naming it has its row: the case's later events skip the insert (#21).
             let named = application.state.itemTracks.first { $0.implementationCode == header.implementationCode }?.caseID
             if !header.caseID.isEmpty, named != header.caseID {
-                try await transaction.execute("""
+                try await transaction.executeWithNext("""
                     INSERT INTO application_cases (case_id, application_id, implementation_code)
                     VALUES (\(header.caseID), \(application.id), \(header.implementationCode)) ON CONFLICT (case_id) DO NOTHING
                     """)

@@ -112,8 +112,8 @@ enum AuditLog {
         let record = AuditRecord.next(
             after: sequence == 0 ? nil : (sequence: sequence, hash: hash), caseID: caseID.uuidString.lowercased(), action: action,
             actorSubject: actor.subject, actorRole: actor.role, actorNode: actor.node, atMicros: micros, detailsJSON: AuditRecord.details(details))
-        // The entry and the new head in one statement (#21).
-        try await transaction.execute("""
+        // The entry and the new head in one statement, sent with the transaction's next one (#21).
+        try await transaction.executeWithNext("""
             WITH entry AS (
                 INSERT INTO audit_entries (sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash)
                 VALUES (\(record.sequence), \(record.caseID), \(record.action), \(record.actorSubject), \(record.actorRole), \(record.actorNode),

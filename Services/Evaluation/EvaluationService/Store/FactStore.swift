@@ -26,7 +26,8 @@ enum FactStore {
     static func load(_ keys: FactKeys, on transaction: PostgresConnection) async throws -> ReadModel {
         var model = ReadModel()
         guard !keys.isEmpty else { return model }
-        _ = try await transaction.query("SELECT pg_advisory_xact_lock(hashtext(name)) FROM unnest(\(SQLArray(keys.lockNames))::text[]) AS name")
+        // The locks ride with the read after them (in order: taken before it runs).
+        try await transaction.executeWithNext("SELECT pg_advisory_xact_lock(hashtext(name)) FROM unnest(\(SQLArray(keys.lockNames))::text[]) AS name")
         for row in try await transaction.query("""
             SELECT 'application' AS kind, fact::text AS fact FROM application_facts WHERE id = ANY(\(SQLArray(Array(keys.applications)))::text[])
             UNION ALL SELECT 'case', fact::text FROM case_facts WHERE id = ANY(\(SQLArray(Array(keys.cases)))::text[])
@@ -48,10 +49,11 @@ enum FactStore {
     }
 
     /// Writes every fact of `model` back: one upsert per table and at most `chunk` rows per
-    /// statement (a rebuild writes the whole read model this way).
+    /// statement (a rebuild writes the whole read model this way), each sent with the
+    /// transaction's next statement or its COMMIT.
     static func save(_ model: ReadModel, chunk: Int = 500, on transaction: PostgresConnection) async throws {
         for part in chunks(Array(model.applications.values), chunk) {
-            try await transaction.execute("""
+            try await transaction.executeWithNext("""
                 INSERT INTO application_facts (id, node, number, applicant_index, fact)
                 SELECT id, node, number, applicant_index, fact::jsonb
                 FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(part.map(\.number)))::text[],
@@ -62,7 +64,7 @@ enum FactStore {
                 """)
         }
         for part in chunks(Array(model.cases.values), chunk) {
-            try await transaction.execute("""
+            try await transaction.executeWithNext("""
                 INSERT INTO case_facts (id, node, application_id, application_number, fact)
                 SELECT id, node, application_id, application_number, fact::jsonb
                 FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(part.map(\.applicationID)))::text[],
@@ -73,14 +75,14 @@ enum FactStore {
                 """)
         }
         for part in chunks(Array(model.consultations.values), chunk) {
-            try await transaction.execute("""
+            try await transaction.executeWithNext("""
                 INSERT INTO consultation_facts (id, node, fact)
                 SELECT id, node, fact::jsonb FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(try part.map(json)))::text[]) AS f(id, node, fact)
                 ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()
                 """)
         }
         for part in chunks(Array(model.pushes.values), chunk) {
-            try await transaction.execute("""
+            try await transaction.executeWithNext("""
                 INSERT INTO push_facts (id, node, fact)
                 SELECT id, node, fact::jsonb FROM unnest(\(SQLArray(part.map(\.id)))::text[], \(SQLArray(part.map(\.node)))::text[], \(SQLArray(try part.map(json)))::text[]) AS f(id, node, fact)
                 ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, fact = EXCLUDED.fact, written_xact = pg_current_xact_id()

@@ -71,7 +71,8 @@ enum SourceEventStore {
 
     static func record(eventID: String, type: String, sourceNode: String, caseID: String, implementationCode: String, outcome: Outcome,
                        pushes: Int, note: String, payload: [UInt8]?, in transaction: PostgresConnection) async throws {
-        try await transaction.execute("""
+        // Sent with the transaction's next statement or its COMMIT: nothing waits for it.
+        try await transaction.executeWithNext("""
             INSERT INTO source_events (event_id, type, source_node, case_id, implementation_code, outcome, pushes, note, payload)
             VALUES (\(eventID), \(type), \(sourceNode), \(caseID), \(implementationCode), \(outcome.rawValue), \(pushes), \(note), \(payload))
             ON CONFLICT (event_id) DO NOTHING
