@@ -21,9 +21,8 @@ final class LibPQConnection: @unchecked Sendable {
     /// Backend process id, useful for diagnostics and tests.
     private(set) var backendPID: Int32 = 0
     /// A `BEGIN …` not sent yet: it goes out with the transaction's first statement, in one
-    /// write and one round trip (libpq pipeline mode, ``executePipelined``) — #21: a transaction
-    /// was BEGIN, its statements and COMMIT, each waiting for the server; now the first
-    /// statement carries the BEGIN. Before a script (`executeScript`) it is still sent alone.
+    /// write and one round trip (libpq pipeline mode, ``runPipeline``). Before a script
+    /// (`executeScript`, which cannot be pipelined) it is sent alone.
     var deferredBegin: String?
     /// Statements of the open transaction nobody waits for (``executeWithNext(_:)``), sent in
     /// the same write as the next statement or the COMMIT.
@@ -187,7 +186,13 @@ final class LibPQConnection: @unchecked Sendable {
             _ = try consume(PQexec(conn, "COMMIT"))
             return
         }
-        _ = try runPipeline(conn, takePending() + [.text("COMMIT")])
+        _ = try runPipeline(conn, takePending() + [fixed("COMMIT")])
+    }
+
+    /// BEGIN or COMMIT as a pipeline command: prepared once per session like any statement when
+    /// the cache is on (Bind/Execute only, no Parse per transaction).
+    private func fixed(_ sql: String) -> PipelineCommand {
+        statements.isEnabled ? .statement(SQLQuery(sql: sql)) : .text(sql)
     }
 
     /// Forgets what was not sent: the transaction is being rolled back (or was never begun).
@@ -198,7 +203,7 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// The deferred BEGIN and statements, taken out to be sent now.
     private func takePending() -> [PipelineCommand] {
-        var commands: [PipelineCommand] = deferredBegin.map { [.text($0)] } ?? []
+        var commands: [PipelineCommand] = deferredBegin.map { [fixed($0)] } ?? []
         commands += deferred.map { .statement($0) }
         deferredBegin = nil
         deferred = []
