@@ -248,6 +248,11 @@ final class Recorder: Sendable {
                 if let statements = state.statements {
                     print(String(format: "PostgreSQL statements while measuring: %d (%.1f per completed case; pg_stat_statements, top level)",
                                  statements, Double(statements) / Double(state.completed)))
+                    // pg_stat_statements does not see a BEGIN or COMMIT sent as a prepared
+                    // statement (pipelined, decision 66): the count without them compares builds.
+                    let control: Set<String> = ["BEGIN", "COMMIT", "ROLLBACK"]
+                    let besides = state.topStatements.filter { !control.contains(String($0.0.dropFirst(20)).trimmingCharacters(in: .whitespaces)) }.reduce(0) { $0 + $1.1 }
+                    print(String(format: "  besides BEGIN / COMMIT / ROLLBACK: %d (%.1f per completed case)", besides, Double(besides) / Double(state.completed)))
                 }
                 for (name, commits) in state.commitsByDatabase where commits > 0 {
                     print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%7d  %6.1f per case", commits, Double(commits) / Double(state.completed)))

@@ -3,14 +3,17 @@
 //
 //   scripts/with-postgres .build/release/oneseal-bench-store --clients 8 --duration 10
 //
-// Each side runs, per transaction, three round trips on one connection: BEGIN, the INSERT with
-// bound parameters (extended protocol), COMMIT. Two pairings are measured, each like with like:
+// Each side runs, per transaction, on one connection: BEGIN, the INSERT with bound parameters
+// (extended protocol), COMMIT. Two pairings are measured, each like with like:
 //   unprepared: PostgresClient with its statement cache off (PQexecParams: Parse/Bind/Execute
 //               of an unnamed statement every time) beside `pgbench -M extended` (the same);
 //   prepared:   PostgresClient with its statement cache on (PQprepare once per connection, then
 //               PQexecPrepared) beside `pgbench -M prepared` (prepares every script command
 //               once per connection, BEGIN and COMMIT included).
-// PostgresClient sends BEGIN and COMMIT as simple-protocol queries in both pairings.
+// Since #21 step 9 PostgresClient sends BEGIN in the same write as the INSERT (libpq pipeline
+// mode: one round trip for both; BEGIN prepared once per session when the cache is on) and COMMIT
+// as a simple-protocol query, so it waits for the server twice per transaction where pgbench
+// waits three times.
 // Client CPU per transaction (user + system, from getrusage) is printed for both sides.
 //
 // A benchmark program, not a test: it prints figures and never fails on them.
