@@ -226,9 +226,7 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     /// Logs `caller`'s reads in full of `applications`, one row each, in one statement.
     func logReads(of applications: [UUID], by caller: Caller, purpose: String, on connection: PostgresConnection) async throws {
         guard !applications.isEmpty else { return }
-        let entry = readLogEntry(caller, purpose: purpose)
-        try await ApplicationStore.logPersonalDataReads(
-            subject: entry.subject, role: entry.role, node: entry.node, applications: applications, purpose: purpose, on: connection)
+        try await ApplicationStore.logPersonalDataReads(readLogEntry(caller, purpose: purpose), applications: applications, on: connection)
     }
 
     /// The row a read in full by `caller` leaves in personal_data_reads. The person reading their

@@ -226,10 +226,10 @@ enum ApplicationStore {
     /// One row per application read, in one statement (a page of a list is one insert, not one
     /// autocommitted insert per row). In a transaction it is sent with the next statement or the
     /// COMMIT — before the answer leaves, as the answer waits for the commit.
-    static func logPersonalDataReads(subject: String, role: String, node: String, applications: [UUID], purpose: String, on connection: PostgresConnection) async throws {
+    static func logPersonalDataReads(_ read: ReadLogEntry, applications: [UUID], on connection: PostgresConnection) async throws {
         try await connection.executeWithNext("""
             INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
-            SELECT \(subject), \(role), \(node), id, \(purpose) FROM unnest(\(SQLArray(applications))::uuid[]) AS read(id)
+            SELECT \(read.subject), \(read.role), \(read.node), id, \(read.purpose) FROM unnest(\(SQLArray(applications))::uuid[]) AS read(id)
             """)
     }
 }
