@@ -91,13 +91,6 @@ final class LibPQConnection: @unchecked Sendable {
         return poll(&pfd, 1, 0) != 0
     }
 
-    private func sendDeferredBegin() throws {
-        if let begin = deferredBegin {
-            deferredBegin = nil
-            try executeScript(begin)
-        }
-    }
-
     /// Reads whatever the server sent while the connection sat idle (a FATAL from
     /// `pg_terminate_backend`, EOF, notifications) without waiting, and reports whether the
     /// connection is still usable.
@@ -121,7 +114,7 @@ final class LibPQConnection: @unchecked Sendable {
     func execute(_ query: SQLQuery) throws -> PostgresRows {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
         if statements.hasPendingMaintenance { runStatementMaintenance(conn) }
-        if deferredBegin != nil || !deferred.isEmpty {
+        if hasPending {
             return try runPipeline(conn, takePending() + [.statement(query)])
         }
         return try withParameters(of: query) { types, values, lengths, formats in
@@ -200,6 +193,9 @@ final class LibPQConnection: @unchecked Sendable {
         deferredBegin = nil
         deferred = []
     }
+
+    /// A BEGIN or statements waiting to go out with the next call.
+    private var hasPending: Bool { deferredBegin != nil || !deferred.isEmpty }
 
     /// The deferred BEGIN and statements, taken out to be sent now.
     private func takePending() -> [PipelineCommand] {
@@ -371,8 +367,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// Never pass text built from user input: there are no parameters here.
     func executeScript(_ sql: String) throws {
         guard let conn else { throw PostgresError(kind: .connection, message: "connection is closed") }
-        if !deferred.isEmpty { _ = try runPipeline(conn, takePending()) }
-        try sendDeferredBegin()
+        if hasPending { _ = try runPipeline(conn, takePending()) }  // libpq cannot pipeline a script
         _ = try consume(sql.withCString { PQexec(conn, $0) })
     }
 

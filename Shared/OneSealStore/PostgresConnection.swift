@@ -8,9 +8,7 @@ public struct PostgresConnection: Sendable {
 
     /// Runs a statement and returns its rows.
     public func query(_ query: SQLQuery) async throws -> PostgresRows {
-        let raw = self.raw
-        if raw.thread.isCurrent { return try raw.execute(query) }  // on the connection's own thread
-        return try await executor.run { try raw.execute(query) }
+        try await blocking { try $0.execute(query) }
     }
 
     /// Runs a statement and returns the number of rows it affected.
@@ -25,24 +23,26 @@ public struct PostgresConnection: Sendable {
     /// fails that next statement or the COMMIT, so the transaction never commits without it.
     /// Outside a transaction it runs at once, as `execute` does.
     public func executeWithNext(_ query: SQLQuery) async throws {
-        let raw = self.raw
-        if raw.thread.isCurrent { return try raw.executeWithNext(query) }
-        try await executor.run { try raw.executeWithNext(query) }
+        try await blocking { try $0.executeWithNext(query) }
     }
 
     /// Commits the transaction `withTransaction` opened (and sends what is deferred with it).
     func commit() async throws {
-        let raw = self.raw
-        if raw.thread.isCurrent { return try raw.commit() }
-        try await executor.run { try raw.commit() }
+        try await blocking { try $0.commit() }
     }
 
     /// Runs trusted, parameterless SQL that may hold several statements (migration files, fixed
     /// DDL). Never pass text built from input: use ``query(_:)`` with interpolated binds instead.
     public func executeScript(_ sql: String) async throws {
+        try await blocking { try $0.executeScript(sql) }
+    }
+
+    /// Runs a blocking libpq call: right here when this task already runs on the connection's own
+    /// thread (its lease prefers that thread as executor), else handed to the thread pool.
+    private func blocking<T: Sendable>(_ call: @escaping @Sendable (LibPQConnection) throws -> T) async throws -> T {
         let raw = self.raw
-        if raw.thread.isCurrent { return try raw.executeScript(sql) }
-        try await executor.run { try raw.executeScript(sql) }
+        if raw.thread.isCurrent { return try call(raw) }
+        return try await executor.run { try call(raw) }
     }
 
     /// The server process id serving this connection (`pg_backend_pid()`).
