@@ -53,6 +53,11 @@ public struct OutboxRelay: Service {
         /// texts plus a fixed allowance for ids, times and field tags); `EventDelivery` gives the
         /// exact protobuf size.
         public var encodedSize: @Sendable (OutboxEvent) -> Int
+        /// The least time between the starts of two passes on one destination (zero: none). Events
+        /// written meanwhile wait and go together: one transaction here and one at the consumer
+        /// instead of one per pass (#21). For destinations nobody waits on within a second, such as
+        /// the evaluation feed (``pacing(_:)``); a pass that left rows behind is followed at once.
+        public var pace: @Sendable (_ destination: String) -> Duration = { _ in .zero }
 
         public init(
             batchSize: Int = 100, pollInterval: Duration = .seconds(1), initialBackoff: Duration = .milliseconds(200),
@@ -76,6 +81,15 @@ public struct OutboxRelay: Service {
     /// field tags and length prefixes, which are a few bytes per event.
     public static func batchLimit(forFrameSize frameSize: Int) -> Int {
         frameSize - max(64, min(64 * 1024, frameSize / 16))
+    }
+
+    /// A `pace` by the destination's service: `["evaluation": .milliseconds(250)]` paces
+    /// `evaluation@371300` and `evaluation@371302`, and no other destination.
+    public static func pacing(_ intervals: [String: Duration]) -> @Sendable (String) -> Duration {
+        { destination in
+            let service = destination.split(separator: "@", maxSplits: 1).first.map(String.init) ?? destination
+            return intervals[service] ?? .zero
+        }
     }
 
     /// An upper bound of an event's encoded envelope when the exact encoder is not at hand:
@@ -104,7 +118,7 @@ public struct OutboxRelay: Service {
     /// is in progress finishes and commits; on cancellation it is rolled back (and redelivered later).
     public func run() async throws {
         let wake = WakeSignal()
-        let work = RelayWork()
+        let work = RelayWork(pace: configuration.pace)
         await withTaskGroup(of: Void.self) { outer in
             outer.addTask { await listenLoop(wake: wake, work: work) }
             outer.addTask { await pollLoop(wake: wake, work: work) }
@@ -152,15 +166,25 @@ public struct OutboxRelay: Service {
 
     private func workLoop(wake: WakeSignal, work: RelayWork) async {
         while !Task.isCancelled && !wake.isShutdown {
-            guard let job = work.next() else {
-                await wake.wait(timeout: configuration.pollInterval)
+            let job: RelayWork.Job
+            switch work.next(at: .now) {
+            case .job(let next):
+                job = next
+            case .idle(let until):
+                let timeout = until.map { min(configuration.pollInterval, max(.zero, $0 - .now)) } ?? configuration.pollInterval
+                await wake.wait(timeout: timeout)
                 continue
             }
             var more = false
             do {
                 switch job {
                 case .destination(let destination): more = try await relayOnce(destination: destination).more
-                case .scan: more = try await relayOnce() > 0
+                case .scan:
+                    let started = ContinuousClock.now
+                    let (destination, handled) = try await scanOnce()
+                    // A pass found by a scan counts towards the destination's pace like any other.
+                    if let destination { work.passed(destination, at: started) }
+                    more = handled > 0
                 }
             } catch is CancellationError {
                 work.finished(job, more: false)
@@ -186,7 +210,12 @@ public struct OutboxRelay: Service {
     /// or delivery failed). Useful for tests and for draining.
     @discardableResult
     public func relayOnce() async throws -> Int {
-        try await client.withTransaction { tx -> Int in
+        try await scanOnce().handled
+    }
+
+    /// ``relayOnce()``, also saying which destination it claimed (nil: none was due).
+    private func scanOnce() async throws -> (destination: String?, handled: Int) {
+        try await client.withTransaction { tx -> (destination: String?, handled: Int) in
             let claimed = try await tx.query(
                 """
                 SELECT d.destination, d.attempts FROM outbox_destinations d
@@ -196,10 +225,10 @@ public struct OutboxRelay: Service {
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED
                 """)
-            guard let destinationRow = claimed.first else { return 0 }
+            guard let destinationRow = claimed.first else { return (nil, 0) }
             let destination = try destinationRow.decode("destination", as: String.self)
             let failures = try destinationRow.decode("attempts", as: Int.self)
-            return try await relay(destination, failures: failures, in: tx).handled
+            return (destination, try await relay(destination, failures: failures, in: tx).handled)
         }
     }
 

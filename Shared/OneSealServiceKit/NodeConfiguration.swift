@@ -54,6 +54,11 @@ public struct NodeConfiguration: Sendable {
     /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS, default 600). They carry personal data and are not
     /// needed once delivered: the consumer's inbox is the durable record (OutboxMaintenance).
     public var outboxKeepDelivered: Duration = OutboxMaintenance.defaultKeepDelivered
+    /// The least time between two batches a relay sends to one evaluation service
+    /// (ONESEAL_OUTBOX_EVALUATION_PACE_MS, default 250; 0 = none). Evaluation keeps the record
+    /// (ratings, monthly figures) and nobody waits on it within a second, so its events go in
+    /// fewer, larger batches: a transaction here and one there per batch (#21, decision 67).
+    public var outboxEvaluationPace: Duration = .milliseconds(250)
     /// The hall's name as documents and licences print it (ONESEAL_NODE_NAME), e.g.
     /// 临沂市兰山区行政审批服务局; nil: each service's placeholder "行政审批服务局（371302）".
     /// A service's own setting (`intake.agency_name`, `certificate.issuer_name`) still wins.
@@ -218,6 +223,7 @@ public struct NodeConfiguration: Sendable {
             configuration.metricsTokenFile = file
         }
         configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 600, range: 0...(7 * 24 * 3600)))
+        configuration.outboxEvaluationPace = .milliseconds(try integer("ONESEAL_OUTBOX_EVALUATION_PACE_MS", default: 250, range: 0...10_000))
         if let name = value("ONESEAL_NODE_NAME") {
             guard name.unicodeScalars.count <= 100, FieldLimits.problem(with: name, field: "name") == nil else {
                 throw Invalid(variable: "ONESEAL_NODE_NAME", reason: "one line of at most 100 characters, e.g. 临沂市兰山区行政审批服务局")

@@ -171,6 +171,46 @@ struct OutboxRelayTests {
         }
     }
 
+    /// A paced destination (the evaluation feed): of what five transactions write within its
+    /// pace, the first goes at once and the rest wait and go as one batch, in order, while an
+    /// unpaced destination written by the same transactions is not held back.
+    @Test func pacedDestinationGathersOneBatch() async throws {
+        try await withTestDatabase(prefix: "obxpace") { client in
+            try await prepareSchema(client)
+            var configuration = Self.fast
+            configuration.pollInterval = .seconds(3600)
+            configuration.pace = OutboxRelay.pacing(["paced": .seconds(3)])
+            let log = DeliveryLog()
+            let batches = Mutex<[String: [Int]]>([:])
+            let relay = OutboxRelay(client: client, configuration: configuration, logger: quietLogger) { destination, events in
+                batches.withLock { $0[destination, default: []].append(events.count) }
+                await log.record(events)
+            }
+            let running = Task { try await relay.run() }
+            // Once the relay's catch-up scan found this, it listens.
+            try await enqueue(makeEvents(destinations: ["early@1"], perDestination: 1), on: client)
+            let listening = await log.waitUntilDistinct(1, limit: .seconds(60))
+            // Five transactions, each writing one event to each destination.
+            let events = makeEvents(destinations: ["paced@1", "plain@1"], perDestination: 5)
+            try await enqueue(events, on: client, chunk: 2)
+            let done = await log.waitUntilDistinct(1 + events.count, limit: .seconds(60))
+            let drained = await waitForDrain(client)
+            running.cancel()
+            _ = await running.result
+            #expect(listening && done && drained)
+            let sizes = batches.withLock { $0 }
+            // At once: the first transaction's event (with any written before its pass read);
+            // within the pace nothing more; then the rest together. (Unpaced, five transactions
+            // a few milliseconds apart go as three to five batches.)
+            #expect((1...2).contains(sizes["paced@1", default: []].count))
+            #expect(sizes["paced@1", default: []].reduce(0, +) == 5)
+            #expect(sizes["plain@1", default: []].reduce(0, +) == 5)
+            var order = await log.firstDeliveryOrder()
+            order["early@1"] = nil
+            #expect(order == expectedOrder(["paced@1", "plain@1"], perDestination: 5))
+        }
+    }
+
     /// The delivery closure applies the effect at the consumer and then "loses the ack" (throws)
     /// for some batches: the relay redelivers, and the inbox keeps the effect exactly once.
     @Test func failedAcksAreRedeliveredAndTheInboxMakesTheEffectExactlyOnce() async throws {

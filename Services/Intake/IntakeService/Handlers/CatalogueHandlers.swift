@@ -36,14 +36,14 @@ extension IntakeAPI {
             throw RPCError.invalidArgument(field: "version", "must be 0 (current) or a version number", reason: "out_of_range")
         }
         return try await database.withConnection { connection in
-            guard let stored = try await CatalogueStore.item(request.implementationCode, version: Int(request.version), on: connection) else {
+            guard let (stored, versions) = try await CatalogueStore.itemWithVersions(request.implementationCode, version: Int(request.version), on: connection) else {
                 throw Self.notFound(request.version == 0
                     ? "no item \(request.implementationCode) in the catalogue"
                     : "item \(request.implementationCode) has no version \(request.version)")
             }
             var response = Intake_GetItemResponse()
             response.item = stored.proto
-            response.versions = try await CatalogueStore.versions(request.implementationCode, on: connection).map { Int32($0) }
+            response.versions = versions.map { Int32($0) }
             return response
         }
     }

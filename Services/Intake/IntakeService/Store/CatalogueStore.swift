@@ -50,9 +50,21 @@ enum CatalogueStore {
         return try rows.first.map(decode)
     }
 
-    static func versions(_ code: String, on connection: PostgresConnection) async throws -> [Int] {
-        try await connection.query("SELECT version FROM catalogue_items WHERE implementation_code = \(code) ORDER BY version")
-            .map { try $0.decode("version", as: Int.self) }
+    /// The current version (or a given one) with the numbers of all the item's versions, in one
+    /// statement: the public guide a front-end loads before every submit (#21: it was two
+    /// autocommitted reads, two commits per case).
+    static func itemWithVersions(_ code: String, version: Int = 0, on connection: PostgresConnection) async throws -> (StoredItem, versions: [Int])? {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: columns),
+                   ARRAY(SELECT v.version::text FROM catalogue_items v WHERE v.implementation_code = \(code) ORDER BY v.version) AS versions
+            FROM catalogue_items
+            WHERE implementation_code = \(code) AND version = CASE WHEN \(version) = 0
+                  THEN (SELECT max(c.version) FROM catalogue_items c WHERE c.implementation_code = \(code)) ELSE \(version) END
+            """)
+        guard let row = rows.first else { return nil }
+        // Version numbers are the primary key's integers: never NULL, always digits.
+        let versions = try row.decode("versions", as: SQLTextArray.self).elements.compactMap { $0.flatMap { Int($0) } }
+        return (try decode(row), versions)
     }
 
     /// Publishes `item` over its current version inside `transaction`: a new version when anything
