@@ -58,6 +58,7 @@ public struct NodeConfiguration: Sendable {
     /// (ONESEAL_OUTBOX_EVALUATION_PACE_MS, default 250; 0 = none). Evaluation keeps the record
     /// (ratings, monthly figures) and nobody waits on it within a second, so its events go in
     /// fewer, larger batches: a transaction here and one there per batch (#21, decision 67).
+    /// Approval's events to evaluation are not paced (`ServiceDefinition.pacesEvaluationFeed`).
     public var outboxEvaluationPace: Duration = .milliseconds(250)
     /// The hall's name as documents and licences print it (ONESEAL_NODE_NAME), e.g.
     /// 临沂市兰山区行政审批服务局; nil: each service's placeholder "行政审批服务局（371302）".

@@ -30,6 +30,10 @@ public struct ServiceDefinition: Sendable {
     /// Whether a unique-key violation answers ALREADY_EXISTS ("someone recorded it first") rather
     /// than UNAVAILABLE (`ContractStatusInterceptor`).
     public var uniqueViolationIsAlreadyExists: Bool
+    /// Whether this service's relay paces what it sends to evaluation
+    /// (`NodeConfiguration.outboxEvaluationPace`). Approval's is not: a case's facts reach the
+    /// accepting node's evaluation with its events, and a rating right after pickup needs them.
+    public var pacesEvaluationFeed: Bool
 
     public init(
         name: String,
@@ -38,8 +42,10 @@ public struct ServiceDefinition: Sendable {
         makeServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any RegistrableRPCService],
         makeBackgroundServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any Service] = { _ in [] },
         eventConsumer: (any EventConsumer)? = nil,
-        uniqueViolationIsAlreadyExists: Bool = false
+        uniqueViolationIsAlreadyExists: Bool = false,
+        pacesEvaluationFeed: Bool = true
     ) {
+        self.pacesEvaluationFeed = pacesEvaluationFeed
         self.eventConsumer = eventConsumer
         self.uniqueViolationIsAlreadyExists = uniqueViolationIsAlreadyExists
         self.name = name
@@ -301,7 +307,9 @@ public enum ServiceRunner {
                 var relayConfiguration = OutboxRelay.Configuration()
                 relayConfiguration.maximumBatchBytes = OutboxRelay.batchLimit(forFrameSize: configuration.wire.maximumFrameSize)
                 relayConfiguration.encodedSize = { delivery.encodedSize(of: $0) }
-                relayConfiguration.pace = OutboxRelay.pacing(["evaluation": configuration.outboxEvaluationPace])
+                if definition.pacesEvaluationFeed {
+                    relayConfiguration.pace = OutboxRelay.pacing(["evaluation": configuration.outboxEvaluationPace])
+                }
                 lifecycle.append(.init(service: OutboxRelay(client: database, configuration: relayConfiguration, logger: Logger(label: "oneseal.outbox")) { destination, events in
                     try await delivery.deliver(to: destination, events)
                 }))

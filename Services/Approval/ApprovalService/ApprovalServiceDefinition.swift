@@ -75,7 +75,10 @@ public enum ApprovalServiceDefinition {
             makeBackgroundServices: { _ in
                 [WarningSweeper(api: try box.get(), interval: sweepInterval), RenewalSweeper(api: try box.get(), interval: sweepInterval)]
             },
-            eventConsumer: LateBoundConsumer(box) { ApprovalEventConsumer(api: $0) }
+            eventConsumer: LateBoundConsumer(box) { ApprovalEventConsumer(api: $0) },
+            // A forwarded case becomes known to the accepting node's evaluation with its decision
+            // event, and the applicant may rate it there as soon as the licence is handed over.
+            pacesEvaluationFeed: false
         )
     }
 
