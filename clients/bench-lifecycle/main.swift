@@ -60,11 +60,15 @@ struct BenchLifecycle: AsyncParsableCommand {
     @Option(help: "The loader --preload-rows runs (scripts/bench-million-rows of this checkout).")
     var preloadScript: String = "scripts/bench-million-rows"
 
+    @Option(help: "ONESEAL_OUTBOX_EVALUATION_PACE_MS for every service (default: the services' own, 250; 0 = unpaced).")
+    var evaluationPaceMs: Int?
+
     func validate() throws {
         guard applicants > 0 else { throw ValidationError("--applicants must be positive") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative") }
         guard (0...1).contains(cityShare) else { throw ValidationError("--city-share must be between 0 and 1") }
         guard preloadRows == 0 || (1_000...10_000_000).contains(preloadRows) else { throw ValidationError("--preload-rows must be 0 or 1000–10000000") }
+        guard (0...10_000).contains(evaluationPaceMs ?? 0) else { throw ValidationError("--evaluation-pace-ms must be 0–10000") }
     }
 
     /// Fills the county's approval, intake, certificate and evaluation databases (the names the
@@ -93,7 +97,13 @@ struct BenchLifecycle: AsyncParsableCommand {
         print("postgresql: \(PGSetup(conninfo: conninfo).durability())")
         let databaseTag = LocalCluster.newDatabaseTag()
         if preloadRows > 0 { try preload(databaseTag: databaseTag) }
-        let cluster = try await LocalCluster.start(adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning", databaseTag: databaseTag)
+        var environment: [String: String] = [:]
+        if let evaluationPaceMs {
+            environment["ONESEAL_OUTBOX_EVALUATION_PACE_MS"] = String(evaluationPaceMs)
+            print("relays: evaluation paced at \(evaluationPaceMs) ms")
+        }
+        let cluster = try await LocalCluster.start(
+            adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning", environment: environment, databaseTag: databaseTag)
         do {
             try await withClusterClients(cluster) { clients in
                 let hall = Hall(clients)
