@@ -152,18 +152,9 @@ struct OutboxRelayTests {
             configuration.pollInterval = .seconds(3600)
             let log = DeliveryLog()
             let relay = OutboxRelay(client: client, configuration: configuration, logger: quietLogger) { _, events in await log.record(events) }
-            let running = Task { try await relay.run() }
-            // Once the relay's catch-up scan found this, it listens: what follows comes by name.
-            try await enqueue(makeEvents(destinations: ["early@1"], perDestination: 1), on: client)
-            let listening = await log.waitUntilDistinct(1, limit: .seconds(60))
             let destinations = ["x@1", "y@1", "z@1"]
             let events = makeEvents(destinations: destinations, perDestination: 30)
-            try await enqueue(events, on: client, chunk: 4)
-            let done = await log.waitUntilDistinct(1 + events.count, limit: .seconds(60))
-            let drained = await waitForDrain(client)
-            running.cancel()
-            _ = await running.result
-            #expect(listening && done && drained)
+            #expect(try await relayWhileListening(relay, log: log, client: client, events, chunk: 4))
             #expect(await log.deliveries.count == 1 + events.count)
             var order = await log.firstDeliveryOrder()
             order["early@1"] = nil
@@ -186,18 +177,9 @@ struct OutboxRelayTests {
                 batches.withLock { $0[destination, default: []].append(events.count) }
                 await log.record(events)
             }
-            let running = Task { try await relay.run() }
-            // Once the relay's catch-up scan found this, it listens.
-            try await enqueue(makeEvents(destinations: ["early@1"], perDestination: 1), on: client)
-            let listening = await log.waitUntilDistinct(1, limit: .seconds(60))
             // Five transactions, each writing one event to each destination.
             let events = makeEvents(destinations: ["paced@1", "plain@1"], perDestination: 5)
-            try await enqueue(events, on: client, chunk: 2)
-            let done = await log.waitUntilDistinct(1 + events.count, limit: .seconds(60))
-            let drained = await waitForDrain(client)
-            running.cancel()
-            _ = await running.result
-            #expect(listening && done && drained)
+            #expect(try await relayWhileListening(relay, log: log, client: client, events, chunk: 2))
             let sizes = batches.withLock { $0 }
             // At once: the first transaction's event (with any written before its pass read);
             // within the pace nothing more; then the rest together. (Unpaced, five transactions
@@ -361,6 +343,21 @@ struct OutboxRelayTests {
 }
 
 /// Waits (bounded; checks the database, not the clock) until the outbox has no undelivered rows.
+/// Runs `relay` until it listens (an `early@1` event, found by its catch-up scan, has arrived:
+/// what follows comes by name), enqueues `events` in transactions of `chunk`, and stops it once
+/// they all arrived and the outbox is drained. True when each of those happened in time.
+func relayWhileListening(_ relay: OutboxRelay, log: DeliveryLog, client: PostgresClient, _ events: [OutboxEvent], chunk: Int) async throws -> Bool {
+    let running = Task { try await relay.run() }
+    try await enqueue(makeEvents(destinations: ["early@1"], perDestination: 1), on: client)
+    let listening = await log.waitUntilDistinct(1, limit: .seconds(60))
+    try await enqueue(events, on: client, chunk: chunk)
+    let done = await log.waitUntilDistinct(1 + events.count, limit: .seconds(60))
+    let drained = await waitForDrain(client)
+    running.cancel()
+    _ = await running.result
+    return listening && done && drained
+}
+
 func waitForDrain(_ client: PostgresClient, checks: Int = 900) async -> Bool {
     for _ in 0..<checks {
         if let lag = try? await Outbox.lag(on: client), lag.pendingCount == 0 { return true }
