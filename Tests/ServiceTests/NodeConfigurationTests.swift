@@ -102,4 +102,17 @@ struct NodeConfigurationTests {
             return invalid?.variable == "ONESEAL_TOKEN_PUBLIC_KEYS_FILE" && invalid!.reason.contains("NODE=KEY")
         }
     }
+
+    @Test("ONESEAL_OUTBOX_EVALUATION_PACE_MS paces the evaluation feed (default 250 ms, 0 = none); out of 0–10000 it stops the start naming the variable")
+    func evaluationPace() throws {
+        let base = ["ONESEAL_INSECURE_LOOPBACK": "1"]
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: base).outboxEvaluationPace == .milliseconds(250))
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: base.merging(["ONESEAL_OUTBOX_EVALUATION_PACE_MS": "0"]) { $1 }).outboxEvaluationPace == .zero)
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: base.merging(["ONESEAL_OUTBOX_EVALUATION_PACE_MS": "1000"]) { $1 }).outboxEvaluationPace == .seconds(1))
+        for bad in ["-1", "10001", "quarter second"] {
+            #expect("\(bad)") { try NodeConfiguration.fromEnvironment(service: "intake", environment: base.merging(["ONESEAL_OUTBOX_EVALUATION_PACE_MS": bad]) { $1 }) } throws: {
+                ($0 as? NodeConfiguration.Invalid)?.variable == "ONESEAL_OUTBOX_EVALUATION_PACE_MS"
+            }
+        }
+    }
 }
