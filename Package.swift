@@ -49,7 +49,7 @@ var targets: [Target] = [
     .target(
         name: "OneSealTLS",
         dependencies: nio + [
-            nioSSL, x509, grpcCore, log, .product(name: "NIOTLS", package: "swift-nio"),
+            "OneSealCore", nioSSL, x509, grpcCore, log, .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -59,7 +59,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealWire",
-        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto", "OneSealTLS", nioSSL, x509, .product(name: "Metrics", package: "swift-metrics")],
+        dependencies: nio + [grpcCore, protobuf, log, "OneSealCore", "OneSealProto", "OneSealTLS", nioSSL, x509, .product(name: "Metrics", package: "swift-metrics")],
         path: "Shared/OneSealWire",
         swiftSettings: swift6
     ),
@@ -86,7 +86,7 @@ var targets: [Target] = [
     .target(name: "OneSealTrace", dependencies: [log], path: "Shared/OneSealTrace", swiftSettings: swift6),
     .target(
         name: "OneSealOutbox",
-        dependencies: nio + ["OneSealStore", "OneSealTrace", log, lifecycle],
+        dependencies: nio + ["OneSealCore", "OneSealStore", "OneSealTrace", log, lifecycle],
         path: "Shared/OneSealOutbox",
         swiftSettings: swift6
     ),

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OneSealCore
 import OneSealStore
 import ServiceLifecycle
 
@@ -400,15 +401,8 @@ public struct OutboxRelay: Service {
 
     /// Full-jitter exponential backoff in seconds: uniform in [cap/2, cap], cap = min(max, initial·2^(n−1)).
     func backoff(afterFailures failures: Int) -> Double {
-        let initial = configuration.initialBackoff.seconds
-        let ceiling = min(configuration.maxBackoff.seconds, initial * pow(2, Double(min(failures - 1, 30))))
+        let initial = configuration.initialBackoff.inSeconds
+        let ceiling = min(configuration.maxBackoff.inSeconds, initial * pow(2, Double(min(failures - 1, 30))))
         return Double.random(in: (ceiling / 2)...max(ceiling, ceiling / 2 + 0.000_001))
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import OneSealCore
 import OneSealOutbox
 import OneSealStore
 import ServiceLifecycle
@@ -52,7 +53,7 @@ public struct OutboxMaintenance: Service {
             dead.record(try await DeadLetters.count(on: database))
             pool.record(database.openConnectionCount)
             if clock.now - lastPurge >= purgeEvery {
-                let purged = try await Outbox.purgeDelivered(olderThan: Double(keepDelivered.components.seconds) + Double(keepDelivered.components.attoseconds) / 1e18, on: database)
+                let purged = try await Outbox.purgeDelivered(olderThan: keepDelivered.inSeconds, on: database)
                 lastPurge = clock.now
                 if purged > 0 { logger.info("purged delivered outbox events", metadata: ["count": "\(purged)"]) }
             }

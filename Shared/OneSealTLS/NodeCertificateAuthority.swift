@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OneSealCore
 import SwiftASN1
 import X509
 
@@ -39,7 +40,7 @@ public struct NodeCertificateAuthority: Sendable {
             serialNumber: Certificate.SerialNumber(),
             publicKey: publicKey,
             notValidBefore: now.addingTimeInterval(-300),
-            notValidAfter: now.addingTimeInterval(validity.seconds),
+            notValidAfter: now.addingTimeInterval(validity.inSeconds),
             issuer: name,
             subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
@@ -93,7 +94,7 @@ public struct NodeCertificateAuthority: Sendable {
             throw Invalid("'\(service)' is not a service name (1-32 of a-z 0-9 -, starting with a letter)")
         }
         return try self.issue(
-            identity: identity, hosts: hosts, notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(validity.seconds)
+            identity: identity, hosts: hosts, notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(validity.inSeconds)
         )
     }
 
@@ -166,13 +167,6 @@ public struct IssuedCertificate: Sendable {
     }
     /// PKCS#8 PEM (ONESEAL_TLS_KEY_FILE's format).
     public var keyPEM: String { self.privateKey.pemRepresentation + "\n" }
-}
-
-extension Duration {
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = self.components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
 }
 
 /// PEM text with any number of certificates → the certificates, in order.

@@ -1,4 +1,5 @@
 import Foundation
+import OneSealCore
 
 /// Limits and timers of a OneSeal TCP connection, shared by client and server.
 ///
@@ -56,8 +57,8 @@ public struct WireConfiguration: Sendable, Hashable {
         /// The delay before reconnect attempt `attempt` (0-based), with ±20 % jitter so that many
         /// clients of a restarted server do not reconnect in lockstep.
         public func delay(attempt: Int) -> Duration {
-            let base = Double(initial.components.seconds) + Double(initial.components.attoseconds) / 1e18
-            let cap = Double(maximum.components.seconds) + Double(maximum.components.attoseconds) / 1e18
+            let base = initial.inSeconds
+            let cap = maximum.inSeconds
             let raw = min(cap, base * pow(multiplier, Double(min(attempt, 64))))
             let jittered = raw * Double.random(in: 0.8...1.2)
             return .milliseconds(Int64(jittered * 1000))
