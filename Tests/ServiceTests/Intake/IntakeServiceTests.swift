@@ -53,6 +53,13 @@ struct IntakeServiceTests {
             let history = try await node.intake.getItem(Intake_GetItemRequest.with { $0.implementationCode = Self.food; $0.version = 1 })
             #expect(history.item.promisedDays == 5)
             #expect(history.versions == [1, 2])
+            // The current version (0) and the list come in the same answer.
+            let current = try await node.intake.getItem(Intake_GetItemRequest.with { $0.implementationCode = Self.food })
+            #expect(current.item.version == 2 && current.item.promisedDays == 3)
+            #expect(current.versions == [1, 2])
+            await #expect(throws: RPCError.self) {
+                try await node.intake.getItem(Intake_GetItemRequest.with { $0.implementationCode = Self.food; $0.version = 3 })
+            }
 
             let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = submitted.application.applicationID }, metadata: try node.clerk)
             #expect(accepted.application.items[0].itemVersion == 1)
