@@ -57,9 +57,9 @@ struct IntakeServiceTests {
             let current = try await node.intake.getItem(Intake_GetItemRequest.with { $0.implementationCode = Self.food })
             #expect(current.item.version == 2 && current.item.promisedDays == 3)
             #expect(current.versions == [1, 2])
-            await #expect(throws: RPCError.self) {
+            await #expect {
                 try await node.intake.getItem(Intake_GetItemRequest.with { $0.implementationCode = Self.food; $0.version = 3 })
-            }
+            } throws: { ($0 as? RPCError)?.code == .notFound }
 
             let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = submitted.application.applicationID }, metadata: try node.clerk)
             #expect(accepted.application.items[0].itemVersion == 1)
