@@ -59,7 +59,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "OneSealWire",
-        dependencies: nio + [grpcCore, protobuf, log, "OneSealCore", "OneSealProto", "OneSealTLS", nioSSL, x509, .product(name: "Metrics", package: "swift-metrics")],
+        dependencies: nio + [grpcCore, protobuf, log, "OneSealProto", "OneSealTLS", nioSSL, x509, .product(name: "Metrics", package: "swift-metrics")],
         path: "Shared/OneSealWire",
         swiftSettings: swift6
     ),

@@ -1,5 +1,4 @@
 import Foundation
-import OneSealCore
 
 /// Limits and timers of a OneSeal TCP connection, shared by client and server.
 ///
@@ -57,8 +56,10 @@ public struct WireConfiguration: Sendable, Hashable {
         /// The delay before reconnect attempt `attempt` (0-based), with ±20 % jitter so that many
         /// clients of a restarted server do not reconnect in lockstep.
         public func delay(attempt: Int) -> Duration {
-            let base = initial.inSeconds
-            let cap = maximum.inSeconds
+            // Written out here, not `OneSealCore`'s `inSeconds`: the wire fuzzer is compiled from
+            // this module's sources with its NIO and gRPC dependencies only (scripts/fuzz-wire).
+            let base = Double(initial.components.seconds) + Double(initial.components.attoseconds) / 1e18
+            let cap = Double(maximum.components.seconds) + Double(maximum.components.attoseconds) / 1e18
             let raw = min(cap, base * pow(multiplier, Double(min(attempt, 64))))
             let jittered = raw * Double.random(in: 0.8...1.2)
             return .milliseconds(Int64(jittered * 1000))
