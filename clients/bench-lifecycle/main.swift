@@ -198,7 +198,7 @@ final class Recorder: Sendable {
         /// when PostgreSQL runs with pg_stat_statements loaded.
         var statements: Int?
         /// The same statements by database and text, most called first (pg_stat_statements).
-        var topStatements: [(String, Int)] = []
+        var topStatements: [(StatementKey, Int)] = []
     }
 
     private let state = Mutex(State())
@@ -226,7 +226,7 @@ final class Recorder: Sendable {
         state.withLock { $0.statements = count }
     }
 
-    func setTopStatements(_ calls: [(String, Int)]) {
+    func setTopStatements(_ calls: [(StatementKey, Int)]) {
         state.withLock { $0.topStatements = calls }
     }
 
@@ -261,7 +261,7 @@ final class Recorder: Sendable {
                     // pg_stat_statements does not see a BEGIN or COMMIT sent as a prepared
                     // statement (pipelined, decision 66): the count without them compares builds.
                     let control: Set<String> = ["BEGIN", "COMMIT", "ROLLBACK"]
-                    let besides = state.topStatements.filter { !control.contains(String($0.0.dropFirst(20)).trimmingCharacters(in: .whitespaces)) }.reduce(0) { $0 + $1.1 }
+                    let besides = state.topStatements.filter { !control.contains($0.0.text) }.reduce(0) { $0 + $1.1 }
                     print(String(format: "  besides BEGIN / COMMIT / ROLLBACK: %d (%.1f per completed case)", besides, Double(besides) / Double(state.completed)))
                 }
                 for (name, commits) in state.commitsByDatabase where commits > 0 {
@@ -269,10 +269,11 @@ final class Recorder: Sendable {
                 }
                 if !state.topStatements.isEmpty {
                     print("the statements most called while measuring, per database (per completed case):")
-                    let byDatabase = Dictionary(grouping: state.topStatements.filter { $0.1 > 0 }) { String($0.0.prefix(20)) }
+                    let byDatabase = Dictionary(grouping: state.topStatements.filter { $0.1 > 0 }) { $0.0.database }
                     for database in byDatabase.keys.sorted() {
                         for (statement, calls) in (byDatabase[database] ?? []).sorted(by: { $0.1 > $1.1 }).prefix(18) {
-                            print(String(format: "  %6.1f  ", Double(calls) / Double(state.completed)) + statement)
+                            print(String(format: "  %6.1f  ", Double(calls) / Double(state.completed))
+                                  + database.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + statement.text)
                         }
                     }
                 }
@@ -366,7 +367,7 @@ struct PGSetup {
 
     /// Calls so far per (database, statement text), when pg_stat_statements is loaded: where the
     /// commits of a case go (an autocommitted statement is a commit; so is each COMMIT).
-    func statementCalls() -> [String: Int] {
+    func statementCalls() -> [StatementKey: Int] {
         let separator = "\u{1F}"
         guard let text = try? value("""
             SELECT datname || chr(31) || text || chr(31) || sum(calls)::bigint FROM (
@@ -374,7 +375,7 @@ struct PGSetup {
               FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE s.toplevel) AS statements
             GROUP BY datname, text
             """) else { return [:] }
-        var out: [String: Int] = [:]
+        var out: [StatementKey: Int] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: Character(separator), omittingEmptySubsequences: false)
             guard parts.count == 3, let calls = Int(parts[2]) else { continue }
@@ -382,7 +383,7 @@ struct PGSetup {
             // statements in `postgres`) is not the case's.
             let database = parts[0].split(separator: "_").dropFirst().joined(separator: "@")
             guard !database.isEmpty else { continue }
-            out[database.padding(toLength: 20, withPad: " ", startingAt: 0) + " " + parts[1], default: 0] += calls
+            out[StatementKey(database: database, text: String(parts[1])), default: 0] += calls
         }
         return out
     }
@@ -407,4 +408,11 @@ struct PGSetup {
     func run(_ sql: String) throws {
         _ = try psql(["-q"], sql)
     }
+}
+
+/// A statement as pg_stat_statements counts it: the service database (`intake@371302`) and its
+/// text, whitespace folded.
+struct StatementKey: Hashable, Sendable {
+    var database: String
+    var text: String
 }
