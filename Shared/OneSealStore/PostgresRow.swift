@@ -40,6 +40,16 @@ public struct PostgresRow: Sendable {
         return try T.decode(SQLCell(column: columns.names[index], typeOID: columns.typeOIDs[index], bytes: values[index]))
     }
 
+    /// A column's value as PostgreSQL sent it (text format), without making a `String` of it — for a
+    /// reader that parses the bytes itself (evaluation's facts). Throws for a missing column or NULL.
+    public func textBytes(_ column: String) throws -> [UInt8] {
+        guard let index = columns.indexByName[column] else {
+            throw PostgresDecodingError(column: column, swiftType: "[UInt8]", reason: .missingColumn)
+        }
+        guard let bytes = values[index] else { throw PostgresDecodingError(column: column, swiftType: "[UInt8]", reason: .unexpectedNull) }
+        return bytes
+    }
+
     /// Whether the named column is present and NULL.
     public func isNull(_ column: String) -> Bool {
         guard let index = columns.indexByName[column] else { return false }

@@ -1,6 +1,7 @@
 // oneseal-bench-figures: how long evaluation's rules take to compute what the director's board
 // asks for — today's figures, the early warnings and the month's report — over a read model the
-// size of a busy hall's, with no database and no network (the service adds those).
+// size of a busy hall's, with no database and no network (the service adds those) — and how long
+// reading the model's stored facts takes, `JSONDecoder` beside `FactJSON` (a node's first load).
 //
 //   .build/release/oneseal-bench-figures --open 10000 --closed 10000 --repeat 5
 //
@@ -49,6 +50,20 @@ struct BenchFigures: ParsableCommand {
         }
         measure("EarlyWarnings (yellow and red)") {
             _ = try! EarlyWarnings.list(model: model, rectifications: [], today: today, policy: policy, calendar: calendar)
+        }
+        // A node's first whole load reads every stored fact (`fact::text`); both readers on the same texts.
+        let applicationTexts = model.applications.values.map { Array(try! JSONEncoder().encode($0)) }
+        let caseTexts = model.cases.values.map { Array(try! JSONEncoder().encode($0)) }
+        let facts = applicationTexts.count + caseTexts.count
+        measure("read \(facts) facts: JSONDecoder") {
+            let decoder = JSONDecoder()
+            for text in applicationTexts { _ = try! decoder.decode(ApplicationFact.self, from: Data(text)) }
+            for text in caseTexts { _ = try! decoder.decode(CaseFact.self, from: Data(text)) }
+        }
+        measure("read \(facts) facts: FactJSON") {
+            var pool = FactJSON.StringPool()
+            for text in applicationTexts { _ = FactJSON.application(text, pool: &pool)! }
+            for text in caseTexts { _ = FactJSON.case(text, pool: &pool)! }
         }
         measure("Report (the month, all charts)") {
             _ = ReportBuilder.monthly(

@@ -63,12 +63,18 @@ struct BenchLifecycle: AsyncParsableCommand {
     @Option(help: "ONESEAL_OUTBOX_EVALUATION_PACE_MS for every service (default: the services' own, 250; 0 = unpaced).")
     var evaluationPaceMs: Int?
 
+    @Option(help: "The services' log level (ONESEAL_LOG_LEVEL); their logs are kept in the cluster's directory, printed at the end, when it is not 'warning'.")
+    var serviceLogLevel: String = "warning"
+
     func validate() throws {
         guard applicants > 0 else { throw ValidationError("--applicants must be positive") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative") }
         guard (0...1).contains(cityShare) else { throw ValidationError("--city-share must be between 0 and 1") }
         guard preloadRows == 0 || (1_000...10_000_000).contains(preloadRows) else { throw ValidationError("--preload-rows must be 0 or 1000–10000000") }
         guard (0...10_000).contains(evaluationPaceMs ?? 0) else { throw ValidationError("--evaluation-pace-ms must be 0–10000") }
+        guard ["trace", "debug", "info", "notice", "warning", "error"].contains(serviceLogLevel) else {
+            throw ValidationError("--service-log-level must be trace, debug, info, notice, warning or error")
+        }
     }
 
     /// Fills the county's approval, intake, certificate and evaluation databases (the names the
@@ -103,7 +109,7 @@ struct BenchLifecycle: AsyncParsableCommand {
             print("relays: evaluation paced at \(evaluationPaceMs) ms")
         }
         let cluster = try await LocalCluster.start(
-            adminConninfo: conninfo, binDirectory: binDirectory, logLevel: "warning", environment: environment, databaseTag: databaseTag)
+            adminConninfo: conninfo, binDirectory: binDirectory, logLevel: serviceLogLevel, environment: environment, databaseTag: databaseTag)
         do {
             try await withClusterClients(cluster) { clients in
                 let hall = Hall(clients)
@@ -114,7 +120,10 @@ struct BenchLifecycle: AsyncParsableCommand {
             await cluster.stop()
             throw error
         }
-        await cluster.stop()
+        // Below warning, someone is looking for something in the services' own words: keep them.
+        let keepLogs = serviceLogLevel != "warning"
+        await cluster.stop(keepFiles: keepLogs)
+        if keepLogs { print("the services' logs: \(cluster.directory.path)") }
         if pgbenchClients > 0 { try await comparePgbench(conninfo: conninfo) }
     }
 

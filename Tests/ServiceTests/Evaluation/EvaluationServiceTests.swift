@@ -138,6 +138,48 @@ struct EvaluationServiceTests {
         }
     }
 
+    @Test("facts as PostgreSQL returns them are read by FactJSON; a row with a key it does not know by JSONDecoder; both the same")
+    func storedFactsReadBack() async throws {
+        try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
+            try await node.deliver(try EvaluationEvents.stream())
+            // The stream has no supervision push: one as the fold writes it, claimed, with a finding.
+            let push = ReadModel(folding: [
+                FactEvent.push(id: "p-1", node: "371302", department: Department(code: "SCJ", name: "市场监管局"), implementationCode: "F001",
+                               caseID: "c-1", on: try CivilDate(parsing: "2026-10-30"), claimDueOn: try CivilDate(parsing: "2026-11-02"), change: .created),
+                .push(id: "p-1", node: "", department: nil, implementationCode: "", caseID: "", on: try CivilDate(parsing: "2026-10-31"), claimDueOn: nil, change: .claimed),
+                .finding(pushID: "p-1"),
+            ])
+            try await node.database.withTransaction { try await FactStore.save(push, on: $0) }
+            let nodes: Set<String> = ["371302"]
+            let model = try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }
+            #expect(!model.applications.isEmpty && !model.cases.isEmpty && !model.consultations.isEmpty && model.pushes == push.pushes)
+            // Every stored row, as the server prints it, is one the reader reads itself (the fast
+            // path is the one taken), and reads as JSONDecoder does.
+            func rows(_ sql: SQLQuery) async throws -> [[UInt8]] { try await node.database.query(sql).map { try $0.textBytes("fact") } }
+            var pool = FactJSON.StringPool()
+            let decoder = JSONDecoder()
+            for bytes in try await rows("SELECT fact::text AS fact FROM application_facts") {
+                #expect(FactJSON.application(bytes, pool: &pool) == (try decoder.decode(ApplicationFact.self, from: Data(bytes))))
+            }
+            for bytes in try await rows("SELECT fact::text AS fact FROM case_facts") {
+                #expect(FactJSON.case(bytes, pool: &pool) == (try decoder.decode(CaseFact.self, from: Data(bytes))))
+            }
+            for bytes in try await rows("SELECT fact::text AS fact FROM push_facts") {
+                #expect(FactJSON.push(bytes, pool: &pool) == (try decoder.decode(PushFact.self, from: Data(bytes))))
+            }
+            for bytes in try await rows("SELECT fact::text AS fact FROM consultation_facts") {
+                #expect(FactJSON.consultation(bytes, pool: &pool) == (try decoder.decode(ConsultationFact.self, from: Data(bytes))))
+            }
+            // A later release's field on one case: this release reads the row through JSONDecoder,
+            // whole, and the load is otherwise unchanged.
+            let someCase = try #require(model.cases.keys.sorted().first)
+            try await node.database.execute("UPDATE case_facts SET fact = fact || '{\"escalatedOn\": \"2026-11-04\"}'::jsonb WHERE id = \(someCase)")
+            let again = try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }
+            #expect(again == model)
+            #expect(try await node.database.withConnection { try await FactStore.case(id: someCase, on: $0) } == model.cases[someCase])
+        }
+    }
+
     @Test("the board's answers are kept per exact input: a repeat is the same, new facts and a new rating change it, callers at once share one")
     func keptAnswers() async throws {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in

@@ -11,12 +11,18 @@ enum FactStore {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow) throws -> T {
-        try decode(type, text: try row.decode("fact", as: String.self))
+    static func decode<T: FactJSON.Readable>(_ type: T.Type, _ row: PostgresRow, column: String = "fact") throws -> T {
+        var pool = FactJSON.StringPool(capacity: 0)
+        return try decode(type, row, column: column, pool: &pool)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, text: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(text.utf8))
+    /// The fact in `column`, read by `FactJSON` — or, for a row it does not read, by `JSONDecoder`
+    /// (which names what is wrong with a row neither can read). `pool` keeps repeated text once
+    /// across the rows of one load.
+    static func decode<T: FactJSON.Readable>(_ type: T.Type, _ row: PostgresRow, column: String = "fact", pool: inout FactJSON.StringPool) throws -> T {
+        let bytes = try row.textBytes(column)
+        if let fact = T.read(bytes, pool: &pool) { return fact }
+        return try JSONDecoder().decode(type, from: Data(bytes))
     }
 
     /// Loads the facts at `keys` under transaction-scoped advisory locks — all of them in one
@@ -111,6 +117,7 @@ enum FactStore {
     static func model(nodes: Set<String>, since: String? = nil, on connection: PostgresConnection) async throws -> ReadModel {
         let list = textArray(nodes)
         var model = ReadModel()
+        var pool = FactJSON.StringPool()
         // The applications of these nodes, and those whose cases are decided here (a county
         // application forwarded to the city).
         let applications: [SQLQuery]
@@ -144,27 +151,31 @@ enum FactStore {
             ]
         }
         for statement in applications {
-            for row in try await connection.query(statement) {
-                let fact = try decode(ApplicationFact.self, row)
+            let rows = try await connection.query(statement)
+            model.applications.reserveCapacity(model.applications.count + rows.count)
+            for row in rows {
+                let fact = try decode(ApplicationFact.self, row, pool: &pool)
                 model.applications[fact.id] = fact
             }
         }
-        for row in try await connection.query("""
+        let cases = try await connection.query("""
             SELECT fact::text AS fact FROM case_facts WHERE node = ANY(\(list)::text[]) AND \(written)
-            """) {
-            let fact = try decode(CaseFact.self, row)
+            """)
+        model.cases.reserveCapacity(cases.count)
+        for row in cases {
+            let fact = try decode(CaseFact.self, row, pool: &pool)
             model.cases[fact.id] = fact
         }
         for row in try await connection.query("""
             SELECT fact::text AS fact FROM consultation_facts WHERE node = ANY(\(list)::text[]) AND \(written)
             """) {
-            let fact = try decode(ConsultationFact.self, row)
+            let fact = try decode(ConsultationFact.self, row, pool: &pool)
             model.consultations[fact.id] = fact
         }
         for row in try await connection.query("""
             SELECT fact::text AS fact FROM push_facts WHERE node = ANY(\(list)::text[]) AND \(written)
             """) {
-            let fact = try decode(PushFact.self, row)
+            let fact = try decode(PushFact.self, row, pool: &pool)
             model.pushes[fact.id] = fact
         }
         return model
@@ -187,7 +198,7 @@ enum FactStore {
             FROM case_facts c LEFT JOIN application_facts a ON c.application_id <> '' AND a.id = c.application_id
             WHERE c.id = \(id)
             """).first else { return nil }
-        let application = try row.decode("application_fact", as: String?.self).map { try decode(ApplicationFact.self, text: $0) }
+        let application = row.isNull("application_fact") ? nil : try decode(ApplicationFact.self, row, column: "application_fact")
         return (try decode(CaseFact.self, row), application)
     }
 
