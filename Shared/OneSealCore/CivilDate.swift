@@ -1,13 +1,20 @@
 /// A calendar date with no time of day and no time zone: the unit every statutory period is
 /// counted in (行政许可法 Art. 82 counts working *days*, never hours).
 ///
-/// Stored as year/month/day so that values read, compare and serialise the way people write them
+/// Read as year/month/day so that values read, compare and serialise the way people write them
 /// ("2026-02-13"). Arithmetic goes through a day number, so it never depends on a time zone,
 /// daylight saving or the host's locale.
+///
+/// Kept in four bytes (year, month and day packed in that order, so the packed number orders as
+/// the date does): evaluation holds two million facts with eleven dates each at a county with a
+/// million closed cases, and three `Int`s (an optional one 32 bytes) made the dates half of a
+/// fact's inline size (#21, decision 68).
 public struct CivilDate: Sendable, Hashable {
-    public let year: Int
-    public let month: Int
-    public let day: Int
+    private let packed: UInt32
+
+    public var year: Int { Int(packed >> 9) }
+    public var month: Int { Int(packed >> 5 & 0xF) }
+    public var day: Int { Int(packed & 0x1F) }
 
     /// Fails for dates that do not exist (2026-02-29) and for years outside 1...9999, because the
     /// text form is always four digits and a silently wrapped year would be a wrong deadline.
@@ -15,9 +22,7 @@ public struct CivilDate: Sendable, Hashable {
         guard (1...9999).contains(year), (1...12).contains(month),
               (1...CivilDate.daysInMonth(year: year, month: month)).contains(day)
         else { return nil }
-        self.year = year
-        self.month = month
-        self.day = day
+        packed = UInt32(year) << 9 | UInt32(month) << 5 | UInt32(day)
     }
 
     /// Builds the date with the given day number (days since 1970-01-01, which is day 0).
@@ -100,13 +105,8 @@ public struct CivilDate: Sendable, Hashable {
 }
 
 extension CivilDate: Comparable {
-    /// Field by field rather than as a tuple: an unoptimised build looks up tuple metadata on
-    /// every tuple comparison, and the figures compare dates millions of times per report.
-    public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {
-        if lhs.year != rhs.year { return lhs.year < rhs.year }
-        if lhs.month != rhs.month { return lhs.month < rhs.month }
-        return lhs.day < rhs.day
-    }
+    /// The packed numbers: year, month and day from the high bits down.
+    public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.packed < rhs.packed }
 }
 
 extension CivilDate: Strideable {

@@ -43,6 +43,7 @@ struct BenchFigures: ParsableCommand {
         let day = today
         print("oneseal-bench-figures: \(open) open + \(closed) decided cases, \(model.applications.count) applications, \(ratings.count) ratings; today \(today.iso8601)")
         print("date \(RunFacts.utcNow()), commit \(RunFacts.commit()), load average \(Pgbench.loadAverage())")
+        print("a fact's own bytes (its heap-held text and collections besides): application \(MemoryLayout<ApplicationFact>.stride), case \(MemoryLayout<CaseFact>.stride)")
         let policy = WarningPolicy(yellowWhenDaysLeftAtMost: 3)
 
         measure("EfficiencyFigures (today, total)") {
