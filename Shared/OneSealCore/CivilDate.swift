@@ -6,7 +6,7 @@
 /// daylight saving or the host's locale.
 ///
 /// Kept in four bytes (year, month and day packed in that order, so the packed number orders as
-/// the date does): evaluation holds two million facts with eleven dates each at a county with a
+/// the date does): evaluation holds two million facts with up to nine dates each at a county with a
 /// million closed cases, and three `Int`s (an optional one 32 bytes) made the dates half of a
 /// fact's inline size (#21, decision 68).
 public struct CivilDate: Sendable, Hashable {
