@@ -138,6 +138,22 @@ struct EvaluationServiceTests {
         }
     }
 
+    @Test("callers asking at once for a model not kept yet share one whole load; each gets what a full load reads")
+    func oneWholeLoadAtATime() async throws {
+        try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in
+            try await node.deliver(try EvaluationEvents.stream())
+            let nodes: Set<String> = ["371302"]
+            let cache = ReadModelCache()
+            let models = try await withThrowingTaskGroup(of: ReadModel.self) { group in
+                for _ in 0..<4 { group.addTask { try await node.database.withConnection { try await cache.model(nodes: nodes, on: $0) } } }
+                return try await group.reduce(into: [ReadModel]()) { $0.append($1) }
+            }
+            let full = try await node.database.withConnection { try await FactStore.model(nodes: nodes, on: $0) }
+            #expect(models.count == 4 && models.allSatisfy { $0 == full })
+            #expect(cache.wholeLoads.load(ordering: .relaxed) == 1)
+        }
+    }
+
     @Test("facts as PostgreSQL returns them are read by FactJSON; a row with a key it does not know by JSONDecoder; both the same")
     func storedFactsReadBack() async throws {
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-11-05")) { node in

@@ -27,6 +27,10 @@ final class ReadModelCache: Sendable {
     let capacity: Int
     private let entries = Mutex<[Set<String>: Entry]>([:])
     private let versions = Atomic<Int>(0)
+    /// The node sets whose whole model a caller is loading now: one load at a time per set.
+    private let loading = Mutex<Set<Set<String>>>([])
+    /// Whole loads done (tests and the log read it).
+    let wholeLoads = Atomic<Int>(0)
 
     init(capacity: Int = 8) { self.capacity = capacity }
 
@@ -61,16 +65,32 @@ final class ReadModelCache: Sendable {
             }
             if let merged { return (merged, version) }
             // Another caller refreshed meanwhile: this one's changes go on top of what it kept.
-            guard var model = entries.withLock({ $0[nodes]?.model }) else { return try await load(nodes: nodes, position: position, on: connection) }
+            guard var model = entries.withLock({ $0[nodes]?.model }) else { return try await loadOnce(nodes: nodes, position: position, on: connection) }
             model.merge(changed)
             return (model, versions.wrappingAdd(1, ordering: .relaxed).newValue)
         }
+        return try await loadOnce(nodes: nodes, position: position, on: connection)
+    }
+
+    /// The whole model, loaded by one caller at a time: a caller that finds another loading the
+    /// same nodes waits for it and then refreshes what it kept. A board opened while the warmer
+    /// loads at a node with a million closed cases would otherwise load two million facts a second
+    /// time beside it — twice the memory, and each load slower.
+    private func loadOnce(nodes: Set<String>, position: (generation: Int64, horizon: String), on connection: PostgresConnection) async throws -> (model: ReadModel, version: Int) {
+        while !loading.withLock({ $0.insert(nodes).inserted }) {
+            try await Task.sleep(for: .milliseconds(100))
+            if entries.withLock({ $0[nodes]?.generation }) == position.generation {
+                return try await versioned(nodes: nodes, on: connection)
+            }
+        }
+        defer { _ = loading.withLock { $0.remove(nodes) } }
         return try await load(nodes: nodes, position: position, on: connection)
     }
 
     /// The whole model (a start, a rebuild, a node set not kept yet), kept unless a later one is.
     private func load(nodes: Set<String>, position: (generation: Int64, horizon: String), on connection: PostgresConnection) async throws -> (model: ReadModel, version: Int) {
         let model = try await FactStore.model(nodes: nodes, on: connection)
+        wholeLoads.wrappingAdd(1, ordering: .relaxed)
         let version = versions.wrappingAdd(1, ordering: .relaxed).newValue
         let entry = Entry(generation: position.generation, horizon: position.horizon, model: model, version: version)
         entries.withLock { entries in
