@@ -273,7 +273,29 @@ public enum FactJSON {
             return true
         }
 
-        mutating func date() throws -> CivilDate { try CivilDate(parsing: try string()) }
+        /// A date as "YYYY-MM-DD", read in place (a fact holds up to nine); any other text is
+        /// read as a string and parsed as `CivilDate` parses it, which refuses it.
+        mutating func date() throws -> CivilDate {
+            skipSpace()
+            let start = index
+            guard start + 12 <= bytes.count, bytes[start] == UInt8(ascii: "\""), bytes[start + 11] == UInt8(ascii: "\""),
+                  bytes[start + 5] == UInt8(ascii: "-"), bytes[start + 8] == UInt8(ascii: "-")
+            else { return try CivilDate(parsing: try string()) }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for position in range {
+                    let byte = bytes[start + position]
+                    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                }
+                return value
+            }
+            guard let year = number(1..<5), let month = number(6..<8), let day = number(9..<11),
+                  let date = CivilDate(year: year, month: month, day: day)
+            else { throw Unreadable() }
+            index = start + 12
+            return date
+        }
 
         mutating func optionalDate() throws -> CivilDate? { null() ? nil : try date() }
 
