@@ -29,7 +29,7 @@ final class ReadModelCache: Sendable {
     private let versions = Atomic<Int>(0)
     /// The node sets whose whole model a caller is loading now: one load at a time per set.
     private let loading = Mutex<Set<Set<String>>>([])
-    /// Whole loads done (tests and the log read it).
+    /// Whole loads done (`oneWholeLoadAtATime` reads it).
     let wholeLoads = Atomic<Int>(0)
 
     init(capacity: Int = 8) { self.capacity = capacity }
