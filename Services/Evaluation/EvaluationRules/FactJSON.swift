@@ -324,23 +324,22 @@ public enum FactJSON {
         }
 
         mutating func staff(pool: inout StringPool) throws -> StaffRef? {
-            if null() { return nil }
-            var staff = StaffRef(subject: "")
-            let seen = try object(FactJSON.staffKeys) { scanner, key in
-                if key == 0 { staff.subject = pool.intern(try scanner.string()) } else { staff.name = pool.intern(try scanner.string()) }
-            }
-            guard seen == 0b11 else { throw Unreadable() }
-            return staff
+            try textPair(FactJSON.staffKeys, pool: &pool).map { StaffRef(subject: $0, name: $1) }
         }
 
         mutating func department(pool: inout StringPool) throws -> Department? {
+            try textPair(FactJSON.departmentKeys, pool: &pool).map { Department(code: $0, name: $1) }
+        }
+
+        /// `null`, or an object of exactly the two text `keys` (a `StaffRef`, a `Department`).
+        private mutating func textPair(_ keys: [StaticString], pool: inout StringPool) throws -> (String, String)? {
             if null() { return nil }
-            var department = Department(code: "")
-            let seen = try object(FactJSON.departmentKeys) { scanner, key in
-                if key == 0 { department.code = pool.intern(try scanner.string()) } else { department.name = pool.intern(try scanner.string()) }
+            var values = ("", "")
+            let seen = try object(keys) { scanner, key in
+                if key == 0 { values.0 = pool.intern(try scanner.string()) } else { values.1 = pool.intern(try scanner.string()) }
             }
             guard seen == 0b11 else { throw Unreadable() }
-            return department
+            return values
         }
 
         /// The bits of the keys Codable requires (the non-Optional properties).
