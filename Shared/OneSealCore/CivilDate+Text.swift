@@ -19,8 +19,14 @@ extension CivilDate {
     /// files. Nothing looser is accepted so that one date has one spelling.
     public init(parsing text: some StringProtocol) throws(CivilDateError) {
         let bytes = Array(text.utf8)
+        self = try bytes.withUnsafeBufferPointer { buffer throws(CivilDateError) in try CivilDate(utf8: buffer) }
+    }
+
+    /// `init(parsing:)` over the text's UTF-8 bytes, for a reader that has the bytes and no
+    /// `String` (evaluation's `FactJSON` reads two million stored facts at a start).
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(CivilDateError) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else {
-            throw .invalidFormat(String(text))
+            throw .invalidFormat(String(decoding: bytes, as: UTF8.self))
         }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -31,10 +37,10 @@ extension CivilDate {
             return value
         }
         guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else {
-            throw .invalidFormat(String(text))
+            throw .invalidFormat(String(decoding: bytes, as: UTF8.self))
         }
         guard let date = CivilDate(year: y, month: m, day: d) else {
-            throw .nonexistentDate(String(text))
+            throw .nonexistentDate(String(decoding: bytes, as: UTF8.self))
         }
         self = date
     }

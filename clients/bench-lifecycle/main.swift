@@ -17,6 +17,7 @@
 import ArgumentParser
 import Foundation
 import Histogram
+import Logging
 import OneSealBenchSupport
 import OneSealLocalCluster
 import Synchronization
@@ -72,8 +73,8 @@ struct BenchLifecycle: AsyncParsableCommand {
         guard (0...1).contains(cityShare) else { throw ValidationError("--city-share must be between 0 and 1") }
         guard preloadRows == 0 || (1_000...10_000_000).contains(preloadRows) else { throw ValidationError("--preload-rows must be 0 or 1000–10000000") }
         guard (0...10_000).contains(evaluationPaceMs ?? 0) else { throw ValidationError("--evaluation-pace-ms must be 0–10000") }
-        guard ["trace", "debug", "info", "notice", "warning", "error"].contains(serviceLogLevel) else {
-            throw ValidationError("--service-log-level must be trace, debug, info, notice, warning or error")
+        guard Logger.Level(rawValue: serviceLogLevel) != nil else {
+            throw ValidationError("--service-log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

@@ -117,21 +117,26 @@ public enum FactJSON {
             return true
         }
 
+        /// Reads `open` element `,` element … `close`, calling `element` with the scanner at each.
+        mutating func elements(_ open: UInt8, _ close: UInt8, _ element: (inout Scanner) throws -> Void) throws {
+            try take(open)
+            if takeIf(close) { return }
+            repeat { try element(&self) } while takeIf(UInt8(ascii: ","))
+            try take(close)
+        }
+
         /// Reads `{ "key": value, … }`, calling `member` with the position of the key in `keys` and
         /// the scanner at its value; throws for a key not in `keys`. Answers the keys seen, one bit
         /// per position.
         mutating func object(_ keys: [StaticString], _ member: (inout Scanner, Int) throws -> Void) throws -> UInt64 {
             var seen: UInt64 = 0
-            try take(UInt8(ascii: "{"))
-            if takeIf(UInt8(ascii: "}")) { return seen }
-            repeat {
-                let key = try plainKey()
-                guard let position = keys.firstIndex(where: { Self.equal(bytes, key, $0) }) else { throw Unreadable() }
-                try take(UInt8(ascii: ":"))
-                try member(&self, position)
+            try elements(UInt8(ascii: "{"), UInt8(ascii: "}")) { scanner in
+                let key = try scanner.plainKey()
+                guard let position = keys.firstIndex(where: { Self.equal(scanner.bytes, key, $0) }) else { throw Unreadable() }
+                try scanner.take(UInt8(ascii: ":"))
+                try member(&scanner, position)
                 seen |= 1 << UInt64(position)
-            } while takeIf(UInt8(ascii: ","))
-            try take(UInt8(ascii: "}"))
+            }
             return seen
         }
 
@@ -266,60 +271,40 @@ public enum FactJSON {
 
         private mutating func literal(_ word: StaticString) -> Bool {
             skipSpace()
-            let count = word.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return false }
-            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return false }
-            index += count
+            let end = index + word.utf8CodeUnitCount
+            guard end <= bytes.count, Self.equal(bytes, index..<end, word) else { return false }
+            index = end
             return true
         }
 
-        /// A date as "YYYY-MM-DD", read in place (a fact holds up to nine); any other text is
-        /// read as a string and parsed as `CivilDate` parses it, which refuses it.
+        /// A date: a string of ten bytes without escapes is parsed in place (a fact holds up to
+        /// nine), any other as a string; both as `CivilDate` parses text.
         mutating func date() throws -> CivilDate {
             skipSpace()
             let start = index
             guard start + 12 <= bytes.count, bytes[start] == UInt8(ascii: "\""), bytes[start + 11] == UInt8(ascii: "\""),
-                  bytes[start + 5] == UInt8(ascii: "-"), bytes[start + 8] == UInt8(ascii: "-")
+                  !bytes[(start + 1)..<(start + 11)].contains(UInt8(ascii: "\\"))
             else { return try CivilDate(parsing: try string()) }
-            func number(_ range: Range<Int>) -> Int? {
-                var value = 0
-                for position in range {
-                    let byte = bytes[start + position]
-                    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
-                }
-                return value
-            }
-            guard let year = number(1..<5), let month = number(6..<8), let day = number(9..<11),
-                  let date = CivilDate(year: year, month: month, day: day)
-            else { throw Unreadable() }
             index = start + 12
-            return date
+            return try CivilDate(utf8: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<(start + 11)]))
         }
 
         mutating func optionalDate() throws -> CivilDate? { null() ? nil : try date() }
 
         mutating func strings(pool: inout StringPool) throws -> [String] {
             var values: [String] = []
-            try take(UInt8(ascii: "["))
-            if takeIf(UInt8(ascii: "]")) { return values }
-            repeat { values.append(pool.intern(try string())) } while takeIf(UInt8(ascii: ","))
-            try take(UInt8(ascii: "]"))
+            try elements(UInt8(ascii: "["), UInt8(ascii: "]")) { scanner in values.append(pool.intern(try scanner.string())) }
             return values
         }
 
         /// An object of any keys (item codes, node codes), each value read by `value`.
         mutating func map<Value>(_ value: (inout Scanner, inout StringPool) throws -> Value, pool: inout StringPool) throws -> [String: Value] {
             var values: [String: Value] = [:]
-            try take(UInt8(ascii: "{"))
-            if takeIf(UInt8(ascii: "}")) { return values }
-            repeat {
-                skipSpace()
-                let key = pool.intern(try string())
-                try take(UInt8(ascii: ":"))
-                values[key] = try value(&self, &pool)
-            } while takeIf(UInt8(ascii: ","))
-            try take(UInt8(ascii: "}"))
+            try elements(UInt8(ascii: "{"), UInt8(ascii: "}")) { scanner in
+                let key = pool.intern(try scanner.string())
+                try scanner.take(UInt8(ascii: ":"))
+                values[key] = try value(&scanner, &pool)
+            }
             return values
         }
 
