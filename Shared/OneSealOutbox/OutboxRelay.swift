@@ -146,7 +146,11 @@ public struct OutboxRelay: Service {
                 work.requestScan()
                 wake.signal()
                 for await notification in notifications {
-                    work.note(notification.payload)
+                    switch notification.interruption {
+                    case nil: work.note(notification.payload)
+                    case .resumed: work.requestScan()  // what was enqueued while it was down went unheard
+                    case .lost: continue
+                    }
                     wake.signal()
                 }
             } catch {

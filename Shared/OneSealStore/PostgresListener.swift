@@ -8,12 +8,25 @@ import Glibc
 import Darwin
 #endif
 
-/// A NOTIFY received on a LISTEN connection.
+/// A NOTIFY received on a LISTEN connection — or, with `interruption` set, the listener saying
+/// it stopped (`.lost`) or started again (`.resumed`) hearing its channel: a NOTIFY sent between
+/// the two is gone, so whoever keeps something a notification would have invalidated drops it.
 public struct PostgresNotification: Sendable, Hashable {
+    public enum Interruption: Sendable, Hashable { case lost, resumed }
+
     public var channel: String
     public var payload: String
-    /// Process id of the backend that sent it.
+    /// Process id of the backend that sent it (0 for an interruption).
     public var backendPID: Int32
+    /// Set when this is not a NOTIFY but the listener's connection dropping or coming back.
+    public var interruption: Interruption?
+
+    public init(channel: String, payload: String, backendPID: Int32, interruption: Interruption? = nil) {
+        self.channel = channel
+        self.payload = payload
+        self.backendPID = backendPID
+        self.interruption = interruption
+    }
 }
 
 extension PostgresClient {
@@ -21,7 +34,8 @@ extension PostgresClient {
     ///
     /// Returns once `LISTEN` is active, so a NOTIFY committed after this call returns is delivered.
     /// If the connection drops, the listener reconnects and re-LISTENs (notifications sent while it
-    /// was down are lost — callers that must not miss work also poll, as the outbox relay does).
+    /// was down are lost — callers that must not miss work also poll, as the outbox relay does); the
+    /// stream says so with an `interruption` `.lost` when it drops and `.resumed` once it listens again.
     /// The sequence ends when the consumer stops iterating (or its task is cancelled) or the client
     /// shuts down. The socket is waited on with `poll()` on a thread of the listener's own.
     ///
@@ -65,6 +79,7 @@ extension PostgresClient {
                         logger.warning("LISTEN connection lost; reconnecting", metadata: ["channel": "\(channel)", "error": "\(error)"])
                         current.close()
                         connection = nil
+                        continuation.yield(PostgresNotification(channel: channel, payload: "", backendPID: 0, interruption: .lost))
                     }
                 } else {
                     do {
@@ -74,6 +89,7 @@ extension PostgresClient {
                             return connection
                         }
                         logger.info("LISTEN connection re-established", metadata: ["channel": "\(channel)"])
+                        continuation.yield(PostgresNotification(channel: channel, payload: "", backendPID: 0, interruption: .resumed))
                     } catch {
                         try? await Task.sleep(for: delay)
                         delay = min(delay * 2, .seconds(5))

@@ -34,9 +34,13 @@ struct ListenMigrationPoolTests {
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
+            // The stream says the connection was lost, then that it listens again, then hears.
+            let lost = await iterator.next()
+            let resumed = await iterator.next()
             let received = await iterator.next()
             sender.cancel()
-            #expect(received?.payload.hasPrefix("after-") == true)
+            #expect(lost?.interruption == .lost && resumed?.interruption == .resumed)
+            #expect(received?.interruption == nil && received?.payload.hasPrefix("after-") == true)
         }
     }
 

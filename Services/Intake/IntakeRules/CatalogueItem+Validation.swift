@@ -103,7 +103,7 @@ extension CatalogueItem {
 
     /// Implementation and material codes: ASCII letters, digits and “-”, 1–64 long, so they are
     /// safe in file names, URLs and case numbers.
-    static func isCode(_ text: String) -> Bool {
+    public static func isCode(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count) && text.utf8.allSatisfy {
             ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45
         }

@@ -116,7 +116,13 @@ public final class ApplicationWatches: Service, Sendable {
             do {
                 let notifications = try await database.listen(channel: Self.channel)
                 changedAll()
-                for await notification in notifications { changed(notification.payload) }
+                for await notification in notifications {
+                    switch notification.interruption {
+                    case nil: changed(notification.payload)
+                    case .resumed: changedAll()
+                    case .lost: continue
+                    }
+                }
             } catch {
                 logger.warning("application watches cannot LISTEN; each watch re-reads on its interval", metadata: ["error": "\(error)"])
             }

@@ -84,6 +84,8 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     let uploadSlots: MaterialUploadSlots
     /// The WatchApplication streams open in this process and the LISTEN that wakes them.
     public let watches: ApplicationWatches
+    /// The public guide of current versions, kept while its LISTEN hears every publication.
+    public let guides: GuideCache
 
     public init(
         database: PostgresClient, keyring: DataKeyring, node: String, settings: IntakeSettings,
@@ -91,9 +93,10 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         licences: LicenceVerifier, logger: Logger = Logger(label: "oneseal.intake"),
         progressLookups: SharedAttemptLimiter = SharedAttemptLimiter(AttemptLimiter(limit: 30, window: 60)),
         uploadSlots: MaterialUploadSlots = MaterialUploadSlots(limit: 16),
-        watches: ApplicationWatches? = nil
+        watches: ApplicationWatches? = nil, guides: GuideCache? = nil
     ) {
         self.watches = watches ?? ApplicationWatches(database: database, logger: logger)
+        self.guides = guides ?? GuideCache(database: database, logger: logger)
         self.progressLookups = progressLookups
         self.uploadSlots = uploadSlots
         self.database = database

@@ -69,7 +69,7 @@ public enum IntakeServiceDefinition {
             },
             makeBackgroundServices: { _ in
                 let api = try box.get()
-                return [DeemedAcceptanceSweeper(api: api, interval: sweepInterval), api.watches]
+                return [DeemedAcceptanceSweeper(api: api, interval: sweepInterval), api.watches, api.guides]
             },
             eventConsumer: LateBoundConsumer(box) { IntakeEventConsumer(api: $0) }
         )

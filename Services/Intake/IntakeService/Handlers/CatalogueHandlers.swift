@@ -17,6 +17,9 @@ extension IntakeAPI {
         let (stored, created) = try await database.withTransaction { transaction in
             try await CatalogueStore.publish(item, note: request.changeNote, by: caller, in: transaction)
         }
+        // This process's guide is dropped before the answer, so whoever published reads the new
+        // version back at once; other processes hear the trigger's NOTIFY.
+        if created { guides.drop(item.implementationCode) }
         if created {
             logger.info("catalogue item published", metadata: [
                 "item": "\(item.implementationCode)", "version": "\(stored.version.version)", "by": "\(caller.logSubject)",
@@ -29,23 +32,32 @@ extension IntakeAPI {
     }
 
     public func getItem(request: Intake_GetItemRequest, context: ServerContext) async throws -> Intake_GetItemResponse {
-        guard !request.implementationCode.isEmpty else {
+        let code = request.implementationCode
+        guard !code.isEmpty else {
             throw RPCError.invalidArgument(field: "implementation_code", "required", reason: "required")
+        }
+        guard CatalogueItem.isCode(code) else {
+            throw RPCError.invalidArgument(field: "implementation_code", "must be 1–64 characters of A–Z, a–z, 0–9 and “-”", reason: "code.format")
         }
         guard request.version >= 0 else {
             throw RPCError.invalidArgument(field: "version", "must be 0 (current) or a version number", reason: "out_of_range")
         }
-        return try await database.withConnection { connection in
-            guard let (stored, versions) = try await CatalogueStore.itemWithVersions(request.implementationCode, version: Int(request.version), on: connection) else {
-                throw Self.notFound(request.version == 0
-                    ? "no item \(request.implementationCode) in the catalogue"
-                    : "item \(request.implementationCode) has no version \(request.version)")
+        let current = request.version == 0
+        if current, let kept = guides.guide(code) { return kept }
+        let token = current ? guides.fillToken() : nil
+        let response = try await database.withConnection { connection in
+            guard let (stored, versions) = try await CatalogueStore.itemWithVersions(code, version: Int(request.version), on: connection) else {
+                throw Self.notFound(current
+                    ? "no item \(code) in the catalogue"
+                    : "item \(code) has no version \(request.version)")
             }
             var response = Intake_GetItemResponse()
             response.item = stored.proto
             response.versions = versions.map { Int32($0) }
             return response
         }
+        if let token { guides.keep(response, for: code, token: token) }
+        return response
     }
 
     public func listItems(request: Intake_ListItemsRequest, context: ServerContext) async throws -> Intake_ListItemsResponse {
