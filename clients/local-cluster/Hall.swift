@@ -237,6 +237,26 @@ public struct Hall: Sendable {
         }
     }
 
+    /// Runs `body` with one WatchApplication stream held open on the application from `seen`, as
+    /// an applicant's page open from acceptance to the licence would: `body` waits on
+    /// `ApplicationViews.view(_:until:)` as often as it likes, and every wait reads the same
+    /// stream, so the service reads (and read-logs) a first view once per case, not once per wait
+    /// (#21: the second wait's first read was a commit per case). Should the stream end (its time
+    /// limit, a restart) or fail, the waits go on through `awaitApplication` from the last view.
+    public func following<Result: Sendable>(
+        at node: String, _ applicationID: String, after seen: Intake_Application, timeout: Duration = .seconds(60),
+        _ body: @escaping @Sendable (ApplicationViews) async throws -> Result
+    ) async throws -> Result {
+        let request = Intake_WatchApplicationRequest.with {
+            $0.applicationID = applicationID; $0.knownRevision = seen.revision
+            $0.maxWaitSeconds = Int32(min(3600, max(1, timeout.components.seconds * 3)))
+        }
+        let hall = self
+        return try await clients.intake(node).watchApplication(request, metadata: try clerk(node)) { response in
+            try await body(ApplicationViews(hall: hall, node: node, applicationID: applicationID, latest: seen, timeout: timeout, messages: response.messages))
+        }
+    }
+
     /// 出件: the result handed over at the window.
     public func deliver(at node: String, _ applicationID: String) async throws -> Intake_Application {
         var delivery = Intake_Delivery()
@@ -396,5 +416,41 @@ public struct Hall: Sendable {
             $0.contactName = "王五"
             $0.contactPhone = "0539-8123456"
         }
+    }
+}
+
+/// The views of one application as `Hall.following` reads them: one stream while it lasts.
+public final class ApplicationViews {
+    let hall: Hall
+    let node: String
+    let applicationID: String
+    let timeout: Duration
+    /// The newest view seen, from the stream or the fallback.
+    public private(set) var latest: Intake_Application
+    private var stream: RPCAsyncSequence<Intake_WatchApplicationResponse, any Error>.AsyncIterator?
+
+    init(hall: Hall, node: String, applicationID: String, latest: Intake_Application, timeout: Duration,
+         messages: RPCAsyncSequence<Intake_WatchApplicationResponse, any Error>) {
+        self.hall = hall
+        self.node = node
+        self.applicationID = applicationID
+        self.latest = latest
+        self.timeout = timeout
+        self.stream = messages.makeAsyncIterator()
+    }
+
+    /// The first view (the newest held, then each the stream sends) that satisfies `condition`.
+    public func view(_ what: @autoclosure () -> String, until condition: @escaping @Sendable (Intake_Application) -> Bool) async throws -> Intake_Application {
+        if condition(latest) { return latest }
+        while var iterator = stream {
+            let next: Intake_WatchApplicationResponse?
+            do { next = try await iterator.next() } catch { next = nil }
+            stream = next == nil ? nil : iterator
+            guard let next else { break }
+            latest = next.application
+            if condition(latest) { return latest }
+        }
+        latest = try await hall.awaitApplication(at: node, applicationID, what(), timeout: timeout, after: latest, until: condition)
+        return latest
     }
 }

@@ -70,8 +70,7 @@ public struct Lifecycle: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var mark = start
-        func step(_ name: String) {
-            let now = clock.now
+        func step(_ name: String, at now: ContinuousClock.Instant = clock.now) {
             outcome.steps.append((name, now - mark))
             mark = now
         }
@@ -109,42 +108,49 @@ public struct Lifecycle: Sendable {
         }
 
         // The back office of the deciding node. The window hears of the case it opened (the
-        // applicant's view names it), so the applicant's watch says when, instead of polling approval.
-        let withCase = try await hall.awaitApplication(at: county, id, "a case opened", timeout: stepTimeout, after: seen) { application in
-            !application.items.isEmpty && application.items.allSatisfy { !$0.caseID.isEmpty }
-        }
-        let opened = try await eventually("case \(withCase.items[0].caseID) at approval@\(deciding)", timeout: stepTimeout) {
-            try await hall.getCase(withCase.items[0].caseID, at: deciding)
+        // applicant's view names it), so the applicant's watch says when, instead of polling
+        // approval; the same watch, held open through the decision, says when the licence exists.
+        let (opened, openedAt, grantedAt, issued) = try await hall.following(at: county, id, after: seen ?? submitted.application, timeout: stepTimeout) { views in
+            let withCase = try await views.view("a case opened") { application in
+                !application.items.isEmpty && application.items.allSatisfy { !$0.caseID.isEmpty }
+            }
+            let opened = try await eventually("case \(withCase.items[0].caseID) at approval@\(deciding)", timeout: stepTimeout) {
+                try await hall.getCase(withCase.items[0].caseID, at: deciding)
+            }
+            let openedAt = clock.now
+            // Each move answers with the case as it now stands, and the next move starts from that
+            // view, as an officer's screen would: the case is read again only after a failed call.
+            var held: Approval_Case? = opened
+            func view() async throws -> Approval_Case {
+                if let held { return held }
+                let read = try await hall.getCase(opened.caseID, at: deciding)
+                held = read
+                return read
+            }
+            try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
+                try await view().status == .granted
+            } act: {
+                let current = try await view()
+                guard current.status == .inProgress else {
+                    if current.status == .granted { return }
+                    held = nil  // not movable now (e.g. suspended): look again after the pause
+                    throw NotReached(what: "case \(opened.caseID) in progress", last: "\(current.status)")
+                }
+                // A move that fails leaves no view behind: the next attempt reads the case again.
+                held = nil
+                held = try await hall.advance(current, at: deciding)
+            }
+            let grantedAt = clock.now
+            // The certificate centre issues the licence; the window (and the applicant's watch)
+            // hears of it, then hands it over.
+            let issued = try await views.view("every item \(Intake_ItemProgress.licenceIssued)") { application in
+                application.items.allSatisfy { $0.progress == .licenceIssued }
+            }
+            return (opened, openedAt, grantedAt, issued)
         }
         outcome.caseID = opened.caseID
-        step("case opened")
-        // Each move answers with the case as it now stands, and the next move starts from that
-        // view, as an officer's screen would: the case is read again only after a failed call.
-        var held: Approval_Case? = opened
-        func view() async throws -> Approval_Case {
-            if let held { return held }
-            let read = try await hall.getCase(opened.caseID, at: deciding)
-            held = read
-            return read
-        }
-        try await ensure("case \(opened.caseID) granted", timeout: stepTimeout, actCompletes: false) {
-            try await view().status == .granted
-        } act: {
-            let current = try await view()
-            guard current.status == .inProgress else {
-                if current.status == .granted { return }
-                held = nil  // not movable now (e.g. suspended): look again after the pause
-                throw NotReached(what: "case \(opened.caseID) in progress", last: "\(current.status)")
-            }
-            // A move that fails leaves no view behind: the next attempt reads the case again.
-            held = nil
-            held = try await hall.advance(current, at: deciding)
-        }
-        step("decide")
-
-        // The certificate centre issues the licence; the window (and the applicant's watch) hears
-        // of it, then hands it over.
-        let issued = try await hall.awaitProgress(at: county, id, .licenceIssued, timeout: stepTimeout, after: withCase)
+        step("case opened", at: openedAt)
+        step("decide", at: grantedAt)
         outcome.licenceIdentifier = issued.items[0].licence.licenceIdentifier
         outcome.submitToLicence = clock.now - start
         step("licence")
