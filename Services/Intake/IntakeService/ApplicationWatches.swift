@@ -16,12 +16,20 @@ import Synchronization
 /// its personal-data read log).
 ///
 /// Every UPDATE that moves an application's revision NOTIFYs `intake_application_changed` with its
-/// id — migration 0009's trigger, inside the writing transaction, so it costs no commit and no
-/// write path can forget it. One LISTEN connection per process hands each notification to the
+/// id and the writing transaction's id — migrations 0009 and 0011's trigger, inside the writing
+/// transaction, so it costs no commit and no write path can forget it. One LISTEN connection per process hands each notification to the
 /// watches of that id. A notification is lost while the LISTEN connection reconnects, so every
 /// watch also re-reads its application every `recheckInterval` (a read, never a logged view,
 /// unless the revision moved). Graceful shutdown ends every watch (its stream ends OK and the
 /// client calls again), so draining the server never waits for a watch's time limit.
+///
+/// A view handed over by the write (#21): once a watch has read its application (and so knows
+/// who reads and whether in full), a change written by this process logs that watch's read in
+/// the writing transaction and hands the new state to the watch (`readers`, `handOff`). The
+/// trigger's NOTIFY names the transaction that committed it; a watch whose handed state came from
+/// that transaction sends it without reading or logging anything more. A handed state whose
+/// transaction rolled back is never named by a NOTIFY and is not sent; a change by another
+/// process (or by hand) is read as before. A view was a commit of its own: a read and its read-log row.
 public final class ApplicationWatches: Service, Sendable {
     static let channel = "intake_application_changed"
 
@@ -32,9 +40,17 @@ public final class ApplicationWatches: Service, Sendable {
         let wake: WakeSignal
     }
 
+    /// A watch that has read its application: who reads (nil: not in full, nothing to log) and
+    /// the state a write handed over, with the writing transaction's id.
+    private struct Reader {
+        var entry: ApplicationStore.ReadLogEntry?
+        var handed: (transaction: Substring, application: StoredApplication, committed: Bool)?
+    }
+
     private struct State {
         var nextNumber = 0
         var watches: [UUID: [Int: WakeSignal]] = [:]
+        var readers: [Int: Reader] = [:]
         var count = 0
         var closed = false
     }
@@ -76,16 +92,65 @@ public final class ApplicationWatches: Service, Sendable {
 
     func close(_ watch: Watch) {
         state.withLock { state in
+            state.readers[watch.number] = nil
             guard state.watches[watch.application]?.removeValue(forKey: watch.number) != nil else { return }
             state.count -= 1
             if state.watches[watch.application]?.isEmpty == true { state.watches[watch.application] = nil }
         }
     }
 
-    /// Wakes the watches of the application a notification names (its payload is the id).
+    /// `watch` has read its application as `entry` says (nil: not in full): from now on a write
+    /// of this process may log its read and hand it the new state.
+    func reading(_ watch: Watch, as entry: ApplicationStore.ReadLogEntry?) {
+        state.withLock { state in
+            guard state.watches[watch.application]?[watch.number] != nil else { return }
+            state.readers[watch.number] = Reader(entry: entry)
+        }
+    }
+
+    /// The watches of `application` a write may hand its new state to, with the read each logs.
+    func readers(of application: UUID) -> [(number: Int, entry: ApplicationStore.ReadLogEntry?)] {
+        state.withLock { state in
+            (state.watches[application] ?? [:]).keys.compactMap { number in state.readers[number].map { (number, $0.entry) } }
+        }
+    }
+
+    /// Hands `application` — written, with the reads of `numbers` logged, by `transaction` — to
+    /// those watches; sent once a NOTIFY says that transaction committed.
+    func handOff(_ application: StoredApplication, transaction: String, to numbers: [Int]) {
+        state.withLock { state in
+            for number in numbers where state.readers[number] != nil {
+                state.readers[number]?.handed = (Substring(transaction), application, false)
+            }
+        }
+    }
+
+    /// The state handed to `watch` by a transaction known to have committed, taken once.
+    func takeHanded(_ watch: Watch) -> StoredApplication? {
+        state.withLock { state in
+            guard let handed = state.readers[watch.number]?.handed, handed.committed else { return nil }
+            state.readers[watch.number]?.handed = nil
+            return handed.application
+        }
+    }
+
+    /// Wakes the watches of the application a notification names. Its payload is the id and the
+    /// committing transaction's id (`<uuid>:<xid>`); a state handed over by that transaction may
+    /// now be sent. A bare id (migration 0009's form) only wakes.
     func changed(_ payload: String) {
-        guard payload.utf8.count == 36, let id = UUID(uuidString: payload) else { return }
-        for wake in state.withLock({ Array(($0.watches[id] ?? [:]).values) }) { wake.signal() }
+        let utf8 = payload.utf8
+        guard utf8.count >= 36, utf8.count <= 64, let id = UUID(uuidString: String(payload.prefix(36))) else { return }
+        let transaction = payload.dropFirst(37)
+        let wakes = state.withLock { state -> [WakeSignal] in
+            let watches = state.watches[id] ?? [:]
+            if !transaction.isEmpty {
+                for number in watches.keys where state.readers[number]?.handed?.transaction == transaction {
+                    state.readers[number]?.handed?.committed = true
+                }
+            }
+            return Array(watches.values)
+        }
+        for wake in wakes { wake.signal() }
     }
 
     /// Wakes every watch: after a (re)LISTEN, whatever changed meanwhile was not notified.
@@ -162,7 +227,7 @@ extension IntakeAPI {
             // read logged, in the read's own commit) only when the revision moved.
             let view: Intake_Application?
             if let inFull {
-                view = try await laterView(of: id, by: caller, inFull: inFull, shown: shown)
+                view = try await laterView(of: id, by: caller, inFull: inFull, shown: shown, handed: watches.takeHanded(watch))
             } else {
                 (view, inFull) = try await database.withTransaction { connection -> (Intake_Application?, Bool) in
                     guard let application = try await ApplicationStore.find(id: id, on: connection) else { throw Self.notFound("no such application") }
@@ -171,6 +236,7 @@ extension IntakeAPI {
                     guard application.revision != shown else { return (nil, full) }
                     return (try await self.view(application, for: caller, purpose: "watch", on: connection), full)
                 }
+                watches.reading(watch, as: inFull == true ? readLogEntry(caller, purpose: "watch") : nil)
             }
             if let view {
                 try await response.write(.with { $0.application = view })
@@ -193,11 +259,20 @@ extension IntakeAPI {
     /// Should the repeated check disagree, the call fails (the row then records an attempt by a
     /// caller who was allowed when the watch began), and a read found to be in full after all is
     /// logged on its own before it is sent: never shown unlogged.
-    private func laterView(of id: UUID, by caller: Caller, inFull: Bool, shown: Int64) async throws -> Intake_Application? {
-        let entry = inFull ? readLogEntry(caller, purpose: "watch") : nil
-        guard let application = try await database.withConnection({
-            try await ApplicationStore.find(id: id, loggingRead: entry, unlessRevision: shown, on: $0)
-        }) else { throw Self.notFound("no such application") }
+    ///
+    /// `handed` is a state a committed write of this process handed over with this read already
+    /// logged in its transaction (`ApplicationWatches.handOff`): sent without a read, when newer.
+    private func laterView(of id: UUID, by caller: Caller, inFull: Bool, shown: Int64, handed: StoredApplication?) async throws -> Intake_Application? {
+        let application: StoredApplication
+        if let handed, handed.revision > shown {
+            application = handed
+        } else {
+            let entry = inFull ? readLogEntry(caller, purpose: "watch") : nil
+            guard let found = try await database.withConnection({
+                try await ApplicationStore.find(id: id, loggingRead: entry, unlessRevision: shown, on: $0)
+            }) else { throw Self.notFound("no such application") }
+            application = found
+        }
         try authorize(.read, on: application, by: caller)
         guard application.revision != shown else { return nil }
         let (view, full) = try disclosed(application, for: caller)

@@ -184,7 +184,13 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         guard size <= Self.maximumRecordBytes else {
             throw RPCError(code: .resourceExhausted, message: "application \(application.number) would be \(size) bytes, over the \(Self.maximumRecordBytes) an answer may carry; nothing was changed")
         }
-        try await ApplicationStore.update(application, steps: steps.map { (application.updatedAt, $0) }, node: node, events: events, in: transaction)
+        // The watches that already read this application get the new state from here, their
+        // reads logged in this transaction (ApplicationWatches: a view was a commit of its own).
+        let readers = watches.readers(of: application.id)
+        let reads = readers.compactMap(\.entry)
+        if !reads.isEmpty { try await ApplicationStore.logPersonalDataReads(reads, of: application.id, on: transaction) }
+        let writer = try await ApplicationStore.update(application, steps: steps.map { (application.updatedAt, $0) }, node: node, events: events, in: transaction)
+        if !readers.isEmpty { watches.handOff(application, transaction: writer, to: readers.map(\.number)) }
         return application
     }
 

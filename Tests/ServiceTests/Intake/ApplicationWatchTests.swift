@@ -133,4 +133,80 @@ struct ApplicationWatchTests {
             #expect(watches.count == 0)
         }
     }
+
+    @Test("a change written by this process hands the view over, its read logged in the writing transaction; a write elsewhere is read as before")
+    func viewsHandedOverByTheWrite() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let clerk = try node.clerk
+            let intake = node.intake
+            let submitted = try await intake.submitApplication(try Fixtures.submit([Self.food]), metadata: clerk).application
+            let id = try #require(UUID(uuidString: submitted.applicationID))
+            /// Whether the newest watch read-log row was written by the transaction that last wrote the application.
+            @Sendable func loggedByTheWrite() async throws -> Bool {
+                try await node.database.query("""
+                    SELECT r.xmin::text = a.xmin::text AS same FROM personal_data_reads r, applications a
+                    WHERE r.purpose = 'watch' AND a.id = \(id) ORDER BY r.seq DESC LIMIT 1
+                    """).one().decode("same", as: Bool.self)
+            }
+            let request = Intake_WatchApplicationRequest.with { $0.applicationID = submitted.applicationID; $0.maxWaitSeconds = 120 }
+            let views = try await intake.watchApplication(request, metadata: clerk) { response in
+                var messages = response.messages.makeAsyncIterator()
+                // The first view is read (and logged) by the watch itself; the watch now reads.
+                let first = try #require(try await messages.next()).application
+                #expect(try await !loggedByTheWrite())
+                // The clerk's acceptance, written by this process: the view is handed over.
+                _ = try await intake.accept(.with { $0.applicationID = submitted.applicationID }, metadata: clerk)
+                let second = try #require(try await messages.next()).application
+                #expect(try await loggedByTheWrite(), "the read was logged by the acceptance's own transaction")
+                // A write by hand (another process, a repair): its NOTIFY names a transaction
+                // that handed nothing over, so the watch reads — and logs — as before.
+                try await node.database.execute("UPDATE applications SET revision = revision + 1 WHERE id = \(id)")
+                let third = try #require(try await messages.next()).application
+                #expect(try await !loggedByTheWrite())
+                return [first, second, third]
+            }
+            #expect(views.map(\.revision) == [submitted.revision, submitted.revision + 1, submitted.revision + 2])
+            #expect(views[1].status == .accepted && views[1].applicant.idNumber == submitted.applicant.idNumber)
+            let logged = try await node.database.query("SELECT count(*)::int8 AS n FROM personal_data_reads WHERE purpose = 'watch'").one().decode("n", as: Int.self)
+            #expect(logged == 3, "one row per view sent, none twice")
+        }
+    }
+
+    @Test("a handed state is sent only once a NOTIFY names the transaction that wrote it; a rolled-back write's never")
+    func handedStateWaitsForItsCommit() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk).application
+            let id = try #require(UUID(uuidString: submitted.applicationID))
+            let application = try #require(try await node.database.withConnection { try await ApplicationStore.find(id: id, on: $0) })
+            let watches = ApplicationWatches(database: node.database, logger: Logger(label: "test.watches"))
+            let watch = try watches.open(id)
+            let unread = try watches.open(id)
+            // Only a watch that has read its application may be handed a state.
+            let entry = ApplicationStore.ReadLogEntry(subject: "clerk-1", role: "window_clerk", node: "371302", purpose: "watch")
+            watches.reading(watch, as: entry)
+            #expect(watches.readers(of: id).map(\.number) == [watch.number])
+            #expect(watches.readers(of: id).first?.entry?.subject == "clerk-1")
+            watches.handOff(application, transaction: "1001", to: [watch.number, unread.number])
+            #expect(watches.takeHanded(watch) == nil, "not yet known to have committed")
+            // Another transaction's NOTIFY (the handing write rolled back; someone else wrote).
+            watches.changed("\(id.uuidString.lowercased()):1002")
+            #expect(watches.takeHanded(watch) == nil)
+            // The migration-0009 form only wakes.
+            watches.changed(id.uuidString.lowercased())
+            #expect(watches.takeHanded(watch) == nil)
+            watches.handOff(application, transaction: "1003", to: [watch.number])
+            watches.changed("\(id.uuidString.lowercased()):1003")
+            #expect(watches.takeHanded(watch)?.revision == application.revision)
+            #expect(watches.takeHanded(watch) == nil, "taken once")
+            #expect(watches.takeHanded(unread) == nil)
+            // Malformed payloads are ignored.
+            watches.changed("not-a-notification")
+            watches.changed(String(repeating: "x", count: 100))
+            watches.close(watch)
+            watches.close(unread)
+            #expect(watches.readers(of: id).isEmpty && watches.count == 0)
+        }
+    }
 }

@@ -179,21 +179,26 @@ enum ApplicationStore {
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
-    /// (`withSteps`; a step was an INSERT of its own, #21), then its events.
+    /// (`withSteps`; a step was an INSERT of its own, #21), then its events. Answers the writing
+    /// transaction's id, which the trigger's NOTIFY names when it commits (`ApplicationWatches`).
+    @discardableResult
     static func update(
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
         in transaction: PostgresConnection
-    ) async throws {
+    ) async throws -> String {
         let written = try await transaction.query(withSteps(steps, of: application.id, node: node, """
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
                    state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
-            RETURNING state::text AS state
+            RETURNING state::text AS state, pg_current_xact_id()::text AS writer
             """)).first
-        if let written { decodedStates.remember(try written.decode("state", as: String.self), as: application.state) }
+        // Every caller holds the row locked; were it gone, no NOTIFY names this write either.
+        guard let written else { return "" }
+        decodedStates.remember(try written.decode("state", as: String.self), as: application.state)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
+        return try written.decode("writer", as: String.self)
     }
 
     /// `statement` (an INSERT or UPDATE of the application) with the application's new progress
@@ -226,6 +231,16 @@ enum ApplicationStore {
     /// One row per application read, in one statement (a page of a list is one insert, not one
     /// autocommitted insert per row). In a transaction it is sent with the next statement or the
     /// COMMIT — before the answer leaves, as the answer waits for the commit.
+    /// Reads of one application by several (the watches a write hands its state to), one statement.
+    static func logPersonalDataReads(_ reads: [ReadLogEntry], of application: UUID, on connection: PostgresConnection) async throws {
+        try await connection.executeWithNext("""
+            INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
+            SELECT subject, role, node, \(application), purpose
+            FROM unnest(\(SQLArray(reads.map(\.subject)))::text[], \(SQLArray(reads.map(\.role)))::text[],
+                        \(SQLArray(reads.map(\.node)))::text[], \(SQLArray(reads.map(\.purpose)))::text[]) AS read(subject, role, node, purpose)
+            """)
+    }
+
     static func logPersonalDataReads(_ read: ReadLogEntry, applications: [UUID], on connection: PostgresConnection) async throws {
         try await connection.executeWithNext("""
             INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
