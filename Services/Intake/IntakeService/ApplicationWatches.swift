@@ -30,6 +30,13 @@ import Synchronization
 /// that transaction sends it without reading or logging anything more. A handed state whose
 /// transaction rolled back is never named by a NOTIFY and is not sent; a change by another
 /// process (or by hand) is read as before. A view was a commit of its own: a read and its read-log row.
+///
+/// A watch's first read spared (#21): the process also keeps the state it last wrote of each
+/// application (`wrote`), marked committed when the NOTIFY naming its transaction arrives and
+/// forgotten when a NOTIFY names any other. A watch opened at exactly that revision — a front-end
+/// that has just accepted, forwarded or delivered and now waits — is authorized on that state and
+/// sends nothing, as its read would have found nothing new; the watch is registered before the
+/// look, so a change committed meanwhile elsewhere wakes it and is read as usual.
 public final class ApplicationWatches: Service, Sendable {
     static let channel = "intake_application_changed"
 
@@ -47,10 +54,18 @@ public final class ApplicationWatches: Service, Sendable {
         var handed: (transaction: Substring, application: StoredApplication, committed: Bool)?
     }
 
+    /// The state this process last wrote of an application, with the writing transaction.
+    private struct Written {
+        var transaction: Substring
+        var application: StoredApplication
+        var committed: Bool
+    }
+
     private struct State {
         var nextNumber = 0
         var watches: [UUID: [Int: WakeSignal]] = [:]
         var readers: [Int: Reader] = [:]
+        var written: [UUID: Written] = [:]
         var count = 0
         var closed = false
     }
@@ -61,11 +76,15 @@ public final class ApplicationWatches: Service, Sendable {
     /// not a database connection; past it a new watch is RESOURCE_EXHAUSTED.
     let limit: Int
     let recheckInterval: Duration
+    /// Written states kept at most (the applications being worked on; past it they are
+    /// forgotten at once and the next watches read as before).
+    let writtenCapacity: Int
     let logger: Logger
 
-    public init(database: PostgresClient, limit: Int = 4096, recheckInterval: Duration = .seconds(15), logger: Logger) {
+    public init(database: PostgresClient, limit: Int = 4096, recheckInterval: Duration = .seconds(15), writtenCapacity: Int = 1024, logger: Logger) {
         self.database = database
         self.limit = limit
+        self.writtenCapacity = writtenCapacity
         self.recheckInterval = recheckInterval
         self.logger = logger
     }
@@ -125,6 +144,22 @@ public final class ApplicationWatches: Service, Sendable {
         }
     }
 
+    /// `application` as `transaction` wrote it (not yet known to have committed).
+    func wrote(_ application: StoredApplication, transaction: String) {
+        guard !transaction.isEmpty else { return }
+        state.withLock { state in
+            if state.written.count >= writtenCapacity, state.written[application.id] == nil { state.written.removeAll(keepingCapacity: true) }
+            state.written[application.id] = Written(transaction: Substring(transaction), application: application, committed: false)
+        }
+    }
+
+    /// What this process knows of `application`'s current state: the state it last wrote, once
+    /// committed and with no other write heard since (nil: unknown); `pending` when written
+    /// but its NOTIFY not heard yet.
+    func lastWritten(_ application: UUID) -> (application: StoredApplication, committed: Bool)? {
+        state.withLock { state in state.written[application].map { ($0.application, $0.committed) } }
+    }
+
     /// The state handed to `watch` by a transaction known to have committed, taken once.
     func takeHanded(_ watch: Watch) -> StoredApplication? {
         state.withLock { state in
@@ -143,6 +178,12 @@ public final class ApplicationWatches: Service, Sendable {
         let transaction = payload.dropFirst(37)
         let wakes = state.withLock { state -> [WakeSignal] in
             let watches = state.watches[id] ?? [:]
+            // The write this process knows is current only while no other transaction is heard.
+            if state.written[id]?.transaction == transaction, !transaction.isEmpty {
+                state.written[id]?.committed = true
+            } else {
+                state.written[id] = nil
+            }
             if !transaction.isEmpty {
                 for number in watches.keys where state.readers[number]?.handed?.transaction == transaction {
                     state.readers[number]?.handed?.committed = true
@@ -153,9 +194,18 @@ public final class ApplicationWatches: Service, Sendable {
         for wake in wakes { wake.signal() }
     }
 
-    /// Wakes every watch: after a (re)LISTEN, whatever changed meanwhile was not notified.
+    /// Wakes every watch: after a (re)LISTEN, whatever changed meanwhile was not notified, so
+    /// no written state is known to be current any more.
     func changedAll() {
-        for wake in state.withLock({ $0.watches.values.flatMap(\.values) }) { wake.signal() }
+        for wake in state.withLock({ state -> [WakeSignal] in
+            state.written.removeAll()
+            return state.watches.values.flatMap(\.values)
+        }) { wake.signal() }
+    }
+
+    /// Forgets every written state: no NOTIFY is heard to say another write came.
+    func forgetWritten() {
+        state.withLock { $0.written.removeAll() }
     }
 
     /// Ends every watch and refuses new ones (graceful shutdown).
@@ -174,6 +224,7 @@ public final class ApplicationWatches: Service, Sendable {
             self.shutdown()
         }
         shutdown()
+        forgetWritten()
     }
 
     private func listen() async {
@@ -185,12 +236,13 @@ public final class ApplicationWatches: Service, Sendable {
                     switch notification.interruption {
                     case nil: changed(notification.payload)
                     case .resumed: changedAll()
-                    case .lost: continue
+                    case .lost: forgetWritten()  // unheard from now on: nothing known current
                     }
                 }
             } catch {
                 logger.warning("application watches cannot LISTEN; each watch re-reads on its interval", metadata: ["error": "\(error)"])
             }
+            forgetWritten()
             try? await Task.sleep(for: .seconds(1))
         }
     }
@@ -228,6 +280,14 @@ extension IntakeAPI {
             let view: Intake_Application?
             if let inFull {
                 view = try await laterView(of: id, by: caller, inFull: inFull, shown: shown, handed: watches.takeHanded(watch))
+            } else if shown > 0, let known = await knownCurrent(id, revision: shown, watch: watch) {
+                // Nothing new to send and nothing read: authorized on the state this process
+                // wrote and knows to be current (ApplicationWatches.lastWritten).
+                try authorize(.read, on: known, by: caller)
+                let full = disclosure(of: known, for: caller) == .full
+                inFull = full
+                view = nil
+                watches.reading(watch, as: full ? readLogEntry(caller, purpose: "watch") : nil)
             } else {
                 (view, inFull) = try await database.withTransaction { connection -> (Intake_Application?, Bool) in
                     guard let application = try await ApplicationStore.find(id: id, on: connection) else { throw Self.notFound("no such application") }
@@ -248,6 +308,19 @@ extension IntakeAPI {
             await watch.wake.wait(timeout: min(left, watches.recheckInterval))
             guard !watch.wake.isShutdown, !Task.isCancelled else { return }
         }
+    }
+
+    /// The application as this process last wrote it, when that is `revision` and known current;
+    /// a write whose NOTIFY is still on its way is waited for briefly (it follows the COMMIT the
+    /// caller's answer followed), on the watch's own wake-up.
+    private func knownCurrent(_ id: UUID, revision: Int64, watch: ApplicationWatches.Watch) async -> StoredApplication? {
+        for attempt in 0..<2 {
+            guard let (known, committed) = watches.lastWritten(id), known.revision == revision else { return nil }
+            if committed { return known }
+            guard attempt == 0 else { return nil }
+            await watch.wake.wait(timeout: .milliseconds(50))
+        }
+        return nil
     }
 
     /// A view after the watch's first: the read and its read-log row in one autocommitted

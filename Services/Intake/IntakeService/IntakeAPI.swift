@@ -190,6 +190,7 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         let reads = readers.compactMap(\.entry)
         if !reads.isEmpty { try await ApplicationStore.logPersonalDataReads(reads, of: application.id, on: transaction) }
         let writer = try await ApplicationStore.update(application, steps: steps.map { (application.updatedAt, $0) }, node: node, events: events, in: transaction)
+        watches.wrote(application, transaction: writer)
         if !readers.isEmpty { watches.handOff(application, transaction: writer, to: readers.map(\.number)) }
         return application
     }

@@ -209,4 +209,50 @@ struct ApplicationWatchTests {
             #expect(watches.readers(of: id).isEmpty && watches.count == 0)
         }
     }
+
+    @Test("a watch opened at the revision this process just wrote reads nothing first; one opened after a write elsewhere reads and sends it")
+    func firstReadSparedAfterOwnWrite() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let clerk = try node.clerk
+            let intake = node.intake
+            let submitted = try await intake.submitApplication(try Fixtures.submit([Self.food]), metadata: clerk).application
+            let accepted = try await intake.accept(.with { $0.applicationID = submitted.applicationID }, metadata: clerk).application
+            // Let the acceptance's NOTIFY arrive (the watch would otherwise wait for it briefly).
+            try await Task.sleep(for: .milliseconds(200))
+            // With the applications table locked, a read would wait for the lock: while it is
+            // held, no backend waits on the table, so the watch read nothing. (When its time is up
+            // the watch reads once more, as every watch does, after the lock is gone.)
+            let (watching, waiting) = try await node.database.withTransaction { transaction in
+                try await transaction.execute("LOCK TABLE applications IN ACCESS EXCLUSIVE MODE")
+                let watching = Task {
+                    try await Self.views(intake, .with {
+                        $0.applicationID = submitted.applicationID; $0.knownRevision = accepted.revision; $0.maxWaitSeconds = 2
+                    }, as: clerk)
+                }
+                try await Task.sleep(for: .milliseconds(700))
+                let waiting = try await node.database.query(
+                    "SELECT count(*)::int8 AS n FROM pg_locks WHERE NOT granted AND relation = 'applications'::regclass").one().decode("n", as: Int.self)
+                return (watching, waiting)
+            }
+            #expect(waiting == 0, "the watch did not read the locked table")
+            let views = try await watching.value
+            #expect(views.isEmpty)
+            // Another applicant is still refused, on the same known state.
+            let stranger = try node.metadata(.applicant, subject: IntakeSafetyTests.otherPerson)
+            await #expect {
+                _ = try await Self.views(intake, .with { $0.applicationID = submitted.applicationID; $0.knownRevision = accepted.revision; $0.maxWaitSeconds = 1 }, as: stranger)
+            } throws: { rpcFailure($0)?.code == .permissionDenied }
+
+            // A write elsewhere (by hand): its NOTIFY makes the process forget what it wrote, so a
+            // watch from the revision the clerk holds reads and sends the newer one at once.
+            let id = try #require(UUID(uuidString: submitted.applicationID))
+            try await node.database.execute("UPDATE applications SET revision = revision + 1 WHERE id = \(id)")
+            try await Task.sleep(for: .milliseconds(200))
+            let newer = try await Self.views(intake, .with {
+                $0.applicationID = submitted.applicationID; $0.knownRevision = accepted.revision; $0.maxWaitSeconds = 1
+            }, as: clerk)
+            #expect(newer.map(\.revision) == [accepted.revision + 1])
+        }
+    }
 }
