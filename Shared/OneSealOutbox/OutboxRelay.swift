@@ -85,11 +85,11 @@ public struct OutboxRelay: Service {
     }
 
     /// A `pace` by the destination's service: `["evaluation": .milliseconds(250)]` paces
-    /// `evaluation@371300` and `evaluation@371302`, and every other destination by `otherwise`.
-    public static func pacing(_ intervals: [String: Duration], otherwise: Duration = .zero) -> @Sendable (String) -> Duration {
+    /// `evaluation@371300` and `evaluation@371302`, and no other destination.
+    public static func pacing(_ intervals: [String: Duration]) -> @Sendable (String) -> Duration {
         { destination in
             let service = destination.split(separator: "@", maxSplits: 1).first.map(String.init) ?? destination
-            return intervals[service] ?? otherwise
+            return intervals[service] ?? .zero
         }
     }
 

@@ -60,11 +60,6 @@ public struct NodeConfiguration: Sendable {
     /// fewer, larger batches: a transaction here and one there per batch (#21, decision 67).
     /// Approval's events to evaluation are not paced (`ServiceDefinition.pacesEvaluationFeed`).
     public var outboxEvaluationPace: Duration = .milliseconds(250)
-    /// The least time between two batches a relay sends to any other destination
-    /// (ONESEAL_OUTBOX_PACE_MS, default 0 = as soon as written): the first event after a quiet
-    /// spell still goes at once, so only a busy lane waits, and what is written meanwhile goes in
-    /// the same batch (#21 step 12 measured it; decision 69).
-    public var outboxPace: Duration = .zero
     /// The hall's name as documents and licences print it (ONESEAL_NODE_NAME), e.g.
     /// 临沂市兰山区行政审批服务局; nil: each service's placeholder "行政审批服务局（371302）".
     /// A service's own setting (`intake.agency_name`, `certificate.issuer_name`) still wins.
@@ -230,7 +225,6 @@ public struct NodeConfiguration: Sendable {
         }
         configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 600, range: 0...(7 * 24 * 3600)))
         configuration.outboxEvaluationPace = .milliseconds(try integer("ONESEAL_OUTBOX_EVALUATION_PACE_MS", default: 250, range: 0...10_000))
-        configuration.outboxPace = .milliseconds(try integer("ONESEAL_OUTBOX_PACE_MS", default: 0, range: 0...10_000))
         if let name = value("ONESEAL_NODE_NAME") {
             guard name.unicodeScalars.count <= 100, FieldLimits.problem(with: name, field: "name") == nil else {
                 throw Invalid(variable: "ONESEAL_NODE_NAME", reason: "one line of at most 100 characters, e.g. 临沂市兰山区行政审批服务局")

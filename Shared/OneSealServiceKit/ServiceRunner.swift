@@ -307,8 +307,9 @@ public enum ServiceRunner {
                 var relayConfiguration = OutboxRelay.Configuration()
                 relayConfiguration.maximumBatchBytes = OutboxRelay.batchLimit(forFrameSize: configuration.wire.maximumFrameSize)
                 relayConfiguration.encodedSize = { delivery.encodedSize(of: $0) }
-                relayConfiguration.pace = OutboxRelay.pacing(
-                    ["evaluation": definition.pacesEvaluationFeed ? configuration.outboxEvaluationPace : .zero], otherwise: configuration.outboxPace)
+                if definition.pacesEvaluationFeed {
+                    relayConfiguration.pace = OutboxRelay.pacing(["evaluation": configuration.outboxEvaluationPace])
+                }
                 lifecycle.append(.init(service: OutboxRelay(client: database, configuration: relayConfiguration, logger: Logger(label: "oneseal.outbox")) { destination, events in
                     try await delivery.deliver(to: destination, events)
                 }))

@@ -64,9 +64,6 @@ struct BenchLifecycle: AsyncParsableCommand {
     @Option(help: "ONESEAL_OUTBOX_EVALUATION_PACE_MS for every service (default: the services' own, 250; 0 = unpaced).")
     var evaluationPaceMs: Int?
 
-    @Option(help: "ONESEAL_OUTBOX_PACE_MS for every service: the least time between two batches to any destination but evaluation (default: the services' own, 0).")
-    var paceMs: Int?
-
     @Option(help: "The services' log level (ONESEAL_LOG_LEVEL); their logs are kept in the cluster's directory, printed at the end, when it is not 'warning'.")
     var serviceLogLevel: String = "warning"
 
@@ -76,7 +73,6 @@ struct BenchLifecycle: AsyncParsableCommand {
         guard (0...1).contains(cityShare) else { throw ValidationError("--city-share must be between 0 and 1") }
         guard preloadRows == 0 || (1_000...10_000_000).contains(preloadRows) else { throw ValidationError("--preload-rows must be 0 or 1000–10000000") }
         guard (0...10_000).contains(evaluationPaceMs ?? 0) else { throw ValidationError("--evaluation-pace-ms must be 0–10000") }
-        guard (0...10_000).contains(paceMs ?? 0) else { throw ValidationError("--pace-ms must be 0–10000") }
         guard Logger.Level(rawValue: serviceLogLevel) != nil else {
             throw ValidationError("--service-log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -119,10 +115,6 @@ struct BenchLifecycle: AsyncParsableCommand {
         if let evaluationPaceMs {
             environment["ONESEAL_OUTBOX_EVALUATION_PACE_MS"] = String(evaluationPaceMs)
             print("relays: evaluation paced at \(evaluationPaceMs) ms")
-        }
-        if let paceMs {
-            environment["ONESEAL_OUTBOX_PACE_MS"] = String(paceMs)
-            print("relays: every other destination paced at \(paceMs) ms")
         }
         let cluster = try await LocalCluster.start(
             adminConninfo: conninfo, binDirectory: binDirectory, logLevel: serviceLogLevel, environment: environment, databaseTag: databaseTag)
