@@ -45,6 +45,8 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
     public let consumerName: String
     public let database: PostgresClient
     public let consumer: any EventConsumer
+    /// Gathers concurrent batches into one transaction (a sink nobody waits on: evaluation).
+    public var gatherer: DeliveryGatherer?
     let logger: Logger
 
     public init(consumerName: String, database: PostgresClient, consumer: any EventConsumer, logger: Logger = Logger(label: "oneseal.events")) {
@@ -68,6 +70,7 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
         let events = Array(zip(request.events, ids))
         var response = Events_DeliverResponse()
         response.acceptedEventIds = request.events.map(\.eventID)
+        if let gatherer, await gatherer.gathered(events) { return response }
         do {
             let fresh = try await database.withTransaction { transaction in
                 try await self.applyTogether(events, in: transaction)
@@ -110,7 +113,7 @@ public struct EventSinkService: Events_EventSink.SimpleServiceProtocol {
     /// Applies `events` in order inside `transaction` with one inbox statement for all of them and
     /// no savepoints; any error aborts the whole transaction. Returns the ids applied now (the
     /// others were seen before). An id twice in one request is applied once, at its first place.
-    func applyTogether(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> Set<UUID> {
+    public func applyTogether(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> Set<UUID> {
         var fresh = try await Inbox.markProcessed(eventIDs: events.map(\.1), consumer: consumerName, in: transaction)
         let applied = fresh
         let new = events.filter { fresh.remove($0.1) != nil }.map(\.0)

@@ -34,6 +34,9 @@ public struct ServiceDefinition: Sendable {
     /// (`NodeConfiguration.outboxEvaluationPace`). Approval's is not: a case's facts reach the
     /// accepting node's evaluation with its events, and a rating right after pickup needs them.
     public var pacesEvaluationFeed: Bool
+    /// How long this service's event sink gathers concurrent batches into one transaction
+    /// (`DeliveryGatherer`; nil: each batch its own). Evaluation's: nobody waits on it.
+    public var gathersDeliveries: Duration?
 
     public init(
         name: String,
@@ -43,9 +46,11 @@ public struct ServiceDefinition: Sendable {
         makeBackgroundServices: @escaping @Sendable (ServiceEnvironment) async throws -> [any Service] = { _ in [] },
         eventConsumer: (any EventConsumer)? = nil,
         uniqueViolationIsAlreadyExists: Bool = false,
-        pacesEvaluationFeed: Bool = true
+        pacesEvaluationFeed: Bool = true,
+        gathersDeliveries: Duration? = nil
     ) {
         self.pacesEvaluationFeed = pacesEvaluationFeed
+        self.gathersDeliveries = gathersDeliveries
         self.eventConsumer = eventConsumer
         self.uniqueViolationIsAlreadyExists = uniqueViolationIsAlreadyExists
         self.name = name
@@ -259,8 +264,18 @@ public enum ServiceRunner {
             var services = try await definition.makeServices(environment)
                 + [HealthService(configuration: configuration, database: database), OutboxAdminService(database: database)]
             var policy = sharedAccessPolicy.merging(definition.policy).merging(OutboxAdminService.policy)
+            var gatherers: [any Service] = []
             if let consumer = definition.eventConsumer {
-                services.append(EventSinkService(consumerName: definition.name, database: database, consumer: consumer))
+                var sink = EventSinkService(consumerName: definition.name, database: database, consumer: consumer)
+                if let window = definition.gathersDeliveries {
+                    let applying = sink
+                    let gatherer = DeliveryGatherer(window: window) { events in
+                        _ = try await database.withTransaction { try await applying.applyTogether(events, in: $0) }
+                    }
+                    sink.gatherer = gatherer
+                    gatherers.append(gatherer)
+                }
+                services.append(sink)
                 policy = policy.merging(EventDelivery.sinkPolicy)
             }
             // Created only now that the services exist: a transport that never serves would leave
@@ -318,7 +333,7 @@ public enum ServiceRunner {
             }
             lifecycle.append(.init(service: OutboxMaintenance(
                 database: database, keepDelivered: configuration.outboxKeepDelivered, logger: Logger(label: "oneseal.outbox"))))
-            for background in try await definition.makeBackgroundServices(environment) {
+            for background in try await definition.makeBackgroundServices(environment) + gatherers {
                 lifecycle.append(.init(service: background))
             }
             let serviceGroup = ServiceGroup(

@@ -84,13 +84,15 @@ struct EventDeliveryTests {
     /// An event sink for `consumer` on a free port of this machine, accepting `key`'s county
     /// tokens as the city's evaluation, and a client to it.
     static func withSink(
-        _ sink: PostgresClient, consumer: some EventConsumer, trusting key: TokenSigningKey,
+        _ sink: PostgresClient, consumer: some EventConsumer, trusting key: TokenSigningKey, gatherer: DeliveryGatherer? = nil,
         _ body: @Sendable (GRPCClient<OneSealClientTransport>) async throws -> Void
     ) async throws {
         let transport = OneSealServerTransport(host: "127.0.0.1", port: 0)
+        var service = EventSinkService(consumerName: "evaluation", database: sink, consumer: consumer)
+        service.gatherer = gatherer
         let server = GRPCServer(
             transport: transport,
-            services: [EventSinkService(consumerName: "evaluation", database: sink, consumer: consumer)],
+            services: [service],
             interceptors: [AuthServerInterceptor(verifier: TokenVerifier(trusting: [TrustedTokenKey(key.publicKey, node: "371302")]), policy: EventDelivery.sinkPolicy, localNode: "371300", serviceCertificates: .notRequired)]
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -148,6 +150,69 @@ struct EventDeliveryTests {
                 #expect(rows.map(\.aggregate) == first.map(\.aggregateID) + ["b0", "b1", "b3"])
                 #expect(Set(rows.map(\.txid)).count == 3)
             }
+        }
+    }
+
+    @Test("a gathering sink applies the batches of several lanes arriving together in one transaction; a poison among them fails only its own batch")
+    func gatheredBatches() async throws {
+        let key = TokenSigningKey.generate(issuer: "371302")
+        try await withTestDatabase(prefix: "sink") { sink in
+            try await OutboxMigrations.apply(on: sink)
+            try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
+            let applying = EventSinkService(consumerName: "evaluation", database: sink, consumer: TransactionRecordingConsumer())
+            let gatherer = DeliveryGatherer(window: .milliseconds(300)) { events in
+                _ = try await sink.withTransaction { try await applying.applyTogether(events, in: $0) }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await gatherer.run() }
+                // Running: a gathered call no longer answers "apply it yourself" at once.
+                while await gatherer.gathered([]) == false { try await Task.sleep(for: .milliseconds(10)) }
+                let settled = gatherer.gatheredTransactions
+                try await Self.withSink(sink, consumer: TransactionRecordingConsumer(), trusting: key, gatherer: gatherer) { client in
+                    /// One relay per lane: its own source, its own events.
+                    @Sendable func lane(_ name: String, _ aggregates: [String]) async throws {
+                        let delivery = EventDelivery(
+                            sourceService: name, sourceNode: "371302", clients: ["evaluation@371300": client],
+                            token: { try key.mint(subject: "\(name)@371302", role: .peerNode, node: "371302") })
+                        try await delivery.deliver(to: "evaluation@371300", aggregates.map {
+                            OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: $0, payload: [1])
+                        })
+                    }
+                    func received() async throws -> [(aggregate: String, txid: Int64)] {
+                        try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
+                            (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
+                        }
+                    }
+                    // Three lanes at once: one transaction for all nine events.
+                    try await withThrowingTaskGroup(of: Void.self) { lanes in
+                        for source in ["intake", "approval", "certificate"] {
+                            lanes.addTask { try await lane(source, (0..<3).map { "\(source)-\($0)" }) }
+                        }
+                        try await lanes.waitForAll()
+                    }
+                    var rows = try await received()
+                    #expect(rows.count == 9 && Set(rows.map(\.txid)).count == 1, "three batches, one transaction")
+                    #expect(gatherer.gatheredTransactions == settled + 1)
+
+                    // A poison in one lane's batch: the gathered transaction rolls back whole, each
+                    // batch is applied alone — the others in full, the poisoned one up to it, and
+                    // only its caller is told of the failure.
+                    let outcomes = try await withThrowingTaskGroup(of: (String, Bool).self) { lanes in
+                        lanes.addTask { (try? await lane("intake", ["i-a", "i-b"])) == nil ? ("intake", false) : ("intake", true) }
+                        lanes.addTask { (try? await lane("approval", ["a-a", "poison", "a-c"])) == nil ? ("approval", false) : ("approval", true) }
+                        lanes.addTask { (try? await lane("certificate", ["c-a"])) == nil ? ("certificate", false) : ("certificate", true) }
+                        return try await lanes.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+                    }
+                    #expect(outcomes == ["intake": true, "approval": false, "certificate": true])
+                    rows = try await received()
+                    #expect(Set(rows.dropFirst(9).map(\.aggregate)) == ["i-a", "i-b", "a-a", "c-a"], "the poison's write and what follows it rolled back")
+                    #expect(try await sink.query("SELECT count(*) FROM inbox").one().decode(at: 0, as: Int.self) == 13)
+                    #expect(gatherer.gatheredTransactions == settled + 1, "the failed gathering committed nothing")
+                }
+                group.cancelAll()
+            }
+            // Stopped: a caller is told at once to apply its batch itself.
+            #expect(await gatherer.gathered([]) == false)
         }
     }
 }

@@ -63,7 +63,9 @@ public enum EvaluationServiceDefinition {
             makeBackgroundServices: { _ in [ReadModelWarmer(api: try box.get())] },
             eventConsumer: LateBoundConsumer(box) { EvaluationEventConsumer(api: $0) },
             // Two raters racing for one slot: the second is told it is already recorded.
-            uniqueViolationIsAlreadyExists: true
+            uniqueViolationIsAlreadyExists: true,
+            // Nobody waits on evaluation: the batches arriving within 50 ms share a transaction.
+            gathersDeliveries: .milliseconds(50)
         )
     }
 
