@@ -6,6 +6,7 @@ import IntakeService
 import OneSealAuth
 import OneSealProto
 import SwiftProtobuf
+import Synchronization
 
 /// What the people of a hall do, through RPC only: the operator sets a node up, the clerk at the
 /// window takes applications, officers sign and decide, the certificate centre issues, departments
@@ -242,7 +243,8 @@ public struct Hall: Sendable {
     /// `ApplicationViews.view(_:until:)` as often as it likes, and every wait reads the same
     /// stream, so the service reads (and read-logs) a first view once per case, not once per wait
     /// (#21: the second wait's first read was a commit per case). Should the stream end (its time
-    /// limit, a restart) or fail, the waits go on through `awaitApplication` from the last view.
+    /// limit, a restart) or fail, the waits go on through `awaitApplication` from the last view;
+    /// should the watch not open at all (intake restarting), `body` runs on `awaitApplication` alone.
     public func following<Result: Sendable>(
         at node: String, _ applicationID: String, after seen: Intake_Application, timeout: Duration = .seconds(60),
         _ body: @escaping @Sendable (ApplicationViews) async throws -> Result
@@ -252,9 +254,22 @@ public struct Hall: Sendable {
             $0.maxWaitSeconds = Int32(min(3600, max(1, timeout.components.seconds * 3)))
         }
         let hall = self
-        return try await clients.intake(node).watchApplication(request, metadata: try clerk(node)) { response in
-            try await body(ApplicationViews(hall: hall, node: node, applicationID: applicationID, latest: seen, timeout: timeout, messages: response.messages))
+        let began = BodyBegan()
+        do {
+            return try await clients.intake(node).watchApplication(request, metadata: try clerk(node)) { response in
+                began.mark()
+                return try await body(ApplicationViews(hall: hall, node: node, applicationID: applicationID, latest: seen, timeout: timeout, messages: response.messages))
+            }
+        } catch where !began.marked {
+            return try await body(ApplicationViews(hall: hall, node: node, applicationID: applicationID, latest: seen, timeout: timeout, messages: nil))
         }
+    }
+
+    /// Whether `following`'s body began on the stream (its errors are its own, not the watch's).
+    private final class BodyBegan: Sendable {
+        private let value = Mutex(false)
+        func mark() { value.withLock { $0 = true } }
+        var marked: Bool { value.withLock { $0 } }
     }
 
     /// 出件: the result handed over at the window.
@@ -430,13 +445,13 @@ public final class ApplicationViews {
     private var stream: RPCAsyncSequence<Intake_WatchApplicationResponse, any Error>.AsyncIterator?
 
     init(hall: Hall, node: String, applicationID: String, latest: Intake_Application, timeout: Duration,
-         messages: RPCAsyncSequence<Intake_WatchApplicationResponse, any Error>) {
+         messages: RPCAsyncSequence<Intake_WatchApplicationResponse, any Error>?) {
         self.hall = hall
         self.node = node
         self.applicationID = applicationID
         self.latest = latest
         self.timeout = timeout
-        self.stream = messages.makeAsyncIterator()
+        self.stream = messages?.makeAsyncIterator()
     }
 
     /// The first view (the newest held, then each the stream sends) that satisfies `condition`.

@@ -17,8 +17,8 @@ import Synchronization
 ///
 /// Every UPDATE that moves an application's revision NOTIFYs `intake_application_changed` with its
 /// id and the writing transaction's id — migrations 0009 and 0011's trigger, inside the writing
-/// transaction, so it costs no commit and no write path can forget it. One LISTEN connection per process hands each notification to the
-/// watches of that id. A notification is lost while the LISTEN connection reconnects, so every
+/// transaction, so it costs no commit and no write path can forget it. One LISTEN connection per
+/// process hands each notification to the watches of that id. A notification is lost while the LISTEN connection reconnects, so every
 /// watch also re-reads its application every `recheckInterval` (a read, never a logged view,
 /// unless the revision moved). Graceful shutdown ends every watch (its stream ends OK and the
 /// client calls again), so draining the server never waits for a watch's time limit.
@@ -153,9 +153,9 @@ public final class ApplicationWatches: Service, Sendable {
         }
     }
 
-    /// What this process knows of `application`'s current state: the state it last wrote, once
-    /// committed and with no other write heard since (nil: unknown); `pending` when written
-    /// but its NOTIFY not heard yet.
+    /// The state this process last wrote of `application` (nil: none, or another write was heard
+    /// since); `committed` once the NOTIFY of its own transaction arrived — only then is it known
+    /// to be the current state.
     func lastWritten(_ application: UUID) -> (application: StoredApplication, committed: Bool)? {
         state.withLock { state in state.written[application].map { ($0.application, $0.committed) } }
     }

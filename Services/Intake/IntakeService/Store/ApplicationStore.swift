@@ -228,10 +228,8 @@ enum ApplicationStore {
         }
     }
 
-    /// One row per application read, in one statement (a page of a list is one insert, not one
-    /// autocommitted insert per row). In a transaction it is sent with the next statement or the
-    /// COMMIT — before the answer leaves, as the answer waits for the commit.
-    /// Reads of one application by several (the watches a write hands its state to), one statement.
+    /// Reads of one application by several (the watches a write hands its state to), in one
+    /// statement sent with the transaction's next one, like the one below.
     static func logPersonalDataReads(_ reads: [ReadLogEntry], of application: UUID, on connection: PostgresConnection) async throws {
         try await connection.executeWithNext("""
             INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
@@ -241,6 +239,9 @@ enum ApplicationStore {
             """)
     }
 
+    /// One row per application read, in one statement (a page of a list is one insert, not one
+    /// autocommitted insert per row). In a transaction it is sent with the next statement or the
+    /// COMMIT — before the answer leaves, as the answer waits for the commit.
     static func logPersonalDataReads(_ read: ReadLogEntry, applications: [UUID], on connection: PostgresConnection) async throws {
         try await connection.executeWithNext("""
             INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
