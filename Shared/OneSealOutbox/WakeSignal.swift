@@ -35,6 +35,11 @@ public final class WakeSignal: Sendable {
         signal()
     }
 
+    /// Forgets a signal no one has waited for yet (the waiter is about to look for itself).
+    public func clear() {
+        state.withLock { $0.pending = false }
+    }
+
     /// Returns on a signal, after `timeout`, or on cancellation — whichever comes first.
     public func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in

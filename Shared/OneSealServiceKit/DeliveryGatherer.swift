@@ -15,6 +15,10 @@ import Synchronization
 /// much more before its next pass; per-lane order holds (a lane's next batch is sent only after
 /// this one's answer).
 ///
+/// A batch from a `prompt` source (evaluation's: approval, whose lane is not paced because a
+/// rating right after pickup needs the case's facts, decision 67) does not wait: it is applied at
+/// once, together with whatever else is waiting.
+///
 /// Nothing is lost or applied twice: the gathered transaction is the sink's own short path
 /// (`EventSinkService.applyTogether`: one inbox statement for every id, then the effects). If it
 /// fails — one poison event among them, a deadlock — it rolls back whole and every caller applies
@@ -36,15 +40,22 @@ public final class DeliveryGatherer: Service, Sendable {
 
     private let state = Mutex(State())
     private let arrived = WakeSignal()
+    private let promptArrived = WakeSignal()
     let window: Duration
+    /// Source services whose batches are applied at once (with whatever is waiting).
+    let prompt: Set<String>
     let apply: @Sendable (Events) async throws -> Void
     let logger: Logger
     /// Transactions applied for gathered batches (for tests and the benchmark notes).
     private let transactions = Atomic<Int>(0)
 
     /// `apply` runs the events of every gathered batch, in arrival order, in one transaction.
-    public init(window: Duration, logger: Logger = Logger(label: "oneseal.events"), apply: @escaping @Sendable (Events) async throws -> Void) {
+    public init(
+        window: Duration, prompt: Set<String> = [], logger: Logger = Logger(label: "oneseal.events"),
+        apply: @escaping @Sendable (Events) async throws -> Void
+    ) {
         self.window = window
+        self.prompt = prompt
         self.apply = apply
         self.logger = logger
     }
@@ -61,7 +72,9 @@ public final class DeliveryGatherer: Service, Sendable {
                 state.waiting.append(Waiting(events: events, answer: answer))
                 return true
             }
-            if queued { arrived.signal() } else { answer.resume(returning: false) }
+            guard queued else { return answer.resume(returning: false) }
+            arrived.signal()
+            if events.contains(where: { prompt.contains($0.0.sourceService) }) { promptArrived.signal() }
         }
     }
 
@@ -71,6 +84,7 @@ public final class DeliveryGatherer: Service, Sendable {
             await cancelWhenGracefulShutdown { await self.gather() }
         } onGracefulShutdown: {
             self.arrived.signal()
+            self.promptArrived.signal()
         }
         // Whoever still waits applies their own batch.
         let left = state.withLock { state -> [Waiting] in
@@ -85,8 +99,12 @@ public final class DeliveryGatherer: Service, Sendable {
         while !Task.isCancelled {
             await arrived.wait(timeout: .seconds(1))
             guard state.withLock({ !$0.waiting.isEmpty }) else { continue }
-            // The first batch is here: the ones arriving within the window go with it.
-            try? await Task.sleep(for: window)
+            // The first batch is here: the ones arriving within the window go with it, unless
+            // a prompt one is (or comes) among them.
+            // (Cleared first: a signal from a batch already here must not cut a later window.)
+            promptArrived.clear()
+            let promptWaiting = state.withLock { $0.waiting.contains { $0.events.contains { prompt.contains($0.0.sourceService) } } }
+            if !promptWaiting { await promptArrived.wait(timeout: window) }
             let taken = state.withLock { state -> [Waiting] in
                 defer { state.waiting = [] }
                 return state.waiting

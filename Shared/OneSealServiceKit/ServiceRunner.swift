@@ -34,9 +34,10 @@ public struct ServiceDefinition: Sendable {
     /// (`NodeConfiguration.outboxEvaluationPace`). Approval's is not: a case's facts reach the
     /// accepting node's evaluation with its events, and a rating right after pickup needs them.
     public var pacesEvaluationFeed: Bool
-    /// How long this service's event sink gathers concurrent batches into one transaction
-    /// (`DeliveryGatherer`; nil: each batch its own). Evaluation's: nobody waits on it.
-    public var gathersDeliveries: Duration?
+    /// How long this service's event sink gathers concurrent batches into one transaction, and
+    /// the sources whose batches go at once (`DeliveryGatherer`; nil: each batch its own).
+    /// Evaluation's: nobody waits on it.
+    public var gathersDeliveries: (window: Duration, prompt: Set<String>)?
 
     public init(
         name: String,
@@ -47,7 +48,7 @@ public struct ServiceDefinition: Sendable {
         eventConsumer: (any EventConsumer)? = nil,
         uniqueViolationIsAlreadyExists: Bool = false,
         pacesEvaluationFeed: Bool = true,
-        gathersDeliveries: Duration? = nil
+        gathersDeliveries: (window: Duration, prompt: Set<String>)? = nil
     ) {
         self.pacesEvaluationFeed = pacesEvaluationFeed
         self.gathersDeliveries = gathersDeliveries
@@ -267,9 +268,9 @@ public enum ServiceRunner {
             var gatherers: [any Service] = []
             if let consumer = definition.eventConsumer {
                 var sink = EventSinkService(consumerName: definition.name, database: database, consumer: consumer)
-                if let window = definition.gathersDeliveries {
+                if let gathering = definition.gathersDeliveries {
                     let applying = sink
-                    let gatherer = DeliveryGatherer(window: window) { events in
+                    let gatherer = DeliveryGatherer(window: gathering.window, prompt: gathering.prompt) { events in
                         _ = try await database.withTransaction { try await applying.applyTogether(events, in: $0) }
                     }
                     sink.gatherer = gatherer

@@ -7,6 +7,7 @@ import OneSealServiceKit
 import OneSealStore
 import OneSealTestSupport
 import OneSealWire
+import Synchronization
 import Testing
 
 /// Outbox → relay → OneSeal TCP → EventSink → inbox + effect, across two real databases.
@@ -213,6 +214,36 @@ struct EventDeliveryTests {
             }
             // Stopped: a caller is told at once to apply its batch itself.
             #expect(await gatherer.gathered([]) == false)
+        }
+    }
+
+    @Test("a prompt source's batch does not wait for the window: it goes at once, with what is waiting")
+    func promptSourceGoesAtOnce() async throws {
+        let applied = Mutex<[[String]]>([])
+        let gatherer = DeliveryGatherer(window: .seconds(5), prompt: ["approval"]) { events in
+            applied.withLock { $0.append(events.map(\.0.sourceService)) }
+        }
+        func batch(_ source: String) -> DeliveryGatherer.Events {
+            [(Events_EventEnvelope.with { $0.eventID = UUID().uuidString; $0.sourceService = source; $0.type = "t" }, UUID())]
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await gatherer.run() }
+            // Running once a gathered call is queued rather than refused (an empty one, not
+            // prompt: it waits for the approval batch below).
+            let clock = ContinuousClock()
+            let start = clock.now
+            async let waiting: Bool = {
+                while true {
+                    if await gatherer.gathered(batch("intake")) { return true }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }()
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await gatherer.gathered(batch("approval")))
+            #expect(try await waiting)
+            #expect(clock.now - start < .seconds(3), "not held for the 5 s window")
+            #expect(applied.withLock { $0 } == [["intake", "approval"]])
+            group.cancelAll()
         }
     }
 }

@@ -64,8 +64,9 @@ public enum EvaluationServiceDefinition {
             eventConsumer: LateBoundConsumer(box) { EvaluationEventConsumer(api: $0) },
             // Two raters racing for one slot: the second is told it is already recorded.
             uniqueViolationIsAlreadyExists: true,
-            // Nobody waits on evaluation: the batches arriving within 50 ms share a transaction.
-            gathersDeliveries: .milliseconds(50)
+            // Nobody waits on evaluation: the batches arriving within 50 ms share a transaction;
+            // approval's go at once (a rating right after pickup needs the case, decision 67).
+            gathersDeliveries: (.milliseconds(50), prompt: ["approval"])
         )
     }
 
