@@ -105,6 +105,13 @@ struct EventDeliveryTests {
         }
     }
 
+    /// What `TransactionRecordingConsumer` recorded, in order.
+    static func received(in sink: PostgresClient) async throws -> [(aggregate: String, txid: Int64)] {
+        try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
+            (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
+        }
+    }
+
     /// Records each event with the transaction it was applied in, and fails — after writing — on
     /// the aggregate "poison", so a partial effect of a failed event would show.
     struct TransactionRecordingConsumer: EventConsumer {
@@ -128,11 +135,7 @@ struct EventDeliveryTests {
                 func event(_ aggregate: String) -> OutboxEvent {
                     OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: aggregate, payload: [1])
                 }
-                func received() async throws -> [(aggregate: String, txid: Int64)] {
-                    try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
-                        (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
-                    }
-                }
+                func received() async throws -> [(aggregate: String, txid: Int64)] { try await Self.received(in: sink) }
                 let first = (0..<20).map { event("a\($0)") }
                 try await delivery.deliver(to: "evaluation@371300", first)
                 var rows = try await received()
@@ -179,11 +182,7 @@ struct EventDeliveryTests {
                             OutboxEvent(destination: "evaluation@371300", type: "intake.v1.ApplicationAccepted", aggregateID: $0, payload: [1])
                         })
                     }
-                    func received() async throws -> [(aggregate: String, txid: Int64)] {
-                        try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
-                            (try $0.decode("aggregate_id", as: String.self), try $0.decode("txid", as: Int64.self))
-                        }
-                    }
+                    func received() async throws -> [(aggregate: String, txid: Int64)] { try await Self.received(in: sink) }
                     // Three lanes at once: one transaction for all nine events.
                     try await withThrowingTaskGroup(of: Void.self) { lanes in
                         for source in ["intake", "approval", "certificate"] {
