@@ -30,6 +30,8 @@ public final class DeliveryGatherer: Service, Sendable {
 
     private struct Waiting {
         var events: Events
+        /// From a `prompt` source: applied without waiting for the window.
+        var prompt: Bool
         var answer: CheckedContinuation<Bool, Never>
     }
 
@@ -66,15 +68,16 @@ public final class DeliveryGatherer: Service, Sendable {
     /// false when the caller must apply them itself (that transaction failed, or the gatherer is
     /// not running).
     public func gathered(_ events: Events) async -> Bool {
-        await withCheckedContinuation { answer in
+        let isPrompt = events.contains { prompt.contains($0.0.sourceService) }
+        return await withCheckedContinuation { answer in
             let queued = state.withLock { state -> Bool in
                 guard state.running else { return false }
-                state.waiting.append(Waiting(events: events, answer: answer))
+                state.waiting.append(Waiting(events: events, prompt: isPrompt, answer: answer))
                 return true
             }
             guard queued else { return answer.resume(returning: false) }
             arrived.signal()
-            if events.contains(where: { prompt.contains($0.0.sourceService) }) { promptArrived.signal() }
+            if isPrompt { promptArrived.signal() }
         }
     }
 
@@ -103,7 +106,7 @@ public final class DeliveryGatherer: Service, Sendable {
             // a prompt one is (or comes) among them.
             // (Cleared first: a signal from a batch already here must not cut a later window.)
             promptArrived.clear()
-            let promptWaiting = state.withLock { $0.waiting.contains { $0.events.contains { prompt.contains($0.0.sourceService) } } }
+            let promptWaiting = state.withLock { $0.waiting.contains(where: \.prompt) }
             if !promptWaiting { await promptArrived.wait(timeout: window) }
             let taken = state.withLock { state -> [Waiting] in
                 defer { state.waiting = [] }

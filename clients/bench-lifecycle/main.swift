@@ -104,8 +104,7 @@ struct BenchLifecycle: AsyncParsableCommand {
         print("postgresql: \(PGSetup(conninfo: conninfo).durability())")
         // An executable finds its migrations in the bundle beside it, else in the build directory
         // it was built in — which may hold a later checkout's (decision 69): say so.
-        let bundles = ["Intake", "Approval", "Certificate", "Supervision", "Evaluation"].map { "OneSeal_\($0)Service.resources" }
-        let missing = bundles.filter { !FileManager.default.fileExists(atPath: binDirectory.appendingPathComponent($0).path) }
+        let missing = ServiceName.allCases.map(\.resourceBundle).filter { !FileManager.default.fileExists(atPath: binDirectory.appendingPathComponent($0).path) }
         if !missing.isEmpty {
             print("note: \(binDirectory.path) lacks \(missing.joined(separator: ", ")): those services read their migrations from the directory they were built in; copy the bundles beside executables kept for comparison")
         }

@@ -193,9 +193,12 @@ public struct Hall: Sendable {
     public func awaitProgress(
         at node: String, _ applicationID: String, _ progress: Intake_ItemProgress, timeout: Duration = .seconds(60), after seen: Intake_Application? = nil
     ) async throws -> Intake_Application {
-        try await awaitApplication(at: node, applicationID, "every item \(progress)", timeout: timeout, after: seen) { application in
-            application.items.allSatisfy { $0.progress == progress }
-        }
+        try await awaitApplication(at: node, applicationID, "every item \(progress)", timeout: timeout, after: seen, until: Self.everyItem(progress))
+    }
+
+    /// Whether every item of an application shows `progress` at the window.
+    public static func everyItem(_ progress: Intake_ItemProgress) -> @Sendable (Intake_Application) -> Bool {
+        { application in application.items.allSatisfy { $0.progress == progress } }
     }
 
     /// Waits until the application at `node` satisfies `condition`, told by WatchApplication (a

@@ -143,9 +143,7 @@ public struct Lifecycle: Sendable {
             let grantedAt = clock.now
             // The certificate centre issues the licence; the window (and the applicant's watch)
             // hears of it, then hands it over.
-            let issued = try await views.view("every item \(Intake_ItemProgress.licenceIssued)") { application in
-                application.items.allSatisfy { $0.progress == .licenceIssued }
-            }
+            let issued = try await views.view("every item \(Intake_ItemProgress.licenceIssued)", until: Hall.everyItem(.licenceIssued))
             return (opened, openedAt, grantedAt, issued)
         }
         outcome.caseID = opened.caseID

@@ -16,6 +16,8 @@ public enum ServiceName: String, CaseIterable, Sendable, Hashable {
     case intake, approval, certificate, supervision, evaluation
 
     public var executable: String { "oneseal-\(rawValue)" }
+    /// The SwiftPM resource bundle (its migrations) the executable looks for beside itself.
+    public var resourceBundle: String { "OneSeal_\(rawValue.prefix(1).uppercased() + rawValue.dropFirst())Service.resources" }
 }
 
 /// Where one service of one node is: the key of everything the cluster starts.

@@ -47,18 +47,19 @@ public final class ApplicationWatches: Service, Sendable {
         let wake: WakeSignal
     }
 
-    /// A watch that has read its application: who reads (nil: not in full, nothing to log) and
-    /// the state a write handed over, with the writing transaction's id.
-    private struct Reader {
-        var entry: ApplicationStore.ReadLogEntry?
-        var handed: (transaction: Substring, application: StoredApplication, committed: Bool)?
-    }
-
-    /// The state this process last wrote of an application, with the writing transaction.
+    /// A state of an application this process wrote, with the writing transaction's id and
+    /// whether its NOTIFY (so its COMMIT) has been heard.
     private struct Written {
         var transaction: Substring
         var application: StoredApplication
-        var committed: Bool
+        var committed = false
+    }
+
+    /// A watch that has read its application: who reads (nil: not in full, nothing to log) and
+    /// the state a write handed over.
+    private struct Reader {
+        var entry: ApplicationStore.ReadLogEntry?
+        var handed: Written?
     }
 
     private struct State {
@@ -139,7 +140,7 @@ public final class ApplicationWatches: Service, Sendable {
     func handOff(_ application: StoredApplication, transaction: String, to numbers: [Int]) {
         state.withLock { state in
             for number in numbers where state.readers[number] != nil {
-                state.readers[number]?.handed = (Substring(transaction), application, false)
+                state.readers[number]?.handed = Written(transaction: Substring(transaction), application: application)
             }
         }
     }
@@ -149,7 +150,7 @@ public final class ApplicationWatches: Service, Sendable {
         guard !transaction.isEmpty else { return }
         state.withLock { state in
             if state.written.count >= writtenCapacity, state.written[application.id] == nil { state.written.removeAll(keepingCapacity: true) }
-            state.written[application.id] = Written(transaction: Substring(transaction), application: application, committed: false)
+            state.written[application.id] = Written(transaction: Substring(transaction), application: application)
         }
     }
 
