@@ -6,10 +6,9 @@ import ServiceLifecycle
 
 /// Delivers outbox rows to their destinations: at least once, in order per destination.
 ///
-/// Each pass locks due destination rows with `FOR UPDATE SKIP LOCKED` (so replicas work on
-/// different destinations and never deliver the same rows twice at once), reads each destination's
-/// oldest undelivered rows, calls `deliver` (for several destinations at once), and marks them
-/// delivered in the same transaction — one commit for the destinations a pass took (#21).
+/// Each pass locks one due destination row with `FOR UPDATE SKIP LOCKED` (so replicas work on
+/// different destinations and never deliver the same rows twice at once), reads that destination's
+/// oldest undelivered rows, calls `deliver`, and marks them delivered in the same transaction.
 /// If `deliver` throws, the rows stay undelivered, the destination backs off (exponential, capped,
 /// jittered) and later rows of that destination wait behind the failed head; other destinations
 /// are unaffected. If the process dies after delivery but before commit, the rows are delivered
@@ -181,31 +180,24 @@ public struct OutboxRelay: Service {
                 await wake.wait(timeout: timeout)
                 continue
             }
-            var more: Set<String> = []
-            var failed: Set<String> = []
+            var more = false
             do {
                 switch job {
-                case .destinations(let destinations):
-                    let passes = try await relayOnce(destinations: destinations)
-                    more = Set(passes.filter(\.value.more).keys)
-                    failed = Set(passes.filter(\.value.failed).keys)
+                case .destination(let destination): more = try await relayOnce(destination: destination).more
                 case .scan:
                     let started = ContinuousClock.now
                     let (destination, handled) = try await scanOnce()
                     // A pass found by a scan counts towards the destination's pace like any other.
-                    if let destination {
-                        work.passed(destination, at: started)
-                        if handled > 0 { more = [destination] }
-                    }
+                    if let destination { work.passed(destination, at: started) }
+                    more = handled > 0
                 }
             } catch is CancellationError {
-                work.finished(job)
+                work.finished(job, more: false)
                 return
             } catch {
                 logger.warning("outbox relay pass failed", metadata: ["error": "\(error)"])
-                if case .destinations(let destinations) = job { failed = Set(destinations) }
             }
-            work.finished(job, more: more, failed: failed)
+            work.finished(job, more: more)
         }
     }
 
@@ -215,14 +207,6 @@ public struct OutboxRelay: Service {
     public struct Pass: Sendable, Hashable {
         public var handled: Int
         public var more: Bool
-        /// Delivery failed (the destination backs off): its next pass goes alone (``RelayWork``).
-        public var failed: Bool
-
-        public init(handled: Int, more: Bool, failed: Bool = false) {
-            self.handled = handled
-            self.more = more
-            self.failed = failed
-        }
     }
 
     /// Runs one pass: claims one due destination that has undelivered rows (a scan over all
@@ -246,9 +230,10 @@ public struct OutboxRelay: Service {
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED
                 """)
-            guard let row = claimed.first else { return (nil, 0) }
-            let destination = Claimed(destination: try row.decode("destination"), failures: try row.decode("attempts", as: Int.self))
-            return (destination.destination, try await relay([destination], in: tx)[destination.destination]?.handled ?? 0)
+            guard let destinationRow = claimed.first else { return (nil, 0) }
+            let destination = try destinationRow.decode("destination", as: String.self)
+            let failures = try destinationRow.decode("attempts", as: Int.self)
+            return (destination, try await relay(destination, failures: failures, in: tx).handled)
         }
     }
 
@@ -257,182 +242,102 @@ public struct OutboxRelay: Service {
     /// — or while it backs off) and delivers one batch.
     @discardableResult
     public func relayOnce(destination: String) async throws -> Pass {
-        try await relayOnce(destinations: [destination])[destination] ?? Pass(handled: 0, more: false)
-    }
-
-    /// One pass over several destinations NOTIFYs named, in one transaction: claims each one's row
-    /// by primary key (skipping those another worker or replica holds, or that back off), reads a
-    /// batch of each, sends the batches at once, and marks what was delivered in one statement —
-    /// one commit for them all (#21). A destination that fails backs off on its own; the others'
-    /// deliveries commit. Every destination asked for has a `Pass` in the answer.
-    public func relayOnce(destinations: [String]) async throws -> [String: Pass] {
-        try await client.withTransaction { tx -> [String: Pass] in
-            let rows = try await tx.query(
+        try await client.withTransaction { tx -> Pass in
+            let claimed = try await tx.query(
                 """
-                SELECT destination, attempts FROM outbox_destinations
-                WHERE destination = ANY(\(SQLArray(destinations))) AND next_attempt_at <= now()
-                ORDER BY destination
+                SELECT attempts FROM outbox_destinations
+                WHERE destination = \(destination) AND next_attempt_at <= now()
                 FOR UPDATE SKIP LOCKED
                 """)
-            let claimed = try rows.map { Claimed(destination: try $0.decode("destination"), failures: try $0.decode("attempts", as: Int.self)) }
-            var passes = claimed.isEmpty ? [:] : try await relay(claimed, in: tx)
-            for destination in destinations where passes[destination] == nil { passes[destination] = Pass(handled: 0, more: false) }
-            return passes
+            guard let row = claimed.first else { return Pass(handled: 0, more: false) }
+            return try await relay(destination, failures: try row.decode("attempts", as: Int.self), in: tx)
         }
     }
 
-    /// A destination whose row this pass has locked, with its failures so far.
-    private struct Claimed {
-        var destination: String
-        var failures: Int
-    }
-
-    /// One claimed destination's part of a pass, read before anything is sent.
-    private struct Prepared {
-        var claimed: Claimed
-        /// Events that left the queue before sending (heads too large for any batch).
-        var handled: Int
-        /// What is sent: the longest in-order prefix that fits the byte budget.
-        var batch: [OutboxEvent]
-        /// A full page was read or the budget cut the batch.
-        var more: Bool
-    }
-
-    /// One batch of each destination in `claimed`, whose rows `tx` has locked: reads them in one
-    /// statement, sends each destination's batch (all at once), then records in `tx` what happened.
-    private func relay(_ claimed: [Claimed], in tx: PostgresConnection) async throws -> [String: Pass] {
+    /// One batch of `destination`, whose row `tx` has locked (`failures`: its failures so far).
+    private func relay(_ destination: String, failures: Int, in tx: PostgresConnection) async throws -> Pass {
         let batchSize = configuration.batchSize
         let rows = try await tx.query(
             """
-            SELECT o.seq, o.id, o.destination, o.type, o.aggregate_id, o.payload, o.traceparent, o.occurred_at
-            FROM unnest(\(SQLArray(claimed.map(\.destination)))::text[]) AS d(name)
-            CROSS JOIN LATERAL (
-                SELECT seq, id, destination, type, aggregate_id, payload, traceparent,
-                       COALESCE(occurred_at, created_at) AS occurred_at FROM outbox
-                WHERE destination = d.name AND delivered_at IS NULL
-                ORDER BY seq LIMIT \(batchSize)) AS o
-            ORDER BY o.destination, o.seq
+            SELECT seq, id, destination, type, aggregate_id, payload, traceparent,
+                   COALESCE(occurred_at, created_at) AS occurred_at FROM outbox
+            WHERE destination = \(destination) AND delivered_at IS NULL
+            ORDER BY seq LIMIT \(batchSize)
             """)
-        var queues: [String: [(event: OutboxEvent, size: Int)]] = [:]
+        var queue: [(event: OutboxEvent, size: Int)] = []
         for row in rows {
+            let seq = try row.decode("seq", as: Int64.self)
             let event = OutboxEvent(
                 id: try row.decode("id"), destination: try row.decode("destination"), type: try row.decode("type"),
                 aggregateID: try row.decode("aggregate_id"), payload: try row.decode("payload"),
                 traceparent: try row.decode("traceparent"), occurredAt: try row.decode("occurred_at", as: Date.self),
-                sequence: try row.decode("seq", as: Int64.self))
-            queues[event.destination, default: []].append((event, configuration.encodedSize(event)))
+                sequence: seq)
+            queue.append((event, configuration.encodedSize(event)))
         }
-        var prepared: [Prepared] = []
-        for destination in claimed {
-            var queue = queues[destination.destination] ?? []
-            let fullPage = queue.count == batchSize
-            var handled = 0
-            // A head too large for any batch would be refused forever: set it aside, go on behind it.
-            while let head = queue.first, head.size > configuration.maximumBatchBytes {
-                try await deadLetter(
-                    head.event, size: head.size,
-                    reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
-                queue.removeFirst()
-                handled += 1
-            }
-            var batch: [OutboxEvent] = []
-            var bytes = 0
-            for (event, size) in queue {
-                guard batch.isEmpty || bytes + size <= configuration.maximumBatchBytes else { break }
-                batch.append(event)
-                bytes += size
-            }
-            prepared.append(Prepared(claimed: destination, handled: handled, batch: batch, more: fullPage || batch.count < queue.count))
+        var handled = 0
+        // A head too large for any batch would be refused forever: set it aside, go on behind it.
+        while let head = queue.first, head.size > configuration.maximumBatchBytes {
+            try await deadLetter(
+                head.event, size: head.size,
+                reason: "too large: \(head.size) bytes encoded, a batch may hold \(configuration.maximumBatchBytes)", in: tx)
+            queue.removeFirst()
+            handled += 1
         }
+        let fullPage = rows.count == batchSize
+        guard !queue.isEmpty else {
+            if handled > 0 { try await resetDestination(destination, in: tx) }
+            return Pass(handled: handled, more: fullPage)
+        }
+        // The longest in-order prefix that fits the byte budget (at least the head, which fits).
+        var batch = [queue[0].event]
+        var bytes = queue[0].size
+        for (event, size) in queue.dropFirst() {
+            guard bytes + size <= configuration.maximumBatchBytes else { break }
+            batch.append(event)
+            bytes += size
+        }
+        let more = fullPage || batch.count < queue.count
         // A cancelled relay starts no delivery: its transaction is about to roll back, so what it
         // sent would be sent again by whoever claims the destination next.
         try Task.checkCancellation()
-        let outcomes = await send(prepared.filter { !$0.batch.isEmpty })
-        if outcomes.values.contains(where: { $0 is CancellationError }) { throw CancellationError() }  // roll back: the rows stay undelivered
-        var passes: [String: Pass] = [:]
-        var delivered: [OutboxEvent] = []
-        for part in prepared {
-            let destination = part.claimed.destination
-            guard !part.batch.isEmpty else {
-                if part.handled > 0 { try await resetDestination(destination, in: tx) }
-                passes[destination] = Pass(handled: part.handled, more: part.more)
-                continue
+        do {
+            try await deliver(destination, batch)
+        } catch is CancellationError {
+            throw CancellationError()  // roll back: the rows stay undelivered
+        } catch {
+            guard error is DeliveryRefused, batch.count > 1 else {
+                if try await recordFailure(of: batch[0], error: error, destinationFailures: failures, in: tx) {
+                    try await resetDestination(destination, in: tx)
+                    return Pass(handled: handled + 1, more: true)
+                }
+                return Pass(handled: handled, more: false)
             }
-            if let error = outcomes[destination] {
-                passes[destination] = try await recover(part, from: error, in: tx)
-                continue
+            // The consumer refused something in the batch, but not which event: deliver them one
+            // at a time, in order, so the refusal lands on the event that earned it and the ones
+            // before it are not held (those it already applied are acknowledged as duplicates).
+            for event in batch {
+                do {
+                    try await deliver(destination, [event])
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    if try await recordFailure(of: event, error: error, destinationFailures: failures, in: tx) {
+                        handled += 1
+                        continue
+                    }
+                    return Pass(handled: handled, more: false)
+                }
+                try Task.checkCancellation()
+                try await markDelivered([event], in: tx)
+                handled += 1
             }
-            delivered += part.batch
-            if part.claimed.failures > 0 || part.handled > 0 { try await resetDestination(destination, in: tx) }
-            passes[destination] = Pass(handled: part.handled + part.batch.count, more: part.more)
+            try await resetDestination(destination, in: tx)
+            return Pass(handled: handled, more: more)
         }
         try Task.checkCancellation()
-        if !delivered.isEmpty { try await markDelivered(delivered, in: tx) }
-        return passes
-    }
-
-    /// Sends each part's batch, all at once; the error of each destination whose delivery failed.
-    private func send(_ parts: [Prepared]) async -> [String: any Error] {
-        if parts.count == 1, let part = parts.first {
-            do {
-                try await deliver(part.claimed.destination, part.batch)
-                return [:]
-            } catch {
-                return [part.claimed.destination: error]
-            }
-        }
-        return await withTaskGroup(of: (String, (any Error)?).self) { group in
-            for part in parts {
-                group.addTask {
-                    do {
-                        try await deliver(part.claimed.destination, part.batch)
-                        return (part.claimed.destination, nil)
-                    } catch {
-                        return (part.claimed.destination, error)
-                    }
-                }
-            }
-            var failed: [String: any Error] = [:]
-            for await (destination, error) in group {
-                if let error { failed[destination] = error }
-            }
-            return failed
-        }
-    }
-
-    /// A destination whose batch failed with `error`: records the failure of its head (backing off,
-    /// or dead-lettering it), or — when the consumer refused something in a batch of several but
-    /// not which event — delivers them one at a time, in order, so the refusal lands on the event
-    /// that earned it and the ones before it are not held (those it already applied are
-    /// acknowledged as duplicates).
-    private func recover(_ part: Prepared, from error: any Error, in tx: PostgresConnection) async throws -> Pass {
-        let destination = part.claimed.destination
-        var handled = part.handled
-        guard error is DeliveryRefused, part.batch.count > 1 else {
-            if try await recordFailure(of: part.batch[0], error: error, destinationFailures: part.claimed.failures, in: tx) {
-                try await resetDestination(destination, in: tx)
-                return Pass(handled: handled + 1, more: true, failed: true)
-            }
-            return Pass(handled: handled, more: false, failed: true)
-        }
-        for event in part.batch {
-            do {
-                try await deliver(destination, [event])
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if try await recordFailure(of: event, error: error, destinationFailures: part.claimed.failures, in: tx) {
-                    handled += 1
-                    continue
-                }
-                return Pass(handled: handled, more: false, failed: true)
-            }
-            try Task.checkCancellation()
-            try await markDelivered([event], in: tx)
-            handled += 1
-        }
-        try await resetDestination(destination, in: tx)
-        return Pass(handled: handled, more: part.more)
+        try await markDelivered(batch, in: tx)
+        if failures > 0 || handled > 0 { try await resetDestination(destination, in: tx) }
+        return Pass(handled: handled + batch.count, more: more)
     }
 
     /// Sent with the pass's next statement or its COMMIT (#21): nothing waits for it, and if it

@@ -3,10 +3,6 @@ import Synchronization
 /// What the relay's workers of this replica have to do: the destinations NOTIFYs named (first
 /// named, first served), whether a full scan is due, and which destinations a worker is on now.
 ///
-/// A worker takes every named destination it may take at once (up to `groupLimit`) and relays
-/// them in one pass, one transaction (#21): one commit (the delivery marks) where a pass per
-/// destination made one each — a decision goes to four destinations.
-///
 /// A named destination is taken off the list when a worker starts on it, before it reads the
 /// rows: a row committed after that read sends a NOTIFY that names it again, so nothing written
 /// is left waiting for the poll. A destination a worker of this replica is on is not handed to
@@ -18,8 +14,7 @@ import Synchronization
 /// pass that left rows behind (`more`) is followed at once, so a backlog drains at full speed.
 final class RelayWork: Sendable {
     enum Job: Sendable, Hashable {
-        /// Named destinations, in the order they were named.
-        case destinations([String])
+        case destination(String)
         case scan
     }
 
@@ -40,18 +35,13 @@ final class RelayWork: Sendable {
         var lastStart: [String: ContinuousClock.Instant] = [:]
         /// Paced destinations whose last pass left rows behind: due at once.
         var backlogged: Set<String> = []
-        /// Destinations whose last pass failed: handed out alone.
-        var failing: Set<String> = []
     }
 
     private let state = Mutex(State())
     private let pace: @Sendable (String) -> Duration
-    /// Most destinations one pass takes: a node's services and their peers are about a dozen.
-    let groupLimit: Int
 
-    init(pace: @escaping @Sendable (String) -> Duration = { _ in .zero }, groupLimit: Int = 16) {
+    init(pace: @escaping @Sendable (String) -> Duration = { _ in .zero }) {
         self.pace = pace
-        self.groupLimit = max(1, groupLimit)
     }
 
     /// A NOTIFY on the outbox channel: its payload names destinations one per line; an empty
@@ -73,36 +63,24 @@ final class RelayWork: Sendable {
         state.withLock { $0.scanDue = true }
     }
 
-    /// The next job for a worker at `now`: the named destinations no worker is on and whose pace
-    /// allows it (up to `groupLimit`, first named first), else a scan if one is due and none runs,
-    /// else idle until the first paced destination falls due.
+    /// The next job for a worker at `now`: the first named destination no worker is on and whose
+    /// pace allows it, else a scan if one is due and none runs, else idle until the first paced
+    /// destination falls due.
     func next(at now: ContinuousClock.Instant) -> Next {
         state.withLock { state -> Next in
             var due: ContinuousClock.Instant?
-            var taken: [String] = []
-            var waiting: [String] = []
-            for destination in state.named {
+            for (index, destination) in state.named.enumerated() where !state.busy.contains(destination) {
                 let interval = pace(destination)
-                let alone = state.failing.contains(destination)
-                if taken.count == groupLimit || state.busy.contains(destination) || (alone && !taken.isEmpty)
-                    || taken.first.map(state.failing.contains) == true {
-                    waiting.append(destination)
-                    continue
-                }
                 if interval > .zero, !state.backlogged.contains(destination), let last = state.lastStart[destination], last + interval > now {
                     due = min(due ?? last + interval, last + interval)
-                    waiting.append(destination)
                     continue
                 }
-                taken.append(destination)
+                state.named.remove(at: index)
                 state.isNamed.remove(destination)
                 state.busy.insert(destination)
                 state.backlogged.remove(destination)
                 if interval > .zero { state.lastStart[destination] = now }
-            }
-            if !taken.isEmpty {
-                state.named = waiting
-                return .job(.destinations(taken))
+                return .job(.destination(destination))
             }
             if state.scanDue && !state.scanning {
                 state.scanDue = false
@@ -119,22 +97,18 @@ final class RelayWork: Sendable {
         state.withLock { $0.lastStart[destination] = start }
     }
 
-    /// A worker is done with `job`; `more`: the destinations that may still hold due rows (for a
-    /// scan, any destination), queued again; `failed`: those whose delivery failed.
-    func finished(_ job: Job, more: Set<String> = [], failed: Set<String> = []) {
+    /// A worker is done with `job`; `more`: the destination (or, for a scan, some destination) may
+    /// still hold due rows, so the job is queued again.
+    func finished(_ job: Job, more: Bool) {
         state.withLock { state in
             switch job {
-            case .destinations(let destinations):
-                for destination in destinations {
-                    state.busy.remove(destination)
-                    if failed.contains(destination) { state.failing.insert(destination) } else { state.failing.remove(destination) }
-                    guard more.contains(destination) else { continue }
-                    state.backlogged.insert(destination)
-                    if state.isNamed.insert(destination).inserted { state.named.append(destination) }
-                }
+            case .destination(let destination):
+                state.busy.remove(destination)
+                if more { state.backlogged.insert(destination) }
+                if more, state.isNamed.insert(destination).inserted { state.named.append(destination) }
             case .scan:
                 state.scanning = false
-                if !more.isEmpty { state.scanDue = true }
+                if more { state.scanDue = true }
             }
         }
     }

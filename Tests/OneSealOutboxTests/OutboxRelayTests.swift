@@ -143,35 +143,6 @@ struct OutboxRelayTests {
         }
     }
 
-    @Test("destinations named together go in one pass: one transaction marks them, and one that fails backs off alone")
-    func relayOnceByDestinations() async throws {
-        try await withTestDatabase(prefix: "obxgroup") { client in
-            try await prepareSchema(client)
-            try await enqueue(makeEvents(destinations: ["a@1", "b@1", "c@1"], perDestination: 3), on: client)
-            let log = DeliveryLog()
-            let relay = OutboxRelay(client: client, configuration: Self.fast, logger: quietLogger) { destination, events in
-                if destination == "b@1" { throw DeliveryFailed() }
-                await log.record(events)
-            }
-            let passes = try await relay.relayOnce(destinations: ["a@1", "b@1", "c@1", "nobody@1"])
-            #expect(passes["a@1"] == OutboxRelay.Pass(handled: 3, more: false))
-            #expect(passes["c@1"] == OutboxRelay.Pass(handled: 3, more: false))
-            #expect(passes["b@1"] == OutboxRelay.Pass(handled: 0, more: false, failed: true))
-            #expect(passes["nobody@1"] == OutboxRelay.Pass(handled: 0, more: false))
-            #expect(await log.firstDeliveryOrder() == expectedOrder(["a@1", "c@1"], perDestination: 3))
-            // One transaction marked both destinations' rows; b's wait, and b backs off.
-            let marks = try await client.query(
-                "SELECT destination, count(DISTINCT xmin::text)::int8 AS writers, count(*) FILTER (WHERE delivered_at IS NULL)::int8 AS pending FROM outbox GROUP BY destination ORDER BY destination")
-            let byDestination = try Dictionary(uniqueKeysWithValues: marks.map { (try $0.decode("destination", as: String.self), (try $0.decode("writers", as: Int.self), try $0.decode("pending", as: Int.self))) })
-            #expect(byDestination["b@1"]?.1 == 3)
-            #expect(byDestination["a@1"]?.1 == 0 && byDestination["c@1"]?.1 == 0)
-            let writers = try await client.query("SELECT count(DISTINCT xmin::text)::int8 AS n FROM outbox WHERE destination IN ('a@1', 'c@1')")
-            #expect(try writers.first?.decode("n", as: Int.self) == 1)
-            let backoff = try await client.query("SELECT attempts FROM outbox_destinations WHERE destination = 'b@1' AND next_attempt_at > now()")
-            #expect(try backoff.first?.decode("attempts", as: Int.self) == 1)
-        }
-    }
-
     /// The poll is an hour away: only the NOTIFYs' names can bring these events, several
     /// destinations per transaction and a destination written by many transactions.
     @Test func notifiedDestinationsAreDeliveredWithoutPolling() async throws {

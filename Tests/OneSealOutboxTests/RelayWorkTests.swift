@@ -24,13 +24,13 @@ struct RelayWorkTests {
     func unpacedAtOnce() {
         let work = RelayWork()
         work.note("intake@371302\nintake@371302")
-        #expect(work.next(at: at(0)) == .job(.destinations(["intake@371302"])))
+        #expect(work.next(at: at(0)) == .job(.destination("intake@371302")))
         work.note("intake@371302")
         // Busy: not handed to a second worker, and it stays named.
         #expect(work.next(at: at(0)) == .idle(until: nil))
-        work.finished(.destinations(["intake@371302"]))
-        #expect(work.next(at: at(1)) == .job(.destinations(["intake@371302"])))
-        work.finished(.destinations(["intake@371302"]))
+        work.finished(.destination("intake@371302"), more: false)
+        #expect(work.next(at: at(1)) == .job(.destination("intake@371302")))
+        work.finished(.destination("intake@371302"), more: false)
         #expect(work.next(at: at(1)) == .idle(until: nil))
     }
 
@@ -38,31 +38,30 @@ struct RelayWorkTests {
     func pacedWaits() {
         let work = RelayWork(pace: paced)
         work.note("evaluation@371302")
-        #expect(work.next(at: at(0)) == .job(.destinations(["evaluation@371302"])))
-        work.finished(.destinations(["evaluation@371302"]))
+        #expect(work.next(at: at(0)) == .job(.destination("evaluation@371302")))
+        work.finished(.destination("evaluation@371302"), more: false)
         work.note("evaluation@371302\nintake@371302")
         // The paced one waits; the other is not held behind it.
-        #expect(work.next(at: at(10)) == .job(.destinations(["intake@371302"])))
-        work.finished(.destinations(["intake@371302"]))
+        #expect(work.next(at: at(10)) == .job(.destination("intake@371302")))
         #expect(work.next(at: at(10)) == .idle(until: at(250)))
         work.note("evaluation@371302")  // named again meanwhile: still one pass
         #expect(work.next(at: at(249)) == .idle(until: at(250)))
-        #expect(work.next(at: at(250)) == .job(.destinations(["evaluation@371302"])))
-        work.finished(.destinations(["evaluation@371302"]))
+        #expect(work.next(at: at(250)) == .job(.destination("evaluation@371302")))
+        work.finished(.destination("evaluation@371302"), more: false)
         #expect(work.next(at: at(251)) == .idle(until: nil))
         // Named long after the last pass: at once.
         work.note("evaluation@371302")
-        #expect(work.next(at: at(900)) == .job(.destinations(["evaluation@371302"])))
+        #expect(work.next(at: at(900)) == .job(.destination("evaluation@371302")))
     }
 
     @Test("a paced pass that left rows behind is followed at once, so a backlog drains at full speed")
     func backlogDrains() {
         let work = RelayWork(pace: paced)
         work.note("evaluation@371300")
-        #expect(work.next(at: at(0)) == .job(.destinations(["evaluation@371300"])))
-        work.finished(.destinations(["evaluation@371300"]), more: ["evaluation@371300"])
-        #expect(work.next(at: at(5)) == .job(.destinations(["evaluation@371300"])))
-        work.finished(.destinations(["evaluation@371300"]))
+        #expect(work.next(at: at(0)) == .job(.destination("evaluation@371300")))
+        work.finished(.destination("evaluation@371300"), more: true)
+        #expect(work.next(at: at(5)) == .job(.destination("evaluation@371300")))
+        work.finished(.destination("evaluation@371300"), more: false)
         // Drained: the pace counts from the last start again.
         work.note("evaluation@371300")
         #expect(work.next(at: at(6)) == .idle(until: at(255)))
@@ -75,9 +74,9 @@ struct RelayWorkTests {
         work.requestScan()
         #expect(work.next(at: at(0)) == .job(.scan))
         #expect(work.next(at: at(0)) == .idle(until: nil))
-        work.finished(.scan, more: ["evaluation@371300"])
+        work.finished(.scan, more: true)
         #expect(work.next(at: at(0)) == .job(.scan))
-        work.finished(.scan)
+        work.finished(.scan, more: false)
         #expect(work.next(at: at(0)) == .idle(until: nil))
     }
 
@@ -86,26 +85,5 @@ struct RelayWorkTests {
         let work = RelayWork(pace: paced)
         work.note("")
         #expect(work.next(at: at(0)) == .job(.scan))
-    }
-
-    @Test("what NOTIFYs named goes out in one job, first named first, without busy or failing destinations")
-    func namedTogether() {
-        let work = RelayWork(groupLimit: 3)
-        work.note("certificate@371302\nsupervision@371302")
-        work.note("intake@371302\nevaluation@371302")
-        #expect(work.next(at: at(0)) == .job(.destinations(["certificate@371302", "supervision@371302", "intake@371302"])))
-        work.note("intake@371302")  // busy: stays named for later
-        #expect(work.next(at: at(0)) == .job(.destinations(["evaluation@371302"])))
-        #expect(work.next(at: at(0)) == .idle(until: nil))
-        // supervision's delivery failed: until a pass of it succeeds, it goes alone.
-        work.finished(.destinations(["certificate@371302", "supervision@371302", "intake@371302"]), more: ["supervision@371302"], failed: ["supervision@371302"])
-        work.finished(.destinations(["evaluation@371302"]))
-        work.note("certificate@371302")
-        #expect(work.next(at: at(1)) == .job(.destinations(["intake@371302", "certificate@371302"])))
-        #expect(work.next(at: at(1)) == .job(.destinations(["supervision@371302"])))
-        work.finished(.destinations(["supervision@371302"]))
-        work.finished(.destinations(["intake@371302", "certificate@371302"]))
-        work.note("supervision@371302\nintake@371302")
-        #expect(work.next(at: at(2)) == .job(.destinations(["supervision@371302", "intake@371302"])))
     }
 }
