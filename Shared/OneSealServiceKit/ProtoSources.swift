@@ -3810,6 +3810,9 @@ service SupervisionService {
   rpc GetPush(GetPushRequest) returns (GetPushResponse);
   // 认领: the department takes responsibility; on time if within the claim deadline.
   rpc ClaimPush(ClaimPushRequest) returns (ClaimPushResponse);
+  // 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+  // one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+  rpc ClaimPushes(ClaimPushesRequest) returns (ClaimPushesResponse);
   // 退回: not this department's business; says why and which department it should go to.
   rpc RejectPush(RejectPushRequest) returns (RejectPushResponse);
   // Bureau administrator re-routes a rejected (or wrong) push to other departments; new pushes are
@@ -4108,6 +4111,18 @@ message ClaimPushRequest {
 
 message ClaimPushResponse {
   Push push = 1;
+}
+
+message ClaimPushesRequest {
+  // 1 to 100 distinct push ids, each the caller's department's own.
+  repeated string push_ids = 1;
+  // The note recorded on each push.
+  string note = 2;
+}
+
+message ClaimPushesResponse {
+  // The claimed pushes, in the order asked.
+  repeated Push pushes = 1;
 }
 
 message RejectPushRequest {

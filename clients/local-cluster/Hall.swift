@@ -398,8 +398,15 @@ public struct Hall: Sendable {
     }
 
     public func claim(_ pushID: String, by code: String, at node: String) async throws -> Supervision_Push {
-        try await clients.supervision(node).claimPush(.with { $0.pushID = pushID; $0.note = "已认领，纳入日常监管" }, metadata: try department(code)).push
+        try await clients.supervision(node).claimPush(.with { $0.pushID = pushID; $0.note = Self.claimNote }, metadata: try department(code)).push
     }
+
+    /// The department claims several pushes at once (a grant and its licence): one call, one commit.
+    public func claim(_ pushIDs: [String], by code: String, at node: String) async throws -> [Supervision_Push] {
+        try await clients.supervision(node).claimPushes(.with { $0.pushIds = pushIDs; $0.note = Self.claimNote }, metadata: try department(code)).pushes
+    }
+
+    static let claimNote = "已认领，纳入日常监管"
 
     // MARK: Applicants (好差评)
 

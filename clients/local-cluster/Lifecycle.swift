@@ -159,15 +159,17 @@ public struct Lifecycle: Sendable {
         }
         step("deliver")
 
-        // The supervising department claims the grant and the licence pushes.
+        // The supervising department claims the grant and the licence pushes, both at once.
         let pushes = try await hall.pushes(of: opened.caseID, to: route.department, at: deciding, count: 2, timeout: stepTimeout)
         step("pushed")
-        for push in pushes {
-            try await ensure("push \(push.pushID) claimed", timeout: stepTimeout) {
-                try await hall.clients.supervision(deciding).getPush(.with { $0.pushID = push.pushID }, metadata: try hall.department(route.department)).push.status == .claimed
-            } act: {
-                _ = try await hall.claim(push.pushID, by: route.department, at: deciding)
-            }
+        // After a failed call (its claims may have committed), only what is still unclaimed is claimed again.
+        var unclaimed = pushes.filter { $0.status != .claimed }
+        try await ensure("pushes of case \(opened.caseID) claimed", timeout: stepTimeout) {
+            unclaimed = try await hall.pushes(of: opened.caseID, to: route.department, at: deciding, count: 2, timeout: stepTimeout).filter { $0.status != .claimed }
+            return unclaimed.isEmpty
+        } act: {
+            guard !unclaimed.isEmpty else { return }
+            _ = try await hall.claim(unclaimed.map(\.pushID), by: route.department, at: deciding)
         }
         step("claim")
 

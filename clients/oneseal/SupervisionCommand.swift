@@ -191,18 +191,29 @@ struct Supervision: AsyncParsableCommand {
 
     struct Claim: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The department claims a push (认领): it takes over supervision of that licence holder.")
-        @Option(help: "Push id.") var push: String
+            abstract: "The department claims pushes (认领): it takes over supervision of those licence holders.",
+            discussion: "Several --push claim them all in one call (ClaimPushes): all or none.")
+        @Option(help: "Push id (repeat for several, at most 100).") var push: [String]
         @Option(help: "A note for the record.") var note: String = ""
         @OptionGroup var connection: Connection
         @OptionGroup var credentials: Credentials
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            guard !push.isEmpty else { throw ValidationError("give at least one --push") }
+        }
+
         func run() async throws {
             let metadata = try credentials.metadata(node: connection.node, defaultRole: .department)
-            let request = Supervision_ClaimPushRequest.with { $0.pushID = push; $0.note = note }
-            let response = try await connection.supervision { try await $0.claimPush(request, metadata: metadata) }
-            try output.emit(response.push, text: "claimed\n" + PushText.row(response.push))
+            if push.count == 1 {
+                let request = Supervision_ClaimPushRequest.with { $0.pushID = push[0]; $0.note = note }
+                let response = try await connection.supervision { try await $0.claimPush(request, metadata: metadata) }
+                try output.emit(response.push, text: "claimed\n" + PushText.row(response.push))
+                return
+            }
+            let request = Supervision_ClaimPushesRequest.with { $0.pushIds = push; $0.note = note }
+            let response = try await connection.supervision { try await $0.claimPushes(request, metadata: metadata) }
+            try output.emit(try JSONOutput.values(response.pushes), text: (["claimed"] + response.pushes.map(PushText.row)).joined(separator: "\n"))
         }
     }
 

@@ -34,6 +34,7 @@ public enum SupervisionServiceDefinition {
             "ListPushes": readers.on(.own),
             "GetPush": readers.on(.own),
             "ClaimPush": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),
+            "ClaimPushes": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),
             "RejectPush": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),
             "ReroutePush": MethodRule(roles: bureau).on(.anyOfTheNode),
             "SubmitFinding": MethodRule(roles: [.department], scope: .anyTrustedNode).on(.own),

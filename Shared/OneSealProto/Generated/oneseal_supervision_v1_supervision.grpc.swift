@@ -144,6 +144,19 @@ public enum Supervision_SupervisionService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ClaimPushes" metadata.
+        public enum ClaimPushes: Sendable {
+            /// Request type for "ClaimPushes".
+            public typealias Input = Supervision_ClaimPushesRequest
+            /// Response type for "ClaimPushes".
+            public typealias Output = Supervision_ClaimPushesResponse
+            /// Descriptor for "ClaimPushes".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "oneseal.supervision.v1.SupervisionService"),
+                method: "ClaimPushes",
+                type: .unary
+            )
+        }
         /// Namespace for "RejectPush" metadata.
         public enum RejectPush: Sendable {
             /// Request type for "RejectPush".
@@ -220,6 +233,7 @@ public enum Supervision_SupervisionService: Sendable {
             ListPushes.descriptor,
             GetPush.descriptor,
             ClaimPush.descriptor,
+            ClaimPushes.descriptor,
             RejectPush.descriptor,
             ReroutePush.descriptor,
             SubmitFinding.descriptor,
@@ -396,6 +410,25 @@ extension Supervision_SupervisionService {
             request: GRPCCore.StreamingServerRequest<Supervision_ClaimPushRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ClaimPushResponse>
+
+        /// Handle the "ClaimPushes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+        /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Supervision_ClaimPushesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Supervision_ClaimPushesResponse` messages.
+        func claimPushes(
+            request: GRPCCore.StreamingServerRequest<Supervision_ClaimPushesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ClaimPushesResponse>
 
         /// Handle the "RejectPush" method.
         ///
@@ -641,6 +674,25 @@ extension Supervision_SupervisionService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Supervision_ClaimPushResponse>
 
+        /// Handle the "ClaimPushes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+        /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ClaimPushesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Supervision_ClaimPushesResponse` message.
+        func claimPushes(
+            request: GRPCCore.ServerRequest<Supervision_ClaimPushesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Supervision_ClaimPushesResponse>
+
         /// Handle the "RejectPush" method.
         ///
         /// > Source IDL Documentation:
@@ -883,6 +935,25 @@ extension Supervision_SupervisionService {
             context: GRPCCore.ServerContext
         ) async throws -> Supervision_ClaimPushResponse
 
+        /// Handle the "ClaimPushes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+        /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+        ///
+        /// - Parameters:
+        ///   - request: A `Supervision_ClaimPushesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Supervision_ClaimPushesResponse` to respond with.
+        func claimPushes(
+            request: Supervision_ClaimPushesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Supervision_ClaimPushesResponse
+
         /// Handle the "RejectPush" method.
         ///
         /// > Source IDL Documentation:
@@ -1078,6 +1149,17 @@ extension Supervision_SupervisionService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Supervision_SupervisionService.Method.ClaimPushes.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ClaimPushesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ClaimPushesResponse>(),
+            handler: { request, context in
+                try await self.claimPushes(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Supervision_SupervisionService.Method.RejectPush.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_RejectPushRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Supervision_RejectPushResponse>(),
@@ -1231,6 +1313,17 @@ extension Supervision_SupervisionService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ClaimPushResponse> {
         let response = try await self.claimPush(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func claimPushes(
+        request: GRPCCore.StreamingServerRequest<Supervision_ClaimPushesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Supervision_ClaimPushesResponse> {
+        let response = try await self.claimPushes(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1406,6 +1499,19 @@ extension Supervision_SupervisionService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Supervision_ClaimPushResponse> {
         return GRPCCore.ServerResponse<Supervision_ClaimPushResponse>(
             message: try await self.claimPush(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func claimPushes(
+        request: GRPCCore.ServerRequest<Supervision_ClaimPushesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Supervision_ClaimPushesResponse> {
+        return GRPCCore.ServerResponse<Supervision_ClaimPushesResponse>(
+            message: try await self.claimPushes(
                 request: request.message,
                 context: context
             ),
@@ -1677,6 +1783,30 @@ extension Supervision_SupervisionService {
             deserializer: some GRPCCore.MessageDeserializer<Supervision_ClaimPushResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ClaimPushResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ClaimPushes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+        /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ClaimPushesRequest` message.
+        ///   - serializer: A serializer for `Supervision_ClaimPushesRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_ClaimPushesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func claimPushes<Result>(
+            request: GRPCCore.ClientRequest<Supervision_ClaimPushesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_ClaimPushesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_ClaimPushesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ClaimPushesResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "RejectPush" method.
@@ -2100,6 +2230,41 @@ extension Supervision_SupervisionService {
             )
         }
 
+        /// Call the "ClaimPushes" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+        /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Supervision_ClaimPushesRequest` message.
+        ///   - serializer: A serializer for `Supervision_ClaimPushesRequest` messages.
+        ///   - deserializer: A deserializer for `Supervision_ClaimPushesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func claimPushes<Result>(
+            request: GRPCCore.ClientRequest<Supervision_ClaimPushesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Supervision_ClaimPushesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Supervision_ClaimPushesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ClaimPushesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Supervision_SupervisionService.Method.ClaimPushes.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "RejectPush" method.
         ///
         /// > Source IDL Documentation:
@@ -2514,6 +2679,36 @@ extension Supervision_SupervisionService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ClaimPushRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ClaimPushResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ClaimPushes" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+    /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Supervision_ClaimPushesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func claimPushes<Result>(
+        request: GRPCCore.ClientRequest<Supervision_ClaimPushesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ClaimPushesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.claimPushes(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Supervision_ClaimPushesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Supervision_ClaimPushesResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2942,6 +3137,40 @@ extension Supervision_SupervisionService.ClientProtocol {
             metadata: metadata
         )
         return try await self.claimPush(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ClaimPushes" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 认领 of several pushes at once (a grant and its licence, or what the inbox has selected): all in
+    /// > one transaction or none — the error names the first push that cannot be claimed (push_ids[i]).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func claimPushes<Result>(
+        _ message: Supervision_ClaimPushesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Supervision_ClaimPushesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Supervision_ClaimPushesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.claimPushes(
             request: request,
             options: options,
             onResponse: handleResponse

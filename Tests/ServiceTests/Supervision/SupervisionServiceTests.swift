@@ -304,6 +304,49 @@ struct SupervisionServiceTests {
         }
     }
 
+    @Test("ClaimPushes: a grant and its licence claimed in one transaction, all or none; each bad id named by its place")
+    func claimSeveralAtOnce() async throws {
+        try await withSupervisionNode(today: Self.friday) { node in
+            try await Self.standardDepartments(node)
+            try await node.setBoundary(F.foodCity, ["SCJG-371300", "WJW-371300"])
+            try await node.deliver(F.grant(case: "case-000040", decidedOn: Self.friday))
+            try await node.deliver(F.licence(case: "case-000040", number: "JY13713000000040", issuedOn: Self.friday), from: "certificate")
+            let market = try node.department("SCJG-371300", subject: "inspector-9")
+            let pushes = try await node.inbox("SCJG-371300")
+            let health = try await node.inbox("WJW-371300")
+            #expect(pushes.count == 2 && !health.isEmpty)
+            let ids = pushes.map(\.pushID)
+            func claiming(_ ids: [String], by metadata: Metadata) async throws -> [Supervision_Push] {
+                try await node.supervision.claimPushes(.with { $0.pushIds = ids; $0.note = "一并认领" }, metadata: metadata).pushes
+            }
+
+            // Checked at the edge, each id by its place.
+            await #expect { _ = try await claiming([], by: market) } throws: { rpcFailure($0)?.fields == ["push_ids"] }
+            await #expect { _ = try await claiming(Array(repeating: ids[0], count: 101), by: market) } throws: { rpcFailure($0)?.fields == ["push_ids"] }
+            await #expect { _ = try await claiming([ids[0], "not-an-id"], by: market) } throws: { rpcFailure($0)?.fields == ["push_ids[1]"] }
+            await #expect { _ = try await claiming([ids[0], ids[1], ids[0]], by: market) } throws: { rpcFailure($0)?.fields == ["push_ids[2]"] }
+            // Another department's push among them: refused, and none of the caller's is claimed.
+            await #expect { _ = try await claiming([ids[0], health[0].pushID], by: market) } throws: {
+                rpcFailure($0)?.code == .permissionDenied && (rpcFailure($0)?.message.hasPrefix("push_ids[1]: ") ?? false)
+            }
+            #expect(try await node.inbox("SCJG-371300").allSatisfy { $0.status == .pending })
+            #expect(try SupervisionOutbox.of(Supervision_PushClaimed.self, in: try await node.outbox()).isEmpty)
+
+            let claimed = try await claiming(ids.reversed(), by: market)
+            #expect(claimed.map(\.pushID) == ids.reversed(), "in the order asked")
+            #expect(claimed.allSatisfy { $0.status == .claimed && $0.claimedOnTime && $0.claimedBy.subject == "inspector-9" && $0.claimNote == "一并认领" })
+            let events = try SupervisionOutbox.of(Supervision_PushClaimed.self, in: try await node.outbox())
+            #expect(Set(events.map { $0.event.push.pushID }) == Set(ids))
+            // Both rows written by one transaction.
+            let writers = try await node.database.query("SELECT count(DISTINCT xmin::text)::int8 AS n FROM pushes WHERE status = 'claimed'").one().decode("n", as: Int.self)
+            #expect(writers == 1)
+            // Claimed already: the whole call is refused, naming the push.
+            await #expect { _ = try await claiming([ids[1]], by: market) } throws: {
+                rpcFailure($0)?.code == .failedPrecondition && (rpcFailure($0)?.message.hasPrefix("push_ids[0]: ") ?? false)
+            }
+        }
+    }
+
     @Test("findings: a withdrawal becomes a cancellation and a bad grant a revocation review at approval@; unknown licences, unclaimed pushes refused")
     func findingsReachApproval() async throws {
         try await withSupervisionNode(today: Self.friday) { node in

@@ -86,20 +86,74 @@ extension SupervisionAPI {
     public func claimPush(request: Supervision_ClaimPushRequest, context: ServerContext) async throws -> Supervision_ClaimPushResponse {
         let caller = try ServerContext.requireCaller()
         let id = try Self.parseID(request.pushID, field: "push_id")
-        guard request.note.count <= 500 else { throw RPCError.invalidArgument(field: "note", "at most 500 characters", reason: "too_long") }
+        try Self.checkClaimNote(request.note)
         let push = try await database.withTransaction { transaction in
-            let own = try await callerDepartment(caller, on: transaction)
-            return try await changing(id, in: transaction) { push in
-                try push.state.checkOwner(own?.code)
-                try push.state.claim(at: clock())
-                push.record.claimedBy = Common_ActorRef(caller)
-                push.record.claimNote = request.note
-                push.refreshRecord(today: today, calendar: calendar)
-                return [try pushEvent(push.record, .claimed)]
-            }
+            try await claim(id, note: request.note, by: caller, own: try await callerDepartment(caller, on: transaction), in: transaction)
         }
         logger.info("push claimed", metadata: ["push": "\(id)", "department": "\(push.departmentCode)", "on_time": "\(push.state.claimedOnTime)"])
         return Supervision_ClaimPushResponse.with { $0.push = view(push) }
+    }
+
+    /// Most pushes one `ClaimPushes` takes: a page of the inbox.
+    static let claimBatchLimit = 100
+
+    /// 认领 of several pushes in one transaction (#21: a grant and its licence were two commits):
+    /// all or none. The rows are locked in id order, so two overlapping claims cannot deadlock; the
+    /// answer keeps the order asked, and an error names the push it is about (`push_ids[i]`).
+    public func claimPushes(request: Supervision_ClaimPushesRequest, context: ServerContext) async throws -> Supervision_ClaimPushesResponse {
+        let caller = try ServerContext.requireCaller()
+        guard !request.pushIds.isEmpty else { throw RPCError.invalidArgument(field: "push_ids", "at least one push id", reason: "required") }
+        guard request.pushIds.count <= Self.claimBatchLimit else {
+            throw RPCError.invalidArgument(field: "push_ids", "at most \(Self.claimBatchLimit) pushes at once", reason: "too_many")
+        }
+        var ids: [UUID] = []
+        for (index, text) in request.pushIds.enumerated() {
+            let id = try Self.parseID(text, field: "push_ids[\(index)]")
+            if let first = ids.firstIndex(of: id) {
+                throw RPCError.invalidArgument(field: "push_ids[\(index)]", "the same push as push_ids[\(first)]", reason: "duplicate")
+            }
+            ids.append(id)
+        }
+        try Self.checkClaimNote(request.note)
+        let pushes = try await database.withTransaction { transaction -> [StoredPush] in
+            let own = try await callerDepartment(caller, on: transaction)
+            var claimed: [UUID: StoredPush] = [:]
+            for id in ids.sorted(by: { $0.uuidString < $1.uuidString }) {
+                do {
+                    claimed[id] = try await claim(id, note: request.note, by: caller, own: own, in: transaction)
+                } catch {
+                    throw Self.naming("push_ids[\(ids.firstIndex(of: id) ?? 0)]", in: error)
+                }
+            }
+            return ids.compactMap { claimed[$0] }
+        }
+        for push in pushes {
+            logger.info("push claimed", metadata: ["push": "\(push.id)", "department": "\(push.departmentCode)", "on_time": "\(push.state.claimedOnTime)"])
+        }
+        return Supervision_ClaimPushesResponse.with { $0.pushes = pushes.map { view($0) } }
+    }
+
+    static func checkClaimNote(_ note: String) throws {
+        guard note.count <= 500 else { throw RPCError.invalidArgument(field: "note", "at most 500 characters", reason: "too_long") }
+    }
+
+    /// 认领 of one push in `transaction`: the caller's department (`own`) must be its department.
+    private func claim(_ id: UUID, note: String, by caller: Caller, own: Department?, in transaction: PostgresConnection) async throws -> StoredPush {
+        try await changing(id, in: transaction) { push in
+            try push.state.checkOwner(own?.code)
+            try push.state.claim(at: clock())
+            push.record.claimedBy = Common_ActorRef(caller)
+            push.record.claimNote = note
+            push.refreshRecord(today: today, calendar: calendar)
+            return [try pushEvent(push.record, .claimed)]
+        }
+    }
+
+    /// `error` with `field` in front of its message: which of several objects it is about.
+    static func naming(_ field: String, in error: any Error) -> any Error {
+        let rpc = (error as? RPCError) ?? (error as? any ContractStatus)?.rpcError
+        guard let rpc else { return error }
+        return RPCError(code: rpc.code, message: "\(field): \(rpc.message)", metadata: rpc.metadata)
     }
 
     public func rejectPush(request: Supervision_RejectPushRequest, context: ServerContext) async throws -> Supervision_RejectPushResponse {

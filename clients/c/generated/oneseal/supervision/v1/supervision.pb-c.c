@@ -1087,6 +1087,96 @@ void   oneseal__supervision__v1__claim_push_response__free_unpacked
   assert(message->base.descriptor == &oneseal__supervision__v1__claim_push_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   oneseal__supervision__v1__claim_pushes_request__init
+                     (Oneseal__Supervision__V1__ClaimPushesRequest         *message)
+{
+  static const Oneseal__Supervision__V1__ClaimPushesRequest init_value = ONESEAL__SUPERVISION__V1__CLAIM_PUSHES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__claim_pushes_request__get_packed_size
+                     (const Oneseal__Supervision__V1__ClaimPushesRequest *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__claim_pushes_request__pack
+                     (const Oneseal__Supervision__V1__ClaimPushesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__claim_pushes_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ClaimPushesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__ClaimPushesRequest *
+       oneseal__supervision__v1__claim_pushes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__ClaimPushesRequest *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__claim_pushes_request__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__claim_pushes_request__free_unpacked
+                     (Oneseal__Supervision__V1__ClaimPushesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   oneseal__supervision__v1__claim_pushes_response__init
+                     (Oneseal__Supervision__V1__ClaimPushesResponse         *message)
+{
+  static const Oneseal__Supervision__V1__ClaimPushesResponse init_value = ONESEAL__SUPERVISION__V1__CLAIM_PUSHES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t oneseal__supervision__v1__claim_pushes_response__get_packed_size
+                     (const Oneseal__Supervision__V1__ClaimPushesResponse *message)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t oneseal__supervision__v1__claim_pushes_response__pack
+                     (const Oneseal__Supervision__V1__ClaimPushesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t oneseal__supervision__v1__claim_pushes_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ClaimPushesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Oneseal__Supervision__V1__ClaimPushesResponse *
+       oneseal__supervision__v1__claim_pushes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Oneseal__Supervision__V1__ClaimPushesResponse *)
+     protobuf_c_message_unpack (&oneseal__supervision__v1__claim_pushes_response__descriptor,
+                                allocator, len, data);
+}
+void   oneseal__supervision__v1__claim_pushes_response__free_unpacked
+                     (Oneseal__Supervision__V1__ClaimPushesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &oneseal__supervision__v1__claim_pushes_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   oneseal__supervision__v1__reject_push_request__init
                      (Oneseal__Supervision__V1__RejectPushRequest         *message)
 {
@@ -3812,6 +3902,95 @@ const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_push_response__
   (ProtobufCMessageInit) oneseal__supervision__v1__claim_push_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__claim_pushes_request__field_descriptors[2] =
+{
+  {
+    "push_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Oneseal__Supervision__V1__ClaimPushesRequest, n_push_ids),
+    offsetof(Oneseal__Supervision__V1__ClaimPushesRequest, push_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Supervision__V1__ClaimPushesRequest, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__claim_pushes_request__field_indices_by_name[] = {
+  1,   /* field[1] = note */
+  0,   /* field[0] = push_ids */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__claim_pushes_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_pushes_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.ClaimPushesRequest",
+  "ClaimPushesRequest",
+  "Oneseal__Supervision__V1__ClaimPushesRequest",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__ClaimPushesRequest),
+  2,
+  oneseal__supervision__v1__claim_pushes_request__field_descriptors,
+  oneseal__supervision__v1__claim_pushes_request__field_indices_by_name,
+  1,  oneseal__supervision__v1__claim_pushes_request__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__claim_pushes_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor oneseal__supervision__v1__claim_pushes_response__field_descriptors[1] =
+{
+  {
+    "pushes",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Oneseal__Supervision__V1__ClaimPushesResponse, n_pushes),
+    offsetof(Oneseal__Supervision__V1__ClaimPushesResponse, pushes),
+    &oneseal__supervision__v1__push__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned oneseal__supervision__v1__claim_pushes_response__field_indices_by_name[] = {
+  0,   /* field[0] = pushes */
+};
+static const ProtobufCIntRange oneseal__supervision__v1__claim_pushes_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_pushes_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "oneseal.supervision.v1.ClaimPushesResponse",
+  "ClaimPushesResponse",
+  "Oneseal__Supervision__V1__ClaimPushesResponse",
+  "oneseal.supervision.v1",
+  sizeof(Oneseal__Supervision__V1__ClaimPushesResponse),
+  1,
+  oneseal__supervision__v1__claim_pushes_response__field_descriptors,
+  oneseal__supervision__v1__claim_pushes_response__field_indices_by_name,
+  1,  oneseal__supervision__v1__claim_pushes_response__number_ranges,
+  (ProtobufCMessageInit) oneseal__supervision__v1__claim_pushes_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor oneseal__supervision__v1__reject_push_request__field_descriptors[3] =
 {
   {
@@ -4917,7 +5096,7 @@ const ProtobufCEnumDescriptor oneseal__supervision__v1__finding_effect__descript
   oneseal__supervision__v1__finding_effect__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_service__method_descriptors[14] =
+static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_service__method_descriptors[15] =
 {
   { "UpsertDepartment", &oneseal__supervision__v1__upsert_department_request__descriptor, &oneseal__supervision__v1__upsert_department_response__descriptor },
   { "ListDepartments", &oneseal__supervision__v1__list_departments_request__descriptor, &oneseal__supervision__v1__list_departments_response__descriptor },
@@ -4928,6 +5107,7 @@ static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_ser
   { "ListPushes", &oneseal__supervision__v1__list_pushes_request__descriptor, &oneseal__supervision__v1__list_pushes_response__descriptor },
   { "GetPush", &oneseal__supervision__v1__get_push_request__descriptor, &oneseal__supervision__v1__get_push_response__descriptor },
   { "ClaimPush", &oneseal__supervision__v1__claim_push_request__descriptor, &oneseal__supervision__v1__claim_push_response__descriptor },
+  { "ClaimPushes", &oneseal__supervision__v1__claim_pushes_request__descriptor, &oneseal__supervision__v1__claim_pushes_response__descriptor },
   { "RejectPush", &oneseal__supervision__v1__reject_push_request__descriptor, &oneseal__supervision__v1__reject_push_response__descriptor },
   { "ReroutePush", &oneseal__supervision__v1__reroute_push_request__descriptor, &oneseal__supervision__v1__reroute_push_response__descriptor },
   { "SubmitFinding", &oneseal__supervision__v1__submit_finding_request__descriptor, &oneseal__supervision__v1__submit_finding_response__descriptor },
@@ -4936,17 +5116,18 @@ static const ProtobufCMethodDescriptor oneseal__supervision__v1__supervision_ser
 };
 const unsigned oneseal__supervision__v1__supervision_service__method_indices_by_name[] = {
   8,        /* ClaimPush */
+  9,        /* ClaimPushes */
   7,        /* GetPush */
   4,        /* ListBoundary */
   1,        /* ListDepartments */
-  12,        /* ListFindings */
+  13,        /* ListFindings */
   6,        /* ListPushes */
-  13,        /* QuarterlyFigures */
-  9,        /* RejectPush */
+  14,        /* QuarterlyFigures */
+  10,        /* RejectPush */
   5,        /* RemoveBoundary */
   2,        /* RemoveDepartment */
-  10,        /* ReroutePush */
-  11,        /* SubmitFinding */
+  11,        /* ReroutePush */
+  12,        /* SubmitFinding */
   3,        /* UpsertBoundary */
   0         /* UpsertDepartment */
 };
@@ -4957,7 +5138,7 @@ const ProtobufCServiceDescriptor oneseal__supervision__v1__supervision_service__
   "SupervisionService",
   "Oneseal__Supervision__V1__SupervisionService",
   "oneseal.supervision.v1",
-  14,
+  15,
   oneseal__supervision__v1__supervision_service__method_descriptors,
   oneseal__supervision__v1__supervision_service__method_indices_by_name
 };
@@ -5033,13 +5214,21 @@ void oneseal__supervision__v1__supervision_service__claim_push(ProtobufCService 
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void oneseal__supervision__v1__supervision_service__claim_pushes(ProtobufCService *service,
+                                                                 const Oneseal__Supervision__V1__ClaimPushesRequest *input,
+                                                                 Oneseal__Supervision__V1__ClaimPushesResponse_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void oneseal__supervision__v1__supervision_service__reject_push(ProtobufCService *service,
                                                                 const Oneseal__Supervision__V1__RejectPushRequest *input,
                                                                 Oneseal__Supervision__V1__RejectPushResponse_Closure closure,
                                                                 void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__reroute_push(ProtobufCService *service,
                                                                  const Oneseal__Supervision__V1__ReroutePushRequest *input,
@@ -5047,7 +5236,7 @@ void oneseal__supervision__v1__supervision_service__reroute_push(ProtobufCServic
                                                                  void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__submit_finding(ProtobufCService *service,
                                                                    const Oneseal__Supervision__V1__SubmitFindingRequest *input,
@@ -5055,7 +5244,7 @@ void oneseal__supervision__v1__supervision_service__submit_finding(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__list_findings(ProtobufCService *service,
                                                                   const Oneseal__Supervision__V1__ListFindingsRequest *input,
@@ -5063,7 +5252,7 @@ void oneseal__supervision__v1__supervision_service__list_findings(ProtobufCServi
                                                                   void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__quarterly_figures(ProtobufCService *service,
                                                                       const Oneseal__Supervision__V1__QuarterlyFiguresRequest *input,
@@ -5071,7 +5260,7 @@ void oneseal__supervision__v1__supervision_service__quarterly_figures(ProtobufCS
                                                                       void *closure_data)
 {
   assert(service->descriptor == &oneseal__supervision__v1__supervision_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void oneseal__supervision__v1__supervision_service__init (Oneseal__Supervision__V1__SupervisionService_Service *service,
                                                           Oneseal__Supervision__V1__SupervisionService_ServiceDestroy destroy)

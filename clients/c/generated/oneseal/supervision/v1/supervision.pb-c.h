@@ -41,6 +41,8 @@ typedef struct Oneseal__Supervision__V1__GetPushRequest Oneseal__Supervision__V1
 typedef struct Oneseal__Supervision__V1__GetPushResponse Oneseal__Supervision__V1__GetPushResponse;
 typedef struct Oneseal__Supervision__V1__ClaimPushRequest Oneseal__Supervision__V1__ClaimPushRequest;
 typedef struct Oneseal__Supervision__V1__ClaimPushResponse Oneseal__Supervision__V1__ClaimPushResponse;
+typedef struct Oneseal__Supervision__V1__ClaimPushesRequest Oneseal__Supervision__V1__ClaimPushesRequest;
+typedef struct Oneseal__Supervision__V1__ClaimPushesResponse Oneseal__Supervision__V1__ClaimPushesResponse;
 typedef struct Oneseal__Supervision__V1__RejectPushRequest Oneseal__Supervision__V1__RejectPushRequest;
 typedef struct Oneseal__Supervision__V1__RejectPushResponse Oneseal__Supervision__V1__RejectPushResponse;
 typedef struct Oneseal__Supervision__V1__ReroutePushRequest Oneseal__Supervision__V1__ReroutePushRequest;
@@ -626,6 +628,38 @@ struct  Oneseal__Supervision__V1__ClaimPushResponse
 #define ONESEAL__SUPERVISION__V1__CLAIM_PUSH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__claim_push_response__descriptor) \
     , NULL }
+
+
+struct  Oneseal__Supervision__V1__ClaimPushesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 1 to 100 distinct push ids, each the caller's department's own.
+   */
+  size_t n_push_ids;
+  char **push_ids;
+  /*
+   * The note recorded on each push.
+   */
+  char *note;
+};
+#define ONESEAL__SUPERVISION__V1__CLAIM_PUSHES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__claim_pushes_request__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Oneseal__Supervision__V1__ClaimPushesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The claimed pushes, in the order asked.
+   */
+  size_t n_pushes;
+  Oneseal__Supervision__V1__Push **pushes;
+};
+#define ONESEAL__SUPERVISION__V1__CLAIM_PUSHES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&oneseal__supervision__v1__claim_pushes_response__descriptor) \
+    , 0,NULL }
 
 
 struct  Oneseal__Supervision__V1__RejectPushRequest
@@ -1294,6 +1328,44 @@ Oneseal__Supervision__V1__ClaimPushResponse *
 void   oneseal__supervision__v1__claim_push_response__free_unpacked
                      (Oneseal__Supervision__V1__ClaimPushResponse *message,
                       ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__ClaimPushesRequest methods */
+void   oneseal__supervision__v1__claim_pushes_request__init
+                     (Oneseal__Supervision__V1__ClaimPushesRequest         *message);
+size_t oneseal__supervision__v1__claim_pushes_request__get_packed_size
+                     (const Oneseal__Supervision__V1__ClaimPushesRequest   *message);
+size_t oneseal__supervision__v1__claim_pushes_request__pack
+                     (const Oneseal__Supervision__V1__ClaimPushesRequest   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__claim_pushes_request__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ClaimPushesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__ClaimPushesRequest *
+       oneseal__supervision__v1__claim_pushes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__claim_pushes_request__free_unpacked
+                     (Oneseal__Supervision__V1__ClaimPushesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Oneseal__Supervision__V1__ClaimPushesResponse methods */
+void   oneseal__supervision__v1__claim_pushes_response__init
+                     (Oneseal__Supervision__V1__ClaimPushesResponse         *message);
+size_t oneseal__supervision__v1__claim_pushes_response__get_packed_size
+                     (const Oneseal__Supervision__V1__ClaimPushesResponse   *message);
+size_t oneseal__supervision__v1__claim_pushes_response__pack
+                     (const Oneseal__Supervision__V1__ClaimPushesResponse   *message,
+                      uint8_t             *out);
+size_t oneseal__supervision__v1__claim_pushes_response__pack_to_buffer
+                     (const Oneseal__Supervision__V1__ClaimPushesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Oneseal__Supervision__V1__ClaimPushesResponse *
+       oneseal__supervision__v1__claim_pushes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   oneseal__supervision__v1__claim_pushes_response__free_unpacked
+                     (Oneseal__Supervision__V1__ClaimPushesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Oneseal__Supervision__V1__RejectPushRequest methods */
 void   oneseal__supervision__v1__reject_push_request__init
                      (Oneseal__Supervision__V1__RejectPushRequest         *message);
@@ -1615,6 +1687,12 @@ typedef void (*Oneseal__Supervision__V1__ClaimPushRequest_Closure)
 typedef void (*Oneseal__Supervision__V1__ClaimPushResponse_Closure)
                  (const Oneseal__Supervision__V1__ClaimPushResponse *message,
                   void *closure_data);
+typedef void (*Oneseal__Supervision__V1__ClaimPushesRequest_Closure)
+                 (const Oneseal__Supervision__V1__ClaimPushesRequest *message,
+                  void *closure_data);
+typedef void (*Oneseal__Supervision__V1__ClaimPushesResponse_Closure)
+                 (const Oneseal__Supervision__V1__ClaimPushesResponse *message,
+                  void *closure_data);
 typedef void (*Oneseal__Supervision__V1__RejectPushRequest_Closure)
                  (const Oneseal__Supervision__V1__RejectPushRequest *message,
                   void *closure_data);
@@ -1697,6 +1775,10 @@ struct Oneseal__Supervision__V1__SupervisionService_Service
                      const Oneseal__Supervision__V1__ClaimPushRequest *input,
                      Oneseal__Supervision__V1__ClaimPushResponse_Closure closure,
                      void *closure_data);
+  void (*claim_pushes)(Oneseal__Supervision__V1__SupervisionService_Service *service,
+                       const Oneseal__Supervision__V1__ClaimPushesRequest *input,
+                       Oneseal__Supervision__V1__ClaimPushesResponse_Closure closure,
+                       void *closure_data);
   void (*reject_push)(Oneseal__Supervision__V1__SupervisionService_Service *service,
                       const Oneseal__Supervision__V1__RejectPushRequest *input,
                       Oneseal__Supervision__V1__RejectPushResponse_Closure closure,
@@ -1734,6 +1816,7 @@ void oneseal__supervision__v1__supervision_service__init (Oneseal__Supervision__
       function_prefix__ ## list_pushes,\
       function_prefix__ ## get_push,\
       function_prefix__ ## claim_push,\
+      function_prefix__ ## claim_pushes,\
       function_prefix__ ## reject_push,\
       function_prefix__ ## reroute_push,\
       function_prefix__ ## submit_finding,\
@@ -1775,6 +1858,10 @@ void oneseal__supervision__v1__supervision_service__claim_push(ProtobufCService 
                                                                const Oneseal__Supervision__V1__ClaimPushRequest *input,
                                                                Oneseal__Supervision__V1__ClaimPushResponse_Closure closure,
                                                                void *closure_data);
+void oneseal__supervision__v1__supervision_service__claim_pushes(ProtobufCService *service,
+                                                                 const Oneseal__Supervision__V1__ClaimPushesRequest *input,
+                                                                 Oneseal__Supervision__V1__ClaimPushesResponse_Closure closure,
+                                                                 void *closure_data);
 void oneseal__supervision__v1__supervision_service__reject_push(ProtobufCService *service,
                                                                 const Oneseal__Supervision__V1__RejectPushRequest *input,
                                                                 Oneseal__Supervision__V1__RejectPushResponse_Closure closure,
@@ -1849,6 +1936,8 @@ extern const ProtobufCMessageDescriptor oneseal__supervision__v1__get_push_reque
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__get_push_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_push_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_push_response__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_pushes_request__descriptor;
+extern const ProtobufCMessageDescriptor oneseal__supervision__v1__claim_pushes_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__reject_push_request__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__reject_push_response__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__supervision__v1__reroute_push_request__descriptor;
