@@ -109,7 +109,8 @@ service ApprovalService {
   rpc RecordHearing(RecordHearingRequest) returns (RecordHearingResponse);
 
   // The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-  // at the end of the item's chain, after every earlier step is complete.
+  // at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+  // officer with the review opinion in the same call (DecideRequest.opinion).
   rpc Decide(DecideRequest) returns (DecideResponse);
   // Rule-based instant approval for items that allow it. Grants when every rule passes; otherwise the
   // case stays with the officer and the trace says which rule failed.
@@ -342,6 +343,10 @@ message DecideRequest {
     Denial denial = 3;
   }
   int64 expected_revision = 4;
+  // 独任审批 on the spot: the officer handling a sole-approval case whose review is still open gives
+  // the review opinion here and reviews and decides in one act (the review concludes as the outcome
+  // does; both are recorded, each with its audit entry). Empty: the review was recorded before.
+  string opinion = 5;
 }
 
 message DecideResponse {

@@ -43,6 +43,43 @@ struct ChainTests {
         }
     }
 
+    @Test("sole approval on the spot: review and decision in one act, each checked; refused, nothing changes; other tiers refused")
+    func soleOnTheSpot() throws {
+        var state = openCase(.sole)
+        let before = state
+        // Not the handling officer, no opinion, no outcome, a denial without reasons: refused whole.
+        #expect(throws: ApprovalRuleError.self) {
+            try state.reviewAndDecide(opinion: review, grant, by: People.officer2, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        }
+        #expect(throws: ApprovalRuleError.self) {
+            try state.reviewAndDecide(opinion: "", grant, by: People.officer, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        }
+        #expect(throws: ApprovalRuleError.invalidArgument([FieldViolation(field: "outcome", description: "required: grant or denial", reason: "required")])) {
+            try state.reviewAndDecide(opinion: review, nil, by: People.officer, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        }
+        #expect(throws: ApprovalRuleError.self) {
+            try state.reviewAndDecide(opinion: review, .deny(DenialTerms(reasons: [], legalBasis: "")), by: People.officer, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        }
+        #expect(state == before)
+        try state.reviewAndDecide(opinion: review, grant, by: People.officer, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        #expect(state.status == .granted)
+        #expect(state.steps.map(\.status) == [.completed])
+        #expect(state.steps[0].conclusion == .proposeGrant && state.steps[0].opinion == review && state.steps[0].completedBy?.subject == People.officer.subject)
+        #expect(state.decision?.decidedBy.subject == People.officer.subject && state.decision?.workingDaysTaken == 2)
+        // Reviewed already: the act is a plain decision now.
+        var reviewed = openCase(.sole)
+        try reviewed.sign(stepID: "s0", conclusion: .proposeGrant, opinion: review, by: People.officer, at: noon("2026-09-23"), asOfficer: true)
+        #expect(throws: ApprovalRuleError.self) {
+            try reviewed.reviewAndDecide(opinion: review, grant, by: People.officer, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        }
+        // A section item goes through its chief.
+        var section = openCase(.section)
+        #expect(throws: ApprovalRuleError.self) {
+            try section.reviewAndDecide(opinion: review, grant, by: People.officer, on: day("2026-09-23"), at: noon("2026-09-23"), calendar: calendar, defaultAppealRights: "")
+        }
+        #expect(section.steps.allSatisfy { $0.completedAt == nil })
+    }
+
     @Test("section tier: officer → section chief, who decides; out of turn and wrong role refused")
     func section() throws {
         var state = openCase(.section)

@@ -195,6 +195,12 @@ extension Hall {
                 $0.caseID = current.caseID; $0.grant = Self.grant; $0.expectedRevision = current.revision
             }, metadata: try decider(of: current, at: node)).case
         }
+        // 独任审批: the officer reviews and decides on the spot, in one call.
+        if current.steps.count == 1, current.nextRole == .officer {
+            return try await clients.approval(node).decide(.with {
+                $0.caseID = current.caseID; $0.grant = Self.grant; $0.opinion = Self.reviewOpinion; $0.expectedRevision = current.revision
+            }, metadata: try decider(of: current, at: node)).case
+        }
         return try await signActiveStep(current, at: node, conclusion: .proposeGrant, expectedRevision: current.revision)
     }
 }

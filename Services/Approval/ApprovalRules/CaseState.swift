@@ -576,6 +576,27 @@ public struct CaseState: Sendable, Hashable, Codable {
         try close(with: outcome, by: actor, on: date, at: instant, calendar: calendar, instant: false, trace: [], document: document)
     }
 
+    /// 独任审批 "on the spot" (RULES.md, approval tiers): the officer handling a sole-tier case
+    /// reviews and decides in one act — the review step completed with `opinion` and the conclusion
+    /// the outcome implies, then the decision, each checked as when taken apart (`sign`, `decide`).
+    /// Refused, it changes nothing. Other tiers review with `sign` and decide after the chain.
+    public mutating func reviewAndDecide(
+        opinion: String, _ outcome: Outcome?, by actor: CaseActor, on date: CivilDate, at instant: Date, calendar: WorkingDayCalendar,
+        defaultAppealRights: String, document: (CaseState, DecisionRecord) -> Document? = { _, _ in nil }
+    ) throws(ApprovalRuleError) {
+        guard item.tier == .sole else {
+            throw .failedPrecondition(
+                "\(item.name) is a \(item.tier.chineseName) item: only sole approval (独任审批) reviews and decides in one act; review with ReviewStep, then the chain signs and decides")
+        }
+        guard let outcome else {
+            throw .invalidArgument([FieldViolation(field: "outcome", description: "required: grant or denial", reason: "required")])
+        }
+        var next = self
+        try next.sign(stepID: "", conclusion: outcome.isGrant ? .proposeGrant : .proposeDeny, opinion: opinion, by: actor, at: instant, asOfficer: true)
+        try next.decide(outcome, by: actor, on: date, at: instant, calendar: calendar, defaultAppealRights: defaultAppealRights, document: document)
+        self = next
+    }
+
     mutating func close(
         with outcome: Outcome, by actor: CaseActor, on date: CivilDate, at instant: Date, calendar: WorkingDayCalendar, instant isInstant: Bool,
         trace: [RuleEvaluation], document: (CaseState, DecisionRecord) -> Document?

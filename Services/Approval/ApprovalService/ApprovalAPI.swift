@@ -151,6 +151,9 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         var action: String
         var details: [String: String]
         var events: [OutboxEvent]
+        /// Acts taken before this one in the same transaction (独任审批's review, decided with it):
+        /// each its own audit entry, written first, its events sent first.
+        var earlier: [Change] = []
         init(_ action: String, _ details: [String: String] = [:], events: [OutboxEvent] = []) {
             self.action = action
             self.details = details
@@ -209,8 +212,13 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         var result = try await change(&stored.state, transaction)
         stored.revision += 1
         stored.updatedAt = clock()
-        result.events += try warningEvents(&stored)
+        result.events = result.earlier.flatMap(\.events) + result.events + (try warningEvents(&stored))
         try await CaseStore.update(stored, derived: try derived(stored.state), in: transaction)
+        for earlier in result.earlier {
+            try await AuditLog.append(
+                caseID: stored.id, action: earlier.action, actor: actor, at: clock(), details: earlier.details.merging(["revision": String(stored.revision)]) { $1 },
+                in: transaction)
+        }
         var details = result.details
         details["revision"] = String(stored.revision)
         details["status"] = stored.state.status.rawValue

@@ -700,7 +700,8 @@ extension Approval_ApprovalService {
         /// > Source IDL Documentation:
         /// >
         /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-        /// > at the end of the item's chain, after every earlier step is complete.
+        /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+        /// > officer with the review opinion in the same call (DecideRequest.opinion).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Approval_DecideRequest` messages.
@@ -1184,7 +1185,8 @@ extension Approval_ApprovalService {
         /// > Source IDL Documentation:
         /// >
         /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-        /// > at the end of the item's chain, after every earlier step is complete.
+        /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+        /// > officer with the review opinion in the same call (DecideRequest.opinion).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Approval_DecideRequest` message.
@@ -1666,7 +1668,8 @@ extension Approval_ApprovalService {
         /// > Source IDL Documentation:
         /// >
         /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-        /// > at the end of the item's chain, after every earlier step is complete.
+        /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+        /// > officer with the review opinion in the same call (DecideRequest.opinion).
         ///
         /// - Parameters:
         ///   - request: A `Approval_DecideRequest` message.
@@ -3152,7 +3155,8 @@ extension Approval_ApprovalService {
         /// > Source IDL Documentation:
         /// >
         /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-        /// > at the end of the item's chain, after every earlier step is complete.
+        /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+        /// > officer with the review opinion in the same call (DecideRequest.opinion).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Approval_DecideRequest` message.
@@ -3939,7 +3943,8 @@ extension Approval_ApprovalService {
         /// > Source IDL Documentation:
         /// >
         /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-        /// > at the end of the item's chain, after every earlier step is complete.
+        /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+        /// > officer with the review opinion in the same call (DecideRequest.opinion).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Approval_DecideRequest` message.
@@ -4760,7 +4765,8 @@ extension Approval_ApprovalService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-    /// > at the end of the item's chain, after every earlier step is complete.
+    /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+    /// > officer with the review opinion in the same call (DecideRequest.opinion).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Approval_DecideRequest` message.
@@ -5585,7 +5591,8 @@ extension Approval_ApprovalService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > The decision: grant (scope, conditions, validity) or denial (reasons + appeal rights). Only the role
-    /// > at the end of the item's chain, after every earlier step is complete.
+    /// > at the end of the item's chain, after every earlier step is complete — or, for sole approval, the
+    /// > officer with the review opinion in the same call (DecideRequest.opinion).
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -830,6 +830,11 @@ public nonisolated struct Approval_DecideRequest: Sendable {
 
   public var expectedRevision: Int64 = 0
 
+  /// 独任审批 on the spot: the officer handling a sole-approval case whose review is still open gives
+  /// the review opinion here and reviews and decides in one act (the review concludes as the outcome
+  /// does; both are recorded, each with its audit entry). Empty: the review was recorded before.
+  public var opinion: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Outcome: Equatable, Sendable {
@@ -2691,7 +2696,7 @@ nonisolated extension Approval_RecordJointReviewResponse: SwiftProtobuf.Message,
 
 nonisolated extension Approval_DecideRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecideRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}grant\0\u{1}denial\0\u{3}expected_revision\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}grant\0\u{1}denial\0\u{3}expected_revision\0\u{1}opinion\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2727,6 +2732,7 @@ nonisolated extension Approval_DecideRequest: SwiftProtobuf.Message, SwiftProtob
         }
       }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.expectedRevision) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.opinion) }()
       default: break
       }
     }
@@ -2754,6 +2760,9 @@ nonisolated extension Approval_DecideRequest: SwiftProtobuf.Message, SwiftProtob
     if self.expectedRevision != 0 {
       try visitor.visitSingularInt64Field(value: self.expectedRevision, fieldNumber: 4)
     }
+    if !self.opinion.isEmpty {
+      try visitor.visitSingularStringField(value: self.opinion, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2761,6 +2770,7 @@ nonisolated extension Approval_DecideRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.caseID != rhs.caseID {return false}
     if lhs.outcome != rhs.outcome {return false}
     if lhs.expectedRevision != rhs.expectedRevision {return false}
+    if lhs.opinion != rhs.opinion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -217,6 +217,39 @@ struct ApprovalServiceTests {
         }
     }
 
+    @Test("sole approval on the spot: one Decide with the review opinion records the review and the decision in one transaction; other tiers refuse it")
+    func soleOnTheSpot() async throws {
+        try await withApprovalNode(today: Self.monday) { node in
+            let cases = try await node.accept([F.item(Self.sole, tier: .sole), F.item(Self.section, tier: .section, name: "公共场所卫生许可")])
+            let soleID = cases[Self.sole]!.caseID
+            let sectionID = cases[Self.section]!.caseID
+            // A section case is reviewed, signed and decided apart: refused, nothing recorded.
+            await #expect {
+                _ = try await node.approval.decide(Approval_DecideRequest.with { $0.caseID = sectionID; $0.grant = F.grant; $0.opinion = F.review }, metadata: try node.officer)
+            } throws: { rpcFailure($0)?.code == .failedPrecondition && (rpcFailure($0)?.message.contains("独任审批") ?? false) }
+            // The opinion is checked like a review's.
+            await #expect {
+                _ = try await node.approval.decide(Approval_DecideRequest.with { $0.caseID = soleID; $0.grant = F.grant; $0.opinion = "同意" }, metadata: try node.officer)
+            } throws: { rpcFailure($0)?.fields == ["opinion"] }
+            let decided = try await node.approval.decide(Approval_DecideRequest.with { $0.caseID = soleID; $0.grant = F.grant; $0.opinion = F.review }, metadata: try node.officer)
+            #expect(decided.case.status == .granted && decided.case.decision.document.number == "371302许准〔2026〕1号")
+            #expect(decided.case.steps.map(\.status) == [.completed] && decided.case.steps[0].opinion == F.review && decided.case.steps[0].conclusion == .proposeGrant)
+            // Two audit entries, review first, written by one transaction; the step's event goes before the decision's.
+            let entries = try await node.database.query(
+                "SELECT action, xmin::text AS writer FROM audit_entries WHERE case_id = \(soleID) ORDER BY sequence"
+            ).map { (try $0.decode("action", as: String.self), try $0.decode("writer", as: String.self)) }
+            #expect(entries.map(\.0).suffix(2) == ["step.reviewed", "case.decided"])
+            #expect(Set(entries.suffix(2).map(\.1)).count == 1)
+            let types = try await node.outbox().map(\.type)
+            let step = try #require(types.firstIndex { $0.hasSuffix("StepCompleted") })
+            let decision = try #require(types.firstIndex { $0.hasSuffix("CaseDecided") })
+            #expect(step < decision)
+            // The section case is untouched.
+            let section = try await node.approval.getCase(Approval_GetCaseRequest.with { $0.caseID = sectionID }, metadata: try node.officer).case
+            #expect(section.status == .inProgress && section.steps.allSatisfy { $0.status != .completed })
+        }
+    }
+
     @Test("a forwarded case: the city decides, results go to the county window; a county token cannot sign a city case")
     func forwarded() async throws {
         try await withApprovalNode(node: "371300", today: Self.monday) { node in

@@ -292,14 +292,19 @@ extension ApprovalAPI {
         let now = clock()
         return try await changing(id, expectedRevision: expectedRevision, by: actor, shownTo: caller, purpose: purpose) { state, _ in
             try state.sign(stepID: stepID, conclusion: self.conclusion(conclusion), opinion: opinion, by: actor, at: now, asOfficer: asOfficer)
-            let step = state.steps.last { $0.completedBy?.subject == actor.subject && $0.status == .completed }!
-            var completed = Approval_StepCompleted()
-            completed.header = header(id: id, state)
-            completed.step = step.proto
-            return Change(asOfficer ? "step.reviewed" : "step.signed",
-                          ["step": step.id, "role": step.role.rawValue, "conclusion": step.conclusion?.rawValue ?? "", "opinion": step.opinion],
-                          events: [try event(completed, to: evaluation, aggregate: id)])
+            return try signed(id: id, state, by: actor, asOfficer: asOfficer)
         }
+    }
+
+    /// The audit entry and event of the step `actor` has just signed in `state`.
+    func signed(id: UUID, _ state: CaseState, by actor: CaseActor, asOfficer: Bool) throws -> Change {
+        let step = state.steps.last { $0.completedBy?.subject == actor.subject && $0.status == .completed }!
+        var completed = Approval_StepCompleted()
+        completed.header = header(id: id, state)
+        completed.step = step.proto
+        return Change(asOfficer ? "step.reviewed" : "step.signed",
+                      ["step": step.id, "role": step.role.rawValue, "conclusion": step.conclusion?.rawValue ?? "", "opinion": step.opinion],
+                      events: [try event(completed, to: evaluation, aggregate: id)])
     }
 
     public func returnToStep(request: Approval_ReturnToStepRequest, context: ServerContext) async throws -> Approval_ReturnToStepResponse {

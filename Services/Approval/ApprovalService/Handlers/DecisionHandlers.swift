@@ -249,13 +249,20 @@ extension ApprovalAPI {
             let grant = outcome?.isGrant ?? true
             // The number is taken inside this transaction; a refused decision rolls it back.
             let serial = try await CaseStore.nextNumber(scope: "document:\(node):\(grant ? "许准" : "许不"):\(on.year)", in: transaction)
-            try state.decide(outcome, by: actor, on: on, at: now, calendar: calendar, defaultAppealRights: settings.appealRightsTemplate) { state, record in
-                decisionDocument(serial: serial, state: state, record: record)
+            let document = { (state: CaseState, record: DecisionRecord) in decisionDocument(serial: serial, state: state, record: record) }
+            if request.opinion.isEmpty {
+                try state.decide(outcome, by: actor, on: on, at: now, calendar: calendar, defaultAppealRights: settings.appealRightsTemplate, document: document)
+            } else {
+                try state.reviewAndDecide(
+                    opinion: request.opinion, outcome, by: actor, on: on, at: now, calendar: calendar, defaultAppealRights: settings.appealRightsTemplate,
+                    document: document)
             }
             let decision = state.decision!
-            return Change("case.decided", ["outcome": decision.outcome.isGrant ? "grant" : "deny", "document": decision.document?.number ?? "",
-                                           "on_time": String(decision.onTime), "working_days_taken": String(decision.workingDaysTaken)],
-                          events: try await decidedEvents(state, id: id, in: transaction))
+            var change = Change("case.decided", ["outcome": decision.outcome.isGrant ? "grant" : "deny", "document": decision.document?.number ?? "",
+                                                 "on_time": String(decision.onTime), "working_days_taken": String(decision.workingDaysTaken)],
+                                events: try await decidedEvents(state, id: id, in: transaction))
+            if !request.opinion.isEmpty { change.earlier = [try signed(id: id, state, by: actor, asOfficer: true)] }
+            return change
         }
         var response = Approval_DecideResponse()
         response.case = shown

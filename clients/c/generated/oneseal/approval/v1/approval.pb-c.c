@@ -4208,7 +4208,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__record_joint_review_resp
   (ProtobufCMessageInit) oneseal__approval__v1__record_joint_review_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor oneseal__approval__v1__decide_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor oneseal__approval__v1__decide_request__field_descriptors[5] =
 {
   {
     "case_id",
@@ -4258,17 +4258,30 @@ static const ProtobufCFieldDescriptor oneseal__approval__v1__decide_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "opinion",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Oneseal__Approval__V1__DecideRequest, opinion),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned oneseal__approval__v1__decide_request__field_indices_by_name[] = {
   0,   /* field[0] = case_id */
   2,   /* field[2] = denial */
   3,   /* field[3] = expected_revision */
   1,   /* field[1] = grant */
+  4,   /* field[4] = opinion */
 };
 static const ProtobufCIntRange oneseal__approval__v1__decide_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor oneseal__approval__v1__decide_request__descriptor =
 {
@@ -4278,7 +4291,7 @@ const ProtobufCMessageDescriptor oneseal__approval__v1__decide_request__descript
   "Oneseal__Approval__V1__DecideRequest",
   "oneseal.approval.v1",
   sizeof(Oneseal__Approval__V1__DecideRequest),
-  4,
+  5,
   oneseal__approval__v1__decide_request__field_descriptors,
   oneseal__approval__v1__decide_request__field_indices_by_name,
   1,  oneseal__approval__v1__decide_request__number_ranges,

@@ -516,6 +516,12 @@ struct  Oneseal__Approval__V1__DecideRequest
   ProtobufCMessage base;
   char *case_id;
   int64_t expected_revision;
+  /*
+   * 独任审批 on the spot: the officer handling a sole-approval case whose review is still open gives
+   * the review opinion here and reviews and decides in one act (the review concludes as the outcome
+   * does; both are recorded, each with its audit entry). Empty: the review was recorded before.
+   */
+  char *opinion;
   Oneseal__Approval__V1__DecideRequest__OutcomeCase outcome_case;
   union {
     Oneseal__Approval__V1__Grant *grant;
@@ -524,7 +530,7 @@ struct  Oneseal__Approval__V1__DecideRequest
 };
 #define ONESEAL__APPROVAL__V1__DECIDE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__approval__v1__decide_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, ONESEAL__APPROVAL__V1__DECIDE_REQUEST__OUTCOME__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, ONESEAL__APPROVAL__V1__DECIDE_REQUEST__OUTCOME__NOT_SET, {0} }
 
 
 struct  Oneseal__Approval__V1__DecideResponse
