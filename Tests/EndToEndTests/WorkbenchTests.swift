@@ -111,7 +111,7 @@ import Testing
         return try #require(changed.cookie("oneseal_staff"))
     }
 
-    @Test("the officer's work list shows the case accepted at the window, sorted by due date; a clerk is refused it; a disabled officer is signed out")
+    @Test("the officer's work list shows the case accepted at the window, sorted by due date; the sole officer reviews and decides it on the spot; a clerk is refused it; a disabled officer is signed out")
     func workList() async throws {
         try await withTwoNodes(web: true) { cluster, hall in
             let database = try cluster.webDatabaseConninfo(Self.county)
@@ -129,6 +129,22 @@ import Testing
             let list = try await Self.request(base + "/staff/cases", cookies: ["oneseal_staff": officerSession])
             #expect(list.status == 200, "\(list.page)")
             #expect(list.page.contains(opened.caseNumber) && list.page.contains("本岗位待认领") && list.page.contains("办结期限"))
+
+            // 独任审批 on the spot (decision 72): the sole officer is offered the review and a decision
+            // that carries the review opinion; without the opinion the field says so and nothing is
+            // done; with it, one act reviews and grants.
+            let casePath = "/staff/cases/\(opened.caseID)"
+            let page = try await Self.request(base + casePath, cookies: ["oneseal_staff": officerSession])
+            #expect(page.page.contains("id=\"form-review\"") && page.page.contains("id=\"form-decision\"") && page.page.contains("独任审批：审查并当场作出决定"))
+            let grant = ["outcome": "grant", "scope": "预包装食品销售，散装食品销售"]
+            let noOpinion = try await Self.post(base, page, form: "form-decision", action: casePath + "/decision", fields: grant.merging(["opinion": ""]) { $1 }, session: officerSession)
+            #expect(noOpinion.status == 400 && noOpinion.page.contains("id=\"opinion-error\""), "\(noOpinion.status)")
+            #expect(try await hall.getCase(opened.caseID, at: Self.county).status == .inProgress)
+            let decided = try await Self.post(base, page, form: "form-decision", action: casePath + "/decision", fields: grant.merging(["opinion": Hall.reviewOpinion]) { $1 }, session: officerSession)
+            #expect(decided.status == 303 && decided.location == casePath + "?done=decision", "\(decided.status) \(decided.page)")
+            let granted = try await hall.getCase(opened.caseID, at: Self.county)
+            #expect(granted.status == .granted && granted.decision.decidedBy.subject == "G03")
+            #expect(granted.steps.map(\.status) == [.completed] && granted.steps[0].opinion == Hall.reviewOpinion && granted.steps[0].completedBy.subject == "G03")
 
             // The clerk: refused by the page (approval's ListCases would refuse a window_clerk token too).
             let refused = try await Self.request(base + "/staff/cases", cookies: ["oneseal_staff": clerkSession])

@@ -45,7 +45,7 @@ public enum CaseAct: String, Sendable, CaseIterable {
         let last = path.split(separator: ".").last.map(String.init) ?? path
         let name = last.split(separator: "[").first.map(String.init) ?? last
         switch (self, name) {
-        case (.review, "opinion"), (.signOff, "opinion"): return CaseAct.opinionField
+        case (.review, "opinion"), (.signOff, "opinion"), (.decision, "opinion"): return CaseAct.opinionField
         case (.review, "conclusion"), (.signOff, "conclusion"): return CaseAct.conclusionField
         case (.decision, "scope"): return CaseAct.scopeField
         case (.decision, "place"): return CaseAct.placeField
@@ -139,6 +139,21 @@ public enum DecisionForm: Sendable, Hashable {
             return .success(.deny(reasons: reasons, legalBasis: basis, appealRights: rights))
         default:
             return .failure(FormErrors(errors: [CaseAct.outcomeField: "请选择“准予许可”或“不予许可”"], values: kept))
+        }
+    }
+
+    /// The decision form of a sole-approval case whose review is still open (独任审批 on the spot,
+    /// approval's `DecideRequest.opinion`) carries the review opinion too: both checked, every
+    /// error at once.
+    public static func validateOnTheSpot(_ fields: [String: String]) -> Result<(form: DecisionForm, opinion: String), FormErrors> {
+        var errors: [String: String] = [:]
+        let opinion = CaseActText.paragraph(fields[CaseAct.opinionField], field: CaseAct.opinionField, label: "审查意见", into: &errors)
+        switch validate(fields) {
+        case .failure(let failed):
+            return .failure(FormErrors(errors: failed.errors.merging(errors) { decision, _ in decision }, values: failed.values))
+        case .success(let form):
+            guard errors.isEmpty else { return .failure(FormErrors(errors: errors, values: CaseActText.kept(fields))) }
+            return .success((form, opinion))
         }
     }
 }

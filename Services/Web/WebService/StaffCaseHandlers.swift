@@ -256,13 +256,17 @@ struct StaffCaseHandlers: Sendable {
                 }
             }
         case .decision:
-            switch DecisionForm.validate(fields) {
+            // The form of a sole case with its review open carries the review opinion (独任审批 on the spot).
+            let validated = fields[CaseAct.opinionField] == nil
+                ? DecisionForm.validate(fields).map { (form: $0, opinion: "") } : DecisionForm.validateOnTheSpot(fields)
+            switch validated {
             case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)
-            case .success(let form):
+            case .success(let (form, opinion)):
                 let client = self.client, options = self.options
                 let decide = Approval_DecideRequest.with {
                     $0.caseID = caseID
                     $0.expectedRevision = revision
+                    $0.opinion = opinion
                     switch form {
                     case .grant(let scope, let place, let conditions, let until):
                         $0.grant = .with {

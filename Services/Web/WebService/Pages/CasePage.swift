@@ -23,7 +23,7 @@ enum CasePage {
         switch act {
         case .review: return item.status == .inProgress && !item.awaitingDecision && item.nextRole == .officer
         case .signOff: return item.status == .inProgress && !item.awaitingDecision && item.nextRole == role && role != .officer
-        case .decision: return item.status == .inProgress && item.awaitingDecision && item.nextRole == role
+        case .decision: return item.status == .inProgress && item.nextRole == role && (item.awaitingDecision || decidesOnTheSpot(item))
         case .suspend: return item.status == .inProgress
         case .resume: return item.status == .suspended
         case .extension: return open && !item.hasExtension
@@ -38,6 +38,12 @@ enum CasePage {
             default: return false
             }
         }
+    }
+
+    /// A sole-approval case whose officer has not reviewed it yet: the officer may review and decide
+    /// in one act (独任审批 on the spot, decision 72), so the decision form asks for the opinion too.
+    static func decidesOnTheSpot(_ item: Approval_Case) -> Bool {
+        item.item.tier == .sole && item.status == .inProgress && !item.awaitingDecision && item.nextRole == .officer
     }
 
     /// The meeting an item's tier calls for (approval's `JointReviewKind.required(for:)`).
@@ -391,7 +397,9 @@ enum CasePage {
             parts = ("\(roleText(item.nextRole))审核意见", radios(CaseAct.conclusionField, legend: "审核结论", options: [("grant", "同意"), ("deny", "不同意")], errors: errors)
                 + textArea(CaseAct.opinionField, label: "审核意见", hint: "对承办人审查意见的具体意见", errors: errors), "签署审核意见")
         case .decision:
-            let decisionFields: [String] = [
+            let onTheSpot = decidesOnTheSpot(item)
+                ? [textArea(CaseAct.opinionField, label: "审查意见（独任审批：审查并当场作出决定）", hint: "写明核查的事实、审查的材料和依据的规定", errors: errors)] : []
+            let decisionFields: [String] = onTheSpot + [
                 radios(CaseAct.outcomeField, legend: "决定", options: [("grant", "准予许可"), ("deny", "不予许可")], errors: errors),
                 "<fieldset><legend>准予许可时填写</legend>",
                 textArea(CaseAct.scopeField, label: "许可范围", hint: "印在证照上，如“预包装食品销售”", errors: errors, rows: 2),
