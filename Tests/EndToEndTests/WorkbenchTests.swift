@@ -171,7 +171,7 @@ import Testing
         return try await request(base + action, method: "POST", form: all, cookies: ["oneseal_staff": session])
     }
 
-    @Test("a section-tier case walked on the case page: suspended, resumed and extended by the director, the officer reviews, a section chief signs off and decides, the inspector claims the push and reports; a clerk is refused; bad input by field; double submission harmless")
+    @Test("a section-tier case walked on the case page: suspended, resumed and extended by the director, the officer reviews, a section chief signs off and decides, the inspector claims the push and reports, then ticks the licence push and claims it from the inbox; a clerk is refused; bad input by field; double submission harmless")
     func sectionCaseOnTheCasePage() async throws {
         try await withTwoNodes(web: true) { cluster, hall in
             let county = Self.county
@@ -323,6 +323,26 @@ import Testing
             }
             let findings = try await hall.clients.supervision(county).getPush(.with { $0.pushID = push.pushID }, metadata: try hall.department(Hall.countyMarket)).findings
             #expect(findings.count == 1 && findings.first?.submittedBy.subject == "D41", "one finding for the same form sent twice: \(findings.count)")
+
+            // 认领所选 (ClaimPushes, decision 71): the licence push ticked on the inbox; nothing ticked
+            // is refused by the page; sent twice (a double click), one claim.
+            let licence = try #require(try await hall.pushes(of: opened.caseID, to: Hall.countyMarket, at: county, count: 2).first { $0.kind == .licence })
+            let selecting = try await Self.request(base + "/staff/pushes", cookies: ["oneseal_staff": inspectorSession])
+            #expect(selecting.page.contains("id=\"form-claim-selected\"") && selecting.page.contains("name=\"select_\(licence.pushID)\""))
+            #expect(!selecting.page.contains("name=\"select_\(push.pushID)\""), "a claimed push has no box")
+            let csrf = try #require(selecting.field("csrf_token", in: "form-claim-selected"))
+            let nothing = try await Self.request(base + "/staff/pushes/claim", method: "POST", form: ["csrf_token": csrf], cookies: ["oneseal_staff": inspectorSession])
+            #expect(nothing.status == 400 && nothing.page.contains("id=\"claim-selected-error\""), "\(nothing.status)")
+            for _ in 0..<2 {
+                let ticked = try await Self.request(
+                    base + "/staff/pushes/claim", method: "POST", form: ["csrf_token": csrf, "select_\(licence.pushID)": "on", "note": "证照一并纳入日常监管"],
+                    cookies: ["oneseal_staff": inspectorSession])
+                #expect(ticked.status == 303 && ticked.location == "/staff/pushes?claimed=1", "\(ticked.status) \(ticked.page)")
+            }
+            let licenceNow = try await hall.clients.supervision(county).getPush(.with { $0.pushID = licence.pushID }, metadata: try hall.department(Hall.countyMarket)).push
+            #expect(licenceNow.status == .claimed && licenceNow.claimedBy.subject == "D41" && licenceNow.claimNote == "证照一并纳入日常监管")
+            let told = try await Self.request(base + "/staff/pushes?claimed=1", cookies: ["oneseal_staff": inspectorSession])
+            #expect(told.page.contains("已认领1条") && !told.page.contains("id=\"form-claim-selected\""))
         }
     }
 

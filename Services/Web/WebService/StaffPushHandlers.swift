@@ -18,6 +18,7 @@ struct StaffPushHandlers: Sendable {
     func register(on router: Router<WebContext>) {
         router.get("/staff/pushes") { request, context in try await inbox(request, context) }
         router.get("/staff/pushes/:id") { request, context in try await show(request, context) }
+        router.post("/staff/pushes/claim") { request, context in try await claimSelected(request, context) }
         router.post("/staff/pushes/:id/claim") { request, context in try await claim(request, context) }
         router.post("/staff/pushes/:id/findings") { request, context in try await finding(request, context) }
         router.post("/staff/pushes/:id/reject") { request, context in try await reject(request, context) }
@@ -58,11 +59,53 @@ struct StaffPushHandlers: Sendable {
 
     func inbox(_ request: Request, _ context: WebContext) async throws -> Response {
         do {
-            let (person, _) = try await inspector(request, context, path: "/staff/pushes")
+            let (person, token) = try await inspector(request, context, path: "/staff/pushes")
+            let claimedCount = Int(FormBody.parse(request.uri.query ?? "")["claimed"] ?? "").flatMap { (1...PushForms.maximumSelected).contains($0) ? $0 : nil }
+            return try await inboxPage(.ok, context, person: person, csrf: token, claimedCount: claimedCount, selectionError: nil)
+        } catch let redirect as Redirect {
+            return redirect.response
+        } catch let error as RPCError {
+            return failure(error, context)
+        }
+    }
+
+    func inboxPage(_ status: HTTPResponse.Status, _ context: WebContext, person: StaffStore.Staff, csrf token: String, claimedCount: Int?, selectionError: String?) async throws -> Response {
+        let metadata = try staff.staffMetadata(person)
+        let pending = try await client.listPushes(.with { $0.statuses = [.pending]; $0.page = .with { $0.pageSize = 200 } }, metadata: metadata, options: options).pushes
+        let claimed = try await client.listPushes(.with { $0.statuses = [.claimed]; $0.page = .with { $0.pageSize = 50 } }, metadata: metadata, options: options).pushes
+        return AccountHandlers.page(status, PushPages.inbox(
+            layout: staff.layout(context), csrf: token, staff: person, pending: pending, claimed: claimed, claimedCount: claimedCount, selectionError: selectionError))
+    }
+
+    /// 认领所选: the pushes ticked on the inbox, claimed in one call (`ClaimPushes`: all or none).
+    /// Sent twice (a double click), the second finds them claimed by this person and is answered
+    /// like the first; any other refusal is shown above the list, nothing claimed.
+    func claimSelected(_ request: Request, _ context: WebContext) async throws -> Response {
+        do {
+            guard let submitted = try await formAndInspector(request, context, path: "/staff/pushes/claim") else { return staff.accounts.csrfRefused(context) }
+            let (fields, person) = (submitted.fields, submitted.person)
+            let token = submitted.token
+            let ids: [String]
+            switch PushForms.selected(fields) {
+            case .failure(let problem): return try await inboxPage(.badRequest, context, person: person, csrf: token, claimedCount: nil, selectionError: problem.message)
+            case .success(let chosen): ids = chosen
+            }
+            let note = String((fields[PushForms.noteField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(CaseActLimits.maximumLineCharacters))
             let metadata = try staff.staffMetadata(person)
-            let pending = try await client.listPushes(.with { $0.statuses = [.pending]; $0.page = .with { $0.pageSize = 200 } }, metadata: metadata, options: options).pushes
-            let claimed = try await client.listPushes(.with { $0.statuses = [.claimed]; $0.page = .with { $0.pageSize = 50 } }, metadata: metadata, options: options).pushes
-            return AccountHandlers.page(.ok, PushPages.inbox(layout: staff.layout(context), staff: person, pending: pending, claimed: claimed))
+            do {
+                _ = try await client.claimPushes(.with { $0.pushIds = ids; $0.note = note }, metadata: metadata, options: options)
+                context.logger.info("pushes claimed", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "count": "\(ids.count)"])
+            } catch let error as RPCError where [.failedPrecondition, .permissionDenied, .notFound].contains(error.code) {
+                var mine = true
+                for id in ids where mine {
+                    let now = try? await client.getPush(.with { $0.pushID = id }, metadata: metadata, options: options).push
+                    mine = now.map { $0.status == .claimed && $0.claimedBy.subject == person.staffNumber } ?? false
+                }
+                guard mine else {
+                    return try await inboxPage(.conflict, context, person: person, csrf: token, claimedCount: nil, selectionError: "未认领：所选推送中有已被认领、已退回或不属于本部门的，请刷新后重新勾选。")
+                }
+            }
+            return AccountHandlers.redirect("/staff/pushes?claimed=\(ids.count)")
         } catch let redirect as Redirect {
             return redirect.response
         } catch let error as RPCError {
@@ -239,6 +282,24 @@ enum PushForms {
     }
 
     static let noteField = "note"
+    /// A push ticked on the inbox: a box named `select_<push id>`.
+    static let selectPrefix = "select_"
+    /// `ClaimPushes` takes at most 100 at once.
+    static let maximumSelected = 100
+
+    struct SelectionProblem: Error {
+        var message: String
+    }
+
+    /// 认领所选: the push ids ticked, sorted; each must be an id.
+    static func selected(_ fields: [String: String]) -> Result<[String], SelectionProblem> {
+        let ids = fields.keys.filter { $0.hasPrefix(selectPrefix) }.map { String($0.dropFirst(selectPrefix.count)) }.sorted()
+        guard !ids.isEmpty else { return .failure(SelectionProblem(message: "请先勾选要认领的推送。")) }
+        guard ids.count <= maximumSelected else { return .failure(SelectionProblem(message: "一次最多认领\(maximumSelected)条，请分批认领。")) }
+        guard ids.allSatisfy({ UUID(uuidString: $0) != nil }) else { return .failure(SelectionProblem(message: "所选推送无效，请刷新后重新勾选。")) }
+        return .success(ids)
+    }
+
     static let kindField = "kind"
     static let resultField = "inspection_result"
     static let factsField = "facts"

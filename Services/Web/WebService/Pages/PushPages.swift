@@ -47,24 +47,45 @@ enum PushPages {
         return "\(due)（剩\(deadline.workingDaysLeft)个工作日）"
     }
 
-    static func rows(_ pushes: [Supervision_Push]) -> String {
+    /// The pushes as a table; `selectable`: a box per row to tick for 认领所选, labelled by the case number.
+    static func rows(_ pushes: [Supervision_Push], selectable: Bool = false) -> String {
         guard !pushes.isEmpty else { return "<p>暂无。</p>" }
         let rows = pushes.map { push in
-            "<tr><td><a href=\"/staff/pushes/\(HTML.escape(push.pushID))\">\(HTML.escape(push.caseNumber))</a></td><td>\(HTML.escape(push.itemName))</td>"
+            let id = HTML.escape(push.pushID)
+            let box = selectable
+                ? "<td><input type=\"checkbox\" name=\"\(PushForms.selectPrefix)\(id)\" id=\"\(PushForms.selectPrefix)\(id)\" aria-label=\"选择 \(HTML.escape(push.caseNumber)) \(kindText(push.kind))\"></td>" : ""
+            return "<tr>\(box)<td><a href=\"/staff/pushes/\(id)\">\(HTML.escape(push.caseNumber))</a></td><td>\(HTML.escape(push.itemName))</td>"
                 + "<td>\(kindText(push.kind))</td><td>\(HTML.escape(push.holder.name))</td><td>\(push.hasPushedAt ? ProgressPage.beijing(push.pushedAt.date) : "—")</td>"
                 + "<td>\(claimDeadline(push))</td></tr>"
         }.joined(separator: "\n")
         return """
-        <table><thead><tr><th scope="col">办件编号</th><th scope="col">事项</th><th scope="col">推送类型</th><th scope="col">持证主体</th><th scope="col">推送时间</th><th scope="col">认领期限</th></tr></thead>
+        <table><thead><tr>\(selectable ? "<th scope=\"col\">选择</th>" : "")<th scope="col">办件编号</th><th scope="col">事项</th><th scope="col">推送类型</th><th scope="col">持证主体</th><th scope="col">推送时间</th><th scope="col">认领期限</th></tr></thead>
         <tbody>\(rows)</tbody></table>
         """
     }
 
-    static func inbox(layout: Layout, staff: StaffStore.Staff, pending: [Supervision_Push], claimed: [Supervision_Push]) -> String {
-        layout.page(title: "推送信息", body: """
+    /// The inbox: the pending pushes with a box each and one 认领所选 form (`ClaimPushes`), then
+    /// the recently claimed ones.
+    static func inbox(
+        layout: Layout, csrf token: String, staff: StaffStore.Staff, pending: [Supervision_Push], claimed: [Supervision_Push],
+        claimedCount: Int?, selectionError: String?
+    ) -> String {
+        let banner = claimedCount.map { "<section class=\"verdict ok\" role=\"status\" id=\"act-done\"><p class=\"big\">已认领\($0)条。</p></section>" } ?? ""
+        let problem = selectionError.map { "<p class=\"field-error\" role=\"alert\" id=\"claim-selected-error\">\(HTML.escape($0))</p>" } ?? ""
+        let selection = pending.isEmpty ? rows(pending) : """
+            <form method="post" action="/staff/pushes/claim" id="form-claim-selected">
+            \(AccountPages.csrf(token))
+            \(problem)
+            \(rows(pending, selectable: true))
+            \(AccountPages.field(PushForms.noteField, label: "认领备注（可空，记入所选每一条）", hint: nil, errors: nil, maxLength: CaseActLimits.maximumLineCharacters, autocomplete: "off"))
+            <button type="submit">认领所选</button>
+            </form>
+            """
+        return layout.page(title: "推送信息", body: """
         <h1>推送信息（审管联动）</h1>
         <p>\(HTML.escape(staff.displayName))（部门 \(HTML.escape(staff.departmentCode ?? ""))）· <a href="/staff">工作台</a></p>
-        <section class="card"><h2>待认领（\(pending.count)）</h2>\(rows(pending))</section>
+        \(banner)
+        <section class="card"><h2>待认领（\(pending.count)）</h2>\(selection)</section>
         <section class="card"><h2>已认领（最近\(claimed.count)条）</h2>\(rows(claimed))</section>
         """)
     }
