@@ -31,7 +31,8 @@ import Testing
                 let answer = try await Browser.request(base + "/staff/pushes", cookies: jar)
                 return answer.page.contains(opened.caseNumber) ? answer : nil
             }
-            let link = try #require(inbox.page.range(of: "/staff/pushes/").map { range in String(inbox.page[range.lowerBound...].prefix { $0 != "\"" }) })
+            // The first push's own page (the 认领所选 form posts to /staff/pushes/claim before the rows).
+            let link = try #require(inbox.page.range(of: "href=\"/staff/pushes/").map { range in String(inbox.page[range.lowerBound...].dropFirst(6).prefix { $0 != "\"" }) })
             let pushID = String(link.dropFirst("/staff/pushes/".count))
             let page = try await Browser.request(base + link, cookies: jar)
             #expect(page.page.contains("id=\"form-reject\"") && page.page.contains("id=\"form-claim\""))
