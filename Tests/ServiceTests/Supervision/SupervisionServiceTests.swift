@@ -18,6 +18,16 @@ struct SupervisionServiceTests {
     static func day(_ m: Int, _ d: Int) -> CivilDate { CivilDate(year: 2026, month: m, day: d)! }
 
     /// City market regulation and health (pull), the county's market regulation (cross-level, pull).
+    /// A city food grant and its licence, decided and issued on Friday, pushed to the city's market
+    /// and health departments: the market inspector's token and the market's two pushes.
+    static func grantAndLicence(_ node: SupervisionNode, case caseID: String, licence number: String) async throws -> (market: Metadata, pushes: [Supervision_Push]) {
+        try await standardDepartments(node)
+        try await node.setBoundary(F.foodCity, ["SCJG-371300", "WJW-371300"])
+        try await node.deliver(F.grant(case: caseID, decidedOn: friday))
+        try await node.deliver(F.licence(case: caseID, number: number, issuedOn: friday), from: "certificate")
+        return (try node.department("SCJG-371300", subject: "inspector-9"), try await node.inbox("SCJG-371300"))
+    }
+
     static func standardDepartments(_ node: SupervisionNode) async throws {
         try await node.addDepartment("SCJG-371300", "临沂市市场监督管理局")
         try await node.addDepartment("WJW-371300", "临沂市卫生健康委员会")
@@ -307,12 +317,7 @@ struct SupervisionServiceTests {
     @Test("ClaimPushes: a grant and its licence claimed in one transaction, all or none; each bad id named by its place")
     func claimSeveralAtOnce() async throws {
         try await withSupervisionNode(today: Self.friday) { node in
-            try await Self.standardDepartments(node)
-            try await node.setBoundary(F.foodCity, ["SCJG-371300", "WJW-371300"])
-            try await node.deliver(F.grant(case: "case-000040", decidedOn: Self.friday))
-            try await node.deliver(F.licence(case: "case-000040", number: "JY13713000000040", issuedOn: Self.friday), from: "certificate")
-            let market = try node.department("SCJG-371300", subject: "inspector-9")
-            let pushes = try await node.inbox("SCJG-371300")
+            let (market, pushes) = try await Self.grantAndLicence(node, case: "case-000040", licence: "JY13713000000040")
             let health = try await node.inbox("WJW-371300")
             #expect(pushes.count == 2 && !health.isEmpty)
             let ids = pushes.map(\.pushID)
@@ -350,12 +355,7 @@ struct SupervisionServiceTests {
     @Test("findings: a withdrawal becomes a cancellation and a bad grant a revocation review at approval@; unknown licences, unclaimed pushes refused")
     func findingsReachApproval() async throws {
         try await withSupervisionNode(today: Self.friday) { node in
-            try await Self.standardDepartments(node)
-            try await node.setBoundary(F.foodCity, ["SCJG-371300", "WJW-371300"])
-            try await node.deliver(F.grant(case: "case-000030", decidedOn: Self.friday))
-            try await node.deliver(F.licence(case: "case-000030", number: "JY13713000000030", issuedOn: Self.friday), from: "certificate")
-            let market = try node.department("SCJG-371300", subject: "inspector-9")
-            let pushes = try await node.inbox("SCJG-371300")
+            let (market, pushes) = try await Self.grantAndLicence(node, case: "case-000030", licence: "JY13713000000030")
             #expect(pushes.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.grant, .licence])
             let licencePush = try #require(pushes.first { $0.kind == .licence })
             #expect(licencePush.holder.idNumber == "3713**********1233" && licencePush.licenceVersion == "001")
