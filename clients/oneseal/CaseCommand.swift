@@ -291,12 +291,14 @@ struct CaseCommand: AsyncParsableCommand {
         @Option(help: "Grant: a licence template field as name=value; repeat for several.") var licenceField: [String] = []
         @Option(help: "Deny: a specific reason; repeat for several (at least one).") var reason: [String] = []
         @Option(help: "Deny: the provision the denial rests on.") var legalBasis: String?
+        @Option(help: "Sole approval (独任审批) on the spot: the review opinion, reviewed and decided in one act.") var opinion: String?
         @Option(help: "Refuse if the case changed since this revision (0 = don't check).") var expectedRevision: Int64 = 0
         @OptionGroup var connection: Connection
         @OptionGroup var credentials: Credentials
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
+            if let opinion, opinion.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("--opinion: the review opinion, or leave it out") }
             switch decision {
             case "grant":
                 guard let scope, !scope.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--scope: a grant states its scope") }
@@ -318,6 +320,7 @@ struct CaseCommand: AsyncParsableCommand {
             var request = Approval_DecideRequest()
             request.caseID = caseID
             request.expectedRevision = expectedRevision
+            request.opinion = opinion ?? ""
             if decision == "grant" {
                 var grant = Approval_Grant()
                 grant.scope = scope ?? ""

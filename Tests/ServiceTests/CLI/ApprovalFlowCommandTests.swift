@@ -213,6 +213,8 @@ extension CLICommandTests {
             let noScope = try await node.cli(["case", "decide", "--case", UUID().uuidString, "--decision", "grant"])
             #expect(noScope.status == 64)
             #expect(noScope.stderr.contains("--scope"), "\(noScope)")
+            let blankOpinion = try await node.cli(["case", "decide", "--case", UUID().uuidString, "--decision", "grant", "--scope", "预包装食品销售", "--opinion", " "])
+            #expect(blankOpinion.status == 64 && blankOpinion.stderr.contains("--opinion"), "\(blankOpinion)")
 
             let missing = try await node.cli(["application", "accept", "--application", UUID().uuidString.lowercased()])
             #expect(missing.status == 2, "\(missing)")

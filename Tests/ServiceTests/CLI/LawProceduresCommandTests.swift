@@ -5,14 +5,15 @@ import Testing
 /// would drive them: a licence issued, renewed in time, changed as a recorded matter, and a second
 /// case taken through the notice of the hearing right, the request and a refused schedule.
 extension CLICommandTests {
-    /// Submit, accept, review and grant the food item; returns the case id and the licence identifier.
+    /// Submit, accept, and grant the food item, reviewed and decided on the spot by its sole officer
+    /// (`--opinion`); returns the case id and the licence identifier.
     func grantedFoodLicence(_ node: CLINode) async throws -> (caseID: String, identifier: String) {
         let caseID = try await openedFoodCase(node)
-        let reviewed = try await node.cli(["case", "review", "--case", caseID, "--conclusion", "grant", "--opinion", Self.review, "--subject", "officer-li"])
-        #expect(reviewed.status == 0, "\(reviewed)")
         let decided = try await node.cli(["case", "decide", "--case", caseID, "--decision", "grant", "--scope", "预包装食品销售，散装食品销售",
-                                          "--place", "兰山区解放路1号", "--subject", "officer-li"])
+                                          "--place", "兰山区解放路1号", "--opinion", Self.review, "--subject", "officer-li", "--json"])
         #expect(decided.status == 0, "\(decided)")
+        let steps = (try? decided.object()["steps"] as? [[String: Any]]) ?? []
+        #expect(steps.first?["opinion"] as? String == Self.review && steps.first?["status"] as? String == "STEP_STATUS_COMPLETED", "\(decided)")
         var identifier = ""
         _ = try await eventually {
             let listed = try await node.cli(["licence", "list", "--case", caseID, "--json"])
