@@ -137,10 +137,10 @@ import Testing
             let page = try await Self.request(base + casePath, cookies: ["oneseal_staff": officerSession])
             #expect(page.page.contains("id=\"form-review\"") && page.page.contains("id=\"form-decision\"") && page.page.contains("独任审批：审查并当场作出决定"))
             let grant = ["outcome": "grant", "scope": "预包装食品销售，散装食品销售"]
-            let noOpinion = try await Self.post(base, page, form: "form-decision", action: casePath + "/decision", fields: grant.merging(["opinion": ""]) { $1 }, session: officerSession)
-            #expect(noOpinion.status == 400 && noOpinion.page.contains("id=\"opinion-error\""), "\(noOpinion.status)")
+            let noOpinion = try await Self.post(base, page, form: "form-decision", action: casePath + "/decision", fields: grant.merging(["review_opinion": ""]) { $1 }, session: officerSession)
+            #expect(noOpinion.status == 400 && noOpinion.page.contains("id=\"review_opinion-error\""), "\(noOpinion.status)")
             #expect(try await hall.getCase(opened.caseID, at: Self.county).status == .inProgress)
-            let decided = try await Self.post(base, page, form: "form-decision", action: casePath + "/decision", fields: grant.merging(["opinion": Hall.reviewOpinion]) { $1 }, session: officerSession)
+            let decided = try await Self.post(base, page, form: "form-decision", action: casePath + "/decision", fields: grant.merging(["review_opinion": Hall.reviewOpinion]) { $1 }, session: officerSession)
             #expect(decided.status == 303 && decided.location == casePath + "?done=decision", "\(decided.status) \(decided.page)")
             let granted = try await hall.getCase(opened.caseID, at: Self.county)
             #expect(granted.status == .granted && granted.decision.decidedBy.subject == "G03")
@@ -346,7 +346,7 @@ import Testing
         }
     }
 
-    @Test("the workbench in real browsers: officer and section chief in two browsers walk a section-tier case to its decision, the clerk is refused, the inspector claims the push; screenshots of every screen")
+    @Test("the workbench in real browsers: officer and section chief in two browsers walk a section-tier case to its decision, the sole officer decides a food case on the spot, the clerk is refused, the inspector claims a push and then the ticked ones; screenshots of every screen")
     func browserWalk() async throws {
         try await withTwoNodes(web: true) { cluster, hall in
             let county = Self.county
@@ -394,7 +394,11 @@ import Testing
             #expect(status == 0, "workbench walk failed:\n\(text)")
             let final = try await hall.getCase(opened.caseID, at: county)
             #expect(final.status == .granted && final.steps.first?.completedBy.subject == "G12" && final.decision.decidedBy.subject == "K22")
-            #expect(try await hall.application(at: county, waiting.applicationID).status == .accepted, "the clerk accepted the second application in the browser")
+            #expect(try await hall.application(at: county, waiting.applicationID).status != .submitted, "the clerk accepted the second application in the browser")
+            // Its sole officer reviewed and granted it on the spot in the browser: one step, the opinion kept.
+            let sole = try #require(try await hall.cases(of: waiting.applicationID, at: county).first)
+            #expect(sole.status == .granted && sole.decision.decidedBy.subject == "G12")
+            #expect(sole.steps.map(\.status) == [.completed] && sole.steps.first?.opinion == Hall.reviewOpinion && sole.steps.first?.completedBy.subject == "G12")
         }
     }
 }

@@ -32,15 +32,15 @@ import WebRules
 
     @Test("a sole officer's decision on the spot: the review opinion is checked with the decision, every error at once")
     func decisionOnTheSpot() throws {
-        guard case .failure(let both) = DecisionForm.validateOnTheSpot(["outcome": "grant", "opinion": " \n "]) else { Issue.record("no opinion accepted"); return }
-        #expect(Set(both.errors.keys) == [CaseAct.opinionField, CaseAct.scopeField])
+        guard case .failure(let both) = DecisionForm.validateOnTheSpot(["outcome": "grant", "review_opinion": " \n "]) else { Issue.record("no opinion accepted"); return }
+        #expect(Set(both.errors.keys) == [CaseAct.reviewOpinionField, CaseAct.scopeField])
         guard case .failure(let opinion) = DecisionForm.validateOnTheSpot(["outcome": "grant", "scope": "预包装食品销售"]) else { Issue.record("missing opinion accepted"); return }
-        #expect(Set(opinion.errors.keys) == [CaseAct.opinionField] && opinion.values["scope"] == "预包装食品销售")
-        let (form, text) = try DecisionForm.validateOnTheSpot(["outcome": "grant", "scope": "预包装食品销售", "opinion": " 经审查，材料齐全，符合规定 \r\n"]).get()
+        #expect(Set(opinion.errors.keys) == [CaseAct.reviewOpinionField] && opinion.values["scope"] == "预包装食品销售")
+        let (form, text) = try DecisionForm.validateOnTheSpot(["outcome": "grant", "scope": "预包装食品销售", "review_opinion": " 经审查，材料齐全，符合规定 \r\n"]).get()
         #expect(text == "经审查，材料齐全，符合规定")
         guard case .grant(let scope, _, _, _) = form else { Issue.record("grant lost"); return }
         #expect(scope == "预包装食品销售")
-        #expect(CaseAct.decision.field(forService: "opinion") == CaseAct.opinionField)
+        #expect(CaseAct.decision.field(forService: "opinion") == CaseAct.reviewOpinionField)
     }
 
     @Test("suspension, resumption and extension: procedure, days in range, the texts")

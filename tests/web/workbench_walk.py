@@ -13,10 +13,11 @@ the window accepted a section-tier application over RPC):
 
 Walk: each person signs in with the one-time password and sets their own; the officer finds the
 case in the work list, opens the case page and a material, is told by the field what is missing,
-then signs the review; the section chief, in a second browser at the same time, signs off (a
+then signs the review; once the clerk has accepted a food application, the officer reviews and
+decides that sole-approval case on the spot; the section chief, in a second browser at the same time, signs off (a
 different person from the reviewer), is told by the field when the decision lacks its scope, and
 grants, the page showing the decision document's number; the clerk's browser is refused the case
-page but accepts, at the window's own screen, a second application waiting there; the inspector finds the push in the department inbox and claims it; the director's board
+page but accepts, at the window's own screen, a second application waiting there; the inspector finds the push in the department inbox and claims it, then ticks the pushes still pending and claims them at once; the director's board
 counts the decided case and opens the month's report (the clerk is refused the board); the
 operator's page shows every service serving and the catalogue; the section chief records the
 科室会审 before signing and opens the returned pushes; the director binds a TOTP second factor
@@ -135,6 +136,36 @@ def main():
         check(bool(done) and "受理通知书编号" in done[0].text, "accepted at the window, the receipt's number shown")
         shoot(clerk, directory, "09c-window-accepted", WIDTH, HEIGHT)
 
+        # The officer, the food item just accepted (独任审批): the sole officer reviews and decides
+        # on the spot — the decision form asks for the review opinion first (decision 72).
+        sole_path = None
+        deadline = time.time() + 60
+        while time.time() < deadline and sole_path is None:
+            officer.get(web + "/staff/cases")
+            links = [a.get_attribute("href") for a in officer.find_elements(By.CSS_SELECTOR, "a[href*='/staff/cases/']")]
+            others = [href for href in links if href and not href.endswith(case_path) and "/materials/" not in href]
+            sole_path = others[0] if others else None
+            if sole_path is None:
+                time.sleep(1)
+        check(sole_path is not None, "the accepted food application's case is in the officer's work list")
+        if sole_path:
+            officer.get(sole_path)
+            check(len(officer.find_elements(By.ID, "form-review")) == 1 and len(officer.find_elements(By.ID, "form-decision")) == 1
+                  and "独任审批：审查并当场作出决定" in officer.page_source,
+                  "a sole case offers the review and the decision with the review opinion")
+            choose(officer, "form-decision", "outcome", "grant")
+            fill(officer, {"scope": "预包装食品销售，散装食品销售", "place": "兰山区解放路1号"})
+            click_to_load(officer, By.CSS_SELECTOR, "#form-decision button[type=submit]")
+            check(len(officer.find_elements(By.ID, "review_opinion-error")) == 1, "a decision on the spot without the review opinion is refused by the field")
+            shoot(officer, directory, "09d-sole-decision-needs-opinion", WIDTH, HEIGHT)
+            choose(officer, "form-decision", "outcome", "grant")
+            fill(officer, {"review_opinion": config["review_opinion"], "scope": "预包装食品销售，散装食品销售", "place": "兰山区解放路1号"})
+            click_to_load(officer, By.CSS_SELECTOR, "#form-decision button[type=submit]")
+            done = officer.find_elements(By.ID, "act-done")
+            check(bool(done) and "决定书" in done[0].text and "准予许可" in done[0].text,
+                  "the sole officer reviewed and granted in one act: " + (done[0].text if done else "none"))
+            shoot(officer, directory, "09e-sole-decided-on-the-spot", WIDTH, HEIGHT)
+
         # The section chief, in a second browser: the section's meeting (科室会审), sign-off, then the decision.
         chief.get(web + case_path)
         check(len(chief.find_elements(By.ID, "form-sign-off")) == 1, "the section chief is offered the sign-off")
@@ -182,15 +213,33 @@ def main():
         check("已认领" in inspector.page_source and "认领人" in inspector.page_source and staff["inspector"]["number"] in inspector.page_source, "the inspector claimed the push")
         shoot(inspector, directory, "15-push-claimed", WIDTH, HEIGHT)
 
+        # 认领所选: every push still pending ticked on the inbox and claimed at once (decision 71).
+        deadline = time.time() + 60
+        boxes = []
+        while time.time() < deadline and not boxes:
+            inspector.get(web + "/staff/pushes")
+            boxes = inspector.find_elements(By.CSS_SELECTOR, "#form-claim-selected input[type=checkbox]")
+            if not boxes:
+                time.sleep(1)
+        check(bool(boxes), "the inbox offers a box for each pending push")
+        if boxes:
+            for box in boxes:
+                box.click()
+            shoot(inspector, directory, "15a-inbox-ticked", WIDTH, HEIGHT)
+            click_to_load(inspector, By.CSS_SELECTOR, "#form-claim-selected button[type=submit]")
+            done = inspector.find_elements(By.ID, "act-done")
+            check(bool(done) and f"已认领{len(boxes)}条" in done[0].text, "the ticked pushes are claimed at once: " + (done[0].text if done else "none"))
+            shoot(inspector, directory, "15b-inbox-claimed-selected", WIDTH, HEIGHT)
+
         # The director's board: today's decided case, once evaluation has heard of it.
         check("/staff/dashboard" in director.page_source, "the director's workbench links the board")
         deadline = time.time() + 60
         while time.time() < deadline:
             director.get(web + "/staff/dashboard")
-            if '<th scope="row">办结</th><td>1</td>' in director.page_source:
+            if '<th scope="row">办结</th><td>2</td>' in director.page_source:
                 break
             time.sleep(1)
-        check('<th scope="row">办结</th><td>1</td>' in director.page_source, "the board counts the case decided today")
+        check('<th scope="row">办结</th><td>2</td>' in director.page_source, "the board counts the two cases decided today")
         check("<svg" in director.page_source and "预警" in director.page_source and "窗口红黄旗" in director.page_source,
               "the board shows warnings, window flags and the month's charts")
         shoot(director, directory, "16-director-dashboard", WIDTH, HEIGHT)

@@ -20,6 +20,9 @@ public enum CaseAct: String, Sendable, CaseIterable {
     /// control only.
     public static let conclusionField = "conclusion"
     public static let opinionField = "opinion"
+    /// The review opinion in the decision form of a sole case decided on the spot: its own name, as
+    /// the review form's `opinion` is on the same page.
+    public static let reviewOpinionField = "review_opinion"
     public static let outcomeField = "outcome"
     public static let scopeField = "scope"
     public static let placeField = "place"
@@ -45,7 +48,8 @@ public enum CaseAct: String, Sendable, CaseIterable {
         let last = path.split(separator: ".").last.map(String.init) ?? path
         let name = last.split(separator: "[").first.map(String.init) ?? last
         switch (self, name) {
-        case (.review, "opinion"), (.signOff, "opinion"), (.decision, "opinion"): return CaseAct.opinionField
+        case (.review, "opinion"), (.signOff, "opinion"): return CaseAct.opinionField
+        case (.decision, "opinion"): return CaseAct.reviewOpinionField
         case (.review, "conclusion"), (.signOff, "conclusion"): return CaseAct.conclusionField
         case (.decision, "scope"): return CaseAct.scopeField
         case (.decision, "place"): return CaseAct.placeField
@@ -147,7 +151,7 @@ public enum DecisionForm: Sendable, Hashable {
     /// error at once.
     public static func validateOnTheSpot(_ fields: [String: String]) -> Result<(form: DecisionForm, opinion: String), FormErrors> {
         var errors: [String: String] = [:]
-        let opinion = CaseActText.paragraph(fields[CaseAct.opinionField], field: CaseAct.opinionField, label: "审查意见", into: &errors)
+        let opinion = CaseActText.paragraph(fields[CaseAct.reviewOpinionField], field: CaseAct.reviewOpinionField, label: "审查意见", into: &errors)
         switch validate(fields) {
         case .failure(let failed):
             return .failure(FormErrors(errors: failed.errors.merging(errors) { decision, _ in decision }, values: failed.values))

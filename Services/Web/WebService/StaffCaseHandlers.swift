@@ -257,7 +257,7 @@ struct StaffCaseHandlers: Sendable {
             }
         case .decision:
             // The form of a sole case with its review open carries the review opinion (独任审批 on the spot).
-            let validated = fields[CaseAct.opinionField] == nil
+            let validated = fields[CaseAct.reviewOpinionField] == nil
                 ? DecisionForm.validate(fields).map { (form: $0, opinion: "") } : DecisionForm.validateOnTheSpot(fields)
             switch validated {
             case .failure(let errors): return try await again(.badRequest, errors: errors, formError: nil)

@@ -398,7 +398,7 @@ enum CasePage {
                 + textArea(CaseAct.opinionField, label: "审核意见", hint: "对承办人审查意见的具体意见", errors: errors), "签署审核意见")
         case .decision:
             let onTheSpot = decidesOnTheSpot(item)
-                ? [textArea(CaseAct.opinionField, label: "审查意见（独任审批：审查并当场作出决定）", hint: "写明核查的事实、审查的材料和依据的规定", errors: errors)] : []
+                ? [textArea(CaseAct.reviewOpinionField, label: "审查意见（独任审批：审查并当场作出决定）", hint: "写明核查的事实、审查的材料和依据的规定", errors: errors)] : []
             let decisionFields: [String] = onTheSpot + [
                 radios(CaseAct.outcomeField, legend: "决定", options: [("grant", "准予许可"), ("deny", "不予许可")], errors: errors),
                 "<fieldset><legend>准予许可时填写</legend>",
