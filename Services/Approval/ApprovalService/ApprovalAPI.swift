@@ -276,11 +276,18 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         let applicant = try openApplicant(stored)
         let disclosure = Disclosure.of(.approvalCase, for: caller, atNode: node)
         guard disclosure == .full, let caller else { return applicant.disclosed(disclosure) }
+        try await logFullReads(of: [stored.id], by: caller, purpose: purpose, on: connection)
+        return applicant
+    }
+
+    /// Logs that `caller` saw the applicant of each case in `caseIDs` in full: one row per case,
+    /// one statement however many (a case, a page of the work list, a case file), sent with the
+    /// transaction's next statement (at once outside a transaction), so nothing is shown unlogged.
+    func logFullReads(of caseIDs: [UUID], by caller: Caller, purpose: String, on connection: PostgresConnection) async throws {
         try await connection.executeWithNext("""
             INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
-            VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), \(purpose))
+            SELECT \(caller.subject), \(caller.role.rawValue), \(caller.node), id, \(purpose) FROM unnest(\(SQLArray(caseIDs))::uuid[]) AS read(id)
             """)
-        return applicant
     }
 
     /// The case as `caller` may see it.
@@ -302,10 +309,7 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
             return out
         }
         if disclosure == .full, let caller, !page.isEmpty {
-            try await connection.executeWithNext("""
-                INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
-                SELECT \(caller.subject), \(caller.role.rawValue), \(caller.node), id, \(purpose) FROM unnest(\(SQLArray(page.map(\.id)))::uuid[]) AS read(id)
-                """)
+            try await logFullReads(of: page.map(\.id), by: caller, purpose: purpose, on: connection)
         }
         return cases
     }

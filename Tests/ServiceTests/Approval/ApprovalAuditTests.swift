@@ -142,6 +142,9 @@ struct ApprovalAuditTests {
             #expect((record["steps"] as! [Any]).count == 4)
             #expect(((record["decision"] as! [String: Any])["document"] as! [String: Any])["number"] as? String == "371302许准〔2026〕1号")
             #expect((record["applicant"] as! [String: Any])["id_number"] as? String == "91371302MA3C1234X7")
+            // The file shows the applicant in full: the export is logged as a read, once, for this case.
+            let logged = try await node.database.query("SELECT case_id::text AS c FROM personal_data_reads WHERE purpose = 'case_file'").map { try $0.decode("c", as: String.self) }
+            #expect(logged == [id])
 
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("case-\(UUID().uuidString).json").path
             defer { try? FileManager.default.removeItem(atPath: path) }

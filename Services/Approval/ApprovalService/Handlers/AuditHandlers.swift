@@ -75,10 +75,7 @@ extension ApprovalAPI {
             var record = try caseProto(stored)
             // The records office keeps the complete file, applicant included; the read is logged.
             record.applicant = try openApplicant(stored)
-            try await connection.execute("""
-                INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
-                VALUES (\(caller.subject), \(caller.role.rawValue), \(caller.node), \(stored.id), 'case_file')
-                """)
+            try await logFullReads(of: [stored.id], by: caller, purpose: "case_file", on: connection)
             let entries = try await AuditLog.entries(of: id, on: connection)
             let archive = try CaseFile.make(case: record, entries: entries, node: node, agency: settings.agencyName, exportedAt: clock(), exportedBy: caller.subject, signer: signer)
             return Approval_ExportCaseFileResponse.with {
