@@ -132,7 +132,7 @@ struct PushRerouteHandlers: Sendable {
         do {
             let metadata = try staff.staffMetadata(person)
             let handlers = StaffPushHandlers(staff: staff, supervision: supervision)
-            try await handlers.once(pushID, metadata: metadata, done: { $0.status == .rerouted }) {
+            try await handlers.once([pushID], metadata: metadata, done: { $0.status == .rerouted }) {
                 _ = try await client.reroutePush(.with {
                     $0.pushID = pushID
                     $0.departments = form.departments.map { code in Common_DepartmentRef.with { $0.code = code } }

@@ -93,17 +93,12 @@ struct StaffPushHandlers: Sendable {
             let note = String((fields[PushForms.noteField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(CaseActLimits.maximumLineCharacters))
             let metadata = try staff.staffMetadata(person)
             do {
-                _ = try await client.claimPushes(.with { $0.pushIds = ids; $0.note = note }, metadata: metadata, options: options)
-                context.logger.info("pushes claimed", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "count": "\(ids.count)"])
+                try await once(ids, metadata: metadata, done: Self.claimed(by: person)) {
+                    _ = try await client.claimPushes(.with { $0.pushIds = ids; $0.note = note }, metadata: metadata, options: options)
+                    context.logger.info("pushes claimed", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "count": "\(ids.count)"])
+                }
             } catch let error as RPCError where [.failedPrecondition, .permissionDenied, .notFound].contains(error.code) {
-                var mine = true
-                for id in ids where mine {
-                    let now = try? await client.getPush(.with { $0.pushID = id }, metadata: metadata, options: options).push
-                    mine = now.map { $0.status == .claimed && $0.claimedBy.subject == person.staffNumber } ?? false
-                }
-                guard mine else {
-                    return try await inboxPage(.conflict, context, person: person, csrf: token, claimedCount: nil, selectionError: "未认领：所选推送中有已被认领、已退回或不属于本部门的，请刷新后重新勾选。")
-                }
+                return try await inboxPage(.conflict, context, person: person, csrf: token, claimedCount: nil, selectionError: "未认领：所选推送中有已被认领、已退回或不属于本部门的，请刷新后重新勾选。")
             }
             return AccountHandlers.redirect("/staff/pushes?claimed=\(ids.count)")
         } catch let redirect as Redirect {
@@ -138,16 +133,23 @@ struct StaffPushHandlers: Sendable {
         return (fields, person, token)
     }
 
-    /// Runs one act on the push. When supervision refuses it because the push moved on (a double
-    /// click, back and resubmit) and the push shows the act `done` by this person, the act is
+    /// Runs one act on the pushes. When supervision refuses it because they moved on (a double
+    /// click, back and resubmit) and every one shows the act `done` by this person, the act is
     /// answered like the first; any other refusal is thrown.
-    func once(_ pushID: String, metadata: Metadata, done: (Supervision_Push) -> Bool, _ act: () async throws -> Void) async throws {
+    func once(_ pushIDs: [String], metadata: Metadata, done: (Supervision_Push) -> Bool, _ act: () async throws -> Void) async throws {
         do {
             try await act()
         } catch let error as RPCError where [.failedPrecondition, .alreadyExists, .aborted].contains(error.code) {
-            let now = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options).push
-            guard done(now) else { throw error }
+            for pushID in pushIDs {
+                let now = try await client.getPush(.with { $0.pushID = pushID }, metadata: metadata, options: options).push
+                guard done(now) else { throw error }
+            }
         }
+    }
+
+    /// Whether a push shows the claim `person` made (a repeated claim is answered like the first).
+    static func claimed(by person: StaffStore.Staff) -> (Supervision_Push) -> Bool {
+        { $0.status == .claimed && $0.claimedBy.subject == person.staffNumber }
     }
 
     /// 认领: the push is the department's from now; a repeated claim by the same person is answered
@@ -160,7 +162,7 @@ struct StaffPushHandlers: Sendable {
             guard UUID(uuidString: pushID) != nil else { return failure(RPCError(code: .notFound, message: "not a push id"), context) }
             let note = String((fields[PushForms.noteField] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(CaseActLimits.maximumLineCharacters))
             let metadata = try staff.staffMetadata(person)
-            try await once(pushID, metadata: metadata, done: { $0.status == .claimed && $0.claimedBy.subject == person.staffNumber }) {
+            try await once([pushID], metadata: metadata, done: Self.claimed(by: person)) {
                 _ = try await client.claimPush(.with { $0.pushID = pushID; $0.note = note }, metadata: metadata, options: options)
                 context.logger.info("push claimed", metadata: ["request_id": "\(context.id)", "staff": "\(person.staffNumber)", "push": "\(pushID)"])
             }
@@ -189,7 +191,7 @@ struct StaffPushHandlers: Sendable {
                 return AccountHandlers.page(.badRequest, PushPages.push(layout: staff.layout(context), csrf: token, staff: person, push: found.push, findings: found.findings, done: nil, errors: errors, formError: nil, key: nil))
             case .success(let valid): form = valid
             }
-            try await once(pushID, metadata: metadata, done: { $0.status == .rejected && $0.rejectedBy.subject == person.staffNumber }) {
+            try await once([pushID], metadata: metadata, done: { $0.status == .rejected && $0.rejectedBy.subject == person.staffNumber }) {
                 _ = try await client.rejectPush(.with {
                     $0.pushID = pushID
                     $0.reason = form.reason
