@@ -105,6 +105,16 @@ struct EventDeliveryTests {
         }
     }
 
+    /// A sink's database with the table `TransactionRecordingConsumer` writes, and a peer's key.
+    static func withRecordingDatabase(_ body: (PostgresClient, TokenSigningKey) async throws -> Void) async throws {
+        let key = TokenSigningKey.generate(issuer: "371302")
+        try await withTestDatabase(prefix: "sink") { sink in
+            try await OutboxMigrations.apply(on: sink)
+            try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
+            try await body(sink, key)
+        }
+    }
+
     /// What `TransactionRecordingConsumer` recorded, in order.
     static func received(in sink: PostgresClient) async throws -> [(aggregate: String, txid: Int64)] {
         try await sink.query("SELECT aggregate_id, txid FROM received ORDER BY seq").map {
@@ -124,10 +134,7 @@ struct EventDeliveryTests {
 
     @Test("a delivered batch is one transaction (#21); an event that fails rolls back alone, the ones before it commit, a redelivery applies only the rest")
     func batchInOneTransaction() async throws {
-        let key = TokenSigningKey.generate(issuer: "371302")
-        try await withTestDatabase(prefix: "sink") { sink in
-            try await OutboxMigrations.apply(on: sink)
-            try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
+        try await Self.withRecordingDatabase { sink, key in
             try await Self.withSink(sink, consumer: TransactionRecordingConsumer(), trusting: key) { client in
                 let delivery = EventDelivery(
                     sourceService: "intake", sourceNode: "371302", clients: ["evaluation@371300": client],
@@ -159,10 +166,7 @@ struct EventDeliveryTests {
 
     @Test("a gathering sink applies the batches of several lanes arriving together in one transaction; a poison among them fails only its own batch")
     func gatheredBatches() async throws {
-        let key = TokenSigningKey.generate(issuer: "371302")
-        try await withTestDatabase(prefix: "sink") { sink in
-            try await OutboxMigrations.apply(on: sink)
-            try await sink.execute("CREATE TABLE received (seq bigserial, event_id text, aggregate_id text, txid bigint)")
+        try await Self.withRecordingDatabase { sink, key in
             let applying = EventSinkService(consumerName: "evaluation", database: sink, consumer: TransactionRecordingConsumer())
             let gatherer = DeliveryGatherer(window: .milliseconds(300)) { events in
                 _ = try await sink.withTransaction { try await applying.applyTogether(events, in: $0) }
