@@ -38,6 +38,11 @@ public final class DecodedDocuments<Value: Sendable>: Sendable {
         store(ExactText(text), value)
     }
 
+    /// Keeps nothing, as after a start (tests).
+    public func forgetAll() {
+        values.withLock { $0.removeAll() }
+    }
+
     private func store(_ key: ExactText, _ value: Value) {
         values.withLock { values in
             if values.count >= capacity { values.removeAll(keepingCapacity: true) }

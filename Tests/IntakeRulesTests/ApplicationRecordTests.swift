@@ -106,7 +106,39 @@ struct ApplicationRecordTests {
         var application = try accepted()
         try application.sentToApproval([code])
         _ = application.updateItem(code) { $0.deadline = ReportedDeadline(startedOn: day("2026-03-03"), workingDaysTotal: 20, warning: .yellow); $0.notices = [document("停1")] }
-        let decoded = try JSONDecoder().decode(ApplicationState.self, from: JSONEncoder().encode(application))
-        #expect(decoded == application)
+        #expect(try storedRoundTrip(application) == application)
+    }
+
+    @Test("the stored form names each pinned version, not its content; the content comes back from the reader's catalogue")
+    func storedFormPinsVersions() throws {
+        let application = try accepted()
+        let pinned = try #require(application.items.first)
+        let json = String(decoding: try JSONEncoder().encode(application), as: UTF8.self)
+        #expect(json.contains(pinned.version.contentHash))
+        #expect(!json.contains(pinned.item.legalBasis) && !json.contains("\"item\""))
+
+        // No catalogue, or one that does not hold the version: the version is named.
+        #expect(throws: PinnedItem.UnheldVersion(version: pinned.version)) {
+            try JSONDecoder().decode(ApplicationState.self, from: Data(json.utf8))
+        }
+        let empty = JSONDecoder()
+        empty.userInfo[PinnedItem.catalogueKey] = { @Sendable (_: ItemVersion) in nil } as PinnedItem.Catalogue
+        #expect(throws: PinnedItem.UnheldVersion(version: pinned.version)) {
+            try empty.decode(ApplicationState.self, from: Data(json.utf8))
+        }
+        // A catalogue answering another item for the version is corrupt, not believed.
+        let other = Fixtures.foodLicence(code: "000117005000371302009")
+        let wrong = JSONDecoder()
+        wrong.userInfo[PinnedItem.catalogueKey] = { @Sendable (_: ItemVersion) in other } as PinnedItem.Catalogue
+        #expect(throws: DecodingError.self) { try wrong.decode(ApplicationState.self, from: Data(json.utf8)) }
+
+        // A state stored with its items' content (before decision 73) reads back without one.
+        var old = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        old["items"] = [[
+            "version": try JSONSerialization.jsonObject(with: JSONEncoder().encode(pinned.version)),
+            "item": try JSONSerialization.jsonObject(with: JSONEncoder().encode(pinned.item)),
+        ]]
+        let oldJSON = try JSONSerialization.data(withJSONObject: old)
+        #expect(try JSONDecoder().decode(ApplicationState.self, from: oldJSON) == application)
     }
 }

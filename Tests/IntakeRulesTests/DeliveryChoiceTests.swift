@@ -85,6 +85,6 @@ struct DeliveryChoiceTests {
         _ = try application.chooseDelivery(try DeliveryChoice.make(method: .mail, address: address).get(), current: nil, at: at)
         let json = String(decoding: try JSONEncoder().encode(application), as: UTF8.self)
         #expect(!json.contains("金雀山路") && !json.contains("13812345678"))
-        #expect(try JSONDecoder().decode(ApplicationState.self, from: Data(json.utf8)) == application)
+        #expect(try storedRoundTrip(application) == application)
     }
 }

@@ -69,3 +69,12 @@ func intakeError(_ body: () throws -> Void) -> IntakeRuleError? {
         return nil
     }
 }
+
+/// `state` through its stored form and back, the pinned items' content read from a catalogue of
+/// `state`'s own versions (as the service reads them from its catalogue, decision 73).
+func storedRoundTrip(_ state: ApplicationState) throws -> ApplicationState {
+    let held = Dictionary(uniqueKeysWithValues: state.items.map { ($0.version, $0.item) })
+    let decoder = JSONDecoder()
+    decoder.userInfo[PinnedItem.catalogueKey] = { @Sendable (version: ItemVersion) in held[version] } as PinnedItem.Catalogue
+    return try decoder.decode(ApplicationState.self, from: JSONEncoder().encode(state))
+}

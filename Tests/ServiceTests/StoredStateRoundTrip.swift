@@ -7,15 +7,15 @@ import Testing
 /// text and decodes to that same value. It is what lets a write remember the text the database
 /// answers as the value it wrote (`DecodedDocuments.remember`, #21).
 func expectStoredStatesRoundTrip<State: Codable & Equatable>(
-    _ type: State.Type, table: StaticString, encode: (State) throws -> String, in database: PostgresClient,
+    _ type: State.Type, table: StaticString, encode: (State) throws -> String, decoder: JSONDecoder = JSONDecoder(), in database: PostgresClient,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws {
     let texts = try await database.query("SELECT state::text AS state FROM \(unescaped: table) ORDER BY id").map { try $0.decode("state", as: String.self) }
     #expect(!texts.isEmpty, "no \(table) to check", sourceLocation: sourceLocation)
     for text in texts {
-        let value = try JSONDecoder().decode(State.self, from: Data(text.utf8))
+        let value = try decoder.decode(State.self, from: Data(text.utf8))
         let again = try await database.query("SELECT \(try encode(value))::jsonb::text AS state").one().decode("state", as: String.self)
         #expect(again == text, "\(table): the encoding of a decoded state is not the stored text", sourceLocation: sourceLocation)
-        #expect(try JSONDecoder().decode(State.self, from: Data(again.utf8)) == value, sourceLocation: sourceLocation)
+        #expect(try decoder.decode(State.self, from: Data(again.utf8)) == value, sourceLocation: sourceLocation)
     }
 }

@@ -1,6 +1,12 @@
 import OneSealCore
 
 /// A pinned item: the exact version an application is handled under.
+///
+/// Stored as its version only (`encode(to:)`): the catalogue keeps every version's content for
+/// good (migration 0012 refuses to change or drop a pinned one), so an application's stored state
+/// names the version and reading it back takes the content from `PinnedItem.catalogueKey`'s
+/// catalogue — the content was a third of every stored state and of intake's JSON work (#21,
+/// decision 73). A state stored with the content (before decision 73) reads back as it is.
 public struct PinnedItem: Sendable, Hashable, Codable {
     public let version: ItemVersion
     public let item: CatalogueItem
@@ -13,6 +19,42 @@ public struct PinnedItem: Sendable, Hashable, Codable {
         }
         self.version = version
         self.item = item
+    }
+
+    /// The content of a pinned version, if the reader holds it (nil: not held, or held with
+    /// another content hash).
+    public typealias Catalogue = @Sendable (ItemVersion) -> CatalogueItem?
+
+    /// The decoder's `userInfo` key of the `Catalogue` a stored state's pinned versions are read
+    /// from.
+    public static let catalogueKey = CodingUserInfoKey(rawValue: "oneseal.intake.pinned-catalogue")!
+
+    /// A stored state names a version the reader's catalogue does not hold: the reader loads it
+    /// and decodes again (`ApplicationStore.decode(_:on:)`).
+    public struct UnheldVersion: Error, Sendable, Equatable {
+        public let version: ItemVersion
+    }
+
+    private enum CodingKeys: String, CodingKey { case version, item }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(ItemVersion.self, forKey: .version)
+        if let stored = try container.decodeIfPresent(CatalogueItem.self, forKey: .item) {
+            item = stored
+        } else if let catalogue = decoder.userInfo[Self.catalogueKey] as? Catalogue, let held = catalogue(version) {
+            guard held.implementationCode == version.implementationCode else {
+                throw DecodingError.dataCorruptedError(forKey: .version, in: container, debugDescription: "the catalogue answered item \(held.implementationCode) for a version of \(version.implementationCode)")
+            }
+            item = held
+        } else {
+            throw UnheldVersion(version: version)
+        }
     }
 }
 

@@ -45,7 +45,7 @@ public struct DeemedAcceptanceSweeper: Service {
                     FOR UPDATE SKIP LOCKED
                     """)
                 for row in rows {
-                    let application = try ApplicationStore.decode(row)
+                    let application = try await ApplicationStore.decode(row, on: transaction)
                     _ = try await api.store(application, changedBy: { application, transaction in
                         try application.state.apply(.deemAccept(today: today), calendar: api.calendar)
                         return try await api.accepted(&application, by: nil, note: "", in: transaction)

@@ -54,6 +54,11 @@ struct ApplicationStateMigrationTests {
         for key in ["acceptingNode", "itemTracks", "receipt", "notAcceptedDocument", "forwarding", "delivery", "decidedBy", "decidedAt", "visits"] {
             oldState[key] = nil
         }
+        // The old code stored each pinned item with its content (decision 73 stores the version).
+        oldState["items"] = [[
+            "version": try JSONSerialization.jsonObject(with: JSONEncoder().encode(publication.version)),
+            "item": try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self.item)),
+        ]]
         var notice = oldState["correctionNotice"] as! [String: Any]
         notice["document"] = nil
         oldState["correctionNotice"] = notice

@@ -83,6 +83,50 @@ struct IntakeServiceTests {
         }
     }
 
+    @Test("a stored application names its pinned versions; a process that holds none reads them from the catalogue, which keeps every pinned version")
+    func pinnedVersionsStored() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            try await node.publishSampleCatalogue()
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk)
+            let id = try #require(UUID(uuidString: submitted.application.applicationID))
+            let stored = try await node.database.query("""
+                SELECT state->'items'->0 ? 'item' AS content, (state->'items'->0->'version'->>'version')::int8 AS version FROM applications WHERE id = \(id)
+                """).one()
+            #expect(try stored.decode("content", as: Bool.self) == false)
+            #expect(try stored.decode("version", as: Int.self) == 1)
+
+            // As after a start: nothing held, nothing decoded. The read loads version 1.
+            CatalogueStore.pinnedVersions.forgetAll()
+            ApplicationStore.decodedStates.forgetAll()
+            let read = try await node.intake.getApplication(.with { $0.applicationID = submitted.application.applicationID }, metadata: try node.clerk)
+            #expect(read.application.items.map(\.itemVersion) == [1])
+            #expect(read.application.items.map(\.itemName) == submitted.application.items.map(\.itemName))
+            let version = ItemVersion(implementationCode: Self.food, version: 1, contentHash: try await node.database.query(
+                "SELECT content_hash FROM catalogue_items WHERE implementation_code = \(Self.food) AND version = 1").one().decode("content_hash", as: String.self))
+            #expect(CatalogueStore.pinnedVersions.item(version)?.implementationCode == Self.food)
+
+            // The catalogue keeps what is pinned: no change of content, no delete, no emptying;
+            // a note may change, and an item nobody pinned may go.
+            for statement: SQLQuery in [
+                "UPDATE catalogue_items SET content = content || '{\"promisedDays\": 3}'::jsonb WHERE implementation_code = \(Self.food)",
+                "UPDATE catalogue_items SET content_hash = 'x' WHERE implementation_code = \(Self.food)",
+                "DELETE FROM catalogue_items WHERE implementation_code = \(Self.food)",
+                "TRUNCATE catalogue_items",
+            ] {
+                await #expect(throws: (any Error).self) { try await node.database.execute(statement) }
+            }
+            try await node.database.execute("UPDATE catalogue_items SET change_note = '更正说明' WHERE implementation_code = \(Self.food)")
+            try await node.database.execute("DELETE FROM catalogue_items WHERE implementation_code = '000117005000371302016'")
+
+            // A state naming a version the catalogue does not hold (its hash altered by hand) is
+            // an error, never another version's rules.
+            try await node.database.execute("UPDATE applications SET state = jsonb_set(state, '{items,0,version,contentHash}', '\"0000\"') WHERE id = \(id)")
+            await #expect { _ = try await node.intake.getApplication(.with { $0.applicationID = submitted.application.applicationID }, metadata: try node.clerk) } throws: {
+                ($0 as? RPCError)?.code == .dataLoss && ($0 as? RPCError)?.message.contains("version 1 of item \(Self.food)") == true
+            }
+        }
+    }
+
     @Test("accepted: receipt, deadline in working days, events to approval and evaluation in one transaction")
     func accept() async throws {
         try await withIntakeNode(today: Self.monday) { node in
@@ -592,7 +636,7 @@ struct IntakeServiceTests {
                 == ["食品经营许可：行政许可已注销（2026-12-01起）：因销售过期食品被依法吊销许可证"])
             #expect(try await node.database.query("SELECT reason FROM unmatched_events WHERE type = \(Certificate_LicenceStatusChanged.protoMessageName)")
                 .map { try $0.decode("reason", as: String.self) } == ["no case 'case-of-another-node' at this node's window"])
-            try await expectStoredStatesRoundTrip(ApplicationState.self, table: "applications", encode: ApplicationStore.stateJSON, in: node.database)
+            try await expectStoredStatesRoundTrip(ApplicationState.self, table: "applications", encode: ApplicationStore.stateJSON, decoder: ApplicationStore.stateDecoder(), in: node.database)
         }
     }
 

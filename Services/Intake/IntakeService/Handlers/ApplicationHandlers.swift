@@ -496,7 +496,7 @@ extension IntakeAPI {
             var readInFull: [UUID] = []
             var lastShown: StoredApplication?
             for row in rows.prefix(size) {
-                let stored = try ApplicationStore.decode(row)
+                let stored = try await ApplicationStore.decode(row, on: connection)
                 let (application, inFull) = try disclosed(stored, for: caller)
                 bytes += (try application.serializedBytes() as [UInt8]).count
                 if bytes > Self.maximumPageBytes, !response.applications.isEmpty { break }

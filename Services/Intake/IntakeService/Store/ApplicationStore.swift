@@ -1,8 +1,10 @@
 import Foundation
+import GRPCCore
 import IntakeRules
 import OneSealCore
 import OneSealOutbox
 import OneSealProto
+import OneSealServiceKit
 import OneSealStore
 import SwiftProtobuf
 
@@ -47,6 +49,9 @@ enum ApplicationStore {
     /// it (the watch's, the next change's FOR UPDATE) decode nothing.
     static let decodedStates = DecodedDocuments<ApplicationState>(capacity: 512)
 
+    /// The row as stored, its pinned items' content read from the versions this process holds
+    /// (`CatalogueStore.pinnedVersions`); `PinnedItem.UnheldVersion` when it holds not all of them
+    /// — `decode(_:on:)` loads them and tries again.
     static func decode(_ row: PostgresRow) throws -> StoredApplication {
         let stateText = try row.decode("state", as: String.self)
         return StoredApplication(
@@ -54,7 +59,7 @@ enum ApplicationStore {
             number: try row.decode("application_number", as: String.self),
             queryCode: try row.decode("query_code", as: String.self),
             status: ApplicationStatus(rawValue: try row.decode("status", as: String.self)) ?? .submitted,
-            state: try decodedStates.value(of: stateText) { try JSONDecoder().decode(ApplicationState.self, from: Data($0.utf8)) },
+            state: try decodedStates.value(of: stateText) { try stateDecoder().decode(ApplicationState.self, from: Data($0.utf8)) },
             channel: try row.decode("channel", as: String.self),
             windowID: try row.decode("window_id", as: String.self),
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
@@ -69,6 +74,47 @@ enum ApplicationStore {
         )
     }
 
+    /// A decoder of stored states: pinned items from the versions this process holds.
+    static func stateDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.userInfo[PinnedItem.catalogueKey] = CatalogueStore.pinnedVersions.catalogue
+        return decoder
+    }
+
+    /// The row as stored, loading from the catalogue the pinned versions this process does not
+    /// hold yet (after a start, or a version published by another process). A version the
+    /// catalogue does not hold with the pinned content hash is an error naming it: the
+    /// application's rules are gone, and nothing may guess them (migration 0012 prevents it).
+    static func decode(_ row: PostgresRow, on connection: PostgresConnection) async throws -> StoredApplication {
+        var loaded: Set<ItemVersion> = []
+        while true {
+            do {
+                return try decode(row)
+            } catch let unheld as PinnedItem.UnheldVersion {
+                guard loaded.insert(unheld.version).inserted else {
+                    throw UnheldPinnedVersion(version: unheld.version)
+                }
+                try await CatalogueStore.loadPinned(unheld.version, on: connection)
+            }
+        }
+    }
+
+    /// The first of `rows` (`decode(_:on:)`), if any.
+    static func decodeFirst(_ rows: PostgresRows, on connection: PostgresConnection) async throws -> StoredApplication? {
+        guard let row = rows.first else { return nil }
+        return try await decode(row, on: connection)
+    }
+
+    /// A stored application pins a catalogue version the catalogue does not hold (by its number
+    /// and content hash): DATA_LOSS, the one status that says retrying cannot help.
+    struct UnheldPinnedVersion: ContractStatus, CustomStringConvertible {
+        let version: ItemVersion
+        var description: String {
+            "a stored application pins version \(version.version) of item \(version.implementationCode) (content \(version.contentHash)), which the catalogue does not hold"
+        }
+        var rpcError: RPCError { RPCError(code: .dataLoss, message: description) }
+    }
+
     /// The state as the JSON text bound into `state::jsonb`. Keys are not sorted: jsonb keeps its
     /// own key order, so sorting every object bought nothing (#21).
     static func stateJSON(_ state: ApplicationState) throws -> String {
@@ -79,7 +125,7 @@ enum ApplicationStore {
         let rows = forUpdate
             ? try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE id = \(id) FOR UPDATE")
             : try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE id = \(id)")
-        return try rows.first.map(decode)
+        return try await decodeFirst(rows, on: connection)
     }
 
     /// Who a personal-data read row names (`IntakeAPI.readLogEntry`).
@@ -95,22 +141,22 @@ enum ApplicationStore {
     /// was BEGIN, the read, the read-log INSERT and COMMIT). `read` nil reads without logging.
     static func find(id: UUID, loggingRead read: ReadLogEntry?, unlessRevision shown: Int64, on connection: PostgresConnection) async throws -> StoredApplication? {
         guard let read else { return try await find(id: id, on: connection) }
-        return try await connection.query("""
+        return try await decodeFirst(try await connection.query("""
             WITH application AS (SELECT \(unescaped: columns) FROM applications WHERE id = \(id)),
             read AS (
                 INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
                 SELECT \(read.subject), \(read.role), \(read.node), id, \(read.purpose) FROM application WHERE revision <> \(shown)
             )
             SELECT * FROM application
-            """).first.map(decode)
+            """), on: connection)
     }
 
     static func find(number: String, on connection: PostgresConnection) async throws -> StoredApplication? {
-        try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE application_number = \(number)").first.map(decode)
+        try await decodeFirst(try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE application_number = \(number)"), on: connection)
     }
 
     static func find(idempotencyKey: String, on connection: PostgresConnection) async throws -> StoredApplication? {
-        try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE idempotency_key = \(idempotencyKey)").first.map(decode)
+        try await decodeFirst(try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE idempotency_key = \(idempotencyKey)"), on: connection)
     }
 
     /// The correction an idempotency key made, if any.

@@ -2,6 +2,7 @@ import Foundation
 import IntakeRules
 import OneSealAuth
 import OneSealStore
+import Synchronization
 
 /// One stored version of a catalogue item.
 struct StoredItem: Sendable {
@@ -25,13 +26,20 @@ enum CatalogueStore {
     /// current version of its items, and decoding one was ≈ 3 % of intake's CPU (#21).
     static let decodedItems = DecodedDocuments<CatalogueItem>(capacity: 256)
 
+    /// Every version this process read, which stored applications' pinned items are read from
+    /// (decision 73). A version's content never changes (migration 0012), so a held version is
+    /// never stale.
+    static let pinnedVersions = PinnedVersions(capacity: 4096)
+
     static func decode(_ row: PostgresRow) throws -> StoredItem {
         let content = try row.decode("content", as: String.self)
         let item = try decodedItems.value(of: content) { try JSONDecoder().decode(CatalogueItem.self, from: Data($0.utf8)) }
         let code = try row.decode("implementation_code", as: String.self)
+        let version = ItemVersion(implementationCode: code, version: try row.decode("version", as: Int.self), contentHash: try row.decode("content_hash", as: String.self))
+        pinnedVersions.hold(item, as: version)
         return StoredItem(
             item: item,
-            version: ItemVersion(implementationCode: code, version: try row.decode("version", as: Int.self), contentHash: try row.decode("content_hash", as: String.self)),
+            version: version,
             changeNote: try row.decode("change_note", as: String.self),
             changedBy: try row.decode("changed_by", as: String.self),
             changedByRole: try row.decode("changed_by_role", as: String.self),
@@ -48,6 +56,12 @@ enum CatalogueStore {
             rows = try await connection.query("SELECT \(unescaped: columns) FROM catalogue_items WHERE implementation_code = \(code) AND version = \(version)")
         }
         return try rows.first.map(decode)
+    }
+
+    /// Reads `version` into `pinnedVersions` (as `decode` holds every row it reads); a version
+    /// stored with another content hash is not held under the pinned one.
+    static func loadPinned(_ version: ItemVersion, on connection: PostgresConnection) async throws {
+        _ = try await item(version.implementationCode, version: version.version, on: connection)
     }
 
     /// The current version (or a given one) with the numbers of all the item's versions, in one
@@ -104,5 +118,38 @@ enum CatalogueStore {
             "SELECT \(unescaped: columns) FROM catalogue_current WHERE \(filter) AND implementation_code > \(after) ORDER BY implementation_code LIMIT \(limit)")
         let total = try await connection.query("SELECT count(*)::int8 AS n FROM catalogue_current WHERE \(filter)").one().decode("n", as: Int.self)
         return (try rows.map(decode), total)
+    }
+}
+
+/// The catalogue versions a process holds, by version and content hash: the `PinnedItem.Catalogue`
+/// stored applications are decoded with. Past `capacity` it starts again empty (a county's
+/// catalogue is a few thousand versions); a miss costs one read (`ApplicationStore.decode(_:on:)`).
+final class PinnedVersions: Sendable {
+    let capacity: Int
+    private let items = Mutex<[ItemVersion: CatalogueItem]>([:])
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    func hold(_ item: CatalogueItem, as version: ItemVersion) {
+        items.withLock { items in
+            if items[version] != nil { return }
+            if items.count >= capacity { items.removeAll(keepingCapacity: true) }
+            items[version] = item
+        }
+    }
+
+    func item(_ version: ItemVersion) -> CatalogueItem? {
+        items.withLock { $0[version] }
+    }
+
+    /// Holds nothing, as after a start (tests).
+    func forgetAll() {
+        items.withLock { $0.removeAll() }
+    }
+
+    var catalogue: PinnedItem.Catalogue {
+        { [self] version in item(version) }
     }
 }
