@@ -78,7 +78,7 @@ public struct EndpointDeliveryWorker: Service {
                 """)
             guard !rows.isEmpty else { return (0, false) }
             var pushes = try rows.map(api.pushStore.decode)
-            guard let department = try await DepartmentStore.find(code, on: transaction),
+            guard let department = try await api.department(code, on: transaction),
                   let address = SupervisionRules.Department.parseEndpoint(department.department.endpoint) else {
                 try await fail(&pushes, error: "department \(code) has no endpoint; set one (UpsertDepartment) or switch it to pull", now: now, in: transaction)
                 return (0, false)

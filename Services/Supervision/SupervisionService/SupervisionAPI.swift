@@ -24,6 +24,8 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     /// The node's data keys (ONESEAL_DATA_KEY_FILE): pushes and push events name the holder, so
     /// they rest sealed. Without a key they rest in the clear (a warning at start says so).
     let keyring: DataKeyring?
+    /// The policy, departments and boundary entries read lately (`SupervisionSettings`).
+    let settings: SupervisionSettings
 
     public init(
         database: PostgresClient, node: String, calendar: WorkingDayCalendar = .china,
@@ -31,6 +33,7 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
         keyring: DataKeyring? = nil
     ) {
         self.keyring = keyring
+        self.settings = SupervisionSettings(database: database, logger: logger)
         self.database = database
         self.node = node
         self.calendar = calendar
@@ -41,18 +44,6 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
     var today: CivilDate { CivilDate.today(now: clock()) }
 
     var pushStore: PushStore { PushStore(keyring: keyring) }
-
-    /// The node's settings (node_settings, keys `supervision.*`), read on every change so an operator's
-    /// update applies without a restart. A bad stored value stops the change with its name.
-    func policy(on connection: PostgresConnection) async throws -> SupervisionPolicy {
-        var settings: [String: String] = [:]
-        for row in try await connection.query("SELECT key, value FROM node_settings WHERE key LIKE 'supervision.%'") {
-            settings[try row.decode("key", as: String.self)] = try row.decode("value", as: String.self)
-        }
-        do { return try SupervisionPolicy.from(settings: settings) } catch {
-            throw RPCError(code: .failedPrecondition, message: "node_settings: \(error)")
-        }
-    }
 
     // MARK: Errors
 
@@ -73,7 +64,7 @@ public struct SupervisionAPI: Supervision_SupervisionService.SimpleServiceProtoc
         guard let code = caller.department, !code.isEmpty else {
             throw RPCError(code: .permissionDenied, message: "a department token must name its department")
         }
-        guard let department = try await DepartmentStore.find(code, on: connection), department.department.active else {
+        guard let department = try await department(code, on: connection), department.department.active else {
             throw RPCError(code: .permissionDenied, message: "department '\(code)' is not registered (or no longer active) at node \(node)")
         }
         guard department.department.node == caller.node else {

@@ -73,6 +73,7 @@ public enum SupervisionServiceDefinition {
                 return [
                     EndpointDeliveryWorker(api: api, interval: deliveryInterval, token: environment.serviceToken),
                     ClaimOverdueSweeper(api: api, interval: sweepInterval),
+                    api.settings,
                 ]
             },
             eventConsumer: LateBoundConsumer(box) { SupervisionEventConsumer(api: $0) }

@@ -31,7 +31,7 @@ struct GuideCacheTests {
             // Not listening (not running yet): nothing may be kept.
             #expect(guides.fillToken() == nil)
             guides.keep(guide, for: Self.food, token: 0)
-            #expect(guides.guide(Self.food) == nil)
+            #expect(guides.value(Self.food) == nil)
 
             let running = Task { try await guides.run() }
             defer { running.cancel() }
@@ -39,22 +39,22 @@ struct GuideCacheTests {
             let token = try #require(guides.fillToken())
             guides.keep(guide, for: Self.food, token: token)
             guides.keep(guide, for: "other-item", token: token)
-            #expect(guides.guide(Self.food) == guide && guides.count == 2)
+            #expect(guides.value(Self.food) == guide && guides.count == 2)
 
             // A publication over RPC (the trigger's NOTIFY in the publishing transaction) drops
             // that item's guide only.
             var item = try await node.intake.getItem(.with { $0.implementationCode = Self.food }).item
             item.promisedDays = 3
             _ = try await node.intake.upsertItem(.with { $0.item = item; $0.changeNote = "承诺时限压缩为3个工作日" }, metadata: try node.operatorToken)
-            try await Self.eventually("the publication heard") { guides.guide(Self.food) == nil }
-            #expect(guides.guide("other-item") == guide)
+            try await Self.eventually("the publication heard") { guides.value(Self.food) == nil }
+            #expect(guides.value("other-item") == guide)
 
             // A fill whose read began before a change is not kept.
             let stale = try #require(guides.fillToken())
             try await node.database.execute("UPDATE catalogue_items SET change_note = change_note WHERE implementation_code = \(Self.food) AND version = 1")
             try await Self.eventually("the change by hand heard") { guides.fillToken() != stale }
             guides.keep(guide, for: Self.food, token: stale)
-            #expect(guides.guide(Self.food) == nil)
+            #expect(guides.value(Self.food) == nil)
 
             // A lost LISTEN connection (its backend terminated) drops everything: no NOTIFY was
             // sent, the listener's interruption is what says so; it listens again by itself.
@@ -62,7 +62,7 @@ struct GuideCacheTests {
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE datname = current_database() AND query = 'LISTEN "intake_catalogue_changed"'
                 """)
-            try await Self.eventually("the lost LISTEN heard") { guides.guide("other-item") == nil }
+            try await Self.eventually("the lost LISTEN heard") { guides.value("other-item") == nil }
             try await Self.eventually("listening again") { guides.fillToken() != nil }
 
             // A TRUNCATE (a repair by hand) NOTIFYs an empty code: every guide goes.

@@ -43,7 +43,7 @@ extension IntakeAPI {
             throw RPCError.invalidArgument(field: "version", "must be 0 (current) or a version number", reason: "out_of_range")
         }
         let current = request.version == 0
-        if current, let kept = guides.guide(code) { return kept }
+        if current, let kept = guides.value(code) { return kept }
         let token = current ? guides.fillToken() : nil
         let response = try await database.withConnection { connection in
             guard let (stored, versions) = try await CatalogueStore.itemWithVersions(code, version: Int(request.version), on: connection) else {

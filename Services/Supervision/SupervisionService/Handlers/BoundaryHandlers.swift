@@ -22,6 +22,8 @@ extension SupervisionAPI {
             let created = try await DepartmentStore.upsert(department, by: caller.subject, role: caller.role.rawValue, at: now, in: transaction)
             return (try await DepartmentStore.find(department.code, on: transaction)!, created)
         }
+        // Committed: this process's next read sees the change at once (the NOTIFY follows).
+        settings.drop(SupervisionSetting.departmentKey(department.code))
         logger.info("department saved", metadata: ["department": "\(department.code)", "delivery": "\(department.delivery.rawValue)", "by": "\(caller.logSubject)"])
         return Supervision_UpsertDepartmentResponse.with { $0.department = stored.proto; $0.created = created }
     }
@@ -55,6 +57,7 @@ extension SupervisionAPI {
             try await DepartmentStore.deactivate(request.code, by: caller.subject, role: caller.role.rawValue, at: clock(), in: transaction)
             return try await DepartmentStore.find(request.code, on: transaction)!
         }
+        settings.drop(SupervisionSetting.departmentKey(request.code))
         logger.info("department deactivated", metadata: ["department": "\(request.code)", "by": "\(caller.logSubject)"])
         return Supervision_RemoveDepartmentResponse.with { $0.department = stored.proto }
     }
@@ -77,6 +80,7 @@ extension SupervisionAPI {
             let stored = try await BoundaryStore.entries(keys: [entry.key], on: transaction)[0]
             return stored.proto(departments: Dictionary(uniqueKeysWithValues: departments.map { ($0.department.code, $0) }))
         }
+        settings.drop("")
         logger.info("boundary entry saved", metadata: ["entry": "\(entry.key)", "version": "\(stored.version)", "by": "\(caller.logSubject)"])
         return Supervision_UpsertBoundaryResponse.with { $0.entry = stored }
     }
@@ -112,6 +116,7 @@ extension SupervisionAPI {
         let violations = entry.validate(prefix: "", known: { _ in true }).filter { $0.field != "departments" }
         guard violations.isEmpty else { throw SupervisionRuleError.invalidArgument(violations) }
         let removed = try await database.withTransaction { transaction in try await BoundaryStore.remove(key: entry.key, in: transaction) }
+        settings.drop("")
         guard removed else { throw RPCError(code: .notFound, message: "no boundary entry for \(entry.key)") }
         logger.info("boundary entry removed", metadata: ["entry": "\(entry.key)", "by": "\(caller.logSubject)"])
         return Supervision_RemoveBoundaryResponse()

@@ -23,7 +23,7 @@ extension SupervisionAPI {
                                               implementationCode: source.implementationCode, outcome: .notPushed, pushes: 0, note: "nothing to push", payload: nil, in: transaction)
             return
         }
-        let entries = try await BoundaryStore.entries(implementationCode: source.implementationCode, on: transaction)
+        let entries = try await boundaryEntries(implementationCode: source.implementationCode, on: transaction)
         let boundary = BoundaryList(entries.map(\.entry))
         let planned = PushPlanner.plan(source, boundary: boundary)
         guard !planned.isEmpty else {
@@ -39,7 +39,7 @@ extension SupervisionAPI {
         var created = 0
         var skipped: [String] = []
         var events: [OutboxEvent] = []
-        let departments = try await DepartmentStore.find(planned.map(\.department.code), on: transaction)
+        let departments = try await departments(planned.map(\.department.code), on: transaction)
         for plan in planned {
             guard let department = departments[plan.department.code], department.department.active else {
                 skipped.append("\(plan.department.code) inactive")

@@ -164,7 +164,7 @@ extension SupervisionAPI {
             let own = try await callerDepartment(caller, on: transaction)
             var suggestedRef: Common_DepartmentRef?
             if !suggested.isEmpty {
-                guard let department = try await DepartmentStore.find(suggested, on: transaction), department.department.active else {
+                guard let department = try await department(suggested, on: transaction), department.department.active else {
                     throw RPCError.invalidArgument(field: "suggested_department.code", "no active department '\(suggested)'", reason: "unknown_department")
                 }
                 suggestedRef = department.ref
@@ -200,7 +200,7 @@ extension SupervisionAPI {
         let (original, created) = try await database.withTransaction { transaction in
             var targets: [StoredDepartment] = []
             for (index, code) in codes.enumerated() {
-                guard let department = try await DepartmentStore.find(code, on: transaction), department.department.active else {
+                guard let department = try await department(code, on: transaction), department.department.active else {
                     throw RPCError.invalidArgument(field: "departments[\(index)].code", "no active department '\(code)'", reason: "unknown_department")
                 }
                 targets.append(department)
@@ -236,6 +236,8 @@ extension SupervisionAPI {
             }
             return (original, created)
         }
+        // Committed: this process's next push reads the changed entry at once (the NOTIFY follows).
+        if request.updateBoundary { settings.drop("") }
         logger.notice("push re-routed", metadata: ["push": "\(id)", "from": "\(original.departmentCode)", "to": "\(codes.joined(separator: ","))", "by": "\(caller.logSubject)"])
         return Supervision_ReroutePushResponse.with {
             $0.original = view(original)
