@@ -162,8 +162,8 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
             if expectedRevision != 0, expectedRevision != application.revision {
                 throw RPCError(code: .failedPrecondition, message: "the application changed since you read it (revision \(application.revision), you had \(expectedRevision)); read it again")
             }
-            let changed = try await store(application, changedBy: change, in: transaction)
-            return try await view(changed, for: caller, purpose: purpose, on: transaction)
+            // Shown by the write itself: its read log is a CTE of the statement that writes it.
+            return try await store(application, changedBy: change, shownTo: (caller, purpose), in: transaction).shown!
         }
     }
 
@@ -173,6 +173,19 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         changedBy change: (inout StoredApplication, PostgresConnection) async throws -> (steps: [String], events: [OutboxEvent]),
         in transaction: PostgresConnection
     ) async throws -> StoredApplication {
+        try await store(loaded, changedBy: change, shownTo: nil, in: transaction).application
+    }
+
+    /// `store`, and the changed application as `viewer` may see it (the one disclosure rule).
+    /// Every read in full this write makes — the viewer's, and the watches' it hands the new state
+    /// to — is logged by the statement that writes the change (#21: each was a statement of its
+    /// own), and the record is rendered once for the size check and the answer.
+    func store(
+        _ loaded: StoredApplication,
+        changedBy change: (inout StoredApplication, PostgresConnection) async throws -> (steps: [String], events: [OutboxEvent]),
+        shownTo viewer: (caller: Caller, purpose: String)?,
+        in transaction: PostgresConnection
+    ) async throws -> (application: StoredApplication, shown: Intake_Application?) {
         var application = loaded
         let (steps, events) = try await change(&application, transaction)
         application.revision += 1
@@ -180,19 +193,26 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         application.status = application.state.overallStatus
         // Checked before the commit: an application too large to send back must not be stored and
         // then answered as a failure (issue #15, finding 13). The edge limits keep real ones far below.
-        let size = (try record(application).serializedBytes() as [UInt8]).count
+        let rendered = record(application)
+        let size = (try rendered.serializedBytes() as [UInt8]).count
         guard size <= Self.maximumRecordBytes else {
             throw RPCError(code: .resourceExhausted, message: "application \(application.number) would be \(size) bytes, over the \(Self.maximumRecordBytes) an answer may carry; nothing was changed")
         }
         // The watches that already read this application get the new state from here, their
         // reads logged in this transaction (ApplicationWatches: a view was a commit of its own).
         let readers = watches.readers(of: application.id)
-        let reads = readers.compactMap(\.entry)
-        if !reads.isEmpty { try await ApplicationStore.logPersonalDataReads(reads, of: application.id, on: transaction) }
-        let writer = try await ApplicationStore.update(application, steps: steps.map { (application.updatedAt, $0) }, node: node, events: events, in: transaction)
+        var reads = readers.compactMap(\.entry)
+        var shown: Intake_Application?
+        if let viewer {
+            let (out, inFull) = try disclosed(application, for: viewer.caller, rendered: rendered)
+            if inFull { reads.append(readLogEntry(viewer.caller, purpose: viewer.purpose)) }
+            shown = out
+        }
+        let writer = try await ApplicationStore.update(
+            application, steps: steps.map { (application.updatedAt, $0) }, node: node, events: events, reads: reads, in: transaction)
         watches.wrote(application, transaction: writer)
         if !readers.isEmpty { watches.handOff(application, transaction: writer, to: readers.map(\.number)) }
-        return application
+        return (application, shown)
     }
 
     /// The application's wire record (without the parties), rendered from its state.
@@ -210,8 +230,8 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     }
 
     /// The application as `caller` may see it, and whether that is in full (a read to log).
-    func disclosed(_ application: StoredApplication, for caller: Caller?) throws -> (application: Intake_Application, inFull: Bool) {
-        var out = record(application)
+    func disclosed(_ application: StoredApplication, for caller: Caller?, rendered: Intake_Application? = nil) throws -> (application: Intake_Application, inFull: Bool) {
+        var out = rendered ?? record(application)
         let parties = try openParties(application)
         let disclosure = disclosure(of: application, for: caller)
         let inFull = disclosure == .full && caller != nil

@@ -230,9 +230,9 @@ enum ApplicationStore {
     @discardableResult
     static func update(
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
-        in transaction: PostgresConnection
+        reads: [ReadLogEntry] = [], in transaction: PostgresConnection
     ) async throws -> String {
-        let written = try await transaction.query(withSteps(steps, of: application.id, node: node, """
+        let written = try await transaction.query(withSteps(steps, of: application.id, node: node, logging: reads, """
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
                    state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
@@ -250,18 +250,31 @@ enum ApplicationStore {
     /// `statement` (an INSERT or UPDATE of the application) with the application's new progress
     /// steps inserted by a data-modifying CTE of the same statement, numbered in the order given
     /// (`WITH ORDINALITY … ORDER BY`); the steps' foreign key is checked at the end of the
-    /// statement, when the application row exists.
-    static func withSteps(_ steps: [(at: Date, description: String)], of application: UUID, node: String, _ statement: SQLQuery) -> SQLQuery {
-        """
-        WITH steps AS (
-            INSERT INTO application_steps (application_id, at, description, node)
-            SELECT \(application), at, description, \(node)
-            FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
-                 WITH ORDINALITY AS s(at, description, position)
-            ORDER BY position
-        )
-        \(statement)
-        """
+    /// statement, when the application row exists. With `reads` (an update), the reads in full
+    /// the write makes are logged by a second CTE (`IntakeAPI.store`).
+    static func withSteps(
+        _ steps: [(at: Date, description: String)], of application: UUID, node: String, logging reads: [ReadLogEntry]? = nil, _ statement: SQLQuery
+    ) -> SQLQuery {
+        let stepsCTE: SQLQuery = """
+            WITH steps AS (
+                INSERT INTO application_steps (application_id, at, description, node)
+                SELECT \(application), at, description, \(node)
+                FROM unnest(\(SQLArray(steps.map { Optional($0.at) }))::timestamptz[], \(SQLArray(steps.map(\.description)))::text[])
+                     WITH ORDINALITY AS s(at, description, position)
+                ORDER BY position
+            )
+            """
+        guard let reads else { return "\(stepsCTE)\n\(statement)" }
+        return """
+            \(stepsCTE),
+            reads AS (
+                INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
+                SELECT subject, role, node, \(application), purpose
+                FROM unnest(\(SQLArray(reads.map(\.subject)))::text[], \(SQLArray(reads.map(\.role)))::text[],
+                            \(SQLArray(reads.map(\.node)))::text[], \(SQLArray(reads.map(\.purpose)))::text[]) AS read(subject, role, node, purpose)
+            )
+            \(statement)
+            """
     }
 
     static func steps(of application: UUID, on connection: PostgresConnection) async throws -> [Intake_ProgressStep] {
@@ -273,18 +286,6 @@ enum ApplicationStore {
             }
         }
     }
-
-    /// Reads of one application by several (the watches a write hands its state to), in one
-    /// statement sent with the transaction's next one, like the one below.
-    static func logPersonalDataReads(_ reads: [ReadLogEntry], of application: UUID, on connection: PostgresConnection) async throws {
-        try await connection.executeWithNext("""
-            INSERT INTO personal_data_reads (subject, role, node, application_id, purpose)
-            SELECT subject, role, node, \(application), purpose
-            FROM unnest(\(SQLArray(reads.map(\.subject)))::text[], \(SQLArray(reads.map(\.role)))::text[],
-                        \(SQLArray(reads.map(\.node)))::text[], \(SQLArray(reads.map(\.purpose)))::text[]) AS read(subject, role, node, purpose)
-            """)
-    }
-
     /// One row per application read, in one statement (a page of a list is one insert, not one
     /// autocommitted insert per row). In a transaction it is sent with the next statement or the
     /// COMMIT — before the answer leaves, as the answer waits for the commit.
