@@ -182,8 +182,10 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     ) async throws -> Approval_Case {
         try await database.withTransaction { transaction in
             let stored = try await find(id, on: transaction, forUpdate: true)
-            let changed = try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, change)
-            return try await view(changed, for: caller, purpose: purpose, on: transaction)
+            // The read in full is logged by the statement that writes the change (`store`).
+            let read = fullRead(by: caller, purpose: purpose)
+            let changed = try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, logging: read, change)
+            return try view(changed, for: caller, loggedAs: read)
         }
     }
 
@@ -191,7 +193,7 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     /// checks, then `store`.
     func changingLocked(
         _ stored: StoredCase, expectedRevision: Int64 = 0, by actor: CaseActor, in transaction: PostgresConnection,
-        _ change: (inout CaseState, PostgresConnection) async throws -> Change
+        logging read: CaseStore.ReadLogEntry? = nil, _ change: (inout CaseState, PostgresConnection) async throws -> Change
     ) async throws -> StoredCase {
         if actor.role != "system", actor.role != "node", actor.node != stored.state.decidingNode.code {
             throw RPCError(code: .permissionDenied, message: "case \(stored.state.caseNumber) is decided by node \(stored.state.decidingNode.code); a token of node \(actor.node) cannot act on it")
@@ -199,30 +201,32 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         if expectedRevision != 0, expectedRevision != stored.revision {
             throw RPCError(code: .failedPrecondition, message: "case \(stored.state.caseNumber) changed since you read it (revision \(stored.revision), you had \(expectedRevision)); read it again")
         }
-        return try await store(stored, by: actor, change, in: transaction)
+        return try await store(stored, by: actor, logging: read, change, in: transaction)
     }
 
     /// Applies `change` to a case already locked in `transaction` and writes it, its audit entry
     /// and its events (plus CaseWarningChanged when the warning level moved).
+    /// and its events (plus CaseWarningChanged when the warning level moved). With `read`, the
+    /// read in full of the answer is logged by the case's write. Three statements: the case (its
+    /// read log and the audit head locked with it), the audit entries, the events (#21).
     func store(
-        _ loaded: StoredCase, by actor: CaseActor, _ change: (inout CaseState, PostgresConnection) async throws -> Change,
-        in transaction: PostgresConnection
+        _ loaded: StoredCase, by actor: CaseActor, logging read: CaseStore.ReadLogEntry? = nil,
+        _ change: (inout CaseState, PostgresConnection) async throws -> Change, in transaction: PostgresConnection
     ) async throws -> StoredCase {
         var stored = loaded
         var result = try await change(&stored.state, transaction)
         stored.revision += 1
         stored.updatedAt = clock()
         result.events = result.earlier.flatMap(\.events) + result.events + (try warningEvents(&stored))
-        try await CaseStore.update(stored, derived: try derived(stored.state), in: transaction)
-        for earlier in result.earlier {
-            try await AuditLog.append(
-                caseID: stored.id, action: earlier.action, actor: actor, at: clock(), details: earlier.details.merging(["revision": String(stored.revision)]) { $1 },
-                in: transaction)
+        let head = try await CaseStore.update(stored, derived: try derived(stored.state), logging: read.map { [$0] } ?? [], in: transaction)
+        var entries = result.earlier.map { earlier in
+            AuditLog.Entry(caseID: stored.id, action: earlier.action, actor: actor, at: clock(), details: earlier.details.merging(["revision": String(stored.revision)]) { $1 })
         }
         var details = result.details
         details["revision"] = String(stored.revision)
         details["status"] = stored.state.status.rawValue
-        try await AuditLog.append(caseID: stored.id, action: result.action, actor: actor, at: clock(), details: details, in: transaction)
+        entries.append(AuditLog.Entry(caseID: stored.id, action: result.action, actor: actor, at: clock(), details: details))
+        try await AuditLog.append(entries, after: head, in: transaction)
         try await Outbox.enqueue(result.events, in: transaction)
         return stored
     }
@@ -280,6 +284,13 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         return applicant
     }
 
+    /// The read-log row `caller` seeing a case's applicant leaves, if they see it in full (the
+    /// disclosure rule of `applicant`, which depends on the caller only).
+    func fullRead(by caller: Caller, purpose: String) -> CaseStore.ReadLogEntry? {
+        guard Disclosure.of(.approvalCase, for: caller, atNode: node) == .full else { return nil }
+        return CaseStore.ReadLogEntry(subject: caller.subject, role: caller.role.rawValue, node: caller.node, purpose: purpose)
+    }
+
     /// Logs that `caller` saw the applicant of each case in `caseIDs` in full: one row per case,
     /// one statement however many (a case, a page of the work list, a case file), sent with the
     /// transaction's next statement (at once outside a transaction), so nothing is shown unlogged.
@@ -294,6 +305,15 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     func view(_ stored: StoredCase, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Approval_Case {
         var out = try caseProto(stored)
         out.applicant = try await applicant(stored, for: caller, purpose: purpose, on: connection)
+        return out
+    }
+
+    /// The case as `caller` may see it, the read in full (`read`, from `fullRead`) already logged
+    /// by the write that changed it.
+    func view(_ stored: StoredCase, for caller: Caller, loggedAs read: CaseStore.ReadLogEntry?) throws -> Approval_Case {
+        var out = try caseProto(stored)
+        let applicant = try openApplicant(stored)
+        out.applicant = read == nil ? applicant.disclosed(Disclosure.of(.approvalCase, for: caller, atNode: node)) : applicant
         return out
     }
 

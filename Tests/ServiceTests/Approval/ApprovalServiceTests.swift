@@ -240,6 +240,9 @@ struct ApprovalServiceTests {
             ).map { (try $0.decode("action", as: String.self), try $0.decode("writer", as: String.self)) }
             #expect(entries.map(\.0).suffix(2) == ["step.reviewed", "case.decided"])
             #expect(Set(entries.suffix(2).map(\.1)).count == 1)
+            // Appended together after the head the case's write locked: the chain still verifies.
+            let chain = try await node.approval.verifyAuditChain(Approval_VerifyAuditChainRequest(), metadata: try node.operatorToken)
+            #expect(chain.intact && chain.entriesChecked >= 4)
             let types = try await node.outbox().map(\.type)
             let step = try #require(types.firstIndex { $0.hasSuffix("StepCompleted") })
             let decision = try #require(types.firstIndex { $0.hasSuffix("CaseDecided") })

@@ -52,18 +52,18 @@ extension ApprovalAPI {
         var stored = StoredCase(id: id, state: state, applicantSealed: try sealApplicant(opening.applicant, caseID: id), revision: 1, createdAt: now, updatedAt: now)
         let level = try state.deadlineStatus(asOf: on, calendar: calendar, warning: settings.warning).level
         stored.state.noteReportedWarning(level)
-        guard try await CaseStore.insert(stored, derived: try derived(stored.state), in: transaction) else {
+        guard let head = try await CaseStore.insert(stored, derived: try derived(stored.state), in: transaction) else {
             // Another replica opened it between our look-up and the insert.
             guard let existing = try await CaseStore.find(applicationID: opening.applicationID, implementationCode: opening.item.implementationCode, on: transaction) else {
                 throw RPCError(code: .aborted, message: "case for \(opening.applicationID)/\(opening.item.implementationCode) is being opened concurrently; retry")
             }
             return (existing, false)
         }
-        try await AuditLog.append(caseID: id, action: "case.opened", actor: actor, at: now, details: [
+        try await AuditLog.append([AuditLog.Entry(caseID: id, action: "case.opened", actor: actor, at: now, details: [
             "case_number": number, "application_id": opening.applicationID, "implementation_code": opening.item.implementationCode,
             "item_version": String(opening.item.version), "tier": opening.item.tier.rawValue, "accepted_on": opening.acceptedOn.iso8601,
             "accepting_node": opening.acceptingNode.divisionCode, "acceptance_kind": opening.kind.rawValue,
-        ], in: transaction)
+        ])], after: head, in: transaction)
         var opened = Approval_CaseOpened()
         opened.header = header(stored)
         opened.acceptanceKind = opening.kind.proto

@@ -66,11 +66,13 @@ enum CaseStore {
             """).one().decode("last", as: Int.self)
     }
 
-    /// Inserts a new case; returns false when (application, item) already has one (the unique
-    /// constraint decides, so two replicas racing on the same event cannot both insert).
-    static func insert(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws -> Bool {
+    /// Inserts a new case and answers the audit chain's head, locked by the same statement (as
+    /// `update` does); nil when (application, item) already has a case (the unique constraint
+    /// decides, so two replicas racing on the same event cannot both insert; nothing is locked).
+    static func insert(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws -> AuditLog.Head? {
         let state = stored.state
         let rows = try await transaction.query("""
+            WITH head AS (SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE)
             INSERT INTO cases (id, case_number, application_id, implementation_code, status, state, applicant_sealed, department_code,
                                next_role, next_assignee, accepted_on, due_on, yellow_on, warning, revocation_review_open, renewal_due_on,
                                revision, created_at, updated_at)
@@ -79,48 +81,103 @@ enum CaseStore {
                     \(state.acceptedOn.iso8601)::date, \(derived.dueOn?.iso8601)::date, \(derived.yellowOn?.iso8601)::date, \(derived.warning),
                     \(derived.revocationReviewOpen), \(derived.renewalDueOn?.iso8601)::date, \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
             ON CONFLICT ON CONSTRAINT cases_one_per_item DO NOTHING
-            RETURNING state::text AS state
+            RETURNING state::text AS state, (SELECT sequence FROM head) AS audit_sequence, (SELECT hash FROM head) AS audit_hash
             """)
-        guard let written = rows.first else { return false }
+        guard let written = rows.first else { return nil }
         decodedStates.remember(try written.decode("state", as: String.self), as: state)
-        return true
+        return AuditLog.Head(sequence: try written.decode("audit_sequence", as: Int64.self), hash: try written.decode("audit_hash", as: [UInt8].self))
     }
 
-    static func update(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws {
+    /// A read in full of the case's applicant, logged by the statement that writes the case.
+    struct ReadLogEntry: Sendable {
+        var subject: String
+        var role: String
+        var node: String
+        var purpose: String
+    }
+
+    /// Writes a changed case, logs `reads` of its applicant, and locks and answers the audit
+    /// chain's head, in one statement (#21: the head's `FOR UPDATE` and the read log were
+    /// statements of their own, beside the write). The head is locked only when the case was
+    /// written (RETURNING's subqueries read it), just before the act's entries
+    /// (`AuditLog.append(_:after:in:)`) would have locked it anyway; nil when no row was written.
+    static func update(_ stored: StoredCase, derived: Derived, logging reads: [ReadLogEntry], in transaction: PostgresConnection) async throws -> AuditLog.Head? {
         let state = stored.state
         let written = try await transaction.query("""
+            WITH head AS (SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+            reads AS (
+                INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
+                SELECT subject, role, node, \(stored.id), purpose
+                FROM unnest(\(SQLArray(reads.map(\.subject)))::text[], \(SQLArray(reads.map(\.role)))::text[],
+                            \(SQLArray(reads.map(\.node)))::text[], \(SQLArray(reads.map(\.purpose)))::text[]) AS read(subject, role, node, purpose)
+            )
             UPDATE cases SET status = \(state.status.rawValue), state = \(try encode(state))::jsonb, next_role = \(derived.nextRole),
                    next_assignee = \(derived.nextAssignee), due_on = \(derived.dueOn?.iso8601)::date, yellow_on = \(derived.yellowOn?.iso8601)::date,
                    warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
             WHERE id = \(stored.id)
-            RETURNING state::text AS state
+            RETURNING state::text AS state, (SELECT sequence FROM head) AS audit_sequence, (SELECT hash FROM head) AS audit_hash
             """).first
-        if let written { decodedStates.remember(try written.decode("state", as: String.self), as: state) }
+        guard let written else { return nil }
+        decodedStates.remember(try written.decode("state", as: String.self), as: state)
+        return AuditLog.Head(sequence: try written.decode("audit_sequence", as: Int64.self), hash: try written.decode("audit_hash", as: [UInt8].self))
     }
 }
 
-/// The node's hash-chained audit log (ApprovalRules.AuditRecord). Appending locks the head row,
-/// so entries are numbered without gaps even with several replicas writing.
+/// The node's hash-chained audit log (ApprovalRules.AuditRecord). Appending holds the head row
+/// locked (by the case's write, or `lockedHead`), so entries are numbered without gaps even with
+/// several replicas writing.
 enum AuditLog {
-    static func append(caseID: UUID, action: String, actor: CaseActor, at: Date, details: [String: String], in transaction: PostgresConnection) async throws {
-        let head = try await transaction.query("SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE").one()
-        let sequence = try head.decode("sequence", as: Int64.self)
-        let hash = try head.decode("hash", as: [UInt8].self)
-        let micros = Int64((at.timeIntervalSince1970 * 1_000_000).rounded())
-        let record = AuditRecord.next(
-            after: sequence == 0 ? nil : (sequence: sequence, hash: hash), caseID: caseID.uuidString.lowercased(), action: action,
-            actorSubject: actor.subject, actorRole: actor.role, actorNode: actor.node, atMicros: micros, detailsJSON: AuditRecord.details(details))
-        // The entry and the new head in one statement, sent with the transaction's next one (#21).
+    /// The chain's end: the last entry's sequence (0: none yet) and hash.
+    struct Head: Sendable {
+        var sequence: Int64
+        var hash: [UInt8]
+    }
+
+    /// One entry to append: what was done to which case, by whom, when.
+    struct Entry: Sendable {
+        var caseID: UUID
+        var action: String
+        var actor: CaseActor
+        var at: Date
+        var details: [String: String]
+    }
+
+    /// Appends `entries` in order after `head` — the head this transaction locked, or nil to lock
+    /// it here — and moves the head, in one statement sent with the transaction's next one (#21:
+    /// one statement however many entries an act makes; 独任审批 on the spot makes two).
+    static func append(_ entries: [Entry], after locked: Head?, in transaction: PostgresConnection) async throws {
+        guard !entries.isEmpty else { return }
+        var head: Head
+        if let locked { head = locked } else { head = try await lockedHead(in: transaction) }
+        var records: [AuditRecord] = []
+        for entry in entries {
+            let record = AuditRecord.next(
+                after: head.sequence == 0 ? nil : (sequence: head.sequence, hash: head.hash), caseID: entry.caseID.uuidString.lowercased(),
+                action: entry.action, actorSubject: entry.actor.subject, actorRole: entry.actor.role, actorNode: entry.actor.node,
+                atMicros: Int64((entry.at.timeIntervalSince1970 * 1_000_000).rounded()), detailsJSON: AuditRecord.details(entry.details))
+            records.append(record)
+            head = Head(sequence: record.sequence, hash: record.entryHash)
+        }
         try await transaction.executeWithNext("""
             WITH entry AS (
                 INSERT INTO audit_entries (sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash)
-                VALUES (\(record.sequence), \(record.caseID), \(record.action), \(record.actorSubject), \(record.actorRole), \(record.actorNode),
-                        \(record.atMicros), \(record.detailsJSON), \(record.previousHash), \(record.entryHash))
+                SELECT * FROM unnest(\(SQLArray(records.map(\.sequence)))::int8[], \(SQLArray(records.map(\.caseID)))::text[],
+                                     \(SQLArray(records.map(\.action)))::text[], \(SQLArray(records.map(\.actorSubject)))::text[],
+                                     \(SQLArray(records.map(\.actorRole)))::text[], \(SQLArray(records.map(\.actorNode)))::text[],
+                                     \(SQLArray(records.map(\.atMicros)))::int8[], \(SQLArray(records.map(\.detailsJSON)))::text[],
+                                     \(SQLArray(records.map(\.previousHash)))::bytea[], \(SQLArray(records.map(\.entryHash)))::bytea[])
             )
-            UPDATE audit_head SET sequence = \(record.sequence), hash = \(record.entryHash) WHERE id = 1
+            UPDATE audit_head SET sequence = \(head.sequence), hash = \(head.hash) WHERE id = 1
             """)
+    }
+
+    /// The head, locked until the transaction ends: entries are numbered without gaps even with
+    /// several replicas writing.
+    static func lockedHead(in transaction: PostgresConnection) async throws -> Head {
+        let row = try await transaction.query("SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE").one()
+        return Head(sequence: try row.decode("sequence", as: Int64.self), hash: try row.decode("hash", as: [UInt8].self))
     }
 
     static let columns: StaticString = "sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash"
