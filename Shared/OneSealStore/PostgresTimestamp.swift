@@ -4,6 +4,12 @@ import Foundation
 /// locale-dependent). Sessions are set to `TimeZone=UTC, DateStyle=ISO`, so output is
 /// `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]`.
 enum PostgresTimestamp {
+    /// `timestamptz`'s binary form: microseconds since 2000-01-01 00:00:00 UTC, rounded as
+    /// `format` rounds.
+    static func microsecondsSince2000(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) - 946_684_800_000_000
+    }
+
     static func format(_ date: Date) -> String {
         let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         var micros = Int64(totalMicros)

@@ -78,17 +78,45 @@ struct QueryBindingTests {
         }
     }
 
-    @Test("array literals are written byte for byte: every element quoted, quote and backslash escaped, bytea in hex")
-    func arrayLiteralBytes() throws {
-        func text(_ array: SQLArray) -> String { String(decoding: array.sqlBind.bytes ?? [], as: UTF8.self) }
-        #expect(text(SQLArray([String]())) == "{}")
-        #expect(text(SQLArray(["a", "b,c", "d\"e", "f\\g", "", "行政审批"])) == #"{"a","b,c","d\"e","f\\g","","行政审批"}"#)
-        #expect(text(SQLArray(["x", nil, "NULL"] as [String?])) == #"{"x",NULL,"NULL"}"#)
-        #expect(text(SQLArray([[], [0x00, 0x5c, 0xff]] as [[UInt8]])) == #"{"\\x","\\x005cff"}"#)
-        #expect(text(SQLArray([nil, Date(timeIntervalSince1970: 0)] as [Date?])) == #"{NULL,"1970-01-01 00:00:00.000000+00"}"#)
-        #expect(text(SQLArray([1, -2])) == "{1,-2}")
-        #expect(SQLArray(["a"]).sqlBind.typeOID == PostgresTypeOID.textArray)
+    @Test("arrays are written in PostgreSQL's binary array form byte for byte: header, length, each element's length and bytes, -1 for NULL")
+    func binaryArrayBytes() throws {
+        func int32(_ value: Int32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+        func header(_ count: Int32, nulls: Bool = false, element: UInt32) -> [UInt8] {
+            int32(1) + int32(nulls ? 1 : 0) + int32(Int32(element)) + int32(count) + int32(1)
+        }
+        #expect(SQLArray([String]()).sqlBind.bytes == int32(0) + int32(0) + int32(Int32(PostgresTypeOID.text)))
+        #expect(SQLArray(["a", "", "审"]).sqlBind.bytes
+            == header(3, element: PostgresTypeOID.text) + int32(1) + [0x61] + int32(0) + int32(3) + Array("审".utf8))
+        #expect(SQLArray(["x", nil] as [String?]).sqlBind.bytes == header(2, nulls: true, element: PostgresTypeOID.text) + int32(1) + [0x78] + int32(-1))
+        #expect(SQLArray([[0x00, 0x5c]] as [[UInt8]]).sqlBind.bytes == header(1, element: PostgresTypeOID.bytea) + int32(2) + [0x00, 0x5c])
+        #expect(SQLArray([-2]).sqlBind.bytes == header(1, element: PostgresTypeOID.int8) + int32(8) + [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe])
+        #expect(SQLArray([true, false]).sqlBind.bytes == header(2, element: PostgresTypeOID.bool) + int32(1) + [1] + int32(1) + [0])
+        // 2000-01-01 is zero; 1970 is 946,684,800 s before it.
+        #expect(SQLArray([Date(timeIntervalSince1970: 946_684_800)] as [Date?]).sqlBind.bytes
+            == header(1, element: PostgresTypeOID.timestamptz) + int32(8) + [0, 0, 0, 0, 0, 0, 0, 0])
+        let id = UUID(uuidString: "00112233-4455-6677-8899-aabbccddeeff")!
+        #expect(SQLArray([id]).sqlBind.bytes == header(1, element: PostgresTypeOID.uuid) + int32(16) + [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff])
+        #expect(SQLArray(["a"]).sqlBind.typeOID == PostgresTypeOID.textArray && SQLArray(["a"]).sqlBind.isBinary)
         #expect(SQLArray([[0x01]] as [[UInt8]]).sqlBind.typeOID == PostgresTypeOID.byteaArray)
+    }
+
+    @Test("uuid, int8, bool and empty arrays come back as sent")
+    func otherArraysBindAsArrays() async throws {
+        try await withTestDatabase(prefix: "binarrays") { client in
+            let ids = [UUID(), UUID(uuidString: "00112233-4455-6677-8899-aabbccddeeff")!]
+            let back = try await client.query("SELECT x::text AS x FROM unnest(\(SQLArray(ids))::uuid[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
+            #expect(try back.map { try $0.decode("x", as: String.self) } == ids.map { $0.uuidString.lowercased() })
+            let numbers: [Int64] = [0, -1, Int64.max, Int64.min]
+            let sums = try await client.query("SELECT x::text AS x FROM unnest(\(SQLArray(numbers))::int8[]) WITH ORDINALITY AS t(x, n) ORDER BY n")
+            #expect(try sums.map { try $0.decode("x", as: String.self) } == numbers.map { String($0) })
+            let flags = try await client.query("SELECT array_to_string(\(SQLArray([true, false, true])), ',') AS x").one()
+            #expect(try flags.decode("x", as: String.self) == "t,f,t")
+            let empty = try await client.query("""
+                SELECT cardinality(\(SQLArray([String]()))::text[]) + cardinality(\(SQLArray([UUID]()))::uuid[])
+                     + cardinality(\(SQLArray([Int64]()))::int8[]) + cardinality(\(SQLArray([[UInt8]]()))::bytea[]) AS n
+                """).one()
+            #expect(try empty.decode("n", as: Int.self) == 0)
+        }
     }
 
     @Test("nullable text, bytea and timestamptz arrays come back element for element, NULLs and every byte kept")
