@@ -59,6 +59,13 @@ public struct OutboxRelay: Service {
         /// instead of one per pass (#21). For destinations nobody waits on within a second, such as
         /// the evaluation feed (``pacing(_:)``); a pass that left rows behind is followed at once.
         public var pace: @Sendable (_ destination: String) -> Duration = { _ in .zero }
+        /// False: the pass that delivers an event deletes its row (decision 75) — the consumer's
+        /// inbox holds its id from the same moment, the durable record, and nothing reads a
+        /// delivered row again. True: the row is marked delivered and kept for the purge
+        /// (`ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS` > 0, for an operator looking at what just went
+        /// out). Marking rewrote the row with its payload and its index entries: ≈ 45 row versions
+        /// and 130 index entries of WAL per case (#21).
+        public var keepsDelivered = true
 
         public init(
             batchSize: Int = 100, pollInterval: Duration = .seconds(1), initialBackoff: Duration = .milliseconds(200),
@@ -342,10 +349,15 @@ public struct OutboxRelay: Service {
 
     /// Sent with the pass's next statement or its COMMIT (#21): nothing waits for it, and if it
     /// fails the pass commits nothing, so the rows are delivered again (consumers deduplicate).
+    /// Deleted, or marked and kept (`Configuration.keepsDelivered`).
     private func markDelivered(_ events: [OutboxEvent], in tx: PostgresConnection) async throws {
         let seqs = events.compactMap(\.sequence)
-        try await tx.executeWithNext(
-            "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(\(SQLArray(seqs)))")
+        if configuration.keepsDelivered {
+            try await tx.executeWithNext(
+                "UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE seq = ANY(\(SQLArray(seqs)))")
+        } else {
+            try await tx.executeWithNext("DELETE FROM outbox WHERE seq = ANY(\(SQLArray(seqs)))")
+        }
     }
 
     private func resetDestination(_ destination: String, in tx: PostgresConnection) async throws {

@@ -51,8 +51,9 @@ public struct NodeConfiguration: Sendable {
     /// year's State Council notice without a release (docs/operators.md).
     public var calendar: WorkingDayCalendar = .china
     /// How long delivered outbox events are kept before the purge deletes them
-    /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS, default 600). They carry personal data and are not
-    /// needed once delivered: the consumer's inbox is the durable record (OutboxMaintenance).
+    /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS, default 0: the delivering pass deletes them,
+    /// decision 75). They carry personal data and are not needed once delivered: the consumer's
+    /// inbox is the durable record (OutboxMaintenance).
     public var outboxKeepDelivered: Duration = OutboxMaintenance.defaultKeepDelivered
     /// The least time between two batches a relay sends to one evaluation service
     /// (ONESEAL_OUTBOX_EVALUATION_PACE_MS, default 250; 0 = none). Evaluation keeps the record
@@ -223,7 +224,7 @@ public struct NodeConfiguration: Sendable {
             }
             configuration.metricsTokenFile = file
         }
-        configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 600, range: 0...(7 * 24 * 3600)))
+        configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 0, range: 0...(7 * 24 * 3600)))
         configuration.outboxEvaluationPace = .milliseconds(try integer("ONESEAL_OUTBOX_EVALUATION_PACE_MS", default: 250, range: 0...10_000))
         if let name = value("ONESEAL_NODE_NAME") {
             guard name.unicodeScalars.count <= 100, FieldLimits.problem(with: name, field: "name") == nil else {

@@ -12,12 +12,14 @@ import ServiceLifecycle
 /// alert when above 0) and the pool size (`oneseal_db_pool_open_connections`); every `purgeEvery`
 /// it deletes events delivered more than `keepDelivered` ago, so payloads (which may hold an
 /// applicant's details on their way to approval) do not stay at rest longer than their delivery needs.
+/// With `keepDelivered` zero (the default) the relay deletes a row as it delivers it, and the purge
+/// only finds rows kept under an earlier setting.
 ///
 /// Purging minutes after delivery is safe: the relay never reads a delivered row again (it selects
 /// `delivered_at IS NULL`), and a row is marked delivered only in the transaction that saw the
 /// consumer accept it — by then the consumer's inbox holds the event id in the transaction of its
-/// effect, so the inbox, not the outbox, is the durable record. The few minutes kept are only for
-/// an operator looking at what just went out.
+/// effect, so the inbox, not the outbox, is the durable record. Minutes kept (a setting above zero)
+/// are only for an operator looking at what just went out.
 public struct OutboxMaintenance: Service {
     let database: PostgresClient
     let interval: Duration
@@ -25,8 +27,10 @@ public struct OutboxMaintenance: Service {
     let keepDelivered: Duration
     let logger: Logger
 
-    /// How long delivered events stay by default (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS).
-    public static let defaultKeepDelivered: Duration = .seconds(600)
+    /// How long delivered events stay by default (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS): none —
+    /// the relay's delivering pass deletes them (decision 75); the purge then finds only rows
+    /// marked while the setting was above zero.
+    public static let defaultKeepDelivered: Duration = .zero
 
     public init(
         database: PostgresClient, interval: Duration = .seconds(15), purgeEvery: Duration = .seconds(60),

@@ -323,6 +323,7 @@ public enum ServiceRunner {
                 var relayConfiguration = OutboxRelay.Configuration()
                 relayConfiguration.maximumBatchBytes = OutboxRelay.batchLimit(forFrameSize: configuration.wire.maximumFrameSize)
                 relayConfiguration.encodedSize = { delivery.encodedSize(of: $0) }
+                relayConfiguration.keepsDelivered = configuration.outboxKeepDelivered > .zero
                 if definition.pacesEvaluationFeed {
                     relayConfiguration.pace = OutboxRelay.pacing(["evaluation": configuration.outboxEvaluationPace])
                 }

@@ -192,6 +192,31 @@ struct DeadLetterTests {
         }
     }
 
+    /// Decision 75: with nothing to keep, the pass that delivers an event deletes its row in the
+    /// pass's transaction; a failing destination's rows and the dead letters stay, in order.
+    @Test("not kept: the delivering pass deletes the rows it delivered, and only those")
+    func deliveredRowsAreDeletedByTheDeliveringPass() async throws {
+        try await withTestDatabase(prefix: "obxdelete") { client in
+            try await prepareSchema(client)
+            try await enqueue(makeEvents(destinations: ["up@1", "down@1"], perDestination: 3) + [Self.event("up@1", "big", bytes: 100_000)], on: client)
+            var configuration = Self.configuration()
+            configuration.keepsDelivered = false
+            let delivered = Mutex<[String]>([])
+            let relay = OutboxRelay(client: client, configuration: configuration, logger: quietLogger) { destination, events in
+                if destination == "down@1" { throw DeliveryFailed() }
+                delivered.withLock { $0 += events.map(\.aggregateID) }
+            }
+            for _ in 0..<20 { try await relay.relayOnce() }
+            #expect(delivered.withLock { $0.count } == 3)
+            let left = try await client.query("SELECT destination, delivered_at IS NULL AS pending FROM outbox ORDER BY seq").map {
+                (try $0.decode("destination", as: String.self), try $0.decode("pending", as: Bool.self))
+            }
+            #expect(left.count == 3 && left.allSatisfy { $0.0 == "down@1" && $0.1 }, "only the undelivered rows are left")
+            #expect(try await Outbox.lag(on: client).pendingCount == 3)
+            #expect(try await DeadLetters.count(on: client) == 1, "dead letters wait for an operator")
+        }
+    }
+
     /// Delivered rows carry personal data and are dead weight once the consumer's inbox has the
     /// event id: they go after the configured time, and only they.
     @Test("delivered rows are purged after the configured time; undelivered and dead-lettered ones stay")

@@ -95,7 +95,8 @@ struct EventDeadLetterTests {
     /// (ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS), not a week.
     @Test("the maintenance job purges delivered rows after the configured time, and the setting is read from the environment")
     func maintenancePurgesDeliveredRowsAfterTheConfiguredTime() async throws {
-        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1"]).outboxKeepDelivered == .seconds(600))
+        // Decision 75: by default the delivering pass deletes the row; a setting above zero keeps it.
+        #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1"]).outboxKeepDelivered == .zero)
         #expect(try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "30"]).outboxKeepDelivered == .seconds(30))
         #expect(throws: NodeConfiguration.Invalid.self) {
             try NodeConfiguration.fromEnvironment(service: "intake", environment: ["ONESEAL_INSECURE_LOOPBACK": "1", "ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS": "a week"])
