@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import OneSealProto
 import OneSealStore
@@ -41,5 +42,9 @@ public struct LateBoundConsumer<API: Sendable>: EventConsumer {
 
     public func consume(batch events: [Events_EventEnvelope], in transaction: PostgresConnection) async throws {
         try await make(try box.get()).consume(batch: events, in: transaction)
+    }
+
+    public func consumeOnce(_ events: [(Events_EventEnvelope, UUID)], in transaction: PostgresConnection) async throws -> Set<UUID>? {
+        try await make(try box.get()).consumeOnce(events, in: transaction)
     }
 }

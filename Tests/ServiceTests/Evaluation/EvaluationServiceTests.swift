@@ -49,9 +49,12 @@ struct EvaluationServiceTests {
             unknown.sourceService = "future"
             unknown.sourceNode = "371302"
             unknown.payload = Data([1, 2, 3])
-            try await node.deliver([unknown])
+            // An id twice in one batch is stored once; the log is the receipt (decision 76), so
+            // no inbox row is written beside it.
+            try await node.deliver([unknown, unknown])
             #expect(try await node.count("SELECT count(*) FROM events") == stream.count + 1)
             #expect(try await node.count("SELECT count(*) FROM events WHERE NOT filed") == 1)
+            #expect(try await node.count("SELECT count(*) FROM inbox") == 0)
             // Personal data never reaches the log: the ID number is replaced by its blind index.
             #expect(try await node.count("SELECT count(*) FROM events WHERE position(convert_to('371302199001011233', 'UTF8') in payload) > 0") == 0)
             #expect(try await node.count("SELECT count(*) FROM events WHERE position(convert_to('张三', 'UTF8') in payload) > 0") == 0)
