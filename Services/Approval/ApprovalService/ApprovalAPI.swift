@@ -205,7 +205,6 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     }
 
     /// Applies `change` to a case already locked in `transaction` and writes it, its audit entry
-    /// and its events (plus CaseWarningChanged when the warning level moved).
     /// and its events (plus CaseWarningChanged when the warning level moved). With `read`, the
     /// read in full of the answer is logged by the case's write. Three statements: the case (its
     /// read log and the audit head locked with it), the audit entries, the events (#21).

@@ -163,7 +163,9 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
                 throw RPCError(code: .failedPrecondition, message: "the application changed since you read it (revision \(application.revision), you had \(expectedRevision)); read it again")
             }
             // Shown by the write itself: its read log is a CTE of the statement that writes it.
-            return try await store(application, changedBy: change, shownTo: (caller, purpose), in: transaction).shown!
+            let (_, shown) = try await store(application, changedBy: change, shownTo: (caller, purpose), in: transaction)
+            guard let shown else { throw RPCError(code: .internalError, message: "the changed application was not rendered; nothing was changed") }
+            return shown
         }
     }
 
