@@ -49,17 +49,17 @@ enum ApplicationStore {
     /// it (the watch's, the next change's FOR UPDATE) decode nothing.
     static let decodedStates = DecodedDocuments<ApplicationState>(capacity: 512)
 
-    /// The row as stored, its pinned items' content read from the versions this process holds
-    /// (`CatalogueStore.pinnedVersions`); `PinnedItem.UnheldVersion` when it holds not all of them
-    /// — `decode(_:on:)` loads them and tries again.
-    static func decode(_ row: PostgresRow) throws -> StoredApplication {
+    /// The row as stored, its pinned items' content read from `loaded` or the versions this
+    /// process holds (`CatalogueStore.pinnedVersions`); `PinnedItem.UnheldVersion` when neither
+    /// holds one of them — `decode(_:on:)` loads it and tries again.
+    static func decode(_ row: PostgresRow, loaded: [ItemVersion: CatalogueItem] = [:]) throws -> StoredApplication {
         let stateText = try row.decode("state", as: String.self)
         return StoredApplication(
             id: try row.decode("id", as: UUID.self),
             number: try row.decode("application_number", as: String.self),
             queryCode: try row.decode("query_code", as: String.self),
             status: ApplicationStatus(rawValue: try row.decode("status", as: String.self)) ?? .submitted,
-            state: try decodedStates.value(of: stateText) { try stateDecoder().decode(ApplicationState.self, from: Data($0.utf8)) },
+            state: try decodedStates.value(of: stateText) { try stateDecoder(loaded: loaded).decode(ApplicationState.self, from: Data($0.utf8)) },
             channel: try row.decode("channel", as: String.self),
             windowID: try row.decode("window_id", as: String.self),
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
@@ -74,10 +74,11 @@ enum ApplicationStore {
         )
     }
 
-    /// A decoder of stored states: pinned items from the versions this process holds.
-    static func stateDecoder() -> JSONDecoder {
+    /// A decoder of stored states: pinned items from `loaded`, then the versions this process holds.
+    static func stateDecoder(loaded: [ItemVersion: CatalogueItem] = [:]) -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.userInfo[PinnedItem.catalogueKey] = CatalogueStore.pinnedVersions.catalogue
+        let held = CatalogueStore.pinnedVersions
+        decoder.userInfo[PinnedItem.catalogueKey] = { @Sendable (version: ItemVersion) in loaded[version] ?? held.item(version) } as PinnedItem.Catalogue
         return decoder
     }
 
@@ -85,16 +86,19 @@ enum ApplicationStore {
     /// hold yet (after a start, or a version published by another process). A version the
     /// catalogue does not hold with the pinned content hash is an error naming it: the
     /// application's rules are gone, and nothing may guess them (migration 0012 prevents it).
+    /// What it loads is used for this row whatever the shared holder keeps meanwhile (it starts
+    /// again empty when full), so a busy process never mistakes a version it just read for a
+    /// missing one.
     static func decode(_ row: PostgresRow, on connection: PostgresConnection) async throws -> StoredApplication {
-        var loaded: Set<ItemVersion> = []
+        var loaded: [ItemVersion: CatalogueItem] = [:]
         while true {
             do {
-                return try decode(row)
+                return try decode(row, loaded: loaded)
             } catch let unheld as PinnedItem.UnheldVersion {
-                guard loaded.insert(unheld.version).inserted else {
+                guard loaded[unheld.version] == nil, let item = try await CatalogueStore.pinned(unheld.version, on: connection) else {
                     throw UnheldPinnedVersion(version: unheld.version)
                 }
-                try await CatalogueStore.loadPinned(unheld.version, on: connection)
+                loaded[unheld.version] = item
             }
         }
     }

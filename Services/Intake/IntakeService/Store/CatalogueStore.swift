@@ -58,10 +58,12 @@ enum CatalogueStore {
         return try rows.first.map(decode)
     }
 
-    /// Reads `version` into `pinnedVersions` (as `decode` holds every row it reads); a version
-    /// stored with another content hash is not held under the pinned one.
-    static func loadPinned(_ version: ItemVersion, on connection: PostgresConnection) async throws {
-        _ = try await item(version.implementationCode, version: version.version, on: connection)
+    /// The content of `version` from the catalogue (held from now on, as `decode` holds every
+    /// row it reads); nil when the catalogue has no such version, or has it with another content
+    /// hash — never another version's rules.
+    static func pinned(_ version: ItemVersion, on connection: PostgresConnection) async throws -> CatalogueItem? {
+        guard let stored = try await item(version.implementationCode, version: version.version, on: connection), stored.version == version else { return nil }
+        return stored.item
     }
 
     /// The current version (or a given one) with the numbers of all the item's versions, in one
