@@ -60,15 +60,6 @@ public final class NotifiedCache<Value: Sendable>: Service, Sendable {
         }
     }
 
-    /// The kept value of `key`, or `read`'s answer, kept if no change was heard meanwhile.
-    public func value(_ key: String, read: () async throws -> Value) async throws -> Value {
-        if let kept = value(key) { return kept }
-        let token = fillToken()
-        let value = try await read()
-        if let token { keep(value, for: key, token: token) }
-        return value
-    }
-
     /// How many values are kept now.
     public var count: Int { state.withLock { $0.values.count } }
 

@@ -7,12 +7,16 @@ enum PostgresTimestamp {
     /// `timestamptz`'s binary form: microseconds since 2000-01-01 00:00:00 UTC, rounded as
     /// `format` rounds.
     static func microsecondsSince2000(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) - 946_684_800_000_000
+        microsecondsSince1970(date) - 946_684_800_000_000
+    }
+
+    /// `date` in whole microseconds (rounded: PostgreSQL keeps no finer).
+    static func microsecondsSince1970(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
     static func format(_ date: Date) -> String {
-        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        var micros = Int64(totalMicros)
+        var micros = microsecondsSince1970(date)
         var days = micros / 86_400_000_000
         micros %= 86_400_000_000
         if micros < 0 {

@@ -185,7 +185,7 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
             // The read in full is logged by the statement that writes the change (`store`).
             let read = fullRead(by: caller, purpose: purpose)
             let changed = try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, logging: read, change)
-            return try view(changed, for: caller, loggedAs: read)
+            return try viewLoggedByWrite(changed, for: caller)
         }
     }
 
@@ -270,16 +270,20 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         try Common_Applicant(serializedBytes: try keyring.open(stored.applicantSealed, context: "approval.case:\(stored.id.uuidString.lowercased())"))
     }
 
-    /// Staff who decide cases of this node see the applicant in full (each read logged); everyone
-    /// else sees it masked.
     /// The case's applicant as `caller` may see it, by the one disclosure rule (`Disclosure`):
-    /// in full for this node's back office (each such read logged), supervisory for a supervising
-    /// department, masked for everyone else.
-    func applicant(_ stored: StoredCase, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Common_Applicant {
+    /// in full for this node's back office, supervisory for a supervising department, masked for
+    /// everyone else; and whether it is in full (a read to log).
+    func disclosedApplicant(_ stored: StoredCase, for caller: Caller?) throws -> (applicant: Common_Applicant, inFull: Bool) {
         let applicant = try openApplicant(stored)
         let disclosure = Disclosure.of(.approvalCase, for: caller, atNode: node)
-        guard disclosure == .full, let caller else { return applicant.disclosed(disclosure) }
-        try await logFullReads(of: [stored.id], by: caller, purpose: purpose, on: connection)
+        guard disclosure == .full, caller != nil else { return (applicant.disclosed(disclosure), false) }
+        return (applicant, true)
+    }
+
+    /// `disclosedApplicant`, a read in full logged.
+    func applicant(_ stored: StoredCase, for caller: Caller?, purpose: String, on connection: PostgresConnection) async throws -> Common_Applicant {
+        let (applicant, inFull) = try disclosedApplicant(stored, for: caller)
+        if inFull, let caller { try await logFullReads(of: [stored.id], by: caller, purpose: purpose, on: connection) }
         return applicant
     }
 
@@ -307,12 +311,11 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         return out
     }
 
-    /// The case as `caller` may see it, the read in full (`read`, from `fullRead`) already logged
-    /// by the write that changed it.
-    func view(_ stored: StoredCase, for caller: Caller, loggedAs read: CaseStore.ReadLogEntry?) throws -> Approval_Case {
+    /// The case as `caller` may see it, a read in full already logged by the write that changed
+    /// it (`fullRead`).
+    func viewLoggedByWrite(_ stored: StoredCase, for caller: Caller) throws -> Approval_Case {
         var out = try caseProto(stored)
-        let applicant = try openApplicant(stored)
-        out.applicant = read == nil ? applicant.disclosed(Disclosure.of(.approvalCase, for: caller, atNode: node)) : applicant
+        out.applicant = try disclosedApplicant(stored, for: caller).applicant
         return out
     }
 

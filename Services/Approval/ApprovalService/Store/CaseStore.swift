@@ -72,7 +72,7 @@ enum CaseStore {
     static func insert(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws -> AuditLog.Head? {
         let state = stored.state
         let rows = try await transaction.query("""
-            WITH head AS (SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE)
+            WITH \(unescaped: AuditLog.lockingHead)
             INSERT INTO cases (id, case_number, application_id, implementation_code, status, state, applicant_sealed, department_code,
                                next_role, next_assignee, accepted_on, due_on, yellow_on, warning, revocation_review_open, renewal_due_on,
                                revision, created_at, updated_at)
@@ -81,11 +81,11 @@ enum CaseStore {
                     \(state.acceptedOn.iso8601)::date, \(derived.dueOn?.iso8601)::date, \(derived.yellowOn?.iso8601)::date, \(derived.warning),
                     \(derived.revocationReviewOpen), \(derived.renewalDueOn?.iso8601)::date, \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
             ON CONFLICT ON CONSTRAINT cases_one_per_item DO NOTHING
-            RETURNING state::text AS state, (SELECT sequence FROM head) AS audit_sequence, (SELECT hash FROM head) AS audit_hash
+            RETURNING state::text AS state, \(unescaped: AuditLog.returningHead)
             """)
         guard let written = rows.first else { return nil }
         decodedStates.remember(try written.decode("state", as: String.self), as: state)
-        return AuditLog.Head(sequence: try written.decode("audit_sequence", as: Int64.self), hash: try written.decode("audit_hash", as: [UInt8].self))
+        return try AuditLog.Head(returnedBy: written)
     }
 
     /// A read in full of the case's applicant, logged by the statement that writes the case.
@@ -104,7 +104,7 @@ enum CaseStore {
     static func update(_ stored: StoredCase, derived: Derived, logging reads: [ReadLogEntry], in transaction: PostgresConnection) async throws -> AuditLog.Head? {
         let state = stored.state
         let written = try await transaction.query("""
-            WITH head AS (SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+            WITH \(unescaped: AuditLog.lockingHead),
             reads AS (
                 INSERT INTO personal_data_reads (subject, role, node, case_id, purpose)
                 SELECT subject, role, node, \(stored.id), purpose
@@ -117,11 +117,11 @@ enum CaseStore {
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
             WHERE id = \(stored.id)
-            RETURNING state::text AS state, (SELECT sequence FROM head) AS audit_sequence, (SELECT hash FROM head) AS audit_hash
+            RETURNING state::text AS state, \(unescaped: AuditLog.returningHead)
             """).first
         guard let written else { return nil }
         decodedStates.remember(try written.decode("state", as: String.self), as: state)
-        return AuditLog.Head(sequence: try written.decode("audit_sequence", as: Int64.self), hash: try written.decode("audit_hash", as: [UInt8].self))
+        return try AuditLog.Head(returnedBy: written)
     }
 }
 
@@ -134,6 +134,13 @@ enum AuditLog {
         var sequence: Int64
         var hash: [UInt8]
     }
+
+    /// The CTE that locks the head until the transaction ends, for a statement that writes a case
+    /// (`CaseStore.insert`, `CaseStore.update`) or reads it alone (`lockedHead`).
+    static let lockingHead: StaticString = "head AS (SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE)"
+    /// The RETURNING columns that answer the head `lockingHead` locked (`Head(returnedBy:)`): read
+    /// only for a row the statement wrote, so nothing is locked when it wrote none.
+    static let returningHead: StaticString = "(SELECT sequence FROM head) AS audit_sequence, (SELECT hash FROM head) AS audit_hash"
 
     /// One entry to append: what was done to which case, by whom, when.
     struct Entry: Sendable {
@@ -176,8 +183,7 @@ enum AuditLog {
     /// The head, locked until the transaction ends: entries are numbered without gaps even with
     /// several replicas writing.
     static func lockedHead(in transaction: PostgresConnection) async throws -> Head {
-        let row = try await transaction.query("SELECT sequence, hash FROM audit_head WHERE id = 1 FOR UPDATE").one()
-        return Head(sequence: try row.decode("sequence", as: Int64.self), hash: try row.decode("hash", as: [UInt8].self))
+        try Head(returnedBy: try await transaction.query("WITH \(unescaped: lockingHead) SELECT \(unescaped: returningHead)").one())
     }
 
     static let columns: StaticString = "sequence, case_id, action, actor_subject, actor_role, actor_node, at_micros, details_json, previous_hash, entry_hash"
@@ -215,5 +221,12 @@ enum AuditLog {
             if rows.count < pageSize { break }
         }
         return verifier.finish(expectedHead: through == nil ? (headSequence, headHash) : nil)
+    }
+}
+
+extension AuditLog.Head {
+    /// The head a statement with `AuditLog.returningHead` answered.
+    init(returnedBy row: PostgresRow) throws {
+        self.init(sequence: try row.decode("audit_sequence", as: Int64.self), hash: try row.decode("audit_hash", as: [UInt8].self))
     }
 }

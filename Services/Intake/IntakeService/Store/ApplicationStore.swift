@@ -290,6 +290,7 @@ enum ApplicationStore {
             }
         }
     }
+
     /// One row per application read, in one statement (a page of a list is one insert, not one
     /// autocommitted insert per row). In a transaction it is sent with the next statement or the
     /// COMMIT — before the answer leaves, as the answer waits for the commit.
