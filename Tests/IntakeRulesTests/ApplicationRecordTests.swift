@@ -141,4 +141,16 @@ struct ApplicationRecordTests {
         let oldJSON = try JSONSerialization.data(withJSONObject: old)
         #expect(try JSONDecoder().decode(ApplicationState.self, from: oldJSON) == application)
     }
+
+    @Test("the store writes the state with StreamingJSONEncoder: the JSON Foundation's encoder writes, read back to the same state")
+    func storedFormByTheStreamingEncoder() throws {
+        let application = try accepted()
+        let pinned = try #require(application.items.first)
+        let ours = try StreamingJSONEncoder.encode(application)
+        let foundation = try JSONEncoder().encode(application)
+        #expect(try JSONSerialization.jsonObject(with: Data(ours)) as! NSDictionary == JSONSerialization.jsonObject(with: foundation) as! NSDictionary)
+        let decoder = JSONDecoder()
+        decoder.userInfo[PinnedItem.catalogueKey] = { @Sendable (version: ItemVersion) in version == pinned.version ? pinned.item : nil } as PinnedItem.Catalogue
+        #expect(try decoder.decode(ApplicationState.self, from: Data(ours)) == application)
+    }
 }

@@ -20,9 +20,10 @@ enum CaseStore {
         var renewalDueOn: CivilDate? = nil
     }
 
-    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them itself).
+    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them
+    /// itself), written by `StreamingJSONEncoder` (#21 step 15).
     static func encode(_ state: CaseState) throws -> String {
-        String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        try StreamingJSONEncoder.string(state)
     }
 
     /// The case states this process decoded or wrote lately, by their stored text

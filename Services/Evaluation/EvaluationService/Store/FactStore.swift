@@ -9,7 +9,7 @@ enum FactStore {
     /// A value as the JSON text bound into a `jsonb` column: keys unsorted, since jsonb keeps its
     /// own order (decision 64).
     static func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        try StreamingJSONEncoder.string(value)
     }
 
     static func decode<T: FactJSON.Readable>(_ type: T.Type, _ row: PostgresRow, column: String = "fact") throws -> T {

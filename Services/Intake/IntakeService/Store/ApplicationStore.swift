@@ -120,9 +120,10 @@ enum ApplicationStore {
     }
 
     /// The state as the JSON text bound into `state::jsonb`. Keys are not sorted: jsonb keeps its
-    /// own key order, so sorting every object bought nothing (#21).
+    /// own key order, so sorting every object bought nothing (#21). Written by
+    /// `StreamingJSONEncoder` (#21 step 15: Foundation's encoder was ≈ 14 % of intake's CPU).
     static func stateJSON(_ state: ApplicationState) throws -> String {
-        String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        try StreamingJSONEncoder.string(state)
     }
 
     static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredApplication? {

@@ -125,9 +125,10 @@ struct PushStore: Sendable {
             reroutedFrom: try row.decode("rerouted_from"), revision: try row.decode("revision"))
     }
 
-    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them itself).
+    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them
+    /// itself), written by `StreamingJSONEncoder` (#21 step 15).
     static func stateJSON(_ state: PushState) throws -> String {
-        String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        try StreamingJSONEncoder.string(state)
     }
 
     func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredPush? {
