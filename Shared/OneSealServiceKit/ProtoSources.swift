@@ -2154,14 +2154,13 @@ message CaseFileSample {
 """####),
         ("oneseal/evaluation/v1/events.proto", ####"""
 // Events the evaluation service emits (in oneseal.events.v1.EventEnvelope.payload; aggregate_id is the
-// rating id or the rectification id, or the county's division code for EventsPassedUp). Consumers:
-// the city node's evaluation service (county figures), notification integrations.
+// rating id or the rectification id). Consumers: the city node's evaluation service (county figures),
+// notification integrations.
 syntax = "proto3";
 
 package oneseal.evaluation.v1;
 
 import "oneseal/evaluation/v1/figures.proto";
-import "oneseal/events/v1/envelope.proto";
 import "oneseal/evaluation/v1/rating.proto";
 
 option swift_prefix = "Evaluation_";
@@ -2189,16 +2188,6 @@ message WindowFlagged {
   int32 year = 1;
   int32 month = 2;
   WindowFlag flag = 3;
-}
-
-// The events a county's evaluation received in one batch, passed up to its city's evaluation as one
-// event (E13; docs/decisions.md 77): one outbox row per batch instead of one per event. Each
-// envelope is what the county once sent on its own — event_id, type, aggregate_id, occurred_at,
-// traceparent, and the payload with personal data removed; source_service, source_node and
-// sequence are left empty and taken, at the city, from the envelope that carries them. The city
-// logs and folds each one under its own event_id, exactly as if it had come alone.
-message EventsPassedUp {
-  repeated oneseal.events.v1.EventEnvelope events = 1;
 }
 
 """####),

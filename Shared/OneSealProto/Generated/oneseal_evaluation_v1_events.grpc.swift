@@ -1,6 +1,6 @@
 /// Events the evaluation service emits (in oneseal.events.v1.EventEnvelope.payload; aggregate_id is the
-/// rating id or the rectification id, or the county's division code for EventsPassedUp). Consumers:
-/// the city node's evaluation service (county figures), notification integrations.
+/// rating id or the rectification id). Consumers: the city node's evaluation service (county figures),
+/// notification integrations.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -9,8 +9,8 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Events the evaluation service emits (in oneseal.events.v1.EventEnvelope.payload; aggregate_id is the
-/// rating id or the rectification id, or the county's division code for EventsPassedUp). Consumers:
-/// the city node's evaluation service (county figures), notification integrations.
+/// rating id or the rectification id). Consumers: the city node's evaluation service (county figures),
+/// notification integrations.
 
 import SwiftProtobuf
 
@@ -143,24 +143,6 @@ public nonisolated struct Evaluation_WindowFlagged: Sendable {
   public init() {}
 
   fileprivate var _flag: Evaluation_WindowFlag? = nil
-}
-
-/// The events a county's evaluation received in one batch, passed up to its city's evaluation as one
-/// event (E13; docs/decisions.md 77): one outbox row per batch instead of one per event. Each
-/// envelope is what the county once sent on its own — event_id, type, aggregate_id, occurred_at,
-/// traceparent, and the payload with personal data removed; source_service, source_node and
-/// sequence are left empty and taken, at the city, from the envelope that carries them. The city
-/// logs and folds each one under its own event_id, exactly as if it had come alone.
-public nonisolated struct Evaluation_EventsPassedUp: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var events: [Events_EventEnvelope] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -347,36 +329,6 @@ nonisolated extension Evaluation_WindowFlagged: SwiftProtobuf.Message, SwiftProt
     if lhs.year != rhs.year {return false}
     if lhs.month != rhs.month {return false}
     if lhs._flag != rhs._flag {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Evaluation_EventsPassedUp: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".EventsPassedUp"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.events.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.events, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Evaluation_EventsPassedUp, rhs: Evaluation_EventsPassedUp) -> Bool {
-    if lhs.events != rhs.events {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

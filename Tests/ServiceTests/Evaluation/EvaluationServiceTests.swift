@@ -490,7 +490,7 @@ struct EvaluationServiceTests {
         }
     }
 
-    @Test("a county passes every stored event, stripped, up to its city's evaluation when that peer is configured: a batch in one row")
+    @Test("a county passes every stored event, stripped, up to its city's evaluation when that peer is configured")
     func forwardsToParent() async throws {
         // The peer's address is never dialled here (no service key, so no relay): the outbox is checked.
         try await withEvaluationNode(today: try CivilDate(parsing: "2026-10-16"), environment: ["ONESEAL_PEERS": "evaluation@371300=127.0.0.1:9"]) { node in
@@ -501,104 +501,18 @@ struct EvaluationServiceTests {
             stream[1].traceparent = traces[1]
             try await node.deliver(stream)
             try await node.deliver(Array(stream.prefix(2)))  // redelivered: not passed up twice
-            let rows = try await node.database.query("SELECT destination, type, aggregate_id, payload FROM outbox ORDER BY seq")
-            // One delivered batch, one row (decision 77), holding every event in order.
-            #expect(rows.count == 1)
-            let row = try #require(rows.first)
-            #expect(try row.decode("destination", as: String.self) == "evaluation@371300")
-            #expect(try row.decode("type", as: String.self) == Evaluation_EventsPassedUp.protoMessageName)
-            #expect(try row.decode("aggregate_id", as: String.self) == "371302")
-            let passed = try Evaluation_EventsPassedUp(serializedBytes: try row.decode("payload", as: [UInt8].self)).events
-            #expect(passed.map(\.eventID) == stream.map(\.eventID))
-            #expect(passed.map(\.type) == stream.map(\.type))
-            #expect(passed.map(\.aggregateID) == stream.map(\.aggregateID))
-            #expect(passed.map { TraceContext(traceparent: $0.traceparent)?.traceID }.prefix(2) == traces.map { TraceContext(traceparent: $0)?.traceID }[...])
-            #expect(passed.allSatisfy { $0.hasOccurredAt })
+            let rows = try await node.database.query("SELECT id, destination, type, payload, traceparent FROM outbox ORDER BY seq")
+            #expect(rows.count == stream.count)
+            let ids = try rows.map { try $0.decode("id", as: UUID.self).uuidString }
+            #expect(ids == stream.map(\.eventID))
+            let passedTraces = try rows.prefix(2).map { try $0.decode("traceparent", as: String?.self).flatMap(TraceContext.init(traceparent:))?.traceID }
+            #expect(passedTraces == traces.map { TraceContext(traceparent: $0)?.traceID })
+            #expect(try rows.allSatisfy { try $0.decode("destination", as: String.self) == "evaluation@371300" })
             #expect(try await node.count("SELECT count(*) FROM outbox WHERE position(convert_to('371302199001011233', 'UTF8') in payload) > 0") == 0)
-            // A bad review goes up as RatingSubmitted + RectificationOpened, each a row of its own.
+            // A bad review goes up as RatingSubmitted + RectificationOpened.
             _ = try await rate(node, case: EvaluationEvents.c2, channel: .onSite, level: 2, comment: "等候太久", visit: "v1", as: try node.token(.windowClerk, subject: "pad-W2"))
             let types = try await node.database.query("SELECT type FROM outbox ORDER BY seq").map { try $0.decode("type", as: String.self) }
             #expect(Array(types.suffix(2)) == [Evaluation_RatingSubmitted.protoMessageName, Evaluation_RectificationOpened.protoMessageName])
-        }
-    }
-
-    @Test("a city opens what a county passed up: each event logged and folded under its own id, as if it came alone; twice is once; a malformed carrier is refused naming the field")
-    func opensWhatACountyPassedUp() async throws {
-        let today = try CivilDate(parsing: "2026-10-16")
-        // The county's rows, exactly as its relay would send them (source: evaluation@371302).
-        let fromCounty = Box<(carriers: [Events_EventEnvelope], facts: [String])>(([], []))
-        let stream = try EvaluationEvents.stream()
-        try await withEvaluationNode(today: today, environment: ["ONESEAL_PEERS": "evaluation@371300=127.0.0.1:9"]) { county in
-            // Two deliveries, two rows: the city must take both, in order.
-            try await county.deliver(Array(stream.prefix(3)))
-            try await county.deliver(Array(stream.dropFirst(3)))
-            var carriers: [Events_EventEnvelope] = []
-            for row in try await county.database.query("SELECT id, seq, type, aggregate_id, payload FROM outbox ORDER BY seq") {
-                var carrier = Events_EventEnvelope()
-                carrier.eventID = try row.decode("id", as: UUID.self).uuidString
-                carrier.type = try row.decode("type", as: String.self)
-                carrier.aggregateID = try row.decode("aggregate_id", as: String.self)
-                carrier.sequence = UInt64(try row.decode("seq", as: Int64.self))
-                carrier.sourceService = "evaluation"
-                carrier.sourceNode = "371302"
-                carrier.payload = Data(try row.decode("payload", as: [UInt8].self))
-                carriers.append(carrier)
-            }
-            let facts = try await county.database.query("""
-                SELECT id || ' ' || fact::text AS f FROM application_facts UNION ALL SELECT id || ' ' || fact::text FROM case_facts ORDER BY 1
-                """).map { try $0.decode("f", as: String.self) }
-            fromCounty.set((carriers, facts))
-        }
-        let (carriers, countyFacts) = fromCounty.get()
-        #expect(carriers.count == 2)
-        try await withEvaluationNode(node: "371300", today: today) { city in
-            let accepted = try await city.deliver(carriers)
-            #expect(accepted == carriers.map(\.eventID))
-            try await city.deliver(carriers)  // a relay's retry: nothing twice
-            try await city.deliver(Array(stream.prefix(1)))  // one that also came alone: still once
-            let logged = try await city.database.query("SELECT event_id, type, source_service, source_node FROM events ORDER BY seq")
-            #expect(try logged.map { try $0.decode("event_id", as: UUID.self).uuidString } == stream.map(\.eventID))
-            #expect(try logged.map { try $0.decode("type", as: String.self) } == stream.map(\.type))
-            #expect(try logged.allSatisfy { try $0.decode("source_node", as: String.self) == "371302" && $0.decode("source_service", as: String.self) == "evaluation" })
-            #expect(try await city.count("SELECT count(*) FROM events WHERE type = 'oneseal.evaluation.v1.EventsPassedUp'") == 0)
-            let cityFacts = try await city.database.query("""
-                SELECT id || ' ' || fact::text AS f FROM application_facts UNION ALL SELECT id || ' ' || fact::text FROM case_facts ORDER BY 1
-                """).map { try $0.decode("f", as: String.self) }
-            #expect(!cityFacts.isEmpty)
-            #expect(cityFacts == countyFacts)
-            // Malformed carriers are refused whole, naming what is wrong, and change nothing.
-            var garbage = carriers[0]
-            garbage.eventID = UUID().uuidString
-            garbage.payload = Data([0xFF, 0xFF, 0xFF])
-            await #expect { try await city.deliver([garbage]) } throws: { rpcFailure($0)?.fields == ["payload"] }
-            var badID = Evaluation_EventsPassedUp()
-            badID.events = [stream[0]]
-            badID.events[0].eventID = "not-a-uuid"
-            var carrier = carriers[0]
-            carrier.eventID = UUID().uuidString
-            carrier.payload = try badID.serializedBytes()
-            await #expect { try await city.deliver([carrier]) } throws: { rpcFailure($0)?.fields == ["payload.events[0].event_id"] }
-            var nested = Evaluation_EventsPassedUp()
-            nested.events = [carriers[0]]
-            carrier.payload = try nested.serializedBytes()
-            await #expect { try await city.deliver([carrier]) } throws: { rpcFailure($0)?.fields == ["payload.events[0].type"] }
-            #expect(try await city.count("SELECT count(*) FROM events") == stream.count)
-        }
-        // A city of the previous release stored the carriers whole, without effect: a rebuild
-        // after its upgrade folds the events in them as if each had been logged.
-        try await withEvaluationNode(node: "371300", today: today) { city in
-            for carrier in carriers {
-                try await city.database.execute("""
-                    INSERT INTO events (event_id, type, source_service, source_node, aggregate_id, occurred_at, payload, filed, note)
-                    VALUES (\(UUID(uuidString: carrier.eventID)!), \(carrier.type), 'evaluation', '371302', '371302', now(), \(Array(carrier.payload)), false, 'unknown type')
-                    """)
-            }
-            let rebuilt = try await city.evaluation.rebuildReadModel(Evaluation_RebuildReadModelRequest(), metadata: try city.token(.operator, subject: "ops-1"))
-            #expect(rebuilt.eventsReplayed == Int64(stream.count) && rebuilt.unfiledEvents == 0)
-            let rebuiltFacts = try await city.database.query("""
-                SELECT id || ' ' || fact::text AS f FROM application_facts UNION ALL SELECT id || ' ' || fact::text FROM case_facts ORDER BY 1
-                """).map { try $0.decode("f", as: String.self) }
-            #expect(rebuiltFacts == countyFacts)
         }
     }
 

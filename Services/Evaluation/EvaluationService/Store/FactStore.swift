@@ -1,7 +1,6 @@
 import EvaluationRules
 import Foundation
 import OneSealCore
-import OneSealProto
 import OneSealStore
 
 /// The read model's SQL: one JSON row per application, case, consultation and push.
@@ -270,19 +269,12 @@ enum EventLog {
             for row in rows {
                 after = try row.decode("seq", as: Int64.self)
                 let type = try row.decode("type", as: String.self)
-                let payload = try row.decode("payload", as: [UInt8].self)
-                let sourceNode = try row.decode("source_node", as: String.self)
-                // A county's batch that a city of the previous release stored whole, unopened
-                // (decision 77): its events are folded as if each had been logged.
-                let events = type == Evaluation_EventsPassedUp.protoMessageName
-                    ? ((try? Evaluation_EventsPassedUp(serializedBytes: payload))?.events ?? []).map { ($0.type, Array($0.payload), $0.occurredAt.date) }
-                    : [(type, payload, try row.decode("occurred_at", as: Date.self))]
-                for (type, payload, occurredAt) in events {
-                    let filed = EventFiling.file(type: type, payload: payload, sourceNode: sourceNode, occurredOn: CivilDate(occurredAt), index: index)
-                    if !filed.filed { unfiled += 1 }
-                    model.apply(filed.fact)
-                    count += 1
-                }
+                let filed = EventFiling.file(
+                    type: type, payload: try row.decode("payload", as: [UInt8].self), sourceNode: try row.decode("source_node", as: String.self),
+                    occurredOn: CivilDate(try row.decode("occurred_at", as: Date.self)), index: index)
+                if !filed.filed { unfiled += 1 }
+                model.apply(filed.fact)
+                count += 1
             }
         }
         try await FactStore.save(model, on: transaction)

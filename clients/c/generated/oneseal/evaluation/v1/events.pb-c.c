@@ -232,51 +232,6 @@ void   oneseal__evaluation__v1__window_flagged__free_unpacked
   assert(message->base.descriptor == &oneseal__evaluation__v1__window_flagged__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   oneseal__evaluation__v1__events_passed_up__init
-                     (Oneseal__Evaluation__V1__EventsPassedUp         *message)
-{
-  static const Oneseal__Evaluation__V1__EventsPassedUp init_value = ONESEAL__EVALUATION__V1__EVENTS_PASSED_UP__INIT;
-  *message = init_value;
-}
-size_t oneseal__evaluation__v1__events_passed_up__get_packed_size
-                     (const Oneseal__Evaluation__V1__EventsPassedUp *message)
-{
-  assert(message->base.descriptor == &oneseal__evaluation__v1__events_passed_up__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t oneseal__evaluation__v1__events_passed_up__pack
-                     (const Oneseal__Evaluation__V1__EventsPassedUp *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &oneseal__evaluation__v1__events_passed_up__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t oneseal__evaluation__v1__events_passed_up__pack_to_buffer
-                     (const Oneseal__Evaluation__V1__EventsPassedUp *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &oneseal__evaluation__v1__events_passed_up__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Oneseal__Evaluation__V1__EventsPassedUp *
-       oneseal__evaluation__v1__events_passed_up__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Oneseal__Evaluation__V1__EventsPassedUp *)
-     protobuf_c_message_unpack (&oneseal__evaluation__v1__events_passed_up__descriptor,
-                                allocator, len, data);
-}
-void   oneseal__evaluation__v1__events_passed_up__free_unpacked
-                     (Oneseal__Evaluation__V1__EventsPassedUp *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &oneseal__evaluation__v1__events_passed_up__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 static const ProtobufCFieldDescriptor oneseal__evaluation__v1__rating_submitted__field_descriptors[1] =
 {
   {
@@ -504,43 +459,5 @@ const ProtobufCMessageDescriptor oneseal__evaluation__v1__window_flagged__descri
   oneseal__evaluation__v1__window_flagged__field_indices_by_name,
   1,  oneseal__evaluation__v1__window_flagged__number_ranges,
   (ProtobufCMessageInit) oneseal__evaluation__v1__window_flagged__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor oneseal__evaluation__v1__events_passed_up__field_descriptors[1] =
-{
-  {
-    "events",
-    1,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Oneseal__Evaluation__V1__EventsPassedUp, n_events),
-    offsetof(Oneseal__Evaluation__V1__EventsPassedUp, events),
-    &oneseal__events__v1__event_envelope__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned oneseal__evaluation__v1__events_passed_up__field_indices_by_name[] = {
-  0,   /* field[0] = events */
-};
-static const ProtobufCIntRange oneseal__evaluation__v1__events_passed_up__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 1 }
-};
-const ProtobufCMessageDescriptor oneseal__evaluation__v1__events_passed_up__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "oneseal.evaluation.v1.EventsPassedUp",
-  "EventsPassedUp",
-  "Oneseal__Evaluation__V1__EventsPassedUp",
-  "oneseal.evaluation.v1",
-  sizeof(Oneseal__Evaluation__V1__EventsPassedUp),
-  1,
-  oneseal__evaluation__v1__events_passed_up__field_descriptors,
-  oneseal__evaluation__v1__events_passed_up__field_indices_by_name,
-  1,  oneseal__evaluation__v1__events_passed_up__number_ranges,
-  (ProtobufCMessageInit) oneseal__evaluation__v1__events_passed_up__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -15,7 +15,6 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "oneseal/evaluation/v1/figures.pb-c.h"
-#include "oneseal/events/v1/envelope.pb-c.h"
 #include "oneseal/evaluation/v1/rating.pb-c.h"
 
 typedef struct Oneseal__Evaluation__V1__RatingSubmitted Oneseal__Evaluation__V1__RatingSubmitted;
@@ -23,7 +22,6 @@ typedef struct Oneseal__Evaluation__V1__RectificationOpened Oneseal__Evaluation_
 typedef struct Oneseal__Evaluation__V1__RectificationClosed Oneseal__Evaluation__V1__RectificationClosed;
 typedef struct Oneseal__Evaluation__V1__AppealDecided Oneseal__Evaluation__V1__AppealDecided;
 typedef struct Oneseal__Evaluation__V1__WindowFlagged Oneseal__Evaluation__V1__WindowFlagged;
-typedef struct Oneseal__Evaluation__V1__EventsPassedUp Oneseal__Evaluation__V1__EventsPassedUp;
 
 
 /* --- enums --- */
@@ -88,25 +86,6 @@ struct  Oneseal__Evaluation__V1__WindowFlagged
 #define ONESEAL__EVALUATION__V1__WINDOW_FLAGGED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__window_flagged__descriptor) \
     , 0, 0, NULL }
-
-
-/*
- * The events a county's evaluation received in one batch, passed up to its city's evaluation as one
- * event (E13; docs/decisions.md 77): one outbox row per batch instead of one per event. Each
- * envelope is what the county once sent on its own — event_id, type, aggregate_id, occurred_at,
- * traceparent, and the payload with personal data removed; source_service, source_node and
- * sequence are left empty and taken, at the city, from the envelope that carries them. The city
- * logs and folds each one under its own event_id, exactly as if it had come alone.
- */
-struct  Oneseal__Evaluation__V1__EventsPassedUp
-{
-  ProtobufCMessage base;
-  size_t n_events;
-  Oneseal__Events__V1__EventEnvelope **events;
-};
-#define ONESEAL__EVALUATION__V1__EVENTS_PASSED_UP__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&oneseal__evaluation__v1__events_passed_up__descriptor) \
-    , 0,NULL }
 
 
 /* Oneseal__Evaluation__V1__RatingSubmitted methods */
@@ -204,25 +183,6 @@ Oneseal__Evaluation__V1__WindowFlagged *
 void   oneseal__evaluation__v1__window_flagged__free_unpacked
                      (Oneseal__Evaluation__V1__WindowFlagged *message,
                       ProtobufCAllocator *allocator);
-/* Oneseal__Evaluation__V1__EventsPassedUp methods */
-void   oneseal__evaluation__v1__events_passed_up__init
-                     (Oneseal__Evaluation__V1__EventsPassedUp         *message);
-size_t oneseal__evaluation__v1__events_passed_up__get_packed_size
-                     (const Oneseal__Evaluation__V1__EventsPassedUp   *message);
-size_t oneseal__evaluation__v1__events_passed_up__pack
-                     (const Oneseal__Evaluation__V1__EventsPassedUp   *message,
-                      uint8_t             *out);
-size_t oneseal__evaluation__v1__events_passed_up__pack_to_buffer
-                     (const Oneseal__Evaluation__V1__EventsPassedUp   *message,
-                      ProtobufCBuffer     *buffer);
-Oneseal__Evaluation__V1__EventsPassedUp *
-       oneseal__evaluation__v1__events_passed_up__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   oneseal__evaluation__v1__events_passed_up__free_unpacked
-                     (Oneseal__Evaluation__V1__EventsPassedUp *message,
-                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Oneseal__Evaluation__V1__RatingSubmitted_Closure)
@@ -240,9 +200,6 @@ typedef void (*Oneseal__Evaluation__V1__AppealDecided_Closure)
 typedef void (*Oneseal__Evaluation__V1__WindowFlagged_Closure)
                  (const Oneseal__Evaluation__V1__WindowFlagged *message,
                   void *closure_data);
-typedef void (*Oneseal__Evaluation__V1__EventsPassedUp_Closure)
-                 (const Oneseal__Evaluation__V1__EventsPassedUp *message,
-                  void *closure_data);
 
 /* --- services --- */
 
@@ -254,7 +211,6 @@ extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__rectification_o
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__rectification_closed__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__appeal_decided__descriptor;
 extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__window_flagged__descriptor;
-extern const ProtobufCMessageDescriptor oneseal__evaluation__v1__events_passed_up__descriptor;
 
 PROTOBUF_C__END_DECLS
 
