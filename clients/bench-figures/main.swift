@@ -1,7 +1,8 @@
 // oneseal-bench-figures: how long evaluation's rules take to compute what the director's board
 // asks for — today's figures, the early warnings and the month's report — over a read model the
 // size of a busy hall's, with no database and no network (the service adds those) — and how long
-// reading the model's stored facts takes, `JSONDecoder` beside `FactJSON` (a node's first load).
+// reading the model's stored facts takes, `JSONDecoder` beside `FactJSON` (a node's first load),
+// and writing them, `JSONEncoder` beside `StreamingJSONEncoder` (what every fold writes back).
 //
 //   .build/release/oneseal-bench-figures --open 10000 --closed 10000 --repeat 5
 //
@@ -65,6 +66,18 @@ struct BenchFigures: ParsableCommand {
             var pool = FactJSON.StringPool()
             for text in applicationTexts { _ = FactJSON.application(text, pool: &pool)! }
             for text in caseTexts { _ = FactJSON.case(text, pool: &pool)! }
+        }
+        // What a fold writes back (`FactStore.json`, and the services' stored states the same
+        // way): Foundation's encoder beside the streaming one, on the same facts (#21 step 15).
+        let applications = Array(model.applications.values)
+        let cases = Array(model.cases.values)
+        measure("write \(facts) facts: JSONEncoder") {
+            for fact in applications { _ = try! JSONEncoder().encode(fact) }
+            for fact in cases { _ = try! JSONEncoder().encode(fact) }
+        }
+        measure("write \(facts) facts: Streaming") {
+            for fact in applications { _ = try! StreamingJSONEncoder.encode(fact) }
+            for fact in cases { _ = try! StreamingJSONEncoder.encode(fact) }
         }
         measure("Report (the month, all charts)") {
             _ = ReportBuilder.monthly(
