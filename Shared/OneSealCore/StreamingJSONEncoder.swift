@@ -118,26 +118,37 @@ final class JSONByteWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// A JSON string: `"` and `\` escaped, control characters as `\n`, `\t` … or `\u00XX`; every
-    /// other character as its UTF-8 bytes.
+    /// other character as its UTF-8 bytes. A string with nothing to escape (nearly every one) is
+    /// appended whole: the buffer is a class's property, and each access to it is checked for
+    /// exclusivity — per byte, that check cost more than the copy.
     func writeString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
+        let quote = UInt8(ascii: "\"")
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == quote || $0 == UInt8(ascii: "\\") }) else {
+            bytes.append(quote)
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(quote)
+            return
+        }
+        var escaped: [UInt8] = [quote]
+        escaped.reserveCapacity(value.utf8.count + 8)
         for byte in value.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case quote: escaped.append(contentsOf: [UInt8(ascii: "\\"), quote])
+            case UInt8(ascii: "\\"): escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0x00..<0x20:
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
+                escaped.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                escaped.append(Self.hexDigits[Int(byte >> 4)])
+                escaped.append(Self.hexDigits[Int(byte & 0x0F)])
+            default: escaped.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        escaped.append(quote)
+        bytes.append(contentsOf: escaped)
     }
 }
 
