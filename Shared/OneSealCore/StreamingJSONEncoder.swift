@@ -31,6 +31,9 @@ final class JSONByteWriter {
     /// Open containers, outermost first: `true` for an object, with whether it has an element yet.
     private var open: [(object: Bool, hasElement: Bool, id: Int)] = []
     private var nextID = 0
+    /// The first error met where `Encoder` lets no error out (a nested container or a super
+    /// encoder asked of a closed container): `finish` throws it, so no broken JSON is answered.
+    private var failure: (any Error)?
 
     init() { bytes.reserveCapacity(4096) }
 
@@ -42,8 +45,17 @@ final class JSONByteWriter {
     }
 
     func finish() throws {
+        if let failure { throw failure }
         close(above: 0)
-        if bytes.isEmpty { bytes.append(contentsOf: "{}".utf8) }  // an Encodable that wrote nothing, as JSONEncoder writes it
+    }
+
+    /// `beginElement` where the protocol cannot throw: the error is kept for `finish`.
+    func beginElementOrFail(of container: (depth: Int, id: Int), codingPath: @autoclosure () -> [any CodingKey]) {
+        do {
+            try beginElement(of: container, codingPath: codingPath())
+        } catch {
+            failure = failure ?? error
+        }
     }
 
     /// Opens a container; answers its handle (its depth and identity).
@@ -176,8 +188,18 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let handle: (depth: Int, id: Int)
     let codingPath: [any CodingKey]
 
-    private func key(_ key: Key) throws {
+    private func key(_ key: some CodingKey) throws {
         try writer.beginElement(of: handle, codingPath: self.codingPath + [key])
+        writeName(key)
+    }
+
+    /// A key where the protocol cannot throw (`JSONByteWriter.beginElementOrFail`).
+    private func keyOrFail(_ key: some CodingKey) {
+        writer.beginElementOrFail(of: handle, codingPath: self.codingPath + [key])
+        writeName(key)
+    }
+
+    private func writeName(_ key: some CodingKey) {
         writer.writeString(key.stringValue)
         writer.bytes.append(UInt8(ascii: ":"))
     }
@@ -203,24 +225,34 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        // A closed container cannot throw here; the nested one's first write then does.
-        try? self.key(key)
+        keyOrFail(key)
         return KeyedEncodingContainer(JSONKeyedContainer<NestedKey>(writer: writer, handle: writer.openContainer(object: true), codingPath: codingPath + [key]))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        try? self.key(key)
+        keyOrFail(key)
         return JSONUnkeyedContainer(writer: writer, handle: writer.openContainer(object: false), codingPath: codingPath + [key])
     }
 
+    /// Under the key "super", whether or not `Key` has such a case (as JSONEncoder does).
     mutating func superEncoder() -> any Encoder {
-        superEncoder(forKey: Key(stringValue: "super")!)
+        keyOrFail(JSONSuperKey())
+        return JSONValueEncoder(writer: writer, codingPath: codingPath + [JSONSuperKey()])
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        try? self.key(key)
+        keyOrFail(key)
         return JSONValueEncoder(writer: writer, codingPath: codingPath + [key])
     }
+}
+
+/// The key `superEncoder()` writes under.
+struct JSONSuperKey: CodingKey {
+    var stringValue: String { "super" }
+    var intValue: Int? { nil }
+    init() {}
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { nil }
 }
 
 /// An array's index as a coding key (for paths in errors).
@@ -252,6 +284,14 @@ struct JSONUnkeyedContainer: UnkeyedEncodingContainer {
         return { codingPath + [JSONIndexKey(intValue: index)] }
     }
 
+    /// `element()` where the protocol cannot throw (`JSONByteWriter.beginElementOrFail`).
+    private mutating func elementOrFail() -> [any CodingKey] {
+        let path = codingPath + [JSONIndexKey(intValue: count)]
+        writer.beginElementOrFail(of: handle, codingPath: path)
+        count += 1
+        return path
+    }
+
     mutating func encodeNil() throws { _ = try element(); writer.writeNull() }
     mutating func encode(_ value: Bool) throws { _ = try element(); writer.writeBool(value) }
     mutating func encode(_ value: String) throws { _ = try element(); writer.writeString(value) }
@@ -273,17 +313,17 @@ struct JSONUnkeyedContainer: UnkeyedEncodingContainer {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let path = (try? element())?() ?? codingPath
+        let path = elementOrFail()
         return KeyedEncodingContainer(JSONKeyedContainer<NestedKey>(writer: writer, handle: writer.openContainer(object: true), codingPath: path))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let path = (try? element())?() ?? codingPath
+        let path = elementOrFail()
         return JSONUnkeyedContainer(writer: writer, handle: writer.openContainer(object: false), codingPath: path)
     }
 
     mutating func superEncoder() -> any Encoder {
-        let path = (try? element())?() ?? codingPath
+        let path = elementOrFail()
         return JSONValueEncoder(writer: writer, codingPath: path)
     }
 }

@@ -150,5 +150,33 @@ struct StreamingJSONEncoderTests {
             }
         }
         #expect(throws: EncodingError.self) { try StreamingJSONEncoder.encode(Misuse()) }
+
+        // The same where the protocol lets no error out: a nested container asked of a closed one.
+        struct NestedAfterClose: Encodable {
+            enum Keys: String, CodingKey { case inner, next, late }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Keys.self)
+                var inner = container.nestedContainer(keyedBy: Keys.self, forKey: .inner)
+                try container.encode(2, forKey: .next)  // closes `inner`
+                var late = inner.nestedUnkeyedContainer(forKey: .late)
+                try late.encode(3)
+            }
+        }
+        #expect(throws: EncodingError.self) { try StreamingJSONEncoder.encode(NestedAfterClose()) }
+    }
+
+    @Test("a super encoder writes under \"super\" whether or not the keys have such a case, as JSONEncoder does")
+    func superWithoutSuperKey() throws {
+        struct Child: Encodable {
+            enum Keys: String, CodingKey { case own }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(1, forKey: .own)
+                try [2].encode(to: container.superEncoder())
+            }
+        }
+        let text = try StreamingJSONEncoder.string(Child())
+        #expect(text == #"{"own":1,"super":[2]}"#)
+        #expect(try Self.jsonObject(Array(text.utf8)) == Self.jsonObject(JSONEncoder().encode(Child())))
     }
 }
