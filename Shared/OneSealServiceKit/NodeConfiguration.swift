@@ -224,7 +224,8 @@ public struct NodeConfiguration: Sendable {
             }
             configuration.metricsTokenFile = file
         }
-        configuration.outboxKeepDelivered = .seconds(try integer("ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: 0, range: 0...(7 * 24 * 3600)))
+        configuration.outboxKeepDelivered = .seconds(try integer(
+            "ONESEAL_OUTBOX_KEEP_DELIVERED_SECONDS", default: Int(OutboxMaintenance.defaultKeepDelivered.components.seconds), range: 0...(7 * 24 * 3600)))
         configuration.outboxEvaluationPace = .milliseconds(try integer("ONESEAL_OUTBOX_EVALUATION_PACE_MS", default: 250, range: 0...10_000))
         if let name = value("ONESEAL_NODE_NAME") {
             guard name.unicodeScalars.count <= 100, FieldLimits.problem(with: name, field: "name") == nil else {
