@@ -90,7 +90,7 @@ struct IntakeServiceTests {
             let submitted = try await node.intake.submitApplication(try Fixtures.submit([Self.food]), metadata: try node.clerk)
             let id = try #require(UUID(uuidString: submitted.application.applicationID))
             let stored = try await node.database.query("""
-                SELECT state->'items'->0 ? 'item' AS content, (state->'items'->0->'version'->>'version')::int8 AS version FROM applications WHERE id = \(id)
+                SELECT state::jsonb->'items'->0 ? 'item' AS content, (state->'items'->0->'version'->>'version')::int8 AS version FROM applications WHERE id = \(id)
                 """).one()
             #expect(try stored.decode("content", as: Bool.self) == false)
             #expect(try stored.decode("version", as: Int.self) == 1)

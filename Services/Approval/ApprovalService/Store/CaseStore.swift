@@ -20,14 +20,15 @@ enum CaseStore {
         var renewalDueOn: CivilDate? = nil
     }
 
-    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them
-    /// itself), written by `StreamingJSONEncoder` (#21 step 15).
+    /// The state as the JSON text bound into `state::json`, stored and read back as written
+    /// (decision 78), written by `StreamingJSONEncoder` (#21 step 15).
     static func encode(_ state: CaseState) throws -> String {
         try StreamingJSONEncoder.string(state)
     }
 
     /// The case states this process decoded or wrote lately, by their stored text
-    /// (`DecodedDocuments`; a write remembers the text the database answers for what it wrote).
+    /// (`DecodedDocuments`; a write remembers the text it wrote, which the `json` column answers
+    /// back unchanged).
     static let decodedStates = DecodedDocuments<CaseState>(capacity: 512)
 
     static func decode(_ row: PostgresRow) throws -> StoredCase {
@@ -72,20 +73,21 @@ enum CaseStore {
     /// decides, so two replicas racing on the same event cannot both insert; nothing is locked).
     static func insert(_ stored: StoredCase, derived: Derived, in transaction: PostgresConnection) async throws -> AuditLog.Head? {
         let state = stored.state
+        let text = try encode(state)
         let rows = try await transaction.query("""
             WITH \(unescaped: AuditLog.lockingHead)
             INSERT INTO cases (id, case_number, application_id, implementation_code, status, state, applicant_sealed, department_code,
                                next_role, next_assignee, accepted_on, due_on, yellow_on, warning, revocation_review_open, renewal_due_on,
                                revision, created_at, updated_at)
             VALUES (\(stored.id), \(state.caseNumber), \(state.applicationID), \(state.item.implementationCode), \(state.status.rawValue),
-                    \(try encode(state))::jsonb, \(stored.applicantSealed), \(state.item.departmentCode), \(derived.nextRole), \(derived.nextAssignee),
+                    \(text)::json, \(stored.applicantSealed), \(state.item.departmentCode), \(derived.nextRole), \(derived.nextAssignee),
                     \(state.acceptedOn.iso8601)::date, \(derived.dueOn?.iso8601)::date, \(derived.yellowOn?.iso8601)::date, \(derived.warning),
                     \(derived.revocationReviewOpen), \(derived.renewalDueOn?.iso8601)::date, \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
             ON CONFLICT ON CONSTRAINT cases_one_per_item DO NOTHING
-            RETURNING state::text AS state, \(unescaped: AuditLog.returningHead)
+            RETURNING \(unescaped: AuditLog.returningHead)
             """)
         guard let written = rows.first else { return nil }
-        decodedStates.remember(try written.decode("state", as: String.self), as: state)
+        decodedStates.remember(text, as: state)
         return try AuditLog.Head(returnedBy: written)
     }
 
@@ -104,6 +106,7 @@ enum CaseStore {
     /// (`AuditLog.append(_:after:in:)`) would have locked it anyway; nil when no row was written.
     static func update(_ stored: StoredCase, derived: Derived, logging reads: [ReadLogEntry], in transaction: PostgresConnection) async throws -> AuditLog.Head? {
         let state = stored.state
+        let text = try encode(state)
         let written = try await transaction.query("""
             WITH \(unescaped: AuditLog.lockingHead),
             reads AS (
@@ -112,16 +115,16 @@ enum CaseStore {
                 FROM unnest(\(SQLArray(reads.map(\.subject)))::text[], \(SQLArray(reads.map(\.role)))::text[],
                             \(SQLArray(reads.map(\.node)))::text[], \(SQLArray(reads.map(\.purpose)))::text[]) AS read(subject, role, node, purpose)
             )
-            UPDATE cases SET status = \(state.status.rawValue), state = \(try encode(state))::jsonb, next_role = \(derived.nextRole),
+            UPDATE cases SET status = \(state.status.rawValue), state = \(text)::json, next_role = \(derived.nextRole),
                    next_assignee = \(derived.nextAssignee), due_on = \(derived.dueOn?.iso8601)::date, yellow_on = \(derived.yellowOn?.iso8601)::date,
                    warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
             WHERE id = \(stored.id)
-            RETURNING state::text AS state, \(unescaped: AuditLog.returningHead)
+            RETURNING \(unescaped: AuditLog.returningHead)
             """).first
         guard let written else { return nil }
-        decodedStates.remember(try written.decode("state", as: String.self), as: state)
+        decodedStates.remember(text, as: state)
         return try AuditLog.Head(returnedBy: written)
     }
 }

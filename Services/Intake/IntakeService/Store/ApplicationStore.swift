@@ -45,8 +45,8 @@ enum ApplicationStore {
 
     /// The application states this process decoded or wrote lately, by their stored text (a state
     /// is read several times per revision; decoding it was the largest share of intake's CPU, #21).
-    /// A write remembers the text the database answers for the state it wrote, so the reads after
-    /// it (the watch's, the next change's FOR UPDATE) decode nothing.
+    /// A write remembers the text it wrote — a `json` column answers it back unchanged (migration
+    /// 0013) — so the reads after it (the watch's, the next change's FOR UPDATE) decode nothing.
     static let decodedStates = DecodedDocuments<ApplicationState>(capacity: 512)
 
     /// The row as stored, its pinned items' content read from `loaded` or the versions this
@@ -119,9 +119,10 @@ enum ApplicationStore {
         var rpcError: RPCError { RPCError(code: .dataLoss, message: description) }
     }
 
-    /// The state as the JSON text bound into `state::jsonb`. Keys are not sorted: jsonb keeps its
-    /// own key order, so sorting every object bought nothing (#21). Written by
-    /// `StreamingJSONEncoder` (#21 step 15: Foundation's encoder was ≈ 14 % of intake's CPU).
+    /// The state as the JSON text bound into `state::json`, stored and read back as written
+    /// (decision 78). Keys in declaration order, unsorted: nothing compares the text but
+    /// `decodedStates`, which keys on these very bytes. Written by `StreamingJSONEncoder` (#21
+    /// step 15: Foundation's encoder was ≈ 14 % of intake's CPU).
     static func stateJSON(_ state: ApplicationState) throws -> String {
         try StreamingJSONEncoder.string(state)
     }
@@ -214,19 +215,19 @@ enum ApplicationStore {
         _ application: StoredApplication, applicantKind: String, idempotencyKey: String, steps: [(at: Date, description: String)], node: String,
         in transaction: PostgresConnection
     ) async throws {
-        let written = try await transaction.query(withSteps(steps, of: application.id, node: node, """
+        let state = try stateJSON(application.state)
+        try await transaction.execute(withSteps(steps, of: application.id, node: node, """
             INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
                                       submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index, updated_at)
             VALUES (\(application.id), \(application.number), \(application.queryCode), \(application.channel), \(application.windowID),
-                    \(application.status.rawValue), \(application.state.outcome?.rawValue), \(try stateJSON(application.state))::jsonb,
+                    \(application.status.rawValue), \(application.state.outcome?.rawValue), \(state)::json,
                     \(application.applicantSealed), \(application.applicantIndex), \(applicantKind), \(idempotencyKey), \(application.requestDigest),
                     \(application.bundleID), \(application.submittedAt), \(application.state.receivedOn.iso8601)::date,
                     \(application.state.intakeDeadline.iso8601)::date, \(application.revision), \(application.agentIndex), \(application.submitterIndex),
                     \(application.updatedAt))
-            RETURNING state::text AS state
-            """)).one()
-        decodedStates.remember(try written.decode("state", as: String.self), as: application.state)
+            """))
+        decodedStates.remember(state, as: application.state)
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
@@ -237,17 +238,18 @@ enum ApplicationStore {
         _ application: StoredApplication, steps: [(at: Date, description: String)], node: String, events: [OutboxEvent],
         reads: [ReadLogEntry] = [], in transaction: PostgresConnection
     ) async throws -> String {
+        let state = try stateJSON(application.state)
         let written = try await transaction.query(withSteps(steps, of: application.id, node: node, logging: reads, """
             UPDATE applications SET status = \(application.status.rawValue), outcome = \(application.state.outcome?.rawValue),
-                   state = \(try stateJSON(application.state))::jsonb, applicant_sealed = \(application.applicantSealed),
+                   state = \(state)::json, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
-            RETURNING state::text AS state, pg_current_xact_id()::text AS writer
+            RETURNING pg_current_xact_id()::text AS writer
             """)).first
         // Every caller holds the row locked; were it gone, no NOTIFY names this write either.
         guard let written else { return "" }
-        decodedStates.remember(try written.decode("state", as: String.self), as: application.state)
+        decodedStates.remember(state, as: application.state)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
         return try written.decode("writer", as: String.self)
     }

@@ -125,8 +125,8 @@ struct PushStore: Sendable {
             reroutedFrom: try row.decode("rerouted_from"), revision: try row.decode("revision"))
     }
 
-    /// The state as the JSON text bound into `state::jsonb` (keys unsorted: jsonb orders them
-    /// itself), written by `StreamingJSONEncoder` (#21 step 15).
+    /// The state as the JSON text bound into `state::json`, stored and read back as written
+    /// (decision 78), written by `StreamingJSONEncoder` (#21 step 15).
     static func stateJSON(_ state: PushState) throws -> String {
         try StreamingJSONEncoder.string(state)
     }
@@ -147,7 +147,7 @@ struct PushStore: Sendable {
                                 next_delivery_at, rerouted_from)
             VALUES (\(push.id), \(push.dedupeKey), \(push.departmentCode), \(push.kind.rawValue), \(push.state.status.rawValue), \(push.record.caseID),
                     \(push.record.implementationCode), \(push.record.sourceNode), \(push.record.licence.licenceIdentifier),
-                    \(push.record.licence.licenceNumber), \(push.delivery.rawValue), \(try Self.stateJSON(push.state))::jsonb, \(record),
+                    \(push.record.licence.licenceNumber), \(push.delivery.rawValue), \(try Self.stateJSON(push.state))::json, \(record),
                     \(push.sourceAt), \(push.pushedAt), \(push.state.schedule.pushedOn.iso8601)::date, \(push.state.schedule.claimDue.iso8601)::date,
                     \(push.state.claimedAt), \(push.delivery == .endpoint ? push.pushedAt : nil), \(push.reroutedFrom))
             ON CONFLICT (dedupe_key, department_code) DO NOTHING
@@ -157,7 +157,7 @@ struct PushStore: Sendable {
     func update(_ push: StoredPush, in transaction: PostgresConnection) async throws {
         let record = try sealRecord(push)
         try await transaction.execute("""
-            UPDATE pushes SET status = \(push.state.status.rawValue), state = \(try Self.stateJSON(push.state))::jsonb, record = \(record),
+            UPDATE pushes SET status = \(push.state.status.rawValue), state = \(try Self.stateJSON(push.state))::json, record = \(record),
                    claim_due = \(push.state.schedule.claimDue.iso8601)::date, claimed_at = \(push.state.claimedAt), rejected_at = \(push.state.rejectedAt), delivered_at = \(push.deliveredAt),
                    delivery_attempts = \(push.deliveryAttempts), next_delivery_at = \(push.nextDeliveryAt),
                    last_delivery_error = \(push.lastDeliveryError), overdue_reported_at = \(push.overdueReportedAt),
