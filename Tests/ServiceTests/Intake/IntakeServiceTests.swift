@@ -120,7 +120,7 @@ struct IntakeServiceTests {
 
             // A state naming a version the catalogue does not hold (its hash altered by hand) is
             // an error, never another version's rules.
-            try await node.database.execute("UPDATE applications SET state = jsonb_set(state, '{items,0,version,contentHash}', '\"0000\"') WHERE id = \(id)")
+            try await node.database.execute("UPDATE applications SET state = jsonb_set(state::jsonb, '{items,0,version,contentHash}', '\"0000\"')::json WHERE id = \(id)")
             await #expect { _ = try await node.intake.getApplication(.with { $0.applicationID = submitted.application.applicationID }, metadata: try node.clerk) } throws: {
                 ($0 as? RPCError)?.code == .dataLoss && ($0 as? RPCError)?.message.contains("version 1 of item \(Self.food)") == true
             }

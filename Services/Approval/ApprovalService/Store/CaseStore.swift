@@ -31,22 +31,38 @@ enum CaseStore {
     /// back unchanged).
     static let decodedStates = DecodedDocuments<CaseState>(capacity: 512)
 
-    static func decode(_ row: PostgresRow) throws -> StoredCase {
-        let text = try row.decode("state", as: String.self)
+    /// The state this process last wrote for each case it changed lately, with the row version
+    /// holding it: a read by id leaves out a state this process holds (`HeldStates`; #21 step
+    /// 16). Every write of a case's state is `insert` or `update` here, each bumps the revision,
+    /// and each remembers what it wrote.
+    static let heldStates = HeldStates<CaseState>(capacity: 512)
+
+    /// A NULL state is `held`'s: the read by id left out the state this process holds.
+    static func decode(_ row: PostgresRow, held: HeldStates<CaseState>.Entry? = nil) throws -> StoredCase {
+        let state: CaseState
+        if let held, try row.decode("state", as: String?.self) == nil {
+            state = held.value
+        } else {
+            state = try decodedStates.value(of: try row.decode("state", as: String.self)) { try JSONDecoder().decode(CaseState.self, from: Data($0.utf8)) }
+        }
         return StoredCase(
             id: try row.decode("id", as: UUID.self),
-            state: try decodedStates.value(of: text) { try JSONDecoder().decode(CaseState.self, from: Data($0.utf8)) },
+            state: state,
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
             revision: try row.decode("revision", as: Int64.self),
             createdAt: try row.decode("created_at", as: Date.self),
             updatedAt: try row.decode("updated_at", as: Date.self))
     }
 
+    /// The case; `forUpdate` locks it for a change. Its state is sent only when this process does
+    /// not hold that very row version's (`heldStates`).
     static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredCase? {
+        let held = heldStates.entry(id)
+        let state: SQLQuery = "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
         let rows = forUpdate
-            ? try await connection.query("SELECT \(unescaped: columns) FROM cases WHERE id = \(id) FOR UPDATE")
-            : try await connection.query("SELECT \(unescaped: columns) FROM cases WHERE id = \(id)")
-        return try rows.first.map(decode)
+            ? try await connection.query("SELECT id, \(state), applicant_sealed, revision, created_at, updated_at FROM cases WHERE id = \(id) FOR UPDATE")
+            : try await connection.query("SELECT id, \(state), applicant_sealed, revision, created_at, updated_at FROM cases WHERE id = \(id)")
+        return try rows.first.map { try decode($0, held: held) }
     }
 
     static func find(number: String, on connection: PostgresConnection) async throws -> StoredCase? {
@@ -84,10 +100,11 @@ enum CaseStore {
                     \(state.acceptedOn.iso8601)::date, \(derived.dueOn?.iso8601)::date, \(derived.yellowOn?.iso8601)::date, \(derived.warning),
                     \(derived.revocationReviewOpen), \(derived.renewalDueOn?.iso8601)::date, \(stored.revision), \(stored.createdAt), \(stored.updatedAt))
             ON CONFLICT ON CONSTRAINT cases_one_per_item DO NOTHING
-            RETURNING \(unescaped: AuditLog.returningHead)
+            RETURNING xmin::text AS row_writer, \(unescaped: AuditLog.returningHead)
             """)
         guard let written = rows.first else { return nil }
         decodedStates.remember(text, as: state)
+        heldStates.remember(stored.id, revision: stored.revision, writer: try written.decode("row_writer"), value: state)
         return try AuditLog.Head(returnedBy: written)
     }
 
@@ -121,10 +138,11 @@ enum CaseStore {
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
             WHERE id = \(stored.id)
-            RETURNING \(unescaped: AuditLog.returningHead)
+            RETURNING xmin::text AS row_writer, \(unescaped: AuditLog.returningHead)
             """).first
         guard let written else { return nil }
         decodedStates.remember(text, as: state)
+        heldStates.remember(stored.id, revision: stored.revision, writer: try written.decode("row_writer"), value: state)
         return try AuditLog.Head(returnedBy: written)
     }
 }

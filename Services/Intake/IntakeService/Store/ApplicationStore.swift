@@ -42,6 +42,11 @@ enum ApplicationStore {
         id, application_number, query_code, status, state::text AS state, channel, window_id, applicant_sealed, revision, bundle_id, submitted_at,
         updated_at, request_digest, applicant_id_index, agent_id_index, submitted_by_index
         """
+    /// `columns` but the state, which a read by id asks for only when it does not hold it (`heldStates`).
+    static let columnsBesideState: StaticString = """
+        id, application_number, query_code, status, channel, window_id, applicant_sealed, revision, bundle_id, submitted_at,
+        updated_at, request_digest, applicant_id_index, agent_id_index, submitted_by_index
+        """
 
     /// The application states this process decoded or wrote lately, by their stored text (a state
     /// is read several times per revision; decoding it was the largest share of intake's CPU, #21).
@@ -49,17 +54,33 @@ enum ApplicationStore {
     /// 0013) — so the reads after it (the watch's, the next change's FOR UPDATE) decode nothing.
     static let decodedStates = DecodedDocuments<ApplicationState>(capacity: 512)
 
+    /// The state this process last wrote for each application it changed lately, with the row
+    /// version holding it: a read by id (a change's FOR UPDATE) leaves out a state this process holds
+    /// (`HeldStates`; #21 step 16). Every write of an application's state is `insert` or
+    /// `update` here, each bumps the revision, and each remembers what it wrote.
+    static let heldStates = HeldStates<ApplicationState>(capacity: 512)
+
     /// The row as stored, its pinned items' content read from `loaded` or the versions this
     /// process holds (`CatalogueStore.pinnedVersions`); `PinnedItem.UnheldVersion` when neither
     /// holds one of them — `decode(_:on:)` loads it and tries again.
-    static func decode(_ row: PostgresRow, loaded: [ItemVersion: CatalogueItem] = [:]) throws -> StoredApplication {
-        let stateText = try row.decode("state", as: String.self)
+    /// A NULL state is `held`'s: the read by id left out the state this process holds.
+    static func decode(
+        _ row: PostgresRow, loaded: [ItemVersion: CatalogueItem] = [:], held: HeldStates<ApplicationState>.Entry? = nil
+    ) throws -> StoredApplication {
+        let state: ApplicationState
+        if let held, try row.decode("state", as: String?.self) == nil {
+            state = held.value
+        } else {
+            state = try decodedStates.value(of: try row.decode("state", as: String.self)) {
+                try stateDecoder(loaded: loaded).decode(ApplicationState.self, from: Data($0.utf8))
+            }
+        }
         return StoredApplication(
             id: try row.decode("id", as: UUID.self),
             number: try row.decode("application_number", as: String.self),
             queryCode: try row.decode("query_code", as: String.self),
             status: ApplicationStatus(rawValue: try row.decode("status", as: String.self)) ?? .submitted,
-            state: try decodedStates.value(of: stateText) { try stateDecoder(loaded: loaded).decode(ApplicationState.self, from: Data($0.utf8)) },
+            state: state,
             channel: try row.decode("channel", as: String.self),
             windowID: try row.decode("window_id", as: String.self),
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
@@ -89,11 +110,11 @@ enum ApplicationStore {
     /// What it loads is used for this row whatever the shared holder keeps meanwhile (it starts
     /// again empty when full), so a busy process never mistakes a version it just read for a
     /// missing one.
-    static func decode(_ row: PostgresRow, on connection: PostgresConnection) async throws -> StoredApplication {
+    static func decode(_ row: PostgresRow, held: HeldStates<ApplicationState>.Entry? = nil, on connection: PostgresConnection) async throws -> StoredApplication {
         var loaded: [ItemVersion: CatalogueItem] = [:]
         while true {
             do {
-                return try decode(row, loaded: loaded)
+                return try decode(row, loaded: loaded, held: held)
             } catch let unheld as PinnedItem.UnheldVersion {
                 guard loaded[unheld.version] == nil, let item = try await CatalogueStore.pinned(unheld.version, on: connection) else {
                     throw UnheldPinnedVersion(version: unheld.version)
@@ -127,11 +148,16 @@ enum ApplicationStore {
         try StreamingJSONEncoder.string(state)
     }
 
+    /// The application; `forUpdate` locks it for a change. Its state is sent only when this
+    /// process does not hold that very row version's (`heldStates`).
     static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredApplication? {
+        let held = heldStates.entry(id)
+        let state: SQLQuery = "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
         let rows = forUpdate
-            ? try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE id = \(id) FOR UPDATE")
-            : try await connection.query("SELECT \(unescaped: columns) FROM applications WHERE id = \(id)")
-        return try await decodeFirst(rows, on: connection)
+            ? try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM applications WHERE id = \(id) FOR UPDATE")
+            : try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM applications WHERE id = \(id)")
+        guard let row = rows.first else { return nil }
+        return try await decode(row, held: held, on: connection)
     }
 
     /// Who a personal-data read row names (`IntakeAPI.readLogEntry`).
@@ -216,7 +242,7 @@ enum ApplicationStore {
         in transaction: PostgresConnection
     ) async throws {
         let state = try stateJSON(application.state)
-        try await transaction.execute(withSteps(steps, of: application.id, node: node, """
+        let written = try await transaction.query(withSteps(steps, of: application.id, node: node, """
             INSERT INTO applications (id, application_number, query_code, channel, window_id, status, outcome, state, applicant_sealed,
                                       applicant_id_index, applicant_kind, idempotency_key, request_digest, bundle_id, submitted_at,
                                       submitted_on, intake_deadline, revision, agent_id_index, submitted_by_index, updated_at)
@@ -226,8 +252,10 @@ enum ApplicationStore {
                     \(application.bundleID), \(application.submittedAt), \(application.state.receivedOn.iso8601)::date,
                     \(application.state.intakeDeadline.iso8601)::date, \(application.revision), \(application.agentIndex), \(application.submitterIndex),
                     \(application.updatedAt))
-            """))
+            RETURNING xmin::text AS row_writer
+            """)).one()
         decodedStates.remember(state, as: application.state)
+        heldStates.remember(application.id, revision: application.revision, writer: try written.decode("row_writer"), value: application.state)
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
@@ -245,11 +273,12 @@ enum ApplicationStore {
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
             WHERE id = \(application.id)
-            RETURNING pg_current_xact_id()::text AS writer
+            RETURNING pg_current_xact_id()::text AS writer, xmin::text AS row_writer
             """)).first
         // Every caller holds the row locked; were it gone, no NOTIFY names this write either.
         guard let written else { return "" }
         decodedStates.remember(state, as: application.state)
+        heldStates.remember(application.id, revision: application.revision, writer: try written.decode("row_writer"), value: application.state)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
         return try written.decode("writer", as: String.self)
     }

@@ -1,0 +1,66 @@
+import Foundation
+import Synchronization
+
+/// The last state this process wrote for each of the aggregates it changed lately, with the row
+/// version that holds it: the aggregate's revision and the row version's `xmin` (the transaction
+/// that wrote it).
+///
+/// Why: a change reads its aggregate `FOR UPDATE` before it writes, and the aggregate it reads is
+/// most often the one this process wrote last — an application is changed ≈ 6 times per case,
+/// each time by the intake that wrote it before (#21 step 16). Sending that state back (≈ 4 KB of
+/// JSON, decompressed and copied by the server, hashed by `DecodedDocuments` here) buys nothing. A
+/// read by id binds the revision and writer this process holds, and the server leaves the state
+/// out — answers NULL — exactly when the row it read is that very version.
+///
+/// Why both numbers: the revision alone could match a write this process made in a transaction
+/// that then rolled back, while another process committed the same revision with another state.
+/// `xmin` tells row versions apart: a row written under the top-level transaction `X` has
+/// `xmin = X`, one written in a savepoint has the savepoint's own id (never remembered here, so it
+/// never matches), a frozen row shows `FrozenTransactionId` (never matches). Both must match. Under
+/// `FOR UPDATE` the select list is evaluated on the row version the lock was taken on, so a
+/// version committed meanwhile is compared, not the one seen before.
+///
+/// What it assumes, and the stores say: this process writes the state only through the store
+/// that remembers it, and every such write bumps the revision. Any other writer — another
+/// process, an operator by hand, a migration — makes a row version with its own `xmin`, which
+/// never matches: the state is sent again.
+public final class HeldStates<Value: Sendable>: Sendable {
+    public struct Entry: Sendable {
+        public let revision: Int64
+        /// The row version's `xmin` as text (`RETURNING xmin::text`).
+        public let writer: String
+        public let value: Value
+    }
+
+    public let capacity: Int
+    private let entries = Mutex<[UUID: Entry]>([:])
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    public var count: Int { entries.withLock { $0.count } }
+
+    /// What this process holds for `id`, to bind into the read (`revision = $held AND xmin = $writer::xid`).
+    public func entry(_ id: UUID) -> Entry? {
+        entries.withLock { $0[id] }
+    }
+
+    /// `value` is the state of `id` at `revision`, in the row version `writer` wrote. When full,
+    /// all entries are forgotten (the next reads send the state again, as after a start).
+    public func remember(_ id: UUID, revision: Int64, writer: String, value: Value) {
+        entries.withLock { entries in
+            if entries.count >= capacity, entries[id] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[id] = Entry(revision: revision, writer: writer, value: value)
+        }
+    }
+
+    public func forget(_ id: UUID) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Keeps nothing, as after a start (tests).
+    public func forgetAll() {
+        entries.withLock { $0.removeAll() }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import IntakeRules
+import OneSealCore
+import OneSealProto
+import OneSealStore
+import Testing
+@testable import IntakeService
+
+/// A change's read FOR UPDATE leaves out the state this process holds for the locked row version
+/// (`ApplicationStore.heldStates`, #21 step 16), and only for that version.
+@Suite("Intake: states held for the next change", .serialized)
+struct HeldStateTests {
+    static let food = IntakeServiceTests.food
+    static let monday = IntakeServiceTests.monday
+
+    struct RolledBack: Error {}
+
+    /// Two submitted applications: the first is changed, the second's state stands in for a held
+    /// state the database does not have (a read that used it shows it was not sent).
+    static func twoApplications(_ node: IntakeNode) async throws -> (StoredApplication, StoredApplication) {
+        try await node.publishSampleCatalogue()
+        var stored: [StoredApplication] = []
+        for applicant in [Fixtures.company, Fixtures.person] {
+            let submitted = try await node.intake.submitApplication(try Fixtures.submit([food], applicant: applicant), metadata: try node.clerk)
+            let id = try #require(UUID(uuidString: submitted.application.applicationID))
+            stored.append(try #require(try await node.database.withConnection { try await ApplicationStore.find(id: id, on: $0) }))
+        }
+        return (stored[0], stored[1])
+    }
+
+    static func lockedRead(_ id: UUID, _ node: IntakeNode) async throws -> StoredApplication {
+        try await node.database.withTransaction { try #require(try await ApplicationStore.find(id: id, forUpdate: true, on: $0)) }
+    }
+
+    @Test("the row version this process wrote is read without its state; any other version with it")
+    func heldVersionOnly() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            let (first, second) = try await Self.twoApplications(node)
+            // The submit remembered what it wrote, at the row's revision.
+            let held = try #require(ApplicationStore.heldStates.entry(first.id))
+            #expect(held.revision == first.revision)
+            #expect(held.value == first.state)
+
+            // Holding another state for the same row version: the locked read uses it, so the
+            // server did not send the state.
+            ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: second.state)
+            #expect(try await Self.lockedRead(first.id, node).state == second.state)
+
+            // The same revision written by another transaction (by hand, as another process would):
+            // the state comes from the row.
+            try await node.database.execute("UPDATE applications SET state = state WHERE id = \(first.id)")
+            #expect(try await Self.lockedRead(first.id, node).state == first.state)
+
+            // Held for another revision of the same writer: read in full.
+            let written = try await node.database.query("SELECT xmin::text AS x FROM applications WHERE id = \(first.id)").one().decode("x", as: String.self)
+            ApplicationStore.heldStates.remember(first.id, revision: first.revision + 1, writer: written, value: second.state)
+            #expect(try await Self.lockedRead(first.id, node).state == first.state)
+
+            // Nothing held: read in full.
+            ApplicationStore.heldStates.forgetAll()
+            #expect(try await Self.lockedRead(first.id, node).state == first.state)
+        }
+    }
+
+    @Test("a write rolled back is never taken for the same revision another transaction committed")
+    func rolledBackWrite() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            let (first, second) = try await Self.twoApplications(node)
+            // This process writes revision + 1 with another state, and the transaction rolls back.
+            var changed = first
+            changed.state = second.state
+            changed.revision += 1
+            await #expect(throws: RolledBack.self) {
+                try await node.database.withTransaction { transaction in
+                    try await ApplicationStore.update(changed, steps: [], node: "371302", events: [], in: transaction)
+                    throw RolledBack()
+                }
+            }
+            #expect(ApplicationStore.heldStates.entry(first.id)?.revision == first.revision + 1)
+            // Another process commits the same revision with the state unchanged.
+            try await node.database.execute("UPDATE applications SET revision = \(first.revision + 1) WHERE id = \(first.id)")
+            let read = try await Self.lockedRead(first.id, node)
+            #expect(read.revision == first.revision + 1)
+            #expect(read.state == first.state)
+        }
+    }
+
+    @Test("a change after a change reads the state it wrote, and the application moves on as before")
+    func changesInARow() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            let (first, _) = try await Self.twoApplications(node)
+            let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = first.id.uuidString.lowercased() }, metadata: try node.clerk)
+            #expect(accepted.application.status == .accepted)
+            let held = try #require(ApplicationStore.heldStates.entry(first.id))
+            let stored = try #require(try await node.database.withConnection { try await ApplicationStore.find(id: first.id, on: $0) })
+            #expect(held.revision == stored.revision)
+            #expect(held.value == stored.state)
+            #expect(try await Self.lockedRead(first.id, node).state == stored.state)
+        }
+    }
+}
