@@ -10,10 +10,10 @@ import Synchronization
 /// what a transaction wrote and then rolled back is only text nobody will read again. At most
 /// `capacity` documents: when full, all are forgotten (the next reads decode again).
 ///
-/// A writer that knows the value behind the text the database will answer (the text an
-/// `UPDATE … RETURNING state::text` gives back) tells it with `remember(_:as:)`, so the first
-/// read after a write is not a decode either — the text was made from that very value, and the
-/// stores' round-trip tests hold that decoding it gives the value back.
+/// A writer that knows the value behind the text the database will answer (the text it wrote
+/// into a `json` column, which answers it back as written — decision 78) tells it with
+/// `remember(_:as:)`, so the first read after a write is not a decode either — the text was made
+/// from that very value, and the stores' round-trip tests hold that decoding it gives the value back.
 public final class DecodedDocuments<Value: Sendable>: Sendable {
     public let capacity: Int
     private let values = Mutex<[ExactText: Value]>([:])

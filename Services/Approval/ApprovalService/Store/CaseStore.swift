@@ -37,8 +37,12 @@ enum CaseStore {
     /// and each remembers what it wrote.
     static let heldStates = HeldStates<CaseState>(capacity: 512)
 
+    static func decode(_ row: PostgresRow) throws -> StoredCase {
+        try decode(row, held: nil)
+    }
+
     /// A NULL state is `held`'s: the read by id left out the state this process holds.
-    static func decode(_ row: PostgresRow, held: HeldStates<CaseState>.Entry? = nil) throws -> StoredCase {
+    static func decode(_ row: PostgresRow, held: HeldStates<CaseState>.Entry?) throws -> StoredCase {
         let state: CaseState
         if let held, try row.decode("state", as: String?.self) == nil {
             state = held.value
