@@ -98,6 +98,7 @@ struct IntakeServiceTests {
             // As after a start: nothing held, nothing decoded. The read loads version 1.
             CatalogueStore.pinnedVersions.forgetAll()
             ApplicationStore.decodedStates.forgetAll()
+            ApplicationStore.heldStates.forgetAll()
             let read = try await node.intake.getApplication(.with { $0.applicationID = submitted.application.applicationID }, metadata: try node.clerk)
             #expect(read.application.items.map(\.itemVersion) == [1])
             #expect(read.application.items.map(\.itemName) == submitted.application.items.map(\.itemName))
