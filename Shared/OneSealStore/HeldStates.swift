@@ -55,6 +55,13 @@ public final class HeldStates<Value: Sendable>: Sendable {
         }
     }
 
+    /// The select-list item a read by id asks with: the `state` column as text, or NULL when the
+    /// row is `held`'s very version (the table's `revision` and the row's `xmin`). With nothing
+    /// held it binds revision 0 and `xmin` 0, which no row version has.
+    public static func stateColumn(held: Entry?) -> SQLQuery {
+        "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
+    }
+
     public func forget(_ id: UUID) {
         _ = entries.withLock { $0.removeValue(forKey: id) }
     }

@@ -10,10 +10,8 @@ import Testing
 struct HeldStatesTests {
     /// The row as a read by id that binds the held version sees it: the state, or NULL when held.
     static func read(_ id: Int, held: HeldStates<String>.Entry?, on connection: PostgresConnection) async throws -> String? {
-        try await connection.query("""
-            SELECT CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state END AS state
-            FROM aggregates WHERE id = \(id) FOR UPDATE
-            """).one().decode("state", as: String?.self)
+        try await connection.query("SELECT \(HeldStates<String>.stateColumn(held: held)) FROM aggregates WHERE id = \(id) FOR UPDATE")
+            .one().decode("state", as: String?.self)
     }
 
     static func write(_ id: Int, revision: Int64, state: String, into held: HeldStates<String>, on connection: PostgresConnection) async throws {

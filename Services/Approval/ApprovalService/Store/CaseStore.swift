@@ -7,6 +7,8 @@ import OneSealStore
 /// audit entry and the events (docs/architecture.md#the-store, transactional outbox).
 enum CaseStore {
     static let columns: StaticString = "id, state::text AS state, applicant_sealed, revision, created_at, updated_at"
+    /// `columns` but the state, which a read by id asks for only when it does not hold it (`heldStates`).
+    static let columnsBesideState: StaticString = "id, applicant_sealed, revision, created_at, updated_at"
 
     /// Copies of the state kept in columns for lists and the sweeper.
     struct Derived {
@@ -62,10 +64,10 @@ enum CaseStore {
     /// not hold that very row version's (`heldStates`).
     static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredCase? {
         let held = heldStates.entry(id)
-        let state: SQLQuery = "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
+        let state = HeldStates.stateColumn(held: held)
         let rows = forUpdate
-            ? try await connection.query("SELECT id, \(state), applicant_sealed, revision, created_at, updated_at FROM cases WHERE id = \(id) FOR UPDATE")
-            : try await connection.query("SELECT id, \(state), applicant_sealed, revision, created_at, updated_at FROM cases WHERE id = \(id)")
+            ? try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM cases WHERE id = \(id) FOR UPDATE")
+            : try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM cases WHERE id = \(id)")
         return try rows.first.map { try decode($0, held: held) }
     }
 

@@ -152,7 +152,7 @@ enum ApplicationStore {
     /// process does not hold that very row version's (`heldStates`).
     static func find(id: UUID, forUpdate: Bool = false, on connection: PostgresConnection) async throws -> StoredApplication? {
         let held = heldStates.entry(id)
-        let state: SQLQuery = "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
+        let state = HeldStates.stateColumn(held: held)
         let rows = forUpdate
             ? try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM applications WHERE id = \(id) FOR UPDATE")
             : try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM applications WHERE id = \(id)")
