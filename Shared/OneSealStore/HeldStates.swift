@@ -16,7 +16,9 @@ import Synchronization
 /// that then rolled back, while another process committed the same revision with another state.
 /// `xmin` tells row versions apart: a row written under the top-level transaction `X` has
 /// `xmin = X`, one written in a savepoint has the savepoint's own id (never remembered here, so it
-/// never matches), a frozen row shows `FrozenTransactionId` (never matches). Both must match. Under
+/// never matches); freezing keeps a row's `xmin` (PostgreSQL ≥ 9.4), so a frozen version still
+/// matches only the write that made it. The 32-bit id comes round again only after ≈ 4 billion
+/// transactions, far past any entry's life in a cache of `capacity`. Both must match. Under
 /// `FOR UPDATE` the select list is evaluated on the row version the lock was taken on, so a
 /// version committed meanwhile is compared, not the one seen before.
 ///
