@@ -64,8 +64,11 @@ public final class HeldStates<Value: Sendable>: Sendable {
         "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
     }
 
-    public func forget(_ id: UUID) {
-        _ = entries.withLock { $0.removeValue(forKey: id) }
+    /// The state a row read with `stateColumn(held:)` holds: `held`'s value when the server left
+    /// it out (NULL), else `decode` of the text it sent.
+    public static func state(of row: PostgresRow, held: Entry?, decode: (String) throws -> Value) throws -> Value {
+        if let held, try row.decode("state", as: String?.self) == nil { return held.value }
+        return try decode(try row.decode("state", as: String.self))
     }
 
     /// Keeps nothing, as after a start (tests).

@@ -45,15 +45,11 @@ enum CaseStore {
 
     /// A NULL state is `held`'s: the read by id left out the state this process holds.
     static func decode(_ row: PostgresRow, held: HeldStates<CaseState>.Entry?) throws -> StoredCase {
-        let state: CaseState
-        if let held, try row.decode("state", as: String?.self) == nil {
-            state = held.value
-        } else {
-            state = try decodedStates.value(of: try row.decode("state", as: String.self)) { try JSONDecoder().decode(CaseState.self, from: Data($0.utf8)) }
-        }
-        return StoredCase(
+        StoredCase(
             id: try row.decode("id", as: UUID.self),
-            state: state,
+            state: try HeldStates.state(of: row, held: held) { text in
+                try decodedStates.value(of: text) { try JSONDecoder().decode(CaseState.self, from: Data($0.utf8)) }
+            },
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
             revision: try row.decode("revision", as: Int64.self),
             createdAt: try row.decode("created_at", as: Date.self),

@@ -67,13 +67,8 @@ enum ApplicationStore {
     static func decode(
         _ row: PostgresRow, loaded: [ItemVersion: CatalogueItem] = [:], held: HeldStates<ApplicationState>.Entry? = nil
     ) throws -> StoredApplication {
-        let state: ApplicationState
-        if let held, try row.decode("state", as: String?.self) == nil {
-            state = held.value
-        } else {
-            state = try decodedStates.value(of: try row.decode("state", as: String.self)) {
-                try stateDecoder(loaded: loaded).decode(ApplicationState.self, from: Data($0.utf8))
-            }
+        let state = try HeldStates.state(of: row, held: held) { text in
+            try decodedStates.value(of: text) { try stateDecoder(loaded: loaded).decode(ApplicationState.self, from: Data($0.utf8)) }
         }
         return StoredApplication(
             id: try row.decode("id", as: UUID.self),
