@@ -534,6 +534,45 @@ struct CertificateServiceTests {
         }
     }
 
+    @Test("counters: an issuance's serial and number drawn in one statement, each in the order named; a scope named twice gets consecutive values; concurrent draws stay gap-free")
+    func countersDrawnTogether() async throws {
+        try await withCertificateNode(today: Self.monday) { node in
+            let first = try await node.database.withTransaction { try await LicenceStore.next(["serial:2026", "number:A"], in: $0) }
+            #expect(first == [1, 1])
+            let second = try await node.database.withTransaction { try await LicenceStore.next(["number:A", "serial:2026", "number:A"], in: $0) }
+            #expect(second == [2, 2, 3])
+            // A transaction that rolls back draws nothing (the counters stay gap-free).
+            await #expect(throws: RolledBack.self) {
+                try await node.database.withTransaction { connection in
+                    _ = try await LicenceStore.next(["serial:2026", "number:A"], in: connection)
+                    throw RolledBack()
+                }
+            }
+            // Pairs named in both orders at once: no deadlock, and every value handed out once.
+            let drawn = try await withThrowingTaskGroup(of: (serial: Int, number: Int).self) { group in
+                for index in 0..<8 {
+                    let serialFirst = index.isMultiple(of: 2)
+                    let scopes = serialFirst ? ["serial:2026", "number:A"] : ["number:A", "serial:2026"]
+                    group.addTask {
+                        let values = try await node.database.withTransaction { try await LicenceStore.next(scopes, in: $0) }
+                        return serialFirst ? (values[0], values[1]) : (values[1], values[0])
+                    }
+                }
+                var all: [(serial: Int, number: Int)] = []
+                for try await values in group { all.append(values) }
+                return all
+            }
+            #expect(drawn.map(\.serial).sorted() == Array(3...10))
+            #expect(drawn.map(\.number).sorted() == Array(4...11))
+            let last = try await node.database.query("SELECT scope, last FROM counters WHERE scope IN ('serial:2026', 'number:A') ORDER BY scope").map {
+                "\(try $0.decode("scope", as: String.self))=\(try $0.decode("last", as: Int.self))"
+            }
+            #expect(last == ["number:A=11", "serial:2026=10"])
+        }
+    }
+
+    struct RolledBack: Error {}
+
     @Test("the signed bytes are swift-protobuf's deterministic encoding of LicenceContent and TreeHeadSignedData")
     func canonicalEncoding() throws {
         var options = BinaryEncodingOptions()

@@ -167,10 +167,13 @@ extension CertificateAPI {
             return (existing, false)
         }
         let issuedOn = today
-        let serial = LicenceSerial.serial(node: node, issuedOn: issuedOn, sequence: try await LicenceStore.next(LicenceSerial.counterScope(node: node, issuedOn: issuedOn), in: transaction))
-        let identifier = try LicenceIdentifier(typeCode: input.licenceTypeCode, issuer: settings.issuerCode, serial: serial, version: 1)
         let rule = settings.numberRule(for: input.licenceTypeCode)
-        let sequence = try await LicenceStore.next(rule.counterScope(licenceTypeCode: input.licenceTypeCode, node: node, issuedOn: issuedOn), in: transaction)
+        let drawn = try await LicenceStore.next(
+            [LicenceSerial.counterScope(node: node, issuedOn: issuedOn), rule.counterScope(licenceTypeCode: input.licenceTypeCode, node: node, issuedOn: issuedOn)],
+            in: transaction)
+        let serial = LicenceSerial.serial(node: node, issuedOn: issuedOn, sequence: drawn[0])
+        let identifier = try LicenceIdentifier(typeCode: input.licenceTypeCode, issuer: settings.issuerCode, serial: serial, version: 1)
+        let sequence = drawn[1]
         let number = try rule.number(node: node, issuedOn: issuedOn, sequence: sequence, fields: input.extraFields)
         let (codeType, typeCode) = input.holder.holderCodeType
         let content = LicenceContent(

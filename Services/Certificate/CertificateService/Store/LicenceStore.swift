@@ -122,13 +122,27 @@ enum LicenceStore {
         return try rows.first.map(decode)
     }
 
-    /// The next value of a gap-free counter, in the caller's transaction.
-    static func next(_ scope: String, in transaction: PostgresConnection) async throws -> Int {
-        try await transaction.query("""
-            INSERT INTO counters (scope, last) VALUES (\(scope), 1)
-            ON CONFLICT (scope) DO UPDATE SET last = counters.last + 1
-            RETURNING last
-            """).one().decode("last", as: Int.self)
+    /// The next value of each gap-free counter named, in the order named, in the caller's
+    /// transaction and in one statement (an issuance draws its serial and its number: they were a
+    /// statement each, #21). A scope named twice gets consecutive values. The counters are locked in the order of their names, so two
+    /// transactions drawing the same pair cannot deadlock whatever order they name them in.
+    static func next(_ scopes: [String], in transaction: PostgresConnection) async throws -> [Int] {
+        guard !scopes.isEmpty else { return [] }
+        let rows = try await transaction.query("""
+            INSERT INTO counters (scope, last)
+            SELECT scope, count(*) FROM unnest(\(SQLArray(scopes))::text[]) AS s(scope) GROUP BY scope ORDER BY scope
+            ON CONFLICT (scope) DO UPDATE SET last = counters.last + EXCLUDED.last
+            RETURNING scope, last
+            """)
+        var last: [String: Int] = [:]
+        for row in rows { last[try row.decode("scope", as: String.self)] = try row.decode("last", as: Int.self) }
+        // A scope's values run up to its `last`, handed out in the order the scopes were named.
+        var remaining = Dictionary(scopes.map { ($0, 1) }, uniquingKeysWith: +)
+        return try scopes.map { scope in
+            guard let top = last[scope], let left = remaining[scope] else { throw PostgresError(kind: .server, message: "counter \(scope) was not returned") }
+            remaining[scope] = left - 1
+            return top - left + 1
+        }
     }
 
     static func insert(_ licence: StoredLicence, holderIndex: [UInt8], in transaction: PostgresConnection) async throws {

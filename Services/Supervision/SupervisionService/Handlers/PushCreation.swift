@@ -36,19 +36,24 @@ extension SupervisionAPI {
         let policy = try await policy(on: transaction)
         var pushTemplate = template
         if pushTemplate.itemName.isEmpty { pushTemplate.itemName = boundary.entry(for: source.implementationCode)?.itemName ?? "" }
-        var created = 0
         var skipped: [String] = []
-        var events: [OutboxEvent] = []
+        var pushes: [StoredPush] = []
         let departments = try await departments(planned.map(\.department.code), on: transaction)
         for plan in planned {
             guard let department = departments[plan.department.code], department.department.active else {
                 skipped.append("\(plan.department.code) inactive")
                 continue
             }
-            let push = try newPush(template: pushTemplate, kind: kind, dedupeKey: key, department: department, responsibility: plan.department.responsibility,
-                                   sourceAt: sourceAt, sourceOn: sourceOn, policy: policy, reroutedFrom: nil)
-            guard try await pushStore.insert(push, in: transaction) else {
-                skipped.append("\(plan.department.code) already pushed")
+            pushes.append(try newPush(template: pushTemplate, kind: kind, dedupeKey: key, department: department, responsibility: plan.department.responsibility,
+                                      sourceAt: sourceAt, sourceOn: sourceOn, policy: policy, reroutedFrom: nil))
+        }
+        // All of the fact's pushes in one statement; the events of those inserted, in plan order.
+        let inserted = try await pushStore.insert(pushes, in: transaction)
+        var created = 0
+        var events: [OutboxEvent] = []
+        for push in pushes {
+            guard inserted.contains(push.id) else {
+                skipped.append("\(push.departmentCode) already pushed")
                 continue
             }
             created += 1

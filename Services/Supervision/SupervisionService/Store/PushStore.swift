@@ -140,18 +140,47 @@ struct PushStore: Sendable {
 
     /// Inserts a new push unless the department already has one for the same fact; returns whether it did.
     func insert(_ push: StoredPush, in transaction: PostgresConnection) async throws -> Bool {
-        let record = try sealRecord(push)
-        return try await transaction.execute("""
+        try await insert([push], in: transaction).contains(push.id)
+    }
+
+    /// Inserts new pushes in one statement (one fact's pushes to all its departments were an
+    /// INSERT each, #21), each unless its department already has one for the same fact; answers
+    /// the ids inserted.
+    func insert(_ pushes: [StoredPush], in transaction: PostgresConnection) async throws -> Set<UUID> {
+        guard !pushes.isEmpty else { return [] }
+        var stateTexts: [String] = []
+        var records: [[UInt8]] = []
+        for push in pushes {
+            stateTexts.append(try Self.stateJSON(push.state))
+            records.append(try sealRecord(push))
+        }
+        let rows = try await transaction.query("""
             INSERT INTO pushes (id, dedupe_key, department_code, kind, status, case_id, implementation_code, source_node, licence_identifier,
                                 licence_number, delivery, state, record, source_at, pushed_at, pushed_on, claim_due, claimed_at,
                                 next_delivery_at, rerouted_from)
-            VALUES (\(push.id), \(push.dedupeKey), \(push.departmentCode), \(push.kind.rawValue), \(push.state.status.rawValue), \(push.record.caseID),
-                    \(push.record.implementationCode), \(push.record.sourceNode), \(push.record.licence.licenceIdentifier),
-                    \(push.record.licence.licenceNumber), \(push.delivery.rawValue), \(try Self.stateJSON(push.state))::json, \(record),
-                    \(push.sourceAt), \(push.pushedAt), \(push.state.schedule.pushedOn.iso8601)::date, \(push.state.schedule.claimDue.iso8601)::date,
-                    \(push.state.claimedAt), \(push.delivery == .endpoint ? push.pushedAt : nil), \(push.reroutedFrom))
+            SELECT id, dedupe_key, department_code, kind, status, case_id, implementation_code, source_node, licence_identifier,
+                   licence_number, delivery, state::json, record, source_at, pushed_at, pushed_on::date, claim_due::date, claimed_at,
+                   next_delivery_at, rerouted_from::uuid
+            FROM unnest(\(SQLArray(pushes.map(\.id)))::uuid[], \(SQLArray(pushes.map(\.dedupeKey)))::text[],
+                        \(SQLArray(pushes.map(\.departmentCode)))::text[], \(SQLArray(pushes.map(\.kind.rawValue)))::text[],
+                        \(SQLArray(pushes.map(\.state.status.rawValue)))::text[], \(SQLArray(pushes.map(\.record.caseID)))::text[],
+                        \(SQLArray(pushes.map(\.record.implementationCode)))::text[], \(SQLArray(pushes.map(\.record.sourceNode)))::text[],
+                        \(SQLArray(pushes.map(\.record.licence.licenceIdentifier)))::text[], \(SQLArray(pushes.map(\.record.licence.licenceNumber)))::text[],
+                        \(SQLArray(pushes.map(\.delivery.rawValue)))::text[], \(SQLArray(stateTexts))::text[], \(SQLArray(records))::bytea[],
+                        \(SQLArray(pushes.map { Optional($0.sourceAt) }))::timestamptz[], \(SQLArray(pushes.map { Optional($0.pushedAt) }))::timestamptz[],
+                        \(SQLArray(pushes.map(\.state.schedule.pushedOn.iso8601)))::text[], \(SQLArray(pushes.map(\.state.schedule.claimDue.iso8601)))::text[],
+                        \(SQLArray(pushes.map(\.state.claimedAt)))::timestamptz[],
+                        \(SQLArray(pushes.map { $0.delivery == .endpoint ? Optional($0.pushedAt) : nil }))::timestamptz[],
+                        \(SQLArray(pushes.map { $0.reroutedFrom?.uuidString.lowercased() }))::text[])
+                 AS p(id, dedupe_key, department_code, kind, status, case_id, implementation_code, source_node, licence_identifier,
+                      licence_number, delivery, state, record, source_at, pushed_at, pushed_on, claim_due, claimed_at,
+                      next_delivery_at, rerouted_from)
             ON CONFLICT (dedupe_key, department_code) DO NOTHING
-            """) == 1
+            RETURNING id
+            """)
+        var inserted = Set<UUID>()
+        for row in rows { inserted.insert(try row.decode("id", as: UUID.self)) }
+        return inserted
     }
 
     func update(_ push: StoredPush, in transaction: PostgresConnection) async throws {
