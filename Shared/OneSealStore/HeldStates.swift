@@ -22,6 +22,11 @@ import Synchronization
 /// `FOR UPDATE` the select list is evaluated on the row version the lock was taken on, so a
 /// version committed meanwhile is compared, not the one seen before.
 ///
+/// A store may go one step further and change the held copy without reading the row at all
+/// (intake's `ApplicationStore.findForChange`, #21 step 17): its write then carries `isVersion` in
+/// its WHERE, so it changes the row only if the row is still that version, and answers
+/// `superseded` otherwise, which runs the transaction again on the stored row.
+///
 /// What it assumes, and the stores say: this process writes the state only through the store
 /// that remembers it, and every such write bumps the revision. Any other writer — another
 /// process, an operator by hand, a migration — makes a row version with its own `xmin`, which
@@ -57,18 +62,43 @@ public final class HeldStates<Value: Sendable>: Sendable {
         }
     }
 
+    /// The condition true exactly for the row version at `revision` that `writer` wrote (the
+    /// table's `revision` and the row's `xmin`). Revision 0 and `xmin` 0 match no row version.
+    public static func isVersion(revision: Int64, writer: String) -> SQLQuery {
+        "revision = \(revision) AND xmin = \(writer)::xid"
+    }
+
     /// The select-list item a read by id asks with: the `state` column as text, or NULL when the
-    /// row is `held`'s very version (the table's `revision` and the row's `xmin`). With nothing
-    /// held it binds revision 0 and `xmin` 0, which no row version has.
+    /// row is `held`'s very version (`isVersion`).
     public static func stateColumn(held: Entry?) -> SQLQuery {
-        "CASE WHEN revision = \(held?.revision ?? 0) AND xmin = \(held?.writer ?? "0")::xid THEN NULL ELSE state::text END AS state"
+        "CASE WHEN \(isVersion(revision: held?.revision ?? 0, writer: held?.writer ?? "0")) THEN NULL ELSE state::text END AS state"
     }
 
     /// The state a row read with `stateColumn(held:)` holds: `held`'s value when the server left
     /// it out (NULL), else `decode` of the text it sent.
     public static func state(of row: PostgresRow, held: Entry?, decode: (String) throws -> Value) throws -> Value {
-        if let held, try row.decode("state", as: String?.self) == nil { return held.value }
+        try state(of: row, held: held, { $0 }, decode: decode)
+    }
+
+    /// The same where what is held is more than the state (the whole stored aggregate): `project`
+    /// takes the state out of it.
+    public static func state<State>(of row: PostgresRow, held: Entry?, _ project: (Value) -> State, decode: (String) throws -> State) throws -> State {
+        if let held, try row.decode("state", as: String?.self) == nil { return project(held.value) }
         return try decode(try row.decode("state", as: String.self))
+    }
+
+    /// Forgets `id`: its next change reads the row (a change on the held copy found the row
+    /// moved on, or was refused and is confirmed on the stored row).
+    public func forget(_ id: UUID) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// What a write made on a held copy answers when the row is no longer that version — another
+    /// process (or a transaction of this one) changed it since: SQLSTATE 40001, the transaction
+    /// may succeed when run again, which `PostgresClient.withTransaction` does; the caller has
+    /// forgotten the entry, so the next run reads and locks the stored row.
+    public static func superseded(_ what: String) -> PostgresError {
+        PostgresError(kind: .server, sqlState: "40001", message: "\(what) changed since this process wrote it; run again on the stored row")
     }
 
     /// Keeps nothing, as after a start (tests).

@@ -3,7 +3,7 @@ import Foundation
 /// Converts between `Date` and PostgreSQL's ISO text form without DateFormatter (which is slow and
 /// locale-dependent). Sessions are set to `TimeZone=UTC, DateStyle=ISO`, so output is
 /// `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]`.
-enum PostgresTimestamp {
+public enum PostgresTimestamp {
     /// `timestamptz`'s binary form: microseconds since 2000-01-01 00:00:00 UTC, rounded as
     /// `format` rounds.
     static func microsecondsSince2000(_ date: Date) -> Int64 {
@@ -13,6 +13,11 @@ enum PostgresTimestamp {
     /// `date` in whole microseconds (rounded: PostgreSQL keeps no finer).
     static func microsecondsSince1970(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// `date` as a `timestamptz` column holds it and a read answers it (whole microseconds).
+    public static func asStored(_ date: Date) -> Date {
+        parse(format(date)) ?? date
     }
 
     static func format(_ date: Date) -> String {

@@ -156,16 +156,36 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
         _ change: (inout StoredApplication, PostgresConnection) async throws -> (steps: [String], events: [OutboxEvent])
     ) async throws -> Intake_Application {
         try await database.withTransaction { transaction in
-            guard let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
-                throw Self.notFound("no application \(id.uuidString.lowercased())")
+            try await changingHeld(id, in: transaction) { application in
+                guard let application else { throw Self.notFound("no application \(id.uuidString.lowercased())") }
+                if expectedRevision != 0, expectedRevision != application.revision {
+                    throw RPCError(code: .failedPrecondition, message: "the application changed since you read it (revision \(application.revision), you had \(expectedRevision)); read it again")
+                }
+                // Shown by the write itself: its read log is a CTE of the statement that writes it.
+                let (_, shown) = try await store(application, changedBy: change, shownTo: (caller, purpose), in: transaction)
+                guard let shown else { throw RPCError(code: .internalError, message: "the changed application was not rendered; nothing was changed") }
+                return shown
             }
-            if expectedRevision != 0, expectedRevision != application.revision {
-                throw RPCError(code: .failedPrecondition, message: "the application changed since you read it (revision \(application.revision), you had \(expectedRevision)); read it again")
-            }
-            // Shown by the write itself: its read log is a CTE of the statement that writes it.
-            let (_, shown) = try await store(application, changedBy: change, shownTo: (caller, purpose), in: transaction)
-            guard let shown else { throw RPCError(code: .internalError, message: "the changed application was not rendered; nothing was changed") }
-            return shown
+        }
+    }
+
+    /// Runs `body` in `transaction` on the application to change: the copy this process holds,
+    /// unread, else the row read and locked (`ApplicationStore.findForChange`), nil when there is
+    /// none. A held copy may be a state another process has moved on from: its write checks that
+    /// (`ApplicationStore.update`), and a refusal made on it is never answered from it — the
+    /// transaction runs again on the stored row (`HeldStates.superseded`), which answers it.
+    func changingHeld<T>(_ id: UUID, in transaction: PostgresConnection, _ body: (StoredApplication?) async throws -> T) async throws -> T {
+        let application = try await ApplicationStore.findForChange(id: id, on: transaction)
+        guard let application, application.heldWriter != nil else { return try await body(application) }
+        do {
+            return try await body(application)
+        } catch let error as PostgresError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            ApplicationStore.heldStates.forget(id)
+            throw HeldStates<StoredApplication>.superseded("application \(application.number) (a refusal to confirm)")
         }
     }
 

@@ -109,11 +109,24 @@ public struct IntakeEventConsumer: EventConsumer {
         _ event: Events_EventEnvelope, header: Approval_CaseHeader, in transaction: PostgresConnection,
         _ change: (_ item: inout ItemTrack, _ itemName: String) -> String?
     ) async throws {
-        guard let id = UUID(uuidString: header.applicationID),
-              let application = try await ApplicationStore.find(id: id, forUpdate: true, on: transaction) else {
+        guard let id = UUID(uuidString: header.applicationID) else {
             try await keepUnmatched(event, reason: "no application '\(header.applicationID)' at this node", in: transaction)
             return
         }
+        try await api.changingHeld(id, in: transaction) { application in
+            guard let application else {
+                try await keepUnmatched(event, reason: "no application '\(header.applicationID)' at this node", in: transaction)
+                return
+            }
+            try await update(event, header: header, application: application, in: transaction, change)
+        }
+    }
+
+    /// `update` on the application found (held or read and locked).
+    private func update(
+        _ event: Events_EventEnvelope, header: Approval_CaseHeader, application: StoredApplication, in transaction: PostgresConnection,
+        _ change: (_ item: inout ItemTrack, _ itemName: String) -> String?
+    ) async throws {
         guard let pinned = application.state.items.first(where: { $0.item.implementationCode == header.implementationCode }) else {
             try await keepUnmatched(event, reason: "application \(application.number) has no item '\(header.implementationCode)'", in: transaction)
             return

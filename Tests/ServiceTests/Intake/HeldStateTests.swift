@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import IntakeRules
 import OneSealCore
 import OneSealProto
@@ -28,6 +29,12 @@ struct HeldStateTests {
         return (stored[0], stored[1])
     }
 
+    static func copy(of application: StoredApplication, state: ApplicationState) -> StoredApplication {
+        var copy = application
+        copy.state = state
+        return copy
+    }
+
     static func lockedRead(_ id: UUID, _ node: IntakeNode) async throws -> StoredApplication {
         try await node.database.withTransaction { try #require(try await ApplicationStore.find(id: id, forUpdate: true, on: $0)) }
     }
@@ -39,11 +46,11 @@ struct HeldStateTests {
             // The submit remembered what it wrote, at the row's revision.
             let held = try #require(ApplicationStore.heldStates.entry(first.id))
             #expect(held.revision == first.revision)
-            #expect(held.value == first.state)
+            #expect(held.value.state == first.state)
 
             // Holding another state for the same row version: the locked read uses it, so the
             // server did not send the state.
-            ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: second.state)
+            ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: Self.copy(of: first, state: second.state))
             #expect(try await Self.lockedRead(first.id, node).state == second.state)
 
             // The same revision written by another transaction (by hand, as another process would):
@@ -53,7 +60,7 @@ struct HeldStateTests {
 
             // Held for another revision of the same writer: read in full.
             let written = try await node.database.query("SELECT xmin::text AS x FROM applications WHERE id = \(first.id)").one().decode("x", as: String.self)
-            ApplicationStore.heldStates.remember(first.id, revision: first.revision + 1, writer: written, value: second.state)
+            ApplicationStore.heldStates.remember(first.id, revision: first.revision + 1, writer: written, value: Self.copy(of: first, state: second.state))
             #expect(try await Self.lockedRead(first.id, node).state == first.state)
 
             // Nothing held: read in full.
@@ -94,8 +101,81 @@ struct HeldStateTests {
             let held = try #require(ApplicationStore.heldStates.entry(first.id))
             let stored = try #require(try await node.database.withConnection { try await ApplicationStore.find(id: first.id, on: $0) })
             #expect(held.revision == stored.revision)
-            #expect(held.value == stored.state)
+            #expect(held.value.state == stored.state)
             #expect(try await Self.lockedRead(first.id, node).state == stored.state)
+        }
+    }
+
+    /// The held copy of `application` with a mark the stored row does not have (a delivery
+    /// preference), so a write shows whether it started from the copy or from the row.
+    static func markedCopy(of application: StoredApplication) throws -> StoredApplication {
+        var copy = application
+        guard case .success(let window) = DeliveryChoice.make(method: .window, address: nil) else { throw RolledBack() }
+        _ = try copy.state.chooseDelivery(window, current: nil, at: Date())
+        return copy
+    }
+
+    @Test("a change starts from the copy this process holds, without reading the row (step 17)")
+    func changeFromHeldCopy() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            let (first, _) = try await Self.twoApplications(node)
+            let held = try #require(ApplicationStore.heldStates.entry(first.id))
+            #expect(held.value.state.deliveryPreference == nil)
+            ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: try Self.markedCopy(of: held.value))
+            let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = first.id.uuidString.lowercased() }, metadata: try node.clerk)
+            #expect(accepted.application.status == .accepted)
+            ApplicationStore.heldStates.forgetAll()
+            let stored = try #require(try await node.database.withConnection { try await ApplicationStore.find(id: first.id, on: $0) })
+            // The mark reached the row: the change was made on the copy, which was the row's version.
+            #expect(stored.state.deliveryPreference?.method == .window)
+            #expect(stored.revision == first.revision + 1)
+            #expect(stored.status == .accepted)
+        }
+    }
+
+    @Test("a held copy the row has moved on from is not written: the change runs again on the stored row")
+    func heldCopySuperseded() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            let (first, second) = try await Self.twoApplications(node)
+            let held = try #require(ApplicationStore.heldStates.entry(first.id))
+            ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: try Self.markedCopy(of: held.value))
+            // Another process writes the row (same revision, another row version).
+            try await node.database.execute("UPDATE applications SET state = state WHERE id = \(first.id)")
+            let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = first.id.uuidString.lowercased() }, metadata: try node.clerk)
+            #expect(accepted.application.status == .accepted)
+            let stored = try #require(try await node.database.withConnection { try await ApplicationStore.find(id: first.id, on: $0) })
+            // Run again on the stored row: the copy's mark is not there, and one revision was added.
+            #expect(stored.state.deliveryPreference == nil)
+            #expect(stored.revision == first.revision + 1)
+            #expect(stored.status == .accepted)
+            // Nothing of the refused write stayed: the same steps as an acceptance made at once.
+            _ = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = second.id.uuidString.lowercased() }, metadata: try node.clerk)
+            func steps(_ id: UUID) async throws -> Int {
+                try await node.database.query("SELECT count(*) AS n FROM application_steps WHERE application_id = \(id)").one().decode("n", as: Int.self)
+            }
+            #expect(try await steps(first.id) == steps(second.id))
+        }
+    }
+
+    @Test("a refusal made on a held copy is confirmed on the stored row: the row at the caller's revision is changed")
+    func refusalConfirmedOnStoredRow() async throws {
+        try await withIntakeNode(today: Self.monday) { node in
+            let (first, _) = try await Self.twoApplications(node)
+            // Another process moved the row to the next revision; this process still holds the earlier one.
+            try await node.database.execute("UPDATE applications SET revision = revision + 1 WHERE id = \(first.id)")
+            #expect(ApplicationStore.heldStates.entry(first.id)?.revision == first.revision)
+            // The clerk read the current revision: on the held copy the revisions differ (a refusal),
+            // on the stored row they agree.
+            let accepted = try await node.intake.accept(Intake_AcceptRequest.with {
+                $0.applicationID = first.id.uuidString.lowercased()
+                $0.expectedRevision = first.revision + 1
+            }, metadata: try node.clerk)
+            #expect(accepted.application.status == .accepted)
+            #expect(accepted.application.revision == first.revision + 2)
+            // And a refusal the stored row agrees with is answered as before.
+            await #expect(throws: RPCError.self) {
+                _ = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = first.id.uuidString.lowercased() }, metadata: try node.clerk)
+            }
         }
     }
 }
