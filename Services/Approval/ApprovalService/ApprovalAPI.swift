@@ -74,6 +74,9 @@ struct StoredCase: Sendable {
     var revision: Int64
     var createdAt: Date
     var updatedAt: Date
+    /// Set when this is the copy this process holds (`CaseStore.findForChange`), not a row read
+    /// and locked: the `xmin` of the row version it is, which the write checks.
+    var heldWriter: String? = nil
 }
 
 /// `oneseal.approval.v1.ApprovalService`: each handler validates, applies `ApprovalRules`, and
@@ -140,10 +143,12 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     // MARK: Reading and changing cases
 
     func find(_ id: UUID, on connection: PostgresConnection, forUpdate: Bool = false) async throws -> StoredCase {
-        guard let found = try await CaseStore.find(id: id, forUpdate: forUpdate, on: connection) else {
-            throw RPCError(code: .notFound, message: "no case \(id.uuidString.lowercased()) at node \(node)")
-        }
+        guard let found = try await CaseStore.find(id: id, forUpdate: forUpdate, on: connection) else { throw caseNotFound(id) }
         return found
+    }
+
+    func caseNotFound(_ id: UUID) -> RPCError {
+        RPCError(code: .notFound, message: "no case \(id.uuidString.lowercased()) at node \(node)")
     }
 
     /// What a change produced: the audit action and details, and the events to send.
@@ -169,8 +174,10 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         _ change: (inout CaseState, PostgresConnection) async throws -> Change
     ) async throws -> StoredCase {
         try await database.withTransaction { transaction in
-            let stored = try await find(id, on: transaction, forUpdate: true)
-            return try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, change)
+            try await changingHeld(id, in: transaction) { stored in
+                guard let stored else { throw caseNotFound(id) }
+                return try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, change)
+            }
         }
     }
 
@@ -181,11 +188,33 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
         _ change: (inout CaseState, PostgresConnection) async throws -> Change
     ) async throws -> Approval_Case {
         try await database.withTransaction { transaction in
-            let stored = try await find(id, on: transaction, forUpdate: true)
-            // The read in full is logged by the statement that writes the change (`store`).
-            let read = fullRead(by: caller, purpose: purpose)
-            let changed = try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, logging: read, change)
-            return try viewLoggedByWrite(changed, for: caller)
+            try await changingHeld(id, in: transaction) { stored in
+                guard let stored else { throw caseNotFound(id) }
+                // The read in full is logged by the statement that writes the change (`store`).
+                let read = fullRead(by: caller, purpose: purpose)
+                let changed = try await changingLocked(stored, expectedRevision: expectedRevision, by: actor, in: transaction, logging: read, change)
+                return try viewLoggedByWrite(changed, for: caller)
+            }
+        }
+    }
+
+    /// Runs `body` in `transaction` on the case to change: the copy this process holds, unread,
+    /// else the row read and locked (`CaseStore.findForChange`), nil when there is none. A held
+    /// copy may be a state another process has moved on from: its write checks that
+    /// (`CaseStore.update`), and a refusal made on it is never answered from it — the transaction
+    /// runs again on the stored row (`HeldStates.superseded`), which answers it.
+    func changingHeld<T>(_ id: UUID, in transaction: PostgresConnection, _ body: (StoredCase?) async throws -> T) async throws -> T {
+        let stored = try await CaseStore.findForChange(id: id, on: transaction)
+        guard let stored, stored.heldWriter != nil else { return try await body(stored) }
+        do {
+            return try await body(stored)
+        } catch let error as PostgresError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            CaseStore.heldStates.forget(id)
+            throw HeldStates<StoredCase>.superseded("case \(stored.state.caseNumber) (a refusal to confirm)")
         }
     }
 

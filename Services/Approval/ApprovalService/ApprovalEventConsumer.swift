@@ -42,14 +42,20 @@ public struct ApprovalEventConsumer: EventConsumer {
         case Certificate_LicenceIssued.protoMessageName:
             let message = try Certificate_LicenceIssued(serializedBytes: event.payload)
             let content = message.licence.content
-            guard let id = UUID(uuidString: content.caseID), let stored = try await CaseStore.find(id: id, forUpdate: true, on: transaction) else {
+            guard let id = UUID(uuidString: content.caseID) else {
                 try await keepUnmatched(event, reason: "no case '\(content.caseID)' at node \(api.node)", in: transaction)
                 return
             }
-            _ = try await api.store(stored, by: source, { state, _ in
-                state.recordLicence(LicenceInfo(identifier: content.licenceIdentifier, number: content.licenceNumber, typeCode: content.licenceTypeCode, name: content.licenceName))
-                return ApprovalAPI.Change("licence.issued", ["licence_identifier": content.licenceIdentifier, "licence_number": content.licenceNumber])
-            }, in: transaction)
+            try await api.changingHeld(id, in: transaction) { stored in
+                guard let stored else {
+                    try await keepUnmatched(event, reason: "no case '\(content.caseID)' at node \(api.node)", in: transaction)
+                    return
+                }
+                _ = try await api.store(stored, by: source, { state, _ in
+                    state.recordLicence(LicenceInfo(identifier: content.licenceIdentifier, number: content.licenceNumber, typeCode: content.licenceTypeCode, name: content.licenceName))
+                    return ApprovalAPI.Change("licence.issued", ["licence_identifier": content.licenceIdentifier, "licence_number": content.licenceNumber])
+                }, in: transaction)
+            }
         default:
             try await keepUnmatched(event, reason: "approval does not consume \(event.type)", in: transaction)
         }

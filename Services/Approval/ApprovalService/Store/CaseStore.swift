@@ -33,21 +33,22 @@ enum CaseStore {
     /// back unchanged).
     static let decodedStates = DecodedDocuments<CaseState>(capacity: 512)
 
-    /// The state this process last wrote for each case it changed lately, with the row version
+    /// The case as this process last wrote it, for each it changed lately, with the row version
     /// holding it: a read by id leaves out a state this process holds (`HeldStates`; #21 step
-    /// 16). Every write of a case's state is `insert` or `update` here, each bumps the revision,
-    /// and each remembers what it wrote.
-    static let heldStates = HeldStates<CaseState>(capacity: 512)
+    /// 16), and a change starts from the held copy without reading at all (`findForChange`, step
+    /// 17). Every write of a case is `insert` or `update` here, each bumps the revision, and each
+    /// remembers what it wrote.
+    static let heldStates = HeldStates<StoredCase>(capacity: 512)
 
     static func decode(_ row: PostgresRow) throws -> StoredCase {
         try decode(row, held: nil)
     }
 
     /// A NULL state is `held`'s: the read by id left out the state this process holds.
-    static func decode(_ row: PostgresRow, held: HeldStates<CaseState>.Entry?) throws -> StoredCase {
+    static func decode(_ row: PostgresRow, held: HeldStates<StoredCase>.Entry?) throws -> StoredCase {
         StoredCase(
             id: try row.decode("id", as: UUID.self),
-            state: try HeldStates.state(of: row, held: held) { text in
+            state: try HeldStates.state(of: row, held: held, \.state) { text in
                 try decodedStates.value(of: text) { try JSONDecoder().decode(CaseState.self, from: Data($0.utf8)) }
             },
             applicantSealed: try row.decode("applicant_sealed", as: [UInt8].self),
@@ -65,6 +66,30 @@ enum CaseStore {
             ? try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM cases WHERE id = \(id) FOR UPDATE")
             : try await connection.query("SELECT \(unescaped: columnsBesideState), \(state) FROM cases WHERE id = \(id)")
         return try rows.first.map { try decode($0, held: held) }
+    }
+
+    /// The case a change starts from: the copy this process holds when it holds one — no
+    /// statement, no round trip (#21 step 17) — else the row, read and locked. A held copy's
+    /// write (`update`) changes the row only if it is still that version, and answers
+    /// `HeldStates.superseded` otherwise; whoever acts on a held copy confirms a refusal on the
+    /// stored row (`ApprovalAPI.changingHeld`).
+    static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredCase? {
+        if let held = heldStates.entry(id) {
+            var stored = held.value
+            stored.heldWriter = held.writer
+            return stored
+        }
+        return try await find(id: id, forUpdate: true, on: connection)
+    }
+
+    /// Remembers `stored` as written in the row version `writer` made, its instants as the row
+    /// holds them (whole microseconds), so the held copy is what a read would answer.
+    private static func hold(_ stored: StoredCase, writer: String) {
+        var held = stored
+        held.heldWriter = nil
+        held.createdAt = PostgresTimestamp.asStored(held.createdAt)
+        held.updatedAt = PostgresTimestamp.asStored(held.updatedAt)
+        heldStates.remember(stored.id, revision: stored.revision, writer: writer, value: held)
     }
 
     static func find(number: String, on connection: PostgresConnection) async throws -> StoredCase? {
@@ -106,7 +131,7 @@ enum CaseStore {
             """)
         guard let written = rows.first else { return nil }
         decodedStates.remember(text, as: state)
-        heldStates.remember(stored.id, revision: stored.revision, writer: try written.decode("row_writer"), value: state)
+        hold(stored, writer: try written.decode("row_writer"))
         return try AuditLog.Head(returnedBy: written)
     }
 
@@ -139,13 +164,27 @@ enum CaseStore {
                    warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
-            WHERE id = \(stored.id)
+            WHERE id = \(stored.id)\(heldVersion(of: stored))
             RETURNING xmin::text AS row_writer, \(unescaped: AuditLog.returningHead)
             """).first
-        guard let written else { return nil }
+        guard let written else {
+            // A held copy (`findForChange`) whose row moved on: run again on the stored row.
+            if stored.heldWriter != nil {
+                heldStates.forget(stored.id)
+                throw HeldStates<StoredCase>.superseded("case \(state.caseNumber)")
+            }
+            return nil
+        }
         decodedStates.remember(text, as: state)
-        heldStates.remember(stored.id, revision: stored.revision, writer: try written.decode("row_writer"), value: state)
+        hold(stored, writer: try written.decode("row_writer"))
         return try AuditLog.Head(returnedBy: written)
+    }
+
+    /// The WHERE's further condition when `stored` (revision + 1 by now) is a held copy: the row
+    /// is still the version it was copied from. Nothing for a row read and locked.
+    private static func heldVersion(of stored: StoredCase) -> SQLQuery {
+        guard let writer = stored.heldWriter else { return "" }
+        return " AND \(HeldStates<StoredCase>.isVersion(revision: stored.revision - 1, writer: writer))"
     }
 }
 
