@@ -77,6 +77,44 @@ struct ApprovalWorkflowTests {
         }
     }
 
+    @Test("a change starts from the case this process holds; a copy the row moved on from, or a refusal made on it, runs again on the stored row (#21 step 17)")
+    func heldCopies() async throws {
+        try await withApprovalNode(today: Self.monday) { node in
+            let id = try #require(try await node.accept([F.item(Self.code, tier: .section)])[Self.code]).caseID
+            let caseID = try #require(UUID(uuidString: id))
+            // The opening remembered the case it wrote; each change starts from that copy.
+            #expect(CaseStore.heldStates.entry(caseID)?.revision == 1)
+            let claimed = try await node.approval.claimStep(Approval_ClaimStepRequest.with { $0.caseID = id }, metadata: try node.officer)
+            #expect(CaseStore.heldStates.entry(caseID)?.revision == claimed.case.revision)
+            // Another process writes the row: the copy held here is now one revision behind it.
+            try await node.database.execute("UPDATE cases SET revision = revision + 1 WHERE id = \(caseID)")
+            // The officer read the row as it is: on the held copy the revisions differ (a refusal),
+            // so the change runs again on the stored row, where they agree.
+            let reviewed = try await node.approval.reviewStep(Approval_ReviewStepRequest.with {
+                $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review; $0.expectedRevision = claimed.case.revision + 1
+            }, metadata: try node.officer)
+            #expect(reviewed.case.revision == claimed.case.revision + 2)
+            #expect(reviewed.case.steps[0].completedBy.subject == "officer-li")
+            // Written once: one audit entry for the review, and the chain holds.
+            let reviews = try await node.database.query("SELECT count(*) AS n FROM audit_entries WHERE case_id = \(id) AND action LIKE 'step.review%'")
+                .one().decode("n", as: Int.self)
+            #expect(reviews == 1)
+            // Another row version at the same revision (the copy's write finds the row moved on).
+            try await node.database.execute("UPDATE cases SET state = state WHERE id = \(caseID)")
+            await #expect {
+                _ = try await node.approval.reviewStep(Approval_ReviewStepRequest.with {
+                    $0.caseID = id; $0.conclusion = .proposeGrant; $0.opinion = F.review; $0.expectedRevision = claimed.case.revision + 1
+                }, metadata: try node.officer)
+            } throws: { error in
+                // Answered from the stored row: the revision the row has, not the copy's.
+                let failure = rpcFailure(error)
+                return failure?.code == .failedPrecondition && failure!.message.contains("revision \(reviewed.case.revision)")
+            }
+            let stored = try #require(try await node.database.withConnection { try await CaseStore.find(id: caseID, on: $0) })
+            #expect(stored.revision == reviewed.case.revision)
+        }
+    }
+
     @Test("the work list pages by key: every open case once, in due-date order, with a case filed between pages and with the work list's own filters")
     func keysetPages() async throws {
         try await withApprovalNode(today: Self.monday) { node in
