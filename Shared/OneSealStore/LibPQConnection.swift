@@ -27,6 +27,12 @@ final class LibPQConnection: @unchecked Sendable {
     /// Statements of the open transaction nobody waits for (``executeWithNext(_:)``), sent in
     /// the same write as the next statement or the COMMIT.
     private var deferred: [SQLQuery] = []
+    /// Set while `withTransaction` runs its body on this connection.
+    var inTransaction = false
+    /// What the open transaction's writers asked to learn once it has committed
+    /// (`PostgresConnection.afterCommit`): run by `withTransaction` after COMMIT succeeds,
+    /// dropped when the transaction rolls back.
+    var afterCommit: [@Sendable () -> Void] = []
     /// The thread leases of this connection prefer as their task executor.
     let thread = ConnectionThread()
     /// Server-side prepared statements of this session. A new connection (after a reconnect)

@@ -112,9 +112,16 @@ public final class PostgresClient: Service, Sendable {
                     // Sent together with the first statement (see LibPQConnection.deferredBegin).
                     connection.raw.deferredBegin =
                         isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
+                    connection.raw.inTransaction = true
+                    connection.raw.afterCommit = []
+                    defer {
+                        connection.raw.inTransaction = false
+                        connection.raw.afterCommit = []
+                    }
                     do {
                         let value = try await body(connection)
                         try await connection.commit()  // with the statements still deferred, if any
+                        for action in connection.raw.afterCommit { action() }
                         return value
                     } catch {
                         let begun = connection.raw.deferredBegin == nil

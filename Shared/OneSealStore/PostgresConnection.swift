@@ -26,6 +26,14 @@ public struct PostgresConnection: Sendable {
         try await blocking { try $0.executeWithNext(query) }
     }
 
+    /// Runs `action` once this transaction has committed (after `withTransaction`'s COMMIT
+    /// succeeded; never when it rolls back). Outside a transaction each statement commits as it
+    /// returns, so `action` runs at once. For what a process may only believe once its write is
+    /// durable and visible to others (`HeldStates.committed`).
+    public func afterCommit(_ action: @escaping @Sendable () -> Void) {
+        if raw.inTransaction { raw.afterCommit.append(action) } else { action() }
+    }
+
     /// Commits the transaction `withTransaction` opened (and sends what is deferred with it).
     func commit() async throws {
         try await blocking { try $0.commit() }

@@ -25,6 +25,42 @@ struct TransactionTests {
         }
     }
 
+    /// What a writer asks to learn after the commit runs after COMMIT succeeded, in the order
+    /// asked, and never for a transaction that rolled back (or for an attempt run again);
+    /// outside a transaction it runs at once.
+    @Test func afterCommitRunsOnlyOnceCommitted() async throws {
+        try await withTestDatabase(prefix: "after") { client in
+            try await client.execute("CREATE TABLE t (v int PRIMARY KEY)")
+            let seen = Mutex<[String]>([])
+            try await client.withTransaction { tx in
+                try await tx.execute("INSERT INTO t VALUES (1)")
+                tx.afterCommit { seen.withLock { $0.append("first") } }
+                tx.afterCommit { seen.withLock { $0.append("second") } }
+                // Not yet: the transaction is still open.
+                #expect(seen.withLock { $0 }.isEmpty)
+            }
+            #expect(seen.withLock { $0 } == ["first", "second"])
+            await #expect(throws: ExpectedFailure.self) {
+                try await client.withTransaction { tx in
+                    try await tx.execute("INSERT INTO t VALUES (2)")
+                    tx.afterCommit { seen.withLock { $0.append("rolled back") } }
+                    throw ExpectedFailure()
+                }
+            }
+            // A COMMIT that fails (a deferred statement's error) runs nothing either.
+            await #expect(throws: PostgresError.self) {
+                try await client.withTransaction { tx in
+                    try await tx.executeWithNext("INSERT INTO t VALUES (1)")
+                    tx.afterCommit { seen.withLock { $0.append("commit failed") } }
+                }
+            }
+            try await client.withConnection { connection in
+                connection.afterCommit { seen.withLock { $0.append("autocommit") } }
+            }
+            #expect(seen.withLock { $0 } == ["first", "second", "autocommit"])
+        }
+    }
+
     @Test func uniqueViolationCarriesFields() async throws {
         try await withTestDatabase(prefix: "uniq") { client in
             try await client.execute("CREATE TABLE people (id int CONSTRAINT people_pk PRIMARY KEY)")

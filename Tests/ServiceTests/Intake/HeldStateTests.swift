@@ -118,10 +118,25 @@ struct HeldStateTests {
     @Test("a change starts from the copy this process holds, without reading the row (step 17)")
     func changeFromHeldCopy() async throws {
         try await withIntakeNode(today: Self.monday) { node in
-            let (first, _) = try await Self.twoApplications(node)
+            let (first, second) = try await Self.twoApplications(node)
             let held = try #require(ApplicationStore.heldStates.entry(first.id))
             #expect(held.value.state.deliveryPreference == nil)
+            #expect(held.isCommitted)
+            // A copy whose write is not known to have committed is not started from: the row is
+            // read and locked (what it answers carries no held writer); once committed, it is.
+            func startsFromCopy(_ id: UUID) async throws -> Bool {
+                try await node.database.withTransaction { try #require(try await ApplicationStore.findForChange(id: id, on: $0)) }.heldWriter != nil
+            }
+            let secondHeld = try #require(ApplicationStore.heldStates.entry(second.id))
+            #expect(try await startsFromCopy(second.id))
+            ApplicationStore.heldStates.remember(second.id, revision: secondHeld.revision, writer: secondHeld.writer, value: secondHeld.value)
+            #expect(try await !startsFromCopy(second.id))
+            ApplicationStore.heldStates.committed(second.id, writer: secondHeld.writer)
+            #expect(try await startsFromCopy(second.id))
             ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: try Self.markedCopy(of: held.value))
+            // Remembered by hand, as a write does before its COMMIT: not yet a copy to start from.
+            #expect(ApplicationStore.heldStates.entry(first.id)?.isCommitted == false)
+            ApplicationStore.heldStates.committed(first.id, writer: held.writer)
             let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = first.id.uuidString.lowercased() }, metadata: try node.clerk)
             #expect(accepted.application.status == .accepted)
             ApplicationStore.heldStates.forgetAll()
@@ -139,6 +154,7 @@ struct HeldStateTests {
             let (first, second) = try await Self.twoApplications(node)
             let held = try #require(ApplicationStore.heldStates.entry(first.id))
             ApplicationStore.heldStates.remember(first.id, revision: held.revision, writer: held.writer, value: try Self.markedCopy(of: held.value))
+            ApplicationStore.heldStates.committed(first.id, writer: held.writer)
             // Another process writes the row (same revision, another row version).
             try await node.database.execute("UPDATE applications SET state = state WHERE id = \(first.id)")
             let accepted = try await node.intake.accept(Intake_AcceptRequest.with { $0.applicationID = first.id.uuidString.lowercased() }, metadata: try node.clerk)

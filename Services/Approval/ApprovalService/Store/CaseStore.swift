@@ -74,7 +74,7 @@ enum CaseStore {
     /// `HeldStates.superseded` otherwise; whoever acts on a held copy confirms a refusal on the
     /// stored row (`ApprovalAPI.changingHeld`).
     static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredCase? {
-        if let held = heldStates.entry(id) {
+        if let held = heldStates.entry(id), held.isCommitted {
             var stored = held.value
             stored.heldWriter = held.writer
             return stored
@@ -84,12 +84,12 @@ enum CaseStore {
 
     /// Remembers `stored` as written in the row version `writer` made, its instants as the row
     /// holds them (whole microseconds), so the held copy is what a read would answer.
-    private static func hold(_ stored: StoredCase, writer: String) {
+    private static func hold(_ stored: StoredCase, writer: String, in transaction: PostgresConnection) {
         var held = stored
         held.heldWriter = nil
         held.createdAt = PostgresTimestamp.asStored(held.createdAt)
         held.updatedAt = PostgresTimestamp.asStored(held.updatedAt)
-        heldStates.remember(stored.id, revision: stored.revision, writer: writer, value: held)
+        heldStates.remember(stored.id, revision: stored.revision, writer: writer, value: held, in: transaction)
     }
 
     static func find(number: String, on connection: PostgresConnection) async throws -> StoredCase? {
@@ -131,7 +131,7 @@ enum CaseStore {
             """)
         guard let written = rows.first else { return nil }
         decodedStates.remember(text, as: state)
-        hold(stored, writer: try written.decode("row_writer"))
+        hold(stored, writer: try written.decode("row_writer"), in: transaction)
         return try AuditLog.Head(returnedBy: written)
     }
 
@@ -176,7 +176,7 @@ enum CaseStore {
             return nil
         }
         decodedStates.remember(text, as: state)
-        hold(stored, writer: try written.decode("row_writer"))
+        hold(stored, writer: try written.decode("row_writer"), in: transaction)
         return try AuditLog.Head(returnedBy: written)
     }
 

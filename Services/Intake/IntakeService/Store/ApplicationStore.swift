@@ -165,7 +165,7 @@ enum ApplicationStore {
     /// it is still that version, and answers `HeldStates.superseded` otherwise; whoever acts on
     /// a held copy confirms a refusal on the stored row (`IntakeAPI.changingHeld`).
     static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredApplication? {
-        if let held = heldStates.entry(id) {
+        if let held = heldStates.entry(id), held.isCommitted {
             var application = held.value
             application.heldWriter = held.writer
             return application
@@ -182,12 +182,12 @@ enum ApplicationStore {
 
     /// Remembers `application` as written in the row version `writer` made, its instants as the
     /// row holds them (whole microseconds), so the held copy is what a read would answer.
-    private static func hold(_ application: StoredApplication, writer: String) {
+    private static func hold(_ application: StoredApplication, writer: String, in transaction: PostgresConnection) {
         var held = application
         held.heldWriter = nil
         held.submittedAt = PostgresTimestamp.asStored(held.submittedAt)
         held.updatedAt = PostgresTimestamp.asStored(held.updatedAt)
-        heldStates.remember(application.id, revision: application.revision, writer: writer, value: held)
+        heldStates.remember(application.id, revision: application.revision, writer: writer, value: held, in: transaction)
     }
 
     /// Who a personal-data read row names (`IntakeAPI.readLogEntry`).
@@ -285,7 +285,7 @@ enum ApplicationStore {
             RETURNING xmin::text AS row_writer
             """)).one()
         decodedStates.remember(state, as: application.state)
-        hold(application, writer: try written.decode("row_writer"))
+        hold(application, writer: try written.decode("row_writer"), in: transaction)
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
@@ -315,7 +315,7 @@ enum ApplicationStore {
             return ""
         }
         decodedStates.remember(state, as: application.state)
-        hold(application, writer: try written.decode("row_writer"))
+        hold(application, writer: try written.decode("row_writer"), in: transaction)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
         return try written.decode("writer", as: String.self)
     }
