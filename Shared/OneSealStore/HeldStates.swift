@@ -109,6 +109,32 @@ public final class HeldStates<Value: Sendable>: Sendable {
         transaction.afterCommit { [self] in committed(id, writer: writer) }
     }
 
+    /// The copy a change of `id` may start from without reading the row: the held entry once its
+    /// transaction is known to have committed, else nil (read and lock the row).
+    public func copyToChange(_ id: UUID) -> Entry? {
+        entries.withLock { entries in entries[id].flatMap { $0.isCommitted ? $0 : nil } }
+    }
+
+    /// Runs `body`, a change of `id` that started from the held copy when `fromCopy`. A refusal
+    /// made on a copy is never answered from it — the copy may be a state another process has
+    /// moved on from: any error but the database's or a cancellation forgets `id` and becomes
+    /// `superseded(what)`, so the transaction runs again on the stored row, which answers it.
+    public func confirmingRefusals<T>(
+        of id: UUID, fromCopy: Bool, _ what: @autoclosure () -> String, _ body: () async throws -> T
+    ) async throws -> T {
+        guard fromCopy else { return try await body() }
+        do {
+            return try await body()
+        } catch let error as PostgresError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            forget(id)
+            throw Self.superseded("\(what()) (a refusal to confirm)")
+        }
+    }
+
     /// Forgets `id`: its next change reads the row (a change on the held copy found the row
     /// moved on, or was refused and is confirmed on the stored row).
     public func forget(_ id: UUID) {

@@ -202,20 +202,12 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     /// else the row read and locked (`CaseStore.findForChange`), nil when there is none. A held
     /// copy may be a state another process has moved on from: its write checks that
     /// (`CaseStore.update`), and a refusal made on it is never answered from it — the transaction
-    /// runs again on the stored row (`HeldStates.superseded`), which answers it.
+    /// runs again on the stored row, which answers it (`HeldStates.confirmingRefusals`).
     func changingHeld<T>(_ id: UUID, in transaction: PostgresConnection, _ body: (StoredCase?) async throws -> T) async throws -> T {
         let stored = try await CaseStore.findForChange(id: id, on: transaction)
-        guard let stored, stored.heldWriter != nil else { return try await body(stored) }
-        do {
-            return try await body(stored)
-        } catch let error as PostgresError {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            CaseStore.heldStates.forget(id)
-            throw HeldStates<StoredCase>.superseded("case \(stored.state.caseNumber) (a refusal to confirm)")
-        }
+        return try await CaseStore.heldStates.confirmingRefusals(
+            of: id, fromCopy: stored?.heldWriter != nil, "case \(stored?.state.caseNumber ?? "")"
+        ) { try await body(stored) }
     }
 
     /// `changing` for a case already read FOR UPDATE in `transaction`: the node and revision
@@ -296,7 +288,11 @@ public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {
     }
 
     func openApplicant(_ stored: StoredCase) throws -> Common_Applicant {
-        try Common_Applicant(serializedBytes: try keyring.open(stored.applicantSealed, context: "approval.case:\(stored.id.uuidString.lowercased())"))
+        try openApplicant(stored.applicantSealed, of: stored.id)
+    }
+
+    func openApplicant(_ sealed: [UInt8], of id: UUID) throws -> Common_Applicant {
+        try Common_Applicant(serializedBytes: try keyring.open(sealed, context: "approval.case:\(id.uuidString.lowercased())"))
     }
 
     /// The case's applicant as `caller` may see it, by the one disclosure rule (`Disclosure`):

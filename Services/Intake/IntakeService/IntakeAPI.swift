@@ -173,20 +173,12 @@ public struct IntakeAPI: Intake_IntakeService.SimpleServiceProtocol {
     /// unread, else the row read and locked (`ApplicationStore.findForChange`), nil when there is
     /// none. A held copy may be a state another process has moved on from: its write checks that
     /// (`ApplicationStore.update`), and a refusal made on it is never answered from it — the
-    /// transaction runs again on the stored row (`HeldStates.superseded`), which answers it.
+    /// transaction runs again on the stored row, which answers it (`HeldStates.confirmingRefusals`).
     func changingHeld<T>(_ id: UUID, in transaction: PostgresConnection, _ body: (StoredApplication?) async throws -> T) async throws -> T {
         let application = try await ApplicationStore.findForChange(id: id, on: transaction)
-        guard let application, application.heldWriter != nil else { return try await body(application) }
-        do {
-            return try await body(application)
-        } catch let error as PostgresError {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            ApplicationStore.heldStates.forget(id)
-            throw HeldStates<StoredApplication>.superseded("application \(application.number) (a refusal to confirm)")
-        }
+        return try await ApplicationStore.heldStates.confirmingRefusals(
+            of: id, fromCopy: application?.heldWriter != nil, "application \(application?.number ?? "")"
+        ) { try await body(application) }
     }
 
     /// Applies `change` to a row already locked in `transaction` and writes the result.

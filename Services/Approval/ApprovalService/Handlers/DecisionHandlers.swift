@@ -215,11 +215,11 @@ extension ApprovalAPI {
     /// CaseDecided to the window that accepted, certificate (grants become licences), supervision
     /// and evaluation (of both nodes when they differ).
     func decidedEvents(_ state: CaseState, id: UUID, in transaction: PostgresConnection) async throws -> [OutboxEvent] {
-        let applicantRow = try await CaseStore.find(id: id, on: transaction)
+        let applicantSealed = try await CaseStore.applicantSealed(of: id, on: transaction)
         var message = Approval_CaseDecided()
         message.header = header(id: id, state)
         message.decision = state.decision!.proto
-        if let row = applicantRow { message.applicant = try openApplicant(row) }
+        if let applicantSealed { message.applicant = try openApplicant(applicantSealed, of: id) }
         message.item = state.item.proto
         message.acceptanceKind = state.acceptanceKind.proto
         message.acceptedOn = Common_CivilDate(state.acceptedOn)

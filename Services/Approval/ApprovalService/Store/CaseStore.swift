@@ -68,13 +68,21 @@ enum CaseStore {
         return try rows.first.map { try decode($0, held: held) }
     }
 
+    /// The case's sealed applicant. It is written when the case is opened and never changed (no
+    /// `update` sets it), so any copy this process holds carries it, whatever its version; read
+    /// only when none is held (a decision's events were a read of their own for it, #21 step 17).
+    static func applicantSealed(of id: UUID, on connection: PostgresConnection) async throws -> [UInt8]? {
+        if let held = heldStates.entry(id) { return held.value.applicantSealed }
+        return try await connection.query("SELECT applicant_sealed FROM cases WHERE id = \(id)").first?.decode("applicant_sealed", as: [UInt8].self)
+    }
+
     /// The case a change starts from: the copy this process holds when it holds one — no
     /// statement, no round trip (#21 step 17) — else the row, read and locked. A held copy's
     /// write (`update`) changes the row only if it is still that version, and answers
     /// `HeldStates.superseded` otherwise; whoever acts on a held copy confirms a refusal on the
     /// stored row (`ApprovalAPI.changingHeld`).
     static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredCase? {
-        if let held = heldStates.entry(id), held.isCommitted {
+        if let held = heldStates.copyToChange(id) {
             var stored = held.value
             stored.heldWriter = held.writer
             return stored

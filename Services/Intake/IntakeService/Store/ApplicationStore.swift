@@ -165,7 +165,7 @@ enum ApplicationStore {
     /// it is still that version, and answers `HeldStates.superseded` otherwise; whoever acts on
     /// a held copy confirms a refusal on the stored row (`IntakeAPI.changingHeld`).
     static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredApplication? {
-        if let held = heldStates.entry(id), held.isCommitted {
+        if let held = heldStates.copyToChange(id) {
             var application = held.value
             application.heldWriter = held.writer
             return application
