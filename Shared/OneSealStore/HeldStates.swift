@@ -109,9 +109,8 @@ public final class HeldStates<Value: Sendable>: Sendable {
         transaction.afterCommit { [self] in committed(id, writer: writer) }
     }
 
-    /// The copy a change of `id` may start from without reading the row: the held entry once its
-    /// transaction is known to have committed, else nil (read and lock the row).
-    public func copyToChange(_ id: UUID) -> Entry? {
+    /// The held entry of `id` once its transaction is known to have committed, else nil.
+    func committedEntry(_ id: UUID) -> Entry? {
         entries.withLock { entries in entries[id].flatMap { $0.isCommitted ? $0 : nil } }
     }
 
@@ -152,5 +151,44 @@ public final class HeldStates<Value: Sendable>: Sendable {
     /// Keeps nothing, as after a start (tests).
     public func forgetAll() {
         entries.withLock { $0.removeAll() }
+    }
+}
+
+/// A stored aggregate a store holds whole (`HeldStates<Self>`) so that a change can start from it
+/// without reading its row: intake's application, approval's case.
+public protocol HeldAggregate: Sendable {
+    /// Set on a held copy handed to a change (`HeldStates.copyToChange`): the `xmin` of the row
+    /// version it is, which the change's write checks (`HeldStates.writeCondition`). Nil on a
+    /// row read and locked.
+    var heldWriter: String? { get set }
+    /// The aggregate as a read of its row would answer it (instants in whole microseconds).
+    var asStored: Self { get }
+}
+
+extension HeldStates where Value: HeldAggregate {
+    /// The copy a change of `id` may start from without reading the row — the one held once its
+    /// transaction is known to have committed, marked with the row version it is — else nil:
+    /// read and lock the row.
+    public func copyToChange(_ id: UUID) -> Value? {
+        guard let entry = committedEntry(id) else { return nil }
+        var copy = entry.value
+        copy.heldWriter = entry.writer
+        return copy
+    }
+
+    /// Remembers `value` as written at `revision` in the row version `writer` made by
+    /// `transaction` (committed once it commits), as a read would answer it.
+    public func remember(written value: Value, id: UUID, revision: Int64, writer: String, in transaction: PostgresConnection) {
+        var held = value.asStored
+        held.heldWriter = nil
+        remember(id, revision: revision, writer: writer, value: held, in: transaction)
+    }
+
+    /// The WHERE's further condition for writing `value` at `revision` (the one after the copy's):
+    /// when it is a held copy, the row must still be the version it was copied from; nothing for
+    /// a row read and locked.
+    public static func writeCondition(for value: Value, revision: Int64) -> SQLQuery {
+        guard let writer = value.heldWriter else { return "" }
+        return " AND \(isVersion(revision: revision - 1, writer: writer))"
     }
 }

@@ -79,6 +79,15 @@ struct StoredCase: Sendable {
     var heldWriter: String? = nil
 }
 
+extension StoredCase: HeldAggregate {
+    var asStored: StoredCase {
+        var stored = self
+        stored.createdAt = PostgresTimestamp.asStored(createdAt)
+        stored.updatedAt = PostgresTimestamp.asStored(updatedAt)
+        return stored
+    }
+}
+
 /// `oneseal.approval.v1.ApprovalService`: each handler validates, applies `ApprovalRules`, and
 /// writes the new state, one audit entry and its events in one transaction.
 public struct ApprovalAPI: Approval_ApprovalService.SimpleServiceProtocol {

@@ -82,22 +82,8 @@ enum CaseStore {
     /// `HeldStates.superseded` otherwise; whoever acts on a held copy confirms a refusal on the
     /// stored row (`ApprovalAPI.changingHeld`).
     static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredCase? {
-        if let held = heldStates.copyToChange(id) {
-            var stored = held.value
-            stored.heldWriter = held.writer
-            return stored
-        }
+        if let copy = heldStates.copyToChange(id) { return copy }
         return try await find(id: id, forUpdate: true, on: connection)
-    }
-
-    /// Remembers `stored` as written in the row version `writer` made, its instants as the row
-    /// holds them (whole microseconds), so the held copy is what a read would answer.
-    private static func hold(_ stored: StoredCase, writer: String, in transaction: PostgresConnection) {
-        var held = stored
-        held.heldWriter = nil
-        held.createdAt = PostgresTimestamp.asStored(held.createdAt)
-        held.updatedAt = PostgresTimestamp.asStored(held.updatedAt)
-        heldStates.remember(stored.id, revision: stored.revision, writer: writer, value: held, in: transaction)
     }
 
     static func find(number: String, on connection: PostgresConnection) async throws -> StoredCase? {
@@ -139,7 +125,7 @@ enum CaseStore {
             """)
         guard let written = rows.first else { return nil }
         decodedStates.remember(text, as: state)
-        hold(stored, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: stored, id: stored.id, revision: stored.revision, writer: try written.decode("row_writer"), in: transaction)
         return try AuditLog.Head(returnedBy: written)
     }
 
@@ -172,7 +158,7 @@ enum CaseStore {
                    warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
-            WHERE id = \(stored.id)\(heldVersion(of: stored))
+            WHERE id = \(stored.id)\(HeldStates.writeCondition(for: stored, revision: stored.revision))
             RETURNING xmin::text AS row_writer, \(unescaped: AuditLog.returningHead)
             """).first
         guard let written else {
@@ -184,15 +170,8 @@ enum CaseStore {
             return nil
         }
         decodedStates.remember(text, as: state)
-        hold(stored, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: stored, id: stored.id, revision: stored.revision, writer: try written.decode("row_writer"), in: transaction)
         return try AuditLog.Head(returnedBy: written)
-    }
-
-    /// The WHERE's further condition when `stored` (revision + 1 by now) is a held copy: the row
-    /// is still the version it was copied from. Nothing for a row read and locked.
-    private static func heldVersion(of stored: StoredCase) -> SQLQuery {
-        guard let writer = stored.heldWriter else { return "" }
-        return " AND \(HeldStates<StoredCase>.isVersion(revision: stored.revision - 1, writer: writer))"
     }
 }
 

@@ -37,6 +37,15 @@ struct StoredApplication: Sendable {
     var heldWriter: String? = nil
 }
 
+extension StoredApplication: HeldAggregate {
+    var asStored: StoredApplication {
+        var stored = self
+        stored.submittedAt = PostgresTimestamp.asStored(submittedAt)
+        stored.updatedAt = PostgresTimestamp.asStored(updatedAt)
+        return stored
+    }
+}
+
 /// The applications' SQL. Every change goes through `update`, which writes the row, its progress
 /// steps and its events in the caller's transaction, so a state change and its events are never
 /// apart (docs/architecture.md#the-store, transactional outbox).
@@ -165,29 +174,8 @@ enum ApplicationStore {
     /// it is still that version, and answers `HeldStates.superseded` otherwise; whoever acts on
     /// a held copy confirms a refusal on the stored row (`IntakeAPI.changingHeld`).
     static func findForChange(id: UUID, on connection: PostgresConnection) async throws -> StoredApplication? {
-        if let held = heldStates.copyToChange(id) {
-            var application = held.value
-            application.heldWriter = held.writer
-            return application
-        }
+        if let copy = heldStates.copyToChange(id) { return copy }
         return try await find(id: id, forUpdate: true, on: connection)
-    }
-
-    /// The WHERE's further condition when `application` (revision + 1 by now) is a held copy:
-    /// the row is still the version it was copied from. Nothing for a row read and locked.
-    private static func heldVersion(of application: StoredApplication) -> SQLQuery {
-        guard let writer = application.heldWriter else { return "" }
-        return " AND \(HeldStates<StoredApplication>.isVersion(revision: application.revision - 1, writer: writer))"
-    }
-
-    /// Remembers `application` as written in the row version `writer` made, its instants as the
-    /// row holds them (whole microseconds), so the held copy is what a read would answer.
-    private static func hold(_ application: StoredApplication, writer: String, in transaction: PostgresConnection) {
-        var held = application
-        held.heldWriter = nil
-        held.submittedAt = PostgresTimestamp.asStored(held.submittedAt)
-        held.updatedAt = PostgresTimestamp.asStored(held.updatedAt)
-        heldStates.remember(application.id, revision: application.revision, writer: writer, value: held, in: transaction)
     }
 
     /// Who a personal-data read row names (`IntakeAPI.readLogEntry`).
@@ -285,7 +273,7 @@ enum ApplicationStore {
             RETURNING xmin::text AS row_writer
             """)).one()
         decodedStates.remember(state, as: application.state)
-        hold(application, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: application, id: application.id, revision: application.revision, writer: try written.decode("row_writer"), in: transaction)
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
@@ -302,7 +290,7 @@ enum ApplicationStore {
                    state = \(state)::json, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
-            WHERE id = \(application.id)\(heldVersion(of: application))
+            WHERE id = \(application.id)\(HeldStates.writeCondition(for: application, revision: application.revision))
             RETURNING pg_current_xact_id()::text AS writer, xmin::text AS row_writer
             """)).first
         guard let written else {
@@ -315,7 +303,7 @@ enum ApplicationStore {
             return ""
         }
         decodedStates.remember(state, as: application.state)
-        hold(application, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: application, id: application.id, revision: application.revision, writer: try written.decode("row_writer"), in: transaction)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
         return try written.decode("writer", as: String.self)
     }
