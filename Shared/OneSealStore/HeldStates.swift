@@ -157,6 +157,9 @@ public final class HeldStates<Value: Sendable>: Sendable {
 /// A stored aggregate a store holds whole (`HeldStates<Self>`) so that a change can start from it
 /// without reading its row: intake's application, approval's case.
 public protocol HeldAggregate: Sendable {
+    var id: UUID { get }
+    /// The revision its row has (a changed copy: the revision it is written at).
+    var revision: Int64 { get }
     /// Set on a held copy handed to a change (`HeldStates.copyToChange`): the `xmin` of the row
     /// version it is, which the change's write checks (`HeldStates.writeCondition`). Nil on a
     /// row read and locked.
@@ -176,19 +179,28 @@ extension HeldStates where Value: HeldAggregate {
         return copy
     }
 
-    /// Remembers `value` as written at `revision` in the row version `writer` made by
+    /// Remembers `value` as written, at its revision, in the row version `writer` made by
     /// `transaction` (committed once it commits), as a read would answer it.
-    public func remember(written value: Value, id: UUID, revision: Int64, writer: String, in transaction: PostgresConnection) {
+    public func remember(written value: Value, writer: String, in transaction: PostgresConnection) {
         var held = value.asStored
         held.heldWriter = nil
-        remember(id, revision: revision, writer: writer, value: held, in: transaction)
+        remember(value.id, revision: value.revision, writer: writer, value: held, in: transaction)
     }
 
-    /// The WHERE's further condition for writing `value` at `revision` (the one after the copy's):
-    /// when it is a held copy, the row must still be the version it was copied from; nothing for
-    /// a row read and locked.
-    public static func writeCondition(for value: Value, revision: Int64) -> SQLQuery {
+    /// The WHERE's further condition for writing `value` (a change, at the revision after the
+    /// copy's): when it is a held copy, the row must still be the version it was copied from;
+    /// nothing for a row read and locked.
+    public static func writeCondition(for value: Value) -> SQLQuery {
         guard let writer = value.heldWriter else { return "" }
-        return " AND \(isVersion(revision: revision - 1, writer: writer))"
+        return " AND \(isVersion(revision: value.revision - 1, writer: writer))"
+    }
+
+    /// What a write of `value` that changed no row means: for a held copy, that the row moved on
+    /// since — its entry is forgotten and the error to throw is answered (`superseded`, the
+    /// transaction runs again on the stored row); nil for a row read and locked.
+    public func rowMovedOn(from value: Value, _ what: @autoclosure () -> String) -> PostgresError? {
+        guard value.heldWriter != nil else { return nil }
+        forget(value.id)
+        return Self.superseded(what())
     }
 }

@@ -42,15 +42,10 @@ public struct ApprovalEventConsumer: EventConsumer {
         case Certificate_LicenceIssued.protoMessageName:
             let message = try Certificate_LicenceIssued(serializedBytes: event.payload)
             let content = message.licence.content
-            guard let id = UUID(uuidString: content.caseID) else {
-                try await keepUnmatched(event, reason: "no case '\(content.caseID)' at node \(api.node)", in: transaction)
-                return
-            }
+            let unmatched = "no case '\(content.caseID)' at node \(api.node)"
+            guard let id = UUID(uuidString: content.caseID) else { return try await keepUnmatched(event, reason: unmatched, in: transaction) }
             try await api.changingHeld(id, in: transaction) { stored in
-                guard let stored else {
-                    try await keepUnmatched(event, reason: "no case '\(content.caseID)' at node \(api.node)", in: transaction)
-                    return
-                }
+                guard let stored else { return try await keepUnmatched(event, reason: unmatched, in: transaction) }
                 _ = try await api.store(stored, by: source, { state, _ in
                     state.recordLicence(LicenceInfo(identifier: content.licenceIdentifier, number: content.licenceNumber, typeCode: content.licenceTypeCode, name: content.licenceName))
                     return ApprovalAPI.Change("licence.issued", ["licence_identifier": content.licenceIdentifier, "licence_number": content.licenceNumber])

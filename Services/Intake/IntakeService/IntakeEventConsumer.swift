@@ -109,15 +109,10 @@ public struct IntakeEventConsumer: EventConsumer {
         _ event: Events_EventEnvelope, header: Approval_CaseHeader, in transaction: PostgresConnection,
         _ change: (_ item: inout ItemTrack, _ itemName: String) -> String?
     ) async throws {
-        guard let id = UUID(uuidString: header.applicationID) else {
-            try await keepUnmatched(event, reason: "no application '\(header.applicationID)' at this node", in: transaction)
-            return
-        }
+        let unmatched = "no application '\(header.applicationID)' at this node"
+        guard let id = UUID(uuidString: header.applicationID) else { return try await keepUnmatched(event, reason: unmatched, in: transaction) }
         try await api.changingHeld(id, in: transaction) { application in
-            guard let application else {
-                try await keepUnmatched(event, reason: "no application '\(header.applicationID)' at this node", in: transaction)
-                return
-            }
+            guard let application else { return try await keepUnmatched(event, reason: unmatched, in: transaction) }
             try await update(event, header: header, application: application, in: transaction, change)
         }
     }

@@ -125,7 +125,7 @@ enum CaseStore {
             """)
         guard let written = rows.first else { return nil }
         decodedStates.remember(text, as: state)
-        heldStates.remember(written: stored, id: stored.id, revision: stored.revision, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: stored, writer: try written.decode("row_writer"), in: transaction)
         return try AuditLog.Head(returnedBy: written)
     }
 
@@ -158,19 +158,16 @@ enum CaseStore {
                    warning = \(derived.warning), revocation_review_open = \(derived.revocationReviewOpen),
                    renewal_due_on = \(derived.renewalDueOn?.iso8601)::date, revision = \(stored.revision),
                    updated_at = \(stored.updatedAt)
-            WHERE id = \(stored.id)\(HeldStates.writeCondition(for: stored, revision: stored.revision))
+            WHERE id = \(stored.id)\(HeldStates.writeCondition(for: stored))
             RETURNING xmin::text AS row_writer, \(unescaped: AuditLog.returningHead)
             """).first
         guard let written else {
             // A held copy (`findForChange`) whose row moved on: run again on the stored row.
-            if stored.heldWriter != nil {
-                heldStates.forget(stored.id)
-                throw HeldStates<StoredCase>.superseded("case \(state.caseNumber)")
-            }
+            if let moved = heldStates.rowMovedOn(from: stored, "case \(state.caseNumber)") { throw moved }
             return nil
         }
         decodedStates.remember(text, as: state)
-        heldStates.remember(written: stored, id: stored.id, revision: stored.revision, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: stored, writer: try written.decode("row_writer"), in: transaction)
         return try AuditLog.Head(returnedBy: written)
     }
 }

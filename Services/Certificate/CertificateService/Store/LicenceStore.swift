@@ -124,8 +124,9 @@ enum LicenceStore {
 
     /// The next value of each gap-free counter named, in the order named, in the caller's
     /// transaction and in one statement (an issuance draws its serial and its number: they were a
-    /// statement each, #21). A scope named twice gets consecutive values. The counters are locked in the order of their names, so two
-    /// transactions drawing the same pair cannot deadlock whatever order they name them in.
+    /// statement each, #21). A scope named twice gets consecutive values. The counters are locked
+    /// in the order of their names, so two transactions drawing the same pair cannot deadlock
+    /// whatever order they name them in.
     static func next(_ scopes: [String], in transaction: PostgresConnection) async throws -> [Int] {
         guard !scopes.isEmpty else { return [] }
         let rows = try await transaction.query("""

@@ -273,7 +273,7 @@ enum ApplicationStore {
             RETURNING xmin::text AS row_writer
             """)).one()
         decodedStates.remember(state, as: application.state)
-        heldStates.remember(written: application, id: application.id, revision: application.revision, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: application, writer: try written.decode("row_writer"), in: transaction)
     }
 
     /// Writes a changed application (revision + 1) and its new progress steps in one statement
@@ -290,20 +290,17 @@ enum ApplicationStore {
                    state = \(state)::json, applicant_sealed = \(application.applicantSealed),
                    intake_deadline = \(application.state.intakeDeadline.iso8601)::date, revision = \(application.revision),
                    updated_at = \(application.updatedAt)
-            WHERE id = \(application.id)\(HeldStates.writeCondition(for: application, revision: application.revision))
+            WHERE id = \(application.id)\(HeldStates.writeCondition(for: application))
             RETURNING pg_current_xact_id()::text AS writer, xmin::text AS row_writer
             """)).first
         guard let written else {
             // A held copy (`findForChange`) whose row moved on: run again on the stored row.
-            if application.heldWriter != nil {
-                heldStates.forget(application.id)
-                throw HeldStates<StoredApplication>.superseded("application \(application.number)")
-            }
+            if let moved = heldStates.rowMovedOn(from: application, "application \(application.number)") { throw moved }
             // Every other caller holds the row locked; were it gone, no NOTIFY names this write either.
             return ""
         }
         decodedStates.remember(state, as: application.state)
-        heldStates.remember(written: application, id: application.id, revision: application.revision, writer: try written.decode("row_writer"), in: transaction)
+        heldStates.remember(written: application, writer: try written.decode("row_writer"), in: transaction)
         if !events.isEmpty { try await Outbox.enqueue(events, in: transaction) }
         return try written.decode("writer", as: String.self)
     }
